@@ -1,0 +1,61 @@
+# Puhui — the two set-up commands are `make demo` and `make test`; `make check` is what CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+SRC := src/puhui
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: help demo test check format format-check lint types layers pytest bench clean
+
+help:
+	@echo "make demo   - install into $(VENV) and run the main job on SQLite"
+	@echo "make test   - install with dev tools and run make check (what CI runs)"
+	@echo "make check  - format check, lint, strict types, import layers, tests"
+
+$(PY):
+	@scripts/make-venv.sh "$(PYTHON)" "$(VENV)"
+
+$(STAMP_RUN): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(STAMP_DEV): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@ $(STAMP_RUN)
+
+demo: $(STAMP_RUN)
+	$(BIN)/puhui demo
+
+test: $(STAMP_DEV)
+	$(MAKE) check
+
+check: format-check lint types layers pytest
+
+format:
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+format-check:
+	$(BIN)/ruff format --check src tests bench
+
+lint:
+	$(BIN)/ruff check src tests bench
+
+types:
+	$(BIN)/mypy
+
+layers:
+	$(BIN)/lint-imports
+
+pytest:
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

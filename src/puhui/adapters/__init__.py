@@ -1,0 +1,1 @@
+"""The outside world: database, data sources, notifications."""

@@ -1,0 +1,1 @@
+"""Relational storage on SQLAlchemy 2.0: one schema for SQLite and PostgreSQL."""

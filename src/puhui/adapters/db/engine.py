@@ -1,0 +1,62 @@
+"""Engines for SQLite (embedded default) and PostgreSQL, configured the same way everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from puhui.domain.errors import ConfigurationError
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(database_url: str, *, echo: bool = False) -> Engine:
+    """Build an engine; for SQLite create the folder, and turn on WAL and foreign keys.
+
+    SQLite transactions start with ``BEGIN IMMEDIATE`` so that a read-then-write unit of
+    work takes the write lock up front instead of failing half-way with "database is
+    locked" when another writer got there first.
+    """
+    try:
+        url = make_url(database_url)
+    except Exception as exc:
+        raise ConfigurationError(f"PUHUI_DATABASE_URL is not a database URL: {exc}") from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
+        _configure_sqlite(engine)
+        return engine
+    if backend == "postgresql":
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+    raise ConfigurationError(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def describe_url(database_url: str) -> str:
+    """The URL with any password hidden, for logs and status output."""
+    return make_url(database_url).render_as_string(hide_password=True)

@@ -1,0 +1,31 @@
+"""Alembic environment: runs migrations on the connection the platform hands it."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+
+from puhui.adapters.db.tables import metadata
+
+
+def run_migrations(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _main() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError(
+            "run migrations through `puhui db upgrade`, which supplies the connection"
+        )
+    run_migrations(connection)
+
+
+_main()

@@ -1,0 +1,72 @@
+"""The SQL unit of work: one connection, one transaction, repositories bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine, func, inspect, select
+
+from puhui.adapters.db.audit_repository import SqlAuditLog
+from puhui.adapters.db.tables import metadata
+from puhui.domain.clock import Clock
+
+
+class SqlUnitOfWork:
+    """Opens a transaction on enter; rolls back on exit unless ``commit()`` was called."""
+
+    def __init__(self, engine: Engine, *, clock: Clock, audit_key: bytes) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._audit_key = audit_key
+        self._connection: Connection | None = None
+        self._audit: SqlAuditLog | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._connection
+
+    def __enter__(self) -> Self:
+        self._connection = self._engine.connect()
+        self._connection.begin()
+        self._audit = SqlAuditLog(self._connection, clock=self._clock, key=self._audit_key)
+        return self
+
+    @property
+    def audit(self) -> SqlAuditLog:
+        if self._audit is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._audit
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection = self.connection
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+        finally:
+            connection.close()
+            self._connection = None
+            self._audit = None
+
+    def commit(self) -> None:
+        self.connection.commit()
+        self.connection.begin()
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+        self.connection.begin()
+
+    def table_counts(self) -> dict[str, int]:
+        present = set(inspect(self.connection).get_table_names())
+        return {
+            name: int(self.connection.execute(select(func.count()).select_from(table)).scalar_one())
+            for name, table in sorted(metadata.tables.items())
+            if name in present
+        }

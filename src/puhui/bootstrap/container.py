@@ -1,0 +1,38 @@
+"""Build the platform from settings: database, unit-of-work factory, clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from puhui.adapters.db.database import Database
+from puhui.bootstrap.settings import Settings
+from puhui.domain.clock import Clock, SystemClock
+from puhui.services.ports import UnitOfWork
+
+
+@dataclass
+class Platform:
+    """Everything an entry point needs, built once per process."""
+
+    settings: Settings
+    database: Database
+    clock: Clock
+
+    @property
+    def audit_key(self) -> bytes:
+        return self.settings.audit_key.get_secret_value().encode()
+
+    def uow(self) -> UnitOfWork:
+        return self.database.uow()
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def build_platform(settings: Settings | None = None, *, clock: Clock | None = None) -> Platform:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    database = Database(
+        settings.database_url, clock=clock, audit_key=settings.audit_key.get_secret_value().encode()
+    )
+    return Platform(settings=settings, database=database, clock=clock)

@@ -1,0 +1,43 @@
+"""Entry point of the ``puhui`` command."""
+
+from __future__ import annotations
+
+import typer
+
+import puhui
+from puhui.cli import audit, db
+from puhui.cli.context import platform
+from puhui.services.platform import summarise_platform
+
+app = typer.Typer(
+    name="puhui",
+    help="Puhui (普惠): digital lending for micro and small enterprises.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(audit.app, name="audit")
+
+
+@app.command()
+def version() -> None:
+    """Print the version of Puhui."""
+    typer.echo(f"puhui {puhui.__version__}")
+
+
+@app.command()
+def demo() -> None:
+    """The main job on the embedded default: create the database, migrate, show what it holds."""
+    with platform() as p:
+        state = p.database.upgrade()
+        summary = summarise_platform(p.uow)
+        typer.echo(f"Puhui {puhui.__version__} — database {p.database.display_url}")
+        typer.echo(f"schema at revision {state.current} (up to date)")
+        typer.echo("the platform holds:")
+        for table, rows in summary.table_counts.items():
+            typer.echo(f"  {table:<24} {rows:>10,} rows")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Pure business model: money, dates, identifiers and rules; standard library only."""

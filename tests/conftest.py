@@ -1,0 +1,74 @@
+"""Shared fixtures: a fresh database per test, on SQLite and (when available) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from puhui.bootstrap import Platform, Settings, build_platform
+from puhui.domain.clock import FixedClock
+
+PG_ENV = "PUHUI_TEST_DATABASE_URL"
+
+
+def _postgres_admin_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if url:
+        return url
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{PG_ENV} must be set in CI: the PostgreSQL tests may not be skipped there")
+    pytest.skip(f"{PG_ENV} is not set: no PostgreSQL server to test against (.ci/run starts one)")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL to a new, empty PostgreSQL database, dropped after the test."""
+    admin_url = make_url(_postgres_admin_url())
+    name = f"puhui_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'puhui.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The same test, once on SQLite and once on PostgreSQL."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 3, 2, 1, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+def platform(database_url: str, clock: FixedClock) -> Iterator[Platform]:
+    """A platform on a fresh, migrated database."""
+    built = build_platform(
+        Settings(database_url=database_url, environment="test", _env_file=None),  # type: ignore[call-arg]
+        clock=clock,
+    )
+    built.database.upgrade()
+    try:
+        yield built
+    finally:
+        built.close()

@@ -1,0 +1,86 @@
+"""The command line as an operator uses it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+import puhui
+from puhui.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("PUHUI_DATABASE_URL", database_url)
+    monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
+    return database_url
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"puhui {puhui.__version__}"
+
+
+def test_db_status_reports_pending_then_up_to_date(env: str) -> None:
+    pending = runner.invoke(app, ["db", "status"])
+    assert pending.exit_code == 1
+    assert "pending:" in pending.stdout
+    upgraded = runner.invoke(app, ["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "up to date" in upgraded.stdout
+    status = runner.invoke(app, ["db", "status"])
+    assert status.exit_code == 0
+    assert "up to date" in status.stdout
+
+
+def test_demo_creates_and_describes_the_platform(env: str) -> None:
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "audit_events" in result.stdout
+    assert "up to date" in result.stdout
+
+
+def test_audit_verify_names_the_first_edited_event(env: str) -> None:
+    from puhui.bootstrap import Settings, build_platform
+    from puhui.services import audit
+
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    platform = build_platform(Settings(database_url=env, environment="test", _env_file=None))  # type: ignore[call-arg]
+    with platform.uow() as uow:
+        for i in range(3):
+            audit.record(
+                uow, actor="ops", action="a", entity="e", entity_id=str(i), payload={"i": i}
+            )
+        uow.commit()
+    platform.close()
+
+    intact = runner.invoke(app, ["audit", "verify"])
+    assert intact.exit_code == 0
+    assert "3 events verified" in intact.stdout
+
+    engine = create_engine(env)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE audit_events SET entity_id = 'forged' WHERE seq = 2"))
+    engine.dispose()
+    broken = runner.invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert "BROKEN at event 2" in broken.stderr
+
+
+def test_bad_database_url_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUHUI_DATABASE_URL", "mysql://nowhere/x")
+    result = runner.invoke(app, ["db", "status"])
+    assert result.exit_code == 2
+    assert "unsupported database 'mysql'" in result.stderr
+
+
+def test_production_refuses_the_development_audit_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUHUI_ENVIRONMENT", "production")
+    monkeypatch.delenv("PUHUI_AUDIT_KEY", raising=False)
+    result = runner.invoke(app, ["db", "status"])
+    assert result.exit_code == 2
+    assert "PUHUI_AUDIT_KEY" in result.stderr

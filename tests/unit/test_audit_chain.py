@@ -1,0 +1,99 @@
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from puhui.domain.audit import (
+    GENESIS_HASH,
+    AuditEvent,
+    AuditRecord,
+    ChainHead,
+    next_event,
+    payload_digest,
+    verify_chain,
+)
+
+KEY = b"k" * 32
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def build_chain(n: int, key: bytes = KEY) -> list[AuditEvent]:
+    events: list[AuditEvent] = []
+    prev = GENESIS_HASH
+    for i in range(1, n + 1):
+        record = AuditRecord(
+            "alice", "line.opened", "credit_line", f"line_{i}", {"limit_fen": i * 100}
+        )
+        event = next_event(
+            record, seq=i, prev_hash=prev, occurred_at=T0 + timedelta(seconds=i), key=key
+        )
+        events.append(event)
+        prev = event.hash
+    return events
+
+
+def head_of(events: list[AuditEvent]) -> ChainHead:
+    return ChainHead(events[-1].seq, events[-1].hash)
+
+
+def test_an_untouched_chain_verifies() -> None:
+    events = build_chain(5)
+    assert verify_chain(events, head_of(events), key=KEY) == (5, None)
+
+
+def test_an_empty_chain_verifies_against_the_genesis_head() -> None:
+    assert verify_chain([], ChainHead(0, GENESIS_HASH), key=KEY) == (0, None)
+
+
+def test_an_edited_event_is_the_first_break() -> None:
+    events = build_chain(5)
+    events[2] = replace(events[2], actor="mallory")
+    checked, broken = verify_chain(events, head_of(events), key=KEY)
+    assert checked == 2
+    assert broken is not None
+    assert broken.seq == 3
+    assert "hash" in broken.reason
+
+
+def test_an_edited_payload_digest_is_detected() -> None:
+    events = build_chain(3)
+    events[0] = replace(events[0], payload_digest=payload_digest({"limit_fen": 1}))
+    _, broken = verify_chain(events, head_of(events), key=KEY)
+    assert broken is not None
+    assert broken.seq == 1
+
+
+def test_a_deleted_event_in_the_middle_is_detected() -> None:
+    events = build_chain(5)
+    head = head_of(events)
+    del events[1]
+    _, broken = verify_chain(events, head, key=KEY)
+    assert broken is not None
+    assert broken.seq == 2
+
+
+def test_events_cut_off_the_end_are_detected_by_the_head() -> None:
+    events = build_chain(5)
+    head = head_of(events)
+    _, broken = verify_chain(events[:3], head, key=KEY)
+    assert broken is not None
+    assert broken.seq == 4
+    assert "chain head" in broken.reason
+
+
+def test_a_chain_rebuilt_without_the_key_does_not_verify() -> None:
+    forged = build_chain(3, key=b"")
+    _, broken = verify_chain(forged, head_of(forged), key=KEY)
+    assert broken is not None
+    assert broken.seq == 1
+
+
+def test_naive_timestamps_from_the_database_are_read_as_utc() -> None:
+    events = build_chain(2)
+    naive = [replace(e, occurred_at=e.occurred_at.replace(tzinfo=None)) for e in events]
+    assert verify_chain(naive, head_of(events), key=KEY) == (2, None)
+
+
+def test_records_need_every_field() -> None:
+    with pytest.raises(ValueError, match="actor"):
+        AuditRecord(" ", "x", "y", "z", {})
