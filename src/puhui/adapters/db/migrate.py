@@ -19,6 +19,7 @@ class MigrationStatus:
     current: str | None
     head: str
     pending: list[str]
+    """Revisions not yet applied, oldest first."""
 
     @property
     def up_to_date(self) -> bool:
@@ -31,7 +32,7 @@ def _config() -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> MigrationStatus:
+def upgrade(engine: Engine, revision: str = "heads") -> MigrationStatus:
     config = _config()
     with engine.connect() as connection:
         config.attributes["connection"] = connection
@@ -42,19 +43,21 @@ def upgrade(engine: Engine, revision: str = "head") -> MigrationStatus:
 
 def status(engine: Engine) -> MigrationStatus:
     script = ScriptDirectory.from_config(_config())
-    head = script.get_current_head()
-    if head is None:
+    heads = script.get_heads()
+    if not heads:
         raise RuntimeError("no migrations found")
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+        current_heads = MigrationContext.configure(connection).get_current_heads()
         connection.rollback()
+    current = ",".join(sorted(current_heads)) or None
+    applied = {
+        rev.revision
+        for rev in script.iterate_revisions(current_heads, "base")
+        if rev is not None
+    }
     pending = [
         rev.revision
         for rev in reversed(list(script.walk_revisions(base="base", head="heads")))
-        if current is None or rev.revision not in _applied(script, current)
+        if rev.revision not in applied
     ]
-    return MigrationStatus(current=current, head=head, pending=pending)
-
-
-def _applied(script: ScriptDirectory, current: str) -> set[str]:
-    return {rev.revision for rev in script.iterate_revisions(current, "base")}
+    return MigrationStatus(current=current, head=",".join(sorted(heads)), pending=pending)

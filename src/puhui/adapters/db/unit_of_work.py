@@ -13,7 +13,12 @@ from puhui.domain.clock import Clock
 
 
 class SqlUnitOfWork:
-    """Opens a transaction on enter; rolls back on exit unless ``commit()`` was called."""
+    """Opens a transaction on enter; rolls back on exit unless ``commit()`` was called.
+
+    Bounded contexts extend it: a subclass overrides ``_bind`` to create its repositories on
+    the same connection (calling ``super()._bind``), so that one transaction can span the
+    audit trail, servicing and origination.
+    """
 
     def __init__(self, engine: Engine, *, clock: Clock, audit_key: bytes) -> None:
         self._engine = engine
@@ -31,8 +36,16 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         self._connection = self._engine.connect()
         self._connection.begin()
-        self._audit = SqlAuditLog(self._connection, clock=self._clock, key=self._audit_key)
+        self._bind(self._connection)
         return self
+
+    def _bind(self, connection: Connection) -> None:
+        """Create the repositories of this unit of work on its connection."""
+        self._audit = SqlAuditLog(connection, clock=self._clock, key=self._audit_key)
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
 
     @property
     def audit(self) -> SqlAuditLog:
