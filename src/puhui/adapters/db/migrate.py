@@ -51,9 +51,7 @@ def status(engine: Engine) -> MigrationStatus:
         connection.rollback()
     current = ",".join(sorted(current_heads)) or None
     applied = {
-        rev.revision
-        for rev in script.iterate_revisions(current_heads, "base")
-        if rev is not None
+        rev.revision for rev in script.iterate_revisions(current_heads, "base") if rev is not None
     }
     pending = [
         rev.revision
