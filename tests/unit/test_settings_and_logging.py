@@ -1,0 +1,59 @@
+import json
+import logging
+
+import pytest
+from pydantic import ValidationError
+
+from puhui.bootstrap.logging import JsonFormatter, PersonalDataFilter, configure_logging
+from puhui.bootstrap.settings import Settings
+
+ID_NUMBER = "11010519491231002X"
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_defaults_are_the_embedded_sqlite_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PUHUI_DATABASE_URL", raising=False)
+    s = settings()
+    assert s.database_url == "sqlite:///./var/puhui.db"
+    assert s.effective_log_format == "text"
+
+
+def test_environment_variables_use_the_puhui_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUHUI_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    monkeypatch.setenv("PUHUI_LOG_LEVEL", "DEBUG")
+    s = settings()
+    assert s.database_url == "postgresql+psycopg://u@h/db"
+    assert s.log_level == "DEBUG"
+
+
+def test_production_logs_json_and_refuses_placeholder_secrets() -> None:
+    with pytest.raises(ValidationError, match="PUHUI_AUDIT_KEY"):
+        settings(environment="production")
+    with pytest.raises(ValidationError, match="PUHUI_AUDIT_KEY"):
+        settings(environment="production", audit_key="short")
+    s = settings(environment="production", audit_key="x" * 40)
+    assert s.effective_log_format == "json"
+
+
+def test_log_records_never_carry_clear_id_numbers_or_phones() -> None:
+    record = logging.LogRecord(
+        "puhui.test", logging.INFO, __file__, 1, "applicant %s phone %s", (ID_NUMBER, "13800138000"), None
+    )
+    PersonalDataFilter().filter(record)
+    line = JsonFormatter().format(record)
+    entry = json.loads(line)
+    assert ID_NUMBER not in line
+    assert "13800138000" not in line
+    assert entry["message"] == "applicant 110***********002X phone 138****8000"
+    assert entry["level"] == "INFO"
+
+
+def test_configure_logging_installs_the_masking_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "json")
+    logging.getLogger("puhui.test").info("owner %s", ID_NUMBER)
+    err = capsys.readouterr().err
+    assert ID_NUMBER not in err
+    assert "110***********002X" in err
