@@ -40,7 +40,13 @@ def test_production_logs_json_and_refuses_placeholder_secrets() -> None:
 
 def test_log_records_never_carry_clear_id_numbers_or_phones() -> None:
     record = logging.LogRecord(
-        "puhui.test", logging.INFO, __file__, 1, "applicant %s phone %s", (ID_NUMBER, "13800138000"), None
+        "puhui.test",
+        logging.INFO,
+        __file__,
+        1,
+        "applicant %s phone %s",
+        (ID_NUMBER, "13800138000"),
+        None,
     )
     PersonalDataFilter().filter(record)
     line = JsonFormatter().format(record)
