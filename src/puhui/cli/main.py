@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import puhui
-from puhui.cli import audit, db
+from puhui.cli import audit, db, line, loan
 from puhui.cli.context import platform
 from puhui.services.platform import summarise_platform
 
@@ -18,6 +18,8 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
+app.add_typer(loan.app, name="loan")
+app.add_typer(line.app, name="line")
 
 
 @app.command()
