@@ -24,7 +24,7 @@ class Database:
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, clock=self._clock, audit_key=self._audit_key)
 
-    def upgrade(self, revision: str = "head") -> migrate.MigrationStatus:
+    def upgrade(self, revision: str = "heads") -> migrate.MigrationStatus:
         return migrate.upgrade(self.engine, revision)
 
     def status(self) -> migrate.MigrationStatus:
