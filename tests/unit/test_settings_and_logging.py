@@ -34,7 +34,10 @@ def test_production_logs_json_and_refuses_placeholder_secrets() -> None:
         settings(environment="production")
     with pytest.raises(ValidationError, match="PUHUI_AUDIT_KEY"):
         settings(environment="production", audit_key="short")
-    s = settings(environment="production", audit_key="x" * 40)
+    secrets = {name: name * 8 for name in ("audit_key", "data_key", "jwt_secret", "signing_key")}
+    with pytest.raises(ValidationError, match="PUHUI_JWT_SECRET"):
+        settings(environment="production", **{**secrets, "jwt_secret": "x" * 10})
+    s = settings(environment="production", **secrets)
     assert s.effective_log_format == "json"
 
 

@@ -9,6 +9,16 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_AUDIT_KEY = "puhui-dev-audit-key-not-for-production"
+DEV_DATA_KEY = "puhui-dev-data-key-not-for-production-0000"
+DEV_JWT_SECRET = "puhui-dev-jwt-secret-not-for-production-00"  # noqa: S105 (dev only; refused in production)
+DEV_SIGNING_KEY = "puhui-dev-signing-key-not-for-production-0"
+_DEV_SECRETS = {
+    "audit_key": DEV_AUDIT_KEY,
+    "data_key": DEV_DATA_KEY,
+    "jwt_secret": DEV_JWT_SECRET,
+    "signing_key": DEV_SIGNING_KEY,
+}
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -26,13 +36,34 @@ class Settings(BaseSettings):
         description="HMAC key of the audit hash chain; keep it outside the database",
     )
 
+    data_key: SecretStr = Field(
+        default=SecretStr(DEV_DATA_KEY),
+        description="encrypts ID numbers and phones at rest; derives blind-index and OTP keys",
+    )
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(DEV_JWT_SECRET), description="signs staff access tokens (HS256)"
+    )
+    signing_key: SecretStr = Field(
+        default=SecretStr(DEV_SIGNING_KEY),
+        description="seed of the platform's Ed25519 contract-signing key",
+    )
+    token_lifetime_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    login_max_attempts: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    otp_max_sends: int = Field(default=3, ge=1)
+    otp_window_minutes: int = Field(default=10, ge=1)
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
-        if self.environment == "production":
-            key = self.audit_key.get_secret_value()
-            if key == DEV_AUDIT_KEY or len(key) < 32:
+        if self.environment != "production":
+            return self
+        for name, placeholder in _DEV_SECRETS.items():
+            value: SecretStr = getattr(self, name)
+            secret = value.get_secret_value()
+            if secret == placeholder or len(secret) < MIN_SECRET_LENGTH:
                 raise ValueError(
-                    "PUHUI_AUDIT_KEY must be a secret of at least 32 characters in production"
+                    f"PUHUI_{name.upper()} must be a secret of at least "
+                    f"{MIN_SECRET_LENGTH} characters in production"
                 )
         return self
 

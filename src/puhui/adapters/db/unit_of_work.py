@@ -5,10 +5,9 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Connection, Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, func, inspect, select, table
 
 from puhui.adapters.db.audit_repository import SqlAuditLog
-from puhui.adapters.db.tables import metadata
 from puhui.domain.clock import Clock
 
 
@@ -77,9 +76,11 @@ class SqlUnitOfWork:
         self.connection.begin()
 
     def table_counts(self) -> dict[str, int]:
-        present = set(inspect(self.connection).get_table_names())
+        """Rows in every table of the schema (read from the database, not from imports)."""
+        names = sorted(set(inspect(self.connection).get_table_names()) - {"alembic_version"})
         return {
-            name: int(self.connection.execute(select(func.count()).select_from(table)).scalar_one())
-            for name, table in sorted(metadata.tables.items())
-            if name in present
+            name: int(
+                self.connection.execute(select(func.count()).select_from(table(name))).scalar_one()
+            )
+            for name in names
         }

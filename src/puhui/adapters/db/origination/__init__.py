@@ -1,0 +1,1 @@
+"""Origination and security storage: tables, encrypted personal data, repositories, unit of work."""

@@ -1,0 +1,566 @@
+"""Repositories of origination and security over SQLAlchemy Core; they never commit."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from puhui.adapters.db.origination import tables as t
+from puhui.adapters.db.origination.encryption import FieldCipher
+from puhui.domain.clock import Clock
+from puhui.domain.errors import Conflict, IdempotencyConflict
+from puhui.domain.ids import new_id
+from puhui.domain.origination.application import Applicant, Application, ApplicationStatus
+from puhui.domain.origination.assessment import Assessment, Outcome
+from puhui.domain.origination.consent import Consent, DataScope
+from puhui.domain.origination.contract import Contract
+from puhui.domain.origination.errors import DuplicateApplication
+from puhui.domain.origination.offer import Offer
+from puhui.services.origination.ports import (
+    FraudList,
+    IdempotencyRecord,
+    SharedField,
+    VelocityField,
+)
+from puhui.services.security.permissions import Permission, Role
+from puhui.services.security.ports import ApiKeyRecord, OtpRecord, User
+
+ID_NUMBER = "id_number"
+PHONE = "phone"
+
+# Hot statements are built once: constructing and cache-keying a Core statement per call
+# cost more than executing it on SQLite.
+_A = t.applications
+_GET_APPLICATION = select(_A).where(_A.c.application_id == bindparam("b_id"))
+_OPEN_FOR_ENTERPRISE = select(_A).where(_A.c.open_uscc == bindparam("b_uscc"))
+_UPDATE_APPLICATION = _A.update().where(
+    and_(_A.c.application_id == bindparam("b_id"), _A.c.version == bindparam("b_version"))
+)
+_VELOCITY_COLUMNS = {
+    "phone": _A.c.phone_index,
+    "device_id": _A.c.device_id,
+    "ip_address": _A.c.ip_address,
+    "address": _A.c.address,
+}
+_COUNT_SINCE = {
+    name: select(func.count())
+    .select_from(_A)
+    .where(and_(column == bindparam("b_value"), _A.c.created_at >= bindparam("b_since")))
+    for name, column in _VELOCITY_COLUMNS.items()
+}
+_SHARING = {
+    name: select(func.count(func.distinct(_A.c.uscc))).where(column == bindparam("b_value"))
+    for name, column in (("phone", _A.c.phone_index), ("id_number", _A.c.id_number_index))
+}
+_CONSENTS_OF = (
+    select(t.consents)
+    .where(t.consents.c.application_id == bindparam("b_id"))
+    .order_by(t.consents.c.granted_at, t.consents.c.consent_id)
+)
+_OFFER_OF = select(t.offers).where(t.offers.c.application_id == bindparam("b_id"))
+_CONTRACT_OF = select(t.contracts).where(t.contracts.c.application_id == bindparam("b_id"))
+_F = t.fraud_list_entries
+_LISTED = (
+    select(_F.c.entry_id)
+    .where(
+        and_(
+            _F.c.list_name == bindparam("b_list"),
+            or_(_F.c.uscc == bindparam("b_uscc"), _F.c.id_number_index == bindparam("b_person")),
+        )
+    )
+    .limit(1)
+)
+_IDEMPOTENCY = select(t.idempotency_keys).where(
+    and_(
+        t.idempotency_keys.c.scope == bindparam("b_scope"),
+        t.idempotency_keys.c.key == bindparam("b_key"),
+    )
+)
+_USER_BY = {
+    name: select(t.users).where(column == bindparam("b_value"))
+    for name, column in (
+        ("user_id", t.users.c.user_id),
+        ("username", t.users.c.username),
+        ("phone_index", t.users.c.phone_index),
+    )
+}
+
+
+def _assessment_to_json(a: Assessment | None) -> str | None:
+    if a is None:
+        return None
+    return json.dumps(
+        {
+            "outcome": a.outcome.value,
+            "reasons": list(a.reasons),
+            "limit_fen": a.limit_fen,
+            "annual_rate": None if a.annual_rate is None else str(a.annual_rate),
+            "term_months": a.term_months,
+            "grade": a.grade,
+            "pd": None if a.pd is None else str(a.pd),
+            "score": a.score,
+            "trace": a.trace,
+        },
+        ensure_ascii=False,
+        default=str,
+        sort_keys=True,
+    )
+
+
+def _assessment_from_json(text: str | None) -> Assessment | None:
+    if text is None:
+        return None
+    d = json.loads(text)
+    return Assessment(
+        outcome=Outcome(d["outcome"]),
+        reasons=tuple(d["reasons"]),
+        limit_fen=d["limit_fen"],
+        annual_rate=None if d["annual_rate"] is None else Decimal(d["annual_rate"]),
+        term_months=d["term_months"],
+        grade=d["grade"],
+        pd=None if d["pd"] is None else Decimal(d["pd"]),
+        score=d["score"],
+        trace=d["trace"],
+    )
+
+
+class SqlApplicationRepository:
+    def __init__(self, connection: Connection, cipher: FieldCipher) -> None:
+        self._c = connection
+        self._cipher = cipher
+
+    def _values(self, a: Application) -> dict[str, Any]:
+        return {
+            "application_no": a.application_no,
+            "uscc": a.applicant.uscc,
+            "open_uscc": a.applicant.uscc if a.is_open else None,
+            "device_id": a.applicant.device_id,
+            "ip_address": a.applicant.ip_address,
+            "address": a.applicant.address,
+            "requested_amount_fen": a.requested_amount_fen,
+            "status": a.status.value,
+            "applicant_user_id": a.applicant_user_id,
+            "account_manager_id": a.account_manager_id,
+            "partner_id": a.partner_id,
+            "reviewed_by": a.reviewed_by,
+            "credit_line_id": a.credit_line_id,
+            "assessment_json": _assessment_to_json(a.assessment),
+            "created_at": a.created_at,
+            "updated_at": a.updated_at,
+            "version": a.version,
+        }
+
+    def add(self, application: Application) -> None:
+        a = application.applicant
+        values = self._values(application) | {
+            "application_id": application.application_id,
+            "id_number_enc": self._cipher.encrypt(ID_NUMBER, a.id_number),
+            "id_number_index": self._cipher.blind_index(ID_NUMBER, a.id_number),
+            "phone_enc": self._cipher.encrypt(PHONE, a.phone),
+            "phone_index": self._cipher.blind_index(PHONE, a.phone),
+        }
+        try:
+            with self._c.begin_nested():
+                self._c.execute(_A.insert(), values)
+        except IntegrityError:
+            raise DuplicateApplication(
+                "the enterprise already has an open application", details={"uscc": a.uscc}
+            ) from None
+
+    def _from_row(self, row: Row[Any]) -> Application:
+        applicant = Applicant(
+            uscc=row.uscc,
+            id_number=self._cipher.decrypt(ID_NUMBER, row.id_number_enc),
+            phone=self._cipher.decrypt(PHONE, row.phone_enc),
+            device_id=row.device_id,
+            ip_address=row.ip_address,
+            address=row.address,
+        )
+        return Application(
+            application_id=row.application_id,
+            application_no=row.application_no,
+            applicant=applicant,
+            requested_amount_fen=row.requested_amount_fen,
+            status=ApplicationStatus(row.status),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            applicant_user_id=row.applicant_user_id,
+            account_manager_id=row.account_manager_id,
+            partner_id=row.partner_id,
+            assessment=_assessment_from_json(row.assessment_json),
+            reviewed_by=row.reviewed_by,
+            credit_line_id=row.credit_line_id,
+            version=row.version,
+        )
+
+    def get(self, application_id: str) -> Application | None:
+        row = self._c.execute(_GET_APPLICATION, {"b_id": application_id}).one_or_none()
+        return None if row is None else self._from_row(row)
+
+    def update(self, application: Application, *, expected_version: int) -> None:
+        result = self._c.execute(
+            _UPDATE_APPLICATION,
+            {
+                **self._values(application),
+                "b_id": application.application_id,
+                "b_version": expected_version,
+            },
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                "the application was changed by another request; reload and retry",
+                details={"application_id": application.application_id},
+            )
+
+    def find_open_for_enterprise(self, uscc: str) -> Application | None:
+        row = self._c.execute(_OPEN_FOR_ENTERPRISE, {"b_uscc": uscc}).one_or_none()
+        return None if row is None else self._from_row(row)
+
+    def count_since(self, field: VelocityField, value: str, since: datetime) -> int:
+        key = self._cipher.blind_index(PHONE, value) if field == "phone" else value
+        params = {"b_value": key, "b_since": since}
+        return int(self._c.execute(_COUNT_SINCE[field], params).scalar_one())
+
+    def enterprises_sharing(self, field: SharedField, value: str) -> int:
+        key = self._cipher.blind_index(PHONE if field == "phone" else ID_NUMBER, value)
+        return int(self._c.execute(_SHARING[field], {"b_value": key}).scalar_one())
+
+    def list(
+        self,
+        *,
+        status: ApplicationStatus | None = None,
+        partner_id: str | None = None,
+        applicant_user_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Application]:
+        table = t.applications
+        query = select(table).order_by(table.c.created_at.desc(), table.c.application_id)
+        if status is not None:
+            query = query.where(table.c.status == status.value)
+        if partner_id is not None:
+            query = query.where(table.c.partner_id == partner_id)
+        if applicant_user_id is not None:
+            query = query.where(table.c.applicant_user_id == applicant_user_id)
+        rows = self._c.execute(query.limit(limit).offset(offset)).all()
+        return [self._from_row(r) for r in rows]
+
+
+class SqlConsentRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, consent: Consent) -> None:
+        self._c.execute(
+            t.consents.insert(),
+            {
+                "consent_id": consent.consent_id,
+                "application_id": consent.application_id,
+                "scopes": ",".join(sorted(s.value for s in consent.scopes)),
+                "purpose": consent.purpose,
+                "granted_by": consent.granted_by,
+                "granted_at": consent.granted_at,
+                "expires_at": consent.expires_at,
+                "revoked_at": consent.revoked_at,
+            },
+        )
+
+    def for_application(self, application_id: str) -> list[Consent]:
+        rows = self._c.execute(_CONSENTS_OF, {"b_id": application_id}).all()
+        return [
+            Consent(
+                consent_id=r.consent_id,
+                application_id=r.application_id,
+                scopes=frozenset(DataScope(s) for s in r.scopes.split(",")),
+                purpose=r.purpose,
+                granted_by=r.granted_by,
+                granted_at=r.granted_at,
+                expires_at=r.expires_at,
+                revoked_at=r.revoked_at,
+            )
+            for r in rows
+        ]
+
+    def update(self, consent: Consent) -> None:
+        self._c.execute(
+            t.consents.update()
+            .where(t.consents.c.consent_id == consent.consent_id)
+            .values(revoked_at=consent.revoked_at)
+        )
+
+
+class SqlOfferRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, offer: Offer) -> None:
+        self._c.execute(
+            t.offers.insert(),
+            {
+                "offer_id": offer.offer_id,
+                "application_id": offer.application_id,
+                "limit_fen": offer.limit_fen,
+                "annual_rate": offer.annual_rate,
+                "term_months": offer.term_months,
+                "grade": offer.grade,
+                "made_at": offer.made_at,
+                "expires_at": offer.expires_at,
+            },
+        )
+
+    def for_application(self, application_id: str) -> Offer | None:
+        r = self._c.execute(_OFFER_OF, {"b_id": application_id}).one_or_none()
+        if r is None:
+            return None
+        return Offer(
+            offer_id=r.offer_id,
+            application_id=r.application_id,
+            limit_fen=r.limit_fen,
+            annual_rate=Decimal(r.annual_rate).normalize(),
+            term_months=r.term_months,
+            grade=r.grade,
+            made_at=r.made_at,
+            expires_at=r.expires_at,
+        )
+
+
+class SqlContractRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, contract: Contract) -> None:
+        self._c.execute(
+            t.contracts.insert(),
+            {
+                "contract_no": contract.contract_no,
+                "application_id": contract.application_id,
+                "text": contract.text,
+                "sha256": contract.sha256,
+                "signature_hex": contract.signature_hex,
+                "signing_key_id": contract.signing_key_id,
+                "signed_at": contract.signed_at,
+                "accepted_by": contract.accepted_by,
+                "accepted_at": contract.accepted_at,
+            },
+        )
+
+    def for_application(self, application_id: str) -> Contract | None:
+        r = self._c.execute(_CONTRACT_OF, {"b_id": application_id}).one_or_none()
+        if r is None:
+            return None
+        return Contract(
+            contract_no=r.contract_no,
+            application_id=r.application_id,
+            text=r.text,
+            sha256=r.sha256,
+            signature_hex=r.signature_hex,
+            signing_key_id=r.signing_key_id,
+            signed_at=r.signed_at,
+            accepted_by=r.accepted_by,
+            accepted_at=r.accepted_at,
+        )
+
+
+class SqlFraudListRepository:
+    def __init__(self, connection: Connection, cipher: FieldCipher, clock: Clock) -> None:
+        self._c = connection
+        self._cipher = cipher
+        self._clock = clock
+
+    def add(
+        self, list_name: FraudList, *, uscc: str | None, id_number: str | None, note: str
+    ) -> None:
+        self._c.execute(
+            t.fraud_list_entries.insert(),
+            {
+                "entry_id": new_id("fle"),
+                "list_name": list_name,
+                "uscc": uscc,
+                "id_number_index": None
+                if id_number is None
+                else self._cipher.blind_index(ID_NUMBER, id_number),
+                "note": note[:200],
+                "created_at": self._clock.now(),
+            },
+        )
+
+    def is_listed(self, list_name: FraudList, *, uscc: str, id_number: str) -> bool:
+        params = {
+            "b_list": list_name,
+            "b_uscc": uscc,
+            "b_person": self._cipher.blind_index(ID_NUMBER, id_number),
+        }
+        return self._c.execute(_LISTED, params).first() is not None
+
+
+class SqlIdempotencyRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def get(self, scope: str, key: str) -> IdempotencyRecord | None:
+        r = self._c.execute(_IDEMPOTENCY, {"b_scope": scope, "b_key": key}).one_or_none()
+        if r is None:
+            return None
+        return IdempotencyRecord(r.scope, r.key, r.request_hash, r.resource_id, r.created_at)
+
+    def add(self, record: IdempotencyRecord) -> None:
+        try:
+            with self._c.begin_nested():
+                self._c.execute(
+                    t.idempotency_keys.insert(),
+                    {
+                        "scope": record.scope,
+                        "key": record.key,
+                        "request_hash": record.request_hash,
+                        "resource_id": record.resource_id,
+                        "created_at": record.created_at,
+                    },
+                )
+        except IntegrityError:
+            raise IdempotencyConflict(
+                "a request with this idempotency key is being processed; retry",
+                details={"idempotency_key": record.key},
+            ) from None
+
+
+class SqlUserRepository:
+    def __init__(self, connection: Connection, cipher: FieldCipher) -> None:
+        self._c = connection
+        self._cipher = cipher
+
+    def add(self, user: User) -> None:
+        try:
+            with self._c.begin_nested():
+                self._c.execute(
+                    t.users.insert(),
+                    {
+                        "user_id": user.user_id,
+                        "username": user.username,
+                        "role": user.role.value,
+                        "password_hash": user.password_hash,
+                        "partner_id": user.partner_id,
+                        "phone_enc": None
+                        if user.phone is None
+                        else self._cipher.encrypt(PHONE, user.phone),
+                        "phone_index": None
+                        if user.phone is None
+                        else self._cipher.blind_index(PHONE, user.phone),
+                        "disabled": user.disabled,
+                        "created_at": user.created_at,
+                    },
+                )
+        except IntegrityError:
+            raise Conflict("the user already exists") from None
+
+    def _from_row(self, r: Row[Any]) -> User:
+        return User(
+            user_id=r.user_id,
+            username=r.username,
+            role=Role(r.role),
+            created_at=r.created_at,
+            password_hash=r.password_hash,
+            partner_id=r.partner_id,
+            phone=None if r.phone_enc is None else self._cipher.decrypt(PHONE, r.phone_enc),
+            disabled=bool(r.disabled),
+        )
+
+    def _one(self, by: str, value: str) -> User | None:
+        row = self._c.execute(_USER_BY[by], {"b_value": value}).one_or_none()
+        return None if row is None else self._from_row(row)
+
+    def get(self, user_id: str) -> User | None:
+        return self._one("user_id", user_id)
+
+    def by_username(self, username: str) -> User | None:
+        return self._one("username", username)
+
+    def applicant_by_phone(self, phone: str) -> User | None:
+        return self._one("phone_index", self._cipher.blind_index(PHONE, phone))
+
+
+class SqlApiKeyRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, record: ApiKeyRecord) -> None:
+        self._c.execute(
+            t.api_keys.insert(),
+            {
+                "key_id": record.key_id,
+                "partner_id": record.partner_id,
+                "secret_hash": record.secret_hash,
+                "scopes": ",".join(sorted(p.value for p in record.scopes)),
+                "created_at": record.created_at,
+                "revoked_at": record.revoked_at,
+            },
+        )
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        r = self._c.execute(select(t.api_keys).where(t.api_keys.c.key_id == key_id)).one_or_none()
+        if r is None:
+            return None
+        return ApiKeyRecord(
+            key_id=r.key_id,
+            partner_id=r.partner_id,
+            secret_hash=r.secret_hash,
+            scopes=frozenset(Permission(p) for p in r.scopes.split(",") if p),
+            created_at=r.created_at,
+            revoked_at=r.revoked_at,
+        )
+
+
+class SqlOtpRepository:
+    def __init__(self, connection: Connection, cipher: FieldCipher) -> None:
+        self._c = connection
+        self._cipher = cipher
+
+    def add(self, record: OtpRecord) -> None:
+        self._c.execute(
+            t.otp_codes.insert(),
+            {
+                "otp_id": record.otp_id,
+                "phone_index": self._cipher.blind_index(PHONE, record.phone),
+                "code_hash": record.code_hash,
+                "issued_at": record.issued_at,
+                "expires_at": record.expires_at,
+                "attempts": record.attempts,
+                "used_at": record.used_at,
+            },
+        )
+
+    def latest_for(self, phone: str) -> OtpRecord | None:
+        table = t.otp_codes
+        r = self._c.execute(
+            select(table)
+            .where(
+                and_(
+                    table.c.phone_index == self._cipher.blind_index(PHONE, phone),
+                    table.c.used_at.is_(None),
+                )
+            )
+            .order_by(table.c.issued_at.desc(), table.c.otp_id.desc())
+            .limit(1)
+        ).first()
+        if r is None:
+            return None
+        return OtpRecord(
+            otp_id=r.otp_id,
+            phone=phone,
+            code_hash=r.code_hash,
+            issued_at=r.issued_at,
+            expires_at=r.expires_at,
+            attempts=r.attempts,
+            used_at=r.used_at,
+        )
+
+    def update(self, record: OtpRecord) -> None:
+        self._c.execute(
+            t.otp_codes.update()
+            .where(t.otp_codes.c.otp_id == record.otp_id)
+            .values(attempts=record.attempts, used_at=record.used_at)
+        )

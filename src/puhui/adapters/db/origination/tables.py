@@ -1,0 +1,205 @@
+"""Tables of origination and security, on the platform's shared ``metadata``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from puhui.adapters.db.tables import metadata
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in and out; SQLite stores it naive, so the zone is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+ID = 40  # "prefix_" + 26 ULID characters, with room
+HASH = 64
+
+applications = Table(
+    "origination_applications",
+    metadata,
+    Column("application_id", String(ID), primary_key=True),
+    Column("application_no", String(32), nullable=False, unique=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    # Equal to uscc while the application is open, NULL once closed: a portable "one open
+    # application per enterprise" unique constraint (NULLs never collide).
+    Column("open_uscc", String(18), nullable=True, unique=True),
+    Column("id_number_enc", Text, nullable=False),
+    Column("id_number_index", String(HASH), nullable=False, index=True),
+    Column("phone_enc", Text, nullable=False),
+    Column("phone_index", String(HASH), nullable=False, index=True),
+    Column("device_id", String(128), nullable=True, index=True),
+    Column("ip_address", String(64), nullable=True, index=True),
+    Column("address", String(200), nullable=True, index=True),
+    Column("requested_amount_fen", BigInteger, nullable=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("applicant_user_id", String(ID), nullable=True, index=True),
+    Column("account_manager_id", String(ID), nullable=True),
+    Column("partner_id", String(64), nullable=True, index=True),
+    Column("reviewed_by", String(ID), nullable=True),
+    Column("credit_line_id", String(64), nullable=True),
+    Column("assessment_json", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+consents = Table(
+    "origination_consents",
+    metadata,
+    Column("consent_id", String(ID), primary_key=True),
+    Column(
+        "application_id",
+        String(ID),
+        ForeignKey(
+            "origination_applications.application_id", name="fk_origination_consents_application"
+        ),
+        nullable=False,
+        index=True,
+    ),
+    Column("scopes", String(200), nullable=False),
+    Column("purpose", String(200), nullable=False),
+    Column("granted_by", String(ID), nullable=False),
+    Column("granted_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+offers = Table(
+    "origination_offers",
+    metadata,
+    Column("offer_id", String(ID), primary_key=True),
+    Column(
+        "application_id",
+        String(ID),
+        ForeignKey(
+            "origination_applications.application_id", name="fk_origination_offers_application"
+        ),
+        nullable=False,
+        unique=True,
+    ),
+    Column("limit_fen", BigInteger, nullable=False),
+    Column("annual_rate", Numeric(12, 8), nullable=False),
+    Column("term_months", Integer, nullable=False),
+    Column("grade", String(16), nullable=True),
+    Column("made_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+contracts = Table(
+    "origination_contracts",
+    metadata,
+    Column("contract_no", String(32), primary_key=True),
+    Column(
+        "application_id",
+        String(ID),
+        ForeignKey(
+            "origination_applications.application_id", name="fk_origination_contracts_application"
+        ),
+        nullable=False,
+        unique=True,
+    ),
+    Column("text", Text, nullable=False),
+    Column("sha256", String(HASH), nullable=False),
+    Column("signature_hex", String(128), nullable=False),
+    Column("signing_key_id", String(64), nullable=False),
+    Column("signed_at", UtcDateTime, nullable=False),
+    Column("accepted_by", String(ID), nullable=False),
+    Column("accepted_at", UtcDateTime, nullable=False),
+)
+
+fraud_list_entries = Table(
+    "origination_fraud_list_entries",
+    metadata,
+    Column("entry_id", String(ID), primary_key=True),
+    Column("list_name", String(32), nullable=False),
+    Column("uscc", String(18), nullable=True),
+    Column("id_number_index", String(HASH), nullable=True),
+    Column("note", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_origination_fraud_list_entries_uscc", "list_name", "uscc"),
+    Index("ix_origination_fraud_list_entries_person", "list_name", "id_number_index"),
+)
+
+idempotency_keys = Table(
+    "origination_idempotency_keys",
+    metadata,
+    Column("scope", String(120), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("request_hash", String(HASH), nullable=False),
+    Column("resource_id", String(ID), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("scope", "key", name="pk_origination_idempotency_keys"),
+)
+
+users = Table(
+    "security_users",
+    metadata,
+    Column("user_id", String(ID), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(200), nullable=True),
+    Column("partner_id", String(64), nullable=True),
+    Column("phone_enc", Text, nullable=True),
+    Column("phone_index", String(HASH), nullable=True, unique=True),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "security_api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("partner_id", String(64), nullable=False, index=True),
+    Column("secret_hash", String(HASH), nullable=False),
+    Column("scopes", String(400), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+otp_codes = Table(
+    "security_otp_codes",
+    metadata,
+    Column("otp_id", String(ID), primary_key=True),
+    Column("phone_index", String(HASH), nullable=False),
+    Column("code_hash", String(HASH), nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Index("ix_security_otp_codes_phone", "phone_index", "issued_at"),
+)

@@ -1,0 +1,92 @@
+"""Strategy versions repository: queries only, the caller's transaction commits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select, update
+
+from puhui.adapters.db.strategies.tables import strategy_versions
+from puhui.services.strategies import StrategyStatus, StrategyVersion
+
+_COLUMNS = (
+    "name",
+    "version",
+    "status",
+    "document",
+    "content_hash",
+    "created_by",
+    "created_at",
+    "submitted_by",
+    "submitted_at",
+    "approved_by",
+    "approved_at",
+    "activated_at",
+    "retired_at",
+)
+_TIMES = ("created_at", "submitted_at", "approved_at", "activated_at", "retired_at")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite gives timestamps back naive; they were written as UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _from_row(row: Row[Any]) -> StrategyVersion:
+    data = dict(row._mapping)
+    for key in _TIMES:
+        data[key] = _aware(data[key])
+    data["status"] = StrategyStatus(data["status"])
+    return StrategyVersion(**data)
+
+
+def _to_values(item: StrategyVersion) -> dict[str, Any]:
+    values = {column: getattr(item, column) for column in _COLUMNS}
+    values["status"] = item.status.value
+    return values
+
+
+class SqlStrategyRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get(self, name: str, version: int) -> StrategyVersion | None:
+        row = self._connection.execute(
+            select(strategy_versions).where(
+                strategy_versions.c.name == name, strategy_versions.c.version == version
+            )
+        ).one_or_none()
+        return None if row is None else _from_row(row)
+
+    def add(self, version: StrategyVersion) -> None:
+        self._connection.execute(insert(strategy_versions).values(_to_values(version)))
+
+    def update(self, version: StrategyVersion) -> None:
+        values = _to_values(version)
+        self._connection.execute(
+            update(strategy_versions)
+            .where(
+                strategy_versions.c.name == version.name,
+                strategy_versions.c.version == version.version,
+            )
+            .values({k: v for k, v in values.items() if k not in ("name", "version")})
+        )
+
+    def list(self, name: str | None = None) -> list[StrategyVersion]:
+        query = select(strategy_versions).order_by(
+            strategy_versions.c.name, strategy_versions.c.version
+        )
+        if name is not None:
+            query = query.where(strategy_versions.c.name == name)
+        return [_from_row(row) for row in self._connection.execute(query)]
+
+    def active(self, name: str) -> StrategyVersion | None:
+        row = self._connection.execute(
+            select(strategy_versions).where(
+                strategy_versions.c.name == name, strategy_versions.c.status == "active"
+            )
+        ).one_or_none()
+        return None if row is None else _from_row(row)

@@ -1,0 +1,22 @@
+"""``puhui serve``: run the open API with uvicorn."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Serve the open API.", invoke_without_command=True)
+
+
+@app.callback()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
+) -> None:
+    """Serve the API (OpenAPI at /api/v1/docs) until interrupted."""
+    # The CLI and the web layer sit side by side (DESIGN.md): the server is looked up by
+    # name so that the CLI does not import FastAPI at all unless this command runs.
+    server = importlib.import_module("puhui.web.server")
+    server.run(host=host, port=port)

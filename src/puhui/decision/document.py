@@ -1,0 +1,160 @@
+"""The strategy document schema (pydantic): what a risk officer writes, checked at the edge."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+def _exact_decimal(value: Any) -> Any:
+    # YAML reads 0.05 as a float; going through repr keeps the digits the author wrote
+    # instead of the binary approximation.
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal)]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Code = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=64)]
+CellText = str | int | float | bool | None
+OutputValue = str | int | float | bool
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InputType(StrEnum):
+    NUMBER = "number"
+    INTEGER = "integer"
+    FEN = "fen"
+    """An amount of money in fen: a non-negative integer."""
+    STRING = "string"
+    BOOLEAN = "boolean"
+
+
+class InputSpec(_Strict):
+    type: InputType
+    required: bool = False
+    description: str = ""
+    allowed: tuple[str, ...] | None = None
+    """For strings: the only values accepted."""
+
+
+class RuleSpec(_Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)]
+    description: str = ""
+    when: dict[str, CellText] = Field(default_factory=dict)
+    """Column name -> cell (see the cell syntax); an omitted column matches anything."""
+    then: dict[str, OutputValue] = Field(default_factory=dict)
+    reason: Code | None = None
+
+
+class TableSpec(_Strict):
+    hit_policy: Literal["first", "collect"]
+    description: str = ""
+    rules: tuple[RuleSpec, ...]
+
+
+class ModelSpec(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    version: str | None = None
+    """Pin a model version; empty means whatever the registry marks as production."""
+
+
+class GradingSpec(_Strict):
+    table: TableSpec
+    """A ``first`` table over ``pd`` and/or ``score`` whose rules set ``then: {grade: X}``."""
+    declined_grades: tuple[str, ...] = ()
+    unmatched_reason: Code
+    """Reason for a referral when no grade row matches (e.g. the model returned no PD)."""
+
+
+class AffordabilitySpec(_Strict):
+    basis: Name
+    """A ``fen`` input: verified monthly sales or tax."""
+    multiple_by_grade: dict[str, ExactDecimal]
+
+
+class LimitSpec(_Strict):
+    requested: Name
+    need: Name | None = None
+    headroom: Name | None = None
+    """Concentration headroom for the applicant's industry and region, provided by the caller."""
+    affordability: tuple[AffordabilitySpec, ...] = Field(min_length=1)
+    product_cap_yuan: ExactDecimal
+    step_yuan: ExactDecimal = Decimal(1000)
+    minimum_yuan: ExactDecimal
+    below_minimum_reason: Code
+
+
+class LprPoint(_Strict):
+    effective_from: dt.date
+    rate: ExactDecimal
+
+
+class LegalCapSpec(_Strict):
+    fixed: ExactDecimal | None = None
+    lpr_multiple: ExactDecimal | None = None
+    """A cap of N x the 1-year LPR on the decision date (the courts' rule for private lending)."""
+
+
+class PricingSpec(_Strict):
+    lpr: str | tuple[LprPoint, ...] = "lpr_1y"
+    """The name of a shipped LPR table, or the dated points themselves."""
+    spread_by_grade: dict[str, ExactDecimal]
+    floor: ExactDecimal
+    cap: ExactDecimal
+    legal_caps: dict[str, LegalCapSpec] = Field(min_length=1)
+    """By licence type; the decision's licence type must be one of these."""
+
+
+class TermSpec(_Strict):
+    requested: Name | None = None
+    default_months: int = Field(gt=0)
+    max_by_grade: dict[str, int]
+    allowed_months: tuple[int, ...] = Field(min_length=1)
+
+
+class ReasonSpec(_Strict):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    adverse: bool = True
+    """Whether it counts against the applicant (shown in a decline notice)."""
+
+
+class StrategyDocument(_Strict):
+    schema_version: Literal[1] = 1
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=64)]
+    version: int = Field(ge=1)
+    description: str = ""
+    inputs: dict[Name, InputSpec] = Field(min_length=1)
+    computed: dict[Name, str] = Field(default_factory=dict)
+    """Derived values, in order: name -> expression over inputs and earlier computed values."""
+    models: tuple[ModelSpec, ...] = ()
+    knockouts: TableSpec
+    fraud: TableSpec
+    """Rules set ``then: {action: decline}`` or ``then: {action: refer}``."""
+    grading: GradingSpec
+    limit: LimitSpec
+    pricing: PricingSpec
+    term: TermSpec
+    referrals: TableSpec
+    reasons: dict[Code, ReasonSpec]
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema of strategy documents."""
+    schema = StrategyDocument.model_json_schema()
+    schema["$id"] = "https://puhui.dev/schemas/strategy-v1.json"
+    schema["title"] = "Puhui credit strategy"
+    return schema

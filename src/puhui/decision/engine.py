@@ -1,0 +1,540 @@
+"""The compiled strategy and its evaluation: knockouts, fraud, grade, limit, price, referral."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from math import isnan
+from operator import itemgetter
+from typing import Any
+
+from puhui.decision.document import InputType, StrategyDocument
+from puhui.decision.expression import Expression
+from puhui.decision.outcome import (
+    Decision,
+    ModelResult,
+    Outcome,
+    Scorer,
+    Trace,
+    TraceStep,
+    Value,
+)
+from puhui.decision.pricing import PriceBreakdown, Pricing
+from puhui.decision.tables import CompiledTable, TraceEntry
+from puhui.domain.errors import InvalidInput
+
+RESERVED_NAMES = frozenset({"pd", "score", "grade", "limit_fen"})
+_PRICE_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class InputCheck:
+    name: str
+    type: InputType
+    required: bool
+    allowed: frozenset[str] | None
+
+
+_FEN_TYPES: tuple[type, ...] = (int,)
+_TYPES: dict[InputType, tuple[type, ...]] = {
+    InputType.NUMBER: (int, float),
+    InputType.INTEGER: (int,),
+    InputType.FEN: _FEN_TYPES,
+    InputType.STRING: (str,),
+    InputType.BOOLEAN: (bool,),
+}
+
+
+def _type_ok(kind: InputType, value: object) -> bool:
+    if kind is InputType.STRING:
+        return isinstance(value, str)
+    if kind is InputType.BOOLEAN:
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind is InputType.NUMBER:
+        return isinstance(value, int | float) and not isnan(value)  # NaN is not a number
+    if kind is InputType.FEN:
+        return isinstance(value, int) and value >= 0
+    return isinstance(value, int)
+
+
+_NONE = type(None)
+_new_decision = tuple.__new__
+_MAX_SIGNATURES = 1024
+Picker = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+
+
+def _picker(indexes: list[int]) -> Picker | None:
+    if not indexes:
+        return None
+    if len(indexes) == 1:
+        (only,) = indexes
+        return lambda values: (values[only],)
+    return itemgetter(*indexes)
+
+
+@dataclass(frozen=True, slots=True)
+class _SignaturePlan:
+    """What is left to check for inputs of one type signature: the value rules only."""
+
+    fen: Picker | None
+    """The present fen values (must not be negative)."""
+    floats: Picker | None
+    """The present float values (must not be NaN)."""
+    allowed: tuple[tuple[int, frozenset[str]], ...]
+
+
+@dataclass(slots=True)
+class _CheckPlan:
+    """Input checks prepared once per strategy for the fast path of ``check_inputs``."""
+
+    names: tuple[str, ...]
+    get_all: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    checks: tuple[InputCheck, ...]
+    allowed_types: tuple[frozenset[type], ...]
+    signatures: dict[tuple[type, ...], _SignaturePlan]
+
+    @classmethod
+    def build(cls, checks: tuple[InputCheck, ...]) -> _CheckPlan:
+        names = tuple(c.name for c in checks)
+        getter = itemgetter(*names)
+        return cls(
+            names=names,
+            get_all=(lambda inputs: (getter(inputs),)) if len(names) == 1 else getter,
+            checks=checks,
+            allowed_types=tuple(
+                frozenset(_TYPES[c.type]) | (frozenset() if c.required else {_NONE}) for c in checks
+            ),
+            signatures={},
+        )
+
+    def values(self, inputs: Mapping[str, Any]) -> tuple[Any, ...]:
+        try:
+            return self.get_all(inputs)
+        except KeyError:  # an optional input left out rather than given as None
+            return tuple(map(inputs.get, self.names))
+
+    def plan_for(self, signature: tuple[type, ...]) -> _SignaturePlan | None:
+        """The value checks for a valid signature; None when the types are wrong."""
+        if not all(kind in ok for kind, ok in zip(signature, self.allowed_types, strict=True)):
+            return None
+        if len(self.signatures) >= _MAX_SIGNATURES:
+            self.signatures.clear()
+        present = [(i, c) for i, c in enumerate(self.checks) if signature[i] is not _NONE]
+        plan = _SignaturePlan(
+            fen=_picker([i for i, c in present if c.type is InputType.FEN]),
+            floats=_picker([i for i, _ in present if signature[i] is float]),
+            allowed=tuple((i, c.allowed) for i, c in present if c.allowed is not None),
+        )
+        self.signatures[signature] = plan
+        return plan
+
+
+@dataclass(frozen=True, slots=True)
+class AffordabilityRule:
+    basis: str
+    multiple_by_grade: Mapping[str, tuple[int, int]]
+    """Grade -> the multiple as an exact fraction (numerator, denominator)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitRule:
+    requested: str
+    need: str | None
+    headroom: str | None
+    affordability: tuple[AffordabilityRule, ...]
+    product_cap_fen: int
+    step_fen: int
+    minimum_fen: int
+    below_minimum_reason: str
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        names = [self.requested, *(a.basis for a in self.affordability)]
+        names += [n for n in (self.need, self.headroom) if n is not None]
+        return tuple(dict.fromkeys(names))
+
+    def caps(self, env: Mapping[str, Any], grade: str) -> dict[str, int]:
+        """Every cap that applies, in fen; a cap whose input is unknown does not apply."""
+        caps: dict[str, int] = {"requested": env[self.requested]}
+        if self.need is not None:
+            need = env.get(self.need)
+            if need is not None:
+                caps["need"] = need
+        affordable = 0
+        for rule in self.affordability:
+            basis = env.get(rule.basis)
+            multiple = rule.multiple_by_grade.get(grade)
+            if basis is not None and multiple is not None:
+                # Integer arithmetic, rounded down: affordability never rounds up past evidence.
+                affordable = max(affordable, basis * multiple[0] // multiple[1])
+        caps["affordability"] = affordable
+        caps["product_cap"] = self.product_cap_fen
+        if self.headroom is not None:
+            headroom = env.get(self.headroom)
+            if headroom is not None:
+                caps["concentration_headroom"] = headroom
+        return caps
+
+    def fast_limit(self, env: Mapping[str, Any], grade: str) -> int:
+        """The same as ``limit(caps(...))`` without building the breakdown (the hot path)."""
+        lowest: int = env[self.requested]
+        if self.need is not None:
+            need = env.get(self.need)
+            if need is not None and need < lowest:
+                lowest = need
+        affordable = 0
+        for rule in self.affordability:
+            basis = env.get(rule.basis)
+            multiple = rule.multiple_by_grade.get(grade)
+            if basis is not None and multiple is not None:
+                value = basis * multiple[0] // multiple[1]
+                affordable = max(affordable, value)
+        lowest = min(lowest, affordable)
+        lowest = min(lowest, self.product_cap_fen)
+        if self.headroom is not None:
+            headroom = env.get(self.headroom)
+            if headroom is not None and headroom < lowest:
+                lowest = headroom
+        return max(lowest, 0) // self.step_fen * self.step_fen
+
+    def limit(self, caps: Mapping[str, int]) -> int:
+        lowest = min(caps.values())
+        return max(lowest, 0) // self.step_fen * self.step_fen
+
+
+@dataclass(frozen=True, slots=True)
+class TermRule:
+    requested: str | None
+    default_months: int
+    max_by_grade: Mapping[str, int]
+    allowed_months: tuple[int, ...]
+    _cache: dict[tuple[str, Any], int] = field(default_factory=dict, compare=False, repr=False)
+
+    def term(self, env: Mapping[str, Any], grade: str) -> int:
+        requested = None if self.requested is None else env.get(self.requested)
+        key = (grade, requested)
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) >= _PRICE_CACHE_SIZE:
+                self._cache.clear()
+            found = self._cache[key] = self._term(requested, grade)
+        return found
+
+    def _term(self, requested: Any, grade: str) -> int:
+        wanted = self.default_months
+        if requested.__class__ is int and requested > 0:
+            wanted = requested
+        longest = min(wanted, self.max_by_grade[grade])
+        fitting = [m for m in self.allowed_months if m <= longest]
+        return fitting[-1] if fitting else self.allowed_months[0]
+
+
+@dataclass(slots=True)
+class CompiledStrategy:
+    """A strategy compiled into closures once; ``evaluate`` never looks at the document."""
+
+    document: StrategyDocument
+    content_hash: str
+    inputs: tuple[InputCheck, ...]
+    computed: tuple[tuple[str, Expression], ...]
+    knockouts: CompiledTable
+    fraud: CompiledTable
+    grading: CompiledTable
+    declined_grades: frozenset[str]
+    unmatched_reason: str
+    limit_rule: LimitRule
+    pricing: Pricing
+    term_rule: TermRule
+    referrals: CompiledTable
+    reasons: Mapping[str, tuple[str, str, bool]]
+    """Code -> (zh-CN text, en text, adverse)."""
+    _price_cache: dict[tuple[str, dt.date, str], PriceBreakdown] = field(default_factory=dict)
+    _plan: _CheckPlan | None = None
+    version_label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.document.name
+
+    @property
+    def version(self) -> str:
+        return self.version_label
+
+    def __post_init__(self) -> None:
+        self.version_label = f"{self.document.name}@{self.document.version}"
+
+    def check_inputs(self, inputs: Mapping[str, Any]) -> None:
+        """Refuse missing required inputs and wrongly typed values, naming all of them.
+
+        The fast path works on the tuple of value types, in C: a type signature seen valid
+        before is valid again, so only the value rules (allowed strings, non-negative fen,
+        no NaN) are checked per decision. Anything unusual falls to the slow path that names
+        every problem.
+        """
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = _CheckPlan.build(self.inputs)
+        values = plan.values(inputs)
+        signature = tuple(map(type, values))
+        checks = plan.signatures.get(signature) or plan.plan_for(signature)
+        if checks is None:
+            self._refuse(inputs)
+            return
+        if checks.fen is not None and min(checks.fen(values)) < 0:
+            self._refuse(inputs)
+        if checks.floats is not None and any(map(isnan, checks.floats(values))):
+            self._refuse(inputs)
+        for index, allowed in checks.allowed:
+            if values[index] not in allowed:
+                self._refuse(inputs)
+
+    def _refuse(self, inputs: Mapping[str, Any]) -> None:
+        problems = []
+        for check in self.inputs:
+            value = inputs.get(check.name)
+            if value is None:
+                if check.required:
+                    problems.append(f"{check.name}: required")
+                continue
+            if not _type_ok(check.type, value):
+                problems.append(f"{check.name}: expected {check.type.value}, got {value!r}")
+            elif check.allowed is not None and value not in check.allowed:
+                problems.append(f"{check.name}: {value!r} is not one of {sorted(check.allowed)}")
+        raise InvalidInput(
+            f"decision inputs refused by {self.version}: " + "; ".join(problems),
+            details={"problems": problems},
+        )
+
+    def features(self, inputs: Mapping[str, Any]) -> dict[str, Value]:
+        """The inputs plus the computed values: what the scorer and the rules read."""
+        env: dict[str, Value] = dict(inputs)
+        for name, expression in self.computed:
+            env[name] = expression.evaluate(env)
+        return env
+
+    def decide(
+        self,
+        inputs: Mapping[str, Any],
+        scorer: Scorer,
+        *,
+        as_of: dt.date,
+        licence_type: str,
+        trace: bool = False,
+    ) -> Decision:
+        """Check the inputs, score them, evaluate: the whole online decision."""
+        self.check_inputs(inputs)
+        env = self.features(inputs)
+        return self._evaluate(env, scorer.score(env), as_of, licence_type, trace, computed=True)
+
+    def evaluate(
+        self,
+        inputs: Mapping[str, Any],
+        model: ModelResult,
+        *,
+        as_of: dt.date,
+        licence_type: str,
+        trace: bool = False,
+        check: bool = True,
+    ) -> Decision:
+        """Evaluate with a model result already in hand (replay, backtest, benchmarks)."""
+        if check:
+            self.check_inputs(inputs)
+        return self._evaluate(dict(inputs), model, as_of, licence_type, trace, computed=False)
+
+    def _evaluate(  # noqa: PLR0912, PLR0915
+        self,
+        env: dict[str, Value],
+        model: ModelResult,
+        as_of: dt.date,
+        licence_type: str,
+        trace: bool,
+        *,
+        computed: bool,
+    ) -> Decision:
+        steps: list[TraceEntry] | None = [] if trace else None
+        if not computed:
+            for name, expression in self.computed:
+                env[name] = expression.evaluate(env)
+        if steps is not None:
+            for name, expression in self.computed:
+                steps.append(
+                    TraceStep(
+                        "computed",
+                        name,
+                        {n: env.get(n) for n in expression.names},
+                        True,
+                        {name: env[name]},
+                    )
+                )
+        env["pd"] = model.pd
+        env["score"] = model.score
+
+        if steps is None:
+            knocked = self.knockouts.collect(env)
+        else:
+            knocked = self.knockouts.collect_traced(env, steps)
+        if knocked:
+            return self._finish(
+                model, steps, env, Outcome.DECLINE, tuple(r.reason for r in knocked if r.reason)
+            )
+
+        if steps is None:
+            fraud_hits = self.fraud.collect(env)
+        else:
+            fraud_hits = self.fraud.collect_traced(env, steps)
+        refer_reasons: list[str] = []
+        if fraud_hits:
+            declines = [r.reason for r in fraud_hits if r.then.get("action") == "decline"]
+            if declines:
+                return self._finish(
+                    model, steps, env, Outcome.DECLINE, tuple(c for c in declines if c)
+                )
+            refer_reasons.extend(r.reason for r in fraud_hits if r.reason)
+
+        graded = self.grading.first(env) if steps is None else self.grading.first_traced(env, steps)
+        if graded is None:
+            return self._finish(
+                model, steps, env, Outcome.REFER, (*refer_reasons, self.unmatched_reason)
+            )
+        grade = str(graded.then["grade"])
+        if grade in self.declined_grades:
+            reasons = (graded.reason,) if graded.reason else ()
+            return self._finish(model, steps, env, Outcome.DECLINE, reasons + model.reasons, grade)
+        env["grade"] = grade
+
+        if steps is None:
+            limit_fen = self.limit_rule.fast_limit(env, grade)
+        else:
+            caps = self.limit_rule.caps(env, grade)
+            limit_fen = self.limit_rule.limit(caps)
+            steps.append(
+                TraceStep(
+                    "limit",
+                    "limit",
+                    {name: env.get(name) for name in self.limit_rule.reads},
+                    limit_fen >= self.limit_rule.minimum_fen,
+                    {
+                        "caps_fen": caps,
+                        "step_fen": self.limit_rule.step_fen,
+                        "minimum_fen": self.limit_rule.minimum_fen,
+                        "limit_fen": limit_fen,
+                    },
+                )
+            )
+        if limit_fen < self.limit_rule.minimum_fen:
+            return self._finish(
+                model, steps, env, Outcome.DECLINE, (self.limit_rule.below_minimum_reason,), grade
+            )
+        env["limit_fen"] = limit_fen
+
+        key = (grade, as_of, licence_type)
+        price = self._price_cache.get(key)
+        if price is None:
+            if len(self._price_cache) >= _PRICE_CACHE_SIZE:
+                self._price_cache.clear()
+            price = self._price_cache[key] = self.pricing.price(grade, as_of, licence_type)
+        term_months = self.term_rule.term(env, grade)
+        if steps is not None:
+            steps.append(
+                TraceStep(
+                    "pricing",
+                    "annual_rate",
+                    {"grade": grade, "as_of": as_of.isoformat(), "licence_type": licence_type},
+                    True,
+                    {
+                        "lpr": price.lpr,
+                        "spread": price.spread,
+                        "risk_rate": price.risk_rate,
+                        "floor": price.floor,
+                        "cap": price.cap,
+                        "legal_cap": price.legal_cap,
+                        "annual_rate": price.annual_rate,
+                    },
+                )
+            )
+            requested_term = None if self.term_rule.requested is None else self.term_rule.requested
+            steps.append(
+                TraceStep(
+                    "term",
+                    "term_months",
+                    {"grade": grade}
+                    | ({} if requested_term is None else {requested_term: env.get(requested_term)}),
+                    True,
+                    {"term_months": term_months},
+                )
+            )
+
+        if steps is None:
+            referred = self.referrals.collect(env)
+        else:
+            referred = self.referrals.collect_traced(env, steps)
+        refer_reasons.extend(r.reason for r in referred if r.reason)
+        outcome = Outcome.REFER if refer_reasons else Outcome.APPROVE
+        return self._finish(
+            model,
+            steps,
+            env,
+            outcome,
+            tuple(refer_reasons),
+            grade,
+            limit_fen,
+            price.annual_rate,
+            term_months,
+        )
+
+    def _finish(  # noqa: PLR0917
+        self,
+        model: ModelResult,
+        steps: list[TraceEntry] | None,
+        env: dict[str, Value],
+        outcome: Outcome,
+        reasons: tuple[str, ...],
+        grade: str | None = None,
+        limit_fen: int = 0,
+        annual_rate: Decimal | None = None,
+        term_months: int | None = None,
+    ) -> Decision:
+        # tuple.__new__ skips the named tuple's Python-level __new__: same object, cheaper.
+        return _new_decision(
+            Decision,
+            (
+                outcome,
+                limit_fen,
+                annual_rate,
+                term_months,
+                grade,
+                model.pd,
+                model.score,
+                reasons,
+                self.version_label,
+                model.model_versions,
+                () if steps is None else Trace(steps, dict(env)),
+            ),
+        )
+
+    def explain(
+        self, decision: Decision, language: str = "zh", model: ModelResult | None = None
+    ) -> list[str]:
+        """Customer-facing text of a decision's reasons (zh-CN or en).
+
+        Strategy reasons come from the document; model reasons from the model result's texts;
+        a code with no text anywhere is shown as the code rather than dropped.
+        """
+        chinese = language.startswith("zh")
+        model_texts = {} if model is None else model.reason_texts
+        texts = []
+        for code in decision.reasons:
+            found = self.reasons.get(code)
+            if found is not None:
+                texts.append(found[0] if chinese else found[1])
+                continue
+            model_text = model_texts.get(code)
+            if model_text is not None:
+                texts.append(model_text[0] if chinese else model_text[1])
+            else:
+                texts.append(code)
+        return texts

@@ -1,0 +1,1 @@
+"""Origination: applications, consent, anti-fraud rules, offers and contracts (pure domain)."""

@@ -1,0 +1,127 @@
+"""The loan application and its state machine (created → … → line opened)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import Enum
+
+from puhui.domain.errors import InvalidAmount
+from puhui.domain.identity import validate_id_number, validate_mobile, validate_uscc
+from puhui.domain.origination.assessment import Assessment
+from puhui.domain.origination.errors import InvalidTransition
+
+
+class ApplicationStatus(Enum):
+    CREATED = "created"
+    CONSENTED = "consented"
+    ASSESSED = "assessed"
+    OFFERED = "offered"
+    DECLINED = "declined"
+    REFERRED = "referred"
+    ACCEPTED = "accepted"
+    LINE_OPENED = "line_opened"
+    EXPIRED = "expired"
+
+
+S = ApplicationStatus
+TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
+    # Revoking consent before assessment sends the application back to "created".
+    S.CREATED: frozenset({S.CONSENTED}),
+    S.CONSENTED: frozenset({S.ASSESSED, S.CREATED}),
+    S.ASSESSED: frozenset({S.OFFERED, S.DECLINED, S.REFERRED}),
+    S.REFERRED: frozenset({S.OFFERED, S.DECLINED}),
+    S.OFFERED: frozenset({S.ACCEPTED, S.EXPIRED}),
+    S.ACCEPTED: frozenset({S.LINE_OPENED}),
+    S.DECLINED: frozenset(),
+    S.LINE_OPENED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+CLOSED_STATUSES = frozenset({S.DECLINED, S.LINE_OPENED, S.EXPIRED})
+
+MAX_REQUEST_FEN = 10_000_000 * 100
+"""Inclusive finance for MSEs: a request above ten million yuan is a mistake or another product."""
+
+
+@dataclass(frozen=True, slots=True)
+class Applicant:
+    """Who applies for which enterprise: validated identifiers and the channel facts."""
+
+    uscc: str
+    id_number: str
+    phone: str
+    device_id: str | None = None
+    ip_address: str | None = None
+    address: str | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        uscc: str,
+        id_number: str,
+        phone: str,
+        device_id: str | None = None,
+        ip_address: str | None = None,
+        address: str | None = None,
+    ) -> Applicant:
+        return cls(
+            uscc=validate_uscc(uscc),
+            id_number=validate_id_number(id_number),
+            phone=validate_mobile(phone),
+            device_id=device_id or None,
+            ip_address=ip_address or None,
+            address=address.strip() if address and address.strip() else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    application_id: str
+    application_no: str
+    applicant: Applicant
+    requested_amount_fen: int | None
+    status: ApplicationStatus
+    created_at: datetime
+    updated_at: datetime
+    applicant_user_id: str | None = None
+    account_manager_id: str | None = None
+    partner_id: str | None = None
+    assessment: Assessment | None = None
+    reviewed_by: str | None = None
+    credit_line_id: str | None = None
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        amount = self.requested_amount_fen
+        if amount is not None and (
+            isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0
+        ):
+            raise InvalidAmount(
+                "a requested amount is a positive number of fen",
+                details={"field": "requested_amount_fen"},
+            )
+        if amount is not None and amount > MAX_REQUEST_FEN:
+            raise InvalidAmount(
+                "the requested amount exceeds the largest MSE loan",
+                details={"field": "requested_amount_fen"},
+            )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_STATUSES
+
+    def can_move_to(self, target: ApplicationStatus) -> bool:
+        return target in TRANSITIONS[self.status]
+
+    def moved_to(self, target: ApplicationStatus, *, at: datetime) -> Application:
+        """The same application in ``target`` state, or ``InvalidTransition``."""
+        if not self.can_move_to(target):
+            raise InvalidTransition(
+                f"an application that is {self.status.value} cannot become {target.value}",
+                details={"status": self.status.value, "target": target.value},
+            )
+        return replace(self, status=target, updated_at=at, version=self.version + 1)
+
+    def with_assessment(self, assessment: Assessment) -> Application:
+        return replace(self, assessment=assessment)

@@ -1,0 +1,49 @@
+"""Errors of origination, named after the rule each one guards."""
+
+from __future__ import annotations
+
+from puhui.domain.errors import Conflict, PuhuiError
+
+
+class InvalidTransition(Conflict):
+    """The application is not in a state that allows this step."""
+
+    code = "invalid_transition"
+
+
+class DuplicateApplication(Conflict):
+    """The enterprise already has an open application."""
+
+    code = "duplicate_application"
+
+
+class ConsentRequired(Conflict):
+    """No active consent covers the data this step needs."""
+
+    code = "consent_required"
+
+
+class OfferExpired(Conflict):
+    code = "offer_expired"
+
+
+class FourEyesViolation(PuhuiError):
+    """The account manager who owns the customer may not approve the customer's application."""
+
+    code = "four_eyes_violation"
+
+
+class Forbidden(PuhuiError):
+    """The caller is known but not allowed to do this."""
+
+    code = "forbidden"
+
+
+class Unauthenticated(PuhuiError):
+    """The caller could not be identified (missing, wrong or expired credentials)."""
+
+    code = "unauthenticated"
+
+
+class RateLimited(PuhuiError):
+    code = "rate_limited"

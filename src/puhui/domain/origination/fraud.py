@@ -1,0 +1,97 @@
+"""Anti-fraud, first layer: rules over facts the service gathered, each hit a reason code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from puhui.domain.origination.reasons import (
+    EXECUTED_PERSON,
+    IDENTITY_MISMATCH,
+    INTERNAL_BLACKLIST,
+    NEW_REGISTRATION_LARGE_REQUEST,
+    SHARED_IDENTIFIER,
+    VELOCITY_ADDRESS,
+    VELOCITY_DEVICE,
+    VELOCITY_IP,
+    VELOCITY_PHONE,
+    Reason,
+    Severity,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FraudPolicy:
+    """Thresholds of the first layer; a strategy version may override them."""
+
+    velocity_window_days: int = 30
+    max_applications_per_phone: int = 3
+    max_applications_per_device: int = 3
+    max_applications_per_ip: int = 10
+    max_applications_per_address: int = 5
+    max_enterprises_per_identifier: int = 2
+    new_registration_days: int = 180
+    new_registration_large_request_fen: int = 50_000_000  # 500,000 yuan
+
+
+@dataclass(frozen=True, slots=True)
+class FraudFacts:
+    """Everything the rules look at, gathered for one application at one instant.
+
+    Velocity counts include the application being assessed. ``legal_representative_matches``
+    is ``None`` when registration data was not available (the rule then cannot fire).
+    """
+
+    as_of: date
+    legal_representative_matches: bool | None
+    on_internal_blacklist: bool
+    on_executed_person_list: bool
+    applications_by_phone: int
+    applications_by_device: int
+    applications_by_ip: int
+    applications_by_address: int
+    enterprises_sharing_phone: int
+    enterprises_sharing_id_number: int
+    registered_on: date | None
+    requested_amount_fen: int | None
+
+
+def screen(facts: FraudFacts, policy: FraudPolicy | None = None) -> tuple[Reason, ...]:
+    """The reasons that fire, in catalogue order."""
+    p = policy or FraudPolicy()
+    hits: list[Reason] = []
+    if facts.legal_representative_matches is False:
+        hits.append(IDENTITY_MISMATCH)
+    if facts.on_internal_blacklist:
+        hits.append(INTERNAL_BLACKLIST)
+    if facts.on_executed_person_list:
+        hits.append(EXECUTED_PERSON)
+    if facts.applications_by_phone > p.max_applications_per_phone:
+        hits.append(VELOCITY_PHONE)
+    if facts.applications_by_device > p.max_applications_per_device:
+        hits.append(VELOCITY_DEVICE)
+    if facts.applications_by_ip > p.max_applications_per_ip:
+        hits.append(VELOCITY_IP)
+    if facts.applications_by_address > p.max_applications_per_address:
+        hits.append(VELOCITY_ADDRESS)
+    if (
+        max(facts.enterprises_sharing_phone, facts.enterprises_sharing_id_number)
+        > p.max_enterprises_per_identifier
+    ):
+        hits.append(SHARED_IDENTIFIER)
+    if (
+        facts.registered_on is not None
+        and facts.requested_amount_fen is not None
+        and (facts.as_of - facts.registered_on).days < p.new_registration_days
+        and facts.requested_amount_fen >= p.new_registration_large_request_fen
+    ):
+        hits.append(NEW_REGISTRATION_LARGE_REQUEST)
+    return tuple(hits)
+
+
+def worst_severity(hits: tuple[Reason, ...]) -> Severity | None:
+    if any(h.severity is Severity.KNOCKOUT for h in hits):
+        return Severity.KNOCKOUT
+    if any(h.severity is Severity.REFER for h in hits):
+        return Severity.REFER
+    return None

@@ -1,0 +1,1 @@
+"""Origination use cases: apply, consent, assess, review, accept; and the ports they need."""

@@ -1,0 +1,169 @@
+"""Ports of origination: storage, the decision engine, data sources and servicing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+
+from puhui.domain.origination.application import Application, ApplicationStatus
+from puhui.domain.origination.assessment import Assessment
+from puhui.domain.origination.consent import Consent, DataScope
+from puhui.domain.origination.contract import Contract
+from puhui.domain.origination.offer import Offer
+from puhui.domain.origination.reasons import Reason
+from puhui.services.security.ports import SecurityUnitOfWork
+
+VelocityField = Literal["phone", "device_id", "ip_address", "address"]
+SharedField = Literal["phone", "id_number"]
+FraudList = Literal["blacklist", "executed_person"]
+
+
+class ApplicationRepository(Protocol):
+    def add(self, application: Application) -> None:
+        """Insert; ``DuplicateApplication`` if the enterprise has another open application."""
+        ...
+
+    def get(self, application_id: str) -> Application | None: ...
+
+    def update(self, application: Application, *, expected_version: int) -> None:
+        """Write the new state if nobody changed the row since ``expected_version``."""
+        ...
+
+    def find_open_for_enterprise(self, uscc: str) -> Application | None: ...
+
+    def count_since(self, field: VelocityField, value: str, since: datetime) -> int: ...
+
+    def enterprises_sharing(self, field: SharedField, value: str) -> int:
+        """How many distinct enterprises applied with this phone or ID number."""
+        ...
+
+    def list(
+        self,
+        *,
+        status: ApplicationStatus | None = None,
+        partner_id: str | None = None,
+        applicant_user_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Application]: ...
+
+
+class ConsentRepository(Protocol):
+    def add(self, consent: Consent) -> None: ...
+
+    def for_application(self, application_id: str) -> list[Consent]: ...
+
+    def update(self, consent: Consent) -> None: ...
+
+
+class OfferRepository(Protocol):
+    def add(self, offer: Offer) -> None: ...
+
+    def for_application(self, application_id: str) -> Offer | None: ...
+
+
+class ContractRepository(Protocol):
+    def add(self, contract: Contract) -> None: ...
+
+    def for_application(self, application_id: str) -> Contract | None: ...
+
+
+class FraudListRepository(Protocol):
+    def add(
+        self, list_name: FraudList, *, uscc: str | None, id_number: str | None, note: str
+    ) -> None: ...
+
+    def is_listed(self, list_name: FraudList, *, uscc: str, id_number: str) -> bool:
+        """Whether the enterprise or the person is on the list."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    scope: str
+    key: str
+    request_hash: str
+    resource_id: str
+    created_at: datetime
+
+
+class IdempotencyRepository(Protocol):
+    def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
+
+    def add(self, record: IdempotencyRecord) -> None: ...
+
+
+class OriginationUnitOfWork(SecurityUnitOfWork, Protocol):
+    @property
+    def applications(self) -> ApplicationRepository: ...
+
+    @property
+    def consents(self) -> ConsentRepository: ...
+
+    @property
+    def offers(self) -> OfferRepository: ...
+
+    @property
+    def contracts(self) -> ContractRepository: ...
+
+    @property
+    def fraud_lists(self) -> FraudListRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+
+
+class DataSource(Protocol):
+    """Pulls one scope of one enterprise's data (an adapter over a provider or the simulator).
+
+    ``registration`` returns at least ``legal_representative_id_number`` and ``registered_on``
+    (ISO date); ``court`` returns ``executed_person`` (bool). Other scopes are opaque here and
+    passed to the assessor as they are.
+    """
+
+    def pull(self, uscc: str, scope: DataScope, *, as_of: date) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentRequest:
+    application_id: str
+    uscc: str
+    requested_amount_fen: int | None
+    as_of: date
+    data: Mapping[DataScope, Mapping[str, Any]]
+    fraud_hits: tuple[Reason, ...]
+
+
+class Assessor(Protocol):
+    """The decision engine: features, models and strategy → approve, decline or refer."""
+
+    def assess(self, request: AssessmentRequest) -> Assessment: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LineOpening:
+    """What servicing needs to open a credit line; ``idempotency_key`` makes retries safe."""
+
+    idempotency_key: str
+    application_id: str
+    uscc: str
+    contract_no: str
+    limit_fen: int
+    annual_rate: Decimal
+    term_months: int
+    opened_on: date
+
+
+class CreditLineOpener(Protocol):
+    def open_line(self, opening: LineOpening) -> str:
+        """Open the line (its own transaction) and return its id; the same key → the same id."""
+        ...
+
+
+class Signer(Protocol):
+    key_id: str
+
+    def sign(self, digest_hex: str) -> str: ...

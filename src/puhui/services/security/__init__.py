@@ -1,0 +1,1 @@
+"""Security: users, roles and permissions, passwords, tokens, API keys, one-time codes."""

@@ -1,0 +1,295 @@
+"""Security use cases: staff users and login, applicant one-time codes, partner API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from puhui.domain.clock import Clock
+from puhui.domain.errors import Conflict, InvalidInput, NotFound
+from puhui.domain.identity import validate_mobile
+from puhui.domain.ids import new_id
+from puhui.domain.origination.errors import Unauthenticated
+from puhui.services import audit
+from puhui.services.security import otp
+from puhui.services.security.passwords import PasswordHasher
+from puhui.services.security.permissions import (
+    PARTNER_SCOPES,
+    Permission,
+    Principal,
+    Role,
+    require,
+)
+from puhui.services.security.ports import (
+    ApiKeyRecord,
+    OtpRecord,
+    OtpSender,
+    SecurityUnitOfWork,
+    User,
+)
+from puhui.services.security.rate_limit import RateLimit, RateLimiter
+from puhui.services.security.tokens import AccessToken, TokenCodec
+
+logger = logging.getLogger(__name__)
+
+API_KEY_PREFIX = "pk"
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityConfig:
+    """Settings of the security services (the lead maps them from ``Settings``)."""
+
+    jwt_secret: bytes
+    otp_key: bytes
+    token_lifetime: timedelta = timedelta(minutes=15)
+    otp_lifetime: timedelta = timedelta(minutes=5)
+    login_limit: RateLimit = field(default_factory=lambda: RateLimit(5, timedelta(minutes=15)))
+    login_client_limit: RateLimit = field(
+        default_factory=lambda: RateLimit(50, timedelta(minutes=15))
+    )
+    otp_send_limit: RateLimit = field(default_factory=lambda: RateLimit(3, timedelta(minutes=10)))
+    otp_verify_limit: RateLimit = field(
+        default_factory=lambda: RateLimit(10, timedelta(minutes=10))
+    )
+
+
+class Security:
+    """The collaborators security use cases share; one per process."""
+
+    def __init__(
+        self,
+        *,
+        uow_factory: Callable[[], SecurityUnitOfWork],
+        clock: Clock,
+        config: SecurityConfig,
+        otp_sender: OtpSender,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.config = config
+        self.otp_sender = otp_sender
+        self.hasher = hasher or PasswordHasher()
+        self.tokens = TokenCodec(config.jwt_secret, clock=clock, lifetime=config.token_lifetime)
+        self.login_limiter = RateLimiter(config.login_limit, clock=clock, name="login")
+        # Per address the allowance is wider: a branch's staff share one NAT address.
+        self.login_client_limiter = RateLimiter(
+            config.login_client_limit, clock=clock, name="login"
+        )
+        self.otp_send_limiter = RateLimiter(config.otp_send_limit, clock=clock, name="code")
+        self.otp_verify_limiter = RateLimiter(config.otp_verify_limit, clock=clock, name="code")
+
+
+def create_user(
+    sec: Security,
+    *,
+    actor: Principal,
+    username: str,
+    password: str,
+    role: Role,
+    partner_id: str | None = None,
+) -> User:
+    """An admin creates a staff or partner user (applicants sign in with one-time codes)."""
+    require(actor, Permission.USER_MANAGE)
+    name = username.strip().lower()
+    if not name or len(name) > 64:
+        raise InvalidInput("a username has 1 to 64 characters", details={"field": "username"})
+    if role is Role.APPLICANT:
+        raise InvalidInput("applicants sign in with a one-time code", details={"field": "role"})
+    if role is Role.PARTNER and not partner_id:
+        raise InvalidInput("a partner user names its partner", details={"field": "partner_id"})
+    password_hash = sec.hasher.hash(password)
+    with sec.uow_factory() as uow:
+        if uow.users.by_username(name) is not None:
+            raise Conflict("the username is taken", details={"field": "username"})
+        user = User(
+            user_id=new_id("usr"),
+            username=name,
+            role=role,
+            created_at=sec.clock.now(),
+            password_hash=password_hash,
+            partner_id=partner_id if role is Role.PARTNER else None,
+        )
+        uow.users.add(user)
+        audit.record(
+            uow,
+            actor=actor.audit_name(),
+            action="user.created",
+            entity="user",
+            entity_id=user.user_id,
+            payload={"username": name, "role": role.value},
+        )
+        uow.commit()
+    return user
+
+
+def login(sec: Security, *, username: str, password: str, client: str) -> AccessToken:
+    """OAuth2 password flow. Limited per username and per client address."""
+    name = username.strip().lower()
+    sec.login_limiter.hit(f"user:{name}")
+    sec.login_client_limiter.hit(client)
+    with sec.uow_factory() as uow:
+        user = uow.users.by_username(name)
+    stored = user.password_hash if user is not None and not user.disabled else None
+    if not sec.hasher.verify(stored, password) or user is None:
+        logger.info("failed login for username %s", name)
+        raise Unauthenticated("wrong username or password")
+    sec.login_limiter.reset(f"user:{name}")
+    return sec.tokens.issue(_principal_of(user))
+
+
+def request_code(sec: Security, *, phone: str, client: str) -> None:
+    """Send a one-time code to an applicant's phone. Limited per phone and per client."""
+    number = validate_mobile(phone)
+    sec.otp_send_limiter.hit(f"phone:{number}")
+    sec.otp_send_limiter.hit(f"client:{client}")
+    code = otp.new_code()
+    now = sec.clock.now()
+    record = OtpRecord(
+        otp_id=new_id("otp"),
+        phone=number,
+        code_hash=otp.code_hash(sec.config.otp_key, number, code),
+        issued_at=now,
+        expires_at=now + sec.config.otp_lifetime,
+    )
+    with sec.uow_factory() as uow:
+        previous = uow.otps.latest_for(number)
+        if previous is not None:
+            # A new code supersedes the old one: only one code is ever live per phone.
+            uow.otps.update(replace(previous, used_at=now))
+        uow.otps.add(record)
+        uow.commit()
+    sec.otp_sender.send(number, code)
+
+
+def verify_code(sec: Security, *, phone: str, code: str) -> AccessToken:
+    """Exchange a valid one-time code for an applicant token; the first login creates the user."""
+    number = validate_mobile(phone)
+    sec.otp_verify_limiter.hit(f"phone:{number}")
+    now = sec.clock.now()
+    with sec.uow_factory() as uow:
+        record = uow.otps.latest_for(number)
+        usable = (
+            record is not None
+            and record.used_at is None
+            and now < record.expires_at
+            and record.attempts < otp.MAX_OTP_ATTEMPTS
+        )
+        if record is None or not usable:
+            raise Unauthenticated("no valid one-time code for this phone; request a new one")
+        if not otp.codes_match(sec.config.otp_key, number, code.strip(), record.code_hash):
+            uow.otps.update(replace(record, attempts=record.attempts + 1))
+            uow.commit()
+            raise Unauthenticated("the one-time code is wrong")
+        uow.otps.update(replace(record, used_at=now, attempts=record.attempts + 1))
+        user = ensure_applicant(uow, phone=number, at_clock=sec.clock)
+        uow.commit()
+    sec.otp_verify_limiter.reset(f"phone:{number}")
+    return sec.tokens.issue(_principal_of(user))
+
+
+def ensure_applicant(uow: SecurityUnitOfWork, *, phone: str, at_clock: Clock) -> User:
+    """The applicant user of a phone number, created on first use (inside the caller's tx)."""
+    user = uow.users.applicant_by_phone(phone)
+    if user is None:
+        user_id = new_id("usr")
+        user = User(
+            user_id=user_id,
+            username=f"applicant:{user_id}",
+            role=Role.APPLICANT,
+            created_at=at_clock.now(),
+            phone=phone,
+        )
+        uow.users.add(user)
+    return user
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedApiKey:
+    key_id: str
+    partner_id: str
+    scopes: frozenset[Permission]
+    api_key: str
+    """Shown once: only its hash is stored."""
+
+
+def _secret_hash(secret: str) -> str:
+    # API secrets are 256 random bits, so a fast hash is as strong as a slow one here.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_api_key(
+    sec: Security, *, actor: Principal, partner_id: str, scopes: Iterable[Permission]
+) -> IssuedApiKey:
+    require(actor, Permission.API_KEY_MANAGE)
+    wanted = frozenset(scopes)
+    if not wanted or not wanted <= PARTNER_SCOPES:
+        raise InvalidInput(
+            "API key scopes are a non-empty subset of the partner permissions",
+            details={"allowed": sorted(p.value for p in PARTNER_SCOPES)},
+        )
+    if not partner_id.strip():
+        raise InvalidInput("an API key names its partner", details={"field": "partner_id"})
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    record = ApiKeyRecord(
+        key_id=key_id,
+        partner_id=partner_id,
+        secret_hash=_secret_hash(secret),
+        scopes=wanted,
+        created_at=sec.clock.now(),
+    )
+    with sec.uow_factory() as uow:
+        uow.api_keys.add(record)
+        audit.record(
+            uow,
+            actor=actor.audit_name(),
+            action="api_key.issued",
+            entity="api_key",
+            entity_id=key_id,
+            payload={"partner_id": partner_id, "scopes": sorted(p.value for p in wanted)},
+        )
+        uow.commit()
+    return IssuedApiKey(key_id, partner_id, wanted, f"{API_KEY_PREFIX}_{key_id}_{secret}")
+
+
+def authenticate_api_key(sec: Security, api_key: str) -> Principal:
+    prefix, _, rest = api_key.strip().partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != API_KEY_PREFIX or not key_id or not secret:
+        raise Unauthenticated("the API key is malformed")
+    with sec.uow_factory() as uow:
+        record = uow.api_keys.get(key_id)
+    if (
+        record is None
+        or record.revoked_at is not None
+        or not hmac.compare_digest(record.secret_hash, _secret_hash(secret))
+    ):
+        raise Unauthenticated("the API key is not valid")
+    return Principal(
+        user_id=f"apikey:{record.key_id}",
+        role=Role.PARTNER,
+        partner_id=record.partner_id,
+        scopes=record.scopes,
+    )
+
+
+def authenticate_token(sec: Security, token: str) -> Principal:
+    return sec.tokens.decode(token)
+
+
+def get_user(sec: Security, user_id: str) -> User:
+    with sec.uow_factory() as uow:
+        user = uow.users.get(user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+def _principal_of(user: User) -> Principal:
+    return Principal(user_id=user.user_id, role=user.role, partner_id=user.partner_id)

@@ -1,0 +1,89 @@
+"""Roles, permissions and the principal a request acts as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from puhui.domain.origination.errors import Forbidden
+
+
+class Role(Enum):
+    APPLICANT = "applicant"
+    ACCOUNT_MANAGER = "account_manager"
+    APPROVER = "approver"
+    RISK_OFFICER = "risk_officer"
+    OPERATIONS = "operations"
+    ADMIN = "admin"
+    PARTNER = "partner"
+
+
+class Permission(Enum):
+    APPLICATION_CREATE = "applications:create"
+    APPLICATION_READ = "applications:read"
+    APPLICATION_LIST = "applications:list"
+    APPLICATION_ASSESS = "applications:assess"
+    APPLICATION_REVIEW = "applications:review"
+    CONSENT_MANAGE = "consents:manage"
+    OFFER_ACCEPT = "offers:accept"
+    USER_MANAGE = "users:manage"
+    API_KEY_MANAGE = "api_keys:manage"
+    FRAUD_LIST_MANAGE = "fraud_lists:manage"
+
+
+P = Permission
+_STAFF_READ = {P.APPLICATION_READ, P.APPLICATION_LIST}
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    # The owner alone authorises data pulls and accepts the contract.
+    Role.APPLICANT: frozenset(
+        {P.APPLICATION_CREATE, P.APPLICATION_READ, P.APPLICATION_ASSESS}
+        | {P.CONSENT_MANAGE, P.OFFER_ACCEPT}
+    ),
+    Role.ACCOUNT_MANAGER: frozenset({P.APPLICATION_CREATE, P.APPLICATION_ASSESS} | _STAFF_READ),
+    Role.APPROVER: frozenset({P.APPLICATION_REVIEW} | _STAFF_READ),
+    Role.RISK_OFFICER: frozenset({P.FRAUD_LIST_MANAGE} | _STAFF_READ),
+    Role.OPERATIONS: frozenset(_STAFF_READ),
+    Role.ADMIN: frozenset({P.USER_MANAGE, P.API_KEY_MANAGE, P.FRAUD_LIST_MANAGE} | _STAFF_READ),
+    Role.PARTNER: frozenset(
+        {P.APPLICATION_CREATE, P.APPLICATION_READ, P.APPLICATION_LIST, P.APPLICATION_ASSESS}
+    ),
+}
+PARTNER_SCOPES = ROLE_PERMISSIONS[Role.PARTNER]
+"""What an API key may be scoped to: a subset of the partner role's permissions."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a request acts as. ``scopes`` narrows a partner's API key below its role."""
+
+    user_id: str
+    role: Role
+    partner_id: str | None = None
+    scopes: frozenset[Permission] | None = field(default=None)
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        granted = ROLE_PERMISSIONS[self.role]
+        return granted if self.scopes is None else granted & self.scopes
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role not in (Role.APPLICANT, Role.PARTNER)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def audit_name(self) -> str:
+        return f"{self.role.value}:{self.user_id}"
+
+
+SYSTEM = Principal(user_id="system", role=Role.ADMIN)
+"""The platform itself (batch jobs, the demo): acts with admin rights, audited as system."""
+
+
+def require(principal: Principal, permission: Permission) -> None:
+    if not principal.can(permission):
+        raise Forbidden(
+            f"role {principal.role.value} may not {permission.value}",
+            details={"permission": permission.value, "role": principal.role.value},
+        )

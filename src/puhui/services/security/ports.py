@@ -1,0 +1,88 @@
+"""What the security services need from storage: users, API keys, one-time codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from puhui.services.ports import UnitOfWork
+from puhui.services.security.permissions import Permission, Role
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A login. Applicants have a phone (verified by one-time code) and no password."""
+
+    user_id: str
+    username: str
+    role: Role
+    created_at: datetime
+    password_hash: str | None = None
+    partner_id: str | None = None
+    phone: str | None = None
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    key_id: str
+    partner_id: str
+    secret_hash: str
+    scopes: frozenset[Permission]
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OtpRecord:
+    otp_id: str
+    phone: str
+    code_hash: str
+    issued_at: datetime
+    expires_at: datetime
+    attempts: int = 0
+    used_at: datetime | None = None
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> None: ...
+
+    def get(self, user_id: str) -> User | None: ...
+
+    def by_username(self, username: str) -> User | None: ...
+
+    def applicant_by_phone(self, phone: str) -> User | None: ...
+
+
+class ApiKeyRepository(Protocol):
+    def add(self, record: ApiKeyRecord) -> None: ...
+
+    def get(self, key_id: str) -> ApiKeyRecord | None: ...
+
+
+class OtpRepository(Protocol):
+    def add(self, record: OtpRecord) -> None: ...
+
+    def latest_for(self, phone: str) -> OtpRecord | None:
+        """The live (unused) code of a phone, if any."""
+        ...
+
+    def update(self, record: OtpRecord) -> None: ...
+
+
+class SecurityUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+
+    @property
+    def otps(self) -> OtpRepository: ...
+
+
+class OtpSender(Protocol):
+    """Delivers a one-time code to a phone (an SMS gateway in production)."""
+
+    def send(self, phone: str, code: str) -> None: ...

@@ -1,0 +1,1 @@
+"""The HTTP entry point: the open API (FastAPI) under ``/api/v1``."""

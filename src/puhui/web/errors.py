@@ -1,0 +1,101 @@
+"""The one place where errors become HTTP: ``{code, message, details}`` with the right status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from puhui.domain.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PuhuiError
+from puhui.domain.origination.errors import (
+    Forbidden,
+    FourEyesViolation,
+    RateLimited,
+    Unauthenticated,
+)
+
+logger = logging.getLogger(__name__)
+
+_STATUS: tuple[tuple[type[PuhuiError], int], ...] = (
+    (InvalidInput, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (FourEyesViolation, 403),
+    (RateLimited, 429),
+    (ConfigurationError, 503),
+)
+
+
+def status_of(error: PuhuiError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "details": details or {}}
+
+
+def _headers(error: PuhuiError) -> dict[str, str]:
+    if isinstance(error, Unauthenticated):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, RateLimited):
+        return {"Retry-After": str(error.details.get("retry_after_seconds", 60))}
+    return {}
+
+
+def _validation_details(exc: RequestValidationError) -> dict[str, Any]:
+    # The offending input is dropped: it may be an ID number or a phone.
+    return {
+        "errors": [
+            {
+                "loc": [str(p) for p in err.get("loc", ())],
+                "msg": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+            for err in exc.errors()
+        ]
+    }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PuhuiError)
+    async def _puhui(_: Request, exc: PuhuiError) -> JSONResponse:
+        status = status_of(exc)
+        if status >= 500:
+            logger.error("platform error %s: %s", exc.code, exc.message)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details),
+            status_code=status,
+            headers=_headers(exc),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            error_body("validation_error", "the request is not valid", _validation_details(exc)),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
+        return JSONResponse(
+            error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error: %s", type(exc).__name__)
+        return JSONResponse(
+            error_body("internal_error", "an unexpected error occurred"), status_code=500
+        )

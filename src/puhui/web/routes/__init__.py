@@ -1,0 +1,1 @@
+"""Routes of the open API, one module per resource."""

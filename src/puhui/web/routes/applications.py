@@ -1,0 +1,204 @@
+"""Applications: create, consent, decision, manual review, offer acceptance."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Request, status
+
+from puhui.domain.errors import NotFound
+from puhui.domain.origination.application import ApplicationStatus
+from puhui.services.origination import use_cases as uc
+from puhui.services.security.permissions import Principal
+from puhui.web.dependencies import CurrentPrincipal, Deps, client_address
+from puhui.web.schemas import (
+    ApplicationCreate,
+    ApplicationDetailOut,
+    ApplicationOut,
+    ConsentCreate,
+    ConsentOut,
+    ContractOut,
+    DecisionOut,
+    ErrorBody,
+    FraudListEntryCreate,
+    ReviewCreate,
+    application_out,
+    consent_out,
+    contract_out,
+    decision_out,
+    detail_out,
+)
+
+ERRORS = {
+    401: {"model": ErrorBody},
+    403: {"model": ErrorBody},
+    404: {"model": ErrorBody},
+    409: {"model": ErrorBody},
+    422: {"model": ErrorBody},
+}
+router = APIRouter(prefix="/api/v1", tags=["applications"], responses=ERRORS)  # type: ignore[arg-type]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        description="retrying with the same key and body returns the first result",
+    ),
+]
+
+
+def _detail(view: uc.ApplicationView, principal: Principal) -> ApplicationDetailOut:
+    # Model internals (scores, rule trace) are for staff; applicants and partners see reasons.
+    return detail_out(view, with_trace=principal.is_staff)
+
+
+@router.post("/applications", response_model=ApplicationOut, status_code=status.HTTP_201_CREATED)
+def create_application(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    request: Request,
+    body: ApplicationCreate,
+    idempotency_key: IdempotencyKey = None,
+) -> ApplicationOut:
+    """Step 1 of 3: the enterprise's USCC, the owner's ID number and phone."""
+    application = uc.create_application(
+        deps.origination,
+        actor=principal,
+        request=uc.NewApplication(
+            uscc=body.uscc,
+            id_number=body.id_number,
+            phone=body.phone,
+            requested_amount_fen=body.requested_amount_fen,
+            device_id=body.device_id,
+            ip_address=client_address(request),
+            address=body.address,
+        ),
+        idempotency_key=idempotency_key,
+    )
+    return application_out(application)
+
+
+@router.get("/applications", response_model=list[ApplicationOut])
+def list_applications(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    status_filter: Annotated[ApplicationStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[ApplicationOut]:
+    apps = uc.list_applications(
+        deps.origination, actor=principal, status=status_filter, limit=limit, offset=offset
+    )
+    return [application_out(a) for a in apps]
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationDetailOut)
+def get_application(
+    deps: Deps, principal: CurrentPrincipal, application_id: str
+) -> ApplicationDetailOut:
+    view = uc.get_application(deps.origination, actor=principal, application_id=application_id)
+    return _detail(view, principal)
+
+
+@router.post(
+    "/applications/{application_id}/consents",
+    response_model=ConsentOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def give_consent(
+    deps: Deps, principal: CurrentPrincipal, application_id: str, body: ConsentCreate
+) -> ConsentOut:
+    """Step 2 of 3: the owner authorises data pulls (scope, purpose, expiry)."""
+    consent = uc.give_consent(
+        deps.origination,
+        actor=principal,
+        application_id=application_id,
+        scopes=body.scopes,
+        purpose=body.purpose,
+        valid_days=body.valid_days,
+    )
+    return consent_out(consent)
+
+
+@router.delete("/applications/{application_id}/consents/{consent_id}", response_model=ConsentOut)
+def revoke_consent(
+    deps: Deps, principal: CurrentPrincipal, application_id: str, consent_id: str
+) -> ConsentOut:
+    consent = uc.revoke_consent(
+        deps.origination, actor=principal, application_id=application_id, consent_id=consent_id
+    )
+    return consent_out(consent)
+
+
+@router.post("/applications/{application_id}/decision", response_model=ApplicationDetailOut)
+def decide(deps: Deps, principal: CurrentPrincipal, application_id: str) -> ApplicationDetailOut:
+    """Step 3 of 3: automatic assessment → offer, decline with reasons, or referral."""
+    view = uc.assess_application(deps.origination, actor=principal, application_id=application_id)
+    return _detail(view, principal)
+
+
+@router.get("/applications/{application_id}/decision", response_model=DecisionOut)
+def get_decision(deps: Deps, principal: CurrentPrincipal, application_id: str) -> DecisionOut:
+    view = uc.get_application(deps.origination, actor=principal, application_id=application_id)
+    out = decision_out(view, with_trace=principal.is_staff)
+    if out is None:
+        raise NotFound("the application has not been decided yet")
+    return out
+
+
+@router.post("/applications/{application_id}/review", response_model=ApplicationDetailOut)
+def review(
+    deps: Deps, principal: CurrentPrincipal, application_id: str, body: ReviewCreate
+) -> ApplicationDetailOut:
+    """Manual review of a referral by an approver (four eyes)."""
+    view = uc.review_application(
+        deps.origination,
+        actor=principal,
+        application_id=application_id,
+        approve=body.approve,
+        note=body.note,
+        limit_fen=body.limit_fen,
+        annual_rate=None if body.annual_rate is None else Decimal(body.annual_rate),
+        term_months=body.term_months,
+    )
+    return _detail(view, principal)
+
+
+@router.post("/applications/{application_id}/acceptance", response_model=ApplicationDetailOut)
+def accept(deps: Deps, principal: CurrentPrincipal, application_id: str) -> ApplicationDetailOut:
+    """The owner accepts the offer; the signed contract is returned and the line opens."""
+    view = uc.accept_offer(deps.origination, actor=principal, application_id=application_id)
+    return _detail(view, principal)
+
+
+@router.get("/applications/{application_id}/contract", response_model=ContractOut)
+def get_contract(deps: Deps, principal: CurrentPrincipal, application_id: str) -> ContractOut:
+    view = uc.get_application(deps.origination, actor=principal, application_id=application_id)
+    if view.contract is None:
+        raise NotFound("the application has no contract yet")
+    return contract_out(view.contract)
+
+
+@router.post(
+    "/fraud-lists/{list_name}/entries",
+    status_code=status.HTTP_201_CREATED,
+    tags=["anti-fraud"],
+)
+def add_fraud_list_entry(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    list_name: Literal["blacklist", "executed_person"],
+    body: FraudListEntryCreate,
+) -> dict[str, str]:
+    uc.add_to_fraud_list(
+        deps.origination,
+        actor=principal,
+        list_name=list_name,
+        uscc=body.uscc,
+        id_number=body.id_number,
+        note=body.note,
+    )
+    return {"status": "added"}

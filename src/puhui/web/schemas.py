@@ -1,0 +1,261 @@
+"""Request and response bodies of the open API; personal data leaves only masked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from puhui.domain.origination.application import Application
+from puhui.domain.origination.consent import Consent, DataScope
+from puhui.domain.origination.contract import Contract
+from puhui.domain.origination.offer import Offer
+from puhui.domain.origination.reasons import CATALOG
+from puhui.domain.privacy import mask_id_number, mask_phone
+from puhui.services.origination.use_cases import ApplicationView
+from puhui.services.security.permissions import Permission, Role
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApplicationCreate(Strict):
+    uscc: str = Field(min_length=1, max_length=32, description="统一社会信用代码, 18 characters")
+    id_number: str = Field(min_length=1, max_length=32, description="owner's resident ID number")
+    phone: str = Field(min_length=1, max_length=20, description="owner's mainland mobile")
+    requested_amount_fen: int | None = Field(default=None, gt=0, le=1_000_000_000)
+    device_id: str | None = Field(default=None, max_length=128)
+    address: str | None = Field(default=None, max_length=200)
+
+
+class ConsentCreate(Strict):
+    scopes: list[DataScope] = Field(min_length=1)
+    purpose: str = Field(min_length=1, max_length=200)
+    valid_days: int = Field(default=90, ge=1, le=366)
+
+
+class ReviewCreate(Strict):
+    approve: bool
+    note: str = Field(min_length=1, max_length=500)
+    limit_fen: int | None = Field(default=None, gt=0, le=1_000_000_000)
+    annual_rate: str | None = Field(
+        default=None, pattern=r"^0\.[0-9]{1,8}$", description="decimal fraction, e.g. 0.0435"
+    )
+    term_months: int | None = Field(default=None, ge=1, le=120)
+
+
+class ReasonOut(BaseModel):
+    code: str
+    zh: str | None
+    en: str | None
+
+
+class DecisionOut(BaseModel):
+    outcome: str
+    reasons: list[ReasonOut]
+    limit_fen: int | None
+    annual_rate: str | None
+    term_months: int | None
+    grade: str | None
+    pd: str | None
+    score: int | None
+    trace: dict[str, Any]
+
+
+class OfferOut(BaseModel):
+    offer_id: str
+    limit_fen: int
+    annual_rate: str
+    term_months: int
+    grade: str | None
+    made_at: datetime
+    expires_at: datetime
+
+
+class ConsentOut(BaseModel):
+    consent_id: str
+    scopes: list[str]
+    purpose: str
+    granted_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class ContractOut(BaseModel):
+    contract_no: str
+    sha256: str
+    signature_hex: str
+    signing_key_id: str
+    signed_at: datetime
+    accepted_at: datetime
+    text: str
+
+
+class ApplicationOut(BaseModel):
+    application_id: str
+    application_no: str
+    status: str
+    uscc: str
+    id_number_masked: str
+    phone_masked: str
+    requested_amount_fen: int | None
+    partner_id: str | None
+    credit_line_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ApplicationDetailOut(ApplicationOut):
+    decision: DecisionOut | None
+    offer: OfferOut | None
+    consents: list[ConsentOut]
+    contract: ContractOut | None
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+class OtpRequest(Strict):
+    phone: str = Field(min_length=1, max_length=20)
+
+
+class OtpVerify(Strict):
+    phone: str = Field(min_length=1, max_length=20)
+    code: str = Field(min_length=4, max_length=8)
+
+
+class UserCreate(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+    role: Role
+    partner_id: str | None = Field(default=None, max_length=64)
+
+
+class UserOut(BaseModel):
+    user_id: str
+    username: str
+    role: str
+    partner_id: str | None
+
+
+class ApiKeyCreate(Strict):
+    partner_id: str = Field(min_length=1, max_length=64)
+    scopes: list[Permission] = Field(min_length=1)
+
+
+class ApiKeyOut(BaseModel):
+    key_id: str
+    partner_id: str
+    scopes: list[str]
+    api_key: str = Field(description="shown once; only a hash is stored")
+
+
+class FraudListEntryCreate(Strict):
+    uscc: str | None = Field(default=None, max_length=32)
+    id_number: str | None = Field(default=None, max_length=32)
+    note: str = Field(min_length=1, max_length=200)
+
+
+class MeOut(BaseModel):
+    user_id: str
+    role: str
+    partner_id: str | None
+    permissions: list[str]
+
+
+def reason_out(code: str) -> ReasonOut:
+    known = CATALOG.get(code)
+    return ReasonOut(code=code, zh=known.zh if known else None, en=known.en if known else None)
+
+
+def application_out(a: Application) -> ApplicationOut:
+    return ApplicationOut(**_application_fields(a))
+
+
+def _application_fields(a: Application) -> dict[str, Any]:
+    return {
+        "application_id": a.application_id,
+        "application_no": a.application_no,
+        "status": a.status.value,
+        "uscc": a.applicant.uscc,
+        "id_number_masked": mask_id_number(a.applicant.id_number),
+        "phone_masked": mask_phone(a.applicant.phone),
+        "requested_amount_fen": a.requested_amount_fen,
+        "partner_id": a.partner_id,
+        "credit_line_id": a.credit_line_id,
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+    }
+
+
+def offer_out(o: Offer) -> OfferOut:
+    return OfferOut(
+        offer_id=o.offer_id,
+        limit_fen=o.limit_fen,
+        annual_rate=str(o.annual_rate),
+        term_months=o.term_months,
+        grade=o.grade,
+        made_at=o.made_at,
+        expires_at=o.expires_at,
+    )
+
+
+def consent_out(c: Consent) -> ConsentOut:
+    return ConsentOut(
+        consent_id=c.consent_id,
+        scopes=sorted(s.value for s in c.scopes),
+        purpose=c.purpose,
+        granted_at=c.granted_at,
+        expires_at=c.expires_at,
+        revoked_at=c.revoked_at,
+    )
+
+
+def contract_out(c: Contract) -> ContractOut:
+    return ContractOut(
+        contract_no=c.contract_no,
+        sha256=c.sha256,
+        signature_hex=c.signature_hex,
+        signing_key_id=c.signing_key_id,
+        signed_at=c.signed_at,
+        accepted_at=c.accepted_at,
+        text=c.text,
+    )
+
+
+def decision_out(view: ApplicationView, *, with_trace: bool) -> DecisionOut | None:
+    a = view.application.assessment
+    if a is None:
+        return None
+    return DecisionOut(
+        outcome=a.outcome.value,
+        reasons=[reason_out(r) for r in a.reasons],
+        limit_fen=a.limit_fen,
+        annual_rate=None if a.annual_rate is None else str(a.annual_rate),
+        term_months=a.term_months,
+        grade=a.grade,
+        pd=None if a.pd is None else str(a.pd),
+        score=a.score,
+        trace=dict(a.trace) if with_trace else {},
+    )
+
+
+def detail_out(view: ApplicationView, *, with_trace: bool) -> ApplicationDetailOut:
+    return ApplicationDetailOut(
+        **_application_fields(view.application),
+        decision=decision_out(view, with_trace=with_trace),
+        offer=None if view.offer is None else offer_out(view.offer),
+        consents=[consent_out(c) for c in view.consents],
+        contract=None if view.contract is None else contract_out(view.contract),
+    )

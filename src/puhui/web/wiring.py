@@ -1,0 +1,88 @@
+"""Wire the API's services from explicit parts: engine, keys, clock and the ports."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from puhui.adapters.db.origination.encryption import FieldCipher
+from puhui.adapters.db.origination.unit_of_work import OriginationUnitOfWork
+from puhui.domain.clock import Clock
+from puhui.services.origination.ports import Assessor, CreditLineOpener, DataSource
+from puhui.services.origination.use_cases import Origination
+from puhui.services.security.accounts import Security, SecurityConfig
+from puhui.services.security.passwords import PasswordHasher
+from puhui.services.security.ports import OtpSender
+from puhui.services.security.rate_limit import RateLimit
+from puhui.services.security.signing import ContractSigner
+from puhui.web.dependencies import ApiDependencies
+
+
+@dataclass(frozen=True)
+class ApiKeys:
+    """The secrets of the API. ``data_key`` also derives the OTP and request-hash keys."""
+
+    audit_key: bytes
+    data_key: bytes
+    jwt_secret: bytes
+    signing_key_seed: bytes
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    token_lifetime: timedelta = timedelta(minutes=15)
+    login: RateLimit = field(default_factory=lambda: RateLimit(5, timedelta(minutes=15)))
+    otp_send: RateLimit = field(default_factory=lambda: RateLimit(3, timedelta(minutes=10)))
+    otp_verify: RateLimit = field(default_factory=lambda: RateLimit(10, timedelta(minutes=10)))
+
+
+def _derive(key: bytes, purpose: str) -> bytes:
+    return hmac.new(key, f"puhui/{purpose}".encode(), hashlib.sha256).digest()
+
+
+def build_api_dependencies(
+    *,
+    engine: Engine,
+    clock: Clock,
+    keys: ApiKeys,
+    assessor: Assessor,
+    data_source: DataSource,
+    line_opener: CreditLineOpener,
+    otp_sender: OtpSender,
+    limits: ApiLimits | None = None,
+    hasher: PasswordHasher | None = None,
+) -> ApiDependencies:
+    limits = limits or ApiLimits()
+    cipher = FieldCipher(keys.data_key)
+
+    def uow() -> OriginationUnitOfWork:
+        return OriginationUnitOfWork(engine, clock=clock, audit_key=keys.audit_key, cipher=cipher)
+
+    origination = Origination(
+        uow_factory=uow,
+        clock=clock,
+        assessor=assessor,
+        data_source=data_source,
+        line_opener=line_opener,
+        signer=ContractSigner(keys.signing_key_seed),
+        request_hash_key=_derive(keys.data_key, "request-hash"),
+    )
+    security = Security(
+        uow_factory=uow,
+        clock=clock,
+        config=SecurityConfig(
+            jwt_secret=keys.jwt_secret,
+            otp_key=_derive(keys.data_key, "otp"),
+            token_lifetime=limits.token_lifetime,
+            login_limit=limits.login,
+            otp_send_limit=limits.otp_send,
+            otp_verify_limit=limits.otp_verify,
+        ),
+        otp_sender=otp_sender,
+        hasher=hasher,
+    )
+    return ApiDependencies(origination=origination, security=security)

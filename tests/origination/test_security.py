@@ -1,0 +1,128 @@
+"""Security services: Argon2id passwords, JWT expiry, API key scopes, one-time codes, limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from origination_fakes import PHONE, fast_hasher
+from origination_wiring import Wired
+
+from puhui.domain.errors import Conflict, InvalidInput
+from puhui.domain.origination.errors import Forbidden, RateLimited, Unauthenticated
+from puhui.services.security import accounts
+from puhui.services.security.permissions import SYSTEM, Permission, Principal, Role
+
+PASSWORD = "correct horse battery"
+
+
+def test_passwords_are_stored_as_argon2id_and_verified() -> None:
+    hasher = fast_hasher()
+    stored = hasher.hash(PASSWORD)
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+    assert hasher.verify(stored, PASSWORD)
+    assert not hasher.verify(stored, PASSWORD + "!")
+    assert not hasher.verify(None, PASSWORD)
+    with pytest.raises(InvalidInput):
+        hasher.hash("short")
+
+
+def test_login_issues_a_token_that_expires(fake: Wired) -> None:
+    accounts.create_user(
+        fake.security, actor=SYSTEM, username="Ops1", password=PASSWORD, role=Role.OPERATIONS
+    )
+    token = accounts.login(fake.security, username="ops1", password=PASSWORD, client="c")
+    principal = accounts.authenticate_token(fake.security, token.access_token)
+    assert principal.role is Role.OPERATIONS
+    assert token.expires_in_seconds == 15 * 60
+    fake.clock.advance(timedelta(minutes=16))
+    with pytest.raises(Unauthenticated):
+        accounts.authenticate_token(fake.security, token.access_token)
+
+
+def test_a_tampered_token_is_refused(fake: Wired) -> None:
+    accounts.create_user(
+        fake.security, actor=SYSTEM, username="ops1", password=PASSWORD, role=Role.OPERATIONS
+    )
+    token = accounts.login(fake.security, username="ops1", password=PASSWORD, client="c")
+    head, body, sig = token.access_token.split(".")
+    with pytest.raises(Unauthenticated):
+        accounts.authenticate_token(fake.security, f"{head}.{body}.{sig[::-1]}")
+
+
+def test_only_admins_create_users_and_usernames_are_unique(fake: Wired) -> None:
+    ops = Principal("u1", Role.OPERATIONS)
+    with pytest.raises(Forbidden):
+        accounts.create_user(
+            fake.security, actor=ops, username="x", password=PASSWORD, role=Role.ADMIN
+        )
+    accounts.create_user(
+        fake.security, actor=SYSTEM, username="x", password=PASSWORD, role=Role.ADMIN
+    )
+    with pytest.raises(Conflict):
+        accounts.create_user(
+            fake.security, actor=SYSTEM, username="X", password=PASSWORD, role=Role.ADMIN
+        )
+
+
+def test_login_is_rate_limited_per_username(fake: Wired) -> None:
+    accounts.create_user(
+        fake.security, actor=SYSTEM, username="ops1", password=PASSWORD, role=Role.OPERATIONS
+    )
+    for _ in range(5):
+        with pytest.raises(Unauthenticated):
+            accounts.login(fake.security, username="ops1", password="wrong-password", client="c")
+    with pytest.raises(RateLimited):
+        accounts.login(fake.security, username="ops1", password=PASSWORD, client="d")
+    fake.clock.advance(timedelta(minutes=16))
+    assert accounts.login(fake.security, username="ops1", password=PASSWORD, client="d")
+
+
+def test_one_time_codes_are_rate_limited_and_single_use(fake: Wired) -> None:
+    for _ in range(3):
+        accounts.request_code(fake.security, phone=PHONE, client="c")
+    with pytest.raises(RateLimited):
+        accounts.request_code(fake.security, phone=PHONE, client="c")
+    code = fake.sender.sent[-1][1]
+    assert accounts.verify_code(fake.security, phone=PHONE, code=code)
+    with pytest.raises(Unauthenticated):
+        accounts.verify_code(fake.security, phone=PHONE, code=code)
+
+
+def test_a_one_time_code_dies_after_five_wrong_attempts_or_expiry(fake: Wired) -> None:
+    accounts.request_code(fake.security, phone=PHONE, client="c")
+    code = fake.sender.sent[-1][1]
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        with pytest.raises(Unauthenticated):
+            accounts.verify_code(fake.security, phone=PHONE, code=wrong)
+    with pytest.raises(Unauthenticated):
+        accounts.verify_code(fake.security, phone=PHONE, code=code)
+    fake.clock.advance(timedelta(minutes=11))
+    accounts.request_code(fake.security, phone=PHONE, client="c")
+    fake.clock.advance(timedelta(minutes=6))
+    with pytest.raises(Unauthenticated):
+        accounts.verify_code(fake.security, phone=PHONE, code=fake.sender.sent[-1][1])
+
+
+def test_api_keys_are_stored_hashed_and_scoped(fake: Wired, store: object) -> None:
+    issued = accounts.issue_api_key(
+        fake.security,
+        actor=SYSTEM,
+        partner_id="channel-7",
+        scopes=[Permission.APPLICATION_CREATE, Permission.APPLICATION_READ],
+    )
+    principal = accounts.authenticate_api_key(fake.security, issued.api_key)
+    assert principal.role is Role.PARTNER
+    assert principal.partner_id == "channel-7"
+    assert principal.can(Permission.APPLICATION_CREATE)
+    assert not principal.can(Permission.APPLICATION_ASSESS)
+    secret = issued.api_key.rsplit("_", 1)[-1]
+    assert secret not in repr(store)
+    with pytest.raises(Unauthenticated):
+        accounts.authenticate_api_key(fake.security, issued.api_key[:-1] + "x")
+    with pytest.raises(InvalidInput):
+        accounts.issue_api_key(
+            fake.security, actor=SYSTEM, partner_id="p", scopes=[Permission.USER_MANAGE]
+        )

@@ -1,0 +1,137 @@
+"""Every endpoint × every role: allowed roles get past authorisation, the rest get 403."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from api_support import STAFF_ROLES, Api, build_api
+from origination_fakes import OWNER_ID, PHONE
+
+from puhui.domain.clock import FixedClock
+from puhui.services.security.permissions import Role
+
+R = Role
+ALL = frozenset(Role)
+STAFF = frozenset(STAFF_ROLES)
+APPLICATION = {"uscc": "91110000802100433B", "id_number": OWNER_ID, "phone": PHONE}
+
+# (method, path template, json body, roles allowed) — the access policy, written out.
+MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
+    (
+        "POST",
+        "/api/v1/applications",
+        APPLICATION,
+        frozenset({R.APPLICANT, R.ACCOUNT_MANAGER, R.PARTNER}),
+    ),
+    ("GET", "/api/v1/applications", None, STAFF | {R.PARTNER}),
+    ("GET", "/api/v1/applications/{app}", None, ALL),
+    (
+        "POST",
+        "/api/v1/applications/{app}/consents",
+        {"scopes": ["tax"], "purpose": "credit"},
+        frozenset({R.APPLICANT}),
+    ),
+    ("DELETE", "/api/v1/applications/{app}/consents/{consent}", None, frozenset({R.APPLICANT})),
+    (
+        "POST",
+        "/api/v1/applications/{app}/decision",
+        None,
+        frozenset({R.APPLICANT, R.ACCOUNT_MANAGER, R.PARTNER}),
+    ),
+    ("GET", "/api/v1/applications/{app}/decision", None, ALL),
+    (
+        "POST",
+        "/api/v1/applications/{app}/review",
+        {"approve": True, "note": "ok"},
+        frozenset({R.APPROVER}),
+    ),
+    ("POST", "/api/v1/applications/{app}/acceptance", None, frozenset({R.APPLICANT})),
+    ("GET", "/api/v1/applications/{app}/contract", None, ALL),
+    (
+        "POST",
+        "/api/v1/fraud-lists/blacklist/entries",
+        {"uscc": "91350100M000100Y43", "note": "test"},
+        frozenset({R.RISK_OFFICER, R.ADMIN}),
+    ),
+    (
+        "POST",
+        "/api/v1/users",
+        {"username": "new-user", "password": "correct horse battery", "role": "operations"},
+        frozenset({R.ADMIN}),
+    ),
+    (
+        "POST",
+        "/api/v1/api-keys",
+        {"partner_id": "p9", "scopes": ["applications:read"]},
+        frozenset({R.ADMIN}),
+    ),
+    ("GET", "/api/v1/me", None, ALL),
+]
+
+
+@pytest.fixture(scope="module")
+def world(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Api, dict[Role, dict[str, str]], dict[str, str]]]:
+    """One world for the whole matrix: authorisation never depends on the state calls leave."""
+    clock = FixedClock(datetime(2026, 3, 2, 1, 30, tzinfo=UTC))
+    url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'puhui.db'}"
+    api, engine = build_api(url, clock)
+    headers: dict[Role, dict[str, str]] = {role: api.staff_headers(role) for role in STAFF_ROLES}
+    headers[Role.APPLICANT] = api.applicant_headers()
+    headers[Role.PARTNER] = api.partner_headers()
+    owner = headers[Role.APPLICANT]
+    created = api.client.post(
+        "/api/v1/applications",
+        json={"uscc": "91350100M000100Y43", "id_number": OWNER_ID, "phone": PHONE},
+        headers=owner,
+    )
+    app_id = created.json()["application_id"]
+    consent = api.client.post(
+        f"/api/v1/applications/{app_id}/consents",
+        json={"scopes": ["tax"], "purpose": "credit"},
+        headers=owner,
+    )
+    yield api, headers, {"app": app_id, "consent": consent.json()["consent_id"]}
+    api.client.close()
+    engine.dispose()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX]
+)
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_endpoint_role_matrix(
+    world: tuple[Api, dict[Role, dict[str, str]], dict[str, str]],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    allowed: frozenset[Role],
+    role: Role,
+) -> None:
+    api, headers, ids = world
+    url = path.format(**ids)
+    response = api.client.request(method, url, json=body, headers=headers[role])
+    assert response.status_code != 401, response.text
+    assert response.status_code < 500, response.text
+    if role in allowed:
+        assert response.status_code != 403, f"{role.value} refused: {response.text}"
+    else:
+        assert response.status_code == 403, f"{role.value} let in: {response.status_code}"
+        assert response.json()["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [(m, p) for m, p, _, _ in MATRIX],
+)
+def test_every_protected_endpoint_refuses_anonymous_callers(
+    world: tuple[Api, dict[Role, dict[str, str]], dict[str, str]], method: str, path: str
+) -> None:
+    api, _, ids = world
+    response = api.client.request(method, path.format(**ids), json={})
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
