@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import puhui
-from puhui.cli import audit, db, line, loan, serve, strategy
+from puhui.cli import audit, db, line, loan, market, serve, strategy
 from puhui.cli.context import platform
 from puhui.services.platform import summarise_platform
 
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
+app.add_typer(market.app, name="market")
 app.add_typer(loan.app, name="loan")
 app.add_typer(line.app, name="line")
 app.add_typer(serve.app, name="serve")

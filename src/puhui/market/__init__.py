@@ -1,0 +1,1 @@
+"""Synthetic market of micro and small enterprises with hidden ground truth."""

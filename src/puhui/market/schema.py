@@ -1,0 +1,377 @@
+"""The stable contract of a generated market: tables, columns, Polars dtypes, keys, truth split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+SCHEMA_VERSION = "1.0"
+"""Bumped on any incompatible change; additions of columns keep the major number."""
+
+# Conventions every table follows (documented once here, relied on by risk features):
+# - ``uscc`` is the enterprise key: an 18-character unified social credit code (GB 32100),
+#   valid check character; it is the only enterprise identifier outside ``truth/``.
+# - ``month`` is a ``pl.Date`` holding the FIRST day of the calendar month (2023-01-01 for
+#   January 2023). Monthly tables have exactly one row per (key, month) while the enterprise
+#   is registered and not yet closed: no rows before ``registration_date``'s month, none after
+#   the enterprise has closed (closing follows a default by a few months).
+# - Money is integer fen (``*_fen``, Int64), never float. Rates are integer basis points.
+# - Event tables carry the event's own ``month`` (first day) as well as its exact date, so
+#   that generating one month more only appends rows.
+# - A table lives in ``<out>/tables/<name>/part-*.parquet``; truth tables in
+#   ``<out>/truth/<name>/part-*.parquet``. Read a table with
+#   ``pl.scan_parquet(f"{out}/tables/{name}/*.parquet")``. Parts follow enterprise order.
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: pl.DataType
+    meaning: str
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    truth: bool
+    meaning: str
+
+    @property
+    def folder(self) -> str:
+        return f"truth/{self.name}" if self.truth else f"tables/{self.name}"
+
+    def polars_schema(self) -> dict[str, pl.DataType]:
+        return {c.name: c.dtype for c in self.columns}
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+S, I32, I64, F64, B, D = pl.String(), pl.Int32(), pl.Int64(), pl.Float64(), pl.Boolean(), pl.Date()
+
+ENTERPRISES = Table(
+    "enterprises",
+    (
+        Column("uscc", S, "unified social credit code, GB 32100, valid check character"),
+        Column("name", S, "registered name (zh-CN)"),
+        Column("legal_form", S, "'company' (企业) or 'individual_business' (个体工商户)"),
+        Column("industry_code", S, "GB/T 4754-2017 division, section letter + 2 digits ('C33')"),
+        Column("industry_section", S, "GB/T 4754-2017 section letter ('C')"),
+        Column(
+            "industry_group",
+            S,
+            "manufacturing | wholesale | retail | catering | accommodation | construction | "
+            "transport | business_services | it_services | agriculture",
+        ),
+        Column("region_code", S, "GB/T 2260 six-digit administrative division code"),
+        Column("registration_date", D, "date of business registration"),
+        Column("registered_capital_fen", I64, "registered capital in fen"),
+        Column("taxpayer_type", S, "VAT status: 'small_scale' (小规模) or 'general' (一般纳税人)"),
+        Column("employees", I32, "declared head count at the start month"),
+        Column(
+            "size_band",
+            S,
+            "'micro' | 'small' | 'medium' by the SME thresholds (medium: core enterprises)",
+        ),
+        Column("park", S, "industrial park or commercial district name", nullable=True),
+        Column("phone", S, "registered contact mobile (11 digits); rings share them"),
+        Column("address", S, "registered address (zh-CN); rings share them"),
+        Column("settlement_account", S, "main settlement account number"),
+        Column("legal_rep_id_number", S, "ID number of the legal representative (owners key)"),
+    ),
+    key=("uscc",),
+    truth=False,
+    meaning="one row per enterprise in the market (static registry data)",
+)
+
+OWNERS = Table(
+    "owners",
+    (
+        Column("id_number", S, "resident ID number, GB 11643, valid check character"),
+        Column("name", S, "person's name (zh-CN)"),
+        Column("gender", S, "'M' or 'F', consistent with the ID number's 17th digit"),
+        Column("birth_date", D, "birth date, consistent with the ID number"),
+        Column("age_years", I32, "age in whole years on the first day of the start month"),
+        Column(
+            "education",
+            S,
+            "primary | junior_high | senior_high | college | bachelor | postgraduate",
+        ),
+        Column("years_in_trade", I32, "years of experience in the enterprise's trade"),
+        Column("phone", S, "personal mobile (11 digits)"),
+        Column("enterprises_represented", I32, "enterprises in this market with this legal rep"),
+    ),
+    key=("id_number",),
+    truth=False,
+    meaning="legal representatives (法人代表); one row per distinct person",
+)
+
+TAX_MONTHLY = Table(
+    "tax_monthly",
+    (
+        Column("uscc", S, "enterprise"),
+        Column("month", D, "first day of the month"),
+        Column("declared_sales_fen", I64, "VAT-declared sales of the month, tax exclusive"),
+        Column("vat_payable_fen", I64, "VAT due for the month"),
+        Column("vat_exempt", B, "small-scale taxpayer under the RMB 100k monthly exemption"),
+        Column("late_filing", B, "the return for this month was filed late or not at all"),
+        Column("arrears_fen", I64, "unpaid tax outstanding at month end"),
+        Column("tax_credit_grade", S, "A | B | M | C | D: latest annual grade (M = new firm)"),
+    ),
+    key=("uscc", "month"),
+    truth=False,
+    meaning=(
+        "monthly VAT filings; small-scale taxpayers: exempt at <= RMB 100,000 monthly sales, "
+        "else 1% (MOF/STA 2023 No. 19); general taxpayers: 13% on value added"
+    ),
+)
+
+INVOICES = Table(
+    "invoices",
+    (
+        Column("seller_uscc", S, "issuing enterprise"),
+        Column("buyer_uscc", S, "receiving enterprise"),
+        Column("month", D, "first day of the month"),
+        Column("amount_fen", I64, "total tax-exclusive amount of valid invoices"),
+        Column("invoice_count", I32, "number of invoices issued"),
+        Column("voided_count", I32, "invoices voided (作废)"),
+        Column("red_letter_count", I32, "red-letter (红字) credit notes"),
+    ),
+    key=("seller_uscc", "buyer_uscc", "month"),
+    truth=False,
+    meaning="monthly seller->buyer VAT invoice aggregates (the supply-chain graph)",
+)
+
+UTILITIES_MONTHLY = Table(
+    "utilities_monthly",
+    (
+        Column("uscc", S, "enterprise"),
+        Column("month", D, "first day of the month"),
+        Column("electricity_kwh", I64, "electricity used in the month, kWh"),
+        Column("water_tonnes", I64, "water used in the month, tonnes"),
+        Column("late_payment", B, "the utility bill of the month was paid late"),
+    ),
+    key=("uscc", "month"),
+    truth=False,
+    meaning="monthly electricity and water use",
+)
+
+SETTLEMENT_MONTHLY = Table(
+    "settlement_monthly",
+    (
+        Column("uscc", S, "enterprise"),
+        Column("month", D, "first day of the month"),
+        Column("inflow_fen", I64, "credits to the settlement account in the month"),
+        Column("outflow_fen", I64, "debits from the settlement account in the month"),
+        Column("balance_fen", I64, "month-end balance (never negative)"),
+        Column("counterparties", I32, "distinct counterparties in the month"),
+        Column("related_party_transfer_fen", I64, "outflows to related parties in the month"),
+    ),
+    key=("uscc", "month"),
+    truth=False,
+    meaning="monthly settlement-account flows",
+)
+
+COURT_CASES = Table(
+    "court_cases",
+    (
+        Column("case_id", S, "case number, stable across events of the case"),
+        Column("uscc", S, "enterprise party to the case"),
+        Column("event_date", D, "date of this event"),
+        Column("month", D, "first day of the event's month"),
+        Column(
+            "event",
+            S,
+            "'filed' | 'closed' | 'executed_listed' (被执行人) | 'dishonest_listed' (失信)",
+        ),
+        Column("role", S, "'defendant' or 'plaintiff'"),
+        Column("case_type", S, "contract_dispute | loan_dispute | labour_dispute | sales_dispute"),
+        Column("amount_fen", I64, "amount in dispute"),
+    ),
+    key=("case_id", "event"),
+    truth=False,
+    meaning="court events, one row per event of a case (filing, listings, closing)",
+)
+
+BUREAU = Table(
+    "bureau",
+    (
+        Column("uscc", S, "enterprise"),
+        Column("month", D, "first day of the month"),
+        Column("other_lender_loans", I32, "loans outstanding at other lenders, month end"),
+        Column("other_lender_balance_fen", I64, "balance outstanding at other lenders"),
+        Column("overdue_loans", I32, "of those, loans past due at month end"),
+        Column("max_days_past_due", I32, "worst days past due at other lenders, month end"),
+        Column("hard_enquiries", I32, "credit enquiries by lenders during the month"),
+    ),
+    key=("uscc", "month"),
+    truth=False,
+    meaning="monthly credit-bureau summary of the enterprise's borrowing elsewhere",
+)
+
+GUARANTEES = Table(
+    "guarantees",
+    (
+        Column("guarantor_uscc", S, "enterprise giving the guarantee"),
+        Column("borrower_uscc", S, "enterprise whose borrowing is guaranteed"),
+        Column("start_month", D, "first month the guarantee is in force"),
+        Column("amount_fen", I64, "guaranteed amount"),
+    ),
+    key=("guarantor_uscc", "borrower_uscc"),
+    truth=False,
+    meaning="guarantee links, including mutual-guarantee circles (互保圈)",
+)
+
+APPLICATIONS = Table(
+    "applications",
+    (
+        Column("application_id", S, "application number"),
+        Column("uscc", S, "applying enterprise"),
+        Column("month", D, "first day of the application month"),
+        Column("application_date", D, "date of the application"),
+        Column("legal_rep_id_number", S, "ID number of the applying legal representative"),
+        Column("phone", S, "mobile given on the application"),
+        Column("device_id", S, "device fingerprint of the applying phone"),
+        Column("ip_address", S, "IPv4 address of the session"),
+        Column("channel", S, "'qr' | 'branch' | 'partner' | 'intermediary'"),
+        Column("requested_amount_fen", I64, "amount requested"),
+        Column("requested_term_months", I32, "term requested, months"),
+    ),
+    key=("application_id",),
+    truth=False,
+    meaning="credit applications the market sends a bank, driven by true funding need",
+)
+
+LOAN_HISTORY = Table(
+    "loan_history",
+    (
+        Column("loan_id", S, "legacy lender's loan number"),
+        Column("uscc", S, "borrower"),
+        Column("month", D, "first day of the reporting month"),
+        Column("application_id", S, "the application it came from"),
+        Column("origination_month", D, "first day of the month of disbursement"),
+        Column("principal_fen", I64, "amount disbursed"),
+        Column("term_months", I32, "contractual term"),
+        Column("annual_rate_bp", I32, "annual interest rate, basis points"),
+        Column("balance_fen", I64, "principal outstanding at month end"),
+        Column("days_past_due", I32, "days past due at month end"),
+        Column("status", S, "'current' | 'overdue' | 'repaid' | 'written_off'"),
+    ),
+    key=("loan_id", "month"),
+    truth=False,
+    meaning=(
+        "loans at a legacy lender with monthly repayment status (observed outcomes); "
+        "a loan has rows from its origination month until repaid or written off"
+    ),
+)
+
+# ---- truth: only evaluation may read these ------------------------------------------------
+
+TRUTH_ENTERPRISES = Table(
+    "enterprises_truth",
+    (
+        Column("uscc", S, "enterprise"),
+        Column("enterprise_index", I64, "position in the generator's index space"),
+        Column("default_month", D, "month of the credit default (first day)", nullable=True),
+        Column("distress_onset_month", D, "month the pre-default decline began", nullable=True),
+        Column("lead_months", I32, "default_month - distress_onset_month", nullable=True),
+        Column("close_month", D, "month after which no rows exist", nullable=True),
+        Column("fraud_ring_id", S, "fraud ring the enterprise belongs to", nullable=True),
+        Column("is_shell", B, "registered as a shell for a fraud ring"),
+        Column("packaging_month", D, "month of a packaged application", nullable=True),
+        Column("base_health", F64, "long-run mean of latent health"),
+    ),
+    key=("uscc",),
+    truth=True,
+    meaning="hidden per-enterprise facts (default, fraud, packaging)",
+)
+
+TRUTH_MONTHLY = Table(
+    "monthly_truth",
+    (
+        Column("uscc", S, "enterprise"),
+        Column("month", D, "first day of the month"),
+        Column("latent_health", F64, "latent health (higher is healthier)"),
+        Column("pd_12m", F64, "true probability of default within the next 12 months"),
+        Column("in_distress", B, "in the pre-default decline"),
+        Column("in_default", B, "defaulted in this month or earlier"),
+        Column("cash_available_fen", I64, "cash the enterprise can put to new debt service"),
+    ),
+    key=("uscc", "month"),
+    truth=True,
+    meaning="hidden monthly state; same rows as the monthly public tables",
+)
+
+TRUTH_NEED_EVENTS = Table(
+    "need_events",
+    (
+        Column("need_id", S, "funding need"),
+        Column("uscc", S, "enterprise"),
+        Column("month", D, "month the need arises"),
+        Column("amount_fen", I64, "cash needed"),
+        Column("duration_months", I32, "how long the money is needed"),
+        Column("reason", S, "'seasonal_stock' | 'expansion' | 'receivable_gap' | 'distress'"),
+    ),
+    key=("need_id",),
+    truth=True,
+    meaning="true funding-need events",
+)
+
+TRUTH_APPLICATIONS = Table(
+    "applications_truth",
+    (
+        Column("application_id", S, "application"),
+        Column("is_fraud", B, "fraudulent application (ring shell)"),
+        Column("fraud_ring_id", S, "ring behind it", nullable=True),
+        Column("is_packaged", B, "packaged by an intermediary (中介包装)"),
+        Column("need_id", S, "true need behind it, if any", nullable=True),
+    ),
+    key=("application_id",),
+    truth=True,
+    meaning="hidden labels of applications",
+)
+
+TRUTH_MACRO = Table(
+    "macro",
+    (
+        Column("month", D, "first day of the month"),
+        Column("factor", S, "'macro', 'industry:<group>' or 'region:<code>'"),
+        Column("value", F64, "factor level (0 = neutral, negative = downturn)"),
+    ),
+    key=("month", "factor"),
+    truth=True,
+    meaning="common factors driving latent health",
+)
+
+PUBLIC_TABLES: tuple[Table, ...] = (
+    ENTERPRISES,
+    OWNERS,
+    TAX_MONTHLY,
+    INVOICES,
+    UTILITIES_MONTHLY,
+    SETTLEMENT_MONTHLY,
+    COURT_CASES,
+    BUREAU,
+    GUARANTEES,
+    APPLICATIONS,
+    LOAN_HISTORY,
+)
+TRUTH_TABLES: tuple[Table, ...] = (
+    TRUTH_ENTERPRISES,
+    TRUTH_MONTHLY,
+    TRUTH_NEED_EVENTS,
+    TRUTH_APPLICATIONS,
+    TRUTH_MACRO,
+)
+ALL_TABLES: tuple[Table, ...] = PUBLIC_TABLES + TRUTH_TABLES
+TABLES: dict[str, Table] = {t.name: t for t in ALL_TABLES}
+
+TRUTH_ONLY_COLUMNS: frozenset[str] = frozenset(
+    c.name for t in TRUTH_TABLES for c in t.columns
+) - frozenset(c.name for t in PUBLIC_TABLES for c in t.columns)
+"""Column names that must never appear in a public table (checked by the tests)."""
