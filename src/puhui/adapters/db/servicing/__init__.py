@@ -1,0 +1,1 @@
+"""Servicing storage: tables, repositories, unit of work and the set-based end-of-day SQL."""

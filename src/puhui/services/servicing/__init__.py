@@ -1,0 +1,1 @@
+"""Servicing use cases: products, credit lines, receipts, repayments, write-offs, the ledger."""

@@ -1,0 +1,113 @@
+"""Ports of servicing: the repositories a servicing unit of work offers, as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from puhui.domain.ids import CreditLineId, ProductId
+from puhui.domain.ledger import JournalEntry, TrialBalance
+from puhui.services.ports import UnitOfWork
+from puhui.services.servicing.records import (
+    CreditLineRecord,
+    LoanRecord,
+    ProductRecord,
+    ScheduledInstalment,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRequest:
+    """A money request already served: replaying its key returns ``result_json`` as it was."""
+
+    idempotency_key: str
+    operation: str
+    request_digest: str
+    result_json: str
+    undo_json: str | None = None
+    """The loan before the request (JSON), for a same-day correction; None if not undoable."""
+
+
+class ProductRepository(Protocol):
+    def add(self, record: ProductRecord) -> None: ...
+
+    def get(self, product_id: ProductId) -> ProductRecord | None: ...
+
+    def get_by_code(self, code: str) -> ProductRecord | None: ...
+
+
+class CreditLineRepository(Protocol):
+    def add(self, record: CreditLineRecord) -> None: ...
+
+    def get(self, line_id: CreditLineId, *, for_update: bool = False) -> CreditLineRecord | None:
+        """``for_update`` locks the row until the transaction ends (serialises writers)."""
+        ...
+
+    def save(self, record: CreditLineRecord) -> None:
+        """Write the record back; the stored version must be ``record.version - 1``."""
+        ...
+
+
+class LoanRepository(Protocol):
+    def add(self, record: LoanRecord) -> None: ...
+
+    def get(self, loan_id: str, *, for_update: bool = False) -> LoanRecord | None: ...
+
+    def save(self, record: LoanRecord) -> None: ...
+
+
+class InstalmentRepository(Protocol):
+    def schedule(self, loan_id: str) -> list[ScheduledInstalment]: ...
+
+    def replace_from(
+        self, loan_id: str, first_period: int, instalments: Sequence[ScheduledInstalment]
+    ) -> None:
+        """Replace the instalments from ``first_period`` on (re-amortisation)."""
+        ...
+
+
+class LedgerRepository(Protocol):
+    def post(self, entry: JournalEntry) -> str:
+        """Append an entry (in the caller's transaction); returns its entry id."""
+        ...
+
+    def get(self, idempotency_key: str) -> JournalEntry | None: ...
+
+    def trial_balance(self, as_of: date) -> TrialBalance: ...
+
+
+class RequestLog(Protocol):
+    def get(self, idempotency_key: str) -> StoredRequest | None: ...
+
+    def add(self, request: StoredRequest) -> None: ...
+
+
+class BusinessDays(Protocol):
+    def last_closed(self) -> date | None:
+        """The latest business date whose end of day has started (closed to new postings)."""
+        ...
+
+
+class ServicingUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def products(self) -> ProductRepository: ...
+
+    @property
+    def lines(self) -> CreditLineRepository: ...
+
+    @property
+    def loans(self) -> LoanRepository: ...
+
+    @property
+    def instalments(self) -> InstalmentRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def requests(self) -> RequestLog: ...
+
+    @property
+    def business_days(self) -> BusinessDays: ...

@@ -1,0 +1,545 @@
+"""Use cases of loans (receipts 借据 and term loans): repay, quote payoff, write off, recover."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from puhui.domain.errors import InvalidAmount, InvalidDate, NotFound
+from puhui.domain.ids import ReceiptId
+from puhui.domain.ledger import Account, JournalEntry
+from puhui.domain.lending.errors import EventOutOfOrder
+from puhui.domain.lending.product import LoanProduct, RepaymentMethod
+from puhui.domain.lending.schedule import reamortise
+from puhui.domain.money import require_positive
+from puhui.services.audit import record
+from puhui.services.servicing.allocation import allocate_payment, settle_accrued
+from puhui.services.servicing.errors import (
+    CorrectionNotPossible,
+    EndOfDayPending,
+    NotWrittenOff,
+    ReceiptNotActive,
+)
+from puhui.services.servicing.idempotency import (
+    ResultBase,
+    check_key,
+    find_replay,
+    remember,
+    request_digest,
+)
+from puhui.services.servicing.ports import ServicingUnitOfWork
+from puhui.services.servicing.records import (
+    LineStatus,
+    LoanAccountId,
+    LoanKind,
+    LoanRecord,
+    LoanStatus,
+    loan_from_json,
+    loan_to_json,
+)
+from puhui.services.servicing.term_loans import scheduled
+
+UowFactory = Callable[[], ServicingUnitOfWork]
+
+
+def _load_receipt(uow: ServicingUnitOfWork, receipt_id: LoanAccountId) -> LoanRecord:
+    # The row lock serialises concurrent requests on one receipt (PostgreSQL FOR UPDATE;
+    # SQLite already holds the database write lock from BEGIN IMMEDIATE).
+    receipt = uow.loans.get(receipt_id, for_update=True)
+    if receipt is None:
+        raise NotFound(f"no receipt {receipt_id}", details={"receipt_id": receipt_id})
+    return receipt
+
+
+def _check_value_date(receipt: LoanRecord, on: date) -> None:
+    """A money event is dated the receipt's next open business day, never before it was drawn.
+
+    Earlier days are closed (their accrual is booked); a later date would skip accrual
+    days, so the end of day must catch up first.
+    """
+    if on < receipt.disbursed_on:
+        raise InvalidDate(
+            f"{on} is before receipt {receipt.loan_id} was disbursed ({receipt.disbursed_on})",
+            details={"disbursed_on": receipt.disbursed_on.isoformat()},
+        )
+    last_closed = receipt.accrued_through or receipt.disbursed_on - timedelta(days=1)
+    if on <= last_closed:
+        raise EventOutOfOrder(
+            f"business day {on} is closed for receipt {receipt.loan_id}: accrual is booked "
+            f"through {last_closed}; correct past events with a reversal",
+            details={"accrued_through": last_closed.isoformat()},
+        )
+    if on > last_closed + timedelta(days=1):
+        missing = last_closed + timedelta(days=1)
+        raise EndOfDayPending(
+            f"end of day has not run for {missing}: run it before posting on {on}",
+            details={"missing_date": missing.isoformat()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RepaymentResult(ResultBase):
+    receipt_id: str
+    amount_fen: int
+    paid_on: str
+    penalty_fen: int
+    compound_fen: int
+    interest_fen: int
+    principal_fen: int
+    outstanding_principal_fen: int
+    owed_after_fen: int
+    closed: bool
+    entry_key: str
+    loan_version: int
+    replayed: bool = False
+
+
+def quote_payoff(uow_factory: UowFactory, receipt_id: LoanAccountId, *, on: date) -> int:
+    """What a full repayment on ``on`` must bring, in fen (interest settled to that day)."""
+    with uow_factory() as uow:
+        receipt = uow.loans.get(receipt_id)
+        if receipt is None:
+            raise NotFound(f"no receipt {receipt_id}", details={"receipt_id": receipt_id})
+        _check_value_date(receipt, on)
+        return settle_accrued(receipt, on).total_owed_fen
+
+
+def repay(
+    uow_factory: UowFactory,
+    receipt_id: LoanAccountId,
+    *,
+    amount_fen: int,
+    on: date,
+    idempotency_key: str,
+    actor: str,
+) -> RepaymentResult:
+    """Take a payment on a receipt or a term loan: overdue first, in waterfall order.
+
+    A receipt settles its interest to date first (结息 at repayment); repaid principal
+    restores the line's available limit. A term loan pays what is billed; anything beyond it
+    is an early repayment, which settles the running period's interest to date and
+    re-amortises the remaining schedule per the product (reduce instalment or term).
+    A full repayment is the amount ``quote_payoff`` gives.
+    """
+    key = check_key(idempotency_key)
+    require_positive(amount_fen, "repayment amount")
+    operation = "repay"
+    digest = request_digest(
+        operation, {"receipt_id": receipt_id, "amount_fen": amount_fen, "on": on}
+    )
+    with uow_factory() as uow:
+        receipt = _load_receipt(uow, receipt_id)
+        replayed = find_replay(uow, key, operation, digest, RepaymentResult)
+        if replayed is not None:
+            return replayed
+        if receipt.status is not LoanStatus.ACTIVE:
+            raise ReceiptNotActive(
+                f"receipt {receipt_id} is {receipt.status.value}",
+                details={"status": receipt.status.value},
+            )
+        _check_value_date(receipt, on)
+        stored_product = uow.products.get(receipt.product_id)
+        if stored_product is None:
+            raise NotFound(f"no product {receipt.product_id}")
+        product = stored_product.product
+        early = False
+        if receipt.kind is LoanKind.TERM:
+            settled = settle_accrued(receipt, on, interest=False)
+            due_now = (
+                settled.total_owed_fen
+                - settled.interest_accrued_fen
+                - settled.unbilled_principal_fen
+            )
+            # Paying more than what is due repays principal early: the running period's
+            # interest to date is settled now and the rest of the schedule re-amortised.
+            early = amount_fen > due_now
+            if early:
+                settled = settle_accrued(settled, on)
+        else:
+            settled = settle_accrued(receipt, on)
+        after, allocation = allocate_payment(settled, amount_fen, product.waterfall, on)
+        if early and after.status is LoanStatus.ACTIVE:
+            after = _reamortise(uow, after, product, on)
+        uow.loans.save(replace(after, version=receipt.version + 1))
+        if allocation.principal_fen and receipt.line_id is not None:
+            line = uow.lines.get(receipt.line_id, for_update=True)
+            if line is not None:
+                uow.lines.save(
+                    replace(
+                        line,
+                        drawn_fen=line.drawn_fen - allocation.principal_fen,
+                        version=line.version + 1,
+                    )
+                )
+        entry = JournalEntry.build(
+            f"{operation}:{key}", on, f"repayment of {receipt_id}", allocation.ledger_amounts()
+        )
+        uow.ledger.post(entry)
+        result = RepaymentResult(
+            receipt_id=receipt_id,
+            amount_fen=amount_fen,
+            paid_on=on.isoformat(),
+            penalty_fen=allocation.penalty_fen,
+            compound_fen=allocation.compound_fen,
+            interest_fen=allocation.interest_fen,
+            principal_fen=allocation.principal_fen,
+            outstanding_principal_fen=after.outstanding_principal_fen,
+            owed_after_fen=after.total_owed_fen,
+            closed=after.status is LoanStatus.CLOSED,
+            entry_key=entry.idempotency_key,
+            loan_version=receipt.version + 1,
+        )
+        record(
+            uow,
+            actor=actor,
+            action="receipt.repaid",
+            entity="receipt",
+            entity_id=receipt_id,
+            payload={
+                "amount_fen": amount_fen,
+                "on": on.isoformat(),
+                "principal_fen": allocation.principal_fen,
+                "interest_fen": allocation.interest_fen,
+                "penalty_fen": allocation.penalty_fen,
+                "compound_fen": allocation.compound_fen,
+                "closed": result.closed,
+                "idempotency_key": key,
+            },
+        )
+        # A re-amortised schedule is not kept in the undo record: such a repayment is final.
+        undo = None if early else loan_to_json(receipt)
+        remember(uow, key, operation, digest, result, undo_json=undo)
+        uow.commit()
+    return result
+
+
+def _reamortise(
+    uow: ServicingUnitOfWork, loan: LoanRecord, product: LoanProduct, on: date
+) -> LoanRecord:
+    """Rebuild a term loan's remaining schedule from ``on`` on what principal is left unbilled,
+    keeping the due dates (reduce the instalment) or the instalment (reduce the term)."""
+    remaining = [
+        i for i in uow.instalments.schedule(loan.loan_id) if i.period >= loan.current_period
+    ]
+    balance = loan.unbilled_principal_fen
+    if balance == 0 or not remaining:
+        uow.instalments.replace_from(loan.loan_id, loan.current_period, [])
+        return replace(
+            loan,
+            next_due_date=None,
+            period_interest_fen=0,
+            period_principal_fen=0,
+            period_days=1,
+            period_days_elapsed=0,
+        )
+    running = remaining[0]
+    kept = (
+        running.principal_fen
+        if loan.method is RepaymentMethod.EQUAL_PRINCIPAL
+        else running.principal_fen + running.interest_fen
+    )
+    new = reamortise(
+        balance,
+        loan.annual_rate,
+        loan.method,
+        on,
+        [i.due_date for i in remaining],
+        mode=product.early_repayment,
+        kept_payment_fen=kept,
+        basis=product.basis,
+        rounding=product.rounding,
+        first_period=loan.current_period,
+    )
+    rows = scheduled(new, on)
+    uow.instalments.replace_from(loan.loan_id, loan.current_period, rows)
+    return replace(
+        loan,
+        next_due_date=rows[0].due_date,
+        period_interest_fen=rows[0].interest_fen,
+        period_principal_fen=rows[0].principal_fen,
+        period_days=rows[0].period_days,
+        period_days_elapsed=0,
+        maturity_date=rows[-1].due_date,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReversalResult(ResultBase):
+    receipt_id: str
+    reversed_key: str
+    amount_fen: int
+    entry_key: str
+    replayed: bool = False
+
+
+def reverse_repayment(
+    uow_factory: UowFactory,
+    repayment_key: str,
+    *,
+    idempotency_key: str,
+    actor: str,
+    reason: str,
+) -> ReversalResult:
+    """Correct a repayment posted in error: restore the loan and post the reversal entry.
+
+    Only while its business day is open and it is the loan's latest change; the original
+    journal entry stays, and the reversal names it. Later corrections need a new event.
+    """
+    key = check_key(idempotency_key)
+    original_key = check_key(repayment_key)
+    operation = "reverse_repayment"
+    digest = request_digest(operation, {"repayment_key": original_key})
+    with uow_factory() as uow:
+        stored = uow.requests.get(original_key)
+        if stored is None or stored.operation != "repay":
+            raise NotFound(
+                f"no repayment with idempotency key {original_key!r}",
+                details={"repayment_key": original_key},
+            )
+        original = RepaymentResult.from_json(stored.result_json)
+        loan = _load_receipt(uow, ReceiptId(original.receipt_id))
+        replayed = find_replay(uow, key, operation, digest, ReversalResult)
+        if replayed is not None:
+            return replayed
+        if stored.undo_json is None:
+            raise CorrectionNotPossible(
+                "an early repayment re-amortised the schedule: post a new event instead"
+            )
+        if loan.version != original.loan_version:
+            raise CorrectionNotPossible(
+                f"loan {loan.loan_id} changed after the repayment: reverse later events first",
+                details={"repayment_key": original_key},
+            )
+        paid_on = date.fromisoformat(original.paid_on)
+        if loan.accrued_through is not None and loan.accrued_through >= paid_on:
+            raise EventOutOfOrder(
+                f"business day {paid_on} is closed: the repayment can no longer be reversed",
+                details={"accrued_through": loan.accrued_through.isoformat()},
+            )
+        before = loan_from_json(stored.undo_json)
+        uow.loans.save(replace(before, version=loan.version + 1))
+        if original.principal_fen and loan.line_id is not None:
+            line = uow.lines.get(loan.line_id, for_update=True)
+            if line is not None:
+                uow.lines.save(
+                    replace(
+                        line,
+                        drawn_fen=line.drawn_fen + original.principal_fen,
+                        version=line.version + 1,
+                    )
+                )
+        entry = uow.ledger.get(original.entry_key)
+        if entry is None:
+            raise NotFound(f"no journal entry {original.entry_key}")
+        reversal = entry.reversal(f"{operation}:{key}", paid_on)
+        uow.ledger.post(reversal)
+        result = ReversalResult(
+            receipt_id=loan.loan_id,
+            reversed_key=original_key,
+            amount_fen=original.amount_fen,
+            entry_key=reversal.idempotency_key,
+        )
+        record(
+            uow,
+            actor=actor,
+            action="receipt.repayment_reversed",
+            entity="receipt",
+            entity_id=loan.loan_id,
+            payload={"repayment_key": original_key, "reason": reason, "idempotency_key": key},
+        )
+        remember(uow, key, operation, digest, result)
+        uow.commit()
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOffResult(ResultBase):
+    receipt_id: str
+    written_off_on: str
+    principal_fen: int
+    income_fen: int
+    written_off_fen: int
+    entry_key: str
+    replayed: bool = False
+
+
+def write_off(
+    uow_factory: UowFactory,
+    receipt_id: LoanAccountId,
+    *,
+    on: date,
+    idempotency_key: str,
+    actor: str,
+    reason: str,
+) -> WriteOffResult:
+    """Write a receipt off (核销): its receivables go to expense, the claim is kept for recovery.
+
+    The line is frozen: a borrower whose debt was written off does not draw again.
+    """
+    key = check_key(idempotency_key)
+    operation = "write_off"
+    digest = request_digest(operation, {"receipt_id": receipt_id, "on": on})
+    with uow_factory() as uow:
+        receipt = _load_receipt(uow, receipt_id)
+        replayed = find_replay(uow, key, operation, digest, WriteOffResult)
+        if replayed is not None:
+            return replayed
+        if receipt.status is not LoanStatus.ACTIVE:
+            raise ReceiptNotActive(f"receipt {receipt_id} is {receipt.status.value}")
+        _check_value_date(receipt, on)
+        settled = settle_accrued(receipt, on)
+        principal = settled.outstanding_principal_fen
+        interest_on_books = settled.interest_owed_fen - settled.memo_interest_fen
+        penalty_on_books = settled.penalty_owed_fen - settled.memo_penalty_fen
+        memo = settled.memo_interest_fen + settled.memo_penalty_fen
+        claim = settled.total_owed_fen
+        entry = JournalEntry.build(
+            f"{operation}:{key}",
+            on,
+            f"write-off of {receipt_id}",
+            [
+                (Account.WRITE_OFF_EXPENSE, principal + interest_on_books + penalty_on_books),
+                (Account.PRINCIPAL_RECEIVABLE, -principal),
+                (Account.INTEREST_RECEIVABLE, -interest_on_books),
+                (Account.PENALTY_RECEIVABLE, -penalty_on_books),
+                (Account.NON_ACCRUAL_MEMO_CONTRA, memo),
+                (Account.NON_ACCRUAL_MEMO, -memo),
+            ],
+        )
+        uow.ledger.post(entry)
+        uow.loans.save(
+            replace(
+                settled,
+                status=LoanStatus.WRITTEN_OFF,
+                outstanding_principal_fen=0,
+                overdue_principal_fen=0,
+                billed_principal_fen=0,
+                next_due_date=None,
+                period_interest_fen=0,
+                period_principal_fen=0,
+                period_days=1,
+                period_days_elapsed=0,
+                interest_billed_fen=0,
+                penalty_billed_fen=0,
+                compound_billed_fen=0,
+                overdue_interest_fen=0,
+                billed_due_on=None,
+                memo_interest_fen=0,
+                memo_penalty_fen=0,
+                written_off_fen=claim,
+                closed_on=on,
+                version=receipt.version + 1,
+            )
+        )
+        if receipt.line_id is not None:
+            line = uow.lines.get(receipt.line_id, for_update=True)
+            if line is not None:
+                uow.lines.save(
+                    replace(
+                        line,
+                        drawn_fen=max(0, line.drawn_fen - principal),
+                        status=LineStatus.FROZEN,
+                        version=line.version + 1,
+                    )
+                )
+        result = WriteOffResult(
+            receipt_id=receipt_id,
+            written_off_on=on.isoformat(),
+            principal_fen=principal,
+            income_fen=claim - principal,
+            written_off_fen=claim,
+            entry_key=entry.idempotency_key,
+        )
+        record(
+            uow,
+            actor=actor,
+            action="receipt.written_off",
+            entity="receipt",
+            entity_id=receipt_id,
+            payload={
+                "on": on.isoformat(),
+                "principal_fen": principal,
+                "claim_fen": claim,
+                "reason": reason,
+                "idempotency_key": key,
+            },
+        )
+        remember(uow, key, operation, digest, result)
+        uow.commit()
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryResult(ResultBase):
+    receipt_id: str
+    amount_fen: int
+    recovered_on: str
+    recovered_total_fen: int
+    entry_key: str
+    replayed: bool = False
+
+
+def recover(
+    uow_factory: UowFactory,
+    receipt_id: LoanAccountId,
+    *,
+    amount_fen: int,
+    on: date,
+    idempotency_key: str,
+    actor: str,
+) -> RecoveryResult:
+    """Cash collected on a written-off receipt: income from recoveries, up to the claim."""
+    key = check_key(idempotency_key)
+    require_positive(amount_fen, "recovery amount")
+    operation = "recover"
+    digest = request_digest(
+        operation, {"receipt_id": receipt_id, "amount_fen": amount_fen, "on": on}
+    )
+    with uow_factory() as uow:
+        receipt = _load_receipt(uow, receipt_id)
+        replayed = find_replay(uow, key, operation, digest, RecoveryResult)
+        if replayed is not None:
+            return replayed
+        if receipt.status is not LoanStatus.WRITTEN_OFF:
+            raise NotWrittenOff(f"receipt {receipt_id} is {receipt.status.value}, not written off")
+        if receipt.closed_on is not None and on < receipt.closed_on:
+            raise InvalidDate(f"{on} is before the write-off ({receipt.closed_on})")
+        unrecovered = receipt.written_off_fen - receipt.recovered_fen
+        if amount_fen > unrecovered:
+            raise InvalidAmount(
+                f"recovery {amount_fen} fen exceeds the unrecovered claim {unrecovered} fen",
+                details={"amount_fen": amount_fen, "unrecovered_fen": unrecovered},
+            )
+        uow.loans.save(
+            replace(
+                receipt,
+                recovered_fen=receipt.recovered_fen + amount_fen,
+                version=receipt.version + 1,
+            )
+        )
+        entry = JournalEntry.build(
+            f"{operation}:{key}",
+            on,
+            f"recovery on {receipt_id}",
+            [(Account.SETTLEMENT, amount_fen), (Account.RECOVERY_INCOME, -amount_fen)],
+        )
+        uow.ledger.post(entry)
+        result = RecoveryResult(
+            receipt_id=receipt_id,
+            amount_fen=amount_fen,
+            recovered_on=on.isoformat(),
+            recovered_total_fen=receipt.recovered_fen + amount_fen,
+            entry_key=entry.idempotency_key,
+        )
+        record(
+            uow,
+            actor=actor,
+            action="receipt.recovered",
+            entity="receipt",
+            entity_id=receipt_id,
+            payload={"amount_fen": amount_fen, "on": on.isoformat(), "idempotency_key": key},
+        )
+        remember(uow, key, operation, digest, result)
+        uow.commit()
+    return result

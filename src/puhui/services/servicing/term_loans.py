@@ -1,0 +1,224 @@
+"""Use case: disburse a term loan on its schedule (等额本息, 等额本金, 先息后本, 一次还本付息)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from puhui.domain.errors import InvalidAmount, NotFound
+from puhui.domain.ids import LoanId, ProductId, new_id
+from puhui.domain.ledger import Account, JournalEntry
+from puhui.domain.lending.delinquency import NON_ACCRUAL_DAYS_PAST_DUE, FiveCategory
+from puhui.domain.lending.errors import EventOutOfOrder, MethodNotSupported
+from puhui.domain.lending.schedule import Instalment, build_schedule
+from puhui.domain.money import Rounding, require_positive
+from puhui.services.audit import record
+from puhui.services.servicing.idempotency import (
+    ResultBase,
+    check_key,
+    find_replay,
+    remember,
+    request_digest,
+)
+from puhui.services.servicing.ports import ServicingUnitOfWork
+from puhui.services.servicing.records import (
+    MAX_LOAN_PRINCIPAL_FEN,
+    LoanKind,
+    LoanRecord,
+    LoanStatus,
+    ScheduledInstalment,
+    check_rate_places,
+    penalty_rate_e8,
+    rate_e8,
+)
+
+UowFactory = Callable[[], ServicingUnitOfWork]
+
+
+def scheduled(instalments: Sequence[Instalment], start: date) -> list[ScheduledInstalment]:
+    """Instalments as stored, each with its accrual days (from the previous due date)."""
+    rows: list[ScheduledInstalment] = []
+    previous = start
+    for instalment in instalments:
+        rows.append(
+            ScheduledInstalment(
+                period=instalment.period,
+                due_date=instalment.due_date,
+                period_days=(instalment.due_date - previous).days,
+                principal_fen=instalment.principal_fen,
+                interest_fen=instalment.interest_fen,
+            )
+        )
+        previous = instalment.due_date
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class DisbursementResult(ResultBase):
+    loan_id: str
+    principal_fen: int
+    disbursed_on: str
+    maturity_date: str
+    instalments: int
+    total_interest_fen: int
+    entry_key: str
+    replayed: bool = False
+
+
+def disburse_term_loan(
+    uow_factory: UowFactory,
+    *,
+    enterprise_id: str,
+    product_id: ProductId,
+    principal_fen: int,
+    annual_rate: Decimal,
+    term_months: int,
+    on: date,
+    idempotency_key: str,
+    actor: str,
+    first_due_date: date | None = None,
+) -> DisbursementResult:
+    """Disburse a term loan: its schedule is stored and its principal booked, in one go."""
+    key = check_key(idempotency_key)
+    require_positive(principal_fen, "principal")
+    if principal_fen > MAX_LOAN_PRINCIPAL_FEN:
+        raise InvalidAmount(
+            f"a loan may not exceed {MAX_LOAN_PRINCIPAL_FEN} fen (10 million yuan)",
+            details={"principal_fen": principal_fen},
+        )
+    check_rate_places(annual_rate)
+    operation = "disburse_term_loan"
+    digest = request_digest(
+        operation,
+        {
+            "enterprise_id": enterprise_id,
+            "product_id": product_id,
+            "principal_fen": principal_fen,
+            "annual_rate": str(annual_rate),
+            "term_months": term_months,
+            "on": on,
+            "first_due_date": first_due_date,
+        },
+    )
+    with uow_factory() as uow:
+        replayed = find_replay(uow, key, operation, digest, DisbursementResult)
+        if replayed is not None:
+            return replayed
+        stored = uow.products.get(product_id)
+        if stored is None:
+            raise NotFound(f"no product {product_id}", details={"product_id": product_id})
+        product = stored.product
+        if not product.method.has_schedule:
+            raise MethodNotSupported(
+                f"product {product.code} is {product.method.value}: draw on a credit line instead"
+            )
+        product.validate_terms(principal_fen, annual_rate, term_months)
+        closed = uow.business_days.last_closed()
+        if closed is not None and on <= closed:
+            raise EventOutOfOrder(
+                f"business day {on} is closed (end of day ran through {closed})",
+                details={"last_closed": closed.isoformat()},
+            )
+        plan = build_schedule(
+            principal_fen,
+            annual_rate,
+            term_months,
+            product.method,
+            on,
+            basis=product.basis,
+            rounding=product.rounding,
+            first_due_date=first_due_date,
+        )
+        rows = scheduled(plan, on)
+        loan_id = LoanId(new_id("loan"))
+        uow.loans.add(
+            LoanRecord(
+                loan_id=loan_id,
+                line_id=None,
+                product_id=product_id,
+                enterprise_id=enterprise_id,
+                annual_rate=annual_rate,
+                rate_e8=rate_e8(annual_rate),
+                penalty_rate_e8=penalty_rate_e8(annual_rate, product.penalty_uplift),
+                year_days=product.basis.days_in_year,
+                half_even=product.rounding is Rounding.HALF_EVEN,
+                grace_days=product.grace_days,
+                settlement_day=product.settlement_day,
+                non_accrual_days=NON_ACCRUAL_DAYS_PAST_DUE,
+                disbursed_on=on,
+                maturity_date=rows[-1].due_date,
+                principal_fen=principal_fen,
+                kind=LoanKind.TERM,
+                method=product.method,
+                current_period=1,
+                next_due_date=rows[0].due_date,
+                period_interest_fen=rows[0].interest_fen,
+                period_principal_fen=rows[0].principal_fen,
+                period_days=rows[0].period_days,
+                period_days_elapsed=0,
+                billed_principal_fen=0,
+                status=LoanStatus.ACTIVE,
+                outstanding_principal_fen=principal_fen,
+                overdue_principal_fen=0,
+                interest_accum_fen_days=0,
+                interest_accrued_fen=0,
+                penalty_accum_fen_days=0,
+                penalty_accrued_fen=0,
+                compound_accum_fen_days=0,
+                compound_accrued_fen=0,
+                interest_billed_fen=0,
+                penalty_billed_fen=0,
+                compound_billed_fen=0,
+                billed_due_on=None,
+                overdue_interest_fen=0,
+                memo_interest_fen=0,
+                memo_penalty_fen=0,
+                overdue_since=None,
+                days_past_due=0,
+                category=FiveCategory.PASS,
+                non_accrual=False,
+                accrued_through=None,
+                written_off_fen=0,
+                recovered_fen=0,
+                closed_on=None,
+                version=1,
+            )
+        )
+        uow.instalments.replace_from(loan_id, 1, rows)
+        entry = JournalEntry.build(
+            f"{operation}:{key}",
+            on,
+            f"disbursement of term loan {loan_id}",
+            [(Account.PRINCIPAL_RECEIVABLE, principal_fen), (Account.SETTLEMENT, -principal_fen)],
+        )
+        uow.ledger.post(entry)
+        result = DisbursementResult(
+            loan_id=loan_id,
+            principal_fen=principal_fen,
+            disbursed_on=on.isoformat(),
+            maturity_date=rows[-1].due_date.isoformat(),
+            instalments=len(rows),
+            total_interest_fen=sum(r.interest_fen for r in rows),
+            entry_key=entry.idempotency_key,
+        )
+        record(
+            uow,
+            actor=actor,
+            action="term_loan.disbursed",
+            entity="loan",
+            entity_id=loan_id,
+            payload={
+                "product_id": product_id,
+                "principal_fen": principal_fen,
+                "annual_rate": str(annual_rate),
+                "term_months": term_months,
+                "method": product.method.value,
+                "on": on.isoformat(),
+                "idempotency_key": key,
+            },
+        )
+        remember(uow, key, operation, digest, result)
+        uow.commit()
+    return result

@@ -1,0 +1,219 @@
+"""Term loans (SQLite and PostgreSQL): schedule, nightly billing, arrears, early repayment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
+from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
+from puhui.domain.ids import LoanId, ProductId
+from puhui.domain.ledger import Account
+from puhui.domain.lending.errors import MethodNotSupported
+from puhui.domain.lending.product import EarlyRepaymentMode, LoanProduct, RepaymentMethod
+from puhui.pipelines.eod import run_end_of_day
+from puhui.services.servicing.ledger import trial_balance
+from puhui.services.servicing.products import create_product
+from puhui.services.servicing.receipts import quote_payoff, repay, write_off
+from puhui.services.servicing.records import LoanRecord
+from puhui.services.servicing.term_loans import disburse_term_loan
+
+Factory = Callable[[], ServicingUnitOfWork]
+START = date(2026, 1, 2)
+FIRST_DUE = date(2026, 2, 2)
+
+
+@pytest.fixture
+def term_product_id(
+    uow_factory: Factory, revolving_product: Callable[..., LoanProduct]
+) -> ProductId:
+    product = revolving_product(
+        "TERM-EI",
+        method=RepaymentMethod.EQUAL_INSTALMENT,
+        max_term_months=36,
+        early_repayment=EarlyRepaymentMode.REDUCE_INSTALMENT,
+    )
+    return create_product(uow_factory, product, actor="ops")
+
+
+def _disburse(uow_factory: Factory, product_id: ProductId) -> LoanId:
+    result = disburse_term_loan(
+        uow_factory,
+        enterprise_id="91350100M000100Y43",
+        product_id=product_id,
+        principal_fen=100_000_00,
+        annual_rate=Decimal("0.0435"),
+        term_months=12,
+        on=START,
+        idempotency_key="loan-1",
+        actor="ops",
+    )
+    # Shared vector (a): 等额本息 100,000 at 4.35% over 12 months, total interest 2,371.90.
+    assert result.total_interest_fen == 2_371_90
+    assert result.instalments == 12
+    return LoanId(result.loan_id)
+
+
+def _loan(uow_factory: Factory, loan_id: LoanId) -> LoanRecord:
+    with uow_factory() as uow:
+        loan = uow.loans.get(loan_id)
+    assert loan is not None
+    return loan
+
+
+def _close_days(store: SqlEndOfDayStore, first: date, last: date) -> None:
+    day = first
+    while day <= last:
+        run_end_of_day(store, day)
+        day += timedelta(days=1)
+
+
+def test_a_credit_line_product_cannot_disburse_a_term_loan(
+    uow_factory: Factory, product_id: ProductId
+) -> None:
+    with pytest.raises(MethodNotSupported):
+        _disburse(uow_factory, product_id)
+
+
+def test_the_instalment_is_billed_the_night_before_it_falls_due_with_its_exact_interest(
+    uow_factory: Factory, term_product_id: ProductId, eod_store: SqlEndOfDayStore
+) -> None:
+    loan_id = _disburse(uow_factory, term_product_id)
+    _close_days(eod_store, START, FIRST_DUE - timedelta(days=2))
+    before = _loan(uow_factory, loan_id)
+    assert before.interest_billed_fen == 0
+    assert 0 < before.interest_accrued_fen < 362_50
+    run_end_of_day(eod_store, FIRST_DUE - timedelta(days=1))
+    loan = _loan(uow_factory, loan_id)
+    assert loan.interest_billed_fen == 362_50  # vector (a), period 1
+    assert loan.billed_principal_fen == 8_168_49
+    assert loan.billed_due_on == FIRST_DUE
+    assert loan.current_period == 2
+    assert loan.interest_accrued_fen == 0
+    balance = trial_balance(uow_factory, as_of=FIRST_DUE - timedelta(days=1))
+    assert balance.balances_fen[Account.INTEREST_INCOME] == -362_50
+    assert balance.balanced
+    paid = repay(
+        uow_factory,
+        loan_id,
+        amount_fen=8_530_99,
+        on=FIRST_DUE,
+        idempotency_key="i1",
+        actor="c",
+    )
+    assert (paid.interest_fen, paid.principal_fen) == (362_50, 8_168_49)
+    _close_days(eod_store, FIRST_DUE, FIRST_DUE + timedelta(days=3))
+    assert _loan(uow_factory, loan_id).days_past_due == 0
+
+
+def test_an_unpaid_instalment_runs_penalty_and_compound_interest_as_in_the_shared_vector(
+    uow_factory: Factory, term_product_id: ProductId, eod_store: SqlEndOfDayStore
+) -> None:
+    loan_id = _disburse(uow_factory, term_product_id)
+    ten_days_late = FIRST_DUE + timedelta(days=10)
+    _close_days(eod_store, START, ten_days_late)
+    loan = _loan(uow_factory, loan_id)
+    assert loan.days_past_due == 10
+    assert loan.overdue_principal_fen == 8_168_49
+    assert loan.overdue_interest_fen == 362_50
+    # Vector (e): 10 days at 4.35% × 1.5 — 罚息 14.81 on the principal, 复利 0.66 on interest.
+    assert loan.penalty_accrued_fen == 14_81
+    assert loan.compound_accrued_fen == 66
+    paid = repay(
+        uow_factory,
+        loan_id,
+        amount_fen=8_546_46,
+        on=ten_days_late + timedelta(days=1),
+        idempotency_key="arrears",
+        actor="c",
+    )
+    assert (paid.penalty_fen, paid.compound_fen, paid.interest_fen, paid.principal_fen) == (
+        14_81,
+        66,
+        362_50,
+        8_168_49,
+    )
+    cleared = _loan(uow_factory, loan_id)
+    assert cleared.overdue_since is None
+    assert cleared.days_past_due == 0
+    assert trial_balance(uow_factory, as_of=ten_days_late + timedelta(days=1)).balanced
+
+
+def test_early_repayment_settles_interest_to_date_and_reamortises_the_rest(
+    uow_factory: Factory, term_product_id: ProductId, eod_store: SqlEndOfDayStore
+) -> None:
+    loan_id = _disburse(uow_factory, term_product_id)
+    _close_days(eod_store, START, FIRST_DUE - timedelta(days=1))
+    repay(uow_factory, loan_id, amount_fen=8_530_99, on=FIRST_DUE, idempotency_key="i1", actor="c")
+    prepay_on = date(2026, 2, 12)
+    _close_days(eod_store, FIRST_DUE, prepay_on - timedelta(days=1))
+    running = _loan(uow_factory, loan_id)
+    accrued = running.interest_accrued_fen
+    assert accrued > 0
+    paid = repay(
+        uow_factory,
+        loan_id,
+        amount_fen=accrued + 30_000_00,
+        on=prepay_on,
+        idempotency_key="early",
+        actor="c",
+    )
+    assert paid.interest_fen == accrued
+    assert paid.principal_fen == 30_000_00
+    loan = _loan(uow_factory, loan_id)
+    with uow_factory() as uow:
+        schedule = uow.instalments.schedule(loan_id)
+    future = [i for i in schedule if i.period >= loan.current_period]
+    assert len(future) == 11  # reduce the instalment: the due dates stay
+    assert sum(i.principal_fen for i in future) == loan.outstanding_principal_fen
+    assert loan.outstanding_principal_fen == 100_000_00 - 8_168_49 - 30_000_00
+    assert future[0].due_date == date(2026, 3, 2)
+    assert future[0].period_days == (date(2026, 3, 2) - prepay_on).days
+    assert loan.period_interest_fen == future[0].interest_fen
+    # The rest of the loan is paid off: nothing is left on any receivable account.
+    _close_days(eod_store, prepay_on, prepay_on + timedelta(days=5))
+    payoff_on = prepay_on + timedelta(days=6)
+    owed = quote_payoff(uow_factory, loan_id, on=payoff_on)
+    final = repay(
+        uow_factory, loan_id, amount_fen=owed, on=payoff_on, idempotency_key="all", actor="c"
+    )
+    assert final.closed
+    balance = trial_balance(uow_factory, as_of=payoff_on)
+    for account in (
+        Account.PRINCIPAL_RECEIVABLE,
+        Account.INTEREST_RECEIVABLE,
+        Account.PENALTY_RECEIVABLE,
+    ):
+        assert balance.balances_fen.get(account, 0) == 0
+    assert balance.balanced
+
+
+def test_writing_off_a_term_loan_with_an_instalment_billed_clears_every_receivable(
+    uow_factory: Factory, term_product_id: ProductId, eod_store: SqlEndOfDayStore
+) -> None:
+    loan_id = _disburse(uow_factory, term_product_id)
+    _close_days(eod_store, START, FIRST_DUE + timedelta(days=3))
+    done = write_off(
+        uow_factory,
+        loan_id,
+        on=FIRST_DUE + timedelta(days=4),
+        idempotency_key="wo",
+        actor="ops",
+        reason="borrower insolvent",
+    )
+    assert done.principal_fen == 100_000_00
+    assert done.income_fen > 362_50  # the billed instalment's interest, penalties, accrual
+    balance = trial_balance(uow_factory, as_of=FIRST_DUE + timedelta(days=4))
+    for account in (
+        Account.PRINCIPAL_RECEIVABLE,
+        Account.INTEREST_RECEIVABLE,
+        Account.PENALTY_RECEIVABLE,
+    ):
+        assert balance.balances_fen.get(account, 0) == 0
+    assert balance.balances_fen[Account.WRITE_OFF_EXPENSE] == done.written_off_fen
+    assert balance.balanced
+    run_end_of_day(eod_store, FIRST_DUE + timedelta(days=4))
+    assert _loan(uow_factory, loan_id).interest_accrued_fen == 0  # written off: no accrual
