@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import puhui
-from puhui.cli import audit, db, eod, ledger, line, loan, market, serve, strategy
+from puhui.cli import audit, db, eod, ledger, line, loan, market, model, serve, strategy
 from puhui.cli.context import platform
 from puhui.services.platform import summarise_platform
 
@@ -19,6 +19,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.add_typer(market.app, name="market")
+app.add_typer(model.app, name="model")
 app.add_typer(loan.app, name="loan")
 app.add_typer(line.app, name="line")
 app.add_typer(eod.app, name="eod")

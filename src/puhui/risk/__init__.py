@@ -1,0 +1,1 @@
+"""Credit risk models: tabular data, scorecard, gradient boosting, metrics, artefacts, scoring."""
