@@ -17,7 +17,14 @@ import polars as pl
 
 from puhui.market.generate import generate_market
 from puhui.market.params import MarketParams
-from puhui.risk.features import MarketTables, compute_features, enterprise_features
+from puhui.risk.features import (
+    FEATURE_NAMES,
+    FEATURE_TABLES,
+    REQUIRED_COLUMNS,
+    MarketTables,
+    compute_features,
+    enterprise_features,
+)
 
 
 def main() -> None:
@@ -41,13 +48,21 @@ def main() -> None:
     tables = MarketTables.from_dir(market)
     n_rows = tables["tax_monthly"].select(pl.len()).collect().item()
 
+    # Baseline in the same process: only reading the columns the features use (the I/O floor).
+    start = time.perf_counter()
+    for name in FEATURE_TABLES:
+        tables[name].select(REQUIRED_COLUMNS[name]).collect()
+    read_seconds = time.perf_counter() - start
+
     start = time.perf_counter()
     batch = compute_features(tables, as_of)
     seconds = time.perf_counter() - start
     print(f"market {market}: {batch.height:,} enterprises, {n_rows:,} tax-months, as of {as_of}")
+    print(f"  baseline: {read_seconds:6.2f} s to read the feature columns of the eight tables")
     print(
-        f"  batch: {seconds:6.2f} s for every feature of every enterprise "
-        f"({batch.height / seconds:,.0f} enterprises/s; bar: 100,000 x 36 months <= 30 s)"
+        f"  batch: {seconds:6.2f} s for all {len(FEATURE_NAMES)} features of every enterprise "
+        f"({batch.height / seconds:,.0f} enterprises/s; {seconds / read_seconds:.1f}x the read; "
+        f"bar: 100,000 x 36 months <= 30 s: {'holds' if seconds <= 30 else 'MISSED'})"
     )
 
     sample = batch.get_column("uscc").sample(args.online, seed=1).to_list()

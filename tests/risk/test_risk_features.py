@@ -181,10 +181,18 @@ def test_labels_come_from_observed_loan_history_within_the_horizon() -> None:
 
 def test_labelled_rows_carry_features_as_of_their_origination_month() -> None:
     tables = _tables(30)
-    labelled = labelled_dataset(tables, date(2024, 6, 1), window_months=6)
+    labelled = labelled_dataset(tables, date(2024, 6, 1), window_months=6, warm_up_months=0)
     b2 = labelled.filter(pl.col("uscc") == "B2").row(0, named=True)
     expected = enterprise_features(tables, "B2", date(2023, 4, 1))
     assert {k: b2[k] for k in expected} == expected
+
+
+def test_loans_in_the_markets_first_months_are_left_out_as_warm_up() -> None:
+    tables = _tables(30)  # data from January 2023; loans originated March to May 2023
+    kept = labelled_dataset(tables, date(2024, 6, 1), window_months=6, warm_up_months=3)
+    assert kept.get_column("uscc").to_list() == ["B2", "C3"]
+    with pytest.raises(InvalidTrainingData, match="warm-up"):
+        labelled_dataset(tables, date(2024, 6, 1), window_months=6, warm_up_months=6)
 
 
 def test_no_loans_in_the_window_is_refused() -> None:

@@ -296,11 +296,16 @@ def evaluate_market(
     report: Annotated[Path | None, typer.Option(help="Write a validation report here.")] = None,
 ) -> None:
     """Out-of-sample AUC, calibration and the oracle AUC (true PD from truth/) on a market."""
+    import polars as pl  # noqa: PLC0415
+
     from puhui.risk.artefact import load_artefact  # noqa: PLC0415 - see module note
     from puhui.risk.features import MarketTables, labelled_dataset  # noqa: PLC0415
     from puhui.risk.market_oracle import oracle_pd  # noqa: PLC0415
     from puhui.risk.metrics import auc, calibration_by_decile, evaluate  # noqa: PLC0415
-    from puhui.risk.report import write_validation_report  # noqa: PLC0415
+    from puhui.risk.report import (  # noqa: PLC0415
+        write_market_validation_report,
+        write_validation_report,
+    )
     from puhui.risk.scorer import scorer_for  # noqa: PLC0415
     from puhui.risk.training import scoring_frame  # noqa: PLC0415
 
@@ -316,7 +321,25 @@ def evaluate_market(
         known = oracle.get_column("oracle_pd").is_not_null().to_numpy()
         oracle_auc = auc(y[known], oracle.get_column("oracle_pd").to_numpy()[known])
         if report is not None:
-            write_validation_report(report, y, pd, title=f"{artefact.kind.value} on {market}")
+            development_file = model / "development_sample.parquet"
+            if development_file.exists():
+                # The full report: PSI between the development and validation windows and
+                # the out-of-time table by origination quarter.
+                development = pl.read_parquet(development_file)
+                write_market_validation_report(
+                    report,
+                    title=f"{artefact.kind.value} on {market}",
+                    development=development,
+                    development_pd=scorer.predict_pd(
+                        scorer.matrix(scoring_frame(artefact, development))
+                    ),
+                    validation=labelled,
+                    validation_pd=pd,
+                    features=artefact.model.feature_names,
+                    oracle_auc=oracle_auc,
+                )
+            else:
+                write_validation_report(report, y, pd, title=f"{artefact.kind.value} on {market}")
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
     typer.echo(

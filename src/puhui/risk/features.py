@@ -65,6 +65,13 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 DEFAULT_DAYS_PAST_DUE = 90
 # Smoothing added to sums before a log-ratio: one yuan in fen, one kWh; keeps zeros finite.
 FEN_SMOOTHING = 100.0
+# The longest look-back: long-run rates of late filings, payments and overdues estimate a
+# firm's usual health, the recent windows its departure from it.
+HISTORY_MONTHS = 36
+# Transfers to related parties above this share of the month's inflow are rare in normal trade.
+HEAVY_RELATED_SHARE = 0.2
+# Loans originated in a market's first months have (almost) no history to compute features on.
+WARM_UP_MONTHS = 6
 
 FEATURE_LABELS: dict[str, FeatureLabel] = {
     "sales_growth_3m": FeatureLabel("近3个月销售额增长", "sales growth, last 3 months"),
@@ -75,6 +82,14 @@ FEATURE_LABELS: dict[str, FeatureLabel] = {
     "tax_late_filings_12m": FeatureLabel("纳税申报逾期次数", "late tax filings"),
     "tax_arrears_ratio": FeatureLabel("欠税", "tax arrears"),
     "tax_grade": FeatureLabel("纳税信用等级", "tax credit grade"),
+    "sales_growth_1m_yoy": FeatureLabel("上月销售额同比", "last month's sales, year on year"),
+    "sales_yoy_3m_vs_12m": FeatureLabel("近期销售同比走弱", "recent sales weaker than the year"),
+    "sales_1m_vs_6m": FeatureLabel("上月销售额相对近半年", "last month's sales against 6 months"),
+    "tax_late_filings_3m": FeatureLabel("近3个月纳税申报逾期", "late tax filings, 3 months"),
+    "tax_late_filing_rate": FeatureLabel("历史纳税申报逾期率", "share of late tax filings"),
+    "tax_zero_filings_3m": FeatureLabel("近3个月零申报", "nil tax returns, 3 months"),
+    "tax_arrears_months_12m": FeatureLabel("欠税月数", "months with tax arrears"),
+    "tax_grade_previous": FeatureLabel("上年度纳税信用等级", "previous tax credit grade"),
     "invoice_customers_12m": FeatureLabel("下游客户数量", "number of customers"),
     "invoice_suppliers_12m": FeatureLabel("上游供应商数量", "number of suppliers"),
     "invoice_top_customer_share": FeatureLabel("第一大客户集中度", "top customer share"),
@@ -83,16 +98,42 @@ FEATURE_LABELS: dict[str, FeatureLabel] = {
     "electricity_growth_3m": FeatureLabel("用电量变化", "electricity use trend"),
     "electricity_vs_peak": FeatureLabel("用电量相对峰值", "electricity use against peak"),
     "utility_late_payments_12m": FeatureLabel("水电费逾期", "late utility payments"),
+    "electricity_growth_1m_yoy": FeatureLabel("上月用电量同比", "last month's electricity, yoy"),
+    "electricity_growth_3m_yoy": FeatureLabel("近3个月用电量同比", "electricity, 3 months yoy"),
+    "electricity_3m_vs_12m": FeatureLabel("近3个月用电量相对全年", "electricity, 3m against year"),
+    "electricity_1m_vs_12m": FeatureLabel("上月用电量相对全年", "electricity, last month vs year"),
+    "electricity_12m_vs_24m": FeatureLabel("用电量年度变化", "electricity, year on year"),
+    "electricity_per_sales": FeatureLabel("单位销售额用电量", "electricity per yuan of sales"),
+    "utility_late_payments_3m": FeatureLabel("近3个月水电费逾期", "late utility payments, 3m"),
+    "utility_late_payment_rate": FeatureLabel("历史水电费逾期率", "share of late utility bills"),
     "settlement_inflow_outflow_6m": FeatureLabel("资金流入流出比", "inflow against outflow"),
     "settlement_balance_cover": FeatureLabel("账户余额覆盖", "balance cover"),
     "settlement_related_share_6m": FeatureLabel("关联方转账比例", "related-party transfers"),
+    "settlement_margin_1m": FeatureLabel("上月资金净流入", "last month's net inflow"),
+    "settlement_margin_3m": FeatureLabel("近3个月资金净流入", "net inflow, 3 months"),
+    "settlement_margin_drop": FeatureLabel("资金净流入下降", "fall in net inflow"),
+    "settlement_related_months_3m": FeatureLabel("近3个月关联方转账", "related transfers, 3m"),
+    "settlement_balance_trend_3m": FeatureLabel("账户余额变化", "change in account balance"),
+    "settlement_negative_months_6m": FeatureLabel("资金净流出月数", "months of net outflow"),
+    "settlement_negative_run": FeatureLabel("连续资金净流出", "consecutive months of net outflow"),
+    "settlement_heavy_related_months_6m": FeatureLabel(
+        "大额关联方转账月数", "months of large related-party transfers"
+    ),
     "court_defendant_cases_24m": FeatureLabel("涉诉案件（被告）", "court cases as defendant"),
     "court_executed_listed": FeatureLabel("被执行人记录", "listed as executed person"),
     "court_dishonest_listed": FeatureLabel("失信被执行人记录", "listed as dishonest debtor"),
+    "court_cases_filed_6m": FeatureLabel("近6个月新增诉讼", "new court cases, 6 months"),
+    "court_cases_filed_36m": FeatureLabel("历史诉讼数量", "court cases, 3 years"),
     "bureau_overdue_loans": FeatureLabel("征信逾期贷款", "overdue loans at other lenders"),
     "bureau_max_dpd_6m": FeatureLabel("征信最长逾期天数", "worst days past due elsewhere"),
     "bureau_enquiries_6m": FeatureLabel("征信查询次数", "credit enquiries"),
     "bureau_other_loans": FeatureLabel("他行贷款笔数", "loans at other lenders"),
+    "bureau_enquiries_1m": FeatureLabel("上月征信查询次数", "credit enquiries last month"),
+    "bureau_enquiries_3m": FeatureLabel("近3个月征信查询次数", "credit enquiries, 3 months"),
+    "bureau_new_loans_12m": FeatureLabel("新增他行贷款", "new loans at other lenders"),
+    "bureau_overdue_months_3m": FeatureLabel("近3个月征信逾期", "months overdue elsewhere, 3m"),
+    "bureau_overdue_rate": FeatureLabel("历史征信逾期率", "share of months overdue elsewhere"),
+    "bureau_balance_to_sales": FeatureLabel("他行负债与销售额之比", "debt elsewhere to sales"),
     "owner_age_years": FeatureLabel("实际控制人年龄", "owner's age"),
     "owner_years_in_trade": FeatureLabel("实际控制人从业年限", "owner's experience"),
     "owner_education": FeatureLabel("实际控制人学历", "owner's education"),
@@ -115,6 +156,20 @@ MONOTONE_RISK: dict[str, int] = {
     "bureau_overdue_loans": 1,
     "bureau_max_dpd_6m": 1,
     "bureau_enquiries_6m": 1,
+    "tax_late_filings_3m": 1,
+    "tax_late_filing_rate": 1,
+    "tax_arrears_months_12m": 1,
+    "utility_late_payments_3m": 1,
+    "utility_late_payment_rate": 1,
+    "settlement_related_months_3m": 1,
+    "settlement_negative_months_6m": 1,
+    "settlement_negative_run": 1,
+    "settlement_heavy_related_months_6m": 1,
+    "court_cases_filed_6m": 1,
+    "bureau_enquiries_1m": 1,
+    "bureau_enquiries_3m": 1,
+    "bureau_overdue_months_3m": 1,
+    "bureau_overdue_rate": 1,
     "enterprise_age_months": -1,
 }
 
@@ -193,7 +248,7 @@ def _tax(tables: MarketTables, as_of: date) -> pl.LazyFrame:
     recent = pl.col("lag").is_between(1, 12)
     return (
         _known(tables[TAX_MONTHLY], as_of)
-        .filter(pl.col("lag") <= 15)
+        .filter(pl.col("lag") <= HISTORY_MONTHS)
         .with_columns(pl.col(sales).cast(pl.Float64))
         .group_by("uscc")
         .agg(
@@ -214,6 +269,7 @@ def _tax(tables: MarketTables, as_of: date) -> pl.LazyFrame:
             )
             .alias("sales_volatility_12m"),
             (_sum_in(sales, 1, 12).fill_null(0.0) / 100.0).log1p().alias("sales_12m_log"),
+            _sum_in(sales, 1, 12).alias("_sales_12m"),
             pl.col("late_filing")
             .filter(recent)
             .sum()
@@ -224,6 +280,47 @@ def _tax(tables: MarketTables, as_of: date) -> pl.LazyFrame:
                 / (_sum_in(sales, 1, 12).fill_null(0.0) / 12.0 + FEN_SMOOTHING)
             ).alias("tax_arrears_ratio"),
             pl.col("tax_credit_grade").filter(pl.col("lag") == 1).first().alias("tax_grade"),
+            # Distress shows first in the latest month: against the same month a year earlier.
+            pl.when((_count_in(1, 1) == 1) & (_count_in(13, 13) == 1))
+            .then(_log_ratio(_sum_in(sales, 1, 1), _sum_in(sales, 13, 13)))
+            .alias("sales_growth_1m_yoy"),
+            # Recent year-on-year growth net of the firm's own annual trend: a decline, not a
+            # slow-growing firm.
+            pl.when(
+                (_count_in(1, 3) == 3)
+                & (_count_in(13, 15) == 3)
+                & (_count_in(1, 12) == 12)
+                & (_count_in(13, 24) == 12)
+            )
+            .then(
+                _log_ratio(_sum_in(sales, 1, 3), _sum_in(sales, 13, 15))
+                - _log_ratio(_sum_in(sales, 1, 12), _sum_in(sales, 13, 24))
+            )
+            .alias("sales_yoy_3m_vs_12m"),
+            pl.when(_count_in(1, 6) == 6)
+            .then(_log_ratio(6.0 * _sum_in(sales, 1, 1), _sum_in(sales, 1, 6)))
+            .alias("sales_1m_vs_6m"),
+            pl.col("late_filing")
+            .filter(pl.col("lag") <= 3)
+            .sum()
+            .cast(pl.Float64)
+            .alias("tax_late_filings_3m"),
+            # The long-run share of late returns estimates the firm's usual health.
+            pl.col("late_filing").cast(pl.Float64).mean().alias("tax_late_filing_rate"),
+            (pl.col(sales) == 0)
+            .filter(pl.col("lag") <= 3)
+            .sum()
+            .cast(pl.Float64)
+            .alias("tax_zero_filings_3m"),
+            (pl.col("arrears_fen") > 0)
+            .filter(recent)
+            .sum()
+            .cast(pl.Float64)
+            .alias("tax_arrears_months_12m"),
+            pl.col("tax_credit_grade")
+            .filter(pl.col("lag") == 13)
+            .first()
+            .alias("tax_grade_previous"),
         )
     )
 
@@ -264,7 +361,7 @@ def _utilities(tables: MarketTables, as_of: date) -> pl.LazyFrame:
     kwh = "electricity_kwh"
     return (
         _known(tables[UTILITIES_MONTHLY], as_of)
-        .filter(pl.col("lag") <= 13)
+        .filter(pl.col("lag") <= HISTORY_MONTHS)
         .with_columns(pl.col(kwh).cast(pl.Float64))
         .group_by("uscc")
         .agg(
@@ -283,30 +380,108 @@ def _utilities(tables: MarketTables, as_of: date) -> pl.LazyFrame:
             .sum()
             .cast(pl.Float64)
             .alias("utility_late_payments_12m"),
+            pl.when((_count_in(1, 1) == 1) & (_count_in(13, 13) == 1))
+            .then(_log_ratio(_sum_in(kwh, 1, 1), _sum_in(kwh, 13, 13)))
+            .alias("electricity_growth_1m_yoy"),
+            pl.when((_count_in(1, 3) == 3) & (_count_in(13, 15) == 3))
+            .then(_log_ratio(_sum_in(kwh, 1, 3), _sum_in(kwh, 13, 15)))
+            .alias("electricity_growth_3m_yoy"),
+            pl.col("late_payment")
+            .filter(pl.col("lag") <= 3)
+            .sum()
+            .cast(pl.Float64)
+            .alias("utility_late_payments_3m"),
+            pl.col("late_payment").cast(pl.Float64).mean().alias("utility_late_payment_rate"),
+            # Electricity follows activity more tightly than declared sales (less noise, no
+            # under-reporting): the last quarter against the firm's own year.
+            pl.when(_count_in(1, 12) == 12)
+            .then(_log_ratio(4.0 * _sum_in(kwh, 1, 3), _sum_in(kwh, 1, 12)))
+            .alias("electricity_3m_vs_12m"),
+            pl.when(_count_in(1, 12) == 12)
+            .then(_log_ratio(12.0 * _sum_in(kwh, 1, 1), _sum_in(kwh, 1, 12)))
+            .alias("electricity_1m_vs_12m"),
+            pl.when(_count_in(1, 24) == 24)
+            .then(_log_ratio(2.0 * _sum_in(kwh, 1, 12), _sum_in(kwh, 1, 24)))
+            .alias("electricity_12m_vs_24m"),
+            _sum_in(kwh, 1, 12).alias("_kwh_12m"),
         )
     )
 
 
 def _settlement(tables: MarketTables, as_of: date) -> pl.LazyFrame:
+    six = pl.col("lag") <= 6
+    inflow, outflow = "inflow_fen", "outflow_fen"
     return (
         _known(tables[SETTLEMENT_MONTHLY], as_of)
-        .filter(pl.col("lag") <= 6)
+        .filter(pl.col("lag") <= 12)
+        .with_columns(
+            pl.col(inflow, outflow, "balance_fen", "related_party_transfer_fen").cast(pl.Float64)
+        )
+        .with_columns(
+            (_margin(pl.col(inflow), pl.col(outflow)) < 0.0).alias("_negative"),
+            (
+                pl.col("related_party_transfer_fen") / (pl.col(inflow) + FEN_SMOOTHING)
+                >= HEAVY_RELATED_SHARE
+            ).alias("_heavy_related"),
+        )
         .group_by("uscc")
         .agg(
-            _log_ratio(
-                pl.col("inflow_fen").sum().cast(pl.Float64),
-                pl.col("outflow_fen").sum().cast(pl.Float64),
-            ).alias("settlement_inflow_outflow_6m"),
+            _log_ratio(pl.col(inflow).filter(six).sum(), pl.col(outflow).filter(six).sum()).alias(
+                "settlement_inflow_outflow_6m"
+            ),
             (
-                pl.col("balance_fen").filter(pl.col("lag") == 1).first().cast(pl.Float64)
-                / (pl.col("outflow_fen").mean() + FEN_SMOOTHING)
+                pl.col("balance_fen").filter(pl.col("lag") == 1).first()
+                / (pl.col(outflow).filter(six).mean() + FEN_SMOOTHING)
             ).alias("settlement_balance_cover"),
             (
-                pl.col("related_party_transfer_fen").sum().cast(pl.Float64)
-                / (pl.col("outflow_fen").sum().cast(pl.Float64) + FEN_SMOOTHING)
+                pl.col("related_party_transfer_fen").filter(six).sum()
+                / (pl.col(outflow).filter(six).sum() + FEN_SMOOTHING)
             ).alias("settlement_related_share_6m"),
+            # The margin (net inflow over inflow) falls as soon as a firm slides into distress.
+            pl.when(_count_in(1, 1) == 1)
+            .then(_margin(_sum_in(inflow, 1, 1), _sum_in(outflow, 1, 1)))
+            .alias("settlement_margin_1m"),
+            pl.when(_count_in(1, 3) == 3)
+            .then(_margin(_sum_in(inflow, 1, 3), _sum_in(outflow, 1, 3)))
+            .alias("settlement_margin_3m"),
+            pl.when((_count_in(1, 3) == 3) & (_count_in(4, 12) >= 6))
+            .then(
+                _margin(_sum_in(inflow, 4, 12), _sum_in(outflow, 4, 12))
+                - _margin(_sum_in(inflow, 1, 3), _sum_in(outflow, 1, 3))
+            )
+            .alias("settlement_margin_drop"),
+            (pl.col("related_party_transfer_fen") > 0)
+            .filter(pl.col("lag") <= 3)
+            .sum()
+            .cast(pl.Float64)
+            .alias("settlement_related_months_3m"),
+            pl.when((_count_in(1, 1) == 1) & (_count_in(4, 4) == 1))
+            .then(_log_ratio(_sum_in("balance_fen", 1, 1), _sum_in("balance_fen", 4, 4)))
+            .alias("settlement_balance_trend_3m"),
+            pl.col("_negative")
+            .filter(six)
+            .sum()
+            .cast(pl.Float64)
+            .alias("settlement_negative_months_6m"),
+            # Months in a row, back from the latest, paying out more than came in: the length
+            # of a decline so far.
+            pl.col("_negative")
+            .sort_by("lag")
+            .cast(pl.Float64)
+            .cum_prod()
+            .sum()
+            .alias("settlement_negative_run"),
+            pl.col("_heavy_related")
+            .filter(six)
+            .sum()
+            .cast(pl.Float64)
+            .alias("settlement_heavy_related_months_6m"),
         )
     )
+
+
+def _margin(inflow: pl.Expr, outflow: pl.Expr) -> pl.Expr:
+    return (inflow - outflow) / (inflow + FEN_SMOOTHING)
 
 
 def _court(tables: MarketTables, as_of: date) -> pl.LazyFrame:
@@ -327,14 +502,26 @@ def _court(tables: MarketTables, as_of: date) -> pl.LazyFrame:
         .any()
         .cast(pl.Float64)
         .alias("court_dishonest_listed"),
+        pl.col("case_id")
+        .filter((pl.col("event") == "filed") & (pl.col("lag") <= 6))
+        .n_unique()
+        .cast(pl.Float64)
+        .alias("court_cases_filed_6m"),
+        pl.col("case_id")
+        .filter((pl.col("event") == "filed") & (pl.col("lag") <= HISTORY_MONTHS))
+        .n_unique()
+        .cast(pl.Float64)
+        .alias("court_cases_filed_36m"),
     )
 
 
 def _bureau(tables: MarketTables, as_of: date) -> pl.LazyFrame:
     last = pl.col("lag") == 1
+    six = pl.col("lag") <= 6
     return (
         _known(tables[BUREAU], as_of)
-        .filter(pl.col("lag") <= 6)
+        .filter(pl.col("lag") <= HISTORY_MONTHS)
+        .with_columns(pl.col("other_lender_balance_fen").cast(pl.Float64))
         .group_by("uscc")
         .agg(
             pl.col("overdue_loans")
@@ -342,8 +529,40 @@ def _bureau(tables: MarketTables, as_of: date) -> pl.LazyFrame:
             .first()
             .cast(pl.Float64)
             .alias("bureau_overdue_loans"),
-            pl.col("max_days_past_due").max().cast(pl.Float64).alias("bureau_max_dpd_6m"),
-            pl.col("hard_enquiries").sum().cast(pl.Float64).alias("bureau_enquiries_6m"),
+            pl.col("max_days_past_due")
+            .filter(six)
+            .max()
+            .cast(pl.Float64)
+            .alias("bureau_max_dpd_6m"),
+            pl.col("hard_enquiries")
+            .filter(six)
+            .sum()
+            .cast(pl.Float64)
+            .alias("bureau_enquiries_6m"),
+            pl.col("hard_enquiries")
+            .filter(last)
+            .sum()
+            .cast(pl.Float64)
+            .alias("bureau_enquiries_1m"),
+            pl.col("hard_enquiries")
+            .filter(pl.col("lag") <= 3)
+            .sum()
+            .cast(pl.Float64)
+            .alias("bureau_enquiries_3m"),
+            # Loans taken on recently: last month's count above the year's lowest.
+            (
+                pl.col("other_lender_loans").filter(last).first()
+                - pl.col("other_lender_loans").filter(pl.col("lag") <= 12).min()
+            )
+            .cast(pl.Float64)
+            .alias("bureau_new_loans_12m"),
+            (pl.col("overdue_loans") > 0)
+            .filter(pl.col("lag") <= 3)
+            .sum()
+            .cast(pl.Float64)
+            .alias("bureau_overdue_months_3m"),
+            (pl.col("overdue_loans") > 0).cast(pl.Float64).mean().alias("bureau_overdue_rate"),
+            pl.col("other_lender_balance_fen").filter(last).first().alias("_bureau_balance"),
             pl.col("other_lender_loans")
             .filter(last)
             .first()
@@ -418,8 +637,16 @@ def compute_features(tables: MarketTables, as_of: date) -> pl.DataFrame:
         "court_defendant_cases_24m",
         "court_executed_listed",
         "court_dishonest_listed",
+        "court_cases_filed_6m",
+        "court_cases_filed_36m",
     ]
-    frame = frame.with_columns(pl.col(zero_if_absent).fill_null(0.0))
+    frame = frame.with_columns(pl.col(zero_if_absent).fill_null(0.0)).with_columns(
+        (pl.col("_bureau_balance") / (pl.col("_sales_12m") + FEN_SMOOTHING)).alias(
+            "bureau_balance_to_sales"
+        ),
+        # kWh per yuan of declared sales: a trading shell declares sales but uses no power.
+        _log_ratio(100.0 * pl.col("_kwh_12m"), pl.col("_sales_12m")).alias("electricity_per_sales"),
+    )
     return frame.select("uscc", *FEATURE_NAMES).sort("uscc").collect()
 
 
@@ -473,12 +700,32 @@ def observed_outcomes(
 
 
 def labelled_dataset(
-    tables: MarketTables, as_of: date, *, horizon_months: int = 12, window_months: int = 24
+    tables: MarketTables,
+    as_of: date,
+    *,
+    horizon_months: int = 12,
+    window_months: int = 24,
+    warm_up_months: int = WARM_UP_MONTHS,
 ) -> pl.DataFrame:
-    """Each loan's features as of its origination month, with its observed outcome."""
+    """Each loan's features as of its origination month, with its observed outcome.
+
+    Loans originated in the first ``warm_up_months`` of the market's data are left out: their
+    look-back windows are empty or partial, so they say nothing about the features.
+    """
     outcomes = observed_outcomes(
         tables, as_of, horizon_months=horizon_months, window_months=window_months
     )
+    if warm_up_months > 0:
+        first_month = tables[TAX_MONTHLY].select(pl.col("month").min()).collect().item()
+        if isinstance(first_month, date):
+            outcomes = outcomes.filter(
+                pl.col("origination_month") >= add_months(first_month, warm_up_months)
+            )
+        if outcomes.height == 0:
+            raise InvalidTrainingData(
+                f"no loans originated after the market's first {warm_up_months} months "
+                "(look-back warm-up): choose a later --as-of"
+            )
     parts: list[pl.DataFrame] = []
     for (cohort,), loans in outcomes.group_by("origination_month", maintain_order=True):
         cohort_date = cohort if isinstance(cohort, date) else as_of

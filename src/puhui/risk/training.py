@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import polars as pl
@@ -40,7 +41,7 @@ def train_model(
     if kind is ModelKind.SCORECARD:
         model = train_scorecard(data.features, data.target, data.specs, scorecard_config)
     else:
-        model = train_gbm(data.features, data.target, data.specs, gbm_config)
+        model = train_gbm(data.features, data.target, data.specs, _usable(gbm_config, data))
     scorer = scorer_for(model)
     pd = scorer.predict_pd(scorer.matrix(data.features))
     used = set(model.feature_names)
@@ -65,6 +66,15 @@ def train_model(
         builder=builder,
     )
     return ModelArtefact(model, metadata)
+
+
+def _usable(config: GbmConfig | None, data: TrainingData) -> GbmConfig | None:
+    """Drop constraints on columns the data preparation left out (constant in this sample):
+    a standing constraint set must not fail on a sample where one signal never fires."""
+    if config is None:
+        return None
+    kept = {k: v for k, v in config.monotone.items() if k not in data.excluded}
+    return replace(config, monotone=kept)
 
 
 def scoring_frame(artefact: ModelArtefact, frame: pl.DataFrame) -> pl.DataFrame:
