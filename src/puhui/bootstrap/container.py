@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from puhui.adapters.db.database import Database
+from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.bootstrap.settings import Settings
 from puhui.domain.clock import Clock, SystemClock
 from puhui.services.ports import UnitOfWork
@@ -24,6 +25,10 @@ class Platform:
 
     def uow(self) -> UnitOfWork:
         return self.database.uow()
+
+    def servicing_uow(self) -> ServicingUnitOfWork:
+        """A unit of work over the servicing repositories (lines, receipts, ledger)."""
+        return ServicingUnitOfWork(self.database.engine, clock=self.clock, audit_key=self.audit_key)
 
     def close(self) -> None:
         self.database.dispose()

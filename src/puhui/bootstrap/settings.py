@@ -53,6 +53,20 @@ class Settings(BaseSettings):
     otp_max_sends: int = Field(default=3, ge=1)
     otp_window_minutes: int = Field(default=10, ge=1)
 
+    market_dir: Path | None = Field(
+        default=None,
+        description="a generated market: origination pulls enterprise data from its tables",
+    )
+    model_dir: Path | None = Field(
+        default=None, description="a trained risk model (risk artefact folder) for decisions"
+    )
+    strategy: str = Field(
+        default="mse-online-credit", description="the shipped decision strategy to apply"
+    )
+    licence_type: str = Field(
+        default="bank", description="the lender's licence type: sets the strategy's legal cap"
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment != "production":

@@ -6,8 +6,7 @@ import typer
 
 import puhui
 from puhui.cli import audit, db, eod, ledger, line, loan, market, model, serve, strategy
-from puhui.cli.context import platform
-from puhui.services.platform import summarise_platform
+from puhui.cli.demo import demo
 
 app = typer.Typer(
     name="puhui",
@@ -16,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.command(name="demo")(demo)
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.add_typer(market.app, name="market")
@@ -32,19 +32,6 @@ app.add_typer(strategy.app, name="strategy")
 def version() -> None:
     """Print the version of Puhui."""
     typer.echo(f"puhui {puhui.__version__}")
-
-
-@app.command()
-def demo() -> None:
-    """The main job on the embedded default: create the database, migrate, show what it holds."""
-    with platform() as p:
-        state = p.database.upgrade()
-        summary = summarise_platform(p.uow)
-        typer.echo(f"Puhui {puhui.__version__} — database {p.database.display_url}")
-        typer.echo(f"schema at revision {state.current} (up to date)")
-        typer.echo("the platform holds:")
-        for table, rows in summary.table_counts.items():
-            typer.echo(f"  {table:<24} {rows:>10,} rows")
 
 
 def main() -> None:

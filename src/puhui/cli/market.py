@@ -11,7 +11,6 @@ from puhui.cli.context import fail
 from puhui.domain.errors import PuhuiError
 from puhui.market.generate import DEFAULT_CHUNK_SIZE, generate_market
 from puhui.market.params import PROFILES, MarketParams, parse_month
-from puhui.market.report import write_report
 
 app = typer.Typer(help="Synthetic market of micro and small enterprises.", no_args_is_help=True)
 
@@ -62,6 +61,9 @@ def report(
 ) -> None:
     """Write the calibration report (Markdown + PNG charts) of a generated market."""
     try:
+        # matplotlib is slow to import: only this command needs it.
+        from puhui.market.report import write_report  # noqa: PLC0415
+
         result = write_report(market_dir, out)
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None

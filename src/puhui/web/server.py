@@ -4,29 +4,48 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 import uvicorn
 from fastapi import FastAPI
 
-from puhui.bootstrap import Settings, build_platform
+from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.bootstrap.logging import configure_logging
-from puhui.services.origination.placeholders import (
-    NoDataSource,
-    ReferEveryApplication,
-    ServicingNotWired,
-)
+from puhui.bootstrap.wiring import OriginationPorts, origination_ports
+from puhui.domain.errors import Conflict
+from puhui.services.security.accounts import create_user
 from puhui.services.security.otp import LoggingOtpSender
+from puhui.services.security.permissions import SYSTEM, Role
 from puhui.services.security.rate_limit import RateLimit
 from puhui.web.app import create_app
+from puhui.web.dependencies import ApiDependencies
 from puhui.web.wiring import ApiKeys, ApiLimits, build_api_dependencies
 
 logger = logging.getLogger(__name__)
 
 
-def app_from_settings(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    platform = build_platform(settings)
+def app_from_settings(
+    settings: Settings | None = None, *, platform: Platform | None = None
+) -> FastAPI:
+    """The API over the configured platform: real decisions when a market and a model are set.
+
+    ``platform`` lets a caller that built one already (the demo, with its loaded market and
+    model) serve it without loading everything again.
+    """
+    if platform is None:
+        platform = build_platform(settings or Settings())
+    ports = origination_ports(platform)
+    return app_for(platform, ports)
+
+
+def app_for(platform: Platform, ports: OriginationPorts) -> FastAPI:
+    return create_app(dependencies_for(platform, ports))
+
+
+def dependencies_for(platform: Platform, ports: OriginationPorts) -> ApiDependencies:
+    settings = platform.settings
     keys = ApiKeys(
         audit_key=platform.audit_key,
         data_key=settings.data_key.get_secret_value().encode(),
@@ -41,17 +60,51 @@ def app_from_settings(settings: Settings | None = None) -> FastAPI:
         ),
         otp_send=RateLimit(settings.otp_max_sends, timedelta(minutes=settings.otp_window_minutes)),
     )
-    deps = build_api_dependencies(
+    return build_api_dependencies(
         engine=platform.database.engine,
         clock=platform.clock,
         keys=keys,
-        assessor=ReferEveryApplication(),
-        data_source=NoDataSource(),
-        line_opener=ServicingNotWired(),
+        assessor=ports.assessor,
+        data_source=ports.data_source,
+        line_opener=ports.line_opener,
         otp_sender=LoggingOtpSender(),
         limits=limits,
     )
-    return create_app(deps)
+
+
+DEMO_USERS: tuple[tuple[str, Role], ...] = (
+    ("admin", Role.ADMIN),
+    ("approver", Role.APPROVER),
+    ("manager", Role.ACCOUNT_MANAGER),
+    ("risk", Role.RISK_OFFICER),
+    ("ops", Role.OPERATIONS),
+)
+
+
+def serve_demo(
+    platform: Platform,
+    ports: OriginationPorts,
+    *,
+    host: str,
+    port: int,
+    echo: Callable[[str], None],
+) -> None:
+    """Serve the simulated portfolio with one staff user per role (printed, dev only)."""
+    deps = dependencies_for(platform, ports)
+    echo(f"serving the Puhui API on http://{host}:{port}/api/v1/docs  (Ctrl-C stops)")
+    echo("demo users (username / password / role):")
+    for username, role in DEMO_USERS:
+        password = f"{username}-demo-{secrets.token_hex(4)}"
+        try:
+            create_user(
+                deps.security, actor=SYSTEM, username=username, password=password, role=role
+            )
+        except Conflict:
+            echo(f"  {username:<10} (exists already)")
+            continue
+        echo(f"  {username:<10} {password:<24} {role.value}")
+    echo("applicants sign in with a one-time code sent to their phone (written to the log)")
+    uvicorn.run(create_app(deps), host=host, port=port, log_config=None)
 
 
 def run(host: str = "127.0.0.1", port: int = 8000) -> None:

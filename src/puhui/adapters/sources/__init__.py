@@ -1,0 +1,1 @@
+"""Data-source adapters: where origination pulls an enterprise's data from."""

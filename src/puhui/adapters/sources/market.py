@@ -1,0 +1,148 @@
+"""A ``DataSource`` over a generated market's public tables: loaded once, indexed by USCC.
+
+Point in time: a pull as of a day returns only rows of complete months before that day's
+month (and court events dated before it), which is what a provider could have delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from puhui.domain.errors import NotFound
+from puhui.domain.origination.consent import DataScope
+from puhui.market import schema, store
+
+logger = logging.getLogger(__name__)
+
+SCOPE_TABLES: dict[DataScope, tuple[str, ...]] = {
+    DataScope.REGISTRATION: ("enterprises", "owners"),
+    DataScope.TAX: ("tax_monthly",),
+    DataScope.INVOICE: ("invoices",),
+    DataScope.UTILITY: ("utilities_monthly",),
+    DataScope.COURT: ("court_cases",),
+    DataScope.BUREAU: ("bureau",),
+    DataScope.SETTLEMENT: ("settlement_monthly",),
+}
+"""Which market tables each consent scope opens (never a ``truth/`` table)."""
+
+TABLES_KEY = "tables"
+"""Each pull carries its rows as Polars frames under this key, by market table name."""
+
+
+@dataclass(frozen=True)
+class _Indexed:
+    """A table sorted by one key column, with the row span of every key value."""
+
+    frame: pl.DataFrame
+    spans: dict[str, tuple[int, int]]
+
+    @classmethod
+    def build(cls, frame: pl.DataFrame, key: str) -> _Indexed:
+        frame = frame.sort(key, maintain_order=True)
+        counts = frame.get_column(key).rle()
+        spans: dict[str, tuple[int, int]] = {}
+        start = 0
+        for length, value in zip(
+            counts.struct.field("len").to_list(),
+            counts.struct.field("value").to_list(),
+            strict=True,
+        ):
+            spans[value] = (start, length)
+            start += length
+        return cls(frame, spans)
+
+    def rows(self, value: str) -> pl.DataFrame:
+        span = self.spans.get(value)
+        if span is None:
+            return self.frame.clear()
+        return self.frame.slice(span[0], span[1])
+
+
+def _month_start(day: date) -> date:
+    return date(day.year, day.month, 1)
+
+
+class MarketDataSource:
+    """Serves every ``DataScope`` of one enterprise from an in-memory copy of the market.
+
+    Loading reads the public tables once (a 20,000-enterprise market takes a few seconds and
+    a few hundred MB); each pull is then a slice by row span, no scan. A pull for an unknown
+    enterprise returns empty tables: a real provider says "no record", not an error.
+    """
+
+    def __init__(self, market_dir: Path | str) -> None:
+        market = Path(market_dir)
+        store.read_manifest(market)  # refuses an incomplete market
+        self.market_dir = market
+
+        def load(name: str) -> pl.DataFrame:
+            return store.read(market, name)
+
+        self._enterprises = _Indexed.build(load("enterprises"), "uscc")
+        self._owners = _Indexed.build(load("owners"), "id_number")
+        invoices = load("invoices")
+        self._invoices_sold = _Indexed.build(invoices, "seller_uscc")
+        self._invoices_bought = _Indexed.build(invoices, "buyer_uscc")
+        self._monthly = {
+            name: _Indexed.build(load(name), "uscc")
+            for name in ("tax_monthly", "utilities_monthly", "settlement_monthly", "bureau")
+        }
+        self._court = _Indexed.build(load("court_cases"), "uscc")
+        logger.info(
+            "market data source loaded from %s: %d enterprises",
+            market,
+            len(self._enterprises.spans),
+        )
+
+    @property
+    def enterprise_count(self) -> int:
+        return len(self._enterprises.spans)
+
+    def pull(self, uscc: str, scope: DataScope, *, as_of: date) -> Mapping[str, Any]:
+        cutoff = _month_start(as_of)
+        if scope is DataScope.REGISTRATION:
+            return self._registration(uscc, as_of)
+        if scope is DataScope.COURT:
+            events = self._court.rows(uscc).filter(pl.col("event_date") < as_of)
+            listed = events.get_column("event").is_in(["executed_listed", "dishonest_listed"])
+            return {"executed_person": bool(listed.any()), TABLES_KEY: {"court_cases": events}}
+        if scope is DataScope.INVOICE:
+            sold = self._invoices_sold.rows(uscc)
+            bought = self._invoices_bought.rows(uscc)
+            both = pl.concat([sold, bought.filter(pl.col("seller_uscc") != uscc)])
+            return {TABLES_KEY: {"invoices": both.filter(pl.col("month") < cutoff)}}
+        (name,) = SCOPE_TABLES[scope]
+        rows = self._monthly[name].rows(uscc).filter(pl.col("month") < cutoff)
+        return {TABLES_KEY: {name: rows}}
+
+    def _registration(self, uscc: str, as_of: date) -> Mapping[str, Any]:
+        enterprise = self._enterprises.rows(uscc).filter(pl.col("registration_date") < as_of)
+        if enterprise.height == 0:
+            return {TABLES_KEY: {"enterprises": enterprise, "owners": self._owners.frame.clear()}}
+        row = enterprise.row(0, named=True)
+        owner = self._owners.rows(row["legal_rep_id_number"])
+        return {
+            "legal_representative_id_number": row["legal_rep_id_number"],
+            "registered_on": row["registration_date"].isoformat(),
+            "name": row.get("name"),
+            TABLES_KEY: {"enterprises": enterprise, "owners": owner},
+        }
+
+    def enterprise(self, uscc: str) -> Mapping[str, Any]:
+        """The registry row of one enterprise (for demos and tests); NotFound if unknown."""
+        rows = self._enterprises.rows(uscc)
+        if rows.height == 0:
+            raise NotFound(f"no enterprise {uscc} in this market", details={"uscc": uscc})
+        return rows.row(0, named=True)
+
+
+def empty_table(name: str) -> pl.DataFrame:
+    """An empty frame with a market table's schema (for a scope the owner did not consent to)."""
+    return pl.DataFrame(schema=schema.TABLES[name].polars_schema())

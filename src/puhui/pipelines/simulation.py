@@ -1,0 +1,540 @@
+"""The lending simulation: a market's applications through origination, servicing and end of day.
+
+Each simulated day: the market's applications of the day go through the origination use
+cases (the ones the API calls: create, consent, assess, review, accept), an accepted offer
+opens a line and the enterprise draws on it; on the settlement day every receipt is repaid
+as far as the enterprise's cash allows (the market oracle, from ``truth/``); then the end of
+day closes the date. Only the oracle and the final evaluation read ``truth/``; the models
+and the strategy see the public tables.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from puhui.domain.clock import BANK_ZONE, FixedClock
+from puhui.domain.errors import PuhuiError
+from puhui.domain.ids import CreditLineId, ReceiptId
+from puhui.domain.lending.delinquency import FiveCategory
+from puhui.domain.lending.schedule import add_months
+from puhui.domain.origination.application import ApplicationStatus
+from puhui.domain.origination.consent import DataScope
+from puhui.market import store
+from puhui.market.oracle import MarketOracle
+from puhui.pipelines.eod import run_end_of_day
+from puhui.risk.artefact import ModelKind, save_artefact
+from puhui.risk.dataset import prepare_training
+from puhui.risk.features import MONOTONE_RISK, MarketTables, labelled_dataset
+from puhui.risk.gbm import GbmConfig
+from puhui.risk.training import train_model
+from puhui.services.origination import use_cases as uc
+from puhui.services.origination.use_cases import NewApplication, Origination
+from puhui.services.security.permissions import Principal, Role
+from puhui.services.servicing.end_of_day import EndOfDayStore
+from puhui.services.servicing.ledger import trial_balance
+from puhui.services.servicing.lines import draw
+from puhui.services.servicing.ports import ServicingUnitOfWork
+from puhui.services.servicing.receipts import repay
+
+logger = logging.getLogger(__name__)
+
+S = ApplicationStatus
+REPAYMENT_DAY = 21
+"""Borrowers pay the day after the settlement day (the 20th): the day billed interest is due."""
+DEMO_APPROVER = Principal(user_id="usr_demo_approver", role=Role.APPROVER)
+"""The credit approver who decides referrals in the simulation (never the account manager)."""
+DEMO_MANAGER = Principal(user_id="usr_demo_manager", role=Role.ACCOUNT_MANAGER)
+"""The account manager who keys in the market's applications and asks for the decision."""
+DPD_BUCKETS: tuple[tuple[str, int, int], ...] = (
+    ("current", 0, 0),
+    ("1-30", 1, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
+    ("90+", 91, 10**9),
+)
+
+
+@dataclass(frozen=True)
+class MarketApplication:
+    """One application the market sends, as the bank receives it (no truth attached)."""
+
+    application_id: str
+    uscc: str
+    application_date: date
+    id_number: str
+    phone: str
+    device_id: str | None
+    ip_address: str | None
+    address: str | None
+    requested_amount_fen: int
+    requested_term_months: int
+
+
+@dataclass
+class _Receipt:
+    receipt_id: str
+    line_id: str
+    uscc: str
+    principal_fen: int
+    drawn_on: date
+    maturity: date
+    term_months: int
+    pd: Decimal | None
+
+
+@dataclass
+class SimulationParts:
+    """What the simulation drives; the composition root builds them (ports, units, stores)."""
+
+    origination: Origination
+    servicing: Callable[[], ServicingUnitOfWork]
+    end_of_day: EndOfDayStore
+    clock: FixedClock
+    oracle: MarketOracle
+    prefetch: Callable[[list[str], date], object] | None = None
+    """Optional batch warm-up of the month's applicants' features (a speed-up, same values)."""
+
+
+@dataclass
+class PortfolioSummary:
+    first_day: date
+    last_day: date
+    applications: int
+    outcomes: Counter[str]
+    refused_at_entry: Counter[str]
+    repeat_customers: int
+    lines_opened: int
+    limits_fen: int
+    drawn_fen: int
+    repaid_fen: int
+    outstanding_principal_fen: int
+    receipts: int
+    dpd_buckets: dict[str, tuple[int, int]]
+    """Bucket -> (receipts, outstanding principal fen)."""
+    categories: dict[str, tuple[int, int]]
+    predicted_bad_rate: float | None
+    realised_90dpd_rate: float | None
+    realised_truth_default_rate: float | None
+    fraud: dict[str, int]
+    packaged: dict[str, int]
+    trial_balance_fen: int
+    eod_days: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def approval_rate(self) -> float:
+        decided = self.applications - sum(self.refused_at_entry.values())
+        return self.lines_opened / decided if decided else 0.0
+
+
+def _at(day: date) -> datetime:
+    """Ten in the morning in the bank's zone, as UTC: when the day's business happens."""
+    return datetime.combine(day, clock_time(10, 0), tzinfo=BANK_ZONE).astimezone(UTC)
+
+
+def _move(clock: FixedClock, to: datetime) -> None:
+    delta = to - clock.now()
+    if delta < timedelta(0):
+        raise ValueError("the simulation clock only moves forward")
+    clock.advance(delta)
+
+
+def read_applications(market_dir: Path, first_day: date, last_day: date) -> list[MarketApplication]:
+    """The market's public applications in ``[first_day, last_day]``, with the firm's address."""
+    apps = (
+        store.scan(market_dir, "applications")
+        .filter(pl.col("application_date").is_between(first_day, last_day))
+        .join(
+            store.scan(market_dir, "enterprises").select("uscc", "address"),
+            on="uscc",
+            how="left",
+        )
+        .sort("application_date", "application_id")
+        .collect()
+    )
+    return [
+        MarketApplication(
+            application_id=r["application_id"],
+            uscc=r["uscc"],
+            application_date=r["application_date"],
+            id_number=r["legal_rep_id_number"],
+            phone=r["phone"],
+            device_id=r["device_id"],
+            ip_address=r["ip_address"],
+            address=r["address"],
+            requested_amount_fen=int(r["requested_amount_fen"]),
+            requested_term_months=int(r["requested_term_months"]),
+        )
+        for r in apps.iter_rows(named=True)
+    ]
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+class LendingSimulation:
+    """Runs the simulated months and keeps what the summary needs (ids, never truth)."""
+
+    def __init__(self, parts: SimulationParts, applications: list[MarketApplication]) -> None:
+        self.parts = parts
+        self.applications = applications
+        self.outcomes: Counter[str] = Counter()
+        self.refused: Counter[str] = Counter()
+        self.repeat_customers = 0
+        self.lines: dict[str, str] = {}
+        """USCC -> credit line id."""
+        self.limits_fen = 0
+        self.receipts: dict[str, _Receipt] = {}
+        self.active: dict[str, _Receipt] = {}
+        """Receipts not yet repaid in full (the ones that may owe something)."""
+        self.booked: dict[str, str] = {}
+        """Market application id -> platform outcome ('line', 'declined', 'referred', ...)."""
+        self.repaid_fen = 0
+        self.eod_days = 0
+        self.seconds: dict[str, float] = {"origination": 0.0, "repayments": 0.0, "end_of_day": 0.0}
+
+    # --- origination -------------------------------------------------------------------
+
+    def _originate(self, app: MarketApplication) -> None:
+        o = self.parts.origination
+        if app.uscc in self.lines:
+            self.repeat_customers += 1
+            self.booked[app.application_id] = "existing_customer"
+            return
+        try:
+            created = uc.create_application(
+                o,
+                actor=DEMO_MANAGER,
+                request=NewApplication(
+                    uscc=app.uscc,
+                    id_number=app.id_number,
+                    phone=app.phone,
+                    requested_amount_fen=app.requested_amount_fen,
+                    device_id=app.device_id,
+                    ip_address=app.ip_address,
+                    address=app.address,
+                ),
+                idempotency_key=f"market-{app.application_id}",
+            )
+        except PuhuiError as exc:
+            self.refused[exc.code] += 1
+            self.booked[app.application_id] = f"refused:{exc.code}"
+            return
+        owner = Principal(user_id=created.applicant_user_id or "", role=Role.APPLICANT)
+        app_id = created.application_id
+        uc.give_consent(
+            o,
+            actor=owner,
+            application_id=app_id,
+            scopes=tuple(DataScope),
+            purpose="小微企业线上信用贷申请 / online MSE credit application",
+        )
+        view = uc.assess_application(o, actor=DEMO_MANAGER, application_id=app_id)
+        assessment = view.application.assessment
+        self.outcomes[view.application.status.value] += 1
+        if view.application.status is S.REFERRED and assessment is not None:
+            view = self._review(app_id, assessment.reasons, assessment.limit_fen is not None)
+        if view.application.status is not S.OFFERED:
+            self.booked[app.application_id] = view.application.status.value
+            return
+        accepted = uc.accept_offer(o, actor=owner, application_id=app_id)
+        line_id = accepted.application.credit_line_id
+        offer = accepted.offer
+        if line_id is None or offer is None:
+            self.booked[app.application_id] = "accepted_without_line"
+            return
+        self.lines[app.uscc] = line_id
+        self.limits_fen += offer.limit_fen
+        self.booked[app.application_id] = "line"
+        self._draw(app, line_id, offer.limit_fen, offer.term_months, accepted)
+
+    def _review(
+        self, app_id: str, reasons: tuple[str, ...], has_proposal: bool
+    ) -> uc.ApplicationView:
+        """The demo approver: approves a proposal without anti-fraud hits, declines the rest."""
+        suspicious = any(code.startswith("AF") for code in reasons)
+        approve = has_proposal and not suspicious
+        note = (
+            "审批通过：无反欺诈命中 / approved: no anti-fraud hit"
+            if approve
+            else "拒绝：反欺诈命中或无方案 / declined: anti-fraud hit or no proposal"
+        )
+        return uc.review_application(
+            self.parts.origination,
+            actor=DEMO_APPROVER,
+            application_id=app_id,
+            approve=approve,
+            note=note,
+        )
+
+    def _draw(
+        self,
+        app: MarketApplication,
+        line_id: str,
+        limit_fen: int,
+        term_months: int,
+        view: uc.ApplicationView,
+    ) -> None:
+        on = self.parts.clock.today()
+        maturity = add_months(on, term_months)
+        amount = min(app.requested_amount_fen, limit_fen)
+        result = draw(
+            self.parts.servicing,
+            CreditLineId(line_id),
+            amount_fen=amount,
+            on=on,
+            maturity_date=maturity,
+            idempotency_key=f"draw-{app.application_id}",
+            actor="system:simulation",
+        )
+        assessment = view.application.assessment
+        self.receipts[result.receipt_id] = self.active[result.receipt_id] = _Receipt(
+            receipt_id=result.receipt_id,
+            line_id=line_id,
+            uscc=app.uscc,
+            principal_fen=amount,
+            drawn_on=on,
+            maturity=maturity,
+            term_months=term_months,
+            pd=None if assessment is None else assessment.pd,
+        )
+
+    # --- servicing ---------------------------------------------------------------------
+
+    def _instalment_due(self, receipt: _Receipt, on: date, owed: Any) -> int:
+        """Interest and penalties owed plus the principal an even amortisation expects."""
+        if on >= receipt.maturity:
+            return int(owed.total_owed_fen)
+        elapsed = (on.year - receipt.drawn_on.year) * 12 + on.month - receipt.drawn_on.month
+        scheduled_left = receipt.principal_fen * max(0, receipt.term_months - elapsed)
+        scheduled_left //= receipt.term_months
+        principal_due = max(0, int(owed.outstanding_principal_fen) - scheduled_left)
+        return int(owed.income_owed_fen) + principal_due
+
+    def _collect(self, on: date, *, maturing_only: bool) -> None:
+        due_today = [r for r in self.active.values() if not maturing_only or r.maturity == on]
+        if not due_today:
+            return
+        owed_by_receipt: dict[str, Any] = {}
+        with self.parts.servicing() as uow:
+            for receipt in due_today:
+                owed_by_receipt[receipt.receipt_id] = uow.loans.get(ReceiptId(receipt.receipt_id))
+        oracle = self.parts.oracle
+        cash_left: dict[str, int] = {}
+        for receipt in due_today:
+            owed = owed_by_receipt[receipt.receipt_id]
+            if owed is None or owed.status.value != "active":
+                self.active.pop(receipt.receipt_id, None)
+                continue
+            due = self._instalment_due(receipt, on, owed)
+            if due <= 0:
+                continue
+            if receipt.uscc not in cash_left:
+                capacity = oracle.capacity(receipt.uscc, date(on.year, on.month, 1))
+                cash_left[receipt.uscc] = 0 if capacity.in_default else capacity.cash_available_fen
+            paid = min(due, cash_left[receipt.uscc])
+            if paid <= 0:
+                continue
+            result = repay(
+                self.parts.servicing,
+                ReceiptId(receipt.receipt_id),
+                amount_fen=paid,
+                on=on,
+                idempotency_key=f"repay-{receipt.receipt_id}-{on.isoformat()}",
+                actor="system:simulation",
+            )
+            cash_left[receipt.uscc] -= result.amount_fen
+            self.repaid_fen += result.amount_fen
+            if result.closed:
+                self.active.pop(receipt.receipt_id, None)
+
+    # --- the run -----------------------------------------------------------------------
+
+    def run(self, first_day: date, last_day: date) -> None:
+        by_day: dict[date, list[MarketApplication]] = {}
+        for app in self.applications:
+            by_day.setdefault(app.application_date, []).append(app)
+        clock = self.parts.clock
+        for day in _days(first_day, last_day):
+            _move(clock, _at(day))
+            started = time.perf_counter()
+            if self.parts.prefetch is not None and (day.day == 1 or day == first_day):
+                month = date(day.year, day.month, 1)
+                usccs = sorted(
+                    {
+                        a.uscc
+                        for a in self.applications
+                        if date(a.application_date.year, a.application_date.month, 1) == month
+                    }
+                )
+                self.parts.prefetch(usccs, month)
+            for app in by_day.get(day, ()):
+                self._originate(app)
+            self.seconds["origination"] += time.perf_counter() - started
+            started = time.perf_counter()
+            self._collect(day, maturing_only=day.day != REPAYMENT_DAY)
+            self.seconds["repayments"] += time.perf_counter() - started
+            started = time.perf_counter()
+            run_end_of_day(self.parts.end_of_day, day)
+            self.eod_days += 1
+            self.seconds["end_of_day"] += time.perf_counter() - started
+            if day.day == 1 or day == last_day:
+                logger.info(
+                    "simulated %s: %d lines, %d receipts", day, len(self.lines), len(self.receipts)
+                )
+
+    # --- the summary -------------------------------------------------------------------
+
+    def summary(
+        self, first_day: date, last_day: date, truth: Mapping[str, pl.DataFrame]
+    ) -> PortfolioSummary:
+        buckets = {name: (0, 0) for name, _, _ in DPD_BUCKETS}
+        categories = {c.value: (0, 0) for c in FiveCategory}
+        outstanding = 0
+        past_90: set[str] = set()
+        pds: list[float] = []
+        with self.parts.servicing() as uow:
+            for receipt in self.receipts.values():
+                loan = uow.loans.get(receipt.receipt_id)
+                if loan is None:
+                    continue
+                if receipt.pd is not None:
+                    pds.append(float(receipt.pd))
+                if loan.days_past_due > 90:
+                    past_90.add(receipt.uscc)
+                if loan.status.value != "active":
+                    continue
+                principal = loan.outstanding_principal_fen
+                outstanding += principal
+                for name, low, high in DPD_BUCKETS:
+                    if low <= loan.days_past_due <= high:
+                        count, amount = buckets[name]
+                        buckets[name] = (count + 1, amount + principal)
+                count, amount = categories[loan.category.value]
+                categories[loan.category.value] = (count + 1, amount + principal)
+        balance = trial_balance(self.parts.servicing, as_of=last_day)
+        booked_uscc = {r.uscc for r in self.receipts.values()}
+        defaults = truth["enterprises_truth"].filter(
+            pl.col("uscc").is_in(list(booked_uscc))
+            & pl.col("default_month").is_not_null()
+            & (pl.col("default_month") <= last_day)
+        )
+        truth_defaulted = set(defaults.get_column("uscc").to_list())
+        n = len(booked_uscc)
+        return PortfolioSummary(
+            first_day=first_day,
+            last_day=last_day,
+            applications=len(self.applications),
+            outcomes=self.outcomes,
+            refused_at_entry=self.refused,
+            repeat_customers=self.repeat_customers,
+            lines_opened=len(self.lines),
+            limits_fen=self.limits_fen,
+            drawn_fen=sum(r.principal_fen for r in self.receipts.values()),
+            repaid_fen=self.repaid_fen,
+            outstanding_principal_fen=outstanding,
+            receipts=len(self.receipts),
+            dpd_buckets=buckets,
+            categories=categories,
+            predicted_bad_rate=sum(pds) / len(pds) if pds else None,
+            realised_90dpd_rate=len(past_90) / n if n else None,
+            realised_truth_default_rate=len(truth_defaulted) / n if n else None,
+            fraud=self._against_truth(truth["applications_truth"], "is_fraud"),
+            packaged=self._against_truth(truth["applications_truth"], "is_packaged"),
+            trial_balance_fen=balance.total_fen,
+            eod_days=self.eod_days,
+            seconds=dict(self.seconds),
+        )
+
+    def _against_truth(self, truth: pl.DataFrame, flag: str) -> dict[str, int]:
+        """How the platform treated the applications the truth marks: caught or missed."""
+        marked = set(truth.filter(pl.col(flag)).get_column("application_id").to_list())
+        counts: Counter[str] = Counter()
+        for app in self.applications:
+            if app.application_id not in marked:
+                continue
+            outcome = self.booked.get(app.application_id, "not_processed")
+            counts["total"] += 1
+            if outcome == "line":
+                counts["missed_line_opened"] += 1
+            elif outcome == "existing_customer":
+                counts["existing_customer"] += 1
+            else:
+                counts["caught"] += 1
+                counts[f"caught_{outcome.split(':')[0]}"] += 1
+        return dict(counts)
+
+
+def read_truth(market_dir: Path) -> dict[str, pl.DataFrame]:
+    """The hidden truth the final evaluation compares against (never used for decisions)."""
+    return {
+        "enterprises_truth": store.read(market_dir, "enterprises_truth").select(
+            "uscc", "default_month"
+        ),
+        "applications_truth": store.read(market_dir, "applications_truth").select(
+            "application_id", "is_fraud", "is_packaged"
+        ),
+    }
+
+
+def simulation_window(market_start: date, market_months: int, months: int) -> tuple[date, date]:
+    """The last ``months`` of the market: the history before them trains the models."""
+    first = add_months(market_start, market_months - months)
+    last = add_months(first, months) - timedelta(days=1)
+    return first, last
+
+
+def train_market_model(
+    market_dir: Path, as_of: date, kind: ModelKind, out: Path, *, trained_at: datetime
+) -> tuple[int, int, float]:
+    """Train the risk model on the market's history before ``as_of`` (public tables only).
+
+    The same path as ``puhui model train-market``: loans whose 12-month outcome is known by
+    ``as_of``, their point-in-time features. Returns (loans, bad loans, development AUC).
+    """
+    history_months = (as_of.year * 12 + as_of.month) - _market_start_index(market_dir) - 12
+    window = max(1, min(24, history_months))
+    labelled = labelled_dataset(MarketTables.from_dir(market_dir), as_of, window_months=window)
+    prepared = prepare_training(
+        labelled,
+        target="bad",
+        id_col="uscc",
+        exclude=["origination_month"],
+        data_hash=str(store.read_manifest(market_dir)["content_hash"]),
+    )
+    kept = {spec.name for spec in prepared.specs}
+    artefact = train_model(
+        prepared,
+        kind,
+        trained_at=trained_at,
+        target="bad",
+        id_col="uscc",
+        # Constraints only for features that survived preparation (constants are dropped).
+        gbm_config=GbmConfig(monotone={k: v for k, v in MONOTONE_RISK.items() if k in kept}),
+        training_window={"as_of": f"{as_of:%Y-%m}", "window_months": str(window)},
+        builder="puhui demo",
+    )
+    save_artefact(artefact, out)
+    development = artefact.metadata.metrics["development"]
+    return prepared.n_rows, int(prepared.target.sum()), float(development["auc"])
+
+
+def _market_start_index(market_dir: Path) -> int:
+    start = store.read_manifest(market_dir)["parameters"]["start"]
+    year, month = (int(part) for part in str(start).split("-"))
+    return year * 12 + month

@@ -1,0 +1,223 @@
+"""The real origination ports: line opening exactly once, point-in-time pulls, decision mapping."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from puhui.adapters.sources.market import SCOPE_TABLES, MarketDataSource
+from puhui.bootstrap import Platform
+from puhui.bootstrap.wiring import build_line_opener, origination_ports
+from puhui.decision.outcome import Decision, ModelResult
+from puhui.decision.outcome import Outcome as DecisionOutcome
+from puhui.decision.strategy import load_shipped_strategy
+from puhui.domain.errors import IdempotencyConflict
+from puhui.domain.ids import CreditLineId
+from puhui.domain.origination.assessment import Outcome
+from puhui.domain.origination.consent import DataScope
+from puhui.market.generate import generate_market
+from puhui.market.params import MarketParams
+from puhui.risk.features import MarketTables, compute_features
+from puhui.services.assessment import tables_from_pull, to_assessment
+from puhui.services.line_opening import ServicingLineOpener
+from puhui.services.origination.placeholders import NoDataSource, ReferEveryApplication
+from puhui.services.origination.ports import LineOpening
+
+USCC = "91350100M000100Y43"
+
+
+def _opening(key: str = "line-for-app_1", limit_fen: int = 50_000_000) -> LineOpening:
+    return LineOpening(
+        idempotency_key=key,
+        application_id="app_1",
+        uscc=USCC,
+        contract_no="HT2026030212345678",
+        limit_fen=limit_fen,
+        annual_rate=Decimal("0.0545"),
+        term_months=12,
+        opened_on=date(2026, 3, 2),
+    )
+
+
+def test_opening_a_line_twice_with_one_key_opens_it_once(platform: Platform) -> None:
+    opener = build_line_opener(platform)
+    first = opener.open_line(_opening())
+    again = opener.open_line(_opening())
+    assert again == first
+    with platform.servicing_uow() as uow:
+        line = uow.lines.get(CreditLineId(first))
+        assert line is not None
+        assert line.limit_fen == 50_000_000
+        assert line.expiry_date == date(2027, 3, 2)
+        counted = uow.table_counts()["credit_lines"]
+    assert counted == 1
+
+
+def test_a_key_reused_for_another_line_is_refused(platform: Platform) -> None:
+    opener = build_line_opener(platform)
+    opener.open_line(_opening())
+    with pytest.raises(IdempotencyConflict):
+        opener.open_line(_opening(limit_fen=60_000_000))
+
+
+def test_a_second_opener_finds_the_product_created_by_the_first(platform: Platform) -> None:
+    assert build_line_opener(platform).product_id == build_line_opener(platform).product_id
+
+
+@pytest.fixture(scope="module")
+def small_market(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("market")
+    generate_market(MarketParams(enterprises=300, months=18, start=date(2024, 1, 1), seed=3), out)
+    return out
+
+
+def test_a_pull_returns_only_what_was_known_on_its_day(small_market: Path) -> None:
+    source = MarketDataSource(small_market)
+    uscc = next(iter(pl.read_parquet(small_market / "tables/enterprises/*.parquet")["uscc"]))
+    as_of = date(2025, 3, 15)
+    for scope in DataScope:
+        pulled = source.pull(uscc, scope, as_of=as_of)
+        for name in SCOPE_TABLES[scope]:
+            frame = pulled["tables"][name]
+            if "month" in frame.columns and frame.height:
+                assert frame["month"].max() < date(2025, 3, 1)
+    registration = source.pull(uscc, DataScope.REGISTRATION, as_of=as_of)
+    assert len(registration["legal_representative_id_number"]) == 18
+    date.fromisoformat(registration["registered_on"])
+    tax = source.pull(uscc, DataScope.TAX, as_of=as_of)["tables"]["tax_monthly"]
+    assert tax.height > 0
+    assert set(tax["uscc"].to_list()) == {uscc}
+
+
+def test_an_unknown_enterprise_has_no_records_rather_than_an_error(small_market: Path) -> None:
+    source = MarketDataSource(small_market)
+    pulled = source.pull(USCC, DataScope.TAX, as_of=date(2025, 3, 15))
+    assert pulled["tables"]["tax_monthly"].height == 0
+    assert "legal_representative_id_number" not in source.pull(
+        USCC, DataScope.REGISTRATION, as_of=date(2025, 3, 15)
+    )
+
+
+def _decision(outcome: DecisionOutcome, reasons: tuple[str, ...] = ()) -> Decision:
+    approve = outcome is not DecisionOutcome.DECLINE
+    return Decision(
+        outcome=outcome,
+        limit_fen=30_000_000 if approve else 0,
+        annual_rate=Decimal("0.0455") if approve else None,
+        term_months=12 if approve else None,
+        grade="B",
+        pd=0.013,
+        score=640.4,
+        reasons=reasons,
+        strategy_version="mse-online-credit@1",
+        model_versions={"mse_pd": "gbm-x"},
+    )
+
+
+def test_an_approval_becomes_an_assessment_with_the_offer_terms() -> None:
+    strategy = load_shipped_strategy("mse-online-credit")
+    assessment = to_assessment(
+        _decision(DecisionOutcome.APPROVE), strategy, ModelResult(0.013, 640)
+    )
+    assert assessment.outcome is Outcome.APPROVE
+    assert assessment.limit_fen == 30_000_000
+    assert assessment.annual_rate == Decimal("0.0455")
+    assert assessment.term_months == 12
+    assert assessment.pd == Decimal("0.013")
+    assert assessment.score == 640
+    assert assessment.trace["strategy"] == "mse-online-credit@1"
+
+
+def test_a_decline_carries_its_reasons_with_text_in_both_languages() -> None:
+    strategy = load_shipped_strategy("mse-online-credit")
+    model = ModelResult(
+        0.2, 500, ("RC_SALES_GROWTH_3M",), {}, {"RC_SALES_GROWTH_3M": ("销售", "sales")}
+    )
+    decision = _decision(DecisionOutcome.DECLINE, ("RISK_TOO_HIGH", "RC_SALES_GROWTH_3M"))
+    assessment = to_assessment(decision, strategy, model)
+    assert assessment.outcome is Outcome.DECLINE
+    assert assessment.limit_fen is None
+    assert assessment.reasons == ("RISK_TOO_HIGH", "RC_SALES_GROWTH_3M")
+    texts = assessment.trace["reason_texts"]
+    assert texts["RISK_TOO_HIGH"][0] == "综合信用评估未达到准入标准"
+    assert texts["RC_SALES_GROWTH_3M"] == ["销售", "sales"]
+
+
+def test_features_from_pulled_data_equal_the_batch_features(small_market: Path) -> None:
+    source = MarketDataSource(small_market)
+    month = date(2025, 4, 1)
+    batch = compute_features(MarketTables.from_dir(small_market), month)
+    checked = 0
+    for row in batch.head(25).iter_rows(named=True):
+        uscc = row.pop("uscc")
+        data = {scope: source.pull(uscc, scope, as_of=date(2025, 4, 9)) for scope in DataScope}
+        online = compute_features(tables_from_pull(data), month).row(0, named=True)
+        online.pop("uscc")
+        # Equal up to the order of floating-point summation (a last-digit difference).
+        assert online.keys() == row.keys()
+        for name, value in row.items():
+            if isinstance(value, float):
+                assert online[name] == pytest.approx(value, rel=1e-12, nan_ok=True), name
+            else:
+                assert online[name] == value, name
+        checked += 1
+    assert checked == 25
+
+
+def test_without_market_and_model_the_placeholders_stay_and_servicing_is_real(
+    platform: Platform,
+) -> None:
+    ports = origination_ports(platform)
+    assert ports.wired == ("line_opener",)
+    assert isinstance(ports.assessor, ReferEveryApplication)
+    assert isinstance(ports.data_source, NoDataSource)
+    assert isinstance(ports.line_opener, ServicingLineOpener)
+
+
+class _CrashOnFirstCommit:
+    """A servicing unit of work whose first commit dies, as a process killed mid-commit."""
+
+    crashed = False
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __enter__(self) -> _CrashOnFirstCommit:
+        self._inner.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.__exit__(*exc)
+
+    def commit(self) -> None:
+        if not _CrashOnFirstCommit.crashed:
+            _CrashOnFirstCommit.crashed = True
+            raise RuntimeError("killed before the commit")
+        self._inner.commit()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_crash_while_opening_leaves_nothing_and_the_retry_opens_once(
+    platform: Platform,
+) -> None:
+    product_id = build_line_opener(platform).product_id
+    _CrashOnFirstCommit.crashed = False
+    opener = ServicingLineOpener(lambda: _CrashOnFirstCommit(platform.servicing_uow()))
+    opener._product_id = product_id  # the product exists; only the line's commit crashes
+    with pytest.raises(RuntimeError):
+        opener.open_line(_opening())
+    with platform.servicing_uow() as uow:
+        counts = uow.table_counts()
+    assert counts["credit_lines"] == 0
+    assert counts["service_requests"] == 0
+    line_id = opener.open_line(_opening())
+    assert opener.open_line(_opening()) == line_id
+    with platform.servicing_uow() as uow:
+        assert uow.table_counts()["credit_lines"] == 1
