@@ -61,30 +61,42 @@ def _type_ok(kind: InputType, value: object) -> bool:
     return isinstance(value, int)
 
 
-_NONE = type(None)
 _new_decision = tuple.__new__
-_MAX_SIGNATURES = 1024
-Picker = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+_DECLINE, _REFER, _APPROVE = Outcome.DECLINE, Outcome.REFER, Outcome.APPROVE
+_CLASS_NAMES = {InputType.INTEGER: "int", InputType.STRING: "str", InputType.BOOLEAN: "bool"}
 
 
-def _picker(indexes: list[int]) -> Picker | None:
-    if not indexes:
-        return None
-    if len(indexes) == 1:
-        (only,) = indexes
-        return lambda values: (values[only],)
-    return itemgetter(*indexes)
+def _input_test(check: InputCheck, var: str, scope: dict[str, Any], k: int) -> str:
+    """The fast-path test of one input value: exact classes (``bool`` is not an integer, a
+    NumPy scalar is not a number: both go to the slow path, which names the problem)."""
+    kind = check.type
+    if kind is InputType.NUMBER:
+        test = f"({var}.__class__ is int or ({var}.__class__ is float and {var} == {var}))"
+    elif kind is InputType.FEN:
+        test = f"({var}.__class__ is int and {var} >= 0)"
+    else:
+        test = f"{var}.__class__ is {_CLASS_NAMES[kind]}"
+    if check.allowed is not None:
+        scope[f"A{k}"] = check.allowed
+        test = f"({test} and {var} in A{k})"
+    return test if check.required else f"({var} is None or {test})"
 
 
-@dataclass(frozen=True, slots=True)
-class _SignaturePlan:
-    """What is left to check for inputs of one type signature: the value rules only."""
+def compile_input_check(checks: tuple[InputCheck, ...]) -> Callable[[tuple[Any, ...]], bool]:
+    """One generated function over the tuple of input values: are they all valid?
 
-    fen: Picker | None
-    """The present fen values (must not be negative)."""
-    floats: Picker | None
-    """The present float values (must not be NaN)."""
-    allowed: tuple[tuple[int, frozenset[str]], ...]
+    Why generated: the values arrive as one tuple (``itemgetter``, in C) and are unpacked into
+    locals, so each input costs a class test and at most one comparison, with no call. Only
+    local names, indexes and bound sets are written into the source, never a document's text.
+    """
+    scope: dict[str, Any] = {}
+    names = [f"v{k}" for k in range(len(checks))]
+    tests = [_input_test(check, names[k], scope, k) for k, check in enumerate(checks)]
+    unpack = f"    ({', '.join(names)},) = values\n" if names else ""
+    source = f"def valid(values):\n{unpack}    return {' and '.join(tests) or 'True'}\n"
+    exec(compile(source, "<puhui-input-check>", "exec"), scope)  # noqa: S102
+    valid: Callable[[tuple[Any, ...]], bool] = scope["valid"]
+    return valid
 
 
 @dataclass(slots=True)
@@ -93,22 +105,18 @@ class _CheckPlan:
 
     names: tuple[str, ...]
     get_all: Callable[[Mapping[str, Any]], tuple[Any, ...]]
-    checks: tuple[InputCheck, ...]
-    allowed_types: tuple[frozenset[type], ...]
-    signatures: dict[tuple[type, ...], _SignaturePlan]
+    valid: Callable[[tuple[Any, ...]], bool]
 
     @classmethod
     def build(cls, checks: tuple[InputCheck, ...]) -> _CheckPlan:
         names = tuple(c.name for c in checks)
+        if not names:
+            return cls(names, lambda inputs: (), compile_input_check(checks))
         getter = itemgetter(*names)
         return cls(
             names=names,
             get_all=(lambda inputs: (getter(inputs),)) if len(names) == 1 else getter,
-            checks=checks,
-            allowed_types=tuple(
-                frozenset(_TYPES[c.type]) | (frozenset() if c.required else {_NONE}) for c in checks
-            ),
-            signatures={},
+            valid=compile_input_check(checks),
         )
 
     def values(self, inputs: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -116,21 +124,6 @@ class _CheckPlan:
             return self.get_all(inputs)
         except KeyError:  # an optional input left out rather than given as None
             return tuple(map(inputs.get, self.names))
-
-    def plan_for(self, signature: tuple[type, ...]) -> _SignaturePlan | None:
-        """The value checks for a valid signature; None when the types are wrong."""
-        if not all(kind in ok for kind, ok in zip(signature, self.allowed_types, strict=True)):
-            return None
-        if len(self.signatures) >= _MAX_SIGNATURES:
-            self.signatures.clear()
-        present = [(i, c) for i, c in enumerate(self.checks) if signature[i] is not _NONE]
-        plan = _SignaturePlan(
-            fen=_picker([i for i, c in present if c.type is InputType.FEN]),
-            floats=_picker([i for i, _ in present if signature[i] is float]),
-            allowed=tuple((i, c.allowed) for i, c in present if c.allowed is not None),
-        )
-        self.signatures[signature] = plan
-        return plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +143,9 @@ class LimitRule:
     step_fen: int
     minimum_fen: int
     below_minimum_reason: str
+    _by_grade: dict[str, tuple[tuple[str, int, int], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -181,25 +177,41 @@ class LimitRule:
 
     def fast_limit(self, env: Mapping[str, Any], grade: str) -> int:
         """The same as ``limit(caps(...))`` without building the breakdown (the hot path)."""
+        get = env.get
         lowest: int = env[self.requested]
         if self.need is not None:
-            need = env.get(self.need)
+            need = get(self.need)
             if need is not None and need < lowest:
                 lowest = need
         affordable = 0
-        for rule in self.affordability:
-            basis = env.get(rule.basis)
-            multiple = rule.multiple_by_grade.get(grade)
-            if basis is not None and multiple is not None:
-                value = basis * multiple[0] // multiple[1]
-                affordable = max(affordable, value)
-        lowest = min(lowest, affordable)
-        lowest = min(lowest, self.product_cap_fen)
+        # Comparisons rather than min()/max(): a builtin call costs more on this hot path.
+        for basis_name, numerator, denominator in self._multiples(grade):
+            basis = get(basis_name)
+            if basis is not None:
+                value = basis * numerator // denominator
+                if value > affordable:  # noqa: PLR1730
+                    affordable = value
+        if affordable < lowest:  # noqa: PLR1730
+            lowest = affordable
+        if self.product_cap_fen < lowest:  # noqa: PLR1730
+            lowest = self.product_cap_fen
         if self.headroom is not None:
-            headroom = env.get(self.headroom)
+            headroom = get(self.headroom)
             if headroom is not None and headroom < lowest:
                 lowest = headroom
-        return max(lowest, 0) // self.step_fen * self.step_fen
+        step = self.step_fen
+        return max(lowest, 0) // step * step
+
+    def _multiples(self, grade: str) -> tuple[tuple[str, int, int], ...]:
+        """(basis, numerator, denominator) of the affordability rules that apply to a grade."""
+        found = self._by_grade.get(grade)
+        if found is None:
+            found = self._by_grade[grade] = tuple(
+                (rule.basis, *rule.multiple_by_grade[grade])
+                for rule in self.affordability
+                if grade in rule.multiple_by_grade
+            )
+        return found
 
     def limit(self, caps: Mapping[str, int]) -> int:
         lowest = min(caps.values())
@@ -233,6 +245,63 @@ class TermRule:
         return fitting[-1] if fitting else self.allowed_months[0]
 
 
+class _LazyStep:
+    """A trace entry whose output is built only when the trace is read (see ``Trace``): the
+    read values come from the decision's snapshot through ``columns``, the output from ``make``.
+    """
+
+    __slots__ = ("_make", "columns", "id")
+
+    def __init__(self, id: str, columns: tuple[str, ...], make: Callable[[], Any]) -> None:
+        self.id = id
+        self.columns = columns
+        self._make = make
+
+    @property
+    def then(self) -> Any:
+        return self._make()
+
+
+class _Output:
+    """The output of a computed value: ``{name: value}``."""
+
+    __slots__ = ("env", "name")
+
+    def __init__(self, name: str, env: Mapping[str, Any]) -> None:
+        self.name, self.env = name, env
+
+    def __call__(self) -> dict[str, Any]:
+        return {self.name: self.env[self.name]}
+
+
+class _TermOutput:
+    __slots__ = ("term_months",)
+
+    def __init__(self, term_months: int) -> None:
+        self.term_months = term_months
+
+    def __call__(self) -> dict[str, Any]:
+        return {"term_months": self.term_months}
+
+
+class _LimitOutput:
+    """The limit's breakdown, recomputed from the inputs when the trace is read."""
+
+    __slots__ = ("env", "grade", "limit_fen", "rule")
+
+    def __init__(self, rule: LimitRule, env: Mapping[str, Any], grade: str, limit_fen: int) -> None:
+        self.rule, self.env, self.grade, self.limit_fen = rule, env, grade, limit_fen
+
+    def __call__(self) -> dict[str, Any]:
+        rule = self.rule
+        return {
+            "caps_fen": rule.caps(self.env, self.grade),
+            "step_fen": rule.step_fen,
+            "minimum_fen": rule.minimum_fen,
+            "limit_fen": self.limit_fen,
+        }
+
+
 @dataclass(slots=True)
 class CompiledStrategy:
     """A strategy compiled into closures once; ``evaluate`` never looks at the document."""
@@ -255,6 +324,8 @@ class CompiledStrategy:
     _price_cache: dict[tuple[str, dt.date, str], PriceBreakdown] = field(default_factory=dict)
     _plan: _CheckPlan | None = None
     version_label: str = ""
+    _rate_cache: dict[tuple[str, dt.date, str], Decimal] = field(default_factory=dict)
+    _limit_reads: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -266,31 +337,20 @@ class CompiledStrategy:
 
     def __post_init__(self) -> None:
         self.version_label = f"{self.document.name}@{self.document.version}"
+        self._limit_reads = self.limit_rule.reads
 
     def check_inputs(self, inputs: Mapping[str, Any]) -> None:
         """Refuse missing required inputs and wrongly typed values, naming all of them.
 
-        The fast path works on the tuple of value types, in C: a type signature seen valid
-        before is valid again, so only the value rules (allowed strings, non-negative fen,
-        no NaN) are checked per decision. Anything unusual falls to the slow path that names
-        every problem.
+        The fast path is one generated test over the tuple of values (see
+        :func:`compile_input_check`); only when it fails does the slow path look at each input
+        and name every problem.
         """
         plan = self._plan
         if plan is None:
             plan = self._plan = _CheckPlan.build(self.inputs)
-        values = plan.values(inputs)
-        signature = tuple(map(type, values))
-        checks = plan.signatures.get(signature) or plan.plan_for(signature)
-        if checks is None:
+        if not plan.valid(plan.values(inputs)):
             self._refuse(inputs)
-            return
-        if checks.fen is not None and min(checks.fen(values)) < 0:
-            self._refuse(inputs)
-        if checks.floats is not None and any(map(isnan, checks.floats(values))):
-            self._refuse(inputs)
-        for index, allowed in checks.allowed:
-            if values[index] not in allowed:
-                self._refuse(inputs)
 
     def _refuse(self, inputs: Mapping[str, Any]) -> None:
         problems = []
@@ -343,7 +403,82 @@ class CompiledStrategy:
         """Evaluate with a model result already in hand (replay, backtest, benchmarks)."""
         if check:
             self.check_inputs(inputs)
+        if not trace:
+            return self._evaluate_fast(dict(inputs), model, as_of, licence_type)
         return self._evaluate(dict(inputs), model, as_of, licence_type, trace, computed=False)
+
+    def _evaluate_fast(
+        self, env: dict[str, Value], model: ModelResult, as_of: dt.date, licence_type: str
+    ) -> Decision:
+        """``_evaluate`` without a trace, straight-line: the generated table functions are
+        called directly, and no breakdown (caps, price parts) is built. Same decisions: the
+        tests run both paths on the same populations."""
+        for name, expression in self.computed:
+            env[name] = expression.evaluate(env)
+        pd = env["pd"] = model.pd
+        env["score"] = model.score
+        knocked = self.knockouts._plain(env)
+        if knocked:
+            return self._finish(
+                model, None, env, _DECLINE, tuple(r.reason for r in knocked if r.reason)
+            )
+        fraud_hits = self.fraud._plain(env)
+        refer_reasons: list[str] = []
+        if fraud_hits:
+            declines = [r.reason for r in fraud_hits if r.then.get("action") == "decline"]
+            if declines:
+                return self._finish(model, None, env, _DECLINE, tuple(c for c in declines if c))
+            refer_reasons.extend(r.reason for r in fraud_hits if r.reason)
+        graded = self.grading._plain(env)
+        if graded is None:
+            return self._finish(model, None, env, _REFER, (*refer_reasons, self.unmatched_reason))
+        grade = str(graded.then["grade"])
+        if grade in self.declined_grades:
+            reasons = (graded.reason,) if graded.reason else ()
+            return self._finish(model, None, env, _DECLINE, reasons + model.reasons, grade)
+        env["grade"] = grade
+        limit_rule = self.limit_rule
+        limit_fen = limit_rule.fast_limit(env, grade)
+        if limit_fen < limit_rule.minimum_fen:
+            return self._finish(
+                model, None, env, _DECLINE, (limit_rule.below_minimum_reason,), grade
+            )
+        env["limit_fen"] = limit_fen
+        key = (grade, as_of, licence_type)
+        rate = self._rate_cache.get(key)
+        if rate is None:
+            rate = self._price(key).annual_rate
+            if len(self._rate_cache) >= _PRICE_CACHE_SIZE:
+                self._rate_cache.clear()
+            self._rate_cache[key] = rate
+        term_months = self.term_rule.term(env, grade)
+        referred = self.referrals._plain(env)
+        if referred:
+            refer_reasons.extend(r.reason for r in referred if r.reason)
+        return _new_decision(
+            Decision,
+            (
+                _REFER if refer_reasons else _APPROVE,
+                limit_fen,
+                rate,
+                term_months,
+                grade,
+                pd,
+                model.score,
+                tuple(refer_reasons),
+                self.version_label,
+                model.model_versions,
+                (),
+            ),
+        )
+
+    def _price(self, key: tuple[str, dt.date, str]) -> PriceBreakdown:
+        price = self._price_cache.get(key)
+        if price is None:
+            if len(self._price_cache) >= _PRICE_CACHE_SIZE:
+                self._price_cache.clear()
+            price = self._price_cache[key] = self.pricing.price(*key)
+        return price
 
     def _evaluate(  # noqa: PLR0912, PLR0915
         self,
@@ -362,13 +497,7 @@ class CompiledStrategy:
         if steps is not None:
             for name, expression in self.computed:
                 steps.append(
-                    TraceStep(
-                        "computed",
-                        name,
-                        {n: env.get(n) for n in expression.names},
-                        True,
-                        {name: env[name]},
-                    )
+                    ("computed", _LazyStep(name, expression.names, _Output(name, env)), True)
                 )
         env["pd"] = model.pd
         env["score"] = model.score
@@ -408,9 +537,22 @@ class CompiledStrategy:
 
         if steps is None:
             limit_fen = self.limit_rule.fast_limit(env, grade)
+        elif (limit_fen := self.limit_rule.fast_limit(env, grade)) >= self.limit_rule.minimum_fen:
+            # Matched: the breakdown is built only if the trace is read (same values: the
+            # caps read inputs, which never change once the decision has started).
+            steps.append(
+                (
+                    "limit",
+                    _LazyStep(
+                        "limit",
+                        self._limit_reads,
+                        _LimitOutput(self.limit_rule, env, grade, limit_fen),
+                    ),
+                    True,
+                )
+            )
         else:
             caps = self.limit_rule.caps(env, grade)
-            limit_fen = self.limit_rule.limit(caps)
             steps.append(
                 TraceStep(
                     "limit",
@@ -456,16 +598,13 @@ class CompiledStrategy:
                     },
                 )
             )
-            requested_term = None if self.term_rule.requested is None else self.term_rule.requested
+            term_reads = (
+                ("grade",)
+                if self.term_rule.requested is None
+                else ("grade", self.term_rule.requested)
+            )
             steps.append(
-                TraceStep(
-                    "term",
-                    "term_months",
-                    {"grade": grade}
-                    | ({} if requested_term is None else {requested_term: env.get(requested_term)}),
-                    True,
-                    {"term_months": term_months},
-                )
+                ("term", _LazyStep("term_months", term_reads, _TermOutput(term_months)), True)
             )
 
         if steps is None:

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 Value = float | int | str | bool | None
 Env = Mapping[str, Value]
@@ -227,7 +229,9 @@ class _Parser:
             number: float | int = (
                 float(token.text) if any(c in token.text for c in ".eE") else int(token.text)
             )
-            return lambda env: number
+            constant = lambda env: number  # noqa: E731 - registered below
+            _LEAVES[constant] = ("const", number)
+            return constant
         if token.kind == "string":
             text = token.text[1:-1]
             return lambda env: text
@@ -250,7 +254,9 @@ class _Parser:
             name = token.text
             if name not in self.names:
                 self.names.append(name)
-            return lambda env: env.get(name)
+            lookup = lambda env: env.get(name)  # noqa: E731 - registered below
+            _LEAVES[lookup] = ("name", name)
+            return lookup
         found = token.text or "end of expression"
         raise self.error(f"unexpected {found!r}", token)
 
@@ -348,7 +354,45 @@ def _compare(op: str, left: Evaluator, right: Evaluator) -> Evaluator:
 _NOT_NUMBERS = frozenset({str, bool, type(None)})
 
 
+# Evaluators that are a name lookup or a numeric constant, so that arithmetic can read them
+# inline (weak: an expression dropped with its strategy leaves nothing behind).
+_LEAVES: weakref.WeakKeyDictionary[Evaluator, tuple[str, Value]] = weakref.WeakKeyDictionary()
+_OPERAND = {"name": "env.get({0})", "const": "{0}", "expr": "{0}(env)"}
+_ARITH_FACTORIES: dict[tuple[str, str, str], Callable[[Any, Any], Evaluator]] = {}
+
+
 def _arith(op: str, left: Evaluator, right: Evaluator) -> Evaluator:
+    """Arithmetic with the null/type guard; an operand that is a name or a constant is read
+    inline rather than through its closure (computed values run on every decision).
+
+    The function is generated from fixed fragments per (operator, operand kinds): the
+    document's names and numbers are bound as the factory's arguments, never written into
+    source.
+    """
+    left_kind, left_value = _LEAVES.get(left, ("expr", left))
+    right_kind, right_value = _LEAVES.get(right, ("expr", right))
+    key = (op, left_kind, right_kind)
+    factory = _ARITH_FACTORIES.get(key)
+    if factory is None:
+        guard = "a.__class__ in skip or b.__class__ in skip" + (" or not b" if op == "/" else "")
+        source = (
+            "def factory(L, R):\n"
+            "    def arith(env):\n"
+            f"        a = {_OPERAND[left_kind].format('L')}\n"
+            f"        b = {_OPERAND[right_kind].format('R')}\n"
+            f"        if {guard}:\n"
+            "            return None\n"
+            f"        return a {op} b\n"
+            "    return arith\n"
+        )
+        scope: dict[str, Any] = {"skip": _NOT_NUMBERS}
+        exec(compile(source, f"<puhui-arith {op}>", "exec"), scope)  # noqa: S102
+        factory = _ARITH_FACTORIES[key] = scope["factory"]
+    return factory(left_value, right_value)
+
+
+def _arith_closures(op: str, left: Evaluator, right: Evaluator) -> Evaluator:
+    """The closures ``_arith`` generates its functions after (kept as the reference in tests)."""
     # One closure per operator with the null/type guard inlined: computed values run on every
     # decision, so the common case pays two calls and one set lookup per operand.
     skip = _NOT_NUMBERS

@@ -1,10 +1,11 @@
-"""Compiled decision tables: rows become closures once; ``first`` and ``collect`` hit policies."""
+"""Compiled decision tables: each table becomes one generated function; ``first``/``collect``."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from puhui.decision.cells import Cell, env_matcher
 from puhui.decision.outcome import TracedRule, TraceStep, Value
@@ -48,6 +49,92 @@ def compile_matcher(cells: tuple[tuple[str, Cell], ...]) -> Matcher:
     return match_all
 
 
+Collector = Callable[[Env], list[CompiledRule]]
+Finder = Callable[[Env], CompiledRule | None]
+TracedCollector = Callable[[Env, list[TraceEntry]], list[CompiledRule]]
+TracedFinder = Callable[[Env, list[TraceEntry]], CompiledRule | None]
+
+
+def _cell_test(cell: Cell, var: str, scope: dict[str, Any], key: str) -> str:  # noqa: PLR0911
+    """A Python expression over the local ``var`` with exactly the cell's semantics.
+
+    Only numbers (``repr`` of a float or int) and quoted strings (``repr``) from the parsed
+    cell are written into the source; names are never written (columns are read by the caller
+    through ``repr`` of the name), so the document cannot inject code. Sets other than a single
+    string or flag call the cell's own predicate, bound in ``scope`` as ``key``.
+    """
+    kind = cell.kind
+    if kind == "any":
+        return "True"
+    if kind == "null":
+        return f"{var} is None"
+    if kind == "present":
+        return f"{var} is not None"
+    if kind in ("set", "not_set"):
+        if kind == "set" and len(cell.values) == 1:
+            (only,) = cell.values
+            if isinstance(only, bool):
+                return f"{var} is {only!r}"
+            if isinstance(only, str):
+                return f"{var} == {only!r}"
+        scope[key] = cell.predicate()
+        return f"{key}({var})"
+    low, high = float(cell.low), float(cell.high)
+    if math.isinf(low) and math.isinf(high):
+        return f"{var} is not None"
+    present = f"{var} is not None and "
+    if math.isinf(low):
+        return present + f"{var} {'<=' if cell.high_closed else '<'} {high!r}"
+    if math.isinf(high):
+        return present + f"{var} {'>=' if cell.low_closed else '>'} {low!r}"
+    low_op = "<=" if cell.low_closed else "<"
+    high_op = "<=" if cell.high_closed else "<"
+    return present + f"{low!r} {low_op} {var} {high_op} {high!r}"
+
+
+def _rule_test(rule: CompiledRule, columns: dict[str, str], scope: dict[str, Any], r: int) -> str:
+    tests = [
+        f"({_cell_test(cell, columns[name], scope, f'P{r}_{k}')})"
+        for k, (name, cell) in enumerate(rule.cells)
+    ]
+    return " and ".join(tests) if tests else "True"
+
+
+def _generate(
+    rules: tuple[CompiledRule, ...], hit_policy: str, section: str
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The table as two generated functions, plain and traced.
+
+    Why generate: a closure per cell costs a Python call and a dict lookup per cell per
+    decision; one function reads each column once into a local and tests inline. The traced
+    function records ``(section, rule, matched)`` exactly like the closures did.
+    """
+    scope: dict[str, Any] = {"S": section}
+    columns: dict[str, str] = {}
+    for rule in rules:
+        for name, _ in rule.cells:
+            columns.setdefault(name, f"c{len(columns)}")
+    loads = [f"    {var} = g({name!r})" for name, var in columns.items()]
+    plain = ["def plain(env):", "    g = env.get", *loads]
+    traced = ["def traced(env, trace):", "    g = env.get", "    a = trace.append", *loads]
+    if hit_policy == "collect":
+        plain.append("    hits = []")
+        traced.append("    hits = []")
+    for r, rule in enumerate(rules):
+        scope[f"R{r}"] = rule
+        test = _rule_test(rule, columns, scope, r)
+        if hit_policy == "first":
+            plain.append(f"    if {test}: return R{r}")
+            traced += [f"    m = {test}", f"    a((S, R{r}, m))", f"    if m: return R{r}"]
+        else:
+            plain.append(f"    if {test}: hits.append(R{r})")
+            traced += [f"    m = {test}", f"    a((S, R{r}, m))", f"    if m: hits.append(R{r})"]
+    ending = "    return None" if hit_policy == "first" else "    return hits"
+    source = "\n".join([*plain, ending, *traced, ending]) + "\n"
+    exec(compile(source, f"<puhui-table {section}>", "exec"), scope)  # noqa: S102
+    return scope["plain"], scope["traced"]
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledTable:
     section: str
@@ -57,15 +144,18 @@ class CompiledTable:
     _pairs: tuple[tuple[Matcher, CompiledRule], ...] = field(
         default=(), init=False, repr=False, compare=False
     )
+    _plain: Callable[..., Any] = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
+    _traced: Callable[..., Any] = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
 
     def first(self, env: Env) -> CompiledRule | None:
-        for matches, rule in self.pairs:
-            if matches(env):
-                return rule
-        return None
+        """The first matching rule (``first`` tables)."""
+        found: CompiledRule | None = self._plain(env)
+        return found
 
     def collect(self, env: Env) -> list[CompiledRule]:
-        return [rule for rule in self.rules if rule.matches(env)]
+        """Every matching rule, in order (``collect`` tables)."""
+        hits: list[CompiledRule] = self._plain(env)
+        return hits
 
     @property
     def matchers(self) -> tuple[Matcher, ...]:
@@ -75,25 +165,27 @@ class CompiledTable:
     def pairs(self) -> tuple[tuple[Matcher, CompiledRule], ...]:
         return self._pairs
 
+    @property
+    def evaluate(self) -> Callable[[Env], Any]:
+        """The generated function of the table's hit policy: a rule or None for ``first``, the
+        list of hits for ``collect`` (the engine calls it directly: one call less)."""
+        return self._plain
+
+    @property
+    def evaluate_traced(self) -> Callable[[Env, list[TraceEntry]], Any]:
+        return self._traced
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_matchers", tuple(r.matches for r in self.rules))
         object.__setattr__(self, "_pairs", tuple((r.matches, r) for r in self.rules))
+        plain, traced = _generate(self.rules, self.hit_policy, self.section)
+        object.__setattr__(self, "_plain", plain)
+        object.__setattr__(self, "_traced", traced)
 
     def first_traced(self, env: Env, trace: list[TraceEntry]) -> CompiledRule | None:
-        section = self.section
-        for rule in self.rules:
-            matched = rule.matches(env)
-            trace.append((section, rule, matched))
-            if matched:
-                return rule
-        return None
+        found: CompiledRule | None = self._traced(env, trace)
+        return found
 
     def collect_traced(self, env: Env, trace: list[TraceEntry]) -> list[CompiledRule]:
-        section = self.section
-        hits = []
-        for rule in self.rules:
-            matched = rule.matches(env)
-            trace.append((section, rule, matched))
-            if matched:
-                hits.append(rule)
+        hits: list[CompiledRule] = self._traced(env, trace)
         return hits

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,12 @@ MISSING_NONE, MISSING_ZERO, MISSING_NAN = 0, 1, 2
 ZERO_THRESHOLD = 1e-35
 # Rows walked through one tree before the next (their nodes stay in the L1 cache).
 _BLOCK_ROWS = 1024
+# Deeper trees would make the complete layout (2**depth nodes per tree) larger than the cache.
+MAX_COMPLETE_DEPTH = 10
+# Rows of one block of the complete-tree kernel (a multiple of 8: the kernel walks eight rows
+# side by side, independent dependency chains that keep the core busy while one row waits on
+# its loads).
+_LANE_BLOCK_ROWS = 128
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,11 @@ class TreeEnsemble:
     def n_trees(self) -> int:
         return int(self.roots.size)
 
+    @cached_property
+    def complete(self) -> CompleteTrees | None:
+        """The trees padded to one depth for the batch kernel, or None where it cannot apply."""
+        return _complete_layout(self)
+
     def features_missing_type(self) -> dict[int, int]:
         """The missing-value rule of each split feature (LightGBM fixes one per feature)."""
         rules: dict[int, int] = {}
@@ -54,6 +66,77 @@ class TreeEnsemble:
             if rules.setdefault(f, m) != m:
                 raise UnsupportedModel(f"feature {f} has splits with different missing rules")
         return rules
+
+
+@dataclass(frozen=True)
+class CompleteTrees:
+    """Every tree padded to a complete binary tree of ``depth`` levels (heap order: node ``k``
+    has children ``2k+1`` and ``2k+2``), so a row takes exactly ``depth`` steps per tree with no
+    branch. A leaf above the bottom is copied to every bottom slot below it, so the padding
+    nodes' tests do not matter. ``feature`` indexes the *tripled* row: column ``f`` holds the
+    value with NaN as -inf (missing goes left), column ``n_features + f`` with NaN as +inf
+    (missing goes right); each node reads the column of its missing direction, so the missing
+    rule costs nothing per step. A split at +inf whose missing values go right (LightGBM's
+    "missing or not" split) cannot use +inf as a stand-in: it reads column
+    ``2·n_features + f``, 1.0 where the value is missing, against 0.5.
+    """
+
+    depth: int
+    feature: IntArray  # n_trees x (2**depth - 1)
+    threshold: FloatArray  # n_trees x (2**depth - 1)
+    leaf_value: FloatArray  # n_trees x 2**depth
+
+
+def _tree_depth(ensemble: TreeEnsemble, root: int) -> int:
+    deepest, stack = 0, [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node < 0:
+            deepest = max(deepest, depth)
+            continue
+        stack.append((int(ensemble.left[node]), depth + 1))
+        stack.append((int(ensemble.right[node]), depth + 1))
+    return deepest
+
+
+def _complete_layout(ensemble: TreeEnsemble) -> CompleteTrees | None:
+    """Pad the trees; None with the "zero is missing" rule, a NaN threshold or trees deeper than
+    :data:`MAX_COMPLETE_DEPTH` (the general kernel serves those)."""
+    if (ensemble.missing_type == MISSING_ZERO).any() or np.isnan(ensemble.threshold).any():
+        return None
+    roots = ensemble.roots.tolist()
+    depth = max([_tree_depth(ensemble, r) for r in roots], default=0)
+    if depth > MAX_COMPLETE_DEPTH:
+        return None
+    n_inner, n_trees = max((1 << depth) - 1, 1), len(roots)
+    feature = np.zeros((n_trees, n_inner), dtype=np.int32)
+    threshold = np.zeros((n_trees, n_inner))
+    leaf_value = np.zeros((n_trees, 1 << depth))
+    # Rule "none": LightGBM reads a missing value as 0.0, so its side is fixed by the threshold.
+    nan_left = np.where(
+        ensemble.missing_type == MISSING_NONE, ensemble.threshold >= 0.0, ensemble.default_left
+    )
+    for t, root in enumerate(roots):
+        stack = [(root, 0, 0)]  # (node, heap position, level)
+        while stack:
+            node, position, level = stack.pop()
+            if node < 0:
+                span = 1 << (depth - level)
+                first = (position - ((1 << level) - 1)) * span
+                leaf_value[t, first : first + span] = ensemble.leaf_value[-node - 1]
+                continue
+            column, limit = int(ensemble.feature[node]), float(ensemble.threshold[node])
+            if nan_left[node]:
+                feature[t, position], threshold[t, position] = column, limit
+            elif limit == math.inf:  # every value goes left, missing ones right
+                feature[t, position] = column + 2 * ensemble.n_features
+                threshold[t, position] = 0.5
+            else:
+                feature[t, position] = column + ensemble.n_features
+                threshold[t, position] = limit
+            stack.append((int(ensemble.left[node]), 2 * position + 1, level + 1))
+            stack.append((int(ensemble.right[node]), 2 * position + 2, level + 1))
+    return CompleteTrees(depth, feature, threshold, leaf_value)
 
 
 def _ints(text: str) -> list[int]:
@@ -284,6 +367,61 @@ try:  # pragma: no cover - exercised when numba is installed
                     out[i] += leaf_value[-node - 1]
         return out
 
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def _numba_raw_complete(
+        x: FloatArray, depth: int, feature: IntArray, threshold: FloatArray, leaf_value: FloatArray
+    ) -> FloatArray:
+        """Complete trees over blocks of rows: the block is copied feature-major with NaN as
+        -inf, as +inf and as a 0/1 flag (see :class:`CompleteTrees`), then walked tree by
+        tree, eight rows side by side, each step ``node = 2·node + 1 + (value > threshold)``.
+        Leaves are added in tree order, as LightGBM does."""
+        n, width = x.shape
+        out = np.empty(n)
+        n_trees = feature.shape[0]
+        first_leaf = (1 << depth) - 1
+        block = _LANE_BLOCK_ROWS
+        for b in numba.prange((n + block - 1) // block):
+            lo = b * block
+            rows = min(n, lo + block) - lo
+            columns = np.zeros((3 * width, block))
+            for j in range(rows):
+                for f in range(width):
+                    value = x[lo + j, f]
+                    if np.isnan(value):
+                        columns[f, j] = -np.inf
+                        columns[width + f, j] = np.inf
+                        columns[2 * width + f, j] = 1.0
+                    else:
+                        columns[f, j] = value
+                        columns[width + f, j] = value
+            total = np.zeros(block)
+            for t in range(n_trees):
+                tf, th, leaf = feature[t], threshold[t], leaf_value[t]
+                for j in range(0, block, 8):
+                    # Eight scalars, not an array: LLVM keeps them in registers (an array
+                    # would cost a store and a reload per step).
+                    n0 = n1 = n2 = n3 = n4 = n5 = n6 = n7 = 0
+                    for _ in range(depth):
+                        n0 = 2 * n0 + 1 + (columns[tf[n0], j] > th[n0])
+                        n1 = 2 * n1 + 1 + (columns[tf[n1], j + 1] > th[n1])
+                        n2 = 2 * n2 + 1 + (columns[tf[n2], j + 2] > th[n2])
+                        n3 = 2 * n3 + 1 + (columns[tf[n3], j + 3] > th[n3])
+                        n4 = 2 * n4 + 1 + (columns[tf[n4], j + 4] > th[n4])
+                        n5 = 2 * n5 + 1 + (columns[tf[n5], j + 5] > th[n5])
+                        n6 = 2 * n6 + 1 + (columns[tf[n6], j + 6] > th[n6])
+                        n7 = 2 * n7 + 1 + (columns[tf[n7], j + 7] > th[n7])
+                    total[j] += leaf[n0 - first_leaf]
+                    total[j + 1] += leaf[n1 - first_leaf]
+                    total[j + 2] += leaf[n2 - first_leaf]
+                    total[j + 3] += leaf[n3 - first_leaf]
+                    total[j + 4] += leaf[n4 - first_leaf]
+                    total[j + 5] += leaf[n5 - first_leaf]
+                    total[j + 6] += leaf[n6 - first_leaf]
+                    total[j + 7] += leaf[n7 - first_leaf]
+            for j in range(rows):
+                out[lo + j] = total[j]
+        return out
+
     def _row_kernel(ensemble: TreeEnsemble) -> Callable[[FloatArray], float]:
         """One row through every tree, with the arrays frozen into the compiled code as
         constants: a call passes one argument, which keeps Numba's dispatch under a µs."""
@@ -330,6 +468,16 @@ def predict_raw(ensemble: TreeEnsemble, x: FloatArray) -> FloatArray:
         raise UnsupportedModel(f"expected a matrix with {ensemble.n_features} feature columns")
     if not HAVE_NUMBA:
         return predict_raw_numpy(ensemble, matrix)
+    complete = ensemble.complete
+    if complete is not None:
+        fast: FloatArray = _numba_raw_complete(
+            matrix[:, : ensemble.n_features],
+            complete.depth,
+            complete.feature,
+            complete.threshold,
+            complete.leaf_value,
+        )
+        return fast
     if not (ensemble.missing_type == MISSING_ZERO).any():
         # Without the "zero is missing" rule a NaN's side is fixed per node: precompute it.
         children = np.empty(2 * ensemble.feature.size, dtype=np.int32)
