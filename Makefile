@@ -13,7 +13,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 .PHONY: help demo test check format format-check lint types layers pytest bench clean
 
 help:
-	@echo "make demo   - install into $(VENV) and run the main job on SQLite"
+	@echo "make demo   - install into $(VENV), run a year of lending on SQLite, serve the API"
 	@echo "make test   - install with dev tools and run make check (what CI runs)"
 	@echo "make check  - format check, lint, strict types, import layers, tests"
 
@@ -30,8 +30,12 @@ $(STAMP_DEV): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $@ $(STAMP_RUN)
 
+# The main job: migrate ./var/puhui.db, generate a 20,000-enterprise market, train on its history,
+# lend for 12 simulated months, print the portfolio, then serve the API on 127.0.0.1:8000
+# (Ctrl-C stops it). DEMO_ARGS overrides, e.g. `make demo DEMO_ARGS="--enterprises 3000 --no-serve"`.
+DEMO_ARGS ?= --serve
 demo: $(STAMP_RUN)
-	$(BIN)/puhui demo
+	$(BIN)/puhui demo $(DEMO_ARGS)
 
 test: $(STAMP_DEV)
 	$(MAKE) check
