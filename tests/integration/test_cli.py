@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
@@ -37,11 +39,31 @@ def test_db_status_reports_pending_then_up_to_date(env: str) -> None:
     assert "up to date" in status.stdout
 
 
-def test_demo_creates_and_describes_the_platform(env: str) -> None:
-    result = runner.invoke(app, ["demo"])
+def test_demo_migrates_describes_the_platform_and_lends(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUHUI_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
+    result = runner.invoke(
+        app,
+        [
+            "demo",
+            "--enterprises",
+            "3000",
+            "--months",
+            "1",
+            "--history-months",
+            "24",
+            "--workdir",
+            str(tmp_path / "demo"),
+            "--no-serve",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "audit_events" in result.stdout
     assert "up to date" in result.stdout
+    assert "== Portfolio" in result.stdout
+    assert "trial balance total                 0 fen" in result.stdout
 
 
 def test_audit_verify_names_the_first_edited_event(env: str) -> None:

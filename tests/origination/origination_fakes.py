@@ -84,6 +84,18 @@ class _Apps:
             None,
         )
 
+    def owns_credit_line(
+        self, line_id: str, *, applicant_user_id: str | None, partner_id: str | None
+    ) -> bool:
+        return any(
+            a.credit_line_id == line_id
+            and (
+                (applicant_user_id is not None and a.applicant_user_id == applicant_user_id)
+                or (partner_id is not None and a.partner_id == partner_id)
+            )
+            for a in self.s.applications.values()
+        )
+
     def count_since(self, field_name: str, value: str, since: datetime) -> int:
         return sum(
             1

@@ -72,7 +72,9 @@ class Api:
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
-    def partner_headers(self, partner_id: str = "channel-1") -> dict[str, str]:
+    def partner_headers(
+        self, partner_id: str = "channel-1", *, extra: tuple[Permission, ...] = ()
+    ) -> dict[str, str]:
         issued = accounts.issue_api_key(
             self.deps.security,
             actor=SYSTEM,
@@ -82,6 +84,7 @@ class Api:
                 Permission.APPLICATION_READ,
                 Permission.APPLICATION_LIST,
                 Permission.APPLICATION_ASSESS,
+                *extra,
             ],
         )
         return {"X-API-Key": issued.api_key}
@@ -108,3 +111,41 @@ def build_api(url: str, clock: FixedClock) -> tuple[Api, object]:
     )
     client = TestClient(create_app(deps), raise_server_exceptions=False)
     return Api(client, deps, sender, assessor, opener, clock), engine
+
+
+def build_servicing_api(url: str, clock: FixedClock, registry_root: Path) -> tuple[Api, object]:
+    """The API with servicing wired: acceptance opens a real line; strategies and models read."""
+    from puhui.adapters.db import migrate
+    from puhui.adapters.db.engine import make_engine
+    from puhui.adapters.db.servicing.unit_of_work import servicing_units
+    from puhui.adapters.db.strategies.unit_of_work import StrategyUnitOfWork
+    from puhui.risk.registry import ModelRegistry
+    from puhui.services.line_opening import ServicingLineOpener
+
+    engine = make_engine(url)
+    migrate.upgrade(engine, "heads")
+    audit_key = b"a" * 32
+    servicing = servicing_units(engine, clock=clock, audit_key=audit_key)
+    opener = ServicingLineOpener(servicing)
+    sender = CapturingSender()
+    assessor = ScriptedAssessor()
+    deps = build_api_dependencies(
+        engine=engine,
+        clock=clock,
+        keys=ApiKeys(
+            audit_key=audit_key,
+            data_key=b"d" * 32,
+            jwt_secret=b"j" * 32,
+            signing_key_seed=bytes(range(32)),
+        ),
+        assessor=assessor,
+        data_source=FakeDataSource(),
+        line_opener=opener,
+        otp_sender=sender,
+        hasher=fast_hasher(),
+        servicing_uow_factory=servicing,
+        strategies_uow_factory=lambda: StrategyUnitOfWork(engine, clock=clock, audit_key=audit_key),
+        model_registry=ModelRegistry(registry_root),
+    )
+    client = TestClient(create_app(deps), raise_server_exceptions=False)
+    return Api(client, deps, sender, assessor, FakeLineOpener(), clock), engine

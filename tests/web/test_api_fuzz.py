@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from api_support import Api, build_api
+from api_support import Api, build_servicing_api
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +39,8 @@ TEXT = st.text(
     max_size=24,
 )
 
+HEADER = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80)
+
 
 class Quiet(list[Any]):
     """Keeps Hypothesis's failure report short: the OpenAPI document is large."""
@@ -51,11 +53,12 @@ class Quiet(list[Any]):
 def fuzz_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, list[Any]]]:
     clock = FixedClock(datetime(2026, 3, 2, 1, 30, tzinfo=UTC))
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'puhui.db'}"
-    api, engine = build_api(url, clock)
+    api, engine = build_servicing_api(url, clock, tmp_path_factory.mktemp("models"))
     identities: list[dict[str, str]] = [
         {},
         api.staff_headers(Role.ADMIN),
         api.staff_headers(Role.APPROVER),
+        api.staff_headers(Role.RISK_OFFICER),
         api.applicant_headers(),
         api.partner_headers(),
     ]
@@ -80,7 +83,9 @@ def _schema_of(spec: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any] | No
 
 
 @st.composite
-def requests(draw: st.DrawFn, operations: list[Any]) -> tuple[str, str, Any, dict[str, str]]:
+def requests(
+    draw: st.DrawFn, operations: list[Any]
+) -> tuple[str, str, Any, dict[str, str], dict[str, str]]:
     method, path, spec, doc = draw(st.sampled_from(operations))
     url = path
     for param in spec.get("parameters", []):
@@ -91,13 +96,18 @@ def requests(draw: st.DrawFn, operations: list[Any]) -> tuple[str, str, Any, dic
         for p in spec.get("parameters", [])
         if p["in"] == "query" and draw(st.booleans())
     }
+    headers = {
+        p["name"]: draw(HEADER)
+        for p in spec.get("parameters", [])
+        if p["in"] == "header" and draw(st.booleans())
+    }
     schema = _schema_of(spec, doc)
     body: Any = None
     if schema is not None:
         keys = list(schema.get("properties", {}))
         shaped = st.fixed_dictionaries({}, optional=dict.fromkeys(keys, JSON))
         body = draw(shaped | JSON)
-    return method, url, body, query
+    return method, url, body, query, headers
 
 
 @pytest.mark.slow
@@ -111,8 +121,8 @@ def test_no_operation_answers_5xx_or_an_unshaped_error(
     fuzz_world: tuple[Api, list[Any]], data: st.DataObject
 ) -> None:
     api, (identities, operations) = fuzz_world
-    method, url, body, query = data.draw(requests(operations))
-    headers = data.draw(st.sampled_from(identities))
+    method, url, body, query, extra = data.draw(requests(operations))
+    headers = {**data.draw(st.sampled_from(identities)), **extra}
     if url.endswith("/auth/token"):
         form = data.draw(st.dictionaries(st.sampled_from(["username", "password"]), TEXT))
         response = api.client.request(method, url, data=form, headers=headers)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from puhui.adapters.db.database import Database
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
+from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.bootstrap.settings import Settings
 from puhui.domain.clock import Clock, SystemClock
 from puhui.services.ports import UnitOfWork
@@ -29,6 +30,10 @@ class Platform:
     def servicing_uow(self) -> ServicingUnitOfWork:
         """A unit of work over the servicing repositories (lines, receipts, ledger)."""
         return ServicingUnitOfWork(self.database.engine, clock=self.clock, audit_key=self.audit_key)
+
+    def strategy_uow(self) -> StrategyUnitOfWork:
+        """A unit of work over stored strategy versions (lifecycle, active version)."""
+        return StrategyUnitOfWork(self.database.engine, clock=self.clock, audit_key=self.audit_key)
 
     def close(self) -> None:
         self.database.dispose()

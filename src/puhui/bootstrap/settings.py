@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     model_dir: Path | None = Field(
         default=None, description="a trained risk model (risk artefact folder) for decisions"
     )
+    model_registry_dir: Path = Field(
+        default=Path("./var/models"),
+        description="the model registry (candidate, approved, champion artefacts)",
+    )
     strategy: str = Field(
         default="mse-online-credit", description="the shipped decision strategy to apply"
     )

@@ -39,7 +39,7 @@ def _show_platform() -> None:
         typer.echo(f"schema at revision {state.current} (up to date)")
         typer.echo("the platform holds:")
         for table, rows in summary.table_counts.items():
-            typer.echo(f"  {table:<24} {rows:>10,} rows")
+            typer.echo(f"  {table:<32} {rows:>10,} rows")
 
 
 def _market(params: MarketParams, out: Path) -> float:

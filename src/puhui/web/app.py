@@ -7,7 +7,7 @@ from fastapi import FastAPI
 import puhui
 from puhui.web.dependencies import ApiDependencies
 from puhui.web.errors import install_error_handlers
-from puhui.web.routes import applications, auth
+from puhui.web.routes import applications, auth, servicing
 
 
 def create_app(deps: ApiDependencies) -> FastAPI:
@@ -15,7 +15,10 @@ def create_app(deps: ApiDependencies) -> FastAPI:
     app = FastAPI(
         title=deps.title,
         version=puhui.__version__,
-        description="Puhui (普惠) open API: applications, consent, decisions, offers.",
+        description=(
+            "Puhui (普惠) open API: applications, consent, decisions, offers; credit lines, "
+            "draws, repayments, schedules; strategies and models (read)."
+        ),
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
@@ -24,6 +27,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
     install_error_handlers(app)
     app.include_router(auth.router)
     app.include_router(applications.router)
+    if deps.credit is not None:
+        app.include_router(servicing.router)
 
     @app.get("/api/v1/health", tags=["ops"])
     def health() -> dict[str, str]:

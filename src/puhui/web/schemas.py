@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,8 +13,17 @@ from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.offer import Offer
 from puhui.domain.origination.reasons import CATALOG
 from puhui.domain.privacy import mask_id_number, mask_phone
+from puhui.services.origination.credit_access import ReceiptSchedule
 from puhui.services.origination.use_cases import ApplicationView
 from puhui.services.security.permissions import Permission, Role
+from puhui.services.servicing.lines import DrawResult
+from puhui.services.servicing.receipts import RepaymentResult
+from puhui.services.servicing.records import CreditLineRecord
+from puhui.services.strategies import StrategyVersion
+
+if TYPE_CHECKING:
+    # The registry pulls in the modelling stack (seconds to import); only its types here.
+    from puhui.risk.registry import RegistryEntry
 
 
 class Strict(BaseModel):
@@ -258,4 +267,205 @@ def detail_out(view: ApplicationView, *, with_trace: bool) -> ApplicationDetailO
         offer=None if view.offer is None else offer_out(view.offer),
         consents=[consent_out(c) for c in view.consents],
         contract=None if view.contract is None else contract_out(view.contract),
+    )
+
+
+# --- servicing: credit lines, receipts, strategies, models ----------------------------------
+
+
+class LineChange(Strict):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class LimitReduction(Strict):
+    new_limit_fen: int = Field(ge=0, le=10_000_000_000)
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class DrawCreate(Strict):
+    amount_fen: int = Field(gt=0, le=1_000_000_000)
+    maturity_date: date
+
+
+class RepaymentCreate(Strict):
+    amount_fen: int = Field(gt=0, le=10_000_000_000)
+
+
+class CreditLineOut(BaseModel):
+    line_id: str
+    enterprise_id: str
+    product_id: str
+    status: str
+    limit_fen: int
+    drawn_fen: int
+    available_fen: int
+    annual_rate: str
+    opened_on: date
+    expiry_date: date
+    version: int
+
+
+class DrawOut(BaseModel):
+    receipt_id: str
+    line_id: str
+    amount_fen: int
+    drawn_on: date
+    maturity_date: date
+    available_fen: int
+    replayed: bool
+
+
+class RepaymentOut(BaseModel):
+    receipt_id: str
+    amount_fen: int
+    paid_on: date
+    penalty_fen: int
+    compound_fen: int
+    interest_fen: int
+    principal_fen: int
+    outstanding_principal_fen: int
+    owed_after_fen: int
+    closed: bool
+    replayed: bool
+
+
+class InstalmentOut(BaseModel):
+    period: int
+    due_date: date
+    period_days: int
+
+
+class ReceiptScheduleOut(BaseModel):
+    receipt_id: str
+    line_id: str | None
+    status: str
+    disbursed_on: date
+    maturity_date: date
+    principal_fen: int
+    outstanding_principal_fen: int
+    overdue_principal_fen: int
+    interest_owed_fen: int
+    penalty_owed_fen: int
+    total_owed_fen: int
+    days_past_due: int
+    category: str
+    instalments: list[InstalmentOut]
+
+
+class StrategyOut(BaseModel):
+    name: str
+    version: int
+    status: str
+    content_hash: str
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    activated_at: datetime | None
+    document: str | None = None
+
+
+class ModelOut(BaseModel):
+    version: str
+    name: str
+    kind: str
+    status: str
+    registered_at: str
+    data_hash: str
+    metrics: dict[str, dict[str, float]]
+    approver: str | None
+    promoted_at: str | None
+
+
+def credit_line_out(line: CreditLineRecord) -> CreditLineOut:
+    return CreditLineOut(
+        line_id=line.line_id,
+        enterprise_id=line.enterprise_id,
+        product_id=line.product_id,
+        status=line.status.value,
+        limit_fen=line.limit_fen,
+        drawn_fen=line.drawn_fen,
+        available_fen=line.available_fen,
+        annual_rate=str(line.annual_rate),
+        opened_on=line.opened_on,
+        expiry_date=line.expiry_date,
+        version=line.version,
+    )
+
+
+def draw_out(result: DrawResult) -> DrawOut:
+    return DrawOut(
+        receipt_id=result.receipt_id,
+        line_id=result.line_id,
+        amount_fen=result.amount_fen,
+        drawn_on=date.fromisoformat(result.drawn_on),
+        maturity_date=date.fromisoformat(result.maturity_date),
+        available_fen=result.available_fen,
+        replayed=result.replayed,
+    )
+
+
+def repayment_out(result: RepaymentResult) -> RepaymentOut:
+    return RepaymentOut(
+        receipt_id=result.receipt_id,
+        amount_fen=result.amount_fen,
+        paid_on=date.fromisoformat(result.paid_on),
+        penalty_fen=result.penalty_fen,
+        compound_fen=result.compound_fen,
+        interest_fen=result.interest_fen,
+        principal_fen=result.principal_fen,
+        outstanding_principal_fen=result.outstanding_principal_fen,
+        owed_after_fen=result.owed_after_fen,
+        closed=result.closed,
+        replayed=result.replayed,
+    )
+
+
+def receipt_schedule_out(schedule: ReceiptSchedule) -> ReceiptScheduleOut:
+    r = schedule.receipt
+    return ReceiptScheduleOut(
+        receipt_id=r.loan_id,
+        line_id=r.line_id,
+        status=r.status.value,
+        disbursed_on=r.disbursed_on,
+        maturity_date=r.maturity_date,
+        principal_fen=r.principal_fen,
+        outstanding_principal_fen=r.outstanding_principal_fen,
+        overdue_principal_fen=r.overdue_principal_fen,
+        interest_owed_fen=r.interest_owed_fen,
+        penalty_owed_fen=r.penalty_owed_fen,
+        total_owed_fen=r.total_owed_fen,
+        days_past_due=r.days_past_due,
+        category=r.category.value,
+        instalments=[
+            InstalmentOut(period=i.period, due_date=i.due_date, period_days=i.period_days)
+            for i in schedule.instalments
+        ],
+    )
+
+
+def strategy_out(v: StrategyVersion, *, with_document: bool) -> StrategyOut:
+    return StrategyOut(
+        name=v.name,
+        version=v.version,
+        status=v.status.value,
+        content_hash=v.content_hash,
+        created_by=v.created_by,
+        created_at=v.created_at,
+        approved_by=v.approved_by,
+        activated_at=v.activated_at,
+        document=v.document if with_document else None,
+    )
+
+
+def model_out(e: RegistryEntry) -> ModelOut:
+    return ModelOut(
+        version=e.version,
+        name=e.name,
+        kind=e.kind,
+        status=e.status.value,
+        registered_at=e.registered_at,
+        data_hash=e.data_hash,
+        metrics=e.metrics,
+        approver=e.approver,
+        promoted_at=e.promoted_at,
     )

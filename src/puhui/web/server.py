@@ -15,6 +15,7 @@ from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.bootstrap.logging import configure_logging
 from puhui.bootstrap.wiring import OriginationPorts, origination_ports
 from puhui.domain.errors import Conflict
+from puhui.risk.registry import ModelRegistry
 from puhui.services.security.accounts import create_user
 from puhui.services.security.otp import LoggingOtpSender
 from puhui.services.security.permissions import SYSTEM, Role
@@ -69,6 +70,9 @@ def dependencies_for(platform: Platform, ports: OriginationPorts) -> ApiDependen
         line_opener=ports.line_opener,
         otp_sender=LoggingOtpSender(),
         limits=limits,
+        servicing_uow_factory=platform.servicing_uow,
+        strategies_uow_factory=platform.strategy_uow,
+        model_registry=ModelRegistry(settings.model_registry_dir),
     )
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from puhui.adapters.db.origination.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnitOfWork
 from puhui.domain.clock import Clock
+from puhui.services import strategies
+from puhui.services.origination.credit_access import CreditAccess
 from puhui.services.origination.ports import Assessor, CreditLineOpener, DataSource
 from puhui.services.origination.use_cases import Origination
 from puhui.services.security.accounts import Security, SecurityConfig
@@ -19,7 +21,16 @@ from puhui.services.security.passwords import PasswordHasher
 from puhui.services.security.ports import OtpSender
 from puhui.services.security.rate_limit import RateLimit
 from puhui.services.security.signing import ContractSigner
+from puhui.services.servicing.ports import ServicingUnitOfWork
 from puhui.web.dependencies import ApiDependencies
+
+if TYPE_CHECKING:
+    # Only the annotation: the web layer never uses SQLAlchemy itself.
+    from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    # The registry pulls in the modelling stack (seconds to import); only its types here.
+    from puhui.risk.registry import ModelRegistry
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,15 @@ def build_api_dependencies(
     otp_sender: OtpSender,
     limits: ApiLimits | None = None,
     hasher: PasswordHasher | None = None,
+    run_inline: bool | None = None,
+    servicing_uow_factory: Callable[[], ServicingUnitOfWork] | None = None,
+    strategies_uow_factory: strategies.UowFactory | None = None,
+    model_registry: ModelRegistry | None = None,
 ) -> ApiDependencies:
+    """Wire the API; servicing routes exist only with ``servicing_uow_factory``.
+
+    ``run_inline`` defaults to True on SQLite (see ``ApiDependencies.run_inline``).
+    """
     limits = limits or ApiLimits()
     cipher = FieldCipher(keys.data_key)
 
@@ -85,4 +104,17 @@ def build_api_dependencies(
         otp_sender=otp_sender,
         hasher=hasher,
     )
-    return ApiDependencies(origination=origination, security=security)
+    if run_inline is None:
+        run_inline = engine.dialect.name == "sqlite"
+    credit = None
+    if servicing_uow_factory is not None:
+        credit = CreditAccess(
+            origination_uow=uow,
+            servicing_uow=servicing_uow_factory,
+            today=clock.today,
+            strategies_uow=strategies_uow_factory,
+            model_registry=model_registry,
+        )
+    return ApiDependencies(
+        origination=origination, security=security, run_inline=run_inline, credit=credit
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from puhui.adapters.db.tables import audit_events, audit_head
 from puhui.domain.audit import AuditEvent, AuditRecord, ChainHead, next_event
@@ -14,42 +14,75 @@ from puhui.domain.errors import ConfigurationError
 _STREAM_BATCH = 10_000
 
 
+# Built once: constructing and cache-keying a Core statement per append cost more than
+# running it on SQLite, and every state change in the platform appends at least one event.
+_READ_HEAD_FOR_UPDATE = (
+    select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+)
+_INSERT_EVENT = audit_events.insert()
+_MOVE_HEAD = (
+    update(audit_head)
+    .where(audit_head.c.id == 1)
+    .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
+)
+
+
 class SqlAuditLog:
     def __init__(self, connection: Connection, *, clock: Clock, key: bytes) -> None:
         self._connection = connection
         self._clock = clock
         self._key = key
+        # The head as this transaction last wrote it, with the (nested) transaction it is
+        # valid in: a second append in the same transaction need not read the locked row
+        # again. Any commit, rollback or savepoint change makes the cached head unusable.
+        self._cached_head: tuple[object, object, int, str] | None = None
 
-    def append(self, record: AuditRecord) -> AuditEvent:
-        head = self._connection.execute(
-            select(audit_head.c.seq, audit_head.c.hash)
-            .where(audit_head.c.id == 1)
-            .with_for_update()
-        ).one_or_none()
+    def _current_head(self) -> tuple[int, str]:
+        root = self._connection.get_transaction()
+        nested = self._connection.get_nested_transaction()
+        cached = self._cached_head
+        if (
+            cached is not None
+            and root is not None
+            and cached[0] is root
+            and cached[1] is nested
+            and root.is_active
+        ):
+            return cached[2], cached[3]
+        head = self._connection.execute(_READ_HEAD_FOR_UPDATE).one_or_none()
         if head is None:
             raise ConfigurationError("audit chain head is missing: run `puhui db upgrade`")
+        return int(head.seq), str(head.hash)
+
+    def append(self, record: AuditRecord) -> AuditEvent:
+        seq, prev_hash = self._current_head()
         event = next_event(
             record,
-            seq=head.seq + 1,
-            prev_hash=head.hash,
+            seq=seq + 1,
+            prev_hash=prev_hash,
             occurred_at=self._clock.now(),
             key=self._key,
         )
         self._connection.execute(
-            audit_events.insert().values(
-                seq=event.seq,
-                actor=event.actor,
-                action=event.action,
-                entity=event.entity,
-                entity_id=event.entity_id,
-                occurred_at=event.occurred_at,
-                payload_digest=event.payload_digest,
-                prev_hash=event.prev_hash,
-                hash=event.hash,
-            )
+            _INSERT_EVENT,
+            {
+                "seq": event.seq,
+                "actor": event.actor,
+                "action": event.action,
+                "entity": event.entity,
+                "entity_id": event.entity_id,
+                "occurred_at": event.occurred_at,
+                "payload_digest": event.payload_digest,
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+            },
         )
-        self._connection.execute(
-            update(audit_head).where(audit_head.c.id == 1).values(seq=event.seq, hash=event.hash)
+        self._connection.execute(_MOVE_HEAD, {"b_seq": event.seq, "b_hash": event.hash})
+        self._cached_head = (
+            self._connection.get_transaction(),
+            self._connection.get_nested_transaction(),
+            event.seq,
+            event.hash,
         )
         return event
 

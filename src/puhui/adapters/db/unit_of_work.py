@@ -68,12 +68,12 @@ class SqlUnitOfWork:
             self._audit = None
 
     def commit(self) -> None:
+        # No eager re-begin: the next statement starts a transaction by itself (autobegin),
+        # so a unit of work that ends after its commit takes no second write lock on SQLite.
         self.connection.commit()
-        self.connection.begin()
 
     def rollback(self) -> None:
         self.connection.rollback()
-        self.connection.begin()
 
     def table_counts(self) -> dict[str, int]:
         """Rows in every table of the schema (read from the database, not from imports)."""

@@ -34,6 +34,12 @@ class ApplicationRepository(Protocol):
 
     def find_open_for_enterprise(self, uscc: str) -> Application | None: ...
 
+    def owns_credit_line(
+        self, line_id: str, *, applicant_user_id: str | None, partner_id: str | None
+    ) -> bool:
+        """Whether an application of this applicant (or partner's referral) opened the line."""
+        ...
+
     def count_since(self, field: VelocityField, value: str, since: datetime) -> int: ...
 
     def enterprises_sharing(self, field: SharedField, value: str) -> int:

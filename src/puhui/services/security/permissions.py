@@ -29,23 +29,40 @@ class Permission(Enum):
     USER_MANAGE = "users:manage"
     API_KEY_MANAGE = "api_keys:manage"
     FRAUD_LIST_MANAGE = "fraud_lists:manage"
+    LINE_READ = "credit_lines:read"
+    LINE_MANAGE = "credit_lines:manage"
+    LINE_REDUCE = "credit_lines:reduce"
+    DRAW = "draws:create"
+    REPAY = "repayments:create"
+    STRATEGY_READ = "strategies:read"
+    MODEL_READ = "models:read"
 
 
 P = Permission
-_STAFF_READ = {P.APPLICATION_READ, P.APPLICATION_LIST}
+_STAFF_READ = {P.APPLICATION_READ, P.APPLICATION_LIST, P.LINE_READ}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    # The owner alone authorises data pulls and accepts the contract.
+    # The owner alone authorises data pulls, accepts the contract and draws on the line.
     Role.APPLICANT: frozenset(
         {P.APPLICATION_CREATE, P.APPLICATION_READ, P.APPLICATION_ASSESS}
         | {P.CONSENT_MANAGE, P.OFFER_ACCEPT}
+        | {P.LINE_READ, P.DRAW, P.REPAY}
     ),
     Role.ACCOUNT_MANAGER: frozenset({P.APPLICATION_CREATE, P.APPLICATION_ASSESS} | _STAFF_READ),
-    Role.APPROVER: frozenset({P.APPLICATION_REVIEW} | _STAFF_READ),
-    Role.RISK_OFFICER: frozenset({P.FRAUD_LIST_MANAGE} | _STAFF_READ),
-    Role.OPERATIONS: frozenset(_STAFF_READ),
-    Role.ADMIN: frozenset({P.USER_MANAGE, P.API_KEY_MANAGE, P.FRAUD_LIST_MANAGE} | _STAFF_READ),
+    Role.APPROVER: frozenset({P.APPLICATION_REVIEW, P.STRATEGY_READ} | _STAFF_READ),
+    # Risk freezes and cuts lines (early warning); operations freezes (disputes) and posts
+    # repayments received through other channels.
+    Role.RISK_OFFICER: frozenset(
+        {P.FRAUD_LIST_MANAGE, P.LINE_MANAGE, P.LINE_REDUCE, P.STRATEGY_READ, P.MODEL_READ}
+        | _STAFF_READ
+    ),
+    Role.OPERATIONS: frozenset({P.LINE_MANAGE, P.REPAY} | _STAFF_READ),
+    Role.ADMIN: frozenset(
+        {P.USER_MANAGE, P.API_KEY_MANAGE, P.FRAUD_LIST_MANAGE, P.STRATEGY_READ, P.MODEL_READ}
+        | _STAFF_READ
+    ),
     Role.PARTNER: frozenset(
         {P.APPLICATION_CREATE, P.APPLICATION_READ, P.APPLICATION_LIST, P.APPLICATION_ASSESS}
+        | {P.LINE_READ}
     ),
 }
 PARTNER_SCOPES = ROLE_PERMISSIONS[Role.PARTNER]

@@ -15,6 +15,7 @@ from puhui.services.security.permissions import Principal, Role
 
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
+_VERIFIED_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,10 @@ class TokenCodec:
         self._clock = clock
         self._lifetime = lifetime
         self._issuer = issuer
+        # Verified tokens → (principal, expiry): PyJWT re-parses and re-checks the key on
+        # every decode, which cost more than the rest of authentication. Only tokens whose
+        # signature verified get in; expiry is still checked on every use.
+        self._verified: dict[str, tuple[Principal, int]] = {}
 
     def issue(self, principal: Principal) -> AccessToken:
         now = self._clock.now()
@@ -50,21 +55,33 @@ class TokenCodec:
         return AccessToken(token, int(self._lifetime.total_seconds()))
 
     def decode(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is None:
+            cached = self._verify(token)
+            if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = cached
+        principal, expires_at = cached
+        if expires_at <= int(self._clock.now().timestamp()):
+            raise Unauthenticated("the access token has expired")
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, int]:
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
-                # Expiry is checked against the platform clock below, not the machine's.
+                # Expiry is checked against the platform clock in decode, not the machine's.
                 options={"verify_exp": False, "verify_iat": False, "require": ["exp", "sub"]},
             )
         except jwt.PyJWTError:
             raise Unauthenticated("the access token is not valid") from None
-        if int(claims["exp"]) <= int(self._clock.now().timestamp()):
-            raise Unauthenticated("the access token has expired")
         try:
             role = Role(claims.get("role"))
-        except ValueError:
+            expires_at = int(claims["exp"])
+        except (ValueError, TypeError):
             raise Unauthenticated("the access token names an unknown role") from None
-        return Principal(user_id=str(claims["sub"]), role=role, partner_id=claims.get("pid"))
+        principal = Principal(user_id=str(claims["sub"]), role=role, partner_id=claims.get("pid"))
+        return principal, expires_at

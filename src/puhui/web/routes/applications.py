@@ -11,7 +11,7 @@ from puhui.domain.errors import NotFound
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.services.origination import use_cases as uc
 from puhui.services.security.permissions import Principal
-from puhui.web.dependencies import CurrentPrincipal, Deps, client_address
+from puhui.web.dependencies import CurrentPrincipal, Deps, call, client_address
 from puhui.web.schemas import (
     ApplicationCreate,
     ApplicationDetailOut,
@@ -56,7 +56,7 @@ def _detail(view: uc.ApplicationView, principal: Principal) -> ApplicationDetail
 
 
 @router.post("/applications", response_model=ApplicationOut, status_code=status.HTTP_201_CREATED)
-def create_application(
+async def create_application(
     deps: Deps,
     principal: CurrentPrincipal,
     request: Request,
@@ -64,7 +64,9 @@ def create_application(
     idempotency_key: IdempotencyKey = None,
 ) -> ApplicationOut:
     """Step 1 of 3: the enterprise's USCC, the owner's ID number and phone."""
-    application = uc.create_application(
+    application = await call(
+        deps,
+        uc.create_application,
         deps.origination,
         actor=principal,
         request=uc.NewApplication(
@@ -82,24 +84,32 @@ def create_application(
 
 
 @router.get("/applications", response_model=list[ApplicationOut])
-def list_applications(
+async def list_applications(
     deps: Deps,
     principal: CurrentPrincipal,
     status_filter: Annotated[ApplicationStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[ApplicationOut]:
-    apps = uc.list_applications(
-        deps.origination, actor=principal, status=status_filter, limit=limit, offset=offset
+    apps = await call(
+        deps,
+        uc.list_applications,
+        deps.origination,
+        actor=principal,
+        status=status_filter,
+        limit=limit,
+        offset=offset,
     )
     return [application_out(a) for a in apps]
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationDetailOut)
-def get_application(
+async def get_application(
     deps: Deps, principal: CurrentPrincipal, application_id: str
 ) -> ApplicationDetailOut:
-    view = uc.get_application(deps.origination, actor=principal, application_id=application_id)
+    view = await call(
+        deps, uc.get_application, deps.origination, actor=principal, application_id=application_id
+    )
     return _detail(view, principal)
 
 
@@ -108,11 +118,13 @@ def get_application(
     response_model=ConsentOut,
     status_code=status.HTTP_201_CREATED,
 )
-def give_consent(
+async def give_consent(
     deps: Deps, principal: CurrentPrincipal, application_id: str, body: ConsentCreate
 ) -> ConsentOut:
     """Step 2 of 3: the owner authorises data pulls (scope, purpose, expiry)."""
-    consent = uc.give_consent(
+    consent = await call(
+        deps,
+        uc.give_consent,
         deps.origination,
         actor=principal,
         application_id=application_id,
@@ -124,25 +136,40 @@ def give_consent(
 
 
 @router.delete("/applications/{application_id}/consents/{consent_id}", response_model=ConsentOut)
-def revoke_consent(
+async def revoke_consent(
     deps: Deps, principal: CurrentPrincipal, application_id: str, consent_id: str
 ) -> ConsentOut:
-    consent = uc.revoke_consent(
-        deps.origination, actor=principal, application_id=application_id, consent_id=consent_id
+    consent = await call(
+        deps,
+        uc.revoke_consent,
+        deps.origination,
+        actor=principal,
+        application_id=application_id,
+        consent_id=consent_id,
     )
     return consent_out(consent)
 
 
 @router.post("/applications/{application_id}/decision", response_model=ApplicationDetailOut)
-def decide(deps: Deps, principal: CurrentPrincipal, application_id: str) -> ApplicationDetailOut:
+async def decide(
+    deps: Deps, principal: CurrentPrincipal, application_id: str
+) -> ApplicationDetailOut:
     """Step 3 of 3: automatic assessment → offer, decline with reasons, or referral."""
-    view = uc.assess_application(deps.origination, actor=principal, application_id=application_id)
+    view = await call(
+        deps,
+        uc.assess_application,
+        deps.origination,
+        actor=principal,
+        application_id=application_id,
+    )
     return _detail(view, principal)
 
 
 @router.get("/applications/{application_id}/decision", response_model=DecisionOut)
-def get_decision(deps: Deps, principal: CurrentPrincipal, application_id: str) -> DecisionOut:
-    view = uc.get_application(deps.origination, actor=principal, application_id=application_id)
+async def get_decision(deps: Deps, principal: CurrentPrincipal, application_id: str) -> DecisionOut:
+    view = await call(
+        deps, uc.get_application, deps.origination, actor=principal, application_id=application_id
+    )
     out = decision_out(view, with_trace=principal.is_staff)
     if out is None:
         raise NotFound("the application has not been decided yet")
@@ -150,11 +177,13 @@ def get_decision(deps: Deps, principal: CurrentPrincipal, application_id: str) -
 
 
 @router.post("/applications/{application_id}/review", response_model=ApplicationDetailOut)
-def review(
+async def review(
     deps: Deps, principal: CurrentPrincipal, application_id: str, body: ReviewCreate
 ) -> ApplicationDetailOut:
     """Manual review of a referral by an approver (four eyes)."""
-    view = uc.review_application(
+    view = await call(
+        deps,
+        uc.review_application,
         deps.origination,
         actor=principal,
         application_id=application_id,
@@ -168,15 +197,21 @@ def review(
 
 
 @router.post("/applications/{application_id}/acceptance", response_model=ApplicationDetailOut)
-def accept(deps: Deps, principal: CurrentPrincipal, application_id: str) -> ApplicationDetailOut:
+async def accept(
+    deps: Deps, principal: CurrentPrincipal, application_id: str
+) -> ApplicationDetailOut:
     """The owner accepts the offer; the signed contract is returned and the line opens."""
-    view = uc.accept_offer(deps.origination, actor=principal, application_id=application_id)
+    view = await call(
+        deps, uc.accept_offer, deps.origination, actor=principal, application_id=application_id
+    )
     return _detail(view, principal)
 
 
 @router.get("/applications/{application_id}/contract", response_model=ContractOut)
-def get_contract(deps: Deps, principal: CurrentPrincipal, application_id: str) -> ContractOut:
-    view = uc.get_application(deps.origination, actor=principal, application_id=application_id)
+async def get_contract(deps: Deps, principal: CurrentPrincipal, application_id: str) -> ContractOut:
+    view = await call(
+        deps, uc.get_application, deps.origination, actor=principal, application_id=application_id
+    )
     if view.contract is None:
         raise NotFound("the application has no contract yet")
     return contract_out(view.contract)
@@ -187,13 +222,15 @@ def get_contract(deps: Deps, principal: CurrentPrincipal, application_id: str) -
     status_code=status.HTTP_201_CREATED,
     tags=["anti-fraud"],
 )
-def add_fraud_list_entry(
+async def add_fraud_list_entry(
     deps: Deps,
     principal: CurrentPrincipal,
     list_name: Literal["blacklist", "executed_person"],
     body: FraudListEntryCreate,
 ) -> dict[str, str]:
-    uc.add_to_fraud_list(
+    await call(
+        deps,
+        uc.add_to_fraud_list,
         deps.origination,
         actor=principal,
         list_name=list_name,

@@ -36,10 +36,28 @@ PHONE = "phone"
 # Hot statements are built once: constructing and cache-keying a Core statement per call
 # cost more than executing it on SQLite.
 _A = t.applications
+_INSERT_APPLICATION = _A.insert()
 _GET_APPLICATION = select(_A).where(_A.c.application_id == bindparam("b_id"))
 _OPEN_FOR_ENTERPRISE = select(_A).where(_A.c.open_uscc == bindparam("b_uscc"))
 _UPDATE_APPLICATION = _A.update().where(
     and_(_A.c.application_id == bindparam("b_id"), _A.c.version == bindparam("b_version"))
+)
+_LINE_OF_APPLICANT = (
+    select(_A.c.application_id)
+    .where(
+        and_(
+            _A.c.applicant_user_id == bindparam("b_owner"),
+            _A.c.credit_line_id == bindparam("b_line"),
+        )
+    )
+    .limit(1)
+)
+_LINE_OF_PARTNER = (
+    select(_A.c.application_id)
+    .where(
+        and_(_A.c.partner_id == bindparam("b_owner"), _A.c.credit_line_id == bindparam("b_line"))
+    )
+    .limit(1)
 )
 _VELOCITY_COLUMNS = {
     "phone": _A.c.phone_index,
@@ -164,9 +182,10 @@ class SqlApplicationRepository:
             "phone_enc": self._cipher.encrypt(PHONE, a.phone),
             "phone_index": self._cipher.blind_index(PHONE, a.phone),
         }
+        # No savepoint: a duplicate abandons the whole unit of work (the caller raises), and
+        # SAVEPOINT + RELEASE were two more statements on every application.
         try:
-            with self._c.begin_nested():
-                self._c.execute(_A.insert(), values)
+            self._c.execute(_INSERT_APPLICATION, values)
         except IntegrityError:
             raise DuplicateApplication(
                 "the enterprise already has an open application", details={"uscc": a.uscc}
@@ -220,6 +239,19 @@ class SqlApplicationRepository:
     def find_open_for_enterprise(self, uscc: str) -> Application | None:
         row = self._c.execute(_OPEN_FOR_ENTERPRISE, {"b_uscc": uscc}).one_or_none()
         return None if row is None else self._from_row(row)
+
+    def owns_credit_line(
+        self, line_id: str, *, applicant_user_id: str | None, partner_id: str | None
+    ) -> bool:
+        # Filtered by the owner first: applicant_user_id and partner_id are indexed.
+        if applicant_user_id is not None:
+            statement, owner = _LINE_OF_APPLICANT, applicant_user_id
+        elif partner_id is not None:
+            statement, owner = _LINE_OF_PARTNER, partner_id
+        else:
+            return False
+        row = self._c.execute(statement, {"b_owner": owner, "b_line": line_id}).first()
+        return row is not None
 
     def count_since(self, field: VelocityField, value: str, since: datetime) -> int:
         key = self._cipher.blind_index(PHONE, value) if field == "phone" else value

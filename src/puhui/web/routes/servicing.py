@@ -1,0 +1,206 @@
+"""Servicing: credit lines, draws, repayments, receipt schedules; strategies and models (read)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, status
+
+from puhui.services.origination import credit_access as ca
+from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
+from puhui.web.schemas import (
+    CreditLineOut,
+    DrawCreate,
+    DrawOut,
+    ErrorBody,
+    LimitReduction,
+    LineChange,
+    ModelOut,
+    ReceiptScheduleOut,
+    RepaymentCreate,
+    RepaymentOut,
+    StrategyOut,
+    credit_line_out,
+    draw_out,
+    model_out,
+    receipt_schedule_out,
+    repayment_out,
+    strategy_out,
+)
+
+ERRORS = {
+    401: {"model": ErrorBody},
+    403: {"model": ErrorBody},
+    404: {"model": ErrorBody},
+    409: {"model": ErrorBody},
+    422: {"model": ErrorBody},
+}
+router = APIRouter(prefix="/api/v1", responses=ERRORS)  # type: ignore[arg-type]
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\x21-\x7e]+$",
+        description="required: retrying with the same key and body returns the first result",
+    ),
+]
+Identifier = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def _access(deps: ApiDependencies) -> ca.CreditAccess:
+    # The router is mounted only when servicing is wired (see ``create_app``).
+    assert deps.credit is not None
+    return deps.credit
+
+
+@router.get("/credit-lines/{line_id}", response_model=CreditLineOut, tags=["credit lines"])
+async def get_line(deps: Deps, principal: CurrentPrincipal, line_id: Identifier) -> CreditLineOut:
+    """A credit line (授信额度): limit, drawn, available, status. Owners, referrers and staff."""
+    line = await call(deps, ca.get_line, _access(deps), actor=principal, line_id=line_id)
+    return credit_line_out(line)
+
+
+@router.post("/credit-lines/{line_id}/freeze", response_model=CreditLineOut, tags=["credit lines"])
+async def freeze(
+    deps: Deps, principal: CurrentPrincipal, line_id: Identifier, body: LineChange
+) -> CreditLineOut:
+    """Stop new draws (risk officer, operations); repayments are still taken."""
+    line = await call(
+        deps, ca.freeze_line, _access(deps), actor=principal, line_id=line_id, reason=body.reason
+    )
+    return credit_line_out(line)
+
+
+@router.post(
+    "/credit-lines/{line_id}/unfreeze", response_model=CreditLineOut, tags=["credit lines"]
+)
+async def unfreeze(
+    deps: Deps, principal: CurrentPrincipal, line_id: Identifier, body: LineChange
+) -> CreditLineOut:
+    line = await call(
+        deps, ca.unfreeze_line, _access(deps), actor=principal, line_id=line_id, reason=body.reason
+    )
+    return credit_line_out(line)
+
+
+@router.post(
+    "/credit-lines/{line_id}/limit-reduction", response_model=CreditLineOut, tags=["credit lines"]
+)
+async def reduce_limit(
+    deps: Deps, principal: CurrentPrincipal, line_id: Identifier, body: LimitReduction
+) -> CreditLineOut:
+    """Lower the limit (risk officer); below the drawn amount, available becomes zero."""
+    line = await call(
+        deps,
+        ca.reduce_limit,
+        _access(deps),
+        actor=principal,
+        line_id=line_id,
+        new_limit_fen=body.new_limit_fen,
+        reason=body.reason,
+    )
+    return credit_line_out(line)
+
+
+@router.post(
+    "/credit-lines/{line_id}/draws",
+    response_model=DrawOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["draws"],
+)
+async def draw(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    line_id: Identifier,
+    body: DrawCreate,
+    idempotency_key: IdempotencyKey,
+) -> DrawOut:
+    """The owner draws a receipt (借据) today; the same key and body replay the first result."""
+    result = await call(
+        deps,
+        ca.draw,
+        _access(deps),
+        actor=principal,
+        line_id=line_id,
+        amount_fen=body.amount_fen,
+        maturity_date=body.maturity_date,
+        idempotency_key=idempotency_key,
+    )
+    return draw_out(result)
+
+
+@router.post(
+    "/receipts/{receipt_id}/repayments",
+    response_model=RepaymentOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["repayments"],
+)
+async def repay(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    receipt_id: Identifier,
+    body: RepaymentCreate,
+    idempotency_key: IdempotencyKey,
+) -> RepaymentOut:
+    """A repayment valued today, allocated overdue first in waterfall order."""
+    result = await call(
+        deps,
+        ca.repay,
+        _access(deps),
+        actor=principal,
+        receipt_id=receipt_id,
+        amount_fen=body.amount_fen,
+        idempotency_key=idempotency_key,
+    )
+    return repayment_out(result)
+
+
+@router.get(
+    "/receipts/{receipt_id}/schedule", response_model=ReceiptScheduleOut, tags=["schedules"]
+)
+async def schedule(
+    deps: Deps, principal: CurrentPrincipal, receipt_id: Identifier
+) -> ReceiptScheduleOut:
+    """What a receipt owes now, and its instalments for instalment loans."""
+    found = await call(
+        deps, ca.receipt_schedule, _access(deps), actor=principal, receipt_id=receipt_id
+    )
+    return receipt_schedule_out(found)
+
+
+@router.get("/strategies", response_model=list[StrategyOut], tags=["strategies"])
+async def list_strategies(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    name: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+) -> list[StrategyOut]:
+    found = await call(deps, ca.list_strategies, _access(deps), actor=principal, name=name)
+    return [strategy_out(v, with_document=False) for v in found]
+
+
+@router.get("/strategies/{name}/{version}", response_model=StrategyOut, tags=["strategies"])
+async def get_strategy(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    name: Identifier,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+) -> StrategyOut:
+    found = await call(
+        deps, ca.get_strategy, _access(deps), actor=principal, name=name, version=version
+    )
+    return strategy_out(found, with_document=True)
+
+
+@router.get("/models", response_model=list[ModelOut], tags=["models"])
+async def list_models(deps: Deps, principal: CurrentPrincipal) -> list[ModelOut]:
+    found = await call(deps, ca.list_models, _access(deps), actor=principal)
+    return [model_out(e) for e in found]
+
+
+@router.get("/models/{version}", response_model=ModelOut, tags=["models"])
+async def get_model(deps: Deps, principal: CurrentPrincipal, version: Identifier) -> ModelOut:
+    found = await call(deps, ca.get_model, _access(deps), actor=principal, version=version)
+    return model_out(found)
