@@ -10,7 +10,6 @@ from decimal import Decimal
 from puhui.domain.errors import InvalidAmount, InvalidDate, NotFound
 from puhui.domain.ids import CreditLineId, ProductId, ReceiptId, new_id
 from puhui.domain.ledger import Account, JournalEntry
-from puhui.domain.lending.delinquency import NON_ACCRUAL_DAYS_PAST_DUE, FiveCategory
 from puhui.domain.lending.errors import (
     EventOutOfOrder,
     InsufficientLimit,
@@ -19,7 +18,7 @@ from puhui.domain.lending.errors import (
     MethodNotSupported,
 )
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
-from puhui.domain.money import Rounding, require_positive
+from puhui.domain.money import require_positive
 from puhui.services.audit import record
 from puhui.services.servicing.idempotency import (
     ResultBase,
@@ -35,10 +34,8 @@ from puhui.services.servicing.records import (
     LineStatus,
     LoanKind,
     LoanRecord,
-    LoanStatus,
     check_rate_places,
     penalty_rate_e8,
-    rate_e8,
 )
 
 UowFactory = Callable[[], ServicingUnitOfWork]
@@ -325,54 +322,16 @@ def _new_receipt(
     on: date,
     maturity_date: date,
 ) -> LoanRecord:
-    return LoanRecord(
+    return LoanRecord.new(
         loan_id=receipt_id,
         line_id=line.line_id,
+        product=product,
         product_id=line.product_id,
         enterprise_id=line.enterprise_id,
         annual_rate=line.annual_rate,
-        rate_e8=rate_e8(line.annual_rate),
-        penalty_rate_e8=penalty_rate_e8(line.annual_rate, product.penalty_uplift),
-        year_days=product.basis.days_in_year,
-        half_even=product.rounding is Rounding.HALF_EVEN,
-        grace_days=product.grace_days,
-        settlement_day=product.settlement_day,
-        non_accrual_days=NON_ACCRUAL_DAYS_PAST_DUE,
-        disbursed_on=on,
-        maturity_date=maturity_date,
-        principal_fen=amount_fen,
         kind=LoanKind.RECEIPT,
         method=RepaymentMethod.DAILY_REVOLVING,
-        current_period=0,
-        next_due_date=None,
-        period_interest_fen=0,
-        period_principal_fen=0,
-        period_days=1,
-        period_days_elapsed=0,
-        billed_principal_fen=0,
-        status=LoanStatus.ACTIVE,
-        outstanding_principal_fen=amount_fen,
-        overdue_principal_fen=0,
-        interest_accum_fen_days=0,
-        interest_accrued_fen=0,
-        penalty_accum_fen_days=0,
-        penalty_accrued_fen=0,
-        compound_accum_fen_days=0,
-        compound_accrued_fen=0,
-        interest_billed_fen=0,
-        penalty_billed_fen=0,
-        compound_billed_fen=0,
-        billed_due_on=None,
-        overdue_interest_fen=0,
-        memo_interest_fen=0,
-        memo_penalty_fen=0,
-        overdue_since=None,
-        days_past_due=0,
-        category=FiveCategory.PASS,
-        non_accrual=False,
-        accrued_through=None,
-        written_off_fen=0,
-        recovered_fen=0,
-        closed_on=None,
-        version=1,
+        principal_fen=amount_fen,
+        disbursed_on=on,
+        maturity_date=maturity_date,
     )

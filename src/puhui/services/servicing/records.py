@@ -11,8 +11,9 @@ from typing import Any
 
 from puhui.domain.errors import InvalidRate
 from puhui.domain.ids import CreditLineId, LoanId, ProductId, ReceiptId
-from puhui.domain.lending.delinquency import FiveCategory
+from puhui.domain.lending.delinquency import NON_ACCRUAL_DAYS_PAST_DUE, FiveCategory
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
+from puhui.domain.money import Rounding
 
 LoanAccountId = ReceiptId | LoanId
 """A receipt (借据) or a term loan: both are loan accounts in the sub-ledger."""
@@ -166,6 +167,80 @@ class LoanRecord:
     recovered_fen: int
     closed_on: date | None
     version: int
+
+    @classmethod
+    def new(
+        cls,
+        *,
+        loan_id: LoanAccountId,
+        line_id: CreditLineId | None,
+        product: LoanProduct,
+        product_id: ProductId,
+        enterprise_id: str,
+        annual_rate: Decimal,
+        kind: LoanKind,
+        method: RepaymentMethod,
+        principal_fen: int,
+        disbursed_on: date,
+        maturity_date: date,
+        current_period: int = 0,
+        next_due_date: date | None = None,
+        period_interest_fen: int = 0,
+        period_principal_fen: int = 0,
+        period_days: int = 1,
+    ) -> LoanRecord:
+        """A just-disbursed loan: terms from the product, every balance but principal at zero."""
+        return cls(
+            loan_id=loan_id,
+            line_id=line_id,
+            product_id=product_id,
+            enterprise_id=enterprise_id,
+            annual_rate=annual_rate,
+            rate_e8=rate_e8(annual_rate),
+            penalty_rate_e8=penalty_rate_e8(annual_rate, product.penalty_uplift),
+            year_days=product.basis.days_in_year,
+            half_even=product.rounding is Rounding.HALF_EVEN,
+            grace_days=product.grace_days,
+            settlement_day=product.settlement_day,
+            non_accrual_days=NON_ACCRUAL_DAYS_PAST_DUE,
+            disbursed_on=disbursed_on,
+            maturity_date=maturity_date,
+            principal_fen=principal_fen,
+            kind=kind,
+            method=method,
+            current_period=current_period,
+            next_due_date=next_due_date,
+            period_interest_fen=period_interest_fen,
+            period_principal_fen=period_principal_fen,
+            period_days=period_days,
+            period_days_elapsed=0,
+            billed_principal_fen=0,
+            status=LoanStatus.ACTIVE,
+            outstanding_principal_fen=principal_fen,
+            overdue_principal_fen=0,
+            interest_accum_fen_days=0,
+            interest_accrued_fen=0,
+            penalty_accum_fen_days=0,
+            penalty_accrued_fen=0,
+            compound_accum_fen_days=0,
+            compound_accrued_fen=0,
+            interest_billed_fen=0,
+            penalty_billed_fen=0,
+            compound_billed_fen=0,
+            billed_due_on=None,
+            overdue_interest_fen=0,
+            memo_interest_fen=0,
+            memo_penalty_fen=0,
+            overdue_since=None,
+            days_past_due=0,
+            category=FiveCategory.PASS,
+            non_accrual=False,
+            accrued_through=None,
+            written_off_fen=0,
+            recovered_fen=0,
+            closed_on=None,
+            version=1,
+        )
 
     @property
     def income_owed_fen(self) -> int:

@@ -10,10 +10,9 @@ from decimal import Decimal
 from puhui.domain.errors import InvalidAmount, NotFound
 from puhui.domain.ids import LoanId, ProductId, new_id
 from puhui.domain.ledger import Account, JournalEntry
-from puhui.domain.lending.delinquency import NON_ACCRUAL_DAYS_PAST_DUE, FiveCategory
 from puhui.domain.lending.errors import EventOutOfOrder, MethodNotSupported
 from puhui.domain.lending.schedule import Instalment, build_schedule
-from puhui.domain.money import Rounding, require_positive
+from puhui.domain.money import require_positive
 from puhui.services.audit import record
 from puhui.services.servicing.idempotency import (
     ResultBase,
@@ -27,11 +26,8 @@ from puhui.services.servicing.records import (
     MAX_LOAN_PRINCIPAL_FEN,
     LoanKind,
     LoanRecord,
-    LoanStatus,
     ScheduledInstalment,
     check_rate_places,
-    penalty_rate_e8,
-    rate_e8,
 )
 
 UowFactory = Callable[[], ServicingUnitOfWork]
@@ -134,56 +130,23 @@ def disburse_term_loan(
         rows = scheduled(plan, on)
         loan_id = LoanId(new_id("loan"))
         uow.loans.add(
-            LoanRecord(
+            LoanRecord.new(
                 loan_id=loan_id,
                 line_id=None,
+                product=product,
                 product_id=product_id,
                 enterprise_id=enterprise_id,
                 annual_rate=annual_rate,
-                rate_e8=rate_e8(annual_rate),
-                penalty_rate_e8=penalty_rate_e8(annual_rate, product.penalty_uplift),
-                year_days=product.basis.days_in_year,
-                half_even=product.rounding is Rounding.HALF_EVEN,
-                grace_days=product.grace_days,
-                settlement_day=product.settlement_day,
-                non_accrual_days=NON_ACCRUAL_DAYS_PAST_DUE,
-                disbursed_on=on,
-                maturity_date=rows[-1].due_date,
-                principal_fen=principal_fen,
                 kind=LoanKind.TERM,
                 method=product.method,
+                principal_fen=principal_fen,
+                disbursed_on=on,
+                maturity_date=rows[-1].due_date,
                 current_period=1,
                 next_due_date=rows[0].due_date,
                 period_interest_fen=rows[0].interest_fen,
                 period_principal_fen=rows[0].principal_fen,
                 period_days=rows[0].period_days,
-                period_days_elapsed=0,
-                billed_principal_fen=0,
-                status=LoanStatus.ACTIVE,
-                outstanding_principal_fen=principal_fen,
-                overdue_principal_fen=0,
-                interest_accum_fen_days=0,
-                interest_accrued_fen=0,
-                penalty_accum_fen_days=0,
-                penalty_accrued_fen=0,
-                compound_accum_fen_days=0,
-                compound_accrued_fen=0,
-                interest_billed_fen=0,
-                penalty_billed_fen=0,
-                compound_billed_fen=0,
-                billed_due_on=None,
-                overdue_interest_fen=0,
-                memo_interest_fen=0,
-                memo_penalty_fen=0,
-                overdue_since=None,
-                days_past_due=0,
-                category=FiveCategory.PASS,
-                non_accrual=False,
-                accrued_through=None,
-                written_off_fen=0,
-                recovered_fen=0,
-                closed_on=None,
-                version=1,
             )
         )
         uow.instalments.replace_from(loan_id, 1, rows)
