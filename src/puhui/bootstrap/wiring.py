@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from puhui.adapters.db.origination.encryption import FieldCipher
+from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
 from puhui.adapters.db.origination.unit_of_work import OriginationUnitOfWork
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import servicing_units
@@ -100,11 +99,6 @@ def origination_ports(
     wired.append("line_opener")
     logger.info("origination ports wired: %s", ", ".join(wired))
     return OriginationPorts(assessor, data_source, line_opener, tuple(wired))
-
-
-def derive_key(key: bytes, purpose: str) -> bytes:
-    """A sub-key for one purpose; the same derivation as the API's, so both agree."""
-    return hmac.new(key, f"puhui/{purpose}".encode(), hashlib.sha256).digest()
 
 
 def build_origination(platform: Platform, ports: OriginationPorts) -> Origination:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from puhui.adapters.db.origination.encryption import FieldCipher
+from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
 from puhui.adapters.db.origination.unit_of_work import OriginationUnitOfWork
 from puhui.domain.clock import Clock
 from puhui.services import strategies
@@ -51,10 +49,6 @@ class ApiLimits:
     otp_verify: RateLimit = field(default_factory=lambda: RateLimit(10, timedelta(minutes=10)))
 
 
-def _derive(key: bytes, purpose: str) -> bytes:
-    return hmac.new(key, f"puhui/{purpose}".encode(), hashlib.sha256).digest()
-
-
 def build_api_dependencies(
     *,
     engine: Engine,
@@ -88,14 +82,14 @@ def build_api_dependencies(
         data_source=data_source,
         line_opener=line_opener,
         signer=ContractSigner(keys.signing_key_seed),
-        request_hash_key=_derive(keys.data_key, "request-hash"),
+        request_hash_key=derive_key(keys.data_key, "request-hash"),
     )
     security = Security(
         uow_factory=uow,
         clock=clock,
         config=SecurityConfig(
             jwt_secret=keys.jwt_secret,
-            otp_key=_derive(keys.data_key, "otp"),
+            otp_key=derive_key(keys.data_key, "otp"),
             token_lifetime=limits.token_lifetime,
             login_limit=limits.login,
             otp_send_limit=limits.otp_send,

@@ -17,6 +17,15 @@ _NONCE_BYTES = 12
 MIN_DATA_KEY_BYTES = 32
 
 
+def derive_key(key: bytes, purpose: str) -> bytes:
+    """A sub-key for one purpose (request hashes, one-time codes) from the data key.
+
+    The API and the lending simulation both derive their keys here, so that an idempotency
+    record written by one is recognised by the other.
+    """
+    return hmac.new(key, f"puhui/{purpose}".encode(), hashlib.sha256).digest()
+
+
 class FieldCipher:
     """Encrypts single column values; the column name is bound in as associated data.
 
