@@ -240,8 +240,15 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def drive(
-    port: int, tokens: list[str], first: int, clients: int
+    port: int, tokens: list[str], first: int, clients: int, rate: float | None = None
 ) -> tuple[list[float], list[float], list[float], float, int]:
+    """Closed loop (each client starts its next application when one ends), or paced.
+
+    With ``rate``, applications start on a fixed schedule of ``rate`` a second, taken by
+    whichever of the ``clients`` is free (an open model, as real applicants arrive): latency
+    is then measured against the schedule, so time an application waits for a free client
+    counts too (no coordinated omission).
+    """
     flows: list[float] = []
     decisions: list[float] = []
     creates: list[float] = []
@@ -250,14 +257,22 @@ async def drive(
     for i in range(len(tokens)):
         queue.put_nowait(i)
 
+    start = time.perf_counter()
+
     async def worker() -> None:
         nonlocal errors
         client = RawClient("127.0.0.1", port)
         try:
             while not queue.empty():
                 i = queue.get_nowait()
+                due = None
+                if rate is not None:
+                    due = start + i / rate
+                    delay = due - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                 try:
-                    await one(client, i)
+                    await one(client, i, due)
                 except (OSError, asyncio.IncompleteReadError) as exc:
                     errors += 1
                     print("transport error:", type(exc).__name__)
@@ -265,7 +280,7 @@ async def drive(
         finally:
             await client.close()
 
-    async def one(client: RawClient, i: int) -> None:
+    async def one(client: RawClient, i: int, due: float | None) -> None:
         nonlocal errors
         n = first + i
         token = tokens[i]
@@ -275,7 +290,7 @@ async def drive(
             "phone": phone(i),
             "requested_amount_fen": 20_000_000,
         }
-        t0 = time.perf_counter()
+        t0 = time.perf_counter() if due is None else due
         status, out = await client.request("POST", "/api/v1/applications", body=body, token=token)
         t1 = time.perf_counter()
         if status != 201:
@@ -304,7 +319,6 @@ async def drive(
         decisions.append((t3 - t2) * 1000)
         flows.append((t3 - t0) * 1000)
 
-    start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
     elapsed = time.perf_counter() - start
     return flows, decisions, creates, elapsed, errors
@@ -376,6 +390,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="paced: start this many applications a second (default: closed loop)",
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -452,7 +472,7 @@ def main() -> None:
         floor = asyncio.run(health(args.port, 300))
         cpu_before = cpu_seconds(server.pid)
         flows, decisions, creates, elapsed, errors = asyncio.run(
-            drive(args.port, tokens, 2 * 10**7, args.clients)
+            drive(args.port, tokens, 2 * 10**7, args.clients, args.rate)
         )
         server_cpu = cpu_seconds(server.pid) - cpu_before
     finally:
@@ -461,8 +481,10 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
     print(
-        f"\n{len(flows):,} applications, {args.clients} clients, {args.workers} server "
-        f"worker(s), {errors} errors; load average {os.getloadavg()[0]:.1f}"
+        f"\n{len(flows):,} applications, {args.clients} clients "
+        f"({'closed loop' if args.rate is None else f'paced at {args.rate:g}/s'}), "
+        f"{args.workers} server worker(s), {errors} errors; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     print("baselines (same process):")
     b_health = summary("GET /health over HTTP (1 client)", floor)

@@ -17,7 +17,7 @@ from origination_wiring import AUDIT_KEY, DATA_KEY, Wired, migrated_engine, wire
 from sqlalchemy import Engine
 
 from puhui.adapters.db.origination.encryption import FieldCipher
-from puhui.adapters.db.origination.unit_of_work import OriginationUnitOfWork
+from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.domain.clock import FixedClock
 
 
@@ -44,8 +44,5 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def db(engine: Engine, clock: FixedClock) -> Wired:
     """Services over the SQL unit of work on SQLite and PostgreSQL."""
-    cipher = FieldCipher(DATA_KEY)
-    return wire(
-        lambda: OriginationUnitOfWork(engine, clock=clock, audit_key=AUDIT_KEY, cipher=cipher),
-        clock,
-    )
+    units = OriginationUnits(engine, clock=clock, audit_key=AUDIT_KEY, cipher=FieldCipher(DATA_KEY))
+    return wire(units.writer, clock, reader_factory=units.reader)

@@ -55,7 +55,7 @@ class Wired:
         return accounts.authenticate_token(self.security, token.access_token)
 
 
-def wire(uow_factory: object, clock: FixedClock) -> Wired:
+def wire(uow_factory: object, clock: FixedClock, reader_factory: object = None) -> Wired:
     assessor, data_source, opener = ScriptedAssessor(), FakeDataSource(), FakeLineOpener()
     sender = CapturingSender()
     origination = Origination(
@@ -66,6 +66,7 @@ def wire(uow_factory: object, clock: FixedClock) -> Wired:
         line_opener=opener,
         signer=fixed_signer(),
         request_hash_key=b"r" * 32,
+        reader_factory=reader_factory,  # type: ignore[arg-type]
     )
     config = SecurityConfig(
         jwt_secret=b"j" * 32, otp_key=b"o" * 32, token_lifetime=timedelta(minutes=15)

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
-from puhui.adapters.db.origination.unit_of_work import OriginationUnitOfWork
+from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import servicing_units
 from puhui.adapters.sources.market import MarketDataSource
@@ -105,16 +105,15 @@ def build_origination(platform: Platform, ports: OriginationPorts) -> Originatio
     """Origination's use cases over the platform's database, as the API builds them."""
     settings = platform.settings
     data_key = settings.data_key.get_secret_value().encode()
-    cipher = FieldCipher(data_key)
-    engine = platform.database.engine
-
-    def uow() -> OriginationUnitOfWork:
-        return OriginationUnitOfWork(
-            engine, clock=platform.clock, audit_key=platform.audit_key, cipher=cipher
-        )
-
+    units = OriginationUnits(
+        platform.database.engine,
+        clock=platform.clock,
+        audit_key=platform.audit_key,
+        cipher=FieldCipher(data_key),
+    )
     return Origination(
-        uow_factory=uow,
+        uow_factory=units.writer,
+        reader_factory=units.reader,
         clock=platform.clock,
         assessor=ports.assessor,
         data_source=ports.data_source,

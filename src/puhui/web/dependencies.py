@@ -53,7 +53,9 @@ async def call(
     return await run_in_threadpool(fn, *args, **kwargs)
 
 
-def get_deps(request: Request) -> ApiDependencies:
+async def get_deps(request: Request) -> ApiDependencies:
+    # async: FastAPI runs a plain `def` dependency in its threadpool, a thread hand-off on
+    # every request for one attribute read.
     deps: ApiDependencies = request.app.state.deps
     return deps
 

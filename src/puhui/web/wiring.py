@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
-from puhui.adapters.db.origination.unit_of_work import OriginationUnitOfWork
+from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.domain.clock import Clock
 from puhui.services import strategies
 from puhui.services.origination.credit_access import CreditAccess
@@ -70,13 +70,13 @@ def build_api_dependencies(
     ``run_inline`` defaults to True on SQLite (see ``ApiDependencies.run_inline``).
     """
     limits = limits or ApiLimits()
-    cipher = FieldCipher(keys.data_key)
-
-    def uow() -> OriginationUnitOfWork:
-        return OriginationUnitOfWork(engine, clock=clock, audit_key=keys.audit_key, cipher=cipher)
-
+    units = OriginationUnits(
+        engine, clock=clock, audit_key=keys.audit_key, cipher=FieldCipher(keys.data_key)
+    )
+    uow = units.writer
     origination = Origination(
         uow_factory=uow,
+        reader_factory=units.reader,
         clock=clock,
         assessor=assessor,
         data_source=data_source,

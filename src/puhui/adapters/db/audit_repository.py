@@ -28,8 +28,11 @@ _MOVE_HEAD = (
 
 
 class SqlAuditLog:
-    def __init__(self, connection: Connection, *, clock: Clock, key: bytes) -> None:
+    def __init__(
+        self, connection: Connection, *, clock: Clock, key: bytes, read_only: bool = False
+    ) -> None:
         self._connection = connection
+        self._read_only = read_only
         self._clock = clock
         self._key = key
         # The head as this transaction last wrote it, with the (nested) transaction it is
@@ -55,6 +58,8 @@ class SqlAuditLog:
         return int(head.seq), str(head.hash)
 
     def append(self, record: AuditRecord) -> AuditEvent:
+        if self._read_only:
+            raise RuntimeError("a state change recorded in a read-only unit of work")
         seq, prev_hash = self._current_head()
         event = next_event(
             record,

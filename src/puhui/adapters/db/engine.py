@@ -40,6 +40,10 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     raise ConfigurationError(f"unsupported database {backend!r}: use sqlite or postgresql")
 
 
+READ_ONLY_OPTION = "puhui_read_only"
+"""Execution option of a connection whose transaction only reads (see ``SqlUnitOfWork``)."""
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -54,7 +58,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (no deadlock on a read-to-write upgrade);
+        # a read-only unit of work begins deferred: in WAL mode it reads a snapshot and
+        # neither waits for writers nor makes them wait.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def describe_url(database_url: str) -> str:

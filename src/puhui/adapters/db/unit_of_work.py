@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine, func, inspect, select, table
 
 from puhui.adapters.db.audit_repository import SqlAuditLog
+from puhui.adapters.db.engine import READ_ONLY_OPTION
 from puhui.domain.clock import Clock
 
 
@@ -19,10 +20,13 @@ class SqlUnitOfWork:
     audit trail, servicing and origination.
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock, audit_key: bytes) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Clock, audit_key: bytes, read_only: bool = False
+    ) -> None:
         self._engine = engine
         self._clock = clock
         self._audit_key = audit_key
+        self._read_only = read_only
         self._connection: Connection | None = None
         self._audit: SqlAuditLog | None = None
 
@@ -32,15 +36,32 @@ class SqlUnitOfWork:
             raise RuntimeError("unit of work used outside its `with` block")
         return self._connection
 
+    @property
+    def read_only(self) -> bool:
+        """Reads one consistent snapshot and may not write (nor commit, nor audit)."""
+        return self._read_only
+
     def __enter__(self) -> Self:
-        self._connection = self._engine.connect()
-        self._connection.begin()
+        connection = self._engine.connect()
+        if self._read_only:
+            connection.execution_options(
+                **{READ_ONLY_OPTION: True},
+                **(
+                    {"postgresql_readonly": True}
+                    if self._engine.dialect.name == "postgresql"
+                    else {}
+                ),
+            )
+        self._connection = connection
+        connection.begin()
         self._bind(self._connection)
         return self
 
     def _bind(self, connection: Connection) -> None:
         """Create the repositories of this unit of work on its connection."""
-        self._audit = SqlAuditLog(connection, clock=self._clock, key=self._audit_key)
+        self._audit = SqlAuditLog(
+            connection, clock=self._clock, key=self._audit_key, read_only=self._read_only
+        )
 
     @property
     def clock(self) -> Clock:
@@ -68,12 +89,17 @@ class SqlUnitOfWork:
             self._audit = None
 
     def commit(self) -> None:
+        self._refuse_if_read_only()
         # No eager re-begin: the next statement starts a transaction by itself (autobegin),
         # so a unit of work that ends after its commit takes no second write lock on SQLite.
         self.connection.commit()
 
     def rollback(self) -> None:
         self.connection.rollback()
+
+    def _refuse_if_read_only(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit: open a writing one")
 
     def table_counts(self) -> dict[str, int]:
         """Rows in every table of the schema (read from the database, not from imports)."""

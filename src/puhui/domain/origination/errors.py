@@ -23,6 +23,12 @@ class ConsentRequired(Conflict):
     code = "consent_required"
 
 
+class ApplicationChanged(Conflict):
+    """The application moved on while a step was working on it; the step may be asked again."""
+
+    code = "application_changed"
+
+
 class OfferExpired(Conflict):
     code = "offer_expired"
 

@@ -23,6 +23,7 @@ from puhui.domain.origination.assessment import Assessment, Outcome
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract, contract_digest, render_contract
 from puhui.domain.origination.errors import (
+    ApplicationChanged,
     ConsentRequired,
     DuplicateApplication,
     Forbidden,
@@ -67,6 +68,12 @@ class Origination:
     fraud_policy: fraud.FraudPolicy = field(default_factory=fraud.FraudPolicy)
     offer_validity: timedelta = timedelta(days=7)
     lender_name: str = "普惠银行 Puhui Bank"
+    reader_factory: Callable[[], OriginationUnitOfWork] | None = None
+    """Read-only units of work (a snapshot, no write lock); ``uow_factory`` when not wired."""
+
+    def reading(self) -> OriginationUnitOfWork:
+        """A unit of work for reads only: on SQLite it does not queue behind the writer."""
+        return (self.reader_factory or self.uow_factory)()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +131,7 @@ def _view(uow: OriginationUnitOfWork, application: Application) -> ApplicationVi
 
 def get_application(o: Origination, *, actor: Principal, application_id: str) -> ApplicationView:
     require(actor, Permission.APPLICATION_READ)
-    with o.uow_factory() as uow:
+    with o.reading() as uow:
         return _view(uow, _load(uow, actor, application_id))
 
 
@@ -139,7 +146,7 @@ def list_applications(
     require(actor, Permission.APPLICATION_LIST)
     if not 1 <= limit <= 500 or offset < 0:
         raise InvalidInput("limit is 1 to 500 and offset is not negative")
-    with o.uow_factory() as uow:
+    with o.reading() as uow:
         return uow.applications.list(
             status=status,
             partner_id=actor.partner_id if actor.role is Role.PARTNER else None,
@@ -470,12 +477,15 @@ _OUTCOME_STATUS = {
 def assess_application(o: Origination, *, actor: Principal, application_id: str) -> ApplicationView:
     """Step 3: pull consented data, screen for fraud, ask the decision engine, record it.
 
-    Asking again after a decision returns that decision: assessment happens once.
+    Asking again after a decision returns that decision: assessment happens once. The data
+    pull, the screening and the decision run on a read-only snapshot, outside any write
+    transaction (they are the slow part, and a real data provider answers over a network);
+    the outcome is then written only if the application has not moved meanwhile.
     """
     require(actor, Permission.APPLICATION_ASSESS)
-    with o.uow_factory() as uow:
+    with o.reading() as uow:
         application = _load(uow, actor, application_id)
-        if application.status not in (S.CONSENTED,):
+        if application.status is not S.CONSENTED:
             if application.assessment is not None:
                 return _view(uow, application)
             raise ConsentRequired(
@@ -486,17 +496,29 @@ def assess_application(o: Origination, *, actor: Principal, application_id: str)
         consents = uow.consents.for_application(application_id)
         data = _pull(o, consents, application.applicant.uscc)
         hits = fraud.screen(_fraud_facts(o, uow, application, data), o.fraud_policy)
-        raw = o.assessor.assess(
-            AssessmentRequest(
-                application_id=application_id,
-                uscc=application.applicant.uscc,
-                requested_amount_fen=application.requested_amount_fen,
-                as_of=o.clock.today(),
-                data=data,
-                fraud_hits=hits,
-            )
+    raw = o.assessor.assess(
+        AssessmentRequest(
+            application_id=application_id,
+            uscc=application.applicant.uscc,
+            requested_amount_fen=application.requested_amount_fen,
+            as_of=o.clock.today(),
+            data=data,
+            fraud_hits=hits,
         )
-        assessment = _apply_fraud_policy(raw, hits)
+    )
+    assessment = _apply_fraud_policy(raw, hits)
+    with o.uow_factory() as uow:
+        current = _load(uow, actor, application_id)
+        if current.version != application.version:
+            # Another request decided it first (its decision stands), or the owner revoked
+            # the consent meanwhile (nothing may be recorded from this pull).
+            if current.assessment is not None:
+                return _view(uow, current)
+            raise ApplicationChanged(
+                f"the application changed during its assessment and is now "
+                f"{current.status.value}; ask again",
+                details={"status": current.status.value},
+            )
         now = o.clock.now()
         target = _OUTCOME_STATUS[assessment.outcome]
         assessed = application.moved_to(S.ASSESSED, at=now)

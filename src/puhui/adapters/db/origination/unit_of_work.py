@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
@@ -84,11 +85,18 @@ def _writer_lock(engine: Engine) -> SqliteWriterLock | None:
 
 class OriginationUnitOfWork(SqlUnitOfWork):
     def __init__(
-        self, engine: Engine, *, clock: Clock, audit_key: bytes, cipher: FieldCipher
+        self,
+        engine: Engine,
+        *,
+        clock: Clock,
+        audit_key: bytes,
+        cipher: FieldCipher,
+        read_only: bool = False,
     ) -> None:
-        super().__init__(engine, clock=clock, audit_key=audit_key)
+        super().__init__(engine, clock=clock, audit_key=audit_key, read_only=read_only)
         self._cipher = cipher
-        self._lock = _writer_lock(engine)
+        # Readers take no writer lock: they read a snapshot (WAL) beside the writer.
+        self._lock = None if read_only else _writer_lock(engine)
 
     def __enter__(self) -> Self:
         if self._lock is not None:
@@ -116,6 +124,7 @@ class OriginationUnitOfWork(SqlUnitOfWork):
         # No eager re-begin: on SQLite that would be a second BEGIN IMMEDIATE (the write
         # lock) that most units of work never use. A statement after the commit begins a
         # new transaction by itself (SQLAlchemy autobegin, through the engine's begin hook).
+        self._refuse_if_read_only()
         self.connection.commit()
 
     def rollback(self) -> None:
@@ -169,3 +178,27 @@ class OriginationUnitOfWork(SqlUnitOfWork):
     @property
     def otps(self) -> SqlOtpRepository:
         return self._otps
+
+
+@dataclass(frozen=True)
+class OriginationUnits:
+    """The two kinds of unit of work origination needs, over one engine and one cipher."""
+
+    engine: Engine
+    clock: Clock
+    audit_key: bytes
+    cipher: FieldCipher
+
+    def writer(self) -> OriginationUnitOfWork:
+        return OriginationUnitOfWork(
+            self.engine, clock=self.clock, audit_key=self.audit_key, cipher=self.cipher
+        )
+
+    def reader(self) -> OriginationUnitOfWork:
+        return OriginationUnitOfWork(
+            self.engine,
+            clock=self.clock,
+            audit_key=self.audit_key,
+            cipher=self.cipher,
+            read_only=True,
+        )
