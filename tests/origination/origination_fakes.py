@@ -25,7 +25,7 @@ from puhui.services.origination.ports import (
     LineOpening,
 )
 from puhui.services.security.passwords import PasswordHasher
-from puhui.services.security.ports import ApiKeyRecord, OtpRecord, User
+from puhui.services.security.ports import ApiKeyRecord, OtpRecord, Revocations, User
 from puhui.services.security.signing import ContractSigner
 
 # Valid identifiers (check characters computed by the domain's own functions in tests).
@@ -54,6 +54,8 @@ class Store:
     contracts: dict[str, Contract] = field(default_factory=dict)
     fraud: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    revoked_tokens: dict[str, datetime] = field(default_factory=dict)
+    user_revocations: dict[str, datetime] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
     otps: dict[str, OtpRecord] = field(default_factory=dict)
@@ -250,6 +252,25 @@ class _Audit:
         return len(self.s.audit)
 
 
+class _Sessions:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def revoke_token(
+        self, token_id: str, *, user_id: str, revoked_at: datetime, expires_at: datetime
+    ) -> None:
+        self.s.revoked_tokens[token_id] = expires_at
+
+    def revoke_user(self, user_id: str, *, at: datetime) -> None:
+        self.s.user_revocations[user_id] = at
+
+    def current(self, now: datetime) -> Revocations:
+        return Revocations(
+            frozenset(k for k, exp in self.s.revoked_tokens.items() if exp > now),
+            dict(self.s.user_revocations),
+        )
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared store; ``commit`` publishes the copy."""
 
@@ -271,6 +292,7 @@ class FakeUnitOfWork:
         self.users = _Users(self.s)
         self.api_keys = _Keys(self.s)
         self.otps = _Otps(self.s)
+        self.sessions = _Sessions(self.s)
         self.audit = _Audit(self.s, self.clock)
         return self
 

@@ -91,17 +91,17 @@ def _sqlite_template() -> Path:
         atexit.register(shutil.rmtree, folder, True)
         path = folder / "template.db"
         engine = make_engine(f"sqlite:///{path}")
-        migrate.upgrade(engine, "0004")
+        migrate.upgrade(engine)
         engine.dispose()
         _templates["sqlite"] = path
     return _templates["sqlite"]
 
 
 def migrated_engine(url: str) -> Engine:
-    """An engine on a database at revision 0004 (only this branch: others evolve in parallel)."""
+    """An engine on a database migrated to the latest revision."""
     if url.startswith("sqlite:///"):
         shutil.copyfile(_sqlite_template(), url.removeprefix("sqlite:///"))
         return make_engine(url)
     engine = make_engine(url)
-    migrate.upgrade(engine, "0004")
+    migrate.upgrade(engine)
     return engine

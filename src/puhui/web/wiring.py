@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
+from puhui.adapters.db.origination.sessions import SqlWindowCounter
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.domain.clock import Clock
 from puhui.services import strategies
@@ -97,6 +98,8 @@ def build_api_dependencies(
         ),
         otp_sender=otp_sender,
         hasher=hasher,
+        counter=SqlWindowCounter(units.writer),
+        reader_factory=units.reader,
     )
     if run_inline is None:
         run_inline = engine.dialect.name == "sqlite"

@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict, InvalidInput, NotFound
@@ -29,10 +30,16 @@ from puhui.services.security.ports import (
     ApiKeyRecord,
     OtpRecord,
     OtpSender,
+    Revocations,
     SecurityUnitOfWork,
     User,
 )
-from puhui.services.security.rate_limit import RateLimit, RateLimiter
+from puhui.services.security.rate_limit import (
+    MemoryWindowCounter,
+    RateLimit,
+    RateLimiter,
+    WindowCounter,
+)
 from puhui.services.security.tokens import AccessToken, TokenCodec
 
 logger = logging.getLogger(__name__)
@@ -56,6 +63,9 @@ class SecurityConfig:
     otp_verify_limit: RateLimit = field(
         default_factory=lambda: RateLimit(10, timedelta(minutes=10))
     )
+    revocation_refresh: timedelta = timedelta(seconds=5)
+    """How stale this process's copy of the revocations may be: a token revoked by another
+    process is refused here within this time; in the revoking process at once."""
 
 
 class Security:
@@ -69,20 +79,43 @@ class Security:
         config: SecurityConfig,
         otp_sender: OtpSender,
         hasher: PasswordHasher | None = None,
+        counter: WindowCounter | None = None,
+        reader_factory: Callable[[], SecurityUnitOfWork] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        self.reader_factory = reader_factory or uow_factory
         self.clock = clock
         self.config = config
         self.otp_sender = otp_sender
         self.hasher = hasher or PasswordHasher()
         self.tokens = TokenCodec(config.jwt_secret, clock=clock, lifetime=config.token_lifetime)
-        self.login_limiter = RateLimiter(config.login_limit, clock=clock, name="login")
+        counter = counter or MemoryWindowCounter()
+
+        def limiter(limit: RateLimit, name: str, kind: str) -> RateLimiter:
+            return RateLimiter(limit, clock=clock, name=name, kind=kind, counter=counter)
+
+        self.login_limiter = limiter(config.login_limit, "login-user", "login")
         # Per address the allowance is wider: a branch's staff share one NAT address.
-        self.login_client_limiter = RateLimiter(
-            config.login_client_limit, clock=clock, name="login"
-        )
-        self.otp_send_limiter = RateLimiter(config.otp_send_limit, clock=clock, name="code")
-        self.otp_verify_limiter = RateLimiter(config.otp_verify_limit, clock=clock, name="code")
+        self.login_client_limiter = limiter(config.login_client_limit, "login-client", "login")
+        self.otp_send_limiter = limiter(config.otp_send_limit, "code-send", "code")
+        self.otp_verify_limiter = limiter(config.otp_verify_limit, "code-verify", "code")
+        self._revocations = Revocations()
+        self._revocations_read_at: datetime | None = None
+        self._revocations_lock = threading.Lock()
+
+    def revocations(self) -> Revocations:
+        """This process's copy of the revocations, read again when older than the refresh."""
+        now = self.clock.now()
+        read_at = self._revocations_read_at
+        if read_at is None or not timedelta(0) <= now - read_at < self.config.revocation_refresh:
+            with self._revocations_lock, self.reader_factory() as uow:
+                self._revocations = uow.sessions.current(now)
+                self._revocations_read_at = now
+        return self._revocations
+
+    def forget_revocations(self) -> None:
+        """Read the revocations again on the next request (after this process revoked)."""
+        self._revocations_read_at = None
 
 
 def create_user(
@@ -280,7 +313,58 @@ def authenticate_api_key(sec: Security, api_key: str) -> Principal:
 
 
 def authenticate_token(sec: Security, token: str) -> Principal:
-    return sec.tokens.decode(token)
+    """The principal of a valid bearer token: signed by us, unexpired and not revoked."""
+    claims = sec.tokens.decode(token)
+    revoked = sec.revocations()
+    if claims.token_id in revoked.token_ids:
+        raise Unauthenticated("the access token has been revoked; sign in again")
+    cutoff = revoked.users_since.get(claims.principal.user_id)
+    if cutoff is not None and claims.issued_at <= cutoff.timestamp():
+        raise Unauthenticated("the access token has been revoked; sign in again")
+    return claims.principal
+
+
+def logout(sec: Security, token: str) -> None:
+    """Revoke the presented token (its holder signs out); other sessions stay valid."""
+    claims = sec.tokens.decode(token)
+    now = sec.clock.now()
+    with sec.uow_factory() as uow:
+        uow.sessions.revoke_token(
+            claims.token_id,
+            user_id=claims.principal.user_id,
+            revoked_at=now,
+            expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
+        )
+        audit.record(
+            uow,
+            actor=claims.principal.audit_name(),
+            action="token.revoked",
+            entity="user",
+            entity_id=claims.principal.user_id,
+            payload={"token_id": claims.token_id},
+        )
+        uow.commit()
+    sec.forget_revocations()
+
+
+def revoke_user_tokens(sec: Security, *, actor: Principal, user_id: str) -> None:
+    """Void every token the user holds now (a lost phone, a leaver, a suspected breach)."""
+    require(actor, Permission.USER_MANAGE)
+    now = sec.clock.now()
+    with sec.uow_factory() as uow:
+        if uow.users.get(user_id) is None:
+            raise NotFound("no such user", details={"user_id": user_id})
+        uow.sessions.revoke_user(user_id, at=now)
+        audit.record(
+            uow,
+            actor=actor.audit_name(),
+            action="user.tokens_revoked",
+            entity="user",
+            entity_id=user_id,
+            payload={"at": now.isoformat()},
+        )
+        uow.commit()
+    sec.forget_revocations()
 
 
 def get_user(sec: Security, user_id: str) -> User:

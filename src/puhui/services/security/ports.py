@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -71,9 +72,36 @@ class OtpRepository(Protocol):
     def update(self, record: OtpRecord) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Revocations:
+    """What makes a signed, unexpired access token invalid anyway."""
+
+    token_ids: frozenset[str] = frozenset()
+    """Revoked tokens (``jti``), e.g. by logging out."""
+    users_since: Mapping[str, datetime] = field(default_factory=dict)
+    """Per user, the moment before which every token issued to them is void."""
+
+
+class SessionRepository(Protocol):
+    def revoke_token(
+        self, token_id: str, *, user_id: str, revoked_at: datetime, expires_at: datetime
+    ) -> None: ...
+
+    def revoke_user(self, user_id: str, *, at: datetime) -> None:
+        """Every token of the user issued before ``at`` is void."""
+        ...
+
+    def current(self, now: datetime) -> Revocations:
+        """Revocations of tokens that have not expired yet, and the users' cut-offs."""
+        ...
+
+
 class SecurityUnitOfWork(UnitOfWork, Protocol):
     @property
     def users(self) -> UserRepository: ...
+
+    @property
+    def sessions(self) -> SessionRepository: ...
 
     @property
     def api_keys(self) -> ApiKeyRepository: ...

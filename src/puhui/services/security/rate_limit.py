@@ -1,10 +1,11 @@
-"""Fixed-window rate limits (per process) for login attempts and one-time codes."""
+"""Fixed-window rate limits for login attempts and one-time codes, in memory or shared."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from puhui.domain.clock import Clock
 from puhui.domain.origination.errors import RateLimited
@@ -16,41 +17,76 @@ class RateLimit:
     window: timedelta
 
 
-class RateLimiter:
-    """Counts events per key in fixed windows.
+class WindowCounter(Protocol):
+    """Counts attempts per (limiter, key) in fixed windows; where the counts live."""
 
-    In memory, so each API process limits on its own; behind a load balancer with N
-    processes the effective limit is N times higher (a shared store is the next step).
+    def hit(self, limiter: str, key: str, *, now: datetime, limit: RateLimit) -> datetime | None:
+        """Count one attempt and return None, or, over the limit, the start of its window."""
+        ...
+
+    def clear(self, limiter: str, key: str) -> None: ...
+
+
+class MemoryWindowCounter:
+    """Counts in this process only: N API processes would allow N times the limit.
+
+    For one process (tests, the CLI); the API shares counts through the database
+    (``SqlWindowCounter``), so the limit holds across workers and restarts.
     """
 
-    def __init__(self, limit: RateLimit, *, clock: Clock, name: str) -> None:
+    _MAX_KEYS = 100_000
+
+    def __init__(self) -> None:
+        self._windows: dict[tuple[str, str], tuple[datetime, int]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, limiter: str, key: str, *, now: datetime, limit: RateLimit) -> datetime | None:
+        with self._lock:
+            start, count = self._windows.get((limiter, key), (now, 0))
+            if now - start >= limit.window:
+                start, count = now, 0
+            if count >= limit.max_events:
+                return start
+            self._windows[(limiter, key)] = (start, count + 1)
+            if len(self._windows) > self._MAX_KEYS:
+                self._windows = {
+                    k: v for k, v in self._windows.items() if now - v[0] < limit.window
+                }
+            return None
+
+    def clear(self, limiter: str, key: str) -> None:
+        with self._lock:
+            self._windows.pop((limiter, key), None)
+
+
+class RateLimiter:
+    """One named limit (login, code) over a counter."""
+
+    def __init__(
+        self,
+        limit: RateLimit,
+        *,
+        clock: Clock,
+        name: str,
+        counter: WindowCounter | None = None,
+        kind: str | None = None,
+    ) -> None:
         self._limit = limit
         self._clock = clock
         self._name = name
-        self._windows: dict[str, tuple[datetime, int]] = {}
-        self._lock = threading.Lock()
+        self._kind = kind or name
+        """What the user is told they tried too often (two limiters may share a word)."""
+        self._counter = counter or MemoryWindowCounter()
 
     def hit(self, key: str) -> None:
         now = self._clock.now()
-        with self._lock:
-            start, count = self._windows.get(key, (now, 0))
-            if now - start >= self._limit.window:
-                start, count = now, 0
-            if count >= self._limit.max_events:
-                retry = int((start + self._limit.window - now).total_seconds()) + 1
-                raise RateLimited(
-                    f"too many {self._name} attempts; try again later",
-                    details={"retry_after_seconds": retry},
-                )
-            self._windows[key] = (start, count + 1)
-            if len(self._windows) > 100_000:
-                self._evict(now)
+        refused_window = self._counter.hit(self._name, key, now=now, limit=self._limit)
+        if refused_window is not None:
+            retry = int((refused_window + self._limit.window - now).total_seconds()) + 1
+            raise RateLimited(
+                f"too many {self._kind} attempts; try again later",
+                details={"retry_after_seconds": max(retry, 1)},
+            )
 
     def reset(self, key: str) -> None:
-        with self._lock:
-            self._windows.pop(key, None)
-
-    def _evict(self, now: datetime) -> None:
-        stale = [k for k, (s, _) in self._windows.items() if now - s >= self._limit.window]
-        for key in stale:
-            del self._windows[key]
+        self._counter.clear(self._name, key)

@@ -19,6 +19,16 @@ _VERIFIED_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """What a verified token says: who, and which token it is (for revocation)."""
+
+    principal: Principal
+    token_id: str
+    issued_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class AccessToken:
     access_token: str
     expires_in_seconds: int
@@ -38,7 +48,7 @@ class TokenCodec:
         # Verified tokens → (principal, expiry): PyJWT re-parses and re-checks the key on
         # every decode, which cost more than the rest of authentication. Only tokens whose
         # signature verified get in; expiry is still checked on every use.
-        self._verified: dict[str, tuple[Principal, int]] = {}
+        self._verified: dict[str, TokenClaims] = {}
 
     def issue(self, principal: Principal) -> AccessToken:
         now = self._clock.now()
@@ -54,19 +64,19 @@ class TokenCodec:
         token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
         return AccessToken(token, int(self._lifetime.total_seconds()))
 
-    def decode(self, token: str) -> Principal:
-        cached = self._verified.get(token)
-        if cached is None:
-            cached = self._verify(token)
+    def decode(self, token: str) -> TokenClaims:
+        """The claims of a token whose signature verifies and which has not expired."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
             if len(self._verified) >= _VERIFIED_CACHE_SIZE:
                 self._verified.clear()
-            self._verified[token] = cached
-        principal, expires_at = cached
-        if expires_at <= int(self._clock.now().timestamp()):
+            self._verified[token] = claims
+        if claims.expires_at <= int(self._clock.now().timestamp()):
             raise Unauthenticated("the access token has expired")
-        return principal
+        return claims
 
-    def _verify(self, token: str) -> tuple[Principal, int]:
+    def _verify(self, token: str) -> TokenClaims:
         try:
             claims = jwt.decode(
                 token,
@@ -74,14 +84,18 @@ class TokenCodec:
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
                 # Expiry is checked against the platform clock in decode, not the machine's.
-                options={"verify_exp": False, "verify_iat": False, "require": ["exp", "sub"]},
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "require": ["exp", "sub", "iat", "jti"],
+                },
             )
         except jwt.PyJWTError:
             raise Unauthenticated("the access token is not valid") from None
         try:
             role = Role(claims.get("role"))
-            expires_at = int(claims["exp"])
+            expires_at, issued_at = int(claims["exp"]), int(claims["iat"])
         except (ValueError, TypeError):
             raise Unauthenticated("the access token names an unknown role") from None
         principal = Principal(user_id=str(claims["sub"]), role=role, partner_id=claims.get("pid"))
-        return principal, expires_at
+        return TokenClaims(principal, str(claims["jti"]), issued_at, expires_at)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Path, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from puhui.domain.origination.errors import Unauthenticated
 from puhui.services.security import accounts
 from puhui.services.security.tokens import AccessToken
-from puhui.web.dependencies import CurrentPrincipal, Deps, client_address
+from puhui.web.dependencies import CurrentPrincipal, Deps, client_address, oauth2_scheme
 from puhui.web.schemas import (
     ApiKeyCreate,
     ApiKeyOut,
@@ -29,6 +30,7 @@ ERRORS = {
     422: {"model": ErrorBody},
     429: {"model": ErrorBody},
 }
+UserId = Annotated[str, Path(min_length=1, max_length=64)]
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ERRORS)  # type: ignore[arg-type]
 
 
@@ -63,6 +65,24 @@ def request_code(deps: Deps, request: Request, body: OtpRequest) -> dict[str, st
 def verify_code(deps: Deps, body: OtpVerify) -> TokenOut:
     """Exchange the one-time code for an applicant token."""
     return _token(accounts.verify_code(deps.security, phone=body.phone, code=body.code))
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> None:
+    """Revoke the bearer token of this request (sign out); the caller's other tokens stay."""
+    if token is None:
+        raise Unauthenticated("sign out needs the bearer token to revoke")
+    accounts.logout(deps.security, token)
+
+
+@router.post("/users/{user_id}/token-revocation", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_user_tokens(deps: Deps, principal: CurrentPrincipal, user_id: UserId) -> None:
+    """Void every token the user holds now (admin): a lost phone, a leaver, a breach."""
+    accounts.revoke_user_tokens(deps.security, actor=principal, user_id=user_id)
 
 
 @router.get("/me", response_model=MeOut)

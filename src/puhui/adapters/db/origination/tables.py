@@ -208,3 +208,29 @@ otp_codes = Table(
     Column("used_at", UtcDateTime, nullable=True),
     Index("ix_security_otp_codes_phone", "phone_index", "issued_at"),
 )
+
+revoked_tokens = Table(
+    "security_revoked_tokens",
+    metadata,
+    Column("token_id", String(ID), primary_key=True),
+    Column("user_id", String(ID), nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+user_revocations = Table(
+    "security_user_revocations",
+    metadata,
+    Column("user_id", String(ID), primary_key=True),
+    Column("revoked_before", UtcDateTime, nullable=False),
+)
+
+rate_limits = Table(
+    "security_rate_limits",
+    metadata,
+    Column("limiter", String(32), nullable=False),
+    Column("key_hash", String(HASH), nullable=False),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    PrimaryKeyConstraint("limiter", "key_hash", name="pk_security_rate_limits"),
+)

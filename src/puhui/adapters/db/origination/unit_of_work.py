@@ -23,6 +23,7 @@ from puhui.adapters.db.origination.repositories import (
     SqlOtpRepository,
     SqlUserRepository,
 )
+from puhui.adapters.db.origination.sessions import SqlRateLimitRepository, SqlSessionRepository
 from puhui.adapters.db.unit_of_work import SqlUnitOfWork
 from puhui.domain.clock import Clock
 
@@ -142,6 +143,16 @@ class OriginationUnitOfWork(SqlUnitOfWork):
         self._users = SqlUserRepository(connection, cipher)
         self._api_keys = SqlApiKeyRepository(connection)
         self._otps = SqlOtpRepository(connection, cipher)
+        self._sessions = SqlSessionRepository(connection)
+        self._rate_limits = SqlRateLimitRepository(connection, cipher)
+
+    @property
+    def sessions(self) -> SqlSessionRepository:
+        return self._sessions
+
+    @property
+    def rate_limits(self) -> SqlRateLimitRepository:
+        return self._rate_limits
 
     @property
     def applications(self) -> SqlApplicationRepository:
