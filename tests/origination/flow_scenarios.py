@@ -9,6 +9,7 @@ from origination_fakes import OTHER_ID, OTHER_PHONE, OWNER_ID, PHONE, USCC_A, US
 from origination_wiring import Wired
 
 from puhui.domain.errors import IdempotencyConflict, InvalidIdentifier
+from puhui.domain.identity import id_check_char, uscc_check_char
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.domain.origination.assessment import Outcome
 from puhui.domain.origination.consent import DataScope
@@ -189,6 +190,49 @@ def blacklisted_enterprise_is_declined(w: Wired) -> None:
     assert "AF02_INTERNAL_BLACKLIST" in view.application.assessment.reasons  # type: ignore[union-attr]
 
 
+def _uscc(n: int) -> str:
+    body = f"9144030{n:010d}"
+    return body + uscc_check_char(body)
+
+
+def _id_number(n: int) -> str:
+    body = f"44030519800101{n:03d}"
+    return body + id_check_char(body)
+
+
+def the_executed_person_list_and_device_velocity_are_each_a_reason(w: Wired) -> None:
+    manager = staff(w, "am1", Role.ACCOUNT_MANAGER)
+    # Four enterprises with different owners, all applying from one device.
+    for n in range(4):
+        uc.create_application(
+            w.origination,
+            actor=manager,
+            request=new(uscc=_uscc(n), id_number=_id_number(n), phone=f"1390000000{n}"),
+        )
+    uc.add_to_fraud_list(
+        w.origination,
+        actor=SYSTEM,
+        list_name="executed_person",
+        uscc=None,
+        id_number=_id_number(3),
+        note="被执行人 2025",
+    )
+    apps = {a.applicant.uscc: a for a in uc.list_applications(w.origination, actor=SYSTEM)}
+    owner = w.applicant("13900000003")
+    app_id = apps[_uscc(3)].application_id
+    uc.give_consent(
+        w.origination, actor=owner, application_id=app_id, scopes=ALL_SCOPES, purpose="credit"
+    )
+    w.data_source.legal_rep = _id_number(3)
+    view = uc.assess_application(w.origination, actor=owner, application_id=app_id)
+    reasons = view.application.assessment.reasons  # type: ignore[union-attr]
+    assert view.application.status is S.DECLINED
+    assert "AF03_EXECUTED_PERSON" in reasons
+    assert "AF05_VELOCITY_DEVICE" in reasons
+    assert "AF04_VELOCITY_PHONE" not in reasons
+    assert "AF02_INTERNAL_BLACKLIST" not in reasons
+
+
 def identifiers_shared_across_enterprises_send_to_manual_review(w: Wired) -> None:
     manager = staff(w, "am1", Role.ACCOUNT_MANAGER)
     # The same owner phone and ID on three enterprises: the third is suspicious.
@@ -282,6 +326,7 @@ def others_cannot_see_an_applicants_application(w: Wired) -> None:
 
 
 SCENARIOS = [
+    the_executed_person_list_and_device_velocity_are_each_a_reason,
     full_flow_opens_a_line,
     no_data_is_pulled_without_consent_and_revocation_is_honoured,
     only_consented_scopes_are_pulled,

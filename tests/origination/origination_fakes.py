@@ -23,6 +23,7 @@ from puhui.services.origination.ports import (
     AssessmentRequest,
     IdempotencyRecord,
     LineOpening,
+    ScreeningCounts,
 )
 from puhui.services.security.passwords import PasswordHasher
 from puhui.services.security.ports import ApiKeyRecord, OtpRecord, Revocations, User
@@ -98,20 +99,25 @@ class _Apps:
             for a in self.s.applications.values()
         )
 
-    def count_since(self, field_name: str, value: str, since: datetime) -> int:
-        return sum(
-            1
-            for a in self.s.applications.values()
-            if getattr(a.applicant, field_name) == value and a.created_at >= since
-        )
+    def screening_counts(
+        self, *, velocity: Mapping[str, str], phone: str, id_number: str, since: datetime
+    ) -> ScreeningCounts:
+        apps = list(self.s.applications.values())
 
-    def enterprises_sharing(self, field_name: str, value: str) -> int:
-        return len(
-            {
-                a.applicant.uscc
-                for a in self.s.applications.values()
-                if getattr(a.applicant, field_name) == value
-            }
+        def enterprises(field_name: str, value: str) -> int:
+            return len(
+                {a.applicant.uscc for a in apps if getattr(a.applicant, field_name) == value}
+            )
+
+        return ScreeningCounts(
+            applications_by={
+                name: sum(
+                    1 for a in apps if getattr(a.applicant, name) == value and a.created_at >= since
+                )
+                for name, value in velocity.items()
+            },
+            enterprises_sharing_phone=enterprises("phone", phone),
+            enterprises_sharing_id_number=enterprises("id_number", id_number),
         )
 
     def list(
@@ -167,8 +173,8 @@ class _Fraud:
     def add(self, list_name: str, *, uscc: str | None, id_number: str | None, note: str) -> None:
         self.s.fraud.append((list_name, uscc, id_number))
 
-    def is_listed(self, list_name: str, *, uscc: str, id_number: str) -> bool:
-        return any(n == list_name and (u == uscc or i == id_number) for n, u, i in self.s.fraud)
+    def lists_naming(self, *, uscc: str, id_number: str) -> frozenset[str]:
+        return frozenset(n for n, u, i in self.s.fraud if u == uscc or i == id_number)
 
 
 class _Idem:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 import puhui
-from puhui.web.dependencies import ApiDependencies
+from puhui.web.dependencies import (
+    API_KEY_SCHEME,
+    BEARER_SCHEME,
+    SECURITY_SCHEMES,
+    ApiDependencies,
+    get_principal,
+)
 from puhui.web.errors import install_error_handlers
 from puhui.web.routes import applications, auth, servicing
 
@@ -25,13 +35,45 @@ def create_app(deps: ApiDependencies) -> FastAPI:
     )
     app.state.deps = deps
     install_error_handlers(app)
-    app.include_router(auth.router)
-    app.include_router(applications.router)
+    routers = [auth.router, applications.router]
     if deps.credit is not None:
-        app.include_router(servicing.router)
+        routers.append(servicing.router)
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/api/v1/health", tags=["ops"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    install_security_schemes(app, routers)
     return app
+
+
+def _needs_principal(dependant: Dependant) -> bool:
+    return any(d.call is get_principal or _needs_principal(d) for d in dependant.dependencies)
+
+
+def install_security_schemes(app: FastAPI, routers: list[APIRouter]) -> None:
+    """Publish how to authenticate: the schemes, and on every operation that needs a caller."""
+    secured = {
+        (method.lower(), route.path)
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and _needs_principal(route.dependant)
+        for method in route.methods or ()
+    }
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                if (method, path) in secured:
+                    operation["security"] = [{BEARER_SCHEME: []}, {API_KEY_SCHEME: []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -21,6 +21,16 @@ SharedField = Literal["phone", "id_number"]
 FraudList = Literal["blacklist", "executed_person"]
 
 
+@dataclass(frozen=True, slots=True)
+class ScreeningCounts:
+    """What the anti-fraud layer counts in earlier applications, read in one go."""
+
+    applications_by: Mapping[VelocityField, int]
+    """Applications within the velocity window, per identifier the application carries."""
+    enterprises_sharing_phone: int
+    enterprises_sharing_id_number: int
+
+
 class ApplicationRepository(Protocol):
     def add(self, application: Application) -> None:
         """Insert; ``DuplicateApplication`` if the enterprise has another open application."""
@@ -40,10 +50,10 @@ class ApplicationRepository(Protocol):
         """Whether an application of this applicant (or partner's referral) opened the line."""
         ...
 
-    def count_since(self, field: VelocityField, value: str, since: datetime) -> int: ...
-
-    def enterprises_sharing(self, field: SharedField, value: str) -> int:
-        """How many distinct enterprises applied with this phone or ID number."""
+    def screening_counts(
+        self, *, velocity: Mapping[VelocityField, str], phone: str, id_number: str, since: datetime
+    ) -> ScreeningCounts:
+        """Applications per identifier since ``since``, and enterprises per phone / ID number."""
         ...
 
     def list(
@@ -82,8 +92,8 @@ class FraudListRepository(Protocol):
         self, list_name: FraudList, *, uscc: str | None, id_number: str | None, note: str
     ) -> None: ...
 
-    def is_listed(self, list_name: FraudList, *, uscc: str, id_number: str) -> bool:
-        """Whether the enterprise or the person is on the list."""
+    def lists_naming(self, *, uscc: str, id_number: str) -> frozenset[FraudList]:
+        """The lists on which the enterprise or the person appears."""
         ...
 
 

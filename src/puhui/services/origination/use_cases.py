@@ -43,6 +43,7 @@ from puhui.services.origination.ports import (
     LineOpening,
     OriginationUnitOfWork,
     Signer,
+    VelocityField,
 )
 from puhui.services.security.accounts import ensure_applicant
 from puhui.services.security.permissions import Permission, Principal, Role, require
@@ -401,25 +402,32 @@ def _fraud_facts(
     court = data.get(DataScope.COURT, {})
     legal_rep = registration.get("legal_representative_id_number")
     registered = registration.get("registered_on")
-    apps = uow.applications
-
-    def velocity(field_name: Any, value: str | None) -> int:
-        return 0 if value is None else apps.count_since(field_name, value, since)
+    identifiers: dict[VelocityField, str | None] = {
+        "phone": a.phone,
+        "device_id": a.device_id,
+        "ip_address": a.ip_address,
+        "address": a.address,
+    }
+    counts = uow.applications.screening_counts(
+        velocity={k: v for k, v in identifiers.items() if v is not None},
+        phone=a.phone,
+        id_number=a.id_number,
+        since=since,
+    )
+    lists = uow.fraud_lists.lists_naming(uscc=a.uscc, id_number=a.id_number)
+    velocity = counts.applications_by
 
     return fraud.FraudFacts(
         as_of=o.clock.today(),
         legal_representative_matches=None if legal_rep is None else legal_rep == a.id_number,
-        on_internal_blacklist=uow.fraud_lists.is_listed(
-            "blacklist", uscc=a.uscc, id_number=a.id_number
-        ),
-        on_executed_person_list=bool(court.get("executed_person"))
-        or uow.fraud_lists.is_listed("executed_person", uscc=a.uscc, id_number=a.id_number),
-        applications_by_phone=velocity("phone", a.phone),
-        applications_by_device=velocity("device_id", a.device_id),
-        applications_by_ip=velocity("ip_address", a.ip_address),
-        applications_by_address=velocity("address", a.address),
-        enterprises_sharing_phone=apps.enterprises_sharing("phone", a.phone),
-        enterprises_sharing_id_number=apps.enterprises_sharing("id_number", a.id_number),
+        on_internal_blacklist="blacklist" in lists,
+        on_executed_person_list=bool(court.get("executed_person")) or "executed_person" in lists,
+        applications_by_phone=velocity.get("phone", 0),
+        applications_by_device=velocity.get("device_id", 0),
+        applications_by_ip=velocity.get("ip_address", 0),
+        applications_by_address=velocity.get("address", 0),
+        enterprises_sharing_phone=counts.enterprises_sharing_phone,
+        enterprises_sharing_id_number=counts.enterprises_sharing_id_number,
         registered_on=registered
         if isinstance(registered, date)
         else (date.fromisoformat(registered) if isinstance(registered, str) else None),

@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from puhui.domain.origination.errors import Unauthenticated
 from puhui.services.security import accounts
 from puhui.services.security.tokens import AccessToken
-from puhui.web.dependencies import CurrentPrincipal, Deps, client_address, oauth2_scheme
+from puhui.web.dependencies import CurrentPrincipal, Deps, bearer_token, client_address
 from puhui.web.schemas import (
     ApiKeyCreate,
     ApiKeyOut,
@@ -68,12 +68,9 @@ def verify_code(deps: Deps, body: OtpVerify) -> TokenOut:
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(
-    deps: Deps,
-    principal: CurrentPrincipal,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-) -> None:
+def logout(deps: Deps, principal: CurrentPrincipal, request: Request) -> None:
     """Revoke the bearer token of this request (sign out); the caller's other tokens stay."""
+    token = bearer_token(request)
     if token is None:
         raise Unauthenticated("sign out needs the bearer token to revoke")
     accounts.logout(deps.security, token)
@@ -86,7 +83,7 @@ def revoke_user_tokens(deps: Deps, principal: CurrentPrincipal, user_id: UserId)
 
 
 @router.get("/me", response_model=MeOut)
-def me(principal: CurrentPrincipal) -> MeOut:
+async def me(principal: CurrentPrincipal) -> MeOut:
     return MeOut(
         user_id=principal.user_id,
         role=principal.role.value,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Row, Select, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db.origination import tables as t
@@ -24,7 +25,7 @@ from puhui.domain.origination.offer import Offer
 from puhui.services.origination.ports import (
     FraudList,
     IdempotencyRecord,
-    SharedField,
+    ScreeningCounts,
     VelocityField,
 )
 from puhui.services.security.permissions import Permission, Role
@@ -65,16 +66,43 @@ _VELOCITY_COLUMNS = {
     "ip_address": _A.c.ip_address,
     "address": _A.c.address,
 }
-_COUNT_SINCE = {
-    name: select(func.count())
-    .select_from(_A)
-    .where(and_(column == bindparam("b_value"), _A.c.created_at >= bindparam("b_since")))
-    for name, column in _VELOCITY_COLUMNS.items()
-}
-_SHARING = {
-    name: select(func.count(func.distinct(_A.c.uscc))).where(column == bindparam("b_value"))
-    for name, column in (("phone", _A.c.phone_index), ("id_number", _A.c.id_number_index))
-}
+_SHARING_PHONE = (
+    select(func.count(func.distinct(_A.c.uscc)))
+    .where(_A.c.phone_index == bindparam("b_phone"))
+    .scalar_subquery()
+)
+_SHARING_ID = (
+    select(func.count(func.distinct(_A.c.uscc)))
+    .where(_A.c.id_number_index == bindparam("b_person"))
+    .scalar_subquery()
+)
+_SCREENING: dict[frozenset[str], Select[Any]] = {}
+
+
+def _screening_statement(fields: frozenset[str]) -> Select[Any]:
+    """One SELECT of every anti-fraud count (a statement per set of identifiers, built once)."""
+    statement = _SCREENING.get(fields)
+    if statement is None:
+        velocity = [
+            select(func.count())
+            .select_from(_A)
+            .where(
+                and_(
+                    _VELOCITY_COLUMNS[name] == bindparam(f"b_{name}"),
+                    _A.c.created_at >= bindparam("b_since"),
+                )
+            )
+            .scalar_subquery()
+            .label(f"v_{name}")
+            for name in sorted(fields)
+        ]
+        built: Select[Any] = select(
+            *velocity, _SHARING_PHONE.label("s_phone"), _SHARING_ID.label("s_id_number")
+        )
+        statement = _SCREENING[fields] = built
+    return statement
+
+
 _CONSENTS_OF = (
     select(t.consents)
     .where(t.consents.c.application_id == bindparam("b_id"))
@@ -84,14 +112,9 @@ _OFFER_OF = select(t.offers).where(t.offers.c.application_id == bindparam("b_id"
 _CONTRACT_OF = select(t.contracts).where(t.contracts.c.application_id == bindparam("b_id"))
 _F = t.fraud_list_entries
 _LISTED = (
-    select(_F.c.entry_id)
-    .where(
-        and_(
-            _F.c.list_name == bindparam("b_list"),
-            or_(_F.c.uscc == bindparam("b_uscc"), _F.c.id_number_index == bindparam("b_person")),
-        )
-    )
-    .limit(1)
+    select(_F.c.list_name)
+    .where(or_(_F.c.uscc == bindparam("b_uscc"), _F.c.id_number_index == bindparam("b_person")))
+    .distinct()
 )
 _IDEMPOTENCY = select(t.idempotency_keys).where(
     and_(
@@ -253,14 +276,24 @@ class SqlApplicationRepository:
         row = self._c.execute(statement, {"b_owner": owner, "b_line": line_id}).first()
         return row is not None
 
-    def count_since(self, field: VelocityField, value: str, since: datetime) -> int:
-        key = self._cipher.blind_index(PHONE, value) if field == "phone" else value
-        params = {"b_value": key, "b_since": since}
-        return int(self._c.execute(_COUNT_SINCE[field], params).scalar_one())
-
-    def enterprises_sharing(self, field: SharedField, value: str) -> int:
-        key = self._cipher.blind_index(PHONE if field == "phone" else ID_NUMBER, value)
-        return int(self._c.execute(_SHARING[field], {"b_value": key}).scalar_one())
+    def screening_counts(
+        self, *, velocity: Mapping[VelocityField, str], phone: str, id_number: str, since: datetime
+    ) -> ScreeningCounts:
+        phone_key = self._cipher.blind_index(PHONE, phone)
+        params: dict[str, Any] = {
+            "b_since": since,
+            "b_phone": phone_key,
+            "b_person": self._cipher.blind_index(ID_NUMBER, id_number),
+        }
+        for name, value in velocity.items():
+            if name != "phone":
+                params[f"b_{name}"] = value
+        row = self._c.execute(_screening_statement(frozenset(velocity)), params).one()
+        return ScreeningCounts(
+            applications_by={name: int(row._mapping[f"v_{name}"]) for name in velocity},
+            enterprises_sharing_phone=int(row.s_phone),
+            enterprises_sharing_id_number=int(row.s_id_number),
+        )
 
     def list(
         self,
@@ -421,13 +454,10 @@ class SqlFraudListRepository:
             },
         )
 
-    def is_listed(self, list_name: FraudList, *, uscc: str, id_number: str) -> bool:
-        params = {
-            "b_list": list_name,
-            "b_uscc": uscc,
-            "b_person": self._cipher.blind_index(ID_NUMBER, id_number),
-        }
-        return self._c.execute(_LISTED, params).first() is not None
+    def lists_naming(self, *, uscc: str, id_number: str) -> frozenset[FraudList]:
+        params = {"b_uscc": uscc, "b_person": self._cipher.blind_index(ID_NUMBER, id_number)}
+        names = self._c.execute(_LISTED, params).scalars()
+        return frozenset(name for name in names if name in ("blacklist", "executed_person"))
 
 
 class SqlIdempotencyRepository:
