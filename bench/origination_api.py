@@ -20,11 +20,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +52,7 @@ from puhui.services.security.otp import LoggingOtpSender
 from puhui.services.security.permissions import Principal, Role
 from puhui.web.app import create_app
 from puhui.web.dependencies import ApiDependencies
+from puhui.web.server import run_workers
 from puhui.web.wiring import ApiKeys, build_api_dependencies
 
 KEYS = ApiKeys(
@@ -340,14 +338,6 @@ def bench_app() -> Any:
     return create_app(deps_for(os.environ["PUHUI_BENCH_URL"]))
 
 
-def _worker(sock: socket.socket, url: str) -> None:
-    os.environ["PUHUI_BENCH_URL"] = url
-    config = uvicorn.Config(
-        bench_app(), log_level="warning", access_log=False, timeout_keep_alive=120
-    )
-    uvicorn.Server(config).run(sockets=[sock])
-
-
 def serve(url: str, port: int, workers: int) -> None:
     os.environ["PUHUI_BENCH_URL"] = url
     if workers == 1:
@@ -360,27 +350,8 @@ def serve(url: str, port: int, workers: int) -> None:
             timeout_keep_alive=120,
         )
         return
-    # Workers share one listening socket made here, not by uvicorn's supervisor: sockets
-    # it hands to workers come back with proto 0, asyncio then skips TCP_NODELAY, and every
-    # keep-alive response waits 40 ms on Nagle + delayed ACK. Accepted connections inherit
-    # TCP_NODELAY from the listening socket on Linux.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(2048)
-    context = multiprocessing.get_context("fork")
-    children = [context.Process(target=_worker, args=(sock, url)) for _ in range(workers)]
-    for child in children:
-        child.start()
-
-    def stop(*_: Any) -> None:
-        for child in children:
-            child.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    for child in children:
-        child.join()
+    # The product's own multi-process server (``puhui serve --workers N``).
+    run_workers(bench_app, host="127.0.0.1", port=port, workers=workers)
 
 
 def main() -> None:

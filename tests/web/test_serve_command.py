@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -44,3 +52,56 @@ def test_production_refuses_to_serve_with_development_secrets(
 
     with pytest.raises(ValidationError, match="PUHUI_DATA_KEY"):
         server.app_from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+def test_serve_with_two_workers_answers_on_one_port_and_stops_on_sigterm(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "PUHUI_DATABASE_URL": sqlite_url,
+        "PUHUI_ENVIRONMENT": "test",
+        "PUHUI_LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-c", "from puhui.cli.main import app; app()"]
+    subprocess.run([*command, "db", "upgrade"], env=env, check=True, capture_output=True)
+    server = subprocess.Popen(
+        [*command, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        answers = 0
+        while answers < 20 and time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+                answers += response.json() == {"status": "ok"}
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert answers == 20
+        assert len(_children(server.pid)) >= 2
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) is not None
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

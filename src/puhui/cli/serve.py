@@ -14,9 +14,12 @@ app = typer.Typer(help="Serve the open API.", invoke_without_command=True)
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="worker processes sharing the port")
+    ] = 1,
 ) -> None:
     """Serve the API (OpenAPI at /api/v1/docs) until interrupted."""
     # The CLI and the web layer sit side by side (DESIGN.md): the server is looked up by
     # name so that the CLI does not import FastAPI at all unless this command runs.
     server = importlib.import_module("puhui.web.server")
-    server.run(host=host, port=port)
+    server.run(host=host, port=port, workers=workers)

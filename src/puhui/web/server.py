@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import secrets
+import signal
+import socket
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -111,9 +114,71 @@ def serve_demo(
     uvicorn.run(create_app(deps), host=host, port=port, log_config=None)
 
 
-def run(host: str = "127.0.0.1", port: int = 8000) -> None:
+def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     settings = Settings()
     configure_logging(settings.log_level, settings.effective_log_format)
-    app = app_from_settings(settings)
-    logger.info("serving the Puhui API on http://%s:%d/api/v1/docs", host, port)
-    uvicorn.run(app, host=host, port=port, log_config=None)
+    logger.info(
+        "serving the Puhui API on http://%s:%d/api/v1/docs with %d worker process(es)",
+        host,
+        port,
+        workers,
+    )
+    if workers == 1:
+        uvicorn.run(app_from_settings(settings), host=host, port=port, log_config=None)
+        return
+    # Each worker builds its own platform (engine, pools, caches) after the fork.
+    run_workers(lambda: app_from_settings(Settings()), host=host, port=port, workers=workers)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP listening socket with Nagle off, to be shared by forked worker processes.
+
+    Made here rather than by uvicorn's supervisor: the sockets it hands to workers come back
+    with protocol 0, the event loop then skips TCP_NODELAY, and every keep-alive response
+    waits 40 ms on Nagle + delayed ACK. Accepted connections inherit TCP_NODELAY from the
+    listening socket on Linux.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+def _worker(sock: socket.socket, make_app: Callable[[], FastAPI]) -> None:
+    config = uvicorn.Config(make_app(), log_config=None, timeout_keep_alive=120)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def run_workers(make_app: Callable[[], FastAPI], *, host: str, port: int, workers: int) -> None:
+    """Serve ``make_app()`` from ``workers`` forked processes sharing one listening socket.
+
+    SQLite: the workers queue for the single writer through a file lock (WAL lets readers
+    run beside it); PostgreSQL: each worker has its own connection pool.
+    """
+    if workers < 1:
+        raise ValueError("at least one worker")
+    sock = listening_socket(host, port)
+    context = multiprocessing.get_context("fork")
+    children = [context.Process(target=_worker, args=(sock, make_app)) for _ in range(workers)]
+    for child in children:
+        child.start()
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        for child in children:
+            child.join()
+    except KeyboardInterrupt:
+        stop()
+        for child in children:
+            child.join()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sock.close()
