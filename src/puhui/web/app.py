@@ -49,6 +49,12 @@ def create_app(deps: ApiDependencies) -> FastAPI:
     return app
 
 
+UNREADABLE_BODY = {
+    "description": "The body could not be read (not UTF-8 JSON)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+
+
 def _needs_principal(dependant: Dependant) -> bool:
     return any(d.call is get_principal or _needs_principal(d) for d in dependant.dependencies)
 
@@ -73,6 +79,8 @@ def install_security_schemes(app: FastAPI, routers: list[APIRouter]) -> None:
             for method, operation in operations.items():
                 if (method, path) in secured:
                     operation["security"] = [{BEARER_SCHEME: []}, {API_KEY_SCHEME: []}]
+                if "requestBody" in operation:
+                    operation["responses"].setdefault("400", UNREADABLE_BODY)
         app.openapi_schema = schema
         return schema
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -65,6 +66,22 @@ def _validation_details(exc: RequestValidationError) -> dict[str, Any]:
     }
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the API documents for a concrete path (for ``Allow`` on a 405)."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "allowed_methods", None
+    )
+    if table is None:
+        table = []
+        for template, item in app.openapi().get("paths", {}).items():
+            literal = [re.escape(part) for part in re.split(r"\{[^{}/]+\}", template)]
+            table.append(
+                (re.compile("^" + "[^/]+".join(literal) + "$"), frozenset(m.upper() for m in item))
+            )
+        app.state.allowed_methods = table
+    return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PuhuiError)
     async def _puhui(_: Request, exc: PuhuiError) -> JSONResponse:
@@ -85,12 +102,24 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {
+            400: "malformed_request",
+            401: "unauthenticated",
+            404: "not_found",
+            405: "method_not_allowed",
+        }
+        message = str(exc.detail)
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 400:
+            message = "the request body could not be read: send UTF-8 JSON"
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route on the path it tried.
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
         return JSONResponse(
-            error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
+            error_body(codes.get(exc.status_code, "http_error"), message),
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(Exception)
