@@ -18,12 +18,16 @@ import polars as pl
 from puhui.market.generate import generate_market
 from puhui.market.params import MarketParams
 from puhui.risk.features import (
+    APPLICATIONS,
     FEATURE_NAMES,
     FEATURE_TABLES,
     REQUIRED_COLUMNS,
     MarketTables,
+    add_months,
+    application_features,
     compute_features,
     enterprise_features,
+    one_application_features,
 )
 
 
@@ -78,6 +82,38 @@ def main() -> None:
     print(
         f"  online: p50 {statistics.median(timings) * 1000:.1f} ms per enterprise "
         f"(scan of the Parquet parts); {mismatches} of {len(sample)} differ from batch"
+    )
+    if APPLICATIONS in tables.frames:
+        _application_part(tables, batch, as_of, args.online)
+
+
+def _application_part(
+    tables: MarketTables, enterprise: pl.DataFrame, as_of: date, n_online: int
+) -> None:
+    """Application features of last month's applications: batch, then one by one (online)."""
+    month = add_months(as_of, -1)
+    applications = tables[APPLICATIONS].filter(pl.col("month") == month).collect()
+    if applications.height == 0:
+        return
+    history = tables[APPLICATIONS].collect()
+    start = time.perf_counter()
+    batch = application_features(applications, history, enterprise)
+    seconds = time.perf_counter() - start
+    print(
+        f"  application features: {seconds * 1000:.0f} ms for the {batch.height:,} applications "
+        f"of {month:%Y-%m} in batch"
+    )
+    timings = []
+    for application in applications.head(n_online).iter_rows(named=True):
+        earlier = history.filter(pl.col("uscc") == application["uscc"])
+        row = enterprise.filter(pl.col("uscc") == application["uscc"])
+        features = row.row(0, named=True) if row.height else {}
+        t0 = time.perf_counter()
+        one_application_features(application, earlier, features)
+        timings.append(time.perf_counter() - t0)
+    print(
+        f"  application features online: p50 {statistics.median(timings) * 1000:.2f} ms per "
+        f"application (given its earlier applications and enterprise features)"
     )
 
 

@@ -237,6 +237,13 @@ def train_market(
     kind: Annotated[ModelKind, typer.Option(help="scorecard or gbm.")],
     out: Annotated[Path, typer.Option(help="Directory to write the model to.")],
     window_months: Annotated[int, typer.Option(help="Origination months in the sample.")] = 24,
+    with_applications: Annotated[
+        bool,
+        typer.Option(
+            help="Also the features of the application each loan was granted on (term, "
+            "amount against sales, channel, earlier applications); online scoring must pass them."
+        ),
+    ] = False,
 ) -> None:
     """Train on the market: point-in-time features, labels from observed loan outcomes."""
     from puhui.risk.artefact import save_artefact  # noqa: PLC0415 - see module note
@@ -252,7 +259,12 @@ def train_market(
 
     day = _as_of(as_of)
     try:
-        labelled = labelled_dataset(MarketTables.from_dir(market), day, window_months=window_months)
+        labelled = labelled_dataset(
+            MarketTables.from_dir(market),
+            day,
+            window_months=window_months,
+            with_applications=with_applications,
+        )
         prepared = prepare_training(
             labelled,
             target="bad",
@@ -299,7 +311,11 @@ def evaluate_market(
     import polars as pl  # noqa: PLC0415
 
     from puhui.risk.artefact import load_artefact  # noqa: PLC0415 - see module note
-    from puhui.risk.features import MarketTables, labelled_dataset  # noqa: PLC0415
+    from puhui.risk.features import (  # noqa: PLC0415
+        APPLICATION_FEATURE_NAMES,
+        MarketTables,
+        labelled_dataset,
+    )
     from puhui.risk.market_oracle import oracle_pd  # noqa: PLC0415
     from puhui.risk.metrics import auc, calibration_by_decile, evaluate  # noqa: PLC0415
     from puhui.risk.report import (  # noqa: PLC0415
@@ -312,7 +328,15 @@ def evaluate_market(
     day = _as_of(as_of)
     try:
         artefact = load_artefact(model)
-        labelled = labelled_dataset(MarketTables.from_dir(market), day, window_months=window_months)
+        labelled = labelled_dataset(
+            MarketTables.from_dir(market),
+            day,
+            window_months=window_months,
+            # A model trained with application features is evaluated with them.
+            with_applications=bool(
+                set(artefact.model.feature_names) & set(APPLICATION_FEATURE_NAMES)
+            ),
+        )
         scorer = scorer_for(artefact.model)
         pd = scorer.predict_pd(scorer.matrix(scoring_frame(artefact, labelled)))
         y = labelled.get_column("bad").to_numpy()

@@ -24,6 +24,8 @@ SETTLEMENT_MONTHLY = "settlement_monthly"
 COURT_CASES = "court_cases"
 BUREAU = "bureau"
 LOAN_HISTORY = "loan_history"
+# The lender's own application records: the application being decided and the earlier ones.
+APPLICATIONS = "applications"
 FEATURE_TABLES = (
     ENTERPRISES,
     OWNERS,
@@ -59,6 +61,10 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
         "max_days_past_due", "hard_enquiries",
     ),
     LOAN_HISTORY: ("uscc", "month", "days_past_due", "status"),
+    APPLICATIONS: (
+        "application_id", "uscc", "month", "application_date", "channel",
+        "requested_amount_fen", "requested_term_months",
+    ),
 }  # fmt: skip
 
 # 90 days past due or a write-off within the horizon is a default (Basel / NFRA definition).
@@ -146,6 +152,28 @@ FEATURE_LABELS: dict[str, FeatureLabel] = {
     "taxpayer_type": FeatureLabel("纳税人类型", "taxpayer type"),
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_LABELS)
+"""The enterprise features: what ``compute_features`` returns for every enterprise."""
+
+# What the application itself says, known when it is decided. The need behind an application
+# shows in its terms: a firm sliding into distress asks for 6-12 months of money, a seasonal
+# stock-up for 3-6, an expansion for 12-36; and a loan that is repaid before a decline begins
+# never defaults, so the term also bounds the exposure.
+APPLICATION_FEATURE_LABELS: dict[str, FeatureLabel] = {
+    "application_term": FeatureLabel("申请期限", "requested term"),
+    "application_amount_to_sales": FeatureLabel(
+        "申请金额相对月销售额", "requested amount against monthly sales"
+    ),
+    "application_channel": FeatureLabel("申请渠道", "application channel"),
+    "application_previous_12m": FeatureLabel("近12个月申请次数", "applications in 12 months"),
+    "application_months_since_previous": FeatureLabel(
+        "距上次申请月数", "months since the previous application"
+    ),
+}
+APPLICATION_FEATURE_NAMES: tuple[str, ...] = tuple(APPLICATION_FEATURE_LABELS)
+# Reason texts for every feature a market model may use (enterprise and application).
+FEATURE_LABELS.update(APPLICATION_FEATURE_LABELS)
+# Days back that count as "the last 12 months" for earlier applications.
+APPLICATION_LOOK_BACK_DAYS = 365
 
 # Where the business expects the direction of risk (used as GBM monotone constraints).
 MONOTONE_RISK: dict[str, int] = {
@@ -182,14 +210,22 @@ class MarketTables:
 
     @classmethod
     def from_dir(
-        cls, market: Path, names: Iterable[str] = (*FEATURE_TABLES, LOAN_HISTORY)
+        cls,
+        market: Path,
+        names: Iterable[str] = (*FEATURE_TABLES, LOAN_HISTORY),
+        optional: Iterable[str] = (APPLICATIONS,),
     ) -> MarketTables:
+        """The ``names`` tables (refused when absent) and the ``optional`` ones that exist."""
         frames: dict[str, pl.LazyFrame] = {}
         for name in names:
             folder = market / "tables" / name
             if not folder.is_dir():
                 raise InvalidTrainingData(f"market table {name!r} not found in {market}")
             frames[name] = pl.scan_parquet(str(folder / "*.parquet"))
+        for name in optional:
+            folder = market / "tables" / name
+            if name not in frames and folder.is_dir():
+                frames[name] = pl.scan_parquet(str(folder / "*.parquet"))
         return cls(frames)
 
     def __getitem__(self, name: str) -> pl.LazyFrame:
@@ -660,6 +696,108 @@ def enterprise_features(tables: MarketTables, uscc: str, as_of: date) -> dict[st
     return row
 
 
+# The application columns the features read, typed as in the market's applications table.
+APPLICATION_SCHEMA: dict[str, pl.DataType] = {
+    "application_id": pl.String(),
+    "uscc": pl.String(),
+    "month": pl.Date(),
+    "application_date": pl.Date(),
+    "channel": pl.String(),
+    "requested_amount_fen": pl.Int64(),
+    "requested_term_months": pl.Int32(),
+}
+
+
+def application_features(
+    applications: pl.DataFrame | pl.LazyFrame,
+    earlier: pl.DataFrame | pl.LazyFrame,
+    enterprises: pl.DataFrame | pl.LazyFrame,
+) -> pl.DataFrame:
+    """Features of the applications being decided, one row per ``application_id``.
+
+    ``applications``: the applications (``APPLICATION_SCHEMA`` columns). ``earlier``: the
+    lender's application records; only those of the same enterprise dated before an
+    application are read, so records of the same day or later change nothing. ``enterprises``:
+    the enterprise features (``uscc``, ``sales_12m_log``) as of the applications' month.
+    The one definition: online scoring calls it through ``one_application_features``.
+    """
+    current = applications.lazy().select(
+        [pl.col(name).cast(dtype) for name, dtype in APPLICATION_SCHEMA.items()]
+    )
+    history = earlier.lazy().select(
+        "uscc",
+        pl.col("application_date").alias("_earlier_date"),
+        pl.col("month").alias("_earlier_month"),
+    )
+    previous = (
+        current.select("application_id", "uscc", "month", "application_date")
+        .join(history, on="uscc", how="inner")
+        .filter(pl.col("_earlier_date") < pl.col("application_date"))
+        .group_by("application_id")
+        .agg(
+            (
+                (pl.col("application_date") - pl.col("_earlier_date")).dt.total_days()
+                <= APPLICATION_LOOK_BACK_DAYS
+            )
+            .sum()
+            .cast(pl.Float64)
+            .alias("application_previous_12m"),
+            (month_index_expr(pl.col("month")) - month_index_expr(pl.col("_earlier_month")))
+            .min()
+            .cast(pl.Float64)
+            .alias("application_months_since_previous"),
+        )
+    )
+    # Back from the feature's log1p of yuan to fen a month. A multiplication by one constant:
+    # dividing by a literal gave last-bit differences between a one-row frame and a larger
+    # one in Polars, and online must equal batch.
+    monthly_sales_fen = (pl.col("sales_12m_log").exp() - 1.0) * (100.0 / 12.0)
+    return (
+        current.join(enterprises.lazy().select("uscc", "sales_12m_log"), on="uscc", how="left")
+        .join(previous, on="application_id", how="left")
+        .select(
+            "application_id",
+            # The term is a product choice (3, 6, 12, 24 or 36 months) whose risk is not
+            # monotone in the months: kept as a category, each term gets its own evidence.
+            pl.col("requested_term_months").cast(pl.String).alias("application_term"),
+            _log_ratio(pl.col("requested_amount_fen").cast(pl.Float64), monthly_sales_fen).alias(
+                "application_amount_to_sales"
+            ),
+            pl.col("channel").alias("application_channel"),
+            pl.col("application_previous_12m").fill_null(0.0),
+            "application_months_since_previous",
+        )
+        .sort("application_id")
+        .collect()
+    )
+
+
+def one_application_features(
+    application: Mapping[str, Any],
+    earlier: pl.DataFrame,
+    enterprise: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The application features of one application (online): the same definition on one row.
+
+    ``application`` holds the ``APPLICATION_SCHEMA`` fields, ``earlier`` the enterprise's
+    earlier application records (may be empty), ``enterprise`` its features as of the
+    application's month (``enterprise_features``).
+    """
+    missing = sorted(set(APPLICATION_SCHEMA) - set(application))
+    if missing:
+        raise InvalidTrainingData(f"application lacks {', '.join(missing)}")
+    row = pl.DataFrame(
+        [{name: application[name] for name in APPLICATION_SCHEMA}], schema=APPLICATION_SCHEMA
+    )
+    sales = pl.DataFrame(
+        {"uscc": [application["uscc"]], "sales_12m_log": [enterprise.get("sales_12m_log")]},
+        schema={"uscc": pl.String(), "sales_12m_log": pl.Float64()},
+    )
+    features = application_features(row, earlier, sales).row(0, named=True)
+    features.pop("application_id")
+    return features
+
+
 def add_months(day: date, months: int) -> date:
     index = month_index(day) + months
     return date(index // 12, index % 12 + 1, 1)
@@ -706,11 +844,14 @@ def labelled_dataset(
     horizon_months: int = 12,
     window_months: int = 24,
     warm_up_months: int = WARM_UP_MONTHS,
+    with_applications: bool = False,
 ) -> pl.DataFrame:
     """Each loan's features as of its origination month, with its observed outcome.
 
     Loans originated in the first ``warm_up_months`` of the market's data are left out: their
     look-back windows are empty or partial, so they say nothing about the features.
+    ``with_applications`` adds the features of the application each loan was granted on
+    (``APPLICATION_FEATURE_NAMES``); a model trained on them needs them online too.
     """
     outcomes = observed_outcomes(
         tables, as_of, horizon_months=horizon_months, window_months=window_months
@@ -726,11 +867,52 @@ def labelled_dataset(
                 f"no loans originated after the market's first {warm_up_months} months "
                 "(look-back warm-up): choose a later --as-of"
             )
+    granted = _granted_applications(tables, outcomes) if with_applications else None
     parts: list[pl.DataFrame] = []
     for (cohort,), loans in outcomes.group_by("origination_month", maintain_order=True):
         cohort_date = cohort if isinstance(cohort, date) else as_of
         # Only the cohort's enterprises: the same definitions on fewer rows (values identical).
         cohort_tables = tables.for_enterprises(loans.get_column("uscc").to_list())
         features = compute_features(cohort_tables, cohort_date)
-        parts.append(loans.join(features, on="uscc", how="inner"))
+        part = loans.join(features, on="uscc", how="inner")
+        if granted is not None:
+            applications = granted.filter(pl.col("origination_month") == cohort)
+            part = part.join(
+                applications.select("uscc", "application_id")
+                .join(
+                    application_features(applications, cohort_tables[APPLICATIONS], features),
+                    on="application_id",
+                    how="inner",
+                )
+                .drop("application_id"),
+                on="uscc",
+                how="left",
+            )
+        parts.append(part)
     return pl.concat(parts).sort("origination_month", "uscc")
+
+
+def _granted_applications(tables: MarketTables, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """The application each sampled loan was granted on (the first of the month if several)."""
+    absent = [name for name in (LOAN_HISTORY, APPLICATIONS) if name not in tables.frames]
+    if absent:
+        raise InvalidTrainingData(f"application features need the tables {', '.join(absent)}")
+    links = (
+        tables[LOAN_HISTORY]
+        .select("uscc", "origination_month", "application_id")
+        .unique()
+        .join(
+            tables[APPLICATIONS].select(
+                [pl.col(name).cast(dtype) for name, dtype in APPLICATION_SCHEMA.items()]
+            ),
+            on=["application_id", "uscc"],
+            how="inner",
+        )
+        .sort("application_date", "application_id")
+        .group_by("uscc", "origination_month", maintain_order=True)
+        .first()
+        .collect()
+    )
+    return links.join(
+        outcomes.select("uscc", "origination_month"), on=["uscc", "origination_month"]
+    )
