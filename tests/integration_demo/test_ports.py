@@ -22,11 +22,12 @@ from puhui.domain.origination.assessment import Outcome
 from puhui.domain.origination.consent import DataScope
 from puhui.market.generate import generate_market
 from puhui.market.params import MarketParams
-from puhui.risk.features import MarketTables, compute_features
-from puhui.services.assessment import tables_from_pull, to_assessment
+from puhui.risk.features import APPLICATION_FEATURE_NAMES, MarketTables, compute_features
+from puhui.risk.scorer import Assessment as RiskAssessment
+from puhui.services.assessment import StrategyAssessor, tables_from_pull, to_assessment
 from puhui.services.line_opening import ServicingLineOpener
 from puhui.services.origination.placeholders import NoDataSource, ReferEveryApplication
-from puhui.services.origination.ports import LineOpening
+from puhui.services.origination.ports import AssessmentRequest, EarlierApplication, LineOpening
 
 USCC = "91350100M000100Y43"
 
@@ -221,3 +222,54 @@ def test_a_crash_while_opening_leaves_nothing_and_the_retry_opens_once(
     assert opener.open_line(_opening()) == line_id
     with platform.servicing_uow() as uow:
         assert uow.table_counts()["credit_lines"] == 1
+
+
+class _RecordingScorer:
+    """A model that reads the given features and remembers what it was shown."""
+
+    def __init__(self, feature_names: tuple[str, ...]) -> None:
+        self.feature_names = feature_names
+        self.seen: list[dict[str, Any]] = []
+
+    def assess(self, features: Any, *, with_reasons: bool = True) -> RiskAssessment:
+        self.seen.append(dict(features))
+        return RiskAssessment(pd=0.01, score=700.0, grade="B", reasons=())
+
+
+def _request_for(source: MarketDataSource, uscc: str, **application: Any) -> AssessmentRequest:
+    day = date(2025, 4, 9)
+    return AssessmentRequest(
+        application_id="app_now",
+        uscc=uscc,
+        requested_amount_fen=30_000_000,
+        as_of=day,
+        data={scope: source.pull(uscc, scope, as_of=day) for scope in DataScope},
+        fraud_hits=(),
+        **application,
+    )
+
+
+def test_a_model_that_reads_application_features_gets_them_from_the_request(
+    small_market: Path,
+) -> None:
+    source = MarketDataSource(small_market)
+    uscc = compute_features(MarketTables.from_dir(small_market), date(2025, 4, 1)).row(0)[0]
+    earlier = EarlierApplication(date(2025, 1, 15), "qr", 20_000_000, 6)
+    request = _request_for(
+        source, uscc, requested_term_months=12, channel="branch", earlier_applications=(earlier,)
+    )
+    reads_them = _RecordingScorer(("sales_12m_log", *APPLICATION_FEATURE_NAMES))
+    assessor = StrategyAssessor(load_shipped_strategy("mse-online-credit"), reads_them, "m1")
+    assessor.assess(request)
+    (shown,) = reads_them.seen[-1:]
+    assert shown["application_term"] == "12"
+    assert shown["application_channel"] == "branch"
+    assert shown["application_previous_12m"] == 1.0
+    assert shown["application_months_since_previous"] == 3.0  # January to April
+    assert shown["application_amount_to_sales"] is not None
+
+    enterprise_only = _RecordingScorer(("sales_12m_log",))
+    StrategyAssessor(load_shipped_strategy("mse-online-credit"), enterprise_only, "m1").assess(
+        request
+    )
+    assert not set(APPLICATION_FEATURE_NAMES) & set(enterprise_only.seen[-1])

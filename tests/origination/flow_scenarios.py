@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from origination_fakes import OTHER_ID, OTHER_PHONE, OWNER_ID, PHONE, USCC_A, USCC_B, Crash
 from origination_wiring import Wired
 
-from puhui.domain.errors import IdempotencyConflict, InvalidIdentifier
+from puhui.domain.errors import IdempotencyConflict, InvalidIdentifier, InvalidInput
 from puhui.domain.identity import id_check_char, uscc_check_char
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.domain.origination.assessment import Outcome
@@ -137,6 +138,40 @@ def duplicate_open_application_is_refused(w: Wired) -> None:
     uc.create_application(w.origination, actor=owner, request=new())
     with pytest.raises(DuplicateApplication):
         uc.create_application(w.origination, actor=owner, request=new(amount=None))
+
+
+def the_assessor_hears_the_term_the_channel_and_the_earlier_applications(w: Wired) -> None:
+    owner = w.applicant(PHONE)
+    w.assessor.outcome = Outcome.DECLINE
+    first = uc.create_application(
+        w.origination, actor=owner, request=replace(new(), requested_term_months=6)
+    )
+    _consent_and_assess(w, owner, first.application_id)
+    w.clock.advance(timedelta(days=40))
+    w.assessor.outcome = Outcome.APPROVE
+    second = uc.create_application(
+        w.origination, actor=owner, request=replace(new(), requested_term_months=12)
+    )
+    assert second.requested_term_months == 12
+    _consent_and_assess(w, owner, second.application_id)
+
+    request = w.assessor.requests[-1]
+    assert (request.requested_term_months, request.channel) == (12, "qr")
+    (earlier,) = request.earlier_applications
+    assert earlier.requested_term_months == 6
+    assert earlier.channel == "qr"
+    assert earlier.application_date == first.created_at.date()
+    with pytest.raises(InvalidInput, match="term"):
+        uc.create_application(
+            w.origination, actor=owner, request=replace(new(uscc=USCC_B), requested_term_months=0)
+        )
+
+
+def _consent_and_assess(w: Wired, owner: Principal, application_id: str) -> None:
+    uc.give_consent(
+        w.origination, actor=owner, application_id=application_id, scopes=ALL_SCOPES, purpose="c"
+    )
+    uc.assess_application(w.origination, actor=owner, application_id=application_id)
 
 
 def idempotency_key_replays_and_detects_a_different_body(w: Wired) -> None:
@@ -326,6 +361,7 @@ def others_cannot_see_an_applicants_application(w: Wired) -> None:
 
 
 SCENARIOS = [
+    the_assessor_hears_the_term_the_channel_and_the_earlier_applications,
     the_executed_person_list_and_device_velocity_are_each_a_reason,
     full_flow_opens_a_line,
     no_data_is_pulled_without_consent_and_revocation_is_honoured,

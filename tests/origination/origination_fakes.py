@@ -99,6 +99,19 @@ class _Apps:
             for a in self.s.applications.values()
         )
 
+    def earlier_of_enterprise(
+        self, uscc: str, *, before: datetime, limit: int = 100
+    ) -> list[Application]:
+        found = sorted(
+            (
+                a
+                for a in self.s.applications.values()
+                if a.applicant.uscc == uscc and a.created_at < before
+            ),
+            key=lambda a: (a.created_at, a.application_id),
+        )
+        return found[-limit:]
+
     def screening_counts(
         self, *, velocity: Mapping[str, str], phone: str, id_number: str, since: datetime
     ) -> ScreeningCounts:

@@ -69,9 +69,16 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
         frozenset({R.ADMIN}),
     ),
     ("GET", "/api/v1/me", None, ALL),
+    # Admins get past authorisation to a 404 (no such user); everyone else is refused.
+    ("POST", "/api/v1/users/usr_nobody/token-revocation", None, frozenset({R.ADMIN})),
+    # Sign-out (any signed-in caller) is left out: it would revoke the matrix's own tokens;
+    # tests/web/test_sessions_api.py covers it.
     # Servicing: authorisation comes before ownership, so a line nobody owns tells allowed
     # roles (404) from refused ones (403).
     ("GET", "/api/v1/credit-lines/line_none", None, ALL),
+    # Statements and receipts follow the line's own rule (staff, owner, referrer).
+    ("GET", "/api/v1/credit-lines/line_none/statements?period=2026-02", None, ALL),
+    ("GET", "/api/v1/credit-lines/line_none/receipts?limit=10&offset=0", None, ALL),
     (
         "POST",
         "/api/v1/credit-lines/line_none/freeze",

@@ -225,6 +225,7 @@ class LendingSimulation:
                     id_number=app.id_number,
                     phone=app.phone,
                     requested_amount_fen=app.requested_amount_fen,
+                    requested_term_months=app.requested_term_months,
                     device_id=app.device_id,
                     ip_address=app.ip_address,
                     address=app.address,

@@ -19,7 +19,14 @@ from puhui.domain.origination.consent import DataScope
 from puhui.domain.origination.reasons import CATALOG as ORIGINATION_REASONS
 from puhui.market import schema as market_schema
 from puhui.risk.errors import InvalidTrainingData
-from puhui.risk.features import FEATURE_TABLES, MarketTables, compute_features
+from puhui.risk.features import (
+    APPLICATION_FEATURE_NAMES,
+    APPLICATION_SCHEMA,
+    FEATURE_TABLES,
+    MarketTables,
+    compute_features,
+    one_application_features,
+)
 from puhui.risk.scorer import OnlineScorer
 from puhui.services.origination.ports import AssessmentRequest
 
@@ -28,6 +35,7 @@ logger = logging.getLogger(__name__)
 TABLES_KEY = "tables"
 """Where a data source puts the rows it pulled (by market table name) in each scope's mapping."""
 
+_APPLICATION_FEATURES = frozenset(APPLICATION_FEATURE_NAMES)
 MODEL_NAME = "mse_pd"
 """The model the shipped strategy names in ``models:``."""
 
@@ -197,10 +205,46 @@ class StrategyAssessor:
         row.pop("uscc")
         return row
 
+    def application_features(
+        self, request: AssessmentRequest, enterprise: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """What the application itself says (term, amount against sales, channel, earlier
+        applications): the risk module's one definition, on this application and the
+        lender's own records of the enterprise's earlier ones."""
+        month = _month_start(request.as_of)
+        application = {
+            "application_id": request.application_id,
+            "uscc": request.uscc,
+            "month": month,
+            "application_date": request.as_of,
+            "channel": request.channel,
+            "requested_amount_fen": request.requested_amount_fen,
+            "requested_term_months": request.requested_term_months,
+        }
+        earlier = pl.DataFrame(
+            [
+                {
+                    "application_id": f"{request.application_id}-earlier-{n}",
+                    "uscc": request.uscc,
+                    "month": _month_start(e.application_date),
+                    "application_date": e.application_date,
+                    "channel": e.channel,
+                    "requested_amount_fen": e.requested_amount_fen,
+                    "requested_term_months": e.requested_term_months,
+                }
+                for n, e in enumerate(request.earlier_applications)
+            ],
+            schema=APPLICATION_SCHEMA,
+        )
+        return one_application_features(application, earlier, enterprise)
+
     def assess(self, request: AssessmentRequest) -> Assessment:
         frames = pulled_frames(request.data)
         try:
             features = self.features_for(request, frames)
+            # Computed only for a model that reads them (a few milliseconds of Polars).
+            if not _APPLICATION_FEATURES.isdisjoint(self.scorer.feature_names):
+                features |= self.application_features(request, features)
         except InvalidTrainingData:
             return Assessment(
                 outcome=Outcome.REFER,

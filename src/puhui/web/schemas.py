@@ -18,7 +18,8 @@ from puhui.services.origination.use_cases import ApplicationView
 from puhui.services.security.permissions import Permission, Role
 from puhui.services.servicing.lines import DrawResult
 from puhui.services.servicing.receipts import RepaymentResult
-from puhui.services.servicing.records import CreditLineRecord
+from puhui.services.servicing.records import CreditLineRecord, LoanRecord
+from puhui.services.servicing.statements import Balances, Statement
 from puhui.services.strategies import StrategyVersion
 
 if TYPE_CHECKING:
@@ -41,6 +42,9 @@ class ApplicationCreate(Strict):
     id_number: str = Field(min_length=1, max_length=32, description="owner's resident ID number")
     phone: str = Field(min_length=1, max_length=20, description="owner's mainland mobile")
     requested_amount_fen: int | None = Field(default=None, gt=0, le=1_000_000_000)
+    requested_term_months: int | None = Field(
+        default=None, ge=1, le=60, description="the term the owner asks for, in months"
+    )
     device_id: str | None = Field(default=None, max_length=128)
     address: str | None = Field(default=None, max_length=200)
 
@@ -116,6 +120,7 @@ class ApplicationOut(BaseModel):
     id_number_masked: str
     phone_masked: str
     requested_amount_fen: int | None
+    requested_term_months: int | None
     partner_id: str | None
     credit_line_id: str | None
     created_at: datetime
@@ -201,6 +206,7 @@ def _application_fields(a: Application) -> dict[str, Any]:
         "id_number_masked": mask_id_number(a.applicant.id_number),
         "phone_masked": mask_phone(a.applicant.phone),
         "requested_amount_fen": a.requested_amount_fen,
+        "requested_term_months": a.requested_term_months,
         "partner_id": a.partner_id,
         "credit_line_id": a.credit_line_id,
         "created_at": a.created_at,
@@ -468,4 +474,166 @@ def model_out(e: RegistryEntry) -> ModelOut:
         metrics=e.metrics,
         approver=e.approver,
         promoted_at=e.promoted_at,
+    )
+
+
+# Statements (对账单) and the receipts of a line
+
+
+class BalancesOut(BaseModel):
+    principal_fen: int
+    interest_fen: int
+    penalty_fen: int = Field(description="penalty plus compound interest (罚息复利)")
+    total_fen: int
+
+
+class MovementOut(BaseModel):
+    on: date = Field(description="the day of the event; for an accrual, its last day")
+    from_date: date | None = Field(description="first day of an accrual, else null")
+    kind: str
+    label_zh: str
+    label_en: str
+    receipt_id: str
+    amount_fen: int
+    change: BalancesOut = Field(description="what the movement did to the balances (signed)")
+
+
+class StatementTotalsOut(BaseModel):
+    drawn_fen: int
+    repaid_fen: int
+    repaid: BalancesOut
+    accrued: BalancesOut
+    written_off: BalancesOut
+    recovered_fen: int
+    net_change: BalancesOut
+
+
+class AmountDueOut(BaseModel):
+    principal_fen: int
+    interest_fen: int
+    penalty_fen: int
+    total_fen: int
+    due_date: date | None
+
+
+class StatementReceiptOut(BaseModel):
+    receipt_id: str
+    disbursed_on: date
+    maturity_date: date
+    opening: BalancesOut
+    closing: BalancesOut
+
+
+class StatementOut(BaseModel):
+    line_id: str
+    enterprise_id: str
+    period: str = Field(description="YYYY-MM: the interest cycle ending on its settlement day")
+    period_start: date
+    period_end: date
+    final: bool = Field(description="false while the end of day has not closed the period")
+    closed_through: date | None
+    opening: BalancesOut
+    movements: list[MovementOut]
+    closing: BalancesOut
+    totals: StatementTotalsOut
+    due: AmountDueOut
+    receipts: list[StatementReceiptOut]
+
+
+class ReceiptOut(BaseModel):
+    receipt_id: str
+    line_id: str | None
+    status: str
+    disbursed_on: date
+    maturity_date: date
+    principal_fen: int
+    outstanding_principal_fen: int
+    overdue_principal_fen: int
+    interest_owed_fen: int
+    penalty_owed_fen: int
+    total_owed_fen: int
+    days_past_due: int
+    category: str
+    closed_on: date | None
+
+
+def balances_out(b: Balances) -> BalancesOut:
+    return BalancesOut(
+        principal_fen=b.principal_fen,
+        interest_fen=b.interest_fen,
+        penalty_fen=b.penalty_fen,
+        total_fen=b.total_fen,
+    )
+
+
+def statement_out(s: Statement) -> StatementOut:
+    t = s.totals
+    return StatementOut(
+        line_id=s.line_id,
+        enterprise_id=s.enterprise_id,
+        period=s.period.label,
+        period_start=s.period.start,
+        period_end=s.period.end,
+        final=s.final,
+        closed_through=s.closed_through,
+        opening=balances_out(s.opening),
+        movements=[
+            MovementOut(
+                on=m.on,
+                from_date=m.from_date,
+                kind=m.kind.value,
+                label_zh=m.kind.label_zh,
+                label_en=m.kind.label_en,
+                receipt_id=m.receipt_id,
+                amount_fen=m.amount_fen,
+                change=balances_out(m.change),
+            )
+            for m in s.movements
+        ],
+        closing=balances_out(s.closing),
+        totals=StatementTotalsOut(
+            drawn_fen=t.drawn_fen,
+            repaid_fen=t.repaid_fen,
+            repaid=balances_out(t.repaid),
+            accrued=balances_out(t.accrued),
+            written_off=balances_out(t.written_off),
+            recovered_fen=t.recovered_fen,
+            net_change=balances_out(t.net_change),
+        ),
+        due=AmountDueOut(
+            principal_fen=s.due.principal_fen,
+            interest_fen=s.due.interest_fen,
+            penalty_fen=s.due.penalty_fen,
+            total_fen=s.due.total_fen,
+            due_date=s.due.due_date,
+        ),
+        receipts=[
+            StatementReceiptOut(
+                receipt_id=r.receipt_id,
+                disbursed_on=r.disbursed_on,
+                maturity_date=r.maturity_date,
+                opening=balances_out(r.opening),
+                closing=balances_out(r.closing),
+            )
+            for r in s.receipts
+        ],
+    )
+
+
+def receipt_out(r: LoanRecord) -> ReceiptOut:
+    return ReceiptOut(
+        receipt_id=r.loan_id,
+        line_id=r.line_id,
+        status=r.status.value,
+        disbursed_on=r.disbursed_on,
+        maturity_date=r.maturity_date,
+        principal_fen=r.principal_fen,
+        outstanding_principal_fen=r.outstanding_principal_fen,
+        overdue_principal_fen=r.overdue_principal_fen,
+        interest_owed_fen=r.interest_owed_fen,
+        penalty_owed_fen=r.penalty_owed_fen,
+        total_owed_fen=r.total_owed_fen,
+        days_past_due=r.days_past_due,
+        category=r.category.value,
+        closed_on=r.closed_on,
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
-from puhui.domain.errors import InvalidAmount
+from puhui.domain.errors import InvalidAmount, InvalidInput
 from puhui.domain.identity import validate_id_number, validate_mobile, validate_uscc
 from puhui.domain.origination.assessment import Assessment
 from puhui.domain.origination.errors import InvalidTransition
@@ -40,6 +40,8 @@ TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
 CLOSED_STATUSES = frozenset({S.DECLINED, S.LINE_OPENED, S.EXPIRED})
 
 MAX_REQUEST_FEN = 10_000_000 * 100
+MAX_TERM_MONTHS = 60
+"""The longest term an MSE applies for here (five years)."""
 """Inclusive finance for MSEs: a request above ten million yuan is a mistake or another product."""
 
 
@@ -91,8 +93,17 @@ class Application:
     reviewed_by: str | None = None
     credit_line_id: str | None = None
     version: int = 1
+    requested_term_months: int | None = None
 
     def __post_init__(self) -> None:
+        term = self.requested_term_months
+        if term is not None and (
+            isinstance(term, bool) or not isinstance(term, int) or not 1 <= term <= MAX_TERM_MONTHS
+        ):
+            raise InvalidInput(
+                f"a requested term is 1 to {MAX_TERM_MONTHS} months",
+                details={"field": "requested_term_months"},
+            )
         amount = self.requested_amount_fen
         if amount is not None and (
             isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0

@@ -56,6 +56,12 @@ class ApplicationRepository(Protocol):
         """Applications per identifier since ``since``, and enterprises per phone / ID number."""
         ...
 
+    def earlier_of_enterprise(
+        self, uscc: str, *, before: datetime, limit: int = 100
+    ) -> list[Application]:
+        """The enterprise's latest ``limit`` applications created before ``before``."""
+        ...
+
     def list(
         self,
         *,
@@ -151,6 +157,22 @@ class AssessmentRequest:
     as_of: date
     data: Mapping[DataScope, Mapping[str, Any]]
     fraud_hits: tuple[Reason, ...]
+    requested_term_months: int | None = None
+    channel: str | None = None
+    """How the application came: ``qr`` (the applicant's own phone), ``branch`` (an account
+    manager), ``partner`` (a partner's API key)."""
+    earlier_applications: tuple[EarlierApplication, ...] = ()
+    """The enterprise's earlier applications to this lender (the latest hundred)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierApplication:
+    """What the lender's own records say about an enterprise's earlier application."""
+
+    application_date: date
+    channel: str
+    requested_amount_fen: int | None
+    requested_term_months: int | None
 
 
 class Assessor(Protocol):

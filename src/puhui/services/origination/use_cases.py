@@ -39,6 +39,7 @@ from puhui.services.origination.ports import (
     Assessor,
     CreditLineOpener,
     DataSource,
+    EarlierApplication,
     IdempotencyRecord,
     LineOpening,
     OriginationUnitOfWork,
@@ -84,6 +85,7 @@ class NewApplication:
     phone: str
     requested_amount_fen: int | None = None
     device_id: str | None = None
+    requested_term_months: int | None = None
     ip_address: str | None = None
     address: str | None = None
 
@@ -256,6 +258,7 @@ def create_application(
             application_no=_application_no(o.clock.today()),
             applicant=applicant,
             requested_amount_fen=request.requested_amount_fen,
+            requested_term_months=request.requested_term_months,
             status=S.CREATED,
             created_at=now,
             updated_at=now,
@@ -280,6 +283,7 @@ def create_application(
                 "application_no": application.application_no,
                 "uscc": applicant.uscc,
                 "requested_amount_fen": request.requested_amount_fen,
+                "requested_term_months": request.requested_term_months,
                 "partner_id": application.partner_id,
             },
         )
@@ -435,6 +439,19 @@ def _fraud_facts(
     )
 
 
+def channel_of(application: Application) -> str:
+    """How an application came in: a partner's key, an account manager, or the owner's phone.
+
+    The names are the market's (``partner``, ``branch``, ``qr``: a scanned QR code opens the
+    H5 application on the owner's phone), so models trained on it read them alike.
+    """
+    if application.partner_id is not None:
+        return "partner"
+    if application.account_manager_id is not None:
+        return "branch"
+    return "qr"
+
+
 def _apply_fraud_policy(assessment: Assessment, hits: tuple[Reason, ...]) -> Assessment:
     """Layer 1 is policy, not a score: a knockout declines, a suspicion goes to a human."""
     codes = tuple(h.code for h in hits)
@@ -504,6 +521,9 @@ def assess_application(o: Origination, *, actor: Principal, application_id: str)
         consents = uow.consents.for_application(application_id)
         data = _pull(o, consents, application.applicant.uscc)
         hits = fraud.screen(_fraud_facts(o, uow, application, data), o.fraud_policy)
+        earlier = uow.applications.earlier_of_enterprise(
+            application.applicant.uscc, before=application.created_at
+        )
     raw = o.assessor.assess(
         AssessmentRequest(
             application_id=application_id,
@@ -512,6 +532,17 @@ def assess_application(o: Origination, *, actor: Principal, application_id: str)
             as_of=o.clock.today(),
             data=data,
             fraud_hits=hits,
+            requested_term_months=application.requested_term_months,
+            channel=channel_of(application),
+            earlier_applications=tuple(
+                EarlierApplication(
+                    application_date=a.created_at.date(),
+                    channel=channel_of(a),
+                    requested_amount_fen=a.requested_amount_fen,
+                    requested_term_months=a.requested_term_months,
+                )
+                for a in earlier
+            ),
         )
     )
     assessment = _apply_fraud_policy(raw, hits)

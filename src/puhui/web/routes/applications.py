@@ -74,6 +74,7 @@ async def create_application(
             id_number=body.id_number,
             phone=body.phone,
             requested_amount_fen=body.requested_amount_fen,
+            requested_term_months=body.requested_term_months,
             device_id=body.device_id,
             ip_address=client_address(request),
             address=body.address,

@@ -1,12 +1,16 @@
-"""Servicing: credit lines, draws, repayments, receipt schedules; strategies and models (read)."""
+"""Servicing: credit lines, receipts, statements, money requests; strategies and models (read)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Header, Path, Query, status
 
+from puhui.domain.ids import CreditLineId
 from puhui.services.origination import credit_access as ca
+from puhui.services.security.permissions import Principal
+from puhui.services.servicing import statements
+from puhui.services.servicing.records import LoanRecord
 from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
 from puhui.web.schemas import (
     CreditLineOut,
@@ -16,15 +20,19 @@ from puhui.web.schemas import (
     LimitReduction,
     LineChange,
     ModelOut,
+    ReceiptOut,
     ReceiptScheduleOut,
     RepaymentCreate,
     RepaymentOut,
+    StatementOut,
     StrategyOut,
     credit_line_out,
     draw_out,
     model_out,
+    receipt_out,
     receipt_schedule_out,
     repayment_out,
+    statement_out,
     strategy_out,
 )
 
@@ -61,6 +69,86 @@ async def get_line(deps: Deps, principal: CurrentPrincipal, line_id: Identifier)
     """A credit line (授信额度): limit, drawn, available, status. Owners, referrers and staff."""
     line = await call(deps, ca.get_line, _access(deps), actor=principal, line_id=line_id)
     return credit_line_out(line)
+
+
+PeriodQuery = Annotated[
+    str,
+    Query(
+        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        description="YYYY-MM: the interest cycle from the 21st of the previous month to the"
+        " settlement day (结息日, the 20th) of this month",
+        examples=["2026-03"],
+    ),
+]
+
+
+def _statement_units(access: ca.CreditAccess) -> statements.UowFactory:
+    # The servicing unit of work offers the statement queries (``loans.of_line``,
+    # ``ledger.receipt_events``/``receipt_accruals``, ``business_days.last_completed``); the
+    # ``ServicingUnitOfWork`` port does not declare them yet, hence the cast.
+    return cast(statements.UowFactory, access.servicing_uow)
+
+
+def _line_statement(
+    access: ca.CreditAccess, *, actor: Principal, line_id: str, period: str
+) -> statements.Statement:
+    # The same role and ownership rules as GET /credit-lines/{id}: that use case is the guard.
+    ca.get_line(access, actor=actor, line_id=line_id)
+    year, month = statements.parse_period(period)
+    return statements.line_statement(
+        _statement_units(access),
+        CreditLineId(line_id),
+        year=year,
+        month=month,
+        today=access.today(),
+    )
+
+
+def _line_receipts(
+    access: ca.CreditAccess, *, actor: Principal, line_id: str, limit: int, offset: int
+) -> list[LoanRecord]:
+    ca.get_line(access, actor=actor, line_id=line_id)
+    return statements.line_receipts(
+        _statement_units(access), CreditLineId(line_id), limit=limit, offset=offset
+    )
+
+
+@router.get("/credit-lines/{line_id}/statements", response_model=StatementOut, tags=["statements"])
+async def get_statement(
+    deps: Deps, principal: CurrentPrincipal, line_id: Identifier, period: PeriodQuery
+) -> StatementOut:
+    """The statement (对账单) of one interest cycle: opening balances, every movement (draws,
+    repayments and their split, accruals, write-offs, recoveries), closing balances that
+    reconcile to the fen, and what is due on the day after settlement. Owners, referrers and
+    staff, as for the line."""
+    found = await call(
+        deps, _line_statement, _access(deps), actor=principal, line_id=line_id, period=period
+    )
+    return statement_out(found)
+
+
+@router.get(
+    "/credit-lines/{line_id}/receipts", response_model=list[ReceiptOut], tags=["credit lines"]
+)
+async def list_receipts(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    line_id: Identifier,
+    limit: Annotated[int, Query(ge=1, le=statements.MAX_RECEIPTS_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[ReceiptOut]:
+    """The line's receipts (借据), oldest draw first: status, principal outstanding, DPD,
+    maturity. Owners, referrers and staff, as for the line."""
+    found = await call(
+        deps,
+        _line_receipts,
+        _access(deps),
+        actor=principal,
+        line_id=line_id,
+        limit=limit,
+        offset=offset,
+    )
+    return [receipt_out(r) for r in found]
 
 
 @router.post("/credit-lines/{line_id}/freeze", response_model=CreditLineOut, tags=["credit lines"])

@@ -40,6 +40,12 @@ _A = t.applications
 _INSERT_APPLICATION = _A.insert()
 _GET_APPLICATION = select(_A).where(_A.c.application_id == bindparam("b_id"))
 _OPEN_FOR_ENTERPRISE = select(_A).where(_A.c.open_uscc == bindparam("b_uscc"))
+_EARLIER_OF_ENTERPRISE = (
+    select(_A)
+    .where(_A.c.uscc == bindparam("b_uscc"), _A.c.created_at < bindparam("b_before"))
+    .order_by(_A.c.created_at.desc(), _A.c.application_id.desc())
+    .limit(bindparam("b_limit"))
+)
 _UPDATE_APPLICATION = _A.update().where(
     and_(_A.c.application_id == bindparam("b_id"), _A.c.version == bindparam("b_version"))
 )
@@ -184,6 +190,7 @@ class SqlApplicationRepository:
             "ip_address": a.applicant.ip_address,
             "address": a.applicant.address,
             "requested_amount_fen": a.requested_amount_fen,
+            "requested_term_months": a.requested_term_months,
             "status": a.status.value,
             "applicant_user_id": a.applicant_user_id,
             "account_manager_id": a.account_manager_id,
@@ -238,6 +245,7 @@ class SqlApplicationRepository:
             reviewed_by=row.reviewed_by,
             credit_line_id=row.credit_line_id,
             version=row.version,
+            requested_term_months=row.requested_term_months,
         )
 
     def get(self, application_id: str) -> Application | None:
@@ -294,6 +302,14 @@ class SqlApplicationRepository:
             enterprises_sharing_phone=int(row.s_phone),
             enterprises_sharing_id_number=int(row.s_id_number),
         )
+
+    def earlier_of_enterprise(
+        self, uscc: str, *, before: datetime, limit: int = 100
+    ) -> list[Application]:
+        rows = self._c.execute(
+            _EARLIER_OF_ENTERPRISE, {"b_uscc": uscc, "b_before": before, "b_limit": limit}
+        ).all()
+        return [self._from_row(r) for r in reversed(rows)]
 
     def list(
         self,

@@ -66,6 +66,7 @@ applications = Table(
     Column("ip_address", String(64), nullable=True),
     Column("address", String(200), nullable=True),
     Column("requested_amount_fen", BigInteger, nullable=True),
+    Column("requested_term_months", Integer, nullable=True),
     Column("status", String(16), nullable=False, index=True),
     Column("applicant_user_id", String(ID), nullable=True, index=True),
     Column("account_manager_id", String(ID), nullable=True),

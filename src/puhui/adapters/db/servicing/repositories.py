@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, fields
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    cast,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db.servicing.tables import (
+    accrual_entries,
     credit_lines,
     eod_runs,
     journal_entries,
@@ -44,6 +57,7 @@ from puhui.services.servicing.records import (
     ProductRecord,
     ScheduledInstalment,
 )
+from puhui.services.servicing.statements import DailyAccrual, Operation, PostedEvent
 
 
 class StaleRecord(Conflict):
@@ -216,6 +230,20 @@ class SqlLoanRepository:
         if result.rowcount != 1:
             raise StaleRecord(f"receipt {record.loan_id} changed concurrently")
 
+    def of_line(
+        self, line_id: CreditLineId, *, limit: int | None = None, offset: int = 0
+    ) -> list[LoanRecord]:
+        """The line's receipts, oldest draw first (then by id); served by ``ix_loans_line_id``."""
+        query = (
+            select(loans)
+            .where(loans.c.line_id == line_id)
+            .order_by(loans.c.disbursed_on, loans.c.loan_id)
+            .offset(offset)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return [loan_from_row(row._mapping) for row in self._connection.execute(query)]
+
 
 class SqlInstalmentRepository:
     def __init__(self, connection: Connection) -> None:
@@ -327,6 +355,95 @@ class SqlLedger:
             balances_fen={Account.from_code(code): int(total) for code, total in rows},
         )
 
+    def receipt_events(self, receipt_ids: Sequence[str], *, through: date) -> list[PostedEvent]:
+        """Money events of these receipts on or before ``through``, with their postings.
+
+        Journal entries carry no receipt column: the stored request of each money event names
+        its receipt and its entry key (both written in the entry's transaction), so the
+        request log links receipts to entries.
+        """
+        linked: dict[str, tuple[str, Operation]] = {}
+        operations = [o.value for o in Operation]
+        for chunk in _chunks(receipt_ids):
+            receipt = _json_text(self._connection, service_requests.c.result_json, "receipt_id")
+            rows = self._connection.execute(
+                select(service_requests.c.operation, service_requests.c.result_json)
+                .where(service_requests.c.operation.in_(operations))
+                .where(receipt.in_(chunk))
+            )
+            for operation, result_json in rows:
+                result = json.loads(result_json)
+                linked[str(result["entry_key"])] = (str(result["receipt_id"]), Operation(operation))
+        heads: dict[str, tuple[date, str]] = {}
+        amounts: dict[str, dict[Account, int]] = {}
+        for keys in _chunks(list(linked)):
+            postings = self._connection.execute(
+                select(
+                    journal_entries.c.idempotency_key,
+                    journal_entries.c.posted_on,
+                    journal_entries.c.entry_id,
+                    journal_lines.c.account,
+                    journal_lines.c.amount_fen,
+                )
+                .join(journal_lines, journal_lines.c.entry_id == journal_entries.c.entry_id)
+                .where(journal_entries.c.idempotency_key.in_(keys))
+                .where(journal_entries.c.posted_on <= through)
+            ).all()
+            for key, posted_on, entry_id, account, amount_fen in postings:
+                heads[key] = (posted_on, entry_id)
+                per_account = amounts.setdefault(key, {})
+                account_of = Account.from_code(account)
+                per_account[account_of] = per_account.get(account_of, 0) + int(amount_fen)
+        events = [
+            PostedEvent(
+                receipt_id=linked[key][0],
+                operation=linked[key][1],
+                entry_key=key,
+                posted_on=posted_on,
+                sequence=entry_id,
+                amounts_fen=amounts[key],
+            )
+            for key, (posted_on, entry_id) in heads.items()
+        ]
+        return sorted(events, key=lambda e: (e.posted_on, e.sequence))
+
+    def receipt_accruals(
+        self, receipt_ids: Sequence[str], *, since: date, daily_from: date, through: date
+    ) -> list[DailyAccrual]:
+        """These receipts' accruals from the sub-ledger (interest; penalty plus compound),
+        on- and off-balance alike: one row per receipt and day from ``daily_from`` to
+        ``through``, and before that one carried row per receipt summing ``since`` up to
+        ``daily_from``. Moves into the non-accrual memo are left out.
+
+        The days are listed, not ranged: with both key columns given as lists, the primary
+        key (as_of, loan_id, kind) is probed per (day, receipt) on either database, so the
+        cost follows the line's history and not the size of the book. (An index leading
+        with loan_id would cost the end of day a random-order insert per receipt and day.)
+        """
+        days = [since + timedelta(days=n) for n in range((through - since).days + 1)]
+        earlier = [d for d in days if d < daily_from]
+        daily = [d for d in days if d >= daily_from]
+        carried: dict[str, tuple[int, int]] = {}
+        found: list[DailyAccrual] = []
+        for receipts in _chunks(receipt_ids, _ACCRUAL_RECEIPTS):
+            for dates in _chunks(earlier, _ACCRUAL_DAYS):
+                for loan_id, interest, penalty in self._connection.execute(
+                    _accruals(receipts, dates).group_by(accrual_entries.c.loan_id)
+                ):
+                    before = carried.get(loan_id, (0, 0))
+                    carried[loan_id] = (before[0] + int(interest), before[1] + int(penalty))
+            for dates in _chunks(daily, _ACCRUAL_DAYS):
+                query = _accruals(receipts, dates, accrual_entries.c.as_of)
+                for loan_id, as_of, interest, penalty in self._connection.execute(
+                    query.group_by(accrual_entries.c.loan_id, accrual_entries.c.as_of)
+                ):
+                    found.append(DailyAccrual(loan_id, as_of, int(interest), int(penalty)))
+        found.extend(
+            DailyAccrual(loan_id, daily_from - timedelta(days=1), i, p, carried=True)
+            for loan_id, (i, p) in carried.items()
+        )
+        return found
+
 
 class SqlRequestLog:
     def __init__(self, connection: Connection, clock: Clock) -> None:
@@ -375,3 +492,50 @@ class SqlBusinessDays:
     def last_closed(self) -> date | None:
         value = self._connection.execute(select(func.max(eod_runs.c.as_of))).scalar_one()
         return value if isinstance(value, date) else None
+
+    def last_completed(self) -> date | None:
+        value = self._connection.execute(
+            select(func.max(eod_runs.c.as_of)).where(eod_runs.c.status == "completed")
+        ).scalar_one()
+        return value if isinstance(value, date) else None
+
+
+_CHUNK = 500
+"""Bound parameters per IN list: well under SQLite's and PostgreSQL's limits."""
+_ACCRUAL_RECEIPTS = 100
+_ACCRUAL_DAYS = 366
+"""Receipts × days probed by one accrual query: up to a year of 100 receipts."""
+
+
+def _accruals(receipts: Sequence[str], days: Sequence[date], *keys: Any) -> Select[Any]:
+    return (
+        select(
+            accrual_entries.c.loan_id,
+            *keys,
+            func.sum(accrual_entries.c.interest_fen),
+            func.sum(accrual_entries.c.penalty_fen + accrual_entries.c.compound_fen),
+        )
+        .where(accrual_entries.c.as_of.in_(days))
+        .where(accrual_entries.c.loan_id.in_(receipts))
+        .where(accrual_entries.c.kind.in_(("accrual", "billing")))
+    )
+
+
+T = TypeVar("T")
+
+
+def _chunks(values: Sequence[T], size: int = _CHUNK) -> list[Sequence[T]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _json_text(connection: Connection, column: Any, key: str) -> ColumnElement[str]:
+    """A top-level text field of a JSON document stored as text, on either database.
+
+    The key is written as a literal, not bound, so that the expression is the very one of
+    the index on it (migration 0008): a bound parameter would not match an expression index.
+    """
+    if not key.isidentifier():
+        raise ValueError(f"not a JSON field name: {key!r}")
+    if connection.dialect.name == "postgresql":
+        return type_coerce(cast(column, JSONB).op("->>")(literal_column(f"'{key}'")), String)
+    return type_coerce(func.json_extract(column, literal_column(f"'$.{key}'")), String)
