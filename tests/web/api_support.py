@@ -117,7 +117,7 @@ def build_servicing_api(url: str, clock: FixedClock, registry_root: Path) -> tup
     """The API with servicing wired: acceptance opens a real line; strategies and models read."""
     from puhui.adapters.db import migrate
     from puhui.adapters.db.engine import make_engine
-    from puhui.adapters.db.servicing.unit_of_work import servicing_units
+    from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork, servicing_units
     from puhui.adapters.db.strategies.unit_of_work import StrategyUnitOfWork
     from puhui.risk.registry import ModelRegistry
     from puhui.services.line_opening import ServicingLineOpener
@@ -144,6 +144,9 @@ def build_servicing_api(url: str, clock: FixedClock, registry_root: Path) -> tup
         otp_sender=sender,
         hasher=fast_hasher(),
         servicing_uow_factory=servicing,
+        servicing_reader_factory=lambda: ServicingUnitOfWork(
+            engine, clock=clock, audit_key=audit_key, read_only=True
+        ),
         strategies_uow_factory=lambda: StrategyUnitOfWork(engine, clock=clock, audit_key=audit_key),
         model_registry=ModelRegistry(registry_root),
     )

@@ -31,6 +31,12 @@ class Platform:
         """A unit of work over the servicing repositories (lines, receipts, ledger)."""
         return ServicingUnitOfWork(self.database.engine, clock=self.clock, audit_key=self.audit_key)
 
+    def servicing_reader(self) -> ServicingUnitOfWork:
+        """A read-only servicing unit of work: one snapshot, no write lock (statements)."""
+        return ServicingUnitOfWork(
+            self.database.engine, clock=self.clock, audit_key=self.audit_key, read_only=True
+        )
+
     def strategy_uow(self) -> StrategyUnitOfWork:
         """A unit of work over stored strategy versions (lifecycle, active version)."""
         return StrategyUnitOfWork(self.database.engine, clock=self.clock, audit_key=self.audit_key)

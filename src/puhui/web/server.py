@@ -74,6 +74,7 @@ def dependencies_for(platform: Platform, ports: OriginationPorts) -> ApiDependen
         otp_sender=LoggingOtpSender(),
         limits=limits,
         servicing_uow_factory=platform.servicing_uow,
+        servicing_reader_factory=platform.servicing_reader,
         strategies_uow_factory=platform.strategy_uow,
         model_registry=ModelRegistry(settings.model_registry_dir),
     )

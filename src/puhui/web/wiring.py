@@ -63,6 +63,7 @@ def build_api_dependencies(
     hasher: PasswordHasher | None = None,
     run_inline: bool | None = None,
     servicing_uow_factory: Callable[[], ServicingUnitOfWork] | None = None,
+    servicing_reader_factory: Callable[[], ServicingUnitOfWork] | None = None,
     strategies_uow_factory: strategies.UowFactory | None = None,
     model_registry: ModelRegistry | None = None,
 ) -> ApiDependencies:
@@ -108,6 +109,7 @@ def build_api_dependencies(
         credit = CreditAccess(
             origination_uow=uow,
             servicing_uow=servicing_uow_factory,
+            servicing_reader=servicing_reader_factory,
             today=clock.today,
             strategies_uow=strategies_uow_factory,
             model_registry=model_registry,

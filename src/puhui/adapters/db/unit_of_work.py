@@ -46,8 +46,10 @@ class SqlUnitOfWork:
         if self._read_only:
             connection.execution_options(
                 **{READ_ONLY_OPTION: True},
+                # PostgreSQL: one snapshot for every query of the unit of work (a statement
+                # reads several tables and must not see a repayment land between them).
                 **(
-                    {"postgresql_readonly": True}
+                    {"postgresql_readonly": True, "isolation_level": "REPEATABLE READ"}
                     if self._engine.dialect.name == "postgresql"
                     else {}
                 ),

@@ -12,7 +12,7 @@ from puhui.domain.ids import CreditLineId, ReceiptId
 from puhui.services import strategies
 from puhui.services.origination.ports import OriginationUnitOfWork
 from puhui.services.security.permissions import Permission, Principal, Role, require
-from puhui.services.servicing import lines, receipts
+from puhui.services.servicing import lines, receipts, statements
 from puhui.services.servicing.idempotency import MAX_KEY_LENGTH
 from puhui.services.servicing.ports import ServicingUnitOfWork
 from puhui.services.servicing.records import (
@@ -35,6 +35,8 @@ class CreditAccess:
     today: Callable[[], date]
     strategies_uow: strategies.UowFactory | None = None
     model_registry: ModelRegistry | None = None
+    servicing_reader: Callable[[], ServicingUnitOfWork] | None = None
+    """Read-only units of work for statements and lists (``servicing_uow`` when not wired)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +180,34 @@ def repay(
         on=access.today(),
         idempotency_key=_scoped_key(actor, idempotency_key),
         actor=actor.audit_name(),
+    )
+
+
+def line_statement(
+    access: CreditAccess, *, actor: Principal, line_id: str, period: str
+) -> statements.Statement:
+    """The statement of one interest cycle (``YYYY-MM``); who may read it: as for the line."""
+    get_line(access, actor=actor, line_id=line_id)
+    year, month = statements.parse_period(period)
+    return statements.line_statement(
+        access.servicing_reader or access.servicing_uow,
+        CreditLineId(line_id),
+        year=year,
+        month=month,
+        today=access.today(),
+    )
+
+
+def line_receipts(
+    access: CreditAccess, *, actor: Principal, line_id: str, limit: int, offset: int
+) -> list[LoanRecord]:
+    """The line's receipts (借据), oldest draw first; who may read them: as for the line."""
+    get_line(access, actor=actor, line_id=line_id)
+    return statements.line_receipts(
+        access.servicing_reader or access.servicing_uow,
+        CreditLineId(line_id),
+        limit=limit,
+        offset=offset,
     )
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from puhui.domain.ids import CreditLineId, ProductId
 from puhui.domain.ledger import JournalEntry, TrialBalance
 from puhui.services.ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from puhui.services.servicing.statements import DailyAccrual, PostedEvent
 from puhui.services.servicing.records import (
     CreditLineRecord,
     LoanRecord,
@@ -57,6 +60,12 @@ class LoanRepository(Protocol):
 
     def save(self, record: LoanRecord) -> None: ...
 
+    def of_line(
+        self, line_id: CreditLineId, *, limit: int | None = None, offset: int = 0
+    ) -> list[LoanRecord]:
+        """The line's receipts, oldest draw first (then by id)."""
+        ...
+
 
 class InstalmentRepository(Protocol):
     def schedule(self, loan_id: str) -> list[ScheduledInstalment]: ...
@@ -77,6 +86,16 @@ class LedgerRepository(Protocol):
 
     def trial_balance(self, as_of: date) -> TrialBalance: ...
 
+    def receipt_events(self, receipt_ids: Sequence[str], *, through: date) -> list[PostedEvent]:
+        """Money events of these receipts posted on or before ``through`` (statements)."""
+        ...
+
+    def receipt_accruals(
+        self, receipt_ids: Sequence[str], *, since: date, daily_from: date, through: date
+    ) -> list[DailyAccrual]:
+        """The receipts' accruals from the sub-ledger (statements)."""
+        ...
+
 
 class RequestLog(Protocol):
     def get(self, idempotency_key: str) -> StoredRequest | None: ...
@@ -87,6 +106,10 @@ class RequestLog(Protocol):
 class BusinessDays(Protocol):
     def last_closed(self) -> date | None:
         """The latest business date whose end of day has started (closed to new postings)."""
+        ...
+
+    def last_completed(self) -> date | None:
+        """The latest business date whose end of day completed."""
         ...
 
 

@@ -312,10 +312,16 @@ def reverse_repayment(
                 details={"repayment_key": original_key},
             )
         paid_on = date.fromisoformat(original.paid_on)
-        if loan.accrued_through is not None and loan.accrued_through >= paid_on:
+        # A business day is closed once its end of day has started, as for draws. The loan's
+        # ``accrued_through`` cannot tell: the end of day moves it only for active loans, so a
+        # payoff freezes it (None on the draw day) and a reversal days later would reopen the
+        # loan behind the end of day, with a gap in its accrual that blocks every later event.
+        closed = uow.business_days.last_closed()
+        if closed is not None and paid_on <= closed:
             raise EventOutOfOrder(
-                f"business day {paid_on} is closed: the repayment can no longer be reversed",
-                details={"accrued_through": loan.accrued_through.isoformat()},
+                f"business day {paid_on} is closed (end of day ran through {closed}):"
+                " the repayment can no longer be reversed",
+                details={"paid_on": paid_on.isoformat(), "last_closed": closed.isoformat()},
             )
         before = loan_from_json(stored.undo_json)
         uow.loans.save(replace(before, version=loan.version + 1))

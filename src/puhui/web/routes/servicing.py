@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, status
 
-from puhui.domain.ids import CreditLineId
 from puhui.services.origination import credit_access as ca
-from puhui.services.security.permissions import Principal
 from puhui.services.servicing import statements
-from puhui.services.servicing.records import LoanRecord
 from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
 from puhui.web.schemas import (
     CreditLineOut,
@@ -82,37 +79,6 @@ PeriodQuery = Annotated[
 ]
 
 
-def _statement_units(access: ca.CreditAccess) -> statements.UowFactory:
-    # The servicing unit of work offers the statement queries (``loans.of_line``,
-    # ``ledger.receipt_events``/``receipt_accruals``, ``business_days.last_completed``); the
-    # ``ServicingUnitOfWork`` port does not declare them yet, hence the cast.
-    return cast(statements.UowFactory, access.servicing_uow)
-
-
-def _line_statement(
-    access: ca.CreditAccess, *, actor: Principal, line_id: str, period: str
-) -> statements.Statement:
-    # The same role and ownership rules as GET /credit-lines/{id}: that use case is the guard.
-    ca.get_line(access, actor=actor, line_id=line_id)
-    year, month = statements.parse_period(period)
-    return statements.line_statement(
-        _statement_units(access),
-        CreditLineId(line_id),
-        year=year,
-        month=month,
-        today=access.today(),
-    )
-
-
-def _line_receipts(
-    access: ca.CreditAccess, *, actor: Principal, line_id: str, limit: int, offset: int
-) -> list[LoanRecord]:
-    ca.get_line(access, actor=actor, line_id=line_id)
-    return statements.line_receipts(
-        _statement_units(access), CreditLineId(line_id), limit=limit, offset=offset
-    )
-
-
 @router.get("/credit-lines/{line_id}/statements", response_model=StatementOut, tags=["statements"])
 async def get_statement(
     deps: Deps, principal: CurrentPrincipal, line_id: Identifier, period: PeriodQuery
@@ -122,7 +88,7 @@ async def get_statement(
     reconcile to the fen, and what is due on the day after settlement. Owners, referrers and
     staff, as for the line."""
     found = await call(
-        deps, _line_statement, _access(deps), actor=principal, line_id=line_id, period=period
+        deps, ca.line_statement, _access(deps), actor=principal, line_id=line_id, period=period
     )
     return statement_out(found)
 
@@ -141,7 +107,7 @@ async def list_receipts(
     maturity. Owners, referrers and staff, as for the line."""
     found = await call(
         deps,
-        _line_receipts,
+        ca.line_receipts,
         _access(deps),
         actor=principal,
         line_id=line_id,
