@@ -69,9 +69,8 @@ def _apply(
         repay(book.uow, last, amount_fen=paying, on=book.today, idempotency_key=key, actor="o")
         repaid.append((key, book.today))
     elif kind == "reverse" and repaid and repaid[-1][1] == book.today:
-        # Only on the repayment's own day: servicing refuses later ones, except after a payoff
-        # on the draw day (no accrual booked yet), which it lets through: kept out of here.
-        # A correction past its day, or behind a later change, is refused by design.
+        # Only on the repayment's own day: servicing refuses a reversal once end of day has
+        # started for that date (payoffs included), or behind a later change, by design.
         with contextlib.suppress(CorrectionNotPossible, EventOutOfOrder):
             reverse_repayment(book.uow, repaid.pop()[0], idempotency_key=key, actor="o", reason="x")
     elif kind == "write_off" and status is LoanStatus.ACTIVE:
