@@ -37,7 +37,7 @@ import httpx
 import uvicorn
 
 from puhui.adapters.db import migrate
-from puhui.adapters.db.engine import make_engine
+from puhui.adapters.db.engine import checkpoint_in_background, make_engine
 from puhui.adapters.db.origination import tables as t
 from puhui.adapters.db.origination.encryption import FieldCipher
 from puhui.domain.clock import SystemClock
@@ -86,8 +86,11 @@ class NoLines:
 
 
 def deps_for(url: str) -> ApiDependencies:
+    engine = make_engine(url)
+    # As `puhui serve` does: WAL checkpoints in a background thread, not in a request.
+    checkpoint_in_background(engine)
     deps = build_api_dependencies(
-        engine=make_engine(url),
+        engine=engine,
         clock=SystemClock(),
         keys=KEYS,
         assessor=StubAssessor(),

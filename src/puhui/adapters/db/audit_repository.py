@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
+from puhui.adapters.db import fast
 from puhui.adapters.db.tables import audit_events, audit_head
 from puhui.domain.audit import AuditEvent, AuditRecord, ChainHead, next_event
 from puhui.domain.clock import Clock
@@ -52,7 +53,7 @@ class SqlAuditLog:
             and root.is_active
         ):
             return cached[2], cached[3]
-        head = self._connection.execute(_READ_HEAD_FOR_UPDATE).one_or_none()
+        head = fast.execute(self._connection, _READ_HEAD_FOR_UPDATE).one_or_none()
         if head is None:
             raise ConfigurationError("audit chain head is missing: run `puhui db upgrade`")
         return int(head.seq), str(head.hash)
@@ -68,7 +69,8 @@ class SqlAuditLog:
             occurred_at=self._clock.now(),
             key=self._key,
         )
-        self._connection.execute(
+        fast.execute(
+            self._connection,
             _INSERT_EVENT,
             {
                 "seq": event.seq,
@@ -82,7 +84,7 @@ class SqlAuditLog:
                 "hash": event.hash,
             },
         )
-        self._connection.execute(_MOVE_HEAD, {"b_seq": event.seq, "b_hash": event.hash})
+        fast.execute(self._connection, _MOVE_HEAD, {"b_seq": event.seq, "b_hash": event.hash})
         self._cached_head = (
             self._connection.get_transaction(),
             self._connection.get_nested_transaction(),

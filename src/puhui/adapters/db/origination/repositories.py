@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from puhui.adapters.db import fast
 from puhui.adapters.db.origination import tables as t
 from puhui.adapters.db.origination.encryption import FieldCipher
 from puhui.domain.clock import Clock
@@ -109,6 +110,8 @@ def _screening_statement(fields: frozenset[str]) -> Select[Any]:
     return statement
 
 
+_INSERT_CONSENT = t.consents.insert()
+_INSERT_OFFER = t.offers.insert()
 _CONSENTS_OF = (
     select(t.consents)
     .where(t.consents.c.application_id == bindparam("b_id"))
@@ -215,7 +218,7 @@ class SqlApplicationRepository:
         # No savepoint: a duplicate abandons the whole unit of work (the caller raises), and
         # SAVEPOINT + RELEASE were two more statements on every application.
         try:
-            self._c.execute(_INSERT_APPLICATION, values)
+            fast.execute(self._c, _INSERT_APPLICATION, values)
         except IntegrityError:
             raise DuplicateApplication(
                 "the enterprise already has an open application", details={"uscc": a.uscc}
@@ -249,11 +252,12 @@ class SqlApplicationRepository:
         )
 
     def get(self, application_id: str) -> Application | None:
-        row = self._c.execute(_GET_APPLICATION, {"b_id": application_id}).one_or_none()
+        row = fast.execute(self._c, _GET_APPLICATION, {"b_id": application_id}).one_or_none()
         return None if row is None else self._from_row(row)
 
     def update(self, application: Application, *, expected_version: int) -> None:
-        result = self._c.execute(
+        result = fast.execute(
+            self._c,
             _UPDATE_APPLICATION,
             {
                 **self._values(application),
@@ -268,7 +272,7 @@ class SqlApplicationRepository:
             )
 
     def find_open_for_enterprise(self, uscc: str) -> Application | None:
-        row = self._c.execute(_OPEN_FOR_ENTERPRISE, {"b_uscc": uscc}).one_or_none()
+        row = fast.execute(self._c, _OPEN_FOR_ENTERPRISE, {"b_uscc": uscc}).one_or_none()
         return None if row is None else self._from_row(row)
 
     def owns_credit_line(
@@ -296,9 +300,9 @@ class SqlApplicationRepository:
         for name, value in velocity.items():
             if name != "phone":
                 params[f"b_{name}"] = value
-        row = self._c.execute(_screening_statement(frozenset(velocity)), params).one()
+        row = fast.execute(self._c, _screening_statement(frozenset(velocity)), params).one()
         return ScreeningCounts(
-            applications_by={name: int(row._mapping[f"v_{name}"]) for name in velocity},
+            applications_by={name: int(getattr(row, f"v_{name}")) for name in velocity},
             enterprises_sharing_phone=int(row.s_phone),
             enterprises_sharing_id_number=int(row.s_id_number),
         )
@@ -306,8 +310,8 @@ class SqlApplicationRepository:
     def earlier_of_enterprise(
         self, uscc: str, *, before: datetime, limit: int = 100
     ) -> list[Application]:
-        rows = self._c.execute(
-            _EARLIER_OF_ENTERPRISE, {"b_uscc": uscc, "b_before": before, "b_limit": limit}
+        rows = fast.execute(
+            self._c, _EARLIER_OF_ENTERPRISE, {"b_uscc": uscc, "b_before": before, "b_limit": limit}
         ).all()
         return [self._from_row(r) for r in reversed(rows)]
 
@@ -337,8 +341,9 @@ class SqlConsentRepository:
         self._c = connection
 
     def add(self, consent: Consent) -> None:
-        self._c.execute(
-            t.consents.insert(),
+        fast.execute(
+            self._c,
+            _INSERT_CONSENT,
             {
                 "consent_id": consent.consent_id,
                 "application_id": consent.application_id,
@@ -352,7 +357,7 @@ class SqlConsentRepository:
         )
 
     def for_application(self, application_id: str) -> list[Consent]:
-        rows = self._c.execute(_CONSENTS_OF, {"b_id": application_id}).all()
+        rows = fast.execute(self._c, _CONSENTS_OF, {"b_id": application_id}).all()
         return [
             Consent(
                 consent_id=r.consent_id,
@@ -380,8 +385,9 @@ class SqlOfferRepository:
         self._c = connection
 
     def add(self, offer: Offer) -> None:
-        self._c.execute(
-            t.offers.insert(),
+        fast.execute(
+            self._c,
+            _INSERT_OFFER,
             {
                 "offer_id": offer.offer_id,
                 "application_id": offer.application_id,
@@ -395,7 +401,7 @@ class SqlOfferRepository:
         )
 
     def for_application(self, application_id: str) -> Offer | None:
-        r = self._c.execute(_OFFER_OF, {"b_id": application_id}).one_or_none()
+        r = fast.execute(self._c, _OFFER_OF, {"b_id": application_id}).one_or_none()
         if r is None:
             return None
         return Offer(
@@ -431,7 +437,7 @@ class SqlContractRepository:
         )
 
     def for_application(self, application_id: str) -> Contract | None:
-        r = self._c.execute(_CONTRACT_OF, {"b_id": application_id}).one_or_none()
+        r = fast.execute(self._c, _CONTRACT_OF, {"b_id": application_id}).one_or_none()
         if r is None:
             return None
         return Contract(
@@ -472,7 +478,7 @@ class SqlFraudListRepository:
 
     def lists_naming(self, *, uscc: str, id_number: str) -> frozenset[FraudList]:
         params = {"b_uscc": uscc, "b_person": self._cipher.blind_index(ID_NUMBER, id_number)}
-        names = self._c.execute(_LISTED, params).scalars()
+        names = fast.execute(self._c, _LISTED, params).scalars()
         return frozenset(name for name in names if name in ("blacklist", "executed_person"))
 
 
@@ -481,7 +487,7 @@ class SqlIdempotencyRepository:
         self._c = connection
 
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
-        r = self._c.execute(_IDEMPOTENCY, {"b_scope": scope, "b_key": key}).one_or_none()
+        r = fast.execute(self._c, _IDEMPOTENCY, {"b_scope": scope, "b_key": key}).one_or_none()
         if r is None:
             return None
         return IdempotencyRecord(r.scope, r.key, r.request_hash, r.resource_id, r.created_at)
@@ -548,7 +554,7 @@ class SqlUserRepository:
         )
 
     def _one(self, by: str, value: str) -> User | None:
-        row = self._c.execute(_USER_BY[by], {"b_value": value}).one_or_none()
+        row = fast.execute(self._c, _USER_BY[by], {"b_value": value}).one_or_none()
         return None if row is None else self._from_row(row)
 
     def get(self, user_id: str) -> User | None:
