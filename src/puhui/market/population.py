@@ -90,7 +90,11 @@ def block_layout(seed: int, n_slots: int, block: int) -> BlockLayout:
         sizes.append(min(draw, n_shell - sum(sizes)))
         k += 1
     if len(sizes) > 1 and sizes[-1] < 2:
-        sizes[-2] += sizes.pop()
+        # Fold a one-member remainder into the ring before it. (Written as
+        # `sizes[-2] += sizes.pop()` it added to the ring two before, counting one ring twice,
+        # and failed outright with two rings.)
+        remainder = sizes.pop()
+        sizes[-1] += remainder
     if sizes and sizes[-1] < 2:
         sizes = []  # a one-member "ring" is no ring
     ring_local = np.full(size, -1, dtype=np.int64)

@@ -26,6 +26,12 @@ BUREAU = "bureau"
 LOAN_HISTORY = "loan_history"
 # The lender's own application records: the application being decided and the earlier ones.
 APPLICATIONS = "applications"
+# The core enterprises (核心企业) of the supply chains a bank finances: one column, ``uscc``.
+# A bank keeps this list; on the market it is the medium-size enterprises (the schema's own
+# definition), derived from the registry by ``MarketTables.from_dir``. Online, the invoice
+# pull carries the core enterprises among the applicant's counterparties.
+CORE_ENTERPRISES = "core_enterprises"
+CORE_SIZE_BAND = "medium"
 FEATURE_TABLES = (
     ENTERPRISES,
     OWNERS,
@@ -41,6 +47,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     ENTERPRISES: (
         "uscc", "legal_form", "industry_group", "region_code", "registration_date",
         "registered_capital_fen", "taxpayer_type", "employees", "legal_rep_id_number",
+        "size_band",
     ),
     OWNERS: ("id_number", "birth_date", "education", "years_in_trade", "enterprises_represented"),
     TAX_MONTHLY: (
@@ -101,6 +108,12 @@ FEATURE_LABELS: dict[str, FeatureLabel] = {
     "invoice_top_customer_share": FeatureLabel("第一大客户集中度", "top customer share"),
     "invoice_voided_ratio": FeatureLabel("发票作废比例", "voided invoice ratio"),
     "invoice_red_letter_ratio": FeatureLabel("红字发票比例", "red-letter invoice ratio"),
+    "invoice_core_links_12m": FeatureLabel(
+        "与核心企业的交易关系", "trading links with core enterprises"
+    ),
+    "invoice_core_sales_share": FeatureLabel(
+        "对核心企业销售占比", "share of sales to core enterprises"
+    ),
     "electricity_growth_3m": FeatureLabel("用电量变化", "electricity use trend"),
     "electricity_vs_peak": FeatureLabel("用电量相对峰值", "electricity use against peak"),
     "utility_late_payments_12m": FeatureLabel("水电费逾期", "late utility payments"),
@@ -226,6 +239,8 @@ class MarketTables:
             folder = market / "tables" / name
             if name not in frames and folder.is_dir():
                 frames[name] = pl.scan_parquet(str(folder / "*.parquet"))
+        if ENTERPRISES in frames:
+            frames[CORE_ENTERPRISES] = core_enterprises(frames[ENTERPRISES])
         return cls(frames)
 
     def __getitem__(self, name: str) -> pl.LazyFrame:
@@ -236,8 +251,8 @@ class MarketTables:
         keys = pl.Series(list(usccs), dtype=pl.String)
         frames: dict[str, pl.LazyFrame] = {}
         for name, frame in self.frames.items():
-            if name == OWNERS:
-                frames[name] = frame  # joined through the enterprises kept
+            if name in (OWNERS, CORE_ENTERPRISES):
+                frames[name] = frame  # joined through the enterprises kept; a list
             elif name == INVOICES:
                 frames[name] = frame.filter(
                     pl.col("seller_uscc").is_in(keys) | pl.col("buyer_uscc").is_in(keys)
@@ -361,9 +376,25 @@ def _tax(tables: MarketTables, as_of: date) -> pl.LazyFrame:
     )
 
 
+def core_enterprises(enterprises: pl.LazyFrame) -> pl.LazyFrame:
+    """The market's core enterprises: its medium-size firms (the schema's definition)."""
+    return enterprises.filter(pl.col("size_band") == CORE_SIZE_BAND).select("uscc")
+
+
 def _invoices(tables: MarketTables, as_of: date) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     recent = _known(tables[INVOICES], as_of).filter(pl.col("lag").is_between(1, 12))
+    core_frame = tables.frames.get(CORE_ENTERPRISES)
+    core = (
+        pl.Series("uscc", [], dtype=pl.String)
+        if core_frame is None
+        else core_frame.select("uscc").collect().get_column("uscc")
+    )
+    recent = recent.with_columns(
+        pl.col("buyer_uscc").is_in(core).alias("_buyer_core"),
+        pl.col("seller_uscc").is_in(core).alias("_seller_core"),
+    )
     per_customer = recent.group_by("seller_uscc", "buyer_uscc").agg(
+        pl.col("_buyer_core").first().alias("buyer_core"),
         pl.col("amount_fen").sum().cast(pl.Float64).alias("amount"),
         pl.col("invoice_count").sum().alias("issued"),
         pl.col("voided_count").sum().alias("voided"),
@@ -382,12 +413,24 @@ def _invoices(tables: MarketTables, as_of: date) -> tuple[pl.LazyFrame, pl.LazyF
             (pl.col("red").sum() / (pl.col("issued").sum() + pl.col("red").sum()))
             .cast(pl.Float64)
             .alias("invoice_red_letter_ratio"),
+            (
+                pl.col("amount").filter(pl.col("buyer_core")).sum()
+                / (pl.col("amount").sum() + FEN_SMOOTHING)
+            ).alias("invoice_core_sales_share"),
+            pl.col("buyer_core").sum().cast(pl.Float64).alias("_core_buyers"),
         )
         .rename({"seller_uscc": "uscc"})
     )
     buying = (
         recent.group_by("buyer_uscc")
-        .agg(pl.col("seller_uscc").n_unique().cast(pl.Float64).alias("invoice_suppliers_12m"))
+        .agg(
+            pl.col("seller_uscc").n_unique().cast(pl.Float64).alias("invoice_suppliers_12m"),
+            pl.col("seller_uscc")
+            .filter(pl.col("_seller_core"))
+            .n_unique()
+            .cast(pl.Float64)
+            .alias("_core_suppliers"),
+        )
         .rename({"buyer_uscc": "uscc"})
     )
     return selling, buying
@@ -677,6 +720,10 @@ def compute_features(tables: MarketTables, as_of: date) -> pl.DataFrame:
         "court_cases_filed_36m",
     ]
     frame = frame.with_columns(pl.col(zero_if_absent).fill_null(0.0)).with_columns(
+        # Counterparties on either side that are core enterprises (none: zero, not unknown).
+        (pl.col("_core_buyers").fill_null(0.0) + pl.col("_core_suppliers").fill_null(0.0)).alias(
+            "invoice_core_links_12m"
+        ),
         (pl.col("_bureau_balance") / (pl.col("_sales_12m") + FEN_SMOOTHING)).alias(
             "bureau_balance_to_sales"
         ),

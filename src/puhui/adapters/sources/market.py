@@ -18,6 +18,7 @@ import polars as pl
 from puhui.domain.errors import NotFound
 from puhui.domain.origination.consent import DataScope
 from puhui.market import schema, store
+from puhui.risk.features import CORE_ENTERPRISES, CORE_SIZE_BAND
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,11 @@ class MarketDataSource:
         def load(name: str) -> pl.DataFrame:
             return store.read(market, name)
 
-        self._enterprises = _Indexed.build(load("enterprises"), "uscc")
+        enterprises = load("enterprises")
+        self._enterprises = _Indexed.build(enterprises, "uscc")
+        self._core = frozenset(
+            enterprises.filter(pl.col("size_band") == CORE_SIZE_BAND).get_column("uscc")
+        )
         self._owners = _Indexed.build(load("owners"), "id_number")
         invoices = load("invoices")
         self._invoices_sold = _Indexed.build(invoices, "seller_uscc")
@@ -117,7 +122,15 @@ class MarketDataSource:
             sold = self._invoices_sold.rows(uscc)
             bought = self._invoices_bought.rows(uscc)
             both = pl.concat([sold, bought.filter(pl.col("seller_uscc") != uscc)])
-            return {TABLES_KEY: {"invoices": both.filter(pl.col("month") < cutoff)}}
+            known = both.filter(pl.col("month") < cutoff)
+            counterparties = set(known.get_column("seller_uscc")) | set(
+                known.get_column("buyer_uscc")
+            )
+            # Which counterparties are core enterprises: registry data beside the invoices.
+            core = pl.DataFrame(
+                {"uscc": sorted(counterparties & self._core)}, schema={"uscc": pl.String()}
+            )
+            return {TABLES_KEY: {"invoices": known, CORE_ENTERPRISES: core}}
         (name,) = SCOPE_TABLES[scope]
         rows = self._monthly[name].rows(uscc).filter(pl.col("month") < cutoff)
         return {TABLES_KEY: {name: rows}}
