@@ -427,21 +427,8 @@ def repayment_out(result: RepaymentResult) -> RepaymentOut:
 
 
 def receipt_schedule_out(schedule: ReceiptSchedule) -> ReceiptScheduleOut:
-    r = schedule.receipt
     return ReceiptScheduleOut(
-        receipt_id=r.loan_id,
-        line_id=r.line_id,
-        status=r.status.value,
-        disbursed_on=r.disbursed_on,
-        maturity_date=r.maturity_date,
-        principal_fen=r.principal_fen,
-        outstanding_principal_fen=r.outstanding_principal_fen,
-        overdue_principal_fen=r.overdue_principal_fen,
-        interest_owed_fen=r.interest_owed_fen,
-        penalty_owed_fen=r.penalty_owed_fen,
-        total_owed_fen=r.total_owed_fen,
-        days_past_due=r.days_past_due,
-        category=r.category.value,
+        **_receipt_fields(schedule.receipt),
         instalments=[
             InstalmentOut(period=i.period, due_date=i.due_date, period_days=i.period_days)
             for i in schedule.instalments
@@ -620,20 +607,24 @@ def statement_out(s: Statement) -> StatementOut:
     )
 
 
+def _receipt_fields(r: LoanRecord) -> dict[str, Any]:
+    """What every view of a receipt (借据) shows."""
+    return {
+        "receipt_id": r.loan_id,
+        "line_id": r.line_id,
+        "status": r.status.value,
+        "disbursed_on": r.disbursed_on,
+        "maturity_date": r.maturity_date,
+        "principal_fen": r.principal_fen,
+        "outstanding_principal_fen": r.outstanding_principal_fen,
+        "overdue_principal_fen": r.overdue_principal_fen,
+        "interest_owed_fen": r.interest_owed_fen,
+        "penalty_owed_fen": r.penalty_owed_fen,
+        "total_owed_fen": r.total_owed_fen,
+        "days_past_due": r.days_past_due,
+        "category": r.category.value,
+    }
+
+
 def receipt_out(r: LoanRecord) -> ReceiptOut:
-    return ReceiptOut(
-        receipt_id=r.loan_id,
-        line_id=r.line_id,
-        status=r.status.value,
-        disbursed_on=r.disbursed_on,
-        maturity_date=r.maturity_date,
-        principal_fen=r.principal_fen,
-        outstanding_principal_fen=r.outstanding_principal_fen,
-        overdue_principal_fen=r.overdue_principal_fen,
-        interest_owed_fen=r.interest_owed_fen,
-        penalty_owed_fen=r.penalty_owed_fen,
-        total_owed_fen=r.total_owed_fen,
-        days_past_due=r.days_past_due,
-        category=r.category.value,
-        closed_on=r.closed_on,
-    )
+    return ReceiptOut(**_receipt_fields(r), closed_on=r.closed_on)
