@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Date, Engine, bindparam, func, select, text
 from sqlalchemy.sql.elements import TextClause
 
 from puhui.adapters.db.audit_repository import SqlAuditLog
-from puhui.adapters.db.servicing.repositories import SqlLedger
+from puhui.adapters.db.servicing.repositories import BUSINESS_DAY_LOCK, SqlLedger
 from puhui.adapters.db.servicing.tables import eod_runs, eod_steps
 from puhui.domain.audit import AuditRecord
 from puhui.domain.clock import Clock
@@ -288,6 +288,12 @@ class SqlEndOfDayStore:
 
     def start(self, as_of: date) -> None:
         with self._engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Wait for units of work that found the day open to finish (repositories'
+                # BUSINESS_DAY_LOCK); any that start later see it closed.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": BUSINESS_DAY_LOCK}
+                )
             connection.execute(
                 eod_runs.insert().values(
                     as_of=as_of, status="running", started_at=self._clock.now(), finished_at=None

@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    text,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -485,11 +486,24 @@ class SqlRequestLog:
             ) from None
 
 
+BUSINESS_DAY_LOCK = 0x70756875_69424400  # "puhuiBD": PostgreSQL advisory lock key
+"""Held shared by a unit of work that checked the day is open; exclusive by end of day's start.
+
+Without it, on PostgreSQL a reversal (or draw) could read "the day is open" while an end of
+day for that day starts, and commit a change behind it (a reopened loan the end of day never
+accrues). SQLite needs nothing: ``BEGIN IMMEDIATE`` admits one writer at a time."""
+
+
 class SqlBusinessDays:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     def last_closed(self) -> date | None:
+        if self._connection.dialect.name == "postgresql":
+            # Until this transaction ends, no end of day can start (see BUSINESS_DAY_LOCK).
+            self._connection.execute(
+                text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": BUSINESS_DAY_LOCK}
+            )
         value = self._connection.execute(select(func.max(eod_runs.c.as_of))).scalar_one()
         return value if isinstance(value, date) else None
 
