@@ -1,4 +1,4 @@
-"""``puhui line``: revolving credit-line calculations that need no database (simulation)."""
+"""``puhui line``: revolving credit lines — a simulation without a database, and statements."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 import typer
 
-from puhui.cli.context import fail
+from puhui.cli.context import fail, platform
 from puhui.cli.loan import parse_date
 from puhui.domain.daycount import DayCountBasis
 from puhui.domain.errors import InvalidAmount, InvalidInput, PuhuiError
+from puhui.domain.ids import CreditLineId
 from puhui.domain.lending.revolving import (
     DEFAULT_SETTLEMENT_DAY,
     LineEvent,
@@ -21,6 +22,12 @@ from puhui.domain.lending.revolving import (
     simulate_line,
 )
 from puhui.domain.money import format_yuan, parse_rate, parse_yuan, round_fen
+from puhui.services.servicing.statements import (
+    Balances,
+    Statement,
+    line_statement,
+    parse_period,
+)
 
 app = typer.Typer(help="Revolving credit lines (随借随还).", no_args_is_help=True)
 
@@ -192,3 +199,89 @@ def simulate(
         raise fail(" ".join(exc.message.split()), code=exc.code) from None
     doc = simulation_json(result, day_basis, settlement_day)
     typer.echo(json.dumps(doc, indent=2) if as_json else _table(doc))
+
+
+def _balances_json(b: Balances) -> dict[str, str]:
+    return {
+        "principal": format_yuan(b.principal_fen),
+        "interest": format_yuan(b.interest_fen),
+        "penalty": format_yuan(b.penalty_fen),
+        "total": format_yuan(b.total_fen),
+    }
+
+
+def statement_json(s: Statement) -> dict[str, Any]:
+    """A statement as JSON: amounts in yuan strings with two places, dates ISO."""
+    return {
+        "line_id": s.line_id,
+        "period": f"{s.period.year:04d}-{s.period.month:02d}",
+        "from": s.period.start.isoformat(),
+        "to": s.period.end.isoformat(),
+        "final": s.final,
+        "opening": _balances_json(s.opening),
+        "movements": [
+            {
+                "date": m.on.isoformat(),
+                "from": m.from_date.isoformat() if m.from_date else None,
+                "kind": m.kind.value,
+                "label_zh": m.kind.label_zh,
+                "label_en": m.kind.label_en,
+                "receipt_id": m.receipt_id,
+                "amount": format_yuan(m.amount_fen),
+                "change": _balances_json(m.change),
+            }
+            for m in s.movements
+        ],
+        "closing": _balances_json(s.closing),
+        "due": {
+            "principal": format_yuan(s.due.principal_fen),
+            "interest": format_yuan(s.due.interest_fen),
+            "penalty": format_yuan(s.due.penalty_fen),
+            "date": s.due.due_date.isoformat() if s.due.due_date else None,
+        },
+    }
+
+
+def _statement_table(doc: dict[str, Any]) -> str:
+    mark = "" if doc["final"] else "  (provisional 未结清: end of day has not closed the period)"
+    lines = [
+        f"对账单 statement {doc['line_id']}  {doc['period']}: {doc['from']} .. {doc['to']}{mark}",
+        f"{'opening 期初':<24}{doc['opening']['total']:>18}",
+    ]
+    for m in doc["movements"]:
+        label = f"{m['label_zh']} {m['label_en']}"
+        lines.append(f"  {m['date']}  {label:<40}{m['amount']:>16}  {m['receipt_id']}")
+    due = doc["due"]
+    lines += [
+        f"{'closing 期末':<24}{doc['closing']['total']:>18}",
+        f"due 应还 {due['date'] or '-'}: principal {due['principal']}, interest "
+        f"{due['interest']}, penalty {due['penalty']}",
+    ]
+    return "\n".join(lines)
+
+
+@app.command()
+def statement(
+    *,
+    line: Annotated[str, typer.Option(help="Credit line id.")],
+    period: Annotated[
+        str, typer.Option(help="Interest cycle YYYY-MM (21st of the month before to the 20th).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The statement (对账单) of a credit line for one interest cycle, from the database.
+
+    Opening and closing balances, every movement (draws, repayments, accruals, write-offs,
+    recoveries) and what is due on the day after settlement; read from stored records only.
+    """
+    with platform() as p:
+        year, month = parse_period(period)
+        found = line_statement(
+            p.servicing_reader,
+            CreditLineId(line),
+            year=year,
+            month=month,
+            today=p.clock.today(),
+        )
+    doc = statement_json(found)
+    typer.echo(json.dumps(doc, indent=2, ensure_ascii=False) if as_json else _statement_table(doc))
