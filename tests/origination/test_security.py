@@ -128,3 +128,26 @@ def test_api_keys_are_stored_hashed_and_scoped(fake: Wired, store: object) -> No
         accounts.issue_api_key(
             fake.security, actor=SYSTEM, partner_id="p", scopes=[Permission.USER_MANAGE]
         )
+
+
+def test_evicting_stale_counts_keeps_each_limiters_own_window() -> None:
+    from datetime import UTC, datetime
+
+    from puhui.domain.clock import FixedClock
+    from puhui.services.security.rate_limit import MemoryWindowCounter, RateLimit, RateLimiter
+
+    clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    counter = MemoryWindowCounter()
+    counter._MAX_KEYS = 2  # evict on the third key
+    login = RateLimiter(
+        RateLimit(1, timedelta(minutes=15)), clock=clock, name="login", counter=counter
+    )
+    code = RateLimiter(
+        RateLimit(5, timedelta(minutes=10)), clock=clock, name="code", counter=counter
+    )
+    login.hit("user:a")
+    clock.advance(timedelta(minutes=11))
+    code.hit("phone:1")
+    code.hit("phone:2")  # eviction: the code limiter's 10 minutes must not end login's 15
+    with pytest.raises(RateLimited):
+        login.hit("user:a")

@@ -37,21 +37,21 @@ class MemoryWindowCounter:
     _MAX_KEYS = 100_000
 
     def __init__(self) -> None:
-        self._windows: dict[tuple[str, str], tuple[datetime, int]] = {}
+        # (limiter, key) -> (window start, attempts, window length): limiters sharing the
+        # counter have windows of their own, and eviction must respect each one.
+        self._windows: dict[tuple[str, str], tuple[datetime, int, timedelta]] = {}
         self._lock = threading.Lock()
 
     def hit(self, limiter: str, key: str, *, now: datetime, limit: RateLimit) -> datetime | None:
         with self._lock:
-            start, count = self._windows.get((limiter, key), (now, 0))
+            start, count, _ = self._windows.get((limiter, key), (now, 0, limit.window))
             if now - start >= limit.window:
                 start, count = now, 0
             if count >= limit.max_events:
                 return start
-            self._windows[(limiter, key)] = (start, count + 1)
+            self._windows[(limiter, key)] = (start, count + 1, limit.window)
             if len(self._windows) > self._MAX_KEYS:
-                self._windows = {
-                    k: v for k, v in self._windows.items() if now - v[0] < limit.window
-                }
+                self._windows = {k: v for k, v in self._windows.items() if now - v[0] < v[2]}
             return None
 
     def clear(self, limiter: str, key: str) -> None:
@@ -74,8 +74,8 @@ class RateLimiter:
         self._limit = limit
         self._clock = clock
         self._name = name
+        # What the user is told they tried too often (two limiters may share a word).
         self._kind = kind or name
-        """What the user is told they tried too often (two limiters may share a word)."""
         self._counter = counter or MemoryWindowCounter()
 
     def hit(self, key: str) -> None:
