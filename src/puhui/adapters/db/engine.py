@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def describe_url(database_url: str) -> str:
     return make_url(database_url).render_as_string(hide_password=True)
 
 
-_CHECKPOINTERS: dict[int, threading.Thread] = {}
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, threading.Thread] = weakref.WeakKeyDictionary()
 _CHECKPOINTERS_GUARD = threading.Lock()
 
 
@@ -95,7 +96,7 @@ def checkpoint_in_background(engine: Engine, *, every_seconds: float = 1.0) -> b
     if engine.dialect.name != "sqlite" or not path or path == ":memory:":
         return False
     with _CHECKPOINTERS_GUARD:
-        running = _CHECKPOINTERS.get(id(engine))
+        running = _CHECKPOINTERS.get(engine)
         if running is not None and running.is_alive():
             return False
 
@@ -106,11 +107,12 @@ def checkpoint_in_background(engine: Engine, *, every_seconds: float = 1.0) -> b
         # Connections opened before keep the default: start again from an empty pool.
         engine.dispose()
         database = str(Path(path).expanduser())
+        owner = weakref.ref(engine)
 
         def run() -> None:
             connection = sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
             try:
-                while True:
+                while owner() is not None:  # ends with the engine it serves
                     time.sleep(every_seconds)
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             except sqlite3.Error:  # the database went away (tests, shutdown): stop quietly
@@ -120,5 +122,5 @@ def checkpoint_in_background(engine: Engine, *, every_seconds: float = 1.0) -> b
 
         thread = threading.Thread(target=run, name="sqlite-wal-checkpointer", daemon=True)
         thread.start()
-        _CHECKPOINTERS[id(engine)] = thread
+        _CHECKPOINTERS[engine] = thread
         return True
