@@ -70,9 +70,6 @@ class FastResult:
     def scalar_one(self) -> Any:
         return self.one()[0]
 
-    def first(self) -> Any:
-        return self.rows[0] if self.rows else None
-
     def scalars(self) -> list[Any]:
         return [row[0] for row in self.rows]
 

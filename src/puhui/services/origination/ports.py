@@ -17,7 +17,6 @@ from puhui.domain.origination.reasons import Reason
 from puhui.services.security.ports import SecurityUnitOfWork
 
 VelocityField = Literal["phone", "device_id", "ip_address", "address"]
-SharedField = Literal["phone", "id_number"]
 FraudList = Literal["blacklist", "executed_person"]
 
 
