@@ -119,7 +119,7 @@ def write_report(market_dir: Path | str, out_dir: Path | str | None = None) -> C
         f"- enterprises: {p['enterprises']:,}; months: {p['months']} from {p['start']}; "
         f"seed {p['seed']}; profile **{p['profile']}**",
         f"- content hash: `{manifest['content_hash']}`",
-        "- targets: `/work/shared/reference/market-facts.md` (sections 2, 3, 4, 7)",
+        "- targets and their sources: `docs/sources.md` of the Puhui repository",
         "",
         "| measure | generated | target range | inside | source |",
         "| --- | --- | --- | --- | --- |",

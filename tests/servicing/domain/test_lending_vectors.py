@@ -1,4 +1,4 @@
-"""The shared servicing vectors (schedule-vectors.json) reproduced to the fen."""
+"""The servicing test vectors (tests/data/schedule-vectors.json) reproduced to the fen."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from puhui.domain.lending.schedule import build_schedule
 from puhui.domain.money import Rounding, format_yuan, parse_rate, parse_yuan, round_fen
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-VECTORS_PATH = REPO_ROOT.parent / "shared" / "data" / "schedule-vectors.json"
+VECTORS_PATH = REPO_ROOT / "tests" / "data" / "schedule-vectors.json"
 METHODS = {
     "a_equal_installment_12m": RepaymentMethod.EQUAL_INSTALMENT,
     "b_equal_principal_12m": RepaymentMethod.EQUAL_PRINCIPAL,
