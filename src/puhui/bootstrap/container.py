@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from puhui.adapters.db.database import Database
+from puhui.adapters.db.features import SqlFeatureStore
+from puhui.adapters.db.migrate import MigrationStatus
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.bootstrap.settings import Settings
+from puhui.decision.strategy import shipped_strategy_text
 from puhui.domain.clock import Clock, SystemClock
+from puhui.services import strategies
 from puhui.services.ports import UnitOfWork
 
 
@@ -40,6 +44,27 @@ class Platform:
     def strategy_uow(self) -> StrategyUnitOfWork:
         """A unit of work over stored strategy versions (lifecycle, active version)."""
         return StrategyUnitOfWork(self.database.engine, clock=self.clock, audit_key=self.audit_key)
+
+    def strategy_reader(self) -> StrategyUnitOfWork:
+        """A read-only unit of work over strategies: what decides now, without the write lock."""
+        return StrategyUnitOfWork(
+            self.database.engine, clock=self.clock, audit_key=self.audit_key, read_only=True
+        )
+
+    def feature_store(self) -> SqlFeatureStore:
+        """Stored enterprise features, read by key when deciding."""
+        return SqlFeatureStore(self.database.engine)
+
+    def migrate(self) -> MigrationStatus:
+        """Bring the schema up to date, then seed what a fresh database needs to decide.
+
+        The packaged strategy document becomes the active version 1 of its name the first
+        time (and never again: from then on only the four-eyes lifecycle changes versions).
+        """
+        state = self.database.upgrade()
+        text = shipped_strategy_text(self.settings.strategy)
+        strategies.seed_shipped(self.strategy_uow, text=text, clock=self.clock)
+        return state
 
     def close(self) -> None:
         self.database.dispose()

@@ -57,8 +57,14 @@ class Settings(BaseSettings):
         default=None,
         description="a generated market: origination pulls enterprise data from its tables",
     )
-    model_dir: Path | None = Field(
-        default=None, description="a trained risk model (risk artefact folder) for decisions"
+    model_name: str = Field(
+        default="mse_pd",
+        description="the registry name whose champion model decides applications",
+    )
+    feature_max_age_days: int = Field(
+        default=45,
+        ge=0,
+        description="a stored feature row older than this is recomputed online at decision time",
     )
     model_registry_dir: Path = Field(
         default=Path("./var/models"),

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 
 from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
@@ -15,19 +12,15 @@ from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import servicing_units
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap.container import Platform
-from puhui.decision.strategy import load_shipped_strategy
-from puhui.risk.artefact import MODEL_FILE, load_artefact
-from puhui.risk.features import FEATURE_LABELS, MarketTables
-from puhui.risk.scorer import scorer_for
-from puhui.services.assessment import StrategyAssessor
+from puhui.risk.registry import ModelRegistry
+from puhui.services import strategies
 from puhui.services.line_opening import (
     ONLINE_CREDIT_PRODUCT,
     ServicingLineOpener,
 )
-from puhui.services.origination.placeholders import (
-    NoDataSource,
-    ReferEveryApplication,
-)
+from puhui.services.origination.assessment import StrategyAssessor
+from puhui.services.origination.governance import LiveDecisioning
+from puhui.services.origination.placeholders import NoDataSource
 from puhui.services.origination.ports import Assessor, CreditLineOpener, DataSource
 from puhui.services.origination.use_cases import Origination
 from puhui.services.security.signing import ContractSigner
@@ -44,19 +37,31 @@ class OriginationPorts:
     """Which ports are the real ones (for logs and the demo's banner)."""
 
 
-def model_version(model_dir: Path) -> str:
-    """A stable name of a model artefact: its kind and the hash of its document."""
-    digest = hashlib.sha256((model_dir / MODEL_FILE).read_bytes()).hexdigest()[:12]
-    return f"{load_artefact(model_dir).metadata.kind.value}-{digest}"
+def model_registry(platform: Platform) -> ModelRegistry:
+    return ModelRegistry(platform.settings.model_registry_dir)
 
 
-def build_assessor(platform: Platform, model_dir: Path) -> StrategyAssessor:
-    artefact = load_artefact(model_dir)
+def live_decisioning(platform: Platform) -> LiveDecisioning:
+    """The governed setup: the active strategy version in the database, the registry's champion."""
+    settings = platform.settings
+    return LiveDecisioning(
+        strategy_name=settings.strategy,
+        model_name=settings.model_name,
+        stamp=lambda name: strategies.live_stamp(platform.strategy_reader, name),
+        load_version=lambda name, version: strategies.get_version(
+            platform.strategy_reader, name, version
+        ),
+        models=model_registry(platform),
+    )
+
+
+def build_assessor(platform: Platform) -> StrategyAssessor:
+    settings = platform.settings
     return StrategyAssessor(
-        strategy=load_shipped_strategy(platform.settings.strategy),
-        scorer=scorer_for(artefact.model, FEATURE_LABELS),
-        model_version=model_version(model_dir),
-        licence_type=platform.settings.licence_type,
+        live=live_decisioning(platform),
+        licence_type=settings.licence_type,
+        feature_store=platform.feature_store(),
+        max_feature_age_days=settings.feature_max_age_days,
     )
 
 
@@ -75,9 +80,10 @@ def origination_ports(
 ) -> OriginationPorts:
     """The real ports where the settings allow, placeholders (said so in the log) elsewhere.
 
-    Servicing lives in the same database, so the line opener is always real; the data source
-    needs ``market_dir`` and the assessor ``model_dir``. Callers that already hold a loaded
-    data source or assessor (the demo) pass them in to avoid loading twice.
+    Servicing and governance live in the same database, so the line opener and the assessor
+    are always real (the assessor refers every application until a strategy version is active
+    and the registry names a champion model); the data source needs ``market_dir``. Callers
+    that already hold a loaded data source or assessor (the demo) pass them in.
     """
     settings = platform.settings
     wired: list[str] = []
@@ -88,17 +94,23 @@ def origination_ports(
         data_source = NoDataSource()
     else:
         wired.append("data_source")
-    if assessor is None and settings.model_dir is not None:
-        assessor = build_assessor(platform, settings.model_dir)
     if assessor is None:
-        logger.warning("no model configured (PUHUI_MODEL_DIR): every application is referred")
-        assessor = ReferEveryApplication()
-    else:
-        wired.append("assessor")
+        assessor = build_assessor(platform)
+    wired.append("assessor")
     line_opener = build_line_opener(platform)
     wired.append("line_opener")
     logger.info("origination ports wired: %s", ", ".join(wired))
     return OriginationPorts(assessor, data_source, line_opener, tuple(wired))
+
+
+def origination_units(platform: Platform) -> OriginationUnits:
+    data_key = platform.settings.data_key.get_secret_value().encode()
+    return OriginationUnits(
+        platform.database.engine,
+        clock=platform.clock,
+        audit_key=platform.audit_key,
+        cipher=FieldCipher(data_key),
+    )
 
 
 def build_origination(platform: Platform, ports: OriginationPorts) -> Origination:
@@ -129,13 +141,3 @@ def end_of_day_store(platform: Platform) -> SqlEndOfDayStore:
     return SqlEndOfDayStore(
         platform.database.engine, clock=platform.clock, audit_key=platform.audit_key
     )
-
-
-def feature_prefetch(
-    assessor: Assessor, market_dir: Path
-) -> Callable[[list[str], date], object] | None:
-    """Batch feature warm-up for the real assessor (the same feature code, one query a month)."""
-    if not isinstance(assessor, StrategyAssessor):
-        return None
-    tables = MarketTables.from_dir(market_dir)
-    return lambda usccs, month: assessor.prefetch(tables, usccs, month)

@@ -11,10 +11,13 @@ app = typer.Typer(help="Database schema: migrate and inspect.", no_args_is_help=
 
 @app.command()
 def upgrade() -> None:
-    """Apply every pending migration (creates the SQLite file if needed)."""
+    """Apply every pending migration (creates the SQLite file if needed).
+
+    A fresh database also gets the packaged strategy as its active version 1.
+    """
     with platform() as p:
         before = p.database.status()
-        after = p.database.upgrade()
+        after = p.migrate()
         applied = [rev for rev in before.pending if rev not in after.pending]
         typer.echo(f"database: {p.database.display_url}")
         if applied:

@@ -86,6 +86,19 @@ class ModelRegistry:
         temporary.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(temporary, self.root / INDEX_FILE)
 
+    def stamp(self) -> tuple[int, int] | None:
+        """A cheap token that changes whenever the index is rewritten (its mtime and size).
+
+        Every write replaces ``registry.json`` through a rename, so a reader that sees the
+        same token has nothing new to read; processes on one machine (API workers) notice a
+        promotion with one ``stat`` and no parsing.
+        """
+        try:
+            info = (self.root / INDEX_FILE).stat()
+        except FileNotFoundError:
+            return None
+        return (info.st_mtime_ns, info.st_size)
+
     def entries(self) -> list[RegistryEntry]:
         return self._read()
 

@@ -13,7 +13,7 @@ from typing import Protocol
 from puhui.decision.engine import CompiledStrategy
 from puhui.decision.strategy import dump_document, load_strategy
 from puhui.domain.clock import Clock
-from puhui.domain.errors import Conflict, NotFound
+from puhui.domain.errors import Conflict, InvalidInput, NotFound
 from puhui.services.audit import record
 from puhui.services.ports import UnitOfWork
 
@@ -65,6 +65,74 @@ class StrategyVersion:
         return f"{self.name}@{self.version}"
 
 
+class ChallengerMode(StrEnum):
+    LIVE = "live"
+    """Decides its share of the traffic; the champion's decision is kept as the shadow."""
+    SHADOW = "shadow"
+    """Decides nothing: its decision on every application is recorded beside the champion's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Challenger:
+    """An approved version run beside the active one (the champion) on live traffic."""
+
+    name: str
+    version: int
+    share_bp: int
+    """Share of applications it decides, in basis points (0 in shadow mode)."""
+    mode: ChallengerMode
+    started_by: str
+    started_at: datetime
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def salt(self) -> str:
+        """The experiment's hash salt: a new challenger version reshuffles the buckets."""
+        return f"{self.name}:challenger:{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStamp:
+    """Which versions decide right now; cheap to read, compared to notice a change."""
+
+    active_version: int | None
+    active_hash: str | None
+    challenger: Challenger | None
+
+
+@dataclass(frozen=True, slots=True)
+class InputSchema:
+    """The strategy inputs the platform knows: those it feeds, and those it names but leaves
+    missing for now (the strategy treats a missing value as "no evidence")."""
+
+    fed: frozenset[str]
+    known_unfed: frozenset[str] = frozenset()
+
+    def problems(self, strategy: CompiledStrategy) -> dict[str, list[str]]:
+        """Unknown inputs, and required inputs the platform does not feed (empty when fine)."""
+        declared = strategy.document.inputs
+        known = self.fed | self.known_unfed
+        unknown = sorted(name for name in declared if name not in known)
+        unfed_required = sorted(
+            name for name, spec in declared.items() if spec.required and name not in self.fed
+        )
+        found = {}
+        if unknown:
+            found["unknown_inputs"] = unknown
+        if unfed_required:
+            found["required_inputs_not_fed"] = unfed_required
+        return found
+
+
+class StrategyDoesNotFit(Conflict):
+    """The version reads inputs that the platform's feature store and application do not give."""
+
+    code = "strategy_inputs_missing"
+
+
 class StrategyRepository(Protocol):
     def get(self, name: str, version: int) -> StrategyVersion | None: ...
 
@@ -75,6 +143,14 @@ class StrategyRepository(Protocol):
     def list(self, name: str | None = None) -> list[StrategyVersion]: ...
 
     def active(self, name: str) -> StrategyVersion | None: ...
+
+    def live_stamp(self, name: str) -> LiveStamp: ...
+
+    def challenger(self, name: str) -> Challenger | None: ...
+
+    def set_challenger(self, challenger: Challenger) -> None: ...
+
+    def clear_challenger(self, name: str) -> None: ...
 
 
 class StrategyUnitOfWork(UnitOfWork, Protocol):
@@ -220,16 +296,42 @@ def reject(
     return updated
 
 
+def _check_fits(item: StrategyVersion, schema: InputSchema | None) -> None:
+    if schema is None:
+        return
+    problems = schema.problems(_compile(item.document, item.label))
+    if problems:
+        names = sorted({name for found in problems.values() for name in found})
+        raise StrategyDoesNotFit(
+            f"{item.label} reads inputs the platform does not provide: {', '.join(names)}",
+            details=problems,
+        )
+
+
 def activate(
-    uow_factory: UowFactory, name: str, version: int, *, actor: str, clock: Clock
+    uow_factory: UowFactory,
+    name: str,
+    version: int,
+    *,
+    actor: str,
+    clock: Clock,
+    schema: InputSchema | None = None,
 ) -> StrategyVersion:
     """Make a version the active one of its name; the previously active version is retired.
 
-    A retired version may be activated again: that is the one-step rollback.
+    A retired version may be activated again: that is the one-step rollback. With
+    ``schema`` (the platform's inputs), a version that reads an input the platform does not
+    know, or requires one it does not feed, is refused with the names.
     """
     with uow_factory() as uow:
         item = _require(uow, name, version)
         _transition(uow, item, (StrategyStatus.APPROVED, StrategyStatus.RETIRED), "activate")
+        _check_fits(item, schema)
+        challenger = uow.strategies.challenger(name)
+        if challenger is not None and challenger.version == version:
+            # The challenger won: it becomes the champion and the experiment ends.
+            uow.strategies.clear_challenger(name)
+            _audit_challenger(uow, actor, "challenger_ended", challenger)
         now = clock.now()
         previous = uow.strategies.active(name)
         if previous is not None:
@@ -241,6 +343,126 @@ def activate(
         _audit(uow, actor, "activated", updated, item.status.value)
         uow.commit()
     return updated
+
+
+def _audit_challenger(
+    uow: StrategyUnitOfWork, actor: str, action: str, challenger: Challenger
+) -> None:
+    record(
+        uow,
+        actor=actor,
+        action=f"strategy.{action}",
+        entity=ENTITY,
+        entity_id=challenger.label,
+        payload={
+            "name": challenger.name,
+            "version": challenger.version,
+            "share_bp": challenger.share_bp,
+            "mode": challenger.mode.value,
+        },
+    )
+
+
+MAX_LIVE_SHARE_BP = 5_000
+"""A live challenger decides at most half the traffic: the champion stays the majority."""
+
+
+def start_challenger(
+    uow_factory: UowFactory,
+    name: str,
+    version: int,
+    *,
+    mode: ChallengerMode,
+    share_bp: int,
+    actor: str,
+    clock: Clock,
+    schema: InputSchema | None = None,
+) -> Challenger:
+    """Run an approved version beside the champion: live on a share, or in shadow on all.
+
+    Only a version that passed four eyes (approved, or retired after being active) may
+    decide live traffic; the assignment is a hash of the enterprise, so an enterprise meets
+    the same arm every time. Replaces any challenger running for this strategy.
+    """
+    if mode is ChallengerMode.SHADOW and share_bp != 0:
+        raise InvalidInput("a shadow challenger takes no share of the traffic")
+    if mode is ChallengerMode.LIVE and not 1 <= share_bp <= MAX_LIVE_SHARE_BP:
+        raise InvalidInput(
+            f"a live challenger's share is 1 to {MAX_LIVE_SHARE_BP} basis points",
+            details={"field": "share_bp"},
+        )
+    with uow_factory() as uow:
+        item = _require(uow, name, version)
+        _transition(
+            uow, item, (StrategyStatus.APPROVED, StrategyStatus.RETIRED), "run as challenger"
+        )
+        _check_fits(item, schema)
+        if uow.strategies.active(name) is None:
+            raise StrategyStateConflict(f"{name} has no active version to challenge")
+        challenger = Challenger(
+            name=name,
+            version=version,
+            share_bp=share_bp,
+            mode=mode,
+            started_by=actor,
+            started_at=clock.now(),
+        )
+        uow.strategies.set_challenger(challenger)
+        _audit_challenger(uow, actor, "challenger_started", challenger)
+        uow.commit()
+    logger.info("strategy %s runs as %s challenger (%d bp)", challenger.label, mode, share_bp)
+    return challenger
+
+
+def stop_challenger(uow_factory: UowFactory, name: str, *, actor: str) -> Challenger:
+    with uow_factory() as uow:
+        challenger = uow.strategies.challenger(name)
+        if challenger is None:
+            raise NotFound(f"{name} has no challenger running")
+        uow.strategies.clear_challenger(name)
+        _audit_challenger(uow, actor, "challenger_ended", challenger)
+        uow.commit()
+    return challenger
+
+
+def live_stamp(uow_factory: UowFactory, name: str) -> LiveStamp:
+    with uow_factory() as uow:
+        return uow.strategies.live_stamp(name)
+
+
+SEED_AUTHOR = "package:puhui"
+SEED_APPROVER = "system:seed"
+
+
+def seed_shipped(uow_factory: UowFactory, *, text: str, clock: Clock) -> StrategyVersion | None:
+    """Store the packaged strategy document as the active version 1 of a fresh database.
+
+    Does nothing when any version of that strategy is stored already: from then on the
+    lifecycle (draft, four eyes, activation) is the only way a version changes.
+    """
+    compiled = _compile(text, "shipped")
+    name, version = compiled.document.name, compiled.document.version
+    with uow_factory() as uow:
+        if uow.strategies.list(name):
+            return None
+        now = clock.now()
+        item = StrategyVersion(
+            name=name,
+            version=version,
+            status=StrategyStatus.ACTIVE,
+            document=text,
+            content_hash=compiled.content_hash,
+            created_by=SEED_AUTHOR,
+            created_at=now,
+            approved_by=SEED_APPROVER,
+            approved_at=now,
+            activated_at=now,
+        )
+        uow.strategies.add(item)
+        _audit(uow, SEED_APPROVER, "seeded", item, None)
+        uow.commit()
+    logger.info("strategy %s seeded from the package as the active version", item.label)
+    return item
 
 
 def retire(

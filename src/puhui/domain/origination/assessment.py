@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 from puhui.domain.errors import InvalidInput
+from puhui.domain.origination.decision_record import DecisionEvidence
 
 
 class Outcome(Enum):
@@ -34,6 +35,9 @@ class Assessment:
     pd: Decimal | None = None
     score: int | None = None
     trace: Mapping[str, Any] = field(default_factory=dict)
+    evidence: DecisionEvidence | None = None
+    """What an automatic decision read and which versions decided (stored for replay);
+    ``None`` for a placeholder assessor and in assessments read back from an application."""
 
     def __post_init__(self) -> None:
         if self.outcome is Outcome.APPROVE and (

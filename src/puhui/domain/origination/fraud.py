@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
+from puhui.domain.origination.assessment import Assessment, Outcome
 from puhui.domain.origination.reasons import (
     EXECUTED_PERSON,
     IDENTITY_MISMATCH,
@@ -95,3 +96,28 @@ def worst_severity(hits: tuple[Reason, ...]) -> Severity | None:
     if any(h.severity is Severity.REFER for h in hits):
         return Severity.REFER
     return None
+
+
+def apply_policy(assessment: Assessment, hits: tuple[Reason, ...]) -> Assessment:
+    """Layer 1 is policy, not a score: a knockout declines, a suspicion goes to a human.
+
+    The hits' codes lead the assessment's reasons and are noted in its trace; the evidence of
+    the automatic decision is kept as it was.
+    """
+    codes = tuple(h.code for h in hits)
+    trace = {**assessment.trace, "anti_fraud": list(codes)}
+    reasons = codes + tuple(r for r in assessment.reasons if r not in codes)
+    severity = worst_severity(hits)
+    if severity is Severity.KNOCKOUT:
+        return Assessment(
+            outcome=Outcome.DECLINE,
+            reasons=reasons,
+            grade=assessment.grade,
+            pd=assessment.pd,
+            score=assessment.score,
+            trace=trace,
+            evidence=assessment.evidence,
+        )
+    if severity is Severity.REFER and assessment.outcome is Outcome.APPROVE:
+        return replace(assessment, outcome=Outcome.REFER, reasons=reasons, trace=trace)
+    return replace(assessment, reasons=reasons, trace=trace)

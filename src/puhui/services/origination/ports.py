@@ -12,6 +12,7 @@ from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.domain.origination.assessment import Assessment
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract
+from puhui.domain.origination.decision_record import DecisionRecord
 from puhui.domain.origination.offer import Offer
 from puhui.domain.origination.reasons import Reason
 from puhui.services.security.ports import SecurityUnitOfWork
@@ -117,6 +118,20 @@ class IdempotencyRepository(Protocol):
     def add(self, record: IdempotencyRecord) -> None: ...
 
 
+class DecisionRecordRepository(Protocol):
+    def add(self, record: DecisionRecord) -> None:
+        """Store an application's automatic decision (once: a second add is a conflict)."""
+        ...
+
+    def get(self, application_id: str) -> DecisionRecord | None: ...
+
+    def between(
+        self, first_day: date, last_day: date, *, limit: int = 100_000
+    ) -> list[DecisionRecord]:
+        """Decisions whose as-of date is in [first_day, last_day], oldest first."""
+        ...
+
+
 class OriginationUnitOfWork(SecurityUnitOfWork, Protocol):
     @property
     def applications(self) -> ApplicationRepository: ...
@@ -135,6 +150,9 @@ class OriginationUnitOfWork(SecurityUnitOfWork, Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+
+    @property
+    def decisions(self) -> DecisionRecordRepository: ...
 
 
 class DataSource(Protocol):

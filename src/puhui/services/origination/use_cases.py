@@ -8,7 +8,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from puhui.domain.origination.application import Applicant, Application, Applica
 from puhui.domain.origination.assessment import Assessment, Outcome
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract, contract_digest, render_contract
+from puhui.domain.origination.decision_record import DecisionRecord
 from puhui.domain.origination.errors import (
     ApplicationChanged,
     ConsentRequired,
@@ -32,7 +33,7 @@ from puhui.domain.origination.errors import (
     OfferExpired,
 )
 from puhui.domain.origination.offer import Offer
-from puhui.domain.origination.reasons import MANUAL_DECLINE, Reason, Severity
+from puhui.domain.origination.reasons import MANUAL_DECLINE, Reason
 from puhui.services import audit
 from puhui.services.origination.ports import (
     AssessmentRequest,
@@ -452,26 +453,6 @@ def channel_of(application: Application) -> str:
     return "qr"
 
 
-def _apply_fraud_policy(assessment: Assessment, hits: tuple[Reason, ...]) -> Assessment:
-    """Layer 1 is policy, not a score: a knockout declines, a suspicion goes to a human."""
-    codes = tuple(h.code for h in hits)
-    trace = {**assessment.trace, "anti_fraud": list(codes)}
-    reasons = codes + tuple(r for r in assessment.reasons if r not in codes)
-    severity = fraud.worst_severity(hits)
-    if severity is Severity.KNOCKOUT:
-        return Assessment(
-            outcome=Outcome.DECLINE,
-            reasons=reasons,
-            grade=assessment.grade,
-            pd=assessment.pd,
-            score=assessment.score,
-            trace=trace,
-        )
-    if severity is Severity.REFER and assessment.outcome is Outcome.APPROVE:
-        return replace(assessment, outcome=Outcome.REFER, reasons=reasons, trace=trace)
-    return replace(assessment, reasons=reasons, trace=trace)
-
-
 def _make_offer(o: Origination, application: Application, assessment: Assessment) -> Offer:
     if (
         assessment.limit_fen is None
@@ -489,6 +470,29 @@ def _make_offer(o: Origination, application: Application, assessment: Assessment
         grade=assessment.grade,
         made_at=now,
         expires_at=now + o.offer_validity,
+    )
+
+
+def decision_record(
+    application_id: str, decided_at: datetime, assessment: Assessment, hits: tuple[Reason, ...]
+) -> DecisionRecord:
+    """The stored record of an automatic assessment (after the anti-fraud policy)."""
+    if assessment.evidence is None:
+        raise InvalidInput("only an assessment with its evidence can be recorded")
+    return DecisionRecord(
+        application_id=application_id,
+        decided_at=decided_at,
+        evidence=assessment.evidence,
+        outcome=assessment.outcome.value,
+        reasons=assessment.reasons,
+        grade=assessment.grade,
+        limit_fen=assessment.limit_fen,
+        annual_rate=None if assessment.annual_rate is None else str(assessment.annual_rate),
+        term_months=assessment.term_months,
+        pd=None if assessment.pd is None else str(assessment.pd),
+        score=assessment.score,
+        fraud_hits=tuple(h.code for h in hits),
+        trace=assessment.trace,
     )
 
 
@@ -545,7 +549,7 @@ def assess_application(o: Origination, *, actor: Principal, application_id: str)
             ),
         )
     )
-    assessment = _apply_fraud_policy(raw, hits)
+    assessment = fraud.apply_policy(raw, hits)
     with o.uow_factory() as uow:
         current = _load(uow, actor, application_id)
         if current.version != application.version:
@@ -580,6 +584,8 @@ def assess_application(o: Origination, *, actor: Principal, application_id: str)
                 "limit_fen": assessment.limit_fen,
             },
         )
+        if assessment.evidence is not None:
+            uow.decisions.add(decision_record(application_id, now, assessment, hits))
         offer = None
         if assessment.outcome is Outcome.APPROVE:
             offer = _make_offer(o, final, assessment)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -234,4 +235,30 @@ rate_limits = Table(
     Column("window_start", UtcDateTime, nullable=False),
     Column("attempts", Integer, nullable=False),
     PrimaryKeyConstraint("limiter", "key_hash", name="pk_security_rate_limits"),
+)
+
+decision_records = Table(
+    "origination_decisions",
+    metadata,
+    Column(
+        "application_id",
+        String(ID),
+        ForeignKey("origination_applications.application_id"),
+        primary_key=True,
+    ),
+    Column("decided_at", UtcDateTime, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("strategy_name", String(64), nullable=False),
+    Column("strategy_version", Integer, nullable=False),
+    Column("model_name", String(64), nullable=True),
+    Column("model_version", String(64), nullable=True),
+    Column("arm", String(16), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("feature_source", String(16), nullable=False),
+    # Evidence, assessment, fraud hits and trace as one canonical JSON document: read whole
+    # by replay and by backtests, never queried by its inner fields.
+    Column("record_json", Text, nullable=False),
+    Index("ix_origination_decisions_as_of", "as_of"),
+    Index("ix_origination_decisions_model", "model_version", "as_of"),
+    Index("ix_origination_decisions_strategy", "strategy_name", "strategy_version"),
 )

@@ -11,6 +11,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from puhui.adapters.db.origination.decisions import SqlDecisionRecordRepository
 from puhui.adapters.db.origination.encryption import FieldCipher
 from puhui.adapters.db.origination.repositories import (
     SqlApiKeyRepository,
@@ -140,6 +141,7 @@ class OriginationUnitOfWork(SqlUnitOfWork):
         self._contracts = SqlContractRepository(connection)
         self._fraud_lists = SqlFraudListRepository(connection, cipher, self.clock)
         self._idempotency = SqlIdempotencyRepository(connection)
+        self._decisions = SqlDecisionRecordRepository(connection)
         self._users = SqlUserRepository(connection, cipher)
         self._api_keys = SqlApiKeyRepository(connection)
         self._otps = SqlOtpRepository(connection, cipher)
@@ -177,6 +179,10 @@ class OriginationUnitOfWork(SqlUnitOfWork):
     @property
     def idempotency(self) -> SqlIdempotencyRepository:
         return self._idempotency
+
+    @property
+    def decisions(self) -> SqlDecisionRecordRepository:
+        return self._decisions
 
     @property
     def users(self) -> SqlUserRepository:

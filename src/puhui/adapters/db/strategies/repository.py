@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
-from puhui.adapters.db.strategies.tables import strategy_versions
-from puhui.services.strategies import StrategyStatus, StrategyVersion
+from puhui.adapters.db.strategies.tables import strategy_challengers, strategy_versions
+from puhui.services.strategies import (
+    Challenger,
+    ChallengerMode,
+    LiveStamp,
+    StrategyStatus,
+    StrategyVersion,
+)
 
 _COLUMNS = (
     "name",
@@ -90,3 +96,50 @@ class SqlStrategyRepository:
             )
         ).one_or_none()
         return None if row is None else _from_row(row)
+
+    def live_stamp(self, name: str) -> LiveStamp:
+        """Which versions decide now, without reading the documents (one cheap query each)."""
+        active = self._connection.execute(
+            select(strategy_versions.c.version, strategy_versions.c.content_hash).where(
+                strategy_versions.c.name == name, strategy_versions.c.status == "active"
+            )
+        ).one_or_none()
+        challenger = self.challenger(name)
+        return LiveStamp(
+            active_version=None if active is None else active.version,
+            active_hash=None if active is None else active.content_hash,
+            challenger=challenger,
+        )
+
+    def challenger(self, name: str) -> Challenger | None:
+        row = self._connection.execute(
+            select(strategy_challengers).where(strategy_challengers.c.name == name)
+        ).one_or_none()
+        if row is None:
+            return None
+        return Challenger(
+            name=row.name,
+            version=row.version,
+            share_bp=row.share_bp,
+            mode=ChallengerMode(row.mode),
+            started_by=row.started_by,
+            started_at=_aware(row.started_at) or row.started_at,
+        )
+
+    def set_challenger(self, challenger: Challenger) -> None:
+        self.clear_challenger(challenger.name)
+        self._connection.execute(
+            insert(strategy_challengers).values(
+                name=challenger.name,
+                version=challenger.version,
+                share_bp=challenger.share_bp,
+                mode=challenger.mode.value,
+                started_by=challenger.started_by,
+                started_at=challenger.started_at,
+            )
+        )
+
+    def clear_challenger(self, name: str) -> None:
+        self._connection.execute(
+            delete(strategy_challengers).where(strategy_challengers.c.name == name)
+        )

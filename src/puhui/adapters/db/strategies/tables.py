@@ -6,6 +6,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    ForeignKeyConstraint,
     Index,
     Integer,
     PrimaryKeyConstraint,
@@ -47,5 +48,24 @@ strategy_versions = Table(
         unique=True,
         sqlite_where=text("status = 'active'"),
         postgresql_where=text("status = 'active'"),
+    ),
+)
+
+strategy_challengers = Table(
+    "strategy_challengers",
+    metadata,
+    # One challenger per strategy name at a time, beside its active (champion) version.
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("share_bp", Integer, nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("started_by", String(128), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("mode IN ('live', 'shadow')", name="mode"),
+    CheckConstraint("share_bp >= 0 AND share_bp < 10000", name="share"),
+    ForeignKeyConstraint(
+        ["name", "version"],
+        ["strategy_versions.name", "strategy_versions.version"],
+        name="fk_strategy_challengers_version",
     ),
 )
