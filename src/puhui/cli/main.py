@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import puhui
-from puhui.cli import audit, db, eod, ledger, line, loan, market, model, serve, strategy
+from puhui.cli import audit, db, eod, features, ledger, line, loan, market, model, serve, strategy
 from puhui.cli.demo import demo
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(eod.app, name="eod")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(serve.app, name="serve")
 app.add_typer(strategy.app, name="strategy")
+app.add_typer(features.app, name="features")
 
 
 @app.command()
