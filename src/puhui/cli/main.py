@@ -10,6 +10,7 @@ from puhui.cli import (
     db,
     decision,
     eod,
+    features,
     ledger,
     line,
     loan,
@@ -39,6 +40,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(serve.app, name="serve")
 app.add_typer(strategy.app, name="strategy")
 app.add_typer(decision.app, name="decision")
+app.add_typer(features.app, name="features")
 
 
 @app.command()
