@@ -44,6 +44,7 @@ def test_demo_migrates_describes_the_platform_and_lends(
 ) -> None:
     monkeypatch.setenv("PUHUI_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
+    monkeypatch.setenv("PUHUI_MODEL_REGISTRY_DIR", str(tmp_path / "models"))
     result = runner.invoke(
         app,
         [
@@ -64,6 +65,25 @@ def test_demo_migrates_describes_the_platform_and_lends(
     assert "up to date" in result.stdout
     assert "== Portfolio" in result.stdout
     assert "trial balance total                 0 fen" in result.stdout
+    # The governed path: the model went through the registry, decisions were stored.
+    assert "champion of mse_pd" in result.stdout
+    assert "origination_decisions" in result.stdout
+    # It ran on the configured database: a second run there is refused without --reset.
+    again = runner.invoke(
+        app,
+        [
+            "demo",
+            "--enterprises",
+            "3000",
+            "--months",
+            "1",
+            "--workdir",
+            str(tmp_path / "demo"),
+            "--no-serve",
+        ],
+    )
+    assert again.exit_code == 2
+    assert "database_in_use" in again.output
 
 
 def test_audit_verify_names_the_first_edited_event(env: str) -> None:
@@ -82,7 +102,8 @@ def test_audit_verify_names_the_first_edited_event(env: str) -> None:
 
     intact = runner.invoke(app, ["audit", "verify"])
     assert intact.exit_code == 0
-    assert "3 events verified" in intact.stdout
+    # The migration seeded the packaged strategy (one audited event) before these three.
+    assert "4 events verified" in intact.stdout
 
     engine = create_engine(env)
     with engine.begin() as connection:

@@ -11,12 +11,14 @@ import polars as pl
 import pytest
 
 from puhui.adapters.sources.market import MarketDataSource
-from puhui.bootstrap import Settings, build_platform
+from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.bootstrap.wiring import (
     build_origination,
     end_of_day_store,
-    feature_prefetch,
+    model_registry,
+    month_publisher,
     origination_ports,
+    register_champion,
 )
 from puhui.domain.clock import FixedClock
 from puhui.domain.ids import CreditLineId
@@ -35,7 +37,9 @@ from puhui.pipelines.simulation import (
     train_market_model,
 )
 from puhui.risk.artefact import ModelKind
+from puhui.services import strategies
 from puhui.services.origination import use_cases as uc
+from puhui.services.origination.replay import replay_decision
 
 ENTERPRISES = 3_000
 """Fewer enterprises give the legacy lender too few bad loans for any model to grade them."""
@@ -73,17 +77,27 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Market:
 
 
 @pytest.fixture
-def run(market: Market, database_url: str) -> Iterator[tuple[LendingSimulation, PortfolioSummary]]:
+def run(
+    market: Market, database_url: str, tmp_path: Path
+) -> Iterator[tuple[LendingSimulation, PortfolioSummary, Platform]]:
     clock = FixedClock(datetime.combine(market.first_day, datetime.min.time(), tzinfo=UTC))
     settings = Settings(
         database_url=database_url,
         environment="test",
         market_dir=market.market_dir,
-        model_dir=market.model_dir,
+        model_registry_dir=tmp_path / "models",
         _env_file=None,
     )
     platform = build_platform(settings, clock=clock)
-    platform.database.upgrade()
+    platform.migrate()
+    register_champion(
+        platform,
+        market.model_dir,
+        builder="test:modeller",
+        approver="test:validator",
+        promoter="test:risk",
+        at=clock.now(),
+    )
     try:
         ports = origination_ports(platform, data_source=MarketDataSource(market.market_dir))
         assert ports.wired == ("data_source", "assessor", "line_opener")
@@ -94,7 +108,7 @@ def run(market: Market, database_url: str) -> Iterator[tuple[LendingSimulation, 
                 end_of_day=end_of_day_store(platform),
                 clock=clock,
                 oracle=MarketOracle(market.market_dir),
-                prefetch=feature_prefetch(ports.assessor, market.market_dir),
+                publish_month=month_publisher(platform, market.market_dir),
             ),
             read_applications(market.market_dir, market.first_day, market.last_day),
         )
@@ -102,16 +116,16 @@ def run(market: Market, database_url: str) -> Iterator[tuple[LendingSimulation, 
         summary = simulation.summary(
             market.first_day, market.last_day, read_truth(market.market_dir)
         )
-        yield simulation, summary
+        yield simulation, summary, platform
     finally:
         platform.close()
 
 
 @pytest.mark.slow
 def test_a_simulated_quarter_keeps_the_books_and_every_promise(
-    run: tuple[LendingSimulation, PortfolioSummary], market: Market
+    run: tuple[LendingSimulation, PortfolioSummary, Platform], market: Market
 ) -> None:
-    simulation, summary = run
+    simulation, summary, platform = run
     # Something happened: applications were decided and lines opened and used.
     assert summary.applications > 20
     assert summary.lines_opened > 0
@@ -139,6 +153,42 @@ def test_a_simulated_quarter_keeps_the_books_and_every_promise(
         + summary.fraud.get("existing_customer", 0)
     )
     _every_approved_application_has_its_line(simulation, summary)
+    _every_decision_is_stored_and_replays(simulation, platform)
+
+
+def _every_decision_is_stored_and_replays(
+    simulation: LendingSimulation, platform: Platform
+) -> None:
+    """Each automatic decision kept its inputs and versions, and replays to the same result."""
+    origination = simulation.parts.origination
+    decided = [
+        application
+        for status in (ApplicationStatus.LINE_OPENED, ApplicationStatus.DECLINED)
+        for application in uc_list(simulation, status)
+        if application.reviewed_by is None
+    ]
+    assert decided
+    registry = model_registry(platform)
+    with origination.reading() as uow:
+        records = [uow.decisions.get(a.application_id) for a in decided]
+    assert all(record is not None for record in records)
+    stored = [record for record in records if record is not None]
+    # The month's features were published to the store before the month's applications.
+    assert {record.evidence.feature_source for record in stored} == {"store"}
+    assert {record.evidence.strategy_label for record in stored} == {"mse-online-credit@1"}
+    champion = registry.champion("mse_pd")
+    assert champion is not None
+    assert {record.evidence.model_version for record in stored} == {champion.version}
+    for record in stored[:40]:
+        result = replay_decision(
+            origination.reading,
+            load_version=lambda name, version: strategies.get_version(
+                platform.strategy_reader, name, version
+            ),
+            models=registry,
+            application_id=record.application_id,
+        )
+        assert result.matches, result.first_difference
 
 
 def _every_approved_application_has_its_line(

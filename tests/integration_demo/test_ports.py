@@ -24,9 +24,15 @@ from puhui.market.generate import generate_market
 from puhui.market.params import MarketParams
 from puhui.risk.features import APPLICATION_FEATURE_NAMES, MarketTables, compute_features
 from puhui.risk.scorer import Assessment as RiskAssessment
-from puhui.services.assessment import StrategyAssessor, tables_from_pull, to_assessment
 from puhui.services.line_opening import ServicingLineOpener
-from puhui.services.origination.placeholders import NoDataSource, ReferEveryApplication
+from puhui.services.origination.assessment import (
+    NOT_GOVERNED,
+    StrategyAssessor,
+    tables_from_pull,
+    to_assessment,
+)
+from puhui.services.origination.governance import FixedSetup, LiveModel, LiveSetup, LiveStrategy
+from puhui.services.origination.placeholders import NoDataSource
 from puhui.services.origination.ports import AssessmentRequest, EarlierApplication, LineOpening
 
 USCC = "91350100M000100Y43"
@@ -170,14 +176,26 @@ def test_features_from_pulled_data_equal_the_batch_features(small_market: Path) 
     assert checked == 25
 
 
-def test_without_market_and_model_the_placeholders_stay_and_servicing_is_real(
+def test_without_market_and_approved_versions_every_application_is_referred(
     platform: Platform,
 ) -> None:
     ports = origination_ports(platform)
-    assert ports.wired == ("line_opener",)
-    assert isinstance(ports.assessor, ReferEveryApplication)
+    assert ports.wired == ("assessor", "line_opener")
     assert isinstance(ports.data_source, NoDataSource)
     assert isinstance(ports.line_opener, ServicingLineOpener)
+    # No active strategy version in the database and no champion model: nobody approved
+    # anything, so a person decides (never the packaged file behind governance's back).
+    request = AssessmentRequest(
+        application_id="app_1",
+        uscc=USCC,
+        requested_amount_fen=30_000_000,
+        as_of=date(2026, 3, 2),
+        data={},
+        fraud_hits=(),
+    )
+    assessment = ports.assessor.assess(request)
+    assert assessment.outcome is Outcome.REFER
+    assert assessment.reasons == (NOT_GOVERNED,)
 
 
 class _CrashOnFirstCommit:
@@ -236,6 +254,12 @@ class _RecordingScorer:
         return RiskAssessment(pd=0.01, score=700.0, grade="B", reasons=())
 
 
+def _fixed(scorer: _RecordingScorer) -> FixedSetup:
+    compiled = load_shipped_strategy("mse-online-credit")
+    strategy = LiveStrategy("mse-online-credit", 1, compiled.content_hash, compiled)
+    return FixedSetup(LiveSetup(strategy, None, LiveModel("mse_pd", "m1", "gbm", scorer)))
+
+
 def _request_for(source: MarketDataSource, uscc: str, **application: Any) -> AssessmentRequest:
     day = date(2025, 4, 9)
     return AssessmentRequest(
@@ -259,7 +283,7 @@ def test_a_model_that_reads_application_features_gets_them_from_the_request(
         source, uscc, requested_term_months=12, channel="branch", earlier_applications=(earlier,)
     )
     reads_them = _RecordingScorer(("sales_12m_log", *APPLICATION_FEATURE_NAMES))
-    assessor = StrategyAssessor(load_shipped_strategy("mse-online-credit"), reads_them, "m1")
+    assessor = StrategyAssessor(_fixed(reads_them))
     assessor.assess(request)
     (shown,) = reads_them.seen[-1:]
     assert shown["application_term"] == "12"
@@ -269,7 +293,5 @@ def test_a_model_that_reads_application_features_gets_them_from_the_request(
     assert shown["application_amount_to_sales"] is not None
 
     enterprise_only = _RecordingScorer(("sales_12m_log",))
-    StrategyAssessor(load_shipped_strategy("mse-online-credit"), enterprise_only, "m1").assess(
-        request
-    )
+    StrategyAssessor(_fixed(enterprise_only)).assess(request)
     assert not set(APPLICATION_FEATURE_NAMES) & set(enterprise_only.seen[-1])

@@ -13,7 +13,7 @@ from puhui.domain.origination.consent import DataScope
 from puhui.market.generate import generate_market
 from puhui.market.params import MarketParams
 from puhui.risk.features import CORE_ENTERPRISES, FEN_SMOOTHING, MarketTables, compute_features
-from puhui.services.assessment import tables_from_pull
+from puhui.services.origination.assessment import tables_from_pull
 
 MONTH = date(2025, 4, 1)
 

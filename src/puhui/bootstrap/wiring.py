@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
 
 from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
@@ -12,13 +15,15 @@ from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import servicing_units
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap.container import Platform
-from puhui.risk.registry import ModelRegistry
+from puhui.pipelines.feature_store import BuildReport, build_month
+from puhui.risk.features import MarketTables
+from puhui.risk.registry import ModelRegistry, RegistryEntry
 from puhui.services import strategies
 from puhui.services.line_opening import (
     ONLINE_CREDIT_PRODUCT,
     ServicingLineOpener,
 )
-from puhui.services.origination.assessment import StrategyAssessor
+from puhui.services.origination.assessment import INPUT_SCHEMA, StrategyAssessor
 from puhui.services.origination.governance import LiveDecisioning
 from puhui.services.origination.placeholders import NoDataSource
 from puhui.services.origination.ports import Assessor, CreditLineOpener, DataSource
@@ -53,6 +58,39 @@ def live_decisioning(platform: Platform) -> LiveDecisioning:
         ),
         models=model_registry(platform),
     )
+
+
+def register_champion(
+    platform: Platform,
+    model_dir: Path,
+    *,
+    builder: str,
+    approver: str,
+    promoter: str,
+    at: datetime,
+) -> RegistryEntry:
+    """Register a trained model, approve it (a second person) and make it the champion."""
+    registry = model_registry(platform)
+    name = platform.settings.model_name
+    entry = registry.register(model_dir, name=name, builder=builder, at=at)
+    registry.approve(entry.version, approver=approver, at=at)
+    return registry.promote(entry.version, actor=promoter, at=at)
+
+
+def month_publisher(platform: Platform, market_dir: Path) -> Callable[[date], BuildReport]:
+    """What to run when the market publishes a month: build the feature store for it."""
+    tables = MarketTables.from_dir(market_dir)
+    store = platform.feature_store()
+
+    def publish(month: date) -> BuildReport:
+        return build_month(tables, month, store, computed_at=platform.clock.now())
+
+    return publish
+
+
+def strategy_input_schema() -> strategies.InputSchema:
+    """The inputs this platform feeds a strategy (checked at activation)."""
+    return INPUT_SCHEMA
 
 
 def build_assessor(platform: Platform) -> StrategyAssessor:

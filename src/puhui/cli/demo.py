@@ -8,16 +8,16 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 import puhui
-from puhui.bootstrap import Settings
-from puhui.cli.context import fail, load_settings, platform
-from puhui.domain.errors import PuhuiError
+from puhui.bootstrap import Platform, Settings
+from puhui.cli.context import fail, load_settings
+from puhui.domain.errors import Conflict, PuhuiError
 from puhui.domain.money import format_yuan
 from puhui.risk.kinds import ModelKind
 from puhui.services.platform import summarise_platform
@@ -30,16 +30,10 @@ if TYPE_CHECKING:
 # time): they are imported when `puhui demo` runs, not when any other command starts.
 
 
-def _show_platform() -> None:
-    """The first step, as before: create and migrate the configured database, show it."""
-    with platform() as p:
-        state = p.database.upgrade()
-        summary = summarise_platform(p.uow)
-        typer.echo(f"Puhui {puhui.__version__} — database {p.database.display_url}")
-        typer.echo(f"schema at revision {state.current} (up to date)")
-        typer.echo("the platform holds:")
-        for table, rows in summary.table_counts.items():
-            typer.echo(f"  {table:<32} {rows:>10,} rows")
+class DatabaseInUse(Conflict):
+    """The demo would run over another simulation's days."""
+
+    code = "database_in_use"
 
 
 def _market(params: MarketParams, out: Path) -> float:
@@ -132,24 +126,33 @@ def demo(
     start: Annotated[str, typer.Option(help="First month of the market, YYYY-MM.")] = "2023-01",
     seed: Annotated[int, typer.Option(help="Seed of the market.")] = 7,
     workdir: Annotated[
-        Path, typer.Option(help="Where the market, the model and the simulation database go.")
+        Path, typer.Option(help="Where the generated market and the trained model go.")
     ] = Path("var/demo"),
     model_kind: Annotated[ModelKind, typer.Option(help="Risk model: gbm or scorecard.")] = (
         ModelKind.GBM
     ),
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset/--no-reset",
+            help="Erase the configured database first (its schema and all its data).",
+        ),
+    ] = False,
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the API afterwards (opt-in).")
     ] = False,
     host: Annotated[str, typer.Option(help="Interface to serve on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8000,
 ) -> None:
-    """Migrate the database; then generate a market, train on its history, lend for a year.
+    """Generate a market, train on its history, lend for a year on the configured database.
 
-    The simulation has its own SQLite database under WORKDIR, recreated on every run (the end
-    of day refuses to go back in time). It terminates on its own; ``--serve`` then serves
-    the API on the simulated portfolio until interrupted.
+    The simulation runs on the database of ``PUHUI_DATABASE_URL`` (SQLite by default,
+    PostgreSQL too): a fresh one, or one that ``--reset`` may erase (the end of day refuses to
+    go back in time, so a simulation cannot run over another one's days). The model is
+    registered, approved by a second person and promoted to champion in the model registry,
+    and the strategy decides as its active version in the database: the governed path. It
+    terminates on its own; ``--serve`` then serves the API on the portfolio until interrupted.
     """
-    _show_platform()
     settings = load_settings()
     try:
         summary = _simulate(
@@ -161,6 +164,7 @@ def demo(
             seed=seed,
             workdir=workdir,
             model_kind=model_kind,
+            reset=reset,
             serve=serve,
             host=host,
             port=port,
@@ -169,6 +173,65 @@ def demo(
         raise fail(exc.message, code=exc.code) from None
     if summary.trial_balance_fen != 0:
         raise fail("the trial balance does not sum to zero", code="ledger_unbalanced")
+
+
+def _print_holdings(p: Platform) -> None:
+    typer.echo(f"the platform holds ({p.database.display_url}):")
+    for table, rows in summarise_platform(p.uow).table_counts.items():
+        if rows:
+            typer.echo(f"  {table:<32} {rows:>10,} rows")
+
+
+DEMO_BUILDER = "demo:modeller"
+DEMO_VALIDATOR = "demo:validator"
+DEMO_PROMOTER = "demo:risk-officer"
+
+
+def _prepare_database(p: Platform, *, reset: bool) -> None:
+    """Migrate the configured database: a fresh one, or erased first when told to."""
+    if reset:
+        typer.echo(f"database: erasing {p.database.display_url} (--reset)")
+        p.database.reset()
+    state = p.migrate()
+    counts = summarise_platform(p.uow).table_counts
+    used = {name: rows for name, rows in counts.items() if name in _LENDING_TABLES and rows}
+    if used:
+        detail = ", ".join(f"{name} {rows:,}" for name, rows in sorted(used.items()))
+        raise DatabaseInUse(
+            f"the database {p.database.display_url} already holds lending data ({detail}); "
+            "point PUHUI_DATABASE_URL at a fresh database or pass --reset to erase it"
+        )
+    typer.echo(f"Puhui {puhui.__version__} — database {p.database.display_url}")
+    typer.echo(f"schema at revision {state.current} (up to date)")
+
+
+_LENDING_TABLES = frozenset({"origination_applications", "credit_lines", "eod_runs"})
+
+
+def _train_champion(
+    platform_: Platform, market_dir: Path, first_day: date, kind: ModelKind, model_dir: Path
+) -> None:
+    """Train on the market's history, then register, approve (a second person) and promote."""
+    from puhui.bootstrap.wiring import register_champion  # noqa: PLC0415
+    from puhui.pipelines.simulation import train_market_model  # noqa: PLC0415
+
+    typer.echo(f"model: training {kind.value} on the market's history before {first_day}")
+    loans, bad, auc = train_market_model(
+        market_dir, first_day, kind, model_dir, trained_at=datetime.now(UTC)
+    )
+    typer.echo(f"model: {loans:,} legacy loans ({bad:,} bad), development AUC {auc:.3f}")
+    entry = register_champion(
+        platform_,
+        model_dir,
+        builder=DEMO_BUILDER,
+        approver=DEMO_VALIDATOR,
+        promoter=DEMO_PROMOTER,
+        at=datetime.now(UTC),
+    )
+    typer.echo(
+        f"model: registered {entry.version} in {platform_.settings.model_registry_dir}, "
+        f"approved by {DEMO_VALIDATOR}, champion of {entry.name}"
+    )
 
 
 def _simulate(
@@ -181,6 +244,7 @@ def _simulate(
     seed: int,
     workdir: Path,
     model_kind: ModelKind,
+    reset: bool,
     serve: bool,
     host: str,
     port: int,
@@ -190,7 +254,7 @@ def _simulate(
     from puhui.bootstrap.wiring import (  # noqa: PLC0415
         build_origination,
         end_of_day_store,
-        feature_prefetch,
+        month_publisher,
         origination_ports,
     )
     from puhui.domain.clock import FixedClock  # noqa: PLC0415
@@ -202,7 +266,6 @@ def _simulate(
         read_applications,
         read_truth,
         simulation_window,
-        train_market_model,
     )
 
     started = time.perf_counter()
@@ -214,30 +277,15 @@ def _simulate(
         seed=seed,
     )
     market_dir = workdir / "market"
-    generated = _market(params, market_dir)
     first_day, last_day = simulation_window(params.start, params.months, months)
-    typer.echo(f"model: training {model_kind.value} on the market's history before {first_day}")
-    t0 = time.perf_counter()
-    model_dir = workdir / "model"
-    loans, bad, auc = train_market_model(
-        market_dir, first_day, model_kind, model_dir, trained_at=datetime.now(UTC)
-    )
-    trained = time.perf_counter() - t0
-    typer.echo(f"model: {loans:,} legacy loans ({bad:,} bad), development AUC {auc:.3f}")
-    database = workdir / "simulation.db"
-    for leftover in workdir.glob("simulation.db*"):
-        leftover.unlink()
-    sim_settings = settings.model_copy(
-        update={
-            "database_url": f"sqlite:///{database}",
-            "market_dir": market_dir,
-            "model_dir": model_dir,
-        }
-    )
     clock = FixedClock(datetime.combine(first_day, datetime.min.time(), tzinfo=UTC))
-    platform_ = build_platform(sim_settings, clock=clock)
+    platform_ = build_platform(settings.model_copy(update={"market_dir": market_dir}), clock=clock)
     try:
-        platform_.database.upgrade()
+        _prepare_database(platform_, reset=reset)
+        generated = _market(params, market_dir)
+        t0 = time.perf_counter()
+        _train_champion(platform_, market_dir, first_day, model_kind, workdir / "model")
+        trained = time.perf_counter() - t0
         t0 = time.perf_counter()
         data_source = MarketDataSource(market_dir)
         ports = origination_ports(platform_, data_source=data_source)
@@ -247,8 +295,9 @@ def _simulate(
         loaded = time.perf_counter() - t0
         typer.echo(
             f"simulation: {len(applications):,} applications, {first_day} .. {last_day}, "
-            f"database {database}"
+            f"database {platform_.database.display_url}"
         )
+
         simulation = LendingSimulation(
             SimulationParts(
                 origination=build_origination(platform_, ports),
@@ -256,7 +305,7 @@ def _simulate(
                 end_of_day=end_of_day_store(platform_),
                 clock=clock,
                 oracle=oracle,
-                prefetch=feature_prefetch(ports.assessor, market_dir),
+                publish_month=month_publisher(platform_, market_dir),
             ),
             applications,
         )
@@ -271,6 +320,7 @@ def _simulate(
             "total": time.perf_counter() - started,
         }
         print_summary(summary)
+        _print_holdings(platform_)
         if serve:
             server = importlib.import_module("puhui.web.server")
             # Serve on the day after the simulation: that business day is still open.

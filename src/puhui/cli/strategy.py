@@ -276,9 +276,74 @@ app.command("approve", help="Approve a submitted version (not by its author or s
     _step(lifecycle.approve)
 )
 app.command("reject", help="Send a submitted version back to draft.")(_step(lifecycle.reject))
-app.command("activate", help="Make a version active; the active one is retired (rollback too).")(
-    _step(lifecycle.activate)
-)
+
+
+@app.command("activate")
+def activate(
+    name: Annotated[str, typer.Argument()],
+    version: Annotated[int, typer.Argument()],
+    actor: Actor,
+) -> None:
+    """Make a version active; the active one is retired (rollback too).
+
+    Refused, with the names, when the version reads inputs the platform does not provide.
+    Every API worker decides with it from the next application on.
+    """
+    from puhui.bootstrap.wiring import strategy_input_schema  # noqa: PLC0415
+
+    with _lifecycle() as (uow, clock):
+        _show(
+            lifecycle.activate(
+                uow, name, version, actor=actor, clock=clock, schema=strategy_input_schema()
+            )
+        )
+
+
+@app.command("challenge")
+def challenge(
+    name: Annotated[str, typer.Argument()],
+    version: Annotated[int, typer.Argument()],
+    actor: Actor,
+    share_bp: Annotated[
+        int,
+        typer.Option(
+            "--share-bp",
+            help="Basis points of enterprises the challenger decides (1..5000); 0 with --shadow.",
+        ),
+    ] = 0,
+    shadow: Annotated[
+        bool, typer.Option("--shadow", help="Decide nothing; record its decision beside.")
+    ] = False,
+) -> None:
+    """Run an approved version as challenger beside the active one (champion)."""
+    from puhui.bootstrap.wiring import strategy_input_schema  # noqa: PLC0415
+
+    mode = lifecycle.ChallengerMode.SHADOW if shadow else lifecycle.ChallengerMode.LIVE
+    with _lifecycle() as (uow, clock):
+        started = lifecycle.start_challenger(
+            uow,
+            name,
+            version,
+            mode=mode,
+            share_bp=share_bp,
+            actor=actor,
+            clock=clock,
+            schema=strategy_input_schema(),
+        )
+    typer.echo(
+        f"{started.label} runs as {started.mode.value} challenger"
+        + (f" on {started.share_bp} bp of enterprises" if started.share_bp else "")
+    )
+
+
+@app.command("end-challenge")
+def end_challenge(name: Annotated[str, typer.Argument()], actor: Actor) -> None:
+    """Stop the challenger of a strategy; the champion decides everything again."""
+    with _lifecycle() as (uow, _):
+        ended = lifecycle.stop_challenger(uow, name, actor=actor)
+    typer.echo(f"{ended.label} no longer challenges")
+
+
 app.command("retire", help="Retire the active version.")(_step(lifecycle.retire))
 
 

@@ -102,8 +102,9 @@ class SimulationParts:
     end_of_day: EndOfDayStore
     clock: FixedClock
     oracle: MarketOracle
-    prefetch: Callable[[list[str], date], object] | None = None
-    """Optional batch warm-up of the month's applicants' features (a speed-up, same values)."""
+    publish_month: Callable[[date], object] | None = None
+    """Called on the first day of each month (and of the run) when the data sources publish
+    the month before: the composition root builds the feature store for it."""
 
 
 @dataclass
@@ -374,16 +375,8 @@ class LendingSimulation:
         for day in _days(first_day, last_day):
             _move(clock, _at(day))
             started = time.perf_counter()
-            if self.parts.prefetch is not None and (day.day == 1 or day == first_day):
-                month = date(day.year, day.month, 1)
-                usccs = sorted(
-                    {
-                        a.uscc
-                        for a in self.applications
-                        if date(a.application_date.year, a.application_date.month, 1) == month
-                    }
-                )
-                self.parts.prefetch(usccs, month)
+            if self.parts.publish_month is not None and (day.day == 1 or day == first_day):
+                self.parts.publish_month(date(day.year, day.month, 1))
             for app in by_day.get(day, ()):
                 self._originate(app)
             self.seconds["origination"] += time.perf_counter() - started

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from puhui.domain.origination.application import Application
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract
+from puhui.domain.origination.decision_record import DecisionRecord
 from puhui.domain.origination.offer import Offer
 from puhui.domain.origination.reasons import CATALOG
 from puhui.domain.privacy import mask_id_number, mask_phone
@@ -71,6 +72,31 @@ class ReasonOut(BaseModel):
     en: str | None
 
 
+class DecisionEvidenceOut(BaseModel):
+    """What an automatic decision read and which versions decided it (staff only)."""
+
+    decided_at: datetime
+    as_of: date
+    strategy: str
+    strategy_hash: str
+    model_name: str | None
+    model_version: str | None
+    arm: str
+    experiment: str | None
+    bucket: int | None
+    model_pd: float | None
+    model_score: float | None
+    inputs: dict[str, Any]
+    features: dict[str, Any]
+    feature_source: str
+    feature_lineage: dict[str, Any]
+    data_reference: dict[str, Any]
+    fraud_hits: list[str]
+    shadow: dict[str, Any]
+    automatic_outcome: str
+    """The automatic decision (a manual review may have changed the application since)."""
+
+
 class DecisionOut(BaseModel):
     outcome: str
     reasons: list[ReasonOut]
@@ -81,6 +107,8 @@ class DecisionOut(BaseModel):
     pd: str | None
     score: int | None
     trace: dict[str, Any]
+    evidence: DecisionEvidenceOut | None = None
+    """Staff only; absent for applications decided before decisions were stored."""
 
 
 class OfferOut(BaseModel):
@@ -263,6 +291,31 @@ def decision_out(view: ApplicationView, *, with_trace: bool) -> DecisionOut | No
         pd=None if a.pd is None else str(a.pd),
         score=a.score,
         trace=dict(a.trace) if with_trace else {},
+    )
+
+
+def evidence_out(record: DecisionRecord) -> DecisionEvidenceOut:
+    e = record.evidence
+    return DecisionEvidenceOut(
+        decided_at=record.decided_at,
+        as_of=e.as_of,
+        strategy=e.strategy_label,
+        strategy_hash=e.strategy_hash,
+        model_name=e.model_name,
+        model_version=e.model_version,
+        arm=e.arm,
+        experiment=e.experiment,
+        bucket=e.bucket,
+        model_pd=e.model_pd,
+        model_score=e.model_score,
+        inputs=dict(e.inputs),
+        features=dict(e.features),
+        feature_source=e.feature_source,
+        feature_lineage=dict(e.feature_lineage),
+        data_reference=dict(e.data_reference),
+        fraud_hits=list(record.fraud_hits),
+        shadow=dict(e.shadow),
+        automatic_outcome=record.outcome,
     )
 
 

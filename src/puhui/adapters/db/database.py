@@ -27,6 +27,10 @@ class Database:
     def upgrade(self, revision: str = "heads") -> migrate.MigrationStatus:
         return migrate.upgrade(self.engine, revision)
 
+    def reset(self) -> migrate.MigrationStatus:
+        """Erase the platform's schema and data (every migration undone); the caller upgrades."""
+        return migrate.downgrade(self.engine, "base")
+
     def status(self) -> migrate.MigrationStatus:
         return migrate.status(self.engine)
 

@@ -41,6 +41,16 @@ def upgrade(engine: Engine, revision: str = "heads") -> MigrationStatus:
     return status(engine)
 
 
+def downgrade(engine: Engine, revision: str = "base") -> MigrationStatus:
+    """Undo migrations down to ``revision``; ``base`` drops every table the platform made."""
+    config = _config()
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+        connection.commit()
+    return status(engine)
+
+
 def status(engine: Engine) -> MigrationStatus:
     script = ScriptDirectory.from_config(_config())
     heads = script.get_heads()

@@ -52,9 +52,9 @@ from puhui.risk.features import (
 from puhui.services.features import FeatureStore, staleness
 from puhui.services.origination.governance import (
     LiveChallenger,
-    LiveDecisioning,
     LiveModel,
     LiveStrategy,
+    SetupSource,
 )
 from puhui.services.origination.ports import AssessmentRequest
 from puhui.services.strategies import ChallengerMode, InputSchema
@@ -193,7 +193,7 @@ class EnterpriseValues:
 class StrategyAssessor:
     """Implements origination's ``Assessor`` with governed versions and the feature store."""
 
-    live: LiveDecisioning
+    live: SetupSource
     licence_type: str = "bank"
     feature_store: FeatureStore | None = None
     max_feature_age_days: int = 45

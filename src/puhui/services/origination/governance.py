@@ -76,6 +76,22 @@ class LiveSetup:
     model: LiveModel | None
 
 
+class SetupSource(Protocol):
+    """Where an assessor learns what decides now (``LiveDecisioning``, or a fixed setup)."""
+
+    def current(self) -> LiveSetup: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FixedSetup:
+    """Always the same setup: tests, benchmarks and replays of one configuration."""
+
+    setup: LiveSetup
+
+    def current(self) -> LiveSetup:
+        return self.setup
+
+
 class LiveDecisioning:
     """Keeps the governed setup current for one process; safe to share between threads."""
 

@@ -139,6 +139,16 @@ def get_application(o: Origination, *, actor: Principal, application_id: str) ->
         return _view(uow, _load(uow, actor, application_id))
 
 
+def get_decision_record(
+    o: Origination, *, actor: Principal, application_id: str
+) -> DecisionRecord | None:
+    """The stored evidence of the application's automatic decision (None before this existed)."""
+    require(actor, Permission.DECISION_EVIDENCE_READ)
+    with o.reading() as uow:
+        _load(uow, actor, application_id)
+        return uow.decisions.get(application_id)
+
+
 def list_applications(
     o: Origination,
     *,

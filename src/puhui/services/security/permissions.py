@@ -36,10 +36,12 @@ class Permission(Enum):
     REPAY = "repayments:create"
     STRATEGY_READ = "strategies:read"
     MODEL_READ = "models:read"
+    DECISION_EVIDENCE_READ = "decisions:evidence"
+    """The inputs, features and versions behind an automatic decision (staff only)."""
 
 
 P = Permission
-_STAFF_READ = {P.APPLICATION_READ, P.APPLICATION_LIST, P.LINE_READ}
+_STAFF_READ = {P.APPLICATION_READ, P.APPLICATION_LIST, P.LINE_READ, P.DECISION_EVIDENCE_READ}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The owner alone authorises data pulls, accepts the contract and draws on the line.
     Role.APPLICANT: frozenset(

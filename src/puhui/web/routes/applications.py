@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 from puhui.domain.errors import NotFound
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.services.origination import use_cases as uc
-from puhui.services.security.permissions import Principal
+from puhui.services.security.permissions import Permission, Principal
 from puhui.web.dependencies import CurrentPrincipal, Deps, call, client_address
 from puhui.web.schemas import (
     ApplicationCreate,
@@ -28,6 +28,7 @@ from puhui.web.schemas import (
     contract_out,
     decision_out,
     detail_out,
+    evidence_out,
 )
 
 ERRORS = {
@@ -174,6 +175,16 @@ async def get_decision(deps: Deps, principal: CurrentPrincipal, application_id: 
     out = decision_out(view, with_trace=principal.is_staff)
     if out is None:
         raise NotFound("the application has not been decided yet")
+    if principal.can(Permission.DECISION_EVIDENCE_READ):
+        record = await call(
+            deps,
+            uc.get_decision_record,
+            deps.origination,
+            actor=principal,
+            application_id=application_id,
+        )
+        if record is not None:
+            out.evidence = evidence_out(record)
     return out
 
 
