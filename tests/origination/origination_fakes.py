@@ -17,6 +17,7 @@ from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.domain.origination.assessment import Assessment, Outcome
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract
+from puhui.domain.origination.decision_record import DecisionRecord
 from puhui.domain.origination.errors import DuplicateApplication
 from puhui.domain.origination.offer import Offer
 from puhui.services.origination.ports import (
@@ -61,6 +62,26 @@ class Store:
     api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
     otps: dict[str, OtpRecord] = field(default_factory=dict)
     audit: list[AuditEvent] = field(default_factory=list)
+    decisions: dict[str, DecisionRecord] = field(default_factory=dict)
+
+
+class _Decisions:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def add(self, record: DecisionRecord) -> None:
+        if record.application_id in self.s.decisions:
+            raise Conflict("this application's decision is stored already")
+        self.s.decisions[record.application_id] = record
+
+    def get(self, application_id: str) -> DecisionRecord | None:
+        return self.s.decisions.get(application_id)
+
+    def between(
+        self, first_day: date, last_day: date, *, limit: int = 100_000
+    ) -> list[DecisionRecord]:
+        found = [r for r in self.s.decisions.values() if first_day <= r.evidence.as_of <= last_day]
+        return sorted(found, key=lambda r: (r.evidence.as_of, r.decided_at))[:limit]
 
 
 class _Apps:
@@ -308,6 +329,7 @@ class FakeUnitOfWork:
         self.contracts = _ByApplication(self.s.contracts)
         self.fraud_lists = _Fraud(self.s)
         self.idempotency = _Idem(self.s)
+        self.decisions = _Decisions(self.s)
         self.users = _Users(self.s)
         self.api_keys = _Keys(self.s)
         self.otps = _Otps(self.s)

@@ -76,6 +76,10 @@ class LiveSetup:
     model: LiveModel | None
 
 
+def _scorer(artefact: ModelArtefact) -> OnlineScorer:
+    return scorer_for(artefact.model, FEATURE_LABELS)
+
+
 class SetupSource(Protocol):
     """Where an assessor learns what decides now (``LiveDecisioning``, or a fixed setup)."""
 
@@ -103,12 +107,14 @@ class LiveDecisioning:
         stamp: Callable[[str], LiveStamp],
         load_version: Callable[[str, int], StrategyVersion],
         models: ModelSource,
+        make_scorer: Callable[[ModelArtefact], OnlineScorer] | None = None,
     ) -> None:
         self.strategy_name = strategy_name
         self.model_name = model_name
         self._stamp = stamp
         self._load_version = load_version
         self._models = models
+        self._make_scorer = make_scorer or _scorer
         self._lock = threading.Lock()
         self._strategy_stamp: LiveStamp | None = None
         self._model_stamp: object = None
@@ -198,7 +204,7 @@ class LiveDecisioning:
                     name=self.model_name,
                     version=entry.version,
                     kind=entry.kind,
-                    scorer=scorer_for(artefact.model, FEATURE_LABELS),
+                    scorer=self._make_scorer(artefact),
                 )
                 logger.info("deciding with model %s (%s)", entry.version, entry.kind)
         except (PuhuiError, OSError):
