@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db import migrate
 from puhui.adapters.db.engine import make_engine
@@ -209,3 +210,17 @@ def test_a_month_before_any_registration_writes_no_rows(
     report = build_month(tables, before_any, store, computed_at=FIRST_RUN)
     assert report.rows == 0
     assert _rows(engine, before_any) == 0
+
+
+def test_an_enterprise_twice_in_a_month_is_refused_and_nothing_is_written(
+    engine: Engine,
+) -> None:
+    store = SqlFeatureStore(engine)
+    layout = FeatureSet(version="v-twice", features=(("a", "float"),), inputs=())
+    twice = FeatureBatch(usccs=["U1", "U1"], rows=[[1.0], [2.0]])
+    with pytest.raises(IntegrityError):
+        store.replace_month(
+            LATE_MONTH, layout, source_month=date(2025, 4, 1), computed_at=FIRST_RUN,
+            batches=[FeatureBatch(usccs=["U0"], rows=[[0.0]]), twice],
+        )  # fmt: skip
+    assert _rows(engine, LATE_MONTH) == 0

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from puhui.adapters.db import fast
 from puhui.adapters.db.engine import READ_ONLY_OPTION
@@ -180,26 +181,41 @@ class _Loader:
     def rows(self, usccs: Sequence[str], packed: Sequence[bytes]) -> None:
         if len(usccs) != len(packed):
             raise Conflict("a batch must hold one enterprise per row")
+        dbapi_error = self._connection.dialect.loaded_dbapi.Error
+        try:
+            if self._copy:
+                self._copy_rows(usccs, packed)
+            else:
+                self._insert_rows(usccs, packed)
+        except dbapi_error as exc:
+            # As SQLAlchemy would raise it (IntegrityError for an enterprise twice, ...).
+            raise DBAPIError.instance(
+                "bulk load of enterprise_features", None, exc, dbapi_error,
+                dialect=self._connection.dialect,
+            ) from exc  # fmt: skip
+
+    def _copy_rows(self, usccs: Sequence[str], packed: Sequence[bytes]) -> None:
         constants = self._constants
-        if self._copy:
-            names = ", ".join(_COLUMNS)
-            cursor = self._driver.cursor()
-            try:
-                with cursor.copy(f"COPY enterprise_features ({names}) FROM STDIN") as copy:
-                    for uscc, values in zip(usccs, packed, strict=True):
-                        copy.write_row(
-                            (
-                                constants["as_of_month"],
-                                uscc,
-                                constants["source_month"],
-                                constants["feature_set_version"],
-                                constants["computed_at"],
-                                values,
-                            )
+        names = ", ".join(_COLUMNS)
+        cursor = self._driver.cursor()
+        try:
+            with cursor.copy(f"COPY enterprise_features ({names}) FROM STDIN") as copy:
+                for uscc, values in zip(usccs, packed, strict=True):
+                    copy.write_row(
+                        (
+                            constants["as_of_month"],
+                            uscc,
+                            constants["source_month"],
+                            constants["feature_set_version"],
+                            constants["computed_at"],
+                            values,
                         )
-            finally:
-                cursor.close()
-            return
+                    )
+        finally:
+            cursor.close()
+
+    def _insert_rows(self, usccs: Sequence[str], packed: Sequence[bytes]) -> None:
+        constants = self._constants
         records: list[Any]
         if self._positional:
             # Each row: the constants, with the enterprise and its values at their places.
