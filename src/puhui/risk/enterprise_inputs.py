@@ -276,7 +276,11 @@ def feature_set(features_schema: Mapping[str, pl.DataType]) -> FeatureSet:
 
 # The functions whose code defines the stored values; what they call in the same modules and
 # the constants they read are followed from them.
-_DEFINITION_ROOTS: tuple[Callable[..., Any], ...] = (compute_features, enterprise_inputs)
+_DEFINITION_ROOTS: tuple[Callable[..., Any], ...] = (
+    compute_features,
+    risk_features.core_enterprises,  # which counterparties count as core enterprises
+    enterprise_inputs,
+)
 _DEFINITION_MODULES = frozenset({risk_features.__name__, __name__})
 _STORAGE_FORMAT = 1
 
