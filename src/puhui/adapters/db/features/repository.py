@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -38,6 +39,16 @@ _READ_ONE = select(
 _READ_SET = select(feature_sets.c.columns_json).where(feature_sets.c.version == bindparam("v"))
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """A stored feature set, ready to unpack rows with."""
+
+    feature_set: FeatureSet
+    codec: Codec
+    feature_names: tuple[str, ...]
+    input_names: tuple[str, ...]
+
+
 def _aware(value: datetime) -> datetime:
     # SQLite gives timestamps back naive; they were written as UTC.
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -54,7 +65,7 @@ class SqlFeatureStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._layouts: dict[str, tuple[FeatureSet, Codec]] = {}
+        self._layouts: dict[str, _Layout] = {}
         self._guard = threading.Lock()
 
     # -- reads ---------------------------------------------------------------------------
@@ -65,14 +76,14 @@ class SqlFeatureStore:
             row = fast.execute(connection, _READ_ONE, {"month": month, "uscc": uscc}).one_or_none()
             if row is None:
                 return None
-            feature_set, codec = self._layout(connection, row.feature_set_version)
-        values = codec.decode(row.packed_values)
-        width = len(feature_set.features)
+            layout = self._layout(connection, row.feature_set_version)
+        values = layout.codec.decode(row.packed_values)
+        width = len(layout.feature_names)
         return StoredFeatures(
             uscc=uscc,
             month=month,
-            features=dict(zip((n for n, _ in feature_set.features), values[:width], strict=True)),
-            inputs=dict(zip((n for n, _ in feature_set.inputs), values[width:], strict=True)),
+            features=dict(zip(layout.feature_names, values[:width], strict=True)),
+            inputs=dict(zip(layout.input_names, values[width:], strict=True)),
             source_month=row.source_month,
             feature_set_version=row.feature_set_version,
             computed_at=_aware(row.computed_at),
@@ -82,7 +93,7 @@ class SqlFeatureStore:
         """The layout stored for ``version`` (NotFound if no month was ever built with it)."""
         with self._engine.connect() as connection:
             connection.execution_options(**{READ_ONLY_OPTION: True})
-            return self._layout(connection, version)[0]
+            return self._layout(connection, version).feature_set
 
     def month_counts(self) -> dict[date, int]:
         """Rows stored per as-of month (for status output)."""
@@ -95,7 +106,7 @@ class SqlFeatureStore:
             connection.execution_options(**{READ_ONLY_OPTION: True})
             return {month: int(count) for month, count in connection.execute(query)}
 
-    def _layout(self, connection: Connection, version: str) -> tuple[FeatureSet, Codec]:
+    def _layout(self, connection: Connection, version: str) -> _Layout:
         known = self._layouts.get(version)
         if known is not None:
             return known
@@ -103,7 +114,12 @@ class SqlFeatureStore:
         if text is None:
             raise NotFound(f"feature set {version} is not stored", details={"version": version})
         feature_set = FeatureSet.from_json(version, text.columns_json)
-        layout = (feature_set, Codec([kind for _, kind in feature_set.columns]))
+        layout = _Layout(
+            feature_set=feature_set,
+            codec=Codec([kind for _, kind in feature_set.columns]),
+            feature_names=tuple(name for name, _ in feature_set.features),
+            input_names=tuple(name for name, _ in feature_set.inputs),
+        )
         with self._guard:
             self._layouts[version] = layout
         return layout
