@@ -224,3 +224,30 @@ def test_an_enterprise_twice_in_a_month_is_refused_and_nothing_is_written(
             batches=[FeatureBatch(usccs=["U0"], rows=[[0.0]]), twice],
         )  # fmt: skip
     assert _rows(engine, LATE_MONTH) == 0
+
+
+def test_other_writers_are_not_kept_waiting_while_a_month_is_computed(engine: Engine) -> None:
+    store = SqlFeatureStore(engine)
+    layout = FeatureSet(version="v-lock", features=(("a", "float"),), inputs=())
+    writes_during_computation = []
+
+    def batches() -> Iterator[FeatureBatch]:
+        yield FeatureBatch(usccs=["U1"], rows=[[1.0]])
+        # Another writer (origination, say) commits while the next chunk is being computed.
+        with engine.begin() as other:
+            other.execute(
+                feature_sets.insert().values(
+                    version="v-other", columns_json='{"features":[],"inputs":[]}',
+                    created_at=FIRST_RUN,
+                )
+            )  # fmt: skip
+        writes_during_computation.append(True)
+        yield FeatureBatch(usccs=["U2"], rows=[[2.0]])
+
+    written = store.replace_month(
+        LATE_MONTH, layout, source_month=date(2025, 4, 1), computed_at=FIRST_RUN,
+        batches=batches(),
+    )  # fmt: skip
+    assert written == 2
+    assert writes_during_computation == [True]
+    assert _rows(engine, LATE_MONTH) == 2

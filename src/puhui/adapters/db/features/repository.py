@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from puhui.adapters.db import fast
 from puhui.adapters.db.engine import READ_ONLY_OPTION
 from puhui.adapters.db.features.codec import Codec
+from puhui.adapters.db.features.spool import RowSpool
 from puhui.adapters.db.features.tables import enterprise_features, feature_sets
 from puhui.domain.errors import Conflict, NotFound
 from puhui.risk.enterprise_inputs import FeatureSet
@@ -27,6 +28,8 @@ _COLUMNS = (
     "computed_at",
     "packed_values",
 )
+LOAD_SLICE_ROWS = 10_000
+"""Rows per executemany / COPY call."""
 _READ_ONE = select(
     enterprise_features.c.source_month,
     enterprise_features.c.feature_set_version,
@@ -57,10 +60,10 @@ def _aware(value: datetime) -> datetime:
 class SqlFeatureStore:
     """``FeatureStore`` and ``FeatureMonthWriter`` on the platform's database.
 
-    Reads run in a read-only transaction of their own (a snapshot; on SQLite no write lock);
-    a month's load runs in one writing transaction: delete the month, insert its rows as the
-    batches stream in, commit. Layouts of feature sets are cached once read (they never change
-    for a version).
+    Reads run in a read-only transaction of their own (a snapshot; on SQLite no write lock).
+    A month's batches are packed into a temporary spool as they stream in (memory holds one
+    batch), then one short writing transaction deletes the month and loads the spool. Layouts
+    of feature sets are cached once read (they never change for a version).
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -136,18 +139,22 @@ class SqlFeatureStore:
         batches: Iterable[FeatureBatch],
     ) -> int:
         codec = Codec([kind for _, kind in feature_set.columns])
-        written = 0
-        with self._engine.begin() as connection:
-            self._register(connection, feature_set, computed_at)
-            connection.execute(
-                delete(enterprise_features).where(enterprise_features.c.as_of_month == month)
-            )
-            load = _Loader(connection, (month, source_month, feature_set.version, computed_at))
+        with RowSpool() as spool:
+            # Compute and pack everything first: the transaction below only loads.
             for batch in batches:
-                packed = [codec.encode(row) for row in batch.rows]
-                load.rows(batch.usccs, packed)
-                written += len(packed)
-        return written
+                if len(batch.usccs) != len(batch.rows):
+                    raise Conflict("a batch must hold one enterprise per row")
+                for uscc, row in zip(batch.usccs, batch.rows, strict=True):
+                    spool.append(uscc, codec.encode(row))
+            with self._engine.begin() as connection:
+                self._register(connection, feature_set, computed_at)
+                connection.execute(
+                    delete(enterprise_features).where(enterprise_features.c.as_of_month == month)
+                )
+                load = _Loader(connection, (month, source_month, feature_set.version, computed_at))
+                for usccs, packed in spool.slices(LOAD_SLICE_ROWS):
+                    load.rows(usccs, packed)
+            return spool.rows
 
     def _register(self, connection: Connection, feature_set: FeatureSet, at: datetime) -> None:
         stored = connection.execute(_READ_SET, {"v": feature_set.version}).one_or_none()
