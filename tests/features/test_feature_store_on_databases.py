@@ -95,6 +95,15 @@ def test_a_stored_row_carries_its_lineage(engine: Engine, tables: MarketTables) 
     assert stored.feature_set_version == feature_set_version()
     assert stored.computed_at == FIRST_RUN
     assert stored.computed_at.tzinfo is not None
+    # Written through the columns' own types: plain SQLAlchemy reads the same lineage.
+    with engine.connect() as connection:
+        plain = connection.execute(
+            select(enterprise_features.c.source_month, enterprise_features.c.computed_at).where(
+                enterprise_features.c.uscc == uscc
+            )
+        ).one()
+    assert plain.source_month == date(2025, 4, 1)
+    assert plain.computed_at.replace(tzinfo=plain.computed_at.tzinfo or UTC) == FIRST_RUN
     layout = store.feature_set(stored.feature_set_version)
     assert [name for name, _ in layout.features] == list(FEATURE_NAMES)
     assert dict(layout.inputs)["verified_monthly_sales_fen"] == "int"

@@ -52,6 +52,53 @@ class _Layout:
     input_names: tuple[str, ...]
 
 
+class _ReadByKey:
+    """The read of one row by key, straight on a pooled driver connection.
+
+    The decision path reads one row per application: SQLAlchemy's ``Connection`` (events,
+    transaction object, result wrapping) cost three times SQLite's own work. The statement is
+    compiled once by SQLAlchemy, with its columns' bind and result conversions. One SELECT is
+    one consistent snapshot by itself (SQLite's driver connections are in autocommit; on
+    PostgreSQL the pool rolls the implicit transaction back when the connection returns).
+    """
+
+    def __init__(self, dialect: Any) -> None:
+        compiled = _READ_ONE.compile(dialect=dialect)
+        self._sql = compiled.string
+        self._positional = bool(dialect.positional)
+        self._order = tuple(compiled.positiontup or ())
+        month_type = enterprise_features.c.as_of_month.type
+        # The dialect's own implementations of the types (as ``fast.py`` uses them).
+        self._month = month_type._cached_bind_processor(dialect)
+        self._results = tuple(
+            column.type._cached_result_processor(dialect, None)
+            for column in _READ_ONE.selected_columns
+        )
+
+    def one(self, engine: Engine, month: date, uscc: str) -> tuple[Any, ...] | None:
+        values: dict[str, Any] = {
+            "month": month if self._month is None else self._month(month),
+            "uscc": uscc,
+        }
+        params: Any = tuple(values[name] for name in self._order) if self._positional else values
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self._sql, params)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool
+        if row is None:
+            return None
+        return tuple(
+            value if convert is None else convert(value)
+            for value, convert in zip(row, self._results, strict=True)
+        )
+
+
 def _aware(value: datetime) -> datetime:
     # SQLite gives timestamps back naive; they were written as UTC.
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -69,27 +116,31 @@ class SqlFeatureStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._layouts: dict[str, _Layout] = {}
+        self._read = _ReadByKey(engine.dialect)
         self._guard = threading.Lock()
 
     # -- reads ---------------------------------------------------------------------------
 
     def get(self, uscc: str, month: date) -> StoredFeatures | None:
-        with self._engine.connect() as connection:
-            connection.execution_options(**{READ_ONLY_OPTION: True})
-            row = fast.execute(connection, _READ_ONE, {"month": month, "uscc": uscc}).one_or_none()
-            if row is None:
-                return None
-            layout = self._layout(connection, row.feature_set_version)
-        values = layout.codec.decode(row.packed_values)
+        found = self._read.one(self._engine, month, uscc)
+        if found is None:
+            return None
+        source_month, version, computed_at, packed = found
+        layout = self._layouts.get(version)
+        if layout is None:
+            with self._engine.connect() as connection:
+                connection.execution_options(**{READ_ONLY_OPTION: True})
+                layout = self._layout(connection, version)
+        values = layout.codec.decode(packed)
         width = len(layout.feature_names)
         return StoredFeatures(
             uscc=uscc,
             month=month,
             features=dict(zip(layout.feature_names, values[:width], strict=True)),
             inputs=dict(zip(layout.input_names, values[width:], strict=True)),
-            source_month=row.source_month,
-            feature_set_version=row.feature_set_version,
-            computed_at=_aware(row.computed_at),
+            source_month=source_month,
+            feature_set_version=version,
+            computed_at=_aware(computed_at),
         )
 
     def feature_set(self, version: str) -> FeatureSet:
@@ -263,5 +314,5 @@ class _Loader:
 
 
 def _bound(type_: Any, dialect: Any, value: Any) -> Any:
-    processor = type_.bind_processor(dialect)
+    processor = type_._cached_bind_processor(dialect)
     return value if processor is None else processor(value)
