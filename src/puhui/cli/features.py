@@ -17,8 +17,8 @@ from puhui.domain.errors import PuhuiError
 from puhui.market.params import parse_month
 from puhui.pipelines.feature_store import DEFAULT_CHUNK_SIZE, build_month
 from puhui.risk.enterprise_inputs import feature_set_version
-from puhui.risk.features import MarketTables
-from puhui.services.features import StoredFeatures
+from puhui.risk.features import FEATURE_TABLES, MarketTables
+from puhui.services.features import FeatureStore, StoredFeatures
 
 app = typer.Typer(
     help="Feature store: enterprise features computed in batch, read by key when deciding.",
@@ -68,7 +68,8 @@ def build(
     with platform() as p:
         store = _store(p)
         try:
-            tables = MarketTables.from_dir(market)
+            # The loan history is not read by the features: a provider's market may lack it.
+            tables = MarketTables.from_dir(market, names=FEATURE_TABLES)
             report = build_month(
                 tables, month, store, computed_at=p.clock.now(), chunk_size=chunk_size
             )
@@ -110,7 +111,8 @@ def show(
     """Print an enterprise's stored features and strategy inputs, with their lineage."""
     month = _month(as_of)
     with platform() as p:
-        stored = _store(p).get(uscc.strip().upper(), month)
+        reader: FeatureStore = _store(p)
+        stored = reader.get(uscc.strip().upper(), month)
     if stored is None:
         raise fail(
             f"no stored features for {uscc} as of {month:%Y-%m}: build that month first",

@@ -276,7 +276,11 @@ def feature_set(features_schema: Mapping[str, pl.DataType]) -> FeatureSet:
 
 # The functions whose code defines the stored values; what they call in the same modules and
 # the constants they read are followed from them.
-_DEFINITION_ROOTS: tuple[Callable[..., Any], ...] = (compute_features, enterprise_inputs)
+_DEFINITION_ROOTS: tuple[Callable[..., Any], ...] = (
+    compute_features,
+    risk_features.core_enterprises,  # which counterparties count as core enterprises
+    enterprise_inputs,
+)
 _DEFINITION_MODULES = frozenset({risk_features.__name__, __name__})
 _STORAGE_FORMAT = 1
 
@@ -293,13 +297,22 @@ def feature_set_version() -> str:
         "format": _STORAGE_FORMAT,
         "features": list(FEATURE_NAMES),
         "inputs": [list(item) for item in STRATEGY_INPUT_KINDS.items()],
-        "definitions": dict(sorted(_definitions(_DEFINITION_ROOTS))),
+        "definitions": definitions_digest(_DEFINITION_ROOTS, _DEFINITION_MODULES),
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8"))
     return digest.hexdigest()[:16]
 
 
-def _definitions(roots: tuple[Callable[..., Any], ...]) -> Iterator[tuple[str, str]]:
+def definitions_digest(roots: tuple[Callable[..., Any], ...], modules: frozenset[str]) -> str:
+    """SHA-256 of the code of ``roots``, of the functions of ``modules`` they call (followed
+    through), and of the simple constants they read; blind to comments, docstrings, layout."""
+    parts = json.dumps(dict(sorted(_definitions(roots, modules))), sort_keys=True)
+    return hashlib.sha256(parts.encode("utf-8")).hexdigest()
+
+
+def _definitions(
+    roots: tuple[Callable[..., Any], ...], modules: frozenset[str]
+) -> Iterator[tuple[str, str]]:
     seen: set[str] = set()
     pending = list(roots)
     while pending:
@@ -313,7 +326,7 @@ def _definitions(roots: tuple[Callable[..., Any], ...]) -> Iterator[tuple[str, s
         for name in sorted(_global_names(function.__code__)):
             value = namespace.get(name)
             if isinstance(value, types.FunctionType):
-                if value.__module__ in _DEFINITION_MODULES:
+                if value.__module__ in modules:
                     pending.append(value)
             elif isinstance(value, int | float | str | tuple | frozenset):
                 constant = f"{function.__module__}.{name}"

@@ -8,6 +8,7 @@ NaN stays NaN, distinct from a null. About 600 bytes for the ~80 values of a row
 
 from __future__ import annotations
 
+import operator
 import struct
 from collections.abc import Sequence
 from typing import Any
@@ -25,59 +26,80 @@ class InvalidStoredValue(PuhuiError):
 
 
 class Codec:
-    """Packs and unpacks the values of one column layout."""
+    """Packs and unpacks the values of one column layout.
+
+    Values are gathered into the packed order (numbers, then texts) and back by precomputed
+    permutations (``operator.itemgetter``, in C); only nulls are handled one by one.
+    """
 
     def __init__(self, kinds: Sequence[Kind]) -> None:
         self.kinds = tuple(kinds)
         self._width = len(self.kinds)
         self._bitmap_bytes = (self._width + 7) // 8
-        self._numeric = tuple(i for i, k in enumerate(self.kinds) if k != "str")
-        self._text = tuple(i for i, k in enumerate(self.kinds) if k == "str")
-        self._numeric_kinds = tuple(self.kinds[i] for i in self._numeric)
-        codes = "".join("d" if self.kinds[i] == "float" else "q" for i in self._numeric)
+        numeric = [i for i, k in enumerate(self.kinds) if k != "str"]
+        text = [i for i, k in enumerate(self.kinds) if k == "str"]
+        packed_order = numeric + text
+        self._numeric_count = len(numeric)
+        self._text_count = len(text)
+        self._text_positions = tuple(text)
+        self._zero = tuple(0.0 if self.kinds[i] == "float" else 0 for i in numeric)
+        self._numeric_positions = tuple(numeric)
+        # Column order -> packed order, and back (a one-column itemgetter returns no tuple).
+        self._to_packed = _gather(packed_order)
+        self._to_columns = _gather([packed_order.index(i) for i in range(self._width)])
+        codes = "".join("d" if self.kinds[i] == "float" else "q" for i in numeric)
         self._struct = struct.Struct(f"<{self._bitmap_bytes}s{codes}")
 
     def encode(self, values: Sequence[Any]) -> bytes:
         if len(values) != self._width:
             raise InvalidStoredValue(f"expected {self._width} values, got {len(values)}")
+        ordered = self._to_packed(values)
+        numbers = ordered[: self._numeric_count]
+        texts = ordered[self._numeric_count :]
         nulls = 0
-        numbers: list[float | int] = []
-        for index, kind in zip(self._numeric, self._numeric_kinds, strict=True):
-            value = values[index]
-            if value is None:
-                nulls |= 1 << index
-                numbers.append(0.0 if kind == "float" else 0)
-            elif kind == "float":
-                numbers.append(float(value))
-            elif isinstance(value, bool | int):
-                numbers.append(int(value))
+        if None in numbers:
+            filled = list(numbers)
+            for slot, index in enumerate(self._numeric_positions):
+                if filled[slot] is None:
+                    nulls |= 1 << index
+                    filled[slot] = self._zero[slot]
+            numbers = tuple(filled)
+        strings: list[str] = []
+        for slot, text in enumerate(texts):
+            if text is None:
+                nulls |= 1 << self._text_positions[slot]
+                strings.append("")
+            elif isinstance(text, str) and SEPARATOR not in text:
+                strings.append(text)
             else:
-                raise InvalidStoredValue(f"column {index} takes integers, not {value!r}")
-        texts: list[str] = []
-        for index in self._text:
-            value = values[index]
-            if value is None:
-                nulls |= 1 << index
-                texts.append("")
-            elif isinstance(value, str) and SEPARATOR not in value:
-                texts.append(value)
-            else:
-                raise InvalidStoredValue(f"column {index} takes text, not {value!r}")
-        head = self._struct.pack(nulls.to_bytes(self._bitmap_bytes, "little"), *numbers)
-        return head + SEPARATOR.join(texts).encode("utf-8") if texts else head
+                raise InvalidStoredValue(f"a text column holds {text!r}")
+        try:
+            head = self._struct.pack(nulls.to_bytes(self._bitmap_bytes, "little"), *numbers)
+        except struct.error:
+            raise InvalidStoredValue(f"a value is not of its column's kind in {values!r}") from None
+        return head + SEPARATOR.join(strings).encode("utf-8") if strings else head
 
     def decode(self, packed: bytes) -> list[Any]:
         fields = self._struct.unpack_from(packed)
-        nulls = int.from_bytes(fields[0], "little")
-        values: list[Any] = [None] * self._width
-        for index, value in zip(self._numeric, fields[1:], strict=True):
-            values[index] = value
-        if self._text:
+        if self._text_count:
             texts = packed[self._struct.size :].decode("utf-8").split(SEPARATOR)
-            for index, text in zip(self._text, texts, strict=True):
-                values[index] = text
-        if nulls:
-            for index in range(self._width):
-                if nulls >> index & 1:
-                    values[index] = None
+            if len(texts) != self._text_count:
+                raise InvalidStoredValue("a packed row holds the wrong number of texts")
+            values = list(self._to_columns((*fields[1:], *texts)))
+        else:
+            values = list(self._to_columns(fields[1:]))
+        nulls = int.from_bytes(fields[0], "little")
+        while nulls:
+            lowest = nulls & -nulls
+            values[lowest.bit_length() - 1] = None
+            nulls ^= lowest
         return values
+
+
+def _gather(positions: Sequence[int]) -> Any:
+    if len(positions) == 1:
+        (only,) = positions
+        return lambda values: (values[only],)
+    if not positions:
+        return lambda values: ()
+    return operator.itemgetter(*positions)
