@@ -314,8 +314,8 @@ def measure(market_dir: Path | str) -> tuple[list[Target], dict[str, pl.DataFram
         .item()
     )
 
-    def val(x: object) -> float | None:
-        return None if x is None else float(x)  # type: ignore[arg-type]
+    def val(value: object) -> float | None:
+        return None if value is None else float(value)  # type: ignore[arg-type]
 
     targets = [
         Target(

@@ -50,9 +50,9 @@ class MarketParams:
                 details={"field": "profile"},
             )
 
-    def month_date(self, t: int) -> date:
-        """The first day of month ``t`` (0 = start; negative = burn-in before start)."""
-        total = self.start.year * 12 + self.start.month - 1 + t
+    def month_date(self, month: int) -> date:
+        """The first day of month offset ``month`` (0 = start; negative = burn-in before start)."""
+        total = self.start.year * 12 + self.start.month - 1 + month
         return date(total // 12, total % 12 + 1, 1)
 
     def to_json(self) -> dict[str, Any]:
