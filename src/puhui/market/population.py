@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from puhui.market.catalog import INDUSTRIES, REGIONS
 from puhui.market.hashing import Streams
+from puhui.market.params import MarketParams
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -213,13 +214,42 @@ def _weights(values: list[float]) -> F64:
     return np.asarray(values, dtype=np.float64)
 
 
-def statics(seed: int, n_slots: int, slot: I64) -> Statics:
-    """Every static attribute of the given slots; depends on nothing else."""
+def formed_rings(params: MarketParams, slot: I64) -> tuple[BOOL, I64, I64, I64, I64, I64]:
+    """Ring and circle membership of slots in a market of ``params.months`` months.
+
+    Returns (planned shell, ring gid, ring pos, ring size, circle gid, circle pos). A ring
+    planned to register after the last month of the window does not form in this market:
+    its slots hold ordinary firms (gid -1), so a market of N slots has N enterprises.
+    """
+    planned_gid, ring_pos, ring_size, circle_gid, circle_pos = ring_ids(
+        params.seed, params.enterprises, slot
+    )
+    planned_shell = planned_gid >= 0
+    streams = Streams(params.seed)
+    planned_reg = streams.integers(StaticStream.RING_REG, *RING_REGISTRATION_SPAN, planned_gid)
+    formed = planned_shell & (planned_reg <= params.months - 1)
+    return (
+        planned_shell,
+        np.where(formed, planned_gid, -1),
+        np.where(formed, ring_pos, 0),
+        np.where(formed, ring_size, 0),
+        circle_gid,
+        circle_pos,
+    )
+
+
+def statics(params: MarketParams, slot: I64) -> Statics:
+    """Every static attribute of the given slots of a market; depends on nothing else."""
+    seed, n_slots = params.seed, params.enterprises
     streams = Streams(seed)
     slot = np.asarray(slot, dtype=np.int64)
-    ring_gid, ring_pos, ring_size, circle_gid, circle_pos = ring_ids(seed, n_slots, slot)
+    planned_shell, ring_gid, ring_pos, ring_size, circle_gid, circle_pos = formed_rings(
+        params, slot
+    )
     is_shell = ring_gid >= 0
-    is_core = (slot % CORE_STRIDE == CORE_OFFSET) & ~is_shell
+    # The planned layout, not the window, decides core positions and shared owners, so a
+    # longer window changes only the slots of rings that form in the added months.
+    is_core = (slot % CORE_STRIDE == CORE_OFFSET) & ~planned_shell
 
     is_company = (streams.uniform(StaticStream.COMPANY, slot) < 1.0 / 3.2) | is_core | is_shell
     industry = streams.choice(StaticStream.INDUSTRY, _weights([i.weight for i in INDUSTRIES]), slot)
@@ -318,7 +348,7 @@ def statics(seed: int, n_slots: int, slot: I64) -> Statics:
         (slot >= 1)
         & (streams.uniform(StaticStream.SHARED_OWNER, slot) < 0.03)
         & ~(streams.uniform(StaticStream.SHARED_OWNER, prev) < 0.03)
-        & ~is_shell
+        & ~planned_shell
         & ~prev_shell
     )
     return Statics(

@@ -78,7 +78,7 @@ class ChunkContext:
             calendar=calendar,
             first_slot=first_slot,
             slot=slot,
-            statics=statics(params.seed, params.enterprises, slot),
+            statics=statics(params, slot),
             window=window,
             month_days=calendar.days(window),
         )
@@ -98,7 +98,7 @@ class ChunkContext:
 
     def uscc_of(self, slots: I64) -> pl.Series:
         """Unified social credit codes of any slots of the market (inside the chunk or not)."""
-        other = statics(self.params.seed, self.n_slots, slots)
+        other = statics(self.params, slots)
         return uscc_codes(
             region_codes(other.region), other.is_company, org_numbers(self.params.seed, slots)
         )

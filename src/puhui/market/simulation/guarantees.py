@@ -26,7 +26,7 @@ def guarantees_table(ctx: ChunkContext, ids: Identity) -> pl.DataFrame:
     guarantor = np.concatenate([circ, rnd])
     borrower = np.concatenate([circ_b, rnd_b])
     borrowers, binv = np.unique(borrower, return_inverse=True)
-    borrower_statics = statics(ctx.params.seed, n_slots, borrowers)
+    borrower_statics = statics(ctx.params, borrowers)
     ok = (borrower != slot[guarantor]) & ~borrower_statics.is_shell[binv]
     guarantor, binv = guarantor[ok], binv[ok]
     start = np.maximum(

@@ -109,7 +109,7 @@ def trade_links(ctx: ChunkContext) -> TradeLinks:
 def invoices_table(
     ctx: ChunkContext, latent: LatentPath, business: Activity, ids: Identity
 ) -> pl.DataFrame:
-    streams, n_slots, window = ctx.streams, ctx.n_slots, ctx.window
+    streams, window = ctx.streams, ctx.window
     links = trade_links(ctx)
     seller, buyer, share, pair_key, circular = (
         links.seller,
@@ -119,7 +119,7 @@ def invoices_table(
         links.circular,
     )
     buyers, binv = np.unique(buyer, return_inverse=True)
-    buyer_statics = statics(ctx.params.seed, n_slots, buyers)
+    buyer_statics = statics(ctx.params, buyers)
     ok_buyer = ~buyer_statics.is_shell[binv] | circular
     seller, share, pair_key, circular, binv = (
         seller[ok_buyer],

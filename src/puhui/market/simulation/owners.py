@@ -108,7 +108,7 @@ def owners_table(ctx: ChunkContext, registered: BOOL) -> pl.DataFrame:
     )
     own = ~is_shell & registered & (owner_slot == slot)
     nxt = np.minimum(slot + 1, n_slots - 1)
-    second = (statics(params.seed, n_slots, nxt).owner_slot == slot) & (nxt != slot)
+    second = (statics(params, nxt).owner_slot == slot) & (nxt != slot)
     regular = owner_rows(params, slot[own], 1 + second[own].astype(np.int64), None).frame
     # Ring fronts: emitted by the chunk holding the ring's lowest slot, once registered.
     firsts = []
