@@ -147,7 +147,7 @@ def applications(
     day = streams.integers(MonthlyStream.DAY, 0, 28, key, at)
     app_days = ctx.month_days[at] + day
     rep_slot = ids.rep_slot[ai]
-    device, ip = devices_and_ips(ctx, kind=kind, ai=ai, at=at, key=key, rep_slot=rep_slot)
+    device, ip = devices_and_ips(ctx, kind=kind, applicant=ai, month=at, key=key, rep_slot=rep_slot)
     owner_phone = mobile_numbers(
         streams.bits(MonthlyStream.OWNER + 8, rep_slot), "phone"
     ).to_numpy()
@@ -196,33 +196,33 @@ def applications(
 
 
 def devices_and_ips(
-    ctx: ChunkContext, *, kind: I64, ai: I64, at: I64, key: I64, rep_slot: I64
+    ctx: ChunkContext, *, kind: I64, applicant: I64, month: I64, key: I64, rep_slot: I64
 ) -> tuple[pl.Series, pl.Series]:
     """Devices and networks: people use their own phone; ring members share the ring's
     two devices and subnet; an intermediary agent applies for most packaged clients."""
     statics, streams = ctx.statics, ctx.streams
     n_agents = max(3, ctx.n_slots // N_INTERMEDIARY_AGENTS_PER)
-    agent = streams.integers(MonthlyStream.DEVICE + 1, 0, n_agents, ctx.slot[ai])
-    draw = streams.uniform(MonthlyStream.DEVICE, key, at)
+    agent = streams.integers(MonthlyStream.DEVICE + 1, 0, n_agents, ctx.slot[applicant])
+    draw = streams.uniform(MonthlyStream.DEVICE, key, month)
     dev_key = np.select(
         [kind == KIND_FRAUD, (kind == KIND_PACKAGED) & (draw < 0.7), draw < 0.05],
         [
-            (1 << 40) + statics.ring_gid[ai] * 2 + (statics.ring_pos[ai] % 2),
+            (1 << 40) + statics.ring_gid[applicant] * 2 + (statics.ring_pos[applicant] % 2),
             (1 << 41) + agent,
-            (1 << 42) + key * 64 + at,
+            (1 << 42) + key * 64 + month,
         ],
         default=rep_slot,
     )
     device = hex_ids("DV", streams.bits(MonthlyStream.DEVICE + 2, dev_key), "device_id", 16)
     ip_key = np.select(
         [kind == KIND_FRAUD, (kind == KIND_PACKAGED) & (draw < 0.6)],
-        [(1 << 40) + statics.ring_gid[ai], (1 << 41) + agent],
-        default=(1 << 42) + key * 64 + at,
+        [(1 << 40) + statics.ring_gid[applicant], (1 << 41) + agent],
+        default=(1 << 42) + key * 64 + month,
     )
     ip_bits = streams.bits(MonthlyStream.IP, ip_key)
     last = np.where(
         kind == KIND_FRAUD,
-        2 + (streams.bits(MonthlyStream.IP + 1, key, at) % np.uint64(250)).astype(np.int64),
+        2 + (streams.bits(MonthlyStream.IP + 1, key, month) % np.uint64(250)).astype(np.int64),
         1 + (ip_bits >> np.uint64(40)).astype(np.int64) % 254,
     )
     octets = [
