@@ -38,9 +38,10 @@ from puhui.market.simulation.utilities import utilities_table
 __all__ = ["BURN_IN_MONTHS", "Calendar", "simulate_chunk"]
 
 
-def simulate_chunk(params: MarketParams, lo: int, hi: int) -> dict[str, pl.DataFrame]:
-    """Every table's rows for enterprise slots [lo, hi). Pure: same inputs, same rows."""
-    ctx = ChunkContext.for_slots(params, lo, hi)
+def simulate_chunk(params: MarketParams, first_slot: int, end_slot: int) -> dict[str, pl.DataFrame]:
+    """Every table's rows for enterprise slots [first_slot, end_slot). Pure: same inputs,
+    same rows."""
+    ctx = ChunkContext.for_slots(params, first_slot, end_slot)
     factors = common_factors(params)
     latent = latent_path(ctx, factors)
     ids = identity(ctx)
@@ -77,7 +78,7 @@ def simulate_chunk(params: MarketParams, lo: int, hi: int) -> dict[str, pl.DataF
         "enterprises_truth": enterprises_truth_table(ctx, latent, ids),
         "monthly_truth": monthly_truth_table(latent, flows.cash_available_fen, rows),
         # The macro factors are the same for every chunk: the first chunk writes them.
-        "macro": macro_table(ctx, factors) if lo == 0 else empty(schema.TRUTH_MACRO),
+        "macro": macro_table(ctx, factors) if first_slot == 0 else empty(schema.TRUTH_MACRO),
     }
     return {
         name: frame.select(schema.TABLES[name].column_names).cast(
