@@ -270,7 +270,7 @@ def oracle_auc(market_dir: Path, params: MarketParams) -> tuple[float, int, int]
 def measure(market_dir: Path | str) -> tuple[list[Target], dict[str, pl.DataFrame]]:
     """Every calibration target with its generated value, plus the frames behind the charts."""
     market_dir = Path(market_dir)
-    params = MarketParams.from_json(store.read_manifest(market_dir)["parameters"])
+    params = store.read_parameters(market_dir)
     ent = (
         store.scan(market_dir, "enterprises")
         .join(
@@ -314,8 +314,8 @@ def measure(market_dir: Path | str) -> tuple[list[Target], dict[str, pl.DataFram
         .item()
     )
 
-    def val(x: object) -> float | None:
-        return None if x is None else float(x)  # type: ignore[arg-type]
+    def val(value: object) -> float | None:
+        return None if value is None else float(value)  # type: ignore[arg-type]
 
     targets = [
         Target(

@@ -87,9 +87,10 @@ def frame_digest(frame: pl.DataFrame) -> U64:
     return lanes.astype(np.uint64)
 
 
-def combine(a: U64, b: U64) -> U64:
+def combine(total: U64, part: U64) -> U64:
+    """Add the digest of one more part (modulo 2^64 per lane)."""
     with np.errstate(over="ignore"):
-        out: U64 = (a + b).astype(np.uint64)
+        out: U64 = (total + part).astype(np.uint64)
     return out
 
 

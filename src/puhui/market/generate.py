@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from puhui.domain.errors import Conflict, InvalidInput
 from puhui.market import schema
 from puhui.market.digest import combine, frame_digest, to_hex
+from puhui.market.errors import InvalidMarketParameter, MarketOutputNotEmpty
 from puhui.market.params import MarketParams
 from puhui.market.simulate import simulate_chunk
 from puhui.market.store import MANIFEST, part_path, table_dir
@@ -45,15 +45,17 @@ def _run_chunk(params: MarketParams, lo: int, hi: int, out_dir: str) -> ChunkSum
 
 def _prepare(out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists() and not out_dir.is_dir():
-        raise InvalidInput(f"--out {out_dir} exists and is not a directory")
+        raise MarketOutputNotEmpty(
+            f"--out {out_dir} exists and is not a directory", details={"field": "out"}
+        )
     if out_dir.is_dir() and any(out_dir.iterdir()):
         if not overwrite:
-            raise Conflict(
+            raise MarketOutputNotEmpty(
                 f"--out {out_dir} is not empty; pass --overwrite to replace a market there",
                 details={"field": "out"},
             )
         if not (out_dir / MANIFEST).is_file():
-            raise Conflict(
+            raise MarketOutputNotEmpty(
                 f"--out {out_dir} is not empty and holds no market ({MANIFEST}); "
                 "refusing to delete it even with --overwrite",
                 details={"field": "out"},
@@ -86,9 +88,13 @@ def generate_market(
     ``if __name__ == "__main__":`` guard.
     """
     if not 1 <= chunk_size <= 1_000_000:
-        raise InvalidInput("--chunk-size must be between 1 and 1,000,000")
+        raise InvalidMarketParameter(
+            "--chunk-size must be between 1 and 1,000,000", details={"field": "chunk_size"}
+        )
     if not 1 <= workers <= MAX_WORKERS:
-        raise InvalidInput(f"--workers must be between 1 and {MAX_WORKERS}")
+        raise InvalidMarketParameter(
+            f"--workers must be between 1 and {MAX_WORKERS}", details={"field": "workers"}
+        )
     out = Path(out_dir)
     _prepare(out, overwrite)
     started = time.perf_counter()

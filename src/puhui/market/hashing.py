@@ -19,13 +19,13 @@ _TWO_32 = 1.0 / float(1 << 32)
 _MASK32 = np.uint64(0xFFFFFFFF)
 
 
-def mix64(x: U64) -> U64:
+def mix64(value: U64) -> U64:
     """The splitmix64 finaliser: a bijective, well-avalanched mix of 64 bits."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * _M1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _M2
-    return x ^ (x >> np.uint64(31))
+    value = value ^ (value >> np.uint64(30))
+    value = value * _M1
+    value = value ^ (value >> np.uint64(27))
+    value = value * _M2
+    return value ^ (value >> np.uint64(31))
 
 
 def _as_u64(values: npt.ArrayLike) -> U64:

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from puhui.domain.errors import InvalidInput, NotFound
 from puhui.market import store
-from puhui.market.params import MarketParams
+from puhui.market.errors import EnterpriseNotInMarket, MonthOutsideMarket, NegativeAmountDue
 
 _ABSENT, _PERFORMING, _DEFAULTED = 0, 1, 2
 
@@ -51,7 +50,7 @@ class MarketOracle:
 
     def __init__(self, market_dir: Path | str) -> None:
         market_dir = Path(market_dir)
-        self.params = MarketParams.from_json(store.read_manifest(market_dir)["parameters"])
+        self.params = store.read_parameters(market_dir)
         ent = store.scan(market_dir, "enterprises_truth").select("uscc", "default_month").collect()
         self._uscc = ent.get_column("uscc").to_list()
         self._index = {u: i for i, u in enumerate(self._uscc)}
@@ -87,11 +86,13 @@ class MarketOracle:
     def _locate(self, uscc: str, month: date) -> tuple[int, int]:
         i = self._index.get(uscc)
         if i is None:
-            raise NotFound(f"no enterprise {uscc} in this market", details={"uscc": uscc})
+            raise EnterpriseNotInMarket(
+                f"no enterprise {uscc} in this market", details={"uscc": uscc}
+            )
         start = self.params.start
         t = (month.year - start.year) * 12 + month.month - start.month
         if not 0 <= t < self.params.months:
-            raise InvalidInput(
+            raise MonthOutsideMarket(
                 f"month {month:%Y-%m} is outside the market "
                 f"({start:%Y-%m} + {self.params.months} months)",
                 details={"field": "month"},
@@ -113,7 +114,9 @@ class MarketOracle:
     def repay(self, uscc: str, month: date, due_fen: int) -> Repayment:
         """Pay what is due from the month's free cash; nothing once in default."""
         if due_fen < 0:
-            raise InvalidInput("an amount due cannot be negative", details={"field": "due_fen"})
+            raise NegativeAmountDue(
+                "an amount due cannot be negative", details={"field": "due_fen"}
+            )
         cap = self.capacity(uscc, month)
         paid = 0 if cap.in_default or not cap.registered else min(due_fen, cap.cash_available_fen)
         return Repayment(paid_fen=paid, shortfall_fen=due_fen - paid, in_default=cap.in_default)
@@ -128,7 +131,7 @@ class MarketOracle:
         months = requests.get_column("month")
         missing = [u for u in set(uscc) if u not in self._index]
         if missing:
-            raise NotFound(f"{len(missing)} enterprises are not in this market")
+            raise EnterpriseNotInMarket(f"{len(missing)} enterprises are not in this market")
         i = np.array([self._index[u] for u in uscc], dtype=np.int64)
         start = self.params.start
         t = (
@@ -137,7 +140,9 @@ class MarketOracle:
             - start.month
         ).to_numpy()
         if len(t) and (t.min() < 0 or t.max() >= self.params.months):
-            raise InvalidInput("some months are outside the market", details={"field": "month"})
+            raise MonthOutsideMarket(
+                "some months are outside the market", details={"field": "month"}
+            )
         status = self._status[i, t]
         return requests.with_columns(
             registered=pl.Series(status != _ABSENT),

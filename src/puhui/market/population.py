@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from puhui.market.catalog import INDUSTRIES, REGIONS
 from puhui.market.hashing import Streams
+from puhui.market.params import MarketParams
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -28,7 +29,7 @@ RING_REGISTRATION_SPAN = (-6, 48)
 """Shell rings register in this range of months relative to the start month."""
 
 
-class St:
+class StaticStream:
     """Stream ids of static draws (never renumber: it would change every market)."""
 
     PERM = 1
@@ -81,12 +82,12 @@ def block_layout(seed: int, n_slots: int, block: int) -> BlockLayout:
     base = block * RING_BLOCK
     size = min(RING_BLOCK, n_slots - base)
     offsets = np.arange(size, dtype=np.int64)
-    order = np.argsort(streams.bits(St.PERM, base + offsets), kind="stable")
-    n_shell = int(size * SHELL_SHARE + streams.uniform(St.N_SHELL, np.array([block]))[0])
+    order = np.argsort(streams.bits(StaticStream.PERM, base + offsets), kind="stable")
+    n_shell = int(size * SHELL_SHARE + streams.uniform(StaticStream.N_SHELL, np.array([block]))[0])
     sizes: list[int] = []
     k = 0
     while sum(sizes) < n_shell and k < MAX_RINGS_PER_BLOCK:
-        draw = int(streams.integers(St.RING_SIZE, 3, 11, np.array([block * 64 + k]))[0])
+        draw = int(streams.integers(StaticStream.RING_SIZE, 3, 11, np.array([block * 64 + k]))[0])
         sizes.append(min(draw, n_shell - sum(sizes)))
         k += 1
     if len(sizes) > 1 and sizes[-1] < 2:
@@ -101,12 +102,12 @@ def block_layout(seed: int, n_slots: int, block: int) -> BlockLayout:
     ring_pos = np.zeros(size, dtype=np.int64)
     members = []
     start = 0
-    for r, s in enumerate(sizes):
-        ids = order[start : start + s]
-        ring_local[ids] = r
-        ring_pos[ids] = np.arange(s)
+    for ring, ring_size in enumerate(sizes):
+        ids = order[start : start + ring_size]
+        ring_local[ids] = ring
+        ring_pos[ids] = np.arange(ring_size)
         members.append(ids.astype(np.int64))
-        start += s
+        start += ring_size
     n_circle = int(size * CIRCLE_SHARE) // 3 * 3
     circle_local = np.full(size, -1, dtype=np.int64)
     circle_pos = np.zeros(size, dtype=np.int64)
@@ -213,56 +214,90 @@ def _weights(values: list[float]) -> F64:
     return np.asarray(values, dtype=np.float64)
 
 
-def statics(seed: int, n_slots: int, slot: I64) -> Statics:
-    """Every static attribute of the given slots; depends on nothing else."""
-    s = Streams(seed)
-    slot = np.asarray(slot, dtype=np.int64)
-    ring_gid, ring_pos, ring_size, circle_gid, circle_pos = ring_ids(seed, n_slots, slot)
-    is_shell = ring_gid >= 0
-    is_core = (slot % CORE_STRIDE == CORE_OFFSET) & ~is_shell
+def formed_rings(params: MarketParams, slot: I64) -> tuple[BOOL, I64, I64, I64, I64, I64]:
+    """Ring and circle membership of slots in a market of ``params.months`` months.
 
-    is_company = (s.uniform(St.COMPANY, slot) < 1.0 / 3.2) | is_core | is_shell
-    industry = s.choice(St.INDUSTRY, _weights([i.weight for i in INDUSTRIES]), slot)
-    core_industry = np.where(s.uniform(St.INDUSTRY + 100, slot) < 0.6, 0, 1)
+    Returns (planned shell, ring gid, ring pos, ring size, circle gid, circle pos). A ring
+    planned to register after the last month of the window does not form in this market:
+    its slots hold ordinary firms (gid -1), so a market of N slots has N enterprises.
+    """
+    planned_gid, ring_pos, ring_size, circle_gid, circle_pos = ring_ids(
+        params.seed, params.enterprises, slot
+    )
+    planned_shell = planned_gid >= 0
+    streams = Streams(params.seed)
+    planned_reg = streams.integers(StaticStream.RING_REG, *RING_REGISTRATION_SPAN, planned_gid)
+    formed = planned_shell & (planned_reg <= params.months - 1)
+    return (
+        planned_shell,
+        np.where(formed, planned_gid, -1),
+        np.where(formed, ring_pos, 0),
+        np.where(formed, ring_size, 0),
+        circle_gid,
+        circle_pos,
+    )
+
+
+def statics(params: MarketParams, slot: I64) -> Statics:
+    """Every static attribute of the given slots of a market; depends on nothing else."""
+    seed, n_slots = params.seed, params.enterprises
+    streams = Streams(seed)
+    slot = np.asarray(slot, dtype=np.int64)
+    planned_shell, ring_gid, ring_pos, ring_size, circle_gid, circle_pos = formed_rings(
+        params, slot
+    )
+    is_shell = ring_gid >= 0
+    # The planned layout, not the window, decides core positions and shared owners, so a
+    # longer window changes only the slots of rings that form in the added months.
+    is_core = (slot % CORE_STRIDE == CORE_OFFSET) & ~planned_shell
+
+    is_company = (streams.uniform(StaticStream.COMPANY, slot) < 1.0 / 3.2) | is_core | is_shell
+    industry = streams.choice(StaticStream.INDUSTRY, _weights([i.weight for i in INDUSTRIES]), slot)
+    core_industry = np.where(streams.uniform(StaticStream.INDUSTRY + 100, slot) < 0.6, 0, 1)
     industry = np.where(is_core, core_industry, industry)
     # Shell rings are trading and consulting firms: wholesale or business services.
-    ring_industry = np.where(s.uniform(St.RING_INDUSTRY, ring_gid) < 0.7, 1, 7)
+    ring_industry = np.where(streams.uniform(StaticStream.RING_INDUSTRY, ring_gid) < 0.7, 1, 7)
     industry = np.where(is_shell, ring_industry, industry)
     n_div = np.array([len(i.divisions) for i in INDUSTRIES])
-    division = s.integers(St.DIVISION, 0, 1_000_000, slot) % n_div[industry]
-    region = s.choice(St.REGION, _weights([r.weight for r in REGIONS]), slot)
+    division = streams.integers(StaticStream.DIVISION, 0, 1_000_000, slot) % n_div[industry]
+    region = streams.choice(StaticStream.REGION, _weights([r.weight for r in REGIONS]), slot)
     region = np.where(
-        is_shell, s.choice(St.RING_REGION, _weights([r.weight for r in REGIONS]), ring_gid), region
+        is_shell,
+        streams.choice(StaticStream.RING_REGION, _weights([r.weight for r in REGIONS]), ring_gid),
+        region,
     )
 
     # Firm age: exponential with a mean of about five years (registry median lifespans 6-10
     # years, exits peak in years 3-7), at least one month before the start.
-    age_months = 1 + np.floor(-np.log(s.uniform(St.AGE, slot)) * 60.0).astype(np.int64)
+    age_months = 1 + np.floor(-np.log(streams.uniform(StaticStream.AGE, slot)) * 60.0).astype(
+        np.int64
+    )
     age_months = np.minimum(age_months, 360)
-    ring_reg = s.integers(St.RING_REG, *RING_REGISTRATION_SPAN, ring_gid)
+    ring_reg = streams.integers(StaticStream.RING_REG, *RING_REGISTRATION_SPAN, ring_gid)
     reg_month = np.where(is_shell, ring_reg, -age_months)
 
     ind_median = np.array([i.median_revenue_yuan for i in INDUSTRIES])
-    rev_z = s.normal(St.REVENUE, slot)
+    rev_z = streams.normal(StaticStream.REVENUE, slot)
     revenue = ind_median[industry] * np.where(is_company, 3.5, 0.55) * np.exp(0.95 * rev_z)
     revenue = np.where(is_core, revenue * 25.0, revenue)
     per_emp = np.array([i.revenue_per_employee_yuan for i in INDUSTRIES])[industry]
     per_emp = np.where(is_company, per_emp / 1.5, per_emp)
     employees = np.maximum(
-        1, np.round(revenue / per_emp * np.exp(0.35 * s.normal(St.EMPLOYEES, slot)))
+        1, np.round(revenue / per_emp * np.exp(0.35 * streams.normal(StaticStream.EMPLOYEES, slot)))
     ).astype(np.int64)
     employees = np.where(is_company, employees, np.minimum(employees, 12))
     employees = np.where(is_shell, 1 + (slot % 3), employees)
     capital = np.where(
         is_company,
         np.maximum(
-            10_000.0, np.round(revenue * 0.3 * np.exp(0.8 * s.normal(St.CAPITAL, slot)), -4)
+            10_000.0,
+            np.round(revenue * 0.3 * np.exp(0.8 * streams.normal(StaticStream.CAPITAL, slot)), -4),
         ),
         np.maximum(1_000.0, np.round(revenue * 0.05, -3)),
     )
     capital = np.where(is_shell, np.where(slot % 2 == 0, 1_000_000.0, 5_000_000.0), capital)
     is_general = (revenue > 5_000_000) | (
-        is_company & (revenue > 1_000_000) & (s.uniform(St.GENERAL, slot) < 0.25)
+        is_company & (revenue > 1_000_000) & (streams.uniform(StaticStream.GENERAL, slot) < 0.25)
     )
     is_general = is_general | is_shell  # shells register as general taxpayers to issue VAT invoices
 
@@ -271,22 +306,39 @@ def statics(seed: int, n_slots: int, slot: I64) -> Statics:
         [age_months < 12, age_months < 36, age_months < 84], [-0.5, -0.25, -0.05], default=0.1
     )
     size_effect = 0.2 * np.clip(np.log(revenue / ind_median[industry]), -2.5, 2.5)
-    base_health = 0.75 * s.normal(St.BASE_HEALTH, slot) + health_offset + age_effect + size_effect
+    base_health = (
+        0.75 * streams.normal(StaticStream.BASE_HEALTH, slot)
+        + health_offset
+        + age_effect
+        + size_effect
+    )
     base_health = np.where(is_shell, -2.0, base_health)
 
-    lead = s.integers(St.LEAD, 3, 7, slot)
+    lead = streams.integers(StaticStream.LEAD, 3, 7, slot)
     report_ratio = np.where(
         is_general,
-        0.97 + 0.03 * s.uniform(St.REPORT_RATIO, slot),
-        0.78 + 0.22 * s.uniform(St.REPORT_RATIO, slot),
+        0.97 + 0.03 * streams.uniform(StaticStream.REPORT_RATIO, slot),
+        0.78 + 0.22 * streams.uniform(StaticStream.REPORT_RATIO, slot),
     )
     # Packaged applicants (中介包装) are weak firms an intermediary dresses up to borrow.
-    packaged = ~is_shell & (base_health < -0.2) & (s.uniform(St.PACKAGED, slot) < 0.04)
-    packaged_month = np.where(packaged, s.integers(St.PACKAGED_MONTH, 1, 60, slot), NO_MONTH)
-    attack = np.where(is_shell, ring_reg + 6 + s.integers(St.RING_ATTACK, 0, 7, ring_gid), NO_MONTH)
-    default_lag = np.where(is_shell, s.integers(St.RING_DEFAULT_LAG, 2, 4, ring_gid), 0)
+    packaged = (
+        ~is_shell & (base_health < -0.2) & (streams.uniform(StaticStream.PACKAGED, slot) < 0.04)
+    )
+    packaged_month = np.where(
+        packaged, streams.integers(StaticStream.PACKAGED_MONTH, 1, 60, slot), NO_MONTH
+    )
+    attack = np.where(
+        is_shell,
+        ring_reg + 6 + streams.integers(StaticStream.RING_ATTACK, 0, 7, ring_gid),
+        NO_MONTH,
+    )
+    default_lag = np.where(
+        is_shell, streams.integers(StaticStream.RING_DEFAULT_LAG, 2, 4, ring_gid), 0
+    )
     ring_amount = np.where(
-        is_shell, np.round(500_000 * np.exp(0.6 * s.normal(St.RING_AMOUNT, ring_gid)), -4), 0.0
+        is_shell,
+        np.round(500_000 * np.exp(0.6 * streams.normal(StaticStream.RING_AMOUNT, ring_gid)), -4),
+        0.0,
     )
     # About 3% of owners run a second business (the previous slot's owner represents it):
     # legitimate shared phones and legal persons that naive fraud rules must not flag.
@@ -294,9 +346,9 @@ def statics(seed: int, n_slots: int, slot: I64) -> Statics:
     prev_shell = ring_ids(seed, n_slots, prev)[0] >= 0
     shared = (
         (slot >= 1)
-        & (s.uniform(St.SHARED_OWNER, slot) < 0.03)
-        & ~(s.uniform(St.SHARED_OWNER, prev) < 0.03)
-        & ~is_shell
+        & (streams.uniform(StaticStream.SHARED_OWNER, slot) < 0.03)
+        & ~(streams.uniform(StaticStream.SHARED_OWNER, prev) < 0.03)
+        & ~planned_shell
         & ~prev_shell
     )
     return Statics(
@@ -322,12 +374,15 @@ def statics(seed: int, n_slots: int, slot: I64) -> Statics:
         lead_months=lead,
         report_ratio=report_ratio,
         packaged_month=packaged_month,
-        growth=0.03 + 0.06 * s.normal(St.GROWTH, slot),
-        settle_share=0.6 + 0.4 * s.uniform(St.SETTLE_SHARE, slot),
+        growth=0.03 + 0.06 * streams.normal(StaticStream.GROWTH, slot),
+        settle_share=0.6 + 0.4 * streams.uniform(StaticStream.SETTLE_SHARE, slot),
         loans_base=np.minimum(
-            s.poisson(St.LOANS_BASE, 0.5 + 0.3 * np.clip(np.log10(revenue / 1e5), 0, 3), slot), 6
+            streams.poisson(
+                StaticStream.LOANS_BASE, 0.5 + 0.3 * np.clip(np.log10(revenue / 1e5), 0, 3), slot
+            ),
+            6,
         ),
-        va_share=0.2 + 0.1 * s.uniform(St.VA_SHARE, slot),
+        va_share=0.2 + 0.1 * streams.uniform(StaticStream.VA_SHARE, slot),
         attack_month=attack,
         default_lag=default_lag,
         ring_amount_yuan=ring_amount,
@@ -336,9 +391,9 @@ def statics(seed: int, n_slots: int, slot: I64) -> Statics:
 
 def org_numbers(seed: int, slot: I64) -> I64:
     """A bijection of slots onto 8-digit organisation numbers (so codes never collide)."""
-    s = Streams(seed)
+    streams = Streams(seed)
     # Ends in 3: coprime with 10**8, so the map is a bijection.
-    mult = int(s.integers(St.ORG_MULT, 0, 1_000_000, np.array([0]))[0]) * 10 + 3
-    add = int(s.integers(St.ORG_MULT + 1, 0, 100_000_000, np.array([0]))[0])
+    mult = int(streams.integers(StaticStream.ORG_MULT, 0, 1_000_000, np.array([0]))[0]) * 10 + 3
+    add = int(streams.integers(StaticStream.ORG_MULT + 1, 0, 100_000_000, np.array([0]))[0])
     out: I64 = (slot * mult + add) % 100_000_000
     return out

@@ -28,12 +28,12 @@ class CalibrationReport:
         return tuple(t for t in self.targets if t.checked and not t.inside)
 
 
-def _fmt(t: Target, x: float | None) -> str:
-    if x is None:
+def _fmt(target: Target, value: float | None) -> str:
+    if value is None:
         return "n/a"
-    if t.unit == "%":
-        return f"{100 * x:.2f}%"
-    return f"{x:.3f}" if t.unit != "months" else f"{x:.1f}"
+    if target.unit == "%":
+        return f"{100 * value:.2f}%"
+    return f"{value:.3f}" if target.unit != "months" else f"{value:.1f}"
 
 
 def _save(fig: Figure, path: Path) -> Path:
