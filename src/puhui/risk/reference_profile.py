@@ -205,9 +205,10 @@ def _mean_by_bin(index: IntArray, values: FloatArray, size: int) -> tuple[float,
     return tuple(float(x) for x in means)
 
 
-def _numeric_variable(
-    name: str, values: FloatArray, n_bins: int, weights: FloatArray | None = None
+def numeric_variable(
+    name: str, values: FloatArray, n_bins: int = DEFAULT_BINS, weights: FloatArray | None = None
 ) -> BinnedVariable:
+    """A numeric variable cut at its quantiles; ``weights`` (one per value) give bin means."""
     edges = quantile_edges(values, n_bins)
     draft = BinnedVariable(
         name, FeatureKind.NUMERIC, edges, {}, numeric_labels(edges), (), (0.0,) * (len(edges) + 3)
@@ -301,7 +302,7 @@ def build_reference_profile(
                 )
             else:
                 values = column.cast(pl.Float64).fill_null(np.nan).to_numpy()
-                inputs.append(_numeric_variable(spec.name, values, n_bins, contributions[:, j]))
+                inputs.append(numeric_variable(spec.name, values, n_bins, contributions[:, j]))
     return ReferenceProfile(
         model_kind="scorecard" if isinstance(model, ScorecardModel) else "gbm",
         weight_unit=unit,
@@ -310,6 +311,6 @@ def build_reference_profile(
         mean_pd=float(pd.mean()),
         auc=_finite_or_none(auc(y, pd)),
         ks=_finite_or_none(ks(y, pd)),
-        score=_numeric_variable("score", score, n_bins),
+        score=numeric_variable("score", score, n_bins),
         inputs=tuple(inputs),
     )
