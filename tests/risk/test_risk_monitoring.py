@@ -110,9 +110,28 @@ def test_a_shifted_score_crosses_the_alert_threshold() -> None:
     )
     assert result.score_psi is not None
     assert result.score_psi > 0.25
-    codes = {a.code for a in result.alerts}
-    assert AlertCode.SCORE_PSI_SHIFTED in codes
+    shifted_subjects = [a.subject for a in result.alerts if a.code is AlertCode.SCORE_PSI_SHIFTED]
+    assert shifted_subjects == ["score", "score 2026-01", "score 2026-02"]
     assert all(m.psi is not None and m.psi > 0.25 for m in result.score_by_month)
+
+
+def test_a_drift_in_the_last_month_alone_is_caught_month_by_month() -> None:
+    reference = _profile(DEVELOPMENT_SCORE)
+    rng = np.random.default_rng(8)
+    steady = _scored(rng.choice(DEVELOPMENT_SCORE, 4000), np.zeros(4000), ["2026-01"])
+    drifted = _scored(rng.normal(680.0, 40.0, 500), np.zeros(500), ["2026-02"])
+    result = monitor(
+        pl.concat([steady, drifted]),
+        None,
+        reference,
+        model_version="m1",
+        first_month="2026-01",
+        last_month="2026-02",
+    )
+    score_alerts = {a.subject: a.code for a in result.alerts if a.subject.startswith("score")}
+    assert score_alerts["score 2026-02"] is AlertCode.SCORE_PSI_SHIFTED
+    assert "score 2026-01" not in score_alerts
+    assert score_alerts.get("score") is not AlertCode.SCORE_PSI_SHIFTED
 
 
 def test_a_small_shift_is_a_warning_not_an_alert() -> None:

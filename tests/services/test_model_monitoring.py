@@ -46,9 +46,16 @@ def test_a_shifted_score_raises_an_alert_recorded_in_the_audit_trail() -> None:
     )
     store = AuditStore()
     result = _run(history, store)
-    assert [a.code for a in result.alerts] == [AlertCode.SCORE_PSI_SHIFTED]
+    # the window and each of its three months
+    assert [(a.code, a.subject) for a in result.alerts] == [
+        (AlertCode.SCORE_PSI_SHIFTED, "score"),
+        (AlertCode.SCORE_PSI_SHIFTED, "score 2026-01"),
+        (AlertCode.SCORE_PSI_SHIFTED, "score 2026-02"),
+        (AlertCode.SCORE_PSI_SHIFTED, "score 2026-03"),
+    ]
     assert store.commits == 1
-    [(event, record)] = store.committed
+    assert len(store.committed) == 4
+    event, record = store.committed[0]
     assert (event.action, event.entity, event.entity_id, event.actor) == (
         ALERT_ACTION,
         "model",
@@ -57,9 +64,15 @@ def test_a_shifted_score_raises_an_alert_recorded_in_the_audit_trail() -> None:
     )
     assert record.payload["code"] == "score_psi_shifted"
     assert record.payload["severity"] == "alert"
+    assert record.payload["subject"] == "score"
     assert record.payload["value"] == result.score_psi
     assert record.payload["first_month"] == "2026-01"
     assert record.payload["outcomes_as_of"] == "2026-03-31"
+    assert [r.payload["subject"] for _, r in store.committed[1:]] == [
+        "score 2026-01",
+        "score 2026-02",
+        "score 2026-03",
+    ]
 
 
 def test_every_alert_is_its_own_audit_event() -> None:

@@ -323,37 +323,45 @@ def _score_by_month(
 # --- alerts ----------------------------------------------------------------------------------
 
 
+def _score_alert(subject: str, psi: float, t: MonitoringThresholds) -> Alert | None:
+    if psi >= t.score_psi_alert:
+        return Alert(
+            AlertCode.SCORE_PSI_SHIFTED,
+            AlertSeverity.ALERT,
+            subject,
+            psi,
+            t.score_psi_alert,
+            f"{subject} PSI {psi:.3f} against development (alert at {t.score_psi_alert})",
+        )
+    if psi >= t.score_psi_warn:
+        return Alert(
+            AlertCode.SCORE_PSI_WATCH,
+            AlertSeverity.WARNING,
+            subject,
+            psi,
+            t.score_psi_warn,
+            f"{subject} PSI {psi:.3f} against development (watch from {t.score_psi_warn})",
+        )
+    return None
+
+
 def _stability_alerts(
     score: CharacteristicShift | None,
+    months: Sequence[MonthlyStability],
     characteristics: Sequence[CharacteristicShift],
     n: int,
     t: MonitoringThresholds,
 ) -> list[Alert]:
+    """Score PSI over the window and in every month with enough applications; input PSI."""
     if score is None or n < t.min_applications:
         return []
-    alerts: list[Alert] = []
-    if score.psi >= t.score_psi_alert:
-        alerts.append(
-            Alert(
-                AlertCode.SCORE_PSI_SHIFTED,
-                AlertSeverity.ALERT,
-                "score",
-                score.psi,
-                t.score_psi_alert,
-                f"score PSI {score.psi:.3f} against development (alert at {t.score_psi_alert})",
-            )
-        )
-    elif score.psi >= t.score_psi_warn:
-        alerts.append(
-            Alert(
-                AlertCode.SCORE_PSI_WATCH,
-                AlertSeverity.WARNING,
-                "score",
-                score.psi,
-                t.score_psi_warn,
-                f"score PSI {score.psi:.3f} against development (watch from {t.score_psi_warn})",
-            )
-        )
+    found = [_score_alert("score", score.psi, t)]
+    found += [
+        _score_alert(f"score {m.month}", m.psi, t)
+        for m in months
+        if m.psi is not None and m.n >= t.min_applications and len(months) > 1
+    ]
+    alerts = [alert for alert in found if alert is not None]
     alerts.extend(
         Alert(
             AlertCode.INPUT_PSI_SHIFTED,
@@ -467,8 +475,9 @@ def monitor(
                 f"{performance.n} matured loans ({performance.n_bad} bad): AUC and KS need both "
                 "good and bad matured loans"
             )
+    by_month = _score_by_month(scored, reference)
     alerts = [
-        *_stability_alerts(score, characteristics, scored.height, t),
+        *_stability_alerts(score, by_month, characteristics, scored.height, t),
         *_performance_alerts(performance, found, t),
     ]
     return MonitoringResult(
@@ -480,7 +489,7 @@ def monitor(
         reference_mean_pd=None if reference is None else reference.mean_pd,
         score_psi=None if score is None else score.psi,
         score=score,
-        score_by_month=_score_by_month(scored, reference),
+        score_by_month=by_month,
         characteristics=tuple(characteristics),
         decision_rates=decision_rates(scored),
         vintages=found,
