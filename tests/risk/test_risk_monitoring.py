@@ -307,6 +307,12 @@ def test_auc_and_ks_count_matured_loans_only() -> None:
     assert performance.ks == 1.0
 
 
+def test_a_booked_loan_without_its_predicted_pd_is_refused() -> None:
+    frame = _booked([("2024-01", 0.1, 20, None)]).with_columns(pl.lit(None).alias("pd"))
+    with pytest.raises(MonitoringDataInvalid, match="pd"):
+        matured_performance(frame)
+
+
 def test_auc_and_ks_wait_for_both_goods_and_bads() -> None:
     performance = matured_performance(_booked([("2024-01", 0.1, 20, None)]), horizon_months=12)
     assert performance.auc is None

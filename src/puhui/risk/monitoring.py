@@ -11,6 +11,7 @@ both sides adds nothing. Readings: below 0.10 stable, 0.10-0.25 watch, above 0.2
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -300,6 +301,12 @@ def decision_rates(scored: pl.DataFrame) -> tuple[DecisionRates, ...]:
     )
 
 
+def _mean(column: pl.Series) -> float:
+    """Mean of the values present (NaN when none is)."""
+    values = column.cast(pl.Float64).drop_nulls().drop_nans().to_numpy()
+    return float(values.mean()) if values.size else math.nan
+
+
 def _score_by_month(
     scored: pl.DataFrame, reference: ReferenceProfile | None
 ) -> tuple[MonthlyStability, ...]:
@@ -310,8 +317,8 @@ def _score_by_month(
             MonthlyStability(
                 month=str(month),
                 n=part.height,
-                mean_score=float(score.cast(pl.Float64).to_numpy().mean()),
-                mean_pd=float(part.get_column("pd").cast(pl.Float64).to_numpy().mean()),
+                mean_score=_mean(score),
+                mean_pd=_mean(part.get_column("pd")),
                 psi=None
                 if reference is None
                 else psi_of_shares(reference.score.shares, reference.score.shares_of(score)),

@@ -87,13 +87,21 @@ def month_text(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     return frame
 
 
-def _months_to_bad(booked: pl.DataFrame) -> pl.DataFrame:
+def _checked_outcomes(booked: pl.DataFrame) -> pl.DataFrame:
     require_columns(
         booked, ("booking_month", "pd", "months_on_book", "bad", "months_to_bad"), "booked outcomes"
     )
     booked = month_text(booked, "booking_month").with_columns(
         pl.col("bad").cast(pl.Int8), pl.col("months_to_bad").cast(pl.Int64)
     )
+    unknown = booked.filter(
+        pl.col("pd").is_null() | pl.col("months_on_book").is_null() | pl.col("bad").is_null()
+    )
+    if unknown.height:
+        raise MonitoringDataInvalid(
+            "every booked loan needs its pd, months_on_book and bad flag",
+            details={"rows": unknown.height},
+        )
     inconsistent = booked.filter((pl.col("bad") == 1) != pl.col("months_to_bad").is_not_null())
     if inconsistent.height:
         raise MonitoringDataInvalid(
@@ -105,7 +113,7 @@ def _months_to_bad(booked: pl.DataFrame) -> pl.DataFrame:
 
 def vintages(booked: pl.DataFrame, *, horizon_months: int = 12) -> tuple[Vintage, ...]:
     """Per booking month: count, mean predicted PD and the cumulative bad-rate curve."""
-    booked = _months_to_bad(booked)
+    booked = _checked_outcomes(booked)
     result: list[Vintage] = []
     for (month,), part in booked.sort("booking_month").group_by(
         ["booking_month"], maintain_order=True
@@ -120,7 +128,7 @@ def vintages(booked: pl.DataFrame, *, horizon_months: int = 12) -> tuple[Vintage
             Vintage(
                 booking_month=str(month),
                 n=n,
-                mean_pd=float(part.get_column("pd").cast(pl.Float64).to_numpy().mean()),
+                mean_pd=float(np.mean(part.get_column("pd").cast(pl.Float64).to_numpy())),
                 months_observed=observed,
                 bad_rate_by_month=curve,
                 realised_bad_rate=float((to_bad <= horizon_months).sum() / n) if matured else None,
@@ -140,7 +148,7 @@ def matured_performance(
     A loan is matured when it has been on book at least ``horizon_months``, or went bad
     before then: only for those is "bad within the horizon" a known fact.
     """
-    booked = _months_to_bad(booked)
+    booked = _checked_outcomes(booked)
     mob = booked.get_column("months_on_book").to_numpy()
     to_bad = booked.get_column("months_to_bad").cast(pl.Float64).fill_null(math.inf).to_numpy()
     bad_in_horizon = to_bad <= horizon_months
