@@ -68,8 +68,8 @@ PSI_EPSILON = PSI_FLOOR_SHARE
 OUTCOMES = ("approve", "refer", "decline")
 NO_REFERENCE = (
     "This model was saved without a reference profile (reference.json): score and input "
-    "stability cannot be measured against development. Save one with "
-    "save_reference_profile, or pass the development frame."
+    "stability cannot be measured against development. Models trained now save one; for an "
+    "older model, build it from its development sample and save it beside the model."
 )
 
 
