@@ -478,3 +478,17 @@ def test_the_report_has_its_tables_and_charts(tmp_path: Path) -> None:
     for chart in ("score_psi.png", "score_distribution.png", "vintages.png"):
         assert (tmp_path / chart).read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "predicted_vs_realised.png").is_file()
+
+
+def test_gbm_contributions_from_a_sample_keep_shares_exact_and_weights_close(
+    gbm: GbmModel, training_data: TrainingData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = build_reference_profile(gbm, training_data.features, training_data.target)
+    monkeypatch.setattr("puhui.risk.reference_profile.CONTRIBUTION_SAMPLE", 1000)
+    sampled = build_reference_profile(gbm, training_data.features, training_data.target)
+    for exact, estimate in zip(full.inputs, sampled.inputs, strict=True):
+        assert estimate.shares == exact.shares
+        assert all(math.isfinite(w) for w in estimate.weights)
+    age_full = next(v for v in full.inputs if v.name == "age")
+    age_sampled = next(v for v in sampled.inputs if v.name == "age")
+    assert np.corrcoef(age_full.weights[:-2], age_sampled.weights[:-2])[0, 1] > 0.9
