@@ -14,6 +14,7 @@ from typing import Any
 from puhui.risk.errors import ModelArtefactInvalid
 from puhui.risk.gbm import GbmModel
 from puhui.risk.kinds import ModelKind
+from puhui.risk.reference_profile import MonitoringDataInvalid, ReferenceProfile
 from puhui.risk.scorecard import ScorecardModel
 
 __all__ = [
@@ -22,13 +23,16 @@ __all__ = [
     "ModelKind",
     "ModelMetadata",
     "load_artefact",
+    "load_reference_profile",
     "save_artefact",
+    "save_reference_profile",
 ]
 
 ARTEFACT_FORMAT = "puhui-risk-model/1"
 MODEL_FILE = "model.json"
 BOOSTER_FILE = "booster.txt"
 POINTS_TABLE_FILE = "points_table.csv"
+REFERENCE_FILE = "reference.json"
 _LIBRARIES = ("puhui", "numpy", "polars", "scikit-learn", "optbinning", "lightgbm", "numba")
 
 
@@ -141,3 +145,24 @@ def load_artefact(directory: Path) -> ModelArtefact:
             raise ModelArtefactInvalid(f"gbm model in {directory} lacks {BOOSTER_FILE}")
         model = GbmModel.from_dict(document["model"], booster.read_text(encoding="utf-8"))
     return ModelArtefact(model, metadata)
+
+
+def save_reference_profile(profile: ReferenceProfile, directory: Path) -> Path:
+    """Write the development profile monitoring compares against, beside the model."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / REFERENCE_FILE
+    path.write_text(json.dumps(profile.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def load_reference_profile(directory: Path) -> ReferenceProfile | None:
+    """The model's development profile; None for a model saved before profiles existed."""
+    path = directory / REFERENCE_FILE
+    if not path.is_file():
+        return None
+    try:
+        return ReferenceProfile.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ModelArtefactInvalid(f"cannot read {path}: {exc}") from None
+    except MonitoringDataInvalid as exc:
+        raise ModelArtefactInvalid(f"{path}: {exc.message}") from None
