@@ -50,5 +50,7 @@ def configure_logging(level: str = "INFO", fmt: Literal["text", "json"] = "text"
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    # Alembic narrates every migration step at INFO; operators need only its warnings.
-    logging.getLogger("alembic").setLevel(max(logging.getLevelName(level), logging.WARNING))
+    # Alembic narrates every migration step at INFO, matplotlib every axis it guesses;
+    # operators need only their warnings.
+    for chatty in ("alembic", "matplotlib"):
+        logging.getLogger(chatty).setLevel(max(logging.getLevelName(level), logging.WARNING))

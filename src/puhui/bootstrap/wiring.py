@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from puhui.adapters.db.monitoring import SqlDecisionHistory
 from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
@@ -86,6 +87,11 @@ def month_publisher(platform: Platform, market_dir: Path) -> Callable[[date], Bu
         return build_month(tables, month, store, computed_at=platform.clock.now())
 
     return publish
+
+
+def decision_history(platform: Platform) -> SqlDecisionHistory:
+    """Stored decisions and their loans' outcomes, as model monitoring reads them."""
+    return SqlDecisionHistory(platform.database.engine)
 
 
 def strategy_input_schema() -> strategies.InputSchema:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 import puhui
@@ -20,6 +22,18 @@ from puhui.cli import (
     strategy,
 )
 from puhui.cli.demo import demo
+from puhui.cli.model_monitor import monitor_command
+
+if TYPE_CHECKING:
+    from puhui.bootstrap import Platform
+    from puhui.services.model_monitoring import DecisionHistory
+
+
+def _decision_history(platform: Platform) -> DecisionHistory:
+    from puhui.bootstrap.wiring import decision_history  # noqa: PLC0415 - heavy imports
+
+    return decision_history(platform)
+
 
 app = typer.Typer(
     name="puhui",
@@ -33,6 +47,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.add_typer(market.app, name="market")
 app.add_typer(model.app, name="model")
+model.app.command(name="monitor")(monitor_command(_decision_history))
 app.add_typer(loan.app, name="loan")
 app.add_typer(line.app, name="line")
 app.add_typer(eod.app, name="eod")
