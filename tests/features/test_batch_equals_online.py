@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from puhui.services.assessment import pulled_frames, strategy_inputs
 
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.domain.origination.consent import DataScope
@@ -19,7 +20,6 @@ from puhui.risk.enterprise_inputs import (
     one_enterprise_inputs,
 )
 from puhui.risk.features import FEATURE_NAMES, MarketTables, compute_features
-from puhui.services.assessment import pulled_frames, strategy_inputs
 from puhui.services.origination.ports import AssessmentRequest
 
 LATE_MONTH = date(2025, 5, 1)  # the market's data: 2023-01 to 2025-06

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from functools import cache
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
+from puhui.adapters.db.strategies.live import SqlLiveStampReader
 from puhui.bootstrap import Platform
 from puhui.bootstrap.wiring import strategy_input_schema
 from puhui.decision.strategy import load_shipped_strategy, shipped_strategy_text
@@ -222,6 +224,30 @@ def test_the_shipped_strategy_fits_the_platforms_inputs() -> None:
     assert strategy_input_schema().problems(load_shipped_strategy(NAME)) == {}
 
 
+def test_the_one_statement_stamp_reads_what_the_repository_reads(
+    platform: Platform, clock: FixedClock
+) -> None:
+    reader = SqlLiveStampReader(platform.database.engine)
+    assert reader.read(NAME) == strategies.live_stamp(platform.strategy_uow, NAME)
+    platform.migrate()
+    _approve_two(platform, clock)
+    strategies.start_challenger(
+        platform.strategy_uow,
+        NAME,
+        2,
+        mode=ChallengerMode.SHADOW,
+        share_bp=0,
+        actor="c",
+        clock=clock,
+    )
+    fast = reader.read(NAME)
+    assert fast == strategies.live_stamp(platform.strategy_uow, NAME)
+    assert fast.active_version == 1
+    assert fast.challenger is not None
+    assert fast.challenger.mode is ChallengerMode.SHADOW
+    assert reader.read("no-such-strategy") == strategies.LiveStamp(None, None, None)
+
+
 def test_a_challenger_needs_an_approved_version_and_a_sane_share(
     platform: Platform, clock: FixedClock
 ) -> None:
@@ -254,6 +280,7 @@ def test_a_challenger_needs_an_approved_version_and_a_sane_share(
 # --- routing, evidence and replay (no storage) -----------------------------------------
 
 
+@cache
 def _strategy(version: int = 1) -> LiveStrategy:
     if version == 1:
         compiled = load_shipped_strategy(NAME)

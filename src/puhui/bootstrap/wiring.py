@@ -14,6 +14,7 @@ from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import servicing_units
+from puhui.adapters.db.strategies.live import SqlLiveStampReader
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap.container import Platform
 from puhui.pipelines.feature_store import BuildReport, build_month
@@ -53,7 +54,7 @@ def live_decisioning(platform: Platform) -> LiveDecisioning:
     return LiveDecisioning(
         strategy_name=settings.strategy,
         model_name=settings.model_name,
-        stamp=lambda name: strategies.live_stamp(platform.strategy_reader, name),
+        stamp=SqlLiveStampReader(platform.database.engine).read,
         load_version=lambda name, version: strategies.get_version(
             platform.strategy_reader, name, version
         ),

@@ -89,6 +89,25 @@ class Challenger:
         return f"{self.name}@{self.version}"
 
     @property
+    def setting(self) -> ChallengerSetting:
+        return ChallengerSetting(self.name, self.version, self.share_bp, self.mode)
+
+    @property
+    def salt(self) -> str:
+        return self.setting.salt
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengerSetting:
+    """What routing needs of a running challenger (the lifecycle's ``Challenger`` without who
+    started it and when)."""
+
+    name: str
+    version: int
+    share_bp: int
+    mode: ChallengerMode
+
+    @property
     def salt(self) -> str:
         """The experiment's hash salt: a new challenger version reshuffles the buckets."""
         return f"{self.name}:challenger:{self.version}"
@@ -100,7 +119,7 @@ class LiveStamp:
 
     active_version: int | None
     active_hash: str | None
-    challenger: Challenger | None
+    challenger: ChallengerSetting | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,12 @@ from puhui.risk.artefact import ModelArtefact
 from puhui.risk.features import FEATURE_LABELS
 from puhui.risk.registry import RegistryEntry
 from puhui.risk.scorer import OnlineScorer, scorer_for
-from puhui.services.strategies import Challenger, ChallengerMode, LiveStamp, StrategyVersion
+from puhui.services.strategies import (
+    ChallengerMode,
+    ChallengerSetting,
+    LiveStamp,
+    StrategyVersion,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +188,7 @@ class LiveDecisioning:
             logger.info("deciding with strategy %s", champion.label)
         return LiveSetup(champion, challenger, setup.model)
 
-    def _challenger(self, challenger: Challenger | None) -> LiveChallenger | None:
+    def _challenger(self, challenger: ChallengerSetting | None) -> LiveChallenger | None:
         if challenger is None:
             return None
         stored = self._load_version(challenger.name, challenger.version)

@@ -108,7 +108,7 @@ class SqlStrategyRepository:
         return LiveStamp(
             active_version=None if active is None else active.version,
             active_hash=None if active is None else active.content_hash,
-            challenger=challenger,
+            challenger=None if challenger is None else challenger.setting,
         )
 
     def challenger(self, name: str) -> Challenger | None:
