@@ -1,5 +1,16 @@
-"""Lending rules: products, schedules, revolving accrual, credit lines, repayment, delinquency."""
+"""Lending rules: products, schedules, revolving accrual, credit lines, loan accounts, repayment,
+delinquency."""
 
+from puhui.domain.lending.account import (
+    LoanAccount,
+    LoanAccountId,
+    LoanKind,
+    LoanStatus,
+    Payment,
+    ScheduledInstalment,
+    WriteOff,
+    price_accumulator_fen,
+)
 from puhui.domain.lending.credit_line import CreditLine
 from puhui.domain.lending.delinquency import (
     NON_ACCRUAL_DAYS_PAST_DUE,
@@ -38,7 +49,6 @@ from puhui.domain.lending.revolving import (
     LineEvent,
     LineEventKind,
     LineSimulation,
-    Receipt,
     RevolvingAccrual,
     Settlement,
     SettlementKind,
@@ -65,17 +75,23 @@ __all__ = [
     "LineExpired",
     "LineFrozen",
     "LineSimulation",
+    "LoanAccount",
+    "LoanAccountId",
+    "LoanKind",
     "LoanProduct",
+    "LoanStatus",
     "MethodNotSupported",
     "OverdueCharges",
     "Overpayment",
+    "Payment",
     "RateOutOfRange",
-    "Receipt",
     "RepaymentMethod",
     "RevolvingAccrual",
+    "ScheduledInstalment",
     "Settlement",
     "SettlementKind",
     "TermOutOfRange",
+    "WriteOff",
     "add_months",
     "allocate",
     "build_schedule",
@@ -87,6 +103,7 @@ __all__ = [
     "overdue_charges",
     "penalty_interest_exact",
     "penalty_rate",
+    "price_accumulator_fen",
     "reamortise",
     "simulate_line",
 ]

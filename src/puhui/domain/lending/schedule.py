@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from decimal import Decimal
 
 from puhui.domain.daycount import DayCountBasis
@@ -40,9 +40,13 @@ def add_months(day: date, months: int, *, anchor_day: int | None = None) -> date
     """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28 Feb).
 
     ``anchor_day`` keeps a schedule on its original day after a short month (31 Mar, not 28).
+    This is the one calendar-month step of the lending rules: schedules, settlement days,
+    line expiries and statement periods all move by it.
     """
     index = day.year * 12 + (day.month - 1) + months
     year, month0 = divmod(index, 12)
+    if not MINYEAR <= year <= MAXYEAR:
+        raise InvalidDate(f"{day.isoformat()} plus {months} months is out of the calendar")
     last = calendar.monthrange(year, month0 + 1)[1]
     return date(year, month0 + 1, min(anchor_day or day.day, last))
 

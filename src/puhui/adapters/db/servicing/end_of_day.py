@@ -2,8 +2,8 @@
 
 Portable SQL (SQLite 3.33+ and PostgreSQL). Money stays in 64-bit integers: the balance-days
 accumulators (积数) are fen×days, rates are integers of 1e-8, and each price is rounded once
-with integer division, so SQLite and PostgreSQL agree to the fen with Python's
-``price_accumulator_fen``.
+with integer division, so SQLite and PostgreSQL agree to the fen with the loan account's rule
+``puhui.domain.lending.account.price_accumulator_fen``.
 """
 
 # The SQL below is composed from module constants only, never from input: values are bound.
@@ -24,6 +24,7 @@ from puhui.adapters.db.servicing.tables import eod_runs, eod_steps
 from puhui.domain.audit import AuditRecord
 from puhui.domain.clock import Clock
 from puhui.domain.ledger import JournalEntry
+from puhui.domain.lending.account import RATE_SCALE
 from puhui.domain.lending.delinquency import (
     DOUBTFUL_AFTER_DAYS,
     LOSS_AFTER_DAYS,
@@ -31,7 +32,6 @@ from puhui.domain.lending.delinquency import (
     FiveCategory,
 )
 from puhui.services.servicing.end_of_day import AccrualKind, AccrualTotal, RunState, Step
-from puhui.services.servicing.records import RATE_SCALE
 
 _ELIGIBLE = (
     "status = 'active' AND (accrued_through = :prev"
