@@ -148,8 +148,8 @@ class RevolvingAccrual:
     def _evolve(
         self, accrued_until: date, balance_fen: int, balance_days_fen: int
     ) -> RevolvingAccrual:
-        # End-of-day runs this for every receipt: skip re-validating what the methods above
-        # already guarantee (non-negative integers, a valid rate) and build the copy directly.
+        # Simulations and reference checks run this for every day: skip re-validating what the
+        # methods above already guarantee (non-negative integers, a valid rate).
         new = object.__new__(RevolvingAccrual)
         put = object.__setattr__
         put(new, "annual_rate", self.annual_rate)

@@ -24,6 +24,7 @@ from puhui.services.audit import record
 from puhui.services.servicing.errors import (
     CorrectionNotPossible,
     EndOfDayPending,
+    LoanNotActive,
     NotWrittenOff,
     ReceiptNotActive,
 )
@@ -47,6 +48,14 @@ def _load_loan(uow: ServicingUnitOfWork, loan_id: str) -> LoanAccount:
     if loan is None:
         raise NotFound(f"no loan {loan_id}", details={"loan_id": loan_id})
     return loan
+
+
+def _not_active(loan: LoanAccount) -> LoanNotActive:
+    error = ReceiptNotActive if loan.kind is LoanKind.RECEIPT else LoanNotActive
+    return error(
+        f"{loan.kind.value} {loan.loan_id} is {loan.status.value}",
+        details={"status": loan.status.value},
+    )
 
 
 def _check_value_date(loan: LoanAccount, on: date) -> None:
@@ -133,10 +142,7 @@ def repay(
         if replayed is not None:
             return replayed
         if loan.status is not LoanStatus.ACTIVE:
-            raise ReceiptNotActive(
-                f"loan {loan_id} is {loan.status.value}",
-                details={"status": loan.status.value},
-            )
+            raise _not_active(loan)
         _check_value_date(loan, on)
         stored_product = uow.products.get(loan.product_id)
         if stored_product is None:
@@ -371,7 +377,7 @@ def write_off(
         if replayed is not None:
             return replayed
         if loan.status is not LoanStatus.ACTIVE:
-            raise ReceiptNotActive(f"loan {loan_id} is {loan.status.value}")
+            raise _not_active(loan)
         _check_value_date(loan, on)
         written_off, written = loan.write_off(on)
         entry = JournalEntry.build(
