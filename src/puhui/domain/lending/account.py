@@ -82,6 +82,13 @@ def price_accumulator_fen(
     return quotient
 
 
+def running_interest_fen(period_interest_fen: int, days_elapsed: int, period_days: int) -> int:
+    """A term loan's interest accrued after ``days_elapsed`` of its instalment's
+    ``period_days``: the scheduled interest pro rata, rounded half-up, so that on the eve of
+    the due date it is exactly the scheduled interest. The end of day's SQL accrues by it."""
+    return (2 * period_interest_fen * days_elapsed + period_days) // (2 * period_days)
+
+
 class LoanKind(Enum):
     RECEIPT = "receipt"
     """A draw on a credit line (借据): balance-days interest, settled on the 20th."""
