@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
 from puhui.adapters.db.servicing.end_of_day import TERM_INTEREST_SQL, price_sql
-from puhui.domain.lending.account import (
-    MAX_LOAN_PRINCIPAL_FEN,
+from puhui.domain.lending.account import MAX_LOAN_PRINCIPAL_FEN
+from puhui.domain.lending.integer_interest import (
     RATE_SCALE,
     price_accumulator_fen,
     running_interest_fen,

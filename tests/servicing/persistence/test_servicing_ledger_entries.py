@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from puhui.domain.ledger import Account, JournalEntry, Posting, UnbalancedEntry
-from puhui.domain.lending.account import RATE_SCALE, price_accumulator_fen
+from puhui.domain.lending.integer_interest import RATE_SCALE, price_accumulator_fen
 from puhui.domain.money import Fen
 
 DAY = date(2026, 3, 2)

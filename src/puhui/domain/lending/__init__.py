@@ -7,9 +7,7 @@ from puhui.domain.lending.account import (
     LoanKind,
     LoanStatus,
     Payment,
-    ScheduledInstalment,
     WriteOff,
-    price_accumulator_fen,
 )
 from puhui.domain.lending.credit_line import CreditLine
 from puhui.domain.lending.delinquency import (
@@ -37,6 +35,7 @@ from puhui.domain.lending.errors import (
     RateOutOfRange,
     TermOutOfRange,
 )
+from puhui.domain.lending.integer_interest import price_accumulator_fen, running_interest_fen
 from puhui.domain.lending.product import (
     DEFAULT_WATERFALL,
     Component,
@@ -54,7 +53,13 @@ from puhui.domain.lending.revolving import (
     SettlementKind,
     simulate_line,
 )
-from puhui.domain.lending.schedule import Instalment, add_months, build_schedule, reamortise
+from puhui.domain.lending.schedule import (
+    Instalment,
+    ScheduledInstalment,
+    add_months,
+    build_schedule,
+    reamortise,
+)
 
 __all__ = [
     "DEFAULT_WATERFALL",
@@ -105,5 +110,6 @@ __all__ = [
     "penalty_rate",
     "price_accumulator_fen",
     "reamortise",
+    "running_interest_fen",
     "simulate_line",
 ]

@@ -2,9 +2,9 @@
 
 This is the one model of a loan account. The repayment, write-off and recovery use cases
 change an account only through the methods here; the end of day applies the same rules to
-every account at once in set-based SQL (rates as integers of 1e-8, balance-days accumulators
-(积数) priced with ``price_accumulator_fen``), and is property-tested against the reference
-model of a revolving receipt, ``revolving.RevolvingAccrual``.
+every account at once in set-based SQL (``integer_interest``: rates as integers of 1e-8,
+balance-days accumulators (积数) priced with ``price_accumulator_fen``), and is
+property-tested against the reference model of a revolving receipt, ``RevolvingAccrual``.
 """
 
 from __future__ import annotations
@@ -15,24 +15,19 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
 
-from puhui.domain.errors import InvalidAmount, InvalidRate
+from puhui.domain.errors import InvalidAmount
 from puhui.domain.ids import CreditLineId, LoanId, ProductId, ReceiptId
 from puhui.domain.ledger import Account
 from puhui.domain.lending.delinquency import NON_ACCRUAL_DAYS_PAST_DUE, FiveCategory
 from puhui.domain.lending.errors import Overpayment
+from puhui.domain.lending.integer_interest import penalty_rate_e8, rate_e8
 from puhui.domain.lending.product import Component, LoanProduct, RepaymentMethod
 from puhui.domain.lending.repayment import Due, allocate
-from puhui.domain.lending.schedule import Instalment
+from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.domain.money import Rounding
 
 LoanAccountId = ReceiptId | LoanId
 """A receipt (借据, a draw on a credit line) or a term loan: both are loan accounts."""
-
-RATE_SCALE = 10**8
-"""Rates are kept as integers of 1e-8, so that 积数 × rate is priced exactly in integers."""
-
-MAX_RATE_PLACES = 6
-"""Contract rates are quoted to 0.0001% (six places of a fraction)."""
 
 MAX_LOAN_PRINCIPAL_FEN = 10**9
 """10 million yuan per receipt or loan: the inclusive-finance ceiling per borrower
@@ -40,53 +35,6 @@ MAX_LOAN_PRINCIPAL_FEN = 10**9
 accumulator × rate below 2**63, so SQLite's 64-bit integers price it exactly."""
 
 _ONE_DAY = timedelta(days=1)
-
-
-def rate_e8(rate: Decimal, *, what: str = "annual rate") -> int:
-    """A rate as an exact integer of 1e-8, refusing anything that would need rounding."""
-    scaled = rate * RATE_SCALE
-    if scaled != scaled.to_integral_value():
-        raise InvalidRate(f"{what} {rate} has more than 8 decimal places")
-    return int(scaled)
-
-
-def penalty_rate_e8(annual_rate: Decimal, uplift: Decimal) -> int:
-    """Penalty rate = contract rate × (1 + uplift) (银发〔2003〕251号), exact in 1e-8."""
-    return rate_e8(annual_rate * (1 + uplift), what="penalty rate")
-
-
-def check_rate_places(annual_rate: Decimal) -> None:
-    """Refuse a contract rate quoted to more than ``MAX_RATE_PLACES`` places."""
-    exponent = annual_rate.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > MAX_RATE_PLACES:
-        raise InvalidRate(
-            f"annual rate {annual_rate} has more than {MAX_RATE_PLACES} decimal places"
-            " (quote it to 0.0001%)"
-        )
-
-
-def price_accumulator_fen(
-    accumulator_fen_days: int, rate_e8_value: int, year_days: int, *, half_even: bool
-) -> int:
-    """Interest on a balance-days accumulator, rounded once, in integers only.
-
-    ``q + 1`` when twice the remainder passes the divisor, or ties it and the rounding is
-    half-up (half-even: and ``q`` is odd). The end of day's SQL prices with this same rule.
-    """
-    divisor = year_days * RATE_SCALE
-    quotient, remainder = divmod(accumulator_fen_days * rate_e8_value, divisor)
-    if 2 * remainder > divisor or (
-        2 * remainder == divisor and (not half_even or quotient % 2 == 1)
-    ):
-        quotient += 1
-    return quotient
-
-
-def running_interest_fen(period_interest_fen: int, days_elapsed: int, period_days: int) -> int:
-    """A term loan's interest accrued after ``days_elapsed`` of its instalment's
-    ``period_days``: the scheduled interest pro rata, rounded half-up, so that on the eve of
-    the due date it is exactly the scheduled interest. The end of day's SQL accrues by it."""
-    return (2 * period_interest_fen * days_elapsed + period_days) // (2 * period_days)
 
 
 class LoanKind(Enum):
@@ -100,35 +48,6 @@ class LoanStatus(Enum):
     ACTIVE = "active"
     CLOSED = "closed"
     WRITTEN_OFF = "written_off"
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduledInstalment:
-    """One instalment of a term loan as kept; ``period_days`` is its accrual period."""
-
-    period: int
-    due_date: date
-    period_days: int
-    principal_fen: int
-    interest_fen: int
-
-
-def accrual_schedule(instalments: Sequence[Instalment], start: date) -> list[ScheduledInstalment]:
-    """Instalments as kept, each with its accrual days (from the previous due date)."""
-    rows: list[ScheduledInstalment] = []
-    previous = start
-    for instalment in instalments:
-        rows.append(
-            ScheduledInstalment(
-                period=instalment.period,
-                due_date=instalment.due_date,
-                period_days=(instalment.due_date - previous).days,
-                principal_fen=instalment.principal_fen,
-                interest_fen=instalment.interest_fen,
-            )
-        )
-        previous = instalment.due_date
-    return rows
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,35 @@ class Instalment:
     balance_fen: int
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduledInstalment:
+    """One instalment of a term loan as kept; ``period_days`` is its accrual period."""
+
+    period: int
+    due_date: date
+    period_days: int
+    principal_fen: int
+    interest_fen: int
+
+
+def accrual_schedule(instalments: Sequence[Instalment], start: date) -> list[ScheduledInstalment]:
+    """Instalments as kept, each with its accrual days (from the previous due date)."""
+    rows: list[ScheduledInstalment] = []
+    previous = start
+    for instalment in instalments:
+        rows.append(
+            ScheduledInstalment(
+                period=instalment.period,
+                due_date=instalment.due_date,
+                period_days=(instalment.due_date - previous).days,
+                principal_fen=instalment.principal_fen,
+                interest_fen=instalment.interest_fen,
+            )
+        )
+        previous = instalment.due_date
+    return rows
+
+
 def add_months(day: date, months: int, *, anchor_day: int | None = None) -> date:
     """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28 Feb).
 

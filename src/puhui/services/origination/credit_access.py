@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from puhui.domain.errors import InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId, ReceiptId
 from puhui.domain.lending.account import LoanAccount as LoanRecord
-from puhui.domain.lending.account import ScheduledInstalment
+from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.services import strategies
 from puhui.services.origination.ports import OriginationUnitOfWork
 from puhui.services.security.permissions import Permission, Principal, Role, require

@@ -10,13 +10,7 @@ from decimal import Decimal
 from puhui.domain.errors import InvalidAmount, InvalidDate, NotFound
 from puhui.domain.ids import CreditLineId, ProductId, ReceiptId, new_id
 from puhui.domain.ledger import Account, JournalEntry
-from puhui.domain.lending.account import (
-    MAX_LOAN_PRINCIPAL_FEN,
-    LoanAccount,
-    LoanKind,
-    check_rate_places,
-    penalty_rate_e8,
-)
+from puhui.domain.lending.account import MAX_LOAN_PRINCIPAL_FEN, LoanAccount, LoanKind
 from puhui.domain.lending.errors import (
     EventOutOfOrder,
     InsufficientLimit,
@@ -24,6 +18,7 @@ from puhui.domain.lending.errors import (
     LineFrozen,
     MethodNotSupported,
 )
+from puhui.domain.lending.integer_interest import check_rate_places, penalty_rate_e8
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
 from puhui.domain.money import require_positive
 from puhui.services.audit import record

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from puhui.domain.ids import CreditLineId, ProductId
 from puhui.domain.ledger import JournalEntry, TrialBalance
-from puhui.domain.lending.account import LoanAccount, ScheduledInstalment
+from puhui.domain.lending.account import LoanAccount
+from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.services.ports import UnitOfWork
 
 if TYPE_CHECKING:

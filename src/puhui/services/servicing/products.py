@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from puhui.domain.errors import Conflict
 from puhui.domain.ids import ProductId, new_id
-from puhui.domain.lending.account import check_rate_places
+from puhui.domain.lending.integer_interest import check_rate_places
 from puhui.domain.lending.product import LoanProduct
 from puhui.services.audit import record
 from puhui.services.servicing.ports import ServicingUnitOfWork

@@ -14,11 +14,10 @@ from puhui.domain.lending.account import (
     LoanAccountId,
     LoanKind,
     LoanStatus,
-    accrual_schedule,
 )
 from puhui.domain.lending.errors import EventOutOfOrder
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
-from puhui.domain.lending.schedule import reamortise
+from puhui.domain.lending.schedule import accrual_schedule, reamortise
 from puhui.domain.money import require_positive
 from puhui.services.audit import record
 from puhui.services.servicing.errors import (

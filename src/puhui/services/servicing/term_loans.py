@@ -10,15 +10,10 @@ from decimal import Decimal
 from puhui.domain.errors import InvalidAmount, NotFound
 from puhui.domain.ids import LoanId, ProductId, new_id
 from puhui.domain.ledger import Account, JournalEntry
-from puhui.domain.lending.account import (
-    MAX_LOAN_PRINCIPAL_FEN,
-    LoanAccount,
-    LoanKind,
-    accrual_schedule,
-    check_rate_places,
-)
+from puhui.domain.lending.account import MAX_LOAN_PRINCIPAL_FEN, LoanAccount, LoanKind
 from puhui.domain.lending.errors import EventOutOfOrder, MethodNotSupported
-from puhui.domain.lending.schedule import build_schedule
+from puhui.domain.lending.integer_interest import check_rate_places
+from puhui.domain.lending.schedule import accrual_schedule, build_schedule
 from puhui.domain.money import require_positive
 from puhui.services.audit import record
 from puhui.services.servicing.idempotency import (

@@ -3,7 +3,7 @@
 Portable SQL (SQLite 3.33+ and PostgreSQL). Money stays in 64-bit integers: the balance-days
 accumulators (积数) are fen×days, rates are integers of 1e-8, and each price is rounded once
 with integer division, so SQLite and PostgreSQL agree to the fen with the loan account's rule
-``puhui.domain.lending.account.price_accumulator_fen``.
+``puhui.domain.lending.integer_interest.price_accumulator_fen``.
 """
 
 # The SQL below is composed from module constants only, never from input: values are bound.
@@ -24,13 +24,13 @@ from puhui.adapters.db.servicing.tables import eod_runs, eod_steps
 from puhui.domain.audit import AuditRecord
 from puhui.domain.clock import Clock
 from puhui.domain.ledger import JournalEntry
-from puhui.domain.lending.account import RATE_SCALE
 from puhui.domain.lending.delinquency import (
     DOUBTFUL_AFTER_DAYS,
     LOSS_AFTER_DAYS,
     SUBSTANDARD_AFTER_DAYS,
     FiveCategory,
 )
+from puhui.domain.lending.integer_interest import RATE_SCALE
 from puhui.services.servicing.end_of_day import AccrualKind, AccrualTotal, RunState, Step
 
 _ELIGIBLE = (
@@ -67,7 +67,7 @@ _COMPOUND_ACCUM = f"(compound_accum_fen_days + {_OVERDUE_INTEREST})"
 
 def price_sql(accumulator: str, rate_column: str) -> str:
     """accumulator × rate / (year days × 1e8), rounded half-up or half-even, integers only:
-    ``domain.lending.account.price_accumulator_fen`` in SQL."""
+    ``domain.lending.integer_interest.price_accumulator_fen`` in SQL."""
     product = f"({accumulator} * {rate_column})"
     divisor = f"(CAST(year_days AS BIGINT) * {RATE_SCALE})"
     quotient = f"({product} / {divisor})"
@@ -80,7 +80,7 @@ def price_sql(accumulator: str, rate_column: str) -> str:
 
 # A term loan accrues its running instalment's interest pro rata to the days elapsed,
 # rounded half-up; at the instalment's due date the accrual is exactly the scheduled interest
-# (``domain.lending.account.running_interest_fen`` in SQL).
+# (``domain.lending.integer_interest.running_interest_fen`` in SQL).
 TERM_INTEREST_SQL = (
     "((2 * period_interest_fen * (period_days_elapsed + 1) + period_days) / (2 * period_days))"
 )

@@ -45,7 +45,6 @@ from puhui.domain.lending.account import (
     LoanAccountId,
     LoanKind,
     LoanStatus,
-    ScheduledInstalment,
 )
 from puhui.domain.lending.delinquency import FiveCategory
 from puhui.domain.lending.product import (
@@ -54,6 +53,7 @@ from puhui.domain.lending.product import (
     LoanProduct,
     RepaymentMethod,
 )
+from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.domain.money import Fen, Rounding
 from puhui.services.servicing.ports import StoredRequest
 from puhui.services.servicing.records import CreditLineRecord, LineStatus, ProductRecord
