@@ -351,16 +351,17 @@ class LoanAccount:
         split = allocate(amount_fen, self.payment_dues(on), waterfall)
         paid = dict.fromkeys(Component, 0)
         paid_overdue = dict.fromkeys(Component, 0)
+        # A term loan's billed principal is what it pays before its principal not yet due;
+        # a receipt bills no principal.
+        bills_principal = self.kind is LoanKind.TERM
         paid_billed_principal = 0
         for line in split.lines:
             component = line.due.component
             paid[component] += line.paid_fen
             if line.due.due_date < on:
                 paid_overdue[component] += line.paid_fen
-            if component is Component.PRINCIPAL and line.due.due_date <= on:
+            if bills_principal and component is Component.PRINCIPAL and line.due.due_date <= on:
                 paid_billed_principal += line.paid_fen
-        if self.kind is not LoanKind.TERM:
-            paid_billed_principal = 0
         # On-balance receivables are the older ones: a payment clears them before the memo part.
         on_balance_interest = min(
             self.interest_billed_fen, self.interest_owed_fen - self.memo_interest_fen
