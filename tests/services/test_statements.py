@@ -11,6 +11,7 @@ from statement_book import Book, revolving_product
 from puhui.domain.errors import InvalidDate, InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId, ProductId, ReceiptId
 from puhui.domain.ledger import Account
+from puhui.domain.lending.account import LoanAccount, LoanKind
 from puhui.domain.lending.product import RepaymentMethod
 from puhui.services.servicing.receipts import (
     quote_payoff,
@@ -19,7 +20,7 @@ from puhui.services.servicing.receipts import (
     reverse_repayment,
     write_off,
 )
-from puhui.services.servicing.records import CreditLineRecord, LineStatus, LoanKind, LoanRecord
+from puhui.services.servicing.records import CreditLineRecord, LineStatus
 from puhui.services.servicing.statements import (
     AmountDue,
     Balances,
@@ -254,8 +255,8 @@ LINE = CreditLineRecord(
 FEBRUARY = StatementPeriod.interest_cycle(2026, 2, settlement_day=20)
 
 
-def _receipt(receipt_id: str) -> LoanRecord:
-    return LoanRecord.new(
+def _receipt(receipt_id: str) -> LoanAccount:
+    return LoanAccount.new(
         loan_id=ReceiptId(receipt_id),
         line_id=LINE.line_id,
         product=revolving_product(),

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from statement_book import OPENED_ON, Book, open_book
 
 from puhui.domain.ledger import Account
+from puhui.domain.lending.account import LoanStatus
 from puhui.domain.lending.errors import EventOutOfOrder, InsufficientLimit, LineFrozen
 from puhui.services.servicing.errors import CorrectionNotPossible
 from puhui.services.servicing.ledger import trial_balance
@@ -24,7 +25,6 @@ from puhui.services.servicing.receipts import (
     reverse_repayment,
     write_off,
 )
-from puhui.services.servicing.records import LoanStatus
 from puhui.services.servicing.statements import Balances, Statement, line_statement
 
 EVENTS = st.lists(

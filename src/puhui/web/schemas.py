@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from puhui.domain.lending.account import LoanAccount as LoanRecord
 from puhui.domain.origination.application import Application
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract
@@ -19,7 +20,7 @@ from puhui.services.origination.use_cases import ApplicationView
 from puhui.services.security.permissions import Permission, Role
 from puhui.services.servicing.lines import DrawResult
 from puhui.services.servicing.receipts import RepaymentResult
-from puhui.services.servicing.records import CreditLineRecord, LoanRecord
+from puhui.services.servicing.records import CreditLineRecord
 from puhui.services.servicing.statements import Balances, Statement
 from puhui.services.strategies import StrategyVersion
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
+from puhui.adapters.db import migrate
+from puhui.adapters.db.engine import make_engine
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.bootstrap import Platform, Settings, build_platform
@@ -129,3 +137,48 @@ def _snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
             )
             for table in SNAPSHOT_TABLES
         }
+
+
+EngineFactory = Callable[[], AbstractContextManager[Engine]]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_servicing_engine(request: pytest.FixtureRequest, tmp_path: Path) -> EngineFactory:
+    """Makes a new database migrated to the servicing revision on each call, for tests (such
+    as Hypothesis properties) that need a clean database per example; dropped on exit."""
+    if request.param == "sqlite":
+        return partial(_sqlite_engine, tmp_path, itertools.count())
+    return partial(_postgres_engine, str(request.getfixturevalue("postgres_url")))
+
+
+@contextmanager
+def _sqlite_engine(folder: Path, numbers: Iterator[int]) -> Iterator[Engine]:
+    path = folder / f"example-{next(numbers)}.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrate.upgrade(engine, SERVICING_REVISION)
+        yield engine
+    finally:
+        engine.dispose()
+        for leftover in folder.glob(f"{path.name}*"):
+            leftover.unlink()
+
+
+@contextmanager
+def _postgres_engine(server_url: str) -> Iterator[Engine]:
+    """A database of its own on the test's server (``postgres_url`` drops the server's test
+    database; each example's database is dropped here)."""
+    url = make_url(server_url)
+    name = f"puhui_example_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
+    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
+    try:
+        migrate.upgrade(engine, SERVICING_REVISION)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

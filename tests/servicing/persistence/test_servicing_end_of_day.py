@@ -14,6 +14,7 @@ from puhui.adapters.db.servicing.tables import category_history
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.domain.ids import CreditLineId, ReceiptId
 from puhui.domain.ledger import Account
+from puhui.domain.lending.account import LoanAccount
 from puhui.domain.lending.delinquency import FiveCategory, classify
 from puhui.domain.lending.errors import EventOutOfOrder
 from puhui.domain.lending.revolving import RevolvingAccrual
@@ -22,7 +23,6 @@ from puhui.services.servicing.end_of_day import STEPS, Step
 from puhui.services.servicing.ledger import trial_balance
 from puhui.services.servicing.lines import draw
 from puhui.services.servicing.receipts import quote_payoff, repay
-from puhui.services.servicing.records import LoanRecord
 
 Factory = Callable[[], ServicingUnitOfWork]
 DRAWN_ON = date(2026, 2, 1)
@@ -41,7 +41,7 @@ def _draw(uow_factory: Factory, line_id: CreditLineId, *, maturity: date) -> Rec
     return ReceiptId(result.receipt_id)
 
 
-def _receipt(uow_factory: Factory, receipt_id: ReceiptId) -> LoanRecord:
+def _receipt(uow_factory: Factory, receipt_id: ReceiptId) -> LoanAccount:
     with uow_factory() as uow:
         receipt = uow.loans.get(receipt_id)
     assert receipt is not None

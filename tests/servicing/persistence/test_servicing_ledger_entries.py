@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from puhui.domain.ledger import Account, JournalEntry, Posting, UnbalancedEntry
+from puhui.domain.lending.integer_interest import RATE_SCALE, price_accumulator_fen
 from puhui.domain.money import Fen
-from puhui.services.servicing.records import RATE_SCALE, price_accumulator_fen
 
 DAY = date(2026, 3, 2)
 

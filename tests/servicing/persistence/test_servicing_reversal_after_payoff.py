@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.domain.ids import CreditLineId, ReceiptId
+from puhui.domain.lending.account import LoanStatus
 from puhui.domain.lending.errors import EventOutOfOrder
 from puhui.pipelines.eod import run_end_of_day
 from puhui.services.servicing.lines import draw
 from puhui.services.servicing.receipts import quote_payoff, repay, reverse_repayment
-from puhui.services.servicing.records import LoanStatus
 
 Factory = Callable[[], ServicingUnitOfWork]
 Snapshot = Callable[[], dict[str, list[tuple[object, ...]]]]

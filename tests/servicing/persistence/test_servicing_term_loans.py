@@ -12,13 +12,13 @@ from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.domain.ids import LoanId, ProductId
 from puhui.domain.ledger import Account
+from puhui.domain.lending.account import LoanAccount
 from puhui.domain.lending.errors import MethodNotSupported
 from puhui.domain.lending.product import EarlyRepaymentMode, LoanProduct, RepaymentMethod
 from puhui.pipelines.eod import run_end_of_day
 from puhui.services.servicing.ledger import trial_balance
 from puhui.services.servicing.products import create_product
 from puhui.services.servicing.receipts import quote_payoff, repay, write_off
-from puhui.services.servicing.records import LoanRecord
 from puhui.services.servicing.term_loans import disburse_term_loan
 
 Factory = Callable[[], ServicingUnitOfWork]
@@ -57,7 +57,7 @@ def _disburse(uow_factory: Factory, product_id: ProductId) -> LoanId:
     return LoanId(result.loan_id)
 
 
-def _loan(uow_factory: Factory, loan_id: LoanId) -> LoanRecord:
+def _loan(uow_factory: Factory, loan_id: LoanId) -> LoanAccount:
     with uow_factory() as uow:
         loan = uow.loans.get(loan_id)
     assert loan is not None

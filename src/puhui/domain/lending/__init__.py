@@ -1,5 +1,14 @@
-"""Lending rules: products, schedules, revolving accrual, credit lines, repayment, delinquency."""
+"""Lending rules: products, schedules, revolving accrual, credit lines, loan accounts, repayment,
+delinquency."""
 
+from puhui.domain.lending.account import (
+    LoanAccount,
+    LoanAccountId,
+    LoanKind,
+    LoanStatus,
+    Payment,
+    WriteOff,
+)
 from puhui.domain.lending.credit_line import CreditLine
 from puhui.domain.lending.delinquency import (
     NON_ACCRUAL_DAYS_PAST_DUE,
@@ -26,6 +35,7 @@ from puhui.domain.lending.errors import (
     RateOutOfRange,
     TermOutOfRange,
 )
+from puhui.domain.lending.integer_interest import price_accumulator_fen, running_interest_fen
 from puhui.domain.lending.product import (
     DEFAULT_WATERFALL,
     Component,
@@ -38,13 +48,18 @@ from puhui.domain.lending.revolving import (
     LineEvent,
     LineEventKind,
     LineSimulation,
-    Receipt,
     RevolvingAccrual,
     Settlement,
     SettlementKind,
     simulate_line,
 )
-from puhui.domain.lending.schedule import Instalment, add_months, build_schedule, reamortise
+from puhui.domain.lending.schedule import (
+    Instalment,
+    ScheduledInstalment,
+    add_months,
+    build_schedule,
+    reamortise,
+)
 
 __all__ = [
     "DEFAULT_WATERFALL",
@@ -65,17 +80,23 @@ __all__ = [
     "LineExpired",
     "LineFrozen",
     "LineSimulation",
+    "LoanAccount",
+    "LoanAccountId",
+    "LoanKind",
     "LoanProduct",
+    "LoanStatus",
     "MethodNotSupported",
     "OverdueCharges",
     "Overpayment",
+    "Payment",
     "RateOutOfRange",
-    "Receipt",
     "RepaymentMethod",
     "RevolvingAccrual",
+    "ScheduledInstalment",
     "Settlement",
     "SettlementKind",
     "TermOutOfRange",
+    "WriteOff",
     "add_months",
     "allocate",
     "build_schedule",
@@ -87,6 +108,8 @@ __all__ = [
     "overdue_charges",
     "penalty_interest_exact",
     "penalty_rate",
+    "price_accumulator_fen",
     "reamortise",
+    "running_interest_fen",
     "simulate_line",
 ]

@@ -46,9 +46,9 @@ def annuity_payment_fen(principal_fen: int, annual_rate: Decimal, periods: int) 
     return _EXACT.divide(numerator, _EXACT.subtract(growth, Decimal(1)))
 
 
-def multiply(a: Decimal, b: Decimal) -> Decimal:
-    return _EXACT.multiply(a, b)
+def multiply(left: Decimal, right: Decimal) -> Decimal:
+    return _EXACT.multiply(left, right)
 
 
-def divide(a: Decimal, b: Decimal) -> Decimal:
-    return _EXACT.divide(a, b)
+def divide(dividend: Decimal, divisor: Decimal) -> Decimal:
+    return _EXACT.divide(dividend, divisor)

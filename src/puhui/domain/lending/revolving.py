@@ -14,6 +14,7 @@ from puhui.domain.errors import InvalidAmount, InvalidDate, InvalidInput, Invali
 from puhui.domain.lending.credit_line import CreditLine
 from puhui.domain.lending.errors import EventOutOfOrder, Overpayment
 from puhui.domain.lending.interest import balance_days_interest_fen
+from puhui.domain.lending.schedule import add_months
 from puhui.domain.money import MAX_FEN, Rounding, round_fen
 
 DEFAULT_SETTLEMENT_DAY = 20
@@ -147,8 +148,8 @@ class RevolvingAccrual:
     def _evolve(
         self, accrued_until: date, balance_fen: int, balance_days_fen: int
     ) -> RevolvingAccrual:
-        # End-of-day runs this for every receipt: skip re-validating what the methods above
-        # already guarantee (non-negative integers, a valid rate) and build the copy directly.
+        # Simulations and reference checks run this for every day: skip re-validating what the
+        # methods above already guarantee (non-negative integers, a valid rate).
         new = object.__new__(RevolvingAccrual)
         put = object.__setattr__
         put(new, "annual_rate", self.annual_rate)
@@ -160,23 +161,17 @@ class RevolvingAccrual:
         return new
 
 
-Receipt = RevolvingAccrual
-"""A revolving receipt's money state is its accrual; the name the glossary uses."""
-
-
 def settlement_dates(start: date, end: date, settlement_day: int) -> list[date]:
     """Every ``settlement_day`` of a month from ``start`` to ``end``, both included."""
     if not 1 <= settlement_day <= 28:
         raise InvalidInput(f"settlement day must be 1 to 28, got {settlement_day}")
     found: list[date] = []
-    year, month = start.year, start.month
-    while True:
-        candidate = date(year, month, settlement_day)
-        if candidate > end:
-            return found
+    candidate = date(start.year, start.month, settlement_day)
+    while candidate <= end:
         if candidate >= start:
             found.append(candidate)
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        candidate = add_months(candidate, 1)
+    return found
 
 
 class LineEventKind(Enum):

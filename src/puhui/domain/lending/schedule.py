@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from decimal import Decimal
 
 from puhui.domain.daycount import DayCountBasis
@@ -36,13 +36,46 @@ class Instalment:
     balance_fen: int
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduledInstalment:
+    """One instalment of a term loan as kept; ``period_days`` is its accrual period."""
+
+    period: int
+    due_date: date
+    period_days: int
+    principal_fen: int
+    interest_fen: int
+
+
+def accrual_schedule(instalments: Sequence[Instalment], start: date) -> list[ScheduledInstalment]:
+    """Instalments as kept, each with its accrual days (from the previous due date)."""
+    rows: list[ScheduledInstalment] = []
+    previous = start
+    for instalment in instalments:
+        rows.append(
+            ScheduledInstalment(
+                period=instalment.period,
+                due_date=instalment.due_date,
+                period_days=(instalment.due_date - previous).days,
+                principal_fen=instalment.principal_fen,
+                interest_fen=instalment.interest_fen,
+            )
+        )
+        previous = instalment.due_date
+    return rows
+
+
 def add_months(day: date, months: int, *, anchor_day: int | None = None) -> date:
     """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28 Feb).
 
     ``anchor_day`` keeps a schedule on its original day after a short month (31 Mar, not 28).
+    This is the one calendar-month step of the lending rules: schedules, settlement days,
+    line expiries and statement periods all move by it.
     """
     index = day.year * 12 + (day.month - 1) + months
     year, month0 = divmod(index, 12)
+    if not MINYEAR <= year <= MAXYEAR:
+        raise InvalidDate(f"{day.isoformat()} plus {months} months is out of the calendar")
     last = calendar.monthrange(year, month0 + 1)[1]
     return date(year, month0 + 1, min(anchor_day or day.day, last))
 

@@ -9,17 +9,15 @@ from typing import TYPE_CHECKING
 
 from puhui.domain.errors import InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId, ReceiptId
+from puhui.domain.lending.account import LoanAccount as LoanRecord
+from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.services import strategies
 from puhui.services.origination.ports import OriginationUnitOfWork
 from puhui.services.security.permissions import Permission, Principal, Role, require
 from puhui.services.servicing import lines, receipts, statements
 from puhui.services.servicing.idempotency import MAX_KEY_LENGTH
 from puhui.services.servicing.ports import ServicingUnitOfWork
-from puhui.services.servicing.records import (
-    CreditLineRecord,
-    LoanRecord,
-    ScheduledInstalment,
-)
+from puhui.services.servicing.records import CreditLineRecord
 
 if TYPE_CHECKING:
     # The registry pulls in the modelling stack (seconds to import); only its types here.

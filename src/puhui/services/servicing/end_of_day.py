@@ -27,7 +27,7 @@ STEPS: tuple[Step, ...] = (Step.ACCRUE, Step.CLASSIFY, Step.POST_LEDGER)
 class AccrualKind(Enum):
     ACCRUAL = "accrual"
     NON_ACCRUAL = "non_accrual"
-    """Interest owed moved off the income statement when a receipt passes 90 DPD."""
+    """Interest owed moved off the income statement when a loan passes 90 DPD."""
 
 
 @dataclass(frozen=True, slots=True)

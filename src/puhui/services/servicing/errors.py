@@ -11,8 +11,14 @@ class EndOfDayPending(Conflict):
     code = "end_of_day_pending"
 
 
-class ReceiptNotActive(Conflict):
-    """The receipt is closed or written off: only a recovery may still be posted."""
+class LoanNotActive(Conflict):
+    """The loan is closed or written off: only a recovery may still be posted."""
+
+    code = "loan_not_active"
+
+
+class ReceiptNotActive(LoanNotActive):
+    """The receipt (借据) is closed or written off: only a recovery may still be posted."""
 
     code = "receipt_not_active"
 

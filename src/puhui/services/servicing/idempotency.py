@@ -12,7 +12,7 @@ from puhui.domain.errors import IdempotencyConflict, InvalidInput
 from puhui.services.servicing.ports import ServicingUnitOfWork, StoredRequest
 
 MAX_KEY_LENGTH = 120
-R = TypeVar("R", bound="ResultBase")
+Result = TypeVar("Result", bound="ResultBase")
 
 
 def check_key(idempotency_key: str) -> str:
@@ -32,8 +32,8 @@ def request_digest(operation: str, request: Mapping[str, Any]) -> str:
 
 
 def find_replay(
-    uow: ServicingUnitOfWork, key: str, operation: str, digest: str, result_type: type[R]
-) -> R | None:
+    uow: ServicingUnitOfWork, key: str, operation: str, digest: str, result_type: type[Result]
+) -> Result | None:
     """The stored result of ``key`` (marked replayed), None if new; a different request → 409."""
     stored = uow.requests.get(key)
     if stored is None:

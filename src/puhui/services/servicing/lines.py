@@ -10,6 +10,7 @@ from decimal import Decimal
 from puhui.domain.errors import InvalidAmount, InvalidDate, NotFound
 from puhui.domain.ids import CreditLineId, ProductId, ReceiptId, new_id
 from puhui.domain.ledger import Account, JournalEntry
+from puhui.domain.lending.account import MAX_LOAN_PRINCIPAL_FEN, LoanAccount, LoanKind
 from puhui.domain.lending.errors import (
     EventOutOfOrder,
     InsufficientLimit,
@@ -17,6 +18,7 @@ from puhui.domain.lending.errors import (
     LineFrozen,
     MethodNotSupported,
 )
+from puhui.domain.lending.integer_interest import check_rate_places, penalty_rate_e8
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
 from puhui.domain.money import require_positive
 from puhui.services.audit import record
@@ -28,15 +30,7 @@ from puhui.services.servicing.idempotency import (
     request_digest,
 )
 from puhui.services.servicing.ports import ServicingUnitOfWork
-from puhui.services.servicing.records import (
-    MAX_LOAN_PRINCIPAL_FEN,
-    CreditLineRecord,
-    LineStatus,
-    LoanKind,
-    LoanRecord,
-    check_rate_places,
-    penalty_rate_e8,
-)
+from puhui.services.servicing.records import CreditLineRecord, LineStatus
 
 UowFactory = Callable[[], ServicingUnitOfWork]
 
@@ -321,8 +315,8 @@ def _new_receipt(
     amount_fen: int,
     on: date,
     maturity_date: date,
-) -> LoanRecord:
-    return LoanRecord.new(
+) -> LoanAccount:
+    return LoanAccount.new(
         loan_id=receipt_id,
         line_id=line.line_id,
         product=product,

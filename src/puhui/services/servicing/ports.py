@@ -9,16 +9,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from puhui.domain.ids import CreditLineId, ProductId
 from puhui.domain.ledger import JournalEntry, TrialBalance
+from puhui.domain.lending.account import LoanAccount
+from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.services.ports import UnitOfWork
 
 if TYPE_CHECKING:
     from puhui.services.servicing.statements import DailyAccrual, PostedEvent
-from puhui.services.servicing.records import (
-    CreditLineRecord,
-    LoanRecord,
-    ProductRecord,
-    ScheduledInstalment,
-)
+from puhui.services.servicing.records import CreditLineRecord, ProductRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +51,15 @@ class CreditLineRepository(Protocol):
 
 
 class LoanRepository(Protocol):
-    def add(self, record: LoanRecord) -> None: ...
+    def add(self, record: LoanAccount) -> None: ...
 
-    def get(self, loan_id: str, *, for_update: bool = False) -> LoanRecord | None: ...
+    def get(self, loan_id: str, *, for_update: bool = False) -> LoanAccount | None: ...
 
-    def save(self, record: LoanRecord) -> None: ...
+    def save(self, record: LoanAccount) -> None: ...
 
     def of_line(
         self, line_id: CreditLineId, *, limit: int | None = None, offset: int = 0
-    ) -> list[LoanRecord]:
+    ) -> list[LoanAccount]:
         """The line's receipts, oldest draw first (then by id)."""
         ...
 

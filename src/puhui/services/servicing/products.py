@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 from puhui.domain.errors import Conflict
 from puhui.domain.ids import ProductId, new_id
+from puhui.domain.lending.integer_interest import check_rate_places
 from puhui.domain.lending.product import LoanProduct
 from puhui.services.audit import record
 from puhui.services.servicing.ports import ServicingUnitOfWork
-from puhui.services.servicing.records import ProductRecord, check_rate_places
+from puhui.services.servicing.records import ProductRecord
 
 UowFactory = Callable[[], ServicingUnitOfWork]
 

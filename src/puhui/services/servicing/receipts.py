@@ -1,4 +1,5 @@
-"""Use cases of loans (receipts 借据 and term loans): repay, quote payoff, write off, recover."""
+"""Use cases of loan accounts (receipts 借据 and term loans): repay, quote payoff, reverse a
+repayment, write off, recover. The arithmetic is the account's (``domain.lending.account``)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from puhui.domain.errors import InvalidAmount, InvalidDate, NotFound
-from puhui.domain.ids import ReceiptId
+from puhui.domain.errors import InvalidDate, NotFound
 from puhui.domain.ledger import Account, JournalEntry
+from puhui.domain.lending.account import (
+    LoanAccount,
+    LoanAccountId,
+    LoanKind,
+    LoanStatus,
+)
 from puhui.domain.lending.errors import EventOutOfOrder
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
-from puhui.domain.lending.schedule import reamortise
+from puhui.domain.lending.schedule import accrual_schedule, reamortise
 from puhui.domain.money import require_positive
 from puhui.services.audit import record
-from puhui.services.servicing.allocation import allocate_payment, settle_accrued
 from puhui.services.servicing.errors import (
     CorrectionNotPossible,
     EndOfDayPending,
+    LoanNotActive,
     NotWrittenOff,
     ReceiptNotActive,
 )
@@ -29,44 +35,43 @@ from puhui.services.servicing.idempotency import (
     request_digest,
 )
 from puhui.services.servicing.ports import ServicingUnitOfWork
-from puhui.services.servicing.records import (
-    LineStatus,
-    LoanAccountId,
-    LoanKind,
-    LoanRecord,
-    LoanStatus,
-    loan_from_json,
-    loan_to_json,
-)
-from puhui.services.servicing.term_loans import scheduled
+from puhui.services.servicing.records import LineStatus, loan_from_json, loan_to_json
 
 UowFactory = Callable[[], ServicingUnitOfWork]
 
 
-def _load_receipt(uow: ServicingUnitOfWork, receipt_id: LoanAccountId) -> LoanRecord:
-    # The row lock serialises concurrent requests on one receipt (PostgreSQL FOR UPDATE;
+def _load_loan(uow: ServicingUnitOfWork, loan_id: str) -> LoanAccount:
+    # The row lock serialises concurrent requests on one loan (PostgreSQL FOR UPDATE;
     # SQLite already holds the database write lock from BEGIN IMMEDIATE).
-    receipt = uow.loans.get(receipt_id, for_update=True)
-    if receipt is None:
-        raise NotFound(f"no receipt {receipt_id}", details={"receipt_id": receipt_id})
-    return receipt
+    loan = uow.loans.get(loan_id, for_update=True)
+    if loan is None:
+        raise NotFound(f"no loan {loan_id}", details={"loan_id": loan_id})
+    return loan
 
 
-def _check_value_date(receipt: LoanRecord, on: date) -> None:
-    """A money event is dated the receipt's next open business day, never before it was drawn.
+def _not_active(loan: LoanAccount) -> LoanNotActive:
+    error = ReceiptNotActive if loan.kind is LoanKind.RECEIPT else LoanNotActive
+    return error(
+        f"{loan.kind.value} {loan.loan_id} is {loan.status.value}",
+        details={"status": loan.status.value},
+    )
+
+
+def _check_value_date(loan: LoanAccount, on: date) -> None:
+    """A money event is dated the loan's next open business day, never before it was disbursed.
 
     Earlier days are closed (their accrual is booked); a later date would skip accrual
     days, so the end of day must catch up first.
     """
-    if on < receipt.disbursed_on:
+    if on < loan.disbursed_on:
         raise InvalidDate(
-            f"{on} is before receipt {receipt.loan_id} was disbursed ({receipt.disbursed_on})",
-            details={"disbursed_on": receipt.disbursed_on.isoformat()},
+            f"{on} is before loan {loan.loan_id} was disbursed ({loan.disbursed_on})",
+            details={"disbursed_on": loan.disbursed_on.isoformat()},
         )
-    last_closed = receipt.accrued_through or receipt.disbursed_on - timedelta(days=1)
+    last_closed = loan.accrued_through or loan.disbursed_on - timedelta(days=1)
     if on <= last_closed:
         raise EventOutOfOrder(
-            f"business day {on} is closed for receipt {receipt.loan_id}: accrual is booked "
+            f"business day {on} is closed for loan {loan.loan_id}: accrual is booked "
             f"through {last_closed}; correct past events with a reversal",
             details={"accrued_through": last_closed.isoformat()},
         )
@@ -81,6 +86,8 @@ def _check_value_date(receipt: LoanRecord, on: date) -> None:
 @dataclass(frozen=True, slots=True)
 class RepaymentResult(ResultBase):
     receipt_id: str
+    """The loan account paid, a receipt or a term loan (the name stored results and the API
+    keep; likewise in the results below)."""
     amount_fen: int
     paid_on: str
     penalty_fen: int
@@ -95,19 +102,19 @@ class RepaymentResult(ResultBase):
     replayed: bool = False
 
 
-def quote_payoff(uow_factory: UowFactory, receipt_id: LoanAccountId, *, on: date) -> int:
+def quote_payoff(uow_factory: UowFactory, loan_id: LoanAccountId, *, on: date) -> int:
     """What a full repayment on ``on`` must bring, in fen (interest settled to that day)."""
     with uow_factory() as uow:
-        receipt = uow.loans.get(receipt_id)
-        if receipt is None:
-            raise NotFound(f"no receipt {receipt_id}", details={"receipt_id": receipt_id})
-        _check_value_date(receipt, on)
-        return settle_accrued(receipt, on).total_owed_fen
+        loan = uow.loans.get(loan_id)
+        if loan is None:
+            raise NotFound(f"no loan {loan_id}", details={"loan_id": loan_id})
+        _check_value_date(loan, on)
+        return loan.settle_accrued(on).total_owed_fen
 
 
 def repay(
     uow_factory: UowFactory,
-    receipt_id: LoanAccountId,
+    loan_id: LoanAccountId,
     *,
     amount_fen: int,
     on: date,
@@ -125,98 +132,90 @@ def repay(
     key = check_key(idempotency_key)
     require_positive(amount_fen, "repayment amount")
     operation = "repay"
-    digest = request_digest(
-        operation, {"receipt_id": receipt_id, "amount_fen": amount_fen, "on": on}
-    )
+    # The stored digest names the account "receipt_id" whatever its kind: keys already
+    # served must keep replaying.
+    digest = request_digest(operation, {"receipt_id": loan_id, "amount_fen": amount_fen, "on": on})
     with uow_factory() as uow:
-        receipt = _load_receipt(uow, receipt_id)
+        loan = _load_loan(uow, loan_id)
         replayed = find_replay(uow, key, operation, digest, RepaymentResult)
         if replayed is not None:
             return replayed
-        if receipt.status is not LoanStatus.ACTIVE:
-            raise ReceiptNotActive(
-                f"receipt {receipt_id} is {receipt.status.value}",
-                details={"status": receipt.status.value},
-            )
-        _check_value_date(receipt, on)
-        stored_product = uow.products.get(receipt.product_id)
+        if loan.status is not LoanStatus.ACTIVE:
+            raise _not_active(loan)
+        _check_value_date(loan, on)
+        stored_product = uow.products.get(loan.product_id)
         if stored_product is None:
-            raise NotFound(f"no product {receipt.product_id}")
+            raise NotFound(f"no product {loan.product_id}")
         product = stored_product.product
         early = False
-        if receipt.kind is LoanKind.TERM:
-            settled = settle_accrued(receipt, on, interest=False)
-            due_now = (
-                settled.total_owed_fen
-                - settled.interest_accrued_fen
-                - settled.unbilled_principal_fen
-            )
+        if loan.kind is LoanKind.TERM:
+            settled = loan.settle_accrued(on, interest=False)
             # Paying more than what is due repays principal early: the running period's
             # interest to date is settled now and the rest of the schedule re-amortised.
-            early = amount_fen > due_now
+            early = amount_fen > settled.due_without_early_repayment_fen
             if early:
-                settled = settle_accrued(settled, on)
+                settled = settled.settle_accrued(on)
         else:
-            settled = settle_accrued(receipt, on)
-        after, allocation = allocate_payment(settled, amount_fen, product.waterfall, on)
+            settled = loan.settle_accrued(on)
+        after, payment = settled.allocate_payment(amount_fen, product.waterfall, on)
         if early and after.status is LoanStatus.ACTIVE:
             after = _reamortise(uow, after, product, on)
-        uow.loans.save(replace(after, version=receipt.version + 1))
-        if allocation.principal_fen and receipt.line_id is not None:
-            line = uow.lines.get(receipt.line_id, for_update=True)
+        uow.loans.save(replace(after, version=loan.version + 1))
+        if payment.principal_fen and loan.line_id is not None:
+            line = uow.lines.get(loan.line_id, for_update=True)
             if line is not None:
                 uow.lines.save(
                     replace(
                         line,
-                        drawn_fen=line.drawn_fen - allocation.principal_fen,
+                        drawn_fen=line.drawn_fen - payment.principal_fen,
                         version=line.version + 1,
                     )
                 )
         entry = JournalEntry.build(
-            f"{operation}:{key}", on, f"repayment of {receipt_id}", allocation.ledger_amounts()
+            f"{operation}:{key}", on, f"repayment of {loan_id}", payment.ledger_amounts()
         )
         uow.ledger.post(entry)
         result = RepaymentResult(
-            receipt_id=receipt_id,
+            receipt_id=loan_id,
             amount_fen=amount_fen,
             paid_on=on.isoformat(),
-            penalty_fen=allocation.penalty_fen,
-            compound_fen=allocation.compound_fen,
-            interest_fen=allocation.interest_fen,
-            principal_fen=allocation.principal_fen,
+            penalty_fen=payment.penalty_fen,
+            compound_fen=payment.compound_fen,
+            interest_fen=payment.interest_fen,
+            principal_fen=payment.principal_fen,
             outstanding_principal_fen=after.outstanding_principal_fen,
             owed_after_fen=after.total_owed_fen,
             closed=after.status is LoanStatus.CLOSED,
             entry_key=entry.idempotency_key,
-            loan_version=receipt.version + 1,
+            loan_version=loan.version + 1,
         )
         record(
             uow,
             actor=actor,
             action="receipt.repaid",
             entity="receipt",
-            entity_id=receipt_id,
+            entity_id=loan_id,
             payload={
                 "amount_fen": amount_fen,
                 "on": on.isoformat(),
-                "principal_fen": allocation.principal_fen,
-                "interest_fen": allocation.interest_fen,
-                "penalty_fen": allocation.penalty_fen,
-                "compound_fen": allocation.compound_fen,
+                "principal_fen": payment.principal_fen,
+                "interest_fen": payment.interest_fen,
+                "penalty_fen": payment.penalty_fen,
+                "compound_fen": payment.compound_fen,
                 "closed": result.closed,
                 "idempotency_key": key,
             },
         )
         # A re-amortised schedule is not kept in the undo record: such a repayment is final.
-        undo = None if early else loan_to_json(receipt)
+        undo = None if early else loan_to_json(loan)
         remember(uow, key, operation, digest, result, undo_json=undo)
         uow.commit()
     return result
 
 
 def _reamortise(
-    uow: ServicingUnitOfWork, loan: LoanRecord, product: LoanProduct, on: date
-) -> LoanRecord:
+    uow: ServicingUnitOfWork, loan: LoanAccount, product: LoanProduct, on: date
+) -> LoanAccount:
     """Rebuild a term loan's remaining schedule from ``on`` on what principal is left unbilled,
     keeping the due dates (reduce the instalment) or the instalment (reduce the term)."""
     remaining = [
@@ -225,14 +224,7 @@ def _reamortise(
     balance = loan.unbilled_principal_fen
     if balance == 0 or not remaining:
         uow.instalments.replace_from(loan.loan_id, loan.current_period, [])
-        return replace(
-            loan,
-            next_due_date=None,
-            period_interest_fen=0,
-            period_principal_fen=0,
-            period_days=1,
-            period_days_elapsed=0,
-        )
+        return loan.rescheduled([])
     running = remaining[0]
     kept = (
         running.principal_fen
@@ -251,17 +243,9 @@ def _reamortise(
         rounding=product.rounding,
         first_period=loan.current_period,
     )
-    rows = scheduled(new, on)
+    rows = accrual_schedule(new, on)
     uow.instalments.replace_from(loan.loan_id, loan.current_period, rows)
-    return replace(
-        loan,
-        next_due_date=rows[0].due_date,
-        period_interest_fen=rows[0].interest_fen,
-        period_principal_fen=rows[0].principal_fen,
-        period_days=rows[0].period_days,
-        period_days_elapsed=0,
-        maturity_date=rows[-1].due_date,
-    )
+    return loan.rescheduled(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +282,7 @@ def reverse_repayment(
                 details={"repayment_key": original_key},
             )
         original = RepaymentResult.from_json(stored.result_json)
-        loan = _load_receipt(uow, ReceiptId(original.receipt_id))
+        loan = _load_loan(uow, original.receipt_id)
         replayed = find_replay(uow, key, operation, digest, ReversalResult)
         if replayed is not None:
             return replayed
@@ -372,89 +356,51 @@ class WriteOffResult(ResultBase):
 
 def write_off(
     uow_factory: UowFactory,
-    receipt_id: LoanAccountId,
+    loan_id: LoanAccountId,
     *,
     on: date,
     idempotency_key: str,
     actor: str,
     reason: str,
 ) -> WriteOffResult:
-    """Write a receipt off (核销): its receivables go to expense, the claim is kept for recovery.
+    """Write a loan off (核销): its receivables go to expense, the claim is kept for recovery.
 
-    The line is frozen: a borrower whose debt was written off does not draw again.
+    A receipt's line is frozen: a borrower whose debt was written off does not draw again.
     """
     key = check_key(idempotency_key)
     operation = "write_off"
-    digest = request_digest(operation, {"receipt_id": receipt_id, "on": on})
+    digest = request_digest(operation, {"receipt_id": loan_id, "on": on})
     with uow_factory() as uow:
-        receipt = _load_receipt(uow, receipt_id)
+        loan = _load_loan(uow, loan_id)
         replayed = find_replay(uow, key, operation, digest, WriteOffResult)
         if replayed is not None:
             return replayed
-        if receipt.status is not LoanStatus.ACTIVE:
-            raise ReceiptNotActive(f"receipt {receipt_id} is {receipt.status.value}")
-        _check_value_date(receipt, on)
-        settled = settle_accrued(receipt, on)
-        principal = settled.outstanding_principal_fen
-        interest_on_books = settled.interest_owed_fen - settled.memo_interest_fen
-        penalty_on_books = settled.penalty_owed_fen - settled.memo_penalty_fen
-        memo = settled.memo_interest_fen + settled.memo_penalty_fen
-        claim = settled.total_owed_fen
+        if loan.status is not LoanStatus.ACTIVE:
+            raise _not_active(loan)
+        _check_value_date(loan, on)
+        written_off, written = loan.write_off(on)
         entry = JournalEntry.build(
-            f"{operation}:{key}",
-            on,
-            f"write-off of {receipt_id}",
-            [
-                (Account.WRITE_OFF_EXPENSE, principal + interest_on_books + penalty_on_books),
-                (Account.PRINCIPAL_RECEIVABLE, -principal),
-                (Account.INTEREST_RECEIVABLE, -interest_on_books),
-                (Account.PENALTY_RECEIVABLE, -penalty_on_books),
-                (Account.NON_ACCRUAL_MEMO_CONTRA, memo),
-                (Account.NON_ACCRUAL_MEMO, -memo),
-            ],
+            f"{operation}:{key}", on, f"write-off of {loan_id}", written.ledger_amounts()
         )
         uow.ledger.post(entry)
-        uow.loans.save(
-            replace(
-                settled,
-                status=LoanStatus.WRITTEN_OFF,
-                outstanding_principal_fen=0,
-                overdue_principal_fen=0,
-                billed_principal_fen=0,
-                next_due_date=None,
-                period_interest_fen=0,
-                period_principal_fen=0,
-                period_days=1,
-                period_days_elapsed=0,
-                interest_billed_fen=0,
-                penalty_billed_fen=0,
-                compound_billed_fen=0,
-                overdue_interest_fen=0,
-                billed_due_on=None,
-                memo_interest_fen=0,
-                memo_penalty_fen=0,
-                written_off_fen=claim,
-                closed_on=on,
-                version=receipt.version + 1,
-            )
-        )
-        if receipt.line_id is not None:
-            line = uow.lines.get(receipt.line_id, for_update=True)
+        uow.loans.save(replace(written_off, version=loan.version + 1))
+        if loan.line_id is not None:
+            line = uow.lines.get(loan.line_id, for_update=True)
             if line is not None:
                 uow.lines.save(
                     replace(
                         line,
-                        drawn_fen=max(0, line.drawn_fen - principal),
+                        drawn_fen=max(0, line.drawn_fen - written.principal_fen),
                         status=LineStatus.FROZEN,
                         version=line.version + 1,
                     )
                 )
         result = WriteOffResult(
-            receipt_id=receipt_id,
+            receipt_id=loan_id,
             written_off_on=on.isoformat(),
-            principal_fen=principal,
-            income_fen=claim - principal,
-            written_off_fen=claim,
+            principal_fen=written.principal_fen,
+            income_fen=written.claim_fen - written.principal_fen,
+            written_off_fen=written.claim_fen,
             entry_key=entry.idempotency_key,
         )
         record(
@@ -462,11 +408,11 @@ def write_off(
             actor=actor,
             action="receipt.written_off",
             entity="receipt",
-            entity_id=receipt_id,
+            entity_id=loan_id,
             payload={
                 "on": on.isoformat(),
-                "principal_fen": principal,
-                "claim_fen": claim,
+                "principal_fen": written.principal_fen,
+                "claim_fen": written.claim_fen,
                 "reason": reason,
                 "idempotency_key": key,
             },
@@ -488,54 +434,41 @@ class RecoveryResult(ResultBase):
 
 def recover(
     uow_factory: UowFactory,
-    receipt_id: LoanAccountId,
+    loan_id: LoanAccountId,
     *,
     amount_fen: int,
     on: date,
     idempotency_key: str,
     actor: str,
 ) -> RecoveryResult:
-    """Cash collected on a written-off receipt: income from recoveries, up to the claim."""
+    """Cash collected on a written-off loan: income from recoveries, up to the claim."""
     key = check_key(idempotency_key)
     require_positive(amount_fen, "recovery amount")
     operation = "recover"
-    digest = request_digest(
-        operation, {"receipt_id": receipt_id, "amount_fen": amount_fen, "on": on}
-    )
+    digest = request_digest(operation, {"receipt_id": loan_id, "amount_fen": amount_fen, "on": on})
     with uow_factory() as uow:
-        receipt = _load_receipt(uow, receipt_id)
+        loan = _load_loan(uow, loan_id)
         replayed = find_replay(uow, key, operation, digest, RecoveryResult)
         if replayed is not None:
             return replayed
-        if receipt.status is not LoanStatus.WRITTEN_OFF:
-            raise NotWrittenOff(f"receipt {receipt_id} is {receipt.status.value}, not written off")
-        if receipt.closed_on is not None and on < receipt.closed_on:
-            raise InvalidDate(f"{on} is before the write-off ({receipt.closed_on})")
-        unrecovered = receipt.written_off_fen - receipt.recovered_fen
-        if amount_fen > unrecovered:
-            raise InvalidAmount(
-                f"recovery {amount_fen} fen exceeds the unrecovered claim {unrecovered} fen",
-                details={"amount_fen": amount_fen, "unrecovered_fen": unrecovered},
-            )
-        uow.loans.save(
-            replace(
-                receipt,
-                recovered_fen=receipt.recovered_fen + amount_fen,
-                version=receipt.version + 1,
-            )
-        )
+        if loan.status is not LoanStatus.WRITTEN_OFF:
+            raise NotWrittenOff(f"loan {loan_id} is {loan.status.value}, not written off")
+        if loan.closed_on is not None and on < loan.closed_on:
+            raise InvalidDate(f"{on} is before the write-off ({loan.closed_on})")
+        recovered = loan.recover(amount_fen)
+        uow.loans.save(replace(recovered, version=loan.version + 1))
         entry = JournalEntry.build(
             f"{operation}:{key}",
             on,
-            f"recovery on {receipt_id}",
+            f"recovery on {loan_id}",
             [(Account.SETTLEMENT, amount_fen), (Account.RECOVERY_INCOME, -amount_fen)],
         )
         uow.ledger.post(entry)
         result = RecoveryResult(
-            receipt_id=receipt_id,
+            receipt_id=loan_id,
             amount_fen=amount_fen,
             recovered_on=on.isoformat(),
-            recovered_total_fen=receipt.recovered_fen + amount_fen,
+            recovered_total_fen=recovered.recovered_fen,
             entry_key=entry.idempotency_key,
         )
         record(
@@ -543,7 +476,7 @@ def recover(
             actor=actor,
             action="receipt.recovered",
             entity="receipt",
-            entity_id=receipt_id,
+            entity_id=loan_id,
             payload={"amount_fen": amount_fen, "on": on.isoformat(), "idempotency_key": key},
         )
         remember(uow, key, operation, digest, result)

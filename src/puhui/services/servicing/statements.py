@@ -12,8 +12,10 @@ from typing import Protocol
 from puhui.domain.errors import InvalidDate, InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId, ProductId
 from puhui.domain.ledger import Account
+from puhui.domain.lending.account import LoanAccount
+from puhui.domain.lending.schedule import add_months
 from puhui.services.ports import UnitOfWork
-from puhui.services.servicing.records import CreditLineRecord, LoanRecord, ProductRecord
+from puhui.services.servicing.records import CreditLineRecord, ProductRecord
 
 MAX_RECEIPTS_PAGE = 500
 _PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})$")
@@ -80,7 +82,7 @@ class StatementProducts(Protocol):
 class StatementLoans(Protocol):
     def of_line(
         self, line_id: CreditLineId, *, limit: int | None = None, offset: int = 0
-    ) -> list[LoanRecord]:
+    ) -> list[LoanAccount]:
         """The line's receipts, oldest draw first (then by id)."""
         ...
 
@@ -163,9 +165,8 @@ class StatementPeriod:
             )
         if not 1 <= settlement_day <= 28:
             raise InvalidInput(f"settlement day {settlement_day} must be within 1..28")
-        previous_year, previous_month = (year - 1, 12) if month == 1 else (year, month - 1)
-        start = date(previous_year, previous_month, settlement_day) + timedelta(days=1)
-        return cls(year, month, start, date(year, month, settlement_day))
+        end = date(year, month, settlement_day)
+        return cls(year, month, add_months(end, -1) + timedelta(days=1), end)
 
 
 def parse_period(text: str) -> tuple[int, int]:
@@ -389,7 +390,7 @@ def line_statement(
 
 def line_receipts(
     uow_factory: UowFactory, line_id: CreditLineId, *, limit: int = 50, offset: int = 0
-) -> list[LoanRecord]:
+) -> list[LoanAccount]:
     """A page of the line's receipts (借据), oldest draw first."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_RECEIPTS_PAGE:
         raise InvalidInput(f"limit must be an integer within 1..{MAX_RECEIPTS_PAGE}")
@@ -441,7 +442,7 @@ def build_statement(
     line: CreditLineRecord,
     period: StatementPeriod,
     *,
-    receipts: Iterable[LoanRecord],
+    receipts: Iterable[LoanAccount],
     events: Iterable[PostedEvent],
     accruals: Iterable[DailyAccrual],
     closed_through: date | None,
@@ -492,7 +493,7 @@ def build_statement(
 
 
 def _replay_receipt(
-    receipt: LoanRecord, items: list[_Item], period: StatementPeriod, movements: list[Movement]
+    receipt: LoanAccount, items: list[_Item], period: StatementPeriod, movements: list[Movement]
 ) -> ReceiptBalances | None:
     """One receipt's history in order; appends its movements in the period to ``movements``.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -10,8 +10,10 @@ from decimal import Decimal
 from puhui.domain.errors import InvalidAmount, NotFound
 from puhui.domain.ids import LoanId, ProductId, new_id
 from puhui.domain.ledger import Account, JournalEntry
+from puhui.domain.lending.account import MAX_LOAN_PRINCIPAL_FEN, LoanAccount, LoanKind
 from puhui.domain.lending.errors import EventOutOfOrder, MethodNotSupported
-from puhui.domain.lending.schedule import Instalment, build_schedule
+from puhui.domain.lending.integer_interest import check_rate_places
+from puhui.domain.lending.schedule import accrual_schedule, build_schedule
 from puhui.domain.money import require_positive
 from puhui.services.audit import record
 from puhui.services.servicing.idempotency import (
@@ -22,33 +24,8 @@ from puhui.services.servicing.idempotency import (
     request_digest,
 )
 from puhui.services.servicing.ports import ServicingUnitOfWork
-from puhui.services.servicing.records import (
-    MAX_LOAN_PRINCIPAL_FEN,
-    LoanKind,
-    LoanRecord,
-    ScheduledInstalment,
-    check_rate_places,
-)
 
 UowFactory = Callable[[], ServicingUnitOfWork]
-
-
-def scheduled(instalments: Sequence[Instalment], start: date) -> list[ScheduledInstalment]:
-    """Instalments as stored, each with its accrual days (from the previous due date)."""
-    rows: list[ScheduledInstalment] = []
-    previous = start
-    for instalment in instalments:
-        rows.append(
-            ScheduledInstalment(
-                period=instalment.period,
-                due_date=instalment.due_date,
-                period_days=(instalment.due_date - previous).days,
-                principal_fen=instalment.principal_fen,
-                interest_fen=instalment.interest_fen,
-            )
-        )
-        previous = instalment.due_date
-    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +104,10 @@ def disburse_term_loan(
             rounding=product.rounding,
             first_due_date=first_due_date,
         )
-        rows = scheduled(plan, on)
+        rows = accrual_schedule(plan, on)
         loan_id = LoanId(new_id("loan"))
         uow.loans.add(
-            LoanRecord.new(
+            LoanAccount.new(
                 loan_id=loan_id,
                 line_id=None,
                 product=product,

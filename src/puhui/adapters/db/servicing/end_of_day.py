@@ -2,8 +2,8 @@
 
 Portable SQL (SQLite 3.33+ and PostgreSQL). Money stays in 64-bit integers: the balance-days
 accumulators (积数) are fen×days, rates are integers of 1e-8, and each price is rounded once
-with integer division, so SQLite and PostgreSQL agree to the fen with Python's
-``price_accumulator_fen``.
+with integer division, so SQLite and PostgreSQL agree to the fen with the loan account's rule
+``puhui.domain.lending.integer_interest.price_accumulator_fen``.
 """
 
 # The SQL below is composed from module constants only, never from input: values are bound.
@@ -30,8 +30,8 @@ from puhui.domain.lending.delinquency import (
     SUBSTANDARD_AFTER_DAYS,
     FiveCategory,
 )
+from puhui.domain.lending.integer_interest import RATE_SCALE
 from puhui.services.servicing.end_of_day import AccrualKind, AccrualTotal, RunState, Step
-from puhui.services.servicing.records import RATE_SCALE
 
 _ELIGIBLE = (
     "status = 'active' AND (accrued_through = :prev"
@@ -65,8 +65,9 @@ _PENALTY_ACCUM = f"(penalty_accum_fen_days + {_OVERDUE_PRINCIPAL})"
 _COMPOUND_ACCUM = f"(compound_accum_fen_days + {_OVERDUE_INTEREST})"
 
 
-def _price(accumulator: str, rate_column: str) -> str:
-    """accumulator × rate / (year days × 1e8), rounded half-up or half-even, integers only."""
+def price_sql(accumulator: str, rate_column: str) -> str:
+    """accumulator × rate / (year days × 1e8), rounded half-up or half-even, integers only:
+    ``domain.lending.integer_interest.price_accumulator_fen`` in SQL."""
     product = f"({accumulator} * {rate_column})"
     divisor = f"(CAST(year_days AS BIGINT) * {RATE_SCALE})"
     quotient = f"({product} / {divisor})"
@@ -78,15 +79,17 @@ def _price(accumulator: str, rate_column: str) -> str:
 
 
 # A term loan accrues its running instalment's interest pro rata to the days elapsed,
-# rounded half-up; at the instalment's due date the accrual is exactly the scheduled interest.
-_TERM_INTEREST = (
+# rounded half-up; at the instalment's due date the accrual is exactly the scheduled interest
+# (``domain.lending.integer_interest.running_interest_fen`` in SQL).
+TERM_INTEREST_SQL = (
     "((2 * period_interest_fen * (period_days_elapsed + 1) + period_days) / (2 * period_days))"
 )
 _INTEREST_PRICE = (
-    f"(CASE WHEN kind = 'term' THEN {_TERM_INTEREST} ELSE {_price(_INTEREST_ACCUM, 'rate_e8')} END)"
+    f"(CASE WHEN kind = 'term' THEN {TERM_INTEREST_SQL}"
+    f" ELSE {price_sql(_INTEREST_ACCUM, 'rate_e8')} END)"
 )
-_PENALTY_PRICE = _price(_PENALTY_ACCUM, "penalty_rate_e8")
-_COMPOUND_PRICE = _price(_COMPOUND_ACCUM, "penalty_rate_e8")
+_PENALTY_PRICE = price_sql(_PENALTY_ACCUM, "penalty_rate_e8")
+_COMPOUND_PRICE = price_sql(_COMPOUND_ACCUM, "penalty_rate_e8")
 
 _INSERT_ACCRUALS = f"""
 INSERT INTO accrual_entries

@@ -38,8 +38,14 @@ from puhui.adapters.db.servicing.tables import (
 from puhui.domain.clock import Clock
 from puhui.domain.daycount import DayCountBasis
 from puhui.domain.errors import Conflict, IdempotencyConflict
-from puhui.domain.ids import CreditLineId, ProductId, ReceiptId, new_id
+from puhui.domain.ids import CreditLineId, LoanId, ProductId, ReceiptId, new_id
 from puhui.domain.ledger import Account, JournalEntry, Posting, TrialBalance
+from puhui.domain.lending.account import (
+    LoanAccount,
+    LoanAccountId,
+    LoanKind,
+    LoanStatus,
+)
 from puhui.domain.lending.delinquency import FiveCategory
 from puhui.domain.lending.product import (
     Component,
@@ -47,17 +53,10 @@ from puhui.domain.lending.product import (
     LoanProduct,
     RepaymentMethod,
 )
+from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.domain.money import Fen, Rounding
 from puhui.services.servicing.ports import StoredRequest
-from puhui.services.servicing.records import (
-    CreditLineRecord,
-    LineStatus,
-    LoanKind,
-    LoanRecord,
-    LoanStatus,
-    ProductRecord,
-    ScheduledInstalment,
-)
+from puhui.services.servicing.records import CreditLineRecord, LineStatus, ProductRecord
 from puhui.services.servicing.statements import DailyAccrual, Operation, PostedEvent
 
 
@@ -181,11 +180,11 @@ class SqlCreditLineRepository:
             raise StaleRecord(f"credit line {record.line_id} changed concurrently")
 
 
-_RECEIPT_FIELDS = tuple(f.name for f in fields(LoanRecord))
+_LOAN_FIELDS = tuple(f.name for f in fields(LoanAccount))
 
 
-def _receipt_values(record: LoanRecord) -> dict[str, Any]:
-    values = {name: getattr(record, name) for name in _RECEIPT_FIELDS}
+def _loan_values(record: LoanAccount) -> dict[str, Any]:
+    values = {name: getattr(record, name) for name in _LOAN_FIELDS}
     values["annual_rate"] = str(record.annual_rate)
     values["status"] = record.status.value
     values["category"] = record.category.value
@@ -194,46 +193,50 @@ def _receipt_values(record: LoanRecord) -> dict[str, Any]:
     return values
 
 
-def loan_from_row(m: Any) -> LoanRecord:
-    values = {name: m[name] for name in _RECEIPT_FIELDS}
-    values["loan_id"] = ReceiptId(m["loan_id"])
-    values["annual_rate"] = Decimal(m["annual_rate"])
-    values["status"] = LoanStatus(m["status"])
-    values["category"] = FiveCategory(m["category"])
-    values["kind"] = LoanKind(m["kind"])
-    values["method"] = RepaymentMethod(m["method"])
-    values["half_even"] = bool(m["half_even"])
-    values["non_accrual"] = bool(m["non_accrual"])
-    return LoanRecord(**values)
+def _loan_id(kind: LoanKind, text: str) -> LoanAccountId:
+    return ReceiptId(text) if kind is LoanKind.RECEIPT else LoanId(text)
+
+
+def loan_from_row(row: Any) -> LoanAccount:
+    values = {name: row[name] for name in _LOAN_FIELDS}
+    values["kind"] = LoanKind(row["kind"])
+    values["loan_id"] = _loan_id(values["kind"], row["loan_id"])
+    values["annual_rate"] = Decimal(row["annual_rate"])
+    values["status"] = LoanStatus(row["status"])
+    values["category"] = FiveCategory(row["category"])
+    values["method"] = RepaymentMethod(row["method"])
+    values["half_even"] = bool(row["half_even"])
+    values["non_accrual"] = bool(row["non_accrual"])
+    return LoanAccount(**values)
 
 
 class SqlLoanRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def add(self, record: LoanRecord) -> None:
-        self._connection.execute(loans.insert().values(**_receipt_values(record)))
+    def add(self, record: LoanAccount) -> None:
+        self._connection.execute(loans.insert().values(**_loan_values(record)))
 
-    def get(self, loan_id: str, *, for_update: bool = False) -> LoanRecord | None:
+    def get(self, loan_id: str, *, for_update: bool = False) -> LoanAccount | None:
         query = select(loans).where(loans.c.loan_id == loan_id)
         if for_update:
             query = query.with_for_update()
         row = self._connection.execute(query).one_or_none()
         return None if row is None else loan_from_row(row._mapping)
 
-    def save(self, record: LoanRecord) -> None:
+    def save(self, record: LoanAccount) -> None:
         result = self._connection.execute(
             loans.update()
             .where(loans.c.loan_id == record.loan_id)
             .where(loans.c.version == record.version - 1)
-            .values(**_receipt_values(record))
+            .values(**_loan_values(record))
         )
         if result.rowcount != 1:
             raise StaleRecord(f"receipt {record.loan_id} changed concurrently")
 
     def of_line(
         self, line_id: CreditLineId, *, limit: int | None = None, offset: int = 0
-    ) -> list[LoanRecord]:
+    ) -> list[LoanAccount]:
         """The line's receipts, oldest draw first (then by id); served by ``ix_loans_line_id``."""
         query = (
             select(loans)
@@ -535,10 +538,10 @@ def _accruals(receipts: Sequence[str], days: Sequence[date], *keys: Any) -> Sele
     )
 
 
-T = TypeVar("T")
+Item = TypeVar("Item")
 
 
-def _chunks(values: Sequence[T], size: int = _CHUNK) -> list[Sequence[T]]:
+def _chunks(values: Sequence[Item], size: int = _CHUNK) -> list[Sequence[Item]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 

@@ -63,9 +63,10 @@ credit_lines = Table(
     CheckConstraint("drawn_fen >= 0", name="drawn_not_negative"),
 )
 
-# One row per receipt (借据). Accumulators (积数) are exact fen×days integers since the last
-# settlement; the *_accrued_fen columns are those accumulators priced and rounded, so the
-# daily accrual is the change of a rounded cumulative figure and never drifts.
+# One row per loan account (``LoanAccount``: a receipt 借据 or a term loan). Accumulators
+# (积数) are exact fen×days integers since the last settlement; the *_accrued_fen columns are
+# those accumulators priced and rounded, so the daily accrual is the change of a rounded
+# cumulative figure and never drifts.
 loans = Table(
     "loans",
     metadata,
