@@ -1,0 +1,376 @@
+"""The decision as one ordered list of steps, written once into one function per strategy.
+
+:data:`STEPS` is the order of a decision: computed values → model result → knockouts → fraud →
+grade → limit → price → term → referrals → outcome. Each step writes its part of one Python
+function (the strategy's tables inlined, each column read once into a local). The lines that
+record the trace end with :data:`TRACE_MARK`; the function that runs with the trace off is
+the same source with those lines left out, so it pays nothing for tracing and cannot decide
+differently: there is one path to validate and to replay (tests compare the two sources and
+their decisions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from puhui.codegen import compile_function, literal
+from puhui.decision.outcome import Decision, Outcome, Trace, TraceStep
+from puhui.decision.tables import CompiledRule, CompiledTable, cell_test
+
+if TYPE_CHECKING:
+    from puhui.decision.engine import CompiledStrategy
+
+TRACE_MARK = "  # trace"
+"""The end of every line that only records the trace."""
+
+_PARAMETERS = "env, model, as_of, licence_type, s"
+"""``env`` (a fresh dict of the inputs), the model result, the pricing date and licence type,
+and ``s``: the list the trace is recorded into (None when the trace is off)."""
+
+RunDecision = Callable[[dict[str, Any], Any, dt.date, str, list[Any] | None], Decision]
+
+
+class _Writer:
+    """Collects the lines of the decision function and the values its names are bound to."""
+
+    def __init__(self, strategy: CompiledStrategy) -> None:
+        self.strategy = strategy
+        self.lines: list[str] = [f"def decide({_PARAMETERS}):"]
+        self.scope: dict[str, Any] = {
+            "D": Decision,
+            "TR": Trace,
+            "APPROVE": Outcome.APPROVE,
+            "DECLINE": Outcome.DECLINE,
+            "REFER": Outcome.REFER,
+            "V": strategy.version_label,
+        }
+        self.locals: dict[str, str] = {}
+        """Env name -> the local holding its value (read once, or set by an earlier step)."""
+        self.count = 0
+
+    def line(self, text: str, depth: int = 1) -> None:
+        self.lines.append("    " * depth + text)
+
+    def trace(self, text: str, depth: int = 1) -> None:
+        self.lines.append("    " * depth + text + TRACE_MARK)
+
+    def bind(self, prefix: str, value: Any) -> str:
+        self.count += 1
+        name = f"{prefix}{self.count}"
+        self.scope[name] = value
+        return name
+
+    def local(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def produce(self, env_name: str, local: str) -> None:
+        """A step sets ``env[env_name]`` to ``local``: later steps read the local."""
+        self.line(f"env[{literal(env_name)}] = {local}")
+        self.locals[env_name] = local
+
+    def load(self, table: CompiledTable) -> None:
+        """Read every column of ``table`` not read before (at the top level of the function, so
+        that the local exists on every later line)."""
+        for rule in table.rules:
+            for name, _ in rule.cells:
+                if name not in self.locals:
+                    var = self.locals[name] = self.local("c")
+                    self.line(f"{var} = g({literal(name)})")
+
+    def test(self, rule: CompiledRule) -> str:
+        key = self.local("P")
+        tests = [
+            f"({cell_test(cell, self.locals[name], self.scope, f'{key}_{k}')})"
+            for k, (name, cell) in enumerate(rule.cells)
+        ]
+        return " and ".join(tests) if tests else "True"
+
+    def rule(self, table: CompiledTable, rule: CompiledRule, depth: int = 1) -> None:
+        """``m`` = does the rule match; the trace records ``(section, rule, matched)``."""
+        self.line(f"m = {self.test(rule)}", depth)
+        section = self.bind("S", table.section)
+        self.trace(f"a(({section}, {self.bind('R', rule)}, m))", depth)
+
+    def finish(  # noqa: PLR0917
+        self,
+        outcome: str,
+        reasons: str,
+        depth: int,
+        grade: str = "None",
+        limit: str = "0",
+        rate: str = "None",
+        term: str = "None",
+    ) -> None:
+        self.trace("t = TR(s, dict(env))", depth)
+        self.line(
+            f"return D({outcome}, {limit}, {rate}, {term}, {grade}, pd, score, {reasons}, V, "
+            "model.model_versions, t)",
+            depth,
+        )
+
+
+def _reasons(codes: str, rules: tuple[CompiledRule, ...]) -> str:
+    """The tuple of a list of reason codes; a rule without a reason hit with a None code."""
+    if all(rule.reason for rule in rules):
+        return f"tuple({codes})"
+    return f"tuple([c for c in {codes} if c])"
+
+
+# --- the steps, in order ---------------------------------------------------------------------
+
+
+def _start(w: _Writer) -> None:
+    w.line("g = env.get")
+    w.line("t = ()")
+    w.trace("a = s.append")
+
+
+def _computed(w: _Writer) -> None:
+    for name, expression in w.strategy.computed:
+        var = w.local("x")
+        w.line(f"{var} = {w.bind('X', expression.evaluate)}(env)")
+        w.produce(name, var)
+        w.trace(f"a({w.bind('CS', _computed_entry(name, expression.names))}(env))")
+
+
+def _model(w: _Writer) -> None:
+    w.line("pd = model.pd")
+    w.line("score = model.score")
+    w.produce("pd", "pd")
+    w.produce("score", "score")
+    w.line("rr = []")  # reasons to refer, from fraud and referrals
+
+
+def _knockouts(w: _Writer) -> None:
+    table = w.strategy.knockouts
+    w.load(table)
+    w.line("k = []")
+    for rule in table.rules:
+        w.rule(table, rule)
+        w.line(f"if m: k.append({literal(rule.reason or None)})")
+    w.line("if k:")
+    w.finish("DECLINE", _reasons("k", table.rules), 2)
+
+
+def _fraud(w: _Writer) -> None:
+    table = w.strategy.fraud
+    w.load(table)
+    w.line("fd = []")
+    declines = []
+    for rule in table.rules:
+        w.rule(table, rule)
+        if rule.then.get("action") == "decline":
+            declines.append(rule)
+            w.line(f"if m: fd.append({literal(rule.reason or None)})")
+        elif rule.reason:
+            w.line(f"if m: rr.append({literal(rule.reason)})")
+    w.line("if fd:")
+    w.finish("DECLINE", _reasons("fd", tuple(declines)), 2)
+
+
+def _grade(w: _Writer) -> None:
+    """The first matching row sets the grade; a declined grade ends the decision there."""
+    strategy = w.strategy
+    table = strategy.grading
+    w.load(table)
+    w.line("grade = None")
+    for index, rule in enumerate(table.rules):
+        depth = 1
+        if index:
+            w.line("if grade is None:")
+            depth = 2
+        w.rule(table, rule, depth)
+        w.line("if m:", depth)
+        grade = str(rule.then["grade"])
+        w.line(f"grade = {literal(grade)}", depth + 1)
+        if grade in strategy.declined_grades:
+            reasons = "model.reasons"
+            if rule.reason:
+                reasons = f"{literal((rule.reason,))} + model.reasons"
+            w.finish("DECLINE", reasons, depth + 1, grade="grade")
+    w.line("if grade is None:")
+    unmatched = literal(strategy.unmatched_reason)
+    w.finish("REFER", f"(*rr, {unmatched})", 2)
+    w.produce("grade", "grade")
+
+
+def _limit(w: _Writer) -> None:
+    rule = w.strategy.limit_rule
+    w.line(f"limit = {w.bind('LIM', rule.fast_limit)}(env, grade)")
+    w.trace(f"a({w.bind('LS', _limit_entry(rule))}(env, grade, limit))")
+    w.line(f"if limit < {literal(rule.minimum_fen)}:")
+    w.finish("DECLINE", literal((rule.below_minimum_reason,)), 2, grade="grade")
+    w.produce("limit_fen", "limit")
+
+
+def _price(w: _Writer) -> None:
+    strategy = w.strategy
+    w.line("key = (grade, as_of, licence_type)")
+    w.line(f"rate = {w.bind('RC', strategy.cached_rate)}(key)")
+    w.line("if rate is None:")
+    w.line(f"rate = {w.bind('RATE', strategy.rate)}(key)", 2)
+    w.trace(f"a({w.bind('PS', _price_entry(strategy))}(key))")
+
+
+def _term(w: _Writer) -> None:
+    rule = w.strategy.term_rule
+    w.line(f"term = {w.bind('TERM', rule.term)}(env, grade)")
+    reads = ("grade",) if rule.requested is None else ("grade", rule.requested)
+    w.trace(f"a({w.bind('TS', _term_entry(reads))}(term))")
+
+
+def _referrals(w: _Writer) -> None:
+    table = w.strategy.referrals
+    w.load(table)
+    for rule in table.rules:
+        w.rule(table, rule)
+        if rule.reason:
+            w.line(f"if m: rr.append({literal(rule.reason)})")
+
+
+def _outcome(w: _Writer) -> None:
+    w.finish(
+        "REFER if rr else APPROVE",
+        "tuple(rr)",
+        1,
+        grade="grade",
+        limit="limit",
+        rate="rate",
+        term="term",
+    )
+
+
+STEPS: tuple[tuple[str, Callable[[_Writer], None]], ...] = (
+    ("start", _start),
+    ("computed", _computed),
+    ("model", _model),
+    ("knockouts", _knockouts),
+    ("fraud", _fraud),
+    ("grade", _grade),
+    ("limit", _limit),
+    ("price", _price),
+    ("term", _term),
+    ("referrals", _referrals),
+    ("outcome", _outcome),
+)
+"""The order of every decision; each step writes its lines of the decision function."""
+
+
+# --- trace entries built only when tracing ---------------------------------------------------
+
+
+class LazyStep:
+    """A trace entry whose output is built only when the trace is read (see ``Trace``): the
+    read values come from the decision's snapshot through ``columns``, the output from ``make``.
+    """
+
+    __slots__ = ("_make", "columns", "id")
+
+    def __init__(self, id: str, columns: tuple[str, ...], make: Callable[[], Any]) -> None:
+        self.id = id
+        self.columns = columns
+        self._make = make
+
+    @property
+    def then(self) -> Any:
+        return self._make()
+
+
+def _computed_entry(name: str, reads: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Any]:
+    def entry(env: Mapping[str, Any]) -> tuple[str, LazyStep, bool]:
+        return ("computed", LazyStep(name, reads, lambda: {name: env[name]}), True)
+
+    return entry
+
+
+def _limit_entry(rule: Any) -> Callable[[Mapping[str, Any], str, int], Any]:
+    """The limit's breakdown: recomputed from the inputs when the trace is read if the limit
+    holds (the caps read inputs, which never change once the decision has started), built
+    at once when it falls below the minimum."""
+
+    def breakdown(env: Mapping[str, Any], grade: str, limit_fen: int) -> dict[str, Any]:
+        return {
+            "caps_fen": rule.caps(env, grade),
+            "step_fen": rule.step_fen,
+            "minimum_fen": rule.minimum_fen,
+            "limit_fen": limit_fen,
+        }
+
+    reads = rule.reads
+
+    def entry(env: Mapping[str, Any], grade: str, limit_fen: int) -> Any:
+        if limit_fen >= rule.minimum_fen:
+            return ("limit", LazyStep("limit", reads, lambda: breakdown(env, grade, limit_fen)), True)
+        read = {name: env.get(name) for name in reads}
+        return TraceStep("limit", "limit", read, False, breakdown(env, grade, limit_fen))
+
+    return entry
+
+
+def _price_entry(strategy: CompiledStrategy) -> Callable[[tuple[str, dt.date, str]], TraceStep]:
+    def entry(key: tuple[str, dt.date, str]) -> TraceStep:
+        grade, as_of, licence_type = key
+        price = strategy.price(key)
+        return TraceStep(
+            "pricing",
+            "annual_rate",
+            {"grade": grade, "as_of": as_of.isoformat(), "licence_type": licence_type},
+            True,
+            {
+                "lpr": price.lpr,
+                "spread": price.spread,
+                "risk_rate": price.risk_rate,
+                "floor": price.floor,
+                "cap": price.cap,
+                "legal_cap": price.legal_cap,
+                "annual_rate": price.annual_rate,
+            },
+        )
+
+    return entry
+
+
+def _term_entry(reads: tuple[str, ...]) -> Callable[[int], Any]:
+    def entry(term_months: int) -> tuple[str, LazyStep, bool]:
+        return ("term", LazyStep("term_months", reads, lambda: {"term_months": term_months}), True)
+
+    return entry
+
+
+# --- compiling -------------------------------------------------------------------------------
+
+
+def write_source(strategy: CompiledStrategy) -> tuple[str, dict[str, Any]]:
+    """The traced source of the strategy's decision function and the names it reads."""
+    writer = _Writer(strategy)
+    for _, step in STEPS:
+        step(writer)
+    return "\n".join(writer.lines) + "\n", writer.scope
+
+
+def untraced(source: str) -> str:
+    """The source with the trace left out: every line ending with :data:`TRACE_MARK` dropped."""
+    return "".join(
+        line for line in source.splitlines(keepends=True) if not line.endswith(TRACE_MARK + "\n")
+    )
+
+
+_ATTRIBUTES = ("pd", "score", "reasons", "model_versions")
+
+
+def compile_decision(strategy: CompiledStrategy) -> tuple[RunDecision, RunDecision]:
+    """The strategy's decision function, with the trace off and on (one source)."""
+    source, scope = write_source(strategy)
+    traced = compile_function(
+        source, "decide", namespace=scope, attributes=_ATTRIBUTES, label="decision"
+    )
+    plain = compile_function(
+        untraced(source), "decide", namespace=scope, attributes=_ATTRIBUTES, label="decision"
+    )
+    return plain, traced
+
+
+__all__ = ["STEPS", "TRACE_MARK", "LazyStep", "compile_decision", "untraced", "write_source"]
