@@ -123,16 +123,17 @@ def identifier(name: object) -> str:
     """``name`` if it may be written into source as a name: ASCII letters, digits and ``_``,
     not starting with a digit or ``__``, not a keyword."""
     if (
-        name.__class__ is not str
-        or not _IDENTIFIER.match(name)  # type: ignore[arg-type]
-        or keyword.iskeyword(name)  # type: ignore[arg-type]
-        or name.startswith("__")  # type: ignore[attr-defined]
+        not isinstance(name, str)
+        or name.__class__ is not str  # a subclass could answer the checks below its own way
+        or not _IDENTIFIER.match(name)
+        or keyword.iskeyword(name)
+        or name.startswith("__")
     ):
         raise UnsafeIdentifier(
             f"{name!r} cannot be written into generated code as a name",
             details={"name": repr(name)[:80]},
         )
-    return name  # type: ignore[return-value]
+    return name
 
 
 def literal(value: object) -> str:

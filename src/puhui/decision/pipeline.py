@@ -303,7 +303,11 @@ def _limit_entry(rule: Any) -> Callable[[Mapping[str, Any], str, int], Any]:
 
     def entry(env: Mapping[str, Any], grade: str, limit_fen: int) -> Any:
         if limit_fen >= rule.minimum_fen:
-            return ("limit", LazyStep("limit", reads, lambda: breakdown(env, grade, limit_fen)), True)
+            return (
+                "limit",
+                LazyStep("limit", reads, lambda: breakdown(env, grade, limit_fen)),
+                True,
+            )
         read = {name: env.get(name) for name in reads}
         return TraceStep("limit", "limit", read, False, breakdown(env, grade, limit_fen))
 
