@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from puhui.decision import CompiledStrategy, ModelResult, load_strategy
-from puhui.decision.pipeline import STEPS, TRACE_MARK, untraced
+from puhui.decision.pipeline import CHECK_MARK, STEPS, TRACE_MARK, untraced
 from puhui.decision.strategy import shipped_strategy_text
+from puhui.domain.errors import InvalidInput
 
 AS_OF = dt.date(2026, 3, 2)
 BASE: dict[str, Any] = yaml.safe_load(shipped_strategy_text("mse-online-credit"))
@@ -163,7 +164,11 @@ def test_trace_off_and_traced_decisions_are_equal_on_generated_strategies(
     for inputs, model, licence in cases:
         fast = strategy.evaluate(inputs, model, as_of=AS_OF, licence_type=licence)
         traced = strategy.evaluate(inputs, model, as_of=AS_OF, licence_type=licence, trace=True)
+        unchecked = strategy.evaluate(
+            inputs, model, as_of=AS_OF, licence_type=licence, trace=True, check=False
+        )
         assert fast._replace(trace=()) == traced._replace(trace=())
+        assert unchecked == traced
         assert fast.trace == ()
         assert len(traced.trace) > 0
         sections = [step.section for step in traced.trace]
@@ -181,3 +186,43 @@ _SECTION_ORDER = [
     "term",
     "referrals",
 ]
+
+
+def _problems(call: Any) -> list[str] | None:
+    try:
+        call()
+    except InvalidInput as refused:
+        problems: list[str] = refused.details["problems"]
+        return problems
+    return None
+
+
+def test_the_input_check_written_into_the_decision_refuses_as_check_inputs_does(
+    strategy: CompiledStrategy, applicant: Any
+) -> None:
+    model = ModelResult(pd=0.015, score=640.0)
+    refusals = 0
+    for check in strategy.inputs:
+        for value in (None, True, -1, 1.5, float("nan"), "Z", b"A"):
+            inputs = applicant(**{check.name: value})
+            expected = _problems(lambda inputs=inputs: strategy.check_inputs(inputs))
+            refusals += expected is not None
+            for trace in (False, True):
+                got = _problems(
+                    lambda inputs=inputs, trace=trace: strategy.evaluate(
+                        inputs, model, as_of=AS_OF, licence_type="bank", trace=trace
+                    )
+                )
+                assert got == expected, (check.name, value, trace)
+    assert refusals > len(strategy.inputs)
+
+
+def test_check_lines_only_refuse(strategy: CompiledStrategy) -> None:
+    checks = [s for s in strategy.decision_source.splitlines() if s.endswith(CHECK_MARK)]
+    assert len(checks) == 2
+    assert checks[0].strip().startswith("if not (")
+    call = _statement(checks[1].removesuffix(CHECK_MARK))
+    assert isinstance(call, ast.Expr)
+    assert isinstance(call.value, ast.Call)
+    assert isinstance(call.value.func, ast.Name)
+    assert call.value.func.id.startswith("REFUSE")

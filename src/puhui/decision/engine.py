@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from math import isnan
 from operator import itemgetter
-from typing import Any
+from typing import Any, NoReturn
 
 from puhui.codegen import compile_function
 from puhui.decision.document import InputType, StrategyDocument
 from puhui.decision.expression import Expression
 from puhui.decision.outcome import Decision, ModelResult, Scorer, Value
-from puhui.decision.pipeline import RunDecision, compile_decision, write_source
+from puhui.decision.pipeline import RunDecision, compile_decision, input_test, write_source
 from puhui.decision.pricing import PriceBreakdown, Pricing
 from puhui.decision.tables import CompiledTable
 from puhui.domain.errors import InvalidInput
@@ -55,25 +55,6 @@ def _type_ok(kind: InputType, value: object) -> bool:
     return isinstance(value, int)
 
 
-_CLASS_NAMES = {InputType.INTEGER: "int", InputType.STRING: "str", InputType.BOOLEAN: "bool"}
-
-
-def _input_test(check: InputCheck, var: str, scope: dict[str, Any], k: int) -> str:
-    """The fast-path test of one input value: exact classes (``bool`` is not an integer, a
-    NumPy scalar is not a number: both go to the slow path, which names the problem)."""
-    kind = check.type
-    if kind is InputType.NUMBER:
-        test = f"({var}.__class__ is int or ({var}.__class__ is float and {var} == {var}))"
-    elif kind is InputType.FEN:
-        test = f"({var}.__class__ is int and {var} >= 0)"
-    else:
-        test = f"{var}.__class__ is {_CLASS_NAMES[kind]}"
-    if check.allowed is not None:
-        scope[f"A{k}"] = check.allowed
-        test = f"({test} and {var} in A{k})"
-    return test if check.required else f"({var} is None or {test})"
-
-
 def compile_input_check(checks: tuple[InputCheck, ...]) -> Callable[[tuple[Any, ...]], bool]:
     """One generated function over the tuple of input values: are they all valid?
 
@@ -83,7 +64,7 @@ def compile_input_check(checks: tuple[InputCheck, ...]) -> Callable[[tuple[Any, 
     """
     scope: dict[str, Any] = {}
     names = [f"v{k}" for k in range(len(checks))]
-    tests = [_input_test(check, names[k], scope, k) for k, check in enumerate(checks)]
+    tests = [input_test(check, names[k], scope, f"A{k}") for k, check in enumerate(checks)]
     unpack = f"    ({', '.join(names)},) = values\n" if names else ""
     source = f"def valid(values):\n{unpack}    return {' and '.join(tests) or 'True'}\n"
     valid: Callable[[tuple[Any, ...]], bool] = compile_function(
@@ -264,6 +245,8 @@ class CompiledStrategy:
     _rate_cache: dict[tuple[str, dt.date, str], Decimal] = field(default_factory=dict)
     _run: RunDecision = field(init=False, repr=False, compare=False)
     _run_traced: RunDecision = field(init=False, repr=False, compare=False)
+    _run_checked: RunDecision = field(init=False, repr=False, compare=False)
+    _run_checked_traced: RunDecision = field(init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -275,7 +258,9 @@ class CompiledStrategy:
 
     def __post_init__(self) -> None:
         self.version_label = f"{self.document.name}@{self.document.version}"
-        self._run, self._run_traced = compile_decision(self)
+        self._run, self._run_traced, self._run_checked, self._run_checked_traced = compile_decision(
+            self
+        )
 
     def check_inputs(self, inputs: Mapping[str, Any]) -> None:
         """Refuse missing required inputs and wrongly typed values, naming all of them.
@@ -288,9 +273,10 @@ class CompiledStrategy:
         if plan is None:
             plan = self._plan = _CheckPlan.build(self.inputs)
         if not plan.valid(plan.values(inputs)):
-            self._refuse(inputs)
+            self.refuse(inputs)
 
-    def _refuse(self, inputs: Mapping[str, Any]) -> None:
+    def refuse(self, inputs: Mapping[str, Any]) -> NoReturn:
+        """Raise :class:`InvalidInput` naming every problem of ``inputs`` (the slow path)."""
         problems = []
         for check in self.inputs:
             value = inputs.get(check.name)
@@ -343,7 +329,10 @@ class CompiledStrategy:
     ) -> Decision:
         """Evaluate with a model result already in hand (replay, backtest, benchmarks)."""
         if check:
-            self.check_inputs(inputs)
+            # The same decision function with the input check of ``check_inputs`` written in.
+            if trace:
+                return self._run_checked_traced(dict(inputs), model, as_of, licence_type, [])
+            return self._run_checked(dict(inputs), model, as_of, licence_type, None)
         if trace:
             return self._run_traced(dict(inputs), model, as_of, licence_type, [])
         return self._run(dict(inputs), model, as_of, licence_type, None)

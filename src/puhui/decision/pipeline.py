@@ -16,14 +16,17 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from puhui.codegen import compile_function, literal
+from puhui.decision.document import InputType
 from puhui.decision.outcome import Decision, Outcome, Trace, TraceStep
 from puhui.decision.tables import CompiledRule, CompiledTable, cell_test
 
 if TYPE_CHECKING:
-    from puhui.decision.engine import CompiledStrategy
+    from puhui.decision.engine import CompiledStrategy, InputCheck
 
 TRACE_MARK = "  # trace"
 """The end of every line that only records the trace."""
+CHECK_MARK = "  # check"
+"""The end of every line of the input check (left out where inputs were checked upstream)."""
 
 _PARAMETERS = "env, model, as_of, licence_type, s"
 """``env`` (a fresh dict of the inputs), the model result, the pricing date and licence type,
@@ -55,6 +58,9 @@ class _Writer:
 
     def trace(self, text: str, depth: int = 1) -> None:
         self.lines.append("    " * depth + text + TRACE_MARK)
+
+    def check(self, text: str, depth: int = 1) -> None:
+        self.lines.append("    " * depth + text + CHECK_MARK)
 
     def bind(self, prefix: str, value: Any) -> str:
         self.count += 1
@@ -119,13 +125,42 @@ def _reasons(codes: str, rules: tuple[CompiledRule, ...]) -> str:
     return f"tuple([c for c in {codes} if c])"
 
 
+_CLASS_NAMES = {InputType.INTEGER: "int", InputType.STRING: "str", InputType.BOOLEAN: "bool"}
+
+
+def input_test(check: InputCheck, var: str, scope: dict[str, Any], key: str) -> str:
+    """The fast-path test of one input value: exact classes (``bool`` is not an integer, a
+    NumPy scalar is not a number: both go to the slow path, which names the problem)."""
+    kind = check.type
+    if kind is InputType.NUMBER:
+        test = f"({var}.__class__ is int or ({var}.__class__ is float and {var} == {var}))"
+    elif kind is InputType.FEN:
+        test = f"({var}.__class__ is int and {var} >= 0)"
+    else:
+        test = f"{var}.__class__ is {_CLASS_NAMES[kind]}"
+    if check.allowed is not None:
+        scope[key] = check.allowed
+        test = f"({test} and {var} in {key})"
+    return test if check.required else f"({var} is None or {test})"
+
+
 # --- the steps, in order ---------------------------------------------------------------------
 
 
 def _start(w: _Writer) -> None:
+    """Every input read once into a local (the check and the tables share them), then checked
+    as :meth:`CompiledStrategy.check_inputs` does; a refusal names every problem."""
     w.line("g = env.get")
     w.line("t = ()")
     w.trace("a = s.append")
+    tests = []
+    for check in w.strategy.inputs:
+        var = w.locals[check.name] = w.local("c")
+        w.line(f"{var} = g({literal(check.name)})")
+        tests.append(input_test(check, var, w.scope, w.local("A")))
+    if tests:
+        w.check(f"if not ({' and '.join(tests)}):")
+        w.check(f"{w.bind('REFUSE', w.strategy.refuse)}(env)", 2)
 
 
 def _computed(w: _Writer) -> None:
@@ -355,26 +390,41 @@ def write_source(strategy: CompiledStrategy) -> tuple[str, dict[str, Any]]:
     return "\n".join(writer.lines) + "\n", writer.scope
 
 
-def untraced(source: str) -> str:
-    """The source with the trace left out: every line ending with :data:`TRACE_MARK` dropped."""
+def untraced(source: str, mark: str = TRACE_MARK) -> str:
+    """The source with the trace left out: every line ending with ``mark`` dropped."""
     return "".join(
-        line for line in source.splitlines(keepends=True) if not line.endswith(TRACE_MARK + "\n")
+        line for line in source.splitlines(keepends=True) if not line.endswith(mark + "\n")
     )
 
 
 _ATTRIBUTES = ("pd", "score", "reasons", "model_versions")
 
 
-def compile_decision(strategy: CompiledStrategy) -> tuple[RunDecision, RunDecision]:
-    """The strategy's decision function, with the trace off and on (one source)."""
+def compile_decision(
+    strategy: CompiledStrategy,
+) -> tuple[RunDecision, RunDecision, RunDecision, RunDecision]:
+    """The strategy's decision function from one source: without and with the trace, each
+    without and with the input check."""
     source, scope = write_source(strategy)
-    traced = compile_function(
-        source, "decide", namespace=scope, attributes=_ATTRIBUTES, label="decision"
-    )
-    plain = compile_function(
-        untraced(source), "decide", namespace=scope, attributes=_ATTRIBUTES, label="decision"
-    )
-    return plain, traced
+    unchecked = untraced(source, CHECK_MARK)
+    functions = []
+    for text in (untraced(unchecked), unchecked, untraced(source), source):
+        functions.append(
+            compile_function(
+                text, "decide", namespace=scope, attributes=_ATTRIBUTES, label="decision"
+            )
+        )
+    plain, traced, checked, checked_traced = functions
+    return plain, traced, checked, checked_traced
 
 
-__all__ = ["STEPS", "TRACE_MARK", "LazyStep", "compile_decision", "untraced", "write_source"]
+__all__ = [
+    "CHECK_MARK",
+    "STEPS",
+    "TRACE_MARK",
+    "LazyStep",
+    "compile_decision",
+    "input_test",
+    "untraced",
+    "write_source",
+]
