@@ -169,6 +169,11 @@ def test_trace_off_and_traced_decisions_are_equal_on_generated_strategies(
         )
         assert fast._replace(trace=()) == traced._replace(trace=())
         assert unchecked == traced
+        if fast.annual_rate is not None:  # the limit written into the decision is the rule's
+            rule = strategy.limit_rule
+            assert fast.grade is not None
+            caps = rule.caps(strategy.features(inputs), fast.grade)
+            assert fast.limit_fen == rule.limit(caps) == rule.fast_limit(inputs, fast.grade)
         assert fast.trace == ()
         assert len(traced.trace) > 0
         sections = [step.section for step in traced.trace]

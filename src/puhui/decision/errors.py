@@ -21,6 +21,12 @@ class InvalidExpression(InvalidInput, ValueError):
     code = "invalid_expression"
 
 
+class InvalidDocumentValue(InvalidInput, ValueError):
+    """A value of a strategy document has the wrong kind (pydantic reports it with its path)."""
+
+    code = "invalid_document_value"
+
+
 class InvalidRateTable(InvalidInput, ValueError):
     """A dated rate table (LPR) is empty, ragged or not in date order."""
 

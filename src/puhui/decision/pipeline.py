@@ -42,7 +42,7 @@ class _Writer:
         self.strategy = strategy
         self.lines: list[str] = [f"def decide({_PARAMETERS}):"]
         self.scope: dict[str, Any] = {
-            "D": Decision,
+            "D": Decision._make,  # namedtuple's constructor from a sequence: one call less
             "TR": Trace,
             "APPROVE": Outcome.APPROVE,
             "DECLINE": Outcome.DECLINE,
@@ -76,6 +76,14 @@ class _Writer:
         """A step sets ``env[env_name]`` to ``local``: later steps read the local."""
         self.line(f"env[{literal(env_name)}] = {local}")
         self.locals[env_name] = local
+
+    def read(self, name: str) -> str:
+        """The local holding ``env[name]``, read now if no step has read or set it."""
+        var = self.locals.get(name)
+        if var is None:
+            var = self.locals[name] = self.local("c")
+            self.line(f"{var} = g({literal(name)})")
+        return var
 
     def load(self, table: CompiledTable) -> None:
         """Read every column of ``table`` not read before (at the top level of the function, so
@@ -112,8 +120,8 @@ class _Writer:
     ) -> None:
         self.trace("t = TR(s, dict(env))", depth)
         self.line(
-            f"return D({outcome}, {limit}, {rate}, {term}, {grade}, pd, score, {reasons}, V, "
-            "model.model_versions, t)",
+            f"return D(({outcome}, {limit}, {rate}, {term}, {grade}, pd, score, {reasons}, V, "
+            "model.model_versions, t))",
             depth,
         )
 
@@ -233,8 +241,39 @@ def _grade(w: _Writer) -> None:
 
 
 def _limit(w: _Writer) -> None:
+    """:meth:`LimitRule.fast_limit` written out: the lowest cap that applies, rounded down to
+    the step; the affordability multiples of the grade come from one dictionary lookup."""
     rule = w.strategy.limit_rule
-    w.line(f"limit = {w.bind('LIM', rule.fast_limit)}(env, grade)")
+    w.line(f"lowest = {w.read(rule.requested)}")
+    if rule.need is not None:
+        need = w.read(rule.need)
+        w.line(f"if {need} is not None and {need} < lowest: lowest = {need}")
+    if rule.affordability:
+        grades = sorted({g for a in rule.affordability for g in a.multiple_by_grade})
+        multiples = {
+            grade: tuple(
+                value
+                for a in rule.affordability
+                for value in a.multiple_by_grade.get(grade, (None, None))
+            )
+            for grade in grades
+        }
+        fractions = ", ".join(f"n{k}, d{k}" for k in range(len(rule.affordability)))
+        default = (None, None) * len(rule.affordability)
+        w.line(f"{fractions} = {w.bind('MUL', multiples)}.get(grade, {literal(default)})")
+    w.line("affordable = 0")
+    for k, affordability in enumerate(rule.affordability):
+        basis = w.read(affordability.basis)
+        w.line(f"if n{k} is not None and {basis} is not None:")
+        w.line(f"v = {basis} * n{k} // d{k}", 2)
+        w.line("if v > affordable: affordable = v", 2)
+    w.line("if affordable < lowest: lowest = affordable")
+    w.line(f"if {literal(rule.product_cap_fen)} < lowest: lowest = {literal(rule.product_cap_fen)}")
+    if rule.headroom is not None:
+        headroom = w.read(rule.headroom)
+        w.line(f"if {headroom} is not None and {headroom} < lowest: lowest = {headroom}")
+    step = literal(rule.step_fen)
+    w.line(f"limit = (lowest if lowest > 0 else 0) // {step} * {step}")
     w.trace(f"a({w.bind('LS', _limit_entry(rule))}(env, grade, limit))")
     w.line(f"if limit < {literal(rule.minimum_fen)}:")
     w.finish("DECLINE", literal((rule.below_minimum_reason,)), 2, grade="grade")
