@@ -78,6 +78,12 @@ def cell_test(cell: Cell, var: str, scope: dict[str, Any], key: str) -> str:  # 
                 return f"{var} is {literal(only)}"
             if isinstance(only, str):
                 return f"{var} == {literal(only)}"
+        if all(value.__class__ is str for value in cell.values):
+            # A set of text: ``in`` is the whole test (a flag or a number is never equal to text).
+            scope[key] = frozenset(cell.values)
+            if kind == "set":
+                return f"{var} in {key}"
+            return f"{var} is not None and {var} not in {key}"
         scope[key] = cell.predicate()
         return f"{key}({var})"
     low, high = float(cell.low), float(cell.high)
