@@ -45,6 +45,7 @@ def test_trace_lines_only_record_so_the_trace_cannot_change_a_decision(
     strategy: CompiledStrategy,
 ) -> None:
     source = strategy.decision_source
+    inputs = {check.name for check in strategy.inputs}
     traced = [line for line in source.splitlines() if line.endswith(TRACE_MARK)]
     assert traced
     for line in traced:
@@ -54,9 +55,17 @@ def test_trace_lines_only_record_so_the_trace_cannot_change_a_decision(
             assert isinstance(call, ast.Call)
             assert isinstance(call.func, ast.Name)
             assert call.func.id == "a"
-        else:  # a = s.append, or t = TR(s, dict(env)) just before a return
+        else:  # a = s.append, t = TR(s, dict(env)) before a return, or env[...] for the snapshot
             assert isinstance(statement, ast.Assign)
             (target,) = statement.targets
+            if isinstance(target, ast.Subscript):
+                # A value the engine produces (pd, grade, ...), never an input the steps read.
+                assert isinstance(target.value, ast.Name)
+                assert target.value.id == "env"
+                assert isinstance(target.slice, ast.Constant)
+                assert target.slice.value not in inputs
+                assert isinstance(statement.value, ast.Name)
+                continue
             assert isinstance(target, ast.Name)
             assert target.id in ("a", "t")
     plain = untraced(source).splitlines()
@@ -66,7 +75,7 @@ def test_trace_lines_only_record_so_the_trace_cannot_change_a_decision(
 def _document(draw: st.DrawFn) -> dict[str, Any]:
     """The shipped strategy with its thresholds, cut points and limits drawn at random, and
     some rules left out."""
-    doc: dict[str, Any] = yaml.safe_load(yaml.safe_dump(BASE))
+    doc: dict[str, Any] = yaml.safe_load(yaml.safe_dump(BASE, sort_keys=False))
     doc["version"] = draw(st.integers(min_value=2, max_value=99))
     for section in ("knockouts", "fraud", "referrals"):
         rules = doc[section]["rules"]
@@ -108,6 +117,8 @@ def _document(draw: st.DrawFn) -> dict[str, Any]:
             )
         )
     }
+    if draw(st.booleans()):  # a computed value that reads another from the environment
+        doc["computed"]["double_ratio"] = "request_to_annual_sales * 2"
     return doc
 
 
@@ -150,7 +161,9 @@ licences = st.sampled_from(["bank", "microcredit_company", "private_lending"])
 def strategies_and_cases(
     draw: st.DrawFn,
 ) -> tuple[CompiledStrategy, list[tuple[dict[str, Any], ModelResult, str]]]:
-    strategy = load_strategy("generated", text=yaml.safe_dump(_document(draw), allow_unicode=True))
+    strategy = load_strategy(
+        "generated", text=yaml.safe_dump(_document(draw), allow_unicode=True, sort_keys=False)
+    )
     cases = draw(st.lists(st.tuples(applicants, models, licences), min_size=1, max_size=25))
     return strategy, cases
 
@@ -162,7 +175,9 @@ def test_trace_off_and_traced_decisions_are_equal_on_generated_strategies(
 ) -> None:
     strategy, cases = drawn
     for inputs, model, licence in cases:
+        given = dict(inputs)
         fast = strategy.evaluate(inputs, model, as_of=AS_OF, licence_type=licence)
+        assert inputs == given  # the caller's mapping is never written to
         traced = strategy.evaluate(inputs, model, as_of=AS_OF, licence_type=licence, trace=True)
         unchecked = strategy.evaluate(
             inputs, model, as_of=AS_OF, licence_type=licence, trace=True, check=False
@@ -231,3 +246,18 @@ def test_check_lines_only_refuse(strategy: CompiledStrategy) -> None:
     assert isinstance(call.value, ast.Call)
     assert isinstance(call.value.func, ast.Name)
     assert call.value.func.id.startswith("REFUSE")
+
+
+def test_a_decision_leaves_the_callers_inputs_as_they_were(
+    strategy: CompiledStrategy, applicant: Any
+) -> None:
+    inputs = applicant()
+    given = dict(inputs)
+    model = ModelResult(pd=0.015, score=640.0)
+    for trace in (False, True):
+        for check in (False, True):
+            decision = strategy.evaluate(
+                inputs, model, as_of=AS_OF, licence_type="bank", trace=trace, check=check
+            )
+            assert inputs == given
+            assert decision.limit_fen > 0

@@ -14,7 +14,7 @@ from puhui.codegen import compile_function
 from puhui.decision.document import InputType, StrategyDocument
 from puhui.decision.expression import Expression
 from puhui.decision.outcome import Decision, ModelResult, Scorer, Value
-from puhui.decision.pipeline import RunDecision, compile_decision, input_test, write_source
+from puhui.decision.pipeline import DecisionFunctions, compile_decision, input_test, write_source
 from puhui.decision.pricing import PriceBreakdown, Pricing
 from puhui.decision.tables import CompiledTable
 from puhui.domain.errors import InvalidInput
@@ -243,10 +243,7 @@ class CompiledStrategy:
     _plan: _CheckPlan | None = None
     version_label: str = ""
     _rate_cache: dict[tuple[str, dt.date, str], Decimal] = field(default_factory=dict)
-    _run: RunDecision = field(init=False, repr=False, compare=False)
-    _run_traced: RunDecision = field(init=False, repr=False, compare=False)
-    _run_checked: RunDecision = field(init=False, repr=False, compare=False)
-    _run_checked_traced: RunDecision = field(init=False, repr=False, compare=False)
+    _decide: DecisionFunctions = field(init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -258,9 +255,7 @@ class CompiledStrategy:
 
     def __post_init__(self) -> None:
         self.version_label = f"{self.document.name}@{self.document.version}"
-        self._run, self._run_traced, self._run_checked, self._run_checked_traced = compile_decision(
-            self
-        )
+        self._decide = compile_decision(self)
 
     def check_inputs(self, inputs: Mapping[str, Any]) -> None:
         """Refuse missing required inputs and wrongly typed values, naming all of them.
@@ -314,8 +309,8 @@ class CompiledStrategy:
         env = self.features(inputs)
         model = scorer.score(env)
         if trace:
-            return self._run_traced(env, model, as_of, licence_type, [])
-        return self._run(env, model, as_of, licence_type, None)
+            return self._decide.traced(env, model, as_of, licence_type, [])
+        return self._decide.plain(env, model, as_of, licence_type, None)
 
     def evaluate(
         self,
@@ -328,14 +323,14 @@ class CompiledStrategy:
         check: bool = True,
     ) -> Decision:
         """Evaluate with a model result already in hand (replay, backtest, benchmarks)."""
-        if check:
-            # The same decision function with the input check of ``check_inputs`` written in.
-            if trace:
-                return self._run_checked_traced(dict(inputs), model, as_of, licence_type, [])
-            return self._run_checked(dict(inputs), model, as_of, licence_type, None)
-        if trace:
-            return self._run_traced(dict(inputs), model, as_of, licence_type, [])
-        return self._run(dict(inputs), model, as_of, licence_type, None)
+        functions = self._decide
+        if trace:  # the traced function records a snapshot of env: it works on a copy
+            run = functions.checked_traced if check else functions.traced
+            return run(dict(inputs), model, as_of, licence_type, [])
+        # ``check``: the same function with the input check of ``check_inputs`` written in.
+        run = functions.checked if check else functions.plain
+        env = dict(inputs) if functions.writes_env else inputs
+        return run(env, model, as_of, licence_type, None)
 
     def price(self, key: tuple[str, dt.date, str]) -> PriceBreakdown:
         """The price of (grade, date, licence type), memoised: pricing is a pure function."""

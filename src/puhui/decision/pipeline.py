@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from puhui.codegen import compile_function, literal
@@ -32,7 +33,7 @@ _PARAMETERS = "env, model, as_of, licence_type, s"
 """``env`` (a fresh dict of the inputs), the model result, the pricing date and licence type,
 and ``s``: the list the trace is recorded into (None when the trace is off)."""
 
-RunDecision = Callable[[dict[str, Any], Any, dt.date, str, list[Any] | None], Decision]
+RunDecision = Callable[[Mapping[str, Any], Any, dt.date, str, list[Any] | None], Decision]
 
 
 class _Writer:
@@ -49,6 +50,8 @@ class _Writer:
             "REFER": Outcome.REFER,
             "V": strategy.version_label,
         }
+        self.writes_env = False
+        """Whether the function without the trace writes into ``env`` (then it needs a copy)."""
         self.locals: dict[str, str] = {}
         """Env name -> the local holding its value (read once, or set by an earlier step)."""
         self.count = 0
@@ -72,9 +75,16 @@ class _Writer:
         self.count += 1
         return f"{prefix}{self.count}"
 
-    def produce(self, env_name: str, local: str) -> None:
-        """A step sets ``env[env_name]`` to ``local``: later steps read the local."""
-        self.line(f"env[{literal(env_name)}] = {local}")
+    def produce(self, env_name: str, local: str, *, read_from_env: bool = False) -> None:
+        """A step sets ``env[env_name]`` to ``local``: later steps read the local. Written into
+        ``env`` only for the trace's snapshot, unless a later step reads it from ``env`` (a
+        computed value another expression uses)."""
+        write = f"env[{literal(env_name)}] = {local}"
+        if read_from_env:
+            self.line(write)
+            self.writes_env = True
+        else:
+            self.trace(write)
         self.locals[env_name] = local
 
     def read(self, name: str) -> str:
@@ -172,10 +182,12 @@ def _start(w: _Writer) -> None:
 
 
 def _computed(w: _Writer) -> None:
-    for name, expression in w.strategy.computed:
+    computed = w.strategy.computed
+    for index, (name, expression) in enumerate(computed):
         var = w.local("x")
         w.line(f"{var} = {w.bind('X', expression.evaluate)}(env)")
-        w.produce(name, var)
+        later = any(name in other.names for _, other in computed[index + 1 :])
+        w.produce(name, var, read_from_env=later)
         w.trace(f"a({w.bind('CS', _computed_entry(name, expression.names))}(env))")
 
 
@@ -421,11 +433,16 @@ def _term_entry(reads: tuple[str, ...]) -> Callable[[int], Any]:
 # --- compiling -------------------------------------------------------------------------------
 
 
-def write_source(strategy: CompiledStrategy) -> tuple[str, dict[str, Any]]:
-    """The traced source of the strategy's decision function and the names it reads."""
+def _write(strategy: CompiledStrategy) -> _Writer:
     writer = _Writer(strategy)
     for _, step in STEPS:
         step(writer)
+    return writer
+
+
+def write_source(strategy: CompiledStrategy) -> tuple[str, dict[str, Any]]:
+    """The traced source of the strategy's decision function and the names it reads."""
+    writer = _write(strategy)
     return "\n".join(writer.lines) + "\n", writer.scope
 
 
@@ -439,28 +456,38 @@ def untraced(source: str, mark: str = TRACE_MARK) -> str:
 _ATTRIBUTES = ("pd", "score", "reasons", "model_versions")
 
 
-def compile_decision(
-    strategy: CompiledStrategy,
-) -> tuple[RunDecision, RunDecision, RunDecision, RunDecision]:
+@dataclass(frozen=True, slots=True)
+class DecisionFunctions:
+    """One strategy's decision function compiled from one source, four ways."""
+
+    plain: RunDecision
+    traced: RunDecision
+    checked: RunDecision
+    checked_traced: RunDecision
+    writes_env: bool
+    """Whether the functions without the trace write into ``env`` (then pass them a copy)."""
+
+
+def compile_decision(strategy: CompiledStrategy) -> DecisionFunctions:
     """The strategy's decision function from one source: without and with the trace, each
     without and with the input check."""
-    source, scope = write_source(strategy)
+    writer = _write(strategy)
+    source = "\n".join(writer.lines) + "\n"
     unchecked = untraced(source, CHECK_MARK)
-    functions = []
-    for text in (untraced(unchecked), unchecked, untraced(source), source):
-        functions.append(
-            compile_function(
-                text, "decide", namespace=scope, attributes=_ATTRIBUTES, label="decision"
-            )
+    plain, traced, checked, checked_traced = (
+        compile_function(
+            text, "decide", namespace=writer.scope, attributes=_ATTRIBUTES, label="decision"
         )
-    plain, traced, checked, checked_traced = functions
-    return plain, traced, checked, checked_traced
+        for text in (untraced(unchecked), unchecked, untraced(source), source)
+    )
+    return DecisionFunctions(plain, traced, checked, checked_traced, writer.writes_env)
 
 
 __all__ = [
     "CHECK_MARK",
     "STEPS",
     "TRACE_MARK",
+    "DecisionFunctions",
     "LazyStep",
     "compile_decision",
     "input_test",
