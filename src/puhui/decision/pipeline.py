@@ -30,8 +30,9 @@ CHECK_MARK = "  # check"
 """The end of every line of the input check (left out where inputs were checked upstream)."""
 
 _PARAMETERS = "env, model, as_of, licence_type, s"
-"""``env`` (a fresh dict of the inputs), the model result, the pricing date and licence type,
-and ``s``: the list the trace is recorded into (None when the trace is off)."""
+"""``env`` (the inputs: a fresh dict when the function writes into it, see
+:attr:`DecisionFunctions.writes_env`), the model result, the pricing date and licence type, and
+``s``: the list the trace is recorded into (None when the trace is off)."""
 
 RunDecision = Callable[[Mapping[str, Any], Any, dt.date, str, list[Any] | None], Decision]
 
@@ -54,6 +55,7 @@ class _Writer:
         """Whether the function without the trace writes into ``env`` (then it needs a copy)."""
         self.locals: dict[str, str] = {}
         """Env name -> the local holding its value (read once, or set by an earlier step)."""
+        self.sections: dict[str, str] = {}
         self.count = 0
 
     def line(self, text: str, depth: int = 1) -> None:
@@ -100,9 +102,7 @@ class _Writer:
         that the local exists on every later line)."""
         for rule in table.rules:
             for name, _ in rule.cells:
-                if name not in self.locals:
-                    var = self.locals[name] = self.local("c")
-                    self.line(f"{var} = g({literal(name)})")
+                self.read(name)
 
     def test(self, rule: CompiledRule) -> str:
         key = self.local("P")
@@ -115,7 +115,9 @@ class _Writer:
     def rule(self, table: CompiledTable, rule: CompiledRule, depth: int = 1) -> None:
         """``m`` = does the rule match; the trace records ``(section, rule, matched)``."""
         self.line(f"m = {self.test(rule)}", depth)
-        section = self.bind("S", table.section)
+        section = self.sections.get(table.section)
+        if section is None:
+            section = self.sections[table.section] = self.bind("S", table.section)
         self.trace(f"a(({section}, {self.bind('R', rule)}, m))", depth)
 
     def finish(  # noqa: PLR0917
