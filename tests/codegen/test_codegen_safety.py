@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,3 +159,21 @@ def test_a_source_over_the_size_limit_is_refused() -> None:
 def test_only_a_function_the_source_defines_is_returned() -> None:
     with pytest.raises(UnsafeGeneratedSource):
         compile_function("def f():\n    return 1\n", "g", namespace={"g": len})
+
+
+def test_no_module_but_codegen_runs_generated_source() -> None:
+    """``exec``/``eval``/builtin ``compile`` appear only in :mod:`puhui.codegen`: every run-time
+    function goes through its rules."""
+    package = Path(__file__).resolve().parents[2] / "src" / "puhui"
+    callers = []
+    for path in sorted(package.rglob("*.py")):
+        if path.parent.name == "codegen":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("exec", "eval", "compile")
+            ):
+                callers.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert callers == []
