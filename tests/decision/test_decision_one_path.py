@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from puhui.decision import CompiledStrategy, ModelResult, load_strategy
+from puhui.decision.engine import TermRule
 from puhui.decision.pipeline import CHECK_MARK, STEPS, TRACE_MARK, untraced
 from puhui.decision.strategy import shipped_strategy_text
 from puhui.domain.errors import InvalidInput
@@ -148,9 +149,30 @@ applicants = st.fixed_dictionaries(
         "invoice_round_trip_ratio": st.none() | st.floats(min_value=0, max_value=1),
     }
 )
+
+
+def _lendable(a: dict[str, Any]) -> dict[str, Any]:
+    """An applicant past every knockout and fraud decline the drawn strategies can hold, with
+    evidence of sales: limit, price, term and referrals are reached."""
+    return a | {
+        "enterprise_age_months": max(a["enterprise_age_months"], 61),
+        "owner_age_years": min(max(a["owner_age_years"], 18), 65),
+        "tax_grade": "A" if a["tax_grade"] in ("C", "D") else a["tax_grade"],
+        "tax_filing_gap_months": None,
+        "current_overdue_count": 0,
+        "blacklisted": False,
+        "industry_restricted": False,
+        "abnormal_operation_listed": False,
+        "shared_contact_count": min(a["shared_contact_count"] or 0, 4),
+        "invoice_round_trip_ratio": 0.0,
+        "verified_monthly_sales_fen": a["verified_monthly_sales_fen"] or 30_000_000,
+        "requested_amount_fen": max(a["requested_amount_fen"], 30_000_000),
+    }
+
+
 models = st.builds(
     ModelResult,
-    pd=st.none() | st.floats(min_value=0, max_value=0.2) | st.floats(min_value=0, max_value=1),
+    pd=st.none() | st.floats(min_value=0, max_value=0.01) | st.floats(min_value=0, max_value=1),
     score=st.none() | st.floats(min_value=300, max_value=900),
     reasons=st.sampled_from([(), ("M_SALES",)]),
 )
@@ -164,7 +186,8 @@ def strategies_and_cases(
     strategy = load_strategy(
         "generated", text=yaml.safe_dump(_document(draw), allow_unicode=True, sort_keys=False)
     )
-    cases = draw(st.lists(st.tuples(applicants, models, licences), min_size=1, max_size=25))
+    people = applicants | applicants.map(_lendable)
+    cases = draw(st.lists(st.tuples(people, models, licences), min_size=1, max_size=25))
     return strategy, cases
 
 
@@ -189,6 +212,11 @@ def test_trace_off_and_traced_decisions_are_equal_on_generated_strategies(
             assert fast.grade is not None
             caps = rule.caps(strategy.features(inputs), fast.grade)
             assert fast.limit_fen == rule.limit(caps) == rule.fast_limit(inputs, fast.grade)
+            term = strategy.term_rule
+            fresh = TermRule(
+                term.requested, term.default_months, term.max_by_grade, term.allowed_months
+            )
+            assert fast.term_months == fresh.term(inputs, fast.grade)
         assert fast.trace == ()
         assert len(traced.trace) > 0
         sections = [step.section for step in traced.trace]

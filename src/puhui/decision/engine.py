@@ -210,6 +210,11 @@ class TermRule:
             found = self._cache[key] = self._term(requested, grade)
         return found
 
+    @property
+    def cached_term(self) -> Callable[[tuple[str, Any]], int | None]:
+        """The memoised term of (grade, requested months) or None (cleared in place)."""
+        return self._cache.get
+
     def _term(self, requested: Any, grade: str) -> int:
         wanted = self.default_months
         if requested.__class__ is int and requested > 0:

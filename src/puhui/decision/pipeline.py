@@ -305,7 +305,10 @@ def _price(w: _Writer) -> None:
 
 def _term(w: _Writer) -> None:
     rule = w.strategy.term_rule
-    w.line(f"term = {w.bind('TERM', rule.term)}(env, grade)")
+    requested = "None" if rule.requested is None else w.read(rule.requested)
+    w.line(f"term = {w.bind('TC', rule.cached_term)}((grade, {requested}))")
+    w.line("if term is None:")
+    w.line(f"term = {w.bind('TERM', rule.term)}(env, grade)", 2)
     reads = ("grade",) if rule.requested is None else ("grade", rule.requested)
     w.trace(f"a({w.bind('TS', _term_entry(reads))}(term))")
 
