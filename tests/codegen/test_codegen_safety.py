@@ -115,6 +115,8 @@ def test_a_value_that_is_not_plain_data_is_refused_as_a_literal(value: Any) -> N
         ("def f(x):\n    try:\n        return x\n    except Exception:\n        return 0\n", "try"),
         ("def f(x) -> int:\n    return x\n", "annotation"),
         ("def f(x:\n", "syntax error"),
+        ("K = 1\ndef f(x):\n    return x\n", "a statement outside a function"),
+        ("len('runs while compiling')\ndef f(x):\n    return x\n", "a call at the top"),
     ],
 )
 def test_source_outside_the_rules_is_refused_before_it_runs(source: str, why: str) -> None:

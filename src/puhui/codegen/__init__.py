@@ -12,9 +12,10 @@ interpreter. Every such source goes through :func:`compile_functions`, which enf
 - **Attributes.** Only those in :data:`SAFE_ATTRIBUTES` plus the caller's ``attributes``; never
   one that starts with ``_`` other than ``__class__`` (the way out of every Python sandbox runs
   through dunder attributes).
-- **Syntax.** Only the node types of :data:`_ALLOWED_NODES`: functions, assignments, ``if``,
-  ``return``, expressions and comprehensions; no import, class, loop statement, ``try``,
-  ``with``, ``lambda``, ``global``, ``yield`` or ``await``.
+- **Syntax.** The source only defines functions (nothing runs while it is compiled), from the
+  node types of :data:`_ALLOWED_NODES`: functions, assignments, ``if``, ``return``,
+  expressions and comprehensions; no import, class, loop statement, ``try``, ``with``,
+  ``lambda``, ``global``, ``yield`` or ``await``.
 - **Literals.** Values from documents and models enter source only through :func:`literal`
   (numbers, strings, ``None``, booleans and tuples of them, written with the base type's
   ``repr`` so that a subclass cannot choose its own text) or as bound namespace values.
@@ -180,6 +181,9 @@ def _bound_names(tree: ast.Module) -> set[str]:
 
 
 def _check(tree: ast.Module, known: set[str], attributes: frozenset[str]) -> None:
+    for statement in tree.body:
+        if not isinstance(statement, ast.FunctionDef):  # nothing runs while compiling
+            raise _refuse("generated source only defines functions", statement)
     bound = _bound_names(tree)
     for name in bound:
         if name.startswith("__"):
