@@ -9,6 +9,9 @@ The zen-engine baseline evaluates the four decision tables of the same strategy,
 ``puhui strategy export-jdm`` (so it does less work than ours: no validation, no limit, price or
 term), through the fast loader path ``ZenEngine.evaluate`` (not ``create_decision``, see
 gorules/zen#441). Both run in this process, one after the other, on the same inputs.
+
+Trace off and trace on run the same generated decision function (ADR 0013): with the trace
+off, its trace lines are left out; "no input check" leaves out its input-check lines too.
 """
 
 from __future__ import annotations

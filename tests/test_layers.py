@@ -44,6 +44,9 @@ def test_the_tree_keeps_every_contract(tree_copy: Path) -> None:
         ("domain/money.py", "import puhui.services.audit", "Layers of DESIGN.md"),
         ("domain/money.py", "import sqlalchemy", "Domain is pure"),
         ("services/audit.py", "import sqlalchemy", "SQLAlchemy and Alembic only in adapters"),
+        ("codegen/__init__.py", "import puhui.decision", "Layers of DESIGN.md"),
+        ("codegen/__init__.py", "import numpy", "Codegen is standard library only"),
+        ("decision/tables.py", "import puhui.risk", "Layers of DESIGN.md"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(

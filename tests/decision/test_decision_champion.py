@@ -10,6 +10,7 @@ import pytest
 
 from puhui.decision import CompiledStrategy, Experiment, ModelResult, Outcome
 from puhui.decision.champion import Arm, bucket
+from puhui.decision.errors import InvalidExperiment
 
 Applicant = Callable[..., dict[str, Any]]
 AS_OF = dt.date(2026, 3, 2)
@@ -61,3 +62,12 @@ def test_misconfigured_experiments_are_refused(
 ) -> None:
     with pytest.raises(ValueError, match=r"."):
         Experiment([Arm(n, strategy, s, mode=m) for n, s, m in arms], salt="x")
+
+
+def test_an_experiment_that_cannot_split_traffic_is_refused_with_a_code(
+    strategy: CompiledStrategy,
+) -> None:
+    with pytest.raises(InvalidExperiment) as refused:
+        Experiment([Arm("a", strategy, 5_000)], salt="x")
+    assert refused.value.code == "invalid_experiment"
+    assert isinstance(refused.value, ValueError)  # callers that catch ValueError keep working

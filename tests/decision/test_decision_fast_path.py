@@ -199,7 +199,7 @@ def test_a_left_out_optional_input_is_accepted_and_a_left_out_required_one_is_na
 
 def _slow_problems(strategy: CompiledStrategy, inputs: dict[str, Any]) -> list[str]:
     try:
-        strategy._refuse(inputs)
+        strategy.refuse(inputs)
     except InvalidInput as refused:
         problems: list[str] = refused.details["problems"]
         return problems

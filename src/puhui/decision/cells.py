@@ -28,12 +28,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from puhui.decision.errors import InvalidCell
+
 CellValue = float | int | str | bool | None
 Predicate = Callable[[Any], bool]
 """Values are typed ``Any`` on the hot path: inputs are type-checked before evaluation."""
 
 
-class CellError(ValueError):
+class CellError(InvalidCell):
     """A cell does not follow the cell syntax."""
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from puhui.decision.engine import CompiledStrategy
+from puhui.decision.errors import InvalidExperiment
 from puhui.decision.outcome import Decision, ModelResult
 
 BUCKETS = 10_000
@@ -49,17 +50,17 @@ class Experiment:
     def __init__(self, arms: Sequence[Arm], *, salt: str) -> None:
         live = [arm for arm in arms if arm.mode == "live"]
         if not live:
-            raise ValueError("an experiment needs at least one live arm")
+            raise InvalidExperiment("an experiment needs at least one live arm")
         if sum(arm.share_bp for arm in live) != BUCKETS:
-            raise ValueError(f"live shares must add up to {BUCKETS} basis points")
+            raise InvalidExperiment(f"live shares must add up to {BUCKETS} basis points")
         if any(arm.share_bp < 0 for arm in arms):
-            raise ValueError("shares must not be negative")
+            raise InvalidExperiment("shares must not be negative")
         if any(arm.share_bp for arm in arms if arm.mode == "shadow"):
-            raise ValueError("a shadow arm takes no live share")
+            raise InvalidExperiment("a shadow arm takes no live share")
         if len({arm.name for arm in arms}) != len(arms):
-            raise ValueError("arm names must be unique")
+            raise InvalidExperiment("arm names must be unique")
         if not salt:
-            raise ValueError("an experiment needs a salt (its name)")
+            raise InvalidExperiment("an experiment needs a salt (its name)")
         self.salt = salt
         self.live = tuple(live)
         self.shadow = tuple(arm for arm in arms if arm.mode == "shadow")

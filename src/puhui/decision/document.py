@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from puhui.decision.errors import InvalidDocumentValue
+
 SCHEMA_VERSION = 1
 
 
@@ -16,7 +18,7 @@ def _exact_decimal(value: Any) -> Any:
     # YAML reads 0.05 as a float; going through repr keeps the digits the author wrote
     # instead of the binary approximation.
     if isinstance(value, bool):
-        raise ValueError("a boolean is not a number")
+        raise InvalidDocumentValue("a boolean is not a number")
     if isinstance(value, float):
         return Decimal(repr(value))
     return value

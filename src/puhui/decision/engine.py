@@ -1,4 +1,4 @@
-"""The compiled strategy and its evaluation: knockouts, fraud, grade, limit, price, referral."""
+"""The compiled strategy: input checks, limit and term rules, and its one decision function."""
 
 from __future__ import annotations
 
@@ -8,21 +8,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from math import isnan
 from operator import itemgetter
-from typing import Any
+from typing import Any, NoReturn
 
+from puhui.codegen import compile_function
 from puhui.decision.document import InputType, StrategyDocument
 from puhui.decision.expression import Expression
-from puhui.decision.outcome import (
-    Decision,
-    ModelResult,
-    Outcome,
-    Scorer,
-    Trace,
-    TraceStep,
-    Value,
-)
+from puhui.decision.outcome import Decision, ModelResult, Scorer, Value
+from puhui.decision.pipeline import DecisionFunctions, compile_decision, input_test, write_source
 from puhui.decision.pricing import PriceBreakdown, Pricing
-from puhui.decision.tables import CompiledTable, TraceEntry
+from puhui.decision.tables import CompiledTable
 from puhui.domain.errors import InvalidInput
 
 RESERVED_NAMES = frozenset({"pd", "score", "grade", "limit_fen"})
@@ -61,27 +55,6 @@ def _type_ok(kind: InputType, value: object) -> bool:
     return isinstance(value, int)
 
 
-_new_decision = tuple.__new__
-_DECLINE, _REFER, _APPROVE = Outcome.DECLINE, Outcome.REFER, Outcome.APPROVE
-_CLASS_NAMES = {InputType.INTEGER: "int", InputType.STRING: "str", InputType.BOOLEAN: "bool"}
-
-
-def _input_test(check: InputCheck, var: str, scope: dict[str, Any], k: int) -> str:
-    """The fast-path test of one input value: exact classes (``bool`` is not an integer, a
-    NumPy scalar is not a number: both go to the slow path, which names the problem)."""
-    kind = check.type
-    if kind is InputType.NUMBER:
-        test = f"({var}.__class__ is int or ({var}.__class__ is float and {var} == {var}))"
-    elif kind is InputType.FEN:
-        test = f"({var}.__class__ is int and {var} >= 0)"
-    else:
-        test = f"{var}.__class__ is {_CLASS_NAMES[kind]}"
-    if check.allowed is not None:
-        scope[f"A{k}"] = check.allowed
-        test = f"({test} and {var} in A{k})"
-    return test if check.required else f"({var} is None or {test})"
-
-
 def compile_input_check(checks: tuple[InputCheck, ...]) -> Callable[[tuple[Any, ...]], bool]:
     """One generated function over the tuple of input values: are they all valid?
 
@@ -91,11 +64,12 @@ def compile_input_check(checks: tuple[InputCheck, ...]) -> Callable[[tuple[Any, 
     """
     scope: dict[str, Any] = {}
     names = [f"v{k}" for k in range(len(checks))]
-    tests = [_input_test(check, names[k], scope, k) for k, check in enumerate(checks)]
+    tests = [input_test(check, names[k], scope, f"A{k}") for k, check in enumerate(checks)]
     unpack = f"    ({', '.join(names)},) = values\n" if names else ""
     source = f"def valid(values):\n{unpack}    return {' and '.join(tests) or 'True'}\n"
-    exec(compile(source, "<puhui-input-check>", "exec"), scope)  # noqa: S102
-    valid: Callable[[tuple[Any, ...]], bool] = scope["valid"]
+    valid: Callable[[tuple[Any, ...]], bool] = compile_function(
+        source, "valid", namespace=scope, label="input-check"
+    )
     return valid
 
 
@@ -236,6 +210,11 @@ class TermRule:
             found = self._cache[key] = self._term(requested, grade)
         return found
 
+    @property
+    def cached_term(self) -> Callable[[tuple[str, Any]], int | None]:
+        """The memoised term of (grade, requested months) or None (cleared in place)."""
+        return self._cache.get
+
     def _term(self, requested: Any, grade: str) -> int:
         wanted = self.default_months
         if requested.__class__ is int and requested > 0:
@@ -245,66 +224,10 @@ class TermRule:
         return fitting[-1] if fitting else self.allowed_months[0]
 
 
-class _LazyStep:
-    """A trace entry whose output is built only when the trace is read (see ``Trace``): the
-    read values come from the decision's snapshot through ``columns``, the output from ``make``.
-    """
-
-    __slots__ = ("_make", "columns", "id")
-
-    def __init__(self, id: str, columns: tuple[str, ...], make: Callable[[], Any]) -> None:
-        self.id = id
-        self.columns = columns
-        self._make = make
-
-    @property
-    def then(self) -> Any:
-        return self._make()
-
-
-class _Output:
-    """The output of a computed value: ``{name: value}``."""
-
-    __slots__ = ("env", "name")
-
-    def __init__(self, name: str, env: Mapping[str, Any]) -> None:
-        self.name, self.env = name, env
-
-    def __call__(self) -> dict[str, Any]:
-        return {self.name: self.env[self.name]}
-
-
-class _TermOutput:
-    __slots__ = ("term_months",)
-
-    def __init__(self, term_months: int) -> None:
-        self.term_months = term_months
-
-    def __call__(self) -> dict[str, Any]:
-        return {"term_months": self.term_months}
-
-
-class _LimitOutput:
-    """The limit's breakdown, recomputed from the inputs when the trace is read."""
-
-    __slots__ = ("env", "grade", "limit_fen", "rule")
-
-    def __init__(self, rule: LimitRule, env: Mapping[str, Any], grade: str, limit_fen: int) -> None:
-        self.rule, self.env, self.grade, self.limit_fen = rule, env, grade, limit_fen
-
-    def __call__(self) -> dict[str, Any]:
-        rule = self.rule
-        return {
-            "caps_fen": rule.caps(self.env, self.grade),
-            "step_fen": rule.step_fen,
-            "minimum_fen": rule.minimum_fen,
-            "limit_fen": self.limit_fen,
-        }
-
-
 @dataclass(slots=True)
 class CompiledStrategy:
-    """A strategy compiled into closures once; ``evaluate`` never looks at the document."""
+    """A strategy compiled once into one decision function (see :mod:`puhui.decision.pipeline`);
+    ``evaluate`` never looks at the document."""
 
     document: StrategyDocument
     content_hash: str
@@ -325,7 +248,7 @@ class CompiledStrategy:
     _plan: _CheckPlan | None = None
     version_label: str = ""
     _rate_cache: dict[tuple[str, dt.date, str], Decimal] = field(default_factory=dict)
-    _limit_reads: tuple[str, ...] = ()
+    _decide: DecisionFunctions = field(init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -337,7 +260,7 @@ class CompiledStrategy:
 
     def __post_init__(self) -> None:
         self.version_label = f"{self.document.name}@{self.document.version}"
-        self._limit_reads = self.limit_rule.reads
+        self._decide = compile_decision(self)
 
     def check_inputs(self, inputs: Mapping[str, Any]) -> None:
         """Refuse missing required inputs and wrongly typed values, naming all of them.
@@ -350,9 +273,10 @@ class CompiledStrategy:
         if plan is None:
             plan = self._plan = _CheckPlan.build(self.inputs)
         if not plan.valid(plan.values(inputs)):
-            self._refuse(inputs)
+            self.refuse(inputs)
 
-    def _refuse(self, inputs: Mapping[str, Any]) -> None:
+    def refuse(self, inputs: Mapping[str, Any]) -> NoReturn:
+        """Raise :class:`InvalidInput` naming every problem of ``inputs`` (the slow path)."""
         problems = []
         for check in self.inputs:
             value = inputs.get(check.name)
@@ -388,7 +312,10 @@ class CompiledStrategy:
         """Check the inputs, score them, evaluate: the whole online decision."""
         self.check_inputs(inputs)
         env = self.features(inputs)
-        return self._evaluate(env, scorer.score(env), as_of, licence_type, trace, computed=True)
+        model = scorer.score(env)
+        if trace:
+            return self._decide.traced(env, model, as_of, licence_type, [])
+        return self._decide.plain(env, model, as_of, licence_type, None)
 
     def evaluate(
         self,
@@ -401,78 +328,17 @@ class CompiledStrategy:
         check: bool = True,
     ) -> Decision:
         """Evaluate with a model result already in hand (replay, backtest, benchmarks)."""
-        if check:
-            self.check_inputs(inputs)
-        if not trace:
-            return self._evaluate_fast(dict(inputs), model, as_of, licence_type)
-        return self._evaluate(dict(inputs), model, as_of, licence_type, trace, computed=False)
+        functions = self._decide
+        if trace:  # the traced function records a snapshot of env: it works on a copy
+            run = functions.checked_traced if check else functions.traced
+            return run(dict(inputs), model, as_of, licence_type, [])
+        # ``check``: the same function with the input check of ``check_inputs`` written in.
+        run = functions.checked if check else functions.plain
+        env = dict(inputs) if functions.writes_env else inputs
+        return run(env, model, as_of, licence_type, None)
 
-    def _evaluate_fast(
-        self, env: dict[str, Value], model: ModelResult, as_of: dt.date, licence_type: str
-    ) -> Decision:
-        """``_evaluate`` without a trace, straight-line: the generated table functions are
-        called directly, and no breakdown (caps, price parts) is built. Same decisions: the
-        tests run both paths on the same populations."""
-        for name, expression in self.computed:
-            env[name] = expression.evaluate(env)
-        pd = env["pd"] = model.pd
-        env["score"] = model.score
-        knocked = self.knockouts._plain(env)
-        if knocked:
-            return self._finish(
-                model, None, env, _DECLINE, tuple(r.reason for r in knocked if r.reason)
-            )
-        fraud_hits = self.fraud._plain(env)
-        refer_reasons: list[str] = []
-        if fraud_hits:
-            declines = [r.reason for r in fraud_hits if r.then.get("action") == "decline"]
-            if declines:
-                return self._finish(model, None, env, _DECLINE, tuple(c for c in declines if c))
-            refer_reasons.extend(r.reason for r in fraud_hits if r.reason)
-        graded = self.grading._plain(env)
-        if graded is None:
-            return self._finish(model, None, env, _REFER, (*refer_reasons, self.unmatched_reason))
-        grade = str(graded.then["grade"])
-        if grade in self.declined_grades:
-            reasons = (graded.reason,) if graded.reason else ()
-            return self._finish(model, None, env, _DECLINE, reasons + model.reasons, grade)
-        env["grade"] = grade
-        limit_rule = self.limit_rule
-        limit_fen = limit_rule.fast_limit(env, grade)
-        if limit_fen < limit_rule.minimum_fen:
-            return self._finish(
-                model, None, env, _DECLINE, (limit_rule.below_minimum_reason,), grade
-            )
-        env["limit_fen"] = limit_fen
-        key = (grade, as_of, licence_type)
-        rate = self._rate_cache.get(key)
-        if rate is None:
-            rate = self._price(key).annual_rate
-            if len(self._rate_cache) >= _PRICE_CACHE_SIZE:
-                self._rate_cache.clear()
-            self._rate_cache[key] = rate
-        term_months = self.term_rule.term(env, grade)
-        referred = self.referrals._plain(env)
-        if referred:
-            refer_reasons.extend(r.reason for r in referred if r.reason)
-        return _new_decision(
-            Decision,
-            (
-                _REFER if refer_reasons else _APPROVE,
-                limit_fen,
-                rate,
-                term_months,
-                grade,
-                pd,
-                model.score,
-                tuple(refer_reasons),
-                self.version_label,
-                model.model_versions,
-                (),
-            ),
-        )
-
-    def _price(self, key: tuple[str, dt.date, str]) -> PriceBreakdown:
+    def price(self, key: tuple[str, dt.date, str]) -> PriceBreakdown:
+        """The price of (grade, date, licence type), memoised: pricing is a pure function."""
         price = self._price_cache.get(key)
         if price is None:
             if len(self._price_cache) >= _PRICE_CACHE_SIZE:
@@ -480,180 +346,23 @@ class CompiledStrategy:
             price = self._price_cache[key] = self.pricing.price(*key)
         return price
 
-    def _evaluate(  # noqa: PLR0912, PLR0915
-        self,
-        env: dict[str, Value],
-        model: ModelResult,
-        as_of: dt.date,
-        licence_type: str,
-        trace: bool,
-        *,
-        computed: bool,
-    ) -> Decision:
-        steps: list[TraceEntry] | None = [] if trace else None
-        if not computed:
-            for name, expression in self.computed:
-                env[name] = expression.evaluate(env)
-        if steps is not None:
-            for name, expression in self.computed:
-                steps.append(
-                    ("computed", _LazyStep(name, expression.names, _Output(name, env)), True)
-                )
-        env["pd"] = model.pd
-        env["score"] = model.score
+    def rate(self, key: tuple[str, dt.date, str]) -> Decimal:
+        """The annual rate of :meth:`price`, memoised on its own (read by every decision)."""
+        rate = self.price(key).annual_rate
+        if len(self._rate_cache) >= _PRICE_CACHE_SIZE:
+            self._rate_cache.clear()
+        self._rate_cache[key] = rate
+        return rate
 
-        if steps is None:
-            knocked = self.knockouts.collect(env)
-        else:
-            knocked = self.knockouts.collect_traced(env, steps)
-        if knocked:
-            return self._finish(
-                model, steps, env, Outcome.DECLINE, tuple(r.reason for r in knocked if r.reason)
-            )
+    @property
+    def cached_rate(self) -> Callable[[tuple[str, dt.date, str]], Decimal | None]:
+        """The memoised rate or None (the cache is cleared in place, never replaced)."""
+        return self._rate_cache.get
 
-        if steps is None:
-            fraud_hits = self.fraud.collect(env)
-        else:
-            fraud_hits = self.fraud.collect_traced(env, steps)
-        refer_reasons: list[str] = []
-        if fraud_hits:
-            declines = [r.reason for r in fraud_hits if r.then.get("action") == "decline"]
-            if declines:
-                return self._finish(
-                    model, steps, env, Outcome.DECLINE, tuple(c for c in declines if c)
-                )
-            refer_reasons.extend(r.reason for r in fraud_hits if r.reason)
-
-        graded = self.grading.first(env) if steps is None else self.grading.first_traced(env, steps)
-        if graded is None:
-            return self._finish(
-                model, steps, env, Outcome.REFER, (*refer_reasons, self.unmatched_reason)
-            )
-        grade = str(graded.then["grade"])
-        if grade in self.declined_grades:
-            reasons = (graded.reason,) if graded.reason else ()
-            return self._finish(model, steps, env, Outcome.DECLINE, reasons + model.reasons, grade)
-        env["grade"] = grade
-
-        if steps is None:
-            limit_fen = self.limit_rule.fast_limit(env, grade)
-        elif (limit_fen := self.limit_rule.fast_limit(env, grade)) >= self.limit_rule.minimum_fen:
-            # Matched: the breakdown is built only if the trace is read (same values: the
-            # caps read inputs, which never change once the decision has started).
-            steps.append(
-                (
-                    "limit",
-                    _LazyStep(
-                        "limit",
-                        self._limit_reads,
-                        _LimitOutput(self.limit_rule, env, grade, limit_fen),
-                    ),
-                    True,
-                )
-            )
-        else:
-            caps = self.limit_rule.caps(env, grade)
-            steps.append(
-                TraceStep(
-                    "limit",
-                    "limit",
-                    {name: env.get(name) for name in self.limit_rule.reads},
-                    limit_fen >= self.limit_rule.minimum_fen,
-                    {
-                        "caps_fen": caps,
-                        "step_fen": self.limit_rule.step_fen,
-                        "minimum_fen": self.limit_rule.minimum_fen,
-                        "limit_fen": limit_fen,
-                    },
-                )
-            )
-        if limit_fen < self.limit_rule.minimum_fen:
-            return self._finish(
-                model, steps, env, Outcome.DECLINE, (self.limit_rule.below_minimum_reason,), grade
-            )
-        env["limit_fen"] = limit_fen
-
-        key = (grade, as_of, licence_type)
-        price = self._price_cache.get(key)
-        if price is None:
-            if len(self._price_cache) >= _PRICE_CACHE_SIZE:
-                self._price_cache.clear()
-            price = self._price_cache[key] = self.pricing.price(grade, as_of, licence_type)
-        term_months = self.term_rule.term(env, grade)
-        if steps is not None:
-            steps.append(
-                TraceStep(
-                    "pricing",
-                    "annual_rate",
-                    {"grade": grade, "as_of": as_of.isoformat(), "licence_type": licence_type},
-                    True,
-                    {
-                        "lpr": price.lpr,
-                        "spread": price.spread,
-                        "risk_rate": price.risk_rate,
-                        "floor": price.floor,
-                        "cap": price.cap,
-                        "legal_cap": price.legal_cap,
-                        "annual_rate": price.annual_rate,
-                    },
-                )
-            )
-            term_reads = (
-                ("grade",)
-                if self.term_rule.requested is None
-                else ("grade", self.term_rule.requested)
-            )
-            steps.append(
-                ("term", _LazyStep("term_months", term_reads, _TermOutput(term_months)), True)
-            )
-
-        if steps is None:
-            referred = self.referrals.collect(env)
-        else:
-            referred = self.referrals.collect_traced(env, steps)
-        refer_reasons.extend(r.reason for r in referred if r.reason)
-        outcome = Outcome.REFER if refer_reasons else Outcome.APPROVE
-        return self._finish(
-            model,
-            steps,
-            env,
-            outcome,
-            tuple(refer_reasons),
-            grade,
-            limit_fen,
-            price.annual_rate,
-            term_months,
-        )
-
-    def _finish(  # noqa: PLR0917
-        self,
-        model: ModelResult,
-        steps: list[TraceEntry] | None,
-        env: dict[str, Value],
-        outcome: Outcome,
-        reasons: tuple[str, ...],
-        grade: str | None = None,
-        limit_fen: int = 0,
-        annual_rate: Decimal | None = None,
-        term_months: int | None = None,
-    ) -> Decision:
-        # tuple.__new__ skips the named tuple's Python-level __new__: same object, cheaper.
-        return _new_decision(
-            Decision,
-            (
-                outcome,
-                limit_fen,
-                annual_rate,
-                term_months,
-                grade,
-                model.pd,
-                model.score,
-                reasons,
-                self.version_label,
-                model.model_versions,
-                () if steps is None else Trace(steps, dict(env)),
-            ),
-        )
+    @property
+    def decision_source(self) -> str:
+        """The source of the decision function, trace lines included (for review and tests)."""
+        return write_source(self)[0]
 
     def explain(
         self, decision: Decision, language: str = "zh", model: ModelResult | None = None

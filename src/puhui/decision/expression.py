@@ -29,16 +29,21 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from puhui.codegen import compile_function
+from puhui.decision.errors import InvalidExpression
+
 Value = float | int | str | bool | None
 Env = Mapping[str, Value]
 Evaluator = Callable[[Env], Value]
 
 
-class ExpressionError(ValueError):
+class ExpressionError(InvalidExpression):
     """An expression does not parse, or names something unknown; ``position`` is 0-based."""
 
     def __init__(self, message: str, *, text: str, position: int) -> None:
-        super().__init__(f"{message} at column {position + 1} of {text!r}")
+        super().__init__(
+            f"{message} at column {position + 1} of {text!r}", details={"position": position}
+        )
         self.position = position
 
 
@@ -385,9 +390,9 @@ def _arith(op: str, left: Evaluator, right: Evaluator) -> Evaluator:
             f"        return a {op} b\n"
             "    return arith\n"
         )
-        scope: dict[str, Any] = {"skip": _NOT_NUMBERS}
-        exec(compile(source, f"<puhui-arith {op}>", "exec"), scope)  # noqa: S102
-        factory = _ARITH_FACTORIES[key] = scope["factory"]
+        factory = _ARITH_FACTORIES[key] = compile_function(
+            source, "factory", namespace={"skip": _NOT_NUMBERS}, label="arith"
+        )
     return factory(left_value, right_value)
 
 

@@ -10,6 +10,7 @@ from importlib import resources
 
 import yaml
 
+from puhui.decision.errors import InvalidRateTable
 from puhui.domain.errors import InvalidDate, NotFound
 
 
@@ -23,9 +24,9 @@ class LprTable:
 
     def __post_init__(self) -> None:
         if not self.dates or len(self.dates) != len(self.rates):
-            raise ValueError("an LPR table needs one rate per date and at least one row")
+            raise InvalidRateTable("an LPR table needs one rate per date and at least one row")
         if list(self.dates) != sorted(set(self.dates)):
-            raise ValueError("LPR dates must be strictly increasing")
+            raise InvalidRateTable("LPR dates must be strictly increasing")
 
     def rate_on(self, as_of: dt.date) -> Decimal:
         """The rate in force on ``as_of``; before the first row there is no rate to use."""

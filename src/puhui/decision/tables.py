@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from puhui.codegen import compile_functions, literal
 from puhui.decision.cells import Cell, env_matcher
 from puhui.decision.outcome import TracedRule, TraceStep, Value
 
@@ -55,13 +56,13 @@ TracedCollector = Callable[[Env, list[TraceEntry]], list[CompiledRule]]
 TracedFinder = Callable[[Env, list[TraceEntry]], CompiledRule | None]
 
 
-def _cell_test(cell: Cell, var: str, scope: dict[str, Any], key: str) -> str:  # noqa: PLR0911
+def cell_test(cell: Cell, var: str, scope: dict[str, Any], key: str) -> str:  # noqa: PLR0911
     """A Python expression over the local ``var`` with exactly the cell's semantics.
 
-    Only numbers (``repr`` of a float or int) and quoted strings (``repr``) from the parsed
-    cell are written into the source; names are never written (columns are read by the caller
-    through ``repr`` of the name), so the document cannot inject code. Sets other than a single
-    string or flag call the cell's own predicate, bound in ``scope`` as ``key``.
+    Only numbers and strings from the parsed cell are written into the source, through
+    :func:`puhui.codegen.literal`; names are never written (columns are read by the caller
+    through the literal of the name), so the document cannot inject code. Sets other than a
+    single string or flag call the cell's own predicate, bound in ``scope`` as ``key``.
     """
     kind = cell.kind
     if kind == "any":
@@ -74,9 +75,15 @@ def _cell_test(cell: Cell, var: str, scope: dict[str, Any], key: str) -> str:  #
         if kind == "set" and len(cell.values) == 1:
             (only,) = cell.values
             if isinstance(only, bool):
-                return f"{var} is {only!r}"
+                return f"{var} is {literal(only)}"
             if isinstance(only, str):
-                return f"{var} == {only!r}"
+                return f"{var} == {literal(only)}"
+        if all(value.__class__ is str for value in cell.values):
+            # A set of text: ``in`` is the whole test (a flag or a number is never equal to text).
+            scope[key] = frozenset(cell.values)
+            if kind == "set":
+                return f"{var} in {key}"
+            return f"{var} is not None and {var} not in {key}"
         scope[key] = cell.predicate()
         return f"{key}({var})"
     low, high = float(cell.low), float(cell.high)
@@ -84,17 +91,17 @@ def _cell_test(cell: Cell, var: str, scope: dict[str, Any], key: str) -> str:  #
         return f"{var} is not None"
     present = f"{var} is not None and "
     if math.isinf(low):
-        return present + f"{var} {'<=' if cell.high_closed else '<'} {high!r}"
+        return present + f"{var} {'<=' if cell.high_closed else '<'} {literal(high)}"
     if math.isinf(high):
-        return present + f"{var} {'>=' if cell.low_closed else '>'} {low!r}"
+        return present + f"{var} {'>=' if cell.low_closed else '>'} {literal(low)}"
     low_op = "<=" if cell.low_closed else "<"
     high_op = "<=" if cell.high_closed else "<"
-    return present + f"{low!r} {low_op} {var} {high_op} {high!r}"
+    return present + f"{literal(low)} {low_op} {var} {high_op} {literal(high)}"
 
 
 def _rule_test(rule: CompiledRule, columns: dict[str, str], scope: dict[str, Any], r: int) -> str:
     tests = [
-        f"({_cell_test(cell, columns[name], scope, f'P{r}_{k}')})"
+        f"({cell_test(cell, columns[name], scope, f'P{r}_{k}')})"
         for k, (name, cell) in enumerate(rule.cells)
     ]
     return " and ".join(tests) if tests else "True"
@@ -114,7 +121,7 @@ def _generate(
     for rule in rules:
         for name, _ in rule.cells:
             columns.setdefault(name, f"c{len(columns)}")
-    loads = [f"    {var} = g({name!r})" for name, var in columns.items()]
+    loads = [f"    {var} = g({literal(name)})" for name, var in columns.items()]
     plain = ["def plain(env):", "    g = env.get", *loads]
     traced = ["def traced(env, trace):", "    g = env.get", "    a = trace.append", *loads]
     if hit_policy == "collect":
@@ -131,8 +138,10 @@ def _generate(
             traced += [f"    m = {test}", f"    a((S, R{r}, m))", f"    if m: hits.append(R{r})"]
     ending = "    return None" if hit_policy == "first" else "    return hits"
     source = "\n".join([*plain, ending, *traced, ending]) + "\n"
-    exec(compile(source, f"<puhui-table {section}>", "exec"), scope)  # noqa: S102
-    return scope["plain"], scope["traced"]
+    plain_function, traced_function = compile_functions(
+        source, ("plain", "traced"), namespace=scope, label="table"
+    )
+    return plain_function, traced_function
 
 
 @dataclass(frozen=True, slots=True)

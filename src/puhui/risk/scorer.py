@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from puhui.codegen import compile_function, literal
 from puhui.risk.dataset import FeatureKind
 from puhui.risk.errors import InvalidApplicantData
 from puhui.risk.gbm import GbmModel
@@ -143,28 +144,27 @@ class ScorecardScorer:
 
     def _compile(self) -> Callable[[Mapping[str, Any]], tuple[float, ...]]:
         lines = ["def points(row):", "    g = row.get"]
-        scope: dict[str, Any] = {"_text_key": _text_key, "inf": math.inf, "nan": math.nan}
+        scope: dict[str, Any] = {"_text_key": _text_key}
         for j, c in enumerate(self.model.characteristics):
-            missing, special = c.points[-1], c.points[-2]
+            missing, special = literal(c.points[-1]), literal(c.points[-2])
+            lines.append(f"    v = g({literal(c.name)})")
             if c.kind is FeatureKind.CATEGORICAL:
                 scope[f"C{j}"] = {cat: c.points[b] for cat, b in c.categories.items()}
-                lines.append(f"    v = g({c.name!r})")
                 lines.append(
-                    f"    p{j} = C{j}.get(v if v.__class__ is str else _text_key(v), {missing!r})"
+                    f"    p{j} = C{j}.get(v if v.__class__ is str else _text_key(v), {missing})"
                 )
                 continue
-            lines.append(f"    v = g({c.name!r})")
-            lines.append(f"    if v is None or v != v: p{j} = {missing!r}")
+            lines.append(f"    if v is None or v != v: p{j} = {missing}")
             if c.special_codes:
-                lines.append(f"    elif v in {tuple(c.special_codes)!r}: p{j} = {special!r}")
+                lines.append(f"    elif v in {literal(tuple(c.special_codes))}: p{j} = {special}")
             for edge, pts in zip(c.edges, c.points, strict=False):
-                lines.append(f"    elif v < {edge!r}: p{j} = {pts!r}")
-            lines.append(f"    else: p{j} = {c.points[c.n_bins - 1]!r}")
+                lines.append(f"    elif v < {literal(edge)}: p{j} = {literal(pts)}")
+            lines.append(f"    else: p{j} = {literal(c.points[c.n_bins - 1])}")
         names = ", ".join(f"p{j}" for j in range(len(self.model.characteristics)))
         lines.append(f"    return ({names},)")
-        source = "\n".join(lines) + "\n"
-        exec(compile(source, "<puhui-scorecard>", "exec"), scope)  # noqa: S102
-        function: Callable[[Mapping[str, Any]], tuple[float, ...]] = scope["points"]
+        function: Callable[[Mapping[str, Any]], tuple[float, ...]] = compile_function(
+            "\n".join(lines) + "\n", "points", namespace=scope, label="scorecard"
+        )
         return function
 
     def _batch_plan(self) -> dict[str, Any]:
@@ -352,9 +352,9 @@ class GbmScorer:
         for j, spec in enumerate(model.specs):
             if spec.kind is FeatureKind.CATEGORICAL:
                 scope[f"C{j}"] = model.category_codes[spec.name]
-                loaders.append(f"C{j}.get(_text_key(g({spec.name!r})))")
+                loaders.append(f"C{j}.get(_text_key(g({literal(spec.name)})))")
             else:
-                loaders.append(f"g({spec.name!r})")
+                loaders.append(f"g({literal(spec.name)})")
         scope["_text_key"] = _text_key
         self._vector = _compile_vector_builder(loaders, scope)
         kernel = row_kernel(model.ensemble)
@@ -442,8 +442,9 @@ def _compile_vector_builder(
         "_array": np.array,
         "_float64": np.float64,
     }
-    exec(compile(source, "<puhui-vector>", "exec"), namespace)  # noqa: S102
-    function: Callable[[Mapping[str, Any]], FloatArray] = namespace["vector"]
+    function: Callable[[Mapping[str, Any]], FloatArray] = compile_function(
+        source, "vector", namespace=namespace, label="vector"
+    )
     return function
 
 

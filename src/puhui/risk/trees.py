@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from puhui.codegen import compile_function, literal
 from puhui.risk.errors import UnsupportedModel
 
 FloatArray = npt.NDArray[np.float64]
@@ -213,14 +214,14 @@ def parse_lightgbm(model_text: str) -> TreeEnsemble:
 def _condition(ensemble: TreeEnsemble, node: int) -> str:
     """The Python test that sends a row left at ``node``, with LightGBM's missing-value rules."""
     f = int(ensemble.feature[node])
-    thr = repr(float(ensemble.threshold[node]))
+    thr = literal(float(ensemble.threshold[node]))
     rule = int(ensemble.missing_type[node])
     go_default_left = bool(ensemble.default_left[node])
     if rule == MISSING_NAN:
         # x is NaN when missing; NaN compares False, so the default side needs the test flipped.
         return f"not (x{f} > {thr})" if go_default_left else f"x{f} <= {thr}"
     if rule == MISSING_ZERO:
-        zero = f"-{ZERO_THRESHOLD!r} <= z{f} <= {ZERO_THRESHOLD!r}"
+        zero = f"-{literal(ZERO_THRESHOLD)} <= z{f} <= {literal(ZERO_THRESHOLD)}"
         return (
             f"({zero}) or z{f} <= {thr}" if go_default_left else f"not ({zero}) and z{f} <= {thr}"
         )
@@ -231,7 +232,7 @@ def _emit_node(ensemble: TreeEnsemble, tree: int, child: int, depth: int, lines:
     pad = "    " * depth
     if child < 0:
         # A constant store allocates nothing; the leaves are summed once at the end.
-        lines.append(f"{pad}t{tree} = {float(ensemble.leaf_value[-child - 1])!r}")
+        lines.append(f"{pad}t{tree} = {literal(float(ensemble.leaf_value[-child - 1]))}")
         return
     lines.append(f"{pad}if {_condition(ensemble, child)}:")
     _emit_node(ensemble, tree, int(ensemble.left[child]), depth + 1, lines)
@@ -264,9 +265,10 @@ def compile_row_function(
     ensemble: TreeEnsemble, loaders: Sequence[str], namespace: Mapping[str, Any]
 ) -> Callable[[Mapping[str, Any]], float]:
     """Compile the generated source once; ``namespace`` provides names the loaders use."""
-    scope: dict[str, Any] = {"NAN": math.nan, "inf": math.inf, "nan": math.nan, **namespace}
-    exec(compile(python_source(ensemble, loaders), "<puhui-trees>", "exec"), scope)  # noqa: S102
-    function: Callable[[Mapping[str, Any]], float] = scope["raw"]
+    scope: dict[str, Any] = {"NAN": math.nan, **namespace}
+    function: Callable[[Mapping[str, Any]], float] = compile_function(
+        python_source(ensemble, loaders), "raw", namespace=scope, label="trees"
+    )
     return function
 
 
