@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from puhui.services.assessment import pulled_frames
+
 from puhui.adapters.db import migrate
 from puhui.adapters.db.engine import make_engine
 from puhui.adapters.db.features import SqlFeatureStore
@@ -43,7 +45,6 @@ from puhui.risk.enterprise_inputs import (
     one_enterprise_inputs,
 )
 from puhui.risk.features import FEATURE_NAMES, MarketTables, compute_features
-from puhui.services.assessment import pulled_frames
 from puhui.services.features import FeatureBatch
 
 MONTH = date(2025, 5, 1)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from functools import cache
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 import pytest
