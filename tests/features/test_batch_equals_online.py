@@ -9,7 +9,6 @@ from typing import Any
 
 import polars as pl
 import pytest
-from puhui.services.assessment import pulled_frames, strategy_inputs
 
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.domain.origination.consent import DataScope
@@ -20,6 +19,8 @@ from puhui.risk.enterprise_inputs import (
     one_enterprise_inputs,
 )
 from puhui.risk.features import FEATURE_NAMES, MarketTables, compute_features
+from puhui.services.origination.assessment import StrategyAssessor, pulled_frames
+from puhui.services.origination.governance import FixedSetup, LiveSetup
 from puhui.services.origination.ports import AssessmentRequest
 
 LATE_MONTH = date(2025, 5, 1)  # the market's data: 2023-01 to 2025-06
@@ -45,6 +46,10 @@ def differences(
     return {
         k: (expected[k], got.get(k)) for k in expected if not same(expected[k], got.get(k), rel=rel)
     }
+
+
+ONLINE_ONLY = StrategyAssessor(FixedSetup(LiveSetup(None, None, None)))
+"""The assessor without a feature store: every value computed online from the pull."""
 
 
 @pytest.mark.parametrize("month", [EARLY_MONTH, LATE_MONTH])
@@ -74,7 +79,7 @@ def test_every_enterprise_gets_from_its_pull_what_the_chunked_batch_gives(
         assert differences(expected_inputs, inputs) == {}, uscc
         for name, value in inputs.items():
             checked_inputs[name] += value is not None
-        # The assessor's own derivation today reads the same values from the same pull.
+        # The assessor's online path (no stored row) reads the same values from the pull.
         request = AssessmentRequest(
             application_id="A-1",
             uscc=uscc,
@@ -83,8 +88,10 @@ def test_every_enterprise_gets_from_its_pull_what_the_chunked_batch_gives(
             data=data,
             fraud_hits=(),
         )
-        assessor_inputs = strategy_inputs(request, online, frames, default_amount_fen=1)
-        assert differences(expected_inputs, assessor_inputs) == {}, uscc
+        computed = ONLINE_ONLY.enterprise_values(request)
+        assert computed.source == "online"
+        assert differences(expected_inputs, computed.inputs) == {}, uscc
+        assert differences(expected_features, computed.features, rel=FLOAT_TOLERANCE) == {}
     if month == LATE_MONTH:
         # Every input was compared on real values, not only on missing ones.
         assert all(count > 0 for count in checked_inputs.values()), checked_inputs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,7 @@ def test_demo_migrates_describes_the_platform_and_lends(
     # The governed path: the model went through the registry, decisions were stored.
     assert "champion of mse_pd" in result.stdout
     assert "origination_decisions" in result.stdout
+    _stored_decisions_show_replay_backtest_and_monitor(sqlite_url, tmp_path)
     # It ran on the configured database: a second run there is refused without --reset.
     again = runner.invoke(
         app,
@@ -84,6 +86,63 @@ def test_demo_migrates_describes_the_platform_and_lends(
     )
     assert again.exit_code == 2
     assert "database_in_use" in again.output
+
+
+def _stored_decisions_show_replay_backtest_and_monitor(url: str, tmp_path: Path) -> None:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        application_id, model_version, first, last = connection.execute(
+            text(
+                "SELECT min(application_id), min(model_version), min(as_of), max(as_of) "
+                "FROM origination_decisions WHERE model_version IS NOT NULL"
+            )
+        ).one()
+    engine.dispose()
+    shown = runner.invoke(app, ["decision", "show", application_id, "--json"])
+    assert shown.exit_code == 0, shown.output
+    document = json.loads(shown.stdout)
+    assert document["evidence"]["strategy_name"] == "mse-online-credit"
+    assert document["evidence"]["model_version"] == model_version
+    assert document["evidence"]["feature_source"] == "store"
+    replayed = runner.invoke(app, ["decision", "replay", application_id, "--json"])
+    assert replayed.exit_code == 0, replayed.output
+    assert json.loads(replayed.stdout)["matches"] is True
+    backtest = runner.invoke(
+        app,
+        [
+            "strategy",
+            "backtest",
+            "--strategy",
+            "mse-online-credit",
+            "--decided-from",
+            str(first),
+            "--decided-to",
+            str(last),
+            "--out",
+            str(tmp_path / "bt"),
+        ],
+    )
+    assert backtest.exit_code == 0, backtest.output
+    assert "stored decisions" in (tmp_path / "bt" / "backtest.md").read_text(encoding="utf-8")
+    month = str(first)[:7]
+    monitored = runner.invoke(
+        app,
+        [
+            "model",
+            "monitor",
+            "--model",
+            model_version,
+            "--from",
+            month,
+            "--to",
+            month,
+            "--report",
+            str(tmp_path / "monitor"),
+            "--json",
+        ],
+    )
+    assert monitored.exit_code == 0, monitored.output
+    assert (tmp_path / "monitor" / "report.md").is_file()
 
 
 def test_audit_verify_names_the_first_edited_event(env: str) -> None:

@@ -17,7 +17,7 @@ from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.domain.origination.assessment import Assessment, Outcome
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract
-from puhui.domain.origination.decision_record import DecisionRecord
+from puhui.domain.origination.decision_record import DecisionEvidence, DecisionRecord
 from puhui.domain.origination.errors import DuplicateApplication
 from puhui.domain.origination.offer import Offer
 from puhui.services.origination.ports import (
@@ -363,6 +363,8 @@ class ScriptedAssessor:
 
     outcome: Outcome = Outcome.APPROVE
     requests: list[AssessmentRequest] = field(default_factory=list)
+    evidence: DecisionEvidence | None = None
+    """Attached to the assessment when set: the decision is then stored for replay."""
 
     def assess(self, request: AssessmentRequest) -> Assessment:
         self.requests.append(request)
@@ -378,6 +380,7 @@ class ScriptedAssessor:
             pd=Decimal("0.021"),
             score=655,
             trace={"strategy": "test-v1", "score": 655},
+            evidence=self.evidence,
         )
 
 

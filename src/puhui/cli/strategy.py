@@ -14,7 +14,7 @@ import typer
 
 from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.cli.context import fail, platform
-from puhui.decision.backtest import DEFAULT_LGD, backtest_file, write_report
+from puhui.decision.backtest import DEFAULT_LGD, backtest_file, run_backtest, write_report
 from puhui.decision.document import json_schema
 from puhui.decision.engine import CompiledStrategy
 from puhui.decision.jdm import export_jdm, import_jdm
@@ -131,10 +131,37 @@ def population(
     typer.echo(f"{size} applicants written to {out}")
 
 
+def _stored_population(first: str, last: str) -> list[dict[str, Any]]:
+    from puhui.bootstrap.wiring import origination_units  # noqa: PLC0415 - heavy imports
+    from puhui.services.origination.replay import stored_population  # noqa: PLC0415
+
+    try:
+        first_day, last_day = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    except ValueError:
+        raise fail(
+            f"--decided-from and --decided-to are dates YYYY-MM-DD, got {first!r} and {last!r}",
+            code="invalid_date",
+        ) from None
+    with platform() as p:
+        rows = stored_population(origination_units(p).reader, first_day, last_day)
+    if not rows:
+        raise fail(f"no stored decisions from {first} to {last}", code="not_found")
+    return rows
+
+
 @app.command()
 def backtest(  # noqa: PLR0917
     strategy: StrategyFile,
-    population: Annotated[Path, typer.Option("--population", help="Parquet of stored inputs.")],
+    population: Annotated[
+        Path | None, typer.Option("--population", help="Parquet of stored inputs.")
+    ] = None,
+    decided_from: Annotated[
+        str | None,
+        typer.Option("--decided-from", help="Or: real decisions stored from YYYY-MM-DD ..."),
+    ] = None,
+    decided_to: Annotated[
+        str | None, typer.Option("--decided-to", help="... to YYYY-MM-DD (in the database).")
+    ] = None,
     against: Annotated[
         Path | None, typer.Option("--against", help="The current strategy, for the swap set.")
     ] = None,
@@ -145,22 +172,45 @@ def backtest(  # noqa: PLR0917
     licence_type: Licence = "bank",
     lgd: Annotated[str, typer.Option("--lgd", help="Loss given default.")] = str(DEFAULT_LGD),
 ) -> None:
-    """Replay a population through a strategy (and the current one): Markdown + PNG report."""
+    """Replay a population through a strategy (and the current one): Markdown + PNG report.
+
+    The population is a Parquet file of inputs (``--population``), or the real decisions
+    stored in the database between two dates (``--decided-from``/``--decided-to``): each
+    replayed with the inputs it read and its model's score.
+    """
     try:
         lgd_value = Decimal(lgd)
     except InvalidOperation:
         raise fail(f"--lgd must be a decimal number, got {lgd!r}", code="invalid_input") from None
+    stored = decided_from is not None or decided_to is not None
+    if stored == (population is not None) or (stored and not (decided_from and decided_to)):
+        raise fail(
+            "give either --population FILE or both --decided-from and --decided-to",
+            code="invalid_input",
+        )
+    rows = _stored_population(decided_from or "", decided_to or "") if stored else None
     with _errors():
         candidate = _load(strategy)
         current = None if against is None else _load(against)
-        report = backtest_file(
-            candidate,
-            population,
-            against=current,
-            as_of=_as_of(as_of),
-            licence_type=licence_type,
-            lgd=lgd_value,
-        )
+        if rows is not None:
+            report = run_backtest(
+                candidate,
+                rows,
+                against=current,
+                as_of=_as_of(as_of),
+                licence_type=licence_type,
+                lgd=lgd_value,
+                population=f"stored decisions {decided_from} .. {decided_to}",
+            )
+        else:
+            report = backtest_file(
+                candidate,
+                population or Path(),
+                against=current,
+                as_of=_as_of(as_of),
+                licence_type=licence_type,
+                lgd=lgd_value,
+            )
         markdown, chart = write_report(report, out)
     total = report.candidate.total
     typer.echo(

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from puhui.decision.engine import CompiledStrategy
 from puhui.decision.strategy import load_strategy
-from puhui.domain.errors import NotFound
+from puhui.domain.errors import InvalidInput, NotFound
 from puhui.domain.origination import fraud
 from puhui.domain.origination.assessment import Assessment
 from puhui.domain.origination.decision_record import DecisionRecord
@@ -203,3 +204,31 @@ def replay_decision(
         shadow_stored = load_version(name, int(version))
         shadow_strategy = load_strategy(shadow_stored.label, text=shadow_stored.document)
     return replay_record(record, strategy=strategy, model=model, shadow_strategy=shadow_strategy)
+
+
+def stored_population(
+    reader: Callable[[], OriginationUnitOfWork], first_day: date, last_day: date
+) -> list[dict[str, Any]]:
+    """Stored decisions in [first_day, last_day] as backtest rows: the inputs each decision
+    read, its model's PD and score, and its as-of date and licence (a real population)."""
+    if last_day < first_day:
+        raise InvalidInput("the period ends before it starts")
+    with reader() as uow:
+        records = uow.decisions.between(first_day, last_day)
+    rows = []
+    for record in records:
+        evidence = record.evidence
+        if evidence.model_version is None:
+            continue  # referred before any model ran (no enterprise data): nothing to score
+        rows.append(
+            {
+                **evidence.inputs,
+                "applicant_id": record.application_id,
+                "pd": evidence.model_pd,
+                "score": evidence.model_score,
+                "model_version": f"{evidence.model_name}:{evidence.model_version}",
+                "as_of": evidence.as_of,
+                "licence_type": evidence.licence_type,
+            }
+        )
+    return rows
