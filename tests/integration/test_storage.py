@@ -104,3 +104,36 @@ def test_concurrent_appends_keep_one_unbroken_chain(platform: Platform) -> None:
     report = verify_audit_chain(platform.uow, key=platform.audit_key)
     assert report.ok, report.first_break
     assert report.events_checked == 40
+
+
+def test_reset_erases_a_database_whose_rows_reference_each_other(
+    platform: Platform, clock: FixedClock
+) -> None:
+    from puhui.decision.strategy import shipped_strategy_text
+    from puhui.services import strategies
+
+    platform.migrate()
+    text_v2 = shipped_strategy_text("mse-online-credit").replace(
+        "\nversion: 1\n", "\nversion: 2\n", 1
+    )
+    uow = platform.strategy_uow
+    strategies.create_draft(uow, text=text_v2, actor="alice", clock=clock)
+    strategies.submit(uow, "mse-online-credit", 2, actor="alice", clock=clock)
+    strategies.approve(uow, "mse-online-credit", 2, actor="bob", clock=clock)
+    # A challenger row references its strategy version: a child row the reset must not trip on.
+    strategies.start_challenger(
+        uow,
+        "mse-online-credit",
+        2,
+        mode=strategies.ChallengerMode.SHADOW,
+        share_bp=0,
+        actor="carol",
+        clock=clock,
+    )
+    platform.database.reset()
+    assert inspect(platform.database.engine).get_table_names() == []
+    assert platform.database.status().current is None
+    platform.migrate()
+    versions = strategies.list_versions(platform.strategy_uow, "mse-online-credit")
+    assert [v.version for v in versions] == [1]
+    assert summarise_platform(platform.uow).audit_events == 1  # the seeding, nothing older

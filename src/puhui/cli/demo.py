@@ -25,6 +25,7 @@ from puhui.services.platform import summarise_platform
 if TYPE_CHECKING:
     from puhui.market.params import MarketParams
     from puhui.pipelines.simulation import PortfolioSummary
+    from puhui.risk.monitoring import MonitoringResult
 
 # The simulation pulls in the market generator, LightGBM and optbinning (seconds of import
 # time): they are imported when `puhui demo` runs, not when any other command starts.
@@ -210,7 +211,7 @@ _LENDING_TABLES = frozenset({"origination_applications", "credit_lines", "eod_ru
 
 def _train_champion(
     platform_: Platform, market_dir: Path, first_day: date, kind: ModelKind, model_dir: Path
-) -> None:
+) -> str:
     """Train on the market's history, then register, approve (a second person) and promote."""
     from puhui.bootstrap.wiring import register_champion  # noqa: PLC0415
     from puhui.pipelines.simulation import train_market_model  # noqa: PLC0415
@@ -232,6 +233,61 @@ def _train_champion(
         f"model: registered {entry.version} in {platform_.settings.model_registry_dir}, "
         f"approved by {DEMO_VALIDATOR}, champion of {entry.name}"
     )
+    return entry.version
+
+
+def _monitor_monthly(
+    platform_: Platform, model_version: str, first_day: date, last_day: date, out: Path
+) -> None:
+    """Model monitoring as a risk team runs it: once per month, then the whole window."""
+    from puhui.bootstrap.wiring import decision_history  # noqa: PLC0415
+    from puhui.risk.artefact import load_reference_profile  # noqa: PLC0415
+    from puhui.risk.monitoring import psi_reading  # noqa: PLC0415
+    from puhui.risk.monitoring_report import write_monitoring_report  # noqa: PLC0415
+    from puhui.services.model_monitoring import monitor_model  # noqa: PLC0415
+
+    history = decision_history(platform_)
+    model_dir = platform_.settings.model_registry_dir / "models" / model_version
+    reference = load_reference_profile(model_dir)
+    typer.echo("model monitoring (每月模型监控):")
+
+    def run(first: str, last: str) -> MonitoringResult:
+        return monitor_model(
+            history,
+            platform_.uow,
+            model_version=model_version,
+            first_month=first,
+            last_month=last,
+            reference=reference,
+            today=platform_.clock.today(),
+            actor="system:demo",
+        )
+
+    month = date(first_day.year, first_day.month, 1)
+    while month <= last_day:
+        result = run(f"{month:%Y-%m}", f"{month:%Y-%m}")
+        psi = (
+            "n/a (no reference profile)"
+            if result.score_psi is None
+            else f"{result.score_psi:.3f} {psi_reading(result.score_psi)}"
+        )
+        rates = result.decision_rates[0] if result.decision_rates else None
+        approved = "n/a" if rates is None else f"{rates.approval_rate:.1%}"
+        alerts = ", ".join(a.code.value for a in result.alerts) or "none"
+        typer.echo(
+            f"  {month:%Y-%m}  {result.n_applications:>6,} scored  score PSI {psi}  "
+            f"approved {approved}  alerts: {alerts}"
+        )
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    whole = run(f"{first_day:%Y-%m}", f"{last_day:%Y-%m}")
+    report = write_monitoring_report(out, whole)
+    performance = whole.performance
+    if performance is not None and performance.auc is not None:
+        typer.echo(
+            f"  matured loans {performance.n:,} ({performance.n_bad:,} bad): "
+            f"out-of-time AUC {performance.auc:.3f}"
+        )
+    typer.echo(f"  report: {report}")
 
 
 def _simulate(
@@ -284,7 +340,7 @@ def _simulate(
         _prepare_database(platform_, reset=reset)
         generated = _market(params, market_dir)
         t0 = time.perf_counter()
-        _train_champion(platform_, market_dir, first_day, model_kind, workdir / "model")
+        champion = _train_champion(platform_, market_dir, first_day, model_kind, workdir / "model")
         trained = time.perf_counter() - t0
         t0 = time.perf_counter()
         data_source = MarketDataSource(market_dir)
@@ -320,6 +376,7 @@ def _simulate(
             "total": time.perf_counter() - started,
         }
         print_summary(summary)
+        _monitor_monthly(platform_, champion, first_day, last_day, workdir / "monitoring")
         _print_holdings(platform_)
         if serve:
             server = importlib.import_module("puhui.web.server")

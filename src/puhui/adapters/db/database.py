@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from typing import Any
+
+from sqlalchemy import Engine, text
 
 from puhui.adapters.db import migrate
 from puhui.adapters.db.engine import describe_url, make_engine
@@ -27,9 +29,38 @@ class Database:
     def upgrade(self, revision: str = "heads") -> migrate.MigrationStatus:
         return migrate.upgrade(self.engine, revision)
 
-    def reset(self) -> migrate.MigrationStatus:
-        """Erase the platform's schema and data (every migration undone); the caller upgrades."""
-        return migrate.downgrade(self.engine, "base")
+    def reset(self) -> None:
+        """Erase every table of the database, data and all; the caller migrates afresh.
+
+        For the demo's ``--reset`` on a database it was told it may erase. Not the
+        migrations' downgrades: those drop tables in an order that child rows forbid.
+        """
+        if self.dialect == "sqlite":
+            raw = self.engine.raw_connection()
+            try:
+                driver: Any = raw.driver_connection
+                names = [
+                    row[0]
+                    for row in driver.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' "
+                        "AND name NOT LIKE 'sqlite_%'"
+                    )
+                ]
+                driver.execute("PRAGMA foreign_keys = OFF")
+                for name in names:
+                    driver.execute(f'DROP TABLE IF EXISTS "{name}"')
+                driver.execute("PRAGMA foreign_keys = ON")
+            finally:
+                raw.close()
+            return
+        with self.engine.begin() as connection:
+            tables = connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            ).scalars()
+            for name in list(tables):
+                connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
+            for function in ("journal_append_only()", "journal_entry_balanced()"):
+                connection.execute(text(f"DROP FUNCTION IF EXISTS {function} CASCADE"))
 
     def status(self) -> migrate.MigrationStatus:
         return migrate.status(self.engine)
