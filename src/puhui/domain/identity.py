@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from puhui.domain.errors import InvalidIdentifier
@@ -17,6 +18,27 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
+def ascii_identifier(text: str, *, field: str, label: str, drop: str = "") -> str:
+    """The identifier in canonical form: NFKC, ``drop`` characters removed, upper case, ASCII.
+
+    NFKC folds full-width and other compatibility forms (``１３８``, ``Ｘ``) to ASCII, so one
+    person or enterprise has one form, one blind index and one place on every list. Anything
+    still outside ASCII after that (digits of other scripts, look-alike letters) is refused:
+    accepting it would give the same identifier a second, distinct spelling.
+    """
+    folded = unicodedata.normalize("NFKC", text).strip()
+    for character in drop:
+        folded = folded.replace(character, "")
+    if not folded.isascii():
+        strange = sorted({ch for ch in folded if not ch.isascii()})
+        raise InvalidIdentifier(
+            f"a {label} is written with ASCII digits and letters only; "
+            f"{''.join(strange)!r} is not one of them",
+            details={"field": field},
+        )
+    return folded.upper()
+
+
 def uscc_check_char(first17: str) -> str:
     """The check character for the first 17 characters of a unified social credit code."""
     if len(first17) != 17 or any(ch not in _USCC_VALUE for ch in first17):
@@ -27,7 +49,7 @@ def uscc_check_char(first17: str) -> str:
 
 def validate_uscc(code: str) -> str:
     """Return the normalised code, or raise naming what is wrong with it."""
-    text = code.strip().upper()
+    text = ascii_identifier(code, field="uscc", label="unified social credit code")
     if len(text) != 18:
         raise InvalidIdentifier(
             f"a unified social credit code has 18 characters, got {len(text)}",
@@ -47,8 +69,13 @@ def validate_uscc(code: str) -> str:
     return text
 
 
+def _digits(text: str) -> bool:
+    """ASCII decimal digits only (``str.isdigit`` also accepts every script's digits)."""
+    return text.isascii() and text.isdigit()
+
+
 def id_check_char(first17: str) -> str:
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not _digits(first17):
         raise InvalidIdentifier("an ID number body is 17 digits")
     total = sum(int(ch) * w for ch, w in zip(first17, _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11]
@@ -56,9 +83,9 @@ def id_check_char(first17: str) -> str:
 
 def validate_id_number(id_number: str) -> str:
     """Validate an 18-character resident ID number: digits, birth date and check character."""
-    text = id_number.strip().upper()
+    text = ascii_identifier(id_number, field="id_number", label="resident ID number")
     details = {"field": "id_number"}
-    if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
+    if len(text) != 18 or not _digits(text[:17]) or not (_digits(text[17]) or text[17] == "X"):
         raise InvalidIdentifier(
             "an ID number has 17 digits and a check character (0-9 or X)", details=details
         )
@@ -79,10 +106,11 @@ def birth_date_of(id_number: str) -> date:
 
 
 def validate_mobile(phone: str) -> str:
-    """A mainland mobile number: 11 digits starting with 1[3-9]."""
-    text = phone.strip().replace(" ", "").replace("-", "")
-    text = text.removeprefix("+86")
-    if len(text) != 11 or not text.isdigit() or text[0] != "1" or text[1] not in "3456789":
+    """A mainland mobile number: 11 digits starting with 1[3-9] (``+86``, spaces, dashes and
+    full-width forms accepted and folded away)."""
+    text = ascii_identifier(phone, field="phone", label="mobile number", drop=" -()")
+    text = text.removeprefix("+86").removeprefix("0086")
+    if len(text) != 11 or not _digits(text) or text[0] != "1" or text[1] not in "3456789":
         raise InvalidIdentifier(
             "a mobile number has 11 digits and starts with 13-19", details={"field": "phone"}
         )
