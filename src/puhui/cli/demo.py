@@ -219,11 +219,11 @@ def _simulate(
     typer.echo(f"model: training {model_kind.value} on the market's history before {first_day}")
     t0 = time.perf_counter()
     model_dir = workdir / "model"
-    loans, bad, auc = train_market_model(
+    loans, bad, auc, measured = train_market_model(
         market_dir, first_day, model_kind, model_dir, trained_at=datetime.now(UTC)
     )
     trained = time.perf_counter() - t0
-    typer.echo(f"model: {loans:,} legacy loans ({bad:,} bad), development AUC {auc:.3f}")
+    typer.echo(f"model: {loans:,} legacy loans ({bad:,} bad), {measured} AUC {auc:.3f}")
     database = workdir / "simulation.db"
     for leftover in workdir.glob("simulation.db*"):
         leftover.unlink()
