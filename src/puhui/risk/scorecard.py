@@ -43,8 +43,10 @@ class ScorecardConfig:
     pdo: float = 20.0
     base_score: float = 600.0
     base_odds: float = 50.0
-    min_iv: float = 0.02
-    min_stable_iv: float = 0.01
+    # Low on purpose (ADR 0012): on data with few characteristics the weak ones still add to
+    # the regression; the cross-half check keeps noise out.
+    min_iv: float = 0.005
+    min_stable_iv: float = 0.0025
     max_n_prebins: int = 20
     min_prebin_size: float = 0.05
     monotonic_tolerance: float = 0.10
