@@ -37,9 +37,9 @@ class ScorecardConfig:
     ``base_score`` points correspond to good:bad odds of ``base_odds``; every ``pdo`` points
     double the odds. A non-monotonic binning is kept only when it carries ``monotonic_tolerance``
     more information value than the best monotonic one (a U-shape must earn its place).
-    A characteristic is kept when its IV reaches ``min_iv`` and, binned on one random half of
-    the data, still shows ``min_stable_iv`` on the other half (optimal binning finds some
-    information in pure noise; that finding does not replicate).
+    A characteristic is kept when its IV reaches ``min_iv`` and, binned without each of three
+    folds in turn, still shows ``min_stable_iv`` on the held-out folds (optimal binning finds
+    some information in pure noise; that finding does not replicate).
     """
 
     pdo: float = 20.0
