@@ -107,9 +107,17 @@ def _scorecard_out_of_sample(
     rows_parts: list[npt.NDArray[np.int64]] = []
     pd_parts: list[FloatArray] = []
     for fit_rows, test_rows in splits:
-        part = train_scorecard(data.features[fit_rows.tolist()], y[fit_rows], data.specs, config)
-        test = data.features[test_rows.tolist()]
         rows_parts.append(test_rows)
+        try:
+            part = train_scorecard(
+                data.features[fit_rows.tolist()], y[fit_rows], data.specs, config
+            )
+        except InvalidTrainingData:
+            # No characteristic passes on this fold: a scorecard without any would score
+            # every row at the fold's bad rate, and that is what the fold is measured with.
+            pd_parts.append(np.full(test_rows.size, float(y[fit_rows].mean())))
+            continue
+        test = data.features[test_rows.tolist()]
         pd_parts.append(part.pd_from_points(part.total_points(test)))
     return np.concatenate(rows_parts), np.concatenate(pd_parts), folds
 
