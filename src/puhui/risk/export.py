@@ -191,6 +191,7 @@ def _trees_node(graph: _Graph, model: GbmModel, features: str) -> str:
     for i, (t, n) in enumerate(zip(attrs["nodes_treeids"], attrs["nodes_nodeids"], strict=True)):
         by_tree.setdefault(int(t), {})[int(n)] = i
     modes = [m.decode() if isinstance(m, bytes) else str(m) for m in attrs["nodes_modes"]]
+    tracks_missing = attrs.get("nodes_missing_value_tracks_true") or [0] * len(modes)
     out: dict[str, list[Any]] = {
         k: []
         for k in (
@@ -229,7 +230,7 @@ def _trees_node(graph: _Graph, model: GbmModel, features: str) -> str:
             out["feature"].append(feature)
             out["split"].append(thresholds.get((t, feature, float(np.float32(value))), value))
             out["mode"].append(_MODES[modes[i]])
-            out["missing"].append(int(attrs["nodes_missing_value_tracks_true"][i]))
+            out["missing"].append(int(tracks_missing[i]))
             for side in ("true", "false"):
                 child = int(attrs[f"nodes_{side}nodeids"][i])
                 is_leaf = child in leaf
