@@ -141,3 +141,28 @@ def test_export_writes_a_checked_onnx_model(scorecard: ScorecardModel) -> None:
     loaded = onnx.load_from_string(export_model(_artefact(scorecard), "ONNX"))
     onnx.checker.check_model(loaded)
     assert [o.name for o in loaded.graph.output] == ["pd"]
+
+
+def test_scorecard_special_codes_score_in_their_own_bin_in_the_export(
+    credit_frame: pl.DataFrame, scoring_frame: pl.DataFrame
+) -> None:
+    """A sentinel such as -999 ("not reported") has its own bin and points, in ONNX too."""
+    from puhui.risk.dataset import prepare_training
+    from puhui.risk.scorecard import ScorecardConfig, train_scorecard
+
+    def with_sentinel(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
+        flag = pl.Series(np.random.default_rng(seed).random(frame.height) < 0.08)
+        return frame.with_columns(
+            pl.when(flag).then(-999.0).otherwise(pl.col("income")).alias("income")
+        )
+
+    data = prepare_training(with_sentinel(credit_frame[:4000], 1), target="bad", id_col="id")
+    card = train_scorecard(
+        data.features, data.target, data.specs, ScorecardConfig(special_codes=(-999.0,))
+    )
+    income = next(c for c in card.characteristics if c.name == "income")
+    assert income.counts[income.n_bins] > 0  # the special bin holds the sentinel rows
+    probe = with_sentinel(scoring_frame, 2)
+    specs = [(c.name, c.kind) for c in card.characteristics]
+    exported = _run(to_onnx(card), _onnx_inputs(probe, specs))
+    np.testing.assert_allclose(exported, _ours(card, probe), rtol=0, atol=1e-6)
