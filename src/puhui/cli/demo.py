@@ -217,10 +217,10 @@ def _train_champion(
     from puhui.pipelines.simulation import train_market_model  # noqa: PLC0415
 
     typer.echo(f"model: training {kind.value} on the market's history before {first_day}")
-    loans, bad, auc = train_market_model(
+    loans, bad, auc, measured = train_market_model(
         market_dir, first_day, kind, model_dir, trained_at=datetime.now(UTC)
     )
-    typer.echo(f"model: {loans:,} legacy loans ({bad:,} bad), development AUC {auc:.3f}")
+    typer.echo(f"model: {loans:,} legacy loans ({bad:,} bad), {measured} AUC {auc:.3f}")
     entry = register_champion(
         platform_,
         model_dir,

@@ -79,15 +79,25 @@ def train(
         save_artefact(artefact, out)
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
-    development = artefact.metadata.metrics["development"]
     typer.echo(
         f"{kind.value} model on {prepared.n_rows:,} rows, "
         f"{len(artefact.model.feature_names)} features -> {out}"
     )
-    typer.echo(
-        f"development AUC {development['auc']:.4f}  KS {development['ks']:.4f}  "
-        f"Brier {development['brier']:.4f}"
+    typer.echo(_quality_line(artefact.metadata.metrics, with_brier=True))
+
+
+def _quality_line(metrics: dict[str, dict[str, float]], *, with_brier: bool) -> str:
+    """The model's figures on rows it did not see, labelled with how they were measured."""
+    from puhui.risk.training import OUT_OF_SAMPLE, out_of_sample_label  # noqa: PLC0415
+
+    label = out_of_sample_label(metrics)
+    if label is None:
+        return "no out-of-sample figures recorded (a model saved by an older version)"
+    figures = metrics[OUT_OF_SAMPLE]
+    line = f"{label} AUC {figures['auc']:.4f}  KS {figures['ks']:.4f}" + (
+        f"  Brier {figures['brier']:.4f}" if with_brier else ""
     )
+    return f"{line}  (n {int(figures['n']):,})"
 
 
 @app.command()
@@ -158,6 +168,32 @@ def score(
 
 
 @app.command()
+def export(
+    *,
+    model: Annotated[Path, typer.Option(help="Model directory written by `model train`.")],
+    export_format: Annotated[
+        str, typer.Option("--format", help="onnx (pmml is refused: no Java-free evaluator).")
+    ],
+    out: Annotated[Path, typer.Option(help="File to write the exported model to.")],
+) -> None:
+    """Export a saved model (scorecard or GBM) as ONNX that outputs the same PD as `score`."""
+    from puhui.risk.artefact import load_artefact  # noqa: PLC0415 - see module note
+    from puhui.risk.export import export_model  # noqa: PLC0415
+
+    try:
+        artefact = load_artefact(model)
+        exported = export_model(artefact, export_format)
+    except PuhuiError as exc:
+        raise fail(exc.message, code=exc.code) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(exported)
+    typer.echo(
+        f"{artefact.kind.value} model -> {out} ({export_format.lower()}, {len(exported):,} bytes): "
+        f"one input per feature, output pd"
+    )
+
+
+@app.command()
 def register(
     model: Annotated[Path, typer.Option(help="Model directory written by `model train`.")],
     registry: Annotated[Path, typer.Option(help="Registry directory.")],
@@ -212,12 +248,15 @@ def promote(
 def list_models(registry: Annotated[Path, typer.Option(help="Registry directory.")]) -> None:
     """List registered model versions and their statuses."""
     from puhui.risk.registry import ModelRegistry  # noqa: PLC0415 - see module note
+    from puhui.risk.training import OUT_OF_SAMPLE  # noqa: PLC0415 - see module note
 
     for entry in ModelRegistry(registry).entries():
-        auc = entry.metrics.get("development", {}).get("auc", float("nan"))
+        # Only out-of-sample figures are quoted (a model saved before them shows none).
+        auc = entry.metrics.get(OUT_OF_SAMPLE, {}).get("auc")
+        quality = "out-of-sample AUC n/a" if auc is None else f"out-of-sample AUC {auc:.4f}"
         typer.echo(
             f"{entry.version}  {entry.name:<16} {entry.kind:<9} {entry.status.value:<9} "
-            f"AUC {auc:.4f}  built by {entry.builder}"
+            f"{quality}  built by {entry.builder}"
         )
 
 
@@ -246,56 +285,27 @@ def train_market(
     ] = False,
 ) -> None:
     """Train on the market: point-in-time features, labels from observed loan outcomes."""
-    from puhui.risk.artefact import save_artefact  # noqa: PLC0415 - see module note
-    from puhui.risk.dataset import prepare_training  # noqa: PLC0415
-    from puhui.risk.features import (  # noqa: PLC0415
-        MONOTONE_RISK,
-        MarketTables,
-        add_months,
-        labelled_dataset,
-    )
-    from puhui.risk.gbm import GbmConfig  # noqa: PLC0415
-    from puhui.risk.training import train_model  # noqa: PLC0415
+    from puhui.risk.market_training import train_on_market  # noqa: PLC0415 - see module note
 
     day = _as_of(as_of)
     try:
-        labelled = labelled_dataset(
-            MarketTables.from_dir(market),
+        trained = train_on_market(
+            market,
             day,
-            window_months=window_months,
-            with_applications=with_applications,
-        )
-        prepared = prepare_training(
-            labelled,
-            target="bad",
-            id_col="uscc",
-            exclude=["origination_month"],
-            data_hash=_market_hash(market),
-        )
-        first = labelled.get_column("origination_month").min()
-        artefact = train_model(
-            prepared,
             kind,
             trained_at=datetime.now(UTC),
-            target="bad",
-            id_col="uscc",
-            gbm_config=GbmConfig(monotone=MONOTONE_RISK),
-            training_window={
-                "first_origination": str(first)[:7],
-                "last_origination": f"{add_months(day, -12):%Y-%m}",
-                "as_of": f"{day:%Y-%m}",
-            },
+            window_months=window_months,
+            with_applications=with_applications,
+            out=out,
         )
-        save_artefact(artefact, out)
-        labelled.write_parquet(out / "development_sample.parquet")
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
-    development = artefact.metadata.metrics["development"]
+    prepared, artefact = trained.prepared, trained.artefact
     typer.echo(
         f"{kind.value} model on {prepared.n_rows:,} loans ({int(prepared.target.sum()):,} bad), "
         f"{len(artefact.model.feature_names)} features -> {out}"
     )
-    typer.echo(f"development AUC {development['auc']:.4f}  KS {development['ks']:.4f}")
+    typer.echo(_quality_line(artefact.metadata.metrics, with_brier=False))
 
 
 @app.command(name="evaluate-market")
@@ -377,11 +387,3 @@ def evaluate_market(
             f"  decile {bucket.bucket:>2}: expected {bucket.expected_bad_rate:7.2%} "
             f"observed {bucket.observed_bad_rate:7.2%} ({bucket.n_bad} bads, {judged})"
         )
-
-
-def _market_hash(market: Path) -> str:
-    """The generator's content hash from the manifest (it names the market's exact content)."""
-    manifest = market / "manifest.json"
-    if manifest.is_file():
-        return str(json.loads(manifest.read_text(encoding="utf-8")).get("content_hash", ""))
-    return ""

@@ -33,11 +33,9 @@ from puhui.domain.origination.consent import DataScope
 from puhui.market import store
 from puhui.market.oracle import MarketOracle
 from puhui.pipelines.eod import run_end_of_day
-from puhui.risk.artefact import ModelKind, save_artefact
-from puhui.risk.dataset import prepare_training
-from puhui.risk.features import MONOTONE_RISK, MarketTables, labelled_dataset
-from puhui.risk.gbm import GbmConfig
-from puhui.risk.training import train_model
+from puhui.risk.artefact import ModelKind
+from puhui.risk.market_training import train_on_market
+from puhui.risk.training import OUT_OF_SAMPLE, out_of_sample_label
 from puhui.services.origination import use_cases as uc
 from puhui.services.origination.use_cases import NewApplication, Origination
 from puhui.services.security.permissions import Principal, Role
@@ -495,40 +493,20 @@ def simulation_window(market_start: date, market_months: int, months: int) -> tu
 
 def train_market_model(
     market_dir: Path, as_of: date, kind: ModelKind, out: Path, *, trained_at: datetime
-) -> tuple[int, int, float]:
+) -> tuple[int, int, float, str]:
     """Train the risk model on the market's history before ``as_of`` (public tables only).
 
-    The same path as ``puhui model train-market``: loans whose 12-month outcome is known by
-    ``as_of``, their point-in-time features. Returns (loans, bad loans, development AUC).
+    The path of ``puhui model train-market`` (:func:`train_on_market`): loans whose 12-month
+    outcome is known by ``as_of``, their point-in-time features, the window as long as the
+    history allows. Returns (loans, bad loans, out-of-sample AUC, how it was measured).
     """
-    history_months = (as_of.year * 12 + as_of.month) - _market_start_index(market_dir) - 12
-    window = max(1, min(24, history_months))
-    labelled = labelled_dataset(MarketTables.from_dir(market_dir), as_of, window_months=window)
-    prepared = prepare_training(
-        labelled,
-        target="bad",
-        id_col="uscc",
-        exclude=["origination_month"],
-        data_hash=str(store.read_manifest(market_dir)["content_hash"]),
+    trained = train_on_market(
+        market_dir, as_of, kind, trained_at=trained_at, builder="puhui demo", out=out
     )
-    kept = {spec.name for spec in prepared.specs}
-    artefact = train_model(
-        prepared,
-        kind,
-        trained_at=trained_at,
-        target="bad",
-        id_col="uscc",
-        # Constraints only for features that survived preparation (constants are dropped).
-        gbm_config=GbmConfig(monotone={k: v for k, v in MONOTONE_RISK.items() if k in kept}),
-        training_window={"as_of": f"{as_of:%Y-%m}", "window_months": str(window)},
-        builder="puhui demo",
+    metrics = trained.artefact.metadata.metrics
+    return (
+        trained.prepared.n_rows,
+        int(trained.prepared.target.sum()),
+        float(metrics[OUT_OF_SAMPLE]["auc"]),
+        out_of_sample_label(metrics) or "",
     )
-    save_artefact(artefact, out)
-    development = artefact.metadata.metrics["development"]
-    return prepared.n_rows, int(prepared.target.sum()), float(development["auc"])
-
-
-def _market_start_index(market_dir: Path) -> int:
-    start = store.read_manifest(market_dir)["parameters"]["start"]
-    year, month = (int(part) for part in str(start).split("-"))
-    return year * 12 + month

@@ -135,6 +135,9 @@ def load_artefact(directory: Path) -> ModelArtefact:
         raise ModelArtefactInvalid(f"cannot read {path}: {exc}") from None
     if document.get("format") != ARTEFACT_FORMAT:
         raise ModelArtefactInvalid(f"unknown model format {document.get('format')!r} in {path}")
+    kind = document.get("metadata", {}).get("kind")
+    if kind not in {k.value for k in ModelKind}:
+        raise ModelArtefactInvalid(f"unknown model kind {kind!r} in {path}")
     metadata = ModelMetadata.from_dict(document["metadata"])
     model: ScorecardModel | GbmModel
     if metadata.kind is ModelKind.SCORECARD:

@@ -76,6 +76,8 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 
 # 90 days past due or a write-off within the horizon is a default (Basel / NFRA definition).
 DEFAULT_DAYS_PAST_DUE = 90
+# Months after origination in which a default makes a loan bad (the PD's horizon).
+HORIZON_MONTHS = 12
 # Smoothing added to sums before a log-ratio: one yuan in fen, one kWh; keeps zeros finite.
 FEN_SMOOTHING = 100.0
 # The longest look-back: long-run rates of late filings, payments and overdues estimate a
@@ -851,7 +853,11 @@ def add_months(day: date, months: int) -> date:
 
 
 def observed_outcomes(
-    tables: MarketTables, as_of: date, *, horizon_months: int = 12, window_months: int = 24
+    tables: MarketTables,
+    as_of: date,
+    *,
+    horizon_months: int = HORIZON_MONTHS,
+    window_months: int = 24,
 ) -> pl.DataFrame:
     """Loans whose outcome was known by ``as_of``, with the origination month and the outcome.
 
@@ -888,7 +894,7 @@ def labelled_dataset(
     tables: MarketTables,
     as_of: date,
     *,
-    horizon_months: int = 12,
+    horizon_months: int = HORIZON_MONTHS,
     window_months: int = 24,
     warm_up_months: int = WARM_UP_MONTHS,
     with_applications: bool = False,

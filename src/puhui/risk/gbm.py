@@ -6,7 +6,7 @@ import logging
 import math
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
 
@@ -29,18 +29,33 @@ CalibrationKind = Literal["platt", "isotonic"]
 CATEGORY_PRIOR_WEIGHT = 20.0
 
 
+# Up to this many rows the number of trees, the calibration and the out-of-sample figures come
+# from k-fold cross-validation (every row fits the final model); above it one stratified holdout
+# is enough and k extra fits would cost minutes (ADR 0012).
+CV_MAX_ROWS = 20_000
+CV_FOLDS = 5
+# Minimum leaf size by data size: about 1 % of the rows the trees are fitted on, never fewer
+# than 20 (LightGBM's own default) nor more than 200 (ADR 0012).
+MIN_LEAF_SHARE = 0.01
+MIN_LEAF_FLOOR = 20
+MIN_LEAF_CEILING = 200
+
+
 @dataclass(frozen=True)
 class GbmConfig:
     """LightGBM parameters chosen for credit data (shallow trees, strong leaves) and calibration.
 
     ``monotone`` maps a feature to +1 (PD may only rise with it) or -1 (may only fall).
+    ``min_child_samples`` and ``cv_folds`` left as None are chosen from the data's size
+    (:func:`resolved_for`); ``cv_folds`` of 0 means one stratified holdout of ``holdout_share``.
+    ``n_estimators`` is the cap: early stopping on the folds (or the holdout) picks the count.
     """
 
-    n_estimators: int = 500
+    n_estimators: int = 1000
     learning_rate: float = 0.05
     num_leaves: int = 15
     max_depth: int = 5
-    min_child_samples: int = 50
+    min_child_samples: int | None = None
     subsample: float = 0.8
     colsample: float = 0.8
     reg_lambda: float = 1.0
@@ -51,13 +66,29 @@ class GbmConfig:
     seed: int = 0
     # One thread: on a shared machine OpenMP's spinning threads make training 10-20× slower.
     n_threads: int = 1
+    cv_folds: int | None = None
 
     def __post_init__(self) -> None:
         if not 0.05 <= self.holdout_share <= 0.5:
             raise InvalidTrainingData("holdout_share must be between 0.05 and 0.5")
+        if self.cv_folds is not None and (self.cv_folds == 1 or self.cv_folds < 0):
+            raise InvalidTrainingData("cv_folds must be 0 (one holdout) or at least 2")
         bad = {k: v for k, v in self.monotone.items() if v not in (-1, 0, 1)}
         if bad:
             raise InvalidTrainingData(f"monotone directions must be -1, 0 or +1: {bad}")
+
+    def resolved_for(self, n_rows: int) -> GbmConfig:
+        """The configuration with the size-dependent choices made for ``n_rows`` rows."""
+        folds = self.cv_folds
+        if folds is None:
+            folds = CV_FOLDS if n_rows <= CV_MAX_ROWS else 0
+        fitted_rows = n_rows * (1 - 1 / folds) if folds else n_rows * (1 - self.holdout_share)
+        leaf = self.min_child_samples
+        if leaf is None:
+            leaf = int(
+                min(max(round(MIN_LEAF_SHARE * fitted_rows), MIN_LEAF_FLOOR), MIN_LEAF_CEILING)
+            )
+        return replace(self, cv_folds=folds, min_child_samples=leaf)
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -221,27 +252,35 @@ def _stratified_holdout(
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
-def train_gbm(
-    features: pl.DataFrame,
-    y: npt.NDArray[np.int8],
-    specs: Sequence[FeatureSpec],
-    config: GbmConfig | None = None,
-) -> GbmModel:
-    """Fit on one part, stop early and calibrate on the held-out part."""
-    config = config or GbmConfig()
-    unknown = sorted(set(config.monotone) - {s.name for s in specs})
-    if unknown:
-        raise InvalidTrainingData(f"monotone constraints name unknown features: {unknown}")
-    fit_rows, holdout_rows = _stratified_holdout(y, config.holdout_share, config.seed)
-    codes = {
-        s.name: _category_codes(features.get_column(s.name)[fit_rows], y[fit_rows])
-        for s in specs
-        if s.kind is FeatureKind.CATEGORICAL
-    }
-    draft = GbmModel(tuple(specs), codes, "", Calibrator("platt"), config)
-    x = draft.matrix(features)
-    params: dict[str, Any] = {
+@dataclass(frozen=True)
+class GbmFit:
+    """A fitted model with its out-of-sample predictions: ``pd[i]`` is the PD of row
+    ``rows[i]`` from a model that did not see that row; ``method`` says how (cross-validated
+    or held-out)."""
+
+    model: GbmModel
+    rows: npt.NDArray[np.int64]
+    pd: FloatArray
+    method: str
+
+
+def stratified_folds(
+    y: npt.NDArray[np.int8], k: int, seed: int
+) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    """``k`` (fit rows, held-out rows) pairs; every row is held out once, bads spread evenly."""
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(y.size, dtype=np.int64)
+    for cls in (0, 1):
+        members = np.flatnonzero(y == cls)
+        rng.shuffle(members)
+        fold_of[members] = np.arange(members.size) % k
+    return [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(k)]
+
+
+def _lgb_params(config: GbmConfig, specs: Sequence[FeatureSpec]) -> dict[str, Any]:
+    return {
         "objective": "binary",
+        "metric": "binary_logloss",
         "learning_rate": config.learning_rate,
         "num_leaves": config.num_leaves,
         "max_depth": config.max_depth,
@@ -257,14 +296,118 @@ def train_gbm(
         "num_threads": config.n_threads,
         "verbose": -1,
     }
-    names = [f"f{j}" for j in range(len(specs))]
-    train_set = lgb.Dataset(x[fit_rows], label=y[fit_rows], feature_name=names)
-    valid_set = lgb.Dataset(x[holdout_rows], label=y[holdout_rows], reference=train_set)
+
+
+def _codes(
+    features: pl.DataFrame, y: npt.NDArray[np.int8], specs: Sequence[FeatureSpec], rows: Any
+) -> dict[str, dict[str, float]]:
+    return {
+        s.name: _category_codes(features.get_column(s.name)[rows], y[rows])
+        for s in specs
+        if s.kind is FeatureKind.CATEGORICAL
+    }
+
+
+def _matrix(
+    features: pl.DataFrame,
+    specs: Sequence[FeatureSpec],
+    codes: dict[str, dict[str, float]],
+    config: GbmConfig,
+) -> FloatArray:
+    return GbmModel(tuple(specs), codes, "", Calibrator("platt"), config).matrix(features)
+
+
+def _dataset(
+    x: FloatArray,
+    y: npt.NDArray[np.int8],
+    params: dict[str, Any],
+    reference: lgb.Dataset | None = None,
+) -> Any:
+    # The parameters go with every dataset: a validation set built without them runs on
+    # OpenMP's default thread count, which on a busy machine makes each round 50× slower.
+    names = [f"f{j}" for j in range(x.shape[1])]
+    return lgb.Dataset(
+        x, label=y, feature_name=names, reference=reference, params=params, free_raw_data=False
+    )
+
+
+def _cross_validated_rounds(
+    features: pl.DataFrame,
+    y: npt.NDArray[np.int8],
+    specs: Sequence[FeatureSpec],
+    config: GbmConfig,
+    folds: int,
+) -> tuple[int, FloatArray]:
+    """Boost one model per fold in lockstep and stop when the mean held-out log loss has not
+    improved for ``early_stopping_rounds``; return that round count and every row's
+    out-of-fold raw margin at it (category codes learnt on each fold's fit rows only)."""
+    params = _lgb_params(config, specs)
+    boosters: list[lgb.Booster] = []
+    held_out: list[tuple[npt.NDArray[np.int64], FloatArray]] = []
+    for fit_rows, test_rows in stratified_folds(y, folds, config.seed):
+        x = _matrix(features, specs, _codes(features, y, specs, fit_rows), config)
+        train_set = _dataset(x[fit_rows], y[fit_rows], params)
+        booster = lgb.Booster(params, train_set)
+        booster.add_valid(_dataset(x[test_rows], y[test_rows], params, train_set), "held_out")
+        boosters.append(booster)
+        held_out.append((test_rows, x[test_rows]))
+    patience = config.early_stopping_rounds or config.n_estimators
+    best_loss, best_round = math.inf, 0
+    for round_number in range(1, config.n_estimators + 1):
+        losses = []
+        for booster in boosters:
+            booster.update()
+            losses.append(booster.eval_valid()[0][2])
+        loss = float(np.mean(losses))
+        if loss < best_loss - 1e-12:
+            best_loss, best_round = loss, round_number
+        elif round_number - best_round >= patience:
+            break
+    best_round = max(best_round, 1)
+    raw = np.empty(y.size)
+    for booster, (test_rows, x_test) in zip(boosters, held_out, strict=True):
+        raw[test_rows] = booster.predict(x_test, num_iteration=best_round, raw_score=True)
+    return best_round, raw
+
+
+def fit_gbm(
+    features: pl.DataFrame,
+    y: npt.NDArray[np.int8],
+    specs: Sequence[FeatureSpec],
+    config: GbmConfig | None = None,
+) -> GbmFit:
+    """Fit the model and measure it out of sample.
+
+    Up to :data:`CV_MAX_ROWS` rows: k-fold cross-validation picks the number of trees, the
+    calibration is fitted on the out-of-fold margins and the final booster is fitted on every
+    row. Above it: fit on one part, stop early and calibrate on the held-out part.
+    """
+    config = (config or GbmConfig()).resolved_for(y.size)
+    unknown = sorted(set(config.monotone) - {s.name for s in specs})
+    if unknown:
+        raise InvalidTrainingData(f"monotone constraints name unknown features: {unknown}")
+    params = _lgb_params(config, specs)
+    folds = int(config.cv_folds or 0)
+    if folds:
+        n_trees, raw_oof = _cross_validated_rounds(features, y, specs, config, folds)
+        codes = _codes(features, y, specs, slice(None))
+        x = _matrix(features, specs, codes, config)
+        booster = lgb.train(params, _dataset(x, y, params), num_boost_round=n_trees)
+        model_text = booster.model_to_string()
+        calibrator = fit_calibrator(raw_oof, y, config.calibration)
+        model = GbmModel(tuple(specs), codes, model_text, calibrator, config)
+        rows = np.arange(y.size, dtype=np.int64)
+        logger.info("gbm: %d trees by %d-fold cross-validation", n_trees, folds)
+        return GbmFit(model, rows, calibrator.apply(raw_oof), f"cross-validated ({folds}-fold)")
+    fit_rows, holdout_rows = _stratified_holdout(y, config.holdout_share, config.seed)
+    codes = _codes(features, y, specs, fit_rows)
+    x = _matrix(features, specs, codes, config)
+    train_set = _dataset(x[fit_rows], y[fit_rows], params)
     booster = lgb.train(
         params,
         train_set,
         num_boost_round=config.n_estimators,
-        valid_sets=[valid_set],
+        valid_sets=[_dataset(x[holdout_rows], y[holdout_rows], params, train_set)],
         callbacks=(
             [lgb.early_stopping(config.early_stopping_rounds, verbose=False)]
             if config.early_stopping_rounds
@@ -276,7 +419,19 @@ def train_gbm(
     raw_holdout = parse_and_predict(model_text, x[holdout_rows])
     calibrator = fit_calibrator(raw_holdout, y[holdout_rows], config.calibration)
     logger.info("gbm: %d trees, calibration %s", n_trees, config.calibration)
-    return GbmModel(tuple(specs), codes, model_text, calibrator, config)
+    model = GbmModel(tuple(specs), codes, model_text, calibrator, config)
+    share = f"{config.holdout_share:.0%}"
+    return GbmFit(model, holdout_rows, calibrator.apply(raw_holdout), f"held-out ({share})")
+
+
+def train_gbm(
+    features: pl.DataFrame,
+    y: npt.NDArray[np.int8],
+    specs: Sequence[FeatureSpec],
+    config: GbmConfig | None = None,
+) -> GbmModel:
+    """The fitted model of :func:`fit_gbm` (without its out-of-sample predictions)."""
+    return fit_gbm(features, y, specs, config).model
 
 
 def parse_and_predict(model_text: str, x: FloatArray) -> FloatArray:
