@@ -58,7 +58,7 @@ def train(
     from puhui.risk.dataset import file_sha256, prepare_training, read_table  # noqa: PLC0415
     from puhui.risk.gbm import GbmConfig  # noqa: PLC0415
     from puhui.risk.scorecard import ScorecardConfig  # noqa: PLC0415
-    from puhui.risk.training import train_model  # noqa: PLC0415
+    from puhui.risk.training import save_development_profile, train_model  # noqa: PLC0415
 
     try:
         frame = read_table(data)
@@ -77,6 +77,7 @@ def train(
             gbm_config=GbmConfig(monotone=_monotone(monotone)),
         )
         save_artefact(artefact, out)
+        save_development_profile(artefact, prepared.features, prepared.target, out)
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
     typer.echo(

@@ -24,7 +24,7 @@ from puhui.risk.features import (
     labelled_dataset,
 )
 from puhui.risk.gbm import GbmConfig
-from puhui.risk.training import train_model
+from puhui.risk.training import save_development_profile, train_model
 
 # The longest origination window a market sample spans (older cohorts describe another market).
 MAX_WINDOW_MONTHS = 24
@@ -120,4 +120,5 @@ def train_on_market(
     if out is not None:
         save_artefact(artefact, out)
         sample.write_parquet(out / DEVELOPMENT_SAMPLE_FILE)
+        save_development_profile(artefact, prepared.features, prepared.target, out)
     return MarketTraining(artefact, sample, prepared)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +17,7 @@ from puhui.risk.artefact import (
     ModelMetadata,
     git_commit,
     library_versions,
+    save_reference_profile,
 )
 from puhui.risk.dataset import FeatureSpec, TrainingData, typed_features
 from puhui.risk.errors import InvalidTrainingData
@@ -28,6 +30,7 @@ from puhui.risk.gbm import (
     stratified_folds,
 )
 from puhui.risk.metrics import evaluate
+from puhui.risk.reference_profile import ReferenceProfile, build_reference_profile
 from puhui.risk.scorecard import ScorecardConfig, ScorecardModel, train_scorecard
 from puhui.risk.scorer import scorer_for
 
@@ -152,3 +155,20 @@ def scoring_frame(artefact: ModelArtefact, frame: pl.DataFrame) -> pl.DataFrame:
 
 def _scorecard_specs(model: ScorecardModel) -> list[FeatureSpec]:
     return [FeatureSpec(c.name, c.kind) for c in model.characteristics]
+
+
+def save_development_profile(
+    artefact: ModelArtefact, features: pl.DataFrame, target: npt.ArrayLike, directory: Path
+) -> ReferenceProfile:
+    """Profile the development sample and save it beside the model (``reference.json``).
+
+    The AUC and KS monitoring compares against are the out-of-sample ones the training
+    measured (cross-validated or held out) when recorded: in-sample figures of a boosted model
+    are optimistic, and an honest model would then look as if it had decayed.
+    """
+    profile = build_reference_profile(artefact.model, features, target)
+    measured = artefact.metadata.metrics.get(OUT_OF_SAMPLE, {})
+    if "auc" in measured:
+        profile = replace(profile, auc=measured["auc"], ks=measured.get("ks", profile.ks))
+    save_reference_profile(profile, directory)
+    return profile
