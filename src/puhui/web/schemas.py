@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import Strict as PydanticStrict
 
 from puhui.domain.lending.account import LoanAccount as LoanRecord
 from puhui.domain.origination.application import Application
@@ -33,6 +35,27 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date_only(value: object) -> object:
+    """A business date is ``YYYY-MM-DD``: no time, no zone, no week or ordinal forms."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("a date is written YYYY-MM-DD")
+
+
+Fen = Annotated[int, PydanticStrict()]
+"""An amount in fen: a JSON integer only (``true``, ``"100"`` and ``100.0`` are refused)."""
+Count = Annotated[int, PydanticStrict()]
+"""A whole number of days, months or items: a JSON integer only."""
+Flag = Annotated[bool, PydanticStrict()]
+"""``true`` or ``false`` only (not ``1``, ``"yes"``)."""
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str
@@ -43,8 +66,8 @@ class ApplicationCreate(Strict):
     uscc: str = Field(min_length=1, max_length=32, description="统一社会信用代码, 18 characters")
     id_number: str = Field(min_length=1, max_length=32, description="owner's resident ID number")
     phone: str = Field(min_length=1, max_length=20, description="owner's mainland mobile")
-    requested_amount_fen: int | None = Field(default=None, gt=0, le=1_000_000_000)
-    requested_term_months: int | None = Field(
+    requested_amount_fen: Fen | None = Field(default=None, gt=0, le=1_000_000_000)
+    requested_term_months: Count | None = Field(
         default=None, ge=1, le=60, description="the term the owner asks for, in months"
     )
     device_id: str | None = Field(default=None, max_length=128)
@@ -54,17 +77,17 @@ class ApplicationCreate(Strict):
 class ConsentCreate(Strict):
     scopes: list[DataScope] = Field(min_length=1)
     purpose: str = Field(min_length=1, max_length=200)
-    valid_days: int = Field(default=90, ge=1, le=366)
+    valid_days: Count = Field(default=90, ge=1, le=366)
 
 
 class ReviewCreate(Strict):
-    approve: bool
+    approve: Flag
     note: str = Field(min_length=1, max_length=500)
-    limit_fen: int | None = Field(default=None, gt=0, le=1_000_000_000)
+    limit_fen: Fen | None = Field(default=None, gt=0, le=1_000_000_000)
     annual_rate: str | None = Field(
         default=None, pattern=r"^0\.[0-9]{1,8}$", description="decimal fraction, e.g. 0.0435"
     )
-    term_months: int | None = Field(default=None, ge=1, le=120)
+    term_months: Count | None = Field(default=None, ge=1, le=120)
 
 
 class ReasonOut(BaseModel):
@@ -338,17 +361,17 @@ class LineChange(Strict):
 
 
 class LimitReduction(Strict):
-    new_limit_fen: int = Field(ge=0, le=10_000_000_000)
+    new_limit_fen: Fen = Field(ge=0, le=10_000_000_000)
     reason: str = Field(min_length=1, max_length=200)
 
 
 class DrawCreate(Strict):
-    amount_fen: int = Field(gt=0, le=1_000_000_000)
-    maturity_date: date
+    amount_fen: Fen = Field(gt=0, le=1_000_000_000)
+    maturity_date: IsoDate
 
 
 class RepaymentCreate(Strict):
-    amount_fen: int = Field(gt=0, le=10_000_000_000)
+    amount_fen: Fen = Field(gt=0, le=10_000_000_000)
 
 
 class CreditLineOut(BaseModel):
