@@ -66,3 +66,38 @@ def test_configure_logging_installs_the_masking_filter(capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert ID_NUMBER not in err
     assert "110***********002X" in err
+
+
+@pytest.mark.parametrize(
+    ("written", "masked"),
+    [
+        ("call 13812345678 now", "call 138****5678 now"),
+        ("+86 138 1234 5678", "138****5678"),
+        ("+86-138-1234-5678", "138****5678"),
+        ("0086 13812345678", "138****5678"),
+        ("138 1234 5678", "138****5678"),
+        ("１３８１２３４５６７８", "138****5678"),
+        ("身份证 11010519491231002X", "身份证 110***********002X"),
+        ("card 6222 0212 3456 7890 123", "card 6222***********0123"),
+        ("账户6222021234567890123，", "账户6222***********0123，"),
+    ],
+)
+def test_personal_data_is_masked_in_every_common_form(written: str, masked: str) -> None:
+    from puhui.domain.privacy import mask_text
+
+    assert mask_text(written) == masked
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "application PH2026030212345678 decided",
+        "contract HT2026030212345678",
+        "uscc 91350100M000100Y43",
+        "2026-12-02 01:52:00,329 INFO amount 30000000 fen",
+    ],
+)
+def test_identifiers_that_are_not_personal_data_are_left_alone(kept: str) -> None:
+    from puhui.domain.privacy import mask_text
+
+    assert mask_text(kept) == kept

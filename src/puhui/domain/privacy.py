@@ -1,11 +1,18 @@
-"""Masking of personal data (ID numbers, phones) for logs and responses."""
+"""Masking of personal data (ID numbers, phones, bank accounts) for logs and responses."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3})([0-9Xx])(?![0-9A-Za-z])")
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Patterns run on the NFKC form of the text, so full-width digits are plain digits here.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])([0-9]{6})([0-9]{8})([0-9]{3})([0-9Xx])(?![0-9A-Za-z])")
+_SEP = r"[ \-]?"
+_PHONE = re.compile(
+    rf"(?<![0-9])(?:(?:\+|00)86{_SEP})?(1[3-9][0-9]){_SEP}([0-9]{{4}}){_SEP}([0-9]{{4}})(?![0-9])"
+)
+_BANK_ACCOUNT = re.compile(r"(?<![0-9A-Za-z])[0-9](?:[ \-]?[0-9]){11,22}(?![0-9A-Za-z])")
+"""Bank card and settlement account numbers: 12 to 23 digits, perhaps grouped by spaces."""
 
 
 def mask_id_number(id_number: str) -> str:
@@ -24,7 +31,24 @@ def mask_phone(phone: str) -> str:
     return text[:3] + "*" * (len(text) - 7) + text[-4:]
 
 
+def _mask_phone_match(match: re.Match[str]) -> str:
+    return f"{match.group(1)}****{match.group(3)}"
+
+
+def _mask_account(match: re.Match[str]) -> str:
+    digits = re.sub(r"[^0-9]", "", match.group(0))
+    return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+
+
 def mask_text(text: str) -> str:
-    """Mask every resident ID number and mainland mobile number found in free text."""
-    masked = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
-    return _PHONE.sub(lambda m: mask_phone(m.group(0)), masked)
+    """Mask every resident ID number, mainland mobile number and bank account number in text.
+
+    Phones are found in every common form (``+86``, ``0086``, spaces, dashes, full-width
+    digits); the text is compared in its NFKC form, so a full-width number is masked too.
+    """
+    wide_digits = any(ch.isdigit() and not ch.isascii() for ch in text)
+    # Folded only when it matters: NFKC would also change Chinese punctuation in the log.
+    subject = unicodedata.normalize("NFKC", text) if wide_digits else text
+    masked = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), subject)
+    masked = _PHONE.sub(_mask_phone_match, masked)
+    return _BANK_ACCOUNT.sub(_mask_account, masked)
