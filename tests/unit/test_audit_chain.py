@@ -12,6 +12,7 @@ from puhui.domain.audit import (
     payload_digest,
     verify_chain,
 )
+from puhui.domain.errors import InvalidInput
 
 KEY = b"k" * 32
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -95,5 +96,5 @@ def test_naive_timestamps_from_the_database_are_read_as_utc() -> None:
 
 
 def test_records_need_every_field() -> None:
-    with pytest.raises(ValueError, match="actor"):
+    with pytest.raises(InvalidInput, match="actor"):
         AuditRecord(" ", "x", "y", "z", {})

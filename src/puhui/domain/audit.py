@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from puhui.domain.errors import InvalidInput
+
 GENESIS_HASH = "0" * 64
 
 
@@ -45,7 +47,7 @@ class AuditRecord:
         for name in ("actor", "action", "entity", "entity_id"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"audit {name} must be a non-empty string")
+                raise InvalidInput(f"audit {name} must be a non-empty string")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from puhui.domain.errors import InvalidInput
+
 BANK_ZONE = ZoneInfo("Asia/Shanghai")
 
 
@@ -34,7 +36,7 @@ class FixedClock:
 
     def __init__(self, at: datetime) -> None:
         if at.tzinfo is None:
-            raise ValueError("FixedClock needs an aware datetime")
+            raise InvalidInput("FixedClock needs an aware datetime")
         self._at = at.astimezone(UTC)
 
     def now(self) -> datetime:

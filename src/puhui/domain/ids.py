@@ -6,6 +6,8 @@ import secrets
 import time
 from typing import NewType
 
+from puhui.domain.errors import InvalidInput
+
 AuditEventId = NewType("AuditEventId", int)
 EnterpriseId = NewType("EnterpriseId", str)
 """An enterprise is identified by its unified social credit code (统一社会信用代码)."""
@@ -26,7 +28,7 @@ def new_id(prefix: str) -> str:
     never collide. The prefix says what the id names (``app``, ``line``, ``rcpt``).
     """
     if not prefix.isascii() or not prefix.isalnum() or not prefix.islower():
-        raise ValueError(f"id prefix must be lower-case ASCII letters or digits: {prefix!r}")
+        raise InvalidInput(f"id prefix must be lower-case ASCII letters or digits: {prefix!r}")
     value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
     chars = []
     for _ in range(26):

@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from puhui.domain.clock import BANK_ZONE, FixedClock
-from puhui.domain.errors import PuhuiError
+from puhui.domain.errors import InvalidInput, PuhuiError
 from puhui.domain.ids import CreditLineId, ReceiptId
 from puhui.domain.lending.delinquency import FiveCategory
 from puhui.domain.lending.schedule import add_months
@@ -145,7 +145,7 @@ def _at(day: date) -> datetime:
 def _move(clock: FixedClock, to: datetime) -> None:
     delta = to - clock.now()
     if delta < timedelta(0):
-        raise ValueError("the simulation clock only moves forward")
+        raise InvalidInput("the simulation clock only moves forward")
     clock.advance(delta)
 
 

@@ -11,6 +11,7 @@ import numpy.typing as npt
 import polars as pl
 from matplotlib.figure import Figure
 
+from puhui.domain.errors import InvalidInput
 from puhui.risk.metrics import auc, calibration_by_decile, evaluate, ks_curve, psi, roc_curve
 
 FloatArray = npt.NDArray[np.float64]
@@ -48,7 +49,7 @@ def period_results(
     pd_arr = np.asarray(pd, dtype=np.float64)
     labels = np.asarray(list(periods), dtype=object)
     if labels.size != y_arr.size:
-        raise ValueError("periods must give one label per row")
+        raise InvalidInput("periods must give one label per row")
     reference = None if reference_pd is None else np.asarray(reference_pd, dtype=np.float64)
     results: list[PeriodResult] = []
     for label in sorted(set(labels.tolist())):

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from puhui.domain.errors import ConfigurationError
 
@@ -26,7 +27,7 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     """
     try:
         url = make_url(database_url)
-    except Exception as exc:
+    except (ArgumentError, ValueError) as exc:
         raise ConfigurationError(f"PUHUI_DATABASE_URL is not a database URL: {exc}") from None
     backend = url.get_backend_name()
     if backend == "sqlite":

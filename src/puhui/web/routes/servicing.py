@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, status
 
+from puhui.domain.errors import ConfigurationError
 from puhui.services.origination import credit_access as ca
 from puhui.services.servicing import statements
 from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
@@ -57,7 +58,8 @@ Identifier = Annotated[str, Path(min_length=1, max_length=64)]
 
 def _access(deps: ApiDependencies) -> ca.CreditAccess:
     # The router is mounted only when servicing is wired (see ``create_app``).
-    assert deps.credit is not None
+    if deps.credit is None:
+        raise ConfigurationError("servicing is not wired in this API")
     return deps.credit
 
 
