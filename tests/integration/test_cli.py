@@ -186,3 +186,44 @@ def test_production_refuses_the_development_audit_key(monkeypatch: pytest.Monkey
     result = runner.invoke(app, ["db", "status"])
     assert result.exit_code == 2
     assert "PUHUI_AUDIT_KEY" in result.stderr
+
+
+def test_audit_search_filters_by_entity_actor_action_and_time(env: str) -> None:
+    from puhui.bootstrap import Settings, build_platform
+    from puhui.services import audit
+
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    platform = build_platform(Settings(database_url=env, environment="test", _env_file=None))  # type: ignore[call-arg]
+    with platform.uow() as uow:
+        for actor, action, entity_id in (
+            ("risk_officer:usr_a", "credit_line.frozen", "line_1"),
+            ("risk_officer:usr_a", "credit_line.unfrozen", "line_1"),
+            ("operations:usr_b", "credit_line.frozen", "line_2"),
+        ):
+            audit.record(
+                uow,
+                actor=actor,
+                action=action,
+                entity="credit_line",
+                entity_id=entity_id,
+                payload={},
+            )
+        uow.commit()
+    platform.close()
+
+    by_line = runner.invoke(
+        app, ["audit", "search", "--entity", "credit_line", "--id", "line_1", "--json"]
+    )
+    assert by_line.exit_code == 0, by_line.output
+    events = [json.loads(line) for line in by_line.stdout.splitlines()]
+    assert [e["action"] for e in events] == ["credit_line.unfrozen", "credit_line.frozen"]
+    by_actor = runner.invoke(app, ["audit", "search", "--actor", "operations:usr_b", "--json"])
+    assert [json.loads(line)["entity_id"] for line in by_actor.stdout.splitlines()] == ["line_2"]
+    frozen = runner.invoke(app, ["audit", "search", "--action", "credit_line.froz", "--json"])
+    assert len(frozen.stdout.splitlines()) == 2
+    future = runner.invoke(app, ["audit", "search", "--from", "2999-01-01", "--json"])
+    assert future.exit_code == 0
+    assert future.stdout == ""
+    bad = runner.invoke(app, ["audit", "search", "--from", "yesterday"])
+    assert bad.exit_code == 2
+    assert "invalid_date" in bad.output

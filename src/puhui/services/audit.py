@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from puhui.domain.audit import AuditEvent, AuditRecord, ChainBreak, verify_chain
-from puhui.services.ports import UnitOfWork
+from puhui.domain.errors import InvalidInput
+from puhui.services.ports import AuditQuery, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,26 @@ class ChainReport:
     @property
     def ok(self) -> bool:
         return self.first_break is None
+
+
+MAX_PAGE = 1_000
+
+
+def search_audit(uow_factory: Callable[[], UnitOfWork], query: AuditQuery) -> list[AuditEvent]:
+    """Who did what to which entity, and when: events matching the filters, newest first.
+
+    The trail keeps a digest of each event's payload, not the payload: it proves what was
+    recorded without holding personal data twice.
+    """
+    if not 1 <= query.limit <= MAX_PAGE or query.offset < 0:
+        raise InvalidInput(f"a page holds 1 to {MAX_PAGE} events and starts at 0 or later")
+    for moment in (query.since, query.until):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput("audit search times are timezone-aware")
+    if query.since is not None and query.until is not None and query.until <= query.since:
+        raise InvalidInput("the search window ends before it starts")
+    with uow_factory() as uow:
+        return uow.audit.search(query)
 
 
 def verify_audit_chain(uow_factory: Callable[[], UnitOfWork], *, key: bytes) -> ChainReport:

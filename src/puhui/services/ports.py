@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
 from puhui.domain.audit import AuditEvent, AuditRecord, ChainHead
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Filters of an audit search; None means "any". Times are aware, ``until`` exclusive."""
+
+    actor: str | None = None
+    action_prefix: str | None = None
+    entity: str | None = None
+    entity_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+    offset: int = 0
 
 
 class AuditLog(Protocol):
@@ -21,6 +37,10 @@ class AuditLog(Protocol):
     def head(self) -> ChainHead | None: ...
 
     def count(self) -> int: ...
+
+    def search(self, query: AuditQuery) -> list[AuditEvent]:
+        """Events matching every given filter, newest first, a page at a time."""
+        ...
 
 
 class UnitOfWork(Protocol):

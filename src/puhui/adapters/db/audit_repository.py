@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
@@ -11,6 +12,7 @@ from puhui.adapters.db.tables import audit_events, audit_head
 from puhui.domain.audit import AuditEvent, AuditRecord, ChainHead, next_event
 from puhui.domain.clock import Clock
 from puhui.domain.errors import ConfigurationError
+from puhui.services.ports import AuditQuery
 
 _STREAM_BATCH = 10_000
 
@@ -123,6 +125,43 @@ class SqlAuditLog:
             select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
         ).one_or_none()
         return None if row is None else ChainHead(seq=row.seq, hash=row.hash)
+
+    def search(self, query: AuditQuery) -> list[AuditEvent]:
+        column = audit_events.c
+        statement = select(audit_events)
+        if query.actor is not None:
+            statement = statement.where(column.actor == query.actor)
+        if query.action_prefix is not None:
+            statement = statement.where(
+                column.action.startswith(query.action_prefix, autoescape=True)
+            )
+        if query.entity is not None:
+            statement = statement.where(column.entity == query.entity)
+        if query.entity_id is not None:
+            statement = statement.where(column.entity_id == query.entity_id)
+        if query.since is not None:
+            statement = statement.where(column.occurred_at >= query.since)
+        if query.until is not None:
+            statement = statement.where(column.occurred_at < query.until)
+        rows = self._connection.execute(
+            statement.order_by(column.seq.desc()).limit(query.limit).offset(query.offset)
+        ).all()
+        return [
+            AuditEvent(
+                seq=row.seq,
+                actor=row.actor,
+                action=row.action,
+                entity=row.entity,
+                entity_id=row.entity_id,
+                occurred_at=row.occurred_at
+                if row.occurred_at.tzinfo is not None
+                else row.occurred_at.replace(tzinfo=UTC),
+                payload_digest=row.payload_digest,
+                prev_hash=row.prev_hash,
+                hash=row.hash,
+            )
+            for row in rows
+        ]
 
     def count(self) -> int:
         return int(

@@ -7,6 +7,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -37,6 +38,10 @@ audit_events = Table(
     Column("payload_digest", String(64), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+    # Audit search: who touched an entity, what an actor did, what happened when.
+    Index("ix_audit_events_entity", "entity", "entity_id"),
+    Index("ix_audit_events_actor", "actor"),
+    Index("ix_audit_events_occurred_at", "occurred_at"),
 )
 
 # One row (id = 1): the last event's sequence number and hash. Appends lock this row, which
