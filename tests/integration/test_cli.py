@@ -41,9 +41,10 @@ def test_db_status_reports_pending_then_up_to_date(env: str) -> None:
 
 
 def test_demo_migrates_describes_the_platform_and_lends(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PUHUI_DATABASE_URL", sqlite_url)
+    """On the configured database, SQLite or PostgreSQL, not on a file of its own."""
+    monkeypatch.setenv("PUHUI_DATABASE_URL", database_url)
     monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
     monkeypatch.setenv("PUHUI_MODEL_REGISTRY_DIR", str(tmp_path / "models"))
     result = runner.invoke(
@@ -69,7 +70,7 @@ def test_demo_migrates_describes_the_platform_and_lends(
     # The governed path: the model went through the registry, decisions were stored.
     assert "champion of mse_pd" in result.stdout
     assert "origination_decisions" in result.stdout
-    _stored_decisions_show_replay_backtest_and_monitor(sqlite_url, tmp_path)
+    _stored_decisions_show_replay_backtest_and_monitor(database_url, tmp_path)
     # It ran on the configured database: a second run there is refused without --reset.
     again = runner.invoke(
         app,
