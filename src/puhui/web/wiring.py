@@ -8,8 +8,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
-from puhui.adapters.db.origination.sessions import SqlWindowCounter
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
+from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.domain.clock import Clock
 from puhui.services import strategies
 from puhui.services.origination.credit_access import CreditAccess
