@@ -15,7 +15,7 @@ from puhui.domain.origination.decision_record import DecisionRecord
 from puhui.domain.origination.offer import Offer
 from puhui.domain.origination.reasons import CATALOG
 from puhui.domain.privacy import mask_id_number, mask_phone
-from puhui.services.origination.credit_access import ReceiptSchedule
+from puhui.services.origination.receipt_access import ReceiptSchedule
 from puhui.services.origination.use_cases import ApplicationView
 from puhui.services.security.permissions import Permission, Role
 from puhui.services.servicing.lines import DrawResult
