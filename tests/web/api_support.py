@@ -120,7 +120,7 @@ def build_servicing_api(url: str, clock: FixedClock, registry_root: Path) -> tup
     from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork, servicing_units
     from puhui.adapters.db.strategies.unit_of_work import StrategyUnitOfWork
     from puhui.risk.registry import ModelRegistry
-    from puhui.services.line_opening import ServicingLineOpener
+    from puhui.services.origination.line_opening import ServicingLineOpener
 
     engine = make_engine(url)
     migrate.upgrade(engine, "heads")

@@ -21,12 +21,12 @@ from puhui.pipelines.feature_store import BuildReport, build_month
 from puhui.risk.features import MarketTables
 from puhui.risk.registry import ModelRegistry, RegistryEntry
 from puhui.services import strategies
-from puhui.services.line_opening import (
+from puhui.services.origination.assessment import INPUT_SCHEMA, StrategyAssessor
+from puhui.services.origination.governance import LiveDecisioning
+from puhui.services.origination.line_opening import (
     ONLINE_CREDIT_PRODUCT,
     ServicingLineOpener,
 )
-from puhui.services.origination.assessment import INPUT_SCHEMA, StrategyAssessor
-from puhui.services.origination.governance import LiveDecisioning
 from puhui.services.origination.placeholders import NoDataSource
 from puhui.services.origination.ports import Assessor, CreditLineOpener, DataSource
 from puhui.services.origination.use_cases import Origination
