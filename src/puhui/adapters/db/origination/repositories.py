@@ -131,20 +131,20 @@ _IDEMPOTENCY = select(t.idempotency_keys).where(
 )
 
 
-def _assessment_to_json(a: Assessment | None) -> str | None:
-    if a is None:
+def _assessment_to_json(assessment: Assessment | None) -> str | None:
+    if assessment is None:
         return None
     return json.dumps(
         {
-            "outcome": a.outcome.value,
-            "reasons": list(a.reasons),
-            "limit_fen": a.limit_fen,
-            "annual_rate": None if a.annual_rate is None else str(a.annual_rate),
-            "term_months": a.term_months,
-            "grade": a.grade,
-            "pd": None if a.pd is None else str(a.pd),
-            "score": a.score,
-            "trace": a.trace,
+            "outcome": assessment.outcome.value,
+            "reasons": list(assessment.reasons),
+            "limit_fen": assessment.limit_fen,
+            "annual_rate": None if assessment.annual_rate is None else str(assessment.annual_rate),
+            "term_months": assessment.term_months,
+            "grade": assessment.grade,
+            "pd": None if assessment.pd is None else str(assessment.pd),
+            "score": assessment.score,
+            "trace": assessment.trace,
         },
         ensure_ascii=False,
         default=str,
@@ -174,26 +174,26 @@ class SqlApplicationRepository:
         self._c = connection
         self._cipher = cipher
 
-    def _values(self, a: Application) -> dict[str, Any]:
+    def _values(self, application: Application) -> dict[str, Any]:
         return {
-            "application_no": a.application_no,
-            "uscc": a.applicant.uscc,
-            "open_uscc": a.applicant.uscc if a.is_open else None,
-            "device_id": a.applicant.device_id,
-            "ip_address": a.applicant.ip_address,
-            "address": a.applicant.address,
-            "requested_amount_fen": a.requested_amount_fen,
-            "requested_term_months": a.requested_term_months,
-            "status": a.status.value,
-            "applicant_user_id": a.applicant_user_id,
-            "account_manager_id": a.account_manager_id,
-            "partner_id": a.partner_id,
-            "reviewed_by": a.reviewed_by,
-            "credit_line_id": a.credit_line_id,
-            "assessment_json": _assessment_to_json(a.assessment),
-            "created_at": a.created_at,
-            "updated_at": a.updated_at,
-            "version": a.version,
+            "application_no": application.application_no,
+            "uscc": application.applicant.uscc,
+            "open_uscc": application.applicant.uscc if application.is_open else None,
+            "device_id": application.applicant.device_id,
+            "ip_address": application.applicant.ip_address,
+            "address": application.applicant.address,
+            "requested_amount_fen": application.requested_amount_fen,
+            "requested_term_months": application.requested_term_months,
+            "status": application.status.value,
+            "applicant_user_id": application.applicant_user_id,
+            "account_manager_id": application.account_manager_id,
+            "partner_id": application.partner_id,
+            "reviewed_by": application.reviewed_by,
+            "credit_line_id": application.credit_line_id,
+            "assessment_json": _assessment_to_json(application.assessment),
+            "created_at": application.created_at,
+            "updated_at": application.updated_at,
+            "version": application.version,
         }
 
     def add(self, application: Application) -> None:

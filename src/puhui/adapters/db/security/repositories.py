@@ -56,16 +56,16 @@ class SqlUserRepository:
         except IntegrityError:
             raise Conflict("the user already exists") from None
 
-    def _from_row(self, r: Row[Any]) -> User:
+    def _from_row(self, row: Row[Any]) -> User:
         return User(
-            user_id=r.user_id,
-            username=r.username,
-            role=Role(r.role),
-            created_at=r.created_at,
-            password_hash=r.password_hash,
-            partner_id=r.partner_id,
-            phone=None if r.phone_enc is None else self._cipher.decrypt(PHONE, r.phone_enc),
-            disabled=bool(r.disabled),
+            user_id=row.user_id,
+            username=row.username,
+            role=Role(row.role),
+            created_at=row.created_at,
+            password_hash=row.password_hash,
+            partner_id=row.partner_id,
+            phone=None if row.phone_enc is None else self._cipher.decrypt(PHONE, row.phone_enc),
+            disabled=bool(row.disabled),
         )
 
     def _one(self, by: str, value: str) -> User | None:
