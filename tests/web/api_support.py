@@ -19,12 +19,12 @@ from origination_fakes import (
 )
 from origination_wiring import migrated_engine
 
+from puhui.bootstrap.api import ApiKeys, build_api_dependencies
 from puhui.domain.clock import FixedClock
 from puhui.services.security import accounts
 from puhui.services.security.permissions import SYSTEM, Permission, Role
 from puhui.web.app import create_app
 from puhui.web.dependencies import ApiDependencies
-from puhui.web.wiring import ApiKeys, build_api_dependencies
 
 PASSWORD = "correct horse battery"
 STAFF_ROLES = (
