@@ -24,7 +24,6 @@ from puhui.market.generate import generate_market
 from puhui.market.params import MarketParams
 from puhui.risk.features import APPLICATION_FEATURE_NAMES, MarketTables, compute_features
 from puhui.risk.scorer import Assessment as RiskAssessment
-from puhui.services.line_opening import ServicingLineOpener
 from puhui.services.origination.assessment import (
     NOT_GOVERNED,
     StrategyAssessor,
@@ -32,6 +31,7 @@ from puhui.services.origination.assessment import (
     to_assessment,
 )
 from puhui.services.origination.governance import FixedSetup, LiveModel, LiveSetup, LiveStrategy
+from puhui.services.origination.line_opening import ServicingLineOpener
 from puhui.services.origination.placeholders import NoDataSource
 from puhui.services.origination.ports import AssessmentRequest, EarlierApplication, LineOpening
 

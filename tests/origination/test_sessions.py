@@ -10,10 +10,10 @@ from origination_wiring import AUDIT_KEY, DATA_KEY, CapturingSender, Wired
 from sqlalchemy import Engine, select
 
 from puhui.adapters.db import tables as audit_tables
-from puhui.adapters.db.origination import tables as t
 from puhui.adapters.db.origination.encryption import FieldCipher
-from puhui.adapters.db.origination.sessions import SqlWindowCounter
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
+from puhui.adapters.db.security import tables as t
+from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.domain.clock import FixedClock
 from puhui.domain.errors import NotFound
 from puhui.domain.origination.errors import Forbidden, RateLimited, Unauthenticated

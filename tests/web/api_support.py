@@ -19,12 +19,12 @@ from origination_fakes import (
 )
 from origination_wiring import migrated_engine
 
+from puhui.bootstrap.api import ApiKeys, build_api_dependencies
 from puhui.domain.clock import FixedClock
 from puhui.services.security import accounts
 from puhui.services.security.permissions import SYSTEM, Permission, Role
 from puhui.web.app import create_app
 from puhui.web.dependencies import ApiDependencies
-from puhui.web.wiring import ApiKeys, build_api_dependencies
 
 PASSWORD = "correct horse battery"
 STAFF_ROLES = (
@@ -120,7 +120,7 @@ def build_servicing_api(url: str, clock: FixedClock, registry_root: Path) -> tup
     from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork, servicing_units
     from puhui.adapters.db.strategies.unit_of_work import StrategyUnitOfWork
     from puhui.risk.registry import ModelRegistry
-    from puhui.services.line_opening import ServicingLineOpener
+    from puhui.services.origination.line_opening import ServicingLineOpener
 
     engine = make_engine(url)
     migrate.upgrade(engine, "heads")

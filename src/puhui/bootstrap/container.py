@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from puhui.adapters.db.database import Database
 from puhui.adapters.db.features import SqlFeatureStore
 from puhui.adapters.db.migrate import MigrationStatus
+from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.bootstrap.settings import Settings
@@ -50,6 +51,10 @@ class Platform:
         return StrategyUnitOfWork(
             self.database.engine, clock=self.clock, audit_key=self.audit_key, read_only=True
         )
+
+    def end_of_day_store(self) -> SqlEndOfDayStore:
+        """Where the end of day reads receipts and writes accruals, steps and its checkpoints."""
+        return SqlEndOfDayStore(self.database.engine, clock=self.clock, audit_key=self.audit_key)
 
     def feature_store(self) -> SqlFeatureStore:
         """Stored enterprise features, read by key when deciding."""

@@ -13,7 +13,6 @@ from puhui.adapters.db.monitoring import SqlDecisionHistory
 from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
-from puhui.adapters.db.servicing.unit_of_work import servicing_units
 from puhui.adapters.db.strategies.live import SqlLiveStampReader
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap.container import Platform
@@ -21,12 +20,12 @@ from puhui.pipelines.feature_store import BuildReport, build_month
 from puhui.risk.features import MarketTables
 from puhui.risk.registry import ModelRegistry, RegistryEntry
 from puhui.services import strategies
-from puhui.services.line_opening import (
+from puhui.services.origination.assessment import INPUT_SCHEMA, StrategyAssessor
+from puhui.services.origination.governance import LiveDecisioning
+from puhui.services.origination.line_opening import (
     ONLINE_CREDIT_PRODUCT,
     ServicingLineOpener,
 )
-from puhui.services.origination.assessment import INPUT_SCHEMA, StrategyAssessor
-from puhui.services.origination.governance import LiveDecisioning
 from puhui.services.origination.placeholders import NoDataSource
 from puhui.services.origination.ports import Assessor, CreditLineOpener, DataSource
 from puhui.services.origination.use_cases import Origination
@@ -111,10 +110,7 @@ def build_assessor(platform: Platform) -> StrategyAssessor:
 
 
 def build_line_opener(platform: Platform) -> ServicingLineOpener:
-    units = servicing_units(
-        platform.database.engine, clock=platform.clock, audit_key=platform.audit_key
-    )
-    return ServicingLineOpener(units, ONLINE_CREDIT_PRODUCT)
+    return ServicingLineOpener(platform.servicing_uow, ONLINE_CREDIT_PRODUCT)
 
 
 def origination_ports(
@@ -162,12 +158,7 @@ def build_origination(platform: Platform, ports: OriginationPorts) -> Originatio
     """Origination's use cases over the platform's database, as the API builds them."""
     settings = platform.settings
     data_key = settings.data_key.get_secret_value().encode()
-    units = OriginationUnits(
-        platform.database.engine,
-        clock=platform.clock,
-        audit_key=platform.audit_key,
-        cipher=FieldCipher(data_key),
-    )
+    units = origination_units(platform)
     return Origination(
         uow_factory=units.writer,
         reader_factory=units.reader,
@@ -183,6 +174,4 @@ def build_origination(platform: Platform, ports: OriginationPorts) -> Originatio
 
 
 def end_of_day_store(platform: Platform) -> SqlEndOfDayStore:
-    return SqlEndOfDayStore(
-        platform.database.engine, clock=platform.clock, audit_key=platform.audit_key
-    )
+    return platform.end_of_day_store()

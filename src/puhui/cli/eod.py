@@ -6,7 +6,6 @@ import json
 
 import typer
 
-from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.cli.context import platform
 from puhui.cli.ledger import parse_business_date
 from puhui.pipelines.eod import run_end_of_day
@@ -27,7 +26,7 @@ def run_command(
     """Run (or resume) the end of day of a date; a completed date is left unchanged."""
     day = parse_business_date(as_of)
     with platform() as p:
-        store = SqlEndOfDayStore(p.database.engine, clock=p.clock, audit_key=p.audit_key)
+        store = p.end_of_day_store()
         report = run_end_of_day(store, day)
     if as_json:
         typer.echo(

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 
-from puhui.adapters.db.features import SqlFeatureStore
 from puhui.bootstrap import Platform
 from puhui.cli.context import fail, platform
 from puhui.domain.errors import PuhuiError
@@ -34,13 +33,12 @@ def _group() -> None:
     """Feature store: enterprise features computed in batch, read by key when deciding."""
 
 
-def _store(p: Platform) -> SqlFeatureStore:
+def _require_feature_store(p: Platform) -> None:
     if FEATURE_STORE_REVISION in p.database.status().pending:
         raise fail(
             "the database has no feature store yet: run `puhui db upgrade` first",
             code="schema_out_of_date",
         )
-    return SqlFeatureStore(p.database.engine)
 
 
 def _month(text: str) -> Any:
@@ -66,7 +64,8 @@ def build(
             code="market_not_found",
         )
     with platform() as p:
-        store = _store(p)
+        _require_feature_store(p)
+        store = p.feature_store()
         try:
             # The loan history is not read by the features: a provider's market may lack it.
             tables = MarketTables.from_dir(market, names=FEATURE_TABLES)
@@ -111,7 +110,8 @@ def show(
     """Print an enterprise's stored features and strategy inputs, with their lineage."""
     month = _month(as_of)
     with platform() as p:
-        reader: FeatureStore = _store(p)
+        _require_feature_store(p)
+        reader: FeatureStore = p.feature_store()
         stored = reader.get(uscc.strip().upper(), month)
     if stored is None:
         raise fail(

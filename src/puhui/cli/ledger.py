@@ -7,7 +7,6 @@ from datetime import date
 
 import typer
 
-from puhui.adapters.db.servicing.unit_of_work import servicing_units
 from puhui.cli.context import fail, platform
 from puhui.domain.ledger import Account, TrialBalance
 from puhui.domain.money import format_yuan
@@ -62,8 +61,7 @@ def trial_balance_command(
     """Balances per account as of a date (debit positive); they sum to zero."""
     day = parse_business_date(as_of)
     with platform() as p:
-        units = servicing_units(p.database.engine, clock=p.clock, audit_key=p.audit_key)
-        balance = trial_balance(units, as_of=day)
+        balance = trial_balance(p.servicing_uow, as_of=day)
     if as_json:
         typer.echo(_as_json(balance))
     else:

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import typer
 
-from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.cli.context import fail, platform
 from puhui.decision.backtest import DEFAULT_LGD, backtest_file, run_backtest, write_report
 from puhui.decision.document import json_schema
@@ -268,14 +267,9 @@ def import_jdm_command(
 
 
 @contextmanager
-def _lifecycle() -> Iterator[tuple[Callable[[], StrategyUnitOfWork], Clock]]:
+def _lifecycle() -> Iterator[tuple[lifecycle.UowFactory, Clock]]:
     with platform() as p, _errors():
-        engine = p.database.engine
-
-        def factory() -> StrategyUnitOfWork:
-            return StrategyUnitOfWork(engine, clock=p.clock, audit_key=p.audit_key)
-
-        yield factory, p.clock
+        yield p.strategy_uow, p.clock
 
 
 def _show(item: lifecycle.StrategyVersion) -> None:

@@ -1,43 +1,33 @@
-"""What routes need: the wired services, the caller's principal, and short aliases for both."""
+"""What routes need: the wired services (built by bootstrap), the caller's principal, aliases."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
+from puhui.bootstrap.api import ApiDependencies
 from puhui.domain.origination.errors import Unauthenticated
-from puhui.services.origination.credit_access import CreditAccess
-from puhui.services.origination.use_cases import Origination
-from puhui.services.security.accounts import (
-    Security,
-    authenticate_api_key,
-    authenticate_token,
-)
+from puhui.services.security.accounts import authenticate_api_key, authenticate_token
 from puhui.services.security.permissions import Principal
 
-
-@dataclass(frozen=True)
-class ApiDependencies:
-    """Everything the API calls into; the composition root builds it once per process."""
-
-    origination: Origination
-    security: Security
-    title: str = "Puhui open API"
-    credit: CreditAccess | None = None
-    """Servicing, strategies and models; their routes are mounted only when it is wired."""
-    run_inline: bool = False
-    """Run service calls on the event loop instead of the threadpool (SQLite).
-
-    SQLite admits one writer at a time and a unit of work there takes milliseconds, so
-    threads only add GIL hand-offs between them (every statement releases and re-takes the
-    GIL): with 32 requests in flight that turned 3 ms of work into a second of latency.
-    On PostgreSQL calls wait on the network and belong in the threadpool.
-    """
-
+__all__ = [
+    "API_KEY_HEADER",
+    "API_KEY_SCHEME",
+    "BEARER_SCHEME",
+    "SECURITY_SCHEMES",
+    "TOKEN_URL",
+    "ApiDependencies",
+    "CurrentPrincipal",
+    "Deps",
+    "bearer_token",
+    "call",
+    "client_address",
+    "get_deps",
+    "get_principal",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -17,7 +17,7 @@ from puhui.domain.origination.decision_record import DecisionRecord
 from puhui.domain.origination.offer import Offer
 from puhui.domain.origination.reasons import CATALOG
 from puhui.domain.privacy import mask_id_number, mask_phone
-from puhui.services.origination.credit_access import ReceiptSchedule
+from puhui.services.origination.receipt_access import ReceiptSchedule
 from puhui.services.origination.use_cases import ApplicationView
 from puhui.services.security.permissions import Permission, Role
 from puhui.services.servicing.lines import DrawResult
@@ -245,59 +245,59 @@ def reason_out(code: str) -> ReasonOut:
     return ReasonOut(code=code, zh=known.zh if known else None, en=known.en if known else None)
 
 
-def application_out(a: Application) -> ApplicationOut:
-    return ApplicationOut(**_application_fields(a))
+def application_out(application: Application) -> ApplicationOut:
+    return ApplicationOut(**_application_fields(application))
 
 
-def _application_fields(a: Application) -> dict[str, Any]:
+def _application_fields(application: Application) -> dict[str, Any]:
     return {
-        "application_id": a.application_id,
-        "application_no": a.application_no,
-        "status": a.status.value,
-        "uscc": a.applicant.uscc,
-        "id_number_masked": mask_id_number(a.applicant.id_number),
-        "phone_masked": mask_phone(a.applicant.phone),
-        "requested_amount_fen": a.requested_amount_fen,
-        "requested_term_months": a.requested_term_months,
-        "partner_id": a.partner_id,
-        "credit_line_id": a.credit_line_id,
-        "created_at": a.created_at,
-        "updated_at": a.updated_at,
+        "application_id": application.application_id,
+        "application_no": application.application_no,
+        "status": application.status.value,
+        "uscc": application.applicant.uscc,
+        "id_number_masked": mask_id_number(application.applicant.id_number),
+        "phone_masked": mask_phone(application.applicant.phone),
+        "requested_amount_fen": application.requested_amount_fen,
+        "requested_term_months": application.requested_term_months,
+        "partner_id": application.partner_id,
+        "credit_line_id": application.credit_line_id,
+        "created_at": application.created_at,
+        "updated_at": application.updated_at,
     }
 
 
-def offer_out(o: Offer) -> OfferOut:
+def offer_out(offer: Offer) -> OfferOut:
     return OfferOut(
-        offer_id=o.offer_id,
-        limit_fen=o.limit_fen,
-        annual_rate=str(o.annual_rate),
-        term_months=o.term_months,
-        grade=o.grade,
-        made_at=o.made_at,
-        expires_at=o.expires_at,
+        offer_id=offer.offer_id,
+        limit_fen=offer.limit_fen,
+        annual_rate=str(offer.annual_rate),
+        term_months=offer.term_months,
+        grade=offer.grade,
+        made_at=offer.made_at,
+        expires_at=offer.expires_at,
     )
 
 
-def consent_out(c: Consent) -> ConsentOut:
+def consent_out(consent: Consent) -> ConsentOut:
     return ConsentOut(
-        consent_id=c.consent_id,
-        scopes=sorted(s.value for s in c.scopes),
-        purpose=c.purpose,
-        granted_at=c.granted_at,
-        expires_at=c.expires_at,
-        revoked_at=c.revoked_at,
+        consent_id=consent.consent_id,
+        scopes=sorted(s.value for s in consent.scopes),
+        purpose=consent.purpose,
+        granted_at=consent.granted_at,
+        expires_at=consent.expires_at,
+        revoked_at=consent.revoked_at,
     )
 
 
-def contract_out(c: Contract) -> ContractOut:
+def contract_out(contract: Contract) -> ContractOut:
     return ContractOut(
-        contract_no=c.contract_no,
-        sha256=c.sha256,
-        signature_hex=c.signature_hex,
-        signing_key_id=c.signing_key_id,
-        signed_at=c.signed_at,
-        accepted_at=c.accepted_at,
-        text=c.text,
+        contract_no=contract.contract_no,
+        sha256=contract.sha256,
+        signature_hex=contract.signature_hex,
+        signing_key_id=contract.signing_key_id,
+        signed_at=contract.signed_at,
+        accepted_at=contract.accepted_at,
+        text=contract.text,
     )
 
 
@@ -513,31 +513,31 @@ def receipt_schedule_out(schedule: ReceiptSchedule) -> ReceiptScheduleOut:
     )
 
 
-def strategy_out(v: StrategyVersion, *, with_document: bool) -> StrategyOut:
+def strategy_out(strategy: StrategyVersion, *, with_document: bool) -> StrategyOut:
     return StrategyOut(
-        name=v.name,
-        version=v.version,
-        status=v.status.value,
-        content_hash=v.content_hash,
-        created_by=v.created_by,
-        created_at=v.created_at,
-        approved_by=v.approved_by,
-        activated_at=v.activated_at,
-        document=v.document if with_document else None,
+        name=strategy.name,
+        version=strategy.version,
+        status=strategy.status.value,
+        content_hash=strategy.content_hash,
+        created_by=strategy.created_by,
+        created_at=strategy.created_at,
+        approved_by=strategy.approved_by,
+        activated_at=strategy.activated_at,
+        document=strategy.document if with_document else None,
     )
 
 
-def model_out(e: RegistryEntry) -> ModelOut:
+def model_out(entry: RegistryEntry) -> ModelOut:
     return ModelOut(
-        version=e.version,
-        name=e.name,
-        kind=e.kind,
-        status=e.status.value,
-        registered_at=e.registered_at,
-        data_hash=e.data_hash,
-        metrics=e.metrics,
-        approver=e.approver,
-        promoted_at=e.promoted_at,
+        version=entry.version,
+        name=entry.name,
+        kind=entry.kind,
+        status=entry.status.value,
+        registered_at=entry.registered_at,
+        data_hash=entry.data_hash,
+        metrics=entry.metrics,
+        approver=entry.approver,
+        promoted_at=entry.promoted_at,
     )
 
 
@@ -621,26 +621,26 @@ class ReceiptOut(BaseModel):
     closed_on: date | None
 
 
-def balances_out(b: Balances) -> BalancesOut:
+def balances_out(balances: Balances) -> BalancesOut:
     return BalancesOut(
-        principal_fen=b.principal_fen,
-        interest_fen=b.interest_fen,
-        penalty_fen=b.penalty_fen,
-        total_fen=b.total_fen,
+        principal_fen=balances.principal_fen,
+        interest_fen=balances.interest_fen,
+        penalty_fen=balances.penalty_fen,
+        total_fen=balances.total_fen,
     )
 
 
-def statement_out(s: Statement) -> StatementOut:
-    t = s.totals
+def statement_out(statement: Statement) -> StatementOut:
+    totals = statement.totals
     return StatementOut(
-        line_id=s.line_id,
-        enterprise_id=s.enterprise_id,
-        period=s.period.label,
-        period_start=s.period.start,
-        period_end=s.period.end,
-        final=s.final,
-        closed_through=s.closed_through,
-        opening=balances_out(s.opening),
+        line_id=statement.line_id,
+        enterprise_id=statement.enterprise_id,
+        period=statement.period.label,
+        period_start=statement.period.start,
+        period_end=statement.period.end,
+        final=statement.final,
+        closed_through=statement.closed_through,
+        opening=balances_out(statement.opening),
         movements=[
             MovementOut(
                 on=m.on,
@@ -652,24 +652,24 @@ def statement_out(s: Statement) -> StatementOut:
                 amount_fen=m.amount_fen,
                 change=balances_out(m.change),
             )
-            for m in s.movements
+            for m in statement.movements
         ],
-        closing=balances_out(s.closing),
+        closing=balances_out(statement.closing),
         totals=StatementTotalsOut(
-            drawn_fen=t.drawn_fen,
-            repaid_fen=t.repaid_fen,
-            repaid=balances_out(t.repaid),
-            accrued=balances_out(t.accrued),
-            written_off=balances_out(t.written_off),
-            recovered_fen=t.recovered_fen,
-            net_change=balances_out(t.net_change),
+            drawn_fen=totals.drawn_fen,
+            repaid_fen=totals.repaid_fen,
+            repaid=balances_out(totals.repaid),
+            accrued=balances_out(totals.accrued),
+            written_off=balances_out(totals.written_off),
+            recovered_fen=totals.recovered_fen,
+            net_change=balances_out(totals.net_change),
         ),
         due=AmountDueOut(
-            principal_fen=s.due.principal_fen,
-            interest_fen=s.due.interest_fen,
-            penalty_fen=s.due.penalty_fen,
-            total_fen=s.due.total_fen,
-            due_date=s.due.due_date,
+            principal_fen=statement.due.principal_fen,
+            interest_fen=statement.due.interest_fen,
+            penalty_fen=statement.due.penalty_fen,
+            total_fen=statement.due.total_fen,
+            due_date=statement.due.due_date,
         ),
         receipts=[
             StatementReceiptOut(
@@ -679,29 +679,29 @@ def statement_out(s: Statement) -> StatementOut:
                 opening=balances_out(r.opening),
                 closing=balances_out(r.closing),
             )
-            for r in s.receipts
+            for r in statement.receipts
         ],
     )
 
 
-def _receipt_fields(r: LoanRecord) -> dict[str, Any]:
+def _receipt_fields(receipt: LoanRecord) -> dict[str, Any]:
     """What every view of a receipt (借据) shows."""
     return {
-        "receipt_id": r.loan_id,
-        "line_id": r.line_id,
-        "status": r.status.value,
-        "disbursed_on": r.disbursed_on,
-        "maturity_date": r.maturity_date,
-        "principal_fen": r.principal_fen,
-        "outstanding_principal_fen": r.outstanding_principal_fen,
-        "overdue_principal_fen": r.overdue_principal_fen,
-        "interest_owed_fen": r.interest_owed_fen,
-        "penalty_owed_fen": r.penalty_owed_fen,
-        "total_owed_fen": r.total_owed_fen,
-        "days_past_due": r.days_past_due,
-        "category": r.category.value,
+        "receipt_id": receipt.loan_id,
+        "line_id": receipt.line_id,
+        "status": receipt.status.value,
+        "disbursed_on": receipt.disbursed_on,
+        "maturity_date": receipt.maturity_date,
+        "principal_fen": receipt.principal_fen,
+        "outstanding_principal_fen": receipt.outstanding_principal_fen,
+        "overdue_principal_fen": receipt.overdue_principal_fen,
+        "interest_owed_fen": receipt.interest_owed_fen,
+        "penalty_owed_fen": receipt.penalty_owed_fen,
+        "total_owed_fen": receipt.total_owed_fen,
+        "days_past_due": receipt.days_past_due,
+        "category": receipt.category.value,
     }
 
 
-def receipt_out(r: LoanRecord) -> ReceiptOut:
-    return ReceiptOut(**_receipt_fields(r), closed_on=r.closed_on)
+def receipt_out(receipt: LoanRecord) -> ReceiptOut:
+    return ReceiptOut(**_receipt_fields(receipt), closed_on=receipt.closed_on)

@@ -1,33 +1,27 @@
-"""Serve the API from settings (``puhui serve``): build the platform, wire, run uvicorn."""
+"""Serve the API (``puhui serve``): bootstrap builds and wires it; this module only runs it."""
 
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 import multiprocessing
 import secrets
 import signal
 import socket
 from collections.abc import Callable
-from datetime import timedelta
 
 import uvicorn
 from fastapi import FastAPI
 
-from puhui.adapters.db.engine import checkpoint_in_background
-from puhui.bootstrap import Platform, Settings, build_platform
+from puhui.bootstrap import Platform, Settings
 from puhui.bootstrap.logging import configure_logging
-from puhui.bootstrap.wiring import OriginationPorts, origination_ports
-from puhui.domain.errors import Conflict
-from puhui.risk.registry import ModelRegistry
-from puhui.services.security.accounts import create_user
-from puhui.services.security.otp import LoggingOtpSender
-from puhui.services.security.permissions import SYSTEM, Role
-from puhui.services.security.rate_limit import RateLimit
+from puhui.bootstrap.serving import (
+    api_dependencies,
+    api_dependencies_from_settings,
+    seed_demo_users,
+)
+from puhui.bootstrap.wiring import OriginationPorts
 from puhui.web.app import create_app
-from puhui.web.dependencies import ApiDependencies
-from puhui.web.wiring import ApiKeys, ApiLimits, build_api_dependencies
 
 logger = logging.getLogger(__name__)
 
@@ -35,62 +29,12 @@ logger = logging.getLogger(__name__)
 def app_from_settings(
     settings: Settings | None = None, *, platform: Platform | None = None
 ) -> FastAPI:
-    """The API over the configured platform: real decisions when a market and a model are set.
-
-    ``platform`` lets a caller that built one already (the demo, with its loaded market and
-    model) serve it without loading everything again.
-    """
-    if platform is None:
-        platform = build_platform(settings or Settings())
-    ports = origination_ports(platform)
-    return app_for(platform, ports)
+    """The API over the configured platform (see ``bootstrap.serving``)."""
+    return create_app(api_dependencies_from_settings(settings, platform=platform))
 
 
 def app_for(platform: Platform, ports: OriginationPorts) -> FastAPI:
-    return create_app(dependencies_for(platform, ports))
-
-
-def dependencies_for(platform: Platform, ports: OriginationPorts) -> ApiDependencies:
-    settings = platform.settings
-    # A server: SQLite's WAL checkpoints run beside the requests, not inside one of them.
-    checkpoint_in_background(platform.database.engine)
-    keys = ApiKeys(
-        audit_key=platform.audit_key,
-        data_key=settings.data_key.get_secret_value().encode(),
-        jwt_secret=settings.jwt_secret.get_secret_value().encode(),
-        # Any length of secret text becomes the 32-byte Ed25519 seed.
-        signing_key_seed=hashlib.sha256(settings.signing_key.get_secret_value().encode()).digest(),
-    )
-    limits = ApiLimits(
-        token_lifetime=timedelta(minutes=settings.token_lifetime_minutes),
-        login=RateLimit(
-            settings.login_max_attempts, timedelta(minutes=settings.login_window_minutes)
-        ),
-        otp_send=RateLimit(settings.otp_max_sends, timedelta(minutes=settings.otp_window_minutes)),
-    )
-    return build_api_dependencies(
-        engine=platform.database.engine,
-        clock=platform.clock,
-        keys=keys,
-        assessor=ports.assessor,
-        data_source=ports.data_source,
-        line_opener=ports.line_opener,
-        otp_sender=LoggingOtpSender(),
-        limits=limits,
-        servicing_uow_factory=platform.servicing_uow,
-        servicing_reader_factory=platform.servicing_reader,
-        strategies_uow_factory=platform.strategy_uow,
-        model_registry=ModelRegistry(settings.model_registry_dir),
-    )
-
-
-DEMO_USERS: tuple[tuple[str, Role], ...] = (
-    ("admin", Role.ADMIN),
-    ("approver", Role.APPROVER),
-    ("manager", Role.ACCOUNT_MANAGER),
-    ("risk", Role.RISK_OFFICER),
-    ("ops", Role.OPERATIONS),
-)
+    return create_app(api_dependencies(platform, ports))
 
 
 def serve_demo(
@@ -102,19 +46,17 @@ def serve_demo(
     echo: Callable[[str], None],
 ) -> None:
     """Serve the simulated portfolio with one staff user per role (printed, dev only)."""
-    deps = dependencies_for(platform, ports)
+    deps = api_dependencies(platform, ports)
     echo(f"serving the Puhui API on http://{host}:{port}/api/v1/docs  (Ctrl-C stops)")
     echo("demo users (username / password / role):")
-    for username, role in DEMO_USERS:
-        password = f"{username}-demo-{secrets.token_hex(4)}"
-        try:
-            create_user(
-                deps.security, actor=SYSTEM, username=username, password=password, role=role
-            )
-        except Conflict:
+    seeded = seed_demo_users(
+        deps.security, password_for=lambda username: f"{username}-demo-{secrets.token_hex(4)}"
+    )
+    for username, role, password in seeded:
+        if password is None:
             echo(f"  {username:<10} (exists already)")
-            continue
-        echo(f"  {username:<10} {password:<24} {role.value}")
+        else:
+            echo(f"  {username:<10} {password:<24} {role.value}")
     echo("applicants sign in with a one-time code sent to their phone (written to the log)")
     uvicorn.run(create_app(deps), host=host, port=port, log_config=None)
 

@@ -119,7 +119,7 @@ class Security:
 
 
 def create_user(
-    sec: Security,
+    security: Security,
     *,
     actor: Principal,
     username: str,
@@ -136,15 +136,15 @@ def create_user(
         raise InvalidInput("applicants sign in with a one-time code", details={"field": "role"})
     if role is Role.PARTNER and not partner_id:
         raise InvalidInput("a partner user names its partner", details={"field": "partner_id"})
-    password_hash = sec.hasher.hash(password)
-    with sec.uow_factory() as uow:
+    password_hash = security.hasher.hash(password)
+    with security.uow_factory() as uow:
         if uow.users.by_username(name) is not None:
             raise Conflict("the username is taken", details={"field": "username"})
         user = User(
             user_id=new_id("usr"),
             username=name,
             role=role,
-            created_at=sec.clock.now(),
+            created_at=security.clock.now(),
             password_hash=password_hash,
             partner_id=partner_id if role is Role.PARTNER else None,
         )
@@ -161,51 +161,51 @@ def create_user(
     return user
 
 
-def login(sec: Security, *, username: str, password: str, client: str) -> AccessToken:
+def login(security: Security, *, username: str, password: str, client: str) -> AccessToken:
     """OAuth2 password flow. Limited per username and per client address."""
     name = username.strip().lower()
-    sec.login_limiter.hit(f"user:{name}")
-    sec.login_client_limiter.hit(client)
-    with sec.uow_factory() as uow:
+    security.login_limiter.hit(f"user:{name}")
+    security.login_client_limiter.hit(client)
+    with security.uow_factory() as uow:
         user = uow.users.by_username(name)
     stored = user.password_hash if user is not None and not user.disabled else None
-    if not sec.hasher.verify(stored, password) or user is None:
+    if not security.hasher.verify(stored, password) or user is None:
         logger.info("failed login for username %s", name)
         raise Unauthenticated("wrong username or password")
-    sec.login_limiter.reset(f"user:{name}")
-    return sec.tokens.issue(_principal_of(user))
+    security.login_limiter.reset(f"user:{name}")
+    return security.tokens.issue(_principal_of(user))
 
 
-def request_code(sec: Security, *, phone: str, client: str) -> None:
+def request_code(security: Security, *, phone: str, client: str) -> None:
     """Send a one-time code to an applicant's phone. Limited per phone and per client."""
     number = validate_mobile(phone)
-    sec.otp_send_limiter.hit(f"phone:{number}")
-    sec.otp_send_limiter.hit(f"client:{client}")
+    security.otp_send_limiter.hit(f"phone:{number}")
+    security.otp_send_limiter.hit(f"client:{client}")
     code = otp.new_code()
-    now = sec.clock.now()
+    now = security.clock.now()
     record = OtpRecord(
         otp_id=new_id("otp"),
         phone=number,
-        code_hash=otp.code_hash(sec.config.otp_key, number, code),
+        code_hash=otp.code_hash(security.config.otp_key, number, code),
         issued_at=now,
-        expires_at=now + sec.config.otp_lifetime,
+        expires_at=now + security.config.otp_lifetime,
     )
-    with sec.uow_factory() as uow:
+    with security.uow_factory() as uow:
         previous = uow.otps.latest_for(number)
         if previous is not None:
             # A new code supersedes the old one: only one code is ever live per phone.
             uow.otps.update(replace(previous, used_at=now))
         uow.otps.add(record)
         uow.commit()
-    sec.otp_sender.send(number, code)
+    security.otp_sender.send(number, code)
 
 
-def verify_code(sec: Security, *, phone: str, code: str) -> AccessToken:
+def verify_code(security: Security, *, phone: str, code: str) -> AccessToken:
     """Exchange a valid one-time code for an applicant token; the first login creates the user."""
     number = validate_mobile(phone)
-    sec.otp_verify_limiter.hit(f"phone:{number}")
-    now = sec.clock.now()
-    with sec.uow_factory() as uow:
+    security.otp_verify_limiter.hit(f"phone:{number}")
+    now = security.clock.now()
+    with security.uow_factory() as uow:
         record = uow.otps.latest_for(number)
         usable = (
             record is not None
@@ -215,15 +215,15 @@ def verify_code(sec: Security, *, phone: str, code: str) -> AccessToken:
         )
         if record is None or not usable:
             raise Unauthenticated("no valid one-time code for this phone; request a new one")
-        if not otp.codes_match(sec.config.otp_key, number, code.strip(), record.code_hash):
+        if not otp.codes_match(security.config.otp_key, number, code.strip(), record.code_hash):
             uow.otps.update(replace(record, attempts=record.attempts + 1))
             uow.commit()
             raise Unauthenticated("the one-time code is wrong")
         uow.otps.update(replace(record, used_at=now, attempts=record.attempts + 1))
-        user = ensure_applicant(uow, phone=number, at_clock=sec.clock)
+        user = ensure_applicant(uow, phone=number, at_clock=security.clock)
         uow.commit()
-    sec.otp_verify_limiter.reset(f"phone:{number}")
-    return sec.tokens.issue(_principal_of(user))
+    security.otp_verify_limiter.reset(f"phone:{number}")
+    return security.tokens.issue(_principal_of(user))
 
 
 def ensure_applicant(uow: SecurityUnitOfWork, *, phone: str, at_clock: Clock) -> User:
@@ -257,7 +257,7 @@ def _secret_hash(secret: str) -> str:
 
 
 def issue_api_key(
-    sec: Security, *, actor: Principal, partner_id: str, scopes: Iterable[Permission]
+    security: Security, *, actor: Principal, partner_id: str, scopes: Iterable[Permission]
 ) -> IssuedApiKey:
     require(actor, Permission.API_KEY_MANAGE)
     wanted = frozenset(scopes)
@@ -275,9 +275,9 @@ def issue_api_key(
         partner_id=partner_id,
         secret_hash=_secret_hash(secret),
         scopes=wanted,
-        created_at=sec.clock.now(),
+        created_at=security.clock.now(),
     )
-    with sec.uow_factory() as uow:
+    with security.uow_factory() as uow:
         uow.api_keys.add(record)
         audit.record(
             uow,
@@ -291,12 +291,12 @@ def issue_api_key(
     return IssuedApiKey(key_id, partner_id, wanted, f"{API_KEY_PREFIX}_{key_id}_{secret}")
 
 
-def authenticate_api_key(sec: Security, api_key: str) -> Principal:
+def authenticate_api_key(security: Security, api_key: str) -> Principal:
     prefix, _, rest = api_key.strip().partition("_")
     key_id, _, secret = rest.partition("_")
     if prefix != API_KEY_PREFIX or not key_id or not secret:
         raise Unauthenticated("the API key is malformed")
-    with sec.uow_factory() as uow:
+    with security.uow_factory() as uow:
         record = uow.api_keys.get(key_id)
     if (
         record is None
@@ -312,10 +312,10 @@ def authenticate_api_key(sec: Security, api_key: str) -> Principal:
     )
 
 
-def authenticate_token(sec: Security, token: str) -> Principal:
+def authenticate_token(security: Security, token: str) -> Principal:
     """The principal of a valid bearer token: signed by us, unexpired and not revoked."""
-    claims = sec.tokens.decode(token)
-    revoked = sec.revocations()
+    claims = security.tokens.decode(token)
+    revoked = security.revocations()
     if claims.token_id in revoked.token_ids:
         raise Unauthenticated("the access token has been revoked; sign in again")
     cutoff = revoked.users_since.get(claims.principal.user_id)
@@ -324,11 +324,11 @@ def authenticate_token(sec: Security, token: str) -> Principal:
     return claims.principal
 
 
-def logout(sec: Security, token: str) -> None:
+def logout(security: Security, token: str) -> None:
     """Revoke the presented token (its holder signs out); other sessions stay valid."""
-    claims = sec.tokens.decode(token)
-    now = sec.clock.now()
-    with sec.uow_factory() as uow:
+    claims = security.tokens.decode(token)
+    now = security.clock.now()
+    with security.uow_factory() as uow:
         uow.sessions.revoke_token(
             claims.token_id,
             user_id=claims.principal.user_id,
@@ -344,14 +344,14 @@ def logout(sec: Security, token: str) -> None:
             payload={"token_id": claims.token_id},
         )
         uow.commit()
-    sec.forget_revocations()
+    security.forget_revocations()
 
 
-def revoke_user_tokens(sec: Security, *, actor: Principal, user_id: str) -> None:
+def revoke_user_tokens(security: Security, *, actor: Principal, user_id: str) -> None:
     """Void every token the user holds now (a lost phone, a leaver, a suspected breach)."""
     require(actor, Permission.USER_MANAGE)
-    now = sec.clock.now()
-    with sec.uow_factory() as uow:
+    now = security.clock.now()
+    with security.uow_factory() as uow:
         if uow.users.get(user_id) is None:
             raise NotFound("no such user", details={"user_id": user_id})
         uow.sessions.revoke_user(user_id, at=now)
@@ -364,11 +364,11 @@ def revoke_user_tokens(sec: Security, *, actor: Principal, user_id: str) -> None
             payload={"at": now.isoformat()},
         )
         uow.commit()
-    sec.forget_revocations()
+    security.forget_revocations()
 
 
-def get_user(sec: Security, user_id: str) -> User:
-    with sec.uow_factory() as uow:
+def get_user(security: Security, user_id: str) -> User:
+    with security.uow_factory() as uow:
         user = uow.users.get(user_id)
     if user is None:
         raise NotFound("no such user")

@@ -40,31 +40,56 @@ class Permission(Enum):
     """The inputs, features and versions behind an automatic decision (staff only)."""
 
 
-P = Permission
-_STAFF_READ = {P.APPLICATION_READ, P.APPLICATION_LIST, P.LINE_READ, P.DECISION_EVIDENCE_READ}
+_STAFF_READ = {
+    Permission.APPLICATION_READ,
+    Permission.APPLICATION_LIST,
+    Permission.LINE_READ,
+    Permission.DECISION_EVIDENCE_READ,
+}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The owner alone authorises data pulls, accepts the contract and draws on the line.
     Role.APPLICANT: frozenset(
-        {P.APPLICATION_CREATE, P.APPLICATION_READ, P.APPLICATION_ASSESS}
-        | {P.CONSENT_MANAGE, P.OFFER_ACCEPT}
-        | {P.LINE_READ, P.DRAW, P.REPAY}
+        {Permission.APPLICATION_CREATE, Permission.APPLICATION_READ, Permission.APPLICATION_ASSESS}
+        | {Permission.CONSENT_MANAGE, Permission.OFFER_ACCEPT}
+        | {Permission.LINE_READ, Permission.DRAW, Permission.REPAY}
     ),
-    Role.ACCOUNT_MANAGER: frozenset({P.APPLICATION_CREATE, P.APPLICATION_ASSESS} | _STAFF_READ),
-    Role.APPROVER: frozenset({P.APPLICATION_REVIEW, P.STRATEGY_READ} | _STAFF_READ),
+    Role.ACCOUNT_MANAGER: frozenset(
+        {Permission.APPLICATION_CREATE, Permission.APPLICATION_ASSESS} | _STAFF_READ
+    ),
+    Role.APPROVER: frozenset(
+        {Permission.APPLICATION_REVIEW, Permission.STRATEGY_READ} | _STAFF_READ
+    ),
     # Risk freezes and cuts lines (early warning); operations freezes (disputes) and posts
     # repayments received through other channels.
     Role.RISK_OFFICER: frozenset(
-        {P.FRAUD_LIST_MANAGE, P.LINE_MANAGE, P.LINE_REDUCE, P.STRATEGY_READ, P.MODEL_READ}
+        {
+            Permission.FRAUD_LIST_MANAGE,
+            Permission.LINE_MANAGE,
+            Permission.LINE_REDUCE,
+            Permission.STRATEGY_READ,
+            Permission.MODEL_READ,
+        }
         | _STAFF_READ
     ),
-    Role.OPERATIONS: frozenset({P.LINE_MANAGE, P.REPAY} | _STAFF_READ),
+    Role.OPERATIONS: frozenset({Permission.LINE_MANAGE, Permission.REPAY} | _STAFF_READ),
     Role.ADMIN: frozenset(
-        {P.USER_MANAGE, P.API_KEY_MANAGE, P.FRAUD_LIST_MANAGE, P.STRATEGY_READ, P.MODEL_READ}
+        {
+            Permission.USER_MANAGE,
+            Permission.API_KEY_MANAGE,
+            Permission.FRAUD_LIST_MANAGE,
+            Permission.STRATEGY_READ,
+            Permission.MODEL_READ,
+        }
         | _STAFF_READ
     ),
     Role.PARTNER: frozenset(
-        {P.APPLICATION_CREATE, P.APPLICATION_READ, P.APPLICATION_LIST, P.APPLICATION_ASSESS}
-        | {P.LINE_READ}
+        {
+            Permission.APPLICATION_CREATE,
+            Permission.APPLICATION_READ,
+            Permission.APPLICATION_LIST,
+            Permission.APPLICATION_ASSESS,
+        }
+        | {Permission.LINE_READ}
     ),
 }
 PARTNER_SCOPES = ROLE_PERMISSIONS[Role.PARTNER]

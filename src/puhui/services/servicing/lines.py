@@ -33,6 +33,14 @@ from puhui.services.servicing.ports import ServicingUnitOfWork
 from puhui.services.servicing.records import CreditLineRecord, LineStatus
 
 UowFactory = Callable[[], ServicingUnitOfWork]
+OPEN_LINE = "open_credit_line"
+"""The operation under which an opening's idempotency key is logged."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineOpened(ResultBase):
+    line_id: str
+    replayed: bool = False
 
 
 def open_credit_line(
@@ -45,13 +53,35 @@ def open_credit_line(
     opened_on: date,
     expiry_date: date,
     actor: str,
+    idempotency_key: str | None = None,
 ) -> CreditLineId:
-    """Open a revolving line on a daily-interest product, within the product's bounds."""
+    """Open a revolving line on a daily-interest product, within the product's bounds.
+
+    With an ``idempotency_key`` the line and its request log commit in one transaction: the
+    same key and request answer with the line opened first, a crash leaves neither, and the
+    key reused for another request is a 409.
+    """
+    key = None if idempotency_key is None else check_key(idempotency_key)
     require_positive(limit_fen, "credit limit")
     if expiry_date <= opened_on:
         raise InvalidDate(f"line expiry {expiry_date} must be after its opening {opened_on}")
     check_rate_places(annual_rate)
+    digest = request_digest(
+        OPEN_LINE,
+        {
+            "enterprise_id": enterprise_id,
+            "product_id": product_id,
+            "limit_fen": limit_fen,
+            "annual_rate": str(annual_rate),
+            "opened_on": opened_on,
+            "expiry_date": expiry_date,
+        },
+    )
     with uow_factory() as uow:
+        if key is not None:
+            replayed = find_replay(uow, key, OPEN_LINE, digest, LineOpened)
+            if replayed is not None:
+                return CreditLineId(replayed.line_id)
         stored = uow.products.get(product_id)
         if stored is None:
             raise NotFound(f"no product {product_id}", details={"product_id": product_id})
@@ -92,6 +122,8 @@ def open_credit_line(
                 "expiry_date": expiry_date.isoformat(),
             },
         )
+        if key is not None:
+            remember(uow, key, OPEN_LINE, digest, LineOpened(line_id))
         uow.commit()
     return line_id
 

@@ -34,9 +34,11 @@ UserId = Annotated[str, Path(min_length=1, max_length=64)]
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ERRORS)  # type: ignore[arg-type]
 
 
-def _token(t: AccessToken) -> TokenOut:
+def _token(token: AccessToken) -> TokenOut:
     return TokenOut(
-        access_token=t.access_token, token_type=t.token_type, expires_in=t.expires_in_seconds
+        access_token=token.access_token,
+        token_type=token.token_type,
+        expires_in=token.expires_in_seconds,
     )
 
 

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, status
 
 from puhui.domain.errors import ConfigurationError
-from puhui.services.origination import credit_access as ca
+from puhui.services.origination import line_access, receipt_access, strategy_access
+from puhui.services.origination.credit_access import CreditAccess
 from puhui.services.servicing import statements
 from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
 from puhui.web.schemas import (
@@ -56,7 +57,7 @@ IdempotencyKey = Annotated[
 Identifier = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def _access(deps: ApiDependencies) -> ca.CreditAccess:
+def _access(deps: ApiDependencies) -> CreditAccess:
     # The router is mounted only when servicing is wired (see ``create_app``).
     if deps.credit is None:
         raise ConfigurationError("servicing is not wired in this API")
@@ -66,7 +67,7 @@ def _access(deps: ApiDependencies) -> ca.CreditAccess:
 @router.get("/credit-lines/{line_id}", response_model=CreditLineOut, tags=["credit lines"])
 async def get_line(deps: Deps, principal: CurrentPrincipal, line_id: Identifier) -> CreditLineOut:
     """A credit line (授信额度): limit, drawn, available, status. Owners, referrers and staff."""
-    line = await call(deps, ca.get_line, _access(deps), actor=principal, line_id=line_id)
+    line = await call(deps, line_access.get_line, _access(deps), actor=principal, line_id=line_id)
     return credit_line_out(line)
 
 
@@ -90,7 +91,12 @@ async def get_statement(
     reconcile to the fen, and what is due on the day after settlement. Owners, referrers and
     staff, as for the line."""
     found = await call(
-        deps, ca.line_statement, _access(deps), actor=principal, line_id=line_id, period=period
+        deps,
+        line_access.line_statement,
+        _access(deps),
+        actor=principal,
+        line_id=line_id,
+        period=period,
     )
     return statement_out(found)
 
@@ -109,7 +115,7 @@ async def list_receipts(
     maturity. Owners, referrers and staff, as for the line."""
     found = await call(
         deps,
-        ca.line_receipts,
+        line_access.line_receipts,
         _access(deps),
         actor=principal,
         line_id=line_id,
@@ -125,7 +131,12 @@ async def freeze(
 ) -> CreditLineOut:
     """Stop new draws (risk officer, operations); repayments are still taken."""
     line = await call(
-        deps, ca.freeze_line, _access(deps), actor=principal, line_id=line_id, reason=body.reason
+        deps,
+        line_access.freeze_line,
+        _access(deps),
+        actor=principal,
+        line_id=line_id,
+        reason=body.reason,
     )
     return credit_line_out(line)
 
@@ -137,7 +148,12 @@ async def unfreeze(
     deps: Deps, principal: CurrentPrincipal, line_id: Identifier, body: LineChange
 ) -> CreditLineOut:
     line = await call(
-        deps, ca.unfreeze_line, _access(deps), actor=principal, line_id=line_id, reason=body.reason
+        deps,
+        line_access.unfreeze_line,
+        _access(deps),
+        actor=principal,
+        line_id=line_id,
+        reason=body.reason,
     )
     return credit_line_out(line)
 
@@ -151,7 +167,7 @@ async def reduce_limit(
     """Lower the limit (risk officer); below the drawn amount, available becomes zero."""
     line = await call(
         deps,
-        ca.reduce_limit,
+        line_access.reduce_limit,
         _access(deps),
         actor=principal,
         line_id=line_id,
@@ -177,7 +193,7 @@ async def draw(
     """The owner draws a receipt (借据) today; the same key and body replay the first result."""
     result = await call(
         deps,
-        ca.draw,
+        line_access.draw,
         _access(deps),
         actor=principal,
         line_id=line_id,
@@ -204,7 +220,7 @@ async def repay(
     """A repayment valued today, allocated overdue first in waterfall order."""
     result = await call(
         deps,
-        ca.repay,
+        receipt_access.repay,
         _access(deps),
         actor=principal,
         receipt_id=receipt_id,
@@ -222,7 +238,7 @@ async def schedule(
 ) -> ReceiptScheduleOut:
     """What a receipt owes now, and its instalments for instalment loans."""
     found = await call(
-        deps, ca.receipt_schedule, _access(deps), actor=principal, receipt_id=receipt_id
+        deps, receipt_access.receipt_schedule, _access(deps), actor=principal, receipt_id=receipt_id
     )
     return receipt_schedule_out(found)
 
@@ -233,7 +249,9 @@ async def list_strategies(
     principal: CurrentPrincipal,
     name: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> list[StrategyOut]:
-    found = await call(deps, ca.list_strategies, _access(deps), actor=principal, name=name)
+    found = await call(
+        deps, strategy_access.list_strategies, _access(deps), actor=principal, name=name
+    )
     return [strategy_out(v, with_document=False) for v in found]
 
 
@@ -245,18 +263,25 @@ async def get_strategy(
     version: Annotated[int, Path(ge=1, le=1_000_000)],
 ) -> StrategyOut:
     found = await call(
-        deps, ca.get_strategy, _access(deps), actor=principal, name=name, version=version
+        deps,
+        strategy_access.get_strategy,
+        _access(deps),
+        actor=principal,
+        name=name,
+        version=version,
     )
     return strategy_out(found, with_document=True)
 
 
 @router.get("/models", response_model=list[ModelOut], tags=["models"])
 async def list_models(deps: Deps, principal: CurrentPrincipal) -> list[ModelOut]:
-    found = await call(deps, ca.list_models, _access(deps), actor=principal)
+    found = await call(deps, strategy_access.list_models, _access(deps), actor=principal)
     return [model_out(e) for e in found]
 
 
 @router.get("/models/{version}", response_model=ModelOut, tags=["models"])
 async def get_model(deps: Deps, principal: CurrentPrincipal, version: Identifier) -> ModelOut:
-    found = await call(deps, ca.get_model, _access(deps), actor=principal, version=version)
+    found = await call(
+        deps, strategy_access.get_model, _access(deps), actor=principal, version=version
+    )
     return model_out(found)

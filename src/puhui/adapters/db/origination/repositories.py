@@ -29,8 +29,6 @@ from puhui.services.origination.ports import (
     ScreeningCounts,
     VelocityField,
 )
-from puhui.services.security.permissions import Permission, Role
-from puhui.services.security.ports import ApiKeyRecord, OtpRecord, User
 
 ID_NUMBER = "id_number"
 PHONE = "phone"
@@ -131,30 +129,22 @@ _IDEMPOTENCY = select(t.idempotency_keys).where(
         t.idempotency_keys.c.key == bindparam("b_key"),
     )
 )
-_USER_BY = {
-    name: select(t.users).where(column == bindparam("b_value"))
-    for name, column in (
-        ("user_id", t.users.c.user_id),
-        ("username", t.users.c.username),
-        ("phone_index", t.users.c.phone_index),
-    )
-}
 
 
-def _assessment_to_json(a: Assessment | None) -> str | None:
-    if a is None:
+def _assessment_to_json(assessment: Assessment | None) -> str | None:
+    if assessment is None:
         return None
     return json.dumps(
         {
-            "outcome": a.outcome.value,
-            "reasons": list(a.reasons),
-            "limit_fen": a.limit_fen,
-            "annual_rate": None if a.annual_rate is None else str(a.annual_rate),
-            "term_months": a.term_months,
-            "grade": a.grade,
-            "pd": None if a.pd is None else str(a.pd),
-            "score": a.score,
-            "trace": a.trace,
+            "outcome": assessment.outcome.value,
+            "reasons": list(assessment.reasons),
+            "limit_fen": assessment.limit_fen,
+            "annual_rate": None if assessment.annual_rate is None else str(assessment.annual_rate),
+            "term_months": assessment.term_months,
+            "grade": assessment.grade,
+            "pd": None if assessment.pd is None else str(assessment.pd),
+            "score": assessment.score,
+            "trace": assessment.trace,
         },
         ensure_ascii=False,
         default=str,
@@ -184,26 +174,26 @@ class SqlApplicationRepository:
         self._c = connection
         self._cipher = cipher
 
-    def _values(self, a: Application) -> dict[str, Any]:
+    def _values(self, application: Application) -> dict[str, Any]:
         return {
-            "application_no": a.application_no,
-            "uscc": a.applicant.uscc,
-            "open_uscc": a.applicant.uscc if a.is_open else None,
-            "device_id": a.applicant.device_id,
-            "ip_address": a.applicant.ip_address,
-            "address": a.applicant.address,
-            "requested_amount_fen": a.requested_amount_fen,
-            "requested_term_months": a.requested_term_months,
-            "status": a.status.value,
-            "applicant_user_id": a.applicant_user_id,
-            "account_manager_id": a.account_manager_id,
-            "partner_id": a.partner_id,
-            "reviewed_by": a.reviewed_by,
-            "credit_line_id": a.credit_line_id,
-            "assessment_json": _assessment_to_json(a.assessment),
-            "created_at": a.created_at,
-            "updated_at": a.updated_at,
-            "version": a.version,
+            "application_no": application.application_no,
+            "uscc": application.applicant.uscc,
+            "open_uscc": application.applicant.uscc if application.is_open else None,
+            "device_id": application.applicant.device_id,
+            "ip_address": application.applicant.ip_address,
+            "address": application.applicant.address,
+            "requested_amount_fen": application.requested_amount_fen,
+            "requested_term_months": application.requested_term_months,
+            "status": application.status.value,
+            "applicant_user_id": application.applicant_user_id,
+            "account_manager_id": application.account_manager_id,
+            "partner_id": application.partner_id,
+            "reviewed_by": application.reviewed_by,
+            "credit_line_id": application.credit_line_id,
+            "assessment_json": _assessment_to_json(application.assessment),
+            "created_at": application.created_at,
+            "updated_at": application.updated_at,
+            "version": application.version,
         }
 
     def add(self, application: Application) -> None:
@@ -510,141 +500,3 @@ class SqlIdempotencyRepository:
                 "a request with this idempotency key is being processed; retry",
                 details={"idempotency_key": record.key},
             ) from None
-
-
-class SqlUserRepository:
-    def __init__(self, connection: Connection, cipher: FieldCipher) -> None:
-        self._c = connection
-        self._cipher = cipher
-
-    def add(self, user: User) -> None:
-        try:
-            with self._c.begin_nested():
-                self._c.execute(
-                    t.users.insert(),
-                    {
-                        "user_id": user.user_id,
-                        "username": user.username,
-                        "role": user.role.value,
-                        "password_hash": user.password_hash,
-                        "partner_id": user.partner_id,
-                        "phone_enc": None
-                        if user.phone is None
-                        else self._cipher.encrypt(PHONE, user.phone),
-                        "phone_index": None
-                        if user.phone is None
-                        else self._cipher.blind_index(PHONE, user.phone),
-                        "disabled": user.disabled,
-                        "created_at": user.created_at,
-                    },
-                )
-        except IntegrityError:
-            raise Conflict("the user already exists") from None
-
-    def _from_row(self, r: Row[Any]) -> User:
-        return User(
-            user_id=r.user_id,
-            username=r.username,
-            role=Role(r.role),
-            created_at=r.created_at,
-            password_hash=r.password_hash,
-            partner_id=r.partner_id,
-            phone=None if r.phone_enc is None else self._cipher.decrypt(PHONE, r.phone_enc),
-            disabled=bool(r.disabled),
-        )
-
-    def _one(self, by: str, value: str) -> User | None:
-        row = fast.execute(self._c, _USER_BY[by], {"b_value": value}).one_or_none()
-        return None if row is None else self._from_row(row)
-
-    def get(self, user_id: str) -> User | None:
-        return self._one("user_id", user_id)
-
-    def by_username(self, username: str) -> User | None:
-        return self._one("username", username)
-
-    def applicant_by_phone(self, phone: str) -> User | None:
-        return self._one("phone_index", self._cipher.blind_index(PHONE, phone))
-
-
-class SqlApiKeyRepository:
-    def __init__(self, connection: Connection) -> None:
-        self._c = connection
-
-    def add(self, record: ApiKeyRecord) -> None:
-        self._c.execute(
-            t.api_keys.insert(),
-            {
-                "key_id": record.key_id,
-                "partner_id": record.partner_id,
-                "secret_hash": record.secret_hash,
-                "scopes": ",".join(sorted(p.value for p in record.scopes)),
-                "created_at": record.created_at,
-                "revoked_at": record.revoked_at,
-            },
-        )
-
-    def get(self, key_id: str) -> ApiKeyRecord | None:
-        r = self._c.execute(select(t.api_keys).where(t.api_keys.c.key_id == key_id)).one_or_none()
-        if r is None:
-            return None
-        return ApiKeyRecord(
-            key_id=r.key_id,
-            partner_id=r.partner_id,
-            secret_hash=r.secret_hash,
-            scopes=frozenset(Permission(p) for p in r.scopes.split(",") if p),
-            created_at=r.created_at,
-            revoked_at=r.revoked_at,
-        )
-
-
-class SqlOtpRepository:
-    def __init__(self, connection: Connection, cipher: FieldCipher) -> None:
-        self._c = connection
-        self._cipher = cipher
-
-    def add(self, record: OtpRecord) -> None:
-        self._c.execute(
-            t.otp_codes.insert(),
-            {
-                "otp_id": record.otp_id,
-                "phone_index": self._cipher.blind_index(PHONE, record.phone),
-                "code_hash": record.code_hash,
-                "issued_at": record.issued_at,
-                "expires_at": record.expires_at,
-                "attempts": record.attempts,
-                "used_at": record.used_at,
-            },
-        )
-
-    def latest_for(self, phone: str) -> OtpRecord | None:
-        table = t.otp_codes
-        r = self._c.execute(
-            select(table)
-            .where(
-                and_(
-                    table.c.phone_index == self._cipher.blind_index(PHONE, phone),
-                    table.c.used_at.is_(None),
-                )
-            )
-            .order_by(table.c.issued_at.desc(), table.c.otp_id.desc())
-            .limit(1)
-        ).first()
-        if r is None:
-            return None
-        return OtpRecord(
-            otp_id=r.otp_id,
-            phone=phone,
-            code_hash=r.code_hash,
-            issued_at=r.issued_at,
-            expires_at=r.expires_at,
-            attempts=r.attempts,
-            used_at=r.used_at,
-        )
-
-    def update(self, record: OtpRecord) -> None:
-        self._c.execute(
-            t.otp_codes.update()
-            .where(t.otp_codes.c.otp_id == record.otp_id)
-            .values(attempts=record.attempts, used_at=record.used_at)
-        )

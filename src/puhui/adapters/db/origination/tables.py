@@ -1,16 +1,11 @@
-"""Tables of origination and security, on the platform's shared ``metadata``."""
+"""Tables of origination, on the platform's shared ``metadata`` (security's are re-exported)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,35 +15,17 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
+from puhui.adapters.db.columns import HASH, ID, UtcDateTime
+from puhui.adapters.db.security.tables import (  # noqa: F401 - their old home, still imported
+    api_keys,
+    otp_codes,
+    rate_limits,
+    revoked_tokens,
+    user_revocations,
+    users,
+)
 from puhui.adapters.db.tables import metadata
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC in and out; SQLite stores it naive, so the zone is put back on read."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("timestamps must be timezone-aware")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime):
-            raise TypeError(f"expected a datetime, got {type(value).__name__}")
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-ID = 40  # "prefix_" + 26 ULID characters, with room
-HASH = 64
 
 applications = Table(
     "origination_applications",
@@ -171,70 +148,6 @@ idempotency_keys = Table(
     Column("resource_id", String(ID), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("scope", "key", name="pk_origination_idempotency_keys"),
-)
-
-users = Table(
-    "security_users",
-    metadata,
-    Column("user_id", String(ID), primary_key=True),
-    Column("username", String(64), nullable=False, unique=True),
-    Column("role", String(32), nullable=False),
-    Column("password_hash", String(200), nullable=True),
-    Column("partner_id", String(64), nullable=True),
-    Column("phone_enc", Text, nullable=True),
-    Column("phone_index", String(HASH), nullable=True, unique=True),
-    Column("disabled", Boolean, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-)
-
-api_keys = Table(
-    "security_api_keys",
-    metadata,
-    Column("key_id", String(32), primary_key=True),
-    Column("partner_id", String(64), nullable=False, index=True),
-    Column("secret_hash", String(HASH), nullable=False),
-    Column("scopes", String(400), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("revoked_at", UtcDateTime, nullable=True),
-)
-
-otp_codes = Table(
-    "security_otp_codes",
-    metadata,
-    Column("otp_id", String(ID), primary_key=True),
-    Column("phone_index", String(HASH), nullable=False),
-    Column("code_hash", String(HASH), nullable=False),
-    Column("issued_at", UtcDateTime, nullable=False),
-    Column("expires_at", UtcDateTime, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("used_at", UtcDateTime, nullable=True),
-    Index("ix_security_otp_codes_phone", "phone_index", "issued_at"),
-)
-
-revoked_tokens = Table(
-    "security_revoked_tokens",
-    metadata,
-    Column("token_id", String(ID), primary_key=True),
-    Column("user_id", String(ID), nullable=False),
-    Column("revoked_at", UtcDateTime, nullable=False),
-    Column("expires_at", UtcDateTime, nullable=False, index=True),
-)
-
-user_revocations = Table(
-    "security_user_revocations",
-    metadata,
-    Column("user_id", String(ID), primary_key=True),
-    Column("revoked_before", UtcDateTime, nullable=False),
-)
-
-rate_limits = Table(
-    "security_rate_limits",
-    metadata,
-    Column("limiter", String(32), nullable=False),
-    Column("key_hash", String(HASH), nullable=False),
-    Column("window_start", UtcDateTime, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    PrimaryKeyConstraint("limiter", "key_hash", name="pk_security_rate_limits"),
 )
 
 decision_records = Table(

@@ -14,17 +14,19 @@ from sqlalchemy import Connection, Engine
 from puhui.adapters.db.origination.decisions import SqlDecisionRecordRepository
 from puhui.adapters.db.origination.encryption import FieldCipher
 from puhui.adapters.db.origination.repositories import (
-    SqlApiKeyRepository,
     SqlApplicationRepository,
     SqlConsentRepository,
     SqlContractRepository,
     SqlFraudListRepository,
     SqlIdempotencyRepository,
     SqlOfferRepository,
+)
+from puhui.adapters.db.security.repositories import (
+    SqlApiKeyRepository,
     SqlOtpRepository,
     SqlUserRepository,
 )
-from puhui.adapters.db.origination.sessions import SqlRateLimitRepository, SqlSessionRepository
+from puhui.adapters.db.security.sessions import SqlRateLimitRepository, SqlSessionRepository
 from puhui.adapters.db.unit_of_work import SqlUnitOfWork
 from puhui.domain.clock import Clock
 

@@ -1,0 +1,1 @@
+"""Security storage: users, API keys, one-time codes, revoked sessions and rate limits."""

@@ -1,0 +1,74 @@
+"""What ``puhui serve`` and the demo serve: the API over the configured platform."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from puhui.adapters.db.engine import checkpoint_in_background
+from puhui.bootstrap.api import ApiDependencies, api_keys, api_limits, build_api_dependencies
+from puhui.bootstrap.container import Platform, build_platform
+from puhui.bootstrap.settings import Settings
+from puhui.bootstrap.wiring import OriginationPorts, model_registry, origination_ports
+from puhui.domain.errors import Conflict
+from puhui.services.security.accounts import Security, create_user
+from puhui.services.security.otp import LoggingOtpSender
+from puhui.services.security.permissions import SYSTEM, Role
+
+
+def api_dependencies(platform: Platform, ports: OriginationPorts) -> ApiDependencies:
+    """The API over a built platform and its origination ports, as a server runs it."""
+    settings = platform.settings
+    # A server: SQLite's WAL checkpoints run beside the requests, not inside one of them.
+    checkpoint_in_background(platform.database.engine)
+    return build_api_dependencies(
+        engine=platform.database.engine,
+        clock=platform.clock,
+        keys=api_keys(settings),
+        assessor=ports.assessor,
+        data_source=ports.data_source,
+        line_opener=ports.line_opener,
+        otp_sender=LoggingOtpSender(),
+        limits=api_limits(settings),
+        servicing_uow_factory=platform.servicing_uow,
+        servicing_reader_factory=platform.servicing_reader,
+        strategies_uow_factory=platform.strategy_uow,
+        model_registry=model_registry(platform),
+    )
+
+
+def api_dependencies_from_settings(
+    settings: Settings | None = None, *, platform: Platform | None = None
+) -> ApiDependencies:
+    """The API over the configured platform: real decisions when a market and a model are set.
+
+    ``platform`` lets a caller that built one already (the demo, with its loaded market and
+    model) serve it without loading everything again.
+    """
+    if platform is None:
+        platform = build_platform(settings or Settings())
+    return api_dependencies(platform, origination_ports(platform))
+
+
+DEMO_USERS: tuple[tuple[str, Role], ...] = (
+    ("admin", Role.ADMIN),
+    ("approver", Role.APPROVER),
+    ("manager", Role.ACCOUNT_MANAGER),
+    ("risk", Role.RISK_OFFICER),
+    ("ops", Role.OPERATIONS),
+)
+
+
+def seed_demo_users(
+    security: Security, *, password_for: Callable[[str], str]
+) -> list[tuple[str, Role, str | None]]:
+    """One staff user per role (dev only): (username, role, password; None when it existed)."""
+    seeded: list[tuple[str, Role, str | None]] = []
+    for username, role in DEMO_USERS:
+        password = password_for(username)
+        try:
+            create_user(security, actor=SYSTEM, username=username, password=password, role=role)
+        except Conflict:
+            seeded.append((username, role, None))
+            continue
+        seeded.append((username, role, password))
+    return seeded

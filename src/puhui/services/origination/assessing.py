@@ -1,0 +1,239 @@
+"""Assessment: pull the consented data, screen for fraud, decide, record the evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from puhui.domain.errors import InvalidInput
+from puhui.domain.origination import fraud
+from puhui.domain.origination.application import Application, ApplicationStatus
+from puhui.domain.origination.assessment import Assessment, Outcome
+from puhui.domain.origination.consent import Consent, DataScope
+from puhui.domain.origination.decision_record import DecisionRecord
+from puhui.domain.origination.errors import (
+    ApplicationChanged,
+    ConsentRequired,
+)
+from puhui.domain.origination.reasons import Reason
+from puhui.services.origination.context import (
+    ApplicationView,
+    Origination,
+    audit_transition,
+    load_visible,
+    make_offer,
+    view_of,
+)
+from puhui.services.origination.ports import (
+    AssessmentRequest,
+    EarlierApplication,
+    OriginationUnitOfWork,
+    VelocityField,
+)
+from puhui.services.security.permissions import Permission, Principal, require
+
+
+def _pull(
+    origination: Origination, consents: Iterable[Consent], uscc: str
+) -> dict[DataScope, Mapping[str, Any]]:
+    now = origination.clock.now()
+    allowed = {s for c in consents if c.is_active(now) for s in c.scopes}
+    if not allowed:
+        raise ConsentRequired("no active consent covers a data pull for this application")
+    today = origination.clock.today()
+    return {
+        scope: origination.data_source.pull(uscc, scope, as_of=today)
+        for scope in sorted(allowed, key=lambda s: s.value)
+    }
+
+
+def _fraud_facts(
+    origination: Origination,
+    uow: OriginationUnitOfWork,
+    application: Application,
+    data: Mapping[DataScope, Mapping[str, Any]],
+) -> fraud.FraudFacts:
+    applicant = application.applicant
+    since = origination.clock.now() - timedelta(days=origination.fraud_policy.velocity_window_days)
+    registration = data.get(DataScope.REGISTRATION, {})
+    court = data.get(DataScope.COURT, {})
+    legal_rep = registration.get("legal_representative_id_number")
+    registered = registration.get("registered_on")
+    identifiers: dict[VelocityField, str | None] = {
+        "phone": applicant.phone,
+        "device_id": applicant.device_id,
+        "ip_address": applicant.ip_address,
+        "address": applicant.address,
+    }
+    counts = uow.applications.screening_counts(
+        velocity={k: v for k, v in identifiers.items() if v is not None},
+        phone=applicant.phone,
+        id_number=applicant.id_number,
+        since=since,
+    )
+    lists = uow.fraud_lists.lists_naming(uscc=applicant.uscc, id_number=applicant.id_number)
+    velocity = counts.applications_by
+
+    return fraud.FraudFacts(
+        as_of=origination.clock.today(),
+        legal_representative_matches=None
+        if legal_rep is None
+        else legal_rep == applicant.id_number,
+        on_internal_blacklist="blacklist" in lists,
+        on_executed_person_list=bool(court.get("executed_person")) or "executed_person" in lists,
+        applications_by_phone=velocity.get("phone", 0),
+        applications_by_device=velocity.get("device_id", 0),
+        applications_by_ip=velocity.get("ip_address", 0),
+        applications_by_address=velocity.get("address", 0),
+        enterprises_sharing_phone=counts.enterprises_sharing_phone,
+        enterprises_sharing_id_number=counts.enterprises_sharing_id_number,
+        registered_on=registered
+        if isinstance(registered, date)
+        else (date.fromisoformat(registered) if isinstance(registered, str) else None),
+        requested_amount_fen=application.requested_amount_fen,
+    )
+
+
+def channel_of(application: Application) -> str:
+    """How an application came in: a partner's key, an account manager, or the owner's phone.
+
+    The names are the market's (``partner``, ``branch``, ``qr``: a scanned QR code opens the
+    H5 application on the owner's phone), so models trained on it read them alike.
+    """
+    if application.partner_id is not None:
+        return "partner"
+    if application.account_manager_id is not None:
+        return "branch"
+    return "qr"
+
+
+def decision_record(
+    application_id: str, decided_at: datetime, assessment: Assessment, hits: tuple[Reason, ...]
+) -> DecisionRecord:
+    """The stored record of an automatic assessment (after the anti-fraud policy)."""
+    if assessment.evidence is None:
+        raise InvalidInput("only an assessment with its evidence can be recorded")
+    return DecisionRecord(
+        application_id=application_id,
+        decided_at=decided_at,
+        evidence=assessment.evidence,
+        outcome=assessment.outcome.value,
+        reasons=assessment.reasons,
+        grade=assessment.grade,
+        limit_fen=assessment.limit_fen,
+        annual_rate=None if assessment.annual_rate is None else str(assessment.annual_rate),
+        term_months=assessment.term_months,
+        pd=None if assessment.pd is None else str(assessment.pd),
+        score=assessment.score,
+        fraud_hits=tuple(h.code for h in hits),
+        trace=assessment.trace,
+    )
+
+
+_OUTCOME_STATUS = {
+    Outcome.APPROVE: ApplicationStatus.OFFERED,
+    Outcome.DECLINE: ApplicationStatus.DECLINED,
+    Outcome.REFER: ApplicationStatus.REFERRED,
+}
+
+
+def assess_application(
+    origination: Origination, *, actor: Principal, application_id: str
+) -> ApplicationView:
+    """Step 3: pull consented data, screen for fraud, ask the decision engine, record it.
+
+    Asking again after a decision returns that decision: assessment happens once. The data
+    pull, the screening and the decision run on a read-only snapshot, outside any write
+    transaction (they are the slow part, and a real data provider answers over a network);
+    the outcome is then written only if the application has not moved meanwhile.
+    """
+    require(actor, Permission.APPLICATION_ASSESS)
+    with origination.reading() as uow:
+        application = load_visible(uow, actor, application_id)
+        if application.status is not ApplicationStatus.CONSENTED:
+            if application.assessment is not None:
+                return view_of(uow, application)
+            raise ConsentRequired(
+                f"an application that is {application.status.value} cannot be assessed; "
+                "the owner must consent first",
+                details={"status": application.status.value},
+            )
+        consents = uow.consents.for_application(application_id)
+        data = _pull(origination, consents, application.applicant.uscc)
+        hits = fraud.screen(
+            _fraud_facts(origination, uow, application, data), origination.fraud_policy
+        )
+        earlier = uow.applications.earlier_of_enterprise(
+            application.applicant.uscc, before=application.created_at
+        )
+    raw = origination.assessor.assess(
+        AssessmentRequest(
+            application_id=application_id,
+            uscc=application.applicant.uscc,
+            requested_amount_fen=application.requested_amount_fen,
+            as_of=origination.clock.today(),
+            data=data,
+            fraud_hits=hits,
+            requested_term_months=application.requested_term_months,
+            channel=channel_of(application),
+            earlier_applications=tuple(
+                EarlierApplication(
+                    application_date=a.created_at.date(),
+                    channel=channel_of(a),
+                    requested_amount_fen=a.requested_amount_fen,
+                    requested_term_months=a.requested_term_months,
+                )
+                for a in earlier
+            ),
+        )
+    )
+    assessment = fraud.apply_policy(raw, hits)
+    with origination.uow_factory() as uow:
+        current = load_visible(uow, actor, application_id)
+        if current.version != application.version:
+            # Another request decided it first (its decision stands), or the owner revoked
+            # the consent meanwhile (nothing may be recorded from this pull).
+            if current.assessment is not None:
+                return view_of(uow, current)
+            raise ApplicationChanged(
+                f"the application changed during its assessment and is now "
+                f"{current.status.value}; ask again",
+                details={"status": current.status.value},
+            )
+        now = origination.clock.now()
+        target = _OUTCOME_STATUS[assessment.outcome]
+        assessed = application.moved_to(ApplicationStatus.ASSESSED, at=now)
+        final = replace(assessed.moved_to(target, at=now), assessment=assessment)
+        # Two transitions, one row write: the intermediate state is recorded in the audit
+        # trail, and nobody can observe it in the table mid-transaction anyway.
+        uow.applications.update(final, expected_version=application.version)
+        audit_transition(
+            uow,
+            actor,
+            application,
+            ApplicationStatus.ASSESSED,
+            {"scopes_pulled": sorted(s.value for s in data)},
+        )
+        audit_transition(
+            uow,
+            actor,
+            assessed,
+            target,
+            {
+                "outcome": assessment.outcome.value,
+                "reasons": list(assessment.reasons),
+                "grade": assessment.grade,
+                "limit_fen": assessment.limit_fen,
+            },
+        )
+        if assessment.evidence is not None:
+            uow.decisions.add(decision_record(application_id, now, assessment, hits))
+        offer = None
+        if assessment.outcome is Outcome.APPROVE:
+            offer = make_offer(origination, final, assessment)
+            uow.offers.add(offer)
+        view = ApplicationView(final, tuple(consents), offer, None)
+        uow.commit()
+    return view

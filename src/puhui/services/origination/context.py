@@ -1,0 +1,167 @@
+"""Origination's collaborators, the views its use cases return, and the rules they share.
+
+Who may see an application, how it moves between statuses (audited), who owns it, and
+the offer an approval makes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from puhui.domain.clock import Clock
+from puhui.domain.errors import InvalidInput, NotFound
+from puhui.domain.ids import new_id
+from puhui.domain.origination import fraud
+from puhui.domain.origination.application import Application, ApplicationStatus
+from puhui.domain.origination.assessment import Assessment
+from puhui.domain.origination.consent import Consent
+from puhui.domain.origination.contract import Contract
+from puhui.domain.origination.errors import Forbidden
+from puhui.domain.origination.offer import Offer
+from puhui.services import audit
+from puhui.services.origination.ports import (
+    Assessor,
+    CreditLineOpener,
+    DataSource,
+    OriginationUnitOfWork,
+    Signer,
+)
+from puhui.services.security.permissions import Principal, Role
+
+ENTITY = "application"
+
+
+@dataclass
+class Origination:
+    """The collaborators origination use cases share; built once by the composition root."""
+
+    uow_factory: Callable[[], OriginationUnitOfWork]
+    clock: Clock
+    assessor: Assessor
+    data_source: DataSource
+    line_opener: CreditLineOpener
+    signer: Signer
+    request_hash_key: bytes
+    """Keys the hash of idempotent requests, which contain personal data."""
+    fraud_policy: fraud.FraudPolicy = field(default_factory=fraud.FraudPolicy)
+    offer_validity: timedelta = timedelta(days=7)
+    lender_name: str = "普惠银行 Puhui Bank"
+    reader_factory: Callable[[], OriginationUnitOfWork] | None = None
+    """Read-only units of work (a snapshot, no write lock); ``uow_factory`` when not wired."""
+
+    def reading(self) -> OriginationUnitOfWork:
+        """A unit of work for reads only: on SQLite it does not queue behind the writer."""
+        return (self.reader_factory or self.uow_factory)()
+
+
+@dataclass(frozen=True, slots=True)
+class NewApplication:
+    uscc: str
+    id_number: str
+    phone: str
+    requested_amount_fen: int | None = None
+    device_id: str | None = None
+    requested_term_months: int | None = None
+    ip_address: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationView:
+    """An application with what the owner and staff see alongside it."""
+
+    application: Application
+    consents: tuple[Consent, ...] = ()
+    offer: Offer | None = None
+    contract: Contract | None = None
+
+
+def ensure_visible(actor: Principal, application: Application) -> None:
+    """Applicants see their own, partners their referrals; others get "not found"."""
+    if actor.is_staff:
+        return
+    if actor.role is Role.APPLICANT and application.applicant_user_id == actor.user_id:
+        return
+    if actor.role is Role.PARTNER and application.partner_id == actor.partner_id:
+        return
+    raise NotFound("no such application", details={"application_id": application.application_id})
+
+
+def load_visible(uow: OriginationUnitOfWork, actor: Principal, application_id: str) -> Application:
+    application = uow.applications.get(application_id)
+    if application is None:
+        raise NotFound("no such application", details={"application_id": application_id})
+    ensure_visible(actor, application)
+    return application
+
+
+def view_of(uow: OriginationUnitOfWork, application: Application) -> ApplicationView:
+    app_id = application.application_id
+    return ApplicationView(
+        application=application,
+        consents=tuple(uow.consents.for_application(app_id)),
+        offer=uow.offers.for_application(app_id),
+        contract=uow.contracts.for_application(app_id),
+    )
+
+
+def transition(
+    uow: OriginationUnitOfWork,
+    actor: Principal,
+    application: Application,
+    target: ApplicationStatus,
+    *,
+    origination: Origination,
+    payload: Mapping[str, Any] | None = None,
+    **changes: Any,
+) -> Application:
+    moved = replace(application.moved_to(target, at=origination.clock.now()), **changes)
+    uow.applications.update(moved, expected_version=application.version)
+    audit_transition(uow, actor, application, target, payload)
+    return moved
+
+
+def audit_transition(
+    uow: OriginationUnitOfWork,
+    actor: Principal,
+    application: Application,
+    target: ApplicationStatus,
+    payload: Mapping[str, Any] | None,
+) -> None:
+    audit.record(
+        uow,
+        actor=actor.audit_name(),
+        action=f"application.{target.value}",
+        entity=ENTITY,
+        entity_id=application.application_id,
+        payload={"from": application.status.value, "to": target.value, **(payload or {})},
+    )
+
+
+def ensure_owner(actor: Principal, application: Application) -> None:
+    if actor.role is not Role.APPLICANT or application.applicant_user_id != actor.user_id:
+        raise Forbidden("only the owner who applied may do this")
+
+
+def make_offer(origination: Origination, application: Application, assessment: Assessment) -> Offer:
+    """The offer an approving assessment makes, valid for ``offer_validity``."""
+    if (
+        assessment.limit_fen is None
+        or assessment.annual_rate is None
+        or assessment.term_months is None
+    ):
+        raise InvalidInput("an offer needs limit, annual rate and term")
+    now = origination.clock.now()
+    return Offer(
+        offer_id=new_id("ofr"),
+        application_id=application.application_id,
+        limit_fen=assessment.limit_fen,
+        annual_rate=assessment.annual_rate,
+        term_months=assessment.term_months,
+        grade=assessment.grade,
+        made_at=now,
+        expires_at=now + origination.offer_validity,
+    )

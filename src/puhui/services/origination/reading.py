@@ -1,0 +1,52 @@
+"""Reading applications and their decision records: visibility first."""
+
+from __future__ import annotations
+
+from puhui.domain.errors import InvalidInput
+from puhui.domain.origination.application import Application, ApplicationStatus
+from puhui.domain.origination.decision_record import DecisionRecord
+from puhui.services.origination.context import (
+    ApplicationView,
+    Origination,
+    load_visible,
+    view_of,
+)
+from puhui.services.security.permissions import Permission, Principal, Role, require
+
+
+def get_application(
+    origination: Origination, *, actor: Principal, application_id: str
+) -> ApplicationView:
+    require(actor, Permission.APPLICATION_READ)
+    with origination.reading() as uow:
+        return view_of(uow, load_visible(uow, actor, application_id))
+
+
+def get_decision_record(
+    origination: Origination, *, actor: Principal, application_id: str
+) -> DecisionRecord | None:
+    """The stored evidence of the application's automatic decision (None before this existed)."""
+    require(actor, Permission.DECISION_EVIDENCE_READ)
+    with origination.reading() as uow:
+        load_visible(uow, actor, application_id)
+        return uow.decisions.get(application_id)
+
+
+def list_applications(
+    origination: Origination,
+    *,
+    actor: Principal,
+    status: ApplicationStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Application]:
+    require(actor, Permission.APPLICATION_LIST)
+    if not 1 <= limit <= 500 or offset < 0:
+        raise InvalidInput("limit is 1 to 500 and offset is not negative")
+    with origination.reading() as uow:
+        return uow.applications.list(
+            status=status,
+            partner_id=actor.partner_id if actor.role is Role.PARTNER else None,
+            limit=limit,
+            offset=offset,
+        )
