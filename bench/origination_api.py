@@ -37,9 +37,9 @@ import httpx
 import uvicorn
 
 from puhui.adapters.db import migrate
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.engine import checkpoint_in_background, make_engine
 from puhui.adapters.db.origination import tables as t
-from puhui.adapters.db.origination.encryption import FieldCipher
 from puhui.domain.clock import SystemClock
 from puhui.domain.identity import id_check_char, uscc_check_char
 from puhui.domain.ids import new_id

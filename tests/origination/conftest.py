@@ -16,7 +16,7 @@ from origination_fakes import FakeUnitOfWork, Store
 from origination_wiring import AUDIT_KEY, DATA_KEY, Wired, migrated_engine, wire
 from sqlalchemy import Engine
 
-from puhui.adapters.db.origination.encryption import FieldCipher
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.domain.clock import FixedClock
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from origination_wiring import AUDIT_KEY, DATA_KEY, wire
 
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.engine import make_engine
-from puhui.adapters.db.origination.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnitOfWork
 from puhui.domain.clock import FixedClock
 from puhui.services.origination import use_cases as uc

@@ -11,8 +11,8 @@ from origination_wiring import AUDIT_KEY, DATA_KEY, Wired
 from sqlalchemy import Engine, func, select
 
 from puhui.adapters.db import tables as audit_tables
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination import tables as t
-from puhui.adapters.db.origination.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.domain.audit import AuditRecord
 from puhui.domain.clock import FixedClock

@@ -10,7 +10,7 @@ from origination_wiring import AUDIT_KEY, DATA_KEY, CapturingSender, Wired
 from sqlalchemy import Engine, select
 
 from puhui.adapters.db import tables as audit_tables
-from puhui.adapters.db.origination.encryption import FieldCipher
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.security import tables as t
 from puhui.adapters.db.security.sessions import SqlWindowCounter

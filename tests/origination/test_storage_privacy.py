@@ -10,7 +10,7 @@ from origination_fakes import OWNER_ID, PHONE
 from origination_wiring import DATA_KEY, Wired
 from sqlalchemy import Engine, text
 
-from puhui.adapters.db.origination.encryption import FieldCipher
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.domain.errors import ConfigurationError
 from puhui.services.origination import use_cases as uc
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
+from puhui.adapters.db.encryption import FieldCipher, derive_key
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.bootstrap.settings import Settings

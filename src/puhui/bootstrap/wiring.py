@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from puhui.adapters.db.encryption import FieldCipher, derive_key
 from puhui.adapters.db.monitoring import SqlDecisionHistory
-from puhui.adapters.db.origination.encryption import FieldCipher, derive_key
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.strategies.live import SqlLiveStampReader

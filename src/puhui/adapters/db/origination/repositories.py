@@ -12,8 +12,8 @@ from sqlalchemy import Connection, Row, Select, and_, bindparam, func, or_, sele
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db import fast
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination import tables as t
-from puhui.adapters.db.origination.encryption import FieldCipher
 from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict, IdempotencyConflict
 from puhui.domain.ids import new_id

@@ -11,8 +11,8 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.decisions import SqlDecisionRecordRepository
-from puhui.adapters.db.origination.encryption import FieldCipher
 from puhui.adapters.db.origination.repositories import (
     SqlApplicationRepository,
     SqlConsentRepository,

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db import fast
-from puhui.adapters.db.origination.encryption import FieldCipher
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.security import tables as t
 from puhui.domain.errors import Conflict
 from puhui.services.security.permissions import Permission, Role

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from puhui.adapters.db.origination.encryption import FieldCipher
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.security import tables as t
 from puhui.services.security.ports import Revocations
 from puhui.services.security.rate_limit import RateLimit
