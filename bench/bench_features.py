@@ -23,10 +23,10 @@ from puhui.risk.features import (
     FEATURE_TABLES,
     REQUIRED_COLUMNS,
     MarketTables,
-    add_months,
     application_features,
     compute_features,
     enterprise_features,
+    month_start_plus,
     one_application_features,
 )
 
@@ -91,7 +91,7 @@ def _application_part(
     tables: MarketTables, enterprise: pl.DataFrame, as_of: date, n_online: int
 ) -> None:
     """Application features of last month's applications: batch, then one by one (online)."""
-    month = add_months(as_of, -1)
+    month = month_start_plus(as_of, -1)
     applications = tables[APPLICATIONS].filter(pl.col("month") == month).collect()
     if applications.height == 0:
         return

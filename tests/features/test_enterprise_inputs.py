@@ -13,7 +13,7 @@ from puhui.risk.enterprise_inputs import (
     one_enterprise_inputs,
 )
 from puhui.risk.errors import InvalidTrainingData
-from puhui.risk.features import MarketTables, add_months
+from puhui.risk.features import MarketTables, month_start_plus
 
 AS_OF = date(2025, 5, 1)
 FIRM = "91110100000000000X"
@@ -27,7 +27,7 @@ def tax(
     return pl.DataFrame(
         {
             "uscc": [FIRM] * len(lags),
-            "month": [add_months(AS_OF, -lag) for lag in lags],
+            "month": [month_start_plus(AS_OF, -lag) for lag in lags],
             # Sales grow by one fen a month, the latest month is the largest.
             "declared_sales_fen": [sales + (months - lag) for lag in lags],
             "vat_payable_fen": [vat] * len(lags),
@@ -42,7 +42,7 @@ def bureau(overdue_by_lag: dict[int, int]) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "uscc": [FIRM] * len(lags),
-            "month": [add_months(AS_OF, -lag) for lag in lags],
+            "month": [month_start_plus(AS_OF, -lag) for lag in lags],
             "overdue_loans": [overdue_by_lag[lag] for lag in lags],
         },
         schema={"uscc": pl.String, "month": pl.Date, "overdue_loans": pl.Int32},
@@ -55,7 +55,7 @@ def court(events: list[tuple[str, str, str, int]]) -> pl.DataFrame:
         {
             "case_id": [e[0] for e in events],
             "uscc": [FIRM] * len(events),
-            "month": [add_months(AS_OF, -e[3]) for e in events],
+            "month": [month_start_plus(AS_OF, -e[3]) for e in events],
             "event": [e[1] for e in events],
             "role": [e[2] for e in events],
         },
@@ -149,7 +149,7 @@ def test_ages_and_grade_are_the_features_values_as_integers() -> None:
 def test_rows_of_the_as_of_month_or_later_are_not_read() -> None:
     known = tax(30)
     future = known.tail(2).with_columns(
-        pl.Series("month", [AS_OF, add_months(AS_OF, 1)]),
+        pl.Series("month", [AS_OF, month_start_plus(AS_OF, 1)]),
         pl.lit(10**9, dtype=pl.Int64).alias("declared_sales_fen"),
     )
     overdue = bureau({2: 1, 0: 5})

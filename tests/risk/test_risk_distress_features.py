@@ -8,7 +8,12 @@ from datetime import date
 import polars as pl
 import pytest
 
-from puhui.risk.features import MarketTables, add_months, compute_features, enterprise_features
+from puhui.risk.features import (
+    MarketTables,
+    compute_features,
+    enterprise_features,
+    month_start_plus,
+)
 
 AS_OF = date(2024, 7, 1)
 N_MONTHS = 30  # January 2022 .. June 2024
@@ -16,7 +21,7 @@ FIRM = "D1"
 
 
 def _months() -> list[date]:
-    return [add_months(AS_OF, -lag) for lag in range(N_MONTHS, 0, -1)]
+    return [month_start_plus(AS_OF, -lag) for lag in range(N_MONTHS, 0, -1)]
 
 
 def _lag(month: date) -> int:
@@ -157,7 +162,7 @@ def test_new_court_cases_count_in_recent_and_long_windows(row: dict[str, object]
 
 
 def test_signals_of_a_later_month_do_not_reach_an_earlier_as_of_date() -> None:
-    earlier = enterprise_features(_tables(), FIRM, add_months(AS_OF, -2))
+    earlier = enterprise_features(_tables(), FIRM, month_start_plus(AS_OF, -2))
     assert earlier["settlement_negative_run"] == 0
     assert earlier["bureau_enquiries_1m"] == 0
     assert earlier["court_cases_filed_6m"] == 0

@@ -14,10 +14,10 @@ from puhui.risk.features import (
     FEATURE_NAMES,
     REQUIRED_COLUMNS,
     MarketTables,
-    add_months,
     compute_features,
     enterprise_features,
     labelled_dataset,
+    month_start_plus,
     observed_outcomes,
 )
 
@@ -27,7 +27,7 @@ FIRMS = ("A1", "B2", "C3")
 
 
 def _months(n: int) -> list[date]:
-    return [add_months(START, k) for k in range(n)]
+    return [month_start_plus(START, k) for k in range(n)]
 
 
 def _monthly(rng: np.random.Generator, months: list[date]) -> dict[str, pl.DataFrame]:
@@ -119,7 +119,7 @@ def _tables(n_months: int, seed: int = 0) -> MarketTables:
         for k, dpd in enumerate(dpd_path):
             loans.append(
                 {
-                    "uscc": u, "month": add_months(origination, k),
+                    "uscc": u, "month": month_start_plus(origination, k),
                     "origination_month": origination, "days_past_due": dpd,
                     "status": "current" if dpd == 0 else "overdue",
                 }

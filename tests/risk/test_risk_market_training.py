@@ -11,7 +11,7 @@ import pytest
 from puhui.market.generate import generate_market
 from puhui.market.params import MarketParams
 from puhui.risk.artefact import ModelKind, load_artefact
-from puhui.risk.features import add_months
+from puhui.risk.features import month_start_plus
 from puhui.risk.gbm import GbmModel
 from puhui.risk.market_training import (
     DEVELOPMENT_SAMPLE_FILE,
@@ -49,7 +49,7 @@ def test_train_on_market_records_its_horizon_window_and_out_of_sample_figures(
         market, AS_OF, ModelKind.GBM, trained_at=TRAINED_AT, horizon_months=horizon,
         out=tmp_path / "model",
     )  # fmt: skip
-    last_cohort = add_months(AS_OF, -horizon)
+    last_cohort = month_start_plus(AS_OF, -horizon)
     assert trained.sample.get_column("origination_month").max() <= last_cohort
     window = trained.artefact.metadata.training_window
     assert window is not None

@@ -29,8 +29,8 @@ from puhui.risk.features import (
     FEATURE_NAMES,
     TAX_MONTHLY,
     MarketTables,
-    add_months,
     compute_features,
+    month_start_plus,
 )
 from puhui.services.features import FeatureBatch, FeatureMonthWriter
 
@@ -68,7 +68,7 @@ def source_month_of(tables: MarketTables, month: date) -> date:
     latest = (
         tables[TAX_MONTHLY].filter(pl.col("month") < month).select(pl.col("month").max()).collect()
     ).item()
-    return latest if isinstance(latest, date) else add_months(month, -1)
+    return latest if isinstance(latest, date) else month_start_plus(month, -1)
 
 
 def compute_chunk(tables: MarketTables, usccs: list[str], month: date) -> pl.DataFrame:

@@ -14,6 +14,7 @@ import ast
 import hashlib
 import inspect
 import json
+import pkgutil
 import textwrap
 import types
 from collections.abc import Callable, Iterator, Mapping
@@ -281,7 +282,18 @@ _DEFINITION_ROOTS: tuple[Callable[..., Any], ...] = (
     risk_features.core_enterprises,  # which counterparties count as core enterprises
     enterprise_inputs,
 )
-_DEFINITION_MODULES = frozenset({risk_features.__name__, __name__})
+# Every module of the features package (found, not listed: a new module is covered as it is
+# added) and this one; a function elsewhere is not followed.
+_DEFINITION_MODULES = frozenset(
+    {
+        risk_features.__name__,
+        *(
+            f"{risk_features.__name__}.{module.name}"
+            for module in pkgutil.iter_modules(risk_features.__path__)
+        ),
+        __name__,
+    }
+)
 _STORAGE_FORMAT = 1
 
 

@@ -20,8 +20,8 @@ from puhui.risk.features import (
     HORIZON_MONTHS,
     MONOTONE_RISK,
     MarketTables,
-    add_months,
     labelled_dataset,
+    month_start_plus,
 )
 from puhui.risk.gbm import GbmConfig
 from puhui.risk.training import save_development_profile, train_model
@@ -110,7 +110,7 @@ def train_on_market(
         gbm_config=GbmConfig(monotone={k: v for k, v in MONOTONE_RISK.items() if k in kept}),
         training_window={
             "first_origination": str(first)[:7],
-            "last_origination": f"{add_months(as_of, -horizon_months):%Y-%m}",
+            "last_origination": f"{month_start_plus(as_of, -horizon_months):%Y-%m}",
             "as_of": f"{as_of:%Y-%m}",
             "window_months": str(window),
             "horizon_months": str(horizon_months),
