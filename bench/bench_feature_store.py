@@ -28,8 +28,6 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from puhui.services.assessment import pulled_frames
-
 from puhui.adapters.db import migrate
 from puhui.adapters.db.engine import make_engine
 from puhui.adapters.db.features import SqlFeatureStore
@@ -46,6 +44,7 @@ from puhui.risk.enterprise_inputs import (
 )
 from puhui.risk.features import FEATURE_NAMES, MarketTables, compute_features
 from puhui.services.features import FeatureBatch
+from puhui.services.origination.assessment import pulled_frames
 
 MONTH = date(2025, 5, 1)
 """The month built from the market (step 4) and computed online (step 3)."""

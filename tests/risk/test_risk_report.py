@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from puhui.domain.errors import InvalidInput
 from puhui.risk.report import (
     feature_psi,
     origination_quarters,
@@ -86,7 +87,7 @@ def test_report_has_stability_out_of_time_and_oracle_sections(tmp_path: Path) ->
 
 
 def test_period_labels_must_match_the_rows() -> None:
-    with pytest.raises(ValueError, match="one label per row"):
+    with pytest.raises(InvalidInput, match="one label per row"):
         period_results([0.0, 1.0], [0.1, 0.2], ["A"])
 
 
