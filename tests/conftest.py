@@ -72,3 +72,15 @@ def platform(database_url: str, clock: FixedClock) -> Iterator[Platform]:
         yield built
     finally:
         built.close()
+
+
+DATABASE_FIXTURES = frozenset({"database_url", "sqlite_url", "postgres_url", "platform"})
+"""A test that asks for any of these (directly or through another fixture) uses a database."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One layout (by area), two kinds by marker: ``integration`` tests use a database,
+    ``unit`` tests do not (``pytest -m unit`` runs them alone, in seconds)."""
+    for item in items:
+        uses_database = not DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+        item.add_marker(pytest.mark.integration if uses_database else pytest.mark.unit)

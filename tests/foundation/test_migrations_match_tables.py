@@ -31,7 +31,7 @@ def test_upgrading_to_head_gives_the_tables_the_code_declares(database_url: str)
         with engine.connect() as connection, warnings.catch_warnings():
             # The expression index on the request log's receipt id is written per dialect by
             # migration 0008 (SQLite cannot reflect it, PostgreSQL reflects it as foreign to
-            # the metadata); tests/services/test_statement_indexes.py checks that it is used.
+            # the metadata); tests/statements/test_statement_indexes.py checks that it is used.
             warnings.simplefilter("ignore")
             context = MigrationContext.configure(
                 connection, opts={"include_object": _not_expression_index}

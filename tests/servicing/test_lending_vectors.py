@@ -23,7 +23,7 @@ from puhui.domain.lending.repayment import Due, allocate
 from puhui.domain.lending.schedule import build_schedule
 from puhui.domain.money import Rounding, format_yuan, parse_rate, parse_yuan, round_fen
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 VECTORS_PATH = REPO_ROOT / "tests" / "data" / "schedule-vectors.json"
 METHODS = {
     "a_equal_installment_12m": RepaymentMethod.EQUAL_INSTALMENT,
