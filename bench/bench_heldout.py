@@ -1,4 +1,4 @@
-"""Held-out market: train on one seed, evaluate on another, against the oracle (the risk models' bar).
+"""Held-out market: train on one seed, evaluate on another, against the oracle (the models' bar).
 
 Usage: .venv/bin/python bench/bench_heldout.py [--train-enterprises N] [--eval-enterprises N]
            [--train-seed 11] [--eval-seed 12] [--as-of 2025-12] [--workdir /tmp/heldout]
