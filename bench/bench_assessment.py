@@ -10,8 +10,8 @@ assesses ``--calls`` applications of random enterprises with the same assessor t
 routing, evidence). Each call is timed from the data pull (every consent scope, from the
 in-memory market source) to the finished assessment, in wall time and in the thread's CPU
 time (which a loaded, shared machine disturbs far less than wall time). Baselines in the same
-run: the same calls with the feature store bypassed (features computed online from the pull, as before the
-store existed), and the data pull alone.
+run: the same calls with the feature store bypassed (features computed online from the pull,
+as before the store existed), and the data pull alone.
 """
 
 from __future__ import annotations
