@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from puhui.decision.cells import Cell, CellError, parse_cell
-from puhui.decision.document import InputType, StrategyDocument, TableSpec
+from puhui.decision.document import InputSpec, InputType, StrategyDocument, TableSpec
 from puhui.decision.engine import (
     RESERVED_NAMES,
     AffordabilityRule,
@@ -33,6 +33,7 @@ from puhui.domain.money import parse_yuan
 Path_ = tuple[str | int, ...]
 _NUMERIC = (InputType.NUMBER, InputType.INTEGER, InputType.FEN)
 FRAUD_ACTIONS = frozenset({"decline", "refer"})
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,32 +121,46 @@ class _Problems:
         self.items.append(Problem(format_path(path), message, line))
 
 
-def parse_document(text: str, *, source: str = "strategy") -> tuple[StrategyDocument, _Lines]:
-    """YAML (or JSON) text to a schema-checked document; structural problems are refused."""
+def parse_model(
+    text: str,
+    model: type[_Model],
+    *,
+    source: str,
+    invalid: type[StrategyInvalid] = StrategyInvalid,
+    kind: str = "strategy",
+) -> tuple[_Model, _Lines]:
+    """YAML (or JSON) text to a schema-checked ``model``; structural problems are refused.
+
+    Shared by every versioned decision document (strategies, trigger rules, concentration
+    limits): ``invalid`` is the error raised, ``kind`` names the document in messages.
+    """
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = None if mark is None else mark.line + 1
-        raise StrategyInvalid(
-            [Problem("", f"not valid YAML: {exc}", line)], source=source
-        ) from None
+        raise invalid([Problem("", f"not valid YAML: {exc}", line)], source=source) from None
     lines = _Lines(text)
     problems = _Problems(lines)
     for path, _line in lines.duplicates:
         problems.add(path, "duplicate key (YAML would silently keep only the last one)")
     if not isinstance(data, dict):
-        raise StrategyInvalid([Problem("", "a strategy must be a mapping")], source=source)
+        raise invalid([Problem("", f"a {kind} must be a mapping")], source=source)
     try:
-        document = StrategyDocument.model_validate(data)
+        document = model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
             path = tuple(p for p in error["loc"] if p != "[key]")
             problems.add(path, error["msg"])
-        raise StrategyInvalid(problems.items, source=source) from None
+        raise invalid(problems.items, source=source) from None
     if problems.items:
-        raise StrategyInvalid(problems.items, source=source)
+        raise invalid(problems.items, source=source)
     return document, lines
+
+
+def parse_document(text: str, *, source: str = "strategy") -> tuple[StrategyDocument, _Lines]:
+    """YAML (or JSON) text to a schema-checked document; structural problems are refused."""
+    return parse_model(text, StrategyDocument, source=source)
 
 
 def load_strategy(
@@ -199,85 +214,26 @@ def _fraction(value: Decimal) -> tuple[int, int]:
     return numerator, denominator
 
 
-class _Compiler:
+class RuleCompiler:
+    """Checks and compiles computed values and decision tables against declared inputs.
+
+    Shared by every decision document that has ``inputs``, ``computed`` and tables of rules
+    (strategies, trigger rules), so that one cell and expression language has one set of checks.
+    """
+
     def __init__(
-        self,
-        document: StrategyDocument,
-        problems: _Problems,
-        lpr_tables: Mapping[str, LprTable] | None,
+        self, inputs: Mapping[str, InputSpec], computed: Mapping[str, str], problems: _Problems
     ) -> None:
-        self.doc = document
+        self.inputs = inputs
+        self.computed_sources = computed
         self.problems = problems
-        self.lpr_tables = lpr_tables or {}
-        self.types: dict[str, InputType] = {n: s.type for n, s in document.inputs.items()}
+        self.types: dict[str, InputType] = {n: s.type for n, s in inputs.items()}
         self.used_reasons: list[tuple[Path_, str]] = []
 
-    def compile(self, source_hash: str) -> CompiledStrategy | None:
-        doc = self.doc
-        for name in doc.inputs:
-            if name in RESERVED_NAMES:
-                self.problems.add(("inputs", name), f"{name!r} is reserved for the engine")
-            spec = doc.inputs[name]
-            if spec.allowed is not None and spec.type is not InputType.STRING:
-                self.problems.add(("inputs", name, "allowed"), "only string inputs list values")
-        computed = self.compile_computed()
-        base = set(doc.inputs) | set(doc.computed) | {"pd", "score"}
-        knockouts = self.compile_table(("knockouts",), doc.knockouts, base, need_reason=True)
-        fraud = self.compile_table(("fraud",), doc.fraud, base, need_reason=True)
-        for index, rule in enumerate(doc.fraud.rules):
-            if rule.then.get("action") not in FRAUD_ACTIONS:
-                self.problems.add(
-                    ("fraud", "rules", index, "then", "action"),
-                    "a fraud rule sets then.action to decline or refer",
-                )
-        grading = self.compile_table(("grading", "table"), doc.grading.table, base)
-        grades = self.check_grades()
-        limit_rule = self.compile_limit(grades)
-        pricing = self.compile_pricing(grades)
-        term_rule = self.compile_term(grades)
-        referrals = self.compile_table(
-            ("referrals",), doc.referrals, base | {"grade", "limit_fen"}, need_reason=True
-        )
-        self.used_reasons.append((("grading", "unmatched_reason"), doc.grading.unmatched_reason))
-        self.used_reasons.append(
-            (("limit", "below_minimum_reason"), doc.limit.below_minimum_reason)
-        )
-        for path, code in self.used_reasons:
-            if code not in doc.reasons:
-                self.problems.add(
-                    path, f"reason code {code!r} has no text: add it under `reasons` (zh and en)"
-                )
-        if self.problems.items or limit_rule is None or pricing is None:
-            return None
-        return CompiledStrategy(
-            document=doc,
-            content_hash=source_hash,
-            inputs=tuple(
-                InputCheck(
-                    n,
-                    s.type,
-                    s.required,
-                    None if s.allowed is None else frozenset(s.allowed),
-                )
-                for n, s in doc.inputs.items()
-            ),
-            computed=computed,
-            knockouts=knockouts,
-            fraud=fraud,
-            grading=grading,
-            declined_grades=frozenset(doc.grading.declined_grades),
-            unmatched_reason=doc.grading.unmatched_reason,
-            limit_rule=limit_rule,
-            pricing=pricing,
-            term_rule=term_rule,
-            referrals=referrals,
-            reasons={c: (r.zh.strip(), r.en.strip(), r.adverse) for c, r in doc.reasons.items()},
-        )
-
     def compile_computed(self) -> tuple[tuple[str, Expression], ...]:
-        known = set(self.doc.inputs)
+        known = set(self.inputs)
         compiled = []
-        for name, text in self.doc.computed.items():
+        for name, text in self.computed_sources.items():
             path = ("computed", name)
             if name in known or name in RESERVED_NAMES:
                 self.problems.add(path, f"{name!r} is already an input or a reserved name")
@@ -353,7 +309,7 @@ class _Compiler:
                     self.problems.add(path, f"{column!r} is text; quote {value!r}")
                 elif kind is InputType.BOOLEAN and not isinstance(value, bool):
                     self.problems.add(path, f"{column!r} is true/false; {value!r} is not")
-                allowed = self.doc.inputs[column].allowed if column in self.doc.inputs else None
+                allowed = self.inputs[column].allowed if column in self.inputs else None
                 if allowed is not None and isinstance(value, str) and value not in allowed:
                     self.problems.add(
                         path, f"{value!r} is not an allowed value of {column!r}: {list(allowed)}"
@@ -375,6 +331,80 @@ class _Compiler:
                         "(hit policy first)",
                     )
                     break
+
+
+class _Compiler(RuleCompiler):
+    def __init__(
+        self,
+        document: StrategyDocument,
+        problems: _Problems,
+        lpr_tables: Mapping[str, LprTable] | None,
+    ) -> None:
+        super().__init__(document.inputs, document.computed, problems)
+        self.doc = document
+        self.lpr_tables = lpr_tables or {}
+
+    def compile(self, source_hash: str) -> CompiledStrategy | None:
+        doc = self.doc
+        for name in doc.inputs:
+            if name in RESERVED_NAMES:
+                self.problems.add(("inputs", name), f"{name!r} is reserved for the engine")
+            spec = doc.inputs[name]
+            if spec.allowed is not None and spec.type is not InputType.STRING:
+                self.problems.add(("inputs", name, "allowed"), "only string inputs list values")
+        computed = self.compile_computed()
+        base = set(doc.inputs) | set(doc.computed) | {"pd", "score"}
+        knockouts = self.compile_table(("knockouts",), doc.knockouts, base, need_reason=True)
+        fraud = self.compile_table(("fraud",), doc.fraud, base, need_reason=True)
+        for index, rule in enumerate(doc.fraud.rules):
+            if rule.then.get("action") not in FRAUD_ACTIONS:
+                self.problems.add(
+                    ("fraud", "rules", index, "then", "action"),
+                    "a fraud rule sets then.action to decline or refer",
+                )
+        grading = self.compile_table(("grading", "table"), doc.grading.table, base)
+        grades = self.check_grades()
+        limit_rule = self.compile_limit(grades)
+        pricing = self.compile_pricing(grades)
+        term_rule = self.compile_term(grades)
+        referrals = self.compile_table(
+            ("referrals",), doc.referrals, base | {"grade", "limit_fen"}, need_reason=True
+        )
+        self.used_reasons.append((("grading", "unmatched_reason"), doc.grading.unmatched_reason))
+        self.used_reasons.append(
+            (("limit", "below_minimum_reason"), doc.limit.below_minimum_reason)
+        )
+        for path, code in self.used_reasons:
+            if code not in doc.reasons:
+                self.problems.add(
+                    path, f"reason code {code!r} has no text: add it under `reasons` (zh and en)"
+                )
+        if self.problems.items or limit_rule is None or pricing is None:
+            return None
+        return CompiledStrategy(
+            document=doc,
+            content_hash=source_hash,
+            inputs=tuple(
+                InputCheck(
+                    n,
+                    s.type,
+                    s.required,
+                    None if s.allowed is None else frozenset(s.allowed),
+                )
+                for n, s in doc.inputs.items()
+            ),
+            computed=computed,
+            knockouts=knockouts,
+            fraud=fraud,
+            grading=grading,
+            declined_grades=frozenset(doc.grading.declined_grades),
+            unmatched_reason=doc.grading.unmatched_reason,
+            limit_rule=limit_rule,
+            pricing=pricing,
+            term_rule=term_rule,
+            referrals=referrals,
+            reasons={c: (r.zh.strip(), r.en.strip(), r.adverse) for c, r in doc.reasons.items()},
+        )
 
     def check_grades(self) -> list[str]:
         grades: list[str] = []
@@ -553,6 +583,12 @@ def compile_strategy(
     return compiled
 
 
+Problems = _Problems
+"""The collector of located problems, for the other decision documents."""
+DocumentLines = _Lines
+"""YAML line numbers by path, for the other decision documents."""
+
+
 def dump_document(document: StrategyDocument) -> str:
     """The document as YAML (rates and amounts as strings, so no float creeps in)."""
     data = document.model_dump(mode="json", exclude_defaults=False)
@@ -560,7 +596,10 @@ def dump_document(document: StrategyDocument) -> str:
 
 
 __all__ = [
+    "DocumentLines",
     "Problem",
+    "Problems",
+    "RuleCompiler",
     "StrategyInvalid",
     "compile_strategy",
     "content_hash",
@@ -568,6 +607,7 @@ __all__ = [
     "load_shipped_strategy",
     "load_strategy",
     "parse_document",
+    "parse_model",
     "shipped_strategies",
     "shipped_strategy_text",
     "validate_text",
