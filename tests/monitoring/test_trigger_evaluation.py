@@ -154,7 +154,7 @@ def test_batch_evaluation_equals_the_online_one(triggers: CompiledTriggers) -> N
     }
     rows["clean"] = clean()
     rows["many"] = clean(**CRAFTED["DPD_SERIOUS"], **CRAFTED["GUARANTOR_DEFAULT"])
-    rows["sparse"] = {name: None for name in MONITORING_INPUTS} | {"days_past_due": 3}
+    rows["sparse"] = dict.fromkeys(MONITORING_INPUTS) | {"days_past_due": 3}
     batch = triggers.evaluate_frame(frame_of(rows))
     online = [(key, code) for key, inputs in rows.items() for code in codes(triggers, inputs)]
     assert list(zip(batch["customer_id"], batch["code"], strict=True)) == online
