@@ -122,17 +122,22 @@ class Task:
         return self.status in _ESCALATABLE and on > self.due_on
 
     def claim(self, actor: str, role: StaffRole) -> Task:
-        """Take the task: its assignee (any manager for a queue task) or a supervisor."""
+        """Take the task: its assignee (any manager for a queue task), a supervisor (an
+        escalated task only the one it went to) or a risk officer."""
         if self.status not in _CLAIMABLE:
             raise TaskTransitionRefused(f"task {self.task_id} is {self.status}: cannot claim it")
-        if role not in (StaffRole.ACCOUNT_MANAGER, StaffRole.SUPERVISOR):
-            raise OutcomeNotPermitted(f"a {role} does not work monitoring tasks")
+        if role is StaffRole.COLLECTOR:
+            raise OutcomeNotPermitted("collectors work the collection queues, not these tasks")
         if role is StaffRole.ACCOUNT_MANAGER:
             if self.status is TaskStatus.ESCALATED:
                 raise OutcomeNotPermitted(f"task {self.task_id} is with the supervisor")
             if self.assignee is not None and self.assignee != actor:
                 raise OutcomeNotPermitted(f"task {self.task_id} is assigned to someone else")
-        elif self.status is TaskStatus.ESCALATED and self.assignee not in (None, actor):
+        elif (
+            role is StaffRole.SUPERVISOR
+            and self.status is TaskStatus.ESCALATED
+            and self.assignee not in (None, actor)
+        ):
             raise OutcomeNotPermitted(f"task {self.task_id} escalated to another supervisor")
         return replace(self, status=TaskStatus.CLAIMED, claimed_by=actor)
 
