@@ -6,6 +6,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from puhui.decision.triggers import (
     MONITORING_INPUTS,
@@ -180,3 +182,31 @@ def test_batch_refuses_bad_rows_together(triggers: CompiledTriggers) -> None:
 def test_batch_needs_its_key_column(triggers: CompiledTriggers) -> None:
     with pytest.raises(MonitoringInputsRefused):
         triggers.evaluate_frame(pl.DataFrame({"days_past_due": [1]}))
+
+
+def _value_pool(name: str) -> st.SearchStrategy[Any]:
+    kind = _SCHEMA[name]
+    if kind == pl.String:
+        return st.sampled_from([None, "A", "B", "M", "C", "D"])
+    if kind == pl.Boolean:
+        return st.sampled_from([None, True, False])
+    if kind == pl.Float64:
+        return st.one_of(st.none(), st.sampled_from([-0.6, -0.5, -0.4, -0.3, 0.0, 0.012, 0.06]))
+    return st.one_of(st.none(), st.integers(min_value=0, max_value=120))
+
+
+_CUSTOMERS = st.lists(
+    st.fixed_dictionaries({name: _value_pool(name) for name in MONITORING_INPUTS}),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(customers=_CUSTOMERS)
+def test_batch_equals_online_on_any_customers(customers: list[dict[str, Any]]) -> None:
+    triggers = load_shipped_triggers()
+    rows = {f"c{k}": inputs for k, inputs in enumerate(customers)}
+    batch = triggers.evaluate_frame(frame_of(rows))
+    online = [(key, code) for key, inputs in rows.items() for code in codes(triggers, inputs)]
+    assert list(zip(batch["customer_id"], batch["code"], strict=True)) == online

@@ -29,6 +29,7 @@ from puhui.decision.engine import RESERVED_NAMES, InputCheck, compile_input_chec
 from puhui.decision.expression import Expression
 from puhui.decision.strategy import (
     DocumentLines,
+    Problem,
     Problems,
     RuleCompiler,
     StrategyInvalid,
@@ -310,12 +311,12 @@ def load_shipped_triggers(name: str = SHIPPED_TRIGGERS) -> CompiledTriggers:
     return load_triggers(f"{name}.yaml", text=shipped_triggers_text(name))
 
 
-def validate_triggers_text(text: str, *, source: str = "triggers") -> list[Any]:
+def validate_triggers_text(text: str, *, source: str = "triggers") -> list[Problem]:
     """Every problem of a trigger document (empty when it is valid)."""
     try:
         load_triggers(source, text=text)
     except TriggersInvalid as exc:
-        return list(exc.problems)
+        return exc.problems
     return []
 
 
