@@ -214,21 +214,82 @@ def _fraction(value: Decimal) -> tuple[int, int]:
     return numerator, denominator
 
 
-class RuleCompiler:
-    """Checks and compiles computed values and decision tables against declared inputs.
-
-    Shared by every decision document that has ``inputs``, ``computed`` and tables of rules
-    (strategies, trigger rules), so that one cell and expression language has one set of checks.
-    """
-
+class _Compiler:
     def __init__(
-        self, inputs: Mapping[str, InputSpec], computed: Mapping[str, str], problems: _Problems
+        self,
+        document: StrategyDocument,
+        problems: _Problems,
+        lpr_tables: Mapping[str, LprTable] | None,
     ) -> None:
-        self.inputs = inputs
-        self.computed_sources = computed
+        self.doc = document
+        self.inputs: Mapping[str, InputSpec] = document.inputs
+        self.computed_sources: Mapping[str, str] = document.computed
         self.problems = problems
-        self.types: dict[str, InputType] = {n: s.type for n, s in inputs.items()}
+        self.lpr_tables = lpr_tables or {}
+        self.types: dict[str, InputType] = {n: s.type for n, s in document.inputs.items()}
         self.used_reasons: list[tuple[Path_, str]] = []
+
+    def compile(self, source_hash: str) -> CompiledStrategy | None:
+        doc = self.doc
+        for name in doc.inputs:
+            if name in RESERVED_NAMES:
+                self.problems.add(("inputs", name), f"{name!r} is reserved for the engine")
+            spec = doc.inputs[name]
+            if spec.allowed is not None and spec.type is not InputType.STRING:
+                self.problems.add(("inputs", name, "allowed"), "only string inputs list values")
+        computed = self.compile_computed()
+        base = set(doc.inputs) | set(doc.computed) | {"pd", "score"}
+        knockouts = self.compile_table(("knockouts",), doc.knockouts, base, need_reason=True)
+        fraud = self.compile_table(("fraud",), doc.fraud, base, need_reason=True)
+        for index, rule in enumerate(doc.fraud.rules):
+            if rule.then.get("action") not in FRAUD_ACTIONS:
+                self.problems.add(
+                    ("fraud", "rules", index, "then", "action"),
+                    "a fraud rule sets then.action to decline or refer",
+                )
+        grading = self.compile_table(("grading", "table"), doc.grading.table, base)
+        grades = self.check_grades()
+        limit_rule = self.compile_limit(grades)
+        pricing = self.compile_pricing(grades)
+        term_rule = self.compile_term(grades)
+        referrals = self.compile_table(
+            ("referrals",), doc.referrals, base | {"grade", "limit_fen"}, need_reason=True
+        )
+        self.used_reasons.append((("grading", "unmatched_reason"), doc.grading.unmatched_reason))
+        self.used_reasons.append(
+            (("limit", "below_minimum_reason"), doc.limit.below_minimum_reason)
+        )
+        for path, code in self.used_reasons:
+            if code not in doc.reasons:
+                self.problems.add(
+                    path, f"reason code {code!r} has no text: add it under `reasons` (zh and en)"
+                )
+        if self.problems.items or limit_rule is None or pricing is None:
+            return None
+        return CompiledStrategy(
+            document=doc,
+            content_hash=source_hash,
+            inputs=tuple(
+                InputCheck(
+                    n,
+                    s.type,
+                    s.required,
+                    None if s.allowed is None else frozenset(s.allowed),
+                )
+                for n, s in doc.inputs.items()
+            ),
+            computed=computed,
+            knockouts=knockouts,
+            fraud=fraud,
+            grading=grading,
+            declined_grades=frozenset(doc.grading.declined_grades),
+            unmatched_reason=doc.grading.unmatched_reason,
+            limit_rule=limit_rule,
+            pricing=pricing,
+            term_rule=term_rule,
+            referrals=referrals,
+            reasons={c: (r.zh.strip(), r.en.strip(), r.adverse) for c, r in doc.reasons.items()},
+        )
 
     def compile_computed(self) -> tuple[tuple[str, Expression], ...]:
         known = set(self.inputs)
@@ -331,80 +392,6 @@ class RuleCompiler:
                         "(hit policy first)",
                     )
                     break
-
-
-class _Compiler(RuleCompiler):
-    def __init__(
-        self,
-        document: StrategyDocument,
-        problems: _Problems,
-        lpr_tables: Mapping[str, LprTable] | None,
-    ) -> None:
-        super().__init__(document.inputs, document.computed, problems)
-        self.doc = document
-        self.lpr_tables = lpr_tables or {}
-
-    def compile(self, source_hash: str) -> CompiledStrategy | None:
-        doc = self.doc
-        for name in doc.inputs:
-            if name in RESERVED_NAMES:
-                self.problems.add(("inputs", name), f"{name!r} is reserved for the engine")
-            spec = doc.inputs[name]
-            if spec.allowed is not None and spec.type is not InputType.STRING:
-                self.problems.add(("inputs", name, "allowed"), "only string inputs list values")
-        computed = self.compile_computed()
-        base = set(doc.inputs) | set(doc.computed) | {"pd", "score"}
-        knockouts = self.compile_table(("knockouts",), doc.knockouts, base, need_reason=True)
-        fraud = self.compile_table(("fraud",), doc.fraud, base, need_reason=True)
-        for index, rule in enumerate(doc.fraud.rules):
-            if rule.then.get("action") not in FRAUD_ACTIONS:
-                self.problems.add(
-                    ("fraud", "rules", index, "then", "action"),
-                    "a fraud rule sets then.action to decline or refer",
-                )
-        grading = self.compile_table(("grading", "table"), doc.grading.table, base)
-        grades = self.check_grades()
-        limit_rule = self.compile_limit(grades)
-        pricing = self.compile_pricing(grades)
-        term_rule = self.compile_term(grades)
-        referrals = self.compile_table(
-            ("referrals",), doc.referrals, base | {"grade", "limit_fen"}, need_reason=True
-        )
-        self.used_reasons.append((("grading", "unmatched_reason"), doc.grading.unmatched_reason))
-        self.used_reasons.append(
-            (("limit", "below_minimum_reason"), doc.limit.below_minimum_reason)
-        )
-        for path, code in self.used_reasons:
-            if code not in doc.reasons:
-                self.problems.add(
-                    path, f"reason code {code!r} has no text: add it under `reasons` (zh and en)"
-                )
-        if self.problems.items or limit_rule is None or pricing is None:
-            return None
-        return CompiledStrategy(
-            document=doc,
-            content_hash=source_hash,
-            inputs=tuple(
-                InputCheck(
-                    n,
-                    s.type,
-                    s.required,
-                    None if s.allowed is None else frozenset(s.allowed),
-                )
-                for n, s in doc.inputs.items()
-            ),
-            computed=computed,
-            knockouts=knockouts,
-            fraud=fraud,
-            grading=grading,
-            declined_grades=frozenset(doc.grading.declined_grades),
-            unmatched_reason=doc.grading.unmatched_reason,
-            limit_rule=limit_rule,
-            pricing=pricing,
-            term_rule=term_rule,
-            referrals=referrals,
-            reasons={c: (r.zh.strip(), r.en.strip(), r.adverse) for c, r in doc.reasons.items()},
-        )
 
     def check_grades(self) -> list[str]:
         grades: list[str] = []
@@ -565,6 +552,26 @@ class _Compiler(RuleCompiler):
             if months not in allowed:
                 self.problems.add(("term", "max_by_grade", grade), "is not an allowed term")
         return TermRule(spec.requested, spec.default_months, dict(spec.max_by_grade), allowed)
+
+
+class RuleCompiler(_Compiler):
+    """The checks of computed values and decision tables, for documents other than strategies.
+
+    Trigger rules (and any document with ``inputs``, ``computed`` and tables of rules) use
+    :meth:`compile_computed` and :meth:`compile_table` with the strategies' own checks, so the
+    cell and expression language has one set of rules; the strategy-only steps (grades, limit,
+    price, term) are not for it.
+    """
+
+    def __init__(
+        self, inputs: Mapping[str, InputSpec], computed: Mapping[str, str], problems: _Problems
+    ) -> None:
+        self.inputs = inputs
+        self.computed_sources = computed
+        self.problems = problems
+        self.lpr_tables = {}
+        self.types = {n: s.type for n, s in inputs.items()}
+        self.used_reasons = []
 
 
 def compile_strategy(
