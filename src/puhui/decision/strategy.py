@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from puhui.decision.cells import Cell, CellError, parse_cell
-from puhui.decision.document import InputType, StrategyDocument, TableSpec
+from puhui.decision.document import InputSpec, InputType, StrategyDocument, TableSpec
 from puhui.decision.engine import (
     RESERVED_NAMES,
     AffordabilityRule,
@@ -33,6 +33,7 @@ from puhui.domain.money import parse_yuan
 Path_ = tuple[str | int, ...]
 _NUMERIC = (InputType.NUMBER, InputType.INTEGER, InputType.FEN)
 FRAUD_ACTIONS = frozenset({"decline", "refer"})
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,32 +121,46 @@ class _Problems:
         self.items.append(Problem(format_path(path), message, line))
 
 
-def parse_document(text: str, *, source: str = "strategy") -> tuple[StrategyDocument, _Lines]:
-    """YAML (or JSON) text to a schema-checked document; structural problems are refused."""
+def parse_model(
+    text: str,
+    model: type[_Model],
+    *,
+    source: str,
+    invalid: type[StrategyInvalid] = StrategyInvalid,
+    kind: str = "strategy",
+) -> tuple[_Model, _Lines]:
+    """YAML (or JSON) text to a schema-checked ``model``; structural problems are refused.
+
+    Shared by every versioned decision document (strategies, trigger rules, concentration
+    limits): ``invalid`` is the error raised, ``kind`` names the document in messages.
+    """
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = None if mark is None else mark.line + 1
-        raise StrategyInvalid(
-            [Problem("", f"not valid YAML: {exc}", line)], source=source
-        ) from None
+        raise invalid([Problem("", f"not valid YAML: {exc}", line)], source=source) from None
     lines = _Lines(text)
     problems = _Problems(lines)
     for path, _line in lines.duplicates:
         problems.add(path, "duplicate key (YAML would silently keep only the last one)")
     if not isinstance(data, dict):
-        raise StrategyInvalid([Problem("", "a strategy must be a mapping")], source=source)
+        raise invalid([Problem("", f"a {kind} must be a mapping")], source=source)
     try:
-        document = StrategyDocument.model_validate(data)
+        document = model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
             path = tuple(p for p in error["loc"] if p != "[key]")
             problems.add(path, error["msg"])
-        raise StrategyInvalid(problems.items, source=source) from None
+        raise invalid(problems.items, source=source) from None
     if problems.items:
-        raise StrategyInvalid(problems.items, source=source)
+        raise invalid(problems.items, source=source)
     return document, lines
+
+
+def parse_document(text: str, *, source: str = "strategy") -> tuple[StrategyDocument, _Lines]:
+    """YAML (or JSON) text to a schema-checked document; structural problems are refused."""
+    return parse_model(text, StrategyDocument, source=source)
 
 
 def load_strategy(
@@ -207,6 +222,8 @@ class _Compiler:
         lpr_tables: Mapping[str, LprTable] | None,
     ) -> None:
         self.doc = document
+        self.inputs: Mapping[str, InputSpec] = document.inputs
+        self.computed_sources: Mapping[str, str] = document.computed
         self.problems = problems
         self.lpr_tables = lpr_tables or {}
         self.types: dict[str, InputType] = {n: s.type for n, s in document.inputs.items()}
@@ -275,9 +292,9 @@ class _Compiler:
         )
 
     def compile_computed(self) -> tuple[tuple[str, Expression], ...]:
-        known = set(self.doc.inputs)
+        known = set(self.inputs)
         compiled = []
-        for name, text in self.doc.computed.items():
+        for name, text in self.computed_sources.items():
             path = ("computed", name)
             if name in known or name in RESERVED_NAMES:
                 self.problems.add(path, f"{name!r} is already an input or a reserved name")
@@ -353,7 +370,7 @@ class _Compiler:
                     self.problems.add(path, f"{column!r} is text; quote {value!r}")
                 elif kind is InputType.BOOLEAN and not isinstance(value, bool):
                     self.problems.add(path, f"{column!r} is true/false; {value!r} is not")
-                allowed = self.doc.inputs[column].allowed if column in self.doc.inputs else None
+                allowed = self.inputs[column].allowed if column in self.inputs else None
                 if allowed is not None and isinstance(value, str) and value not in allowed:
                     self.problems.add(
                         path, f"{value!r} is not an allowed value of {column!r}: {list(allowed)}"
@@ -537,6 +554,26 @@ class _Compiler:
         return TermRule(spec.requested, spec.default_months, dict(spec.max_by_grade), allowed)
 
 
+class RuleCompiler(_Compiler):
+    """The checks of computed values and decision tables, for documents other than strategies.
+
+    Trigger rules (and any document with ``inputs``, ``computed`` and tables of rules) use
+    :meth:`compile_computed` and :meth:`compile_table` with the strategies' own checks, so the
+    cell and expression language has one set of rules; the strategy-only steps (grades, limit,
+    price, term) are not for it.
+    """
+
+    def __init__(
+        self, inputs: Mapping[str, InputSpec], computed: Mapping[str, str], problems: _Problems
+    ) -> None:
+        self.inputs = inputs
+        self.computed_sources = computed
+        self.problems = problems
+        self.lpr_tables = {}
+        self.types = {n: s.type for n, s in inputs.items()}
+        self.used_reasons = []
+
+
 def compile_strategy(
     document: StrategyDocument,
     *,
@@ -553,6 +590,12 @@ def compile_strategy(
     return compiled
 
 
+Problems = _Problems
+"""The collector of located problems, for the other decision documents."""
+DocumentLines = _Lines
+"""YAML line numbers by path, for the other decision documents."""
+
+
 def dump_document(document: StrategyDocument) -> str:
     """The document as YAML (rates and amounts as strings, so no float creeps in)."""
     data = document.model_dump(mode="json", exclude_defaults=False)
@@ -560,7 +603,10 @@ def dump_document(document: StrategyDocument) -> str:
 
 
 __all__ = [
+    "DocumentLines",
     "Problem",
+    "Problems",
+    "RuleCompiler",
     "StrategyInvalid",
     "compile_strategy",
     "content_hash",
@@ -568,6 +614,7 @@ __all__ = [
     "load_shipped_strategy",
     "load_strategy",
     "parse_document",
+    "parse_model",
     "shipped_strategies",
     "shipped_strategy_text",
     "validate_text",

@@ -1,0 +1,212 @@
+"""The shipped trigger rules on one customer and on a frame of customers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from puhui.decision.triggers import (
+    MONITORING_INPUTS,
+    CompiledTriggers,
+    MonitoringInputsRefused,
+    load_shipped_triggers,
+)
+from puhui.domain.monitoring import Severity
+
+
+@pytest.fixture(scope="module")
+def triggers() -> CompiledTriggers:
+    return load_shipped_triggers()
+
+
+def clean(**overrides: Any) -> dict[str, Any]:
+    """A customer whose monitoring data raises no signal."""
+    inputs: dict[str, Any] = {
+        "declared_sales_yoy_change": 0.05,
+        "tax_grade": "B",
+        "tax_grade_previous": "B",
+        "tax_late_filings_12m": 0,
+        "tax_arrears_fen": 0,
+        "court_cases_new_as_defendant": 0,
+        "enforcement_listed": False,
+        "overdue_accounts_other_lenders": 0,
+        "credit_enquiries_other_lenders_90d": 1,
+        "electricity_yoy_change": -0.1,
+        "settlement_inflow_change_3m": -0.2,
+        "guarantor_in_default": False,
+        "guarantee_circle_members_in_default": 0,
+        "behavioural_pd": 0.015,
+        "origination_pd": 0.012,
+        "days_past_due": 0,
+    }
+    inputs.update(overrides)
+    return inputs
+
+
+CRAFTED: dict[str, dict[str, Any]] = {
+    "SALES_DROP": {"declared_sales_yoy_change": -0.3},
+    "SALES_COLLAPSE": {"declared_sales_yoy_change": -0.62},
+    "TAX_GRADE_DROP": {"tax_grade": "M", "tax_grade_previous": "A"},
+    "TAX_GRADE_LOW": {"tax_grade": "D", "tax_grade_previous": "D"},
+    "TAX_LATE_FILING": {"tax_late_filings_12m": 1},
+    "TAX_ARREARS": {"tax_arrears_fen": 1},
+    "COURT_NEW_CASE": {"court_cases_new_as_defendant": 2},
+    "ENFORCEMENT_LISTED": {"enforcement_listed": True},
+    "OVERDUE_ELSEWHERE": {"overdue_accounts_other_lenders": 1},
+    "ENQUIRIES_ELSEWHERE": {"credit_enquiries_other_lenders_90d": 4},
+    "ELECTRICITY_DROP": {"electricity_yoy_change": -0.45},
+    "SETTLEMENT_DROP": {"settlement_inflow_change_3m": -0.4},
+    "GUARANTOR_DEFAULT": {"guarantor_in_default": True},
+    "CIRCLE_DEFAULT": {"guarantee_circle_members_in_default": 1},
+    "BEHAVIOUR_PD_HIGH": {"behavioural_pd": 0.07},
+    "BEHAVIOUR_PD_DOUBLED": {"behavioural_pd": 0.03, "origination_pd": 0.012},
+    "DPD_EARLY": {"days_past_due": 1},
+    "DPD_SERIOUS": {"days_past_due": 31},
+}
+
+
+def codes(triggers: CompiledTriggers, inputs: dict[str, Any]) -> list[str]:
+    return [s.code for s in triggers.evaluate(inputs)]
+
+
+def test_a_clean_customer_raises_no_signal(triggers: CompiledTriggers) -> None:
+    assert codes(triggers, clean()) == []
+
+
+def test_a_customer_with_no_data_at_all_raises_no_signal(triggers: CompiledTriggers) -> None:
+    # Every input is optional: missing data is not evidence of trouble (the run reports gaps).
+    assert codes(triggers, {}) == []
+
+
+def test_every_shipped_signal_has_a_crafted_case() -> None:
+    shipped = {s.code for s in load_shipped_triggers().signals.values()}
+    assert shipped == set(CRAFTED)
+
+
+@pytest.mark.parametrize("code", sorted(CRAFTED))
+def test_each_shipped_signal_fires_alone_on_its_crafted_input(
+    triggers: CompiledTriggers, code: str
+) -> None:
+    assert codes(triggers, clean(**CRAFTED[code])) == [code]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"declared_sales_yoy_change": -0.29}, []),
+        ({"declared_sales_yoy_change": -0.5}, ["SALES_DROP"]),
+        ({"declared_sales_yoy_change": -0.51}, ["SALES_COLLAPSE"]),
+        ({"days_past_due": 30}, ["DPD_EARLY"]),
+        ({"behavioural_pd": 0.06}, ["BEHAVIOUR_PD_HIGH"]),
+        ({"behavioural_pd": 0.0239}, []),
+        ({"tax_grade": "A", "tax_grade_previous": "B"}, []),
+        ({"tax_grade": "C", "tax_grade_previous": "A"}, ["TAX_GRADE_LOW"]),
+        ({"origination_pd": None}, []),
+    ],
+)
+def test_thresholds_sit_where_the_document_says(
+    triggers: CompiledTriggers, overrides: dict[str, Any], expected: list[str]
+) -> None:
+    assert codes(triggers, clean(**overrides)) == expected
+
+
+def test_hits_carry_the_customer_severity_and_texts(triggers: CompiledTriggers) -> None:
+    hits = triggers.hits("c1", clean(days_past_due=45, tax_late_filings_12m=2))
+    assert [(h.customer_id, h.code, h.severity) for h in hits] == [
+        ("c1", "TAX_LATE_FILING", Severity.LOW),
+        ("c1", "DPD_SERIOUS", Severity.HIGH),
+    ]
+    assert hits[1].text_zh == "本行贷款逾期超过30天"
+
+
+def test_wrongly_typed_inputs_are_refused_naming_each(triggers: CompiledTriggers) -> None:
+    with pytest.raises(MonitoringInputsRefused) as caught:
+        triggers.evaluate(clean(days_past_due="3", tax_grade="Z", tax_arrears_fen=-1))
+    problems = caught.value.details["problems"]
+    assert len(problems) == 3
+    assert problems[0].startswith("tax_grade:")
+
+
+def frame_of(rows: dict[str, dict[str, Any]]) -> pl.DataFrame:
+    records = [{"customer_id": key, **inputs} for key, inputs in rows.items()]
+    return pl.DataFrame(records, schema={"customer_id": pl.String, **_SCHEMA})
+
+
+_SCHEMA: dict[str, Any] = {
+    name: (
+        pl.String
+        if name.startswith("tax_grade")
+        else pl.Boolean
+        if name in {"enforcement_listed", "guarantor_in_default"}
+        else pl.Float64
+        if name.endswith(("_change", "_change_3m", "_pd"))
+        else pl.Int64
+    )
+    for name in MONITORING_INPUTS
+}
+
+
+def test_batch_evaluation_equals_the_online_one(triggers: CompiledTriggers) -> None:
+    rows: dict[str, dict[str, Any]] = {
+        f"c{k:02d}": clean(**CRAFTED[c]) for k, c in enumerate(CRAFTED)
+    }
+    rows["clean"] = clean()
+    rows["many"] = clean(**CRAFTED["DPD_SERIOUS"], **CRAFTED["GUARANTOR_DEFAULT"])
+    rows["sparse"] = dict.fromkeys(MONITORING_INPUTS) | {"days_past_due": 3}
+    batch = triggers.evaluate_frame(frame_of(rows))
+    online = [(key, code) for key, inputs in rows.items() for code in codes(triggers, inputs)]
+    assert list(zip(batch["customer_id"], batch["code"], strict=True)) == online
+    assert batch.columns == ["customer_id", "signal_id", "code", "severity"]
+    assert set(batch["severity"]) <= {s.value for s in Severity}
+
+
+def test_a_column_left_out_of_the_frame_is_missing_for_everyone(
+    triggers: CompiledTriggers,
+) -> None:
+    frame = pl.DataFrame({"customer_id": ["a", "b"], "days_past_due": [0, 95]})
+    batch = triggers.evaluate_frame(frame)
+    assert batch.rows() == [("b", "TR_DPD_SERIOUS", "DPD_SERIOUS", "high")]
+
+
+def test_batch_refuses_bad_rows_together(triggers: CompiledTriggers) -> None:
+    frame = pl.DataFrame({"customer_id": ["a", "b", "c"], "tax_grade": ["A", "X", "Y"]})
+    with pytest.raises(MonitoringInputsRefused) as caught:
+        triggers.evaluate_frame(frame)
+    assert [row.split(":")[0] for row in caught.value.details["rows"]] == ["b", "c"]
+
+
+def test_batch_needs_its_key_column(triggers: CompiledTriggers) -> None:
+    with pytest.raises(MonitoringInputsRefused):
+        triggers.evaluate_frame(pl.DataFrame({"days_past_due": [1]}))
+
+
+def _value_pool(name: str) -> st.SearchStrategy[Any]:
+    kind = _SCHEMA[name]
+    if kind == pl.String:
+        return st.sampled_from([None, "A", "B", "M", "C", "D"])
+    if kind == pl.Boolean:
+        return st.sampled_from([None, True, False])
+    if kind == pl.Float64:
+        return st.one_of(st.none(), st.sampled_from([-0.6, -0.5, -0.4, -0.3, 0.0, 0.012, 0.06]))
+    return st.one_of(st.none(), st.integers(min_value=0, max_value=120))
+
+
+_CUSTOMERS = st.lists(
+    st.fixed_dictionaries({name: _value_pool(name) for name in MONITORING_INPUTS}),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(customers=_CUSTOMERS)
+def test_batch_equals_online_on_any_customers(customers: list[dict[str, Any]]) -> None:
+    triggers = load_shipped_triggers()
+    rows = {f"c{k}": inputs for k, inputs in enumerate(customers)}
+    batch = triggers.evaluate_frame(frame_of(rows))
+    online = [(key, code) for key, inputs in rows.items() for code in codes(triggers, inputs)]
+    assert list(zip(batch["customer_id"], batch["code"], strict=True)) == online
