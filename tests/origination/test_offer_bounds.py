@@ -7,18 +7,19 @@ from decimal import Decimal
 
 import pytest
 from flow_scenarios import apply_and_consent, staff
+from origination_fakes import Store
 from origination_wiring import Wired
 
 from puhui.decision import load_shipped_strategy
 from puhui.domain.errors import ConfigurationError
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.domain.origination.assessment import Outcome
-from puhui.domain.origination.errors import OfferOutOfBounds
+from puhui.domain.origination.errors import Forbidden, LineOpeningFailed, OfferOutOfBounds
 from puhui.services.origination import use_cases as uc
 from puhui.services.origination.governance import FixedSetup, LiveSetup, LiveStrategy
 from puhui.services.origination.pricing_bounds import StrategyOfferBounds
 from puhui.services.origination.reviewing import check_offer_terms
-from puhui.services.security.permissions import Role
+from puhui.services.security.permissions import Principal, Role
 
 NAME = "mse-online-credit"
 TODAY = date(2026, 3, 2)
@@ -124,3 +125,47 @@ def test_review_uses_the_wired_strategy_bounds_and_stores_nothing_when_refused(
             term_months=48,
         )
     assert product.value.details["bound"] == "product MSE-ONLINE-REVOLVING"
+
+
+def _failed_line(w: Wired) -> tuple[Principal, str]:
+    owner, app_id = apply_and_consent(w)
+    uc.assess_application(w.origination, actor=owner, application_id=app_id)
+    w.opener.refusals = 1
+    with pytest.raises(LineOpeningFailed):
+        uc.accept_offer(w.origination, actor=owner, application_id=app_id)
+    return owner, app_id
+
+
+def test_a_failed_line_its_retry_and_its_cancellation_are_audited(
+    fake: Wired, store: Store
+) -> None:
+    _, app_id = _failed_line(fake)
+    approver = staff(fake, "ap1", Role.APPROVER)
+    fake.opener.refusals = 1
+    with pytest.raises(LineOpeningFailed):
+        uc.retry_line_opening(fake.origination, actor=approver, application_id=app_id)
+    cancelled = uc.cancel_application(
+        fake.origination, actor=approver, application_id=app_id, note="refused twice"
+    )
+    assert cancelled.application.status is ApplicationStatus.CANCELLED
+    assert not cancelled.application.is_open
+    trail = [(e.action, e.actor) for e in store.audit if e.entity_id == app_id]
+    actions = [action for action, _ in trail]
+    assert actions[-4:] == [
+        "application.line_failed",
+        "application.line_opening_retried",
+        "application.line_opening_refused",
+        "application.cancelled",
+    ]
+    by = dict(trail)
+    assert approver.user_id in by["application.line_opening_retried"]
+    assert approver.user_id in by["application.cancelled"]
+
+
+def test_staff_without_the_review_permission_neither_retry_nor_cancel(fake: Wired) -> None:
+    _, app_id = _failed_line(fake)
+    manager = staff(fake, "am1", Role.ACCOUNT_MANAGER)
+    with pytest.raises(Forbidden):
+        uc.retry_line_opening(fake.origination, actor=manager, application_id=app_id)
+    with pytest.raises(Forbidden):
+        uc.cancel_application(fake.origination, actor=manager, application_id=app_id, note="x")
