@@ -114,6 +114,8 @@ def review_application(
     require(actor, Permission.APPLICATION_REVIEW)
     if not note.strip():
         raise InvalidInput("a manual decision states its grounds", details={"field": "note"})
+    # Read the bounds before taking the write lock (the strategy's may need a query).
+    bounds = origination.bounds_on(origination.clock.today()) if approve else ()
     with origination.uow_factory() as uow:
         application = load_visible(uow, actor, application_id)
         if application.status is not ApplicationStatus.REFERRED:
@@ -151,7 +153,7 @@ def review_application(
                     },
                 )
             check_offer_terms(
-                origination.bounds_on(origination.clock.today()),
+                bounds,
                 limit_fen=decided.limit_fen,
                 annual_rate=decided.annual_rate,
                 term_months=decided.term_months,
