@@ -20,11 +20,13 @@ from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.decision_record import DecisionEvidence, DecisionRecord
 from puhui.domain.origination.errors import DuplicateApplication
 from puhui.domain.origination.offer import Offer
+from puhui.services.origination.line_opening import ONLINE_CREDIT_PRODUCT, product_bounds
 from puhui.services.origination.ports import (
     AssessmentRequest,
     IdempotencyRecord,
     LineOpening,
     ScreeningCounts,
+    TermBound,
 )
 from puhui.services.security.passwords import PasswordHasher
 from puhui.services.security.ports import ApiKeyRecord, OtpRecord, Revocations, User
@@ -416,12 +418,21 @@ class FakeLineOpener:
     lines: dict[str, str] = field(default_factory=dict)
     calls: int = 0
     crash_before: bool = False
+    refusals: int = 0
+    """How many of the next calls servicing refuses (a ``Conflict``, as a real refusal is)."""
+
+    def offer_bounds(self, as_of: date) -> tuple[TermBound, ...]:
+        """The bounds of the product real lines open on."""
+        return product_bounds(ONLINE_CREDIT_PRODUCT)
 
     def open_line(self, opening: LineOpening) -> str:
         self.calls += 1
         if self.crash_before:
             self.crash_before = False
             raise Crash("died before servicing opened the line")
+        if self.refusals > 0:
+            self.refusals -= 1
+            raise Conflict("servicing refused to open the line")
         if opening.idempotency_key not in self.lines:
             self.lines[opening.idempotency_key] = f"line_{len(self.lines) + 1:04d}"
         return self.lines[opening.idempotency_key]

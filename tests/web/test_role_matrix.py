@@ -49,6 +49,14 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
         frozenset({R.APPROVER}),
     ),
     ("POST", "/api/v1/applications/{app}/acceptance", None, frozenset({R.APPLICANT})),
+    # Staff take a line that failed to open from here: retry it, or cancel the application.
+    ("POST", "/api/v1/applications/{app}/line-opening", None, frozenset({R.APPROVER})),
+    (
+        "POST",
+        "/api/v1/applications/{app}/cancellation",
+        {"note": "servicing refused the line"},
+        frozenset({R.APPROVER}),
+    ),
     ("GET", "/api/v1/applications/{app}/contract", None, ALL),
     (
         "POST",

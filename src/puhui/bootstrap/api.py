@@ -20,7 +20,12 @@ from puhui.bootstrap.settings import Settings
 from puhui.domain.clock import Clock
 from puhui.services import strategies
 from puhui.services.origination.credit_access import CreditAccess
-from puhui.services.origination.ports import Assessor, CreditLineOpener, DataSource
+from puhui.services.origination.ports import (
+    Assessor,
+    CreditLineOpener,
+    DataSource,
+    OfferBounds,
+)
 from puhui.services.origination.use_cases import Origination
 from puhui.services.security.accounts import Security, SecurityConfig
 from puhui.services.security.passwords import PasswordHasher
@@ -89,6 +94,7 @@ def build_api_dependencies(
     servicing_reader_factory: Callable[[], ServicingUnitOfWork] | None = None,
     strategies_uow_factory: strategies.UowFactory | None = None,
     model_registry: ModelRegistry | None = None,
+    offer_bounds: tuple[OfferBounds, ...] = (),
 ) -> ApiDependencies:
     """Wire the API from explicit parts; servicing routes exist only with ``servicing_uow_factory``.
 
@@ -105,6 +111,7 @@ def build_api_dependencies(
         assessor=assessor,
         data_source=data_source,
         line_opener=line_opener,
+        offer_bounds=offer_bounds,
         signer=ContractSigner(keys.signing_key_seed),
         request_hash_key=derive_key(keys.data_key, "request-hash"),
     )

@@ -27,6 +27,7 @@ def api_dependencies(platform: Platform, ports: OriginationPorts) -> ApiDependen
         assessor=ports.assessor,
         data_source=ports.data_source,
         line_opener=ports.line_opener,
+        offer_bounds=ports.offer_bounds,
         otp_sender=LoggingOtpSender(),
         limits=api_limits(settings),
         servicing_uow_factory=platform.servicing_uow,

@@ -27,7 +27,8 @@ from puhui.services.origination.line_opening import (
     ServicingLineOpener,
 )
 from puhui.services.origination.placeholders import NoDataSource
-from puhui.services.origination.ports import Assessor, CreditLineOpener, DataSource
+from puhui.services.origination.ports import Assessor, CreditLineOpener, DataSource, OfferBounds
+from puhui.services.origination.pricing_bounds import StrategyOfferBounds
 from puhui.services.origination.use_cases import Origination
 from puhui.services.security.signing import ContractSigner
 
@@ -41,6 +42,8 @@ class OriginationPorts:
     line_opener: CreditLineOpener
     wired: tuple[str, ...]
     """Which ports are the real ones (for logs and the demo's banner)."""
+    offer_bounds: tuple[OfferBounds, ...] = ()
+    """Bounds of manual offers beyond the line opener's product (the strategy's pricing)."""
 
 
 def model_registry(platform: Platform) -> ModelRegistry:
@@ -140,8 +143,12 @@ def origination_ports(
     wired.append("assessor")
     line_opener = build_line_opener(platform)
     wired.append("line_opener")
+    if isinstance(assessor, StrategyAssessor):
+        pricing = StrategyOfferBounds(assessor.live, assessor.licence_type)
+    else:
+        pricing = StrategyOfferBounds(live_decisioning(platform), settings.licence_type)
     logger.info("origination ports wired: %s", ", ".join(wired))
-    return OriginationPorts(assessor, data_source, line_opener, tuple(wired))
+    return OriginationPorts(assessor, data_source, line_opener, tuple(wired), (pricing,))
 
 
 def origination_units(platform: Platform) -> OriginationUnits:
@@ -166,6 +173,7 @@ def build_origination(platform: Platform, ports: OriginationPorts) -> Originatio
         assessor=ports.assessor,
         data_source=ports.data_source,
         line_opener=ports.line_opener,
+        offer_bounds=ports.offer_bounds,
         signer=ContractSigner(
             hashlib.sha256(settings.signing_key.get_secret_value().encode()).digest()
         ),

@@ -90,6 +90,12 @@ class ReviewCreate(Strict):
     term_months: Count | None = Field(default=None, ge=1, le=120)
 
 
+class CancellationCreate(Strict):
+    """Staff cancel an application whose credit line failed to open, stating the grounds."""
+
+    note: str = Field(min_length=1, max_length=500)
+
+
 class ReasonOut(BaseModel):
     code: str
     zh: str | None

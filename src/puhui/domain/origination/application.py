@@ -21,7 +21,10 @@ class ApplicationStatus(Enum):
     REFERRED = "referred"
     ACCEPTED = "accepted"
     LINE_OPENED = "line_opened"
+    LINE_FAILED = "line_failed"
+    """Accepted and signed, but servicing refused to open the line: staff retry or cancel."""
     EXPIRED = "expired"
+    CANCELLED = "cancelled"
 
 
 S = ApplicationStatus
@@ -32,12 +35,17 @@ TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
     S.ASSESSED: frozenset({S.OFFERED, S.DECLINED, S.REFERRED}),
     S.REFERRED: frozenset({S.OFFERED, S.DECLINED}),
     S.OFFERED: frozenset({S.ACCEPTED, S.EXPIRED}),
-    S.ACCEPTED: frozenset({S.LINE_OPENED}),
+    S.ACCEPTED: frozenset({S.LINE_OPENED, S.LINE_FAILED}),
+    # Staff retry a failed opening (it may open the line) or cancel the application.
+    S.LINE_FAILED: frozenset({S.LINE_OPENED, S.CANCELLED}),
     S.DECLINED: frozenset(),
     S.LINE_OPENED: frozenset(),
     S.EXPIRED: frozenset(),
+    S.CANCELLED: frozenset(),
 }
-CLOSED_STATUSES = frozenset({S.DECLINED, S.LINE_OPENED, S.EXPIRED})
+CLOSED_STATUSES = frozenset({S.DECLINED, S.LINE_OPENED, S.EXPIRED, S.LINE_FAILED, S.CANCELLED})
+"""Statuses that no longer block a new application of the enterprise. A failed line opening
+is among them: the enterprise is never locked out by a line servicing would not open."""
 
 MAX_REQUEST_FEN = 10_000_000 * 100
 MAX_TERM_MONTHS = 60

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from puhui.domain.errors import Conflict, PuhuiError
+from puhui.domain.errors import Conflict, InvalidInput, PuhuiError
 
 
 class InvalidTransition(Conflict):
@@ -27,6 +27,21 @@ class ApplicationChanged(Conflict):
     """The application moved on while a step was working on it; the step may be asked again."""
 
     code = "application_changed"
+
+
+class OfferOutOfBounds(InvalidInput):
+    """An offer's limit, rate or term lies outside a bound (product, LPR floor, legal cap).
+
+    ``details`` name the field, the value, the bound and its allowed range.
+    """
+
+    code = "offer_out_of_bounds"
+
+
+class LineOpeningFailed(Conflict):
+    """The contract is signed but servicing refused to open the line; staff retry or cancel."""
+
+    code = "line_opening_failed"
 
 
 class OfferExpired(Conflict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from puhui.domain.clock import Clock
@@ -26,8 +26,10 @@ from puhui.services.origination.ports import (
     Assessor,
     CreditLineOpener,
     DataSource,
+    OfferBounds,
     OriginationUnitOfWork,
     Signer,
+    TermBound,
 )
 from puhui.services.security.permissions import Principal, Role
 
@@ -51,6 +53,21 @@ class Origination:
     lender_name: str = "普惠银行 Puhui Bank"
     reader_factory: Callable[[], OriginationUnitOfWork] | None = None
     """Read-only units of work (a snapshot, no write lock); ``uow_factory`` when not wired."""
+    offer_bounds: tuple[OfferBounds, ...] = ()
+    """Sources of offer bounds beyond the line opener's product (the strategy's pricing)."""
+
+    def bounds_on(self, as_of: date) -> tuple[TermBound, ...]:
+        """Every bound an offer made on ``as_of`` keeps: the product's, then the others'.
+
+        The line opener's product always counts when the opener knows it: the line opens on
+        that product, so an offer outside it could be signed but never opened.
+        """
+        sources: list[OfferBounds] = []
+        opener: object = self.line_opener
+        if isinstance(opener, OfferBounds):
+            sources.append(opener)
+        sources.extend(s for s in self.offer_bounds if s is not opener)
+        return tuple(bound for source in sources for bound in source.offer_bounds(as_of))
 
     def reading(self) -> OriginationUnitOfWork:
         """A unit of work for reads only: on SQLite it does not queue behind the writer."""

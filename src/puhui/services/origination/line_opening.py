@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from puhui.domain.errors import Conflict
 from puhui.domain.ids import CreditLineId, ProductId
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
 from puhui.domain.lending.schedule import add_months
-from puhui.services.origination.ports import LineOpening
+from puhui.services.origination.ports import LineOpening, TermBound
 from puhui.services.servicing.idempotency import check_key
 from puhui.services.servicing.lines import open_credit_line
 from puhui.services.servicing.ports import ServicingUnitOfWork
@@ -34,6 +35,20 @@ ONLINE_CREDIT_PRODUCT = LoanProduct(
 )
 """The product behind lines the shipped strategy offers: its bounds contain every offer
 (limits RMB 10,000 to 3 million, rates 3% to the 24% legal cap, terms up to 36 months)."""
+
+
+def product_bounds(product: LoanProduct) -> tuple[TermBound, ...]:
+    """The limit, rate and term ranges of a product, as origination checks an offer against."""
+    bound = f"product {product.code}"
+    return (
+        TermBound(
+            "limit_fen", bound, Decimal(product.min_amount_fen), Decimal(product.max_amount_fen)
+        ),
+        TermBound("annual_rate", bound, product.min_annual_rate, product.max_annual_rate),
+        TermBound(
+            "term_months", bound, Decimal(product.min_term_months), Decimal(product.max_term_months)
+        ),
+    )
 
 
 def ensure_product(uow_factory: UowFactory, product: LoanProduct, *, actor: str) -> ProductId:
@@ -71,6 +86,11 @@ class ServicingLineOpener:
         if self._product_id is None:
             self._product_id = ensure_product(self.uow_factory, self.product, actor=self.actor)
         return self._product_id
+
+    def offer_bounds(self, as_of: date) -> tuple[TermBound, ...]:
+        """The bounds of the product this opener opens lines on (the same on every date)."""
+        del as_of
+        return product_bounds(self.product)
 
     def open_line(self, opening: LineOpening) -> str:
         """Open the offer's line; its key logs the request in the line's own transaction."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.domain.origination.assessment import Assessment
@@ -215,6 +215,34 @@ class LineOpening:
 class CreditLineOpener(Protocol):
     def open_line(self, opening: LineOpening) -> str:
         """Open the line (its own transaction) and return its id; the same key → the same id."""
+        ...
+
+
+BoundedTerm = Literal["limit_fen", "annual_rate", "term_months"]
+
+
+@dataclass(frozen=True, slots=True)
+class TermBound:
+    """One rule an offer's term keeps: ``minimum <= value <= maximum`` (``None``: no end)."""
+
+    field: BoundedTerm
+    bound: str
+    """What sets it, e.g. ``product MSE-ONLINE-REVOLVING``, ``LPR floor``, ``legal cap (bank)``."""
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+
+    def admits(self, value: Decimal) -> bool:
+        if self.minimum is not None and value < self.minimum:
+            return False
+        return self.maximum is None or value <= self.maximum
+
+
+@runtime_checkable
+class OfferBounds(Protocol):
+    """Where the bounds of an offer come from: the product a line opens on, the pricing rules."""
+
+    def offer_bounds(self, as_of: date) -> tuple[TermBound, ...]:
+        """The bounds an offer made on ``as_of`` keeps (empty when this source sets none)."""
         ...
 
 

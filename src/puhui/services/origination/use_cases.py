@@ -13,7 +13,12 @@ from puhui.services.origination.reading import (
     get_decision_record,
     list_applications,
 )
-from puhui.services.origination.reviewing import accept_offer, review_application
+from puhui.services.origination.reviewing import (
+    accept_offer,
+    cancel_application,
+    retry_line_opening,
+    review_application,
+)
 
 __all__ = [
     "ApplicationView",
@@ -22,6 +27,7 @@ __all__ = [
     "accept_offer",
     "add_to_fraud_list",
     "assess_application",
+    "cancel_application",
     "channel_of",
     "create_application",
     "decision_record",
@@ -29,6 +35,7 @@ __all__ = [
     "get_decision_record",
     "give_consent",
     "list_applications",
+    "retry_line_opening",
     "review_application",
     "revoke_consent",
 ]

@@ -16,6 +16,7 @@ from puhui.web.schemas import (
     ApplicationCreate,
     ApplicationDetailOut,
     ApplicationOut,
+    CancellationCreate,
     ConsentCreate,
     ConsentOut,
     ContractOut,
@@ -215,6 +216,37 @@ async def accept(
     """The owner accepts the offer; the signed contract is returned and the line opens."""
     view = await call(
         deps, uc.accept_offer, deps.origination, actor=principal, application_id=application_id
+    )
+    return _detail(view, principal)
+
+
+@router.post("/applications/{application_id}/line-opening", response_model=ApplicationDetailOut)
+async def retry_line_opening(
+    deps: Deps, principal: CurrentPrincipal, application_id: str
+) -> ApplicationDetailOut:
+    """Staff retry opening the credit line of an application whose line failed to open."""
+    view = await call(
+        deps,
+        uc.retry_line_opening,
+        deps.origination,
+        actor=principal,
+        application_id=application_id,
+    )
+    return _detail(view, principal)
+
+
+@router.post("/applications/{application_id}/cancellation", response_model=ApplicationDetailOut)
+async def cancel(
+    deps: Deps, principal: CurrentPrincipal, application_id: str, body: CancellationCreate
+) -> ApplicationDetailOut:
+    """Staff cancel an application whose line failed to open; the enterprise may apply again."""
+    view = await call(
+        deps,
+        uc.cancel_application,
+        deps.origination,
+        actor=principal,
+        application_id=application_id,
+        note=body.note,
     )
     return _detail(view, principal)
 
