@@ -66,17 +66,26 @@ def test_only_admins_create_users_and_usernames_are_unique(fake: Wired) -> None:
         )
 
 
-def test_login_is_rate_limited_per_username(fake: Wired) -> None:
+def test_failed_logins_slow_that_address_down_without_locking_the_account(fake: Wired) -> None:
     accounts.create_user(
         fake.security, actor=SYSTEM, username="ops1", password=PASSWORD, role=Role.OPERATIONS
     )
     for _ in range(5):
         with pytest.raises(Unauthenticated):
             accounts.login(fake.security, username="ops1", password="wrong-password", client="c")
-    with pytest.raises(RateLimited):
-        accounts.login(fake.security, username="ops1", password=PASSWORD, client="d")
-    fake.clock.advance(timedelta(minutes=16))
+    with pytest.raises(RateLimited) as refused:
+        accounts.login(fake.security, username="ops1", password=PASSWORD, client="c")
+    assert refused.value.details["retry_after_seconds"] == 30
+    # The owner, elsewhere, is not locked out by the guesser.
     assert accounts.login(fake.security, username="ops1", password=PASSWORD, client="d")
+    fake.clock.advance(timedelta(seconds=30))
+    with pytest.raises(Unauthenticated):
+        accounts.login(fake.security, username="ops1", password="wrong-password", client="c")
+    with pytest.raises(RateLimited) as doubled:
+        accounts.login(fake.security, username="ops1", password=PASSWORD, client="c")
+    assert doubled.value.details["retry_after_seconds"] == 60
+    fake.clock.advance(timedelta(seconds=60))
+    assert accounts.login(fake.security, username="ops1", password=PASSWORD, client="c")
 
 
 def test_one_time_codes_are_rate_limited_and_single_use(fake: Wired) -> None:

@@ -33,6 +33,7 @@ STAFF_ROLES = (
     Role.RISK_OFFICER,
     Role.OPERATIONS,
     Role.ADMIN,
+    Role.AUDITOR,
 )
 
 

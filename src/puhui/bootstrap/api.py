@@ -23,9 +23,10 @@ from puhui.services.origination.credit_access import CreditAccess
 from puhui.services.origination.ports import Assessor, CreditLineOpener, DataSource
 from puhui.services.origination.use_cases import Origination
 from puhui.services.security.accounts import Security, SecurityConfig
+from puhui.services.security.network import Network, parse_networks
 from puhui.services.security.passwords import PasswordHasher
 from puhui.services.security.ports import OtpSender
-from puhui.services.security.rate_limit import RateLimit
+from puhui.services.security.rate_limit import DelayPolicy, RateLimit
 from puhui.services.security.signing import ContractSigner
 from puhui.services.servicing.ports import ServicingUnitOfWork
 
@@ -63,14 +64,26 @@ class ApiKeys:
     data_key: bytes
     jwt_secret: bytes
     signing_key_seed: bytes
+    jwt_previous_secrets: tuple[bytes, ...] = ()
+    """Retired JWT keys whose tokens still verify until removed."""
 
 
 @dataclass(frozen=True)
 class ApiLimits:
     token_lifetime: timedelta = timedelta(minutes=15)
     login: RateLimit = field(default_factory=lambda: RateLimit(5, timedelta(minutes=15)))
+    """Failed logins on one account from one address before delays start (``max_events``),
+    and the longest delay (``window``); no account is ever locked."""
+    login_delay_base: timedelta = timedelta(seconds=30)
     otp_send: RateLimit = field(default_factory=lambda: RateLimit(3, timedelta(minutes=10)))
+    """Codes sent per phone."""
+    otp_client_send: RateLimit = field(
+        default_factory=lambda: RateLimit(600, timedelta(minutes=10))
+    )
+    """Codes sent per client address: wide enough for a carrier NAT."""
     otp_verify: RateLimit = field(default_factory=lambda: RateLimit(10, timedelta(minutes=10)))
+    trusted_proxies: tuple[Network, ...] = ()
+    """Peers whose ``X-Forwarded-For`` is believed."""
 
 
 def build_api_dependencies(
@@ -115,9 +128,17 @@ def build_api_dependencies(
             jwt_secret=keys.jwt_secret,
             otp_key=derive_key(keys.data_key, "otp"),
             token_lifetime=limits.token_lifetime,
-            login_limit=limits.login,
+            login_delay=DelayPolicy(
+                free_failures=limits.login.max_events,
+                base_delay=limits.login_delay_base,
+                max_delay=max(limits.login.window, limits.login_delay_base),
+                forget_after=timedelta(hours=24),
+            ),
             otp_send_limit=limits.otp_send,
+            otp_client_send_limit=limits.otp_client_send,
             otp_verify_limit=limits.otp_verify,
+            jwt_previous_secrets=keys.jwt_previous_secrets,
+            trusted_proxies=limits.trusted_proxies,
         ),
         otp_sender=otp_sender,
         hasher=hasher,
@@ -149,6 +170,11 @@ def api_keys(settings: Settings) -> ApiKeys:
         jwt_secret=settings.jwt_secret.get_secret_value().encode(),
         # Any length of secret text becomes the 32-byte Ed25519 seed.
         signing_key_seed=hashlib.sha256(settings.signing_key.get_secret_value().encode()).digest(),
+        jwt_previous_secrets=tuple(
+            part.strip().encode()
+            for part in settings.jwt_previous_secrets.get_secret_value().split(",")
+            if part.strip()
+        ),
     )
 
 
@@ -160,4 +186,9 @@ def api_limits(settings: Settings) -> ApiLimits:
             settings.login_max_attempts, timedelta(minutes=settings.login_window_minutes)
         ),
         otp_send=RateLimit(settings.otp_max_sends, timedelta(minutes=settings.otp_window_minutes)),
+        otp_client_send=RateLimit(
+            settings.otp_client_max_sends, timedelta(minutes=settings.otp_window_minutes)
+        ),
+        login_delay_base=timedelta(seconds=settings.login_delay_base_seconds),
+        trusted_proxies=parse_networks(settings.trusted_proxies.split(",")),
     )
