@@ -121,7 +121,37 @@ def build_api_dependencies(
         signer=ContractSigner(keys.signing_key_seed),
         request_hash_key=derive_key(keys.data_key, "request-hash"),
     )
-    security = Security(
+    security = build_security(
+        units, clock=clock, keys=keys, limits=limits, otp_sender=otp_sender, hasher=hasher
+    )
+    if run_inline is None:
+        run_inline = engine.dialect.name == "sqlite"
+    credit = None
+    if servicing_uow_factory is not None:
+        credit = CreditAccess(
+            origination_uow=units.writer,
+            servicing_uow=servicing_uow_factory,
+            servicing_reader=servicing_reader_factory,
+            today=clock.today,
+            strategies_uow=strategies_uow_factory,
+            model_registry=model_registry,
+        )
+    return ApiDependencies(
+        origination=origination, security=security, run_inline=run_inline, credit=credit
+    )
+
+
+def build_security(
+    units: OriginationUnits,
+    *,
+    clock: Clock,
+    keys: ApiKeys,
+    limits: ApiLimits,
+    otp_sender: OtpSender,
+    hasher: PasswordHasher | None = None,
+) -> Security:
+    """The security services over the security tables (the API and the operator's CLI)."""
+    return Security(
         uow_factory=units.writer,
         clock=clock,
         config=SecurityConfig(
@@ -145,20 +175,18 @@ def build_api_dependencies(
         counter=SqlWindowCounter(units.writer),
         reader_factory=units.reader,
     )
-    if run_inline is None:
-        run_inline = engine.dialect.name == "sqlite"
-    credit = None
-    if servicing_uow_factory is not None:
-        credit = CreditAccess(
-            origination_uow=units.writer,
-            servicing_uow=servicing_uow_factory,
-            servicing_reader=servicing_reader_factory,
-            today=clock.today,
-            strategies_uow=strategies_uow_factory,
-            model_registry=model_registry,
-        )
-    return ApiDependencies(
-        origination=origination, security=security, run_inline=run_inline, credit=credit
+
+
+def security_from_settings(
+    engine: Engine, *, clock: Clock, settings: Settings, otp_sender: OtpSender
+) -> Security:
+    """The security services of a configured platform (``puhui user``, ``puhui apikey``)."""
+    keys = api_keys(settings)
+    units = OriginationUnits(
+        engine, clock=clock, audit_key=keys.audit_key, cipher=FieldCipher(keys.data_key)
+    )
+    return build_security(
+        units, clock=clock, keys=keys, limits=api_limits(settings), otp_sender=otp_sender
     )
 
 
