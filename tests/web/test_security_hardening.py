@@ -62,7 +62,10 @@ def behind_proxy(sqlite_url: str, clock: FixedClock) -> Iterator[Api]:
 # -- Login: progressive delays per (account, address), never a locked account ---------------
 
 
-def test_wrong_passwords_slow_the_guesser_but_never_lock_the_admin_out(api: Api) -> None:
+def test_wrong_passwords_slow_the_guesser_but_never_lock_the_admin_out(
+    api_on_each_database: Api,
+) -> None:
+    api = api_on_each_database
     api.staff_headers(Role.ADMIN, "admin")
     attacker, owner = client_at(api, ATTACKER), client_at(api, OWNER)
     for _ in range(5):
@@ -150,7 +153,10 @@ def test_the_server_leaves_forwarded_headers_to_the_api(monkeypatch: pytest.Monk
 # -- Disabling users ---------------------------------------------------------------------------
 
 
-def test_a_disabled_user_loses_their_tokens_at_once_and_can_be_enabled(api: Api) -> None:
+def test_a_disabled_user_loses_their_tokens_at_once_and_can_be_enabled(
+    api_on_each_database: Api,
+) -> None:
+    api = api_on_each_database
     admin = api.staff_headers(Role.ADMIN, "admin1")
     ops = api.staff_headers(Role.OPERATIONS, "ops1")
     ops_id = user_id(api, ops)
@@ -192,7 +198,8 @@ def test_a_disabled_applicant_cannot_sign_in_with_a_code(api: Api) -> None:
 # -- API keys: revocation and rotation ---------------------------------------------------------
 
 
-def test_api_keys_are_revoked_and_rotated_at_once(api: Api) -> None:
+def test_api_keys_are_revoked_and_rotated_at_once(api_on_each_database: Api) -> None:
+    api = api_on_each_database
     admin = api.staff_headers(Role.ADMIN, "admin1")
     issued = api.client.post(
         "/api/v1/api-keys",
@@ -227,7 +234,8 @@ def test_api_keys_are_revoked_and_rotated_at_once(api: Api) -> None:
 # -- Four eyes on approver and admin roles -----------------------------------------------------
 
 
-def test_an_admin_alone_cannot_create_an_approver(api: Api) -> None:
+def test_an_admin_alone_cannot_create_an_approver(api_on_each_database: Api) -> None:
+    api = api_on_each_database
     admin = api.staff_headers(Role.ADMIN, "admin1")
     for role in ("approver", "admin"):
         direct = api.client.post(
@@ -388,7 +396,8 @@ def test_signing_keys_rotate_through_a_list_of_previous_keys(
 # -- The auditor and the audit search ----------------------------------------------------------
 
 
-def test_auditors_read_the_trail_and_change_nothing(api: Api) -> None:
+def test_auditors_read_the_trail_and_change_nothing(api_on_each_database: Api) -> None:
+    api = api_on_each_database
     admin = api.staff_headers(Role.ADMIN, "admin1")
     auditor = api.staff_headers(Role.AUDITOR, "auditor1")
     ops = api.staff_headers(Role.OPERATIONS, "ops1")
