@@ -66,17 +66,26 @@ def test_only_admins_create_users_and_usernames_are_unique(fake: Wired) -> None:
         )
 
 
-def test_login_is_rate_limited_per_username(fake: Wired) -> None:
+def test_failed_logins_slow_that_address_down_without_locking_the_account(fake: Wired) -> None:
     accounts.create_user(
         fake.security, actor=SYSTEM, username="ops1", password=PASSWORD, role=Role.OPERATIONS
     )
     for _ in range(5):
         with pytest.raises(Unauthenticated):
             accounts.login(fake.security, username="ops1", password="wrong-password", client="c")
-    with pytest.raises(RateLimited):
-        accounts.login(fake.security, username="ops1", password=PASSWORD, client="d")
-    fake.clock.advance(timedelta(minutes=16))
+    with pytest.raises(RateLimited) as refused:
+        accounts.login(fake.security, username="ops1", password=PASSWORD, client="c")
+    assert refused.value.details["retry_after_seconds"] == 30
+    # The owner, elsewhere, is not locked out by the guesser.
     assert accounts.login(fake.security, username="ops1", password=PASSWORD, client="d")
+    fake.clock.advance(timedelta(seconds=30))
+    with pytest.raises(Unauthenticated):
+        accounts.login(fake.security, username="ops1", password="wrong-password", client="c")
+    with pytest.raises(RateLimited) as doubled:
+        accounts.login(fake.security, username="ops1", password=PASSWORD, client="c")
+    assert doubled.value.details["retry_after_seconds"] == 60
+    fake.clock.advance(timedelta(seconds=60))
+    assert accounts.login(fake.security, username="ops1", password=PASSWORD, client="c")
 
 
 def test_one_time_codes_are_rate_limited_and_single_use(fake: Wired) -> None:
@@ -151,3 +160,44 @@ def test_evicting_stale_counts_keeps_each_limiters_own_window() -> None:
     code.hit("phone:2")  # eviction: the code limiter's 10 minutes must not end login's 15
     with pytest.raises(RateLimited):
         login.hit("user:a")
+
+
+def test_the_client_address_is_read_through_trusted_proxies_only() -> None:
+    from puhui.domain.errors import ConfigurationError
+    from puhui.services.security.network import client_address, parse_networks
+
+    trusted = parse_networks(["10.0.0.0/8", " ", "2001:db8::/32"])
+    # Nobody trusted, or an untrusted peer: the header is the client's own words.
+    assert client_address("198.51.100.9", "192.0.2.1", ()) == "198.51.100.9"
+    assert client_address("198.51.100.9", "192.0.2.1", trusted) == "198.51.100.9"
+    # Through our proxies: the rightmost address that is not one of them.
+    assert client_address("10.0.0.2", "192.0.2.1, 203.0.113.5", trusted) == "203.0.113.5"
+    assert client_address("10.0.0.2", "203.0.113.5, 10.1.1.1", trusted) == "203.0.113.5"
+    assert client_address("2001:db8::1", "2001:db8::7, 192.0.2.8", trusted) == "192.0.2.8"
+    # A malformed hop ends the walk at the last address a trusted proxy vouched for.
+    assert client_address("10.0.0.2", "203.0.113.5, junk, 10.1.1.1", trusted) == "10.1.1.1"
+    assert client_address("10.0.0.2", "", trusted) == "10.0.0.2"
+    assert client_address("testclient", "192.0.2.1", trusted) == "testclient"
+    with pytest.raises(ConfigurationError):
+        parse_networks(["10.0.0.0/33"])
+
+
+def test_progressive_delays_double_up_to_their_cap() -> None:
+    from puhui.services.security.rate_limit import DelayPolicy
+
+    policy = DelayPolicy(
+        free_failures=3,
+        base_delay=timedelta(seconds=30),
+        max_delay=timedelta(minutes=15),
+        forget_after=timedelta(hours=24),
+    )
+    assert [policy.delay(n).total_seconds() for n in range(2, 9)] == [
+        0,
+        30,
+        60,
+        120,
+        240,
+        480,
+        900,
+    ]
+    assert policy.delay(10_000) == timedelta(minutes=15)

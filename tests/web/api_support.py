@@ -19,7 +19,7 @@ from origination_fakes import (
 )
 from origination_wiring import migrated_engine
 
-from puhui.bootstrap.api import ApiKeys, build_api_dependencies
+from puhui.bootstrap.api import ApiKeys, ApiLimits, build_api_dependencies
 from puhui.domain.clock import FixedClock
 from puhui.services.security import accounts
 from puhui.services.security.permissions import SYSTEM, Permission, Role
@@ -33,6 +33,7 @@ STAFF_ROLES = (
     Role.RISK_OFFICER,
     Role.OPERATIONS,
     Role.ADMIN,
+    Role.AUDITOR,
 )
 
 
@@ -90,7 +91,9 @@ class Api:
         return {"X-API-Key": issued.api_key}
 
 
-def build_api(url: str, clock: FixedClock) -> tuple[Api, object]:
+def build_api(
+    url: str, clock: FixedClock, *, limits: ApiLimits | None = None, jwt_secret: bytes = b"j" * 32
+) -> tuple[Api, object]:
     engine = migrated_engine(url)
     sender = CapturingSender()
     assessor, opener = ScriptedAssessor(), FakeLineOpener()
@@ -100,7 +103,7 @@ def build_api(url: str, clock: FixedClock) -> tuple[Api, object]:
         keys=ApiKeys(
             audit_key=b"a" * 32,
             data_key=b"d" * 32,
-            jwt_secret=b"j" * 32,
+            jwt_secret=jwt_secret,
             signing_key_seed=bytes(range(32)),
         ),
         assessor=assessor,
@@ -108,6 +111,7 @@ def build_api(url: str, clock: FixedClock) -> tuple[Api, object]:
         line_opener=opener,
         otp_sender=sender,
         hasher=fast_hasher(),
+        limits=limits,
     )
     client = TestClient(create_app(deps), raise_server_exceptions=False)
     return Api(client, deps, sender, assessor, opener, clock), engine

@@ -79,6 +79,22 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
     ("GET", "/api/v1/me", None, ALL),
     # Admins get past authorisation to a 404 (no such user); everyone else is refused.
     ("POST", "/api/v1/users/usr_nobody/token-revocation", None, frozenset({R.ADMIN})),
+    # Security administration: admins reach a 404 (nothing by that id), others are refused.
+    ("POST", "/api/v1/users/usr_nobody/disable", None, frozenset({R.ADMIN})),
+    ("POST", "/api/v1/users/usr_nobody/enable", None, frozenset({R.ADMIN})),
+    (
+        "POST",
+        "/api/v1/role-grants",
+        {"role": "approver", "username": "matrix-approver"},
+        frozenset({R.ADMIN}),
+    ),
+    ("GET", "/api/v1/role-grants", None, frozenset({R.ADMIN})),
+    ("POST", "/api/v1/role-grants/grt_none/approval", None, frozenset({R.ADMIN})),
+    ("POST", "/api/v1/role-grants/grt_none/rejection", None, frozenset({R.ADMIN})),
+    ("POST", "/api/v1/api-keys/none/revocation", None, frozenset({R.ADMIN})),
+    ("POST", "/api/v1/api-keys/none/rotation", None, frozenset({R.ADMIN})),
+    # The audit trail: auditors and admins only.
+    ("GET", "/api/v1/audit/events?limit=5", None, frozenset({R.AUDITOR, R.ADMIN})),
     # Sign-out (any signed-in caller) is left out: it would revoke the matrix's own tokens;
     # tests/web/test_sessions_api.py covers it.
     # Servicing: authorisation comes before ownership, so a line nobody owns tells allowed

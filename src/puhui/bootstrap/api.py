@@ -28,9 +28,10 @@ from puhui.services.origination.ports import (
 )
 from puhui.services.origination.use_cases import Origination
 from puhui.services.security.accounts import Security, SecurityConfig
+from puhui.services.security.network import Network, parse_networks
 from puhui.services.security.passwords import PasswordHasher
 from puhui.services.security.ports import OtpSender
-from puhui.services.security.rate_limit import RateLimit
+from puhui.services.security.rate_limit import DelayPolicy, RateLimit
 from puhui.services.security.signing import ContractSigner
 from puhui.services.servicing.ports import ServicingUnitOfWork
 
@@ -68,14 +69,26 @@ class ApiKeys:
     data_key: bytes
     jwt_secret: bytes
     signing_key_seed: bytes
+    jwt_previous_secrets: tuple[bytes, ...] = ()
+    """Retired JWT keys whose tokens still verify until removed."""
 
 
 @dataclass(frozen=True)
 class ApiLimits:
     token_lifetime: timedelta = timedelta(minutes=15)
     login: RateLimit = field(default_factory=lambda: RateLimit(5, timedelta(minutes=15)))
+    """Failed logins on one account from one address before delays start (``max_events``),
+    and the longest delay (``window``); no account is ever locked."""
+    login_delay_base: timedelta = timedelta(seconds=30)
     otp_send: RateLimit = field(default_factory=lambda: RateLimit(3, timedelta(minutes=10)))
+    """Codes sent per phone."""
+    otp_client_send: RateLimit = field(
+        default_factory=lambda: RateLimit(600, timedelta(minutes=10))
+    )
+    """Codes sent per client address: wide enough for a carrier NAT."""
     otp_verify: RateLimit = field(default_factory=lambda: RateLimit(10, timedelta(minutes=10)))
+    trusted_proxies: tuple[Network, ...] = ()
+    """Peers whose ``X-Forwarded-For`` is believed."""
 
 
 def build_api_dependencies(
@@ -115,21 +128,8 @@ def build_api_dependencies(
         signer=ContractSigner(keys.signing_key_seed),
         request_hash_key=derive_key(keys.data_key, "request-hash"),
     )
-    security = Security(
-        uow_factory=units.writer,
-        clock=clock,
-        config=SecurityConfig(
-            jwt_secret=keys.jwt_secret,
-            otp_key=derive_key(keys.data_key, "otp"),
-            token_lifetime=limits.token_lifetime,
-            login_limit=limits.login,
-            otp_send_limit=limits.otp_send,
-            otp_verify_limit=limits.otp_verify,
-        ),
-        otp_sender=otp_sender,
-        hasher=hasher,
-        counter=SqlWindowCounter(units.writer),
-        reader_factory=units.reader,
+    security = build_security(
+        units, clock=clock, keys=keys, limits=limits, otp_sender=otp_sender, hasher=hasher
     )
     if run_inline is None:
         run_inline = engine.dialect.name == "sqlite"
@@ -148,6 +148,55 @@ def build_api_dependencies(
     )
 
 
+def build_security(
+    units: OriginationUnits,
+    *,
+    clock: Clock,
+    keys: ApiKeys,
+    limits: ApiLimits,
+    otp_sender: OtpSender,
+    hasher: PasswordHasher | None = None,
+) -> Security:
+    """The security services over the security tables (the API and the operator's CLI)."""
+    return Security(
+        uow_factory=units.writer,
+        clock=clock,
+        config=SecurityConfig(
+            jwt_secret=keys.jwt_secret,
+            otp_key=derive_key(keys.data_key, "otp"),
+            token_lifetime=limits.token_lifetime,
+            login_delay=DelayPolicy(
+                free_failures=limits.login.max_events,
+                base_delay=limits.login_delay_base,
+                max_delay=max(limits.login.window, limits.login_delay_base),
+                forget_after=timedelta(hours=24),
+            ),
+            otp_send_limit=limits.otp_send,
+            otp_client_send_limit=limits.otp_client_send,
+            otp_verify_limit=limits.otp_verify,
+            jwt_previous_secrets=keys.jwt_previous_secrets,
+            trusted_proxies=limits.trusted_proxies,
+        ),
+        otp_sender=otp_sender,
+        hasher=hasher,
+        counter=SqlWindowCounter(units.writer),
+        reader_factory=units.reader,
+    )
+
+
+def security_from_settings(
+    engine: Engine, *, clock: Clock, settings: Settings, otp_sender: OtpSender
+) -> Security:
+    """The security services of a configured platform (``puhui user``, ``puhui apikey``)."""
+    keys = api_keys(settings)
+    units = OriginationUnits(
+        engine, clock=clock, audit_key=keys.audit_key, cipher=FieldCipher(keys.data_key)
+    )
+    return build_security(
+        units, clock=clock, keys=keys, limits=api_limits(settings), otp_sender=otp_sender
+    )
+
+
 def api_keys(settings: Settings) -> ApiKeys:
     """The API's secrets from the settings."""
     return ApiKeys(
@@ -156,6 +205,11 @@ def api_keys(settings: Settings) -> ApiKeys:
         jwt_secret=settings.jwt_secret.get_secret_value().encode(),
         # Any length of secret text becomes the 32-byte Ed25519 seed.
         signing_key_seed=hashlib.sha256(settings.signing_key.get_secret_value().encode()).digest(),
+        jwt_previous_secrets=tuple(
+            part.strip().encode()
+            for part in settings.jwt_previous_secrets.get_secret_value().split(",")
+            if part.strip()
+        ),
     )
 
 
@@ -167,4 +221,9 @@ def api_limits(settings: Settings) -> ApiLimits:
             settings.login_max_attempts, timedelta(minutes=settings.login_window_minutes)
         ),
         otp_send=RateLimit(settings.otp_max_sends, timedelta(minutes=settings.otp_window_minutes)),
+        otp_client_send=RateLimit(
+            settings.otp_client_max_sends, timedelta(minutes=settings.otp_window_minutes)
+        ),
+        login_delay_base=timedelta(seconds=settings.login_delay_base_seconds),
+        trusted_proxies=parse_networks(settings.trusted_proxies.split(",")),
     )

@@ -77,6 +77,27 @@ class Settings(BaseSettings):
         default="bank", description="the lender's licence type: sets the strategy's legal cap"
     )
 
+    # Security hardening: key rotation, client addresses, login delays, code allowances.
+    jwt_previous_secrets: SecretStr = Field(
+        default=SecretStr(""),
+        description="retired JWT secrets, comma-separated: their tokens verify until removed",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="CIDRs of proxies whose X-Forwarded-For names the client (default none)",
+    )
+    login_delay_base_seconds: int = Field(
+        default=30,
+        ge=1,
+        description="first delay after login_max_attempts failures on one account from one "
+        "address; it doubles per failure up to login_window_minutes",
+    )
+    otp_client_max_sends: int = Field(
+        default=600,
+        ge=1,
+        description="one-time codes per client address per otp window (carrier NATs share one)",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.environment != "production":

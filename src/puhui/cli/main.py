@@ -8,6 +8,7 @@ import typer
 
 import puhui
 from puhui.cli import (
+    apikey,
     audit,
     db,
     decision,
@@ -20,6 +21,7 @@ from puhui.cli import (
     model,
     serve,
     strategy,
+    user,
 )
 from puhui.cli.demo import demo
 from puhui.cli.model_monitor import monitor_command
@@ -56,6 +58,8 @@ app.add_typer(serve.app, name="serve")
 app.add_typer(strategy.app, name="strategy")
 app.add_typer(decision.app, name="decision")
 app.add_typer(features.app, name="features")
+app.add_typer(user.app, name="user")
+app.add_typer(apikey.app, name="apikey")
 
 
 @app.command()

@@ -17,7 +17,7 @@ from puhui.web.dependencies import (
     get_principal,
 )
 from puhui.web.errors import install_error_handlers
-from puhui.web.routes import applications, auth, servicing
+from puhui.web.routes import admin, applications, auth, servicing
 
 
 def create_app(deps: ApiDependencies) -> FastAPI:
@@ -35,7 +35,7 @@ def create_app(deps: ApiDependencies) -> FastAPI:
     )
     app.state.deps = deps
     install_error_handlers(app)
-    routers = [auth.router, applications.router]
+    routers = [auth.router, admin.router, applications.router]
     if deps.credit is not None:
         routers.append(servicing.router)
     for router in routers:

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from puhui.bootstrap.api import ApiDependencies
 from puhui.domain.origination.errors import Unauthenticated
+from puhui.services.security import network
 from puhui.services.security.accounts import authenticate_api_key, authenticate_token
 from puhui.services.security.permissions import Principal
 
@@ -85,4 +86,9 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"
+    """The caller's address: ``X-Forwarded-For`` counts only when the peer is a trusted proxy."""
+    peer = request.client.host if request.client is not None else "unknown"
+    deps: ApiDependencies = request.app.state.deps
+    return network.client_address(
+        peer, request.headers.get("x-forwarded-for"), deps.security.config.trusted_proxies
+    )

@@ -58,7 +58,7 @@ def serve_demo(
         else:
             echo(f"  {username:<10} {password:<24} {role.value}")
     echo("applicants sign in with a one-time code sent to their phone (written to the log)")
-    uvicorn.run(create_app(deps), host=host, port=port, log_config=None)
+    uvicorn.run(create_app(deps), host=host, port=port, log_config=None, proxy_headers=False)
 
 
 def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
@@ -73,7 +73,9 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     if workers == 1:
         app = app_from_settings(settings)
         settle_heap()
-        uvicorn.run(app, host=host, port=port, log_config=None)
+        # The client address is the API's to work out (PUHUI_TRUSTED_PROXIES): uvicorn's own
+        # proxy handling would believe X-Forwarded-For from any local peer.
+        uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
         return
     # Each worker builds its own platform (engine, pools, caches) after the fork.
     run_workers(lambda: app_from_settings(Settings()), host=host, port=port, workers=workers)
@@ -97,7 +99,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def _worker(sock: socket.socket, make_app: Callable[[], FastAPI]) -> None:
-    config = uvicorn.Config(make_app(), log_config=None, timeout_keep_alive=120)
+    config = uvicorn.Config(
+        make_app(), log_config=None, timeout_keep_alive=120, proxy_headers=False
+    )
     settle_heap()
     uvicorn.Server(config).run(sockets=[sock])
 

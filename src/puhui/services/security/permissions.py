@@ -16,6 +16,8 @@ class Role(Enum):
     OPERATIONS = "operations"
     ADMIN = "admin"
     PARTNER = "partner"
+    AUDITOR = "auditor"
+    """Reads the audit trail, applications and lines; changes nothing."""
 
 
 class Permission(Enum):
@@ -38,6 +40,7 @@ class Permission(Enum):
     MODEL_READ = "models:read"
     DECISION_EVIDENCE_READ = "decisions:evidence"
     """The inputs, features and versions behind an automatic decision (staff only)."""
+    AUDIT_READ = "audit:read"
 
 
 _STAFF_READ = {
@@ -79,9 +82,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.FRAUD_LIST_MANAGE,
             Permission.STRATEGY_READ,
             Permission.MODEL_READ,
+            Permission.AUDIT_READ,
         }
         | _STAFF_READ
     ),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ} | _STAFF_READ),
     Role.PARTNER: frozenset(
         {
             Permission.APPLICATION_CREATE,
@@ -92,6 +97,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.LINE_READ}
     ),
 }
+PRIVILEGED_ROLES = frozenset({Role.APPROVER, Role.ADMIN})
+"""Roles a user gets only when a second admin approves (four eyes): they decide credit or
+grant access, so one admin alone must not be able to hold them through an account of theirs."""
 PARTNER_SCOPES = ROLE_PERMISSIONS[Role.PARTNER]
 """What an API key may be scoped to: a subset of the partner role's permissions."""
 

@@ -36,6 +36,27 @@ class ApiKeyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """A request to give a privileged role (a new account or an existing user): four eyes.
+
+    One admin asks; another approves or rejects. A new account's password is chosen at
+    approval and shown once to the approving admin, so the requester never knows it.
+    """
+
+    grant_id: str
+    role: Role
+    requested_by: str
+    requested_at: datetime
+    username: str
+    user_id: str | None = None
+    """The user to elevate; None when the grant creates the account."""
+    status: str = "pending"
+    """pending, approved or rejected."""
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OtpRecord:
     otp_id: str
     phone: str
@@ -55,11 +76,31 @@ class UserRepository(Protocol):
 
     def applicant_by_phone(self, phone: str) -> User | None: ...
 
+    def update(self, user: User) -> None:
+        """Store the user's role, password hash and disabled flag."""
+        ...
+
+    def count_enabled(self, role: Role) -> int: ...
+
+    def add_grant(self, grant: RoleGrant) -> None: ...
+
+    def grant(self, grant_id: str) -> RoleGrant | None: ...
+
+    def decide_grant(self, grant: RoleGrant) -> None:
+        """Store a pending grant's decision (approved or rejected, by whom and when)."""
+        ...
+
+    def pending_grants(self) -> list[RoleGrant]: ...
+
 
 class ApiKeyRepository(Protocol):
     def add(self, record: ApiKeyRecord) -> None: ...
 
     def get(self, key_id: str) -> ApiKeyRecord | None: ...
+
+    def update(self, record: ApiKeyRecord) -> None:
+        """Store a key's secret hash and revocation (rotation and revocation)."""
+        ...
 
 
 class OtpRepository(Protocol):

@@ -1,4 +1,4 @@
-"""Fixed-window rate limits for login attempts and one-time codes, in memory or shared."""
+"""Rate limits (fixed windows) and progressive delays, counted in memory or shared."""
 
 from __future__ import annotations
 
@@ -25,6 +25,14 @@ class WindowCounter(Protocol):
         ...
 
     def clear(self, limiter: str, key: str) -> None: ...
+
+    def failures(self, limiter: str, key: str) -> tuple[int, datetime] | None:
+        """How many failures a key has on record, and when the last one was."""
+        ...
+
+    def fail(self, limiter: str, key: str, *, now: datetime, forget_after: timedelta) -> int:
+        """Record one failure (the count restarts after ``forget_after`` of quiet); the count."""
+        ...
 
 
 class MemoryWindowCounter:
@@ -58,6 +66,21 @@ class MemoryWindowCounter:
         with self._lock:
             self._windows.pop((limiter, key), None)
 
+    def failures(self, limiter: str, key: str) -> tuple[int, datetime] | None:
+        with self._lock:
+            found = self._windows.get((limiter, key))
+        return None if found is None else (found[1], found[0])
+
+    def fail(self, limiter: str, key: str, *, now: datetime, forget_after: timedelta) -> int:
+        # Stored as (last failure, count, memory): eviction forgets quiet keys the same way.
+        with self._lock:
+            last, count, _ = self._windows.get((limiter, key), (now, 0, forget_after))
+            count = 1 if now - last >= forget_after else count + 1
+            self._windows[(limiter, key)] = (now, count, forget_after)
+            if len(self._windows) > self._MAX_KEYS:
+                self._windows = {k: v for k, v in self._windows.items() if now - v[0] < v[2]}
+            return count
+
 
 class RateLimiter:
     """One named limit (login, code) over a counter."""
@@ -87,6 +110,66 @@ class RateLimiter:
                 f"too many {self._kind} attempts; try again later",
                 details={"retry_after_seconds": max(retry, 1)},
             )
+
+    def reset(self, key: str) -> None:
+        self._counter.clear(self._name, key)
+
+
+@dataclass(frozen=True, slots=True)
+class DelayPolicy:
+    """Progressive delays: ``free_failures`` cost nothing, then each one doubles the wait."""
+
+    free_failures: int
+    base_delay: timedelta
+    max_delay: timedelta
+    forget_after: timedelta
+    """Failures are forgotten after this long without one (and on success)."""
+
+    def delay(self, failures: int) -> timedelta:
+        if failures < self.free_failures:
+            return timedelta(0)
+        doublings = min(failures - self.free_failures, 32)
+        return min(self.base_delay * (1 << doublings), self.max_delay)
+
+
+class ProgressiveDelay:
+    """Slows guessing on one key (an account from one address) without locking anyone out.
+
+    Nothing is locked: after the free failures the next attempt must wait a delay that
+    doubles with each further failure (up to a cap); the wait is refused with
+    ``RateLimited`` and its ``Retry-After``. Another key (the same account from another
+    address) has its own count, so an attacker cannot lock the owner out.
+    """
+
+    def __init__(
+        self, policy: DelayPolicy, *, clock: Clock, name: str, counter: WindowCounter, kind: str
+    ) -> None:
+        self._policy = policy
+        self._clock = clock
+        self._name = name
+        self._counter = counter
+        self._kind = kind
+
+    def check(self, key: str) -> None:
+        """Refuse the attempt while the key's delay runs."""
+        found = self._counter.failures(self._name, key)
+        if found is None:
+            return
+        count, last = found
+        now = self._clock.now()
+        if now - last >= self._policy.forget_after:
+            return
+        wait = last + self._policy.delay(count) - now
+        if wait > timedelta(0):
+            raise RateLimited(
+                f"too many failed {self._kind} attempts; wait before trying again",
+                details={"retry_after_seconds": max(int(wait.total_seconds() + 0.999), 1)},
+            )
+
+    def fail(self, key: str) -> None:
+        self._counter.fail(
+            self._name, key, now=self._clock.now(), forget_after=self._policy.forget_after
+        )
 
     def reset(self, key: str) -> None:
         self._counter.clear(self._name, key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db import fast
@@ -12,7 +12,7 @@ from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.security import tables as t
 from puhui.domain.errors import Conflict
 from puhui.services.security.permissions import Permission, Role
-from puhui.services.security.ports import ApiKeyRecord, OtpRecord, User
+from puhui.services.security.ports import ApiKeyRecord, OtpRecord, RoleGrant, User
 
 PHONE = "phone"
 """The cipher's context for phone numbers: the same as an applicant's phone in origination."""
@@ -81,6 +81,74 @@ class SqlUserRepository:
     def applicant_by_phone(self, phone: str) -> User | None:
         return self._one("phone_index", self._cipher.blind_index(PHONE, phone))
 
+    def update(self, user: User) -> None:
+        self._c.execute(
+            t.users.update()
+            .where(t.users.c.user_id == user.user_id)
+            .values(role=user.role.value, password_hash=user.password_hash, disabled=user.disabled)
+        )
+
+    def count_enabled(self, role: Role) -> int:
+        query = select(func.count()).where(t.users.c.role == role.value, ~t.users.c.disabled)
+        return int(self._c.execute(query).scalar_one())
+
+    def add_grant(self, grant: RoleGrant) -> None:
+        self._c.execute(
+            t.role_grants.insert(),
+            {
+                "grant_id": grant.grant_id,
+                "role": grant.role.value,
+                "username": grant.username,
+                "user_id": grant.user_id,
+                "requested_by": grant.requested_by,
+                "requested_at": grant.requested_at,
+                "status": grant.status,
+                "decided_by": grant.decided_by,
+                "decided_at": grant.decided_at,
+            },
+        )
+
+    @staticmethod
+    def _grant(row: Row[Any]) -> RoleGrant:
+        return RoleGrant(
+            grant_id=row.grant_id,
+            role=Role(row.role),
+            requested_by=row.requested_by,
+            requested_at=row.requested_at,
+            username=row.username,
+            user_id=row.user_id,
+            status=row.status,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+        )
+
+    def grant(self, grant_id: str) -> RoleGrant | None:
+        query = select(t.role_grants).where(t.role_grants.c.grant_id == grant_id)
+        row = self._c.execute(query).one_or_none()
+        return None if row is None else self._grant(row)
+
+    def decide_grant(self, grant: RoleGrant) -> None:
+        # Only a pending grant is decided: two admins deciding at once cannot both win.
+        table = t.role_grants
+        done = self._c.execute(
+            table.update()
+            .where(table.c.grant_id == grant.grant_id, table.c.status == "pending")
+            .values(status=grant.status, decided_by=grant.decided_by, decided_at=grant.decided_at)
+        )
+        if done.rowcount != 1:
+            raise Conflict(
+                "the role grant was decided already", details={"grant_id": grant.grant_id}
+            )
+
+    def pending_grants(self) -> list[RoleGrant]:
+        table = t.role_grants
+        rows = self._c.execute(
+            select(table)
+            .where(table.c.status == "pending")
+            .order_by(table.c.requested_at, table.c.grant_id)
+        ).all()
+        return [self._grant(r) for r in rows]
+
 
 class SqlApiKeyRepository:
     def __init__(self, connection: Connection) -> None:
@@ -97,6 +165,13 @@ class SqlApiKeyRepository:
                 "created_at": record.created_at,
                 "revoked_at": record.revoked_at,
             },
+        )
+
+    def update(self, record: ApiKeyRecord) -> None:
+        self._c.execute(
+            t.api_keys.update()
+            .where(t.api_keys.c.key_id == record.key_id)
+            .values(secret_hash=record.secret_hash, revoked_at=record.revoked_at)
         )
 
     def get(self, key_id: str) -> ApiKeyRecord | None:

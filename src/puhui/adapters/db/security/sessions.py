@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, bindparam, select
@@ -22,6 +22,9 @@ _READ_WINDOW = (
     select(_RL.c.window_start, _RL.c.attempts)
     .where(_RL.c.limiter == bindparam("b_limiter"), _RL.c.key_hash == bindparam("b_key"))
     .with_for_update()
+)
+_READ_FAILURES = select(_RL.c.window_start, _RL.c.attempts).where(
+    _RL.c.limiter == bindparam("b_limiter"), _RL.c.key_hash == bindparam("b_key")
 )
 _WRITE_WINDOW = (
     _RL.update()
@@ -106,6 +109,25 @@ class SqlRateLimitRepository:
             )
         )
 
+    def failures(self, limiter: str, key: str) -> tuple[int, datetime] | None:
+        """Failure counts share the table: ``window_start`` is the last failure."""
+        params = {"b_limiter": limiter, "b_key": self._cipher.blind_index("rate_limit", key)}
+        row = self._c.execute(_READ_FAILURES, params).one_or_none()
+        return None if row is None else (int(row.attempts), row.window_start)
+
+    def fail(self, limiter: str, key: str, *, now: datetime, forget_after: timedelta) -> int:
+        params = {"b_limiter": limiter, "b_key": self._cipher.blind_index("rate_limit", key)}
+        dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
+        self._c.execute(
+            dialect.insert(_RL)
+            .values(limiter=limiter, key_hash=params["b_key"], window_start=now, attempts=0)
+            .on_conflict_do_nothing(index_elements=["limiter", "key_hash"])
+        )
+        row = self._c.execute(_READ_WINDOW, params).one()
+        count = 1 if now - row.window_start >= forget_after else int(row.attempts) + 1
+        self._c.execute(_WRITE_WINDOW, {**params, "b_start": now, "b_attempts": count})
+        return count
+
 
 class SqlWindowCounter:
     """Rate-limit counts in the database: one limit across every API process and restarts.
@@ -127,3 +149,13 @@ class SqlWindowCounter:
         with self._units() as uow:
             uow.rate_limits.clear(limiter, key)
             uow.commit()
+
+    def failures(self, limiter: str, key: str) -> tuple[int, datetime] | None:
+        with self._units() as uow:
+            return uow.rate_limits.failures(limiter, key)
+
+    def fail(self, limiter: str, key: str, *, now: datetime, forget_after: timedelta) -> int:
+        with self._units() as uow:
+            count = uow.rate_limits.fail(limiter, key, now=now, forget_after=forget_after)
+            uow.commit()
+        return count

@@ -1,4 +1,4 @@
-"""Tables of security (users, API keys, one-time codes, sessions, rate limits).
+"""Tables of security (users, role grants, API keys, one-time codes, sessions, rate limits).
 
 They sit on the platform's shared ``metadata``; their names and columns are the ones the
 migrations create.
@@ -82,4 +82,19 @@ rate_limits = Table(
     Column("window_start", UtcDateTime, nullable=False),
     Column("attempts", Integer, nullable=False),
     PrimaryKeyConstraint("limiter", "key_hash", name="pk_security_rate_limits"),
+)
+
+role_grants = Table(
+    "security_role_grants",
+    metadata,
+    Column("grant_id", String(ID), primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("user_id", String(ID), nullable=True),
+    Column("requested_by", String(ID), nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("decided_by", String(ID), nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Index("ix_security_role_grants_status", "status", "requested_at"),
 )
