@@ -47,7 +47,6 @@ from puhui.services.servicing.receipts import repay
 
 logger = logging.getLogger(__name__)
 
-S = ApplicationStatus
 REPAYMENT_DAY = 21
 """Borrowers pay the day after the settlement day (the 20th): the day billed interest is due."""
 DEMO_APPROVER = Principal(user_id="usr_demo_approver", role=Role.APPROVER)
@@ -247,9 +246,9 @@ class LendingSimulation:
         view = uc.assess_application(o, actor=DEMO_MANAGER, application_id=app_id)
         assessment = view.application.assessment
         self.outcomes[view.application.status.value] += 1
-        if view.application.status is S.REFERRED and assessment is not None:
+        if view.application.status is ApplicationStatus.REFERRED and assessment is not None:
             view = self._review(app_id, assessment.reasons, assessment.limit_fen is not None)
-        if view.application.status is not S.OFFERED:
+        if view.application.status is not ApplicationStatus.OFFERED:
             self.booked[app.application_id] = view.application.status.value
             return
         accepted = uc.accept_offer(o, actor=owner, application_id=app_id)

@@ -27,23 +27,36 @@ class ApplicationStatus(Enum):
     CANCELLED = "cancelled"
 
 
-S = ApplicationStatus
 TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
     # Revoking consent before assessment sends the application back to "created".
-    S.CREATED: frozenset({S.CONSENTED}),
-    S.CONSENTED: frozenset({S.ASSESSED, S.CREATED}),
-    S.ASSESSED: frozenset({S.OFFERED, S.DECLINED, S.REFERRED}),
-    S.REFERRED: frozenset({S.OFFERED, S.DECLINED}),
-    S.OFFERED: frozenset({S.ACCEPTED, S.EXPIRED}),
-    S.ACCEPTED: frozenset({S.LINE_OPENED, S.LINE_FAILED}),
+    ApplicationStatus.CREATED: frozenset({ApplicationStatus.CONSENTED}),
+    ApplicationStatus.CONSENTED: frozenset({ApplicationStatus.ASSESSED, ApplicationStatus.CREATED}),
+    ApplicationStatus.ASSESSED: frozenset(
+        {ApplicationStatus.OFFERED, ApplicationStatus.DECLINED, ApplicationStatus.REFERRED}
+    ),
+    ApplicationStatus.REFERRED: frozenset({ApplicationStatus.OFFERED, ApplicationStatus.DECLINED}),
+    ApplicationStatus.OFFERED: frozenset({ApplicationStatus.ACCEPTED, ApplicationStatus.EXPIRED}),
+    ApplicationStatus.ACCEPTED: frozenset(
+        {ApplicationStatus.LINE_OPENED, ApplicationStatus.LINE_FAILED}
+    ),
     # Staff retry a failed opening (it may open the line) or cancel the application.
-    S.LINE_FAILED: frozenset({S.LINE_OPENED, S.CANCELLED}),
-    S.DECLINED: frozenset(),
-    S.LINE_OPENED: frozenset(),
-    S.EXPIRED: frozenset(),
-    S.CANCELLED: frozenset(),
+    ApplicationStatus.LINE_FAILED: frozenset(
+        {ApplicationStatus.LINE_OPENED, ApplicationStatus.CANCELLED}
+    ),
+    ApplicationStatus.DECLINED: frozenset(),
+    ApplicationStatus.LINE_OPENED: frozenset(),
+    ApplicationStatus.EXPIRED: frozenset(),
+    ApplicationStatus.CANCELLED: frozenset(),
 }
-CLOSED_STATUSES = frozenset({S.DECLINED, S.LINE_OPENED, S.EXPIRED, S.LINE_FAILED, S.CANCELLED})
+CLOSED_STATUSES = frozenset(
+    {
+        ApplicationStatus.DECLINED,
+        ApplicationStatus.LINE_OPENED,
+        ApplicationStatus.EXPIRED,
+        ApplicationStatus.LINE_FAILED,
+        ApplicationStatus.CANCELLED,
+    }
+)
 """Statuses that no longer block a new application of the enterprise. A failed line opening
 is among them: the enterprise is never locked out by a line servicing would not open."""
 
