@@ -53,6 +53,8 @@ class ApiDependencies:
     GIL): with 32 requests in flight that turned 3 ms of work into a second of latency.
     On PostgreSQL calls wait on the network and belong in the threadpool.
     """
+    max_body_bytes: int = 1024 * 1024
+    """A request body over this many bytes is refused with 413 before it is parsed."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class ApiKeys:
     data_key: bytes
     jwt_secret: bytes
     signing_key_seed: bytes
+    cipher: FieldCipher | None = None
+    """The key ring of personal data at rest; None: ``data_key`` alone, under key id 1."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class ApiLimits:
     login: RateLimit = field(default_factory=lambda: RateLimit(5, timedelta(minutes=15)))
     otp_send: RateLimit = field(default_factory=lambda: RateLimit(3, timedelta(minutes=10)))
     otp_verify: RateLimit = field(default_factory=lambda: RateLimit(10, timedelta(minutes=10)))
+    max_body_bytes: int = 1024 * 1024
 
 
 def build_api_dependencies(
@@ -96,7 +101,7 @@ def build_api_dependencies(
     """
     limits = limits or ApiLimits()
     units = OriginationUnits(
-        engine, clock=clock, audit_key=keys.audit_key, cipher=FieldCipher(keys.data_key)
+        engine, clock=clock, audit_key=keys.audit_key, cipher=keys.cipher or FieldCipher(keys.data_key)
     )
     origination = Origination(
         uow_factory=units.writer,
@@ -137,7 +142,11 @@ def build_api_dependencies(
             model_registry=model_registry,
         )
     return ApiDependencies(
-        origination=origination, security=security, run_inline=run_inline, credit=credit
+        origination=origination,
+        security=security,
+        run_inline=run_inline,
+        credit=credit,
+        max_body_bytes=limits.max_body_bytes,
     )
 
 
@@ -149,6 +158,7 @@ def api_keys(settings: Settings) -> ApiKeys:
         jwt_secret=settings.jwt_secret.get_secret_value().encode(),
         # Any length of secret text becomes the 32-byte Ed25519 seed.
         signing_key_seed=hashlib.sha256(settings.signing_key.get_secret_value().encode()).digest(),
+        cipher=settings.field_cipher(),
     )
 
 
@@ -160,4 +170,5 @@ def api_limits(settings: Settings) -> ApiLimits:
             settings.login_max_attempts, timedelta(minutes=settings.login_window_minutes)
         ),
         otp_send=RateLimit(settings.otp_max_sends, timedelta(minutes=settings.otp_window_minutes)),
+        max_body_bytes=settings.max_body_bytes,
     )

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from puhui.adapters.db.encryption import DEFAULT_KEY_ID, KEY_ID_PATTERN, FieldCipher
+
 DEV_AUDIT_KEY = "puhui-dev-audit-key-not-for-production"
 DEV_DATA_KEY = "puhui-dev-data-key-not-for-production-0000"
 DEV_JWT_SECRET = "puhui-dev-jwt-secret-not-for-production-00"  # noqa: S105 (dev only; refused in production)
@@ -18,6 +20,7 @@ _DEV_SECRETS = {
     "jwt_secret": DEV_JWT_SECRET,
     "signing_key": DEV_SIGNING_KEY,
 }
+_DEV_SECRET_VALUES = frozenset(_DEV_SECRETS.values())
 MIN_SECRET_LENGTH = 32
 
 
@@ -77,19 +80,104 @@ class Settings(BaseSettings):
         default="bank", description="the lender's licence type: sets the strategy's legal cap"
     )
 
+    data_key_id: str = Field(
+        default=DEFAULT_KEY_ID,
+        pattern=r"^[A-Za-z0-9_-]{1,16}$",
+        description="the id stored with every value PUHUI_DATA_KEY encrypts",
+    )
+    retired_data_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "older data keys that still decrypt, as 'id:key,id:key', until "
+            "`puhui keys rotate` has re-encrypted everything under the current key"
+        ),
+    )
+    index_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "root of the blind indexes (equality lookups on encrypted columns); does not "
+            "rotate with the data key. Unset: derived from PUHUI_DATA_KEY, so set it to the "
+            "old data key before retiring that key"
+        ),
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="a request body over this many bytes is refused with 413 before parsing",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
-        if self.environment != "production":
-            return self
-        for name, placeholder in _DEV_SECRETS.items():
-            value: SecretStr = getattr(self, name)
-            secret = value.get_secret_value()
-            if secret == placeholder or len(secret) < MIN_SECRET_LENGTH:
-                raise ValueError(
-                    f"PUHUI_{name.upper()} must be a secret of at least "
-                    f"{MIN_SECRET_LENGTH} characters in production"
-                )
+        problems: list[str] = []
+        if self.retired_data_keys is not None and self.index_key is None:
+            problems.append(
+                "PUHUI_INDEX_KEY must be set (to the data key the blind indexes were built "
+                "under) before a data key is retired"
+            )
+        try:
+            retired = self.retired_keys()
+        except ValueError as error:
+            problems.append(str(error))
+            retired = {}
+        if self.environment == "production":
+            secrets = {name: getattr(self, name) for name in _DEV_SECRETS}
+            if self.index_key is not None:
+                secrets["index_key"] = self.index_key
+            for name, value in secrets.items():
+                secret = value.get_secret_value()
+                if secret in _DEV_SECRET_VALUES:
+                    problems.append(
+                        f"PUHUI_{name.upper()} is the published development secret and must "
+                        f"be replaced by a secret of at least {MIN_SECRET_LENGTH} characters "
+                        "in production"
+                    )
+                elif len(secret) < MIN_SECRET_LENGTH:
+                    problems.append(
+                        f"PUHUI_{name.upper()} must be a secret of at least "
+                        f"{MIN_SECRET_LENGTH} characters in production"
+                    )
+            for key_id, secret_bytes in retired.items():
+                if len(secret_bytes) < MIN_SECRET_LENGTH:
+                    problems.append(f"retired data key {key_id!r} is shorter than 32 bytes")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def retired_keys(self) -> dict[str, bytes]:
+        """PUHUI_RETIRED_DATA_KEYS parsed: key id to key."""
+        if self.retired_data_keys is None:
+            return {}
+        keys: dict[str, bytes] = {}
+        for item in self.retired_data_keys.get_secret_value().split(","):
+            key_id, sep, secret = item.strip().partition(":")
+            if not sep or not secret or not KEY_ID_PATTERN.match(key_id):
+                raise ValueError("PUHUI_RETIRED_DATA_KEYS must read 'id:key,id:key'")
+            if key_id == self.data_key_id or key_id in keys:
+                raise ValueError(f"PUHUI_RETIRED_DATA_KEYS repeats the key id {key_id!r}")
+            keys[key_id] = secret.encode()
+        return keys
+
+    def development_secrets(self) -> list[str]:
+        """The variables still holding a published development secret (never for real use)."""
+        names = [
+            f"PUHUI_{name.upper()}"
+            for name, placeholder in _DEV_SECRETS.items()
+            if getattr(self, name).get_secret_value() == placeholder
+        ]
+        if self.index_key is not None and self.index_key.get_secret_value() in _DEV_SECRET_VALUES:
+            names.append("PUHUI_INDEX_KEY")
+        return names
+
+    def field_cipher(self) -> FieldCipher:
+        """The cipher of personal data at rest: current key, retired keys, blind-index key."""
+        return FieldCipher(
+            self.data_key.get_secret_value().encode(),
+            key_id=self.data_key_id,
+            retired=self.retired_keys(),
+            index_key=None
+            if self.index_key is None
+            else self.index_key.get_secret_value().encode(),
+        )
 
     @property
     def effective_log_format(self) -> Literal["text", "json"]:

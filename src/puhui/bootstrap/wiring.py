@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from puhui.adapters.db.encryption import FieldCipher, derive_key
+from puhui.adapters.db.encryption import derive_key
 from puhui.adapters.db.monitoring import SqlDecisionHistory
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
@@ -145,12 +145,11 @@ def origination_ports(
 
 
 def origination_units(platform: Platform) -> OriginationUnits:
-    data_key = platform.settings.data_key.get_secret_value().encode()
     return OriginationUnits(
         platform.database.engine,
         clock=platform.clock,
         audit_key=platform.audit_key,
-        cipher=FieldCipher(data_key),
+        cipher=platform.settings.field_cipher(),
     )
 
 
