@@ -101,7 +101,10 @@ def build_api_dependencies(
     """
     limits = limits or ApiLimits()
     units = OriginationUnits(
-        engine, clock=clock, audit_key=keys.audit_key, cipher=keys.cipher or FieldCipher(keys.data_key)
+        engine,
+        clock=clock,
+        audit_key=keys.audit_key,
+        cipher=keys.cipher or FieldCipher(keys.data_key),
     )
     origination = Origination(
         uow_factory=units.writer,

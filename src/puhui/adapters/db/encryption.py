@@ -88,7 +88,9 @@ class FieldCipher:
         self._ring[key_id] = self._aead
         root = data_key if index_key is None else index_key
         if len(root) < MIN_DATA_KEY_BYTES:
-            raise ConfigurationError(f"the blind-index key needs at least {MIN_DATA_KEY_BYTES} bytes")
+            raise ConfigurationError(
+                f"the blind-index key needs at least {MIN_DATA_KEY_BYTES} bytes"
+            )
         self._index_key = hmac.new(root, b"puhui/blind-index/v1", "sha256").digest()
 
     @property
