@@ -13,6 +13,7 @@ from puhui.cli import (
     decision,
     eod,
     features,
+    keys,
     ledger,
     line,
     loan,
@@ -56,6 +57,7 @@ app.add_typer(serve.app, name="serve")
 app.add_typer(strategy.app, name="strategy")
 app.add_typer(decision.app, name="decision")
 app.add_typer(features.app, name="features")
+app.add_typer(keys.app, name="keys")
 
 
 @app.command()
