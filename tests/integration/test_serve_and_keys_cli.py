@@ -41,7 +41,7 @@ def _one_sentence(output: str) -> str:
 
 @pytest.mark.parametrize(
     ("environment", "host"),
-    [("dev", "0.0.0.0"), ("dev", "192.168.1.20"), ("test", "127.0.0.1"), ("test", "::")],  # noqa: S104
+    [("dev", "0.0.0.0"), ("dev", "192.168.1.20"), ("test", "127.0.0.1"), ("test", "::")],
 )
 def test_serve_refuses_development_secrets_off_dev_loopback(
     started: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, environment: str, host: str
@@ -61,7 +61,7 @@ def test_serve_names_one_leftover_development_secret(
     for name, value in REAL.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("PUHUI_JWT_SECRET")
-    result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])  # noqa: S104
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2
     assert started == []
     assert "PUHUI_JWT_SECRET" in result.output
@@ -92,9 +92,9 @@ def test_serve_starts_on_dev_loopback_or_with_real_secrets(
     for name, value in REAL.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PUHUI_ENVIRONMENT", "production")
-    result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])  # noqa: S104
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 0, result.output
-    assert started[-1]["host"] == "0.0.0.0"  # noqa: S104
+    assert started[-1]["host"] == "0.0.0.0"
 
 
 def test_keys_rotate_re_encrypts_once_and_reports_counts(
