@@ -107,3 +107,19 @@ def test_rotation_re_encrypts_under_the_new_key_once_and_keeps_indexes(
         )
     assert counts.applications_by == {"device_id": 1}
     assert counts.enterprises_sharing_phone == 1
+
+
+def test_velocity_counts_on_sealed_values_read_the_index_alone(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return  # the plan's wording is SQLite's; PostgreSQL plans by statistics
+    with engine.connect() as connection:
+        for name in ("device_id", "ip_address", "address"):
+            plan = " ".join(
+                str(row[-1])
+                for row in connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN SELECT count(*) FROM origination_applications "
+                    f"WHERE {name}_index = ? AND created_at >= ?",
+                    ("x" * 64, "2026-01-01"),
+                )
+            )
+            assert f"COVERING INDEX ix_origination_applications_{name}_index_created_at" in plan
