@@ -43,6 +43,15 @@ def _insert_clear_rows(url: str) -> None:
                         "at": datetime(2026, 1, 1, tzinfo=UTC),
                     },
                 )
+            # A child row: the conversion must not rebuild the table under its foreign keys.
+            connection.execute(
+                text(
+                    "INSERT INTO origination_consents (consent_id, application_id, scopes, "
+                    "purpose, granted_by, granted_at, expires_at) VALUES ('con_1', 'app_1', "
+                    "'tax', 'credit', 'usr_1', :at, :at)"
+                ),
+                {"at": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
     finally:
         engine.dispose()
 

@@ -53,6 +53,12 @@ def _needs_cipher(column: str) -> Any:
     return cipher
 
 
+def _drop_column(column: str) -> None:
+    # Plain ALTER TABLE on both databases (SQLite since 3.35): a batch rebuild of the table
+    # would drop it under its consents, offers and contracts, which foreign keys forbid.
+    op.execute(f"ALTER TABLE {TABLE} DROP COLUMN {column}")
+
+
 def upgrade() -> None:
     for name in FIELDS:
         op.drop_index(f"ix_{TABLE}_{name}_created_at", table_name=TABLE)
@@ -86,9 +92,8 @@ def upgrade() -> None:
             + " WHERE application_id = :b_id",
             seal,
         )
-    with op.batch_alter_table(TABLE) as batch:
-        for name in FIELDS:
-            batch.drop_column(name)
+    for name in FIELDS:
+        _drop_column(name)
     for name in FIELDS:
         op.create_index(
             f"ix_{TABLE}_{name}_index_created_at", TABLE, [f"{name}_index", "created_at"]
@@ -124,9 +129,8 @@ def downgrade() -> None:
             + " WHERE application_id = :b_id",
             open_,
         )
-    with op.batch_alter_table(TABLE) as batch:
-        for name in FIELDS:
-            batch.drop_column(f"{name}_enc")
-            batch.drop_column(f"{name}_index")
+    for name in FIELDS:
+        _drop_column(f"{name}_enc")
+        _drop_column(f"{name}_index")
     for name in FIELDS:
         op.create_index(f"ix_{TABLE}_{name}_created_at", TABLE, [name, "created_at"])
