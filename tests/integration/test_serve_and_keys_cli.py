@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -146,3 +148,27 @@ def test_keys_rotate_re_encrypts_once_and_reports_counts(
             assert {FieldCipher.key_id_of(v) for v in stored} == {"2"}
     finally:
         engine.dispose()
+
+
+def test_the_demo_server_and_the_server_entry_refuse_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from puhui.bootstrap import Settings
+    from puhui.domain.errors import ConfigurationError
+    from puhui.web import server
+
+    for name in (*REAL, "PUHUI_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(server.uvicorn, "run", lambda *a, **k: pytest.fail("served"))
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", _env_file=None)  # type: ignore[call-arg]
+    platform = SimpleNamespace(settings=settings)
+    with pytest.raises(ConfigurationError, match="PUHUI_JWT_SECRET"):
+        server.serve_demo(
+            platform,  # type: ignore[arg-type]
+            None,  # type: ignore[arg-type]
+            host="0.0.0.0",
+            port=8123,
+            echo=lambda _: None,
+        )
+    with pytest.raises(ConfigurationError, match=r"host is 0\.0\.0\.0"):
+        server.run(host="0.0.0.0", port=8123)

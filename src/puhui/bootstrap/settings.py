@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -184,3 +185,30 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "json" if self.environment == "production" else "text"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def start_up_refusal(settings: Settings, host: str) -> str | None:
+    """Why the API must not serve on ``host`` with these settings; None when it may.
+
+    The development secrets are published in the source: with any of them, anyone can sign
+    an administrator's token or read the encrypted personal data. They are tolerated only
+    in the ``dev`` environment on a loopback interface.
+    """
+    names = settings.development_secrets()
+    if not names or (settings.environment == "dev" and is_loopback(host)):
+        return None
+    return (
+        f"refusing to serve: {', '.join(names)} still hold the published development "
+        f"secret(s), allowed only with PUHUI_ENVIRONMENT=dev on a loopback host "
+        f"(environment is {settings.environment}, host is {host}); set real secrets."
+    )

@@ -3,42 +3,14 @@
 from __future__ import annotations
 
 import importlib
-import ipaddress
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
-from puhui.bootstrap.settings import Settings
+from puhui.bootstrap.settings import Settings, start_up_refusal
 
 app = typer.Typer(help="Serve the open API.", invoke_without_command=True)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def start_up_refusal(settings: Settings, host: str) -> str | None:
-    """Why the API must not start with these settings on ``host``; None when it may.
-
-    The development secrets are published in the source: with any of them, anyone can sign
-    an administrator's token or read the encrypted personal data. They are tolerated only
-    in the ``dev`` environment on a loopback interface.
-    """
-    names = settings.development_secrets()
-    if not names or (settings.environment == "dev" and is_loopback(host)):
-        return None
-    return (
-        f"refusing to serve: {', '.join(names)} still hold the published development "
-        f"secret(s), allowed only with PUHUI_ENVIRONMENT=dev on a loopback host "
-        f"(environment is {settings.environment}, host is {host}); set real secrets."
-    )
 
 
 @app.callback()
