@@ -190,13 +190,7 @@ class SqlApplicationRepository:
         return None if stored is None else self._cipher.decrypt(column, stored)
 
     def _values(self, application: Application) -> dict[str, Any]:
-        a = application.applicant
-        sealed: dict[str, Any] = {}
-        for column, value in zip(
-            _OPTIONAL_PERSONAL, (a.device_id, a.ip_address, a.address), strict=True
-        ):
-            sealed |= self._sealed(column, value)
-        return sealed | {
+        return {
             "application_no": application.application_no,
             "uscc": application.applicant.uscc,
             "open_uscc": application.applicant.uscc if application.is_open else None,
@@ -216,6 +210,8 @@ class SqlApplicationRepository:
 
     def add(self, application: Application) -> None:
         a = application.applicant
+        # The applicant's identifiers never change after the application is made: they are
+        # sealed once here, and an update leaves their columns alone.
         values = self._values(application) | {
             "application_id": application.application_id,
             "id_number_enc": self._cipher.encrypt(ID_NUMBER, a.id_number),
@@ -223,6 +219,10 @@ class SqlApplicationRepository:
             "phone_enc": self._cipher.encrypt(PHONE, a.phone),
             "phone_index": self._cipher.blind_index(PHONE, a.phone),
         }
+        for column, value in zip(
+            _OPTIONAL_PERSONAL, (a.device_id, a.ip_address, a.address), strict=True
+        ):
+            values |= self._sealed(column, value)
         # No savepoint: a duplicate abandons the whole unit of work (the caller raises), and
         # SAVEPOINT + RELEASE were two more statements on every application.
         try:
