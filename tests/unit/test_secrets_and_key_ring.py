@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from puhui.adapters.db.encryption import FieldCipher
+from puhui.adapters.db.encryption import FieldCipher, derive_key
 from puhui.bootstrap.settings import DEV_DATA_KEY, DEV_JWT_SECRET, Settings
 from puhui.domain.errors import ConfigurationError
 
@@ -112,3 +112,12 @@ def test_the_body_limit_defaults_to_one_mebibyte(monkeypatch: pytest.MonkeyPatch
     assert settings().max_body_bytes == 1024 * 1024
     monkeypatch.setenv("PUHUI_MAX_BODY_BYTES", "4096")
     assert settings().max_body_bytes == 4096
+
+
+def test_code_and_request_hash_keys_survive_a_data_key_rotation() -> None:
+    before = FieldCipher(OLD)
+    assert before.derive("otp") == derive_key(OLD, "otp")  # as they always were
+    after = FieldCipher(NEW, key_id="2", retired={"1": OLD}, index_key=OLD)
+    for purpose in ("otp", "request-hash"):
+        assert after.derive(purpose) == before.derive(purpose)
+    assert after.derive("otp") != after.derive("request-hash")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from puhui.adapters.db.encryption import FieldCipher, derive_key
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.bootstrap.settings import Settings
@@ -59,7 +59,7 @@ class ApiDependencies:
 
 @dataclass(frozen=True)
 class ApiKeys:
-    """The secrets of the API. ``data_key`` also derives the OTP and request-hash keys."""
+    """The secrets of the API; the cipher's stable root derives the OTP and request-hash keys."""
 
     audit_key: bytes
     data_key: bytes
@@ -100,12 +100,8 @@ def build_api_dependencies(
     ``run_inline`` defaults to True on SQLite (see ``ApiDependencies.run_inline``).
     """
     limits = limits or ApiLimits()
-    units = OriginationUnits(
-        engine,
-        clock=clock,
-        audit_key=keys.audit_key,
-        cipher=keys.cipher or FieldCipher(keys.data_key),
-    )
+    cipher = keys.cipher or FieldCipher(keys.data_key)
+    units = OriginationUnits(engine, clock=clock, audit_key=keys.audit_key, cipher=cipher)
     origination = Origination(
         uow_factory=units.writer,
         reader_factory=units.reader,
@@ -114,14 +110,14 @@ def build_api_dependencies(
         data_source=data_source,
         line_opener=line_opener,
         signer=ContractSigner(keys.signing_key_seed),
-        request_hash_key=derive_key(keys.data_key, "request-hash"),
+        request_hash_key=cipher.derive("request-hash"),
     )
     security = Security(
         uow_factory=units.writer,
         clock=clock,
         config=SecurityConfig(
             jwt_secret=keys.jwt_secret,
-            otp_key=derive_key(keys.data_key, "otp"),
+            otp_key=cipher.derive("otp"),
             token_lifetime=limits.token_lifetime,
             login_limit=limits.login,
             otp_send_limit=limits.otp_send,

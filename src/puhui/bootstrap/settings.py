@@ -42,7 +42,7 @@ class Settings(BaseSettings):
 
     data_key: SecretStr = Field(
         default=SecretStr(DEV_DATA_KEY),
-        description="encrypts ID numbers and phones at rest; derives blind-index and OTP keys",
+        description="encrypts personal data at rest (and roots blind indexes without an index key)",
     )
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEV_JWT_SECRET), description="signs staff access tokens (HS256)"

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from puhui.adapters.db.encryption import derive_key
 from puhui.adapters.db.monitoring import SqlDecisionHistory
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
@@ -156,7 +155,6 @@ def origination_units(platform: Platform) -> OriginationUnits:
 def build_origination(platform: Platform, ports: OriginationPorts) -> Origination:
     """Origination's use cases over the platform's database, as the API builds them."""
     settings = platform.settings
-    data_key = settings.data_key.get_secret_value().encode()
     units = origination_units(platform)
     return Origination(
         uow_factory=units.writer,
@@ -168,7 +166,7 @@ def build_origination(platform: Platform, ports: OriginationPorts) -> Originatio
         signer=ContractSigner(
             hashlib.sha256(settings.signing_key.get_secret_value().encode()).digest()
         ),
-        request_hash_key=derive_key(data_key, "request-hash"),
+        request_hash_key=units.cipher.derive("request-hash"),
     )
 
 

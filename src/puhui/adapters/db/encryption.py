@@ -91,7 +91,17 @@ class FieldCipher:
             raise ConfigurationError(
                 f"the blind-index key needs at least {MIN_DATA_KEY_BYTES} bytes"
             )
+        self._stable_root = root
         self._index_key = hmac.new(root, b"puhui/blind-index/v1", "sha256").digest()
+
+    def derive(self, purpose: str) -> bytes:
+        """A sub-key for one purpose (one-time codes, request hashes) from the stable root.
+
+        The root is the blind-index key, which does not rotate with the data key: codes in
+        flight and idempotency records survive a data-key rotation. Without an index key it
+        is the data key, as it always was (``derive_key(data_key, purpose)``).
+        """
+        return derive_key(self._stable_root, purpose)
 
     @property
     def key_id(self) -> str:
