@@ -19,12 +19,20 @@ from typer.testing import CliRunner
 from puhui.cli import serve as serve_cli
 from puhui.web import server
 
+# `puhui serve` refuses the published development secrets outside dev on loopback.
+REAL_SECRETS = {
+    f"PUHUI_{name}": f"serve-test-{name.lower()}-" + "x" * 32
+    for name in ("AUDIT_KEY", "DATA_KEY", "JWT_SECRET", "SIGNING_KEY")
+}
+
 
 def test_serve_passes_host_and_port_to_uvicorn(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PUHUI_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
+    for name, value in REAL_SECRETS.items():
+        monkeypatch.setenv(name, value)
     seen: dict[str, Any] = {}
 
     def fake_run(app: Any, **kwargs: Any) -> None:
@@ -79,6 +87,7 @@ def test_serve_with_two_workers_answers_on_one_port_and_stops_on_sigterm(
         "PUHUI_DATABASE_URL": sqlite_url,
         "PUHUI_ENVIRONMENT": "test",
         "PUHUI_LOG_LEVEL": "WARNING",
+        **REAL_SECRETS,
     }
     command = [sys.executable, "-c", "from puhui.cli.main import app; app()"]
     subprocess.run([*command, "db", "upgrade"], env=env, check=True, capture_output=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from puhui.adapters.db.encryption import FieldCipher, derive_key
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.bootstrap.settings import Settings
@@ -59,11 +59,13 @@ class ApiDependencies:
     GIL): with 32 requests in flight that turned 3 ms of work into a second of latency.
     On PostgreSQL calls wait on the network and belong in the threadpool.
     """
+    max_body_bytes: int = 1024 * 1024
+    """A request body over this many bytes is refused with 413 before it is parsed."""
 
 
 @dataclass(frozen=True)
 class ApiKeys:
-    """The secrets of the API. ``data_key`` also derives the OTP and request-hash keys."""
+    """The secrets of the API; the cipher's stable root derives the OTP and request-hash keys."""
 
     audit_key: bytes
     data_key: bytes
@@ -71,6 +73,8 @@ class ApiKeys:
     signing_key_seed: bytes
     jwt_previous_secrets: tuple[bytes, ...] = ()
     """Retired JWT keys whose tokens still verify until removed."""
+    cipher: FieldCipher | None = None
+    """The key ring of personal data at rest; None: ``data_key`` alone, under key id 1."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class ApiLimits:
     otp_verify: RateLimit = field(default_factory=lambda: RateLimit(10, timedelta(minutes=10)))
     trusted_proxies: tuple[Network, ...] = ()
     """Peers whose ``X-Forwarded-For`` is believed."""
+    max_body_bytes: int = 1024 * 1024
 
 
 def build_api_dependencies(
@@ -114,9 +119,8 @@ def build_api_dependencies(
     ``run_inline`` defaults to True on SQLite (see ``ApiDependencies.run_inline``).
     """
     limits = limits or ApiLimits()
-    units = OriginationUnits(
-        engine, clock=clock, audit_key=keys.audit_key, cipher=FieldCipher(keys.data_key)
-    )
+    cipher = keys.cipher or FieldCipher(keys.data_key)
+    units = OriginationUnits(engine, clock=clock, audit_key=keys.audit_key, cipher=cipher)
     origination = Origination(
         uow_factory=units.writer,
         reader_factory=units.reader,
@@ -126,10 +130,15 @@ def build_api_dependencies(
         line_opener=line_opener,
         offer_bounds=offer_bounds,
         signer=ContractSigner(keys.signing_key_seed),
-        request_hash_key=derive_key(keys.data_key, "request-hash"),
+        request_hash_key=cipher.derive("request-hash"),
     )
     security = build_security(
-        units, clock=clock, keys=keys, limits=limits, otp_sender=otp_sender, hasher=hasher
+        units,
+        clock=clock,
+        keys=keys,
+        limits=limits,
+        otp_sender=otp_sender,
+        hasher=hasher,
     )
     if run_inline is None:
         run_inline = engine.dialect.name == "sqlite"
@@ -144,7 +153,11 @@ def build_api_dependencies(
             model_registry=model_registry,
         )
     return ApiDependencies(
-        origination=origination, security=security, run_inline=run_inline, credit=credit
+        origination=origination,
+        security=security,
+        run_inline=run_inline,
+        credit=credit,
+        max_body_bytes=limits.max_body_bytes,
     )
 
 
@@ -163,7 +176,8 @@ def build_security(
         clock=clock,
         config=SecurityConfig(
             jwt_secret=keys.jwt_secret,
-            otp_key=derive_key(keys.data_key, "otp"),
+            # From the key ring's stable root: a data-key rotation voids no code in flight.
+            otp_key=(keys.cipher or FieldCipher(keys.data_key)).derive("otp"),
             token_lifetime=limits.token_lifetime,
             login_delay=DelayPolicy(
                 free_failures=limits.login.max_events,
@@ -190,7 +204,10 @@ def security_from_settings(
     """The security services of a configured platform (``puhui user``, ``puhui apikey``)."""
     keys = api_keys(settings)
     units = OriginationUnits(
-        engine, clock=clock, audit_key=keys.audit_key, cipher=FieldCipher(keys.data_key)
+        engine,
+        clock=clock,
+        audit_key=keys.audit_key,
+        cipher=keys.cipher or FieldCipher(keys.data_key),
     )
     return build_security(
         units, clock=clock, keys=keys, limits=api_limits(settings), otp_sender=otp_sender
@@ -210,6 +227,7 @@ def api_keys(settings: Settings) -> ApiKeys:
             for part in settings.jwt_previous_secrets.get_secret_value().split(",")
             if part.strip()
         ),
+        cipher=settings.field_cipher(),
     )
 
 
@@ -226,4 +244,5 @@ def api_limits(settings: Settings) -> ApiLimits:
         ),
         login_delay_base=timedelta(seconds=settings.login_delay_base_seconds),
         trusted_proxies=parse_networks(settings.trusted_proxies.split(",")),
+        max_body_bytes=settings.max_body_bytes,
     )

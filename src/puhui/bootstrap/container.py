@@ -66,7 +66,7 @@ class Platform:
         The packaged strategy document becomes the active version 1 of its name the first
         time (and never again: from then on only the four-eyes lifecycle changes versions).
         """
-        state = self.database.upgrade()
+        state = self.database.upgrade(field_cipher=self.settings.field_cipher())
         text = shipped_strategy_text(self.settings.strategy)
         strategies.seed_shipped(self.strategy_uow, text=text, clock=self.clock)
         return state

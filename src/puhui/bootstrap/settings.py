@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from puhui.adapters.db.encryption import DEFAULT_KEY_ID, KEY_ID_PATTERN, FieldCipher
 
 DEV_AUDIT_KEY = "puhui-dev-audit-key-not-for-production"
 DEV_DATA_KEY = "puhui-dev-data-key-not-for-production-0000"
@@ -18,6 +21,7 @@ _DEV_SECRETS = {
     "jwt_secret": DEV_JWT_SECRET,
     "signing_key": DEV_SIGNING_KEY,
 }
+_DEV_SECRET_VALUES = frozenset(_DEV_SECRETS.values())
 MIN_SECRET_LENGTH = 32
 
 
@@ -38,7 +42,7 @@ class Settings(BaseSettings):
 
     data_key: SecretStr = Field(
         default=SecretStr(DEV_DATA_KEY),
-        description="encrypts ID numbers and phones at rest; derives blind-index and OTP keys",
+        description="encrypts personal data at rest (and roots blind indexes without an index key)",
     )
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEV_JWT_SECRET), description="signs staff access tokens (HS256)"
@@ -97,23 +101,134 @@ class Settings(BaseSettings):
         ge=1,
         description="one-time codes per client address per otp window (carrier NATs share one)",
     )
+    data_key_id: str = Field(
+        default=DEFAULT_KEY_ID,
+        pattern=r"^[A-Za-z0-9_-]{1,16}$",
+        description="the id stored with every value PUHUI_DATA_KEY encrypts",
+    )
+    retired_data_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "older data keys that still decrypt, as 'id:key,id:key', until "
+            "`puhui keys rotate` has re-encrypted everything under the current key"
+        ),
+    )
+    index_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "root of the blind indexes (equality lookups on encrypted columns); does not "
+            "rotate with the data key. Unset: derived from PUHUI_DATA_KEY, so set it to the "
+            "old data key before retiring that key"
+        ),
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="a request body over this many bytes is refused with 413 before parsing",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
-        if self.environment != "production":
-            return self
-        for name, placeholder in _DEV_SECRETS.items():
-            value: SecretStr = getattr(self, name)
-            secret = value.get_secret_value()
-            if secret == placeholder or len(secret) < MIN_SECRET_LENGTH:
-                raise ValueError(
-                    f"PUHUI_{name.upper()} must be a secret of at least "
-                    f"{MIN_SECRET_LENGTH} characters in production"
-                )
+        problems: list[str] = []
+        if self.retired_data_keys is not None and self.index_key is None:
+            problems.append(
+                "PUHUI_INDEX_KEY must be set (to the data key the blind indexes were built "
+                "under) before a data key is retired"
+            )
+        try:
+            retired = self.retired_keys()
+        except ValueError as error:
+            problems.append(str(error))
+            retired = {}
+        if self.environment == "production":
+            secrets = {name: getattr(self, name) for name in _DEV_SECRETS}
+            if self.index_key is not None:
+                secrets["index_key"] = self.index_key
+            for name, value in secrets.items():
+                secret = value.get_secret_value()
+                if secret in _DEV_SECRET_VALUES:
+                    problems.append(
+                        f"PUHUI_{name.upper()} is the published development secret and must "
+                        f"be replaced by a secret of at least {MIN_SECRET_LENGTH} characters "
+                        "in production"
+                    )
+                elif len(secret) < MIN_SECRET_LENGTH:
+                    problems.append(
+                        f"PUHUI_{name.upper()} must be a secret of at least "
+                        f"{MIN_SECRET_LENGTH} characters in production"
+                    )
+            for key_id, secret_bytes in retired.items():
+                if len(secret_bytes) < MIN_SECRET_LENGTH:
+                    problems.append(f"retired data key {key_id!r} is shorter than 32 bytes")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def retired_keys(self) -> dict[str, bytes]:
+        """PUHUI_RETIRED_DATA_KEYS parsed: key id to key."""
+        if self.retired_data_keys is None:
+            return {}
+        keys: dict[str, bytes] = {}
+        for item in self.retired_data_keys.get_secret_value().split(","):
+            key_id, sep, secret = item.strip().partition(":")
+            if not sep or not secret or not KEY_ID_PATTERN.match(key_id):
+                raise ValueError("PUHUI_RETIRED_DATA_KEYS must read 'id:key,id:key'")
+            if key_id == self.data_key_id or key_id in keys:
+                raise ValueError(f"PUHUI_RETIRED_DATA_KEYS repeats the key id {key_id!r}")
+            keys[key_id] = secret.encode()
+        return keys
+
+    def development_secrets(self) -> list[str]:
+        """The variables still holding a published development secret (never for real use)."""
+        names = [
+            f"PUHUI_{name.upper()}"
+            for name, placeholder in _DEV_SECRETS.items()
+            if getattr(self, name).get_secret_value() == placeholder
+        ]
+        if self.index_key is not None and self.index_key.get_secret_value() in _DEV_SECRET_VALUES:
+            names.append("PUHUI_INDEX_KEY")
+        return names
+
+    def field_cipher(self) -> FieldCipher:
+        """The cipher of personal data at rest: current key, retired keys, blind-index key."""
+        return FieldCipher(
+            self.data_key.get_secret_value().encode(),
+            key_id=self.data_key_id,
+            retired=self.retired_keys(),
+            index_key=None
+            if self.index_key is None
+            else self.index_key.get_secret_value().encode(),
+        )
 
     @property
     def effective_log_format(self) -> Literal["text", "json"]:
         if self.log_format is not None:
             return self.log_format
         return "json" if self.environment == "production" else "text"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def start_up_refusal(settings: Settings, host: str) -> str | None:
+    """Why the API must not serve on ``host`` with these settings; None when it may.
+
+    The development secrets are published in the source: with any of them, anyone can sign
+    an administrator's token or read the encrypted personal data. They are tolerated only
+    in the ``dev`` environment on a loopback interface.
+    """
+    names = settings.development_secrets()
+    if not names or (settings.environment == "dev" and is_loopback(host)):
+        return None
+    return (
+        f"refusing to serve: {', '.join(names)} still hold the published development "
+        f"secret(s), allowed only with PUHUI_ENVIRONMENT=dev on a loopback host "
+        f"(environment is {settings.environment}, host is {host}); set real secrets."
+    )

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from puhui.adapters.db.encryption import FieldCipher, derive_key
 from puhui.adapters.db.monitoring import SqlDecisionHistory
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
@@ -152,19 +151,17 @@ def origination_ports(
 
 
 def origination_units(platform: Platform) -> OriginationUnits:
-    data_key = platform.settings.data_key.get_secret_value().encode()
     return OriginationUnits(
         platform.database.engine,
         clock=platform.clock,
         audit_key=platform.audit_key,
-        cipher=FieldCipher(data_key),
+        cipher=platform.settings.field_cipher(),
     )
 
 
 def build_origination(platform: Platform, ports: OriginationPorts) -> Origination:
     """Origination's use cases over the platform's database, as the API builds them."""
     settings = platform.settings
-    data_key = settings.data_key.get_secret_value().encode()
     units = origination_units(platform)
     return Origination(
         uow_factory=units.writer,
@@ -177,7 +174,7 @@ def build_origination(platform: Platform, ports: OriginationPorts) -> Originatio
         signer=ContractSigner(
             hashlib.sha256(settings.signing_key.get_secret_value().encode()).digest()
         ),
-        request_hash_key=derive_key(data_key, "request-hash"),
+        request_hash_key=units.cipher.derive("request-hash"),
     )
 
 

@@ -14,6 +14,7 @@ from puhui.cli import (
     decision,
     eod,
     features,
+    keys,
     ledger,
     line,
     loan,
@@ -60,6 +61,7 @@ app.add_typer(decision.app, name="decision")
 app.add_typer(features.app, name="features")
 app.add_typer(user.app, name="user")
 app.add_typer(apikey.app, name="apikey")
+app.add_typer(keys.app, name="keys")
 
 
 @app.command()

@@ -17,6 +17,7 @@ from puhui.web.dependencies import (
     get_principal,
 )
 from puhui.web.errors import install_error_handlers
+from puhui.web.limits import BodyLimit
 from puhui.web.routes import admin, applications, auth, servicing
 
 
@@ -35,6 +36,7 @@ def create_app(deps: ApiDependencies) -> FastAPI:
     )
     app.state.deps = deps
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=deps.max_body_bytes)
     routers = [auth.router, admin.router, applications.router]
     if deps.credit is not None:
         routers.append(servicing.router)

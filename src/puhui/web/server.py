@@ -20,7 +20,9 @@ from puhui.bootstrap.serving import (
     api_dependencies_from_settings,
     seed_demo_users,
 )
+from puhui.bootstrap.settings import start_up_refusal
 from puhui.bootstrap.wiring import OriginationPorts
+from puhui.domain.errors import ConfigurationError
 from puhui.web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,9 @@ def serve_demo(
     echo: Callable[[str], None],
 ) -> None:
     """Serve the simulated portfolio with one staff user per role (printed, dev only)."""
+    refusal = start_up_refusal(platform.settings, host)
+    if refusal is not None:
+        raise ConfigurationError(refusal)
     deps = api_dependencies(platform, ports)
     echo(f"serving the Puhui API on http://{host}:{port}/api/v1/docs  (Ctrl-C stops)")
     echo("demo users (username / password / role):")
@@ -63,6 +68,9 @@ def serve_demo(
 
 def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     settings = Settings()
+    refusal = start_up_refusal(settings, host)
+    if refusal is not None:
+        raise ConfigurationError(refusal)
     configure_logging(settings.log_level, settings.effective_log_format)
     logger.info(
         "serving the Puhui API on http://%s:%d/api/v1/docs with %d worker process(es)",

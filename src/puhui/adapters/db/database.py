@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from puhui.adapters.db import migrate
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.engine import describe_url, make_engine
 from puhui.adapters.db.unit_of_work import SqlUnitOfWork
 from puhui.domain.clock import Clock
@@ -26,8 +27,10 @@ class Database:
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, clock=self._clock, audit_key=self._audit_key)
 
-    def upgrade(self, revision: str = "heads") -> migrate.MigrationStatus:
-        return migrate.upgrade(self.engine, revision)
+    def upgrade(
+        self, revision: str = "heads", *, field_cipher: FieldCipher | None = None
+    ) -> migrate.MigrationStatus:
+        return migrate.upgrade(self.engine, revision, field_cipher=field_cipher)
 
     def reset(self) -> None:
         """Erase every table of the database, data and all; the caller migrates afresh.

@@ -11,6 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from puhui.adapters.db.encryption import FieldCipher
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -32,20 +34,27 @@ def _config() -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> MigrationStatus:
+def upgrade(
+    engine: Engine, revision: str = "heads", *, field_cipher: FieldCipher | None = None
+) -> MigrationStatus:
+    """Apply migrations; ``field_cipher`` lets data migrations encrypt existing rows."""
     config = _config()
     with engine.connect() as connection:
         config.attributes["connection"] = connection
+        config.attributes["field_cipher"] = field_cipher
         command.upgrade(config, revision)
         connection.commit()
     return status(engine)
 
 
-def downgrade(engine: Engine, revision: str = "base") -> MigrationStatus:
+def downgrade(
+    engine: Engine, revision: str = "base", *, field_cipher: FieldCipher | None = None
+) -> MigrationStatus:
     """Undo migrations down to ``revision``; ``base`` drops every table the platform made."""
     config = _config()
     with engine.connect() as connection:
         config.attributes["connection"] = connection
+        config.attributes["field_cipher"] = field_cipher
         command.downgrade(config, revision)
         connection.commit()
     return status(engine)

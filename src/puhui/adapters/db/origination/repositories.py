@@ -67,10 +67,14 @@ _LINE_OF_PARTNER = (
 )
 _VELOCITY_COLUMNS = {
     "phone": _A.c.phone_index,
-    "device_id": _A.c.device_id,
-    "ip_address": _A.c.ip_address,
-    "address": _A.c.address,
+    "device_id": _A.c.device_id_index,
+    "ip_address": _A.c.ip_address_index,
+    "address": _A.c.address_index,
 }
+DEVICE_ID = "device_id"
+IP_ADDRESS = "ip_address"
+ADDRESS = "address"
+_OPTIONAL_PERSONAL = (DEVICE_ID, IP_ADDRESS, ADDRESS)
 _SHARING_PHONE = (
     select(func.count(func.distinct(_A.c.uscc)))
     .where(_A.c.phone_index == bindparam("b_phone"))
@@ -174,14 +178,22 @@ class SqlApplicationRepository:
         self._c = connection
         self._cipher = cipher
 
+    def _sealed(self, column: str, value: str | None) -> dict[str, str | None]:
+        if value is None:
+            return {f"{column}_enc": None, f"{column}_index": None}
+        return {
+            f"{column}_enc": self._cipher.encrypt(column, value),
+            f"{column}_index": self._cipher.blind_index(column, value),
+        }
+
+    def _opened(self, column: str, stored: str | None) -> str | None:
+        return None if stored is None else self._cipher.decrypt(column, stored)
+
     def _values(self, application: Application) -> dict[str, Any]:
         return {
             "application_no": application.application_no,
             "uscc": application.applicant.uscc,
             "open_uscc": application.applicant.uscc if application.is_open else None,
-            "device_id": application.applicant.device_id,
-            "ip_address": application.applicant.ip_address,
-            "address": application.applicant.address,
             "requested_amount_fen": application.requested_amount_fen,
             "requested_term_months": application.requested_term_months,
             "status": application.status.value,
@@ -198,6 +210,8 @@ class SqlApplicationRepository:
 
     def add(self, application: Application) -> None:
         a = application.applicant
+        # The applicant's identifiers never change after the application is made: they are
+        # sealed once here, and an update leaves their columns alone.
         values = self._values(application) | {
             "application_id": application.application_id,
             "id_number_enc": self._cipher.encrypt(ID_NUMBER, a.id_number),
@@ -205,6 +219,10 @@ class SqlApplicationRepository:
             "phone_enc": self._cipher.encrypt(PHONE, a.phone),
             "phone_index": self._cipher.blind_index(PHONE, a.phone),
         }
+        for column, value in zip(
+            _OPTIONAL_PERSONAL, (a.device_id, a.ip_address, a.address), strict=True
+        ):
+            values |= self._sealed(column, value)
         # No savepoint: a duplicate abandons the whole unit of work (the caller raises), and
         # SAVEPOINT + RELEASE were two more statements on every application.
         try:
@@ -219,9 +237,9 @@ class SqlApplicationRepository:
             uscc=row.uscc,
             id_number=self._cipher.decrypt(ID_NUMBER, row.id_number_enc),
             phone=self._cipher.decrypt(PHONE, row.phone_enc),
-            device_id=row.device_id,
-            ip_address=row.ip_address,
-            address=row.address,
+            device_id=self._opened(DEVICE_ID, row.device_id_enc),
+            ip_address=self._opened(IP_ADDRESS, row.ip_address_enc),
+            address=self._opened(ADDRESS, row.address_enc),
         )
         return Application(
             application_id=row.application_id,
@@ -289,7 +307,7 @@ class SqlApplicationRepository:
         }
         for name, value in velocity.items():
             if name != "phone":
-                params[f"b_{name}"] = value
+                params[f"b_{name}"] = self._cipher.blind_index(name, value)
         row = fast.execute(self._c, _screening_statement(frozenset(velocity)), params).one()
         return ScreeningCounts(
             applications_by={name: int(getattr(row, f"v_{name}")) for name in velocity},

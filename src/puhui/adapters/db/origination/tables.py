@@ -27,6 +27,10 @@ from puhui.adapters.db.security.tables import (  # noqa: F401 - their old home, 
 )
 from puhui.adapters.db.tables import metadata
 
+VELOCITY_INDEX_COLUMNS = ("phone_index", "device_id_index", "ip_address_index", "address_index")
+ENCRYPTED_COLUMNS = ("id_number", "phone", "device_id", "ip_address", "address")
+"""The encrypted fields of an application: ``<name>_enc`` holds the ciphertext."""
+
 applications = Table(
     "origination_applications",
     metadata,
@@ -40,9 +44,14 @@ applications = Table(
     Column("id_number_index", String(HASH), nullable=False, index=True),
     Column("phone_enc", Text, nullable=False),
     Column("phone_index", String(HASH), nullable=False),
-    Column("device_id", String(128), nullable=True),
-    Column("ip_address", String(64), nullable=True),
-    Column("address", String(200), nullable=True),
+    # Device, IP address and address are personal data too: sealed like the ID number, with
+    # a blind index each for the anti-fraud velocity counts (equality only).
+    Column("device_id_enc", Text, nullable=True),
+    Column("device_id_index", String(HASH), nullable=True),
+    Column("ip_address_enc", Text, nullable=True),
+    Column("ip_address_index", String(HASH), nullable=True),
+    Column("address_enc", Text, nullable=True),
+    Column("address_index", String(HASH), nullable=True),
     Column("requested_amount_fen", BigInteger, nullable=True),
     Column("requested_term_months", Integer, nullable=True),
     Column("status", String(16), nullable=False, index=True),
@@ -58,7 +67,7 @@ applications = Table(
     # Velocity counts (anti-fraud) read (value, created_at) ranges from the index alone.
     *(
         Index(f"ix_origination_applications_{column}_created_at", column, "created_at")
-        for column in ("phone_index", "device_id", "ip_address", "address")
+        for column in VELOCITY_INDEX_COLUMNS
     ),
 )
 
