@@ -6,7 +6,8 @@ import importlib
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -236,6 +237,16 @@ def _train_champion(
     return entry.version
 
 
+def _count_codes(codes: Iterable[str]) -> str:
+    """``input_psi_shifted ×9, score_psi_watch`` — each code once, with its count."""
+    counted = Counter(codes)
+    if not counted:
+        return "none"
+    return ", ".join(
+        code if count == 1 else f"{code} ×{count}" for code, count in sorted(counted.items())
+    )
+
+
 def _monitor_monthly(
     platform_: Platform, model_version: str, first_day: date, last_day: date, out: Path
 ) -> None:
@@ -273,7 +284,7 @@ def _monitor_monthly(
         )
         rates = result.decision_rates[0] if result.decision_rates else None
         approved = "n/a" if rates is None else f"{rates.approval_rate:.1%}"
-        alerts = ", ".join(a.code.value for a in result.alerts) or "none"
+        alerts = _count_codes(a.code.value for a in result.alerts)
         typer.echo(
             f"  {month:%Y-%m}  {result.n_applications:>6,} scored  score PSI {psi}  "
             f"approved {approved}  alerts: {alerts}"
@@ -376,7 +387,14 @@ def _simulate(
             "total": time.perf_counter() - started,
         }
         print_summary(summary)
-        _monitor_monthly(platform_, champion, first_day, last_day, workdir / "monitoring")
+        # The demo prints the alerts itself; the service's warning per run would repeat them.
+        monitoring_log = logging.getLogger("puhui.services.model_monitoring")
+        level = monitoring_log.level
+        monitoring_log.setLevel(logging.ERROR)
+        try:
+            _monitor_monthly(platform_, champion, first_day, last_day, workdir / "monitoring")
+        finally:
+            monitoring_log.setLevel(level)
         _print_holdings(platform_)
         if serve:
             server = importlib.import_module("puhui.web.server")
