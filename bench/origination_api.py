@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import json
 import os
@@ -457,6 +458,9 @@ def real_dependencies(data_source: MarketDataSource | None = None) -> ApiDepende
     deps = dependencies_for(platform, origination_ports(platform, data_source=data_source))
     # All clients come from 127.0.0.1 (see deps_for).
     deps.origination.fraud_policy = FraudPolicy(max_applications_per_ip=10**9)
+    if os.environ.get("PUHUI_BENCH_INLINE"):
+        # Diagnosis only (--inline): service calls on the event loop on PostgreSQL too.
+        deps = dataclasses.replace(deps, run_inline=True)
     return deps
 
 
@@ -745,6 +749,11 @@ def main() -> None:
     parser.add_argument(
         "--warmup", type=int, default=200, help="--real: applications before measuring"
     )
+    parser.add_argument(
+        "--inline",
+        action="store_true",
+        help="--real, diagnosis: run service calls on the event loop (as on SQLite) on PostgreSQL",
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -810,6 +819,8 @@ def main_real(args: argparse.Namespace) -> None:
 
     ready_dir = Path(tempfile.mkdtemp(prefix="puhui-bench-ready-"))
     env = {**env, "PUHUI_BENCH_REAL": "1", "PUHUI_BENCH_READY_DIR": str(ready_dir)}
+    if args.inline:
+        env["PUHUI_BENCH_INLINE"] = "1"
     t0 = time.perf_counter()
     server = start_server(url, args.port, args.workers, env, ready_dir)
     print(f"{args.workers} worker(s) serving after {time.perf_counter() - t0:.1f} s")
