@@ -1,14 +1,15 @@
-"""Application to decision over HTTP on SQLite: latency and throughput with concurrent clients.
+"""Application to decision over HTTP: latency and throughput with concurrent clients.
 
 Usage: .venv/bin/python bench/origination_api.py [--enterprises 100000] [--applications 2000]
        [--clients 32] [--workers 1] [--rate R]
        .venv/bin/python bench/origination_api.py --real [--database URL] [--workdir DIR] ...
 
 Starts the API (uvicorn, ``--workers`` processes sharing one listening socket) in a child
-process on loopback, preloads ``--enterprises`` closed applications (the tables a bank with
-that many known enterprises would hold), then drives create + consent + decide for
-``--applications`` fresh enterprises from ``--clients`` concurrent keep-alive clients (a
-minimal HTTP/1.1 client: httpx cost more CPU than the server on this 2-core machine).
+process on loopback (SQLite in the stub mode), preloads ``--enterprises`` closed
+applications (the tables a bank with that many known enterprises would hold), then drives
+create + consent + decide for ``--applications`` fresh enterprises from ``--clients``
+concurrent keep-alive clients (a minimal HTTP/1.1 client: httpx cost more CPU than the server
+on this 2-core machine).
 Baselines measured in the same run: GET /api/v1/health over HTTP (transport floor) and the
 same three steps as direct service calls (no HTTP). The server's CPU seconds per
 application (from /proc) are printed too: on a shared machine they are steadier than rates.
