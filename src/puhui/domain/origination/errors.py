@@ -17,6 +17,12 @@ class DuplicateApplication(Conflict):
     code = "duplicate_application"
 
 
+class ApplicationNumberTaken(Conflict):
+    """Two applications drew the same human-facing number; the second one draws again."""
+
+    code = "application_number_taken"
+
+
 class ConsentRequired(Conflict):
     """No active consent covers the data this step needs."""
 

@@ -16,6 +16,7 @@ from puhui.domain.ids import new_id
 from puhui.domain.origination.application import Applicant, Application, ApplicationStatus
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.errors import (
+    ApplicationNumberTaken,
     DuplicateApplication,
     Forbidden,
     InvalidTransition,
@@ -47,6 +48,10 @@ def _application_no(today: date) -> str:
     return f"PH{today:%Y%m%d}{secrets.randbelow(10**8):08d}"
 
 
+NUMBER_DRAWS = 5
+"""Attempts at a free application number: with 10^8 numbers a day, two in a row are rare."""
+
+
 def create_application(
     origination: Origination,
     *,
@@ -66,6 +71,33 @@ def create_application(
     )
     scope = f"applications.create:{actor.user_id}"
     request_hash = _request_hash(origination, request)
+    for draw in range(NUMBER_DRAWS):
+        try:
+            return _create_once(
+                origination,
+                actor=actor,
+                applicant=applicant,
+                request=request,
+                scope=scope,
+                request_hash=request_hash,
+                idempotency_key=idempotency_key,
+            )
+        except ApplicationNumberTaken:
+            # The whole unit of work rolled back; draw another number and apply again.
+            logger.warning("application number drawn twice (attempt %d); drawing again", draw + 1)
+    raise ApplicationNumberTaken(f"no free application number after {NUMBER_DRAWS} draws")
+
+
+def _create_once(
+    origination: Origination,
+    *,
+    actor: Principal,
+    applicant: Applicant,
+    request: NewApplication,
+    scope: str,
+    request_hash: str,
+    idempotency_key: str | None,
+) -> Application:
     now = origination.clock.now()
     with origination.uow_factory() as uow:
         if idempotency_key is not None:

@@ -21,7 +21,7 @@ from puhui.domain.origination.application import Applicant, Application, Applica
 from puhui.domain.origination.assessment import Assessment, Outcome
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract
-from puhui.domain.origination.errors import DuplicateApplication
+from puhui.domain.origination.errors import ApplicationNumberTaken, DuplicateApplication
 from puhui.domain.origination.offer import Offer
 from puhui.services.origination.ports import (
     FraudList,
@@ -227,7 +227,14 @@ class SqlApplicationRepository:
         # SAVEPOINT + RELEASE were two more statements on every application.
         try:
             fast.execute(self._c, _INSERT_APPLICATION, values)
-        except IntegrityError:
+        except IntegrityError as exc:
+            # Either constraint names its column in the driver's message (SQLite and
+            # PostgreSQL alike): a number drawn twice is not the enterprise applying twice.
+            if "application_no" in str(exc.orig):
+                raise ApplicationNumberTaken(
+                    "the application number was drawn twice",
+                    details={"application_no": application.application_no},
+                ) from None
             raise DuplicateApplication(
                 "the enterprise already has an open application", details={"uscc": a.uscc}
             ) from None
