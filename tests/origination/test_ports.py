@@ -101,6 +101,28 @@ def test_a_pull_returns_only_what_was_known_on_its_day(small_market: Path) -> No
     assert set(tax["uscc"].to_list()) == {uscc}
 
 
+def test_a_monthly_pull_is_exactly_the_rows_a_filter_of_the_table_gives(
+    small_market: Path,
+) -> None:
+    source = MarketDataSource(small_market)
+    scopes = {
+        DataScope.TAX: "tax_monthly",
+        DataScope.UTILITY: "utilities_monthly",
+        DataScope.SETTLEMENT: "settlement_monthly",
+        DataScope.BUREAU: "bureau",
+    }
+    usccs = pl.read_parquet(small_market / "tables/enterprises/*.parquet")["uscc"].to_list()
+    for scope, name in scopes.items():
+        table = pl.read_parquet(small_market / f"tables/{name}/*.parquet")
+        for uscc in usccs[:25]:
+            for as_of in (date(2024, 1, 1), date(2024, 7, 19), date(2025, 6, 2), date(2030, 1, 1)):
+                expected = table.filter(
+                    (pl.col("uscc") == uscc) & (pl.col("month") < date(as_of.year, as_of.month, 1))
+                ).sort("month")
+                pulled = source.pull(uscc, scope, as_of=as_of)["tables"][name]
+                assert pulled.equals(expected), (name, uscc, as_of)
+
+
 def test_an_unknown_enterprise_has_no_records_rather_than_an_error(small_market: Path) -> None:
     source = MarketDataSource(small_market)
     pulled = source.pull(USCC, DataScope.TAX, as_of=date(2025, 3, 15))

@@ -13,9 +13,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
-from puhui.domain.errors import NotFound
+from puhui.domain.errors import InvalidInput, NotFound
 from puhui.domain.origination.consent import DataScope
 from puhui.market import schema, store
 from puhui.risk.features import CORE_ENTERPRISES, CORE_SIZE_BAND
@@ -66,6 +68,49 @@ class _Indexed:
         return self.frame.slice(span[0], span[1])
 
 
+@dataclass(frozen=True)
+class _MonthlyIndexed:
+    """A monthly table by enterprise whose rows run in month order within each enterprise.
+
+    A pull takes the rows of complete months before a cutoff: with the months ascending
+    that is a prefix of the enterprise's span, found by bisection on the months as day
+    numbers (no query per pull: a slice, the same rows in the same order as a filter).
+    """
+
+    indexed: _Indexed
+    days: npt.NDArray[np.int32]
+
+    @classmethod
+    def build(cls, frame: pl.DataFrame) -> _MonthlyIndexed:
+        indexed = _Indexed.build(frame, "uscc")
+        days = indexed.frame.get_column("month").cast(pl.Int32).to_numpy()
+        spans_ascending = all(
+            bool(np.all(np.diff(days[start : start + length]) > 0))
+            for start, length in indexed.spans.values()
+        )
+        if not spans_ascending:
+            raise MarketTableUnordered("a monthly table must hold one row per enterprise-month")
+        return cls(indexed, days)
+
+    def before(self, uscc: str, cutoff: date) -> pl.DataFrame:
+        span = self.indexed.spans.get(uscc)
+        if span is None:
+            return self.indexed.frame.clear()
+        start, length = span
+        limit = (cutoff - _EPOCH).days
+        count = int(np.searchsorted(self.days[start : start + length], limit, side="left"))
+        return self.indexed.frame.slice(start, count)
+
+
+_EPOCH = date(1970, 1, 1)
+
+
+class MarketTableUnordered(InvalidInput):
+    """A monthly table repeats or misorders an enterprise's months."""
+
+    code = "market_table_unordered"
+
+
 def _month_start(day: date) -> date:
     return date(day.year, day.month, 1)
 
@@ -96,7 +141,7 @@ class MarketDataSource:
         self._invoices_sold = _Indexed.build(invoices, "seller_uscc")
         self._invoices_bought = _Indexed.build(invoices, "buyer_uscc")
         self._monthly = {
-            name: _Indexed.build(load(name), "uscc")
+            name: _MonthlyIndexed.build(load(name).sort("uscc", "month"))
             for name in ("tax_monthly", "utilities_monthly", "settlement_monthly", "bureau")
         }
         self._court = _Indexed.build(load("court_cases"), "uscc")
@@ -115,7 +160,10 @@ class MarketDataSource:
         if scope is DataScope.REGISTRATION:
             return self._registration(uscc, as_of)
         if scope is DataScope.COURT:
-            events = self._court.rows(uscc).filter(pl.col("event_date") < as_of)
+            events = self._court.rows(uscc)
+            if events.height == 0:  # most enterprises never went to court: no query at all
+                return {"executed_person": False, TABLES_KEY: {"court_cases": events}}
+            events = events.filter(pl.col("event_date") < as_of)
             listed = events.get_column("event").is_in(["executed_listed", "dishonest_listed"])
             return {"executed_person": bool(listed.any()), TABLES_KEY: {"court_cases": events}}
         if scope is DataScope.INVOICE:
@@ -132,7 +180,7 @@ class MarketDataSource:
             )
             return {TABLES_KEY: {"invoices": known, CORE_ENTERPRISES: core}}
         (name,) = SCOPE_TABLES[scope]
-        rows = self._monthly[name].rows(uscc).filter(pl.col("month") < cutoff)
+        rows = self._monthly[name].before(uscc, cutoff)
         return {TABLES_KEY: {name: rows}}
 
     def _registration(self, uscc: str, as_of: date) -> Mapping[str, Any]:
