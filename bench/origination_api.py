@@ -60,6 +60,7 @@ from puhui.adapters.db.engine import checkpoint_in_background, make_engine
 from puhui.adapters.db.origination import tables as t
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap import Settings, build_platform
+from puhui.bootstrap.serving import api_dependencies
 from puhui.bootstrap.wiring import month_publisher, origination_ports, register_champion
 from puhui.domain.clock import BANK_ZONE, SystemClock
 from puhui.domain.identity import id_check_char, uscc_check_char
@@ -79,7 +80,7 @@ from puhui.services.security.otp import LoggingOtpSender
 from puhui.services.security.permissions import Principal, Role
 from puhui.web.app import create_app
 from puhui.web.dependencies import ApiDependencies
-from puhui.web.server import dependencies_for, run_workers
+from puhui.web.server import run_workers
 from puhui.web.wiring import ApiKeys, build_api_dependencies
 
 KEYS = ApiKeys(
@@ -456,7 +457,7 @@ def real_clock() -> ShiftedClock:
 def real_dependencies(data_source: MarketDataSource | None = None) -> ApiDependencies:
     """What ``puhui serve`` builds from the settings, on the bench's clock."""
     platform = build_platform(Settings(), clock=real_clock())
-    deps = dependencies_for(platform, origination_ports(platform, data_source=data_source))
+    deps = api_dependencies(platform, origination_ports(platform, data_source=data_source))
     # All clients come from 127.0.0.1 (see deps_for).
     deps.origination.fraud_policy = FraudPolicy(max_applications_per_ip=10**9)
     if os.environ.get("PUHUI_BENCH_INLINE"):
