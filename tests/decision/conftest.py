@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The helper next to this file is a plain module, not a package.
+sys.path.insert(0, str(Path(__file__).parent))
 
 from puhui.decision import CompiledStrategy, load_shipped_strategy
 from puhui.decision.strategy import shipped_strategy_text
