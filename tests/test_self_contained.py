@@ -11,12 +11,12 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 OUTSIDE = re.compile(
-    r"(?<![\w.-])/work/"  # the workplace's absolute paths
+    r"(?<![\w.-])/wo"
+    r"rk/"  # the workplace's absolute paths (split: this line is scanned too)
     r"|\.\./shared\b"  # the folder beside the checkout that a user's clone does not have
     r"|(?<![\w-])shared/(?:reference|data|DESIGN\.md|STYLE\.md)"
 )
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")
-THIS_FILE = Path(__file__).resolve()
 
 
 def tracked_files() -> list[Path]:
@@ -37,8 +37,6 @@ def text_of(path: Path) -> str | None:
 def test_no_tracked_file_refers_to_a_path_outside_the_repository() -> None:
     offenders = []
     for path in tracked_files():
-        if path.resolve() == THIS_FILE:
-            continue
         text = text_of(path)
         if text is None:
             continue
@@ -64,14 +62,16 @@ def test_relative_links_in_docs_stay_inside_the_repository_and_exist() -> None:
     assert not broken, "links that leave the repository or lead nowhere:\n" + "\n".join(broken)
 
 
-@pytest.mark.parametrize(
-    "line",
-    [
-        "VECTORS = Path('/work/shared/data/schedule-vectors.json')",
-        "see ../shared/reference/loan-servicing.md",
-        "targets: `shared/reference/market-facts.md`",
-    ],
-)
+# Assembled from pieces, so that this file does not itself name a path outside the repository.
+SHARED = "sha" + "red"
+OUTSIDE_EXAMPLES = [
+    f"VECTORS = Path('/wo{'rk'}/{SHARED}/data/schedule-vectors.json')",
+    f"see ../{SHARED}/reference/loan-servicing.md",
+    f"targets: `{SHARED}/reference/market-facts.md`",
+]
+
+
+@pytest.mark.parametrize("line", OUTSIDE_EXAMPLES)
 def test_the_check_catches_outside_references(line: str) -> None:
     assert OUTSIDE.search(line)
 
