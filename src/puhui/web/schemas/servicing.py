@@ -85,7 +85,9 @@ class InstalmentOut(BaseModel):
     period_days: int
 
 
-class ReceiptScheduleOut(BaseModel):
+class ReceiptFields(BaseModel):
+    """What every view of a receipt (借据) or term loan shows."""
+
     receipt_id: str
     line_id: str | None
     status: str
@@ -99,6 +101,9 @@ class ReceiptScheduleOut(BaseModel):
     total_owed_fen: int
     days_past_due: int
     category: str
+
+
+class ReceiptScheduleOut(ReceiptFields):
     instalments: list[InstalmentOut]
 
 
@@ -271,20 +276,7 @@ class StatementOut(BaseModel):
     receipts: list[StatementReceiptOut]
 
 
-class ReceiptOut(BaseModel):
-    receipt_id: str
-    line_id: str | None
-    status: str
-    disbursed_on: date
-    maturity_date: date
-    principal_fen: int
-    outstanding_principal_fen: int
-    overdue_principal_fen: int
-    interest_owed_fen: int
-    penalty_owed_fen: int
-    total_owed_fen: int
-    days_past_due: int
-    category: str
+class ReceiptOut(ReceiptFields):
     closed_on: date | None
 
 
