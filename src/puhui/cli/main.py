@@ -20,6 +20,7 @@ from puhui.cli import (
     loan,
     market,
     model,
+    monitor,
     serve,
     strategy,
     user,
@@ -62,6 +63,7 @@ app.add_typer(features.app, name="features")
 app.add_typer(user.app, name="user")
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(keys.app, name="keys")
+app.add_typer(monitor.app, name="monitor")
 
 
 @app.command()
