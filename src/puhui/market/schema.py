@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-SCHEMA_VERSION = "1.0"
-"""Bumped on any incompatible change; additions of columns keep the major number."""
+SCHEMA_VERSION = "1.1"
+"""Bumped on any incompatible change; additions of columns or tables keep the major number
+(1.1 added ``draw_outflows`` and ``truth/draw_use_truth``)."""
 
 # Conventions every table follows (documented once here, relied on by risk features):
 # - ``uscc`` is the enterprise key: an 18-character unified social credit code (GB 32100),
@@ -281,6 +282,60 @@ LOAN_HISTORY = Table(
     ),
 )
 
+COUNTERPARTY_TYPES: tuple[str, ...] = (
+    "suppliers",
+    "wages_tax",
+    "related_owner",
+    "securities_real_estate",
+    "other_lenders",
+)
+"""Counterparty types of settlement-account debits in ``draw_outflows`` (in this order)."""
+
+DRAW_OUTFLOWS = Table(
+    "draw_outflows",
+    (
+        Column("application_id", STRING, "the application whose money was drawn"),
+        Column(
+            "loan_id",
+            STRING,
+            "the legacy lender's loan when it granted the application (loan_history)",
+            nullable=True,
+        ),
+        Column("uscc", STRING, "drawing enterprise"),
+        Column("draw_date", DATE, "date the proceeds reached the settlement account"),
+        Column(
+            "draw_amount_fen",
+            INT64,
+            "amount drawn: the legacy loan's principal, else the amount requested",
+        ),
+        Column(
+            "month",
+            DATE,
+            "first day of the month the row is known: the month of the period's last day, "
+            "or the draw's month for periods before the draw",
+        ),
+        Column(
+            "days_from_draw",
+            INT32,
+            "first day of the 10-day period relative to the draw day: -30, -20, ..., 50",
+        ),
+        Column("counterparty_type", STRING, " | ".join(COUNTERPARTY_TYPES)),
+        Column(
+            "amount_fen",
+            INT64,
+            "debits of the settlement account to that counterparty type in the period: "
+            "the business's usual payments plus what it spent of the drawn money",
+        ),
+    ),
+    key=("application_id", "days_from_draw", "counterparty_type"),
+    truth=False,
+    meaning=(
+        "settlement-account debits by counterparty type in 10-day periods from 30 days "
+        "before to 60 days after each draw (资金流向); periods outside the observed "
+        "window are absent"
+    ),
+)
+
 # ---- truth: only evaluation may read these ------------------------------------------------
 
 TRUTH_ENTERPRISES = Table(
@@ -359,6 +414,33 @@ TRUTH_MACRO = Table(
     meaning="common factors driving latent health",
 )
 
+TRUTH_DRAW_USE = Table(
+    "draw_use_truth",
+    (
+        Column("application_id", STRING, "the draw (one per application)"),
+        Column("uscc", STRING, "enterprise"),
+        Column("month", DATE, "first day of the draw's month"),
+        Column("draw_date", DATE, "date of the draw"),
+        Column("is_misuse", BOOLEAN, "the proceeds were diverted from the business (挪用)"),
+        Column(
+            "misuse_type",
+            STRING,
+            "related_owner | securities_real_estate | other_lenders",
+            nullable=True,
+        ),
+        Column(
+            "diverted_fen",
+            INT64,
+            "proceeds paid to related parties and the owner, securities and real estate "
+            "or other lenders within 30 days of the draw (clean draws pay some too)",
+        ),
+        Column("diverted_share", FLOAT64, "diverted_fen over the amount drawn"),
+    ),
+    key=("application_id",),
+    truth=True,
+    meaning="hidden use of every draw's proceeds",
+)
+
 PUBLIC_TABLES: tuple[Table, ...] = (
     ENTERPRISES,
     OWNERS,
@@ -371,6 +453,7 @@ PUBLIC_TABLES: tuple[Table, ...] = (
     GUARANTEES,
     APPLICATIONS,
     LOAN_HISTORY,
+    DRAW_OUTFLOWS,
 )
 TRUTH_TABLES: tuple[Table, ...] = (
     TRUTH_ENTERPRISES,
@@ -378,6 +461,7 @@ TRUTH_TABLES: tuple[Table, ...] = (
     TRUTH_NEED_EVENTS,
     TRUTH_APPLICATIONS,
     TRUTH_MACRO,
+    TRUTH_DRAW_USE,
 )
 ALL_TABLES: tuple[Table, ...] = PUBLIC_TABLES + TRUTH_TABLES
 TABLES: dict[str, Table] = {t.name: t for t in ALL_TABLES}

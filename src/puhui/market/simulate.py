@@ -19,11 +19,12 @@ from puhui.market.simulation.court import court_cases_table
 from puhui.market.simulation.demand import demand
 from puhui.market.simulation.factors import common_factors
 from puhui.market.simulation.frames import empty
+from puhui.market.simulation.fund_use import draw_use
 from puhui.market.simulation.guarantees import guarantees_table
 from puhui.market.simulation.identity import identity, monthly_rows
 from puhui.market.simulation.invoices import invoices_table
 from puhui.market.simulation.latent import latent_path
-from puhui.market.simulation.legacy_loans import loan_history_table
+from puhui.market.simulation.legacy_loans import legacy_grants, loan_history_table
 from puhui.market.simulation.owners import owners_table
 from puhui.market.simulation.registry import enterprises_table
 from puhui.market.simulation.settlement import account_flows, settlement_table
@@ -53,6 +54,10 @@ def simulate_chunk(params: MarketParams, first_slot: int, end_slot: int) -> dict
     needs = demand(ctx, latent, ids)
     apps = applications(ctx, latent, ids, needs.applied)
     enquiries = hard_enquiries(ctx, lenders, apps.enterprise, apps.month)
+    grants = legacy_grants(ctx, apps=apps, grade=grade, lenders=lenders)
+    use = draw_use(
+        ctx, latent=latent, ids=ids, apps=apps, grants=grants, flows=flows, lenders=lenders
+    )
     tables = {
         "enterprises": enterprises_table(ctx, latent, ids),
         "owners": owners_table(ctx, latent.registered),
@@ -68,14 +73,15 @@ def simulate_chunk(params: MarketParams, first_slot: int, end_slot: int) -> dict
             latent=latent,
             ids=ids,
             apps=apps,
-            grade=grade,
-            lenders=lenders,
+            grants=grants,
             cash_available_fen=flows.cash_available_fen,
         ),
+        "draw_outflows": use.outflows,
         "court_cases": court_cases_table(ctx, latent, ids),
         "invoices": invoices_table(ctx, latent, business, ids),
         "guarantees": guarantees_table(ctx, ids),
         "enterprises_truth": enterprises_truth_table(ctx, latent, ids),
+        "draw_use_truth": use.truth,
         "monthly_truth": monthly_truth_table(latent, flows.cash_available_fen, rows),
         # The macro factors are the same for every chunk: the first chunk writes them.
         "macro": macro_table(ctx, factors) if first_slot == 0 else empty(schema.TRUTH_MACRO),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -18,6 +20,45 @@ from puhui.market.simulation.latent import LatentPath
 from puhui.market.simulation.streams import MonthlyStream
 
 I64 = npt.NDArray[np.int64]
+BOOL = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
+class LegacyGrants:
+    """The applications the legacy lender grants (by application row) and their loans."""
+
+    approved: BOOL  # per application row
+    principal_fen: I64  # per granted loan, in application order
+    loan_id: pl.Series  # per granted loan
+
+
+def legacy_grants(
+    ctx: ChunkContext, *, apps: Applications, grade: I64, lenders: OtherLenders
+) -> LegacyGrants:
+    """A naive rule: six months registered, tax grade A or B, nothing overdue, then a coin."""
+    statics, streams = ctx.statics, ctx.streams
+    ai = apps.enterprise.astype(np.int64)
+    at = apps.month.astype(np.int64)
+    key = apps.key.astype(np.int64)
+    age_ok = (at - statics.reg_month[ai]) >= 6
+    grade_ok = grade[ai, at] <= 2
+    clean = lenders.overdue_loans[ai, at] == 0
+    approve = age_ok & grade_ok & clean & (streams.uniform(MonthlyStream.APPROVE, key, at) < 0.5)
+    lt, lk = at[approve], key[approve]
+    principal = np.round(
+        apps.requested_yuan.astype(np.float64)[approve]
+        * (0.6 + 0.4 * streams.uniform(MonthlyStream.LOAN_SHARE, lk, lt)),
+        -3,
+    )
+    principal = np.maximum(principal, 10_000.0)
+    loan_id = (
+        hex_ids("LN", streams.bits(MonthlyStream.LOAN_ID, lk, lt), "loan_id")
+        if len(lk)
+        else pl.Series("loan_id", [], dtype=pl.String)
+    )
+    return LegacyGrants(
+        approved=approve, principal_fen=(principal * 100).astype(np.int64), loan_id=loan_id
+    )
 
 
 def loan_history_table(
@@ -26,30 +67,20 @@ def loan_history_table(
     latent: LatentPath,
     ids: Identity,
     apps: Applications,
-    grade: I64,
-    lenders: OtherLenders,
+    grants: LegacyGrants,
     cash_available_fen: I64,
 ) -> pl.DataFrame:
     """Monthly rows of every loan the legacy lender grants, until repaid or written off."""
-    statics, streams, n_months = ctx.statics, ctx.streams, ctx.months
+    streams, n_months = ctx.streams, ctx.months
+    approve = grants.approved
     ai = apps.enterprise.astype(np.int64)
     at = apps.month.astype(np.int64)
     key = apps.key.astype(np.int64)
-    age_ok = (at - statics.reg_month[ai]) >= 6
-    grade_ok = grade[ai, at] <= 2
-    clean = lenders.overdue_loans[ai, at] == 0
-    approve = age_ok & grade_ok & clean & (streams.uniform(MonthlyStream.APPROVE, key, at) < 0.5)
     li, lt, lk = ai[approve], at[approve], key[approve]
     if len(li) == 0:
         return empty(schema.LOAN_HISTORY)
     app_id = apps.application_id[approve]
-    principal = np.round(
-        apps.requested_yuan.astype(np.float64)[approve]
-        * (0.6 + 0.4 * streams.uniform(MonthlyStream.LOAN_SHARE, lk, lt)),
-        -3,
-    )
-    principal = np.maximum(principal, 10_000.0)
-    principal_f = (principal * 100).astype(np.int64)
+    principal_f = grants.principal_fen
     term = apps.term_months.astype(np.int64)[approve]
     rate_bp = np.round(
         450
@@ -84,9 +115,7 @@ def loan_history_table(
         np.where(dpd >= 180, "written_off", "overdue"),
         np.where(offs >= term_row, "repaid", np.where(short, "overdue", "current")),
     )
-    loan_id = hex_ids("LN", streams.bits(MonthlyStream.LOAN_ID, lk, lt), "loan_id").gather(
-        loan_rows
-    )
+    loan_id = grants.loan_id.gather(loan_rows)
     return pl.DataFrame(
         {
             "loan_id": loan_id,

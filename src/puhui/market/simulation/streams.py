@@ -71,3 +71,12 @@ class MonthlyStream:
     GUAR_START = 171
     OWNER = 180
     NAME = 190
+    FUND_LAG = 200
+    FUND_MISUSE = 201
+    FUND_TYPE = 202
+    FUND_SHARE = 203
+    FUND_TIMING = 204
+    FUND_CLEAN_MIX = 205
+    FUND_WAGES = 206
+    FUND_SECURITIES = 207
+    FUND_LUMP = 209
