@@ -145,6 +145,15 @@ class MarketDataSource:
             for name in ("tax_monthly", "utilities_monthly", "settlement_monthly", "bureau")
         }
         self._court = _Indexed.build(load("court_cases"), "uscc")
+        # Markets generated before schema 1.1 have no draw outflows: they serve none.
+        outflows = (
+            load("draw_outflows")
+            if (market / schema.DRAW_OUTFLOWS.folder).is_dir()
+            else empty_table("draw_outflows")
+        )
+        self._draw_outflows = _Indexed.build(
+            outflows.sort("uscc", "draw_date", "application_id", "days_from_draw"), "uscc"
+        )
         logger.info(
             "market data source loaded from %s: %d enterprises",
             market,
@@ -182,6 +191,22 @@ class MarketDataSource:
         (name,) = SCOPE_TABLES[scope]
         rows = self._monthly[name].before(uscc, cutoff)
         return {TABLES_KEY: {name: rows}}
+
+    def draw_outflows(
+        self, uscc: str, from_date: date, to_date: date, *, as_of: date
+    ) -> pl.DataFrame:
+        """Debits by counterparty type around the enterprise's draws dated in
+        ``[from_date, to_date]``, as known by ``as_of`` (rows of complete months before its
+        month); the ``DrawOutflowSource`` port. An unknown enterprise has no rows."""
+        if from_date > to_date:
+            raise InvalidInput(
+                f"from_date {from_date} is after to_date {to_date}",
+                details={"field": "from_date"},
+            )
+        return self._draw_outflows.rows(uscc).filter(
+            pl.col("draw_date").is_between(from_date, to_date),
+            pl.col("month") < _month_start(as_of),
+        )
 
     def _registration(self, uscc: str, as_of: date) -> Mapping[str, Any]:
         enterprise = self._enterprises.rows(uscc).filter(pl.col("registration_date") < as_of)

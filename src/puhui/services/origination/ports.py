@@ -166,6 +166,21 @@ class DataSource(Protocol):
     def pull(self, uscc: str, scope: DataScope, *, as_of: date) -> Mapping[str, Any]: ...
 
 
+class DrawOutflowSource(Protocol):
+    """Settlement-account debits by counterparty type around an enterprise's draws (资金流向).
+
+    Returns a Polars frame with the market's ``draw_outflows`` columns (``application_id,
+    loan_id, uscc, draw_date, draw_amount_fen, month, days_from_draw, counterparty_type,
+    amount_fen``) for the draws dated in ``[from_date, to_date]``, holding only the rows a
+    provider could have delivered by ``as_of`` (rows of complete months before its month).
+    ``puhui.risk.fund_use.fund_use_evidence`` reads it as it is.
+    """
+
+    def draw_outflows(
+        self, uscc: str, from_date: date, to_date: date, *, as_of: date
+    ) -> Any: ...  # a polars.DataFrame (kept Any so the port names no library)
+
+
 @dataclass(frozen=True, slots=True)
 class AssessmentRequest:
     application_id: str
