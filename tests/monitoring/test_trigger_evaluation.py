@@ -42,6 +42,7 @@ def clean(**overrides: Any) -> dict[str, Any]:
         "behavioural_pd": 0.015,
         "origination_pd": 0.012,
         "days_past_due": 0,
+        "fund_use_diverted_share": 0.05,
     }
     inputs.update(overrides)
     return inputs
@@ -66,6 +67,7 @@ CRAFTED: dict[str, dict[str, Any]] = {
     "BEHAVIOUR_PD_DOUBLED": {"behavioural_pd": 0.03, "origination_pd": 0.012},
     "DPD_EARLY": {"days_past_due": 1},
     "DPD_SERIOUS": {"days_past_due": 31},
+    "FUND_USE_DIVERTED": {"fund_use_diverted_share": 0.2},
 }
 
 
@@ -106,6 +108,8 @@ def test_each_shipped_signal_fires_alone_on_its_crafted_input(
         ({"tax_grade": "A", "tax_grade_previous": "B"}, []),
         ({"tax_grade": "C", "tax_grade_previous": "A"}, ["TAX_GRADE_LOW"]),
         ({"origination_pd": None}, []),
+        ({"fund_use_diverted_share": 0.19}, []),
+        ({"fund_use_diverted_share": None}, []),
     ],
 )
 def test_thresholds_sit_where_the_document_says(
@@ -143,7 +147,7 @@ _SCHEMA: dict[str, Any] = {
         else pl.Boolean
         if name in {"enforcement_listed", "guarantor_in_default"}
         else pl.Float64
-        if name.endswith(("_change", "_change_3m", "_pd"))
+        if name.endswith(("_change", "_change_3m", "_pd", "_share"))
         else pl.Int64
     )
     for name in MONITORING_INPUTS

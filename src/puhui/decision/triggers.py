@@ -59,10 +59,12 @@ MONITORING_INPUTS: tuple[str, ...] = (
     "behavioural_pd",
     "origination_pd",
     "days_past_due",
+    "fund_use_diverted_share",
 )
 """The inputs the shipped trigger rules read, per customer, on the run date. The monitoring run
 feeds them from the feature store (tax, invoices, utilities, settlement, court, bureau), the
-relationship graph (guarantors, circles), the behavioural model and servicing (DPD)."""
+relationship graph (guarantors, circles), the behavioural model, servicing (DPD) and the
+fund-use detector over the customer's recent draws (``puhui.risk.fund_use``)."""
 
 
 class TriggersInvalid(StrategyInvalid):
