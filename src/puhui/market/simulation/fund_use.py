@@ -208,32 +208,37 @@ def proceeds_spending(ctx: ChunkContext, d: Draws) -> I64:
 
 
 def usual_payments(
-    ctx: ChunkContext, latent: LatentPath, flows: AccountFlows, lenders: OtherLenders
+    ctx: ChunkContext,
+    latent: LatentPath,
+    flows: AccountFlows,
+    lenders: OtherLenders,
+    firms: I64,
 ) -> I64:
-    """Settlement outflow of each slot and month split by counterparty type (slots x months
-    x types); the types add up to ``settlement_monthly.outflow_fen`` exactly."""
-    streams, slot, window = ctx.streams, ctx.slot, ctx.window
-    outflow = np.where(latent.alive, flows.outflow_fen, 0)
-    related = np.minimum(np.round(flows.related_yuan * 100).astype(np.int64), outflow)
-    related = np.where(latent.alive, related, 0)
+    """Settlement outflow of the chunk's rows ``firms`` in each month split by counterparty
+    type (firms x months x types); the types add up to ``settlement_monthly.outflow_fen``
+    exactly and the related type is its ``related_party_transfer_fen``."""
+    streams, window = ctx.streams, ctx.window
+    slot = ctx.slot[firms]
+    alive = latent.alive[firms]
+    outflow = np.where(alive, flows.outflow_fen[firms], 0)
+    related = np.round(flows.related_yuan[firms] * 100).astype(np.int64)
+    related = np.where(alive, np.minimum(related, outflow), 0)
     rest = (outflow - related).astype(np.float64)
+    balance_fen = lenders.balance_yuan[firms] * 100
     wage_share = 0.15 + 0.15 * streams.uniform(MonthlyStream.FUND_WAGES, slot)
     wages = np.floor(rest * wage_share[:, None]).astype(np.int64)
-    lump = (ctx.monthly_uniform(MonthlyStream.FUND_LUMP) < LUMP_PROBABILITY) & (
-        lenders.balance_yuan > 0
-    )
-    lump_size = 1.0 + 2.0 * ctx.monthly_uniform(MonthlyStream.FUND_LUMP + 1)
+    cell = (slot[:, None], window[None, :])
+    lump = (streams.uniform(MonthlyStream.FUND_LUMP, *cell) < LUMP_PROBABILITY) & (balance_fen > 0)
+    lump_size = 1.0 + 2.0 * streams.uniform(MonthlyStream.FUND_LUMP + 1, *cell)
     service = np.floor(
         np.where(
             lump,
-            np.minimum(0.6 * rest, lenders.balance_yuan * 100 * lump_size),
-            np.minimum(0.3 * rest, lenders.balance_yuan * 100 * np.float64(0.04)),
+            np.minimum(0.6 * rest, balance_fen * lump_size),
+            np.minimum(0.3 * rest, balance_fen * 0.04),
         )
     ).astype(np.int64)
-    invests = ctx.monthly_uniform(MonthlyStream.FUND_SECURITIES) < 0.03
-    securities_share = 0.05 * streams.uniform(
-        MonthlyStream.FUND_SECURITIES + 1, slot[:, None], window[None, :]
-    )
+    invests = streams.uniform(MonthlyStream.FUND_SECURITIES, *cell) < 0.03
+    securities_share = 0.05 * streams.uniform(MonthlyStream.FUND_SECURITIES + 1, *cell)
     securities = np.where(invests, np.floor(rest * securities_share), 0).astype(np.int64)
     wages = np.minimum(wages, np.floor(rest).astype(np.int64) - service - securities)
     out = np.zeros((len(slot), ctx.months, N_TYPES), dtype=np.int64)
@@ -273,7 +278,10 @@ def draw_use(
         return DrawUse(empty(schema.DRAW_OUTFLOWS), empty(schema.TRUTH_DRAW_USE))
     bounds = month_bounds(ctx)
     spent = proceeds_spending(ctx, d)
-    usual = usual_payments(ctx, latent, flows, lenders)
+    # Only the firms that draw need their usual payments (the draws are per slot and month,
+    # so computing them for a subset changes no value).
+    firms, firm_of_draw = np.unique(d.enterprise, return_inverse=True)
+    usual = usual_payments(ctx, latent, flows, lenders, firms)
     n_periods = len(PERIODS)
     draw_row = np.repeat(np.arange(n), n_periods)
     period = np.tile(PERIODS, n)
@@ -284,11 +292,12 @@ def draw_use(
     first = _month_of(lo, bounds)
     last = _month_of(hi - 1, bounds)
     ent = d.enterprise[draw_row]
+    firm = firm_of_draw.reshape(-1)[draw_row]
     split = np.minimum(hi, bounds[first + 1])
-    amount = spread(usual[ent, first], first, lo, split, bounds)
+    amount = spread(usual[firm, first], first, lo, split, bounds)
     spill = last > first
     amount[spill] += spread(
-        usual[ent[spill], last[spill]], last[spill], split[spill], hi[spill], bounds
+        usual[firm[spill], last[spill]], last[spill], split[spill], hi[spill], bounds
     )
     post = period >= 0
     amount[post] += spent[draw_row[post], :, period[post]]
