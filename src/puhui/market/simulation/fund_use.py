@@ -134,9 +134,9 @@ def draws(ctx: ChunkContext, latent: LatentPath, apps: Applications, grants: Leg
     misuse_type = np.where(misuse, np.array(DIVERTED_TYPES)[np.minimum(pick, 2)], -1)
     low, high = DIVERTED_SHARE_RANGE
     share = low + (high - low) * streams.uniform(MonthlyStream.FUND_SHARE, key, at)
-    disguise = streams.uniform(MonthlyStream.FUND_SHARE + 1, key, at) < DISGUISE_PROBABILITY
+    disguise = streams.uniform(MonthlyStream.FUND_DISGUISE, key, at) < DISGUISE_PROBABILITY
     d_low, d_high = DISGUISED_PART_RANGE
-    part = d_low + (d_high - d_low) * streams.uniform(MonthlyStream.FUND_SHARE + 2, key, at)
+    part = d_low + (d_high - d_low) * streams.uniform(MonthlyStream.FUND_DISGUISED_PART, key, at)
     return Draws(
         app_row=rows,
         enterprise=ai,
@@ -169,13 +169,11 @@ def proceeds_spending(ctx: ChunkContext, d: Draws) -> I64:
     streams = ctx.streams
     n = len(d.key)
     at = d.month
-    mix = streams.uniform(MonthlyStream.FUND_CLEAN_MIX, d.key, at)
-    owner = np.where(
-        streams.uniform(MonthlyStream.FUND_CLEAN_MIX + 1, d.key, at) < 0.5, 0.1 * mix**2, 0.0
-    )
+    mix = streams.uniform(MonthlyStream.FUND_OWNER_SHARE, d.key, at)
+    owner = np.where(streams.uniform(MonthlyStream.FUND_OWNER, d.key, at) < 0.5, 0.1 * mix**2, 0.0)
     lenders = np.where(
-        streams.uniform(MonthlyStream.FUND_CLEAN_MIX + 2, d.key, at) < 0.15,
-        0.08 * streams.uniform(MonthlyStream.FUND_CLEAN_MIX + 3, d.key, at),
+        streams.uniform(MonthlyStream.FUND_ELSEWHERE, d.key, at) < 0.15,
+        0.08 * streams.uniform(MonthlyStream.FUND_ELSEWHERE_SHARE, d.key, at),
         0.0,
     )
     wages = 0.1 + 0.2 * streams.uniform(MonthlyStream.FUND_WAGES, d.key, at)
@@ -194,7 +192,7 @@ def proceeds_spending(ctx: ChunkContext, d: Draws) -> I64:
     weights = type_share[:, :, None] * profile[:, None, :]
     # The diverted part leaves within 30 days, mostly in the first ten.
     early = streams.uniform(
-        MonthlyStream.FUND_TIMING + 1, d.key[:, None], at[:, None] * 4 + np.arange(3)
+        MonthlyStream.FUND_DIVERT_TIMING, d.key[:, None], at[:, None] * 4 + np.arange(3)
     )
     divert_profile = np.array([0.6, 0.28, 0.12])[None, :] * (0.5 + early)
     divert_profile /= divert_profile.sum(axis=1, keepdims=True)
@@ -225,11 +223,11 @@ def usual_payments(
     related = np.where(alive, np.minimum(related, outflow), 0)
     rest = (outflow - related).astype(np.float64)
     balance_fen = lenders.balance_yuan[firms] * 100
-    wage_share = 0.15 + 0.15 * streams.uniform(MonthlyStream.FUND_WAGES, slot)
+    wage_share = 0.15 + 0.15 * streams.uniform(MonthlyStream.FUND_USUAL_WAGES, slot)
     wages = np.floor(rest * wage_share[:, None]).astype(np.int64)
     cell = (slot[:, None], window[None, :])
     lump = (streams.uniform(MonthlyStream.FUND_LUMP, *cell) < LUMP_PROBABILITY) & (balance_fen > 0)
-    lump_size = 1.0 + 2.0 * streams.uniform(MonthlyStream.FUND_LUMP + 1, *cell)
+    lump_size = 1.0 + 2.0 * streams.uniform(MonthlyStream.FUND_LUMP_SIZE, *cell)
     service = np.floor(
         np.where(
             lump,
@@ -238,7 +236,7 @@ def usual_payments(
         )
     ).astype(np.int64)
     invests = streams.uniform(MonthlyStream.FUND_SECURITIES, *cell) < 0.03
-    securities_share = 0.05 * streams.uniform(MonthlyStream.FUND_SECURITIES + 1, *cell)
+    securities_share = 0.05 * streams.uniform(MonthlyStream.FUND_SECURITIES_SHARE, *cell)
     securities = np.where(invests, np.floor(rest * securities_share), 0).astype(np.int64)
     wages = np.minimum(wages, np.floor(rest).astype(np.int64) - service - securities)
     out = np.zeros((len(slot), ctx.months, N_TYPES), dtype=np.int64)
