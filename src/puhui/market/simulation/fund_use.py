@@ -67,10 +67,11 @@ MISUSE_TYPE_MIX = {
 }
 DIVERTED_SHARE_RANGE = (0.45, 0.95)
 """Share of a misused draw that goes to the misuse destination within 30 days."""
-DISGUISE_PROBABILITY = 0.2
-DISGUISED_PART_RANGE = (0.3, 0.7)
-"""Some misusers pass part of the diverted money through a related trading company that
-the statement shows as a supplier (a disguise no counterparty-type rule can see through)."""
+DISGUISE_PROBABILITY = 0.3
+DISGUISED_PART_RANGE = (0.3, 0.8)
+"""Some misusers pass part of the diverted money through a related trading company that the
+statement shows as a supplier — the usual way round entrusted payment (受托支付), where the
+lender pays the supplier itself — a disguise no counterparty-type rule can see through."""
 LUMP_PROBABILITY = 0.03
 """Monthly chance that a firm with debt elsewhere repays a maturing loan there in one lump
 (one to three months of outflow), so clean firms too send large sums to other lenders."""
