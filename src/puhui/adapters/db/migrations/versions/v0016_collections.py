@@ -68,9 +68,7 @@ def upgrade() -> None:
         sa.Column("evaluated_on", sa.Date(), nullable=True),
         sa.Column("created_by", sa.String(ACTOR), nullable=False),
         _timestamp("created_at"),
-        sa.CheckConstraint(
-            "amount_fen > 0 AND paid_fen >= 0", name="amounts"
-        ),
+        sa.CheckConstraint("amount_fen > 0 AND paid_fen >= 0", name="amounts"),
         sa.PrimaryKeyConstraint("promise_id", name="pk_collection_promises"),
     )
     op.create_index("ix_collection_promises_case_id", "collection_promises", ["case_id"])
@@ -131,9 +129,7 @@ def upgrade() -> None:
         sa.Column("proposed_strategy", sa.String(100), nullable=True),
         sa.PrimaryKeyConstraint("evaluation_id", name="pk_concentration_evaluations"),
     )
-    op.create_index(
-        "ix_concentration_evaluations_as_of", "concentration_evaluations", ["as_of"]
-    )
+    op.create_index("ix_concentration_evaluations_as_of", "concentration_evaluations", ["as_of"])
     op.create_table(
         "concentration_breaches",
         sa.Column("evaluation_id", sa.String(ID), nullable=False),
