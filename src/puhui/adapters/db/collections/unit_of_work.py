@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine
 
+from puhui.adapters.db.collections.concentration import SqlConcentrationRepository
 from puhui.adapters.db.collections.repository import SqlCollectionsRepository
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
@@ -14,6 +15,7 @@ from puhui.domain.clock import Clock
 
 class CollectionsUnitOfWork(ServicingUnitOfWork):
     _collections: SqlCollectionsRepository | None = None
+    _concentration: SqlConcentrationRepository | None = None
 
     def __init__(
         self,
@@ -30,12 +32,19 @@ class CollectionsUnitOfWork(ServicingUnitOfWork):
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
         self._collections = SqlCollectionsRepository(connection, self._cipher)
+        self._concentration = SqlConcentrationRepository(connection)
 
     @property
     def collections(self) -> SqlCollectionsRepository:
         if self._collections is None:
             raise RuntimeError("unit of work used outside its `with` block")
         return self._collections
+
+    @property
+    def concentration(self) -> SqlConcentrationRepository:
+        if self._concentration is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._concentration
 
 
 def collections_units(
