@@ -159,6 +159,24 @@ def test_contacts_are_logged_with_the_note_sealed_and_claims_are_exclusive(
         cases.assign(
             book.units, case.case_id, assignee="am-2", actor="am-2", clock=clock, claim=True
         )
+    handed = cases.hand_over(
+        book.units,
+        case.customer_id,
+        assignee="desk-2",
+        actor="supervisor-1",
+        reason="task outcome hand_to_collections",
+        clock=clock,
+    )
+    assert [c.assignee for c in handed] == ["desk-2"]
+    assert (
+        cases.hand_over(
+            book.units, "91350100M000999Y00", assignee=None, actor="s", reason="r", clock=clock
+        )
+        == []
+    )
+    claimed = cases.assign(
+        book.units, case.case_id, assignee="am-1", actor="supervisor-1", clock=clock
+    )
     mine = cases.queue_page(book.units, QueueFilter(bucket=DpdBucket.REMINDER, assignee="am-1"))
     assert [c.case_id for c in mine.cases] == [case.case_id]
     note = "spoke to Mr Wang on 13800138000, pays Friday"

@@ -344,6 +344,41 @@ def assign(
     return updated
 
 
+def hand_over(
+    uow_factory: UowFactory,
+    customer_id: str,
+    *,
+    assignee: str | None,
+    actor: str,
+    reason: str,
+    clock: Clock,
+) -> list[CollectionCase]:
+    """A monitoring task's ``hand_to_collections`` outcome: the customer's open cases go to
+    ``assignee`` (None: they stay in the queue for anyone to claim), audited with the reason.
+
+    A customer with nothing past due has no case yet: the list is empty, and the next
+    ``refresh`` after a receipt falls behind opens one.
+    """
+    now = clock.now()
+    handed = []
+    with uow_factory() as uow:
+        for case in uow.collections.open_cases(customer_id):
+            updated = case
+            if assignee is not None and case.assignee != assignee:
+                updated = replace(case, assignee=assignee, updated_at=now, version=case.version + 1)
+                uow.collections.save_case(updated)
+            _audit(
+                uow,
+                actor,
+                "handed_over",
+                updated,
+                {"from": case.assignee, "to": assignee, "reason": reason},
+            )
+            handed.append(updated)
+        uow.commit()
+    return handed
+
+
 @dataclass(frozen=True, slots=True)
 class Recorded(ResultBase):
     """What a write request created or changed, by id (a replay returns the first one)."""
