@@ -7,6 +7,7 @@ import warnings
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import puhui.adapters.db.collections.tables
 import puhui.adapters.db.features.tables
 import puhui.adapters.db.origination.tables
 import puhui.adapters.db.servicing.tables

@@ -16,6 +16,8 @@ from puhui.services.security.permissions import Permission, Role
 R = Role
 ALL = frozenset(Role)
 STAFF = frozenset(STAFF_ROLES)
+COLLECTIONS_WORK = frozenset({R.ACCOUNT_MANAGER, R.OPERATIONS, R.RISK_OFFICER})
+COLLECTIONS_READ = COLLECTIONS_WORK | {R.AUDITOR}
 APPLICATION = {"uscc": "91110000802100433B", "id_number": OWNER_ID, "phone": PHONE}
 
 # (method, path template, json body, roles allowed) — the access policy, written out.
@@ -138,6 +140,35 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
     ("GET", "/api/v1/strategies/none/1", None, frozenset({R.APPROVER, R.RISK_OFFICER, R.ADMIN})),
     ("GET", "/api/v1/models", None, frozenset({R.RISK_OFFICER, R.ADMIN})),
     ("GET", "/api/v1/models/v-none", None, frozenset({R.RISK_OFFICER, R.ADMIN})),
+    # Collections: collectors work cases, operations and risk hand them out, risk decides
+    # write-offs (never its own proposal), auditors read; unknown ids reach a 404.
+    ("GET", "/api/v1/collections?bucket=reminder", None, COLLECTIONS_READ),
+    ("GET", "/api/v1/collections/case_none", None, COLLECTIONS_READ),
+    ("POST", "/api/v1/collections/case_none/claim", None, COLLECTIONS_WORK),
+    (
+        "POST",
+        "/api/v1/collections/case_none/assignment",
+        {"assignee": "operations:someone"},
+        frozenset({R.RISK_OFFICER, R.OPERATIONS}),
+    ),
+    (
+        "POST",
+        "/api/v1/collections/case_none/contacts",
+        {"channel": "phone", "result": "no_answer", "contacted_at": "2026-03-01T10:00:00+08:00"},
+        COLLECTIONS_WORK,
+    ),
+    (
+        "POST",
+        "/api/v1/collections/case_none/promises",
+        {"amount_fen": 1_000, "promised_on": "2026-03-10"},
+        COLLECTIONS_WORK,
+    ),
+    ("GET", "/api/v1/write-offs", None, COLLECTIONS_READ),
+    ("GET", "/api/v1/write-offs/wo_none", None, COLLECTIONS_READ),
+    ("POST", "/api/v1/write-offs", {"receipt_id": "rcpt_none", "reason": "r"}, COLLECTIONS_WORK),
+    ("POST", "/api/v1/write-offs/wo_none/approval", {}, frozenset({R.RISK_OFFICER})),
+    ("POST", "/api/v1/write-offs/wo_none/rejection", {}, frozenset({R.RISK_OFFICER})),
+    ("GET", "/api/v1/concentration", None, frozenset({R.RISK_OFFICER, R.AUDITOR})),
 ]
 
 

@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.bootstrap.settings import Settings
+from puhui.decision.concentration import load_shipped_concentration
 from puhui.domain.clock import Clock
 from puhui.services import strategies
+from puhui.services.collections.access import PostLoanAccess
+from puhui.services.concentration import Concentration
 from puhui.services.origination.credit_access import CreditAccess
 from puhui.services.origination.ports import (
     Assessor,
@@ -61,6 +65,8 @@ class ApiDependencies:
     """
     max_body_bytes: int = 1024 * 1024
     """A request body over this many bytes is refused with 413 before it is parsed."""
+    post_loan: PostLoanAccess | None = None
+    """Collections, write-offs and concentration; mounted only when servicing is wired."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,9 @@ def build_api_dependencies(
     if run_inline is None:
         run_inline = engine.dialect.name == "sqlite"
     credit = None
+    post_loan = None
     if servicing_uow_factory is not None:
+        post_loan = post_loan_access(engine, clock=clock, keys=keys, cipher=cipher)
         credit = CreditAccess(
             origination_uow=units.writer,
             servicing_uow=servicing_uow_factory,
@@ -158,6 +166,20 @@ def build_api_dependencies(
         run_inline=run_inline,
         credit=credit,
         max_body_bytes=limits.max_body_bytes,
+        post_loan=post_loan,
+    )
+
+
+def post_loan_access(
+    engine: Engine, *, clock: Clock, keys: ApiKeys, cipher: FieldCipher
+) -> PostLoanAccess:
+    """Collections and concentration over the platform's database (the API reads the latest
+    concentration evaluation; the evaluation itself runs from the CLI or the monitoring run)."""
+    units = collections_units(engine, clock=clock, audit_key=keys.audit_key, cipher=cipher)
+    return PostLoanAccess(
+        units=units,
+        clock=clock,
+        concentration=Concentration(uow=units, limits=load_shipped_concentration, clock=clock),
     )
 
 

@@ -25,6 +25,8 @@ from puhui.cli import (
     strategy,
     user,
 )
+from puhui.cli import collections as collections_cli
+from puhui.cli import concentration as concentration_cli
 from puhui.cli.demo import demo
 from puhui.cli.model_monitor import monitor_command
 
@@ -64,6 +66,8 @@ app.add_typer(user.app, name="user")
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(keys.app, name="keys")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(collections_cli.app, name="collections")
+app.add_typer(concentration_cli.app, name="concentration")
 
 
 @app.command()

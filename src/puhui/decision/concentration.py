@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
-from puhui.decision.document import ExactDecimal
+from puhui.decision.document import ExactDecimal, StrategyDocument
 from puhui.decision.strategy import DocumentLines, Problems, StrategyInvalid, parse_model
 from puhui.domain.errors import InvalidInput, NotFound
 
@@ -210,6 +210,48 @@ def limit_multipliers(breaches: Iterable[Breach]) -> dict[tuple[Dimension, str],
     return found
 
 
+CLUSTER_INPUTS: dict[Dimension, str] = {
+    Dimension.INDUSTRY: "industry_code",
+    Dimension.REGION: "region_code",
+    Dimension.PARK: "park",
+    Dimension.CORE_ENTERPRISE: "core_enterprise",
+    Dimension.GUARANTEE_CIRCLE: "guarantee_circle",
+}
+"""The strategy input naming an applicant's cluster, by dimension, when a strategy that has no
+multipliers for the dimension yet gets its first."""
+
+
+def tighten_strategy(
+    document: StrategyDocument,
+    multipliers: Mapping[tuple[Dimension, str], Decimal],
+    *,
+    version: int,
+) -> StrategyDocument:
+    """A new version of ``document`` whose limit step multiplies the limits of the breached
+    clusters by their multipliers (``limit_multipliers``); a cluster already cut keeps the
+    stricter of the two. The input naming the cluster is declared (optional string) when the
+    strategy does not read it yet. The result still has to pass the strategy lifecycle."""
+    data = document.model_dump(mode="json")
+    data["version"] = version
+    limit = data["limit"]
+    existing = limit.get("cluster_limit_multiplier") or {}
+    for (dimension, cluster), multiplier in sorted(multipliers.items()):
+        entry = existing.setdefault(
+            dimension.value, {"input": CLUSTER_INPUTS[dimension], "by_cluster": {}}
+        )
+        before = entry["by_cluster"].get(cluster)
+        if before is None or multiplier < Decimal(before):
+            entry["by_cluster"][cluster] = str(multiplier)
+        name = entry["input"]
+        if name not in data["inputs"]:
+            data["inputs"][name] = {
+                "type": "string",
+                "description": f"The applicant's {dimension.value} cluster (concentration limits)",
+            }
+    limit["cluster_limit_multiplier"] = existing
+    return StrategyDocument.model_validate(data)
+
+
 def breaches_frame(breaches: Iterable[Breach]) -> pl.DataFrame:
     """Breaches as a frame (decimals as text, so that no float creeps into a report)."""
     rows = [
@@ -329,6 +371,7 @@ def load_shipped_concentration(name: str = SHIPPED_CONCENTRATION) -> CompiledCon
 
 
 __all__ = [
+    "CLUSTER_INPUTS",
     "EXPOSURE_COLUMNS",
     "LIMIT_MULTIPLIER",
     "SHIPPED_CONCENTRATION",
@@ -344,4 +387,5 @@ __all__ = [
     "limit_multipliers",
     "load_concentration",
     "load_shipped_concentration",
+    "tighten_strategy",
 ]

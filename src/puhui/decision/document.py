@@ -7,7 +7,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from puhui.decision.errors import InvalidDocumentValue
 
@@ -87,6 +94,20 @@ class AffordabilitySpec(_Strict):
     multiple_by_grade: dict[str, ExactDecimal]
 
 
+class ClusterMultipliers(_Strict):
+    """The limit multiplier of named clusters of one dimension (dynamic policy: concentration).
+
+    An applicant whose ``input`` names a listed cluster gets its limit multiplied by that
+    cluster's multiplier (0 = no new lending there); unlisted clusters and a missing input
+    leave the limit as it is. Set through the strategy lifecycle, never silently: a
+    concentration breach proposes a draft version with the breached cluster added here.
+    """
+
+    input: Name
+    """A ``string`` input: the applicant's cluster in this dimension (e.g. its industry code)."""
+    by_cluster: dict[str, ExactDecimal] = Field(default_factory=dict)
+
+
 class LimitSpec(_Strict):
     requested: Name
     need: Name | None = None
@@ -97,6 +118,17 @@ class LimitSpec(_Strict):
     step_yuan: ExactDecimal = Decimal(1000)
     minimum_yuan: ExactDecimal
     below_minimum_reason: Code
+    cluster_limit_multiplier: dict[Name, ClusterMultipliers] = Field(default_factory=dict)
+    """By dimension (industry, region, park, core_enterprise, guarantee_circle): the clusters
+    whose new limits are cut. The strictest multiplier of the applicant's clusters applies."""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_multipliers(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A document without multipliers serialises (and hashes) as it did before they existed.
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("cluster_limit_multiplier"):
+            data.pop("cluster_limit_multiplier", None)
+        return data
 
 
 class LprPoint(_Strict):

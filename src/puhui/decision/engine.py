@@ -117,6 +117,8 @@ class LimitRule:
     step_fen: int
     minimum_fen: int
     below_minimum_reason: str
+    cluster_multipliers: tuple[tuple[str, Mapping[str, tuple[int, int]]], ...] = ()
+    """(string input naming the applicant's cluster, cluster -> multiplier as a fraction)."""
     _by_grade: dict[str, tuple[tuple[str, int, int], ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -125,7 +127,17 @@ class LimitRule:
     def reads(self) -> tuple[str, ...]:
         names = [self.requested, *(a.basis for a in self.affordability)]
         names += [n for n in (self.need, self.headroom) if n is not None]
+        names += [name for name, _ in self.cluster_multipliers]
         return tuple(dict.fromkeys(names))
+
+    def multiplier(self, env: Mapping[str, Any]) -> tuple[int, int] | None:
+        """The strictest cluster multiplier that applies to the applicant (None: none does)."""
+        found: tuple[int, int] | None = None
+        for name, by_cluster in self.cluster_multipliers:
+            value = by_cluster.get(env.get(name))  # type: ignore[arg-type]
+            if value is not None and (found is None or value[0] * found[1] < found[0] * value[1]):
+                found = value
+        return found
 
     def caps(self, env: Mapping[str, Any], grade: str) -> dict[str, int]:
         """Every cap that applies, in fen; a cap whose input is unknown does not apply."""
@@ -147,6 +159,12 @@ class LimitRule:
             headroom = env.get(self.headroom)
             if headroom is not None:
                 caps["concentration_headroom"] = headroom
+        multiplier = self.multiplier(env)
+        if multiplier is not None:
+            # The cluster's multiplier cuts whatever the other caps allow (rounded down).
+            caps["cluster_limit_multiplier"] = (
+                max(min(caps.values()), 0) * multiplier[0] // multiplier[1]
+            )
         return caps
 
     def fast_limit(self, env: Mapping[str, Any], grade: str) -> int:
@@ -173,6 +191,10 @@ class LimitRule:
             headroom = get(self.headroom)
             if headroom is not None and headroom < lowest:
                 lowest = headroom
+        if self.cluster_multipliers:
+            multiplier = self.multiplier(env)
+            if multiplier is not None:
+                lowest = max(lowest, 0) * multiplier[0] // multiplier[1]
         step = self.step_fen
         return max(lowest, 0) // step * step
 

@@ -286,6 +286,9 @@ def _limit(w: _Writer) -> None:
     if rule.headroom is not None:
         headroom = w.read(rule.headroom)
         w.line(f"if {headroom} is not None and {headroom} < lowest: lowest = {headroom}")
+    if rule.cluster_multipliers:
+        w.line(f"cm = {w.bind('CM', rule.multiplier)}(env)")
+        w.line("if cm is not None: lowest = (lowest if lowest > 0 else 0) * cm[0] // cm[1]")
     step = literal(rule.step_fen)
     w.line(f"limit = (lowest if lowest > 0 else 0) // {step} * {step}")
     w.trace(f"a({w.bind('LS', _limit_entry(rule))}(env, grade, limit))")

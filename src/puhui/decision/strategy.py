@@ -479,6 +479,25 @@ class _Compiler:
             return None
         if minimum > cap:
             self.problems.add(("limit", "minimum_yuan"), "is above the product cap")
+        multipliers = []
+        for dimension, spec_m in spec.cluster_limit_multiplier.items():
+            path = ("limit", "cluster_limit_multiplier", dimension)
+            declared = self.doc.inputs.get(spec_m.input)
+            if declared is None:
+                self.problems.add(
+                    (*path, "input"), f"unknown input {spec_m.input!r} (declare it under `inputs`)"
+                )
+            elif declared.type is not InputType.STRING:
+                self.problems.add((*path, "input"), f"{spec_m.input!r} must be a `string` input")
+            for cluster, value in spec_m.by_cluster.items():
+                if not Decimal(0) <= value <= Decimal(1):
+                    self.problems.add(
+                        (*path, "by_cluster", cluster),
+                        "a multiplier tightens: between 0 (no new lending) and 1",
+                    )
+            multipliers.append(
+                (spec_m.input, {c: _fraction(v) for c, v in spec_m.by_cluster.items()})
+            )
         return LimitRule(
             requested=spec.requested,
             need=spec.need,
@@ -488,6 +507,7 @@ class _Compiler:
             step_fen=step,
             minimum_fen=minimum,
             below_minimum_reason=spec.below_minimum_reason,
+            cluster_multipliers=tuple(multipliers),
         )
 
     def compile_pricing(self, grades: list[str]) -> Pricing | None:

@@ -93,6 +93,13 @@ KNOWN_UNFED_INPUTS = (
     "shared_contact_count",
     "applications_30d",
     "invoice_round_trip_ratio",
+    # The applicant's clusters, read by a strategy's per-cluster limit multipliers (proposed
+    # by a concentration breach, see docs/monitoring.md): known, not fed yet.
+    "industry_code",
+    "region_code",
+    "park",
+    "core_enterprise",
+    "guarantee_circle",
 )
 """Inputs the shipped strategy names that no source feeds yet: left missing ("no evidence")."""
 

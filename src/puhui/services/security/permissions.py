@@ -41,6 +41,15 @@ class Permission(Enum):
     DECISION_EVIDENCE_READ = "decisions:evidence"
     """The inputs, features and versions behind an automatic decision (staff only)."""
     AUDIT_READ = "audit:read"
+    COLLECTIONS_READ = "collections:read"
+    """The DPD queues, cases, contact log, promises and write-off proposals."""
+    COLLECTIONS_WORK = "collections:work"
+    """Claim a case, log contacts, record promises, propose a write-off."""
+    COLLECTIONS_ASSIGN = "collections:assign"
+    """Give a case to someone else (a supervisor's move)."""
+    WRITE_OFF_DECIDE = "write_offs:decide"
+    """Approve or reject a write-off proposal (never one's own: four eyes)."""
+    CONCENTRATION_READ = "concentration:read"
 
 
 _STAFF_READ = {
@@ -57,7 +66,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.LINE_READ, Permission.DRAW, Permission.REPAY}
     ),
     Role.ACCOUNT_MANAGER: frozenset(
-        {Permission.APPLICATION_CREATE, Permission.APPLICATION_ASSESS} | _STAFF_READ
+        {Permission.APPLICATION_CREATE, Permission.APPLICATION_ASSESS}
+        | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK}
+        | _STAFF_READ
     ),
     Role.APPROVER: frozenset(
         {Permission.APPLICATION_REVIEW, Permission.STRATEGY_READ} | _STAFF_READ
@@ -71,10 +82,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LINE_REDUCE,
             Permission.STRATEGY_READ,
             Permission.MODEL_READ,
+            Permission.COLLECTIONS_READ,
+            Permission.COLLECTIONS_WORK,
+            Permission.COLLECTIONS_ASSIGN,
+            Permission.WRITE_OFF_DECIDE,
+            Permission.CONCENTRATION_READ,
         }
         | _STAFF_READ
     ),
-    Role.OPERATIONS: frozenset({Permission.LINE_MANAGE, Permission.REPAY} | _STAFF_READ),
+    # Operations runs the collection desks: works and hands out cases, never decides write-offs.
+    Role.OPERATIONS: frozenset(
+        {Permission.LINE_MANAGE, Permission.REPAY}
+        | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK, Permission.COLLECTIONS_ASSIGN}
+        | _STAFF_READ
+    ),
     Role.ADMIN: frozenset(
         {
             Permission.USER_MANAGE,
@@ -86,7 +107,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
         | _STAFF_READ
     ),
-    Role.AUDITOR: frozenset({Permission.AUDIT_READ} | _STAFF_READ),
+    Role.AUDITOR: frozenset(
+        {Permission.AUDIT_READ, Permission.COLLECTIONS_READ, Permission.CONCENTRATION_READ}
+        | _STAFF_READ
+    ),
     Role.PARTNER: frozenset(
         {
             Permission.APPLICATION_CREATE,

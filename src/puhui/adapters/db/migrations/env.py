@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 # Every table module registers on the shared metadata; import them all so that Alembic's
 # comparison sees the whole schema.
+from puhui.adapters.db.collections import tables as _collection_tables  # noqa: F401
 from puhui.adapters.db.features import tables as _feature_tables  # noqa: F401
 from puhui.adapters.db.origination import tables as _origination_tables  # noqa: F401
 from puhui.adapters.db.servicing import tables as _servicing_tables  # noqa: F401

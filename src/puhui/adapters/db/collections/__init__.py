@@ -1,0 +1,1 @@
+"""Storage of collections (催收) and concentration evaluations (集中度)."""

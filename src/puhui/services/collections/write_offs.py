@@ -1,0 +1,306 @@
+"""Write-off (核销) proposals with four eyes; approval posts through servicing's ``write_off``.
+
+A collector or supervisor proposes a receipt more than 90 days past due, with a reason; a
+second person (never the proposer) approves or rejects. Approval calls servicing's write-off
+under a key derived from the proposal, then records the decision: if the process stops in
+between, approving again finds the posting already made (servicing replays it) and only
+records the decision — the ledger entry is never posted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+from puhui.domain.clock import Clock
+from puhui.domain.errors import NotFound
+from puhui.domain.ids import ReceiptId, new_id
+from puhui.domain.lending.account import LoanAccount, LoanStatus
+from puhui.domain.monitoring.collection import (
+    COLLECTION_MAX_DPD,
+    WriteOffProposal,
+    WriteOffStatus,
+)
+from puhui.domain.monitoring.errors import WriteOffFourEyes
+from puhui.services.audit import record
+from puhui.services.collections.cases import Recorded, business_day
+from puhui.services.collections.errors import (
+    AlreadyWrittenOff,
+    WriteOffAlreadyDecided,
+    WriteOffNotLegalBucket,
+    WriteOffSamePerson,
+)
+from puhui.services.collections.ports import (
+    CaseStatus,
+    CollectionsUnitOfWork,
+    StoredProposal,
+)
+from puhui.services.servicing.idempotency import check_key, find_replay, remember, request_digest
+from puhui.services.servicing.receipts import write_off
+
+UowFactory = Callable[[], CollectionsUnitOfWork]
+ENTITY = "write_off_proposal"
+
+
+def posting_key(proposal_id: str) -> str:
+    """The idempotency key of the servicing write-off an approval posts."""
+    return f"write-off-proposal:{proposal_id}"
+
+
+def _audit(uow: CollectionsUnitOfWork, actor: str, action: str, item: StoredProposal) -> None:
+    record(
+        uow,
+        actor=actor,
+        action=f"write_off.{action}",
+        entity=ENTITY,
+        entity_id=item.proposal_id,
+        payload={
+            "receipt_id": item.receipt_id,
+            "status": item.status.value,
+            "principal_fen": item.principal_fen,
+            "interest_fen": item.interest_fen,
+            "days_past_due": item.days_past_due,
+            "entry_key": item.entry_key,
+        },
+    )
+
+
+def _require_loan(uow: CollectionsUnitOfWork, receipt_id: str) -> LoanAccount:
+    loan = uow.loans.get(receipt_id)
+    if loan is None:
+        raise NotFound("no such receipt", details={"receipt_id": receipt_id})
+    return loan
+
+
+def propose(
+    uow_factory: UowFactory,
+    receipt_id: str,
+    *,
+    reason: str,
+    actor: str,
+    idempotency_key: str,
+    clock: Clock,
+) -> Recorded:
+    """Propose writing a receipt off; refused unless it is more than 90 days past due."""
+    key = check_key(idempotency_key)
+    operation = "write_off_propose"
+    digest = request_digest(operation, {"receipt_id": receipt_id, "reason": reason})
+    with uow_factory() as uow:
+        replayed = find_replay(uow, key, operation, digest, Recorded)
+        if replayed is not None:
+            return replayed
+        loan = _require_loan(uow, receipt_id)
+        if loan.status is LoanStatus.WRITTEN_OFF:
+            raise AlreadyWrittenOff(f"receipt {receipt_id} is written off already")
+        if loan.days_past_due <= COLLECTION_MAX_DPD or loan.status is not LoanStatus.ACTIVE:
+            raise WriteOffNotLegalBucket(
+                f"receipt {receipt_id} is {loan.days_past_due} days past due: only receipts "
+                f"more than {COLLECTION_MAX_DPD} days past due may be written off",
+                details={"days_past_due": loan.days_past_due},
+            )
+        if uow.collections.open_proposal(receipt_id) is not None:
+            raise WriteOffAlreadyDecided(
+                f"receipt {receipt_id} already has a write-off proposal awaiting a decision"
+            )
+        case = uow.collections.case_of_receipt(receipt_id)
+        proposed_on = business_day(uow, clock)
+        domain = WriteOffProposal(
+            proposal_id=_new_proposal_id(),
+            receipt_id=receipt_id,
+            principal_fen=loan.outstanding_principal_fen,
+            interest_fen=loan.income_owed_fen,
+            reason=reason,
+            proposed_by=actor,
+            proposed_on=proposed_on,
+            days_past_due=loan.days_past_due,
+        )
+        stored = StoredProposal(
+            proposal_id=domain.proposal_id,
+            receipt_id=receipt_id,
+            case_id=None if case is None else case.case_id,
+            principal_fen=domain.principal_fen,
+            interest_fen=domain.interest_fen,
+            days_past_due=domain.days_past_due,
+            reason=reason,
+            proposed_by=actor,
+            proposed_on=proposed_on,
+            status=WriteOffStatus.PROPOSED,
+            decided_by=None,
+            decided_on=None,
+            decision_note=None,
+            entry_key=None,
+            written_off_fen=None,
+            created_at=clock.now(),
+            version=1,
+        )
+        uow.collections.add_proposal(stored)
+        _audit(uow, actor, "proposed", stored)
+        done = Recorded(entity_id=stored.proposal_id)
+        remember(uow, key, operation, digest, done)
+        uow.commit()
+    return done
+
+
+def _new_proposal_id() -> str:
+    return new_id("wo")
+
+
+def _domain(item: StoredProposal) -> WriteOffProposal:
+    return WriteOffProposal(
+        proposal_id=item.proposal_id,
+        receipt_id=item.receipt_id,
+        principal_fen=item.principal_fen,
+        interest_fen=item.interest_fen,
+        reason=item.reason,
+        proposed_by=item.proposed_by,
+        proposed_on=item.proposed_on,
+        days_past_due=item.days_past_due,
+        status=item.status,
+        decided_by=item.decided_by,
+        decided_on=item.decided_on,
+    )
+
+
+def _checked_decision(
+    uow: CollectionsUnitOfWork, proposal_id: str, *, actor: str, clock: Clock, approve: bool
+) -> tuple[StoredProposal, WriteOffProposal]:
+    item = uow.collections.proposal(proposal_id, for_update=True)
+    if item is None:
+        raise NotFound("no such write-off proposal", details={"proposal_id": proposal_id})
+    if item.status is not WriteOffStatus.PROPOSED:
+        raise WriteOffAlreadyDecided(f"write-off {proposal_id} is already {item.status.value}")
+    on = max(business_day(uow, clock), item.proposed_on)
+    try:
+        decided = _domain(item).approve(actor, on) if approve else _domain(item).reject(actor, on)
+    except WriteOffFourEyes as exc:
+        raise WriteOffSamePerson(
+            f"{actor} proposed write-off {proposal_id}: a second person decides",
+            details={"proposal_id": proposal_id},
+        ) from exc
+    return item, decided
+
+
+def approve(
+    uow_factory: UowFactory,
+    proposal_id: str,
+    *,
+    actor: str,
+    idempotency_key: str,
+    clock: Clock,
+    note: str | None = None,
+) -> Recorded:
+    """Approve (a second person) and post the write-off through servicing: balanced, audited."""
+    key = check_key(idempotency_key)
+    operation = "write_off_approve"
+    digest = request_digest(operation, {"proposal_id": proposal_id})
+    with uow_factory() as uow:
+        replayed = find_replay(uow, key, operation, digest, Recorded)
+        if replayed is not None:
+            return replayed
+        item, _ = _checked_decision(uow, proposal_id, actor=actor, clock=clock, approve=True)
+        loan = _require_loan(uow, item.receipt_id)
+        ours = uow.requests.get(posting_key(proposal_id)) is not None
+        if loan.status is LoanStatus.WRITTEN_OFF and not ours:
+            raise AlreadyWrittenOff(f"receipt {item.receipt_id} is written off already")
+        # The write-off is dated the loan's open business day (the day after its last accrual).
+        last = loan.accrued_through or loan.disbursed_on - timedelta(days=1)
+        on = loan.closed_on if ours and loan.closed_on is not None else last + timedelta(days=1)
+    posted = write_off(
+        uow_factory,
+        ReceiptId(item.receipt_id),
+        on=on,
+        idempotency_key=posting_key(proposal_id),
+        actor=actor,
+        reason=f"write-off proposal {proposal_id}: {item.reason}",
+    )
+    with uow_factory() as uow:
+        replayed = find_replay(uow, key, operation, digest, Recorded)
+        if replayed is not None:
+            return replayed
+        item, decided = _checked_decision(uow, proposal_id, actor=actor, clock=clock, approve=True)
+        updated = replace(
+            item,
+            status=WriteOffStatus.APPROVED,
+            decided_by=actor,
+            decided_on=decided.decided_on,
+            decision_note=note,
+            entry_key=posted.entry_key,
+            written_off_fen=posted.written_off_fen,
+            version=item.version + 1,
+        )
+        uow.collections.save_proposal(updated)
+        _audit(uow, actor, "approved", updated)
+        case = uow.collections.case_of_receipt(item.receipt_id)
+        if case is not None and case.status is not CaseStatus.WRITTEN_OFF:
+            closed = replace(
+                case,
+                status=CaseStatus.WRITTEN_OFF,
+                bucket=None,
+                overdue_fen=0,
+                outstanding_fen=0,
+                updated_at=clock.now(),
+                version=case.version + 1,
+            )
+            uow.collections.save_case(closed)
+            record(
+                uow,
+                actor=actor,
+                action="collection.written_off",
+                entity="collection_case",
+                entity_id=case.case_id,
+                payload={"receipt_id": case.receipt_id, "proposal_id": proposal_id},
+            )
+        done = Recorded(entity_id=proposal_id)
+        remember(uow, key, operation, digest, done)
+        uow.commit()
+    return done
+
+
+def reject(
+    uow_factory: UowFactory,
+    proposal_id: str,
+    *,
+    actor: str,
+    idempotency_key: str,
+    clock: Clock,
+    note: str | None = None,
+) -> Recorded:
+    """Reject (a second person): the receipt stays on the books and in its queue."""
+    key = check_key(idempotency_key)
+    operation = "write_off_reject"
+    digest = request_digest(operation, {"proposal_id": proposal_id, "note": note})
+    with uow_factory() as uow:
+        replayed = find_replay(uow, key, operation, digest, Recorded)
+        if replayed is not None:
+            return replayed
+        item, decided = _checked_decision(uow, proposal_id, actor=actor, clock=clock, approve=False)
+        updated = replace(
+            item,
+            status=WriteOffStatus.REJECTED,
+            decided_by=actor,
+            decided_on=decided.decided_on,
+            decision_note=note,
+            version=item.version + 1,
+        )
+        uow.collections.save_proposal(updated)
+        _audit(uow, actor, "rejected", updated)
+        done = Recorded(entity_id=proposal_id)
+        remember(uow, key, operation, digest, done)
+        uow.commit()
+    return done
+
+
+def get_proposal(uow_factory: UowFactory, proposal_id: str) -> StoredProposal:
+    with uow_factory() as uow:
+        item = uow.collections.proposal(proposal_id)
+    if item is None:
+        raise NotFound("no such write-off proposal", details={"proposal_id": proposal_id})
+    return item
+
+
+def list_proposals(
+    uow_factory: UowFactory, status: WriteOffStatus | None = None, *, limit: int = 100
+) -> list[StoredProposal]:
+    with uow_factory() as uow:
+        return uow.collections.proposals(status, limit=limit)
