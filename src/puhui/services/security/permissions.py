@@ -18,6 +18,8 @@ class Role(Enum):
     PARTNER = "partner"
     AUDITOR = "auditor"
     """Reads the audit trail, applications and lines; changes nothing."""
+    SUPERVISOR = "supervisor"
+    """An account managers' team lead or branch head: works escalated post-loan tasks."""
 
 
 class Permission(Enum):
@@ -41,6 +43,13 @@ class Permission(Enum):
     DECISION_EVIDENCE_READ = "decisions:evidence"
     """The inputs, features and versions behind an automatic decision (staff only)."""
     AUDIT_READ = "audit:read"
+    ALERT_READ = "alerts:read"
+    """Post-loan early-warning alerts, their signals and the data behind them."""
+    ALERT_MANAGE = "alerts:manage"
+    """Acknowledge or close an alert."""
+    TASK_WORK = "tasks:work"
+    """Claim and complete post-loan tasks; which outcomes a role may record is the
+    monitoring role's (``domain.monitoring.OUTCOME_ROLES``)."""
 
 
 _STAFF_READ = {
@@ -57,7 +66,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.LINE_READ, Permission.DRAW, Permission.REPAY}
     ),
     Role.ACCOUNT_MANAGER: frozenset(
-        {Permission.APPLICATION_CREATE, Permission.APPLICATION_ASSESS} | _STAFF_READ
+        {Permission.APPLICATION_CREATE, Permission.APPLICATION_ASSESS}
+        | {Permission.ALERT_READ, Permission.TASK_WORK}
+        | _STAFF_READ
+    ),
+    Role.SUPERVISOR: frozenset(
+        {Permission.ALERT_READ, Permission.ALERT_MANAGE, Permission.TASK_WORK} | _STAFF_READ
     ),
     Role.APPROVER: frozenset(
         {Permission.APPLICATION_REVIEW, Permission.STRATEGY_READ} | _STAFF_READ
@@ -71,6 +85,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LINE_REDUCE,
             Permission.STRATEGY_READ,
             Permission.MODEL_READ,
+            Permission.ALERT_READ,
+            Permission.ALERT_MANAGE,
+            Permission.TASK_WORK,
         }
         | _STAFF_READ
     ),
@@ -86,7 +103,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
         | _STAFF_READ
     ),
-    Role.AUDITOR: frozenset({Permission.AUDIT_READ} | _STAFF_READ),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.ALERT_READ} | _STAFF_READ),
     Role.PARTNER: frozenset(
         {
             Permission.APPLICATION_CREATE,
