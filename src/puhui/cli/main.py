@@ -21,6 +21,7 @@ from puhui.cli import (
     market,
     model,
     monitor,
+    monitor_run,
     serve,
     strategy,
     user,
@@ -64,6 +65,7 @@ app.add_typer(user.app, name="user")
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(keys.app, name="keys")
 app.add_typer(monitor.app, name="monitor")
+monitor_run.register(monitor.app)
 
 
 @app.command()
