@@ -138,6 +138,56 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
     ("GET", "/api/v1/strategies/none/1", None, frozenset({R.APPROVER, R.RISK_OFFICER, R.ADMIN})),
     ("GET", "/api/v1/models", None, frozenset({R.RISK_OFFICER, R.ADMIN})),
     ("GET", "/api/v1/models/v-none", None, frozenset({R.RISK_OFFICER, R.ADMIN})),
+    # Post-loan monitoring: those who work the tasks read alerts (auditors too); supervisors
+    # and risk officers acknowledge and close them. Unknown ids tell allowed (404) from refused.
+    (
+        "GET",
+        "/api/v1/alerts",
+        None,
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER, R.AUDITOR}),
+    ),
+    (
+        "GET",
+        "/api/v1/alerts/alrt_none",
+        None,
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER, R.AUDITOR}),
+    ),
+    (
+        "POST",
+        "/api/v1/alerts/alrt_none/acknowledgement",
+        None,
+        frozenset({R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
+    (
+        "POST",
+        "/api/v1/alerts/alrt_none/closure",
+        {"reason": "repaid"},
+        frozenset({R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
+    (
+        "GET",
+        "/api/v1/tasks?mine=true",
+        None,
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
+    (
+        "GET",
+        "/api/v1/tasks/task_none",
+        None,
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
+    (
+        "POST",
+        "/api/v1/tasks/task_none/claim",
+        None,
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
+    (
+        "POST",
+        "/api/v1/tasks/task_none/completion",
+        {"outcome": "contacted"},
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
 ]
 
 

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
+from puhui.adapters.db.post_loan.unit_of_work import MonitoringUnitOfWork
 from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.bootstrap.settings import Settings
 from puhui.domain.clock import Clock
 from puhui.services import strategies
+from puhui.services.monitoring.access import MonitoringAccess
 from puhui.services.origination.credit_access import CreditAccess
 from puhui.services.origination.ports import (
     Assessor,
@@ -51,6 +53,8 @@ class ApiDependencies:
     title: str = "Puhui open API"
     credit: CreditAccess | None = None
     """Servicing, strategies and models; their routes are mounted only when it is wired."""
+    monitoring: MonitoringAccess | None = None
+    """Post-loan alerts and tasks; mounted with servicing (acting outcomes call it)."""
     run_inline: bool = False
     """Run service calls on the event loop instead of the threadpool (SQLite).
 
@@ -143,7 +147,13 @@ def build_api_dependencies(
     if run_inline is None:
         run_inline = engine.dialect.name == "sqlite"
     credit = None
+    monitoring = None
     if servicing_uow_factory is not None:
+        monitoring = MonitoringAccess(
+            units=lambda: MonitoringUnitOfWork(engine, clock=clock, audit_key=keys.audit_key),
+            servicing_uow=servicing_uow_factory,
+            today=clock.today,
+        )
         credit = CreditAccess(
             origination_uow=units.writer,
             servicing_uow=servicing_uow_factory,
@@ -157,6 +167,7 @@ def build_api_dependencies(
         security=security,
         run_inline=run_inline,
         credit=credit,
+        monitoring=monitoring,
         max_body_bytes=limits.max_body_bytes,
     )
 

@@ -18,7 +18,7 @@ from puhui.web.dependencies import (
 )
 from puhui.web.errors import install_error_handlers
 from puhui.web.limits import BodyLimit
-from puhui.web.routes import admin, applications, auth, servicing
+from puhui.web.routes import admin, applications, auth, monitoring, servicing
 
 
 def create_app(deps: ApiDependencies) -> FastAPI:
@@ -40,6 +40,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
     routers = [auth.router, admin.router, applications.router]
     if deps.credit is not None:
         routers.append(servicing.router)
+    if deps.monitoring is not None:
+        routers.append(monitoring.router)
     for router in routers:
         app.include_router(router)
 
