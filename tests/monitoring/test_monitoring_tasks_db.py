@@ -108,6 +108,8 @@ def test_a_supervisor_reduces_the_limit_through_a_task(platform: Platform) -> No
 def test_a_risk_officer_recalls_early_every_receipt_falls_due(platform: Platform) -> None:
     book, task = _book_with_task(platform)
     access = book.access()
+    with platform.uow() as uow:
+        journal_before = uow.table_counts()["journal_lines"]
     work.claim_task(access, actor=RISK, task_id=task.task.task_id)
     done = work.complete_task(
         access,
@@ -127,6 +129,9 @@ def test_a_risk_officer_recalls_early_every_receipt_falls_due(platform: Platform
     assert line is not None
     assert line.status is LineStatus.FROZEN
     assert len(_events(platform, "receipt.accelerated")) == 1
+    # Only due dates move: nothing is posted, the ledger stays as balanced as it was.
+    with platform.uow() as uow:
+        assert uow.table_counts()["journal_lines"] == journal_before
 
 
 def test_hand_to_collections_leaves_a_row_for_the_collections_queue(platform: Platform) -> None:
