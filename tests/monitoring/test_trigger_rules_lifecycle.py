@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 from book_support import AS_OF, build_book, uscc
 
@@ -85,3 +87,21 @@ def test_a_name_belongs_to_one_kind(platform: Platform) -> None:
         lifecycle.create_draft(
             platform.strategy_uow, text=clash, actor="risk:li", clock=platform.clock, kind=KIND
         )
+
+
+def test_concentration_limits_take_the_same_lifecycle(platform: Platform) -> None:
+    platform.migrate()
+    text = (
+        resources.files("puhui.decision")
+        .joinpath("concentration", "mse-concentration.yaml")
+        .read_text(encoding="utf-8")
+    )
+    seeded = lifecycle.seed_shipped(
+        platform.strategy_uow, text=text, clock=platform.clock, kind=DocumentKind.CONCENTRATION
+    )
+    assert seeded is not None
+    assert (seeded.label, seeded.status) == ("mse-concentration@1", StrategyStatus.ACTIVE)
+    active = lifecycle.active_version(platform.strategy_uow, "mse-concentration")
+    assert active is not None
+    assert active.kind is DocumentKind.CONCENTRATION
+    assert len(active.content_hash) == 64

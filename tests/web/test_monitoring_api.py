@@ -12,13 +12,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "monitoring"))
 
-from api_support import Api, build_servicing_api  # noqa: E402
-from book_support import AS_OF, Book, build_book, uscc  # noqa: E402
+from api_support import Api, build_servicing_api
+from book_support import AS_OF, Book, build_book, uscc
 
-from puhui.bootstrap import Settings, build_platform  # noqa: E402
-from puhui.domain.clock import FixedClock  # noqa: E402
-from puhui.services.monitoring.run import run_monitoring  # noqa: E402
-from puhui.services.security.permissions import Role  # noqa: E402
+from puhui.bootstrap import Settings, build_platform
+from puhui.domain.clock import FixedClock
+from puhui.services.monitoring.run import run_monitoring
+from puhui.services.security.permissions import Role
 
 
 @dataclass
