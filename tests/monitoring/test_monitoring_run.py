@@ -70,15 +70,19 @@ def test_a_second_run_of_the_same_date_does_nothing_again(platform: Platform) ->
 def test_repeated_signals_on_a_later_run_do_not_duplicate_the_alert(platform: Platform) -> None:
     book = build_book(platform, 2, dpd={0: 5})
     book.close_day(AS_OF)
-    book.close_day(date(2026, 4, 30))
-    run_monitoring(book.setup(), as_of=AS_OF, actor=SYSTEM)
+    book.close_day(date(2026, 4, 1))
+    run_monitoring(book.setup(), as_of=AS_OF, actor=SYSTEM)  # medium: due in 3 business days
     book.set_dpd(uscc(0), 35)
-    later = run_monitoring(book.setup(), as_of=date(2026, 4, 30), actor=SYSTEM)
+    later = run_monitoring(book.setup(), as_of=date(2026, 4, 1), actor=SYSTEM)
     assert (later.alerts_created, later.alerts_extended) == (0, 1)
     (alert,) = _alerts(platform)
     assert alert.alert.codes == {"DPD_EARLY", "DPD_SERIOUS"}  # type: ignore[attr-defined]
     assert alert.alert.severity.value == "high"  # type: ignore[attr-defined]
-    assert len(_tasks(platform)) == 1
+    (task,) = _tasks(platform)
+    # The task takes the higher severity: due the next business day after the later run
+    # (2 April) instead of 3 April.
+    assert task.task.severity.value == "high"  # type: ignore[attr-defined]
+    assert task.task.due_on == date(2026, 4, 2)  # type: ignore[attr-defined]
 
 
 class _DiesAfter:

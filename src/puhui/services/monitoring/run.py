@@ -18,7 +18,7 @@ from puhui.decision.triggers import SHIPPED_TRIGGERS, CompiledTriggers
 from puhui.domain.clock import Clock
 from puhui.domain.errors import InvalidInput
 from puhui.domain.ids import new_id
-from puhui.domain.monitoring import DuePolicy, raise_alerts, task_for_alert
+from puhui.domain.monitoring import Alert, DuePolicy, TaskStatus, raise_alerts, task_for_alert
 from puhui.services import strategies
 from puhui.services.audit import record
 from puhui.services.monitoring.ports import (
@@ -220,6 +220,31 @@ def run_monitoring(setup: RunSetup, *, as_of: dt.date, actor: str) -> RunSummary
     return RunSummary.of(run, resumed=resumed)
 
 
+def _hasten_task(
+    setup: RunSetup, uow: MonitoringUnitOfWork, alert: Alert, on: dt.date
+) -> dt.date | None:
+    """A signal more severe than the task's brings the task's due date forward (never back).
+
+    Returns the new due date when it moved.
+    """
+    stored = uow.monitoring.task_of_alert(alert.alert_id)
+    if stored is None or stored.task.status not in _WORKING:
+        return None
+    task = stored.task
+    if alert.severity.rank <= task.severity.rank:
+        return None
+    due_on = min(task.due_on, setup.policy.due_on(on, alert.severity))
+    uow.monitoring.save_task(
+        TaskRecord(
+            replace(task, severity=alert.severity, due_on=due_on), stored.action, stored.version
+        )
+    )
+    return due_on
+
+
+_WORKING = frozenset({TaskStatus.OPEN, TaskStatus.CLAIMED, TaskStatus.ESCALATED})
+
+
 def _apply_chunk(  # noqa: PLR0917 - the chunk's parts, each named at the one call
     setup: RunSetup,
     uow: MonitoringUnitOfWork,
@@ -290,6 +315,7 @@ def _apply_chunk(  # noqa: PLR0917 - the chunk's parts, each named at the one ca
         for code in added:
             merged[code] = evidence[(alert.customer_id, code)]
         repo.save_alert(replace(before, alert=alert, evidence=merged), added)
+        sooner = _hasten_task(setup, uow, alert, run.as_of)
         record(
             uow,
             actor=actor,
@@ -301,6 +327,7 @@ def _apply_chunk(  # noqa: PLR0917 - the chunk's parts, each named at the one ca
                 "severity": alert.severity.value,
                 "added": list(added),
                 "run": run.as_of.isoformat(),
+                "task_due_on": None if sooner is None else sooner.isoformat(),
             },
         )
     return replace(
