@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -119,3 +120,46 @@ def build_book(
     for index, days in (dpd or {}).items():
         book.set_dpd(uscc(index), days)
     return book
+
+
+def record_origination(book: Book, customer: str, *, account_manager: str, pd: str) -> None:
+    """The application that opened the customer's line: its account manager and decided PD.
+
+    Written straight to the tables (the encrypted columns hold placeholders): the run reads
+    only the owner, the line and the decision's PD.
+    """
+    from puhui.adapters.db.origination.tables import applications, decision_records
+
+    moment = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+    application_id = f"app_{customer[-6:]}"
+    with book.platform.database.engine.begin() as connection:
+        connection.execute(
+            insert(applications).values(
+                application_id=application_id,
+                application_no=f"NO{customer[-6:]}",
+                uscc=customer,
+                id_number_enc="sealed",
+                id_number_index="0" * 64,
+                phone_enc="sealed",
+                phone_index="0" * 64,
+                status="accepted",
+                account_manager_id=account_manager,
+                credit_line_id=book.lines[customer],
+                created_at=moment,
+                updated_at=moment,
+                version=1,
+            )
+        )
+        connection.execute(
+            insert(decision_records).values(
+                application_id=application_id,
+                decided_at=moment,
+                as_of=date(2026, 1, 5),
+                strategy_name="mse-online-credit",
+                strategy_version=1,
+                arm="champion",
+                outcome="approved",
+                feature_source="store",
+                record_json=json.dumps({"pd": pd}),
+            )
+        )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import pytest
-from book_support import AS_OF, build_book, uscc
+from book_support import AS_OF, build_book, record_origination, uscc
 
 from puhui.bootstrap import Platform
 from puhui.decision.triggers import CompiledTriggers
@@ -156,3 +156,16 @@ def test_the_run_records_and_uses_the_active_trigger_version(platform: Platform)
     assert (run.triggers_name, run.triggers_version) == ("mse-post-loan", 1)
     assert run.triggers_hash is not None
     assert summary.alerts_created == 0
+
+
+def test_the_owner_gets_the_task_and_the_origination_pd_is_evidence(platform: Platform) -> None:
+    book = build_book(platform, 2, dpd={1: 9})
+    record_origination(book, uscc(1), account_manager="usr_am", pd="0.021")
+    book.close_day(AS_OF)
+    run_monitoring(book.setup(), as_of=AS_OF, actor=SYSTEM)
+    with platform.monitoring_uow() as uow:
+        (alert,) = uow.monitoring.alerts(AlertQuery())
+        task = uow.monitoring.task_of_alert(alert.alert.alert_id)
+    assert task is not None
+    assert task.task.assignee == "usr_am"
+    assert alert.evidence["DPD_EARLY"]["inputs"] == {"days_past_due": 9, "origination_pd": 0.021}
