@@ -34,6 +34,7 @@ STAFF_ROLES = (
     Role.OPERATIONS,
     Role.ADMIN,
     Role.AUDITOR,
+    Role.SUPERVISOR,
 )
 
 

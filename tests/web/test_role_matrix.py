@@ -16,7 +16,7 @@ from puhui.services.security.permissions import Permission, Role
 R = Role
 ALL = frozenset(Role)
 STAFF = frozenset(STAFF_ROLES)
-COLLECTIONS_WORK = frozenset({R.ACCOUNT_MANAGER, R.OPERATIONS, R.RISK_OFFICER})
+COLLECTIONS_WORK = frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.OPERATIONS, R.RISK_OFFICER})
 COLLECTIONS_READ = COLLECTIONS_WORK | {R.AUDITOR}
 APPLICATION = {"uscc": "91110000802100433B", "id_number": OWNER_ID, "phone": PHONE}
 
@@ -149,7 +149,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
         "POST",
         "/api/v1/collections/case_none/assignment",
         {"assignee": "operations:someone"},
-        frozenset({R.RISK_OFFICER, R.OPERATIONS}),
+        frozenset({R.SUPERVISOR, R.RISK_OFFICER, R.OPERATIONS}),
     ),
     (
         "POST",
@@ -169,6 +169,56 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
     ("POST", "/api/v1/write-offs/wo_none/approval", {}, frozenset({R.RISK_OFFICER})),
     ("POST", "/api/v1/write-offs/wo_none/rejection", {}, frozenset({R.RISK_OFFICER})),
     ("GET", "/api/v1/concentration", None, frozenset({R.RISK_OFFICER, R.AUDITOR})),
+    # Post-loan monitoring: those who work the tasks read alerts (auditors too); supervisors
+    # and risk officers acknowledge and close them. Unknown ids tell allowed (404) from refused.
+    (
+        "GET",
+        "/api/v1/alerts",
+        None,
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER, R.AUDITOR}),
+    ),
+    (
+        "GET",
+        "/api/v1/alerts/alrt_none",
+        None,
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER, R.AUDITOR}),
+    ),
+    (
+        "POST",
+        "/api/v1/alerts/alrt_none/acknowledgement",
+        None,
+        frozenset({R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
+    (
+        "POST",
+        "/api/v1/alerts/alrt_none/closure",
+        {"reason": "repaid"},
+        frozenset({R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
+    (
+        "GET",
+        "/api/v1/tasks?mine=true",
+        None,
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
+    (
+        "GET",
+        "/api/v1/tasks/task_none",
+        None,
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
+    (
+        "POST",
+        "/api/v1/tasks/task_none/claim",
+        None,
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
+    (
+        "POST",
+        "/api/v1/tasks/task_none/completion",
+        {"outcome": "contacted"},
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
 ]
 
 

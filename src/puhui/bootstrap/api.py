@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
+from puhui.adapters.db.post_loan.unit_of_work import MonitoringUnitOfWork
 from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.bootstrap.settings import Settings
 from puhui.decision.concentration import load_shipped_concentration
@@ -23,6 +24,7 @@ from puhui.domain.clock import Clock
 from puhui.services import strategies
 from puhui.services.collections.access import PostLoanAccess
 from puhui.services.concentration import Concentration
+from puhui.services.monitoring.access import MonitoringAccess
 from puhui.services.origination.credit_access import CreditAccess
 from puhui.services.origination.ports import (
     Assessor,
@@ -55,6 +57,8 @@ class ApiDependencies:
     title: str = "Puhui open API"
     credit: CreditAccess | None = None
     """Servicing, strategies and models; their routes are mounted only when it is wired."""
+    monitoring: MonitoringAccess | None = None
+    """Post-loan alerts and tasks; mounted with servicing (acting outcomes call it)."""
     run_inline: bool = False
     """Run service calls on the event loop instead of the threadpool (SQLite).
 
@@ -150,8 +154,14 @@ def build_api_dependencies(
         run_inline = engine.dialect.name == "sqlite"
     credit = None
     post_loan = None
+    monitoring = None
     if servicing_uow_factory is not None:
         post_loan = post_loan_access(engine, clock=clock, keys=keys, cipher=cipher)
+        monitoring = MonitoringAccess(
+            units=lambda: MonitoringUnitOfWork(engine, clock=clock, audit_key=keys.audit_key),
+            servicing_uow=servicing_uow_factory,
+            today=clock.today,
+        )
         credit = CreditAccess(
             origination_uow=units.writer,
             servicing_uow=servicing_uow_factory,
@@ -165,6 +175,7 @@ def build_api_dependencies(
         security=security,
         run_inline=run_inline,
         credit=credit,
+        monitoring=monitoring,
         max_body_bytes=limits.max_body_bytes,
         post_loan=post_loan,
     )

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from puhui.adapters.db.database import Database
 from puhui.adapters.db.features import SqlFeatureStore
 from puhui.adapters.db.migrate import MigrationStatus
+from puhui.adapters.db.post_loan.signals import ServicingSignalSource
+from puhui.adapters.db.post_loan.unit_of_work import MonitoringUnitOfWork
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.bootstrap.settings import Settings
 from puhui.decision.strategy import shipped_strategy_text
+from puhui.decision.triggers import shipped_triggers_text
 from puhui.domain.clock import Clock, SystemClock
 from puhui.services import strategies
 from puhui.services.ports import UnitOfWork
@@ -52,6 +55,16 @@ class Platform:
             self.database.engine, clock=self.clock, audit_key=self.audit_key, read_only=True
         )
 
+    def monitoring_uow(self) -> MonitoringUnitOfWork:
+        """A unit of work over post-loan monitoring (runs, alerts, tasks, supervisors)."""
+        return MonitoringUnitOfWork(
+            self.database.engine, clock=self.clock, audit_key=self.audit_key
+        )
+
+    def signal_source(self) -> ServicingSignalSource:
+        """Where monitoring runs take their signals (servicing's own data for now)."""
+        return ServicingSignalSource(self.database.engine)
+
     def end_of_day_store(self) -> SqlEndOfDayStore:
         """Where the end of day reads receipts and writes accruals, steps and its checkpoints."""
         return SqlEndOfDayStore(self.database.engine, clock=self.clock, audit_key=self.audit_key)
@@ -63,12 +76,19 @@ class Platform:
     def migrate(self) -> MigrationStatus:
         """Bring the schema up to date, then seed what a fresh database needs to decide.
 
-        The packaged strategy document becomes the active version 1 of its name the first
-        time (and never again: from then on only the four-eyes lifecycle changes versions).
+        The packaged strategy document and post-loan trigger rules become the active version 1
+        of their names the first time (and never again: from then on only the four-eyes
+        lifecycle changes versions).
         """
         state = self.database.upgrade(field_cipher=self.settings.field_cipher())
         text = shipped_strategy_text(self.settings.strategy)
         strategies.seed_shipped(self.strategy_uow, text=text, clock=self.clock)
+        strategies.seed_shipped(
+            self.strategy_uow,
+            text=shipped_triggers_text(),
+            clock=self.clock,
+            kind=strategies.DocumentKind.TRIGGERS,
+        )
         return state
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from puhui.cli import (
     market,
     model,
     monitor,
+    monitor_run,
     serve,
     strategy,
     user,
@@ -68,6 +69,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(collections_cli.app, name="collections")
 app.add_typer(concentration_cli.app, name="concentration")
+monitor_run.register(monitor.app)
 
 
 @app.command()

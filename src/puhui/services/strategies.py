@@ -1,8 +1,15 @@
-"""Strategy lifecycle: draft -> submitted -> approved (four eyes) -> active -> retired, audited."""
+"""Strategy lifecycle: draft -> submitted -> approved (four eyes) -> active -> retired, audited.
+
+The same lifecycle governs every versioned decision document: credit strategies, post-loan
+trigger rules and concentration limits. A version's ``kind`` names the compiler that
+validates it; everything else (four eyes, one active version per name, the audit) is shared.
+"""
 
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -10,8 +17,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from puhui.decision.concentration import load_concentration
 from puhui.decision.engine import CompiledStrategy
 from puhui.decision.strategy import dump_document, load_strategy
+from puhui.decision.triggers import load_triggers
 from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict, InvalidInput, NotFound
 from puhui.services.audit import record
@@ -20,6 +29,48 @@ from puhui.services.ports import UnitOfWork
 logger = logging.getLogger(__name__)
 
 ENTITY = "strategy"
+
+
+class DocumentKind(StrEnum):
+    """Which kind of governed document a version holds (and so which compiler checks it)."""
+
+    STRATEGY = "strategy"
+    TRIGGERS = "triggers"
+    """Post-loan trigger rules (``decision.triggers``)."""
+    CONCENTRATION = "concentration"
+    """Concentration and cluster limits (``decision.concentration``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentIdentity:
+    """What the lifecycle needs of a compiled document of any kind."""
+
+    name: str
+    version: int
+    content_hash: str
+
+
+def _canonical_hash(data: object) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def identify(kind: DocumentKind, text: str, source: str) -> DocumentIdentity:
+    """Validate ``text`` as a document of ``kind``; every problem is reported with its line."""
+    if kind is DocumentKind.STRATEGY:
+        strategy = load_strategy(source, text=text)
+        return DocumentIdentity(
+            strategy.document.name, strategy.document.version, strategy.content_hash
+        )
+    if kind is DocumentKind.TRIGGERS:
+        triggers = load_triggers(source, text=text)
+        return DocumentIdentity(
+            triggers.document.name, triggers.document.version, triggers.content_hash
+        )
+    limits = load_concentration(source, text=text).document
+    return DocumentIdentity(
+        limits.name, limits.version, _canonical_hash(limits.model_dump(mode="json"))
+    )
 
 
 class StrategyStatus(StrEnum):
@@ -59,6 +110,7 @@ class StrategyVersion:
     approved_at: datetime | None = None
     activated_at: datetime | None = None
     retired_at: datetime | None = None
+    kind: DocumentKind = DocumentKind.STRATEGY
 
     @property
     def label(self) -> str:
@@ -159,7 +211,7 @@ class StrategyRepository(Protocol):
 
     def update(self, version: StrategyVersion) -> None: ...
 
-    def list(self, name: str | None = None) -> list[StrategyVersion]: ...
+    def list(self, name: str | None = None, kind: str | None = None) -> list[StrategyVersion]: ...
 
     def active(self, name: str) -> StrategyVersion | None: ...
 
@@ -204,6 +256,7 @@ def _audit(
             "name": item.name,
             "version": item.version,
             "content_hash": item.content_hash,
+            "kind": item.kind.value,
             "from": before,
             "to": item.status.value,
         },
@@ -224,13 +277,29 @@ def _transition(
         )
 
 
+def _refuse_other_kind(uow: StrategyUnitOfWork, name: str, kind: DocumentKind) -> None:
+    # Names are unique across kinds: "the active version of X" must mean one document.
+    other = [v for v in uow.strategies.list(name) if v.kind is not kind]
+    if other:
+        raise Conflict(
+            f"{name} is the name of a {other[0].kind.value} document, not of {kind.value}",
+            details={"name": name, "kind": other[0].kind.value},
+        )
+
+
 def create_draft(
-    uow_factory: UowFactory, *, text: str, actor: str, clock: Clock
+    uow_factory: UowFactory,
+    *,
+    text: str,
+    actor: str,
+    clock: Clock,
+    kind: DocumentKind = DocumentKind.STRATEGY,
 ) -> StrategyVersion:
     """Store a new version as a draft; the document must validate and its version be new."""
-    compiled = _compile(text, "draft")
+    compiled = identify(kind, text, "draft")
     with uow_factory() as uow:
-        name, version = compiled.document.name, compiled.document.version
+        name, version = compiled.name, compiled.version
+        _refuse_other_kind(uow, name, kind)
         if uow.strategies.get(name, version) is not None:
             raise Conflict(f"{name}@{version} already exists: give the document a new version")
         item = StrategyVersion(
@@ -241,6 +310,7 @@ def create_draft(
             content_hash=compiled.content_hash,
             created_by=actor,
             created_at=clock.now(),
+            kind=kind,
         )
         uow.strategies.add(item)
         _audit(uow, actor, "draft_created", item, None)
@@ -250,12 +320,19 @@ def create_draft(
 
 
 def update_draft(
-    uow_factory: UowFactory, *, text: str, actor: str, clock: Clock
+    uow_factory: UowFactory,
+    *,
+    text: str,
+    actor: str,
+    clock: Clock,
+    kind: DocumentKind = DocumentKind.STRATEGY,
 ) -> StrategyVersion:
     """Replace the document of a draft (same name and version); submitted versions are frozen."""
-    compiled = _compile(text, "draft")
+    compiled = identify(kind, text, "draft")
     with uow_factory() as uow:
-        item = _require(uow, compiled.document.name, compiled.document.version)
+        item = _require(uow, compiled.name, compiled.version)
+        if item.kind is not kind:
+            raise Conflict(f"{item.label} is a {item.kind.value} document, not {kind.value}")
         _transition(uow, item, (StrategyStatus.DRAFT,), "edit")
         updated = replace(item, document=text, content_hash=compiled.content_hash)
         uow.strategies.update(updated)
@@ -291,7 +368,7 @@ def approve(
                 f"{actor} wrote or submitted {item.label}: another person must approve it"
             )
         # The document is re-validated: a stored draft must still compile under today's engine.
-        _compile(item.document, item.label)
+        identify(item.kind, item.document, item.label)
         updated = replace(
             item, status=StrategyStatus.APPROVED, approved_by=actor, approved_at=clock.now()
         )
@@ -316,7 +393,7 @@ def reject(
 
 
 def _check_fits(item: StrategyVersion, schema: InputSchema | None) -> None:
-    if schema is None:
+    if schema is None or item.kind is not DocumentKind.STRATEGY:
         return
     problems = schema.problems(_compile(item.document, item.label))
     if problems:
@@ -453,14 +530,20 @@ SEED_AUTHOR = "package:puhui"
 SEED_APPROVER = "system:seed"
 
 
-def seed_shipped(uow_factory: UowFactory, *, text: str, clock: Clock) -> StrategyVersion | None:
-    """Store the packaged strategy document as the active version 1 of a fresh database.
+def seed_shipped(
+    uow_factory: UowFactory,
+    *,
+    text: str,
+    clock: Clock,
+    kind: DocumentKind = DocumentKind.STRATEGY,
+) -> StrategyVersion | None:
+    """Store a packaged document as the active version 1 of a fresh database.
 
-    Does nothing when any version of that strategy is stored already: from then on the
+    Does nothing when any version of that name is stored already: from then on the
     lifecycle (draft, four eyes, activation) is the only way a version changes.
     """
-    compiled = _compile(text, "shipped")
-    name, version = compiled.document.name, compiled.document.version
+    compiled = identify(kind, text, "shipped")
+    name, version = compiled.name, compiled.version
     with uow_factory() as uow:
         if uow.strategies.list(name):
             return None
@@ -476,6 +559,7 @@ def seed_shipped(uow_factory: UowFactory, *, text: str, clock: Clock) -> Strateg
             approved_by=SEED_APPROVER,
             approved_at=now,
             activated_at=now,
+            kind=kind,
         )
         uow.strategies.add(item)
         _audit(uow, SEED_APPROVER, "seeded", item, None)
@@ -502,9 +586,20 @@ def get_version(uow_factory: UowFactory, name: str, version: int) -> StrategyVer
         return _require(uow, name, version)
 
 
-def list_versions(uow_factory: UowFactory, name: str | None = None) -> list[StrategyVersion]:
+def list_versions(
+    uow_factory: UowFactory,
+    name: str | None = None,
+    kind: DocumentKind | None = DocumentKind.STRATEGY,
+) -> list[StrategyVersion]:
+    """The stored versions (of one name), of one kind (strategies unless told; None: all)."""
     with uow_factory() as uow:
-        return uow.strategies.list(name)
+        return uow.strategies.list(name, None if kind is None else kind.value)
+
+
+def active_version(uow_factory: UowFactory, name: str) -> StrategyVersion | None:
+    """The active version of a governed document of any kind (None when none is active)."""
+    with uow_factory() as uow:
+        return uow.strategies.active(name)
 
 
 def load_active(uow_factory: UowFactory, name: str) -> CompiledStrategy:
@@ -520,6 +615,15 @@ def diff_versions(uow_factory: UowFactory, name: str, old: int, new: int) -> str
     """A unified diff of two versions in canonical form (formatting changes do not show)."""
     with uow_factory() as uow:
         before, after = _require(uow, name, old), _require(uow, name, new)
+    if before.kind is not DocumentKind.STRATEGY or after.kind is not DocumentKind.STRATEGY:
+        return "".join(
+            difflib.unified_diff(
+                before.document.splitlines(keepends=True),
+                after.document.splitlines(keepends=True),
+                fromfile=before.label,
+                tofile=after.label,
+            )
+        )
     old_text = dump_document(_compile(before.document, before.label).document)
     new_text = dump_document(_compile(after.document, after.label).document)
     return "".join(

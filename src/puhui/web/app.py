@@ -18,7 +18,7 @@ from puhui.web.dependencies import (
 )
 from puhui.web.errors import install_error_handlers
 from puhui.web.limits import BodyLimit
-from puhui.web.routes import admin, applications, auth, collections, servicing
+from puhui.web.routes import admin, applications, auth, collections, monitoring, servicing
 
 
 def create_app(deps: ApiDependencies) -> FastAPI:
@@ -42,6 +42,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         routers.append(servicing.router)
     if deps.post_loan is not None:
         routers.append(collections.router)
+    if deps.monitoring is not None:
+        routers.append(monitoring.router)
     for router in routers:
         app.include_router(router)
 

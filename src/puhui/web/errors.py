@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from puhui.domain.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PuhuiError
+from puhui.domain.monitoring import OutcomeNotPermitted
 from puhui.domain.origination.errors import (
     Forbidden,
     FourEyesViolation,
@@ -28,6 +29,7 @@ _STATUS: tuple[tuple[type[PuhuiError], int], ...] = (
     (Unauthenticated, 401),
     (Forbidden, 403),
     (FourEyesViolation, 403),
+    (OutcomeNotPermitted, 403),
     (RateLimited, 429),
     (ConfigurationError, 503),
 )

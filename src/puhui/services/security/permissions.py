@@ -18,6 +18,8 @@ class Role(Enum):
     PARTNER = "partner"
     AUDITOR = "auditor"
     """Reads the audit trail, applications and lines; changes nothing."""
+    SUPERVISOR = "supervisor"
+    """An account managers' team lead or branch head: works escalated post-loan tasks."""
 
 
 class Permission(Enum):
@@ -50,6 +52,13 @@ class Permission(Enum):
     WRITE_OFF_DECIDE = "write_offs:decide"
     """Approve or reject a write-off proposal (never one's own: four eyes)."""
     CONCENTRATION_READ = "concentration:read"
+    ALERT_READ = "alerts:read"
+    """Post-loan early-warning alerts, their signals and the data behind them."""
+    ALERT_MANAGE = "alerts:manage"
+    """Acknowledge or close an alert."""
+    TASK_WORK = "tasks:work"
+    """Claim and complete post-loan tasks; which outcomes a role may record is the
+    monitoring role's (``domain.monitoring.OUTCOME_ROLES``)."""
 
 
 _STAFF_READ = {
@@ -68,6 +77,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ACCOUNT_MANAGER: frozenset(
         {Permission.APPLICATION_CREATE, Permission.APPLICATION_ASSESS}
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK}
+        | {Permission.ALERT_READ, Permission.TASK_WORK}
+        | _STAFF_READ
+    ),
+    # Supervisors (主管) take escalated tasks, close alerts and hand out collection cases.
+    Role.SUPERVISOR: frozenset(
+        {Permission.ALERT_READ, Permission.ALERT_MANAGE, Permission.TASK_WORK}
+        | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK, Permission.COLLECTIONS_ASSIGN}
         | _STAFF_READ
     ),
     Role.APPROVER: frozenset(
@@ -87,6 +103,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.COLLECTIONS_ASSIGN,
             Permission.WRITE_OFF_DECIDE,
             Permission.CONCENTRATION_READ,
+            Permission.ALERT_READ,
+            Permission.ALERT_MANAGE,
+            Permission.TASK_WORK,
         }
         | _STAFF_READ
     ),
@@ -108,7 +127,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | _STAFF_READ
     ),
     Role.AUDITOR: frozenset(
-        {Permission.AUDIT_READ, Permission.COLLECTIONS_READ, Permission.CONCENTRATION_READ}
+        {
+            Permission.AUDIT_READ,
+            Permission.COLLECTIONS_READ,
+            Permission.CONCENTRATION_READ,
+            Permission.ALERT_READ,
+        }
         | _STAFF_READ
     ),
     Role.PARTNER: frozenset(

@@ -1,4 +1,4 @@
-"""Use cases of credit lines (授信额度): open, freeze, unfreeze, reduce, and draw a receipt."""
+"""Use cases of credit lines (授信额度): open, freeze, unfreeze, reduce, draw, recall early."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from decimal import Decimal
 from puhui.domain.errors import InvalidAmount, InvalidDate, NotFound
 from puhui.domain.ids import CreditLineId, ProductId, ReceiptId, new_id
 from puhui.domain.ledger import Account, JournalEntry
-from puhui.domain.lending.account import MAX_LOAN_PRINCIPAL_FEN, LoanAccount, LoanKind
+from puhui.domain.lending.acceleration import accelerate
+from puhui.domain.lending.account import (
+    MAX_LOAN_PRINCIPAL_FEN,
+    LoanAccount,
+    LoanKind,
+    LoanStatus,
+)
 from puhui.domain.lending.errors import (
     EventOutOfOrder,
     InsufficientLimit,
@@ -361,3 +367,62 @@ def _new_receipt(
         disbursed_on=on,
         maturity_date=maturity_date,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Accelerated:
+    receipt_id: str
+    called_fen: int
+    """Principal now due on the recall date."""
+
+
+def accelerate_line(
+    uow_factory: UowFactory, line_id: CreditLineId, *, on: date, actor: str, reason: str
+) -> list[Accelerated]:
+    """Call in every active receipt of a line (提前收回) and freeze the line, one transaction.
+
+    Each receipt's outstanding principal and its interest to date fall due on ``on``; the
+    line takes no new draws. Receipts already due are left as they are.
+    """
+    with uow_factory() as uow:
+        line = _load_line(uow, line_id)
+        called: list[Accelerated] = []
+        for receipt in uow.loans.of_line(line_id):
+            if receipt.status is not LoanStatus.ACTIVE or receipt.outstanding_principal_fen == 0:
+                continue
+            changed = accelerate(receipt, on)
+            if changed is receipt:
+                continue
+            uow.loans.save(replace(changed, version=receipt.version + 1))
+            record(
+                uow,
+                actor=actor,
+                action="receipt.accelerated",
+                entity="receipt",
+                entity_id=receipt.loan_id,
+                payload={
+                    "line_id": line_id,
+                    "on": on.isoformat(),
+                    "principal_fen": receipt.outstanding_principal_fen,
+                    "previous_maturity": receipt.maturity_date.isoformat(),
+                    "reason": reason,
+                },
+            )
+            called.append(Accelerated(receipt.loan_id, receipt.outstanding_principal_fen))
+        if line.status is not LineStatus.FROZEN:
+            uow.lines.save(replace(line, status=LineStatus.FROZEN, version=line.version + 1))
+            record(
+                uow,
+                actor=actor,
+                action="credit_line.frozen",
+                entity="credit_line",
+                entity_id=line_id,
+                payload={
+                    "reason": reason,
+                    "status": LineStatus.FROZEN.value,
+                    "limit_fen": line.limit_fen,
+                    "previous_limit_fen": line.limit_fen,
+                },
+            )
+        uow.commit()
+    return called

@@ -11,6 +11,7 @@ from puhui.adapters.db.strategies.tables import strategy_challengers, strategy_v
 from puhui.services.strategies import (
     Challenger,
     ChallengerMode,
+    DocumentKind,
     LiveStamp,
     StrategyStatus,
     StrategyVersion,
@@ -30,6 +31,7 @@ _COLUMNS = (
     "approved_at",
     "activated_at",
     "retired_at",
+    "kind",
 )
 _TIMES = ("created_at", "submitted_at", "approved_at", "activated_at", "retired_at")
 
@@ -46,12 +48,14 @@ def _from_row(row: Row[Any]) -> StrategyVersion:
     for key in _TIMES:
         data[key] = _aware(data[key])
     data["status"] = StrategyStatus(data["status"])
+    data["kind"] = DocumentKind(data["kind"])
     return StrategyVersion(**data)
 
 
 def _to_values(item: StrategyVersion) -> dict[str, Any]:
     values = {column: getattr(item, column) for column in _COLUMNS}
     values["status"] = item.status.value
+    values["kind"] = item.kind.value
     return values
 
 
@@ -81,12 +85,14 @@ class SqlStrategyRepository:
             .values({k: v for k, v in values.items() if k not in ("name", "version")})
         )
 
-    def list(self, name: str | None = None) -> list[StrategyVersion]:
+    def list(self, name: str | None = None, kind: str | None = None) -> list[StrategyVersion]:
         query = select(strategy_versions).order_by(
             strategy_versions.c.name, strategy_versions.c.version
         )
         if name is not None:
             query = query.where(strategy_versions.c.name == name)
+        if kind is not None:
+            query = query.where(strategy_versions.c.kind == kind)
         return [_from_row(row) for row in self._connection.execute(query)]
 
     def active(self, name: str) -> StrategyVersion | None:

@@ -36,6 +36,9 @@ strategy_versions = Table(
     Column("approved_at", DateTime(timezone=True)),
     Column("activated_at", DateTime(timezone=True)),
     Column("retired_at", DateTime(timezone=True)),
+    # strategy | triggers | concentration: which compiler validates the document (one
+    # lifecycle, one table for every governed document).
+    Column("kind", String(32), nullable=False, server_default="strategy"),
     PrimaryKeyConstraint("name", "version", name="pk_strategy_versions"),
     CheckConstraint(
         "status IN ('draft', 'submitted', 'approved', 'active', 'retired')", name="status"

@@ -1,0 +1,1 @@
+"""Post-loan monitoring on SQL: runs, alerts and their signals, tasks, supervisors."""

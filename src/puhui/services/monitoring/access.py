@@ -1,0 +1,40 @@
+"""Who works post-loan alerts and tasks: the collaborators and the platform-role mapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from puhui.domain.monitoring import DuePolicy, StaffRole
+from puhui.domain.origination.errors import Forbidden
+from puhui.services.monitoring.ports import MonitoringUnits
+from puhui.services.security.permissions import Principal, Role
+from puhui.services.servicing.ports import ServicingUnitOfWork
+
+STAFF_ROLES: dict[Role, StaffRole] = {
+    Role.ACCOUNT_MANAGER: StaffRole.ACCOUNT_MANAGER,
+    Role.SUPERVISOR: StaffRole.SUPERVISOR,
+    Role.RISK_OFFICER: StaffRole.RISK_OFFICER,
+}
+"""The post-loan role each platform role works tasks as; other roles do not work them."""
+
+
+def staff_role(principal: Principal) -> StaffRole:
+    role = STAFF_ROLES.get(principal.role)
+    if role is None:
+        raise Forbidden(
+            f"role {principal.role.value} does not work post-loan tasks",
+            details={"role": principal.role.value},
+        )
+    return role
+
+
+@dataclass
+class MonitoringAccess:
+    """The collaborators of the monitoring API; built once by the composition root."""
+
+    units: MonitoringUnits
+    servicing_uow: Callable[[], ServicingUnitOfWork]
+    today: Callable[[], dt.date]
+    policy: DuePolicy = field(default_factory=DuePolicy)

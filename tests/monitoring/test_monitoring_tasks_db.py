@@ -1,0 +1,184 @@
+"""Working post-loan tasks on the database: claims, outcomes that act, roles, escalation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from book_support import AS_OF, Book, build_book, uscc
+
+from puhui.bootstrap import Platform
+from puhui.domain.monitoring import OutcomeNotPermitted, TaskOutcome, TaskStatus
+from puhui.domain.origination.errors import Forbidden
+from puhui.services.monitoring import tasks as work
+from puhui.services.monitoring.ports import TaskQuery, TaskRecord
+from puhui.services.monitoring.run import run_monitoring
+from puhui.services.security.permissions import Principal, Role
+from puhui.services.servicing.records import LineStatus
+
+MANAGER = Principal(user_id="usr_manager", role=Role.ACCOUNT_MANAGER)
+SUPERVISOR = Principal(user_id="usr_lead", role=Role.SUPERVISOR)
+RISK = Principal(user_id="usr_risk", role=Role.RISK_OFFICER)
+OPERATIONS = Principal(user_id="usr_ops", role=Role.OPERATIONS)
+
+
+def _book_with_task(platform: Platform) -> tuple[Book, TaskRecord]:
+    book = build_book(platform, 2, dpd={0: 40})
+    book.close_day(AS_OF)
+    run_monitoring(book.setup(), as_of=AS_OF, actor="system:monitoring")
+    with platform.monitoring_uow() as uow:
+        (task,) = uow.monitoring.tasks(TaskQuery())
+    return book, task
+
+
+def _events(platform: Platform, action: str) -> list[object]:
+    with platform.uow() as uow:
+        return [e for e in uow.audit.events() if e.action == action]
+
+
+def test_a_task_completed_with_freeze_freezes_the_line_audited(platform: Platform) -> None:
+    book, task = _book_with_task(platform)
+    access = book.access()
+    work.claim_task(access, actor=MANAGER, task_id=task.task.task_id)
+    done = work.complete_task(
+        access,
+        actor=MANAGER,
+        task_id=task.task.task_id,
+        completion=work.Completion(TaskOutcome.FREEZE, note="owner unreachable"),
+    )
+    assert done.task.status is TaskStatus.COMPLETED
+    assert done.action == {
+        "operation": "freeze",
+        "frozen": [book.lines[uscc(0)]],
+        "already_frozen": [],
+    }
+    with platform.servicing_uow() as uow:
+        line = uow.lines.get(book.lines[uscc(0)])
+    assert line is not None
+    assert line.status is LineStatus.FROZEN
+    (frozen,) = _events(platform, "credit_line.frozen")
+    assert frozen.actor == "account_manager:usr_manager"  # type: ignore[attr-defined]
+    assert len(_events(platform, "monitoring.task_completed")) == 1
+    with platform.monitoring_uow() as uow:
+        stored = uow.monitoring.task(task.task.task_id)
+    assert stored is not None
+    assert stored.task.outcome is TaskOutcome.FREEZE
+
+
+def test_a_role_that_may_not_take_an_action_is_refused_and_nothing_changes(
+    platform: Platform,
+) -> None:
+    book, task = _book_with_task(platform)
+    access = book.access()
+    work.claim_task(access, actor=MANAGER, task_id=task.task.task_id)
+    with pytest.raises(OutcomeNotPermitted):
+        work.complete_task(
+            access,
+            actor=MANAGER,
+            task_id=task.task.task_id,
+            completion=work.Completion(TaskOutcome.REDUCE_LIMIT, new_limit_fen=50_000_00),
+        )
+    with pytest.raises(Forbidden):
+        work.claim_task(access, actor=OPERATIONS, task_id=task.task.task_id)
+    with platform.servicing_uow() as uow:
+        line = uow.lines.get(book.lines[uscc(0)])
+    assert line is not None
+    assert line.limit_fen == 1_000_000_00
+    assert _events(platform, "credit_line.reduced") == []
+
+
+def test_a_supervisor_reduces_the_limit_through_a_task(platform: Platform) -> None:
+    book, task = _book_with_task(platform)
+    access = book.access()
+    work.claim_task(access, actor=SUPERVISOR, task_id=task.task.task_id)
+    done = work.complete_task(
+        access,
+        actor=SUPERVISOR,
+        task_id=task.task.task_id,
+        completion=work.Completion(TaskOutcome.REDUCE_LIMIT, new_limit_fen=200_000_00),
+    )
+    assert done.action == {
+        "operation": "reduce_limit",
+        "line_id": book.lines[uscc(0)],
+        "limit_fen": 200_000_00,
+    }
+    assert len(_events(platform, "credit_line.reduced")) == 1
+
+
+def test_a_risk_officer_recalls_early_every_receipt_falls_due(platform: Platform) -> None:
+    book, task = _book_with_task(platform)
+    access = book.access()
+    with platform.uow() as uow:
+        journal_before = uow.table_counts()["journal_lines"]
+    work.claim_task(access, actor=RISK, task_id=task.task.task_id)
+    done = work.complete_task(
+        access,
+        actor=RISK,
+        task_id=task.task.task_id,
+        completion=work.Completion(TaskOutcome.RECALL_EARLY),
+    )
+    assert done.action == {
+        "operation": "recall_early",
+        "receipts": [{"receipt_id": book.receipts[uscc(0)], "called_fen": 100_000_00}],
+    }
+    with platform.servicing_uow() as uow:
+        receipt = uow.loans.get(book.receipts[uscc(0)])
+        line = uow.lines.get(book.lines[uscc(0)])
+    assert receipt is not None
+    assert receipt.maturity_date == AS_OF
+    assert line is not None
+    assert line.status is LineStatus.FROZEN
+    assert len(_events(platform, "receipt.accelerated")) == 1
+    # Only due dates move: nothing is posted, the ledger stays as balanced as it was.
+    with platform.uow() as uow:
+        assert uow.table_counts()["journal_lines"] == journal_before
+
+
+def test_hand_to_collections_leaves_a_row_for_the_collections_queue(platform: Platform) -> None:
+    book, task = _book_with_task(platform)
+    access = book.access()
+    work.claim_task(access, actor=SUPERVISOR, task_id=task.task.task_id)
+    work.complete_task(
+        access,
+        actor=SUPERVISOR,
+        task_id=task.task.task_id,
+        completion=work.Completion(TaskOutcome.HAND_TO_COLLECTIONS, note="40 days late"),
+    )
+    with platform.uow() as uow:
+        counts = uow.table_counts()
+    assert counts["collection_handoffs"] == 1
+
+
+def test_overdue_tasks_escalate_once_to_the_holders_supervisor(platform: Platform) -> None:
+    book, task = _book_with_task(platform)
+    access = book.access()
+    work.claim_task(access, actor=MANAGER, task_id=task.task.task_id)
+    work.set_supervisor(
+        platform.monitoring_uow,
+        actor=Principal(user_id="usr_admin", role=Role.ADMIN),
+        user_id=MANAGER.user_id,
+        supervisor_id=SUPERVISOR.user_id,
+    )
+    not_yet = work.escalate_overdue_tasks(platform.monitoring_uow, on=task.task.due_on, actor="s")
+    assert not_yet.escalated == ()
+    late = date(2026, 4, 3)
+    done = work.escalate_overdue_tasks(platform.monitoring_uow, on=late, actor="s")
+    assert done.escalated == (task.task.task_id,)
+    with platform.monitoring_uow() as uow:
+        stored = uow.monitoring.task(task.task.task_id)
+    assert stored is not None
+    assert stored.task.status is TaskStatus.ESCALATED
+    assert (stored.task.assignee, stored.task.escalated_from) == ("usr_lead", "usr_manager")
+    again = work.escalate_overdue_tasks(platform.monitoring_uow, on=date(2026, 4, 20), actor="s")
+    assert again.escalated == ()
+    # Only the supervisor it went to (or risk) claims it now.
+    with pytest.raises(OutcomeNotPermitted):
+        work.claim_task(access, actor=MANAGER, task_id=task.task.task_id)
+    claimed = work.claim_task(access, actor=SUPERVISOR, task_id=task.task.task_id)
+    assert claimed.task.claimed_by == "usr_lead"
+
+
+def test_a_queue_task_without_a_supervisor_is_reported_not_escalated(platform: Platform) -> None:
+    _, task = _book_with_task(platform)
+    done = work.escalate_overdue_tasks(platform.monitoring_uow, on=date(2026, 4, 20), actor="s")
+    assert done.without_supervisor == (task.task.task_id,)
