@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from book_support import AS_OF, Book, build_book, uscc
 
+from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.bootstrap import Platform
-from puhui.domain.monitoring import OutcomeNotPermitted, TaskOutcome, TaskStatus
+from puhui.bootstrap.api import collections_hand_over
+from puhui.domain.monitoring import DpdBucket, OutcomeNotPermitted, TaskOutcome, TaskStatus
 from puhui.domain.origination.errors import Forbidden
+from puhui.services.collections import cases
+from puhui.services.collections.ports import QueueFilter
 from puhui.services.monitoring import tasks as work
 from puhui.services.monitoring.ports import TaskQuery, TaskRecord
 from puhui.services.monitoring.run import run_monitoring
@@ -182,3 +187,34 @@ def test_a_queue_task_without_a_supervisor_is_reported_not_escalated(platform: P
     _, task = _book_with_task(platform)
     done = work.escalate_overdue_tasks(platform.monitoring_uow, on=date(2026, 4, 20), actor="s")
     assert done.without_supervisor == (task.task.task_id,)
+
+
+def test_hand_to_collections_puts_the_customers_collection_case_in_the_queue(
+    platform: Platform,
+) -> None:
+    book, task = _book_with_task(platform)
+    units = collections_units(
+        platform.database.engine, clock=platform.clock, audit_key=platform.audit_key, cipher=None
+    )
+    cases.refresh(units, as_of=AS_OF, actor="system:collections", clock=platform.clock)
+    (case,) = cases.queue_page(units, QueueFilter(bucket=DpdBucket.COLLECTION)).cases
+    cases.assign(units, case.case_id, assignee="am-9", actor="am-9", clock=platform.clock)
+    access = replace(book.access(), hand_over=collections_hand_over(units, platform.clock))
+    work.claim_task(access, actor=SUPERVISOR, task_id=task.task.task_id)
+    done = work.complete_task(
+        access,
+        actor=SUPERVISOR,
+        task_id=task.task.task_id,
+        completion=work.Completion(TaskOutcome.HAND_TO_COLLECTIONS, note="40 days late"),
+    )
+    assert done.action == {
+        "operation": "hand_to_collections",
+        "customer_id": uscc(0),
+        "cases": 1,
+    }
+    (handed,) = cases.queue_page(units, QueueFilter(bucket=DpdBucket.COLLECTION)).cases
+    assert handed.case_id == case.case_id
+    assert handed.assignee == "am-9"  # the collector who has the case keeps it
+    (event,) = _events(platform, "collection.handed_over")
+    assert event.actor == SUPERVISOR.audit_name()  # type: ignore[attr-defined]
+    assert event.entity_id == case.case_id  # type: ignore[attr-defined]

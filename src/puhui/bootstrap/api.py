@@ -22,7 +22,9 @@ from puhui.bootstrap.settings import Settings
 from puhui.decision.concentration import load_shipped_concentration
 from puhui.domain.clock import Clock
 from puhui.services import strategies
+from puhui.services.collections import cases
 from puhui.services.collections.access import PostLoanAccess
+from puhui.services.collections.ports import CollectionsUnitOfWork
 from puhui.services.concentration import Concentration
 from puhui.services.monitoring.access import MonitoringAccess
 from puhui.services.origination.credit_access import CreditAccess
@@ -161,6 +163,7 @@ def build_api_dependencies(
             units=lambda: MonitoringUnitOfWork(engine, clock=clock, audit_key=keys.audit_key),
             servicing_uow=servicing_uow_factory,
             today=clock.today,
+            hand_over=collections_hand_over(post_loan.units, clock),
         )
         credit = CreditAccess(
             origination_uow=units.writer,
@@ -179,6 +182,20 @@ def build_api_dependencies(
         max_body_bytes=limits.max_body_bytes,
         post_loan=post_loan,
     )
+
+
+def collections_hand_over(
+    units: Callable[[], CollectionsUnitOfWork], clock: Clock
+) -> Callable[[str, str, str], int]:
+    """A task's ``hand_to_collections`` outcome, through collections' own hand-over."""
+
+    def hand_over(customer_id: str, actor: str, reason: str) -> int:
+        handed = cases.hand_over(
+            units, customer_id, assignee=None, actor=actor, reason=reason, clock=clock
+        )
+        return len(handed)
+
+    return hand_over
 
 
 def post_loan_access(

@@ -38,3 +38,7 @@ class MonitoringAccess:
     servicing_uow: Callable[[], ServicingUnitOfWork]
     today: Callable[[], dt.date]
     policy: DuePolicy = field(default_factory=DuePolicy)
+    hand_over: Callable[[str, str, str], int] | None = None
+    """Collections' hand-over (customer id, actor, reason -> cases handed): a task's
+    ``hand_to_collections`` outcome puts the customer's open collection cases in the queue
+    with the reason; None where collections are not wired (the hand-off row still records it)."""

@@ -194,6 +194,9 @@ def complete_task(
         action = _recall(access, actor, completed, line_ids)
     elif outcome is TaskOutcome.HAND_TO_COLLECTIONS:
         action = {"operation": "hand_to_collections", "customer_id": completed.customer_id}
+        if access.hand_over is not None:
+            reason = f"post-loan task {completed.task_id} (alert {completed.alert_id})"
+            action["cases"] = access.hand_over(completed.customer_id, actor.audit_name(), reason)
     with access.units() as uow:
         if outcome is TaskOutcome.HAND_TO_COLLECTIONS:
             uow.monitoring.hand_to_collections(
