@@ -162,8 +162,9 @@ def test_audit_verify_names_the_first_edited_event(env: str) -> None:
 
     intact = runner.invoke(app, ["audit", "verify"])
     assert intact.exit_code == 0
-    # The migration seeded the packaged strategy and trigger rules (two audited events) first.
-    assert "5 events verified" in intact.stdout
+    # The migration seeded the packaged strategy, trigger rules and concentration limits (three
+    # audited events) first.
+    assert "6 events verified" in intact.stdout
 
     engine = create_engine(env)
     with engine.begin() as connection:

@@ -136,5 +136,5 @@ def test_reset_erases_a_database_whose_rows_reference_each_other(
     platform.migrate()
     versions = strategies.list_versions(platform.strategy_uow, "mse-online-credit")
     assert [v.version for v in versions] == [1]
-    # The seedings (the strategy, the post-loan trigger rules), nothing older.
-    assert summarise_platform(platform.uow).audit_events == 2
+    # The seedings (the strategy, the trigger rules, the concentration limits), nothing older.
+    assert summarise_platform(platform.uow).audit_events == 3

@@ -9,6 +9,7 @@ import pytest
 from book_support import AS_OF, Book, build_book, uscc
 
 from puhui.adapters.db.collections.unit_of_work import collections_units
+from puhui.adapters.db.post_loan.under_alert import SqlUnderAlert
 from puhui.bootstrap import Platform
 from puhui.bootstrap.api import collections_hand_over
 from puhui.domain.monitoring import DpdBucket, OutcomeNotPermitted, TaskOutcome, TaskStatus
@@ -218,3 +219,14 @@ def test_hand_to_collections_puts_the_customers_collection_case_in_the_queue(
     (event,) = _events(platform, "collection.handed_over")
     assert event.actor == SUPERVISOR.audit_name()  # type: ignore[attr-defined]
     assert event.entity_id == case.case_id  # type: ignore[attr-defined]
+
+
+def test_customers_with_an_open_alert_count_as_under_alert_for_concentration(
+    platform: Platform,
+) -> None:
+    _book_with_task(platform)  # customer 0 is 40 days late: the run raised an alert
+    under = SqlUnderAlert(platform.monitoring_uow)
+    everyone = [uscc(0), uscc(1)]
+    assert under.customers_under_alert(everyone, as_of=AS_OF) == {uscc(0)}
+    # An evaluation of a day before the run sees no alert yet.
+    assert under.customers_under_alert(everyone, as_of=date(2026, 3, 30)) == frozenset()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pytest
 from book_support import AS_OF, build_book, uscc
 
 from puhui.bootstrap import Platform
+from puhui.decision.concentration import shipped_concentration_text
 from puhui.decision.triggers import TriggersInvalid, shipped_triggers_text
 from puhui.domain.errors import Conflict
 from puhui.services import strategies as lifecycle
 from puhui.services.monitoring.ports import AlertQuery
+from puhui.services.monitoring.rules import active_concentration
 from puhui.services.monitoring.run import run_monitoring
 from puhui.services.strategies import DocumentKind, FourEyesViolation, StrategyStatus
 
@@ -90,18 +90,36 @@ def test_a_name_belongs_to_one_kind(platform: Platform) -> None:
 
 
 def test_concentration_limits_take_the_same_lifecycle(platform: Platform) -> None:
+    platform.migrate()  # seeds the shipped limits as the active version 1
+    clock = platform.clock
+    assert active_concentration(platform.strategy_uow).version_label == "mse-concentration@1"
+    text = shipped_concentration_text().replace("\nversion: 1\n", "\nversion: 2\n", 1)
+    text = text.replace('max_share: "0.25"', 'max_share: "0.22"', 1)
+    draft = lifecycle.create_draft(
+        platform.strategy_uow,
+        text=text,
+        actor="risk:li",
+        clock=clock,
+        kind=DocumentKind.CONCENTRATION,
+    )
+    assert draft.kind is DocumentKind.CONCENTRATION
+    lifecycle.submit(platform.strategy_uow, "mse-concentration", 2, actor="risk:li", clock=clock)
+    with pytest.raises(FourEyesViolation):
+        lifecycle.approve(
+            platform.strategy_uow, "mse-concentration", 2, actor="risk:li", clock=clock
+        )
+    # Until the second person approves and activates it, version 1 stays the one in force.
+    assert active_concentration(platform.strategy_uow).version_label == "mse-concentration@1"
+    lifecycle.approve(platform.strategy_uow, "mse-concentration", 2, actor="risk:wang", clock=clock)
+    lifecycle.activate(
+        platform.strategy_uow, "mse-concentration", 2, actor="risk:wang", clock=clock
+    )
+    active = active_concentration(platform.strategy_uow)
+    assert active.version_label == "mse-concentration@2"
+    assert str(active.document.dimensions["industry"].max_share) == "0.22"
+
+
+def test_the_limits_in_force_are_only_concentration_documents(platform: Platform) -> None:
     platform.migrate()
-    text = (
-        resources.files("puhui.decision")
-        .joinpath("concentration", "mse-concentration.yaml")
-        .read_text(encoding="utf-8")
-    )
-    seeded = lifecycle.seed_shipped(
-        platform.strategy_uow, text=text, clock=platform.clock, kind=DocumentKind.CONCENTRATION
-    )
-    assert seeded is not None
-    assert (seeded.label, seeded.status) == ("mse-concentration@1", StrategyStatus.ACTIVE)
-    active = lifecycle.active_version(platform.strategy_uow, "mse-concentration")
-    assert active is not None
-    assert active.kind is DocumentKind.CONCENTRATION
-    assert len(active.content_hash) == 64
+    with pytest.raises(Conflict):
+        active_concentration(platform.strategy_uow, "mse-post-loan")

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from puhui.adapters.db.collections.unit_of_work import collections_units
@@ -18,8 +19,8 @@ from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.post_loan.unit_of_work import MonitoringUnitOfWork
 from puhui.adapters.db.security.sessions import SqlWindowCounter
+from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.bootstrap.settings import Settings
-from puhui.decision.concentration import load_shipped_concentration
 from puhui.domain.clock import Clock
 from puhui.services import strategies
 from puhui.services.collections import cases
@@ -27,6 +28,7 @@ from puhui.services.collections.access import PostLoanAccess
 from puhui.services.collections.ports import CollectionsUnitOfWork
 from puhui.services.concentration import Concentration
 from puhui.services.monitoring.access import MonitoringAccess
+from puhui.services.monitoring.rules import active_concentration
 from puhui.services.origination.credit_access import CreditAccess
 from puhui.services.origination.ports import (
     Assessor,
@@ -204,10 +206,13 @@ def post_loan_access(
     """Collections and concentration over the platform's database (the API reads the latest
     concentration evaluation; the evaluation itself runs from the CLI or the monitoring run)."""
     units = collections_units(engine, clock=clock, audit_key=keys.audit_key, cipher=cipher)
+    strategies_uow = partial(StrategyUnitOfWork, engine, clock=clock, audit_key=keys.audit_key)
     return PostLoanAccess(
         units=units,
         clock=clock,
-        concentration=Concentration(uow=units, limits=load_shipped_concentration, clock=clock),
+        concentration=Concentration(
+            uow=units, limits=partial(active_concentration, strategies_uow), clock=clock
+        ),
     )
 
 

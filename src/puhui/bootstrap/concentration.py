@@ -1,4 +1,4 @@
-"""Wire the concentration evaluation: clusters from the data source, the shipped limits.
+"""Wire the concentration evaluation: clusters from the data source, the active limits, alerts.
 
 What the platform knows of a customer's clusters today: its industry (GB/T 4754 division),
 region (GB/T 2260 code) and industrial park from the registration scope of the data source
@@ -12,15 +12,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import partial
 from typing import Any
 
 from puhui.adapters.db.collections.unit_of_work import collections_units
+from puhui.adapters.db.post_loan.under_alert import SqlUnderAlert
 from puhui.bootstrap.container import Platform
-from puhui.decision.concentration import load_shipped_concentration
 from puhui.domain.errors import NotFound
 from puhui.domain.origination.consent import DataScope
 from puhui.services.concentration import Concentration
 from puhui.services.concentration_ports import ClusterMembership, EnterpriseClusters, UnderAlert
+from puhui.services.monitoring.rules import active_concentration
 from puhui.services.origination.assessment import TABLES_KEY
 from puhui.services.origination.ports import DataSource
 
@@ -68,14 +70,12 @@ def concentration_service(
         audit_key=platform.audit_key,
         cipher=settings.field_cipher(),
     )
-    parts: dict[str, Any] = {}
+    parts: dict[str, Any] = {"under_alert": under_alert or SqlUnderAlert(platform.monitoring_uow)}
     if clusters is not None:
         parts["clusters"] = clusters
-    if under_alert is not None:
-        parts["under_alert"] = under_alert
     return Concentration(
         uow=units,
-        limits=load_shipped_concentration,
+        limits=partial(active_concentration, platform.strategy_uow),
         clock=platform.clock,
         strategies_uow=platform.strategy_uow,
         strategy_name=settings.strategy,

@@ -13,6 +13,7 @@ from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.bootstrap.settings import Settings
+from puhui.decision.concentration import shipped_concentration_text
 from puhui.decision.strategy import shipped_strategy_text
 from puhui.decision.triggers import shipped_triggers_text
 from puhui.domain.clock import Clock, SystemClock
@@ -76,9 +77,9 @@ class Platform:
     def migrate(self) -> MigrationStatus:
         """Bring the schema up to date, then seed what a fresh database needs to decide.
 
-        The packaged strategy document and post-loan trigger rules become the active version 1
-        of their names the first time (and never again: from then on only the four-eyes
-        lifecycle changes versions).
+        The packaged strategy document, post-loan trigger rules and concentration limits
+        become the active version 1 of their names the first time (and never again: from then
+        on only the four-eyes lifecycle changes versions).
         """
         state = self.database.upgrade(field_cipher=self.settings.field_cipher())
         text = shipped_strategy_text(self.settings.strategy)
@@ -88,6 +89,12 @@ class Platform:
             text=shipped_triggers_text(),
             clock=self.clock,
             kind=strategies.DocumentKind.TRIGGERS,
+        )
+        strategies.seed_shipped(
+            self.strategy_uow,
+            text=shipped_concentration_text(),
+            clock=self.clock,
+            kind=strategies.DocumentKind.CONCENTRATION,
         )
         return state
 

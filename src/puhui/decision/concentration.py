@@ -363,11 +363,16 @@ def load_concentration(source: str | Path, *, text: str | None = None) -> Compil
     return compile_concentration(document, lines=lines, source=str(source))
 
 
-def load_shipped_concentration(name: str = SHIPPED_CONCENTRATION) -> CompiledConcentration:
+def shipped_concentration_text(name: str = SHIPPED_CONCENTRATION) -> str:
+    """The packaged limits document (it becomes version 1 when a database is first migrated)."""
     resource = resources.files("puhui.decision").joinpath("concentration", f"{name}.yaml")
     if not resource.is_file():
         raise NotFound(f"no shipped concentration limits named {name!r}")
-    return load_concentration(f"{name}.yaml", text=resource.read_text(encoding="utf-8"))
+    return resource.read_text(encoding="utf-8")
+
+
+def load_shipped_concentration(name: str = SHIPPED_CONCENTRATION) -> CompiledConcentration:
+    return load_concentration(f"{name}.yaml", text=shipped_concentration_text(name))
 
 
 __all__ = [
@@ -387,5 +392,6 @@ __all__ = [
     "limit_multipliers",
     "load_concentration",
     "load_shipped_concentration",
+    "shipped_concentration_text",
     "tighten_strategy",
 ]

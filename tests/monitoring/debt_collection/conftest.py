@@ -31,6 +31,7 @@ def units(platform: Platform) -> Units:
 
 @pytest.fixture
 def book(platform: Platform, units: Units) -> Book:
+    platform.migrate()  # seeds the shipped strategy, trigger rules and concentration limits
     product = LoanProduct(
         code="SUI-E-RONG",
         name="随e融 revolving",

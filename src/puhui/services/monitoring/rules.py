@@ -7,6 +7,11 @@ with a ``DocumentKind``). This module adds what monitoring needs on top.
 
 from __future__ import annotations
 
+from puhui.decision.concentration import (
+    SHIPPED_CONCENTRATION,
+    CompiledConcentration,
+    load_concentration,
+)
 from puhui.decision.triggers import SHIPPED_TRIGGERS, CompiledTriggers, load_triggers
 from puhui.domain.errors import Conflict, NotFound
 from puhui.services import strategies
@@ -42,3 +47,22 @@ def triggers_version(
     """A stored version (a resumed run finishes with the rules it started with)."""
     stored = strategies.get_version(uow_factory, name, version)
     return stored, compiled(stored)
+
+
+def active_concentration(
+    uow_factory: strategies.UowFactory, name: str = SHIPPED_CONCENTRATION
+) -> CompiledConcentration:
+    """The active version of the concentration limits ``name`` (governed like the rules)."""
+    version = strategies.active_version(uow_factory, name)
+    if version is None:
+        raise NotFound(
+            f"concentration limits {name!r} have no active version: migrate the database "
+            "(it seeds the shipped limits) or activate one",
+            details={"name": name},
+        )
+    if version.kind is not DocumentKind.CONCENTRATION:
+        raise Conflict(
+            f"{version.label} is a {version.kind.value} document, not concentration limits",
+            details={"kind": version.kind.value},
+        )
+    return load_concentration(version.label, text=version.document)
