@@ -9,13 +9,14 @@ from typing import Any
 
 import polars as pl
 import pytest
+import yaml
 
 from puhui.adapters.sources.market import SCOPE_TABLES, MarketDataSource
 from puhui.bootstrap import Platform
 from puhui.bootstrap.wiring import build_line_opener, origination_ports
 from puhui.decision.outcome import Decision, ModelResult
 from puhui.decision.outcome import Outcome as DecisionOutcome
-from puhui.decision.strategy import load_shipped_strategy
+from puhui.decision.strategy import load_shipped_strategy, load_strategy, shipped_strategy_text
 from puhui.domain.errors import IdempotencyConflict
 from puhui.domain.ids import CreditLineId
 from puhui.domain.origination.assessment import Outcome
@@ -317,3 +318,35 @@ def test_a_model_that_reads_application_features_gets_them_from_the_request(
     enterprise_only = _RecordingScorer(("sales_12m_log",))
     StrategyAssessor(_fixed(enterprise_only)).assess(request)
     assert not set(APPLICATION_FEATURE_NAMES) & set(enterprise_only.seen[-1])
+
+
+def test_the_applicants_registered_clusters_reach_a_tightened_strategy(small_market: Path) -> None:
+    source = MarketDataSource(small_market)
+    uscc = compute_features(MarketTables.from_dir(small_market), date(2025, 4, 1)).row(0)[0]
+    request = _request_for(source, uscc)
+    (registered,) = (
+        pl.read_parquet(small_market / "tables/enterprises/*.parquet")
+        .filter(pl.col("uscc") == uscc)
+        .select("industry_code", "region_code", "park")
+        .rows(named=True)
+    )
+    assessor = StrategyAssessor(_fixed(_RecordingScorer(("sales_12m_log",))))
+    inputs = assessor.strategy_inputs(request, {})
+    assert {k: inputs[k] for k in ("industry_code", "region_code", "park")} == registered
+
+    # A version that closes the applicant's industry (as a concentration breach proposes)
+    # declines it; the same version leaves other industries alone.
+    data = yaml.safe_load(shipped_strategy_text("mse-online-credit"))
+    data["version"] = 2
+    data["inputs"]["industry_code"] = {"type": "string"}
+    data["limit"]["cluster_limit_multiplier"] = {
+        "industry": {"input": "industry_code", "by_cluster": {registered["industry_code"]: "0"}}
+    }
+    closed = load_strategy("v2", text=yaml.safe_dump(data, allow_unicode=True))
+    live = LiveStrategy("mse-online-credit", 2, closed.content_hash, closed)
+    scorer = _RecordingScorer(("sales_12m_log",))
+    setup = FixedSetup(LiveSetup(live, None, LiveModel("mse_pd", "m1", "gbm", scorer)))
+    assessment = StrategyAssessor(setup).assess(request)
+    assert assessment.outcome is not Outcome.APPROVE
+    assert assessment.evidence is not None
+    assert assessment.evidence.inputs["industry_code"] == registered["industry_code"]

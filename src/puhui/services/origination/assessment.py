@@ -86,6 +86,10 @@ APPLICATION_INPUTS = ("requested_amount_fen", "requested_term_months")
 """Strategy inputs taken from the application itself."""
 SCREENING_INPUTS = ("blacklisted", "industry_restricted")
 """Strategy inputs the assessor sets (lists are screened by origination's anti-fraud layer)."""
+CLUSTER_INPUTS = ("industry_code", "region_code", "park")
+"""The applicant's clusters from its registration (GB/T 4754 division, GB/T 2260 region,
+industrial park), read by a strategy's per-cluster limit multipliers (a concentration breach
+proposes them, see docs/monitoring.md)."""
 KNOWN_UNFED_INPUTS = (
     "need_estimate_fen",
     "concentration_headroom_fen",
@@ -93,18 +97,14 @@ KNOWN_UNFED_INPUTS = (
     "shared_contact_count",
     "applications_30d",
     "invoice_round_trip_ratio",
-    # The applicant's clusters, read by a strategy's per-cluster limit multipliers (proposed
-    # by a concentration breach, see docs/monitoring.md): known, not fed yet.
-    "industry_code",
-    "region_code",
-    "park",
+    # Clusters the relationship graph is to supply (see docs/monitoring.md): not fed yet.
     "core_enterprise",
     "guarantee_circle",
 )
 """Inputs the shipped strategy names that no source feeds yet: left missing ("no evidence")."""
 
 INPUT_SCHEMA = InputSchema(
-    fed=frozenset((*STRATEGY_INPUT_NAMES, *APPLICATION_INPUTS, *SCREENING_INPUTS)),
+    fed=frozenset((*STRATEGY_INPUT_NAMES, *APPLICATION_INPUTS, *SCREENING_INPUTS, *CLUSTER_INPUTS)),
     known_unfed=frozenset(KNOWN_UNFED_INPUTS),
 )
 """What a strategy version may read to be activated or run as a challenger on this platform."""
@@ -120,6 +120,19 @@ def pulled_frames(data: Mapping[DataScope, Mapping[str, Any]]) -> dict[str, pl.D
         if name not in frames:
             frames[name] = pl.DataFrame(schema=market_schema.TABLES[name].polars_schema())
     return frames
+
+
+def applicant_clusters(data: Mapping[DataScope, Mapping[str, Any]]) -> dict[str, Any]:
+    """The applicant's clusters from the registration row pulled (missing when not pulled)."""
+    for scope_data in data.values():
+        frame = scope_data.get(TABLES_KEY, {}).get("enterprises")
+        if frame is None:
+            continue
+        rows = (frame if isinstance(frame, pl.DataFrame) else frame.collect()).head(1)
+        if rows.height:
+            row = rows.row(0, named=True)
+            return {name: row.get(name) for name in CLUSTER_INPUTS}
+    return dict.fromkeys(CLUSTER_INPUTS)
 
 
 def tables_from_pull(data: Mapping[DataScope, Mapping[str, Any]]) -> MarketTables:
@@ -276,6 +289,7 @@ class StrategyAssessor:
     ) -> dict[str, Any]:
         return {
             **enterprise_inputs,
+            **applicant_clusters(request.data),
             "requested_amount_fen": request.requested_amount_fen or self.default_amount_fen,
             "requested_term_months": request.requested_term_months,
             "blacklisted": False,
