@@ -197,18 +197,30 @@ def seal_in_background(engine: Engine, *, key: bytes, pause_seconds: float = 0.0
         return True
 
 
+_INLINE_PAUSE_SECONDS = 0.05
+_last_inline_seal: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+
+
 def seal_after_commit(connection: Connection, *, key: bytes) -> None:
     """After a commit that wrote pending events: wake the background sealer, or seal now.
 
-    The commit has happened: a failure to seal is logged, not raised (the events stay
-    pending, protected by their own MACs, and the next sealing run picks them up).
+    Without a background sealer (a CLI command, a batch job) the committing thread seals,
+    at most every 50 ms per engine, so that a job committing in a tight loop does not double
+    its transactions; what a skipped turn leaves pending is sealed by the next turn or by
+    ``puhui audit verify``. The commit has happened: a failure to seal is logged, not raised
+    (the events stay pending, protected by their own MACs).
     """
     if not connection.info.pop(UNSEALED_KEY, False):
         return
-    sealer = _SEALERS.get(connection.engine)
+    engine = connection.engine
+    sealer = _SEALERS.get(engine)
     if sealer is not None and sealer.thread.is_alive() and not sealer.stopped:
         sealer.wake.set()
         return
+    now = time.monotonic()
+    if now - _last_inline_seal.get(engine, -_INLINE_PAUSE_SECONDS) < _INLINE_PAUSE_SECONDS:
+        return
+    _last_inline_seal[engine] = now
     try:
         with connection.begin():
             seal_pending(connection, key=key, wait=False)
