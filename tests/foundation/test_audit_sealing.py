@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -195,3 +196,37 @@ def test_a_chain_from_before_sealing_upgrades_and_downgrades(
             assert connection.execute(text("SELECT COUNT(*) FROM audit_events")).scalar_one() == 4
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_concurrent_writers_rollbacks_and_sealers_leave_one_whole_chain(
+    pg_engine: Engine, clock: FixedClock
+) -> None:
+    assert seal_in_background(pg_engine, key=KEY, pause_seconds=0.001)
+    committed: list[str] = []
+    midway: list[ChainReport] = []
+
+    def writer(worker: int) -> None:
+        for n in range(12):
+            with SqlUnitOfWork(pg_engine, clock=clock, audit_key=KEY) as uow:
+                uow.audit.append(record(worker * 100 + n))
+                if n % 3 == 1:
+                    continue  # rolled back on exit: its number stays unused
+                savepoint = uow.connection.begin_nested()
+                uow.audit.append(record(-(worker * 100 + n)))
+                savepoint.rollback()
+                uow.commit()
+                committed.append(str(worker * 100 + n))
+            if n % 4 == 0:
+                midway.append(verify(pg_engine, clock))  # a sealer racing the others
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(midway) == 16  # n = 0 and 8 of each writer (n = 4 is rolled back)
+    assert all(report.ok for report in midway)
+    report = verify(pg_engine, clock)
+    assert (report.ok, report.events_checked, report.pending) == (True, len(committed), 0)
+    assert sorted(e for e, _ in chain(pg_engine, clock)) == sorted(committed)
