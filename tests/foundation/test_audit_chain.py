@@ -39,17 +39,17 @@ def head_of(events: list[AuditEvent]) -> ChainHead:
 
 def test_an_untouched_chain_verifies() -> None:
     events = build_chain(5)
-    assert verify_chain(events, head_of(events), key=KEY) == (5, None)
+    assert verify_chain(events, head_of(events), key=KEY) == (5, None, 0)
 
 
 def test_an_empty_chain_verifies_against_the_genesis_head() -> None:
-    assert verify_chain([], ChainHead(0, GENESIS_HASH), key=KEY) == (0, None)
+    assert verify_chain([], ChainHead(0, GENESIS_HASH), key=KEY) == (0, None, 0)
 
 
 def test_an_edited_event_is_the_first_break() -> None:
     events = build_chain(5)
     events[2] = replace(events[2], actor="mallory")
-    checked, broken = verify_chain(events, head_of(events), key=KEY)
+    checked, broken, _ = verify_chain(events, head_of(events), key=KEY)
     assert checked == 2
     assert broken is not None
     assert broken.seq == 3
@@ -59,7 +59,7 @@ def test_an_edited_event_is_the_first_break() -> None:
 def test_an_edited_payload_digest_is_detected() -> None:
     events = build_chain(3)
     events[0] = replace(events[0], payload_digest=payload_digest({"limit_fen": 1}))
-    _, broken = verify_chain(events, head_of(events), key=KEY)
+    _, broken, _ = verify_chain(events, head_of(events), key=KEY)
     assert broken is not None
     assert broken.seq == 1
 
@@ -68,7 +68,7 @@ def test_a_deleted_event_in_the_middle_is_detected() -> None:
     events = build_chain(5)
     head = head_of(events)
     del events[1]
-    _, broken = verify_chain(events, head, key=KEY)
+    _, broken, _ = verify_chain(events, head, key=KEY)
     assert broken is not None
     assert broken.seq == 2
 
@@ -76,7 +76,7 @@ def test_a_deleted_event_in_the_middle_is_detected() -> None:
 def test_events_cut_off_the_end_are_detected_by_the_head() -> None:
     events = build_chain(5)
     head = head_of(events)
-    _, broken = verify_chain(events[:3], head, key=KEY)
+    _, broken, _ = verify_chain(events[:3], head, key=KEY)
     assert broken is not None
     assert broken.seq == 4
     assert "chain head" in broken.reason
@@ -84,7 +84,7 @@ def test_events_cut_off_the_end_are_detected_by_the_head() -> None:
 
 def test_a_chain_rebuilt_without_the_key_does_not_verify() -> None:
     forged = build_chain(3, key=b"")
-    _, broken = verify_chain(forged, head_of(forged), key=KEY)
+    _, broken, _ = verify_chain(forged, head_of(forged), key=KEY)
     assert broken is not None
     assert broken.seq == 1
 
@@ -92,7 +92,7 @@ def test_a_chain_rebuilt_without_the_key_does_not_verify() -> None:
 def test_naive_timestamps_from_the_database_are_read_as_utc() -> None:
     events = build_chain(2)
     naive = [replace(e, occurred_at=e.occurred_at.replace(tzinfo=None)) for e in events]
-    assert verify_chain(naive, head_of(events), key=KEY) == (2, None)
+    assert verify_chain(naive, head_of(events), key=KEY) == (2, None, 0)
 
 
 def test_records_need_every_field() -> None:

@@ -28,7 +28,7 @@ from puhui.domain.lending.product import LoanProduct, RepaymentMethod
 from puhui.services.servicing.lines import open_credit_line
 from puhui.services.servicing.products import create_product
 
-SERVICING_REVISION = "0002"
+SERVICING_REVISION = "heads"  # the audit trail needs its latest schema too
 OPENED_ON = date(2026, 1, 5)
 ENTERPRISE = "91350100M000100Y43"
 

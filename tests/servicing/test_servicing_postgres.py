@@ -24,7 +24,7 @@ from puhui.services.servicing.receipts import RepaymentResult, repay
 
 pytestmark = pytest.mark.postgres
 DAY = date(2026, 2, 2)
-SERVICING_REVISION = "0002"
+SERVICING_REVISION = "heads"  # the audit trail needs its latest schema too
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from puhui.services.servicing.receipts import quote_payoff, repay
 from puhui.services.servicing.term_loans import disburse_term_loan
 
 START = date(2026, 1, 10)
-SERVICING_REVISION = "0002"
+SERVICING_REVISION = "heads"  # the audit trail needs its latest schema too
 LIMIT_FEN = 500_000_00
 
 events = st.lists(

@@ -20,7 +20,7 @@ from puhui.pipelines.eod import run_end_of_day
 from puhui.services.servicing.lines import draw, open_credit_line
 from puhui.services.servicing.products import create_product
 
-SERVICING_REVISION = "0002"
+SERVICING_REVISION = "heads"  # the audit trail needs its latest schema too
 """Statements need servicing's tables only: other areas' migrations cannot break these tests."""
 OPENED_ON = date(2026, 1, 5)
 LIMIT_FEN = 1_000_000_00

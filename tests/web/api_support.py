@@ -124,7 +124,9 @@ def build_servicing_api(url: str, clock: FixedClock, registry_root: Path) -> tup
     from puhui.adapters.db.engine import make_engine
     from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork, servicing_units
     from puhui.adapters.db.strategies.unit_of_work import StrategyUnitOfWork
+    from puhui.decision.concentration import shipped_concentration_text
     from puhui.risk.registry import ModelRegistry
+    from puhui.services import strategies
     from puhui.services.origination.line_opening import ServicingLineOpener
 
     engine = make_engine(url)
@@ -154,6 +156,13 @@ def build_servicing_api(url: str, clock: FixedClock, registry_root: Path) -> tup
         ),
         strategies_uow_factory=lambda: StrategyUnitOfWork(engine, clock=clock, audit_key=audit_key),
         model_registry=ModelRegistry(registry_root),
+    )
+    # As a migrated deployment has them: the concentration limits in force (version 1).
+    strategies.seed_shipped(
+        lambda: StrategyUnitOfWork(engine, clock=clock, audit_key=audit_key),
+        text=shipped_concentration_text(),
+        clock=clock,
+        kind=strategies.DocumentKind.CONCENTRATION,
     )
     client = TestClient(create_app(deps), raise_server_exceptions=False)
     return Api(client, deps, sender, assessor, FakeLineOpener(), clock), engine

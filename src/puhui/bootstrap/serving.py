@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from puhui.adapters.db.audit_sealer import seal_in_background
 from puhui.adapters.db.engine import checkpoint_in_background
 from puhui.bootstrap.api import ApiDependencies, api_keys, api_limits, build_api_dependencies
 from puhui.bootstrap.container import Platform, build_platform
@@ -20,6 +21,8 @@ def api_dependencies(platform: Platform, ports: OriginationPorts) -> ApiDependen
     settings = platform.settings
     # A server: SQLite's WAL checkpoints run beside the requests, not inside one of them.
     checkpoint_in_background(platform.database.engine)
+    # PostgreSQL: commits wake one sealing thread instead of each sealing the audit chain.
+    seal_in_background(platform.database.engine, key=platform.audit_key)
     return build_api_dependencies(
         engine=platform.database.engine,
         clock=platform.clock,

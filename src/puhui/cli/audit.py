@@ -28,7 +28,8 @@ def verify() -> None:
             err=True,
         )
         raise typer.Exit(1)
-    typer.echo(f"audit chain intact: {report.events_checked} events verified")
+    pending = f", {report.pending} written but not sealed yet" if report.pending else ""
+    typer.echo(f"audit chain intact: {report.events_checked} events verified{pending}")
 
 
 def _moment(text: str | None, option: str) -> datetime | None:

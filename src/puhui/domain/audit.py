@@ -1,10 +1,17 @@
 """Audit events and their hash chain: any edited, inserted or deleted event is detectable.
 
 Each event's hash covers its own fields and the hash of the event before it, so changing
-or removing one event breaks every link after it. The chain head (last sequence number and
-hash) is stored apart, so that cutting events off the end is detected too. With a secret
-key the hashes are HMACs, so that someone who can write to the database but does not hold
-the key cannot rebuild a consistent chain.
+or removing one event breaks every link after it. The chain head (last sealed sequence
+number and hash) is stored apart, so that cutting events off the end is detected too. With
+a secret key the hashes are HMACs, so that someone who can write to the database but does
+not hold the key cannot rebuild a consistent chain.
+
+An event is written first and sealed into the chain later (on PostgreSQL, by a sealer after
+the writing transaction has finished: see the audit trail ADR). Until then it carries its
+own MAC over its fields, so a pending event cannot be edited or forged without the key
+either; sealing refuses an event whose MAC does not match. Sequence numbers increase
+strictly but may skip a number that a rolled-back transaction took: the hash links, not
+dense numbers, prove that nothing between two sealed events was removed.
 """
 
 from __future__ import annotations
@@ -13,9 +20,9 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from puhui.domain.errors import InvalidInput
 
@@ -61,8 +68,14 @@ class AuditEvent:
     entity_id: str
     occurred_at: datetime
     payload_digest: str
-    prev_hash: str
-    hash: str
+    prev_hash: str | None
+    hash: str | None
+    event_mac: str | None = None
+
+    @property
+    def sealed(self) -> bool:
+        """True once the event is linked into the chain (its hash is known)."""
+        return self.hash is not None
 
 
 def _timestamp(at: datetime) -> str:
@@ -101,9 +114,67 @@ def chain_hash(
     return hashlib.sha256(message).hexdigest()
 
 
-def next_event(
-    record: AuditRecord, *, seq: int, prev_hash: str, occurred_at: datetime, key: bytes = b""
+def event_mac(
+    *,
+    seq: int,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    occurred_at: datetime,
+    payload_digest: str,
+    key: bytes = b"",
+) -> str:
+    """The event's own MAC, written with it: it protects the event before it is sealed."""
+    message = canonical_json(
+        {
+            "kind": "event",
+            "seq": seq,
+            "actor": actor,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "occurred_at": _timestamp(occurred_at),
+            "payload_digest": payload_digest,
+        }
+    ).encode()
+    if key:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
+
+
+def event_mac_of(event: AuditEvent, *, key: bytes = b"") -> str:
+    return event_mac(
+        seq=event.seq,
+        actor=event.actor,
+        action=event.action,
+        entity=event.entity,
+        entity_id=event.entity_id,
+        occurred_at=event.occurred_at,
+        payload_digest=event.payload_digest,
+        key=key,
+    )
+
+
+def seal_hash(event: AuditEvent, *, prev_hash: str, key: bytes = b"") -> str:
+    """The chain hash of ``event`` linked after ``prev_hash``."""
+    return chain_hash(
+        seq=event.seq,
+        actor=event.actor,
+        action=event.action,
+        entity=event.entity,
+        entity_id=event.entity_id,
+        occurred_at=event.occurred_at,
+        payload_digest=event.payload_digest,
+        prev_hash=prev_hash,
+        key=key,
+    )
+
+
+def pending_event(
+    record: AuditRecord, *, seq: int, occurred_at: datetime, key: bytes = b""
 ) -> AuditEvent:
+    """An event written but not yet sealed: its own MAC, no link to the chain yet."""
     digest = payload_digest(record.payload)
     return AuditEvent(
         seq=seq,
@@ -113,8 +184,9 @@ def next_event(
         entity_id=record.entity_id,
         occurred_at=occurred_at,
         payload_digest=digest,
-        prev_hash=prev_hash,
-        hash=chain_hash(
+        prev_hash=None,
+        hash=None,
+        event_mac=event_mac(
             seq=seq,
             actor=record.actor,
             action=record.action,
@@ -122,9 +194,17 @@ def next_event(
             entity_id=record.entity_id,
             occurred_at=occurred_at,
             payload_digest=digest,
-            prev_hash=prev_hash,
             key=key,
         ),
+    )
+
+
+def next_event(
+    record: AuditRecord, *, seq: int, prev_hash: str, occurred_at: datetime, key: bytes = b""
+) -> AuditEvent:
+    pending = pending_event(record, seq=seq, occurred_at=occurred_at, key=key)
+    return replace(
+        pending, prev_hash=prev_hash, hash=seal_hash(pending, prev_hash=prev_hash, key=key)
     )
 
 
@@ -142,46 +222,96 @@ class ChainHead:
     hash: str
 
 
-def verify_chain(
+class ChainCheck(NamedTuple):
+    """What a walk over the chain found: sealed events verified, the first break, pending."""
+
+    checked: int
+    first_break: ChainBreak | None
+    pending: int = 0
+
+
+def _mac_holds(event: AuditEvent, key: bytes) -> bool:
+    if event.event_mac is None:
+        return False
+    return hmac.compare_digest(event_mac_of(event, key=key), event.event_mac)
+
+
+def verify_chain(  # noqa: PLR0911 - one walk, one early return per kind of break
     events: Iterable[AuditEvent], head: ChainHead | None, *, key: bytes = b""
-) -> tuple[int, ChainBreak | None]:
-    """Walk the events in sequence order; return how many were checked and the first break."""
-    expected_seq = 1
+) -> ChainCheck:
+    """Walk the events in sequence order; return what was checked and the first break.
+
+    Events up to the head must be sealed and linked; events after it are pending (written,
+    not yet sealed, or sealed after the head was read): each must carry a valid MAC of its
+    own. Sequence numbers must increase; a skipped number is a rolled-back write, and the
+    link of the next event proves nothing sealed was taken out there.
+    """
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    prev_seq = 0
+    sealed_seq = 0
     prev_hash = GENESIS_HASH
     checked = 0
+    pending = 0
     for event in events:
-        if event.seq != expected_seq:
-            missing = expected_seq if event.seq > expected_seq else event.seq
-            return checked, ChainBreak(
-                missing, f"sequence jumps from {expected_seq - 1} to {event.seq}"
+        if event.seq <= prev_seq:
+            return ChainCheck(
+                checked, ChainBreak(event.seq, f"sequence goes back from {prev_seq}"), pending
+            )
+        if event.seq > head_seq:
+            if not _mac_holds(event, key):
+                return ChainCheck(
+                    checked, ChainBreak(event.seq, "pending event does not match its MAC"), pending
+                )
+            pending += 1
+            prev_seq = event.seq
+            continue
+        if event.hash is None or event.prev_hash is None:
+            return ChainCheck(
+                checked,
+                ChainBreak(event.seq, "event inside the sealed chain has no hash"),
+                pending,
             )
         if event.prev_hash != prev_hash:
-            return checked, ChainBreak(
-                event.seq, "previous-hash link does not match the event before"
+            if event.seq != prev_seq + 1:
+                return ChainCheck(
+                    checked,
+                    ChainBreak(
+                        prev_seq + 1,
+                        f"events between {prev_seq} and {event.seq} are missing "
+                        "(the next link does not match)",
+                    ),
+                    pending,
+                )
+            return ChainCheck(
+                checked,
+                ChainBreak(event.seq, "previous-hash link does not match the event before"),
+                pending,
             )
-        recomputed = chain_hash(
-            seq=event.seq,
-            actor=event.actor,
-            action=event.action,
-            entity=event.entity,
-            entity_id=event.entity_id,
-            occurred_at=event.occurred_at,
-            payload_digest=event.payload_digest,
-            prev_hash=event.prev_hash,
-            key=key,
-        )
-        if not hmac.compare_digest(recomputed, event.hash):
-            return checked, ChainBreak(event.seq, "event content does not match its hash")
+        if not hmac.compare_digest(seal_hash(event, prev_hash=prev_hash, key=key), event.hash):
+            return ChainCheck(
+                checked, ChainBreak(event.seq, "event content does not match its hash"), pending
+            )
+        if event.event_mac is not None and not _mac_holds(event, key):
+            return ChainCheck(
+                checked, ChainBreak(event.seq, "event content does not match its MAC"), pending
+            )
         checked += 1
         prev_hash = event.hash
-        expected_seq += 1
-    last_seq = expected_seq - 1
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
-    if head_seq != last_seq or not hmac.compare_digest(head_hash, prev_hash):
-        return checked, ChainBreak(
-            min(head_seq, last_seq) + 1 if head_seq != last_seq else last_seq,
-            f"chain head records event {head_seq} but the log ends at event {last_seq}"
-            if head_seq != last_seq
-            else "chain head hash does not match the last event",
+        prev_seq = sealed_seq = event.seq
+    if head_seq != sealed_seq:
+        return ChainCheck(
+            checked,
+            ChainBreak(
+                min(head_seq, sealed_seq) + 1,
+                f"chain head records event {head_seq} but the sealed log ends at event "
+                f"{sealed_seq}",
+            ),
+            pending,
         )
-    return checked, None
+    if not hmac.compare_digest(head_hash, prev_hash):
+        return ChainCheck(
+            checked,
+            ChainBreak(sealed_seq, "chain head hash does not match the last event"),
+            pending,
+        )
+    return ChainCheck(checked, None, pending)

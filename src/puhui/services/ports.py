@@ -36,6 +36,10 @@ class AuditLog(Protocol):
 
     def head(self) -> ChainHead | None: ...
 
+    def seal_pending(self) -> int:
+        """Link every final pending event into the chain, in the caller's transaction."""
+        ...
+
     def count(self) -> int: ...
 
     def search(self, query: AuditQuery) -> list[AuditEvent]:

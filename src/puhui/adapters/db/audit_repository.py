@@ -1,15 +1,24 @@
-"""The audit log on SQL: append under a lock on the chain head, stream for verification."""
+"""The audit log on SQL: append (sealed at once on SQLite, pending on PostgreSQL), stream.
+
+SQLite admits one writer at a time, so an event is chained inside its own transaction, under
+the head it read. On PostgreSQL that lock on the head row serialised every writing
+transaction of the platform for its whole length; there an event is written pending (a
+number from a sequence and its own MAC) and ``audit_sealer`` links it into the chain after
+its transaction has finished.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, text, update
 
 from puhui.adapters.db import fast
+from puhui.adapters.db.audit_sealer import UNSEALED_KEY, seal_pending
 from puhui.adapters.db.tables import audit_events, audit_head
-from puhui.domain.audit import AuditEvent, AuditRecord, ChainHead, next_event
+from puhui.domain.audit import AuditEvent, AuditRecord, ChainHead, next_event, pending_event
 from puhui.domain.clock import Clock
 from puhui.domain.errors import ConfigurationError
 from puhui.services.ports import AuditQuery
@@ -23,6 +32,12 @@ _READ_HEAD_FOR_UPDATE = (
     select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
 )
 _INSERT_EVENT = audit_events.insert()
+# The transaction takes its id before its number: the sealer's fence relies on every number
+# being drawn by a transaction that already has an id (the CTE is evaluated first).
+_NEXT_ORDINAL = text(
+    "WITH tx AS MATERIALIZED (SELECT pg_current_xact_id() AS xid) "
+    "SELECT nextval('audit_event_ordinal') FROM tx"  # tables.AUDIT_ORDINAL_SEQUENCE
+)
 _MOVE_HEAD = (
     update(audit_head)
     .where(audit_head.c.id == 1)
@@ -38,6 +53,7 @@ class SqlAuditLog:
         self._read_only = read_only
         self._clock = clock
         self._key = key
+        self._deferred = connection.dialect.name == "postgresql"
         # The head as this transaction last wrote it, with the (nested) transaction it is
         # valid in: a second append in the same transaction need not read the locked row
         # again. Any commit, rollback or savepoint change makes the cached head unusable.
@@ -63,6 +79,8 @@ class SqlAuditLog:
     def append(self, record: AuditRecord) -> AuditEvent:
         if self._read_only:
             raise RuntimeError("a state change recorded in a read-only unit of work")
+        if self._deferred:
+            return self._append_pending(record)
         seq, prev_hash = self._current_head()
         event = next_event(
             record,
@@ -71,28 +89,22 @@ class SqlAuditLog:
             occurred_at=self._clock.now(),
             key=self._key,
         )
-        fast.execute(
-            self._connection,
-            _INSERT_EVENT,
-            {
-                "seq": event.seq,
-                "actor": event.actor,
-                "action": event.action,
-                "entity": event.entity,
-                "entity_id": event.entity_id,
-                "occurred_at": event.occurred_at,
-                "payload_digest": event.payload_digest,
-                "prev_hash": event.prev_hash,
-                "hash": event.hash,
-            },
-        )
-        fast.execute(self._connection, _MOVE_HEAD, {"b_seq": event.seq, "b_hash": event.hash})
+        fast.execute(self._connection, _INSERT_EVENT, _row(event))
+        event_hash = str(event.hash)
+        fast.execute(self._connection, _MOVE_HEAD, {"b_seq": event.seq, "b_hash": event_hash})
         self._cached_head = (
             self._connection.get_transaction(),
             self._connection.get_nested_transaction(),
             event.seq,
-            event.hash,
+            event_hash,
         )
+        return event
+
+    def _append_pending(self, record: AuditRecord) -> AuditEvent:
+        seq = int(self._connection.execute(_NEXT_ORDINAL).scalar_one())
+        event = pending_event(record, seq=seq, occurred_at=self._clock.now(), key=self._key)
+        fast.execute(self._connection, _INSERT_EVENT, _row(event))
+        self._connection.info[UNSEALED_KEY] = True
         return event
 
     def events(self) -> Iterator[AuditEvent]:
@@ -117,6 +129,7 @@ class SqlAuditLog:
                     payload_digest=row.payload_digest,
                     prev_hash=row.prev_hash,
                     hash=row.hash,
+                    event_mac=row.event_mac,
                 )
             last_seq = rows[-1].seq
 
@@ -125,6 +138,11 @@ class SqlAuditLog:
             select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
         ).one_or_none()
         return None if row is None else ChainHead(seq=row.seq, hash=row.hash)
+
+    def seal_pending(self) -> int:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot seal audit events")
+        return seal_pending(self._connection, key=self._key, wait=True)
 
     def search(self, query: AuditQuery) -> list[AuditEvent]:
         column = audit_events.c
@@ -159,6 +177,7 @@ class SqlAuditLog:
                 payload_digest=row.payload_digest,
                 prev_hash=row.prev_hash,
                 hash=row.hash,
+                event_mac=row.event_mac,
             )
             for row in rows
         ]
@@ -167,3 +186,18 @@ class SqlAuditLog:
         return int(
             self._connection.execute(select(func.count()).select_from(audit_events)).scalar_one()
         )
+
+
+def _row(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "actor": event.actor,
+        "action": event.action,
+        "entity": event.entity,
+        "entity_id": event.entity_id,
+        "occurred_at": event.occurred_at,
+        "payload_digest": event.payload_digest,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+        "event_mac": event.event_mac,
+    }

@@ -62,6 +62,11 @@ class Database:
             ).scalars()
             for name in list(tables):
                 connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
+            sequences = connection.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+            ).scalars()
+            for name in list(sequences):  # the audit events' numbers (not owned by a table)
+                connection.execute(text(f'DROP SEQUENCE IF EXISTS "{name}" CASCADE'))
             for function in ("journal_append_only()", "journal_entry_balanced()"):
                 connection.execute(text(f"DROP FUNCTION IF EXISTS {function} CASCADE"))
 

@@ -16,6 +16,10 @@ from sqlalchemy.exc import ArgumentError
 from puhui.domain.errors import ConfigurationError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_POOL_SIZE = 40
+"""Connections a process keeps open: as many as the server's threadpool runs handlers (40,
+anyio's default), so that no handler queues for a connection while another thread holds one
+idle between statements. They are opened on demand, so a CLI opens one or two."""
 
 
 def make_engine(database_url: str, *, echo: bool = False) -> Engine:
@@ -41,7 +45,10 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
     if backend == "postgresql":
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        # No ping on checkout: it was a round trip per unit of work (six per application).
+        # A connection the server dropped fails its first statement instead; SQLAlchemy then
+        # discards the whole pool, and the next unit of work connects afresh.
+        return create_engine(url, echo=echo, pool_size=POSTGRES_POOL_SIZE, max_overflow=10)
     raise ConfigurationError(f"unsupported database {backend!r}: use sqlite or postgresql")
 
 

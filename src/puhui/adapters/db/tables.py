@@ -24,6 +24,9 @@ NAMING_CONVENTION = {
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+AUDIT_ORDINAL_SEQUENCE = "audit_event_ordinal"
+"""PostgreSQL: the sequence that numbers audit events (SQLite numbers them under its lock)."""
+
 audit_events = Table(
     "audit_events",
     metadata,
@@ -36,8 +39,11 @@ audit_events = Table(
     Column("entity_id", String(128), nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("payload_digest", String(64), nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False, unique=True),
+    # The chain link and hash, set when the event is sealed (NULL while it is pending).
+    Column("prev_hash", String(64), nullable=True),
+    Column("hash", String(64), nullable=True, unique=True),
+    # The event's own MAC, written with it (NULL only on events from before sealing).
+    Column("event_mac", String(64), nullable=True),
     # Audit search: who touched an entity, what an actor did, what happened when.
     Index("ix_audit_events_entity", "entity", "entity_id"),
     Index("ix_audit_events_actor", "actor"),
@@ -52,5 +58,10 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+    # The sealer's fence (PostgreSQL): every event numbered up to fence_seq was written by a
+    # transaction with an id below fence_xid, so once no such transaction is running, the
+    # events up to fence_seq are final and may be sealed.
+    Column("fence_seq", BigInteger, nullable=False, server_default="0"),
+    Column("fence_xid", BigInteger, nullable=False, server_default="0"),
     CheckConstraint("id = 1", name="single_row"),
 )

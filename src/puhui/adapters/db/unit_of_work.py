@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine, func, inspect, select, table
 
 from puhui.adapters.db.audit_repository import SqlAuditLog
+from puhui.adapters.db.audit_sealer import seal_after_commit
 from puhui.adapters.db.engine import READ_ONLY_OPTION
 from puhui.domain.clock import Clock
 
@@ -95,6 +96,11 @@ class SqlUnitOfWork:
         # No eager re-begin: the next statement starts a transaction by itself (autobegin),
         # so a unit of work that ends after its commit takes no second write lock on SQLite.
         self.connection.commit()
+        self._seal_committed_events()
+
+    def _seal_committed_events(self) -> None:
+        """PostgreSQL: events written pending are sealed now or by the server's sealer."""
+        seal_after_commit(self.connection, key=self._audit_key)
 
     def rollback(self) -> None:
         self.connection.rollback()

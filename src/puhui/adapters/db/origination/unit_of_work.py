@@ -130,6 +130,7 @@ class OriginationUnitOfWork(SqlUnitOfWork):
         # new transaction by itself (SQLAlchemy autobegin, through the engine's begin hook).
         self._refuse_if_read_only()
         self.connection.commit()
+        self._seal_committed_events()
 
     def rollback(self) -> None:
         self.connection.rollback()
