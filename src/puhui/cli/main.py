@@ -21,6 +21,7 @@ from puhui.cli import (
     market,
     model,
     monitor,
+    monitor_backtest,
     serve,
     strategy,
     user,
@@ -64,6 +65,8 @@ app.add_typer(user.app, name="user")
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(keys.app, name="keys")
 app.add_typer(monitor.app, name="monitor")
+monitor.app.command(name="backtest")(monitor_backtest.backtest)
+monitor.app.command(name="train-model")(monitor_backtest.train_model)
 
 
 @app.command()
