@@ -41,8 +41,8 @@ from puhui.market.generate import generate_market
 from puhui.market.params import MarketParams, parse_month
 from puhui.pipelines.monitoring_inputs import (
     evaluate_alerts,
-    month_of,
     monitoring_inputs,
+    month_of,
     months_between,
     open_market,
 )
@@ -119,9 +119,7 @@ def score(
 
 def _generate(size: int, months: int, start: str, seed: int, out: Path) -> Path:
     if not (out / "manifest.json").is_file():
-        params = MarketParams(
-            enterprises=size, months=months, start=parse_month(start), seed=seed
-        )
+        params = MarketParams(enterprises=size, months=months, start=parse_month(start), seed=seed)
         generate_market(params, out, workers=1)
     return out
 
@@ -136,7 +134,9 @@ def main() -> None:
     parser.add_argument("--eval-seed", type=int, default=12)
     parser.add_argument("--from", dest="first", default="2022-07")
     parser.add_argument("--to", dest="last", default="2024-12")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "puhui-bench-monitoring")
+    parser.add_argument(
+        "--work", type=Path, default=Path(tempfile.gettempdir()) / "puhui-bench-monitoring"
+    )
     parser.add_argument("--triggers", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="Write the figures here too.")
     args = parser.parse_args()

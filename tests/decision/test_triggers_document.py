@@ -118,7 +118,7 @@ def test_reserved_names_and_allowed_on_numbers_are_refused() -> None:
 def test_the_shipped_rules_read_exactly_the_named_monitoring_inputs() -> None:
     triggers = load_shipped_triggers()
     assert tuple(triggers.document.inputs) == MONITORING_INPUTS
-    assert triggers.version_label == "mse-post-loan@1"
+    assert triggers.version_label == "mse-post-loan@2"
     severities = {s.severity for s in triggers.signals.values()}
     assert severities == set(Severity)
     for info in triggers.signals.values():

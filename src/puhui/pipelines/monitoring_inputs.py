@@ -243,7 +243,7 @@ def _chunk_inputs(
         .round()
         .cast(pl.Int64)
         .alias("court_cases_new_as_defendant"),
-        (pl.col("bhv_court_listed_12m") > 0).alias("enforcement_listed"),
+        (pl.col("bhv_court_listed_3m") > 0).alias("enforcement_listed"),
         pl.col("bureau_overdue_loans")
         .round()
         .cast(pl.Int64)
