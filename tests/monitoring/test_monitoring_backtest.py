@@ -183,7 +183,8 @@ def test_backtest_writes_the_contract_csv(
         assert re.fullmatch(r"[0-9A-Z]{18}", uscc)
         assert month in {"2023-04", "2023-05", "2023-06"}
         assert severity in {"low", "medium", "high"}
-        assert joined and set(joined.split(";")) <= codes
+        assert joined
+        assert set(joined.split(";")) <= codes
         assert 0.0 <= float(pd) <= 1.0
         assert (uscc, month) not in seen
         seen.add((uscc, month))
