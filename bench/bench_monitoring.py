@@ -15,8 +15,9 @@ market's ``truth/`` is read only here, to score:
 
 Baselines in the same run, on the same customer-months: **DPD-only** (an alert whenever the
 book's days past due are ≥ 1) and the **origination score** (the market origination model of
-``risk/market_training.py``, trained on the training market and re-scored each month, alerting
-above the PD threshold that gives the behavioural pipeline's alert rate).
+``risk/market_training.py``, trained on the training market, alerting above the PD threshold
+that gives the behavioural pipeline's alert rate), both re-scored each month on the month's
+data and frozen at its first score in the window (as a lender holds an origination score).
 
     PYTHONPATH=src .venv/bin/python bench/bench_monitoring.py \
         --enterprises 30000 --months 48 --train-seed 21 --eval-seed 12 --from 2022-07 --to 2024-12
@@ -200,6 +201,18 @@ def main() -> None:
     threshold = rows.get_column("origination_score_pd").quantile(1.0 - rate, "higher")
     results["origination_score"] = score(
         rows.filter(pl.col("origination_score_pd") >= threshold), rows.height, truth, first, last
+    )
+    # The origination score as a lender holds it: computed once (the window's first month, or
+    # the enterprise's first month in it) and not updated, thresholded to the same alert rate.
+    frozen = rows.join(
+        rows.sort("month")
+        .group_by("uscc")
+        .agg(pl.col("origination_score_pd").first().alias("frozen_pd")),
+        on="uscc",
+    )
+    frozen_threshold = frozen.get_column("frozen_pd").quantile(1.0 - rate, "higher")
+    results["origination_score_frozen"] = score(
+        frozen.filter(pl.col("frozen_pd") >= frozen_threshold), rows.height, truth, first, last
     )
     codes = (
         pipeline.select(pl.col("codes").str.split(";")).explode("codes").group_by("codes").len()
