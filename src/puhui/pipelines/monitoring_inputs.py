@@ -29,10 +29,12 @@ from puhui.risk.errors import InvalidTrainingData
 from puhui.risk.features import (
     APPLICATIONS,
     BUREAU,
+    CORE_ENTERPRISES,
     COURT_CASES,
     ENTERPRISES,
     FEATURE_TABLES,
     LOAN_HISTORY,
+    OWNERS,
     TAX_MONTHLY,
     MarketTables,
     month_start_plus,
@@ -205,6 +207,18 @@ def _expm1(column: str) -> pl.Expr:
     return pl.col(column).exp() - 1.0
 
 
+def _materialised(chunk: MarketTables) -> MarketTables:
+    """The chunk's rows read once: the feature store's kernels and the behavioural ones scan
+    the same tables, and a scan of a large market costs more than the chunk's rows in memory.
+    The owners and core-enterprise lists stay lazy (joined through the chunk's enterprises)."""
+    lazy = (OWNERS, CORE_ENTERPRISES)
+    frames = {
+        name: frame if name in lazy else frame.collect().lazy()
+        for name, frame in chunk.frames.items()
+    }
+    return MarketTables(frames)
+
+
 def _chunk_inputs(
     tables: MarketTables,
     usccs: Sequence[str],
@@ -212,7 +226,7 @@ def _chunk_inputs(
     model: BehaviouralModel | None,
     scores: Mapping[str, Callable[[pl.DataFrame], pl.Series]],
 ) -> pl.DataFrame:
-    chunk = tables.for_enterprises(usccs)
+    chunk = _materialised(tables.for_enterprises(usccs))
     as_of = month_start_plus(month, 1)
     features = behaviour_features(chunk, as_of)
     # Arrears in fen as filed last month; the grade at the previous (monthly) run, so that a
