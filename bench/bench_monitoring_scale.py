@@ -21,6 +21,8 @@ import resource
 import time
 from pathlib import Path
 
+import polars as pl
+
 from puhui.decision.triggers import load_shipped_triggers
 from puhui.pipelines.monitoring_inputs import (
     DEFAULT_CHUNK_SIZE,
@@ -31,6 +33,7 @@ from puhui.pipelines.monitoring_inputs import (
     open_market,
 )
 from puhui.risk.behaviour import load_behaviour_model
+from puhui.risk.features import ENTERPRISES, month_start_plus
 
 
 def _peak_mib() -> float:
@@ -43,6 +46,12 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--month", required=True, help="YYYY-MM")
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE)
+    parser.add_argument(
+        "--every-enterprise",
+        action="store_true",
+        help="Every enterprise registered by the month's end is a customer (also the closed "
+        "ones), instead of those filing tax in the last 3 months.",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -51,15 +60,28 @@ def main() -> None:
     tables = open_market(args.market)
     model = load_behaviour_model(args.model)
     triggers = load_shipped_triggers()
-    customers = len(active_enterprises(tables, month))
+    book = None
+    if args.every_enterprise:
+        book = (
+            tables[ENTERPRISES]
+            .filter(pl.col("registration_date") < month_start_plus(month, 1))
+            .select("uscc")
+            .collect()
+        )
+        customers = book.height
+    else:
+        customers = len(active_enterprises(tables, month))
     loaded = time.perf_counter()
-    inputs = monitoring_inputs(tables, month, model=model, chunk_size=args.chunk_size)
+    inputs = monitoring_inputs(
+        tables, month, customers=book, model=model, chunk_size=args.chunk_size
+    )
     computed = time.perf_counter()
     alerts = evaluate_alerts(inputs, triggers)
     done = time.perf_counter()
     report = {
         "market": str(args.market),
         "month": args.month,
+        "customers_are": "every enterprise" if args.every_enterprise else "filing in 3 months",
         "customers": customers,
         "rows": inputs.height,
         "alerts": alerts.height,
