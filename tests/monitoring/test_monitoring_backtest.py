@@ -282,3 +282,17 @@ def test_an_unreadable_model_is_refused(model_dir: Path, tmp_path: Path) -> None
         load_behaviour_model(broken)
     with pytest.raises(ModelArtefactInvalid, match="no behavioural model"):
         load_behaviour_model(tmp_path)
+
+
+def test_the_input_schema_follows_the_trigger_document() -> None:
+    triggers = load_shipped_triggers()
+    assert tuple(INPUT_SCHEMA) == MONITORING_INPUTS
+    declared = {name: spec.type.value for name, spec in triggers.document.inputs.items()}
+    kinds = {
+        "number": pl.Float64(),
+        "string": pl.String(),
+        "boolean": pl.Boolean(),
+        "integer": pl.Int64(),
+        "fen": pl.Int64(),
+    }
+    assert {name: kinds[kind] for name, kind in declared.items()} == INPUT_SCHEMA
