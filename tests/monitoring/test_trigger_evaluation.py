@@ -49,22 +49,22 @@ def clean(**overrides: Any) -> dict[str, Any]:
 
 
 CRAFTED: dict[str, dict[str, Any]] = {
-    "SALES_DROP": {"declared_sales_yoy_change": -0.3},
-    "SALES_COLLAPSE": {"declared_sales_yoy_change": -0.62},
+    "SALES_DROP": {"declared_sales_yoy_change": -0.7},
+    "SALES_COLLAPSE": {"declared_sales_yoy_change": -0.95},
     "TAX_GRADE_DROP": {"tax_grade": "M", "tax_grade_previous": "A"},
-    "TAX_GRADE_LOW": {"tax_grade": "D", "tax_grade_previous": "D"},
-    "TAX_LATE_FILING": {"tax_late_filings_12m": 1},
-    "TAX_ARREARS": {"tax_arrears_fen": 1},
-    "COURT_NEW_CASE": {"court_cases_new_as_defendant": 2},
+    "TAX_GRADE_LOW": {"tax_grade": "D", "tax_grade_previous": "C"},
+    "TAX_LATE_FILING": {"tax_late_filings_12m": 6},
+    "TAX_ARREARS": {"tax_arrears_fen": 5_000_000},
+    "COURT_NEW_CASE": {"court_cases_new_as_defendant": 2, "behavioural_pd": 0.02},
     "ENFORCEMENT_LISTED": {"enforcement_listed": True},
-    "OVERDUE_ELSEWHERE": {"overdue_accounts_other_lenders": 1},
-    "ENQUIRIES_ELSEWHERE": {"credit_enquiries_other_lenders_90d": 4},
-    "ELECTRICITY_DROP": {"electricity_yoy_change": -0.45},
-    "SETTLEMENT_DROP": {"settlement_inflow_change_3m": -0.4},
+    "OVERDUE_ELSEWHERE": {"overdue_accounts_other_lenders": 1, "behavioural_pd": 0.03},
+    "ENQUIRIES_ELSEWHERE": {"credit_enquiries_other_lenders_90d": 6},
+    "ELECTRICITY_DROP": {"electricity_yoy_change": -0.92},
+    "SETTLEMENT_DROP": {"settlement_inflow_change_3m": -0.9},
     "GUARANTOR_DEFAULT": {"guarantor_in_default": True},
-    "CIRCLE_DEFAULT": {"guarantee_circle_members_in_default": 1},
-    "BEHAVIOUR_PD_HIGH": {"behavioural_pd": 0.07},
-    "BEHAVIOUR_PD_DOUBLED": {"behavioural_pd": 0.03, "origination_pd": 0.012},
+    "CIRCLE_DEFAULT": {"guarantee_circle_members_in_default": 2},
+    "BEHAVIOUR_PD_HIGH": {"behavioural_pd": 0.21},
+    "BEHAVIOUR_PD_DOUBLED": {"behavioural_pd": 0.07, "origination_pd": 0.03},
     "DPD_EARLY": {"days_past_due": 1},
     "DPD_SERIOUS": {"days_past_due": 31},
     "FUND_USE_DIVERTED": {"fund_use_diverted_share": 0.2},
@@ -99,14 +99,24 @@ def test_each_shipped_signal_fires_alone_on_its_crafted_input(
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"declared_sales_yoy_change": -0.29}, []),
-        ({"declared_sales_yoy_change": -0.5}, ["SALES_DROP"]),
-        ({"declared_sales_yoy_change": -0.51}, ["SALES_COLLAPSE"]),
+        ({"declared_sales_yoy_change": -0.69}, []),
+        ({"declared_sales_yoy_change": -0.9}, ["SALES_DROP"]),
+        ({"declared_sales_yoy_change": -0.91}, ["SALES_COLLAPSE"]),
         ({"days_past_due": 30}, ["DPD_EARLY"]),
-        ({"behavioural_pd": 0.06}, ["BEHAVIOUR_PD_HIGH"]),
-        ({"behavioural_pd": 0.0239}, []),
+        ({"behavioural_pd": 0.2}, ["BEHAVIOUR_PD_HIGH"]),
+        ({"behavioural_pd": 0.199, "origination_pd": 0.1}, []),
+        ({"overdue_accounts_other_lenders": 1, "behavioural_pd": 0.019}, []),
+        ({"court_cases_new_as_defendant": 1, "behavioural_pd": 0.019}, []),
+        ({"court_cases_new_as_defendant": 1, "behavioural_pd": None}, []),
+        ({"behavioural_pd": 0.059, "origination_pd": 0.01}, []),
+        ({"behavioural_pd": 0.06, "origination_pd": 0.03}, ["BEHAVIOUR_PD_DOUBLED"]),
         ({"tax_grade": "A", "tax_grade_previous": "B"}, []),
-        ({"tax_grade": "C", "tax_grade_previous": "A"}, ["TAX_GRADE_LOW"]),
+        ({"tax_grade": "B", "tax_grade_previous": "A"}, []),
+        ({"tax_grade": "D", "tax_grade_previous": "A"}, ["TAX_GRADE_LOW"]),
+        ({"tax_grade": "C", "tax_grade_previous": "A"}, []),
+        ({"tax_grade": "D", "tax_grade_previous": "D"}, []),
+        ({"tax_late_filings_12m": 5, "tax_arrears_fen": 4_999_999}, []),
+        ({"guarantee_circle_members_in_default": 1}, []),
         ({"origination_pd": None}, []),
         ({"fund_use_diverted_share": 0.19}, []),
         ({"fund_use_diverted_share": None}, []),
@@ -119,7 +129,7 @@ def test_thresholds_sit_where_the_document_says(
 
 
 def test_hits_carry_the_customer_severity_and_texts(triggers: CompiledTriggers) -> None:
-    hits = triggers.hits("c1", clean(days_past_due=45, tax_late_filings_12m=2))
+    hits = triggers.hits("c1", clean(days_past_due=45, tax_late_filings_12m=7))
     assert [(h.customer_id, h.code, h.severity) for h in hits] == [
         ("c1", "TAX_LATE_FILING", Severity.LOW),
         ("c1", "DPD_SERIOUS", Severity.HIGH),
@@ -195,7 +205,9 @@ def _value_pool(name: str) -> st.SearchStrategy[Any]:
     if kind == pl.Boolean:
         return st.sampled_from([None, True, False])
     if kind == pl.Float64:
-        return st.one_of(st.none(), st.sampled_from([-0.6, -0.5, -0.4, -0.3, 0.0, 0.012, 0.06]))
+        return st.one_of(
+            st.none(), st.sampled_from([-0.95, -0.9, -0.6, -0.5, -0.3, 0.0, 0.012, 0.06, 0.15])
+        )
     return st.one_of(st.none(), st.integers(min_value=0, max_value=120))
 
 

@@ -21,6 +21,7 @@ from puhui.cli import (
     market,
     model,
     monitor,
+    monitor_backtest,
     monitor_run,
     serve,
     strategy,
@@ -70,6 +71,8 @@ app.add_typer(monitor.app, name="monitor")
 app.add_typer(collections_cli.app, name="collections")
 app.add_typer(concentration_cli.app, name="concentration")
 monitor_run.register(monitor.app)
+monitor.app.command(name="backtest")(monitor_backtest.backtest)
+monitor.app.command(name="train-model")(monitor_backtest.train_model)
 
 
 @app.command()
