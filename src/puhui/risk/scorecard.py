@@ -27,7 +27,10 @@ IntArray = npt.NDArray[np.int64]
 # Laplace-style smoothing only where a bin has no goods or no bads (infinite WoE otherwise).
 WOE_SMOOTHING = 0.5
 # Folds of the stability check (cross-fold IV): each row judges the binning learnt without it.
+# The same folds choose the regularisation when it is not fixed (``regularisation_c=None``).
 STABILITY_FOLDS = 3
+# Inverse L2 strengths tried by that internal cross-validation (scikit-learn's ``C``).
+REGULARISATION_GRID: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,9 @@ class ScorecardConfig:
     min_prebin_size: float = 0.05
     monotonic_tolerance: float = 0.10
     special_codes: tuple[float, ...] = ()
-    regularisation_c: float = 1.0
+    # None: chosen on the stability folds from REGULARISATION_GRID; the fitted model records
+    # the value it was fitted with.
+    regularisation_c: float | None = None
     drop_wrong_sign: bool = True
 
     def __post_init__(self) -> None:
@@ -353,28 +358,57 @@ def bin_characteristic(
     return monotonic
 
 
+def _stability_folds(n: int) -> IntArray:
+    """The stability fold of every row (fixed seed: a build is repeatable)."""
+    rng = np.random.default_rng(20260101)
+    return (rng.permutation(n) % STABILITY_FOLDS).astype(np.int64)
+
+
+def _fold_binnings(
+    char: Characteristic,
+    features: pl.DataFrame,
+    y: npt.NDArray[np.int8],
+    config: ScorecardConfig,
+    fold_of: IntArray,
+) -> list[Characteristic]:
+    """The characteristic binned once without each stability fold (bins and WoE of the rest)."""
+    spec = FeatureSpec(char.name, char.kind)
+    column = features.get_column(char.name)
+    parts = []
+    for fold in range(STABILITY_FOLDS):
+        learn = fold_of != fold
+        parts.append(
+            bin_characteristic(
+                spec,
+                column.filter(pl.Series(learn)),
+                y[learn],
+                config,
+                allow_free_shape=len(char.edges) == 0,
+            )
+        )
+    return parts
+
+
 def _replicated_iv(
-    char: Characteristic, features: pl.DataFrame, y: npt.NDArray[np.int8], config: ScorecardConfig
+    char: Characteristic,
+    features: pl.DataFrame,
+    y: npt.NDArray[np.int8],
+    parts: Sequence[Characteristic],
+    fold_of: IntArray,
 ) -> float:
     """Cross-fold information value: on each of ``STABILITY_FOLDS`` folds, the WoE learnt on
     the other folds weighted by this fold's bad-minus-good shares; the mean over the folds.
     Plain IV is never negative, so optimal binning finds some in noise; this one averages to
     zero for noise (fixed seed: repeatable). Every row is judged once, so a weak but real
     characteristic is not dropped by the luck of one split."""
-    rng = np.random.default_rng(20260101)
-    fold_of = rng.permutation(y.size) % STABILITY_FOLDS
     spec = FeatureSpec(char.name, char.kind)
     column = features.get_column(char.name)
     total = 0.0
-    for fold in range(STABILITY_FOLDS):
+    for fold, part in enumerate(parts):
         held_out = fold_of == fold
-        learn = pl.Series(~held_out)
-        part = bin_characteristic(
-            spec, column.filter(learn), y[~held_out], config, allow_free_shape=len(char.edges) == 0
-        )
         other = _characteristic_from_split(
             spec,
-            column.filter(~learn),
+            column.filter(pl.Series(held_out)),
             y[held_out],
             edges=part.edges,
             categories=part.categories,
@@ -386,7 +420,36 @@ def _replicated_iv(
         bad_share = bads / max(bads.sum(), 1.0)
         good_share = goods / max(goods.sum(), 1.0)
         total += float(np.sum((bad_share - good_share) * np.asarray(part.woe)))
-    return total / STABILITY_FOLDS
+    return total / len(parts)
+
+
+def _choose_regularisation(
+    kept: Sequence[Characteristic],
+    parts: dict[str, list[Characteristic]],
+    features: pl.DataFrame,
+    y: npt.NDArray[np.int8],
+    fold_of: IntArray,
+) -> float:
+    """The ``C`` of ``REGULARISATION_GRID`` with the least held-out log loss over the stability
+    folds, each fold scored by a regression fitted on the WoE of bins learnt without it: the
+    whole build (binning and regression) is cross-validated, so a C that trusts over-fitted
+    WoE is not rewarded. The first (strongest) C wins a tie."""
+    columns = {
+        c.name: [np.asarray(p.woe)[p.bin_index(features.get_column(c.name))] for p in parts[c.name]]
+        for c in kept
+    }
+    losses = np.zeros(len(REGULARISATION_GRID))
+    for fold in range(STABILITY_FOLDS):
+        learn, held_out = fold_of != fold, fold_of == fold
+        if np.unique(y[learn]).size < 2:
+            return 1.0  # too few bads to cross-validate: scikit-learn's default
+        woe = np.column_stack([columns[c.name][fold] for c in kept])
+        for i, c_value in enumerate(REGULARISATION_GRID):
+            coef, intercept = _fit_logistic(woe[learn], y[learn], c_value)
+            margin = np.clip(woe[held_out] @ coef + intercept, -30.0, 30.0)
+            # Log loss from the margin: log(1 + e^m) - y m, summed over the held-out rows.
+            losses[i] += float(np.sum(np.logaddexp(0.0, margin) - y[held_out] * margin))
+    return REGULARISATION_GRID[int(np.argmin(losses))]
 
 
 def _fit_logistic(woe: FloatArray, y: npt.NDArray[np.int8], c: float) -> tuple[FloatArray, float]:
@@ -406,16 +469,26 @@ def train_scorecard(
     binned = [bin_characteristic(s, features.get_column(s.name), y, config) for s in specs]
     kept = [c for c in binned if c.n_bins > 1 or c.counts[-1] > 0 or c.counts[-2] > 0]
     kept = [c for c in kept if c.iv >= config.min_iv]
-    kept = [c for c in kept if _replicated_iv(c, features, y, config) >= config.min_stable_iv]
+    fold_of = _stability_folds(y.size)
+    parts = {c.name: _fold_binnings(c, features, y, config, fold_of) for c in kept}
+    kept = [
+        c
+        for c in kept
+        if _replicated_iv(c, features, y, parts[c.name], fold_of) >= config.min_stable_iv
+    ]
     if not kept:
         raise InvalidTrainingData(
             f"no characteristic has information value >= {config.min_iv}: nothing to score on"
         )
+    c_value = config.regularisation_c
+    if c_value is None:
+        c_value = _choose_regularisation(kept, parts, features, y, fold_of)
+        config = replace(config, regularisation_c=c_value)
     draft = ScorecardModel(tuple(kept), 0.0, config)
     woe = draft.woe_matrix(features)
     columns = list(range(len(kept)))
     while True:
-        coef, intercept = _fit_logistic(woe[:, columns], y, config.regularisation_c)
+        coef, intercept = _fit_logistic(woe[:, columns], y, c_value)
         # WoE is oriented so that riskier bins are higher: a non-positive weight contradicts
         # the characteristic's own evidence (collinearity) and cannot be explained to a client.
         wrong = [j for j, b in zip(columns, coef, strict=True) if b <= 0]
