@@ -40,17 +40,21 @@ class ScorecardConfig:
     ``base_score`` points correspond to good:bad odds of ``base_odds``; every ``pdo`` points
     double the odds. A non-monotonic binning is kept only when it carries ``monotonic_tolerance``
     more information value than the best monotonic one (a U-shape must earn its place).
-    A characteristic is kept when its IV reaches ``min_iv`` and, binned without each of three
-    folds in turn, still shows ``min_stable_iv`` on the held-out folds (optimal binning finds
-    some information in pure noise; that finding does not replicate).
+    A characteristic is kept when, binned without each of three folds in turn, it still shows
+    ``min_stable_iv`` on the held-out folds (optimal binning finds some information in pure
+    noise; that finding does not replicate), or when it lowers the held-out log loss of the
+    build on those folds. ``regularisation_c`` None means chosen on the same folds.
     """
 
     pdo: float = 20.0
     base_score: float = 600.0
     base_odds: float = 50.0
-    # Low on purpose (ADR 0012): on data with few characteristics the weak ones still add to
-    # the regression; the cross-half check keeps noise out.
-    min_iv: float = 0.005
+    # A characteristic under min_iv is not a candidate at all; one whose cross-fold IV reaches
+    # min_stable_iv is kept; the others between are admitted only when they lower the
+    # cross-validated log loss (ADR 0016). Marginal IV is a poor gate on its own: a
+    # characteristic weak alone can be strong beside the others (marital status next to
+    # education in the Taiwanese card data).
+    min_iv: float = 0.0
     min_stable_iv: float = 0.0025
     max_n_prebins: int = 20
     min_prebin_size: float = 0.05
@@ -423,33 +427,80 @@ def _replicated_iv(
     return total / len(parts)
 
 
-def _choose_regularisation(
-    kept: Sequence[Characteristic],
-    parts: dict[str, list[Characteristic]],
-    features: pl.DataFrame,
-    y: npt.NDArray[np.int8],
-    fold_of: IntArray,
-) -> float:
-    """The ``C`` of ``REGULARISATION_GRID`` with the least held-out log loss over the stability
-    folds, each fold scored by a regression fitted on the WoE of bins learnt without it: the
-    whole build (binning and regression) is cross-validated, so a C that trusts over-fitted
-    WoE is not rewarded. The first (strongest) C wins a tie."""
-    columns = {
-        c.name: [np.asarray(p.woe)[p.bin_index(features.get_column(c.name))] for p in parts[c.name]]
-        for c in kept
-    }
-    losses = np.zeros(len(REGULARISATION_GRID))
-    for fold in range(STABILITY_FOLDS):
-        learn, held_out = fold_of != fold, fold_of == fold
-        if np.unique(y[learn]).size < 2:
-            return 1.0  # too few bads to cross-validate: scikit-learn's default
-        woe = np.column_stack([columns[c.name][fold] for c in kept])
-        for i, c_value in enumerate(REGULARISATION_GRID):
-            coef, intercept = _fit_logistic(woe[learn], y[learn], c_value)
+class _FoldWoe:
+    """The cross-validated build: every characteristic's WoE column per stability fold, from
+    bins learnt without that fold, and the held-out log loss of a regression on any subset."""
+
+    def __init__(
+        self,
+        parts: dict[str, list[Characteristic]],
+        features: pl.DataFrame,
+        y: npt.NDArray[np.int8],
+        fold_of: IntArray,
+    ) -> None:
+        self._columns = {
+            name: [np.asarray(p.woe)[p.bin_index(features.get_column(name))] for p in folds]
+            for name, folds in parts.items()
+        }
+        self._y = y
+        self._fold_of = fold_of
+        self.usable = all(
+            np.unique(y[fold_of != fold]).size == 2 for fold in range(STABILITY_FOLDS)
+        )
+
+    def loss(self, names: Sequence[str], c_value: float) -> float:
+        """Summed held-out log loss over the folds (lower is better)."""
+        total = 0.0
+        for fold in range(STABILITY_FOLDS):
+            learn, held_out = self._fold_of != fold, self._fold_of == fold
+            woe = np.column_stack([self._columns[name][fold] for name in names])
+            coef, intercept = _fit_logistic(woe[learn], self._y[learn], c_value)
             margin = np.clip(woe[held_out] @ coef + intercept, -30.0, 30.0)
-            # Log loss from the margin: log(1 + e^m) - y m, summed over the held-out rows.
-            losses[i] += float(np.sum(np.logaddexp(0.0, margin) - y[held_out] * margin))
-    return REGULARISATION_GRID[int(np.argmin(losses))]
+            # log(1 + e^m) - y m: the log loss written with the margin.
+            total += float(np.sum(np.logaddexp(0.0, margin) - self._y[held_out] * margin))
+        return total
+
+    def best_c(self, names: Sequence[str]) -> float:
+        """The C of ``REGULARISATION_GRID`` with the least held-out log loss (the first, i.e.
+        the strongest, wins a tie)."""
+        losses = [self.loss(names, c_value) for c_value in REGULARISATION_GRID]
+        return REGULARISATION_GRID[int(np.argmin(losses))]
+
+
+def _select_and_regularise(
+    candidates: Sequence[Characteristic],
+    replicated: dict[str, float],
+    folds: _FoldWoe,
+    config: ScorecardConfig,
+) -> tuple[list[Characteristic], float]:
+    """Characteristics whose cross-fold IV reaches ``min_stable_iv`` are kept. A weaker one
+    is admitted, strongest cross-fold IV first, only when it lowers the cross-validated log
+    loss of the build (bins and regression learnt without each fold): a weak but real
+    characteristic pays its way, noise does not. C is chosen on the same folds unless fixed."""
+    kept = [c for c in candidates if replicated[c.name] >= config.min_stable_iv]
+    doubtful = sorted(
+        (c for c in candidates if replicated[c.name] < config.min_stable_iv),
+        key=lambda c: -replicated[c.name],
+    )
+    if not folds.usable:  # too few bads to cross-validate: the IV gates alone
+        return kept, config.regularisation_c or 1.0
+    if config.regularisation_c is not None:
+        c_value = config.regularisation_c
+    elif kept:
+        c_value = folds.best_c([c.name for c in kept])
+    else:
+        c_value = 1.0
+    baseline = folds.loss([c.name for c in kept], c_value) if kept else math.inf
+    for char in doubtful:
+        names = [c.name for c in kept] + [char.name]
+        loss = folds.loss(names, c_value)
+        if loss < baseline:
+            kept.append(char)
+            baseline = loss
+    if config.regularisation_c is None and kept:
+        c_value = folds.best_c([c.name for c in kept])
+    admitted = {c.name for c in kept}
+    return [c for c in candidates if c.name in admitted], c_value
 
 
 def _fit_logistic(woe: FloatArray, y: npt.NDArray[np.int8], c: float) -> tuple[FloatArray, float]:
@@ -471,19 +522,15 @@ def train_scorecard(
     kept = [c for c in kept if c.iv >= config.min_iv]
     fold_of = _stability_folds(y.size)
     parts = {c.name: _fold_binnings(c, features, y, config, fold_of) for c in kept}
-    kept = [
-        c
-        for c in kept
-        if _replicated_iv(c, features, y, parts[c.name], fold_of) >= config.min_stable_iv
-    ]
+    replicated = {c.name: _replicated_iv(c, features, y, parts[c.name], fold_of) for c in kept}
+    kept, c_value = _select_and_regularise(
+        kept, replicated, _FoldWoe(parts, features, y, fold_of), config
+    )
     if not kept:
         raise InvalidTrainingData(
             f"no characteristic has information value >= {config.min_iv}: nothing to score on"
         )
-    c_value = config.regularisation_c
-    if c_value is None:
-        c_value = _choose_regularisation(kept, parts, features, y, fold_of)
-        config = replace(config, regularisation_c=c_value)
+    config = replace(config, regularisation_c=c_value)
     draft = ScorecardModel(tuple(kept), 0.0, config)
     woe = draft.woe_matrix(features)
     columns = list(range(len(kept)))
