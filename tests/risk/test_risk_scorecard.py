@@ -12,6 +12,7 @@ from optbinning import BinningProcess, Scorecard
 from sklearn.linear_model import LogisticRegression
 
 from puhui.risk.dataset import FeatureKind, FeatureSpec, TrainingData, prepare_training
+from puhui.risk.errors import InvalidTrainingData
 from puhui.risk.metrics import auc
 from puhui.risk.scorecard import (
     REGULARISATION_GRID,
@@ -85,6 +86,19 @@ def test_regularisation_is_chosen_by_cross_validation_unless_fixed(
     )
     assert fixed.config.regularisation_c == 0.5
     assert ScorecardModel.from_dict(fixed.to_dict()).config.regularisation_c == 0.5
+
+
+def test_pure_noise_is_refused_rather_than_scored() -> None:
+    # Every characteristic is a candidate (min_iv 0), but one that neither replicates nor
+    # lowers the cross-validated log loss below the bad rate alone does not enter.
+    rng = np.random.default_rng(21)
+    frame = pl.DataFrame({"a": rng.normal(size=3000), "b": rng.lognormal(size=3000)})
+    y = (rng.random(3000) < 0.2).astype(np.int8)
+    specs = [FeatureSpec("a", FeatureKind.NUMERIC), FeatureSpec("b", FeatureKind.NUMERIC)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(InvalidTrainingData, match="nothing to score on"):
+            train_scorecard(frame, y, specs)
 
 
 def test_every_coefficient_has_the_sign_of_the_evidence(scorecard: ScorecardModel) -> None:

@@ -460,6 +460,15 @@ class _FoldWoe:
             total += float(np.sum(np.logaddexp(0.0, margin) - self._y[held_out] * margin))
         return total
 
+    def base_loss(self) -> float:
+        """The held-out log loss of no characteristic at all (each fold's bad rate)."""
+        total = 0.0
+        for fold in range(STABILITY_FOLDS):
+            rate = float(self._y[self._fold_of != fold].mean())
+            held = self._y[self._fold_of == fold]
+            total -= float(np.sum(held * math.log(rate) + (1 - held) * math.log(1.0 - rate)))
+        return total
+
     def best_c(self, names: Sequence[str]) -> float:
         """The C of ``REGULARISATION_GRID`` with the least held-out log loss (the first, i.e.
         the strongest, wins a tie)."""
@@ -490,7 +499,7 @@ def _select_and_regularise(
         c_value = folds.best_c([c.name for c in kept])
     else:
         c_value = 1.0
-    baseline = folds.loss([c.name for c in kept], c_value) if kept else math.inf
+    baseline = folds.loss([c.name for c in kept], c_value) if kept else folds.base_loss()
     for char in doubtful:
         names = [c.name for c in kept] + [char.name]
         loss = folds.loss(names, c_value)
@@ -528,7 +537,8 @@ def train_scorecard(
     )
     if not kept:
         raise InvalidTrainingData(
-            f"no characteristic has information value >= {config.min_iv}: nothing to score on"
+            "no characteristic carries information that replicates across folds: "
+            "nothing to score on"
         )
     config = replace(config, regularisation_c=c_value)
     draft = ScorecardModel(tuple(kept), 0.0, config)
