@@ -216,10 +216,10 @@ def run(data: Dataset, contenders: list[str], seeds: list[int], folds: int) -> N
         if mine in scores and theirs in scores:
             diff = np.asarray(scores[mine]) - np.asarray(scores[theirs])
             wins = int((diff > 0).sum())
-            se = diff.std(ddof=1) / np.sqrt(n)
+            sd = diff.std(ddof=1)
             print(
-                f"{mine} - {theirs}: mean {diff.mean():+.4f} (se {se:.4f}), "
-                f"ahead on {wins} of {n} folds"
+                f"{mine} - {theirs}: mean {diff.mean():+.4f} "
+                f"(sd {sd:.4f}, se {sd / np.sqrt(n):.4f}), ahead on {wins} of {n} folds"
             )
 
 

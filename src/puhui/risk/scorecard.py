@@ -27,7 +27,10 @@ IntArray = npt.NDArray[np.int64]
 # Laplace-style smoothing only where a bin has no goods or no bads (infinite WoE otherwise).
 WOE_SMOOTHING = 0.5
 # Folds of the stability check (cross-fold IV): each row judges the binning learnt without it.
+# The same folds choose the regularisation when it is not fixed (``regularisation_c=None``).
 STABILITY_FOLDS = 3
+# Inverse L2 strengths tried by that internal cross-validation (scikit-learn's ``C``).
+REGULARISATION_GRID: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -37,23 +40,29 @@ class ScorecardConfig:
     ``base_score`` points correspond to good:bad odds of ``base_odds``; every ``pdo`` points
     double the odds. A non-monotonic binning is kept only when it carries ``monotonic_tolerance``
     more information value than the best monotonic one (a U-shape must earn its place).
-    A characteristic is kept when its IV reaches ``min_iv`` and, binned without each of three
-    folds in turn, still shows ``min_stable_iv`` on the held-out folds (optimal binning finds
-    some information in pure noise; that finding does not replicate).
+    A characteristic is kept when, binned without each of three folds in turn, it still shows
+    ``min_stable_iv`` on the held-out folds (optimal binning finds some information in pure
+    noise; that finding does not replicate), or when it lowers the held-out log loss of the
+    build on those folds. ``regularisation_c`` None means chosen on the same folds.
     """
 
     pdo: float = 20.0
     base_score: float = 600.0
     base_odds: float = 50.0
-    # Low on purpose (ADR 0012): on data with few characteristics the weak ones still add to
-    # the regression; the cross-half check keeps noise out.
-    min_iv: float = 0.005
+    # A characteristic under min_iv is not a candidate at all; one whose cross-fold IV reaches
+    # min_stable_iv is kept; the others between are admitted only when they lower the
+    # cross-validated log loss (ADR 0016). Marginal IV is a poor gate on its own: a
+    # characteristic weak alone can be strong beside the others (marital status next to
+    # education in the Taiwanese card data).
+    min_iv: float = 0.0
     min_stable_iv: float = 0.0025
     max_n_prebins: int = 20
     min_prebin_size: float = 0.05
     monotonic_tolerance: float = 0.10
     special_codes: tuple[float, ...] = ()
-    regularisation_c: float = 1.0
+    # None: chosen on the stability folds from REGULARISATION_GRID; the fitted model records
+    # the value it was fitted with.
+    regularisation_c: float | None = None
     drop_wrong_sign: bool = True
 
     def __post_init__(self) -> None:
@@ -353,28 +362,57 @@ def bin_characteristic(
     return monotonic
 
 
+def _stability_folds(n: int) -> IntArray:
+    """The stability fold of every row (fixed seed: a build is repeatable)."""
+    rng = np.random.default_rng(20260101)
+    return (rng.permutation(n) % STABILITY_FOLDS).astype(np.int64)
+
+
+def _fold_binnings(
+    char: Characteristic,
+    features: pl.DataFrame,
+    y: npt.NDArray[np.int8],
+    config: ScorecardConfig,
+    fold_of: IntArray,
+) -> list[Characteristic]:
+    """The characteristic binned once without each stability fold (bins and WoE of the rest)."""
+    spec = FeatureSpec(char.name, char.kind)
+    column = features.get_column(char.name)
+    parts = []
+    for fold in range(STABILITY_FOLDS):
+        learn = fold_of != fold
+        parts.append(
+            bin_characteristic(
+                spec,
+                column.filter(pl.Series(learn)),
+                y[learn],
+                config,
+                allow_free_shape=len(char.edges) == 0,
+            )
+        )
+    return parts
+
+
 def _replicated_iv(
-    char: Characteristic, features: pl.DataFrame, y: npt.NDArray[np.int8], config: ScorecardConfig
+    char: Characteristic,
+    features: pl.DataFrame,
+    y: npt.NDArray[np.int8],
+    parts: Sequence[Characteristic],
+    fold_of: IntArray,
 ) -> float:
     """Cross-fold information value: on each of ``STABILITY_FOLDS`` folds, the WoE learnt on
     the other folds weighted by this fold's bad-minus-good shares; the mean over the folds.
     Plain IV is never negative, so optimal binning finds some in noise; this one averages to
     zero for noise (fixed seed: repeatable). Every row is judged once, so a weak but real
     characteristic is not dropped by the luck of one split."""
-    rng = np.random.default_rng(20260101)
-    fold_of = rng.permutation(y.size) % STABILITY_FOLDS
     spec = FeatureSpec(char.name, char.kind)
     column = features.get_column(char.name)
     total = 0.0
-    for fold in range(STABILITY_FOLDS):
+    for fold, part in enumerate(parts):
         held_out = fold_of == fold
-        learn = pl.Series(~held_out)
-        part = bin_characteristic(
-            spec, column.filter(learn), y[~held_out], config, allow_free_shape=len(char.edges) == 0
-        )
         other = _characteristic_from_split(
             spec,
-            column.filter(~learn),
+            column.filter(pl.Series(held_out)),
             y[held_out],
             edges=part.edges,
             categories=part.categories,
@@ -386,7 +424,92 @@ def _replicated_iv(
         bad_share = bads / max(bads.sum(), 1.0)
         good_share = goods / max(goods.sum(), 1.0)
         total += float(np.sum((bad_share - good_share) * np.asarray(part.woe)))
-    return total / STABILITY_FOLDS
+    return total / len(parts)
+
+
+class _FoldWoe:
+    """The cross-validated build: every characteristic's WoE column per stability fold, from
+    bins learnt without that fold, and the held-out log loss of a regression on any subset."""
+
+    def __init__(
+        self,
+        parts: dict[str, list[Characteristic]],
+        features: pl.DataFrame,
+        y: npt.NDArray[np.int8],
+        fold_of: IntArray,
+    ) -> None:
+        self._columns = {
+            name: [np.asarray(p.woe)[p.bin_index(features.get_column(name))] for p in folds]
+            for name, folds in parts.items()
+        }
+        self._y = y
+        self._fold_of = fold_of
+        self.usable = all(
+            np.unique(y[fold_of != fold]).size == 2 for fold in range(STABILITY_FOLDS)
+        )
+
+    def loss(self, names: Sequence[str], c_value: float) -> float:
+        """Summed held-out log loss over the folds (lower is better)."""
+        total = 0.0
+        for fold in range(STABILITY_FOLDS):
+            learn, held_out = self._fold_of != fold, self._fold_of == fold
+            woe = np.column_stack([self._columns[name][fold] for name in names])
+            coef, intercept = _fit_logistic(woe[learn], self._y[learn], c_value)
+            margin = np.clip(woe[held_out] @ coef + intercept, -30.0, 30.0)
+            # log(1 + e^m) - y m: the log loss written with the margin.
+            total += float(np.sum(np.logaddexp(0.0, margin) - self._y[held_out] * margin))
+        return total
+
+    def base_loss(self) -> float:
+        """The held-out log loss of no characteristic at all (each fold's bad rate)."""
+        total = 0.0
+        for fold in range(STABILITY_FOLDS):
+            rate = float(self._y[self._fold_of != fold].mean())
+            held = self._y[self._fold_of == fold]
+            total -= float(np.sum(held * math.log(rate) + (1 - held) * math.log(1.0 - rate)))
+        return total
+
+    def best_c(self, names: Sequence[str]) -> float:
+        """The C of ``REGULARISATION_GRID`` with the least held-out log loss (the first, i.e.
+        the strongest, wins a tie)."""
+        losses = [self.loss(names, c_value) for c_value in REGULARISATION_GRID]
+        return REGULARISATION_GRID[int(np.argmin(losses))]
+
+
+def _select_and_regularise(
+    candidates: Sequence[Characteristic],
+    replicated: dict[str, float],
+    folds: _FoldWoe,
+    config: ScorecardConfig,
+) -> tuple[list[Characteristic], float]:
+    """Characteristics whose cross-fold IV reaches ``min_stable_iv`` are kept. A weaker one
+    is admitted, strongest cross-fold IV first, only when it lowers the cross-validated log
+    loss of the build (bins and regression learnt without each fold): a weak but real
+    characteristic pays its way, noise does not. C is chosen on the same folds unless fixed."""
+    kept = [c for c in candidates if replicated[c.name] >= config.min_stable_iv]
+    doubtful = sorted(
+        (c for c in candidates if replicated[c.name] < config.min_stable_iv),
+        key=lambda c: -replicated[c.name],
+    )
+    if not folds.usable:  # too few bads to cross-validate: the IV gates alone
+        return kept, config.regularisation_c or 1.0
+    if config.regularisation_c is not None:
+        c_value = config.regularisation_c
+    elif kept:
+        c_value = folds.best_c([c.name for c in kept])
+    else:
+        c_value = 1.0
+    baseline = folds.loss([c.name for c in kept], c_value) if kept else folds.base_loss()
+    for char in doubtful:
+        names = [c.name for c in kept] + [char.name]
+        loss = folds.loss(names, c_value)
+        if loss < baseline:
+            kept.append(char)
+            baseline = loss
+    if config.regularisation_c is None and kept:
+        c_value = folds.best_c([c.name for c in kept])
+    admitted = {c.name for c in kept}
+    return [c for c in candidates if c.name in admitted], c_value
 
 
 def _fit_logistic(woe: FloatArray, y: npt.NDArray[np.int8], c: float) -> tuple[FloatArray, float]:
@@ -406,16 +529,23 @@ def train_scorecard(
     binned = [bin_characteristic(s, features.get_column(s.name), y, config) for s in specs]
     kept = [c for c in binned if c.n_bins > 1 or c.counts[-1] > 0 or c.counts[-2] > 0]
     kept = [c for c in kept if c.iv >= config.min_iv]
-    kept = [c for c in kept if _replicated_iv(c, features, y, config) >= config.min_stable_iv]
+    fold_of = _stability_folds(y.size)
+    parts = {c.name: _fold_binnings(c, features, y, config, fold_of) for c in kept}
+    replicated = {c.name: _replicated_iv(c, features, y, parts[c.name], fold_of) for c in kept}
+    kept, c_value = _select_and_regularise(
+        kept, replicated, _FoldWoe(parts, features, y, fold_of), config
+    )
     if not kept:
         raise InvalidTrainingData(
-            f"no characteristic has information value >= {config.min_iv}: nothing to score on"
+            "no characteristic carries information that replicates across folds: "
+            "nothing to score on"
         )
+    config = replace(config, regularisation_c=c_value)
     draft = ScorecardModel(tuple(kept), 0.0, config)
     woe = draft.woe_matrix(features)
     columns = list(range(len(kept)))
     while True:
-        coef, intercept = _fit_logistic(woe[:, columns], y, config.regularisation_c)
+        coef, intercept = _fit_logistic(woe[:, columns], y, c_value)
         # WoE is oriented so that riskier bins are higher: a non-positive weight contradicts
         # the characteristic's own evidence (collinearity) and cannot be explained to a client.
         wrong = [j for j, b in zip(columns, coef, strict=True) if b <= 0]
