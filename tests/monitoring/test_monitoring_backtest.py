@@ -14,6 +14,9 @@ import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
+from puhui.adapters.db.post_loan.signals import ServicingSignalSource
+from puhui.bootstrap import Platform
+from puhui.bootstrap.monitoring import MarketSignalSource
 from puhui.cli.main import app
 from puhui.decision.triggers import MONITORING_INPUTS, load_shipped_triggers
 from puhui.market.generate import generate_market
@@ -33,6 +36,7 @@ from puhui.risk.behaviour import (
 )
 from puhui.risk.errors import ModelArtefactInvalid
 from puhui.risk.features import MarketTables, month_start_plus
+from puhui.services.monitoring.ports import MonitoredCustomer, MonitoringDataMissing
 
 START = date(2022, 1, 1)
 MONTHS = 30
@@ -296,3 +300,61 @@ def test_the_input_schema_follows_the_trigger_document() -> None:
         "fen": pl.Int64(),
     }
     assert {name: kinds[kind] for name, kind in declared.items()} == INPUT_SCHEMA
+
+
+def test_the_database_run_sees_what_the_batch_kernel_sees(
+    markets: tuple[Path, Path], model: BehaviouralModel, platform: Platform
+) -> None:
+    market = markets[1]
+    as_of = date(2023, 7, 15)  # reads June 2023, the last month ended before July
+    month = date(2023, 6, 1)
+    tables = open_market(market)
+    everyone = monitoring_inputs(tables, month, model=model)
+    usccs = everyone.get_column("customer_id").head(300).to_list()
+    late = {usccs[0]: 45, usccs[1]: 3}
+    customers = [MonitoredCustomer(uscc, (), None, late.get(uscc, 0), 1_000_000) for uscc in usccs]
+    source = MarketSignalSource(
+        ServicingSignalSource(platform.database.engine), market, model=model
+    )
+    triggers = load_shipped_triggers()
+    hits = source.signals(customers, as_of, triggers)
+    by_customer: dict[str, set[str]] = {}
+    for found in hits:
+        by_customer.setdefault(found.hit.customer_id, set()).add(found.hit.code)
+    facts = pl.DataFrame(
+        {"uscc": usccs, "days_past_due": [late.get(u, 0) for u in usccs]},
+        schema={"uscc": pl.String, "days_past_due": pl.Int64},
+    )
+    batch = evaluate_alerts(
+        monitoring_inputs(tables, month, customers=facts, model=model), triggers
+    )
+    expected = {
+        row["customer_id"]: set(row["codes"].split(";")) for row in batch.iter_rows(named=True)
+    }
+    assert by_customer == expected
+    assert "DPD_SERIOUS" in by_customer[usccs[0]]
+    assert "DPD_EARLY" in by_customer[usccs[1]]
+    evidence = next(h.evidence for h in hits if h.hit.customer_id == usccs[0])
+    assert evidence["data_month"] == "2023-06"
+    assert evidence["inputs"]["days_past_due"] == 45
+    assert evidence["behavioural_model"].startswith("behaviour:")
+
+
+def test_a_run_past_the_published_data_is_told_the_month_is_missing(
+    markets: tuple[Path, Path], platform: Platform
+) -> None:
+    source = MarketSignalSource(
+        ServicingSignalSource(platform.database.engine), markets[1], model=None
+    )
+    month_after_last = month_start_plus(START, MONTHS + 1)
+    with pytest.raises(MonitoringDataMissing, match="not published yet"):
+        source._servicing = _AlwaysFinal()  # type: ignore[assignment]
+        source.check_data(month_after_last)
+
+
+class _AlwaysFinal(ServicingSignalSource):
+    def __init__(self) -> None:
+        pass
+
+    def check_data(self, as_of: date) -> None:
+        return None

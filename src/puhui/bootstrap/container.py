@@ -18,6 +18,7 @@ from puhui.decision.strategy import shipped_strategy_text
 from puhui.decision.triggers import shipped_triggers_text
 from puhui.domain.clock import Clock, SystemClock
 from puhui.services import strategies
+from puhui.services.monitoring.ports import SignalSource
 from puhui.services.ports import UnitOfWork
 
 
@@ -62,9 +63,19 @@ class Platform:
             self.database.engine, clock=self.clock, audit_key=self.audit_key
         )
 
-    def signal_source(self) -> ServicingSignalSource:
-        """Where monitoring runs take their signals (servicing's own data for now)."""
-        return ServicingSignalSource(self.database.engine)
+    def signal_source(self) -> SignalSource:
+        """Where monitoring runs take their signals: the configured market's data with the
+        behavioural model and servicing's facts, or servicing alone without a market."""
+        servicing = ServicingSignalSource(self.database.engine)
+        market = self.settings.market_dir
+        if market is None:
+            return servicing
+        from puhui.bootstrap.monitoring import MarketSignalSource  # noqa: PLC0415 - heavy
+        from puhui.risk.behaviour import load_behaviour_model  # noqa: PLC0415 - heavy
+
+        directory = self.settings.behaviour_model_dir
+        model = None if directory is None else load_behaviour_model(directory)
+        return MarketSignalSource(servicing, market, model=model)
 
     def end_of_day_store(self) -> SqlEndOfDayStore:
         """Where the end of day reads receipts and writes accruals, steps and its checkpoints."""

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
         default=None,
         description="a generated market: origination pulls enterprise data from its tables",
     )
+    behaviour_model_dir: Path | None = Field(
+        default=None,
+        description=(
+            "a behavioural model saved by `puhui monitor train-model`: the PD of existing "
+            "customers in the post-loan monitoring run"
+        ),
+    )
     model_name: str = Field(
         default="mse_pd",
         description="the registry name whose champion model decides applications",

@@ -46,7 +46,8 @@ class ServicingSignalSource:
                 details={"as_of": as_of.isoformat(), "source": SOURCE},
             )
 
-    def _origination_pds(self, line_ids: Sequence[str]) -> dict[str, float]:
+    def origination_pds(self, line_ids: Sequence[str]) -> dict[str, float]:
+        """The PD of the stored origination decision of each line (when there is one)."""
         found: dict[str, float] = {}
         if not line_ids:
             return found
@@ -71,7 +72,7 @@ class ServicingSignalSource:
         as_of: dt.date,
         triggers: CompiledTriggers,
     ) -> list[EvidencedHit]:
-        pds = self._origination_pds([line for c in customers for line in c.line_ids])
+        pds = self.origination_pds([line for c in customers for line in c.line_ids])
         hits: list[EvidencedHit] = []
         for customer in customers:
             origination_pd = next((pds[line] for line in customer.line_ids if line in pds), None)
