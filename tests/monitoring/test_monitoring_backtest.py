@@ -228,7 +228,7 @@ def test_train_model_command_saves_a_loadable_model(
         (["--from", "2023-06", "--to", "2023-04"], "before"),
         (["--from", "2023-13", "--to", "2023-14"], "not a month"),
         (["--from", "2023-04", "--to", "2023-05", "--model", "MISSING"], "no behavioural model"),
-        (["--from", "2023-04", "--to", "2023-05"], "exactly one of"),
+        (["--from", "2023-04", "--to", "2023-05", "--train-market", "MISSING"], "not both"),
         (["--from", "2023-04", "--to", "2023-05", "--market", "MISSING"], "no generated market"),
     ],
 )
@@ -242,7 +242,7 @@ def test_bad_input_is_refused_and_writes_nothing(
     _, evaluated = markets
     out = tmp_path / "alerts.csv"
     options = {"--market": str(evaluated), "--out": str(out)}
-    if "--model" not in arguments and message != "exactly one of":
+    if "--model" not in arguments:
         options["--model"] = str(model_dir)
     given = list(arguments)
     for flag, value in list(options.items()):
@@ -358,3 +358,32 @@ class _AlwaysFinal(ServicingSignalSource):
 
     def check_data(self, as_of: date) -> None:
         return None
+
+
+def test_without_a_model_the_rules_run_on_the_market_data_alone(
+    markets: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PUHUI_BEHAVIOUR_MODEL_DIR", raising=False)
+    out = tmp_path / "alerts.csv"
+    result = runner.invoke(
+        app,
+        [
+            "monitor",
+            "backtest",
+            "--market",
+            str(markets[1]),
+            "--from",
+            "2023-06",
+            "--to",
+            "2023-07",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "without behavioural PD" in result.output
+    with out.open(encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert rows, "the market data alone raises alerts"
+    assert {row["behavioural_pd"] for row in rows} == {""}
+    assert not any("BEHAVIOUR_PD" in row["codes"] for row in rows)

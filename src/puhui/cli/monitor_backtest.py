@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from puhui.bootstrap.settings import Settings
 from puhui.cli.context import fail
 from puhui.decision.triggers import load_shipped_triggers, load_triggers
 from puhui.domain.errors import PuhuiError
@@ -44,16 +45,29 @@ def backtest(
     ] = None,
     chunk_size: Annotated[int, typer.Option(help="Enterprises per chunk.")] = DEFAULT_CHUNK_SIZE,
 ) -> None:
-    """Monitor every enterprise of a market month by month; one CSV row per alert."""
-    if (model is None) == (train_market is None):
-        raise fail("give exactly one of --model DIR or --train-market DIR", code="usage")
+    """Monitor every enterprise of a market month by month; one CSV row per alert.
+
+    The behavioural model comes from ``--model``, is trained first on ``--train-market`` (never
+    the evaluated market), or is the configured one (``PUHUI_BEHAVIOUR_MODEL_DIR``); without
+    any, the rules run on the market data alone and ``behavioural_pd`` is left empty.
+    """
+    if model is not None and train_market is not None:
+        raise fail("give one of --model DIR or --train-market DIR, not both", code="usage")
+    if model is None and train_market is None:
+        model = Settings().behaviour_model_dir
+        if model is None:
+            typer.echo(
+                "no behavioural model (--model, --train-market or PUHUI_BEHAVIOUR_MODEL_DIR): "
+                "the rules run without behavioural PD",
+                err=True,
+            )
     try:
         first, last = month_of(from_month), month_of(to_month)
         if last < first:
             raise fail(f"--to {to_month} is before --from {from_month}", code="usage")
         evaluated = _market(market, "--market")
         rules = load_shipped_triggers() if triggers is None else load_triggers(triggers)
-        behaviour: BehaviouralModel
+        behaviour: BehaviouralModel | None = None
         if model is not None:
             behaviour = load_behaviour_model(model)
         elif train_market is not None:
@@ -64,8 +78,6 @@ def backtest(
                 behaviour = train_behaviour_model(
                     source, trained_at=datetime.now(UTC), out=Path(folder)
                 )
-        else:  # pragma: no cover - refused above
-            raise fail("give --model DIR or --train-market DIR", code="usage")
 
         def report(month: date, customers: int, alerts: int) -> None:
             typer.echo(f"{month:%Y-%m}: {customers:,} customers, {alerts:,} alerts", err=True)

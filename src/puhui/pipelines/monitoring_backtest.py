@@ -69,7 +69,7 @@ def run_backtest(
     last: date,
     out: Path,
     *,
-    model: BehaviouralModel,
+    model: BehaviouralModel | None,
     triggers: CompiledTriggers,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Callable[[date, int, int], None] | None = None,
@@ -82,7 +82,8 @@ def run_backtest(
     months = months_between(first, last)
     if not (market / "tables").is_dir():
         raise InvalidTrainingData(f"no market in {market} (missing tables/)")
-    check_other_market(model, market)
+    if model is not None:
+        check_other_market(model, market)
     tables = open_market(market)
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)

@@ -135,7 +135,8 @@ def fund_use_evidence(
         pl.col("days_from_draw").filter(in_baseline).n_unique().alias("_baseline_periods"),
         *sums,
     )
-    cap = (pl.col("draw_amount_fen") * t.baseline_cap_share).floor().cast(pl.Int64)
+    cap_ppm = round(t.baseline_cap_share * 1_000_000)
+    cap = pl.col("draw_amount_fen") * cap_ppm // 1_000_000  # integer fen, like the weight
     weight_num = round(t.baseline_weight * 1_000_000)
     columns: list[pl.Expr] = []
     for kind in DIVERSION_DESTINATIONS:

@@ -2,7 +2,7 @@
 evaluations with their breaches.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-02
 """
 

@@ -12,7 +12,7 @@ them, first). A chain sealed with a skipped number (a rolled-back write on Postg
 stays as it is: the older verifier reports such a gap as a jump.
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-02
 """
 
