@@ -37,6 +37,7 @@ class MonitoredCustomer:
     customer_id: str
     """The enterprise (its USCC, as on its credit lines)."""
     line_ids: tuple[str, ...]
+    """The lines opened by the run date, oldest first (the alert concerns the newest)."""
     owner: str | None
     """The account manager who owns the customer (from origination), None: the branch queue."""
     days_past_due: int

@@ -277,7 +277,8 @@ def _apply_chunk(  # noqa: PLR0917 - the chunk's parts, each named at the one ca
         customer = by_id[alert.customer_id]
         stored = AlertRecord(
             alert=alert,
-            line_id=customer.line_ids[0] if customer.line_ids else None,
+            # The newest line (lines come oldest first): the one a reduce_limit outcome cuts.
+            line_id=customer.line_ids[-1] if customer.line_ids else None,
             evidence={s.code: evidence[(alert.customer_id, s.code)] for s in alert.signals},
             created_at=now,
         )

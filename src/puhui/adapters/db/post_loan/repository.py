@@ -186,7 +186,7 @@ class SqlMonitoringRepository:
         lines: dict[str, list[str]] = {i: [] for i in ids}
         for row in self._c.execute(
             select(credit_lines.c.enterprise_id, credit_lines.c.line_id)
-            .where(credit_lines.c.enterprise_id.in_(ids))
+            .where(credit_lines.c.enterprise_id.in_(ids), credit_lines.c.opened_on <= as_of)
             .order_by(credit_lines.c.opened_on, credit_lines.c.line_id)
         ):
             lines[row.enterprise_id].append(row.line_id)
