@@ -145,6 +145,20 @@ def test_a_write_off_needs_a_second_person() -> None:
     assert proposal().reject("risk_2", DUE).status is WriteOffStatus.REJECTED
 
 
+def test_an_approval_under_way_is_no_longer_open_to_rejection() -> None:
+    approving = proposal().start_approval("risk_2", DUE)
+    assert (approving.status, approving.decided_by) == (WriteOffStatus.APPROVING, "risk_2")
+    with pytest.raises(WriteOffRefused):
+        approving.reject("risk_3", DUE)
+    with pytest.raises(WriteOffRefused):
+        approving.start_approval("risk_3", DUE)
+    with pytest.raises(WriteOffFourEyes):
+        approving.complete_approval("col_1")
+    assert approving.complete_approval("risk_3").status is WriteOffStatus.APPROVED
+    with pytest.raises(WriteOffRefused):
+        proposal().complete_approval("risk_2")
+
+
 def test_only_legal_bucket_receipts_with_a_reason_may_be_proposed() -> None:
     with pytest.raises(WriteOffRefused):
         proposal(dpd=90)

@@ -164,6 +164,9 @@ class ContactAttempt:
 
 class WriteOffStatus(StrEnum):
     PROPOSED = "proposed"
+    # Approved by a second person, the ledger posting under way: no longer open to rejection;
+    # approving again finishes it.
+    APPROVING = "approving"
     APPROVED = "approved"
     REJECTED = "rejected"
 
@@ -212,8 +215,24 @@ class WriteOffProposal:
             raise InvalidMonitoringValue("a decision cannot precede the proposal")
         return replace(self, status=status, decided_by=by, decided_on=on)
 
+    def start_approval(self, by: str, on: dt.date) -> WriteOffProposal:
+        """The second person's approval, before the write-off is posted (``approving``)."""
+        return self._decide(by, on, WriteOffStatus.APPROVING)
+
+    def complete_approval(self, by: str) -> WriteOffProposal:
+        """The write-off is posted: ``approving`` becomes ``approved``; never by the proposer."""
+        if self.status is not WriteOffStatus.APPROVING:
+            raise WriteOffRefused(
+                f"write-off {self.proposal_id} is {self.status}, not being approved"
+            )
+        if by == self.proposed_by:
+            raise WriteOffFourEyes(
+                f"write-off {self.proposal_id} was proposed by {by}: a second person decides"
+            )
+        return replace(self, status=WriteOffStatus.APPROVED)
+
     def approve(self, by: str, on: dt.date) -> WriteOffProposal:
-        return self._decide(by, on, WriteOffStatus.APPROVED)
+        return self.start_approval(by, on).complete_approval(by)
 
     def reject(self, by: str, on: dt.date) -> WriteOffProposal:
         return self._decide(by, on, WriteOffStatus.REJECTED)

@@ -1,10 +1,11 @@
 """Write-off (核销) proposals with four eyes; approval posts through servicing's ``write_off``.
 
 A collector or supervisor proposes a receipt more than 90 days past due, with a reason; a
-second person (never the proposer) approves or rejects. Approval calls servicing's write-off
-under a key derived from the proposal, then records the decision: if the process stops in
-between, approving again finds the posting already made (servicing replays it) and only
-records the decision — the ledger entry is never posted twice.
+second person (never the proposer) approves or rejects. Approval first commits the proposal
+as ``approving`` (which a rejection can no longer overturn), then calls servicing's write-off
+under a key derived from the proposal, then records it ``approved`` and closes the case: if
+the process stops in between, approving again resumes — servicing replays a posting already
+made — so the ledger entry is never posted twice and never stands beside a rejected proposal.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from puhui.services.collections.ports import (
     StoredProposal,
 )
 from puhui.services.servicing.idempotency import check_key, find_replay, remember, request_digest
-from puhui.services.servicing.receipts import write_off
+from puhui.services.servicing.receipts import WriteOffResult, write_off
 
 UowFactory = Callable[[], CollectionsUnitOfWork]
 ENTITY = "write_off_proposal"
@@ -162,23 +163,35 @@ def _domain(item: StoredProposal) -> WriteOffProposal:
     )
 
 
-def _checked_decision(
-    uow: CollectionsUnitOfWork, proposal_id: str, *, actor: str, clock: Clock, approve: bool
-) -> tuple[StoredProposal, WriteOffProposal]:
+def _locked(uow: CollectionsUnitOfWork, proposal_id: str) -> StoredProposal:
     item = uow.collections.proposal(proposal_id, for_update=True)
     if item is None:
         raise NotFound("no such write-off proposal", details={"proposal_id": proposal_id})
+    return item
+
+
+def _same_person(actor: str, proposal_id: str) -> WriteOffSamePerson:
+    return WriteOffSamePerson(
+        f"{actor} proposed write-off {proposal_id}: a second person decides",
+        details={"proposal_id": proposal_id},
+    )
+
+
+def _checked_decision(
+    uow: CollectionsUnitOfWork, item: StoredProposal, *, actor: str, clock: Clock, approve: bool
+) -> WriteOffProposal:
+    """The decision on a proposal still ``proposed`` (locked by the caller), four eyes."""
+    proposal_id = item.proposal_id
     if item.status is not WriteOffStatus.PROPOSED:
         raise WriteOffAlreadyDecided(f"write-off {proposal_id} is already {item.status.value}")
     on = max(business_day(uow, clock), item.proposed_on)
     try:
-        decided = _domain(item).approve(actor, on) if approve else _domain(item).reject(actor, on)
+        decided = (
+            _domain(item).start_approval(actor, on) if approve else _domain(item).reject(actor, on)
+        )
     except WriteOffFourEyes as exc:
-        raise WriteOffSamePerson(
-            f"{actor} proposed write-off {proposal_id}: a second person decides",
-            details={"proposal_id": proposal_id},
-        ) from exc
-    return item, decided
+        raise _same_person(actor, proposal_id) from exc
+    return decided
 
 
 def approve(
@@ -190,7 +203,14 @@ def approve(
     clock: Clock,
     note: str | None = None,
 ) -> Recorded:
-    """Approve (a second person) and post the write-off through servicing: balanced, audited."""
+    """Approve (a second person) and post the write-off through servicing: balanced, audited.
+
+    Three steps, each committed: the proposal becomes ``approving`` (a compare-and-set on its
+    version; from then on a rejection is refused), the write-off is posted under the proposal's
+    own key, and the proposal becomes ``approved`` with the case closed. Approving an
+    ``approving`` proposal again resumes where a failure stopped: servicing replays a posting
+    already made, so the ledger entry is never posted twice.
+    """
     key = check_key(idempotency_key)
     operation = "write_off_approve"
     digest = request_digest(operation, {"proposal_id": proposal_id})
@@ -198,7 +218,23 @@ def approve(
         replayed = find_replay(uow, key, operation, digest, Recorded)
         if replayed is not None:
             return replayed
-        item, _ = _checked_decision(uow, proposal_id, actor=actor, clock=clock, approve=True)
+        item = _locked(uow, proposal_id)
+        if item.status is WriteOffStatus.APPROVING:
+            try:
+                _domain(item).complete_approval(actor)
+            except WriteOffFourEyes as exc:
+                raise _same_person(actor, proposal_id) from exc
+            starting = None
+        else:
+            decided = _checked_decision(uow, item, actor=actor, clock=clock, approve=True)
+            starting = replace(
+                item,
+                status=WriteOffStatus.APPROVING,
+                decided_by=actor,
+                decided_on=decided.decided_on,
+                decision_note=note,
+                version=item.version + 1,
+            )
         loan = _require_loan(uow, item.receipt_id)
         ours = uow.requests.get(posting_key(proposal_id)) is not None
         if loan.status is LoanStatus.WRITTEN_OFF and not ours:
@@ -206,6 +242,10 @@ def approve(
         # The write-off is dated the loan's open business day (the day after its last accrual).
         last = loan.accrued_through or loan.disbursed_on - timedelta(days=1)
         on = loan.closed_on if ours and loan.closed_on is not None else last + timedelta(days=1)
+        if starting is not None:
+            uow.collections.save_proposal(starting)
+            _audit(uow, actor, "approving", starting)
+            uow.commit()
     posted = write_off(
         uow_factory,
         ReceiptId(item.receipt_id),
@@ -214,17 +254,46 @@ def approve(
         actor=actor,
         reason=f"write-off proposal {proposal_id}: {item.reason}",
     )
+    return _complete_approval(
+        uow_factory,
+        proposal_id,
+        posted,
+        actor=actor,
+        clock=clock,
+        note=note,
+        request=(key, operation, digest),
+    )
+
+
+def _complete_approval(
+    uow_factory: UowFactory,
+    proposal_id: str,
+    posted: WriteOffResult,
+    *,
+    actor: str,
+    clock: Clock,
+    note: str | None,
+    request: tuple[str, str, str],
+) -> Recorded:
+    """The last step of an approval: ``approving`` becomes ``approved``, the case closes."""
+    key, operation, digest = request
     with uow_factory() as uow:
         replayed = find_replay(uow, key, operation, digest, Recorded)
         if replayed is not None:
             return replayed
-        item, decided = _checked_decision(uow, proposal_id, actor=actor, clock=clock, approve=True)
+        item = _locked(uow, proposal_id)
+        done = Recorded(entity_id=proposal_id)
+        if item.status is WriteOffStatus.APPROVED and item.entry_key == posted.entry_key:
+            # Another approver resumed the same approval and finished first.
+            remember(uow, key, operation, digest, done)
+            uow.commit()
+            return done
+        if item.status is not WriteOffStatus.APPROVING:
+            raise WriteOffAlreadyDecided(f"write-off {proposal_id} is already {item.status.value}")
         updated = replace(
             item,
-            status=WriteOffStatus.APPROVED,
-            decided_by=actor,
-            decided_on=decided.decided_on,
-            decision_note=note,
+            status=_domain(item).complete_approval(actor).status,
+            decision_note=item.decision_note if item.decision_note is not None else note,
             entry_key=posted.entry_key,
             written_off_fen=posted.written_off_fen,
             version=item.version + 1,
@@ -251,7 +320,6 @@ def approve(
                 entity_id=case.case_id,
                 payload={"receipt_id": case.receipt_id, "proposal_id": proposal_id},
             )
-        done = Recorded(entity_id=proposal_id)
         remember(uow, key, operation, digest, done)
         uow.commit()
     return done
@@ -274,7 +342,8 @@ def reject(
         replayed = find_replay(uow, key, operation, digest, Recorded)
         if replayed is not None:
             return replayed
-        item, decided = _checked_decision(uow, proposal_id, actor=actor, clock=clock, approve=False)
+        item = _locked(uow, proposal_id)
+        decided = _checked_decision(uow, item, actor=actor, clock=clock, approve=False)
         updated = replace(
             item,
             status=WriteOffStatus.REJECTED,

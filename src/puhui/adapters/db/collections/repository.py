@@ -96,6 +96,10 @@ def _promise(row: Any) -> StoredPromise:
     )
 
 
+# A proposal awaiting its decision, or approved with its posting under way, holds its receipt.
+_OPEN_PROPOSAL = frozenset({WriteOffStatus.PROPOSED, WriteOffStatus.APPROVING})
+
+
 def _proposal(row: Any) -> StoredProposal:
     m = row._mapping
     return StoredProposal(
@@ -123,7 +127,7 @@ def _proposal_values(p: StoredProposal) -> dict[str, Any]:
     return {
         "proposal_id": p.proposal_id,
         "receipt_id": p.receipt_id,
-        "open_receipt_id": p.receipt_id if p.status is WriteOffStatus.PROPOSED else None,
+        "open_receipt_id": p.receipt_id if p.status in _OPEN_PROPOSAL else None,
         "case_id": p.case_id,
         "principal_fen": p.principal_fen,
         "interest_fen": p.interest_fen,
