@@ -257,9 +257,9 @@ def test_staff_notes_are_sealed_at_rest_and_read_back_through_the_service(
     )
     with platform.database.engine.connect() as connection:
         raw = [
-            connection.execute(select(monitoring_tasks.c.note)).scalar_one(),
-            connection.execute(select(collection_handoffs.c.note)).scalar_one(),
-            connection.execute(select(monitoring_alerts.c.close_reason)).scalar_one(),
+            connection.execute(select(monitoring_tasks.c.note_enc)).scalar_one(),
+            connection.execute(select(collection_handoffs.c.note_enc)).scalar_one(),
+            connection.execute(select(monitoring_alerts.c.close_reason_enc)).scalar_one(),
         ]
     for stored in raw:
         assert "Wang" not in stored

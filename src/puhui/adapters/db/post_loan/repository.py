@@ -1,7 +1,7 @@
 """Monitoring runs, alerts, tasks and supervisors on SQL: queries only, the caller commits.
 
 Staff free text (task notes, hand-off notes, alert close reasons) is sealed with the field
-cipher, the column name bound in; an empty text is stored as is and needs no key.
+cipher, the column name bound in; an empty text is stored as NULL and needs no key.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def _run_values(run: RunRecord) -> dict[str, Any]:
 
 
 class _Notes:
-    """Seals and opens the free-text columns; an empty text passes unsealed."""
+    """Seals and opens the free-text columns; an empty text is NULL, and needs no key."""
 
     def __init__(self, cipher: FieldCipher | None) -> None:
         self._cipher = cipher
@@ -104,8 +104,8 @@ class _Notes:
             raise ConfigurationError("monitoring needs the data key to seal and read staff notes")
         return self._cipher
 
-    def seal(self, column: str, text: str) -> str:
-        return text if not text else self._require().encrypt(column, text)
+    def seal(self, column: str, text: str) -> str | None:
+        return None if not text else self._require().encrypt(column, text)
 
     def open(self, column: str, stored: str | None) -> str:
         return "" if not stored else self._require().decrypt(column, stored)
@@ -124,7 +124,7 @@ def _task_values(record: TaskRecord, notes: _Notes) -> dict[str, Any]:
         "status": task.status.value,
         "claimed_by": task.claimed_by,
         "outcome": None if task.outcome is None else task.outcome.value,
-        "note": notes.seal(TASK_NOTE, task.note),
+        "note_enc": notes.seal(TASK_NOTE, task.note),
         "completed_on": task.completed_on,
         "completed_by": task.completed_by,
         "escalated_on": task.escalated_on,
@@ -148,7 +148,7 @@ def _task(row: Row[Any], notes: _Notes) -> TaskRecord:
         status=TaskStatus(row.status),
         claimed_by=row.claimed_by,
         outcome=None if row.outcome is None else TaskOutcome(row.outcome),
-        note=notes.open(TASK_NOTE, row.note),
+        note=notes.open(TASK_NOTE, row.note_enc),
         completed_on=row.completed_on,
         completed_by=row.completed_by,
         escalated_on=row.escalated_on,
@@ -292,7 +292,7 @@ class SqlMonitoringRepository:
                 ),
                 status=AlertStatus(row.status),
                 closed_on=row.closed_on,
-                close_reason=self._notes.open(CLOSE_REASON, row.close_reason),
+                close_reason=self._notes.open(CLOSE_REASON, row.close_reason_enc),
             )
             records.append(
                 AlertRecord(
@@ -365,7 +365,7 @@ class SqlMonitoringRepository:
                 acknowledged_by=record.acknowledged_by,
                 closed_on=alert.closed_on,
                 closed_by=record.closed_by,
-                close_reason=self._notes.seal(CLOSE_REASON, alert.close_reason) or None,
+                close_reason_enc=self._notes.seal(CLOSE_REASON, alert.close_reason),
             )
         )
         self._insert_signals(record, added_codes)
@@ -507,6 +507,6 @@ class SqlMonitoringRepository:
                 customer_id=task.customer_id,
                 handed_by=actor,
                 handed_at=self._clock.now(),
-                note=self._notes.seal(HANDOFF_NOTE, note),
+                note_enc=self._notes.seal(HANDOFF_NOTE, note),
             )
         )

@@ -2,7 +2,7 @@
 
 Customers are enterprises (their USCC, as on credit lines). The free text staff write (task
 notes, hand-off notes, why an alert was closed) may name people from visits and calls, so it
-is sealed at rest with the platform's field cipher (an empty text is stored as is).
+is sealed at rest with the platform's field cipher (``*_enc`` columns; NULL when empty).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ monitoring_alerts = Table(
     Column("closed_on", Date, nullable=True),
     Column("closed_by", String(128), nullable=True),
     # Sealed (``monitoring_alerts.close_reason``): may name the people spoken to.
-    Column("close_reason", Text, nullable=True),
+    Column("close_reason_enc", Text, nullable=True),
     CheckConstraint("severity IN ('low', 'medium', 'high')", name="severity"),
     CheckConstraint("status IN ('open', 'acknowledged', 'closed')", name="status"),
     Index("ix_monitoring_alerts_customer", "customer_id"),
@@ -114,8 +114,8 @@ monitoring_tasks = Table(
     Column("status", String(16), nullable=False),
     Column("claimed_by", String(ID), nullable=True),
     Column("outcome", String(32), nullable=True),
-    # Sealed (``monitoring_tasks.note``): visit and call notes may name people.
-    Column("note", Text, nullable=False),
+    # Sealed (``monitoring_tasks.note``): visit and call notes may name people; NULL if empty.
+    Column("note_enc", Text, nullable=True),
     Column("completed_on", Date, nullable=True),
     Column("completed_by", String(ID), nullable=True),
     Column("escalated_on", Date, nullable=True),
@@ -150,6 +150,6 @@ collection_handoffs = Table(
     Column("customer_id", String(64), nullable=False, index=True),
     Column("handed_by", String(128), nullable=False),
     Column("handed_at", UtcDateTime, nullable=False),
-    # Sealed (``collection_handoffs.note``), as the task's note.
-    Column("note", Text, nullable=False),
+    # Sealed (``collection_handoffs.note``), as the task's note; NULL if empty.
+    Column("note_enc", Text, nullable=True),
 )
