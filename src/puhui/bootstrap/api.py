@@ -162,7 +162,9 @@ def build_api_dependencies(
     if servicing_uow_factory is not None:
         post_loan = post_loan_access(engine, clock=clock, keys=keys, cipher=cipher)
         monitoring = MonitoringAccess(
-            units=lambda: MonitoringUnitOfWork(engine, clock=clock, audit_key=keys.audit_key),
+            units=lambda: MonitoringUnitOfWork(
+                engine, clock=clock, audit_key=keys.audit_key, cipher=cipher
+            ),
             servicing_uow=servicing_uow_factory,
             today=clock.today,
             hand_over=collections_hand_over(post_loan.units, clock),

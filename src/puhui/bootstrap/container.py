@@ -60,7 +60,10 @@ class Platform:
     def monitoring_uow(self) -> MonitoringUnitOfWork:
         """A unit of work over post-loan monitoring (runs, alerts, tasks, supervisors)."""
         return MonitoringUnitOfWork(
-            self.database.engine, clock=self.clock, audit_key=self.audit_key
+            self.database.engine,
+            clock=self.clock,
+            audit_key=self.audit_key,
+            cipher=self.settings.field_cipher(),
         )
 
     def signal_source(self) -> SignalSource:

@@ -112,6 +112,9 @@ class TaskRecord:
     action: Json | None = None
     """What the acting outcome did (operation, lines, results)."""
     version: int = 1
+    pending: Json | None = None
+    """A completion under way (outcome, completer, date, progress), committed before the
+    outcome acts; None otherwise. A task pending completion is refused to everyone else."""
 
 
 @dataclass(frozen=True, slots=True)

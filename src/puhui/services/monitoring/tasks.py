@@ -3,24 +3,27 @@
 An outcome that acts calls the servicing operation a caller would call directly (freeze the
 customer's lines, reduce the alert's line) with the same checks and the same audit events;
 the role that may record each outcome is the monitoring rule (``OUTCOME_ROLES``), checked
-before anything is done. The servicing operation commits first, then the task records what
-it did: a task completed twice at once is refused on its version, and the second freeze of a
-frozen line is skipped.
+before anything is done. The chosen outcome is first marked on the task (a compare-and-set
+on its version: a second completer is refused before anything acts), then the servicing
+operation runs and its result is kept on the mark, then the task is recorded completed. A
+retry of a task left marked resumes: it never re-runs an operation whose result was kept, and
+the operations themselves skip what is already done (a frozen line, a receipt called in).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from puhui.domain.errors import Conflict, InvalidInput, NotFound
+from puhui.domain.errors import Conflict, InvalidInput, NotFound, PuhuiError
 from puhui.domain.ids import CreditLineId
-from puhui.domain.monitoring import Task, TaskOutcome
+from puhui.domain.monitoring import StaffRole, Task, TaskOutcome
 from puhui.services.audit import record
 from puhui.services.monitoring.access import MonitoringAccess, staff_role
 from puhui.services.monitoring.ports import (
+    Json,
     MonitoringUnitOfWork,
     MonitoringUnits,
     TaskQuery,
@@ -119,13 +122,25 @@ def _freeze(access: MonitoringAccess, actor: Principal, task: Task, line_ids: li
 
 
 def _reduce(
-    access: MonitoringAccess, actor: Principal, task: Task, line_id: str | None, new_limit_fen: int
+    access: MonitoringAccess,
+    actor: Principal,
+    task: Task,
+    line_id: str | None,
+    new_limit_fen: int,
+    *,
+    resuming: bool,
 ) -> Any:
     if line_id is None:
         raise TaskActionUnavailable(
             f"alert {task.alert_id} concerns no credit line to reduce",
             details={"alert_id": task.alert_id},
         )
+    if resuming:
+        with access.servicing_uow() as uow:
+            line = uow.lines.get(CreditLineId(line_id))
+        if line is not None and line.limit_fen == new_limit_fen:
+            # The attempt that stopped had already lowered it.
+            return {"operation": "reduce_limit", "line_id": line_id, "limit_fen": new_limit_fen}
     changed = lines.reduce_credit_limit(
         access.servicing_uow,
         CreditLineId(line_id),
@@ -136,7 +151,16 @@ def _reduce(
     return {"operation": "reduce_limit", "line_id": line_id, "limit_fen": changed.limit_fen}
 
 
-def _recall(access: MonitoringAccess, actor: Principal, task: Task, line_ids: list[str]) -> Any:
+def _recall(
+    access: MonitoringAccess,
+    actor: Principal,
+    task: Task,
+    line_ids: list[str],
+    *,
+    resuming: bool,
+) -> Any:
+    """Receipts already called in are left as they are, so a resumed attempt calls in only
+    what the one that stopped had not."""
     called: list[dict[str, Any]] = []
     for line_id in line_ids:
         for result in lines.accelerate_line(
@@ -147,7 +171,7 @@ def _recall(access: MonitoringAccess, actor: Principal, task: Task, line_ids: li
             reason=f"post-loan task {task.task_id} (alert {task.alert_id})",
         ):
             called.append({"receipt_id": result.receipt_id, "called_fen": result.called_fen})
-    if not called:
+    if not called and not resuming:
         raise TaskActionUnavailable(
             f"customer {task.customer_id} has no receipt outstanding to recall",
             details={"customer_id": task.customer_id},
@@ -163,10 +187,112 @@ class Completion:
     """The limit after a ``reduce_limit`` outcome (fen); nothing else takes one."""
 
 
+def _pending_of(completion: Completion, actor: Principal, role: StaffRole, on: dt.date) -> Json:
+    return {
+        "outcome": completion.outcome.value,
+        "new_limit_fen": completion.new_limit_fen,
+        "by": actor.user_id,
+        "actor": actor.audit_name(),
+        "role": role.value,
+        "on": on.isoformat(),
+    }
+
+
+def _check_resume(stored: TaskRecord, completion: Completion) -> None:
+    pending = stored.pending
+    if pending is None:
+        return
+    if (
+        pending["outcome"] != completion.outcome.value
+        or pending.get("new_limit_fen") != completion.new_limit_fen
+    ):
+        raise Conflict(
+            f"task {stored.task.task_id} is being completed with the outcome "
+            f"{pending['outcome']}: finish that completion",
+            details={"task_id": stored.task.task_id, "outcome": pending["outcome"]},
+        )
+
+
+def _begin(
+    access: MonitoringAccess, stored: TaskRecord, pending: Json, note: str, actor: str
+) -> TaskRecord:
+    """Commit the chosen outcome on the task's version: a second completer is refused here,
+    before anything acts."""
+    marked = TaskRecord(replace(stored.task, note=note), stored.action, stored.version, pending)
+    with access.units() as uow:
+        uow.monitoring.save_task(marked)
+        _audit_task(
+            uow,
+            actor,
+            "completing",
+            marked.task,
+            {"outcome": pending["outcome"], "role": pending["role"]},
+        )
+        uow.commit()
+    return replace(marked, version=stored.version + 1)
+
+
+def _act(
+    access: MonitoringAccess,
+    actor: Principal,
+    completed: Task,
+    completion: Completion,
+    *,
+    line_ids: list[str],
+    line_id: str | None,
+    resuming: bool,
+) -> Any:
+    outcome = completion.outcome
+    if outcome is TaskOutcome.FREEZE:
+        return _freeze(access, actor, completed, line_ids)
+    if outcome is TaskOutcome.REDUCE_LIMIT and completion.new_limit_fen is not None:
+        return _reduce(
+            access, actor, completed, line_id, completion.new_limit_fen, resuming=resuming
+        )
+    if outcome is TaskOutcome.RECALL_EARLY:
+        return _recall(access, actor, completed, line_ids, resuming=resuming)
+    if outcome is TaskOutcome.HAND_TO_COLLECTIONS:
+        action: dict[str, Any] = {
+            "operation": "hand_to_collections",
+            "customer_id": completed.customer_id,
+        }
+        if access.hand_over is not None:
+            reason = f"post-loan task {completed.task_id} (alert {completed.alert_id})"
+            action["cases"] = access.hand_over(completed.customer_id, actor.audit_name(), reason)
+        return action
+    return None
+
+
+def _release(access: MonitoringAccess, marked: TaskRecord, actor: str, error: PuhuiError) -> None:
+    """The outcome's operation was refused: the task goes back to its holder as it was."""
+    with access.units() as uow:
+        current = _require_task(uow, marked.task.task_id)
+        if current.version != marked.version or current.pending is None:
+            return
+        uow.monitoring.save_task(
+            replace(current, task=replace(current.task, note=""), pending=None)
+        )
+        _audit_task(
+            uow,
+            actor,
+            "completion_refused",
+            current.task,
+            {"outcome": current.pending["outcome"], "error": error.code},
+        )
+        uow.commit()
+
+
 def complete_task(
     access: MonitoringAccess, *, actor: Principal, task_id: str, completion: Completion
 ) -> TaskRecord:
-    """Record the outcome; an acting outcome first does what it says through servicing."""
+    """Record the outcome; an acting outcome does what it says through servicing.
+
+    Three steps, each committed: the outcome is marked on the task (a compare-and-set on its
+    version, so a second completer is refused before anything acts); the servicing operation
+    runs and what it did is kept on the mark; the task is recorded completed and audited. A
+    call that finds its own outcome marked resumes from where the last attempt stopped, and
+    never runs an operation whose result is already kept.
+    """
     require(actor, Permission.TASK_WORK)
     role = staff_role(actor)
     outcome = completion.outcome
@@ -179,39 +305,82 @@ def complete_task(
         stored = _require_task(uow, task_id)
         alert = uow.monitoring.alert(stored.task.alert_id)
         line_ids = uow.monitoring.customer_lines(stored.task.customer_id)
+    line_id = alert.line_id if alert is not None else None
+    _check_resume(stored, completion)
+    resuming = stored.pending is not None
     # The domain checks the status, who holds the task and whether the role may record the
-    # outcome, before any servicing operation runs.
-    completed = stored.task.complete(
-        actor.user_id, role, outcome, access.today(), completion.note.strip()
-    )
-    action: Any = None
-    if outcome is TaskOutcome.FREEZE:
-        action = _freeze(access, actor, completed, line_ids)
-    elif outcome is TaskOutcome.REDUCE_LIMIT and completion.new_limit_fen is not None:
-        line_id = alert.line_id if alert is not None else None
-        action = _reduce(access, actor, completed, line_id, completion.new_limit_fen)
-    elif outcome is TaskOutcome.RECALL_EARLY:
-        action = _recall(access, actor, completed, line_ids)
-    elif outcome is TaskOutcome.HAND_TO_COLLECTIONS:
-        action = {"operation": "hand_to_collections", "customer_id": completed.customer_id}
-        if access.hand_over is not None:
-            reason = f"post-loan task {completed.task_id} (alert {completed.alert_id})"
-            action["cases"] = access.hand_over(completed.customer_id, actor.audit_name(), reason)
+    # outcome, before anything is marked or done.
+    if resuming:
+        pending: Json = dict(stored.pending or {})
+        completed = stored.task.complete(
+            actor.user_id, role, outcome, dt.date.fromisoformat(pending["on"]), stored.task.note
+        )
+        completed = replace(completed, completed_by=str(pending["by"]))
+        marked = stored
+    else:
+        on = access.today()
+        completed = stored.task.complete(actor.user_id, role, outcome, on, completion.note.strip())
+        _precheck(completed, completion, line_ids, line_id)
+        pending = _pending_of(completion, actor, role, on)
+        marked = _begin(access, stored, pending, completed.note, actor.audit_name())
+    if "action" in pending:
+        action = pending["action"]
+    else:
+        try:
+            action = _act(
+                access,
+                actor,
+                completed,
+                completion,
+                line_ids=line_ids,
+                line_id=line_id,
+                resuming=resuming,
+            )
+        except PuhuiError as error:
+            _release(access, marked, actor.audit_name(), error)
+            raise
+        pending = {**pending, "action": action}
+        marked = _keep_progress(access, marked, pending)
     with access.units() as uow:
         if outcome is TaskOutcome.HAND_TO_COLLECTIONS:
             uow.monitoring.hand_to_collections(
-                completed, actor=actor.audit_name(), note=completed.note
+                completed, actor=pending["actor"], note=completed.note
             )
-        uow.monitoring.save_task(TaskRecord(completed, action, stored.version))
+        uow.monitoring.save_task(TaskRecord(completed, action, marked.version))
         _audit_task(
             uow,
-            actor.audit_name(),
+            pending["actor"],
             "completed",
             completed,
-            {"outcome": outcome.value, "role": role.value, "action": action},
+            {"outcome": outcome.value, "role": pending["role"], "action": action},
         )
         uow.commit()
-    return TaskRecord(completed, action, stored.version + 1)
+    return TaskRecord(completed, action, marked.version + 1)
+
+
+def _precheck(
+    completed: Task, completion: Completion, line_ids: list[str], line_id: str | None
+) -> None:
+    """Refuse an outcome with nothing to act on before the task is marked."""
+    if completion.outcome in (TaskOutcome.FREEZE, TaskOutcome.RECALL_EARLY) and not line_ids:
+        raise TaskActionUnavailable(
+            f"customer {completed.customer_id} has no credit line to act on",
+            details={"customer_id": completed.customer_id},
+        )
+    if completion.outcome is TaskOutcome.REDUCE_LIMIT and line_id is None:
+        raise TaskActionUnavailable(
+            f"alert {completed.alert_id} concerns no credit line to reduce",
+            details={"alert_id": completed.alert_id},
+        )
+
+
+def _keep_progress(access: MonitoringAccess, marked: TaskRecord, pending: Json) -> TaskRecord:
+    """Keep what the operation did on the mark, so that a retry does not run it again."""
+    kept = replace(marked, pending=pending)
+    with access.units() as uow:
+        uow.monitoring.save_task(kept)
+        uow.commit()
+    return replace(kept, version=marked.version + 1)
 
 
 @dataclass(frozen=True, slots=True)

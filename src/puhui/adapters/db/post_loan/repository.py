@@ -1,4 +1,8 @@
-"""Monitoring runs, alerts, tasks and supervisors on SQL: queries only, the caller commits."""
+"""Monitoring runs, alerts, tasks and supervisors on SQL: queries only, the caller commits.
+
+Staff free text (task notes, hand-off notes, alert close reasons) is sealed with the field
+cipher, the column name bound in; an empty text is stored as NULL and needs no key.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, insert, or_, select, union, update
 
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.tables import applications
 from puhui.adapters.db.post_loan.tables import (
     collection_handoffs,
@@ -20,7 +25,7 @@ from puhui.adapters.db.post_loan.tables import (
 )
 from puhui.adapters.db.servicing.tables import credit_lines, loans
 from puhui.domain.clock import Clock
-from puhui.domain.errors import Conflict
+from puhui.domain.errors import ConfigurationError, Conflict
 from puhui.domain.monitoring import (
     Alert,
     AlertStatus,
@@ -39,6 +44,11 @@ from puhui.services.monitoring.ports import (
     TaskQuery,
     TaskRecord,
 )
+
+TASK_NOTE = "monitoring_tasks.note"
+HANDOFF_NOTE = "collection_handoffs.note"
+CLOSE_REASON = "monitoring_alerts.close_reason"
+"""The sealed columns (the name is the cipher's associated data)."""
 
 _CHUNK = 500
 """Bound parameters per IN list: well under SQLite's and PostgreSQL's limits."""
@@ -83,7 +93,25 @@ def _run_values(run: RunRecord) -> dict[str, Any]:
     return values
 
 
-def _task_values(record: TaskRecord) -> dict[str, Any]:
+class _Notes:
+    """Seals and opens the free-text columns; an empty text is NULL, and needs no key."""
+
+    def __init__(self, cipher: FieldCipher | None) -> None:
+        self._cipher = cipher
+
+    def _require(self) -> FieldCipher:
+        if self._cipher is None:
+            raise ConfigurationError("monitoring needs the data key to seal and read staff notes")
+        return self._cipher
+
+    def seal(self, column: str, text: str) -> str | None:
+        return None if not text else self._require().encrypt(column, text)
+
+    def open(self, column: str, stored: str | None) -> str:
+        return "" if not stored else self._require().decrypt(column, stored)
+
+
+def _task_values(record: TaskRecord, notes: _Notes) -> dict[str, Any]:
     task = record.task
     return {
         "alert_id": task.alert_id,
@@ -96,17 +124,18 @@ def _task_values(record: TaskRecord) -> dict[str, Any]:
         "status": task.status.value,
         "claimed_by": task.claimed_by,
         "outcome": None if task.outcome is None else task.outcome.value,
-        "note": task.note,
+        "note_enc": notes.seal(TASK_NOTE, task.note),
         "completed_on": task.completed_on,
         "completed_by": task.completed_by,
         "escalated_on": task.escalated_on,
         "escalated_from": task.escalated_from,
         "action_json": None if record.action is None else _json(record.action),
+        "pending_json": None if record.pending is None else _json(record.pending),
         "version": record.version,
     }
 
 
-def _task(row: Row[Any]) -> TaskRecord:
+def _task(row: Row[Any], notes: _Notes) -> TaskRecord:
     task = Task(
         task_id=row.task_id,
         alert_id=row.alert_id,
@@ -119,20 +148,24 @@ def _task(row: Row[Any]) -> TaskRecord:
         status=TaskStatus(row.status),
         claimed_by=row.claimed_by,
         outcome=None if row.outcome is None else TaskOutcome(row.outcome),
-        note=row.note,
+        note=notes.open(TASK_NOTE, row.note_enc),
         completed_on=row.completed_on,
         completed_by=row.completed_by,
         escalated_on=row.escalated_on,
         escalated_from=row.escalated_from,
     )
     action = None if row.action_json is None else json.loads(row.action_json)
-    return TaskRecord(task=task, action=action, version=row.version)
+    pending = None if row.pending_json is None else json.loads(row.pending_json)
+    return TaskRecord(task=task, action=action, version=row.version, pending=pending)
 
 
 class SqlMonitoringRepository:
-    def __init__(self, connection: Connection, clock: Clock) -> None:
+    def __init__(
+        self, connection: Connection, clock: Clock, cipher: FieldCipher | None = None
+    ) -> None:
         self._c = connection
         self._clock = clock
+        self._notes = _Notes(cipher)
 
     # Runs -------------------------------------------------------------------------------
 
@@ -259,7 +292,7 @@ class SqlMonitoringRepository:
                 ),
                 status=AlertStatus(row.status),
                 closed_on=row.closed_on,
-                close_reason=row.close_reason or "",
+                close_reason=self._notes.open(CLOSE_REASON, row.close_reason_enc),
             )
             records.append(
                 AlertRecord(
@@ -332,7 +365,7 @@ class SqlMonitoringRepository:
                 acknowledged_by=record.acknowledged_by,
                 closed_on=alert.closed_on,
                 closed_by=record.closed_by,
-                close_reason=alert.close_reason or None,
+                close_reason_enc=self._notes.seal(CLOSE_REASON, alert.close_reason),
             )
         )
         self._insert_signals(record, added_codes)
@@ -372,11 +405,13 @@ class SqlMonitoringRepository:
 
     def add_task(self, record: TaskRecord) -> None:
         self._c.execute(
-            insert(monitoring_tasks).values(task_id=record.task.task_id, **_task_values(record))
+            insert(monitoring_tasks).values(
+                task_id=record.task.task_id, **_task_values(record, self._notes)
+            )
         )
 
     def save_task(self, record: TaskRecord) -> None:
-        values = _task_values(record)
+        values = _task_values(record, self._notes)
         values["version"] = record.version + 1
         done = self._c.execute(
             update(monitoring_tasks)
@@ -396,13 +431,13 @@ class SqlMonitoringRepository:
         row = self._c.execute(
             select(monitoring_tasks).where(monitoring_tasks.c.task_id == task_id)
         ).one_or_none()
-        return None if row is None else _task(row)
+        return None if row is None else _task(row, self._notes)
 
     def task_of_alert(self, alert_id: str) -> TaskRecord | None:
         row = self._c.execute(
             select(monitoring_tasks).where(monitoring_tasks.c.alert_id == alert_id)
         ).one_or_none()
-        return None if row is None else _task(row)
+        return None if row is None else _task(row, self._notes)
 
     def tasks(self, query: TaskQuery) -> list[TaskRecord]:
         c = monitoring_tasks.c
@@ -424,7 +459,7 @@ class SqlMonitoringRepository:
             conditions.append(c.task_id > query.after)
         if conditions:
             statement = statement.where(and_(*conditions))
-        return [_task(row) for row in self._c.execute(statement)]
+        return [_task(row, self._notes) for row in self._c.execute(statement)]
 
     def overdue_tasks(self, on: dt.date) -> list[TaskRecord]:
         c = monitoring_tasks.c
@@ -434,10 +469,12 @@ class SqlMonitoringRepository:
                 c.status.in_((TaskStatus.OPEN.value, TaskStatus.CLAIMED.value)),
                 c.due_on < on,
                 c.escalated_on.is_(None),
+                # A completion under way is finished by its completer, not escalated.
+                c.pending_json.is_(None),
             )
             .order_by(c.task_id)
         )
-        return [_task(row) for row in rows]
+        return [_task(row, self._notes) for row in rows]
 
     # Supervisors and hand-offs ----------------------------------------------------------
 
@@ -470,6 +507,6 @@ class SqlMonitoringRepository:
                 customer_id=task.customer_id,
                 handed_by=actor,
                 handed_at=self._clock.now(),
-                note=note,
+                note_enc=self._notes.seal(HANDOFF_NOTE, note),
             )
         )

@@ -1,7 +1,8 @@
 """Tables of post-loan monitoring (贷后) on the platform's shared metadata.
 
-Customers are enterprises (their USCC, as on credit lines): no personal data is stored here
-beyond the staff user ids who work the tasks.
+Customers are enterprises (their USCC, as on credit lines). The free text staff write (task
+notes, hand-off notes, why an alert was closed) may name people from visits and calls, so it
+is sealed at rest with the platform's field cipher (``*_enc`` columns; NULL when empty).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ monitoring_alerts = Table(
     Column("acknowledged_by", String(128), nullable=True),
     Column("closed_on", Date, nullable=True),
     Column("closed_by", String(128), nullable=True),
-    Column("close_reason", String(400), nullable=True),
+    # Sealed (``monitoring_alerts.close_reason``): may name the people spoken to.
+    Column("close_reason_enc", Text, nullable=True),
     CheckConstraint("severity IN ('low', 'medium', 'high')", name="severity"),
     CheckConstraint("status IN ('open', 'acknowledged', 'closed')", name="status"),
     Index("ix_monitoring_alerts_customer", "customer_id"),
@@ -112,13 +114,17 @@ monitoring_tasks = Table(
     Column("status", String(16), nullable=False),
     Column("claimed_by", String(ID), nullable=True),
     Column("outcome", String(32), nullable=True),
-    Column("note", String(2000), nullable=False),
+    # Sealed (``monitoring_tasks.note``): visit and call notes may name people; NULL if empty.
+    Column("note_enc", Text, nullable=True),
     Column("completed_on", Date, nullable=True),
     Column("completed_by", String(ID), nullable=True),
     Column("escalated_on", Date, nullable=True),
     Column("escalated_from", String(ID), nullable=True),
     # What the acting outcome did (the servicing operation and its result).
     Column("action_json", Text, nullable=True),
+    # A completion under way: outcome, completer and progress, committed before the outcome's
+    # servicing operation runs, cleared when the task is recorded completed.
+    Column("pending_json", Text, nullable=True),
     Column("version", Integer, nullable=False),
     CheckConstraint("status IN ('open', 'claimed', 'completed', 'escalated')", name="status"),
     Index("ix_monitoring_tasks_assignee", "assignee", "status"),
@@ -144,5 +150,6 @@ collection_handoffs = Table(
     Column("customer_id", String(64), nullable=False, index=True),
     Column("handed_by", String(128), nullable=False),
     Column("handed_at", UtcDateTime, nullable=False),
-    Column("note", String(2000), nullable=False),
+    # Sealed (``collection_handoffs.note``), as the task's note; NULL if empty.
+    Column("note_enc", Text, nullable=True),
 )

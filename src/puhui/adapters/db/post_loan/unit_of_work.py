@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.post_loan.repository import SqlMonitoringRepository
 from puhui.adapters.db.unit_of_work import SqlUnitOfWork
+from puhui.domain.clock import Clock
 
 
 class MonitoringUnitOfWork(SqlUnitOfWork):
+    """``cipher`` seals the free-text notes; without it only empty notes can be written or
+    read (a sealed note met without the key is an error, never shown sealed)."""
+
     _monitoring: SqlMonitoringRepository | None = None
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock,
+        audit_key: bytes,
+        cipher: FieldCipher | None = None,
+        read_only: bool = False,
+    ) -> None:
+        super().__init__(engine, clock=clock, audit_key=audit_key, read_only=read_only)
+        self._cipher = cipher
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
-        self._monitoring = SqlMonitoringRepository(connection, self.clock)
+        self._monitoring = SqlMonitoringRepository(connection, self.clock, self._cipher)
 
     @property
     def monitoring(self) -> SqlMonitoringRepository:

@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("acknowledged_by", sa.String(128), nullable=True),
         sa.Column("closed_on", sa.Date, nullable=True),
         sa.Column("closed_by", sa.String(128), nullable=True),
-        sa.Column("close_reason", sa.String(400), nullable=True),
+        sa.Column("close_reason_enc", sa.Text, nullable=True),
         sa.CheckConstraint(
             "severity IN ('low', 'medium', 'high')", name="ck_monitoring_alerts_severity"
         ),
@@ -114,12 +114,13 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("claimed_by", sa.String(_ID), nullable=True),
         sa.Column("outcome", sa.String(32), nullable=True),
-        sa.Column("note", sa.String(2000), nullable=False),
+        sa.Column("note_enc", sa.Text, nullable=True),
         sa.Column("completed_on", sa.Date, nullable=True),
         sa.Column("completed_by", sa.String(_ID), nullable=True),
         sa.Column("escalated_on", sa.Date, nullable=True),
         sa.Column("escalated_from", sa.String(_ID), nullable=True),
         sa.Column("action_json", sa.Text, nullable=True),
+        sa.Column("pending_json", sa.Text, nullable=True),
         sa.Column("version", sa.Integer, nullable=False),
         sa.CheckConstraint(
             "status IN ('open', 'claimed', 'completed', 'escalated')",
@@ -147,7 +148,7 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.String(64), nullable=False),
         sa.Column("handed_by", sa.String(128), nullable=False),
         sa.Column("handed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("note", sa.String(2000), nullable=False),
+        sa.Column("note_enc", sa.Text, nullable=True),
     )
     op.create_index("ix_collection_handoffs_customer_id", "collection_handoffs", ["customer_id"])
 
