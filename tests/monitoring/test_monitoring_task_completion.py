@@ -11,6 +11,8 @@ import pytest
 from book_support import AS_OF, Book, build_book, uscc
 from sqlalchemy import select
 
+from puhui.adapters.db import key_rotation
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.post_loan.tables import (
     collection_handoffs,
     monitoring_alerts,
@@ -269,3 +271,27 @@ def test_staff_notes_are_sealed_at_rest_and_read_back_through_the_service(
     assert read.task.note == NOTE
     closed = alert_work.get_alert(access, actor=RISK, alert_id=task.task.alert_id)
     assert closed.alert.close_reason == f"paid up, said {NOTE[-30:]}"
+
+
+def test_key_rotation_re_encrypts_staff_notes_under_the_new_key(platform: Platform) -> None:
+    book, task = _book_with_task(platform)
+    access = book.access()
+    work.claim_task(access, actor=SUPERVISOR, task_id=task.task.task_id)
+    work.complete_task(
+        access,
+        actor=SUPERVISOR,
+        task_id=task.task.task_id,
+        completion=work.Completion(TaskOutcome.HAND_TO_COLLECTIONS, note=NOTE),
+    )
+    settings = platform.settings
+    old_key = settings.data_key.get_secret_value().encode()
+    ring = FieldCipher(b"n" * 32, key_id="9", retired={settings.data_key_id: old_key})
+    reports = {r.label: r for r in key_rotation.rotate(platform.database.engine, ring)}
+    assert reports["monitoring_tasks.note_enc"].rotated == 1
+    assert reports["collection_handoffs.note_enc"].rotated == 1
+    with platform.database.engine.connect() as connection:
+        stored = connection.execute(select(monitoring_tasks.c.note_enc)).scalar_one()
+    assert ring.is_current(stored)
+    # Only the new key is needed from now on, bound to the same column.
+    only_new = FieldCipher(b"n" * 32, key_id="9")
+    assert only_new.decrypt("monitoring_tasks.note", stored) == NOTE

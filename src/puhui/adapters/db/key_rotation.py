@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, Table, and_, select
 
+from puhui.adapters.db.collections import tables as collection_tables
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination import tables as origination_tables
+from puhui.adapters.db.post_loan import tables as post_loan_tables
 from puhui.adapters.db.security import tables as security_tables
 
 ENCRYPTED_COLUMNS: tuple[tuple[Table, str, tuple[str, ...]], ...] = (
@@ -26,8 +28,23 @@ ENCRYPTED_COLUMNS: tuple[tuple[Table, str, tuple[str, ...]], ...] = (
         tuple(f"{name}_enc" for name in origination_tables.ENCRYPTED_COLUMNS),
     ),
     (security_tables.users, "user_id", ("phone_enc",)),
+    (collection_tables.collection_contacts, "contact_id", ("note_enc",)),
+    (post_loan_tables.monitoring_tasks, "task_id", ("note_enc",)),
+    (post_loan_tables.monitoring_alerts, "alert_id", ("close_reason_enc",)),
+    (post_loan_tables.collection_handoffs, "task_id", ("note_enc",)),
 )
 """Every table with encrypted columns: its primary key and the ``<field>_enc`` columns."""
+
+QUALIFIED_FIELDS = frozenset(
+    {"collection_contacts", "monitoring_tasks", "monitoring_alerts", "collection_handoffs"}
+)
+"""Tables whose values are bound to ``<table>.<field>`` (staff notes) rather than the field."""
+
+
+def bound_field(table: Table, column: str) -> str:
+    """The name a value of ``table.column`` was sealed under (part of its authenticated data)."""
+    field = column.removesuffix("_enc")
+    return f"{table.name}.{field}" if table.name in QUALIFIED_FIELDS else field
 
 
 @dataclass
@@ -76,7 +93,7 @@ def rotate(
                         if dry_run:
                             report.rotated += 1
                             continue
-                        field = column.removesuffix("_enc")
+                        field = bound_field(table, column)
                         fresh = cipher.encrypt(field, cipher.decrypt(field, stored))
                         result = connection.execute(
                             table.update()
