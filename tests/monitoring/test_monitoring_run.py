@@ -10,6 +10,8 @@ from book_support import AS_OF, build_book, record_origination, uscc
 
 from puhui.bootstrap import Platform
 from puhui.decision.triggers import CompiledTriggers
+from puhui.domain.monitoring import TaskOutcome, TaskStatus
+from puhui.services.monitoring import tasks as work
 from puhui.services.monitoring.ports import (
     AlertQuery,
     EvidencedHit,
@@ -18,6 +20,7 @@ from puhui.services.monitoring.ports import (
     TaskQuery,
 )
 from puhui.services.monitoring.run import run_monitoring
+from puhui.services.security.permissions import Principal, Role
 
 SYSTEM = "system:monitoring"
 
@@ -83,6 +86,39 @@ def test_repeated_signals_on_a_later_run_do_not_duplicate_the_alert(platform: Pl
     # (2 April) instead of 3 April.
     assert task.task.severity.value == "high"  # type: ignore[attr-defined]
     assert task.task.due_on == date(2026, 4, 2)  # type: ignore[attr-defined]
+
+
+def test_new_signals_after_the_task_is_completed_create_a_follow_up_task(
+    platform: Platform,
+) -> None:
+    book = build_book(platform, 2, dpd={0: 5})
+    book.close_day(AS_OF)
+    book.close_day(date(2026, 4, 1))
+    book.close_day(date(2026, 4, 2))
+    run_monitoring(book.setup(), as_of=AS_OF, actor=SYSTEM)
+    (first,) = _tasks(platform)
+    access = book.access()
+    manager = Principal(user_id="usr_manager", role=Role.ACCOUNT_MANAGER)
+    work.claim_task(access, actor=manager, task_id=first.task.task_id)  # type: ignore[attr-defined]
+    work.complete_task(
+        access,
+        actor=manager,
+        task_id=first.task.task_id,  # type: ignore[attr-defined]
+        completion=work.Completion(TaskOutcome.CONTACTED, note="promised to pay"),
+    )
+    # The same signal again is not new work.
+    again = run_monitoring(book.setup(), as_of=date(2026, 4, 1), actor=SYSTEM)
+    assert (again.alerts_extended, again.tasks_created) == (0, 0)
+    # A new, more serious signal on the still-open alert is: a follow-up task, due by it.
+    book.set_dpd(uscc(0), 35)
+    later = run_monitoring(book.setup(), as_of=date(2026, 4, 2), actor=SYSTEM)
+    assert (later.alerts_created, later.alerts_extended, later.tasks_created) == (0, 1, 1)
+    tasks = {t.task.task_id: t.task for t in _tasks(platform)}  # type: ignore[attr-defined]
+    assert len(tasks) == 2
+    follow_up = next(t for i, t in tasks.items() if i != first.task.task_id)  # type: ignore[attr-defined]
+    assert follow_up.alert_id == first.task.alert_id  # type: ignore[attr-defined]
+    assert follow_up.status is TaskStatus.OPEN
+    assert follow_up.severity.value == "high"
 
 
 class _DiesAfter:

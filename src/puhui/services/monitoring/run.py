@@ -18,7 +18,14 @@ from puhui.decision.triggers import SHIPPED_TRIGGERS, CompiledTriggers
 from puhui.domain.clock import Clock
 from puhui.domain.errors import InvalidInput
 from puhui.domain.ids import new_id
-from puhui.domain.monitoring import Alert, DuePolicy, TaskStatus, raise_alerts, task_for_alert
+from puhui.domain.monitoring import (
+    Alert,
+    DuePolicy,
+    Task,
+    TaskStatus,
+    raise_alerts,
+    task_for_alert,
+)
 from puhui.services import strategies
 from puhui.services.audit import record
 from puhui.services.monitoring.ports import (
@@ -242,6 +249,30 @@ def _hasten_task(
     return due_on
 
 
+def _follow_up(
+    setup: RunSetup,
+    uow: MonitoringUnitOfWork,
+    alert: Alert,
+    customer: MonitoredCustomer,
+    on: dt.date,
+) -> Task | None:
+    """New signals on an alert whose task is already completed are new work: a follow-up task
+    (due by the alert's severity now) goes to the owner, as the first one did."""
+    stored = uow.monitoring.task_of_alert(alert.alert_id)
+    if stored is None or stored.task.status is not TaskStatus.COMPLETED:
+        return None
+    task = task_for_alert(
+        alert,
+        task_id=setup.new_id("task"),
+        branch=setup.branch,
+        owner=customer.owner,
+        created_on=on,
+        policy=setup.policy,
+    )
+    uow.monitoring.add_task(TaskRecord(task))
+    return task
+
+
 _WORKING = frozenset({TaskStatus.OPEN, TaskStatus.CLAIMED, TaskStatus.ESCALATED})
 
 
@@ -317,6 +348,9 @@ def _apply_chunk(  # noqa: PLR0917 - the chunk's parts, each named at the one ca
             merged[code] = evidence[(alert.customer_id, code)]
         repo.save_alert(replace(before, alert=alert, evidence=merged), added)
         sooner = _hasten_task(setup, uow, alert, run.as_of)
+        follow_up = _follow_up(setup, uow, alert, by_id[alert.customer_id], run.as_of)
+        if follow_up is not None:
+            tasks_created += 1
         record(
             uow,
             actor=actor,
@@ -329,6 +363,7 @@ def _apply_chunk(  # noqa: PLR0917 - the chunk's parts, each named at the one ca
                 "added": list(added),
                 "run": run.as_of.isoformat(),
                 "task_due_on": None if sooner is None else sooner.isoformat(),
+                "follow_up_task_id": None if follow_up is None else follow_up.task_id,
             },
         )
     return replace(

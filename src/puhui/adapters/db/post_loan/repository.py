@@ -435,7 +435,10 @@ class SqlMonitoringRepository:
 
     def task_of_alert(self, alert_id: str) -> TaskRecord | None:
         row = self._c.execute(
-            select(monitoring_tasks).where(monitoring_tasks.c.alert_id == alert_id)
+            select(monitoring_tasks)
+            .where(monitoring_tasks.c.alert_id == alert_id)
+            .order_by(monitoring_tasks.c.created_on.desc(), monitoring_tasks.c.task_id.desc())
+            .limit(1)
         ).one_or_none()
         return None if row is None else _task(row, self._notes)
 

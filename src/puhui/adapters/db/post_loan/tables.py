@@ -97,14 +97,9 @@ monitoring_tasks = Table(
     "monitoring_tasks",
     metadata,
     Column("task_id", String(ID), primary_key=True),
-    # One task per alert: a resumed run cannot create a second one.
-    Column(
-        "alert_id",
-        String(ID),
-        ForeignKey("monitoring_alerts.alert_id"),
-        nullable=False,
-        unique=True,
-    ),
+    # One task being worked per alert (unique index below): a resumed run cannot create a
+    # second; a completed task's alert that gains signals gets a follow-up task.
+    Column("alert_id", String(ID), ForeignKey("monitoring_alerts.alert_id"), nullable=False),
     Column("customer_id", String(64), nullable=False),
     Column("branch", String(64), nullable=False),
     Column("severity", String(8), nullable=False),
@@ -129,6 +124,13 @@ monitoring_tasks = Table(
     CheckConstraint("status IN ('open', 'claimed', 'completed', 'escalated')", name="status"),
     Index("ix_monitoring_tasks_assignee", "assignee", "status"),
     Index("ix_monitoring_tasks_due", "status", "due_on"),
+    Index(
+        "uq_monitoring_tasks_one_working",
+        "alert_id",
+        unique=True,
+        sqlite_where=text("status <> 'completed'"),
+        postgresql_where=text("status <> 'completed'"),
+    ),
 )
 
 monitoring_supervisors = Table(

@@ -103,7 +103,6 @@ def upgrade() -> None:
             sa.String(_ID),
             sa.ForeignKey("monitoring_alerts.alert_id"),
             nullable=False,
-            unique=True,
         ),
         sa.Column("customer_id", sa.String(64), nullable=False),
         sa.Column("branch", sa.String(64), nullable=False),
@@ -129,6 +128,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_monitoring_tasks_assignee", "monitoring_tasks", ["assignee", "status"])
     op.create_index("ix_monitoring_tasks_due", "monitoring_tasks", ["status", "due_on"])
+    op.create_index(
+        "uq_monitoring_tasks_one_working",
+        "monitoring_tasks",
+        ["alert_id"],
+        unique=True,
+        sqlite_where=sa.text("status <> 'completed'"),
+        postgresql_where=sa.text("status <> 'completed'"),
+    )
     op.create_table(
         "monitoring_supervisors",
         sa.Column("user_id", sa.String(_ID), primary_key=True),
@@ -157,6 +164,7 @@ def downgrade() -> None:
     op.drop_index("ix_collection_handoffs_customer_id", table_name="collection_handoffs")
     op.drop_table("collection_handoffs")
     op.drop_table("monitoring_supervisors")
+    op.drop_index("uq_monitoring_tasks_one_working", table_name="monitoring_tasks")
     op.drop_index("ix_monitoring_tasks_due", table_name="monitoring_tasks")
     op.drop_index("ix_monitoring_tasks_assignee", table_name="monitoring_tasks")
     op.drop_table("monitoring_tasks")
