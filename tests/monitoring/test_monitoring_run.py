@@ -10,7 +10,9 @@ from book_support import AS_OF, build_book, record_origination, uscc
 
 from puhui.bootstrap import Platform
 from puhui.decision.triggers import CompiledTriggers
-from puhui.domain.monitoring import TaskOutcome, TaskStatus
+from puhui.domain.errors import Conflict
+from puhui.domain.monitoring import AlertStatus, TaskOutcome, TaskStatus
+from puhui.services.monitoring import alerts as alert_work
 from puhui.services.monitoring import tasks as work
 from puhui.services.monitoring.ports import (
     AlertQuery,
@@ -205,3 +207,18 @@ def test_the_owner_gets_the_task_and_the_origination_pd_is_evidence(platform: Pl
     assert task is not None
     assert task.task.assignee == "usr_am"
     assert alert.evidence["DPD_EARLY"]["inputs"] == {"days_past_due": 9, "origination_pd": 0.021}
+
+
+def test_an_alert_closed_meanwhile_is_not_written_back_open(platform: Platform) -> None:
+    book = build_book(platform, 2, dpd={0: 5})
+    book.close_day(AS_OF)
+    run_monitoring(book.setup(), as_of=AS_OF, actor=SYSTEM)
+    (stale,) = _alerts(platform)  # a run's read of the open alert...
+    risk = Principal(user_id="usr_risk", role=Role.RISK_OFFICER)
+    alert_id = stale.alert.alert_id  # type: ignore[attr-defined]
+    alert_work.close_alert(book.access(), actor=risk, alert_id=alert_id, reason="repaid")
+    with platform.monitoring_uow() as uow, pytest.raises(Conflict, match="changed meanwhile"):
+        # ...written back after someone closed it is refused, not a silent reopening.
+        uow.monitoring.save_alert(stale, expected_status=AlertStatus.OPEN)  # type: ignore[arg-type]
+    (closed,) = _alerts(platform)
+    assert closed.alert.status is AlertStatus.CLOSED  # type: ignore[attr-defined]

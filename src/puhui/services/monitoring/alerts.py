@@ -49,7 +49,7 @@ def acknowledge_alert(access: MonitoringAccess, *, actor: Principal, alert_id: s
         changed = replace(
             stored, alert=stored.alert.acknowledge(), acknowledged_by=actor.audit_name()
         )
-        uow.monitoring.save_alert(changed)
+        uow.monitoring.save_alert(changed, expected_status=stored.alert.status)
         record(
             uow,
             actor=actor.audit_name(),
@@ -73,7 +73,7 @@ def close_alert(
             alert=stored.alert.close(access.today(), reason.strip()),
             closed_by=actor.audit_name(),
         )
-        uow.monitoring.save_alert(changed)
+        uow.monitoring.save_alert(changed, expected_status=stored.alert.status)
         record(
             uow,
             actor=actor.audit_name(),

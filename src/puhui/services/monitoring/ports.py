@@ -159,7 +159,15 @@ class MonitoringRepository(Protocol):
 
     def add_alert(self, record: AlertRecord) -> None: ...
 
-    def save_alert(self, record: AlertRecord, added_codes: Sequence[str] = ()) -> None: ...
+    def save_alert(
+        self,
+        record: AlertRecord,
+        added_codes: Sequence[str] = (),
+        *,
+        expected_status: AlertStatus,
+    ) -> None:
+        """Write the alert back if it still has ``expected_status`` (else ``Conflict``)."""
+        ...
 
     def alert(self, alert_id: str) -> AlertRecord | None: ...
 

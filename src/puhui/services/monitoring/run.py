@@ -346,7 +346,11 @@ def _apply_chunk(  # noqa: PLR0917 - the chunk's parts, each named at the one ca
         merged = dict(before.evidence)
         for code in added:
             merged[code] = evidence[(alert.customer_id, code)]
-        repo.save_alert(replace(before, alert=alert, evidence=merged), added)
+        repo.save_alert(
+            replace(before, alert=alert, evidence=merged),
+            added,
+            expected_status=before.alert.status,
+        )
         sooner = _hasten_task(setup, uow, alert, run.as_of)
         follow_up = _follow_up(setup, uow, alert, by_id[alert.customer_id], run.as_of)
         if follow_up is not None:

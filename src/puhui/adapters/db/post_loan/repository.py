@@ -353,11 +353,20 @@ class SqlMonitoringRepository:
         )
         self._insert_signals(record, [s.code for s in alert.signals])
 
-    def save_alert(self, record: AlertRecord, added_codes: Sequence[str] = ()) -> None:
+    def save_alert(
+        self,
+        record: AlertRecord,
+        added_codes: Sequence[str] = (),
+        *,
+        expected_status: AlertStatus,
+    ) -> None:
         alert = record.alert
-        self._c.execute(
+        done = self._c.execute(
             update(monitoring_alerts)
-            .where(monitoring_alerts.c.alert_id == alert.alert_id)
+            .where(
+                monitoring_alerts.c.alert_id == alert.alert_id,
+                monitoring_alerts.c.status == expected_status.value,
+            )
             .values(
                 severity=alert.severity.value,
                 status=alert.status.value,
@@ -368,6 +377,12 @@ class SqlMonitoringRepository:
                 close_reason_enc=self._notes.seal(CLOSE_REASON, alert.close_reason),
             )
         )
+        if done.rowcount != 1:
+            raise Conflict(
+                f"alert {alert.alert_id} changed meanwhile (it is no longer "
+                f"{expected_status.value}): read it again",
+                details={"alert_id": alert.alert_id},
+            )
         self._insert_signals(record, added_codes)
 
     def alert(self, alert_id: str) -> AlertRecord | None:
