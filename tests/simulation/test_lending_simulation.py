@@ -175,10 +175,11 @@ def test_a_simulated_quarter_keeps_the_books_and_every_promise(run: Run, market:
     )
     _every_approved_application_has_its_line(simulation, summary)
     _every_decision_is_stored_and_replays(simulation, platform)
+    # Post-loan (贷后): the month's cycle ran on its first day and its tasks were worked.
+    _each_month_is_monitored_and_its_tasks_are_worked(run, market)
 
 
-@pytest.mark.slow
-def test_each_month_is_monitored_and_its_tasks_are_worked(run: Run, market: Market) -> None:
+def _each_month_is_monitored_and_its_tasks_are_worked(run: Run, market: Market) -> None:
     simulation, _, platform, cycle = run
     # One run on the first day of each simulated month, completed, on the platform's database.
     assert market.behaviour is not None

@@ -101,10 +101,14 @@ def cut_market(market_dir: Path, before: date, out: Path) -> int:
             frame = frame.filter(pl.col("month") < before)
         target = out / TABLES / name
         target.mkdir(parents=True)
-        collected = frame.collect()
-        collected.write_parquet(target / "part-0.parquet")
+        frame.sink_parquet(target / "part-0.parquet")  # streamed: invoices are large
         if name == TAX_MONTHLY:  # the months the history spans
-            months = collected.get_column("month").n_unique()
+            months = int(
+                pl.scan_parquet(target / "part-0.parquet")
+                .select(pl.col("month").n_unique())
+                .collect()
+                .item()
+            )
     return months
 
 
