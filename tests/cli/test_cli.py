@@ -54,7 +54,7 @@ def test_demo_migrates_describes_the_platform_and_lends(
             "--enterprises",
             "3000",
             "--months",
-            "1",
+            "3",
             "--history-months",
             "24",
             "--workdir",
@@ -70,7 +70,7 @@ def test_demo_migrates_describes_the_platform_and_lends(
     # The governed path: the model went through the registry, decisions were stored.
     assert "champion of mse_pd" in result.stdout
     assert "origination_decisions" in result.stdout
-    # Post-loan monitoring ran on the first day of the month, on the same database, and its
+    # Post-loan monitoring ran on the first day of each month, on the same database, and its
     # early warning is reported against the truth.
     assert "== Post-loan monitoring" in result.stdout
     assert "lead time (truth):" in result.stdout
@@ -99,12 +99,17 @@ def _monitoring_runs_are_stored(url: str) -> None:
     engine = create_engine(url)
     with engine.connect() as connection:
         runs = connection.execute(
-            text("SELECT as_of, status, customers_done FROM monitoring_runs")
+            text("SELECT status, customers_done FROM monitoring_runs ORDER BY as_of")
         ).all()
+        alerts = connection.execute(text("SELECT count(*) FROM monitoring_alerts")).scalar_one()
+        tasks = connection.execute(
+            text("SELECT count(*) FROM monitoring_tasks WHERE status = 'completed'")
+        ).scalar_one()
     engine.dispose()
-    assert len(runs) == 1
-    assert runs[0].status == "completed"
-    assert runs[0].customers_done > 0
+    assert [r.status for r in runs] == ["completed"] * 3
+    assert runs[-1].customers_done > 0
+    assert alerts >= 1
+    assert tasks == alerts
 
 
 def _stored_decisions_show_replay_backtest_and_monitor(url: str, tmp_path: Path) -> None:
