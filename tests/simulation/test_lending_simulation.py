@@ -25,7 +25,7 @@ from puhui.domain.clock import FixedClock
 from puhui.domain.ids import CreditLineId
 from puhui.domain.lending.errors import LineFrozen
 from puhui.domain.lending.schedule import add_months
-from puhui.domain.monitoring import Severity, TaskOutcome, TaskStatus
+from puhui.domain.monitoring import AlertStatus, Severity, TaskOutcome, TaskStatus
 from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.market.generate import generate_market
 from puhui.market.oracle import MarketOracle
@@ -213,6 +213,9 @@ def _each_month_is_monitored_and_its_tasks_are_worked(run: Run, market: Market) 
             assert task.completed_by == "usr_demo_supervisor"
         # The rule's outcome, or monitor when there was nothing to act on.
         assert task.outcome is expected or task.note.startswith("nothing to act on")
+        # Then the supervisor closed the alert: a later signal raises a new one.
+        assert alert.status is AlertStatus.CLOSED
+        assert alert.close_reason == f"task {task.task_id} completed: {task.outcome}"
     assert sum(cycle.outcomes.values()) == len(tasks)
     # A frozen line really refuses the next draw.
     frozen = [

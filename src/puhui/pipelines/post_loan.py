@@ -9,7 +9,10 @@ the new tasks. How the demo's staff work a task (the simple rule of the demo, no
   manager claims the task and the supervisor completes it with ``hand_to_collections`` (an
   account manager may not record that outcome);
 - any other high-severity alert: ``freeze`` (the lines take no new draws);
-- medium: ``contacted``; low: ``monitor``.
+- medium: ``contacted``; low: ``monitor``;
+- then the supervisor closes the alert (the task is done): a signal of a later run raises a new
+  alert and a new task, so a customer frozen for an early warning who later falls more than 30
+  days behind is handed to collections.
 
 Everything goes through the services the API calls (``services.monitoring.tasks``), so a
 frozen line really stops drawing. The behavioural model is trained here too, point in time on
@@ -41,6 +44,7 @@ from puhui.services import concentration
 from puhui.services.collections import cases
 from puhui.services.concentration_ports import StoredBreach
 from puhui.services.monitoring.access import MonitoringAccess
+from puhui.services.monitoring.alerts import close_alert
 from puhui.services.monitoring.ports import AlertQuery, AlertRecord, RunStatus, TaskQuery
 from puhui.services.monitoring.run import RunSetup, run_monitoring
 from puhui.services.monitoring.tasks import (
@@ -224,10 +228,10 @@ class PostLoanCycle:
         self.months.append(month)
         return month
 
-    def _open_tasks(self) -> list[tuple[str, Severity, frozenset[str]]]:
-        """The manager's open tasks (and the queue's), with their alert's severity and codes."""
+    def _open_tasks(self) -> list[tuple[str, str, Severity, frozenset[str]]]:
+        """The manager's open tasks (and the queue's): task, alert, severity, the alert's codes."""
         manager = self.parts.manager
-        found: list[tuple[str, Severity, frozenset[str]]] = []
+        found: list[tuple[str, str, Severity, frozenset[str]]] = []
         after: str | None = None
         while True:
             page = list_tasks(
@@ -245,7 +249,8 @@ class PostLoanCycle:
                 for stored in page:
                     alert = uow.monitoring.alert(stored.task.alert_id)
                     codes = frozenset() if alert is None else alert.alert.codes
-                    found.append((stored.task.task_id, stored.task.severity, codes))
+                    task = stored.task
+                    found.append((task.task_id, task.alert_id, task.severity, codes))
             if len(page) < PAGE:
                 return found
             after = page[-1].task.task_id
@@ -254,7 +259,7 @@ class PostLoanCycle:
         parts = self.parts
         outcomes: Counter[str] = Counter()
         frozen = 0
-        for task_id, severity, codes in self._open_tasks():
+        for task_id, alert_id, severity, codes in self._open_tasks():
             outcome = outcome_for(severity, codes)
             claim_task(parts.tasks, actor=parts.manager, task_id=task_id)
             worker = (
@@ -277,6 +282,12 @@ class PostLoanCycle:
                     task_id=task_id,
                     completion=Completion(outcome, note=f"nothing to act on: {exc.code}"),
                 )
+            close_alert(
+                parts.tasks,
+                actor=parts.supervisor,
+                alert_id=alert_id,
+                reason=f"task {task_id} completed: {outcome.value}",
+            )
             outcomes[outcome.value] += 1
             action = done.action
             if isinstance(action, Mapping):
