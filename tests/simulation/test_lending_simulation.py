@@ -211,8 +211,16 @@ def _each_month_is_monitored_and_its_tasks_are_worked(run: Run, market: Market) 
         )
         if expected is TaskOutcome.HAND_TO_COLLECTIONS:
             assert task.completed_by == "usr_demo_supervisor"
-        # The rule's outcome, or monitor when there was nothing to act on.
-        assert task.outcome is expected or task.note.startswith("nothing to act on")
+        if task.outcome is TaskOutcome.FREEZE:
+            # A freeze is recorded only when a line was still open: it froze something.
+            assert stored.action is not None
+            assert stored.action["frozen"]
+        elif expected is TaskOutcome.FREEZE and task.outcome is TaskOutcome.MONITOR:
+            # ... else the customer's lines were all frozen already (and stay so).
+            assert _all_frozen(platform, task.customer_id)
+        else:
+            # The rule's outcome, or monitor when there was nothing to act on.
+            assert task.outcome is expected or task.note.startswith("nothing to act on")
         # Then the supervisor closed the alert: a later signal raises a new one.
         assert alert.status is AlertStatus.CLOSED
         assert alert.close_reason == f"task {task.task_id} completed: {task.outcome}"
@@ -251,6 +259,14 @@ def _each_month_is_monitored_and_its_tasks_are_worked(run: Run, market: Market) 
     assert report.alerted_defaulted <= report.booked_defaulted
     if report.median_lead_months is not None:
         assert 1 <= report.median_lead_months <= 2
+
+
+def _all_frozen(platform: Platform, customer_id: str) -> bool:
+    with platform.monitoring_uow() as uow:
+        line_ids = uow.monitoring.customer_lines(customer_id)
+    with platform.servicing_uow() as uow:
+        lines = [uow.lines.get(CreditLineId(line_id)) for line_id in line_ids]
+    return bool(lines) and all(line is not None and line.status.value == "frozen" for line in lines)
 
 
 def _every_decision_is_stored_and_replays(

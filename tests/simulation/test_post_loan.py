@@ -75,3 +75,13 @@ def test_the_demo_works_a_task_by_its_alert(
     severity: Severity, codes: set[str], outcome: TaskOutcome
 ) -> None:
     assert outcome_for(severity, frozenset(codes)) is outcome
+
+
+def test_a_customer_frozen_already_is_watched_not_frozen_again() -> None:
+    high = frozenset({"BEHAVIOUR_PD_HIGH"})
+    assert outcome_for(Severity.HIGH, high, frozen=True) is TaskOutcome.MONITOR
+    serious = frozenset({"DPD_SERIOUS"})
+    assert outcome_for(Severity.HIGH, serious, frozen=True) is TaskOutcome.HAND_TO_COLLECTIONS
+    assert outcome_for(Severity.MEDIUM, frozenset({"DPD_EARLY"}), frozen=True) is (
+        TaskOutcome.CONTACTED
+    )

@@ -8,7 +8,8 @@ the new tasks. How the demo's staff work a task (the simple rule of the demo, no
 - an alert that says the customer is more than 30 days past due with us (``DPD_SERIOUS``): the
   manager claims the task and the supervisor completes it with ``hand_to_collections`` (an
   account manager may not record that outcome);
-- any other high-severity alert: ``freeze`` (the lines take no new draws);
+- any other high-severity alert: ``freeze`` (the lines take no new draws), or ``monitor`` when
+  every line of the customer is frozen already;
 - medium: ``contacted``; low: ``monitor``;
 - then the supervisor closes the alert (the task is done): a signal of a later run raises a new
   alert and a new task, so a customer frozen for an early warning who later falls more than 30
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
+from puhui.domain.ids import CreditLineId
 from puhui.domain.monitoring import Severity, TaskOutcome, TaskStatus
 from puhui.risk.behaviour import (
     FIRST_OBSERVATION_OFFSET,
@@ -55,6 +57,7 @@ from puhui.services.monitoring.tasks import (
     list_tasks,
 )
 from puhui.services.security.permissions import Principal
+from puhui.services.servicing.records import LineStatus
 
 logger = logging.getLogger(__name__)
 
@@ -177,12 +180,13 @@ class PostLoanMonth:
     breaches: int
 
 
-def outcome_for(severity: Severity, codes: frozenset[str]) -> TaskOutcome:
-    """The demo's rule for working a task (see the module's docstring)."""
+def outcome_for(severity: Severity, codes: frozenset[str], *, frozen: bool = False) -> TaskOutcome:
+    """The demo's rule for working a task (see the module's docstring); ``frozen``: every line
+    of the customer is frozen already."""
     if SERIOUS_DPD_CODE in codes:
         return TaskOutcome.HAND_TO_COLLECTIONS
     if severity is Severity.HIGH:
-        return TaskOutcome.FREEZE
+        return TaskOutcome.MONITOR if frozen else TaskOutcome.FREEZE
     if severity is Severity.MEDIUM:
         return TaskOutcome.CONTACTED
     return TaskOutcome.MONITOR
@@ -228,10 +232,10 @@ class PostLoanCycle:
         self.months.append(month)
         return month
 
-    def _open_tasks(self) -> list[tuple[str, str, Severity, frozenset[str]]]:
-        """The manager's open tasks (and the queue's): task, alert, severity, the alert's codes."""
+    def _open_tasks(self) -> list[tuple[str, str, TaskOutcome]]:
+        """The manager's open tasks (and the queue's): task, alert, the rule's outcome."""
         manager = self.parts.manager
-        found: list[tuple[str, str, Severity, frozenset[str]]] = []
+        found: list[tuple[str, str, TaskOutcome]] = []
         after: str | None = None
         while True:
             page = list_tasks(
@@ -245,12 +249,22 @@ class PostLoanCycle:
                     limit=PAGE,
                 ),
             )
+            # One unit of work at a time: on SQLite each one holds the writer's lock.
             with self.parts.tasks.units() as uow:
+                read = []
                 for stored in page:
-                    alert = uow.monitoring.alert(stored.task.alert_id)
-                    codes = frozenset() if alert is None else alert.alert.codes
                     task = stored.task
-                    found.append((task.task_id, task.alert_id, task.severity, codes))
+                    alert = uow.monitoring.alert(task.alert_id)
+                    codes = frozenset() if alert is None else alert.alert.codes
+                    read.append((task, codes, uow.monitoring.customer_lines(task.customer_id)))
+            with self.parts.tasks.servicing_uow() as servicing:
+                for task, codes, line_ids in read:
+                    lines = [servicing.lines.get(CreditLineId(line_id)) for line_id in line_ids]
+                    frozen = bool(lines) and all(
+                        line is not None and line.status is LineStatus.FROZEN for line in lines
+                    )
+                    outcome = outcome_for(task.severity, codes, frozen=frozen)
+                    found.append((task.task_id, task.alert_id, outcome))
             if len(page) < PAGE:
                 return found
             after = page[-1].task.task_id
@@ -259,8 +273,8 @@ class PostLoanCycle:
         parts = self.parts
         outcomes: Counter[str] = Counter()
         frozen = 0
-        for task_id, alert_id, severity, codes in self._open_tasks():
-            outcome = outcome_for(severity, codes)
+        for task_id, alert_id, rule in self._open_tasks():
+            outcome = rule
             claim_task(parts.tasks, actor=parts.manager, task_id=task_id)
             worker = (
                 parts.supervisor if outcome is TaskOutcome.HAND_TO_COLLECTIONS else parts.manager
