@@ -54,7 +54,7 @@ def test_demo_migrates_describes_the_platform_and_lends(
             "--enterprises",
             "3000",
             "--months",
-            "1",
+            "3",
             "--history-months",
             "24",
             "--workdir",
@@ -70,6 +70,12 @@ def test_demo_migrates_describes_the_platform_and_lends(
     # The governed path: the model went through the registry, decisions were stored.
     assert "champion of mse_pd" in result.stdout
     assert "origination_decisions" in result.stdout
+    # Post-loan monitoring ran on the first day of each month, on the same database, and its
+    # early warning is reported against the truth.
+    assert "== Post-loan monitoring" in result.stdout
+    assert "lead time (truth):" in result.stdout
+    assert "behavioural model:" in result.stdout
+    _monitoring_runs_are_stored(database_url)
     _stored_decisions_show_replay_backtest_and_monitor(database_url, tmp_path)
     # It ran on the configured database: a second run there is refused without --reset.
     again = runner.invoke(
@@ -87,6 +93,23 @@ def test_demo_migrates_describes_the_platform_and_lends(
     )
     assert again.exit_code == 2
     assert "database_in_use" in again.output
+
+
+def _monitoring_runs_are_stored(url: str) -> None:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        runs = connection.execute(
+            text("SELECT status, customers_done FROM monitoring_runs ORDER BY as_of")
+        ).all()
+        alerts = connection.execute(text("SELECT count(*) FROM monitoring_alerts")).scalar_one()
+        tasks = connection.execute(
+            text("SELECT count(*) FROM monitoring_tasks WHERE status = 'completed'")
+        ).scalar_one()
+    engine.dispose()
+    assert [r.status for r in runs] == ["completed"] * 3
+    assert runs[-1].customers_done > 0
+    assert alerts >= 1
+    assert tasks == alerts
 
 
 def _stored_decisions_show_replay_backtest_and_monitor(url: str, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap import Platform, Settings, build_platform
+from puhui.bootstrap.post_loan import post_loan_cycle
 from puhui.bootstrap.wiring import (
     build_origination,
     end_of_day_store,
@@ -22,10 +23,18 @@ from puhui.bootstrap.wiring import (
 )
 from puhui.domain.clock import FixedClock
 from puhui.domain.ids import CreditLineId
+from puhui.domain.lending.errors import LineFrozen
+from puhui.domain.lending.schedule import add_months
+from puhui.domain.monitoring import AlertStatus, Severity, TaskOutcome, TaskStatus
 from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.market.generate import generate_market
 from puhui.market.oracle import MarketOracle
 from puhui.market.params import MarketParams
+from puhui.pipelines.post_loan import (
+    PostLoanCycle,
+    post_loan_report,
+    train_behaviour_before,
+)
 from puhui.pipelines.simulation import (
     DEMO_MANAGER,
     LendingSimulation,
@@ -37,9 +46,12 @@ from puhui.pipelines.simulation import (
     train_market_model,
 )
 from puhui.risk.artefact import ModelKind
+from puhui.risk.behaviour import BehaviouralModel
 from puhui.services import strategies
+from puhui.services.monitoring.ports import AlertQuery, RunStatus, TaskQuery
 from puhui.services.origination import use_cases as uc
 from puhui.services.origination.replay import replay_decision
+from puhui.services.servicing.lines import draw
 
 ENTERPRISES = 3_000
 """Fewer enterprises give the legacy lender too few bad loans for any model to grade them."""
@@ -53,6 +65,7 @@ class Market:
     model_dir: Path
     first_day: date
     last_day: date
+    behaviour: BehaviouralModel | None
 
 
 @pytest.fixture(scope="module")
@@ -73,13 +86,24 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Market:
         root / "model",
         trained_at=datetime(2025, 1, 1, tzinfo=UTC),
     )
-    return Market(root / "market", root / "model", first, last)
+    behaviour = train_behaviour_before(
+        root / "market", first, root / "behaviour", trained_at=datetime(2025, 1, 1, tzinfo=UTC)
+    )
+    return Market(root / "market", root / "model", first, last, behaviour.model)
+
+
+RULE = {
+    Severity.HIGH: TaskOutcome.FREEZE,
+    Severity.MEDIUM: TaskOutcome.CONTACTED,
+    Severity.LOW: TaskOutcome.MONITOR,
+}
+"""How the demo's manager works a task (docs/monitoring.md, "In the demo")."""
+
+Run = tuple[LendingSimulation, PortfolioSummary, Platform, PostLoanCycle]
 
 
 @pytest.fixture
-def run(
-    market: Market, database_url: str, tmp_path: Path
-) -> Iterator[tuple[LendingSimulation, PortfolioSummary, Platform]]:
+def run(market: Market, database_url: str, tmp_path: Path) -> Iterator[Run]:
     clock = FixedClock(datetime.combine(market.first_day, datetime.min.time(), tzinfo=UTC))
     settings = Settings(
         database_url=database_url,
@@ -99,7 +123,11 @@ def run(
         at=clock.now(),
     )
     try:
-        ports = origination_ports(platform, data_source=MarketDataSource(market.market_dir))
+        data_source = MarketDataSource(market.market_dir)
+        ports = origination_ports(platform, data_source=data_source)
+        cycle = post_loan_cycle(
+            platform, market.market_dir, data_source=data_source, model=market.behaviour
+        )
         assert ports.wired == ("data_source", "assessor", "line_opener")
         simulation = LendingSimulation(
             SimulationParts(
@@ -109,6 +137,7 @@ def run(
                 clock=clock,
                 oracle=MarketOracle(market.market_dir),
                 publish_month=month_publisher(platform, market.market_dir),
+                month_end=cycle,
             ),
             read_applications(market.market_dir, market.first_day, market.last_day),
         )
@@ -116,16 +145,14 @@ def run(
         summary = simulation.summary(
             market.first_day, market.last_day, read_truth(market.market_dir)
         )
-        yield simulation, summary, platform
+        yield simulation, summary, platform, cycle
     finally:
         platform.close()
 
 
 @pytest.mark.slow
-def test_a_simulated_quarter_keeps_the_books_and_every_promise(
-    run: tuple[LendingSimulation, PortfolioSummary, Platform], market: Market
-) -> None:
-    simulation, summary, platform = run
+def test_a_simulated_quarter_keeps_the_books_and_every_promise(run: Run, market: Market) -> None:
+    simulation, summary, platform, _ = run
     # Something happened: applications were decided and lines opened and used.
     assert summary.applications > 20
     assert summary.lines_opened > 0
@@ -154,6 +181,92 @@ def test_a_simulated_quarter_keeps_the_books_and_every_promise(
     )
     _every_approved_application_has_its_line(simulation, summary)
     _every_decision_is_stored_and_replays(simulation, platform)
+    # Post-loan (贷后): the month's cycle ran on its first day and its tasks were worked.
+    _each_month_is_monitored_and_its_tasks_are_worked(run, market)
+
+
+def _each_month_is_monitored_and_its_tasks_are_worked(run: Run, market: Market) -> None:
+    simulation, _, platform, cycle = run
+    # One run on the first day of each simulated month, completed, on the platform's database.
+    assert market.behaviour is not None
+    assert [m.as_of for m in cycle.months] == [add_months(market.first_day, i) for i in range(3)]
+    with platform.monitoring_uow() as uow:
+        runs = [uow.monitoring.run(m.as_of) for m in cycle.months]
+        alerts = uow.monitoring.alerts(AlertQuery(limit=1_000))
+        tasks = uow.monitoring.tasks(TaskQuery(limit=1_000))
+    assert all(r is not None and r.status is RunStatus.COMPLETED for r in runs)
+    assert runs[-1] is not None
+    assert runs[-1].customers_done > 0
+    assert alerts, "a quarter of lending raised no alert"
+    assert len(tasks) == len(alerts) == sum(m.tasks_created for m in cycle.months)
+    # Every task was worked the day it was raised, with the demo's rule for its alert.
+    by_alert = {a.alert.alert_id: a.alert for a in alerts}
+    for stored in tasks:
+        task = stored.task
+        assert task.status is TaskStatus.COMPLETED
+        assert task.completed_on == task.created_on
+        alert = by_alert[task.alert_id]
+        expected = (
+            TaskOutcome.HAND_TO_COLLECTIONS if "DPD_SERIOUS" in alert.codes else RULE[task.severity]
+        )
+        if expected is TaskOutcome.HAND_TO_COLLECTIONS:
+            assert task.completed_by == "usr_demo_supervisor"
+        if task.outcome is TaskOutcome.FREEZE:
+            # A freeze is recorded only when a line was still open: it froze something.
+            assert stored.action is not None
+            assert stored.action["frozen"]
+        elif expected is TaskOutcome.FREEZE and task.outcome is TaskOutcome.MONITOR:
+            # ... else the customer's lines were all frozen already (and stay so).
+            assert _all_frozen(platform, task.customer_id)
+        else:
+            # The rule's outcome, or monitor when there was nothing to act on.
+            assert task.outcome is expected or task.note.startswith("nothing to act on")
+        # Then the supervisor closed the alert: a later signal raises a new one.
+        assert alert.status is AlertStatus.CLOSED
+        assert alert.close_reason == f"task {task.task_id} completed: {task.outcome}"
+    assert sum(cycle.outcomes.values()) == len(tasks)
+    # A frozen line really refuses the next draw.
+    frozen = [
+        line
+        for stored in tasks
+        if stored.action is not None
+        for line in stored.action.get("frozen", ())
+    ]
+    assert len(frozen) == cycle.lines_frozen
+    if frozen:
+        with pytest.raises(LineFrozen):
+            draw(
+                platform.servicing_uow,
+                CreditLineId(frozen[0]),
+                amount_fen=100_00,
+                on=market.last_day,
+                maturity_date=date(market.last_day.year + 1, 1, 1),
+                idempotency_key="test-draw-on-frozen",
+                actor="test",
+            )
+    # The report against the truth: lead times only for defaults the alerts came before.
+    report = post_loan_report(
+        cycle,
+        booked={r.uscc for r in simulation.receipts.values()},
+        truth=read_truth(market.market_dir),
+        first_day=market.first_day,
+        last_day=market.last_day,
+    )
+    assert report.alerts == len(alerts)
+    assert sum(report.alerts_by_severity.values()) == len(alerts)
+    assert report.alerted == len({a.alert.customer_id for a in alerts})
+    assert 0 <= report.alerted_before_default <= report.defaulted <= report.booked
+    assert report.alerted_defaulted <= report.booked_defaulted
+    if report.median_lead_months is not None:
+        assert 1 <= report.median_lead_months <= 2
+
+
+def _all_frozen(platform: Platform, customer_id: str) -> bool:
+    with platform.monitoring_uow() as uow:
+        line_ids = uow.monitoring.customer_lines(customer_id)
+    with platform.servicing_uow() as uow:
+        lines = [uow.lines.get(CreditLineId(line_id)) for line_id in line_ids]
+    return bool(lines) and all(line is not None and line.status.value == "frozen" for line in lines)
 
 
 def _every_decision_is_stored_and_replays(

@@ -24,7 +24,9 @@ from puhui.risk.kinds import ModelKind
 from puhui.services.platform import summarise_platform
 
 if TYPE_CHECKING:
+    from puhui.adapters.sources.market import MarketDataSource
     from puhui.market.params import MarketParams
+    from puhui.pipelines.post_loan import PostLoanCycle, PostLoanReport
     from puhui.pipelines.simulation import PortfolioSummary
     from puhui.risk.monitoring import MonitoringResult
 
@@ -114,6 +116,42 @@ def print_summary(s: PortfolioSummary) -> None:
     echo(f"trial balance total        {s.trial_balance_fen:>10,} fen (must be 0)")
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in s.seconds.items())
     echo(f"time: {timing}")
+
+
+def print_post_loan(r: PostLoanReport) -> None:
+    """The post-loan section: each month's cycle, the totals, the early warning vs the truth."""
+    echo = typer.echo
+    echo("")
+    echo("== Post-loan monitoring (贷后), each month's first day ==")
+    for m in r.months:
+        worked = ", ".join(f"{k} {v}" for k, v in sorted(m.outcomes.items())) or "none"
+        echo(
+            f"  {m.as_of}  {m.status}: {m.customers:>6,} watched, alerts {m.alerts_created:,} "
+            f"new / {m.alerts_extended:,} extended, {m.tasks_created:,} tasks; worked: {worked}; "
+            f"lines frozen {m.lines_frozen:,}; collection cases {m.open_cases:,}; "
+            f"concentration breaches {m.breaches}"
+        )
+    severities = ", ".join(f"{k} {v:,}" for k, v in r.alerts_by_severity.items())
+    echo(f"alerts                     {r.alerts:>10,}  ({severities})")
+    codes = ", ".join(f"{code} {n:,}" for code, n in r.top_codes) or "none"
+    echo(f"  top signals: {codes}")
+    outcomes = ", ".join(f"{k} {v:,}" for k, v in r.tasks_by_outcome.items()) or "none"
+    echo(f"tasks by outcome: {outcomes}")
+    echo(f"lines frozen               {r.lines_frozen:>10,}")
+    buckets = ", ".join(f"{k} {v:,}" for k, v in r.cases_by_bucket.items()) or "none"
+    echo(f"open collection cases: {buckets}")
+    echo(f"concentration breaches (last evaluation): {', '.join(r.breaches) or 'none'}")
+    lead = "n/a" if r.median_lead_months is None else f"{r.median_lead_months:.1f} months"
+    echo(
+        f"lead time (truth): {r.alerted_before_default:,} of {r.defaulted:,} booked customers "
+        f"defaulting in the window had an alert before the default month; median lead {lead}"
+    )
+    share = r.alerted_defaulted / r.alerted if r.alerted else None
+    base = r.booked_defaulted / r.booked if r.booked else None
+    echo(
+        f"alerted customers that default (truth): {r.alerted_defaulted:,} of {r.alerted:,} "
+        f"({_pct(share)}; all booked customers {_pct(base)})"
+    )
 
 
 def demo(
@@ -237,6 +275,29 @@ def _train_champion(
     return entry.version
 
 
+def _post_loan_cycle(
+    platform_: Platform,
+    market_dir: Path,
+    data_source: MarketDataSource,
+    model_dir: Path,
+    first_day: date,
+) -> PostLoanCycle:
+    """Train the behavioural model on the history before the window, then wire the cycle."""
+    from puhui.bootstrap.post_loan import post_loan_cycle  # noqa: PLC0415
+    from puhui.pipelines.post_loan import train_behaviour_before  # noqa: PLC0415
+
+    typer.echo(f"behavioural model: training on the market's history before {first_day}")
+    trained = train_behaviour_before(market_dir, first_day, model_dir, trained_at=datetime.now(UTC))
+    if trained.model is None:
+        typer.echo(f"behavioural model: none ({trained.note})")
+    else:
+        typer.echo(
+            f"behavioural model: {trained.rows:,} customer-months ({trained.bad:,} bad), "
+            f"{trained.note}"
+        )
+    return post_loan_cycle(platform_, market_dir, data_source=data_source, model=trained.model)
+
+
 def _count_codes(codes: Iterable[str]) -> str:
     """``input_psi_shifted ×9, score_psi_watch`` — each code once, with its count."""
     counted = Counter(codes)
@@ -301,6 +362,19 @@ def _monitor_monthly(
     typer.echo(f"  report: {report}")
 
 
+def _monitor_model_quietly(
+    platform_: Platform, model_version: str, first_day: date, last_day: date, out: Path
+) -> None:
+    # The demo prints the alerts itself; the service's warning per run would repeat them.
+    monitoring_log = logging.getLogger("puhui.services.model_monitoring")
+    level = monitoring_log.level
+    monitoring_log.setLevel(logging.ERROR)
+    try:
+        _monitor_monthly(platform_, model_version, first_day, last_day, out)
+    finally:
+        monitoring_log.setLevel(level)
+
+
 def _simulate(
     settings: Settings,
     *,
@@ -327,6 +401,7 @@ def _simulate(
     from puhui.domain.clock import FixedClock  # noqa: PLC0415
     from puhui.market.oracle import MarketOracle  # noqa: PLC0415
     from puhui.market.params import MarketParams, parse_month  # noqa: PLC0415
+    from puhui.pipelines.post_loan import post_loan_report  # noqa: PLC0415
     from puhui.pipelines.simulation import (  # noqa: PLC0415
         LendingSimulation,
         SimulationParts,
@@ -360,6 +435,11 @@ def _simulate(
         applications = read_applications(market_dir, first_day, last_day)
         truth = read_truth(market_dir)
         loaded = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        post_loan = _post_loan_cycle(
+            platform_, market_dir, data_source, workdir / "behaviour", first_day
+        )
+        behaviour = time.perf_counter() - t0
         typer.echo(
             f"simulation: {len(applications):,} applications, {first_day} .. {last_day}, "
             f"database {platform_.database.display_url}"
@@ -373,6 +453,7 @@ def _simulate(
                 clock=clock,
                 oracle=oracle,
                 publish_month=month_publisher(platform_, market_dir),
+                month_end=post_loan,
             ),
             applications,
         )
@@ -383,18 +464,21 @@ def _simulate(
             "market": generated,
             "training": trained,
             "loading": loaded,
+            "behaviour model": behaviour,
             **summary.seconds,
             "total": time.perf_counter() - started,
         }
         print_summary(summary)
-        # The demo prints the alerts itself; the service's warning per run would repeat them.
-        monitoring_log = logging.getLogger("puhui.services.model_monitoring")
-        level = monitoring_log.level
-        monitoring_log.setLevel(logging.ERROR)
-        try:
-            _monitor_monthly(platform_, champion, first_day, last_day, workdir / "monitoring")
-        finally:
-            monitoring_log.setLevel(level)
+        print_post_loan(
+            post_loan_report(
+                post_loan,
+                booked={r.uscc for r in simulation.receipts.values()},
+                truth=truth,
+                first_day=first_day,
+                last_day=last_day,
+            )
+        )
+        _monitor_model_quietly(platform_, champion, first_day, last_day, workdir / "monitoring")
         _print_holdings(platform_)
         if serve:
             server = importlib.import_module("puhui.web.server")

@@ -53,6 +53,8 @@ DEMO_APPROVER = Principal(user_id="usr_demo_approver", role=Role.APPROVER)
 """The credit approver who decides referrals in the simulation (never the account manager)."""
 DEMO_MANAGER = Principal(user_id="usr_demo_manager", role=Role.ACCOUNT_MANAGER)
 """The account manager who keys in the market's applications and asks for the decision."""
+DEMO_SUPERVISOR = Principal(user_id="usr_demo_supervisor", role=Role.SUPERVISOR)
+"""The manager's supervisor: records the post-loan outcomes a manager may not (collections)."""
 DPD_BUCKETS: tuple[tuple[str, int, int], ...] = (
     ("current", 0, 0),
     ("1-30", 1, 30),
@@ -102,6 +104,9 @@ class SimulationParts:
     publish_month: Callable[[date], object] | None = None
     """Called on the first day of each month (and of the run) when the data sources publish
     the month before: the composition root builds the feature store for it."""
+    month_end: Callable[[date], object] | None = None
+    """Called on the first day of each month after that day's end of day, with the day: the
+    month's post-loan cycle (monitoring reads the month just ended; see ``post_loan``)."""
 
 
 @dataclass
@@ -384,6 +389,12 @@ class LendingSimulation:
             run_end_of_day(self.parts.end_of_day, day)
             self.eod_days += 1
             self.seconds["end_of_day"] += time.perf_counter() - started
+            if self.parts.month_end is not None and day.day == 1:
+                started = time.perf_counter()
+                self.parts.month_end(day)
+                self.seconds["post_loan"] = (
+                    self.seconds.get("post_loan", 0.0) + time.perf_counter() - started
+                )
             if day.day == 1 or day == last_day:
                 logger.info(
                     "simulated %s: %d lines, %d receipts", day, len(self.lines), len(self.receipts)
