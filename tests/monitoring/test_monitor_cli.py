@@ -34,6 +34,10 @@ def test_monitor_run_reports_missing_data_then_runs_once_per_date(env: str) -> N
     assert "completed with mse-post-loan@1: 3 customers, 1 hits, 1 alerts created" in done.stdout
     again = runner.invoke(app, ["monitor", "run", "--as-of", AS_OF.isoformat()])
     assert "already done" in again.stdout
+    # Nobody entered a new days-past-due bucket that day (50 days late is no event).
+    events = runner.invoke(app, ["monitor", "run", "--as-of", AS_OF.isoformat(), "--events"])
+    assert events.exit_code == 0, events.stderr
+    assert "(events) completed with mse-post-loan@1: 0 customers" in events.stdout
     alerts = runner.invoke(app, ["monitor", "alerts", "--severity", "high"])
     assert "DPD_SERIOUS" in alerts.stdout
     tasks = runner.invoke(app, ["monitor", "tasks"])

@@ -18,6 +18,7 @@ from puhui.services.monitoring.ports import (
     AlertQuery,
     EvidencedHit,
     MonitoredCustomer,
+    RunKind,
     RunStatus,
     TaskQuery,
 )
@@ -222,3 +223,23 @@ def test_an_alert_closed_meanwhile_is_not_written_back_open(platform: Platform) 
         uow.monitoring.save_alert(stale, expected_status=AlertStatus.OPEN)  # type: ignore[arg-type]
     (closed,) = _alerts(platform)
     assert closed.alert.status is AlertStatus.CLOSED  # type: ignore[attr-defined]
+
+
+def test_an_event_run_watches_only_customers_entering_a_new_dpd_bucket(
+    platform: Platform,
+) -> None:
+    book = build_book(platform, 4, dpd={0: 1, 1: 31, 2: 12})
+    book.close_day(AS_OF)
+    events = run_monitoring(book.setup(), as_of=AS_OF, actor=SYSTEM, kind=RunKind.EVENTS)
+    assert events.status is RunStatus.COMPLETED
+    # Customer 0 fell behind today (1 day), customer 1 entered collection (31); customer 2
+    # has been late for 12 days (no event) and customer 3 is current.
+    assert (events.customers, events.alerts_created, events.tasks_created) == (2, 2, 2)
+    assert {a.alert.customer_id for a in _alerts(platform)} == {uscc(0), uscc(1)}  # type: ignore[attr-defined]
+    # The scheduled run of the same date is a run of its own over the whole book; the alert
+    # rule keeps one alert per customer, so the event run's alerts are not raised again.
+    scheduled = run_monitoring(book.setup(), as_of=AS_OF, actor=SYSTEM)
+    assert (scheduled.customers, scheduled.alerts_created) == (4, 1)
+    assert len(_alerts(platform)) == 3
+    again = run_monitoring(book.setup(), as_of=AS_OF, actor=SYSTEM, kind=RunKind.EVENTS)
+    assert again.already_done

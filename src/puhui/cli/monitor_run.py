@@ -17,7 +17,7 @@ from puhui.domain.clock import Clock
 from puhui.domain.errors import PuhuiError
 from puhui.domain.monitoring import AlertStatus, Severity, TaskStatus
 from puhui.services import strategies as lifecycle
-from puhui.services.monitoring.ports import AlertQuery, RunStatus, TaskQuery
+from puhui.services.monitoring.ports import AlertQuery, RunKind, RunStatus, TaskQuery
 from puhui.services.monitoring.run import DEFAULT_CHUNK, RunSetup, run_monitoring
 from puhui.services.monitoring.tasks import escalate_overdue_tasks, set_supervisor
 from puhui.services.security.permissions import SYSTEM
@@ -42,6 +42,14 @@ def run(
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=1, help="Customers per committed chunk.")
     ] = DEFAULT_CHUNK,
+    events: Annotated[
+        bool,
+        typer.Option(
+            "--events",
+            help="Only customers with an event that day (a receipt entering 1, 31 or 91 days "
+            "past due at its end of day): a run of its own beside the scheduled one.",
+        ),
+    ] = False,
 ) -> None:
     """Run post-loan monitoring for a date: idempotent per date, resumable after a crash.
 
@@ -56,7 +64,8 @@ def run(
             clock=p.clock,
             chunk_size=chunk_size,
         )
-        summary = run_monitoring(setup, as_of=day, actor=actor)
+        kind = RunKind.EVENTS if events else RunKind.SCHEDULED
+        summary = run_monitoring(setup, as_of=day, actor=actor, kind=kind)
         if summary.status is RunStatus.DATA_MISSING:
             raise fail(
                 summary.note or "the data is missing", code="monitoring_data_missing", exit_code=1
@@ -68,7 +77,8 @@ def run(
         else ("resumed and completed" if summary.resumed else "completed")
     )
     typer.echo(
-        f"monitoring {day} {state} with {summary.rules}: {summary.customers} customers, "
+        f"monitoring {day}{' (events)' if events else ''} {state} with {summary.rules}: "
+        f"{summary.customers} customers, "
         f"{summary.hits} hits, {summary.alerts_created} alerts created, "
         f"{summary.alerts_extended} extended, {summary.tasks_created} tasks; "
         f"{len(escalation.escalated)} tasks escalated"

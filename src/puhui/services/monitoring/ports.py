@@ -22,6 +22,20 @@ class MonitoringDataMissing(Conflict):
     code = "monitoring_data_missing"
 
 
+class RunKind(StrEnum):
+    """What a run covers; each kind runs at most once per date."""
+
+    SCHEDULED = "scheduled"
+    """Every customer under watch (monthly, when a data month is published)."""
+    EVENTS = "events"
+    """Only customers with an event on the date: a receipt that fell into a new
+    days-past-due bucket at that end of day (1, 31 or 91 days past due)."""
+
+
+EVENT_DPD = (1, 31, 91)
+"""Days past due on which a receipt enters a new bucket (reminder, collection, legal)."""
+
+
 class RunStatus(StrEnum):
     RUNNING = "running"
     """Started; interrupted runs stay here and resume from their progress."""
@@ -91,6 +105,7 @@ class RunRecord:
     alerts_extended: int = 0
     tasks_created: int = 0
     note: str | None = None
+    kind: RunKind = RunKind.SCHEDULED
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,16 +158,21 @@ class TaskQuery:
 
 
 class MonitoringRepository(Protocol):
-    def run(self, as_of: dt.date) -> RunRecord | None: ...
+    def run(self, as_of: dt.date, kind: RunKind = RunKind.SCHEDULED) -> RunRecord | None: ...
 
     def add_run(self, run: RunRecord) -> None: ...
 
     def save_run(self, run: RunRecord) -> None: ...
 
-    def count_population(self, as_of: dt.date) -> int: ...
+    def count_population(self, as_of: dt.date, kind: RunKind = RunKind.SCHEDULED) -> int: ...
 
     def population(
-        self, as_of: dt.date, *, after: str | None, limit: int
+        self,
+        as_of: dt.date,
+        *,
+        after: str | None,
+        limit: int,
+        kind: RunKind = RunKind.SCHEDULED,
     ) -> list[MonitoredCustomer]: ...
 
     def open_alerts(self, customer_ids: Sequence[str]) -> list[AlertRecord]: ...

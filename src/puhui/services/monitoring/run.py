@@ -35,6 +35,7 @@ from puhui.services.monitoring.ports import (
     MonitoringDataMissing,
     MonitoringUnitOfWork,
     MonitoringUnits,
+    RunKind,
     RunRecord,
     RunStatus,
     SignalSource,
@@ -106,6 +107,7 @@ def _audit_run(uow: MonitoringUnitOfWork, actor: str, action: str, run: RunRecor
         entity="monitoring_run",
         entity_id=run.as_of.isoformat(),
         payload={
+            "kind": run.kind.value,
             "status": run.status.value,
             "rules": f"{run.triggers_name}@{run.triggers_version}",
             "rules_hash": run.triggers_hash,
@@ -120,15 +122,19 @@ def _audit_run(uow: MonitoringUnitOfWork, actor: str, action: str, run: RunRecor
 
 
 def _record_missing(
-    setup: RunSetup, as_of: dt.date, actor: str, missing: MonitoringDataMissing
+    setup: RunSetup, as_of: dt.date, actor: str, missing: MonitoringDataMissing, kind: RunKind
 ) -> RunSummary:
     with setup.units() as uow:
         repo = uow.monitoring
-        existing = repo.run(as_of)
+        existing = repo.run(as_of, kind)
         now = setup.clock.now()
         if existing is None:
             run = RunRecord(
-                as_of=as_of, status=RunStatus.DATA_MISSING, started_at=now, note=missing.message
+                as_of=as_of,
+                status=RunStatus.DATA_MISSING,
+                started_at=now,
+                note=missing.message,
+                kind=kind,
             )
             repo.add_run(run)
         else:
@@ -141,10 +147,10 @@ def _record_missing(
 
 
 def _start(
-    setup: RunSetup, as_of: dt.date, actor: str
+    setup: RunSetup, as_of: dt.date, actor: str, kind: RunKind
 ) -> tuple[RunRecord, CompiledTriggers, bool] | RunSummary:
     with setup.units() as uow:
-        existing = uow.monitoring.run(as_of)
+        existing = uow.monitoring.run(as_of, kind)
     if existing is not None and existing.status is RunStatus.COMPLETED:
         return RunSummary.of(existing, already_done=True)
     if (
@@ -168,7 +174,8 @@ def _start(
             triggers_name=version.name,
             triggers_version=version.version,
             triggers_hash=version.content_hash,
-            customers_total=repo.count_population(as_of),
+            customers_total=repo.count_population(as_of, kind),
+            kind=kind,
         )
         if existing is None:
             repo.add_run(run)
@@ -179,19 +186,26 @@ def _start(
     return run, triggers, False
 
 
-def run_monitoring(setup: RunSetup, *, as_of: dt.date, actor: str) -> RunSummary:
-    """Run (or resume, or report) the monitoring of ``as_of``; see the module's docstring."""
+def run_monitoring(
+    setup: RunSetup, *, as_of: dt.date, actor: str, kind: RunKind = RunKind.SCHEDULED
+) -> RunSummary:
+    """Run (or resume, or report) the monitoring of ``as_of``; see the module's docstring.
+
+    ``kind`` ``events`` watches only the customers with an event on the date (a receipt that
+    entered a new days-past-due bucket at its end of day); it is a run of its own, next to the
+    scheduled one of the same date, with the same alert rule (no duplicate alerts).
+    """
     if setup.chunk_size < 1:
         raise InvalidInput("a monitoring run processes at least one customer per chunk")
     with setup.units() as uow:
-        done = uow.monitoring.run(as_of)
+        done = uow.monitoring.run(as_of, kind)
     if done is not None and done.status is RunStatus.COMPLETED:
         return RunSummary.of(done, already_done=True)
     try:
         setup.source.check_data(as_of)
     except MonitoringDataMissing as missing:
-        return _record_missing(setup, as_of, actor, missing)
-    started = _start(setup, as_of, actor)
+        return _record_missing(setup, as_of, actor, missing, kind)
+    started = _start(setup, as_of, actor, kind)
     if isinstance(started, RunSummary):
         return started
     run, triggers, resumed = started
@@ -202,7 +216,7 @@ def run_monitoring(setup: RunSetup, *, as_of: dt.date, actor: str) -> RunSummary
         # signal source reads on its own connections and must not wait on the run's writer.
         with setup.units() as uow:
             customers = uow.monitoring.population(
-                as_of, after=run.last_customer_id, limit=setup.chunk_size
+                as_of, after=run.last_customer_id, limit=setup.chunk_size, kind=kind
             )
         if not customers:
             break

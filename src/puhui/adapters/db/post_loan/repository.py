@@ -36,9 +36,11 @@ from puhui.domain.monitoring import (
     TaskStatus,
 )
 from puhui.services.monitoring.ports import (
+    EVENT_DPD,
     AlertQuery,
     AlertRecord,
     MonitoredCustomer,
+    RunKind,
     RunRecord,
     RunStatus,
     TaskQuery,
@@ -169,29 +171,46 @@ class SqlMonitoringRepository:
 
     # Runs -------------------------------------------------------------------------------
 
-    def run(self, as_of: dt.date) -> RunRecord | None:
+    def run(self, as_of: dt.date, kind: RunKind = RunKind.SCHEDULED) -> RunRecord | None:
         row = self._c.execute(
-            select(monitoring_runs).where(monitoring_runs.c.as_of == as_of)
+            select(monitoring_runs).where(
+                monitoring_runs.c.as_of == as_of, monitoring_runs.c.kind == kind.value
+            )
         ).one_or_none()
         if row is None:
             return None
         data = dict(row._mapping)
         data["status"] = RunStatus(data["status"])
+        data["kind"] = RunKind(data["kind"])
         return RunRecord(**data)
 
     def add_run(self, run: RunRecord) -> None:
-        self._c.execute(insert(monitoring_runs).values(as_of=run.as_of, **_run_values(run)))
+        self._c.execute(
+            insert(monitoring_runs).values(as_of=run.as_of, kind=run.kind.value, **_run_values(run))
+        )
 
     def save_run(self, run: RunRecord) -> None:
         self._c.execute(
             update(monitoring_runs)
-            .where(monitoring_runs.c.as_of == run.as_of)
+            .where(monitoring_runs.c.as_of == run.as_of, monitoring_runs.c.kind == run.kind.value)
             .values(_run_values(run))
         )
 
     # The book under watch ---------------------------------------------------------------
 
-    def _customer_ids(self, as_of: dt.date) -> Any:
+    def _customer_ids(self, as_of: dt.date, kind: RunKind = RunKind.SCHEDULED) -> Any:
+        if kind is RunKind.EVENTS:
+            # A receipt that entered a new days-past-due bucket at the date's end of day.
+            return (
+                select(loans.c.enterprise_id.label("customer_id"))
+                .where(
+                    loans.c.status == "active",
+                    loans.c.disbursed_on <= as_of,
+                    loans.c.days_past_due.in_(EVENT_DPD),
+                )
+                .distinct()
+                .subquery("watched")
+            )
         lines = select(credit_lines.c.enterprise_id.label("customer_id")).where(
             credit_lines.c.opened_on <= as_of, credit_lines.c.expiry_date >= as_of
         )
@@ -202,14 +221,19 @@ class SqlMonitoringRepository:
         )
         return union(lines, receipts).subquery("watched")
 
-    def count_population(self, as_of: dt.date) -> int:
-        watched = self._customer_ids(as_of)
+    def count_population(self, as_of: dt.date, kind: RunKind = RunKind.SCHEDULED) -> int:
+        watched = self._customer_ids(as_of, kind)
         return int(self._c.execute(select(func.count()).select_from(watched)).scalar_one())
 
     def population(
-        self, as_of: dt.date, *, after: str | None, limit: int
+        self,
+        as_of: dt.date,
+        *,
+        after: str | None,
+        limit: int,
+        kind: RunKind = RunKind.SCHEDULED,
     ) -> list[MonitoredCustomer]:
-        watched = self._customer_ids(as_of)
+        watched = self._customer_ids(as_of, kind)
         query = select(watched.c.customer_id).order_by(watched.c.customer_id).limit(limit)
         if after is not None:
             query = query.where(watched.c.customer_id > after)

@@ -29,8 +29,10 @@ RUN_STATUSES = ("running", "completed", "data_missing")
 monitoring_runs = Table(
     "monitoring_runs",
     metadata,
-    # One run per as-of date: a second call resumes or reports it, never runs it twice.
+    # One run per as-of date and kind: a second call resumes or reports it, never runs it
+    # twice ('scheduled': the whole book; 'events': customers with an event on the date).
     Column("as_of", Date, primary_key=True),
+    Column("kind", String(16), primary_key=True),
     Column("status", String(16), nullable=False),
     Column("triggers_name", String(64), nullable=True),
     Column("triggers_version", Integer, nullable=True),

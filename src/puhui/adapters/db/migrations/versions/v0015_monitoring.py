@@ -29,6 +29,7 @@ def upgrade() -> None:
     op.create_table(
         "monitoring_runs",
         sa.Column("as_of", sa.Date, primary_key=True),
+        sa.Column("kind", sa.String(16), primary_key=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("triggers_name", sa.String(64), nullable=True),
         sa.Column("triggers_version", sa.Integer, nullable=True),
