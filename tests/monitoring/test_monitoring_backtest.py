@@ -25,6 +25,7 @@ from puhui.pipelines.monitoring_inputs import (
     GUARANTEES,
     INPUT_SCHEMA,
     evaluate_alerts,
+    guarantee_circles,
     monitoring_inputs,
     open_market,
 )
@@ -387,3 +388,18 @@ def test_without_a_model_the_rules_run_on_the_market_data_alone(
     assert rows, "the market data alone raises alerts"
     assert {row["behavioural_pd"] for row in rows} == {""}
     assert not any("BEHAVIOUR_PD" in row["codes"] for row in rows)
+
+
+def test_guarantee_circles_name_each_connected_part_by_its_smallest_member() -> None:
+    guarantees = pl.DataFrame(
+        {
+            "guarantor_uscc": ["B", "C", "A", "X", "Y"],
+            "borrower_uscc": ["C", "B", "C", "Y", "Z"],
+            "start_month": [date(2023, 1, 1)] * 4 + [date(2024, 1, 1)],
+            "amount_fen": [1] * 5,
+        }
+    )
+    tables = MarketTables({GUARANTEES: guarantees.lazy()})
+    circles = dict(guarantee_circles(tables, date(2023, 6, 1)).iter_rows())
+    # A-B-C is one circle (mutual B<->C plus A->C); X-Y another; Y->Z starts later.
+    assert circles == {"A": "A", "B": "A", "C": "A", "X": "X", "Y": "X"}

@@ -10,16 +10,21 @@ so those dimensions never breach until they are wired.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from datetime import date
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
+
+import polars as pl
 
 from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.post_loan.under_alert import SqlUnderAlert
 from puhui.bootstrap.container import Platform
 from puhui.domain.errors import NotFound
 from puhui.domain.origination.consent import DataScope
+from puhui.pipelines.monitoring_inputs import guarantee_circles, open_market
+from puhui.risk.features import CORE_ENTERPRISES
 from puhui.services.concentration import Concentration
 from puhui.services.concentration_ports import ClusterMembership, EnterpriseClusters, UnderAlert
 from puhui.services.monitoring.rules import active_concentration
@@ -29,16 +34,47 @@ from puhui.services.origination.ports import DataSource
 logger = logging.getLogger(__name__)
 
 
-class DataSourceClusters:
-    """Industry, region and park of each customer from the data source's registration."""
+CORE_LOOKBACK_MONTHS = 12
+"""A supplier's core enterprise: the core buyer it invoiced most in the last 12 months."""
 
-    def __init__(self, source: DataSource) -> None:
+
+class DataSourceClusters:
+    """Each customer's clusters: industry, region and park from the registration; the core
+    enterprise (the core buyer it sold most to) from the invoice pull; the guarantee circle
+    from ``circles`` (a function of the date giving USCC -> circle), when one is wired."""
+
+    def __init__(
+        self,
+        source: DataSource,
+        circles: Callable[[date], Mapping[str, str]] | None = None,
+    ) -> None:
         self._source = source
+        self._circles = circles
+
+    def _core_enterprise(self, customer: str, as_of: date) -> str | None:
+        pulled = self._source.pull(customer, DataScope.INVOICE, as_of=as_of)
+        tables = pulled.get(TABLES_KEY, {})
+        invoices, core = tables.get("invoices"), tables.get(CORE_ENTERPRISES)
+        if invoices is None or core is None or core.height == 0:
+            return None
+        since = date(as_of.year - 1, as_of.month, 1)
+        sold = (
+            invoices.filter(
+                (pl.col("seller_uscc") == customer)
+                & pl.col("buyer_uscc").is_in(core.get_column("uscc").to_list())
+                & (pl.col("month") >= since)
+            )
+            .group_by("buyer_uscc")
+            .agg(pl.col("amount_fen").sum())
+            .sort(["amount_fen", "buyer_uscc"], descending=[True, False])
+        )
+        return None if sold.height == 0 else str(sold.item(0, "buyer_uscc"))
 
     def clusters(
         self, customer_ids: Sequence[str], *, as_of: date
     ) -> Mapping[str, ClusterMembership]:
         found = {}
+        circles = {} if self._circles is None else self._circles(as_of)
         for customer in customer_ids:
             try:
                 pulled = self._source.pull(customer, DataScope.REGISTRATION, as_of=as_of)
@@ -52,8 +88,22 @@ class DataSourceClusters:
                 industry=row.get("industry_code"),
                 region=row.get("region_code"),
                 park=row.get("park"),
+                core_enterprise=self._core_enterprise(customer, as_of),
+                guarantee_circle=circles.get(customer),
             )
         return found
+
+
+def market_circles(market_dir: Path) -> Callable[[date], Mapping[str, str]]:
+    """Guarantee circles of the market's public guarantee graph, as of the month before."""
+    tables = open_market(market_dir)
+
+    def circles(as_of: date) -> Mapping[str, str]:
+        month = (date(as_of.year, as_of.month, 1) - timedelta(days=1)).replace(day=1)
+        frame = guarantee_circles(tables, month)
+        return dict(frame.iter_rows())
+
+    return circles
 
 
 def concentration_service(

@@ -14,7 +14,11 @@ from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.post_loan.signals import ServicingSignalSource
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap.api import collections_hand_over
-from puhui.bootstrap.concentration import DataSourceClusters, concentration_service
+from puhui.bootstrap.concentration import (
+    DataSourceClusters,
+    concentration_service,
+    market_circles,
+)
 from puhui.bootstrap.container import Platform
 from puhui.bootstrap.monitoring import MarketSignalSource
 from puhui.pipelines.post_loan import PostLoanCycle, PostLoanParts
@@ -62,7 +66,9 @@ def post_loan_cycle(
                 hand_over=collections_hand_over(collections, platform.clock),
             ),
             collections=collections,
-            concentration=concentration_service(platform, clusters=DataSourceClusters(data_source)),
+            concentration=concentration_service(
+                platform, clusters=DataSourceClusters(data_source, market_circles(market_dir))
+            ),
             manager=DEMO_MANAGER,
             supervisor=DEMO_SUPERVISOR,
         )

@@ -30,6 +30,7 @@ def evaluate_command(
     from puhui.bootstrap.concentration import (  # noqa: PLC0415
         DataSourceClusters,
         concentration_service,
+        market_circles,
     )
     from puhui.bootstrap.wiring import origination_ports  # noqa: PLC0415
     from puhui.services import concentration  # noqa: PLC0415
@@ -37,7 +38,11 @@ def evaluate_command(
     with platform() as p:
         day = p.clock.today() if as_of is None else parse_business_date(as_of)
         ports = origination_ports(p)
-        clusters = DataSourceClusters(ports.data_source) if "data_source" in ports.wired else None
+        market = p.settings.market_dir
+        circles = None if market is None else market_circles(market)
+        clusters = (
+            DataSourceClusters(ports.data_source, circles) if "data_source" in ports.wired else None
+        )
         service = concentration_service(p, clusters=clusters)
         result = concentration.evaluate(service, as_of=day, actor=actor)
     if as_json:

@@ -150,6 +150,39 @@ def _find(parent: dict[str, str], node: str) -> str:
     return root
 
 
+def guarantee_circles(tables: MarketTables, month: date) -> pl.DataFrame:
+    """Each enterprise in a guarantee relation started by ``month`` and its guarantee circle
+    (互保圈: the connected part of the guarantee graph), named by its smallest USCC so that the
+    name is stable from month to month while the circle keeps its members (``uscc,
+    guarantee_circle``). Empty without a ``guarantees`` table."""
+    schema = {"uscc": pl.String, "guarantee_circle": pl.String}
+    if GUARANTEES not in tables.frames:
+        return pl.DataFrame(schema=schema)
+    edges = (
+        tables[GUARANTEES]
+        .filter(pl.col("start_month") < month_start_plus(month, 1))
+        .select("guarantor_uscc", "borrower_uscc")
+        .unique()
+        .collect()
+    )
+    parent: dict[str, str] = {}
+    for guarantor, borrower in edges.iter_rows():
+        parent.setdefault(guarantor, guarantor)
+        parent.setdefault(borrower, borrower)
+        a, b = _find(parent, guarantor), _find(parent, borrower)
+        if a != b:
+            parent[a] = b
+    smallest: dict[str, str] = {}
+    for node in parent:
+        root = _find(parent, node)
+        smallest[root] = min(smallest.get(root, node), node)
+    nodes = sorted(parent)
+    return pl.DataFrame(
+        {"uscc": nodes, "guarantee_circle": [smallest[_find(parent, n)] for n in nodes]},
+        schema=schema,
+    )
+
+
 def guarantee_exposure(tables: MarketTables, month: date) -> pl.DataFrame:
     """Per enterprise in a guarantee relation started by ``month``: ``guarantor_in_default``
     (one of its guarantors is seen in default) and ``guarantee_circle_members_in_default``
