@@ -2,12 +2,13 @@
 and propose — never apply — the tightening through the strategy lifecycle.
 
 Exposure is the principal outstanding of each customer's active loan accounts (servicing).
-Clusters come from an ``EnterpriseClusters`` port (industry, region and park from the data
-source's registration; core enterprise and guarantee circle are not known yet), and whether a
-customer is under an early-warning alert from an ``UnderAlert`` port (by default: nobody). A
-breach proposes a new *draft* version of the active strategy whose limit step multiplies the
-breached clusters' limits (``cluster_limit_multiplier``); it is submitted for a second person
-to approve and activate, like any other strategy change.
+Clusters come from an ``EnterpriseClusters`` port (industry, region, park, core enterprise,
+guarantee circle), and whether a customer is under an early-warning alert from an
+``UnderAlert`` port (wired to the alerts). Every breach raises an alert into the audit trail
+(``concentration.breach``, for risk officers and auditors) and proposes a new *draft* version
+of the active strategy whose limit step multiplies the breached clusters' limits
+(``cluster_limit_multiplier``); it is submitted for a second person to approve and activate,
+like any other strategy change.
 """
 
 from __future__ import annotations
@@ -189,7 +190,32 @@ def evaluate(service: Concentration, *, as_of: date, actor: str) -> StoredEvalua
                 "proposed_strategy": proposed,
             },
         )
+        for breach in evaluation.breaches:
+            record(
+                uow,
+                actor=actor,
+                action="concentration.breach",
+                entity="concentration_cluster",
+                entity_id=f"{breach.dimension}:{breach.cluster}",
+                payload={
+                    "evaluation_id": evaluation.evaluation_id,
+                    "code": breach.code,
+                    "value": breach.value,
+                    "threshold": breach.threshold,
+                    "as_of": as_of.isoformat(),
+                    "proposed_strategy": proposed,
+                },
+            )
         uow.commit()
+    for breach in evaluation.breaches:
+        logger.warning(
+            "concentration alert %s %s:%s at %s (threshold %s)",
+            breach.code,
+            breach.dimension,
+            breach.cluster,
+            breach.value,
+            breach.threshold,
+        )
     logger.info(
         "concentration %s on %s: %d breach(es), proposed %s",
         evaluation.document,

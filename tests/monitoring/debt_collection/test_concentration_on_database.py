@@ -82,6 +82,11 @@ def test_a_breach_is_stored_and_proposes_a_submitted_draft_not_an_active_version
     assert stored is not None
     assert stored.evaluation_id == result.evaluation_id
     assert stored.breaches == result.breaches
+    # Each breach is an alert in the audit trail, by cluster.
+    with book.platform.uow() as uow:
+        alerts = [e for e in uow.audit.events() if e.action == "concentration.breach"]
+    assert len(alerts) == len(result.breaches)
+    assert "industry:C13" in {e.entity_id for e in alerts}
     # The proposal waits for a second person; version 1 still decides.
     versions = {v.version: v for v in strategies.list_versions(book.platform.strategy_uow)}
     assert versions[1].status is StrategyStatus.ACTIVE
