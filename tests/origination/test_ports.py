@@ -333,6 +333,8 @@ def test_the_applicants_registered_clusters_reach_a_tightened_strategy(small_mar
     assessor = StrategyAssessor(_fixed(_RecordingScorer(("sales_12m_log",))))
     inputs = assessor.strategy_inputs(request, {})
     assert {k: inputs[k] for k in ("industry_code", "region_code", "park")} == registered
+    core = request.data[DataScope.INVOICE]["tables"]["core_enterprises"]["uscc"].to_list()
+    assert inputs["core_enterprise"] is None or inputs["core_enterprise"] in core
 
     # A version that closes the applicant's industry (as a concentration breach proposes)
     # declines it; the same version leaves other industries alone.

@@ -16,14 +16,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.post_loan.under_alert import SqlUnderAlert
 from puhui.bootstrap.container import Platform
 from puhui.domain.errors import NotFound
 from puhui.domain.origination.consent import DataScope
 from puhui.pipelines.monitoring_inputs import guarantee_circles, open_market
+from puhui.risk.clusters import main_core_buyer
 from puhui.risk.features import CORE_ENTERPRISES
 from puhui.services.concentration import Concentration
 from puhui.services.concentration_ports import ClusterMembership, EnterpriseClusters, UnderAlert
@@ -32,10 +31,6 @@ from puhui.services.origination.assessment import TABLES_KEY
 from puhui.services.origination.ports import DataSource
 
 logger = logging.getLogger(__name__)
-
-
-CORE_LOOKBACK_MONTHS = 12
-"""A supplier's core enterprise: the core buyer it invoiced most in the last 12 months."""
 
 
 class DataSourceClusters:
@@ -55,20 +50,9 @@ class DataSourceClusters:
         pulled = self._source.pull(customer, DataScope.INVOICE, as_of=as_of)
         tables = pulled.get(TABLES_KEY, {})
         invoices, core = tables.get("invoices"), tables.get(CORE_ENTERPRISES)
-        if invoices is None or core is None or core.height == 0:
+        if invoices is None or core is None:
             return None
-        since = date(as_of.year - 1, as_of.month, 1)
-        sold = (
-            invoices.filter(
-                (pl.col("seller_uscc") == customer)
-                & pl.col("buyer_uscc").is_in(core.get_column("uscc").to_list())
-                & (pl.col("month") >= since)
-            )
-            .group_by("buyer_uscc")
-            .agg(pl.col("amount_fen").sum())
-            .sort(["amount_fen", "buyer_uscc"], descending=[True, False])
-        )
-        return None if sold.height == 0 else str(sold.item(0, "buyer_uscc"))
+        return main_core_buyer(invoices, core, customer, as_of)
 
     def clusters(
         self, customer_ids: Sequence[str], *, as_of: date

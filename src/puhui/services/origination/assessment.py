@@ -36,6 +36,7 @@ from puhui.domain.origination.decision_record import CHALLENGER, CHAMPION, Decis
 from puhui.domain.origination.reasons import CATALOG as ORIGINATION_REASONS
 from puhui.market import schema as market_schema
 from puhui.risk.application_online import EarlierRecord, application_features_online
+from puhui.risk.clusters import main_core_buyer
 from puhui.risk.enterprise_inputs import (
     STRATEGY_INPUT_NAMES,
     feature_set_version,
@@ -45,6 +46,7 @@ from puhui.risk.enterprise_inputs import (
 from puhui.risk.errors import InvalidTrainingData
 from puhui.risk.features import (
     APPLICATION_FEATURE_NAMES,
+    CORE_ENTERPRISES,
     FEATURE_TABLES,
     MarketTables,
     compute_features,
@@ -86,10 +88,11 @@ APPLICATION_INPUTS = ("requested_amount_fen", "requested_term_months")
 """Strategy inputs taken from the application itself."""
 SCREENING_INPUTS = ("blacklisted", "industry_restricted")
 """Strategy inputs the assessor sets (lists are screened by origination's anti-fraud layer)."""
-CLUSTER_INPUTS = ("industry_code", "region_code", "park")
-"""The applicant's clusters from its registration (GB/T 4754 division, GB/T 2260 region,
-industrial park), read by a strategy's per-cluster limit multipliers (a concentration breach
-proposes them, see docs/monitoring.md)."""
+CLUSTER_INPUTS = ("industry_code", "region_code", "park", "core_enterprise")
+"""The applicant's clusters from its pull (GB/T 4754 division, GB/T 2260 region, industrial
+park from the registration; the core buyer it invoiced most in 12 months from the invoices),
+read by a strategy's per-cluster limit multipliers (a concentration breach proposes them, see
+docs/monitoring.md)."""
 KNOWN_UNFED_INPUTS = (
     "need_estimate_fen",
     "concentration_headroom_fen",
@@ -97,8 +100,7 @@ KNOWN_UNFED_INPUTS = (
     "shared_contact_count",
     "applications_30d",
     "invoice_round_trip_ratio",
-    # Clusters the relationship graph is to supply (see docs/monitoring.md): not fed yet.
-    "core_enterprise",
+    # The guarantee circle needs the guarantee graph, which no pull carries: not fed yet.
     "guarantee_circle",
 )
 """Inputs the shipped strategy names that no source feeds yet: left missing ("no evidence")."""
@@ -122,17 +124,25 @@ def pulled_frames(data: Mapping[DataScope, Mapping[str, Any]]) -> dict[str, pl.D
     return frames
 
 
-def applicant_clusters(data: Mapping[DataScope, Mapping[str, Any]]) -> dict[str, Any]:
-    """The applicant's clusters from the registration row pulled (missing when not pulled)."""
-    for scope_data in data.values():
-        frame = scope_data.get(TABLES_KEY, {}).get("enterprises")
-        if frame is None:
-            continue
-        rows = (frame if isinstance(frame, pl.DataFrame) else frame.collect()).head(1)
-        if rows.height:
-            row = rows.row(0, named=True)
-            return {name: row.get(name) for name in CLUSTER_INPUTS}
-    return dict.fromkeys(CLUSTER_INPUTS)
+def applicant_clusters(
+    data: Mapping[DataScope, Mapping[str, Any]], uscc: str, as_of: date
+) -> dict[str, Any]:
+    """The applicant's clusters from the rows pulled (missing where nothing was pulled)."""
+    found: dict[str, Any] = dict.fromkeys(CLUSTER_INPUTS)
+    tables: dict[str, pl.DataFrame] = {}
+    for name in ("enterprises", "invoices", CORE_ENTERPRISES):
+        for scope_data in data.values():
+            frame = scope_data.get(TABLES_KEY, {}).get(name)
+            if frame is not None:
+                tables[name] = frame if isinstance(frame, pl.DataFrame) else frame.collect()
+    registration = tables["enterprises"].head(1) if "enterprises" in tables else None
+    if registration is not None and registration.height:
+        row = registration.row(0, named=True)
+        found.update({name: row.get(name) for name in ("industry_code", "region_code", "park")})
+    invoices, core = tables.get("invoices"), tables.get(CORE_ENTERPRISES)
+    if invoices is not None and core is not None:
+        found["core_enterprise"] = main_core_buyer(invoices, core, uscc, as_of)
+    return found
 
 
 def tables_from_pull(data: Mapping[DataScope, Mapping[str, Any]]) -> MarketTables:
@@ -289,7 +299,7 @@ class StrategyAssessor:
     ) -> dict[str, Any]:
         return {
             **enterprise_inputs,
-            **applicant_clusters(request.data),
+            **applicant_clusters(request.data, request.uscc, request.as_of),
             "requested_amount_fen": request.requested_amount_fen or self.default_amount_fen,
             "requested_term_months": request.requested_term_months,
             "blacklisted": False,
