@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from puhui.decision.triggers import load_shipped_triggers
+from puhui.market import schema as market_schema
 from puhui.risk.fund_use import (
     COUNTERPARTY_TYPES,
     DEFAULT_THRESHOLDS,
@@ -183,3 +184,8 @@ def test_the_trigger_rule_fires_at_the_detector_threshold() -> None:
     fired = [s.code for s in triggers.evaluate({"fund_use_diverted_share": threshold})]
     assert fired == [REASON_FUND_USE_DIVERTED]
     assert triggers.evaluate({"fund_use_diverted_share": threshold - 0.001}) == []
+
+
+def test_the_detector_knows_the_same_counterparty_types_as_the_market() -> None:
+    # The risk layer may not import the market: the two lists are kept equal by this test.
+    assert COUNTERPARTY_TYPES == market_schema.COUNTERPARTY_TYPES

@@ -1,10 +1,10 @@
 """Wire the concentration evaluation: clusters from the data source, the active limits, alerts.
 
-What the platform knows of a customer's clusters today: its industry (GB/T 4754 division),
-region (GB/T 2260 code) and industrial park from the registration scope of the data source
-(the registry the market simulator or a provider serves). Core enterprise and guarantee
-circle are not known yet (the relationship graph does not feed them): null for everyone,
-so those dimensions never breach until they are wired.
+What the platform knows of a customer's clusters: its industry (GB/T 4754 division), region
+(GB/T 2260 code) and industrial park from the registration scope of the data source (the
+registry the market simulator or a provider serves), its core enterprise from the invoice
+scope (the core buyer it invoiced most in 12 months), and its guarantee circle from the
+market's public guarantee graph when a market is configured.
 """
 
 from __future__ import annotations

@@ -44,8 +44,8 @@ def data_month(as_of: dt.date) -> dt.date:
 
 
 def _json(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    """An input value as evidence: floats rounded, NaN as null, dates as ISO text."""
+    value = _finite(value)
     if isinstance(value, float):
         return round(value, 6)
     if isinstance(value, dt.date):
@@ -109,16 +109,14 @@ class MarketSignalSource:
         if not customers:
             return []
         month = data_month(as_of)
-        pds = self._servicing.origination_pds([line for c in customers for line in c.line_ids])
+        pds = self._servicing.origination_pds(customers)
         usccs = [c.customer_id for c in customers]
         shares, flagged = self._fund_use(usccs, as_of)
         facts = pl.DataFrame(
             {
                 "uscc": usccs,
                 "days_past_due": [c.days_past_due for c in customers],
-                "origination_pd": [
-                    next((pds[line] for line in c.line_ids if line in pds), None) for c in customers
-                ],
+                "origination_pd": [pds[c.customer_id] for c in customers],
             },
             schema={"uscc": pl.String, "days_past_due": pl.Int64, "origination_pd": pl.Float64},
         ).join(shares, on="uscc", how="left")
@@ -126,7 +124,7 @@ class MarketSignalSource:
             self._tables, month, customers=facts, model=self._model, chunk_size=len(usccs)
         )
         draws: dict[str, list[dict[str, Any]]] = {}
-        for row in flagged.iter_rows(named=True) if flagged.height else ():
+        for row in flagged.iter_rows(named=True):
             draws.setdefault(row["uscc"], []).append(
                 {
                     "application_id": row["application_id"],

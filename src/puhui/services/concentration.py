@@ -61,7 +61,8 @@ class ConcentrationUnitOfWork(UnitOfWork, Protocol):
 
 
 ConcentrationProvider = Callable[[], CompiledConcentration]
-"""The concentration document in force (for now the shipped one; later its lifecycle)."""
+"""The concentration document in force (the active governed version, see
+``services.monitoring.rules.active_concentration``)."""
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,16 @@ class ServicingSignalSource:
                 details={"as_of": as_of.isoformat(), "source": SOURCE},
             )
 
-    def origination_pds(self, line_ids: Sequence[str]) -> dict[str, float]:
-        """The PD of the stored origination decision of each line (when there is one)."""
+    def origination_pds(self, customers: Sequence[MonitoredCustomer]) -> dict[str, float | None]:
+        """Each customer's PD at origination: that of the stored decision of its first line
+        that has one (None when none has)."""
+        by_line = self._line_pds([line for c in customers for line in c.line_ids])
+        return {
+            c.customer_id: next((by_line[line] for line in c.line_ids if line in by_line), None)
+            for c in customers
+        }
+
+    def _line_pds(self, line_ids: Sequence[str]) -> dict[str, float]:
         found: dict[str, float] = {}
         if not line_ids:
             return found
@@ -72,11 +80,13 @@ class ServicingSignalSource:
         as_of: dt.date,
         triggers: CompiledTriggers,
     ) -> list[EvidencedHit]:
-        pds = self.origination_pds([line for c in customers for line in c.line_ids])
+        pds = self.origination_pds(customers)
         hits: list[EvidencedHit] = []
         for customer in customers:
-            origination_pd = next((pds[line] for line in customer.line_ids if line in pds), None)
-            inputs = {"days_past_due": customer.days_past_due, "origination_pd": origination_pd}
+            inputs = {
+                "days_past_due": customer.days_past_due,
+                "origination_pd": pds[customer.customer_id],
+            }
             fed = {
                 name: value for name, value in inputs.items() if name in triggers.document.inputs
             }
