@@ -16,35 +16,28 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, Table, and_, select
 
 from puhui.adapters.db.collections import tables as collection_tables
+from puhui.adapters.db.collections.repository import NOTE_COLUMN
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination import tables as origination_tables
 from puhui.adapters.db.post_loan import tables as post_loan_tables
+from puhui.adapters.db.post_loan.repository import CLOSE_REASON, HANDOFF_NOTE, TASK_NOTE
 from puhui.adapters.db.security import tables as security_tables
 
-ENCRYPTED_COLUMNS: tuple[tuple[Table, str, tuple[str, ...]], ...] = (
+ENCRYPTED_COLUMNS: tuple[tuple[Table, str, dict[str, str]], ...] = (
     (
         origination_tables.applications,
         "application_id",
-        tuple(f"{name}_enc" for name in origination_tables.ENCRYPTED_COLUMNS),
+        {f"{name}_enc": name for name in origination_tables.ENCRYPTED_COLUMNS},
     ),
-    (security_tables.users, "user_id", ("phone_enc",)),
-    (collection_tables.collection_contacts, "contact_id", ("note_enc",)),
-    (post_loan_tables.monitoring_tasks, "task_id", ("note_enc",)),
-    (post_loan_tables.monitoring_alerts, "alert_id", ("close_reason_enc",)),
-    (post_loan_tables.collection_handoffs, "task_id", ("note_enc",)),
+    (security_tables.users, "user_id", {"phone_enc": "phone"}),
+    # Staff notes are sealed under their table and column (their repositories' names).
+    (collection_tables.collection_contacts, "contact_id", {"note_enc": NOTE_COLUMN}),
+    (post_loan_tables.monitoring_tasks, "task_id", {"note_enc": TASK_NOTE}),
+    (post_loan_tables.monitoring_alerts, "alert_id", {"close_reason_enc": CLOSE_REASON}),
+    (post_loan_tables.collection_handoffs, "task_id", {"note_enc": HANDOFF_NOTE}),
 )
-"""Every table with encrypted columns: its primary key and the ``<field>_enc`` columns."""
-
-QUALIFIED_FIELDS = frozenset(
-    {"collection_contacts", "monitoring_tasks", "monitoring_alerts", "collection_handoffs"}
-)
-"""Tables whose values are bound to ``<table>.<field>`` (staff notes) rather than the field."""
-
-
-def bound_field(table: Table, column: str) -> str:
-    """The name a value of ``table.column`` was sealed under (part of its authenticated data)."""
-    field = column.removesuffix("_enc")
-    return f"{table.name}.{field}" if table.name in QUALIFIED_FIELDS else field
+"""Every table with encrypted columns: its primary key, and each ``_enc`` column with the name
+its values are sealed under (part of their authenticated data)."""
 
 
 @dataclass
@@ -93,7 +86,7 @@ def rotate(
                         if dry_run:
                             report.rotated += 1
                             continue
-                        field = bound_field(table, column)
+                        field = columns[column]
                         fresh = cipher.encrypt(field, cipher.decrypt(field, stored))
                         result = connection.execute(
                             table.update()
