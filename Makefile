@@ -10,7 +10,9 @@ SRC := src/puhui
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: help demo test check format format-check lint types layers pytest bench clean
+ASSETS := src/puhui/web/static/vendor/.installed
+
+.PHONY: help demo test check format format-check lint types layers pytest bench clean assets messages messages-compile messages-check browser
 
 help:
 	@echo "make demo   - install into $(VENV), run a year of lending on SQLite, serve the API"
@@ -34,11 +36,36 @@ $(STAMP_DEV): $(PY) pyproject.toml
 # lend for 12 simulated months, print the portfolio, then serve the API on 127.0.0.1:8000
 # (Ctrl-C stops it). DEMO_ARGS overrides, e.g. `make demo DEMO_ARGS="--enterprises 3000 --no-serve"`.
 DEMO_ARGS ?= --serve
-demo: $(STAMP_RUN)
+demo: $(STAMP_RUN) $(ASSETS) messages-compile
 	$(BIN)/puhui demo $(DEMO_ARGS)
 
-test: $(STAMP_DEV)
+test: $(STAMP_DEV) $(ASSETS) messages-compile browser
 	$(MAKE) check
+
+# Front-end packages (htmx, ECharts, Swagger UI; axe-core for the tests) from the npm registry
+# through package-lock.json, copied into the app's static folder: pages load nothing from a CDN.
+assets: $(ASSETS)
+$(ASSETS): package.json package-lock.json scripts/copy-web-assets.sh
+	@scripts/ensure-debian-packages.sh npm nodejs npm
+	npm ci --ignore-scripts --no-audit --no-fund
+	scripts/copy-web-assets.sh
+	@touch $@
+
+# Message catalogs of the pages: extract every area's messages and merge them into its .po,
+# then compile; `messages-check` fails on a message without its zh-CN translation.
+messages: $(STAMP_RUN)
+	$(PY) -m puhui.web.pages.catalogs update
+	$(PY) -m puhui.web.pages.catalogs compile
+
+messages-compile: $(STAMP_RUN)
+	$(PY) -m puhui.web.pages.catalogs compile
+
+messages-check: $(STAMP_RUN)
+	$(PY) -m puhui.web.pages.catalogs check
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is unreachable).
+browser:
+	@scripts/ensure-debian-packages.sh chromium chromium
 
 check: format-check lint types layers pytest
 
@@ -62,4 +89,4 @@ pytest:
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache node_modules src/puhui/web/static/vendor

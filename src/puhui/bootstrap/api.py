@@ -75,6 +75,8 @@ class ApiDependencies:
     """A request body over this many bytes is refused with 413 before it is parsed."""
     post_loan: PostLoanAccess | None = None
     """Collections, write-offs and concentration; mounted only when servicing is wired."""
+    secure_cookies: bool = True
+    """Mark the pages' cookies Secure (browsers keep them for https and for localhost)."""
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,15 @@ from puhui.domain.errors import Conflict
 from puhui.services.security.accounts import Security, create_user
 from puhui.services.security.otp import LoggingOtpSender
 from puhui.services.security.permissions import SYSTEM, Role
+from puhui.services.security.ports import OtpSender
 
 
-def api_dependencies(platform: Platform, ports: OriginationPorts) -> ApiDependencies:
-    """The API over a built platform and its origination ports, as a server runs it."""
+def api_dependencies(
+    platform: Platform, ports: OriginationPorts, *, otp_sender: OtpSender | None = None
+) -> ApiDependencies:
+    """The API over a built platform and its origination ports, as a server runs it.
+
+    One-time codes go to the log unless an SMS gateway (``otp_sender``) is given."""
     settings = platform.settings
     # A server: SQLite's WAL checkpoints run beside the requests, not inside one of them.
     checkpoint_in_background(platform.database.engine)
@@ -31,7 +36,7 @@ def api_dependencies(platform: Platform, ports: OriginationPorts) -> ApiDependen
         data_source=ports.data_source,
         line_opener=ports.line_opener,
         offer_bounds=ports.offer_bounds,
-        otp_sender=LoggingOtpSender(),
+        otp_sender=otp_sender or LoggingOtpSender(),
         limits=api_limits(settings),
         servicing_uow_factory=platform.servicing_uow,
         servicing_reader_factory=platform.servicing_reader,

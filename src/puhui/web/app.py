@@ -18,6 +18,7 @@ from puhui.web.dependencies import (
 )
 from puhui.web.errors import install_error_handlers
 from puhui.web.limits import BodyLimit
+from puhui.web.pages import install_pages
 from puhui.web.routes import admin, applications, auth, collections, monitoring, servicing
 
 
@@ -31,7 +32,7 @@ def create_app(deps: ApiDependencies) -> FastAPI:
             "draws, repayments, schedules; strategies and models (read)."
         ),
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served by the pages from the app's own files (no CDN)
         redoc_url=None,
     )
     app.state.deps = deps
@@ -52,6 +53,7 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         return {"status": "ok"}
 
     install_security_schemes(app, routers)
+    install_pages(app, secure_cookies=deps.secure_cookies)
     return app
 
 

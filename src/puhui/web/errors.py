@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from puhui.domain.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PuhuiError
@@ -19,6 +19,7 @@ from puhui.domain.origination.errors import (
     RateLimited,
     Unauthenticated,
 )
+from puhui.web.pages import errors as pages
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +87,12 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PuhuiError)
-    async def _puhui(_: Request, exc: PuhuiError) -> JSONResponse:
+    async def _puhui(request: Request, exc: PuhuiError) -> Response:
         status = status_of(exc)
         if status >= 500:
             logger.error("platform error %s: %s", exc.code, exc.message)
+        if pages.is_page(request):
+            return pages.page_error(request, exc, status)
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details),
             status_code=status,
@@ -97,14 +100,18 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if pages.is_page(request):
+            return pages.page_error(request, InvalidInput("the request is not valid"), 422)
         return JSONResponse(
             error_body("validation_error", "the request is not valid", _validation_details(exc)),
             status_code=422,
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if pages.is_page(request):
+            return pages.page_http_error(request, exc.status_code)
         codes = {
             400: "malformed_request",
             401: "unauthenticated",
@@ -125,8 +132,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unexpected error: %s", type(exc).__name__)
+        if pages.is_page(request):
+            return pages.page_http_error(request, 500)
         return JSONResponse(
             error_body("internal_error", "an unexpected error occurred"), status_code=500
         )

@@ -1,0 +1,46 @@
+"""The web pages: the staff console (``/console/``) and the SMEs' mobile pages (``/h5/``).
+
+Server-rendered Jinja2 over the same services and permissions as the API — no business logic
+here — with HTMX for partial updates and ECharts for charts, both served by the app itself
+(``make assets`` copies them from the npm lock file into ``static/vendor``). Each page area is a
+module with a ``router``, for the console its ``NAV`` entries, and maybe ``ERRORS`` (what its
+errors tell a person, by error code); ``AREAS`` lists them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from puhui.web.pages import common
+from puhui.web.pages.middleware import PageHeaders
+from puhui.web.pages.nav import NavItem
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+AREAS: tuple[ModuleType, ...] = (common,)
+"""Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""
+
+
+def install_pages(app: FastAPI, *, secure_cookies: bool = True) -> None:
+    """Mount the console, the H5 pages, their static files and the API's self-hosted docs."""
+    nav: list[NavItem] = []
+    messages: dict[str, str] = {}
+    for area in AREAS:
+        app.include_router(area.router)
+        nav.extend(getattr(area, "NAV", ()))
+        messages.update(getattr(area, "ERRORS", {}))
+    app.state.console_nav = tuple(nav)
+    app.state.error_messages = messages
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    app.add_middleware(PageHeaders, secure_cookies=secure_cookies)
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    async def api_docs(request: Request) -> HTMLResponse:
+        """Swagger UI from this app's own static files (no CDN)."""
+        from puhui.web.pages.rendering import render  # noqa: PLC0415 - template env on use
+
+        return render(request, "common/api_docs.html", {"openapi_url": app.openapi_url})

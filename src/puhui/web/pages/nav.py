@@ -1,0 +1,36 @@
+"""The console's sections: each page area names its entries; the layout shows those allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from puhui.services.security.permissions import Permission, Principal, Role
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for a deferred message
+    """Mark ``message`` for extraction; it is translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    """One console section: its path, its label (an English msgid) and who may open it."""
+
+    path: str
+    label: str
+    description: str
+    permission: Permission | None = None
+    """Shown to whoever holds it (None: to every staff user)."""
+    roles: frozenset[Role] | None = None
+    """Or, when set, only to these roles."""
+    order: int = 100
+
+    def visible_to(self, principal: Principal) -> bool:
+        if self.roles is not None and principal.role not in self.roles:
+            return False
+        return self.permission is None or principal.can(self.permission)
+
+
+def visible(items: Iterable[NavItem], principal: Principal) -> list[NavItem]:
+    return sorted((i for i in items if i.visible_to(principal)), key=lambda i: (i.order, i.path))

@@ -1,0 +1,194 @@
+"""The pages' foundation over HTTP: headers, cookies, CSRF, faces, languages, catalogs, formats."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, str(Path(__file__).parent.parent))
+
+from api_support import PASSWORD, Api, build_api
+
+from puhui.domain.clock import FixedClock
+from puhui.services.security import accounts
+from puhui.services.security.permissions import SYSTEM, Role
+from puhui.web.pages import catalogs, i18n
+from puhui.web.pages.session import Face, safe_next
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def site(sqlite_url: str, clock: FixedClock) -> Iterator[tuple[Api, TestClient]]:
+    built, engine = build_api(sqlite_url, clock)
+    # Secure cookies travel over https only, as a browser keeps them.
+    client = TestClient(built.client.app, base_url="https://testserver")
+    try:
+        yield built, client
+    finally:
+        client.close()
+        engine.dispose()  # type: ignore[attr-defined]
+
+
+def _csrf(client: TestClient, path: str) -> str:
+    match = CSRF.search(client.get(path).text)
+    assert match is not None
+    return match.group(1)
+
+
+def _sign_in(api: Api, client: TestClient, role: Role = Role.OPERATIONS) -> None:
+    accounts.create_user(
+        api.deps.security, actor=SYSTEM, username="staff1", password=PASSWORD, role=role
+    )
+    token = _csrf(client, "/console/sign-in")
+    response = client.post(
+        "/console/sign-in",
+        data={"username": "staff1", "password": PASSWORD, "csrf_token": token, "next": "/console/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/"
+
+
+def test_pages_carry_a_strict_content_security_policy(site: tuple[Api, TestClient]) -> None:
+    _, client = site
+    response = client.get("/console/sign-in")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "'unsafe-inline'" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+    # No inline script or style anywhere in the page.
+    assert "<script>" not in response.text
+    assert "style=" not in response.text
+
+
+def test_the_api_keeps_its_plain_json_answers(site: tuple[Api, TestClient]) -> None:
+    _, client = site
+    response = client.get("/api/v1/health")
+    assert "content-security-policy" not in response.headers
+    assert response.json() == {"status": "ok"}
+
+
+def test_session_cookie_is_httponly_secure_strict_and_scoped(
+    site: tuple[Api, TestClient],
+) -> None:
+    api, client = site
+    _sign_in(api, client)
+    cookie = next(c for c in client.cookies.jar if c.name == "puhui_console")
+    assert cookie.secure
+    assert cookie.path == "/console"
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    assert cookie.get_nonstandard_attr("SameSite") == "Strict"
+    assert client.get("/console/").status_code == 200
+
+
+def test_a_form_without_its_csrf_token_is_refused(site: tuple[Api, TestClient]) -> None:
+    api, client = site
+    accounts.create_user(
+        api.deps.security, actor=SYSTEM, username="staff1", password=PASSWORD, role=Role.ADMIN
+    )
+    _csrf(client, "/console/sign-in")  # the browser has its CSRF cookie
+    response = client.post(
+        "/console/sign-in",
+        data={"username": "staff1", "password": PASSWORD, "csrf_token": "forged.token"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert "表单已过期" in response.text
+    assert not any(c.name == "puhui_console" for c in client.cookies.jar)
+
+
+def test_a_signed_out_visitor_is_sent_to_sign_in(site: tuple[Api, TestClient]) -> None:
+    _, client = site
+    response = client.get("/console/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/sign-in?next=/console/"
+    htmx = client.get("/console/", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert htmx.headers["HX-Redirect"] == "/console/sign-in?next=/console/"
+
+
+def test_an_applicant_token_does_not_open_the_console(site: tuple[Api, TestClient]) -> None:
+    api, client = site
+    token = api.applicant_headers()["Authorization"].removeprefix("Bearer ")
+    client.cookies.set("puhui_console", token, domain="testserver.local", path="/console")
+    response = client.get("/console/", follow_redirects=False)
+    assert response.status_code == 403
+    assert "无权" in response.text
+
+
+def test_staff_sign_out_revokes_the_token(site: tuple[Api, TestClient]) -> None:
+    api, client = site
+    _sign_in(api, client)
+    token = next(c.value for c in client.cookies.jar if c.name == "puhui_console")
+    response = client.post(
+        "/console/sign-out", data={"csrf_token": _csrf(client, "/console/")}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    # The token itself no longer works, even if someone kept a copy of the cookie.
+    api_call = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert api_call.status_code == 401
+
+
+def test_language_is_chosen_once_and_remembered(site: tuple[Api, TestClient]) -> None:
+    _, client = site
+    assert "用户名" in client.get("/console/sign-in").text
+    assert "Username" in client.get("/console/sign-in?lang=en").text
+    assert "Username" in client.get("/console/sign-in").text
+    assert "用户名" in client.get("/console/sign-in?lang=zh-CN").text
+
+
+def test_errors_on_pages_are_pages(site: tuple[Api, TestClient]) -> None:
+    _, client = site
+    response = client.get("/console/no-such-page")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "页面不存在" in response.text
+    bad_qr = client.get("/h5/?branch=not a code")
+    assert bad_qr.status_code == 422
+    assert "二维码" in bad_qr.text or "无效" in bad_qr.text
+
+
+def test_qr_landing_remembers_channel_and_branch(site: tuple[Api, TestClient]) -> None:
+    _, client = site
+    response = client.get("/h5/?branch=tz-001&channel=h5_qr")
+    assert response.status_code == 200
+    assert "TZ-001" in response.text
+    cookie = next(c for c in client.cookies.jar if c.name == "puhui_h5_origin")
+    assert cookie.value == "h5_qr:TZ-001"
+    assert cookie.path == "/h5"
+
+
+@pytest.mark.parametrize(
+    ("asked", "expected"),
+    [
+        ("/console/applications?status=referred", "/console/applications?status=referred"),
+        ("https://evil.example/console/", "/console/"),
+        ("//evil.example/console/", "/console/"),
+        ("/console//evil.example", "/console/"),
+        ("/h5/apply", "/console/"),
+        (None, "/console/"),
+    ],
+)
+def test_sign_in_returns_only_to_a_page_of_its_face(asked: str | None, expected: str) -> None:
+    assert safe_next(asked, Face.CONSOLE) == expected
+
+
+def test_every_page_message_has_a_chinese_translation() -> None:
+    assert catalogs.untranslated() == []
+
+
+def test_amounts_dates_and_shares_in_the_pages_formats() -> None:
+    assert i18n.yuan(123456789) == "1,234,567.89"
+    assert i18n.yuan(-5) == "-0.05"
+    assert i18n.yuan(150, decimals=False) == "2"
+    assert i18n.yuan(None) == "—"
+    assert i18n.percent(0.1234) == "12.3%"
+    assert i18n.parse_locale("en-GB") == "en"
+    assert i18n.parse_locale("fr") == "zh-CN"
