@@ -114,3 +114,11 @@ def test_serve_with_two_workers_answers_on_one_port_and_stops_on_sigterm(
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_the_demo_prints_one_time_codes_with_the_phone_masked() -> None:
+    from puhui.web.server import TerminalOtpSender  # noqa: PLC0415
+
+    lines: list[str] = []
+    TerminalOtpSender(lines.append).send("13812345678", "042917")
+    assert lines == ["one-time code for 138****5678: 042917"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from puhui.adapters.db.audit_sealer import seal_in_background
 from puhui.adapters.db.engine import checkpoint_in_background
@@ -28,7 +29,7 @@ def api_dependencies(
     checkpoint_in_background(platform.database.engine)
     # PostgreSQL: commits wake one sealing thread instead of each sealing the audit chain.
     seal_in_background(platform.database.engine, key=platform.audit_key)
-    return build_api_dependencies(
+    deps = build_api_dependencies(
         engine=platform.database.engine,
         clock=platform.clock,
         keys=api_keys(settings),
@@ -43,6 +44,7 @@ def api_dependencies(
         strategies_uow_factory=platform.strategy_uow,
         model_registry=model_registry(platform),
     )
+    return replace(deps, secure_cookies=settings.cookie_secure)
 
 
 def api_dependencies_from_settings(
@@ -61,10 +63,15 @@ def api_dependencies_from_settings(
 DEMO_USERS: tuple[tuple[str, Role], ...] = (
     ("admin", Role.ADMIN),
     ("approver", Role.APPROVER),
+    ("approver2", Role.APPROVER),
     ("manager", Role.ACCOUNT_MANAGER),
+    ("supervisor", Role.SUPERVISOR),
     ("risk", Role.RISK_OFFICER),
+    ("risk2", Role.RISK_OFFICER),
     ("ops", Role.OPERATIONS),
+    ("auditor", Role.AUDITOR),
 )
+"""One staff user per role, two where four eyes need a second person (approvals, strategies)."""
 
 
 def seed_demo_users(

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         description="seed of the platform's Ed25519 contract-signing key",
     )
     token_lifetime_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    cookie_secure: bool = Field(
+        default=True,
+        description=(
+            "mark the console's and H5 pages' cookies Secure (browsers keep them over https and "
+            "on localhost); false only to try the pages over plain http on another address"
+        ),
+    )
     login_max_attempts: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
     otp_max_sends: int = Field(default=3, ge=1)

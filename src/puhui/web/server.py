@@ -23,6 +23,7 @@ from puhui.bootstrap.serving import (
 from puhui.bootstrap.settings import start_up_refusal
 from puhui.bootstrap.wiring import OriginationPorts
 from puhui.domain.errors import ConfigurationError
+from puhui.domain.privacy import mask_phone
 from puhui.web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,16 @@ def app_for(platform: Platform, ports: OriginationPorts) -> FastAPI:
     return create_app(api_dependencies(platform, ports))
 
 
+class TerminalOtpSender:
+    """The demo's SMS gateway: prints each one-time code (phone masked) where the demo runs."""
+
+    def __init__(self, echo: Callable[[str], None]) -> None:
+        self.echo = echo
+
+    def send(self, phone: str, code: str) -> None:
+        self.echo(f"one-time code for {mask_phone(phone)}: {code}")
+
+
 def serve_demo(
     platform: Platform,
     ports: OriginationPorts,
@@ -51,9 +62,13 @@ def serve_demo(
     refusal = start_up_refusal(platform.settings, host)
     if refusal is not None:
         raise ConfigurationError(refusal)
-    deps = api_dependencies(platform, ports)
-    echo(f"serving the Puhui API on http://{host}:{port}/api/v1/docs  (Ctrl-C stops)")
-    echo("demo users (username / password / role):")
+    deps = api_dependencies(platform, ports, otp_sender=TerminalOtpSender(echo))
+    base = f"http://{host}:{port}"
+    echo(f"serving Puhui on {base}  (Ctrl-C stops)")
+    echo(f"  staff console    {base}/console/")
+    echo(f"  SME pages (H5)   {base}/h5/")
+    echo(f"  open API docs    {base}/api/v1/docs")
+    echo("demo users of the console (username / password / role):")
     seeded = seed_demo_users(
         deps.security, password_for=lambda username: f"{username}-demo-{secrets.token_hex(4)}"
     )
@@ -62,7 +77,8 @@ def serve_demo(
             echo(f"  {username:<10} (exists already)")
         else:
             echo(f"  {username:<10} {password:<24} {role.value}")
-    echo("applicants sign in with a one-time code sent to their phone (written to the log)")
+    echo("applicants sign in on the H5 pages with a one-time code sent to their phone;")
+    echo("the demo has no SMS gateway: codes are printed here")
     uvicorn.run(create_app(deps), host=host, port=port, log_config=None, proxy_headers=False)
 
 
