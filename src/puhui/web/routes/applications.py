@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 
 from puhui.domain.errors import NotFound
 from puhui.domain.origination.application import ApplicationStatus
+from puhui.domain.origination.channel import Channel
 from puhui.services.origination import use_cases as uc
 from puhui.services.security.permissions import Permission, Principal
 from puhui.web.dependencies import CurrentPrincipal, Deps, call, client_address
@@ -31,6 +32,7 @@ from puhui.web.schemas import (
     detail_out,
     evidence_out,
 )
+from puhui.web.schemas.applications import BRANCH_CODE
 
 ERRORS = {
     401: {"model": ErrorBody},
@@ -80,6 +82,8 @@ async def create_application(
             device_id=body.device_id,
             ip_address=client_address(request),
             address=body.address,
+            channel=None if body.channel is None else body.channel.value,
+            branch_code=body.branch_code,
         ),
         idempotency_key=idempotency_key,
     )
@@ -90,9 +94,12 @@ async def create_application(
 async def list_applications(
     deps: Deps,
     principal: CurrentPrincipal,
+    *,
     status_filter: Annotated[ApplicationStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    channel: Channel | None = None,
+    branch_code: Annotated[str | None, Query(pattern=BRANCH_CODE)] = None,
 ) -> list[ApplicationOut]:
     apps = await call(
         deps,
@@ -102,6 +109,8 @@ async def list_applications(
         status=status_filter,
         limit=limit,
         offset=offset,
+        channel=None if channel is None else channel.value,
+        branch_code=branch_code,
     )
     return [application_out(a) for a in apps]
 
