@@ -10,7 +10,7 @@ SRC := src/puhui
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: help demo test check format format-check lint types layers pytest bench clean
+.PHONY: help demo test check format format-check lint types layers pytest bench clean fonts
 
 help:
 	@echo "make demo   - install into $(VENV), run a year of lending on SQLite, serve the API"
@@ -34,11 +34,15 @@ $(STAMP_DEV): $(PY) pyproject.toml
 # lend for 12 simulated months, print the portfolio, then serve the API on 127.0.0.1:8000
 # (Ctrl-C stops it). DEMO_ARGS overrides, e.g. `make demo DEMO_ARGS="--enterprises 3000 --no-serve"`.
 DEMO_ARGS ?= --serve
-demo: $(STAMP_RUN)
+demo: $(STAMP_RUN) fonts
 	$(BIN)/puhui demo $(DEMO_ARGS)
 
-test: $(STAMP_DEV)
+test: $(STAMP_DEV) fonts
 	$(MAKE) check
+
+# The Chinese font contract PDFs embed (a Debian package; nothing when one is installed).
+fonts:
+	@scripts/ensure-fonts.sh
 
 check: format-check lint types layers pytest
 

@@ -37,6 +37,7 @@ def api_dependencies(platform: Platform, ports: OriginationPorts) -> ApiDependen
         servicing_reader_factory=platform.servicing_reader,
         strategies_uow_factory=platform.strategy_uow,
         model_registry=model_registry(platform),
+        contract_font=settings.contract_font,
     )
 
 

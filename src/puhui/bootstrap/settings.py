@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="where people reach the web app: the address branch QR codes open",
     )
+    contract_font: Path | None = Field(
+        default=None,
+        description="a TrueType font with Chinese glyphs for contract PDFs (default: the one "
+        "scripts/ensure-fonts.sh installs)",
+    )
     market_dir: Path | None = Field(
         default=None,
         description="a generated market: origination pulls enterprise data from its tables",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from puhui.domain.errors import NotFound
+from puhui.domain.errors import ConfigurationError, NotFound
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.domain.origination.channel import Channel
+from puhui.services.documents.contract_pdf import contract_pdf
 from puhui.services.origination import use_cases as uc
 from puhui.services.security.permissions import Permission, Principal
 from puhui.web.dependencies import CurrentPrincipal, Deps, call, client_address
@@ -268,6 +269,36 @@ async def get_contract(deps: Deps, principal: CurrentPrincipal, application_id: 
     if view.contract is None:
         raise NotFound("the application has no contract yet")
     return contract_out(view.contract)
+
+
+@router.get(
+    "/applications/{application_id}/contract.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the contract as PDF"}},
+)
+async def get_contract_pdf(
+    deps: Deps, principal: CurrentPrincipal, application_id: str
+) -> Response:
+    """The signed contract as PDF (Chinese with English; the owner's ID number masked)."""
+    if deps.contracts is None:
+        raise ConfigurationError("contract PDFs are not configured")
+    pdf = await call(
+        deps,
+        contract_pdf,
+        deps.origination,
+        deps.contracts,
+        actor=principal,
+        application_id=application_id,
+    )
+    return Response(
+        content=pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="contract-{application_id}.pdf"',
+            # Personal data: never kept by a shared cache.
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @router.post(
