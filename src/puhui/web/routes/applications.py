@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 
 from puhui.domain.errors import ConfigurationError, NotFound
 from puhui.domain.origination.application import ApplicationStatus
@@ -282,8 +283,8 @@ async def get_contract_pdf(
     """The signed contract as PDF (Chinese with English; the owner's ID number masked)."""
     if deps.contracts is None:
         raise ConfigurationError("contract PDFs are not configured")
-    pdf = await call(
-        deps,
+    # Drawing takes tens of milliseconds of Python: always off the event loop, even on SQLite.
+    pdf = await run_in_threadpool(
         contract_pdf,
         deps.origination,
         deps.contracts,
