@@ -12,7 +12,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 
 ASSETS := src/puhui/web/static/vendor/.installed
 
-.PHONY: help demo test check format format-check lint types layers pytest bench clean assets messages messages-compile messages-check browser
+.PHONY: help demo test check format format-check lint types layers pytest bench clean assets messages messages-compile messages-check browser fonts
 
 help:
 	@echo "make demo   - install into $(VENV), run a year of lending on SQLite, serve the API"
@@ -36,10 +36,10 @@ $(STAMP_DEV): $(PY) pyproject.toml
 # lend for 12 simulated months, print the portfolio, then serve the API on 127.0.0.1:8000
 # (Ctrl-C stops it). DEMO_ARGS overrides, e.g. `make demo DEMO_ARGS="--enterprises 3000 --no-serve"`.
 DEMO_ARGS ?= --serve
-demo: $(STAMP_RUN) $(ASSETS) messages-compile
+demo: $(STAMP_RUN) $(ASSETS) messages-compile fonts
 	$(BIN)/puhui demo $(DEMO_ARGS)
 
-test: $(STAMP_DEV) $(ASSETS) messages-compile browser
+test: $(STAMP_DEV) $(ASSETS) messages-compile browser fonts
 	$(MAKE) check
 
 # Front-end packages (htmx, ECharts, Swagger UI; axe-core for the tests) from the npm registry
@@ -66,6 +66,10 @@ messages-check: $(STAMP_RUN)
 # The browser tests drive Debian's Chromium (Playwright's own browser download is unreachable).
 browser:
 	@scripts/ensure-debian-packages.sh chromium chromium
+
+# The Chinese font contract PDFs embed (a Debian package; nothing when one is installed).
+fonts:
+	@scripts/ensure-fonts.sh
 
 check: format-check lint types layers pytest
 

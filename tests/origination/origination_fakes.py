@@ -15,6 +15,7 @@ from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict
 from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.domain.origination.assessment import Assessment, Outcome
+from puhui.domain.origination.channel import Channel
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.decision_record import DecisionEvidence, DecisionRecord
@@ -164,6 +165,8 @@ class _Apps:
         applicant_user_id: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        channel: Channel | None = None,
+        branch_code: str | None = None,
     ) -> list[Application]:
         rows = [
             a
@@ -171,6 +174,8 @@ class _Apps:
             if (status is None or a.status is status)
             and (partner_id is None or a.partner_id == partner_id)
             and (applicant_user_id is None or a.applicant_user_id == applicant_user_id)
+            and (channel is None or a.channel is channel)
+            and (branch_code is None or a.branch_code == branch_code)
         ]
         return rows[offset : offset + limit]
 

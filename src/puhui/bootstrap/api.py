@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from puhui.adapters.db.collections.unit_of_work import collections_units
@@ -27,6 +28,7 @@ from puhui.services.collections import cases
 from puhui.services.collections.access import PostLoanAccess
 from puhui.services.collections.ports import CollectionsUnitOfWork
 from puhui.services.concentration import Concentration
+from puhui.services.documents.contract_pdf import ContractRenderer
 from puhui.services.monitoring.access import MonitoringAccess
 from puhui.services.monitoring.rules import active_concentration
 from puhui.services.origination.credit_access import CreditAccess
@@ -77,6 +79,8 @@ class ApiDependencies:
     """Collections, write-offs and concentration; mounted only when servicing is wired."""
     secure_cookies: bool = True
     """Mark the pages' cookies Secure (browsers keep them for https and for localhost)."""
+    contracts: ContractRenderer | None = None
+    """Draws contracts as PDF; its font is looked up on the first contract drawn."""
 
 
 @dataclass(frozen=True)
@@ -129,11 +133,15 @@ def build_api_dependencies(
     strategies_uow_factory: strategies.UowFactory | None = None,
     model_registry: ModelRegistry | None = None,
     offer_bounds: tuple[OfferBounds, ...] = (),
+    contract_font: Path | None = None,
 ) -> ApiDependencies:
     """Wire the API from explicit parts; servicing routes exist only with ``servicing_uow_factory``.
 
     ``run_inline`` defaults to True on SQLite (see ``ApiDependencies.run_inline``).
     """
+    # reportlab takes ~50 ms to import: only a process that serves the API pays for it.
+    from puhui.adapters.pdf.contract import ReportlabContractRenderer  # noqa: PLC0415
+
     limits = limits or ApiLimits()
     cipher = keys.cipher or FieldCipher(keys.data_key)
     units = OriginationUnits(engine, clock=clock, audit_key=keys.audit_key, cipher=cipher)
@@ -187,6 +195,7 @@ def build_api_dependencies(
         monitoring=monitoring,
         max_body_bytes=limits.max_body_bytes,
         post_loan=post_loan,
+        contracts=ReportlabContractRenderer(contract_font),
     )
 
 

@@ -43,6 +43,7 @@ def api_dependencies(
         servicing_reader_factory=platform.servicing_reader,
         strategies_uow_factory=platform.strategy_uow,
         model_registry=model_registry(platform),
+        contract_font=settings.contract_font,
     )
     return replace(deps, secure_cookies=settings.cookie_secure)
 

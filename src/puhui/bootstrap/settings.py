@@ -64,6 +64,15 @@ class Settings(BaseSettings):
     otp_max_sends: int = Field(default=3, ge=1)
     otp_window_minutes: int = Field(default=10, ge=1)
 
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="where people reach the web app: the address branch QR codes open",
+    )
+    contract_font: Path | None = Field(
+        default=None,
+        description="a TrueType font with Chinese glyphs for contract PDFs (default: the one "
+        "scripts/ensure-fonts.sh installs)",
+    )
     market_dir: Path | None = Field(
         default=None,
         description="a generated market: origination pulls enterprise data from its tables",

@@ -23,6 +23,7 @@ from puhui.cli import (
     monitor,
     monitor_backtest,
     monitor_run,
+    qr,
     serve,
     strategy,
     user,
@@ -51,6 +52,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command(name="demo")(demo)
+app.command(name="qr")(qr.qr)
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.add_typer(market.app, name="market")

@@ -9,6 +9,13 @@ from enum import Enum
 from puhui.domain.errors import InvalidAmount, InvalidInput
 from puhui.domain.identity import validate_id_number, validate_mobile, validate_uscc
 from puhui.domain.origination.assessment import Assessment
+from puhui.domain.origination.channel import (
+    Channel,
+    InvalidBranchCode,
+    InvalidChannel,
+    check_origin,
+    is_branch_code,
+)
 from puhui.domain.origination.errors import InvalidTransition
 
 
@@ -115,8 +122,19 @@ class Application:
     credit_line_id: str | None = None
     version: int = 1
     requested_term_months: int | None = None
+    channel: Channel | None = None
+    """Where the application came from; None on applications made before channels were kept."""
+    branch_code: str | None = None
+    """The branch or village service point the application came through, when known."""
 
     def __post_init__(self) -> None:
+        if self.channel is not None and not isinstance(self.channel, Channel):
+            raise InvalidChannel("the channel is one of Channel", details={"field": "channel"})
+        if self.branch_code is not None and not is_branch_code(self.branch_code):
+            raise InvalidBranchCode(
+                "a branch code is 2 to 16 of A-Z, 0-9 and -", details={"field": "branch_code"}
+            )
+        check_origin(self.channel, self.branch_code)
         term = self.requested_term_months
         if term is not None and (
             isinstance(term, bool) or not isinstance(term, int) or not 1 <= term <= MAX_TERM_MONTHS

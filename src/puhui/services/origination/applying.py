@@ -14,6 +14,7 @@ from puhui.domain.audit import canonical_json
 from puhui.domain.errors import IdempotencyConflict, InvalidInput, NotFound
 from puhui.domain.ids import new_id
 from puhui.domain.origination.application import Applicant, Application, ApplicationStatus
+from puhui.domain.origination.channel import Channel
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.errors import (
     ApplicationNumberTaken,
@@ -30,6 +31,7 @@ from puhui.services.origination.context import (
     load_visible,
     transition,
 )
+from puhui.services.origination.origin import origin_of
 from puhui.services.origination.ports import (
     IdempotencyRecord,
 )
@@ -69,6 +71,9 @@ def create_application(
         ip_address=request.ip_address,
         address=request.address,
     )
+    channel, branch_code = origin_of(
+        actor, channel=request.channel, branch_code=request.branch_code
+    )
     scope = f"applications.create:{actor.user_id}"
     request_hash = _request_hash(origination, request)
     for draw in range(NUMBER_DRAWS):
@@ -78,6 +83,7 @@ def create_application(
                 actor=actor,
                 applicant=applicant,
                 request=request,
+                origin=(channel, branch_code),
                 scope=scope,
                 request_hash=request_hash,
                 idempotency_key=idempotency_key,
@@ -94,6 +100,7 @@ def _create_once(
     actor: Principal,
     applicant: Applicant,
     request: NewApplication,
+    origin: tuple[Channel, str | None],
     scope: str,
     request_hash: str,
     idempotency_key: str | None,
@@ -141,6 +148,8 @@ def _create_once(
             applicant_user_id=owner.user_id,
             account_manager_id=actor.user_id if actor.role is Role.ACCOUNT_MANAGER else None,
             partner_id=actor.partner_id if actor.role is Role.PARTNER else None,
+            channel=origin[0],
+            branch_code=origin[1],
         )
         uow.applications.add(application)
         if idempotency_key is not None:
@@ -161,6 +170,8 @@ def _create_once(
                 "requested_amount_fen": request.requested_amount_fen,
                 "requested_term_months": request.requested_term_months,
                 "partner_id": application.partner_id,
+                "channel": origin[0].value,
+                "branch_code": origin[1],
             },
         )
         uow.commit()

@@ -84,6 +84,9 @@ class NewApplication:
     requested_term_months: int | None = None
     ip_address: str | None = None
     address: str | None = None
+    channel: str | None = None
+    """A channel code (``h5_qr``, ``branch``…); None takes the actor's usual channel."""
+    branch_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.domain.origination.assessment import Assessment
+from puhui.domain.origination.channel import Channel
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.decision_record import DecisionRecord
@@ -70,6 +71,8 @@ class ApplicationRepository(Protocol):
         applicant_user_id: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        channel: Channel | None = None,
+        branch_code: str | None = None,
     ) -> list[Application]: ...
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from puhui.domain.errors import InvalidInput
 from puhui.domain.origination.application import Application, ApplicationStatus
+from puhui.domain.origination.channel import parse_branch_code, parse_channel
 from puhui.domain.origination.decision_record import DecisionRecord
 from puhui.services.origination.context import (
     ApplicationView,
@@ -39,14 +40,21 @@ def list_applications(
     status: ApplicationStatus | None = None,
     limit: int = 50,
     offset: int = 0,
+    channel: str | None = None,
+    branch_code: str | None = None,
 ) -> list[Application]:
+    """Applications newest first, by status, channel (its code) and branch when given."""
     require(actor, Permission.APPLICATION_LIST)
     if not 1 <= limit <= 500 or offset < 0:
         raise InvalidInput("limit is 1 to 500 and offset is not negative")
+    by_channel = None if channel is None else parse_channel(channel)
+    by_branch = None if branch_code is None else parse_branch_code(branch_code)
     with origination.reading() as uow:
         return uow.applications.list(
             status=status,
             partner_id=actor.partner_id if actor.role is Role.PARTNER else None,
             limit=limit,
             offset=offset,
+            channel=by_channel,
+            branch_code=by_branch,
         )

@@ -5,10 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 
-from puhui.domain.errors import NotFound
+from puhui.domain.errors import ConfigurationError, NotFound
 from puhui.domain.origination.application import ApplicationStatus
+from puhui.domain.origination.channel import Channel
+from puhui.services.documents.contract_pdf import contract_pdf
 from puhui.services.origination import use_cases as uc
 from puhui.services.security.permissions import Permission, Principal
 from puhui.web.dependencies import CurrentPrincipal, Deps, call, client_address
@@ -31,6 +34,7 @@ from puhui.web.schemas import (
     detail_out,
     evidence_out,
 )
+from puhui.web.schemas.applications import BRANCH_CODE
 
 ERRORS = {
     401: {"model": ErrorBody},
@@ -80,6 +84,8 @@ async def create_application(
             device_id=body.device_id,
             ip_address=client_address(request),
             address=body.address,
+            channel=None if body.channel is None else body.channel.value,
+            branch_code=body.branch_code,
         ),
         idempotency_key=idempotency_key,
     )
@@ -90,9 +96,12 @@ async def create_application(
 async def list_applications(
     deps: Deps,
     principal: CurrentPrincipal,
+    *,
     status_filter: Annotated[ApplicationStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    channel: Channel | None = None,
+    branch_code: Annotated[str | None, Query(pattern=BRANCH_CODE)] = None,
 ) -> list[ApplicationOut]:
     apps = await call(
         deps,
@@ -102,6 +111,8 @@ async def list_applications(
         status=status_filter,
         limit=limit,
         offset=offset,
+        channel=None if channel is None else channel.value,
+        branch_code=branch_code,
     )
     return [application_out(a) for a in apps]
 
@@ -259,6 +270,36 @@ async def get_contract(deps: Deps, principal: CurrentPrincipal, application_id: 
     if view.contract is None:
         raise NotFound("the application has no contract yet")
     return contract_out(view.contract)
+
+
+@router.get(
+    "/applications/{application_id}/contract.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the contract as PDF"}},
+)
+async def get_contract_pdf(
+    deps: Deps, principal: CurrentPrincipal, application_id: str
+) -> Response:
+    """The signed contract as PDF (Chinese with English; the owner's ID number masked)."""
+    if deps.contracts is None:
+        raise ConfigurationError("contract PDFs are not configured")
+    # Drawing takes tens of milliseconds of Python: always off the event loop, even on SQLite.
+    pdf = await run_in_threadpool(
+        contract_pdf,
+        deps.origination,
+        deps.contracts,
+        actor=principal,
+        application_id=application_id,
+    )
+    return Response(
+        content=pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="contract-{application_id}.pdf"',
+            # Personal data: never kept by a shared cache.
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @router.post(

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from puhui.domain.origination.application import Application
+from puhui.domain.origination.channel import Channel
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.decision_record import DecisionRecord
@@ -17,6 +18,9 @@ from puhui.domain.privacy import mask_id_number, mask_phone
 from puhui.services.origination.use_cases import ApplicationView
 from puhui.services.security.permissions import Permission, Role
 from puhui.web.schemas.common import Count, Fen, Flag, Strict
+
+BRANCH_CODE = r"^[A-Za-z0-9][A-Za-z0-9-]{1,15}$"
+"""2 to 16 letters, digits or "-" (stored upper-case)."""
 
 
 class ApplicationCreate(Strict):
@@ -29,6 +33,14 @@ class ApplicationCreate(Strict):
     )
     device_id: str | None = Field(default=None, max_length=128)
     address: str | None = Field(default=None, max_length=200)
+    channel: Channel | None = Field(
+        default=None, description="where the application came from; default by the caller's role"
+    )
+    branch_code: str | None = Field(
+        default=None,
+        pattern=BRANCH_CODE,
+        description="the branch or village service point (its QR code's), e.g. TZ-JY01",
+    )
 
 
 class ConsentCreate(Strict):
@@ -140,6 +152,8 @@ class ApplicationOut(BaseModel):
     credit_line_id: str | None
     created_at: datetime
     updated_at: datetime
+    channel: str | None
+    branch_code: str | None
 
 
 class ApplicationDetailOut(ApplicationOut):
@@ -226,6 +240,8 @@ def _application_fields(application: Application) -> dict[str, Any]:
         "credit_line_id": application.credit_line_id,
         "created_at": application.created_at,
         "updated_at": application.updated_at,
+        "channel": None if application.channel is None else application.channel.value,
+        "branch_code": application.branch_code,
     }
 
 

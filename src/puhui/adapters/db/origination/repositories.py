@@ -19,6 +19,7 @@ from puhui.domain.errors import Conflict, IdempotencyConflict
 from puhui.domain.ids import new_id
 from puhui.domain.origination.application import Applicant, Application, ApplicationStatus
 from puhui.domain.origination.assessment import Assessment, Outcome
+from puhui.domain.origination.channel import Channel
 from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.errors import ApplicationNumberTaken, DuplicateApplication
@@ -200,6 +201,8 @@ class SqlApplicationRepository:
             "applicant_user_id": application.applicant_user_id,
             "account_manager_id": application.account_manager_id,
             "partner_id": application.partner_id,
+            "channel": None if application.channel is None else application.channel.value,
+            "branch_code": application.branch_code,
             "reviewed_by": application.reviewed_by,
             "credit_line_id": application.credit_line_id,
             "assessment_json": _assessment_to_json(application.assessment),
@@ -264,6 +267,8 @@ class SqlApplicationRepository:
             credit_line_id=row.credit_line_id,
             version=row.version,
             requested_term_months=row.requested_term_months,
+            channel=None if row.channel is None else Channel(row.channel),
+            branch_code=row.branch_code,
         )
 
     def get(self, application_id: str) -> Application | None:
@@ -338,6 +343,8 @@ class SqlApplicationRepository:
         applicant_user_id: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        channel: Channel | None = None,
+        branch_code: str | None = None,
     ) -> list[Application]:
         table = t.applications
         query = select(table).order_by(table.c.created_at.desc(), table.c.application_id)
@@ -347,6 +354,10 @@ class SqlApplicationRepository:
             query = query.where(table.c.partner_id == partner_id)
         if applicant_user_id is not None:
             query = query.where(table.c.applicant_user_id == applicant_user_id)
+        if channel is not None:
+            query = query.where(table.c.channel == channel.value)
+        if branch_code is not None:
+            query = query.where(table.c.branch_code == branch_code)
         rows = self._c.execute(query.limit(limit).offset(offset)).all()
         return [self._from_row(r) for r in rows]
 

@@ -58,6 +58,10 @@ applications = Table(
     Column("applicant_user_id", String(ID), nullable=True, index=True),
     Column("account_manager_id", String(ID), nullable=True),
     Column("partner_id", String(64), nullable=True, index=True),
+    # Where the application came from (the channel's code) and through which branch or
+    # village service point; NULL on applications made before they were kept.
+    Column("channel", String(16), nullable=True),
+    Column("branch_code", String(16), nullable=True, index=True),
     Column("reviewed_by", String(ID), nullable=True),
     Column("credit_line_id", String(64), nullable=True),
     Column("assessment_json", Text, nullable=True),

@@ -1,0 +1,1 @@
+"""PDF documents drawn with reportlab, with an embedded (subset) CJK font."""
