@@ -117,7 +117,7 @@ def test_serve_with_two_workers_answers_on_one_port_and_stops_on_sigterm(
 
 
 def test_the_demo_prints_one_time_codes_with_the_phone_masked() -> None:
-    from puhui.web.server import TerminalOtpSender  # noqa: PLC0415
+    from puhui.web.server import TerminalOtpSender
 
     lines: list[str] = []
     TerminalOtpSender(lines.append).send("13812345678", "042917")

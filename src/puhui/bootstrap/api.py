@@ -79,6 +79,8 @@ class ApiDependencies:
     """Collections, write-offs and concentration; mounted only when servicing is wired."""
     secure_cookies: bool = True
     """Mark the pages' cookies Secure (browsers keep them for https and for localhost)."""
+    public_base_url: str | None = None
+    """Where owners reach the H5 pages (branch QR codes); None: the address the console uses."""
     contracts: ContractRenderer | None = None
     """Draws contracts as PDF; its font is looked up on the first contract drawn."""
 

@@ -45,7 +45,9 @@ def api_dependencies(
         model_registry=model_registry(platform),
         contract_font=settings.contract_font,
     )
-    return replace(deps, secure_cookies=settings.cookie_secure)
+    return replace(
+        deps, secure_cookies=settings.cookie_secure, public_base_url=settings.public_base_url
+    )
 
 
 def api_dependencies_from_settings(

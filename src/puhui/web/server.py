@@ -24,6 +24,7 @@ from puhui.bootstrap.settings import start_up_refusal
 from puhui.bootstrap.wiring import OriginationPorts
 from puhui.domain.errors import ConfigurationError
 from puhui.domain.privacy import mask_phone
+from puhui.services.documents.branch_qr import branch_code_qr
 from puhui.web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,9 @@ def app_from_settings(
 
 def app_for(platform: Platform, ports: OriginationPorts) -> FastAPI:
     return create_app(api_dependencies(platform, ports))
+
+
+DEMO_BRANCH = "DEMO-01"
 
 
 class TerminalOtpSender:
@@ -77,6 +81,11 @@ def serve_demo(
             echo(f"  {username:<10} (exists already)")
         else:
             echo(f"  {username:<10} {password:<24} {role.value}")
+    qr = branch_code_qr(base_url=base, branch_code=DEMO_BRANCH)
+    qr_file = platform.settings.data_dir / f"qr-{DEMO_BRANCH}.png"
+    qr_file.parent.mkdir(parents=True, exist_ok=True)
+    qr_file.write_bytes(qr.png())
+    echo(f"QR code of the demo branch {DEMO_BRANCH}: {qr_file} (opens {qr.url})")
     echo("applicants sign in on the H5 pages with a one-time code sent to their phone;")
     echo("the demo has no SMS gateway: codes are printed here")
     uvicorn.run(create_app(deps), host=host, port=port, log_config=None, proxy_headers=False)

@@ -3,7 +3,6 @@ per role, and the H5 landing page a branch's QR code opens."""
 
 from __future__ import annotations
 
-import re
 from contextlib import suppress
 from typing import Annotated
 
@@ -11,6 +10,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from puhui.domain.errors import InvalidInput
+from puhui.domain.origination.channel import (
+    Channel,
+    is_branch_code,
+    parse_branch_code,
+    parse_channel,
+)
 from puhui.domain.origination.errors import RateLimited, Unauthenticated
 from puhui.services.security import accounts
 from puhui.services.security.permissions import Principal, Role
@@ -32,9 +37,18 @@ ROLE_NAMES: dict[Role, str] = {
 }
 ORIGIN_COOKIE = "puhui_h5_origin"
 """The channel and branch of the QR code an applicant arrived by (recorded on the application)."""
-_BRANCH = re.compile(r"^[A-Z0-9-]{2,16}$")
-_CHANNEL = re.compile(r"^[a-z0-9_]{2,24}$")
 
+
+class InvalidQrCode(InvalidInput):
+    code = "invalid_qr_code"
+
+
+ERRORS = {
+    "invalid_qr_code": N_(
+        "This QR code is not valid. Ask the branch or service point for a new one, "
+        "or start without it."
+    )
+}
 router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[Principal, Depends(session.staff)]
 
@@ -156,9 +170,11 @@ def origin_of(request: Request) -> tuple[str, str | None]:
     """The channel and branch the applicant arrived by (``h5`` and none without a QR code)."""
     raw = request.cookies.get(ORIGIN_COOKIE, "")
     channel, _, branch = raw.partition(":")
-    if not _CHANNEL.match(channel):
-        return "h5", None
-    return channel, branch if _BRANCH.match(branch) else None
+    try:
+        kind = parse_channel(channel)
+    except InvalidInput:
+        return Channel.H5.value, None
+    return kind.value, branch if is_branch_code(branch) else None
 
 
 @router.get("/h5/")
@@ -167,13 +183,11 @@ async def h5_landing(
 ) -> HTMLResponse:
     """Where a branch's or a village service point's QR code lands."""
     if branch is not None or channel is not None:
-        code = (branch or "").strip().upper()
-        kind = (channel or "h5_qr").strip().lower()
-        if (code and not _BRANCH.match(code)) or not _CHANNEL.match(kind):
-            raise InvalidInput(
-                "this QR code is not valid: ask the branch for a new one",
-                details={"field": "branch"},
-            )
+        try:
+            kind = parse_channel(channel or Channel.H5_QR.value).value
+            code = parse_branch_code(branch) if branch else ""
+        except InvalidInput:
+            raise InvalidQrCode("this QR code is not valid: ask the branch for a new one") from None
         session.pending_cookies(request).set[ORIGIN_COOKIE] = (f"{kind}:{code}", "/h5", None)
         origin: tuple[str, str | None] = (kind, code or None)
     else:
