@@ -72,16 +72,19 @@ def logging_to_file(
 ) -> Iterator[Path]:
     """Send every log record to ``path`` (created with its folder) instead of the terminal.
 
-    On exit the file is closed and the handlers that were installed before come back.
+    Python warnings (a library's deprecation, a missing font glyph) go there too. On exit the
+    file is closed and the handlers that were installed before come back.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
     before, before_level = list(root.handlers), root.level
     handler = _formatted(logging.FileHandler(path, encoding="utf-8"), fmt)
     _install(handler, level)
+    logging.captureWarnings(True)
     try:
         yield path
     finally:
+        logging.captureWarnings(False)
         root.removeHandler(handler)
         handler.close()
         for existing in before:
