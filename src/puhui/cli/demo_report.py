@@ -59,14 +59,16 @@ def plain_lines(section: Section) -> list[str]:
 
 
 def rich_table(section: Section) -> Table:
-    table = Table(title=section.title, title_justify="left", title_style="bold", expand=False)
+    table = Table(
+        title=section.title,
+        title_justify="left",
+        title_style="bold",
+        show_header=any(section.columns),
+    )
     for i, name in enumerate(section.columns):
         table.add_column(name, justify="right" if i in section.numeric else "left")
     for row in section.rows:
         table.add_row(*row)
-    if section.notes:
-        table.caption = "\n".join(section.notes)
-        table.caption_justify = "left"
     return table
 
 
@@ -76,6 +78,8 @@ def print_sections(sections: Sequence[Section], echo: Echo, *, terminal: bool) -
         for section in sections:
             console.print()
             console.print(rich_table(section))
+            for note in section.notes:
+                console.print(note, highlight=False)
         return
     for section in sections:
         for line in plain_lines(section):

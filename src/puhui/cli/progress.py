@@ -16,14 +16,15 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.progress import Progress as RichProgress
+from rich.text import Text
 
 from puhui.domain.progress import NO_PROGRESS, Progress
 
@@ -39,7 +40,7 @@ class TerminalProgress:
     def start(self, total: int | None, label: str) -> None:
         self._finish()
         self._label = label
-        self._task = self._bars.add_task(label, total=total)
+        self._task = self._bars.add_task(label, total=total, open_ended=total is None)
 
     def advance(self, n: int = 1) -> None:
         if self._task is not None:
@@ -54,7 +55,7 @@ class TerminalProgress:
             return
         task = next(t for t in self._bars.tasks if t.id == self._task)
         # A finished task shows full, also when it ended early or its size was unknown.
-        total = max(task.total or 0, task.completed)
+        total = max(task.total or 0, task.completed, 1)
         self._bars.update(self._task, description=self._label, total=total, completed=total)
         self._bars.stop_task(self._task)
         self._task = None
@@ -63,16 +64,43 @@ class TerminalProgress:
         self._finish()
 
 
+class CountColumn(ProgressColumn):
+    """``12/90`` when the size is known, ``1,200`` when it is not (nothing before a step)."""
+
+    def render(self, task: Task) -> Text:
+        done = int(task.completed)
+        if task.fields.get("open_ended"):
+            return Text(
+                f"{done:,}" if done and not task.finished else "", style="progress.download"
+            )
+        return Text(f"{done:,}/{int(task.total or 0):,}", style="progress.download")
+
+
+class EtaColumn(ProgressColumn):
+    """The estimate of the time left, while a task of known size runs."""
+
+    max_refresh = 0.5
+
+    def render(self, task: Task) -> Text:
+        if task.finished or task.fields.get("open_ended"):
+            return Text("")
+        left = task.time_remaining
+        if left is None:
+            return Text("eta -:--:--", style="progress.remaining")
+        minutes, seconds = divmod(int(left), 60)
+        hours, minutes = divmod(minutes, 60)
+        return Text(f"eta {hours}:{minutes:02d}:{seconds:02d}", style="progress.remaining")
+
+
 def terminal_bars(console: Console) -> RichProgress:
     """What is done, a bar, how far (n of total), time spent and an estimate of time left."""
     return RichProgress(
         SpinnerColumn(finished_text="[green]✓[/]"),
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        CountColumn(),
         TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
+        EtaColumn(),
         console=console,
         # Printed lines go above the bars only when stdout is the terminal too: a piped
         # stdout must receive its own lines, never through the bar's stream (stderr).
