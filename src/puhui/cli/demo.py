@@ -11,6 +11,7 @@ import importlib
 import json
 import logging
 import math
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -35,7 +36,7 @@ from puhui.cli.demo_report import (
     post_loan_section,
     print_sections,
 )
-from puhui.cli.progress import chunks_reporter, draws_progress, progress_bar
+from puhui.cli.progress import chunks_reporter, is_terminal, progress_bar
 from puhui.domain.errors import Conflict, PuhuiError
 from puhui.domain.progress import Progress
 from puhui.risk.kinds import ModelKind
@@ -79,7 +80,7 @@ class DemoRun:
 def _market(params: MarketParams, out: Path, progress: Progress) -> tuple[float, str]:
     """Generate the market unless the folder already holds one with the same parameters."""
     from puhui.market import store  # noqa: PLC0415 - heavy; see the module note
-    from puhui.market.generate import generate_market  # noqa: PLC0415
+    from puhui.market.generate import DEFAULT_CHUNK_SIZE, generate_market  # noqa: PLC0415
 
     started = time.perf_counter()
     manifest = out / store.MANIFEST
@@ -88,20 +89,12 @@ def _market(params: MarketParams, out: Path, progress: Progress) -> tuple[float,
         if existing.get("status") == "complete" and existing.get("parameters") == params.to_json():
             logger.info("market: reusing %s (same parameters)", out)
             return 0.0, f"reused {out} (same parameters)"
-    # Chunks only change speed and file layout, never a value: ten of them give the bar steps.
-    chunk_size = max(500, math.ceil(params.enterprises / 10))
-    chunks = math.ceil(params.enterprises / chunk_size)
     label = f"market: {params.enterprises:,} enterprises x {params.months} months"
     logger.info("%s: generating into %s", label, out)
-    progress.start(chunks, label)
-    generate_market(
-        params,
-        out,
-        overwrite=True,
-        workers=2,
-        chunk_size=chunk_size,
-        progress=chunks_reporter(progress),
-    )
+    # The generator's own chunks: one (in this process) up to 20,000 enterprises; smaller
+    # chunks would give the bar more steps but cost worker start-ups and per-chunk work.
+    progress.start(math.ceil(params.enterprises / DEFAULT_CHUNK_SIZE), label)
+    generate_market(params, out, overwrite=True, workers=2, progress=chunks_reporter(progress))
     return time.perf_counter() - started, f"generated into {out}"
 
 
@@ -251,7 +244,8 @@ def _demo(
         except Exception:
             logger.exception("the demo stopped")
             raise
-        _print(run, terminal=draws_progress())
+        # Tables when the summary goes to a terminal; aligned text into a pipe or a file.
+        _print(run, terminal=is_terminal(sys.stdout))
         if serve:
             server = importlib.import_module("puhui.web.server")
             # Serve on the day after the simulation: that business day is still open.

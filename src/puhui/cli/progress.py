@@ -104,12 +104,13 @@ def terminal_bars(console: Console) -> RichProgress:
         console=console,
         # Printed lines go above the bars only when stdout is the terminal too: a piped
         # stdout must receive its own lines, never through the bar's stream (stderr).
-        redirect_stdout=_is_terminal(sys.stdout),
+        redirect_stdout=is_terminal(sys.stdout),
         redirect_stderr=True,
     )
 
 
-def _is_terminal(stream: TextIO) -> bool:
+def is_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal (a closed or odd stream is not)."""
     isatty: Callable[[], bool] | None = getattr(stream, "isatty", None)
     try:
         return bool(isatty and isatty())
@@ -119,7 +120,7 @@ def _is_terminal(stream: TextIO) -> bool:
 
 def draws_progress(*, as_json: bool = False) -> bool:
     """Bars only on a terminal (stderr) and never for a command printing JSON."""
-    return not as_json and _is_terminal(sys.stderr)
+    return not as_json and is_terminal(sys.stderr)
 
 
 @contextmanager
@@ -151,7 +152,7 @@ def _log_lines_above_the_bars() -> Iterator[None]:
             handler, logging.FileHandler
         ):
             stream = handler.stream
-            if stream is original or _is_terminal(stream):
+            if stream is original or is_terminal(stream):
                 handler.setStream(sys.stderr)
                 moved.append((handler, stream))
     try:
