@@ -102,7 +102,7 @@ def _logged_to_a_file_with_charts(stdout: str, workdir: Path) -> None:
     assert len(logs) == 1
     assert stdout.startswith(f"log: {logs[0]}")
     logged = logs[0].read_text(encoding="utf-8")
-    assert "puhui.cli.demo: model: registered" in logged
+    assert "puhui.cli.demo_stages: model: registered" in logged
     assert "puhui.pipelines.simulation: simulated" in logged
     assert " INFO " not in stdout
     assert "== Origination by month ==" in stdout
