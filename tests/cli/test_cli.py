@@ -75,6 +75,7 @@ def test_demo_migrates_describes_the_platform_and_lends(
     assert "== Post-loan monitoring" in result.stdout
     assert "lead time (truth):" in result.stdout
     assert "behavioural model:" in result.stdout
+    _logged_to_a_file_with_charts(result.stdout, tmp_path / "demo")
     _monitoring_runs_are_stored(database_url)
     _stored_decisions_show_replay_backtest_and_monitor(database_url, tmp_path)
     # It ran on the configured database: a second run there is refused without --reset.
@@ -93,6 +94,23 @@ def test_demo_migrates_describes_the_platform_and_lends(
     )
     assert again.exit_code == 2
     assert "database_in_use" in again.output
+
+
+def _logged_to_a_file_with_charts(stdout: str, workdir: Path) -> None:
+    """The log lines went to a file (its path printed first), the charts to PNG files."""
+    logs = list((workdir / "log").glob("demo-*.log"))
+    assert len(logs) == 1
+    assert stdout.startswith(f"log: {logs[0]}")
+    logged = logs[0].read_text(encoding="utf-8")
+    assert "puhui.cli.demo_stages: model: registered" in logged
+    assert "puhui.pipelines.simulation: simulated" in logged
+    assert " INFO " not in stdout
+    assert "== Origination by month ==" in stdout
+    assert "== Model monitoring (每月模型监控) ==" in stdout
+    for name in ("originations", "balance-by-dpd", "vintages", "predicted-vs-realised"):
+        chart = workdir / "charts" / f"{name}.png"
+        assert str(chart) in stdout
+        assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def _monitoring_runs_are_stored(url: str) -> None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 from puhui.domain.privacy import mask_text
@@ -38,13 +41,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(level: str = "INFO", fmt: Literal["text", "json"] = "text") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def _formatted(handler: logging.Handler, fmt: Literal["text", "json"]) -> logging.Handler:
     handler.addFilter(PersonalDataFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    return handler
+
+
+def _install(handler: logging.Handler, level: str) -> None:
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
@@ -54,3 +60,33 @@ def configure_logging(level: str = "INFO", fmt: Literal["text", "json"] = "text"
     # operators need only their warnings.
     for chatty in ("alembic", "matplotlib"):
         logging.getLogger(chatty).setLevel(max(logging.getLevelName(level), logging.WARNING))
+
+
+def configure_logging(level: str = "INFO", fmt: Literal["text", "json"] = "text") -> None:
+    _install(_formatted(logging.StreamHandler(sys.stderr), fmt), level)
+
+
+@contextmanager
+def logging_to_file(
+    path: Path, level: str = "INFO", fmt: Literal["text", "json"] = "text"
+) -> Iterator[Path]:
+    """Send every log record to ``path`` (created with its folder) instead of the terminal.
+
+    Python warnings (a library's deprecation, a missing font glyph) go there too. On exit the
+    file is closed and the handlers that were installed before come back.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    before, before_level = list(root.handlers), root.level
+    handler = _formatted(logging.FileHandler(path, encoding="utf-8"), fmt)
+    _install(handler, level)
+    logging.captureWarnings(True)
+    try:
+        yield path
+    finally:
+        logging.captureWarnings(False)
+        root.removeHandler(handler)
+        handler.close()
+        for existing in before:
+            root.addHandler(existing)
+        root.setLevel(before_level)

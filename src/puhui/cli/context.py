@@ -11,12 +11,18 @@ from pydantic import ValidationError
 
 from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.bootstrap.logging import configure_logging
+from puhui.cli.errors import EXIT_USAGE, print_traceback_when_debugging
 from puhui.domain.errors import PuhuiError
 
-EXIT_USAGE = 2
+__all__ = ["EXIT_USAGE", "echo_err", "fail", "load_settings", "platform"]
 
 
 def fail(message: str, *, code: str = "error", exit_code: int = EXIT_USAGE) -> typer.Exit:
+    """Say what went wrong in one line on stderr; the caller raises the returned exit.
+
+    Called while handling an exception and with ``puhui --debug``, its traceback comes first.
+    """
+    print_traceback_when_debugging()
     typer.echo(f"error [{code}]: {message}", err=True)
     return typer.Exit(exit_code)
 

@@ -8,6 +8,7 @@ import typer
 
 from puhui.cli.context import platform
 from puhui.cli.ledger import parse_business_date
+from puhui.cli.progress import progress_bar
 from puhui.pipelines.eod import run_end_of_day
 
 app = typer.Typer(help="End of day: the nightly batch of servicing.", no_args_is_help=True)
@@ -25,9 +26,9 @@ def run_command(
 ) -> None:
     """Run (or resume) the end of day of a date; a completed date is left unchanged."""
     day = parse_business_date(as_of)
-    with platform() as p:
+    with platform() as p, progress_bar(as_json=as_json) as progress:
         store = p.end_of_day_store()
-        report = run_end_of_day(store, day)
+        report = run_end_of_day(store, day, progress)
     if as_json:
         typer.echo(
             json.dumps(

@@ -12,6 +12,7 @@ import typer
 
 from puhui.bootstrap import Platform
 from puhui.cli.context import fail, platform
+from puhui.cli.progress import progress_bar
 from puhui.domain.errors import PuhuiError
 from puhui.market.params import parse_month
 from puhui.pipelines.feature_store import DEFAULT_CHUNK_SIZE, build_month
@@ -69,9 +70,15 @@ def build(
         try:
             # The loan history is not read by the features: a provider's market may lack it.
             tables = MarketTables.from_dir(market, names=FEATURE_TABLES)
-            report = build_month(
-                tables, month, store, computed_at=p.clock.now(), chunk_size=chunk_size
-            )
+            with progress_bar() as progress:
+                report = build_month(
+                    tables,
+                    month,
+                    store,
+                    computed_at=p.clock.now(),
+                    chunk_size=chunk_size,
+                    progress=progress,
+                )
         except pl.exceptions.PolarsError as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
             raise fail(f"could not read the market in {market}: {first_line}") from None

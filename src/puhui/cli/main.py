@@ -31,6 +31,7 @@ from puhui.cli import (
 from puhui.cli import collections as collections_cli
 from puhui.cli import concentration as concentration_cli
 from puhui.cli.demo import demo
+from puhui.cli.errors import DEBUG_KEY, PuhuiGroup
 from puhui.cli.model_monitor import monitor_command
 
 if TYPE_CHECKING:
@@ -50,7 +51,21 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=PuhuiGroup,
 )
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the traceback of an error instead of one sentence."
+    ),
+) -> None:
+    """Puhui (普惠): digital lending for micro and small enterprises."""
+    ctx.meta[DEBUG_KEY] = debug
+
+
 app.command(name="demo")(demo)
 app.command(name="qr")(qr.qr)
 app.add_typer(db.app, name="db")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from puhui.cli.context import fail
+from puhui.cli.progress import chunks_reporter, progress_bar
 from puhui.domain.errors import PuhuiError
 from puhui.market.generate import DEFAULT_CHUNK_SIZE, generate_market
 from puhui.market.params import PROFILES, MarketParams, parse_month
@@ -39,9 +41,19 @@ def generate(
             seed=seed,
             profile=profile,
         )
-        manifest = generate_market(
-            params, out, chunk_size=chunk_size, workers=workers, overwrite=overwrite
-        )
+        with progress_bar() as progress:
+            progress.start(
+                math.ceil(enterprises / max(1, chunk_size)),
+                f"market: {enterprises:,} enterprises x {months} months, by chunk",
+            )
+            manifest = generate_market(
+                params,
+                out,
+                chunk_size=chunk_size,
+                workers=workers,
+                overwrite=overwrite,
+                progress=chunks_reporter(progress),
+            )
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
     typer.echo(

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from puhui.cli.context import fail
+from puhui.cli.progress import progress_bar
 from puhui.domain.errors import PuhuiError
 from puhui.risk.kinds import ModelKind
 
@@ -61,23 +62,26 @@ def train(
     from puhui.risk.training import save_development_profile, train_model  # noqa: PLC0415
 
     try:
-        frame = read_table(data)
-        excluded = [c.strip() for c in (exclude or "").split(",") if c.strip()]
-        prepared = prepare_training(
-            frame, target=target, id_col=id_col, exclude=excluded, data_hash=file_sha256(data)
-        )
-        scaling = ScorecardConfig(pdo=pdo, base_score=base_score, base_odds=base_odds)
-        artefact = train_model(
-            prepared,
-            kind,
-            trained_at=datetime.now(UTC),
-            target=target,
-            id_col=id_col,
-            scorecard_config=scaling,
-            gbm_config=GbmConfig(monotone=_monotone(monotone)),
-        )
-        save_artefact(artefact, out)
-        save_development_profile(artefact, prepared.features, prepared.target, out)
+        with progress_bar() as progress:
+            progress.start(None, f"{kind.value} model: reading {data}")
+            frame = read_table(data)
+            excluded = [c.strip() for c in (exclude or "").split(",") if c.strip()]
+            prepared = prepare_training(
+                frame, target=target, id_col=id_col, exclude=excluded, data_hash=file_sha256(data)
+            )
+            progress.start(None, f"{kind.value} model: training on {prepared.n_rows:,} rows")
+            scaling = ScorecardConfig(pdo=pdo, base_score=base_score, base_odds=base_odds)
+            artefact = train_model(
+                prepared,
+                kind,
+                trained_at=datetime.now(UTC),
+                target=target,
+                id_col=id_col,
+                scorecard_config=scaling,
+                gbm_config=GbmConfig(monotone=_monotone(monotone)),
+            )
+            save_artefact(artefact, out)
+            save_development_profile(artefact, prepared.features, prepared.target, out)
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
     typer.echo(
@@ -290,15 +294,17 @@ def train_market(
 
     day = _as_of(as_of)
     try:
-        trained = train_on_market(
-            market,
-            day,
-            kind,
-            trained_at=datetime.now(UTC),
-            window_months=window_months,
-            with_applications=with_applications,
-            out=out,
-        )
+        with progress_bar() as progress:
+            progress.start(None, f"{kind.value} model: training on {market} before {as_of}")
+            trained = train_on_market(
+                market,
+                day,
+                kind,
+                trained_at=datetime.now(UTC),
+                window_months=window_months,
+                with_applications=with_applications,
+                out=out,
+            )
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
     prepared, artefact = trained.prepared, trained.artefact
@@ -338,43 +344,47 @@ def evaluate_market(
 
     day = _as_of(as_of)
     try:
-        artefact = load_artefact(model)
-        labelled = labelled_dataset(
-            MarketTables.from_dir(market),
-            day,
-            window_months=window_months,
-            # A model trained with application features is evaluated with them.
-            with_applications=bool(
-                set(artefact.model.feature_names) & set(APPLICATION_FEATURE_NAMES)
-            ),
-        )
-        scorer = scorer_for(artefact.model)
-        pd = scorer.predict_pd(scorer.matrix(scoring_frame(artefact, labelled)))
-        y = labelled.get_column("bad").to_numpy()
-        metrics = evaluate(y, pd)
-        oracle = oracle_pd(market, labelled.select("uscc", "origination_month"))
-        known = oracle.get_column("oracle_pd").is_not_null().to_numpy()
-        oracle_auc = auc(y[known], oracle.get_column("oracle_pd").to_numpy()[known])
-        if report is not None:
-            development_file = model / "development_sample.parquet"
-            if development_file.exists():
-                # The full report: PSI between the development and validation windows and
-                # the out-of-time table by origination quarter.
-                development = pl.read_parquet(development_file)
-                write_market_validation_report(
-                    report,
-                    title=f"{artefact.kind.value} on {market}",
-                    development=development,
-                    development_pd=scorer.predict_pd(
-                        scorer.matrix(scoring_frame(artefact, development))
-                    ),
-                    validation=labelled,
-                    validation_pd=pd,
-                    features=artefact.model.feature_names,
-                    oracle_auc=oracle_auc,
-                )
-            else:
-                write_validation_report(report, y, pd, title=f"{artefact.kind.value} on {market}")
+        with progress_bar() as progress:
+            progress.start(None, f"evaluating {model} on {market}")
+            artefact = load_artefact(model)
+            labelled = labelled_dataset(
+                MarketTables.from_dir(market),
+                day,
+                window_months=window_months,
+                # A model trained with application features is evaluated with them.
+                with_applications=bool(
+                    set(artefact.model.feature_names) & set(APPLICATION_FEATURE_NAMES)
+                ),
+            )
+            scorer = scorer_for(artefact.model)
+            pd = scorer.predict_pd(scorer.matrix(scoring_frame(artefact, labelled)))
+            y = labelled.get_column("bad").to_numpy()
+            metrics = evaluate(y, pd)
+            oracle = oracle_pd(market, labelled.select("uscc", "origination_month"))
+            known = oracle.get_column("oracle_pd").is_not_null().to_numpy()
+            oracle_auc = auc(y[known], oracle.get_column("oracle_pd").to_numpy()[known])
+            if report is not None:
+                development_file = model / "development_sample.parquet"
+                if development_file.exists():
+                    # The full report: PSI between the development and validation windows and
+                    # the out-of-time table by origination quarter.
+                    development = pl.read_parquet(development_file)
+                    write_market_validation_report(
+                        report,
+                        title=f"{artefact.kind.value} on {market}",
+                        development=development,
+                        development_pd=scorer.predict_pd(
+                            scorer.matrix(scoring_frame(artefact, development))
+                        ),
+                        validation=labelled,
+                        validation_pd=pd,
+                        features=artefact.model.feature_names,
+                        oracle_auc=oracle_auc,
+                    )
+                else:
+                    write_validation_report(
+                        report, y, pd, title=f"{artefact.kind.value} on {market}"
+                    )
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
     typer.echo(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from puhui.cli.context import platform
+from puhui.cli.progress import progress_bar
 
 if TYPE_CHECKING:
     from puhui.bootstrap import Platform
@@ -110,17 +111,19 @@ def monitor_command(
             registry = ModelRegistry(p.settings.model_registry_dir)
             registry.get(model)
             reference, notes = reference_for(registry.root / "models" / model)
-            result = monitor_model(
-                open_history(p),
-                p.uow,
-                model_version=model,
-                first_month=from_month,
-                last_month=to_month,
-                reference=reference,
-                today=p.clock.today(),
-                actor=ACTOR,
-                notes=notes,
-            )
+            with progress_bar(as_json=as_json) as progress:
+                progress.start(None, f"monitoring {model}, {from_month} .. {to_month}")
+                result = monitor_model(
+                    open_history(p),
+                    p.uow,
+                    model_version=model,
+                    first_month=from_month,
+                    last_month=to_month,
+                    reference=reference,
+                    today=p.clock.today(),
+                    actor=ACTOR,
+                    notes=notes,
+                )
             if report is not None:
                 write_monitoring_report(report, result)
         if as_json:

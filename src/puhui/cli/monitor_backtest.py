@@ -11,6 +11,7 @@ import typer
 
 from puhui.bootstrap.settings import Settings
 from puhui.cli.context import fail
+from puhui.cli.progress import progress_bar
 from puhui.decision.triggers import load_shipped_triggers, load_triggers
 from puhui.domain.errors import PuhuiError
 from puhui.pipelines.monitoring_backtest import run_backtest
@@ -74,7 +75,8 @@ def backtest(
             source = _market(train_market, "--train-market")
             if source.resolve() == evaluated.resolve():
                 raise fail("--train-market must be another market than --market", code="usage")
-            with tempfile.TemporaryDirectory() as folder:
+            with tempfile.TemporaryDirectory() as folder, progress_bar() as progress:
+                progress.start(None, f"behavioural model: training on {source}")
                 behaviour = train_behaviour_model(
                     source, trained_at=datetime.now(UTC), out=Path(folder)
                 )
@@ -82,16 +84,18 @@ def backtest(
         def report(month: date, customers: int, alerts: int) -> None:
             typer.echo(f"{month:%Y-%m}: {customers:,} customers, {alerts:,} alerts", err=True)
 
-        summary = run_backtest(
-            evaluated,
-            first,
-            last,
-            out,
-            model=behaviour,
-            triggers=rules,
-            chunk_size=chunk_size,
-            progress=report,
-        )
+        with progress_bar() as progress:
+            summary = run_backtest(
+                evaluated,
+                first,
+                last,
+                out,
+                model=behaviour,
+                triggers=rules,
+                chunk_size=chunk_size,
+                progress=report,
+                bar=progress,
+            )
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
     typer.echo(
@@ -108,7 +112,9 @@ def train_model(
     """Train the behavioural PD model on a market's loan history (never its truth/)."""
     try:
         source = _market(market, "--market")
-        trained = train_behaviour_model(source, trained_at=datetime.now(UTC), out=out)
+        with progress_bar() as progress:
+            progress.start(None, f"behavioural model: training on {source}")
+            trained = train_behaviour_model(source, trained_at=datetime.now(UTC), out=out)
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
     figures = trained.artefact.metadata.metrics.get("out_of_sample", {})

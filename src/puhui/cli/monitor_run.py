@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from puhui.cli.context import fail, platform
+from puhui.cli.progress import progress_bar
 from puhui.decision.strategy import StrategyInvalid
 from puhui.domain.clock import Clock
 from puhui.domain.errors import PuhuiError
@@ -65,7 +67,10 @@ def run(
             chunk_size=chunk_size,
         )
         kind = RunKind.EVENTS if events else RunKind.SCHEDULED
-        summary = run_monitoring(setup, as_of=day, actor=actor, kind=kind)
+        with progress_bar() as progress:
+            summary = run_monitoring(
+                replace(setup, progress=progress), as_of=day, actor=actor, kind=kind
+            )
         if summary.status is RunStatus.DATA_MISSING:
             raise fail(
                 summary.note or "the data is missing", code="monitoring_data_missing", exit_code=1

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from puhui.cli.context import fail, platform
+from puhui.cli.progress import progress_bar
 from puhui.decision.backtest import DEFAULT_LGD, backtest_file, run_backtest, write_report
 from puhui.decision.document import json_schema
 from puhui.decision.engine import CompiledStrategy
@@ -188,7 +189,8 @@ def backtest(  # noqa: PLR0917
             code="invalid_input",
         )
     rows = _stored_population(decided_from or "", decided_to or "") if stored else None
-    with _errors():
+    with _errors(), progress_bar() as progress:
+        progress.start(None, f"backtest: replaying the population through {strategy}")
         candidate = _load(strategy)
         current = None if against is None else _load(against)
         if rows is not None:
@@ -210,6 +212,7 @@ def backtest(  # noqa: PLR0917
                 licence_type=licence_type,
                 lgd=lgd_value,
             )
+        progress.start(None, f"backtest: writing the report into {out}")
         markdown, chart = write_report(report, out)
     total = report.candidate.total
     typer.echo(

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from puhui.domain.errors import Conflict, InvalidDate
 from puhui.domain.ledger import Account, JournalEntry
+from puhui.domain.progress import NO_PROGRESS, Progress
 from puhui.services.servicing.end_of_day import (
     STEPS,
     AccrualKind,
@@ -44,10 +45,13 @@ class EndOfDayReport:
     rows_by_step: dict[str, int] = field(default_factory=dict)
 
 
-def run_end_of_day(store: EndOfDayStore, as_of: date) -> EndOfDayReport:
+def run_end_of_day(
+    store: EndOfDayStore, as_of: date, progress: Progress = NO_PROGRESS
+) -> EndOfDayReport:
     """Close ``as_of``: idempotent (a completed date changes nothing), resumable, in order.
 
     The first run may start on any date; after that each run must be the day after the last.
+    ``progress`` hears of each step.
     """
     current = store.run(as_of)
     if current is not None and current.completed:
@@ -76,15 +80,18 @@ def run_end_of_day(store: EndOfDayStore, as_of: date) -> EndOfDayReport:
         store.start(as_of)
     done = current.steps_done if current is not None else frozenset()
     rows: dict[str, int] = {}
+    progress.start(sum(1 for step in STEPS if step not in done), f"end of day {as_of}")
     for step in STEPS:
         if step in done:
             continue
+        progress.stage(step.value)
         if step is Step.POST_LEDGER:
             entries = ledger_entries(as_of, store.accrual_totals(as_of))
             rows[step.value] = store.post_ledger(as_of, entries)
         else:
             rows[step.value] = store.run_step(as_of, step)
         logger.info("end of day %s: %s done (%d rows)", as_of, step.value, rows[step.value])
+        progress.advance()
     store.complete(as_of)
     return EndOfDayReport(as_of=as_of, already_completed=False, resumed=resumed, rows_by_step=rows)
 

@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 import polars as pl
 
+from puhui.domain.progress import NO_PROGRESS, Progress
 from puhui.risk.enterprise_inputs import (
     STRATEGY_INPUT_NAMES,
     FeatureSet,
@@ -102,8 +103,12 @@ def build_month(
     *,
     computed_at: datetime,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: Progress = NO_PROGRESS,
 ) -> BuildReport:
-    """Compute the month for every enterprise registered before it and replace it in the store."""
+    """Compute the month for every enterprise registered before it and replace it in the store.
+
+    ``progress`` hears of each chunk of enterprises.
+    """
     if month.day != 1:
         raise InvalidTrainingData("the month to build must be given by its first day")
     if chunk_size < 1:
@@ -112,15 +117,18 @@ def build_month(
     usccs = enterprises_before(tables, month)
     source_month = source_month_of(tables, month)
     chunks = [usccs[i : i + chunk_size] for i in range(0, len(usccs), chunk_size)] or [[]]
+    progress.start(len(usccs), f"feature store {month:%Y-%m}: enterprises")
     # The first chunk gives the columns' types (the layout) before the store is touched.
     first = compute_chunk(tables, chunks[0], month)
     layout: FeatureSet = feature_set(first.schema)
 
     def batches() -> Iterator[FeatureBatch]:
         yield _batch(first)
+        progress.advance(len(chunks[0]))
         for number, chunk in enumerate(chunks[1:], start=2):
             logger.info("feature store %s: chunk %d of %d", month, number, len(chunks))
             yield _batch(compute_chunk(tables, chunk, month))
+            progress.advance(len(chunk))
 
     rows = writer.replace_month(
         month, layout, source_month=source_month, computed_at=computed_at, batches=batches()

@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from puhui.decision.triggers import CompiledTriggers
+from puhui.domain.progress import NO_PROGRESS, Progress
 from puhui.pipelines.monitoring_inputs import (
     DEFAULT_CHUNK_SIZE,
     monitor_month,
@@ -73,8 +74,11 @@ def run_backtest(
     triggers: CompiledTriggers,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Callable[[date, int, int], None] | None = None,
+    bar: Progress = NO_PROGRESS,
 ) -> BacktestSummary:
     """Write the backtest CSV (``BACKTEST_HEADER``) of months ``first``..``last`` to ``out``.
+
+    ``progress`` is told each month's customers and alerts; ``bar`` hears of each month.
 
     The file appears complete or not at all: rows go to a temporary file beside ``out`` that
     replaces it at the end.
@@ -93,7 +97,9 @@ def run_backtest(
         with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
             writer = csv.writer(stream, lineterminator="\n")
             writer.writerow(BACKTEST_HEADER)
+            bar.start(len(months), "monitoring backtest, month by month")
             for month in months:
+                bar.stage(f"{month:%Y-%m}")
                 run = monitor_month(tables, month, triggers, model=model, chunk_size=chunk_size)
                 label = f"{month:%Y-%m}"
                 for customer, severity, codes, pd in run.alerts.iter_rows():
@@ -104,6 +110,7 @@ def run_backtest(
                 alerts += run.alerts.height
                 if progress is not None:
                     progress(month, run.customers, run.alerts.height)
+                bar.advance()
         temp.replace(out)
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -30,9 +30,11 @@ from puhui.domain.lending.delinquency import FiveCategory
 from puhui.domain.lending.schedule import add_months
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.domain.origination.consent import DataScope
+from puhui.domain.progress import NO_PROGRESS, Progress
 from puhui.market import store
 from puhui.market.oracle import MarketOracle
 from puhui.pipelines.eod import run_end_of_day
+from puhui.pipelines.portfolio_history import DPD_BUCKETS, PortfolioHistory
 from puhui.risk.artefact import ModelKind
 from puhui.risk.market_training import train_on_market
 from puhui.risk.training import OUT_OF_SAMPLE, out_of_sample_label
@@ -55,13 +57,6 @@ DEMO_MANAGER = Principal(user_id="usr_demo_manager", role=Role.ACCOUNT_MANAGER)
 """The account manager who keys in the market's applications and asks for the decision."""
 DEMO_SUPERVISOR = Principal(user_id="usr_demo_supervisor", role=Role.SUPERVISOR)
 """The manager's supervisor: records the post-loan outcomes a manager may not (collections)."""
-DPD_BUCKETS: tuple[tuple[str, int, int], ...] = (
-    ("current", 0, 0),
-    ("1-30", 1, 30),
-    ("31-60", 31, 60),
-    ("61-90", 61, 90),
-    ("90+", 91, 10**9),
-)
 
 
 @dataclass(frozen=True)
@@ -210,6 +205,8 @@ class LendingSimulation:
         self.repaid_fen = 0
         self.eod_days = 0
         self.seconds: dict[str, float] = {"origination": 0.0, "repayments": 0.0, "end_of_day": 0.0}
+        self.history = PortfolioHistory()
+        """The receipts still owing at each month end (the demo's charts)."""
 
     # --- origination -------------------------------------------------------------------
 
@@ -369,12 +366,14 @@ class LendingSimulation:
 
     # --- the run -----------------------------------------------------------------------
 
-    def run(self, first_day: date, last_day: date) -> None:
+    def run(self, first_day: date, last_day: date, progress: Progress = NO_PROGRESS) -> None:
         by_day: dict[date, list[MarketApplication]] = {}
         for app in self.applications:
             by_day.setdefault(app.application_date, []).append(app)
         clock = self.parts.clock
+        progress.start((last_day - first_day).days + 1, "lending, day by day")
         for day in _days(first_day, last_day):
+            progress.stage(day.isoformat())
             _move(clock, _at(day))
             started = time.perf_counter()
             if self.parts.publish_month is not None and (day.day == 1 or day == first_day):
@@ -395,10 +394,13 @@ class LendingSimulation:
                 self.seconds["post_loan"] = (
                     self.seconds.get("post_loan", 0.0) + time.perf_counter() - started
                 )
+            if (day + timedelta(days=1)).day == 1 or day == last_day:
+                self.history.record(day, self.parts.servicing, list(self.active))
             if day.day == 1 or day == last_day:
                 logger.info(
                     "simulated %s: %d lines, %d receipts", day, len(self.lines), len(self.receipts)
                 )
+            progress.advance()
 
     # --- the summary -------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from puhui.domain.monitoring import (
     raise_alerts,
     task_for_alert,
 )
+from puhui.domain.progress import NO_PROGRESS, Progress
 from puhui.services import strategies
 from puhui.services.audit import record
 from puhui.services.monitoring.ports import (
@@ -97,6 +98,8 @@ class RunSetup:
     triggers_name: str = SHIPPED_TRIGGERS
     chunk_size: int = DEFAULT_CHUNK
     new_id: Callable[[str], str] = new_id
+    progress: Progress = NO_PROGRESS
+    """Hears of each chunk of customers monitored (the command line draws it)."""
 
 
 def _audit_run(uow: MonitoringUnitOfWork, actor: str, action: str, run: RunRecord) -> None:
@@ -209,6 +212,7 @@ def run_monitoring(
     if isinstance(started, RunSummary):
         return started
     run, triggers, resumed = started
+    setup.progress.start(None, f"monitoring {as_of}: customers")
     if resumed:
         logger.info("monitoring run %s resumes after %d customers", as_of, run.customers_done)
     while True:
@@ -225,6 +229,7 @@ def run_monitoring(
             run = _apply_chunk(setup, uow, run, customers, hits, actor)
             uow.monitoring.save_run(run)
             uow.commit()
+        setup.progress.advance(len(customers))
     with setup.units() as uow:
         run = replace(run, status=RunStatus.COMPLETED, finished_at=setup.clock.now())
         uow.monitoring.save_run(run)

@@ -1,0 +1,174 @@
+"""The command line as people use it: progress only on a terminal, one-sentence errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from puhui.cli import progress as cli_progress
+from puhui.cli.errors import EXIT_UNEXPECTED, EXIT_USAGE, explain
+from puhui.cli.main import app
+from puhui.cli.progress import TerminalProgress, progress_bar, terminal_bars
+from puhui.domain.errors import InvalidDate
+from puhui.domain.progress import NO_PROGRESS
+
+runner = CliRunner()
+BAR_GLYPHS = ("━", "\r", "\x1b[")
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'puhui.db'}"
+    monkeypatch.setenv("PUHUI_DATABASE_URL", url)
+    monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
+    return url
+
+
+# --- progress ----------------------------------------------------------------------------
+
+
+def test_no_progress_is_drawn_when_stderr_is_not_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with progress_bar() as progress:
+        assert progress is NO_PROGRESS
+
+
+def test_no_progress_is_drawn_for_json_output_even_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "stderr", FakeTerminal())
+    with progress_bar(as_json=True) as progress:
+        assert progress is NO_PROGRESS
+    assert cli_progress.draws_progress() is True
+
+
+def test_terminal_progress_shows_the_task_its_stage_the_count_and_the_time_left() -> None:
+    screen = io.StringIO()
+    bars = terminal_bars(Console(file=screen, force_terminal=True, width=120))
+    with bars:
+        drawn = TerminalProgress(bars)
+        drawn.start(10, "lending, day by day")
+        drawn.stage("2025-01-03")
+        drawn.advance(3)
+        bars.refresh()
+        running = screen.getvalue()
+        drawn.start(None, "charts")
+        drawn.close()
+    assert "lending, day by day: 2025-01-03" in running
+    assert "3/10" in running
+    assert "eta" in running
+    finished = bars.tasks[0]
+    assert finished.completed == finished.total == 10
+    assert finished.description == "lending, day by day"
+
+
+def test_market_generation_piped_prints_no_progress_bar(tmp_path: Path) -> None:
+    out = tmp_path / "market"
+    argv = ["market", "generate", "--enterprises", "40", "--months", "3"]
+    argv += ["--start", "2023-01", "--seed", "3", "--out", str(out), "--chunk-size", "10"]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert "written to" in result.stdout
+    assert not any(glyph in result.output for glyph in BAR_GLYPHS)
+
+
+def test_end_of_day_json_stays_pure_json(sqlite_env: str) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["eod", "run", "--as-of", "2024-01-01", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["as_of"] == "2024-01-01"
+    assert not any(glyph in result.output for glyph in BAR_GLYPHS)
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def test_an_unreachable_database_is_one_sentence_and_exit_2(sqlite_env: str) -> None:
+    # The database file exists but was never migrated: `puhui db upgrade` is the fix.
+    result = runner.invoke(app, ["eod", "run", "--as-of", "2024-01-01"])
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr.startswith("error [database_unavailable]: the database cannot be used")
+    assert "puhui db upgrade" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_date_is_one_sentence_and_debug_adds_the_traceback(sqlite_env: str) -> None:
+    plain = runner.invoke(app, ["eod", "run", "--as-of", "2024-13-01"])
+    assert plain.exit_code == EXIT_USAGE
+    assert plain.stderr.strip() == "error [invalid_date]: not a date (YYYY-MM-DD): '2024-13-01'"
+    debugged = runner.invoke(app, ["--debug", "eod", "run", "--as-of", "2024-13-01"])
+    assert debugged.exit_code == EXIT_USAGE
+    assert "Traceback (most recent call last)" in debugged.stderr
+    assert "ValueError" in debugged.stderr
+    assert debugged.stderr.strip().endswith("not a date (YYYY-MM-DD): '2024-13-01'")
+
+
+def test_an_unexpected_error_names_itself_and_points_to_debug(
+    sqlite_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the disk is haunted")
+
+    monkeypatch.setattr("puhui.cli.eod.run_end_of_day", broken)
+    result = runner.invoke(app, ["eod", "run", "--as-of", "2024-01-01"])
+    assert result.exit_code == EXIT_UNEXPECTED
+    assert result.stderr.strip() == (
+        "error [internal_error]: unexpected RuntimeError: the disk is haunted; "
+        "run again with --debug for the traceback"
+    )
+
+
+def test_debug_shows_the_traceback_of_an_escaped_error(tmp_path: Path) -> None:
+    """A real process: the interpreter prints the traceback the group lets through.
+
+    (Without ``--debug`` the same error is one sentence: see the test above.)
+    """
+    env = {
+        **os.environ,
+        "PUHUI_DATABASE_URL": f"sqlite:///{tmp_path / 'never-migrated.db'}",
+        "PUHUI_ENVIRONMENT": "test",
+    }
+    command = [sys.executable, "-c", "from puhui.cli.main import main; main()"]
+    argv = ["eod", "run", "--as-of", "2024-01-01"]
+    loud = subprocess.run(
+        [*command, "--debug", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert loud.returncode != 0
+    assert "Traceback (most recent call last)" in loud.stderr
+    assert "OperationalError" in loud.stderr
+
+
+def test_explanations_of_common_errors() -> None:
+    assert explain(InvalidDate("2024-02-30 is not a date")).line() == (
+        "error [invalid_date]: 2024-02-30 is not a date"
+    )
+    missing = explain(FileNotFoundError(2, "No such file or directory", "strategy.yaml"))
+    assert missing.line() == "error [file_not_found]: no such file or folder: strategy.yaml"
+    assert missing.exit_code == EXIT_USAGE
+    assert explain(PermissionError(13, "Permission denied", "/etc/shadow")).code == (
+        "permission_denied"
+    )
+    assert explain(ValueError("Invalid isoformat string: 'x'")).code == "invalid_input"
+    assert explain(KeyError("x")).exit_code == EXIT_UNEXPECTED
