@@ -30,7 +30,6 @@ from puhui.domain.origination.errors import (
 from puhui.domain.origination.offer import Offer
 from puhui.domain.origination.reasons import MANUAL_DECLINE
 from puhui.services import audit
-from puhui.services.origination.owner_views import contract_number
 from puhui.services.origination.context import (
     ENTITY,
     ApplicationView,
@@ -41,6 +40,7 @@ from puhui.services.origination.context import (
     transition,
     view_of,
 )
+from puhui.services.origination.owner_views import contract_number
 from puhui.services.origination.ports import (
     ApplicationRepository,
     LineOpening,

@@ -12,6 +12,7 @@ here. Errors say, in the owner's language, what is wrong and what to do.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -43,6 +44,7 @@ from puhui.web.pages.errors import user_message
 from puhui.web.pages.nav import N_
 from puhui.web.pages.rendering import gettext, render
 
+logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 Owner = Annotated[Principal, Depends(session.applicant)]
 
@@ -88,12 +90,8 @@ ERRORS: dict[str, str] = {
         "You accepted the contract, but the line could not be opened yet. "
         "The bank's staff will finish it; check again later."
     ),
-    "end_of_day_pending": N_(
-        "The bank is closing the day's books. Try again in a few minutes."
-    ),
-    "event_out_of_order": N_(
-        "Today's books are already closed. Try again tomorrow."
-    ),
+    "end_of_day_pending": N_("The bank is closing the day's books. Try again in a few minutes."),
+    "event_out_of_order": N_("Today's books are already closed. Try again tomorrow."),
 }
 """What each error of these pages tells the owner: what is wrong and what to do."""
 
@@ -193,7 +191,7 @@ MOVEMENT_NAMES: dict[MovementKind, str] = {
 }
 RECEIPT_STATUS_NAMES: dict[LoanStatus, str] = {
     LoanStatus.ACTIVE: N_("Outstanding"),
-    LoanStatus.CLOSED: N_("Repaid"),
+    LoanStatus.CLOSED: N_("Repaid in full"),
     LoanStatus.WRITTEN_OFF: N_("Written off"),
 }
 DONE_MESSAGES: dict[str, str] = {
@@ -320,6 +318,7 @@ def _new_application(
     ``channel=channel, branch_code=branch`` to the call below.
     """
     channel, branch = common.origin_of(request)
+    logger.info("H5 application arriving by channel %s, branch %s", channel, branch or "-")
     return uc.NewApplication(
         uscc=form.uscc,
         id_number=form.id_number,
@@ -341,7 +340,7 @@ def _apply_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     phone = _owner_phone(request, owner)
-    channel, branch = common.origin_of(request)
+    _, branch = common.origin_of(request)
     return _page(
         request,
         "h5/apply.html",
