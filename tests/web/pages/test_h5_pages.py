@@ -215,6 +215,9 @@ def test_accept_draw_repay_statement_and_revoke(site: tuple[Api, TestClient]) ->
     contract_page = client.get(f"/h5/apply/{app_id}/contract")
     assert contract_page.status_code == 200
     assert "授信合同" in contract_page.text
+    unread = _post(client, f"/h5/apply/{app_id}/contract", f"/h5/apply/{app_id}/acceptance", {})
+    assert unread.status_code == 422
+    assert "请勾选确认您已阅读合同" in unread.text
     accepted = _post(
         client,
         f"/h5/apply/{app_id}/contract",

@@ -541,6 +541,17 @@ async def consent_and_decide(request: Request, owner: Owner, application_id: str
 @router.get("/h5/apply/{application_id}/contract")
 async def contract_page(request: Request, owner: Owner, application_id: str) -> Response:
     """The contract: the text acceptance will sign, or the signed one once accepted."""
+    return await _contract_page(request, owner, application_id)
+
+
+async def _contract_page(
+    request: Request,
+    owner: Principal,
+    application_id: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     view = await _view(request, owner, application_id)
     deps = _deps(request)
     if view.contract is not None:
@@ -561,14 +572,19 @@ async def contract_page(request: Request, owner: Owner, application_id: str) -> 
             "offer": view.offer,
             "contract": view.contract,
             "text": text,
+            "error": error,
         },
+        status_code=status_code,
     )
 
 
 @router.post("/h5/apply/{application_id}/acceptance")
 async def accept(request: Request, owner: Owner, application_id: str) -> Response:
     """The owner accepts the offer: the contract is signed and the line opens."""
-    await session.verified_form(request)
+    posted = await session.verified_form(request)
+    if posted.get("read") != "yes":
+        message = gettext(request, N_("Tick the box to confirm you have read the contract."))
+        return await _contract_page(request, owner, application_id, error=message, status_code=422)
     deps = _deps(request)
     view = await call(
         deps, uc.accept_offer, deps.origination, actor=owner, application_id=application_id
