@@ -90,6 +90,7 @@ def test_an_owner_applies_accepts_draws_repays_and_reads_the_statement(
     expect(phone.locator("pre.contract")).to_contain_text(owner.uscc)
     _fits_a_phone(phone)
     assert axe_violations(phone) == []  # the contract text itself is bilingual
+    screenshot(phone, site, "h5-contract")
     phone.get_by_label("我已阅读并同意本合同全部条款。").check()
     phone.get_by_role("button", name="确认并签署").click()
     expect(phone.get_by_role("status")).to_have_text("合同已签署，您的额度已开通。")
@@ -113,6 +114,7 @@ def test_an_owner_applies_accepts_draws_repays_and_reads_the_statement(
     expect(phone.get_by_role("status")).to_contain_text("还款成功")
     expect(phone.locator("dl.facts")).to_contain_text("40,000.00")
     _check(phone)
+    screenshot(phone, site, "h5-receipt")
 
     # The statement shows the draw and the repayment.
     phone.get_by_role("link", name="返回我的额度").click()
@@ -129,6 +131,7 @@ def test_an_owner_applies_accepts_draws_repays_and_reads_the_statement(
     phone.get_by_role("link", name="我的授权").first.click()
     expect(phone.get_by_text("有效", exact=True)).to_be_visible()
     _check(phone)
+    screenshot(phone, site, "h5-consents")
     phone.get_by_role("button", name="撤回此项授权").click()
     expect(phone.get_by_role("status")).to_contain_text("已撤回授权")
     expect(phone.get_by_role("button", name="撤回此项授权")).to_have_count(0)
@@ -144,7 +147,8 @@ def test_in_english_every_step_speaks_english(phone: Page, site: Site, watched: 
     _check(phone)
     phone.get_by_role("link", name="English").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Your business and you")
-    phone.get_by_label("Unified social credit code").fill(owner.uscc + "0")
+    wrong = owner.uscc[:-1] + ("1" if owner.uscc.endswith("0") else "0")
+    phone.get_by_label("Unified social credit code").fill(wrong)
     phone.get_by_label("Legal representative's ID number").fill(owner.id_number)
     phone.get_by_role("button", name="Next: consent").click()
     # A wrong code is explained next to its field, in the owner's language.
