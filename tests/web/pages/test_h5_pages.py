@@ -14,16 +14,14 @@ from httpx import Response
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
 from api_support import Api, build_servicing_api
-from origination_fakes import OTHER_PHONE, OWNER_ID, PHONE, USCC_A, USCC_B
+from origination_fakes import OTHER_PHONE, OWNER_ID, PHONE, USCC_A
 
 from puhui.domain.clock import FixedClock
 from puhui.domain.origination.assessment import Outcome
-from puhui.domain.origination.consent import DataScope
-from puhui.domain.origination.errors import Forbidden
 from puhui.services.origination import owner_views
 from puhui.services.origination import use_cases as uc
 from puhui.services.security import accounts
-from puhui.services.security.permissions import Principal, Role
+from puhui.services.security.permissions import Principal
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 KEY = re.compile(r'name="request_key" value="([^"]+)"')
@@ -290,22 +288,3 @@ def test_staff_and_strangers_do_not_open_an_owners_pages(site: tuple[Api, TestCl
     assert response.status_code == 303
     assert response.headers["location"] == "/h5/sign-in?next=/h5/line"
     nobody.close()
-
-
-def test_contract_preview_is_the_text_acceptance_signs(site: tuple[Api, TestClient]) -> None:
-    api, _ = site
-    owner = _owner(api)
-    o = api.deps.origination
-    created = uc.create_application(
-        o, actor=owner, request=uc.NewApplication(uscc=USCC_B, id_number=OWNER_ID, phone=PHONE)
-    )
-    app_id = created.application_id
-    uc.give_consent(o, actor=owner, application_id=app_id, scopes=tuple(DataScope), purpose="p")
-    uc.assess_application(o, actor=owner, application_id=app_id)
-    preview = owner_views.contract_preview(o, actor=owner, application_id=app_id)
-    signed = uc.accept_offer(o, actor=owner, application_id=app_id).contract
-    assert signed is not None
-    assert preview == signed.text
-    staff = Principal(user_id="usr_staff", role=Role.APPROVER)
-    with pytest.raises(Forbidden):
-        owner_views.own_applications(o, actor=staff)
