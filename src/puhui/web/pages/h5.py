@@ -23,12 +23,19 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from puhui.domain.errors import ConfigurationError, InvalidAmount, InvalidInput, PuhuiError
+from puhui.domain.errors import (
+    ConfigurationError,
+    InvalidAmount,
+    InvalidInput,
+    NotFound,
+    PuhuiError,
+)
 from puhui.domain.lending.account import LoanAccount, LoanStatus
 from puhui.domain.lending.schedule import add_months
 from puhui.domain.money import parse_yuan
 from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.domain.origination.consent import Consent, DataScope
+from puhui.domain.origination.errors import Forbidden
 from puhui.domain.origination.reasons import CATALOG as REASONS
 from puhui.domain.privacy import mask_phone
 from puhui.services.origination import line_access, owner_views, receipt_access
@@ -245,8 +252,13 @@ def _message(request: Request, error: PuhuiError) -> str:
 
 
 def _status_of(error: PuhuiError) -> int:
+    """The status a form's refusal answers with, as the API would (a page, not JSON)."""
     if isinstance(error, InvalidInput):
         return 422
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, Forbidden):
+        return 403
     return 409
 
 
