@@ -40,6 +40,7 @@ from puhui.services.origination.context import (
     transition,
     view_of,
 )
+from puhui.services.origination.owner_views import contract_number
 from puhui.services.origination.ports import (
     ApplicationRepository,
     LineOpening,
@@ -214,7 +215,7 @@ def accept_offer(
                 annual_rate=offer.annual_rate,
                 term_months=offer.term_months,
             )
-            contract_no = f"HT{application.application_no[2:]}"
+            contract_no = contract_number(application.application_no)
             text = render_contract(
                 contract_no=contract_no,
                 lender=origination.lender_name,
