@@ -192,3 +192,12 @@ def test_amounts_dates_and_shares_in_the_pages_formats() -> None:
     assert i18n.percent(0.1234) == "12.3%"
     assert i18n.parse_locale("en-GB") == "en"
     assert i18n.parse_locale("fr") == "zh-CN"
+
+
+def test_an_areas_error_messages_speak_to_its_own_face(site: tuple[Api, TestClient]) -> None:
+    _, client = site
+    messages = client.app.state.error_messages  # type: ignore[attr-defined]
+    # The H5 pages word a duplicate application for an owner; the console keeps staff wording.
+    assert "duplicate_application" in messages["/h5"]
+    assert "duplicate_application" not in messages["/console"]
+    assert "invalid_qr_code" in messages["/h5"]

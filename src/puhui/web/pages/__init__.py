@@ -4,7 +4,8 @@ Server-rendered Jinja2 over the same services and permissions as the API — no 
 here — with HTMX for partial updates and ECharts for charts, both served by the app itself
 (``make assets`` copies them from the npm lock file into ``static/vendor``). Each page area is a
 module with a ``router``, for the console its ``NAV`` entries, and maybe ``ERRORS`` (what its
-errors tell a person, by error code); ``AREAS`` lists them.
+errors tell a person, by error code) for the users of its ``FACE`` (both faces when it names
+none); ``AREAS`` lists them.
 """
 
 from __future__ import annotations
@@ -16,23 +17,28 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from puhui.web.pages import branches, common, h5
+from puhui.web.pages import branches, common, documents, h5
 from puhui.web.pages.middleware import PageHeaders
 from puhui.web.pages.nav import NavItem
+from puhui.web.pages.session import Face
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-AREAS: tuple[ModuleType, ...] = (common, branches, h5)
+AREAS: tuple[ModuleType, ...] = (common, branches, documents, h5)
 """Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""
 
 
 def install_pages(app: FastAPI, *, secure_cookies: bool = True) -> None:
     """Mount the console, the H5 pages, their static files and the API's self-hosted docs."""
     nav: list[NavItem] = []
-    messages: dict[str, str] = {}
+    messages: dict[str, dict[str, str]] = {face.value: {} for face in Face}
     for area in AREAS:
         app.include_router(area.router)
         nav.extend(getattr(area, "NAV", ()))
-        messages.update(getattr(area, "ERRORS", {}))
+        # An area's error messages speak to its face's users (an owner is told otherwise
+        # than a loan officer); an area serving both faces names no FACE.
+        faces = [area.FACE] if hasattr(area, "FACE") else list(Face)
+        for face in faces:
+            messages[face.value].update(getattr(area, "ERRORS", {}))
     app.state.console_nav = tuple(nav)
     app.state.error_messages = messages
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

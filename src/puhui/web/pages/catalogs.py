@@ -13,6 +13,7 @@ so does a test, on a missing or fuzzy one).
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,10 +105,20 @@ def update() -> list[Path]:
             catalog.obsolete.clear()
             path = po_path(locale, area)
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("wb") as handle:
-                write_po(handle, catalog, width=100, sort_output=False, omit_header=False)
+            buffer = io.BytesIO()
+            write_po(buffer, catalog, width=100, sort_output=False, omit_header=False)
+            new = buffer.getvalue()
+            if path.exists() and _without_dates(path.read_bytes()) == _without_dates(new):
+                continue  # nothing but the extraction date would change
+            path.write_bytes(new)
             written.append(path)
     return written
+
+
+def _without_dates(po: bytes) -> bytes:
+    return b"\n".join(
+        line for line in po.splitlines() if not line.startswith(b'"POT-Creation-Date:')
+    )
 
 
 def compile_all() -> list[Path]:

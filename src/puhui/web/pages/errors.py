@@ -56,7 +56,8 @@ def user_message(request: Request, code: str, kinds: tuple[str, ...] = ()) -> st
 
     Page areas add messages of their own errors (their module's ``ERRORS``), which win.
     """
-    areas: dict[str, str] = getattr(request.app.state, "error_messages", {})
+    by_face: dict[str, dict[str, str]] = getattr(request.app.state, "error_messages", {})
+    areas = by_face.get(face_of(request).value, {})
     for candidate in (code, *kinds):
         if candidate in areas:
             return gettext(request, areas[candidate])

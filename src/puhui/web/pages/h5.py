@@ -63,6 +63,8 @@ DRAW_TERMS = (1, 3, 6, 12)
 STATEMENT_PERIODS = 12
 """How many interest cycles back the statement page offers."""
 
+FACE = session.Face.H5
+"""The owner-worded error messages below are for the H5 pages only."""
 ERRORS: dict[str, str] = {
     "duplicate_application": N_(
         "This enterprise already has an application in progress. "
@@ -323,14 +325,9 @@ TERM_CHOICES = (3, 6, 12, 24, 36)
 def _new_application(
     request: Request, form: ApplyForm, *, phone: str, amount_fen: int | None, term: int | None
 ) -> uc.NewApplication:
-    """The service's request for this form, from the phone the owner arrived on.
-
-    The QR code's channel and branch (``common.origin_of``) belong on the application; this
-    tree's ``NewApplication`` does not take them yet. When it does, add
-    ``channel=channel, branch_code=branch`` to the call below.
-    """
+    """The service's request for this form, from the phone the owner arrived on, with the
+    channel and branch of the QR code the owner scanned (``h5`` and none without one)."""
     channel, branch = common.origin_of(request)
-    logger.info("H5 application arriving by channel %s, branch %s", channel, branch or "-")
     return uc.NewApplication(
         uscc=form.uscc,
         id_number=form.id_number,
@@ -338,6 +335,8 @@ def _new_application(
         requested_amount_fen=amount_fen,
         requested_term_months=term,
         ip_address=client_address(request),
+        channel=channel,
+        branch_code=branch,
     )
 
 
