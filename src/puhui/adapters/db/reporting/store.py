@@ -1,0 +1,334 @@
+"""The reporting store on SQL: rebuilds a date's aggregates and reads them for the pages."""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, text
+
+from puhui.adapters.db.engine import READ_ONLY_OPTION
+from puhui.adapters.db.reporting.snapshot import build_origination, build_snapshot
+from puhui.adapters.db.reporting.tables import (
+    report_categories,
+    report_dpd_buckets,
+    report_origination,
+    report_portfolio,
+    report_roll_rates,
+    report_snapshots,
+    report_vintage_pd,
+    report_vintages,
+)
+from puhui.domain.clock import Clock
+from puhui.domain.errors import Conflict, InvalidDate
+from puhui.domain.lending.delinquency import FiveCategory
+from puhui.services.reporting.model import (
+    PPM,
+    ROLL_TARGETS,
+    BucketFigure,
+    DpdBucket,
+    GroupBy,
+    OriginationFigure,
+    PortfolioPoint,
+    PortfolioSnapshot,
+    ProductBalances,
+    RefreshResult,
+    RollFigure,
+    Vintage,
+    VintagePoint,
+    VintageReport,
+    share,
+)
+
+_BALANCE_FIELDS = tuple(
+    c.name for c in report_portfolio.columns if c.name not in ("as_of", "product_id")
+)
+_DPD30_BUCKETS = (DpdBucket.DPD_31_60.value, DpdBucket.DPD_61_90.value, DpdBucket.DPD_90_PLUS.value)
+_NON_PERFORMING = tuple(c.value for c in FiveCategory if c.is_non_performing)
+_LAST_RUN = text("SELECT as_of, status FROM eod_runs ORDER BY as_of DESC LIMIT 1")
+
+
+class EndOfDayNotClosed(Conflict):
+    """The date's book is not final: its end of day has not completed."""
+
+    code = "end_of_day_not_closed"
+
+
+def _int(value: Any) -> int:
+    return 0 if value is None else int(value)
+
+
+def _figures(rows: Sequence[Any], names: tuple[str, ...]) -> tuple[BucketFigure, ...]:
+    found = {name: (_int(loans), _int(principal)) for name, loans, principal in rows}
+    total = sum(principal for _, principal in found.values())
+    return tuple(
+        BucketFigure(
+            name=name,
+            loans=found.get(name, (0, 0))[0],
+            principal_fen=found.get(name, (0, 0))[1],
+            principal_share=share(found.get(name, (0, 0))[1], total),
+        )
+        for name in names
+    )
+
+
+def _month_ends(since: date, until: date) -> list[date]:
+    ends: list[date] = []
+    year, month = since.year, since.month
+    while True:
+        end = date(year, month, calendar.monthrange(year, month)[1])
+        if end >= until:
+            break
+        if end >= since:
+            ends.append(end)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return [*ends, until]
+
+
+class SqlReportingStore:
+    """``ReportingStore`` over the ``report_*`` tables."""
+
+    def __init__(self, engine: Engine, *, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def _reader(self) -> Connection:
+        # Read-only: on SQLite it takes no write lock, so the end of day never waits on a page.
+        return self._engine.connect().execution_options(**{READ_ONLY_OPTION: True})
+
+    def refresh(self, as_of: date) -> RefreshResult:
+        with self._engine.begin() as connection:
+            last = connection.execute(_LAST_RUN).one_or_none()
+            last_day = None if last is None else _as_date(last[0])
+            if last_day is None or as_of > last_day:
+                raise InvalidDate(
+                    f"the end of day has not run for {as_of.isoformat()}: "
+                    "its figures are not final",
+                    details={"as_of": as_of.isoformat()},
+                )
+            if as_of < last_day:
+                rows = build_origination(connection, as_of)
+                return RefreshResult(as_of=as_of, portfolio_rebuilt=False, rows=rows)
+            if last is not None and last[1] != "completed":
+                raise EndOfDayNotClosed(
+                    f"the end of day of {as_of.isoformat()} is unfinished: resume it first "
+                    "(its last step builds these figures)",
+                    details={"as_of": as_of.isoformat()},
+                )
+            rows = build_snapshot(connection, as_of, self._clock.now())
+        return RefreshResult(as_of=as_of, portfolio_rebuilt=True, rows=rows)
+
+    def latest_as_of(self) -> date | None:
+        with self._reader() as connection:
+            found = connection.execute(select(func.max(report_snapshots.c.as_of))).scalar_one()
+        return None if found is None else _as_date(found)
+
+    def portfolio(self, as_of: date) -> PortfolioSnapshot | None:
+        with self._reader() as connection:
+            header = connection.execute(
+                select(report_snapshots.c.roll_from).where(report_snapshots.c.as_of == as_of)
+            ).one_or_none()
+            if header is None:
+                return None
+            products = connection.execute(
+                select(report_portfolio)
+                .where(report_portfolio.c.as_of == as_of)
+                .order_by(report_portfolio.c.product_id)
+            ).all()
+            buckets = connection.execute(
+                select(
+                    report_dpd_buckets.c.bucket,
+                    report_dpd_buckets.c.loans,
+                    report_dpd_buckets.c.principal_fen,
+                ).where(report_dpd_buckets.c.as_of == as_of)
+            ).all()
+            categories = connection.execute(
+                select(
+                    report_categories.c.category,
+                    report_categories.c.loans,
+                    report_categories.c.principal_fen,
+                ).where(report_categories.c.as_of == as_of)
+            ).all()
+            rolls = connection.execute(
+                select(
+                    report_roll_rates.c.from_bucket,
+                    report_roll_rates.c.to_bucket,
+                    report_roll_rates.c.loans,
+                    report_roll_rates.c.principal_fen,
+                ).where(report_roll_rates.c.as_of == as_of)
+            ).all()
+        balances = tuple(
+            ProductBalances(
+                product_id=row.product_id, **{f: _int(getattr(row, f)) for f in _BALANCE_FIELDS}
+            )
+            for row in products
+        )
+        total = ProductBalances(
+            product_id="*",
+            **{f: sum(getattr(b, f) for b in balances) for f in _BALANCE_FIELDS},
+        )
+        return PortfolioSnapshot(
+            as_of=as_of,
+            products=balances,
+            total=total,
+            dpd_buckets=_figures(buckets, tuple(b.value for b in DpdBucket)),
+            categories=_figures(categories, tuple(c.value for c in FiveCategory)),
+            roll_from=None if header.roll_from is None else _as_date(header.roll_from),
+            roll_rates=_roll_figures(rolls),
+        )
+
+    def portfolio_series(self, since: date, until: date) -> list[PortfolioPoint]:
+        dates = _month_ends(since, until)
+        p, b, c = report_portfolio.c, report_dpd_buckets.c, report_categories.c
+        with self._reader() as connection:
+            balances = connection.execute(
+                select(p.as_of, func.sum(p.outstanding_principal_fen), func.sum(p.loans_active))
+                .where(p.as_of.in_(dates))
+                .group_by(p.as_of)
+            ).all()
+            late = connection.execute(
+                select(b.as_of, func.sum(b.principal_fen))
+                .where(b.as_of.in_(dates), b.bucket.in_(_DPD30_BUCKETS))
+                .group_by(b.as_of)
+            ).all()
+            npl = connection.execute(
+                select(c.as_of, func.sum(c.principal_fen))
+                .where(c.as_of.in_(dates), c.category.in_(_NON_PERFORMING))
+                .group_by(c.as_of)
+            ).all()
+        late_by = {_as_date(d): _int(v) for d, v in late}
+        npl_by = {_as_date(d): _int(v) for d, v in npl}
+        points = [
+            PortfolioPoint(
+                as_of=_as_date(day),
+                outstanding_principal_fen=_int(outstanding),
+                loans_active=_int(loans),
+                dpd30_principal_fen=late_by.get(_as_date(day), 0),
+                npl_principal_fen=npl_by.get(_as_date(day), 0),
+            )
+            for day, outstanding, loans in balances
+        ]
+        return sorted(points, key=lambda point: point.as_of)
+
+    def _origination(
+        self, first_day: date, last_day: date, key: Any, *, is_day: bool
+    ) -> list[OriginationFigure]:
+        o = report_origination.c
+        with self._reader() as connection:
+            rows = connection.execute(
+                select(
+                    key,
+                    func.sum(o.applications),
+                    func.sum(o.decided),
+                    func.sum(o.approved),
+                    func.sum(o.declined),
+                    func.sum(o.referred),
+                )
+                .where(o.as_of >= first_day, o.as_of <= last_day)
+                .group_by(key)
+                .order_by(key)
+            ).all()
+        return [
+            OriginationFigure(
+                day=_as_date(group) if is_day else None,
+                group=None if is_day or group == "" else str(group),
+                applications=_int(applications),
+                decided=_int(decided),
+                approved=_int(approved),
+                declined=_int(declined),
+                referred=_int(referred),
+            )
+            for group, applications, decided, approved, declined, referred in rows
+        ]
+
+    def origination_by_day(self, first_day: date, last_day: date) -> list[OriginationFigure]:
+        return self._origination(first_day, last_day, report_origination.c.as_of, is_day=True)
+
+    def origination_by_group(
+        self, first_day: date, last_day: date, by: GroupBy
+    ) -> list[OriginationFigure]:
+        o = report_origination.c
+        key = o.channel if by is GroupBy.CHANNEL else o.branch_code
+        return self._origination(first_day, last_day, key, is_day=False)
+
+    def vintages(self, as_of: date) -> VintageReport | None:
+        v, pd = report_vintages.c, report_vintage_pd.c
+        with self._reader() as connection:
+            built = connection.execute(
+                select(report_snapshots.c.as_of).where(report_snapshots.c.as_of == as_of)
+            ).one_or_none()
+            if built is None:
+                return None
+            points = connection.execute(
+                select(report_vintages)
+                .where(v.as_of == as_of)
+                .order_by(v.vintage, v.months_on_book)
+            ).all()
+            pds = connection.execute(
+                select(pd.vintage, pd.pd_loans, pd.pd_sum_ppm).where(pd.as_of == as_of)
+            ).all()
+        pd_by = {_as_date(day): (_int(n), _int(total)) for day, n, total in pds}
+        curves: dict[date, list[Any]] = defaultdict(list)
+        for row in points:
+            curves[_as_date(row.vintage)].append(row)
+        return VintageReport(
+            as_of=as_of,
+            vintages=tuple(
+                _vintage(month, rows, pd_by.get(month, (0, 0)))
+                for month, rows in sorted(curves.items())
+            ),
+        )
+
+
+def _as_date(value: Any) -> date:
+    # SQLite returns Date columns as dates through the table types; raw text SQL as text.
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _roll_figures(rows: Sequence[Any]) -> tuple[RollFigure, ...]:
+    opening: dict[str, int] = defaultdict(int)
+    for from_bucket, _, _, principal in rows:
+        opening[from_bucket] += _int(principal)
+    order = {name: i for i, name in enumerate(ROLL_TARGETS)}
+    return tuple(
+        RollFigure(
+            from_bucket=from_bucket,
+            to_bucket=to_bucket,
+            loans=_int(loans),
+            principal_fen=_int(principal),
+            rate=share(_int(principal), opening[from_bucket]),
+        )
+        for from_bucket, to_bucket, loans, principal in sorted(
+            rows, key=lambda r: (order.get(r[0], 99), order.get(r[1], 99))
+        )
+    )
+
+
+def _vintage(month: date, rows: list[Any], pd: tuple[int, int]) -> Vintage:
+    loans, principal = _int(rows[0].loans), _int(rows[0].principal_fen)
+    curve = tuple(
+        VintagePoint(
+            months_on_book=int(row.months_on_book),
+            bad30_share=share(_int(row.bad30_loans), loans),
+            bad90_share=share(_int(row.bad90_loans), loans),
+            bad30_principal_share=share(_int(row.bad30_principal_fen), principal),
+            bad90_principal_share=share(_int(row.bad90_principal_fen), principal),
+        )
+        for row in rows
+    )
+    pd_loans, pd_sum_ppm = pd
+    predicted = share(pd_sum_ppm, pd_loans * PPM)
+    last = curve[-1]
+    return Vintage(
+        vintage=month,
+        loans=loans,
+        principal_fen=principal,
+        curve=curve,
+        predicted_bad_rate=predicted,
+        pd_loans=pd_loans,
+        realised_bad90=last.bad90_share,
+        realised_bad30=last.bad30_share,
+    )
