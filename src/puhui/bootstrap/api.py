@@ -18,6 +18,7 @@ from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.post_loan.unit_of_work import MonitoringUnitOfWork
+from puhui.adapters.db.reporting import SqlReportingStore
 from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.bootstrap.settings import Settings
@@ -37,6 +38,7 @@ from puhui.services.origination.ports import (
     OfferBounds,
 )
 from puhui.services.origination.use_cases import Origination
+from puhui.services.reporting.ports import ReportingStore
 from puhui.services.security.accounts import Security, SecurityConfig
 from puhui.services.security.network import Network, parse_networks
 from puhui.services.security.passwords import PasswordHasher
@@ -75,6 +77,8 @@ class ApiDependencies:
     """A request body over this many bytes is refused with 413 before it is parsed."""
     post_loan: PostLoanAccess | None = None
     """Collections, write-offs and concentration; mounted only when servicing is wired."""
+    reports: ReportingStore | None = None
+    """The portfolio dashboards' aggregates; mounted only when servicing is wired."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,9 @@ def build_api_dependencies(
     credit = None
     post_loan = None
     monitoring = None
+    reports = None
     if servicing_uow_factory is not None:
+        reports = SqlReportingStore(engine, clock=clock)
         post_loan = post_loan_access(engine, clock=clock, keys=keys, cipher=cipher)
         monitoring = MonitoringAccess(
             units=lambda: MonitoringUnitOfWork(
@@ -185,6 +191,7 @@ def build_api_dependencies(
         monitoring=monitoring,
         max_body_bytes=limits.max_body_bytes,
         post_loan=post_loan,
+        reports=reports,
     )
 
 

@@ -18,6 +18,7 @@ from puhui.services.reporting.ports import ReportingStore
 from puhui.services.security.permissions import Permission, Principal, require
 
 MAX_ORIGINATION_DAYS = 366
+DEFAULT_ORIGINATION_DAYS = 30
 MAX_SERIES_MONTHS = 36
 
 
@@ -74,12 +75,16 @@ def origination_report(
     store: ReportingStore,
     *,
     actor: Principal,
-    first_day: date,
-    last_day: date,
+    first_day: date | None = None,
+    last_day: date | None = None,
     by: GroupBy = GroupBy.CHANNEL,
 ) -> OriginationReport:
-    """Applications, decisions and approval rate per day and per channel or branch."""
+    """Applications, decisions and approval rate per day and per channel or branch; the
+    range defaults to the 30 days up to the latest snapshot."""
     require(actor, Permission.REPORT_READ)
+    last_day = _as_of(store, last_day)
+    if first_day is None:
+        first_day = last_day - timedelta(days=DEFAULT_ORIGINATION_DAYS - 1)
     if last_day < first_day:
         raise InvalidDate(
             "the range ends before it starts",
