@@ -158,8 +158,8 @@ def _first_bad_statements(dialect: str) -> tuple[str, ...]:
 INSERT INTO report_first_bad (loan_id, bad30_on, bad90_on)
 SELECT l.loan_id, {bad30}, {bad90}
 FROM loans l LEFT JOIN {_FIRST_90_SQL} h ON h.loan_id = l.loan_id
-WHERE (l.days_past_due > {BAD30_AFTER_DAYS} OR h.first90 IS NOT NULL)
-  AND l.overdue_since IS NOT NULL
+WHERE ((l.days_past_due > {BAD30_AFTER_DAYS} AND l.overdue_since IS NOT NULL)
+       OR h.first90 IS NOT NULL)
   AND NOT EXISTS (SELECT 1 FROM report_first_bad b WHERE b.loan_id = l.loan_id)
 """
     update = f"""
