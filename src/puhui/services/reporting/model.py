@@ -169,28 +169,35 @@ class OriginationReport:
 
 
 @dataclass(frozen=True, slots=True)
-class VintagePoint:
-    months_on_book: int
-    bad30_share: Decimal | None
-    """Share of the vintage's loans ever 30+ by this month on book."""
-    bad90_share: Decimal | None
-    bad30_principal_share: Decimal | None
-    bad90_principal_share: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
 class Vintage:
+    """One disbursement month's curves, indexed by month on book (0 = the month itself)."""
+
     vintage: date
     """First day of the disbursement month."""
     loans: int
     principal_fen: int
-    curve: tuple[VintagePoint, ...]
+    bad30_share: tuple[Decimal, ...]
+    """Share of the vintage's loans ever 30+ by each month on book (cumulative)."""
+    bad90_share: tuple[Decimal, ...]
+    bad30_principal_share: tuple[Decimal, ...]
+    """The same, weighted by disbursed principal."""
+    bad90_principal_share: tuple[Decimal, ...]
     predicted_bad_rate: Decimal | None
     """Mean PD at origination of the vintage's loans that have one (None: none has)."""
     pd_loans: int
-    realised_bad90: Decimal | None
-    """Share of loans ever 90+ so far (the last point of the curve)."""
-    realised_bad30: Decimal | None
+
+    @property
+    def months_on_book(self) -> int:
+        return len(self.bad90_share) - 1
+
+    @property
+    def realised_bad90(self) -> Decimal:
+        """Share of loans ever 90+ so far (the last point of the curve)."""
+        return self.bad90_share[-1]
+
+    @property
+    def realised_bad30(self) -> Decimal:
+        return self.bad30_share[-1]
 
 
 @dataclass(frozen=True, slots=True)

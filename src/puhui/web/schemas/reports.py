@@ -103,23 +103,21 @@ class OriginationReportOut(BaseModel):
     total: OriginationOut
 
 
-class VintagePointOut(BaseModel):
-    months_on_book: int
-    bad30_share: Share
-    bad90_share: Share
-    bad30_principal_share: Share
-    bad90_principal_share: Share
-
-
 class VintageOut(BaseModel):
     vintage: date
     loans: int
     principal_fen: int
+    months_on_book: int
     pd_loans: int
     predicted_bad_rate: Share
-    realised_bad30: Share
-    realised_bad90: Share
-    curve: list[VintagePointOut]
+    """Mean PD at origination."""
+    realised_bad30: str
+    realised_bad90: str
+    bad30_share: list[str]
+    """Cumulative share ever 30+ at month on book 0, 1, 2, ... (the chart's series)."""
+    bad90_share: list[str]
+    bad30_principal_share: list[str]
+    bad90_principal_share: list[str]
 
 
 class VintageReportOut(BaseModel):
@@ -205,20 +203,15 @@ def _vintage(v: Vintage) -> VintageOut:
         vintage=v.vintage,
         loans=v.loans,
         principal_fen=v.principal_fen,
+        months_on_book=v.months_on_book,
         pd_loans=v.pd_loans,
         predicted_bad_rate=_share(v.predicted_bad_rate),
-        realised_bad30=_share(v.realised_bad30),
-        realised_bad90=_share(v.realised_bad90),
-        curve=[
-            VintagePointOut(
-                months_on_book=p.months_on_book,
-                bad30_share=_share(p.bad30_share),
-                bad90_share=_share(p.bad90_share),
-                bad30_principal_share=_share(p.bad30_principal_share),
-                bad90_principal_share=_share(p.bad90_principal_share),
-            )
-            for p in v.curve
-        ],
+        realised_bad30=str(v.realised_bad30),
+        realised_bad90=str(v.realised_bad90),
+        bad30_share=[str(x) for x in v.bad30_share],
+        bad90_share=[str(x) for x in v.bad90_share],
+        bad30_principal_share=[str(x) for x in v.bad30_principal_share],
+        bad90_principal_share=[str(x) for x in v.bad90_principal_share],
     )
 
 

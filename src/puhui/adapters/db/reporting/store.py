@@ -6,6 +6,7 @@ import calendar
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
@@ -38,7 +39,6 @@ from puhui.services.reporting.model import (
     RefreshResult,
     RollFigure,
     Vintage,
-    VintagePoint,
     VintageReport,
     share,
 )
@@ -263,7 +263,15 @@ class SqlReportingStore:
             if built is None:
                 return None
             points = connection.execute(
-                select(report_vintages)
+                select(
+                    v.vintage,
+                    v.loans,
+                    v.principal_fen,
+                    v.bad30_loans,
+                    v.bad90_loans,
+                    v.bad30_principal_fen,
+                    v.bad90_principal_fen,
+                )
                 .where(v.as_of == as_of)
                 .order_by(v.vintage, v.months_on_book)
             ).all()
@@ -271,9 +279,9 @@ class SqlReportingStore:
                 select(pd.vintage, pd.pd_loans, pd.pd_sum_ppm).where(pd.as_of == as_of)
             ).all()
         pd_by = {_as_date(day): (_int(n), _int(total)) for day, n, total in pds}
-        curves: dict[date, list[Any]] = defaultdict(list)
+        curves: dict[date, list[tuple[Any, ...]]] = defaultdict(list)
         for row in points:
-            curves[_as_date(row.vintage)].append(row)
+            curves[_as_date(row[0])].append(tuple(row))
         return VintageReport(
             as_of=as_of,
             vintages=tuple(
@@ -307,28 +315,22 @@ def _roll_figures(rows: Sequence[Any]) -> tuple[RollFigure, ...]:
     )
 
 
-def _vintage(month: date, rows: list[Any], pd: tuple[int, int]) -> Vintage:
-    loans, principal = _int(rows[0].loans), _int(rows[0].principal_fen)
-    curve = tuple(
-        VintagePoint(
-            months_on_book=int(row.months_on_book),
-            bad30_share=share(_int(row.bad30_loans), loans),
-            bad90_share=share(_int(row.bad90_loans), loans),
-            bad30_principal_share=share(_int(row.bad30_principal_fen), principal),
-            bad90_principal_share=share(_int(row.bad90_principal_fen), principal),
-        )
-        for row in rows
-    )
+def _vintage(month: date, rows: list[tuple[Any, ...]], pd: tuple[int, int]) -> Vintage:
+    loans, principal = _int(rows[0][1]), _int(rows[0][2])
+
+    def curve(column: int, whole: int) -> tuple[Decimal, ...]:
+        # A vintage has loans and principal, so no share here is undefined.
+        return tuple(share(_int(row[column]), whole) or Decimal(0) for row in rows)
+
     pd_loans, pd_sum_ppm = pd
-    predicted = share(pd_sum_ppm, pd_loans * PPM)
-    last = curve[-1]
     return Vintage(
         vintage=month,
         loans=loans,
         principal_fen=principal,
-        curve=curve,
-        predicted_bad_rate=predicted,
+        bad30_share=curve(3, loans),
+        bad90_share=curve(4, loans),
+        bad30_principal_share=curve(5, principal),
+        bad90_principal_share=curve(6, principal),
+        predicted_bad_rate=share(pd_sum_ppm, pd_loans * PPM),
         pd_loans=pd_loans,
-        realised_bad90=last.bad90_share,
-        realised_bad30=last.bad30_share,
     )
