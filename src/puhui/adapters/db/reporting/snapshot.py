@@ -201,6 +201,19 @@ def _pd_ppm_sql(dialect: str) -> str:
     return f"CAST(ROUND({value} * 1000000) AS BIGINT)"
 
 
+def _line_pd_sql(dialect: str) -> str:
+    """Copy the PD of lines opened since the last night: each decision's JSON is read once."""
+    return f"""
+INSERT INTO report_line_pd (line_id, pd_ppm)
+SELECT a.credit_line_id, MAX({_pd_ppm_sql(dialect)})
+FROM origination_applications a
+JOIN origination_decisions d ON d.application_id = a.application_id
+WHERE a.credit_line_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM report_line_pd p WHERE p.line_id = a.credit_line_id)
+GROUP BY a.credit_line_id
+"""
+
+
 def _vintage_sql(dialect: str) -> str:
     vintage = month_key_sql("l.disbursed_on", dialect)
 
@@ -215,13 +228,7 @@ SELECT {vintage} AS vintage_key, {mob("b.bad30_on")} AS mob30, {mob("b.bad90_on"
        COUNT(*), SUM(l.principal_fen), COUNT(p.pd_ppm), SUM(p.pd_ppm)
 FROM loans l
 LEFT JOIN report_first_bad b ON b.loan_id = l.loan_id
-LEFT JOIN (
-    SELECT a.credit_line_id AS line_id, MAX({_pd_ppm_sql(dialect)}) AS pd_ppm
-    FROM origination_applications a
-    JOIN origination_decisions d ON d.application_id = a.application_id
-    WHERE a.credit_line_id IS NOT NULL
-    GROUP BY a.credit_line_id
-) p ON p.line_id = l.line_id
+LEFT JOIN report_line_pd p ON p.line_id = l.line_id
 WHERE l.disbursed_on <= :d AND l.disbursed_on >= :first_vintage
 GROUP BY 1, 2, 3
 """
@@ -297,11 +304,14 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def build_origination(connection: Connection, day: date) -> int:
-    """Replace one business day's origination figures; returns rows written."""
+def build_origination(
+    connection: Connection, day: date, groups: tuple[str, str] | None = None
+) -> int:
+    """Replace one business day's origination figures; returns rows written. ``groups``:
+    :func:`origination_groups` of this database, when the caller knows them already."""
     connection.execute(_statement("DELETE FROM report_origination WHERE as_of = :d"), {"d": day})
     start, end = day_bounds(day)
-    channel, branch = origination_groups(connection)
+    channel, branch = groups or origination_groups(connection)
     return _execute(
         connection,
         _origination_sql(channel, branch),
@@ -336,6 +346,7 @@ def build_snapshot(connection: Connection, as_of: date, built_at: datetime) -> i
         # states a later roll can still start from.
         _execute(connection, _PRUNE_LOAN_BUCKETS, params)
         rows += _execute(connection, _INSERT_LOAN_BUCKETS, params)
+    rows += _execute(connection, _line_pd_sql(dialect), params)
     rows += _write_vintages(connection, as_of, first_vintage, dialect)
     rows += build_origination(connection, as_of)
     connection.execute(

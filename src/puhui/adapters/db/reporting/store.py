@@ -12,7 +12,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, text
 
 from puhui.adapters.db.engine import READ_ONLY_OPTION
-from puhui.adapters.db.reporting.snapshot import build_origination, build_snapshot
+from puhui.adapters.db.reporting.snapshot import (
+    build_origination,
+    build_snapshot,
+    origination_groups,
+)
 from puhui.adapters.db.reporting.tables import (
     report_categories,
     report_dpd_buckets,
@@ -94,6 +98,7 @@ class SqlReportingStore:
     def __init__(self, engine: Engine, *, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
+        self._groups: tuple[str, str] | None = None
 
     def _reader(self) -> Connection:
         # Read-only: on SQLite it takes no write lock, so the end of day never waits on a page.
@@ -110,7 +115,10 @@ class SqlReportingStore:
                     details={"as_of": as_of.isoformat()},
                 )
             if as_of < last_day:
-                rows = build_origination(connection, as_of)
+                # A backfill rebuilds day after day: look the schema up once.
+                if self._groups is None:
+                    self._groups = origination_groups(connection)
+                rows = build_origination(connection, as_of, self._groups)
                 return RefreshResult(as_of=as_of, portfolio_rebuilt=False, rows=rows)
             if last is not None and last[1] != "completed":
                 raise EndOfDayNotClosed(

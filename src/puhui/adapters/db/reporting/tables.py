@@ -109,6 +109,15 @@ report_first_bad = Table(
     Column("bad90_on", Date, nullable=True),
 )
 
+# Each line's PD at origination (parts per million; NULL when its decision had none), copied
+# once from the stored decision's JSON so the nightly vintages never parse it again.
+report_line_pd = Table(
+    "report_line_pd",
+    metadata,
+    Column("line_id", String(ID), primary_key=True),
+    Column("pd_ppm", BigInteger, nullable=True),
+)
+
 report_vintages = Table(
     "report_vintages",
     metadata,
@@ -157,6 +166,7 @@ REPORT_TABLES = (
     report_roll_rates,
     report_loan_buckets,
     report_first_bad,
+    report_line_pd,
     report_vintages,
     report_vintage_pd,
     report_origination,

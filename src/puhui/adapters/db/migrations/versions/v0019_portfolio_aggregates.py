@@ -84,6 +84,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("loan_id", name="pk_report_first_bad"),
     )
     op.create_table(
+        "report_line_pd",
+        sa.Column("line_id", sa.String(ID), nullable=False),
+        sa.Column("pd_ppm", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("line_id", name="pk_report_line_pd"),
+    )
+    op.create_table(
         "report_vintages",
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("vintage", sa.Date(), nullable=False),
@@ -120,6 +126,7 @@ def downgrade() -> None:
         "report_origination",
         "report_vintage_pd",
         "report_vintages",
+        "report_line_pd",
         "report_first_bad",
         "report_loan_buckets",
         "report_roll_rates",
