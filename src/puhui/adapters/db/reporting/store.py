@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, literal, select, text, union_all
 
 from puhui.adapters.db.engine import READ_ONLY_OPTION
 from puhui.adapters.db.reporting.snapshot import (
@@ -146,28 +146,24 @@ class SqlReportingStore:
                 .where(report_portfolio.c.as_of == as_of)
                 .order_by(report_portfolio.c.product_id)
             ).all()
-            buckets = connection.execute(
-                select(
-                    report_dpd_buckets.c.bucket,
-                    report_dpd_buckets.c.loans,
-                    report_dpd_buckets.c.principal_fen,
-                ).where(report_dpd_buckets.c.as_of == as_of)
+            # One round trip for the three small splits: a page's latency is its round trips.
+            b, c, r = report_dpd_buckets.c, report_categories.c, report_roll_rates.c
+            splits = connection.execute(
+                union_all(
+                    select(
+                        literal("bucket"), b.bucket, literal(""), b.loans, b.principal_fen
+                    ).where(b.as_of == as_of),
+                    select(
+                        literal("category"), c.category, literal(""), c.loans, c.principal_fen
+                    ).where(c.as_of == as_of),
+                    select(
+                        literal("roll"), r.from_bucket, r.to_bucket, r.loans, r.principal_fen
+                    ).where(r.as_of == as_of),
+                )
             ).all()
-            categories = connection.execute(
-                select(
-                    report_categories.c.category,
-                    report_categories.c.loans,
-                    report_categories.c.principal_fen,
-                ).where(report_categories.c.as_of == as_of)
-            ).all()
-            rolls = connection.execute(
-                select(
-                    report_roll_rates.c.from_bucket,
-                    report_roll_rates.c.to_bucket,
-                    report_roll_rates.c.loans,
-                    report_roll_rates.c.principal_fen,
-                ).where(report_roll_rates.c.as_of == as_of)
-            ).all()
+        buckets = [(n, loans, fen) for kind, n, _, loans, fen in splits if kind == "bucket"]
+        categories = [(n, loans, fen) for kind, n, _, loans, fen in splits if kind == "category"]
+        rolls = [(n, to, loans, fen) for kind, n, to, loans, fen in splits if kind == "roll"]
         balances = tuple(
             ProductBalances(
                 product_id=row.product_id, **{f: _int(getattr(row, f)) for f in _BALANCE_FIELDS}
@@ -192,21 +188,27 @@ class SqlReportingStore:
         dates = _month_ends(since, until)
         p, b, c = report_portfolio.c, report_dpd_buckets.c, report_categories.c
         with self._reader() as connection:
-            balances = connection.execute(
-                select(p.as_of, func.sum(p.outstanding_principal_fen), func.sum(p.loans_active))
-                .where(p.as_of.in_(dates))
-                .group_by(p.as_of)
+            series = connection.execute(
+                union_all(
+                    select(
+                        literal("balance"),
+                        p.as_of,
+                        func.sum(p.outstanding_principal_fen),
+                        func.sum(p.loans_active),
+                    )
+                    .where(p.as_of.in_(dates))
+                    .group_by(p.as_of),
+                    select(literal("late"), b.as_of, func.sum(b.principal_fen), literal(0))
+                    .where(b.as_of.in_(dates), b.bucket.in_(_DPD30_BUCKETS))
+                    .group_by(b.as_of),
+                    select(literal("npl"), c.as_of, func.sum(c.principal_fen), literal(0))
+                    .where(c.as_of.in_(dates), c.category.in_(_NON_PERFORMING))
+                    .group_by(c.as_of),
+                )
             ).all()
-            late = connection.execute(
-                select(b.as_of, func.sum(b.principal_fen))
-                .where(b.as_of.in_(dates), b.bucket.in_(_DPD30_BUCKETS))
-                .group_by(b.as_of)
-            ).all()
-            npl = connection.execute(
-                select(c.as_of, func.sum(c.principal_fen))
-                .where(c.as_of.in_(dates), c.category.in_(_NON_PERFORMING))
-                .group_by(c.as_of)
-            ).all()
+        balances = [(day, fen, loans) for kind, day, fen, loans in series if kind == "balance"]
+        late = [(day, fen) for kind, day, fen, _ in series if kind == "late"]
+        npl = [(day, fen) for kind, day, fen, _ in series if kind == "npl"]
         late_by = {_as_date(d): _int(v) for d, v in late}
         npl_by = {_as_date(d): _int(v) for d, v in npl}
         points = [
@@ -265,11 +267,6 @@ class SqlReportingStore:
     def vintages(self, as_of: date) -> VintageReport | None:
         v, pd = report_vintages.c, report_vintage_pd.c
         with self._reader() as connection:
-            built = connection.execute(
-                select(report_snapshots.c.as_of).where(report_snapshots.c.as_of == as_of)
-            ).one_or_none()
-            if built is None:
-                return None
             points = connection.execute(
                 select(
                     v.vintage,
@@ -279,23 +276,28 @@ class SqlReportingStore:
                     v.bad90_loans,
                     v.bad30_principal_fen,
                     v.bad90_principal_fen,
+                    pd.pd_loans,
+                    pd.pd_sum_ppm,
                 )
+                .join(report_vintage_pd, (pd.as_of == v.as_of) & (pd.vintage == v.vintage))
                 .where(v.as_of == as_of)
                 .order_by(v.vintage, v.months_on_book)
             ).all()
-            pds = connection.execute(
-                select(pd.vintage, pd.pd_loans, pd.pd_sum_ppm).where(pd.as_of == as_of)
-            ).all()
-        pd_by = {_as_date(day): (_int(n), _int(total)) for day, n, total in pds}
+            # A book without loans has no vintages: only then is the snapshot itself looked up.
+            if (
+                not points
+                and connection.execute(
+                    select(report_snapshots.c.as_of).where(report_snapshots.c.as_of == as_of)
+                ).one_or_none()
+                is None
+            ):
+                return None
         curves: dict[date, list[tuple[Any, ...]]] = defaultdict(list)
         for row in points:
             curves[_as_date(row[0])].append(tuple(row))
         return VintageReport(
             as_of=as_of,
-            vintages=tuple(
-                _vintage(month, rows, pd_by.get(month, (0, 0)))
-                for month, rows in sorted(curves.items())
-            ),
+            vintages=tuple(_vintage(month, rows) for month, rows in sorted(curves.items())),
         )
 
 
@@ -323,14 +325,14 @@ def _roll_figures(rows: Sequence[Any]) -> tuple[RollFigure, ...]:
     )
 
 
-def _vintage(month: date, rows: list[tuple[Any, ...]], pd: tuple[int, int]) -> Vintage:
+def _vintage(month: date, rows: list[tuple[Any, ...]]) -> Vintage:
     loans, principal = _int(rows[0][1]), _int(rows[0][2])
+    pd_loans, pd_sum_ppm = _int(rows[0][7]), _int(rows[0][8])
 
     def curve(column: int, whole: int) -> tuple[Decimal, ...]:
         # A vintage has loans and principal, so no share here is undefined.
         return tuple(share(_int(row[column]), whole) or Decimal(0) for row in rows)
 
-    pd_loans, pd_sum_ppm = pd
     return Vintage(
         vintage=month,
         loans=loans,
