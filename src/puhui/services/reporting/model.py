@@ -7,6 +7,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 
+from puhui.domain.lending.delinquency import FiveCategory
+
 RATE_PLACES = Decimal("0.0001")
 """Shares and rates are Decimals rounded half-up to 0.01 % (four places)."""
 PPM = 1_000_000
@@ -114,7 +116,9 @@ class PortfolioSnapshot:
     @property
     def npl_ratio(self) -> Decimal | None:
         """不良率: 次级, 可疑 and 损失 over all outstanding principal."""
-        bad = sum(c.principal_fen for c in self.categories[2:])
+        bad = sum(
+            c.principal_fen for c in self.categories if FiveCategory(c.name).is_non_performing
+        )
         return share(bad, sum(c.principal_fen for c in self.categories))
 
 
