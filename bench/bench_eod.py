@@ -116,7 +116,7 @@ _PRODUCT_SQL = text(
 
 def seed_sqlite(url: str, count: int) -> None:
     engine = make_engine(url)
-    migrate.upgrade(engine, "0002")
+    migrate.upgrade(engine, "heads")  # the end of day also writes the reporting tables
     placeholders = ", ".join("?" for _ in _COLUMNS)
     sql = f"INSERT INTO loans ({', '.join(_COLUMNS)}) VALUES ({placeholders})"
     with engine.begin() as connection:
@@ -142,7 +142,7 @@ def seed_sqlite(url: str, count: int) -> None:
 
 def seed_postgres(url: str, count: int) -> None:
     engine = make_engine(url)
-    migrate.upgrade(engine, "0002")
+    migrate.upgrade(engine, "heads")  # the end of day also writes the reporting tables
     with engine.begin() as connection:
         connection.execute(_PRODUCT_SQL, {"id": PRODUCT_ID, "now": datetime.now(UTC)})
         raw = connection.connection.driver_connection

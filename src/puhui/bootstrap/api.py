@@ -19,6 +19,7 @@ from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.post_loan.unit_of_work import MonitoringUnitOfWork
+from puhui.adapters.db.reporting import SqlReportingStore
 from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.bootstrap.settings import Settings
@@ -39,6 +40,7 @@ from puhui.services.origination.ports import (
     OfferBounds,
 )
 from puhui.services.origination.use_cases import Origination
+from puhui.services.reporting.ports import ReportingStore
 from puhui.services.security.accounts import Security, SecurityConfig
 from puhui.services.security.network import Network, parse_networks
 from puhui.services.security.passwords import PasswordHasher
@@ -83,6 +85,8 @@ class ApiDependencies:
     """Where owners reach the H5 pages (branch QR codes); None: the address the console uses."""
     contracts: ContractRenderer | None = None
     """Draws contracts as PDF; its font is looked up on the first contract drawn."""
+    reports: ReportingStore | None = None
+    """The portfolio dashboards' aggregates; mounted only when servicing is wired."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,9 @@ def build_api_dependencies(
     credit = None
     post_loan = None
     monitoring = None
+    reports = None
     if servicing_uow_factory is not None:
+        reports = SqlReportingStore(engine, clock=clock)
         post_loan = post_loan_access(engine, clock=clock, keys=keys, cipher=cipher)
         monitoring = MonitoringAccess(
             units=lambda: MonitoringUnitOfWork(
@@ -198,6 +204,7 @@ def build_api_dependencies(
         max_body_bytes=limits.max_body_bytes,
         post_loan=post_loan,
         contracts=ReportlabContractRenderer(contract_font),
+        reports=reports,
     )
 
 

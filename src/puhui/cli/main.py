@@ -24,6 +24,7 @@ from puhui.cli import (
     monitor_backtest,
     monitor_run,
     qr,
+    report,
     serve,
     strategy,
     user,
@@ -87,6 +88,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(collections_cli.app, name="collections")
 app.add_typer(concentration_cli.app, name="concentration")
+app.add_typer(report.app, name="report")
 monitor_run.register(monitor.app)
 monitor.app.command(name="backtest")(monitor_backtest.backtest)
 monitor.app.command(name="train-model")(monitor_backtest.train_model)

@@ -19,7 +19,15 @@ from puhui.web.dependencies import (
 from puhui.web.errors import install_error_handlers
 from puhui.web.limits import BodyLimit
 from puhui.web.pages import install_pages
-from puhui.web.routes import admin, applications, auth, collections, monitoring, servicing
+from puhui.web.routes import (
+    admin,
+    applications,
+    auth,
+    collections,
+    monitoring,
+    reports,
+    servicing,
+)
 
 
 def create_app(deps: ApiDependencies) -> FastAPI:
@@ -45,6 +53,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         routers.append(collections.router)
     if deps.monitoring is not None:
         routers.append(monitoring.router)
+    if deps.reports is not None:
+        routers.append(reports.router)
     for router in routers:
         app.include_router(router)
 

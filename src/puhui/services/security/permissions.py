@@ -59,6 +59,8 @@ class Permission(Enum):
     TASK_WORK = "tasks:work"
     """Claim and complete post-loan tasks; which outcomes a role may record is the
     monitoring role's (``domain.monitoring.OUTCOME_ROLES``)."""
+    REPORT_READ = "reports:read"
+    """Portfolio dashboards: balances, DPD and roll rates, 五级分类, vintages, origination."""
 
 
 _STAFF_READ = {
@@ -84,6 +86,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPERVISOR: frozenset(
         {Permission.ALERT_READ, Permission.ALERT_MANAGE, Permission.TASK_WORK}
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK, Permission.COLLECTIONS_ASSIGN}
+        | {Permission.REPORT_READ}
         | _STAFF_READ
     ),
     Role.APPROVER: frozenset(
@@ -106,12 +109,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALERT_READ,
             Permission.ALERT_MANAGE,
             Permission.TASK_WORK,
+            Permission.REPORT_READ,
         }
         | _STAFF_READ
     ),
     # Operations runs the collection desks: works and hands out cases, never decides write-offs.
     Role.OPERATIONS: frozenset(
-        {Permission.LINE_MANAGE, Permission.REPAY}
+        {Permission.LINE_MANAGE, Permission.REPAY, Permission.REPORT_READ}
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK, Permission.COLLECTIONS_ASSIGN}
         | _STAFF_READ
     ),
@@ -132,6 +136,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.COLLECTIONS_READ,
             Permission.CONCENTRATION_READ,
             Permission.ALERT_READ,
+            Permission.REPORT_READ,
         }
         | _STAFF_READ
     ),

@@ -19,9 +19,12 @@ class Step(Enum):
     """Five-category classification with history; non-accrual beyond 90 DPD."""
     POST_LEDGER = "post_ledger"
     """General-ledger entries aggregated per product and day from the sub-ledger."""
+    REPORT = "report"
+    """The day's portfolio aggregates for the dashboards (balances, DPD buckets, roll rates,
+    five categories, vintages, origination), rebuilt whole for the date."""
 
 
-STEPS: tuple[Step, ...] = (Step.ACCRUE, Step.CLASSIFY, Step.POST_LEDGER)
+STEPS: tuple[Step, ...] = (Step.ACCRUE, Step.CLASSIFY, Step.POST_LEDGER, Step.REPORT)
 
 
 class AccrualKind(Enum):

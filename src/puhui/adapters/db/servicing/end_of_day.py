@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Date, Engine, bindparam, func, select, text
 from sqlalchemy.sql.elements import TextClause
 
 from puhui.adapters.db.audit_repository import SqlAuditLog
+from puhui.adapters.db.reporting.snapshot import build_snapshot
 from puhui.adapters.db.servicing.repositories import BUSINESS_DAY_LOCK, SqlLedger
 from puhui.adapters.db.servicing.tables import eod_runs, eod_steps
 from puhui.domain.audit import AuditRecord
@@ -319,7 +320,9 @@ class SqlEndOfDayStore:
         }
         rows = 0
         with self._engine.begin() as connection:
-            for statement in _STATEMENTS[step]:
+            if step is Step.REPORT:
+                rows = build_snapshot(connection, as_of, self._clock.now())
+            for statement in _STATEMENTS.get(step, ()):
                 needed = {k: v for k, v in params.items() if f":{k}" in statement.text}
                 rows += max(0, connection.execute(statement, needed).rowcount)
             self._mark(connection, as_of, step, rows)

@@ -1,0 +1,1 @@
+"""Portfolio reporting: the aggregates the end of day keeps and the dashboards read."""
