@@ -2,7 +2,7 @@
 split, vintages with predicted and realised bad rates, origination by channel and branch.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-02
 """
 
