@@ -22,6 +22,7 @@ from puhui.domain.origination.errors import DuplicateApplication
 from puhui.domain.origination.offer import Offer
 from puhui.services.origination.line_opening import ONLINE_CREDIT_PRODUCT, product_bounds
 from puhui.services.origination.ports import (
+    ApplicationFilter,
     AssessmentRequest,
     IdempotencyRecord,
     LineOpening,
@@ -164,6 +165,7 @@ class _Apps:
         applicant_user_id: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        where: ApplicationFilter | None = None,
     ) -> list[Application]:
         rows = [
             a
@@ -171,6 +173,7 @@ class _Apps:
             if (status is None or a.status is status)
             and (partner_id is None or a.partner_id == partner_id)
             and (applicant_user_id is None or a.applicant_user_id == applicant_user_id)
+            and (where is None or where.admits(a))
         ]
         return rows[offset : offset + limit]
 

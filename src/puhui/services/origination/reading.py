@@ -11,6 +11,7 @@ from puhui.services.origination.context import (
     load_visible,
     view_of,
 )
+from puhui.services.origination.ports import ApplicationFilter
 from puhui.services.security.permissions import Permission, Principal, Role, require
 
 
@@ -39,14 +40,29 @@ def list_applications(
     status: ApplicationStatus | None = None,
     limit: int = 50,
     offset: int = 0,
+    where: ApplicationFilter | None = None,
 ) -> list[Application]:
+    """A page of applications, newest first; ``where`` narrows it as a staff queue does."""
     require(actor, Permission.APPLICATION_LIST)
     if not 1 <= limit <= 500 or offset < 0:
         raise InvalidInput("limit is 1 to 500 and offset is not negative")
+    if where is not None:
+        _check_filter(where)
     with origination.reading() as uow:
         return uow.applications.list(
             status=status,
             partner_id=actor.partner_id if actor.role is Role.PARTNER else None,
             limit=limit,
             offset=offset,
+            where=where,
         )
+
+
+def _check_filter(where: ApplicationFilter) -> None:
+    for name in ("min_amount_fen", "max_amount_fen"):
+        value = getattr(where, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise InvalidInput("an amount is a non-negative number of fen", details={"field": name})
+    for moment in (where.created_from, where.created_before):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput("a time bound is timezone-aware")
