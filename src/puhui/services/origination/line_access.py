@@ -6,6 +6,7 @@ from datetime import date
 
 from puhui.domain.ids import CreditLineId
 from puhui.domain.lending.account import LoanAccount as LoanRecord
+from puhui.domain.origination.errors import Forbidden
 from puhui.services.origination.credit_access import (
     CreditAccess,
     ensure_line_visible,
@@ -13,7 +14,6 @@ from puhui.services.origination.credit_access import (
     stored_line,
 )
 from puhui.services.security.permissions import Permission, Principal, require
-from puhui.domain.origination.errors import Forbidden
 from puhui.services.servicing import line_list, lines, statements
 from puhui.services.servicing.records import CreditLineRecord
 

@@ -51,8 +51,14 @@ class ApplicationFilter:
             (not self.statuses or application.status in self.statuses)
             and (self.created_from is None or application.created_at >= self.created_from)
             and (self.created_before is None or application.created_at < self.created_before)
-            and (self.min_amount_fen is None or (amount is not None and amount >= self.min_amount_fen))
-            and (self.max_amount_fen is None or (amount is not None and amount <= self.max_amount_fen))
+            and (
+                self.min_amount_fen is None
+                or (amount is not None and amount >= self.min_amount_fen)
+            )
+            and (
+                self.max_amount_fen is None
+                or (amount is not None and amount <= self.max_amount_fen)
+            )
             and (self.application_no is None or application.application_no == self.application_no)
         )
 

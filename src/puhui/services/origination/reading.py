@@ -61,7 +61,9 @@ def list_applications(
 def _check_filter(where: ApplicationFilter) -> None:
     for name in ("min_amount_fen", "max_amount_fen"):
         value = getattr(where, name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
             raise InvalidInput("an amount is a non-negative number of fen", details={"field": name})
     for moment in (where.created_from, where.created_before):
         if moment is not None and moment.tzinfo is None:

@@ -160,7 +160,9 @@ def _fen(text: str, field: str) -> int | None:
     try:
         value = int(parse_yuan(text))
     except InvalidAmount:
-        raise InvalidAmount("enter yuan with at most two decimals", details={"field": field}) from None
+        raise InvalidAmount(
+            "enter yuan with at most two decimals", details={"field": field}
+        ) from None
     if value < 0:
         raise InvalidAmount("an amount is not negative", details={"field": field})
     return value
@@ -366,7 +368,9 @@ def _rate(text: str) -> Decimal | None:
             "an annual rate is a number of percent", details={"field": "annual_rate"}
         ) from None
     if not value.is_finite():
-        raise InvalidInput("an annual rate is a number of percent", details={"field": "annual_rate"})
+        raise InvalidInput(
+            "an annual rate is a number of percent", details={"field": "annual_rate"}
+        )
     return value / 100
 
 
@@ -443,9 +447,7 @@ def _review_problem(request: Request, refused: PuhuiError) -> str:
     if refused.code == "invalid_input" and field == "note":
         return gettext(request, N_("State the grounds of the decision in the note."))
     if refused.code == "invalid_input" and refused.details.get("missing"):
-        return gettext(
-            request, N_("An approval names the limit, the annual rate and the term.")
-        )
+        return gettext(request, N_("An approval names the limit, the annual rate and the term."))
     if refused.code == "four_eyes_violation":
         return gettext(
             request,

@@ -278,7 +278,12 @@ async def _act(request: Request, principal: Principal, line_id: str, action: str
             raise InvalidInput("a reason is at most 200 characters", details={"field": "reason"})
         if action == "freeze":
             await call(
-                deps, line_access.freeze_line, access, actor=principal, line_id=line_id, reason=reason
+                deps,
+                line_access.freeze_line,
+                access,
+                actor=principal,
+                line_id=line_id,
+                reason=reason,
             )
         elif action == "unfreeze":
             await call(
@@ -306,7 +311,8 @@ async def _act(request: Request, principal: Principal, line_id: str, action: str
     except PuhuiError as refused:
         context = await _line_context(request, principal, line_id)
         context.update(
-            problem=_problem(request, refused), form={"action": action, "reason": reason, "limit": new_limit}
+            problem=_problem(request, refused),
+            form={"action": action, "reason": reason, "limit": new_limit},
         )
         status = 403 if refused.code in ("forbidden",) else 422
         response = console_page(request, principal, "lines/detail.html", context)
