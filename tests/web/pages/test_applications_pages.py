@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import re
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from api_support import PASSWORD, Api
 from fastapi.testclient import TestClient
 from origination_fakes import OWNER_ID, PHONE, USCC_A
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from console_support import console, csrf, staff
 
 from puhui.domain.origination.assessment import Outcome
 from puhui.domain.privacy import mask_id_number
@@ -16,39 +21,8 @@ from puhui.services.origination import use_cases as uc
 from puhui.services.security import accounts, users
 from puhui.services.security.permissions import SYSTEM, Principal, Role
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 BODY = {"uscc": USCC_A, "id_number": OWNER_ID, "phone": PHONE, "requested_amount_fen": 20_000_000}
 SCOPES = ["registration", "tax", "court"]
-
-
-def csrf(client: TestClient, path: str) -> str:
-    match = CSRF.search(client.get(path).text)
-    assert match is not None
-    return match.group(1)
-
-
-def console(api: Api, username: str, password: str = PASSWORD) -> TestClient:
-    """A browser of its own (cookies) signed in to the console as ``username``."""
-    client = TestClient(api.client.app, base_url="https://testserver")
-    response = client.post(
-        "/console/sign-in",
-        data={
-            "username": username,
-            "password": password,
-            "csrf_token": csrf(client, "/console/sign-in"),
-            "next": "/console/",
-        },
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return client
-
-
-def staff(api: Api, username: str, role: Role) -> TestClient:
-    accounts.create_user(
-        api.deps.security, actor=SYSTEM, username=username, password=PASSWORD, role=role
-    )
-    return console(api, username)
 
 
 def referred_by_manager(api: Api) -> tuple[str, str]:
