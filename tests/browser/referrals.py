@@ -62,7 +62,7 @@ def _reviewed_before(site: Site) -> list[str]:
 def _market_identity(site: Site, usccs: list[str]) -> dict[str, dict[str, Any]]:
     frame = (
         store.scan(site.market_dir, "applications")
-        .filter(pl.col("uscc").is_in(usccs))
+        .join(pl.LazyFrame({"uscc": usccs}).unique(), on="uscc")
         .sort("application_date", descending=True)
         .unique("uscc", keep="first")
         .collect()

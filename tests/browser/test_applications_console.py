@@ -64,11 +64,11 @@ def test_a_referral_is_reviewed_by_an_approver_not_by_its_account_manager(
     expect(desktop.get_by_role("status")).to_have_text("已审批通过：授信方案已发送给申请人。")
     expect(desktop.locator("h1 .badge")).to_have_text("已出方案")
     expect(desktop.get_by_role("heading", name="授信方案")).to_be_visible()
-    expect(desktop.get_by_text("审批人")).to_be_visible()
+    expect(desktop.locator("#main dt:text-is('审批人') + dd")).to_have_text("approver")
     assert axe_violations(desktop) == []
 
     desktop.get_by_role("link", name="English").click()
-    expect(desktop.get_by_role("heading", name="Offer")).to_be_visible()
+    expect(desktop.get_by_role("heading", name="Offer", exact=True)).to_be_visible()
     assert cjk_on_page(desktop) == []
     desktop.goto("/console/applications?queue=all")
     assert cjk_on_page(desktop) == []

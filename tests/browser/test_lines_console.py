@@ -37,9 +37,7 @@ def test_a_risk_officer_freezes_and_unfreezes_a_line(desktop: Page, site: Site) 
 
     desktop.get_by_label("原因").first.fill("预警：涉诉，待核实")
     desktop.get_by_role("button", name="冻结额度").click()
-    expect(desktop.get_by_role("status")).to_have_text(
-        "额度已冻结：停止新的提款，仍可正常还款。"
-    )
+    expect(desktop.get_by_role("status")).to_have_text("额度已冻结：停止新的提款，仍可正常还款。")
     expect(desktop.locator("#line-status")).to_have_text("已冻结")
     assert axe_violations(desktop) == []
 
