@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from puhui.domain.errors import InvalidAmount, InvalidDate, InvalidInput, NotFound, PuhuiError
 from puhui.domain.money import parse_yuan
 from puhui.domain.origination.application import ApplicationStatus
+from puhui.domain.origination.consent import DataScope
 from puhui.domain.origination.decision_record import DecisionRecord
 from puhui.domain.origination.reasons import CATALOG
 from puhui.domain.privacy import mask_id_number, mask_phone
@@ -86,6 +87,15 @@ OUTCOME_NAMES = {
     "refer": N_("Refer to an approver"),
 }
 ARM_NAMES = {"champion": N_("Champion"), "challenger": N_("Challenger")}
+SCOPE_NAMES = {
+    DataScope.REGISTRATION: N_("Business registration"),
+    DataScope.TAX: N_("Tax"),
+    DataScope.INVOICE: N_("VAT invoices"),
+    DataScope.UTILITY: N_("Utilities"),
+    DataScope.COURT: N_("Court records"),
+    DataScope.BUREAU: N_("Credit bureau"),
+    DataScope.SETTLEMENT: N_("Bank settlement flows"),
+}
 FIELD_NAMES = {
     "limit_fen": N_("Limit"),
     "annual_rate": N_("Annual rate"),
@@ -342,6 +352,8 @@ async def _detail_context(
         "is_referred": application.status is ApplicationStatus.REFERRED,
         "can_review": can_review,
         "bounds": _bound_rows(bounds),
+        "scope_names": {scope.value: name for scope, name in SCOPE_NAMES.items()},
+        "proposed_rate_percent": _percent_text(assessment.annual_rate if assessment else None),
         "form": {},
         "problem": None,
         "problem_details": [],
@@ -355,6 +367,13 @@ async def application_detail(
 ) -> HTMLResponse:
     context = await _detail_context(request, principal, application_id)
     return console_page(request, principal, "applications/detail.html", context)
+
+
+def _percent_text(rate: Decimal | None) -> str:
+    """A fraction as the percent the form takes: ``0.046`` -> ``4.6``."""
+    if rate is None:
+        return ""
+    return format((rate * 100).normalize(), "f")
 
 
 def _rate(text: str) -> Decimal | None:
