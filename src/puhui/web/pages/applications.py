@@ -255,7 +255,8 @@ async def application_list(request: Request, principal: StaffUser) -> HTMLRespon
     }
     status = 422 if problem else 200
     if request.headers.get("hx-request"):
-        return render(request, "applications/_results.html", context, status_code=status)
+        # HTMX swaps only successful answers: the problem is shown inside the results.
+        return render(request, "applications/_results.html", context)
     response = console_page(request, principal, "applications/list.html", context)
     response.status_code = status
     return response

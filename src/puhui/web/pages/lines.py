@@ -164,7 +164,8 @@ async def line_list(request: Request, principal: StaffUser) -> HTMLResponse:
     }
     status = 422 if problem else 200
     if request.headers.get("hx-request"):
-        return render(request, "lines/_results.html", context, status_code=status)
+        # HTMX swaps only successful answers: the problem is shown inside the results.
+        return render(request, "lines/_results.html", context)
     response = console_page(request, principal, "lines/list.html", context)
     response.status_code = status
     return response
