@@ -279,7 +279,7 @@ def main() -> None:
                 "/console/applications",
                 "/console/applications?queue=in_review",
                 "/console/applications?queue=all",
-                "/console/applications?queue=all&page=200",
+                "/console/applications?queue=all&page=100",
                 "/console/applications?queue=all&min=100000&max=200000",
                 "/console/applications?queue=all&from=2025-03-01&to=2025-03-07",
                 "/console/applications?queue=all&no=PB0000000000012345",

@@ -39,6 +39,9 @@ from puhui.web.pages.session import page_locale
 router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[Principal, Depends(session.staff)]
 PAGE_SIZE = 50
+MAX_PAGES = 100
+"""Deeper than 5,000 rows a person narrows the filters (dates) instead: an offset that deep
+costs the database a walk over every row before it."""
 
 NAV = (
     NavItem(
@@ -182,7 +185,7 @@ def _filters(request: Request) -> Filters:
     q = request.query_params
     queue = _QUEUES.get(q.get("queue", "referred"), _QUEUES["referred"])
     try:
-        page = max(1, min(int(q.get("page", "1")), 10_000))
+        page = max(1, min(int(q.get("page", "1")), MAX_PAGES))
     except ValueError:
         page = 1
     return Filters(
@@ -248,7 +251,8 @@ async def application_list(request: Request, principal: StaffUser) -> HTMLRespon
         "status_names": {s.value: STATUS_NAMES[s] for s in ApplicationStatus},
         "status_tone": {s.value: tone for s, tone in STATUS_TONE.items()},
         "rows": rows[:PAGE_SIZE],
-        "has_next": len(rows) > PAGE_SIZE,
+        "has_next": len(rows) > PAGE_SIZE and filters.page < MAX_PAGES,
+        "more_than_shown": len(rows) > PAGE_SIZE and filters.page >= MAX_PAGES,
         "problem": problem,
         "mask_id_number": mask_id_number,
         "mask_phone": mask_phone,
