@@ -73,6 +73,7 @@ def test_a_referral_is_reviewed_by_an_approver_not_by_its_account_manager(
     desktop.get_by_role("link", name="English").click()
     expect(desktop.get_by_role("heading", name="Offer", exact=True)).to_be_visible()
     assert cjk_on_page(desktop) == []
+    screenshot(desktop, site, "console-application-detail-en")
     desktop.goto("/console/applications?queue=all")
     assert cjk_on_page(desktop) == []
     assert axe_violations(desktop) == []

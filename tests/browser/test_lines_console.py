@@ -49,5 +49,6 @@ def test_a_risk_officer_freezes_and_unfreezes_a_line(desktop: Page, site: Site) 
     desktop.get_by_role("link", name="English").click()
     expect(desktop.get_by_role("heading", name="Repayment history")).to_be_visible()
     assert cjk_on_page(desktop) == []
+    screenshot(desktop, site, "console-line-en")
     desktop.goto("/console/lines")
     assert cjk_on_page(desktop) == []
