@@ -23,6 +23,7 @@ from puhui.domain.origination.errors import DuplicateApplication
 from puhui.domain.origination.offer import Offer
 from puhui.services.origination.line_opening import ONLINE_CREDIT_PRODUCT, product_bounds
 from puhui.services.origination.ports import (
+    ApplicationFilter,
     AssessmentRequest,
     IdempotencyRecord,
     LineOpening,
@@ -167,6 +168,7 @@ class _Apps:
         offset: int = 0,
         channel: Channel | None = None,
         branch_code: str | None = None,
+        where: ApplicationFilter | None = None,
     ) -> list[Application]:
         rows = [
             a
@@ -176,6 +178,7 @@ class _Apps:
             and (applicant_user_id is None or a.applicant_user_id == applicant_user_id)
             and (channel is None or a.channel is channel)
             and (branch_code is None or a.branch_code == branch_code)
+            and (where is None or where.admits(a))
         ]
         return rows[offset : offset + limit]
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from puhui.domain.ids import CreditLineId
 from puhui.domain.lending.account import LoanAccount as LoanRecord
+from puhui.domain.origination.errors import Forbidden
 from puhui.services.origination.credit_access import (
     CreditAccess,
     ensure_line_visible,
@@ -13,7 +14,7 @@ from puhui.services.origination.credit_access import (
     stored_line,
 )
 from puhui.services.security.permissions import Permission, Principal, require
-from puhui.services.servicing import lines, statements
+from puhui.services.servicing import line_list, lines, statements
 from puhui.services.servicing.records import CreditLineRecord
 
 
@@ -106,4 +107,34 @@ def line_receipts(
         CreditLineId(line_id),
         limit=limit,
         offset=offset,
+    )
+
+
+def list_lines(
+    access: CreditAccess,
+    *,
+    actor: Principal,
+    search: line_list.LineSearch,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[CreditLineRecord]:
+    """A page of every credit line, newest first (staff only: the book, not one's own)."""
+    require(actor, Permission.LINE_READ)
+    if not actor.is_staff:
+        raise Forbidden("only staff list the credit lines of the book")
+    return line_list.list_lines(
+        access.servicing_reader or access.servicing_uow, search=search, limit=limit, offset=offset
+    )
+
+
+def line_repayments(
+    access: CreditAccess, *, actor: Principal, line_id: str, limit: int = 100
+) -> list[line_list.Repayment]:
+    """The line's repayments, newest first; who may read them: as for the line."""
+    get_line(access, actor=actor, line_id=line_id)
+    return line_list.line_repayments(
+        access.servicing_reader or access.servicing_uow,
+        CreditLineId(line_id),
+        through=access.today(),
+        limit=limit,
     )

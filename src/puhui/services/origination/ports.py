@@ -32,6 +32,38 @@ class ScreeningCounts:
     enterprises_sharing_id_number: int
 
 
+@dataclass(frozen=True, slots=True)
+class ApplicationFilter:
+    """What a staff queue narrows applications to (every field optional, all must hold)."""
+
+    statuses: frozenset[ApplicationStatus] = frozenset()
+    """Any of these statuses (empty: any status)."""
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+    min_amount_fen: int | None = None
+    """The requested amount, at least (applications without one are left out)."""
+    max_amount_fen: int | None = None
+    application_no: str | None = None
+
+    def admits(self, application: Application) -> bool:
+        """The same test in memory (for fakes and checks)."""
+        amount = application.requested_amount_fen
+        return (
+            (not self.statuses or application.status in self.statuses)
+            and (self.created_from is None or application.created_at >= self.created_from)
+            and (self.created_before is None or application.created_at < self.created_before)
+            and (
+                self.min_amount_fen is None
+                or (amount is not None and amount >= self.min_amount_fen)
+            )
+            and (
+                self.max_amount_fen is None
+                or (amount is not None and amount <= self.max_amount_fen)
+            )
+            and (self.application_no is None or application.application_no == self.application_no)
+        )
+
+
 class ApplicationRepository(Protocol):
     def add(self, application: Application) -> None:
         """Insert; ``DuplicateApplication`` if the enterprise has another open application."""
@@ -73,6 +105,7 @@ class ApplicationRepository(Protocol):
         offset: int = 0,
         channel: Channel | None = None,
         branch_code: str | None = None,
+        where: ApplicationFilter | None = None,
     ) -> list[Application]: ...
 
 

@@ -12,6 +12,7 @@ from puhui.services.origination.context import (
     load_visible,
     view_of,
 )
+from puhui.services.origination.ports import ApplicationFilter
 from puhui.services.security.permissions import Permission, Principal, Role, require
 
 
@@ -42,13 +43,17 @@ def list_applications(
     offset: int = 0,
     channel: str | None = None,
     branch_code: str | None = None,
+    where: ApplicationFilter | None = None,
 ) -> list[Application]:
-    """Applications newest first, by status, channel (its code) and branch when given."""
+    """A page of applications, newest first, by status, channel (its code) and branch when
+    given; ``where`` narrows it as a staff queue does."""
     require(actor, Permission.APPLICATION_LIST)
     if not 1 <= limit <= 500 or offset < 0:
         raise InvalidInput("limit is 1 to 500 and offset is not negative")
     by_channel = None if channel is None else parse_channel(channel)
     by_branch = None if branch_code is None else parse_branch_code(branch_code)
+    if where is not None:
+        _check_filter(where)
     with origination.reading() as uow:
         return uow.applications.list(
             status=status,
@@ -57,4 +62,17 @@ def list_applications(
             offset=offset,
             channel=by_channel,
             branch_code=by_branch,
+            where=where,
         )
+
+
+def _check_filter(where: ApplicationFilter) -> None:
+    for name in ("min_amount_fen", "max_amount_fen"):
+        value = getattr(where, name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            raise InvalidInput("an amount is a non-negative number of fen", details={"field": name})
+    for moment in (where.created_from, where.created_before):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput("a time bound is timezone-aware")

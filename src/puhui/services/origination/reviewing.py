@@ -100,6 +100,12 @@ def check_offer_terms(
         )
 
 
+def review_bounds(origination: Origination, *, actor: Principal) -> tuple[TermBound, ...]:
+    """The bounds an approval made today must keep (what the review form shows)."""
+    require(actor, Permission.APPLICATION_REVIEW)
+    return origination.bounds_on(origination.clock.today())
+
+
 def review_application(
     origination: Origination,
     *,

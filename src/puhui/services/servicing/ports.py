@@ -15,7 +15,7 @@ from puhui.services.ports import UnitOfWork
 
 if TYPE_CHECKING:
     from puhui.services.servicing.statements import DailyAccrual, PostedEvent
-from puhui.services.servicing.records import CreditLineRecord, ProductRecord
+from puhui.services.servicing.records import CreditLineRecord, LineStatus, ProductRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,18 @@ class CreditLineRepository(Protocol):
 
     def save(self, record: CreditLineRecord) -> None:
         """Write the record back; the stored version must be ``record.version - 1``."""
+        ...
+
+    def page(
+        self,
+        *,
+        line_id: str | None = None,
+        enterprise_id: str | None = None,
+        status: LineStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[CreditLineRecord]:
+        """Lines newest first, narrowed by line id, enterprise or status (staff lists)."""
         ...
 
 

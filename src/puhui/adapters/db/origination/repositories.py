@@ -25,6 +25,7 @@ from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.errors import ApplicationNumberTaken, DuplicateApplication
 from puhui.domain.origination.offer import Offer
 from puhui.services.origination.ports import (
+    ApplicationFilter,
     FraudList,
     IdempotencyRecord,
     ScreeningCounts,
@@ -345,6 +346,7 @@ class SqlApplicationRepository:
         offset: int = 0,
         channel: Channel | None = None,
         branch_code: str | None = None,
+        where: ApplicationFilter | None = None,
     ) -> list[Application]:
         table = t.applications
         query = select(table).order_by(table.c.created_at.desc(), table.c.application_id)
@@ -358,8 +360,28 @@ class SqlApplicationRepository:
             query = query.where(table.c.channel == channel.value)
         if branch_code is not None:
             query = query.where(table.c.branch_code == branch_code)
+        if where is not None:
+            query = _filtered(query, where)
         rows = self._c.execute(query.limit(limit).offset(offset)).all()
         return [self._from_row(r) for r in rows]
+
+
+def _filtered(query: Select[Any], where: ApplicationFilter) -> Select[Any]:
+    """A staff queue's conditions: status, creation time and application no. are indexed."""
+    table = t.applications
+    if where.statuses:
+        query = query.where(table.c.status.in_(sorted(s.value for s in where.statuses)))
+    if where.created_from is not None:
+        query = query.where(table.c.created_at >= where.created_from)
+    if where.created_before is not None:
+        query = query.where(table.c.created_at < where.created_before)
+    if where.min_amount_fen is not None:
+        query = query.where(table.c.requested_amount_fen >= where.min_amount_fen)
+    if where.max_amount_fen is not None:
+        query = query.where(table.c.requested_amount_fen <= where.max_amount_fen)
+    if where.application_no is not None:
+        query = query.where(table.c.application_no == where.application_no)
+    return query
 
 
 class SqlConsentRepository:

@@ -154,19 +154,28 @@ class SqlCreditLineRepository:
         row = self._connection.execute(query).one_or_none()
         if row is None:
             return None
-        m = row._mapping
-        return CreditLineRecord(
-            line_id=CreditLineId(m["line_id"]),
-            enterprise_id=m["enterprise_id"],
-            product_id=ProductId(m["product_id"]),
-            annual_rate=Decimal(m["annual_rate"]),
-            limit_fen=m["limit_fen"],
-            drawn_fen=m["drawn_fen"],
-            opened_on=m["opened_on"],
-            expiry_date=m["expiry_date"],
-            status=LineStatus(m["status"]),
-            version=m["version"],
-        )
+        return _line_from_row(row._mapping)
+
+    def page(
+        self,
+        *,
+        line_id: str | None = None,
+        enterprise_id: str | None = None,
+        status: LineStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[CreditLineRecord]:
+        """Lines newest first (ids are time-ordered: the primary key's order), narrowed by
+        the line id (primary key), the enterprise (indexed) or the status."""
+        query = select(credit_lines).order_by(credit_lines.c.line_id.desc())
+        if line_id is not None:
+            query = query.where(credit_lines.c.line_id == line_id)
+        if enterprise_id is not None:
+            query = query.where(credit_lines.c.enterprise_id == enterprise_id)
+        if status is not None:
+            query = query.where(credit_lines.c.status == status.value)
+        rows = self._connection.execute(query.limit(limit).offset(offset)).all()
+        return [_line_from_row(row._mapping) for row in rows]
 
     def save(self, record: CreditLineRecord) -> None:
         values = _line_values(record)
@@ -178,6 +187,21 @@ class SqlCreditLineRepository:
         )
         if result.rowcount != 1:
             raise StaleRecord(f"credit line {record.line_id} changed concurrently")
+
+
+def _line_from_row(m: Any) -> CreditLineRecord:
+    return CreditLineRecord(
+        line_id=CreditLineId(m["line_id"]),
+        enterprise_id=m["enterprise_id"],
+        product_id=ProductId(m["product_id"]),
+        annual_rate=Decimal(m["annual_rate"]),
+        limit_fen=m["limit_fen"],
+        drawn_fen=m["drawn_fen"],
+        opened_on=m["opened_on"],
+        expiry_date=m["expiry_date"],
+        status=LineStatus(m["status"]),
+        version=m["version"],
+    )
 
 
 _LOAN_FIELDS = tuple(f.name for f in fields(LoanAccount))
