@@ -73,6 +73,8 @@ applications = Table(
         Index(f"ix_origination_applications_{column}_created_at", column, "created_at")
         for column in VELOCITY_INDEX_COLUMNS
     ),
+    # The console's queues: one status, newest first.
+    Index("ix_origination_applications_status_created_at", "status", "created_at"),
 )
 
 consents = Table(
