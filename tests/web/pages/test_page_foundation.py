@@ -201,3 +201,12 @@ def test_an_areas_error_messages_speak_to_its_own_face(site: tuple[Api, TestClie
     assert "duplicate_application" in messages["/h5"]
     assert "duplicate_application" not in messages["/console"]
     assert "invalid_qr_code" in messages["/h5"]
+
+
+def test_an_area_words_a_message_its_own_way() -> None:
+    # An owner draws (借款) on the H5 pages; the loan officer's ledger shows a disbursement (放款).
+    assert i18n.translations("zh-CN", "h5").gettext("Draw") == "借款"
+    assert i18n.translations("zh-CN", "lines").gettext("Draw") == "放款"
+    # What an area does not hold comes from the others (the layout's "Home").
+    assert i18n.translations("zh-CN", "h5").gettext("Home") == "首页"
+    assert i18n.translations("en", "h5").gettext("Draw") == "Draw"

@@ -59,8 +59,7 @@ def _catalog(po: Path) -> Translations:
 
 
 @cache
-def translations(locale: str) -> NullTranslations:
-    """Every area's catalog of ``locale`` merged into one (English: the messages as written)."""
+def _merged(locale: str) -> NullTranslations:
     directory = _CATALOG_DIRS.get(locale)
     if directory is None:
         return NullTranslations()
@@ -68,6 +67,26 @@ def translations(locale: str) -> NullTranslations:
     for po in sorted((LOCALE_DIR / directory / "LC_MESSAGES").glob("*.po")):
         merged.merge(_catalog(po))
     return merged
+
+
+@cache
+def translations(locale: str, area: str | None = None) -> NullTranslations:
+    """The messages of ``locale`` as ``area`` words them, then as any area does.
+
+    The same English can need different Chinese on different pages ("Draw" is 借款 to an owner
+    and 放款 in a loan officer's ledger), so an area's own catalog is read first; what it does
+    not hold (the layouts' messages, another area's navigation labels) comes from all catalogs
+    merged. English: the messages as written.
+    """
+    directory = _CATALOG_DIRS.get(locale)
+    if directory is None:
+        return NullTranslations()
+    po = LOCALE_DIR / directory / "LC_MESSAGES" / f"{area}.po"
+    if area is None or not po.exists():
+        return _merged(locale)
+    own = _catalog(po)
+    own.add_fallback(_merged(locale))
+    return own
 
 
 # --- formats the pages share: amounts in yuan, dates, rates -------------------------------

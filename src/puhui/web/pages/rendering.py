@@ -18,8 +18,8 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 @cache
-def environment(locale: str) -> Environment:
-    """The templates in ``locale``; built once per language, never mutated per request."""
+def environment(locale: str, area: str | None = None) -> Environment:
+    """The templates of ``area`` in ``locale``: built once each, never mutated per request."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -28,7 +28,7 @@ def environment(locale: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(i18n.translations(locale, area), newstyle=True)  # type: ignore[attr-defined]
     env.filters["yuan"] = i18n.yuan
     env.filters["isodate"] = i18n.iso_date
     env.filters["percent"] = i18n.percent
@@ -37,9 +37,18 @@ def environment(locale: str) -> Environment:
     return env
 
 
+def page_area(request: Request) -> str | None:
+    """The page area whose route answers the request (its module under ``web.pages``)."""
+    endpoint = request.scope.get("endpoint")
+    module = getattr(endpoint, "__module__", "")
+    prefix = "puhui.web.pages."
+    return module[len(prefix) :].split(".")[0] if module.startswith(prefix) else None
+
+
 def gettext(request: Request, message: str, **values: Any) -> str:
-    """``message`` in the request's language (for text a page module builds itself)."""
-    text: str = i18n.translations(page_locale(request)).gettext(message)
+    """``message`` in the request's language as the answering area words it (for text a page
+    module builds itself)."""
+    text: str = i18n.translations(page_locale(request), page_area(request)).gettext(message)
     return text % values if values else text
 
 
@@ -53,7 +62,7 @@ def render(
 ) -> HTMLResponse:
     """Render ``template`` in the request's language with the CSRF token and the request."""
     locale = page_locale(request)
-    page = environment(locale).get_template(template)
+    page = environment(locale, template.split("/")[0]).get_template(template)
     body = page.render(
         request=request,
         csrf_token=csrf_token(request),
