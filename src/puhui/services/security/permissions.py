@@ -59,6 +59,8 @@ class Permission(Enum):
     TASK_WORK = "tasks:work"
     """Claim and complete post-loan tasks; which outcomes a role may record is the
     monitoring role's (``domain.monitoring.OUTCOME_ROLES``)."""
+    LEDGER_READ = "ledger:read"
+    """End-of-day runs with their steps, and the general ledger's trial balance."""
 
 
 _STAFF_READ = {
@@ -106,12 +108,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALERT_READ,
             Permission.ALERT_MANAGE,
             Permission.TASK_WORK,
+            Permission.LEDGER_READ,
         }
         | _STAFF_READ
     ),
     # Operations runs the collection desks: works and hands out cases, never decides write-offs.
     Role.OPERATIONS: frozenset(
-        {Permission.LINE_MANAGE, Permission.REPAY}
+        {Permission.LINE_MANAGE, Permission.REPAY, Permission.LEDGER_READ}
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK, Permission.COLLECTIONS_ASSIGN}
         | _STAFF_READ
     ),
@@ -132,6 +135,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.COLLECTIONS_READ,
             Permission.CONCENTRATION_READ,
             Permission.ALERT_READ,
+            Permission.LEDGER_READ,
         }
         | _STAFF_READ
     ),
