@@ -40,15 +40,21 @@ class Staff:
 
 
 def sign_in(
-    deps: ApiDependencies, app: object, username: str, role: Role, *, create: bool = True
+    deps: ApiDependencies,
+    app: object,
+    username: str,
+    role: Role,
+    *,
+    create: bool = True,
+    password: str = PASSWORD,
 ) -> Staff:
     if create:
         accounts.create_user(
-            deps.security, actor=SYSTEM, username=username, password=PASSWORD, role=role
+            deps.security, actor=SYSTEM, username=username, password=password, role=role
         )
     client = TestClient(app, base_url="https://testserver")  # type: ignore[arg-type]
     staff = Staff(client)
     staff.get("/console/sign-in")
-    response = staff.post("/console/sign-in", {"username": username, "password": PASSWORD})
+    response = staff.post("/console/sign-in", {"username": username, "password": password})
     assert response.status_code == 303, response.text
     return staff

@@ -16,12 +16,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from puhui.web.pages import common, monitoring
+from puhui.web.pages import common, monitoring, ops
 from puhui.web.pages.middleware import PageHeaders
 from puhui.web.pages.nav import NavItem
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-AREAS: tuple[ModuleType, ...] = (common, monitoring)
+AREAS: tuple[ModuleType, ...] = (common, monitoring, ops)
 """Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""
 
 
