@@ -5,7 +5,6 @@ axe."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from datetime import date
@@ -52,7 +51,7 @@ class OneWarning:
 
 
 @pytest.fixture(scope="module")
-def warned_customer(site: Site) -> Iterator[str]:
+def warned_customer(site: Site) -> str:
     """A fresh alert and its task, raised through the monitoring service on the live book
     (the demo's own monthly runs found nothing to warn about in two months)."""
     platform = build_platform(
@@ -79,7 +78,7 @@ def warned_customer(site: Site) -> Iterator[str]:
     finally:
         platform.close()
     assert source.warned, "the live book has no customer under watch"
-    yield source.warned[0]
+    return source.warned[0]
 
 
 def test_a_manager_sees_the_alerts_and_completes_a_task(
