@@ -16,7 +16,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from api_support import Api, build_servicing_api
 from ops_pages_support import Staff, sign_in
-from sqlalchemy import Engine
 from test_servicing_api import draw, open_line
 
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
@@ -102,7 +101,9 @@ def test_a_case_is_worked_and_written_off_with_four_eyes(
     detail = manager.get(path)
     assert detail.count("owner Wang refused at the shop") == 1
     assert "10,000.00" in detail
-    assert "上门" in detail and "拒绝还款" in detail and "待履行" in detail
+    assert "上门" in detail
+    assert "拒绝还款" in detail
+    assert "待履行" in detail
     proposed = manager.post(
         f"{path}/write-off", {"reason": "absconded", "idempotency_key": _key(detail, "-w")}
     )
