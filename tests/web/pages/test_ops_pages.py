@@ -54,10 +54,16 @@ def test_end_of_day_shows_the_runs_their_steps_and_a_balanced_trial_balance(
     ops = _staff(api, Role.OPERATIONS)
     page = ops.get("/console/eod")
     last = (first + timedelta(days=2)).isoformat()
-    assert f'value="{last}"' in page  # the trial balance of the last closed date
-    assert "借贷平衡" in page
-    assert "贷款本金" in page
-    assert "50,000.00" in page
+    assert f'value="{last}"' in page  # the trial balance of the last closed date …
+    # … loads after the page: it sums the ledger.
+    assert f'hx-get="/console/eod/trial-balance?as_of={last}"' in page
+    assert "借贷平衡" not in page
+    fragment = ops.client.get(f"/console/eod/trial-balance?as_of={last}")
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert "借贷平衡" in fragment.text
+    assert "贷款本金" in fragment.text
+    assert "50,000.00" in fragment.text  # principal receivable, 1303
     for day in range(3):
         assert (first + timedelta(days=day)).isoformat() in page
     assert "计提、逾期与结息" in page
@@ -67,7 +73,7 @@ def test_end_of_day_shows_the_runs_their_steps_and_a_balanced_trial_balance(
     before_any = ops.get("/console/eod?as_of=2020-01-01")
     assert "50,000.00" not in before_any
     assert ops.client.get("/console/eod?as_of=2026-13-01").status_code == 422
-    english = ops.client.get("/console/eod?lang=en").text
+    english = ops.client.get(f"/console/eod?as_of={last}&lang=en").text
     assert "Balanced: debits and credits are equal." in english
     assert "principal receivable" in english
     for role, allowed in (
@@ -76,7 +82,9 @@ def test_end_of_day_shows_the_runs_their_steps_and_a_balanced_trial_balance(
         (Role.ACCOUNT_MANAGER, 403),
         (Role.ADMIN, 403),
     ):
-        assert _staff(api, role).client.get("/console/eod").status_code == allowed, role
+        client = _staff(api, role).client
+        assert client.get("/console/eod").status_code == allowed, role
+        assert client.get(f"/console/eod/trial-balance?as_of={last}").status_code == allowed
 
 
 def test_an_admin_creates_a_user_who_signs_in_and_an_auditor_finds_it(

@@ -12,6 +12,7 @@ action is the security or servicing service's, with the signed-in user as actor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated
 
@@ -32,10 +33,12 @@ from puhui.services.security.permissions import (
     Role,
 )
 from puhui.services.servicing import operations
+from puhui.services.servicing.ports import ServicingUnitOfWork
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import ROLE_NAMES, console_page
 from puhui.web.pages.nav import N_, NavItem
+from puhui.web.pages.rendering import render
 
 router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[Principal, Depends(session.staff)]
@@ -160,9 +163,10 @@ def _offset(text: str | None) -> int:
 async def end_of_day(
     request: Request, principal: StaffUser, as_of: str | None = None, offset: str | None = None
 ) -> HTMLResponse:
+    """The runs, and the trial balance of the date asked for; without a date the page names
+    the last closed date and loads its trial balance after the page (it sums the ledger)."""
     deps = _deps(request)
-    credit = _credit(deps)
-    reader = credit.servicing_reader or credit.servicing_uow
+    reader = _reader(deps)
     start = _offset(offset)
     runs = await call(
         deps,
@@ -172,36 +176,49 @@ async def end_of_day(
         limit=RUNS_PAGE,
         offset=start,
     )
+    asked = _day(as_of, "as_of")
+    day = asked or await call(deps, operations.last_closed_date, reader, actor=principal)
+    context: dict[str, object] = {
+        "runs": runs,
+        "day": day,
+        "lazy": asked is None,
+        "step_names": STEP_NAMES,
+        "run_statuses": RUN_STATUS_NAMES,
+        "offset": start,
+        "previous_offset": max(0, start - RUNS_PAGE) if start else None,
+        "next_offset": start + RUNS_PAGE if len(runs) == RUNS_PAGE else None,
+    }
+    if asked is not None:
+        context.update(await _trial_balance(deps, principal, asked))
+    return console_page(request, principal, "ops/eod.html", context)
+
+
+@router.get("/console/eod/trial-balance")
+async def trial_balance(request: Request, principal: StaffUser, as_of: str) -> HTMLResponse:
+    """The trial balance alone (the EOD page loads it with HTMX)."""
+    deps = _deps(request)
     day = _day(as_of, "as_of")
     if day is None:
-        day = await call(deps, operations.last_closed_date, reader, actor=principal)
-    balance = None
-    if day is not None:
-        balance = await call(
-            deps, operations.ledger_trial_balance, reader, actor=principal, as_of=day
-        )
-    rows = (
-        [(account, balance.balances_fen.get(account, 0)) for account in Account]
-        if balance is not None
-        else []
+        raise InvalidDate("choose a date", details={"field": "as_of"})
+    return render(request, "ops/_trial_balance.html", await _trial_balance(deps, principal, day))
+
+
+def _reader(deps: ApiDependencies) -> Callable[[], ServicingUnitOfWork]:
+    credit = _credit(deps)
+    return credit.servicing_reader or credit.servicing_uow
+
+
+async def _trial_balance(
+    deps: ApiDependencies, principal: Principal, day: date
+) -> dict[str, object]:
+    balance = await call(
+        deps, operations.ledger_trial_balance, _reader(deps), actor=principal, as_of=day
     )
-    return console_page(
-        request,
-        principal,
-        "ops/eod.html",
-        {
-            "runs": runs,
-            "day": day,
-            "balance": balance,
-            "rows": rows,
-            "step_names": STEP_NAMES,
-            "run_statuses": RUN_STATUS_NAMES,
-            "account_types": ACCOUNT_TYPE_NAMES,
-            "offset": start,
-            "previous_offset": max(0, start - RUNS_PAGE) if start else None,
-            "next_offset": start + RUNS_PAGE if len(runs) == RUNS_PAGE else None,
-        },
-    )
+    return {
+        "balance": balance,
+        "rows": [(account, balance.balances_fen.get(account, 0)) for account in Account],
+        "account_types": ACCOUNT_TYPE_NAMES,
+    }
 
 
 # --- audit ----------------------------------------------------------------------------------
