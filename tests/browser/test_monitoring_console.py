@@ -101,6 +101,7 @@ def test_a_manager_sees_the_alerts_and_completes_a_task(
     desktop.get_by_text("该信号所依据的数据").click()
     expect(desktop.locator("pre")).to_contain_text("previous_rating")
     assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-alert")
 
     # The demo's customers belong to its own account manager: a supervisor works the task.
     desktop.get_by_role("button", name="退出登录").click()
@@ -131,6 +132,7 @@ def test_a_manager_sees_the_alerts_and_completes_a_task(
     facts = desktop.locator("dl.facts")
     expect(facts).to_contain_text("已完成")
     expect(facts).to_contain_text("已联系企业主")
+    screenshot(desktop, site, "console-task")
 
     desktop.get_by_role("link", name="English").click()
     expect(desktop.locator("dl.facts")).to_contain_text("Contacted the owner")

@@ -70,6 +70,10 @@ def test_an_admin_creates_a_user_who_signs_in_and_an_auditor_finds_it(
     assert axe_violations(desktop) == []
     desktop.goto("/console/users")
     screenshot(desktop, site, "console-users")
+    desktop.get_by_role("link", name="English").click()
+    expect(desktop.get_by_role("heading", name="Create a user")).to_be_visible()
+    assert cjk_on_page(desktop) == []
+    desktop.goto("/console/users?lang=zh-CN")
 
     desktop.get_by_role("button", name="退出登录").click()
     sign_in_staff(desktop, NEWCOMER, NEWCOMER_PASSWORD)
