@@ -96,7 +96,6 @@ ERRORS = {
         "This outcome cannot be carried out for this customer (no line to act on). "
         "Choose another outcome."
     ),
-    "invalid_monitoring_value": N_("Enter a reason, then try again."),
     "promise_refused": N_("The promise is not valid: check the amount and the date."),
     "write_off_refused": N_("This receipt cannot be written off now."),
     "write_off_not_90_dpd": N_("Only receipts more than 90 days past due can be written off."),
