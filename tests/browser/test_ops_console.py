@@ -105,7 +105,7 @@ def test_an_admin_creates_a_user_who_signs_in_and_an_auditor_finds_it(
 def test_an_admin_issues_an_api_key_shown_once(desktop: Page, site: Site) -> None:
     sign_in_staff(desktop, "admin", PASSWORD)
     desktop.get_by_role("link", name="API 密钥").first.click()
-    desktop.get_by_label("合作方编号").fill("browser-channel")
+    desktop.get_by_label("合作机构编号").fill("browser-channel")
     desktop.get_by_role("button", name="签发").click()
     secret = desktop.locator(".secret")
     expect(secret).to_contain_text("pk_")

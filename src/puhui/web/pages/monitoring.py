@@ -434,7 +434,7 @@ async def task_complete(request: Request, principal: StaffUser, task_id: str) ->
 # --- collections ----------------------------------------------------------------------------
 
 
-def _form_key(request: Request) -> str:
+def _form_key() -> str:
     """A fresh idempotency key for a form: sending the same form twice records it once."""
     return "page-" + secrets.token_urlsafe(18)
 
@@ -505,7 +505,7 @@ async def write_off_list(
             "statuses": WRITE_OFF_STATUS_NAMES,
             "may_decide": principal.can(Permission.WRITE_OFF_DECIDE),
             "me": principal.audit_name(),
-            "form_key": _form_key(request),
+            "form_key": _form_key(),
             "notice": _notice(request),
         },
     )
@@ -556,7 +556,7 @@ async def case_detail(request: Request, principal: StaffUser, case_id: str) -> H
             "may_work": principal.can(Permission.COLLECTIONS_WORK),
             "me": principal.audit_name(),
             "legal": DpdBucket.LEGAL,
-            "form_key": _form_key(request),
+            "form_key": _form_key(),
             "notice": _notice(request),
         },
     )
