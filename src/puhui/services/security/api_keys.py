@@ -75,6 +75,21 @@ def issue_api_key(
     return IssuedApiKey(key_id, partner_id, wanted, f"{API_KEY_PREFIX}_{key_id}_{secret}")
 
 
+MAX_KEYS_PAGE = 200
+
+
+def list_api_keys(
+    security: Security, *, actor: Principal, limit: int = 50, offset: int = 0
+) -> list[ApiKeyRecord]:
+    """Partner API keys newest first, revoked ones too (never their secrets: only hashes are
+    stored)."""
+    require(actor, Permission.API_KEY_MANAGE)
+    if not 1 <= limit <= MAX_KEYS_PAGE or offset < 0:
+        raise InvalidInput(f"a page holds 1 to {MAX_KEYS_PAGE} keys", details={"field": "limit"})
+    with security.reader_factory() as uow:
+        return uow.api_keys.listing(limit=limit, offset=offset)
+
+
 def authenticate_api_key(security: Security, api_key: str) -> Principal:
     prefix, _, rest = api_key.strip().partition("_")
     key_id, _, secret = rest.partition("_")

@@ -61,6 +61,8 @@ class Permission(Enum):
     monitoring role's (``domain.monitoring.OUTCOME_ROLES``)."""
     REPORT_READ = "reports:read"
     """Portfolio dashboards: balances, DPD and roll rates, 五级分类, vintages, origination."""
+    LEDGER_READ = "ledger:read"
+    """End-of-day runs with their steps, and the general ledger's trial balance."""
 
 
 _STAFF_READ = {
@@ -110,12 +112,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALERT_MANAGE,
             Permission.TASK_WORK,
             Permission.REPORT_READ,
+            Permission.LEDGER_READ,
         }
         | _STAFF_READ
     ),
     # Operations runs the collection desks: works and hands out cases, never decides write-offs.
     Role.OPERATIONS: frozenset(
-        {Permission.LINE_MANAGE, Permission.REPAY, Permission.REPORT_READ}
+        {Permission.LINE_MANAGE, Permission.REPAY, Permission.REPORT_READ, Permission.LEDGER_READ}
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK, Permission.COLLECTIONS_ASSIGN}
         | _STAFF_READ
     ),
@@ -137,6 +140,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CONCENTRATION_READ,
             Permission.ALERT_READ,
             Permission.REPORT_READ,
+            Permission.LEDGER_READ,
         }
         | _STAFF_READ
     ),

@@ -92,6 +92,10 @@ class UserRepository(Protocol):
 
     def pending_grants(self) -> list[RoleGrant]: ...
 
+    def staff(self, *, role: Role | None, limit: int, offset: int) -> list[User]:
+        """Staff and partner users (never applicants) by username, a page at a time."""
+        ...
+
 
 class ApiKeyRepository(Protocol):
     def add(self, record: ApiKeyRecord) -> None: ...
@@ -100,6 +104,10 @@ class ApiKeyRepository(Protocol):
 
     def update(self, record: ApiKeyRecord) -> None:
         """Store a key's secret hash and revocation (rotation and revocation)."""
+        ...
+
+    def listing(self, *, limit: int, offset: int) -> list[ApiKeyRecord]:
+        """Keys newest first, revoked ones too, a page at a time."""
         ...
 
 

@@ -282,6 +282,26 @@ def pending_role_grants(security: Security, *, actor: Principal) -> list[RoleGra
         return uow.users.pending_grants()
 
 
+MAX_USERS_PAGE = 200
+
+
+def list_users(
+    security: Security,
+    *,
+    actor: Principal,
+    role: Role | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[User]:
+    """Staff and partner users by username, a page at a time (admins): applicants are not
+    listed, they are customers."""
+    require(actor, Permission.USER_MANAGE)
+    if not 1 <= limit <= MAX_USERS_PAGE or offset < 0:
+        raise InvalidInput(f"a page holds 1 to {MAX_USERS_PAGE} users", details={"field": "limit"})
+    with security.reader_factory() as uow:
+        return uow.users.staff(role=role, limit=limit, offset=offset)
+
+
 def _pending_grant(uow: SecurityUnitOfWork, grant_id: str) -> RoleGrant:
     grant = uow.users.grant(grant_id)
     if grant is None:

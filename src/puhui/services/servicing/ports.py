@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from puhui.domain.ids import CreditLineId, ProductId
@@ -112,6 +112,26 @@ class RequestLog(Protocol):
     def add(self, request: StoredRequest) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class EndOfDayStepDone:
+    """A step of an end-of-day run that finished: its name, rows changed and when."""
+
+    step: str
+    rows_affected: int
+    finished_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfDayRunRecord:
+    """An end-of-day run as stored: its date, status and the steps done so far, in order."""
+
+    as_of: date
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    steps: tuple[EndOfDayStepDone, ...] = ()
+
+
 class BusinessDays(Protocol):
     def last_closed(self) -> date | None:
         """The latest business date whose end of day has started (closed to new postings)."""
@@ -119,6 +139,10 @@ class BusinessDays(Protocol):
 
     def last_completed(self) -> date | None:
         """The latest business date whose end of day completed."""
+        ...
+
+    def runs(self, *, limit: int, offset: int) -> list[EndOfDayRunRecord]:
+        """End-of-day runs, latest date first, with their finished steps."""
         ...
 
 

@@ -17,13 +17,31 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from puhui.web.pages import applications, branches, common, documents, h5, lines
+from puhui.web.pages import (
+    applications,
+    branches,
+    common,
+    documents,
+    h5,
+    lines,
+    monitoring,
+    ops,
+)
 from puhui.web.pages.middleware import PageHeaders
 from puhui.web.pages.nav import NavItem
 from puhui.web.pages.session import Face
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-AREAS: tuple[ModuleType, ...] = (common, applications, lines, branches, documents, h5)
+AREAS: tuple[ModuleType, ...] = (
+    common,
+    applications,
+    lines,
+    monitoring,
+    ops,
+    branches,
+    documents,
+    h5,
+)
 """Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""
 
 

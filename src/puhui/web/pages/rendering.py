@@ -62,7 +62,7 @@ def render(
 ) -> HTMLResponse:
     """Render ``template`` in the request's language with the CSRF token and the request."""
     locale = page_locale(request)
-    page = environment(locale, template.split("/")[0]).get_template(template)
+    page = environment(locale, template.split("/", maxsplit=1)[0]).get_template(template)
     body = page.render(
         request=request,
         csrf_token=csrf_token(request),

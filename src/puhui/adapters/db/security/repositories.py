@@ -149,6 +149,13 @@ class SqlUserRepository:
         ).all()
         return [self._grant(r) for r in rows]
 
+    def staff(self, *, role: Role | None, limit: int, offset: int) -> list[User]:
+        query = select(t.users).where(t.users.c.role != Role.APPLICANT.value)
+        if role is not None:
+            query = query.where(t.users.c.role == role.value)
+        rows = self._c.execute(query.order_by(t.users.c.username).limit(limit).offset(offset)).all()
+        return [self._from_row(r) for r in rows]
+
 
 class SqlApiKeyRepository:
     def __init__(self, connection: Connection) -> None:
@@ -176,8 +183,20 @@ class SqlApiKeyRepository:
 
     def get(self, key_id: str) -> ApiKeyRecord | None:
         r = self._c.execute(select(t.api_keys).where(t.api_keys.c.key_id == key_id)).one_or_none()
-        if r is None:
-            return None
+        return None if r is None else self._record(r)
+
+    def listing(self, *, limit: int, offset: int) -> list[ApiKeyRecord]:
+        table = t.api_keys
+        rows = self._c.execute(
+            select(table)
+            .order_by(table.c.created_at.desc(), table.c.key_id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return [self._record(r) for r in rows]
+
+    @staticmethod
+    def _record(r: Row[Any]) -> ApiKeyRecord:
         return ApiKeyRecord(
             key_id=r.key_id,
             partner_id=r.partner_id,

@@ -28,6 +28,7 @@ from puhui.adapters.db.servicing.tables import (
     accrual_entries,
     credit_lines,
     eod_runs,
+    eod_steps,
     journal_entries,
     journal_lines,
     loan_instalments,
@@ -55,7 +56,7 @@ from puhui.domain.lending.product import (
 )
 from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.domain.money import Fen, Rounding
-from puhui.services.servicing.ports import StoredRequest
+from puhui.services.servicing.ports import EndOfDayRunRecord, EndOfDayStepDone, StoredRequest
 from puhui.services.servicing.records import CreditLineRecord, LineStatus, ProductRecord
 from puhui.services.servicing.statements import DailyAccrual, Operation, PostedEvent
 
@@ -539,6 +540,33 @@ class SqlBusinessDays:
             select(func.max(eod_runs.c.as_of)).where(eod_runs.c.status == "completed")
         ).scalar_one()
         return value if isinstance(value, date) else None
+
+    def runs(self, *, limit: int, offset: int) -> list[EndOfDayRunRecord]:
+        found = self._connection.execute(
+            select(eod_runs).order_by(eod_runs.c.as_of.desc()).limit(limit).offset(offset)
+        ).all()
+        if not found:
+            return []
+        steps: dict[date, list[EndOfDayStepDone]] = {}
+        done = self._connection.execute(
+            select(eod_steps)
+            .where(eod_steps.c.as_of.in_([r.as_of for r in found]))
+            .order_by(eod_steps.c.as_of, eod_steps.c.finished_at, eod_steps.c.step)
+        ).all()
+        for row in done:
+            steps.setdefault(row.as_of, []).append(
+                EndOfDayStepDone(row.step, int(row.rows_affected), row.finished_at)
+            )
+        return [
+            EndOfDayRunRecord(
+                as_of=r.as_of,
+                status=r.status,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+                steps=tuple(steps.get(r.as_of, ())),
+            )
+            for r in found
+        ]
 
 
 _CHUNK = 500

@@ -1,0 +1,124 @@
+"""Operations in a real browser: end of day and a balanced trial balance; an admin creates a
+user who then signs in, and an auditor finds that creation in the audit log; API keys."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from browser_support import (
+    axe_violations,
+    cjk_on_page,
+    screenshot,
+    sign_in_staff,
+    untranslated_on_page,
+)
+from live_site import PASSWORD, Site
+from playwright.sync_api import Page, expect
+
+NEWCOMER = "browser.newcomer"
+NEWCOMER_PASSWORD = "a-long-browser-password"
+USER_ID = re.compile(r"usr_[0-9A-Z]+")
+
+
+def test_end_of_day_shows_the_runs_and_a_balanced_trial_balance(desktop: Page, site: Site) -> None:
+    sign_in_staff(desktop, "ops", PASSWORD)
+    desktop.get_by_role("link", name="日终").first.click()
+    expect(desktop.get_by_role("heading", level=1)).to_have_text("日终")
+    expect(desktop.get_by_text("借贷平衡：借方与贷方相等。")).to_be_visible()
+    day = (site.today.date() - timedelta(days=1)).isoformat()  # the last date closed
+    expect(desktop.get_by_label("截至日期")).to_have_value(day)
+    runs = desktop.get_by_role("table", name="批处理记录")
+    expect(runs.get_by_role("row").nth(1)).to_contain_text(day)
+    expect(runs.get_by_role("row").nth(1)).to_contain_text("总账记账")
+    expect(runs.get_by_role("row").nth(1)).to_contain_text("已完成")
+    balance = desktop.get_by_role("table", name="试算平衡")
+    expect(balance.get_by_role("row").filter(has_text="1303")).to_contain_text("贷款本金")
+    expect(balance.locator("tfoot")).to_contain_text("0.00")
+    assert untranslated_on_page(desktop) == []
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-eod")
+    # An earlier date, from the runs list.
+    runs.get_by_role("row").nth(3).get_by_role("link").click()
+    expect(desktop.get_by_text("借贷平衡：借方与贷方相等。")).to_be_visible()
+    desktop.get_by_role("link", name="English").click()
+    expect(desktop.get_by_text("Balanced: debits and credits are equal.")).to_be_visible()
+    assert cjk_on_page(desktop) == []
+    desktop.goto("/console/?lang=zh-CN")
+
+
+def test_an_admin_creates_a_user_who_signs_in_and_an_auditor_finds_it(
+    desktop: Page, site: Site
+) -> None:
+    sign_in_staff(desktop, "admin", PASSWORD)
+    desktop.get_by_role("link", name="用户").first.click()
+    expect(desktop.get_by_role("heading", level=1)).to_have_text("用户")
+    form = desktop.locator("form", has=desktop.get_by_role("heading", name="新建用户"))
+    form.get_by_label("用户名").fill(NEWCOMER)
+    form.get_by_label("初始密码（至少 12 个字符）").fill(NEWCOMER_PASSWORD)
+    form.get_by_label("角色", exact=True).select_option("operations")
+    form.get_by_role("button", name="创建用户").click()
+    expect(desktop.get_by_role("status")).to_have_text("用户已创建，现在可以登录。")
+    desktop.get_by_label("角色").first.select_option("operations")
+    row = desktop.get_by_role("row").filter(has_text=NEWCOMER)
+    expect(row).to_contain_text("运营")
+    expect(row).to_contain_text("有效")
+    found = USER_ID.search(row.inner_text())
+    assert found is not None
+    user_id = found.group(0)
+    assert untranslated_on_page(desktop) == []
+    assert axe_violations(desktop) == []
+    desktop.goto("/console/users")
+    screenshot(desktop, site, "console-users")
+    desktop.get_by_role("link", name="English").click()
+    expect(desktop.get_by_role("heading", name="Create a user")).to_be_visible()
+    assert cjk_on_page(desktop) == []
+    desktop.goto("/console/users?lang=zh-CN")
+
+    desktop.get_by_role("button", name="退出登录").click()
+    sign_in_staff(desktop, NEWCOMER, NEWCOMER_PASSWORD)
+    expect(desktop.get_by_role("heading", level=1)).to_contain_text(f"欢迎，{NEWCOMER}")
+    desktop.get_by_role("button", name="退出登录").click()
+
+    sign_in_staff(desktop, "auditor", PASSWORD)
+    desktop.get_by_role("link", name="审计日志").first.click()
+    desktop.get_by_label("操作（前缀匹配）").fill("user.created")
+    desktop.get_by_label("对象编号").fill(user_id)
+    desktop.get_by_role("button", name="查询").click()
+    event = desktop.get_by_role("row").filter(has_text=user_id)
+    expect(event).to_have_count(1)
+    expect(event).to_contain_text("user.created")
+    expect(event).to_contain_text("admin:")
+    # The details are a digest: the username the admin typed is not on the page.
+    expect(desktop.get_by_role("main")).not_to_contain_text(NEWCOMER)
+    assert untranslated_on_page(desktop) == []
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-audit")
+    desktop.get_by_role("link", name="English").click()
+    # The language link keeps the path, not the search: every event shows, the creation too.
+    created = desktop.get_by_role("row").filter(has_text=user_id).filter(has_text="user.created")
+    expect(created).to_have_count(1)
+    assert cjk_on_page(desktop) == []
+    desktop.goto("/console/?lang=zh-CN")
+
+
+def test_an_admin_issues_an_api_key_shown_once(desktop: Page, site: Site) -> None:
+    sign_in_staff(desktop, "admin", PASSWORD)
+    desktop.get_by_role("link", name="API 密钥").first.click()
+    desktop.get_by_label("合作机构编号").fill("browser-channel")
+    desktop.get_by_role("button", name="签发").click()
+    secret = desktop.locator(".secret")
+    expect(secret).to_contain_text("pk_")
+    key = secret.inner_text()
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-api-keys")
+    desktop.goto("/console/api-keys")
+    expect(desktop.locator(".secret")).to_have_count(0)
+    assert key not in desktop.locator("body").inner_text()
+    row = desktop.get_by_role("row").filter(has_text="browser-channel")
+    row.get_by_role("button", name=re.compile("吊销密钥")).click()
+    expect(desktop.get_by_role("status")).to_have_text("API 密钥已吊销，立即失效。")
+    expect(desktop.get_by_role("row").filter(has_text="browser-channel")).to_contain_text("已吊销")
+    desktop.get_by_role("link", name="English").click()
+    assert cjk_on_page(desktop) == []
+    desktop.goto("/console/?lang=zh-CN")

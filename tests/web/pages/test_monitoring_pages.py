@@ -1,0 +1,190 @@
+"""The post-loan pages over HTTP: alerts with their evidence, tasks claimed and completed with
+the outcomes the role may record, and who may open which page."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent.parent.parent / "monitoring"))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from api_support import Api, build_servicing_api
+from book_support import AS_OF, Book, build_book, uscc
+from ops_pages_support import Staff, sign_in
+
+from puhui.bootstrap import Settings, build_platform
+from puhui.domain.clock import FixedClock
+from puhui.domain.monitoring import AlertStatus, TaskStatus
+from puhui.services.monitoring import alerts, tasks
+from puhui.services.monitoring.ports import AlertQuery, TaskQuery
+from puhui.services.monitoring.run import run_monitoring
+from puhui.services.security.permissions import Principal, Role
+
+READER = Principal(user_id="reader", role=Role.RISK_OFFICER)
+"""Reads alerts and tasks behind the pages' backs, to check what they did."""
+
+
+@dataclass
+class World:
+    api: Api
+    book: Book
+
+    def staff(self, role: Role, name: str | None = None) -> Staff:
+        return sign_in(self.api.deps, self.api.client.app, name or role.value, role)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    clock = FixedClock(datetime(2026, 4, 1, 1, 30, tzinfo=UTC))
+    url = f"sqlite:///{tmp_path / 'puhui.db'}"
+    api, engine = build_servicing_api(url, clock, tmp_path / "models")
+    platform = build_platform(
+        Settings(  # type: ignore[call-arg]
+            database_url=url, environment="test", audit_key="a" * 32, _env_file=None
+        ),
+        clock=clock,
+    )
+    book = build_book(platform, 3, dpd={0: 40, 2: 7})
+    book.close_day(AS_OF)
+    run_monitoring(book.setup(), as_of=AS_OF, actor="system:monitoring")
+    try:
+        yield World(api, book)
+    finally:
+        api.client.close()
+        platform.close()
+        engine.dispose()  # type: ignore[attr-defined]
+
+
+def _access(world: World):  # type: ignore[no-untyped-def]
+    access = world.api.deps.monitoring
+    assert access is not None
+    return access
+
+
+def test_alerts_page_lists_filters_and_shows_the_evidence(world: World) -> None:
+    manager = world.staff(Role.ACCOUNT_MANAGER)
+    page = manager.get("/console/alerts")
+    assert "贷后预警" in page
+    assert uscc(0) in page
+    assert uscc(2) in page
+    high = manager.get("/console/alerts?severity=high")
+    assert uscc(0) in high
+    assert uscc(2) not in high
+    # An unknown filter value means "any", never an error.
+    assert uscc(2) in manager.get("/console/alerts?status=nonsense")
+    (alert,) = alerts.list_alerts(
+        _access(world), actor=READER, query=AlertQuery(customer_id=uscc(0))
+    )
+    detail = manager.get(f"/console/alerts/{alert.alert.alert_id}")
+    assert "DPD_SERIOUS" in detail
+    assert "days_past_due" in detail  # the data behind the signal
+    assert alert.alert.signals[0].text_zh in detail
+    # Managers read alerts; acknowledging and closing is a supervisor's.
+    assert "关闭预警" not in detail
+    refused = manager.post(f"/console/alerts/{alert.alert.alert_id}/acknowledge")
+    assert refused.status_code == 403
+    english = manager.client.get(f"/console/alerts/{alert.alert.alert_id}?lang=en").text
+    assert alert.alert.signals[0].text_en in english
+
+
+def test_a_supervisor_acknowledges_and_closes_an_alert_with_a_reason(world: World) -> None:
+    supervisor = world.staff(Role.SUPERVISOR)
+    (alert, *_) = alerts.list_alerts(_access(world), actor=READER, query=AlertQuery())
+    path = f"/console/alerts/{alert.alert.alert_id}"
+    supervisor.get(path)
+    without_token = supervisor.post(f"{path}/acknowledge", csrf=False)
+    assert without_token.status_code == 403
+    done = supervisor.post(f"{path}/acknowledge")
+    assert done.status_code == 303
+    assert done.headers["location"] == f"{path}?done=acknowledged"
+    assert "预警已确认" in supervisor.get(done.headers["location"])
+    empty = supervisor.post(f"{path}/close", {"reason": "  "})
+    assert empty.status_code == 422
+    closed = supervisor.post(f"{path}/close", {"reason": "repaid in full"})
+    assert closed.status_code == 303
+    stored = alerts.get_alert(_access(world), actor=READER, alert_id=alert.alert.alert_id)
+    assert stored.alert.status is AlertStatus.CLOSED
+    assert stored.alert.close_reason == "repaid in full"
+    again = supervisor.post(f"{path}/acknowledge")
+    assert again.status_code == 409
+    assert "预警当前状态不允许此操作" in again.text
+
+
+def test_a_manager_claims_a_task_and_completes_it_with_a_permitted_outcome(world: World) -> None:
+    manager = world.staff(Role.ACCOUNT_MANAGER)
+    listing = manager.get("/console/tasks")
+    assert "网点待领" in listing  # the branch queue: no manager on record
+    (task,) = tasks.list_tasks(_access(world), actor=READER, query=TaskQuery(customer_id=uscc(0)))
+    task_id = task.task.task_id
+    assert task_id in listing
+    path = f"/console/tasks/{task_id}"
+    manager.get(path)
+    claimed = manager.post(f"{path}/claim")
+    assert claimed.status_code == 303
+    form = manager.get(path)
+    # Only the outcomes the monitoring rule allows an account manager are offered.
+    assert 'value="freeze"' in form
+    assert 'value="reduce_limit"' not in form
+    assert 'value="recall_early"' not in form
+    refused = manager.post(f"{path}/complete", {"outcome": "recall_early"})
+    assert refused.status_code == 403
+    assert "您的角色不能" in refused.text
+    done = manager.post(f"{path}/complete", {"outcome": "freeze", "note": "owner unreachable"})
+    assert done.status_code == 303, done.text
+    stored = tasks.get_task(_access(world), actor=READER, task_id=task_id)
+    assert stored.task.status is TaskStatus.COMPLETED
+    assert stored.action is not None
+    assert stored.action["frozen"] == [world.book.lines[uscc(0)]]
+    shown = manager.get(done.headers["location"])
+    assert "冻结额度" in shown
+    assert "owner unreachable" in shown
+
+
+def test_a_supervisor_may_reduce_the_limit_in_yuan(world: World) -> None:
+    supervisor = world.staff(Role.SUPERVISOR)
+    (task,) = tasks.list_tasks(_access(world), actor=READER, query=TaskQuery(customer_id=uscc(0)))
+    path = f"/console/tasks/{task.task.task_id}"
+    assert "全部任务" in supervisor.get("/console/tasks?view=all")
+    supervisor.get(path)
+    assert supervisor.post(f"{path}/claim").status_code == 303
+    form = supervisor.get(path)
+    assert 'value="reduce_limit"' in form
+    assert 'value="recall_early"' not in form
+    bad = supervisor.post(f"{path}/complete", {"outcome": "reduce_limit", "new_limit": "abc"})
+    assert bad.status_code == 422
+    done = supervisor.post(f"{path}/complete", {"outcome": "reduce_limit", "new_limit": "1000.00"})
+    assert done.status_code == 303, done.text
+    stored = tasks.get_task(_access(world), actor=READER, task_id=task.task.task_id)
+    assert stored.task.status is TaskStatus.COMPLETED
+
+
+def test_who_may_open_the_post_loan_pages(world: World) -> None:
+    ops = world.staff(Role.OPERATIONS)
+    assert ops.client.get("/console/alerts").status_code == 403
+    assert ops.client.get("/console/tasks").status_code == 403
+    assert ops.client.get("/console/collections").status_code == 200
+    home = ops.get("/console/")
+    assert "/console/collections" in home
+    assert "/console/alerts" not in home
+    auditor = world.staff(Role.AUDITOR)
+    assert auditor.client.get("/console/alerts").status_code == 200
+    assert auditor.client.get("/console/tasks").status_code == 403
+    approver = world.staff(Role.APPROVER)
+    assert approver.client.get("/console/collections").status_code == 403
+    missing = world.staff(Role.RISK_OFFICER).client.get("/console/alerts/alrt_none")
+    assert missing.status_code == 404
+    assert "未找到" in missing.text
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(world: World) -> None:
+    client = world.staff(Role.SUPERVISOR).client
+    client.cookies.clear()
+    response = client.get("/console/tasks", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/console/sign-in")
