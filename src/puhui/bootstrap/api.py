@@ -145,6 +145,7 @@ def build_api_dependencies(
         offer_bounds=offer_bounds,
         signer=ContractSigner(keys.signing_key_seed),
         request_hash_key=cipher.derive("request-hash"),
+        decide_in_one_transaction=engine.dialect.name == "postgresql",
     )
     security = build_security(
         units,

@@ -55,6 +55,11 @@ class Origination:
     """Read-only units of work (a snapshot, no write lock); ``uow_factory`` when not wired."""
     offer_bounds: tuple[OfferBounds, ...] = ()
     """Sources of offer bounds beyond the line opener's product (the strategy's pricing)."""
+    decide_in_one_transaction: bool = False
+    """Assess in the writing transaction itself (PostgreSQL) instead of reading a snapshot
+    first and writing in a second transaction (SQLite, whose single writer lock must not be
+    held while the decision engine runs). Row locks are per application on PostgreSQL, so
+    one transaction costs nobody else anything and saves a transaction's round trips."""
 
     def bounds_on(self, as_of: date) -> tuple[TermBound, ...]:
         """Every bound an offer made on ``as_of`` keeps: the product's, then the others'.
