@@ -30,23 +30,25 @@ from puhui.services.origination import use_cases as uc
 KINDS = ("statements", "transactions", "savepoints", "checkouts")
 
 BUDGET: dict[str, dict[str, dict[str, int]]] = {
-    # PostgreSQL: an audit event is a number from the sequence and an insert (the chain is
-    # sealed after commit by the server's sealer thread). Decide reads the application, its
+    # PostgreSQL: the audit events of a step take their numbers in one statement and go in
+    # with one more (the chain is sealed after commit by the server's sealer thread). Create:
+    # the applicant, the enterprise's open application, the insert, the event. Consent: the
+    # application, the consent, the move, the two events. Decide reads the application, its
     # consents, the screening (velocity counts and fraud lists in one statement) and the
-    # enterprise's earlier applications, then writes the application, two audit events,
-    # the decision record and the offer, all in one transaction.
+    # enterprise's earlier applications, then writes the application, the two events, the
+    # decision record and the offer, all in one transaction.
     "postgresql": {
         "create": {"statements": 5, "transactions": 1, "savepoints": 0, "checkouts": 1},
-        "consent": {"statements": 7, "transactions": 1, "savepoints": 0, "checkouts": 1},
-        "decide": {"statements": 11, "transactions": 1, "savepoints": 0, "checkouts": 1},
+        "consent": {"statements": 5, "transactions": 1, "savepoints": 0, "checkouts": 1},
+        "decide": {"statements": 9, "transactions": 1, "savepoints": 0, "checkouts": 1},
     },
-    # SQLite: the chain is linked as events are written (insert + head update; the head is
-    # read once per transaction). Decide reads on a snapshot, assesses outside the writer
+    # SQLite: the chain is linked as events are written (the head read once per transaction,
+    # the events inserted, the head moved once). Decide reads on a snapshot, assesses outside the writer
     # lock, then re-reads the application in the writing transaction.
     "sqlite": {
         "create": {"statements": 6, "transactions": 1, "savepoints": 0, "checkouts": 1},
-        "consent": {"statements": 8, "transactions": 1, "savepoints": 0, "checkouts": 1},
-        "decide": {"statements": 13, "transactions": 2, "savepoints": 0, "checkouts": 2},
+        "consent": {"statements": 6, "transactions": 1, "savepoints": 0, "checkouts": 1},
+        "decide": {"statements": 11, "transactions": 2, "savepoints": 0, "checkouts": 2},
     },
 }
 

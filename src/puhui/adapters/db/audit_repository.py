@@ -9,7 +9,7 @@ its transaction has finished.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -37,6 +37,13 @@ _INSERT_EVENT = audit_events.insert()
 _NEXT_ORDINAL = text(
     "WITH tx AS MATERIALIZED (SELECT pg_current_xact_id() AS xid) "
     "SELECT nextval('audit_event_ordinal') FROM tx"  # tables.AUDIT_ORDINAL_SEQUENCE
+)
+# Several numbers at once, for the events of one unit of work written together; the
+# transaction's id is still taken first, and the numbers come back in increasing order.
+_NEXT_ORDINALS = text(
+    "WITH tx AS MATERIALIZED (SELECT pg_current_xact_id() AS xid) "
+    "SELECT n FROM (SELECT nextval('audit_event_ordinal') AS n "
+    "FROM tx, generate_series(1, :count)) AS drawn ORDER BY n"
 )
 _MOVE_HEAD = (
     update(audit_head)
@@ -99,6 +106,44 @@ class SqlAuditLog:
             event_hash,
         )
         return event
+
+    def append_all(self, records: Sequence[AuditRecord]) -> list[AuditEvent]:
+        """Append several events in this order, with fewer round trips than one by one.
+
+        On PostgreSQL their numbers come from one statement and the rows go in with one
+        ``executemany``; on SQLite they are chained in turn and the head moves once.
+        """
+        if self._read_only:
+            raise RuntimeError("a state change recorded in a read-only unit of work")
+        if len(records) < 2:  # one event: the single append is as cheap
+            return [self.append(record) for record in records]
+        occurred_at = self._clock.now()
+        if self._deferred:
+            seqs = self._connection.execute(_NEXT_ORDINALS, {"count": len(records)}).scalars()
+            events = [
+                pending_event(record, seq=int(seq), occurred_at=occurred_at, key=self._key)
+                for record, seq in zip(records, seqs, strict=True)
+            ]
+            self._connection.execute(_INSERT_EVENT, [_row(event) for event in events])
+            self._connection.info[UNSEALED_KEY] = True
+            return events
+        seq, prev_hash = self._current_head()
+        events = []
+        for record in records:
+            event = next_event(
+                record, seq=seq + 1, prev_hash=prev_hash, occurred_at=occurred_at, key=self._key
+            )
+            events.append(event)
+            seq, prev_hash = event.seq, str(event.hash)
+        self._connection.execute(_INSERT_EVENT, [_row(event) for event in events])
+        fast.execute(self._connection, _MOVE_HEAD, {"b_seq": seq, "b_hash": prev_hash})
+        self._cached_head = (
+            self._connection.get_transaction(),
+            self._connection.get_nested_transaction(),
+            seq,
+            prev_hash,
+        )
+        return events
 
     def _append_pending(self, record: AuditRecord) -> AuditEvent:
         seq = int(self._connection.execute(_NEXT_ORDINAL).scalar_one())

@@ -18,12 +18,13 @@ from puhui.domain.origination.errors import (
     ConsentRequired,
 )
 from puhui.domain.origination.reasons import Reason
+from puhui.services import audit
 from puhui.services.origination.context import (
     ApplicationView,
     Origination,
-    audit_transition,
     load_visible,
     make_offer,
+    transition_record,
     view_of,
 )
 from puhui.services.origination.ports import (
@@ -299,24 +300,27 @@ def _record(
         uow.applications.update(final, expected_version=application.version)
     except Conflict:
         raise _Moved from None
-    audit_transition(
+    audit.record_all(
         uow,
-        actor,
-        application,
-        ApplicationStatus.ASSESSED,
-        {"scopes_pulled": sorted(s.value for s in data)},
-    )
-    audit_transition(
-        uow,
-        actor,
-        assessed,
-        target,
-        {
-            "outcome": assessment.outcome.value,
-            "reasons": list(assessment.reasons),
-            "grade": assessment.grade,
-            "limit_fen": assessment.limit_fen,
-        },
+        [
+            transition_record(
+                actor,
+                application,
+                ApplicationStatus.ASSESSED,
+                {"scopes_pulled": sorted(s.value for s in data)},
+            ),
+            transition_record(
+                actor,
+                assessed,
+                target,
+                {
+                    "outcome": assessment.outcome.value,
+                    "reasons": list(assessment.reasons),
+                    "grade": assessment.grade,
+                    "limit_fen": assessment.limit_fen,
+                },
+            ),
+        ],
     )
     if assessment.evidence is not None:
         uow.decisions.add(decision_record(application_id, now, assessment, hits))

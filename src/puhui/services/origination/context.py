@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+from puhui.domain.audit import AuditRecord
 from puhui.domain.clock import Clock
 from puhui.domain.errors import InvalidInput, NotFound
 from puhui.domain.ids import new_id
@@ -21,7 +22,6 @@ from puhui.domain.origination.consent import Consent
 from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.errors import Forbidden
 from puhui.domain.origination.offer import Offer
-from puhui.services import audit
 from puhui.services.origination.ports import (
     Assessor,
     CreditLineOpener,
@@ -153,8 +153,18 @@ def audit_transition(
     target: ApplicationStatus,
     payload: Mapping[str, Any] | None,
 ) -> None:
-    audit.record(
-        uow,
+    uow.audit.append(transition_record(actor, application, target, payload))
+
+
+def transition_record(
+    actor: Principal,
+    application: Application,
+    target: ApplicationStatus,
+    payload: Mapping[str, Any] | None,
+) -> AuditRecord:
+    """The audit record of ``application`` moving to ``target`` (``audit.record_all`` writes
+    several at once)."""
+    return AuditRecord(
         actor=actor.audit_name(),
         action=f"application.{target.value}",
         entity=ENTITY,
