@@ -20,9 +20,11 @@ import pytest
 from flow_scenarios import ALL_SCOPES, new
 from origination_fakes import PHONE
 from origination_wiring import AUDIT_KEY, Wired
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, event
 
 from puhui.adapters.db.audit_sealer import seal_in_background
+from puhui.adapters.db.engine import one_statement_cursor
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.domain.origination.decision_record import DecisionEvidence
 from puhui.services.origination import use_cases as uc
@@ -43,8 +45,8 @@ BUDGET: dict[str, dict[str, dict[str, int]]] = {
         "decide": {"statements": 9, "transactions": 1, "savepoints": 0, "checkouts": 1},
     },
     # SQLite: the chain is linked as events are written (the head read once per transaction,
-    # the events inserted, the head moved once). Decide reads on a snapshot, assesses outside the writer
-    # lock, then re-reads the application in the writing transaction.
+    # the events inserted, the head moved once). Decide reads on a snapshot, assesses
+    # outside the writer lock, then re-reads the application in the writing transaction.
     "sqlite": {
         "create": {"statements": 6, "transactions": 1, "savepoints": 0, "checkouts": 1},
         "consent": {"statements": 6, "transactions": 1, "savepoints": 0, "checkouts": 1},
@@ -129,3 +131,19 @@ def test_each_budget_is_one_writing_transaction_without_savepoints(step: str) ->
     # The budget itself says what the design promises on PostgreSQL.
     assert BUDGET["postgresql"][step]["transactions"] == 1
     assert BUDGET["postgresql"][step]["savepoints"] == 0
+
+
+def test_a_one_statement_read_sends_no_transaction_commands(engine: Engine) -> None:
+    # The feature row and the governed setup's stamp are read this way on every decision.
+    with one_statement_cursor(engine) as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchall() == [(1,)]
+        if engine.dialect.name == "postgresql":
+            # Autocommit: no BEGIN before it, nothing for the pool to roll back after it.
+            assert cursor.connection.info.transaction_status == TransactionStatus.IDLE
+    if engine.dialect.name == "postgresql":
+        pooled = engine.raw_connection()
+        try:
+            assert pooled.driver_connection.autocommit is False  # type: ignore[union-attr]
+        finally:
+            pooled.close()
