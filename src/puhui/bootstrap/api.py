@@ -75,6 +75,11 @@ class ApiDependencies:
     """A request body over this many bytes is refused with 413 before it is parsed."""
     post_loan: PostLoanAccess | None = None
     """Collections, write-offs and concentration; mounted only when servicing is wired."""
+    handler_threads: int | None = None
+    """At most this many service calls run at once in this process's threadpool (None:
+    anyio's default of 40). On PostgreSQL a handful of threads keep the database busy while
+    one waits; forty made every round trip's wake-up a contest for the GIL (see
+    ``POSTGRES_HANDLER_THREADS``)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,13 @@ class ApiLimits:
     max_body_bytes: int = 1024 * 1024
 
 
+POSTGRES_HANDLER_THREADS = 6
+"""Handler threads per server process on PostgreSQL. The real-assessor HTTP benchmark (two
+workers, 32 clients) spent 13.4 ms of server CPU per application with anyio's 40 threads, a
+seventh of it handing calls to threads and waking them, and 10.0 ms with 6; 3 left the
+database idle between round trips (docs/benchmarks.md)."""
+
+
 def build_api_dependencies(
     *,
     engine: Engine,
@@ -127,10 +139,12 @@ def build_api_dependencies(
     strategies_uow_factory: strategies.UowFactory | None = None,
     model_registry: ModelRegistry | None = None,
     offer_bounds: tuple[OfferBounds, ...] = (),
+    handler_threads: int | None = None,
 ) -> ApiDependencies:
     """Wire the API from explicit parts; servicing routes exist only with ``servicing_uow_factory``.
 
-    ``run_inline`` defaults to True on SQLite (see ``ApiDependencies.run_inline``).
+    ``run_inline`` defaults to True on SQLite (see ``ApiDependencies.run_inline``), and
+    ``handler_threads`` to ``POSTGRES_HANDLER_THREADS`` on PostgreSQL.
     """
     limits = limits or ApiLimits()
     cipher = keys.cipher or FieldCipher(keys.data_key)
@@ -157,6 +171,8 @@ def build_api_dependencies(
     )
     if run_inline is None:
         run_inline = engine.dialect.name == "sqlite"
+    if handler_threads is None and engine.dialect.name == "postgresql":
+        handler_threads = POSTGRES_HANDLER_THREADS
     credit = None
     post_loan = None
     monitoring = None
@@ -186,6 +202,7 @@ def build_api_dependencies(
         monitoring=monitoring,
         max_body_bytes=limits.max_body_bytes,
         post_loan=post_loan,
+        handler_threads=handler_threads,
     )
 
 
