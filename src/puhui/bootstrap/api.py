@@ -116,10 +116,10 @@ class ApiLimits:
 
 
 POSTGRES_HANDLER_THREADS = 6
-"""Handler threads per server process on PostgreSQL. The real-assessor HTTP benchmark (two
-workers, 32 clients) spent 13.4 ms of server CPU per application with anyio's 40 threads, a
-seventh of it handing calls to threads and waking them, and 10.0 ms with 6; 3 left the
-database idle between round trips (docs/benchmarks.md)."""
+"""Handler threads per server process on PostgreSQL. With anyio's 40, a seventh of a
+worker's GIL time in the real-assessor HTTP benchmark went to handing calls to threads and
+waking them, half that with 6; 3 threads left too few round trips in flight. On the shared
+machine the throughput figures did not rank 6 against 40 cleanly (docs/benchmarks.md)."""
 
 
 def build_api_dependencies(
