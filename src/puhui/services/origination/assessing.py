@@ -168,9 +168,8 @@ def assess_application(
         current = load_visible(uow, actor, application_id)
         if current.version != gathered.application.version:
             return _changed(uow, actor, application_id, current)
-        try:
-            view = _record(origination, uow, actor, gathered, assessment)
-        except _Moved:
+        view = _record(origination, uow, actor, gathered, assessment)
+        if view is None:
             uow.rollback()
             return _changed(uow, actor, application_id)
         uow.commit()
@@ -185,18 +184,13 @@ def _assess_in_one_transaction(
         if isinstance(gathered, ApplicationView):
             return gathered
         assessment = _assess(origination, gathered)
-        try:
-            view = _record(origination, uow, actor, gathered, assessment)
-        except _Moved:
+        view = _record(origination, uow, actor, gathered, assessment)
+        if view is None:
             # Nothing was written: the versioned update comes first and matched no row.
             uow.rollback()
             return _changed(uow, actor, application_id)
         uow.commit()
     return view
-
-
-class _Moved(Exception):
-    """The application's versioned update matched no row: it moved since it was read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,9 +279,10 @@ def _record(
     actor: Principal,
     gathered: _Gathered,
     assessment: Assessment,
-) -> ApplicationView:
-    """Write the outcome: the application first (``_Moved`` if it moved), then the audit
-    trail, the decision record and the offer. The caller commits."""
+) -> ApplicationView | None:
+    """Write the outcome: the application first (None, and nothing written, if it moved
+    since it was read), then the audit trail, the decision record and the offer. The caller
+    commits."""
     application, data, hits = gathered.application, gathered.data, gathered.hits
     application_id = application.application_id
     now = origination.clock.now()
@@ -299,7 +294,7 @@ def _record(
     try:
         uow.applications.update(final, expected_version=application.version)
     except Conflict:
-        raise _Moved from None
+        return None
     audit.record_all(
         uow,
         [
