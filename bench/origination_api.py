@@ -463,6 +463,9 @@ def real_dependencies(data_source: MarketDataSource | None = None) -> ApiDepende
     if os.environ.get("PUHUI_BENCH_INLINE"):
         # Diagnosis only (--inline): service calls on the event loop on PostgreSQL too.
         deps = dataclasses.replace(deps, run_inline=True)
+    if os.environ.get("PUHUI_BENCH_THREADS"):
+        # Diagnosis only (--threads N): another number of handler threads per worker.
+        deps = dataclasses.replace(deps, handler_threads=int(os.environ["PUHUI_BENCH_THREADS"]))
     return deps
 
 
@@ -756,6 +759,13 @@ def main() -> None:
         action="store_true",
         help="--real, diagnosis: run service calls on the event loop (as on SQLite) on PostgreSQL",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="--real, diagnosis: handler threads per worker (default: what `puhui serve` "
+        "uses, 6 on PostgreSQL)",
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -823,6 +833,8 @@ def main_real(args: argparse.Namespace) -> None:
     env = {**env, "PUHUI_BENCH_REAL": "1", "PUHUI_BENCH_READY_DIR": str(ready_dir)}
     if args.inline:
         env["PUHUI_BENCH_INLINE"] = "1"
+    if args.threads:
+        env["PUHUI_BENCH_THREADS"] = str(args.threads)
     t0 = time.perf_counter()
     server = start_server(url, args.port, args.workers, env, ready_dir)
     print(f"{args.workers} worker(s) serving after {time.perf_counter() - t0:.1f} s")

@@ -43,6 +43,12 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def db(engine: Engine, clock: FixedClock) -> Wired:
-    """Services over the SQL unit of work on SQLite and PostgreSQL."""
+    """Services over the SQL unit of work on SQLite and PostgreSQL (wired as the API wires
+    them: on PostgreSQL an assessment runs in one transaction)."""
     units = OriginationUnits(engine, clock=clock, audit_key=AUDIT_KEY, cipher=FieldCipher(DATA_KEY))
-    return wire(units.writer, clock, reader_factory=units.reader)
+    return wire(
+        units.writer,
+        clock,
+        reader_factory=units.reader,
+        decide_in_one_transaction=engine.dialect.name == "postgresql",
+    )

@@ -138,7 +138,13 @@ class _Apps:
         return found[-limit:]
 
     def screening_counts(
-        self, *, velocity: Mapping[str, str], phone: str, id_number: str, since: datetime
+        self,
+        *,
+        velocity: Mapping[str, str],
+        phone: str,
+        id_number: str,
+        since: datetime,
+        uscc: str | None = None,
     ) -> ScreeningCounts:
         apps = list(self.s.applications.values())
 

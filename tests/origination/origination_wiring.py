@@ -55,7 +55,13 @@ class Wired:
         return accounts.authenticate_token(self.security, token.access_token)
 
 
-def wire(uow_factory: object, clock: FixedClock, reader_factory: object = None) -> Wired:
+def wire(
+    uow_factory: object,
+    clock: FixedClock,
+    reader_factory: object = None,
+    *,
+    decide_in_one_transaction: bool = False,
+) -> Wired:
     assessor, data_source, opener = ScriptedAssessor(), FakeDataSource(), FakeLineOpener()
     sender = CapturingSender()
     origination = Origination(
@@ -67,6 +73,7 @@ def wire(uow_factory: object, clock: FixedClock, reader_factory: object = None) 
         signer=fixed_signer(),
         request_hash_key=b"r" * 32,
         reader_factory=reader_factory,  # type: ignore[arg-type]
+        decide_in_one_transaction=decide_in_one_transaction,
     )
     config = SecurityConfig(
         jwt_secret=b"j" * 32, otp_key=b"o" * 32, token_lifetime=timedelta(minutes=15)

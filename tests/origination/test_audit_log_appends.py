@@ -58,3 +58,30 @@ def test_appends_after_commit_and_savepoint_rollback_keep_the_chain_whole(
             assert [e.entity_id for e in uow.audit.events()] == ["1", "2", "3", "4", "6"]
     finally:
         engine.dispose()
+
+
+def test_events_appended_together_chain_in_order_and_vanish_with_their_savepoint(
+    database_url: str, clock: FixedClock
+) -> None:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    try:
+        with SqlUnitOfWork(engine, clock=clock, audit_key=KEY) as uow:
+            first = uow.audit.append(record(1)).seq
+            together = uow.audit.append_all([record(2), record(3), record(4)])
+            savepoint = uow.connection.begin_nested()
+            uow.audit.append_all([record(5), record(6)])
+            savepoint.rollback()
+            last = uow.audit.append_all([record(7)])
+            uow.commit()
+        seqs = [e.seq for e in together]
+        assert first < seqs[0] < seqs[1] < seqs[2] < last[0].seq
+        assert [e.entity_id for e in together] == ["2", "3", "4"]
+        report = verify_audit_chain(
+            lambda: SqlUnitOfWork(engine, clock=clock, audit_key=KEY), key=KEY
+        )
+        assert (report.ok, report.events_checked, report.pending) == (True, 5, 0)
+        with SqlUnitOfWork(engine, clock=clock, audit_key=KEY) as uow:
+            assert [e.entity_id for e in uow.audit.events()] == ["1", "2", "3", "4", "7"]
+    finally:
+        engine.dispose()

@@ -87,6 +87,11 @@ class ApiDependencies:
     """Draws contracts as PDF; its font is looked up on the first contract drawn."""
     reports: ReportingStore | None = None
     """The portfolio dashboards' aggregates; mounted only when servicing is wired."""
+    handler_threads: int | None = None
+    """At most this many service calls run at once in this process's threadpool (None:
+    anyio's default of 40). On PostgreSQL a handful of threads keep the database busy while
+    one waits; forty made every round trip's wake-up a contest for the GIL (see
+    ``POSTGRES_HANDLER_THREADS``)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,13 @@ class ApiLimits:
     max_body_bytes: int = 1024 * 1024
 
 
+POSTGRES_HANDLER_THREADS = 6
+"""Handler threads per server process on PostgreSQL. With anyio's 40, a seventh of a
+worker's GIL time in the real-assessor HTTP benchmark went to handing calls to threads and
+waking them, half that with 6; 3 threads left too few round trips in flight. On the shared
+machine the throughput figures did not rank 6 against 40 cleanly (docs/benchmarks.md)."""
+
+
 def build_api_dependencies(
     *,
     engine: Engine,
@@ -140,10 +152,12 @@ def build_api_dependencies(
     model_registry: ModelRegistry | None = None,
     offer_bounds: tuple[OfferBounds, ...] = (),
     contract_font: Path | None = None,
+    handler_threads: int | None = None,
 ) -> ApiDependencies:
     """Wire the API from explicit parts; servicing routes exist only with ``servicing_uow_factory``.
 
-    ``run_inline`` defaults to True on SQLite (see ``ApiDependencies.run_inline``).
+    ``run_inline`` defaults to True on SQLite (see ``ApiDependencies.run_inline``), and
+    ``handler_threads`` to ``POSTGRES_HANDLER_THREADS`` on PostgreSQL.
     """
     # reportlab takes ~50 ms to import: only a process that serves the API pays for it.
     from puhui.adapters.pdf.contract import ReportlabContractRenderer  # noqa: PLC0415
@@ -161,6 +175,7 @@ def build_api_dependencies(
         offer_bounds=offer_bounds,
         signer=ContractSigner(keys.signing_key_seed),
         request_hash_key=cipher.derive("request-hash"),
+        decide_in_one_transaction=engine.dialect.name == "postgresql",
     )
     security = build_security(
         units,
@@ -172,6 +187,8 @@ def build_api_dependencies(
     )
     if run_inline is None:
         run_inline = engine.dialect.name == "sqlite"
+    if handler_threads is None and engine.dialect.name == "postgresql":
+        handler_threads = POSTGRES_HANDLER_THREADS
     credit = None
     post_loan = None
     monitoring = None
@@ -205,6 +222,7 @@ def build_api_dependencies(
         post_loan=post_loan,
         contracts=ReportlabContractRenderer(contract_font),
         reports=reports,
+        handler_threads=handler_threads,
     )
 
 

@@ -175,6 +175,7 @@ def build_origination(platform: Platform, ports: OriginationPorts) -> Originatio
             hashlib.sha256(settings.signing_key.get_secret_value().encode()).digest()
         ),
         request_hash_key=units.cipher.derive("request-hash"),
+        decide_in_one_transaction=units.engine.dialect.name == "postgresql",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, ParamSpec, TypeVar
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
@@ -40,6 +41,11 @@ async def call(
     """Call a (blocking) service function the way ``deps`` says: inline or in a thread."""
     if deps.run_inline:
         return fn(*args, **kwargs)
+    if deps.handler_threads is not None:
+        # This event loop's threadpool (anyio's default limiter, one per loop).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        if limiter.total_tokens != deps.handler_threads:
+            limiter.total_tokens = deps.handler_threads
     return await run_in_threadpool(fn, *args, **kwargs)
 
 

@@ -6,6 +6,8 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,34 @@ def make_engine(database_url: str, *, echo: bool = False) -> Engine:
 
 READ_ONLY_OPTION = "puhui_read_only"
 """Execution option of a connection whose transaction only reads (see ``SqlUnitOfWork``)."""
+
+
+@contextmanager
+def one_statement_cursor(engine: Engine) -> Iterator[Any]:
+    """A driver cursor on a pooled connection, for one read statement outside a transaction.
+
+    One statement is one consistent snapshot by itself. On PostgreSQL the connection runs it
+    in autocommit: one round trip, where the driver's implicit transaction added a ``BEGIN``
+    before it and the pool a ``ROLLBACK`` when the connection went back. (SQLite's driver
+    connections are in autocommit already: the engine begins its transactions itself.)
+    """
+    connection = engine.raw_connection()
+    try:
+        driver: Any = connection.driver_connection
+        autocommit = engine.dialect.name == "postgresql" and not driver.autocommit
+        if autocommit:
+            driver.autocommit = True
+        try:
+            cursor = connection.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+        finally:
+            if autocommit:
+                driver.autocommit = False
+    finally:
+        connection.close()  # back to the pool
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -159,6 +159,11 @@ def execute(
     # The unit of work's transaction has begun: this cursor runs inside it.
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
+        if connection.dispatch.before_cursor_execute:
+            # Listeners (statement counters in tests, tracing) see these statements too.
+            connection.dispatch.before_cursor_execute(
+                connection, cursor, prepared.sql, arguments, None, False
+            )
         try:
             cursor.execute(prepared.sql, arguments)
         except connection.dialect.loaded_dbapi.Error as exc:
@@ -170,20 +175,23 @@ def execute(
                 connection.dialect.loaded_dbapi.Error,
                 dialect=connection.dialect,
             ) from exc
-        rows: list[Any] = []
-        if prepared.row is not None:
-            make = prepared.row._make  # type: ignore[attr-defined]
-            fetched = cursor.fetchall()
-            if prepared.results is None:
-                prepared.results = _converters(prepared, connection, cursor.description)
-            if prepared.results:
-                for raw in fetched:
-                    converted = list(raw)
-                    for index, processor in prepared.results:
-                        converted[index] = processor(converted[index])
-                    rows.append(make(converted))
-            else:
-                rows = [make(raw) for raw in fetched]
+        rows = [] if prepared.row is None else _fetch(prepared, connection, cursor)
         return FastResult(rows, cursor.rowcount)
     finally:
         cursor.close()
+
+
+def _fetch(prepared: _Prepared, connection: Connection, cursor: Any) -> list[Any]:
+    make = prepared.row._make  # type: ignore[union-attr]
+    fetched = cursor.fetchall()
+    if prepared.results is None:
+        prepared.results = _converters(prepared, connection, cursor.description)
+    if not prepared.results:
+        return [make(raw) for raw in fetched]
+    rows: list[Any] = []
+    for raw in fetched:
+        converted = list(raw)
+        for index, processor in prepared.results:
+            converted[index] = processor(converted[index])
+        rows.append(make(converted))
+    return rows

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 
-from puhui.domain.audit import canonical_json
+from puhui.domain.audit import AuditRecord, canonical_json
 from puhui.domain.errors import IdempotencyConflict, InvalidInput, NotFound
 from puhui.domain.ids import new_id
 from puhui.domain.origination.application import Applicant, Application, ApplicationStatus
@@ -30,6 +30,7 @@ from puhui.services.origination.context import (
     ensure_owner,
     load_visible,
     transition,
+    transition_record,
 )
 from puhui.services.origination.origin import origin_of
 from puhui.services.origination.ports import (
@@ -211,23 +212,26 @@ def give_consent(
             expires_at=now + timedelta(days=valid_days),
         )
         uow.consents.add(consent)
-        audit.record(
-            uow,
-            actor=actor.audit_name(),
-            action="consent.granted",
-            entity=ENTITY,
-            entity_id=application_id,
-            payload={
-                "consent_id": consent.consent_id,
-                "scopes": sorted(s.value for s in consent.scopes),
-                "purpose": consent.purpose,
-                "expires_at": consent.expires_at.isoformat(),
-            },
-        )
-        if application.status is ApplicationStatus.CREATED:
-            transition(
-                uow, actor, application, ApplicationStatus.CONSENTED, origination=origination
+        records = [
+            AuditRecord(
+                actor=actor.audit_name(),
+                action="consent.granted",
+                entity=ENTITY,
+                entity_id=application_id,
+                payload={
+                    "consent_id": consent.consent_id,
+                    "scopes": sorted(s.value for s in consent.scopes),
+                    "purpose": consent.purpose,
+                    "expires_at": consent.expires_at.isoformat(),
+                },
             )
+        ]
+        if application.status is ApplicationStatus.CREATED:
+            consented = application.moved_to(ApplicationStatus.CONSENTED, at=now)
+            uow.applications.update(consented, expected_version=application.version)
+            records.append(transition_record(actor, application, ApplicationStatus.CONSENTED, None))
+        # The grant and the move in one append (one round trip for their numbers).
+        audit.record_all(uow, records)
         uow.commit()
     return consent
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from puhui.domain.errors import InvalidInput
+from puhui.domain.errors import Conflict, InvalidInput
 from puhui.domain.origination import fraud
 from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.domain.origination.assessment import Assessment, Outcome
@@ -18,12 +18,13 @@ from puhui.domain.origination.errors import (
     ConsentRequired,
 )
 from puhui.domain.origination.reasons import Reason
+from puhui.services import audit
 from puhui.services.origination.context import (
     ApplicationView,
     Origination,
-    audit_transition,
     load_visible,
     make_offer,
+    transition_record,
     view_of,
 )
 from puhui.services.origination.ports import (
@@ -72,8 +73,11 @@ def _fraud_facts(
         phone=applicant.phone,
         id_number=applicant.id_number,
         since=since,
+        uscc=applicant.uscc,
     )
-    lists = uow.fraud_lists.lists_naming(uscc=applicant.uscc, id_number=applicant.id_number)
+    lists = counts.lists
+    if lists is None:
+        lists = uow.fraud_lists.lists_naming(uscc=applicant.uscc, id_number=applicant.id_number)
     velocity = counts.applications_by
 
     return fraud.FraudFacts(
@@ -144,38 +148,95 @@ def assess_application(
 ) -> ApplicationView:
     """Step 3: pull consented data, screen for fraud, ask the decision engine, record it.
 
-    Asking again after a decision returns that decision: assessment happens once. The data
-    pull, the screening and the decision run on a read-only snapshot, outside any write
-    transaction (they are the slow part, and a real data provider answers over a network);
-    the outcome is then written only if the application has not moved meanwhile.
+    Asking again after a decision returns that decision: assessment happens once. On SQLite
+    the data pull, the screening and the decision run on a read-only snapshot, outside any
+    write transaction (they are the slow part, and SQLite admits one writer at a time); the
+    outcome is then written only if the application has not moved meanwhile. On PostgreSQL
+    (``decide_in_one_transaction``) it all happens in one transaction, with the same check
+    made by the versioned update itself: one transaction instead of two, and the application
+    read once.
     """
     require(actor, Permission.APPLICATION_ASSESS)
+    if origination.decide_in_one_transaction:
+        return _assess_in_one_transaction(origination, actor, application_id)
     with origination.reading() as uow:
-        application = load_visible(uow, actor, application_id)
-        if application.status is not ApplicationStatus.CONSENTED:
-            if application.assessment is not None:
-                return view_of(uow, application)
-            raise ConsentRequired(
-                f"an application that is {application.status.value} cannot be assessed; "
-                "the owner must consent first",
-                details={"status": application.status.value},
-            )
-        consents = uow.consents.for_application(application_id)
-        data = _pull(origination, consents, application.applicant.uscc)
-        hits = fraud.screen(
-            _fraud_facts(origination, uow, application, data), origination.fraud_policy
+        gathered = _gather(origination, uow, actor, application_id)
+        if isinstance(gathered, ApplicationView):
+            return gathered
+    assessment = _assess(origination, gathered)
+    with origination.uow_factory() as uow:
+        current = load_visible(uow, actor, application_id)
+        if current.version != gathered.application.version:
+            return _changed(uow, actor, application_id, current)
+        view = _record(origination, uow, actor, gathered, assessment)
+        if view is None:
+            uow.rollback()
+            return _changed(uow, actor, application_id)
+        uow.commit()
+    return view
+
+
+def _assess_in_one_transaction(
+    origination: Origination, actor: Principal, application_id: str
+) -> ApplicationView:
+    with origination.uow_factory() as uow:
+        gathered = _gather(origination, uow, actor, application_id)
+        if isinstance(gathered, ApplicationView):
+            return gathered
+        assessment = _assess(origination, gathered)
+        view = _record(origination, uow, actor, gathered, assessment)
+        if view is None:
+            # Nothing was written: the versioned update comes first and matched no row.
+            uow.rollback()
+            return _changed(uow, actor, application_id)
+        uow.commit()
+    return view
+
+
+@dataclass(frozen=True, slots=True)
+class _Gathered:
+    """What an assessment reads before it decides."""
+
+    application: Application
+    consents: tuple[Consent, ...]
+    data: Mapping[DataScope, Mapping[str, Any]]
+    hits: tuple[Reason, ...]
+    earlier: tuple[Application, ...]
+
+
+def _gather(
+    origination: Origination, uow: OriginationUnitOfWork, actor: Principal, application_id: str
+) -> _Gathered | ApplicationView:
+    """The application, its consents, the pulled data and the fraud screening; or, when it
+    was decided already, that decision's view."""
+    application = load_visible(uow, actor, application_id)
+    if application.status is not ApplicationStatus.CONSENTED:
+        if application.assessment is not None:
+            return view_of(uow, application)
+        raise ConsentRequired(
+            f"an application that is {application.status.value} cannot be assessed; "
+            "the owner must consent first",
+            details={"status": application.status.value},
         )
-        earlier = uow.applications.earlier_of_enterprise(
-            application.applicant.uscc, before=application.created_at
-        )
+    consents = tuple(uow.consents.for_application(application_id))
+    data = _pull(origination, consents, application.applicant.uscc)
+    hits = fraud.screen(_fraud_facts(origination, uow, application, data), origination.fraud_policy)
+    earlier = uow.applications.earlier_of_enterprise(
+        application.applicant.uscc, before=application.created_at
+    )
+    return _Gathered(application, consents, data, hits, tuple(earlier))
+
+
+def _assess(origination: Origination, gathered: _Gathered) -> Assessment:
+    application = gathered.application
     raw = origination.assessor.assess(
         AssessmentRequest(
-            application_id=application_id,
+            application_id=application.application_id,
             uscc=application.applicant.uscc,
             requested_amount_fen=application.requested_amount_fen,
             as_of=origination.clock.today(),
-            data=data,
-            fraud_hits=hits,
+            data=gathered.data,
+            fraud_hits=gathered.hits,
             requested_term_months=application.requested_term_months,
             channel=channel_of(application),
             earlier_applications=tuple(
@@ -185,55 +246,81 @@ def assess_application(
                     requested_amount_fen=a.requested_amount_fen,
                     requested_term_months=a.requested_term_months,
                 )
-                for a in earlier
+                for a in gathered.earlier
             ),
         )
     )
-    assessment = fraud.apply_policy(raw, hits)
-    with origination.uow_factory() as uow:
+    return fraud.apply_policy(raw, gathered.hits)
+
+
+def _changed(
+    uow: OriginationUnitOfWork,
+    actor: Principal,
+    application_id: str,
+    current: Application | None = None,
+) -> ApplicationView:
+    """The application moved during its assessment: its decision if another request made
+    one (it stands), else ``ApplicationChanged`` (a revoked consent: nothing may be recorded
+    from this pull)."""
+    if current is None:
         current = load_visible(uow, actor, application_id)
-        if current.version != application.version:
-            # Another request decided it first (its decision stands), or the owner revoked
-            # the consent meanwhile (nothing may be recorded from this pull).
-            if current.assessment is not None:
-                return view_of(uow, current)
-            raise ApplicationChanged(
-                f"the application changed during its assessment and is now "
-                f"{current.status.value}; ask again",
-                details={"status": current.status.value},
-            )
-        now = origination.clock.now()
-        target = _OUTCOME_STATUS[assessment.outcome]
-        assessed = application.moved_to(ApplicationStatus.ASSESSED, at=now)
-        final = replace(assessed.moved_to(target, at=now), assessment=assessment)
-        # Two transitions, one row write: the intermediate state is recorded in the audit
-        # trail, and nobody can observe it in the table mid-transaction anyway.
+    if current.assessment is not None:
+        return view_of(uow, current)
+    raise ApplicationChanged(
+        f"the application changed during its assessment and is now "
+        f"{current.status.value}; ask again",
+        details={"status": current.status.value},
+    )
+
+
+def _record(
+    origination: Origination,
+    uow: OriginationUnitOfWork,
+    actor: Principal,
+    gathered: _Gathered,
+    assessment: Assessment,
+) -> ApplicationView | None:
+    """Write the outcome: the application first (None, and nothing written, if it moved
+    since it was read), then the audit trail, the decision record and the offer. The caller
+    commits."""
+    application, data, hits = gathered.application, gathered.data, gathered.hits
+    application_id = application.application_id
+    now = origination.clock.now()
+    target = _OUTCOME_STATUS[assessment.outcome]
+    assessed = application.moved_to(ApplicationStatus.ASSESSED, at=now)
+    final = replace(assessed.moved_to(target, at=now), assessment=assessment)
+    # Two transitions, one row write: the intermediate state is recorded in the audit
+    # trail, and nobody can observe it in the table mid-transaction anyway.
+    try:
         uow.applications.update(final, expected_version=application.version)
-        audit_transition(
-            uow,
-            actor,
-            application,
-            ApplicationStatus.ASSESSED,
-            {"scopes_pulled": sorted(s.value for s in data)},
-        )
-        audit_transition(
-            uow,
-            actor,
-            assessed,
-            target,
-            {
-                "outcome": assessment.outcome.value,
-                "reasons": list(assessment.reasons),
-                "grade": assessment.grade,
-                "limit_fen": assessment.limit_fen,
-            },
-        )
-        if assessment.evidence is not None:
-            uow.decisions.add(decision_record(application_id, now, assessment, hits))
-        offer = None
-        if assessment.outcome is Outcome.APPROVE:
-            offer = make_offer(origination, final, assessment)
-            uow.offers.add(offer)
-        view = ApplicationView(final, tuple(consents), offer, None)
-        uow.commit()
-    return view
+    except Conflict:
+        return None
+    audit.record_all(
+        uow,
+        [
+            transition_record(
+                actor,
+                application,
+                ApplicationStatus.ASSESSED,
+                {"scopes_pulled": sorted(s.value for s in data)},
+            ),
+            transition_record(
+                actor,
+                assessed,
+                target,
+                {
+                    "outcome": assessment.outcome.value,
+                    "reasons": list(assessment.reasons),
+                    "grade": assessment.grade,
+                    "limit_fen": assessment.limit_fen,
+                },
+            ),
+        ],
+    )
+    if assessment.evidence is not None:
+        uow.decisions.add(decision_record(application_id, now, assessment, hits))
+    offer = None
+    if assessment.outcome is Outcome.APPROVE:
+        offer = make_offer(origination, final, assessment)
+        uow.offers.add(offer)
+    return ApplicationView(final, gathered.consents, offer, None)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+from puhui.domain.audit import AuditRecord
 from puhui.domain.clock import Clock
 from puhui.domain.errors import InvalidInput, NotFound
 from puhui.domain.ids import new_id
@@ -21,7 +22,6 @@ from puhui.domain.origination.consent import Consent
 from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.errors import Forbidden
 from puhui.domain.origination.offer import Offer
-from puhui.services import audit
 from puhui.services.origination.ports import (
     Assessor,
     CreditLineOpener,
@@ -55,6 +55,11 @@ class Origination:
     """Read-only units of work (a snapshot, no write lock); ``uow_factory`` when not wired."""
     offer_bounds: tuple[OfferBounds, ...] = ()
     """Sources of offer bounds beyond the line opener's product (the strategy's pricing)."""
+    decide_in_one_transaction: bool = False
+    """Assess in the writing transaction itself (PostgreSQL) instead of reading a snapshot
+    first and writing in a second transaction (SQLite, whose single writer lock must not be
+    held while the decision engine runs). Row locks are per application on PostgreSQL, so
+    one transaction costs nobody else anything and saves a transaction's round trips."""
 
     def bounds_on(self, as_of: date) -> tuple[TermBound, ...]:
         """Every bound an offer made on ``as_of`` keeps: the product's, then the others'.
@@ -151,8 +156,18 @@ def audit_transition(
     target: ApplicationStatus,
     payload: Mapping[str, Any] | None,
 ) -> None:
-    audit.record(
-        uow,
+    uow.audit.append(transition_record(actor, application, target, payload))
+
+
+def transition_record(
+    actor: Principal,
+    application: Application,
+    target: ApplicationStatus,
+    payload: Mapping[str, Any] | None,
+) -> AuditRecord:
+    """The audit record of ``application`` moving to ``target`` (``audit.record_all`` writes
+    several at once)."""
+    return AuditRecord(
         actor=actor.audit_name(),
         action=f"application.{target.value}",
         entity=ENTITY,

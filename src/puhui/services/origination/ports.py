@@ -30,6 +30,9 @@ class ScreeningCounts:
     """Applications within the velocity window, per identifier the application carries."""
     enterprises_sharing_phone: int
     enterprises_sharing_id_number: int
+    lists: frozenset[FraudList] | None = None
+    """The fraud lists naming the enterprise or the person, when the same read found them
+    (else the screening asks ``FraudListRepository.lists_naming``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +87,17 @@ class ApplicationRepository(Protocol):
         ...
 
     def screening_counts(
-        self, *, velocity: Mapping[VelocityField, str], phone: str, id_number: str, since: datetime
+        self,
+        *,
+        velocity: Mapping[VelocityField, str],
+        phone: str,
+        id_number: str,
+        since: datetime,
+        uscc: str | None = None,
     ) -> ScreeningCounts:
-        """Applications per identifier since ``since``, and enterprises per phone / ID number."""
+        """Applications per identifier since ``since``, and enterprises per phone / ID number;
+        with ``uscc``, a repository may also name the fraud lists on which the enterprise or
+        the person (``id_number``) appears, in the same read (``ScreeningCounts.lists``)."""
         ...
 
     def earlier_of_enterprise(

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 from sqlalchemy.exc import DBAPIError
 
 from puhui.adapters.db import fast
-from puhui.adapters.db.engine import READ_ONLY_OPTION
+from puhui.adapters.db.engine import READ_ONLY_OPTION, one_statement_cursor
 from puhui.adapters.db.features.codec import Codec
 from puhui.adapters.db.features.spool import RowSpool
 from puhui.adapters.db.features.tables import enterprise_features, feature_sets
@@ -58,8 +58,7 @@ class _ReadByKey:
     The decision path reads one row per application: SQLAlchemy's ``Connection`` (events,
     transaction object, result wrapping) cost three times SQLite's own work. The statement is
     compiled once by SQLAlchemy, with its columns' bind and result conversions. One SELECT is
-    one consistent snapshot by itself (SQLite's driver connections are in autocommit; on
-    PostgreSQL the pool rolls the implicit transaction back when the connection returns).
+    one consistent snapshot by itself, run in autocommit (one round trip on PostgreSQL).
     """
 
     def __init__(self, dialect: Any) -> None:
@@ -81,16 +80,9 @@ class _ReadByKey:
             "uscc": uscc,
         }
         params: Any = tuple(values[name] for name in self._order) if self._positional else values
-        connection = engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(self._sql, params)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-        finally:
-            connection.close()  # back to the pool
+        with one_statement_cursor(engine) as cursor:
+            cursor.execute(self._sql, params)
+            row = cursor.fetchone()
         if row is None:
             return None
         return tuple(

@@ -87,11 +87,24 @@ _SHARING_ID = (
     .where(_A.c.id_number_index == bindparam("b_person"))
     .scalar_subquery()
 )
+_F = t.fraud_list_entries
+_SCREENED_LISTS: tuple[FraudList, ...] = ("blacklist", "executed_person")
+_ON_LIST = [
+    select(_F.c.entry_id)
+    .where(
+        _F.c.list_name == name,
+        or_(_F.c.uscc == bindparam("b_uscc"), _F.c.id_number_index == bindparam("b_person")),
+    )
+    .exists()
+    .label(f"l_{name}")
+    for name in _SCREENED_LISTS
+]
 _SCREENING: dict[frozenset[str], Select[Any]] = {}
 
 
 def _screening_statement(fields: frozenset[str]) -> Select[Any]:
-    """One SELECT of every anti-fraud count (a statement per set of identifiers, built once)."""
+    """One SELECT of every anti-fraud count and of the fraud lists naming the applicant (a
+    statement per set of identifiers, built once): one round trip for the whole screening."""
     statement = _SCREENING.get(fields)
     if statement is None:
         velocity = [
@@ -108,7 +121,10 @@ def _screening_statement(fields: frozenset[str]) -> Select[Any]:
             for name in sorted(fields)
         ]
         built: Select[Any] = select(
-            *velocity, _SHARING_PHONE.label("s_phone"), _SHARING_ID.label("s_id_number")
+            *velocity,
+            _SHARING_PHONE.label("s_phone"),
+            _SHARING_ID.label("s_id_number"),
+            *_ON_LIST,
         )
         statement = _SCREENING[fields] = built
     return statement
@@ -123,7 +139,6 @@ _CONSENTS_OF = (
 )
 _OFFER_OF = select(t.offers).where(t.offers.c.application_id == bindparam("b_id"))
 _CONTRACT_OF = select(t.contracts).where(t.contracts.c.application_id == bindparam("b_id"))
-_F = t.fraud_list_entries
 _LISTED = (
     select(_F.c.list_name)
     .where(or_(_F.c.uscc == bindparam("b_uscc"), _F.c.id_number_index == bindparam("b_person")))
@@ -310,13 +325,20 @@ class SqlApplicationRepository:
         return row is not None
 
     def screening_counts(
-        self, *, velocity: Mapping[VelocityField, str], phone: str, id_number: str, since: datetime
+        self,
+        *,
+        velocity: Mapping[VelocityField, str],
+        phone: str,
+        id_number: str,
+        since: datetime,
+        uscc: str | None = None,
     ) -> ScreeningCounts:
         phone_key = self._cipher.blind_index(PHONE, phone)
         params: dict[str, Any] = {
             "b_since": since,
             "b_phone": phone_key,
             "b_person": self._cipher.blind_index(ID_NUMBER, id_number),
+            "b_uscc": uscc,
         }
         for name, value in velocity.items():
             if name != "phone":
@@ -326,6 +348,9 @@ class SqlApplicationRepository:
             applications_by={name: int(getattr(row, f"v_{name}")) for name in velocity},
             enterprises_sharing_phone=int(row.s_phone),
             enterprises_sharing_id_number=int(row.s_id_number),
+            lists=None
+            if uscc is None
+            else frozenset(name for name in _SCREENED_LISTS if getattr(row, f"l_{name}")),
         )
 
     def earlier_of_enterprise(

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Integer, String, bindparam, cast, literal, null, select, union_all
 
+from puhui.adapters.db.engine import one_statement_cursor
 from puhui.adapters.db.strategies.tables import strategy_challengers, strategy_versions
 from puhui.services.strategies import ChallengerMode, ChallengerSetting, LiveStamp
 
@@ -49,17 +50,9 @@ class SqlLiveStampReader:
     def read(self, name: str) -> LiveStamp:
         values = {**self._fixed, "name": name}
         params: Any = tuple(values[key] for key in self._order) if self._positional else values
-        connection = self._engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(self._sql, params)
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
-            connection.rollback()
-        finally:
-            connection.close()
+        with one_statement_cursor(self._engine) as cursor:
+            cursor.execute(self._sql, params)
+            rows = cursor.fetchall()
         active_version: int | None = None
         active_hash: str | None = None
         challenger: ChallengerSetting | None = None
