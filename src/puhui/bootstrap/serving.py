@@ -13,6 +13,7 @@ from puhui.bootstrap.settings import Settings
 from puhui.bootstrap.wiring import OriginationPorts, model_registry, origination_ports
 from puhui.domain.errors import Conflict
 from puhui.services.security.accounts import Security, create_user
+from puhui.services.origination.assessment import StrategyAssessor
 from puhui.services.security.otp import LoggingOtpSender
 from puhui.services.security.permissions import SYSTEM, Role
 from puhui.services.security.ports import OtpSender
@@ -45,6 +46,8 @@ def api_dependencies(
         model_registry=model_registry(platform),
         contract_font=settings.contract_font,
     )
+    if isinstance(ports.assessor, StrategyAssessor):
+        ports.assessor.warm_up()
     return replace(
         deps, secure_cookies=settings.cookie_secure, public_base_url=settings.public_base_url
     )

@@ -30,6 +30,7 @@ from puhui.decision.champion import bucket
 from puhui.decision.engine import CompiledStrategy
 from puhui.decision.outcome import Decision, ModelResult
 from puhui.decision.outcome import Outcome as DecisionOutcome
+from puhui.domain.errors import PuhuiError
 from puhui.domain.origination.assessment import Assessment, Outcome
 from puhui.domain.origination.consent import DataScope
 from puhui.domain.origination.decision_record import CHALLENGER, CHAMPION, DecisionEvidence
@@ -230,6 +231,15 @@ class StrategyAssessor:
     """A stored row computed longer ago than this is recomputed online (sources revise data)."""
     default_amount_fen: int = 30_000_000
     """Assumed request when the applicant names no amount: RMB 300,000."""
+
+    def warm_up(self) -> None:
+        """Load what decides now (the active strategy, the champion model and its compiled
+        kernel) before the first applicant, who would otherwise wait seconds for it. A setup
+        that cannot load yet is logged and left to the first application, which refers."""
+        try:
+            self.live.current()
+        except PuhuiError as exc:
+            logger.warning("decisioning not warmed up: %s", exc.message)
 
     def enterprise_values(self, request: AssessmentRequest) -> EnterpriseValues:
         """The enterprise's features and strategy inputs: stored, or computed online.
