@@ -12,8 +12,8 @@ from puhui.bootstrap.container import Platform, build_platform
 from puhui.bootstrap.settings import Settings
 from puhui.bootstrap.wiring import OriginationPorts, model_registry, origination_ports
 from puhui.domain.errors import Conflict
-from puhui.services.security.accounts import Security, create_user
 from puhui.services.origination.assessment import StrategyAssessor
+from puhui.services.security.accounts import Security, create_user
 from puhui.services.security.otp import LoggingOtpSender
 from puhui.services.security.permissions import SYSTEM, Role
 from puhui.services.security.ports import OtpSender
