@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from puhui.risk.registry import ModelRegistry
+    from puhui.services.model_monitoring import DecisionHistory
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class ApiDependencies:
     """Collections, write-offs and concentration; mounted only when servicing is wired."""
     secure_cookies: bool = True
     """Mark the pages' cookies Secure (browsers keep them for https and for localhost)."""
+    decision_history: DecisionHistory | None = None
+    """Stored decisions and their loans' outcomes, for model monitoring from the console."""
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from puhui.adapters.db.audit_sealer import seal_in_background
 from puhui.adapters.db.engine import checkpoint_in_background
 from puhui.bootstrap.api import ApiDependencies, api_keys, api_limits, build_api_dependencies
 from puhui.bootstrap.container import Platform, build_platform
 from puhui.bootstrap.settings import Settings
-from puhui.bootstrap.wiring import OriginationPorts, model_registry, origination_ports
+from puhui.bootstrap.wiring import (
+    OriginationPorts,
+    decision_history,
+    model_registry,
+    origination_ports,
+)
 from puhui.domain.errors import Conflict
 from puhui.services.security.accounts import Security, create_user
 from puhui.services.security.otp import LoggingOtpSender
@@ -28,7 +34,7 @@ def api_dependencies(
     checkpoint_in_background(platform.database.engine)
     # PostgreSQL: commits wake one sealing thread instead of each sealing the audit chain.
     seal_in_background(platform.database.engine, key=platform.audit_key)
-    return build_api_dependencies(
+    deps = build_api_dependencies(
         engine=platform.database.engine,
         clock=platform.clock,
         keys=api_keys(settings),
@@ -43,6 +49,7 @@ def api_dependencies(
         strategies_uow_factory=platform.strategy_uow,
         model_registry=model_registry(platform),
     )
+    return replace(deps, decision_history=decision_history(platform))
 
 
 def api_dependencies_from_settings(
