@@ -16,12 +16,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from puhui.web.pages import common
+from puhui.web.pages import common, risk
 from puhui.web.pages.middleware import PageHeaders
 from puhui.web.pages.nav import NavItem
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-AREAS: tuple[ModuleType, ...] = (common,)
+AREAS: tuple[ModuleType, ...] = (common, risk)
 """Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""
 
 
