@@ -275,9 +275,7 @@ async def lifecycle_step(
     except (Conflict, InvalidInput) as exc:
         status = 409 if isinstance(exc, Conflict) else 422
         return await _version_page(request, principal, name, version, error=exc, status_code=status)
-    return RedirectResponse(
-        f"/console/strategies/{name}/{version:int}?done={done}", status_code=303
-    )
+    return RedirectResponse(f"/console/strategies/{name}/{version}?done={done}", status_code=303)
 
 
 # --- diff ------------------------------------------------------------------------------------
@@ -321,7 +319,7 @@ async def diff_page(
 @router.get("/console/strategies/{name}/diff")
 async def diff_choice(name: str, old: int, new: int) -> RedirectResponse:
     """The compare form's answer (a GET form) goes to the diff's own address."""
-    return RedirectResponse(f"/console/strategies/{name}/diff/{old:int}/{new:int}", status_code=303)
+    return RedirectResponse(f"/console/strategies/{name}/diff/{old}/{new}", status_code=303)
 
 
 # --- backtests ------------------------------------------------------------------------------
