@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -40,7 +41,7 @@ def site(sqlite_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[tuple[A
     registry = tmp_path / "models"
     api, engine = build_servicing_api(sqlite_url, clock, registry)
     strategies.seed_shipped(
-        api.deps.credit.strategies_uow,  # type: ignore[union-attr, arg-type]
+        _units(api),
         text=shipped_strategy_text(NAME),
         clock=clock,
     )
@@ -52,7 +53,13 @@ def site(sqlite_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[tuple[A
         yield api, registry
     finally:
         api.client.close()
-        engine.dispose()  # type: ignore[attr-defined]
+        engine.dispose()
+
+
+def _units(api: Api) -> strategies.UowFactory:
+    assert api.deps.credit is not None
+    assert api.deps.credit.strategies_uow is not None
+    return api.deps.credit.strategies_uow
 
 
 def _client(api: Api, username: str) -> TestClient:
@@ -73,7 +80,7 @@ def _csrf(client: TestClient, path: str) -> str:
     return match.group(1)
 
 
-def _post(client: TestClient, path: str, data: dict[str, str], page: str) -> object:
+def _post(client: TestClient, path: str, data: dict[str, str], page: str) -> httpx.Response:
     return client.post(
         path, data={**data, "csrf_token": _csrf(client, page)}, follow_redirects=False
     )
@@ -105,7 +112,8 @@ def test_a_version_reads_as_tables_with_its_yaml_aside(site: tuple[Api, Path]) -
     assert "Knock-out rules" in page
     assert '<th scope="row">KO_BLACKLIST</th>' in page
     assert "Reason codes" in page
-    assert "<details" in page and "schema_version: 1" in page
+    assert "<details" in page
+    assert "schema_version: 1" in page
     # Auditors read only: no lifecycle buttons, no backtest form.
     assert "New draft from this version" not in page
     assert "/backtests" not in page
@@ -122,20 +130,21 @@ def test_draft_submit_approve_activate_with_four_eyes(site: tuple[Api, Path]) ->
         {"document": _new_version_text(), "kind": "strategy"},
         "/console/strategies/new",
     )
-    assert saved.status_code == 303  # type: ignore[attr-defined]
-    assert saved.headers["location"] == f"/console/strategies/{NAME}/2?done=drafted"  # type: ignore[attr-defined]
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"/console/strategies/{NAME}/2?done=drafted"
     page = f"/console/strategies/{NAME}/2"
-    assert _post(risk, f"{page}/submit", {}, page).status_code == 303  # type: ignore[attr-defined]
+    assert _post(risk, f"{page}/submit", {}, page).status_code == 303
     # The proposer may not approve their own version: the page says so, nothing changes.
     refused = _post(risk, f"{page}/approve", {}, page)
-    assert refused.status_code == 409  # type: ignore[attr-defined]
-    assert "双人复核" in refused.text or "另一人" in refused.text  # type: ignore[attr-defined]
-    units = api.deps.credit.strategies_uow  # type: ignore[union-attr]
-    assert strategies.get_version(units, NAME, 2).status is strategies.StrategyStatus.SUBMITTED  # type: ignore[arg-type]
-    assert _post(risk2, f"{page}/approve", {}, page).status_code == 303  # type: ignore[attr-defined]
-    assert _post(risk2, f"{page}/activate", {}, page).status_code == 303  # type: ignore[attr-defined]
-    active = strategies.active_version(units, NAME)  # type: ignore[arg-type]
-    assert active is not None and active.version == 2
+    assert refused.status_code == 409
+    assert "双人复核" in refused.text or "另一人" in refused.text
+    units = _units(api)
+    assert strategies.get_version(units, NAME, 2).status is strategies.StrategyStatus.SUBMITTED
+    assert _post(risk2, f"{page}/approve", {}, page).status_code == 303
+    assert _post(risk2, f"{page}/activate", {}, page).status_code == 303
+    active = strategies.active_version(units, NAME)
+    assert active is not None
+    assert active.version == 2
     listing = risk.get("/console/strategies?lang=en").text
     assert "risk2" in listing  # approvers are named by their username
 
@@ -150,9 +159,9 @@ def test_an_invalid_draft_is_shown_with_its_problems(site: tuple[Api, Path]) -> 
         {"document": broken, "kind": "strategy"},
         "/console/strategies/new",
     )
-    assert response.status_code == 422  # type: ignore[attr-defined]
-    assert "sometimes" in response.text  # type: ignore[attr-defined]  # the text is kept
-    assert 'role="alert"' in response.text  # type: ignore[attr-defined]
+    assert response.status_code == 422
+    assert "sometimes" in response.text  # the text is kept
+    assert 'role="alert"' in response.text
 
 
 def test_the_lifecycle_refuses_without_csrf_and_for_readers(site: tuple[Api, Path]) -> None:
@@ -160,7 +169,7 @@ def test_the_lifecycle_refuses_without_csrf_and_for_readers(site: tuple[Api, Pat
     auditor = _client(api, "auditor")
     page = f"/console/strategies/{NAME}/1"
     assert auditor.post(f"{page}/activate", data={}).status_code == 403
-    assert _post(auditor, f"{page}/activate", {}, page).status_code == 403  # type: ignore[attr-defined]
+    assert _post(auditor, f"{page}/activate", {}, page).status_code == 403
     approver = _client(api, "approver")
     new = _post(
         approver,
@@ -168,17 +177,19 @@ def test_the_lifecycle_refuses_without_csrf_and_for_readers(site: tuple[Api, Pat
         {"document": _new_version_text(), "kind": "strategy"},
         "/console/strategies",
     )
-    assert new.status_code == 403  # type: ignore[attr-defined]
+    assert new.status_code == 403
 
 
 def test_the_diff_shows_the_changed_limit(site: tuple[Api, Path]) -> None:
     api, clock = site[0], site[0].clock
-    units = api.deps.credit.strategies_uow  # type: ignore[union-attr]
-    strategies.create_draft(units, text=_new_version_text("2000000"), actor="someone", clock=clock)  # type: ignore[arg-type]
+    units = _units(api)
+    strategies.create_draft(units, text=_new_version_text("2000000"), actor="someone", clock=clock)
     page = _client(api, "approver").get(f"/console/strategies/{NAME}/diff/1/2?lang=en").text
     assert "limit.product_cap_yuan" in page
-    assert "3000000" in page and "2000000" in page
-    assert 'class="diff-add"' in page and 'class="diff-del"' in page
+    assert "3000000" in page
+    assert "2000000" in page
+    assert 'class="diff-add"' in page
+    assert 'class="diff-del"' in page
 
 
 def test_a_backtest_without_stored_decisions_says_so(site: tuple[Api, Path]) -> None:
@@ -188,8 +199,8 @@ def test_a_backtest_without_stored_decisions_says_so(site: tuple[Api, Path]) -> 
     started = _post(
         risk, f"{page}/backtests", {"decided_from": "2024-01-01", "decided_to": "2024-01-31"}, page
     )
-    assert started.status_code == 303  # type: ignore[attr-defined]
-    report = started.headers["location"] + "/report"  # type: ignore[attr-defined]
+    assert started.status_code == 303
+    report = started.headers["location"] + "/report"
     for _ in range(100):
         fragment = risk.get(report)
         if "hx-trigger" not in fragment.text:
@@ -228,14 +239,16 @@ def test_models_approve_by_a_second_person_then_promote(site: tuple[Api, Path]) 
     ).audit_name()
     _register(registry, "model_new", ModelStatus.CANDIDATE, risk_id)
     listing = risk.get("/console/models?lang=en").text
-    assert "model_old" in listing and "Champion" in listing and "0.810" in listing
+    assert "model_old" in listing
+    assert "Champion" in listing
+    assert "0.810" in listing
     page = "/console/models/model_new"
     detail = risk.get(page + "?lang=en").text
     assert 'data-chart="metrics-chart"' in detail
     refused = _post(risk, f"{page}/approve", {}, page)
-    assert refused.status_code == 409  # type: ignore[attr-defined]
-    assert _post(risk2, f"{page}/approve", {}, page).status_code == 303  # type: ignore[attr-defined]
-    assert _post(risk2, f"{page}/promote", {}, page).status_code == 303  # type: ignore[attr-defined]
+    assert refused.status_code == 409
+    assert _post(risk2, f"{page}/approve", {}, page).status_code == 303
+    assert _post(risk2, f"{page}/promote", {}, page).status_code == 303
     statuses = {
         e["version"]: e["status"]
         for e in json.loads((registry / INDEX_FILE).read_text())["versions"]
@@ -243,5 +256,5 @@ def test_models_approve_by_a_second_person_then_promote(site: tuple[Api, Path]) 
     assert statuses == {"model_old": "retired", "model_new": "champion"}
     auditor = _client(api, "auditor")
     assert auditor.get(page).status_code == 200
-    assert _post(auditor, f"{page}/promote", {}, page).status_code == 403  # type: ignore[attr-defined]
+    assert _post(auditor, f"{page}/promote", {}, page).status_code == 403
     assert "Model monitoring is not available" in risk.get(page + "?lang=en").text
