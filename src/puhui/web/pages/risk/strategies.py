@@ -388,6 +388,8 @@ def _grade_chart(request: Request, report: BacktestReport) -> dict[str, Any]:
         set(report.candidate.by_grade) | set(report.current.by_grade if report.current else ())
     )
     series: list[dict[str, Any]] = []
+    share_label = gettext(request, N_("share of applicants %"))
+    bad_label = gettext(request, N_("expected bad rate %"))
     for result, label in ((report.candidate, N_("Candidate")), (report.current, N_("Current"))):
         if result is None:
             continue
@@ -404,14 +406,14 @@ def _grade_chart(request: Request, report: BacktestReport) -> dict[str, Any]:
         ]
         series.append(
             {
-                "name": f"{name} · {gettext(request, N_('share of applicants %'))}",
+                "name": f"{name} · {share_label}",
                 "type": "bar",
                 "data": shares,
             }
         )
         series.append(
             {
-                "name": f"{name} · {gettext(request, N_('expected bad rate %'))}",
+                "name": f"{name} · {bad_label}",
                 "type": "line",
                 "yAxisIndex": 1,
                 "data": bad,
