@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
-from puhui.domain.errors import ConfigurationError, PuhuiError
+from puhui.domain.errors import ConfigurationError, InvalidInput, PuhuiError
 from puhui.services import strategies
 from puhui.web.pages.errors import user_message
 from puhui.web.pages.nav import N_
@@ -91,3 +91,11 @@ def error_text(request: Request, error: PuhuiError) -> str:
         if isinstance(getattr(kind, "code", None), str)
     )
     return user_message(request, error.code, kinds)
+
+
+def detail_of(error: PuhuiError | None) -> str | None:
+    """What the service said, shown under the sentence when it helps to fix the input (a
+    document's problems and their lines); other refusals need only the sentence."""
+    if isinstance(error, InvalidInput):
+        return error.message
+    return None

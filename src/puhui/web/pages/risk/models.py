@@ -22,6 +22,7 @@ from puhui.web.pages.risk.common import (
     STATUS_BADGES,
     STATUS_NAMES,
     deps_of,
+    detail_of,
     error_text,
     jobs,
     model_registry,
@@ -84,7 +85,7 @@ def _metrics_chart(request: Request, metrics: dict[str, dict[str, float]]) -> di
     ]
     return {
         "aria": {"enabled": True},
-        "tooltip": {"trigger": "axis"},
+        "tooltip": {"trigger": "axis", "renderMode": "richText"},
         "legend": {"top": 0},
         "grid": {"top": 40, "left": 50, "right": 20, "bottom": 30},
         "xAxis": {"type": "category", "data": ["AUC", "KS", "Gini"], "axisLabel": AXIS_LABEL},
@@ -119,7 +120,7 @@ async def _model_page(
             "metrics_chart": _metrics_chart(request, entry.metrics),
             "done": gettext(request, DONE_MESSAGES[done]) if done in DONE_MESSAGES else None,
             "error": None if error is None else error_text(request, error),
-            "error_detail": None if error is None else error.message,
+            "error_detail": detail_of(error),
             "can_approve": principal.can(Permission.MODEL_APPROVE),
             "can_manage": principal.can(Permission.MODEL_MANAGE),
             "can_monitor": principal.can(Permission.MODEL_MANAGE)
@@ -215,7 +216,7 @@ def _chart(
     del request
     return {
         "aria": {"enabled": True},
-        "tooltip": {"trigger": "axis"},
+        "tooltip": {"trigger": "axis", "renderMode": "richText"},
         "legend": {"top": 0, "type": "scroll"},
         "grid": {"top": 40, "left": 55, "right": 20, "bottom": 40},
         "xAxis": {"type": "category", "data": x, "axisLabel": AXIS_LABEL},
@@ -368,6 +369,9 @@ async def monitoring_fragment(
 ) -> HTMLResponse:
     governance.require_any(principal, Permission.MODEL_READ)
     job = jobs(request).get(job_id, MONITORING)
+    if job.finished and request.headers.get("hx-request"):
+        # The whole page again: its charts are drawn when a page loads.
+        return HTMLResponse("", headers={"HX-Refresh": "true"})
     if job.subject != version:
         raise InvalidInput("the job is of another model", details={"field": "version"})
     return console_page(

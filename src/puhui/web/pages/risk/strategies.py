@@ -25,6 +25,7 @@ from puhui.web.pages.risk.common import (
     STATUS_BADGES,
     STATUS_NAMES,
     deps_of,
+    detail_of,
     error_text,
     jobs,
     person,
@@ -114,7 +115,7 @@ def _draft_page(
             "kind": kind,
             "kinds": [k.value for k in strategies.DocumentKind],
             "error": None if error is None else error_text(request, error),
-            "error_detail": None if error is None else error.message,
+            "error_detail": detail_of(error),
         },
     )
     page.status_code = status_code
@@ -223,7 +224,7 @@ async def _version_page(
             "description": str(data.get("description", "")),
             "done": gettext(request, DONE_MESSAGES[done]) if done in DONE_MESSAGES else None,
             "error": None if error is None else error_text(request, error),
-            "error_detail": None if error is None else error.message,
+            "error_detail": detail_of(error),
             "can_manage": principal.can(Permission.STRATEGY_MANAGE),
             "can_approve": principal.can(Permission.STRATEGY_APPROVE),
             "latest_job": latest_job,
@@ -421,7 +422,7 @@ def _grade_chart(request: Request, report: BacktestReport) -> dict[str, Any]:
         )
     return {
         "aria": {"enabled": True},
-        "tooltip": {"trigger": "axis"},
+        "tooltip": {"trigger": "axis", "renderMode": "richText"},
         "legend": {"top": 0, "type": "scroll"},
         "grid": {"top": 60, "left": 50, "right": 50, "bottom": 30},
         "xAxis": {"type": "category", "data": grades, "name": gettext(request, N_("Grade"))},
@@ -472,6 +473,9 @@ async def backtest_fragment(request: Request, principal: StaffUser, job_id: str)
     """The report, or while it runs the waiting notice that asks again (HTMX polling)."""
     governance.require_any(principal, Permission.STRATEGY_READ)
     job = jobs(request).get(job_id, BACKTEST)
+    if job.finished and request.headers.get("hx-request"):
+        # The whole page again: its charts are drawn when a page loads.
+        return HTMLResponse("", headers={"HX-Refresh": "true"})
     return console_page(
         request,
         principal,
