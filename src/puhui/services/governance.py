@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from puhui.decision.backtest import DEFAULT_LGD, BacktestReport, run_backtest
-from puhui.decision.strategy import load_strategy
+from puhui.decision.strategy import dump_document, load_strategy
 from puhui.domain.clock import Clock
 from puhui.domain.errors import InvalidInput, NotFound
 from puhui.services import strategies
@@ -76,6 +76,14 @@ def diff_documents(
     """The unified diff of two versions (canonical form for credit strategies)."""
     require(actor, Permission.STRATEGY_READ)
     return strategies.diff_versions(uow, name, old, new)
+
+
+def canonical_text(item: StrategyVersion) -> str:
+    """A credit strategy written out in canonical form (defaults spelled, keys in order), so
+    two versions compare by what they say; other kinds as they were written."""
+    if item.kind is not DocumentKind.STRATEGY:
+        return item.document
+    return dump_document(load_strategy(item.label, text=item.document).document)
 
 
 def next_draft_text(

@@ -208,7 +208,15 @@ async def _version_page(
     )
     others = await call(deps, governance.versions_of, units, actor=principal, name=name)
     data = document_view.parse(item.document)
+    active = next((v.version for v in others if v.status is strategies.StrategyStatus.ACTIVE), None)
     previous = next((v.version for v in others if v.version < version), None)
+    # Compare with the active version by default, else with the one before; a first version
+    # is compared with the next one.
+    compare_old = active if active not in (None, version) else previous
+    compare_new = version
+    if compare_old is None:
+        compare_old = version
+        compare_new = next((v.version for v in reversed(others) if v.version > version), version)
     latest_job = jobs(request).latest(BACKTEST, item.label)
     today = deps.origination.clock.today()
     page = console_page(
@@ -219,7 +227,8 @@ async def _version_page(
             **_common(request),
             "item": item,
             "others": others,
-            "previous": previous,
+            "compare_old": compare_old,
+            "compare_new": compare_new,
             "sections": document_view.sections(data),
             "description": str(data.get("description", "")),
             "done": gettext(request, DONE_MESSAGES[done]) if done in DONE_MESSAGES else None,
@@ -298,7 +307,8 @@ async def diff_page(
     )
     others = await call(deps, governance.versions_of, units, actor=principal, name=name)
     changes = document_view.section_changes(
-        document_view.parse(before.document), document_view.parse(after.document)
+        document_view.parse(governance.canonical_text(before)),
+        document_view.parse(governance.canonical_text(after)),
     )
     return console_page(
         request,
