@@ -113,6 +113,7 @@ def test_the_registry_shows_the_champion_and_its_monitoring(desktop: Page, site:
     expect(desktop.get_by_role("heading", level=1)).to_have_text("模型")
     champion = desktop.locator("tr", has=desktop.locator(".badge", has_text="冠军模型"))
     expect(champion).to_have_count(1)
+    expect(desktop.locator('[data-chart="registry-chart"] canvas')).to_be_visible()
     _checked(desktop)
     screenshot(desktop, site, "console-models")
 

@@ -33,6 +33,7 @@ from puhui.web.pages.risk.jobs import Job
 
 if TYPE_CHECKING:
     from puhui.risk.monitoring import MonitoringResult
+    from puhui.risk.registry import RegistryEntry
 
 router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[Principal, Depends(session.staff)]
@@ -63,8 +64,34 @@ async def model_list(request: Request, principal: StaffUser) -> HTMLResponse:
         deps_of(request), governance.list_models, model_registry(request), actor=principal
     )
     return console_page(
-        request, principal, "risk/models.html", {**_common(request), "entries": entries}
+        request,
+        principal,
+        "risk/models.html",
+        {**_common(request), "entries": entries, "chart": _registry_chart(request, entries)},
     )
+
+
+def _registry_chart(request: Request, entries: list[RegistryEntry]) -> dict[str, Any]:
+    """Out-of-sample AUC and KS of every registered version, oldest first."""
+    shown = [e for e in reversed(entries) if OUT_OF_SAMPLE in e.metrics][-12:]
+    labels = [f"{e.name} …{e.version[-6:]}" for e in shown]
+    series = [
+        {
+            "name": gettext(request, label),
+            "type": "bar",
+            "data": [round(e.metrics[OUT_OF_SAMPLE].get(key, 0.0), 4) for e in shown],
+        }
+        for label, key in ((N_("Out-of-sample AUC"), "auc"), (N_("Out-of-sample KS"), "ks"))
+    ]
+    return {
+        "aria": {"enabled": True},
+        "tooltip": {"trigger": "axis", "renderMode": "richText"},
+        "legend": {"top": 0},
+        "grid": {"top": 40, "left": 50, "right": 20, "bottom": 30},
+        "xAxis": {"type": "category", "data": labels, "axisLabel": AXIS_LABEL},
+        "yAxis": {"type": "value", "min": 0, "max": 1, "axisLabel": AXIS_LABEL},
+        "series": series,
+    }
 
 
 def _month(day: dt.date, back: int) -> str:
@@ -218,7 +245,7 @@ def _chart(
         "aria": {"enabled": True},
         "tooltip": {"trigger": "axis", "renderMode": "richText"},
         "legend": {"top": 0, "type": "scroll"},
-        "grid": {"top": 40, "left": 55, "right": 20, "bottom": 40},
+        "grid": {"top": 40, "left": 55, "right": 45, "bottom": 40},
         "xAxis": {"type": "category", "data": x, "axisLabel": AXIS_LABEL},
         "yAxis": {"type": "value", "axisLabel": AXIS_LABEL},
         "series": series,
@@ -325,6 +352,7 @@ def monitoring_charts(request: Request, result: MonitoringResult) -> dict[str, d
                     (N_("Declined %"), "decline_rate"),
                 )
             ],
+            yAxis={"type": "value", "max": 100, "axisLabel": AXIS_LABEL},
         )
     return charts
 

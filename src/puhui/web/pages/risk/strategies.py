@@ -399,16 +399,14 @@ def _grade_chart(request: Request, report: BacktestReport) -> dict[str, Any]:
         set(report.candidate.by_grade) | set(report.current.by_grade if report.current else ())
     )
     series: list[dict[str, Any]] = []
-    share_label = gettext(request, N_("share of applicants %"))
+    share_label = gettext(request, N_("approval rate %"))
     bad_label = gettext(request, N_("expected bad rate %"))
     for result, label in ((report.candidate, N_("Candidate")), (report.current, N_("Current"))):
         if result is None:
             continue
         name = f"{gettext(request, label)} {result.strategy_version}"
         shares = [
-            round(result.by_grade[g].applicants / max(result.total.applicants, 1) * 100, 2)
-            if g in result.by_grade
-            else 0
+            round(result.by_grade[g].approval_rate * 100, 2) if g in result.by_grade else 0
             for g in grades
         ]
         bad = [
