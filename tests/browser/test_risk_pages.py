@@ -76,9 +76,10 @@ def test_a_new_version_is_drafted_submitted_then_approved_by_another(
     expect(desktop.locator("h1 .badge")).to_have_text("生效中")
     expect(desktop.get_by_role("status")).to_contain_text("已启用")
 
-    # The diff names the change.
+    # The diff against the version that was active names the change.
+    desktop.get_by_label("原版本").select_option("1")
     desktop.get_by_role("button", name="查看变更").click()
-    desktop.wait_for_url(f"**/console/strategies/{NAME}/diff/*/{new_version}")
+    desktop.wait_for_url(f"**/console/strategies/{NAME}/diff/1/{new_version}")
     expect(desktop.get_by_role("rowheader", name="limit.product_cap_yuan")).to_be_visible()
     expect(desktop.locator(".diff-add", has_text="2800000")).to_be_visible()
     _checked(desktop)
