@@ -74,6 +74,8 @@ def test_a_risk_officer_proposes_and_another_approves(uow: Factory, clock: Fixed
     assert active.status is StrategyStatus.ACTIVE
     changes = governance.diff_documents(uow, actor=AUDITOR, name="mse-online-credit", old=1, new=2)
     assert "minimum_yuan" in changes
+    # The same diff as the command line's (`puhui strategy diff`).
+    assert changes == lifecycle.diff_versions(uow, "mse-online-credit", 1, 2)
 
 
 def test_roles_that_may_not_govern_are_refused(uow: Factory, clock: FixedClock) -> None:

@@ -11,14 +11,16 @@ version over the real decisions of a period, and a monitoring run of a registere
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from puhui.decision.backtest import DEFAULT_LGD, BacktestReport, run_backtest
-from puhui.decision.strategy import dump_document, load_strategy
+from puhui.decision.strategy import dump_document, load_strategy, parse_document
 from puhui.domain.clock import Clock
 from puhui.domain.errors import InvalidInput, NotFound
 from puhui.services import strategies
@@ -73,9 +75,22 @@ def versions_of(
 def diff_documents(
     uow: strategies.UowFactory, *, actor: Principal, name: str, old: int, new: int
 ) -> str:
-    """The unified diff of two versions (canonical form for credit strategies)."""
+    """The unified diff of two versions (canonical form for credit strategies), as
+    ``strategies.diff_versions`` writes it; canonical texts are remembered by content."""
     require(actor, Permission.STRATEGY_READ)
-    return strategies.diff_versions(uow, name, old, new)
+    before = strategies.get_version(uow, name, old)
+    after = strategies.get_version(uow, name, new)
+    both = before.kind is DocumentKind.STRATEGY and after.kind is DocumentKind.STRATEGY
+    old_text = canonical_text(before) if both else before.document
+    new_text = canonical_text(after) if both else after.document
+    return "".join(
+        difflib.unified_diff(
+            old_text.splitlines(keepends=True),
+            new_text.splitlines(keepends=True),
+            fromfile=before.label,
+            tofile=after.label,
+        )
+    )
 
 
 def canonical_text(item: StrategyVersion) -> str:
@@ -83,7 +98,14 @@ def canonical_text(item: StrategyVersion) -> str:
     two versions compare by what they say; other kinds as they were written."""
     if item.kind is not DocumentKind.STRATEGY:
         return item.document
-    return dump_document(load_strategy(item.label, text=item.document).document)
+    return _canonical_strategy(item.document, item.label)
+
+
+@lru_cache(maxsize=64)
+def _canonical_strategy(text: str, source: str) -> str:
+    # Parsing the schema is enough to write the canonical form (compiling costs twice as much).
+    document, _ = parse_document(text, source=source)
+    return dump_document(document)
 
 
 def next_draft_text(
