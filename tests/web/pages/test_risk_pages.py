@@ -258,3 +258,17 @@ def test_models_approve_by_a_second_person_then_promote(site: tuple[Api, Path]) 
     assert auditor.get(page).status_code == 200
     assert _post(auditor, f"{page}/promote", {}, page).status_code == 403
     assert "Model monitoring is not available" in risk.get(page + "?lang=en").text
+
+
+def test_a_draft_can_be_uploaded_as_a_file(site: tuple[Api, Path]) -> None:
+    api, _ = site
+    risk = _client(api, "risk")
+    token = _csrf(risk, "/console/strategies/new")
+    response = risk.post(
+        "/console/strategies/new",
+        data={"document": "", "kind": "strategy", "csrf_token": token},
+        files={"file": ("v2.yaml", _new_version_text().encode(), "application/yaml")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert strategies.get_version(_units(api), NAME, 2).status is strategies.StrategyStatus.DRAFT
