@@ -23,10 +23,10 @@ STATUS_NAMES: dict[str, str] = {
     "draft": N_("Draft"),
     "submitted": N_("Submitted"),
     "approved": N_("Approved"),
-    "active": N_("Active"),
+    "active": N_("In use"),
     "retired": N_("Retired"),
     "candidate": N_("Registered"),
-    "champion": N_("Champion"),
+    "champion": N_("Champion model"),
 }
 STATUS_BADGES = {"active": "ok", "champion": "ok", "submitted": "warn", "approved": "warn"}
 KIND_NAMES: dict[str, str] = {
