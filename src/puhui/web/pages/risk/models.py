@@ -85,6 +85,7 @@ def _registry_chart(request: Request, entries: list[RegistryEntry]) -> dict[str,
     ]
     return {
         "aria": {"enabled": True},
+        "animation": False,
         "tooltip": {"trigger": "axis", "renderMode": "richText"},
         "legend": {"top": 0},
         "grid": {"top": 40, "left": 50, "right": 20, "bottom": 30},
@@ -112,6 +113,7 @@ def _metrics_chart(request: Request, metrics: dict[str, dict[str, float]]) -> di
     ]
     return {
         "aria": {"enabled": True},
+        "animation": False,
         "tooltip": {"trigger": "axis", "renderMode": "richText"},
         "legend": {"top": 0},
         "grid": {"top": 40, "left": 50, "right": 20, "bottom": 30},
@@ -243,6 +245,7 @@ def _chart(
     del request
     return {
         "aria": {"enabled": True},
+        "animation": False,
         "tooltip": {"trigger": "axis", "renderMode": "richText"},
         "legend": {"top": 0, "type": "scroll"},
         "grid": {"top": 40, "left": 55, "right": 45, "bottom": 40},

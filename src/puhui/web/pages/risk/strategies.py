@@ -401,7 +401,10 @@ def _grade_chart(request: Request, report: BacktestReport) -> dict[str, Any]:
     series: list[dict[str, Any]] = []
     share_label = gettext(request, N_("approval rate %"))
     bad_label = gettext(request, N_("expected bad rate %"))
-    for result, label in ((report.candidate, N_("Candidate")), (report.current, N_("Active version"))):
+    for result, label in (
+        (report.candidate, N_("Candidate")),
+        (report.current, N_("Active version")),
+    ):
         if result is None:
             continue
         name = f"{gettext(request, label)} {result.strategy_version}"
@@ -430,6 +433,7 @@ def _grade_chart(request: Request, report: BacktestReport) -> dict[str, Any]:
         )
     return {
         "aria": {"enabled": True},
+        "animation": False,
         "tooltip": {"trigger": "axis", "renderMode": "richText"},
         "legend": {"top": 0, "type": "scroll"},
         "grid": {"top": 60, "left": 50, "right": 50, "bottom": 30},
