@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from puhui.domain.errors import ConfigurationError, Conflict, InvalidInput, PuhuiError
 from puhui.services import governance
-from puhui.services.security.permissions import Permission, Principal
+from puhui.services.security.permissions import Permission, Principal, require
 from puhui.web.dependencies import call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
@@ -398,7 +398,7 @@ async def monitoring_page(
 async def monitoring_fragment(
     request: Request, principal: StaffUser, version: str, job_id: str
 ) -> HTMLResponse:
-    governance.require_any(principal, Permission.MODEL_READ)
+    require(principal, Permission.MODEL_READ)
     job = jobs(request).get(job_id, MONITORING)
     if job.finished and request.headers.get("hx-request"):
         # The whole page again: its charts are drawn when a page loads.

@@ -13,7 +13,7 @@ from puhui.bootstrap.wiring import strategy_input_schema
 from puhui.decision.backtest import BacktestReport, Group
 from puhui.domain.errors import Conflict, InvalidInput, PuhuiError
 from puhui.services import governance, strategies
-from puhui.services.security.permissions import Permission, Principal
+from puhui.services.security.permissions import Permission, Principal, require
 from puhui.web.dependencies import call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
@@ -132,7 +132,7 @@ async def draft_form(
 ) -> HTMLResponse:
     """A draft to edit: a copy of ``name@version`` renumbered as the next version (or, with
     ``edit``, the draft's own text)."""
-    governance.require_any(principal, Permission.STRATEGY_MANAGE)
+    require(principal, Permission.STRATEGY_MANAGE)
     text, kind = "", strategies.DocumentKind.STRATEGY.value
     if name is not None and version is not None:
         units = strategy_units(request)
@@ -470,7 +470,7 @@ def _report_context(request: Request, job: Job) -> dict[str, Any]:
 
 @router.get("/console/strategies/backtests/{job_id}")
 async def backtest_page(request: Request, principal: StaffUser, job_id: str) -> HTMLResponse:
-    governance.require_any(principal, Permission.STRATEGY_READ)
+    require(principal, Permission.STRATEGY_READ)
     job = jobs(request).get(job_id, BACKTEST)
     return console_page(
         request,
@@ -483,7 +483,7 @@ async def backtest_page(request: Request, principal: StaffUser, job_id: str) -> 
 @router.get("/console/strategies/backtests/{job_id}/report")
 async def backtest_fragment(request: Request, principal: StaffUser, job_id: str) -> HTMLResponse:
     """The report, or while it runs the waiting notice that asks again (HTMX polling)."""
-    governance.require_any(principal, Permission.STRATEGY_READ)
+    require(principal, Permission.STRATEGY_READ)
     job = jobs(request).get(job_id, BACKTEST)
     if job.finished and request.headers.get("hx-request"):
         # The whole page again: its charts are drawn when a page loads.
