@@ -18,6 +18,7 @@ ALL = frozenset(Role)
 STAFF = frozenset(STAFF_ROLES)
 COLLECTIONS_WORK = frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.OPERATIONS, R.RISK_OFFICER})
 COLLECTIONS_READ = COLLECTIONS_WORK | {R.AUDITOR}
+GOVERNANCE_READ = frozenset({R.APPROVER, R.RISK_OFFICER, R.ADMIN, R.AUDITOR})
 APPLICATION = {"uscc": "91110000802100433B", "id_number": OWNER_ID, "phone": PHONE}
 
 # (method, path template, json body, roles allowed) — the access policy, written out.
@@ -136,10 +137,12 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
         frozenset({R.APPLICANT, R.OPERATIONS}),
     ),
     ("GET", "/api/v1/receipts/rcpt_none/schedule", None, ALL),
-    ("GET", "/api/v1/strategies", None, frozenset({R.APPROVER, R.RISK_OFFICER, R.ADMIN})),
-    ("GET", "/api/v1/strategies/none/1", None, frozenset({R.APPROVER, R.RISK_OFFICER, R.ADMIN})),
-    ("GET", "/api/v1/models", None, frozenset({R.RISK_OFFICER, R.ADMIN})),
-    ("GET", "/api/v1/models/v-none", None, frozenset({R.RISK_OFFICER, R.ADMIN})),
+    # Strategies and models: read by risk, approvers (their second pair of eyes), admins
+    # and auditors.
+    ("GET", "/api/v1/strategies", None, GOVERNANCE_READ),
+    ("GET", "/api/v1/strategies/none/1", None, GOVERNANCE_READ),
+    ("GET", "/api/v1/models", None, GOVERNANCE_READ),
+    ("GET", "/api/v1/models/v-none", None, GOVERNANCE_READ),
     # Collections: collectors work cases, operations and risk hand them out, risk decides
     # write-offs (never its own proposal), auditors read; unknown ids reach a 404.
     ("GET", "/api/v1/collections?bucket=reminder", None, COLLECTIONS_READ),

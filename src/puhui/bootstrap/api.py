@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from puhui.risk.registry import ModelRegistry
+    from puhui.services.model_monitoring import DecisionHistory
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class ApiDependencies:
     anyio's default of 40). On PostgreSQL a handful of threads keep the database busy while
     one waits; forty made every round trip's wake-up a contest for the GIL (see
     ``POSTGRES_HANDLER_THREADS``)."""
+    decision_history: DecisionHistory | None = None
+    """Stored decisions and their loans' outcomes, for model monitoring from the console."""
 
 
 @dataclass(frozen=True)

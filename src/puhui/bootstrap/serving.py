@@ -10,7 +10,12 @@ from puhui.adapters.db.engine import checkpoint_in_background
 from puhui.bootstrap.api import ApiDependencies, api_keys, api_limits, build_api_dependencies
 from puhui.bootstrap.container import Platform, build_platform
 from puhui.bootstrap.settings import Settings
-from puhui.bootstrap.wiring import OriginationPorts, model_registry, origination_ports
+from puhui.bootstrap.wiring import (
+    OriginationPorts,
+    decision_history,
+    model_registry,
+    origination_ports,
+)
 from puhui.domain.errors import Conflict
 from puhui.services.origination.assessment import StrategyAssessor
 from puhui.services.security.accounts import Security, create_user
@@ -49,7 +54,10 @@ def api_dependencies(
     if isinstance(ports.assessor, StrategyAssessor):
         ports.assessor.warm_up()
     return replace(
-        deps, secure_cookies=settings.cookie_secure, public_base_url=settings.public_base_url
+        deps,
+        secure_cookies=settings.cookie_secure,
+        public_base_url=settings.public_base_url,
+        decision_history=decision_history(platform),
     )
 
 

@@ -40,6 +40,14 @@ class Permission(Enum):
     REPAY = "repayments:create"
     STRATEGY_READ = "strategies:read"
     MODEL_READ = "models:read"
+    STRATEGY_MANAGE = "strategies:manage"
+    """Draft and edit governed documents (strategies, triggers, limits), submit, backtest."""
+    STRATEGY_APPROVE = "strategies:approve"
+    """Approve (never one's own: four eyes), reject and activate a submitted version."""
+    MODEL_MANAGE = "models:manage"
+    """Run model monitoring and promote an approved model to champion."""
+    MODEL_APPROVE = "models:approve"
+    """Approve a registered model (never one the same person built: four eyes)."""
     DECISION_EVIDENCE_READ = "decisions:evidence"
     """The inputs, features and versions behind an automatic decision (staff only)."""
     AUDIT_READ = "audit:read"
@@ -91,8 +99,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.REPORT_READ}
         | _STAFF_READ
     ),
+    # Approvers are the second pair of eyes on strategies and models as well as on credit.
     Role.APPROVER: frozenset(
-        {Permission.APPLICATION_REVIEW, Permission.STRATEGY_READ} | _STAFF_READ
+        {Permission.APPLICATION_REVIEW, Permission.STRATEGY_READ, Permission.MODEL_READ}
+        | {Permission.STRATEGY_APPROVE, Permission.MODEL_APPROVE}
+        | _STAFF_READ
     ),
     # Risk freezes and cuts lines (early warning); operations freezes (disputes) and posts
     # repayments received through other channels.
@@ -103,6 +114,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LINE_REDUCE,
             Permission.STRATEGY_READ,
             Permission.MODEL_READ,
+            # Risk officers propose; a second risk officer (or an approver) approves.
+            Permission.STRATEGY_MANAGE,
+            Permission.STRATEGY_APPROVE,
+            Permission.MODEL_MANAGE,
+            Permission.MODEL_APPROVE,
             Permission.COLLECTIONS_READ,
             Permission.COLLECTIONS_WORK,
             Permission.COLLECTIONS_ASSIGN,
@@ -136,6 +152,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUDITOR: frozenset(
         {
             Permission.AUDIT_READ,
+            Permission.STRATEGY_READ,
+            Permission.MODEL_READ,
             Permission.COLLECTIONS_READ,
             Permission.CONCENTRATION_READ,
             Permission.ALERT_READ,

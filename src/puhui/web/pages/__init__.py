@@ -26,6 +26,7 @@ from puhui.web.pages import (
     lines,
     monitoring,
     ops,
+    risk,
 )
 from puhui.web.pages.middleware import PageHeaders
 from puhui.web.pages.nav import NavItem
@@ -38,6 +39,7 @@ AREAS: tuple[ModuleType, ...] = (
     lines,
     monitoring,
     ops,
+    risk,
     branches,
     documents,
     h5,
