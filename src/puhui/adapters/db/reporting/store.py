@@ -134,6 +134,15 @@ class SqlReportingStore:
             found = connection.execute(select(func.max(report_snapshots.c.as_of))).scalar_one()
         return None if found is None else _as_date(found)
 
+    def snapshot_dates(self, limit: int) -> list[date]:
+        with self._reader() as connection:
+            found = connection.execute(
+                select(report_snapshots.c.as_of)
+                .order_by(report_snapshots.c.as_of.desc())
+                .limit(limit)
+            ).scalars()
+            return [_as_date(day) for day in found]
+
     def portfolio(self, as_of: date) -> PortfolioSnapshot | None:
         with self._reader() as connection:
             header = connection.execute(
