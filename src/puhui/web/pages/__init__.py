@@ -17,13 +17,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from puhui.web.pages import branches, common, documents, h5
+from puhui.web.pages import branches, common, dashboard, documents, h5
 from puhui.web.pages.middleware import PageHeaders
 from puhui.web.pages.nav import NavItem
 from puhui.web.pages.session import Face
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-AREAS: tuple[ModuleType, ...] = (common, branches, documents, h5)
+AREAS: tuple[ModuleType, ...] = (common, branches, documents, h5, dashboard)
 """Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""
 
 
