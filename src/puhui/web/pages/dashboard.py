@@ -83,6 +83,20 @@ BUCKET_NAMES = {
     CLOSED: N_("Repaid"),
     WRITTEN_OFF: N_("Written off"),
 }
+BALANCE_ROWS = (
+    ("loans_active", N_("Active loans"), False),
+    ("outstanding_principal_fen", N_("Outstanding principal"), True),
+    ("overdue_principal_fen", N_("Overdue principal"), True),
+    ("interest_receivable_fen", N_("Interest receivable"), True),
+    ("penalty_receivable_fen", N_("Penalty receivable"), True),
+    ("non_accrual_interest_fen", N_("Off-balance interest"), True),
+    ("lines_open", N_("Lines open"), False),
+    ("lines_frozen", N_("Lines frozen"), False),
+    ("limit_fen", N_("Total limits"), True),
+    ("drawn_fen", N_("Drawn"), True),
+    ("available_fen", N_("Available to draw"), True),
+)
+"""The rows of the balances table: a field of ``ProductBalances``, its label, money or count."""
 CATEGORY_NAMES_EN = {
     FiveCategory.PASS: N_("Pass"),
     FiveCategory.SPECIAL_MENTION: N_("Special mention"),
@@ -274,6 +288,7 @@ class Charts:
         option["xAxis"] = {
             "type": "category",
             "data": [self.t(BUCKET_NAMES[b.name]) for b in snapshot.dpd_buckets],
+            "axisLabel": {"interval": 0},
         }
         option["yAxis"] = {"type": "value", "name": self.t(N_("10,000 yuan"))}
         option["series"] = [
@@ -331,6 +346,7 @@ class Charts:
                     "radius": ["40%", "70%"],
                     "center": ["62%", "50%"],
                     "label": {"formatter": "{b}\n{d}%"},
+                    "minShowLabelAngle": 2,
                     "data": [
                         {
                             "name": name,
@@ -371,15 +387,18 @@ class Charts:
 
     def predicted_vs_realised(self, report: VintageReport) -> dict[str, Any]:
         vintages = report.vintages
-        return self._money_and_rate(
-            [_month(v.vintage) for v in vintages],
-            [],
-            [
-                (self.t(N_("Predicted bad rate")), [_pct(v.predicted_bad_rate) for v in vintages]),
-                (self.t(N_("Realised bad rate")), [_pct(v.realised_bad90) for v in vintages]),
-            ],
-            "",
-        ) | {"yAxis": [{"type": "value", "axisLabel": {"formatter": "{value}%"}}]}
+        lines = [
+            (self.t(N_("Predicted bad rate")), [_pct(v.predicted_bad_rate) for v in vintages]),
+            (self.t(N_("Realised bad rate")), [_pct(v.realised_bad90) for v in vintages]),
+        ]
+        option = self._base([name for name, _ in lines])
+        option["xAxis"] = {"type": "category", "data": [_month(v.vintage) for v in vintages]}
+        option["yAxis"] = {"type": "value", "axisLabel": {"formatter": "{value}%"}}
+        option["series"] = [
+            {"name": name, "type": "line", "data": data, "connectNulls": True}
+            for name, data in lines
+        ]
+        return option
 
 
 def _month(day: date) -> str:
@@ -480,6 +499,7 @@ async def dashboard(
         "snapshot": figures.snapshot,
         "asked": day,
         "bucket_names": BUCKET_NAMES,
+        "balance_rows": BALANCE_ROWS,
     }
     if figures.snapshot is None:
         return console_page(request, principal, "dashboard/dashboard.html", context)
