@@ -36,21 +36,20 @@ from sqlalchemy import Engine, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reporting import FIRST_MONTH_END, MONTH_END, close, seed  # noqa: E402 - bench's loader
-
-from puhui.adapters.db import migrate  # noqa: E402
-from puhui.adapters.db.engine import make_engine  # noqa: E402
-from puhui.adapters.db.origination.tables import applications  # noqa: E402
-from puhui.adapters.db.reporting import SqlReportingStore  # noqa: E402
-from puhui.adapters.db.servicing.tables import credit_lines  # noqa: E402
-from puhui.bootstrap import Settings, build_platform  # noqa: E402
-from puhui.bootstrap.serving import api_dependencies  # noqa: E402
-from puhui.bootstrap.wiring import origination_ports  # noqa: E402
-from puhui.domain.clock import FixedClock  # noqa: E402
-from puhui.services.security import accounts  # noqa: E402
-from puhui.services.security.permissions import SYSTEM, Principal, Role  # noqa: E402
-from puhui.web.app import create_app  # noqa: E402
-from puhui.web.pages.nav import NavItem  # noqa: E402
+from puhui.adapters.db import migrate
+from puhui.adapters.db.engine import make_engine
+from puhui.adapters.db.origination.tables import applications
+from puhui.adapters.db.reporting import SqlReportingStore
+from puhui.adapters.db.servicing.tables import credit_lines
+from puhui.bootstrap import Settings, build_platform
+from puhui.bootstrap.serving import api_dependencies
+from puhui.bootstrap.wiring import origination_ports
+from puhui.domain.clock import FixedClock
+from puhui.services.security import accounts
+from puhui.services.security.permissions import SYSTEM, Principal, Role
+from puhui.web.app import create_app
+from puhui.web.pages.nav import NavItem
+from reporting import FIRST_MONTH_END, MONTH_END, close, seed
 
 BAR_MS = 150.0
 PASSWORD = "console-bench-password"
@@ -182,10 +181,13 @@ def run(url: str, work: Path, args: argparse.Namespace) -> int:
             sign_in(clients[role], username)
         pages = pages_to_time(app, detail_ids)
         floor = timed(lambda: clients[ROLES[0]].get("/api/v1/health"), args.repeats)
-        print(f"\n{len(pages)} pages, {args.repeats} requests each after one warm-up ({url.split(':')[0]})")
+        backend = url.split(":", maxsplit=1)[0]
+        print(f"\n{len(pages)} pages, {args.repeats} requests each after one warm-up ({backend})")
         print(f"| page | role | status | p50 ms | p95 ms | ≤ {BAR_MS:.0f} ms |")
         print("| --- | --- | ---: | ---: | ---: | --- |")
-        print(f"| GET /api/v1/health (floor) | — | {floor[2]} | {floor[0]:.1f} | {floor[1]:.1f} | |")
+        print(
+            f"| GET /api/v1/health (floor) | — | {floor[2]} | {floor[0]:.1f} | {floor[1]:.1f} | |"
+        )
         failed: list[str] = []
         for path, role in pages:
             client = clients[role]
