@@ -214,7 +214,7 @@ class Charts:
         option: dict[str, Any] = {
             "animation": False,
             "tooltip": {"trigger": "axis"},
-            "grid": {"left": 64, "right": 64, "top": 48, "bottom": 40, "containLabel": True},
+            "grid": {"left": 48, "right": 48, "top": 72, "bottom": 40, "containLabel": True},
             "textStyle": {"fontFamily": "sans-serif"},
         }
         if legend is not None:
@@ -285,9 +285,16 @@ class Charts:
 
     def buckets(self, snapshot: PortfolioSnapshot) -> dict[str, Any]:
         option = self._base()
+        option["grid"]["top"] = 40
         option["xAxis"] = {
             "type": "category",
-            "data": [self.t(BUCKET_NAMES[b.name]) for b in snapshot.dpd_buckets],
+            "name": self.t(N_("Days past due")),
+            "nameLocation": "middle",
+            "nameGap": 28,
+            "data": [
+                self.t(BUCKET_NAMES[b.name]) if b.name == DpdBucket.CURRENT.value else b.name
+                for b in snapshot.dpd_buckets
+            ],
             "axisLabel": {"interval": 0},
         }
         option["yAxis"] = {"type": "value", "name": self.t(N_("10,000 yuan"))}
@@ -309,7 +316,6 @@ class Charts:
         rate = {(r.from_bucket, r.to_bucket): r.rate for r in snapshot.roll_rates}
         option = self._base([self.t(BUCKET_NAMES[t]) for t in targets])
         option["legend"]["top"] = 0
-        option["grid"]["top"] = 64
         option["tooltip"] = {"trigger": "axis", "axisPointer": {"type": "shadow"}}
         option["xAxis"] = {
             "type": "value",
@@ -365,7 +371,6 @@ class Charts:
         charted = report.vintages[-VINTAGES_CHARTED:]
         longest = max((v.months_on_book for v in charted), default=0)
         option = self._base([_month(v.vintage) for v in charted])
-        option["grid"]["top"] = 64
         option["xAxis"] = {
             "type": "category",
             "name": self.t(N_("Months on book")),
