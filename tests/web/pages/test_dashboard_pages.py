@@ -175,3 +175,21 @@ def test_the_english_page_keeps_the_five_category_names_in_chinese(
     assert "Portfolio dashboard" in page.text
     assert "正常 (Pass)" in page.text
     assert "次级 (Substandard)" in page.text
+
+
+def test_a_short_span_shows_approvals_per_day_a_long_one_per_month(
+    site: tuple[Api, Engine],
+) -> None:
+    api, engine = site
+    _close_two_days(engine, api.clock)
+    client = _client(api, Role.RISK_OFFICER)
+    short = client.get("/console/dashboard?months=1&lang=en")
+    assert "2026-02-01 to 2026-03-01, per day." in short.text
+    days = json.loads(dict(CHART.findall(short.text))["chart-approvals"])["xAxis"]["data"]
+    assert days
+    assert all("2026-02-01" <= day <= SECOND.isoformat() and len(day) == 10 for day in days)
+    long = client.get("/console/dashboard?months=12&lang=en")
+    assert "2025-03-01 to 2026-03-01, per month." in long.text
+    months = json.loads(dict(CHART.findall(long.text))["chart-approvals"])["xAxis"]["data"]
+    assert months == sorted({day[:7] for day in days} | set(months))
+    assert all(len(month) == 7 for month in months)

@@ -55,7 +55,7 @@ NAV = (
         order=40,
     ),
 )
-MONTH_CHOICES = (3, 6, 12, 24, 36)
+MONTH_CHOICES = (1, 3, 6, 12, 24, 36)
 DEFAULT_MONTHS = 12
 DATE_CHOICES = 90
 """How many of the latest snapshot dates the date selector offers."""
