@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from small_book import close_day, make_book, write_book
+from small_book import PRODUCTS, close_day, make_book, write_book
 from sqlalchemy import Engine
 
 from puhui.adapters.db.reporting import SqlReportingStore
@@ -38,3 +38,14 @@ def test_snapshot_dates_need_the_reporting_permission_and_a_sane_limit(
         dashboards.snapshot_dates(store, actor=Principal(user_id="x", role=Role.APPROVER))
     with pytest.raises(InvalidInput):
         dashboards.snapshot_dates(store, actor=RISK, limit=0)
+
+
+def test_product_codes_name_the_products_of_the_balances(
+    engine: Engine, store: SqlReportingStore
+) -> None:
+    write_book(engine, make_book(FIRST))
+    codes = dashboards.product_codes(store, actor=RISK)
+    assert set(codes) == set(PRODUCTS)
+    assert codes == {product_id: product_id.upper() for product_id in PRODUCTS}
+    with pytest.raises(Forbidden):
+        dashboards.product_codes(store, actor=Principal(user_id="x", role=Role.ADMIN))

@@ -138,6 +138,8 @@ def test_the_dashboard_shows_the_latest_figures_with_charts_and_tables(
     for option in charts.values():
         json.loads(option)
     assert page.text.count("<details>") >= len(charts)
+    # Products by their code, not their opaque id.
+    assert '<th scope="col">PROD_A</th>' in page.text
     # 五级分类 names in Chinese.
     for name in ("正常", "关注", "次级", "可疑", "损失"):
         assert name in page.text

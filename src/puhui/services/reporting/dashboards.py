@@ -52,6 +52,12 @@ def snapshot_dates(store: ReportingStore, *, actor: Principal, limit: int = 90) 
     return tuple(store.snapshot_dates(limit))
 
 
+def product_codes(store: ReportingStore, *, actor: Principal) -> dict[str, str]:
+    """The loan products' codes by id, to label the balances per product."""
+    require(actor, Permission.REPORT_READ)
+    return store.product_codes()
+
+
 def portfolio_report(
     store: ReportingStore, *, actor: Principal, as_of: date | None = None
 ) -> PortfolioSnapshot:

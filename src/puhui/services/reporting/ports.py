@@ -26,6 +26,10 @@ class ReportingStore(Protocol):
         """The dates with a portfolio snapshot, latest first, at most ``limit`` of them."""
         ...
 
+    def product_codes(self) -> dict[str, str]:
+        """Each loan product's code by its id (to name the products' balances)."""
+        ...
+
     def portfolio(self, as_of: date) -> PortfolioSnapshot | None: ...
 
     def portfolio_series(self, since: date, until: date) -> list[PortfolioPoint]:

@@ -131,6 +131,7 @@ class Figures:
     by_channel: OriginationReport | None = None
     by_branch: OriginationReport | None = None
     vintages: VintageReport | None = None
+    product_codes: dict[str, str] | None = None
 
 
 def _store(request: Request) -> ReportingStore:
@@ -185,6 +186,7 @@ def read_figures(
             store, actor=actor, first_day=first, last_day=day, by=GroupBy.BRANCH
         ),
         vintages=dashboards.vintage_report(store, actor=actor, as_of=day),
+        product_codes=dashboards.product_codes(store, actor=actor),
     )
 
 
@@ -527,6 +529,7 @@ async def dashboard(
         {
             "as_of": snapshot.as_of,
             "total": snapshot.total,
+            "product_codes": figures.product_codes or {},
             "npl_ratio": snapshot.npl_ratio,
             "dpd30_ratio": share(dpd30, snapshot.total.outstanding_principal_fen),
             "series": figures.series,
