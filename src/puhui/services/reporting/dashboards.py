@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from puhui.domain.errors import InvalidDate, NotFound
+from puhui.domain.errors import InvalidDate, InvalidInput, NotFound
 from puhui.services.reporting.model import (
     GroupBy,
     OriginationFigure,
@@ -20,6 +20,7 @@ from puhui.services.security.permissions import Permission, Principal, require
 MAX_ORIGINATION_DAYS = 366
 DEFAULT_ORIGINATION_DAYS = 30
 MAX_SERIES_MONTHS = 36
+MAX_SNAPSHOT_DATES = 400
 
 
 class ReportNotBuilt(NotFound):
@@ -41,6 +42,20 @@ def _not_built(as_of: date) -> ReportNotBuilt:
     return ReportNotBuilt(
         f"no portfolio snapshot for {as_of.isoformat()}", details={"as_of": as_of.isoformat()}
     )
+
+
+def snapshot_dates(store: ReportingStore, *, actor: Principal, limit: int = 90) -> tuple[date, ...]:
+    """The dates the end of day has built figures for, latest first (a date picker's choices)."""
+    require(actor, Permission.REPORT_READ)
+    if not 1 <= limit <= MAX_SNAPSHOT_DATES:
+        raise InvalidInput(f"ask for 1 to {MAX_SNAPSHOT_DATES} dates", details={"limit": limit})
+    return tuple(store.snapshot_dates(limit))
+
+
+def product_codes(store: ReportingStore, *, actor: Principal) -> dict[str, str]:
+    """The loan products' codes by id, to label the balances per product."""
+    require(actor, Permission.REPORT_READ)
+    return store.product_codes()
 
 
 def portfolio_report(

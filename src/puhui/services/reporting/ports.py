@@ -22,6 +22,14 @@ class ReportingStore(Protocol):
         """The latest date with a portfolio snapshot."""
         ...
 
+    def snapshot_dates(self, limit: int) -> list[date]:
+        """The dates with a portfolio snapshot, latest first, at most ``limit`` of them."""
+        ...
+
+    def product_codes(self) -> dict[str, str]:
+        """Each loan product's code by its id (to name the products' balances)."""
+        ...
+
     def portfolio(self, as_of: date) -> PortfolioSnapshot | None: ...
 
     def portfolio_series(self, since: date, until: date) -> list[PortfolioPoint]:

@@ -21,6 +21,7 @@ from puhui.web.pages import (
     applications,
     branches,
     common,
+    dashboard,
     documents,
     h5,
     lines,
@@ -35,6 +36,7 @@ from puhui.web.pages.session import Face
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 AREAS: tuple[ModuleType, ...] = (
     common,
+    dashboard,
     applications,
     lines,
     monitoring,

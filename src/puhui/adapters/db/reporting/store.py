@@ -9,7 +9,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, literal, select, text, union_all
+from sqlalchemy import (
+    Connection,
+    Engine,
+    column,
+    func,
+    literal,
+    select,
+    table,
+    text,
+    union_all,
+)
 
 from puhui.adapters.db.engine import READ_ONLY_OPTION
 from puhui.adapters.db.reporting.snapshot import (
@@ -52,6 +62,8 @@ _BALANCE_FIELDS = tuple(
 )
 _DPD30_BUCKETS = (DpdBucket.DPD_31_60.value, DpdBucket.DPD_61_90.value, DpdBucket.DPD_90_PLUS.value)
 _NON_PERFORMING = tuple(c.value for c in FiveCategory if c.is_non_performing)
+_PRODUCTS = table("loan_products", column("product_id"), column("code"))
+"""Servicing's products table, named lightly (servicing imports this package for its step)."""
 _LAST_RUN = text("SELECT as_of, status FROM eod_runs ORDER BY as_of DESC LIMIT 1")
 
 
@@ -133,6 +145,21 @@ class SqlReportingStore:
         with self._reader() as connection:
             found = connection.execute(select(func.max(report_snapshots.c.as_of))).scalar_one()
         return None if found is None else _as_date(found)
+
+    def snapshot_dates(self, limit: int) -> list[date]:
+        with self._reader() as connection:
+            found = connection.execute(
+                select(report_snapshots.c.as_of)
+                .order_by(report_snapshots.c.as_of.desc())
+                .limit(limit)
+            ).scalars()
+            return [_as_date(day) for day in found]
+
+    def product_codes(self) -> dict[str, str]:
+        # A handful of rows: the products a bank sells.
+        with self._reader() as connection:
+            rows = connection.execute(select(_PRODUCTS.c.product_id, _PRODUCTS.c.code))
+            return {str(product_id): str(code) for product_id, code in rows}
 
     def portfolio(self, as_of: date) -> PortfolioSnapshot | None:
         with self._reader() as connection:
