@@ -139,12 +139,23 @@ def pages_to_time(app: Any, detail_ids: dict[str, str]) -> list[tuple[str, Role 
         role = next((r for r in ROLES if item.visible_to(Principal(user_id="b", role=r))), None)
         if role is not None:
             found.append((item.path, role))
-    paths = [getattr(route, "path", "") for route in app.routes]
+    paths = _route_paths(app.routes)
     for kind, pattern in DETAIL_PATTERNS.items():
         route = next((p for p in paths if pattern.match(p)), None)
         if route is not None:
             found.append((re.sub(r"\{[a-z_]+\}", detail_ids[kind], route), None))
     return found
+
+
+def _route_paths(routes: list[Any]) -> list[str]:
+    """Every route's path, through included routers (FastAPI keeps them wrapped)."""
+    paths: list[str] = []
+    for route in routes:
+        if hasattr(route, "path"):
+            paths.append(route.path)
+        elif hasattr(route, "original_router"):
+            paths.extend(_route_paths(route.original_router.routes))
+    return paths
 
 
 def timed(action: Callable[[], Any], repeats: int) -> tuple[float, float, int]:

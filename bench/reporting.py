@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from puhui.adapters.db import migrate
 from puhui.adapters.db.engine import make_engine
+from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.tables import applications, decision_records
 from puhui.adapters.db.reporting import SqlReportingStore
 from puhui.adapters.db.reporting.snapshot import bucket_sql
@@ -44,6 +45,7 @@ from puhui.adapters.db.servicing.tables import (
     loan_products,
     loans,
 )
+from puhui.bootstrap.settings import Settings
 from puhui.domain.clock import BANK_ZONE, FixedClock
 from puhui.services.reporting import dashboards
 from puhui.services.reporting.model import GroupBy
@@ -161,6 +163,12 @@ def _record_json(rng: random.Random, application_id: str, outcome: str) -> str:
     )
 
 
+_CIPHER = FieldCipher(Settings().data_key.get_secret_value().encode())
+SEALED_ID_NUMBER = _CIPHER.encrypt("id_number", "110101199003074578")
+SEALED_PHONE = _CIPHER.encrypt("phone", "13800138000")
+"""One real ciphertext each under the default data key, so pages that unseal them work."""
+
+
 def _origination(
     rng: random.Random, count: int, line_ids: list[str]
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
@@ -180,9 +188,9 @@ def _origination(
             "application_no": f"AP{i:012d}",
             "uscc": f"91350100{i:010d}",
             "open_uscc": None,
-            "id_number_enc": "sealed",
+            "id_number_enc": SEALED_ID_NUMBER,
             "id_number_index": f"{i:064x}",
-            "phone_enc": "sealed",
+            "phone_enc": SEALED_PHONE,
             "phone_index": f"{i:064x}",
             "status": "line_opened" if line_id else "declined",
             "partner_id": partner,
