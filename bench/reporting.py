@@ -33,8 +33,8 @@ from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from puhui.adapters.db import migrate
-from puhui.adapters.db.engine import make_engine
 from puhui.adapters.db.encryption import FieldCipher
+from puhui.adapters.db.engine import make_engine
 from puhui.adapters.db.origination.tables import applications, decision_records
 from puhui.adapters.db.reporting import SqlReportingStore
 from puhui.adapters.db.reporting.snapshot import bucket_sql
