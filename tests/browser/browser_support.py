@@ -48,8 +48,15 @@ class Watched:
             self.foreign.append(url)
 
     def console(self, kind: str, text: str) -> None:
+        # A page's own error status (a 404 page, a refused form) is logged as a failed load;
+        # the sub-resources' failures are caught by ``response`` below.
         if kind == "error" and "Failed to load resource" not in text:
             self.errors.append(text)
+
+    def response(self, url: str, status: int, resource_type: str) -> None:
+        """A script, style sheet, image or font of a page that did not load is an error."""
+        if status >= 400 and resource_type in {"script", "stylesheet", "image", "font"}:
+            self.errors.append(f"{resource_type} {url} answered {status}")
 
 
 def axe_violations(page: Page, *, impacts: tuple[str, ...] = ("serious", "critical")) -> list[Any]:

@@ -57,6 +57,12 @@ def _watch(page: Page, watched: Watched) -> None:
     page.on("request", lambda request: watched.request(request.url))
     page.on("console", lambda message: watched.console(message.type, message.text))
     page.on("pageerror", lambda error: watched.errors.append(str(error)))
+    page.on(
+        "response",
+        lambda response: watched.response(
+            response.url, response.status, response.request.resource_type
+        ),
+    )
 
 
 def _assert_clean(watched: Watched) -> None:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
 from api_support import PASSWORD, Api, build_api
+from origination_fakes import OWNER_ID, PHONE, USCC_A
 
 from puhui.domain.clock import FixedClock
 from puhui.services.security import accounts
@@ -152,7 +153,7 @@ def test_errors_on_pages_are_pages(site: tuple[Api, TestClient]) -> None:
     assert "页面不存在" in response.text
     bad_qr = client.get("/h5/?branch=not a code")
     assert bad_qr.status_code == 422
-    assert "二维码" in bad_qr.text or "无效" in bad_qr.text
+    assert "二维码无效" in bad_qr.text
 
 
 def test_qr_landing_remembers_channel_and_branch(site: tuple[Api, TestClient]) -> None:
@@ -210,3 +211,39 @@ def test_an_area_words_a_message_its_own_way() -> None:
     # What an area does not hold comes from the others (the layout's "Home").
     assert i18n.translations("zh-CN", "h5").gettext("Home") == "首页"
     assert i18n.translations("en", "h5").gettext("Draw") == "Draw"
+
+
+@pytest.mark.parametrize("query", ["channel=partner&branch=TZ-001", "channel=h5_qr", "branch="])
+def test_a_link_cannot_set_another_channel_or_a_qr_code_without_its_branch(
+    site: tuple[Api, TestClient], query: str
+) -> None:
+    _, client = site
+    response = client.get(f"/h5/?{query}")
+    assert response.status_code == 422
+    assert "二维码无效" in response.text
+    assert not any(c.name == "puhui_h5_origin" for c in client.cookies.jar)
+
+
+def test_a_forged_origin_cookie_counts_as_no_qr_code(site: tuple[Api, TestClient]) -> None:
+    _, client = site
+    client.cookies.set("puhui_h5_origin", "partner:TZ-001", domain="testserver.local", path="/h5")
+    page = client.get("/h5/")
+    assert page.status_code == 200
+    assert "TZ-001" not in page.text
+
+
+def test_an_owner_cannot_book_an_application_on_a_partners_channel(
+    site: tuple[Api, TestClient],
+) -> None:
+    api, _ = site
+    owner = api.applicant_headers()
+    body = {"uscc": USCC_A, "id_number": OWNER_ID, "phone": PHONE, "channel": "partner"}
+    response = api.client.post("/api/v1/applications", json=body, headers=owner)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_channel"
+
+
+def test_times_are_shown_in_the_banks_time() -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    assert i18n.iso_date(datetime(2026, 3, 1, 17, 5, tzinfo=UTC)) == "2026-03-02 01:05"

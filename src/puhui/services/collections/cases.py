@@ -446,6 +446,10 @@ def record_contact(
     return done
 
 
+MAX_GRACE_DAYS = 30
+"""How long after the promised day a promise to pay may wait before it counts as broken."""
+
+
 def promise_to_pay(
     uow_factory: UowFactory,
     case_id: str,
@@ -458,6 +462,11 @@ def promise_to_pay(
     clock: Clock,
 ) -> Recorded:
     """Record the borrower's promise, made on the open business day; judged by ``refresh``."""
+    if not 0 <= grace_days <= MAX_GRACE_DAYS:
+        raise InvalidInput(
+            f"grace days are 0 to {MAX_GRACE_DAYS}: a promise is judged within a month",
+            details={"field": "grace_days"},
+        )
     key = check_key(idempotency_key)
     operation = "collection_promise"
     digest = request_digest(

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from puhui.domain.clock import Clock
-from puhui.domain.errors import NotFound
+from puhui.domain.errors import InvalidInput, NotFound
 from puhui.domain.ids import ReceiptId, new_id
 from puhui.domain.lending.account import LoanAccount, LoanStatus
 from puhui.domain.monitoring.collection import (
@@ -74,6 +74,10 @@ def _require_loan(uow: CollectionsUnitOfWork, receipt_id: str) -> LoanAccount:
     return loan
 
 
+MAX_REASON_CHARS = 400
+"""The reason column's width."""
+
+
 def propose(
     uow_factory: UowFactory,
     receipt_id: str,
@@ -84,6 +88,11 @@ def propose(
     clock: Clock,
 ) -> Recorded:
     """Propose writing a receipt off; refused unless it is more than 90 days past due."""
+    if not reason.strip() or len(reason) > MAX_REASON_CHARS:
+        raise InvalidInput(
+            f"a write-off states its reason in 1 to {MAX_REASON_CHARS} characters",
+            details={"field": "reason"},
+        )
     key = check_key(idempotency_key)
     operation = "write_off_propose"
     digest = request_digest(operation, {"receipt_id": receipt_id, "reason": reason})

@@ -12,6 +12,8 @@ from puhui.domain.origination.channel import (
 from puhui.services.security.permissions import Principal, Role
 
 _DEFAULT_BY_ROLE = {Role.PARTNER: Channel.PARTNER, Role.ACCOUNT_MANAGER: Channel.BRANCH}
+_APPLICANT_CHANNELS = frozenset({Channel.H5, Channel.H5_QR, Channel.API})
+"""What an owner applying for themselves may arrive by: never a partner's or a branch's desk."""
 """The channel of a request that names none: a partner's, an account manager's, else the API."""
 
 
@@ -29,6 +31,11 @@ def origin_of(
     if actor.role is Role.PARTNER and chosen is not Channel.PARTNER:
         raise InvalidChannel(
             "a partner's applications come through the partner channel",
+            details={"field": "channel"},
+        )
+    if actor.role is Role.APPLICANT and chosen not in _APPLICANT_CHANNELS:
+        raise InvalidChannel(
+            "an owner applies through the H5 pages or the API, not a partner's or branch's desk",
             details={"field": "channel"},
         )
     code = None if branch_code is None else parse_branch_code(branch_code)

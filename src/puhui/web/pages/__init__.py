@@ -10,6 +10,7 @@ none); ``AREAS`` lists them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -55,7 +56,8 @@ def install_pages(app: FastAPI, *, secure_cookies: bool = True) -> None:
     messages: dict[str, dict[str, str]] = {face.value: {} for face in Face}
     for area in AREAS:
         app.include_router(area.router)
-        nav.extend(getattr(area, "NAV", ()))
+        name = area.__name__.removeprefix("puhui.web.pages.")
+        nav.extend(replace(item, area=name) for item in getattr(area, "NAV", ()))
         # An area's error messages speak to its face's users (an owner is told otherwise
         # than a loan officer); an area serving both faces names no FACE.
         faces = [area.FACE] if hasattr(area, "FACE") else list(Face)

@@ -9,7 +9,7 @@ the page it came from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from puhui.domain.clock import BANK_ZONE
 from puhui.domain.errors import InvalidAmount, InvalidDate, InvalidInput, NotFound, PuhuiError
 from puhui.domain.money import parse_yuan
 from puhui.domain.origination.application import ApplicationStatus
@@ -214,10 +215,11 @@ def _where(filters: Filters) -> ApplicationFilter | None:
     first, last = _day(filters.date_from, "from"), _day(filters.date_to, "to")
     return ApplicationFilter(
         statuses=statuses,
-        created_from=None if first is None else datetime.combine(first, time(), tzinfo=UTC),
+        # Days are the bank's (Beijing) days, as the dashboard and the audit search count them.
+        created_from=None if first is None else datetime.combine(first, time(), BANK_ZONE),
         created_before=None
         if last is None
-        else datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC),
+        else datetime.combine(last + timedelta(days=1), time(), BANK_ZONE),
         min_amount_fen=_fen(filters.min_yuan, "min"),
         max_amount_fen=_fen(filters.max_yuan, "max"),
         application_no=filters.number or None,
@@ -401,7 +403,7 @@ def _rate(text: str) -> Decimal | None:
 def _months(text: str) -> int | None:
     if not text:
         return None
-    if not text.isdigit():
+    if not text.isdecimal():
         raise InvalidInput("a term is a whole number of months", details={"field": "term_months"})
     return int(text)
 

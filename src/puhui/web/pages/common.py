@@ -21,7 +21,7 @@ from puhui.services.security import accounts
 from puhui.services.security.permissions import Principal, Role
 from puhui.web.dependencies import call, client_address
 from puhui.web.pages import session
-from puhui.web.pages.nav import N_, NavItem, visible
+from puhui.web.pages.nav import N_, NavItem, shown
 from puhui.web.pages.rendering import gettext, render
 
 ROLE_NAMES: dict[Role, str] = {
@@ -78,7 +78,7 @@ def _page_context(request: Request, principal: Principal) -> dict[str, object]:
         "principal": principal,
         "user_name": display_name(request, principal),
         "role_name": ROLE_NAMES[principal.role],
-        "nav": visible(console_nav(request), principal),
+        "nav": shown(console_nav(request), principal, session.page_locale(request)),
     }
 
 
@@ -167,14 +167,13 @@ async def console_root() -> RedirectResponse:
 
 
 def origin_of(request: Request) -> tuple[str, str | None]:
-    """The channel and branch the applicant arrived by (``h5`` and none without a QR code)."""
+    """The channel and branch the applicant arrived by: a branch's QR code (``h5_qr`` and its
+    branch), else ``h5`` and none — whatever else the cookie says."""
     raw = request.cookies.get(ORIGIN_COOKIE, "")
     channel, _, branch = raw.partition(":")
-    try:
-        kind = parse_channel(channel)
-    except InvalidInput:
-        return Channel.H5.value, None
-    return kind.value, branch if is_branch_code(branch) else None
+    if channel == Channel.H5_QR.value and is_branch_code(branch):
+        return channel, branch
+    return Channel.H5.value, None
 
 
 @router.get("/h5/")
@@ -183,13 +182,19 @@ async def h5_landing(
 ) -> HTMLResponse:
     """Where a branch's or a village service point's QR code lands."""
     if branch is not None or channel is not None:
+        # A QR code names its branch and the QR channel; nothing else may be set from a link.
         try:
-            kind = parse_channel(channel or Channel.H5_QR.value).value
-            code = parse_branch_code(branch) if branch else ""
+            if parse_channel(channel or Channel.H5_QR.value) is not Channel.H5_QR:
+                raise InvalidQrCode("a QR code's channel is h5_qr")
+            code = parse_branch_code(branch or "")
         except InvalidInput:
             raise InvalidQrCode("this QR code is not valid: ask the branch for a new one") from None
-        session.pending_cookies(request).set[ORIGIN_COOKIE] = (f"{kind}:{code}", "/h5", None)
-        origin: tuple[str, str | None] = (kind, code or None)
+        session.pending_cookies(request).set[ORIGIN_COOKIE] = (
+            f"{Channel.H5_QR.value}:{code}",
+            "/h5",
+            None,
+        )
+        origin: tuple[str, str | None] = (Channel.H5_QR.value, code)
     else:
         origin = origin_of(request)
     return render(request, "common/h5_landing.html", {"channel": origin[0], "branch": origin[1]})

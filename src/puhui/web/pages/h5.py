@@ -399,7 +399,7 @@ async def apply(request: Request, owner: Owner) -> Response:
                 request, _FIELD_MESSAGES["requested_amount_fen"]
             )
     if form.term:
-        term = int(form.term) if form.term.isdigit() else None
+        term = int(form.term) if form.term.isdecimal() else None
         if term not in TERM_CHOICES:
             field_errors["requested_term_months"] = gettext(
                 request, _FIELD_MESSAGES["requested_term_months"]

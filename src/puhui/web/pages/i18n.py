@@ -24,6 +24,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from puhui.domain.clock import BANK_ZONE
+
 logger = logging.getLogger(__name__)
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -105,13 +107,15 @@ def yuan(fen: int | None, *, decimals: bool = True) -> str:
 
 
 def iso_date(value: date | datetime | str | None) -> str:
-    """Dates as ``YYYY-MM-DD`` (a timestamp keeps its minutes: ``YYYY-MM-DD HH:MM``)."""
+    """Dates as ``YYYY-MM-DD``; a timestamp keeps its minutes, in the bank's (Beijing) time:
+    ``YYYY-MM-DD HH:MM``."""
     if value is None:
         return "—"
     if isinstance(value, str):
         return value
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        local = value.astimezone(BANK_ZONE) if value.tzinfo is not None else value
+        return local.strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
 
 

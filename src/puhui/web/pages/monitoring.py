@@ -645,7 +645,7 @@ async def case_write_off(request: Request, principal: StaffUser, case_id: str) -
         access,
         actor=principal,
         receipt_id=found.case.receipt_id,
-        reason=_text(form, "reason", 500),
+        reason=_text(form, "reason", 400),
         idempotency_key=_key(form),
     )
     return _back(f"/console/collections/{found.case.case_id}", "proposed")

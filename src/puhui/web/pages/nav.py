@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from puhui.services.security.permissions import Permission, Principal, Role
+from puhui.web.pages.i18n import translations
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for a deferred message
@@ -25,6 +26,9 @@ class NavItem:
     roles: frozenset[Role] | None = None
     """Or, when set, only to these roles."""
     order: int = 100
+    area: str | None = None
+    """The page area that defines it (set when the areas are installed): its catalog words
+    the label, as the same English may read differently in another area."""
 
     def visible_to(self, principal: Principal) -> bool:
         if self.roles is not None and principal.role not in self.roles:
@@ -34,3 +38,21 @@ class NavItem:
 
 def visible(items: Iterable[NavItem], principal: Principal) -> list[NavItem]:
     return sorted((i for i in items if i.visible_to(principal)), key=lambda i: (i.order, i.path))
+
+
+@dataclass(frozen=True, slots=True)
+class ShownNavItem:
+    path: str
+    label: str
+    description: str
+
+
+def shown(items: Iterable[NavItem], principal: Principal, locale: str) -> list[ShownNavItem]:
+    """The entries ``principal`` may open, worded in ``locale`` by the area that defines each."""
+    out: list[ShownNavItem] = []
+    for item in visible(items, principal):
+        words = translations(locale, item.area)
+        out.append(
+            ShownNavItem(item.path, words.gettext(item.label), words.gettext(item.description))
+        )
+    return out
