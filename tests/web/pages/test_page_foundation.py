@@ -244,6 +244,6 @@ def test_an_owner_cannot_book_an_application_on_a_partners_channel(
 
 
 def test_times_are_shown_in_the_banks_time() -> None:
-    from datetime import UTC, datetime  # noqa: PLC0415
+    from datetime import UTC, datetime
 
     assert i18n.iso_date(datetime(2026, 3, 1, 17, 5, tzinfo=UTC)) == "2026-03-02 01:05"
