@@ -36,3 +36,15 @@ def test_a_setup_that_cannot_load_yet_does_not_stop_the_server(
     StrategyAssessor(live=source).warm_up()
     assert source.calls == 1
     assert "decisioning not warmed up: no active strategy version" in caplog.text
+
+
+class BrokenStore:
+    def current(self) -> LiveSetup:
+        raise OSError("no such table: strategy_challengers")
+
+
+def test_a_database_not_yet_migrated_does_not_stop_the_server(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    StrategyAssessor(live=BrokenStore()).warm_up()
+    assert "decisioning not warmed up: OSError: no such table" in caplog.text

@@ -234,12 +234,17 @@ class StrategyAssessor:
 
     def warm_up(self) -> None:
         """Load what decides now (the active strategy, the champion model and its compiled
-        kernel) before the first applicant, who would otherwise wait seconds for it. A setup
-        that cannot load yet is logged and left to the first application, which refers."""
+        kernel) before the first applicant, who would otherwise wait seconds for it.
+
+        Only an optimisation: whatever stops it (no active version yet, a database not yet
+        migrated) is logged, and the first application meets the same cause and reports it.
+        """
         try:
             self.live.current()
         except PuhuiError as exc:
             logger.warning("decisioning not warmed up: %s", exc.message)
+        except Exception as exc:
+            logger.warning("decisioning not warmed up: %s: %s", type(exc).__name__, exc)
 
     def enterprise_values(self, request: AssessmentRequest) -> EnterpriseValues:
         """The enterprise's features and strategy inputs: stored, or computed online.
