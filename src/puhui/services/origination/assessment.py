@@ -243,7 +243,7 @@ class StrategyAssessor:
             self.live.current()
         except PuhuiError as exc:
             logger.warning("decisioning not warmed up: %s", exc.message)
-        except Exception as exc:
+        except Exception as exc:  # an optimisation only: logged, and met again on use
             logger.warning("decisioning not warmed up: %s: %s", type(exc).__name__, exc)
 
     def enterprise_values(self, request: AssessmentRequest) -> EnterpriseValues:
