@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -191,6 +192,8 @@ def test_amounts_dates_and_shares_in_the_pages_formats() -> None:
     assert i18n.yuan(150, decimals=False) == "2"
     assert i18n.yuan(None) == "—"
     assert i18n.percent(0.1234) == "12.3%"
+    assert i18n.percent(0.0125) == "1.3%"  # half-up, as the charts round
+    assert i18n.percent(Decimal("0.0125"), 2) == "1.25%"
     assert i18n.parse_locale("en-GB") == "en"
     assert i18n.parse_locale("fr") == "zh-CN"
 

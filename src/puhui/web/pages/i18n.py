@@ -123,7 +123,9 @@ def percent(value: float | Decimal | None, digits: int = 1) -> str:
     """A share as a percentage: 0.1234 -> ``12.3%``."""
     if value is None:
         return "—"
-    return f"{float(value) * 100:.{digits}f}%"
+    # Half-up, as the charts and the reports round (a float would round 1.25 to 1.2).
+    share = Decimal(str(value)) * 100
+    return f"{share.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)}%"
 
 
 @dataclass(frozen=True, slots=True)
