@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -51,12 +51,15 @@ from puhui.services import strategies
 from puhui.services.monitoring.ports import AlertQuery, RunStatus, TaskQuery
 from puhui.services.origination import use_cases as uc
 from puhui.services.origination.replay import replay_decision
+from puhui.services.security.permissions import SYSTEM
 from puhui.services.servicing.lines import draw
 
 ENTERPRISES = 3_000
 """Fewer enterprises give the legacy lender too few bad loans for any model to grade them."""
 HISTORY_MONTHS = 24
 SIMULATED_MONTHS = 3
+REFERRALS_LEFT_DAYS = 14
+"""The simulation leaves the referrals of its last two weeks to the approvers (as the demo)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ def run(market: Market, database_url: str, tmp_path: Path) -> Iterator[Run]:
                 oracle=MarketOracle(market.market_dir),
                 publish_month=month_publisher(platform, market.market_dir),
                 month_end=cycle,
+                referrals_left_from=market.last_day - timedelta(days=REFERRALS_LEFT_DAYS - 1),
             ),
             read_applications(market.market_dir, market.first_day, market.last_day),
         )
@@ -169,6 +173,13 @@ def test_a_simulated_quarter_keeps_the_books_and_every_promise(run: Run, market:
     )
     # Every decision is accounted for: each market application has exactly one fate.
     assert len(simulation.booked) == summary.applications
+    # Referrals of the last days wait for a person; earlier ones the demo's approver decided.
+    waiting = uc.list_applications(
+        simulation.parts.origination, actor=SYSTEM, status=ApplicationStatus.REFERRED, limit=500
+    )
+    left_from = market.last_day - timedelta(days=REFERRALS_LEFT_DAYS - 1)
+    assert all(a.created_at.date() >= left_from for a in waiting)
+    assert len(waiting) == sum(1 for fate in simulation.booked.values() if fate == "referred")
     # Fraud figures are computed against truth/: caught + missed + existing = all fraud.
     truth = read_truth(market.market_dir)["applications_truth"]
     in_window = {a.application_id for a in simulation.applications}

@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 # time): they are imported when `puhui demo` runs, not when any other command starts.
 
 logger = logging.getLogger(__name__)
+REFERRALS_LEFT_DAYS = 7
+"""The referrals of the window's last week stay in the queue for the console's approvers."""
 
 
 @dataclass
@@ -342,6 +344,8 @@ def _run_stages(
             oracle=oracle,
             publish_month=month_publisher(platform_, market_dir),
             month_end=post_loan,
+            # The last week's referrals wait for the console's approvers.
+            referrals_left_from=last_day - timedelta(days=REFERRALS_LEFT_DAYS - 1),
         ),
         applications,
     )

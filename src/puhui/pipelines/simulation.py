@@ -102,6 +102,9 @@ class SimulationParts:
     month_end: Callable[[date], object] | None = None
     """Called on the first day of each month after that day's end of day, with the day: the
     month's post-loan cycle (monitoring reads the month just ended; see ``post_loan``)."""
+    referrals_left_from: date | None = None
+    """Referrals arriving on or after this day are left in the approvers' queue, not decided
+    by the simulation's approver: the demo's console then has real referrals to review."""
 
 
 @dataclass
@@ -249,6 +252,10 @@ class LendingSimulation:
         assessment = view.application.assessment
         self.outcomes[view.application.status.value] += 1
         if view.application.status is ApplicationStatus.REFERRED and assessment is not None:
+            left_from = self.parts.referrals_left_from
+            if left_from is not None and self.parts.clock.today() >= left_from:
+                self.booked[app.application_id] = "referred"
+                return
             view = self._review(app_id, assessment.reasons, assessment.limit_fen is not None)
         if view.application.status is not ApplicationStatus.OFFERED:
             self.booked[app.application_id] = view.application.status.value
