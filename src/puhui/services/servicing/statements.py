@@ -169,6 +169,26 @@ class StatementPeriod:
         return cls(year, month, add_months(end, -1) + timedelta(days=1), end)
 
 
+def statement_periods(
+    opened_on: date, today: date, *, settlement_day: int, limit: int
+) -> list[str]:
+    """The interest cycles of a line opened on ``opened_on``, newest first, as ``YYYY-MM``:
+    from the one ``today`` falls in (a day after the settlement day opens the next month's)
+    back to the first, at most ``limit`` of them."""
+
+    def cycle_of(day: date) -> date:
+        first = date(day.year, day.month, 1)
+        return add_months(first, 1) if day.day > settlement_day else first
+
+    cursor = cycle_of(today)
+    first = min(cycle_of(opened_on), cursor)  # today's cycle at least
+    found: list[str] = []
+    while cursor >= first and len(found) < limit:
+        found.append(f"{cursor.year:04d}-{cursor.month:02d}")
+        cursor = add_months(cursor, -1)
+    return found
+
+
 def parse_period(text: str) -> tuple[int, int]:
     """``YYYY-MM`` → (year, month); anything else is refused with a named error."""
     match = _PERIOD.match(text) if isinstance(text, str) else None

@@ -44,7 +44,7 @@ from puhui.services.origination.credit_access import CreditAccess
 from puhui.services.origination.line_opening import ONLINE_CREDIT_PRODUCT
 from puhui.services.security.permissions import Principal
 from puhui.services.servicing.records import CreditLineRecord
-from puhui.services.servicing.statements import MovementKind
+from puhui.services.servicing.statements import MovementKind, statement_periods
 from puhui.web.dependencies import ApiDependencies, call, client_address
 from puhui.web.pages import common, session
 from puhui.web.pages.errors import user_message
@@ -628,25 +628,14 @@ def _draw_terms(line: CreditLineRecord, today: date) -> list[DrawTerm]:
     return terms
 
 
-def _current_period(today: date, settlement_day: int) -> tuple[int, int]:
-    """The interest cycle (year, month) today falls in: it ends on the settlement day."""
-    if today.day > settlement_day:
-        ahead = add_months(date(today.year, today.month, 1), 1)
-        return ahead.year, ahead.month
-    return today.year, today.month
-
-
 def _periods(line: CreditLineRecord, today: date) -> list[str]:
     """The statement periods of the line, newest first (the current cycle included)."""
-    settlement_day = ONLINE_CREDIT_PRODUCT.settlement_day
-    year, month = _current_period(today, settlement_day)
-    first = _current_period(line.opened_on, settlement_day)
-    found: list[str] = []
-    cursor = date(year, month, 1)
-    while (cursor.year, cursor.month) >= first and len(found) < STATEMENT_PERIODS:
-        found.append(f"{cursor.year:04d}-{cursor.month:02d}")
-        cursor = add_months(cursor, -1)
-    return found
+    return statement_periods(
+        line.opened_on,
+        today,
+        settlement_day=ONLINE_CREDIT_PRODUCT.settlement_day,
+        limit=STATEMENT_PERIODS,
+    )
 
 
 async def _line_page(

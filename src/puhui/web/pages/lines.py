@@ -22,10 +22,11 @@ from puhui.domain.lending.delinquency import FiveCategory
 from puhui.domain.money import parse_yuan
 from puhui.services.origination import line_access
 from puhui.services.origination.credit_access import CreditAccess
+from puhui.services.origination.line_opening import ONLINE_CREDIT_PRODUCT
 from puhui.services.security.permissions import Permission, Principal
 from puhui.services.servicing.line_list import LineSearch
 from puhui.services.servicing.records import LineStatus
-from puhui.services.servicing.statements import MovementKind
+from puhui.services.servicing.statements import MovementKind, statement_periods
 from puhui.web.dependencies import call
 from puhui.web.pages import errors, session
 from puhui.web.pages.common import console_page
@@ -37,9 +38,6 @@ StaffUser = Annotated[Principal, Depends(session.staff)]
 PAGE_SIZE = 50
 RECEIPTS_PAGE = 50
 REPAYMENTS_SHOWN = 50
-SETTLEMENT_DAY = 20
-"""结息日 of the products this platform ships; a product with another day is still read right
-(the statement service knows the product), only the default period may then not have begun."""
 
 NAV = (
     NavItem(
@@ -174,24 +172,11 @@ async def line_list(request: Request, principal: StaffUser) -> HTMLResponse:
 # --- one line --------------------------------------------------------------------------------
 
 
-def current_period(today: date) -> str:
-    """The interest cycle ``today`` falls in: the 21st of a month opens the next month's."""
-    year, month = today.year, today.month
-    if today.day > SETTLEMENT_DAY:
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return f"{year:04d}-{month:02d}"
-
-
 def _periods(opened_on: date, today: date) -> list[str]:
-    """Every cycle from the line's first to today's, newest first."""
-    last = current_period(today)
-    first = current_period(opened_on)
-    found: list[str] = []
-    year, month = int(last[:4]), int(last[5:])
-    while f"{year:04d}-{month:02d}" >= first and len(found) < 120:
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return found
+    """Every cycle from the line's first to today's, newest first (ten years at most)."""
+    return statement_periods(
+        opened_on, today, settlement_day=ONLINE_CREDIT_PRODUCT.settlement_day, limit=120
+    )
 
 
 async def _line_context(request: Request, principal: Principal, line_id: str) -> dict[str, Any]:
@@ -222,7 +207,7 @@ async def _line_context(request: Request, principal: Principal, line_id: str) ->
     )
     today = access.today()
     periods = _periods(line.opened_on, today)
-    period = q.get("period", "") or (periods[0] if periods else current_period(today))
+    period = q.get("period", "") or periods[0]
     statement = None
     statement_problem = None
     try:
