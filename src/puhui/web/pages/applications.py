@@ -9,7 +9,7 @@ the page it came from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -33,6 +33,7 @@ from puhui.services.security.users import get_user
 from puhui.web.dependencies import call
 from puhui.web.pages import errors, session
 from puhui.web.pages.common import console_page
+from puhui.web.pages.forms import optional_day
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import gettext, render
 from puhui.web.pages.session import page_locale
@@ -159,15 +160,6 @@ class Filters:
         return urlencode({k: v for k, v in values.items() if v and not (k == "page" and v == "1")})
 
 
-def _day(text: str, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidDate("a date is written YYYY-MM-DD", details={"field": field}) from None
-
-
 def _fen(text: str, field: str) -> int | None:
     if not text:
         return None
@@ -212,7 +204,7 @@ def _where(filters: Filters) -> ApplicationFilter | None:
         if statuses and chosen not in statuses:
             return None
         statuses = frozenset({chosen})
-    first, last = _day(filters.date_from, "from"), _day(filters.date_to, "to")
+    first, last = optional_day(filters.date_from, "from"), optional_day(filters.date_to, "to")
     return ApplicationFilter(
         statuses=statuses,
         # Days are the bank's (Beijing) days, as the dashboard and the audit search count them.

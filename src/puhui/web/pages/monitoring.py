@@ -49,6 +49,7 @@ from puhui.services.security.permissions import Permission, Principal
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
+from puhui.web.pages.forms import form_text
 from puhui.web.pages.nav import N_, NavItem
 
 router = APIRouter(include_in_schema=False)
@@ -206,13 +207,6 @@ def _choice(kind: type[E], value: str | None) -> E | None:
         return None
 
 
-def _text(form: FormData, name: str, limit: int = 500) -> str:
-    value = str(form.get(name, "")).strip()
-    if len(value) > limit:
-        raise InvalidInput(f"{name} is too long", details={"field": name})
-    return value
-
-
 def _notice(request: Request) -> str | None:
     key = request.query_params.get("done")
     return NOTICES.get(key or "")
@@ -308,7 +302,7 @@ async def alert_close(request: Request, principal: StaffUser, alert_id: str) -> 
         _monitoring(deps),
         actor=principal,
         alert_id=alert_id[:64],
-        reason=_text(form, "reason"),
+        reason=form_text(form, "reason", 500),
     )
     return _back(f"/console/alerts/{found.alert.alert_id}", "closed")
 
@@ -416,9 +410,9 @@ async def task_complete(request: Request, principal: StaffUser, task_id: str) ->
         raise InvalidInput("choose an outcome", details={"field": "outcome"})
     new_limit: int | None = None
     if outcome is TaskOutcome.REDUCE_LIMIT:
-        new_limit = parse_yuan(_text(form, "new_limit", 24))
+        new_limit = parse_yuan(form_text(form, "new_limit", 24))
     completion = tasks.Completion(
-        outcome=outcome, note=_text(form, "note", 2000), new_limit_fen=new_limit
+        outcome=outcome, note=form_text(form, "note", 2000), new_limit_fen=new_limit
     )
     found = await call(
         deps,
@@ -440,7 +434,7 @@ def _form_key() -> str:
 
 
 def _key(form: FormData) -> str:
-    key = _text(form, "idempotency_key", 80)
+    key = form_text(form, "idempotency_key", 80)
     if not key:
         raise InvalidInput("the form has no key: reload the page", details={"field": "key"})
     return key
@@ -527,7 +521,7 @@ async def write_off_decide(
         actor=principal,
         proposal_id=proposal_id[:64],
         approve=decision == "approve",
-        note=_text(form, "note") or None,
+        note=form_text(form, "note", 500) or None,
         idempotency_key=_key(form),
     )
     return _back(
@@ -598,8 +592,8 @@ async def case_contact(request: Request, principal: StaffUser, case_id: str) -> 
         case_id=case_id[:64],
         channel=channel,
         result=result,
-        contacted_at=_contacted_at(_text(form, "contacted_at", 32)),
-        note=_text(form, "note", 2000),
+        contacted_at=_contacted_at(form_text(form, "contacted_at", 32)),
+        note=form_text(form, "note", 2000),
         idempotency_key=_key(form),
     )
     return _back(f"/console/collections/{case_id[:64]}", "contact")
@@ -610,13 +604,13 @@ async def case_promise(request: Request, principal: StaffUser, case_id: str) -> 
     form = await session.verified_form(request)
     deps = _deps(request)
     try:
-        promised_on = date.fromisoformat(_text(form, "promised_on", 10))
-        grace = int(_text(form, "grace_days", 3) or "0")
+        promised_on = date.fromisoformat(form_text(form, "promised_on", 10))
+        grace = int(form_text(form, "grace_days", 3) or "0")
     except ValueError:
         raise InvalidInput(
             "not a date or a number of days", details={"field": "promised_on"}
         ) from None
-    amount = parse_yuan(_text(form, "amount", 24))
+    amount = parse_yuan(form_text(form, "amount", 24))
     if amount <= 0:
         raise InvalidAmount("the amount must be positive", details={"field": "amount"})
     await call(
@@ -645,7 +639,7 @@ async def case_write_off(request: Request, principal: StaffUser, case_id: str) -
         access,
         actor=principal,
         receipt_id=found.case.receipt_id,
-        reason=_text(form, "reason", 400),
+        reason=form_text(form, "reason", 400),
         idempotency_key=_key(form),
     )
     return _back(f"/console/collections/{found.case.case_id}", "proposed")

@@ -37,6 +37,7 @@ from puhui.services.servicing.ports import ServicingUnitOfWork
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import ROLE_NAMES, console_page
+from puhui.web.pages.forms import form_text, optional_day
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import render
 
@@ -129,24 +130,8 @@ def _credit(deps: ApiDependencies) -> CreditAccess:
     return deps.credit
 
 
-def _text(form: FormData, name: str, limit: int = 128) -> str:
-    value = str(form.get(name, "")).strip()
-    if len(value) > limit:
-        raise InvalidInput(f"{name} is too long", details={"field": name})
-    return value
-
-
 def _notice(request: Request) -> str | None:
     return NOTICES.get(request.query_params.get("done") or "")
-
-
-def _day(text: str | None, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidDate(f"not a date (YYYY-MM-DD): {text!r}", details={"field": field}) from None
 
 
 def _offset(text: str | None) -> int:
@@ -177,7 +162,7 @@ async def end_of_day(
         limit=RUNS_PAGE,
         offset=start,
     )
-    asked = _day(as_of, "as_of")
+    asked = optional_day(as_of, "as_of")
     day = asked or await call(deps, operations.last_closed_date, reader, actor=principal)
     context: dict[str, object] = {
         "runs": runs,
@@ -198,7 +183,7 @@ async def end_of_day(
 async def trial_balance(request: Request, principal: StaffUser, as_of: str) -> HTMLResponse:
     """The trial balance alone (the EOD page loads it with HTMX)."""
     deps = _deps(request)
-    day = _day(as_of, "as_of")
+    day = optional_day(as_of, "as_of")
     if day is None:
         raise InvalidDate("choose a date", details={"field": "as_of"})
     return render(request, "ops/_trial_balance.html", await _trial_balance(deps, principal, day))
@@ -247,8 +232,8 @@ async def audit_search(  # noqa: PLR0917 - one parameter per filter, as FastAPI 
     offset: str | None = None,
 ) -> HTMLResponse:
     deps = _deps(request)
-    first = _day(since, "since")
-    last = _day(until, "until")
+    first = optional_day(since, "since")
+    last = optional_day(until, "until")
     start = _offset(offset)
     query = AuditQuery(
         actor=_field(actor),
@@ -354,16 +339,16 @@ async def users(
 async def create_user(request: Request, principal: StaffUser) -> RedirectResponse:
     form = await session.verified_form(request)
     deps = _deps(request)
-    role = _role(_text(form, "role", 32), CREATABLE_ROLES)
+    role = _role(form_text(form, "role", 32), CREATABLE_ROLES)
     await call(
         deps,
         accounts.create_user,
         deps.security,
         actor=principal,
-        username=_text(form, "username", 64),
+        username=form_text(form, "username", 64),
         password=_password(form),
         role=role,
-        partner_id=_text(form, "partner_id", 64) or None,
+        partner_id=form_text(form, "partner_id", 64) or None,
     )
     return RedirectResponse("/console/users?done=created", status_code=303)
 
@@ -384,7 +369,7 @@ def _password(form: FormData) -> str:
 async def user_status(request: Request, principal: StaffUser, user_id: str) -> RedirectResponse:
     form = await session.verified_form(request)
     deps = _deps(request)
-    disable = _text(form, "disabled", 8) == "1"
+    disable = form_text(form, "disabled", 8) == "1"
     await call(
         deps,
         accounts.set_user_disabled,
@@ -412,9 +397,9 @@ async def user_revoke(request: Request, principal: StaffUser, user_id: str) -> R
 async def request_grant(request: Request, principal: StaffUser) -> RedirectResponse:
     form = await session.verified_form(request)
     deps = _deps(request)
-    role = _role(_text(form, "role", 32), tuple(PRIVILEGED_ROLES))
-    username = _text(form, "username", 64) or None
-    user_id = _text(form, "user_id", 64) or None
+    role = _role(form_text(form, "role", 32), tuple(PRIVILEGED_ROLES))
+    username = form_text(form, "username", 64) or None
+    user_id = form_text(form, "user_id", 64) or None
     await call(
         deps,
         accounts.request_role_grant,
@@ -431,7 +416,7 @@ async def request_grant(request: Request, principal: StaffUser) -> RedirectRespo
 async def decide_grant(request: Request, principal: StaffUser, grant_id: str) -> Response:
     form = await session.verified_form(request)
     deps = _deps(request)
-    if _text(form, "decision", 8) == "approve":
+    if form_text(form, "decision", 8) == "approve":
         approved = await call(
             deps,
             accounts.approve_role_grant,
@@ -497,7 +482,7 @@ async def issue_key(request: Request, principal: StaffUser) -> HTMLResponse:
         accounts.issue_api_key,
         deps.security,
         actor=principal,
-        partner_id=_text(form, "partner_id", 64),
+        partner_id=form_text(form, "partner_id", 64),
         scopes=scopes,
     )
     return await _keys_page(request, principal, issued=issued)
