@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-import pytest
 from flow_scenarios import ALL_SCOPES, new
 from origination_fakes import PHONE
 from origination_wiring import AUDIT_KEY, Wired
@@ -124,13 +123,10 @@ def test_create_consent_and_decide_stay_within_their_statement_budget(
     with o.reading() as uow:
         assert uow.decisions.get(app.application_id) is not None
     assert steps == BUDGET[engine.dialect.name], steps
-
-
-@pytest.mark.parametrize("step", ["create", "consent", "decide"])
-def test_each_budget_is_one_writing_transaction_without_savepoints(step: str) -> None:
-    # The budget itself says what the design promises on PostgreSQL.
-    assert BUDGET["postgresql"][step]["transactions"] == 1
-    assert BUDGET["postgresql"][step]["savepoints"] == 0
+    if engine.dialect.name == "postgresql":
+        # What the design promises there: each step one writing transaction, no savepoints.
+        for step, measured in steps.items():
+            assert (measured["transactions"], measured["savepoints"]) == (1, 0), step
 
 
 def test_a_one_statement_read_sends_no_transaction_commands(engine: Engine) -> None:
