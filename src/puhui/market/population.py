@@ -67,6 +67,7 @@ class StaticStream:
     ROUND_TRIP_MONTHS = 42
     ROUND_TRIP_AMOUNT = 43
     ROUND_TRIP_INVOICE = 44
+    ROUND_TRIP_COUNT = 45
 
 
 @dataclass(frozen=True)

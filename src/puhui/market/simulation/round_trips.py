@@ -79,13 +79,13 @@ def cycle_layout(params: MarketParams, block: int) -> CycleLayout:
     )
     candidates = np.nonzero(eligible)[0]
     target = min(
-        int(size * ROUND_TRIP_SHARE + streams.uniform(StaticStream.ROUND_TRIP_SIZE, [block])[0]),
+        int(size * ROUND_TRIP_SHARE + streams.uniform(StaticStream.ROUND_TRIP_COUNT, [block])[0]),
         len(candidates),
     )
     members: list[I64] = []
     taken = 0
     for k in range(MAX_CYCLES_PER_BLOCK):
-        key = block * MAX_CYCLES_PER_BLOCK + k + 1
+        key = block * MAX_CYCLES_PER_BLOCK + k
         n = 2 if streams.uniform(StaticStream.ROUND_TRIP_SIZE, [key])[0] < 0.5 else 3
         if taken + n > target:
             break
