@@ -65,6 +65,15 @@ def test_round_trippers_are_genuine_general_taxpayers_in_b2b_trades(market: Path
     registry = store.read(market, "enterprises").join(members, on="uscc")
     assert (registry["taxpayer_type"] == "general").all()
     assert registry["industry_group"].is_in(B2B_GROUPS).all()
+    # They are weaker than their peers: firms that need their sales to look bigger.
+    peers = (
+        store.read(market, "enterprises")
+        .filter((pl.col("taxpayer_type") == "general") & pl.col("industry_group").is_in(B2B_GROUPS))
+        .join(store.read(market, "enterprises_truth"), on="uscc")
+        .filter(pl.col("round_trip_id").is_null() & ~pl.col("is_shell"))
+    )
+    health = store.read(market, "enterprises_truth").join(members, on="uscc")["base_health"]
+    assert health.median() < peers["base_health"].median() - 0.5
 
 
 def test_round_trip_cycles_invoice_near_equal_amounts_each_month(market: Path) -> None:

@@ -45,9 +45,9 @@ START_SPAN = (-3, 24)
 one month more only appends)."""
 LENGTH_SPAN = (6, 19)
 """A cycle runs for 6 to 18 months."""
-WEAK_HEALTH = 0.0
+WEAK_HEALTH = -0.3
 """Only firms with a base health below this take part (the median general taxpayer in a
-business-to-business trade is at about 0.1)."""
+business-to-business trade is at about 0.1): firms that need their sales to look bigger."""
 EDGE_SPREAD = 0.012
 """Each invoice of a cycle differs from the cycle's monthly amount by at most 1.5 times
 this (1.8%), so any two legs of a month are within 5% of each other."""
