@@ -103,7 +103,7 @@ class RoundTrips:
     """The chunk's round-trip cycle members (per chunk row)."""
 
     cycle: I64  # global cycle id; -1 if none, or if the cycle never runs in the window
-    partner: I64  # slot of the next member, whom the row invoices; -1 if none
+    partner: I64  # slot of the next member of its designed cycle (running or not); -1 if none
     first: I64  # first month of the cycle's invoices
     end: I64  # month after the last: the planned length, cut short by a member's default
     amount_yuan: F64  # the cycle's monthly amount before the monthly draws
@@ -150,7 +150,9 @@ def round_trips(ctx: ChunkContext, factors: CommonFactors) -> RoundTrips:
     invoice = 50_000.0 * np.exp(0.4 * streams.normal(StaticStream.ROUND_TRIP_INVOICE, cycle))
     return RoundTrips(
         cycle=np.where(runs, cycle, -1),
-        partner=np.where(runs, partner, -1),
+        # Even while its cycle does not run, a member's ordinary trade avoids its partner, so
+        # a cycle starting in an added month changes no earlier row.
+        partner=partner,
         first=first,
         end=end,
         amount_yuan=monthly * level,
