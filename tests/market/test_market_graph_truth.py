@@ -3,6 +3,7 @@ contagion along guarantees, each matched by its hidden truth."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -229,3 +230,20 @@ def test_contagion_events_name_a_partner_that_defaulted_first(market: Path) -> N
     links = store.read(market, "guarantees")
     assert guarantee.join(links, on=["guarantor_uscc", "borrower_uscc"]).height == guarantee.height
     assert set(joined["channel"]) <= {"circle", "guarantee"}
+
+
+@pytest.mark.slow  # generates the moderate market a second time
+def test_cycles_and_contagion_across_chunks_give_the_same_market(
+    market: Path, tmp_path: Path
+) -> None:
+    """The fixture's chunks of 5,000 split round-trip cycles and guarantee circles (blocks
+    of 4,096 slots); one chunk of 12,000 gives the same content."""
+    members = store.read(market, "enterprises_truth").filter(pl.col("round_trip_id").is_not_null())
+    chunks = members.group_by("round_trip_id").agg(
+        (pl.col("enterprise_index") // 5_000).n_unique().alias("chunks")
+    )
+    assert (chunks["chunks"] > 1).any()
+    whole = generate_market(MODERATE, tmp_path / "whole", chunk_size=12_000)
+    assert (
+        whole["content_hash"] == json.loads((market / "manifest.json").read_text())["content_hash"]
+    )
