@@ -123,5 +123,7 @@ def contagion(
     return (
         score.rename({"score": "contagion_score"})
         .join(guarantors, on="eid", how="full", coalesce=True)
-        .join(bad.select("eid", pl.lit(True).alias("distressed")), on="eid", how="full", coalesce=True)
+        .join(
+            bad.select("eid", pl.lit(True).alias("distressed")), on="eid", how="full", coalesce=True
+        )
     )

@@ -26,7 +26,9 @@ def shared_contacts(links: pl.DataFrame) -> pl.DataFrame:
     )
     small = distinct.filter(pl.col("deg") <= HUB_LIMIT)
     paired = (
-        small.join(small.select("kind", "value", pl.col("eid").alias("other")), on=["kind", "value"])
+        small.join(
+            small.select("kind", "value", pl.col("eid").alias("other")), on=["kind", "value"]
+        )
         .filter(pl.col("eid") != pl.col("other"))
         .group_by("eid")
         .agg(pl.col("other").n_unique().alias("paired"))
@@ -48,8 +50,10 @@ def trade_degree(invoices: pl.DataFrame, guarantees: pl.DataFrame) -> pl.DataFra
     """Distinct enterprise neighbours through invoices and guarantees, either direction."""
     pairs = pl.concat([invoices.select("src", "dst"), guarantees.select("src", "dst")]).unique()
     both = pl.concat(
-        [pairs.select(pl.col("src").alias("eid"), pl.col("dst").alias("other")),
-         pairs.select(pl.col("dst").alias("eid"), pl.col("src").alias("other"))]
+        [
+            pairs.select(pl.col("src").alias("eid"), pl.col("dst").alias("other")),
+            pairs.select(pl.col("dst").alias("eid"), pl.col("src").alias("other")),
+        ]
     )
     return both.group_by("eid").agg(pl.col("other").n_unique().cast(pl.Int32).alias("degree"))
 

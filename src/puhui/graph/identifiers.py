@@ -190,4 +190,3 @@ def hashed_identifiers(links: pl.DataFrame, salt: str) -> pl.DataFrame:
     return distinct.with_columns(
         pl.Series("node", keys, dtype=pl.String), pl.Series("label", labels, dtype=pl.String)
     )
-

@@ -9,6 +9,9 @@ Leiden (modularity, weighted) splits the projection into communities; a communit
 more is scored by its size, how recently and closely its members registered, how densely they
 share identifiers and how their applications burst. About 3% of owners run a second business:
 such a pair shares a person and a phone, but two firms are not a ring (``MIN_RING_SIZE``).
+A ring must also share who its members are (person, phone, address or account) in at least
+as many pairs as it takes to join them: an intermediary's clients share only its device and
+network, which is packaging, not a ring.
 """
 
 from __future__ import annotations
@@ -102,9 +105,7 @@ def communities(pairs: pl.DataFrame, seed: int = 1) -> pl.DataFrame:
     parts = graph.community_leiden(
         objective_function="modularity", weights=edges["w"].to_list(), n_iterations=-1
     )
-    return pl.DataFrame(
-        {"eid": nodes, "community": pl.Series(parts.membership, dtype=pl.Int64)}
-    )
+    return pl.DataFrame({"eid": nodes, "community": pl.Series(parts.membership, dtype=pl.Int64)})
 
 
 def detect_rings(
@@ -153,11 +154,20 @@ def detect_rings(
         .join(inside, on="community", how="left")
         .join(registered, on="community")
         .join(bursts, on="community", how="left")
-        .with_columns(pl.col("pairs", "multi_pairs", "identity_pairs", "burst_apps", "burst_members").fill_null(0))
+        .with_columns(
+            pl.col(
+                "pairs", "multi_pairs", "identity_pairs", "burst_apps", "burst_members"
+            ).fill_null(0)
+        )
         .with_columns(_score().alias("score"))
-        .filter(pl.col("score") >= RING_SCORE_THRESHOLD)
+        .filter(
+            (pl.col("score") >= RING_SCORE_THRESHOLD)
+            & (pl.col("identity_pairs") >= pl.col("size") - 1)
+        )
     )
-    shared = _shared_identifiers(degrees, candidates.join(scored.select("community"), on="community"))
+    shared = _shared_identifiers(
+        degrees, candidates.join(scored.select("community"), on="community")
+    )
     rows = []
     for row in scored.sort("community").iter_rows(named=True):
         members: list[str] = row["members"]
