@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from puhui.graph.build import build
-from puhui.graph.snapshot import BuildReport
+from puhui.graph.snapshot import BuildReport, read_report
 from puhui.market.generate import generate_market
 from puhui.market.params import MarketParams
 
@@ -67,26 +67,9 @@ EMPTY: dict[str, dict[str, pl.DataType]] = {
     "settlement_monthly": {"uscc": pl.String(), "month": pl.Date(), "inflow_fen": pl.Int64()},
 }
 
-WriteMarket = Callable[..., Path]
-
-
-def enterprise(uscc: str, n: int, **overrides: object) -> dict[str, object]:
-    """A registry row with identifiers of its own (``n`` makes them unique)."""
-    row: dict[str, object] = {
-        "uscc": uscc,
-        "name": f"测试企业{n}有限公司",
-        "registration_date": date(2020, 1, 1),
-        "phone": f"139{n:08d}",
-        "address": f"杭州市测试路{n}号",
-        "settlement_account": f"6217{n:015d}",
-        "legal_rep_id_number": f"33010219800101{n:04d}",
-    }
-    row.update(overrides)
-    return row
-
 
 @pytest.fixture
-def write_market(tmp_path: Path) -> WriteMarket:
+def write_market(tmp_path: Path) -> Callable[..., Path]:
     """Write a market folder of the given rows (every other table empty)."""
 
     def write(**tables: list[dict[str, object]]) -> Path:
@@ -117,6 +100,4 @@ def small_graph(small_market: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="session")
 def small_report(small_graph: Path) -> BuildReport:
-    from puhui.graph.snapshot import read_report
-
     return read_report(small_graph)

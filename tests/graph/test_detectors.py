@@ -46,11 +46,15 @@ def _apps(rows: list[tuple[int, date]]) -> pl.DataFrame:
 
 
 def test_five_shells_sharing_phone_address_and_person_are_one_ring_with_evidence() -> None:
-    ring = [(i, kind, value) for i in range(5) for kind, value in (
-        ("phone", "13800001111"),
-        ("address", "杭州市某某路88号1001室"),
-        ("person", "330102198001010011"),
-    )]
+    ring = [
+        (i, kind, value)
+        for i in range(5)
+        for kind, value in (
+            ("phone", "13800001111"),
+            ("address", "杭州市某某路88号1001室"),
+            ("person", "330102198001010011"),
+        )
+    ]
     own = [(i, "phone", f"1390000{i:04d}") for i in range(5, 12)]
     applied = _apps([(i, date(2024, 10, 1 + i)) for i in range(5)])
     found = detect_rings(_links(ring + own), _index(12), applied, AS_OF)
@@ -61,15 +65,20 @@ def test_five_shells_sharing_phone_address_and_person_are_one_ring_with_evidence
     assert 0.62 <= row["score"] <= 1.0
     text = " ".join(row["evidence"])
     assert "5 of 5 members share the phone 138****1111." in text
-    assert "13800001111" not in text and "330102198001010011" not in text
+    assert "13800001111" not in text
+    assert "330102198001010011" not in text
     assert "5 members applied 5 times" in text
 
 
 def test_an_owner_with_two_businesses_is_not_a_ring() -> None:
-    pair = [(i, kind, value) for i in (0, 1) for kind, value in (
-        ("person", "330102198001010011"),
-        ("phone", "13800001111"),
-    )]
+    pair = [
+        (i, kind, value)
+        for i in (0, 1)
+        for kind, value in (
+            ("person", "330102198001010011"),
+            ("phone", "13800001111"),
+        )
+    ]
     found = detect_rings(_links(pair), _index(2, date(2015, 1, 1)), _apps([]), AS_OF)
     assert found.rings.is_empty()
 
@@ -106,10 +115,13 @@ def test_a_three_firm_cycle_of_near_equal_amounts_is_a_round_trip() -> None:
     assert trip["amount_fen"] == 980_000
     assert trip["month"] == date(2024, 10, 1)
     facts = {r["eid"]: r for r in found.facts.iter_rows(named=True)}
-    assert facts[0]["round_trip"] and facts[1]["round_trip"] and facts[2]["round_trip"]
+    assert facts[0]["round_trip"]
+    assert facts[1]["round_trip"]
+    assert facts[2]["round_trip"]
     assert facts[0]["invoice_round_trip_ratio"] == 0.5
     assert facts[1]["invoice_round_trip_ratio"] == 1.0
-    assert not facts[3]["round_trip"] and facts[3]["invoice_round_trip_ratio"] == 0.0
+    assert not facts[3]["round_trip"]
+    assert facts[3]["invoice_round_trip_ratio"] == 0.0
 
 
 def test_a_cycle_of_unequal_amounts_is_ordinary_trade() -> None:
@@ -162,7 +174,8 @@ def test_distress_reaches_the_guarantor_more_than_the_borrower() -> None:
     assert spread[0]["contagion_score"] > spread[3]["contagion_score"] > 0.0
     assert spread[3]["guarantors_in_distress"] == 1
     assert spread[0]["guarantors_in_distress"] is None
-    assert spread[1]["distressed"] and spread[2]["distressed"]
+    assert spread[1]["distressed"]
+    assert spread[2]["distressed"]
 
 
 def test_a_seller_feels_its_main_buyers_distress_and_it_fades_with_distance() -> None:
@@ -174,9 +187,11 @@ def test_a_seller_feels_its_main_buyers_distress_and_it_fades_with_distance() ->
     distress = pl.DataFrame({"eid": pl.Series([1], dtype=pl.UInt32)})
     spread = {r["eid"]: r for r in contagion(edges, distress, empty).iter_rows(named=True)}
     assert spread[0]["contagion_score"] > spread[3]["contagion_score"] > 0.0
-    assert 2 not in spread or spread[2]["contagion_score"] is None or spread[2][
-        "contagion_score"
-    ] < spread[0]["contagion_score"]
+    assert (
+        2 not in spread
+        or spread[2]["contagion_score"] is None
+        or spread[2]["contagion_score"] < spread[0]["contagion_score"]
+    )
 
 
 def test_an_agents_device_on_unrelated_firms_is_a_footprint() -> None:

@@ -76,7 +76,7 @@ def projection(degrees: pl.DataFrame, hub_limit: int = HUB_LIMIT) -> pl.DataFram
             / (pl.col("deg").cast(pl.Float64) + 1.0).log(2.0)
         ).alias("w")
     )
-    pairs = (
+    return (
         shared.join(shared.select("kind", "value", pl.col("eid").alias("b")), on=["kind", "value"])
         .filter(pl.col("eid") < pl.col("b"))
         .group_by(pl.col("eid").alias("a"), "b")
@@ -86,7 +86,6 @@ def projection(degrees: pl.DataFrame, hub_limit: int = HUB_LIMIT) -> pl.DataFram
             pl.col("kind").is_in(IDENTITY_KINDS).any().alias("identity"),
         )
     )
-    return pairs
 
 
 def communities(pairs: pl.DataFrame, seed: int = 1) -> pl.DataFrame:
@@ -101,7 +100,7 @@ def communities(pairs: pl.DataFrame, seed: int = 1) -> pl.DataFrame:
         .select("pa", "pb", "w")
     )
     graph = ig.Graph(n=len(nodes), edges=edges.select("pa", "pb").to_numpy().tolist())
-    ig.set_random_number_generator(random.Random(seed))
+    ig.set_random_number_generator(random.Random(seed))  # noqa: S311 - reproducible, not secret
     parts = graph.community_leiden(
         objective_function="modularity", weights=edges["w"].to_list(), n_iterations=-1
     )
