@@ -164,18 +164,18 @@ def main() -> None:
         groups, seconds = _timed(fn)
         result[name] = {"seconds": seconds, **_quality(groups, ring_eids)}
     invoices = invoice_edges(sources, index).frame
-    window = invoices.filter(pl.col("month") >= rt._window_start(as_of))  # noqa: SLF001
+    window = invoices.filter(pl.col("month") >= rt._window_start(as_of))
     edges = window.select(
         pl.col("src").alias("s"),
         pl.col("dst").alias("d"),
-        rt._month_index("month"),  # noqa: SLF001
+        rt._month_index("month"),
         pl.col("amount_fen").alias("x"),
         (pl.col("amount_fen").cast(pl.Float64).log() / math.log(rt.BUCKET_RATIO))
         .floor()
         .cast(pl.Int32)
         .alias("b"),
     )
-    cyclic, scc_seconds = _timed(lambda: rt._cyclic_edges(edges))  # noqa: SLF001
+    cyclic, scc_seconds = _timed(lambda: rt._cyclic_edges(edges))
     joins, join_seconds = _timed(lambda: rt.find_cycles(cyclic))
     distinct = sum(
         c.select([f"n{i}" for i in range(k)]).unique().height for k, c in enumerate(joins, start=2)
