@@ -8,13 +8,15 @@ Measures (docs/benchmarks.md, "Relationship graph"):
 - rings: share of truth ring members (registered by the as-of month) in a reported ring
   (recall), and share of reported members that are truth ring members or shells (precision);
 - invoice round trips, on enterprises: reported ``round_trip`` against truth ``round_trip_id``
-  (when the market has that column; fraud-ring shells invoicing round their ring are counted
-  as true too, since they are cycles);
+  (when the market has that column). Recall over the members whose cycle invoiced inside the
+  12-month window; precision counts any truth round-tripper and fraud-ring shells (which
+  invoice round their ring) as right, and is also given over genuine firms only;
 - guarantee circles: every truth circle whose guarantees all started by the as-of month is
   reported with exactly its members and the exact sum of its guarantees;
 - packaging and contagion: rank quality (AUC) of ``packaging_score`` against packaged
-  applications in the last 12 months, and of ``contagion_score`` against defaults in the next
-  12 months among enterprises not yet distressed.
+  applications in the last 12 months, and of ``contagion_score`` among enterprises not yet
+  distressed against any default in the next 12 months and against the truth's
+  ``contagion_events`` (defaults a guarantee partner's default caused or hastened).
 """
 
 from __future__ import annotations
@@ -62,7 +64,27 @@ def rings(market: Path, graph: Path, registered: pl.DataFrame, truth: pl.DataFra
     }
 
 
-def round_trips(graph: Path, truth: pl.DataFrame, registered: pl.DataFrame) -> dict:
+def _active_round_trippers(market: Path, truth: pl.DataFrame, as_of: date) -> pl.Series:
+    """Truth round-trip members that invoiced a partner of their cycle in the 12-month window
+    (the truth says who takes part, not when: a cycle that ended before the window is not
+    there to be found)."""
+    ids = truth.filter(pl.col("round_trip_id").is_not_null()).select("uscc", "round_trip_id")
+    window = pl.scan_parquet(f"{market}/tables/invoices/*.parquet").filter(
+        pl.col("month").is_between(add_months(as_of, -11), as_of)
+    )
+    legs = (
+        window.join(ids.lazy().rename({"uscc": "seller_uscc"}), on="seller_uscc")
+        .join(ids.lazy().rename({"uscc": "buyer_uscc", "round_trip_id": "rt2"}), on="buyer_uscc")
+        .filter(pl.col("round_trip_id") == pl.col("rt2"))
+        .select("seller_uscc", "buyer_uscc")
+        .collect()
+    )
+    return pl.concat([legs["seller_uscc"], legs["buyer_uscc"]]).unique().alias("uscc")
+
+
+def round_trips(
+    market: Path, graph: Path, truth: pl.DataFrame, registered: pl.DataFrame, as_of: date
+) -> dict:
     facts = read_table(graph, "enterprise_facts")
     reported = facts.filter(pl.col("round_trip"))["uscc"]
     out: dict[str, object] = {"reported_enterprises": reported.len()}
@@ -70,15 +92,17 @@ def round_trips(graph: Path, truth: pl.DataFrame, registered: pl.DataFrame) -> d
         out["truth"] = "the market has no round_trip_id column"
         return out
     truth = truth.join(registered, on="uscc")
-    real = truth.filter(pl.col("round_trip_id").is_not_null())["uscc"]
+    every = truth.filter(pl.col("round_trip_id").is_not_null())["uscc"]
+    real = _active_round_trippers(market, truth, as_of)
     shells = truth.filter(pl.col("is_shell"))["uscc"]
-    true_set = pl.concat([real, shells]).unique().implode()
+    true_set = pl.concat([every, shells]).unique().implode()
     out.update(
-        truth_enterprises=real.len(),
+        truth_enterprises=every.len(),
+        truth_active_in_window=real.len(),
         recall=_share(int(real.is_in(reported.implode()).sum()), real.len()),
         precision=_share(int(reported.is_in(true_set).sum()), reported.len()),
         precision_genuine_only=_share(
-            int(reported.is_in(real.implode()).sum()),
+            int(reported.is_in(every.implode()).sum()),
             int((~reported.is_in(shells.implode())).sum()),
         ),
     )
@@ -140,13 +164,22 @@ def packaging_and_contagion(market: Path, graph: Path, as_of: date, truth: pl.Da
         .fill_null(False)
         .alias("defaults"),
     )
-    calm = facts.filter(~pl.col("distressed")).join(upcoming, on="uscc")
+    events = pl.read_parquet(f"{market}/truth/contagion_events/*.parquet").filter(
+        pl.col("month").is_between(add_months(as_of, 1), add_months(as_of, 12))
+    )
+    calm = (
+        facts.filter(~pl.col("distressed"))
+        .join(upcoming, on="uscc")
+        .with_columns(pl.col("uscc").is_in(events["uscc"].implode()).alias("contagion_event"))
+    )
     reached = calm.filter(pl.col("contagion_score") > 0)
     return {
         "packaging_auc": _auc(applicants["packaging_score"], applicants["packaged"]),
         "applicants_12m": applicants.height,
         "packaged_12m": int(applicants["packaged"].sum()),
         "contagion_auc_not_distressed": _auc(calm["contagion_score"], calm["defaults"]),
+        "contagion_events_next_12m": int(calm["contagion_event"].sum()),
+        "contagion_auc_events": _auc(calm["contagion_score"], calm["contagion_event"]),
         "default_rate_reached": _share(int(reached["defaults"].sum()), reached.height),
         "default_rate_not_reached": _share(
             int(calm.filter(pl.col("contagion_score") == 0)["defaults"].sum()),
@@ -176,7 +209,7 @@ def main() -> None:
             "market": str(args.market),
             "as_of": args.as_of,
             "rings": rings(args.market, graph, registered, truth),
-            "round_trips": round_trips(graph, truth, registered),
+            "round_trips": round_trips(args.market, graph, truth, registered, as_of),
             "circles": circles(args.market, graph, truth, as_of),
             "scores": packaging_and_contagion(args.market, graph, as_of, truth),
         }
