@@ -267,11 +267,21 @@ def _shared_identifiers(
     return out
 
 
+def _plural(word: str) -> str:
+    return word + ("es" if word.endswith("s") else "s")
+
+
 def _evidence(row: dict[str, object], shared: list[tuple[str, str, int]]) -> list[str]:
     size = int(str(row["size"]))
+    alike: dict[tuple[str, str], list[int]] = {}
+    for kind, label, n in shared[:6]:
+        alike.setdefault((kind, label), []).append(n)
     lines = [
-        f"{n} of {size} members share the {KIND_WORDS[kind]} {label}."
-        for kind, label, n in shared[:6]
+        f"{counts[0]} of {size} members share the {KIND_WORDS[kind]} {label}."
+        if len(counts) == 1
+        else f"{len(counts)} {_plural(KIND_WORDS[kind])} masked alike as {label} are shared by "
+        f"{' and '.join(str(n) for n in counts)} of {size} members."
+        for (kind, label), counts in alike.items()
     ]
     pairs = int(str(row["pairs"]))
     lines.append(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -204,7 +205,7 @@ class SnapshotError(Exception):
 
 
 def write_snapshot(
-    folder: Path, report: BuildReport, frames: dict[str, pl.DataFrame | pl.LazyFrame]
+    folder: Path, report: BuildReport, frames: Mapping[str, pl.DataFrame | pl.LazyFrame]
 ) -> None:
     """Write every table (cast to its schema) and then the report, which marks it complete.
 
