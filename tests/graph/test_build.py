@@ -136,3 +136,34 @@ def test_a_missing_table_is_one_sentence(write_market: WriteMarket, tmp_path: Pa
 def test_a_bad_as_of_is_refused(text: str) -> None:
     with pytest.raises(GraphInputError, match="YYYY-MM"):
         parse_as_of(text)
+
+
+def test_the_build_finds_the_markets_round_trips_and_circles(
+    small_market: Path, small_graph: Path
+) -> None:
+    truth = _truth(small_market)
+    cycles = truth.filter(pl.col("round_trip_id").is_not_null()).select("uscc", "round_trip_id")
+    invoices = pl.read_parquet(f"{small_market}/tables/invoices/*.parquet").filter(
+        pl.col("month").is_between(date(2024, 1, 1), AS_OF)
+    )
+    legs = (
+        invoices.join(cycles.rename({"uscc": "seller_uscc"}), on="seller_uscc")
+        .join(cycles.rename({"uscc": "buyer_uscc", "round_trip_id": "id2"}), on="buyer_uscc")
+        .filter(pl.col("round_trip_id") == pl.col("id2"))
+    )
+    active = pl.concat([legs["seller_uscc"], legs["buyer_uscc"]]).unique()
+    facts = read_table(small_graph, "enterprise_facts")
+    flagged = facts.filter(pl.col("round_trip"))["uscc"]
+    assert active.len() >= 4
+    assert active.is_in(flagged.implode()).all()
+    shells = truth.filter(pl.col("is_shell"))["uscc"]
+    assert flagged.is_in(pl.concat([cycles["uscc"], shells]).implode()).all()
+    ratios = facts.filter(pl.col("round_trip"))["invoice_round_trip_ratio"]
+    assert ratios.min() > 0.0  # type: ignore[operator]
+    assert ratios.max() <= 1.0  # type: ignore[operator]
+    members = truth.filter(pl.col("guarantee_circle_id").is_not_null())
+    expected = members.group_by("guarantee_circle_id").agg(pl.col("uscc").sort().alias("m"))
+    reported = read_table(small_graph, "circles")["members"].to_list()
+    found = sum(m in reported for m in expected["m"].to_list())
+    assert expected.height >= 10
+    assert found == expected.height

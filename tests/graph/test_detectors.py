@@ -104,9 +104,10 @@ def _invoices(rows: list[tuple[int, int, date, int]]) -> pl.DataFrame:
 
 
 def test_a_three_firm_cycle_of_near_equal_amounts_is_a_round_trip() -> None:
-    m = date(2024, 9, 1)
-    rows = [(0, 1, m, 1_000_000), (1, 2, m, 990_000), (2, 0, date(2024, 10, 1), 980_000)]
-    rows.append((0, 3, m, 1_000_000))  # firms 0 and 3 trade both ways, unequal amounts
+    m, n = date(2024, 9, 1), date(2024, 10, 1)
+    rows = [(0, 1, m, 1_000_000), (1, 2, m, 990_000), (2, 0, n, 980_000)]
+    rows += [(0, 1, n, 1_010_000), (1, 2, n, 1_000_000)]  # it comes round again in October
+    rows.append((0, 3, m, 2_010_000))  # firms 0 and 3 trade both ways, unequal amounts
     rows.append((3, 0, m, 5_000_000))
     found = detect_round_trips(_invoices(rows), _index(4), AS_OF)
     assert found.trips.height == 1
@@ -118,7 +119,7 @@ def test_a_three_firm_cycle_of_near_equal_amounts_is_a_round_trip() -> None:
     assert facts[0]["round_trip"]
     assert facts[1]["round_trip"]
     assert facts[2]["round_trip"]
-    assert facts[0]["invoice_round_trip_ratio"] == 0.5
+    assert facts[0]["invoice_round_trip_ratio"] == 0.5  # 2.01 of 4.02 million came back
     assert facts[1]["invoice_round_trip_ratio"] == 1.0
     assert not facts[3]["round_trip"]
     assert facts[3]["invoice_round_trip_ratio"] == 0.0
@@ -130,6 +131,13 @@ def test_a_cycle_of_unequal_amounts_is_ordinary_trade() -> None:
     found = detect_round_trips(_invoices(rows), _index(3), AS_OF)
     assert found.trips.is_empty()
     assert found.facts["invoice_round_trip_ratio"].max() == 0.0
+
+
+def test_a_near_equal_pair_that_never_comes_back_is_chance() -> None:
+    m = date(2024, 9, 1)
+    rows = [(0, 1, m, 1_000_000), (1, 0, m, 990_000), (0, 1, date(2024, 10, 1), 700_000)]
+    rows.append((1, 0, date(2024, 10, 1), 1_300_000))
+    assert detect_round_trips(_invoices(rows), _index(2), AS_OF).trips.is_empty()
 
 
 def test_a_cycle_spread_over_half_a_year_is_not_a_round_trip() -> None:

@@ -1,7 +1,7 @@
 """Invoice round trips (循环开票): short invoice cycles with near-equal amounts close in time.
 
 Two to four enterprises invoicing each other round a cycle, each for about the same amount
-within a few months, inflate everyone's sales without goods moving. Found with Polars joins:
+within a month, month after month, inflate everyone's sales without goods moving. Found with Polars joins:
 an invoice can only lie on a cycle inside a strongly connected part of the seller -> buyer
 graph (igraph finds those), and the joins step from invoice to invoice only through amounts in
 the same or a neighbouring ``BUCKET_RATIO`` bucket, so a supplier hub's thousands of invoices
@@ -21,10 +21,19 @@ import polars as pl
 
 WINDOW_MONTHS = 12
 """Sales window of the ratio, and how far back cycles are looked for."""
-CYCLE_SPAN_MONTHS = 2
-"""All invoices of one cycle within this many months of each other."""
-MAX_SPREAD = 0.1
+CYCLE_SPAN_MONTHS = 1
+"""All invoices of one cycle instance within this many months of each other."""
+MAX_SPREAD = 0.05
 """(max - min) / max of a cycle's amounts: at most this for near-equal."""
+MIN_MONTHS = 2
+"""A cycle must start (its first invoice) in at least this many different months: firms that
+trade both ways meet a near-equal pair of invoices by chance now and then, a round trip
+comes back. One that began in the last two months of the window, with no time to come
+back yet, counts if its amounts are within ``TIGHT_SPREAD``."""
+TIGHT_SPREAD = 0.02
+CONSISTENCY = 0.5
+"""A round trip is near-equal in at least this share of the months its first invoice was
+issued; firms trading both ways for real are near-equal only some months."""
 BUCKET_RATIO = 1.0 / (1.0 - MAX_SPREAD)
 """Amount buckets this wide: near-equal amounts are in the same or a neighbouring bucket."""
 
@@ -144,11 +153,33 @@ def detect_round_trips(
     if edges.is_empty():
         return RoundTrips(_empty_trips(), _facts(sales, _empty_rows()))
     edges = _cyclic_edges(edges)
-    instances = find_cycles(edges, max_length) if not edges.is_empty() else []
+    found = find_cycles(edges, max_length) if not edges.is_empty() else []
+    last_month = as_of.year * 12 + as_of.month
+    instances = [
+        _recurring(cycles, length, last_month, edges)
+        for length, cycles in enumerate(found, start=2)
+    ]
     rows = [_rows(cycles, length) for length, cycles in enumerate(instances, start=2)]
     on_cycle = pl.concat(rows) if rows else _empty_rows()
     trips = _trips(instances, index)
     return RoundTrips(trips, _facts(sales, on_cycle))
+
+
+def _recurring(
+    cycles: pl.DataFrame, length: int, last_month: int, edges: pl.DataFrame
+) -> pl.DataFrame:
+    """Instances of the cycles that started in at least ``MIN_MONTHS`` different months and
+    in ``CONSISTENCY`` of the months their first invoice was issued, or began at the end of
+    the window (``last_month``: month index) within ``TIGHT_SPREAD``."""
+    members = [f"n{i}" for i in range(length)]
+    issued = edges.group_by(pl.col("s").alias("n0"), pl.col("d").alias("n1")).agg(
+        pl.col("m").n_unique().alias("issued")
+    )
+    equal = pl.col("m1").n_unique().over(members)
+    tight = (pl.col("high") - pl.col("low")).cast(pl.Float64) <= TIGHT_SPREAD * pl.col("high")
+    new = tight & (pl.col("m1").min().over(members) >= last_month - 1)
+    recurring = (equal >= MIN_MONTHS) & (equal >= CONSISTENCY * pl.col("issued"))
+    return cycles.join(issued, on=["n0", "n1"], how="left").filter(recurring | new).drop("issued")
 
 
 def _window_start(as_of: date) -> date:
