@@ -1,12 +1,13 @@
 """Invoice round trips (循环开票): short invoice cycles with near-equal amounts close in time.
 
 Two to four enterprises invoicing each other round a cycle, each for about the same amount
-within a month, month after month, inflate everyone's sales without goods moving. Found with Polars joins:
-an invoice can only lie on a cycle inside a strongly connected part of the seller -> buyer
-graph (igraph finds those), and the joins step from invoice to invoice only through amounts in
-the same or a neighbouring ``BUCKET_RATIO`` bucket, so a supplier hub's thousands of invoices
-never multiply out. ``invoice_round_trip_ratio`` is the share of an enterprise's sales in the
-window carried by invoices that lie on such a cycle: money that came back.
+within a month, month after month, inflate everyone's sales without goods moving. Found with
+Polars joins: an invoice can only lie on a cycle inside a strongly connected part of the
+seller -> buyer graph (igraph finds those), and the joins step from invoice to invoice only
+through amounts in the same or a neighbouring ``BUCKET_RATIO`` bucket, so a supplier hub's
+thousands of invoices never multiply out. ``invoice_round_trip_ratio`` is the share of an
+enterprise's sales in the window carried by invoices that lie on such a cycle: money that
+came back.
 """
 
 from __future__ import annotations
