@@ -7,8 +7,9 @@ than ``HUB_LIMIT`` enterprises (an intermediary's device, a business-centre addr
 out: they are the packaging detector's evidence, and they would glue unrelated firms together.
 Leiden (constant Potts model, weighted) splits the projection into communities; a community
 of three or more is scored by its size, how recently and closely its members registered, how
-densely they share identifiers and how their applications burst. About 3% of owners run a second business:
-such a pair shares a person and a phone, but two firms are not a ring (``MIN_RING_SIZE``).
+densely they share identifiers and how their applications burst. About 3% of owners run a
+second business: such a pair shares a person and a phone, but two firms are not a ring
+(``MIN_RING_SIZE``).
 A ring must also share who its members are (person, phone, address or account) in at least
 as many pairs as it takes to join them: an intermediary's clients share only its device and
 network, which is packaging, not a ring.
