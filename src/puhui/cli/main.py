@@ -14,6 +14,7 @@ from puhui.cli import (
     decision,
     eod,
     features,
+    graph,
     keys,
     ledger,
     line,
@@ -72,6 +73,7 @@ app.command(name="qr")(qr.qr)
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.add_typer(market.app, name="market")
+app.add_typer(graph.app, name="graph")
 app.add_typer(model.app, name="model")
 model.app.command(name="monitor")(monitor_command(_decision_history))
 app.add_typer(loan.app, name="loan")

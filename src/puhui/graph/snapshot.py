@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -203,8 +204,12 @@ class SnapshotError(Exception):
     """A snapshot folder is missing, incomplete or of another format version."""
 
 
-def write_snapshot(folder: Path, report: BuildReport, frames: dict[str, pl.DataFrame]) -> None:
-    """Write every table (cast to its schema) and then the report, which marks it complete."""
+def write_snapshot(
+    folder: Path, report: BuildReport, frames: Mapping[str, pl.DataFrame | pl.LazyFrame]
+) -> None:
+    """Write every table (cast to its schema) and then the report, which marks it complete.
+
+    A lazy table streams to its file (the edge list of a large market does not fit in memory)."""
     folder.mkdir(parents=True, exist_ok=True)
     missing = set(TABLES) - set(frames)
     if missing:
@@ -212,7 +217,10 @@ def write_snapshot(folder: Path, report: BuildReport, frames: dict[str, pl.DataF
     (folder / "report.json").unlink(missing_ok=True)
     for name, schema in TABLES.items():
         frame = frames[name].select([pl.col(c).cast(t) for c, t in schema.items()])
-        frame.write_parquet(folder / f"{name}.parquet")
+        if isinstance(frame, pl.LazyFrame):
+            frame.sink_parquet(folder / f"{name}.parquet")
+        else:
+            frame.write_parquet(folder / f"{name}.parquet")
     (folder / "report.json").write_text(report.to_json(), encoding="utf-8")
 
 
