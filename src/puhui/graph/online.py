@@ -1,0 +1,563 @@
+"""The online graph check: one application against the newest snapshot plus what came since.
+
+A :class:`GraphIndex` holds one snapshot in memory as sorted NumPy arrays (identifier key ->
+enterprises, USCC -> facts row): a lookup is a binary search, and a million enterprises with
+their identifier edges take a few hundred megabytes, not a Python object per edge. The
+applications made since the snapshot are not copied into it: the caller reads them from the
+platform's database (the truth every worker shares) and passes them in as
+:class:`RecentTie` rows, so two workers given the same snapshot and the same database decide
+alike, and two new applications from one device are tied before the next batch build.
+
+:class:`GraphSource` finds the newest complete snapshot of a folder, reloads it when a newer
+one appears (checked at most every few seconds), and refuses to serve one that is too old:
+a stale or missing graph is "no evidence", said so in the health check and in the trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from calendar import monthrange
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from puhui.domain.origination.fraud import GraphFacts, GraphPolicy
+from puhui.domain.privacy import mask_id_number, mask_phone
+from puhui.graph.snapshot import (
+    ENTERPRISE_PREFIX,
+    IDENTIFIER_KINDS,
+    BuildReport,
+    IdentifierKind,
+    SnapshotError,
+    identifier_key,
+    read_report,
+    read_table,
+)
+
+logger = logging.getLogger(__name__)
+
+GRAPH_INPUTS: Final = (
+    "shared_contact_count",
+    "invoice_round_trip_ratio",
+    "guarantee_circle",
+    "graph_ring_score",
+    "contagion_score",
+    "packaging_enterprises",
+    "guarantors_in_distress",
+)
+"""Strategy inputs the graph fills (missing, "no evidence", when the graph is unavailable)."""
+
+STRONG_KINDS: Final[frozenset[IdentifierKind]] = frozenset({"person", "phone", "device"})
+"""Identifiers that tie an applicant to a ring: one person, phone or device is one party.
+Addresses (a shared building) and IPs (a carrier's NAT) tie too loosely for a knockout."""
+CONTACT_KINDS: Final[frozenset[IdentifierKind]] = frozenset({"phone", "address", "device"})
+"""Identifiers counted in ``shared_contact_count``."""
+APPLICATION_KINDS: Final[frozenset[IdentifierKind]] = frozenset(
+    {"phone", "address", "device", "ip"}
+)
+"""Identifiers an intermediary's footprint shows in (packaging): the channel of applying."""
+
+_SNAPSHOT_NAME = re.compile(r"^\d{4}-\d{2}$")
+_MAX_EXAMPLES = 5
+_EPOCH = date(1970, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationIdentifiers:
+    """The identifiers an application carries, in clear (they are hashed with the salt)."""
+
+    uscc: str
+    id_number: str
+    phone: str
+    device_id: str | None = None
+    ip_address: str | None = None
+    address: str | None = None
+
+    def by_kind(self) -> dict[IdentifierKind, str]:
+        found: dict[IdentifierKind, str | None] = {
+            "person": self.id_number,
+            "phone": self.phone,
+            "device": self.device_id,
+            "ip": self.ip_address,
+            "address": self.address,
+        }
+        return {kind: value for kind, value in found.items() if value}
+
+
+@dataclass(frozen=True, slots=True)
+class RecentTie:
+    """Another enterprise's application since the snapshot sharing one identifier."""
+
+    kind: IdentifierKind
+    uscc: str
+    same_person: bool
+    """Made by the same person (ID number): a related enterprise, not an intermediary's."""
+    created_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class GraphCheck:
+    """The graph's answer for one application: facts for the rules, inputs for the strategy,
+    and evidence a person can read (identifiers masked)."""
+
+    facts: GraphFacts
+    inputs: dict[str, Any]
+    evidence: dict[str, Any]
+
+
+GraphStatus = Literal["ok", "stale", "missing"]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphHealth:
+    status: GraphStatus
+    as_of: date | None
+    """The as-of month (first day) of the snapshot found, if any."""
+    why: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "why": self.why,
+        }
+
+
+def month_end(month: date) -> date:
+    return month.replace(day=monthrange(month.year, month.month)[1])
+
+
+def _mask(kind: IdentifierKind, value: str) -> str:
+    if kind == "phone":
+        return mask_phone(value)
+    if kind == "person":
+        return mask_id_number(value)
+    if kind == "ip":
+        parts = value.split(".")
+        return ".".join(parts[:2] + ["*"] * (len(parts) - 2)) if len(parts) == 4 else "*"
+    return value[:4] + "****"
+
+
+def _key_numbers(keys: pl.Expr) -> pl.Expr:
+    """The first 60 bits of an identifier node's hash as an Int64 (the salt makes them
+    uniform; 60 bits keep the chance of two of ten million identifiers colliding ~1e-4)."""
+    return keys.str.split(":").list.get(1).str.slice(0, 15).str.to_integer(base=16)
+
+
+def _key_number(node: str) -> int:
+    return int(node.split(":", 1)[1][:15], 16)
+
+
+def _days(column: str) -> pl.Expr:
+    return (pl.col(column) - pl.lit(_EPOCH)).dt.total_days().cast(pl.Int32)
+
+
+def _floats(column: pl.Series) -> npt.NDArray[np.float64]:
+    return column.cast(pl.Float64).fill_null(float("nan")).to_numpy()
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+@dataclass(frozen=True)
+class GraphIndex:
+    """One snapshot in memory, arranged for lookups by identifier and by USCC."""
+
+    folder: Path
+    report: BuildReport
+    uscc: npt.NDArray[np.bytes_]
+    """Sorted USCCs: a row number in it is an enterprise's number everywhere below."""
+    facts: pl.DataFrame
+    """ENTERPRISE_FACTS in the order of ``uscc``."""
+    ring_of: npt.NDArray[np.int32]
+    """Per enterprise, its ring's number in ``rings`` (-1: none)."""
+    rings: tuple[tuple[str, float, tuple[str, ...]], ...]
+    """(ring_id, score, evidence) by ring number."""
+    circle_distressed: dict[str, int]
+    keys: npt.NDArray[np.int64]
+    """Sorted distinct identifier keys; ``offsets[i]:offsets[i+1]`` are key i's edges."""
+    offsets: npt.NDArray[np.int64]
+    edge_enterprise: npt.NDArray[np.int32]
+    edge_last_day: npt.NDArray[np.int32]
+    """Last month the edge was seen, as days since 1970-01-01 (its first day)."""
+    edge_from_application: npt.NDArray[np.bool_]
+    loaded_in_seconds: float = field(default=0.0, compare=False)
+
+    @property
+    def data_until(self) -> date:
+        """The last day whose data the snapshot holds (the as-of month's end)."""
+        return month_end(self.report.as_of)
+
+    @classmethod
+    def load(cls, folder: Path) -> GraphIndex:
+        started = time.perf_counter()
+        report = read_report(folder)
+        facts = read_table(folder, "enterprise_facts").unique("uscc", keep="first").sort("uscc")
+        usccs = facts["uscc"].to_list()
+        uscc = np.array(usccs, dtype=np.bytes_) if usccs else np.array([], dtype="S18")
+        rows = pl.DataFrame(
+            {"uscc": facts["uscc"], "row": pl.int_range(facts.height, dtype=pl.Int32, eager=True)}
+        )
+        rings_table = read_table(folder, "rings").sort("ring_id")
+        rings = tuple(
+            (str(r["ring_id"]), float(r["score"] or 0.0), tuple(r["evidence"] or ()))
+            for r in rings_table.iter_rows(named=True)
+        )
+        ring_number = {ring_id: i for i, (ring_id, _, _) in enumerate(rings)}
+        ring_of = np.fromiter(
+            (ring_number.get(r, -1) if r is not None else -1 for r in facts["ring_id"]),
+            dtype=np.int32,
+            count=facts.height,
+        )
+        circles = read_table(folder, "circles")
+        circle_distressed = {
+            str(c): int(d or 0)
+            for c, d in zip(circles["circle_id"], circles["members_distressed"], strict=True)
+        }
+        prefixes = [f"{kind}:" for kind in IDENTIFIER_KINDS]
+        edges = (
+            read_table(folder, "edges")
+            .lazy()
+            .filter(pl.col("src").str.starts_with(ENTERPRISE_PREFIX))
+            .filter(pl.any_horizontal([pl.col("dst").str.starts_with(p) for p in prefixes]))
+            .select(
+                pl.col("src").str.strip_prefix(ENTERPRISE_PREFIX).alias("uscc"),
+                _key_numbers(pl.col("dst")).alias("key"),
+                _days("last_month").fill_null(_days("month")).alias("last_day"),
+                (pl.col("source") == "applications").alias("from_application"),
+            )
+            .join(rows.lazy(), on="uscc", how="inner")
+            .drop_nulls("key")
+            .sort("key")
+            .collect()
+        )
+        edge_keys = edges["key"].to_numpy()
+        keys, first = np.unique(edge_keys, return_index=True)
+        offsets = np.append(first, len(edge_keys)).astype(np.int64)
+        index = cls(
+            folder=folder,
+            report=report,
+            uscc=uscc,
+            facts=facts,
+            ring_of=ring_of,
+            rings=rings,
+            circle_distressed=circle_distressed,
+            keys=keys.astype(np.int64),
+            offsets=offsets,
+            edge_enterprise=edges["row"].to_numpy().astype(np.int32),
+            edge_last_day=edges["last_day"].fill_null(0).to_numpy().astype(np.int32),
+            edge_from_application=edges["from_application"].to_numpy().astype(np.bool_),
+            loaded_in_seconds=time.perf_counter() - started,
+        )
+        logger.info(
+            "graph %s loaded: %d enterprises, %d identifier edges, %.1f s",
+            folder.name,
+            facts.height,
+            len(edge_keys),
+            index.loaded_in_seconds,
+        )
+        return index
+
+    def row_of(self, uscc: str) -> int | None:
+        needle = np.bytes_(uscc.encode())
+        i = int(np.searchsorted(self.uscc, needle))
+        if i < len(self.uscc) and self.uscc[i] == needle:
+            return i
+        return None
+
+    def _edges_of(self, kind: IdentifierKind, value: str) -> slice:
+        number = _key_number(identifier_key(kind, value, self.report.salt))
+        i = int(np.searchsorted(self.keys, number))
+        if i < len(self.keys) and self.keys[i] == number:
+            return slice(int(self.offsets[i]), int(self.offsets[i + 1]))
+        return slice(0, 0)
+
+    def _ring(self, row: int | None) -> tuple[str, float, tuple[str, ...]] | None:
+        if row is None or self.ring_of[row] < 0:
+            return None
+        return self.rings[int(self.ring_of[row])]
+
+    def check(
+        self,
+        application: ApplicationIdentifiers,
+        as_of: date,
+        recent: Sequence[RecentTie] = (),
+        policy: GraphPolicy | None = None,
+    ) -> GraphCheck:
+        """What the graph, extended by the applications since it was built, says of one
+        application on ``as_of``."""
+        p = policy or GraphPolicy()
+        own = self.row_of(application.uscc)
+        window_start = (as_of - timedelta(days=p.packaging_window_days) - _EPOCH).days
+        values = application.by_kind()
+        hits: dict[IdentifierKind, slice] = {k: self._edges_of(k, v) for k, v in values.items()}
+        person_rows = self.edge_enterprise[hits.get("person", slice(0, 0))]
+        related = {int(r) for r in person_rows}
+        if own is not None:
+            related.add(own)
+        related_usccs = {t.uscc for t in recent if t.same_person or t.kind == "person"}
+        related_usccs.add(application.uscc)
+
+        contacts: set[str] = set()
+        packaging: set[str] = set()
+        tied_rings: dict[str, tuple[float, IdentifierKind]] = {}
+        ties: list[dict[str, Any]] = []
+
+        def note_ring(ring: tuple[str, float, tuple[str, ...]] | None, kind: IdentifierKind) -> None:
+            if ring is not None and ring[1] >= p.min_ring_score and kind in STRONG_KINDS:
+                tied_rings.setdefault(ring[0], (ring[1], kind))
+
+        for kind, edges in hits.items():
+            rows = self.edge_enterprise[edges]
+            others = np.unique(rows[~np.isin(rows, list(related))]) if len(rows) else rows
+            other_usccs = [
+                u for u in (self.uscc[r].decode() for r in others) if u not in related_usccs
+            ]
+            fresh = self.edge_from_application[edges] & (self.edge_last_day[edges] >= window_start)
+            packaged_rows = np.unique(rows[fresh]) if len(rows) else rows
+            packaged_here = {
+                self.uscc[r].decode() for r in packaged_rows if int(r) not in related
+            } - related_usccs
+            new = [t for t in recent if t.kind == kind and t.uscc not in related_usccs]
+            new_usccs = {t.uscc for t in new}
+            new_recent = {
+                t.uscc
+                for t in new
+                if (as_of - t.created_on).days <= p.packaging_window_days
+            }
+            for r in others:
+                note_ring(self._ring(int(r)), kind)
+            for tied in new_usccs:
+                note_ring(self._ring(self.row_of(tied)), kind)
+            if kind in CONTACT_KINDS:
+                contacts.update(other_usccs, new_usccs)
+            if kind in APPLICATION_KINDS:
+                packaging.update(packaged_here, new_recent)
+            if other_usccs or new_usccs:
+                ties.append(
+                    {
+                        "identifier": f"{kind} {_mask(kind, values[kind])}",
+                        "enterprises_in_graph": len(other_usccs),
+                        "applications_since_graph": len(new),
+                        "examples": sorted(set(other_usccs) | new_usccs)[:_MAX_EXAMPLES],
+                    }
+                )
+        return self._answer(own, as_of, contacts, packaging, tied_rings, ties, p)
+
+    def _answer(
+        self,
+        own: int | None,
+        as_of: date,
+        contacts: set[str],
+        packaging: set[str],
+        tied_rings: dict[str, tuple[float, IdentifierKind]],
+        ties: list[dict[str, Any]],
+        p: GraphPolicy,
+    ) -> GraphCheck:
+        row = None if own is None else self.facts.row(own, named=True)
+        ring = self._ring(own)
+        if ring is not None:
+            tied_rings.pop(ring[0], None)
+        circle = None if row is None else row["guarantee_circle"]
+        circle_distressed = 0 if circle is None else self.circle_distressed.get(circle, 0)
+
+        def fact(name: str) -> Any:
+            return None if row is None else row[name]
+
+        facts = GraphFacts(
+            ring_id=None if ring is None else ring[0],
+            ring_score=None if ring is None else ring[1],
+            tied_rings=tuple(sorted(tied_rings)),
+            packaging_enterprises=len(packaging),
+            packaging_score=fact("packaging_score"),
+            invoice_round_trip_ratio=fact("invoice_round_trip_ratio"),
+            guarantee_circle=circle,
+            circle_members_distressed=circle_distressed,
+            guarantors_in_distress=int(fact("guarantors_in_distress") or 0),
+            contagion_score=fact("contagion_score"),
+        )
+        ring_scores = [s for s, _ in tied_rings.values()] + ([ring[1]] if ring else [])
+        inputs: dict[str, Any] = {
+            "shared_contact_count": len(contacts),
+            "invoice_round_trip_ratio": facts.invoice_round_trip_ratio,
+            "guarantee_circle": circle,
+            "graph_ring_score": max(ring_scores, default=0.0),
+            "contagion_score": facts.contagion_score,
+            "packaging_enterprises": facts.packaging_enterprises,
+            "guarantors_in_distress": facts.guarantors_in_distress,
+        }
+        graph_applications = fact("applications_30d")
+        if graph_applications is not None and (as_of - self.data_until).days <= 30:
+            inputs["applications_30d"] = int(graph_applications)
+        evidence: dict[str, Any] = {
+            "status": "ok",
+            "snapshot": self.folder.name,
+            "as_of": self.report.as_of.isoformat(),
+            "enterprise_in_graph": own is not None,
+            "ties": ties,
+            "ring": None
+            if ring is None
+            else {"ring_id": ring[0], "score": ring[1], "evidence": list(ring[2])},
+            "tied_rings": [
+                {"ring_id": r, "score": s, "via": k} for r, (s, k) in sorted(tied_rings.items())
+            ],
+            "packaging_enterprises": sorted(packaging)[:_MAX_EXAMPLES],
+            "invoice_round_trip_ratio": facts.invoice_round_trip_ratio,
+            "guarantee_circle": None
+            if circle is None
+            else {
+                "circle_id": circle,
+                "exposure_fen": fact("circle_exposure_fen"),
+                "members_distressed": circle_distressed,
+                "guarantors_in_distress": facts.guarantors_in_distress,
+            },
+            "contagion_score": facts.contagion_score,
+        }
+        return GraphCheck(facts=facts, inputs=inputs, evidence=evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveGraph:
+    """What the online check may use now: the index when the graph is fit to serve."""
+
+    health: GraphHealth
+    index: GraphIndex | None
+
+    def unavailable(self) -> dict[str, Any]:
+        """The trace of an application checked without a graph: status and why."""
+        return {**self.health.to_dict(), "graph": "unavailable"}
+
+
+def snapshot_folders(graph_dir: Path) -> list[Path]:
+    """Month folders of a graph folder, newest first (complete or not)."""
+    if not graph_dir.is_dir():
+        return []
+    found = [p for p in graph_dir.iterdir() if p.is_dir() and _SNAPSHOT_NAME.match(p.name)]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def newest_complete(graph_dir: Path) -> Path | None:
+    """The newest month folder whose report says it is complete and readable."""
+    for folder in snapshot_folders(graph_dir):
+        try:
+            read_report(folder)
+        except (SnapshotError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("graph snapshot %s skipped: %s", folder, exc)
+            continue
+        return folder
+    return None
+
+
+class GraphSource:
+    """The newest complete snapshot of ``graph_dir``, reloaded when a newer one appears.
+
+    Every ``recheck_seconds`` at most, a request looks at the folder; a changed newest
+    snapshot is loaded in a background thread (``background=True``) while the loaded one
+    keeps serving, or at once. Thread-safe; each worker process holds its own copy.
+    """
+
+    def __init__(
+        self,
+        graph_dir: Path | None,
+        *,
+        max_age_days: int = 45,
+        recheck_seconds: float = 5.0,
+        background: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.graph_dir = graph_dir
+        self.max_age_days = max_age_days
+        self.recheck_seconds = recheck_seconds
+        self.background = background
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._loading = False
+        self._checked_at: float | None = None
+        self._signature: tuple[str, int] | None = None
+        self._index: GraphIndex | None = None
+        self._error: str | None = None
+
+    def current(self, today: date) -> LiveGraph:
+        self._refresh()
+        index = self._index
+        if index is None:
+            why = self._error or (
+                "no graph folder configured (PUHUI_GRAPH_DIR)"
+                if self.graph_dir is None
+                else f"no complete snapshot in {self.graph_dir}"
+            )
+            return LiveGraph(GraphHealth("missing", None, why), None)
+        age = (today - index.data_until).days
+        if age > self.max_age_days:
+            why = (
+                f"snapshot {index.folder.name} holds data to {index.data_until.isoformat()}, "
+                f"{age} days before {today.isoformat()} (limit {self.max_age_days})"
+            )
+            return LiveGraph(GraphHealth("stale", index.report.as_of, why), None)
+        return LiveGraph(GraphHealth("ok", index.report.as_of), index)
+
+    def health(self, today: date) -> GraphHealth:
+        return self.current(today).health
+
+    def warm_up(self) -> None:
+        """Load the newest snapshot now, before the first applicant waits for it."""
+        self._checked_at = None
+        background, self.background = self.background, False
+        try:
+            self._refresh()
+        finally:
+            self.background = background
+
+    def _refresh(self) -> None:
+        if self.graph_dir is None:
+            return
+        now = self._monotonic()
+        with self._lock:
+            if self._checked_at is not None and now - self._checked_at < self.recheck_seconds:
+                return
+            if self._loading:
+                return
+            self._checked_at = now
+            folder = newest_complete(self.graph_dir)
+            if folder is None:
+                return
+            signature = (str(folder), (folder / "report.json").stat().st_mtime_ns)
+            if signature == self._signature:
+                return
+            self._loading = True
+        if self.background and self._index is not None:
+            threading.Thread(
+                target=self._load, args=(folder, signature), name="graph-reload", daemon=True
+            ).start()
+        else:
+            self._load(folder, signature)
+
+    def _load(self, folder: Path, signature: tuple[str, int]) -> None:
+        try:
+            index = GraphIndex.load(folder)
+        except (SnapshotError, OSError, pl.exceptions.PolarsError) as exc:
+            logger.error("graph snapshot %s not loaded: %s", folder, exc)
+            with self._lock:
+                self._error = f"snapshot {folder.name} could not be read: {exc}"
+                self._signature = signature
+                self._loading = False
+            return
+        with self._lock:
+            self._index, self._signature, self._error = index, signature, None
+            self._loading = False
+
+
+def unavailable_inputs() -> dict[str, Any]:
+    """The graph's strategy inputs when it cannot serve: every one missing (no evidence)."""
+    return dict.fromkeys(GRAPH_INPUTS)
+
