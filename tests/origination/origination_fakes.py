@@ -156,7 +156,9 @@ class _Apps:
         }
         person = identifiers.get("id_number")
         ties = [
-            RecentTie(kinds[name], a.applicant.uscc, a.applicant.id_number == person, a.created_at.date())
+            RecentTie(
+                kinds[name], a.applicant.uscc, a.applicant.id_number == person, a.created_at.date()
+            )
             for a in sorted(self.s.applications.values(), key=lambda a: a.created_at, reverse=True)
             for name, value in sorted(identifiers.items())
             if a.created_at >= since

@@ -9,12 +9,9 @@ from graph_snapshots import HandGraph
 
 from puhui.domain.origination.fraud import GraphPolicy, screen_graph
 from puhui.graph.online import (
-    GRAPH_INPUTS,
     ApplicationIdentifiers,
     GraphIndex,
-    GraphSource,
     RecentTie,
-    unavailable_inputs,
 )
 
 MONTH = date(2026, 3, 1)

@@ -15,6 +15,7 @@ from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.strategies.live import SqlLiveStampReader
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap.container import Platform
+from puhui.graph.online import GraphSource
 from puhui.pipelines.feature_store import BuildReport, build_month
 from puhui.risk.features import MarketTables
 from puhui.risk.registry import ModelRegistry, RegistryEntry
@@ -43,6 +44,8 @@ class OriginationPorts:
     """Which ports are the real ones (for logs and the demo's banner)."""
     offer_bounds: tuple[OfferBounds, ...] = ()
     """Bounds of manual offers beyond the line opener's product (the strategy's pricing)."""
+    graph: GraphSource | None = None
+    """The relationship graph checked online (None: ``graph_dir`` not set)."""
 
 
 def model_registry(platform: Platform) -> ModelRegistry:
@@ -91,6 +94,16 @@ def month_publisher(platform: Platform, market_dir: Path) -> Callable[[date], Bu
     return publish
 
 
+def graph_source(platform: Platform, graph_dir: Path | None = None) -> GraphSource | None:
+    """The online graph over ``graph_dir`` (default: the settings'); None when none is set."""
+    settings = platform.settings
+    folder = graph_dir or settings.graph_dir
+    if folder is None:
+        logger.warning("no relationship graph configured (PUHUI_GRAPH_DIR): graph inputs missing")
+        return None
+    return GraphSource(folder, max_age_days=settings.graph_max_age_days)
+
+
 def decision_history(platform: Platform) -> SqlDecisionHistory:
     """Stored decisions and their loans' outcomes, as model monitoring reads them."""
     return SqlDecisionHistory(platform.database.engine)
@@ -120,6 +133,7 @@ def origination_ports(
     *,
     data_source: DataSource | None = None,
     assessor: Assessor | None = None,
+    graph: GraphSource | None = None,
 ) -> OriginationPorts:
     """The real ports where the settings allow, placeholders (said so in the log) elsewhere.
 
@@ -146,8 +160,12 @@ def origination_ports(
         pricing = StrategyOfferBounds(assessor.live, assessor.licence_type)
     else:
         pricing = StrategyOfferBounds(live_decisioning(platform), settings.licence_type)
+    if graph is None:
+        graph = graph_source(platform)
+    if graph is not None:
+        wired.append("graph")
     logger.info("origination ports wired: %s", ", ".join(wired))
-    return OriginationPorts(assessor, data_source, line_opener, tuple(wired), (pricing,))
+    return OriginationPorts(assessor, data_source, line_opener, tuple(wired), (pricing,), graph)
 
 
 def origination_units(platform: Platform) -> OriginationUnits:
@@ -176,6 +194,7 @@ def build_origination(platform: Platform, ports: OriginationPorts) -> Originatio
         ),
         request_hash_key=units.cipher.derive("request-hash"),
         decide_in_one_transaction=units.engine.dialect.name == "postgresql",
+        graph=ports.graph,
     )
 
 

@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from calendar import monthrange
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -313,7 +313,9 @@ class GraphIndex:
         tied_rings: dict[str, tuple[float, IdentifierKind]] = {}
         ties: list[dict[str, Any]] = []
 
-        def note_ring(ring: tuple[str, float, tuple[str, ...]] | None, kind: IdentifierKind) -> None:
+        def note_ring(
+            ring: tuple[str, float, tuple[str, ...]] | None, kind: IdentifierKind
+        ) -> None:
             if ring is not None and ring[1] >= p.min_ring_score and kind in STRONG_KINDS:
                 tied_rings.setdefault(ring[0], (ring[1], kind))
 
@@ -331,9 +333,7 @@ class GraphIndex:
             new = [t for t in recent if t.kind == kind and t.uscc not in related_usccs]
             new_usccs = {t.uscc for t in new}
             new_recent = {
-                t.uscc
-                for t in new
-                if (as_of - t.created_on).days <= p.packaging_window_days
+                t.uscc for t in new if (as_of - t.created_on).days <= p.packaging_window_days
             }
             for r in others:
                 note_ring(self._ring(int(r)), kind)
@@ -352,17 +352,24 @@ class GraphIndex:
                         "examples": sorted(set(other_usccs) | new_usccs)[:_MAX_EXAMPLES],
                     }
                 )
-        return self._answer(own, as_of, contacts, packaging, tied_rings, ties, p)
+        return self._answer(
+            own,
+            as_of,
+            contacts=contacts,
+            packaging=packaging,
+            tied_rings=tied_rings,
+            ties=ties,
+        )
 
     def _answer(
         self,
         own: int | None,
         as_of: date,
+        *,
         contacts: set[str],
         packaging: set[str],
         tied_rings: dict[str, tuple[float, IdentifierKind]],
         ties: list[dict[str, Any]],
-        p: GraphPolicy,
     ) -> GraphCheck:
         row = None if own is None else self.facts.row(own, named=True)
         ring = self._ring(own)
@@ -560,4 +567,3 @@ class GraphSource:
 def unavailable_inputs() -> dict[str, Any]:
     """The graph's strategy inputs when it cannot serve: every one missing (no evidence)."""
     return dict.fromkeys(GRAPH_INPUTS)
-

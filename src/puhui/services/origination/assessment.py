@@ -323,7 +323,9 @@ class StrategyAssessor:
         # This application and the enterprise's others of the last 30 days to this lender;
         # the graph's count (the whole market's, as of its month) when it is higher.
         own = 1 + sum(
-            1 for e in request.earlier_applications if (request.as_of - e.application_date).days < 30
+            1
+            for e in request.earlier_applications
+            if (request.as_of - e.application_date).days < 30
         )
         applications_30d = max(own, graph.pop("applications_30d", None) or 0)
         return {
