@@ -136,14 +136,16 @@ def test_a_newer_snapshot_is_picked_up_without_a_restart(tmp_path: Path) -> None
     ringed_graph().write(graph_dir)
     source = GraphSource(graph_dir, recheck_seconds=5, background=False, monotonic=lambda: now[0])
     first = source.current(TODAY).index
-    assert first is not None and first.report.as_of == MONTH
+    assert first is not None
+    assert first.report.as_of == MONTH
     newer = HandGraph(date(2026, 4, 1)).enterprise(GENUINE, contagion_score=0.9)
     newer.write(graph_dir)
     now[0] = 4.0  # within the recheck interval: the folder is not looked at
     assert source.current(TODAY).index is first
     now[0] = 6.0
     reloaded = source.current(TODAY).index
-    assert reloaded is not None and reloaded.report.as_of == date(2026, 4, 1)
+    assert reloaded is not None
+    assert reloaded.report.as_of == date(2026, 4, 1)
     genuine = ApplicationIdentifiers(GENUINE, ID_A, "13900000008")
     assert reloaded.check(genuine, TODAY).inputs["contagion_score"] == 0.9
 
@@ -154,4 +156,5 @@ def test_an_incomplete_newer_snapshot_is_skipped(tmp_path: Path) -> None:
     (graph_dir / "2026-04").mkdir()  # being written: no report.json yet
     source = GraphSource(graph_dir, background=False)
     index = source.current(TODAY).index
-    assert index is not None and index.folder.name == "2026-03"
+    assert index is not None
+    assert index.folder.name == "2026-03"
