@@ -453,9 +453,13 @@ def snapshot_folders(graph_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.name, reverse=True)
 
 
-def newest_complete(graph_dir: Path) -> Path | None:
-    """The newest month folder whose report says it is complete and readable."""
+def newest_complete(graph_dir: Path, today: date | None = None) -> Path | None:
+    """The newest month folder whose report says it is complete and readable; with
+    ``today``, none of a month after today's (a replayed past must not read its future)."""
+    latest = None if today is None else today.strftime("%Y-%m")
     for folder in snapshot_folders(graph_dir):
+        if latest is not None and folder.name > latest:
+            continue
         try:
             read_report(folder)
         except (SnapshotError, ValueError, KeyError, TypeError) as exc:
@@ -495,7 +499,7 @@ class GraphSource:
         self._error: str | None = None
 
     def current(self, today: date) -> LiveGraph:
-        self._refresh()
+        self._refresh(today)
         index = self._index
         if index is None:
             why = self._error or (
@@ -516,16 +520,16 @@ class GraphSource:
     def health(self, today: date) -> GraphHealth:
         return self.current(today).health
 
-    def warm_up(self) -> None:
+    def warm_up(self, today: date) -> None:
         """Load the newest snapshot now, before the first applicant waits for it."""
         self._checked_at = None
         background, self.background = self.background, False
         try:
-            self._refresh()
+            self._refresh(today)
         finally:
             self.background = background
 
-    def _refresh(self) -> None:
+    def _refresh(self, today: date) -> None:
         if self.graph_dir is None:
             return
         now = self._monotonic()
@@ -535,7 +539,7 @@ class GraphSource:
             if self._loading:
                 return
             self._checked_at = now
-            folder = newest_complete(self.graph_dir)
+            folder = newest_complete(self.graph_dir, today)
             if folder is None:
                 return
             signature = (str(folder), (folder / "report.json").stat().st_mtime_ns)
