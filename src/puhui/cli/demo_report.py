@@ -158,7 +158,9 @@ def _fraud_lines(s: PortfolioSummary) -> list[str]:
             f"with the graph {pct(share(catch.suspicious_with_graph, catch.suspicious))}; "
             f"genuine flagged ({catch.genuine:,}): layer 1 "
             f"{pct(share(catch.genuine_layer_one, catch.genuine))}, with the graph "
-            f"{pct(share(catch.genuine_with_graph, catch.genuine))}"
+            f"{pct(share(catch.genuine_with_graph, catch.genuine))}; genuine referred for "
+            f"graph credit risk (circles, contagion) "
+            f"{pct(share(catch.genuine_graph_risk, catch.genuine))}"
         )
     return lines
 

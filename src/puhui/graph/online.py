@@ -295,83 +295,27 @@ class GraphIndex:
         policy: GraphPolicy | None = None,
     ) -> GraphCheck:
         """What the graph, extended by the applications since it was built, says of one
-        application on ``as_of``."""
+        application on ``as_of``. Work grows with the enterprises sharing its identifiers,
+        all of it in NumPy but the few rows named in the evidence."""
         p = policy or GraphPolicy()
         own = self.row_of(application.uscc)
-        window_start = (as_of - timedelta(days=p.packaging_window_days) - _EPOCH).days
         values = application.by_kind()
-        hits: dict[IdentifierKind, slice] = {k: self._edges_of(k, v) for k, v in values.items()}
-        person_rows = self.edge_enterprise[hits.get("person", slice(0, 0))]
-        related = {int(r) for r in person_rows}
+        hits = {k: self._edges_of(k, v) for k, v in values.items()}
+        related = self.edge_enterprise[hits.get("person", slice(0, 0))]
         if own is not None:
-            related.add(own)
-        related_usccs = {t.uscc for t in recent if t.same_person or t.kind == "person"}
-        related_usccs.add(application.uscc)
-
-        contacts: set[str] = set()
-        packaging: set[str] = set()
-        tied_rings: dict[str, tuple[float, IdentifierKind]] = {}
-        ties: list[dict[str, Any]] = []
-
-        def note_ring(
-            ring: tuple[str, float, tuple[str, ...]] | None, kind: IdentifierKind
-        ) -> None:
-            if ring is not None and ring[1] >= p.min_ring_score and kind in STRONG_KINDS:
-                tied_rings.setdefault(ring[0], (ring[1], kind))
-
+            related = np.append(related, own)
+        near = _Near(self, p, as_of)
+        near.relate(related, {t.uscc for t in recent if t.same_person or t.kind == "person"})
+        near.strangers_related.add(application.uscc)
         for kind, edges in hits.items():
-            rows = self.edge_enterprise[edges]
-            others = np.unique(rows[~np.isin(rows, list(related))]) if len(rows) else rows
-            other_usccs = [
-                u for u in (self.uscc[r].decode() for r in others) if u not in related_usccs
-            ]
-            fresh = self.edge_from_application[edges] & (self.edge_last_day[edges] >= window_start)
-            packaged_rows = np.unique(rows[fresh]) if len(rows) else rows
-            packaged_here = {
-                self.uscc[r].decode() for r in packaged_rows if int(r) not in related
-            } - related_usccs
-            new = [t for t in recent if t.kind == kind and t.uscc not in related_usccs]
-            new_usccs = {t.uscc for t in new}
-            new_recent = {
-                t.uscc for t in new if (as_of - t.created_on).days <= p.packaging_window_days
-            }
-            for r in others:
-                note_ring(self._ring(int(r)), kind)
-            for tied in new_usccs:
-                note_ring(self._ring(self.row_of(tied)), kind)
-            if kind in CONTACT_KINDS:
-                contacts.update(other_usccs, new_usccs)
-            if kind in APPLICATION_KINDS:
-                packaging.update(packaged_here, new_recent)
-            if other_usccs or new_usccs:
-                ties.append(
-                    {
-                        "identifier": f"{kind} {_mask(kind, values[kind])}",
-                        "enterprises_in_graph": len(other_usccs),
-                        "applications_since_graph": len(new),
-                        "examples": sorted(set(other_usccs) | new_usccs)[:_MAX_EXAMPLES],
-                    }
-                )
-        return self._answer(
-            own,
-            as_of,
-            contacts=contacts,
-            packaging=packaging,
-            tied_rings=tied_rings,
-            ties=ties,
-        )
+            near.add(kind, values[kind], edges, [t for t in recent if t.kind == kind])
+        return self._answer(own, as_of, near)
 
-    def _answer(
-        self,
-        own: int | None,
-        as_of: date,
-        *,
-        contacts: set[str],
-        packaging: set[str],
-        tied_rings: dict[str, tuple[float, IdentifierKind]],
-        ties: list[dict[str, Any]],
-    ) -> GraphCheck:
-        row = None if own is None else self.facts.row(own, named=True)
+    def _answer(self, own: int | None, as_of: date, near: _Near) -> GraphCheck:
+        tied_rings = near.rings
+        row = (
+            None if own is None else dict(zip(self.facts.columns, self.facts.row(own), strict=True))
+        )
         ring = self._ring(own)
         if ring is not None:
             tied_rings.pop(ring[0], None)
@@ -385,7 +329,7 @@ class GraphIndex:
             ring_id=None if ring is None else ring[0],
             ring_score=None if ring is None else ring[1],
             tied_rings=tuple(sorted(tied_rings)),
-            packaging_enterprises=len(packaging),
+            packaging_enterprises=near.count(near.packaging_rows, near.packaging_strangers),
             packaging_score=fact("packaging_score"),
             invoice_round_trip_ratio=fact("invoice_round_trip_ratio"),
             guarantee_circle=circle,
@@ -395,7 +339,7 @@ class GraphIndex:
         )
         ring_scores = [s for s, _ in tied_rings.values()] + ([ring[1]] if ring else [])
         inputs: dict[str, Any] = {
-            "shared_contact_count": len(contacts),
+            "shared_contact_count": near.count(near.contact_rows, near.contact_strangers),
             "invoice_round_trip_ratio": facts.invoice_round_trip_ratio,
             "guarantee_circle": circle,
             "graph_ring_score": max(ring_scores, default=0.0),
@@ -411,14 +355,14 @@ class GraphIndex:
             "snapshot": self.folder.name,
             "as_of": self.report.as_of.isoformat(),
             "enterprise_in_graph": own is not None,
-            "ties": ties,
+            "ties": near.ties,
             "ring": None
             if ring is None
             else {"ring_id": ring[0], "score": ring[1], "evidence": list(ring[2])},
             "tied_rings": [
                 {"ring_id": r, "score": s, "via": k} for r, (s, k) in sorted(tied_rings.items())
             ],
-            "packaging_enterprises": sorted(packaging)[:_MAX_EXAMPLES],
+            "packaging_enterprises": near.examples(near.packaging_rows, near.packaging_strangers),
             "invoice_round_trip_ratio": facts.invoice_round_trip_ratio,
             "guarantee_circle": None
             if circle is None
@@ -431,6 +375,99 @@ class GraphIndex:
             "contagion_score": facts.contagion_score,
         }
         return GraphCheck(facts=facts, inputs=inputs, evidence=evidence)
+
+
+class _Near:
+    """What one check gathers around an application: enterprises by row number (snapshot)
+    or by USCC (applications since, not in the snapshot), related ones set apart."""
+
+    def __init__(self, index: GraphIndex, policy: GraphPolicy, as_of: date) -> None:
+        self.index, self.policy = index, policy
+        self.window_start = (as_of - timedelta(days=policy.packaging_window_days) - _EPOCH).days
+        self.as_of = as_of
+        self.related_rows: npt.NDArray[np.int32] = np.empty(0, np.int32)
+        self.strangers_related: set[str] = set()
+        self.contact_rows: list[npt.NDArray[np.int32]] = []
+        self.contact_strangers: set[str] = set()
+        self.packaging_rows: list[npt.NDArray[np.int32]] = []
+        self.packaging_strangers: set[str] = set()
+        self.rings: dict[str, tuple[float, IdentifierKind]] = {}
+        self.ties: list[dict[str, Any]] = []
+
+    def relate(self, rows: npt.NDArray[np.int32], usccs: set[str]) -> None:
+        """The applicant's own enterprise and those of the same person: not strangers."""
+        known = [r for r in (self.index.row_of(u) for u in usccs) if r is not None]
+        self.related_rows = np.unique(np.append(rows, known).astype(np.int32))
+        self.strangers_related |= usccs
+
+    def add(self, kind: IdentifierKind, value: str, edges: slice, new: list[RecentTie]) -> None:
+        index = self.index
+        rows = index.edge_enterprise[edges]
+        unrelated = self._unrelated(rows)
+        others = np.unique(rows[unrelated])
+        fresh = index.edge_from_application[edges] & (
+            index.edge_last_day[edges] >= self.window_start
+        )
+        packaged = np.unique(rows[unrelated & fresh])
+        new_rows: list[int] = []
+        strangers: set[str] = set()
+        recent: set[str] = set()
+        for tie in new:
+            if tie.uscc in self.strangers_related:
+                continue
+            row = index.row_of(tie.uscc)
+            if row is not None and row in self.related_rows:
+                continue
+            if row is None:
+                strangers.add(tie.uscc)
+            else:
+                new_rows.append(row)
+            if (self.as_of - tie.created_on).days <= self.policy.packaging_window_days:
+                recent.add(tie.uscc)
+        tied = np.union1d(others, np.array(new_rows, dtype=np.int32))
+        if kind in STRONG_KINDS:
+            self._note_rings(tied, kind)
+        if kind in CONTACT_KINDS:
+            self.contact_rows.append(tied)
+            self.contact_strangers |= strangers
+        if kind in APPLICATION_KINDS:
+            recent_rows = [r for r in new_rows if index.uscc[r].decode() in recent]
+            self.packaging_rows.append(np.union1d(packaged, np.array(recent_rows, np.int32)))
+            self.packaging_strangers |= strangers & recent
+        if len(tied) or strangers:
+            self.ties.append(
+                {
+                    "identifier": f"{kind} {_mask(kind, value)}",
+                    "enterprises_in_graph": len(others),
+                    "applications_since_graph": len(new),
+                    "examples": self.examples([tied], strangers),
+                }
+            )
+
+    def _unrelated(self, rows: npt.NDArray[np.int32]) -> npt.NDArray[np.bool_]:
+        if len(self.related_rows) > 8:  # one person with many enterprises: a set test
+            return ~np.isin(rows, self.related_rows)
+        keep = np.ones(len(rows), dtype=np.bool_)
+        for related in self.related_rows:  # usually one or two: cheaper than np.isin
+            keep &= rows != related
+        return keep
+
+    def _note_rings(self, rows: npt.NDArray[np.int32], kind: IdentifierKind) -> None:
+        numbers = self.index.ring_of[rows]
+        for number in np.unique(numbers[numbers >= 0]):
+            ring_id, score, _ = self.index.rings[int(number)]
+            if score >= self.policy.min_ring_score:
+                self.rings.setdefault(ring_id, (score, kind))
+
+    @staticmethod
+    def count(rows: list[npt.NDArray[np.int32]], strangers: set[str]) -> int:
+        distinct = np.unique(np.concatenate(rows)) if rows else ()
+        return len(distinct) + len(strangers)
+
+    def examples(self, rows: list[npt.NDArray[np.int32]], strangers: set[str]) -> list[str]:
+        distinct = np.unique(np.concatenate(rows))[:_MAX_EXAMPLES] if rows else ()
+        named = {self.index.uscc[r].decode() for r in distinct} | strangers
+        return sorted(named)[:_MAX_EXAMPLES]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,10 @@
 
 Both layers run on every application in one simulation; layer 1's rules do not read the
 graph, so "layer 1 alone" is read off the same decisions as the codes AF01-AF09, and "with
-the graph" adds the graph's codes (AF10-AF14) and the strategy's rules on graph-fed inputs.
+the graph" adds the graph's fraud codes (AF10-AF12) and the strategy's fraud rules on
+graph-fed inputs. The graph's credit-risk signals (guarantee-circle stress, contagion: AF13,
+AF14 and their strategy rules) send applications to a person too, but say nothing of fraud:
+they are counted apart.
 """
 
 from __future__ import annotations
@@ -12,22 +15,30 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from puhui.domain.origination.reasons import ANTI_FRAUD_REASONS, GRAPH_REASONS
+from puhui.domain.origination.reasons import (
+    ANTI_FRAUD_REASONS,
+    CONTAGION,
+    FRAUD_RING,
+    GUARANTEE_CIRCLE_STRESS,
+    INVOICE_ROUND_TRIP,
+    PACKAGED_APPLICATION,
+)
 
 LAYER_ONE = frozenset(r.code for r in ANTI_FRAUD_REASONS)
-GRAPH_STRATEGY_REASONS = frozenset(
-    {
-        # mse-online-credit.yaml's fraud rules on graph-fed inputs.
-        "FRAUD_GRAPH_RING",
-        "FRAUD_PACKAGED",
-        "FRAUD_SHARED_CONTACTS",
-        "FRAUD_CHECK_CONTACTS",
-        "FRAUD_INVOICE_ROUND_TRIP",
-        "RISK_CONTAGION",
-        "GUARANTORS_IN_DISTRESS",
-    }
+WITH_GRAPH = LAYER_ONE | {
+    FRAUD_RING.code,
+    PACKAGED_APPLICATION.code,
+    INVOICE_ROUND_TRIP.code,
+    # mse-online-credit.yaml's fraud rules on graph-fed inputs.
+    "FRAUD_GRAPH_RING",
+    "FRAUD_PACKAGED",
+    "FRAUD_SHARED_CONTACTS",
+    "FRAUD_CHECK_CONTACTS",
+    "FRAUD_INVOICE_ROUND_TRIP",
+}
+GRAPH_RISK = frozenset(
+    {GUARANTEE_CIRCLE_STRESS.code, CONTAGION.code, "RISK_CONTAGION", "GUARANTORS_IN_DISTRESS"}
 )
-WITH_GRAPH = LAYER_ONE | frozenset(r.code for r in GRAPH_REASONS) | GRAPH_STRATEGY_REASONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +52,8 @@ class AntiFraudCatch:
     genuine: int
     genuine_layer_one: int
     genuine_with_graph: int
+    genuine_graph_risk: int
+    """Genuine applications referred for the graph's credit-risk signals (not fraud)."""
 
     @staticmethod
     def share(part: int, whole: int) -> float | None:
@@ -57,13 +70,14 @@ def anti_fraud_catch(
         .get_column("application_id")
         .to_list()
     )
-    counts = dict.fromkeys(("s", "s1", "sg", "g", "g1", "gg"), 0)
+    counts = dict.fromkeys(("s", "s1", "sg", "sr", "g", "g1", "gg", "gr"), 0)
     for application_id, reasons in screened.items():
         codes = set(reasons)
         prefix = "s" if application_id in marked else "g"
         counts[prefix] += 1
         counts[prefix + "1"] += bool(codes & LAYER_ONE)
         counts[prefix + "g"] += bool(codes & WITH_GRAPH)
+        counts[prefix + "r"] += bool(codes & GRAPH_RISK)
     return AntiFraudCatch(
         suspicious=counts["s"],
         suspicious_layer_one=counts["s1"],
@@ -71,4 +85,5 @@ def anti_fraud_catch(
         genuine=counts["g"],
         genuine_layer_one=counts["g1"],
         genuine_with_graph=counts["gg"],
+        genuine_graph_risk=counts["gr"],
     )
