@@ -158,3 +158,12 @@ def test_an_incomplete_newer_snapshot_is_skipped(tmp_path: Path) -> None:
     index = source.current(TODAY).index
     assert index is not None
     assert index.folder.name == "2026-03"
+
+
+def test_an_unreadable_snapshot_is_reported_not_served(tmp_path: Path) -> None:
+    folder = ringed_graph().write(tmp_path / "graph")
+    (folder / "edges.parquet").write_bytes(b"not parquet")
+    live = GraphSource(tmp_path / "graph", background=False).current(TODAY)
+    assert live.index is None
+    assert live.health.status == "missing"
+    assert "2026-03 could not be read" in (live.health.why or "")

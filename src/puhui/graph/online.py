@@ -591,18 +591,18 @@ class GraphSource:
             self._load(folder, signature)
 
     def _load(self, folder: Path, signature: tuple[str, int]) -> None:
+        """Load ``folder``; on failure keep what serves (if anything) and say why."""
+        index, error = None, None
         try:
             index = GraphIndex.load(folder)
-        except (SnapshotError, OSError, pl.exceptions.PolarsError) as exc:
+        except (SnapshotError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
             logger.error("graph snapshot %s not loaded: %s", folder, exc)
+            error = f"snapshot {folder.name} could not be read: {exc}"
+        finally:
             with self._lock:
-                self._error = f"snapshot {folder.name} could not be read: {exc}"
-                self._signature = signature
-                self._loading = False
-            return
-        with self._lock:
-            self._index, self._signature, self._error = index, signature, None
-            self._loading = False
+                if index is not None:
+                    self._index = index
+                self._signature, self._error, self._loading = signature, error, False
 
 
 def unavailable_inputs() -> dict[str, Any]:
