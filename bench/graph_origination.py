@@ -242,7 +242,8 @@ def measure(
     after = rss_mb()
     print(
         f"{label}: {index.facts.height:,} enterprises, {len(index.edge_enterprise):,} identifier "
-        f"edges; load {index.loaded_in_seconds:.1f} s, +{after - before:,.0f} MB resident"
+        f"edges; load {index.loaded_in_seconds:.1f} s; index {index.memory_bytes() / 1e6:,.0f} MB "
+        f"(resident {after - before:+,.0f} MB)"
     )
     if values is None:
         raise SystemExit("checks on a built snapshot need its clear identifiers: not available")

@@ -260,13 +260,27 @@ class GraphIndex:
             loaded_in_seconds=time.perf_counter() - started,
         )
         logger.info(
-            "graph %s loaded: %d enterprises, %d identifier edges, %.1f s",
+            "graph %s loaded: %d enterprises, %d identifier edges, %.0f MB, %.1f s",
             folder.name,
             facts.height,
             len(edge_keys),
+            index.memory_bytes() / 1e6,
             index.loaded_in_seconds,
         )
         return index
+
+    def memory_bytes(self) -> int:
+        """What the index holds in memory (arrays and facts; the small ring table aside)."""
+        arrays = (
+            self.uscc,
+            self.ring_of,
+            self.keys,
+            self.offsets,
+            self.edge_enterprise,
+            self.edge_last_day,
+            self.edge_from_application,
+        )
+        return sum(a.nbytes for a in arrays) + int(self.facts.estimated_size())
 
     def row_of(self, uscc: str) -> int | None:
         needle = np.bytes_(uscc.encode())
