@@ -8,11 +8,11 @@ from pathlib import Path
 from graph_snapshots import HandGraph
 
 from puhui.domain.origination.fraud import GraphPolicy, screen_graph
+from puhui.graph.live import GraphSource
 from puhui.graph.online import (
     GRAPH_INPUTS,
     ApplicationIdentifiers,
     GraphIndex,
-    GraphSource,
     RecentTie,
     unavailable_inputs,
 )

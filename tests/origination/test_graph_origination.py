@@ -11,7 +11,8 @@ from flow_scenarios import ALL_SCOPES, S, _id_number, _uscc, new, staff
 from graph_snapshots import HandGraph
 from origination_wiring import Wired
 
-from puhui.graph.online import GRAPH_INPUTS, GraphSource
+from puhui.graph.live import GraphSource
+from puhui.graph.online import GRAPH_INPUTS
 from puhui.services.origination import use_cases as uc
 from puhui.services.security.permissions import SYSTEM, Role
 

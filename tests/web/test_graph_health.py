@@ -8,7 +8,7 @@ from pathlib import Path
 from api_support import Api
 from graph_snapshots import HandGraph
 
-from puhui.graph.online import GraphSource
+from puhui.graph.live import GraphSource
 
 
 def test_health_reports_a_fresh_then_a_stale_graph(api: Api, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from puhui.adapters.db.strategies.live import SqlLiveStampReader
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap.container import Platform
 from puhui.domain.lending.schedule import add_months
-from puhui.graph.online import GraphSource
+from puhui.graph.live import GraphSource
 from puhui.pipelines.feature_store import BuildReport, build_month
 from puhui.risk.features import MarketTables
 from puhui.risk.registry import ModelRegistry, RegistryEntry

@@ -50,7 +50,7 @@ from puhui.risk.kinds import ModelKind
 if TYPE_CHECKING:
     from puhui.bootstrap.wiring import OriginationPorts
     from puhui.domain.clock import FixedClock
-    from puhui.graph.online import GraphSource
+    from puhui.graph.live import GraphSource
     from puhui.market.params import MarketParams
     from puhui.pipelines.post_loan import PostLoanReport
     from puhui.pipelines.simulation import PortfolioSummary
@@ -274,7 +274,7 @@ def _simulate(
 def demo_graph(graph_dir: Path, settings: Settings) -> GraphSource:
     """The demo's graph folder, emptied: each month's graph is built as the month is
     published, and none from an earlier run may stay (it would hold the future)."""
-    from puhui.graph.online import GraphSource  # noqa: PLC0415 - heavy
+    from puhui.graph.live import GraphSource  # noqa: PLC0415 - heavy
 
     shutil.rmtree(graph_dir, ignore_errors=True)
     return GraphSource(

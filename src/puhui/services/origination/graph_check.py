@@ -14,12 +14,8 @@ from typing import Any
 from puhui.domain.origination import fraud
 from puhui.domain.origination.application import Application
 from puhui.domain.origination.reasons import Reason
-from puhui.graph.online import (
-    ApplicationIdentifiers,
-    GraphHealth,
-    LiveGraph,
-    unavailable_inputs,
-)
+from puhui.graph.live import GraphHealth, LiveGraph
+from puhui.graph.online import ApplicationIdentifiers, unavailable_inputs
 from puhui.services.origination.context import Origination
 from puhui.services.origination.ports import OriginationUnitOfWork, TieField
 

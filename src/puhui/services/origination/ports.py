@@ -16,7 +16,8 @@ from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.decision_record import DecisionRecord
 from puhui.domain.origination.offer import Offer
 from puhui.domain.origination.reasons import Reason
-from puhui.graph.online import LiveGraph, RecentTie
+from puhui.graph.live import LiveGraph
+from puhui.graph.online import RecentTie
 from puhui.services.security.ports import SecurityUnitOfWork
 
 VelocityField = Literal["phone", "device_id", "ip_address", "address"]
