@@ -182,10 +182,12 @@ class GraphIndex:
             for r in rings_table.iter_rows(named=True)
         )
         ring_number = {ring_id: i for i, (ring_id, _, _) in enumerate(rings)}
-        ring_of = np.fromiter(
-            (ring_number.get(r, -1) if r is not None else -1 for r in facts["ring_id"]),
-            dtype=np.int32,
-            count=facts.height,
+        ring_of = (
+            facts["ring_id"]
+            .replace_strict(ring_number, default=-1, return_dtype=pl.Int32)
+            .fill_null(-1)
+            .to_numpy()
+            .astype(np.int32)
         )
         circles = read_table(folder, "circles")
         circle_distressed = {
