@@ -18,6 +18,7 @@ import pytest
 
 import puhui
 from puhui.bootstrap.settings import DEV_JWT_SECRET
+from puhui.services.origination.graph_check import NOT_CONFIGURED
 
 SECRETS = {
     "PUHUI_AUDIT_KEY": "live-audit-" + "a" * 32,
@@ -26,6 +27,9 @@ SECRETS = {
     "PUHUI_SIGNING_KEY": "live-signing-" + "s" * 32,
 }
 START_TIMEOUT_SECONDS = 90
+
+GRAPH_MISSING = NOT_CONFIGURED.health.to_dict()
+"""What the health check says of the graph when no PUHUI_GRAPH_DIR is set."""
 
 
 def _free_port() -> int:
@@ -124,7 +128,7 @@ def _announce_body(port: int, path: str, length: int) -> tuple[int, dict[str, ob
 
 def test_a_served_api_limits_bodies_and_refuses_the_development_key(server: int) -> None:
     status, body = _request(server, "GET", "/api/v1/health")
-    assert (status, body) == (200, {"status": "ok"})
+    assert (status, body) == (200, {"status": "ok", "graph": GRAPH_MISSING})
 
     status, body = _announce_body(server, "/api/v1/auth/otp", 2 * 1024 * 1024)
     assert status == 413

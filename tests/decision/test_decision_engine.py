@@ -236,7 +236,7 @@ def test_the_trace_lists_every_rule_evaluated_with_what_it_read(
     steps = list(decision.trace)
     sections = [step.section for step in steps]
     assert sections.count("knockouts") == 9  # collect: all of them
-    assert sections.count("fraud") == 4
+    assert sections.count("fraud") == 8  # collect: four on contacts and invoices, four graph
     assert sections.count("grading.table") == 2  # first: stops at G_B
     assert sections.count("referrals") == 6
     fraud = {step.rule_id: step for step in steps if step.section == "fraud"}

@@ -21,6 +21,8 @@ from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.decision_record import DecisionEvidence, DecisionRecord
 from puhui.domain.origination.errors import DuplicateApplication
 from puhui.domain.origination.offer import Offer
+from puhui.graph.online import RecentTie
+from puhui.graph.snapshot import IdentifierKind
 from puhui.services.origination.line_opening import ONLINE_CREDIT_PRODUCT, product_bounds
 from puhui.services.origination.ports import (
     ApplicationFilter,
@@ -136,6 +138,34 @@ class _Apps:
             key=lambda a: (a.created_at, a.application_id),
         )
         return found[-limit:]
+
+    def identifier_ties(
+        self,
+        *,
+        identifiers: Mapping[str, str],
+        since: datetime,
+        uscc: str,
+        limit: int = 200,
+    ) -> list[RecentTie]:
+        kinds: dict[str, IdentifierKind] = {
+            "id_number": "person",
+            "phone": "phone",
+            "device_id": "device",
+            "ip_address": "ip",
+            "address": "address",
+        }
+        person = identifiers.get("id_number")
+        ties = [
+            RecentTie(
+                kinds[name], a.applicant.uscc, a.applicant.id_number == person, a.created_at.date()
+            )
+            for a in sorted(self.s.applications.values(), key=lambda a: a.created_at, reverse=True)
+            for name, value in sorted(identifiers.items())
+            if a.created_at >= since
+            and a.applicant.uscc != uscc
+            and getattr(a.applicant, name) == value
+        ]
+        return ties[:limit]
 
     def screening_counts(
         self,

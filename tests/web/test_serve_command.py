@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from puhui.cli import serve as serve_cli
+from puhui.services.origination.graph_check import NOT_CONFIGURED
 from puhui.web import server
 
 # `puhui serve` refuses the published development secrets outside dev on loopback.
@@ -24,6 +25,9 @@ REAL_SECRETS = {
     f"PUHUI_{name}": f"serve-test-{name.lower()}-" + "x" * 32
     for name in ("AUDIT_KEY", "DATA_KEY", "JWT_SECRET", "SIGNING_KEY")
 }
+
+GRAPH_MISSING = NOT_CONFIGURED.health.to_dict()
+"""What the health check says of the graph when no PUHUI_GRAPH_DIR is set."""
 
 
 def test_serve_passes_host_and_port_to_uvicorn(
@@ -44,7 +48,7 @@ def test_serve_passes_host_and_port_to_uvicorn(
     assert result.exit_code == 0, result.output
     assert (seen["host"], seen["port"]) == ("0.0.0.0", 8123)
     with TestClient(seen["app"]) as client:
-        assert client.get("/api/v1/health").json() == {"status": "ok"}
+        assert client.get("/api/v1/health").json() == {"status": "ok", "graph": GRAPH_MISSING}
         assert client.get("/api/v1/openapi.json").status_code == 200
 
 
@@ -103,7 +107,7 @@ def test_serve_with_two_workers_answers_on_one_port_and_stops_on_sigterm(
         while answers < 20 and time.monotonic() < deadline:
             try:
                 response = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
-                answers += response.json() == {"status": "ok"}
+                answers += response.json() == {"status": "ok", "graph": GRAPH_MISSING}
             except httpx.HTTPError:
                 time.sleep(0.2)
         assert answers == 20

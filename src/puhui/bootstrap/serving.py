@@ -53,6 +53,10 @@ def api_dependencies(
     )
     if isinstance(ports.assessor, StrategyAssessor):
         ports.assessor.warm_up()
+    if ports.graph is not None:
+        ports.graph.warm_up(platform.clock.today())
+    # The API's origination checks the same graph the ports carry (and the health reports it).
+    deps.origination.graph = ports.graph
     return replace(
         deps,
         secure_cookies=settings.cookie_secure,

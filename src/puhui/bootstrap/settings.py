@@ -93,6 +93,17 @@ class Settings(BaseSettings):
         ge=0,
         description="a stored feature row older than this is recomputed online at decision time",
     )
+    graph_dir: Path | None = Field(
+        default=None,
+        description="the relationship graph's snapshots (<graph_dir>/<YYYY-MM>/, written by "
+        "`puhui graph build`): the online check uses the newest complete one",
+    )
+    graph_max_age_days: int = Field(
+        default=45,
+        ge=0,
+        description="a graph whose as-of month ended longer ago than this is stale: not served "
+        "(the graph inputs are missing and the health check says so)",
+    )
     model_registry_dir: Path = Field(
         default=Path("./var/models"),
         description="the model registry (candidate, approved, champion artefacts)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.strategies.live import SqlLiveStampReader
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap.container import Platform
+from puhui.domain.lending.schedule import add_months
+from puhui.graph.live import GraphSource
 from puhui.pipelines.feature_store import BuildReport, build_month
 from puhui.risk.features import MarketTables
 from puhui.risk.registry import ModelRegistry, RegistryEntry
@@ -43,6 +46,8 @@ class OriginationPorts:
     """Which ports are the real ones (for logs and the demo's banner)."""
     offer_bounds: tuple[OfferBounds, ...] = ()
     """Bounds of manual offers beyond the line opener's product (the strategy's pricing)."""
+    graph: GraphSource | None = None
+    """The relationship graph checked online (None: ``graph_dir`` not set)."""
 
 
 def model_registry(platform: Platform) -> ModelRegistry:
@@ -80,15 +85,54 @@ def register_champion(
     return registry.promote(entry.version, actor=promoter, at=at)
 
 
-def month_publisher(platform: Platform, market_dir: Path) -> Callable[[date], BuildReport]:
-    """What to run when the market publishes a month: build the feature store for it."""
+GraphBuild = Callable[[Path, date, Path], object]
+"""``build(market_dir, as_of, out)``: the batch graph of a market at a month into a folder."""
+
+
+def graph_build() -> GraphBuild | None:
+    """The batch graph build (``puhui.graph.build.build``), when this installation has it.
+
+    Looked up by name: the online check only needs the snapshot contract, and a platform
+    whose graphs are built elsewhere (another machine, Spark) works without the build.
+    """
+    try:
+        module = importlib.import_module("puhui.graph.build")
+    except ModuleNotFoundError:
+        return None
+    built: GraphBuild = module.build
+    return built
+
+
+def month_publisher(
+    platform: Platform, market_dir: Path, graph_dir: Path | None = None
+) -> Callable[[date], BuildReport]:
+    """What to run when the market publishes a month: build the feature store for it, and
+    with ``graph_dir`` the graph snapshot of the month just published
+    (``<graph_dir>/<YYYY-MM>/``), which the online check then picks up."""
     tables = MarketTables.from_dir(market_dir)
     store = platform.feature_store()
+    build_graph = None if graph_dir is None else graph_build()
+    if graph_dir is not None and build_graph is None:
+        logger.warning("no graph build in this installation: %s stays empty", graph_dir)
 
     def publish(month: date) -> BuildReport:
-        return build_month(tables, month, store, computed_at=platform.clock.now())
+        report = build_month(tables, month, store, computed_at=platform.clock.now())
+        if build_graph is not None and graph_dir is not None:
+            published = add_months(month, -1)
+            build_graph(market_dir, published, graph_dir / published.strftime("%Y-%m"))
+        return report
 
     return publish
+
+
+def graph_source(platform: Platform, graph_dir: Path | None = None) -> GraphSource | None:
+    """The online graph over ``graph_dir`` (default: the settings'); None when none is set."""
+    settings = platform.settings
+    folder = graph_dir or settings.graph_dir
+    if folder is None:
+        logger.warning("no relationship graph configured (PUHUI_GRAPH_DIR): graph inputs missing")
+        return None
+    return GraphSource(folder, max_age_days=settings.graph_max_age_days)
 
 
 def decision_history(platform: Platform) -> SqlDecisionHistory:
@@ -120,6 +164,7 @@ def origination_ports(
     *,
     data_source: DataSource | None = None,
     assessor: Assessor | None = None,
+    graph: GraphSource | None = None,
 ) -> OriginationPorts:
     """The real ports where the settings allow, placeholders (said so in the log) elsewhere.
 
@@ -146,8 +191,12 @@ def origination_ports(
         pricing = StrategyOfferBounds(assessor.live, assessor.licence_type)
     else:
         pricing = StrategyOfferBounds(live_decisioning(platform), settings.licence_type)
+    if graph is None:
+        graph = graph_source(platform)
+    if graph is not None:
+        wired.append("graph")
     logger.info("origination ports wired: %s", ", ".join(wired))
-    return OriginationPorts(assessor, data_source, line_opener, tuple(wired), (pricing,))
+    return OriginationPorts(assessor, data_source, line_opener, tuple(wired), (pricing,), graph)
 
 
 def origination_units(platform: Platform) -> OriginationUnits:
@@ -176,6 +225,7 @@ def build_origination(platform: Platform, ports: OriginationPorts) -> Originatio
         ),
         request_hash_key=units.cipher.derive("request-hash"),
         decide_in_one_transaction=units.engine.dialect.name == "postgresql",
+        graph=ports.graph,
     )
 
 

@@ -50,9 +50,35 @@ def _print_record(document: dict[str, Any]) -> None:
             f"{shadow.get('outcome')} limit {shadow.get('limit_fen')} "
             f"rate {shadow.get('annual_rate')}"
         )
+    _print_graph(document["trace"].get("graph"))
     echo("inputs:")
     for name, value in sorted(evidence["inputs"].items()):
         echo(f"  {name:<32} {value}")
+
+
+def _print_graph(graph: dict[str, Any] | None) -> None:
+    """The relationship graph's check: what it found (identifiers masked), or why it was not
+    used."""
+    echo = typer.echo
+    if not graph:
+        return
+    if graph.get("status") != "ok":
+        echo(f"graph         unavailable ({graph.get('status')}): {graph.get('why')}")
+        return
+    echo(
+        f"graph         snapshot {graph['snapshot']}  hits {', '.join(graph['hits']) or '-'}"
+        f"  enterprise in graph: {'yes' if graph['enterprise_in_graph'] else 'no'}"
+    )
+    for tie in graph["ties"]:
+        echo(
+            f"  shares {tie['identifier']} with {tie['enterprises_in_graph']} in the graph, "
+            f"{tie['applications_since_graph']} applications since: {', '.join(tie['examples'])}"
+        )
+    if graph["ring"]:
+        ring = graph["ring"]
+        echo(f"  in ring {ring['ring_id']} (score {ring['score']}): {'; '.join(ring['evidence'])}")
+    for ring in graph["tied_rings"]:
+        echo(f"  tied to ring {ring['ring_id']} (score {ring['score']}) by {ring['via']}")
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from puhui.risk.kinds import ModelKind
 if TYPE_CHECKING:
     from puhui.bootstrap.wiring import OriginationPorts
     from puhui.domain.clock import FixedClock
+    from puhui.graph.live import GraphSource
     from puhui.market.params import MarketParams
     from puhui.pipelines.post_loan import PostLoanReport
     from puhui.pipelines.simulation import PortfolioSummary
@@ -269,6 +271,20 @@ def _simulate(
     )
 
 
+def demo_graph(graph_dir: Path, settings: Settings) -> GraphSource:
+    """The demo's graph folder, emptied: each month's graph is built as the month is
+    published, and none from an earlier run may stay (it would hold the future)."""
+    from puhui.graph.live import GraphSource  # noqa: PLC0415 - heavy
+
+    shutil.rmtree(graph_dir, ignore_errors=True)
+    return GraphSource(
+        graph_dir,
+        max_age_days=settings.graph_max_age_days,
+        recheck_seconds=0.0,  # simulated days pass in milliseconds: look every time
+        background=False,
+    )
+
+
 def _run_stages(
     platform_: Platform,
     settings: Settings,
@@ -317,7 +333,8 @@ def _run_stages(
     t0 = time.perf_counter()
     progress.start(None, "loading the market's applications")
     data_source = MarketDataSource(market_dir)
-    ports = origination_ports(platform_, data_source=data_source)
+    graph = demo_graph(workdir / "graph", settings)
+    ports = origination_ports(platform_, data_source=data_source, graph=graph)
     oracle = MarketOracle(market_dir)
     applications = read_applications(market_dir, first_day, last_day)
     truth = read_truth(market_dir)
@@ -342,7 +359,7 @@ def _run_stages(
             end_of_day=end_of_day_store(platform_),
             clock=clock,
             oracle=oracle,
-            publish_month=month_publisher(platform_, market_dir),
+            publish_month=month_publisher(platform_, market_dir, graph.graph_dir),
             month_end=post_loan,
             # The last week's referrals wait for the console's approvers.
             referrals_left_from=last_day - timedelta(days=REFERRALS_LEFT_DAYS - 1),

@@ -149,6 +149,19 @@ def _fraud_lines(s: PortfolioSummary) -> list[str]:
             f"{label} applications (truth): {total:,}; caught {caught:,}, "
             f"missed (line opened) {missed:,}" + (f" [{detail}]" if detail else "")
         )
+    catch = s.anti_fraud
+    if catch is not None:
+        share = catch.share
+        lines.append(
+            f"anti-fraud flagged fraud+packaged (truth, {catch.suspicious:,} assessed): "
+            f"layer 1 alone {pct(share(catch.suspicious_layer_one, catch.suspicious))}, "
+            f"with the graph {pct(share(catch.suspicious_with_graph, catch.suspicious))}; "
+            f"genuine flagged ({catch.genuine:,}): layer 1 "
+            f"{pct(share(catch.genuine_layer_one, catch.genuine))}, with the graph "
+            f"{pct(share(catch.genuine_with_graph, catch.genuine))}; genuine referred for "
+            f"graph credit risk (circles, contagion) "
+            f"{pct(share(catch.genuine_graph_risk, catch.genuine))}"
+        )
     return lines
 
 

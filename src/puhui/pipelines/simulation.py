@@ -34,6 +34,7 @@ from puhui.domain.progress import NO_PROGRESS, Progress
 from puhui.market import store
 from puhui.market.oracle import MarketOracle
 from puhui.pipelines.eod import run_end_of_day
+from puhui.pipelines.fraud_catch import AntiFraudCatch, anti_fraud_catch
 from puhui.pipelines.portfolio_history import DPD_BUCKETS, PortfolioHistory
 from puhui.risk.artefact import ModelKind
 from puhui.risk.market_training import train_on_market
@@ -132,6 +133,7 @@ class PortfolioSummary:
     trial_balance_fen: int
     eod_days: int
     seconds: dict[str, float] = field(default_factory=dict)
+    anti_fraud: AntiFraudCatch | None = None
 
     @property
     def approval_rate(self) -> float:
@@ -205,6 +207,8 @@ class LendingSimulation:
         """Receipts not yet repaid in full (the ones that may owe something)."""
         self.booked: dict[str, str] = {}
         """Market application id -> platform outcome ('line', 'declined', 'referred', ...)."""
+        self.screened: dict[str, tuple[str, ...]] = {}
+        """Market application id -> the reasons of its automatic assessment."""
         self.repaid_fen = 0
         self.eod_days = 0
         self.seconds: dict[str, float] = {"origination": 0.0, "repayments": 0.0, "end_of_day": 0.0}
@@ -251,6 +255,7 @@ class LendingSimulation:
         view = uc.assess_application(o, actor=DEMO_MANAGER, application_id=app_id)
         assessment = view.application.assessment
         self.outcomes[view.application.status.value] += 1
+        self.screened[app.application_id] = () if assessment is None else assessment.reasons
         if view.application.status is ApplicationStatus.REFERRED and assessment is not None:
             left_from = self.parts.referrals_left_from
             if left_from is not None and self.parts.clock.today() >= left_from:
@@ -470,6 +475,7 @@ class LendingSimulation:
             trial_balance_fen=balance.total_fen,
             eod_days=self.eod_days,
             seconds=dict(self.seconds),
+            anti_fraud=anti_fraud_catch(self.screened, truth["applications_truth"]),
         )
 
     def _against_truth(self, truth: pl.DataFrame, flag: str) -> dict[str, int]:

@@ -9,6 +9,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 import puhui
+from puhui.services.origination.graph_check import NOT_CONFIGURED
 from puhui.web.dependencies import (
     API_KEY_SCHEME,
     BEARER_SCHEME,
@@ -59,8 +60,15 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         app.include_router(router)
 
     @app.get("/api/v1/health", tags=["ops"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> dict[str, Any]:
+        """Liveness, and whether the relationship graph serves (ok / stale / missing): a
+        graph that does not serve leaves the decisions without its evidence."""
+        origination = deps.origination
+        if origination.graph is None:
+            graph = NOT_CONFIGURED.health
+        else:
+            graph = origination.graph.current(origination.clock.today()).health
+        return {"status": "ok", "graph": graph.to_dict()}
 
     install_security_schemes(app, routers)
     install_pages(app, secure_cookies=deps.secure_cookies)

@@ -17,6 +17,7 @@ from api_support import PASSWORD, Api, build_api
 from origination_fakes import OWNER_ID, PHONE, USCC_A
 
 from puhui.domain.clock import FixedClock
+from puhui.services.origination.graph_check import NOT_CONFIGURED
 from puhui.services.security import accounts
 from puhui.services.security.permissions import SYSTEM, Role
 from puhui.web.pages import catalogs, i18n
@@ -35,6 +36,10 @@ def site(sqlite_url: str, clock: FixedClock) -> Iterator[tuple[Api, TestClient]]
     finally:
         client.close()
         engine.dispose()  # type: ignore[attr-defined]
+
+
+GRAPH_MISSING = NOT_CONFIGURED.health.to_dict()
+"""What the health check says of the graph when no PUHUI_GRAPH_DIR is set."""
 
 
 def _csrf(client: TestClient, path: str) -> str:
@@ -75,7 +80,7 @@ def test_the_api_keeps_its_plain_json_answers(site: tuple[Api, TestClient]) -> N
     _, client = site
     response = client.get("/api/v1/health")
     assert "content-security-policy" not in response.headers
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "graph": GRAPH_MISSING}
 
 
 def test_session_cookie_is_httponly_secure_strict_and_scoped(

@@ -75,6 +75,37 @@ NEW_REGISTRATION_LARGE_REQUEST = Reason(
     "a newly registered enterprise requests a large amount",
     Severity.REFER,
 )
+FRAUD_RING = Reason(
+    "AF10_FRAUD_RING",
+    "申请企业属于关系图谱识别的欺诈团伙，或与团伙企业共用身份标识",
+    "the enterprise is in a fraud ring of the relationship graph, or shares identifiers with one",
+    Severity.KNOCKOUT,
+)
+PACKAGED_APPLICATION = Reason(
+    "AF11_PACKAGED_APPLICATION",
+    "申请所用设备、网络、手机号或地址近期被多家无关联企业用于申请，疑似中介包装",
+    "the device, network, phone or address of this application was used recently for "
+    "applications of unrelated enterprises: possibly packaged by an intermediary",
+    Severity.REFER,
+)
+INVOICE_ROUND_TRIP = Reason(
+    "AF12_INVOICE_ROUND_TRIP",
+    "企业销售发票存在较高比例的循环开票",
+    "a large share of the enterprise's sales invoices goes round in cycles",
+    Severity.REFER,
+)
+GUARANTEE_CIRCLE_STRESS = Reason(
+    "AF13_GUARANTEE_CIRCLE_STRESS",
+    "企业所在担保圈中有成员或担保人出现风险",
+    "members or guarantors of the enterprise's guarantee circle are in distress",
+    Severity.REFER,
+)
+CONTAGION = Reason(
+    "AF14_CONTAGION",
+    "企业受担保或供应链关联企业的风险传染程度较高",
+    "risk spreading from guarantee or supply-chain partners to the enterprise is high",
+    Severity.REFER,
+)
 MANUAL_DECLINE = Reason("MR01_MANUAL_DECLINE", "人工审批拒绝", "declined on manual review")
 
 ANTI_FRAUD_REASONS: tuple[Reason, ...] = (
@@ -88,4 +119,14 @@ ANTI_FRAUD_REASONS: tuple[Reason, ...] = (
     SHARED_IDENTIFIER,
     NEW_REGISTRATION_LARGE_REQUEST,
 )
-CATALOG: dict[str, Reason] = {r.code: r for r in (*ANTI_FRAUD_REASONS, MANUAL_DECLINE)}
+GRAPH_REASONS: tuple[Reason, ...] = (
+    FRAUD_RING,
+    PACKAGED_APPLICATION,
+    INVOICE_ROUND_TRIP,
+    GUARANTEE_CIRCLE_STRESS,
+    CONTAGION,
+)
+"""The second layer: what the relationship graph (关系图谱) finds around an application."""
+CATALOG: dict[str, Reason] = {
+    r.code: r for r in (*ANTI_FRAUD_REASONS, *GRAPH_REASONS, MANUAL_DECLINE)
+}

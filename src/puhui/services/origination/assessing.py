@@ -27,6 +27,7 @@ from puhui.services.origination.context import (
     transition_record,
     view_of,
 )
+from puhui.services.origination.graph_check import GraphScreening, check_graph
 from puhui.services.origination.ports import (
     AssessmentRequest,
     EarlierApplication,
@@ -201,7 +202,9 @@ class _Gathered:
     consents: tuple[Consent, ...]
     data: Mapping[DataScope, Mapping[str, Any]]
     hits: tuple[Reason, ...]
+    """Both layers' hits: the first layer's rules, then the graph's."""
     earlier: tuple[Application, ...]
+    graph: GraphScreening
 
 
 def _gather(
@@ -221,10 +224,11 @@ def _gather(
     consents = tuple(uow.consents.for_application(application_id))
     data = _pull(origination, consents, application.applicant.uscc)
     hits = fraud.screen(_fraud_facts(origination, uow, application, data), origination.fraud_policy)
+    graph = check_graph(origination, uow, application)
     earlier = uow.applications.earlier_of_enterprise(
         application.applicant.uscc, before=application.created_at
     )
-    return _Gathered(application, consents, data, hits, tuple(earlier))
+    return _Gathered(application, consents, data, hits + graph.hits, tuple(earlier), graph)
 
 
 def _assess(origination: Origination, gathered: _Gathered) -> Assessment:
@@ -248,9 +252,11 @@ def _assess(origination: Origination, gathered: _Gathered) -> Assessment:
                 )
                 for a in gathered.earlier
             ),
+            graph_inputs=gathered.graph.inputs,
         )
     )
-    return fraud.apply_policy(raw, gathered.hits)
+    screened = fraud.apply_policy(raw, gathered.hits)
+    return replace(screened, trace={**screened.trace, "graph": gathered.graph.trace})
 
 
 def _changed(

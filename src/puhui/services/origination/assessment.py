@@ -35,6 +35,7 @@ from puhui.domain.origination.assessment import Assessment, Outcome
 from puhui.domain.origination.consent import DataScope
 from puhui.domain.origination.decision_record import CHALLENGER, CHAMPION, DecisionEvidence
 from puhui.domain.origination.reasons import CATALOG as ORIGINATION_REASONS
+from puhui.graph.online import GRAPH_INPUTS
 from puhui.market import schema as market_schema
 from puhui.risk.application_online import EarlierRecord, application_features_online
 from puhui.risk.clusters import main_core_buyer
@@ -94,20 +95,26 @@ CLUSTER_INPUTS = ("industry_code", "region_code", "park", "core_enterprise")
 park from the registration; the core buyer it invoiced most in 12 months from the invoices),
 read by a strategy's per-cluster limit multipliers (a concentration breach proposes them, see
 docs/monitoring.md)."""
+VELOCITY_INPUTS = ("applications_30d",)
+"""Strategy inputs counted from the lender's own applications (and the graph's, if newer)."""
 KNOWN_UNFED_INPUTS = (
     "need_estimate_fen",
     "concentration_headroom_fen",
     "abnormal_operation_listed",
-    "shared_contact_count",
-    "applications_30d",
-    "invoice_round_trip_ratio",
-    # The guarantee circle needs the guarantee graph, which no pull carries: not fed yet.
-    "guarantee_circle",
 )
 """Inputs the shipped strategy names that no source feeds yet: left missing ("no evidence")."""
 
 INPUT_SCHEMA = InputSchema(
-    fed=frozenset((*STRATEGY_INPUT_NAMES, *APPLICATION_INPUTS, *SCREENING_INPUTS, *CLUSTER_INPUTS)),
+    fed=frozenset(
+        (
+            *STRATEGY_INPUT_NAMES,
+            *APPLICATION_INPUTS,
+            *SCREENING_INPUTS,
+            *CLUSTER_INPUTS,
+            *GRAPH_INPUTS,
+            *VELOCITY_INPUTS,
+        )
+    ),
     known_unfed=frozenset(KNOWN_UNFED_INPUTS),
 )
 """What a strategy version may read to be activated or run as a challenger on this platform."""
@@ -312,9 +319,20 @@ class StrategyAssessor:
     def strategy_inputs(
         self, request: AssessmentRequest, enterprise_inputs: Mapping[str, Any]
     ) -> dict[str, Any]:
+        graph = dict(request.graph_inputs or {})
+        # This application and the enterprise's others of the last 30 days to this lender;
+        # the graph's count (the whole market's, as of its month) when it is higher.
+        own = 1 + sum(
+            1
+            for e in request.earlier_applications
+            if (request.as_of - e.application_date).days < 30
+        )
+        applications_30d = max(own, graph.pop("applications_30d", None) or 0)
         return {
             **enterprise_inputs,
             **applicant_clusters(request.data, request.uscc, request.as_of),
+            **graph,
+            "applications_30d": applications_30d,
             "requested_amount_fen": request.requested_amount_fen or self.default_amount_fen,
             "requested_term_months": request.requested_term_months,
             "blacklisted": False,

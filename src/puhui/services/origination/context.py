@@ -28,6 +28,7 @@ from puhui.services.origination.ports import (
     DataSource,
     OfferBounds,
     OriginationUnitOfWork,
+    RelationshipGraph,
     Signer,
     TermBound,
 )
@@ -55,6 +56,10 @@ class Origination:
     """Read-only units of work (a snapshot, no write lock); ``uow_factory`` when not wired."""
     offer_bounds: tuple[OfferBounds, ...] = ()
     """Sources of offer bounds beyond the line opener's product (the strategy's pricing)."""
+    graph: RelationshipGraph | None = None
+    """The relationship graph checked online (anti-fraud's second layer); ``None``: not
+    configured, and every decision's trace says the graph was unavailable."""
+    graph_policy: fraud.GraphPolicy = field(default_factory=fraud.GraphPolicy)
     decide_in_one_transaction: bool = False
     """Assess in the writing transaction itself (PostgreSQL) instead of reading a snapshot
     first and writing in a second transaction (SQLite, whose single writer lock must not be

@@ -16,9 +16,13 @@ from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.decision_record import DecisionRecord
 from puhui.domain.origination.offer import Offer
 from puhui.domain.origination.reasons import Reason
+from puhui.graph.live import LiveGraph
+from puhui.graph.online import RecentTie
 from puhui.services.security.ports import SecurityUnitOfWork
 
 VelocityField = Literal["phone", "device_id", "ip_address", "address"]
+TieField = Literal["id_number", "phone", "device_id", "ip_address", "address"]
+"""The identifiers by which an application ties to other enterprises' applications."""
 FraudList = Literal["blacklist", "executed_person"]
 
 
@@ -98,6 +102,20 @@ class ApplicationRepository(Protocol):
         """Applications per identifier since ``since``, and enterprises per phone / ID number;
         with ``uscc``, a repository may also name the fraud lists on which the enterprise or
         the person (``id_number``) appears, in the same read (``ScreeningCounts.lists``)."""
+        ...
+
+    def identifier_ties(
+        self,
+        *,
+        identifiers: Mapping[TieField, str],
+        since: datetime,
+        uscc: str,
+        limit: int = 200,
+    ) -> list[RecentTie]:
+        """Other enterprises' applications created since ``since`` carrying one of these
+        identifiers (one row per identifier and application, at most ``limit``): the
+        applications the graph snapshot does not hold yet. ``same_person`` when the other
+        application names the same ID number as ``identifiers['id_number']``."""
         ...
 
     def earlier_of_enterprise(
@@ -242,6 +260,9 @@ class AssessmentRequest:
     manager), ``partner`` (a partner's API key)."""
     earlier_applications: tuple[EarlierApplication, ...] = ()
     """The enterprise's earlier applications to this lender (the latest hundred)."""
+    graph_inputs: Mapping[str, Any] | None = None
+    """The strategy inputs the relationship graph filled (``puhui.graph.online.GRAPH_INPUTS``;
+    each ``None`` when the graph could not serve); ``None``: no graph check was made."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +273,12 @@ class EarlierApplication:
     channel: str
     requested_amount_fen: int | None
     requested_term_months: int | None
+
+
+class RelationshipGraph(Protocol):
+    """The graph snapshot fit to serve now, or why there is none (``GraphSource``)."""
+
+    def current(self, today: date) -> LiveGraph: ...
 
 
 class Assessor(Protocol):

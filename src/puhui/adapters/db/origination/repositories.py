@@ -8,7 +8,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db import fast
@@ -24,11 +35,14 @@ from puhui.domain.origination.consent import Consent, DataScope
 from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.errors import ApplicationNumberTaken, DuplicateApplication
 from puhui.domain.origination.offer import Offer
+from puhui.graph.online import RecentTie
+from puhui.graph.snapshot import IdentifierKind
 from puhui.services.origination.ports import (
     ApplicationFilter,
     FraudList,
     IdempotencyRecord,
     ScreeningCounts,
+    TieField,
     VelocityField,
 )
 
@@ -100,6 +114,40 @@ _ON_LIST = [
     for name in _SCREENED_LISTS
 ]
 _SCREENING: dict[frozenset[str], Select[Any]] = {}
+_TIE_COLUMNS = {**_VELOCITY_COLUMNS, "id_number": _A.c.id_number_index}
+_TIE_KINDS: dict[str, IdentifierKind] = {
+    "id_number": "person",
+    "phone": "phone",
+    "device_id": "device",
+    "ip_address": "ip",
+    "address": "address",
+}
+_TIES: dict[frozenset[str], Any] = {}
+
+
+def _ties_statement(fields: frozenset[str]) -> Any:
+    """Other enterprises' recent applications per identifier: one indexed range read per
+    identifier (``(<field>_index, created_at)``), all in one statement."""
+    statement = _TIES.get(fields)
+    if statement is None:
+        parts = [
+            select(
+                literal(name).label("field"),
+                _A.c.uscc,
+                (_A.c.id_number_index == bindparam("b_person")).label("same_person"),
+                _A.c.created_at,
+            ).where(
+                _TIE_COLUMNS[name] == bindparam(f"b_{name}"),
+                _A.c.created_at >= bindparam("b_since"),
+                _A.c.uscc != bindparam("b_uscc"),
+            )
+            for name in sorted(fields)
+        ]
+        union = union_all(*parts).subquery()
+        statement = _TIES[fields] = (
+            select(union).order_by(union.c.created_at.desc()).limit(bindparam("b_limit"))
+        )
+    return statement
 
 
 def _screening_statement(fields: frozenset[str]) -> Select[Any]:
@@ -352,6 +400,35 @@ class SqlApplicationRepository:
             if uscc is None
             else frozenset(name for name in _SCREENED_LISTS if getattr(row, f"l_{name}")),
         )
+
+    def identifier_ties(
+        self,
+        *,
+        identifiers: Mapping[TieField, str],
+        since: datetime,
+        uscc: str,
+        limit: int = 200,
+    ) -> list[RecentTie]:
+        if not identifiers:
+            return []
+        params: dict[str, Any] = {
+            "b_since": since,
+            "b_uscc": uscc,
+            "b_limit": limit,
+            "b_person": self._cipher.blind_index(ID_NUMBER, identifiers.get("id_number", "")),
+        }
+        for name, value in identifiers.items():
+            params[f"b_{name}"] = self._cipher.blind_index(name, value)
+        rows = fast.execute(self._c, _ties_statement(frozenset(identifiers)), params).all()
+        return [
+            RecentTie(
+                kind=_TIE_KINDS[row.field],
+                uscc=row.uscc,
+                same_person=bool(row.same_person),
+                created_on=row.created_at.date(),
+            )
+            for row in rows
+        ]
 
     def earlier_of_enterprise(
         self, uscc: str, *, before: datetime, limit: int = 100

@@ -1,0 +1,179 @@
+"""Which graph snapshot serves the online check now, and whether one may.
+
+:class:`GraphSource` finds the newest complete snapshot of a folder, reloads it when a newer
+one appears (checked at most every few seconds), and refuses to serve one that is too old:
+a stale or missing graph is "no evidence", said so in the health check and in the trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from puhui.graph.online import GraphIndex
+from puhui.graph.snapshot import SnapshotError, read_report
+
+logger = logging.getLogger(__name__)
+
+_SNAPSHOT_NAME = re.compile(r"^\d{4}-\d{2}$")
+
+GraphStatus = Literal["ok", "stale", "missing"]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphHealth:
+    status: GraphStatus
+    as_of: date | None
+    """The as-of month (first day) of the snapshot found, if any."""
+    why: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LiveGraph:
+    """What the online check may use now: the index when the graph is fit to serve."""
+
+    health: GraphHealth
+    index: GraphIndex | None
+
+    def unavailable(self) -> dict[str, Any]:
+        """The trace of an application checked without a graph: status and why."""
+        return {**self.health.to_dict(), "graph": "unavailable"}
+
+
+def snapshot_folders(graph_dir: Path) -> list[Path]:
+    """Month folders of a graph folder, newest first (complete or not)."""
+    if not graph_dir.is_dir():
+        return []
+    found = [p for p in graph_dir.iterdir() if p.is_dir() and _SNAPSHOT_NAME.match(p.name)]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def newest_complete(graph_dir: Path, today: date | None = None) -> Path | None:
+    """The newest month folder whose report says it is complete and readable; with
+    ``today``, none of a month after today's (a replayed past must not read its future)."""
+    latest = None if today is None else today.strftime("%Y-%m")
+    for folder in snapshot_folders(graph_dir):
+        if latest is not None and folder.name > latest:
+            continue
+        try:
+            read_report(folder)
+        except (SnapshotError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("graph snapshot %s skipped: %s", folder, exc)
+            continue
+        return folder
+    return None
+
+
+class GraphSource:
+    """The newest complete snapshot of ``graph_dir``, reloaded when a newer one appears.
+
+    Every ``recheck_seconds`` at most, a request looks at the folder; a changed newest
+    snapshot is loaded in a background thread (``background=True``) while the loaded one
+    keeps serving, or at once. Thread-safe; each worker process holds its own copy.
+    """
+
+    def __init__(
+        self,
+        graph_dir: Path | None,
+        *,
+        max_age_days: int = 45,
+        recheck_seconds: float = 5.0,
+        background: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.graph_dir = graph_dir
+        self.max_age_days = max_age_days
+        self.recheck_seconds = recheck_seconds
+        self.background = background
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._loading = False
+        self._checked_at: float | None = None
+        self._signature: tuple[str, int] | None = None
+        self._index: GraphIndex | None = None
+        self._error: str | None = None
+
+    def current(self, today: date) -> LiveGraph:
+        self._refresh(today)
+        index = self._index
+        if index is None:
+            why = self._error or (
+                "no graph folder configured (PUHUI_GRAPH_DIR)"
+                if self.graph_dir is None
+                else f"no complete snapshot in {self.graph_dir}"
+            )
+            return LiveGraph(GraphHealth("missing", None, why), None)
+        age = (today - index.data_until).days
+        if age > self.max_age_days:
+            why = (
+                f"snapshot {index.folder.name} holds data to {index.data_until.isoformat()}, "
+                f"{age} days before {today.isoformat()} (limit {self.max_age_days})"
+            )
+            return LiveGraph(GraphHealth("stale", index.report.as_of, why), None)
+        return LiveGraph(GraphHealth("ok", index.report.as_of), index)
+
+    def health(self, today: date) -> GraphHealth:
+        return self.current(today).health
+
+    def warm_up(self, today: date) -> None:
+        """Load the newest snapshot now, before the first applicant waits for it."""
+        self._checked_at = None
+        background, self.background = self.background, False
+        try:
+            self._refresh(today)
+        finally:
+            self.background = background
+
+    def _refresh(self, today: date) -> None:
+        if self.graph_dir is None:
+            return
+        now = self._monotonic()
+        with self._lock:
+            if self._checked_at is not None and now - self._checked_at < self.recheck_seconds:
+                return
+            if self._loading:
+                return
+            self._checked_at = now
+            folder = newest_complete(self.graph_dir, today)
+            if folder is None:
+                return
+            signature = (str(folder), (folder / "report.json").stat().st_mtime_ns)
+            if signature == self._signature:
+                return
+            self._loading = True
+        if self.background and self._index is not None:
+            threading.Thread(
+                target=self._load, args=(folder, signature), name="graph-reload", daemon=True
+            ).start()
+        else:
+            self._load(folder, signature)
+
+    def _load(self, folder: Path, signature: tuple[str, int]) -> None:
+        """Load ``folder``; on failure keep what serves (if anything) and say why."""
+        index, error = None, None
+        try:
+            index = GraphIndex.load(folder)
+        except (SnapshotError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
+            logger.error("graph snapshot %s not loaded: %s", folder, exc)
+            error = f"snapshot {folder.name} could not be read: {exc}"
+        finally:
+            with self._lock:
+                if index is not None:
+                    self._index = index
+                self._signature, self._error, self._loading = signature, error, False
