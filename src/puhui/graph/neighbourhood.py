@@ -13,30 +13,22 @@ enterprise's neighbourhood is a few sorted look-ups, never a scan of the edge ta
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Final
 
 import polars as pl
 
 from puhui.domain.privacy import mask_text
-from puhui.graph.snapshot import (
-    ENTERPRISE_PREFIX,
-    BuildReport,
-    read_report,
-    read_table,
-)
+from puhui.graph.loaded import LoadedSnapshot, degrees, rows, ties_of
+from puhui.graph.snapshot import ENTERPRISE_PREFIX
 
 MAX_NODES: Final = 40
 """Nodes in one picture, the enterprise included: more stops being readable."""
 MAX_FANOUT: Final = 8
 """Nodes drawn hanging from one node (partners aside): a shared IP address of a carrier, tying
 hundreds, shows as one node with its count instead of filling the picture."""
-INVOICE_WINDOW_MONTHS: Final = 12
-"""Invoice ties add up the months of this window to the snapshot's month, as the facts do."""
 MAX_ROUND_TRIPS: Final = 5
 """Round trips an evidence list names (the latest)."""
 FLAGS: Final = ("ring", "circle", "round_trip", "distressed")
@@ -116,130 +108,6 @@ class Neighbourhood:
     """Nodes within ``depth`` left out to keep the picture readable."""
 
 
-@dataclass(frozen=True)
-class LoadedSnapshot:
-    """One snapshot's tables, aggregated and sorted for look-ups by node."""
-
-    folder: Path
-    report: BuildReport
-    nodes: pl.DataFrame  # sorted by node
-    ties: pl.DataFrame  # one row per (src, dst, kind), with its row number "tie"
-    ends: pl.DataFrame  # (node, tie) twice per tie, sorted by node
-    facts: pl.DataFrame  # sorted by uscc
-    rings: pl.DataFrame
-    circles: pl.DataFrame
-    round_trips: pl.DataFrame
-    round_trip_members: pl.DataFrame  # (member, cycle row), sorted by member
-
-
-def _month_back(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 - months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def load_snapshot(folder: Path) -> LoadedSnapshot:
-    """Read a snapshot and index it: seconds for millions of edges, then look-ups are cheap."""
-    report = read_report(folder)
-    since = _month_back(report.as_of.replace(day=1), INVOICE_WINDOW_MONTHS - 1)
-    edges = read_table(folder, "edges").filter(
-        (pl.col("kind") != "invoice") | (pl.col("month") >= since)
-    )
-    ties = (
-        edges.group_by("src", "dst", "kind")
-        .agg(
-            amount_fen=pl.when(pl.col("amount_fen").is_not_null().any()).then(
-                pl.col("amount_fen").sum()
-            ),
-            months=pl.col("month").n_unique().cast(pl.Int32),
-            first_month=pl.col("month").min(),
-            last_month=pl.col("last_month").max(),
-        )
-        .sort("src", "dst", "kind")
-        .with_row_index("tie")
-    )
-    ends = pl.concat(
-        [
-            ties.select(node=pl.col("src"), tie=pl.col("tie")),
-            ties.select(node=pl.col("dst"), tie=pl.col("tie")),
-        ]
-    ).sort("node", "tie")
-    round_trips = read_table(folder, "round_trips").with_row_index("row")
-    return LoadedSnapshot(
-        folder=folder,
-        report=report,
-        nodes=read_table(folder, "nodes").sort("node"),
-        ties=ties,
-        ends=ends,
-        facts=read_table(folder, "enterprise_facts").sort("uscc"),
-        rings=read_table(folder, "rings"),
-        circles=read_table(folder, "circles"),
-        round_trips=round_trips,
-        round_trip_members=round_trips.select("row", member=pl.col("members"))
-        .explode("member")
-        .unique()
-        .sort("member", "row"),
-    )
-
-
-@dataclass
-class SnapshotCache:
-    """The loaded snapshot of a folder, kept until another folder (a newer month) is asked for.
-
-    The report's modification time is part of the key: a folder built again is read again.
-    """
-
-    _loaded: LoadedSnapshot | None = None
-    _key: tuple[Path, int] | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def get(self, folder: Path) -> LoadedSnapshot:
-        key = (folder, (folder / "report.json").stat().st_mtime_ns)
-        with self._lock:
-            if self._loaded is None or self._key != key:
-                self._loaded = load_snapshot(folder)
-                self._key = key
-            return self._loaded
-
-
-def latest_snapshot(graph_dir: Path) -> Path | None:
-    """The newest complete snapshot under ``graph_dir`` (``<YYYY-MM>/`` holding a report)."""
-    if not graph_dir.is_dir():
-        return None
-    months = sorted(
-        (p for p in graph_dir.iterdir() if p.is_dir() and (p / "report.json").is_file()),
-        key=lambda p: p.name,
-    )
-    return months[-1] if months else None
-
-
-# --- look-ups ------------------------------------------------------------------------------
-
-
-def _rows(frame: pl.DataFrame, column: str, keys: Iterable[str]) -> pl.DataFrame:
-    """The rows of ``frame`` (sorted by ``column``) whose ``column`` is one of ``keys``."""
-    wanted = pl.Series(sorted(set(keys)), dtype=pl.String)
-    if wanted.is_empty():
-        return frame.clear()
-    values = frame[column]
-    first = values.search_sorted(wanted, side="left")
-    last = values.search_sorted(wanted, side="right")
-    index = pl.int_ranges(first, last, eager=True).explode().drop_nulls()
-    return frame[index.cast(pl.Int64).to_list()]
-
-
-def _ties_of(snapshot: LoadedSnapshot, nodes: Iterable[str]) -> pl.DataFrame:
-    tie_rows = _rows(snapshot.ends, "node", nodes)["tie"].unique().sort()
-    return snapshot.ties[tie_rows.cast(pl.Int64).to_list()]
-
-
-def _degrees(snapshot: LoadedSnapshot, nodes: Sequence[str]) -> dict[str, int]:
-    wanted = pl.Series(nodes, dtype=pl.String)
-    values = snapshot.ends["node"]
-    first = values.search_sorted(wanted, side="left")
-    last = values.search_sorted(wanted, side="right")
-    return {n: int(b - a) for n, a, b in zip(nodes, first, last, strict=True)}
-
-
 def _uscc(node: str) -> str | None:
     return node[len(ENTERPRISE_PREFIX) :] if node.startswith(ENTERPRISE_PREFIX) else None
 
@@ -274,27 +142,27 @@ def neighbourhood(
     if max_nodes < 2:
         raise ValueError("a neighbourhood shows the enterprise and at least one node")
     centre = ENTERPRISE_PREFIX + uscc
-    fact = _rows(snapshot.facts, "uscc", [uscc])
-    first_ties = _ties_of(snapshot, [centre])
+    fact = rows(snapshot.facts, "uscc", [uscc])
+    first_ties = ties_of(snapshot, [centre])
     if (
         fact.is_empty()
         and first_ties.is_empty()
-        and _rows(snapshot.nodes, "node", [centre]).is_empty()
+        and rows(snapshot.nodes, "node", [centre]).is_empty()
     ):
         return None
     candidates: dict[str, _Candidate] = {}
     _collect(candidates, first_ties, {centre}, depth=1)
     if depth == 2:
-        second = _ties_of(snapshot, list(candidates))
+        second = ties_of(snapshot, list(candidates))
         _collect(candidates, second, set(candidates) | {centre}, depth=2, skip={centre})
     partners = _partners(snapshot, uscc, fact) - {centre}
-    degrees = _degrees(snapshot, [centre, *sorted(candidates)])
-    chosen = _choose(candidates, partners, degrees, max_nodes - 1)
+    counts = degrees(snapshot, [centre, *sorted(candidates)])
+    chosen = _choose(candidates, partners, counts, max_nodes - 1)
     shown = {centre, *chosen}
     all_ties = first_ties if depth == 1 else pl.concat([first_ties, second]).unique("tie")
     drawn = sorted(shown)
     edges = _edges(all_ties.filter(pl.col("src").is_in(drawn) & pl.col("dst").is_in(drawn)))
-    nodes = _nodes(snapshot, centre, chosen, candidates, degrees)
+    nodes = _nodes(snapshot, centre, chosen, candidates, counts)
     return Neighbourhood(
         centre=centre,
         as_of=snapshot.report.as_of,
@@ -401,8 +269,8 @@ def _partners(snapshot: LoadedSnapshot, uscc: str, fact: pl.DataFrame) -> set[st
 
 
 def _round_trips(snapshot: LoadedSnapshot, uscc: str) -> pl.DataFrame:
-    rows = _rows(snapshot.round_trip_members, "member", [uscc])["row"].sort()
-    return snapshot.round_trips[rows.cast(pl.Int64).to_list()].sort("month", "cycle_id")
+    found = rows(snapshot.round_trip_members, "member", [uscc])["row"].sort()
+    return snapshot.round_trips[found.cast(pl.Int64).to_list()].sort("month", "cycle_id")
 
 
 def _edges(ties: pl.DataFrame) -> tuple[NeighbourEdge, ...]:
@@ -428,9 +296,9 @@ def _nodes(
     degrees: dict[str, int],
 ) -> tuple[NeighbourNode, ...]:
     ids = [centre, *chosen]
-    labels = dict(_rows(snapshot.nodes, "node", ids).select("node", "label").iter_rows())
+    labels = dict(rows(snapshot.nodes, "node", ids).select("node", "label").iter_rows())
     usccs = [u for u in map(_uscc, ids) if u is not None]
-    facts = {row["uscc"]: row for row in _rows(snapshot.facts, "uscc", usccs).iter_rows(named=True)}
+    facts = {row["uscc"]: row for row in rows(snapshot.facts, "uscc", usccs).iter_rows(named=True)}
     # Parents before their children; then by closeness and as chosen (strongest first).
     order = {node: i for i, node in enumerate(chosen)}
     ids.sort(key=lambda n: (0 if n == centre else candidates[n].depth, order.get(n, -1)))
@@ -501,9 +369,7 @@ def _evidence(snapshot: LoadedSnapshot, uscc: str, fact: pl.DataFrame) -> list[E
     found: list[Evidence] = []
     row = fact.row(0, named=True) if not fact.is_empty() else {}
     if row.get("ring_id") is not None:
-        for ring in snapshot.rings.filter(pl.col("ring_id") == row["ring_id"]).iter_rows(
-            named=True
-        ):
+        for ring in snapshot.rings.filter(pl.col("ring_id") == row["ring_id"]).iter_rows(named=True):
             found.append(
                 _said(
                     "rings",
