@@ -369,7 +369,9 @@ def _evidence(snapshot: LoadedSnapshot, uscc: str, fact: pl.DataFrame) -> list[E
     found: list[Evidence] = []
     row = fact.row(0, named=True) if not fact.is_empty() else {}
     if row.get("ring_id") is not None:
-        for ring in snapshot.rings.filter(pl.col("ring_id") == row["ring_id"]).iter_rows(named=True):
+        for ring in snapshot.rings.filter(pl.col("ring_id") == row["ring_id"]).iter_rows(
+            named=True
+        ):
             found.append(
                 _said(
                     "rings",

@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from puhui.graph.layout import Point, radial_layout
 from puhui.graph.neighbourhood import (
@@ -26,7 +27,7 @@ from puhui.graph.neighbourhood import (
 from puhui.web.pages import i18n
 from puhui.web.pages.nav import N_
 
-Translate = Callable[[str], str]
+Gettext = Callable[[str], str]
 
 WIDTH: Final = 1000
 GRAPH_HEIGHT: Final = 810
@@ -97,6 +98,30 @@ own findings are the build's sentences, shown as written."""
 
 
 @dataclass(frozen=True, slots=True)
+class GraphSection:
+    """What the application page shows of the graph: the picture and the evidence under it."""
+
+    svg: Markup
+    evidence: list[EvidenceLine]
+    as_of: date
+    shown: int
+    hidden: int
+
+
+def graph_section(hood: Neighbourhood | None, locale: str) -> GraphSection | None:
+    if hood is None:
+        return None
+    return GraphSection(
+        # Every text in it was escaped as the picture was written.
+        svg=Markup(neighbourhood_svg(hood, locale, element_id="neighbourhood")),  # noqa: S704
+        evidence=evidence_lines(hood, locale),
+        as_of=hood.as_of,
+        shown=len(hood.nodes),
+        hidden=hood.hidden,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class EvidenceLine:
     text: str
     code: str
@@ -106,16 +131,14 @@ class EvidenceLine:
 
 def evidence_lines(hood: Neighbourhood, locale: str) -> list[EvidenceLine]:
     """The evidence in ``locale``: money in yuan, shares in percent."""
-    translate = i18n.translations(locale, "applications").gettext
+    gettext = i18n.translations(locale, "applications").gettext
     lines = []
     for item in hood.evidence:
         values = evidence_values(item.values, yuan=lambda fen: _money(fen, locale))
         if item.code == "ring_finding":
             lines.append(EvidenceLine(values["text"], item.code, as_built=True))
             continue
-        lines.append(
-            EvidenceLine(translate(EVIDENCE_MESSAGES[item.code]) % values, item.code, False)
-        )
+        lines.append(EvidenceLine(gettext(EVIDENCE_MESSAGES[item.code]) % values, item.code, False))
     return lines
 
 
@@ -196,11 +219,11 @@ def _value(value: str | float) -> str:
 
 def neighbourhood_svg(hood: Neighbourhood, locale: str, *, element_id: str = "graph") -> str:
     """The picture of ``hood`` in ``locale``: an ``<svg>`` element, also a document on its own."""
-    translate = i18n.translations(locale, "applications").gettext
+    gettext = i18n.translations(locale, "applications").gettext
     points = {node: _xy(point) for node, point in radial_layout(hood).items()}
     nodes = {n.node: n for n in hood.nodes}
     centre = nodes[hood.centre]
-    legend, legend_height = _legend(hood, translate, element_id)
+    legend, legend_height = _legend(hood, gettext, element_id)
     height = GRAPH_HEIGHT + legend_height
     svg = _Svg()
     svg.open(
@@ -217,13 +240,13 @@ def neighbourhood_svg(hood: Neighbourhood, locale: str, *, element_id: str = "gr
     )
     svg.add(
         "title",
-        translate("Relationship graph of %(name)s") % {"name": centre.label},
+        gettext("Relationship graph of %(name)s") % {"name": centre.label},
         id=f"{element_id}-title",
     )
     shown_enterprises = sum(1 for n in hood.nodes if n.kind == "enterprise") - 1
     svg.add(
         "desc",
-        translate(
+        gettext(
             "%(name)s and the %(shown)s nodes tied to it most closely (%(enterprises)s of them"
             " enterprises; %(hidden)s more not drawn), from the graph of %(month)s."
         )
@@ -252,7 +275,7 @@ def neighbourhood_svg(hood: Neighbourhood, locale: str, *, element_id: str = "gr
             )
     svg.add(
         "text",
-        translate("Graph of %(month)s · %(shown)s of %(total)s nodes drawn")
+        gettext("Graph of %(month)s · %(shown)s of %(total)s nodes drawn")
         % {
             "month": hood.as_of.strftime("%Y-%m"),
             "shown": len(hood.nodes),
@@ -266,7 +289,7 @@ def neighbourhood_svg(hood: Neighbourhood, locale: str, *, element_id: str = "gr
     )
     _edges(svg, hood, points, nodes, locale=locale, prefix=element_id)
     for node in hood.nodes:
-        _node(svg, node, points[node.node], hood, translate)
+        _node(svg, node, points[node.node], hood, gettext)
     svg.parts.append(legend)
     svg.close("svg")
     return "".join(svg.parts)
@@ -359,7 +382,7 @@ def _node(
     node: NeighbourNode,
     at: tuple[float, float],
     hood: Neighbourhood,
-    translate: Translate,
+    gettext: Gettext,
 ) -> None:
     x, y = at
     r = _r(node)
@@ -370,10 +393,10 @@ def _node(
         + (["centre"] if node.depth == 0 else [])
     )
     svg.open("g", class_=classes)
-    tip = [node.label, translate(KIND_NAMES.get(node.kind, node.kind))]
-    tip += [translate(FLAG_NAMES[f]) for f in node.flags]
+    tip = [node.label, gettext(KIND_NAMES.get(node.kind, node.kind))]
+    tip += [gettext(FLAG_NAMES[f]) for f in node.flags]
     if more:
-        tip.append(translate("%(n)s more ties not drawn") % {"n": more})
+        tip.append(gettext("%(n)s more ties not drawn") % {"n": more})
     svg.add("title", " · ".join(tip))
     for i, flag in enumerate(f for f in node.flags if f in FLAG_STROKE):
         svg.add(
@@ -479,15 +502,15 @@ def _label(
     )
 
 
-def _legend(hood: Neighbourhood, translate: Translate, prefix: str) -> tuple[str, float]:
+def _legend(hood: Neighbourhood, gettext: Gettext, prefix: str) -> tuple[str, float]:
     """The legend of what this picture shows, in rows under it, and the height it takes."""
-    entries: list[tuple[str, str, str]] = [("centre", "", translate("The applicant"))]
+    entries: list[tuple[str, str, str]] = [("centre", "", gettext("The applicant"))]
     kinds = sorted({n.kind for n in hood.nodes if n.depth > 0}, key=_kind_order)
-    entries += [("kind", kind, translate(KIND_NAMES.get(kind, kind))) for kind in kinds]
+    entries += [("kind", kind, gettext(KIND_NAMES.get(kind, kind))) for kind in kinds]
     flags = {f for n in hood.nodes for f in n.flags}
-    entries += [("flag", f, translate(FLAG_NAMES[f])) for f in FLAGS if f in flags]
+    entries += [("flag", f, gettext(FLAG_NAMES[f])) for f in FLAGS if f in flags]
     ties = {_edge_kind(e.kind) for e in hood.edges}
-    entries += [("tie", t, translate(EDGE_NAMES[t])) for t in EDGE_NAMES if t in ties]
+    entries += [("tie", t, gettext(EDGE_NAMES[t])) for t in EDGE_NAMES if t in ties]
     svg = _Svg()
     svg.open("g", class_="legend")
     x, y, row = 24.0, GRAPH_HEIGHT + 8.0, 28.0
