@@ -17,7 +17,7 @@ from typing import Final
 
 import polars as pl
 
-from puhui.graph.snapshot import BuildReport, read_report, read_table
+from puhui.graph.snapshot import BuildReport, SnapshotError, read_report, read_table
 
 INVOICE_WINDOW_MONTHS: Final = 12
 """Invoice ties add up the months of this window to the snapshot's month, as the facts do."""
@@ -46,6 +46,13 @@ def _month_back(month: date, months: int) -> date:
 
 def load_snapshot(folder: Path) -> LoadedSnapshot:
     """Read a snapshot and index it: seconds for millions of edges, then look-ups are cheap."""
+    try:
+        return _load(folder)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise SnapshotError(f"{folder} holds an unreadable graph table: {exc}") from exc
+
+
+def _load(folder: Path) -> LoadedSnapshot:
     report = read_report(folder)
     since = _month_back(report.as_of.replace(day=1), INVOICE_WINDOW_MONTHS - 1)
     edges = read_table(folder, "edges").filter(

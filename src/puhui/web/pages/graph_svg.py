@@ -29,6 +29,10 @@ from puhui.web.pages.nav import N_
 
 Gettext = Callable[[str], str]
 
+CATALOG: Final = "common"
+"""This module's messages are the common catalog's (no page area claims it), wherever the
+picture shows: the same word may read otherwise in an area ("Phone")."""
+
 WIDTH: Final = 1000
 GRAPH_HEIGHT: Final = 810
 CENTRE_X, CENTRE_Y = 500.0, 415.0
@@ -131,7 +135,7 @@ class EvidenceLine:
 
 def evidence_lines(hood: Neighbourhood, locale: str) -> list[EvidenceLine]:
     """The evidence in ``locale``: money in yuan, shares in percent."""
-    gettext = i18n.translations(locale, "applications").gettext
+    gettext = i18n.translations(locale, CATALOG).gettext
     lines = []
     for item in hood.evidence:
         values = evidence_values(item.values, yuan=lambda fen: _money(fen, locale))
@@ -219,7 +223,7 @@ def _value(value: str | float) -> str:
 
 def neighbourhood_svg(hood: Neighbourhood, locale: str, *, element_id: str = "graph") -> str:
     """The picture of ``hood`` in ``locale``: an ``<svg>`` element, also a document on its own."""
-    gettext = i18n.translations(locale, "applications").gettext
+    gettext = i18n.translations(locale, CATALOG).gettext
     points = {node: _xy(point) for node, point in radial_layout(hood).items()}
     nodes = {n.node: n for n in hood.nodes}
     centre = nodes[hood.centre]
