@@ -16,7 +16,9 @@ sys.path.insert(0, str(Path(__file__).parent.parent.parent / "graph"))
 from console_support import staff
 from neighbourhood_support import CLEAR_PHONE, RING_SENTENCE, write_test_snapshot
 
+from puhui.graph.neighbourhood import EVIDENCE_TEMPLATES
 from puhui.services.security.permissions import Role
+from puhui.web.pages.graph_section import EVIDENCE_MESSAGES
 
 BODY = {"uscc": USCC_A, "id_number": OWNER_ID, "phone": PHONE, "requested_amount_fen": 20_000_000}
 
@@ -75,3 +77,7 @@ def test_without_a_graph_the_page_has_no_graph_section(api: Api) -> None:
     assert page.status_code == 200
     assert 'id="h-graph"' not in page.text
     assert "<svg" not in page.text
+
+
+def test_the_pages_translate_exactly_the_graph_s_evidence_sentences() -> None:
+    assert EVIDENCE_MESSAGES == EVIDENCE_TEMPLATES

@@ -35,7 +35,7 @@ from puhui.web.neighbourhoods import application_neighbourhood
 from puhui.web.pages import errors, session
 from puhui.web.pages.common import console_page
 from puhui.web.pages.forms import optional_day
-from puhui.web.pages.graph_svg import graph_section
+from puhui.web.pages.graph_section import graph_section
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import gettext, render
 from puhui.web.pages.session import page_locale
