@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
+import polars as pl
 import pytest
 from api_support import Api
 from origination_fakes import OWNER_ID, PHONE, USCC_A
@@ -14,11 +16,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent.parent / "graph"))
 
 from console_support import staff
-from neighbourhood_support import CLEAR_PHONE, RING_SENTENCE, write_test_snapshot
+from neighbourhood_support import CLEAR_PHONE, RING_SENTENCE, snapshot_frames, write_test_snapshot
 
-from puhui.graph.neighbourhood import EVIDENCE_TEMPLATES
+from puhui.graph.loaded import load_snapshot
+from puhui.graph.neighbourhood import EVIDENCE_TEMPLATES, neighbourhood
+from puhui.graph.snapshot import read_report, write_snapshot
 from puhui.services.security.permissions import Role
 from puhui.web.pages.graph_section import EVIDENCE_MESSAGES
+from puhui.web.pages.graph_svg import neighbourhood_svg
 
 BODY = {"uscc": USCC_A, "id_number": OWNER_ID, "phone": PHONE, "requested_amount_fen": 20_000_000}
 
@@ -81,3 +86,35 @@ def test_without_a_graph_the_page_has_no_graph_section(api: Api) -> None:
 
 def test_the_pages_translate_exactly_the_graph_s_evidence_sentences() -> None:
     assert EVIDENCE_MESSAGES == EVIDENCE_TEMPLATES
+
+
+def test_labels_are_escaped_and_a_lone_enterprise_still_draws(tmp_path: Path) -> None:
+    frames = snapshot_frames()
+    hostile = '<script>alert("x")</script>'
+    frames["nodes"] = frames["nodes"].with_columns(
+        label=pl.when(pl.col("node") == f"E:{USCC_A}")
+        .then(pl.lit(hostile))
+        .otherwise(pl.col("label"))
+    )
+    folder = tmp_path / "2026-03"
+    write_snapshot(folder, read_report(write_test_snapshot(tmp_path / "first")), frames)
+    hood = neighbourhood(load_snapshot(folder), USCC_A)
+    assert hood is not None
+    svg = neighbourhood_svg(hood, "en")
+    assert "<script" not in svg
+    assert "&lt;script&gt;" in svg
+    ET.fromstring(svg)
+    # An enterprise the facts know but nothing ties: the picture is the enterprise alone.
+    alone = snapshot_frames(centre="91110000000000002X")
+    alone["edges"] = alone["edges"].filter(
+        (pl.col("src") != "E:91110000000000002X") & (pl.col("dst") != "E:91110000000000002X")
+    )
+    lone_folder = tmp_path / "lone"
+    write_snapshot(lone_folder, read_report(folder), alone)
+    lone = neighbourhood(load_snapshot(lone_folder), "91110000000000002X")
+    assert lone is not None
+    assert [n.depth for n in lone.nodes] == [0]
+    root = ET.fromstring(neighbourhood_svg(lone, "zh-CN"))
+    groups = root.iter("{http://www.w3.org/2000/svg}g")
+    drawn = [g.get("class") for g in groups if "node" in (g.get("class") or "").split()]
+    assert drawn == ["node node-enterprise flag-ring flag-circle flag-round_trip centre"]
