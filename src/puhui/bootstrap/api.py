@@ -95,6 +95,9 @@ class ApiDependencies:
     ``POSTGRES_HANDLER_THREADS``)."""
     decision_history: DecisionHistory | None = None
     """Stored decisions and their loans' outcomes, for model monitoring from the console."""
+    graph_folder: Callable[[], Path | None] | None = None
+    """The relationship graph snapshot to show staff (asked on each use, so a new month's build
+    is picked up without a restart); None, or a None answer: no graph is shown."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
+from pathlib import Path
 
 from puhui.adapters.db.audit_sealer import seal_in_background
 from puhui.adapters.db.engine import checkpoint_in_background
@@ -17,6 +19,7 @@ from puhui.bootstrap.wiring import (
     origination_ports,
 )
 from puhui.domain.errors import Conflict
+from puhui.graph.loaded import latest_snapshot
 from puhui.services.origination.assessment import StrategyAssessor
 from puhui.services.security.accounts import Security, create_user
 from puhui.services.security.otp import LoggingOtpSender
@@ -62,7 +65,18 @@ def api_dependencies(
         secure_cookies=settings.cookie_secure,
         public_base_url=settings.public_base_url,
         decision_history=decision_history(platform),
+        graph_folder=graph_folder(settings),
     )
+
+
+def graph_folder(settings: Settings) -> Callable[[], Path | None] | None:
+    """The newest snapshot under ``graph_dir`` (``PUHUI_GRAPH_DIR``), looked up on each use."""
+    # TODO(integrator): ``graph_dir`` arrives in Settings with the online graph check; read it
+    # as a plain attribute then.
+    graph_dir: Path | str | None = getattr(settings, "graph_dir", None)
+    if graph_dir is None:
+        return None
+    return partial(latest_snapshot, Path(graph_dir))
 
 
 def api_dependencies_from_settings(

@@ -19,6 +19,7 @@ from puhui.web.dependencies import (
 )
 from puhui.web.errors import install_error_handlers
 from puhui.web.limits import BodyLimit
+from puhui.web.neighbourhoods import install_graph_cache
 from puhui.web.pages import install_pages
 from puhui.web.routes import (
     admin,
@@ -45,6 +46,7 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         redoc_url=None,
     )
     app.state.deps = deps
+    install_graph_cache(app)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=deps.max_body_bytes)
     routers = [auth.router, admin.router, applications.router]

@@ -31,9 +31,11 @@ from puhui.services.origination.reviewing import review_bounds
 from puhui.services.security.permissions import Permission, Principal
 from puhui.services.security.users import get_user
 from puhui.web.dependencies import call
+from puhui.web.neighbourhoods import application_neighbourhood
 from puhui.web.pages import errors, session
 from puhui.web.pages.common import console_page
 from puhui.web.pages.forms import optional_day
+from puhui.web.pages.graph_section import graph_section
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import gettext, render
 from puhui.web.pages.session import page_locale
@@ -330,7 +332,9 @@ async def _detail_context(
     bounds: tuple[TermBound, ...] = ()
     if can_review:
         bounds = await call(deps, review_bounds, deps.origination, actor=principal)
+    hood = await application_neighbourhood(request.app, principal, view)
     return {
+        "graph": graph_section(hood, page_locale(request)),
         "view": view,
         "app": application,
         "assessment": assessment,

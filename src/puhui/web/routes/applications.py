@@ -11,10 +11,14 @@ from fastapi.concurrency import run_in_threadpool
 from puhui.domain.errors import ConfigurationError, NotFound
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.domain.origination.channel import Channel
+from puhui.domain.origination.errors import Forbidden
 from puhui.services.documents.contract_pdf import contract_pdf
 from puhui.services.origination import use_cases as uc
 from puhui.services.security.permissions import Permission, Principal
 from puhui.web.dependencies import CurrentPrincipal, Deps, call, client_address
+from puhui.web.neighbourhoods import application_neighbourhood, may_see_graph
+from puhui.web.pages.graph_svg import neighbourhood_svg
+from puhui.web.pages.i18n import parse_locale
 from puhui.web.schemas import (
     ApplicationCreate,
     ApplicationDetailOut,
@@ -35,6 +39,7 @@ from puhui.web.schemas import (
     evidence_out,
 )
 from puhui.web.schemas.applications import BRANCH_CODE
+from puhui.web.schemas.graph import neighbourhood_out
 
 ERRORS = {
     401: {"model": ErrorBody},
@@ -119,12 +124,61 @@ async def list_applications(
 
 @router.get("/applications/{application_id}", response_model=ApplicationDetailOut)
 async def get_application(
-    deps: Deps, principal: CurrentPrincipal, application_id: str
+    deps: Deps, principal: CurrentPrincipal, request: Request, application_id: str
 ) -> ApplicationDetailOut:
+    """The application; staff also get its enterprise's neighbourhood in the relationship graph."""
     view = await call(
         deps, uc.get_application, deps.origination, actor=principal, application_id=application_id
     )
-    return _detail(view, principal)
+    hood = await application_neighbourhood(request.app, principal, view)
+    return detail_out(
+        view,
+        with_trace=principal.is_staff,
+        neighbourhood=None if hood is None else neighbourhood_out(hood),
+    )
+
+
+@router.get(
+    "/applications/{application_id}/neighbourhood.svg",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"image/svg+xml": {}},
+            "description": "the enterprise's neighbourhood in the relationship graph (staff)",
+        }
+    },
+)
+async def get_neighbourhood_svg(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    request: Request,
+    application_id: str,
+    *,
+    depth: Annotated[int, Query(ge=1, le=2, description="ties out from the enterprise")] = 2,
+    lang: Annotated[
+        str | None, Query(max_length=16, description="zh-CN or en; else Accept-Language")
+    ] = None,
+) -> Response:
+    """The neighbourhood as a picture with its legend: nodes masked as in the JSON."""
+    view = await call(
+        deps, uc.get_application, deps.origination, actor=principal, application_id=application_id
+    )
+    if not may_see_graph(principal):
+        raise Forbidden("the relationship graph is shown to staff only")
+    hood = await application_neighbourhood(request.app, principal, view, depth=depth)
+    if hood is None:
+        raise NotFound("no relationship graph holds this application's enterprise")
+    locale = parse_locale(lang or request.headers.get("accept-language"))
+    return Response(
+        content=neighbourhood_svg(hood, locale),
+        media_type="image/svg+xml",
+        headers={
+            "Cache-Control": "private, no-store",
+            # A picture only: opened on its own it may run nothing and load nothing.
+            "Content-Security-Policy": "default-src 'none'",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.post(

@@ -18,6 +18,7 @@ from puhui.domain.privacy import mask_id_number, mask_phone
 from puhui.services.origination.use_cases import ApplicationView
 from puhui.services.security.permissions import Permission, Role
 from puhui.web.schemas.common import Count, Fen, Flag, Strict
+from puhui.web.schemas.graph import NeighbourhoodOut
 
 BRANCH_CODE = r"^[A-Za-z0-9][A-Za-z0-9-]{1,15}$"
 """2 to 16 letters, digits or "-" (stored upper-case)."""
@@ -161,6 +162,9 @@ class ApplicationDetailOut(ApplicationOut):
     offer: OfferOut | None
     consents: list[ConsentOut]
     contract: ContractOut | None
+    neighbourhood: NeighbourhoodOut | None = None
+    """Staff reading an application: its enterprise in the latest relationship graph; null when
+    no graph is configured, the graph does not hold the enterprise, or for other callers."""
 
 
 class TokenOut(BaseModel):
@@ -322,11 +326,14 @@ def evidence_out(record: DecisionRecord) -> DecisionEvidenceOut:
     )
 
 
-def detail_out(view: ApplicationView, *, with_trace: bool) -> ApplicationDetailOut:
+def detail_out(
+    view: ApplicationView, *, with_trace: bool, neighbourhood: NeighbourhoodOut | None = None
+) -> ApplicationDetailOut:
     return ApplicationDetailOut(
         **_application_fields(view.application),
         decision=decision_out(view, with_trace=with_trace),
         offer=None if view.offer is None else offer_out(view.offer),
         consents=[consent_out(c) for c in view.consents],
         contract=None if view.contract is None else contract_out(view.contract),
+        neighbourhood=neighbourhood,
     )
