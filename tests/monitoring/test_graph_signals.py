@@ -41,6 +41,7 @@ def tables() -> MarketTables:
                     "uscc": ["C", "C", "C"],
                     "month": [MAY, JUNE, JULY],
                     "max_days_past_due": [0, 95, 125],
+                    "overdue_loans": [0, 1, 1],
                 }
             ).lazy(),
             "court_cases": pl.DataFrame(

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from puhui.graph.distress import contagion
 from puhui.graph.features import (
     GRAPH_FEATURE_NAMES,
     GRAPH_MONOTONE_RISK,
@@ -52,6 +53,7 @@ def hand_made() -> dict[str, pl.LazyFrame]:
             "uscc": ["C", "C", "C"],
             "month": [MAY, JUNE, JULY],
             "max_days_past_due": [0, 95, 125],
+            "overdue_loans": [0, 1, 1],
         }
     )
     court = pl.DataFrame(
@@ -104,11 +106,19 @@ def test_a_main_buyers_default_is_an_event_of_its_month() -> None:
     assert june["G"]["main_partner_defaulted"] is False  # G trades with E only
 
 
-def test_the_contagion_score_combines_the_paths_and_stays_in_bounds() -> None:
+def test_contagion_passes_on_halved_for_three_rounds() -> None:
+    # X distressed; Y takes 0.4 of X's distress, Z 0.5 of Y's: Y = 0.4, Z = 0.5 * (0.4 / 2).
+    edges = pl.DataFrame({"u": ["X", "Y"], "v": ["Y", "Z"], "w": [0.4, 0.5]})
+    scores = dict(contagion(edges, pl.Series(["X"])).iter_rows())
+    assert scores == pytest.approx({"Y": 0.4, "Z": 0.1})
+
+
+def test_the_contagion_score_reaches_guarantee_and_trade_partners_and_stays_in_bounds() -> None:
     june = facts_of(hand_made(), JUNE)
-    # A: one guarantor in distress (0.5) and half of its circle (0.5): 1 - 0.5 * 0.5.
-    assert june["A"]["contagion_score"] == pytest.approx(0.75)
-    assert june["E"]["contagion_score"] == pytest.approx(0.8)
+    # A guarantor without sales would pay the whole guarantee: B takes all of C's distress.
+    assert june["B"]["contagion_score"] == pytest.approx(1.0, abs=1e-5)
+    assert june["E"]["contagion_score"] >= 0.8  # F takes 80 % of E's sales  # type: ignore[operator]
+    assert 0.3 <= june["A"]["contagion_score"] < 1.0  # type: ignore[operator]
     assert all(0.0 <= row["contagion_score"] <= 1.0 for row in june.values())  # type: ignore[operator]
 
 
@@ -175,7 +185,7 @@ def test_the_default_model_trains_and_scores_with_graph_features(market: Path) -
     )
     assert set(GRAPH_FEATURE_NAMES) <= set(trained.sample.columns)
     used = set(trained.artefact.model.feature_names) & set(GRAPH_FEATURE_NAMES)
-    assert "graph_degree" in used
+    assert "graph_partners" in used
     held_out = with_graph_features(tables.frames, labelled_dataset(tables, as_of))
     scorer = scorer_for(trained.artefact.model)
     pd = scorer.predict_pd(scorer.matrix(scoring_frame(trained.artefact, held_out)))

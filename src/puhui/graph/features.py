@@ -9,8 +9,8 @@ Polars rather than by building a full snapshot per month (``puhui graph build`` 
 rings, packaging and round trips, which neither reader needs). The definitions are the
 snapshot's (``puhui.graph.snapshot.ENTERPRISE_FACTS`` and ``CIRCLES``): a guarantee circle
 (互保圈) is a strongly connected part of the guarantee graph, named by its smallest member;
-its exposure is the guaranteed amount between members; ``distressed`` is the enterprise's own
-public distress at the month's end (ADR 0029 lists the rule).
+its exposure is the guaranteed amount between members; distress and the contagion score are
+the batch build's rules (:mod:`puhui.graph.distress`).
 
 **Point in time.** The facts of month ``M`` read only rows of months up to ``M`` (guarantees
 started by then, invoices of the 12 months to ``M``, the bureau and loan book of ``M``, court
@@ -32,25 +32,17 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from puhui.graph.distress import contagion, exposure_edges, month_plus, public_status
+
 GUARANTEES: Final = "guarantees"
 INVOICES: Final = "invoices"
-BUREAU: Final = "bureau"
-COURT_CASES: Final = "court_cases"
-LOAN_HISTORY: Final = "loan_history"
-"""Tables read (market schema); ``guarantees`` and ``loan_history`` may be absent."""
+"""Tables read besides ``bureau``, ``court_cases`` and ``loan_history`` (market schema);
+``guarantees`` and ``loan_history`` may be absent."""
 
-DEFAULT_DAYS_PAST_DUE: Final = 90
-"""Seen in default: 90+ days past due at other lenders (bureau) or on the book (Basel/NFRA)."""
-DISTRESS_DAYS_PAST_DUE: Final = 30
-"""Seen in distress: 30+ days past due at another lender, a step before default."""
-LISTING_MONTHS: Final = 12
-"""A court enforcement listing marks distress for this many months."""
 SUPPLY_MONTHS: Final = 12
 """Trade partners and their shares are read from the invoices of the last 12 months."""
 MAIN_PARTNER_SHARE: Final = 0.2
 """A buyer (supplier) taking (giving) at least this share of the firm's sales (purchases)."""
-GUARANTEE_WEIGHT: Final = 0.5
-"""Each guarantee neighbour in distress halves what is left of the contagion score's room."""
 
 GRAPH_FEATURE_NAMES: Final[tuple[str, ...]] = (
     "graph_guarantors_distressed",
@@ -62,7 +54,7 @@ GRAPH_FEATURE_NAMES: Final[tuple[str, ...]] = (
     "graph_suppliers_distressed_share",
     "graph_main_partner_distressed",
     "graph_contagion_score",
-    "graph_degree",
+    "graph_partners",
 )
 """The model features (floats; zero for an enterprise with no graph neighbour)."""
 
@@ -88,7 +80,7 @@ FACT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "guaranteed_defaulted": pl.Boolean(),
     "guarantee_circle": pl.String(),
     "circle_size": pl.Int32(),
-    "circle_members_distressed": pl.Int32(),
+    "circle_others_distressed": pl.Int32(),
     "circle_distressed_share": pl.Float64(),
     "circle_exposure_fen": pl.Int64(),
     "buyers_distressed_share": pl.Float64(),
@@ -97,75 +89,15 @@ FACT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "main_partner_in_default": pl.Boolean(),
     "main_partner_defaulted": pl.Boolean(),
     "contagion_score": pl.Float64(),
-    "degree": pl.Int32(),
+    "partners": pl.Int32(),
 }
 """One month's facts of an enterprise with at least one guarantee or trade neighbour.
-``circle_members_distressed`` and ``circle_distressed_share`` count the *other* members (the
-firm's own distress is not contagion); ``circle_size`` is 0 and the circle null when the firm
+``circle_others_distressed`` and ``circle_distressed_share`` count the *other* members (the
+firm's own distress is not contagion; the snapshot's ``CIRCLES.members_distressed`` counts all);
+``partners`` counts guarantee and trade partners only (the snapshot's ``degree`` also counts
+firms sharing an identifier); ``circle_size`` is 0 and the circle null when the firm
 is in no circle. ``..._defaulted`` are events: a partner in default at the month's end that
 was not at the end of the month before (a state held for a year would raise a task a month)."""
-
-
-def month_plus(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def public_status(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFrame:
-    """Enterprises seen in distress at ``month``'s end (``uscc, distressed, in_default``).
-
-    In default: 90+ days past due that month at another lender (bureau) or on the book, a
-    write-off, or a dishonest-debtor (失信) listing so far. Distressed: in default, or 30+ days
-    past due elsewhere that month, or listed for enforcement (被执行人) in the last 12 months.
-    Only enterprises with one of them are returned.
-    """
-    bureau = (
-        frames[BUREAU]
-        .filter(
-            (pl.col("month") == month) & (pl.col("max_days_past_due") >= DISTRESS_DAYS_PAST_DUE)
-        )
-        .select(
-            "uscc",
-            pl.lit(True).alias("distressed"),
-            (pl.col("max_days_past_due") >= DEFAULT_DAYS_PAST_DUE).alias("in_default"),
-        )
-    )
-    listed_since = month_plus(month, -(LISTING_MONTHS - 1))
-    court = (
-        frames[COURT_CASES]
-        .filter(
-            (pl.col("month") <= month)
-            & (
-                (pl.col("event") == "dishonest_listed")
-                | ((pl.col("event") == "executed_listed") & (pl.col("month") >= listed_since))
-            )
-        )
-        .select(
-            "uscc",
-            pl.lit(True).alias("distressed"),
-            (pl.col("event") == "dishonest_listed").alias("in_default"),
-        )
-    )
-    parts = [bureau, court]
-    if LOAN_HISTORY in frames:
-        parts.append(
-            frames[LOAN_HISTORY]
-            .filter(
-                (pl.col("month") == month)
-                & (
-                    (pl.col("days_past_due") >= DEFAULT_DAYS_PAST_DUE)
-                    | (pl.col("status") == "written_off")
-                )
-            )
-            .select("uscc", pl.lit(True).alias("distressed"), pl.lit(True).alias("in_default"))
-        )
-    return (
-        pl.concat(parts)
-        .group_by("uscc")
-        .agg(pl.col("distressed").any(), pl.col("in_default").any())
-        .sort("uscc")
-        .collect()
-    )
 
 
 def _guarantee_edges(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFrame:
@@ -177,8 +109,8 @@ def _guarantee_edges(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.Data
         .filter(
             (pl.col("start_month") <= month) & (pl.col("guarantor_uscc") != pl.col("borrower_uscc"))
         )
-        .group_by("guarantor_uscc", "borrower_uscc")
-        .agg(pl.col("amount_fen").sum().cast(pl.Int64))
+        .select("guarantor_uscc", "borrower_uscc", pl.col("amount_fen").cast(pl.Int64))
+        .unique(["guarantor_uscc", "borrower_uscc"], keep="first", maintain_order=True)
         .sort("guarantor_uscc", "borrower_uscc")
         .collect()
     )
@@ -222,32 +154,37 @@ def guarantee_circles(edges: pl.DataFrame) -> pl.DataFrame:
     return members.join(inside, on="guarantee_circle", how="left").select(list(schema)).sort("uscc")
 
 
-def _trade_shares(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFrame:
-    """``uscc, partner, side, share``: each trade partner's share of the firm's sales (side
-    ``buyer``) or purchases (``supplier``) over the last 12 months."""
+def _trade_pairs(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFrame:
+    """``seller, buyer, amount``: invoiced in the 12 months to ``month`` (self-invoices and
+    repeats of a pair and month left out, as the batch build does)."""
     since = month_plus(month, -(SUPPLY_MONTHS - 1))
-    pairs = (
+    return (
         frames[INVOICES]
         .filter(
             pl.col("month").is_between(since, month)
             & (pl.col("seller_uscc") != pl.col("buyer_uscc"))
-            & (pl.col("amount_fen") > 0)
         )
-        .group_by("seller_uscc", "buyer_uscc")
+        .unique(["seller_uscc", "buyer_uscc", "month"], keep="first")
+        .group_by(pl.col("seller_uscc").alias("seller"), pl.col("buyer_uscc").alias("buyer"))
         .agg(pl.col("amount_fen").sum().cast(pl.Float64).alias("amount"))
         .collect()
     )
+
+
+def _trade_shares(pairs: pl.DataFrame) -> pl.DataFrame:
+    """``uscc, partner, side, share``: each trade partner's share of the firm's sales (side
+    ``buyer``) or purchases (``supplier``)."""
     sales = pairs.select(
-        pl.col("seller_uscc").alias("uscc"),
-        pl.col("buyer_uscc").alias("partner"),
+        pl.col("seller").alias("uscc"),
+        pl.col("buyer").alias("partner"),
         pl.lit("buyer").alias("side"),
-        (pl.col("amount") / pl.col("amount").sum().over("seller_uscc")).alias("share"),
+        (pl.col("amount") / pl.col("amount").sum().over("seller")).alias("share"),
     )
     purchases = pairs.select(
-        pl.col("buyer_uscc").alias("uscc"),
-        pl.col("seller_uscc").alias("partner"),
+        pl.col("buyer").alias("uscc"),
+        pl.col("seller").alias("partner"),
         pl.lit("supplier").alias("side"),
-        (pl.col("amount") / pl.col("amount").sum().over("buyer_uscc")).alias("share"),
+        (pl.col("amount") / pl.col("amount").sum().over("buyer")).alias("share"),
     )
     return pl.concat([sales, purchases])
 
@@ -263,7 +200,18 @@ def month_facts(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFrame
     status = public_status(frames, month)
     before = public_status(frames, month_plus(month, -1)).filter(pl.col("in_default"))
     edges = _guarantee_edges(frames, month)
-    trade = _trade_shares(frames, month)
+    pairs = _trade_pairs(frames, month)
+    trade = _trade_shares(pairs)
+    spread = contagion(
+        exposure_edges(
+            pairs,
+            edges.rename({"guarantor_uscc": "guarantor", "borrower_uscc": "borrower"}),
+            pairs.group_by(pl.col("seller").alias("uscc")).agg(
+                pl.col("amount").sum().alias("sales")
+            ),
+        ),
+        status.filter(pl.col("distressed")).get_column("uscc"),
+    )
 
     flags = status.join(
         before.select("uscc", pl.lit(True).alias("_before")), on="uscc", how="left"
@@ -321,7 +269,7 @@ def month_facts(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFrame
             trade.select("uscc", "partner"),
         ]
     ).unique()
-    degree = neighbours.group_by("uscc").agg(pl.len().cast(pl.Int32).alias("degree"))
+    degree = neighbours.group_by("uscc").agg(pl.len().cast(pl.Int32).alias("partners"))
 
     facts = (
         degree.join(by_guarantee, on="uscc", how="left")
@@ -329,6 +277,7 @@ def month_facts(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFrame
         .join(circles, on="uscc", how="left")
         .join(circle_load, on="guarantee_circle", how="left")
         .join(flags.drop("defaulted"), on="uscc", how="left")
+        .join(spread, on="uscc", how="left")
         .with_columns(
             pl.col("distressed", "in_default").fill_null(False),
             pl.col("guarantors_in_distress", "guaranteed_in_distress", "circle_size")
@@ -346,15 +295,15 @@ def month_facts(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFrame
             (pl.col("_distressed").fill_null(0) - pl.col("distressed").cast(pl.Int32))
             .clip(lower_bound=0)
             .cast(pl.Int32)
-            .alias("circle_members_distressed"),
+            .alias("circle_others_distressed"),
         )
         .with_columns(
             pl.when(pl.col("circle_size") >= 2)
-            .then(pl.col("circle_members_distressed") / (pl.col("circle_size") - 1))
+            .then(pl.col("circle_others_distressed") / (pl.col("circle_size") - 1))
             .otherwise(0.0)
             .alias("circle_distressed_share"),
         )
-        .with_columns(_contagion().alias("contagion_score"))
+        .with_columns(pl.col("contagion_score").fill_null(0.0))
     )
     return facts.select([pl.col(c).cast(t) for c, t in FACT_SCHEMA.items()]).sort("uscc")
 
@@ -368,22 +317,8 @@ def _any(side: pl.Expr, flag: str) -> pl.Expr:
 
 
 def _share(side: str) -> pl.Expr:
-    return pl.col("share").filter((pl.col("side") == side) & pl.col("distressed")).sum()
-
-
-def _contagion() -> pl.Expr:
-    """0..1: one minus the chance that no distress reaches the firm, each path independent.
-
-    Guarantee neighbours in distress (either direction) take ``GUARANTEE_WEIGHT`` each; the
-    circle its distressed share of the other members; trade the larger of the distressed
-    shares of sales and purchases. One hop only: the score reads the neighbours' own public
-    distress, so it moves the month a neighbour's distress becomes public.
-    """
-    guarantee = 1.0 - (1.0 - GUARANTEE_WEIGHT) ** (
-        pl.col("guarantors_in_distress") + pl.col("guaranteed_in_distress")
-    ).cast(pl.Float64)
-    trade = pl.max_horizontal("buyers_distressed_share", "suppliers_distressed_share")
-    return 1.0 - (1.0 - guarantee) * (1.0 - pl.col("circle_distressed_share")) * (1.0 - trade)
+    # Summed in sorted order: a float sum in the group's arrival order varies from run to run.
+    return pl.col("share").filter((pl.col("side") == side) & pl.col("distressed")).sort().sum()
 
 
 def features_of_facts(facts: pl.DataFrame) -> pl.DataFrame:
@@ -402,7 +337,7 @@ def features_of_facts(facts: pl.DataFrame) -> pl.DataFrame:
         pl.col("suppliers_distressed_share").alias("graph_suppliers_distressed_share"),
         pl.col("main_partner_distressed").cast(pl.Float64).alias("graph_main_partner_distressed"),
         pl.col("contagion_score").alias("graph_contagion_score"),
-        pl.col("degree").cast(pl.Float64).alias("graph_degree"),
+        pl.col("partners").cast(pl.Float64).alias("graph_partners"),
     )
 
 
@@ -448,8 +383,6 @@ def with_graph_features(
 
 
 __all__ = [
-    "DEFAULT_DAYS_PAST_DUE",
-    "DISTRESS_DAYS_PAST_DUE",
     "FACT_SCHEMA",
     "GRAPH_FEATURE_NAMES",
     "GRAPH_MONOTONE_RISK",
@@ -458,6 +391,5 @@ __all__ = [
     "graph_features",
     "guarantee_circles",
     "month_facts",
-    "public_status",
     "with_graph_features",
 ]

@@ -24,7 +24,8 @@ import polars as pl
 
 from puhui.decision.triggers import MONITORING_INPUTS, CompiledTriggers
 from puhui.domain.monitoring.alerts import Severity
-from puhui.graph.features import month_facts, public_status
+from puhui.graph.distress import public_status
+from puhui.graph.features import month_facts
 from puhui.risk.behaviour import BehaviouralModel, behaviour_features
 from puhui.risk.errors import InvalidTrainingData
 from puhui.risk.features import (
