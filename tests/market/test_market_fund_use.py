@@ -16,6 +16,7 @@ from puhui.market.params import MarketParams
 from puhui.market.simulate import simulate_chunk
 from puhui.market.simulation.activity import activity
 from puhui.market.simulation.bureau import other_lenders
+from puhui.market.simulation.contagion import contagion
 from puhui.market.simulation.context import ChunkContext
 from puhui.market.simulation.factors import common_factors
 from puhui.market.simulation.fund_use import (
@@ -113,7 +114,8 @@ def test_usual_payments_split_the_settlement_outflow_exactly(small_market: Path)
     ``related_party_transfer_fen``; spreading a month over its days loses nothing."""
     params = store.read_parameters(small_market)
     ctx = ChunkContext.for_slots(params, 0, 300)
-    latent = latent_path(ctx, common_factors(params))
+    factors = common_factors(params)
+    latent = latent_path(ctx, factors, contagion(ctx, factors).shock)
     business = activity(ctx, latent)
     flows = account_flows(ctx, latent, business)
     usual = usual_payments(ctx, latent, flows, other_lenders(ctx, latent), np.arange(len(ctx.slot)))

@@ -17,8 +17,8 @@ F64 = npt.NDArray[np.float64]
 BOOL = npt.NDArray[np.bool_]
 
 RING_BLOCK = 4096
-"""Fraud rings and guarantee circles live inside blocks of this many slots, so any chunk can
-work out a ring's members without seeing the rest of the market."""
+"""Fraud rings, guarantee circles and invoice round-trip cycles live inside blocks of this many
+slots, so any chunk can work out a ring's members without seeing the rest of the market."""
 SHELL_SHARE = 0.012
 CIRCLE_SHARE = 0.015
 CORE_STRIDE = 200
@@ -62,6 +62,12 @@ class StaticStream:
     RING_REPS = 35
     RING_DEFAULT_LAG = 36
     SHARED_OWNER = 37
+    ROUND_TRIP_SIZE = 40
+    ROUND_TRIP_START = 41
+    ROUND_TRIP_MONTHS = 42
+    ROUND_TRIP_AMOUNT = 43
+    ROUND_TRIP_INVOICE = 44
+    ROUND_TRIP_COUNT = 45
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class BlockLayout:
     ring_members: tuple[I64, ...]  # per ring: slot offsets in ring order
     circle_local: I64  # per offset: circle number inside the block, -1 if none
     circle_pos: I64
+    spare: I64  # offsets in neither a ring nor a circle, in the block's hashed order
 
 
 @lru_cache(maxsize=4096)
@@ -121,6 +128,7 @@ def block_layout(seed: int, n_slots: int, block: int) -> BlockLayout:
         tuple(members),
         circle_local,
         circle_pos,
+        order[start + n_circle :].astype(np.int64),
     )
 
 

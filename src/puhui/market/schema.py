@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 """Bumped on any incompatible change; additions of columns or tables keep the major number
-(1.1 added ``draw_outflows`` and ``truth/draw_use_truth``)."""
+(1.1 added ``draw_outflows`` and ``truth/draw_use_truth``; 1.2 added
+``enterprises_truth.guarantee_circle_id`` and ``round_trip_id`` and
+``truth/contagion_events``, and round-trip invoices in ``invoices``)."""
 
 # Conventions every table follows (documented once here, relied on by risk features):
 # - ``uscc`` is the enterprise key: an 18-character unified social credit code (GB 32100),
@@ -351,10 +353,44 @@ TRUTH_ENTERPRISES = Table(
         Column("is_shell", BOOLEAN, "registered as a shell for a fraud ring"),
         Column("packaging_month", DATE, "month of a packaged application", nullable=True),
         Column("base_health", FLOAT64, "long-run mean of latent health"),
+        Column(
+            "guarantee_circle_id",
+            STRING,
+            "mutual-guarantee circle of three the enterprise belongs to (互保圈)",
+            nullable=True,
+        ),
+        Column(
+            "round_trip_id",
+            STRING,
+            "invoice round-trip cycle (循环开票) the enterprise takes part in, if the cycle "
+            "starts by the last month of the market",
+            nullable=True,
+        ),
     ),
     key=("uscc",),
     truth=True,
-    meaning="hidden per-enterprise facts (default, fraud, packaging)",
+    meaning="hidden per-enterprise facts (default, fraud, packaging, circles, round trips)",
+)
+
+TRUTH_CONTAGION = Table(
+    "contagion_events",
+    (
+        Column("uscc", STRING, "enterprise whose default the contagion shock caused or hastened"),
+        Column("month", DATE, "its default month (first day)"),
+        Column("source_uscc", STRING, "the partner whose earlier default shocked it"),
+        Column(
+            "channel",
+            STRING,
+            "'circle' (a member of its guarantee circle) or 'guarantee' (the borrower of a "
+            "one-off guarantee it gave)",
+        ),
+    ),
+    key=("uscc",),
+    truth=True,
+    meaning=(
+        "defaults in the window that come earlier than they would have, or at all, because a "
+        "guarantee partner defaulted before them (one row per enterprise at most)"
+    ),
 )
 
 TRUTH_MONTHLY = Table(
@@ -462,6 +498,7 @@ TRUTH_TABLES: tuple[Table, ...] = (
     TRUTH_APPLICATIONS,
     TRUTH_MACRO,
     TRUTH_DRAW_USE,
+    TRUTH_CONTAGION,
 )
 ALL_TABLES: tuple[Table, ...] = PUBLIC_TABLES + TRUTH_TABLES
 TABLES: dict[str, Table] = {t.name: t for t in ALL_TABLES}

@@ -14,6 +14,7 @@ from puhui.market.params import MarketParams
 from puhui.market.simulation.activity import activity
 from puhui.market.simulation.applications import applications
 from puhui.market.simulation.bureau import bureau_table, hard_enquiries, other_lenders
+from puhui.market.simulation.contagion import contagion, contagion_events_table
 from puhui.market.simulation.context import BURN_IN_MONTHS, Calendar, ChunkContext
 from puhui.market.simulation.court import court_cases_table
 from puhui.market.simulation.demand import demand
@@ -27,6 +28,7 @@ from puhui.market.simulation.latent import latent_path
 from puhui.market.simulation.legacy_loans import legacy_grants, loan_history_table
 from puhui.market.simulation.owners import owners_table
 from puhui.market.simulation.registry import enterprises_table
+from puhui.market.simulation.round_trips import round_trips
 from puhui.market.simulation.settlement import account_flows, settlement_table
 from puhui.market.simulation.tax import tax_credit_grades, tax_table
 from puhui.market.simulation.truth import (
@@ -44,7 +46,9 @@ def simulate_chunk(params: MarketParams, first_slot: int, end_slot: int) -> dict
     same rows."""
     ctx = ChunkContext.for_slots(params, first_slot, end_slot)
     factors = common_factors(params)
-    latent = latent_path(ctx, factors)
+    spread = contagion(ctx, factors)
+    latent = latent_path(ctx, factors, spread.shock)
+    trips = round_trips(ctx, factors)
     ids = identity(ctx)
     rows = monthly_rows(ctx, latent, ids)
     business = activity(ctx, latent)
@@ -78,9 +82,10 @@ def simulate_chunk(params: MarketParams, first_slot: int, end_slot: int) -> dict
         ),
         "draw_outflows": use.outflows,
         "court_cases": court_cases_table(ctx, latent, ids),
-        "invoices": invoices_table(ctx, latent, business, ids),
+        "invoices": invoices_table(ctx, latent, business, ids, trips),
         "guarantees": guarantees_table(ctx, ids),
-        "enterprises_truth": enterprises_truth_table(ctx, latent, ids),
+        "enterprises_truth": enterprises_truth_table(ctx, latent, ids, trips),
+        "contagion_events": contagion_events_table(ctx, latent, spread, ids),
         "draw_use_truth": use.truth,
         "monthly_truth": monthly_truth_table(latent, flows.cash_available_fen, rows),
         # The macro factors are the same for every chunk: the first chunk writes them.

@@ -50,7 +50,8 @@ def region_codes(region_index: I64) -> I64:
 
 @dataclass(frozen=True, eq=False)
 class ChunkContext:
-    """The slots ``[first_slot, first_slot + len(slot))`` of one market and what they are.
+    """The slots ``[first_slot, first_slot + len(slot))`` of one market and what they are
+    (or, built by ``of``, any slots of it).
 
     Built once per chunk; every stage takes it (and the results of the stages it needs)
     and returns new values, so no stage depends on another having run first.
@@ -69,14 +70,20 @@ class ChunkContext:
 
     @classmethod
     def for_slots(cls, params: MarketParams, first_slot: int, end_slot: int) -> ChunkContext:
-        slot = np.arange(first_slot, end_slot, dtype=np.int64)
+        return cls.of(params, np.arange(first_slot, end_slot, dtype=np.int64))
+
+    @classmethod
+    def of(cls, params: MarketParams, slot: I64) -> ChunkContext:
+        """Any slots of the market, e.g. a chunk's partners in other chunks whose hidden
+        path a stage needs (every value is a pure function of the slot, so it is the same
+        as in the partner's own chunk)."""
         calendar = Calendar(params)
         window = np.arange(params.months, dtype=np.int64)
         return cls(
             params=params,
             streams=Streams(params.seed),
             calendar=calendar,
-            first_slot=first_slot,
+            first_slot=int(slot[0]) if len(slot) else 0,
             slot=slot,
             statics=statics(params, slot),
             window=window,

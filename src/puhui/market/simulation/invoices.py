@@ -15,6 +15,7 @@ from puhui.market.simulation.context import ChunkContext
 from puhui.market.simulation.frames import date_series
 from puhui.market.simulation.identity import Identity
 from puhui.market.simulation.latent import LatentPath
+from puhui.market.simulation.round_trips import RoundTrips, round_trip_amounts
 from puhui.market.simulation.streams import MonthlyStream
 
 F64 = npt.NDArray[np.float64]
@@ -31,6 +32,7 @@ class TradeLinks:
     share: F64  # share of the seller's sales that goes to the buyer
     pair_key: I64  # entity key of the pair's monthly draws
     circular: BOOL  # a fraud ring's circular invoicing
+    round_trip: BOOL  # a genuine firm invoicing the next member of its round-trip cycle
 
 
 def core_enterprise_count(n_slots: int) -> int:
@@ -39,9 +41,10 @@ def core_enterprise_count(n_slots: int) -> int:
     return (n_slots - CORE_OFFSET + CORE_STRIDE - 1) // CORE_STRIDE
 
 
-def trade_links(ctx: ChunkContext) -> TradeLinks:
+def trade_links(ctx: ChunkContext, trips: RoundTrips) -> TradeLinks:
     """Each B2B seller sells to one to five buyers (a third of them core enterprises); shells
-    invoice the next member of their ring (a cycle) and one outside company."""
+    invoice the next member of their ring (a cycle) and one outside company; round-trip
+    members invoice the next member of their cycle (and no trade of theirs goes to it)."""
     chunk, streams, slot, n_slots = ctx.statics, ctx.streams, ctx.slot, ctx.n_slots
     b2b = np.array([i.b2b_share for i in INDUSTRIES])[chunk.industry]
     issues = ~chunk.is_shell & ((b2b > 0.5) | (streams.uniform(MonthlyStream.INV_B2B, slot) < 0.1))
@@ -77,20 +80,24 @@ def trade_links(ctx: ChunkContext) -> TradeLinks:
     )
     outsider = streams.integers(MonthlyStream.INV_BUYER + 2, 0, n_slots, slot[shells])
     n_shells = len(shells)
-    seller = np.concatenate([seller, shells, shells])
-    buyer = np.concatenate([buyer, nxt, outsider])
-    share = np.concatenate([share, np.full(n_shells, 0.65), np.full(n_shells, 0.35)])
-    pair_key = np.concatenate([pair_key, slot[shells] * 8 + 6, slot[shells] * 8 + 7])
-    circular = np.concatenate(
-        [np.zeros(len(j), bool), np.ones(n_shells, bool), np.ones(n_shells, bool)]
+    trippers = np.nonzero(trips.cycle >= 0)[0]
+    n_trippers = len(trippers)
+    seller = np.concatenate([seller, shells, shells, trippers])
+    buyer = np.concatenate([buyer, nxt, outsider, trips.partner[trippers]])
+    share = np.concatenate(
+        [share, np.full(n_shells, 0.65), np.full(n_shells, 0.35), np.zeros(n_trippers)]
     )
-    keep = buyer != slot[seller]
-    seller, buyer, share, pair_key, circular = (
+    pair_key = np.concatenate(
+        [pair_key, slot[shells] * 8 + 6, slot[shells] * 8 + 7, slot[trippers] * 8 + 5]
+    )
+    kind = np.repeat([0, 1, 1, 2], [len(j), n_shells, n_shells, n_trippers])
+    keep = (buyer != slot[seller]) & ((kind == 2) | (buyer != trips.partner[seller]))
+    seller, buyer, share, pair_key, kind = (
         seller[keep],
         buyer[keep],
         share[keep],
         pair_key[keep],
-        circular[keep],
+        kind[keep],
     )
     # Two draws of one seller can name the same buyer: merge them into one relationship.
     pair = seller * np.int64(n_slots + 1) + buyer
@@ -102,35 +109,43 @@ def trade_links(ctx: ChunkContext) -> TradeLinks:
         buyer=buyer[first],
         share=merged,
         pair_key=pair_key[first],
-        circular=circular[first],
+        circular=kind[first] == 1,
+        round_trip=kind[first] == 2,
     )
 
 
 def invoices_table(
-    ctx: ChunkContext, latent: LatentPath, business: Activity, ids: Identity
+    ctx: ChunkContext, latent: LatentPath, business: Activity, ids: Identity, trips: RoundTrips
 ) -> pl.DataFrame:
     streams, window = ctx.streams, ctx.window
-    links = trade_links(ctx)
-    seller, buyer, share, pair_key, circular = (
+    links = trade_links(ctx, trips)
+    seller, buyer, share, pair_key, circular, round_trip = (
         links.seller,
         links.buyer,
         links.share,
         links.pair_key,
         links.circular,
+        links.round_trip,
     )
     buyers, binv = np.unique(buyer, return_inverse=True)
     buyer_statics = statics(ctx.params, buyers)
     ok_buyer = ~buyer_statics.is_shell[binv] | circular
-    seller, share, pair_key, circular, binv = (
+    seller, share, pair_key, circular, round_trip, binv = (
         seller[ok_buyer],
         share[ok_buyer],
         pair_key[ok_buyer],
         circular[ok_buyer],
+        round_trip[ok_buyer],
         binv[ok_buyer],
     )
     revenue = business.revenue_yuan
-    # One row per (pair, month) when the seller sold and the buyer was registered.
+    # One row per (pair, month) when the seller sold and the buyer was registered; a
+    # round trip runs over its cycle's months.
     active = (revenue[seller] > 0) & (window[None, :] >= buyer_statics.reg_month[binv][:, None])
+    in_cycle = (window[None, :] >= trips.first[seller][:, None]) & (
+        window[None, :] < trips.end[seller][:, None]
+    )
+    active &= np.where(round_trip[:, None], in_cycle, True)
     pi, pt = np.nonzero(active)
     pk = pair_key[pi]
     amount = (
@@ -139,9 +154,12 @@ def invoices_table(
         * np.exp(np.where(circular[pi], 0.0, 0.1 * streams.normal(MonthlyStream.INV_AMT, pk, pt)))
     )
     amount = np.where(circular[pi], np.round(amount, -4), amount)
+    tripped = np.nonzero(round_trip[pi])[0]
+    amount[tripped] = round_trip_amounts(ctx, trips, seller[pi][tripped], pt[tripped])
     avg_inv = np.where(
         circular[pi], 100_000.0, 20_000.0 * np.exp(0.5 * streams.normal(MonthlyStream.INV_SIZE, pk))
     )
+    avg_inv[tripped] = trips.invoice_yuan[seller[pi][tripped]]
     count = np.maximum(1, np.round(amount / avg_inv)).astype(np.int64)
     stress = latent.in_distress[seller[pi], pt].astype(np.float64)
     void_rate = np.where(circular[pi], 0.08, 0.01 + 0.04 * stress)

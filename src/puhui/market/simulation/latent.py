@@ -42,6 +42,7 @@ class LatentPath:
     pd_12m: F64  # true probability of default within 12 months
     alive: BOOL  # registered and not yet closed
     registered: BOOL  # per slot: registered by the last observed month
+    hastened: BOOL  # per slot: a contagion shock brought the default forward (or caused it)
 
 
 def health_before_distress(ctx: ChunkContext, factors: CommonFactors) -> F64:
@@ -72,21 +73,49 @@ def health_before_distress(ctx: ChunkContext, factors: CommonFactors) -> F64:
     return health
 
 
-def latent_path(ctx: ChunkContext, factors: CommonFactors) -> LatentPath:
-    """Distress onset by a logistic hazard of health, the decline to default, closing, PD."""
-    statics, streams, slot = ctx.statics, ctx.streams, ctx.slot
-    n_months = ctx.months
-    months = ctx.calendar.months
-    n_full = len(months)
-    health = health_before_distress(ctx, factors)
+def distress_onset(ctx: ChunkContext, health: F64) -> tuple[I64, F64]:
+    """First month the logistic hazard of ``health`` starts a decline (NO_MONTH if none), and
+    the uniform draws it compared against (a shell's onset is its ring's plan, not this)."""
+    statics, months = ctx.statics, ctx.calendar.months
     hazard = sigmoid(HAZARD_INTERCEPT + HAZARD_SLOPE * health)
     allowed = (months[None, :] >= -statics.lead_months[:, None]) & (
         months[None, :] >= statics.reg_month[:, None]
     )
-    hit = (streams.uniform(MonthlyStream.ONSET, slot[:, None], months[None, :]) < hazard) & allowed
+    draws = ctx.streams.uniform(MonthlyStream.ONSET, ctx.slot[:, None], months[None, :])
+    hit = (draws < hazard) & allowed
     hit &= ~statics.is_shell[:, None]
-    any_hit = hit.any(axis=1)
-    onset = np.where(any_hit, months[np.argmax(hit, axis=1)], NO_MONTH)
+    onset: I64 = np.where(hit.any(axis=1), months[np.argmax(hit, axis=1)], NO_MONTH)
+    return onset, draws
+
+
+def default_before_contagion(ctx: ChunkContext, factors: CommonFactors) -> I64:
+    """Default month of regular firms without any contagion shock (NO_MONTH if none): the
+    default their guarantee partners react to. Shells are not guarantee partners."""
+    onset, _ = distress_onset(ctx, health_before_distress(ctx, factors))
+    out: I64 = np.where(onset < NO_MONTH, onset + ctx.statics.lead_months, NO_MONTH)
+    return out
+
+
+def latent_path(ctx: ChunkContext, factors: CommonFactors, shock: F64) -> LatentPath:
+    """Distress onset by a logistic hazard of health, the decline to default, closing, PD.
+
+    ``shock`` (slot x calendar month, burn-in included) lowers health where a guarantee
+    partner's default hits the firm (``contagion``); zero elsewhere.
+    """
+    statics = ctx.statics
+    months = ctx.calendar.months
+    n_full = len(months)
+    unshocked = health_before_distress(ctx, factors)
+    health = unshocked - shock
+    onset, draws = distress_onset(ctx, health)
+    # The shock only raises the hazard, so the onset can only come earlier: it came because
+    # of the shock when, in its month, the unshocked hazard would not have started it.
+    at = (np.arange(len(onset)), np.clip(onset - months[0], 0, n_full - 1))
+    hastened = (
+        (onset < NO_MONTH)
+        & ~statics.is_shell
+        & (draws[at] >= sigmoid(HAZARD_INTERCEPT + HAZARD_SLOPE * unshocked[at]))
+    )
     lead = np.where(statics.is_shell, statics.default_lag, statics.lead_months)
     onset = np.where(statics.is_shell, statics.attack_month, onset)
     default = np.where(onset < NO_MONTH, onset + lead, NO_MONTH)
@@ -118,5 +147,6 @@ def latent_path(ctx: ChunkContext, factors: CommonFactors) -> LatentPath:
         in_default=in_default[:, observed],
         pd_12m=pd_12m[:, observed],
         alive=(window[None, :] >= statics.reg_month[:, None]) & (window[None, :] <= close[:, None]),
-        registered=statics.reg_month <= n_months - 1,
+        registered=statics.reg_month <= ctx.months - 1,
+        hastened=hastened,
     )

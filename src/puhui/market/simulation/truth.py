@@ -13,11 +13,14 @@ from puhui.market.simulation.factors import CommonFactors
 from puhui.market.simulation.frames import date_series, masked
 from puhui.market.simulation.identity import Identity, MonthlyRows
 from puhui.market.simulation.latent import LatentPath
+from puhui.market.simulation.round_trips import RoundTrips
 
 I64 = npt.NDArray[np.int64]
 
 
-def enterprises_truth_table(ctx: ChunkContext, latent: LatentPath, ids: Identity) -> pl.DataFrame:
+def enterprises_truth_table(
+    ctx: ChunkContext, latent: LatentPath, ids: Identity, trips: RoundTrips
+) -> pl.DataFrame:
     statics, calendar = ctx.statics, ctx.calendar
     has_default = latent.default < NO_MONTH
     default_days = calendar.days(np.where(has_default, latent.default, 0))
@@ -39,6 +42,10 @@ def enterprises_truth_table(ctx: ChunkContext, latent: LatentPath, ids: Identity
             "is_shell": statics.is_shell,
             "packaging_month": masked(date_series("d", packaged_days), packaged),
             "base_health": statics.base_health,
+            "guarantee_circle_id": masked(
+                np.char.add("G", statics.circle_gid.astype(str)), statics.circle_gid >= 0
+            ),
+            "round_trip_id": masked(np.char.add("T", trips.cycle.astype(str)), trips.cycle >= 0),
         }
     )
     return frame.filter(pl.Series(latent.registered))
