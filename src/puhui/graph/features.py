@@ -13,8 +13,8 @@ its exposure is the guaranteed amount between members; distress and the contagio
 the batch build's rules (:mod:`puhui.graph.distress`).
 
 **Point in time.** The facts of month ``M`` read only rows of months up to ``M`` (guarantees
-started by then, invoices of the 12 months to ``M``, the bureau and loan book of ``M``, court
-events up to ``M``): what is known at ``M``'s end. A model whose other features read months
+started by then, invoices of the 12 months to ``M``, the bureau of its last 3 months, the loan
+book of ``M`` and ``M - 1``, court events up to ``M``): what is known at ``M``'s end. A model whose other features read months
 before its as-of date (``puhui.risk.features``) takes the graph of the month before.
 
 The graph does not import the market or the risk layer: it reads the tables by name from any
