@@ -14,7 +14,8 @@ once with ``augment`` adding ``puhui.graph.features.with_graph_features`` (the g
 month before origination, point in time). Both score the same held-out loans. The difference
 comes with a paired bootstrap interval over the held-out loans (the same resample for both),
 and the AUCs are also given on the loans whose firm had a graph neighbour in distress (where
-contagion can show). ``truth/`` is never read.
+contagion can show). ``truth/`` is read only to count the held-out bad loans whose default the
+generator's contagion caused or hastened (``truth/contagion_events``, when the market has it).
 """
 
 from __future__ import annotations
@@ -77,6 +78,19 @@ def _paired_interval(
             diffs.append(auc(y[pick], with_graph[pick]) - auc(y[pick], without[pick]))
     low, high = np.percentile(diffs, [2.5, 97.5])
     return float(low), float(high)
+
+
+def _contagion_bads(market: Path, validation: pl.DataFrame) -> int | None:
+    """Held-out bad loans whose firm's default came from a partner's (the generator's truth)."""
+    folder = market / "truth" / "contagion_events"
+    if not folder.is_dir():
+        return None
+    events = pl.read_parquet(folder / "*.parquet").select("uscc", pl.col("month").alias("d"))
+    hit = validation.filter(pl.col("bad") == 1).join(events, on="uscc")
+    in_horizon = (pl.col("d") >= pl.col("origination_month")) & (
+        pl.col("d") < pl.col("origination_month").dt.offset_by("12mo")
+    )
+    return hit.filter(in_horizon).height
 
 
 def _month(text: str) -> date:
@@ -169,7 +183,8 @@ def main() -> None:
         f"{args.eval_seed} x {args.eval_enterprises:,}, as of {as_of:%Y-%m}: {len(y):,} "
         f"held-out loans ({int(y.sum()):,} bad); {int(exposed.sum()):,} with a graph neighbour "
         f"in distress ({int(y[exposed].sum()):,} bad); graph features of the training sample "
-        f"in {sum(augment_seconds):.1f} s"
+        f"in {sum(augment_seconds):.1f} s; held-out bad loans from contagion (truth): "
+        f"{_contagion_bads(eval_market, validation)}"
     )
     print(
         "| features | model | AUC without graph | AUC with graph | difference | 95 % interval "
