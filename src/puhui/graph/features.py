@@ -169,7 +169,7 @@ def _trade_pairs(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFram
         )
         .group_by(pl.col("seller_uscc").alias("seller"), pl.col("buyer_uscc").alias("buyer"))
         .agg(pl.col("amount_fen").sum().cast(pl.Float64).alias("amount"))
-        .collect()
+        .collect(engine="streaming")
     )
 
 
