@@ -39,6 +39,11 @@ def clean(**overrides: Any) -> dict[str, Any]:
         "settlement_inflow_change_3m": -0.2,
         "guarantor_in_default": False,
         "guarantee_circle_members_in_default": 0,
+        "guaranteed_party_defaulted": False,
+        "main_trade_partner_defaulted": False,
+        "guarantee_circle_distressed_share": 0.0,
+        "guarantee_circle_exposure_fen": 300_000_000,
+        "contagion_score": 0.1,
         "behavioural_pd": 0.015,
         "origination_pd": 0.012,
         "days_past_due": 0,
@@ -63,6 +68,10 @@ CRAFTED: dict[str, dict[str, Any]] = {
     "SETTLEMENT_DROP": {"settlement_inflow_change_3m": -0.9},
     "GUARANTOR_DEFAULT": {"guarantor_in_default": True},
     "CIRCLE_DEFAULT": {"guarantee_circle_members_in_default": 2},
+    "GUARANTEE_CALLED": {"guaranteed_party_defaulted": True},
+    "TRADE_PARTNER_DEFAULT": {"main_trade_partner_defaulted": True, "behavioural_pd": 0.02},
+    "CIRCLE_UNDER_STRESS": {"guarantee_circle_distressed_share": 0.5},
+    "CONTAGION_HIGH": {"contagion_score": 0.5, "behavioural_pd": 0.02},
     "BEHAVIOUR_PD_HIGH": {"behavioural_pd": 0.21},
     "BEHAVIOUR_PD_DOUBLED": {"behavioural_pd": 0.07, "origination_pd": 0.03},
     "DPD_EARLY": {"days_past_due": 1},
@@ -120,6 +129,16 @@ def test_each_shipped_signal_fires_alone_on_its_crafted_input(
         ({"origination_pd": None}, []),
         ({"fund_use_diverted_share": 0.19}, []),
         ({"fund_use_diverted_share": None}, []),
+        ({"guarantee_circle_distressed_share": 0.49}, []),
+        (
+            {"guarantee_circle_distressed_share": 0.5, "guarantee_circle_exposure_fen": 99_999_999},
+            [],
+        ),
+        ({"guarantee_circle_distressed_share": 0.5, "guarantee_circle_exposure_fen": None}, []),
+        ({"contagion_score": 0.49, "behavioural_pd": 0.5}, ["BEHAVIOUR_PD_HIGH"]),
+        ({"contagion_score": 0.9, "behavioural_pd": 0.019}, []),
+        ({"main_trade_partner_defaulted": True, "behavioural_pd": 0.019}, []),
+        ({"main_trade_partner_defaulted": None, "behavioural_pd": 0.05}, []),
     ],
 )
 def test_thresholds_sit_where_the_document_says(
@@ -155,9 +174,15 @@ _SCHEMA: dict[str, Any] = {
         pl.String
         if name.startswith("tax_grade")
         else pl.Boolean
-        if name in {"enforcement_listed", "guarantor_in_default"}
+        if name
+        in {
+            "enforcement_listed",
+            "guarantor_in_default",
+            "guaranteed_party_defaulted",
+            "main_trade_partner_defaulted",
+        }
         else pl.Float64
-        if name.endswith(("_change", "_change_3m", "_pd", "_share"))
+        if name.endswith(("_change", "_change_3m", "_pd", "_share", "_score"))
         else pl.Int64
     )
     for name in MONITORING_INPUTS

@@ -56,6 +56,11 @@ MONITORING_INPUTS: tuple[str, ...] = (
     "settlement_inflow_change_3m",
     "guarantor_in_default",
     "guarantee_circle_members_in_default",
+    "guaranteed_party_defaulted",
+    "main_trade_partner_defaulted",
+    "guarantee_circle_distressed_share",
+    "guarantee_circle_exposure_fen",
+    "contagion_score",
     "behavioural_pd",
     "origination_pd",
     "days_past_due",
@@ -63,7 +68,8 @@ MONITORING_INPUTS: tuple[str, ...] = (
 )
 """The inputs the shipped trigger rules read, per customer, on the run date. The monitoring run
 feeds them from the feature store (tax, invoices, utilities, settlement, court, bureau), the
-relationship graph (guarantors, circles), the behavioural model, servicing (DPD) and the
+relationship graph (guarantors, circles, trade partners, contagion: ``puhui.graph.features``),
+the behavioural model, servicing (DPD) and the
 fund-use detector over the customer's recent draws (``puhui.risk.fund_use``)."""
 
 

@@ -24,13 +24,13 @@ import polars as pl
 
 from puhui.decision.triggers import MONITORING_INPUTS, CompiledTriggers
 from puhui.domain.monitoring.alerts import Severity
+from puhui.graph.distress import public_status
+from puhui.graph.features import month_facts
 from puhui.risk.behaviour import BehaviouralModel, behaviour_features
 from puhui.risk.errors import InvalidTrainingData
 from puhui.risk.features import (
     APPLICATIONS,
-    BUREAU,
     CORE_ENTERPRISES,
-    COURT_CASES,
     ENTERPRISES,
     FEATURE_TABLES,
     LOAN_HISTORY,
@@ -46,8 +46,6 @@ logger = logging.getLogger(__name__)
 GUARANTEES = "guarantees"
 """The market's guarantee relations (guarantor -> borrower), optional."""
 DEFAULT_CHUNK_SIZE = 50_000
-PUBLIC_DEFAULT_DAYS = 90
-"""Days past due at which a guarantor or circle member is seen in default (bureau, book)."""
 ACTIVE_MONTHS = 3
 """A market enterprise is a customer while it filed tax in one of these last months."""
 
@@ -65,6 +63,11 @@ INPUT_SCHEMA: dict[str, pl.DataType] = {
     "settlement_inflow_change_3m": pl.Float64(),
     "guarantor_in_default": pl.Boolean(),
     "guarantee_circle_members_in_default": pl.Int64(),
+    "guaranteed_party_defaulted": pl.Boolean(),
+    "main_trade_partner_defaulted": pl.Boolean(),
+    "guarantee_circle_distressed_share": pl.Float64(),
+    "guarantee_circle_exposure_fen": pl.Int64(),
+    "contagion_score": pl.Float64(),
     "behavioural_pd": pl.Float64(),
     "origination_pd": pl.Float64(),
     "days_past_due": pl.Int64(),
@@ -110,35 +113,6 @@ def active_enterprises(tables: MarketTables, month: date) -> list[str]:
     return sorted(
         registered.join(filing, on="uscc", how="semi").collect().get_column("uscc").to_list()
     )
-
-
-def _publicly_in_default(tables: MarketTables, as_of: date) -> pl.LazyFrame:
-    """Enterprises seen in default in the month before ``as_of``: 90+ days past due at other
-    lenders (bureau) or on the book, a write-off, or a dishonest-debtor listing so far."""
-    bureau = (
-        known(tables[BUREAU], as_of)
-        .filter((pl.col("lag") == 1) & (pl.col("max_days_past_due") >= PUBLIC_DEFAULT_DAYS))
-        .select("uscc")
-    )
-    court = (
-        known(tables[COURT_CASES], as_of)
-        .filter(pl.col("event") == "dishonest_listed")
-        .select("uscc")
-    )
-    parts = [bureau, court]
-    if LOAN_HISTORY in tables.frames:
-        parts.append(
-            known(tables[LOAN_HISTORY], as_of)
-            .filter(
-                (pl.col("lag") == 1)
-                & (
-                    (pl.col("days_past_due") >= PUBLIC_DEFAULT_DAYS)
-                    | (pl.col("status") == "written_off")
-                )
-            )
-            .select("uscc")
-        )
-    return pl.concat(parts).unique()
 
 
 def _find(parent: dict[str, str], node: str) -> str:
@@ -205,7 +179,8 @@ def guarantee_exposure(tables: MarketTables, month: date) -> pl.DataFrame:
     )
     if edges.height == 0:
         return pl.DataFrame(schema=schema)
-    defaulted = set(_publicly_in_default(tables, as_of).collect().get_column("uscc").to_list())
+    status = public_status(tables.frames, month)
+    defaulted = set(status.filter(pl.col("in_default")).get_column("uscc").to_list())
     parent: dict[str, str] = {}
     for guarantor, borrower in edges.iter_rows():
         parent.setdefault(guarantor, guarantor)
@@ -232,6 +207,28 @@ def guarantee_exposure(tables: MarketTables, month: date) -> pl.DataFrame:
             ],
         },
         schema=schema,
+    )
+
+
+def graph_inputs(tables: MarketTables, month: date) -> pl.DataFrame:
+    """The relationship graph's inputs of every enterprise with a guarantee or trade neighbour
+    (``puhui.graph.features.month_facts``, point in time): a firm it guarantees, or a main buyer
+    or supplier (20 % or more of 12 months' trade), gone into default in the month; its
+    guarantee circle's distressed share of the other members and exposure (null outside a
+    circle), and the contagion score."""
+    facts = month_facts(tables.frames, month)
+    in_circle = pl.col("circle_size") >= 2
+    return facts.select(
+        pl.col("uscc").alias("customer_id"),
+        pl.col("guaranteed_defaulted").alias("guaranteed_party_defaulted"),
+        pl.col("main_partner_defaulted").alias("main_trade_partner_defaulted"),
+        pl.when(in_circle)
+        .then(pl.col("circle_distressed_share"))
+        .alias("guarantee_circle_distressed_share"),
+        pl.when(in_circle)
+        .then(pl.col("circle_exposure_fen"))
+        .alias("guarantee_circle_exposure_fen"),
+        "contagion_score",
     )
 
 
@@ -357,6 +354,7 @@ def monitoring_inputs(
         usccs = active_enterprises(tables, month)
     market = replace(tables, frames={k: v for k, v in tables.frames.items() if k != GUARANTEES})
     guarantees = guarantee_exposure(tables, month)
+    graph = graph_inputs(tables, month)
     parts = []
     for number, chunk in enumerate(_chunks(usccs, chunk_size), start=1):
         logger.info("monitoring inputs %s: chunk %d (%d customers)", month, number, len(chunk))
@@ -370,6 +368,7 @@ def monitoring_inputs(
         pl.DataFrame({"customer_id": usccs}, schema={"customer_id": pl.String})
         .join(computed, on="customer_id", how="left")
         .join(guarantees.rename({"uscc": "customer_id"}), on="customer_id", how="left")
+        .join(graph, on="customer_id", how="left")
     )
     frame = frame.with_columns(
         (
@@ -466,6 +465,7 @@ __all__ = [
     "MonthRun",
     "active_enterprises",
     "evaluate_alerts",
+    "graph_inputs",
     "guarantee_exposure",
     "monitor_month",
     "monitoring_inputs",

@@ -8,6 +8,7 @@ monotone constraints of :data:`MONOTONE_RISK` apply to the features that survive
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -71,6 +72,8 @@ def train_on_market(
     with_applications: bool = False,
     builder: str | None = None,
     out: Path | None = None,
+    augment: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    augment_monotone: Mapping[str, int] | None = None,
 ) -> MarketTraining:
     """Train a model of ``kind`` on the market's loans whose outcome is known by ``as_of``.
 
@@ -78,6 +81,12 @@ def train_on_market(
     most :data:`MAX_WINDOW_MONTHS`); a loan is bad when it defaulted within
     ``horizon_months`` of origination. With ``out`` the artefact and the development sample
     (for the validation report's stability tables) are saved there.
+
+    ``augment`` adds feature columns to the labelled sample (one row per loan: ``uscc``,
+    ``origination_month``, ``bad`` and the features), point in time like the rest — e.g. the
+    relationship graph's (``puhui.graph.features.with_graph_features``), which this layer may
+    not import; ``augment_monotone`` gives their expected risk directions. Without them the
+    model is the default market model.
     """
     window = (
         window_months
@@ -91,6 +100,8 @@ def train_on_market(
         window_months=window,
         with_applications=with_applications,
     )
+    if augment is not None:
+        sample = augment(sample)
     prepared = prepare_training(
         sample,
         target="bad",
@@ -99,6 +110,7 @@ def train_on_market(
         data_hash=str(_manifest(market).get("content_hash", "")),
     )
     kept = {spec.name for spec in prepared.specs}
+    monotone = {**MONOTONE_RISK, **(augment_monotone or {})}
     first = sample.get_column("origination_month").min()
     artefact = train_model(
         prepared,
@@ -107,7 +119,7 @@ def train_on_market(
         target="bad",
         id_col="uscc",
         # Constraints only for the features that survived preparation (constants are dropped).
-        gbm_config=GbmConfig(monotone={k: v for k, v in MONOTONE_RISK.items() if k in kept}),
+        gbm_config=GbmConfig(monotone={k: v for k, v in monotone.items() if k in kept}),
         training_window={
             "first_origination": str(first)[:7],
             "last_origination": f"{month_start_plus(as_of, -horizon_months):%Y-%m}",
