@@ -29,7 +29,8 @@ from neighbourhood_support import (
 )
 
 from puhui.graph.layout import radial_layout
-from puhui.graph.loaded import SnapshotCache, latest_snapshot, load_snapshot
+from puhui.graph.live import newest_complete
+from puhui.graph.loaded import SnapshotCache, load_snapshot
 from puhui.graph.neighbourhood import (
     EVIDENCE_TEMPLATES,
     MAX_FANOUT,
@@ -203,9 +204,9 @@ def test_the_cache_reads_a_folder_once_and_again_when_it_is_rebuilt(tmp_path: Pa
 
 
 def test_the_newest_complete_month_is_the_snapshot_read(tmp_path: Path) -> None:
-    assert latest_snapshot(tmp_path / "missing") is None
-    assert latest_snapshot(tmp_path) is None
+    assert newest_complete(tmp_path / "missing") is None
+    assert newest_complete(tmp_path) is None
     write_test_snapshot(tmp_path / "2026-02")
     write_test_snapshot(tmp_path / "2026-03")
     (tmp_path / "2026-04").mkdir()  # a build in progress: no report yet
-    assert latest_snapshot(tmp_path) == tmp_path / "2026-03"
+    assert newest_complete(tmp_path) == tmp_path / "2026-03"

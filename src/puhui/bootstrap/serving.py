@@ -19,7 +19,7 @@ from puhui.bootstrap.wiring import (
     origination_ports,
 )
 from puhui.domain.errors import Conflict
-from puhui.graph.loaded import latest_snapshot
+from puhui.graph.live import newest_complete
 from puhui.services.origination.assessment import StrategyAssessor
 from puhui.services.security.accounts import Security, create_user
 from puhui.services.security.otp import LoggingOtpSender
@@ -71,12 +71,9 @@ def api_dependencies(
 
 def graph_folder(settings: Settings) -> Callable[[], Path | None] | None:
     """The newest snapshot under ``graph_dir`` (``PUHUI_GRAPH_DIR``), looked up on each use."""
-    # TODO(integrator): ``graph_dir`` arrives in Settings with the online graph check; read it
-    # as a plain attribute then.
-    graph_dir: Path | str | None = getattr(settings, "graph_dir", None)
-    if graph_dir is None:
+    if settings.graph_dir is None:
         return None
-    return partial(latest_snapshot, Path(graph_dir))
+    return partial(newest_complete, settings.graph_dir)
 
 
 def api_dependencies_from_settings(

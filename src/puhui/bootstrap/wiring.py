@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from puhui.adapters.db.strategies.live import SqlLiveStampReader
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap.container import Platform
 from puhui.domain.lending.schedule import add_months
+from puhui.graph.build import build
 from puhui.graph.live import GraphSource
 from puhui.pipelines.feature_store import BuildReport, build_month
 from puhui.risk.features import MarketTables
@@ -85,24 +85,6 @@ def register_champion(
     return registry.promote(entry.version, actor=promoter, at=at)
 
 
-GraphBuild = Callable[[Path, date, Path], object]
-"""``build(market_dir, as_of, out)``: the batch graph of a market at a month into a folder."""
-
-
-def graph_build() -> GraphBuild | None:
-    """The batch graph build (``puhui.graph.build.build``), when this installation has it.
-
-    Looked up by name: the online check only needs the snapshot contract, and a platform
-    whose graphs are built elsewhere (another machine, Spark) works without the build.
-    """
-    try:
-        module = importlib.import_module("puhui.graph.build")
-    except ModuleNotFoundError:
-        return None
-    built: GraphBuild = module.build
-    return built
-
-
 def month_publisher(
     platform: Platform, market_dir: Path, graph_dir: Path | None = None
 ) -> Callable[[date], BuildReport]:
@@ -111,15 +93,12 @@ def month_publisher(
     (``<graph_dir>/<YYYY-MM>/``), which the online check then picks up."""
     tables = MarketTables.from_dir(market_dir)
     store = platform.feature_store()
-    build_graph = None if graph_dir is None else graph_build()
-    if graph_dir is not None and build_graph is None:
-        logger.warning("no graph build in this installation: %s stays empty", graph_dir)
 
     def publish(month: date) -> BuildReport:
         report = build_month(tables, month, store, computed_at=platform.clock.now())
-        if build_graph is not None and graph_dir is not None:
+        if graph_dir is not None:
             published = add_months(month, -1)
-            build_graph(market_dir, published, graph_dir / published.strftime("%Y-%m"))
+            build(market_dir, published, graph_dir / published.strftime("%Y-%m"))
         return report
 
     return publish

@@ -1,11 +1,10 @@
-"""Public distress and its contagion along guarantee and supply edges, for any month, by USCC.
+"""Public distress and its contagion along guarantee and supply edges: the one set of rules.
 
-The rules are the batch build's (``puhui.graph.contagion``: ``distressed``,
-``exposure_edges``, ``contagion``) with the same constants, restated here over USCCs and lazy
-frames so that the model features and monitoring can evaluate them for every month of a window
-without building a snapshot per month; ADR 0029 records that the two must change together.
-Beside them, ``in_default`` is the monitoring rule of a firm seen in default (the existing
-``GUARANTOR_DEFAULT`` and ``CIRCLE_DEFAULT`` signals read it).
+The batch build (``puhui.graph.contagion``, over its integer enterprise ids), the model
+features and monitoring (``puhui.graph.features``, over USCCs, for every month of a window
+without building a snapshot per month) all call these functions. Beside distress,
+``in_default`` is the monitoring rule of a firm seen in default (the ``GUARANTOR_DEFAULT`` and
+``CIRCLE_DEFAULT`` signals read it).
 """
 
 from __future__ import annotations
@@ -105,18 +104,19 @@ def public_status(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFra
 
 
 def exposure_edges(
-    pairs: pl.DataFrame, guarantees: pl.DataFrame, sales: pl.DataFrame
+    pairs: pl.DataFrame, guarantees: pl.DataFrame, sales: pl.DataFrame, *, key: str = "uscc"
 ) -> pl.DataFrame:
     """``u -> v`` with ``w`` (0..1): how much of ``u``'s distress ``v`` takes.
 
     ``pairs``: ``seller, buyer, amount`` over the sales window; ``guarantees``: ``guarantor,
-    borrower, amount_fen``; ``sales``: ``uscc, sales`` (the window's sales of each seller). A
+    borrower, amount_fen``; ``sales``: ``<key>, sales`` (the window's sales of each seller). A
     seller takes the buyer's share of its sales, a buyer half the supplier's share of its
     purchases, a guarantor the guaranteed amount against its sales (all of it without sales),
-    a borrower ``BORROWER_WEIGHT``.
+    a borrower ``BORROWER_WEIGHT``. Enterprises are named by ``key``: USCCs, or the batch
+    build's integer ids.
     """
     bought = pairs.group_by("buyer").agg(pl.col("amount").sum().alias("bought"))
-    trade = pairs.join(sales.rename({"uscc": "seller"}), on="seller").join(bought, on="buyer")
+    trade = pairs.join(sales.rename({key: "seller"}), on="seller").join(bought, on="buyer")
     seller_exposed = trade.select(
         pl.col("buyer").alias("u"),
         pl.col("seller").alias("v"),
@@ -128,7 +128,7 @@ def exposure_edges(
         (BUYER_WEIGHT * pl.col("amount") / pl.col("bought")).alias("w"),
     )
     guarantor_exposed = guarantees.join(
-        sales.rename({"uscc": "guarantor"}), on="guarantor", how="left"
+        sales.rename({key: "guarantor"}), on="guarantor", how="left"
     ).select(
         pl.col("borrower").alias("u"),
         pl.col("guarantor").alias("v"),
@@ -150,25 +150,23 @@ def exposure_edges(
     ).filter(pl.col("w") > 0)
 
 
-def contagion(edges: pl.DataFrame, distressed: pl.Series) -> pl.DataFrame:
-    """``uscc, contagion_score`` of every enterprise distress reaches.
+def contagion(edges: pl.DataFrame, distressed: pl.Series, *, key: str = "uscc") -> pl.DataFrame:
+    """``<key>, contagion_score`` of every enterprise distress reaches.
 
     A distressed firm carries risk 1; each round a firm passes on what reached it, halved
     (``DECAY``), for ``ROUNDS`` rounds; ``score = 1 - prod(1 - w * risk)`` over what reaches it.
     """
-    bad = pl.DataFrame(
-        {"uscc": distressed, "risk": 1.0}, schema={"uscc": pl.String, "risk": pl.Float64}
-    )
-    score = pl.DataFrame(schema={"uscc": pl.String, "score": pl.Float64})
+    bad = distressed.alias(key).to_frame().with_columns(pl.lit(1.0, pl.Float64).alias("risk"))
+    score = pl.DataFrame(schema={key: distressed.dtype, "score": pl.Float64})
     for _ in range(ROUNDS):
         risk = (
-            bad.join(score, on="uscc", how="full", coalesce=True)
-            .select("uscc", pl.coalesce("risk", DECAY * pl.col("score")).alias("risk"))
+            bad.join(score, on=key, how="full", coalesce=True)
+            .select(key, pl.coalesce("risk", DECAY * pl.col("score")).alias("risk"))
             .filter(pl.col("risk") > 0)
         )
         score = (
-            edges.join(risk.rename({"uscc": "u"}), on="u")
-            .group_by(pl.col("v").alias("uscc"))
+            edges.join(risk.rename({key: "u"}), on="u")
+            .group_by(pl.col("v").alias(key))
             # Summed in sorted order, so that a run gives the same floats as the last.
             .agg(
                 (1.0 - (pl.col("w") * pl.col("risk")).clip(0.0, 0.999999))
@@ -177,6 +175,6 @@ def contagion(edges: pl.DataFrame, distressed: pl.Series) -> pl.DataFrame:
                 .sum()
                 .alias("s")
             )
-            .select("uscc", (1.0 - pl.col("s").exp()).clip(0.0, 1.0).alias("score"))
+            .select(key, (1.0 - pl.col("s").exp()).clip(0.0, 1.0).alias("score"))
         )
-    return score.rename({"score": "contagion_score"}).sort("uscc")
+    return score.rename({"score": "contagion_score"}).sort(key)

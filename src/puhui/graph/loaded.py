@@ -115,17 +115,6 @@ class SnapshotCache:
             return self._loaded
 
 
-def latest_snapshot(graph_dir: Path) -> Path | None:
-    """The newest complete snapshot under ``graph_dir`` (``<YYYY-MM>/`` holding a report)."""
-    if not graph_dir.is_dir():
-        return None
-    months = sorted(
-        (p for p in graph_dir.iterdir() if p.is_dir() and (p / "report.json").is_file()),
-        key=lambda p: p.name,
-    )
-    return months[-1] if months else None
-
-
 # --- look-ups ------------------------------------------------------------------------------
 
 
