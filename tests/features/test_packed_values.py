@@ -14,10 +14,12 @@ from puhui.risk.enterprise_inputs import Kind
 
 KINDS: list[Kind] = ["float", "int", "str", "float", "str", "int", "float", "float", "int"]
 
+# Stored text comes from UTF-8 sources: lone surrogates (category Cs) cannot occur.
 value_of: dict[Kind, st.SearchStrategy[Any]] = {
     "float": st.none() | st.floats(allow_nan=True, allow_infinity=True),
     "int": st.none() | st.integers(min_value=-(2**63), max_value=2**63 - 1),
-    "str": st.none() | st.text(alphabet=st.characters(blacklist_characters="\x1f")),
+    "str": st.none()
+    | st.text(alphabet=st.characters(blacklist_characters="\x1f", blacklist_categories=("Cs",))),
 }
 
 
