@@ -64,7 +64,12 @@ EMPTY: dict[str, dict[str, pl.DataType]] = {
         "ip_address": pl.String(),
         "channel": pl.String(),
     },
-    "settlement_monthly": {"uscc": pl.String(), "month": pl.Date(), "inflow_fen": pl.Int64()},
+    "settlement_monthly": {
+        "uscc": pl.String(),
+        "month": pl.Date(),
+        "inflow_fen": pl.Int64(),
+        "related_party_transfer_fen": pl.Int64(),
+    },
 }
 
 

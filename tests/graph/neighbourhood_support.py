@@ -97,6 +97,7 @@ def snapshot_frames(centre: str = CENTRE) -> dict[str, pl.DataFrame]:
             "ring_id": "R1" if u in (centre, *RING_PARTNERS) else None,
             "ring_score": 0.8 if u in (centre, *RING_PARTNERS) else None,
             "packaging_score": 0.4 if u == centre else 0.0,
+            "inflation_score": 0.8 if u == centre else 0.0,
             "invoice_round_trip_ratio": 0.5 if u in (centre, TRADER) else 0.0,
             "round_trip": u in (centre, TRADER),
             "guarantee_circle": centre if u in (centre, GUARANTOR) else None,

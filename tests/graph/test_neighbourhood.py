@@ -135,6 +135,8 @@ def test_the_evidence_names_the_ring_the_circle_the_round_trip_and_the_facts(
     codes = [e.code for e in hood.evidence]
     assert codes[:4] == ["ring", "ring_finding", "circle", "round_trip"]
     assert {"shared_contacts", "applications_30d", "packaging", "round_trip_ratio"} <= set(codes)
+    inflation = next(e for e in hood.evidence if e.code == "inflation")
+    assert inflation.text.startswith("Its data look freshly inflated")
     assert "distressed" not in codes  # the enterprise itself is not distressed
     circle = next(e for e in hood.evidence if e.code == "circle")
     assert circle.values["exposure_fen"] == 90_000_000

@@ -167,3 +167,18 @@ def test_an_unreadable_snapshot_is_reported_not_served(tmp_path: Path) -> None:
     assert live.index is None
     assert live.health.status == "missing"
     assert "2026-03 could not be read" in (live.health.why or "")
+
+
+def test_freshly_inflated_data_refer_a_first_application_as_packaged(tmp_path: Path) -> None:
+    graph = HandGraph(MONTH)
+    graph.enterprise(NEWCOMER, inflation_score=0.85, packaging_score=0.0)
+    graph.enterprise(GENUINE, inflation_score=0.5, packaging_score=0.0)
+    index = GraphIndex.load(graph.write(tmp_path))
+    check = index.check(ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009"), TODAY)
+    assert check.facts.inflation_score == 0.85
+    assert check.evidence["inflation_score"] == 0.85
+    assert [r.code for r in screen_graph(check.facts)] == ["AF11_PACKAGED_APPLICATION"]
+    # A seasonal upswing alone (one part of three) stays under the policy.
+    genuine = index.check(ApplicationIdentifiers(GENUINE, ID_A, "13900000008"), TODAY)
+    assert screen_graph(genuine.facts) == ()
+    assert screen_graph(check.facts, GraphPolicy(min_inflation_score=0.9)) == ()

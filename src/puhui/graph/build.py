@@ -22,7 +22,7 @@ from puhui.graph.circles import detect_circles
 from puhui.graph.contagion import contagion, distressed, exposure_edges
 from puhui.graph.facts import enterprise_facts
 from puhui.graph.identifiers import EDGE_KIND_OF, hashed_identifiers, identifier_links, merged_links
-from puhui.graph.packaging import packaging_scores
+from puhui.graph.packaging import inflation_scores, packaging_scores
 from puhui.graph.rings import detect_rings
 from puhui.graph.round_trips import detect_round_trips
 from puhui.graph.snapshot import (
@@ -78,6 +78,7 @@ def build(market: Path, as_of: date, out: Path, *, salt: str | None = None) -> B
     packaging = packaging_scores(
         sources, apps, rings.communities, index.select("eid", "registration_date")
     )
+    inflation = inflation_scores(sources, index)
     steps.done("packaging")
     trips = detect_round_trips(invoices.frame, index, as_of)
     steps.done("round trips")
@@ -98,6 +99,7 @@ def build(market: Path, as_of: date, out: Path, *, salt: str | None = None) -> B
         as_of_end=sources.as_of_end,
         rings=rings.members,
         packaging=packaging,
+        inflation=inflation,
         round_trips=trips.facts,
         circles=circles.members,
         contagion=spread,

@@ -48,6 +48,10 @@ EVIDENCE_TEMPLATES: Final[dict[str, str]] = {
     "shared_contacts": "Shares a phone, address, device or account with %(count)s enterprises.",
     "applications_30d": "%(count)s applications in the 30 days to the graph's month end.",
     "packaging": "Signs of intermediary packaging on its applications (score %(score)s).",
+    "inflation": (
+        "Its data look freshly inflated: settlement inflow pumped, paid out to related"
+        " parties, enquiries piling up (score %(score)s)."
+    ),
     "round_trip_ratio": "%(ratio)s of its sales in 12 months came back through invoice cycles.",
     "distressed": "In public distress (lawsuits, enforcement) at the graph's month.",
     "guarantors_in_distress": "%(count)s of the enterprises guaranteeing it are in distress.",
@@ -430,6 +434,8 @@ def _fact_evidence(row: dict[str, object]) -> list[Evidence]:
         said.append(_said(source, "applications_30d", count=int(number("applications_30d"))))
     if round(number("packaging_score"), 2) > 0:
         said.append(_said(source, "packaging", score=number("packaging_score")))
+    if round(number("inflation_score"), 2) > 0:
+        said.append(_said(source, "inflation", score=number("inflation_score")))
     if round(number("invoice_round_trip_ratio"), 2) > 0:
         said.append(_said(source, "round_trip_ratio", ratio=number("invoice_round_trip_ratio")))
     if row.get("distressed"):

@@ -320,6 +320,7 @@ class GraphIndex:
             circle_members_distressed=circle_distressed,
             guarantors_in_distress=int(fact("guarantors_in_distress") or 0),
             contagion_score=fact("contagion_score"),
+            inflation_score=None if row is None else row.get("inflation_score"),
         )
         ring_scores = [s for s, _ in tied_rings.values()] + ([ring[1]] if ring else [])
         inputs: dict[str, Any] = {
@@ -357,6 +358,7 @@ class GraphIndex:
                 "guarantors_in_distress": facts.guarantors_in_distress,
             },
             "contagion_score": facts.contagion_score,
+            "inflation_score": facts.inflation_score,
         }
         return GraphCheck(facts=facts, inputs=inputs, evidence=evidence)
 

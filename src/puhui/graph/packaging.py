@@ -7,6 +7,12 @@ freshly inflated: money cycled through the settlement account in the months befo
 application (养流水), credit enquiries piling up, a recent registration. Each signal is a
 0..1 part; the application's score is ``1 - prod(1 - weight * part)`` and the enterprise's
 ``packaging_score`` the highest of its applications in the last twelve months.
+
+A firm that never applied before gets nothing from that score, so ``inflation_scores`` asks
+the same question of every enterprise at the as-of month, as if it applied the month after:
+is its settlement inflow freshly pumped, has the pumped money gone out to related parties, are
+other lenders' enquiries piling up? A seasonal upswing moves the inflow only; pumping moves all
+three, hence a noisy-or of the parts that one part alone does not push past the policy.
 """
 
 from __future__ import annotations
@@ -27,6 +33,14 @@ WEIGHTS: dict[str, float] = {
     "fresh": 0.2,
 }
 FRESH_DAYS = 180
+INFLATION_WEIGHTS: dict[str, float] = {"inflated": 0.5, "related": 0.5, "enquiries": 0.4}
+"""Weights of the enterprise-level ``inflation_score``; any one part alone stays at or below
+0.5."""
+RECENT_MONTHS = 4
+"""The as-of month and the 3 before: the months pumped before an application the month after."""
+BASELINE_MONTHS = 6
+"""The months before those, the firm's ordinary turnover."""
+ENQUIRY_MONTHS = 2
 
 
 def footprints(applications: pl.DataFrame, communities: pl.DataFrame) -> pl.DataFrame:
@@ -103,6 +117,69 @@ def inflation(sources: Sources, applications: pl.DataFrame) -> pl.DataFrame:
     return flows.join(enquiries, on="application_id", how="full", coalesce=True)
 
 
+def _noisy_or(weights: dict[str, float]) -> pl.Expr:
+    keep = pl.lit(1.0)
+    for name, weight in weights.items():
+        keep = keep * (1.0 - weight * pl.col(name))
+    return 1.0 - keep
+
+
+def inflation_scores(sources: Sources, index: pl.DataFrame) -> pl.DataFrame:
+    """eid, inflation_score (0..1) for every enterprise of ``index`` (uscc, eid) with
+    settlement or bureau data in the last ``RECENT_MONTHS + BASELINE_MONTHS`` months.
+
+    Parts: recent inflow over the baseline (1.3x is ordinary noise, 2.5x and more is full);
+    the related-party share of the recent inflow (a tenth is ordinary, 40 % full); hard
+    enquiries in the as-of month and the one before (5 is full). Reads only months up to the
+    as-of month, aggregated by the streaming engine so a million firms stay small."""
+    as_of = sources.as_of
+    since = add_months(as_of, -(RECENT_MONTHS + BASELINE_MONTHS - 1))
+    lag = (
+        as_of.year * 12
+        + as_of.month
+        - (pl.col("month").dt.year() * 12 + pl.col("month").dt.month())
+    ).alias("lag")
+    recent = pl.col("lag") < RECENT_MONTHS
+    flows = (
+        sources.settlement(since)
+        .with_columns(lag)
+        .group_by("uscc")
+        .agg(
+            pl.col("inflow_fen").filter(recent).mean().alias("recent"),
+            pl.col("inflow_fen").filter(~recent).mean().alias("before"),
+            pl.col("related_party_transfer_fen").filter(recent).sum().alias("related_fen"),
+            pl.col("inflow_fen").filter(recent).sum().alias("recent_fen"),
+        )
+    )
+    enquiries = (
+        sources.bureau()
+        .filter(pl.col("month") >= add_months(as_of, -(ENQUIRY_MONTHS - 1)))
+        .group_by("uscc")
+        .agg(pl.col("hard_enquiries").sum().alias("enquiries"))
+    )
+    parts = (
+        flows.join(enquiries, on="uscc", how="full", coalesce=True)
+        .join(index.select("uscc", "eid").lazy(), on="uscc")
+        .select(
+            "eid",
+            ((pl.col("recent") / pl.col("before") - 1.3) / 1.2)
+            .fill_nan(0.0)
+            .fill_null(0.0)
+            .clip(0.0, 1.0)
+            .alias("inflated"),
+            ((pl.col("related_fen") / pl.col("recent_fen") - 0.1) / 0.3)
+            .fill_nan(0.0)
+            .fill_null(0.0)
+            .clip(0.0, 1.0)
+            .alias("related"),
+            (pl.col("enquiries").fill_null(0) / 5.0).clip(0.0, 1.0).alias("enquiries"),
+        )
+    )
+    return parts.select("eid", _noisy_or(INFLATION_WEIGHTS).alias("inflation_score")).collect(
+        engine="streaming"
+    )
+
+
 def packaging_scores(
     sources: Sources,
     applications: pl.DataFrame,
@@ -142,7 +219,4 @@ def packaging_scores(
             .alias("fresh"),
         )
     )
-    keep = pl.lit(1.0)
-    for name, weight in WEIGHTS.items():
-        keep = keep * (1.0 - weight * pl.col(name))
-    return parts.group_by("eid").agg((1.0 - keep).max().alias("packaging_score"))
+    return parts.group_by("eid").agg(_noisy_or(WEIGHTS).max().alias("packaging_score"))

@@ -118,6 +118,7 @@ ENTERPRISE_FACTS: Final = {
     "ring_score": pl.Float64,  # 0..1; null when in no ring
     # Packaging (中介包装): an intermediary's footprint on the enterprise's applications.
     "packaging_score": pl.Float64,  # 0..1
+    "inflation_score": pl.Float64,  # 0..1, freshly inflated data were it to apply next month
     # Invoice round trips (循环开票).
     "invoice_round_trip_ratio": pl.Float64,  # share of sales (12 m) that came back in cycles
     "round_trip": pl.Boolean,  # on a short near-equal cycle in the window

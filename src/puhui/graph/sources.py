@@ -41,7 +41,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
         "ip_address",
         "channel",
     ),
-    "settlement_monthly": ("uscc", "month", "inflow_fen"),
+    "settlement_monthly": ("uscc", "month", "inflow_fen", "related_party_transfer_fen"),
 }
 """The tables a build reads and the columns it needs of each."""
 

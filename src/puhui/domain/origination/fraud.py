@@ -113,6 +113,10 @@ class GraphPolicy:
     """Unrelated enterprises (another legal representative) whose recent applications used
     this application's device, network, phone or address, from which it is referred."""
     min_packaging_score: float = 0.7
+    min_inflation_score: float = 0.7
+    """The enterprise's data freshly inflated as of the snapshot (pumped settlement inflow,
+    paid out to related parties, enquiries piling up), at or above which: refer. It catches
+    packaged firms whose intermediary applied from the client's own device and network."""
     max_round_trip_ratio: float = 0.3
     """Share of 12 months' sales that came back through invoice cycles, above which: refer."""
     min_circle_members_distressed: int = 1
@@ -140,6 +144,8 @@ class GraphFacts:
     circle_members_distressed: int
     guarantors_in_distress: int
     contagion_score: float | None
+    inflation_score: float | None = None
+    """The snapshot's enterprise-level "inflated now" score; ``None`` for older snapshots."""
 
 
 def screen_graph(facts: GraphFacts, policy: GraphPolicy | None = None) -> tuple[Reason, ...]:
@@ -149,8 +155,10 @@ def screen_graph(facts: GraphFacts, policy: GraphPolicy | None = None) -> tuple[
     own_ring = facts.ring_id is not None and (facts.ring_score or 0.0) >= p.min_ring_score
     if own_ring or facts.tied_rings:
         hits.append(FRAUD_RING)
-    if facts.packaging_enterprises >= p.min_packaging_enterprises or (
-        facts.packaging_score is not None and facts.packaging_score >= p.min_packaging_score
+    if (
+        facts.packaging_enterprises >= p.min_packaging_enterprises
+        or (facts.packaging_score is not None and facts.packaging_score >= p.min_packaging_score)
+        or (facts.inflation_score is not None and facts.inflation_score >= p.min_inflation_score)
     ):
         hits.append(PACKAGED_APPLICATION)
     if (

@@ -83,9 +83,12 @@ FRAUD_RING = Reason(
 )
 PACKAGED_APPLICATION = Reason(
     "AF11_PACKAGED_APPLICATION",
-    "申请所用设备、网络、手机号或地址近期被多家无关联企业用于申请，疑似中介包装",
+    "申请所用设备、网络、手机号或地址近期被多家无关联企业用于申请，或企业数据近期被包装"
+    "（结算流水突增并转往关联方、征信查询密集），疑似中介包装",
     "the device, network, phone or address of this application was used recently for "
-    "applications of unrelated enterprises: possibly packaged by an intermediary",
+    "applications of unrelated enterprises, or the enterprise's data look freshly inflated "
+    "(settlement inflow pumped and paid out to related parties, enquiries piling up): "
+    "possibly packaged by an intermediary",
     Severity.REFER,
 )
 INVOICE_ROUND_TRIP = Reason(

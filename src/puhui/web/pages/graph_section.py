@@ -32,6 +32,10 @@ EVIDENCE_MESSAGES: Final = {
     "shared_contacts": N_("Shares a phone, address, device or account with %(count)s enterprises."),
     "applications_30d": N_("%(count)s applications in the 30 days to the graph's month end."),
     "packaging": N_("Signs of intermediary packaging on its applications (score %(score)s)."),
+    "inflation": N_(
+        "Its data look freshly inflated: settlement inflow pumped, paid out to related"
+        " parties, enquiries piling up (score %(score)s)."
+    ),
     "round_trip_ratio": N_("%(ratio)s of its sales in 12 months came back through invoice cycles."),
     "distressed": N_("In public distress (lawsuits, enforcement) at the graph's month."),
     "guarantors_in_distress": N_("%(count)s of the enterprises guaranteeing it are in distress."),
