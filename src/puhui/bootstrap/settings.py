@@ -234,6 +234,14 @@ class Settings(BaseSettings):
             else self.index_key.get_secret_value().encode(),
         )
 
+    def graph_identifier_key(self) -> bytes:
+        """The key of the relationship graph's hashed identifiers (HMAC-SHA256 node ids).
+
+        Derived from the blind-index root (PUHUI_INDEX_KEY, else PUHUI_DATA_KEY) under its
+        own purpose, so it never equals another sub-key and survives a data-key rotation;
+        never written to a snapshot (the report names only its id)."""
+        return self.field_cipher().derive("graph-identifiers")
+
     @property
     def effective_log_format(self) -> Literal["text", "json"]:
         if self.log_format is not None:
