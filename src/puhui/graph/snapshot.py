@@ -42,7 +42,8 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
-FORMAT_VERSION: Final = "1"
+FORMAT_VERSION: Final = "2"
+"""2: identifiers keyed (HMAC) and the report's ``salt`` replaced by ``key_id``."""
 
 IdentifierKind = Literal[
     "person",  # legal representative or applicant, by ID number (hashed)
@@ -296,13 +297,14 @@ def read_report(folder: Path) -> BuildReport:
     path = folder / "report.json"
     if not path.is_file():
         raise SnapshotError(f"{folder} holds no complete graph (no report.json)")
-    report = BuildReport.from_json(path.read_text(encoding="utf-8"))
-    if report.format_version != FORMAT_VERSION:
+    text = path.read_text(encoding="utf-8")
+    version = str(json.loads(text).get("format_version"))
+    if version != FORMAT_VERSION:
         raise SnapshotError(
-            f"{folder} is graph format {report.format_version}; this version reads "
+            f"{folder} is graph format {version}; this version reads "
             f"{FORMAT_VERSION}: build it again"
         )
-    return report
+    return BuildReport.from_json(text)
 
 
 def read_table(folder: Path, name: str) -> pl.DataFrame:
