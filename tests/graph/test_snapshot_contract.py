@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from puhui.bootstrap.settings import Settings
 from puhui.graph.snapshot import (
     FORMAT_VERSION,
     TABLES,
@@ -155,3 +156,17 @@ def test_a_salted_snapshot_of_format_1_is_refused_in_one_sentence(tmp_path: Path
     (tmp_path / "report.json").write_text(json.dumps(old), encoding="utf-8")
     with pytest.raises(SnapshotError, match="graph format 1; this version reads 2: build it"):
         read_report(tmp_path)
+
+
+def test_the_graph_key_is_its_own_sub_key_of_the_blind_index_root() -> None:
+    """Every process with the platform's secrets derives the same key; a data-key rotation
+    (the index root kept) does not change it; it is no other purpose's key."""
+    root = "blind-index-root-of-the-test-000000001"
+    settings = Settings(data_key="data-key-of-the-test-00000000000000001", index_key=root)
+    rotated = Settings(data_key="data-key-of-the-test-00000000000000002", index_key=root)
+    other = Settings(data_key="data-key-of-the-test-00000000000000001", index_key=root + "x")
+    key = settings.graph_identifier_key()
+    assert len(key) == 32
+    assert rotated.graph_identifier_key() == key
+    assert other.graph_identifier_key() != key
+    assert settings.field_cipher().derive("request-hash") != key
