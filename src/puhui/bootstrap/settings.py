@@ -150,9 +150,10 @@ class Settings(BaseSettings):
     index_key: SecretStr | None = Field(
         default=None,
         description=(
-            "root of the blind indexes (equality lookups on encrypted columns); does not "
-            "rotate with the data key. Unset: derived from PUHUI_DATA_KEY, so set it to the "
-            "old data key before retiring that key"
+            "root of the blind indexes (equality lookups on encrypted columns) and of the "
+            "graph-identifier key (graph snapshots hashed under another root are refused); "
+            "does not rotate with the data key. Unset: derived from PUHUI_DATA_KEY, so set it "
+            "to the old data key before retiring that key"
         ),
     )
     max_body_bytes: int = Field(
