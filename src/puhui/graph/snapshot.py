@@ -121,9 +121,8 @@ def identifier_key(kind: IdentifierKind, value: str, key: bytes) -> str:
     normal = value.strip()
     if kind == "address":
         normal = "".join(normal.split())
-    message = f"{kind}\x1f{normal}".encode()
-    digest = hmac.new(check_key(key), message, hashlib.sha256).hexdigest()[:24]
-    return f"{kind}:{digest}"
+    digest = hmac.digest(check_key(key), f"{kind}\x1f{normal}".encode(), "sha256")
+    return f"{kind}:{digest.hex()[:24]}"
 
 
 NODES: Final = {
