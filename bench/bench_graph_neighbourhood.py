@@ -132,7 +132,7 @@ def main() -> None:
             format_version=FORMAT_VERSION,
             as_of=AS_OF,
             built_at=datetime.now(UTC),
-            salt="bench",
+            key_id="bench",
             counts={k: v.height for k, v in frames.items()},
             anomalies=Anomalies(),
             seconds=0.0,

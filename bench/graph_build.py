@@ -29,9 +29,11 @@ _BUILD = """
 import logging, sys
 from pathlib import Path
 logging.basicConfig(level=logging.INFO, format="%(message)s")
+from puhui.bootstrap.settings import Settings
 from puhui.graph.build import build
 from puhui.graph.sources import parse_as_of
-print(build(Path(sys.argv[1]), parse_as_of(sys.argv[2]), Path(sys.argv[3])).to_json())
+key = Settings().graph_identifier_key()
+print(build(Path(sys.argv[1]), parse_as_of(sys.argv[2]), Path(sys.argv[3]), key=key).to_json())
 """
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import polars as pl
 
+from puhui.bootstrap.settings import Settings
 from puhui.graph.build import build
 from puhui.graph.snapshot import read_table
 from puhui.graph.sources import add_months, month_end, parse_as_of
@@ -198,7 +199,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         graph = args.graph or Path(tmp) / "graph"
         if args.graph is None:
-            build(args.market, as_of, graph)
+            build(args.market, as_of, graph, key=Settings().graph_identifier_key())
         truth = pl.read_parquet(f"{args.market}/truth/enterprises_truth/*.parquet")
         registered = (
             pl.read_parquet(f"{args.market}/tables/enterprises/*.parquet")

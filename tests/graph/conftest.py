@@ -16,6 +16,8 @@ from puhui.market.params import MarketParams
 
 SMALL = MarketParams(enterprises=3_000, months=24, start=date(2023, 1, 1), seed=21)
 AS_OF = date(2024, 12, 1)
+GRAPH_KEY = b"graph-identifier-key-of-the-build-01"
+"""The key the session's graph is hashed under (32 bytes or more, like a real one)."""
 
 EMPTY: dict[str, dict[str, pl.DataType]] = {
     "enterprises": {
@@ -97,9 +99,14 @@ def small_market(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def graph_key() -> bytes:
+    return GRAPH_KEY
+
+
+@pytest.fixture(scope="session")
 def small_graph(small_market: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("graph") / "built"
-    build(small_market, AS_OF, out, salt="test-salt")
+    build(small_market, AS_OF, out, key=GRAPH_KEY)
     return out
 
 

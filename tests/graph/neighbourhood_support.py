@@ -22,10 +22,12 @@ from puhui.graph.snapshot import (
     BuildReport,
     enterprise_node,
     identifier_key,
+    key_id,
     write_snapshot,
 )
 
-SALT = "test-salt"
+GRAPH_KEY = b"graph-identifier-key-of-the-tests-0001"
+"""The key identifiers are hashed under in these tests (32 bytes or more, like a real one)."""
 AS_OF = date(2026, 3, 1)
 CENTRE = "91350100M000100Y43"
 RING_PARTNERS = ("91330100MA2B000011", "91330100MA2B000022")
@@ -37,10 +39,10 @@ CLEAR_PHONE = "13800000001"
 OWNER_ID = "11010519491231002X"
 RING_SENTENCE = f"3 enterprises share the phone {CLEAR_PHONE} and applied within 10 days."
 
-PHONE_NODE = identifier_key("phone", CLEAR_PHONE, SALT)
-PERSON_NODE = identifier_key("person", OWNER_ID, SALT)
-IP_NODE = identifier_key("ip", "10.1.2.3", SALT)
-ADDRESS_NODE = identifier_key("address", "台州市 椒江区 一号", SALT)
+PHONE_NODE = identifier_key("phone", CLEAR_PHONE, GRAPH_KEY)
+PERSON_NODE = identifier_key("person", OWNER_ID, GRAPH_KEY)
+IP_NODE = identifier_key("ip", "10.1.2.3", GRAPH_KEY)
+ADDRESS_NODE = identifier_key("address", "台州市 椒江区 一号", GRAPH_KEY)
 
 
 def _month(i: int) -> date:
@@ -158,7 +160,7 @@ def write_test_snapshot(folder: Path, centre: str = CENTRE) -> Path:
         format_version=FORMAT_VERSION,
         as_of=AS_OF,
         built_at=datetime(2026, 4, 2, 3, 0, tzinfo=UTC),
-        salt=SALT,
+        key_id=key_id(GRAPH_KEY),
         counts={name: frame.height for name, frame in frames.items()},
         anomalies=Anomalies(),
         seconds=0.1,

@@ -8,8 +8,9 @@ from pathlib import Path
 import polars as pl
 from typer.testing import CliRunner
 
+from puhui.bootstrap.settings import Settings
 from puhui.cli.main import app
-from puhui.graph.snapshot import read_table
+from puhui.graph.snapshot import key_id, read_table
 
 runner = CliRunner()
 
@@ -82,6 +83,8 @@ def test_build_prints_its_report_as_json(small_market: Path, tmp_path: Path) -> 
         "missing_enterprises",
     }
     assert (out / "report.json").is_file()
+    assert "salt" not in report  # the key that hashed the identifiers is named, never given
+    assert report["key_id"] == key_id(Settings().graph_identifier_key())
 
 
 def test_errors_are_one_sentence(tmp_path: Path) -> None:

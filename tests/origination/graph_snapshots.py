@@ -17,10 +17,12 @@ from puhui.graph.snapshot import (
     IdentifierKind,
     enterprise_node,
     identifier_key,
+    key_id,
     write_snapshot,
 )
 
-SALT = "test-salt"
+GRAPH_KEY = b"graph-identifier-key-of-the-tests-0001"
+"""The graph-identifier key of hand-made snapshots (the servers under test hold it too)."""
 
 _EDGE_KIND = {"person": "legal_rep"}
 
@@ -30,7 +32,7 @@ class HandGraph:
     """Enterprises with facts, identifier edges in clear (hashed on write), rings, circles."""
 
     month: date
-    salt: str = SALT
+    key: bytes = GRAPH_KEY
     facts: list[dict[str, Any]] = field(default_factory=list)
     edges: list[dict[str, Any]] = field(default_factory=list)
     rings: list[dict[str, Any]] = field(default_factory=list)
@@ -53,7 +55,7 @@ class HandGraph:
         self.edges.append(
             {
                 "src": enterprise_node(uscc),
-                "dst": identifier_key(kind, value, self.salt),
+                "dst": identifier_key(kind, value, self.key),
                 "kind": _EDGE_KIND.get(kind, kind),
                 "month": seen,
                 "last_month": seen,
@@ -100,7 +102,7 @@ class HandGraph:
             format_version=FORMAT_VERSION,
             as_of=self.month,
             built_at=datetime(2026, 1, 1, tzinfo=UTC),
-            salt=self.salt,
+            key_id=key_id(self.key),
             counts={"enterprises": len(self.facts), "edges": len(self.edges)},
             anomalies=Anomalies(),
             seconds=0.0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from graph_snapshots import HandGraph
+from graph_snapshots import GRAPH_KEY, HandGraph
 
 from puhui.domain.origination.fraud import GraphPolicy, screen_graph
 from puhui.graph.live import GraphSource
@@ -44,7 +44,7 @@ def codes(index: GraphIndex, app: ApplicationIdentifiers, recent: list[RecentTie
 
 
 def test_ring_member_and_newcomer_on_ring_device_are_knocked_out(tmp_path: Path) -> None:
-    index = GraphIndex.load(ringed_graph().write(tmp_path))
+    index = GraphIndex.load(ringed_graph().write(tmp_path), GRAPH_KEY)
     member = ApplicationIdentifiers(RING[0], ID_B, "13900000009", device_id="DV-OWN")
     assert codes(index, member, []) == ["AF10_FRAUD_RING"]
     newcomer = ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009", device_id="DV-RING-1")
@@ -61,7 +61,7 @@ def test_ring_member_and_newcomer_on_ring_device_are_knocked_out(tmp_path: Path)
 def test_two_new_applications_on_one_device_make_the_third_a_packaged_one(
     tmp_path: Path,
 ) -> None:
-    index = GraphIndex.load(ringed_graph().write(tmp_path))
+    index = GraphIndex.load(ringed_graph().write(tmp_path), GRAPH_KEY)
     third = ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009", device_id="DV-AGENT")
     assert codes(index, third, []) == []
     recent = [
@@ -83,7 +83,7 @@ def test_two_new_applications_on_one_device_make_the_third_a_packaged_one(
 
 
 def test_the_same_persons_other_enterprises_are_related_not_packaging(tmp_path: Path) -> None:
-    index = GraphIndex.load(ringed_graph().write(tmp_path))
+    index = GraphIndex.load(ringed_graph().write(tmp_path), GRAPH_KEY)
     third = ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009", device_id="DV-AGENT")
     recent = [
         RecentTie("device", "91110000OTHER0001A", True, TODAY),
@@ -100,7 +100,7 @@ def test_round_trip_circle_stress_and_contagion_refer(tmp_path: Path) -> None:
     graph.enterprise(GENUINE, invoice_round_trip_ratio=0.45, contagion_score=0.95)
     graph.enterprise(NEWCOMER, guarantors_in_distress=0)
     graph.circle("C1", [GENUINE, NEWCOMER], distressed=1)
-    index = GraphIndex.load(graph.write(tmp_path))
+    index = GraphIndex.load(graph.write(tmp_path), GRAPH_KEY)
     check = index.check(ApplicationIdentifiers(GENUINE, ID_A, "13900000008"), TODAY)
     assert [r.code for r in screen_graph(check.facts)] == [
         "AF12_INVOICE_ROUND_TRIP",
@@ -114,12 +114,12 @@ def test_round_trip_circle_stress_and_contagion_refer(tmp_path: Path) -> None:
 
 
 def test_a_missing_or_stale_graph_does_not_serve_and_says_why(tmp_path: Path) -> None:
-    source = GraphSource(tmp_path / "graph", background=False)
+    source = GraphSource(tmp_path / "graph", key=GRAPH_KEY, background=False)
     missing = source.current(TODAY)
     assert (missing.index, missing.health.status) == (None, "missing")
     assert missing.unavailable()["graph"] == "unavailable"
     ringed_graph().write(tmp_path / "graph")
-    source = GraphSource(tmp_path / "graph", max_age_days=45, background=False)
+    source = GraphSource(tmp_path / "graph", key=GRAPH_KEY, max_age_days=45, background=False)
     assert source.current(date(2026, 5, 15)).health.status == "ok"  # 45 days after 31 March
     stale = source.current(date(2026, 5, 16))
     assert stale.index is None
@@ -127,14 +127,16 @@ def test_a_missing_or_stale_graph_does_not_serve_and_says_why(tmp_path: Path) ->
     assert stale.health.as_of == MONTH
     assert "2026-03-31" in (stale.health.why or "")
     assert unavailable_inputs() == dict.fromkeys(GRAPH_INPUTS)
-    assert GraphSource(None).health(TODAY).status == "missing"
+    assert GraphSource(None, key=GRAPH_KEY).health(TODAY).status == "missing"
 
 
 def test_a_newer_snapshot_is_picked_up_without_a_restart(tmp_path: Path) -> None:
     now = [0.0]
     graph_dir = tmp_path / "graph"
     ringed_graph().write(graph_dir)
-    source = GraphSource(graph_dir, recheck_seconds=5, background=False, monotonic=lambda: now[0])
+    source = GraphSource(
+        graph_dir, key=GRAPH_KEY, recheck_seconds=5, background=False, monotonic=lambda: now[0]
+    )
     first = source.current(TODAY).index
     assert first is not None
     assert first.report.as_of == MONTH
@@ -154,7 +156,7 @@ def test_an_incomplete_newer_snapshot_is_skipped(tmp_path: Path) -> None:
     graph_dir = tmp_path / "graph"
     ringed_graph().write(graph_dir)
     (graph_dir / "2026-04").mkdir()  # being written: no report.json yet
-    source = GraphSource(graph_dir, background=False)
+    source = GraphSource(graph_dir, key=GRAPH_KEY, background=False)
     index = source.current(TODAY).index
     assert index is not None
     assert index.folder.name == "2026-03"
@@ -163,7 +165,7 @@ def test_an_incomplete_newer_snapshot_is_skipped(tmp_path: Path) -> None:
 def test_an_unreadable_snapshot_is_reported_not_served(tmp_path: Path) -> None:
     folder = ringed_graph().write(tmp_path / "graph")
     (folder / "edges.parquet").write_bytes(b"not parquet")
-    live = GraphSource(tmp_path / "graph", background=False).current(TODAY)
+    live = GraphSource(tmp_path / "graph", key=GRAPH_KEY, background=False).current(TODAY)
     assert live.index is None
     assert live.health.status == "missing"
     assert "2026-03 could not be read" in (live.health.why or "")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from flow_scenarios import ALL_SCOPES, S, _id_number, _uscc, new, staff
-from graph_snapshots import HandGraph
+from graph_snapshots import GRAPH_KEY, HandGraph
 from origination_wiring import Wired
 
 from puhui.graph.live import GraphSource
@@ -27,7 +27,7 @@ def _graph(tmp_path: Path, month: date = SNAPSHOT_MONTH) -> GraphSource:
     graph.identifier(_uscc(91), "device", "dev-ring")
     graph.ring("R7", [RING_MEMBER, _uscc(91)], 0.8)
     graph.write(tmp_path / "graph")
-    return GraphSource(tmp_path / "graph", background=False)
+    return GraphSource(tmp_path / "graph", key=GRAPH_KEY, background=False)
 
 
 def _apply_from(w: Wired, n: int, device: str) -> str:

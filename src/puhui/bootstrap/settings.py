@@ -150,9 +150,10 @@ class Settings(BaseSettings):
     index_key: SecretStr | None = Field(
         default=None,
         description=(
-            "root of the blind indexes (equality lookups on encrypted columns); does not "
-            "rotate with the data key. Unset: derived from PUHUI_DATA_KEY, so set it to the "
-            "old data key before retiring that key"
+            "root of the blind indexes (equality lookups on encrypted columns) and of the "
+            "graph-identifier key (graph snapshots hashed under another root are refused); "
+            "does not rotate with the data key. Unset: derived from PUHUI_DATA_KEY, so set it "
+            "to the old data key before retiring that key"
         ),
     )
     max_body_bytes: int = Field(
@@ -233,6 +234,14 @@ class Settings(BaseSettings):
             if self.index_key is None
             else self.index_key.get_secret_value().encode(),
         )
+
+    def graph_identifier_key(self) -> bytes:
+        """The key of the relationship graph's hashed identifiers (HMAC-SHA256 node ids).
+
+        Derived from the blind-index root (PUHUI_INDEX_KEY, else PUHUI_DATA_KEY) under its
+        own purpose, so it never equals another sub-key and survives a data-key rotation;
+        never written to a snapshot (the report names only its id)."""
+        return self.field_cipher().derive("graph-identifiers")
 
     @property
     def effective_log_format(self) -> Literal["text", "json"]:

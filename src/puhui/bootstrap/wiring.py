@@ -93,12 +93,13 @@ def month_publisher(
     (``<graph_dir>/<YYYY-MM>/``), which the online check then picks up."""
     tables = MarketTables.from_dir(market_dir)
     store = platform.feature_store()
+    key = platform.settings.graph_identifier_key()
 
     def publish(month: date) -> BuildReport:
         report = build_month(tables, month, store, computed_at=platform.clock.now())
         if graph_dir is not None:
             published = add_months(month, -1)
-            build(market_dir, published, graph_dir / published.strftime("%Y-%m"))
+            build(market_dir, published, graph_dir / published.strftime("%Y-%m"), key=key)
         return report
 
     return publish
@@ -111,7 +112,9 @@ def graph_source(platform: Platform, graph_dir: Path | None = None) -> GraphSour
     if folder is None:
         logger.warning("no relationship graph configured (PUHUI_GRAPH_DIR): graph inputs missing")
         return None
-    return GraphSource(folder, max_age_days=settings.graph_max_age_days)
+    return GraphSource(
+        folder, key=settings.graph_identifier_key(), max_age_days=settings.graph_max_age_days
+    )
 
 
 def decision_history(platform: Platform) -> SqlDecisionHistory:

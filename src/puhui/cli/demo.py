@@ -279,6 +279,7 @@ def demo_graph(graph_dir: Path, settings: Settings) -> GraphSource:
     shutil.rmtree(graph_dir, ignore_errors=True)
     return GraphSource(
         graph_dir,
+        key=settings.graph_identifier_key(),
         max_age_days=settings.graph_max_age_days,
         recheck_seconds=0.0,  # simulated days pass in milliseconds: look every time
         background=False,

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from puhui.cli.context import fail
+from puhui.cli.context import fail, load_settings
 from puhui.domain.errors import PuhuiError
 from puhui.domain.money import format_yuan
 from puhui.graph.snapshot import BuildReport, SnapshotError, read_report, read_table
@@ -34,11 +34,16 @@ def build_command(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the graph into.")],
     as_json: AsJson = False,
 ) -> None:
-    """Build the graph from the market's data of months up to --as-of, then print its report."""
+    """Build the graph from the market's data of months up to --as-of, then print its report.
+
+    Identifiers are hashed under the key derived from PUHUI_INDEX_KEY (else PUHUI_DATA_KEY):
+    the servers checking applications against this graph need the same secrets."""
     from puhui.graph.build import build  # noqa: PLC0415 - igraph only when building
 
+    settings = load_settings()
     try:
-        report = build(market, parse_as_of(as_of), out)
+        key = settings.graph_identifier_key()
+        report = build(market, parse_as_of(as_of), out, key=key)
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
     if as_json:

@@ -3,7 +3,8 @@
 Only data of months up to the as-of month is read (see :mod:`puhui.graph.sources`). The steps:
 number the registered enterprises; gather identifier links and invoice and guarantee edge
 lists (odd rows counted in the report, never fatal); run the detectors (rings, packaging,
-round trips, circles, contagion); hash the identifiers with this build's salt; write the
+round trips, circles, contagion); hash the identifiers under the platform's graph-identifier
+key (HMAC-SHA256; the key stays with the caller, the report names only its id); write the
 snapshot. The edge table, tens of millions of invoice rows at a million enterprises, streams
 to its file; the rest is small.
 """
@@ -11,7 +12,6 @@ to its file; the rest is small.
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -30,6 +30,8 @@ from puhui.graph.snapshot import (
     FORMAT_VERSION,
     Anomalies,
     BuildReport,
+    check_key,
+    key_id,
     write_snapshot,
 )
 from puhui.graph.sources import Sources, add_months
@@ -50,11 +52,14 @@ class _Steps:
         self.last = now
 
 
-def build(market: Path, as_of: date, out: Path, *, salt: str | None = None) -> BuildReport:
-    """Build the graph of ``market`` as known at ``as_of`` (a month's first day) into ``out``."""
+def build(market: Path, as_of: date, out: Path, *, key: bytes) -> BuildReport:
+    """Build the graph of ``market`` as known at ``as_of`` (a month's first day) into ``out``.
+
+    ``key`` is the graph-identifier key (``Settings.graph_identifier_key``): the online check
+    needs the same one to find an applicant's identifiers in the snapshot."""
     started = time.perf_counter()
+    check_key(key)
     sources = Sources.open(market, as_of)
-    salt = salt or secrets.token_hex(16)
     registry = sources.enterprises().collect()
     duplicate_registry = registry.height - registry["uscc"].n_unique()
     index = registry.unique("uscc", keep="first", maintain_order=True).with_columns(
@@ -105,7 +110,7 @@ def build(market: Path, as_of: date, out: Path, *, salt: str | None = None) -> B
         contagion=spread,
     )
     steps.done("enterprise facts")
-    hashed = hashed_identifiers(merged, salt)
+    hashed = hashed_identifiers(merged, key)
     steps.done("hashed identifiers")
     nodes = _nodes(index, merged, hashed)
     edges = _edges(index, merged, hashed, invoices.frame, guarantees.frame)
@@ -143,7 +148,7 @@ def build(market: Path, as_of: date, out: Path, *, salt: str | None = None) -> B
         format_version=FORMAT_VERSION,
         as_of=as_of,
         built_at=datetime.now(UTC),
-        salt=salt,
+        key_id=key_id(key),
         counts=counts,
         anomalies=anomalies,
         seconds=round(time.perf_counter() - started, 3),

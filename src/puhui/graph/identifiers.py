@@ -2,7 +2,7 @@
 
 The registry, the owners (the legal representative's own mobile) and the applications each
 tie an enterprise to identifiers. Links are kept by enterprise number (``eid``) and clear
-value until the end of the build, when every value is replaced by its salted key and a masked
+value until the end of the build, when every value is replaced by its keyed hash and a masked
 label (:func:`hashed_identifiers`): clear values never reach the snapshot.
 """
 
@@ -179,13 +179,13 @@ def merged_links(links: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def hashed_identifiers(links: pl.DataFrame, salt: str) -> pl.DataFrame:
-    """Each distinct (kind, value): its node id (salted hash) and masked label."""
+def hashed_identifiers(links: pl.DataFrame, key: bytes) -> pl.DataFrame:
+    """Each distinct (kind, value): its node id (keyed hash) and masked label."""
     distinct = links.select("kind", "value").unique()
     keys: list[str] = []
     labels: list[str] = []
     for kind, value in distinct.iter_rows():
-        keys.append(identifier_key(cast(IdentifierKind, kind), value, salt))
+        keys.append(identifier_key(cast(IdentifierKind, kind), value, key))
         labels.append(MASKS[kind](value))
     return distinct.with_columns(
         pl.Series("node", keys, dtype=pl.String), pl.Series("label", labels, dtype=pl.String)

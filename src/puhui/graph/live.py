@@ -92,12 +92,14 @@ class GraphSource:
         self,
         graph_dir: Path | None,
         *,
+        key: bytes,
         max_age_days: int = 45,
         recheck_seconds: float = 5.0,
         background: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.graph_dir = graph_dir
+        self._key = key  # the graph-identifier key: snapshots of another key are refused
         self.max_age_days = max_age_days
         self.recheck_seconds = recheck_seconds
         self.background = background
@@ -168,7 +170,7 @@ class GraphSource:
         """Load ``folder``; on failure keep what serves (if anything) and say why."""
         index, error = None, None
         try:
-            index = GraphIndex.load(folder)
+            index = GraphIndex.load(folder, self._key)
         except (SnapshotError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
             logger.error("graph snapshot %s not loaded: %s", folder, exc)
             error = f"snapshot {folder.name} could not be read: {exc}"

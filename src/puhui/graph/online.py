@@ -32,8 +32,10 @@ from puhui.graph.snapshot import (
     ENTERPRISE_PREFIX,
     IDENTIFIER_KINDS,
     BuildReport,
+    GraphKeyError,
     IdentifierKind,
     identifier_key,
+    key_id,
     read_report,
     read_table,
 )
@@ -67,7 +69,7 @@ _EPOCH = date(1970, 1, 1)
 
 @dataclass(frozen=True, slots=True)
 class ApplicationIdentifiers:
-    """The identifiers an application carries, in clear (they are hashed with the salt)."""
+    """The identifiers an application carries, in clear (hashed with the graph key)."""
 
     uscc: str
     id_number: str
@@ -124,7 +126,7 @@ def _mask(kind: IdentifierKind, value: str) -> str:
 
 
 def _key_numbers(keys: pl.Expr) -> pl.Expr:
-    """The first 60 bits of an identifier node's hash as an Int64 (the salt makes them
+    """The first 60 bits of an identifier node's hash as an Int64 (the keyed hash makes them
     uniform; 60 bits keep the chance of two of ten million identifiers colliding ~1e-4)."""
     return keys.str.split(":").list.get(1).str.slice(0, 15).str.to_integer(base=16)
 
@@ -143,6 +145,8 @@ class GraphIndex:
 
     folder: Path
     report: BuildReport
+    key: bytes = field(repr=False)
+    """The graph-identifier key the snapshot was hashed under (its id is in the report)."""
     uscc: npt.NDArray[np.bytes_]
     """Sorted USCCs: a row number in it is an enterprise's number everywhere below."""
     facts: pl.DataFrame
@@ -167,9 +171,16 @@ class GraphIndex:
         return month_end(self.report.as_of)
 
     @classmethod
-    def load(cls, folder: Path) -> GraphIndex:
+    def load(cls, folder: Path, key: bytes) -> GraphIndex:
+        """Load ``folder``, refusing a snapshot hashed under another key than ``key`` (its
+        applicants' identifiers would silently never match)."""
         started = time.perf_counter()
         report = read_report(folder)
+        if report.key_id != key_id(key):
+            raise GraphKeyError(
+                f"snapshot {folder.name} was hashed under graph key {report.key_id}, this "
+                f"server holds key {key_id(key)}: rebuild it or configure the same secrets"
+            )
         facts = read_table(folder, "enterprise_facts").unique("uscc", keep="first").sort("uscc")
         usccs = facts["uscc"].to_list()
         uscc = np.array(usccs, dtype=np.bytes_) if usccs else np.array([], dtype="S18")
@@ -217,6 +228,7 @@ class GraphIndex:
         index = cls(
             folder=folder,
             report=report,
+            key=key,
             uscc=uscc,
             facts=facts,
             ring_of=ring_of,
@@ -260,7 +272,7 @@ class GraphIndex:
         return None
 
     def _edges_of(self, kind: IdentifierKind, value: str) -> slice:
-        number = _key_number(identifier_key(kind, value, self.report.salt))
+        number = _key_number(identifier_key(kind, value, self.key))
         i = int(np.searchsorted(self.keys, number))
         if i < len(self.keys) and self.keys[i] == number:
             return slice(int(self.offsets[i]), int(self.offsets[i + 1]))

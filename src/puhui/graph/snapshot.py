@@ -6,7 +6,7 @@ here changes every reader: bump ``FORMAT_VERSION`` on an incompatible change.
 
 Layout of a snapshot folder::
 
-    report.json             BuildReport: as-of month, build time, counts, anomalies, salt
+    report.json             BuildReport: as-of month, build time, counts, anomalies, key id
     nodes.parquet           NODES
     edges.parquet           EDGES
     enterprise_facts.parquet ENTERPRISE_FACTS: one row per enterprise, the facts decisions read
@@ -15,15 +15,25 @@ Layout of a snapshot folder::
     round_trips.parquet     ROUND_TRIPS
 
 Personal identifiers (ID numbers, phones) never appear in clear: a node of a person or of a
-phone is ``kind:`` + a salted SHA-256 (``identifier_key``), with a masked label for evidence.
-The salt is drawn per build and kept in the report, so a stolen edge list does not give back
-the phone numbers while the online check can still find an applicant's phone in the graph.
+phone is ``kind:`` + a keyed hash (HMAC-SHA256, ``identifier_key``), with a masked label for
+evidence. The key is the platform's graph-identifier key (derived from its secrets by the
+caller) and is never written here: the report keeps only its id (``key_id``, a one-way
+fingerprint). A salt stored beside the hashes would not do: there are only ~1e9 mobile
+numbers, so anyone holding a copied folder could hash them all in minutes. Without the key
+the node ids give nothing back; with it, the online check finds an applicant's phone.
+
+A snapshot is written beside its folder and swapped in (``write_snapshot``): a reader sees
+the old complete snapshot or the new one, never a half-written month.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import secrets
+import shutil
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -32,7 +42,8 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
-FORMAT_VERSION: Final = "1"
+FORMAT_VERSION: Final = "2"
+"""2: identifiers keyed (HMAC) and the report's ``salt`` replaced by ``key_id``."""
 
 IdentifierKind = Literal[
     "person",  # legal representative or applicant, by ID number (hashed)
@@ -80,8 +91,29 @@ def enterprise_node(uscc: str) -> str:
     return ENTERPRISE_PREFIX + uscc
 
 
-def identifier_key(kind: IdentifierKind, value: str, salt: str) -> str:
-    """The node id of an identifier: stable within one build (its salt), never the clear value.
+MIN_KEY_BYTES: Final = 32
+
+
+class GraphKeyError(ValueError):
+    """The graph-identifier key is too short, or a snapshot was hashed under another key."""
+
+
+def check_key(key: bytes) -> bytes:
+    """``key`` if it is long enough to be a secret (32 bytes or more)."""
+    if len(key) < MIN_KEY_BYTES:
+        raise GraphKeyError(f"the graph-identifier key needs at least {MIN_KEY_BYTES} bytes")
+    return key
+
+
+def key_id(key: bytes) -> str:
+    """A public name of ``key`` for the report: a one-way fingerprint that tells two keys
+    apart (the online check refuses a snapshot of another key) but gives no node id back."""
+    fingerprint = hmac.new(check_key(key), b"puhui/graph-identifiers/key-id", hashlib.sha256)
+    return fingerprint.hexdigest()[:16]
+
+
+def identifier_key(kind: IdentifierKind, value: str, key: bytes) -> str:
+    """The node id of an identifier: keyed (HMAC-SHA256), never the clear value.
 
     Values are normalised first (stripped; addresses also without inner spaces) so the batch
     build and the online check agree.
@@ -89,8 +121,8 @@ def identifier_key(kind: IdentifierKind, value: str, salt: str) -> str:
     normal = value.strip()
     if kind == "address":
         normal = "".join(normal.split())
-    digest = hashlib.sha256(f"{salt}\x1f{kind}\x1f{normal}".encode()).hexdigest()[:24]
-    return f"{kind}:{digest}"
+    digest = hmac.digest(check_key(key), f"{kind}\x1f{normal}".encode(), "sha256")
+    return f"{kind}:{digest.hex()[:24]}"
 
 
 NODES: Final = {
@@ -176,7 +208,7 @@ class BuildReport:
     format_version: str
     as_of: date  # first day of the as-of month: data of months <= as_of only
     built_at: datetime
-    salt: str
+    key_id: str  # which graph-identifier key hashed the identifiers (``key_id``), not the key
     counts: dict[str, int]  # nodes, edges, enterprises, rings, circles, round_trips, ...
     anomalies: Anomalies
     seconds: float
@@ -194,7 +226,7 @@ class BuildReport:
             format_version=str(data["format_version"]),
             as_of=date.fromisoformat(data["as_of"]),
             built_at=datetime.fromisoformat(data["built_at"]),
-            salt=str(data["salt"]),
+            key_id=str(data["key_id"]),
             counts={str(k): int(v) for k, v in data["counts"].items()},
             anomalies=Anomalies(**data["anomalies"]),
             seconds=float(data["seconds"]),
@@ -205,37 +237,74 @@ class SnapshotError(Exception):
     """A snapshot folder is missing, incomplete or of another format version."""
 
 
+SNAPSHOT_FILES: Final = frozenset({"report.json", *(f"{name}.parquet" for name in TABLES)})
+
+
 def write_snapshot(
     folder: Path, report: BuildReport, frames: Mapping[str, pl.DataFrame | pl.LazyFrame]
 ) -> None:
-    """Write every table (cast to its schema) and then the report, which marks it complete.
+    """Write every table (cast to its schema) and the report into a hidden sibling folder,
+    then swap it in for ``folder``: servers reading a month rebuilt in place see the old
+    complete snapshot or the new one (a reader between the two renames finds no folder and
+    falls back to the previous month). A failed write leaves ``folder`` as it was.
 
-    A lazy table streams to its file (the edge list of a large market does not fit in memory)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    A lazy table streams to its file (the edge list of a large market does not fit in memory).
+    """
     missing = set(TABLES) - set(frames)
     if missing:
         raise SnapshotError(f"a snapshot needs every table; missing: {sorted(missing)}")
-    (folder / "report.json").unlink(missing_ok=True)
-    for name, schema in TABLES.items():
-        frame = frames[name].select([pl.col(c).cast(t) for c, t in schema.items()])
-        if isinstance(frame, pl.LazyFrame):
-            frame.sink_parquet(folder / f"{name}.parquet")
-        else:
-            frame.write_parquet(folder / f"{name}.parquet")
-    (folder / "report.json").write_text(report.to_json(), encoding="utf-8")
+    _check_replaceable(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(4)
+    staging = folder.parent / f".{folder.name}.new-{token}"
+    try:
+        staging.mkdir()
+        for name, schema in TABLES.items():
+            frame = frames[name].select([pl.col(c).cast(t) for c, t in schema.items()])
+            if isinstance(frame, pl.LazyFrame):
+                frame.sink_parquet(staging / f"{name}.parquet")
+            else:
+                frame.write_parquet(staging / f"{name}.parquet")
+        (staging / "report.json").write_text(report.to_json(), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if not folder.exists():
+        os.rename(staging, folder)
+        return
+    retired = folder.parent / f".{folder.name}.old-{token}"
+    os.rename(folder, retired)
+    os.rename(staging, folder)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _check_replaceable(folder: Path) -> None:
+    """Refuse to swap out a folder holding anything but a snapshot's files: ``--out`` naming
+    the wrong folder must not delete it."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise SnapshotError(f"{folder} is a file, not a graph snapshot folder")
+    strangers = sorted(p.name for p in folder.iterdir() if p.name not in SNAPSHOT_FILES)
+    if strangers:
+        raise SnapshotError(
+            f"{folder} holds files that are not a graph snapshot's ({', '.join(strangers[:5])}): "
+            "refusing to replace it; choose an empty or new folder"
+        )
 
 
 def read_report(folder: Path) -> BuildReport:
     path = folder / "report.json"
     if not path.is_file():
         raise SnapshotError(f"{folder} holds no complete graph (no report.json)")
-    report = BuildReport.from_json(path.read_text(encoding="utf-8"))
-    if report.format_version != FORMAT_VERSION:
+    text = path.read_text(encoding="utf-8")
+    version = str(json.loads(text).get("format_version"))
+    if version != FORMAT_VERSION:
         raise SnapshotError(
-            f"{folder} is graph format {report.format_version}; this version reads "
+            f"{folder} is graph format {version}; this version reads "
             f"{FORMAT_VERSION}: build it again"
         )
-    return report
+    return BuildReport.from_json(text)
 
 
 def read_table(folder: Path, name: str) -> pl.DataFrame:
