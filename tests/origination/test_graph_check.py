@@ -175,7 +175,7 @@ def test_freshly_inflated_data_refer_a_first_application_as_packaged(tmp_path: P
     graph = HandGraph(MONTH)
     graph.enterprise(NEWCOMER, inflation_score=0.85, packaging_score=0.0)
     graph.enterprise(GENUINE, inflation_score=0.5, packaging_score=0.0)
-    index = GraphIndex.load(graph.write(tmp_path))
+    index = GraphIndex.load(graph.write(tmp_path), GRAPH_KEY)
     check = index.check(ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009"), TODAY)
     assert check.facts.inflation_score == 0.85
     assert check.evidence["inflation_score"] == 0.85
