@@ -77,6 +77,7 @@ def test_two_new_applications_on_one_device_make_the_third_a_packaged_one(
             "identifier": "device DV-A****",
             "enterprises_in_graph": 0,
             "applications_since_graph": 2,
+            "hub": False,
             "examples": ["91110000OTHER0001A", "91110000OTHER0002B"],
         }
     ]
