@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from puhui.domain.audit import AuditEvent, AuditRecord, ChainHead, next_event
-from puhui.domain.clock import Clock
+from puhui.domain.clock import BANK_ZONE, Clock
 from puhui.domain.errors import Conflict
 from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.domain.origination.assessment import Assessment, Outcome
@@ -155,17 +155,23 @@ class _Apps:
             "address": "address",
         }
         person = identifiers.get("id_number")
-        ties = [
+        newest = sorted(self.s.applications.values(), key=lambda a: a.created_at, reverse=True)
+        return [
             RecentTie(
-                kinds[name], a.applicant.uscc, a.applicant.id_number == person, a.created_at.date()
+                kinds[name],
+                a.applicant.uscc,
+                a.applicant.id_number == person,
+                a.created_at.astimezone(BANK_ZONE).date(),
             )
-            for a in sorted(self.s.applications.values(), key=lambda a: a.created_at, reverse=True)
             for name, value in sorted(identifiers.items())
-            if a.created_at >= since
-            and a.applicant.uscc != uscc
-            and getattr(a.applicant, name) == value
+            for a in [
+                a
+                for a in newest
+                if a.created_at >= since
+                and a.applicant.uscc != uscc
+                and getattr(a.applicant, name) == value
+            ][:limit]
         ]
-        return ties[:limit]
 
     def screening_counts(
         self,

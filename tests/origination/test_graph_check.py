@@ -77,6 +77,7 @@ def test_two_new_applications_on_one_device_make_the_third_a_packaged_one(
             "identifier": "device DV-A****",
             "enterprises_in_graph": 0,
             "applications_since_graph": 2,
+            "hub": False,
             "examples": ["91110000OTHER0001A", "91110000OTHER0002B"],
         }
     ]
@@ -142,14 +143,15 @@ def test_a_newer_snapshot_is_picked_up_without_a_restart(tmp_path: Path) -> None
     assert first.report.as_of == MONTH
     newer = HandGraph(date(2026, 4, 1)).enterprise(GENUINE, contagion_score=0.9)
     newer.write(graph_dir)
+    may = date(2026, 5, 10)
     now[0] = 4.0  # within the recheck interval: the folder is not looked at
-    assert source.current(TODAY).index is first
+    assert source.current(may).index is first
     now[0] = 6.0
-    reloaded = source.current(TODAY).index
+    reloaded = source.current(may).index
     assert reloaded is not None
     assert reloaded.report.as_of == date(2026, 4, 1)
     genuine = ApplicationIdentifiers(GENUINE, ID_A, "13900000008")
-    assert reloaded.check(genuine, TODAY).inputs["contagion_score"] == 0.9
+    assert reloaded.check(genuine, may).inputs["contagion_score"] == 0.9
 
 
 def test_an_incomplete_newer_snapshot_is_skipped(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def test_a_snapshot_of_another_key_is_refused_with_the_reason(tmp_path: Path) ->
     assert live.index is None
     assert live.health.status == "missing"
     why = live.health.why or ""
-    assert f"hashed under graph key {key_id(GRAPH_KEY)}" in why
-    assert f"this server holds key {key_id(OTHER_KEY)}" in why
+    assert "hashed under another graph key" in why
+    assert key_id(GRAPH_KEY) not in why  # the unauthenticated health names no key
     served = GraphSource(tmp_path / "graph", key=GRAPH_KEY, background=False).current(TODAY)
     assert served.health.status == "ok"

@@ -20,13 +20,17 @@ from typing import Any, Literal
 import polars as pl
 
 from puhui.graph.online import GraphIndex
-from puhui.graph.snapshot import SnapshotError, read_report
+from puhui.graph.snapshot import GraphKeyError, SnapshotError, read_report
 
 logger = logging.getLogger(__name__)
 
 _SNAPSHOT_NAME = re.compile(r"^\d{4}-\d{2}$")
 
-GraphStatus = Literal["ok", "stale", "missing"]
+GraphStatus = Literal["ok", "stale", "missing", "loading"]
+
+RETRY_SECONDS = (30.0, 120.0, 600.0)
+"""Back-off after a snapshot failed to load: a folder caught mid-rebuild is read again, a
+broken one is not read every few seconds (a load takes ~15 s on a million enterprises)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,8 @@ class GraphHealth:
     as_of: date | None
     """The as-of month (first day) of the snapshot found, if any."""
     why: str | None = None
+    """A short reason for people (the unauthenticated health check shows it): no paths and
+    no exception text, which go to the log."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,14 +72,15 @@ def snapshot_folders(graph_dir: Path) -> list[Path]:
 
 def newest_complete(graph_dir: Path, today: date | None = None) -> Path | None:
     """The newest month folder whose report says it is complete and readable; with
-    ``today``, none of a month after today's (a replayed past must not read its future)."""
-    latest = None if today is None else today.strftime("%Y-%m")
+    ``today``, only months before today's: a month's snapshot holds data to its end, so one
+    of today's month or later is a replayed past reading its future."""
+    current = None if today is None else today.strftime("%Y-%m")
     for folder in snapshot_folders(graph_dir):
-        if latest is not None and folder.name > latest:
+        if current is not None and folder.name >= current:
             continue
         try:
             read_report(folder)
-        except (SnapshotError, ValueError, KeyError, TypeError) as exc:
+        except (SnapshotError, OSError, ValueError, KeyError, TypeError) as exc:
             logger.warning("graph snapshot %s skipped: %s", folder, exc)
             continue
         return folder
@@ -110,15 +117,24 @@ class GraphSource:
         self._signature: tuple[str, int] | None = None
         self._index: GraphIndex | None = None
         self._error: str | None = None
+        self._failures = 0
+        self._retry_at = 0.0
 
     def current(self, today: date) -> LiveGraph:
         self._refresh(today)
+        return self._live(today)
+
+    def _live(self, today: date) -> LiveGraph:
         index = self._index
         if index is None:
+            if self._loading:
+                return LiveGraph(
+                    GraphHealth("loading", None, "the first snapshot is loading"), None
+                )
             why = self._error or (
                 "no graph folder configured (PUHUI_GRAPH_DIR)"
                 if self.graph_dir is None
-                else f"no complete snapshot in {self.graph_dir}"
+                else "no complete snapshot in the graph folder"
             )
             return LiveGraph(GraphHealth("missing", None, why), None)
         age = (today - index.data_until).days
@@ -131,7 +147,9 @@ class GraphSource:
         return LiveGraph(GraphHealth("ok", index.report.as_of), index)
 
     def health(self, today: date) -> GraphHealth:
-        return self.current(today).health
+        """What serves now, without looking at the folder or loading (the health check must
+        not wait on file I/O or a load of many seconds)."""
+        return self._live(today).health
 
     def warm_up(self, today: date) -> None:
         """Load the newest snapshot now, before the first applicant waits for it."""
@@ -155,8 +173,12 @@ class GraphSource:
             folder = newest_complete(self.graph_dir, today)
             if folder is None:
                 return
-            signature = (str(folder), (folder / "report.json").stat().st_mtime_ns)
-            if signature == self._signature:
+            try:
+                signature = (str(folder), (folder / "report.json").stat().st_mtime_ns)
+            except OSError as exc:  # replaced or removed since it was found
+                logger.warning("graph snapshot %s not looked at: %s", folder, exc)
+                return
+            if signature == self._signature and (self._error is None or now < self._retry_at):
                 return
             self._loading = True
         if self.background and self._index is not None:
@@ -171,11 +193,22 @@ class GraphSource:
         index, error = None, None
         try:
             index = GraphIndex.load(folder, self._key)
+        except GraphKeyError as exc:
+            logger.error("graph snapshot %s not loaded: %s", folder, exc)
+            error = (
+                f"snapshot {folder.name} was hashed under another graph key: rebuild it or "
+                "configure the same secrets"
+            )
         except (SnapshotError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
             logger.error("graph snapshot %s not loaded: %s", folder, exc)
-            error = f"snapshot {folder.name} could not be read: {exc}"
+            error = f"snapshot {folder.name} could not be read (see the log)"
         finally:
             with self._lock:
                 if index is not None:
                     self._index = index
+                    self._failures = 0
+                else:
+                    wait = RETRY_SECONDS[min(self._failures, len(RETRY_SECONDS) - 1)]
+                    self._failures += 1
+                    self._retry_at = self._monotonic() + wait
                 self._signature, self._error, self._loading = signature, error, False

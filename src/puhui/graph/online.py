@@ -13,6 +13,7 @@ Which snapshot serves, and whether one may (freshness, reloads), is :mod:`puhui.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from calendar import monthrange
@@ -28,12 +29,15 @@ import polars as pl
 
 from puhui.domain.origination.fraud import GraphFacts, GraphPolicy
 from puhui.domain.privacy import mask_id_number, mask_phone
+from puhui.graph.identifiers import EDGE_KIND_OF
+from puhui.graph.packaging import FOOTPRINT_DAYS
+from puhui.graph.rings import HUB_LIMIT
 from puhui.graph.snapshot import (
     ENTERPRISE_PREFIX,
-    IDENTIFIER_KINDS,
     BuildReport,
     GraphKeyError,
     IdentifierKind,
+    SnapshotError,
     identifier_key,
     key_id,
     read_report,
@@ -57,11 +61,23 @@ STRONG_KINDS: Final[frozenset[IdentifierKind]] = frozenset({"person", "phone", "
 """Identifiers that tie an applicant to a ring: one person, phone or device is one party.
 Addresses (a shared building) and IPs (a carrier's NAT) tie too loosely for a knockout."""
 CONTACT_KINDS: Final[frozenset[IdentifierKind]] = frozenset({"phone", "address", "device"})
-"""Identifiers counted in ``shared_contact_count``."""
+"""Identifiers counted in ``shared_contact_count``: the batch's (graph/facts.py) less the
+settlement account, which an application does not carry."""
 APPLICATION_KINDS: Final[frozenset[IdentifierKind]] = frozenset(
     {"phone", "address", "device", "ip"}
 )
 """Identifiers an intermediary's footprint shows in (packaging): the channel of applying."""
+LOOSE_KINDS: Final[frozenset[IdentifierKind]] = frozenset({"address", "ip"})
+"""Identifiers many unrelated parties share (a building, a carrier's NAT): a packaging tie
+through them counts only within the batch's ``FOOTPRINT_DAYS``, not the policy's year."""
+HUB_SIZE: Final = HUB_LIMIT
+"""An identifier shared by more enterprises than this (a business centre's address, an
+agent's device) is a hub: it is neither a shared contact nor a packaging tie, as in the
+batch's rings. Without the cap six firms on one registered address declined a genuine
+applicant (FR_RING); on a 1M-enterprise market 35.7% share their address with five others."""
+_MONTH_DAYS = 30
+"""Snapshot edges are dated by month (its first day): an edge is fresh when any day of its
+month (first day + 30) falls in the window."""
 
 _MAX_EXAMPLES = 5
 _EPOCH = date(1970, 1, 1)
@@ -135,6 +151,18 @@ def _key_number(node: str) -> int:
     return int(node.split(":", 1)[1][:15], 16)
 
 
+def _servable_facts(facts: pl.DataFrame, folder: Path) -> pl.DataFrame:
+    """Facts by USCC, one row each, sorted; rows whose USCC is null or not ASCII dropped and
+    counted (a USCC is 18 ASCII characters: the byte array of USCCs must sort as text)."""
+    valid = pl.col("uscc").is_not_null() & (
+        pl.col("uscc").str.len_bytes() == pl.col("uscc").str.len_chars()
+    )
+    bad = facts.height - facts.filter(valid).height
+    if bad:
+        logger.warning("graph %s: %d facts rows without a valid USCC dropped", folder.name, bad)
+    return facts.filter(valid).unique("uscc", keep="first").sort("uscc")
+
+
 def _days(column: str) -> pl.Expr:
     return (pl.col(column) - pl.lit(_EPOCH)).dt.total_days().cast(pl.Int32)
 
@@ -163,6 +191,9 @@ class GraphIndex:
     edge_last_day: npt.NDArray[np.int32]
     """Last month the edge was seen, as days since 1970-01-01 (its first day)."""
     edge_from_application: npt.NDArray[np.bool_]
+    report_hash: str = ""
+    """First 16 hex digits of report.json's SHA-256: with ``built_at``, names the exact graph
+    a decision saw (a folder rebuilt in place keeps its name)."""
     loaded_in_seconds: float = field(default=0.0, compare=False)
 
     @property
@@ -181,7 +212,8 @@ class GraphIndex:
                 f"snapshot {folder.name} was hashed under graph key {report.key_id}, this "
                 f"server holds key {key_id(key)}: rebuild it or configure the same secrets"
             )
-        facts = read_table(folder, "enterprise_facts").unique("uscc", keep="first").sort("uscc")
+        report_hash = hashlib.sha256((folder / "report.json").read_bytes()).hexdigest()[:16]
+        facts = _servable_facts(read_table(folder, "enterprise_facts"), folder)
         usccs = facts["uscc"].to_list()
         uscc = np.array(usccs, dtype=np.bytes_) if usccs else np.array([], dtype="S18")
         rows = pl.DataFrame(
@@ -205,12 +237,14 @@ class GraphIndex:
             str(c): int(d or 0)
             for c, d in zip(circles["circle_id"], circles["members_distressed"], strict=True)
         }
-        prefixes = [f"{kind}:" for kind in IDENTIFIER_KINDS]
+        path = folder / "edges.parquet"
+        if not path.is_file():
+            raise SnapshotError(f"{folder} lacks edges.parquet")
+        # Lazily: the invoices, most of the rows, are never read into memory.
         edges = (
-            read_table(folder, "edges")
-            .lazy()
+            pl.scan_parquet(path)
+            .filter(pl.col("kind").is_in(sorted(set(EDGE_KIND_OF.values()))))
             .filter(pl.col("src").str.starts_with(ENTERPRISE_PREFIX))
-            .filter(pl.any_horizontal([pl.col("dst").str.starts_with(p) for p in prefixes]))
             .select(
                 pl.col("src").str.strip_prefix(ENTERPRISE_PREFIX).alias("uscc"),
                 _key_numbers(pl.col("dst")).alias("key"),
@@ -239,6 +273,7 @@ class GraphIndex:
             edge_enterprise=edges["row"].to_numpy().astype(np.int32),
             edge_last_day=edges["last_day"].fill_null(0).to_numpy().astype(np.int32),
             edge_from_application=edges["from_application"].to_numpy().astype(np.bool_),
+            report_hash=report_hash,
             loaded_in_seconds=time.perf_counter() - started,
         )
         logger.info(
@@ -301,6 +336,13 @@ class GraphIndex:
         if own is not None:
             related = np.append(related, own)
         near = _Near(self, p, as_of)
+        # Rings first, over every enterprise tied: one of the same person's other enterprises
+        # in a ring ties a new shell to it (AF10) though it is not a stranger.
+        for kind, edges in hits.items():
+            if kind in STRONG_KINDS:
+                new_rows = [self.row_of(t.uscc) for t in recent if t.kind == kind]
+                tied = np.array([r for r in new_rows if r is not None], dtype=np.int32)
+                near.note_rings(np.union1d(self.edge_enterprise[edges], tied), kind)
         near.relate(related, {t.uscc for t in recent if t.same_person or t.kind == "person"})
         near.strangers_related.add(application.uscc)
         for kind, edges in hits.items():
@@ -344,12 +386,14 @@ class GraphIndex:
             "packaging_enterprises": facts.packaging_enterprises,
             "guarantors_in_distress": facts.guarantors_in_distress,
         }
-        graph_applications = fact("applications_30d")
-        if graph_applications is not None and (as_of - self.data_until).days <= 30:
-            inputs["applications_30d"] = int(graph_applications)
+        # The snapshot's applications_30d is not passed on: it counts the 30 days to the
+        # snapshot's month end, which are 30 to 60 days old a month later (a stale count
+        # would trigger FR_VELOCITY); the platform counts the last 30 days itself.
         evidence: dict[str, Any] = {
             "status": "ok",
             "snapshot": self.folder.name,
+            "built_at": self.report.built_at.isoformat(),
+            "report_sha256": self.report_hash,
             "as_of": self.report.as_of.isoformat(),
             "enterprise_in_graph": own is not None,
             "ties": near.ties,
@@ -382,6 +426,7 @@ class _Near:
     def __init__(self, index: GraphIndex, policy: GraphPolicy, as_of: date) -> None:
         self.index, self.policy = index, policy
         self.window_start = (as_of - timedelta(days=policy.packaging_window_days) - _EPOCH).days
+        self.loose_start = (as_of - timedelta(days=self.loose_days) - _EPOCH).days
         self.as_of = as_of
         self.related_rows: npt.NDArray[np.int32] = np.empty(0, np.int32)
         self.strangers_related: set[str] = set()
@@ -398,37 +443,50 @@ class _Near:
         self.related_rows = np.unique(np.append(rows, known).astype(np.int32))
         self.strangers_related |= usccs
 
+    @property
+    def loose_days(self) -> int:
+        return min(self.policy.packaging_window_days, FOOTPRINT_DAYS)
+
     def add(self, kind: IdentifierKind, value: str, edges: slice, new: list[RecentTie]) -> None:
         index = self.index
         rows = index.edge_enterprise[edges]
         unrelated = self._unrelated(rows)
         others = np.unique(rows[unrelated])
+        start, days = (
+            (self.loose_start, self.loose_days)
+            if kind in LOOSE_KINDS
+            else (self.window_start, self.policy.packaging_window_days)
+        )
         fresh = index.edge_from_application[edges] & (
-            index.edge_last_day[edges] >= self.window_start
+            index.edge_last_day[edges] + _MONTH_DAYS >= start
         )
         packaged = np.unique(rows[unrelated & fresh])
         new_rows: list[int] = []
         strangers: set[str] = set()
         recent: set[str] = set()
+        sharing_rows: list[int] = []
+        sharing_new: set[str] = set()
         for tie in new:
-            if tie.uscc in self.strangers_related:
-                continue
             row = index.row_of(tie.uscc)
-            if row is not None and row in self.related_rows:
+            if row is None:
+                sharing_new.add(tie.uscc)
+            else:
+                sharing_rows.append(row)
+            if tie.uscc in self.strangers_related or (row is not None and row in self.related_rows):
                 continue
             if row is None:
                 strangers.add(tie.uscc)
             else:
                 new_rows.append(row)
-            if (self.as_of - tie.created_on).days <= self.policy.packaging_window_days:
+            if (self.as_of - tie.created_on).days <= days:
                 recent.add(tie.uscc)
         tied = np.union1d(others, np.array(new_rows, dtype=np.int32))
-        if kind in STRONG_KINDS:
-            self._note_rings(tied, kind)
-        if kind in CONTACT_KINDS:
+        sharing = np.union1d(rows, np.array(sharing_rows, dtype=np.int32))
+        hub = len(sharing) + len(sharing_new) > HUB_SIZE
+        if kind in CONTACT_KINDS and not hub:
             self.contact_rows.append(tied)
             self.contact_strangers |= strangers
-        if kind in APPLICATION_KINDS:
+        if kind in APPLICATION_KINDS and not hub:
             recent_rows = [r for r in new_rows if index.uscc[r].decode() in recent]
             self.packaging_rows.append(np.union1d(packaged, np.array(recent_rows, np.int32)))
             self.packaging_strangers |= strangers & recent
@@ -438,6 +496,7 @@ class _Near:
                     "identifier": f"{kind} {_mask(kind, value)}",
                     "enterprises_in_graph": len(others),
                     "applications_since_graph": len(new),
+                    "hub": hub,
                     "examples": self.examples([tied], strangers),
                 }
             )
@@ -450,7 +509,7 @@ class _Near:
             keep &= rows != related
         return keep
 
-    def _note_rings(self, rows: npt.NDArray[np.int32], kind: IdentifierKind) -> None:
+    def note_rings(self, rows: npt.NDArray[np.int32], kind: IdentifierKind) -> None:
         numbers = self.index.ring_of[rows]
         for number in np.unique(numbers[numbers >= 0]):
             ring_id, score, _ = self.index.rings[int(number)]

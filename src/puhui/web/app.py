@@ -62,14 +62,16 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         app.include_router(router)
 
     @app.get("/api/v1/health", tags=["ops"])
-    async def health() -> dict[str, Any]:
-        """Liveness, and whether the relationship graph serves (ok / stale / missing): a
-        graph that does not serve leaves the decisions without its evidence."""
+    def health() -> dict[str, Any]:
+        """Liveness, and whether the relationship graph serves (ok / stale / missing /
+        loading): a graph that does not serve leaves the decisions without its evidence.
+        It reports what serves, never loads (a load takes seconds): a plain ``def``, so the
+        little it does runs in the thread pool, not on the event loop."""
         origination = deps.origination
         if origination.graph is None:
             graph = NOT_CONFIGURED.health
         else:
-            graph = origination.graph.current(origination.clock.today()).health
+            graph = origination.graph.health(origination.clock.today())
         return {"status": "ok", "graph": graph.to_dict()}
 
     install_security_schemes(app, routers)

@@ -8,9 +8,10 @@ the graph as of this moment in every worker alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from puhui.domain.clock import BANK_ZONE
 from puhui.domain.origination import fraud
 from puhui.domain.origination.application import Application
 from puhui.domain.origination.reasons import Reason
@@ -50,8 +51,9 @@ def check_graph(
         "ip_address": applicant.ip_address,
         "address": applicant.address,
     }
-    # Applications after the snapshot's last day are the ones it does not hold.
-    since = datetime.combine(index.data_until + timedelta(days=1), time(), tzinfo=UTC)
+    # Applications after the snapshot's last business day (the bank's zone, as the build
+    # dates them) are the ones it does not hold.
+    since = datetime.combine(index.data_until + timedelta(days=1), time(), tzinfo=BANK_ZONE)
     recent = uow.applications.identifier_ties(
         identifiers={k: v for k, v in identifiers.items() if v},
         since=since,

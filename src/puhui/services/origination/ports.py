@@ -16,7 +16,7 @@ from puhui.domain.origination.contract import Contract
 from puhui.domain.origination.decision_record import DecisionRecord
 from puhui.domain.origination.offer import Offer
 from puhui.domain.origination.reasons import Reason
-from puhui.graph.live import LiveGraph
+from puhui.graph.live import GraphHealth, LiveGraph
 from puhui.graph.online import RecentTie
 from puhui.services.security.ports import SecurityUnitOfWork
 
@@ -113,7 +113,8 @@ class ApplicationRepository(Protocol):
         limit: int = 200,
     ) -> list[RecentTie]:
         """Other enterprises' applications created since ``since`` carrying one of these
-        identifiers (one row per identifier and application, at most ``limit``): the
+        identifiers (one row per identifier and application, newest first, at most ``limit``
+        per identifier, so a busy network does not crowd out a shared phone): the
         applications the graph snapshot does not hold yet. ``same_person`` when the other
         application names the same ID number as ``identifiers['id_number']``."""
         ...
@@ -279,6 +280,10 @@ class RelationshipGraph(Protocol):
     """The graph snapshot fit to serve now, or why there is none (``GraphSource``)."""
 
     def current(self, today: date) -> LiveGraph: ...
+
+    def health(self, today: date) -> GraphHealth:
+        """What serves now, without loading (for the health check)."""
+        ...
 
 
 class Assessor(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from puhui.adapters.db import fast
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination import tables as t
-from puhui.domain.clock import Clock
+from puhui.domain.clock import BANK_ZONE, Clock
 from puhui.domain.errors import Conflict, IdempotencyConflict
 from puhui.domain.ids import new_id
 from puhui.domain.origination.application import Applicant, Application, ApplicationStatus
@@ -127,27 +127,39 @@ _TIES: dict[frozenset[str], Any] = {}
 
 def _ties_statement(fields: frozenset[str]) -> Any:
     """Other enterprises' recent applications per identifier: one indexed range read per
-    identifier (``(<field>_index, created_at)``), all in one statement."""
+    identifier (``(<field>_index, created_at)``), newest first and limited per identifier
+    (one limit over all let a busy network crowd out a shared phone), all in one statement.
+    Each branch is wrapped in a subquery: SQLite allows no LIMIT in a compound's member."""
     statement = _TIES.get(fields)
     if statement is None:
         parts = [
             select(
-                literal(name).label("field"),
-                _A.c.uscc,
-                (_A.c.id_number_index == bindparam("b_person")).label("same_person"),
-                _A.c.created_at,
-            ).where(
-                _TIE_COLUMNS[name] == bindparam(f"b_{name}"),
-                _A.c.created_at >= bindparam("b_since"),
-                _A.c.uscc != bindparam("b_uscc"),
+                select(
+                    literal(name).label("field"),
+                    _A.c.uscc,
+                    (_A.c.id_number_index == bindparam("b_person")).label("same_person"),
+                    _A.c.created_at,
+                )
+                .where(
+                    _TIE_COLUMNS[name] == bindparam(f"b_{name}"),
+                    _A.c.created_at >= bindparam("b_since"),
+                    _A.c.uscc != bindparam("b_uscc"),
+                )
+                .order_by(_A.c.created_at.desc())
+                .limit(bindparam("b_limit"))
+                .subquery(f"t_{name}")
             )
             for name in sorted(fields)
         ]
         union = union_all(*parts).subquery()
-        statement = _TIES[fields] = (
-            select(union).order_by(union.c.created_at.desc()).limit(bindparam("b_limit"))
-        )
+        statement = _TIES[fields] = select(union).order_by(union.c.created_at.desc())
     return statement
+
+
+def _bank_date(instant: datetime) -> date:
+    """The business date (bank's zone) of a stored UTC instant."""
+    aware = instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
+    return aware.astimezone(BANK_ZONE).date()
 
 
 def _screening_statement(fields: frozenset[str]) -> Select[Any]:
@@ -425,7 +437,7 @@ class SqlApplicationRepository:
                 kind=_TIE_KINDS[row.field],
                 uscc=row.uscc,
                 same_person=bool(row.same_person),
-                created_on=row.created_at.date(),
+                created_on=_bank_date(row.created_at),
             )
             for row in rows
         ]
