@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sys
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,20 @@ from origination_fakes import OWNER_ID, PHONE, USCC_A, USCC_B
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "graph"))
 
-from neighbourhood_support import CENTRE, CLEAR_PHONE, PHONE_NODE, write_test_snapshot
+from neighbourhood_support import (
+    CENTRE,
+    CLEAR_PHONE,
+    PHONE_NODE,
+    snapshot_frames,
+    write_test_snapshot,
+)
 
+from puhui.domain.origination.assessment import Assessment, Outcome
 from puhui.graph.loaded import LoadedSnapshot, SnapshotCache, load_snapshot
-from puhui.graph.snapshot import SnapshotError
-from puhui.services.security.permissions import Role
+from puhui.graph.snapshot import SnapshotError, read_report, write_snapshot
+from puhui.services.origination import use_cases as uc
+from puhui.services.security.permissions import Principal, Role
+from puhui.web.neighbourhoods import application_graph
 
 BODY = {"uscc": USCC_A, "id_number": OWNER_ID, "phone": PHONE, "requested_amount_fen": 20_000_000}
 SVG = "{http://www.w3.org/2000/svg}"
@@ -239,3 +250,36 @@ def test_the_openapi_document_describes_the_field_and_the_picture(api: Api) -> N
     assert "neighbourhood" not in detail.get("required", [])
     picture = doc["paths"]["/api/v1/applications/{application_id}/neighbourhood.svg"]["get"]
     assert "image/svg+xml" in picture["responses"]["200"]["content"]
+
+
+def test_the_snapshot_that_decided_the_application_is_the_one_shown(
+    api: Api, graph: Path, tmp_path: Path
+) -> None:
+    # Two months in one graph folder: the decision was taken on February's, March is newest.
+    february = tmp_path / "2026-02"
+    report = read_report(graph)
+    write_snapshot(february, replace(report, as_of=date(2026, 2, 1)), snapshot_frames())
+    app = api.client.app  # type: ignore[attr-defined]
+    _with_graph(api, graph)
+    app.state.graph_snapshots.get(february)
+    app_id = _application(api)
+    approver = Principal(user_id="u-approver", role=Role.APPROVER)
+    view = uc.get_application(api.deps.origination, actor=approver, application_id=app_id)
+
+    def decided_on(trace: dict[str, Any]) -> uc.ApplicationView:
+        decided = Assessment(Outcome.REFER, trace=trace)
+        return replace(view, application=replace(view.application, assessment=decided))
+
+    def as_of(shown: uc.ApplicationView) -> date:
+        found = asyncio.run(application_graph(app, approver, shown))
+        assert found is not None
+        assert found.neighbourhood is not None
+        return found.neighbourhood.as_of
+
+    assert as_of(decided_on({"graph": {"status": "ok", "snapshot": "2026-02"}})) == date(2026, 2, 1)
+    # Undecided, decided without a graph, or on a month no longer there: the newest.
+    assert as_of(view) == date(2026, 3, 1)
+    assert as_of(decided_on({"graph": {"status": "missing"}})) == date(2026, 3, 1)
+    assert as_of(decided_on({"graph": {"snapshot": "2025-12"}})) == date(2026, 3, 1)
+    # A trace is data, never a path to follow out of the graph folder.
+    assert as_of(decided_on({"graph": {"snapshot": "../2026-02"}})) == date(2026, 3, 1)
