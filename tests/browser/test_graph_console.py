@@ -59,6 +59,7 @@ def graph_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphSite]:
     api, engine = build_api(f"sqlite:///{work / 'puhui.db'}", clock)
     folder = write_test_snapshot(work / "graph" / "2026-03")
     api.client.app.state.deps = replace(api.deps, graph_folder=lambda: folder)  # type: ignore[attr-defined]
+    api.client.app.state.graph_snapshots.get(folder)  # type: ignore[attr-defined]
     accounts.create_user(
         api.deps.security, actor=SYSTEM, username="approver", password=PASSWORD, role=Role.APPROVER
     )

@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from puhui.graph.circles import detect_circles
+from puhui.graph.circles import MAX_CYCLE_LENGTH, MAX_CYCLES_PER_CIRCLE, detect_circles
 from puhui.graph.contagion import contagion, exposure_edges
 from puhui.graph.packaging import footprints
 from puhui.graph.rings import detect_rings
@@ -169,6 +169,43 @@ def test_a_guarantee_cycle_is_a_circle_with_exact_exposure_and_a_chain_is_not() 
     assert row["members_distressed"] == 1
     assert ["913300000000000000", "913300000000000001"] in row["cycles"]
     assert sorted(found.members["eid"].to_list()) == [0, 1, 2]
+
+
+def test_a_dense_circle_keeps_exact_exposure_and_a_capped_handful_of_cycles() -> None:
+    # Every one of 30 firms guarantees every other: billions of short cycles, one circle.
+    n = 30
+    rows = [(a, b, 1_000 * a + b + 1) for a in range(n) for b in range(n) if a != b]
+    found = detect_circles(
+        _guarantees(rows), _index(n), pl.DataFrame({"eid": pl.Series([], dtype=pl.UInt32)})
+    )
+    assert found.circles.height == 1
+    row = found.circles.row(0, named=True)
+    assert len(row["members"]) == n
+    assert row["exposure_fen"] == sum(amount for _, _, amount in rows)
+    assert len(row["cycles"]) == MAX_CYCLES_PER_CIRCLE
+    members = set(row["members"])
+    for cycle in row["cycles"]:
+        assert 2 <= len(cycle) <= MAX_CYCLE_LENGTH
+        assert len(set(cycle)) == len(cycle)
+        assert set(cycle) <= members
+        assert cycle[0] == min(cycle)
+    assert len({tuple(c) for c in row["cycles"]}) == MAX_CYCLES_PER_CIRCLE
+
+
+def test_each_circle_gets_its_own_cycles() -> None:
+    # Two separate circles: the first one's cycles must not use up the second one's share.
+    first = [(a, b, 10) for a in range(8) for b in range(8) if a != b]
+    second = [(8, 9, 5), (9, 8, 6)]
+    found = detect_circles(
+        _guarantees(first + second),
+        _index(10),
+        pl.DataFrame({"eid": pl.Series([], dtype=pl.UInt32)}),
+    )
+    by_id = {r["circle_id"]: r for r in found.circles.iter_rows(named=True)}
+    assert len(by_id) == 2
+    assert len(by_id["913300000000000000"]["cycles"]) == MAX_CYCLES_PER_CIRCLE
+    assert by_id["913300000000000008"]["cycles"] == [["913300000000000008", "913300000000000009"]]
+    assert by_id["913300000000000008"]["exposure_fen"] == 11
 
 
 def test_distress_reaches_the_guarantor_more_than_the_borrower() -> None:

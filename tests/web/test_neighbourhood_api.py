@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from api_support import Api
@@ -13,16 +19,38 @@ from origination_fakes import OWNER_ID, PHONE, USCC_A, USCC_B
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "graph"))
 
-from neighbourhood_support import CENTRE, CLEAR_PHONE, PHONE_NODE, write_test_snapshot
+from neighbourhood_support import (
+    CENTRE,
+    CLEAR_PHONE,
+    PHONE_NODE,
+    snapshot_frames,
+    write_test_snapshot,
+)
 
-from puhui.services.security.permissions import Role
+from puhui.domain.origination.assessment import Assessment, Outcome
+from puhui.graph.loaded import LoadedSnapshot, SnapshotCache, load_snapshot
+from puhui.graph.snapshot import SnapshotError, read_report, write_snapshot
+from puhui.services.origination import use_cases as uc
+from puhui.services.security.permissions import Principal, Role
+from puhui.web.neighbourhoods import application_graph
 
 BODY = {"uscc": USCC_A, "id_number": OWNER_ID, "phone": PHONE, "requested_amount_fen": 20_000_000}
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _with_graph(api: Api, folder: Path | None) -> None:
-    api.client.app.state.deps = replace(api.deps, graph_folder=lambda: folder)  # type: ignore[attr-defined]
+    """The graph configured and its snapshot loaded, as a server has it after its warm-up."""
+    app = api.client.app  # type: ignore[attr-defined]
+    app.state.deps = replace(api.deps, graph_folder=lambda: folder)
+    if folder is not None:
+        with contextlib.suppress(SnapshotError):
+            app.state.graph_snapshots.get(folder)
+
+
+def _detail(api: Api, app_id: str, staff: dict[str, str]) -> dict[str, Any]:
+    found = api.client.get(f"/api/v1/applications/{app_id}", headers=staff)
+    assert found.status_code == 200, found.text
+    return dict(found.json())
 
 
 def _application(api: Api, body: dict[str, object] = BODY) -> str:
@@ -48,6 +76,7 @@ def test_staff_read_the_enterprise_s_neighbourhood_with_the_application(
     )
     assert detail.status_code == 200, detail.text
     hood = detail.json()["neighbourhood"]
+    assert detail.json()["neighbourhood_status"] == "shown"
     assert hood["as_of"] == "2026-03-01"
     assert hood["centre"] == f"E:{USCC_A}"
     assert hood["nodes"][0] == {
@@ -161,32 +190,57 @@ def test_without_a_graph_or_outside_it_there_is_no_neighbourhood(
     app_id = _application(api)
     staff = api.staff_headers(Role.APPROVER)
     # No graph configured (the default).
-    assert (
-        api.client.get(f"/api/v1/applications/{app_id}", headers=staff).json()["neighbourhood"]
-        is None
-    )
+    detail = _detail(api, app_id, staff)
+    assert detail["neighbourhood"] is None
+    assert detail["neighbourhood_status"] == "unavailable"
     picture = api.client.get(f"/api/v1/applications/{app_id}/neighbourhood.svg", headers=staff)
     assert picture.status_code == 404
     # Configured, but no month built yet.
     _with_graph(api, None)
-    assert (
-        api.client.get(f"/api/v1/applications/{app_id}", headers=staff).json()["neighbourhood"]
-        is None
-    )
+    assert _detail(api, app_id, staff)["neighbourhood_status"] == "unavailable"
     # A graph that does not hold the enterprise.
     other = write_test_snapshot(tmp_path / "other" / "2026-03", centre="91110000000000001X")
     _with_graph(api, other)
-    assert (
-        api.client.get(f"/api/v1/applications/{app_id}", headers=staff).json()["neighbourhood"]
-        is None
-    )
+    detail = _detail(api, app_id, staff)
+    assert detail["neighbourhood"] is None
+    assert detail["neighbourhood_status"] == "not_in_graph"
     # A broken snapshot shows as none, the application still reads.
     (graph / "edges.parquet").write_bytes(b"not parquet")
-    (graph / "report.json").touch()
+    stamp = (graph / "report.json").stat().st_mtime + 5  # built again, in case the clock is coarse
+    os.utime(graph / "report.json", (stamp, stamp))
     _with_graph(api, graph)
-    detail = api.client.get(f"/api/v1/applications/{app_id}", headers=staff)
-    assert detail.status_code == 200
-    assert detail.json()["neighbourhood"] is None
+    detail = _detail(api, app_id, staff)
+    assert detail["neighbourhood"] is None
+    assert detail["neighbourhood_status"] == "unavailable"
+
+
+def test_while_the_snapshot_loads_the_detail_comes_back_at_once_saying_so(
+    api: Api, graph: Path
+) -> None:
+    gate = threading.Event()
+
+    def held(folder: Path) -> LoadedSnapshot:
+        gate.wait(timeout=60)
+        return load_snapshot(folder)
+
+    cache = SnapshotCache(loader=held)
+    app = api.client.app  # type: ignore[attr-defined]
+    app.state.graph_snapshots = cache
+    app.state.deps = replace(api.deps, graph_folder=lambda: graph)
+    app_id = _application(api)
+    staff = api.staff_headers(Role.APPROVER)
+    detail = _detail(api, app_id, staff)
+    assert detail["neighbourhood"] is None
+    assert detail["neighbourhood_status"] == "loading"
+    assert detail["status"]  # the application itself is all there
+    picture = api.client.get(f"/api/v1/applications/{app_id}/neighbourhood.svg", headers=staff)
+    assert picture.status_code == 503
+    assert picture.json()["details"]["graph"] == "loading"
+    gate.set()
+    cache.get(graph)
+    detail = _detail(api, app_id, staff)
+    assert detail["neighbourhood_status"] == "shown"
+    assert detail["neighbourhood"]["as_of"] == "2026-03-01"
 
 
 def test_the_openapi_document_describes_the_field_and_the_picture(api: Api) -> None:
@@ -196,3 +250,36 @@ def test_the_openapi_document_describes_the_field_and_the_picture(api: Api) -> N
     assert "neighbourhood" not in detail.get("required", [])
     picture = doc["paths"]["/api/v1/applications/{application_id}/neighbourhood.svg"]["get"]
     assert "image/svg+xml" in picture["responses"]["200"]["content"]
+
+
+def test_the_snapshot_that_decided_the_application_is_the_one_shown(
+    api: Api, graph: Path, tmp_path: Path
+) -> None:
+    # Two months in one graph folder: the decision was taken on February's, March is newest.
+    february = tmp_path / "2026-02"
+    report = read_report(graph)
+    write_snapshot(february, replace(report, as_of=date(2026, 2, 1)), snapshot_frames())
+    app = api.client.app  # type: ignore[attr-defined]
+    _with_graph(api, graph)
+    app.state.graph_snapshots.get(february)
+    app_id = _application(api)
+    approver = Principal(user_id="u-approver", role=Role.APPROVER)
+    view = uc.get_application(api.deps.origination, actor=approver, application_id=app_id)
+
+    def decided_on(trace: dict[str, Any]) -> uc.ApplicationView:
+        decided = Assessment(Outcome.REFER, trace=trace)
+        return replace(view, application=replace(view.application, assessment=decided))
+
+    def as_of(shown: uc.ApplicationView) -> date:
+        found = asyncio.run(application_graph(app, approver, shown))
+        assert found is not None
+        assert found.neighbourhood is not None
+        return found.neighbourhood.as_of
+
+    assert as_of(decided_on({"graph": {"status": "ok", "snapshot": "2026-02"}})) == date(2026, 2, 1)
+    # Undecided, decided without a graph, or on a month no longer there: the newest.
+    assert as_of(view) == date(2026, 3, 1)
+    assert as_of(decided_on({"graph": {"status": "missing"}})) == date(2026, 3, 1)
+    assert as_of(decided_on({"graph": {"snapshot": "2025-12"}})) == date(2026, 3, 1)
+    # A trace is data, never a path to follow out of the graph folder.
+    assert as_of(decided_on({"graph": {"snapshot": "../2026-02"}})) == date(2026, 3, 1)

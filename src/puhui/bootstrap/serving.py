@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
+from datetime import date
 from pathlib import Path
 
 from puhui.adapters.db.audit_sealer import seal_in_background
@@ -65,15 +65,18 @@ def api_dependencies(
         secure_cookies=settings.cookie_secure,
         public_base_url=settings.public_base_url,
         decision_history=decision_history(platform),
-        graph_folder=graph_folder(settings),
+        graph_folder=graph_folder(settings, platform.clock.today),
     )
 
 
-def graph_folder(settings: Settings) -> Callable[[], Path | None] | None:
-    """The newest snapshot under ``graph_dir`` (``PUHUI_GRAPH_DIR``), looked up on each use."""
-    if settings.graph_dir is None:
+def graph_folder(settings: Settings, today: Callable[[], date]) -> Callable[[], Path | None] | None:
+    """The newest complete snapshot under ``graph_dir`` (``PUHUI_GRAPH_DIR``) not after today's
+    month, looked up on each use: a newer month is seen (and loaded in the background by the
+    web's snapshot cache, which starts loading this one as the app is created)."""
+    graph_dir = settings.graph_dir
+    if graph_dir is None:
         return None
-    return partial(newest_complete, settings.graph_dir)
+    return lambda: newest_complete(graph_dir, today())
 
 
 def api_dependencies_from_settings(

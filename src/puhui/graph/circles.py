@@ -15,6 +15,9 @@ import polars as pl
 
 MAX_CYCLE_LENGTH = 6
 MAX_CYCLES_PER_CIRCLE = 20
+MAX_SEARCH_STEPS = 200_000
+"""Edges one circle's cycle search may follow: bounds the search in a large sparse circle too,
+where short cycles are few and most paths never close."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,24 +81,69 @@ def detect_circles(
 
 
 def _cycles(graph: ig.Graph, labelled: pl.DataFrame) -> pl.DataFrame:
-    """Bounded simple cycles inside each circle, as credit codes in guarantee order."""
+    """Bounded simple cycles inside each circle, as credit codes in guarantee order.
+
+    Evidence, not the measure: a dense circle of a few dozen members has more short cycles
+    than atoms in a galaxy, so each circle is searched on its own and the search stops at
+    ``MAX_CYCLES_PER_CIRCLE`` cycles or ``MAX_SEARCH_STEPS`` steps, whichever comes first.
+    """
     names = dict(zip(labelled["pos"].to_list(), labelled["uscc"].to_list(), strict=True))
-    parts = dict(zip(labelled["pos"].to_list(), labelled["part"].to_list(), strict=True))
-    sub = graph.induced_subgraph(sorted(names))
-    original = sorted(names)
+    members_of: dict[int, list[int]] = {}
+    for pos, part in zip(labelled["pos"].to_list(), labelled["part"].to_list(), strict=True):
+        members_of.setdefault(part, []).append(pos)
+    adjacency = graph.get_adjlist(mode="out")
     found: dict[int, list[list[str]]] = {}
-    vertices = sub.simple_cycles(mode=ig.OUT, min=2, max=MAX_CYCLE_LENGTH, output="vpath")
-    for cycle in vertices:
-        members = [names[original[v]] for v in cycle]
-        part = parts[original[cycle[0]]]
-        kept = found.setdefault(part, [])
-        if len(kept) < MAX_CYCLES_PER_CIRCLE:
-            start = members.index(min(members))
-            kept.append(members[start:] + members[:start])
+    for part, members in sorted(members_of.items()):
+        cycles = _circle_cycles(adjacency, sorted(members))
+        if cycles:
+            found[part] = sorted(_rotated([names[v] for v in cycle]) for cycle in cycles)
     return pl.DataFrame(
-        {"part": list(found), "cycles": [sorted(c) for c in found.values()]},
+        {"part": list(found), "cycles": list(found.values())},
         schema={"part": pl.Int64, "cycles": pl.List(pl.List(pl.String))},
     )
+
+
+def _circle_cycles(adjacency: list[list[int]], members: list[int]) -> list[list[int]]:
+    """Simple cycles of at most ``MAX_CYCLE_LENGTH`` members inside one strongly connected part.
+
+    Each cycle is found once, from its lowest vertex: a path from ``start`` only visits
+    vertices above it. Depth-first with an explicit stack, stopping early at the caps."""
+    inside = set(members)
+    cycles: list[list[int]] = []
+    steps = 0
+    for start in members:
+        path = [start]
+        on_path = {start}
+        stack = [iter(adjacency[start])]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                stack.pop()
+                on_path.discard(path.pop())
+                continue
+            steps += 1
+            if steps > MAX_SEARCH_STEPS:
+                return cycles
+            if step == start and len(path) >= 2:
+                cycles.append(list(path))
+                if len(cycles) >= MAX_CYCLES_PER_CIRCLE:
+                    return cycles
+            elif (
+                step > start
+                and step in inside
+                and step not in on_path
+                and len(path) < MAX_CYCLE_LENGTH
+            ):
+                path.append(step)
+                on_path.add(step)
+                stack.append(iter(adjacency[step]))
+    return cycles
+
+
+def _rotated(members: list[str]) -> list[str]:
+    """The cycle read from its smallest credit code: one spelling per cycle."""
+    first = members.index(min(members))
+    return members[first:] + members[:first]
 
 
 def _empty_circles() -> pl.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent.parent / "graph"))
 from console_support import staff
 from neighbourhood_support import CLEAR_PHONE, RING_SENTENCE, snapshot_frames, write_test_snapshot
 
-from puhui.graph.loaded import load_snapshot
+from puhui.graph.loaded import LoadedSnapshot, SnapshotCache, load_snapshot
 from puhui.graph.neighbourhood import EVIDENCE_TEMPLATES, neighbourhood
 from puhui.graph.snapshot import read_report, write_snapshot
 from puhui.services.security.permissions import Role
@@ -31,7 +32,9 @@ BODY = {"uscc": USCC_A, "id_number": OWNER_ID, "phone": PHONE, "requested_amount
 @pytest.fixture
 def application(api: Api, tmp_path: Path) -> str:
     folder = write_test_snapshot(tmp_path / "2026-03")
-    api.client.app.state.deps = replace(api.deps, graph_folder=lambda: folder)  # type: ignore[attr-defined]
+    app = api.client.app  # type: ignore[attr-defined]
+    app.state.deps = replace(api.deps, graph_folder=lambda: folder)
+    app.state.graph_snapshots.get(folder)  # loaded, as after a server's warm-up
     owner = api.applicant_headers()
     created = api.client.post("/api/v1/applications", json=BODY, headers=owner)
     assert created.status_code == 201, created.text
@@ -82,6 +85,35 @@ def test_without_a_graph_the_page_has_no_graph_section(api: Api) -> None:
     assert page.status_code == 200
     assert 'id="h-graph"' not in page.text
     assert "<svg" not in page.text
+
+
+def test_while_the_graph_loads_the_page_says_so_at_once(api: Api, tmp_path: Path) -> None:
+    folder = write_test_snapshot(tmp_path / "2026-03")
+    gate = threading.Event()
+
+    def held(path: Path) -> LoadedSnapshot:
+        gate.wait(timeout=60)
+        return load_snapshot(path)
+
+    app = api.client.app  # type: ignore[attr-defined]
+    app.state.graph_snapshots = SnapshotCache(loader=held)
+    app.state.deps = replace(api.deps, graph_folder=lambda: folder)
+    created = api.client.post("/api/v1/applications", json=BODY, headers=api.applicant_headers())
+    app_id = created.json()["application_id"]
+    client = staff(api, "approver1", Role.APPROVER)
+    page = client.get(f"/console/applications/{app_id}")
+    assert page.status_code == 200
+    assert '<h2 id="h-graph">关系图谱</h2>' in page.text
+    assert "关系图谱正在加载" in page.text
+    assert "<svg" not in page.text
+    english = client.get(f"/console/applications/{app_id}?lang=en").text
+    assert "The relationship graph is loading" in english
+    gate.set()
+    app.state.graph_snapshots.get(folder)
+    loaded = client.get(f"/console/applications/{app_id}").text
+    assert "is loading" not in loaded
+    assert "The graph of 2026-03" in loaded  # the page stays in the language chosen above
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in loaded
 
 
 def test_the_pages_translate_exactly_the_graph_s_evidence_sentences() -> None:

@@ -31,7 +31,7 @@ from puhui.services.origination.reviewing import review_bounds
 from puhui.services.security.permissions import Permission, Principal
 from puhui.services.security.users import get_user
 from puhui.web.dependencies import call
-from puhui.web.neighbourhoods import application_neighbourhood
+from puhui.web.neighbourhoods import application_graph
 from puhui.web.pages import errors, session
 from puhui.web.pages.common import console_page
 from puhui.web.pages.forms import optional_day
@@ -332,9 +332,9 @@ async def _detail_context(
     bounds: tuple[TermBound, ...] = ()
     if can_review:
         bounds = await call(deps, review_bounds, deps.origination, actor=principal)
-    hood = await application_neighbourhood(request.app, principal, view)
+    graph = await application_graph(request.app, principal, view)
     return {
-        "graph": graph_section(hood, page_locale(request)),
+        "graph": graph_section(graph, page_locale(request)),
         "view": view,
         "app": application,
         "assessment": assessment,

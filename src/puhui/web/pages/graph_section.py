@@ -14,6 +14,7 @@ from typing import Final
 from markupsafe import Markup
 
 from puhui.graph.neighbourhood import Neighbourhood, evidence_values
+from puhui.web.neighbourhoods import GraphView
 from puhui.web.pages import i18n
 from puhui.web.pages.graph_svg import CATALOG, neighbourhood_svg
 from puhui.web.pages.nav import N_
@@ -53,9 +54,20 @@ class GraphSection:
     as_of: date
     shown: int
     hidden: int
+    loading: bool = False
 
 
-def graph_section(hood: Neighbourhood | None, locale: str) -> GraphSection | None:
+@dataclass(frozen=True, slots=True)
+class GraphLoading:
+    """The section while the snapshot is read: said so, instead of holding the page."""
+
+    loading: bool = True
+
+
+def graph_section(graph: GraphView | None, locale: str) -> GraphSection | GraphLoading | None:
+    if graph is not None and graph.status == "loading":
+        return GraphLoading()
+    hood = None if graph is None else graph.neighbourhood
     if hood is None:
         return None
     return GraphSection(

@@ -16,7 +16,7 @@ from puhui.services.documents.contract_pdf import contract_pdf
 from puhui.services.origination import use_cases as uc
 from puhui.services.security.permissions import Permission, Principal
 from puhui.web.dependencies import CurrentPrincipal, Deps, call, client_address
-from puhui.web.neighbourhoods import application_neighbourhood, may_see_graph
+from puhui.web.neighbourhoods import application_graph, may_see_graph
 from puhui.web.pages.graph_svg import neighbourhood_svg
 from puhui.web.pages.i18n import parse_locale
 from puhui.web.schemas import (
@@ -130,11 +130,13 @@ async def get_application(
     view = await call(
         deps, uc.get_application, deps.origination, actor=principal, application_id=application_id
     )
-    hood = await application_neighbourhood(request.app, principal, view)
+    graph = await application_graph(request.app, principal, view)
+    hood = None if graph is None else graph.neighbourhood
     return detail_out(
         view,
         with_trace=principal.is_staff,
         neighbourhood=None if hood is None else neighbourhood_out(hood),
+        neighbourhood_status=None if graph is None else graph.status,
     )
 
 
@@ -165,7 +167,13 @@ async def get_neighbourhood_svg(
     )
     if not may_see_graph(principal):
         raise Forbidden("the relationship graph is shown to staff only")
-    hood = await application_neighbourhood(request.app, principal, view, depth=depth)
+    graph = await application_graph(request.app, principal, view, depth=depth)
+    if graph is not None and graph.status == "loading":
+        raise ConfigurationError(
+            "the relationship graph is loading; ask again in a few seconds",
+            details={"graph": "loading", "retry_after_seconds": 5},
+        )
+    hood = None if graph is None else graph.neighbourhood
     if hood is None:
         raise NotFound("no relationship graph holds this application's enterprise")
     locale = parse_locale(lang or request.headers.get("accept-language"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -163,8 +163,11 @@ class ApplicationDetailOut(ApplicationOut):
     consents: list[ConsentOut]
     contract: ContractOut | None
     neighbourhood: NeighbourhoodOut | None = None
-    """Staff reading an application: its enterprise in the latest relationship graph; null when
-    no graph is configured, the graph does not hold the enterprise, or for other callers."""
+    """Staff reading an application: its enterprise in the relationship graph (the snapshot that
+    decided it, else the newest); null otherwise, ``neighbourhood_status`` says why."""
+    neighbourhood_status: Literal["shown", "loading", "not_in_graph", "unavailable"] | None = None
+    """Staff only: ``shown``; ``loading`` (the snapshot is being read: ask again in a few
+    seconds); ``not_in_graph``; ``unavailable`` (no graph configured or readable)."""
 
 
 class TokenOut(BaseModel):
@@ -327,7 +330,11 @@ def evidence_out(record: DecisionRecord) -> DecisionEvidenceOut:
 
 
 def detail_out(
-    view: ApplicationView, *, with_trace: bool, neighbourhood: NeighbourhoodOut | None = None
+    view: ApplicationView,
+    *,
+    with_trace: bool,
+    neighbourhood: NeighbourhoodOut | None = None,
+    neighbourhood_status: Literal["shown", "loading", "not_in_graph", "unavailable"] | None = None,
 ) -> ApplicationDetailOut:
     return ApplicationDetailOut(
         **_application_fields(view.application),
@@ -336,4 +343,5 @@ def detail_out(
         consents=[consent_out(c) for c in view.consents],
         contract=None if view.contract is None else contract_out(view.contract),
         neighbourhood=neighbourhood,
+        neighbourhood_status=neighbourhood_status,
     )
