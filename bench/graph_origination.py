@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from puhui.graph.online import ApplicationIdentifiers, GraphIndex, RecentTie
+from puhui.domain.origination.application import Applicant
+from puhui.graph.online import GraphIndex, RecentTie
 from puhui.graph.snapshot import (
     FORMAT_VERSION,
     TABLES,
@@ -168,18 +169,16 @@ def synthetic_snapshot(folder: Path, n: int) -> dict[str, np.ndarray]:
     return values
 
 
-def applications(
-    values: dict[str, np.ndarray], n: int, count: int
-) -> list[tuple[ApplicationIdentifiers, list[RecentTie]]]:
+def applications(values: dict[str, np.ndarray], n: int, count: int) -> list[tuple[list[RecentTie]]]:
     rng = random.Random(5)
-    found: list[tuple[ApplicationIdentifiers, list[RecentTie]]] = []
+    found: list[tuple[list[RecentTie]]] = []
     shared_devices = [int(v) for v in np.unique(values["device"][values["device"] >= n])]
     for k in range(count):
         draw = rng.random()
         if draw < 0.5:
             i = rng.randrange(n)
             device = int(values["device"][i])
-            app = ApplicationIdentifiers(
+            app = Applicant(
                 uscc=_uscc(i),
                 id_number=RENDER["person"](int(values["person"][i])),
                 phone=RENDER["phone"](int(values["phone"][i])),
@@ -194,7 +193,7 @@ def applications(
             ties = [RecentTie("device", _uscc(10 * n + k + j + 1), False, TODAY) for j in (0, 1)]
         else:
             device, ties = f"DV-NEW-{k}", []
-        app = ApplicationIdentifiers(
+        app = Applicant(
             uscc=newcomer,
             id_number=f"5101011990{k:08d}",
             phone=f"15{k:09d}",
@@ -206,9 +205,7 @@ def applications(
     return found
 
 
-def timed(
-    index: GraphIndex, apps: list[tuple[ApplicationIdentifiers, list[RecentTie]]]
-) -> tuple[list[float], list[float]]:
+def timed(index: GraphIndex, apps: list[tuple[list[RecentTie]]]) -> tuple[list[float], list[float]]:
     """Wall and CPU milliseconds per check (on a shared machine the CPU time is steadier)."""
     for app, ties in apps[:500]:  # warm-up
         index.check(app, TODAY, ties)

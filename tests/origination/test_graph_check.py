@@ -7,11 +7,11 @@ from pathlib import Path
 
 from graph_snapshots import GRAPH_KEY, HandGraph
 
+from puhui.domain.origination.application import Applicant
 from puhui.domain.origination.fraud import GraphPolicy, screen_graph
 from puhui.graph.live import GraphSource
 from puhui.graph.online import (
     GRAPH_INPUTS,
-    ApplicationIdentifiers,
     GraphIndex,
     RecentTie,
     unavailable_inputs,
@@ -38,22 +38,22 @@ def ringed_graph() -> HandGraph:
     return graph
 
 
-def codes(index: GraphIndex, app: ApplicationIdentifiers, recent: list[RecentTie]) -> list[str]:
+def codes(index: GraphIndex, app: Applicant, recent: list[RecentTie]) -> list[str]:
     check = index.check(app, TODAY, recent)
     return [r.code for r in screen_graph(check.facts, GraphPolicy())]
 
 
 def test_ring_member_and_newcomer_on_ring_device_are_knocked_out(tmp_path: Path) -> None:
     index = GraphIndex.load(ringed_graph().write(tmp_path), GRAPH_KEY)
-    member = ApplicationIdentifiers(RING[0], ID_B, "13900000009", device_id="DV-OWN")
+    member = Applicant(RING[0], ID_B, "13900000009", device_id="DV-OWN")
     assert codes(index, member, []) == ["AF10_FRAUD_RING"]
-    newcomer = ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009", device_id="DV-RING-1")
+    newcomer = Applicant(NEWCOMER, ID_B, "13900000009", device_id="DV-RING-1")
     check = index.check(newcomer, TODAY, [])
     assert check.facts.tied_rings == ("R1",)
     assert check.inputs["graph_ring_score"] == 0.9
     assert check.evidence["tied_rings"] == [{"ring_id": "R1", "score": 0.9, "via": "device"}]
     assert "DV-RING-1" not in str(check.evidence)
-    genuine = ApplicationIdentifiers(GENUINE, ID_A, "13900000008", device_id="DV-GENUINE")
+    genuine = Applicant(GENUINE, ID_A, "13900000008", device_id="DV-GENUINE")
     assert codes(index, genuine, []) == []
     assert index.check(genuine, TODAY, []).inputs["graph_ring_score"] == 0.0
 
@@ -62,7 +62,7 @@ def test_two_new_applications_on_one_device_make_the_third_a_packaged_one(
     tmp_path: Path,
 ) -> None:
     index = GraphIndex.load(ringed_graph().write(tmp_path), GRAPH_KEY)
-    third = ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009", device_id="DV-AGENT")
+    third = Applicant(NEWCOMER, ID_B, "13900000009", device_id="DV-AGENT")
     assert codes(index, third, []) == []
     recent = [
         RecentTie("device", "91110000OTHER0001A", False, TODAY),
@@ -85,14 +85,14 @@ def test_two_new_applications_on_one_device_make_the_third_a_packaged_one(
 
 def test_the_same_persons_other_enterprises_are_related_not_packaging(tmp_path: Path) -> None:
     index = GraphIndex.load(ringed_graph().write(tmp_path), GRAPH_KEY)
-    third = ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009", device_id="DV-AGENT")
+    third = Applicant(NEWCOMER, ID_B, "13900000009", device_id="DV-AGENT")
     recent = [
         RecentTie("device", "91110000OTHER0001A", True, TODAY),
         RecentTie("device", "91110000OTHER0002B", True, TODAY),
     ]
     assert index.check(third, TODAY, recent).inputs["packaging_enterprises"] == 0
     # The legal representative's other enterprise in the snapshot is related too.
-    by_person = ApplicationIdentifiers(NEWCOMER, ID_A, "13900000009", device_id="DV-GENUINE")
+    by_person = Applicant(NEWCOMER, ID_A, "13900000009", device_id="DV-GENUINE")
     assert index.check(by_person, TODAY, []).inputs["shared_contact_count"] == 0
 
 
@@ -102,7 +102,7 @@ def test_round_trip_circle_stress_and_contagion_refer(tmp_path: Path) -> None:
     graph.enterprise(NEWCOMER, guarantors_in_distress=0)
     graph.circle("C1", [GENUINE, NEWCOMER], distressed=1)
     index = GraphIndex.load(graph.write(tmp_path), GRAPH_KEY)
-    check = index.check(ApplicationIdentifiers(GENUINE, ID_A, "13900000008"), TODAY)
+    check = index.check(Applicant(GENUINE, ID_A, "13900000008"), TODAY)
     assert [r.code for r in screen_graph(check.facts)] == [
         "AF12_INVOICE_ROUND_TRIP",
         "AF13_GUARANTEE_CIRCLE_STRESS",
@@ -150,7 +150,7 @@ def test_a_newer_snapshot_is_picked_up_without_a_restart(tmp_path: Path) -> None
     reloaded = source.current(may).index
     assert reloaded is not None
     assert reloaded.report.as_of == date(2026, 4, 1)
-    genuine = ApplicationIdentifiers(GENUINE, ID_A, "13900000008")
+    genuine = Applicant(GENUINE, ID_A, "13900000008")
     assert reloaded.check(genuine, may).inputs["contagion_score"] == 0.9
 
 
@@ -178,11 +178,11 @@ def test_freshly_inflated_data_refer_a_first_application_as_packaged(tmp_path: P
     graph.enterprise(NEWCOMER, inflation_score=0.85, packaging_score=0.0)
     graph.enterprise(GENUINE, inflation_score=0.5, packaging_score=0.0)
     index = GraphIndex.load(graph.write(tmp_path), GRAPH_KEY)
-    check = index.check(ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009"), TODAY)
+    check = index.check(Applicant(NEWCOMER, ID_B, "13900000009"), TODAY)
     assert check.facts.inflation_score == 0.85
     assert check.evidence["inflation_score"] == 0.85
     assert [r.code for r in screen_graph(check.facts)] == ["AF11_PACKAGED_APPLICATION"]
     # A seasonal upswing alone (one part of three) stays under the policy.
-    genuine = index.check(ApplicationIdentifiers(GENUINE, ID_A, "13900000008"), TODAY)
+    genuine = index.check(Applicant(GENUINE, ID_A, "13900000008"), TODAY)
     assert screen_graph(genuine.facts) == ()
     assert screen_graph(check.facts, GraphPolicy(min_inflation_score=0.9)) == ()

@@ -12,7 +12,8 @@ import pytest
 from graph_snapshots import GRAPH_KEY, HandGraph
 from test_graph_check import ID_A, ID_B, MONTH, NEWCOMER, RING, TODAY, codes, ringed_graph
 
-from puhui.graph.online import ApplicationIdentifiers, GraphIndex, RecentTie
+from puhui.domain.origination.application import Applicant
+from puhui.graph.online import GraphIndex, RecentTie
 
 HUB_SIZE = 25  # graph.rings.HUB_LIMIT
 ADDRESS = "上海市浦东新区世纪大道100号"
@@ -32,13 +33,11 @@ def test_an_address_shared_by_a_hub_of_enterprises_is_no_shared_contact(tmp_path
     for uscc in small:
         graph.enterprise(uscc).identifier(uscc, "device", "DV-SHARED", source="registry")
     index = GraphIndex.load(graph.write(tmp_path), GRAPH_KEY)
-    on_hub = ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009", address=ADDRESS)
+    on_hub = Applicant(NEWCOMER, ID_B, "13900000009", address=ADDRESS)
     check = index.check(on_hub, TODAY)
     assert check.inputs["shared_contact_count"] == 0
     assert check.evidence["ties"][0]["hub"] is True
-    both = ApplicationIdentifiers(
-        NEWCOMER, ID_B, "13900000009", device_id="DV-SHARED", address=ADDRESS
-    )
+    both = Applicant(NEWCOMER, ID_B, "13900000009", device_id="DV-SHARED", address=ADDRESS)
     assert index.check(both, TODAY).inputs["shared_contact_count"] == 3
 
 
@@ -48,7 +47,7 @@ def test_a_hub_counted_with_the_applications_since_the_snapshot(tmp_path: Path) 
     for uscc in crowd:
         graph.enterprise(uscc).identifier(uscc, "device", "DV-AGENT")
     index = GraphIndex.load(graph.write(tmp_path), GRAPH_KEY)
-    app = ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009", device_id="DV-AGENT")
+    app = Applicant(NEWCOMER, ID_B, "13900000009", device_id="DV-AGENT")
     assert index.check(app, TODAY).inputs["packaging_enterprises"] == HUB_SIZE - 1
     recent = [RecentTie("device", u, False, TODAY) for u in _others(2, "NEWA")]
     check = index.check(app, TODAY, recent)
@@ -60,9 +59,7 @@ def test_ip_and_address_ties_count_for_packaging_within_thirty_days_only(
     tmp_path: Path,
 ) -> None:
     index = GraphIndex.load(ringed_graph().write(tmp_path), GRAPH_KEY)
-    app = ApplicationIdentifiers(
-        NEWCOMER, ID_B, "13900000009", device_id="DV-NEW", ip_address="10.1.2.3"
-    )
+    app = Applicant(NEWCOMER, ID_B, "13900000009", device_id="DV-NEW", ip_address="10.1.2.3")
     weeks_ago = TODAY - timedelta(days=40)
     by_ip = [RecentTie("ip", u, False, weeks_ago) for u in _others(2, "IPAD")]
     assert index.check(app, TODAY, by_ip).inputs["packaging_enterprises"] == 0
@@ -81,9 +78,9 @@ def test_ip_edges_of_the_snapshot_older_than_thirty_days_are_no_packaging(
     for uscc in _others(2, "IPNEW"):
         graph.enterprise(uscc).identifier(uscc, "ip", "10.8.8.8", month=MONTH)
     index = GraphIndex.load(graph.write(tmp_path), GRAPH_KEY)
-    old = ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009", ip_address="10.9.9.9")
+    old = Applicant(NEWCOMER, ID_B, "13900000009", ip_address="10.9.9.9")
     assert index.check(old, TODAY).inputs["packaging_enterprises"] == 0
-    new = ApplicationIdentifiers(NEWCOMER, ID_B, "13900000009", ip_address="10.8.8.8")
+    new = Applicant(NEWCOMER, ID_B, "13900000009", ip_address="10.8.8.8")
     assert index.check(new, TODAY).inputs["packaging_enterprises"] == 2
 
 
@@ -93,7 +90,7 @@ def test_a_ring_members_legal_rep_applying_for_a_new_shell_is_tied_to_the_ring(
     graph = ringed_graph()
     graph.identifier(RING[0], "person", ID_B, source="registry")
     index = GraphIndex.load(graph.write(tmp_path), GRAPH_KEY)
-    shell = ApplicationIdentifiers(NEWCOMER, ID_B, "13900000077")
+    shell = Applicant(NEWCOMER, ID_B, "13900000077")
     assert codes(index, shell, []) == ["AF10_FRAUD_RING"]
     check = index.check(shell, TODAY)
     assert check.evidence["tied_rings"] == [{"ring_id": "R1", "score": 0.9, "via": "person"}]
@@ -111,21 +108,21 @@ def test_facts_rows_with_a_null_or_non_ascii_uscc_are_dropped_with_a_warning(
     assert "2 facts rows without a valid USCC dropped" in caplog.text
     assert index.uscc.tolist() == sorted(index.uscc.tolist())
     assert index.row_of(RING[0]) is not None
-    member = ApplicationIdentifiers(RING[1], ID_A, "13900000008")
+    member = Applicant(RING[1], ID_A, "13900000008")
     assert codes(index, member, []) == ["AF10_FRAUD_RING"]
 
 
 def test_the_snapshots_stale_application_count_is_not_passed_on(tmp_path: Path) -> None:
     graph = HandGraph(MONTH).enterprise(NEWCOMER, applications_30d=7)
     index = GraphIndex.load(graph.write(tmp_path), GRAPH_KEY)
-    check = index.check(ApplicationIdentifiers(NEWCOMER, ID_A, "13900000008"), TODAY)
+    check = index.check(Applicant(NEWCOMER, ID_A, "13900000008"), TODAY)
     assert "applications_30d" not in check.inputs
 
 
 def test_the_trace_names_the_exact_graph(tmp_path: Path) -> None:
     folder = ringed_graph().write(tmp_path)
     index = GraphIndex.load(folder, GRAPH_KEY)
-    evidence = index.check(ApplicationIdentifiers(NEWCOMER, ID_A, "13900000008"), TODAY).evidence
+    evidence = index.check(Applicant(NEWCOMER, ID_A, "13900000008"), TODAY).evidence
     digest = hashlib.sha256((folder / "report.json").read_bytes()).hexdigest()[:16]
     assert evidence["report_sha256"] == digest
     assert evidence["built_at"] == index.report.built_at.isoformat()

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from graph_snapshots import GRAPH_KEY, HandGraph
 
+from puhui.domain.origination.application import Applicant
 from puhui.graph.live import GraphSource
-from puhui.graph.online import ApplicationIdentifiers, GraphIndex
+from puhui.graph.online import GraphIndex
 from puhui.graph.snapshot import GraphKeyError, key_id
 
 MONTH = date(2026, 3, 1)
@@ -31,8 +32,8 @@ def phone_graph(graph_dir: Path) -> Path:
 
 def test_the_applicants_phone_is_found_under_the_right_key(tmp_path: Path) -> None:
     index = GraphIndex.load(phone_graph(tmp_path), GRAPH_KEY)
-    same_phone = ApplicationIdentifiers(APPLICANT, "110101199001011234", PHONE)
-    other_phone = ApplicationIdentifiers(APPLICANT, "110101199001011234", "13900000001")
+    same_phone = Applicant(APPLICANT, "110101199001011234", PHONE)
+    other_phone = Applicant(APPLICANT, "110101199001011234", "13900000001")
     assert index.check(same_phone, TODAY).inputs["shared_contact_count"] == 2
     assert index.check(other_phone, TODAY).inputs["shared_contact_count"] == 0
     assert GRAPH_KEY.decode() not in repr(index)  # the key stays out of logs and tracebacks

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from puhui.domain.origination.application import Applicant
 from puhui.domain.origination.fraud import GraphFacts, GraphPolicy
 from puhui.domain.privacy import mask_id_number, mask_phone
 from puhui.graph.identifiers import EDGE_KIND_OF
@@ -83,26 +84,16 @@ _MAX_EXAMPLES = 5
 _EPOCH = date(1970, 1, 1)
 
 
-@dataclass(frozen=True, slots=True)
-class ApplicationIdentifiers:
-    """The identifiers an application carries, in clear (hashed with the graph key)."""
-
-    uscc: str
-    id_number: str
-    phone: str
-    device_id: str | None = None
-    ip_address: str | None = None
-    address: str | None = None
-
-    def by_kind(self) -> dict[IdentifierKind, str]:
-        found: dict[IdentifierKind, str | None] = {
-            "person": self.id_number,
-            "phone": self.phone,
-            "device": self.device_id,
-            "ip": self.ip_address,
-            "address": self.address,
-        }
-        return {kind: value for kind, value in found.items() if value}
+def identifiers_by_kind(applicant: Applicant) -> dict[IdentifierKind, str]:
+    """The applicant's identifiers in clear, by graph kind (hashed with the graph key)."""
+    found: dict[IdentifierKind, str | None] = {
+        "person": applicant.id_number,
+        "phone": applicant.phone,
+        "device": applicant.device_id,
+        "ip": applicant.ip_address,
+        "address": applicant.address,
+    }
+    return {kind: value for kind, value in found.items() if value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +311,7 @@ class GraphIndex:
 
     def check(
         self,
-        application: ApplicationIdentifiers,
+        application: Applicant,
         as_of: date,
         recent: Sequence[RecentTie] = (),
         policy: GraphPolicy | None = None,
@@ -330,7 +321,7 @@ class GraphIndex:
         all of it in NumPy but the few rows named in the evidence."""
         p = policy or GraphPolicy()
         own = self.row_of(application.uscc)
-        values = application.by_kind()
+        values = identifiers_by_kind(application)
         hits = {k: self._edges_of(k, v) for k, v in values.items()}
         related = self.edge_enterprise[hits.get("person", slice(0, 0))]
         if own is not None:

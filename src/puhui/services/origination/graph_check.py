@@ -16,7 +16,7 @@ from puhui.domain.origination import fraud
 from puhui.domain.origination.application import Application
 from puhui.domain.origination.reasons import Reason
 from puhui.graph.live import GraphHealth, LiveGraph
-from puhui.graph.online import ApplicationIdentifiers, unavailable_inputs
+from puhui.graph.online import unavailable_inputs
 from puhui.services.origination.context import Origination
 from puhui.services.origination.ports import OriginationUnitOfWork, TieField
 
@@ -60,14 +60,7 @@ def check_graph(
         uscc=applicant.uscc,
     )
     check = index.check(
-        ApplicationIdentifiers(
-            uscc=applicant.uscc,
-            id_number=applicant.id_number,
-            phone=applicant.phone,
-            device_id=applicant.device_id,
-            ip_address=applicant.ip_address,
-            address=applicant.address,
-        ),
+        applicant,
         today,
         recent,
         origination.graph_policy,
