@@ -15,6 +15,8 @@ from typing import Final
 
 import polars as pl
 
+from puhui.graph.sources import add_months
+
 BUREAU: Final = "bureau"
 COURT_CASES: Final = "court_cases"
 LOAN_HISTORY: Final = "loan_history"
@@ -34,11 +36,6 @@ BUYER_WEIGHT: Final = 0.5
 """A buyer changes suppliers more easily than a seller collects from a failed buyer."""
 
 
-def month_plus(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def public_status(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFrame:
     """Enterprises in public distress or default at ``month``'s end: ``uscc, distressed,
     in_default``, only those with one of them.
@@ -49,8 +46,8 @@ def public_status(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFra
     rule): 90+ days past due that month elsewhere or on the book, a write-off, or a dishonest
     listing so far. Rows of later months are never read.
     """
-    recent = month_plus(month, -(RECENT_MONTHS - 1))
-    listed_since = month_plus(month, -(LISTING_MONTHS - 1))
+    recent = add_months(month, -(RECENT_MONTHS - 1))
+    listed_since = add_months(month, -(LISTING_MONTHS - 1))
     bureau = (
         frames[BUREAU]
         .filter(pl.col("month").is_between(recent, month))

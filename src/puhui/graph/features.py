@@ -33,7 +33,8 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from puhui.graph.distress import contagion, exposure_edges, month_plus, public_status
+from puhui.graph.distress import contagion, exposure_edges, public_status
+from puhui.graph.sources import add_months
 
 GUARANTEES: Final = "guarantees"
 INVOICES: Final = "invoices"
@@ -160,7 +161,7 @@ def _trade_pairs(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFram
     out. A pair's repeated row of one month counts twice here, where the batch build drops it
     as an anomaly: the market writes one row per pair and month, and finding repeats among
     the string keys costs five times the rest of this query on a large market."""
-    since = month_plus(month, -(SUPPLY_MONTHS - 1))
+    since = add_months(month, -(SUPPLY_MONTHS - 1))
     return (
         frames[INVOICES]
         .filter(
@@ -200,7 +201,7 @@ def month_facts(frames: Mapping[str, pl.LazyFrame], month: date) -> pl.DataFrame
     if month.day != 1:
         raise ValueError("a graph month is given by its first day")
     status = public_status(frames, month)
-    before = public_status(frames, month_plus(month, -1)).filter(pl.col("in_default"))
+    before = public_status(frames, add_months(month, -1)).filter(pl.col("in_default"))
     edges = _guarantee_edges(frames, month)
     pairs = _trade_pairs(frames, month)
     trade = _trade_shares(pairs)
@@ -371,7 +372,7 @@ def with_graph_features(
     scored on data of the months before ``M``, and the graph of month ``M - 1`` is exactly that.
     """
     months: Sequence[date] = sample.get_column(month_column).unique().to_list()
-    lagged = {month_plus(m, -lag_months): m for m in months}
+    lagged = {add_months(m, -lag_months): m for m in months}
     features = (
         graph_features(frames, lagged)
         .with_columns(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -44,6 +43,7 @@ from puhui.graph.snapshot import (
     read_report,
     read_table,
 )
+from puhui.graph.sources import month_end
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +115,6 @@ class GraphCheck:
     facts: GraphFacts
     inputs: dict[str, Any]
     evidence: dict[str, Any]
-
-
-def month_end(month: date) -> date:
-    return month.replace(day=monthrange(month.year, month.month)[1])
 
 
 def _mask(kind: IdentifierKind, value: str) -> str:
