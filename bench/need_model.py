@@ -56,8 +56,8 @@ def main() -> None:
     report = {
         "model_id": model.model_id,
         "training": dict(model.metrics),
-        "point_scale": model.point_scale,
         "floor_ratio": model.floor_ratio,
+        "margin_slope": model.start.margin_slope,
         "held_out": evaluation.to_dict(),
         "train_seconds": round(trained - started, 1),
         "score_seconds": round(done - trained, 1),

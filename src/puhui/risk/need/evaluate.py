@@ -50,11 +50,12 @@ def top_share(
         .head(count)
         .join(labels.select("uscc", "needs_in_horizon"), on="uscc", how="left")
     )
-    events = labels.join(ranking.select("uscc"), on="uscc").get_column("needs_in_horizon").sum()
-    hits = chosen.get_column("needs_in_horizon").is_not_null().sum()
-    covered = chosen.get_column("needs_in_horizon").fill_null(0).sum()
+    in_ranking = labels.join(ranking.select("uscc"), on="uscc")
+    events = int(in_ranking.get_column("needs_in_horizon").cast(pl.Int64).sum())
+    hits = int(chosen.get_column("needs_in_horizon").is_not_null().sum())
+    covered = int(chosen.get_column("needs_in_horizon").cast(pl.Int64).fill_null(0).sum())
     return TopShare(
-        precision=hits / count, recall=float(covered) / events if events else 0.0, selected=count
+        precision=hits / count, recall=covered / events if events else 0.0, selected=count
     )
 
 
@@ -112,7 +113,10 @@ def evaluate_need_model(
         mdape=mdape,
         floor_coverage=covered,
         month_accuracy=float(
-            (timing.get_column("need_month") == timing.get_column("need_month_true")).mean()
+            np.mean(
+                timing.get_column("need_month").to_numpy()
+                == timing.get_column("need_month_true").to_numpy()
+            )
         ),
         duration_mdape=float(np.median(np.abs(duration - duration_true) / duration_true)),
     )

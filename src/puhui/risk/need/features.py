@@ -76,6 +76,7 @@ SETTLEMENT_FEATURES = (
     "inflow_12m_vs_prev_12m",
     "margin_3m",
     "margin_12m",
+    "margin_prev_12m",
     "balance_cover",
     "balance_trend_3m",
     "related_share_6m",
@@ -293,6 +294,7 @@ def _settlement(tables: MarketTables, until: date) -> pl.LazyFrame:
             .alias("inflow_12m_vs_prev_12m"),
             _margin(1, 3).alias("margin_3m"),
             _margin(1, 12).alias("margin_12m"),
+            _margin(13, 24).alias("margin_prev_12m"),
             (
                 pl.col("balance_fen").filter(pl.col("lag") == 1).first()
                 / (pl.col("outflow_fen").filter(pl.col("lag") <= 3).mean() + FEN_SMOOTHING)

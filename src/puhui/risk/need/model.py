@@ -2,10 +2,11 @@
 
 Three LightGBM boosters read the same features: a classifier for the probability of a need,
 a median (L1) regression for the amount relative to the firm's revenue proxy, and a median
-regression for the duration. The amount's point estimate and its conservative floor are the
-regression scaled by two ratios measured on enterprises held out of training: the scale that
-minimises the median absolute percentage error, and a low quantile of true / predicted so the
-floor stays at or below the true need for at least nine needs in ten. The month is the first
+regression for the duration. The amount's point estimate is the median regression itself (the
+median minimises the absolute percentage error about as well as any fixed rescaling, and
+unlike a tuned scale it does not move with the month it was tuned on); the conservative floor
+is the point times a low quantile of true / predicted on enterprises held out of training, so
+it stays at or below the true need for at least nine needs in ten. The month is the first
 season month of the firm's industry calendar within the horizon, else the next month.
 
 Every output of a row comes from that row alone (tree predictions, no batch statistics).
@@ -52,6 +53,10 @@ SCORE_SCHEMA: dict[str, Any] = {
 MIN_AMOUNT_FEN = 100
 """The smallest amount the model answers (one yuan): amounts and floors are positive."""
 MAX_DURATION_MONTHS = 36
+MARGIN_BOUND = 0.5
+"""Margins beyond ±50 % (an account draining after a default) say nothing more of the level."""
+MAX_LOG_AMOUNT = math.log(1e13)
+"""No need above RMB 100 billion: keeps a wild row finite instead of overflowing."""
 
 
 def offset_key(industry_code: float | None, base_kind: float | None) -> str:
@@ -74,14 +79,74 @@ def feature_matrix(features: pl.DataFrame, names: tuple[str, ...]) -> FloatArray
     return np.ascontiguousarray(np.column_stack(columns), dtype=np.float64)
 
 
-def log_start(features: pl.DataFrame, offsets: Mapping[str, float]) -> FloatArray:
-    """log(revenue proxy) + the median log(need / proxy) of the row's industry and proxy kind."""
-    base = features.get_column("need_base_log").cast(pl.Float64).to_numpy()
-    industry = features.get_column("industry_code").cast(pl.Float64).fill_null(np.nan).to_list()
-    kind = features.get_column("need_base_kind").cast(pl.Float64).fill_null(np.nan).to_list()
-    overall = offsets["*"]
-    offset = [offsets.get(offset_key(i, k), overall) for i, k in zip(industry, kind, strict=True)]
-    return np.asarray(base + np.asarray(offset, dtype=np.float64), dtype=np.float64)
+CLOCK_FEATURES = frozenset(
+    {"enterprise_age_months", "inflow_months_36m", "months_since_last_loan", "kwh_months_12m"}
+)
+"""Features that grow with the calendar as much as with the firm: the amount and duration
+boosters leave them out, or they would learn the training window's dates (measured: a model
+with them drifts by a fifth three months after its last snapshot)."""
+AMOUNT_FEATURES = tuple(n for n in NEED_FEATURE_NAMES if n not in CLOCK_FEATURES)
+BOOSTER_FEATURES: dict[str, tuple[str, ...]] = {
+    "probability": NEED_FEATURE_NAMES,
+    "amount": AMOUNT_FEATURES,
+    "duration": AMOUNT_FEATURES,
+}
+
+
+@dataclass(frozen=True)
+class AmountStart:
+    """Where the amount regression starts: log revenue proxy, level-corrected, plus an offset.
+
+    A need scales with the firm's usual revenue, while electricity and inflows move with how
+    well it is doing now (and with the whole economy's cycle, which differs from market to
+    market). The settlement margin moves with the same health, so ``margin_slope`` times the
+    12-month margin takes that level out; ``offsets`` are the median log(need / corrected
+    proxy) per ``offset_key`` (``"*"`` overall).
+    """
+
+    offsets: Mapping[str, float]
+    margin_slope: float
+    margin_fill: float
+    """The margin assumed where none is known (the training median)."""
+
+    def __post_init__(self) -> None:
+        if "*" not in self.offsets:
+            raise ModelArtefactInvalid("need model offsets lack the overall one ('*')")
+
+    def corrected_base(self, features: pl.DataFrame) -> FloatArray:
+        base = features.get_column("need_base_log").cast(pl.Float64).to_numpy()
+        margin = (
+            features.get_column("margin_12m")
+            .cast(pl.Float64)
+            .fill_null(self.margin_fill)
+            .clip(-MARGIN_BOUND, MARGIN_BOUND)
+        )
+        return np.asarray(base + self.margin_slope * margin.to_numpy(), dtype=np.float64)
+
+    def apply(self, features: pl.DataFrame) -> FloatArray:
+        industry = features.get_column("industry_code").cast(pl.Float64).fill_null(np.nan)
+        kind = features.get_column("need_base_kind").cast(pl.Float64).fill_null(np.nan)
+        overall = self.offsets["*"]
+        offset = [
+            self.offsets.get(offset_key(i, k), overall)
+            for i, k in zip(industry.to_list(), kind.to_list(), strict=True)
+        ]
+        return self.corrected_base(features) + np.asarray(offset, dtype=np.float64)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "offsets": dict(sorted(self.offsets.items())),
+            "margin_slope": self.margin_slope,
+            "margin_fill": self.margin_fill,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AmountStart:
+        return cls(
+            offsets={k: float(v) for k, v in data["offsets"].items()},
+            margin_slope=float(data["margin_slope"]),
+            margin_fill=float(data["margin_fill"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -91,20 +156,17 @@ class NeedModel:
     as_of: date
     sources: frozenset[str]
     boosters: Mapping[str, str]
-    offsets: Mapping[str, float]
-    """Median log(need / revenue proxy) by ``offset_key``; ``"*"`` is the overall one."""
-    point_scale: float
+    start: AmountStart
     floor_ratio: float
+    """The floor as a share of the point estimate (a low quantile of true / predicted)."""
     metrics: Mapping[str, float] = field(default_factory=dict)
     feature_names: tuple[str, ...] = NEED_FEATURE_NAMES
 
     def __post_init__(self) -> None:
         if set(self.boosters) != set(BOOSTERS):
             raise ModelArtefactInvalid(f"a need model has the boosters {list(BOOSTERS)}")
-        if not (self.point_scale > 0 and 0 < self.floor_ratio <= 1):
-            raise ModelArtefactInvalid("need model scale must be > 0 and floor ratio in (0, 1]")
-        if "*" not in self.offsets:
-            raise ModelArtefactInvalid("need model offsets lack the overall one ('*')")
+        if not 0 < self.floor_ratio <= 1:
+            raise ModelArtefactInvalid("a need model's floor ratio must be in (0, 1]")
 
     @cached_property
     def content_hash(self) -> str:
@@ -122,33 +184,29 @@ class NeedModel:
     def _boosters(self) -> dict[str, lgb.Booster]:
         return {name: lgb.Booster(model_str=text) for name, text in self.boosters.items()}
 
-    def matrix(self, features: pl.DataFrame) -> FloatArray:
-        return feature_matrix(features, self.feature_names)
-
-    def predict(self, name: str, x: FloatArray) -> FloatArray:
-        if x.shape[0] == 0:
+    def predict(self, name: str, features: pl.DataFrame) -> FloatArray:
+        """One booster's raw output per row (it reads its own ``BOOSTER_FEATURES``)."""
+        if features.height == 0:
             return np.zeros(0, dtype=np.float64)
-        out = self._boosters[name].predict(x, num_threads=1)
-        return np.asarray(out, dtype=np.float64)
+        x = feature_matrix(features, BOOSTER_FEATURES[name])
+        return np.asarray(self._boosters[name].predict(x, num_threads=1), dtype=np.float64)
 
-    def log_start(self, features: pl.DataFrame) -> FloatArray:
-        """Revenue proxy plus its industry offset: where the amount regression starts from."""
-        return log_start(features, self.offsets)
-
-    def log_amount(self, features: pl.DataFrame, x: FloatArray) -> FloatArray:
+    def log_amount(self, features: pl.DataFrame) -> FloatArray:
         """The median regression's log need (before the point scale), row by row."""
-        return np.asarray(self.log_start(features) + self.predict("amount", x), dtype=np.float64)
+        return np.asarray(
+            self.start.apply(features) + self.predict("amount", features), dtype=np.float64
+        )
 
     def score(self, features: pl.DataFrame, as_of: date) -> pl.DataFrame:
         """``uscc`` + the need's probability, amount, floor, month and duration per row."""
         if as_of.day != 1:
             raise InvalidTrainingData("as_of must be the first day of a month")
-        x = self.matrix(features)
-        probability = np.clip(self.predict("probability", x), 0.0, 1.0)
-        log_need = self.log_amount(features, x)
-        point = np.maximum(MIN_AMOUNT_FEN, np.round(np.exp(log_need) * self.point_scale))
+        feature_matrix(features, self.feature_names)  # every column there, or a clear error
+        probability = np.clip(self.predict("probability", features), 0.0, 1.0)
+        log_need = self.log_amount(features)
+        point = np.maximum(MIN_AMOUNT_FEN, np.round(np.exp(np.minimum(log_need, MAX_LOG_AMOUNT))))
         floor = np.maximum(MIN_AMOUNT_FEN, np.floor(point * self.floor_ratio))
-        duration = np.clip(np.rint(self.predict("duration", x)), 1, MAX_DURATION_MONTHS)
+        duration = np.clip(np.rint(self.predict("duration", features)), 1, MAX_DURATION_MONTHS)
         ahead = features.get_column("months_to_season").cast(pl.Float64).to_list()
         months = [
             month_start_plus(
@@ -175,8 +233,7 @@ class NeedModel:
             "as_of": self.as_of.isoformat(),
             "sources": sorted(self.sources),
             "feature_names": list(self.feature_names),
-            "offsets": dict(sorted(self.offsets.items())),
-            "point_scale": self.point_scale,
+            "start": self.start.to_dict(),
             "floor_ratio": self.floor_ratio,
             "metrics": dict(sorted(self.metrics.items())),
             "boosters": {
@@ -229,8 +286,7 @@ class NeedModel:
                 as_of=date.fromisoformat(document["as_of"]),
                 sources=frozenset(document["sources"]),
                 boosters=boosters,
-                offsets={k: float(v) for k, v in document["offsets"].items()},
-                point_scale=float(document["point_scale"]),
+                start=AmountStart.from_dict(document["start"]),
                 floor_ratio=float(document["floor_ratio"]),
                 metrics={k: float(v) for k, v in document["metrics"].items()},
             )

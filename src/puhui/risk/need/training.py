@@ -4,7 +4,7 @@ Snapshots are months ``t`` with ``t + 3 <= as_of``: each gives every enterprise'
 of ``t`` and the label "a true need in t+1 .. t+3" (with its amount and duration), so nothing
 after ``as_of`` is read. Twelve consecutive snapshots cover every calendar month, which the
 seasons need. A fifth of the enterprises (by a hash of the USCC) is held out: it stops the
-boosting early and fixes the amount's point scale and floor ratio.
+boosting early and fixes the amount floor's ratio to the point estimate.
 """
 
 from __future__ import annotations
@@ -21,9 +21,17 @@ import polars as pl
 from puhui.risk.errors import InvalidTrainingData
 from puhui.risk.features import MarketTables, month_start_plus
 from puhui.risk.need.calendar import NEED_HORIZON_MONTHS
-from puhui.risk.need.features import NEED_FEATURE_NAMES, PRE_CONSENT_SOURCES, need_features
+from puhui.risk.need.features import PRE_CONSENT_SOURCES, need_features
 from puhui.risk.need.labels import need_labels
-from puhui.risk.need.model import NeedModel, feature_matrix, log_start, offset_key
+from puhui.risk.need.model import (
+    AMOUNT_FEATURES,
+    MARGIN_BOUND,
+    BOOSTER_FEATURES,
+    AmountStart,
+    NeedModel,
+    feature_matrix,
+    offset_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +41,11 @@ SNAPSHOTS = 12
 HOLDOUT_SHARE = 0.2
 MAX_ROWS = 400_000
 """Rows kept for the probability model (a hash sample beyond): minutes, not tens of them."""
-FLOOR_QUANTILE = 0.08
-"""Quantile of true / predicted the floor sits at on held-out needs (aims at ≥ 90 % covered
-on a new market with some margin)."""
+FLOOR_QUANTILE = 0.04
+"""Quantile of true / predicted the floor sits at on held-out needs: 96 % covered there, so
+that a later month or a market in another phase of its cycle still sees at least 90 %
+(measured: the ratio's 5 % quantile moves between 0.42 and 0.50 from month to month)."""
+
 MAX_TREES = 600
 EARLY_STOP = 40
 
@@ -87,16 +97,23 @@ def _hash_share(frame: pl.DataFrame, *columns: str, seed: int) -> pl.Series:
 
 def _fit(
     objective: str,
-    x: FloatArray,
+    frame: pl.DataFrame,
+    *,
+    names: tuple[str, ...],
     y: FloatArray,
     valid: npt.NDArray[np.bool_],
     seed: int,
 ) -> str:
     params = _params(objective, seed)
-    names = [f"f{j}" for j in range(x.shape[1])]
-    industry = [names[NEED_FEATURE_NAMES.index("industry_code")]]
+    x = feature_matrix(frame, names)
+    columns = [f"f{j}" for j in range(x.shape[1])]
+    industry = [columns[names.index("industry_code")]]
     train = lgb.Dataset(
-        x[~valid], label=y[~valid], feature_name=names, categorical_feature=industry, params=params
+        x[~valid],
+        label=y[~valid],
+        feature_name=columns,
+        categorical_feature=industry,
+        params=params,
     )
     check = lgb.Dataset(x[valid], label=y[valid], reference=train, params=params)
     booster = lgb.train(
@@ -109,10 +126,35 @@ def _fit(
     return str(booster.model_to_string(num_iteration=booster.best_iteration))
 
 
-def _offsets(frame: pl.DataFrame) -> dict[str, float]:
-    """Median log(need / revenue proxy) per industry and proxy kind, and overall."""
-    gap = (pl.col("need_amount_fen").cast(pl.Float64).log() - pl.col("need_base_log")).alias("gap")
-    framed = frame.select("industry_code", "need_base_kind", gap).drop_nulls("gap")
+def margin_slope(needs: pl.DataFrame) -> float:
+    """How much log(need / proxy) falls per unit of 12-month margin, errors-in-variables aware.
+
+    The margin is a noisy reading of the firm's current health, so a least-squares slope is
+    biased towards zero; the margin of the year before (independent noise, the same slow
+    health) is the instrument: slope = cov(gap, margin_prev) / cov(margin, margin_prev).
+    """
+    gap = (pl.col("need_amount_fen").cast(pl.Float64).log() - pl.col("need_base_log")).alias("g")
+    bounded = pl.col("margin_12m", "margin_prev_12m").clip(-MARGIN_BOUND, MARGIN_BOUND)
+    rows = needs.select(gap, bounded).drop_nulls().drop_nans()
+    if rows.height < 100:
+        return 0.0
+    g, x, z = (rows.get_column(c).to_numpy() for c in ("g", "margin_12m", "margin_prev_12m"))
+    z = z - z.mean()
+    denominator = float((x - x.mean()) @ z)
+    return float((g - g.mean()) @ z) / denominator if denominator else 0.0
+
+
+def amount_start(needs: pl.DataFrame) -> AmountStart:
+    """The level correction and the median offsets per industry and proxy kind."""
+    slope = margin_slope(needs)
+    fill_value = needs.get_column("margin_12m").drop_nulls().drop_nans().median()
+    fill = float(fill_value) if isinstance(fill_value, float) else 0.0
+    provisional = AmountStart({"*": 0.0}, slope, fill)
+    gap = np.log(needs.get_column("need_amount_fen").cast(pl.Float64).to_numpy())
+    framed = needs.select("industry_code", "need_base_kind").with_columns(
+        pl.Series("gap", gap - provisional.corrected_base(needs))
+    )
+    framed = framed.filter(pl.col("gap").is_finite())
     overall = framed.get_column("gap").median()
     offsets = {"*": float(overall) if isinstance(overall, float) else 0.0}
     groups = framed.group_by("industry_code", "need_base_kind").agg(
@@ -121,14 +163,7 @@ def _offsets(frame: pl.DataFrame) -> dict[str, float]:
     for industry, kind, median, count in groups.iter_rows():
         if count >= 20 and median is not None:
             offsets[offset_key(industry, kind)] = float(median)
-    return offsets
-
-
-def best_scale(ratio: FloatArray) -> float:
-    """The multiplier ``c`` of the prediction minimising the median of |c − r| / r."""
-    grid = np.arange(0.5, 2.0, 0.005)
-    errors = [float(np.median(np.abs(c - ratio) / ratio)) for c in grid]
-    return float(grid[int(np.argmin(errors))])
+    return AmountStart(offsets, slope, fill)
 
 
 def train_need_model(
@@ -150,46 +185,35 @@ def train_need_model(
     positive = frame.get_column("has_need").to_numpy().astype(bool)
     if positive[~holdout].sum() < 50 or positive[holdout].sum() < 20:
         raise InvalidTrainingData("too few true needs before as_of to train a need model")
-    x = feature_matrix(frame, NEED_FEATURE_NAMES)
     y = frame.get_column("has_need").cast(pl.Float64).to_numpy()
-    probability = _fit("binary", x, y, holdout, seed)
+    probability = _fit(
+        "binary", frame, names=BOOSTER_FEATURES["probability"], y=y, valid=holdout, seed=seed
+    )
     needs = frame.filter(pl.col("has_need") == 1)
     need_holdout = holdout[positive]
-    offsets = _offsets(needs.filter(pl.Series(~need_holdout)))
-    x_need = x[positive]
+    start = amount_start(needs.filter(pl.Series(~need_holdout)))
     log_true = np.log(needs.get_column("need_amount_fen").cast(pl.Float64).to_numpy())
-    # The regression fits what the offset leaves: log need − (proxy + industry offset).
-    start = log_start(needs, offsets)
-    amount = _fit("regression_l1", x_need, log_true - start, need_holdout, seed)
-    duration_y = needs.get_column("need_duration_months").cast(pl.Float64).to_numpy()
-    duration = _fit("regression_l1", x_need, duration_y, need_holdout, seed)
-    fitted = NeedModel(
-        as_of=as_of,
-        sources=sources,
-        boosters={"probability": probability, "amount": amount, "duration": duration},
-        offsets=offsets,
-        point_scale=1.0,
-        floor_ratio=1.0,
+    # The regression fits what the start leaves: log need − (corrected proxy + offset).
+    residual = log_true - start.apply(needs)
+    amount = _fit(
+        "regression_l1", needs, names=AMOUNT_FEATURES, y=residual, valid=need_holdout, seed=seed
     )
+    duration_y = needs.get_column("need_duration_months").cast(pl.Float64).to_numpy()
+    duration = _fit(
+        "regression_l1", needs, names=AMOUNT_FEATURES, y=duration_y, valid=need_holdout, seed=seed
+    )
+    boosters = {"probability": probability, "amount": amount, "duration": duration}
+    fitted = NeedModel(as_of, sources, boosters, start, floor_ratio=1.0)
     held = needs.filter(pl.Series(need_holdout))
-    ratio = np.exp(log_true[need_holdout] - fitted.log_amount(held, x_need[need_holdout]))
-    scale = best_scale(ratio)
-    floor_ratio = min(1.0, float(np.quantile(ratio, FLOOR_QUANTILE)) / scale)
-    ape = np.abs(scale - ratio) / ratio
+    ratio = np.exp(log_true[need_holdout] - fitted.log_amount(held))
+    floor_ratio = min(1.0, float(np.quantile(ratio, FLOOR_QUANTILE)))
     metrics = {
         "training_rows": float(frame.height),
         "need_rate": float(y.mean()),
         "holdout_needs": float(need_holdout.sum()),
-        "holdout_mdape": float(np.median(ape)),
-        "holdout_floor_coverage": float(np.mean(scale * floor_ratio <= ratio)),
+        "holdout_mdape": float(np.median(np.abs(1.0 - ratio) / ratio)),
+        "holdout_floor_coverage": float(np.mean(floor_ratio <= ratio)),
+        "margin_slope": start.margin_slope,
     }
     logger.info("need model trained as of %s: %s", as_of, metrics)
-    return NeedModel(
-        as_of=as_of,
-        sources=sources,
-        boosters=fitted.boosters,
-        offsets=offsets,
-        point_scale=scale,
-        floor_ratio=floor_ratio,
-        metrics=metrics,
-    )
+    return NeedModel(as_of, sources, boosters, start, floor_ratio, metrics)
