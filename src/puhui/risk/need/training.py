@@ -25,8 +25,8 @@ from puhui.risk.need.features import PRE_CONSENT_SOURCES, need_features
 from puhui.risk.need.labels import need_labels
 from puhui.risk.need.model import (
     AMOUNT_FEATURES,
-    MARGIN_BOUND,
     BOOSTER_FEATURES,
+    MARGIN_BOUND,
     AmountStart,
     NeedModel,
     feature_matrix,
