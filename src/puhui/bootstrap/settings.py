@@ -84,6 +84,13 @@ class Settings(BaseSettings):
             "customers in the post-loan monitoring run"
         ),
     )
+    need_model_dir: Path | None = Field(
+        default=None,
+        description=(
+            "a need model saved by `NeedModel.save` (puhui.risk.need): feeds the strategy input "
+            "need_estimate_fen; without one that input stays missing"
+        ),
+    )
     model_name: str = Field(
         default="mse_pd",
         description="the registry name whose champion model decides applications",

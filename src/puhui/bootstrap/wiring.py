@@ -20,6 +20,7 @@ from puhui.graph.build import build
 from puhui.graph.live import GraphSource
 from puhui.pipelines.feature_store import BuildReport, build_month
 from puhui.risk.features import MarketTables
+from puhui.risk.need import NeedModel
 from puhui.risk.registry import ModelRegistry, RegistryEntry
 from puhui.services import strategies
 from puhui.services.origination.assessment import INPUT_SCHEMA, StrategyAssessor
@@ -129,11 +130,18 @@ def strategy_input_schema() -> strategies.InputSchema:
 
 def build_assessor(platform: Platform) -> StrategyAssessor:
     settings = platform.settings
+    need_model = None
+    if settings.need_model_dir is not None:
+        # A folder that is missing or altered stops the start-up with its reason (not a
+        # silently missing input on every application).
+        need_model = NeedModel.load(settings.need_model_dir)
+        logger.info("need_estimate_fen from need model %s", need_model.model_id)
     return StrategyAssessor(
         live=live_decisioning(platform),
         licence_type=settings.licence_type,
         feature_store=platform.feature_store(),
         max_feature_age_days=settings.feature_max_age_days,
+        need_model=need_model,
     )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -53,6 +53,7 @@ from puhui.risk.features import (
     MarketTables,
     compute_features,
 )
+from puhui.risk.need import NeedModel
 from puhui.services.features import FeatureStore, staleness
 from puhui.services.origination.governance import (
     LiveChallenger,
@@ -60,6 +61,7 @@ from puhui.services.origination.governance import (
     LiveStrategy,
     SetupSource,
 )
+from puhui.services.origination.need_estimate import NEED_INPUT, estimate_need
 from puhui.services.origination.ports import AssessmentRequest
 from puhui.services.strategies import ChallengerMode, InputSchema
 
@@ -98,11 +100,13 @@ docs/monitoring.md)."""
 VELOCITY_INPUTS = ("applications_30d",)
 """Strategy inputs counted from the lender's own applications (and the graph's, if newer)."""
 KNOWN_UNFED_INPUTS = (
-    "need_estimate_fen",
+    NEED_INPUT,
     "concentration_headroom_fen",
     "abnormal_operation_listed",
 )
-"""Inputs the shipped strategy names that no source feeds yet: left missing ("no evidence")."""
+"""Inputs the shipped strategy names that no source always feeds: left missing ("no
+evidence") when absent. ``need_estimate_fen`` is fed when a need model is configured, so a
+strategy may still read it only as optional."""
 
 INPUT_SCHEMA = InputSchema(
     fed=frozenset(
@@ -238,6 +242,8 @@ class StrategyAssessor:
     """A stored row computed longer ago than this is recomputed online (sources revise data)."""
     default_amount_fen: int = 30_000_000
     """Assumed request when the applicant names no amount: RMB 300,000."""
+    need_model: NeedModel | None = None
+    """Feeds ``need_estimate_fen`` (the need model's point estimate); none: left missing."""
 
     def warm_up(self) -> None:
         """Load what decides now (the active strategy, the champion model and its compiled
@@ -353,6 +359,14 @@ class StrategyAssessor:
         if not _APPLICATION_FEATURES.isdisjoint(model.scorer.feature_names):
             features = features | self.application_features(request, features)
         inputs = self.strategy_inputs(request, values.inputs)
+        need = estimate_need(
+            self.need_model,
+            tables_from_pull(request.data),
+            request.uscc,
+            month_start(request.as_of),
+        )
+        if need.value is not None:
+            inputs[NEED_INPUT] = need.value
         result = model_result(model, features)
         arm, acting, shadow_strategy, experiment, slot = route(
             champion, setup.challenger, request.uscc
@@ -397,7 +411,8 @@ class StrategyAssessor:
             model_pd=result.pd,
             model_score=result.score,
         )
-        return to_assessment(decision, acting, result, evidence)
+        assessment = to_assessment(decision, acting, result, evidence)
+        return replace(assessment, trace={**assessment.trace, "need": need.trace})
 
     def _no_data_evidence(
         self, request: AssessmentRequest, champion: LiveStrategy
