@@ -13,14 +13,13 @@ from puhui.market.catalog import INDUSTRIES, SPRING_FESTIVAL_MONTH
 from puhui.market.simulation.demand import NEED_REASONS
 from puhui.risk.errors import InvalidTrainingData
 from puhui.risk.features import ENTERPRISES, SETTLEMENT_MONTHLY, UTILITIES_MONTHLY, MarketTables
-from puhui.risk.need import NEED_FEATURE_NAMES, PRE_CONSENT_SOURCES, need_features
-from puhui.risk.need import calendar
+from puhui.risk.need import NEED_FEATURE_NAMES, PRE_CONSENT_SOURCES, calendar, need_features
 
 AS_OF = date(2024, 9, 1)  # the session model's month (conftest)
 
 
 def test_calendar_facts_match_the_market_catalogue() -> None:
-    assert calendar.INDUSTRY_GROUPS == tuple(i.group for i in INDUSTRIES)
+    assert tuple(i.group for i in INDUSTRIES) == calendar.INDUSTRY_GROUPS
     assert {i.group for i in INDUSTRIES if i.season == "consumer"} == (
         calendar.CONSUMER_INDUSTRY_GROUPS
     )
