@@ -84,7 +84,7 @@ def test_the_need_models_point_estimate_feeds_the_strategy(
 def test_without_a_need_model_the_input_stays_missing_and_the_trace_says_so(
     need_market: Path, need_tables: MarketTables
 ) -> None:
-    uscc = _an_enterprise(need_tables)
+    (uscc,) = _enterprises(need_tables, 1)
     assessment = _assessor(None).assess(_request(need_market, uscc))
     assert assessment.evidence is not None
     assert "need_estimate_fen" not in assessment.evidence.inputs
