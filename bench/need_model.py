@@ -1,8 +1,8 @@
 """The need model on a market it was not trained on: timing, amount, floors (issue #16).
 
 Usage:
-    PYTHONPATH=src .venv/bin/python bench/need_model.py --train-market DIR --market DIR
-        --as-of YYYY-MM [--out-model DIR] [--seed 7]
+    PYTHONPATH=src .venv/bin/python bench/need_model.py (--train-market DIR | --model DIR)
+        --market DIR --as-of YYYY-MM [--out-model DIR] [--seed 7]
 
 Trains on ``--train-market`` as of the month (snapshots t with t + 3 <= as-of), scores every
 enterprise of ``--market`` (another seed) as of the same month from its pre-consent tables,
@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from puhui.risk.features import MarketTables
-from puhui.risk.need import PRE_CONSENT_SOURCES, need_features, train_need_model
+from puhui.risk.need import PRE_CONSENT_SOURCES, NeedModel, need_features, train_need_model
 from puhui.risk.need.evaluate import evaluate_need_model, top_share
 from puhui.risk.need.labels import need_labels
 
@@ -72,7 +72,8 @@ def oracle_top_share(market: Path, features: pl.DataFrame, as_of: date) -> dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--train-market", type=Path, required=True)
+    parser.add_argument("--train-market", type=Path)
+    parser.add_argument("--model", type=Path, help="a saved need model instead of training")
     parser.add_argument("--market", type=Path, required=True)
     parser.add_argument("--as-of", required=True)
     parser.add_argument("--out-model", type=Path)
@@ -80,8 +81,13 @@ def main() -> None:
     args = parser.parse_args()
     as_of = _month(args.as_of)
     started = time.perf_counter()
-    events = pl.scan_parquet(str(args.train_market / "truth" / "need_events" / "*.parquet"))
-    model = train_need_model(_tables(args.train_market), events, as_of, seed=args.seed)
+    if args.model is not None:
+        model = NeedModel.load(args.model)
+    elif args.train_market is not None:
+        events = pl.scan_parquet(str(args.train_market / "truth" / "need_events" / "*.parquet"))
+        model = train_need_model(_tables(args.train_market), events, as_of, seed=args.seed)
+    else:
+        parser.error("give --train-market or --model")
     trained = time.perf_counter()
     if args.out_model:
         model.save(args.out_model)
