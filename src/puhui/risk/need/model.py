@@ -1,13 +1,14 @@
 """The need model: will the enterprise need money in the next three months, how much, how long.
 
-Three LightGBM boosters read the same features: a classifier for the probability of a need,
+Three LightGBM boosters read the need features: a classifier for the probability of a need,
 a median (L1) regression for the amount relative to the firm's revenue proxy, and a median
-regression for the duration. The amount's point estimate is the median regression itself (the
-median minimises the absolute percentage error about as well as any fixed rescaling, and
-unlike a tuned scale it does not move with the month it was tuned on); the conservative floor
-is the point times a low quantile of true / predicted on enterprises held out of training, so
-it stays at or below the true need for at least nine needs in ten. The month is the first
-season month of the firm's industry calendar within the horizon, else the next month.
+regression for the duration (these two without the calendar-like features). The amount's
+point estimate is the median regression itself (on the held-out markets no fixed rescaling
+tuned at training did better, and a tuned scale moved with the month it was tuned on); the
+conservative floor is the point times a low quantile of true / predicted on enterprises held
+out of training, so it stays at or below the true need for at least nine needs in ten. The
+month is the first season month of the firm's industry calendar within the horizon, else the
+next month.
 
 Every output of a row comes from that row alone (tree predictions, no batch statistics).
 """
