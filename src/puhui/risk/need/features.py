@@ -104,7 +104,7 @@ NEED_FEATURE_NAMES: tuple[str, ...] = (
 # Which revenue proxy the amount is scaled from: electricity follows sales tightly within an
 # industry; the settlement inflow carries only the share of sales paid through this bank; a
 # firm with neither (just registered) is scaled from its registered capital.
-BASE_ELECTRICITY, BASE_INFLOW, BASE_NONE = 0.0, 1.0, 2.0
+BASE_ELECTRICITY, BASE_INFLOW, BASE_CAPITAL = 0.0, 1.0, 2.0
 
 SALES_GROWTH_BASELINE = "inflow_growth_3m_yoy"
 """The feature the "recent sales growth" baseline ranks by (inflows, 3 months, year on year)."""
@@ -155,7 +155,7 @@ def need_features(
         .then(BASE_ELECTRICITY)
         .when(inflow.is_not_null())
         .then(BASE_INFLOW)
-        .otherwise(BASE_NONE)
+        .otherwise(BASE_CAPITAL)
         .alias("need_base_kind"),
     )
     return (
