@@ -7,10 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 
 from puhui.adapters.sources.market import MarketDataSource
+from puhui.bootstrap import Settings, build_platform
+from puhui.bootstrap.wiring import build_assessor
 from puhui.decision.strategy import load_shipped_strategy
+from puhui.domain.clock import FixedClock
 from puhui.domain.origination.consent import DataScope
+from puhui.risk.errors import ModelArtefactInvalid
 from puhui.risk.features import LOAN_HISTORY, MarketTables
 from puhui.risk.need import PRE_CONSENT_SOURCES, NeedModel, need_features
 from puhui.risk.scorer import Assessment as RiskAssessment
@@ -89,3 +94,25 @@ def test_without_a_need_model_the_input_stays_missing_and_the_trace_says_so(
     assert assessment.evidence is not None
     assert "need_estimate_fen" not in assessment.evidence.inputs
     assert assessment.trace["need"] == {"model_id": None, "reason": "no need model configured"}
+
+
+def test_the_platform_loads_the_configured_need_model(
+    need_model: NeedModel, sqlite_url: str, clock: FixedClock, tmp_path: Path
+) -> None:
+    need_model.save(tmp_path / "need")
+    settings = Settings(
+        database_url=sqlite_url,
+        environment="test",
+        need_model_dir=tmp_path / "need",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    platform = build_platform(settings, clock=clock)
+    try:
+        assessor = build_assessor(platform)
+        assert assessor.need_model is not None
+        assert assessor.need_model.model_id == need_model.model_id
+        (tmp_path / "need" / "duration.txt").write_text("tampered")
+        with pytest.raises(ModelArtefactInvalid, match="altered"):
+            build_assessor(platform)  # a bad folder stops the start-up, with its reason
+    finally:
+        platform.close()
