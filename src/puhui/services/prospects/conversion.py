@@ -50,6 +50,7 @@ def link_application(
     access: ProspectAccess, *, actor: Principal, prospect_id: str, application_id: str
 ) -> ProspectRecord:
     """The prospect applied: its application (same enterprise) is linked and fast-tracked."""
+    require(actor, Permission.PROSPECT_WORK)
     outcome = _outcomes(access).outcome(application_id)
     if outcome is None:
         raise NotFound("no such application", details={"application_id": application_id})

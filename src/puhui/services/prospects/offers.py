@@ -77,6 +77,7 @@ def send_offer(
     channel: Channel = Channel.SMS,
 ) -> OutboxMessage:
     """Queue the prospect's offer to ``phone`` (kept sealed as its contact)."""
+    require(actor, Permission.PROSPECT_WORK)
     recipient = validate_mobile(phone)
     now = access.clock.now()
     with access.units() as uow:

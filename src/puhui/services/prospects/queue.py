@@ -138,6 +138,7 @@ def move_prospect(
     note: str = "",
 ) -> ProspectRecord:
     """Move a prospect along the queue; an optional note is appended to its notes."""
+    require(actor, Permission.PROSPECT_WORK)
     now = access.clock.now()
     with access.units() as uow:
         stored = require_prospect(uow, prospect_id)
@@ -164,6 +165,7 @@ def move_prospect(
 def add_note(
     access: ProspectAccess, *, actor: Principal, prospect_id: str, note: str
 ) -> ProspectRecord:
+    require(actor, Permission.PROSPECT_WORK)
     if not note.strip():
         raise InvalidInput("a note has some text", details={"field": "note"})
     now = access.clock.now()

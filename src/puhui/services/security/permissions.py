@@ -111,6 +111,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.APPROVER: frozenset(
         {Permission.APPLICATION_REVIEW, Permission.STRATEGY_READ, Permission.MODEL_READ}
         | {Permission.STRATEGY_APPROVE, Permission.MODEL_APPROVE}
+        # The fast-track queue: applications from pre-approved prospects, with their terms.
+        | {Permission.PROSPECT_READ}
         | _STAFF_READ
     ),
     # Risk freezes and cuts lines (early warning); operations freezes (disputes) and posts
@@ -137,6 +139,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TASK_WORK,
             Permission.REPORT_READ,
             Permission.LEDGER_READ,
+            Permission.PROSPECT_READ,
         }
         | _STAFF_READ
     ),
