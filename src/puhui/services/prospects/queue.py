@@ -10,6 +10,7 @@ prospect's history.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -38,6 +39,7 @@ QUEUE_MOVES: dict[ProspectStatus, frozenset[ProspectStatus]] = {
     S.EXPIRED: frozenset(),
 }
 """Where a manager may move a prospect from each status."""
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 MAX_PAGE = 200
 MAX_NOTE = 2000
 ENTITY = "prospect"
@@ -47,6 +49,16 @@ ENTITY = "prospect"
 class ProspectView:
     record: ProspectRecord
     history: tuple[ProspectEvent, ...]
+
+
+def parse_month(value: str | None) -> dt.date | None:
+    """A month written ``YYYY-MM`` as its first day (None stays None)."""
+    if value is None:
+        return None
+    match = _MONTH.fullmatch(value)
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise InvalidInput("a month is written YYYY-MM", details={"field": "month"})
+    return dt.date(int(match.group(1)), int(match.group(2)), 1)
 
 
 def is_live(record: ProspectRecord, today: dt.date) -> bool:

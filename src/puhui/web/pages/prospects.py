@@ -25,6 +25,7 @@ from puhui.services.prospects import conversion, offers, queue
 from puhui.services.prospects.access import ProspectAccess
 from puhui.services.prospects.map import MapDimension, MarketingMap, marketing_map
 from puhui.services.prospects.ports import Channel, ProspectQuery
+from puhui.services.prospects.queue import parse_month
 from puhui.services.security.permissions import Permission, Principal, Role
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
@@ -32,7 +33,6 @@ from puhui.web.pages.common import console_page
 from puhui.web.pages.forms import form_text
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import gettext
-from puhui.web.routes.prospects import parse_month
 
 router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[Principal, Depends(session.staff)]

@@ -3,18 +3,17 @@ marketing map, territories and opt-outs."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from puhui.domain.errors import ConfigurationError, InvalidInput
+from puhui.domain.errors import ConfigurationError
 from puhui.domain.prospects import ProspectStatus
 from puhui.services.prospects import conversion, offers, queue
 from puhui.services.prospects.access import ProspectAccess
 from puhui.services.prospects.map import MapDimension, marketing_map
 from puhui.services.prospects.ports import ProspectQuery
+from puhui.services.prospects.queue import parse_month
 from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
 from puhui.web.schemas.common import ErrorBody
 from puhui.web.schemas.prospects import (
@@ -55,23 +54,12 @@ Month = Annotated[
     str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$", description="the run's month, YYYY-MM")
 ]
 RegionCode = Annotated[str, Path(pattern=r"^[0-9]{2,12}$")]
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 def _access(deps: ApiDependencies) -> ProspectAccess:
     if deps.prospects is None:
         raise ConfigurationError("prospects are not wired in this API")
     return deps.prospects
-
-
-def parse_month(value: str | None) -> dt.date | None:
-    """``YYYY-MM`` as the first day of that month (None stays None)."""
-    if value is None:
-        return None
-    match = _MONTH.fullmatch(value)
-    if match is None or not 1 <= int(match.group(2)) <= 12:
-        raise InvalidInput("a month is written YYYY-MM", details={"field": "month"})
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
 
 
 @router.get("/prospects", response_model=ProspectPage, tags=[TAG])
