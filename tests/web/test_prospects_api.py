@@ -139,7 +139,7 @@ def test_offers_are_refused_after_an_opt_out_and_to_an_expired_prospect(
     ids = _load(api, [_row(USCC_A, 1), _row(USCC_B, 2, valid_until=date(2026, 3, 1))])
     manager = api.staff_headers(Role.ACCOUNT_MANAGER, "wang")
     opted = api.client.post(
-        "/api/v1/prospects/opt-outs", json={"phone": CONTACT, "reason": "asked"}, headers=manager
+        "/api/v1/marketing-opt-outs", json={"phone": CONTACT, "reason": "asked"}, headers=manager
     )
     assert opted.status_code == 201, opted.text
     refused = api.client.post(
@@ -223,9 +223,9 @@ def test_an_application_from_a_prospect_is_fast_tracked_and_its_conversion_recor
         headers=approver,
     )
     assert approved.status_code == 200, approved.text
-    recorded = api.client.post("/api/v1/prospects/conversions", headers=lead)
+    recorded = api.client.post("/api/v1/prospect-conversions", headers=lead)
     assert recorded.json() == {"recorded": 1}
-    again = api.client.post("/api/v1/prospects/conversions", headers=lead)
+    again = api.client.post("/api/v1/prospect-conversions", headers=lead)
     assert again.json() == {"recorded": 0}
     detail = api.client.get(f"/api/v1/prospects/{ids[USCC_A]}", headers=manager).json()
     assert (detail["conversion"], detail["conversion_limit_fen"]) == ("approved", 30_000_000)

@@ -246,11 +246,11 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
     ),
     (
         "POST",
-        "/api/v1/prospects/opt-outs",
+        "/api/v1/marketing-opt-outs",
         {"uscc": "91350100M000100Y43", "reason": "asked"},
         PROSPECT_WORK,
     ),
-    ("POST", "/api/v1/prospects/conversions", None, PROSPECT_MANAGE),
+    ("POST", "/api/v1/prospect-conversions", None, PROSPECT_MANAGE),
     ("PUT", "/api/v1/prospect-territories/3301", {"user_ids": []}, PROSPECT_MANAGE),
 ]
 

@@ -125,7 +125,7 @@ async def fast_track(
     return [fast_track_out(i) for i in found]
 
 
-@router.post("/prospects/conversions", response_model=ConversionsOut, tags=[TAG])
+@router.post("/prospect-conversions", response_model=ConversionsOut, tags=[TAG])
 async def record_conversions(deps: Deps, principal: CurrentPrincipal) -> ConversionsOut:
     """Record how decided applications from prospects ended (approved with a limit, or
     declined); idempotent."""
@@ -133,7 +133,7 @@ async def record_conversions(deps: Deps, principal: CurrentPrincipal) -> Convers
     return ConversionsOut(recorded=recorded)
 
 
-@router.post("/prospects/opt-outs", response_model=OptOutOut, status_code=201, tags=[TAG])
+@router.post("/marketing-opt-outs", response_model=OptOutOut, status_code=201, tags=[TAG])
 async def opt_out(deps: Deps, principal: CurrentPrincipal, body: OptOutIn) -> OptOutOut:
     """An enterprise or a phone asked for no marketing: later offers to it are refused."""
     opt_out_id = await call(
