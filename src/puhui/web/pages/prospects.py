@@ -24,7 +24,7 @@ from puhui.domain.prospects import ProspectStatus
 from puhui.services.prospects import conversion, offers, queue
 from puhui.services.prospects.access import ProspectAccess
 from puhui.services.prospects.map import MapDimension, MarketingMap, marketing_map
-from puhui.services.prospects.ports import Channel, ProspectQuery
+from puhui.services.prospects.ports import Channel, Conversion, OfferState, ProspectQuery
 from puhui.services.prospects.queue import parse_month
 from puhui.services.security.permissions import Permission, Principal, Role
 from puhui.web.dependencies import ApiDependencies, call
@@ -80,6 +80,25 @@ DIMENSION_NAMES = {
     MapDimension.REGION: N_("Region code"),
     MapDimension.INDUSTRY: N_("Industry"),
     MapDimension.PARK: N_("Industrial park"),
+}
+OFFER_NAMES = {
+    OfferState.QUEUED: N_("Queued"),
+    OfferState.SENT: N_("Sent"),
+    OfferState.FAILED: N_("Not delivered"),
+}
+CONVERSION_NAMES = {Conversion.APPROVED: N_("Approved"), Conversion.DECLINED: N_("Declined")}
+ACTION_NAMES = {
+    "loaded": N_("Loaded by the run"),
+    "relisted": N_("Listed again by a run"),
+    "dropped_by_run": N_("Dropped by a later run"),
+    "assigned": N_("Assigned"),
+    "status_changed": N_("Status changed"),
+    "noted": N_("Note added"),
+    "offer_queued": N_("Offer queued"),
+    "offer_sent": N_("Offer sent"),
+    "offer_failed": N_("Offer not delivered"),
+    "applied": N_("Application linked"),
+    "converted": N_("Conversion recorded"),
 }
 CHANNEL_NAMES = {Channel.SMS: N_("Text message"), Channel.WECHAT: N_("WeChat")}
 NOTICES = {
@@ -304,6 +323,9 @@ async def prospect_detail(request: Request, principal: StaffUser, prospect_id: s
             "may_work": principal.can(Permission.PROSPECT_WORK),
             "may_offer": live and record.status not in offers.NOT_OFFERED,
             "channels": CHANNEL_NAMES,
+            "offer_names": OFFER_NAMES,
+            "conversion_names": CONVERSION_NAMES,
+            "action_names": ACTION_NAMES,
             "notice": NOTICES.get(request.query_params.get("done") or ""),
         },
     )
