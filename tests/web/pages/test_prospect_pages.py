@@ -92,11 +92,13 @@ def test_a_prospect_is_moved_and_offered_from_its_page(api: Api) -> None:
     path = f"/console/prospects/{ids[USCCS[0]]}"
     page = manager.get(path)
     assert "推送授信邀请" in page
-    moved = manager.post(f"{path}/status", {"status": "contacted", "note": "电话联系了老板"})
+    moved = manager.post(
+        f"{path}/status", {"status": "contacted", "note": "电话联系了老板 13800001111"}
+    )
     assert moved.status_code == 303
     after = manager.get(moved.headers["location"])
     assert "状态已更新" in after
-    assert "电话联系了老板" in after
+    assert "电话联系了老板 138****1111" in after
     sent = manager.post(f"{path}/offer", {"phone": "13912345678", "channel": "sms"})
     assert sent.status_code == 303
     shown = manager.get(sent.headers["location"])

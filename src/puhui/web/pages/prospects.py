@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from puhui.domain.errors import ConfigurationError, InvalidInput
-from puhui.domain.privacy import mask_phone
+from puhui.domain.privacy import mask_phone, mask_text
 from puhui.domain.prospects import ProspectStatus
 from puhui.services.prospects import conversion, offers, queue
 from puhui.services.prospects.access import ProspectAccess
@@ -316,6 +316,7 @@ async def prospect_detail(request: Request, principal: StaffUser, prospect_id: s
             "record": record,
             "row": record.row,
             "history": found.history,
+            "notes": mask_text(record.notes),
             "contact": None if record.contact_phone is None else mask_phone(record.contact_phone),
             "statuses": STATUS_NAMES,
             "moves": sorted(queue.QUEUE_MOVES[record.status]) if live else [],

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from puhui.domain.privacy import mask_phone
+from puhui.domain.privacy import mask_phone, mask_text
 from puhui.domain.prospects import ProspectStatus
 from puhui.services.prospects.conversion import FastTrackItem
 from puhui.services.prospects.map import MarketingMap
@@ -35,7 +35,7 @@ class ProspectOut(BaseModel):
     is_customer: bool
     reasons: list[str]
     assigned_to: str | None
-    notes: str
+    notes: str = Field(description="phones and ID numbers in them masked")
     contact_phone: str | None = Field(description="masked: 138****5678")
     offer_status: str | None
     offered_at: datetime | None
@@ -157,7 +157,7 @@ def prospect_out(record: ProspectRecord) -> ProspectOut:
         is_customer=row.is_customer,
         reasons=list(row.reasons),
         assigned_to=record.assigned_to,
-        notes=record.notes,
+        notes=mask_text(record.notes),
         contact_phone=None if record.contact_phone is None else mask_phone(record.contact_phone),
         offer_status=None if record.offer_status is None else record.offer_status.value,
         offered_at=record.offered_at,
