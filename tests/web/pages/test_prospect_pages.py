@@ -14,9 +14,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from api_support import Api
 from ops_pages_support import Staff, sign_in
+from origination_fakes import OWNER_ID, PHONE, USCC_B
 
 from puhui.domain.prospects import ProspectRow
-from puhui.services.prospects import loading, queue
+from puhui.services.prospects import conversion, loading, queue
 from puhui.services.prospects.offers import PRE_CONSENT_SOURCES
 from puhui.services.prospects.ports import ProspectQuery, RunMeta
 from puhui.services.security import users
@@ -25,7 +26,8 @@ from puhui.services.security.permissions import SYSTEM, Principal, Role
 LEAD = Principal(user_id="usr_lead", role=Role.SUPERVISOR)
 
 MONTH = date(2026, 2, 1)
-USCCS = ("91330100MA00000001", "91330100MA00000002", "91440100MA00000003")
+USCCS = ("91330100MA00000001", USCC_B, "91440100MA00000003")
+"""The second is a valid USCC: an application is made for it."""
 
 
 def _row(n: int, region: str, park: str | None) -> ProspectRow:
@@ -144,3 +146,23 @@ def test_a_role_that_does_not_work_prospects_is_refused_their_actions(api: Api) 
     assert "推送授信邀请" not in page  # no forms for a reader
     refused = operations.post(f"{path}/status", {"status": "contacted"})
     assert refused.status_code == 403
+
+
+def test_an_approver_sees_applications_from_prospects_on_the_fast_track_page(api: Api) -> None:
+    _, ids = _world(api)
+    approver = sign_in(api.deps, api.client.app, "chen", Role.APPROVER)
+    assert "暂无待审批的预授信客户申请" in approver.get("/console/prospects/fast-track")
+    desk = api.staff_headers(Role.ACCOUNT_MANAGER, "desk")
+    body = {"uscc": USCCS[1], "id_number": OWNER_ID, "phone": PHONE}
+    created = api.client.post("/api/v1/applications", json=body, headers=desk)
+    assert created.status_code == 201, created.text
+    application_id = created.json()["application_id"]
+    access = api.deps.prospects
+    assert access is not None
+    conversion.link_application(
+        access, actor=LEAD, prospect_id=ids[USCCS[1]], application_id=application_id
+    )
+    page = approver.get("/console/prospects/fast-track")
+    assert application_id in page
+    assert "500,000.00" in page
+    assert "Fast-track applications" in approver.get("/console/prospects/fast-track?lang=en")

@@ -49,6 +49,13 @@ NAV = (
         order=20,
     ),
     NavItem(
+        "/console/prospects/fast-track",
+        N_("Fast-track"),
+        N_("Applications from pre-approved prospects, to review first, with their terms."),
+        Permission.APPLICATION_REVIEW,
+        order=22,
+    ),
+    NavItem(
         "/console/prospects/map",
         N_("Marketing map"),
         N_("Prospects, estimated need, customers and penetration by region, industry and park."),
@@ -298,6 +305,15 @@ class MapCharts:
             ],
         }
         return {"chart-map-counts": counts, "chart-map-need": need}
+
+
+@router.get("/console/prospects/fast-track")
+async def prospect_fast_track(request: Request, principal: StaffUser) -> HTMLResponse:
+    deps, access = _access(request)
+    found = await call(
+        deps, conversion.fast_track_queue, access, actor=principal, limit=conversion.MAX_PAGE
+    )
+    return console_page(request, principal, "prospects/fast_track.html", {"items": found})
 
 
 @router.get("/console/prospects/{prospect_id}")
