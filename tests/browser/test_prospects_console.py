@@ -107,7 +107,7 @@ def test_a_manager_works_a_prospect_from_the_queue(
     screenshot(desktop, site, "console-prospects")
     row.get_by_role("link").click()
     expect(desktop.get_by_role("heading", level=1)).to_contain_text(FIRST)
-    desktop.get_by_label("新状态").select_option("contacted")
+    desktop.get_by_label("新状态", exact=True).select_option("contacted")
     desktop.get_by_label("备注").fill("走访企业，老板有购置设备的打算")
     desktop.get_by_role("button", name="保存").click()
     expect(desktop.get_by_role("status")).to_have_text("状态已更新。")
