@@ -28,6 +28,7 @@ from puhui.web.pages import (
     lines,
     monitoring,
     ops,
+    prospects,
     risk,
 )
 from puhui.web.pages.middleware import PageHeaders
@@ -41,6 +42,7 @@ AREAS: tuple[ModuleType, ...] = (
     applications,
     lines,
     monitoring,
+    prospects,
     ops,
     risk,
     branches,

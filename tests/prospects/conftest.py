@@ -1,0 +1,8 @@
+"""Prospect tests import their helpers (``prospect_support``) as plain modules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))

@@ -1,0 +1,97 @@
+"""Offers and the outbox on the database: delivery, retries, refusals; expiry by a re-run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from prospect_support import META, MONTH, PHONE, managers, row, uscc
+
+from puhui.bootstrap import Platform
+from puhui.domain.prospects import ProspectStatus
+from puhui.services.prospects import loading, offers, queue
+from puhui.services.prospects.ports import (
+    MarketingOptedOut,
+    NotificationFailed,
+    OutboxMessage,
+    ProspectExpired,
+    ProspectQuery,
+)
+from puhui.services.security.permissions import SYSTEM
+
+
+@dataclass
+class RefusingProvider:
+    """A provider stand-in that refuses the first ``refusals`` deliveries."""
+
+    refusals: int
+    seen: list[str] = field(default_factory=list)
+
+    def deliver(self, message: OutboxMessage) -> None:
+        self.seen.append(message.message_id)
+        if len(self.seen) <= self.refusals:
+            raise NotificationFailed("gateway busy")
+
+
+def _prospects(platform: Platform) -> dict[str, str]:
+    found = queue.list_prospects(
+        platform.prospect_access(), actor=SYSTEM, query=ProspectQuery(month=MONTH)
+    )
+    return {r.row.uscc: r.prospect_id for r in found}
+
+
+def test_a_refused_delivery_is_retried_then_marked_failed(platform: Platform) -> None:
+    access = platform.prospect_access()
+    (manager,) = managers(platform, "wang")
+    loading.load_run(access, actor=SYSTEM, month=MONTH, rows=[row(0), row(1)], meta=META)
+    ids = _prospects(platform)
+    offers.send_offer(access, actor=manager, prospect_id=ids[uscc(0)], phone=PHONE)
+    provider = RefusingProvider(refusals=3)
+    reports = [offers.dispatch_outbox(access, provider, actor=SYSTEM) for _ in range(4)]
+    assert [(r.sent, r.failed, r.retrying) for r in reports] == [
+        (0, 0, 1),
+        (0, 0, 1),
+        (0, 1, 0),
+        (0, 0, 0),
+    ]
+    view = queue.get_prospect(access, actor=SYSTEM, prospect_id=ids[uscc(0)])
+    assert view.record.offer_status is not None
+    assert view.record.offer_status.value == "failed"
+    assert [e.action for e in view.history][-1] == "offer_failed"
+    offers.send_offer(access, actor=manager, prospect_id=ids[uscc(1)], phone=PHONE)
+    assert offers.dispatch_outbox(access, provider, actor=SYSTEM).sent == 1
+
+
+def test_an_opted_out_enterprise_gets_no_offer_and_nothing_is_queued(platform: Platform) -> None:
+    access = platform.prospect_access()
+    (manager,) = managers(platform, "wang")
+    loading.load_run(access, actor=SYSTEM, month=MONTH, rows=[row(0)], meta=META)
+    ids = _prospects(platform)
+    queue.record_opt_out(access, actor=manager, uscc=uscc(0).lower(), phone=None, reason="asked")
+    with pytest.raises(MarketingOptedOut):
+        offers.send_offer(access, actor=manager, prospect_id=ids[uscc(0)], phone=PHONE)
+    with platform.prospects_uow() as uow:
+        assert uow.prospects.pending_messages(10) == []
+        stored = uow.prospects.get(ids[uscc(0)])
+    assert stored is not None
+    assert stored.status is ProspectStatus.NEW
+    assert stored.contact_phone is None
+
+
+def test_a_prospect_dropped_by_a_rerun_can_no_longer_be_worked(platform: Platform) -> None:
+    access = platform.prospect_access()
+    (manager,) = managers(platform, "wang")
+    loading.load_run(access, actor=SYSTEM, month=MONTH, rows=[row(0), row(1)], meta=META)
+    ids = _prospects(platform)
+    loading.load_run(access, actor=SYSTEM, month=MONTH, rows=[row(1)], meta=META)
+    with pytest.raises(ProspectExpired):
+        queue.move_prospect(
+            access, actor=manager, prospect_id=ids[uscc(0)], status=ProspectStatus.CONTACTED
+        )
+    with pytest.raises(ProspectExpired):
+        offers.send_offer(access, actor=manager, prospect_id=ids[uscc(0)], phone=PHONE)
+    # Listed again by a later run of the month: new again, with its history kept.
+    loading.load_run(access, actor=SYSTEM, month=MONTH, rows=[row(0), row(1)], meta=META)
+    view = queue.get_prospect(access, actor=SYSTEM, prospect_id=ids[uscc(0)])
+    assert view.record.status is ProspectStatus.NEW
+    assert [e.action for e in view.history] == ["loaded", "dropped_by_run", "relisted"]
