@@ -21,8 +21,8 @@ from puhui.bootstrap import Settings, build_platform
 from puhui.bootstrap.api import security_from_settings
 from puhui.domain.clock import FixedClock
 from puhui.domain.prospects import ProspectRow
+from puhui.risk.need import PRE_CONSENT_SOURCES
 from puhui.services.prospects import loading, queue
-from puhui.services.prospects.offers import PRE_CONSENT_SOURCES
 from puhui.services.prospects.ports import RunMeta
 from puhui.services.security import users
 from puhui.services.security.otp import LoggingOtpSender

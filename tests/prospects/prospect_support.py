@@ -9,7 +9,7 @@ from decimal import Decimal
 from puhui.bootstrap import Platform
 from puhui.bootstrap.api import security_from_settings
 from puhui.domain.prospects import ProspectRow
-from puhui.services.prospects.offers import PRE_CONSENT_SOURCES
+from puhui.risk.need import PRE_CONSENT_SOURCES
 from puhui.services.prospects.ports import RunMeta
 from puhui.services.security import users
 from puhui.services.security.otp import LoggingOtpSender

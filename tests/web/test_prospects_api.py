@@ -18,13 +18,14 @@ from puhui.adapters.db.prospects.tables import notification_outbox, prospects
 from puhui.adapters.notify.log import LogNotifier
 from puhui.domain.origination.assessment import Outcome
 from puhui.domain.prospects import ProspectRow
+from puhui.risk.need import PRE_CONSENT_SOURCES
 from puhui.services.prospects import loading, offers
 from puhui.services.prospects.ports import RunMeta
 from puhui.services.security.permissions import SYSTEM, Role
 
 MONTH = date(2026, 2, 1)
 META = RunMeta(
-    sources=offers.PRE_CONSENT_SOURCES,
+    sources=PRE_CONSENT_SOURCES,
     strategy_version="sme-v1",
     customers={("330102", "manufacturing", None): 3},
 )

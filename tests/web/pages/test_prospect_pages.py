@@ -17,8 +17,8 @@ from ops_pages_support import Staff, sign_in
 from origination_fakes import OWNER_ID, PHONE, USCC_B
 
 from puhui.domain.prospects import ProspectRow
+from puhui.risk.need import PRE_CONSENT_SOURCES
 from puhui.services.prospects import conversion, loading, queue
-from puhui.services.prospects.offers import PRE_CONSENT_SOURCES
 from puhui.services.prospects.ports import ProspectQuery, RunMeta
 from puhui.services.security import users
 from puhui.services.security.permissions import SYSTEM, Principal, Role

@@ -20,6 +20,7 @@ from puhui.domain.errors import Conflict, InvalidInput
 from puhui.domain.identity import validate_mobile
 from puhui.domain.ids import new_id
 from puhui.domain.prospects import ProspectStatus
+from puhui.risk.need import PRE_CONSENT_SOURCES
 from puhui.services.prospects.access import ProspectAccess, require_worker, taker
 from puhui.services.prospects.ports import (
     Channel,
@@ -37,19 +38,6 @@ from puhui.services.security.permissions import Permission, Principal, require
 
 logger = logging.getLogger(__name__)
 
-PRE_CONSENT_SOURCES = frozenset(
-    {
-        "enterprises",
-        "owners",
-        "court_cases",
-        "settlement_monthly",
-        "loan_history",
-        "utilities_monthly",
-    }
-)
-"""Market tables the bank may use before the enterprise consents (issue #16's list, the same
-as ``puhui.risk.need.PRE_CONSENT_SOURCES``): the public registry and courts, the bank's own
-settlement and loan records, utilities shared by the local public-data platform."""
 OFFER_TEMPLATE = "prospect_offer_v1"
 MAX_ATTEMPTS = 3
 """Deliveries tried before a message is marked failed."""
