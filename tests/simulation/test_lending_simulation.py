@@ -30,6 +30,7 @@ from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.market.generate import generate_market
 from puhui.market.oracle import MarketOracle
 from puhui.market.params import MarketParams
+from puhui.pipelines.borrowing import read_needs
 from puhui.pipelines.post_loan import (
     PostLoanCycle,
     post_loan_report,
@@ -144,6 +145,7 @@ def run(market: Market, database_url: str, tmp_path: Path) -> Iterator[Run]:
                 referrals_left_from=market.last_day - timedelta(days=REFERRALS_LEFT_DAYS - 1),
             ),
             read_applications(market.market_dir, market.first_day, market.last_day),
+            read_needs(market.market_dir, market.first_day, market.last_day),
         )
         simulation.run(market.first_day, market.last_day)
         summary = simulation.summary(
@@ -191,6 +193,7 @@ def test_a_simulated_quarter_keeps_the_books_and_every_promise(run: Run, market:
         + summary.fraud.get("existing_customer", 0)
     )
     _every_approved_application_has_its_line(simulation, summary)
+    _draws_follow_the_needs(simulation, summary, market)
     _every_decision_is_stored_and_replays(simulation, platform)
     # Post-loan (贷后): the month's cycle ran on its first day and its tasks were worked.
     _each_month_is_monitored_and_its_tasks_are_worked(run, market)
@@ -270,6 +273,36 @@ def _each_month_is_monitored_and_its_tasks_are_worked(run: Run, market: Market) 
     assert report.alerted_defaulted <= report.booked_defaulted
     if report.median_lead_months is not None:
         assert 1 <= report.median_lead_months <= 2
+
+
+def _draws_follow_the_needs(
+    simulation: LendingSimulation, summary: PortfolioSummary, market: Market
+) -> None:
+    """Each draw for a need is in the need's month and no larger; the month's draws add up."""
+    needs = {
+        need.need_id: need
+        for by_enterprise in read_needs(
+            market.market_dir, market.first_day, market.last_day
+        ).by_enterprise.values()
+        for need in by_enterprise
+    }
+    receipts = list(simulation.receipts.values())
+    for_needs = [r for r in receipts if r.need_id is not None]
+    assert len(for_needs) > summary.lines_opened // 2  # most lines are opened for a need
+    for receipt in for_needs:
+        need = needs[receipt.need_id or ""]
+        assert (receipt.uscc, receipt.drawn_on.replace(day=1)) == (need.uscc, need.month)
+        assert 0 < receipt.principal_fen <= need.amount_fen
+    assert summary.drawn_fen < summary.limits_fen  # not the whole limit on the first day
+    assert [m.month.month for m in summary.utilisation] == [
+        add_months(market.first_day, i).month for i in range(SIMULATED_MONTHS)
+    ]
+    assert sum(m.draws for m in summary.utilisation) == len(receipts)
+    assert sum(m.draws_fen for m in summary.utilisation) == summary.drawn_fen
+    assert all(0 <= m.drawn_fen <= m.limit_fen for m in summary.utilisation)
+    assert summary.utilisation[-1].drawn_fen <= summary.outstanding_principal_fen
+    assert summary.overall_utilisation is not None
+    assert 0 < summary.overall_utilisation < 1
 
 
 def _all_frozen(platform: Platform, customer_id: str) -> bool:

@@ -2,10 +2,11 @@
 
 Each simulated day: the market's applications of the day go through the origination use
 cases (the ones the API calls: create, consent, assess, review, accept), an accepted offer
-opens a line and the enterprise draws on it; on the settlement day every receipt is repaid
-as far as the enterprise's cash allows (the market oracle, from ``truth/``); then the end of
-day closes the date. Only the oracle and the final evaluation read ``truth/``; the models
-and the strategy see the public tables.
+opens a line; the enterprise draws on it when and as much as its true needs call for, and on
+the settlement day every receipt is repaid as far as the enterprise's cash allows (the
+borrowers, ``borrowing``); then the end of day closes the date. Only the borrowers (the
+world's side: needs, cash) and the final evaluation read ``truth/``; the models and the
+strategy see the public tables.
 """
 
 from __future__ import annotations
@@ -17,15 +18,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from puhui.domain.clock import BANK_ZONE, FixedClock
 from puhui.domain.errors import InvalidInput, PuhuiError
-from puhui.domain.ids import CreditLineId, ReceiptId
 from puhui.domain.lending.delinquency import FiveCategory
 from puhui.domain.lending.schedule import add_months
 from puhui.domain.origination.application import ApplicationStatus
@@ -33,6 +31,13 @@ from puhui.domain.origination.consent import DataScope
 from puhui.domain.progress import NO_PROGRESS, Progress
 from puhui.market import store
 from puhui.market.oracle import MarketOracle
+from puhui.pipelines.borrowing import (
+    Borrowers,
+    MonthUtilisation,
+    NeedBook,
+    SimulatedReceipt,
+    overall_utilisation,
+)
 from puhui.pipelines.eod import run_end_of_day
 from puhui.pipelines.fraud_catch import AntiFraudCatch, anti_fraud_catch
 from puhui.pipelines.portfolio_history import DPD_BUCKETS, PortfolioHistory
@@ -44,9 +49,7 @@ from puhui.services.origination.use_cases import NewApplication, Origination
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.end_of_day import EndOfDayStore
 from puhui.services.servicing.ledger import trial_balance
-from puhui.services.servicing.lines import draw
 from puhui.services.servicing.ports import ServicingUnitOfWork
-from puhui.services.servicing.receipts import repay
 
 logger = logging.getLogger(__name__)
 
@@ -74,18 +77,6 @@ class MarketApplication:
     address: str | None
     requested_amount_fen: int
     requested_term_months: int
-
-
-@dataclass
-class _Receipt:
-    receipt_id: str
-    line_id: str
-    uscc: str
-    principal_fen: int
-    drawn_on: date
-    maturity: date
-    term_months: int
-    pd: Decimal | None
 
 
 @dataclass
@@ -134,6 +125,16 @@ class PortfolioSummary:
     eod_days: int
     seconds: dict[str, float] = field(default_factory=dict)
     anti_fraud: AntiFraudCatch | None = None
+    utilisation: list[MonthUtilisation] = field(default_factory=list)
+    """Lines in force, their limits and drawn principal at each month end."""
+    draw_outcomes: dict[str, int] = field(default_factory=dict)
+    """Per draw a need (or a needless application) called for: in full, capped, refused."""
+    payment_outcomes: dict[str, int] = field(default_factory=dict)
+    """Per amount due on a repayment day: paid in full, partly, not at all."""
+
+    @property
+    def overall_utilisation(self) -> float | None:
+        return overall_utilisation(self.utilisation)
 
     @property
     def approval_rate(self) -> float:
@@ -193,33 +194,45 @@ def _days(first: date, last: date) -> Iterator[date]:
 class LendingSimulation:
     """Runs the simulated months and keeps what the summary needs (ids, never truth)."""
 
-    def __init__(self, parts: SimulationParts, applications: list[MarketApplication]) -> None:
+    def __init__(
+        self, parts: SimulationParts, applications: list[MarketApplication], needs: NeedBook
+    ) -> None:
         self.parts = parts
         self.applications = applications
+        self.borrowers = Borrowers(parts.servicing, parts.oracle, needs)
+        """The enterprises holding lines: their draws and repayments (the world's side)."""
         self.outcomes: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
         self.repeat_customers = 0
-        self.lines: dict[str, str] = {}
-        """USCC -> credit line id."""
         self.limits_fen = 0
-        self.receipts: dict[str, _Receipt] = {}
-        self.active: dict[str, _Receipt] = {}
-        """Receipts not yet repaid in full (the ones that may owe something)."""
         self.booked: dict[str, str] = {}
         """Market application id -> platform outcome ('line', 'declined', 'referred', ...)."""
         self.screened: dict[str, tuple[str, ...]] = {}
         """Market application id -> the reasons of its automatic assessment."""
-        self.repaid_fen = 0
         self.eod_days = 0
-        self.seconds: dict[str, float] = {"origination": 0.0, "repayments": 0.0, "end_of_day": 0.0}
+        self.seconds: dict[str, float] = {
+            "origination": 0.0,
+            "draws": 0.0,
+            "repayments": 0.0,
+            "end_of_day": 0.0,
+        }
         self.history = PortfolioHistory()
         """The receipts still owing at each month end (the demo's charts)."""
+
+    @property
+    def receipts(self) -> dict[str, SimulatedReceipt]:
+        return self.borrowers.receipts
+
+    @property
+    def lines(self) -> dict[str, str]:
+        """USCC -> credit line id."""
+        return {uscc: held.line_id for uscc, held in self.borrowers.lines.items()}
 
     # --- origination -------------------------------------------------------------------
 
     def _originate(self, app: MarketApplication) -> None:
         o = self.parts.origination
-        if app.uscc in self.lines:
+        if app.uscc in self.borrowers.lines:
             self.repeat_customers += 1
             self.booked[app.application_id] = "existing_customer"
             return
@@ -271,10 +284,9 @@ class LendingSimulation:
         if line_id is None or offer is None:
             self.booked[app.application_id] = "accepted_without_line"
             return
-        self.lines[app.uscc] = line_id
         self.limits_fen += offer.limit_fen
         self.booked[app.application_id] = "line"
-        self._draw(app, line_id, offer.limit_fen, offer.term_months, accepted)
+        self._draw_at_opening(app, line_id, offer.term_months, accepted)
 
     def _review(
         self, app_id: str, reasons: tuple[str, ...], has_proposal: bool
@@ -295,86 +307,19 @@ class LendingSimulation:
             note=note,
         )
 
-    def _draw(
-        self,
-        app: MarketApplication,
-        line_id: str,
-        limit_fen: int,
-        term_months: int,
-        view: uc.ApplicationView,
+    def _draw_at_opening(
+        self, app: MarketApplication, line_id: str, offer_term_months: int, view: uc.ApplicationView
     ) -> None:
-        on = self.parts.clock.today()
-        maturity = add_months(on, term_months)
-        amount = min(app.requested_amount_fen, limit_fen)
-        result = draw(
-            self.parts.servicing,
-            CreditLineId(line_id),
-            amount_fen=amount,
-            on=on,
-            maturity_date=maturity,
-            idempotency_key=f"draw-{app.application_id}",
-            actor="system:simulation",
-        )
         assessment = view.application.assessment
-        self.receipts[result.receipt_id] = self.active[result.receipt_id] = _Receipt(
-            receipt_id=result.receipt_id,
-            line_id=line_id,
-            uscc=app.uscc,
-            principal_fen=amount,
-            drawn_on=on,
-            maturity=maturity,
-            term_months=term_months,
+        self.borrowers.line_opened(
+            app.uscc,
+            line_id,
+            on=self.parts.clock.today(),
+            application_id=app.application_id,
+            requested_fen=app.requested_amount_fen,
+            term_months=offer_term_months,
             pd=None if assessment is None else assessment.pd,
         )
-
-    # --- servicing ---------------------------------------------------------------------
-
-    def _instalment_due(self, receipt: _Receipt, on: date, owed: Any) -> int:
-        """Interest and penalties owed plus the principal an even amortisation expects."""
-        if on >= receipt.maturity:
-            return int(owed.total_owed_fen)
-        elapsed = (on.year - receipt.drawn_on.year) * 12 + on.month - receipt.drawn_on.month
-        scheduled_left = receipt.principal_fen * max(0, receipt.term_months - elapsed)
-        scheduled_left //= receipt.term_months
-        principal_due = max(0, int(owed.outstanding_principal_fen) - scheduled_left)
-        return int(owed.income_owed_fen) + principal_due
-
-    def _collect(self, on: date, *, maturing_only: bool) -> None:
-        due_today = [r for r in self.active.values() if not maturing_only or r.maturity == on]
-        if not due_today:
-            return
-        owed_by_receipt: dict[str, Any] = {}
-        with self.parts.servicing() as uow:
-            for receipt in due_today:
-                owed_by_receipt[receipt.receipt_id] = uow.loans.get(ReceiptId(receipt.receipt_id))
-        oracle = self.parts.oracle
-        cash_left: dict[str, int] = {}
-        for receipt in due_today:
-            owed = owed_by_receipt[receipt.receipt_id]
-            if owed is None or owed.status.value != "active":
-                self.active.pop(receipt.receipt_id, None)
-                continue
-            due = self._instalment_due(receipt, on, owed)
-            if due <= 0:
-                continue
-            if receipt.uscc not in cash_left:
-                capacity = oracle.capacity(receipt.uscc, date(on.year, on.month, 1))
-                cash_left[receipt.uscc] = 0 if capacity.in_default else capacity.cash_available_fen
-            paid = min(due, cash_left[receipt.uscc])
-            if paid <= 0:
-                continue
-            result = repay(
-                self.parts.servicing,
-                ReceiptId(receipt.receipt_id),
-                amount_fen=paid,
-                on=on,
-                idempotency_key=f"repay-{receipt.receipt_id}-{on.isoformat()}",
-                actor="system:simulation",
-            )
-            cash_left[receipt.uscc] -= result.amount_fen
-            self.repaid_fen += result.amount_fen
-            if result.closed:
-                self.active.pop(receipt.receipt_id, None)
 
     # --- the run -----------------------------------------------------------------------
 
@@ -394,7 +339,10 @@ class LendingSimulation:
                 self._originate(app)
             self.seconds["origination"] += time.perf_counter() - started
             started = time.perf_counter()
-            self._collect(day, maturing_only=day.day != REPAYMENT_DAY)
+            self.borrowers.draw_for_needs(day)
+            self.seconds["draws"] += time.perf_counter() - started
+            started = time.perf_counter()
+            self.borrowers.collect(day, maturing_only=day.day != REPAYMENT_DAY)
             self.seconds["repayments"] += time.perf_counter() - started
             started = time.perf_counter()
             run_end_of_day(self.parts.end_of_day, day)
@@ -407,10 +355,14 @@ class LendingSimulation:
                     self.seconds.get("post_loan", 0.0) + time.perf_counter() - started
                 )
             if (day + timedelta(days=1)).day == 1 or day == last_day:
-                self.history.record(day, self.parts.servicing, list(self.active))
+                self.history.record(day, self.parts.servicing, list(self.borrowers.active))
+                self.borrowers.record_month_end(day)
             if day.day == 1 or day == last_day:
                 logger.info(
-                    "simulated %s: %d lines, %d receipts", day, len(self.lines), len(self.receipts)
+                    "simulated %s: %d lines, %d receipts",
+                    day,
+                    len(self.borrowers.lines),
+                    len(self.receipts),
                 )
             progress.advance()
 
@@ -423,14 +375,11 @@ class LendingSimulation:
         categories = {c.value: (0, 0) for c in FiveCategory}
         outstanding = 0
         past_90: set[str] = set()
-        pds: list[float] = []
         with self.parts.servicing() as uow:
             for receipt in self.receipts.values():
                 loan = uow.loans.get(receipt.receipt_id)
                 if loan is None:
                     continue
-                if receipt.pd is not None:
-                    pds.append(float(receipt.pd))
                 if loan.days_past_due > 90:
                     past_90.add(receipt.uscc)
                 if loan.status.value != "active":
@@ -452,6 +401,8 @@ class LendingSimulation:
         )
         truth_defaulted = set(defaults.get_column("uscc").to_list())
         n = len(booked_uscc)
+        # One PD per customer, however many times it drew on its line.
+        pds = [float(p) for u in booked_uscc if (p := self.borrowers.lines[u].pd) is not None]
         return PortfolioSummary(
             first_day=first_day,
             last_day=last_day,
@@ -462,7 +413,7 @@ class LendingSimulation:
             lines_opened=len(self.lines),
             limits_fen=self.limits_fen,
             drawn_fen=sum(r.principal_fen for r in self.receipts.values()),
-            repaid_fen=self.repaid_fen,
+            repaid_fen=self.borrowers.repaid_fen,
             outstanding_principal_fen=outstanding,
             receipts=len(self.receipts),
             dpd_buckets=buckets,
@@ -476,6 +427,9 @@ class LendingSimulation:
             eod_days=self.eod_days,
             seconds=dict(self.seconds),
             anti_fraud=anti_fraud_catch(self.screened, truth["applications_truth"]),
+            utilisation=list(self.borrowers.utilisation),
+            draw_outcomes=dict(self.borrowers.draw_outcomes),
+            payment_outcomes=dict(self.borrowers.payment_outcomes),
         )
 
     def _against_truth(self, truth: pl.DataFrame, flag: str) -> dict[str, int]:
