@@ -31,6 +31,7 @@ from puhui.market.generate import generate_market
 from puhui.market.oracle import MarketOracle
 from puhui.market.params import MarketParams
 from puhui.pipelines.borrowing import read_needs
+from puhui.pipelines.portfolio_summary import PortfolioSummary
 from puhui.pipelines.post_loan import (
     PostLoanCycle,
     post_loan_report,
@@ -39,7 +40,6 @@ from puhui.pipelines.post_loan import (
 from puhui.pipelines.simulation import (
     DEMO_MANAGER,
     LendingSimulation,
-    PortfolioSummary,
     SimulationParts,
     read_applications,
     read_truth,

@@ -52,8 +52,8 @@ if TYPE_CHECKING:
     from puhui.domain.clock import FixedClock
     from puhui.graph.live import GraphSource
     from puhui.market.params import MarketParams
+    from puhui.pipelines.portfolio_summary import PortfolioSummary
     from puhui.pipelines.post_loan import PostLoanReport
-    from puhui.pipelines.simulation import PortfolioSummary
 
 # The simulation pulls in the market generator, LightGBM and optbinning (seconds of import
 # time): they are imported when `puhui demo` runs, not when any other command starts.

@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from puhui.domain.money import format_yuan
+from puhui.pipelines.portfolio_summary import PortfolioSummary
 from puhui.pipelines.post_loan import PostLoanReport
-from puhui.pipelines.simulation import PortfolioSummary
 
 Echo = Callable[[str], None]
 

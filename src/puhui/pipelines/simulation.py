@@ -15,7 +15,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -24,7 +24,6 @@ import polars as pl
 
 from puhui.domain.clock import BANK_ZONE, FixedClock
 from puhui.domain.errors import InvalidInput, PuhuiError
-from puhui.domain.lending.delinquency import FiveCategory
 from puhui.domain.lending.schedule import add_months
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.domain.origination.consent import DataScope
@@ -33,14 +32,12 @@ from puhui.market import store
 from puhui.market.oracle import MarketOracle
 from puhui.pipelines.borrowing import (
     Borrowers,
-    MonthUtilisation,
     NeedBook,
     SimulatedReceipt,
-    overall_utilisation,
 )
 from puhui.pipelines.eod import run_end_of_day
-from puhui.pipelines.fraud_catch import AntiFraudCatch, anti_fraud_catch
-from puhui.pipelines.portfolio_history import DPD_BUCKETS, PortfolioHistory
+from puhui.pipelines.portfolio_history import PortfolioHistory
+from puhui.pipelines.portfolio_summary import PortfolioSummary, portfolio_summary
 from puhui.risk.artefact import ModelKind
 from puhui.risk.market_training import train_on_market
 from puhui.risk.training import OUT_OF_SAMPLE, out_of_sample_label
@@ -48,7 +45,6 @@ from puhui.services.origination import use_cases as uc
 from puhui.services.origination.use_cases import NewApplication, Origination
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.end_of_day import EndOfDayStore
-from puhui.services.servicing.ledger import trial_balance
 from puhui.services.servicing.ports import ServicingUnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -97,49 +93,6 @@ class SimulationParts:
     referrals_left_from: date | None = None
     """Referrals arriving on or after this day are left in the approvers' queue, not decided
     by the simulation's approver: the demo's console then has real referrals to review."""
-
-
-@dataclass
-class PortfolioSummary:
-    first_day: date
-    last_day: date
-    applications: int
-    outcomes: Counter[str]
-    refused_at_entry: Counter[str]
-    repeat_customers: int
-    lines_opened: int
-    limits_fen: int
-    drawn_fen: int
-    repaid_fen: int
-    outstanding_principal_fen: int
-    receipts: int
-    dpd_buckets: dict[str, tuple[int, int]]
-    """Bucket -> (receipts, outstanding principal fen)."""
-    categories: dict[str, tuple[int, int]]
-    predicted_bad_rate: float | None
-    realised_90dpd_rate: float | None
-    realised_truth_default_rate: float | None
-    fraud: dict[str, int]
-    packaged: dict[str, int]
-    trial_balance_fen: int
-    eod_days: int
-    seconds: dict[str, float] = field(default_factory=dict)
-    anti_fraud: AntiFraudCatch | None = None
-    utilisation: list[MonthUtilisation] = field(default_factory=list)
-    """Lines in force, their limits and drawn principal at each month end."""
-    draw_outcomes: dict[str, int] = field(default_factory=dict)
-    """Per draw a need (or a needless application) called for: in full, capped, refused."""
-    payment_outcomes: dict[str, int] = field(default_factory=dict)
-    """Per amount due on a repayment day: paid in full, partly, not at all."""
-
-    @property
-    def overall_utilisation(self) -> float | None:
-        return overall_utilisation(self.utilisation)
-
-    @property
-    def approval_rate(self) -> float:
-        decided = self.applications - sum(self.refused_at_entry.values())
-        return self.lines_opened / decided if decided else 0.0
 
 
 def _at(day: date) -> datetime:
@@ -371,84 +324,7 @@ class LendingSimulation:
     def summary(
         self, first_day: date, last_day: date, truth: Mapping[str, pl.DataFrame]
     ) -> PortfolioSummary:
-        buckets = {name: (0, 0) for name, _, _ in DPD_BUCKETS}
-        categories = {c.value: (0, 0) for c in FiveCategory}
-        outstanding = 0
-        past_90: set[str] = set()
-        with self.parts.servicing() as uow:
-            for receipt in self.receipts.values():
-                loan = uow.loans.get(receipt.receipt_id)
-                if loan is None:
-                    continue
-                if loan.days_past_due > 90:
-                    past_90.add(receipt.uscc)
-                if loan.status.value != "active":
-                    continue
-                principal = loan.outstanding_principal_fen
-                outstanding += principal
-                for name, low, high in DPD_BUCKETS:
-                    if low <= loan.days_past_due <= high:
-                        count, amount = buckets[name]
-                        buckets[name] = (count + 1, amount + principal)
-                count, amount = categories[loan.category.value]
-                categories[loan.category.value] = (count + 1, amount + principal)
-        balance = trial_balance(self.parts.servicing, as_of=last_day)
-        booked_uscc = {r.uscc for r in self.receipts.values()}
-        defaults = truth["enterprises_truth"].filter(
-            pl.col("uscc").is_in(list(booked_uscc))
-            & pl.col("default_month").is_not_null()
-            & (pl.col("default_month") <= last_day)
-        )
-        truth_defaulted = set(defaults.get_column("uscc").to_list())
-        n = len(booked_uscc)
-        # One PD per customer, however many times it drew on its line.
-        pds = [float(p) for u in booked_uscc if (p := self.borrowers.lines[u].pd) is not None]
-        return PortfolioSummary(
-            first_day=first_day,
-            last_day=last_day,
-            applications=len(self.applications),
-            outcomes=self.outcomes,
-            refused_at_entry=self.refused,
-            repeat_customers=self.repeat_customers,
-            lines_opened=len(self.lines),
-            limits_fen=self.limits_fen,
-            drawn_fen=sum(r.principal_fen for r in self.receipts.values()),
-            repaid_fen=self.borrowers.repaid_fen,
-            outstanding_principal_fen=outstanding,
-            receipts=len(self.receipts),
-            dpd_buckets=buckets,
-            categories=categories,
-            predicted_bad_rate=sum(pds) / len(pds) if pds else None,
-            realised_90dpd_rate=len(past_90) / n if n else None,
-            realised_truth_default_rate=len(truth_defaulted) / n if n else None,
-            fraud=self._against_truth(truth["applications_truth"], "is_fraud"),
-            packaged=self._against_truth(truth["applications_truth"], "is_packaged"),
-            trial_balance_fen=balance.total_fen,
-            eod_days=self.eod_days,
-            seconds=dict(self.seconds),
-            anti_fraud=anti_fraud_catch(self.screened, truth["applications_truth"]),
-            utilisation=list(self.borrowers.utilisation),
-            draw_outcomes=dict(self.borrowers.draw_outcomes),
-            payment_outcomes=dict(self.borrowers.payment_outcomes),
-        )
-
-    def _against_truth(self, truth: pl.DataFrame, flag: str) -> dict[str, int]:
-        """How the platform treated the applications the truth marks: caught or missed."""
-        marked = set(truth.filter(pl.col(flag)).get_column("application_id").to_list())
-        counts: Counter[str] = Counter()
-        for app in self.applications:
-            if app.application_id not in marked:
-                continue
-            outcome = self.booked.get(app.application_id, "not_processed")
-            counts["total"] += 1
-            if outcome == "line":
-                counts["missed_line_opened"] += 1
-            elif outcome == "existing_customer":
-                counts["existing_customer"] += 1
-            else:
-                counts["caught"] += 1
-                counts[f"caught_{outcome.split(':')[0]}"] += 1
-        return dict(counts)
+        return portfolio_summary(self, first_day, last_day, truth)
 
 
 def read_truth(market_dir: Path) -> dict[str, pl.DataFrame]:
