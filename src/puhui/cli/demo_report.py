@@ -123,6 +123,7 @@ def portfolio_lines(s: PortfolioSummary) -> list[str]:
         for name, (count, amount) in s.categories.items()
     ]
     out += utilisation_lines(s)
+    out += prospect_lines(s)
     out.append(_bad_rates(s))
     out += _fraud_lines(s)
     out.append(f"trial balance total        {s.trial_balance_fen:>10,} fen (must be 0)")
@@ -164,6 +165,37 @@ def _payments_line(s: PortfolioSummary) -> str:
         f"amounts due on repayment days, paid from the month's cash: {p.get('in_full', 0):,} "
         f"in full, {p.get('partial', 0):,} partly, {p.get('none', 0):,} not at all"
     )
+
+
+def prospect_lines(s: PortfolioSummary) -> list[str]:
+    """Active credit by month, when the run had prospects (nothing otherwise)."""
+    if not s.prospects:
+        return []
+    return ["prospects (主动授信): pre-approved, applied (conversion), lines opened"] + [
+        f"  {m.month:%Y-%m}  {m.prospects:>8,} pre-approved  {m.applied:>6,} applied "
+        f"({pct(m.conversion)})  {m.lines_opened:>6,} lines opened"
+        for m in s.prospects
+    ]
+
+
+def prospects_section(s: PortfolioSummary) -> Section:
+    """Active credit by month as a table (on a terminal)."""
+    section = Section(
+        "Prospects (主动授信)",
+        ("month", "pre-approved", "applied", "conversion", "lines opened"),
+        numeric=frozenset({1, 2, 3, 4}),
+    )
+    section.rows.extend(
+        (
+            f"{m.month:%Y-%m}",
+            f"{m.prospects:,}",
+            f"{m.applied:,}",
+            pct(m.conversion),
+            f"{m.lines_opened:,}",
+        )
+        for m in s.prospects
+    )
+    return section
 
 
 def utilisation_section(s: PortfolioSummary) -> Section:
@@ -265,7 +297,8 @@ def portfolio_sections(s: PortfolioSummary) -> list[Section]:
         quality.rows.append((f"DPD {name}", f"{count:,}", format_yuan(amount)))
     for name, (count, amount) in s.categories.items():
         quality.rows.append((name, f"{count:,}", format_yuan(amount)))
-    return [flows, utilisation_section(s), quality]
+    prospects = [prospects_section(s)] if s.prospects else []
+    return [flows, utilisation_section(s), *prospects, quality]
 
 
 # --- post-loan (贷后) --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from puhui.domain.lending.delinquency import FiveCategory
 from puhui.pipelines.borrowing import MonthUtilisation, overall_utilisation
 from puhui.pipelines.fraud_catch import AntiFraudCatch, anti_fraud_catch
 from puhui.pipelines.portfolio_history import DPD_BUCKETS
+from puhui.pipelines.prospect_channel import MonthConversion
 from puhui.services.servicing.ledger import trial_balance
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ class PortfolioSummary:
     """Per draw a need (or a needless application) called for: in full, capped, refused."""
     payment_outcomes: dict[str, int] = field(default_factory=dict)
     """Per amount due on a repayment day: paid in full, partly, not at all."""
+    prospects: list[MonthConversion] = field(default_factory=list)
+    """Active credit by month (empty when the run had no prospect channel)."""
 
     @property
     def overall_utilisation(self) -> float | None:
@@ -126,6 +129,7 @@ def portfolio_summary(
         utilisation=list(run.borrowers.utilisation),
         draw_outcomes=dict(run.borrowers.draw_outcomes),
         payment_outcomes=dict(run.borrowers.payment_outcomes),
+        prospects=[] if run.prospects is None else list(run.prospects.months),
     )
 
 

@@ -38,6 +38,7 @@ from puhui.pipelines.borrowing import (
 from puhui.pipelines.eod import run_end_of_day
 from puhui.pipelines.portfolio_history import PortfolioHistory
 from puhui.pipelines.portfolio_summary import PortfolioSummary, portfolio_summary
+from puhui.pipelines.prospect_channel import ProspectChannel, ProspectTally
 from puhui.risk.artefact import ModelKind
 from puhui.risk.market_training import train_on_market
 from puhui.risk.training import OUT_OF_SAMPLE, out_of_sample_label
@@ -93,6 +94,9 @@ class SimulationParts:
     referrals_left_from: date | None = None
     """Referrals arriving on or after this day are left in the approvers' queue, not decided
     by the simulation's approver: the demo's console then has real referrals to review."""
+    prospects: ProspectChannel | None = None
+    """Active credit (主动授信): asked on the first day of each month (after ``publish_month``)
+    which enterprises are pre-approved, told of each application one of them makes."""
 
 
 def _at(day: date) -> datetime:
@@ -154,6 +158,7 @@ class LendingSimulation:
         self.applications = applications
         self.borrowers = Borrowers(parts.servicing, parts.oracle, needs)
         """The enterprises holding lines: their draws and repayments (the world's side)."""
+        self.prospects = None if parts.prospects is None else ProspectTally(parts.prospects)
         self.outcomes: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
         self.repeat_customers = 0
@@ -211,6 +216,8 @@ class LendingSimulation:
             return
         owner = Principal(user_id=created.applicant_user_id or "", role=Role.APPLICANT)
         app_id = created.application_id
+        if self.prospects is not None:
+            self.prospects.applied(app.uscc, app.application_id, app_id, app.application_date)
         uc.give_consent(
             o,
             actor=owner,
@@ -239,6 +246,8 @@ class LendingSimulation:
             return
         self.limits_fen += offer.limit_fen
         self.booked[app.application_id] = "line"
+        if self.prospects is not None:
+            self.prospects.line_opened(app.application_id)
         self._draw_at_opening(app, line_id, offer.term_months, accepted)
 
     def _review(
@@ -288,6 +297,8 @@ class LendingSimulation:
             started = time.perf_counter()
             if self.parts.publish_month is not None and (day.day == 1 or day == first_day):
                 self.parts.publish_month(date(day.year, day.month, 1))
+            if self.prospects is not None and (day.day == 1 or day == first_day):
+                self.prospects.month_started(date(day.year, day.month, 1))
             for app in by_day.get(day, ()):
                 self._originate(app)
             self.seconds["origination"] += time.perf_counter() - started
