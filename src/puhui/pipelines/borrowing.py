@@ -22,6 +22,7 @@ from typing import Protocol
 
 import polars as pl
 
+from puhui.domain.errors import NotFound
 from puhui.domain.ids import CreditLineId, ReceiptId
 from puhui.domain.lending.account import LoanAccount, LoanStatus
 from puhui.domain.lending.schedule import add_months
@@ -274,7 +275,9 @@ class Borrowers:
         held = self.lines[uscc]
         with self.servicing() as uow:
             line = uow.lines.get(CreditLineId(held.line_id))
-        if line is None or line.status is LineStatus.FROZEN:
+        if line is None:
+            raise NotFound(f"no credit line {held.line_id}", details={"line_id": held.line_id})
+        if line.status is LineStatus.FROZEN:
             self.draw_outcomes["frozen"] += 1
             return
         if on > line.expiry_date:
