@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from puhui.market import store
-from puhui.market.population import formed_rings, ring_ids
+from puhui.market.generate import generate_market
+from puhui.market.params import MarketParams
+from puhui.market.population import RING_BLOCK, formed_rings, ring_ids
 
 
 def test_asking_for_n_enterprises_gives_exactly_n(small_market: Path) -> None:
@@ -33,3 +37,25 @@ def test_rings_planned_after_the_window_leave_ordinary_firms_in_their_slots(
     truth = store.read(small_market, "enterprises_truth").sort("enterprise_index")
     assert not truth["is_shell"].to_numpy()[not_formed].any()
     assert truth["is_shell"].to_numpy()[formed].all()
+
+
+@pytest.mark.parametrize(
+    ("enterprises", "months", "chunk_size"),
+    [
+        (1, 1, 1),
+        (199, 2, 50),  # a short last chunk
+        (RING_BLOCK + 1, 1, 1_000),  # past a ring block, rings planned after a 1-month window
+        (2 * RING_BLOCK, 3, RING_BLOCK),  # chunks on the ring blocks' boundaries
+    ],
+)
+def test_every_chunking_gives_exactly_the_enterprises_asked_for(
+    enterprises: int, months: int, chunk_size: int, tmp_path: Path
+) -> None:
+    params = MarketParams(
+        enterprises=enterprises, months=months, start=date(2023, 1, 1), seed=enterprises
+    )
+    manifest = generate_market(params, tmp_path / "market", chunk_size=chunk_size)
+    assert manifest["run"]["chunks"] == -(-enterprises // chunk_size)
+    assert manifest["tables"]["enterprises"]["rows"] == enterprises
+    uscc = store.read(tmp_path / "market", "enterprises").get_column("uscc")
+    assert uscc.len() == uscc.n_unique() == enterprises

@@ -30,6 +30,8 @@ from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.market.generate import generate_market
 from puhui.market.oracle import MarketOracle
 from puhui.market.params import MarketParams
+from puhui.pipelines.borrowing import read_needs
+from puhui.pipelines.portfolio_summary import PortfolioSummary
 from puhui.pipelines.post_loan import (
     PostLoanCycle,
     post_loan_report,
@@ -38,7 +40,7 @@ from puhui.pipelines.post_loan import (
 from puhui.pipelines.simulation import (
     DEMO_MANAGER,
     LendingSimulation,
-    PortfolioSummary,
+    MarketApplication,
     SimulationParts,
     read_applications,
     read_truth,
@@ -105,6 +107,26 @@ RULE = {
 Run = tuple[LendingSimulation, PortfolioSummary, Platform, PostLoanCycle]
 
 
+class ListedProspects:
+    """A hand-written pre-approval: every other enterprise (by USCC) applying in the month."""
+
+    def __init__(self, applications: list[MarketApplication]) -> None:
+        self.applying: dict[date, set[str]] = {}
+        for app in applications:
+            self.applying.setdefault(app.application_date.replace(day=1), set()).add(app.uscc)
+        self.asked: list[date] = []
+        self.listed: dict[date, list[str]] = {}
+        self.told: list[tuple[str, str, date]] = []
+
+    def month_started(self, month: date) -> list[str]:
+        self.asked.append(month)
+        self.listed[month] = sorted(self.applying.get(month, ()))[::2]
+        return self.listed[month]
+
+    def applied(self, uscc: str, application_id: str, on: date) -> None:
+        self.told.append((uscc, application_id, on))
+
+
 @pytest.fixture
 def run(market: Market, database_url: str, tmp_path: Path) -> Iterator[Run]:
     clock = FixedClock(datetime.combine(market.first_day, datetime.min.time(), tzinfo=UTC))
@@ -132,6 +154,7 @@ def run(market: Market, database_url: str, tmp_path: Path) -> Iterator[Run]:
             platform, market.market_dir, data_source=data_source, model=market.behaviour
         )
         assert ports.wired == ("data_source", "assessor", "line_opener")
+        applications = read_applications(market.market_dir, market.first_day, market.last_day)
         simulation = LendingSimulation(
             SimulationParts(
                 origination=build_origination(platform, ports),
@@ -142,8 +165,10 @@ def run(market: Market, database_url: str, tmp_path: Path) -> Iterator[Run]:
                 publish_month=month_publisher(platform, market.market_dir),
                 month_end=cycle,
                 referrals_left_from=market.last_day - timedelta(days=REFERRALS_LEFT_DAYS - 1),
+                prospects=ListedProspects(applications),
             ),
-            read_applications(market.market_dir, market.first_day, market.last_day),
+            applications,
+            read_needs(market.market_dir, market.first_day, market.last_day),
         )
         simulation.run(market.first_day, market.last_day)
         summary = simulation.summary(
@@ -191,6 +216,8 @@ def test_a_simulated_quarter_keeps_the_books_and_every_promise(run: Run, market:
         + summary.fraud.get("existing_customer", 0)
     )
     _every_approved_application_has_its_line(simulation, summary)
+    _draws_follow_the_needs(simulation, summary, market)
+    _prospects_are_asked_monthly_and_their_applications_marked(simulation, summary, market)
     _every_decision_is_stored_and_replays(simulation, platform)
     # Post-loan (贷后): the month's cycle ran on its first day and its tasks were worked.
     _each_month_is_monitored_and_its_tasks_are_worked(run, market)
@@ -270,6 +297,71 @@ def _each_month_is_monitored_and_its_tasks_are_worked(run: Run, market: Market) 
     assert report.alerted_defaulted <= report.booked_defaulted
     if report.median_lead_months is not None:
         assert 1 <= report.median_lead_months <= 2
+
+
+def _draws_follow_the_needs(
+    simulation: LendingSimulation, summary: PortfolioSummary, market: Market
+) -> None:
+    """Each draw for a need is in the need's month and no larger; the month's draws add up."""
+    needs = {
+        need.need_id: need
+        for by_enterprise in read_needs(
+            market.market_dir, market.first_day, market.last_day
+        ).by_enterprise.values()
+        for need in by_enterprise
+    }
+    receipts = list(simulation.receipts.values())
+    for_needs = [r for r in receipts if r.need_id is not None]
+    assert len(for_needs) > summary.lines_opened // 2  # most lines are opened for a need
+    for receipt in for_needs:
+        need = needs[receipt.need_id or ""]
+        assert (receipt.uscc, receipt.drawn_on.replace(day=1)) == (need.uscc, need.month)
+        assert 0 < receipt.principal_fen <= need.amount_fen
+    assert summary.drawn_fen < summary.limits_fen  # not the whole limit on the first day
+    assert [m.month.month for m in summary.utilisation] == [
+        add_months(market.first_day, i).month for i in range(SIMULATED_MONTHS)
+    ]
+    assert sum(m.draws for m in summary.utilisation) == len(receipts)
+    assert sum(m.draws_fen for m in summary.utilisation) == summary.drawn_fen
+    assert all(0 <= m.drawn_fen <= m.limit_fen for m in summary.utilisation)
+    assert summary.utilisation[-1].drawn_fen <= summary.outstanding_principal_fen
+    assert summary.overall_utilisation is not None
+    assert 0 < summary.overall_utilisation < 1
+
+
+def _prospects_are_asked_monthly_and_their_applications_marked(
+    simulation: LendingSimulation, summary: PortfolioSummary, market: Market
+) -> None:
+    channel = simulation.parts.prospects
+    assert isinstance(channel, ListedProspects)
+    months = [add_months(market.first_day, i) for i in range(SIMULATED_MONTHS)]
+    assert channel.asked == months
+    assert [(m.month, m.prospects) for m in summary.prospects] == [
+        (month, len(channel.listed[month])) for month in months
+    ]
+    # Marked: the applications of listed enterprises that reached the platform, each told
+    # to the channel with the platform's application id, on its day.
+    marked = [
+        app
+        for app in simulation.applications
+        if app.uscc in channel.listed[app.application_date.replace(day=1)]
+        and simulation.booked[app.application_id] not in ("existing_customer",)
+        and not simulation.booked[app.application_id].startswith("refused:")
+    ]
+    assert marked
+    assert {a.application_id for a in marked} == (
+        simulation.prospects.applications if simulation.prospects else set()
+    )
+    assert [(uscc, on) for uscc, _, on in channel.told] == [
+        (a.uscc, a.application_date) for a in marked
+    ]
+    with simulation.parts.origination.reading() as uow:
+        stored = [uow.applications.get(application_id) for _, application_id, _ in channel.told]
+    assert [a.applicant.uscc if a else None for a in stored] == [a.uscc for a in marked]
+    assert sum(m.applied for m in summary.prospects) == len(marked)
+    assert sum(m.lines_opened for m in summary.prospects) == sum(
+        simulation.booked[a.application_id] == "line" for a in marked
+    )
 
 
 def _all_frozen(platform: Platform, customer_id: str) -> bool:

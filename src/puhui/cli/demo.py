@@ -52,8 +52,8 @@ if TYPE_CHECKING:
     from puhui.domain.clock import FixedClock
     from puhui.graph.live import GraphSource
     from puhui.market.params import MarketParams
+    from puhui.pipelines.portfolio_summary import PortfolioSummary
     from puhui.pipelines.post_loan import PostLoanReport
-    from puhui.pipelines.simulation import PortfolioSummary
 
 # The simulation pulls in the market generator, LightGBM and optbinning (seconds of import
 # time): they are imported when `puhui demo` runs, not when any other command starts.
@@ -309,6 +309,7 @@ def _run_stages(
         origination_ports,
     )
     from puhui.market.oracle import MarketOracle  # noqa: PLC0415
+    from puhui.pipelines.borrowing import read_needs  # noqa: PLC0415
     from puhui.pipelines.post_loan import post_loan_report  # noqa: PLC0415
     from puhui.pipelines.simulation import (  # noqa: PLC0415
         LendingSimulation,
@@ -366,6 +367,8 @@ def _run_stages(
             referrals_left_from=last_day - timedelta(days=REFERRALS_LEFT_DAYS - 1),
         ),
         applications,
+        # The world's side: when and how much each enterprise needs (never the bank's).
+        read_needs(market_dir, first_day, last_day),
     )
     with quiet_per_item_logs(settings):
         simulation.run(first_day, last_day, progress)

@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from puhui.domain.money import format_yuan
+from puhui.pipelines.portfolio_summary import PortfolioSummary
 from puhui.pipelines.post_loan import PostLoanReport
-from puhui.pipelines.simulation import PortfolioSummary
 
 Echo = Callable[[str], None]
 
@@ -122,10 +122,112 @@ def portfolio_lines(s: PortfolioSummary) -> list[str]:
         f"  {name:<16} {count:>7,} receipts {format_yuan(amount):>18} yuan"
         for name, (count, amount) in s.categories.items()
     ]
+    out += utilisation_lines(s)
+    out += prospect_lines(s)
     out.append(_bad_rates(s))
     out += _fraud_lines(s)
     out.append(f"trial balance total        {s.trial_balance_fen:>10,} fen (must be 0)")
     return out
+
+
+UTILISATION_TITLE = "line utilisation (drawn / limit of the lines in force at each month end)"
+
+
+def utilisation_lines(s: PortfolioSummary) -> list[str]:
+    """Utilisation overall and by month, then how draws and amounts due went (plain text)."""
+    out = [f"{UTILISATION_TITLE}: overall {pct(s.overall_utilisation)}"]
+    out += [
+        f"  {m.month:%Y-%m}  {m.lines:>6,} lines  limit {format_yuan(m.limit_fen):>16}  "
+        f"drawn {format_yuan(m.drawn_fen):>16}  {pct(m.utilisation):>7}  "
+        f"draws in the month {m.draws:>5,} ({format_yuan(m.draws_fen)} yuan)"
+        for m in s.utilisation
+    ]
+    return [*out, _draws_line(s), _payments_line(s)]
+
+
+def _draws_line(s: PortfolioSummary) -> str:
+    d = s.draw_outcomes
+    refused = ", ".join(
+        f"{reason.replace('_', ' ')} {d[reason]:,}"
+        for reason in ("frozen", "expired", "no_limit")
+        if d.get(reason)
+    )
+    return (
+        f"draws as needs called for: {d.get('in_full', 0):,} in full, "
+        f"{d.get('capped', 0):,} capped by the available limit; "
+        f"not drawn: {refused or 'none'}"
+    )
+
+
+def _payments_line(s: PortfolioSummary) -> str:
+    p = s.payment_outcomes
+    return (
+        f"amounts due on repayment days, paid from the month's cash: {p.get('in_full', 0):,} "
+        f"in full, {p.get('partial', 0):,} partly, {p.get('none', 0):,} not at all"
+    )
+
+
+def prospect_lines(s: PortfolioSummary) -> list[str]:
+    """Active credit by month, when the run had prospects (nothing otherwise)."""
+    if not s.prospects:
+        return []
+    return ["prospects (主动授信): pre-approved, applied (conversion), lines opened"] + [
+        f"  {m.month:%Y-%m}  {m.prospects:>8,} pre-approved  {m.applied:>6,} applied "
+        f"({pct(m.conversion)})  {m.lines_opened:>6,} lines opened"
+        for m in s.prospects
+    ]
+
+
+def prospects_section(s: PortfolioSummary) -> Section:
+    """Active credit by month as a table (on a terminal)."""
+    section = Section(
+        "Prospects (主动授信)",
+        ("month", "pre-approved", "applied", "conversion", "lines opened"),
+        numeric=frozenset({1, 2, 3, 4}),
+    )
+    section.rows.extend(
+        (
+            f"{m.month:%Y-%m}",
+            f"{m.prospects:,}",
+            f"{m.applied:,}",
+            pct(m.conversion),
+            f"{m.lines_opened:,}",
+        )
+        for m in s.prospects
+    )
+    return section
+
+
+def utilisation_section(s: PortfolioSummary) -> Section:
+    """Utilisation by month as a table (on a terminal)."""
+    section = Section(
+        UTILISATION_TITLE[0].upper() + UTILISATION_TITLE[1:],
+        (
+            "month",
+            "lines",
+            "limit (yuan)",
+            "drawn (yuan)",
+            "utilisation",
+            "draws",
+            "drawn in month",
+        ),
+        numeric=frozenset({1, 2, 3, 4, 5, 6}),
+    )
+    for m in s.utilisation:
+        section.rows.append(
+            (
+                f"{m.month:%Y-%m}",
+                f"{m.lines:,}",
+                format_yuan(m.limit_fen),
+                format_yuan(m.drawn_fen),
+                pct(m.utilisation),
+                f"{m.draws:,}",
+                format_yuan(m.draws_fen),
+            )
+        )
+    section.rows.append(("overall", "", "", "", pct(s.overall_utilisation), "", ""))
+    section.notes.extend([_draws_line(s), _payments_line(s)])
+    return section
 
 
 def _bad_rates(s: PortfolioSummary) -> str:
@@ -195,7 +297,8 @@ def portfolio_sections(s: PortfolioSummary) -> list[Section]:
         quality.rows.append((f"DPD {name}", f"{count:,}", format_yuan(amount)))
     for name, (count, amount) in s.categories.items():
         quality.rows.append((name, f"{count:,}", format_yuan(amount)))
-    return [flows, quality]
+    prospects = [prospects_section(s)] if s.prospects else []
+    return [flows, utilisation_section(s), *prospects, quality]
 
 
 # --- post-loan (贷后) --------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 Each simulated day: the market's applications of the day go through the origination use
 cases (the ones the API calls: create, consent, assess, review, accept), an accepted offer
-opens a line and the enterprise draws on it; on the settlement day every receipt is repaid
-as far as the enterprise's cash allows (the market oracle, from ``truth/``); then the end of
-day closes the date. Only the oracle and the final evaluation read ``truth/``; the models
-and the strategy see the public tables.
+opens a line; the enterprise draws on it when and as much as its true needs call for, and on
+the settlement day every receipt is repaid as far as the enterprise's cash allows (the
+borrowers, ``borrowing``); then the end of day closes the date. Only the borrowers (the
+world's side: needs, cash) and the final evaluation read ``truth/``; the models and the
+strategy see the public tables.
 """
 
 from __future__ import annotations
@@ -14,28 +15,30 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from puhui.domain.clock import BANK_ZONE, FixedClock
 from puhui.domain.errors import InvalidInput, PuhuiError
-from puhui.domain.ids import CreditLineId, ReceiptId
-from puhui.domain.lending.delinquency import FiveCategory
 from puhui.domain.lending.schedule import add_months
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.domain.origination.consent import DataScope
 from puhui.domain.progress import NO_PROGRESS, Progress
 from puhui.market import store
 from puhui.market.oracle import MarketOracle
+from puhui.pipelines.borrowing import (
+    Borrowers,
+    NeedBook,
+    SimulatedReceipt,
+)
 from puhui.pipelines.eod import run_end_of_day
-from puhui.pipelines.fraud_catch import AntiFraudCatch, anti_fraud_catch
-from puhui.pipelines.portfolio_history import DPD_BUCKETS, PortfolioHistory
+from puhui.pipelines.portfolio_history import PortfolioHistory
+from puhui.pipelines.portfolio_summary import PortfolioSummary, portfolio_summary
+from puhui.pipelines.prospect_channel import ProspectChannel, ProspectTally
 from puhui.risk.artefact import ModelKind
 from puhui.risk.market_training import train_on_market
 from puhui.risk.training import OUT_OF_SAMPLE, out_of_sample_label
@@ -43,10 +46,7 @@ from puhui.services.origination import use_cases as uc
 from puhui.services.origination.use_cases import NewApplication, Origination
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.end_of_day import EndOfDayStore
-from puhui.services.servicing.ledger import trial_balance
-from puhui.services.servicing.lines import draw
 from puhui.services.servicing.ports import ServicingUnitOfWork
-from puhui.services.servicing.receipts import repay
 
 logger = logging.getLogger(__name__)
 
@@ -77,18 +77,6 @@ class MarketApplication:
 
 
 @dataclass
-class _Receipt:
-    receipt_id: str
-    line_id: str
-    uscc: str
-    principal_fen: int
-    drawn_on: date
-    maturity: date
-    term_months: int
-    pd: Decimal | None
-
-
-@dataclass
 class SimulationParts:
     """What the simulation drives; the composition root builds them (ports, units, stores)."""
 
@@ -106,39 +94,9 @@ class SimulationParts:
     referrals_left_from: date | None = None
     """Referrals arriving on or after this day are left in the approvers' queue, not decided
     by the simulation's approver: the demo's console then has real referrals to review."""
-
-
-@dataclass
-class PortfolioSummary:
-    first_day: date
-    last_day: date
-    applications: int
-    outcomes: Counter[str]
-    refused_at_entry: Counter[str]
-    repeat_customers: int
-    lines_opened: int
-    limits_fen: int
-    drawn_fen: int
-    repaid_fen: int
-    outstanding_principal_fen: int
-    receipts: int
-    dpd_buckets: dict[str, tuple[int, int]]
-    """Bucket -> (receipts, outstanding principal fen)."""
-    categories: dict[str, tuple[int, int]]
-    predicted_bad_rate: float | None
-    realised_90dpd_rate: float | None
-    realised_truth_default_rate: float | None
-    fraud: dict[str, int]
-    packaged: dict[str, int]
-    trial_balance_fen: int
-    eod_days: int
-    seconds: dict[str, float] = field(default_factory=dict)
-    anti_fraud: AntiFraudCatch | None = None
-
-    @property
-    def approval_rate(self) -> float:
-        decided = self.applications - sum(self.refused_at_entry.values())
-        return self.lines_opened / decided if decided else 0.0
+    prospects: ProspectChannel | None = None
+    """Active credit (主动授信): asked on the first day of each month (after ``publish_month``)
+    which enterprises are pre-approved, told of each application one of them makes."""
 
 
 def _at(day: date) -> datetime:
@@ -193,33 +151,46 @@ def _days(first: date, last: date) -> Iterator[date]:
 class LendingSimulation:
     """Runs the simulated months and keeps what the summary needs (ids, never truth)."""
 
-    def __init__(self, parts: SimulationParts, applications: list[MarketApplication]) -> None:
+    def __init__(
+        self, parts: SimulationParts, applications: list[MarketApplication], needs: NeedBook
+    ) -> None:
         self.parts = parts
         self.applications = applications
+        self.borrowers = Borrowers(parts.servicing, parts.oracle, needs)
+        """The enterprises holding lines: their draws and repayments (the world's side)."""
+        self.prospects = None if parts.prospects is None else ProspectTally(parts.prospects)
         self.outcomes: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
         self.repeat_customers = 0
-        self.lines: dict[str, str] = {}
-        """USCC -> credit line id."""
         self.limits_fen = 0
-        self.receipts: dict[str, _Receipt] = {}
-        self.active: dict[str, _Receipt] = {}
-        """Receipts not yet repaid in full (the ones that may owe something)."""
         self.booked: dict[str, str] = {}
         """Market application id -> platform outcome ('line', 'declined', 'referred', ...)."""
         self.screened: dict[str, tuple[str, ...]] = {}
         """Market application id -> the reasons of its automatic assessment."""
-        self.repaid_fen = 0
         self.eod_days = 0
-        self.seconds: dict[str, float] = {"origination": 0.0, "repayments": 0.0, "end_of_day": 0.0}
+        self.seconds: dict[str, float] = {
+            "origination": 0.0,
+            "draws": 0.0,
+            "repayments": 0.0,
+            "end_of_day": 0.0,
+        }
         self.history = PortfolioHistory()
         """The receipts still owing at each month end (the demo's charts)."""
+
+    @property
+    def receipts(self) -> dict[str, SimulatedReceipt]:
+        return self.borrowers.receipts
+
+    @property
+    def lines(self) -> dict[str, str]:
+        """USCC -> credit line id."""
+        return {uscc: held.line_id for uscc, held in self.borrowers.lines.items()}
 
     # --- origination -------------------------------------------------------------------
 
     def _originate(self, app: MarketApplication) -> None:
         o = self.parts.origination
-        if app.uscc in self.lines:
+        if app.uscc in self.borrowers.lines:
             self.repeat_customers += 1
             self.booked[app.application_id] = "existing_customer"
             return
@@ -245,6 +216,8 @@ class LendingSimulation:
             return
         owner = Principal(user_id=created.applicant_user_id or "", role=Role.APPLICANT)
         app_id = created.application_id
+        if self.prospects is not None:
+            self.prospects.applied(app.uscc, app.application_id, app_id, app.application_date)
         uc.give_consent(
             o,
             actor=owner,
@@ -271,10 +244,11 @@ class LendingSimulation:
         if line_id is None or offer is None:
             self.booked[app.application_id] = "accepted_without_line"
             return
-        self.lines[app.uscc] = line_id
         self.limits_fen += offer.limit_fen
         self.booked[app.application_id] = "line"
-        self._draw(app, line_id, offer.limit_fen, offer.term_months, accepted)
+        if self.prospects is not None:
+            self.prospects.line_opened(app.application_id)
+        self._draw_at_opening(app, line_id, offer.term_months, accepted)
 
     def _review(
         self, app_id: str, reasons: tuple[str, ...], has_proposal: bool
@@ -295,86 +269,19 @@ class LendingSimulation:
             note=note,
         )
 
-    def _draw(
-        self,
-        app: MarketApplication,
-        line_id: str,
-        limit_fen: int,
-        term_months: int,
-        view: uc.ApplicationView,
+    def _draw_at_opening(
+        self, app: MarketApplication, line_id: str, offer_term_months: int, view: uc.ApplicationView
     ) -> None:
-        on = self.parts.clock.today()
-        maturity = add_months(on, term_months)
-        amount = min(app.requested_amount_fen, limit_fen)
-        result = draw(
-            self.parts.servicing,
-            CreditLineId(line_id),
-            amount_fen=amount,
-            on=on,
-            maturity_date=maturity,
-            idempotency_key=f"draw-{app.application_id}",
-            actor="system:simulation",
-        )
         assessment = view.application.assessment
-        self.receipts[result.receipt_id] = self.active[result.receipt_id] = _Receipt(
-            receipt_id=result.receipt_id,
-            line_id=line_id,
-            uscc=app.uscc,
-            principal_fen=amount,
-            drawn_on=on,
-            maturity=maturity,
-            term_months=term_months,
+        self.borrowers.line_opened(
+            app.uscc,
+            line_id,
+            on=self.parts.clock.today(),
+            application_id=app.application_id,
+            requested_fen=app.requested_amount_fen,
+            term_months=offer_term_months,
             pd=None if assessment is None else assessment.pd,
         )
-
-    # --- servicing ---------------------------------------------------------------------
-
-    def _instalment_due(self, receipt: _Receipt, on: date, owed: Any) -> int:
-        """Interest and penalties owed plus the principal an even amortisation expects."""
-        if on >= receipt.maturity:
-            return int(owed.total_owed_fen)
-        elapsed = (on.year - receipt.drawn_on.year) * 12 + on.month - receipt.drawn_on.month
-        scheduled_left = receipt.principal_fen * max(0, receipt.term_months - elapsed)
-        scheduled_left //= receipt.term_months
-        principal_due = max(0, int(owed.outstanding_principal_fen) - scheduled_left)
-        return int(owed.income_owed_fen) + principal_due
-
-    def _collect(self, on: date, *, maturing_only: bool) -> None:
-        due_today = [r for r in self.active.values() if not maturing_only or r.maturity == on]
-        if not due_today:
-            return
-        owed_by_receipt: dict[str, Any] = {}
-        with self.parts.servicing() as uow:
-            for receipt in due_today:
-                owed_by_receipt[receipt.receipt_id] = uow.loans.get(ReceiptId(receipt.receipt_id))
-        oracle = self.parts.oracle
-        cash_left: dict[str, int] = {}
-        for receipt in due_today:
-            owed = owed_by_receipt[receipt.receipt_id]
-            if owed is None or owed.status.value != "active":
-                self.active.pop(receipt.receipt_id, None)
-                continue
-            due = self._instalment_due(receipt, on, owed)
-            if due <= 0:
-                continue
-            if receipt.uscc not in cash_left:
-                capacity = oracle.capacity(receipt.uscc, date(on.year, on.month, 1))
-                cash_left[receipt.uscc] = 0 if capacity.in_default else capacity.cash_available_fen
-            paid = min(due, cash_left[receipt.uscc])
-            if paid <= 0:
-                continue
-            result = repay(
-                self.parts.servicing,
-                ReceiptId(receipt.receipt_id),
-                amount_fen=paid,
-                on=on,
-                idempotency_key=f"repay-{receipt.receipt_id}-{on.isoformat()}",
-                actor="system:simulation",
-            )
-            cash_left[receipt.uscc] -= result.amount_fen
-            self.repaid_fen += result.amount_fen
-            if result.closed:
-                self.active.pop(receipt.receipt_id, None)
 
     # --- the run -----------------------------------------------------------------------
 
@@ -390,11 +297,16 @@ class LendingSimulation:
             started = time.perf_counter()
             if self.parts.publish_month is not None and (day.day == 1 or day == first_day):
                 self.parts.publish_month(date(day.year, day.month, 1))
+            if self.prospects is not None and (day.day == 1 or day == first_day):
+                self.prospects.month_started(date(day.year, day.month, 1))
             for app in by_day.get(day, ()):
                 self._originate(app)
             self.seconds["origination"] += time.perf_counter() - started
             started = time.perf_counter()
-            self._collect(day, maturing_only=day.day != REPAYMENT_DAY)
+            self.borrowers.draw_for_needs(day)
+            self.seconds["draws"] += time.perf_counter() - started
+            started = time.perf_counter()
+            self.borrowers.collect(day, maturing_only=day.day != REPAYMENT_DAY)
             self.seconds["repayments"] += time.perf_counter() - started
             started = time.perf_counter()
             run_end_of_day(self.parts.end_of_day, day)
@@ -407,10 +319,14 @@ class LendingSimulation:
                     self.seconds.get("post_loan", 0.0) + time.perf_counter() - started
                 )
             if (day + timedelta(days=1)).day == 1 or day == last_day:
-                self.history.record(day, self.parts.servicing, list(self.active))
+                self.history.record(day, self.parts.servicing, list(self.borrowers.active))
+                self.borrowers.record_month_end(day)
             if day.day == 1 or day == last_day:
                 logger.info(
-                    "simulated %s: %d lines, %d receipts", day, len(self.lines), len(self.receipts)
+                    "simulated %s: %d lines, %d receipts",
+                    day,
+                    len(self.borrowers.lines),
+                    len(self.receipts),
                 )
             progress.advance()
 
@@ -419,82 +335,7 @@ class LendingSimulation:
     def summary(
         self, first_day: date, last_day: date, truth: Mapping[str, pl.DataFrame]
     ) -> PortfolioSummary:
-        buckets = {name: (0, 0) for name, _, _ in DPD_BUCKETS}
-        categories = {c.value: (0, 0) for c in FiveCategory}
-        outstanding = 0
-        past_90: set[str] = set()
-        pds: list[float] = []
-        with self.parts.servicing() as uow:
-            for receipt in self.receipts.values():
-                loan = uow.loans.get(receipt.receipt_id)
-                if loan is None:
-                    continue
-                if receipt.pd is not None:
-                    pds.append(float(receipt.pd))
-                if loan.days_past_due > 90:
-                    past_90.add(receipt.uscc)
-                if loan.status.value != "active":
-                    continue
-                principal = loan.outstanding_principal_fen
-                outstanding += principal
-                for name, low, high in DPD_BUCKETS:
-                    if low <= loan.days_past_due <= high:
-                        count, amount = buckets[name]
-                        buckets[name] = (count + 1, amount + principal)
-                count, amount = categories[loan.category.value]
-                categories[loan.category.value] = (count + 1, amount + principal)
-        balance = trial_balance(self.parts.servicing, as_of=last_day)
-        booked_uscc = {r.uscc for r in self.receipts.values()}
-        defaults = truth["enterprises_truth"].filter(
-            pl.col("uscc").is_in(list(booked_uscc))
-            & pl.col("default_month").is_not_null()
-            & (pl.col("default_month") <= last_day)
-        )
-        truth_defaulted = set(defaults.get_column("uscc").to_list())
-        n = len(booked_uscc)
-        return PortfolioSummary(
-            first_day=first_day,
-            last_day=last_day,
-            applications=len(self.applications),
-            outcomes=self.outcomes,
-            refused_at_entry=self.refused,
-            repeat_customers=self.repeat_customers,
-            lines_opened=len(self.lines),
-            limits_fen=self.limits_fen,
-            drawn_fen=sum(r.principal_fen for r in self.receipts.values()),
-            repaid_fen=self.repaid_fen,
-            outstanding_principal_fen=outstanding,
-            receipts=len(self.receipts),
-            dpd_buckets=buckets,
-            categories=categories,
-            predicted_bad_rate=sum(pds) / len(pds) if pds else None,
-            realised_90dpd_rate=len(past_90) / n if n else None,
-            realised_truth_default_rate=len(truth_defaulted) / n if n else None,
-            fraud=self._against_truth(truth["applications_truth"], "is_fraud"),
-            packaged=self._against_truth(truth["applications_truth"], "is_packaged"),
-            trial_balance_fen=balance.total_fen,
-            eod_days=self.eod_days,
-            seconds=dict(self.seconds),
-            anti_fraud=anti_fraud_catch(self.screened, truth["applications_truth"]),
-        )
-
-    def _against_truth(self, truth: pl.DataFrame, flag: str) -> dict[str, int]:
-        """How the platform treated the applications the truth marks: caught or missed."""
-        marked = set(truth.filter(pl.col(flag)).get_column("application_id").to_list())
-        counts: Counter[str] = Counter()
-        for app in self.applications:
-            if app.application_id not in marked:
-                continue
-            outcome = self.booked.get(app.application_id, "not_processed")
-            counts["total"] += 1
-            if outcome == "line":
-                counts["missed_line_opened"] += 1
-            elif outcome == "existing_customer":
-                counts["existing_customer"] += 1
-            else:
-                counts["caught"] += 1
-                counts[f"caught_{outcome.split(':')[0]}"] += 1
-        return dict(counts)
+        return portfolio_summary(self, first_day, last_day, truth)
 
 
 def read_truth(market_dir: Path) -> dict[str, pl.DataFrame]:
