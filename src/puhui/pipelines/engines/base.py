@@ -14,14 +14,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Final, Protocol
 
 import polars as pl
 
 from puhui.domain.errors import PuhuiError
 from puhui.risk.features import MarketTables
 
-TASK_ENGINE_AFFINITY = "in-memory"
+TASK_ENGINE_AFFINITY: Final = "in-memory"
 """Polars engine every task runs on. Its aggregations are a function of each group's rows in
 order; the streaming engine's also depend on where its morsels end, so the last bit of a
 standard deviation changed with the partition (measured: ADR 0031)."""
