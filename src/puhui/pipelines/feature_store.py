@@ -177,11 +177,22 @@ def build_market_month(
         frames,
         month,
         writer,
-        enterprises=len(enterprises_before(tables, month)),
+        enterprises=registered_before(tables, month),
         source_month=source_month_of(tables, month),
         computed_at=computed_at,
         progress=progress,
         started=started,
+    )
+
+
+def registered_before(tables: MarketTables, month: date) -> int:
+    """How many enterprises the month will hold (a count: the driver keeps no list)."""
+    return int(
+        tables[ENTERPRISES]
+        .filter(pl.col("registration_date") < month)
+        .select(pl.col("uscc").n_unique())
+        .collect()
+        .item()
     )
 
 
