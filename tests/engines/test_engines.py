@@ -11,8 +11,9 @@ import pytest
 
 from puhui.pipelines.engines import LocalEngine, SparkEngine, engine_from_options
 from puhui.pipelines.feature_store import FeatureMonthTask
+from puhui.pipelines.monitoring_inputs import MonitoringTask
 from puhui.risk.errors import InvalidTrainingData
-from puhui.risk.features import FEATURE_TABLES, TAX_MONTHLY
+from puhui.risk.features import APPLICATIONS, FEATURE_TABLES, LOAN_HISTORY, TAX_MONTHLY
 
 MONTH = date(2024, 5, 1)
 
@@ -101,3 +102,17 @@ def test_engine_options() -> None:
         engine_from_options("dask", None)
     with pytest.raises(InvalidTrainingData, match="--master is for the Spark engine"):
         engine_from_options("local", "local[2]")
+
+
+def test_no_enterprise_gives_one_empty_frame_with_the_task_columns(market: Path) -> None:
+    frames = list(
+        LocalEngine(chunk_size=100).map_enterprises(
+            market,
+            MonitoringTask(MONTH, None, {}),
+            tables=(*FEATURE_TABLES, LOAN_HISTORY),
+            optional=(APPLICATIONS,),
+            enterprises=[],
+        )
+    )
+    assert [frame.height for frame in frames] == [0]
+    assert "declared_sales_yoy_change" in frames[0].columns

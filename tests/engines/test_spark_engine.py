@@ -11,13 +11,8 @@ import pytest
 
 from puhui.pipelines.engines import EngineFailed, LocalEngine, SparkEngine
 from puhui.pipelines.feature_store import FeatureMonthTask
-from puhui.pipelines.monitoring_inputs import (
-    MonitoringTask,
-    active_enterprises,
-    monitoring_inputs,
-    open_market,
-)
-from puhui.risk.features import APPLICATIONS, FEATURE_TABLES, LOAN_HISTORY
+from puhui.pipelines.monitoring_inputs import active_enterprises, monitoring_inputs, open_market
+from puhui.risk.features import FEATURE_TABLES
 
 MONTH = date(2024, 5, 1)
 
@@ -65,12 +60,3 @@ def test_a_failing_task_raises_a_clear_error_and_leaves_nothing(spark: Any, mark
         )
     assert frames == []
     assert staging_left(market) == []
-
-
-def test_the_monitoring_task_travels_to_the_executors(market: Path) -> None:
-    task = MonitoringTask(MONTH, None, {})
-    tables = (*FEATURE_TABLES, LOAN_HISTORY)
-    frames = LocalEngine(chunk_size=100).map_enterprises(
-        market, task, tables=tables, optional=(APPLICATIONS,), enterprises=[]
-    )
-    assert [frame.height for frame in frames] == [0]
