@@ -10,10 +10,19 @@ import polars as pl
 import pytest
 
 from puhui.pipelines.engines import LocalEngine, SparkEngine, engine_from_options
+from puhui.pipelines.engines.spark_bucket import CORE_FILE, bucket_tables
 from puhui.pipelines.feature_store import FeatureMonthTask
 from puhui.pipelines.monitoring_inputs import MonitoringTask
 from puhui.risk.errors import InvalidTrainingData
-from puhui.risk.features import APPLICATIONS, FEATURE_TABLES, LOAN_HISTORY, TAX_MONTHLY
+from puhui.risk.features import (
+    APPLICATIONS,
+    ENTERPRISES,
+    FEATURE_TABLES,
+    LOAN_HISTORY,
+    TAX_MONTHLY,
+    MarketTables,
+    core_enterprises,
+)
 
 MONTH = date(2024, 5, 1)
 
@@ -116,3 +125,18 @@ def test_no_enterprise_gives_one_empty_frame_with_the_task_columns(market: Path)
     )
     assert [frame.height for frame in frames] == [0]
     assert "declared_sales_yoy_change" in frames[0].columns
+
+
+def test_an_empty_bucket_gives_the_task_empty_tables_of_the_market_types(
+    market: Path, tmp_path: Path
+) -> None:
+    """What a Spark task does with a bucket no row hashed to (no Spark needed to see it)."""
+    tables = MarketTables.from_dir(market, names=FEATURE_TABLES, optional=())
+    schemas = {name: tables[name].collect_schema() for name in FEATURE_TABLES}
+    core_enterprises(tables[ENTERPRISES]).collect().write_parquet(tmp_path / CORE_FILE)
+    empty = bucket_tables(tmp_path, 5, schemas)
+    assert {name: empty[name].collect_schema() for name in FEATURE_TABLES} == schemas
+    got = FeatureMonthTask(MONTH)(empty)
+    want = FeatureMonthTask(MONTH)(tables.for_enterprises([]))
+    assert got.height == 0
+    assert got.schema == want.schema
