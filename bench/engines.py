@@ -72,7 +72,7 @@ SELECT uscc,
     LN((2.0 * SUM(CASE WHEN lag BETWEEN 1 AND 12 THEN kwh END) + 100.0)
      / (SUM(CASE WHEN lag BETWEEN 1 AND 24 THEN kwh END) + 100.0)) END
     AS electricity_12m_vs_24m,
-  SUM(CASE WHEN lag BETWEEN 1 AND 12 THEN kwh END) AS _kwh_12m
+  COALESCE(SUM(CASE WHEN lag BETWEEN 1 AND 12 THEN kwh END), 0.0) AS _kwh_12m
 FROM recent GROUP BY uscc
 """
 
@@ -96,15 +96,46 @@ def compare(name: str, got: pl.DataFrame, want: pl.DataFrame) -> None:
     for column in want.columns[1:]:
         a, b = got.get_column(column), want.get_column(column)
         if not a.dtype.is_float():
-            differing += int((a.ne_missing(b)).sum())
+            differing += int(a.ne_missing(b).sum())
             continue
         gap = ((a - b).abs() / (b.abs() + 1e-300)).fill_nan(0.0).max()
         worst = max(worst, float(gap) if isinstance(gap, float) else 0.0)
-        differing += int((bits(got).get_column(column) != bits(want).get_column(column)).sum())
+        differing += int(
+            bits(got).get_column(column).ne_missing(bits(want).get_column(column)).sum()
+        )
     print(
         f"   {name}: bit-identical {same}; values differing in bits {differing:,}, "
         f"largest relative gap {worst:.1e}"
     )
+
+
+def alternative(market: Path, tables: MarketTables, as_of: date, master: str) -> None:
+    """Step 4: one feature group as one SQL text on DuckDB and on Spark SQL, against Polars."""
+    from pyspark.sql import SparkSession  # noqa: PLC0415 - only when measured
+
+    spark = SparkSession.builder.master(master).getOrCreate()
+    index = as_of.year * 12 + as_of.month - 1
+    sql = UTILITY_SQL.format(index=index, as_of=f"{as_of:%Y-%m-%d}")
+    folder = market / "tables" / UTILITIES_MONTHLY
+    started = time.perf_counter()
+    polars_group = utility_features(tables, as_of).collect()
+    polars_seconds = time.perf_counter() - started
+    print(f"4. utilities feature group, Polars (the definition): {polars_seconds:6.2f} s")
+    started = time.perf_counter()
+    connection = duckdb.connect()
+    connection.execute(f"CREATE VIEW utilities AS SELECT * FROM read_parquet('{folder}/*.parquet')")
+    from_duckdb = pl.from_arrow(connection.execute(sql).to_arrow_table())
+    assert isinstance(from_duckdb, pl.DataFrame)
+    on_duckdb = from_duckdb
+    print(f"   same SQL on DuckDB:    {time.perf_counter() - started:6.2f} s")
+    compare("DuckDB SQL against Polars", on_duckdb, polars_group.sort("uscc"))
+    started = time.perf_counter()
+    spark.read.parquet(str(folder)).createOrReplaceTempView("utilities")
+    on_spark_sql = pl.from_arrow(spark.sql(sql).toArrow())
+    print(f"   same SQL on Spark SQL: {time.perf_counter() - started:6.2f} s")
+    assert isinstance(on_spark_sql, pl.DataFrame)
+    compare("Spark SQL against Polars", on_spark_sql, polars_group.sort("uscc"))
+    compare("Spark SQL against DuckDB", on_spark_sql, on_duckdb.sort("uscc"))
 
 
 def main() -> None:
@@ -116,6 +147,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int)
     parser.add_argument("--chunk-size", type=int, default=50_000)
     parser.add_argument("--no-alternative", action="store_true")
+    parser.add_argument("--only-alternative", action="store_true")
     args = parser.parse_args()
     year, month_number = (int(part) for part in args.month.split("-"))
     month = date(year, month_number, 1)
@@ -129,6 +161,9 @@ def main() -> None:
         usccs = enterprises_before(tables, month)
         print(f"market {market}: {len(usccs):,} enterprises registered before {month:%Y-%m}")
 
+        if args.only_alternative:
+            alternative(market, tables, month, args.master)
+            return
         chunks = [usccs[i : i + args.chunk_size] for i in range(0, len(usccs), args.chunk_size)]
         task = FeatureMonthTask(month)
         local_engine = LocalEngine(chunk_size=args.chunk_size)
@@ -179,31 +214,7 @@ def main() -> None:
         compare("Spark engine against the local engine", on_spark, local)
 
         if not args.no_alternative:
-            as_of = month
-            index = as_of.year * 12 + as_of.month - 1
-            sql = UTILITY_SQL.format(index=index, as_of=f"{as_of:%Y-%m-%d}")
-            folder = market / "tables" / UTILITIES_MONTHLY
-            started = time.perf_counter()
-            polars_group = utility_features(tables, as_of).collect()
-            polars_seconds = time.perf_counter() - started
-            print(f"4. utilities feature group, Polars (the definition): {polars_seconds:6.2f} s")
-            started = time.perf_counter()
-            connection = duckdb.connect()
-            connection.execute(
-                f"CREATE VIEW utilities AS SELECT * FROM read_parquet('{folder}/*.parquet')"
-            )
-            from_duckdb = pl.from_arrow(connection.execute(sql).to_arrow_table())
-            assert isinstance(from_duckdb, pl.DataFrame)
-            on_duckdb = from_duckdb
-            print(f"   same SQL on DuckDB:    {time.perf_counter() - started:6.2f} s")
-            compare("DuckDB SQL against Polars", on_duckdb, polars_group.sort("uscc"))
-            started = time.perf_counter()
-            spark.read.parquet(str(folder)).createOrReplaceTempView("utilities")
-            on_spark_sql = pl.from_arrow(spark.sql(sql).toArrow())
-            print(f"   same SQL on Spark SQL: {time.perf_counter() - started:6.2f} s")
-            assert isinstance(on_spark_sql, pl.DataFrame)
-            compare("Spark SQL against Polars", on_spark_sql, polars_group.sort("uscc"))
-            compare("Spark SQL against DuckDB", on_spark_sql, on_duckdb.sort("uscc"))
+            alternative(market, tables, month, args.master)
         spark.stop()
 
 
