@@ -21,6 +21,7 @@ import re
 import shutil
 import sys
 import uuid
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -238,6 +239,10 @@ def _session(master: str | None) -> Iterator[Any]:
             "the Spark engine needs pyspark: install puhui with the 'spark' extra "
             "(pip install 'puhui[spark]') and a Java 17 runtime"
         ) from None
+    # PySpark warns on each import that it does not know pandas 3; the engine uses no pandas.
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
     active = SparkSession.getActiveSession()
     if active is not None:
         yield active
