@@ -29,6 +29,8 @@ def engine_from_options(
 ) -> Engine:
     """The engine a command line asks for (``--engine local|spark [--master URL]``)."""
     chosen = name.strip().lower()
+    if chunk_size < 1:
+        raise InvalidTrainingData("chunk size must be at least one enterprise")
     if chosen == "local":
         if master is not None:
             raise InvalidTrainingData("--master is for the Spark engine: add --engine spark")

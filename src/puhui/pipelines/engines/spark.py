@@ -243,6 +243,8 @@ def _session(master: str | None) -> Iterator[Any]:
     warnings.filterwarnings(
         "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
     )
+    # py4j reports every connection it opens and closes at INFO: not the job's news.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     active = SparkSession.getActiveSession()
     if active is not None:
         yield active
