@@ -111,6 +111,8 @@ def test_engine_options() -> None:
         engine_from_options("dask", None)
     with pytest.raises(InvalidTrainingData, match="--master is for the Spark engine"):
         engine_from_options("local", "local[2]")
+    with pytest.raises(InvalidTrainingData, match="chunk size must be at least one"):
+        engine_from_options("spark", None, chunk_size=0)
 
 
 def test_no_enterprise_gives_one_empty_frame_with_the_task_columns(market: Path) -> None:
