@@ -12,7 +12,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 
 ASSETS := src/puhui/web/static/vendor/.installed
 
-.PHONY: help demo test check format format-check lint types layers pytest bench clean assets messages messages-compile messages-check browser fonts
+.PHONY: help demo test check format format-check lint types layers pytest bench clean assets messages messages-compile messages-check browser fonts java
 
 help:
 	@echo "make demo   - install into $(VENV), run a year of lending on SQLite, serve the API"
@@ -29,7 +29,7 @@ $(STAMP_RUN): $(PY) pyproject.toml
 
 $(STAMP_DEV): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,spark]"
 	@touch $@ $(STAMP_RUN)
 
 # The main job: migrate ./var/puhui.db, generate a 20,000-enterprise market, train on its history,
@@ -39,7 +39,7 @@ DEMO_ARGS ?= --serve
 demo: $(STAMP_RUN) $(ASSETS) messages-compile fonts
 	$(BIN)/puhui demo $(DEMO_ARGS)
 
-test: $(STAMP_DEV) $(ASSETS) messages-compile browser fonts
+test: $(STAMP_DEV) $(ASSETS) messages-compile browser fonts java
 	$(MAKE) check
 
 # Front-end packages (htmx, ECharts, Swagger UI; axe-core for the tests) from the npm registry
@@ -66,6 +66,10 @@ messages-check: $(STAMP_RUN)
 # The browser tests drive Debian's Chromium (Playwright's own browser download is unreachable).
 browser:
 	@scripts/ensure-debian-packages.sh chromium chromium
+
+# The Spark engine's tests run PySpark in local[2]: it needs a Java 17 runtime (ADR 0031).
+java:
+	@scripts/ensure-debian-packages.sh java openjdk-17-jre-headless
 
 # The Chinese font contract PDFs embed (a Debian package; nothing when one is installed).
 fonts:

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from puhui.cli.context import fail
+from puhui.cli.engine_options import EngineOption, MasterOption, chosen_engine
 from puhui.cli.progress import progress_bar
 from puhui.domain.errors import PuhuiError
 from puhui.risk.kinds import ModelKind
@@ -170,6 +171,31 @@ def score(
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
     typer.echo(f"scored {scored.height:,} rows -> {out}")
+
+
+@app.command(name="score-market")
+def score_market(
+    *,
+    model: Annotated[Path, typer.Option(help="Model directory written by `model train-market`.")],
+    market: Annotated[Path, typer.Option(help="Folder of a generated market.")],
+    as_of: Annotated[str, typer.Option(help="Month YYYY-MM: features from the data before it.")],
+    out: Annotated[Path, typer.Option(help="Output file (.csv or .parquet), one row per firm.")],
+    engine: EngineOption = "local",
+    master: MasterOption = None,
+) -> None:
+    """Score every enterprise of a market as of a month (batch, local or Spark engine)."""
+    from puhui.pipelines.batch_scoring import score_market as run  # noqa: PLC0415
+    from puhui.risk.artefact import load_artefact  # noqa: PLC0415 - see module note
+
+    runner = chosen_engine(engine, master)
+    day = _as_of(as_of)
+    try:
+        with progress_bar() as progress:
+            progress.start(None, f"scoring {market} as of {as_of} ({runner.name} engine)")
+            rows = run(market, day, load_artefact(model), out, engine=runner)
+    except PuhuiError as exc:
+        raise fail(exc.message, code=exc.code) from None
+    typer.echo(f"scored {rows:,} enterprises as of {as_of} -> {out}")
 
 
 @app.command()
