@@ -103,6 +103,8 @@ KNOWN_UNFED_INPUTS = (
     "abnormal_operation_listed",
 )
 """Inputs the shipped strategy names that no source feeds yet: left missing ("no evidence")."""
+PREAPPROVAL_ONLY_INPUTS = ("settlement_monthly_inflow_fen",)
+"""Inputs only the pre-approval batch feeds (``pipelines.preapproval``): missing online."""
 
 INPUT_SCHEMA = InputSchema(
     fed=frozenset(
@@ -115,7 +117,7 @@ INPUT_SCHEMA = InputSchema(
             *VELOCITY_INPUTS,
         )
     ),
-    known_unfed=frozenset(KNOWN_UNFED_INPUTS),
+    known_unfed=frozenset((*KNOWN_UNFED_INPUTS, *PREAPPROVAL_ONLY_INPUTS)),
 )
 """What a strategy version may read to be activated or run as a challenger on this platform."""
 
