@@ -35,6 +35,7 @@ from puhui.pipelines.preapproval_inputs import (
 )
 from puhui.risk.artefact import ModelArtefact
 from puhui.risk.features import MarketTables
+from puhui.risk.need import need_features
 from puhui.risk.scorer import scorer_for
 from puhui.risk.training import scoring_frame
 
@@ -66,6 +67,10 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
 class NeedScoring(Protocol):
     """The need model as the run uses it (``puhui.risk.need.NeedModel``)."""
 
+    @property
+    def sources(self) -> frozenset[str]:
+        """The tables its features were computed from in training."""
+
     def score(self, features: pl.DataFrame, as_of: date) -> pl.DataFrame: ...
 
 
@@ -78,7 +83,12 @@ class EnterpriseEngine(Protocol):
     """What the run needs of an engine (``puhui.pipelines.engines.Engine``)."""
 
     def map_enterprises(
-        self, market: Path, task: Callable[[MarketTables], pl.DataFrame], *, tables: Sequence[str]
+        self,
+        market: Path,
+        task: Callable[[MarketTables], pl.DataFrame],
+        *,
+        tables: Sequence[str],
+        through: date | None = None,
     ) -> Iterator[pl.DataFrame]: ...
 
 
@@ -106,7 +116,7 @@ class PreapprovalTask:
         sources = check_sources(mode.sources_before_consent)
         visible = restricted_tables(tables, sources)
         need = self.need_model.score(
-            self.need_features(visible, self.as_of, sources=sources), self.as_of
+            self.need_features(visible, self.as_of, sources=self.need_model.sources), self.as_of
         )
         features, inputs = preapproval_inputs(visible, self.as_of, sources)
         scorer = scorer_for(self.risk_model.model)
@@ -163,7 +173,7 @@ def run_preapproval(
     need_model: NeedScoring,
     risk_model: ModelArtefact,
     strategy: tuple[str, str],
-    need_features: NeedFeatures,
+    need_features: NeedFeatures = need_features,
     risk_model_label: str = PD_MODEL_NAME,
 ) -> pl.DataFrame:
     """The full list of the month, in priority order (``priority`` 1 = first).
@@ -177,10 +187,17 @@ def run_preapproval(
     task = PreapprovalTask(
         as_of, text, source, need_model, need_features, risk_model, risk_model_label
     )
-    sources = sorted(check_sources(task.mode().sources_before_consent))
-    parts = list(engine.map_enterprises(market, task, tables=sources))
+    mode = task.mode()
+    sources = check_sources(mode.sources_before_consent)
+    beyond = sorted(need_model.sources - sources)
+    if beyond:
+        raise InvalidInput(
+            f"the need model reads {', '.join(beyond)}, which {mode.version} may not read "
+            "before consent: retrain it on the strategy's sources_before_consent"
+        )
+    parts = list(engine.map_enterprises(market, task, tables=sorted(sources), through=as_of))
     found = pl.concat(parts) if parts else pl.DataFrame(schema=RESULT_SCHEMA)
-    return prioritised(found, task.mode(), as_of)
+    return prioritised(found, mode, as_of)
 
 
 def prioritised(frame: pl.DataFrame, mode: PreapprovalMode, as_of: date) -> pl.DataFrame:
