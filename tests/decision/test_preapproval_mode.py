@@ -104,9 +104,7 @@ def test_the_limit_is_capped_by_pre_consent_affordability(mode: PreapprovalMode)
     # Grade B: 1.2 x the monthly settlement inflow, below a larger need.
     decision = _evaluate(mode, known(), likely(floor_fen=90_000_000))
     assert decision.limit_fen == 48_000_000
-    capped = _evaluate(
-        mode, known(settlement_monthly_inflow_fen=10**10), likely(floor_fen=10**10)
-    )
+    capped = _evaluate(mode, known(settlement_monthly_inflow_fen=10**10), likely(floor_fen=10**10))
     assert capped.limit_fen == 100_000_000  # the section's 1,000,000-yuan cap
 
 
