@@ -85,7 +85,7 @@ def test_section_problems_are_refused_with_their_lines(shipped_text: str) -> Non
 def test_an_unknown_key_in_the_section_is_refused(shipped_text: str) -> None:
     data = yaml.safe_load(shipped_text)
     data["preapproval"]["validity_dayz"] = 3
-    with pytest.raises(StrategyInvalid, match="preapproval.validity_dayz"):
+    with pytest.raises(StrategyInvalid, match=r"preapproval\.validity_dayz"):
         load_strategy("bad", text=yaml.safe_dump(data, allow_unicode=True))
 
 

@@ -43,7 +43,8 @@ def _month(text: str) -> date:
 def _market(path: Path, option: str = "--market") -> Path:
     if not (path / "tables").is_dir():
         raise fail(
-            f"{option} {path} holds no market tables: give the folder `puhui market generate` wrote",
+            f"{option} {path} holds no market tables: "
+            "give the folder `puhui market generate` wrote",
             code="market_not_found",
         )
     return path
@@ -82,7 +83,7 @@ def train_command(
 
 
 @app.command("run")
-def run_command(  # noqa: PLR0913 - the contract's options
+def run_command(  # noqa: PLR0917 - the contract's options
     market: MarketDir,
     as_of: AsOf,
     out: Annotated[Path, typer.Option("--out", help="Prospect file: .csv or .parquet.")],
