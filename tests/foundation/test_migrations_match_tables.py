@@ -11,6 +11,7 @@ import puhui.adapters.db.collections.tables
 import puhui.adapters.db.features.tables
 import puhui.adapters.db.origination.tables
 import puhui.adapters.db.post_loan.tables
+import puhui.adapters.db.prospects.tables
 import puhui.adapters.db.servicing.tables
 import puhui.adapters.db.strategies.tables  # noqa: F401 - registers its tables on the metadata
 from puhui.adapters.db import migrate

@@ -19,6 +19,8 @@ STAFF = frozenset(STAFF_ROLES)
 COLLECTIONS_WORK = frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.OPERATIONS, R.RISK_OFFICER})
 COLLECTIONS_READ = COLLECTIONS_WORK | {R.AUDITOR}
 GOVERNANCE_READ = frozenset({R.APPROVER, R.RISK_OFFICER, R.ADMIN, R.AUDITOR})
+PROSPECT_WORK = frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR})
+PROSPECT_MANAGE = frozenset({R.SUPERVISOR, R.OPERATIONS, R.ADMIN})
 APPLICATION = {"uscc": "91110000802100433B", "id_number": OWNER_ID, "phone": PHONE}
 
 # (method, path template, json body, roles allowed) — the access policy, written out.
@@ -222,6 +224,34 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
         {"outcome": "contacted"},
         frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
     ),
+    # Prospects: every staff role reads them (the map, the fast-track queue); account managers
+    # and supervisors work them; supervisors, operations and admins manage the runs' plumbing.
+    ("GET", "/api/v1/prospects", None, STAFF),
+    ("GET", "/api/v1/prospects/map?dimension=industry", None, STAFF),
+    ("GET", "/api/v1/prospects/fast-track", None, STAFF),
+    ("GET", "/api/v1/prospects/prs_none", None, STAFF),
+    (
+        "POST",
+        "/api/v1/prospects/prs_none/status",
+        {"status": "contacted"},
+        PROSPECT_WORK,
+    ),
+    ("POST", "/api/v1/prospects/prs_none/notes", {"note": "called"}, PROSPECT_WORK),
+    ("POST", "/api/v1/prospects/prs_none/offer", {"phone": "13912345678"}, PROSPECT_WORK),
+    (
+        "POST",
+        "/api/v1/prospects/prs_none/application",
+        {"application_id": "app_none"},
+        PROSPECT_WORK,
+    ),
+    (
+        "POST",
+        "/api/v1/prospects/opt-outs",
+        {"uscc": "91350100M000100Y43", "reason": "asked"},
+        PROSPECT_WORK,
+    ),
+    ("POST", "/api/v1/prospects/conversions", None, PROSPECT_MANAGE),
+    ("PUT", "/api/v1/prospect-territories/3301", {"user_ids": []}, PROSPECT_MANAGE),
 ]
 
 

@@ -19,6 +19,8 @@ from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.post_loan.unit_of_work import MonitoringUnitOfWork
+from puhui.adapters.db.prospects.outcomes import SqlApplicationOutcomes
+from puhui.adapters.db.prospects.unit_of_work import ProspectsUnitOfWork
 from puhui.adapters.db.reporting import SqlReportingStore
 from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.adapters.db.strategies import StrategyUnitOfWork
@@ -40,6 +42,7 @@ from puhui.services.origination.ports import (
     OfferBounds,
 )
 from puhui.services.origination.use_cases import Origination
+from puhui.services.prospects.access import ProspectAccess
 from puhui.services.reporting.ports import ReportingStore
 from puhui.services.security.accounts import Security, SecurityConfig
 from puhui.services.security.network import Network, parse_networks
@@ -95,6 +98,8 @@ class ApiDependencies:
     ``POSTGRES_HANDLER_THREADS``)."""
     decision_history: DecisionHistory | None = None
     """Stored decisions and their loans' outcomes, for model monitoring from the console."""
+    prospects: ProspectAccess | None = None
+    """Pre-approved prospects, offers and the marketing map; their routes need it."""
     graph_folder: Callable[[], Path | None] | None = None
     """The relationship graph snapshot to show staff (asked on each use, so a new month's build
     is picked up without a restart); None, or a None answer: no graph is shown."""
@@ -218,9 +223,17 @@ def build_api_dependencies(
             strategies_uow=strategies_uow_factory,
             model_registry=model_registry,
         )
+    prospects = ProspectAccess(
+        units=partial(
+            ProspectsUnitOfWork, engine, clock=clock, audit_key=keys.audit_key, cipher=cipher
+        ),
+        clock=clock,
+        outcomes=SqlApplicationOutcomes(engine),
+    )
     return ApiDependencies(
         origination=origination,
         security=security,
+        prospects=prospects,
         run_inline=run_inline,
         credit=credit,
         monitoring=monitoring,

@@ -9,6 +9,8 @@ from puhui.adapters.db.features import SqlFeatureStore
 from puhui.adapters.db.migrate import MigrationStatus
 from puhui.adapters.db.post_loan.signals import ServicingSignalSource
 from puhui.adapters.db.post_loan.unit_of_work import MonitoringUnitOfWork
+from puhui.adapters.db.prospects.outcomes import SqlApplicationOutcomes
+from puhui.adapters.db.prospects.unit_of_work import ProspectsUnitOfWork
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.adapters.db.strategies import StrategyUnitOfWork
@@ -20,6 +22,7 @@ from puhui.domain.clock import Clock, SystemClock
 from puhui.services import strategies
 from puhui.services.monitoring.ports import SignalSource
 from puhui.services.ports import UnitOfWork
+from puhui.services.prospects.access import ProspectAccess
 
 
 @dataclass
@@ -64,6 +67,23 @@ class Platform:
             clock=self.clock,
             audit_key=self.audit_key,
             cipher=self.settings.field_cipher(),
+        )
+
+    def prospects_uow(self) -> ProspectsUnitOfWork:
+        """A unit of work over prospects (runs, the queue, the outbox, opt-outs)."""
+        return ProspectsUnitOfWork(
+            self.database.engine,
+            clock=self.clock,
+            audit_key=self.audit_key,
+            cipher=self.settings.field_cipher(),
+        )
+
+    def prospect_access(self) -> ProspectAccess:
+        """The prospect use cases' collaborators, applications included (fast-track)."""
+        return ProspectAccess(
+            units=self.prospects_uow,
+            clock=self.clock,
+            outcomes=SqlApplicationOutcomes(self.database.engine),
         )
 
     def signal_source(self) -> SignalSource:

@@ -27,6 +27,7 @@ from puhui.web.routes import (
     auth,
     collections,
     monitoring,
+    prospects,
     reports,
     servicing,
 )
@@ -58,6 +59,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         routers.append(monitoring.router)
     if deps.reports is not None:
         routers.append(reports.router)
+    if deps.prospects is not None:
+        routers.append(prospects.router)
     for router in routers:
         app.include_router(router)
 

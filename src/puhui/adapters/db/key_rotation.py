@@ -21,6 +21,8 @@ from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination import tables as origination_tables
 from puhui.adapters.db.post_loan import tables as post_loan_tables
 from puhui.adapters.db.post_loan.repository import CLOSE_REASON, HANDOFF_NOTE, TASK_NOTE
+from puhui.adapters.db.prospects import repository as prospect_repository
+from puhui.adapters.db.prospects import tables as prospect_tables
 from puhui.adapters.db.security import tables as security_tables
 
 ENCRYPTED_COLUMNS: tuple[tuple[Table, str, dict[str, str]], ...] = (
@@ -35,6 +37,19 @@ ENCRYPTED_COLUMNS: tuple[tuple[Table, str, dict[str, str]], ...] = (
     (post_loan_tables.monitoring_tasks, "task_id", {"note_enc": TASK_NOTE}),
     (post_loan_tables.monitoring_alerts, "alert_id", {"close_reason_enc": CLOSE_REASON}),
     (post_loan_tables.collection_handoffs, "task_id", {"note_enc": HANDOFF_NOTE}),
+    (
+        prospect_tables.prospects,
+        "prospect_id",
+        {
+            "notes_enc": prospect_repository.NOTES,
+            "contact_phone_enc": prospect_repository.PHONE,
+        },
+    ),
+    (
+        prospect_tables.notification_outbox,
+        "message_id",
+        {"recipient_enc": prospect_repository.RECIPIENT},
+    ),
 )
 """Every table with encrypted columns: its primary key, and each ``_enc`` column with the name
 its values are sealed under (part of their authenticated data)."""

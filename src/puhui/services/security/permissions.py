@@ -71,6 +71,12 @@ class Permission(Enum):
     """Portfolio dashboards: balances, DPD and roll rates, 五级分类, vintages, origination."""
     LEDGER_READ = "ledger:read"
     """End-of-day runs with their steps, and the general ledger's trial balance."""
+    PROSPECT_READ = "prospects:read"
+    """Pre-approved prospects (主动授信) and the marketing map."""
+    PROSPECT_WORK = "prospects:work"
+    """Work one's prospects: move them through the queue, send offers, link applications."""
+    PROSPECT_MANAGE = "prospects:manage"
+    """Load runs, set the managers' territories, record opt-outs, dispatch the outbox."""
 
 
 _STAFF_READ = {
@@ -90,6 +96,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.APPLICATION_CREATE, Permission.APPLICATION_ASSESS}
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK}
         | {Permission.ALERT_READ, Permission.TASK_WORK}
+        | {Permission.PROSPECT_READ, Permission.PROSPECT_WORK}
         | _STAFF_READ
     ),
     # Supervisors (主管) take escalated tasks, close alerts and hand out collection cases.
@@ -97,12 +104,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.ALERT_READ, Permission.ALERT_MANAGE, Permission.TASK_WORK}
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK, Permission.COLLECTIONS_ASSIGN}
         | {Permission.REPORT_READ}
+        | {Permission.PROSPECT_READ, Permission.PROSPECT_WORK, Permission.PROSPECT_MANAGE}
         | _STAFF_READ
     ),
     # Approvers are the second pair of eyes on strategies and models as well as on credit.
     Role.APPROVER: frozenset(
         {Permission.APPLICATION_REVIEW, Permission.STRATEGY_READ, Permission.MODEL_READ}
         | {Permission.STRATEGY_APPROVE, Permission.MODEL_APPROVE}
+        # The fast-track queue: applications from pre-approved prospects, with their terms.
+        | {Permission.PROSPECT_READ}
         | _STAFF_READ
     ),
     # Risk freezes and cuts lines (early warning); operations freezes (disputes) and posts
@@ -129,6 +139,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TASK_WORK,
             Permission.REPORT_READ,
             Permission.LEDGER_READ,
+            Permission.PROSPECT_READ,
         }
         | _STAFF_READ
     ),
@@ -136,6 +147,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATIONS: frozenset(
         {Permission.LINE_MANAGE, Permission.REPAY, Permission.REPORT_READ, Permission.LEDGER_READ}
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK, Permission.COLLECTIONS_ASSIGN}
+        | {Permission.PROSPECT_READ, Permission.PROSPECT_MANAGE}
         | _STAFF_READ
     ),
     Role.ADMIN: frozenset(
@@ -146,6 +158,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.STRATEGY_READ,
             Permission.MODEL_READ,
             Permission.AUDIT_READ,
+            Permission.PROSPECT_READ,
+            Permission.PROSPECT_MANAGE,
         }
         | _STAFF_READ
     ),
@@ -159,6 +173,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALERT_READ,
             Permission.REPORT_READ,
             Permission.LEDGER_READ,
+            Permission.PROSPECT_READ,
         }
         | _STAFF_READ
     ),

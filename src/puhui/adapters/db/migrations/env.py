@@ -11,6 +11,7 @@ from puhui.adapters.db.collections import tables as _collection_tables  # noqa: 
 from puhui.adapters.db.features import tables as _feature_tables  # noqa: F401
 from puhui.adapters.db.origination import tables as _origination_tables  # noqa: F401
 from puhui.adapters.db.post_loan import tables as _post_loan_tables  # noqa: F401
+from puhui.adapters.db.prospects import tables as _prospect_tables  # noqa: F401
 from puhui.adapters.db.reporting import tables as _reporting_tables  # noqa: F401
 from puhui.adapters.db.servicing import tables as _servicing_tables  # noqa: F401
 from puhui.adapters.db.strategies import tables as _strategy_tables  # noqa: F401

@@ -1,0 +1,1 @@
+"""Notification providers behind ``services.prospects.ports.NotificationPort``."""

@@ -1,0 +1,218 @@
+"""Offers to prospects through the notification port, by way of an outbox.
+
+Sending an offer writes an outbox row in the same transaction as the prospect's change and
+its audit event: either both happen or neither. A dispatcher delivers pending rows later
+through the ``NotificationPort`` (a log here; an SMS gateway or WeChat behind the same port),
+at least once: a message delivered whose status could not be written is sent again.
+
+An offer is refused, with the reason, when the prospect lapsed, said no or already applied,
+when the enterprise or the phone opted out of marketing, and when the run read data the bank
+may use only after consent (a pre-approval before consent rests on the bank's own records and
+public data, never on tax, invoices or the credit bureau).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from puhui.domain.errors import Conflict, InvalidInput
+from puhui.domain.identity import validate_mobile
+from puhui.domain.ids import new_id
+from puhui.domain.prospects import ProspectStatus
+from puhui.services.prospects.access import ProspectAccess, require_worker, taker
+from puhui.services.prospects.ports import (
+    Channel,
+    MarketingOptedOut,
+    MessageStatus,
+    NotificationFailed,
+    NotificationPort,
+    OfferState,
+    OutboxMessage,
+    PreConsentViolation,
+    ProspectRecord,
+)
+from puhui.services.prospects.queue import require_live, require_prospect, save_change
+from puhui.services.security.permissions import Permission, Principal, require
+
+logger = logging.getLogger(__name__)
+
+PRE_CONSENT_SOURCES = frozenset(
+    {
+        "enterprises",
+        "owners",
+        "court_cases",
+        "settlement_monthly",
+        "loan_history",
+        "utilities_monthly",
+    }
+)
+"""Market tables the bank may use before the enterprise consents (issue #16's list, the same
+as ``puhui.risk.need.PRE_CONSENT_SOURCES``): the public registry and courts, the bank's own
+settlement and loan records, utilities shared by the local public-data platform."""
+OFFER_TEMPLATE = "prospect_offer_v1"
+MAX_ATTEMPTS = 3
+"""Deliveries tried before a message is marked failed."""
+NOT_OFFERED = frozenset({ProspectStatus.NOT_INTERESTED, ProspectStatus.APPLIED})
+
+
+def offer_payload(record: ProspectRecord) -> dict[str, object]:
+    """What the message says: the pre-approved terms, nothing read after consent."""
+    row = record.row
+    return {
+        "prospect_id": record.prospect_id,
+        "uscc": row.uscc,
+        "limit_fen": row.limit_fen,
+        "annual_rate": str(row.annual_rate),
+        "valid_until": row.valid_until.isoformat(),
+    }
+
+
+def send_offer(
+    access: ProspectAccess,
+    *,
+    actor: Principal,
+    prospect_id: str,
+    phone: str,
+    channel: Channel = Channel.SMS,
+) -> OutboxMessage:
+    """Queue the prospect's offer to ``phone`` (kept sealed as its contact)."""
+    require(actor, Permission.PROSPECT_WORK)
+    recipient = validate_mobile(phone)
+    now = access.clock.now()
+    with access.units() as uow:
+        stored = require_prospect(uow, prospect_id)
+        require_worker(actor, stored)
+        require_live(stored, access.clock.today())
+        if stored.status in NOT_OFFERED:
+            raise Conflict(
+                f"no offer goes to a prospect that is {stored.status.value}",
+                details={"status": stored.status.value},
+            )
+        if uow.prospects.opted_out(uscc=stored.row.uscc, phone=recipient):
+            raise MarketingOptedOut(
+                "the enterprise or this phone opted out of marketing: no offer is sent",
+                details={"prospect_id": prospect_id},
+            )
+        run = uow.prospects.run(stored.run_id)
+        extra = sorted(set() if run is None else run.meta.sources - PRE_CONSENT_SOURCES)
+        if run is None or extra:
+            raise PreConsentViolation(
+                "the pre-approval read data that needs the enterprise's consent: "
+                + ", ".join(extra or ["unknown run"]),
+                details={"sources": extra},
+            )
+        message = OutboxMessage(
+            message_id=new_id("msg"),
+            channel=channel,
+            recipient=recipient,
+            template=OFFER_TEMPLATE,
+            payload=offer_payload(stored),
+            subject_id=prospect_id,
+            status=MessageStatus.PENDING,
+            attempts=0,
+            created_at=now,
+        )
+        uow.prospects.add_message(message)
+        changed = replace(
+            stored,
+            status=ProspectStatus.CONTACTED
+            if stored.status is ProspectStatus.NEW
+            else stored.status,
+            contact_phone=recipient,
+            offer_status=OfferState.QUEUED,
+            offered_at=now,
+            assigned_to=stored.assigned_to or taker(actor),
+            updated_at=now,
+            version=stored.version + 1,
+        )
+        save_change(
+            uow,
+            actor,
+            stored,
+            changed,
+            "offer_queued",
+            detail=message.message_id,
+            payload={"message_id": message.message_id, "channel": channel.value},
+        )
+        uow.commit()
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchReport:
+    sent: int
+    failed: int
+    retrying: int
+
+
+def dispatch_outbox(
+    access: ProspectAccess, notifier: NotificationPort, *, actor: Principal, limit: int = 100
+) -> DispatchReport:
+    """Deliver pending messages, oldest first; each one's outcome in its own transaction."""
+    require(actor, Permission.PROSPECT_MANAGE)
+    if not 1 <= limit <= 10_000:
+        raise InvalidInput("dispatch 1 to 10000 messages at a time", details={"field": "limit"})
+    with access.units() as uow:
+        pending = uow.prospects.pending_messages(limit)
+    sent = failed = retrying = 0
+    for message in pending:
+        error: str | None = None
+        try:
+            notifier.deliver(message)
+        except NotificationFailed as exc:
+            error = exc.message[:400]
+        attempts = message.attempts + 1
+        if error is None:
+            status = MessageStatus.SENT
+            sent += 1
+        elif attempts >= MAX_ATTEMPTS:
+            status = MessageStatus.FAILED
+            failed += 1
+        else:
+            status = MessageStatus.PENDING
+            retrying += 1
+        _record_delivery(access, actor, message, status=status, attempts=attempts, error=error)
+    return DispatchReport(sent=sent, failed=failed, retrying=retrying)
+
+
+def _record_delivery(
+    access: ProspectAccess,
+    actor: Principal,
+    message: OutboxMessage,
+    *,
+    status: MessageStatus,
+    attempts: int,
+    error: str | None,
+) -> None:
+    now = access.clock.now()
+    with access.units() as uow:
+        uow.prospects.save_message(
+            replace(
+                message,
+                status=status,
+                attempts=attempts,
+                sent_at=now if status is MessageStatus.SENT else None,
+                last_error=error,
+            )
+        )
+        stored = uow.prospects.get(message.subject_id)
+        if stored is not None and status is not MessageStatus.PENDING:
+            state = OfferState.SENT if status is MessageStatus.SENT else OfferState.FAILED
+            changed = replace(
+                stored, offer_status=state, updated_at=now, version=stored.version + 1
+            )
+            save_change(
+                uow,
+                actor,
+                stored,
+                changed,
+                f"offer_{state.value}",
+                detail=message.message_id,
+                payload={"message_id": message.message_id, "attempts": attempts},
+            )
+        uow.commit()
+    if error is not None:
+        logger.warning(
+            "offer %s not delivered (attempt %d): %s", message.message_id, attempts, error
+        )

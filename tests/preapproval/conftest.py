@@ -1,0 +1,87 @@
+"""Two small generated markets (one to train on, one to score) and models trained once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from puhui.decision.strategy import shipped_strategy_text
+from puhui.market.generate import generate_market
+from puhui.market.params import MarketParams
+from puhui.pipelines.preapproval import run_preapproval
+from puhui.pipelines.preapproval_models import ProspectModels, train_prospect_models
+from puhui.risk.features import MarketTables
+from puhui.risk.need import PRE_CONSENT_SOURCES
+
+AS_OF = date(2024, 10, 1)
+TRAIN = MarketParams(enterprises=2_000, months=24, start=date(2023, 1, 1), seed=41)
+SCORE = MarketParams(enterprises=2_000, months=24, start=date(2023, 1, 1), seed=42)
+STRATEGY = ("mse-online-credit.yaml", shipped_strategy_text("mse-online-credit"))
+
+
+class WholeMarket:
+    """The simplest engine: the task over the whole market at once."""
+
+    def map_enterprises(
+        self,
+        market: Path,
+        task: Callable[[MarketTables], pl.DataFrame],
+        *,
+        tables: Sequence[str],
+        through: date | None = None,
+    ) -> Iterator[pl.DataFrame]:
+        yield task(MarketTables.from_dir(market, names=tables, optional=()))
+
+
+def run(market: Path, models: ProspectModels) -> pl.DataFrame:
+    return run_preapproval(
+        market,
+        AS_OF,
+        engine=WholeMarket(),
+        need_model=models.need,
+        risk_model=models.pd,
+        strategy=STRATEGY,
+        risk_model_label=models.pd_label,
+    )
+
+
+@pytest.fixture(scope="session")
+def train_market(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("prospects") / "train"
+    generate_market(TRAIN, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def score_market(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("prospects") / "score"
+    generate_market(SCORE, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def models_dir(train_market: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    models = train_prospect_models(
+        train_market, AS_OF, PRE_CONSENT_SOURCES, trained_at=datetime(2024, 11, 1, tzinfo=UTC)
+    )
+    return models.save(tmp_path_factory.mktemp("prospects") / "models")
+
+
+@pytest.fixture(scope="session")
+def models(models_dir: Path) -> ProspectModels:
+    return ProspectModels.load(models_dir)
+
+
+@pytest.fixture(scope="session")
+def prospects(score_market: Path, models: ProspectModels) -> pl.DataFrame:
+    return run(score_market, models)
+
+
+@pytest.fixture(scope="session")
+def run_on(models: ProspectModels) -> Callable[[Path], pl.DataFrame]:
+    """The run over another market folder with the session's models."""
+    return lambda market: run(market, models)
