@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
 from puhui.cli.context import fail, load_settings
@@ -13,8 +14,20 @@ from puhui.decision.preapproval import preapproval_mode
 from puhui.decision.strategy import load_strategy, shipped_strategy_text
 from puhui.domain.errors import PuhuiError
 from puhui.market.params import parse_month
-from puhui.pipelines.preapproval import check_out_path, run_preapproval, write_prospects
+from puhui.pipelines.marketing_map import (
+    customers_by_place,
+    last_month,
+    marketing_map,
+    read_prospects,
+)
+from puhui.pipelines.preapproval import (
+    check_out_path,
+    prospect_rows,
+    run_preapproval,
+    write_prospects,
+)
 from puhui.pipelines.preapproval_models import MarketIdentity, ProspectModels, train_prospect_models
+from puhui.risk.features import ENTERPRISES, LOAN_HISTORY, MarketTables
 
 app = typer.Typer(
     help="Pre-approval (主动授信): who to invite this month, and the marketing map.",
@@ -133,7 +146,13 @@ def run_command(  # noqa: PLR0917 - the contract's options
         raise fail(exc.message, code=exc.code) from None
     typer.echo(f"{frame.height:,} enterprises pre-approved as of {as_of} -> {out}")
     if load:
-        _load(frame, month, out, engine)
+        meta = {
+            "sources": ",".join(sorted(mode.sources_before_consent)),
+            "strategy": mode.version,
+            "models": f"{models.need.model_id}+{models.pd_label}",
+            "engine": engine,
+        }
+        _load(frame, scored, month, meta)
 
 
 def _models(
@@ -158,11 +177,28 @@ def _models(
     return train_prospect_models(train_market, month, sources, trained_at=datetime.now(UTC))
 
 
-def _load(frame: object, month: date, out: Path, engine: str) -> None:
-    raise fail(
-        "--load is wired at integration (puhui.bootstrap.prospects.load_run); "
-        f"the list was written to {out}",
-        code="not_wired",
+def _load(frame: pl.DataFrame, market: Path, month: date, meta: dict[str, str]) -> None:
+    """Hand the list to the platform in one transaction (all or nothing per run)."""
+    from puhui.bootstrap.prospects import load_run  # noqa: PLC0415 - the database only here
+    from puhui.services.prospects.ports import RunMeta  # noqa: PLC0415
+
+    settings = load_settings()
+    tables = MarketTables.from_dir(market, names=(ENTERPRISES, LOAN_HISTORY), optional=())
+    run_meta = RunMeta(
+        sources=frozenset(meta["sources"].split(",")),
+        strategy_version=meta["strategy"],
+        model_version=meta["models"],
+        engine=meta["engine"],
+        customers=customers_by_place(tables, month),
+    )
+    try:
+        report = load_run(settings, prospect_rows(frame), run_meta=run_meta)
+    except PuhuiError as exc:
+        raise fail(f"the list was written but not loaded: {exc.message}", code=exc.code) from None
+    typer.echo(
+        f"loaded run {report.run_id} for {report.month:%Y-%m}: {report.rows_loaded:,} prospects "
+        f"({report.rows_new:,} new, {report.rows_kept:,} kept, {report.rows_expired:,} expired; "
+        f"{report.assigned:,} assigned, {report.unassigned:,} without a manager)"
     )
 
 
@@ -179,12 +215,6 @@ def report_command(
     """The marketing map: prospects, estimated need, customers and penetration by region code,
     industry and park, as CSV tables and PNG pictures."""
     from puhui.cli.prospect_charts import map_chart  # noqa: PLC0415 - matplotlib is heavy
-    from puhui.pipelines.marketing_map import (  # noqa: PLC0415
-        last_month,
-        marketing_map,
-        read_prospects,
-    )
-    from puhui.risk.features import ENTERPRISES, LOAN_HISTORY, MarketTables  # noqa: PLC0415
 
     load_settings()
     try:

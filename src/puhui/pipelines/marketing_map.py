@@ -100,3 +100,19 @@ def marketing_map(
             .sort(["need_amount_fen", dimension], descending=[True, False])
         )
     return tables_by_dimension
+
+
+def customers_by_place(tables: MarketTables, as_of: date) -> dict[tuple[str, str, str | None], int]:
+    """Existing customers at the as-of month's end by (region code, industry, park): the
+    denominator of penetration the platform's marketing map shows beside a loaded run."""
+    counts = (
+        enterprise_places(tables)
+        .join(current_exposure(tables, as_of).select("uscc"), on="uscc", how="semi")
+        .group_by("region_code", "industry_group", "park")
+        .agg(pl.len().alias("customers"))
+        .collect()
+    )
+    return {
+        (row["region_code"], row["industry_group"], row["park"]): row["customers"]
+        for row in counts.iter_rows(named=True)
+    }
