@@ -58,12 +58,12 @@ class MarketIdentity:
             raise InvalidTrainingData(f"no manifest.json in {market}: not a generated market")
         document = json.loads(manifest.read_text(encoding="utf-8"))
         seed = document.get("seed")
-        return cls(str(market), None if seed is None else int(seed), str(document["content_hash"]))
+        content = str(document.get("content_hash") or "")
+        return cls(str(market), None if seed is None else int(seed), content)
 
     def same_as(self, other: MarketIdentity) -> bool:
-        return self.content_hash == other.content_hash or (
-            self.seed is not None and self.seed == other.seed
-        )
+        same_content = bool(self.content_hash) and self.content_hash == other.content_hash
+        return same_content or (self.seed is not None and self.seed == other.seed)
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "seed": self.seed, "content_hash": self.content_hash}
