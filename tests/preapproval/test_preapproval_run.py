@@ -15,8 +15,14 @@ import pytest
 from puhui.domain.errors import InvalidInput
 from puhui.domain.prospects import PROSPECT_FILE_COLUMNS
 from puhui.pipelines.preapproval import prospect_rows, write_prospects
-from puhui.pipelines.preapproval_inputs import current_exposure
+from puhui.pipelines.preapproval_inputs import (
+    check_sources,
+    current_exposure,
+    preapproval_inputs,
+    restricted_tables,
+)
 from puhui.pipelines.preapproval_models import ProspectModels
+from puhui.risk.errors import InvalidTrainingData
 from puhui.risk.features import MarketTables
 from puhui.risk.need import need_features
 
@@ -130,3 +136,18 @@ def test_rows_become_the_platforms_prospect_values(prospects: pl.DataFrame) -> N
     assert all(len(r.region_code) == 6 for r in rows)
     cautioned = [r for r in rows if r.reasons]
     assert all(code.isupper() for r in cautioned for code in r.reasons)
+
+
+def test_inputs_from_tables_outside_the_sources_are_missing_not_zero(score_market: Path) -> None:
+    sources = frozenset({"enterprises", "owners", "settlement_monthly", "loan_history"})
+    visible = restricted_tables(MarketTables.from_dir(score_market), sources)
+    assert visible["tax_monthly"].collect().height == 0
+    _, inputs = preapproval_inputs(visible, AS_OF, sources)
+    # An empty tax table would read as a year without filings (a knock-out): it is unknown.
+    assert inputs["tax_filing_gap_months"].null_count() == inputs.height
+    assert inputs["court_cases_open"].null_count() == inputs.height  # courts not allowed here
+    assert inputs["current_overdue_count"].null_count() == inputs.height
+    assert inputs["settlement_monthly_inflow_fen"].null_count() < inputs.height // 10
+    assert inputs["owner_age_years"].null_count() < inputs.height // 10
+    with pytest.raises(InvalidTrainingData, match="tax_records"):
+        check_sources(["enterprises", "tax_records"])
