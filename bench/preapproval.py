@@ -26,12 +26,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
-from puhui.pipelines.engines import engine_from_options
 
 from puhui.decision.outcome import ModelResult, Outcome
 from puhui.decision.strategy import load_strategy, shipped_strategy_text
 from puhui.domain.errors import InvalidInput
 from puhui.market.params import parse_month
+from puhui.pipelines.engines import engine_from_options
 from puhui.pipelines.preapproval import LICENCE_TYPE, run_preapproval, write_prospects
 from puhui.pipelines.preapproval_models import ProspectModels, train_prospect_models
 from puhui.risk.artefact import ModelArtefact

@@ -1,8 +1,9 @@
 """The marketing map's pictures: per dimension, the places with the most estimated need.
 
-Drawn like the demo's charts (matplotlib ``Figure``, Agg, no pyplot state) with English labels:
-a region code, an industry code or a park name needs no CJK glyphs beyond the park names,
-which are drawn as they come (a missing glyph shows as a box, never an error).
+Drawn like the demo's charts (matplotlib ``Figure``, Agg, no pyplot state) with English titles.
+Park names are Chinese: their labels use the CJK font the contract PDFs embed (fonts-wqy-
+microhei, ``adapters.pdf.fonts``) when it is installed, else matplotlib's default (a missing
+glyph shows as a box, never an error).
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from pathlib import Path
 
 import polars as pl
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import PercentFormatter
+
+from puhui.adapters.pdf.fonts import cjk_font
+from puhui.domain.errors import ConfigurationError
 
 TOP = 15
 FEN_PER_MILLION_YUAN = 100_000_000
@@ -20,6 +25,13 @@ TITLES = {
     "industry_group": "industry (GB/T 4754 group)",
     "park": "industrial park",
 }
+
+
+def _label_font() -> FontProperties | None:
+    try:
+        return FontProperties(fname=str(cjk_font().path), size="small")
+    except ConfigurationError:
+        return None
 
 
 def map_chart(table: pl.DataFrame, dimension: str, path: Path) -> Path:
@@ -31,7 +43,11 @@ def map_chart(table: pl.DataFrame, dimension: str, path: Path) -> Path:
     ax = figure.add_subplot()
     need = [v / FEN_PER_MILLION_YUAN for v in top.get_column("need_amount_fen").to_list()]
     ax.barh(positions, need, color="#4c956c", label="estimated need of prospects")
-    ax.set_yticks(positions, labels, fontsize="small")
+    font = _label_font()
+    if font is None:
+        ax.set_yticks(positions, labels, fontsize="small")
+    else:
+        ax.set_yticks(positions, labels, fontproperties=font)
     ax.set_xlabel("million yuan")
     share = ax.twiny()
     share.plot(
