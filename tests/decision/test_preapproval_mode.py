@@ -25,6 +25,7 @@ from puhui.decision.strategy import (
 )
 
 DAY = dt.date(2025, 7, 1)
+GRADE_A = ModelResult(pd=0.005, score=700.0, model_versions={"mse_pd": "t"})
 GRADE_B = ModelResult(pd=0.015, score=640.0, model_versions={"mse_pd": "t"})
 GRADE_E = ModelResult(pd=0.2, score=500.0, model_versions={"mse_pd": "t"})
 
@@ -51,7 +52,7 @@ def likely(floor_fen: int = 30_000_000, probability: float = 0.4) -> IndicativeN
 
 
 def _evaluate(mode: PreapprovalMode, inputs: dict[str, Any], need: IndicativeNeed) -> Any:
-    return mode.evaluate(inputs, GRADE_B, need, as_of=DAY, licence_type="bank")
+    return mode.evaluate(inputs, GRADE_A, need, as_of=DAY, licence_type="bank")
 
 
 def test_the_section_is_optional_and_absent_keeps_the_content_hash(shipped_text: str) -> None:
@@ -72,6 +73,8 @@ def test_section_problems_are_refused_with_their_lines(shipped_text: str) -> Non
     data["preapproval"]["need_unlikely_reason"] = "NO_SUCH_TEXT"
     data["preapproval"]["affordability"][0]["basis"] = "tax_grade"
     data["preapproval"]["product_cap_yuan"] = "5000"
+    data["preapproval"]["invited_grades"] = ["A", "E"]
+    del data["preapproval"]["grade_not_invited_reason"]
     with pytest.raises(StrategyInvalid) as refused:
         load_strategy("bad", text=yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     text = "\n".join(str(p) for p in refused.value.problems)
@@ -79,6 +82,8 @@ def test_section_problems_are_refused_with_their_lines(shipped_text: str) -> Non
     assert "preapproval.need_unlikely_reason: reason code 'NO_SUCH_TEXT' has no text" in text
     assert "preapproval.affordability[0].basis: 'tax_grade' must be a `fen` input" in text
     assert "preapproval.product_cap_yuan: is below the limit's minimum" in text
+    assert "preapproval.invited_grades[1]: 'E' is not a grade that lends" in text
+    assert "set grade_not_invited_reason with invited_grades" in text
     assert all(p.line is not None for p in refused.value.problems)
 
 
@@ -95,15 +100,15 @@ def test_a_likely_need_of_a_sound_enterprise_is_pre_approved_at_most_at_its_floo
     decision = _evaluate(mode, known(), likely(floor_fen=12_345_678))
     assert decision.preapproved
     assert decision.limit_fen == 12_300_000  # the floor, down to the 1,000-yuan step
-    assert decision.grade == "B"
+    assert decision.grade == "A"
     assert decision.annual_rate is not None
     assert decision.reasons == ()
 
 
 def test_the_limit_is_capped_by_pre_consent_affordability(mode: PreapprovalMode) -> None:
-    # Grade B: 1.2 x the monthly settlement inflow, below a larger need.
+    # Grade A: 1.5 x the monthly settlement inflow, below a larger need.
     decision = _evaluate(mode, known(), likely(floor_fen=90_000_000))
-    assert decision.limit_fen == 48_000_000
+    assert decision.limit_fen == 60_000_000
     capped = _evaluate(mode, known(settlement_monthly_inflow_fen=10**10), likely(floor_fen=10**10))
     assert capped.limit_fen == 100_000_000  # the section's 1,000,000-yuan cap
 
@@ -119,6 +124,18 @@ def test_knock_outs_grades_and_the_minimum_apply(mode: PreapprovalMode) -> None:
     assert (too_young.preapproved, too_young.reasons) == (False, ("ENTERPRISE_TOO_YOUNG",))
     risky = mode.evaluate(known(), GRADE_E, likely(), as_of=DAY, licence_type="bank")
     assert (risky.preapproved, risky.reasons) == (False, ("RISK_TOO_HIGH",))
+    # Grade B lends online but is not among the invited grades (A only).
+    lending = mode.evaluate(known(), GRADE_B, likely(), as_of=DAY, licence_type="bank")
+    assert (lending.preapproved, lending.reasons) == (False, ("RISK_TOO_HIGH",))
+    assert (
+        mode.offer.evaluate(
+            {**known(), "requested_amount_fen": 30_000_000},
+            GRADE_B,
+            as_of=DAY,
+            licence_type="bank",
+        ).outcome.value
+        == "approve"
+    )
     small = _evaluate(mode, known(), likely(floor_fen=900_000))
     assert (small.preapproved, small.reasons) == (False, ("LIMIT_TOO_SMALL",))
     unknown_owner = _evaluate(mode, known(owner_age_years=None), likely())

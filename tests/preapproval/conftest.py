@@ -20,7 +20,14 @@ from puhui.risk.need import PRE_CONSENT_SOURCES
 AS_OF = date(2024, 10, 1)
 TRAIN = MarketParams(enterprises=2_000, months=24, start=date(2023, 1, 1), seed=41)
 SCORE = MarketParams(enterprises=2_000, months=24, start=date(2023, 1, 1), seed=42)
-STRATEGY = ("mse-online-credit.yaml", shipped_strategy_text("mse-online-credit"))
+# The shipped strategy with a lower need floor and grades A-B invited: the session's small
+# models are trained on 2,000 enterprises, and the tests want a list of a few hundred.
+TEST_STRATEGY = (
+    shipped_strategy_text("mse-online-credit")
+    .replace('minimum_need_probability: "0.12"', 'minimum_need_probability: "0.08"')
+    .replace("invited_grades: [A]", "invited_grades: [A, B]")
+)
+STRATEGY = ("preapproval-test.yaml", TEST_STRATEGY)
 
 
 class WholeMarket:
@@ -47,6 +54,20 @@ def run(market: Path, models: ProspectModels) -> pl.DataFrame:
         strategy=STRATEGY,
         risk_model_label=models.pd_label,
     )
+
+
+@pytest.fixture(scope="session")
+def test_strategy() -> tuple[str, str]:
+    """(source name, text) of the tests' strategy."""
+    return STRATEGY
+
+
+@pytest.fixture(scope="session")
+def strategy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tests' strategy as a file (``--strategy``); its source name is the run's."""
+    path = tmp_path_factory.mktemp("prospects") / STRATEGY[0]
+    path.write_text(STRATEGY[1], encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")

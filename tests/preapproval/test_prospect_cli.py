@@ -27,11 +27,24 @@ def _run(*args: str | Path) -> tuple[int, str]:
 
 
 def test_the_run_with_saved_models_writes_the_list_of_the_pipeline(
-    score_market: Path, models_dir: Path, prospects: pl.DataFrame, tmp_path: Path
+    score_market: Path,
+    models_dir: Path,
+    strategy_file: Path,
+    prospects: pl.DataFrame,
+    tmp_path: Path,
 ) -> None:
     out = tmp_path / "list.csv"
     code, output = _run(
-        "--market", score_market, "--as-of", "2024-10", "--out", out, "--model", models_dir
+        "--market",
+        score_market,
+        "--as-of",
+        "2024-10",
+        "--out",
+        out,
+        "--model",
+        models_dir,
+        "--strategy",
+        strategy_file,
     )
     assert code == 0, output
     assert f"{prospects.height:,} enterprises pre-approved as of 2024-10" in output
@@ -119,6 +132,7 @@ def test_a_market_missing_a_month_is_refused_by_its_name(
 def test_the_run_loads_its_list_into_the_platform_all_at_once(
     score_market: Path,
     models_dir: Path,
+    strategy_file: Path,
     prospects: pl.DataFrame,
     platform: Platform,
     monkeypatch: pytest.MonkeyPatch,
@@ -136,6 +150,8 @@ def test_the_run_loads_its_list_into_the_platform_all_at_once(
             tmp_path / "list.parquet",
             "--model",
             models_dir,
+            "--strategy",
+            strategy_file,
             "--load",
         )
         assert code == 0, output

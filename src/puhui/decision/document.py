@@ -186,6 +186,11 @@ class PreapprovalSpec(_Strict):
     missing before consent: an empty list here and tax bases there give no limit)."""
     product_cap_yuan: ExactDecimal | None = None
     """A tighter cap for unsolicited offers; None: the product cap."""
+    invited_grades: tuple[str, ...] = ()
+    """The grades invited (empty: every grade that lends). A PD from data before consent is
+    less sure than the one the application gets: a bank invites its best grades only."""
+    grade_not_invited_reason: Code | None = None
+    """Why a lending grade outside ``invited_grades`` is not invited (needed with them)."""
 
 
 class StrategyDocument(_Strict):

@@ -65,6 +65,9 @@ class PreapprovalMode:
     minimum_need_probability: float
     need_unlikely_reason: str
     sources_before_consent: frozenset[str]
+    invited_grades: frozenset[str] = frozenset()
+    """Empty: every grade that lends."""
+    grade_not_invited_reason: str | None = None
 
     @property
     def version(self) -> str:
@@ -105,6 +108,8 @@ class PreapprovalMode:
         )
         if decision.outcome is not Outcome.APPROVE:
             return _declined(decision.reasons)
+        if self.invited_grades and decision.grade not in self.invited_grades:
+            return _declined((self.grade_not_invited_reason or "GRADE_NOT_INVITED",))
         seen = self.offer.features(env)
         seen.update(
             pd=model.pd, score=model.score, grade=decision.grade, limit_fen=decision.limit_fen
@@ -159,4 +164,6 @@ def preapproval_mode(strategy: CompiledStrategy) -> PreapprovalMode:
         minimum_need_probability=float(spec.minimum_need_probability),
         need_unlikely_reason=spec.need_unlikely_reason,
         sources_before_consent=frozenset(spec.sources_before_consent),
+        invited_grades=frozenset(spec.invited_grades),
+        grade_not_invited_reason=spec.grade_not_invited_reason,
     )

@@ -28,15 +28,7 @@ def check_preapproval(compiler: _Compiler, grades: list[str]) -> None:
         if name in seen:
             compiler.problems.add((*path, "sources_before_consent", index), f"{name!r} twice")
         seen.add(name)
-    for index, item in enumerate(spec.affordability):
-        rule_path = (*path, "affordability", index)
-        compiler.fen_input((*rule_path, "basis"), item.basis)
-        compiler.require_grades(
-            (*rule_path, "multiple_by_grade"), item.multiple_by_grade, grades, lending=True
-        )
-        for grade, multiple in item.multiple_by_grade.items():
-            if multiple < 0:
-                compiler.problems.add((*rule_path, "multiple_by_grade", grade), "is negative")
+    _check_affordability(compiler, grades)
     if spec.product_cap_yuan is not None:
         cap = compiler.yuan((*path, "product_cap_yuan"), spec.product_cap_yuan)
         minimum = compiler.yuan(("limit", "minimum_yuan"), compiler.doc.limit.minimum_yuan)
@@ -45,3 +37,41 @@ def check_preapproval(compiler: _Compiler, grades: list[str]) -> None:
                 (*path, "product_cap_yuan"), "is below the limit's minimum: nobody could qualify"
             )
     compiler.used_reasons.append(((*path, "need_unlikely_reason"), spec.need_unlikely_reason))
+    _check_invited_grades(compiler, grades)
+
+
+def _check_affordability(compiler: _Compiler, grades: list[str]) -> None:
+    spec = compiler.doc.preapproval
+    if spec is None:
+        return
+    for index, item in enumerate(spec.affordability):
+        rule_path = ("preapproval", "affordability", index)
+        compiler.fen_input((*rule_path, "basis"), item.basis)
+        compiler.require_grades(
+            (*rule_path, "multiple_by_grade"), item.multiple_by_grade, grades, lending=True
+        )
+        for grade, multiple in item.multiple_by_grade.items():
+            if multiple < 0:
+                compiler.problems.add((*rule_path, "multiple_by_grade", grade), "is negative")
+
+
+def _check_invited_grades(compiler: _Compiler, grades: list[str]) -> None:
+    spec = compiler.doc.preapproval
+    if spec is None:
+        return
+    path = ("preapproval",)
+    declined = set(compiler.doc.grading.declined_grades)
+    for index, grade in enumerate(spec.invited_grades):
+        if grade not in grades or grade in declined:
+            compiler.problems.add(
+                (*path, "invited_grades", index), f"{grade!r} is not a grade that lends"
+            )
+    if spec.invited_grades:
+        if spec.grade_not_invited_reason is None:
+            compiler.problems.add(
+                (*path, "invited_grades"), "set grade_not_invited_reason with invited_grades"
+            )
+        else:
+            compiler.used_reasons.append(
+                ((*path, "grade_not_invited_reason"), spec.grade_not_invited_reason)
+            )
