@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,9 +12,9 @@ import pytest
 from puhui.decision.strategy import shipped_strategy_text
 from puhui.market.generate import generate_market
 from puhui.market.params import MarketParams
+from puhui.pipelines.engines import LocalEngine
 from puhui.pipelines.preapproval import run_preapproval
 from puhui.pipelines.preapproval_models import ProspectModels, train_prospect_models
-from puhui.risk.features import MarketTables
 from puhui.risk.need import PRE_CONSENT_SOURCES
 
 AS_OF = date(2024, 10, 1)
@@ -30,25 +30,11 @@ TEST_STRATEGY = (
 STRATEGY = ("preapproval-test.yaml", TEST_STRATEGY)
 
 
-class WholeMarket:
-    """The simplest engine: the task over the whole market at once."""
-
-    def map_enterprises(
-        self,
-        market: Path,
-        task: Callable[[MarketTables], pl.DataFrame],
-        *,
-        tables: Sequence[str],
-        through: date | None = None,
-    ) -> Iterator[pl.DataFrame]:
-        yield task(MarketTables.from_dir(market, names=tables, optional=()))
-
-
 def run(market: Path, models: ProspectModels) -> pl.DataFrame:
     return run_preapproval(
         market,
         AS_OF,
-        engine=WholeMarket(),
+        engine=LocalEngine(),  # one chunk: the whole small market
         need_model=models.need,
         risk_model=models.pd,
         strategy=STRATEGY,

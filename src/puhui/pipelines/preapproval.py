@@ -11,7 +11,7 @@ the same list.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,6 +26,7 @@ from puhui.decision.preapproval import IndicativeNeed, PreapprovalMode, preappro
 from puhui.decision.strategy import load_strategy
 from puhui.domain.errors import InvalidInput
 from puhui.domain.prospects import PROSPECT_FILE_COLUMNS, ProspectRow
+from puhui.pipelines.engines import Engine
 from puhui.pipelines.preapproval_inputs import (
     check_sources,
     current_exposure,
@@ -78,19 +79,6 @@ class NeedScoring(Protocol):
 NeedFeatures = Callable[..., pl.DataFrame]
 """``need_features(tables, as_of, *, sources=...)`` (``puhui.risk.need``); module-level, so
 the task pickles by reference."""
-
-
-class EnterpriseEngine(Protocol):
-    """What the run needs of an engine (``puhui.pipelines.engines.Engine``)."""
-
-    def map_enterprises(
-        self,
-        market: Path,
-        task: Callable[[MarketTables], pl.DataFrame],
-        *,
-        tables: Sequence[str],
-        through: date | None = None,
-    ) -> Iterator[pl.DataFrame]: ...
 
 
 @dataclass(frozen=True)
@@ -176,7 +164,7 @@ def run_preapproval(
     market: Path,
     as_of: date,
     *,
-    engine: EnterpriseEngine,
+    engine: Engine,
     need_model: NeedScoring,
     risk_model: ModelArtefact,
     strategy: tuple[str, str],
