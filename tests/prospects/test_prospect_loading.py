@@ -130,3 +130,23 @@ def test_only_account_managers_cover_a_region(platform: Platform) -> None:
             platform.prospect_access(), actor=SYSTEM, region_code="3301", user_ids=["usr_nobody"]
         )
     assert caught.value.details["not_managers"] == ["usr_nobody"]
+
+
+def test_customer_counts_outside_a_park_are_stored_and_read_back(platform: Platform) -> None:
+    customers = {
+        ("330102", "manufacturing", None): 3,
+        ("330102", "manufacturing", "滨江园区"): 2,
+        ("330106", "retail", None): 1,
+    }
+    access = platform.prospect_access()
+    report = loading.load_run(
+        access,
+        actor=SYSTEM,
+        month=MONTH,
+        rows=[row(0)],
+        meta=replace(META, customers=customers),
+    )
+    with platform.prospects_uow() as uow:
+        stored = uow.prospects.run(report.run_id)
+    assert stored is not None
+    assert stored.meta.customers == customers

@@ -189,12 +189,7 @@ def _load(frame: pl.DataFrame, market: Path, month: date, meta: dict[str, str]) 
         strategy_version=meta["strategy"],
         model_version=meta["models"],
         engine=meta["engine"],
-        # Outside a park as "" rather than None: the platform's store sorts these keys and
-        # cannot order None against text; its map reads both as "no park".
-        customers={
-            (region, industry, park or ""): count
-            for (region, industry, park), count in customers_by_place(tables, month).items()
-        },
+        customers=customers_by_place(tables, month),
     )
     try:
         report = load_run(settings, prospect_rows(frame), run_meta=run_meta)

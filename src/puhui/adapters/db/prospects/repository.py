@@ -83,7 +83,11 @@ def _meta_to_row(meta: RunMeta) -> dict[str, Any]:
         None
         if meta.customers is None
         else json.dumps(
-            sorted([r, i, p, n] for (r, i, p), n in meta.customers.items()),
+            # Outside a park is None: ordered before every park name.
+            sorted(
+                ([r, i, p, n] for (r, i, p), n in meta.customers.items()),
+                key=lambda cell: (cell[0], cell[1], cell[2] is not None, cell[2] or ""),
+            ),
             ensure_ascii=False,
         )
     )
