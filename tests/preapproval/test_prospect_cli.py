@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import polars as pl
@@ -191,7 +192,16 @@ def test_the_marketing_map_writes_tables_and_pictures_by_place(
         assert table["prospects"].sum() == prospects.height
         assert table["need_amount_fen"].sum() == prospects["need_amount_fen"].sum()
         assert table["enterprises"].sum() == 2_000
-        assert ((table["penetration"] >= 0) & (table["penetration"] <= 1)).all()
+        for row in table.iter_rows(named=True):
+            held = row["customers"] + row["prospects"]
+            expected = (
+                None
+                if held == 0
+                else float(
+                    (Decimal(row["customers"]) / held).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+                )
+            )
+            assert row["penetration"] == expected, row
         picture = out / f"prospects_by_{dimension}.png"
         assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     customers = pl.read_csv(out / "prospects_by_park.csv")["customers"].sum()

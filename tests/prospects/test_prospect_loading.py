@@ -12,7 +12,7 @@ from puhui.adapters.db.prospects.tables import prospect_runs, prospects
 from puhui.adapters.db.prospects.unit_of_work import ProspectsUnitOfWork
 from puhui.bootstrap import Platform
 from puhui.domain.errors import InvalidInput
-from puhui.domain.prospects import ProspectStatus
+from puhui.domain.prospects import ProspectStatus, penetration
 from puhui.services.prospects import loading, queue
 from puhui.services.prospects.ports import ProspectQuery
 from puhui.services.security.permissions import SYSTEM, Principal, Role
@@ -150,3 +150,14 @@ def test_customer_counts_outside_a_park_are_stored_and_read_back(platform: Platf
         stored = uow.prospects.run(report.run_id)
     assert stored is not None
     assert stored.meta.customers == customers
+
+
+@pytest.mark.parametrize(
+    ("customers", "prospects", "expected"),
+    [(3, 1, "0.7500"), (0, 4, "0.0000"), (1, 2, "0.3333"), (2, 1, "0.6667"), (0, 0, None)],
+)
+def test_penetration_is_customers_over_customers_and_prospects(
+    customers: int, prospects: int, expected: str | None
+) -> None:
+    value = penetration(customers, prospects)
+    assert (None if value is None else str(value)) == expected

@@ -55,7 +55,7 @@ def map_chart(table: pl.DataFrame, dimension: str, path: Path) -> Path:
         positions,
         "o",
         color="#d1495b",
-        label="penetration (customers / enterprises)",
+        label="penetration (customers / (customers + prospects))",
     )
     share.xaxis.set_major_formatter(PercentFormatter(1.0))
     share.set_xlim(left=0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from puhui.domain.errors import InvalidInput
@@ -88,3 +88,18 @@ class ProspectRow:
             raise InvalidInput("valid_until must be after the run's month")
         if self.priority < 1:
             raise InvalidInput("priority starts at 1")
+
+
+def penetration(customers: int, prospects: int) -> Decimal | None:
+    """The marketing map's penetration of a place: customers / (customers + prospects).
+
+    The share of the enterprises the bank serves or may serve now (its customers and this
+    run's pre-approved prospects) that it already serves; four decimals, half up; ``None``
+    when the place has neither. The console's map and ``puhui prospect report`` both use it.
+    """
+    if customers < 0 or prospects < 0:
+        raise InvalidInput("customer and prospect counts cannot be negative")
+    total = customers + prospects
+    if total == 0:
+        return None
+    return (Decimal(customers) / Decimal(total)).quantize(Decimal("0.0001"), ROUND_HALF_UP)

@@ -1,9 +1,10 @@
 """The marketing map (营销地图): where the month's prospects are, against the bank's customers.
 
 One table per dimension (region code, industry, park): enterprises known there, prospects,
-their estimated need and indicative limits, existing customers and penetration (customers
-over enterprises). Account managers read it to plan visits; a branch sees where its market
-is and how much of it the bank already serves.
+their estimated need and indicative limits, existing customers and penetration (customers over
+customers and prospects: ``domain.prospects.penetration``, the console's map too). Account
+managers read it to plan visits; a branch sees where its market is and how much of it the
+bank already serves.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from puhui.domain.errors import InvalidInput
-from puhui.domain.prospects import PROSPECT_FILE_COLUMNS
+from puhui.domain.prospects import PROSPECT_FILE_COLUMNS, penetration
 from puhui.pipelines.preapproval_inputs import current_exposure, enterprise_places
 from puhui.risk.features import ENTERPRISES, LOAN_HISTORY, MarketTables
 
@@ -57,6 +58,12 @@ def last_month(tables: MarketTables) -> date:
     return found
 
 
+def _penetration(counts: dict[str, int]) -> float | None:
+    """The one definition (``domain.prospects.penetration``), as the table's number."""
+    value = penetration(counts["customers"], counts["prospects"])
+    return None if value is None else float(value)
+
+
 def marketing_map(
     prospects: pl.DataFrame, tables: MarketTables, as_of: date
 ) -> dict[str, pl.DataFrame]:
@@ -89,7 +96,9 @@ def marketing_map(
             known.join(found, on=dimension, how="left")
             .with_columns(pl.col("prospects", "need_amount_fen", "limit_fen").fill_null(0))
             .with_columns(
-                (pl.col("customers") / pl.col("enterprises")).alias("penetration"),
+                pl.struct("customers", "prospects")
+                .map_elements(_penetration, return_dtype=pl.Float64)
+                .alias("penetration"),
                 (pl.col("prospects") / pl.col("enterprises")).alias("prospect_share"),
             )
             .select(

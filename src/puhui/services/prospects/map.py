@@ -16,9 +16,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
+from puhui.domain.prospects import penetration
 from puhui.services.prospects.access import ProspectAccess
 from puhui.services.prospects.ports import ClusterCount
 from puhui.services.security.permissions import Permission, Principal, require
@@ -43,12 +44,7 @@ class MapRow:
 
     @property
     def penetration(self) -> Decimal | None:
-        total = self.customers + self.prospects
-        if total == 0:
-            return None
-        return (Decimal(self.customers) / Decimal(total)).quantize(
-            Decimal("0.0001"), rounding=ROUND_HALF_UP
-        )
+        return penetration(self.customers, self.prospects)
 
 
 @dataclass(frozen=True, slots=True)
