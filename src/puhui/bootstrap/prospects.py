@@ -8,11 +8,12 @@ hand-over, or a load that fails, leaves the month's list as it was.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from puhui.adapters.notify.log import LogNotifier
 from puhui.bootstrap.container import build_platform
 from puhui.bootstrap.settings import Settings
-from puhui.domain.errors import ConfigurationError, InvalidInput
+from puhui.domain.errors import ConfigurationError
 from puhui.domain.prospects import ProspectRow
 from puhui.services.prospects import loading, offers
 from puhui.services.prospects.loading import LoadReport
@@ -24,14 +25,15 @@ BATCH = Principal(user_id="prospect-run", role=SYSTEM.role)
 """The pre-approval batch as it is audited (``admin:prospect-run``)."""
 
 
-def load_run(settings: Settings, rows: Sequence[ProspectRow], *, run_meta: RunMeta) -> LoadReport:
-    """Load ``rows`` (one month's full list) as that month's current list.
+def load_run(
+    settings: Settings, rows: Sequence[ProspectRow], *, run_meta: RunMeta, month: date
+) -> LoadReport:
+    """Load ``rows`` (``month``'s full list) as that month's current list.
 
-    The month is the rows' own; an empty list names no month and is refused (a run that
-    pre-approves nobody has nothing to load: the month's list stays as it was).
+    The month is said, not taken from the rows: a run that pre-approves nobody is loaded too,
+    and expires the month's earlier list (a re-run replaces the month's list, whatever it
+    finds). Rows of another month are refused.
     """
-    if not rows:
-        raise InvalidInput("the run pre-approved no enterprise: nothing to load")
     platform = build_platform(settings)
     try:
         status = platform.database.status()
@@ -42,7 +44,7 @@ def load_run(settings: Settings, rows: Sequence[ProspectRow], *, run_meta: RunMe
         return loading.load_run(
             platform.prospect_access(),
             actor=BATCH,
-            month=rows[0].month,
+            month=month,
             rows=rows,
             meta=run_meta,
         )
