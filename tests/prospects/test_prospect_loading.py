@@ -161,3 +161,34 @@ def test_penetration_is_customers_over_customers_and_prospects(
 ) -> None:
     value = penetration(customers, prospects)
     assert (None if value is None else str(value)) == expected
+
+
+def test_a_prospect_listed_again_gets_back_the_status_it_had_when_dropped(
+    platform: Platform,
+) -> None:
+    access = platform.prospect_access()
+    (manager,) = managers(platform, "wang")
+    loading.load_run(access, actor=SYSTEM, month=MONTH, rows=[row(0), row(1)], meta=META)
+    ids = {u: r.prospect_id for u, r in _by_uscc(platform).items()}  # type: ignore[attr-defined]
+    for n, status in ((0, ProspectStatus.NOT_INTERESTED), (1, ProspectStatus.CONTACTED)):
+        queue.move_prospect(
+            access, actor=manager, prospect_id=ids[uscc(n)], status=status, note=f"call {n}"
+        )
+    loading.load_run(access, actor=SYSTEM, month=MONTH, rows=[], meta=META)
+    assert {r.status for r in _by_uscc(platform).values()} == {ProspectStatus.EXPIRED}  # type: ignore[attr-defined]
+    relisted = loading.load_run(access, actor=SYSTEM, month=MONTH, rows=[row(0), row(1)], meta=META)
+    assert (relisted.rows_new, relisted.rows_kept) == (0, 2)
+    after = _by_uscc(platform)
+    assert after[uscc(0)].status is ProspectStatus.NOT_INTERESTED  # type: ignore[attr-defined]
+    assert after[uscc(1)].status is ProspectStatus.CONTACTED  # type: ignore[attr-defined]
+    assert "call 0" in after[uscc(0)].notes  # type: ignore[attr-defined]
+    assert after[uscc(1)].assigned_to == manager.user_id  # type: ignore[attr-defined]
+
+
+def test_an_empty_rerun_is_loaded_and_expires_the_months_list(platform: Platform) -> None:
+    access = platform.prospect_access()
+    loading.load_run(access, actor=SYSTEM, month=MONTH, rows=[row(0), row(1)], meta=META)
+    report = loading.load_run(access, actor=SYSTEM, month=MONTH, rows=[], meta=META)
+    assert (report.rows_loaded, report.rows_expired) == (0, 2)
+    assert _count(platform, prospect_runs) == 2
+    assert {r.status for r in _by_uscc(platform).values()} == {ProspectStatus.EXPIRED}  # type: ignore[attr-defined]

@@ -5,8 +5,9 @@ fails anywhere (a bad row, a crash of the batch before it hands over, the databa
 month's list as it was. A re-run of a month updates the rows of enterprises it still lists
 (the run's figures change; status, notes, assignment, contact and offer stay), adds the new
 ones and expires the ones it drops, unless an application is already under way (``applied``
-stays: the work is done and the conversion still counts). Prospects the run lists again after
-an earlier run expired them are ``new`` again.
+stays: the work is done and the conversion still counts). A prospect the run lists again after
+an earlier run expired it gets back the status it had when dropped (an enterprise that said no
+is not marketed again as ``new``), with its notes and assignment.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def load_run(
                 continue
             status = existing.status
             if status is ProspectStatus.EXPIRED:
-                status = ProspectStatus.NEW
+                status = _status_when_dropped(repo.events(existing.prospect_id))
                 events.append(
                     ProspectEvent(
                         existing.prospect_id, now, who, "relisted", ProspectStatus.EXPIRED, status
@@ -212,6 +213,14 @@ def load_run(
         assigned=len(assigned),
         unassigned=unassigned,
     )
+
+
+def _status_when_dropped(history: Sequence[ProspectEvent]) -> ProspectStatus:
+    """The status the last ``dropped_by_run`` found (``new`` when the history has none)."""
+    for event in reversed(history):
+        if event.action == "dropped_by_run" and event.from_status is not None:
+            return event.from_status
+    return ProspectStatus.NEW
 
 
 def _assign(
