@@ -3,7 +3,9 @@
 Sending an offer writes an outbox row in the same transaction as the prospect's change and
 its audit event: either both happen or neither. A dispatcher delivers pending rows later
 through the ``NotificationPort`` (a log here; an SMS gateway or WeChat behind the same port),
-at least once: a message delivered whose status could not be written is sent again.
+at least once: a message delivered whose status could not be written is sent again. Before each
+delivery the dispatcher checks again that the offer may still go (no opt-out since, the
+prospect still listed and within its validity) and cancels it otherwise.
 
 An offer is refused, with the reason, when the prospect lapsed, said no or already applied,
 when the enterprise or the phone opted out of marketing, and when the run read data the bank
@@ -33,7 +35,13 @@ from puhui.services.prospects.ports import (
     PreConsentViolation,
     ProspectRecord,
 )
-from puhui.services.prospects.queue import require_live, require_prospect, save_change
+from puhui.services.prospects.queue import (
+    cancel_message,
+    is_live,
+    require_live,
+    require_prospect,
+    save_change,
+)
 from puhui.services.security.permissions import Permission, Principal, require
 
 logger = logging.getLogger(__name__)
@@ -132,6 +140,8 @@ class DispatchReport:
     sent: int
     failed: int
     retrying: int
+    cancelled: int = 0
+    """Withdrawn before delivery: opted out, dropped by a re-run or past their validity."""
 
 
 def dispatch_outbox(
@@ -143,8 +153,11 @@ def dispatch_outbox(
         raise InvalidInput("dispatch 1 to 10000 messages at a time", details={"field": "limit"})
     with access.units() as uow:
         pending = uow.prospects.pending_messages(limit)
-    sent = failed = retrying = 0
+    sent = failed = retrying = cancelled = 0
     for message in pending:
+        if _withdrawn(access, actor, message):
+            cancelled += 1
+            continue
         error: str | None = None
         try:
             notifier.deliver(message)
@@ -161,7 +174,29 @@ def dispatch_outbox(
             status = MessageStatus.PENDING
             retrying += 1
         _record_delivery(access, actor, message, status=status, attempts=attempts, error=error)
-    return DispatchReport(sent=sent, failed=failed, retrying=retrying)
+    return DispatchReport(sent=sent, failed=failed, retrying=retrying, cancelled=cancelled)
+
+
+def _withdrawn(access: ProspectAccess, actor: Principal, message: OutboxMessage) -> bool:
+    """Cancel the message if what allowed it changed since it was queued.
+
+    An opt-out recorded since, a re-run that dropped the prospect, or its validity passing:
+    the offer is no longer the bank's to make, so it is not sent.
+    """
+    with access.units() as uow:
+        stored = uow.prospects.get(message.subject_id)
+        if stored is None:
+            reason = "no_prospect"
+        elif uow.prospects.opted_out(uscc=stored.row.uscc, phone=message.recipient):
+            reason = "opted_out"
+        elif not is_live(stored, access.clock.today()):
+            reason = "expired"
+        else:
+            return False
+        cancel_message(uow, actor, message, reason=reason, now=access.clock.now())
+        uow.commit()
+    logger.info("offer %s cancelled before delivery: %s", message.message_id, reason)
+    return True
 
 
 def _record_delivery(

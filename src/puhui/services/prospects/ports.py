@@ -50,6 +50,8 @@ class OfferState(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     """The provider refused it on every attempt."""
+    CANCELLED = "cancelled"
+    """Not sent: an opt-out, a re-run or the validity passing came first."""
 
 
 class Conversion(StrEnum):
@@ -70,6 +72,8 @@ class MessageStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+    """Withdrawn before delivery (an opt-out, or the prospect no longer live)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +246,10 @@ class ProspectRepository(Protocol):
     def add_message(self, message: OutboxMessage) -> None: ...
 
     def pending_messages(self, limit: int) -> list[OutboxMessage]: ...
+
+    def pending_for(self, *, uscc: str | None, phone: str | None) -> list[OutboxMessage]:
+        """Pending messages about the enterprise's prospects or to the phone."""
+        ...
 
     def save_message(self, message: OutboxMessage) -> None: ...
 

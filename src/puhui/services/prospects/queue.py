@@ -21,6 +21,9 @@ from puhui.services.audit import record
 from puhui.services.prospects.access import ProspectAccess, require_worker, taker
 from puhui.services.prospects.ports import (
     InvalidProspectTransition,
+    MessageStatus,
+    OfferState,
+    OutboxMessage,
     ProspectEvent,
     ProspectExpired,
     ProspectQuery,
@@ -141,6 +144,33 @@ def save_change(
     )
 
 
+def cancel_message(
+    uow: ProspectsUnitOfWork,
+    actor: Principal,
+    message: OutboxMessage,
+    *,
+    reason: str,
+    now: dt.datetime,
+) -> None:
+    """Withdraw a pending message and mark its prospect's offer cancelled (caller commits)."""
+    uow.prospects.save_message(replace(message, status=MessageStatus.CANCELLED, last_error=reason))
+    stored = uow.prospects.get(message.subject_id)
+    if stored is None:
+        return
+    changed = replace(
+        stored, offer_status=OfferState.CANCELLED, updated_at=now, version=stored.version + 1
+    )
+    save_change(
+        uow,
+        actor,
+        stored,
+        changed,
+        "offer_cancelled",
+        detail=message.message_id,
+        payload={"message_id": message.message_id, "reason": reason},
+    )
+
+
 def move_prospect(
     access: ProspectAccess,
     *,
@@ -243,16 +273,20 @@ def record_opt_out(
     phone: str | None,
     reason: str,
 ) -> str:
-    """An enterprise or a phone asked for no marketing: every later offer to it is refused."""
+    """An enterprise or a phone asked for no marketing: every later offer to it is refused,
+    and the offers queued for it and not sent yet are cancelled (in the same transaction)."""
     require(actor, Permission.PROSPECT_WORK)
     if not uscc and not phone:
         raise InvalidInput("an opt-out names an enterprise or a phone", details={"field": "uscc"})
     phone = None if not phone else validate_mobile(phone)
     uscc = None if not uscc else uscc.strip().upper()
+    now = access.clock.now()
     with access.units() as uow:
         opt_out_id = uow.prospects.add_opt_out(
             uscc=uscc, phone=phone, reason=reason.strip() or "-", actor=actor.audit_name()
         )
+        for message in uow.prospects.pending_for(uscc=uscc, phone=phone):
+            cancel_message(uow, actor, message, reason="opted_out", now=now)
         record(
             uow,
             actor=actor.audit_name(),

@@ -92,6 +92,7 @@ OFFER_NAMES = {
     OfferState.QUEUED: N_("Queued"),
     OfferState.SENT: N_("Sent"),
     OfferState.FAILED: N_("Not delivered"),
+    OfferState.CANCELLED: N_("Cancelled"),
 }
 CONVERSION_NAMES = {Conversion.APPROVED: N_("Approved"), Conversion.DECLINED: N_("Declined")}
 ACTION_NAMES = {
@@ -104,6 +105,7 @@ ACTION_NAMES = {
     "offer_queued": N_("Offer queued"),
     "offer_sent": N_("Offer sent"),
     "offer_failed": N_("Offer not delivered"),
+    "offer_cancelled": N_("Offer cancelled"),
     "applied": N_("Application linked"),
     "converted": N_("Conversion recorded"),
 }

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Row,
     and_,
@@ -450,22 +451,42 @@ class SqlProspectRepository:
             .order_by(notification_outbox.c.created_at, notification_outbox.c.message_id)
             .limit(limit)
         )
-        return [
-            OutboxMessage(
-                message_id=row.message_id,
-                channel=Channel(row.channel),
-                recipient=self._cipher.decrypt(RECIPIENT, row.recipient_enc),
-                template=row.template,
-                payload=json.loads(row.payload_json),
-                subject_id=row.subject_id,
-                status=MessageStatus(row.status),
-                attempts=row.attempts,
-                created_at=row.created_at,
-                sent_at=row.sent_at,
-                last_error=row.last_error,
+        return [self._message(row) for row in rows]
+
+    def pending_for(self, *, uscc: str | None, phone: str | None) -> list[OutboxMessage]:
+        wanted: list[ColumnElement[bool]] = []
+        if uscc is not None:
+            wanted.append(
+                notification_outbox.c.subject_id.in_(
+                    select(_P.prospect_id).where(_P.uscc == uscc).scalar_subquery()
+                )
             )
-            for row in rows
-        ]
+        if phone is not None:
+            index = self._cipher.blind_index(PHONE_INDEX, phone)
+            wanted.append(notification_outbox.c.recipient_index == index)
+        if not wanted:
+            return []
+        rows = self._connection.execute(
+            select(notification_outbox)
+            .where(notification_outbox.c.status == MessageStatus.PENDING.value, or_(*wanted))
+            .order_by(notification_outbox.c.created_at, notification_outbox.c.message_id)
+        )
+        return [self._message(row) for row in rows]
+
+    def _message(self, row: Row[Any]) -> OutboxMessage:
+        return OutboxMessage(
+            message_id=row.message_id,
+            channel=Channel(row.channel),
+            recipient=self._cipher.decrypt(RECIPIENT, row.recipient_enc),
+            template=row.template,
+            payload=json.loads(row.payload_json),
+            subject_id=row.subject_id,
+            status=MessageStatus(row.status),
+            attempts=row.attempts,
+            created_at=row.created_at,
+            sent_at=row.sent_at,
+            last_error=row.last_error,
+        )
 
     def save_message(self, message: OutboxMessage) -> None:
         self._connection.execute(

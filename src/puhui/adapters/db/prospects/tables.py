@@ -141,7 +141,7 @@ notification_outbox = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime, nullable=True),
     Column("last_error", String(400), nullable=True),
-    CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+    CheckConstraint("status IN ('pending', 'sent', 'failed', 'cancelled')", name="status"),
     Index("ix_notification_outbox_status", "status", "created_at"),
     Index("ix_notification_outbox_subject_id", "subject_id"),
 )

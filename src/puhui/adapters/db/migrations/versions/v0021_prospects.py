@@ -124,7 +124,8 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.String(400), nullable=True),
         sa.CheckConstraint(
-            "status IN ('pending', 'sent', 'failed')", name="ck_notification_outbox_status"
+            "status IN ('pending', 'sent', 'failed', 'cancelled')",
+            name="ck_notification_outbox_status",
         ),
     )
     op.create_index(
