@@ -12,12 +12,13 @@ import typer
 
 from puhui.bootstrap import Platform
 from puhui.cli.context import fail, platform
+from puhui.cli.engine_options import EngineOption, MasterOption, chosen_engine
 from puhui.cli.progress import progress_bar
 from puhui.domain.errors import PuhuiError
 from puhui.market.params import parse_month
-from puhui.pipelines.feature_store import DEFAULT_CHUNK_SIZE, build_month
+from puhui.pipelines.engines import DEFAULT_CHUNK_SIZE
+from puhui.pipelines.feature_store import build_market_month
 from puhui.risk.enterprise_inputs import feature_set_version
-from puhui.risk.features import FEATURE_TABLES, MarketTables
 from puhui.services.features import FeatureStore, StoredFeatures
 
 app = typer.Typer(
@@ -54,11 +55,14 @@ def build(
     market: Annotated[Path, typer.Option("--market", help="Folder of a generated market.")],
     as_of: Annotated[str, typer.Option("--as-of", help="The month to build, YYYY-MM.")],
     chunk_size: Annotated[
-        int, typer.Option(help="Enterprises per chunk (memory and speed only).")
+        int, typer.Option(help="Enterprises per chunk of the local engine (memory and speed only).")
     ] = DEFAULT_CHUNK_SIZE,
+    engine: EngineOption = "local",
+    master: MasterOption = None,
 ) -> None:
     """Compute one month for every enterprise of the market and replace it in the store."""
     month = _month(as_of)
+    runner = chosen_engine(engine, master, chunk_size)
     if not (market / "tables").is_dir():
         raise fail(
             f"no market tables in {market}: give the folder `puhui market generate` wrote",
@@ -68,17 +72,17 @@ def build(
         _require_feature_store(p)
         store = p.feature_store()
         try:
-            # The loan history is not read by the features: a provider's market may lack it.
-            tables = MarketTables.from_dir(market, names=FEATURE_TABLES)
             with progress_bar() as progress:
-                report = build_month(
-                    tables,
+                report = build_market_month(
+                    market,
                     month,
                     store,
+                    engine=runner,
                     computed_at=p.clock.now(),
-                    chunk_size=chunk_size,
                     progress=progress,
                 )
+        except PuhuiError as exc:
+            raise fail(exc.message, code=exc.code) from None
         except pl.exceptions.PolarsError as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
             raise fail(f"could not read the market in {market}: {first_line}") from None

@@ -24,6 +24,7 @@ from puhui.cli import (
     monitor,
     monitor_backtest,
     monitor_run,
+    prospect,
     qr,
     report,
     serve,
@@ -91,6 +92,7 @@ app.add_typer(monitor.app, name="monitor")
 app.add_typer(collections_cli.app, name="collections")
 app.add_typer(concentration_cli.app, name="concentration")
 app.add_typer(report.app, name="report")
+app.add_typer(prospect.app, name="prospect")
 monitor_run.register(monitor.app)
 monitor.app.command(name="backtest")(monitor_backtest.backtest)
 monitor.app.command(name="train-model")(monitor_backtest.train_model)

@@ -11,6 +11,7 @@ import typer
 
 from puhui.bootstrap.settings import Settings
 from puhui.cli.context import fail
+from puhui.cli.engine_options import EngineOption, MasterOption, chosen_engine
 from puhui.cli.progress import progress_bar
 from puhui.decision.triggers import load_shipped_triggers, load_triggers
 from puhui.domain.errors import PuhuiError
@@ -45,6 +46,8 @@ def backtest(
         Path | None, typer.Option(help="Trigger rules YAML (default: the shipped ones).")
     ] = None,
     chunk_size: Annotated[int, typer.Option(help="Enterprises per chunk.")] = DEFAULT_CHUNK_SIZE,
+    engine: EngineOption = "local",
+    master: MasterOption = None,
 ) -> None:
     """Monitor every enterprise of a market month by month; one CSV row per alert.
 
@@ -52,6 +55,7 @@ def backtest(
     the evaluated market), or is the configured one (``PUHUI_BEHAVIOUR_MODEL_DIR``); without
     any, the rules run on the market data alone and ``behavioural_pd`` is left empty.
     """
+    runner = chosen_engine(engine, master, chunk_size)
     if model is not None and train_market is not None:
         raise fail("give one of --model DIR or --train-market DIR, not both", code="usage")
     if model is None and train_market is None:
@@ -95,6 +99,7 @@ def backtest(
                 chunk_size=chunk_size,
                 progress=report,
                 bar=progress,
+                engine=None if runner.name == "local" else runner,
             )
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None

@@ -166,6 +166,33 @@ class ReasonSpec(_Strict):
     """Whether it counts against the applicant (shown in a decline notice)."""
 
 
+class PreapprovalSpec(_Strict):
+    """Pre-approval mode (主动授信): the same strategy run in batch before the enterprise applies.
+
+    Only data the bank may read before the enterprise's consent is used
+    (``sources_before_consent``: market table names); the amount "requested" is the need
+    model's conservative floor, so the indicative limit never exceeds the estimated need.
+    """
+
+    validity_days: int = Field(gt=0, le=366)
+    """Days after the as-of month's end that the indicative offer stands."""
+    minimum_need_probability: ExactDecimal
+    """Enterprises less likely than this to need credit in the next 3 months are not listed."""
+    need_unlikely_reason: Code
+    sources_before_consent: tuple[Name, ...] = Field(min_length=1)
+    """Market tables the run may read (public registry, courts, the bank's own records)."""
+    affordability: tuple[AffordabilitySpec, ...] = ()
+    """Affordability on pre-consent bases; empty: the limit section's (usually tax-based, so
+    missing before consent: an empty list here and tax bases there give no limit)."""
+    product_cap_yuan: ExactDecimal | None = None
+    """A tighter cap for unsolicited offers; None: the product cap."""
+    invited_grades: tuple[str, ...] = ()
+    """The grades invited (empty: every grade that lends). A PD from data before consent is
+    less sure than the one the application gets: a bank invites its best grades only."""
+    grade_not_invited_reason: Code | None = None
+    """Why a lending grade outside ``invited_grades`` is not invited (needed with them)."""
+
+
 class StrategyDocument(_Strict):
     schema_version: Literal[1] = 1
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=64)]
@@ -184,6 +211,16 @@ class StrategyDocument(_Strict):
     term: TermSpec
     referrals: TableSpec
     reasons: dict[Code, ReasonSpec]
+    preapproval: PreapprovalSpec | None = None
+    """Optional: a strategy without it cannot be run in pre-approval mode."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent_preapproval(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A document without the section serialises (and hashes) as it did before it existed.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("preapproval") is None:
+            data.pop("preapproval", None)
+        return data
 
 
 def json_schema() -> dict[str, Any]:

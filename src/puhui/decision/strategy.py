@@ -25,6 +25,7 @@ from puhui.decision.engine import (
     TermRule,
 )
 from puhui.decision.expression import Expression, ExpressionError, parse_expression
+from puhui.decision.preapproval_checks import check_preapproval
 from puhui.decision.pricing import LegalCap, LprTable, Pricing, load_lpr_table
 from puhui.decision.tables import CompiledRule, CompiledTable, compile_matcher
 from puhui.domain.errors import InvalidAmount, InvalidInput, NotFound
@@ -252,6 +253,7 @@ class _Compiler:
         limit_rule = self.compile_limit(grades)
         pricing = self.compile_pricing(grades)
         term_rule = self.compile_term(grades)
+        check_preapproval(self, grades)
         referrals = self.compile_table(
             ("referrals",), doc.referrals, base | {"grade", "limit_fen"}, need_reason=True
         )

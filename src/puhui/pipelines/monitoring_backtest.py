@@ -20,6 +20,7 @@ from pathlib import Path
 
 from puhui.decision.triggers import CompiledTriggers
 from puhui.domain.progress import NO_PROGRESS, Progress
+from puhui.pipelines.engines import Engine
 from puhui.pipelines.monitoring_inputs import (
     DEFAULT_CHUNK_SIZE,
     monitor_month,
@@ -75,10 +76,12 @@ def run_backtest(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Callable[[date, int, int], None] | None = None,
     bar: Progress = NO_PROGRESS,
+    engine: Engine | None = None,
 ) -> BacktestSummary:
     """Write the backtest CSV (``BACKTEST_HEADER``) of months ``first``..``last`` to ``out``.
 
     ``progress`` is told each month's customers and alerts; ``bar`` hears of each month.
+    With ``engine``, each month's per-customer inputs run on it (e.g. Spark).
 
     The file appears complete or not at all: rows go to a temporary file beside ``out`` that
     replaces it at the end.
@@ -100,7 +103,15 @@ def run_backtest(
             bar.start(len(months), "monitoring backtest, month by month")
             for month in months:
                 bar.stage(f"{month:%Y-%m}")
-                run = monitor_month(tables, month, triggers, model=model, chunk_size=chunk_size)
+                run = monitor_month(
+                    tables,
+                    month,
+                    triggers,
+                    model=model,
+                    chunk_size=chunk_size,
+                    engine=engine,
+                    market=None if engine is None else market,
+                )
                 label = f"{month:%Y-%m}"
                 for customer, severity, codes, pd in run.alerts.iter_rows():
                     writer.writerow(

@@ -15,7 +15,7 @@ loaded behavioural model, and :func:`evaluate_alerts` on the result.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -26,6 +26,7 @@ from puhui.decision.triggers import MONITORING_INPUTS, CompiledTriggers
 from puhui.domain.monitoring.alerts import Severity
 from puhui.graph.distress import public_status
 from puhui.graph.features import month_facts
+from puhui.pipelines.engines import DEFAULT_CHUNK_SIZE, Engine, LocalEngine
 from puhui.risk.behaviour import BehaviouralModel, behaviour_features
 from puhui.risk.errors import InvalidTrainingData
 from puhui.risk.features import (
@@ -45,7 +46,6 @@ logger = logging.getLogger(__name__)
 
 GUARANTEES = "guarantees"
 """The market's guarantee relations (guarantor -> borrower), optional."""
-DEFAULT_CHUNK_SIZE = 50_000
 ACTIVE_MONTHS = 3
 """A market enterprise is a customer while it filed tax in one of these last months."""
 
@@ -249,14 +249,27 @@ def _materialised(chunk: MarketTables) -> MarketTables:
     return MarketTables(frames)
 
 
-def _chunk_inputs(
+@dataclass(frozen=True)
+class MonitoringTask:
+    """The per-customer part of a month's run, as a batch engine's task: the inputs of the
+    enterprises of ``tables`` (a partition) that depend on their own rows only. The graph and
+    guarantee inputs span enterprises: they stay with the run (:func:`monitoring_inputs`)."""
+
+    month: date
+    model: BehaviouralModel | None
+    scores: Mapping[str, Callable[[pl.DataFrame], pl.Series]]
+
+    def __call__(self, tables: MarketTables) -> pl.DataFrame:
+        return _partition_inputs(tables, self.month, self.model, self.scores)
+
+
+def _partition_inputs(
     tables: MarketTables,
-    usccs: Sequence[str],
     month: date,
     model: BehaviouralModel | None,
     scores: Mapping[str, Callable[[pl.DataFrame], pl.Series]],
 ) -> pl.DataFrame:
-    chunk = _materialised(tables.for_enterprises(usccs))
+    chunk = _materialised(tables)
     as_of = month_start_plus(month, 1)
     features = behaviour_features(chunk, as_of)
     # Arrears in fen as filed last month; the grade at the previous (monthly) run, so that a
@@ -305,11 +318,6 @@ def _chunk_inputs(
     return inputs.join(tax.rename({"uscc": "customer_id"}), on="customer_id", how="left")
 
 
-def _chunks(usccs: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(usccs), size):
-        yield usccs[start : start + size]
-
-
 def monitoring_inputs(
     tables: MarketTables,
     month: date,
@@ -318,6 +326,8 @@ def monitoring_inputs(
     model: BehaviouralModel | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     scores: Mapping[str, Callable[[pl.DataFrame], pl.Series]] | None = None,
+    engine: Engine | None = None,
+    market: Path | None = None,
 ) -> pl.DataFrame:
     """The monitoring inputs of every customer for ``month`` (its first day).
 
@@ -339,31 +349,41 @@ def monitoring_inputs(
     - **Behavioural PD**: ``model.predict_pd`` on :func:`puhui.risk.behaviour.behaviour_features`
       of the same chunk; null without a model.
     - **Memory**: enterprises are processed ``chunk_size`` at a time, like the feature store.
+    - **Engine**: with ``engine`` (and ``market``, the folder ``tables`` views), the
+      per-customer inputs run on it (local or Spark, :class:`MonitoringTask`) and the market
+      must hold every month up to ``month``; the same result either way.
     - **Other scores**: each of ``scores`` (name -> function of the chunk's behaviour features,
       one value per row) adds a column after the inputs, e.g. a re-scored origination model.
     """
     if month.day != 1:
         raise InvalidTrainingData("the month to monitor must be given by its first day")
-    if chunk_size < 1:
-        raise InvalidTrainingData("chunk size must be at least one enterprise")
+    if (engine is None) != (market is None):
+        raise InvalidTrainingData("an engine runs over a market folder: give both or neither")
     if customers is not None:
         if "uscc" not in customers.columns:
             raise InvalidTrainingData("the customers frame needs a 'uscc' column")
         usccs = sorted(set(customers.get_column("uscc").drop_nulls().to_list()))
     else:
         usccs = active_enterprises(tables, month)
-    market = replace(tables, frames={k: v for k, v in tables.frames.items() if k != GUARANTEES})
+    without_guarantees = replace(
+        tables, frames={k: v for k, v in tables.frames.items() if k != GUARANTEES}
+    )
     guarantees = guarantee_exposure(tables, month)
     graph = graph_inputs(tables, month)
-    parts = []
-    for number, chunk in enumerate(_chunks(usccs, chunk_size), start=1):
-        logger.info("monitoring inputs %s: chunk %d (%d customers)", month, number, len(chunk))
-        parts.append(_chunk_inputs(market, chunk, month, model, scores or {}))
-    computed = (
-        pl.concat(parts, how="vertical_relaxed")
-        if parts
-        else pl.DataFrame(schema={"customer_id": pl.String})
-    )
+    task = MonitoringTask(month, model, dict(scores or {}))
+    if engine is None or market is None:
+        frames = LocalEngine(chunk_size=chunk_size).map_tables(without_guarantees, task, usccs)
+    else:
+        frames = engine.map_enterprises(
+            market,
+            task,
+            tables=(*FEATURE_TABLES, LOAN_HISTORY),
+            optional=(APPLICATIONS,),
+            through=month,
+            enterprises=usccs,
+        )
+    logger.info("monitoring inputs %s: %d customers", month, len(usccs))
+    computed = pl.concat(list(frames), how="vertical_relaxed")
     frame = (
         pl.DataFrame({"customer_id": usccs}, schema={"customer_id": pl.String})
         .join(computed, on="customer_id", how="left")
@@ -439,10 +459,19 @@ def monitor_month(
     model: BehaviouralModel | None,
     customers: pl.DataFrame | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    engine: Engine | None = None,
+    market: Path | None = None,
 ) -> MonthRun:
-    """Inputs, behavioural PD, triggers and the alert rule for one month."""
+    """Inputs, behavioural PD, triggers and the alert rule for one month (the per-customer
+    part on ``engine`` over ``market`` when given)."""
     inputs = monitoring_inputs(
-        tables, month, customers=customers, model=model, chunk_size=chunk_size
+        tables,
+        month,
+        customers=customers,
+        model=model,
+        chunk_size=chunk_size,
+        engine=engine,
+        market=market,
     )
     return MonthRun(month, inputs.height, evaluate_alerts(inputs, triggers))
 
@@ -462,6 +491,7 @@ __all__ = [
     "ALERT_SCHEMA",
     "DEFAULT_CHUNK_SIZE",
     "INPUT_SCHEMA",
+    "MonitoringTask",
     "MonthRun",
     "active_enterprises",
     "evaluate_alerts",

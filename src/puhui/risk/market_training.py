@@ -74,6 +74,7 @@ def train_on_market(
     out: Path | None = None,
     augment: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
     augment_monotone: Mapping[str, int] | None = None,
+    tables: MarketTables | None = None,
 ) -> MarketTraining:
     """Train a model of ``kind`` on the market's loans whose outcome is known by ``as_of``.
 
@@ -87,6 +88,9 @@ def train_on_market(
     relationship graph's (``puhui.graph.features.with_graph_features``), which this layer may
     not import; ``augment_monotone`` gives their expected risk directions. Without them the
     model is the default market model.
+
+    ``tables`` replaces the market's own tables (e.g. only those a bank may read before an
+    enterprise consents, for pre-approval); the manifest still dates and identifies the data.
     """
     window = (
         window_months
@@ -94,7 +98,7 @@ def train_on_market(
         else available_window_months(market, as_of, horizon_months)
     )
     sample = labelled_dataset(
-        MarketTables.from_dir(market),
+        MarketTables.from_dir(market) if tables is None else tables,
         as_of,
         horizon_months=horizon_months,
         window_months=window,

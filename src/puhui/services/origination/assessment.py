@@ -107,6 +107,8 @@ KNOWN_UNFED_INPUTS = (
 """Inputs the shipped strategy names that no source always feeds: left missing ("no
 evidence") when absent. ``need_estimate_fen`` is fed when a need model is configured, so a
 strategy may still read it only as optional."""
+PREAPPROVAL_ONLY_INPUTS = ("settlement_monthly_inflow_fen",)
+"""Inputs only the pre-approval batch feeds (``pipelines.preapproval``): missing online."""
 
 INPUT_SCHEMA = InputSchema(
     fed=frozenset(
@@ -119,7 +121,7 @@ INPUT_SCHEMA = InputSchema(
             *VELOCITY_INPUTS,
         )
     ),
-    known_unfed=frozenset(KNOWN_UNFED_INPUTS),
+    known_unfed=frozenset((*KNOWN_UNFED_INPUTS, *PREAPPROVAL_ONLY_INPUTS)),
 )
 """What a strategy version may read to be activated or run as a challenger on this platform."""
 
