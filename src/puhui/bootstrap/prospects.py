@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from puhui.adapters.notify.log import LogNotifier
-from puhui.bootstrap.container import build_platform
+from puhui.bootstrap.container import Platform, build_platform
 from puhui.bootstrap.settings import Settings
 from puhui.domain.errors import ConfigurationError, InvalidInput
 from puhui.domain.prospects import ProspectRow
@@ -34,20 +34,30 @@ def load_run(settings: Settings, rows: Sequence[ProspectRow], *, run_meta: RunMe
         raise InvalidInput("the run pre-approved no enterprise: nothing to load")
     platform = build_platform(settings)
     try:
-        status = platform.database.status()
-        if not status.up_to_date:
-            raise ConfigurationError(
-                "the platform database is not migrated to the latest schema: run `puhui db upgrade`"
-            )
-        return loading.load_run(
-            platform.prospect_access(),
-            actor=BATCH,
-            month=rows[0].month,
-            rows=rows,
-            meta=run_meta,
-        )
+        return load_run_on(platform, rows, run_meta=run_meta)
     finally:
         platform.close()
+
+
+def load_run_on(
+    platform: Platform, rows: Sequence[ProspectRow], *, run_meta: RunMeta
+) -> LoadReport:
+    """:func:`load_run` on a platform already built: the demo's, whose clock is simulated
+    (the run is stamped with the simulated day, not the machine's)."""
+    if not rows:
+        raise InvalidInput("the run pre-approved no enterprise: nothing to load")
+    status = platform.database.status()
+    if not status.up_to_date:
+        raise ConfigurationError(
+            "the platform database is not migrated to the latest schema: run `puhui db upgrade`"
+        )
+    return loading.load_run(
+        platform.prospect_access(),
+        actor=BATCH,
+        month=rows[0].month,
+        rows=rows,
+        meta=run_meta,
+    )
 
 
 def dispatch(settings: Settings, *, limit: int = 100) -> DispatchReport:
