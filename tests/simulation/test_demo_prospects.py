@@ -140,6 +140,11 @@ def test_a_prospect_is_fast_tracked_and_converted_a_walk_in_is_not(
         if u not in stored
     )
     application_id, owner = _apply(origination, trained.market, prospect)
+    # The platform links it on submission; the manager keying it in confirms the link.
+    with access.units() as uow:
+        submitted = uow.prospects.by_application(application_id)
+    assert submitted is not None
+    assert submitted.row.uscc == prospect
     channel.applied(prospect, application_id, MONTH)
     walk_in_id, walk_in_owner = _apply(origination, trained.market, walk_in)
     channel.applied(walk_in, walk_in_id, MONTH)

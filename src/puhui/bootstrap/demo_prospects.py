@@ -5,10 +5,11 @@ The simulation asks on the first day of each month who is pre-approved
 the month's pre-approval on the market's data up to the month before (the engines' local
 engine, the shipped strategy's ``preapproval:`` section), loads the list on the demo's
 platform (one transaction, stamped with the simulated day) and hands back the listed USCCs.
-When one of them applies, the application is linked to its prospect (the fast-track: the
-prospect becomes ``applied``); once decided, its conversion is recorded, the way an operator
-would with ``POST /api/v1/prospect-conversions`` (nothing on the platform does it on a
-schedule): at the start of each month and at the end of the run.
+When one of them applies, the platform links the application to its prospect as it is
+submitted (the fast-track: the prospect becomes ``applied``; ``services.prospects.conversion``)
+and the manager keying it in confirms the link; once decided, its conversion is recorded the
+way an operator would with ``POST /api/v1/prospect-conversions`` (nothing on the platform does
+it on a schedule): at the start of each month and at the end of the run.
 
 The models (need and PD, from the sources before consent only) are trained once, on the
 market's own history before the first simulated month: point in time, as the bank would train
@@ -152,7 +153,8 @@ class PlatformProspects:
         return sorted(self._live)
 
     def applied(self, uscc: str, application_id: str, on: date) -> None:
-        """The manager keying the application links it to the prospect (fast-track)."""
+        """The manager keying the application links it to the prospect (fast-track; the
+        platform has linked it on submission already when the offer is live)."""
         prospect_id = self._live.get(uscc)
         if prospect_id is None:
             return
