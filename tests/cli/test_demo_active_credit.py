@@ -27,7 +27,8 @@ def test_the_section_shows_each_run_the_fast_track_conversions_and_both_groups()
     assert lines[1] == "== Active credit on the platform (主动授信) =="
     assert lines[2] == "models:                need need-1 and PD gbm@abc"
     assert lines[3] == (
-        "run for 2025-01:       166 pre-approved (7 already customers), 0 assigned, loaded in 3.8s"
+        "run for 2025-01:       166 pre-approved (7 already customers), 0 assigned, "
+        "run and loaded in 3.8s"
     )
     assert lines[4].startswith("run for 2025-02:       1,118 pre-approved (5 already customers)")
     assert (

@@ -177,7 +177,7 @@ def active_credit_section(r: ProspectResults) -> Section:
             (
                 f"run for {m.month:%Y-%m}:",
                 f"{m.listed:,} pre-approved ({m.customers:,} already customers), "
-                f"{m.assigned:,} assigned, loaded in {m.seconds:.1f}s",
+                f"{m.assigned:,} assigned, run and loaded in {m.seconds:.1f}s",
             )
         )
     lapsed = f" ({r.lapsed:,} more after their offer lapsed)" if r.lapsed else ""
