@@ -18,6 +18,7 @@ def test_the_section_shows_each_run_the_fast_track_conversions_and_both_groups()
         ],
         linked=6,
         lapsed=1,
+        again=2,
         conversions={"approved": 5, "pending": 1},
         prospects=LinesGroup(lines=5, defaulted=1, mean_pd=0.0072),
         walk_ins=LinesGroup(lines=69, defaulted=0, mean_pd=0.0099),
@@ -31,8 +32,9 @@ def test_the_section_shows_each_run_the_fast_track_conversions_and_both_groups()
         "run and loaded in 3.8s"
     )
     assert lines[4].startswith("run for 2025-02:       1,118 pre-approved (5 already customers)")
-    assert (
-        lines[5] == "fast-tracked:          6 applications linked (1 more after their offer lapsed)"
+    assert lines[5] == (
+        "fast-tracked:          6 applications linked "
+        "(not linked: 1 after their offer lapsed, 2 applying again)"
     )
     assert lines[6] == "conversions recorded:  approved 5, declined 0, pending 1"
     assert lines[7] == (

@@ -29,6 +29,7 @@ from puhui.bootstrap.container import Platform
 from puhui.bootstrap.prospects import BATCH, load_run_on
 from puhui.decision.preapproval import PreapprovalMode, preapproval_mode
 from puhui.decision.strategy import load_strategy, shipped_strategy_text
+from puhui.domain.errors import Conflict
 from puhui.domain.lending.schedule import add_months
 from puhui.pipelines.engines import Engine, LocalEngine
 from puhui.pipelines.marketing_map import customers_by_place
@@ -96,6 +97,8 @@ class PlatformProspects:
     linked: int = 0
     lapsed: int = 0
     """Applications of listed enterprises after their offer's validity (not fast-tracked)."""
+    again: int = 0
+    """Second applications of a prospect already linked to its first (not linked)."""
     _live: dict[str, str] = field(default_factory=dict)
     """USCC -> prospect id of the month's list."""
 
@@ -167,6 +170,10 @@ class PlatformProspects:
             )
         except ProspectExpired:
             self.lapsed += 1
+            return
+        except Conflict:
+            # Applying again after a decline: the prospect keeps its first application.
+            self.again += 1
             return
         self.linked += 1
 

@@ -68,6 +68,7 @@ class ProspectResults:
     months: list[LoadedMonth]
     linked: int
     lapsed: int
+    again: int
     conversions: dict[str, int]
     prospects: LinesGroup
     walk_ins: LinesGroup
@@ -119,6 +120,7 @@ def prospect_results(
         months=list(channel.months),
         linked=channel.linked,
         lapsed=channel.lapsed,
+        again=channel.again,
         conversions=dict(channel.conversions()),
         prospects=prospects,
         walk_ins=walk_ins,

@@ -180,8 +180,13 @@ def active_credit_section(r: ProspectResults) -> Section:
                 f"{m.assigned:,} assigned, run and loaded in {m.seconds:.1f}s",
             )
         )
-    lapsed = f" ({r.lapsed:,} more after their offer lapsed)" if r.lapsed else ""
-    section.rows.append(("fast-tracked:", f"{r.linked:,} applications linked{lapsed}"))
+    others = [
+        f"{count:,} {what}"
+        for count, what in ((r.lapsed, "after their offer lapsed"), (r.again, "applying again"))
+        if count
+    ]
+    more = f" (not linked: {', '.join(others)})" if others else ""
+    section.rows.append(("fast-tracked:", f"{r.linked:,} applications linked{more}"))
     section.rows.append(
         (
             "conversions recorded:",
