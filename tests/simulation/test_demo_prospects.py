@@ -159,6 +159,10 @@ def test_a_prospect_is_fast_tracked_and_converted_a_walk_in_is_not(
     assert channel.linked == 1
     assert channel.conversions() == {"pending": 1}
 
+    # Another application told for the same prospect is counted, not linked: the first stays.
+    channel.applied(prospect, walk_in_id, MONTH)
+    assert (channel.linked, channel.again) == (1, 1)
+
     status = _decide(origination, application_id, owner)
     _decide(origination, walk_in_id, walk_in_owner)
     assert channel.record_conversions() == 1
@@ -168,4 +172,5 @@ def test_a_prospect_is_fast_tracked_and_converted_a_walk_in_is_not(
     expected = Conversion.APPROVED if status is ApplicationStatus.OFFERED else Conversion.DECLINED
     assert converted is not None
     assert converted.conversion is expected
+    assert converted.application_id == application_id
     assert channel.conversions() == {expected.value: 1}
