@@ -43,6 +43,7 @@ from puhui.services.origination.ports import (
 )
 from puhui.services.origination.use_cases import Origination
 from puhui.services.prospects.access import ProspectAccess
+from puhui.services.prospects.conversion import link_at_submission
 from puhui.services.reporting.ports import ReportingStore
 from puhui.services.security.accounts import Security, SecurityConfig
 from puhui.services.security.network import Network, parse_networks
@@ -176,6 +177,13 @@ def build_api_dependencies(
     limits = limits or ApiLimits()
     cipher = keys.cipher or FieldCipher(keys.data_key)
     units = OriginationUnits(engine, clock=clock, audit_key=keys.audit_key, cipher=cipher)
+    prospects = ProspectAccess(
+        units=partial(
+            ProspectsUnitOfWork, engine, clock=clock, audit_key=keys.audit_key, cipher=cipher
+        ),
+        clock=clock,
+        outcomes=SqlApplicationOutcomes(engine),
+    )
     origination = Origination(
         uow_factory=units.writer,
         reader_factory=units.reader,
@@ -187,6 +195,7 @@ def build_api_dependencies(
         signer=ContractSigner(keys.signing_key_seed),
         request_hash_key=cipher.derive("request-hash"),
         decide_in_one_transaction=engine.dialect.name == "postgresql",
+        on_created=link_at_submission(prospects),
     )
     security = build_security(
         units,
@@ -223,13 +232,6 @@ def build_api_dependencies(
             strategies_uow=strategies_uow_factory,
             model_registry=model_registry,
         )
-    prospects = ProspectAccess(
-        units=partial(
-            ProspectsUnitOfWork, engine, clock=clock, audit_key=keys.audit_key, cipher=cipher
-        ),
-        clock=clock,
-        outcomes=SqlApplicationOutcomes(engine),
-    )
     return ApiDependencies(
         origination=origination,
         security=security,

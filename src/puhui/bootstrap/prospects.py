@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from puhui.adapters.notify.log import LogNotifier
-from puhui.bootstrap.container import build_platform
+from puhui.bootstrap.container import Platform, build_platform
 from puhui.bootstrap.settings import Settings
 from puhui.domain.errors import ConfigurationError
 from puhui.domain.prospects import ProspectRow
@@ -36,20 +36,28 @@ def load_run(
     """
     platform = build_platform(settings)
     try:
-        status = platform.database.status()
-        if not status.up_to_date:
-            raise ConfigurationError(
-                "the platform database is not migrated to the latest schema: run `puhui db upgrade`"
-            )
-        return loading.load_run(
-            platform.prospect_access(),
-            actor=BATCH,
-            month=month,
-            rows=rows,
-            meta=run_meta,
-        )
+        return load_run_on(platform, rows, run_meta=run_meta, month=month)
     finally:
         platform.close()
+
+
+def load_run_on(
+    platform: Platform, rows: Sequence[ProspectRow], *, run_meta: RunMeta, month: date
+) -> LoadReport:
+    """:func:`load_run` on a platform already built: the demo's, whose clock is simulated
+    (the run is stamped with the simulated day, not the machine's)."""
+    status = platform.database.status()
+    if not status.up_to_date:
+        raise ConfigurationError(
+            "the platform database is not migrated to the latest schema: run `puhui db upgrade`"
+        )
+    return loading.load_run(
+        platform.prospect_access(),
+        actor=BATCH,
+        month=month,
+        rows=rows,
+        meta=run_meta,
+    )
 
 
 def dispatch(settings: Settings, *, limit: int = 100) -> DispatchReport:

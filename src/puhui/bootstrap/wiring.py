@@ -33,6 +33,7 @@ from puhui.services.origination.placeholders import NoDataSource
 from puhui.services.origination.ports import Assessor, CreditLineOpener, DataSource, OfferBounds
 from puhui.services.origination.pricing_bounds import StrategyOfferBounds
 from puhui.services.origination.use_cases import Origination
+from puhui.services.prospects.conversion import link_at_submission
 from puhui.services.security.signing import ContractSigner
 
 logger = logging.getLogger(__name__)
@@ -216,6 +217,7 @@ def build_origination(platform: Platform, ports: OriginationPorts) -> Originatio
         request_hash_key=units.cipher.derive("request-hash"),
         decide_in_one_transaction=units.engine.dialect.name == "postgresql",
         graph=ports.graph,
+        on_created=link_at_submission(platform.prospect_access()),
     )
 
 

@@ -23,8 +23,10 @@ import puhui
 from puhui.bootstrap import Platform, Settings
 from puhui.bootstrap.logging import logging_to_file
 from puhui.cli.context import fail, load_settings
+from puhui.cli.demo_prospects import prospect_channel, prospect_results
 from puhui.cli.demo_report import (
     Section,
+    active_credit_section,
     portfolio_lines,
     portfolio_sections,
     post_loan_lines,
@@ -347,6 +349,9 @@ def _run_stages(
         platform_, market_dir, data_source, workdir / "behaviour", first_day
     )
     behaviour = time.perf_counter() - t0
+    prospects, prospect_models, prospect_training = prospect_channel(
+        platform_, market_dir, first_day, progress
+    )
     logger.info(
         "simulation: %d applications, %s .. %s, database %s",
         len(applications),
@@ -365,6 +370,7 @@ def _run_stages(
             month_end=post_loan,
             # The last week's referrals wait for the console's approvers.
             referrals_left_from=last_day - timedelta(days=REFERRALS_LEFT_DAYS - 1),
+            prospects=prospects,
         ),
         applications,
         # The world's side: when and how much each enterprise needs (never the bank's).
@@ -374,14 +380,15 @@ def _run_stages(
         simulation.run(first_day, last_day, progress)
     progress.start(None, "portfolio and post-loan summaries")
     summary = simulation.summary(first_day, last_day, truth)
-    booked = {r.uscc for r in simulation.receipts.values()}
     run.post_loan = post_loan_report(
-        post_loan, booked=booked, truth=truth, first_day=first_day, last_day=last_day
+        post_loan,
+        booked={r.uscc for r in simulation.receipts.values()},
+        truth=truth,
+        first_day=first_day,
+        last_day=last_day,
     )
-    run.after.append(
-        monitoring_section(
-            platform_, champion, first_day, last_day, workdir / "monitoring", progress=progress
-        )
+    monitoring = monitoring_section(
+        platform_, champion, first_day, last_day, workdir / "monitoring", progress=progress
     )
     progress.start(None, "charts")
     defaulted = set(
@@ -390,14 +397,30 @@ def _run_stages(
         .get_column("uscc")
         .to_list()
     )
-    run.after.append(holdings_section(platform_))
-    run.after.append(charts_section(simulation, defaulted, workdir / "charts"))
+    active_credit = prospect_results(
+        prospects,
+        simulation,
+        defaulted,
+        models=prospect_models,
+        last_day=last_day,
+        training_seconds=prospect_training,
+    )
+    run.after.extend(
+        [
+            active_credit_section(active_credit),
+            monitoring,
+            holdings_section(platform_),
+            charts_section(simulation, defaulted, workdir / "charts"),
+        ]
+    )
     summary.seconds = {
         "market": generated,
         "training": trained,
         "loading": loaded,
         "behaviour model": behaviour,
+        "pre-approval models": prospect_training,
         **summary.seconds,
+        "pre-approval runs (in origination)": active_credit.seconds["monthly runs"],
         "total": time.perf_counter() - started,
     }
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())

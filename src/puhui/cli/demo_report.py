@@ -11,10 +11,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from rich.console import Console
 from rich.table import Table
 
+from puhui.cli.demo_prospects import LinesGroup, ProspectResults
 from puhui.domain.money import format_yuan
 from puhui.pipelines.portfolio_summary import PortfolioSummary
 from puhui.pipelines.post_loan import PostLoanReport
@@ -157,6 +159,50 @@ def _draws_line(s: PortfolioSummary) -> str:
         f"{d.get('capped', 0):,} capped by the available limit; "
         f"not drawn: {refused or 'none'}"
     )
+
+
+def _lines_group(g: LinesGroup, last_day: date) -> str:
+    return (
+        f"{g.lines:,} lines, defaulted by {last_day} {g.defaulted:,} ({pct(g.bad_rate)}), "
+        f"mean 12-month PD at booking {pct(g.mean_pd)}"
+    )
+
+
+def active_credit_section(r: ProspectResults) -> Section:
+    """The demo's pre-approval runs on the platform, the fast-track and what it converted."""
+    section = Section("Active credit on the platform (主动授信)", ("", ""))
+    section.rows.append(("models:", r.models))
+    for m in r.months:
+        section.rows.append(
+            (
+                f"run for {m.month:%Y-%m}:",
+                f"{m.listed:,} pre-approved ({m.customers:,} already customers), "
+                f"{m.assigned:,} assigned, run and loaded in {m.seconds:.1f}s",
+            )
+        )
+    others = [
+        f"{count:,} {what}"
+        for count, what in ((r.lapsed, "after their offer lapsed"), (r.again, "applying again"))
+        if count
+    ]
+    more = f" (not linked: {', '.join(others)})" if others else ""
+    section.rows.append(("fast-tracked:", f"{r.linked:,} applications linked{more}"))
+    section.rows.append(
+        (
+            "conversions recorded:",
+            ", ".join(
+                f"{name} {r.conversions.get(name, 0):,}"
+                for name in ("approved", "declined", "pending")
+            ),
+        )
+    )
+    section.rows.append(("from prospects:", _lines_group(r.prospects, r.last_day)))
+    section.rows.append(("from walk-ins:", _lines_group(r.walk_ins, r.last_day)))
+    section.notes.append(
+        "defaults are the truth's, known up to the window's last day only: "
+        "a short window says little about the bad rate"
+    )
+    return section
 
 
 def _payments_line(s: PortfolioSummary) -> str:

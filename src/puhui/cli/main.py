@@ -106,3 +106,7 @@ def version() -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":  # `python -m puhui.cli.main` (the benchmarks run it so)
+    main()

@@ -79,7 +79,7 @@ def create_application(
     request_hash = _request_hash(origination, request)
     for draw in range(NUMBER_DRAWS):
         try:
-            return _create_once(
+            created = _create_once(
                 origination,
                 actor=actor,
                 applicant=applicant,
@@ -92,6 +92,10 @@ def create_application(
         except ApplicationNumberTaken:
             # The whole unit of work rolled back; draw another number and apply again.
             logger.warning("application number drawn twice (attempt %d); drawing again", draw + 1)
+            continue
+        if origination.on_created is not None:
+            origination.on_created(created)
+        return created
     raise ApplicationNumberTaken(f"no free application number after {NUMBER_DRAWS} draws")
 
 

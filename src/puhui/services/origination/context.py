@@ -60,6 +60,9 @@ class Origination:
     """The relationship graph checked online (anti-fraud's second layer); ``None``: not
     configured, and every decision's trace says the graph was unavailable."""
     graph_policy: fraud.GraphPolicy = field(default_factory=fraud.GraphPolicy)
+    on_created: Callable[[Application], None] | None = None
+    """Told of each application once it is stored (the prospects' fast-track links it to the
+    enterprise's live pre-approval); it must not fail: the application is already made."""
     decide_in_one_transaction: bool = False
     """Assess in the writing transaction itself (PostgreSQL) instead of reading a snapshot
     first and writing in a second transaction (SQLite, whose single writer lock must not be

@@ -9,9 +9,13 @@ prospect as its conversion (approved with the offered limit, or declined).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from puhui.domain.errors import ConfigurationError, Conflict, InvalidInput, NotFound
+from puhui.domain.lending.schedule import add_months
+from puhui.domain.origination.application import Application
 from puhui.domain.prospects import ProspectStatus
 from puhui.services.prospects.access import ProspectAccess, require_worker, taker
 from puhui.services.prospects.ports import (
@@ -21,8 +25,10 @@ from puhui.services.prospects.ports import (
     ProspectRecord,
     ProspectsUnitOfWork,
 )
-from puhui.services.prospects.queue import require_live, require_prospect, save_change
-from puhui.services.security.permissions import Permission, Principal, require
+from puhui.services.prospects.queue import is_live, require_live, require_prospect, save_change
+from puhui.services.security.permissions import SYSTEM, Permission, Principal, require
+
+logger = logging.getLogger(__name__)
 
 APPROVED = frozenset({"offered", "accepted", "line_opened", "line_failed"})
 """Application statuses that mean the bank said yes (an offer was made)."""
@@ -97,6 +103,73 @@ def link_application(
         converted = _convert(uow, actor, changed, outcome, access)
         uow.commit()
     return converted or changed
+
+
+LIVE_LISTS_MONTHS = 14
+"""Lists that may still hold a live offer: validity is at most 366 days after the month after
+the run's as-of month (``decision.document``)."""
+
+
+def link_new_application(
+    access: ProspectAccess, *, application_id: str, uscc: str
+) -> ProspectRecord | None:
+    """The platform's own fast-track at submission: a new application of an enterprise that
+    holds a live pre-approval is linked to it (the newest list's), audited as the system.
+
+    The prospect's assignment stays as it is; an application already linked, or an enterprise
+    without a live offer, changes nothing (``None``).
+    """
+    today = access.clock.today()
+    now = access.clock.now()
+    this_month = today.replace(day=1)
+    months = [add_months(this_month, -back) for back in range(LIVE_LISTS_MONTHS)]
+    with access.units() as uow:
+        if uow.prospects.by_application(application_id) is not None:
+            return None
+        live = [
+            r
+            for r in uow.prospects.of_enterprise(uscc, months)
+            if r.application_id is None and is_live(r, today)
+        ]
+        if not live:
+            return None
+        stored = max(live, key=lambda r: r.row.month)
+        changed = replace(
+            stored,
+            status=ProspectStatus.APPLIED,
+            application_id=application_id,
+            applied_at=now,
+            updated_at=now,
+            version=stored.version + 1,
+        )
+        save_change(
+            uow,
+            SYSTEM,
+            stored,
+            changed,
+            "applied",
+            detail=application_id,
+            payload={"application_id": application_id, "linked_by": "submission"},
+        )
+        uow.commit()
+    return changed
+
+
+def link_at_submission(access: ProspectAccess) -> Callable[[Application], None]:
+    """Origination's ``on_created``: :func:`link_new_application`. A failure is logged, never
+    raised: the application is made, and a manager can still link it from the queue."""
+
+    def link(application: Application) -> None:
+        try:
+            link_new_application(
+                access,
+                application_id=application.application_id,
+                uscc=application.applicant.uscc,
+            )
+        except Exception:  # the application stands without the link
+            logger.exception("application %s: not linked to a prospect", application.application_id)
+
+    return link
 
 
 def _convert(

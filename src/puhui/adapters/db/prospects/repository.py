@@ -280,6 +280,14 @@ class SqlProspectRepository:
         ).first()
         return None if row is None else self._record(row)
 
+    def of_enterprise(self, uscc: str, months: Sequence[dt.date]) -> list[ProspectRecord]:
+        if not months:
+            return []
+        rows = self._connection.execute(
+            select(prospects).where(_P.month.in_(list(months)), _P.uscc == uscc)
+        )
+        return [self._record(row) for row in rows]
+
     def find(self, query: ProspectQuery) -> list[ProspectRecord]:
         statement = select(prospects)
         if query.month is not None:
