@@ -28,12 +28,38 @@ def test_calendar_facts_match_the_market_catalogue() -> None:
 
 
 def test_season_months_follow_the_festival() -> None:
-    # 2025: Spring Festival in January, so a consumer firm stocks up in December 2025.
-    assert calendar.is_season_month(True, date(2025, 12, 1))
-    assert not calendar.is_season_month(True, date(2024, 12, 1))  # 2024's festival: February
+    # Spring Festival 2025 on 29 January: a consumer firm stocks up in December 2024.
+    assert calendar.is_season_month(True, date(2024, 12, 1))
+    assert not calendar.is_season_month(True, date(2025, 12, 1))  # 2026's festival: February
+    assert calendar.is_season_month(True, date(2024, 1, 1))  # 2024's festival: February
+    assert not calendar.is_season_month(True, date(2025, 1, 1))  # the festival month itself
     assert calendar.is_season_month(False, date(2024, 3, 1))  # the month after it
     assert calendar.months_to_season(False, date(2024, 9, 1)) == 2  # November
     assert calendar.season_months_ahead(True, date(2024, 8, 1)) == 2  # September, October
+
+
+def test_the_market_stocks_up_in_the_months_the_risk_calendar_says(
+    need_tables: MarketTables, need_events: pl.LazyFrame
+) -> None:
+    # The generated market (2023-01 .. 2024-12) is the world: its consumer firms' seasonal
+    # needs fall only in the risk layer's season months, December 2024 among them (festival
+    # 2025 in January) and December 2023 not (festival 2024 in February).
+    consumer = (
+        need_tables[ENTERPRISES]
+        .filter(pl.col("industry_group").is_in(sorted(calendar.CONSUMER_INDUSTRY_GROUPS)))
+        .select("uscc")
+    )
+    months = set(
+        need_events.filter(pl.col("reason") == "seasonal_stock")
+        .join(consumer, on="uscc")
+        .select(pl.col("month").unique())
+        .collect()
+        .get_column("month")
+        .to_list()
+    )
+    assert date(2024, 12, 1) in months
+    assert date(2023, 12, 1) not in months
+    assert all(calendar.is_season_month(True, m) for m in months)
 
 
 def test_one_row_per_registered_enterprise_with_every_feature(need_tables: MarketTables) -> None:

@@ -46,8 +46,12 @@ def demand(ctx: ChunkContext, latent: LatentPath, ids: Identity) -> Demand:
     months = np.array([ctx.calendar.year_month(int(k)) for k in ctx.window])
     cal_m = months[:, 1]
     cny = np.array([SPRING_FESTIVAL_MONTH.get(int(y), 2) for y in months[:, 0]])
+    cny_next = np.array([SPRING_FESTIVAL_MONTH.get(int(y) + 1, 2) for y in months[:, 0]])
     consumer = np.array([i.season == "consumer" for i in INDUSTRIES])[statics.industry][:, None]
-    seasonal_c = (cal_m == np.where(cny == 1, 12, cny - 1)) | (cal_m == 9) | (cal_m == 10)
+    # Consumer firms stock up in the month before the Spring Festival: January for a February
+    # festival, and the December before (the previous year) for a January one.
+    before_festival = ((cal_m == 12) & (cny_next == 1)) | ((cal_m == cny - 1) & (cny == 2))
+    seasonal_c = before_festival | (cal_m == 9) | (cal_m == 10)
     seasonal_i = (cal_m == 11) | (cal_m == 12) | (cal_m == cny + 1)
     seasonal = np.where(consumer, seasonal_c[None, :], seasonal_i[None, :])
     thriving = latent.health > statics.base_health[:, None] + 0.3

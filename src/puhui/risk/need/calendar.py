@@ -45,12 +45,14 @@ def is_season_month(consumer: bool, month: date) -> bool:
     """Whether ``month`` is one a firm of this calendar stocks up in.
 
     Consumer: the month before the Spring Festival, September and October. Industrial:
-    November, December and the month after the festival.
+    November, December and the month after the festival. A January festival's month before is
+    the December of the year before (festival 2025: 29 January, so December 2024).
     """
     festival = SPRING_FESTIVAL_MONTH.get(month.year, 2)
     if consumer:
-        before = 12 if festival == 1 else festival - 1
-        return month.month in (before, 9, 10)
+        if month.month == 12:
+            return SPRING_FESTIVAL_MONTH.get(month.year + 1, 2) == 1
+        return month.month in (9, 10) or (festival == 2 and month.month == 1)
     return month.month in (11, 12, festival + 1)
 
 

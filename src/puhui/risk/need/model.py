@@ -6,7 +6,8 @@ regression for the duration (these two without the calendar-like features). The 
 point estimate is the median regression itself (on the held-out markets no fixed rescaling
 tuned at training did better, and a tuned scale moved with the month it was tuned on); the
 conservative floor is the point times a low quantile of true / predicted on enterprises held
-out of training, so it stays at or below the true need for at least nine needs in ten. The
+out of training, so it stays at or below the true need for at least nine needs in ten. A need
+is never more than ``MAX_NEED_OVER_TYPICAL`` times the typical need of its revenue proxy. The
 month is the first season month of the firm's industry calendar within the horizon, else the
 next month.
 
@@ -33,12 +34,12 @@ import polars as pl
 from puhui.risk.errors import InvalidTrainingData, ModelArtefactInvalid
 from puhui.risk.features import month_start_plus
 from puhui.risk.need.calendar import NEED_HORIZON_MONTHS
-from puhui.risk.need.features import NEED_FEATURE_NAMES
+from puhui.risk.need.features import BASE_CAPITAL, BASE_INFLOW, NEED_FEATURE_NAMES
 
 FloatArray = npt.NDArray[np.float64]
 
 NEED_MODEL_FORMAT = "puhui-need-model"
-NEED_MODEL_VERSION = "1"
+NEED_MODEL_VERSION = "2"
 """The definition the model was built for (features, outputs); a saved model of another
 version is refused on load rather than scored with columns it does not know."""
 MANIFEST = "manifest.json"
@@ -58,6 +59,14 @@ MARGIN_BOUND = 0.5
 """Margins beyond ±50 % (an account draining after a default) say nothing more of the level."""
 MAX_LOG_AMOUNT = math.log(1e13)
 """No need above RMB 100 billion: keeps a wild row finite instead of overflowing."""
+MONEY_KINDS = frozenset({BASE_INFLOW, BASE_CAPITAL})
+"""Proxy kinds in fen (settlement inflow, registered capital), unlike electricity in kWh."""
+MAX_NEED_OVER_TYPICAL = 20.0
+"""Sanity cap: a need is at most 20 times the typical need of its proxy (the proxy times its
+kind's offset, see ``AmountStart.kind_offset``), whatever the industry offset, the margin
+correction and the booster add. The market's needs spread about sixfold around a firm's
+monthly revenue, so only an extrapolation (a kind or industry barely seen in training) reaches
+the cap; without it such firms got needs thousands of times their registered capital."""
 
 
 def offset_key(industry_code: float | None, base_kind: float | None) -> str:
@@ -67,6 +76,12 @@ def offset_key(industry_code: float | None, base_kind: float | None) -> str:
     )
     kind = "none" if base_kind is None or math.isnan(base_kind) else str(int(base_kind))
     return f"{industry}:{kind}"
+
+
+def kind_key(base_kind: float | None) -> str:
+    """Key of the fallback offset of a proxy kind over all industries (``"*:<kind>"``)."""
+    kind = "none" if base_kind is None or math.isnan(base_kind) else str(int(base_kind))
+    return f"*:{kind}"
 
 
 def feature_matrix(features: pl.DataFrame, names: tuple[str, ...]) -> FloatArray:
@@ -102,7 +117,8 @@ class AmountStart:
     well it is doing now (and with the whole economy's cycle, which differs from market to
     market). The settlement margin moves with the same health, so ``margin_slope`` times the
     12-month margin takes that level out; ``offsets`` are the median log(need / corrected
-    proxy) per ``offset_key`` (``"*"`` overall).
+    proxy) per ``offset_key``, per ``kind_key`` (the fallback of an industry with few needs of
+    that kind: offsets of kWh and of fen do not mix) and ``"*"`` overall.
     """
 
     offsets: Mapping[str, float]
@@ -124,15 +140,36 @@ class AmountStart:
         )
         return np.asarray(base + self.margin_slope * margin.to_numpy(), dtype=np.float64)
 
+    def kind_offset(self, base_kind: float | None) -> float:
+        """The offset of a proxy kind: fitted on its needs, else a prior in the kind's units.
+
+        A kind with too few training needs (no firm scaled from its registered capital, say)
+        takes 0 if its proxy is in fen (a need of the proxy's order) and the overall offset
+        if it is electricity: the overall one is fitted mostly on kWh, and added to a proxy in
+        fen it made needs thousands of times too large.
+        """
+        fitted = self.offsets.get(kind_key(base_kind))
+        if fitted is not None:
+            return fitted
+        return 0.0 if base_kind in MONEY_KINDS else self.offsets["*"]
+
+    def _kinds(self, features: pl.DataFrame) -> list[float | None]:
+        kind = features.get_column("need_base_kind").cast(pl.Float64)
+        return [None if k is None or math.isnan(k) else k for k in kind.to_list()]
+
     def apply(self, features: pl.DataFrame) -> FloatArray:
         industry = features.get_column("industry_code").cast(pl.Float64).fill_null(np.nan)
-        kind = features.get_column("need_base_kind").cast(pl.Float64).fill_null(np.nan)
-        overall = self.offsets["*"]
         offset = [
-            self.offsets.get(offset_key(i, k), overall)
-            for i, k in zip(industry.to_list(), kind.to_list(), strict=True)
+            self.offsets.get(offset_key(i, k), self.kind_offset(k))
+            for i, k in zip(industry.to_list(), self._kinds(features), strict=True)
         ]
         return self.corrected_base(features) + np.asarray(offset, dtype=np.float64)
+
+    def ceiling(self, features: pl.DataFrame) -> FloatArray:
+        """The largest log need of each row: its proxy's typical need × MAX_NEED_OVER_TYPICAL."""
+        base = features.get_column("need_base_log").cast(pl.Float64).to_numpy()
+        typical = np.asarray([self.kind_offset(k) for k in self._kinds(features)], np.float64)
+        return np.asarray(base + typical + math.log(MAX_NEED_OVER_TYPICAL), dtype=np.float64)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -193,10 +230,9 @@ class NeedModel:
         return np.asarray(self._boosters[name].predict(x, num_threads=1), dtype=np.float64)
 
     def log_amount(self, features: pl.DataFrame) -> FloatArray:
-        """The median regression's log need (before the point scale), row by row."""
-        return np.asarray(
-            self.start.apply(features) + self.predict("amount", features), dtype=np.float64
-        )
+        """The median regression's log need, at most the row's ceiling, row by row."""
+        log_need = self.start.apply(features) + self.predict("amount", features)
+        return np.asarray(np.minimum(log_need, self.start.ceiling(features)), dtype=np.float64)
 
     def score(self, features: pl.DataFrame, as_of: date) -> pl.DataFrame:
         """``uscc`` + the need's probability, amount, floor, month and duration per row."""
