@@ -7,8 +7,9 @@ Usage:
       --out FILE [--engine local|spark] [--master local[2]]
 
 ``risk``: the models (trained on ``--train``, another seed, if ``--models`` does not exist yet)
-pre-approve the held-out market as of the month; then the applications of the three months
-after it are followed for twelve months in the market's truth (``enterprises_truth.
+pre-approve the held-out market as of the month; the share of limits at or below the true need
+(``truth/need_events`` in the 3 months after it) is printed; then the applications of the
+three months after it are followed for twelve months in the market's truth (``enterprises_truth.
 default_month``). Printed: the bad rate of pre-approved enterprises that applied, against
 walk-in applicants (not on the list) approved by the same strategy online — with the data they
 consent to (tax, invoices, bureau) and the market's standard PD model trained on ``--train``.
@@ -110,6 +111,37 @@ def _rate(frame: pl.DataFrame) -> str:
     return f"{bad / frame.height:.2%} ({bad:,} bad of {frame.height:,})"
 
 
+def _true_needs(heldout: Path, as_of: date) -> pl.DataFrame:
+    """Each enterprise's first true need event in the horizon: ``uscc, true_need_fen``."""
+    return (
+        pl.scan_parquet(str(heldout / "truth" / "need_events" / "*.parquet"))
+        .filter(pl.col("month").is_between(month_start_plus(as_of, 1), month_start_plus(as_of, 3)))
+        .sort("uscc", "month", "need_id")
+        .unique("uscc", keep="first", maintain_order=True)
+        .select("uscc", pl.col("amount_fen").alias("true_need_fen"))
+        .collect()
+    )
+
+
+def _limits_within_need(listed: pl.DataFrame, heldout: Path, as_of: date) -> None:
+    """The measure "limits not above the true need in ≥ 90 % of pre-approvals", two ways:
+    among the pre-approved with a true need in the horizon, and over every pre-approved row
+    (a row without a true need counts as a limit above the need)."""
+    joined = listed.select("uscc", "limit_fen").join(
+        _true_needs(heldout, as_of), on="uscc", how="left"
+    )
+    with_need = joined.filter(pl.col("true_need_fen").is_not_null())
+    within = int((with_need["limit_fen"] <= with_need["true_need_fen"]).sum())
+    share_needed = within / with_need.height if with_need.height else float("nan")
+    share_all = within / joined.height if joined.height else float("nan")
+    print(
+        f"limit <= true need: {share_needed:.2%} of the {with_need.height:,} pre-approved with a"
+        f" true need in the horizon ({within:,}); {share_all:.2%} of all {joined.height:,}"
+        " pre-approved (no true need = above the need)",
+        flush=True,
+    )
+
+
 def risk(args: argparse.Namespace) -> None:
     as_of = parse_month(args.as_of)
     models = _models(args.models, args.train, as_of)
@@ -123,7 +155,11 @@ def risk(args: argparse.Namespace) -> None:
         strategy=(f"{STRATEGY}.yaml", shipped_strategy_text(STRATEGY)),
         risk_model_label=models.pd_label,
     )
-    print(f"pre-approved {listed.height:,} enterprises in {time.perf_counter() - started:.0f} s")
+    print(
+        f"pre-approved {listed.height:,} enterprises in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+    _limits_within_need(listed, args.heldout, as_of)
     last = month_start_plus(as_of, WINDOW_MONTHS)
     applications = (
         pl.scan_parquet(str(args.heldout / "tables" / APPLICATIONS / "*.parquet"))

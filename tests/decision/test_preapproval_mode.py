@@ -87,6 +87,23 @@ def test_section_problems_are_refused_with_their_lines(shipped_text: str) -> Non
     assert all(p.line is not None for p in refused.value.problems)
 
 
+def test_sources_beyond_those_allowed_before_consent_are_refused(shipped_text: str) -> None:
+    data = yaml.safe_load(shipped_text)
+    data["preapproval"]["sources_before_consent"] += ["tax_monthly", "bureau", "invoices"]
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    allowed = frozenset(yaml.safe_load(shipped_text)["preapproval"]["sources_before_consent"])
+    load_strategy("copy", text=text)  # without the caller's list the section is not judged
+    with pytest.raises(StrategyInvalid) as refused:
+        load_strategy("copy", text=text, preapproval_sources=allowed)
+    problems = "\n".join(str(p) for p in refused.value.problems)
+    for index, table in enumerate(("tax_monthly", "bureau", "invoices"), start=len(allowed)):
+        assert (
+            f"preapproval.sources_before_consent[{index}]: {table!r} may not be read before"
+            in problems
+        )
+    load_strategy("shipped", text=shipped_text, preapproval_sources=allowed)
+
+
 def test_an_unknown_key_in_the_section_is_refused(shipped_text: str) -> None:
     data = yaml.safe_load(shipped_text)
     data["preapproval"]["validity_dayz"] = 3

@@ -16,7 +16,6 @@ from puhui.domain.errors import PuhuiError
 from puhui.market.params import parse_month
 from puhui.pipelines.marketing_map import (
     customers_by_place,
-    last_month,
     marketing_map,
     read_prospects,
 )
@@ -26,8 +25,14 @@ from puhui.pipelines.preapproval import (
     run_preapproval,
     write_prospects,
 )
-from puhui.pipelines.preapproval_models import MarketIdentity, ProspectModels, train_prospect_models
+from puhui.pipelines.preapproval_models import (
+    MarketIdentity,
+    ProspectModels,
+    check_market,
+    train_prospect_models,
+)
 from puhui.risk.features import ENTERPRISES, LOAN_HISTORY, MarketTables
+from puhui.risk.need import PRE_CONSENT_SOURCES
 
 app = typer.Typer(
     help="Pre-approval (主动授信): who to invite this month, and the marketing map.",
@@ -82,7 +87,9 @@ def train_command(
     month = _month(as_of)
     try:
         source, text = _strategy(strategy)
-        sources = preapproval_mode(load_strategy(source, text=text)).sources_before_consent
+        sources = preapproval_mode(
+            load_strategy(source, text=text, preapproval_sources=PRE_CONSENT_SOURCES)
+        ).sources_before_consent
         models = train_prospect_models(
             _market(market), month, sources, trained_at=datetime.now(UTC)
         )
@@ -127,8 +134,13 @@ def run_command(  # noqa: PLR0917 - the contract's options
         check_out_path(out)
         scored = _market(market)
         source, text = _strategy(strategy)
-        mode = preapproval_mode(load_strategy(source, text=text))
+        mode = preapproval_mode(
+            load_strategy(source, text=text, preapproval_sources=PRE_CONSENT_SOURCES)
+        )
         runner = engine_from_options(engine, master)
+        if train_market is not None:
+            # Training takes minutes: a scored market that cannot be run is refused first.
+            check_market(scored, month, mode.sources_before_consent)
         models = _models(model, train_market, scored, month, mode.sources_before_consent)
         models.refuse_same_market(scored)
         frame = run_preapproval(
@@ -208,9 +220,13 @@ def report_command(
     market: MarketDir,
     out: Annotated[Path, typer.Option("--out", help="Folder for the tables and pictures.")],
     as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Month to count customers at (default: the latest)."),
-    ] = None,
+        str,
+        typer.Option(
+            "--as-of",
+            help="The run's as-of month, YYYY-MM: customers are counted at its end "
+            "(the file does not carry it).",
+        ),
+    ],
 ) -> None:
     """The marketing map: prospects, estimated need, customers and penetration by region code,
     industry and park, as CSV tables and PNG pictures."""
@@ -220,7 +236,7 @@ def report_command(
     try:
         listed = read_prospects(prospects)
         tables = MarketTables.from_dir(_market(market), names=(ENTERPRISES, LOAN_HISTORY))
-        month = _month(as_of) if as_of is not None else last_month(tables)
+        month = _month(as_of)
         by_dimension = marketing_map(listed, tables, month)
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None

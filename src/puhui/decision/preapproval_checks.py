@@ -24,9 +24,16 @@ def check_preapproval(compiler: _Compiler, grades: list[str]) -> None:
             (*path, "minimum_need_probability"), "a probability is between 0 and 1"
         )
     seen: set[str] = set()
+    allowed = compiler.preapproval_sources
     for index, name in enumerate(spec.sources_before_consent):
         if name in seen:
             compiler.problems.add((*path, "sources_before_consent", index), f"{name!r} twice")
+        elif allowed is not None and name not in allowed:
+            compiler.problems.add(
+                (*path, "sources_before_consent", index),
+                f"{name!r} may not be read before the enterprise consents"
+                f" (allowed: {', '.join(sorted(allowed))})",
+            )
         seen.add(name)
     _check_affordability(compiler, grades)
     if spec.product_cap_yuan is not None:

@@ -165,13 +165,28 @@ def parse_document(text: str, *, source: str = "strategy") -> tuple[StrategyDocu
 
 
 def load_strategy(
-    source: str | Path, *, text: str | None = None, lpr_tables: Mapping[str, LprTable] | None = None
+    source: str | Path,
+    *,
+    text: str | None = None,
+    lpr_tables: Mapping[str, LprTable] | None = None,
+    preapproval_sources: frozenset[str] | None = None,
 ) -> CompiledStrategy:
-    """Read, validate and compile a strategy file (or ``text`` named ``source``)."""
+    """Read, validate and compile a strategy file (or ``text`` named ``source``).
+
+    ``preapproval_sources``: the tables a ``preapproval:`` section may list before consent
+    (the caller's authority, ``risk.need.PRE_CONSENT_SOURCES``: this layer may not import it);
+    ``None`` leaves the section's sources unchecked (a strategy used for applications only).
+    """
     if text is None:
         text = Path(source).read_text(encoding="utf-8")
     document, lines = parse_document(text, source=str(source))
-    return compile_strategy(document, lines=lines, source=str(source), lpr_tables=lpr_tables)
+    return compile_strategy(
+        document,
+        lines=lines,
+        source=str(source),
+        lpr_tables=lpr_tables,
+        preapproval_sources=preapproval_sources,
+    )
 
 
 def shipped_strategies() -> list[str]:
@@ -229,6 +244,7 @@ class _Compiler:
         self.lpr_tables = lpr_tables or {}
         self.types: dict[str, InputType] = {n: s.type for n, s in document.inputs.items()}
         self.used_reasons: list[tuple[Path_, str]] = []
+        self.preapproval_sources: frozenset[str] | None = None
 
     def compile(self, source_hash: str) -> CompiledStrategy | None:
         doc = self.doc
@@ -602,10 +618,12 @@ def compile_strategy(
     lines: _Lines | None = None,
     source: str = "strategy",
     lpr_tables: Mapping[str, LprTable] | None = None,
+    preapproval_sources: frozenset[str] | None = None,
 ) -> CompiledStrategy:
     """Check everything that the schema cannot, then build the closures."""
     problems = _Problems(lines)
     compiler = _Compiler(document, problems, lpr_tables)
+    compiler.preapproval_sources = preapproval_sources
     compiled = compiler.compile(content_hash(document))
     if compiled is None or problems.items:
         raise StrategyInvalid(problems.items, source=source)

@@ -26,6 +26,8 @@ PROSPECT_FILE_COLUMNS = (
     "valid_until",
 )
 """The columns of ``puhui prospect run --out FILE``, in this order (a public contract)."""
+NO_PARK = "-"
+"""The marketing map's label for enterprises outside any industrial park (CLI and console)."""
 
 
 class ProspectStatus(StrEnum):

@@ -171,7 +171,9 @@ def build_market_month(
     started = time.perf_counter()
     _check_month(month)
     # The loan history is not read by the features: a provider's market may lack it.
-    frames = engine.map_enterprises(market, FeatureMonthTask(month), tables=FEATURE_TABLES)
+    frames = engine.map_enterprises(
+        market, FeatureMonthTask(month), tables=FEATURE_TABLES, through=month
+    )
     tables = MarketTables.from_dir(market, names=FEATURE_TABLES, optional=())
     return _replace_month(
         frames,

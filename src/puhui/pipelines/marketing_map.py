@@ -15,12 +15,11 @@ from pathlib import Path
 import polars as pl
 
 from puhui.domain.errors import InvalidInput
-from puhui.domain.prospects import PROSPECT_FILE_COLUMNS, penetration
+from puhui.domain.prospects import NO_PARK, PROSPECT_FILE_COLUMNS, penetration
 from puhui.pipelines.preapproval_inputs import current_exposure, enterprise_places
 from puhui.risk.features import ENTERPRISES, LOAN_HISTORY, MarketTables
 
 DIMENSIONS = ("region_code", "industry_group", "park")
-NO_PARK = "(no park)"
 MAP_COLUMNS = (
     "enterprises",
     "prospects",
@@ -38,24 +37,39 @@ def read_prospects(path: Path) -> pl.DataFrame:
     if not path.is_file():
         raise InvalidInput(f"no prospect file at {path}")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        frame = pl.read_csv(path, schema_overrides={"uscc": pl.String, "annual_rate": pl.String})
-    elif suffix == ".parquet":
-        frame = pl.read_parquet(path)
-    else:
+    if suffix not in {".csv", ".parquet"}:
         raise InvalidInput(f"a prospect file ends in .csv or .parquet, got {path.name!r}")
+    try:
+        if suffix == ".csv":
+            frame = pl.read_csv(
+                path, schema_overrides={"uscc": pl.String, "annual_rate": pl.String}
+            )
+        else:
+            frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise InvalidInput(
+            f"{path} is not a readable {suffix[1:]} prospect file ({type(exc).__name__}): "
+            "write it again with `puhui prospect run`"
+        ) from None
     missing = [c for c in PROSPECT_FILE_COLUMNS if c not in frame.columns]
     if missing:
         raise InvalidInput(f"{path} is not a prospect file: columns {missing} are missing")
     return frame
 
 
-def last_month(tables: MarketTables) -> date:
-    """The latest month of the bank's loan records (the month customers are counted at)."""
-    found = tables[LOAN_HISTORY].select(pl.col("month").max()).collect().item()
-    if not isinstance(found, date):
+def check_month_held(tables: MarketTables, as_of: date) -> None:
+    """Refuse a month the bank's loan records do not hold (customers would all read as zero)."""
+    months = tables[LOAN_HISTORY].select(
+        pl.col("month").min().alias("first"), pl.col("month").max().alias("last")
+    )
+    first, last = months.collect().row(0)
+    if not isinstance(first, date) or not isinstance(last, date):
         raise InvalidInput("the market's loan_history is empty: no month to count customers at")
-    return found
+    if not first <= as_of <= last:
+        raise InvalidInput(
+            f"the market's loan_history runs from {first:%Y-%m} to {last:%Y-%m}: "
+            f"no customers to count as of {as_of:%Y-%m}"
+        )
 
 
 def _penetration(counts: dict[str, int]) -> float | None:
@@ -68,6 +82,7 @@ def marketing_map(
     prospects: pl.DataFrame, tables: MarketTables, as_of: date
 ) -> dict[str, pl.DataFrame]:
     """One table per dimension, largest estimated need first (ties by the dimension's value)."""
+    check_month_held(tables, as_of)
     places = enterprise_places(tables).collect()
     customers = current_exposure(tables, as_of).select("uscc").collect()
     listed = prospects.select("uscc", "need_amount_fen", "limit_fen").join(
@@ -78,6 +93,9 @@ def marketing_map(
         raise InvalidInput(
             f"{unknown} prospect(s) are not enterprises of this market's {ENTERPRISES} table"
         )
+    # As the console counts: a listed enterprise that is already a customer (invited for the
+    # need its loans do not cover) is a customer, not a prospect.
+    listed = listed.join(customers, on="uscc", how="anti")
     base = places.with_columns(
         pl.col("uscc").is_in(customers.get_column("uscc").implode()).alias("is_customer")
     )

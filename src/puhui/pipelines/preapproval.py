@@ -28,6 +28,7 @@ from puhui.domain.errors import InvalidInput
 from puhui.domain.prospects import PROSPECT_FILE_COLUMNS, ProspectRow
 from puhui.pipelines.engines import Engine
 from puhui.pipelines.preapproval_inputs import (
+    KNOWN_TABLES,
     check_sources,
     current_exposure,
     decision_month,
@@ -127,7 +128,7 @@ class PreapprovalTask:
 @lru_cache(maxsize=4)
 def _compiled_mode(source: str, text: str) -> PreapprovalMode:
     """The mode compiled once per process (a third of a second; a worker runs many partitions)."""
-    return preapproval_mode(load_strategy(source, text=text))
+    return preapproval_mode(load_strategy(source, text=text, preapproval_sources=KNOWN_TABLES))
 
 
 def _decide(frame: pl.DataFrame, mode: PreapprovalMode, day: date, label: str) -> pl.DataFrame:

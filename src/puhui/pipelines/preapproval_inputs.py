@@ -35,6 +35,7 @@ from puhui.risk.features import (
     core_enterprises,
     month_start_plus,
 )
+from puhui.risk.need import PRE_CONSENT_SOURCES
 
 SETTLEMENT_INFLOW = "settlement_monthly_inflow_fen"
 """The pre-approval strategy input read from the bank's own settlement records."""
@@ -54,18 +55,20 @@ INPUT_SOURCES: dict[str, frozenset[str]] = {
     SETTLEMENT_INFLOW: frozenset({SETTLEMENT_MONTHLY}),
 }
 """The market tables each enterprise-level strategy input is computed from."""
-KNOWN_TABLES = frozenset((*FEATURE_TABLES, LOAN_HISTORY))
-"""The tables a pre-approval run can be allowed to read."""
+KNOWN_TABLES = PRE_CONSENT_SOURCES
+"""The tables a pre-approval run can be allowed to read: the one list, ``PRE_CONSENT_SOURCES``."""
 
 
 def check_sources(sources: Iterable[str]) -> frozenset[str]:
-    """The strategy's ``sources_before_consent``, refused when one is not a market table."""
+    """The strategy's ``sources_before_consent``, refused when one may not be read before the
+    enterprise consents (a strategy copy listing tax or bureau data, or a table that does not
+    exist)."""
     allowed = frozenset(sources)
-    unknown = sorted(allowed - KNOWN_TABLES)
-    if unknown:
+    refused = sorted(allowed - KNOWN_TABLES)
+    if refused:
         raise InvalidTrainingData(
-            f"sources_before_consent names tables the market does not have: {', '.join(unknown)}"
-            f" (known: {', '.join(sorted(KNOWN_TABLES))})"
+            "sources_before_consent names tables that may not be read before consent: "
+            f"{', '.join(refused)} (allowed: {', '.join(sorted(KNOWN_TABLES))})"
         )
     return allowed
 

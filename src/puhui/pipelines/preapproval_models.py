@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from puhui.market.params import parse_month
+from puhui.pipelines.engines import open_checked
 from puhui.pipelines.preapproval_inputs import check_sources, restricted_tables
 from puhui.risk.artefact import ModelArtefact, load_artefact, save_artefact
 from puhui.risk.errors import InvalidTrainingData
@@ -56,7 +57,7 @@ class MarketIdentity:
         manifest = market / "manifest.json"
         if not manifest.is_file():
             raise InvalidTrainingData(f"no manifest.json in {market}: not a generated market")
-        document = json.loads(manifest.read_text(encoding="utf-8"))
+        document = _read_json(manifest)
         seed = document.get("seed")
         content = str(document.get("content_hash") or "")
         return cls(str(market), None if seed is None else int(seed), content)
@@ -114,15 +115,61 @@ class ProspectModels:
             raise InvalidTrainingData(
                 f"no {MANIFEST} in {directory}: give a folder `puhui prospect train` wrote"
             )
-        document = json.loads(manifest.read_text(encoding="utf-8"))
-        market = document["market"]
+        document = _read_json(manifest)
+        try:
+            market = document["market"]
+            trained_on = MarketIdentity(
+                str(market["path"]),
+                None if market["seed"] is None else int(market["seed"]),
+                str(market["content_hash"]),
+            )
+            as_of = parse_month(str(document["as_of"]))
+            sources = frozenset(str(name) for name in document["sources"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidTrainingData(
+                f"{manifest} is not a manifest `puhui prospect train` wrote "
+                f"(bad or missing {exc}): train the models again"
+            ) from None
         return cls(
             need=NeedModel.load(directory / "need"),
             pd=load_artefact(directory / "pd"),
-            trained_on=MarketIdentity(market["path"], market["seed"], market["content_hash"]),
-            as_of=parse_month(document["as_of"]),
-            sources=frozenset(document["sources"]),
+            trained_on=trained_on,
+            as_of=as_of,
+            sources=sources,
         )
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``, refused with the file's name when it is not one."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidTrainingData(f"{path} is not readable JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise InvalidTrainingData(f"{path} is not a JSON object")
+    return document
+
+
+def check_market(market: Path, as_of: date, sources: frozenset[str]) -> None:
+    """Refuse, before any work, a market missing one of ``sources`` or a month to ``as_of``
+    (the engines' check)."""
+    open_checked(market, sorted(sources), through=as_of)
+
+
+def check_need_events(market: Path, as_of: date) -> Path:
+    """The market's need events, refused unless they reach ``as_of``: without the last
+    months' events, the last snapshots would be labelled "no need"."""
+    events = market / NEED_EVENTS
+    if not any(events.glob("*.parquet")):
+        raise InvalidTrainingData(f"market table 'truth/need_events' not found in {market}")
+    last = pl.scan_parquet(str(events / "*.parquet")).select(pl.col("month").max()).collect()
+    found = last.item()
+    if not isinstance(found, date) or found < as_of:
+        ends = "holds no event" if not isinstance(found, date) else f"ends in {found:%Y-%m}"
+        raise InvalidTrainingData(
+            f"market table 'truth/need_events' in {market} {ends}: it must reach {as_of:%Y-%m}"
+        )
+    return events
 
 
 def train_prospect_models(
@@ -136,14 +183,13 @@ def train_prospect_models(
     """Train the need model and the PD model on ``market`` as of ``as_of`` from ``sources``."""
     identity = MarketIdentity.of(market)
     allowed = check_sources(sources)
-    events = market / NEED_EVENTS
-    if not events.is_dir():
-        raise InvalidTrainingData(f"market table 'truth/need_events' not found in {market}")
+    if LOAN_HISTORY not in allowed:
+        raise InvalidTrainingData("the PD model learns from loan_history: allow it before consent")
+    check_market(market, as_of, allowed)
+    events = check_need_events(market, as_of)
     tables = restricted_tables(MarketTables.from_dir(market), allowed)
     need = train_need_model(
         tables, pl.scan_parquet(str(events / "*.parquet")), as_of, sources=allowed
     )
-    if LOAN_HISTORY not in allowed:
-        raise InvalidTrainingData("the PD model learns from loan_history: allow it before consent")
     pd = train_on_market(market, as_of, ModelKind(kind), trained_at=trained_at, tables=tables)
     return ProspectModels(need, pd.artefact, identity, as_of, allowed)

@@ -76,6 +76,11 @@ def check_months(market: Path, tables: Sequence[str], through: date) -> None:
     first = _first_month(market, panels) if panels else None
     if first is None:
         return
+    if through < first:
+        raise InvalidTrainingData(
+            f"the market in {market} starts in {first:%Y-%m}: there is no data as of "
+            f"{through:%Y-%m}"
+        )
     for name in panels:
         held = set(
             pl.scan_parquet(str(table_folder(market, name) / "*.parquet"))
