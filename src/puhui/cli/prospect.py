@@ -204,7 +204,7 @@ def _load(frame: pl.DataFrame, market: Path, month: date, meta: dict[str, str]) 
         customers=customers_by_place(tables, month),
     )
     try:
-        report = load_run(settings, prospect_rows(frame), run_meta=run_meta)
+        report = load_run(settings, prospect_rows(frame), run_meta=run_meta, month=month)
     except PuhuiError as exc:
         raise fail(f"the list was written but not loaded: {exc.message}", code=exc.code) from None
     typer.echo(

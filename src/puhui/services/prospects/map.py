@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from puhui.domain.prospects import penetration
+from puhui.domain.prospects import NO_PARK, penetration
 from puhui.services.prospects.access import ProspectAccess
 from puhui.services.prospects.ports import ClusterCount
 from puhui.services.security.permissions import Permission, Principal, require
@@ -29,10 +29,6 @@ class MapDimension(StrEnum):
     REGION = "region"
     INDUSTRY = "industry"
     PARK = "park"
-
-
-NO_PARK = "-"
-"""The key of enterprises outside any industrial park."""
 
 
 @dataclass(frozen=True, slots=True)
