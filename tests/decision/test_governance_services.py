@@ -160,3 +160,17 @@ def test_a_model_is_approved_by_someone_other_than_its_builder(
     champion = governance.promote_model(registry, actor=RISK2, version="model_a", at=clock.now())
     assert champion.status is ModelStatus.CHAMPION
     assert [e.version for e in governance.list_models(registry, actor=AUDITOR)] == ["model_a"]
+
+
+def test_a_draft_that_pre_approves_on_data_needing_consent_is_refused(
+    uow: Factory, clock: FixedClock
+) -> None:
+    text = governance.next_draft_text(uow, actor=RISK, name="mse-online-credit", version=1)
+    assert "sources_before_consent: [" in text
+    widened = text.replace("sources_before_consent: [", "sources_before_consent: [tax_monthly, ", 1)
+    with pytest.raises(InvalidInput, match="tax_monthly"):
+        governance.save_draft(
+            uow, actor=RISK, text=widened, kind=lifecycle.DocumentKind.STRATEGY, clock=clock
+        )
+    with uow() as unit:
+        assert [v.version for v in unit.strategies.list("mse-online-credit")] == [1]

@@ -23,6 +23,7 @@ from puhui.decision.strategy import dump_document, load_strategy
 from puhui.decision.triggers import load_triggers
 from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict, InvalidInput, NotFound
+from puhui.risk.need import PRE_CONSENT_SOURCES
 from puhui.services.audit import record
 from puhui.services.ports import UnitOfWork
 
@@ -58,7 +59,7 @@ def _canonical_hash(data: object) -> str:
 def identify(kind: DocumentKind, text: str, source: str) -> DocumentIdentity:
     """Validate ``text`` as a document of ``kind``; every problem is reported with its line."""
     if kind is DocumentKind.STRATEGY:
-        strategy = load_strategy(source, text=text)
+        strategy = load_strategy(source, text=text, preapproval_sources=PRE_CONSENT_SOURCES)
         return DocumentIdentity(
             strategy.document.name, strategy.document.version, strategy.content_hash
         )
@@ -233,7 +234,7 @@ UowFactory = Callable[[], StrategyUnitOfWork]
 
 
 def _compile(text: str, source: str) -> CompiledStrategy:
-    return load_strategy(source, text=text)
+    return load_strategy(source, text=text, preapproval_sources=PRE_CONSENT_SOURCES)
 
 
 def _require(uow: StrategyUnitOfWork, name: str, version: int) -> StrategyVersion:
