@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 
 from puhui.pipelines.engines.base import EnterpriseTask, task_polars_config
-from puhui.pipelines.engines.market_check import enterprise_keys, open_checked
+from puhui.pipelines.engines.market_check import enterprise_keys, open_partitioned
 from puhui.risk.errors import InvalidTrainingData
-from puhui.risk.features import ENTERPRISES, MarketTables
+from puhui.risk.features import MarketTables
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +46,7 @@ class LocalEngine:
         through: date | None = None,
         enterprises: Sequence[str] | None = None,
     ) -> Iterator[pl.DataFrame]:
-        if ENTERPRISES not in tables:
-            raise InvalidTrainingData("the enterprises table partitions the work: list it")
-        opened = open_checked(market, tables, optional, through)
+        opened = open_partitioned(market, tables, optional, through)
         return self.map_tables(opened, task, enterprise_keys(opened, enterprises))
 
     def map_tables(

@@ -117,6 +117,19 @@ def open_checked(
     )
 
 
+def open_partitioned(
+    market: Path,
+    tables: Sequence[str],
+    optional: Sequence[str] = (),
+    through: date | None = None,
+) -> MarketTables:
+    """:func:`open_checked` for an engine's run: the enterprises table must be among
+    ``tables``, since it is what the work is partitioned by."""
+    if ENTERPRISES not in tables:
+        raise InvalidTrainingData("the enterprises table partitions the work: list it")
+    return open_checked(market, tables, optional, through)
+
+
 def enterprise_keys(tables: MarketTables, enterprises: Sequence[str] | None) -> list[str]:
     """The enterprises to partition, sorted: every one of the table, or those of it given."""
     keys = tables[ENTERPRISES].select("uscc").unique()

@@ -34,7 +34,7 @@ import polars as pl
 
 from puhui.domain.errors import PuhuiError
 from puhui.pipelines.engines.base import EngineFailed, EnterpriseTask
-from puhui.pipelines.engines.market_check import open_checked, table_folder
+from puhui.pipelines.engines.market_check import open_partitioned, table_folder
 from puhui.pipelines.engines.spark_bucket import (
     BUCKET,
     CORE_FILE,
@@ -102,9 +102,7 @@ class SparkEngine:
         through: date | None = None,
         enterprises: Sequence[str] | None = None,
     ) -> Iterator[pl.DataFrame]:
-        if ENTERPRISES not in tables:
-            raise InvalidTrainingData("the enterprises table partitions the work: list it")
-        opened = open_checked(market, tables, optional, through)
+        opened = open_partitioned(market, tables, optional, through)
         run_dir = (self.staging or market.parent) / f".puhui-spark-{uuid.uuid4().hex}"
         try:
             run_dir.mkdir(parents=True)
