@@ -75,6 +75,16 @@ def test_a_missing_table_is_refused_by_name(
 
 
 @pytest.mark.parametrize("engine", [LocalEngine(), SparkEngine()], ids=["local", "spark"])
+def test_a_run_without_the_enterprises_table_is_refused(
+    engine: LocalEngine | SparkEngine, market: Path
+) -> None:
+    without = tuple(name for name in FEATURE_TABLES if name != "enterprises")
+    with pytest.raises(InvalidTrainingData, match="enterprises table partitions the work"):
+        engine.map_enterprises(market, FeatureMonthTask(MONTH), tables=without)
+    assert not any(p.name.startswith(".puhui-spark-") for p in market.parent.iterdir())
+
+
+@pytest.mark.parametrize("engine", [LocalEngine(), SparkEngine()], ids=["local", "spark"])
 def test_a_missing_month_is_refused_by_name(
     engine: LocalEngine | SparkEngine, market: Path, tmp_path: Path
 ) -> None:
