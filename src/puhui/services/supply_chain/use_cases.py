@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from puhui.domain.clock import Clock
-from puhui.domain.errors import InvalidInput
+from puhui.domain.errors import InvalidDate, InvalidInput
 from puhui.domain.ids import new_id
 from puhui.domain.supply_chain import (
     FacilityExceeded,
@@ -75,6 +75,7 @@ ELIGIBLE_SIZE_BANDS = frozenset({"medium", "small"})
 SUPPLIER_LOOKBACK_DAYS = 365
 """A transferee must have invoiced the holder within this many days before the transfer."""
 MAX_PAGE = 500
+MAX_AS_OF_DAYS = 366
 MAX_PARTS = 100
 View = TypeVar("View")
 
@@ -197,6 +198,12 @@ class SupplyChainService:
         if isinstance(requested_fen, bool) or requested_fen <= 0:
             raise InvalidInput(
                 "the requested facility must be positive", details={"field": "requested"}
+            )
+        today = self.clock.today()
+        if not today - dt.timedelta(days=MAX_AS_OF_DAYS) <= as_of <= today:
+            raise InvalidDate(
+                "the facility is decided on data as of a day in the last year",
+                details={"field": "as_of"},
             )
         request = {"uscc": uscc, "requested_fen": requested_fen, "as_of": as_of}
 

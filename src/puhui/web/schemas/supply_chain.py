@@ -65,7 +65,7 @@ class EnterpriseUserIn(Strict):
 
 class PayableIn(Strict):
     supplier: Uscc
-    invoice_month: Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    invoice_month: Annotated[str, Field(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$")]
     amount: Yuan
 
 
