@@ -424,7 +424,7 @@ class SupplyChainRepository(Protocol):
     def add_transfer(
         self, voucher_id: str, from_uscc: str, to_uscc: str, on: dt.date, tier: int
     ) -> None:
-        """Append to the voucher's transfers (the next sequence number)."""
+        """Record a transfer of the voucher; its number is the tier it reaches."""
         ...
 
     def vouchers(self, query: VoucherQuery) -> list[VoucherRecord]: ...

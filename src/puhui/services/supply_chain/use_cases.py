@@ -460,11 +460,6 @@ class SupplyChainService:
                     "the core enterprise has not named this supplier",
                     details={"supplier": supplier},
                 )
-            if repo.payable_by_invoice(invoice_key) is not None:
-                raise InvoiceAlreadyUsed(
-                    "this month's invoices back a payable already",
-                    details={"invoice_key": invoice_key},
-                )
             invoiced = self.source.invoice_amount(supplier, core, month)
             if invoiced != amount_fen:
                 raise InvoiceMismatch(
@@ -481,6 +476,8 @@ class SupplyChainService:
                 confirmed_by=principal.audit_name(),
                 voucher_id=None,
             )
+            # One payable per invoice month: the unique key refuses a second one
+            # (``invoice_already_used``), without a read before.
             repo.add_payable(payable, at=self.clock.now())
             self._audit(
                 uow,

@@ -149,9 +149,6 @@ _UPDATE_VOUCHER = (
     .where(_V.voucher_id == bindparam("b_id"), _V.version == bindparam("b_expected"))
     .values(**_params("v_", _VOUCHER_FIELDS))
 )
-_TRANSFER_SEQ = select(func.coalesce(func.max(voucher_transfers.c.seq), 0)).where(
-    voucher_transfers.c.voucher_id == bindparam("b_id")
-)
 _INSERT_TRANSFER = insert(voucher_transfers)
 _FINANCING = select(voucher_financings).where(_F.financing_id == bindparam("b_id"))
 _INSERT_FINANCING = insert(voucher_financings)
@@ -515,13 +512,14 @@ class SqlSupplyChainRepository:
     def add_transfer(
         self, voucher_id: str, from_uscc: str, to_uscc: str, on: dt.date, tier: int
     ) -> None:
-        seq = fast.execute(self._c, _TRANSFER_SEQ, {"b_id": voucher_id}).scalar_one()
+        # The tier it reaches numbers the transfer: each transfer of one voucher id moves it
+        # one tier down, so (voucher, tier) is unique without reading the last number.
         fast.execute(
             self._c,
             _INSERT_TRANSFER,
             {
                 "voucher_id": voucher_id,
-                "seq": int(seq) + 1,
+                "seq": tier,
                 "from_uscc": from_uscc,
                 "to_uscc": to_uscc,
                 "transferred_on": on,
