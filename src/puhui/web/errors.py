@@ -87,9 +87,9 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
         app.state.allowed_methods = table
     # A literal path (``/vouchers/settle``) is its own resource, not an instance of a
     # templated one beside it (``/vouchers/{voucher_id}``): Starlette routes it so.
-    literal = [methods for pattern, methods in table if pattern.pattern == f"^{re.escape(path)}$"]
-    if literal:
-        return sorted({m for methods in literal for m in methods})
+    exact = [methods for pattern, methods in table if pattern.pattern == f"^{re.escape(path)}$"]
+    if exact:
+        return sorted({m for methods in exact for m in methods})
     return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
 
 
