@@ -32,6 +32,7 @@ from puhui.bootstrap import Platform
 from puhui.domain.clock import FixedClock
 from puhui.domain.errors import IdempotencyConflict
 from puhui.domain.supply_chain import FinancingAfterMaturity, discount
+from puhui.services.ports import AuditQuery
 from puhui.services.supply_chain.ports import (
     CoreDefaulting,
     CoreNotEligible,
@@ -84,6 +85,24 @@ def test_full_life_balances_the_books(platform: Platform, clock: FixedClock) -> 
         assert uow.supply_chain.core(CORE).outstanding_fen == 0  # type: ignore[union-attr]
     again = service.settle_due(OPS, on=clock.today() + dt.timedelta(days=90), key="settle")
     assert again == run
+    with service.units() as uow:
+        events = uow.audit.search(AuditQuery(action_prefix="supply_chain.", limit=100))
+    actions = {e.action.removeprefix("supply_chain.") for e in events}
+    assert {
+        "core_onboarded",
+        "partner_named",
+        "user_bound",
+        "payable_confirmed",
+        "voucher_issued",
+        "voucher_accepted",
+        "voucher_split",
+        "voucher_transferred",
+        "financing_requested",
+        "financing_approved",
+        "vouchers_settled",
+    } <= actions
+    split_events = [e for e in events if e.action == "supply_chain.voucher_split"]
+    assert [(e.entity_id, e.actor) for e in split_events] == [(root, "applicant:u-supp")]
 
 
 def test_onboarding_refuses_unknown_large_and_declined(

@@ -175,7 +175,7 @@ def _chunk(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over a chunk, written 
         if not uow.monitoring.open_alerts([uscc]):
             uow.monitoring.add_alert(replace(_alert(uscc, on, count, amount), created_at=now))
             alerts += 1
-    if rows or overdue:
+    if rows or overdue or unpaid:
         record(
             uow,
             actor=principal.audit_name(),
@@ -186,6 +186,7 @@ def _chunk(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over a chunk, written 
                 "settled": [r.record.voucher.voucher_id for r in rows],
                 "overdue": [r.voucher.voucher_id for r in overdue],
                 "settled_fen": settled_fen,
+                "cores_frozen": sorted(unpaid),
             },
         )
     return replace(
@@ -215,6 +216,15 @@ def settle_due(
         if replayed is not None:
             return replayed
         expired = uow.supply_chain.expire_cores(on)
+        if expired:
+            record(
+                uow,
+                actor=principal.audit_name(),
+                action="supply_chain.facilities_expired",
+                entity="voucher_settlement_run",
+                entity_id=on.isoformat(),
+                payload={"expired": expired},
+            )
         uow.commit()
     run = SettlementRun(on=on, facilities_expired=expired)
     # The due vouchers are listed once (ids and roots), then settled chunk by chunk: each
