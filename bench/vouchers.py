@@ -87,7 +87,7 @@ class Policy:
     def decide_facility(self, facts: Any) -> Decision:
         return Decision(int(facts))
 
-    def discount_rate(self, grade: str) -> Decimal:
+    def discount_rate(self, grade: str, *, as_of: dt.date | None = None) -> Decimal:
         return Decimal("0.036")
 
     def fee_rate(self, grade: str) -> Decimal:

@@ -92,7 +92,7 @@ class FakePolicy:
         limit = min(facts["requested_fen"], 50_000_000_00)
         return Decision(True, "A", limit, Decimal("0.036"), Decimal("0.001"), 360, (), "t-1")
 
-    def discount_rate(self, grade: str) -> Decimal:
+    def discount_rate(self, grade: str, *, as_of: dt.date | None = None) -> Decimal:
         return Decimal("0.036")
 
     def fee_rate(self, grade: str) -> Decimal:

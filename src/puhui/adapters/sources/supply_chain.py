@@ -103,8 +103,8 @@ class LazyPolicy:
     def decide_facility(self, facts: CoreFacts) -> FacilityDecision:
         return self._loaded().decide_facility(facts)
 
-    def discount_rate(self, grade: str) -> Any:
-        return self._loaded().discount_rate(grade)
+    def discount_rate(self, grade: str, *, as_of: dt.date | None = None) -> Any:
+        return self._loaded().discount_rate(grade, as_of=as_of)
 
     def fee_rate(self, grade: str) -> Any:
         return self._loaded().fee_rate(grade)

@@ -693,8 +693,10 @@ class SupplyChainService:
     # -- financing -----------------------------------------------------------------------------
 
     def _price(self, facility: CoreEnterpriseView) -> tuple[Decimal, Decimal]:
-        """Today's price of the core's grade from the strategy's pricing rules."""
-        return self.policy.discount_rate(facility.grade), self.policy.fee_rate(facility.grade)
+        """Today's price of the core's grade from the strategy's pricing rules (the platform's
+        day, not the machine's: the benchmark rate in force changes over time)."""
+        rate = self.policy.discount_rate(facility.grade, as_of=self.clock.today())
+        return rate, self.policy.fee_rate(facility.grade)
 
     def request_financing(
         self, principal: Principal, *, voucher_id: str, key: str
