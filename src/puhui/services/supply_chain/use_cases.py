@@ -63,6 +63,7 @@ from puhui.services.supply_chain.ports import (
     PartnerView,
     PayableView,
     Relation,
+    SettlementRun,
     SplitView,
     SupplyChainUnitOfWork,
     SupplyChainUnits,
@@ -820,6 +821,12 @@ class SupplyChainService:
                 raise InvalidInput("no such financing status", details={"field": "status"}) from None
         with self.units() as uow:
             return uow.supply_chain.financings(status=status, limit=limit)
+
+    def settle_due(self, principal: Principal, *, on: dt.date, key: str) -> SettlementRun:
+        """Settle every live voucher maturing by ``on`` (see ``settlement``)."""
+        from puhui.services.supply_chain.settlement import settle_due  # noqa: PLC0415 - cycle
+
+        return settle_due(self, principal, on=on, key=key)
 
     # -- reading vouchers ----------------------------------------------------------------------
 
