@@ -21,7 +21,7 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -40,12 +40,21 @@ from puhui.domain.money import parse_yuan
 from puhui.domain.origination.errors import Forbidden
 from puhui.domain.supply_chain import Discount, VoucherStatus, discount
 from puhui.services.security.permissions import Permission, Principal
-from puhui.services.supply_chain import use_cases as scf
+from puhui.services.supply_chain.ports import (
+    CoreEnterpriseView,
+    FinancingStatus,
+    FinancingView,
+    TransferView,
+    VoucherQuery,
+    VoucherView,
+)
+from puhui.services.supply_chain.use_cases import MAX_PAGE, SupplyChainService
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
 from puhui.web.pages.errors import user_message
 from puhui.web.pages.forms import form_text
+from puhui.web.pages.i18n import yuan
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import gettext, render
 
@@ -57,6 +66,10 @@ LIST_LIMIT = 200
 """Vouchers listed on the console's page (the tiers count every one the filters select)."""
 MAX_PARTS = 10
 """Parts a split form offers at most (the service accepts more; a phone form needs no more)."""
+MIN_PARTS = 2
+"""A split makes at least two parts."""
+SCAN_PAGES = 40
+"""Pages of vouchers the console's tier table reads at most (40 x 500 = 20,000 vouchers)."""
 USCC_LENGTH = 18
 
 NAV = (
@@ -200,7 +213,7 @@ class VoucherRow:
     financing_pending: bool = False
 
 
-def voucher_row(view: Any) -> VoucherRow:
+def voucher_row(view: VoucherView) -> VoucherRow:
     return VoucherRow(
         voucher_id=view.voucher_id,
         root_id=view.root_id,
@@ -236,36 +249,15 @@ class TransferRow:
 
 @dataclass
 class TreeNode:
-    voucher: Any
+    voucher: VoucherRow
     children: list[TreeNode] = field(default_factory=list)
     transfers: list[TransferRow] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class QueueRow:
-    financing_id: str
-    voucher_id: str
-    holder_id: str
-    core_id: str
-    face_fen: int
-    days: int | None
-    annual_rate: Decimal | None
-    interest_fen: int | None
-    fee_fen: int | None
-    proceeds_fen: int | None
-    requested_on: date | None
 
 
 @dataclass(frozen=True, slots=True)
 class SplitRow:
     value: str = ""
     error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SupplierChoice:
-    uscc: str
-    label: str
 
 
 # --- the service ------------------------------------------------------------------------------
@@ -276,27 +268,38 @@ def _deps(request: Request) -> ApiDependencies:
     return deps
 
 
-def _service(request: Request) -> Any:
-    service = getattr(_deps(request), "supply_chain", None)
+def _service(request: Request) -> SupplyChainService:
+    service: SupplyChainService | None = getattr(_deps(request), "supply_chain", None)
     if service is None:
         raise ConfigurationError("supply-chain finance is not wired in this site")
     return service
 
 
-def _core_row(view: Any) -> CoreRow:
-    limit = int(view.limit_fen)
-    outstanding = int(view.outstanding_fen)
+def _my_enterprises(service: SupplyChainService, principal: Principal) -> frozenset[str]:
+    """The enterprises an enterprise user is bound to (the service scopes every read and
+    write to them; the pages need them to tell the user's own vouchers)."""
+    with service.units() as uow:
+        return uow.supply_chain.enterprises_of(principal.user_id)
+
+
+def _core_of(service: SupplyChainService, uscc: str) -> CoreEnterpriseView | None:
+    """The payer's facility, read for the price of its vouchers (a supplier is not bound to
+    the core, so the service's facility reads refuse it)."""
+    with service.units() as uow:
+        return uow.supply_chain.core(uscc)
+
+
+def _core_row(view: CoreEnterpriseView, today: date) -> CoreRow:
     return CoreRow(
         uscc=view.uscc,
-        grade=getattr(view, "grade", None),
-        limit_fen=limit,
-        outstanding_fen=outstanding,
-        available_fen=int(getattr(view, "available_fen", limit - outstanding)),
-        discount_rate=getattr(view, "discount_rate", None),
-        fee_rate=getattr(view, "fee_rate", Decimal(0)),
-        expiry=getattr(view, "expires_on", None),
-        status=str(getattr(view.status, "value", view.status)),
-        name=getattr(view, "name", None),
+        grade=view.grade,
+        limit_fen=view.limit_fen,
+        outstanding_fen=view.outstanding_fen,
+        available_fen=view.available_fen,
+        discount_rate=view.discount_rate,
+        fee_rate=view.fee_rate,
+        expiry=view.expires_on,
+        status=view.effective_status(today),
     )
 
 
@@ -320,7 +323,7 @@ def _request_key() -> str:
 def _key(posted: Any, prefix: str) -> str:
     sent = posted.get("request_key")
     key = sent.strip() if isinstance(sent, str) and sent.strip() else _request_key()
-    return f"{prefix}-{key[:64]}"
+    return f"{prefix}-{key[:40]}"
 
 
 def _message(request: Request, error: PuhuiError) -> str:
@@ -343,7 +346,7 @@ def _status_of(error: PuhuiError) -> int:
     return 409
 
 
-def tiers_of(vouchers: Iterable[Any]) -> list[TierRow]:
+def tiers_of(vouchers: Iterable[VoucherRow]) -> list[TierRow]:
     """Count and sum the vouchers by core and tier (a split parent is counted by its parts)."""
     counts: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0, 0])
     for v in vouchers:
@@ -360,14 +363,14 @@ def tiers_of(vouchers: Iterable[Any]) -> list[TierRow]:
     ]
 
 
-def tree_of(vouchers: Sequence[Any], transfers: Iterable[Any]) -> TreeNode:
+def tree_of(vouchers: Sequence[VoucherRow], transfers: Iterable[TransferView]) -> TreeNode:
     """The provenance tree of a root's vouchers: each split's parts under their parent, each
     voucher with the transfers it went through, oldest first."""
     nodes = {v.voucher_id: TreeNode(v) for v in vouchers}
-    for t in transfers:
+    for t in sorted(transfers, key=lambda t: (t.voucher_id, t.seq)):
         node = nodes.get(t.voucher_id)
         if node is not None:
-            node.transfers.append(TransferRow(t.transferred_on, t.from_id, t.to_id))
+            node.transfers.append(TransferRow(t.transferred_on, t.from_uscc, t.to_uscc))
     root: TreeNode | None = None
     for v in vouchers:
         if v.parent_id is not None and v.parent_id in nodes:
@@ -387,16 +390,18 @@ async def _cores_page(
 ) -> HTMLResponse:
     service = _service(request)
     found = await call(_deps(request), service.list_cores, principal)
+    today = service.clock.today()
     response = console_page(
         request,
         principal,
         "supply_chain/cores.html",
         {
-            "cores": [_core_row(c) for c in found],
+            "cores": [_core_row(c, today) for c in found],
             "facility_names": FACILITY_NAMES,
             "may_manage": principal.can(Permission.CORE_MANAGE),
             "notice": CONSOLE_NOTICES.get(request.query_params.get("done") or ""),
             "error": error,
+            "request_key": _request_key(),
         },
     )
     response.status_code = status_code
@@ -417,6 +422,7 @@ async def _facility_action(
         raise NotFound("no such core enterprise")
     service = _service(request)
     action = service.freeze_facility if freeze else service.unfreeze_facility
+    verb = "freeze" if freeze else "unfreeze"
     try:
         reason = form_text(posted, "reason", 200)
         if not reason:
@@ -427,9 +433,9 @@ async def _facility_action(
             principal,
             core=core,
             reason=reason,
-            key=_key(posted, f"console-{'freeze' if freeze else 'unfreeze'}-{core}"),
+            key=_key(posted, f"console-{verb}-{core}"),
         )
-    except (InvalidInput, NotFound, Forbidden) as exc:
+    except PuhuiError as exc:
         if isinstance(exc, Forbidden):
             raise
         message = (
@@ -455,19 +461,32 @@ async def unfreeze(request: Request, principal: StaffUser, uscc: str) -> Respons
 # --- the console: vouchers by tier, a voucher's provenance ------------------------------------
 
 
+def _all_vouchers(
+    service: SupplyChainService, principal: Principal, query: VoucherQuery
+) -> tuple[list[VoucherRow], bool]:
+    """Every voucher the query selects, page by page (at most ``SCAN_PAGES`` pages: the
+    second value says whether more were left)."""
+    found: list[VoucherRow] = []
+    after: str | None = None
+    for _ in range(SCAN_PAGES):
+        page = service.list_vouchers(principal, replace(query, after=after, limit=MAX_PAGE))
+        found.extend(voucher_row(v) for v in page)
+        if len(page) < MAX_PAGE:
+            return found, False
+        after = page[-1].voucher_id
+    return found, True
+
+
 @router.get("/console/supply-chain/vouchers")
 async def vouchers(
     request: Request, principal: StaffUser, core: str | None = None, status: str | None = None
 ) -> HTMLResponse:
     chosen_core = _uscc(core)
     chosen_status = _status(status)
-    found = await call(
-        _deps(request),
-        _service(request).list_vouchers,
-        principal,
-        core=chosen_core,
-        status=chosen_status,
+    query = VoucherQuery(
+        core=chosen_core, status=None if chosen_status is None else chosen_status.value
     )
+    found, more = await call(_deps(request), _all_vouchers, _service(request), principal, query)
     listed = sorted(found, key=lambda v: (v.core_id, v.tier, v.maturity, v.voucher_id))
     return console_page(
         request,
@@ -476,7 +495,7 @@ async def vouchers(
         {
             "tiers": tiers_of(found),
             "vouchers": listed[:LIST_LIMIT],
-            "truncated": len(listed) > LIST_LIMIT,
+            "truncated": len(listed) > LIST_LIMIT or more,
             "core": chosen_core or "",
             "status": chosen_status,
             "statuses": STATUS_NAMES,
@@ -486,12 +505,14 @@ async def vouchers(
 
 @router.get("/console/supply-chain/vouchers/{voucher_id}")
 async def voucher_detail(request: Request, principal: StaffUser, voucher_id: str) -> HTMLResponse:
-    service = _service(request)
-    found = await call(_deps(request), service.voucher_tree, principal, voucher_id=voucher_id[:64])
-    voucher = next((v for v in found.vouchers if v.voucher_id == voucher_id), None)
+    found = await call(
+        _deps(request), _service(request).voucher_tree, principal, voucher_id=voucher_id[:64]
+    )
+    rows = [voucher_row(v) for v in found.vouchers]
+    voucher = next((v for v in rows if v.voucher_id == voucher_id), None)
     if voucher is None:
         raise NotFound("no such voucher")
-    root = tree_of(found.vouchers, found.transfers)
+    root = tree_of(rows, found.transfers)
     return console_page(
         request,
         principal,
@@ -499,7 +520,7 @@ async def voucher_detail(request: Request, principal: StaffUser, voucher_id: str
         {
             "voucher": voucher,
             "tree": root,
-            "invoice_key": getattr(root.voucher, "invoice_key", None),
+            "invoice_key": root.voucher.invoice_key,
             "statuses": STATUS_NAMES,
         },
     )
@@ -508,32 +529,16 @@ async def voucher_detail(request: Request, principal: StaffUser, voucher_id: str
 # --- the console: the financing queue ---------------------------------------------------------
 
 
-def _queue_row(view: Any) -> QueueRow:
-    return QueueRow(
-        financing_id=view.financing_id,
-        voucher_id=view.voucher_id,
-        holder_id=view.holder_id,
-        core_id=view.core_id,
-        face_fen=view.face_fen,
-        days=getattr(view, "days", None),
-        annual_rate=getattr(view, "annual_rate", None),
-        interest_fen=getattr(view, "interest_fen", None),
-        fee_fen=getattr(view, "fee_fen", None),
-        proceeds_fen=getattr(view, "proceeds_fen", None),
-        requested_on=getattr(view, "requested_on", None),
-    )
-
-
 async def _queue_page(
     request: Request, principal: Principal, *, error: str | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    found = await call(_deps(request), _service(request).financing_queue, principal)
+    found = await call(_deps(request), _service(request).financing_queue, principal, limit=MAX_PAGE)
     response = console_page(
         request,
         principal,
         "supply_chain/financings.html",
         {
-            "items": [_queue_row(f) for f in found],
+            "items": found,
             "may_decide": principal.can(Permission.VOUCHER_FINANCE_APPROVE),
             "notice": CONSOLE_NOTICES.get(request.query_params.get("done") or ""),
             "error": error,
@@ -548,39 +553,53 @@ async def financings(request: Request, principal: StaffUser) -> HTMLResponse:
     return await _queue_page(request, principal)
 
 
-async def _decide(
-    request: Request, principal: Principal, financing_id: str, *, approve: bool
-) -> Response:
+@router.post("/console/supply-chain/financings/{financing_id}/approve")
+async def approve(request: Request, principal: StaffUser, financing_id: str) -> Response:
     await session.verified_form(request)
-    service = _service(request)
-    action = service.approve_financing if approve else service.reject_financing
-    verb = "approve" if approve else "reject"
+    chosen = financing_id[:64]
     try:
         await call(
             _deps(request),
-            action,
+            _service(request).approve_financing,
             principal,
-            financing_id=financing_id[:64],
-            key=f"console-{verb}-{financing_id[:64]}",
+            financing_id=chosen,
+            key=f"console-approve-{chosen}",
         )
     except PuhuiError as exc:
-        if isinstance(exc, Forbidden) or exc.code == "forbidden":
+        if isinstance(exc, Forbidden):
             raise
         return await _queue_page(
             request, principal, error=_message(request, exc), status_code=_status_of(exc)
         )
-    done = "approved" if approve else "rejected"
-    return RedirectResponse(f"/console/supply-chain/financings?done={done}", status_code=303)
-
-
-@router.post("/console/supply-chain/financings/{financing_id}/approve")
-async def approve(request: Request, principal: StaffUser, financing_id: str) -> Response:
-    return await _decide(request, principal, financing_id, approve=True)
+    return RedirectResponse("/console/supply-chain/financings?done=approved", status_code=303)
 
 
 @router.post("/console/supply-chain/financings/{financing_id}/reject")
 async def reject(request: Request, principal: StaffUser, financing_id: str) -> Response:
-    return await _decide(request, principal, financing_id, approve=False)
+    posted = await session.verified_form(request)
+    chosen = financing_id[:64]
+    try:
+        reason = form_text(posted, "reason", 200)
+        if not reason:
+            raise InvalidInput("give a reason", details={"field": "reason"})
+        await call(
+            _deps(request),
+            _service(request).reject_financing,
+            principal,
+            financing_id=chosen,
+            reason=reason,
+            key=f"console-reject-{chosen}",
+        )
+    except PuhuiError as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        message = (
+            gettext(request, N_("Give the reason in a few words (at most 200 characters)."))
+            if isinstance(exc, InvalidInput) and exc.details.get("field") == "reason"
+            else _message(request, exc)
+        )
+        return await _queue_page(request, principal, error=message, status_code=_status_of(exc))
+    return RedirectResponse("/console/supply-chain/financings?done=rejected", status_code=303)
 
 
 # --- H5: a supplier's vouchers ----------------------------------------------------------------
@@ -599,11 +618,23 @@ def _h5_page(
     )
 
 
+def _held_by(
+    service: SupplyChainService, principal: Principal
+) -> tuple[frozenset[str], list[VoucherRow]]:
+    """The user's enterprises and the vouchers they hold now (not those split up)."""
+    mine = _my_enterprises(service, principal)
+    found: list[VoucherRow] = []
+    for uscc in sorted(mine):
+        page = service.list_vouchers(principal, VoucherQuery(holder=uscc, limit=MAX_PAGE))
+        found.extend(voucher_row(v) for v in page)
+    return mine, [v for v in found if v.status is not VoucherStatus.SPLIT]
+
+
 @router.get("/h5/vouchers")
 async def my_vouchers(request: Request, supplier: Supplier) -> HTMLResponse:
-    found = await call(_deps(request), _service(request).my_vouchers, supplier)
+    mine, found = await call(_deps(request), _held_by, _service(request), supplier)
     shown = sorted(
-        (v for v in found.vouchers if v.status is not VoucherStatus.SPLIT),
+        found,
         key=lambda v: (v.status is not VoucherStatus.PENDING, v.maturity, v.voucher_id),
     )
     held = sum(
@@ -614,27 +645,64 @@ async def my_vouchers(request: Request, supplier: Supplier) -> HTMLResponse:
     return _h5_page(
         request,
         "h5/vouchers.html",
-        {"vouchers": shown, "held_fen": held, "enterprise": found.uscc},
+        {"vouchers": shown, "held_fen": held, "enterprise": ", ".join(sorted(mine))},
     )
 
 
-def _quote(request: Request, voucher: Any, core: CoreRow, today: date) -> Discount | None:
-    """The indicative discount if the bank approved today, at the core's rate."""
-    if core.discount_rate is None:
+@dataclass(frozen=True, slots=True)
+class HolderView:
+    """What a voucher's page shows its holder."""
+
+    voucher: VoucherRow
+    mine: bool
+    quote: Discount | None
+    today: date
+    financing: FinancingView | None
+
+
+def quote_for(service: SupplyChainService, voucher: VoucherRow, today: date) -> Discount | None:
+    """The indicative discount if the bank approved today, at the price the service would
+    apply (the strategy's rate and fee for the core's grade); None when it cannot finance."""
+    core = _core_of(service, voucher.core_id)
+    if core is None or core.status != "active":
         return None
     try:
         return discount(
             voucher.amount_fen,
             financed_on=today,
             maturity=voucher.maturity,
-            annual_rate=core.discount_rate,
-            fee_rate=core.fee_rate,
+            annual_rate=service.policy.discount_rate(core.grade),
+            fee_rate=service.policy.fee_rate(core.grade),
         )
     except PuhuiError:
         return None
 
 
-async def _voucher_page(  # noqa: PLR0913 - the page's forms and their errors
+def _holder_view(service: SupplyChainService, principal: Principal, voucher_id: str) -> HolderView:
+    tree = service.voucher_tree(principal, voucher_id=voucher_id)
+    view = next((v for v in tree.vouchers if v.voucher_id == voucher_id), None)
+    if view is None:
+        raise NotFound("no such voucher")
+    voucher = voucher_row(view)
+    mine = voucher.holder_id in _my_enterprises(service, principal)
+    today = service.clock.today()
+    financing = next(
+        (
+            f
+            for f in sorted(tree.financings, key=lambda f: f.requested_on, reverse=True)
+            if f.voucher_id == voucher_id and f.status != FinancingStatus.REJECTED.value
+        ),
+        None,
+    )
+    quote = (
+        quote_for(service, voucher, today)
+        if mine and voucher.status is VoucherStatus.OUTSTANDING
+        else None
+    )
+    return HolderView(voucher, mine, quote, today, financing)
+
+
+async def _voucher_page(
     request: Request,
     supplier: Principal,
     voucher_id: str,
@@ -646,24 +714,15 @@ async def _voucher_page(  # noqa: PLR0913 - the page's forms and their errors
     chosen_supplier: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
-    deps = _deps(request)
-    service = _service(request)
-    found = await call(deps, service.my_voucher, supplier, voucher_id=voucher_id[:64])
+    found = await call(_deps(request), _holder_view, _service(request), supplier, voucher_id[:64])
     voucher = found.voucher
-    core = _core_row(found.core)
-    today = found.today
-    quote = _quote(request, voucher, core, today)
     if split_rows is None:
         asked = request.query_params.get("parts", "")
-        count = int(asked) if asked.isdecimal() else 2
+        count = int(asked) if asked.isdecimal() and len(asked) < 3 else 2
         split_rows = [SplitRow() for _ in range(max(2, min(count, MAX_PARTS)))]
-    suppliers = [
-        SupplierChoice(s.uscc, f"{s.name} ({s.uscc})" if getattr(s, "name", None) else s.uscc)
-        for s in found.suppliers
-    ]
     unavailable = (
         gettext(request, ERRORS["financing_after_maturity"])
-        if voucher.maturity <= today
+        if voucher.maturity <= found.today
         else gettext(request, N_("The bank does not finance this payer's vouchers at present."))
     )
     return _h5_page(
@@ -672,12 +731,12 @@ async def _voucher_page(  # noqa: PLR0913 - the page's forms and their errors
         {
             "voucher": voucher,
             "mine": found.mine,
-            "quote": quote,
+            "quote": found.quote,
             "quote_unavailable": unavailable,
+            "pending_financing": voucher.financing_pending,
             "split_rows": split_rows,
             "split_error": split_error,
             "max_parts": MAX_PARTS,
-            "suppliers": suppliers,
             "chosen_supplier": chosen_supplier,
             "transfer_error": transfer_error,
             "financing": found.financing,
@@ -701,23 +760,20 @@ def _to(voucher_id: str, done: str) -> RedirectResponse:
 @router.post("/h5/vouchers/{voucher_id}/accept")
 async def accept(request: Request, supplier: Supplier, voucher_id: str) -> Response:
     posted = await session.verified_form(request)
+    chosen = voucher_id[:64]
     try:
         await call(
             _deps(request),
             _service(request).accept_voucher,
             supplier,
-            voucher=voucher_id[:64],
-            key=_key(posted, f"h5-accept-{voucher_id[:64]}"),
+            voucher_id=chosen,
+            key=_key(posted, f"h5-accept-{chosen}"),
         )
     except PuhuiError as exc:
         return await _voucher_page(
-            request,
-            supplier,
-            voucher_id,
-            error=_message(request, exc),
-            status_code=_status_of(exc),
+            request, supplier, chosen, error=_message(request, exc), status_code=_status_of(exc)
         )
-    return _to(voucher_id, "accepted")
+    return _to(chosen, "accepted")
 
 
 def parse_parts(
@@ -732,7 +788,7 @@ def parse_parts(
     amounts: list[int] = []
     bad = False
     for text in texts[:MAX_PARTS]:
-        value = text.strip()
+        value = text.strip()[:20]
         if not value:
             rows.append(SplitRow())
             continue
@@ -742,64 +798,51 @@ def parse_parts(
             amount = 0
         if amount <= 0:
             bad = True
-            rows.append(
-                SplitRow(
-                    value,
-                    gettext(request, N_("Enter an amount of more than zero, such as 1000.50.")),
-                )
-            )
+            message = N_("Enter an amount of more than zero, such as 1000.50.")
+            rows.append(SplitRow(value, gettext(request, message)))
             continue
         rows.append(SplitRow(value))
         amounts.append(amount)
-    while len(rows) < 2:  # noqa: PLR2004 - a split makes at least two parts
+    while len(rows) < MIN_PARTS:
         rows.append(SplitRow())
     if bad:
         return rows, amounts, None
-    if len(amounts) < 2:  # noqa: PLR2004
+    if len(amounts) < MIN_PARTS:
         return rows, amounts, gettext(request, N_("Enter at least two parts."))
     total = sum(amounts)
     if total != face_fen:
-        from puhui.web.pages.i18n import yuan  # noqa: PLC0415 - the pages' one yuan format
-
-        return (
-            rows,
-            amounts,
-            gettext(
-                request,
-                N_("The parts add up to ¥%(total)s, not ¥%(face)s. Change them so they do."),
-                total=yuan(total),
-                face=yuan(face_fen),
-            ),
-        )
+        message = N_("The parts add up to ¥%(total)s, not ¥%(face)s. Change them so they do.")
+        return rows, amounts, gettext(request, message, total=yuan(total), face=yuan(face_fen))
     return rows, amounts, None
 
 
 @router.post("/h5/vouchers/{voucher_id}/split")
 async def split(request: Request, supplier: Supplier, voucher_id: str) -> Response:
     posted = await session.verified_form(request)
+    chosen = voucher_id[:64]
     texts = [v for v in posted.getlist("part") if isinstance(v, str)]
     deps = _deps(request)
     service = _service(request)
-    found = await call(deps, service.my_voucher, supplier, voucher_id=voucher_id[:64])
+    found = await call(deps, _holder_view, service, supplier, chosen)
     rows, amounts, problem = parse_parts(request, texts, found.voucher.amount_fen)
     if problem is not None or any(r.error for r in rows):
         return await _voucher_page(
-            request, supplier, voucher_id, split_rows=rows, split_error=problem, status_code=422
+            request, supplier, chosen, split_rows=rows, split_error=problem, status_code=422
         )
     try:
         await call(
             deps,
             service.split_voucher,
             supplier,
-            voucher=voucher_id[:64],
+            voucher_id=chosen,
             parts=amounts,
-            key=_key(posted, f"h5-split-{voucher_id[:64]}"),
+            key=_key(posted, f"h5-split-{chosen}"),
         )
     except PuhuiError as exc:
         return await _voucher_page(
             request,
             supplier,
-            voucher_id,
+            chosen,
             split_rows=rows,
             split_error=_message(request, exc),
             status_code=_status_of(exc),
@@ -810,30 +853,35 @@ async def split(request: Request, supplier: Supplier, voucher_id: str) -> Respon
 @router.post("/h5/vouchers/{voucher_id}/transfer")
 async def transfer(request: Request, supplier: Supplier, voucher_id: str) -> Response:
     posted = await session.verified_form(request)
-    to = _uscc(str(posted.get("to", "")))
+    chosen = voucher_id[:64]
+    sent = str(posted.get("to", "")).strip().upper()[: USCC_LENGTH + 2]
+    to = _uscc(sent)
     try:
         if to is None:
-            raise InvalidInput("choose a supplier", details={"field": "to"})
+            raise InvalidInput("enter the supplier's code", details={"field": "to"})
         await call(
             _deps(request),
             _service(request).transfer_voucher,
             supplier,
-            voucher=voucher_id[:64],
+            voucher_id=chosen,
             to=to,
-            key=_key(posted, f"h5-transfer-{voucher_id[:64]}"),
+            key=_key(posted, f"h5-transfer-{chosen}"),
         )
     except PuhuiError as exc:
         message = (
-            gettext(request, N_("Choose the supplier to pass the voucher to."))
+            gettext(
+                request,
+                N_("Enter the 18-character unified social credit code of your supplier."),
+            )
             if to is None
             else _message(request, exc)
         )
         return await _voucher_page(
             request,
             supplier,
-            voucher_id,
+            chosen,
             transfer_error=message,
-            chosen_supplier=to or "",
+            chosen_supplier=sent,
             status_code=_status_of(exc),
         )
     return RedirectResponse("/h5/vouchers?done=transferred", status_code=303)
@@ -842,20 +890,17 @@ async def transfer(request: Request, supplier: Supplier, voucher_id: str) -> Res
 @router.post("/h5/vouchers/{voucher_id}/finance")
 async def finance(request: Request, supplier: Supplier, voucher_id: str) -> Response:
     posted = await session.verified_form(request)
+    chosen = voucher_id[:64]
     try:
         await call(
             _deps(request),
             _service(request).request_financing,
             supplier,
-            voucher=voucher_id[:64],
-            key=_key(posted, f"h5-finance-{voucher_id[:64]}"),
+            voucher_id=chosen,
+            key=_key(posted, f"h5-finance-{chosen}"),
         )
     except PuhuiError as exc:
         return await _voucher_page(
-            request,
-            supplier,
-            voucher_id,
-            error=_message(request, exc),
-            status_code=_status_of(exc),
+            request, supplier, chosen, error=_message(request, exc), status_code=_status_of(exc)
         )
-    return _to(voucher_id, "financing")
+    return _to(chosen, "financing")
