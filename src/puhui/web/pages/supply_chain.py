@@ -142,7 +142,7 @@ ERRORS: dict[str, str] = {
 STATUS_NAMES: dict[VoucherStatus, str] = {
     VoucherStatus.PENDING: N_("Awaiting acceptance"),
     VoucherStatus.OUTSTANDING: N_("Held"),
-    VoucherStatus.SPLIT: N_("Split"),
+    VoucherStatus.SPLIT: N_("Split up"),
     VoucherStatus.FINANCED: N_("Financed"),
     VoucherStatus.SETTLED: N_("Paid"),
     VoucherStatus.OVERDUE: N_("Overdue"),
