@@ -65,8 +65,9 @@ class World:
 
 
 @pytest.fixture
-def world(sqlite_url: str, clock: FixedClock) -> Iterator[World]:
-    built, engine = build_api(sqlite_url, clock)
+def world(database_url: str, clock: FixedClock) -> Iterator[World]:
+    """The app on each database with the service, a core onboarded and its users bound."""
+    built, engine = build_api(database_url, clock)
 
     def units() -> SupplyChainUnitOfWork:
         return SupplyChainUnitOfWork(engine, clock=clock, audit_key=AUDIT_KEY)
