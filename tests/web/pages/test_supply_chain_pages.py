@@ -315,6 +315,16 @@ def test_the_financing_queue_is_approved_and_rejected_by_staff_who_may(world: Wo
     assert "This request was decided already" in again.text
     tree = world.service.voucher_tree(RISK, voucher_id=first_id)
     assert {v.voucher_id: v.status for v in tree.vouchers}[first_id] == "financed"
+    # The voucher's page tells its financing, then its settlement to the bank at maturity.
+    detail = approver.get(f"/console/supply-chain/vouchers/{first_id}?lang=zh-CN")
+    assert "申请融资：已批准，融资款已发放" in detail
+    assert f"实付 ¥{yuan(expected.proceeds_fen)}" in detail
+    maturity = world.clock.today() + dt.timedelta(days=MATURITY_DAYS)
+    ops = Principal(user_id="ops-1", role=Role.OPERATIONS)
+    world.service.settle_due(ops, on=maturity, key="settle")
+    settled = approver.get(f"/console/supply-chain/vouchers/{first_id}")
+    assert f"{maturity:%Y-%m-%d} 向 本行 兑付 ¥1,000,000.00" in settled
+    assert "已兑付" in settled
 
 
 # --- H5: the supplier -------------------------------------------------------------------------

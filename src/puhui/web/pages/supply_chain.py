@@ -44,6 +44,7 @@ from puhui.services.supply_chain.ports import (
     CoreEnterpriseView,
     FinancingStatus,
     FinancingView,
+    SettlementView,
     TransferView,
     VoucherQuery,
     VoucherView,
@@ -252,6 +253,8 @@ class TreeNode:
     voucher: VoucherRow
     children: list[TreeNode] = field(default_factory=list)
     transfers: list[TransferRow] = field(default_factory=list)
+    financings: list[FinancingView] = field(default_factory=list)
+    settlements: list[SettlementView] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,10 +366,22 @@ def tiers_of(vouchers: Iterable[VoucherRow]) -> list[TierRow]:
     ]
 
 
-def tree_of(vouchers: Sequence[VoucherRow], transfers: Iterable[TransferView]) -> TreeNode:
+def tree_of(
+    vouchers: Sequence[VoucherRow],
+    transfers: Iterable[TransferView],
+    financings: Iterable[FinancingView] = (),
+    settlements: Iterable[SettlementView] = (),
+) -> TreeNode:
     """The provenance tree of a root's vouchers: each split's parts under their parent, each
-    voucher with the transfers it went through, oldest first."""
+    voucher with the transfers it went through (oldest first), its financing requests and
+    its settlement."""
     nodes = {v.voucher_id: TreeNode(v) for v in vouchers}
+    for f in sorted(financings, key=lambda f: (f.requested_on, f.financing_id)):
+        if f.voucher_id in nodes:
+            nodes[f.voucher_id].financings.append(f)
+    for paid in settlements:
+        if paid.voucher_id in nodes:
+            nodes[paid.voucher_id].settlements.append(paid)
     for t in sorted(transfers, key=lambda t: (t.voucher_id, t.seq)):
         node = nodes.get(t.voucher_id)
         if node is not None:
@@ -512,7 +527,7 @@ async def voucher_detail(request: Request, principal: StaffUser, voucher_id: str
     voucher = next((v for v in rows if v.voucher_id == voucher_id), None)
     if voucher is None:
         raise NotFound("no such voucher")
-    root = tree_of(rows, found.transfers)
+    root = tree_of(rows, found.transfers, found.financings, found.settlements)
     return console_page(
         request,
         principal,
@@ -522,6 +537,7 @@ async def voucher_detail(request: Request, principal: StaffUser, voucher_id: str
             "tree": root,
             "invoice_key": root.voucher.invoice_key,
             "statuses": STATUS_NAMES,
+            "financing_names": FINANCING_NAMES,
         },
     )
 
