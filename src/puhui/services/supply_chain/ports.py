@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from puhui.domain.errors import Conflict, InvalidDate, InvalidInput
+from puhui.domain.errors import Conflict, InvalidDate, InvalidInput, NotFound
 from puhui.domain.ledger import JournalEntry, TrialBalance
 from puhui.domain.origination.errors import Forbidden
 from puhui.domain.supply_chain import Voucher
@@ -37,9 +37,8 @@ class CoreAlreadyOnboarded(Conflict):
     code = "core_already_onboarded"
 
 
-class CoreNotFound(Conflict):
-    """No onboarded core enterprise has this USCC (a 404 at the edge through NotFound would
-    hide which of the path's names is missing; the code says it)."""
+class CoreNotFound(NotFound):
+    """No onboarded core enterprise has this USCC."""
 
     code = "core_not_found"
 
@@ -451,12 +450,18 @@ class SupplyChainRepository(Protocol):
 
     # settlement
     def due(
-        self, on: dt.date, *, after: str | None, limit: int, overdue_too: bool
+        self, on: dt.date, *, after: str | None, limit: int | None, overdue_too: bool
     ) -> list[tuple[str, str]]:
         """(voucher id, root id) of live vouchers maturing by ``on``, in id order."""
         ...
 
     def vouchers_by_id(self, voucher_ids: Sequence[str]) -> list[VoucherRecord]: ...
+
+    def lock_and_read(
+        self, root_ids: Sequence[str], voucher_ids: Sequence[str]
+    ) -> list[VoucherRecord]:
+        """Lock the roots (PostgreSQL ``FOR UPDATE``, id order), then read the vouchers."""
+        ...
 
     def interest_of(self, voucher_ids: Sequence[str]) -> dict[str, tuple[int, Decimal]]:
         """Approved financings of these vouchers: (discount interest, annual rate)."""

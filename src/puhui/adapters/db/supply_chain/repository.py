@@ -57,6 +57,8 @@ _C = core_enterprises.c
 _F = voucher_financings.c
 LIVE = sorted(s.value for s in LIVE_STATUSES)
 _CHUNK = 500
+_ROWS = 1_000
+"""Rows per multi-row statement of the settlement (7 columns: 7,000 parameters)."""
 T = TypeVar("T")
 
 
@@ -65,19 +67,56 @@ def _params(prefix: str, names: Sequence[str]) -> dict[str, Any]:
 
 
 _CORE_FIELDS = (
-    "status", "limit_fen", "outstanding_fen", "grade", "discount_rate", "fee_rate", "term_days",
-    "expires_on", "defaulting", "frozen_reason", "strategy_version", "decided_at",
-    "onboarded_by", "version",
+    "status",
+    "limit_fen",
+    "outstanding_fen",
+    "grade",
+    "discount_rate",
+    "fee_rate",
+    "term_days",
+    "expires_on",
+    "defaulting",
+    "frozen_reason",
+    "strategy_version",
+    "decided_at",
+    "onboarded_by",
+    "version",
 )
 _VOUCHER_FIELDS = (
-    "root_id", "parent_id", "core_uscc", "holder_uscc", "amount_fen", "issued_on", "maturity",
-    "status", "tier", "invoice_key", "financed_on", "previous_holders", "financing_pending",
-    "version", "updated_at",
+    "root_id",
+    "parent_id",
+    "core_uscc",
+    "holder_uscc",
+    "amount_fen",
+    "issued_on",
+    "maturity",
+    "status",
+    "tier",
+    "invoice_key",
+    "financed_on",
+    "previous_holders",
+    "financing_pending",
+    "version",
+    "updated_at",
 )
 _FINANCING_FIELDS = (
-    "voucher_id", "holder_uscc", "core_uscc", "status", "requested_on", "requested_by",
-    "decided_on", "decided_by", "reason", "face_fen", "days", "annual_rate", "fee_rate",
-    "interest_fen", "fee_fen", "proceeds_fen", "entry_key",
+    "voucher_id",
+    "holder_uscc",
+    "core_uscc",
+    "status",
+    "requested_on",
+    "requested_by",
+    "decided_on",
+    "decided_by",
+    "reason",
+    "face_fen",
+    "days",
+    "annual_rate",
+    "fee_rate",
+    "interest_fen",
+    "fee_fen",
+    "proceeds_fen",
+    "entry_key",
 )
 # Prebuilt statements run through ``fast`` (compiled once; see adapters/db/fast.py).
 _CORE = select(core_enterprises).where(_C.uscc == bindparam("b_uscc"))
@@ -121,9 +160,7 @@ _UPDATE_FINANCING = (
     .where(_F.financing_id == bindparam("b_id"), _F.status == bindparam("b_expected"))
     .values(**_params("v_", _FINANCING_FIELDS))
 )
-_REQUEST = select(service_requests).where(
-    service_requests.c.idempotency_key == bindparam("b_key")
-)
+_REQUEST = select(service_requests).where(service_requests.c.idempotency_key == bindparam("b_key"))
 _INSERT_REQUEST = insert(service_requests)
 
 
@@ -504,9 +541,7 @@ class SqlSupplyChainRepository:
             statement = statement.where(_V.root_id == query.root_id)
         if query.enterprises is not None:
             allowed = sorted(query.enterprises) or [""]
-            statement = statement.where(
-                or_(_V.core_uscc.in_(allowed), _V.holder_uscc.in_(allowed))
-            )
+            statement = statement.where(or_(_V.core_uscc.in_(allowed), _V.holder_uscc.in_(allowed)))
         if query.after is not None:
             statement = statement.where(_V.voucher_id > query.after)
         rows = self._c.execute(statement.order_by(_V.voucher_id).limit(query.limit))
@@ -524,9 +559,7 @@ class SqlSupplyChainRepository:
         for chunk in _chunks(voucher_ids):
             rows = self._c.execute(select(voucher_transfers).where(t.voucher_id.in_(chunk)))
             found.extend(
-                TransferView(
-                    r.voucher_id, r.seq, r.from_uscc, r.to_uscc, r.transferred_on, r.tier
-                )
+                TransferView(r.voucher_id, r.seq, r.from_uscc, r.to_uscc, r.transferred_on, r.tier)
                 for r in rows
             )
         return sorted(found, key=lambda x: (x.transferred_on, x.voucher_id, x.seq))
@@ -578,9 +611,7 @@ class SqlSupplyChainRepository:
         statement = select(voucher_financings)
         if status is not None:
             statement = statement.where(_F.status == status)
-        rows = self._c.execute(
-            statement.order_by(_F.requested_on, _F.financing_id).limit(limit)
-        )
+        rows = self._c.execute(statement.order_by(_F.requested_on, _F.financing_id).limit(limit))
         return [_financing(r) for r in rows]
 
     def financings_of(self, voucher_ids: Sequence[str]) -> list[FinancingView]:
@@ -605,7 +636,7 @@ class SqlSupplyChainRepository:
     # -- settlement ---------------------------------------------------------------------------
 
     def due(
-        self, on: dt.date, *, after: str | None, limit: int, overdue_too: bool
+        self, on: dt.date, *, after: str | None, limit: int | None, overdue_too: bool
     ) -> list[tuple[str, str]]:
         statuses = LIVE if overdue_too else [s for s in LIVE if s != "overdue"]
         statement = select(_V.voucher_id, _V.root_id).where(
@@ -613,8 +644,28 @@ class SqlSupplyChainRepository:
         )
         if after is not None:
             statement = statement.where(_V.voucher_id > after)
-        rows = self._c.execute(statement.order_by(_V.voucher_id).limit(limit))
-        return [(r.voucher_id, r.root_id) for r in rows]
+        statement = statement.order_by(_V.voucher_id)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return [(r.voucher_id, r.root_id) for r in self._c.execute(statement)]
+
+    def lock_and_read(
+        self, root_ids: Sequence[str], voucher_ids: Sequence[str]
+    ) -> list[VoucherRecord]:
+        """Lock the roots (PostgreSQL, in id order) and read the vouchers: a voucher that is
+        its own root is read by the locking statement itself."""
+        found: dict[str, VoucherRecord] = {}
+        wanted = set(voucher_ids)
+        for chunk in _chunks(sorted(root_ids)):
+            statement = select(vouchers).where(_V.voucher_id.in_(chunk)).order_by(_V.voucher_id)
+            if self._postgres:
+                statement = statement.with_for_update()
+            for row in self._c.execute(statement):
+                if row.voucher_id in wanted:
+                    found[row.voucher_id] = _voucher(row)
+        rest = [v for v in voucher_ids if v not in found]
+        found.update((r.voucher.voucher_id, r) for r in self.vouchers_by_id(rest))
+        return sorted(found.values(), key=lambda r: r.voucher.voucher_id)
 
     def vouchers_by_id(self, voucher_ids: Sequence[str]) -> list[VoucherRecord]:
         found: list[VoucherRecord] = []
@@ -624,35 +675,45 @@ class SqlSupplyChainRepository:
         return sorted(found, key=lambda r: r.voucher.voucher_id)
 
     def _set_status(self, records: Sequence[VoucherRecord], at: dt.datetime) -> None:
-        statement = (
-            update(vouchers)
-            .where(
-                _V.voucher_id == bindparam("b_id"),
-                _V.version == bindparam("b_expected"),
-            )
-            .values(status=bindparam("b_status"), version=bindparam("b_version"), updated_at=at)
-        )
-        done = self._c.execute(
-            statement,
-            [
-                {
-                    "b_id": r.voucher.voucher_id,
-                    "b_expected": r.version - 1,
-                    "b_status": r.voucher.status.value,
-                    "b_version": r.version,
-                }
-                for r in records
-            ],
-        )
-        if done.rowcount not in (-1, len(records)):
-            raise Conflict("vouchers changed during settlement: run it again")
+        """One ``UPDATE … WHERE voucher_id IN (…)`` per status and chunk: the caller holds
+        the roots' locks, and a voucher that is no longer live is not touched (refused)."""
+        by_status: dict[str, list[str]] = {}
+        for r in records:
+            by_status.setdefault(r.voucher.status.value, []).append(r.voucher.voucher_id)
+        for target, ids in by_status.items():
+            for chunk in _chunks(ids, _ROWS):
+                done = self._c.execute(
+                    update(vouchers)
+                    .where(_V.voucher_id.in_(chunk), _V.status.in_(LIVE))
+                    .values(status=target, version=_V.version + 1, updated_at=at)
+                )
+                if done.rowcount != len(chunk):
+                    raise Conflict("vouchers changed during settlement: run it again")
+
+    def _insert_rows(self, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+        """Many rows at once: PostgreSQL ``COPY … FROM STDIN`` on the unit of work's own
+        connection (psycopg's executemany sends a statement per row); SQLite executemany."""
+        if not rows:
+            return
+        if not self._postgres:
+            self._c.execute(insert(table), list(rows))
+            return
+        names = list(rows[0])
+        driver: Any = self._c.connection.driver_connection
+        columns = ", ".join(f'"{name}"' for name in names)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy,
+        ):
+            for row in rows:
+                copy.write_row([row[name] for name in names])
 
     def apply_settlements(
         self, rows: Sequence[SettlementRow], on: dt.date, *, at: dt.datetime
     ) -> None:
         self._set_status([r.record for r in rows], at)
-        self._c.execute(
-            insert(voucher_settlements),
+        self._insert_rows(
+            voucher_settlements,
             [
                 {
                     "voucher_id": r.record.voucher.voucher_id,
@@ -705,8 +766,11 @@ class SqlSupplyChainRepository:
         now = self._clock.now()
         heads: list[dict[str, Any]] = []
         lines: list[dict[str, Any]] = []
-        for entry in entries:
-            entry_id = new_id("je")
+        # One new id per batch and a counter: ids stay unique and sorted, without drawing
+        # 80 random bits per entry.
+        base = new_id("je")
+        for n, entry in enumerate(entries):
+            entry_id = f"{base}{n:07d}"
             heads.append(
                 {
                     "entry_id": entry_id,
@@ -726,8 +790,8 @@ class SqlSupplyChainRepository:
                 }
                 for number, posting in enumerate(entry.postings, start=1)
             )
-        self._c.execute(insert(journal_entries), heads)
-        self._c.execute(insert(journal_lines), lines)
+        self._insert_rows(journal_entries, heads)
+        self._insert_rows(journal_lines, lines)
 
 
 def live_sum(connection: Connection, core: str) -> int:
