@@ -30,6 +30,7 @@ from puhui.web.pages import (
     ops,
     prospects,
     risk,
+    supply_chain,
 )
 from puhui.web.pages.middleware import PageHeaders
 from puhui.web.pages.nav import NavItem
@@ -47,6 +48,7 @@ AREAS: tuple[ModuleType, ...] = (
     risk,
     branches,
     documents,
+    supply_chain,
     h5,
 )
 """Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""
