@@ -13,7 +13,8 @@ import puhui.adapters.db.origination.tables
 import puhui.adapters.db.post_loan.tables
 import puhui.adapters.db.prospects.tables
 import puhui.adapters.db.servicing.tables
-import puhui.adapters.db.strategies.tables  # noqa: F401 - registers its tables on the metadata
+import puhui.adapters.db.strategies.tables
+import puhui.adapters.db.supply_chain.tables  # noqa: F401 - registers its tables on the metadata
 from puhui.adapters.db import migrate
 from puhui.adapters.db.engine import make_engine
 from puhui.adapters.db.tables import metadata

@@ -13,6 +13,7 @@ from puhui.domain.money import Fen, fen
 
 class AccountType(Enum):
     ASSET = "asset"
+    LIABILITY = "liability"
     INCOME = "income"
     EXPENSE = "expense"
     MEMO = "memo"
@@ -36,9 +37,34 @@ class Account(Enum):
         "penalty and compound interest receivable",
     )
     WRITE_OFF_CLEARING = ("1304", AccountType.ASSET, "贷款核销清算", "write-off clearing")
+    DISCOUNTED_VOUCHERS = (
+        "1305",
+        AccountType.ASSET,
+        "贴现资产（电子债权凭证）",
+        "discounted payable vouchers",
+    )
+    UNEARNED_DISCOUNT = (
+        "1306",
+        AccountType.ASSET,
+        "贴现利息调整",
+        "unearned discount (contra asset)",
+    )
+    VOUCHER_SETTLEMENT_PAYABLE = (
+        "2241",
+        AccountType.LIABILITY,
+        "应付凭证兑付款",
+        "voucher settlement payable",
+    )
     INTEREST_INCOME = ("6011", AccountType.INCOME, "利息收入", "interest income")
     PENALTY_INCOME = ("6012", AccountType.INCOME, "罚息收入", "penalty interest income")
     RECOVERY_INCOME = ("6013", AccountType.INCOME, "已核销贷款收回", "recoveries")
+    DISCOUNT_INTEREST_INCOME = (
+        "6014",
+        AccountType.INCOME,
+        "贴现利息收入",
+        "discount interest income",
+    )
+    FEE_INCOME = ("6021", AccountType.INCOME, "手续费及佣金收入", "fee and commission income")
     WRITE_OFF_EXPENSE = ("6701", AccountType.EXPENSE, "贷款核销损失", "write-off expense")
     NON_ACCRUAL_MEMO = ("7001", AccountType.MEMO, "表外应收利息", "non-accrual interest (memo)")
     NON_ACCRUAL_MEMO_CONTRA = (

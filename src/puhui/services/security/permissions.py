@@ -77,6 +77,20 @@ class Permission(Enum):
     """Work one's prospects: move them through the queue, send offers, link applications."""
     PROSPECT_MANAGE = "prospects:manage"
     """Load runs, set the managers' territories, record opt-outs, dispatch the outbox."""
+    VOUCHER_READ = "vouchers:read"
+    """Payable vouchers (电子债权凭证), their trees, core facilities and the financing queue;
+    an enterprise user sees only those of the enterprises it is bound to."""
+    VOUCHER_ISSUE = "vouchers:issue"
+    """A core enterprise's user confirms payables and issues vouchers (bound to the core)."""
+    VOUCHER_HOLD = "vouchers:hold"
+    """A holder's user accepts, splits, transfers and asks to finance (bound to the holder)."""
+    VOUCHER_FINANCE_APPROVE = "vouchers:finance_approve"
+    """Bank staff approve or reject a voucher's financing (discount)."""
+    VOUCHER_SETTLE = "vouchers:settle"
+    """Run the settlement of matured vouchers (operations)."""
+    CORE_MANAGE = "core_enterprises:manage"
+    """Onboard core enterprises, name their partners, bind enterprise users, freeze and
+    unfreeze facilities, record a core's non-payment."""
 
 
 _STAFF_READ = {
@@ -91,6 +105,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.APPLICATION_CREATE, Permission.APPLICATION_READ, Permission.APPLICATION_ASSESS}
         | {Permission.CONSENT_MANAGE, Permission.OFFER_ACCEPT}
         | {Permission.LINE_READ, Permission.DRAW, Permission.REPAY}
+        # Enterprise users of supply-chain finance: every action checks the binding.
+        | {Permission.VOUCHER_READ, Permission.VOUCHER_ISSUE, Permission.VOUCHER_HOLD}
     ),
     Role.ACCOUNT_MANAGER: frozenset(
         {Permission.APPLICATION_CREATE, Permission.APPLICATION_ASSESS}
@@ -113,6 +129,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.STRATEGY_APPROVE, Permission.MODEL_APPROVE}
         # The fast-track queue: applications from pre-approved prospects, with their terms.
         | {Permission.PROSPECT_READ}
+        | {Permission.VOUCHER_READ, Permission.VOUCHER_FINANCE_APPROVE}
         | _STAFF_READ
     ),
     # Risk freezes and cuts lines (early warning); operations freezes (disputes) and posts
@@ -140,6 +157,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REPORT_READ,
             Permission.LEDGER_READ,
             Permission.PROSPECT_READ,
+            Permission.VOUCHER_READ,
+            Permission.CORE_MANAGE,
         }
         | _STAFF_READ
     ),
@@ -148,6 +167,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.LINE_MANAGE, Permission.REPAY, Permission.REPORT_READ, Permission.LEDGER_READ}
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK, Permission.COLLECTIONS_ASSIGN}
         | {Permission.PROSPECT_READ, Permission.PROSPECT_MANAGE}
+        | {Permission.VOUCHER_READ, Permission.VOUCHER_FINANCE_APPROVE, Permission.VOUCHER_SETTLE}
         | _STAFF_READ
     ),
     Role.ADMIN: frozenset(
@@ -174,6 +194,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REPORT_READ,
             Permission.LEDGER_READ,
             Permission.PROSPECT_READ,
+            Permission.VOUCHER_READ,
         }
         | _STAFF_READ
     ),

@@ -88,6 +88,7 @@ STEP_NAMES = {
 RUN_STATUS_NAMES = {"completed": N_("Completed"), "running": N_("Running")}
 ACCOUNT_TYPE_NAMES = {
     AccountType.ASSET: N_("Asset"),
+    AccountType.LIABILITY: N_("Liability"),
     AccountType.INCOME: N_("Income"),
     AccountType.EXPENSE: N_("Expense"),
     AccountType.MEMO: N_("Off balance sheet"),

@@ -15,6 +15,7 @@ from puhui.adapters.db.prospects import tables as _prospect_tables  # noqa: F401
 from puhui.adapters.db.reporting import tables as _reporting_tables  # noqa: F401
 from puhui.adapters.db.servicing import tables as _servicing_tables  # noqa: F401
 from puhui.adapters.db.strategies import tables as _strategy_tables  # noqa: F401
+from puhui.adapters.db.supply_chain import tables as _supply_chain_tables  # noqa: F401
 from puhui.adapters.db.tables import metadata
 
 

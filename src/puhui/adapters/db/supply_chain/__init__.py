@@ -1,0 +1,1 @@
+"""Supply-chain finance on SQL: core enterprises, vouchers, financings, settlements."""

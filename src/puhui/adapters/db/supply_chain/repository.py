@@ -1,0 +1,684 @@
+"""Core enterprises, payables, vouchers, financings and settlements on SQL: the caller commits.
+
+Locks (docs/adr/0036): on PostgreSQL ``core(lock=True)`` and ``lock_roots`` take
+``SELECT … FOR UPDATE`` on the core's and the voucher roots' rows; on SQLite the writer's
+``BEGIN IMMEDIATE`` already admits one writer at a time, so they read plainly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from puhui.adapters.db.servicing.tables import journal_entries, journal_lines
+from puhui.adapters.db.supply_chain.tables import (
+    core_enterprises,
+    core_partners,
+    enterprise_users,
+    payables,
+    voucher_financings,
+    voucher_settlements,
+    voucher_transfers,
+    vouchers,
+)
+from puhui.domain.clock import Clock
+from puhui.domain.errors import Conflict
+from puhui.domain.ids import new_id
+from puhui.domain.ledger import JournalEntry
+from puhui.domain.supply_chain import (
+    LIVE_STATUSES,
+    DuplicateVoucherId,
+    InvoiceAlreadyUsed,
+    Voucher,
+    VoucherStatus,
+)
+from puhui.services.supply_chain.ports import (
+    CoreEnterpriseView,
+    FacilityStatus,
+    FinancingView,
+    PartnerView,
+    PayableView,
+    SettlementRow,
+    SettlementView,
+    TransferView,
+    VoucherQuery,
+    VoucherRecord,
+)
+
+_V = vouchers.c
+_C = core_enterprises.c
+_F = voucher_financings.c
+LIVE = sorted(s.value for s in LIVE_STATUSES)
+_CHUNK = 500
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _core(row: Row[Any]) -> CoreEnterpriseView:
+    return CoreEnterpriseView(
+        uscc=row.uscc,
+        status=row.status,
+        limit_fen=int(row.limit_fen),
+        outstanding_fen=int(row.outstanding_fen),
+        grade=row.grade,
+        discount_rate=Decimal(row.discount_rate).normalize(),
+        fee_rate=Decimal(row.fee_rate).normalize(),
+        term_days=row.term_days,
+        expires_on=row.expires_on,
+        defaulting=bool(row.defaulting),
+        frozen_reason=row.frozen_reason,
+        strategy_version=row.strategy_version,
+        decided_at=row.decided_at,
+        onboarded_by=row.onboarded_by,
+        version=row.version,
+    )
+
+
+def _core_values(core: CoreEnterpriseView) -> dict[str, Any]:
+    return {
+        "status": core.status,
+        "limit_fen": core.limit_fen,
+        "outstanding_fen": core.outstanding_fen,
+        "grade": core.grade,
+        "discount_rate": core.discount_rate,
+        "fee_rate": core.fee_rate,
+        "term_days": core.term_days,
+        "expires_on": core.expires_on,
+        "defaulting": core.defaulting,
+        "frozen_reason": core.frozen_reason,
+        "strategy_version": core.strategy_version,
+        "decided_at": core.decided_at,
+        "onboarded_by": core.onboarded_by,
+        "version": core.version,
+    }
+
+
+def _voucher(row: Row[Any]) -> VoucherRecord:
+    return VoucherRecord(
+        voucher=Voucher(
+            voucher_id=row.voucher_id,
+            root_id=row.root_id,
+            parent_id=row.parent_id,
+            core_id=row.core_uscc,
+            holder_id=row.holder_uscc,
+            amount_fen=int(row.amount_fen),
+            issued_on=row.issued_on,
+            maturity=row.maturity,
+            status=VoucherStatus(row.status),
+            tier=row.tier,
+            invoice_key=row.invoice_key,
+            financed_on=row.financed_on,
+            previous_holders=tuple(h for h in row.previous_holders.split(",") if h),
+        ),
+        financing_pending=bool(row.financing_pending),
+        version=row.version,
+    )
+
+
+def _voucher_values(record: VoucherRecord) -> dict[str, Any]:
+    v = record.voucher
+    return {
+        "root_id": v.root_id,
+        "parent_id": v.parent_id,
+        "core_uscc": v.core_id,
+        "holder_uscc": v.holder_id,
+        "amount_fen": v.amount_fen,
+        "issued_on": v.issued_on,
+        "maturity": v.maturity,
+        "status": v.status.value,
+        "tier": v.tier,
+        "invoice_key": v.invoice_key,
+        "financed_on": v.financed_on,
+        "previous_holders": ",".join(v.previous_holders),
+        "financing_pending": record.financing_pending,
+        "version": record.version,
+    }
+
+
+def _payable(row: Row[Any]) -> PayableView:
+    return PayableView(
+        payable_id=row.payable_id,
+        core=row.core_uscc,
+        supplier=row.supplier_uscc,
+        invoice_key=row.invoice_key,
+        invoice_month=row.invoice_month,
+        amount_fen=int(row.amount_fen),
+        confirmed_by=row.confirmed_by,
+        voucher_id=row.voucher_id,
+    )
+
+
+def _rate(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value).normalize()
+
+
+def _financing(row: Row[Any]) -> FinancingView:
+    return FinancingView(
+        financing_id=row.financing_id,
+        voucher_id=row.voucher_id,
+        holder=row.holder_uscc,
+        core=row.core_uscc,
+        status=row.status,
+        requested_on=row.requested_on,
+        requested_by=row.requested_by,
+        face_fen=int(row.face_fen),
+        decided_on=row.decided_on,
+        decided_by=row.decided_by,
+        reason=row.reason,
+        days=row.days,
+        annual_rate=_rate(row.annual_rate),
+        fee_rate=_rate(row.fee_rate),
+        interest_fen=None if row.interest_fen is None else int(row.interest_fen),
+        fee_fen=None if row.fee_fen is None else int(row.fee_fen),
+        proceeds_fen=None if row.proceeds_fen is None else int(row.proceeds_fen),
+        entry_key=row.entry_key,
+    )
+
+
+def _financing_values(f: FinancingView) -> dict[str, Any]:
+    return {
+        "voucher_id": f.voucher_id,
+        "holder_uscc": f.holder,
+        "core_uscc": f.core,
+        "status": f.status,
+        "requested_on": f.requested_on,
+        "requested_by": f.requested_by,
+        "decided_on": f.decided_on,
+        "decided_by": f.decided_by,
+        "reason": f.reason,
+        "face_fen": f.face_fen,
+        "days": f.days,
+        "annual_rate": f.annual_rate,
+        "fee_rate": f.fee_rate,
+        "interest_fen": f.interest_fen,
+        "fee_fen": f.fee_fen,
+        "proceeds_fen": f.proceeds_fen,
+        "entry_key": f.entry_key,
+    }
+
+
+class SqlSupplyChainRepository:
+    def __init__(self, connection: Connection, clock: Clock) -> None:
+        self._c = connection
+        self._clock = clock
+        self._postgres = connection.dialect.name == "postgresql"
+
+    # -- cores, partners, users ---------------------------------------------------------------
+
+    def core(self, uscc: str, *, lock: bool = False) -> CoreEnterpriseView | None:
+        query = select(core_enterprises).where(_C.uscc == uscc)
+        if lock and self._postgres:
+            query = query.with_for_update()
+        row = self._c.execute(query).one_or_none()
+        return None if row is None else _core(row)
+
+    def cores(self) -> list[CoreEnterpriseView]:
+        rows = self._c.execute(select(core_enterprises).order_by(_C.uscc))
+        return [_core(r) for r in rows]
+
+    def cores_by_id(self, usccs: Sequence[str]) -> dict[str, CoreEnterpriseView]:
+        found: dict[str, CoreEnterpriseView] = {}
+        for chunk in _chunks(usccs):
+            for row in self._c.execute(select(core_enterprises).where(_C.uscc.in_(chunk))):
+                found[row.uscc] = _core(row)
+        return found
+
+    def add_core(self, core: CoreEnterpriseView) -> None:
+        self._c.execute(insert(core_enterprises).values(uscc=core.uscc, **_core_values(core)))
+
+    def save_core(self, core: CoreEnterpriseView, *, expected_version: int) -> None:
+        done = self._c.execute(
+            update(core_enterprises)
+            .where(_C.uscc == core.uscc, _C.version == expected_version)
+            .values(**_core_values(core))
+        )
+        if done.rowcount != 1:
+            raise Conflict("the core enterprise changed meanwhile: try again")
+
+    def expire_cores(self, on: dt.date) -> int:
+        done = self._c.execute(
+            update(core_enterprises)
+            .where(_C.status == FacilityStatus.ACTIVE.value, _C.expires_on < on)
+            .values(status=FacilityStatus.EXPIRED.value, version=_C.version + 1)
+        )
+        return int(done.rowcount)
+
+    def add_partner(self, partner: PartnerView, *, at: dt.datetime) -> bool:
+        exists = self._c.execute(
+            select(core_partners.c.core_uscc).where(
+                core_partners.c.core_uscc == partner.core,
+                core_partners.c.partner_uscc == partner.partner,
+                core_partners.c.relation == partner.relation,
+            )
+        ).first()
+        if exists is not None:
+            return False
+        self._c.execute(
+            insert(core_partners).values(
+                core_uscc=partner.core,
+                partner_uscc=partner.partner,
+                relation=partner.relation,
+                named_at=at,
+                named_by=partner.named_by,
+            )
+        )
+        return True
+
+    def partners(self, core: str) -> list[PartnerView]:
+        rows = self._c.execute(
+            select(core_partners)
+            .where(core_partners.c.core_uscc == core)
+            .order_by(core_partners.c.relation, core_partners.c.partner_uscc)
+        )
+        return [PartnerView(r.core_uscc, r.partner_uscc, r.relation, r.named_by) for r in rows]
+
+    def is_partner(self, core: str, partner: str, relation: str) -> bool:
+        return (
+            self._c.execute(
+                select(core_partners.c.core_uscc).where(
+                    core_partners.c.core_uscc == core,
+                    core_partners.c.partner_uscc == partner,
+                    core_partners.c.relation == relation,
+                )
+            ).first()
+            is not None
+        )
+
+    def bind_user(self, user_id: str, uscc: str, *, by: str, at: dt.datetime) -> bool:
+        exists = self._c.execute(
+            select(enterprise_users.c.user_id).where(
+                enterprise_users.c.user_id == user_id, enterprise_users.c.uscc == uscc
+            )
+        ).first()
+        if exists is not None:
+            return False
+        self._c.execute(
+            insert(enterprise_users).values(user_id=user_id, uscc=uscc, bound_at=at, bound_by=by)
+        )
+        return True
+
+    def enterprises_of(self, user_id: str) -> frozenset[str]:
+        rows = self._c.execute(
+            select(enterprise_users.c.uscc).where(enterprise_users.c.user_id == user_id)
+        )
+        return frozenset(r.uscc for r in rows)
+
+    # -- payables -----------------------------------------------------------------------------
+
+    def add_payable(self, payable: PayableView, *, at: dt.datetime) -> None:
+        try:
+            with self._c.begin_nested():
+                self._c.execute(
+                    insert(payables).values(
+                        payable_id=payable.payable_id,
+                        core_uscc=payable.core,
+                        supplier_uscc=payable.supplier,
+                        invoice_key=payable.invoice_key,
+                        invoice_month=payable.invoice_month,
+                        amount_fen=payable.amount_fen,
+                        confirmed_at=at,
+                        confirmed_by=payable.confirmed_by,
+                        voucher_id=None,
+                    )
+                )
+        except IntegrityError:
+            raise InvoiceAlreadyUsed(
+                "this month's invoices back a payable already",
+                details={"invoice_key": payable.invoice_key},
+            ) from None
+
+    def payable(self, payable_id: str) -> PayableView | None:
+        row = self._c.execute(
+            select(payables).where(payables.c.payable_id == payable_id)
+        ).one_or_none()
+        return None if row is None else _payable(row)
+
+    def payable_by_invoice(self, invoice_key: str) -> PayableView | None:
+        row = self._c.execute(
+            select(payables).where(payables.c.invoice_key == invoice_key)
+        ).one_or_none()
+        return None if row is None else _payable(row)
+
+    def payables(self, core: str) -> list[PayableView]:
+        rows = self._c.execute(
+            select(payables)
+            .where(payables.c.core_uscc == core)
+            .order_by(payables.c.invoice_month, payables.c.payable_id)
+        )
+        return [_payable(r) for r in rows]
+
+    def link_payable(self, payable_id: str, voucher_id: str) -> None:
+        done = self._c.execute(
+            update(payables)
+            .where(payables.c.payable_id == payable_id, payables.c.voucher_id.is_(None))
+            .values(voucher_id=voucher_id)
+        )
+        if done.rowcount != 1:
+            raise InvoiceAlreadyUsed("the payable backs a voucher already")
+
+    # -- vouchers -----------------------------------------------------------------------------
+
+    def voucher(self, voucher_id: str) -> VoucherRecord | None:
+        row = self._c.execute(select(vouchers).where(_V.voucher_id == voucher_id)).one_or_none()
+        return None if row is None else _voucher(row)
+
+    def lock_roots(self, root_ids: Sequence[str]) -> None:
+        if not self._postgres or not root_ids:
+            return
+        for chunk in _chunks(sorted(root_ids)):
+            self._c.execute(
+                select(_V.voucher_id)
+                .where(_V.voucher_id.in_(chunk))
+                .order_by(_V.voucher_id)
+                .with_for_update()
+            ).all()
+
+    def existing_ids(self, voucher_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(voucher_ids):
+            found.update(
+                r.voucher_id
+                for r in self._c.execute(select(_V.voucher_id).where(_V.voucher_id.in_(chunk)))
+            )
+        return found
+
+    def add_vouchers(self, records: Sequence[VoucherRecord], *, at: dt.datetime) -> None:
+        try:
+            with self._c.begin_nested():
+                self._c.execute(
+                    insert(vouchers),
+                    [
+                        {"voucher_id": r.voucher.voucher_id, **_voucher_values(r), "updated_at": at}
+                        for r in records
+                    ],
+                )
+        except IntegrityError:
+            raise DuplicateVoucherId("a voucher id or its invoice is taken") from None
+
+    def save_voucher(
+        self, record: VoucherRecord, *, expected_version: int, at: dt.datetime
+    ) -> None:
+        done = self._c.execute(
+            update(vouchers)
+            .where(_V.voucher_id == record.voucher.voucher_id, _V.version == expected_version)
+            .values(**_voucher_values(record), updated_at=at)
+        )
+        if done.rowcount != 1:
+            raise Conflict("the voucher changed meanwhile: try again")
+
+    def add_transfer(
+        self, voucher_id: str, from_uscc: str, to_uscc: str, on: dt.date, tier: int
+    ) -> None:
+        seq = self._c.execute(
+            select(func.coalesce(func.max(voucher_transfers.c.seq), 0)).where(
+                voucher_transfers.c.voucher_id == voucher_id
+            )
+        ).scalar_one()
+        self._c.execute(
+            insert(voucher_transfers).values(
+                voucher_id=voucher_id,
+                seq=int(seq) + 1,
+                from_uscc=from_uscc,
+                to_uscc=to_uscc,
+                transferred_on=on,
+                tier=tier,
+            )
+        )
+
+    def vouchers(self, query: VoucherQuery) -> list[VoucherRecord]:
+        statement = select(vouchers)
+        if query.core is not None:
+            statement = statement.where(_V.core_uscc == query.core)
+        if query.holder is not None:
+            statement = statement.where(_V.holder_uscc == query.holder)
+        if query.status is not None:
+            statement = statement.where(_V.status == query.status)
+        if query.root_id is not None:
+            statement = statement.where(_V.root_id == query.root_id)
+        if query.enterprises is not None:
+            allowed = sorted(query.enterprises) or [""]
+            statement = statement.where(
+                or_(_V.core_uscc.in_(allowed), _V.holder_uscc.in_(allowed))
+            )
+        if query.after is not None:
+            statement = statement.where(_V.voucher_id > query.after)
+        rows = self._c.execute(statement.order_by(_V.voucher_id).limit(query.limit))
+        return [_voucher(r) for r in rows]
+
+    def tree(self, root_id: str) -> list[VoucherRecord]:
+        rows = self._c.execute(
+            select(vouchers).where(_V.root_id == root_id).order_by(_V.tier, _V.voucher_id)
+        )
+        return [_voucher(r) for r in rows]
+
+    def transfers(self, voucher_ids: Sequence[str]) -> list[TransferView]:
+        t = voucher_transfers.c
+        found: list[TransferView] = []
+        for chunk in _chunks(voucher_ids):
+            rows = self._c.execute(select(voucher_transfers).where(t.voucher_id.in_(chunk)))
+            found.extend(
+                TransferView(
+                    r.voucher_id, r.seq, r.from_uscc, r.to_uscc, r.transferred_on, r.tier
+                )
+                for r in rows
+            )
+        return sorted(found, key=lambda x: (x.transferred_on, x.voucher_id, x.seq))
+
+    def live_totals(self, core: str) -> tuple[dict[str, int], dict[int, int], int]:
+        rows = self._c.execute(
+            select(_V.status, _V.tier, func.count(), func.sum(_V.amount_fen))
+            .where(_V.core_uscc == core, _V.status.in_(LIVE))
+            .group_by(_V.status, _V.tier)
+        ).all()
+        by_status: dict[str, int] = {}
+        by_tier: dict[int, int] = {}
+        count = 0
+        for status, tier, n, total in rows:
+            by_status[status] = by_status.get(status, 0) + int(total)
+            by_tier[int(tier)] = by_tier.get(int(tier), 0) + int(total)
+            count += int(n)
+        return by_status, by_tier, count
+
+    # -- financings ---------------------------------------------------------------------------
+
+    def add_financing(self, financing: FinancingView) -> None:
+        try:
+            with self._c.begin_nested():
+                self._c.execute(
+                    insert(voucher_financings).values(
+                        financing_id=financing.financing_id, **_financing_values(financing)
+                    )
+                )
+        except IntegrityError:
+            raise Conflict(
+                "the voucher has a financing already", details={"voucher": financing.voucher_id}
+            ) from None
+
+    def financing(self, financing_id: str) -> FinancingView | None:
+        row = self._c.execute(
+            select(voucher_financings).where(_F.financing_id == financing_id)
+        ).one_or_none()
+        return None if row is None else _financing(row)
+
+    def save_financing(self, financing: FinancingView, *, expected_status: str) -> None:
+        done = self._c.execute(
+            update(voucher_financings)
+            .where(_F.financing_id == financing.financing_id, _F.status == expected_status)
+            .values(**_financing_values(financing))
+        )
+        if done.rowcount != 1:
+            raise Conflict("the financing changed meanwhile: try again")
+
+    def financings(self, *, status: str | None, limit: int) -> list[FinancingView]:
+        statement = select(voucher_financings)
+        if status is not None:
+            statement = statement.where(_F.status == status)
+        rows = self._c.execute(
+            statement.order_by(_F.requested_on, _F.financing_id).limit(limit)
+        )
+        return [_financing(r) for r in rows]
+
+    def financings_of(self, voucher_ids: Sequence[str]) -> list[FinancingView]:
+        found: list[FinancingView] = []
+        for chunk in _chunks(voucher_ids):
+            rows = self._c.execute(select(voucher_financings).where(_F.voucher_id.in_(chunk)))
+            found.extend(_financing(r) for r in rows)
+        return sorted(found, key=lambda f: f.financing_id)
+
+    def interest_of(self, voucher_ids: Sequence[str]) -> dict[str, tuple[int, Decimal]]:
+        found: dict[str, tuple[int, Decimal]] = {}
+        for chunk in _chunks(voucher_ids):
+            rows = self._c.execute(
+                select(_F.voucher_id, _F.interest_fen, _F.annual_rate).where(
+                    _F.voucher_id.in_(chunk), _F.status == "approved"
+                )
+            )
+            for voucher_id, interest, rate in rows:
+                found[voucher_id] = (int(interest), Decimal(rate))
+        return found
+
+    # -- settlement ---------------------------------------------------------------------------
+
+    def due(
+        self, on: dt.date, *, after: str | None, limit: int, overdue_too: bool
+    ) -> list[tuple[str, str]]:
+        statuses = LIVE if overdue_too else [s for s in LIVE if s != "overdue"]
+        statement = select(_V.voucher_id, _V.root_id).where(
+            _V.maturity <= on, _V.status.in_(statuses)
+        )
+        if after is not None:
+            statement = statement.where(_V.voucher_id > after)
+        rows = self._c.execute(statement.order_by(_V.voucher_id).limit(limit))
+        return [(r.voucher_id, r.root_id) for r in rows]
+
+    def vouchers_by_id(self, voucher_ids: Sequence[str]) -> list[VoucherRecord]:
+        found: list[VoucherRecord] = []
+        for chunk in _chunks(voucher_ids):
+            rows = self._c.execute(select(vouchers).where(_V.voucher_id.in_(chunk)))
+            found.extend(_voucher(r) for r in rows)
+        return sorted(found, key=lambda r: r.voucher.voucher_id)
+
+    def _set_status(self, records: Sequence[VoucherRecord], at: dt.datetime) -> None:
+        statement = (
+            update(vouchers)
+            .where(
+                _V.voucher_id == bindparam("b_id"),
+                _V.version == bindparam("b_expected"),
+            )
+            .values(status=bindparam("b_status"), version=bindparam("b_version"), updated_at=at)
+        )
+        done = self._c.execute(
+            statement,
+            [
+                {
+                    "b_id": r.voucher.voucher_id,
+                    "b_expected": r.version - 1,
+                    "b_status": r.voucher.status.value,
+                    "b_version": r.version,
+                }
+                for r in records
+            ],
+        )
+        if done.rowcount not in (-1, len(records)):
+            raise Conflict("vouchers changed during settlement: run it again")
+
+    def apply_settlements(
+        self, rows: Sequence[SettlementRow], on: dt.date, *, at: dt.datetime
+    ) -> None:
+        self._set_status([r.record for r in rows], at)
+        self._c.execute(
+            insert(voucher_settlements),
+            [
+                {
+                    "voucher_id": r.record.voucher.voucher_id,
+                    "core_uscc": r.record.voucher.core_id,
+                    "payee": r.payee,
+                    "amount_fen": r.record.voucher.amount_fen,
+                    "penalty_fen": r.penalty_fen,
+                    "settled_on": on,
+                    "entry_key": r.entry_key,
+                }
+                for r in rows
+            ],
+        )
+        paid: dict[str, int] = {}
+        for r in rows:
+            core = r.record.voucher.core_id
+            paid[core] = paid.get(core, 0) + r.record.voucher.amount_fen
+        self._c.execute(
+            update(core_enterprises)
+            .where(_C.uscc == bindparam("b_core"))
+            .values(outstanding_fen=_C.outstanding_fen - bindparam("b_paid")),
+            [{"b_core": core, "b_paid": amount} for core, amount in sorted(paid.items())],
+        )
+
+    def mark_overdue(self, records: Sequence[VoucherRecord], *, at: dt.datetime) -> None:
+        self._set_status(records, at)
+
+    def settlements(self, voucher_ids: Sequence[str]) -> list[SettlementView]:
+        s = voucher_settlements.c
+        found: list[SettlementView] = []
+        for chunk in _chunks(voucher_ids):
+            rows = self._c.execute(select(voucher_settlements).where(s.voucher_id.in_(chunk)))
+            found.extend(
+                SettlementView(
+                    r.voucher_id,
+                    r.core_uscc,
+                    r.payee,
+                    int(r.amount_fen),
+                    int(r.penalty_fen),
+                    r.settled_on,
+                    r.entry_key,
+                )
+                for r in rows
+            )
+        return sorted(found, key=lambda x: x.voucher_id)
+
+    def post_entries(self, entries: Sequence[JournalEntry]) -> None:
+        if not entries:
+            return
+        now = self._clock.now()
+        heads: list[dict[str, Any]] = []
+        lines: list[dict[str, Any]] = []
+        for entry in entries:
+            entry_id = new_id("je")
+            heads.append(
+                {
+                    "entry_id": entry_id,
+                    "idempotency_key": entry.idempotency_key,
+                    "posted_on": entry.posted_on,
+                    "description": entry.description[:400],
+                    "reverses_key": entry.reverses_key,
+                    "created_at": now,
+                }
+            )
+            lines.extend(
+                {
+                    "entry_id": entry_id,
+                    "line_no": number,
+                    "account": posting.account.code,
+                    "amount_fen": posting.amount_fen,
+                }
+                for number, posting in enumerate(entry.postings, start=1)
+            )
+        self._c.execute(insert(journal_entries), heads)
+        self._c.execute(insert(journal_lines), lines)
+
+
+def live_sum(connection: Connection, core: str) -> int:
+    """Sum of the live vouchers of ``core`` (tests and checks compare it with the counter)."""
+    total = connection.execute(
+        select(func.coalesce(func.sum(_V.amount_fen), 0)).where(
+            and_(_V.core_uscc == core, _V.status.in_(LIVE))
+        )
+    ).scalar_one()
+    return int(total)

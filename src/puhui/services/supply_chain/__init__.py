@@ -1,0 +1,1 @@
+"""Supply-chain finance: core facilities, payable vouchers, financing and settlement."""

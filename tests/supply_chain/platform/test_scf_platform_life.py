@@ -1,0 +1,123 @@
+"""A voucher's whole life through the service, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from scf_support import (
+    APPROVER,
+    CORE,
+    CORE_USER,
+    DECLINED,
+    INVOICED_FEN,
+    LARGE,
+    MONTH,
+    OPS,
+    RISK,
+    STRANGER,
+    SUPPLIER,
+    SUPPLIER_USER,
+    TIER2,
+    TIER2_USER,
+    TIER3,
+    build_service,
+    issued,
+    onboarded,
+)
+
+from puhui.adapters.db.supply_chain.repository import live_sum
+from puhui.bootstrap import Platform
+from puhui.domain.clock import FixedClock
+from puhui.domain.errors import IdempotencyConflict
+from puhui.domain.supply_chain import discount
+from puhui.services.supply_chain.ports import (
+    CoreNotEligible,
+    FacilityDeclined,
+    NotBound,
+    VoucherQuery,
+)
+
+
+def test_full_life_balances_the_books(platform: Platform, clock: FixedClock) -> None:
+    service = build_service(platform, clock)
+    onboarded(service)
+    root = issued(service)
+    split = service.split_voucher(
+        SUPPLIER_USER, voucher_id=root, parts=[600_000_00, 400_000_00], key="s1"
+    )
+    first, second = (c.voucher_id for c in split.children)
+    moved = service.transfer_voucher(SUPPLIER_USER, voucher_id=first, to=TIER2, key="t1")
+    assert (moved.holder, moved.tier, moved.previous_holders) == (TIER2, 2, (SUPPLIER,))
+    asked = service.request_financing(TIER2_USER, voucher_id=first, key="f1")
+    assert asked.status == "requested"
+    approved = service.approve_financing(APPROVER, financing_id=asked.financing_id, key="a1")
+    expected = discount(
+        600_000_00,
+        financed_on=clock.today(),
+        maturity=clock.today() + dt.timedelta(days=90),
+        annual_rate=Decimal("0.036"),
+        fee_rate=Decimal("0.001"),
+    )
+    assert (approved.interest_fen, approved.fee_fen, approved.proceeds_fen) == (
+        expected.interest_fen,
+        expected.fee_fen,
+        expected.proceeds_fen,
+    )
+    run = service.settle_due(OPS, on=clock.today() + dt.timedelta(days=90), key="settle")
+    assert (run.settled, run.settled_fen, run.to_bank_fen) == (2, INVOICED_FEN, 600_000_00)
+    assert run.to_holders_fen == 400_000_00
+    tree = service.voucher_tree(RISK, voucher_id=second)
+    assert {v.status for v in tree.vouchers} == {"split", "settled"}
+    assert {s.payee for s in tree.settlements} == {"bank", SUPPLIER}
+    assert [t.to_uscc for t in tree.transfers] == [TIER2]
+    with service.units() as uow:
+        balance = uow.ledger.trial_balance(clock.today() + dt.timedelta(days=90))
+        assert sum(balance.balances_fen.values()) == 0
+        income = {a.code: v for a, v in balance.balances_fen.items() if v}
+        assert income["6014"] == -expected.interest_fen
+        assert income["6021"] == -expected.fee_fen
+        assert live_sum(uow.connection, CORE) == 0
+        assert uow.supply_chain.core(CORE).outstanding_fen == 0  # type: ignore[union-attr]
+    again = service.settle_due(OPS, on=clock.today() + dt.timedelta(days=90), key="settle")
+    assert again == run
+
+
+def test_onboarding_refuses_unknown_large_and_declined(platform: Platform, clock: FixedClock) -> None:
+    service = build_service(platform, clock)
+    for uscc, error in ((STRANGER + "Z", CoreNotEligible), (LARGE, CoreNotEligible)):
+        with pytest.raises(error):
+            service.onboard_core(RISK, uscc=uscc[:18], requested_fen=1, as_of=MONTH, key=uscc)
+    with pytest.raises(FacilityDeclined) as declined:
+        service.onboard_core(RISK, uscc=DECLINED, requested_fen=100, as_of=MONTH, key="d")
+    assert declined.value.details["reasons"] == ["court_cases_open"]
+    assert service.list_cores(RISK) == []
+
+
+def test_replay_returns_the_first_result_and_a_reused_key_is_refused(
+    platform: Platform, clock: FixedClock
+) -> None:
+    service = build_service(platform, clock)
+    onboarded(service)
+    root = issued(service)
+    first = service.split_voucher(SUPPLIER_USER, voucher_id=root, parts=[1, INVOICED_FEN - 1], key="k")
+    again = service.split_voucher(SUPPLIER_USER, voucher_id=root, parts=[1, INVOICED_FEN - 1], key="k")
+    assert again == first
+    with pytest.raises(IdempotencyConflict):
+        service.split_voucher(SUPPLIER_USER, voucher_id=root, parts=[2, INVOICED_FEN - 2], key="k")
+    assert len(service.list_vouchers(RISK, VoucherQuery())) == 3
+
+
+def test_enterprise_users_act_only_for_their_enterprise(platform: Platform, clock: FixedClock) -> None:
+    service = build_service(platform, clock)
+    onboarded(service)
+    root = issued(service)
+    with pytest.raises(NotBound):
+        service.transfer_voucher(TIER2_USER, voucher_id=root, to=TIER3, key="x")
+    with pytest.raises(NotBound):
+        service.request_financing(CORE_USER, voucher_id=root, key="y")
+    mine = service.list_vouchers(TIER2_USER, VoucherQuery())
+    assert mine == []
+    assert [v.voucher_id for v in service.list_vouchers(SUPPLIER_USER, VoucherQuery())] == [root]
+    assert CORE_USER.user_id and SUPPLIER
