@@ -1,0 +1,253 @@
+"""The demo's voucher desk on the platform: the supply-chain services, as its users call them.
+
+Each enterprise acts through its own user (an applicant-role login bound to the enterprise:
+the core issues, holders accept, split, transfer and request financing); the bank's risk
+officer onboards cores and names their suppliers, an approver approves financing, operations
+run the settlement. Every write carries an idempotency key made from the plan's own id, so a
+run stopped half-way can be worked again without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from puhui.adapters.db.supply_chain.unit_of_work import SupplyChainUnitOfWork
+from puhui.adapters.sources.market import MarketDataSource
+from puhui.bootstrap.container import Platform
+from puhui.bootstrap.demo_supply_chain import Financed, Leaf, OnboardedCore, Settled
+from puhui.domain.errors import PuhuiError
+from puhui.domain.origination.consent import DataScope
+from puhui.market import store
+from puhui.pipelines.voucher_flows import PlannedIssue
+from puhui.services.security.permissions import Principal, Role
+from puhui.services.supply_chain.ports import (
+    EnterpriseInfo,
+    FacilityPolicy,
+    VoucherQuery,
+)
+from puhui.services.supply_chain.use_cases import MAX_PAGE, SupplyChainService
+
+RISK = Principal(user_id="demo-risk-officer", role=Role.RISK_OFFICER)
+APPROVER = Principal(user_id="demo-approver", role=Role.APPROVER)
+OPERATIONS = Principal(user_id="demo-operations", role=Role.OPERATIONS)
+CORE_FACT_SCOPES = (DataScope.REGISTRATION, DataScope.TAX, DataScope.BUREAU, DataScope.COURT)
+
+
+class MarketEnterprises:
+    """The platform's enterprise source over a generated market: registry, invoices, and the
+    core's own data for the strategy (pulled as of the onboarding day)."""
+
+    def __init__(
+        self,
+        market_dir: Path,
+        *,
+        core_facts: Callable[[dict[DataScope, Any], str, dt.date, int], Any] | None = None,
+        data_source: MarketDataSource | None = None,
+    ) -> None:
+        registry = store.read(market_dir, "enterprises").select("uscc", "name", "size_band")
+        self._registry = {
+            row[0]: EnterpriseInfo(row[0], row[1], row[2]) for row in registry.iter_rows()
+        }
+        invoices = store.read(market_dir, "invoices").select(
+            "seller_uscc", "buyer_uscc", "month", "amount_fen"
+        )
+        self._bought: dict[str, pl.DataFrame] = {
+            str(key[0]): frame
+            for key, frame in invoices.partition_by("buyer_uscc", as_dict=True).items()
+        }
+        self._market_dir = market_dir
+        self._data_source = data_source
+        self._core_facts = core_facts
+
+    def enterprise(self, uscc: str) -> EnterpriseInfo | None:
+        return self._registry.get(uscc)
+
+    def core_facts(self, uscc: str, *, as_of: dt.date, requested_fen: int) -> Any:
+        if self._core_facts is None:
+            raise RuntimeError("no core facts reader configured")
+        if self._data_source is None:
+            self._data_source = MarketDataSource(self._market_dir)
+        source = self._data_source
+        pulled = {scope: source.pull(uscc, scope, as_of=as_of) for scope in CORE_FACT_SCOPES}
+        return self._core_facts(pulled, uscc, as_of, requested_fen)
+
+    def _rows(self, seller: str, buyer: str) -> pl.DataFrame:
+        bought = self._bought.get(buyer)
+        if bought is None:
+            return pl.DataFrame()
+        return bought.filter(pl.col("seller_uscc") == seller)
+
+    def invoice_amount(self, seller: str, buyer: str, month: dt.date) -> int | None:
+        rows = self._rows(seller, buyer)
+        if rows.height == 0:
+            return None
+        found = rows.filter(pl.col("month") == month.replace(day=1))
+        return int(found.get_column("amount_fen").item(0)) if found.height else None
+
+    def sold_to(self, seller: str, buyer: str, *, since: dt.date, before: dt.date) -> bool:
+        rows = self._rows(seller, buyer)
+        if rows.height == 0:
+            return False
+        # A month's invoices count once the month has begun within the window.
+        first = since.replace(day=1)
+        return rows.filter((pl.col("month") >= first) & (pl.col("month") < before)).height > 0
+
+
+@dataclass
+class PlatformVoucherDesk:
+    """The :class:`~puhui.bootstrap.demo_supply_chain.VoucherDesk` on the platform's services."""
+
+    service: SupplyChainService
+    ledger_units: Callable[[], SupplyChainUnitOfWork]
+
+    def __post_init__(self) -> None:
+        self._bound: set[str] = set()
+        self._cores: list[str] = []
+
+    @classmethod
+    def on(
+        cls, platform: Platform, market_dir: Path, policy: FacilityPolicy, source: Any
+    ) -> PlatformVoucherDesk:
+        def units() -> SupplyChainUnitOfWork:
+            return SupplyChainUnitOfWork(
+                platform.database.engine, clock=platform.clock, audit_key=platform.audit_key
+            )
+
+        service = SupplyChainService(
+            units=units, clock=platform.clock, source=source, policy=policy
+        )
+        return cls(service, units)
+
+    def _user(self, uscc: str) -> Principal:
+        """The enterprise's own user, bound to it the first time it acts."""
+        user = Principal(user_id=f"scf-{uscc}", role=Role.APPLICANT)
+        if uscc not in self._bound:
+            self.service.bind_user(RISK, user_id=user.user_id, uscc=uscc)
+            self._bound.add(uscc)
+        return user
+
+    def onboard(self, core: str, requested_fen: int, as_of: dt.date) -> OnboardedCore:
+        try:
+            view = self.service.onboard_core(
+                RISK,
+                uscc=core,
+                requested_fen=requested_fen,
+                as_of=as_of,
+                key=f"demo:onboard:{core}",
+            )
+        except PuhuiError as exc:
+            reasons = exc.details.get("reasons")
+            reason = exc.code if not reasons else f"{exc.code}: {', '.join(map(str, reasons))}"
+            return OnboardedCore(core, approved=False, reason=reason)
+        self._cores.append(core)
+        return OnboardedCore(
+            core,
+            approved=True,
+            limit_fen=view.limit_fen,
+            grade=view.grade,
+            discount_rate=view.discount_rate,
+            fee_rate=view.fee_rate,
+            term_days=view.term_days,
+            expires_on=view.expires_on,
+        )
+
+    def name_supplier(self, core: str, supplier: str) -> None:
+        self.service.name_partner(
+            RISK,
+            core=core,
+            partner_uscc=supplier,
+            relation="supplier",
+            key=f"demo:supplier:{core}:{supplier}",
+        )
+
+    def issue(self, issue: PlannedIssue) -> str:
+        core = self._user(issue.core)
+        payable = self.service.confirm_payable(
+            core,
+            core=issue.core,
+            supplier=issue.supplier,
+            invoice_month=issue.invoice_month,
+            amount_fen=issue.amount_fen,
+            key=f"demo:payable:{issue.voucher}",
+        )
+        voucher = self.service.issue_voucher(
+            core,
+            core=issue.core,
+            payable_id=payable.payable_id,
+            maturity=issue.maturity,
+            key=f"demo:issue:{issue.voucher}",
+        )
+        self.service.accept_voucher(
+            self._user(issue.supplier),
+            voucher_id=voucher.voucher_id,
+            key=f"demo:accept:{voucher.voucher_id}",
+        )
+        return voucher.voucher_id
+
+    def split(self, holder: str, voucher_id: str, amounts: Sequence[int]) -> list[str]:
+        split = self.service.split_voucher(
+            self._user(holder), voucher_id=voucher_id, parts=list(amounts), key=f"demo:split:{voucher_id}"
+        )
+        return [child.voucher_id for child in split.children]
+
+    def transfer(self, holder: str, voucher_id: str, to: str) -> None:
+        self.service.transfer_voucher(
+            self._user(holder), voucher_id=voucher_id, to=to, key=f"demo:transfer:{voucher_id}:{to}"
+        )
+
+    def finance(self, holder: str, voucher_id: str) -> Financed:
+        requested = self.service.request_financing(
+            self._user(holder), voucher_id=voucher_id, key=f"demo:finance:{voucher_id}"
+        )
+        approved = self.service.approve_financing(
+            APPROVER,
+            financing_id=requested.financing_id,
+            key=f"demo:approve:{requested.financing_id}",
+        )
+        return Financed(
+            face_fen=approved.face_fen,
+            interest_fen=approved.interest_fen or 0,
+            fee_fen=approved.fee_fen or 0,
+            proceeds_fen=approved.proceeds_fen or 0,
+        )
+
+    def settle_due(self, on: dt.date) -> Settled:
+        run = self.service.settle_due(OPERATIONS, on=on, key=f"demo:settle:{on.isoformat()}")
+        return Settled(
+            settled=run.settled,
+            settled_fen=run.settled_fen,
+            to_bank_fen=run.to_bank_fen,
+            to_holders_fen=run.to_holders_fen,
+            overdue=run.overdue,
+            overdue_fen=run.overdue_fen,
+            penalty_fen=run.penalty_fen,
+        )
+
+    def leaves(self) -> list[Leaf]:
+        found = []
+        for core in self._cores:
+            after = None
+            while True:
+                page = self.service.list_vouchers(
+                    OPERATIONS, VoucherQuery(core=core, after=after, limit=MAX_PAGE)
+                )
+                found.extend(
+                    Leaf(v.tier, v.amount_fen, v.status, v.maturity)
+                    for v in page
+                    if v.status != "split"
+                )
+                if len(page) < MAX_PAGE:
+                    break
+                after = page[-1].voucher_id
+        return found
+
+    def ledger(self, as_of: dt.date) -> dict[str, int]:
+        with self.ledger_units() as uow:
+            balance = uow.ledger.trial_balance(as_of)
+        return {account.code: amount for account, amount in balance.balances_fen.items()}
