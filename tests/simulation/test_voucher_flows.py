@@ -1,4 +1,4 @@
-"""The voucher flow planner: deterministic, along invoice edges, amounts conserved, facility kept."""
+"""The voucher flow planner: deterministic, along invoice edges, amounts kept, facility kept."""
 
 from __future__ import annotations
 
@@ -60,8 +60,8 @@ def _plans(
         {CORE: Facility(CORE, limit_fen, **facility)},  # type: ignore[arg-type]
         {CORE: ("S1", "S2", "S3", "S4")},
         BANDS,
-        DAYS,
-        params,
+        days=DAYS,
+        params=params,
     )
 
 

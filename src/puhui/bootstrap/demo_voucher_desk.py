@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from puhui.adapters.db.supply_chain.unit_of_work import SupplyChainUnitOfWork
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap.container import Platform
 from puhui.bootstrap.demo_supply_chain import Financed, Leaf, OnboardedCore, Settled
+from puhui.decision.supply_chain import CoreFacts, SupplyChainPolicy, core_facts_from_sources
+from puhui.domain.clock import Clock
 from puhui.domain.errors import PuhuiError
 from puhui.domain.origination.consent import DataScope
 from puhui.market import store
@@ -28,6 +31,8 @@ from puhui.pipelines.voucher_flows import PlannedIssue
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.supply_chain.ports import (
     EnterpriseInfo,
+    EnterpriseSource,
+    FacilityDecisionLike,
     FacilityPolicy,
     VoucherQuery,
 )
@@ -99,6 +104,39 @@ class MarketEnterprises:
         return rows.filter((pl.col("month") >= first) & (pl.col("month") < before)).height > 0
 
 
+def market_core_facts(
+    pulled: dict[DataScope, Any], uscc: str, as_of: dt.date, requested_fen: int
+) -> CoreFacts:
+    return core_facts_from_sources(pulled, uscc=uscc, as_of=as_of, requested_fen=requested_fen)
+
+
+@dataclass(frozen=True)
+class ClockedPolicy:
+    """The shipped strategy, pricing at the platform clock's date (the LPR in force on the
+    simulated day, not on the machine's)."""
+
+    policy: SupplyChainPolicy
+    clock: Clock
+
+    def decide_facility(self, facts: Any) -> FacilityDecisionLike:
+        return self.policy.decide_facility(facts)
+
+    def discount_rate(self, grade: str) -> Decimal:
+        return self.policy.discount_rate(grade, as_of=self.clock.today())
+
+    def fee_rate(self, grade: str) -> Decimal:
+        return self.policy.fee_rate(grade)
+
+
+def platform_voucher_desk(
+    platform: Platform, market_dir: Path, data_source: MarketDataSource | None = None
+) -> PlatformVoucherDesk:
+    """The desk on the platform, the market as its enterprise source, the shipped strategy."""
+    source = MarketEnterprises(market_dir, core_facts=market_core_facts, data_source=data_source)
+    policy = ClockedPolicy(SupplyChainPolicy.load(), platform.clock)
+    return PlatformVoucherDesk.on(platform, policy, source)
+
+
 @dataclass
 class PlatformVoucherDesk:
     """The :class:`~puhui.bootstrap.demo_supply_chain.VoucherDesk` on the platform's services."""
@@ -112,7 +150,7 @@ class PlatformVoucherDesk:
 
     @classmethod
     def on(
-        cls, platform: Platform, market_dir: Path, policy: FacilityPolicy, source: Any
+        cls, platform: Platform, policy: FacilityPolicy, source: EnterpriseSource
     ) -> PlatformVoucherDesk:
         def units() -> SupplyChainUnitOfWork:
             return SupplyChainUnitOfWork(
@@ -192,7 +230,10 @@ class PlatformVoucherDesk:
 
     def split(self, holder: str, voucher_id: str, amounts: Sequence[int]) -> list[str]:
         split = self.service.split_voucher(
-            self._user(holder), voucher_id=voucher_id, parts=list(amounts), key=f"demo:split:{voucher_id}"
+            self._user(holder),
+            voucher_id=voucher_id,
+            parts=list(amounts),
+            key=f"demo:split:{voucher_id}",
         )
         return [child.voucher_id for child in split.children]
 

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from puhui.cli.demo_report import Section, pct
-from puhui.domain.money import format_yuan
+from puhui.domain.money import to_yuan
 from puhui.domain.progress import Progress
 
 if TYPE_CHECKING:
+    from puhui.adapters.sources.market import MarketDataSource
     from puhui.bootstrap import Platform
     from puhui.bootstrap.demo_supply_chain import DemoSupplyChain, SupplyChainResults
 
@@ -28,24 +29,30 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def yuan(amount_fen: int) -> str:
+    """``1,234,567.89``: yuan with thousands separators (the section's amounts are large)."""
+    return f"{to_yuan(amount_fen):,.2f}"
+
+
 def supply_chain_stage(
-    platform_: Platform, market_dir: Path, first_day: date, progress: Progress
+    platform_: Platform,
+    market_dir: Path,
+    first_day: date,
+    progress: Progress,
+    data_source: MarketDataSource | None = None,
 ) -> DemoSupplyChain:
     """The market's cores onboarded on the platform as of ``first_day``, suppliers named."""
-    from puhui.bootstrap.demo_supply_chain import (  # noqa: PLC0415 - heavy
-        DemoSupplyChain,
-        PlatformVoucherDesk,
-    )
+    from puhui.bootstrap.demo_supply_chain import DemoSupplyChain  # noqa: PLC0415 - heavy
+    from puhui.bootstrap.demo_voucher_desk import platform_voucher_desk  # noqa: PLC0415
 
     progress.start(None, "supply chain: onboarding the market's core enterprises")
-    stage = DemoSupplyChain.from_market(PlatformVoucherDesk(platform_, market_dir), market_dir)
+    desk = platform_voucher_desk(platform_, market_dir, data_source)
+    stage = DemoSupplyChain.from_market(desk, market_dir)
     stage.onboard(first_day)
     return stage
 
 
-def with_vouchers(
-    publish: Callable[[date], T], stage: DemoSupplyChain
-) -> Callable[[date], T]:
+def with_vouchers(publish: Callable[[date], T], stage: DemoSupplyChain) -> Callable[[date], T]:
     """The month's publication, then the month's vouchers (settlement first, then issues)."""
 
     def publish_then_vouchers(month: date) -> T:
@@ -72,7 +79,7 @@ def cores_section(r: SupplyChainResults) -> Section:
             (
                 c.core,
                 c.grade or "",
-                format_yuan(c.limit_fen),
+                yuan(c.limit_fen),
                 "" if c.discount_rate is None else f"{c.discount_rate:.2%}",
                 "" if c.fee_rate is None else f"{c.fee_rate:.2%}",
                 "" if c.term_days is None else f"{c.term_days} days",
@@ -83,7 +90,7 @@ def cores_section(r: SupplyChainResults) -> Section:
     section.notes.append(
         f"{len(approved):,} of {len(r.cores):,} medium firms with named suppliers onboarded as "
         f"cores (the market's medium firms act as core enterprises); facilities "
-        f"{format_yuan(sum(c.limit_fen for c in approved))} yuan in all"
+        f"{yuan(sum(c.limit_fen for c in approved))} yuan in all"
     )
     if declined:
         reasons = ", ".join(sorted({c.reason or "declined" for c in declined}))
@@ -112,13 +119,13 @@ def voucher_months_section(r: SupplyChainResults) -> Section:
             (
                 str(m.day),
                 f"{m.settled.settled:,}",
-                format_yuan(m.settled.settled_fen),
+                yuan(m.settled.settled_fen),
                 f"{m.issued:,}",
-                format_yuan(m.issued_fen),
+                yuan(m.issued_fen),
                 f"{m.splits:,}",
                 f"{m.transfers:,}",
                 f"{m.financed:,}",
-                format_yuan(m.financed_fen),
+                yuan(m.financed_fen),
             )
         )
     not_issued: dict[str, int] = {}
@@ -129,7 +136,7 @@ def voucher_months_section(r: SupplyChainResults) -> Section:
     refused = ", ".join(f"{k} ×{v:,}" for k, v in sorted(r.refused.items()))
     section.notes.extend(
         [
-            f"issued {r.issued:,} vouchers, {format_yuan(r.issued_fen)} yuan, on named "
+            f"issued {r.issued:,} vouchers, {yuan(r.issued_fen)} yuan, on named "
             f"suppliers' invoices of the month before (face = the month's invoice aggregate)"
             + (f"; not issued: {skipped}" if skipped else ""),
             f"refused by the platform: {refused or 'none'}",
@@ -150,7 +157,7 @@ def tiers_section(r: SupplyChainResults) -> Section:
             (
                 f"tier {tier}",
                 f"{count:,}",
-                format_yuan(amount),
+                yuan(amount),
                 pct(amount / total if total else None),
             )
         )
@@ -166,18 +173,18 @@ def tiers_section(r: SupplyChainResults) -> Section:
         [
             "vouchers by the tier of their holder (unsplit vouchers: what was held or settled); "
             f"deepest tier reached: {max((t for t, _, _ in r.tiers()), default=0)}",
-            f"financed (贴现): {financed:,} vouchers, face {format_yuan(r.financed_fen)} yuan; "
-            f"discount interest {format_yuan(r.interest_fen)}, fees "
-            f"{format_yuan(r.fee_fen)}, proceeds paid {format_yuan(r.proceeds_fen)} yuan",
+            f"financed (贴现): {financed:,} vouchers, face {yuan(r.financed_fen)} yuan; "
+            f"discount interest {yuan(r.interest_fen)}, fees "
+            f"{yuan(r.fee_fen)}, proceeds paid {yuan(r.proceeds_fen)} yuan",
             f"income in the ledger by {r.last_day}: discount interest earned "
-            f"{format_yuan(earned)} (6014, at settlement), fees {format_yuan(fees)} (6021); "
-            f"unearned discount {format_yuan(-r.ledger.get('1306', 0))} (1306)",
-            f"settled: {settled:,} vouchers, {format_yuan(r.settled_fen)} yuan "
-            f"(to holders {format_yuan(to_holders)}, to the bank {format_yuan(to_bank)}); "
-            f"overdue {overdue:,} ({format_yuan(r.overdue_fen)} yuan); due and unsettled "
+            f"{yuan(earned)} (6014, at settlement), fees {yuan(fees)} (6021); "
+            f"unearned discount {yuan(-r.ledger.get('1306', 0))} (1306)",
+            f"settled: {settled:,} vouchers, {yuan(r.settled_fen)} yuan "
+            f"(to holders {yuan(to_holders)}, to the bank {yuan(to_bank)}); "
+            f"overdue {overdue:,} ({yuan(r.overdue_fen)} yuan); due and unsettled "
             f"{due_left:,}",
-            f"outstanding at the end: {count:,} vouchers, {format_yuan(outstanding)} yuan, "
-            "none of them due yet",
+            f"outstanding at the end: {count:,} vouchers, {yuan(outstanding)} yuan"
+            + (", none of them due yet" if due_left == 0 else f", {due_left:,} due and unpaid"),
             f"trial balance total {r.trial_balance_fen:,} fen (must be 0); "
             f"supply chain took {r.seconds:.1f}s",
         ]

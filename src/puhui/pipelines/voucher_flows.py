@@ -66,7 +66,7 @@ class FlowParams:
     max_receivers: int = 3
     """A holder passes parts to at most this many of its suppliers."""
     whole_transfer: float = 0.25
-    """Chance of passing the whole voucher to one supplier when that supplier's invoices cover it."""
+    """Chance of passing the whole voucher to one supplier whose invoices cover it."""
     finance: Mapping[str, float] = field(
         default_factory=lambda: {"micro": 0.6, "small": 0.35, "medium": 0.1}
     )
@@ -300,7 +300,14 @@ class VoucherFlowPlanner:
                 amount = edges.get(core, {}).get(supplier)
                 if amount is None:
                     continue
-                issue = self._issue(facility, supplier, month, day, amount, skipped)
+                issue = self._issue(
+                    facility,
+                    supplier=supplier,
+                    month=month,
+                    day=day,
+                    amount=amount,
+                    skipped=skipped,
+                )
                 if issue is None:
                     continue
                 steps.append(issue)
@@ -317,6 +324,7 @@ class VoucherFlowPlanner:
     def _issue(
         self,
         facility: Facility,
+        *,
         supplier: str,
         month: date,
         day: date,
@@ -483,6 +491,7 @@ def plan_voucher_flows(
     facilities: Mapping[str, Facility],
     suppliers: Mapping[str, Sequence[str]],
     size_bands: Mapping[str, str],
+    *,
     days: Iterable[date],
     params: FlowParams | None = None,
 ) -> list[MonthPlan]:
@@ -513,9 +522,15 @@ def tier_totals(holdings: Iterable[Holding]) -> list[TierTotal]:
     return [TierTotal(t, *counts[t]) for t in sorted(counts)]
 
 
-def size_bands_of(enterprises: pl.DataFrame, among: Collection[str] | None = None) -> dict[str, str]:
+def size_bands_of(
+    enterprises: pl.DataFrame, among: Collection[str] | None = None
+) -> dict[str, str]:
     """uscc -> size band (``micro | small | medium``) of the market's registry."""
     frame = enterprises.select("uscc", "size_band")
     if among is not None:
         frame = frame.filter(pl.col("uscc").is_in(list(among)))
-    return dict(zip(frame.get_column("uscc").to_list(), frame.get_column("size_band").to_list()))
+    return dict(
+        zip(
+            frame.get_column("uscc").to_list(), frame.get_column("size_band").to_list(), strict=True
+        )
+    )
