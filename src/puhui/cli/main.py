@@ -30,6 +30,7 @@ from puhui.cli import (
     serve,
     strategy,
     user,
+    voucher,
 )
 from puhui.cli import collections as collections_cli
 from puhui.cli import concentration as concentration_cli
@@ -93,6 +94,7 @@ app.add_typer(collections_cli.app, name="collections")
 app.add_typer(concentration_cli.app, name="concentration")
 app.add_typer(report.app, name="report")
 app.add_typer(prospect.app, name="prospect")
+app.add_typer(voucher.app, name="voucher")
 monitor_run.register(monitor.app)
 monitor.app.command(name="backtest")(monitor_backtest.backtest)
 monitor.app.command(name="train-model")(monitor_backtest.train_model)
