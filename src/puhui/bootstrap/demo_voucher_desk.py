@@ -271,7 +271,7 @@ class PlatformVoucherDesk:
         )
 
     def leaves(self) -> list[Leaf]:
-        found = []
+        found: list[Leaf] = []
         for core in self._cores:
             after = None
             while True:

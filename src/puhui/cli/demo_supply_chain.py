@@ -11,6 +11,7 @@ and the trial balance.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -93,8 +94,14 @@ def cores_section(r: SupplyChainResults) -> Section:
         f"{yuan(sum(c.limit_fen for c in approved))} yuan in all"
     )
     if declined:
-        reasons = ", ".join(sorted({c.reason or "declined" for c in declined}))
-        section.notes.append(f"not onboarded: {len(declined):,} ({reasons})")
+        # One core may carry several of the strategy's reasons: each is counted.
+        reasons = Counter(
+            reason.strip()
+            for c in declined
+            for reason in (c.reason or "declined").split(":")[-1].split(",")
+        )
+        listed = ", ".join(f"{k} ×{v}" if v > 1 else k for k, v in sorted(reasons.items()))
+        section.notes.append(f"not onboarded: {len(declined):,} ({listed})")
     return section
 
 
@@ -134,11 +141,15 @@ def voucher_months_section(r: SupplyChainResults) -> Section:
             not_issued[reason] = not_issued.get(reason, 0) + count
     skipped = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sorted(not_issued.items()))
     refused = ", ".join(f"{k} ×{v:,}" for k, v in sorted(r.refused.items()))
+    passed = sum(m.transferred_fen for m in r.months)
     section.notes.extend(
         [
             f"issued {r.issued:,} vouchers, {yuan(r.issued_fen)} yuan, on named "
             f"suppliers' invoices of the month before (face = the month's invoice aggregate)"
             + (f"; not issued: {skipped}" if skipped else ""),
+            f"passed down: {sum(m.splits for m in r.months):,} splits, "
+            f"{sum(m.transfers for m in r.months):,} transfers to the holders' own suppliers, "
+            f"{yuan(passed)} yuan",
             f"refused by the platform: {refused or 'none'}",
         ]
     )
