@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from puhui.domain.errors import InvalidInput
+from puhui.pipelines.voucher_cores import select_cores
 from puhui.pipelines.voucher_flows import (
     Facility,
     FlowParams,
@@ -19,7 +20,6 @@ from puhui.pipelines.voucher_flows import (
     PlannedTransfer,
     VoucherFlowPlanner,
     plan_voucher_flows,
-    select_cores,
     tier_totals,
 )
 

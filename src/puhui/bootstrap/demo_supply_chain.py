@@ -30,6 +30,7 @@ import polars as pl
 
 from puhui.domain.errors import PuhuiError
 from puhui.market import store
+from puhui.pipelines.voucher_cores import select_cores, size_bands_of
 from puhui.pipelines.voucher_flows import (
     Facility,
     FlowParams,
@@ -40,8 +41,6 @@ from puhui.pipelines.voucher_flows import (
     PlannedTransfer,
     Step,
     VoucherFlowPlanner,
-    select_cores,
-    size_bands_of,
 )
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ acceptance of each operation); the plan only says what the enterprises try.
 
 - **Cores** are the market's medium firms (``enterprises.size_band == 'medium'``) that buy
   from enough suppliers; each names its largest suppliers of the history before the window
-  (:func:`select_cores`) and asks for a facility sized on what it buys from them.
+  (``pipelines.voucher_cores``) and asks for a facility sized on what it buys from them.
 - **Issues.** On the first day of each month, each core pays its named suppliers' invoices
   of the month before (the invoice aggregate seller → core of that month, published that
   day) with one voucher each: face = the aggregate's amount, maturity the first day of a month
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -84,17 +84,6 @@ class FlowParams:
         chances = [*self.pass_down, self.whole_transfer, *self.finance.values()]
         if any(not 0.0 <= p <= 1.0 for p in chances):
             raise InvalidInput("chances are between 0 and 1")
-
-
-@dataclass(frozen=True, slots=True)
-class CoreCandidate:
-    """A medium firm that acts as a core: the suppliers it names, the facility it asks for."""
-
-    core: str
-    suppliers: tuple[str, ...]
-    requested_fen: int
-    purchases_fen: int
-    """What it bought from the named suppliers over the lookback."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,56 +193,6 @@ def draw(seed: int, *key: object) -> float:
 def invoice_key(seller: str, buyer: str, month: date) -> str:
     """The key of a monthly invoice aggregate (the contract's ``seller:buyer:YYYY-MM``)."""
     return f"{seller}:{buyer}:{month:%Y-%m}"
-
-
-def select_cores(
-    enterprises: pl.DataFrame, invoices: pl.DataFrame, as_of: date, params: FlowParams
-) -> list[CoreCandidate]:
-    """The medium firms that act as cores at ``as_of`` (the window's first day), largest first.
-
-    ``enterprises`` needs ``uscc`` and ``size_band``; ``invoices`` the market table's
-    ``seller_uscc``, ``buyer_uscc``, ``month``, ``amount_fen``. Only invoices of the lookback
-    before ``as_of`` count (what the core and the bank know when it is onboarded).
-    """
-    first = add_months(date(as_of.year, as_of.month, 1), -params.lookback_months)
-    medium = enterprises.filter(pl.col("size_band") == "medium").get_column("uscc")
-    bought = (
-        invoices.filter(
-            pl.col("buyer_uscc").is_in(medium.implode())
-            & (pl.col("month") >= first)
-            & (pl.col("month") < as_of)
-            & (pl.col("seller_uscc") != pl.col("buyer_uscc"))
-        )
-        .group_by("buyer_uscc", "seller_uscc")
-        .agg(pl.col("amount_fen").sum().alias("amount_fen"), pl.len().alias("months"))
-        .sort(["buyer_uscc", "amount_fen", "seller_uscc"], descending=[False, True, False])
-    )
-    # A market shorter than the lookback: the mean over the months it has.
-    months = max(
-        invoices.filter((pl.col("month") >= first) & (pl.col("month") < as_of))
-        .get_column("month")
-        .n_unique(),
-        1,
-    )
-    candidates = []
-    for (core,), rows in bought.group_by("buyer_uscc", maintain_order=True):
-        if rows.height < params.min_suppliers:
-            continue
-        named = rows.head(params.suppliers_per_core)
-        purchases = int(named.get_column("amount_fen").sum())
-        monthly = purchases // months
-        # Asked in whole 10,000 yuan, rounded up.
-        requested = -(-monthly * params.requested_months // 1_000_000_00) * 1_000_000_00
-        candidates.append(
-            CoreCandidate(
-                core=str(core),
-                suppliers=tuple(named.get_column("seller_uscc").to_list()),
-                requested_fen=max(requested, 1_000_000_00),
-                purchases_fen=purchases,
-            )
-        )
-    candidates.sort(key=lambda c: (-c.purchases_fen, c.core))
-    return candidates[: params.max_cores]
 
 
 class VoucherFlowPlanner:
@@ -520,17 +459,3 @@ def tier_totals(holdings: Iterable[Holding]) -> list[TierTotal]:
             row[2] += 1
             row[3] += h.amount_fen
     return [TierTotal(t, *counts[t]) for t in sorted(counts)]
-
-
-def size_bands_of(
-    enterprises: pl.DataFrame, among: Collection[str] | None = None
-) -> dict[str, str]:
-    """uscc -> size band (``micro | small | medium``) of the market's registry."""
-    frame = enterprises.select("uscc", "size_band")
-    if among is not None:
-        frame = frame.filter(pl.col("uscc").is_in(list(among)))
-    return dict(
-        zip(
-            frame.get_column("uscc").to_list(), frame.get_column("size_band").to_list(), strict=True
-        )
-    )
