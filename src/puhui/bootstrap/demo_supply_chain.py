@@ -65,8 +65,8 @@ class OnboardedCore:
     fee_rate: Decimal | None = None
     term_days: int | None = None
     expires_on: date | None = None
-    reason: str | None = None
-    """Why it was not onboarded (an error code or the strategy's reasons)."""
+    reasons: tuple[str, ...] = ()
+    """Why it was not onboarded: the strategy's reason codes, or the refusal's code and message."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from puhui.services.supply_chain.ports import (
     EnterpriseInfo,
     EnterpriseSource,
     FacilityDecisionLike,
+    FacilityDeclined,
     FacilityPolicy,
     VoucherQuery,
 )
@@ -180,9 +181,12 @@ class PlatformVoucherDesk:
                 key=f"demo:onboard:{core}",
             )
         except PuhuiError as exc:
-            reasons = exc.details.get("reasons")
-            reason = exc.code if not reasons else f"{exc.code}: {', '.join(map(str, reasons))}"
-            return OnboardedCore(core, approved=False, reason=reason)
+            declined = exc.details.get("reasons")
+            if exc.code == FacilityDeclined.code and declined:
+                reasons = tuple(str(r) for r in declined)
+            else:
+                reasons = (f"{exc.code}: {exc.message}",)
+            return OnboardedCore(core, approved=False, reasons=reasons)
         self._cores.append(core)
         return OnboardedCore(
             core,

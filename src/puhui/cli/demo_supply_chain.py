@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from puhui.bootstrap.demo_supply_chain import LIVE_STATUSES
 from puhui.cli.demo_report import Section, pct
 from puhui.domain.money import to_yuan
 from puhui.domain.progress import Progress
@@ -95,13 +96,9 @@ def cores_section(r: SupplyChainResults) -> Section:
     )
     if declined:
         # One core may carry several of the strategy's reasons: each is counted.
-        reasons = Counter(
-            reason.strip()
-            for c in declined
-            for reason in (c.reason or "declined").split(":")[-1].split(",")
-        )
+        reasons = Counter(reason for c in declined for reason in c.reasons or ("declined",))
         listed = ", ".join(f"{k} ×{v}" if v > 1 else k for k, v in sorted(reasons.items()))
-        section.notes.append(f"not onboarded: {len(declined):,} ({listed})")
+        section.notes.append(f"declined by the strategy or refused: {len(declined):,} ({listed})")
     return section
 
 
@@ -180,6 +177,8 @@ def tiers_section(r: SupplyChainResults) -> Section:
     overdue = sum(m.settled.overdue for m in r.months)
     financed = sum(m.financed for m in r.months)
     due_left = r.due_unsettled()
+    owed = sorted(leaf.maturity for leaf in r.leaves if leaf.status in LIVE_STATUSES)
+    maturities = (owed[0], owed[-1]) if owed else None
     section.notes.extend(
         [
             "vouchers by the tier of their holder (unsplit vouchers: what was held or settled); "
@@ -195,6 +194,7 @@ def tiers_section(r: SupplyChainResults) -> Section:
             f"overdue {overdue:,} ({yuan(r.overdue_fen)} yuan); due and unsettled "
             f"{due_left:,}",
             f"outstanding at the end: {count:,} vouchers, {yuan(outstanding)} yuan"
+            + (f" maturing {maturities[0]} .. {maturities[1]}" if maturities else "")
             + (", none of them due yet" if due_left == 0 else f", {due_left:,} due and unpaid"),
             f"trial balance total {r.trial_balance_fen:,} fen (must be 0); "
             f"supply chain took {r.seconds:.1f}s",

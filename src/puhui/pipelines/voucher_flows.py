@@ -40,8 +40,6 @@ import polars as pl
 from puhui.domain.errors import InvalidInput
 from puhui.domain.lending.schedule import add_months
 
-SIZE_BANDS = ("micro", "small", "medium")
-
 
 @dataclass(frozen=True, slots=True)
 class FlowParams:
