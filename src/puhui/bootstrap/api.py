@@ -24,6 +24,8 @@ from puhui.adapters.db.prospects.unit_of_work import ProspectsUnitOfWork
 from puhui.adapters.db.reporting import SqlReportingStore
 from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.adapters.db.strategies import StrategyUnitOfWork
+from puhui.adapters.db.supply_chain.unit_of_work import SupplyChainUnitOfWork
+from puhui.adapters.sources.supply_chain import DataSourceEnterprises, LazyPolicy
 from puhui.bootstrap.settings import Settings
 from puhui.domain.clock import Clock
 from puhui.services import strategies
@@ -52,6 +54,7 @@ from puhui.services.security.ports import OtpSender
 from puhui.services.security.rate_limit import DelayPolicy, RateLimit
 from puhui.services.security.signing import ContractSigner
 from puhui.services.servicing.ports import ServicingUnitOfWork
+from puhui.services.supply_chain.use_cases import SupplyChainService
 
 if TYPE_CHECKING:
     # Only the annotation: the registry pulls in the modelling stack (seconds to import).
@@ -101,6 +104,8 @@ class ApiDependencies:
     """Stored decisions and their loans' outcomes, for model monitoring from the console."""
     prospects: ProspectAccess | None = None
     """Pre-approved prospects, offers and the marketing map; their routes need it."""
+    supply_chain: SupplyChainService | None = None
+    """Supply-chain finance (core facilities, vouchers); mounted only when wired."""
     graph_folder: Callable[[], Path | None] | None = None
     """The relationship graph snapshot to show staff (asked on each use, so a new month's build
     is picked up without a restart); None, or a None answer: no graph is shown."""
@@ -213,8 +218,16 @@ def build_api_dependencies(
     post_loan = None
     monitoring = None
     reports = None
+    supply_chain = None
     if servicing_uow_factory is not None:
         reports = SqlReportingStore(engine, clock=clock)
+        # Vouchers post to the servicing ledger: mounted with servicing.
+        supply_chain = SupplyChainService(
+            units=partial(SupplyChainUnitOfWork, engine, clock=clock, audit_key=keys.audit_key),
+            clock=clock,
+            source=DataSourceEnterprises(data_source, clock),
+            policy=LazyPolicy(),
+        )
         post_loan = post_loan_access(engine, clock=clock, keys=keys, cipher=cipher)
         monitoring = MonitoringAccess(
             units=lambda: MonitoringUnitOfWork(
@@ -236,6 +249,7 @@ def build_api_dependencies(
         origination=origination,
         security=security,
         prospects=prospects,
+        supply_chain=supply_chain,
         run_inline=run_inline,
         credit=credit,
         monitoring=monitoring,

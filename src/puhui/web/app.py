@@ -30,6 +30,7 @@ from puhui.web.routes import (
     prospects,
     reports,
     servicing,
+    supply_chain,
 )
 
 
@@ -61,6 +62,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         routers.append(reports.router)
     if deps.prospects is not None:
         routers.append(prospects.router)
+    if deps.supply_chain is not None:
+        routers.append(supply_chain.router)
     for router in routers:
         app.include_router(router)
 

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from puhui.domain.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PuhuiError
 from puhui.domain.monitoring import OutcomeNotPermitted
+from puhui.domain.supply_chain import NotHolder
 from puhui.domain.origination.errors import (
     Forbidden,
     FourEyesViolation,
@@ -24,6 +25,8 @@ from puhui.web.pages import errors as pages
 logger = logging.getLogger(__name__)
 
 _STATUS: tuple[tuple[type[PuhuiError], int], ...] = (
+    # A Conflict in the domain (only the holder acts on a voucher); the caller may not.
+    (NotHolder, 403),
     (InvalidInput, 422),
     (NotFound, 404),
     (Conflict, 409),

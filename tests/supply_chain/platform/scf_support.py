@@ -50,6 +50,7 @@ class FakeSource:
         default_factory=lambda: {
             (SUPPLIER, CORE, MONTH): INVOICED_FEN,
             (SUPPLIER, CORE, dt.date(2026, 2, 1)): 500_000_00,
+            (SUPPLIER, CORE, dt.date(2026, 3, 1)): 250_000_00,
             (TIER2, SUPPLIER, dt.date(2025, 11, 1)): 300_000_00,
             (TIER3, TIER2, dt.date(2025, 12, 1)): 200_000_00,
             (STRANGER, SUPPLIER, dt.date(2024, 1, 1)): 100_000_00,

@@ -32,8 +32,11 @@ from puhui.bootstrap import Platform
 from puhui.domain.clock import FixedClock
 from puhui.domain.errors import IdempotencyConflict
 from puhui.domain.supply_chain import discount
+from puhui.domain.supply_chain import FinancingAfterMaturity
 from puhui.services.supply_chain.ports import (
+    CoreDefaulting,
     CoreNotEligible,
+    FinancingPending,
     FacilityDeclined,
     NotBound,
     VoucherQuery,
@@ -121,3 +124,62 @@ def test_enterprise_users_act_only_for_their_enterprise(platform: Platform, cloc
     assert mine == []
     assert [v.voucher_id for v in service.list_vouchers(SUPPLIER_USER, VoucherQuery())] == [root]
     assert CORE_USER.user_id and SUPPLIER
+
+
+def test_financing_after_maturity_changes_nothing(platform: Platform, clock: FixedClock) -> None:
+    service = build_service(platform, clock)
+    onboarded(service)
+    root = issued(service, maturity_days=1)
+    clock.advance(dt.timedelta(days=1))
+    with service.units() as uow:
+        before = uow.table_counts()
+    with pytest.raises(FinancingAfterMaturity):
+        service.request_financing(SUPPLIER_USER, voucher_id=root, key="late")
+    with service.units() as uow:
+        assert uow.table_counts() == before
+
+
+def test_a_core_that_does_not_pay_goes_overdue_then_pays_with_penalty(
+    platform: Platform, clock: FixedClock
+) -> None:
+    service = build_service(platform, clock)
+    onboarded(service)
+    root = issued(service, maturity_days=30)
+    asked = service.request_financing(SUPPLIER_USER, voucher_id=root, key="f")
+    service.approve_financing(APPROVER, financing_id=asked.financing_id, key="a")
+    maturity = clock.today() + dt.timedelta(days=30)
+    service.record_core_nonpayment(RISK, core=CORE, on=maturity, key="np")
+    run = service.settle_due(OPS, on=maturity, key="s1")
+    assert (run.settled, run.overdue, run.cores_frozen, run.alerts_raised) == (0, 1, (CORE,), 1)
+    with service.units() as uow:
+        assert len(uow.monitoring.open_alerts([CORE])) == 1
+    assert service.voucher_tree(RISK, voucher_id=root).vouchers[0].status == "overdue"
+    with pytest.raises(CoreDefaulting):
+        service.unfreeze_facility(RISK, core=CORE, reason="paid?", key="u")
+    service.record_core_payment(RISK, core=CORE, on=maturity + dt.timedelta(days=10), key="paid")
+    later = service.settle_due(OPS, on=maturity + dt.timedelta(days=10), key="s2")
+    # 1,000,000 x (3.6% x 1.5) x 10 days / 360 = 1,500.00 yuan of penalty interest.
+    assert (later.settled, later.to_bank_fen, later.penalty_fen) == (1, INVOICED_FEN, 1_500_00)
+    with service.units() as uow:
+        assert sum(uow.ledger.trial_balance(maturity + dt.timedelta(days=10)).balances_fen.values()) == 0
+    assert service.unfreeze_facility(RISK, core=CORE, reason="paid", key="u2").status == "active"
+
+
+def test_a_pending_financing_blocks_split_and_transfer_until_rejected(
+    platform: Platform, clock: FixedClock
+) -> None:
+    service = build_service(platform, clock)
+    onboarded(service)
+    root = issued(service)
+    asked = service.request_financing(SUPPLIER_USER, voucher_id=root, key="f")
+    with pytest.raises(FinancingPending):
+        service.split_voucher(SUPPLIER_USER, voucher_id=root, parts=[1, INVOICED_FEN - 1], key="s")
+    with pytest.raises(FinancingPending):
+        service.transfer_voucher(SUPPLIER_USER, voucher_id=root, to=TIER2, key="t")
+    with pytest.raises(FinancingPending):
+        service.request_financing(SUPPLIER_USER, voucher_id=root, key="f2")
+    service.reject_financing(APPROVER, financing_id=asked.financing_id, reason="no", key="r")
+    moved = service.transfer_voucher(SUPPLIER_USER, voucher_id=root, to=TIER2, key="t2")
+    assert (moved.holder, moved.financing_pending) == (TIER2, False)
+    again = service.request_financing(TIER2_USER, voucher_id=root, key="f3")
+    assert again.status == "requested"

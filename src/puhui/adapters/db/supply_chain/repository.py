@@ -12,10 +12,11 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from puhui.adapters.db.servicing.tables import journal_entries, journal_lines
+from puhui.adapters.db import fast
+from puhui.adapters.db.servicing.tables import journal_entries, journal_lines, service_requests
 from puhui.adapters.db.supply_chain.tables import (
     core_enterprises,
     core_partners,
@@ -27,7 +28,7 @@ from puhui.adapters.db.supply_chain.tables import (
     vouchers,
 )
 from puhui.domain.clock import Clock
-from puhui.domain.errors import Conflict
+from puhui.domain.errors import Conflict, IdempotencyConflict
 from puhui.domain.ids import new_id
 from puhui.domain.ledger import JournalEntry
 from puhui.domain.supply_chain import (
@@ -37,6 +38,7 @@ from puhui.domain.supply_chain import (
     Voucher,
     VoucherStatus,
 )
+from puhui.services.servicing.ports import StoredRequest
 from puhui.services.supply_chain.ports import (
     CoreEnterpriseView,
     FacilityStatus,
@@ -58,12 +60,79 @@ _CHUNK = 500
 T = TypeVar("T")
 
 
+def _params(prefix: str, names: Sequence[str]) -> dict[str, Any]:
+    return {name: bindparam(f"{prefix}{name}") for name in names}
+
+
+_CORE_FIELDS = (
+    "status", "limit_fen", "outstanding_fen", "grade", "discount_rate", "fee_rate", "term_days",
+    "expires_on", "defaulting", "frozen_reason", "strategy_version", "decided_at",
+    "onboarded_by", "version",
+)
+_VOUCHER_FIELDS = (
+    "root_id", "parent_id", "core_uscc", "holder_uscc", "amount_fen", "issued_on", "maturity",
+    "status", "tier", "invoice_key", "financed_on", "previous_holders", "financing_pending",
+    "version", "updated_at",
+)
+_FINANCING_FIELDS = (
+    "voucher_id", "holder_uscc", "core_uscc", "status", "requested_on", "requested_by",
+    "decided_on", "decided_by", "reason", "face_fen", "days", "annual_rate", "fee_rate",
+    "interest_fen", "fee_fen", "proceeds_fen", "entry_key",
+)
+# Prebuilt statements run through ``fast`` (compiled once; see adapters/db/fast.py).
+_CORE = select(core_enterprises).where(_C.uscc == bindparam("b_uscc"))
+_CORE_FOR_UPDATE = _CORE.with_for_update()
+_INSERT_CORE = insert(core_enterprises)
+_UPDATE_CORE = (
+    update(core_enterprises)
+    .where(_C.uscc == bindparam("b_uscc"), _C.version == bindparam("b_expected"))
+    .values(**_params("v_", _CORE_FIELDS))
+)
+_BOUND = select(enterprise_users.c.uscc).where(enterprise_users.c.user_id == bindparam("b_user"))
+_IS_PARTNER = select(core_partners.c.core_uscc).where(
+    core_partners.c.core_uscc == bindparam("b_core"),
+    core_partners.c.partner_uscc == bindparam("b_partner"),
+    core_partners.c.relation == bindparam("b_relation"),
+)
+_PAYABLE = select(payables).where(payables.c.payable_id == bindparam("b_id"))
+_PAYABLE_BY_INVOICE = select(payables).where(payables.c.invoice_key == bindparam("b_key"))
+_INSERT_PAYABLE = insert(payables)
+_LINK_PAYABLE = (
+    update(payables)
+    .where(payables.c.payable_id == bindparam("b_id"), payables.c.voucher_id.is_(None))
+    .values(voucher_id=bindparam("b_voucher"))
+)
+_VOUCHER = select(vouchers).where(_V.voucher_id == bindparam("b_id"))
+_LOCK_ROOT = select(_V.voucher_id).where(_V.voucher_id == bindparam("b_id")).with_for_update()
+_INSERT_VOUCHER = insert(vouchers)
+_UPDATE_VOUCHER = (
+    update(vouchers)
+    .where(_V.voucher_id == bindparam("b_id"), _V.version == bindparam("b_expected"))
+    .values(**_params("v_", _VOUCHER_FIELDS))
+)
+_TRANSFER_SEQ = select(func.coalesce(func.max(voucher_transfers.c.seq), 0)).where(
+    voucher_transfers.c.voucher_id == bindparam("b_id")
+)
+_INSERT_TRANSFER = insert(voucher_transfers)
+_FINANCING = select(voucher_financings).where(_F.financing_id == bindparam("b_id"))
+_INSERT_FINANCING = insert(voucher_financings)
+_UPDATE_FINANCING = (
+    update(voucher_financings)
+    .where(_F.financing_id == bindparam("b_id"), _F.status == bindparam("b_expected"))
+    .values(**_params("v_", _FINANCING_FIELDS))
+)
+_REQUEST = select(service_requests).where(
+    service_requests.c.idempotency_key == bindparam("b_key")
+)
+_INSERT_REQUEST = insert(service_requests)
+
+
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _core(row: Row[Any]) -> CoreEnterpriseView:
+def _core(row: Any) -> CoreEnterpriseView:
     return CoreEnterpriseView(
         uscc=row.uscc,
         status=row.status,
@@ -102,7 +171,7 @@ def _core_values(core: CoreEnterpriseView) -> dict[str, Any]:
     }
 
 
-def _voucher(row: Row[Any]) -> VoucherRecord:
+def _voucher(row: Any) -> VoucherRecord:
     return VoucherRecord(
         voucher=Voucher(
             voucher_id=row.voucher_id,
@@ -144,7 +213,7 @@ def _voucher_values(record: VoucherRecord) -> dict[str, Any]:
     }
 
 
-def _payable(row: Row[Any]) -> PayableView:
+def _payable(row: Any) -> PayableView:
     return PayableView(
         payable_id=row.payable_id,
         core=row.core_uscc,
@@ -161,7 +230,7 @@ def _rate(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value).normalize()
 
 
-def _financing(row: Row[Any]) -> FinancingView:
+def _financing(row: Any) -> FinancingView:
     return FinancingView(
         financing_id=row.financing_id,
         voucher_id=row.voucher_id,
@@ -215,10 +284,8 @@ class SqlSupplyChainRepository:
     # -- cores, partners, users ---------------------------------------------------------------
 
     def core(self, uscc: str, *, lock: bool = False) -> CoreEnterpriseView | None:
-        query = select(core_enterprises).where(_C.uscc == uscc)
-        if lock and self._postgres:
-            query = query.with_for_update()
-        row = self._c.execute(query).one_or_none()
+        statement = _CORE_FOR_UPDATE if lock and self._postgres else _CORE
+        row = fast.execute(self._c, statement, {"b_uscc": uscc}).one_or_none()
         return None if row is None else _core(row)
 
     def cores(self) -> list[CoreEnterpriseView]:
@@ -233,13 +300,12 @@ class SqlSupplyChainRepository:
         return found
 
     def add_core(self, core: CoreEnterpriseView) -> None:
-        self._c.execute(insert(core_enterprises).values(uscc=core.uscc, **_core_values(core)))
+        fast.execute(self._c, _INSERT_CORE, {"uscc": core.uscc, **_core_values(core)})
 
     def save_core(self, core: CoreEnterpriseView, *, expected_version: int) -> None:
-        done = self._c.execute(
-            update(core_enterprises)
-            .where(_C.uscc == core.uscc, _C.version == expected_version)
-            .values(**_core_values(core))
+        values = {f"v_{k}": v for k, v in _core_values(core).items()}
+        done = fast.execute(
+            self._c, _UPDATE_CORE, {"b_uscc": core.uscc, "b_expected": expected_version, **values}
         )
         if done.rowcount != 1:
             raise Conflict("the core enterprise changed meanwhile: try again")
@@ -282,16 +348,10 @@ class SqlSupplyChainRepository:
         return [PartnerView(r.core_uscc, r.partner_uscc, r.relation, r.named_by) for r in rows]
 
     def is_partner(self, core: str, partner: str, relation: str) -> bool:
-        return (
-            self._c.execute(
-                select(core_partners.c.core_uscc).where(
-                    core_partners.c.core_uscc == core,
-                    core_partners.c.partner_uscc == partner,
-                    core_partners.c.relation == relation,
-                )
-            ).first()
-            is not None
+        found = fast.execute(
+            self._c, _IS_PARTNER, {"b_core": core, "b_partner": partner, "b_relation": relation}
         )
+        return bool(found.rows)
 
     def bind_user(self, user_id: str, uscc: str, *, by: str, at: dt.datetime) -> bool:
         exists = self._c.execute(
@@ -307,29 +367,28 @@ class SqlSupplyChainRepository:
         return True
 
     def enterprises_of(self, user_id: str) -> frozenset[str]:
-        rows = self._c.execute(
-            select(enterprise_users.c.uscc).where(enterprise_users.c.user_id == user_id)
-        )
-        return frozenset(r.uscc for r in rows)
+        return frozenset(fast.execute(self._c, _BOUND, {"b_user": user_id}).scalars())
 
     # -- payables -----------------------------------------------------------------------------
 
     def add_payable(self, payable: PayableView, *, at: dt.datetime) -> None:
+        # No savepoint: a duplicate fails the whole unit of work, which rolls back anyway.
         try:
-            with self._c.begin_nested():
-                self._c.execute(
-                    insert(payables).values(
-                        payable_id=payable.payable_id,
-                        core_uscc=payable.core,
-                        supplier_uscc=payable.supplier,
-                        invoice_key=payable.invoice_key,
-                        invoice_month=payable.invoice_month,
-                        amount_fen=payable.amount_fen,
-                        confirmed_at=at,
-                        confirmed_by=payable.confirmed_by,
-                        voucher_id=None,
-                    )
-                )
+            fast.execute(
+                self._c,
+                _INSERT_PAYABLE,
+                {
+                    "payable_id": payable.payable_id,
+                    "core_uscc": payable.core,
+                    "supplier_uscc": payable.supplier,
+                    "invoice_key": payable.invoice_key,
+                    "invoice_month": payable.invoice_month,
+                    "amount_fen": payable.amount_fen,
+                    "confirmed_at": at,
+                    "confirmed_by": payable.confirmed_by,
+                    "voucher_id": None,
+                },
+            )
         except IntegrityError:
             raise InvoiceAlreadyUsed(
                 "this month's invoices back a payable already",
@@ -337,15 +396,11 @@ class SqlSupplyChainRepository:
             ) from None
 
     def payable(self, payable_id: str) -> PayableView | None:
-        row = self._c.execute(
-            select(payables).where(payables.c.payable_id == payable_id)
-        ).one_or_none()
+        row = fast.execute(self._c, _PAYABLE, {"b_id": payable_id}).one_or_none()
         return None if row is None else _payable(row)
 
     def payable_by_invoice(self, invoice_key: str) -> PayableView | None:
-        row = self._c.execute(
-            select(payables).where(payables.c.invoice_key == invoice_key)
-        ).one_or_none()
+        row = fast.execute(self._c, _PAYABLE_BY_INVOICE, {"b_key": invoice_key}).one_or_none()
         return None if row is None else _payable(row)
 
     def payables(self, core: str) -> list[PayableView]:
@@ -357,22 +412,21 @@ class SqlSupplyChainRepository:
         return [_payable(r) for r in rows]
 
     def link_payable(self, payable_id: str, voucher_id: str) -> None:
-        done = self._c.execute(
-            update(payables)
-            .where(payables.c.payable_id == payable_id, payables.c.voucher_id.is_(None))
-            .values(voucher_id=voucher_id)
-        )
+        done = fast.execute(self._c, _LINK_PAYABLE, {"b_id": payable_id, "b_voucher": voucher_id})
         if done.rowcount != 1:
             raise InvoiceAlreadyUsed("the payable backs a voucher already")
 
     # -- vouchers -----------------------------------------------------------------------------
 
     def voucher(self, voucher_id: str) -> VoucherRecord | None:
-        row = self._c.execute(select(vouchers).where(_V.voucher_id == voucher_id)).one_or_none()
+        row = fast.execute(self._c, _VOUCHER, {"b_id": voucher_id}).one_or_none()
         return None if row is None else _voucher(row)
 
     def lock_roots(self, root_ids: Sequence[str]) -> None:
         if not self._postgres or not root_ids:
+            return
+        if len(root_ids) == 1:
+            fast.execute(self._c, _LOCK_ROOT, {"b_id": root_ids[0]})
             return
         for chunk in _chunks(sorted(root_ids)):
             self._c.execute(
@@ -392,25 +446,31 @@ class SqlSupplyChainRepository:
         return found
 
     def add_vouchers(self, records: Sequence[VoucherRecord], *, at: dt.datetime) -> None:
+        rows = [
+            {"voucher_id": r.voucher.voucher_id, **_voucher_values(r), "updated_at": at}
+            for r in records
+        ]
         try:
-            with self._c.begin_nested():
-                self._c.execute(
-                    insert(vouchers),
-                    [
-                        {"voucher_id": r.voucher.voucher_id, **_voucher_values(r), "updated_at": at}
-                        for r in records
-                    ],
-                )
+            if len(rows) == 1:
+                fast.execute(self._c, _INSERT_VOUCHER, rows[0])
+            else:
+                self._c.execute(insert(vouchers), rows)
         except IntegrityError:
             raise DuplicateVoucherId("a voucher id or its invoice is taken") from None
 
     def save_voucher(
         self, record: VoucherRecord, *, expected_version: int, at: dt.datetime
     ) -> None:
-        done = self._c.execute(
-            update(vouchers)
-            .where(_V.voucher_id == record.voucher.voucher_id, _V.version == expected_version)
-            .values(**_voucher_values(record), updated_at=at)
+        values = {f"v_{k}": v for k, v in _voucher_values(record).items()}
+        done = fast.execute(
+            self._c,
+            _UPDATE_VOUCHER,
+            {
+                "b_id": record.voucher.voucher_id,
+                "b_expected": expected_version,
+                "v_updated_at": at,
+                **values,
+            },
         )
         if done.rowcount != 1:
             raise Conflict("the voucher changed meanwhile: try again")
@@ -418,20 +478,18 @@ class SqlSupplyChainRepository:
     def add_transfer(
         self, voucher_id: str, from_uscc: str, to_uscc: str, on: dt.date, tier: int
     ) -> None:
-        seq = self._c.execute(
-            select(func.coalesce(func.max(voucher_transfers.c.seq), 0)).where(
-                voucher_transfers.c.voucher_id == voucher_id
-            )
-        ).scalar_one()
-        self._c.execute(
-            insert(voucher_transfers).values(
-                voucher_id=voucher_id,
-                seq=int(seq) + 1,
-                from_uscc=from_uscc,
-                to_uscc=to_uscc,
-                transferred_on=on,
-                tier=tier,
-            )
+        seq = fast.execute(self._c, _TRANSFER_SEQ, {"b_id": voucher_id}).scalar_one()
+        fast.execute(
+            self._c,
+            _INSERT_TRANSFER,
+            {
+                "voucher_id": voucher_id,
+                "seq": int(seq) + 1,
+                "from_uscc": from_uscc,
+                "to_uscc": to_uscc,
+                "transferred_on": on,
+                "tier": tier,
+            },
         )
 
     def vouchers(self, query: VoucherQuery) -> list[VoucherRecord]:
@@ -492,28 +550,26 @@ class SqlSupplyChainRepository:
 
     def add_financing(self, financing: FinancingView) -> None:
         try:
-            with self._c.begin_nested():
-                self._c.execute(
-                    insert(voucher_financings).values(
-                        financing_id=financing.financing_id, **_financing_values(financing)
-                    )
-                )
+            fast.execute(
+                self._c,
+                _INSERT_FINANCING,
+                {"financing_id": financing.financing_id, **_financing_values(financing)},
+            )
         except IntegrityError:
             raise Conflict(
                 "the voucher has a financing already", details={"voucher": financing.voucher_id}
             ) from None
 
     def financing(self, financing_id: str) -> FinancingView | None:
-        row = self._c.execute(
-            select(voucher_financings).where(_F.financing_id == financing_id)
-        ).one_or_none()
+        row = fast.execute(self._c, _FINANCING, {"b_id": financing_id}).one_or_none()
         return None if row is None else _financing(row)
 
     def save_financing(self, financing: FinancingView, *, expected_status: str) -> None:
-        done = self._c.execute(
-            update(voucher_financings)
-            .where(_F.financing_id == financing.financing_id, _F.status == expected_status)
-            .values(**_financing_values(financing))
+        values = {f"v_{k}": v for k, v in _financing_values(financing).items()}
+        done = fast.execute(
+            self._c,
+            _UPDATE_FINANCING,
+            {"b_id": financing.financing_id, "b_expected": expected_status, **values},
         )
         if done.rowcount != 1:
             raise Conflict("the financing changed meanwhile: try again")
@@ -682,3 +738,44 @@ def live_sum(connection: Connection, core: str) -> int:
         )
     ).scalar_one()
     return int(total)
+
+
+class SqlVoucherRequests:
+    """The request log (``service_requests``, shared with servicing) on prebuilt statements."""
+
+    def __init__(self, connection: Connection, clock: Clock) -> None:
+        self._c = connection
+        self._clock = clock
+
+    def get(self, idempotency_key: str) -> StoredRequest | None:
+        row = fast.execute(self._c, _REQUEST, {"b_key": idempotency_key}).one_or_none()
+        if row is None:
+            return None
+        return StoredRequest(
+            idempotency_key=row.idempotency_key,
+            operation=row.operation,
+            request_digest=row.request_digest,
+            result_json=row.result_json,
+            undo_json=row.undo_json,
+        )
+
+    def add(self, request: StoredRequest) -> None:
+        try:
+            fast.execute(
+                self._c,
+                _INSERT_REQUEST,
+                {
+                    "idempotency_key": request.idempotency_key,
+                    "operation": request.operation,
+                    "request_digest": request.request_digest,
+                    "result_json": request.result_json,
+                    "undo_json": request.undo_json,
+                    "created_at": self._clock.now(),
+                },
+            )
+        except IntegrityError:
+            # Two requests raced with one key: the loser is refused (its work rolls back).
+            raise IdempotencyConflict(
+                "the idempotency key is being used by another request",
+                details={"idempotency_key": request.idempotency_key},
+            ) from None

@@ -6,22 +6,25 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from puhui.adapters.db.post_loan.repository import SqlMonitoringRepository
-from puhui.adapters.db.servicing.repositories import SqlLedger, SqlRequestLog
-from puhui.adapters.db.supply_chain.repository import SqlSupplyChainRepository
+from puhui.adapters.db.servicing.repositories import SqlLedger
+from puhui.adapters.db.supply_chain.repository import (
+    SqlSupplyChainRepository,
+    SqlVoucherRequests,
+)
 from puhui.adapters.db.unit_of_work import SqlUnitOfWork
 
 
 class SupplyChainUnitOfWork(SqlUnitOfWork):
     _supply_chain: SqlSupplyChainRepository | None = None
     _ledger: SqlLedger | None = None
-    _requests: SqlRequestLog | None = None
+    _requests: SqlVoucherRequests | None = None
     _monitoring: SqlMonitoringRepository | None = None
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
         self._supply_chain = SqlSupplyChainRepository(connection, self.clock)
         self._ledger = SqlLedger(connection, self.clock)
-        self._requests = SqlRequestLog(connection, self.clock)
+        self._requests = SqlVoucherRequests(connection, self.clock)
         # No field cipher: the alerts raised here carry no sealed notes.
         self._monitoring = SqlMonitoringRepository(connection, self.clock)
 
@@ -38,7 +41,7 @@ class SupplyChainUnitOfWork(SqlUnitOfWork):
         return self._ledger
 
     @property
-    def requests(self) -> SqlRequestLog:
+    def requests(self) -> SqlVoucherRequests:
         if self._requests is None:
             raise RuntimeError("unit of work used outside its `with` block")
         return self._requests
