@@ -26,6 +26,7 @@ from puhui.web.routes import (
     applications,
     auth,
     collections,
+    dealers,
     monitoring,
     prospects,
     reports,
@@ -54,6 +55,7 @@ def create_app(deps: ApiDependencies) -> FastAPI:
     routers = [auth.router, admin.router, applications.router]
     if deps.credit is not None:
         routers.append(servicing.router)
+        routers.append(dealers.router)
     if deps.post_loan is not None:
         routers.append(collections.router)
     if deps.monitoring is not None:

@@ -168,6 +168,9 @@ class LoanAccount:
     recovered_fen: int
     closed_on: date | None
     version: int
+    payee: str | None = None
+    """Who received the proceeds when not the borrower (受托支付: entrusted payment to a
+    supplier or core enterprise, by USCC); None: paid to the borrower's own account."""
 
     @classmethod
     def new(

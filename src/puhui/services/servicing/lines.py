@@ -239,6 +239,8 @@ class DrawResult(ResultBase):
     entry_key: str
     available_fen: int
     replayed: bool = False
+    payee: str | None = None
+    """The payee of an entrusted payment (受托支付); None: the borrower."""
 
 
 def draw(
@@ -250,8 +252,14 @@ def draw(
     maturity_date: date,
     idempotency_key: str,
     actor: str,
+    payee: str | None = None,
 ) -> DrawResult:
-    """Draw on a line: a new receipt (借据), daily interest, repay any time (随借随还)."""
+    """Draw on a line: a new receipt (借据), daily interest, repay any time (随借随还).
+
+    ``payee``: the proceeds go to this enterprise, not the borrower (受托支付, entrusted
+    payment): recorded on the receipt, in the entry's narrative and in the audit event. The
+    borrower owes the receipt as any other; the ledger entry is the same.
+    """
     key = check_key(idempotency_key)
     require_positive(amount_fen, "draw amount")
     if amount_fen > MAX_LOAN_PRINCIPAL_FEN:
@@ -269,6 +277,8 @@ def draw(
             "amount_fen": amount_fen,
             "on": on,
             "maturity_date": maturity_date,
+            # Only when given: a draw to the borrower hashes as before payees existed.
+            **({} if payee is None else {"payee": payee}),
         },
     )
     with uow_factory() as uow:
@@ -302,11 +312,10 @@ def draw(
             raise NotFound(f"no product {line.product_id}")
         product = stored_product.product
         receipt_id = ReceiptId(new_id("rcpt"))
-        uow.loans.add(
-            _new_receipt(
-                receipt_id, line, product, amount_fen=amount_fen, on=on, maturity_date=maturity_date
-            )
+        receipt = _new_receipt(
+            receipt_id, line, product, amount_fen=amount_fen, on=on, maturity_date=maturity_date
         )
+        uow.loans.add(receipt if payee is None else replace(receipt, payee=payee))
         updated_line = replace(
             line, drawn_fen=line.drawn_fen + amount_fen, version=line.version + 1
         )
@@ -314,7 +323,8 @@ def draw(
         entry = JournalEntry.build(
             f"{operation}:{key}",
             on,
-            f"draw {receipt_id} on line {line_id}",
+            f"draw {receipt_id} on line {line_id}"
+            + ("" if payee is None else f", paid to {payee} (entrusted payment)"),
             [(Account.PRINCIPAL_RECEIVABLE, amount_fen), (Account.SETTLEMENT, -amount_fen)],
         )
         uow.ledger.post(entry)
@@ -326,6 +336,7 @@ def draw(
             maturity_date=maturity_date.isoformat(),
             entry_key=entry.idempotency_key,
             available_fen=updated_line.available_fen,
+            payee=payee,
         )
         record(
             uow,
@@ -338,6 +349,7 @@ def draw(
                 "amount_fen": amount_fen,
                 "on": on.isoformat(),
                 "idempotency_key": key,
+                **({} if payee is None else {"payee": payee}),
             },
         )
         remember(uow, key, operation, digest, result)

@@ -119,6 +119,9 @@ loans = Table(
     Column("recovered_fen", BigInteger, nullable=False),
     Column("closed_on", Date, nullable=True),
     Column("version", Integer, nullable=False),
+    # The payee of an entrusted payment (受托支付), e.g. a dealer loan paid to the core
+    # enterprise; NULL: paid to the borrower (every receipt before migration 0023).
+    Column("payee", String(64), nullable=True),
     CheckConstraint(
         "outstanding_principal_fen >= 0 AND overdue_principal_fen >= 0"
         " AND overdue_principal_fen <= outstanding_principal_fen"
