@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.bootstrap.demo_supply_chain import (
     DemoSupplyChain,
@@ -65,7 +66,8 @@ def test_the_voucher_stage_reaches_tier_two_finances_and_settles_all_that_is_due
     market: Path, scf_platform: tuple[Platform, FixedClock]
 ) -> None:
     platform, clock = scf_platform
-    stage = DemoSupplyChain.from_market(platform_voucher_desk(platform, market), market)
+    desk = platform_voucher_desk(platform, MarketDataSource(market))
+    stage = DemoSupplyChain.from_market(desk, market)
     _run_months(stage, clock)
     r = stage.results(LAST_DAY)
 

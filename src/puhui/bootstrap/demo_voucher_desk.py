@@ -13,28 +13,23 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
+from functools import partial
 from typing import Any
 
-import polars as pl
-
-from puhui.adapters.db.supply_chain.unit_of_work import SupplyChainUnitOfWork
-from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap.container import Platform
 from puhui.bootstrap.demo_supply_chain import Financed, Leaf, OnboardedCore, Settled
-from puhui.decision.supply_chain import CoreFacts, SupplyChainPolicy, core_facts_from_sources
+from puhui.bootstrap.supply_chain import enterprises_from, supply_chain_service_on
+from puhui.decision.supply_chain import SupplyChainPolicy
 from puhui.domain.clock import Clock
 from puhui.domain.errors import PuhuiError
-from puhui.domain.origination.consent import DataScope
-from puhui.market import store
+from puhui.domain.ledger import TrialBalance
 from puhui.pipelines.voucher_flows import PlannedIssue
+from puhui.services.origination.ports import DataSource
 from puhui.services.security.permissions import Principal, Role
+from puhui.services.servicing.ledger import trial_balance
 from puhui.services.supply_chain.ports import (
-    EnterpriseInfo,
-    EnterpriseSource,
     FacilityDecisionLike,
     FacilityDeclined,
-    FacilityPolicy,
     VoucherQuery,
 )
 from puhui.services.supply_chain.use_cases import MAX_PAGE, SupplyChainService
@@ -42,73 +37,6 @@ from puhui.services.supply_chain.use_cases import MAX_PAGE, SupplyChainService
 RISK = Principal(user_id="demo-risk-officer", role=Role.RISK_OFFICER)
 APPROVER = Principal(user_id="demo-approver", role=Role.APPROVER)
 OPERATIONS = Principal(user_id="demo-operations", role=Role.OPERATIONS)
-CORE_FACT_SCOPES = (DataScope.REGISTRATION, DataScope.TAX, DataScope.BUREAU, DataScope.COURT)
-
-
-class MarketEnterprises:
-    """The platform's enterprise source over a generated market: registry, invoices, and the
-    core's own data for the strategy (pulled as of the onboarding day)."""
-
-    def __init__(
-        self,
-        market_dir: Path,
-        *,
-        core_facts: Callable[[dict[DataScope, Any], str, dt.date, int], Any] | None = None,
-        data_source: MarketDataSource | None = None,
-    ) -> None:
-        registry = store.read(market_dir, "enterprises").select("uscc", "name", "size_band")
-        self._registry = {
-            row[0]: EnterpriseInfo(row[0], row[1], row[2]) for row in registry.iter_rows()
-        }
-        invoices = store.read(market_dir, "invoices").select(
-            "seller_uscc", "buyer_uscc", "month", "amount_fen"
-        )
-        self._bought: dict[str, pl.DataFrame] = {
-            str(key[0]): frame
-            for key, frame in invoices.partition_by("buyer_uscc", as_dict=True).items()
-        }
-        self._market_dir = market_dir
-        self._data_source = data_source
-        self._core_facts = core_facts
-
-    def enterprise(self, uscc: str) -> EnterpriseInfo | None:
-        return self._registry.get(uscc)
-
-    def core_facts(self, uscc: str, *, as_of: dt.date, requested_fen: int) -> Any:
-        if self._core_facts is None:
-            raise RuntimeError("no core facts reader configured")
-        if self._data_source is None:
-            self._data_source = MarketDataSource(self._market_dir)
-        source = self._data_source
-        pulled = {scope: source.pull(uscc, scope, as_of=as_of) for scope in CORE_FACT_SCOPES}
-        return self._core_facts(pulled, uscc, as_of, requested_fen)
-
-    def _rows(self, seller: str, buyer: str) -> pl.DataFrame:
-        bought = self._bought.get(buyer)
-        if bought is None:
-            return pl.DataFrame()
-        return bought.filter(pl.col("seller_uscc") == seller)
-
-    def invoice_amount(self, seller: str, buyer: str, month: dt.date) -> int | None:
-        rows = self._rows(seller, buyer)
-        if rows.height == 0:
-            return None
-        found = rows.filter(pl.col("month") == month.replace(day=1))
-        return int(found.get_column("amount_fen").item(0)) if found.height else None
-
-    def sold_to(self, seller: str, buyer: str, *, since: dt.date, before: dt.date) -> bool:
-        rows = self._rows(seller, buyer)
-        if rows.height == 0:
-            return False
-        # A month's invoices count once the month has begun within the window.
-        first = since.replace(day=1)
-        return rows.filter((pl.col("month") >= first) & (pl.col("month") < before)).height > 0
-
-
-def market_core_facts(
-    pulled: dict[DataScope, Any], uscc: str, as_of: dt.date, requested_fen: int
-) -> CoreFacts:
-    return core_facts_from_sources(pulled, uscc=uscc, as_of=as_of, requested_fen=requested_fen)
 
 
 @dataclass(frozen=True)
@@ -129,13 +57,17 @@ class ClockedPolicy:
         return self.policy.fee_rate(grade)
 
 
-def platform_voucher_desk(
-    platform: Platform, market_dir: Path, data_source: MarketDataSource | None = None
-) -> PlatformVoucherDesk:
-    """The desk on the platform, the market as its enterprise source, the shipped strategy."""
-    source = MarketEnterprises(market_dir, core_facts=market_core_facts, data_source=data_source)
-    policy = ClockedPolicy(SupplyChainPolicy.load(), platform.clock)
-    return PlatformVoucherDesk.on(platform, policy, source)
+def platform_voucher_desk(platform: Platform, data_source: DataSource) -> PlatformVoucherDesk:
+    """The desk on the platform's supply-chain service: enterprises and invoices from
+    ``data_source`` (the demo's market), the shipped strategy priced on the platform's day."""
+    service = supply_chain_service_on(
+        platform.database.engine,
+        clock=platform.clock,
+        audit_key=platform.audit_key,
+        source=enterprises_from(data_source, platform.clock),
+        policy=ClockedPolicy(SupplyChainPolicy.load(), platform.clock),
+    )
+    return PlatformVoucherDesk(service, partial(trial_balance, platform.servicing_uow))
 
 
 @dataclass
@@ -143,25 +75,12 @@ class PlatformVoucherDesk:
     """The :class:`~puhui.bootstrap.demo_supply_chain.VoucherDesk` on the platform's services."""
 
     service: SupplyChainService
-    ledger_units: Callable[[], SupplyChainUnitOfWork]
+    balances: Callable[..., TrialBalance]
+    """The ledger's trial balance, ``as_of=`` a day (vouchers post to the servicing ledger)."""
 
     def __post_init__(self) -> None:
         self._bound: set[str] = set()
         self._cores: list[str] = []
-
-    @classmethod
-    def on(
-        cls, platform: Platform, policy: FacilityPolicy, source: EnterpriseSource
-    ) -> PlatformVoucherDesk:
-        def units() -> SupplyChainUnitOfWork:
-            return SupplyChainUnitOfWork(
-                platform.database.engine, clock=platform.clock, audit_key=platform.audit_key
-            )
-
-        service = SupplyChainService(
-            units=units, clock=platform.clock, source=source, policy=policy
-        )
-        return cls(service, units)
 
     def _user(self, uscc: str) -> Principal:
         """The enterprise's own user, bound to it the first time it acts."""
@@ -293,6 +212,5 @@ class PlatformVoucherDesk:
         return found
 
     def ledger(self, as_of: dt.date) -> dict[str, int]:
-        with self.ledger_units() as uow:
-            balance = uow.ledger.trial_balance(as_of)
+        balance = self.balances(as_of=as_of)
         return {account.code: amount for account, amount in balance.balances_fen.items()}

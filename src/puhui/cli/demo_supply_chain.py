@@ -23,9 +23,9 @@ from puhui.domain.money import to_yuan
 from puhui.domain.progress import Progress
 
 if TYPE_CHECKING:
-    from puhui.adapters.sources.market import MarketDataSource
     from puhui.bootstrap import Platform
     from puhui.bootstrap.demo_supply_chain import DemoSupplyChain, SupplyChainResults
+    from puhui.services.origination.ports import DataSource
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,15 +41,15 @@ def supply_chain_stage(
     market_dir: Path,
     first_day: date,
     progress: Progress,
-    data_source: MarketDataSource | None = None,
+    data_source: DataSource,
 ) -> DemoSupplyChain:
-    """The market's cores onboarded on the platform as of ``first_day``, suppliers named."""
+    """The market's cores onboarded on the platform as of ``first_day``, suppliers named;
+    the platform reads enterprises and invoices through ``data_source`` (the market's)."""
     from puhui.bootstrap.demo_supply_chain import DemoSupplyChain  # noqa: PLC0415 - heavy
     from puhui.bootstrap.demo_voucher_desk import platform_voucher_desk  # noqa: PLC0415
 
     progress.start(None, "supply chain: onboarding the market's core enterprises")
-    desk = platform_voucher_desk(platform_, market_dir, data_source)
-    stage = DemoSupplyChain.from_market(desk, market_dir)
+    stage = DemoSupplyChain.from_market(platform_voucher_desk(platform_, data_source), market_dir)
     stage.onboard(first_day)
     return stage
 
