@@ -7,6 +7,8 @@ from datetime import date
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from puhui.domain.errors import InvalidInput
 from puhui.pipelines.voucher_cores import select_cores
@@ -229,3 +231,37 @@ def test_cores_are_medium_firms_with_enough_suppliers_naming_the_largest() -> No
     assert core.requested_fen - monthly * 6 < 1_000_000_00
     # History after the onboarding day is not known then.
     assert select_cores(enterprises, _invoices(chain), date(2025, 1, 1), params) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    pass_down=st.lists(st.floats(0.0, 1.0), min_size=0, max_size=5),
+    whole=st.floats(0.0, 1.0),
+    receivers=st.integers(1, 4),
+    limit_fen=st.integers(1_000_000_00, 50_000_000_00),
+)
+def test_any_seed_and_chances_keep_value_edges_and_the_facility(
+    seed: int, pass_down: list[float], whole: float, receivers: int, limit_fen: int
+) -> None:
+    params = FlowParams(
+        seed=seed, pass_down=tuple(pass_down), whole_transfer=whole, max_receivers=receivers
+    )
+    planner = VoucherFlowPlanner(
+        {CORE: Facility(CORE, limit_fen)}, {CORE: ("S1", "S2", "S3")}, BANDS, params
+    )
+    invoices = _invoices()
+    for day in DAYS:
+        plan = planner.plan_month(day, invoices)
+        assert planner.outstanding_fen(CORE, day) <= limit_fen
+        amount = {i.voucher: i.amount_fen for i in plan.issues}
+        for step in plan.steps:
+            if isinstance(step, PlannedSplit):
+                assert sum(a for _, a in step.parts) == amount.pop(step.voucher)
+                assert min(a for _, a in step.parts) > 0
+                amount.update(step.parts)
+            elif isinstance(step, PlannedTransfer):
+                assert step.to in CHAIN[step.holder]
+                assert step.tier <= len(pass_down) + 1
+        assert sum(amount.values()) == sum(i.amount_fen for i in plan.issues)
+        assert sorted(amount) == sorted(h.voucher for h in plan.holdings)
