@@ -201,7 +201,7 @@ class SupplyChainResults:
         return [(tier, counts[tier], amounts[tier]) for tier in sorted(counts)]
 
     def outstanding(self) -> tuple[int, int]:
-        """(vouchers, amount) the cores still owe at the end: none of them due yet."""
+        """(vouchers, amount) the cores still owe at the end (live vouchers)."""
         live = [leaf for leaf in self.leaves if leaf.status in LIVE_STATUSES]
         return len(live), sum(leaf.amount_fen for leaf in live)
 
