@@ -191,16 +191,20 @@ def test_a_refused_issue_frees_its_room_in_the_facility() -> None:
     assert planner.outstanding_fen(CORE, DAYS[0]) == 0
 
 
-def test_maturities_stay_within_the_facilitys_term_and_expiry() -> None:
-    plans = _plans(FlowParams(seed=4), term_days=120, expires_on=date(2025, 9, 30))
+def test_maturities_stay_within_the_facilitys_term_and_no_issue_after_its_expiry() -> None:
+    plans = _plans(FlowParams(seed=4), term_days=100, expires_on=date(2025, 6, 15))
     issues = [i for p in plans for i in p.issues]
-    assert issues
+    assert {i.issued_on for i in issues} == set(DAYS[:5])
     for i in issues:
-        assert (i.maturity - i.issued_on).days <= 120
-        assert i.maturity <= date(2025, 9, 30)
-    skipped = sum(p.not_issued.get("beyond_facility_term", 0) for p in plans)
-    # On 1 July even three months run past the expiry: its three invoices wait.
-    assert skipped == 3
+        # Only three months fit in 100 days: every maturity is shortened to it.
+        assert (i.maturity - i.issued_on).days <= 100
+        assert i.maturity.month == i.issued_on.month + 3
+    # The vouchers of June may mature after the expiry; on 1 July the facility has expired.
+    assert max(i.maturity for i in issues) > date(2025, 6, 15)
+    assert plans[-1].not_issued == {"below_minimum": 1, "facility_expired": 3}
+    too_short = _plans(FlowParams(seed=4), term_days=60)
+    assert all(p.not_issued.get("beyond_facility_term") == 3 for p in too_short)
+    assert not any(p.issues for p in too_short)
 
 
 def test_vouchers_are_issued_on_a_months_first_day_only() -> None:

@@ -91,13 +91,14 @@ class Facility:
     core: str
     limit_fen: int
     expires_on: date | None = None
-    """No voucher matures after the facility's expiry."""
+    """No voucher is issued after the facility's expiry (vouchers may mature after it)."""
     term_days: int | None = None
     """No voucher matures more than this many days after its issue."""
 
-    def allows(self, issued_on: date, maturity: date) -> bool:
-        if self.expires_on is not None and maturity > self.expires_on:
-            return False
+    def in_force(self, on: date) -> bool:
+        return self.expires_on is None or on <= self.expires_on
+
+    def within_term(self, issued_on: date, maturity: date) -> bool:
         return self.term_days is None or (maturity - issued_on).days <= self.term_days
 
 
@@ -273,11 +274,17 @@ class VoucherFlowPlanner:
         if amount < p.min_face_fen:
             skipped["below_minimum"] += 1
             return None
+        if not facility.in_force(day):
+            skipped["facility_expired"] += 1
+            return None
         key = invoice_key(supplier, core, month)
         months = p.maturity_months[int(draw(p.seed, "maturity", key) * len(p.maturity_months))]
         maturity = add_months(day, months)
-        if not facility.allows(day, maturity):
-            fitting = [m for m in p.maturity_months if facility.allows(day, add_months(day, m))]
+        if not facility.within_term(day, maturity):
+            # The longest maturity the facility's term allows.
+            fitting = [
+                m for m in p.maturity_months if facility.within_term(day, add_months(day, m))
+            ]
             if not fitting:
                 skipped["beyond_facility_term"] += 1
                 return None
