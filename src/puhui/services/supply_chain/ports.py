@@ -451,12 +451,18 @@ class SupplyChainRepository(Protocol):
 
     # settlement
     def due(
-        self, on: dt.date, *, after: str | None, limit: int, overdue_too: bool
+        self, on: dt.date, *, after: str | None, limit: int | None, overdue_too: bool
     ) -> list[tuple[str, str]]:
         """(voucher id, root id) of live vouchers maturing by ``on``, in id order."""
         ...
 
     def vouchers_by_id(self, voucher_ids: Sequence[str]) -> list[VoucherRecord]: ...
+
+    def lock_and_read(
+        self, root_ids: Sequence[str], voucher_ids: Sequence[str]
+    ) -> list[VoucherRecord]:
+        """Lock the roots (PostgreSQL ``FOR UPDATE``, id order), then read the vouchers."""
+        ...
 
     def interest_of(self, voucher_ids: Sequence[str]) -> dict[str, tuple[int, Decimal]]:
         """Approved financings of these vouchers: (discount interest, annual rate)."""

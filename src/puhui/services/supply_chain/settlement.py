@@ -50,7 +50,7 @@ from puhui.services.supply_chain.ports import (
 )
 from puhui.services.supply_chain.use_cases import SupplyChainService
 
-CHUNK = 2_000
+CHUNK = 5_000
 PENALTY_MULTIPLIER = Decimal("1.5")
 """Penalty interest on an overdue financed voucher: 1.5 x its discount rate, act/360, from
 the maturity (counted) to the settlement date (not counted)."""
@@ -98,10 +98,9 @@ def _chunk(  # noqa: C901, PLR0912, PLR0914 - one pass over a chunk, written out
     run: SettlementRun,
 ) -> SettlementRun:
     repo = uow.supply_chain
-    repo.lock_roots(sorted({root for _, root in due}))
     records = [
         r
-        for r in repo.vouchers_by_id([v for v, _ in due])
+        for r in repo.lock_and_read(sorted({root for _, root in due}), [v for v, _ in due])
         if r.voucher.is_live and r.voucher.maturity <= on
     ]
     cores = repo.cores_by_id(sorted({r.voucher.core_id for r in records}))
@@ -222,15 +221,15 @@ def settle_due(
         expired = uow.supply_chain.expire_cores(on)
         uow.commit()
     run = SettlementRun(on=on, facilities_expired=expired)
-    after: str | None = None
-    while True:
+    # The due vouchers are listed once (ids and roots), then settled chunk by chunk: each
+    # chunk reads its vouchers again under its roots' locks and skips those no longer due.
+    with service.units() as uow:
+        due = uow.supply_chain.due(on, after=None, limit=None, overdue_too=True)
+        uow.rollback()
+    for start in range(0, len(due), CHUNK):
         with service.units() as uow:
-            due = uow.supply_chain.due(on, after=after, limit=CHUNK, overdue_too=True)
-            if not due:
-                break
-            run = _chunk(service, uow, principal, on, due, run)
+            run = _chunk(service, uow, principal, on, due[start : start + CHUNK], run)
             uow.commit()
-        after = due[-1][0]
     with service.units() as uow:
         service._remember(uow, scoped, operation, digest, run)  # noqa: SLF001
         uow.commit()
