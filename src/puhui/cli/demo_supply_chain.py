@@ -98,7 +98,10 @@ def cores_section(r: SupplyChainResults) -> Section:
         # One core may carry several of the strategy's reasons: each is counted.
         reasons = Counter(reason for c in declined for reason in c.reasons or ("declined",))
         listed = ", ".join(f"{k} ×{v}" if v > 1 else k for k, v in sorted(reasons.items()))
-        section.notes.append(f"declined by the strategy or refused: {len(declined):,} ({listed})")
+        section.notes.append(
+            f"not onboarded (declined, referred to an approver, or refused): "
+            f"{len(declined):,} ({listed})"
+        )
     return section
 
 
