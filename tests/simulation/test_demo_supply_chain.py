@@ -1,4 +1,4 @@
-"""The demo's voucher stage on a generated market and a SQLite platform: tiers, financing,
+"""The demo's voucher stage on a generated market, on SQLite and PostgreSQL: tiers, financing,
 settlement, a balanced ledger; and how the stage treats what the platform refuses."""
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def scf_platform(sqlite_url: str) -> Iterator[tuple[Platform, FixedClock]]:
+def scf_platform(database_url: str) -> Iterator[tuple[Platform, FixedClock]]:
     clock = FixedClock(datetime(2024, 8, 1, 2, 0, tzinfo=UTC))
     built = build_platform(
-        Settings(database_url=sqlite_url, environment="test", _env_file=None),  # type: ignore[call-arg]
+        Settings(database_url=database_url, environment="test", _env_file=None),  # type: ignore[call-arg]
         clock=clock,
     )
     built.database.upgrade()
