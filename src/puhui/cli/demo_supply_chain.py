@@ -158,7 +158,7 @@ def voucher_months_section(r: SupplyChainResults) -> Section:
 
 def tiers_section(r: SupplyChainResults) -> Section:
     section = Section(
-        "Supply-chain finance: tiers reached, financing, settlement",
+        "Supply-chain finance: tiers reached",
         ("tier", "vouchers", "amount (yuan)", "share"),
         numeric=frozenset({1, 2, 3}),
     )
