@@ -224,7 +224,7 @@ def trial_balance_zero(engine: Any) -> bool:
     return int(total) == 0
 
 
-def main() -> None:  # noqa: PLR0915 - a script, top to bottom
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default=None)
     parser.add_argument("--cycles", type=int, default=500)

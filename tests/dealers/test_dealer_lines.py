@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import pytest
 from dealer_support import CORE, CORE_ACCOUNT, DEALER, TODAY, WEAK_DEALER, YUAN, TinyMarket
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
+from puhui.adapters.db import migrate
+from puhui.adapters.db.engine import make_engine
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.bootstrap import Platform
 from puhui.domain.clock import FixedClock
@@ -28,7 +30,7 @@ from puhui.services.dealers import (
 from puhui.services.origination.line_opening import ONLINE_CREDIT_PRODUCT, ensure_product
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.ledger import trial_balance
-from puhui.services.servicing.lines import open_credit_line
+from puhui.services.servicing.lines import draw, open_credit_line
 
 RISK = Principal(user_id="usr_risk", role=Role.RISK_OFFICER)
 OPS = Principal(user_id="usr_ops", role=Role.OPERATIONS)
@@ -194,3 +196,55 @@ def test_an_ordinary_line_is_not_drawn_to_a_core(access: DealerAccess, platform:
             maturity_date=TODAY + timedelta(days=30),
             idempotency_key="draw-x",
         )
+
+
+def test_a_draw_without_payee_pays_the_borrower_and_a_payee_changes_the_request(
+    platform: Platform,
+) -> None:
+    product_id = ensure_product(platform.servicing_uow, ONLINE_CREDIT_PRODUCT, actor="ops")
+    line_id = open_credit_line(
+        platform.servicing_uow,
+        enterprise_id=DEALER,
+        product_id=product_id,
+        limit_fen=100_000 * YUAN,
+        annual_rate=Decimal("0.0435"),
+        opened_on=TODAY,
+        expiry_date=date(2027, 3, 1),
+        actor="ops",
+    )
+    own = draw(
+        platform.servicing_uow,
+        line_id,
+        amount_fen=1_000 * YUAN,
+        on=TODAY,
+        maturity_date=TODAY + timedelta(days=30),
+        idempotency_key="own",
+        actor="ops",
+    )
+    assert own.payee is None
+    with platform.servicing_uow() as uow:
+        receipt = uow.loans.get(ReceiptId(own.receipt_id))
+    assert receipt is not None
+    assert receipt.payee is None
+    with pytest.raises(IdempotencyConflict):  # the same key, now to a payee: another request
+        draw(
+            platform.servicing_uow,
+            line_id,
+            amount_fen=1_000 * YUAN,
+            on=TODAY,
+            maturity_date=TODAY + timedelta(days=30),
+            idempotency_key="own",
+            actor="ops",
+            payee=CORE,
+        )
+
+
+def test_migration_0023_adds_and_removes_the_payee_column(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        migrate.upgrade(engine, "0023")
+        assert "payee" in {c["name"] for c in inspect(engine).get_columns("loans")}
+        migrate.downgrade(engine, "0021")
+        assert "payee" not in {c["name"] for c in inspect(engine).get_columns("loans")}
+    finally:
+        engine.dispose()

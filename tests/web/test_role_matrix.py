@@ -21,6 +21,8 @@ COLLECTIONS_READ = COLLECTIONS_WORK | {R.AUDITOR}
 GOVERNANCE_READ = frozenset({R.APPROVER, R.RISK_OFFICER, R.ADMIN, R.AUDITOR})
 PROSPECT_WORK = frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR})
 PROSPECT_MANAGE = frozenset({R.SUPERVISOR, R.OPERATIONS, R.ADMIN})
+VOUCHER_READ = frozenset({R.APPLICANT, R.APPROVER, R.OPERATIONS, R.RISK_OFFICER, R.AUDITOR})
+FINANCE_APPROVE = frozenset({R.APPROVER, R.OPERATIONS})
 APPLICATION = {"uscc": "91110000802100433B", "id_number": OWNER_ID, "phone": PHONE}
 
 # (method, path template, json body, roles allowed) — the access policy, written out.
@@ -252,6 +254,44 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
     ),
     ("POST", "/api/v1/prospect-conversions", None, PROSPECT_MANAGE),
     ("PUT", "/api/v1/prospect-territories/3301", {"user_ids": []}, PROSPECT_MANAGE),
+    # Supply-chain finance: enterprise users (applicants) act for their bound enterprises.
+    (
+        "POST",
+        "/api/v1/core-enterprises",
+        {"uscc": "91350100M000100Y43", "requested": "100.00"},
+        frozenset({R.RISK_OFFICER}),
+    ),
+    ("GET", "/api/v1/core-enterprises", None, VOUCHER_READ),
+    (
+        "POST",
+        "/api/v1/core-enterprises/91350100M000100Y43/freeze",
+        {"reason": "review"},
+        frozenset({R.RISK_OFFICER}),
+    ),
+    (
+        "POST",
+        "/api/v1/enterprise-users",
+        {"user_id": "u-1", "uscc": "91350100M000100Y43"},
+        frozenset({R.RISK_OFFICER}),
+    ),
+    ("GET", "/api/v1/vouchers", None, VOUCHER_READ),
+    ("POST", "/api/v1/vouchers/vch_none/accept", None, frozenset({R.APPLICANT})),
+    (
+        "POST",
+        "/api/v1/vouchers/vch_none/split",
+        {"parts": ["1.00", "2.00"]},
+        frozenset({R.APPLICANT}),
+    ),
+    ("POST", "/api/v1/vouchers/vch_none/finance", None, frozenset({R.APPLICANT})),
+    ("POST", "/api/v1/vouchers/settle", {"on": "2026-03-02"}, frozenset({R.OPERATIONS})),
+    ("GET", "/api/v1/voucher-financings", None, VOUCHER_READ - {R.APPLICANT}),
+    ("POST", "/api/v1/voucher-financings/fin_none/approve", None, FINANCE_APPROVE),
+    (
+        "POST",
+        "/api/v1/voucher-financings/fin_none/reject",
+        {"reason": "no"},
+        FINANCE_APPROVE,
+    ),
 ]
 
 

@@ -7,8 +7,7 @@ data-source port; the facility strategy is the shipped supply-chain document.
 from __future__ import annotations
 
 from functools import partial
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from puhui.adapters.db.supply_chain.unit_of_work import SupplyChainUnitOfWork
 from puhui.adapters.sources.supply_chain import DataSourceEnterprises, LazyPolicy
@@ -18,6 +17,9 @@ from puhui.domain.errors import ConfigurationError
 from puhui.services.origination.ports import DataSource
 from puhui.services.supply_chain.ports import EnterpriseSource, FacilityPolicy
 from puhui.services.supply_chain.use_cases import SupplyChainService
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def supply_chain_service_on(

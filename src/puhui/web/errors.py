@@ -13,13 +13,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from puhui.domain.errors import ConfigurationError, Conflict, InvalidInput, NotFound, PuhuiError
 from puhui.domain.monitoring import OutcomeNotPermitted
-from puhui.domain.supply_chain import NotHolder
 from puhui.domain.origination.errors import (
     Forbidden,
     FourEyesViolation,
     RateLimited,
     Unauthenticated,
 )
+from puhui.domain.supply_chain import NotHolder
 from puhui.web.pages import errors as pages
 
 logger = logging.getLogger(__name__)

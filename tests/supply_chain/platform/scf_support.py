@@ -68,9 +68,7 @@ class FakeSource:
         return self.invoices.get((seller, buyer, month))
 
     def sold_to(self, seller: str, buyer: str, *, since: dt.date, before: dt.date) -> bool:
-        return any(
-            s == seller and b == buyer and since <= m < before for s, b, m in self.invoices
-        )
+        return any(s == seller and b == buyer and since <= m < before for s, b, m in self.invoices)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from scf_support import INVOICED_FEN, RISK, SUPPLIER, SUPPLIER_USER, TIER2, build_service, issued, onboarded
+from scf_support import (
+    INVOICED_FEN,
+    RISK,
+    SUPPLIER,
+    SUPPLIER_USER,
+    TIER2,
+    build_service,
+    issued,
+    onboarded,
+)
 from sqlalchemy import func, select
 
 from puhui.adapters.db.supply_chain.tables import voucher_financings, voucher_transfers, vouchers
@@ -43,7 +52,9 @@ def test_fifty_concurrent_operations_on_one_tree(pg_platform: tuple[Platform, Fi
     onboarded(service)
     root = issued(service)
     part = INVOICED_FEN // TARGETS
-    split = service.split_voucher(SUPPLIER_USER, voucher_id=root, parts=[part] * TARGETS, key="setup")
+    split = service.split_voucher(
+        SUPPLIER_USER, voucher_id=root, parts=[part] * TARGETS, key="setup"
+    )
     targets = [c.voucher_id for c in split.children]
     start = threading.Barrier(THREADS)
 
@@ -53,7 +64,12 @@ def test_fifty_concurrent_operations_on_one_tree(pg_platform: tuple[Platform, Fi
         start.wait()
         try:
             if kind == "split":
-                service.split_voucher(SUPPLIER_USER, voucher_id=target, parts=[part // 2, part - part // 2], key=f"c{i}")
+                service.split_voucher(
+                    SUPPLIER_USER,
+                    voucher_id=target,
+                    parts=[part // 2, part - part // 2],
+                    key=f"c{i}",
+                )
             elif kind == "transfer":
                 service.transfer_voucher(SUPPLIER_USER, voucher_id=target, to=TIER2, key=f"c{i}")
             else:
@@ -69,7 +85,7 @@ def test_fifty_concurrent_operations_on_one_tree(pg_platform: tuple[Platform, Fi
     assert {code for _, _, code in outcomes} <= expected, outcomes
     wins = Counter(target for target, _, code in outcomes if code == "ok")
     # Each target's first operation wins and retires it for the others: exactly one each.
-    assert wins == Counter({t: 1 for t in targets})
+    assert wins == Counter(dict.fromkeys(targets, 1))
     by_id = {v.voucher_id: v for v in service.list_vouchers(RISK, VoucherQuery(limit=500))}
     for target, kind, code in outcomes:
         if code != "ok":
@@ -86,10 +102,14 @@ def test_fifty_concurrent_operations_on_one_tree(pg_platform: tuple[Platform, Fi
     assert sum(v.amount_fen for v in live) == INVOICED_FEN
     with platform.database.engine.connect() as c:
         transfers = c.execute(
-            select(voucher_transfers.c.voucher_id, func.count()).group_by(voucher_transfers.c.voucher_id)
+            select(voucher_transfers.c.voucher_id, func.count()).group_by(
+                voucher_transfers.c.voucher_id
+            )
         ).all()
         financings = c.execute(
-            select(voucher_financings.c.voucher_id, func.count()).group_by(voucher_financings.c.voucher_id)
+            select(voucher_financings.c.voucher_id, func.count()).group_by(
+                voucher_financings.c.voucher_id
+            )
         ).all()
         count = c.execute(select(func.count()).select_from(vouchers)).scalar_one()
     assert all(n == 1 for _, n in transfers)

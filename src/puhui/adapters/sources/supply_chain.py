@@ -57,9 +57,7 @@ class DataSourceEnterprises:
         return EnterpriseInfo(uscc=uscc, name=row.get("name"), size_band=str(row["size_band"]))
 
     def core_facts(self, uscc: str, *, as_of: dt.date, requested_fen: int) -> CoreFacts:
-        pulled = {
-            scope.value: self._source.pull(uscc, scope, as_of=as_of) for scope in CORE_SCOPES
-        }
+        pulled = {scope.value: self._source.pull(uscc, scope, as_of=as_of) for scope in CORE_SCOPES}
         return core_facts_from_sources(pulled, uscc=uscc, as_of=as_of, requested_fen=requested_fen)
 
     def _invoices(self, seller: str, *, before: dt.date) -> pl.DataFrame:

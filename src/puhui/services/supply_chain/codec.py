@@ -13,7 +13,6 @@ import typing
 from collections import abc
 from dataclasses import fields, is_dataclass
 from decimal import Decimal
-from functools import cache
 from typing import Any, TypeVar
 
 View = TypeVar("View")
@@ -37,9 +36,15 @@ def dumps(view: object) -> str:
     return json.dumps(_plain(view), sort_keys=True, ensure_ascii=False)
 
 
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+_HINTS: dict[str, dict[str, Any]] = {}
+
+
+def _hints(cls: Any) -> dict[str, Any]:
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    found = _HINTS.get(name)
+    if found is None:
+        found = _HINTS[name] = typing.get_type_hints(cls)
+    return found
 
 
 def _build(kind: Any, value: Any) -> Any:  # noqa: PLR0911 - one return per shape

@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from puhui.domain.errors import Conflict, InvalidDate, InvalidInput
+from puhui.domain.errors import Conflict, InvalidDate, InvalidInput, NotFound
 from puhui.domain.ledger import JournalEntry, TrialBalance
 from puhui.domain.origination.errors import Forbidden
 from puhui.domain.supply_chain import Voucher
@@ -37,9 +37,8 @@ class CoreAlreadyOnboarded(Conflict):
     code = "core_already_onboarded"
 
 
-class CoreNotFound(Conflict):
-    """No onboarded core enterprise has this USCC (a 404 at the edge through NotFound would
-    hide which of the path's names is missing; the code says it)."""
+class CoreNotFound(NotFound):
+    """No onboarded core enterprise has this USCC."""
 
     code = "core_not_found"
 

@@ -24,6 +24,7 @@ import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
 
+from puhui.domain.clock import Clock
 from puhui.domain.ids import new_id
 from puhui.domain.ledger import Account, JournalEntry
 from puhui.domain.monitoring.alerts import Alert, Severity, Signal
@@ -39,6 +40,7 @@ from puhui.domain.supply_chain import (
 from puhui.services.audit import record
 from puhui.services.monitoring.ports import AlertRecord
 from puhui.services.security.permissions import Permission, Principal, require
+from puhui.services.supply_chain import requests
 from puhui.services.supply_chain.ports import (
     NONPAYMENT_REASON,
     CoreEnterpriseView,
@@ -46,9 +48,9 @@ from puhui.services.supply_chain.ports import (
     SettlementRow,
     SettlementRun,
     SupplyChainUnitOfWork,
+    SupplyChainUnits,
     VoucherRecord,
 )
-from puhui.services.supply_chain.use_cases import SupplyChainService
 
 CHUNK = 5_000
 PENALTY_MULTIPLIER = Decimal("1.5")
@@ -89,8 +91,8 @@ def _penalty_entries(key: str, amount_fen: int, on: dt.date) -> tuple[JournalEnt
     return (penalty_entry(key, amount_fen, on), collected)
 
 
-def _chunk(  # noqa: C901, PLR0912, PLR0914 - one pass over a chunk, written out
-    service: SupplyChainService,
+def _chunk(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over a chunk, written out
+    clock: Clock,
     uow: SupplyChainUnitOfWork,
     principal: Principal,
     on: dt.date,
@@ -127,9 +129,7 @@ def _chunk(  # noqa: C901, PLR0912, PLR0914 - one pass over a chunk, written out
         key = f"scf:stl:{v.voucher_id}"
         financed_interest, rate = interest.get(v.voucher_id, (0, Decimal(0)))
         entries.extend(
-            settlement_entries(
-                key, v, payee, on, financed_interest if payee == BANK_PAYEE else 0
-            )
+            settlement_entries(key, v, payee, on, financed_interest if payee == BANK_PAYEE else 0)
         )
         penalty = 0
         if v.status is VoucherStatus.OVERDUE and v.is_financed and on > v.maturity:
@@ -152,14 +152,12 @@ def _chunk(  # noqa: C901, PLR0912, PLR0914 - one pass over a chunk, written out
             to_bank += v.amount_fen
         else:
             to_holders += v.amount_fen
-    now = service.clock.now()
+    now = clock.now()
     if rows:
         repo.apply_settlements(rows, on, at=now)
         repo.post_entries(entries)
     if overdue:
-        repo.mark_overdue(
-            [replace(r, version=r.version + 1) for r in overdue], at=now
-        )
+        repo.mark_overdue([replace(r, version=r.version + 1) for r in overdue], at=now)
     frozen = list(run.cores_frozen)
     alerts = 0
     for uscc, (count, amount) in sorted(unpaid.items()):
@@ -175,9 +173,7 @@ def _chunk(  # noqa: C901, PLR0912, PLR0914 - one pass over a chunk, written out
         if uscc not in frozen:
             frozen.append(uscc)
         if not uow.monitoring.open_alerts([uscc]):
-            uow.monitoring.add_alert(
-                replace(_alert(uscc, on, count, amount), created_at=now)
-            )
+            uow.monitoring.add_alert(replace(_alert(uscc, on, count, amount), created_at=now))
             alerts += 1
     if rows or overdue:
         record(
@@ -207,15 +203,15 @@ def _chunk(  # noqa: C901, PLR0912, PLR0914 - one pass over a chunk, written out
 
 
 def settle_due(
-    service: SupplyChainService, principal: Principal, *, on: dt.date, key: str
+    units: SupplyChainUnits, clock: Clock, principal: Principal, *, on: dt.date, key: str
 ) -> SettlementRun:
     """Settle (or mark overdue) every live voucher maturing on or before ``on``."""
     require(principal, Permission.VOUCHER_SETTLE)
-    scoped = service._key(principal, key)  # noqa: SLF001 - the service's own key scheme
+    scoped = requests.scoped_key(principal, key)
     operation = "scf.settle"
-    digest = service._digest(operation, {"on": on})  # noqa: SLF001
-    with service.units() as uow:
-        replayed = service._replay(uow, scoped, operation, digest, SettlementRun)  # noqa: SLF001
+    request_digest = requests.digest(operation, {"on": on})
+    with units() as uow:
+        replayed = requests.replay(uow, scoped, operation, request_digest, SettlementRun)
         if replayed is not None:
             return replayed
         expired = uow.supply_chain.expire_cores(on)
@@ -223,14 +219,14 @@ def settle_due(
     run = SettlementRun(on=on, facilities_expired=expired)
     # The due vouchers are listed once (ids and roots), then settled chunk by chunk: each
     # chunk reads its vouchers again under its roots' locks and skips those no longer due.
-    with service.units() as uow:
+    with units() as uow:
         due = uow.supply_chain.due(on, after=None, limit=None, overdue_too=True)
         uow.rollback()
     for start in range(0, len(due), CHUNK):
-        with service.units() as uow:
-            run = _chunk(service, uow, principal, on, due[start : start + CHUNK], run)
+        with units() as uow:
+            run = _chunk(clock, uow, principal, on, due[start : start + CHUNK], run)
             uow.commit()
-    with service.units() as uow:
-        service._remember(uow, scoped, operation, digest, run)  # noqa: SLF001
+    with units() as uow:
+        requests.remember(uow, scoped, operation, request_digest, run)
         uow.commit()
     return run

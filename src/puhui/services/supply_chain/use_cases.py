@@ -10,15 +10,13 @@ written, and the result is remembered under the key. See docs/adr/0036.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from puhui.domain.clock import Clock
-from puhui.domain.errors import IdempotencyConflict, InvalidInput
+from puhui.domain.errors import InvalidInput
 from puhui.domain.ids import new_id
 from puhui.domain.supply_chain import (
     FacilityExceeded,
@@ -38,9 +36,7 @@ from puhui.domain.supply_chain import (
 )
 from puhui.services.audit import record
 from puhui.services.security.permissions import Permission, Principal, Role, require
-from puhui.services.servicing.idempotency import check_key
-from puhui.services.servicing.ports import StoredRequest
-from puhui.services.supply_chain import codec
+from puhui.services.supply_chain import requests, settlement
 from puhui.services.supply_chain.ports import (
     CoreAlreadyOnboarded,
     CoreDefaulting,
@@ -94,50 +90,7 @@ class SupplyChainService:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _replay(
-        self,
-        uow: SupplyChainUnitOfWork,
-        key: str,
-        operation: str,
-        digest: str,
-        cls: type[View],
-    ) -> View | None:
-        stored = uow.requests.get(key)
-        if stored is None:
-            return None
-        if stored.operation != operation or stored.request_digest != digest:
-            raise IdempotencyConflict(
-                "the idempotency key was already used for a different request",
-                details={"operation": stored.operation},
-            )
-        return codec.loads(cls, stored.result_json)
-
-    @staticmethod
-    def _remember(
-        uow: SupplyChainUnitOfWork, key: str, operation: str, digest: str, result: object
-    ) -> None:
-        uow.requests.add(
-            StoredRequest(
-                idempotency_key=key,
-                operation=operation,
-                request_digest=digest,
-                result_json=codec.dumps(result),
-            )
-        )
-
-    @staticmethod
-    def _key(principal: Principal, key: str) -> str:
-        # Keys are the caller's: two users choosing the same key do not collide.
-        return f"scf:{principal.user_id}:{check_key(key)}"
-
-    @staticmethod
-    def _digest(operation: str, request: Mapping[str, Any]) -> str:
-        canonical = json.dumps(
-            {"operation": operation, **request}, sort_keys=True, default=str, separators=(",", ":")
-        )
-        return hashlib.sha256(canonical.encode()).hexdigest()
-
-    def _write(
+    def _write(  # noqa: PLR0917 - the one write path, called positionally
         self,
         principal: Principal,
         key: str,
@@ -147,19 +100,19 @@ class SupplyChainService:
         work: Any,
     ) -> View:
         """Run ``work(uow)`` once per key in one transaction; replay its first result."""
-        scoped = self._key(principal, key)
-        digest = self._digest(operation, request)
+        scoped = requests.scoped_key(principal, key)
+        request_digest = requests.digest(operation, request)
         with self.units() as uow:
-            replayed = self._replay(uow, scoped, operation, digest, cls)
+            replayed = requests.replay(uow, scoped, operation, request_digest, cls)
             if replayed is not None:
                 return replayed
             result: View = work(uow)
-            self._remember(uow, scoped, operation, digest, result)
+            requests.remember(uow, scoped, operation, request_digest, result)
             uow.commit()
             return result
 
     @staticmethod
-    def _audit(
+    def _audit(  # noqa: PLR0917 - one audit event, called positionally
         uow: SupplyChainUnitOfWork,
         principal: Principal,
         action: str,
@@ -180,9 +133,7 @@ class SupplyChainService:
     def _bound(uow: SupplyChainUnitOfWork, principal: Principal, uscc: str) -> None:
         """An enterprise user acts only for the enterprises it is bound to."""
         if uscc not in uow.supply_chain.enterprises_of(principal.user_id):
-            raise NotBound(
-                "the user is not bound to this enterprise", details={"enterprise": uscc}
-            )
+            raise NotBound("the user is not bound to this enterprise", details={"enterprise": uscc})
 
     @staticmethod
     def _core(uow: SupplyChainUnitOfWork, uscc: str, *, lock: bool = False) -> CoreEnterpriseView:
@@ -222,7 +173,9 @@ class SupplyChainService:
         if not user_id or len(user_id) > 40:
             raise InvalidInput("a user id of 1 to 40 characters", details={"field": "user_id"})
         if self.source.enterprise(uscc) is None:
-            raise UnknownEnterprise("no such enterprise in the data sources", details={"uscc": uscc})
+            raise UnknownEnterprise(
+                "no such enterprise in the data sources", details={"uscc": uscc}
+            )
         with self.units() as uow:
             added = uow.supply_chain.bind_user(
                 user_id, uscc, by=principal.audit_name(), at=self.clock.now()
@@ -242,15 +195,21 @@ class SupplyChainService:
         """KYC (a known medium or small enterprise), then the strategy decides the facility."""
         require(principal, Permission.CORE_MANAGE)
         if isinstance(requested_fen, bool) or requested_fen <= 0:
-            raise InvalidInput("the requested facility must be positive", details={"field": "requested"})
+            raise InvalidInput(
+                "the requested facility must be positive", details={"field": "requested"}
+            )
         request = {"uscc": uscc, "requested_fen": requested_fen, "as_of": as_of}
 
         def work(uow: SupplyChainUnitOfWork) -> CoreEnterpriseView:
             if uow.supply_chain.core(uscc, lock=True) is not None:
-                raise CoreAlreadyOnboarded("the core enterprise is onboarded already", details={"core": uscc})
+                raise CoreAlreadyOnboarded(
+                    "the core enterprise is onboarded already", details={"core": uscc}
+                )
             info = self.source.enterprise(uscc)
             if info is None:
-                raise CoreNotEligible("no such enterprise in the data sources", details={"uscc": uscc})
+                raise CoreNotEligible(
+                    "no such enterprise in the data sources", details={"uscc": uscc}
+                )
             if info.size_band not in ELIGIBLE_SIZE_BANDS:
                 raise CoreNotEligible(
                     f"only medium and small enterprises are onboarded, not {info.size_band}",
@@ -258,10 +217,17 @@ class SupplyChainService:
                 )
             facts = self.source.core_facts(uscc, as_of=as_of, requested_fen=requested_fen)
             decision = self.policy.decide_facility(facts)
-            if not decision.approved or decision.grade is None or decision.discount_annual_rate is None:
+            if (
+                not decision.approved
+                or decision.grade is None
+                or decision.discount_annual_rate is None
+            ):
                 raise FacilityDeclined(
                     "the strategy declined the facility: " + "; ".join(decision.reasons),
-                    details={"reasons": list(decision.reasons), "strategy_version": decision.strategy_version},
+                    details={
+                        "reasons": list(decision.reasons),
+                        "strategy_version": decision.strategy_version,
+                    },
                 )
             now = self.clock.now()
             core = CoreEnterpriseView(
@@ -307,9 +273,13 @@ class SupplyChainService:
         try:
             kind = Relation(relation)
         except ValueError:
-            raise InvalidInput("relation is supplier or dealer", details={"field": "relation"}) from None
+            raise InvalidInput(
+                "relation is supplier or dealer", details={"field": "relation"}
+            ) from None
         if partner_uscc == core:
-            raise InvalidInput("a core enterprise is not its own partner", details={"field": "partner"})
+            raise InvalidInput(
+                "a core enterprise is not its own partner", details={"field": "partner"}
+            )
 
         def work(uow: SupplyChainUnitOfWork) -> PartnerView:
             self._core(uow, core)
@@ -320,7 +290,11 @@ class SupplyChainService:
             named = PartnerView(core, partner_uscc, kind.value, principal.audit_name())
             if uow.supply_chain.add_partner(named, at=self.clock.now()):
                 self._audit(
-                    uow, principal, "partner_named", "core_enterprise", core,
+                    uow,
+                    principal,
+                    "partner_named",
+                    "core_enterprise",
+                    core,
                     {"partner": partner_uscc, "relation": kind.value},
                 )
             return named
@@ -351,13 +325,19 @@ class SupplyChainService:
             )
             uow.supply_chain.save_core(changed, expected_version=stored.version)
             self._audit(
-                uow, principal, "facility_frozen" if frozen else "facility_unfrozen",
-                "core_enterprise", core, {"reason": reason},
+                uow,
+                principal,
+                "facility_frozen" if frozen else "facility_unfrozen",
+                "core_enterprise",
+                core,
+                {"reason": reason},
             )
             return changed
 
         operation = "scf.freeze" if frozen else "scf.unfreeze"
-        return self._write(principal, key, operation, {"core": core, "reason": reason}, CoreEnterpriseView, work)
+        return self._write(
+            principal, key, operation, {"core": core, "reason": reason}, CoreEnterpriseView, work
+        )
 
     def freeze_facility(
         self, principal: Principal, *, core: str, reason: str, key: str
@@ -397,13 +377,19 @@ class SupplyChainService:
                 )
             uow.supply_chain.save_core(changed, expected_version=stored.version)
             self._audit(
-                uow, principal, "core_nonpayment" if defaulting else "core_paid",
-                "core_enterprise", core, {"on": on.isoformat()},
+                uow,
+                principal,
+                "core_nonpayment" if defaulting else "core_paid",
+                "core_enterprise",
+                core,
+                {"on": on.isoformat()},
             )
             return changed
 
         operation = "scf.nonpayment" if defaulting else "scf.core_paid"
-        return self._write(principal, key, operation, {"core": core, "on": on}, CoreEnterpriseView, work)
+        return self._write(
+            principal, key, operation, {"core": core, "on": on}, CoreEnterpriseView, work
+        )
 
     def list_cores(self, principal: Principal) -> list[CoreEnterpriseView]:
         require(principal, Permission.VOUCHER_READ)
@@ -464,7 +450,8 @@ class SupplyChainService:
             repo = uow.supply_chain
             if not repo.is_partner(core, supplier, Relation.SUPPLIER.value):
                 raise NotNamedSupplier(
-                    "the core enterprise has not named this supplier", details={"supplier": supplier}
+                    "the core enterprise has not named this supplier",
+                    details={"supplier": supplier},
                 )
             if repo.payable_by_invoice(invoice_key) is not None:
                 raise InvoiceAlreadyUsed(
@@ -489,7 +476,11 @@ class SupplyChainService:
             )
             repo.add_payable(payable, at=self.clock.now())
             self._audit(
-                uow, principal, "payable_confirmed", "payable", payable.payable_id,
+                uow,
+                principal,
+                "payable_confirmed",
+                "payable",
+                payable.payable_id,
                 {"invoice_key": invoice_key, "amount_fen": amount_fen},
             )
             return payable
@@ -521,7 +512,9 @@ class SupplyChainService:
             facility = self._core(uow, core, lock=True)
             payable = repo.payable(payable_id)
             if payable is None or payable.core != core:
-                raise UnknownVoucher("no such payable of this core", details={"payable": payable_id})
+                raise UnknownVoucher(
+                    "no such payable of this core", details={"payable": payable_id}
+                )
             if payable.voucher_id is not None:
                 raise InvoiceAlreadyUsed(
                     "the payable backs a voucher already",
@@ -538,11 +531,13 @@ class SupplyChainService:
             )
             if facility.status == FacilityStatus.FROZEN.value:
                 raise FacilityFrozen(
-                    "the core's facility is frozen", details={"core": core, "reason": facility.frozen_reason}
+                    "the core's facility is frozen",
+                    details={"core": core, "reason": facility.frozen_reason},
                 )
             if facility.effective_status(today) == FacilityStatus.EXPIRED.value:
                 raise FacilityExpired(
-                    "the core's facility has expired", details={"core": core, "expired_on": facility.expires_on.isoformat()}
+                    "the core's facility has expired",
+                    details={"core": core, "expired_on": facility.expires_on.isoformat()},
                 )
             if (maturity - today).days > facility.term_days:
                 raise MaturityBeyondTerm(
@@ -562,9 +557,18 @@ class SupplyChainService:
                 expected_version=facility.version,
             )
             self._audit(
-                uow, principal, "voucher_issued", "voucher", voucher.voucher_id,
-                {"core": core, "holder": voucher.holder_id, "amount_fen": voucher.amount_fen,
-                 "maturity": maturity.isoformat(), "invoice_key": payable.invoice_key},
+                uow,
+                principal,
+                "voucher_issued",
+                "voucher",
+                voucher.voucher_id,
+                {
+                    "core": core,
+                    "holder": voucher.holder_id,
+                    "amount_fen": voucher.amount_fen,
+                    "maturity": maturity.isoformat(),
+                    "invoice_key": payable.invoice_key,
+                },
             )
             return voucher_view(VoucherRecord(voucher, False, 1))
 
@@ -586,7 +590,9 @@ class SupplyChainService:
         def work(uow: SupplyChainUnitOfWork) -> VoucherView:
             stored = self._locked_voucher(uow, voucher_id)
             self._bound(uow, principal, stored.voucher.holder_id)
-            accepted = replace(stored, voucher=accept(stored.voucher, by=stored.voucher.holder_id, on=today))
+            accepted = replace(
+                stored, voucher=accept(stored.voucher, by=stored.voucher.holder_id, on=today)
+            )
             self._save(uow, stored, accepted)
             self._audit(uow, principal, "voucher_accepted", "voucher", voucher_id, {})
             return voucher_view(replace(accepted, version=stored.version + 1))
@@ -615,7 +621,11 @@ class SupplyChainService:
             self._save(uow, stored, replace(stored, voucher=parent))
             repo.add_vouchers([VoucherRecord(c, False, 1) for c in children], at=self.clock.now())
             self._audit(
-                uow, principal, "voucher_split", "voucher", voucher_id,
+                uow,
+                principal,
+                "voucher_split",
+                "voucher",
+                voucher_id,
                 {"children": [c.voucher_id for c in children], "amounts_fen": amounts},
             )
             return SplitView(
@@ -650,7 +660,9 @@ class SupplyChainService:
             self._not_pending(stored)
             moved = plan_transfer(v, by=v.holder_id, to=to, on=today)
             if self.source.enterprise(to) is None:
-                raise UnknownEnterprise("no such enterprise in the data sources", details={"uscc": to})
+                raise UnknownEnterprise(
+                    "no such enterprise in the data sources", details={"uscc": to}
+                )
             since = today - dt.timedelta(days=SUPPLIER_LOOKBACK_DAYS)
             if not self.source.sold_to(to, v.holder_id, since=since, before=today):
                 raise NotASupplier(
@@ -661,12 +673,18 @@ class SupplyChainService:
             self._save(uow, stored, after)
             uow.supply_chain.add_transfer(voucher_id, v.holder_id, to, today, moved.tier)
             self._audit(
-                uow, principal, "voucher_transferred", "voucher", voucher_id,
+                uow,
+                principal,
+                "voucher_transferred",
+                "voucher",
+                voucher_id,
                 {"from": v.holder_id, "to": to, "tier": moved.tier},
             )
             return voucher_view(replace(after, version=stored.version + 1))
 
-        return self._write(principal, key, "scf.transfer", {"voucher": voucher_id, "to": to}, VoucherView, work)
+        return self._write(
+            principal, key, "scf.transfer", {"voucher": voucher_id, "to": to}, VoucherView, work
+        )
 
     # -- financing -----------------------------------------------------------------------------
 
@@ -689,7 +707,9 @@ class SupplyChainService:
             self._not_pending(stored)
             facility = self._core(uow, v.core_id)
             rate, fee_rate = self._price(facility)
-            _, quote = plan_financing(v, by=v.holder_id, on=today, annual_rate=rate, fee_rate=fee_rate)
+            _, quote = plan_financing(
+                v, by=v.holder_id, on=today, annual_rate=rate, fee_rate=fee_rate
+            )
             if facility.status == FacilityStatus.FROZEN.value:
                 raise FacilityFrozen("the core's facility is frozen", details={"core": v.core_id})
             financing = FinancingView(
@@ -711,12 +731,18 @@ class SupplyChainService:
             uow.supply_chain.add_financing(financing)
             self._save(uow, stored, replace(stored, financing_pending=True))
             self._audit(
-                uow, principal, "financing_requested", "voucher_financing", financing.financing_id,
+                uow,
+                principal,
+                "financing_requested",
+                "voucher_financing",
+                financing.financing_id,
                 {"voucher": voucher_id, "face_fen": v.amount_fen},
             )
             return financing
 
-        return self._write(principal, key, "scf.finance", {"voucher": voucher_id}, FinancingView, work)
+        return self._write(
+            principal, key, "scf.finance", {"voucher": voucher_id}, FinancingView, work
+        )
 
     def _open_financing(self, uow: SupplyChainUnitOfWork, financing_id: str) -> FinancingView:
         found = uow.supply_chain.financing(financing_id)
@@ -763,16 +789,28 @@ class SupplyChainService:
                 proceeds_fen=priced.proceeds_fen,
                 entry_key=entry_key,
             )
-            uow.supply_chain.save_financing(approved, expected_status=FinancingStatus.REQUESTED.value)
+            uow.supply_chain.save_financing(
+                approved, expected_status=FinancingStatus.REQUESTED.value
+            )
             self._save(uow, stored, replace(stored, voucher=financed, financing_pending=False))
             self._audit(
-                uow, principal, "financing_approved", "voucher_financing", financing_id,
-                {"voucher": v.voucher_id, "interest_fen": priced.interest_fen,
-                 "fee_fen": priced.fee_fen, "proceeds_fen": priced.proceeds_fen},
+                uow,
+                principal,
+                "financing_approved",
+                "voucher_financing",
+                financing_id,
+                {
+                    "voucher": v.voucher_id,
+                    "interest_fen": priced.interest_fen,
+                    "fee_fen": priced.fee_fen,
+                    "proceeds_fen": priced.proceeds_fen,
+                },
             )
             return approved
 
-        return self._write(principal, key, "scf.approve", {"financing": financing_id}, FinancingView, work)
+        return self._write(
+            principal, key, "scf.approve", {"financing": financing_id}, FinancingView, work
+        )
 
     def reject_financing(
         self, principal: Principal, *, financing_id: str, reason: str, key: str
@@ -794,16 +832,27 @@ class SupplyChainService:
                 decided_by=principal.audit_name(),
                 reason=reason,
             )
-            uow.supply_chain.save_financing(rejected, expected_status=FinancingStatus.REQUESTED.value)
+            uow.supply_chain.save_financing(
+                rejected, expected_status=FinancingStatus.REQUESTED.value
+            )
             self._save(uow, stored, replace(stored, financing_pending=False))
             self._audit(
-                uow, principal, "financing_rejected", "voucher_financing", financing_id,
+                uow,
+                principal,
+                "financing_rejected",
+                "voucher_financing",
+                financing_id,
                 {"voucher": pending.voucher_id, "reason": reason},
             )
             return rejected
 
         return self._write(
-            principal, key, "scf.reject", {"financing": financing_id, "reason": reason}, FinancingView, work
+            principal,
+            key,
+            "scf.reject",
+            {"financing": financing_id, "reason": reason},
+            FinancingView,
+            work,
         )
 
     def financing_queue(
@@ -818,15 +867,16 @@ class SupplyChainService:
             try:
                 status = FinancingStatus(status).value
             except ValueError:
-                raise InvalidInput("no such financing status", details={"field": "status"}) from None
+                raise InvalidInput(
+                    "no such financing status", details={"field": "status"}
+                ) from None
         with self.units() as uow:
             return uow.supply_chain.financings(status=status, limit=limit)
 
     def settle_due(self, principal: Principal, *, on: dt.date, key: str) -> SettlementRun:
         """Settle every live voucher maturing by ``on`` (see ``settlement``)."""
-        from puhui.services.supply_chain.settlement import settle_due  # noqa: PLC0415 - cycle
-
-        return settle_due(self, principal, on=on, key=key)
+        require(principal, Permission.VOUCHER_SETTLE)
+        return settlement.settle_due(self.units, self.clock, principal, on=on, key=key)
 
     # -- reading vouchers ----------------------------------------------------------------------
 
@@ -857,9 +907,7 @@ class SupplyChainService:
             nodes = repo.tree(found.voucher.root_id)
             scope = self._enterprise_scope(uow, principal)
             if scope is not None:
-                seen = {found.voucher.core_id} | {
-                    h for n in nodes for h in n.voucher.holders
-                }
+                seen = {found.voucher.core_id} | {h for n in nodes for h in n.voucher.holders}
                 if scope.isdisjoint(seen):
                     raise NotBound("the user's enterprises are not in this voucher's tree")
             ids = [n.voucher.voucher_id for n in nodes]

@@ -334,9 +334,7 @@ async def settle(
 
 
 @router.get("/vouchers/{voucher_id}", response_model=TreeOut, tags=[VOUCHERS])
-async def get_voucher(
-    deps: Deps, principal: CurrentPrincipal, voucher_id: Identifier
-) -> TreeOut:
+async def get_voucher(deps: Deps, principal: CurrentPrincipal, voucher_id: Identifier) -> TreeOut:
     """The voucher with its whole tree: parts, transfers, financings, settlements."""
     service = _service(deps)
     tree = await call(deps, service.voucher_tree, principal, voucher_id=voucher_id)
@@ -423,9 +421,7 @@ async def finance(
 async def financing_queue(
     deps: Deps,
     principal: CurrentPrincipal,
-    status: Annotated[
-        str | None, Query(pattern=r"^(requested|approved|rejected)$")
-    ] = "requested",
+    status: Annotated[str | None, Query(pattern=r"^(requested|approved|rejected)$")] = "requested",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> list[FinancingOut]:
     """The bank's queue: financing requests, oldest first."""

@@ -67,19 +67,56 @@ def _params(prefix: str, names: Sequence[str]) -> dict[str, Any]:
 
 
 _CORE_FIELDS = (
-    "status", "limit_fen", "outstanding_fen", "grade", "discount_rate", "fee_rate", "term_days",
-    "expires_on", "defaulting", "frozen_reason", "strategy_version", "decided_at",
-    "onboarded_by", "version",
+    "status",
+    "limit_fen",
+    "outstanding_fen",
+    "grade",
+    "discount_rate",
+    "fee_rate",
+    "term_days",
+    "expires_on",
+    "defaulting",
+    "frozen_reason",
+    "strategy_version",
+    "decided_at",
+    "onboarded_by",
+    "version",
 )
 _VOUCHER_FIELDS = (
-    "root_id", "parent_id", "core_uscc", "holder_uscc", "amount_fen", "issued_on", "maturity",
-    "status", "tier", "invoice_key", "financed_on", "previous_holders", "financing_pending",
-    "version", "updated_at",
+    "root_id",
+    "parent_id",
+    "core_uscc",
+    "holder_uscc",
+    "amount_fen",
+    "issued_on",
+    "maturity",
+    "status",
+    "tier",
+    "invoice_key",
+    "financed_on",
+    "previous_holders",
+    "financing_pending",
+    "version",
+    "updated_at",
 )
 _FINANCING_FIELDS = (
-    "voucher_id", "holder_uscc", "core_uscc", "status", "requested_on", "requested_by",
-    "decided_on", "decided_by", "reason", "face_fen", "days", "annual_rate", "fee_rate",
-    "interest_fen", "fee_fen", "proceeds_fen", "entry_key",
+    "voucher_id",
+    "holder_uscc",
+    "core_uscc",
+    "status",
+    "requested_on",
+    "requested_by",
+    "decided_on",
+    "decided_by",
+    "reason",
+    "face_fen",
+    "days",
+    "annual_rate",
+    "fee_rate",
+    "interest_fen",
+    "fee_fen",
+    "proceeds_fen",
+    "entry_key",
 )
 # Prebuilt statements run through ``fast`` (compiled once; see adapters/db/fast.py).
 _CORE = select(core_enterprises).where(_C.uscc == bindparam("b_uscc"))
@@ -123,9 +160,7 @@ _UPDATE_FINANCING = (
     .where(_F.financing_id == bindparam("b_id"), _F.status == bindparam("b_expected"))
     .values(**_params("v_", _FINANCING_FIELDS))
 )
-_REQUEST = select(service_requests).where(
-    service_requests.c.idempotency_key == bindparam("b_key")
-)
+_REQUEST = select(service_requests).where(service_requests.c.idempotency_key == bindparam("b_key"))
 _INSERT_REQUEST = insert(service_requests)
 
 
@@ -506,9 +541,7 @@ class SqlSupplyChainRepository:
             statement = statement.where(_V.root_id == query.root_id)
         if query.enterprises is not None:
             allowed = sorted(query.enterprises) or [""]
-            statement = statement.where(
-                or_(_V.core_uscc.in_(allowed), _V.holder_uscc.in_(allowed))
-            )
+            statement = statement.where(or_(_V.core_uscc.in_(allowed), _V.holder_uscc.in_(allowed)))
         if query.after is not None:
             statement = statement.where(_V.voucher_id > query.after)
         rows = self._c.execute(statement.order_by(_V.voucher_id).limit(query.limit))
@@ -526,9 +559,7 @@ class SqlSupplyChainRepository:
         for chunk in _chunks(voucher_ids):
             rows = self._c.execute(select(voucher_transfers).where(t.voucher_id.in_(chunk)))
             found.extend(
-                TransferView(
-                    r.voucher_id, r.seq, r.from_uscc, r.to_uscc, r.transferred_on, r.tier
-                )
+                TransferView(r.voucher_id, r.seq, r.from_uscc, r.to_uscc, r.transferred_on, r.tier)
                 for r in rows
             )
         return sorted(found, key=lambda x: (x.transferred_on, x.voucher_id, x.seq))
@@ -580,9 +611,7 @@ class SqlSupplyChainRepository:
         statement = select(voucher_financings)
         if status is not None:
             statement = statement.where(_F.status == status)
-        rows = self._c.execute(
-            statement.order_by(_F.requested_on, _F.financing_id).limit(limit)
-        )
+        rows = self._c.execute(statement.order_by(_F.requested_on, _F.financing_id).limit(limit))
         return [_financing(r) for r in rows]
 
     def financings_of(self, voucher_ids: Sequence[str]) -> list[FinancingView]:

@@ -125,7 +125,9 @@ def upgrade() -> None:
     op.create_index("ix_vouchers_maturity_status", "vouchers", ["maturity", "status"])
     op.create_table(
         "voucher_transfers",
-        sa.Column("voucher_id", sa.String(_ID), sa.ForeignKey("vouchers.voucher_id"), nullable=False),
+        sa.Column(
+            "voucher_id", sa.String(_ID), sa.ForeignKey("vouchers.voucher_id"), nullable=False
+        ),
         sa.Column("seq", sa.Integer, nullable=False),
         sa.Column("from_uscc", sa.String(_USCC), nullable=False),
         sa.Column("to_uscc", sa.String(_USCC), nullable=False),
@@ -136,7 +138,9 @@ def upgrade() -> None:
     op.create_table(
         "voucher_financings",
         sa.Column("financing_id", sa.String(_ID), primary_key=True),
-        sa.Column("voucher_id", sa.String(_ID), sa.ForeignKey("vouchers.voucher_id"), nullable=False),
+        sa.Column(
+            "voucher_id", sa.String(_ID), sa.ForeignKey("vouchers.voucher_id"), nullable=False
+        ),
         sa.Column("holder_uscc", sa.String(_USCC), nullable=False),
         sa.Column("core_uscc", sa.String(_USCC), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
@@ -168,7 +172,9 @@ def upgrade() -> None:
     op.create_index("ix_voucher_financings_status", "voucher_financings", ["status"])
     op.create_table(
         "voucher_settlements",
-        sa.Column("voucher_id", sa.String(_ID), sa.ForeignKey("vouchers.voucher_id"), primary_key=True),
+        sa.Column(
+            "voucher_id", sa.String(_ID), sa.ForeignKey("vouchers.voucher_id"), primary_key=True
+        ),
         sa.Column("core_uscc", sa.String(_USCC), nullable=False),
         sa.Column("payee", sa.String(_USCC), nullable=False),
         sa.Column("amount_fen", sa.BigInteger, nullable=False),
