@@ -75,6 +75,8 @@ def test_demo_migrates_describes_the_platform_and_lends(
     assert "== Post-loan monitoring" in result.stdout
     assert "lead time (truth):" in result.stdout
     assert "behavioural model:" in result.stdout
+    assert "== Supply-chain finance: tiers reached ==" in result.stdout
+    assert "refused by the platform: none" in result.stdout
     _logged_to_a_file_with_charts(result.stdout, tmp_path / "demo")
     _monitoring_runs_are_stored(database_url)
     _stored_decisions_show_replay_backtest_and_monitor(database_url, tmp_path)

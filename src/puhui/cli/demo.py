@@ -44,6 +44,11 @@ from puhui.cli.demo_stages import (
     quiet_per_item_logs,
     train_champion,
 )
+from puhui.cli.demo_supply_chain import (
+    supply_chain_sections,
+    supply_chain_stage,
+    with_vouchers,
+)
 from puhui.cli.progress import is_terminal, progress_bar
 from puhui.domain.errors import PuhuiError
 from puhui.domain.progress import Progress
@@ -352,6 +357,7 @@ def _run_stages(
     prospects, prospect_models, prospect_training = prospect_channel(
         platform_, market_dir, first_day, progress
     )
+    vouchers = supply_chain_stage(platform_, market_dir, first_day, progress, data_source)
     logger.info(
         "simulation: %d applications, %s .. %s, database %s",
         len(applications),
@@ -366,7 +372,10 @@ def _run_stages(
             end_of_day=end_of_day_store(platform_),
             clock=clock,
             oracle=oracle,
-            publish_month=month_publisher(platform_, market_dir, graph.graph_dir),
+            # Once a month is published, the cores pay its invoices with vouchers.
+            publish_month=with_vouchers(
+                month_publisher(platform_, market_dir, graph.graph_dir), vouchers
+            ),
             month_end=post_loan,
             # The last week's referrals wait for the console's approvers.
             referrals_left_from=last_day - timedelta(days=REFERRALS_LEFT_DAYS - 1),
@@ -408,6 +417,7 @@ def _run_stages(
     run.after.extend(
         [
             active_credit_section(active_credit),
+            *supply_chain_sections(vouchers.results(last_day)),
             monitoring,
             holdings_section(platform_),
             charts_section(simulation, defaulted, workdir / "charts"),
@@ -421,12 +431,12 @@ def _run_stages(
         "pre-approval models": prospect_training,
         **summary.seconds,
         "pre-approval runs (in origination)": active_credit.seconds["monthly runs"],
+        "supply chain (in publication)": vouchers.seconds,
         "total": time.perf_counter() - started,
     }
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())
     logger.info("time: %s", timing)
-    run.summary = summary
-    run.ports = ports
+    run.summary, run.ports = summary, ports
     run.sections = [
         Section(
             f"Puhui {puhui.__version__} demo",
