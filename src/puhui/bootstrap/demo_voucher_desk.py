@@ -12,15 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import partial
-from typing import Any
 
 from puhui.bootstrap.container import Platform
 from puhui.bootstrap.demo_supply_chain import Financed, Leaf, OnboardedCore, Settled
 from puhui.bootstrap.supply_chain import enterprises_from, supply_chain_service_on
 from puhui.decision.supply_chain import SupplyChainPolicy
-from puhui.domain.clock import Clock
 from puhui.domain.errors import PuhuiError
 from puhui.domain.ledger import TrialBalance
 from puhui.pipelines.voucher_flows import PlannedIssue
@@ -28,7 +25,6 @@ from puhui.services.origination.ports import DataSource
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.ledger import trial_balance
 from puhui.services.supply_chain.ports import (
-    FacilityDecisionLike,
     FacilityDeclined,
     VoucherQuery,
 )
@@ -39,33 +35,16 @@ APPROVER = Principal(user_id="demo-approver", role=Role.APPROVER)
 OPERATIONS = Principal(user_id="demo-operations", role=Role.OPERATIONS)
 
 
-@dataclass(frozen=True)
-class ClockedPolicy:
-    """The shipped strategy, pricing at the platform clock's date (the LPR in force on the
-    simulated day, not on the machine's)."""
-
-    policy: SupplyChainPolicy
-    clock: Clock
-
-    def decide_facility(self, facts: Any) -> FacilityDecisionLike:
-        return self.policy.decide_facility(facts)
-
-    def discount_rate(self, grade: str) -> Decimal:
-        return self.policy.discount_rate(grade, as_of=self.clock.today())
-
-    def fee_rate(self, grade: str) -> Decimal:
-        return self.policy.fee_rate(grade)
-
-
 def platform_voucher_desk(platform: Platform, data_source: DataSource) -> PlatformVoucherDesk:
     """The desk on the platform's supply-chain service: enterprises and invoices from
-    ``data_source`` (the demo's market), the shipped strategy priced on the platform's day."""
+    ``data_source`` (the demo's market), the shipped strategy; the service prices on the
+    platform clock's day (the LPR in force on the simulated day, not the machine's)."""
     service = supply_chain_service_on(
         platform.database.engine,
         clock=platform.clock,
         audit_key=platform.audit_key,
         source=enterprises_from(data_source, platform.clock),
-        policy=ClockedPolicy(SupplyChainPolicy.load(), platform.clock),
+        policy=SupplyChainPolicy.load(),
     )
     return PlatformVoucherDesk(service, partial(trial_balance, platform.servicing_uow))
 

@@ -687,7 +687,7 @@ def quote_for(service: SupplyChainService, voucher: VoucherRow, today: date) -> 
             voucher.amount_fen,
             financed_on=today,
             maturity=voucher.maturity,
-            annual_rate=service.policy.discount_rate(core.grade),
+            annual_rate=service.policy.discount_rate(core.grade, as_of=service.clock.today()),
             fee_rate=service.policy.fee_rate(core.grade),
         )
     except PuhuiError:
