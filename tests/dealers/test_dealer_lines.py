@@ -20,8 +20,10 @@ from puhui.domain.ledger import Account
 from puhui.domain.origination.errors import Forbidden
 from puhui.pipelines.eod import run_end_of_day
 from puhui.services.dealers import (
+    CoreBacking,
     DealerAccess,
     DealerLineDeclined,
+    DealerNotNamed,
     NotADealerLine,
     draw_to_core,
     open_dealer_line,
@@ -248,3 +250,34 @@ def test_migration_0023_adds_and_removes_the_payee_column(database_url: str) -> 
         assert "payee" not in {c["name"] for c in inspect(engine).get_columns("loans")}
     finally:
         engine.dispose()
+
+
+def test_with_the_core_registry_the_dealer_must_be_named_and_takes_the_facility_grade(
+    platform: Platform,
+) -> None:
+    asked: list[tuple[str, str, str]] = []
+
+    def registry(actor: Principal, core: str, dealer: str) -> CoreBacking:
+        asked.append((actor.user_id, core, dealer))
+        return CoreBacking(named=dealer == DEALER, grade="B")
+
+    access = DealerAccess(platform.servicing_uow, TinyMarket(), lambda: TODAY, registry=registry)
+    sizing = size_dealer_line(
+        access, actor=RISK, core_uscc=CORE, dealer_uscc=DEALER, commitment="guarantee"
+    )
+    assert asked == [(RISK.user_id, CORE, DEALER)]
+    assert sizing.core is None  # not graded again from the core's own data
+    assert sizing.core_grade == "B"
+    assert sizing.facts.core_grade == "B"
+    with pytest.raises(DealerNotNamed) as refused:
+        open_dealer_line(
+            access,
+            actor=RISK,
+            core_uscc=CORE,
+            dealer_uscc=WEAK_DEALER,
+            commitment="guarantee",
+            idempotency_key="open-unnamed",
+        )
+    assert refused.value.details == {"core": CORE, "dealer": WEAK_DEALER}
+    with platform.servicing_uow() as uow:
+        assert uow.lines.page(enterprise_id=WEAK_DEALER) == []

@@ -11,12 +11,40 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "dealers"))
 
 from dealer_support import CORE, CORE_ACCOUNT, DEALER, WEAK_DEALER, YUAN, TinyMarket
 
+from puhui.adapters.sources.supply_chain import DataSourceEnterprises
+from puhui.decision.supply_chain import SupplyChainPolicy
 from puhui.services.security.permissions import Role
+
+
+def on_tiny_market(api: Api, *, dealers: tuple[str, ...] = (DEALER, WEAK_DEALER)) -> None:
+    """The API on the tiny market: the core onboarded through the API (its facility decided
+    by the shipped strategy on its own data) and ``dealers`` named by it as its dealers."""
+    market = TinyMarket()
+    api.deps.origination.data_source = market
+    service = api.deps.supply_chain
+    assert service is not None
+    service.source = DataSourceEnterprises(market, api.clock)
+    service.policy = SupplyChainPolicy.load()
+    risk = api.staff_headers(Role.RISK_OFFICER, "risk-onboarding")
+    onboarded = api.client.post(
+        "/api/v1/core-enterprises",
+        json={"uscc": CORE, "requested": "5000000.00"},
+        headers={**risk, "Idempotency-Key": "onboard"},
+    )
+    assert onboarded.status_code == 201, onboarded.text
+    assert onboarded.json()["grade"] == "A"
+    for dealer in dealers:
+        named = api.client.post(
+            f"/api/v1/core-enterprises/{CORE}/partners",
+            json={"partner": dealer, "relation": "dealer"},
+            headers={**risk, "Idempotency-Key": f"name-{dealer}"},
+        )
+        assert named.status_code in (200, 201), named.text
 
 
 def test_staff_open_a_dealer_line_and_draw_it_to_the_core(servicing_api: Api) -> None:
     api = servicing_api
-    api.deps.origination.data_source = TinyMarket()
+    on_tiny_market(api)
     risk = api.staff_headers(Role.RISK_OFFICER)
     body = {"core_uscc": CORE, "dealer_uscc": DEALER, "commitment": "repurchase"}
 
@@ -47,9 +75,57 @@ def test_staff_open_a_dealer_line_and_draw_it_to_the_core(servicing_api: Api) ->
     assert seen.json()["drawn_fen"] == 100_000 * YUAN
 
 
+def test_a_dealer_line_needs_an_onboarded_core_that_named_the_dealer(servicing_api: Api) -> None:
+    api = servicing_api
+    risk = api.staff_headers(Role.RISK_OFFICER)
+    body = {"core_uscc": CORE, "dealer_uscc": DEALER, "commitment": "repurchase"}
+    api.deps.origination.data_source = TinyMarket()
+    not_onboarded = api.client.post(
+        "/api/v1/dealer-lines", json=body, headers={**risk, "Idempotency-Key": "open-a"}
+    )
+    assert not_onboarded.status_code == 404, not_onboarded.text
+    assert not_onboarded.json()["code"] == "core_not_found"
+
+    on_tiny_market(api, dealers=(WEAK_DEALER,))
+    not_named = api.client.post(
+        "/api/v1/dealer-lines", json=body, headers={**risk, "Idempotency-Key": "open-b"}
+    )
+    assert not_named.status_code == 409, not_named.text
+    assert not_named.json()["code"] == "dealer_not_named"
+
+    # A frozen facility backs no dealer line: the strategy declines for want of a grade.
+    api.client.post(
+        f"/api/v1/core-enterprises/{CORE}/partners",
+        json={"partner": DEALER, "relation": "dealer"},
+        headers={**risk, "Idempotency-Key": "name-late"},
+    )
+    frozen = api.client.post(
+        f"/api/v1/core-enterprises/{CORE}/freeze",
+        json={"reason": "核心企业涉诉 / core under litigation"},
+        headers={**risk, "Idempotency-Key": "freeze"},
+    )
+    assert frozen.status_code == 200, frozen.text
+    declined = api.client.post(
+        "/api/v1/dealer-lines", json=body, headers={**risk, "Idempotency-Key": "open-c"}
+    )
+    assert declined.status_code == 422, declined.text
+    assert "CORE_NOT_APPROVED" in declined.json()["details"]["reasons"]
+    unfrozen = api.client.post(
+        f"/api/v1/core-enterprises/{CORE}/unfreeze",
+        json={"reason": "诉讼已撤回 / case withdrawn"},
+        headers={**risk, "Idempotency-Key": "unfreeze"},
+    )
+    assert unfrozen.status_code == 200, unfrozen.text
+    opened = api.client.post(
+        "/api/v1/dealer-lines", json=body, headers={**risk, "Idempotency-Key": "open-d"}
+    )
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["grade"] is not None
+
+
 def test_refusals_are_named(servicing_api: Api) -> None:
     api = servicing_api
-    api.deps.origination.data_source = TinyMarket()
+    on_tiny_market(api)
     risk = api.staff_headers(Role.RISK_OFFICER)
     declined = api.client.post(
         "/api/v1/dealer-lines",

@@ -6,10 +6,12 @@ entrusted payment (受托支付) to the core, recorded as the receipt's payee. S
 """
 
 from puhui.services.dealers.lines import (
+    CoreBacking,
     DealerAccess,
     DealerDraw,
     DealerLine,
     DealerLineDeclined,
+    DealerNotNamed,
     DealerSizing,
     NotADealerLine,
     dealer_product,
@@ -19,10 +21,12 @@ from puhui.services.dealers.lines import (
 )
 
 __all__ = [
+    "CoreBacking",
     "DealerAccess",
     "DealerDraw",
     "DealerLine",
     "DealerLineDeclined",
+    "DealerNotNamed",
     "DealerSizing",
     "NotADealerLine",
     "dealer_product",

@@ -44,6 +44,22 @@ class DealerLineDeclined(InvalidInput):
     code = "dealer_line_declined"
 
 
+class DealerNotNamed(Conflict):
+    """The onboarded core has not named the enterprise as its dealer: it backs no line."""
+
+    code = "dealer_not_named"
+
+
+@dataclass(frozen=True, slots=True)
+class CoreBacking:
+    """What the platform's core registry says about a core and one of its dealers."""
+
+    named: bool
+    """The core named the enterprise as its dealer."""
+    grade: str | None
+    """The grade of the core's facility while usable (None: frozen, expired, defaulting)."""
+
+
 class NotADealerLine(Conflict):
     """The line is not on a dealer programme: it has no core enterprise to pay."""
 
@@ -77,6 +93,10 @@ class DealerAccess:
     core_grade: Callable[[str, date], str | None] | None = None
     """The grade of an onboarded core's active facility (the platform's core registry);
     None: the core is graded from its own data by the same strategy (see ``core_standing``)."""
+    registry: Callable[[Principal, str, str], CoreBacking] | None = None
+    """The platform's core registry, ``(actor, core, dealer)``: when set, the core must be
+    onboarded and have named the dealer, and the line takes its facility's grade (this
+    takes precedence over ``core_grade``)."""
 
     @classmethod
     def from_credit(
@@ -157,7 +177,15 @@ def size_dealer_line(
         raise InvalidInput("a core enterprise is not its own dealer", details={"field": "dealer"})
     on = access.today()
     core: FacilityDecision | None = None
-    if access.core_grade is not None:
+    if access.registry is not None:
+        backing = access.registry(actor, core_uscc, dealer_uscc)
+        if not backing.named:
+            raise DealerNotNamed(
+                "the core enterprise has not named this enterprise as its dealer",
+                details={"core": core_uscc, "dealer": dealer_uscc},
+            )
+        grade = backing.grade
+    elif access.core_grade is not None:
         grade = access.core_grade(core_uscc, on)
     else:
         core = core_standing(access, core_uscc, on)

@@ -146,6 +146,19 @@ class CoreEnterpriseView:
 
 
 @dataclass(frozen=True, slots=True)
+class DealerStanding:
+    """What an onboarded core gives a dealer line: its facility's grade while the facility is
+    usable (active, not past expiry, the core not defaulting; None otherwise) and whether the
+    core named the enterprise as its dealer."""
+
+    core: str
+    dealer: str
+    named: bool
+    grade: str | None
+    facility_status: str
+
+
+@dataclass(frozen=True, slots=True)
 class PartnerView:
     core: str
     partner: str

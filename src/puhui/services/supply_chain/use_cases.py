@@ -43,6 +43,7 @@ from puhui.services.supply_chain.ports import (
     CoreEnterpriseView,
     CoreNotEligible,
     CoreNotFound,
+    DealerStanding,
     EnterpriseSource,
     FacilityDeclined,
     FacilityPolicy,
@@ -428,6 +429,24 @@ class SupplyChainService:
         with self.units() as uow:
             self._core(uow, core)
             return uow.supply_chain.partners(core)
+
+    def dealer_standing(self, principal: Principal, *, core: str, dealer: str) -> DealerStanding:
+        """The onboarded core's backing of a dealer line (``CoreNotFound`` when the core is
+        not onboarded): whether it named ``dealer`` as its dealer, and its facility's grade
+        while the facility is usable."""
+        require(principal, Permission.VOUCHER_READ)
+        with self.units() as uow:
+            stored = self._core(uow, core)
+            named = uow.supply_chain.is_partner(core, dealer, Relation.DEALER.value)
+        status = stored.effective_status(self.clock.today())
+        usable = status == FacilityStatus.ACTIVE.value and not stored.defaulting
+        return DealerStanding(
+            core=core,
+            dealer=dealer,
+            named=named,
+            grade=stored.grade if usable else None,
+            facility_status=status,
+        )
 
     # -- payables ------------------------------------------------------------------------------
 

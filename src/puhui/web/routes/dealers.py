@@ -3,6 +3,7 @@ supply-chain strategy from its purchases, and draw on it to pay the core (受托
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Annotated
 
@@ -10,7 +11,9 @@ from fastapi import APIRouter, Header, Path, status
 
 from puhui.decision.supply_chain import SupplyChainPolicy
 from puhui.domain.errors import ConfigurationError
-from puhui.services.dealers import DealerAccess, draw_to_core, open_dealer_line
+from puhui.services.dealers import CoreBacking, DealerAccess, draw_to_core, open_dealer_line
+from puhui.services.security.permissions import Principal
+from puhui.services.supply_chain.use_cases import SupplyChainService
 from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
 from puhui.web.schemas.common import ErrorBody
 from puhui.web.schemas.dealers import (
@@ -50,11 +53,27 @@ def _policy() -> SupplyChainPolicy:
     return SupplyChainPolicy.load()
 
 
+def _registry(service: SupplyChainService) -> Callable[[Principal, str, str], CoreBacking]:
+    """The platform's core registry behind dealer lines: the core must be onboarded and
+    have named the dealer; the line takes the grade of the core's usable facility."""
+
+    def backing(actor: Principal, core: str, dealer: str) -> CoreBacking:
+        standing = service.dealer_standing(actor, core=core, dealer=dealer)
+        return CoreBacking(named=standing.named, grade=standing.grade)
+
+    return backing
+
+
 def _access(deps: ApiDependencies) -> DealerAccess:
-    # Mounted only with servicing (see ``create_app``).
-    if deps.credit is None:
+    # Mounted only with servicing (see ``create_app``), as is the supply-chain registry.
+    if deps.credit is None or deps.supply_chain is None:
         raise ConfigurationError("servicing is not wired in this API")
-    return DealerAccess.from_credit(deps.credit, deps.origination.data_source, policy=_policy())
+    return DealerAccess.from_credit(
+        deps.credit,
+        deps.origination.data_source,
+        policy=_policy(),
+        registry=_registry(deps.supply_chain),
+    )
 
 
 @router.post(
