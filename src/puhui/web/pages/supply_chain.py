@@ -773,23 +773,45 @@ def _to(voucher_id: str, done: str) -> RedirectResponse:
     return RedirectResponse(f"/h5/vouchers/{voucher_id}?done={done}", status_code=303)
 
 
-@router.post("/h5/vouchers/{voucher_id}/accept")
-async def accept(request: Request, supplier: Supplier, voucher_id: str) -> Response:
+async def _act_on_voucher(
+    request: Request,
+    supplier: Principal,
+    voucher_id: str,
+    *,
+    action: str,
+    operation: Any,
+    done: str,
+) -> Response:
+    """Run ``operation`` (a service method taking the voucher) as the supplier, then go back
+    to the voucher with ``done``; a refusal is shown on the voucher's page."""
     posted = await session.verified_form(request)
     chosen = voucher_id[:64]
     try:
         await call(
             _deps(request),
-            _service(request).accept_voucher,
+            operation,
             supplier,
             voucher_id=chosen,
-            key=_key(posted, f"h5-accept-{chosen}"),
+            key=_key(posted, f"h5-{action}-{chosen}"),
         )
     except PuhuiError as exc:
         return await _voucher_page(
             request, supplier, chosen, error=_message(request, exc), status_code=_status_of(exc)
         )
-    return _to(chosen, "accepted")
+    return _to(chosen, done)
+
+
+@router.post("/h5/vouchers/{voucher_id}/accept")
+async def accept(request: Request, supplier: Supplier, voucher_id: str) -> Response:
+    service = _service(request)
+    return await _act_on_voucher(
+        request,
+        supplier,
+        voucher_id,
+        action="accept",
+        operation=service.accept_voucher,
+        done="accepted",
+    )
 
 
 def parse_parts(
@@ -905,18 +927,12 @@ async def transfer(request: Request, supplier: Supplier, voucher_id: str) -> Res
 
 @router.post("/h5/vouchers/{voucher_id}/finance")
 async def finance(request: Request, supplier: Supplier, voucher_id: str) -> Response:
-    posted = await session.verified_form(request)
-    chosen = voucher_id[:64]
-    try:
-        await call(
-            _deps(request),
-            _service(request).request_financing,
-            supplier,
-            voucher_id=chosen,
-            key=_key(posted, f"h5-finance-{chosen}"),
-        )
-    except PuhuiError as exc:
-        return await _voucher_page(
-            request, supplier, chosen, error=_message(request, exc), status_code=_status_of(exc)
-        )
-    return _to(chosen, "financing")
+    service = _service(request)
+    return await _act_on_voucher(
+        request,
+        supplier,
+        voucher_id,
+        action="finance",
+        operation=service.request_financing,
+        done="financing",
+    )
