@@ -211,3 +211,43 @@ def test_a_pending_financing_blocks_split_and_transfer_until_rejected(
     assert (moved.holder, moved.financing_pending) == (TIER2, False)
     again = service.request_financing(TIER2_USER, voucher_id=root, key="f3")
     assert again.status == "requested"
+
+
+def test_an_open_financing_request_lapses_when_its_voucher_is_settled(
+    platform: Platform, clock: FixedClock
+) -> None:
+    service = build_service(platform, clock)
+    onboarded(service)
+    root = issued(service, maturity_days=30)
+    asked = service.request_financing(SUPPLIER_USER, voucher_id=root, key="f")
+    maturity = clock.today() + dt.timedelta(days=30)
+    run = service.settle_due(OPS, on=maturity, key="s1")
+    # The core paid the holder (the bank never financed it): the request is closed, not queued.
+    assert (run.settled, run.to_holders_fen, run.to_bank_fen) == (1, INVOICED_FEN, 0)
+    assert service.financing_queue(APPROVER) == []
+    tree = service.voucher_tree(RISK, voucher_id=root)
+    assert (tree.vouchers[0].status, tree.vouchers[0].financing_pending) == ("settled", False)
+    (closed,) = tree.financings
+    assert (closed.financing_id, closed.status, closed.reason, closed.decided_on) == (
+        asked.financing_id,
+        "rejected",
+        "matured_before_decision",
+        maturity,
+    )
+
+
+def test_an_open_financing_request_lapses_when_the_core_does_not_pay(
+    platform: Platform, clock: FixedClock
+) -> None:
+    service = build_service(platform, clock)
+    onboarded(service)
+    root = issued(service, maturity_days=30)
+    service.request_financing(SUPPLIER_USER, voucher_id=root, key="f")
+    maturity = clock.today() + dt.timedelta(days=30)
+    service.record_core_nonpayment(RISK, core=CORE, on=maturity, key="np")
+    run = service.settle_due(OPS, on=maturity, key="s1")
+    assert (run.settled, run.overdue) == (0, 1)
+    assert service.financing_queue(APPROVER) == []
+    tree = service.voucher_tree(RISK, voucher_id=root)
+    assert (tree.vouchers[0].status, tree.vouchers[0].financing_pending) == ("overdue", False)
+    assert [f.reason for f in tree.financings] == ["matured_before_decision"]

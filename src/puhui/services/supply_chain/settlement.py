@@ -45,6 +45,7 @@ from puhui.services.supply_chain.ports import (
     NONPAYMENT_REASON,
     CoreEnterpriseView,
     FacilityStatus,
+    FinancingStatus,
     SettlementRow,
     SettlementRun,
     SupplyChainUnitOfWork,
@@ -89,6 +90,39 @@ def _penalty_entries(key: str, amount_fen: int, on: dt.date) -> tuple[JournalEnt
         [(Account.SETTLEMENT, amount_fen), (Account.PENALTY_RECEIVABLE, -amount_fen)],
     )
     return (penalty_entry(key, amount_fen, on), collected)
+
+
+LAPSED_REASON = "matured_before_decision"
+"""Why an open financing request closes at settlement: the voucher matured (and was paid or
+went overdue) before the bank approved it, so there is nothing left to discount."""
+
+
+def _lapse_open_financings(
+    uow: SupplyChainUnitOfWork, principal: Principal, on: dt.date, records: list[VoucherRecord]
+) -> list[str]:
+    """Close the open financing requests of vouchers leaving the live book at maturity:
+    rejected with ``LAPSED_REASON`` by the run (the voucher's pending flag is cleared with
+    its status). Returns the closed financings' ids."""
+    pending = [r.voucher.voucher_id for r in records if r.financing_pending]
+    if not pending:
+        return []
+    repo = uow.supply_chain
+    closed: list[str] = []
+    for financing in repo.financings_of(pending):
+        if financing.status != FinancingStatus.REQUESTED.value:
+            continue
+        repo.save_financing(
+            replace(
+                financing,
+                status=FinancingStatus.REJECTED.value,
+                decided_on=on,
+                decided_by=principal.audit_name(),
+                reason=LAPSED_REASON,
+            ),
+            expected_status=FinancingStatus.REQUESTED.value,
+        )
+        closed.append(financing.financing_id)
+    return closed
 
 
 def _chunk(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over a chunk, written out
@@ -153,6 +187,7 @@ def _chunk(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over a chunk, written 
         else:
             to_holders += v.amount_fen
     now = clock.now()
+    lapsed = _lapse_open_financings(uow, principal, on, [r.record for r in rows] + overdue)
     if rows:
         repo.apply_settlements(rows, on, at=now)
         repo.post_entries(entries)
@@ -187,6 +222,7 @@ def _chunk(  # noqa: PLR0912, PLR0915, PLR0917 - one pass over a chunk, written 
                 "overdue": [r.voucher.voucher_id for r in overdue],
                 "settled_fen": settled_fen,
                 "cores_frozen": sorted(unpaid),
+                "financings_lapsed": lapsed,
             },
         )
     return replace(

@@ -683,7 +683,14 @@ class SqlSupplyChainRepository:
                 done = self._c.execute(
                     update(vouchers)
                     .where(_V.voucher_id.in_(chunk), _V.status.in_(LIVE))
-                    .values(status=target, version=_V.version + 1, updated_at=at)
+                    # Leaving the live book closes any financing request (the run lapses
+                    # it), so the pending flag goes with the status.
+                    .values(
+                        status=target,
+                        financing_pending=False,
+                        version=_V.version + 1,
+                        updated_at=at,
+                    )
                 )
                 if done.rowcount != len(chunk):
                     raise Conflict("vouchers changed during settlement: run it again")
