@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from puhui.adapters.db import migrate
-from puhui.adapters.db.engine import make_engine
+from puhui.adapters.db.engine import checkpoint_in_background, make_engine
 from puhui.adapters.db.supply_chain.repository import SqlSupplyChainRepository
 from puhui.adapters.db.supply_chain.tables import core_enterprises, voucher_financings, vouchers
 from puhui.bootstrap.supply_chain import supply_chain_service_on
@@ -246,6 +246,9 @@ def main() -> None:
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
+        # As the API server runs it (bootstrap/serving.py): SQLite's WAL checkpoints on a
+        # background thread of this process, not inside an unlucky operation's commit.
+        checkpoint_in_background(engine)
         clock = FixedClock(dt.datetime(2026, 1, 5, 2, 0, tzinfo=dt.UTC))
         service = supply_chain_service_on(
             engine, clock=clock, audit_key=KEY, source=Source(), policy=Policy()

@@ -32,7 +32,7 @@ class _Prepared:
     """Bind names in the order the driver takes them (positional dialects)."""
     positional: bool
     binds: tuple[tuple[str, Processor], ...]
-    defaults: tuple[tuple[str, Any], ...]
+    defaults: dict[str, Any]
     """Values of binds the statement carries itself (literals such as ``id == 1``)."""
     row: type[tuple[Any, ...]] | None
     types: tuple[Any, ...]
@@ -97,11 +97,11 @@ def _prepare(
         if not callable(bind):  # a tuple of processors: only for tuple binds
             return None
         binds.append((name, bind))
-    defaults = tuple(
-        (name, bind.effective_value)
+    defaults = {
+        name: bind.effective_value
         for name, bind in compiled.binds.items()
         if name not in keys and not bind.required
-    )
+    }
     row: type[tuple[Any, ...]] | None = None
     columns = compiled._result_columns
     if columns:
@@ -137,30 +137,33 @@ def execute(
 ) -> FastResult:
     """Run ``statement`` with ``params`` in the connection's current transaction."""
     given = params or {}
-    keys = tuple(sorted(given))
-    cache_key = (id(statement), connection.dialect.name, keys)
+    # Keys in the caller's order: callers pass the same names in the same order each time,
+    # and another order only compiles once more.
+    cache_key = (id(statement), connection.dialect.name, tuple(given))
     try:
         prepared = _PREPARED[cache_key]
     except KeyError:
-        prepared = _PREPARED[cache_key] = _prepare(statement, connection, keys)
+        prepared = _PREPARED[cache_key] = _prepare(statement, connection, tuple(sorted(given)))
         _KEEP_ALIVE[id(statement)] = statement  # ids stay unique while cached
     if prepared is None:
         result = connection.execute(statement, dict(given))
         found = list(result.all()) if result.returns_rows else []
         return FastResult(found, len(found) if result.returns_rows else result.rowcount)
-    values = dict(prepared.defaults)
-    values.update(given)
+    values = {**prepared.defaults, **given} if prepared.defaults else dict(given)
     for name, processor in prepared.binds:
         if name in values:
             values[name] = processor(values[name])
     arguments: Sequence[Any] | Mapping[str, Any] = (
-        tuple(values[name] for name in prepared.names) if prepared.positional else values
+        [values[name] for name in prepared.names] if prepared.positional else values
     )
     # The unit of work's transaction has begun: this cursor runs inside it.
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        if connection.dispatch.before_cursor_execute:
-            # Listeners (statement counters in tests, tracing) see these statements too.
+        # Listeners (statement counters in tests, tracing) see these statements too; the
+        # flags are SQLAlchemy's own test for "any listener", cheaper than the dispatch.
+        if (connection._has_events or connection.engine._has_events) and (
+            connection.dispatch.before_cursor_execute
+        ):
             connection.dispatch.before_cursor_execute(
                 connection, cursor, prepared.sql, arguments, None, False
             )
