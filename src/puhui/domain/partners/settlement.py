@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -33,7 +33,7 @@ class Component(Enum):
     """Principal written off: the partner bears its share of it."""
     RECOVERY = "recovery"
     FEE = "fee"
-    """Facilitation fee earned by the partner (bank's expense), never split."""
+    """Facilitation fee earned by the partner (the bank's expense): all of it is the partner's."""
 
 
 def loan_movements(amounts_fen: Mapping[Account, int]) -> dict[Component, int]:
@@ -67,16 +67,33 @@ class SettlementRow:
     bank_fen: int
 
 
+_REDUCTIONS = (Component.LOSS, Component.PRINCIPAL_REPAID)
+"""Principal leaves the loan by write-off or repayment; the last one to close it absorbs."""
+
+
 def settle_loan(
-    agreement: Agreement, loan_id: str, on: date, movements: Mapping[Component, int]
+    agreement: Agreement,
+    loan_id: str,
+    on: date,
+    movements: Mapping[Component, int],
+    *,
+    principal_fen: int | None = None,
+    history: Iterable[SettlementRow] = (),
 ) -> list[SettlementRow]:
-    """The rows of one loan's day under the agreement (joint lending split, facilitation fees)."""
+    """The rows of one loan's day under the agreement (joint lending split, facilitation fees).
+
+    Each component is split partner = x × S half-up, bank = remainder. The one exception is
+    the day the loan's principal closes (``principal_fen`` given and every fen of it repaid or
+    written off by the end of the day): the partner's last principal part is what it still
+    has outstanding on the loan, so its principal nets to zero exactly, as the last
+    instalment of a schedule absorbs the rounding remainder.
+    """
     rows: list[SettlementRow] = []
-    for component in Component:
-        amount = movements.get(component, 0)
-        if amount == 0 or component is Component.FEE:
-            continue
-        if agreement.kind is AgreementKind.JOINT_LENDING:
+    if agreement.kind is AgreementKind.JOINT_LENDING:
+        for component in Component:
+            amount = movements.get(component, 0)
+            if amount == 0 or component is Component.FEE:
+                continue
             parts = split(amount, agreement.funding_share)
             rows.append(
                 SettlementRow(
@@ -89,16 +106,34 @@ def settle_loan(
                     parts.bank_fen,
                 )
             )
-    if agreement.kind is AgreementKind.FACILITATION:
+        if principal_fen is not None:
+            rows = _close_partner_principal(rows, list(history), principal_fen)
+    else:
         fee = 0
         if movements.get(Component.PRINCIPAL_FUNDED, 0) > 0:
             fee += agreement.fees.per_loan_fen
         fee += agreement.fees.fee_on_interest(movements.get(Component.INTEREST, 0))
         if fee:
             rows.append(
-                SettlementRow(on, agreement.agreement_id, loan_id, Component.FEE, fee, fee, -fee)
+                SettlementRow(on, agreement.agreement_id, loan_id, Component.FEE, fee, fee, 0)
             )
     return rows
+
+
+def _close_partner_principal(
+    rows: list[SettlementRow], history: list[SettlementRow], principal_fen: int
+) -> list[SettlementRow]:
+    everything = history + rows
+    reduced = sum(r.total_fen for r in everything if r.component in _REDUCTIONS)
+    today = [r for r in rows if r.component in _REDUCTIONS]
+    if reduced != principal_fen or not today:
+        return rows
+    funded = sum(r.partner_fen for r in everything if r.component is Component.PRINCIPAL_FUNDED)
+    returned = sum(r.partner_fen for r in everything if r.component in _REDUCTIONS)
+    last = today[-1]  # a write-off (after repayment in Component order) closes a loan
+    partner = last.partner_fen + (funded - returned)
+    closing = replace(last, partner_fen=partner, bank_fen=last.total_fen - partner)
+    return [closing if r is last else r for r in rows]
 
 
 PARTNER_SIDE: dict[Component, tuple[Account, Account]] = {
