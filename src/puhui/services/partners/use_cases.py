@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict, InvalidInput
@@ -75,8 +75,13 @@ class PartnerService:
 
     def create_agreement(self, agreement: Agreement, *, actor: str) -> Agreement:
         with self.units() as uow:
-            if uow.partners.agreement(agreement.agreement_id) is not None:
-                raise AgreementExists(f"agreement {agreement.agreement_id} already exists")
+            existing = uow.partners.agreement(agreement.agreement_id)
+            if existing is not None:
+                if replace(existing, status=AgreementStatus.DRAFT) == agreement:
+                    return existing  # the same agreement sent again: a retry
+                raise AgreementExists(
+                    f"agreement {agreement.agreement_id} already exists with other terms"
+                )
             draft = agreement if agreement.status is AgreementStatus.DRAFT else None
             if draft is None:
                 raise InvalidInput("an agreement is created as a draft, then activated")
