@@ -218,3 +218,21 @@ def test_the_partner_decision_is_recorded_once(service: PartnerService) -> None:
     assert again.decided_at == made.decided_at
     with pytest.raises(DecisionAlreadyRecorded):
         service.record_decision("AG-JL-1", "app_1", decision="decline", reason="", actor="p")
+
+
+def test_an_agreement_that_would_start_over_its_limit_is_refused_at_activation(
+    uow: Factory, product: ProductId, service: PartnerService
+) -> None:
+    service.create_agreement(joint("0.3"), actor="ops")
+    service.activate("AG-JL-1", actor="ops")
+    loan = _disburse(uow, product, "loan-1", 100_000_00)
+    service.link_loan("AG-JL-1", loan, channel="app", on=START, actor="ops")
+    tight = replace(
+        joint("0.3"),
+        agreement_id="AG-JL-2",
+        limits=ConcentrationLimits(max_outstanding_fen=50_000_00),
+    )
+    service.create_agreement(tight, actor="ops")
+    with pytest.raises(ConcentrationLimitBreached):
+        service.activate("AG-JL-2", actor="ops")
+    assert service.agreement("AG-JL-2").status.value == "draft"

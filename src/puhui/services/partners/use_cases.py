@@ -102,6 +102,18 @@ class PartnerService:
             agreement = self._agreement(uow, agreement_id, for_update=True)
             if agreement.status is AgreementStatus.ACTIVE:
                 return agreement
+            # The partner's loans under its other agreements already count against the new
+            # agreement's limits: an agreement that starts in breach is refused.
+            linked = [
+                link.loan_id
+                for other in uow.partners.agreements()
+                if other.partner_id == agreement.partner_id
+                for link in uow.partners.links(other.agreement_id)
+            ]
+            agreement.limits.check(
+                partner_outstanding_fen=uow.partners.outstanding_fen(linked) if linked else 0,
+                portfolio_fen=uow.partners.book_outstanding_fen(),
+            )
             active = agreement.activate()
             uow.partners.save_agreement(active)
             record(
