@@ -27,6 +27,7 @@ from puhui.domain.partners.errors import (
 )
 from puhui.domain.partners.settlement import (
     Component,
+    SettlementRow,
     loan_movements,
     parse_partner_file,
     position,
@@ -207,3 +208,50 @@ def test_sub_ledger_and_main_ledger_agree_after_any_sequence(
     assert -balances.get(Account.PARTNER_FUNDING, 0) == pos.principal_outstanding_fen
     payable = -balances.get(Account.PARTNER_SETTLEMENT_PAYABLE, 0)
     assert payable == pos.principal_repaid_fen + pos.interest_fen + pos.recoveries_fen
+
+
+@given(
+    share=st.decimals(min_value="0.01", max_value="0.7", places=4),
+    principal=st.integers(1, 10**9),
+    repayments=st.lists(st.integers(1, 10**8), max_size=12),
+    written_off=st.booleans(),
+    recoveries=st.lists(st.integers(1, 10**6), max_size=3),
+)
+def test_a_loans_life_closes_the_partners_principal_to_the_fen(
+    share: Decimal,
+    principal: int,
+    repayments: list[int],
+    written_off: bool,
+    recoveries: list[int],
+) -> None:
+    agreement = joint(str(share))
+    days: list[dict[Component, int]] = [{Component.PRINCIPAL_FUNDED: principal}]
+    left = principal
+    for amount in repayments:
+        paid = min(amount, left)
+        if paid == 0:
+            break
+        days.append({Component.PRINCIPAL_REPAID: paid, Component.INTEREST: amount % 997})
+        left -= paid
+    if left and written_off:
+        days.append({Component.LOSS: left})
+        days += [{Component.RECOVERY: r} for r in recoveries]
+        left = 0
+    rows: list[SettlementRow] = []
+    balances: dict[Account, int] = {}
+    for movement in days:
+        today = settle_loan(agreement, "L1", DAY, movement, principal_fen=principal, history=rows)
+        for row in today:
+            assert row.partner_fen + row.bank_fen == row.total_fen
+        entry = settlement_entry(today)
+        for p in entry.postings if entry else ():
+            balances[p.account] = balances.get(p.account, 0) + p.amount_fen
+        rows += today
+    pos = position(rows)
+    assert sum(balances.values()) == 0
+    assert -balances.get(Account.PARTNER_FUNDING, 0) == pos.principal_outstanding_fen
+    if left == 0:
+        assert pos.principal_outstanding_fen == 0
+    else:
+        exact = Decimal(left) * share
+        assert abs(Decimal(pos.principal_outstanding_fen) - exact) <= Decimal("0.5") * len(days)
