@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from partner_support import facilitation, joint
 
+from puhui.decision.pricing import LegalCap
 from puhui.domain.ledger import Account
 from puhui.domain.partners.agreements import (
     Approver,
@@ -36,6 +37,7 @@ from puhui.domain.partners.settlement import (
     settle_loan,
     settlement_entry,
 )
+from puhui.services.partners.cost import borrower_all_in_cost
 
 DAY = date(2025, 3, 15)
 
@@ -255,3 +257,36 @@ def test_a_loans_life_closes_the_partners_principal_to_the_fen(
     else:
         exact = Decimal(left) * share
         assert abs(Decimal(pos.principal_outstanding_fen) - exact) <= Decimal("0.5") * len(days)
+
+
+def test_a_per_loan_partner_fee_can_take_a_loan_over_the_legal_cap() -> None:
+    cap = LegalCap(fixed=Decimal("0.24"), lpr_multiple=Decimal(4))  # 4 x 3.45% = 13.8%
+    alone = borrower_all_in_cost(
+        None,
+        annual_rate=Decimal("0.12"),
+        principal_fen=10_000_000,
+        term_months=12,
+        legal_cap=cap,
+        lpr=Decimal("0.0345"),
+    )
+    assert alone.within_cap
+    assert alone.legal_cap == Decimal("0.1380")
+    with_fee = borrower_all_in_cost(
+        facilitation(per_loan_fen=300_000),
+        annual_rate=Decimal("0.12"),
+        principal_fen=10_000_000,
+        term_months=12,
+        legal_cap=cap,
+        lpr=Decimal("0.0345"),
+    )
+    assert with_fee.all_in_annual_cost == Decimal("0.15")
+    assert not with_fee.within_cap
+    share_fee = borrower_all_in_cost(
+        facilitation(interest_share="0.3"),
+        annual_rate=Decimal("0.12"),
+        principal_fen=10_000_000,
+        term_months=12,
+        legal_cap=cap,
+        lpr=Decimal("0.0345"),
+    )
+    assert share_fee.all_in_annual_cost == Decimal("0.12")
