@@ -36,9 +36,12 @@ AGREEMENT = {
 class World:
     client: TestClient
     headers: dict[str, dict[str, str]]
+    n: int = 0
 
-    def post(self, who: str, path: str, body: Any) -> Any:
-        return self.client.post(f"/api/v1/partners{path}", json=body, headers=self.headers[who])
+    def post(self, who: str, path: str, body: Any, key: str | None = None) -> Any:
+        self.n += 1
+        sent = {**self.headers[who], "Idempotency-Key": key or f"k-{self.n}"}
+        return self.client.post(f"/api/v1/partners{path}", json=body, headers=sent)
 
     def get(self, who: str, path: str) -> Any:
         return self.client.get(f"/api/v1/partners{path}", headers=self.headers[who])
@@ -154,3 +157,16 @@ def test_settlement_file_reconciliation_and_position(world: World) -> None:
     bad = world.post("partner", "/agreements/AG1/reconciliations?on=2026-03-02", {"file": "x"})
     assert bad.status_code == 422
     assert world.get("risk", "/agreements/AG1/position").json()["principal_outstanding"] == "0.00"
+
+
+def test_a_write_needs_a_key_and_a_key_reused_for_another_body_is_409(world: World) -> None:
+    w = world
+    bare = w.client.post("/api/v1/partners/agreements", json=AGREEMENT, headers=w.headers["risk"])
+    assert bare.status_code == 422
+    assert w.post("risk", "/agreements", AGREEMENT, key="same").status_code == 201
+    assert w.post("risk", "/agreements", AGREEMENT, key="same").status_code == 201
+    other = {**AGREEMENT, "agreement_id": "AG2"}
+    reused = w.post("risk", "/agreements", other, key="same")
+    assert reused.status_code == 409
+    assert reused.json()["code"] == "idempotency_conflict"
+    assert [a["agreement_id"] for a in w.get("risk", "/agreements").json()] == ["AG1"]

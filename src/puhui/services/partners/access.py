@@ -33,13 +33,17 @@ def _require(principal: Principal, roles: frozenset[Role], what: str) -> None:
 class PartnerAccess:
     service: PartnerService
 
-    def create_agreement(self, principal: Principal, agreement: Agreement) -> Agreement:
+    def create_agreement(
+        self, principal: Principal, agreement: Agreement, *, key: str | None = None
+    ) -> Agreement:
         _require(principal, MANAGERS, "create partner agreements")
-        return self.service.create_agreement(agreement, actor=principal.audit_name())
+        return self.service.create_agreement(agreement, actor=principal.audit_name(), key=key)
 
-    def activate(self, principal: Principal, agreement_id: str) -> Agreement:
+    def activate(
+        self, principal: Principal, agreement_id: str, *, key: str | None = None
+    ) -> Agreement:
         _require(principal, MANAGERS, "activate partner agreements")
-        return self.service.activate(agreement_id, actor=principal.audit_name())
+        return self.service.activate(agreement_id, actor=principal.audit_name(), key=key)
 
     def agreements(self, principal: Principal) -> list[Agreement]:
         found = self.service.agreements()
@@ -54,11 +58,18 @@ class PartnerAccess:
         return agreement
 
     def link_loan(
-        self, principal: Principal, agreement_id: str, loan_id: str, *, channel: str, on: dt.date
+        self,
+        principal: Principal,
+        agreement_id: str,
+        loan_id: str,
+        *,
+        channel: str,
+        on: dt.date,
+        key: str | None = None,
     ) -> LoanLink:
         _require(principal, OPERATORS, "tie loans to partner agreements")
         return self.service.link_loan(
-            agreement_id, loan_id, channel=channel, on=on, actor=principal.audit_name()
+            agreement_id, loan_id, channel=channel, on=on, actor=principal.audit_name(), key=key
         )
 
     def record_decision(
@@ -69,6 +80,7 @@ class PartnerAccess:
         *,
         decision: str,
         reason: str,
+        key: str | None = None,
     ) -> PartnerDecision:
         """The partner's callback: only the agreement's own partner (or an admin) decides."""
         agreement = self.service.agreement(agreement_id)
@@ -85,13 +97,16 @@ class PartnerAccess:
             decision=decision,
             reason=reason,
             actor=principal.audit_name(),
+            key=key,
         )
 
     def settle(
-        self, principal: Principal, on: dt.date, agreement_id: str | None
+        self, principal: Principal, on: dt.date, agreement_id: str | None, *, key: str | None = None
     ) -> list[SettlementReport]:
         _require(principal, OPERATORS, "run partner settlement")
-        return self.service.settle(on, actor=principal.audit_name(), agreement_id=agreement_id)
+        return self.service.settle(
+            on, actor=principal.audit_name(), agreement_id=agreement_id, key=key
+        )
 
     def settlement_file(self, principal: Principal, agreement_id: str, on: dt.date) -> str:
         self.agreement(principal, agreement_id)

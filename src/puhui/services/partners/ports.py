@@ -12,6 +12,7 @@ from puhui.domain.ledger import Account, JournalEntry
 from puhui.domain.partners.agreements import Agreement
 from puhui.domain.partners.settlement import SettlementRow
 from puhui.services.ports import UnitOfWork
+from puhui.services.servicing.ports import StoredRequest
 
 
 class LoanNotFound(NotFound):
@@ -98,7 +99,16 @@ class PartnerLedger(Protocol):
     def get(self, idempotency_key: str) -> JournalEntry | None: ...
 
 
+class RequestLog(Protocol):
+    def get(self, idempotency_key: str) -> StoredRequest | None: ...
+
+    def add(self, request: StoredRequest) -> None: ...
+
+
 class PartnerUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def requests(self) -> RequestLog: ...
+
     @property
     def partners(self) -> PartnerRepository: ...
 

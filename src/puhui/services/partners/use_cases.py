@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from puhui.domain.clock import Clock
-from puhui.domain.errors import Conflict, InvalidInput
+from puhui.domain.errors import Conflict, IdempotencyConflict, InvalidInput
 from puhui.domain.ledger import Account, JournalEntry
 from puhui.domain.partners.agreements import Agreement, AgreementKind, AgreementStatus
 from puhui.domain.partners.errors import AgreementNotActive, UnknownAgreement
@@ -38,8 +38,12 @@ from puhui.services.partners.ports import (
     PartnerDecision,
     PartnerUnitOfWork,
 )
+from puhui.services.servicing.idempotency import check_key, request_digest
+from puhui.services.servicing.ports import StoredRequest
 
 DECISIONS = ("approve", "decline")
+KEY_PREFIX = "partners:"
+"""The request log is shared with servicing: a partner request's key is kept under this prefix."""
 
 
 class DecisionAlreadyRecorded(Conflict):
@@ -73,8 +77,11 @@ class PartnerService:
 
     # -- agreements ------------------------------------------------------------------------
 
-    def create_agreement(self, agreement: Agreement, *, actor: str) -> Agreement:
+    def create_agreement(
+        self, agreement: Agreement, *, actor: str, key: str | None = None
+    ) -> Agreement:
         with self.units() as uow:
+            _claim(uow, key, "create_agreement", agreement_payload(agreement))
             existing = uow.partners.agreement(agreement.agreement_id)
             if existing is not None:
                 if replace(existing, status=AgreementStatus.DRAFT) == agreement:
@@ -97,8 +104,9 @@ class PartnerService:
             uow.commit()
         return draft
 
-    def activate(self, agreement_id: str, *, actor: str) -> Agreement:
+    def activate(self, agreement_id: str, *, actor: str, key: str | None = None) -> Agreement:
         with self.units() as uow:
+            _claim(uow, key, "activate", {"agreement_id": agreement_id})
             agreement = self._agreement(uow, agreement_id, for_update=True)
             if agreement.status is AgreementStatus.ACTIVE:
                 return agreement
@@ -138,10 +146,19 @@ class PartnerService:
     # -- loans and decisions ---------------------------------------------------------------
 
     def link_loan(
-        self, agreement_id: str, loan_id: str, *, channel: str, on: dt.date, actor: str
+        self,
+        agreement_id: str,
+        loan_id: str,
+        *,
+        channel: str,
+        on: dt.date,
+        actor: str,
+        key: str | None = None,
     ) -> LoanLink:
         """Tie a loan (or a draw) to an agreement, refusing a concentration breach."""
         with self.units() as uow:
+            request = {"agreement_id": agreement_id, "loan_id": loan_id, "channel": channel}
+            _claim(uow, key, "link_loan", {**request, "on": on})
             agreement = self._agreement(uow, agreement_id, for_update=True)
             agreement.require_active_on(on)
             existing = uow.partners.link_of(loan_id)
@@ -179,7 +196,14 @@ class PartnerService:
         return link
 
     def record_decision(
-        self, agreement_id: str, application_id: str, *, decision: str, reason: str, actor: str
+        self,
+        agreement_id: str,
+        application_id: str,
+        *,
+        decision: str,
+        reason: str,
+        actor: str,
+        key: str | None = None,
     ) -> PartnerDecision:
         """The partner's own approve/decline for an application (its callback)."""
         if decision not in DECISIONS:
@@ -187,6 +211,8 @@ class PartnerService:
         if not application_id.strip():
             raise InvalidInput("an application id is required")
         with self.units() as uow:
+            request = {"agreement_id": agreement_id, "application_id": application_id}
+            _claim(uow, key, "decision", {**request, "decision": decision, "reason": reason})
             agreement = self._agreement(uow, agreement_id)
             agreement.require_active_on(self.clock.today())
             existing = uow.partners.decision(agreement_id, application_id)
@@ -214,10 +240,11 @@ class PartnerService:
     # -- settlement ------------------------------------------------------------------------
 
     def settle(
-        self, on: dt.date, *, actor: str, agreement_id: str | None = None
+        self, on: dt.date, *, actor: str, agreement_id: str | None = None, key: str | None = None
     ) -> list[SettlementReport]:
         """Settle the day for each active agreement (or the one given); a settled day replays."""
         with self.units() as uow:
+            _claim(uow, key, "settle", {"on": on, "agreement_id": agreement_id})
             if agreement_id is not None:
                 chosen = [self._agreement(uow, agreement_id, for_update=True)]
                 chosen[0].require_active_on(on)
@@ -335,6 +362,30 @@ class PartnerService:
         if agreement is None:
             raise UnknownAgreement(f"no partner agreement {agreement_id}")
         return agreement
+
+
+def _claim(
+    uow: PartnerUnitOfWork, key: str | None, operation: str, request: dict[str, object]
+) -> None:
+    """Hold an Idempotency-Key for this request in the caller's transaction.
+
+    Each operation is idempotent by its natural key (agreement, loan, application, day), so a
+    replay recomputes the stored answer; the key only refuses being reused for another request
+    (409 ``idempotency_conflict``). Held only if the request commits.
+    """
+    if key is None:
+        return
+    held = KEY_PREFIX + check_key(key)
+    name = f"partners.{operation}"
+    digest = request_digest(name, request)
+    stored = uow.requests.get(held)
+    if stored is None:
+        uow.requests.add(StoredRequest(held, name, digest, "{}"))
+    elif stored.operation != name or stored.request_digest != digest:
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} was already used for a different request",
+            details={"idempotency_key": key, "operation": stored.operation},
+        )
 
 
 def _active_on(agreement: Agreement, on: dt.date) -> bool:

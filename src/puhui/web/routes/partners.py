@@ -1,8 +1,9 @@
 """Lending with partners (联合贷款 / 助贷): agreements, loans tied to them, the partner's
 decision callback, daily settlement, settlement files, reconciliation and positions.
 
-Writes are idempotent by their natural keys: the same agreement, link, decision or
-settlement day sent again returns what is stored; another body under the same key is 409.
+Writes need an ``Idempotency-Key``: the same key and body return the same result (each write
+is also idempotent by its natural key: agreement, loan, application, settlement day); the same
+key with another body is 409 ``idempotency_conflict``.
 Every refusal is a named 4xx.
 """
 
@@ -12,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Header, Path, Query, status
 from fastapi.responses import PlainTextResponse
 
 from puhui.domain.errors import ConfigurationError
@@ -56,6 +57,17 @@ ERRORS = {
 TAG = "partners"
 router = APIRouter(prefix="/api/v1/partners", responses=ERRORS, tags=[TAG])  # type: ignore[arg-type]
 AgreementId = Annotated[str, Path(min_length=1, max_length=64)]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\x21-\x7e]+$",
+        description="required: retrying with the same key and body returns the same result; "
+        "the same key with another body is 409 idempotency_conflict",
+    ),
+]
 
 
 def _access(deps: ApiDependencies) -> PartnerAccess:
@@ -87,13 +99,14 @@ def _agreement(body: AgreementIn) -> Agreement:
 
 @router.post("/agreements", response_model=AgreementOut, status_code=status.HTTP_201_CREATED)
 async def create_agreement(
-    deps: Deps, principal: CurrentPrincipal, body: AgreementIn
+    deps: Deps, principal: CurrentPrincipal, body: AgreementIn, idempotency_key: IdempotencyKey
 ) -> AgreementOut:
     """Create an agreement as a draft (risk officers). A partner share above 0.7 is 422
     ``bank_share_below_minimum``; inconsistent terms are 422 ``invalid_agreement``."""
     access = _access(deps)
     agreement = _agreement(body)
-    return agreement_out(await call(deps, access.create_agreement, principal, agreement))
+    created = await call(deps, access.create_agreement, principal, agreement, key=idempotency_key)
+    return agreement_out(created)
 
 
 @router.get("/agreements", response_model=list[AgreementOut])
@@ -112,9 +125,16 @@ async def get_agreement(
 
 @router.post("/agreements/{agreement_id}/activate", response_model=AgreementOut)
 async def activate_agreement(
-    deps: Deps, principal: CurrentPrincipal, agreement_id: AgreementId
+    deps: Deps,
+    principal: CurrentPrincipal,
+    agreement_id: AgreementId,
+    idempotency_key: IdempotencyKey,
 ) -> AgreementOut:
-    return agreement_out(await call(deps, _access(deps).activate, principal, agreement_id))
+    """Activate a draft (risk officers). An agreement that would start over its concentration
+    limits (the partner's loans under its other agreements) is 409
+    ``concentration_limit_breached``."""
+    active = await call(deps, _access(deps).activate, principal, agreement_id, key=idempotency_key)
+    return agreement_out(active)
 
 
 @router.post(
@@ -123,7 +143,11 @@ async def activate_agreement(
     status_code=status.HTTP_201_CREATED,
 )
 async def link_loan(
-    deps: Deps, principal: CurrentPrincipal, agreement_id: AgreementId, body: LinkIn
+    deps: Deps,
+    principal: CurrentPrincipal,
+    agreement_id: AgreementId,
+    body: LinkIn,
+    idempotency_key: IdempotencyKey,
 ) -> LinkOut:
     """Tie a loan (or draw) to the agreement (operations). Over a concentration limit: 409
     ``concentration_limit_breached``; agreement not active that day: 409
@@ -136,6 +160,7 @@ async def link_loan(
         body.loan_id,
         channel=body.channel,
         on=body.on,
+        key=idempotency_key,
     )
     return LinkOut(
         loan_id=link.loan_id,
@@ -148,7 +173,11 @@ async def link_loan(
 
 @router.post("/agreements/{agreement_id}/decisions", response_model=DecisionOut)
 async def partner_decision(
-    deps: Deps, principal: CurrentPrincipal, agreement_id: AgreementId, body: DecisionIn
+    deps: Deps,
+    principal: CurrentPrincipal,
+    agreement_id: AgreementId,
+    body: DecisionIn,
+    idempotency_key: IdempotencyKey,
 ) -> DecisionOut:
     """The partner's callback: its approve or decline of an application under the agreement.
     Only the agreement's own partner key may post; another decision on the same application
@@ -161,6 +190,7 @@ async def partner_decision(
         body.application_id,
         decision=body.decision,
         reason=body.reason,
+        key=idempotency_key,
     )
     return DecisionOut(
         agreement_id=made.agreement_id,
@@ -170,9 +200,13 @@ async def partner_decision(
 
 
 @router.post("/settlements", response_model=list[SettlementOut])
-async def settle(deps: Deps, principal: CurrentPrincipal, body: SettleIn) -> list[SettlementOut]:
+async def settle(
+    deps: Deps, principal: CurrentPrincipal, body: SettleIn, idempotency_key: IdempotencyKey
+) -> list[SettlementOut]:
     """Run the daily settlement (operations): posts each partner's shares of the day."""
-    reports = await call(deps, _access(deps).settle, principal, body.on, body.agreement_id)
+    reports = await call(
+        deps, _access(deps).settle, principal, body.on, body.agreement_id, key=idempotency_key
+    )
     return [settlement_out(r) for r in reports]
 
 
