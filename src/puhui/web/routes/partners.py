@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, status
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import Response
 
 from puhui.domain.errors import ConfigurationError
 from puhui.domain.money import format_yuan, parse_yuan
@@ -210,16 +210,20 @@ async def settle(
     return [settlement_out(r) for r in reports]
 
 
-@router.get("/agreements/{agreement_id}/settlement-file", response_class=PlainTextResponse)
+@router.get(
+    "/agreements/{agreement_id}/settlement-file",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "the settlement file (CSV)"}},
+)
 async def settlement_file(
     deps: Deps,
     principal: CurrentPrincipal,
     agreement_id: AgreementId,
     on: Annotated[dt.date, Query(description="settlement date")],
-) -> PlainTextResponse:
+) -> Response:
     """The day's settlement file (CSV, one row per loan and component)."""
     text = await call(deps, _access(deps).settlement_file, principal, agreement_id, on)
-    return PlainTextResponse(text, media_type="text/csv")
+    return Response(content=text, media_type="text/csv")
 
 
 @router.post("/agreements/{agreement_id}/reconciliations", response_model=ReconciliationOut)
