@@ -290,3 +290,26 @@ def test_a_per_loan_partner_fee_can_take_a_loan_over_the_legal_cap() -> None:
         lpr=Decimal("0.0345"),
     )
     assert share_fee.all_in_annual_cost == Decimal("0.12")
+
+
+def test_a_reversed_repayment_gives_back_the_partners_share() -> None:
+    repayment = {
+        Account.SETTLEMENT: 10_500,
+        Account.PRINCIPAL_RECEIVABLE: -10_000,
+        Account.INTEREST_RECEIVABLE: -500,
+    }
+    undone = {account: -amount for account, amount in repayment.items()}
+    assert loan_movements(undone, reversal=True) == {
+        Component.PRINCIPAL_REPAID: -10_000,
+        Component.INTEREST: -500,
+    }
+    rows = settle_loan(joint("0.3"), "L1", DAY, loan_movements(undone, reversal=True))
+    assert {r.component: r.partner_fen for r in rows} == {
+        Component.PRINCIPAL_REPAID: -3_000,
+        Component.INTEREST: -150,
+    }
+    entry = settlement_entry(rows)
+    assert entry is not None
+    assert {p.account: p.amount_fen for p in entry.postings}[
+        Account.PARTNER_SETTLEMENT_PAYABLE
+    ] == 3_150

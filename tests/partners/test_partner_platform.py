@@ -12,6 +12,7 @@ from partner_support import facilitation, joint
 from sqlalchemy import func, select
 
 from puhui.adapters.db.partners.tables import partner_loans
+from puhui.adapters.db.partners.unit_of_work import PartnerUnitOfWork
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.bootstrap import Platform
@@ -30,7 +31,7 @@ from puhui.pipelines.eod import run_end_of_day
 from puhui.services.partners.use_cases import DecisionAlreadyRecorded, PartnerService
 from puhui.services.servicing.ledger import trial_balance
 from puhui.services.servicing.products import create_product
-from puhui.services.servicing.receipts import recover, repay, write_off
+from puhui.services.servicing.receipts import recover, repay, reverse_repayment, write_off
 from puhui.services.servicing.term_loans import disburse_term_loan
 
 START = date(2026, 1, 2)
@@ -236,3 +237,25 @@ def test_an_agreement_that_would_start_over_its_limit_is_refused_at_activation(
     with pytest.raises(ConcentrationLimitBreached):
         service.activate("AG-JL-2", actor="ops")
     assert service.agreement("AG-JL-2").status.value == "draft"
+
+
+def test_a_repayment_reversed_the_same_day_leaves_the_partner_nothing(
+    platform: Platform, uow: Factory, product: ProductId, service: PartnerService
+) -> None:
+    service.create_agreement(joint("0.3"), actor="ops")
+    service.activate("AG-JL-1", actor="ops")
+    loan = _disburse(uow, product, "loan-1", 100_000_00)
+    service.link_loan("AG-JL-1", loan, channel="app", on=START, actor="ops")
+    due = date(2026, 2, 2)  # the first instalment, billed: a repayment that can be reversed
+    _close_days_before(platform, START, due)
+    repay(uow, loan, amount_fen=8_530_99, on=due, idempotency_key="pay-1", actor="ops")
+    reverse_repayment(uow, "pay-1", idempotency_key="undo-1", actor="ops", reason="wrong loan")
+    with PartnerUnitOfWork(
+        platform.database.engine, clock=platform.clock, audit_key=platform.audit_key
+    ) as partner_uow:
+        seen = partner_uow.partners.loan_entries_on(loan, due)
+    assert sorted(e.reversal for e in seen) == [False, True]  # both are read, and cancel out
+    [report] = service.settle(due, actor="ops")
+    assert report.rows == []
+    assert _balance(uow, Account.PARTNER_SETTLEMENT_PAYABLE, due) == 0
+    assert trial_balance(uow, as_of=due).balanced

@@ -36,8 +36,17 @@ class Component(Enum):
     """Facilitation fee earned by the partner (the bank's expense): all of it is the partner's."""
 
 
-def loan_movements(amounts_fen: Mapping[Account, int]) -> dict[Component, int]:
-    """What one journal entry of a loan moved, by component (signed postings, debit > 0)."""
+def loan_movements(
+    amounts_fen: Mapping[Account, int], *, reversal: bool = False
+) -> dict[Component, int]:
+    """What one journal entry of a loan moved, by component (signed postings, debit > 0).
+
+    A reversal is read as the entry it reverses, with every component negated, so the
+    partner gives back its share of a repayment that is undone.
+    """
+    if reversal:
+        undone = loan_movements({acc: -v for acc, v in amounts_fen.items()})
+        return {c: -v for c, v in undone.items()}
     a = {acc: amounts_fen.get(acc, 0) for acc in Account}
     out: dict[Component, int] = {}
     principal = a[Account.PRINCIPAL_RECEIVABLE]

@@ -49,6 +49,12 @@ class PartnerDecision:
     decided_at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class LoanEntry:
+    amounts_fen: Mapping[Account, int]
+    reversal: bool = False
+
+
 class PartnerRepository(Protocol):
     def add_agreement(self, agreement: Agreement, *, created_by: str) -> None: ...
 
@@ -74,8 +80,8 @@ class PartnerRepository(Protocol):
 
     def book_outstanding_fen(self) -> int: ...
 
-    def loan_entries_on(self, loan_id: str, on: dt.date) -> list[Mapping[Account, int]]:
-        """The signed amounts of each journal entry the loan's own servicing posted that day."""
+    def loan_entries_on(self, loan_id: str, on: dt.date) -> list[LoanEntry]:
+        """Each journal entry the loan's own servicing posted that day (and their reversals)."""
         ...
 
     def settled(self, agreement_id: str, on: dt.date) -> bool: ...

@@ -265,8 +265,9 @@ class PartnerService:
         posted = 0
         for link in uow.partners.links(agreement.agreement_id):
             movements: dict[Component, int] = {}
-            for amounts in uow.partners.loan_entries_on(link.loan_id, on):
-                for component, amount in loan_movements(amounts).items():
+            for loan_entry in uow.partners.loan_entries_on(link.loan_id, on):
+                moved = loan_movements(loan_entry.amounts_fen, reversal=loan_entry.reversal)
+                for component, amount in moved.items():
                     movements[component] = movements.get(component, 0) + amount
             loan_rows = settle_loan(
                 agreement,

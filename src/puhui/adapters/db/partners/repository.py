@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,7 @@ from puhui.domain.partners.agreements import (
     FeeTerms,
 )
 from puhui.domain.partners.settlement import Component, SettlementRow
-from puhui.services.partners.ports import LoanLink, PartnerDecision
+from puhui.services.partners.ports import LoanEntry, LoanLink, PartnerDecision
 
 
 def loan_descriptions(loan_id: str) -> list[str]:
@@ -120,26 +120,43 @@ class SqlPartnerRepository:
     def book_outstanding_fen(self) -> int:
         return self.outstanding_fen(())
 
-    def loan_entries_on(self, loan_id: str, on: dt.date) -> list[Mapping[Account, int]]:
+    def loan_entries_on(self, loan_id: str, on: dt.date) -> list[LoanEntry]:
+        # A reversal's description is "reversal of <key>: <the reversed entry's description>".
+        own = [
+            journal_entries.c.description.in_(loan_descriptions(loan_id)),
+            journal_entries.c.description.like(f"draw {loan_id} on line %"),
+        ]
+        reversed_own = [
+            journal_entries.c.description.like(f"reversal of %: {text}")
+            for text in loan_descriptions(loan_id)
+        ]
         heads = select(journal_entries.c.entry_id).where(
             journal_entries.c.posted_on == on,
-            journal_entries.c.reverses_key.is_(None),
             or_(
-                journal_entries.c.description.in_(loan_descriptions(loan_id)),
-                journal_entries.c.description.like(f"draw {loan_id} on line %"),
+                (journal_entries.c.reverses_key.is_(None)) & or_(*own),
+                (journal_entries.c.reverses_key.is_not(None)) & or_(*reversed_own),
             ),
         )
         rows = self._connection.execute(
-            select(journal_lines.c.entry_id, journal_lines.c.account, journal_lines.c.amount_fen)
+            select(
+                journal_lines.c.entry_id,
+                journal_entries.c.reverses_key,
+                journal_lines.c.account,
+                journal_lines.c.amount_fen,
+            )
+            .join(journal_entries, journal_entries.c.entry_id == journal_lines.c.entry_id)
             .where(journal_lines.c.entry_id.in_(heads))
             .order_by(journal_lines.c.entry_id, journal_lines.c.line_no)
         )
         entries: dict[str, dict[Account, int]] = {}
-        for entry_id, code, amount in rows:
+        reversals: set[str] = set()
+        for entry_id, reverses_key, code, amount in rows:
             account = Account.from_code(code)
             lines = entries.setdefault(entry_id, {})
             lines[account] = lines.get(account, 0) + int(amount)
-        return list(entries.values())
+            if reverses_key is not None:
+                reversals.add(entry_id)
+        return [LoanEntry(amounts, entry_id in reversals) for entry_id, amounts in entries.items()]
 
     # -- settlement ------------------------------------------------------------------------
 
