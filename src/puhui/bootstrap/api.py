@@ -26,6 +26,7 @@ from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.adapters.db.supply_chain.unit_of_work import SupplyChainUnitOfWork
 from puhui.adapters.sources.supply_chain import DataSourceEnterprises, LazyPolicy
+from puhui.bootstrap.partners import partner_service_on
 from puhui.bootstrap.settings import Settings
 from puhui.domain.clock import Clock
 from puhui.services import strategies
@@ -44,6 +45,7 @@ from puhui.services.origination.ports import (
     OfferBounds,
 )
 from puhui.services.origination.use_cases import Origination
+from puhui.services.partners.access import PartnerAccess
 from puhui.services.prospects.access import ProspectAccess
 from puhui.services.prospects.conversion import link_at_submission
 from puhui.services.reporting.ports import ReportingStore
@@ -106,6 +108,8 @@ class ApiDependencies:
     """Pre-approved prospects, offers and the marketing map; their routes need it."""
     supply_chain: SupplyChainService | None = None
     """Supply-chain finance (core facilities, vouchers); mounted only when wired."""
+    partners: PartnerAccess | None = None
+    """Lending with partners (agreements, settlement); mounted only when wired."""
     graph_folder: Callable[[], Path | None] | None = None
     """The relationship graph snapshot to show staff (asked on each use, so a new month's build
     is picked up without a restart); None, or a None answer: no graph is shown."""
@@ -219,7 +223,10 @@ def build_api_dependencies(
     monitoring = None
     reports = None
     supply_chain = None
+    partners = None
     if servicing_uow_factory is not None:
+        # Partner settlement posts to the servicing ledger: mounted with servicing.
+        partners = PartnerAccess(partner_service_on(engine, clock=clock, audit_key=keys.audit_key))
         reports = SqlReportingStore(engine, clock=clock)
         # Vouchers post to the servicing ledger: mounted with servicing.
         supply_chain = SupplyChainService(
@@ -250,6 +257,7 @@ def build_api_dependencies(
         security=security,
         prospects=prospects,
         supply_chain=supply_chain,
+        partners=partners,
         run_inline=run_inline,
         credit=credit,
         monitoring=monitoring,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -14,6 +15,7 @@ from puhui.domain.errors import InvalidDate, InvalidInput, PuhuiError
 from puhui.domain.lending.product import RepaymentMethod
 from puhui.domain.lending.schedule import Instalment, build_schedule
 from puhui.domain.money import Rounding, format_yuan, parse_rate, parse_yuan
+from puhui.domain.partners.shares import parse_partner_share, split
 
 app = typer.Typer(help="Term loans: repayment schedules.", no_args_is_help=True)
 
@@ -60,16 +62,44 @@ def instalment_json(row: Instalment) -> dict[str, object]:
     }
 
 
-def _table(rows: list[Instalment]) -> str:
+def shared_instalment_json(row: Instalment, partner_share: Decimal) -> dict[str, object]:
+    """One period with the partner's and the bank's parts of principal and interest.
+
+    The partner's part is the component × share rounded half-up to the fen; the bank's is the
+    remainder, so the two add up to the period's figure exactly.
+    """
+    principal = split(row.principal_fen, partner_share)
+    interest = split(row.interest_fen, partner_share)
+    return {
+        **instalment_json(row),
+        "partner_principal": format_yuan(principal.partner_fen),
+        "partner_interest": format_yuan(interest.partner_fen),
+        "bank_principal": format_yuan(principal.bank_fen),
+        "bank_interest": format_yuan(interest.bank_fen),
+    }
+
+
+def _table(rows: list[Instalment], partner_share: Decimal | None = None) -> str:
+    shared = partner_share is not None
     header = f"{'period':>6}  {'due date':<10}  {'principal':>14}  {'interest':>12}  "
     header += f"{'payment':>14}  {'balance':>14}"
+    if shared:
+        header += f"  {'partner princ.':>14}  {'partner int.':>12}"
+        header += f"  {'bank princ.':>14}  {'bank int.':>12}"
     lines = [header, "-" * len(header)]
     for r in rows:
-        lines.append(
+        line = (
             f"{r.period:>6}  {r.due_date.isoformat():<10}  {format_yuan(r.principal_fen):>14}  "
             f"{format_yuan(r.interest_fen):>12}  {format_yuan(r.payment_fen):>14}  "
             f"{format_yuan(r.balance_fen):>14}"
         )
+        if partner_share is not None:
+            p, i = split(r.principal_fen, partner_share), split(r.interest_fen, partner_share)
+            line += (
+                f"  {format_yuan(p.partner_fen):>14}  {format_yuan(i.partner_fen):>12}"
+                f"  {format_yuan(p.bank_fen):>14}  {format_yuan(i.bank_fen):>12}"
+            )
+        lines.append(line)
     lines.append("-" * len(header))
     principal = sum(r.principal_fen for r in rows)
     interest = sum(r.interest_fen for r in rows)
@@ -101,6 +131,15 @@ def schedule(
         ),
     ] = None,
     rounding: Annotated[str, typer.Option(help="half-up (四舍五入) | half-even.")] = "half-up",
+    partner_share: Annotated[
+        str | None,
+        typer.Option(
+            help="Joint lending: the partner's funding share, a decimal from 0 to 0.7 (the bank "
+            "keeps at least 30%). Adds partner_principal, partner_interest, bank_principal and "
+            "bank_interest to each period: partner = component × share half-up to the fen, "
+            "bank = the remainder."
+        ),
+    ] = None,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -116,6 +155,7 @@ def schedule(
     rounded once to the fen and the last instalment absorbs the remainder.
     """
     try:
+        share = parse_partner_share(partner_share) if partner_share is not None else None
         rows = build_schedule(
             parse_yuan(principal),
             parse_rate(annual_rate),
@@ -129,6 +169,9 @@ def schedule(
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
     if as_json:
-        typer.echo(json.dumps([instalment_json(r) for r in rows], indent=2))
+        periods = [
+            instalment_json(r) if share is None else shared_instalment_json(r, share) for r in rows
+        ]
+        typer.echo(json.dumps(periods, indent=2))
     else:
-        typer.echo(_table(rows))
+        typer.echo(_table(rows, share))

@@ -55,6 +55,20 @@ class Account(Enum):
         "应付凭证兑付款",
         "voucher settlement payable",
     )
+    # Lending with partners (联合贷款 / 助贷): the partner's funding and what the bank owes it.
+    PARTNER_FUNDING = ("2242", AccountType.LIABILITY, "合作方出资", "partner funding")
+    PARTNER_SETTLEMENT_PAYABLE = (
+        "2243",
+        AccountType.LIABILITY,
+        "应付合作方清算款",
+        "partner settlement payable",
+    )
+    FACILITATION_FEE_PAYABLE = (
+        "2244",
+        AccountType.LIABILITY,
+        "应付助贷服务费",
+        "facilitation fee payable",
+    )
     INTEREST_INCOME = ("6011", AccountType.INCOME, "利息收入", "interest income")
     PENALTY_INCOME = ("6012", AccountType.INCOME, "罚息收入", "penalty interest income")
     RECOVERY_INCOME = ("6013", AccountType.INCOME, "已核销贷款收回", "recoveries")
@@ -65,6 +79,30 @@ class Account(Enum):
         "discount interest income",
     )
     FEE_INCOME = ("6021", AccountType.INCOME, "手续费及佣金收入", "fee and commission income")
+    PARTNER_INTEREST_SHARE = (
+        "6022",
+        AccountType.INCOME,
+        "合作方利息分成",
+        "partner share of interest (contra income)",
+    )
+    PARTNER_LOSS_SHARE = (
+        "6023",
+        AccountType.INCOME,
+        "合作方分担核销损失",
+        "partner share of write-offs (contra loss)",
+    )
+    PARTNER_RECOVERY_SHARE = (
+        "6024",
+        AccountType.INCOME,
+        "合作方收回分成",
+        "partner share of recoveries (contra income)",
+    )
+    FACILITATION_FEE_EXPENSE = (
+        "6402",
+        AccountType.EXPENSE,
+        "助贷服务费支出",
+        "facilitation fee expense",
+    )
     WRITE_OFF_EXPENSE = ("6701", AccountType.EXPENSE, "贷款核销损失", "write-off expense")
     NON_ACCRUAL_MEMO = ("7001", AccountType.MEMO, "表外应收利息", "non-accrual interest (memo)")
     NON_ACCRUAL_MEMO_CONTRA = (

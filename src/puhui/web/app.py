@@ -28,6 +28,7 @@ from puhui.web.routes import (
     collections,
     dealers,
     monitoring,
+    partners,
     prospects,
     reports,
     servicing,
@@ -66,6 +67,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         routers.append(prospects.router)
     if deps.supply_chain is not None:
         routers.append(supply_chain.router)
+    if deps.partners is not None:
+        routers.append(partners.router)
     for router in routers:
         app.include_router(router)
 

@@ -28,6 +28,7 @@ from puhui.web.pages import (
     lines,
     monitoring,
     ops,
+    partners,
     prospects,
     risk,
     supply_chain,
@@ -49,6 +50,7 @@ AREAS: tuple[ModuleType, ...] = (
     branches,
     documents,
     supply_chain,
+    partners,
     h5,
 )
 """Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""

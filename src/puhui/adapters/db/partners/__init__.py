@@ -1,0 +1,1 @@
+"""Storage of partner agreements, loans tied to them and their daily settlements."""

@@ -1,0 +1,1 @@
+"""Lending with partners: joint lending (联合贷款) and loan facilitation (助贷)."""

@@ -1,0 +1,1 @@
+"""Lending with partners: agreements, loans tied to them, daily settlement, reconciliation."""
