@@ -27,6 +27,7 @@ from puhui.web.routes import (
     auth,
     collections,
     dealers,
+    guarantees,
     monitoring,
     prospects,
     reports,
@@ -66,6 +67,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         routers.append(prospects.router)
     if deps.supply_chain is not None:
         routers.append(supply_chain.router)
+    if deps.guarantees is not None:
+        routers.append(guarantees.router)
     for router in routers:
         app.include_router(router)
 

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 
 from puhui.adapters.db.servicing.tables import loans
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
@@ -96,7 +96,15 @@ def set_past_due(
     platform: Platform, loan_id: str, days: int, *, interest_billed_fen: int = 0
 ) -> None:
     """Arrange the loan as servicing's end of day would have left it ``days`` past due."""
-    with platform.database.engine.begin() as connection:
+    set_past_due_on(
+        platform.database.engine, loan_id, days, interest_billed_fen=interest_billed_fen
+    )
+
+
+def set_past_due_on(
+    engine: Engine, loan_id: str, days: int, *, interest_billed_fen: int = 0
+) -> None:
+    with engine.begin() as connection:
         connection.execute(
             update(loans)
             .where(loans.c.loan_id == loan_id)

@@ -98,7 +98,7 @@ class ClaimsRun:
 class GuaranteeService:
     def __init__(self, *, units: Callable[[], GuaranteeUnitOfWork], clock: Clock) -> None:
         self._units = units
-        self._clock = clock
+        self.clock = clock
 
     # -- agencies and agreements -------------------------------------------------------
 
@@ -124,7 +124,10 @@ class GuaranteeService:
         with self._units() as uow:
             return uow.guarantees.list_agencies()
 
-    def create_agreement(self, terms: AgreementTerms, *, actor: str) -> Agreement:
+    def create_agreement(
+        self, terms: AgreementTerms, *, actor: str, key: str | None = None
+    ) -> Agreement:
+        """Record a batch agreement; with ``key``, the same key and terms return the first."""
         agreement = Agreement(
             agreement_id=new_id("gagr"),
             agency_id=terms.agency_id,
@@ -140,9 +143,15 @@ class GuaranteeService:
             counter_guarantee_waived=terms.counter_guarantee_waived,
         )
         with self._units() as uow:
+            if key is not None:
+                stored = uow.guarantees.agreement_by_key(check_key(key))
+                if stored is not None:
+                    if _terms_of(stored) != _terms_of(agreement):
+                        raise IdempotencyConflict(f"key {key} created another agreement")
+                    return stored
             if uow.guarantees.get_agency(terms.agency_id) is None:
                 raise AgencyNotFound(f"no guarantee agency {terms.agency_id}")
-            uow.guarantees.add_agreement(agreement, actor=actor)
+            uow.guarantees.add_agreement(agreement, actor=actor, request_key=key)
             record(
                 uow,
                 actor=actor,
@@ -576,6 +585,13 @@ def _claim(uow: GuaranteeUnitOfWork, loan_id: str) -> Claim:
     if claim is None:
         raise ClaimNotFound(f"no claim on loan {loan_id}")
     return claim
+
+
+def _terms_of(agreement: Agreement) -> dict[str, object]:
+    terms = _agreement_payload(agreement)
+    terms["coverage_share"] = agreement.coverage_share
+    terms["fee_rate"] = agreement.fee_rate
+    return terms
 
 
 def _agreement_payload(agreement: Agreement) -> dict[str, object]:

@@ -72,7 +72,9 @@ class SqlGuaranteeRepository:
 
     # -- agreements -------------------------------------------------------------------
 
-    def add_agreement(self, agreement: Agreement, *, actor: str) -> None:
+    def add_agreement(
+        self, agreement: Agreement, *, actor: str, request_key: str | None = None
+    ) -> None:
         self._connection.execute(
             guarantee_agreements.insert().values(
                 agreement_id=agreement.agreement_id,
@@ -92,8 +94,15 @@ class SqlGuaranteeRepository:
                 version=agreement.version,
                 created_at=self._clock.now(),
                 created_by=actor,
+                request_key=request_key,
             )
         )
+
+    def agreement_by_key(self, request_key: str) -> Agreement | None:
+        row = self._connection.execute(
+            select(guarantee_agreements).where(guarantee_agreements.c.request_key == request_key)
+        ).one_or_none()
+        return None if row is None else _agreement(row)
 
     def get_agreement(self, agreement_id: str, *, for_update: bool = False) -> Agreement | None:
         query = select(guarantee_agreements).where(

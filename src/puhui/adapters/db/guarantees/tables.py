@@ -58,6 +58,9 @@ guarantee_agreements = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by", String(128), nullable=False),
+    # The Idempotency-Key the agreement was created with (None from the CLI).
+    Column("request_key", String(64), nullable=True),
+    UniqueConstraint("request_key"),
     CheckConstraint("fee_mode IN ('at_draw', 'periodic')", name="fee_mode"),
     CheckConstraint("covered_fen >= 0 AND claimed_fen >= 0", name="amounts_non_negative"),
     Index("ix_guarantee_agreements_agency", "agency_id"),

@@ -60,6 +60,8 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("created_at", _utc(), nullable=False),
         sa.Column("created_by", sa.String(128), nullable=False),
+        sa.Column("request_key", sa.String(64), nullable=True),
+        sa.UniqueConstraint("request_key", name="uq_guarantee_agreements_request_key"),
         sa.CheckConstraint(
             "fee_mode IN ('at_draw', 'periodic')", name="ck_guarantee_agreements_fee_mode"
         ),
