@@ -24,6 +24,7 @@ from puhui.web.pages import (
     common,
     dashboard,
     documents,
+    guarantees,
     h5,
     lines,
     monitoring,
@@ -49,6 +50,7 @@ AREAS: tuple[ModuleType, ...] = (
     branches,
     documents,
     supply_chain,
+    guarantees,
     h5,
 )
 """Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""
