@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from tests.guarantees.platform.conftest import AGENCY_USCC, DRAWN_ON, Factory, open_line, terms
 
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.bootstrap import Platform
@@ -17,7 +18,6 @@ from puhui.pipelines.eod import run_end_of_day
 from puhui.services.guarantees.use_cases import GuaranteeService
 from puhui.services.servicing.ledger import trial_balance
 from puhui.services.servicing.lines import draw
-from tests.guarantees.platform.conftest import AGENCY_USCC, DRAWN_ON, Factory, open_line, terms
 
 
 @pytest.mark.slow
