@@ -254,6 +254,25 @@ def claims_pay(
     typer.echo(f"{loan}\tpaid {format_yuan(claim.claim_fen)} on {day}")
 
 
+@app.command("remit")
+def remit(
+    agency: str = typer.Option(..., "--agency", help="The agency's id."),
+    on: str = typer.Option(..., "--on", help="Business date, YYYY-MM-DD."),
+    key: str = typer.Option(..., "--key", help="Idempotency key: a retry pays nothing twice."),
+    actor: str = ACTOR,
+) -> None:
+    """Pay on to the agency the fees collected for it and its recovery shares."""
+    day = _date(on, "--on")
+    with platform() as p:
+        done = guarantee_service(p).remit(
+            agency_id=agency, on=day, idempotency_key=key, actor=actor
+        )
+    typer.echo(
+        f"{agency}\tfees {format_yuan(done.fees_fen)}\t"
+        f"recoveries {format_yuan(done.recoveries_fen)}\ton {day}"
+    )
+
+
 @app.command("exposure")
 def exposure(as_json: bool = JSON) -> None:
     """Exposure and claims by agency and agreement (yuan)."""

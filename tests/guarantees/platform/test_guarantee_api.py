@@ -137,6 +137,13 @@ def test_a_covered_loan_is_claimed_at_90_days_paid_and_shown_in_the_exposure(
     assert shared.status_code == 201, shared.text
     assert (shared.json()["agency"], shared.json()["bank"]) == ("800.01", "200.00")
 
+    [agency] = w.get("auditor", "/agencies").json()
+    remitted = w.post(
+        "ops", f"/agencies/{agency['agency_id']}/remittances", {"on": "2026-07-01"}, "m-1"
+    )
+    assert remitted.status_code == 201, remitted.text
+    assert (remitted.json()["fees"], remitted.json()["recoveries"]) == ("1005.56", "800.01")
+
     [row] = w.get("auditor", "/exposure").json()
     assert row["loans_covered"] == 1
     assert row["claims_paid"] == "160000.00"

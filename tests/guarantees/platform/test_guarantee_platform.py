@@ -192,6 +192,17 @@ def test_claim_paid_write_off_and_shared_recoveries_keep_the_ledger_balanced(
     )
     assert net_loss == 100_000_00 - 70_000_00 - 3_000_00
 
+    remitted = service.remit(
+        agency_id=agency.agency_id, on=LATER, idempotency_key="m1", actor="ops"
+    )
+    assert (remitted.fees_fen, remitted.recoveries_fen) == (77_78, 7_000_01)
+    again = service.remit(agency_id=agency.agency_id, on=LATER, idempotency_key="m1", actor="o")
+    assert again == remitted
+    after = trial_balance(servicing, as_of=LATER).balances_fen
+    assert after.get(Account.GUARANTEE_FEE_PAYABLE, 0) == 0
+    assert after.get(Account.GUARANTEE_RECOVERY_PAYABLE, 0) == 0
+    assert after[Account.SETTLEMENT] == balance[Account.SETTLEMENT] - 77_78 - 7_000_01
+
     [row] = service.exposure()
     assert row.loans_covered == 1
     assert row.claims_paid_fen == 70_000_00

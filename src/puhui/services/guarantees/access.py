@@ -9,7 +9,13 @@ from datetime import date
 from decimal import Decimal
 
 from puhui.domain.guarantees.agreements import Agency, Agreement
-from puhui.services.guarantees.ports import Claim, ExposureRow, FeeRecord, RecoveryRecord
+from puhui.services.guarantees.ports import (
+    Claim,
+    ExposureRow,
+    FeeRecord,
+    RecoveryRecord,
+    Remittance,
+)
 from puhui.services.guarantees.use_cases import (
     AgreementTerms,
     ClaimsRun,
@@ -86,6 +92,12 @@ class GuaranteeAccess:
             on=on,
             idempotency_key=key,
             actor=principal.audit_name(),
+        )
+
+    def remit(self, principal: Principal, *, agency_id: str, on: date, key: str) -> Remittance:
+        require(principal, Permission.GUARANTEE_OPERATE)
+        return self.service.remit(
+            agency_id=agency_id, on=on, idempotency_key=key, actor=principal.audit_name()
         )
 
     def run_claims(self, principal: Principal, *, as_of: date) -> ClaimsRun:

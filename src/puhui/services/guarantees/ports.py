@@ -84,6 +84,16 @@ class RecoveryRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Remittance:
+    """What the bank paid on to an agency: fees collected for it and its recovery shares."""
+
+    agency_id: str
+    remitted_on: date
+    fees_fen: int
+    recoveries_fen: int
+
+
+@dataclass(frozen=True, slots=True)
 class AgreementTotals:
     """An agreement's covered exposure and claims, kept under its row lock."""
 
@@ -149,7 +159,7 @@ class GuaranteeRepository(Protocol):
 
     def add_claim(self, claim: Claim) -> None: ...
 
-    def get_claim(self, loan_id: str) -> Claim | None: ...
+    def get_claim(self, loan_id: str, *, for_update: bool = False) -> Claim | None: ...
 
     def save_claim(self, claim: Claim) -> None: ...
 
@@ -166,6 +176,12 @@ class GuaranteeRepository(Protocol):
     def add_recovery(self, recovery: RecoveryRecord) -> None: ...
 
     def get_recovery(self, entry_key: str) -> RecoveryRecord | None: ...
+
+    def remitted(self, remittance_key: str) -> tuple[int, int] | None:
+        """(fees, recovery shares) paid on under the key; None when the key is unused."""
+        ...
+
+    def mark_remitted(self, agency_id: str, remittance_key: str, on: date) -> tuple[int, int]: ...
 
     def exposure(self) -> list[ExposureRow]: ...
 

@@ -39,6 +39,8 @@ from puhui.domain.guarantees.postings import (
     compensation_released_entry,
     fee_collected_entry,
     fee_due_entry,
+    fee_remitted_entry,
+    recovery_remitted_entry,
     recovery_shared_entry,
 )
 from puhui.domain.guarantees.terms import claim_amount, fee_fen, share_of, split_recovery
@@ -54,6 +56,7 @@ from puhui.services.guarantees.ports import (
     GuaranteeUnitOfWork,
     LoanFacts,
     RecoveryRecord,
+    Remittance,
 )
 from puhui.services.servicing.idempotency import check_key
 
@@ -458,6 +461,35 @@ class GuaranteeService:
         )
         return ClaimsRun(as_of=as_of, raised=tuple(raised), released=tuple(released))
 
+    def remit(self, *, agency_id: str, on: date, idempotency_key: str, actor: str) -> Remittance:
+        """Pay on to the agency the fees collected for it and its recovery shares not paid
+        yet (up to ``on``): Dr 2250 / Cr 1002 and Dr 2252 / Cr 1002. The same key returns the
+        first remittance."""
+        key = f"guarantee:remit:{check_key(idempotency_key)}"
+        with self._units() as uow:
+            if uow.guarantees.get_agency(agency_id) is None:
+                raise AgencyNotFound(f"no guarantee agency {agency_id}")
+            done = uow.guarantees.remitted(key)
+            if done is None:
+                done = uow.guarantees.mark_remitted(agency_id, key, on)
+                fees, shares = done
+                if fees > 0:
+                    uow.ledger.post(fee_remitted_entry(f"{key}:fees", fees, on))
+                if shares > 0:
+                    uow.ledger.post(recovery_remitted_entry(f"{key}:recoveries", shares, on))
+                record(
+                    uow,
+                    actor=actor,
+                    action="guarantee.remitted",
+                    entity="guarantee_agency",
+                    entity_id=agency_id,
+                    payload={"fees_fen": fees, "recoveries_fen": shares, "on": on.isoformat()},
+                )
+                uow.commit()
+        return Remittance(
+            agency_id=agency_id, remitted_on=on, fees_fen=done[0], recoveries_fen=done[1]
+        )
+
     # -- reports -----------------------------------------------------------------------
 
     def exposure(self) -> list[ExposureRow]:
@@ -581,7 +613,9 @@ def _cover(uow: GuaranteeUnitOfWork, loan_id: str) -> Cover:
 
 
 def _claim(uow: GuaranteeUnitOfWork, loan_id: str) -> Claim:
-    claim = uow.guarantees.get_claim(loan_id)
+    # Locked: a payment and recoveries of the same claim are applied one after the other, so
+    # the agency's recovered total is never read stale (it may not pass the claim).
+    claim = uow.guarantees.get_claim(loan_id, for_update=True)
     if claim is None:
         raise ClaimNotFound(f"no claim on loan {loan_id}")
     return claim

@@ -36,6 +36,8 @@ from puhui.web.schemas.guarantees import (
     OnIn,
     RecoveryIn,
     RecoveryOut,
+    RemittanceIn,
+    RemittanceOut,
     RunIn,
     RunOut,
     agency_out,
@@ -45,6 +47,7 @@ from puhui.web.schemas.guarantees import (
     exposure_out,
     fee_out,
     recovery_out,
+    remittance_out,
 )
 
 ERRORS = {
@@ -93,6 +96,31 @@ async def create_agency(deps: Deps, principal: CurrentPrincipal, body: AgencyIn)
 async def list_agencies(deps: Deps, principal: CurrentPrincipal) -> list[AgencyOut]:
     access = _access(deps)
     return [agency_out(a) for a in await call(deps, access.agencies, principal)]
+
+
+@router.post(
+    "/agencies/{agency_id}/remittances",
+    response_model=RemittanceOut,
+    status_code=status.HTTP_201_CREATED,
+)
+async def remit(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    agency_id: Annotated[str, Path(min_length=1, max_length=64)],
+    body: RemittanceIn,
+    idempotency_key: IdempotencyKey,
+) -> RemittanceOut:
+    """Pay on to the agency the fees collected for it and its recovery shares (operations)."""
+    access = _access(deps)
+    done = await call(
+        deps,
+        access.remit,
+        principal,
+        agency_id=agency_id,
+        on=_today(access, body.on),
+        key=idempotency_key,
+    )
+    return remittance_out(done)
 
 
 @router.post("/agreements", response_model=AgreementOut, status_code=status.HTTP_201_CREATED)

@@ -12,7 +12,14 @@ from pydantic import Field
 
 from puhui.domain.guarantees.agreements import Agency, Agreement
 from puhui.domain.money import format_yuan
-from puhui.services.guarantees.ports import Claim, Cover, ExposureRow, FeeRecord, RecoveryRecord
+from puhui.services.guarantees.ports import (
+    Claim,
+    Cover,
+    ExposureRow,
+    FeeRecord,
+    RecoveryRecord,
+    Remittance,
+)
 from puhui.web.schemas.common import IsoDate, Strict
 
 Yuan = Annotated[
@@ -136,6 +143,26 @@ class RecoveryOut(Strict):
     recovery: str
     agency: str
     bank: str
+
+
+class RemittanceIn(Strict):
+    on: IsoDate | None = None
+
+
+class RemittanceOut(Strict):
+    agency_id: str
+    remitted_on: IsoDate
+    fees: str
+    recoveries: str
+
+
+def remittance_out(r: Remittance) -> RemittanceOut:
+    return RemittanceOut(
+        agency_id=r.agency_id,
+        remitted_on=r.remitted_on,
+        fees=format_yuan(r.fees_fen),
+        recoveries=format_yuan(r.recoveries_fen),
+    )
 
 
 class RunIn(Strict):

@@ -259,10 +259,11 @@ class SqlGuaranteeRepository:
     def add_claim(self, claim: Claim) -> None:
         self._connection.execute(guarantee_claims.insert().values(**_claim_values(claim)))
 
-    def get_claim(self, loan_id: str) -> Claim | None:
-        row = self._connection.execute(
-            select(guarantee_claims).where(guarantee_claims.c.loan_id == loan_id)
-        ).one_or_none()
+    def get_claim(self, loan_id: str, *, for_update: bool = False) -> Claim | None:
+        query = select(guarantee_claims).where(guarantee_claims.c.loan_id == loan_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._connection.execute(query).one_or_none()
         return None if row is None else _claim(row)
 
     def save_claim(self, claim: Claim) -> None:
@@ -340,6 +341,58 @@ class SqlGuaranteeRepository:
             agency_fen=row.agency_fen,
             bank_fen=row.bank_fen,
         )
+
+    # -- remittances --------------------------------------------------------------------
+
+    def remitted(self, remittance_key: str) -> tuple[int, int] | None:
+        """Fees and recovery shares paid on under ``remittance_key`` (None: no such key)."""
+        fees = self._connection.execute(
+            select(func.count(), func.coalesce(func.sum(guarantee_fees.c.amount_fen), 0)).where(
+                guarantee_fees.c.remittance_key == remittance_key
+            )
+        ).one()
+        shares = self._connection.execute(
+            select(
+                func.count(), func.coalesce(func.sum(guarantee_recoveries.c.agency_fen), 0)
+            ).where(guarantee_recoveries.c.remittance_key == remittance_key)
+        ).one()
+        if fees[0] == 0 and shares[0] == 0:
+            return None
+        return int(fees[1]), int(shares[1])
+
+    def mark_remitted(self, agency_id: str, remittance_key: str, on: date) -> tuple[int, int]:
+        """Mark the agency's fees and recovery shares not yet paid on, up to ``on``, as paid
+        under ``remittance_key``; returns their totals."""
+        agreements = select(guarantee_agreements.c.agreement_id).where(
+            guarantee_agreements.c.agency_id == agency_id
+        )
+        covered = select(guarantee_covers.c.loan_id).where(
+            guarantee_covers.c.agreement_id.in_(agreements)
+        )
+        claims = select(guarantee_claims.c.claim_id).where(
+            guarantee_claims.c.agreement_id.in_(agreements)
+        )
+        self._connection.execute(
+            update(guarantee_fees)
+            .where(
+                guarantee_fees.c.loan_id.in_(covered),
+                guarantee_fees.c.remittance_key.is_(None),
+                guarantee_fees.c.collected_on <= on,
+                guarantee_fees.c.amount_fen > 0,
+            )
+            .values(remittance_key=remittance_key)
+        )
+        self._connection.execute(
+            update(guarantee_recoveries)
+            .where(
+                guarantee_recoveries.c.claim_id.in_(claims),
+                guarantee_recoveries.c.remittance_key.is_(None),
+                guarantee_recoveries.c.recovered_on <= on,
+                guarantee_recoveries.c.agency_fen > 0,
+            )
+            .values(remittance_key=remittance_key)
+        )
+        return self.remitted(remittance_key) or (0, 0)
 
     # -- report -----------------------------------------------------------------------
 

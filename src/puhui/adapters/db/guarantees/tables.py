@@ -95,6 +95,8 @@ guarantee_fees = Table(
     Column("principal_fen", BigInteger, nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("collected_on", Date, nullable=False),
+    # The remittance that paid the fee on to the agency (None: still payable).
+    Column("remittance_key", String(KEY), nullable=True),
     UniqueConstraint("loan_id", "period_from"),
     CheckConstraint("amount_fen >= 0", name="amount_non_negative"),
 )
@@ -141,4 +143,5 @@ guarantee_recoveries = Table(
     Column("recovery_fen", BigInteger, nullable=False),
     Column("agency_fen", BigInteger, nullable=False),
     Column("bank_fen", BigInteger, nullable=False),
+    Column("remittance_key", String(KEY), nullable=True),
 )

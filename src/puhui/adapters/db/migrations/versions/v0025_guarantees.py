@@ -105,6 +105,7 @@ def upgrade() -> None:
         sa.Column("principal_fen", sa.BigInteger, nullable=False),
         sa.Column("amount_fen", sa.BigInteger, nullable=False),
         sa.Column("collected_on", sa.Date, nullable=False),
+        sa.Column("remittance_key", sa.String(_KEY), nullable=True),
         sa.UniqueConstraint("loan_id", "period_from", name="uq_guarantee_fees_loan_id"),
         sa.CheckConstraint("amount_fen >= 0", name="ck_guarantee_fees_amount_non_negative"),
     )
@@ -149,6 +150,7 @@ def upgrade() -> None:
         sa.Column("recovery_fen", sa.BigInteger, nullable=False),
         sa.Column("agency_fen", sa.BigInteger, nullable=False),
         sa.Column("bank_fen", sa.BigInteger, nullable=False),
+        sa.Column("remittance_key", sa.String(_KEY), nullable=True),
     )
 
 
