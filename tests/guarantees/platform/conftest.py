@@ -56,7 +56,7 @@ def service(guarantee_platform: Platform) -> GuaranteeService:
 
 def open_line(servicing: Factory, enterprise_id: str) -> CreditLineId:
     product = LoanProduct(
-        code=f"SUI-{enterprise_id[-4:]}",
+        code=f"SUI-{enterprise_id}",
         name="随e融 revolving",
         method=RepaymentMethod.DAILY_REVOLVING,
         min_annual_rate=Decimal("0.03"),
