@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.encryption import FieldCipher
+from puhui.adapters.db.guarantees.unit_of_work import GuaranteeUnitOfWork
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.post_loan.unit_of_work import MonitoringUnitOfWork
 from puhui.adapters.db.prospects.outcomes import SqlApplicationOutcomes
@@ -35,6 +36,8 @@ from puhui.services.collections.access import PostLoanAccess
 from puhui.services.collections.ports import CollectionsUnitOfWork
 from puhui.services.concentration import Concentration
 from puhui.services.documents.contract_pdf import ContractRenderer
+from puhui.services.guarantees.access import GuaranteeAccess
+from puhui.services.guarantees.use_cases import GuaranteeService
 from puhui.services.monitoring.access import MonitoringAccess
 from puhui.services.monitoring.rules import active_concentration
 from puhui.services.origination.credit_access import CreditAccess
@@ -110,6 +113,8 @@ class ApiDependencies:
     """Supply-chain finance (core facilities, vouchers); mounted only when wired."""
     partners: PartnerAccess | None = None
     """Lending with partners (agreements, settlement); mounted only when wired."""
+    guarantees: GuaranteeAccess | None = None
+    """Guarantee agencies, agreements and claims; mounted only when wired (with servicing)."""
     graph_folder: Callable[[], Path | None] | None = None
     """The relationship graph snapshot to show staff (asked on each use, so a new month's build
     is picked up without a restart); None, or a None answer: no graph is shown."""
@@ -227,6 +232,15 @@ def build_api_dependencies(
     if servicing_uow_factory is not None:
         # Partner settlement posts to the servicing ledger: mounted with servicing.
         partners = PartnerAccess(partner_service_on(engine, clock=clock, audit_key=keys.audit_key))
+    guarantees = None
+    if servicing_uow_factory is not None:
+        # Guarantee fees and claims post to the servicing ledger: mounted with servicing.
+        guarantees = GuaranteeAccess(
+            GuaranteeService(
+                units=partial(GuaranteeUnitOfWork, engine, clock=clock, audit_key=keys.audit_key),
+                clock=clock,
+            )
+        )
         reports = SqlReportingStore(engine, clock=clock)
         # Vouchers post to the servicing ledger: mounted with servicing.
         supply_chain = SupplyChainService(
@@ -258,6 +272,7 @@ def build_api_dependencies(
         prospects=prospects,
         supply_chain=supply_chain,
         partners=partners,
+        guarantees=guarantees,
         run_inline=run_inline,
         credit=credit,
         monitoring=monitoring,

@@ -15,6 +15,7 @@ from puhui.cli import (
     eod,
     features,
     graph,
+    guarantee,
     keys,
     ledger,
     line,
@@ -97,6 +98,7 @@ app.add_typer(concentration_cli.app, name="concentration")
 app.add_typer(report.app, name="report")
 app.add_typer(prospect.app, name="prospect")
 app.add_typer(voucher.app, name="voucher")
+app.add_typer(guarantee.app, name="guarantee")
 monitor_run.register(monitor.app)
 monitor.app.command(name="backtest")(monitor_backtest.backtest)
 monitor.app.command(name="train-model")(monitor_backtest.train_model)

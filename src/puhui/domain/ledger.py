@@ -49,6 +49,36 @@ class Account(Enum):
         "贴现利息调整",
         "unearned discount (contra asset)",
     )
+    GUARANTEE_FEE_RECEIVABLE = (
+        "1307",
+        AccountType.ASSET,
+        "应收担保费",
+        "guarantee fee receivable (from borrowers)",
+    )
+    GUARANTEE_CLAIM_RECEIVABLE = (
+        "1308",
+        AccountType.ASSET,
+        "应收担保代偿款",
+        "guarantee claim receivable (from agencies)",
+    )
+    GUARANTEE_FEE_PAYABLE = (
+        "2250",
+        AccountType.LIABILITY,
+        "应付担保费",
+        "guarantee fee payable (to agencies)",
+    )
+    GUARANTEE_COMPENSATION_HELD = (
+        "2251",
+        AccountType.LIABILITY,
+        "担保代偿暂收款",
+        "guarantee compensation held (until write-off)",
+    )
+    GUARANTEE_RECOVERY_PAYABLE = (
+        "2252",
+        AccountType.LIABILITY,
+        "应付担保机构追偿分成",
+        "recoveries payable to agencies",
+    )
     VOUCHER_SETTLEMENT_PAYABLE = (
         "2241",
         AccountType.LIABILITY,
@@ -102,6 +132,18 @@ class Account(Enum):
         AccountType.EXPENSE,
         "助贷服务费支出",
         "facilitation fee expense",
+    )
+    GUARANTEE_COMPENSATION_INCOME = (
+        "6030",
+        AccountType.INCOME,
+        "担保代偿收入",
+        "guarantee compensation on written-off loans",
+    )
+    GUARANTEE_RECOVERY_SHARE = (
+        "6410",
+        AccountType.EXPENSE,
+        "追偿款分配担保机构",
+        "recoveries shared with agencies",
     )
     WRITE_OFF_EXPENSE = ("6701", AccountType.EXPENSE, "贷款核销损失", "write-off expense")
     NON_ACCRUAL_MEMO = ("7001", AccountType.MEMO, "表外应收利息", "non-accrual interest (memo)")

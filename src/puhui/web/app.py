@@ -27,6 +27,7 @@ from puhui.web.routes import (
     auth,
     collections,
     dealers,
+    guarantees,
     monitoring,
     partners,
     prospects,
@@ -69,6 +70,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         routers.append(supply_chain.router)
     if deps.partners is not None:
         routers.append(partners.router)
+    if deps.guarantees is not None:
+        routers.append(guarantees.router)
     for router in routers:
         app.include_router(router)
 

@@ -107,6 +107,9 @@ KNOWN_UNFED_INPUTS = (
 """Inputs the shipped strategy names that no source always feeds: left missing ("no
 evidence") when absent. ``need_estimate_fen`` is fed when a need model is configured, so a
 strategy may still read it only as optional."""
+GUARANTEE_INPUTS = ("guarantee_coverage",)
+"""The coverage share (0-1) of a guarantee agency's batch agreement for the applicant's
+product (``GuaranteeService.coverage_for_product``); missing when none (docs/guarantees.md)."""
 PREAPPROVAL_ONLY_INPUTS = ("settlement_monthly_inflow_fen",)
 """Inputs only the pre-approval batch feeds (``pipelines.preapproval``): missing online."""
 
@@ -121,7 +124,7 @@ INPUT_SCHEMA = InputSchema(
             *VELOCITY_INPUTS,
         )
     ),
-    known_unfed=frozenset((*KNOWN_UNFED_INPUTS, *PREAPPROVAL_ONLY_INPUTS)),
+    known_unfed=frozenset((*KNOWN_UNFED_INPUTS, *PREAPPROVAL_ONLY_INPUTS, *GUARANTEE_INPUTS)),
 )
 """What a strategy version may read to be activated or run as a challenger on this platform."""
 

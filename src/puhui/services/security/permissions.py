@@ -91,6 +91,13 @@ class Permission(Enum):
     CORE_MANAGE = "core_enterprises:manage"
     """Onboard core enterprises, name their partners, bind enterprise users, freeze and
     unfreeze facilities, record a core's non-payment."""
+    GUARANTEE_READ = "guarantees:read"
+    """Guarantee agencies, agreements, covered loans, claims and the exposure report."""
+    GUARANTEE_MANAGE = "guarantees:manage"
+    """Record guarantee agencies and their batch agreements (银担合作)."""
+    GUARANTEE_OPERATE = "guarantees:operate"
+    """Cover loans, collect periodic fees, raise and record paid claims, share recoveries,
+    run the daily claims job."""
 
 
 _STAFF_READ = {
@@ -159,6 +166,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PROSPECT_READ,
             Permission.VOUCHER_READ,
             Permission.CORE_MANAGE,
+            Permission.GUARANTEE_READ,
+            Permission.GUARANTEE_MANAGE,
         }
         | _STAFF_READ
     ),
@@ -168,6 +177,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK, Permission.COLLECTIONS_ASSIGN}
         | {Permission.PROSPECT_READ, Permission.PROSPECT_MANAGE}
         | {Permission.VOUCHER_READ, Permission.VOUCHER_FINANCE_APPROVE, Permission.VOUCHER_SETTLE}
+        | {Permission.GUARANTEE_READ, Permission.GUARANTEE_OPERATE}
         | _STAFF_READ
     ),
     Role.ADMIN: frozenset(
@@ -195,6 +205,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LEDGER_READ,
             Permission.PROSPECT_READ,
             Permission.VOUCHER_READ,
+            Permission.GUARANTEE_READ,
         }
         | _STAFF_READ
     ),

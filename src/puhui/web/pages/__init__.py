@@ -24,6 +24,7 @@ from puhui.web.pages import (
     common,
     dashboard,
     documents,
+    guarantees,
     h5,
     lines,
     monitoring,
@@ -51,6 +52,7 @@ AREAS: tuple[ModuleType, ...] = (
     documents,
     supply_chain,
     partners,
+    guarantees,
     h5,
 )
 """Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""

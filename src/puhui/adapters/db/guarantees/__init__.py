@@ -1,0 +1,1 @@
+"""Guarantee agencies, agreements, covers, fees, claims and recoveries in SQL."""

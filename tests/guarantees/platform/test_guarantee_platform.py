@@ -1,0 +1,227 @@
+"""Guarantees on the platform (SQLite and PostgreSQL): covers within caps, fees and claims
+through the ledger, claims only at the trigger, recoveries shared, every refusal changes
+nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from tests.guarantees.platform.conftest import (
+    AGENCY_USCC,
+    DRAWN_ON,
+    Factory,
+    draw_loan,
+    open_line,
+    set_past_due,
+    terms,
+)
+
+from puhui.bootstrap import Platform
+from puhui.domain.guarantees.agreements import FeeMode
+from puhui.domain.guarantees.errors import (
+    AlreadyCovered,
+    BorrowerCapExceeded,
+    ClaimNotPaid,
+    ClaimNotTriggered,
+    PortfolioCapExceeded,
+)
+from puhui.domain.ledger import Account
+from puhui.services.guarantees.use_cases import GuaranteeService
+from puhui.services.servicing.ledger import trial_balance
+from puhui.services.servicing.receipts import recover, write_off
+
+BORROWER = "91350100M000100Y43"
+OTHER = "91350100M000200Y44"
+LATER = date(2026, 6, 1)
+
+
+def _rows(platform: Platform, table: str) -> int:
+    with platform.database.engine.connect() as connection:
+        return int(connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
+
+
+def _guarantee_state(platform: Platform) -> dict[str, int]:
+    return {
+        table: _rows(platform, table)
+        for table in (
+            "guarantee_covers",
+            "guarantee_fees",
+            "guarantee_claims",
+            "journal_entries",
+            "audit_events",
+        )
+    }
+
+
+def test_covering_a_loan_collects_the_fee_at_draw_through_the_ledger(
+    guarantee_platform: Platform, servicing: Factory, service: GuaranteeService
+) -> None:
+    agency = service.create_agency(name="国家融资担保基金", uscc=AGENCY_USCC, actor="ops")
+    agreement = service.create_agreement(terms(agency.agency_id), actor="ops")
+    loan_id = draw_loan(servicing, open_line(servicing, BORROWER), 200_000_00, "d1")
+
+    result = service.cover_loan(
+        loan_id=loan_id, agreement_id=agreement.agreement_id, on=DRAWN_ON, actor="ops"
+    )
+
+    assert result.cover.covered_fen == 160_000_00
+    # 200,000.00 × 1 % × 181 days / 360 = 1,005.555… → 1,005.56 yuan
+    assert result.fee is not None
+    assert result.fee.amount_fen == 1_005_56
+    balance = trial_balance(servicing, as_of=DRAWN_ON)
+    assert balance.balanced
+    assert balance.balances_fen[Account.GUARANTEE_FEE_PAYABLE] == -1_005_56
+    assert balance.balances_fen.get(Account.GUARANTEE_FEE_RECEIVABLE, 0) == 0
+    again = service.cover_loan(
+        loan_id=loan_id, agreement_id=agreement.agreement_id, on=DRAWN_ON, actor="ops"
+    )
+    assert again.replayed
+    assert trial_balance(servicing, as_of=DRAWN_ON).balances_fen == balance.balances_fen
+
+
+def test_a_cover_above_a_cap_is_refused_and_changes_nothing(
+    guarantee_platform: Platform, servicing: Factory, service: GuaranteeService
+) -> None:
+    agency = service.create_agency(name="省担保集团", uscc=AGENCY_USCC, actor="ops")
+    agreement = service.create_agreement(
+        terms(agency.agency_id, borrower_cap_fen=200_000_00, portfolio_cap_fen=300_000_00),
+        actor="ops",
+    )
+    first_line = open_line(servicing, BORROWER)
+    first = draw_loan(servicing, first_line, 200_000_00, "d1")
+    second = draw_loan(servicing, first_line, 100_000_00, "d2")
+    other = draw_loan(servicing, open_line(servicing, OTHER), 250_000_00, "d3")
+    service.cover_loan(loan_id=first, agreement_id=agreement.agreement_id, on=DRAWN_ON, actor="o")
+    before = _guarantee_state(guarantee_platform)
+
+    # 160,000 covered + 80,000 > the borrower's 200,000 cap
+    with pytest.raises(BorrowerCapExceeded):
+        service.cover_loan(
+            loan_id=second, agreement_id=agreement.agreement_id, on=DRAWN_ON, actor="o"
+        )
+    # 160,000 + 200,000 > the portfolio's 300,000 cap
+    with pytest.raises(PortfolioCapExceeded):
+        service.cover_loan(
+            loan_id=other, agreement_id=agreement.agreement_id, on=DRAWN_ON, actor="o"
+        )
+    assert _guarantee_state(guarantee_platform) == before
+    second_agreement = service.create_agreement(terms(agency.agency_id), actor="ops")
+    with pytest.raises(AlreadyCovered):
+        service.cover_loan(
+            loan_id=first, agreement_id=second_agreement.agreement_id, on=DRAWN_ON, actor="o"
+        )
+
+
+def test_a_claim_before_the_trigger_is_refused_and_the_daily_job_raises_it_at_90_days(
+    guarantee_platform: Platform, servicing: Factory, service: GuaranteeService
+) -> None:
+    agency = service.create_agency(name="担保", uscc=AGENCY_USCC, actor="ops")
+    agreement = service.create_agreement(terms(agency.agency_id), actor="ops")
+    loan_id = draw_loan(servicing, open_line(servicing, BORROWER), 200_000_00, "d1")
+    service.cover_loan(loan_id=loan_id, agreement_id=agreement.agreement_id, on=DRAWN_ON, actor="o")
+    set_past_due(guarantee_platform, loan_id, 89, interest_billed_fen=1_234_56)
+    before = _guarantee_state(guarantee_platform)
+    with pytest.raises(ClaimNotTriggered) as refused:
+        service.raise_claim(loan_id=loan_id, on=LATER, actor="ops")
+    assert refused.value.code == "claim_not_triggered"
+    assert service.run_claims(LATER).raised == ()
+    assert _guarantee_state(guarantee_platform) == before
+
+    set_past_due(guarantee_platform, loan_id, 90, interest_billed_fen=1_234_56)
+    run = service.run_claims(LATER)
+
+    assert [c.loan_id for c in run.raised] == [loan_id]
+    # 0.8 × (200,000.00 + 1,234.56) = 160,987.648 → 160,987.65
+    assert run.raised[0].claim_fen == 160_987_65
+    assert service.run_claims(LATER).raised == ()
+    balance = trial_balance(servicing, as_of=LATER)
+    assert balance.balances_fen[Account.GUARANTEE_CLAIM_RECEIVABLE] == 160_987_65
+    assert balance.balanced
+
+
+def test_claim_paid_write_off_and_shared_recoveries_keep_the_ledger_balanced(
+    guarantee_platform: Platform, servicing: Factory, service: GuaranteeService
+) -> None:
+    agency = service.create_agency(name="担保", uscc=AGENCY_USCC, actor="ops")
+    agreement = service.create_agreement(
+        terms(agency.agency_id, fee_mode=FeeMode.PERIODIC, coverage_share=Decimal("0.7")),
+        actor="ops",
+    )
+    loan_id = draw_loan(servicing, open_line(servicing, BORROWER), 100_000_00, "d1")
+    service.cover_loan(loan_id=loan_id, agreement_id=agreement.agreement_id, on=DRAWN_ON, actor="o")
+    fee = service.collect_periodic_fee(
+        loan_id=loan_id, period_from=DRAWN_ON, period_to=date(2026, 3, 2), actor="ops"
+    )
+    assert fee.amount_fen == 77_78  # 100,000 × 1 % × 28 / 360 = 77.777… → 77.78
+    set_past_due(guarantee_platform, loan_id, 95)
+    claim = service.raise_claim(loan_id=loan_id, on=LATER, actor="ops")
+    assert claim.claim_fen == 70_000_00
+    with pytest.raises(ClaimNotPaid):
+        service.share_recovery(
+            loan_id=loan_id, amount_fen=1_000_00, on=LATER, idempotency_key="r0", actor="ops"
+        )
+    service.pay_claim(loan_id=loan_id, on=LATER, actor="ops")
+    # Servicing's business day is still the draw's (no end of day ran in this test).
+    write_off(servicing, loan_id, on=DRAWN_ON, idempotency_key="wo", actor="ops", reason="loss")
+    released = service.run_claims(LATER).released
+    assert [c.loan_id for c in released] == [loan_id]
+    recover(servicing, loan_id, amount_fen=10_000_01, on=DRAWN_ON, idempotency_key="r1", actor="c")
+    shared = service.share_recovery(
+        loan_id=loan_id, amount_fen=10_000_01, on=LATER, idempotency_key="r1", actor="ops"
+    )
+    assert (shared.agency_fen, shared.bank_fen) == (7_000_01, 3_000_00)
+    replay = service.share_recovery(
+        loan_id=loan_id, amount_fen=10_000_01, on=LATER, idempotency_key="r1", actor="ops"
+    )
+    assert replay == shared
+
+    balance = trial_balance(servicing, as_of=LATER).balances_fen
+    assert sum(balance.values()) == 0
+    assert balance[Account.GUARANTEE_COMPENSATION_INCOME] == -70_000_00
+    assert balance.get(Account.GUARANTEE_COMPENSATION_HELD, 0) == 0
+    assert balance[Account.GUARANTEE_RECOVERY_PAYABLE] == -7_000_01
+    # The bank's net loss on the guaranteed loan: write-off less claim, less its recovery.
+    net_loss = (
+        balance[Account.WRITE_OFF_EXPENSE]
+        + balance[Account.GUARANTEE_COMPENSATION_INCOME]
+        + balance[Account.RECOVERY_INCOME]
+        + balance[Account.GUARANTEE_RECOVERY_SHARE]
+    )
+    assert net_loss == 100_000_00 - 70_000_00 - 3_000_00
+
+    remitted = service.remit(
+        agency_id=agency.agency_id, on=LATER, idempotency_key="m1", actor="ops"
+    )
+    assert (remitted.fees_fen, remitted.recoveries_fen) == (77_78, 7_000_01)
+    again = service.remit(agency_id=agency.agency_id, on=LATER, idempotency_key="m1", actor="o")
+    assert again == remitted
+    after = trial_balance(servicing, as_of=LATER).balances_fen
+    assert after.get(Account.GUARANTEE_FEE_PAYABLE, 0) == 0
+    assert after.get(Account.GUARANTEE_RECOVERY_PAYABLE, 0) == 0
+    assert after[Account.SETTLEMENT] == balance[Account.SETTLEMENT] - 77_78 - 7_000_01
+
+    [row] = service.exposure()
+    assert row.loans_covered == 1
+    assert row.claims_paid_fen == 70_000_00
+    assert row.agency_recovered_fen == 7_000_01
+    assert row.fees_fen == 77_78
+    with guarantee_platform.database.engine.connect() as connection:
+        actions = (
+            connection.execute(
+                text("SELECT action FROM audit_events WHERE action LIKE 'guarantee.%'")
+            )
+            .scalars()
+            .all()
+        )
+    assert set(actions) >= {
+        "guarantee.agreement_created",
+        "guarantee.loan_covered",
+        "guarantee.fee_collected",
+        "guarantee.claim_raised",
+        "guarantee.claim_paid",
+        "guarantee.compensation_released",
+        "guarantee.recovery_shared",
+    }
