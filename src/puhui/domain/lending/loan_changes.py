@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 
-from puhui.domain.errors import InvalidInput
+from puhui.domain.errors import Conflict, InvalidInput
 from puhui.domain.lending.delinquency import FiveCategory, classify
 
 OBSERVATION_MIN_PERIODS = 2
@@ -180,3 +180,99 @@ def _restructured_inside_earlier_observation(
         if end is None or latest.changed_on <= end:
             return True
     return False
+
+
+# --- policy: how far a contract may be changed ---------------------------------------------
+
+
+class ExtensionBeyondPolicy(InvalidInput):
+    """An extension longer than the policy allows for the loan's original term (展期期限)."""
+
+    code = "extension_beyond_policy"
+
+
+class TooManyChanges(Conflict):
+    """The loan has had as many extensions and restructurings as the policy allows."""
+
+    code = "too_many_changes"
+
+
+class LoanInArrears(Conflict):
+    """A renewal (or an extension for a debtor not in difficulty) needs a loan with no arrears."""
+
+    code = "loan_in_arrears"
+
+
+class SameApprover(Conflict):
+    """Four eyes: the user who requested a contract change may not approve it."""
+
+    code = "four_eyes_violation"
+
+
+SHORT_TERM_MONTHS = 12
+MEDIUM_TERM_MONTHS = 60
+LONG_TERM_MAX_EXTENSION_MONTHS = 36
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePolicy:
+    """Limits on extensions and restructurings (贷款通则 Art. 12 for 展期 by default).
+
+    Short-term loans (up to one year) may be extended up to their original term, medium-term
+    loans (up to five years) up to half of it, long-term loans up to three years.
+    """
+
+    max_changes: int = 2
+    short_term_factor_pct: int = 100
+    medium_term_factor_pct: int = 50
+    long_term_max_months: int = LONG_TERM_MAX_EXTENSION_MONTHS
+
+    def __post_init__(self) -> None:
+        for name in ("max_changes", "short_term_factor_pct", "medium_term_factor_pct"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidInput(f"{name} must be a non-negative integer, got {value!r}")
+        if self.long_term_max_months < 0:
+            raise InvalidInput("long_term_max_months must not be negative")
+
+    def max_extension_months(self, original_term_months: int) -> int:
+        if original_term_months <= SHORT_TERM_MONTHS:
+            return original_term_months * self.short_term_factor_pct // 100
+        if original_term_months <= MEDIUM_TERM_MONTHS:
+            return original_term_months * self.medium_term_factor_pct // 100
+        return self.long_term_max_months
+
+    def check_extension(
+        self, original_term_months: int, extension_months: int, changes_so_far: int
+    ) -> None:
+        """Refuse an extension beyond policy (raises; nothing is decided here)."""
+        if isinstance(extension_months, bool) or not isinstance(extension_months, int):
+            raise InvalidInput(f"extension months must be an integer, got {extension_months!r}")
+        if extension_months < 1:
+            raise InvalidInput(f"an extension is at least one month, got {extension_months}")
+        self.check_count(changes_so_far)
+        allowed = self.max_extension_months(original_term_months)
+        if extension_months > allowed:
+            raise ExtensionBeyondPolicy(
+                f"a {original_term_months}-month loan may be extended by at most {allowed} "
+                f"months, not {extension_months}",
+                details={
+                    "original_term_months": original_term_months,
+                    "extension_months": extension_months,
+                    "max_extension_months": allowed,
+                },
+            )
+
+    def check_count(self, changes_so_far: int) -> None:
+        if changes_so_far >= self.max_changes:
+            raise TooManyChanges(
+                f"the loan has had {changes_so_far} changes; the policy allows {self.max_changes}",
+                details={"changes": changes_so_far, "max_changes": self.max_changes},
+            )
+
+
+def check_four_eyes(requested_by: str, approved_by: str) -> None:
+    if requested_by == approved_by:
+        raise SameApprover(
+            "a contract change must be approved by someone other than who requested it"
+        )
