@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 
 import puhui.adapters.db.collections.tables
 import puhui.adapters.db.features.tables
+import puhui.adapters.db.loan_changes.tables
 import puhui.adapters.db.origination.tables
 import puhui.adapters.db.post_loan.tables
 import puhui.adapters.db.prospects.tables

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 # comparison sees the whole schema.
 from puhui.adapters.db.collections import tables as _collection_tables  # noqa: F401
 from puhui.adapters.db.features import tables as _feature_tables  # noqa: F401
+from puhui.adapters.db.loan_changes import tables as _loan_change_tables  # noqa: F401
 from puhui.adapters.db.origination import tables as _origination_tables  # noqa: F401
 from puhui.adapters.db.post_loan import tables as _post_loan_tables  # noqa: F401
 from puhui.adapters.db.prospects import tables as _prospect_tables  # noqa: F401
