@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import Enum
 
 from puhui.domain.errors import Conflict, InvalidInput
@@ -276,3 +276,69 @@ def check_four_eyes(requested_by: str, approved_by: str) -> None:
         raise SameApprover(
             "a contract change must be approved by someone other than who requested it"
         )
+
+
+# --- renewal without principal repayment (无还本续贷) ---------------------------------------
+
+
+class OutsideRenewalWindow(InvalidInput):
+    """A renewal is decided in the window before maturity, not earlier and not after."""
+
+    code = "outside_renewal_window"
+
+
+RENEWAL_WINDOW_DAYS = 30
+RENEWAL_RULES_VERSION = "renewal-rules/1"
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalFacts:
+    """What the renewal rules read of a maturing loan and its customer."""
+
+    on: date
+    maturity_date: date
+    days_past_due: int
+    in_arrears: bool
+    open_alerts: int
+    category: FiveCategory
+    renewals_so_far: int
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalDecision:
+    approved: bool
+    reasons: tuple[str, ...]
+    rules_version: str = RENEWAL_RULES_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalRules:
+    """The renewal mode's rule set (docs/loan-changes.md): knock-outs first, then the decline
+    reasons all collected. A loan in arrears or outside the window is refused (4xx), not
+    declined: such a request is not a renewal case at all."""
+
+    window_days: int = RENEWAL_WINDOW_DAYS
+    max_renewals: int = 3
+    worst_category: FiveCategory = FiveCategory.PASS
+
+    def decide(self, facts: RenewalFacts) -> RenewalDecision:
+        if facts.in_arrears or facts.days_past_due > 0:
+            raise LoanInArrears(
+                "a loan in arrears cannot be renewed without principal repayment",
+                details={"days_past_due": facts.days_past_due},
+            )
+        opens = facts.maturity_date - timedelta(days=self.window_days)
+        if not opens <= facts.on < facts.maturity_date:
+            raise OutsideRenewalWindow(
+                f"renewal is decided from {opens} until the day before maturity "
+                f"{facts.maturity_date}, not on {facts.on}",
+                details={"opens": opens.isoformat(), "maturity": facts.maturity_date.isoformat()},
+            )
+        reasons: list[str] = []
+        if facts.open_alerts > 0:
+            reasons.append("monitoring_alerts_open")
+        if facts.category.rank > self.worst_category.rank:
+            reasons.append("category_not_pass")
+        if facts.renewals_so_far >= self.max_renewals:
+            reasons.append("too_many_renewals")
+        return RenewalDecision(approved=not reasons, reasons=tuple(reasons))
