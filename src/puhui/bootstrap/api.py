@@ -26,6 +26,7 @@ from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.adapters.db.supply_chain.unit_of_work import SupplyChainUnitOfWork
 from puhui.adapters.sources.supply_chain import DataSourceEnterprises, LazyPolicy
+from puhui.bootstrap.loan_changes import loan_changes_on
 from puhui.bootstrap.settings import Settings
 from puhui.domain.clock import Clock
 from puhui.services import strategies
@@ -34,6 +35,7 @@ from puhui.services.collections.access import PostLoanAccess
 from puhui.services.collections.ports import CollectionsUnitOfWork
 from puhui.services.concentration import Concentration
 from puhui.services.documents.contract_pdf import ContractRenderer
+from puhui.services.loan_changes.access import LoanChangeAccess
 from puhui.services.monitoring.access import MonitoringAccess
 from puhui.services.monitoring.rules import active_concentration
 from puhui.services.origination.credit_access import CreditAccess
@@ -106,6 +108,8 @@ class ApiDependencies:
     """Pre-approved prospects, offers and the marketing map; their routes need it."""
     supply_chain: SupplyChainService | None = None
     """Supply-chain finance (core facilities, vouchers); mounted only when wired."""
+    loan_changes: LoanChangeAccess | None = None
+    """Extension, restructuring, renewal and 2023 classification; mounted with servicing."""
     graph_folder: Callable[[], Path | None] | None = None
     """The relationship graph snapshot to show staff (asked on each use, so a new month's build
     is picked up without a restart); None, or a None answer: no graph is shown."""
@@ -219,7 +223,9 @@ def build_api_dependencies(
     monitoring = None
     reports = None
     supply_chain = None
+    changes = None
     if servicing_uow_factory is not None:
+        changes = loan_changes_on(engine, clock=clock, audit_key=keys.audit_key)
         reports = SqlReportingStore(engine, clock=clock)
         # Vouchers post to the servicing ledger: mounted with servicing.
         supply_chain = SupplyChainService(
@@ -250,6 +256,7 @@ def build_api_dependencies(
         security=security,
         prospects=prospects,
         supply_chain=supply_chain,
+        loan_changes=changes,
         run_inline=run_inline,
         credit=credit,
         monitoring=monitoring,

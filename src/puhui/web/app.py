@@ -27,6 +27,7 @@ from puhui.web.routes import (
     auth,
     collections,
     dealers,
+    loan_changes,
     monitoring,
     prospects,
     reports,
@@ -66,6 +67,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         routers.append(prospects.router)
     if deps.supply_chain is not None:
         routers.append(supply_chain.router)
+    if deps.loan_changes is not None:
+        routers.append(loan_changes.router)
     for router in routers:
         app.include_router(router)
 

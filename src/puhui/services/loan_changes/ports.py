@@ -63,6 +63,10 @@ class LoanChangeRepository(Protocol):
 
     def pending(self, *, limit: int, offset: int) -> list[LoanChangeRecord]: ...
 
+    def open_alert_count(self, enterprise_id: str) -> int:
+        """Post-loan monitoring alerts of the enterprise not yet closed."""
+        ...
+
 
 class LoanChangesUnitOfWork(ServicingUnitOfWork, Protocol):
     @property

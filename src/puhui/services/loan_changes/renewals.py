@@ -45,7 +45,8 @@ from puhui.services.servicing.idempotency import (
 )
 
 OpenAlerts = Callable[[str], int]
-"""How many monitoring alerts are open for an enterprise (post-loan monitoring)."""
+"""How many monitoring alerts are open for an enterprise; by default the unit of work's
+monitoring alerts are counted in the renewal's own transaction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ def renew_loan(
     actor: str,
     clock: Clock,
     rules: RenewalRules,
-    open_alerts: OpenAlerts,
+    open_alerts: OpenAlerts | None = None,
 ) -> RenewalResult:
     """Decide and, when approved, make the renewal; a decline is a result, not an error.
 
@@ -104,7 +105,11 @@ def renew_loan(
             maturity_date=loan.maturity_date,
             days_past_due=loan.days_past_due,
             in_arrears=in_arrears(loan),
-            open_alerts=open_alerts(loan.enterprise_id),
+            open_alerts=(
+                uow.changes.open_alert_count(loan.enterprise_id)
+                if open_alerts is None
+                else open_alerts(loan.enterprise_id)
+            ),
             category=loan.category,
             renewals_so_far=_renewals_in_chain(uow, loan_id, history),
         )

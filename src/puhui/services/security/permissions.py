@@ -91,6 +91,10 @@ class Permission(Enum):
     CORE_MANAGE = "core_enterprises:manage"
     """Onboard core enterprises, name their partners, bind enterprise users, freeze and
     unfreeze facilities, record a core's non-payment."""
+    LOAN_CHANGE_REQUEST = "loan_changes:request"
+    """Ask for a loan's extension (展期) or restructuring (重组); renew a maturing loan."""
+    LOAN_CHANGE_APPROVE = "loan_changes:approve"
+    """Approve an extension or restructuring (never one's own request: four eyes)."""
 
 
 _STAFF_READ = {
@@ -113,6 +117,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK}
         | {Permission.ALERT_READ, Permission.TASK_WORK}
         | {Permission.PROSPECT_READ, Permission.PROSPECT_WORK}
+        | {Permission.LOAN_CHANGE_REQUEST}
         | _STAFF_READ
     ),
     # Supervisors (主管) take escalated tasks, close alerts and hand out collection cases.
@@ -130,6 +135,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         # The fast-track queue: applications from pre-approved prospects, with their terms.
         | {Permission.PROSPECT_READ}
         | {Permission.VOUCHER_READ, Permission.VOUCHER_FINANCE_APPROVE}
+        | {Permission.LOAN_CHANGE_APPROVE}
         | _STAFF_READ
     ),
     # Risk freezes and cuts lines (early warning); operations freezes (disputes) and posts
@@ -159,6 +165,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PROSPECT_READ,
             Permission.VOUCHER_READ,
             Permission.CORE_MANAGE,
+            Permission.LOAN_CHANGE_REQUEST,
+            Permission.LOAN_CHANGE_APPROVE,
         }
         | _STAFF_READ
     ),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from puhui.adapters.db.loan_changes.tables import loan_changes
+from puhui.adapters.db.post_loan.tables import monitoring_alerts
 from puhui.domain.lending.loan_changes import ChangeKind
+from puhui.domain.monitoring.alerts import AlertStatus
 from puhui.services.loan_changes.ports import ChangeStatus, LoanChangeRecord
 
 _FIELDS = (
@@ -74,6 +76,20 @@ class SqlLoanChangeRepository:
             .order_by(loan_changes.c.effective_on, loan_changes.c.requested_at)
         ).all()
         return [_record(r) for r in rows]
+
+    def open_alert_count(self, enterprise_id: str) -> int:
+        """Monitoring alerts of the enterprise not yet closed (open or acknowledged): a
+        renewal needs monitoring clear. Only the count is read, never the sealed notes."""
+        return int(
+            self._connection.execute(
+                select(func.count())
+                .select_from(monitoring_alerts)
+                .where(
+                    monitoring_alerts.c.customer_id == enterprise_id,
+                    monitoring_alerts.c.status != AlertStatus.CLOSED.value,
+                )
+            ).scalar_one()
+        )
 
     def pending(self, *, limit: int, offset: int) -> list[LoanChangeRecord]:
         rows = self._connection.execute(
