@@ -26,6 +26,7 @@ from puhui.web.pages import (
     documents,
     h5,
     lines,
+    loan_changes,
     monitoring,
     ops,
     prospects,
@@ -49,6 +50,7 @@ AREAS: tuple[ModuleType, ...] = (
     branches,
     documents,
     supply_chain,
+    loan_changes,
     h5,
 )
 """Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""
