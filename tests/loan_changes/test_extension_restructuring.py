@@ -18,6 +18,7 @@ from puhui.services.loan_changes.changes import (
     approve_change,
     changes_of_loan,
     pending_changes,
+    reject_change,
     request_extension,
     request_restructuring,
 )
@@ -232,7 +233,9 @@ def test_restructuring_sets_an_observation_period_and_counts_against_policy(
             policy=POLICY,
         )
         _approve(uow_factory, clock, change.change_id)
-    first, second = changes_of_loan(uow_factory, loan_id)
+    second, first = sorted(
+        changes_of_loan(uow_factory, loan_id), key=lambda c: not c.second_in_observation
+    )
     # first repayment date after 20 Jan is 2 Feb 2026; one year beats two periods
     assert first.observation_ends_on == date(2027, 2, 2)
     assert first.second_in_observation is False
@@ -243,3 +246,32 @@ def test_restructuring_sets_an_observation_period_and_counts_against_policy(
     with pytest.raises(PuhuiError) as refused:
         _extend(uow_factory, clock, loan_id, 1, key="ext-3", in_difficulty=True)
     assert refused.value.code == "too_many_changes"
+
+
+def test_one_change_at_a_time_and_a_rejected_one_frees_the_loan(
+    uow_factory: Factory,
+    clock: FixedClock,
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+) -> None:
+    loan_id = disburse()
+    first = _extend(uow_factory, clock, loan_id, 2)
+    with pytest.raises(PuhuiError) as refused:
+        _extend(uow_factory, clock, loan_id, 3, key="ext-2")
+    assert refused.value.code == "change_already_pending"
+    before = _schedule(uow_factory, loan_id)
+    rejected = reject_change(
+        uow_factory, first, reason="not needed after all", idempotency_key="rej", actor="approver"
+    )
+    assert rejected.status == "rejected"
+    assert _schedule(uow_factory, loan_id) == before
+    with pytest.raises(PuhuiError) as late:
+        _approve(uow_factory, clock, first)
+    assert late.value.code == "change_not_pending"
+    second = _extend(uow_factory, clock, loan_id, 3, key="ext-3")
+    _approve(uow_factory, clock, second)
+    assert sorted(c.status for c in changes_of_loan(uow_factory, loan_id)) == [
+        "approved",
+        "rejected",
+    ]
+    assert "loan_change.extension_rejected" in _audit_actions(changes_platform)

@@ -1,4 +1,4 @@
-"""``puhui loan extend|restructure|approve-change|renew|changes|classify``: contract changes.
+"""``puhui loan extend|restructure|approve-change|reject-change|renew|changes|classify``.
 
 Extension (展期) and restructuring (重组) are requested by one person and applied when another
 approves them (``--actor`` names who acts; the same name cannot approve its own request).
@@ -158,6 +158,29 @@ def approve_change(
     )
 
 
+def reject_change(
+    change_id: Annotated[str, typer.Argument(help="Change id.")],
+    *,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    actor: Actor = None,
+    key: Key = None,
+    as_json: Json = False,
+) -> None:
+    """Reject (or withdraw) a requested change: nothing is applied."""
+    with platform() as p:
+        try:
+            result = changes.reject_change(
+                loan_changes(p).units,
+                change_id,
+                reason=reason,
+                idempotency_key=_key(key, "cli-reject", change_id),
+                actor=_actor(actor),
+            )
+        except PuhuiError as exc:
+            raise _refused(exc) from None
+    _print(asdict(result), as_json, f"rejected {change_id}")
+
+
 def renew(
     loan_id: Annotated[str, typer.Argument(help="Loan id of the maturing loan.")],
     *,
@@ -238,6 +261,7 @@ def register(group: typer.Typer) -> None:
     group.command("extend")(extend)
     group.command("restructure")(restructure)
     group.command("approve-change")(approve_change)
+    group.command("reject-change")(reject_change)
     group.command("renew")(renew)
     group.command("changes")(pending)
     group.command("classify")(classify)

@@ -88,6 +88,18 @@ class LoanChangeAccess:
             policy=self.policy,
         )
 
+    def reject(
+        self, actor: Principal, change_id: str, *, reason: str, idempotency_key: str
+    ) -> ChangeResult:
+        require(actor, Permission.LOAN_CHANGE_APPROVE)
+        return changes.reject_change(
+            self.units,
+            change_id,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            actor=actor.audit_name(),
+        )
+
     def renew(
         self,
         actor: Principal,

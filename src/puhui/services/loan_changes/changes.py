@@ -56,6 +56,12 @@ class ChangeNotPending(Conflict):
     code = "change_not_pending"
 
 
+class ChangeAlreadyPending(Conflict):
+    """One change at a time: a loan with a change awaiting approval takes no other request."""
+
+    code = "change_already_pending"
+
+
 class LoanNotChangeable(Conflict):
     """Only an active term loan with instalments still ahead can be extended or restructured."""
 
@@ -138,9 +144,10 @@ def _periods(uow: LoanChangesUnitOfWork, loan: LoanAccount) -> int:
 
 
 def _original_term(changes: list[LoanChangeRecord], periods_now: int, loan_id: str) -> int:
-    """The term before the first change: what the 展期 limits are measured against."""
+    """The term before the first change: what the 展期 limits are measured against (every
+    change of a loan carries it, so the order of the records does not matter)."""
     own = [c for c in changes if c.loan_id == loan_id and c.kind is not ChangeKind.RENEWAL]
-    return own[0].periods_before if own else periods_now
+    return own[0].original_term_months if own else periods_now
 
 
 def request_extension(
@@ -242,6 +249,7 @@ def _request(
         changes = uow.changes.of_loan(loan_id)
         periods = _periods(uow, loan)
         counted = sum(1 for c in changes if c.loan_id == loan_id and c.counts_against_policy)
+        original = _original_term(changes, periods, loan_id)
         if kind is ChangeKind.EXTENSION:
             if not in_difficulty and in_arrears(loan):
                 raise LoanInArrears(
@@ -249,11 +257,11 @@ def _request(
                     "needs a loan with no arrears (a debtor in difficulty is restructured)",
                     details={"loan_id": loan_id, "days_past_due": loan.days_past_due},
                 )
-            policy.check_extension(_original_term(changes, periods, loan_id), months, counted)
+            policy.check_extension(original, months, counted)
         else:
             policy.check_count(counted)
         if any(c.status == ChangeStatus.REQUESTED and c.loan_id == loan_id for c in changes):
-            raise Conflict(
+            raise ChangeAlreadyPending(
                 f"loan {loan_id} already has a change awaiting approval",
                 details={"loan_id": loan_id},
             )
@@ -269,6 +277,7 @@ def _request(
             requested_at=clock.now(),
             periods_before=periods,
             maturity_before=loan.maturity_date,
+            original_term_months=original,
             extension_months=months if kind is ChangeKind.EXTENSION else None,
             new_term_months=months if kind is ChangeKind.RESTRUCTURING else None,
         )
@@ -369,6 +378,48 @@ def approve_change(
                 "observation_ends_on": None if ends_on is None else ends_on.isoformat(),
                 "idempotency_key": key,
             },
+        )
+        remember(uow, key, operation, digest, result)
+        uow.commit()
+    return result
+
+
+def reject_change(
+    uow_factory: UowFactory,
+    change_id: str,
+    *,
+    reason: str,
+    idempotency_key: str,
+    actor: str,
+) -> ChangeResult:
+    """Reject (or withdraw) a requested change: nothing is applied, the loan may be asked for
+    another change. Rejecting needs no second person: it changes no loan."""
+    key = check_key(idempotency_key)
+    text = _reason(reason)
+    operation = "reject_loan_change"
+    digest = request_digest(operation, {"change_id": change_id, "reason": text})
+    with uow_factory() as uow:
+        replayed = find_replay(uow, key, operation, digest, ChangeResult)
+        if replayed is not None:
+            return replayed
+        change = uow.changes.get(change_id, for_update=True)
+        if change is None:
+            raise NotFound(f"no loan change {change_id}", details={"change_id": change_id})
+        if change.status != ChangeStatus.REQUESTED:
+            raise ChangeNotPending(
+                f"loan change {change_id} is {change.status}, not awaiting approval",
+                details={"change_id": change_id, "status": change.status},
+            )
+        rejected = replace(change, status=ChangeStatus.REJECTED)
+        uow.changes.save(rejected)
+        result = change_result(rejected)
+        record(
+            uow,
+            actor=actor,
+            action=f"loan_change.{change.kind.value}_rejected",
+            entity="loan",
+            entity_id=change.loan_id,
+            payload={"change_id": change_id, "reason": text, "idempotency_key": key},
         )
         remember(uow, key, operation, digest, result)
         uow.commit()

@@ -31,6 +31,8 @@ class LoanChangeRecord:
     requested_at: datetime
     periods_before: int
     maturity_before: date
+    original_term_months: int
+    """The loan's term before its first extension or restructuring (what 展期 limits use)."""
     extension_months: int | None = None
     new_term_months: int | None = None
     new_loan_id: str | None = None

@@ -261,6 +261,7 @@ def _renew(
         requested_at=clock.now(),
         periods_before=max(i.period for i in uow.instalments.schedule(loan.loan_id)),
         maturity_before=loan.maturity_date,
+        original_term_months=max(i.period for i in uow.instalments.schedule(loan.loan_id)),
         new_term_months=term_months,
         new_loan_id=new_loan_id,
         principal_fen=principal,

@@ -5,7 +5,7 @@ Writes need an ``Idempotency-Key``: the same key and body replay the first resul
 key with another body is 409 ``idempotency_conflict``. Every refusal is a named 4xx
 (``extension_beyond_policy``, ``too_many_changes``, ``loan_in_arrears``,
 ``outside_renewal_window``, ``four_eyes_violation``, ``change_not_pending``,
-``loan_not_changeable``) and changes nothing.
+``loan_not_changeable``, ``change_already_pending``) and changes nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from puhui.web.schemas.loan_changes import (
     ChangeOut,
     ClassificationOut,
     ExtensionIn,
+    RejectIn,
     RenewalIn,
     RenewalOut,
     RestructuringIn,
@@ -127,6 +128,26 @@ async def approve_change(
         change_id,
         idempotency_key=idempotency_key,
         on=body.on,
+    )
+    return change_out(result)
+
+
+@router.post("/loan-changes/{change_id}/reject", response_model=ChangeOut)
+async def reject_change(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    change_id: Identifier,
+    body: RejectIn,
+    idempotency_key: IdempotencyKey,
+) -> ChangeOut:
+    """Reject a requested change (approver, risk officer): nothing is applied."""
+    result = await call(
+        deps,
+        _changes(deps).reject,
+        principal,
+        change_id,
+        reason=body.reason,
+        idempotency_key=idempotency_key,
     )
     return change_out(result)
 

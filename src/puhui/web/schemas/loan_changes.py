@@ -37,6 +37,10 @@ class ApproveIn(Strict):
     on: IsoDate | None = None
 
 
+class RejectIn(Strict):
+    reason: Reason
+
+
 class RenewalIn(Strict):
     term_months: Months
     reason: Reason

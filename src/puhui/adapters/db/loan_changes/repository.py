@@ -22,6 +22,7 @@ _FIELDS = (
     "requested_by",
     "requested_at",
     "periods_before",
+    "original_term_months",
     "maturity_before",
     "extension_months",
     "new_term_months",
@@ -73,7 +74,9 @@ class SqlLoanChangeRepository:
         rows = self._connection.execute(
             select(loan_changes)
             .where(or_(loan_changes.c.loan_id == loan_id, loan_changes.c.new_loan_id == loan_id))
-            .order_by(loan_changes.c.effective_on, loan_changes.c.requested_at)
+            .order_by(
+                loan_changes.c.effective_on, loan_changes.c.requested_at, loan_changes.c.change_id
+            )
         ).all()
         return [_record(r) for r in rows]
 

@@ -35,6 +35,7 @@ loan_changes = Table(
     Column("requested_by", String(128), nullable=False),
     Column("requested_at", UtcDateTime, nullable=False),
     Column("periods_before", Integer, nullable=False),
+    Column("original_term_months", Integer, nullable=False),
     Column("maturity_before", Date, nullable=False),
     Column("extension_months", Integer, nullable=True),
     Column("new_term_months", Integer, nullable=True),

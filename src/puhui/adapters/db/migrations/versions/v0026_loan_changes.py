@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("requested_by", sa.String(128), nullable=False),
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("periods_before", sa.Integer, nullable=False),
+        sa.Column("original_term_months", sa.Integer, nullable=False),
         sa.Column("maturity_before", sa.Date, nullable=False),
         sa.Column("extension_months", sa.Integer, nullable=True),
         sa.Column("new_term_months", sa.Integer, nullable=True),
