@@ -23,6 +23,7 @@ from puhui.pipelines.eod import run_end_of_day
 from puhui.services.loan_changes.changes import changes_of_loan
 from puhui.services.loan_changes.renewals import RenewalResult, renew_loan
 from puhui.services.servicing.products import create_product
+from puhui.services.servicing.receipts import quote_payoff, repay
 from puhui.services.servicing.term_loans import disburse_term_loan
 
 from .conftest import ENTERPRISE, START, term_product
@@ -122,18 +123,39 @@ def test_end_of_day_bills_only_interest_on_the_old_loan_and_starts_the_new_one(
     result = _renew(uow_factory, clock, old)
     assert result.new_loan_id is not None
     store = SqlEndOfDayStore(changes_platform.database.engine, clock=clock)
-    day = START
-    while day <= MATURITY + timedelta(days=1):
-        run_end_of_day(store, day)
-        day += timedelta(days=1)
+
+    def close_through(first: date, last: date) -> None:
+        day = first
+        while day <= last:
+            run_end_of_day(store, day)
+            day += timedelta(days=1)
+
+    close_through(START, MATURITY - timedelta(days=1))  # the last instalment is billed
+    with uow_factory() as uow:
+        billed = uow.loans.get(old)
+    assert billed is not None
+    assert billed.billed_principal_fen == 0
+    assert billed.interest_billed_fen > 0
+    # The borrower pays the old loan's last interest on its due date, no principal.
+    owed = quote_payoff(uow_factory, old, on=MATURITY)
+    assert owed == billed.interest_billed_fen
+    repay(
+        uow_factory,
+        old,
+        amount_fen=owed,
+        on=MATURITY,
+        idempotency_key="pay-last-interest",
+        actor="ops",
+    )
+    close_through(MATURITY, MATURITY + timedelta(days=1))
     with uow_factory() as uow:
         old_loan = uow.loans.get(old)
         new_loan = uow.loans.get(result.new_loan_id)
     assert old_loan is not None
     assert new_loan is not None
-    assert old_loan.billed_principal_fen == 0
+    assert old_loan.status.value == "closed"
     assert old_loan.overdue_principal_fen == 0
-    assert old_loan.interest_billed_fen + old_loan.overdue_interest_fen > 0
+    assert old_loan.days_past_due == 0
     assert new_loan.accrued_through == MATURITY + timedelta(days=1)
     assert new_loan.interest_accrued_fen > 0
     assert new_loan.category.value == "pass"
