@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 import puhui.adapters.db.collections.tables
 import puhui.adapters.db.features.tables
 import puhui.adapters.db.guarantees.tables
+import puhui.adapters.db.loan_changes.tables
 import puhui.adapters.db.origination.tables
 import puhui.adapters.db.partners.tables
 import puhui.adapters.db.post_loan.tables

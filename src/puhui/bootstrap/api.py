@@ -27,6 +27,7 @@ from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.adapters.db.supply_chain.unit_of_work import SupplyChainUnitOfWork
 from puhui.adapters.sources.supply_chain import DataSourceEnterprises, LazyPolicy
+from puhui.bootstrap.loan_changes import loan_changes_on
 from puhui.bootstrap.partners import partner_service_on
 from puhui.bootstrap.settings import Settings
 from puhui.domain.clock import Clock
@@ -38,6 +39,7 @@ from puhui.services.concentration import Concentration
 from puhui.services.documents.contract_pdf import ContractRenderer
 from puhui.services.guarantees.access import GuaranteeAccess
 from puhui.services.guarantees.use_cases import GuaranteeService
+from puhui.services.loan_changes.access import LoanChangeAccess
 from puhui.services.monitoring.access import MonitoringAccess
 from puhui.services.monitoring.rules import active_concentration
 from puhui.services.origination.credit_access import CreditAccess
@@ -115,6 +117,8 @@ class ApiDependencies:
     """Lending with partners (agreements, settlement); mounted only when wired."""
     guarantees: GuaranteeAccess | None = None
     """Guarantee agencies, agreements and claims; mounted only when wired (with servicing)."""
+    loan_changes: LoanChangeAccess | None = None
+    """Extension, restructuring, renewal and 2023 classification; mounted with servicing."""
     graph_folder: Callable[[], Path | None] | None = None
     """The relationship graph snapshot to show staff (asked on each use, so a new month's build
     is picked up without a restart); None, or a None answer: no graph is shown."""
@@ -241,6 +245,9 @@ def build_api_dependencies(
                 clock=clock,
             )
         )
+    changes = None
+    if servicing_uow_factory is not None:
+        changes = loan_changes_on(engine, clock=clock, audit_key=keys.audit_key)
         reports = SqlReportingStore(engine, clock=clock)
         # Vouchers post to the servicing ledger: mounted with servicing.
         supply_chain = SupplyChainService(
@@ -273,6 +280,7 @@ def build_api_dependencies(
         supply_chain=supply_chain,
         partners=partners,
         guarantees=guarantees,
+        loan_changes=changes,
         run_inline=run_inline,
         credit=credit,
         monitoring=monitoring,

@@ -20,6 +20,7 @@ from puhui.cli import (
     ledger,
     line,
     loan,
+    loan_changes,
     market,
     model,
     monitor,
@@ -82,6 +83,7 @@ app.add_typer(model.app, name="model")
 model.app.command(name="monitor")(monitor_command(_decision_history))
 app.add_typer(loan.app, name="loan")
 app.add_typer(partner.app, name="partner")
+loan_changes.register(loan.app)
 app.add_typer(line.app, name="line")
 app.add_typer(eod.app, name="eod")
 app.add_typer(ledger.app, name="ledger")

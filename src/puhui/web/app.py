@@ -28,6 +28,7 @@ from puhui.web.routes import (
     collections,
     dealers,
     guarantees,
+    loan_changes,
     monitoring,
     partners,
     prospects,
@@ -72,6 +73,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         routers.append(partners.router)
     if deps.guarantees is not None:
         routers.append(guarantees.router)
+    if deps.loan_changes is not None:
+        routers.append(loan_changes.router)
     for router in routers:
         app.include_router(router)
 

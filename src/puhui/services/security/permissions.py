@@ -98,6 +98,10 @@ class Permission(Enum):
     GUARANTEE_OPERATE = "guarantees:operate"
     """Cover loans, collect periodic fees, raise and record paid claims, share recoveries,
     run the daily claims job."""
+    LOAN_CHANGE_REQUEST = "loan_changes:request"
+    """Ask for a loan's extension (展期) or restructuring (重组); renew a maturing loan."""
+    LOAN_CHANGE_APPROVE = "loan_changes:approve"
+    """Approve an extension or restructuring (never one's own request: four eyes)."""
 
 
 _STAFF_READ = {
@@ -120,6 +124,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK}
         | {Permission.ALERT_READ, Permission.TASK_WORK}
         | {Permission.PROSPECT_READ, Permission.PROSPECT_WORK}
+        | {Permission.LOAN_CHANGE_REQUEST}
         | _STAFF_READ
     ),
     # Supervisors (主管) take escalated tasks, close alerts and hand out collection cases.
@@ -137,6 +142,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         # The fast-track queue: applications from pre-approved prospects, with their terms.
         | {Permission.PROSPECT_READ}
         | {Permission.VOUCHER_READ, Permission.VOUCHER_FINANCE_APPROVE}
+        | {Permission.LOAN_CHANGE_APPROVE}
         | _STAFF_READ
     ),
     # Risk freezes and cuts lines (early warning); operations freezes (disputes) and posts
@@ -168,6 +174,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CORE_MANAGE,
             Permission.GUARANTEE_READ,
             Permission.GUARANTEE_MANAGE,
+            Permission.LOAN_CHANGE_REQUEST,
+            Permission.LOAN_CHANGE_APPROVE,
         }
         | _STAFF_READ
     ),

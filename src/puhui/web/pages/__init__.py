@@ -27,6 +27,7 @@ from puhui.web.pages import (
     guarantees,
     h5,
     lines,
+    loan_changes,
     monitoring,
     ops,
     partners,
@@ -53,6 +54,7 @@ AREAS: tuple[ModuleType, ...] = (
     supply_chain,
     partners,
     guarantees,
+    loan_changes,
     h5,
 )
 """Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""

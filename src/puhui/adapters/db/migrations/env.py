@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from puhui.adapters.db.collections import tables as _collection_tables  # noqa: F401
 from puhui.adapters.db.features import tables as _feature_tables  # noqa: F401
 from puhui.adapters.db.guarantees import tables as _guarantee_tables  # noqa: F401
+from puhui.adapters.db.loan_changes import tables as _loan_change_tables  # noqa: F401
 from puhui.adapters.db.origination import tables as _origination_tables  # noqa: F401
 from puhui.adapters.db.partners import tables as _partner_tables  # noqa: F401
 from puhui.adapters.db.post_loan import tables as _post_loan_tables  # noqa: F401

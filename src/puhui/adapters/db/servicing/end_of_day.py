@@ -201,13 +201,49 @@ CATEGORY_SQL = f"""(CASE WHEN days_past_due > {LOSS_AFTER_DAYS} THEN '{FiveCateg
     ELSE '{FiveCategory.PASS.value}' END)"""
 _CLOSED_TODAY = "status = 'active' AND accrued_through = :d"
 
+
+def _rank(category: str) -> str:
+    whens = " ".join(f"WHEN '{c.value}' THEN {c.rank}" for c in FiveCategory)
+    return f"(CASE {category} {whens} END)"
+
+
+def _worse(a: str, b: str) -> str:
+    return f"(CASE WHEN {a} >= {b} THEN {a} ELSE {b} END)"
+
+
+# Restructured loans (docs/loan-changes.md, ``domain.lending.loan_changes``): inside the
+# observation period at least 关注, 可疑 after a second restructuring inside it, and a
+# non-performing loan is not upgraded (the row's category before tonight stays the floor).
+_OBSERVATION_FLOOR = (
+    "(SELECT MAX(CASE WHEN c.second_in_observation THEN 3 ELSE 1 END) FROM loan_changes c"
+    " WHERE c.loan_id = loans.loan_id AND c.status = 'approved'"
+    " AND (c.kind = 'restructuring' OR c.in_difficulty) AND c.effective_on <= :d"
+    " AND (c.observation_ends_on IS NULL OR c.observation_ends_on >= :d))"
+)
+_KEPT_NON_PERFORMING = (
+    f"(CASE WHEN {_rank('category')} >= {FiveCategory.SUBSTANDARD.rank}"
+    f" THEN {_rank('category')} ELSE 0 END)"
+)
+_RESTRUCTURING_FLOOR = (
+    f"(CASE WHEN {_OBSERVATION_FLOOR} IS NULL THEN 0"
+    f" ELSE {_worse(_OBSERVATION_FLOOR, _KEPT_NON_PERFORMING)} END)"
+)
+CLASSIFIED_SQL = (
+    "(CASE "
+    + _worse(_rank(CATEGORY_SQL), _RESTRUCTURING_FLOOR)
+    + " "
+    + " ".join(f"WHEN {c.rank} THEN '{c.value}'" for c in FiveCategory)
+    + " END)"
+)
+"""The DPD floors, then the restructuring floors of the 2023 measures."""
+
 _INSERT_HISTORY = f"""
 INSERT INTO category_history (loan_id, changed_on, from_category, to_category, days_past_due)
-SELECT loan_id, :d, category, {CATEGORY_SQL}, days_past_due
-FROM loans WHERE {_CLOSED_TODAY} AND category <> {CATEGORY_SQL}
+SELECT loan_id, :d, category, {CLASSIFIED_SQL}, days_past_due
+FROM loans WHERE {_CLOSED_TODAY} AND category <> {CLASSIFIED_SQL}
 """
 _UPDATE_CATEGORY = f"""
-UPDATE loans SET category = {CATEGORY_SQL} WHERE {_CLOSED_TODAY} AND category <> {CATEGORY_SQL}
+UPDATE loans SET category = {CLASSIFIED_SQL} WHERE {_CLOSED_TODAY} AND category <> {CLASSIFIED_SQL}
 """
 _ENTERS_NON_ACCRUAL = f"{_CLOSED_TODAY} AND NOT non_accrual AND days_past_due > non_accrual_days"
 _INSERT_NON_ACCRUAL = f"""

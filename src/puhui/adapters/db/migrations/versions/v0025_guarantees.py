@@ -4,7 +4,7 @@ shared recoveries.
 No personal data: agencies are named by USCC, loans by id.
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-03
 """
 

@@ -1,0 +1,1 @@
+"""Storage of loan contract changes (extension, restructuring, renewal)."""

@@ -1,0 +1,61 @@
+"""The loan-change table on the platform's shared metadata (created by migration 0026).
+
+No personal data: a change names loans and the users who requested and approved it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from puhui.adapters.db.columns import ID, UtcDateTime
+from puhui.adapters.db.tables import metadata
+
+loan_changes = Table(
+    "loan_changes",
+    metadata,
+    Column("change_id", String(ID), primary_key=True),
+    Column("loan_id", String(ID), ForeignKey("loans.loan_id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("in_difficulty", Boolean, nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String(128), nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("periods_before", Integer, nullable=False),
+    Column("original_term_months", Integer, nullable=False),
+    Column("maturity_before", Date, nullable=False),
+    Column("extension_months", Integer, nullable=True),
+    Column("new_term_months", Integer, nullable=True),
+    Column("new_loan_id", String(ID), ForeignKey("loans.loan_id"), nullable=True),
+    Column("principal_fen", BigInteger, nullable=True),
+    Column("maturity_after", Date, nullable=True),
+    Column("observation_ends_on", Date, nullable=True),
+    Column("second_in_observation", Boolean, nullable=False),
+    Column("approved_by", String(128), nullable=True),
+    Column("approved_at", UtcDateTime, nullable=True),
+    CheckConstraint(
+        "kind IN ('renewal', 'extension', 'restructuring')", name="ck_loan_changes_kind"
+    ),
+    CheckConstraint(
+        "status IN ('requested', 'approved', 'rejected')", name="ck_loan_changes_status"
+    ),
+    CheckConstraint(
+        "approved_by IS NULL OR approved_by <> requested_by", name="ck_loan_changes_four_eyes"
+    ),
+    Index("ix_loan_changes_loan", "loan_id", "effective_on"),
+    Index("ix_loan_changes_new_loan", "new_loan_id"),
+    Index("ix_loan_changes_status", "status", "requested_at"),
+)

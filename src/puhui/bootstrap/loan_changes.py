@@ -1,0 +1,27 @@
+"""Loan changes (extension, restructuring, renewal) wired to an engine or a built platform."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from puhui.adapters.db.loan_changes.unit_of_work import LoanChangesUnitOfWork
+from puhui.bootstrap.container import Platform
+from puhui.domain.clock import Clock
+from puhui.services.loan_changes.access import LoanChangeAccess
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+
+def loan_changes_on(engine: Engine, *, clock: Clock, audit_key: bytes) -> LoanChangeAccess:
+    return LoanChangeAccess(
+        units=partial(LoanChangesUnitOfWork, engine, clock=clock, audit_key=audit_key),
+        clock=clock,
+    )
+
+
+def loan_changes(platform: Platform) -> LoanChangeAccess:
+    return loan_changes_on(
+        platform.database.engine, clock=platform.clock, audit_key=platform.audit_key
+    )

@@ -1,0 +1,482 @@
+"""Use cases: request an extension (展期) or a restructuring (重组), and approve it (four eyes).
+
+A change is requested by one user and applied only when another approves it. Applying it
+replaces the loan's remaining schedule in the approving transaction: the running period keeps
+its interest (accrual stays whole) and bills no principal; the whole unbilled principal is
+re-amortised from the running period's due date over the new number of periods. No money
+moves: the principal stays on the same loan, so there is no journal entry (docs/adr/0040).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from puhui.domain.clock import Clock
+from puhui.domain.errors import Conflict, InvalidInput, NotFound
+from puhui.domain.ids import new_id
+from puhui.domain.lending.account import LoanAccount, LoanKind, LoanStatus
+from puhui.domain.lending.errors import EventOutOfOrder
+from puhui.domain.lending.loan_changes import (
+    ChangeKind,
+    ChangePolicy,
+    LoanInArrears,
+    check_four_eyes,
+    observation_end,
+)
+from puhui.domain.lending.schedule import (
+    MAX_TERM_MONTHS,
+    ScheduledInstalment,
+    accrual_schedule,
+    due_dates,
+    reamortise,
+)
+from puhui.services.audit import record
+from puhui.services.loan_changes.ports import (
+    ChangeStatus,
+    LoanChangeRecord,
+    LoanChangesUnitOfWork,
+)
+from puhui.services.servicing.idempotency import (
+    ResultBase,
+    check_key,
+    find_replay,
+    remember,
+    request_digest,
+)
+
+UowFactory = Callable[[], LoanChangesUnitOfWork]
+MAX_REASON_LENGTH = 500
+
+
+class ChangeNotPending(Conflict):
+    """Only a requested change may be approved or rejected, once."""
+
+    code = "change_not_pending"
+
+
+class ChangeAlreadyPending(Conflict):
+    """One change at a time: a loan with a change awaiting approval takes no other request."""
+
+    code = "change_already_pending"
+
+
+class LoanNotChangeable(Conflict):
+    """Only an active term loan with instalments still ahead can be extended or restructured."""
+
+    code = "loan_not_changeable"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult(ResultBase):
+    change_id: str
+    loan_id: str
+    kind: str
+    status: str
+    in_difficulty: bool
+    effective_on: str
+    maturity_before: str
+    maturity_after: str | None
+    observation_ends_on: str | None
+    requested_by: str
+    approved_by: str | None
+    replayed: bool = False
+
+
+def change_result(change: LoanChangeRecord, *, replayed: bool = False) -> ChangeResult:
+    return ChangeResult(
+        change_id=change.change_id,
+        loan_id=change.loan_id,
+        kind=change.kind.value,
+        status=change.status,
+        in_difficulty=change.in_difficulty,
+        effective_on=change.effective_on.isoformat(),
+        maturity_before=change.maturity_before.isoformat(),
+        maturity_after=None if change.maturity_after is None else change.maturity_after.isoformat(),
+        observation_ends_on=(
+            None if change.observation_ends_on is None else change.observation_ends_on.isoformat()
+        ),
+        requested_by=change.requested_by,
+        approved_by=change.approved_by,
+        replayed=replayed,
+    )
+
+
+def _reason(reason: str) -> str:
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text or len(text) > MAX_REASON_LENGTH:
+        raise InvalidInput(f"a reason of 1 to {MAX_REASON_LENGTH} characters is required")
+    return text
+
+
+def _changeable_loan(uow: LoanChangesUnitOfWork, loan_id: str, on: date) -> LoanAccount:
+    loan = uow.loans.get(loan_id, for_update=True)
+    if loan is None:
+        raise NotFound(f"no loan {loan_id}", details={"loan_id": loan_id})
+    if loan.kind is not LoanKind.TERM or loan.status is not LoanStatus.ACTIVE:
+        raise LoanNotChangeable(
+            f"loan {loan_id} is not an active term loan",
+            details={"loan_id": loan_id, "kind": loan.kind.value, "status": loan.status.value},
+        )
+    if loan.next_due_date is None or loan.unbilled_principal_fen == 0:
+        raise LoanNotChangeable(
+            f"loan {loan_id} has no principal left to reschedule", details={"loan_id": loan_id}
+        )
+    closed = uow.business_days.last_closed()
+    if closed is not None and on <= closed:
+        raise EventOutOfOrder(
+            f"business day {on} is closed (end of day ran through {closed})",
+            details={"last_closed": closed.isoformat()},
+        )
+    return loan
+
+
+def in_arrears(loan: LoanAccount) -> bool:
+    return (
+        loan.days_past_due > 0 or loan.overdue_principal_fen > 0 or loan.overdue_since is not None
+    )
+
+
+def _periods(uow: LoanChangesUnitOfWork, loan: LoanAccount) -> int:
+    schedule = uow.instalments.schedule(loan.loan_id)
+    return max((i.period for i in schedule), default=0)
+
+
+def _original_term(changes: list[LoanChangeRecord], periods_now: int, loan_id: str) -> int:
+    """The term before the first change: what the 展期 limits are measured against (every
+    change of a loan carries it, so the order of the records does not matter)."""
+    own = [c for c in changes if c.loan_id == loan_id and c.kind is not ChangeKind.RENEWAL]
+    return own[0].original_term_months if own else periods_now
+
+
+def request_extension(
+    uow_factory: UowFactory,
+    *,
+    loan_id: str,
+    extension_months: int,
+    on: date,
+    reason: str,
+    in_difficulty: bool,
+    idempotency_key: str,
+    actor: str,
+    clock: Clock,
+    policy: ChangePolicy,
+) -> ChangeResult:
+    """Ask for a loan to run ``extension_months`` longer; applied when another user approves.
+
+    An extension for a debtor in difficulty is a restructuring for classification; one for a
+    debtor not in difficulty needs a loan with no arrears (``loan_in_arrears``).
+    """
+    return _request(
+        uow_factory,
+        kind=ChangeKind.EXTENSION,
+        loan_id=loan_id,
+        months=extension_months,
+        on=on,
+        reason=reason,
+        in_difficulty=in_difficulty,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        clock=clock,
+        policy=policy,
+    )
+
+
+def request_restructuring(
+    uow_factory: UowFactory,
+    *,
+    loan_id: str,
+    new_term_months: int,
+    on: date,
+    reason: str,
+    idempotency_key: str,
+    actor: str,
+    clock: Clock,
+    policy: ChangePolicy,
+) -> ChangeResult:
+    """Ask for a debtor in difficulty's unbilled principal to be re-amortised over
+    ``new_term_months`` periods from the running period's due date."""
+    return _request(
+        uow_factory,
+        kind=ChangeKind.RESTRUCTURING,
+        loan_id=loan_id,
+        months=new_term_months,
+        on=on,
+        reason=reason,
+        in_difficulty=True,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        clock=clock,
+        policy=policy,
+    )
+
+
+def _request(
+    uow_factory: UowFactory,
+    *,
+    kind: ChangeKind,
+    loan_id: str,
+    months: int,
+    on: date,
+    reason: str,
+    in_difficulty: bool,
+    idempotency_key: str,
+    actor: str,
+    clock: Clock,
+    policy: ChangePolicy,
+) -> ChangeResult:
+    key = check_key(idempotency_key)
+    text = _reason(reason)
+    if (
+        isinstance(months, bool)
+        or not isinstance(months, int)
+        or not 1 <= months <= MAX_TERM_MONTHS
+    ):
+        raise InvalidInput(f"months must be an integer from 1 to {MAX_TERM_MONTHS}, got {months!r}")
+    if not isinstance(in_difficulty, bool):
+        raise InvalidInput("in_difficulty must be true or false")
+    operation = f"request_{kind.value}"
+    digest = request_digest(
+        operation,
+        {"loan_id": loan_id, "months": months, "on": on, "reason": text, "diff": in_difficulty},
+    )
+    with uow_factory() as uow:
+        replayed = find_replay(uow, key, operation, digest, ChangeResult)
+        if replayed is not None:
+            return replayed
+        loan = _changeable_loan(uow, loan_id, on)
+        changes = uow.changes.of_loan(loan_id)
+        periods = _periods(uow, loan)
+        counted = sum(1 for c in changes if c.loan_id == loan_id and c.counts_against_policy)
+        original = _original_term(changes, periods, loan_id)
+        if kind is ChangeKind.EXTENSION:
+            if not in_difficulty and in_arrears(loan):
+                raise LoanInArrears(
+                    f"loan {loan_id} is in arrears: an extension for a debtor not in difficulty "
+                    "needs a loan with no arrears (a debtor in difficulty is restructured)",
+                    details={"loan_id": loan_id, "days_past_due": loan.days_past_due},
+                )
+            policy.check_extension(original, months, counted)
+        else:
+            policy.check_count(counted)
+        if any(c.status == ChangeStatus.REQUESTED and c.loan_id == loan_id for c in changes):
+            raise ChangeAlreadyPending(
+                f"loan {loan_id} already has a change awaiting approval",
+                details={"loan_id": loan_id},
+            )
+        change = LoanChangeRecord(
+            change_id=new_id("chg"),
+            loan_id=loan_id,
+            kind=kind,
+            status=ChangeStatus.REQUESTED,
+            in_difficulty=in_difficulty,
+            effective_on=on,
+            reason=text,
+            requested_by=actor,
+            requested_at=clock.now(),
+            periods_before=periods,
+            maturity_before=loan.maturity_date,
+            original_term_months=original,
+            extension_months=months if kind is ChangeKind.EXTENSION else None,
+            new_term_months=months if kind is ChangeKind.RESTRUCTURING else None,
+        )
+        uow.changes.add(change)
+        result = change_result(change)
+        record(
+            uow,
+            actor=actor,
+            action=f"loan_change.{kind.value}_requested",
+            entity="loan",
+            entity_id=loan_id,
+            payload={
+                "change_id": change.change_id,
+                "months": months,
+                "in_difficulty": in_difficulty,
+                "effective_on": on.isoformat(),
+                "idempotency_key": key,
+            },
+        )
+        remember(uow, key, operation, digest, result)
+        uow.commit()
+    return result
+
+
+def approve_change(
+    uow_factory: UowFactory,
+    change_id: str,
+    *,
+    on: date,
+    idempotency_key: str,
+    actor: str,
+    clock: Clock,
+    policy: ChangePolicy,
+) -> ChangeResult:
+    """Approve a requested extension or restructuring (not by its requester) and apply it:
+    the remaining schedule is replaced and the loan's maturity moves, in one transaction."""
+    key = check_key(idempotency_key)
+    operation = "approve_loan_change"
+    digest = request_digest(operation, {"change_id": change_id, "on": on})
+    with uow_factory() as uow:
+        replayed = find_replay(uow, key, operation, digest, ChangeResult)
+        if replayed is not None:
+            return replayed
+        change = uow.changes.get(change_id, for_update=True)
+        if change is None:
+            raise NotFound(f"no loan change {change_id}", details={"change_id": change_id})
+        if change.status != ChangeStatus.REQUESTED or change.kind is ChangeKind.RENEWAL:
+            raise ChangeNotPending(
+                f"loan change {change_id} is {change.status}, not awaiting approval",
+                details={"change_id": change_id, "status": change.status},
+            )
+        check_four_eyes(change.requested_by, actor)
+        loan = _changeable_loan(uow, change.loan_id, on)
+        if change.kind is ChangeKind.EXTENSION and not change.in_difficulty and in_arrears(loan):
+            raise LoanInArrears(
+                f"loan {loan.loan_id} fell into arrears after the extension was requested",
+                details={"loan_id": loan.loan_id, "days_past_due": loan.days_past_due},
+            )
+        rows = _reschedule(uow, loan, change)
+        earlier = [
+            c
+            for c in uow.changes.of_loan(loan.loan_id)
+            if c.status == ChangeStatus.APPROVED
+            and c.loan_id == loan.loan_id
+            and c.as_contract_change().is_restructuring
+        ]
+        dates = [i.due_date for i in uow.instalments.schedule(loan.loan_id)]
+        restructuring = change.as_contract_change().is_restructuring
+        ends_on = (
+            observation_end(change.effective_on, dates, frozenset()) if restructuring else None
+        )
+        second = restructuring and any(
+            (end := c.observation_ends_on) is None or change.effective_on <= end for c in earlier
+        )
+        approved = replace(
+            change,
+            status=ChangeStatus.APPROVED,
+            approved_by=actor,
+            approved_at=clock.now(),
+            maturity_after=rows[-1].due_date,
+            observation_ends_on=ends_on,
+            second_in_observation=second,
+        )
+        uow.changes.save(approved)
+        result = change_result(approved)
+        record(
+            uow,
+            actor=actor,
+            action=f"loan_change.{change.kind.value}_approved",
+            entity="loan",
+            entity_id=loan.loan_id,
+            payload={
+                "change_id": change_id,
+                "requested_by": change.requested_by,
+                "maturity_before": change.maturity_before.isoformat(),
+                "maturity_after": rows[-1].due_date.isoformat(),
+                "instalments_replaced_from": loan.current_period,
+                "observation_ends_on": None if ends_on is None else ends_on.isoformat(),
+                "idempotency_key": key,
+            },
+        )
+        remember(uow, key, operation, digest, result)
+        uow.commit()
+    return result
+
+
+def reject_change(
+    uow_factory: UowFactory,
+    change_id: str,
+    *,
+    reason: str,
+    idempotency_key: str,
+    actor: str,
+) -> ChangeResult:
+    """Reject (or withdraw) a requested change: nothing is applied, the loan may be asked for
+    another change. Rejecting needs no second person: it changes no loan."""
+    key = check_key(idempotency_key)
+    text = _reason(reason)
+    operation = "reject_loan_change"
+    digest = request_digest(operation, {"change_id": change_id, "reason": text})
+    with uow_factory() as uow:
+        replayed = find_replay(uow, key, operation, digest, ChangeResult)
+        if replayed is not None:
+            return replayed
+        change = uow.changes.get(change_id, for_update=True)
+        if change is None:
+            raise NotFound(f"no loan change {change_id}", details={"change_id": change_id})
+        if change.status != ChangeStatus.REQUESTED:
+            raise ChangeNotPending(
+                f"loan change {change_id} is {change.status}, not awaiting approval",
+                details={"change_id": change_id, "status": change.status},
+            )
+        rejected = replace(change, status=ChangeStatus.REJECTED)
+        uow.changes.save(rejected)
+        result = change_result(rejected)
+        record(
+            uow,
+            actor=actor,
+            action=f"loan_change.{change.kind.value}_rejected",
+            entity="loan",
+            entity_id=change.loan_id,
+            payload={"change_id": change_id, "reason": text, "idempotency_key": key},
+        )
+        remember(uow, key, operation, digest, result)
+        uow.commit()
+    return result
+
+
+def _reschedule(
+    uow: LoanChangesUnitOfWork, loan: LoanAccount, change: LoanChangeRecord
+) -> list[ScheduledInstalment]:
+    stored = uow.products.get(loan.product_id)
+    if stored is None:
+        raise NotFound(f"no product {loan.product_id}", details={"product_id": loan.product_id})
+    product = stored.product
+    remaining = [
+        i for i in uow.instalments.schedule(loan.loan_id) if i.period >= loan.current_period
+    ]
+    if not remaining:
+        raise LoanNotChangeable(f"loan {loan.loan_id} has no instalment left")
+    running = remaining[0]
+    if change.kind is ChangeKind.EXTENSION:
+        count = len(remaining) - 1 + (change.extension_months or 0)
+    else:
+        count = change.new_term_months or 0
+    if count < 1:
+        raise InvalidInput("the new schedule needs at least one period")
+    new = reamortise(
+        loan.unbilled_principal_fen,
+        loan.annual_rate,
+        loan.method,
+        running.due_date,
+        due_dates(running.due_date, count),
+        basis=product.basis,
+        rounding=product.rounding,
+        first_period=loan.current_period + 1,
+    )
+    # The running period keeps its interest (already accruing) and bills no principal.
+    kept = replace(running, principal_fen=0)
+    rows = [kept, *accrual_schedule(new, running.due_date)]
+    uow.instalments.replace_from(loan.loan_id, loan.current_period, rows)
+    uow.loans.save(
+        replace(
+            loan,
+            period_principal_fen=0,
+            maturity_date=rows[-1].due_date,
+            version=loan.version + 1,
+        )
+    )
+    return rows
+
+
+def pending_changes(
+    uow_factory: UowFactory, *, limit: int = 50, offset: int = 0
+) -> list[LoanChangeRecord]:
+    with uow_factory() as uow:
+        return uow.changes.pending(limit=limit, offset=offset)
+
+
+def changes_of_loan(uow_factory: UowFactory, loan_id: str) -> list[LoanChangeRecord]:
+    with uow_factory() as uow:
+        return uow.changes.of_loan(loan_id)

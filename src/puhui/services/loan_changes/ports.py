@@ -1,0 +1,75 @@
+"""What the loan-change use cases need from storage: change records beside servicing's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from puhui.domain.lending.loan_changes import ChangeKind, ContractChange
+from puhui.services.servicing.ports import ServicingUnitOfWork
+
+
+class ChangeStatus:
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class LoanChangeRecord:
+    """One requested or approved change of a loan's contract."""
+
+    change_id: str
+    loan_id: str
+    kind: ChangeKind
+    status: str
+    in_difficulty: bool
+    effective_on: date
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    periods_before: int
+    maturity_before: date
+    original_term_months: int
+    """The loan's term before its first extension or restructuring (what 展期 limits use)."""
+    extension_months: int | None = None
+    new_term_months: int | None = None
+    new_loan_id: str | None = None
+    principal_fen: int | None = None
+    maturity_after: date | None = None
+    observation_ends_on: date | None = None
+    second_in_observation: bool = False
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+
+    @property
+    def counts_against_policy(self) -> bool:
+        """Extensions and restructurings, requested or approved, count against the limit."""
+        return self.kind is not ChangeKind.RENEWAL and self.status != ChangeStatus.REJECTED
+
+    def as_contract_change(self) -> ContractChange:
+        return ContractChange(self.kind, self.effective_on, self.in_difficulty)
+
+
+class LoanChangeRepository(Protocol):
+    def add(self, record: LoanChangeRecord) -> None: ...
+
+    def get(self, change_id: str, *, for_update: bool = False) -> LoanChangeRecord | None: ...
+
+    def save(self, record: LoanChangeRecord) -> None: ...
+
+    def of_loan(self, loan_id: str) -> list[LoanChangeRecord]:
+        """Every change of the loan (and, for a renewal, of the loan it replaced), oldest first."""
+        ...
+
+    def pending(self, *, limit: int, offset: int) -> list[LoanChangeRecord]: ...
+
+    def open_alert_count(self, enterprise_id: str) -> int:
+        """Post-loan monitoring alerts of the enterprise not yet closed."""
+        ...
+
+
+class LoanChangesUnitOfWork(ServicingUnitOfWork, Protocol):
+    @property
+    def changes(self) -> LoanChangeRepository: ...

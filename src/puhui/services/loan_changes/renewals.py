@@ -1,0 +1,300 @@
+"""Use case: renew a maturing term loan without principal repayment (无还本续贷).
+
+The renewal rules decide in the window before maturity. An approved renewal makes a new loan
+that starts on the old one's maturity date and carries its principal; the old loan's last
+instalment keeps its interest (the borrower pays it) and bills no principal. The principal
+moves from one loan record to the other: no money flows and the ledger's principal receivable
+is unchanged, so no journal entry is posted (docs/adr/0040). Both records are linked by the
+change record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from puhui.domain.clock import Clock
+from puhui.domain.errors import InvalidInput, NotFound
+from puhui.domain.ids import LoanId, new_id
+from puhui.domain.lending.account import LoanAccount, LoanKind, LoanStatus
+from puhui.domain.lending.loan_changes import (
+    RENEWAL_RULES_VERSION,
+    ChangeKind,
+    RenewalFacts,
+    RenewalRules,
+)
+from puhui.domain.lending.schedule import accrual_schedule, build_schedule
+from puhui.services.audit import record
+from puhui.services.loan_changes.changes import (
+    LoanNotChangeable,
+    UowFactory,
+    in_arrears,
+)
+from puhui.services.loan_changes.ports import (
+    ChangeStatus,
+    LoanChangeRecord,
+    LoanChangesUnitOfWork,
+)
+from puhui.services.servicing.idempotency import (
+    ResultBase,
+    check_key,
+    find_replay,
+    remember,
+    request_digest,
+)
+
+OpenAlerts = Callable[[str], int]
+"""How many monitoring alerts are open for an enterprise; by default the unit of work's
+monitoring alerts are counted in the renewal's own transaction."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalResult(ResultBase):
+    loan_id: str
+    decision: str  # approved | declined
+    reasons: str  # comma-separated decline reasons, empty when approved
+    rules_version: str
+    change_id: str | None
+    new_loan_id: str | None
+    principal_fen: int
+    starts_on: str | None
+    maturity_date: str | None
+    replayed: bool = False
+
+
+def renew_loan(
+    uow_factory: UowFactory,
+    *,
+    loan_id: str,
+    on: date,
+    term_months: int,
+    reason: str,
+    idempotency_key: str,
+    actor: str,
+    clock: Clock,
+    rules: RenewalRules,
+    open_alerts: OpenAlerts | None = None,
+) -> RenewalResult:
+    """Decide and, when approved, make the renewal; a decline is a result, not an error.
+
+    Refused with nothing changed: a loan in arrears (``loan_in_arrears``), a request outside
+    the window (``outside_renewal_window``), a loan whose last instalment is already billed or
+    that has more than one instalment left (``loan_not_changeable``).
+    """
+    key = check_key(idempotency_key)
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text or len(text) > 500:
+        raise InvalidInput("a reason of 1 to 500 characters is required")
+    operation = "renew_loan"
+    digest = request_digest(
+        operation, {"loan_id": loan_id, "on": on, "term_months": term_months, "reason": text}
+    )
+    with uow_factory() as uow:
+        replayed = find_replay(uow, key, operation, digest, RenewalResult)
+        if replayed is not None:
+            return replayed
+        loan = uow.loans.get(loan_id, for_update=True)
+        if loan is None:
+            raise NotFound(f"no loan {loan_id}", details={"loan_id": loan_id})
+        if loan.kind is not LoanKind.TERM:
+            raise LoanNotChangeable(f"loan {loan_id} is not a term loan")
+        history = uow.changes.of_loan(loan_id)
+        facts = RenewalFacts(
+            on=on,
+            maturity_date=loan.maturity_date,
+            days_past_due=loan.days_past_due,
+            in_arrears=in_arrears(loan),
+            open_alerts=(
+                uow.changes.open_alert_count(loan.enterprise_id)
+                if open_alerts is None
+                else open_alerts(loan.enterprise_id)
+            ),
+            category=loan.category,
+            renewals_so_far=_renewals_in_chain(uow, loan_id, history),
+        )
+        decision = rules.decide(facts)
+        if not decision.approved:
+            result = RenewalResult(
+                loan_id=loan_id,
+                decision="declined",
+                reasons=",".join(decision.reasons),
+                rules_version=decision.rules_version,
+                change_id=None,
+                new_loan_id=None,
+                principal_fen=0,
+                starts_on=None,
+                maturity_date=None,
+            )
+            record(
+                uow,
+                actor=actor,
+                action="loan_change.renewal_declined",
+                entity="loan",
+                entity_id=loan_id,
+                payload={"reasons": list(decision.reasons), "idempotency_key": key},
+            )
+            remember(uow, key, operation, digest, result)
+            uow.commit()
+            return result
+        result = _renew(
+            uow,
+            loan,
+            on=on,
+            term_months=term_months,
+            reason=text,
+            key=key,
+            actor=actor,
+            clock=clock,
+        )
+        remember(uow, key, operation, digest, result)
+        uow.commit()
+    return result
+
+
+def _renewals_in_chain(
+    uow: LoanChangesUnitOfWork, loan_id: str, history: list[LoanChangeRecord]
+) -> int:
+    """Renewals that led to this loan: the loan it replaced, the one before, and so on."""
+    count, current, changes = 0, loan_id, history
+    while True:
+        previous = next(
+            (
+                c
+                for c in changes
+                if c.kind is ChangeKind.RENEWAL
+                and c.status == ChangeStatus.APPROVED
+                and c.new_loan_id == current
+            ),
+            None,
+        )
+        if previous is None:
+            return count
+        count, current = count + 1, previous.loan_id
+        changes = uow.changes.of_loan(current)
+
+
+def _renew(
+    uow: LoanChangesUnitOfWork,
+    loan: LoanAccount,
+    *,
+    on: date,
+    term_months: int,
+    reason: str,
+    key: str,
+    actor: str,
+    clock: Clock,
+) -> RenewalResult:
+    remaining = [
+        i for i in uow.instalments.schedule(loan.loan_id) if i.period >= loan.current_period
+    ]
+    if loan.outstanding_principal_fen == 0 or loan.status is not LoanStatus.ACTIVE:
+        raise LoanNotChangeable(
+            f"loan {loan.loan_id} has no principal left to renew (already renewed or repaid)",
+            details={"loan_id": loan.loan_id},
+        )
+    if len(remaining) != 1 or loan.billed_principal_fen != 0 or loan.next_due_date is None:
+        raise LoanNotChangeable(
+            f"loan {loan.loan_id} must be in its last instalment, not yet billed, to be renewed",
+            details={"loan_id": loan.loan_id, "instalments_left": len(remaining)},
+        )
+    stored = uow.products.get(loan.product_id)
+    if stored is None:
+        raise NotFound(f"no product {loan.product_id}", details={"product_id": loan.product_id})
+    product = stored.product
+    principal = loan.outstanding_principal_fen
+    product.validate_terms(principal, loan.annual_rate, term_months)
+    starts_on = loan.maturity_date
+    plan = build_schedule(
+        principal,
+        loan.annual_rate,
+        term_months,
+        loan.method,
+        starts_on,
+        basis=product.basis,
+        rounding=product.rounding,
+    )
+    rows = accrual_schedule(plan, starts_on)
+    new_loan_id = LoanId(new_id("loan"))
+    uow.loans.add(
+        LoanAccount.new(
+            loan_id=new_loan_id,
+            line_id=None,
+            product=product,
+            product_id=loan.product_id,
+            enterprise_id=loan.enterprise_id,
+            annual_rate=loan.annual_rate,
+            kind=LoanKind.TERM,
+            method=loan.method,
+            principal_fen=principal,
+            disbursed_on=starts_on,
+            maturity_date=rows[-1].due_date,
+            current_period=1,
+            next_due_date=rows[0].due_date,
+            period_interest_fen=rows[0].interest_fen,
+            period_principal_fen=rows[0].principal_fen,
+            period_days=rows[0].period_days,
+        )
+    )
+    uow.instalments.replace_from(new_loan_id, 1, rows)
+    # The old loan's last instalment keeps its interest; its principal now sits on the new loan.
+    uow.instalments.replace_from(
+        loan.loan_id, loan.current_period, [replace(remaining[0], principal_fen=0)]
+    )
+    uow.loans.save(
+        replace(
+            loan,
+            outstanding_principal_fen=0,
+            period_principal_fen=0,
+            version=loan.version + 1,
+        )
+    )
+    change = LoanChangeRecord(
+        change_id=new_id("chg"),
+        loan_id=loan.loan_id,
+        kind=ChangeKind.RENEWAL,
+        status=ChangeStatus.APPROVED,
+        in_difficulty=False,
+        effective_on=starts_on,
+        reason=reason,
+        requested_by=actor,
+        requested_at=clock.now(),
+        periods_before=max(i.period for i in uow.instalments.schedule(loan.loan_id)),
+        maturity_before=loan.maturity_date,
+        original_term_months=max(i.period for i in uow.instalments.schedule(loan.loan_id)),
+        new_term_months=term_months,
+        new_loan_id=new_loan_id,
+        principal_fen=principal,
+        maturity_after=rows[-1].due_date,
+        approved_by=RENEWAL_RULES_VERSION,
+        approved_at=clock.now(),
+    )
+    uow.changes.add(change)
+    result = RenewalResult(
+        loan_id=loan.loan_id,
+        decision="approved",
+        reasons="",
+        rules_version=RENEWAL_RULES_VERSION,
+        change_id=change.change_id,
+        new_loan_id=new_loan_id,
+        principal_fen=principal,
+        starts_on=starts_on.isoformat(),
+        maturity_date=rows[-1].due_date.isoformat(),
+    )
+    record(
+        uow,
+        actor=actor,
+        action="loan_change.renewal_approved",
+        entity="loan",
+        entity_id=loan.loan_id,
+        payload={
+            "change_id": change.change_id,
+            "new_loan_id": new_loan_id,
+            "principal_fen": principal,
+            "term_months": term_months,
+            "starts_on": starts_on.isoformat(),
+            "decided_on": on.isoformat(),
+            "idempotency_key": key,
+        },
+    )
+    return result

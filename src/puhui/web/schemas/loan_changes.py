@@ -1,0 +1,159 @@
+"""Bodies of loan changes: extension (展期), restructuring (重组), renewal (无还本续贷), 2023
+classification. Money is yuan strings with exactly two places out."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from puhui.domain.money import format_yuan
+from puhui.services.loan_changes.changes import ChangeResult
+from puhui.services.loan_changes.classification import LoanClassification
+from puhui.services.loan_changes.ports import LoanChangeRecord
+from puhui.services.loan_changes.renewals import RenewalResult
+from puhui.web.schemas.common import IsoDate, Strict
+
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+Months = Annotated[int, Field(ge=1, le=600)]
+
+
+class ExtensionIn(Strict):
+    extension_months: Months
+    reason: Reason
+    in_difficulty: bool = False
+    """A debtor in financial difficulty: the extension is a restructuring for classification."""
+    on: IsoDate | None = None
+
+
+class RestructuringIn(Strict):
+    new_term_months: Months
+    reason: Reason
+    on: IsoDate | None = None
+
+
+class ApproveIn(Strict):
+    on: IsoDate | None = None
+
+
+class RejectIn(Strict):
+    reason: Reason
+
+
+class RenewalIn(Strict):
+    term_months: Months
+    reason: Reason
+    on: IsoDate | None = None
+
+
+class ChangeOut(BaseModel):
+    change_id: str
+    loan_id: str
+    kind: str
+    status: str
+    in_difficulty: bool
+    effective_on: date
+    maturity_before: date
+    maturity_after: date | None
+    observation_ends_on: date | None
+    requested_by: str
+    approved_by: str | None
+    new_loan_id: str | None = None
+    principal: str | None = None
+    reason: str | None = None
+
+
+class RenewalOut(BaseModel):
+    loan_id: str
+    decision: str
+    reasons: list[str]
+    rules_version: str
+    change_id: str | None
+    new_loan_id: str | None
+    principal: str
+    starts_on: date | None
+    maturity_date: date | None
+
+
+class ClassificationOut(BaseModel):
+    loan_id: str
+    as_of: date
+    category: str
+    label_zh: str
+    dpd_floor: str
+    days_past_due: int
+    reasons: list[str]
+    in_observation: bool
+    observation_ends_on: date | None
+    stored_category: str
+    renewed_from: str | None
+
+
+def change_out(result: ChangeResult) -> ChangeOut:
+    return ChangeOut(
+        change_id=result.change_id,
+        loan_id=result.loan_id,
+        kind=result.kind,
+        status=result.status,
+        in_difficulty=result.in_difficulty,
+        effective_on=date.fromisoformat(result.effective_on),
+        maturity_before=date.fromisoformat(result.maturity_before),
+        maturity_after=_day(result.maturity_after),
+        observation_ends_on=_day(result.observation_ends_on),
+        requested_by=result.requested_by,
+        approved_by=result.approved_by,
+    )
+
+
+def record_out(record: LoanChangeRecord) -> ChangeOut:
+    return ChangeOut(
+        change_id=record.change_id,
+        loan_id=record.loan_id,
+        kind=record.kind.value,
+        status=record.status,
+        in_difficulty=record.in_difficulty,
+        effective_on=record.effective_on,
+        maturity_before=record.maturity_before,
+        maturity_after=record.maturity_after,
+        observation_ends_on=record.observation_ends_on,
+        requested_by=record.requested_by,
+        approved_by=record.approved_by,
+        new_loan_id=record.new_loan_id,
+        principal=None if record.principal_fen is None else format_yuan(record.principal_fen),
+        reason=record.reason,
+    )
+
+
+def renewal_out(result: RenewalResult) -> RenewalOut:
+    return RenewalOut(
+        loan_id=result.loan_id,
+        decision=result.decision,
+        reasons=[r for r in result.reasons.split(",") if r],
+        rules_version=result.rules_version,
+        change_id=result.change_id,
+        new_loan_id=result.new_loan_id,
+        principal=format_yuan(result.principal_fen),
+        starts_on=_day(result.starts_on),
+        maturity_date=_day(result.maturity_date),
+    )
+
+
+def classification_out(result: LoanClassification) -> ClassificationOut:
+    return ClassificationOut(
+        loan_id=result.loan_id,
+        as_of=result.as_of,
+        category=result.category,
+        label_zh=result.label_zh,
+        dpd_floor=result.dpd_floor,
+        days_past_due=result.days_past_due,
+        reasons=list(result.reasons),
+        in_observation=result.in_observation,
+        observation_ends_on=result.observation_ends_on,
+        stored_category=result.stored_category,
+        renewed_from=result.renewed_from,
+    )
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)

@@ -1,0 +1,109 @@
+"""``puhui loan extend|approve-change|restructure|renew|changes|classify`` on a database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+import typer
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from puhui.bootstrap import Platform
+from puhui.cli import loan_changes
+from puhui.domain.ids import LoanId
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(changes_platform: Platform) -> dict[str, str]:
+    return {
+        "PUHUI_DATABASE_URL": changes_platform.settings.database_url,
+        "PUHUI_ENVIRONMENT": "test",
+    }
+
+
+@pytest.fixture
+def cli() -> typer.Typer:
+    group = typer.Typer()
+
+    @group.callback()
+    def _loan() -> None:
+        """Term loans."""
+
+    loan_changes.register(group)
+    return group
+
+
+def test_extend_approve_and_classify(
+    cli: typer.Typer,
+    env: dict[str, str],
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+) -> None:
+    loan_id = disburse()
+    ask = ["extend", loan_id, "--months", "6", "--reason", "slow season", "--on", "2026-01-20"]
+    requested = runner.invoke(cli, [*ask, "--actor", "alice", "--json"], env=env)
+    assert requested.exit_code == 0, requested.output
+    change_id = json.loads(requested.output)["change_id"]
+
+    listed = runner.invoke(cli, ["changes", "--json"], env=env)
+    assert [c["change_id"] for c in json.loads(listed.output)] == [change_id]
+
+    own = runner.invoke(
+        cli, ["approve-change", change_id, "--actor", "alice", "--on", "2026-01-20"], env=env
+    )
+    assert own.exit_code == 1
+    assert "four_eyes_violation" in own.output
+
+    approved = runner.invoke(
+        cli,
+        ["approve-change", change_id, "--actor", "bob", "--on", "2026-01-20", "--json"],
+        env=env,
+    )
+    assert approved.exit_code == 0, approved.output
+    assert json.loads(approved.output)["maturity_after"] == "2027-07-02"
+
+    classified = runner.invoke(cli, ["classify", loan_id, "--as-of", "2026-01-21"], env=env)
+    assert classified.exit_code == 0, classified.output
+    assert "pass" in classified.output
+
+
+def test_extension_beyond_policy_exits_with_its_code_and_changes_nothing(
+    cli: typer.Typer,
+    env: dict[str, str],
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+) -> None:
+    loan_id = disburse()
+    result = runner.invoke(
+        cli,
+        ["extend", loan_id, "--months", "13", "--reason", "x", "--on", "2026-01-20"],
+        env=env,
+    )
+    assert result.exit_code == 1
+    assert "extension_beyond_policy" in result.output
+    with changes_platform.database.engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM loan_changes")).scalar_one() == 0
+
+
+def test_renew_a_loan_in_arrears_is_refused(
+    cli: typer.Typer,
+    env: dict[str, str],
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+) -> None:
+    loan_id = disburse(term_months=1)
+    with changes_platform.database.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE loans SET days_past_due = 1 WHERE loan_id = :l"), {"l": loan_id}
+        )
+    refused = runner.invoke(
+        cli,
+        ["renew", loan_id, "--months", "12", "--reason", "x", "--on", "2026-01-20"],
+        env=env,
+    )
+    assert refused.exit_code == 1
+    assert "loan_in_arrears" in refused.output
