@@ -103,6 +103,7 @@ def _rows(count: int, seed: int = 7) -> Iterator[dict[str, Any]]:
             "recovered_fen": 0,
             "closed_on": None,
             "version": 1,
+            "payee": None,  # paid to the borrower (migration 0023)
         }
         yield values
 
