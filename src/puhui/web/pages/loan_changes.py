@@ -35,8 +35,9 @@ NAV = (
         order=45,
     ),
 )
+# Messages of this area's own errors (a face's messages are shared by every area, so the
+# platform-wide ``four_eyes_violation`` message is not redefined here).
 ERRORS: dict[str, str] = {
-    "four_eyes_violation": N_("You requested this change: another person must approve it."),
     "change_not_pending": N_("This change is no longer waiting for approval."),
     "loan_in_arrears": N_("The loan is in arrears: this change cannot be made."),
     "loan_not_changeable": N_("This loan cannot be changed any more."),
