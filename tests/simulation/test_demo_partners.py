@@ -21,12 +21,13 @@ from puhui.bootstrap.demo_partners import (
     JOINT,
     JOINT_LENDING_ID,
     DemoPartners,
+    arrangement_of,
     demo_partners,
 )
 from puhui.cli.demo_partners import file_totals, partners_sections
 from puhui.cli.demo_report import plain_lines
 from puhui.domain.clock import FixedClock
-from puhui.domain.ids import ProductId
+from puhui.domain.ids import LoanId, ProductId
 from puhui.domain.lending.product import EarlyRepaymentMode, LoanProduct, RepaymentMethod
 from puhui.domain.partners.shares import split
 from puhui.pipelines.eod import run_end_of_day
@@ -43,6 +44,8 @@ PRINCIPAL = 100_000_00
 @dataclass(frozen=True, slots=True)
 class Booked:
     receipt_id: str
+    uscc: str
+    principal_fen: int
     drawn_on: date
     maturity: date
 
@@ -82,9 +85,10 @@ def _product(platform: Platform) -> ProductId:
 
 
 def _disburse(platform: Platform, product: ProductId, name: str, on: date, months: int) -> Booked:
+    uscc = f"91350100M0001{name.upper():0>5}"
     result = disburse_term_loan(
         platform.servicing_uow,
-        enterprise_id=f"91350100M0001{name.upper():0>5}",
+        enterprise_id=uscc,
         product_id=product,
         principal_fen=PRINCIPAL,
         annual_rate=Decimal("0.0435"),
@@ -93,14 +97,14 @@ def _disburse(platform: Platform, product: ProductId, name: str, on: date, month
         idempotency_key=f"loan-{name}",
         actor="ops",
     )
-    return Booked(result.loan_id, on, date.fromisoformat(result.maturity_date))
+    return Booked(result.loan_id, uscc, PRINCIPAL, on, date.fromisoformat(result.maturity_date))
 
 
 def _pay_off(platform: Platform, loan_id: str, on: date) -> int:
-    owed = quote_payoff(platform.servicing_uow, loan_id, on=on)
+    owed = quote_payoff(platform.servicing_uow, LoanId(loan_id), on=on)
     repay(
         platform.servicing_uow,
-        loan_id,
+        LoanId(loan_id),
         amount_fen=owed,
         on=on,
         idempotency_key=f"pay-{loan_id}-{on}",
@@ -128,7 +132,7 @@ def test_the_partners_stage_shares_settles_claims_and_renews_by_the_rules(
     }
     booked: dict[str, Booked] = {b.receipt_id: b for b in loans.values()}
     stage: DemoPartners = demo_partners(platform)
-    stage.assign = lambda loan_id: arrangement.get(loan_id, ALONE)
+    stage.assign = lambda loan: arrangement.get(loan.receipt_id, ALONE)
     stage.booked = lambda: booked
     stage.sign(FIRST_DAY, LAST_DAY)
     store = SqlEndOfDayStore(platform.database.engine, clock=clock)
@@ -200,3 +204,26 @@ def test_the_partners_stage_shares_settles_claims_and_renews_by_the_rules(
     text = "\n".join(line for s in partners_sections(r) for line in plain_lines(s))
     assert "total 0 fen (must be 0)" in text
     assert "renewed:" in text
+
+
+def test_the_arrangement_follows_the_borrower_day_and_amount_not_the_random_loan_id() -> None:
+    drawn = [
+        Booked(
+            f"rcp_{i}",
+            f"9135{i:014d}",
+            10_000_00 * (1 + i % 7),
+            date(2025, 1, 1 + i % 28),
+            date(2025, 7, 1),
+        )
+        for i in range(400)
+    ]
+    same_loans_other_ids = [
+        Booked(f"other_{b.receipt_id}", b.uscc, b.principal_fen, b.drawn_on, b.maturity)
+        for b in drawn
+    ]
+    kinds = [arrangement_of(b) for b in drawn]
+    assert kinds == [arrangement_of(b) for b in same_loans_other_ids]
+    shares = {kind: kinds.count(kind) / len(kinds) for kind in set(kinds)}
+    assert set(shares) == {JOINT, FACILITATED, GUARANTEED, ALONE}
+    assert 0.2 < shares[JOINT] < 0.4
+    assert 0.2 < shares[ALONE] < 0.4

@@ -8,9 +8,9 @@ collected at draw). The simulation has no daily hook, only the month's publicati
 day of each month), so the stage works there, on the days just closed:
 
 1. each receipt drawn since the last hook is tied to one arrangement or none, by a hash of its
-   id (deterministic): joint-lending and facilitation links are dated on the receipt's
-   disbursement day; a guarantee cover is dated on the hook day (its fee is posted on an open
-   day), and a receipt repaid by then is not covered;
+   borrower, day and amount (deterministic): joint-lending and facilitation links are dated
+   on the receipt's disbursement day; a guarantee cover is dated on the hook day (its fee is
+   posted on an open day), and a receipt matured by then is not covered;
 2. the partners' daily settlement runs for every day from the last one settled to yesterday;
 3. the facilitation fees of the month just ended are paid;
 4. the guarantee claims job runs as of yesterday (claims at the agreement's trigger, 90 days
@@ -81,6 +81,12 @@ class Booked(Protocol):
     def receipt_id(self) -> str: ...
 
     @property
+    def uscc(self) -> str: ...
+
+    @property
+    def principal_fen(self) -> int: ...
+
+    @property
     def drawn_on(self) -> date: ...
 
     @property
@@ -91,10 +97,12 @@ Arrangement = str
 JOINT, FACILITATED, GUARANTEED, ALONE = "joint lending", "facilitation", "guarantee", "alone"
 
 
-def arrangement_of(loan_id: str) -> Arrangement:
+def arrangement_of(loan: Booked) -> Arrangement:
     """Which arrangement a loan goes to: 3 in 10 joint lending, 2 in 10 facilitation, 2 in 10
-    guaranteed, the rest the bank's alone; by a hash of the id, so every run ties the same."""
-    bucket = hashlib.sha256(loan_id.encode()).digest()[0] % 10
+    guaranteed, the rest the bank's alone; by a hash of the borrower, the day and the amount
+    (not the loan's id, which is random), so every run of a market ties the same loans."""
+    key = f"{loan.uscc}:{loan.drawn_on.isoformat()}:{loan.principal_fen}"
+    bucket = hashlib.sha256(key.encode()).digest()[0] % 10
     if bucket < 3:
         return JOINT
     if bucket < 5:
@@ -152,7 +160,7 @@ class DemoPartners:
         *,
         ledger: Callable[[date], dict[str, int]],
         days_past_due: Callable[[str], int | None],
-        assign: Callable[[str], Arrangement] = arrangement_of,
+        assign: Callable[[Booked], Arrangement] = arrangement_of,
     ) -> None:
         self.partners = partners
         self.guarantees = guarantees
@@ -256,7 +264,7 @@ class DemoPartners:
             if loan_id in self._seen or loan.drawn_on > on:
                 continue
             self._seen.add(loan_id)
-            kind = self.assign(loan_id)
+            kind = self.assign(loan)
             try:
                 if kind == JOINT:
                     self.partners.link_loan(
@@ -312,7 +320,7 @@ class DemoPartners:
         horizon = day + timedelta(days=RENEWAL_WINDOW_DAYS)
         for loan_id, loan in sorted(self.booked().items()):
             # Only the bank's own loans: renewing a shared loan needs its partner's consent.
-            if not day < loan.maturity <= horizon or self.assign(loan_id) != ALONE:
+            if not day < loan.maturity <= horizon or self.assign(loan) != ALONE:
                 continue
             dpd = self.days_past_due(loan_id)
             if dpd is None:  # repaid and closed: nothing to renew
