@@ -201,6 +201,8 @@ def test_the_partners_stage_shares_settles_claims_and_renews_by_the_rules(
     # The books: the trial balance is zero, the last day's file reconciles against itself.
     assert r.trial_balance_fen == 0
     assert r.last_file_differences == []
+    assert r.last_file_day == date(2026, 2, 2)  # j1's repayment: nothing moved after
+    assert r.last_file_rows == 2
     text = "\n".join(line for s in partners_sections(r) for line in plain_lines(s))
     assert "total 0 fen (must be 0)" in text
     assert "renewed:" in text

@@ -139,6 +139,8 @@ class PartnersResults:
     renewals: RenewalTally
     ledger: dict[str, int]
     trial_balance_fen: int
+    last_file_day: date
+    """The last day through ``last_day`` whose joint-lending settlement file has rows."""
     last_file: str
     last_file_rows: int
     last_file_differences: list[Difference]
@@ -349,7 +351,12 @@ class DemoPartners:
 
     def results(self, last_day: date) -> PartnersResults:
         ledger = self.ledger(last_day)
-        last_file = self.partners.settlement_file(JOINT_LENDING_ID, last_day)
+        # The window's last day may have moved nothing: look back to the last day that did.
+        file_day, first = last_day, self._first_day or last_day
+        last_file = self.partners.settlement_file(JOINT_LENDING_ID, file_day)
+        while len(last_file.strip().splitlines()) < 2 and file_day > first:
+            file_day -= timedelta(days=1)
+            last_file = self.partners.settlement_file(JOINT_LENDING_ID, file_day)
         rows = max(0, len(last_file.strip().splitlines()) - 1)
         return PartnersResults(
             last_day=last_day,
@@ -362,10 +369,11 @@ class DemoPartners:
             renewals=self.renewals,
             ledger=ledger,
             trial_balance_fen=sum(ledger.values()),
+            last_file_day=file_day,
             last_file=last_file,
             last_file_rows=rows,
             # The file as the partner would send it back: it must reconcile to the fen.
-            last_file_differences=self.partners.reconcile(JOINT_LENDING_ID, last_day, last_file),
+            last_file_differences=self.partners.reconcile(JOINT_LENDING_ID, file_day, last_file),
             seconds=self.seconds,
         )
 

@@ -175,13 +175,14 @@ def checks_section(r: PartnersResults) -> Section:
             ("declined:", declined),
             ("refused:", refused),
             (
-                f"settlement file {r.last_day}:",
+                f"settlement file {r.last_file_day}:",
                 f"{rows:,} rows, total {yuan(total)} = partner {yuan(partner)} + bank "
                 f"{yuan(bank)} ({'adds up' if total == partner + bank else 'DOES NOT add up'})",
             ),
             (
                 "reconciliation:",
-                f"{len(r.last_file_differences)} differences (the file against our rows)",
+                f"{len(r.last_file_differences)} differences (the file against our rows; the "
+                f"last day with movements through {r.last_day})",
             ),
             ("trial balance:", f"total {r.trial_balance_fen:,} fen (must be 0)"),
             ("time:", f"partners took {r.seconds:.1f}s"),
