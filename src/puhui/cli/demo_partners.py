@@ -176,8 +176,9 @@ def checks_section(r: PartnersResults) -> Section:
             ("refused:", refused),
             (
                 f"settlement file {r.last_file_day}:",
-                f"{rows:,} rows, total {yuan(total)} = partner {yuan(partner)} + bank "
-                f"{yuan(bank)} ({'adds up' if total == partner + bank else 'DOES NOT add up'})",
+                f"{rows:,} row{'' if rows == 1 else 's'}, total {yuan(total)} = partner "
+                f"{yuan(partner)} + bank {yuan(bank)} "
+                f"({'adds up' if total == partner + bank else 'DOES NOT add up'})",
             ),
             (
                 "reconciliation:",
