@@ -23,6 +23,12 @@ import puhui
 from puhui.bootstrap import Platform, Settings
 from puhui.bootstrap.logging import logging_to_file
 from puhui.cli.context import fail, load_settings
+from puhui.cli.demo_partners import (
+    partners_sections,
+    partners_stage,
+    run_with_partners,
+    with_partners,
+)
 from puhui.cli.demo_prospects import prospect_channel, prospect_results
 from puhui.cli.demo_report import (
     Section,
@@ -357,7 +363,10 @@ def _run_stages(
     prospects, prospect_models, prospect_training = prospect_channel(
         platform_, market_dir, first_day, progress
     )
-    vouchers = supply_chain_stage(platform_, market_dir, first_day, progress, data_source)
+    vouchers, partners = (
+        supply_chain_stage(platform_, market_dir, first_day, progress, data_source),
+        partners_stage(platform_, first_day, last_day, progress),
+    )
     logger.info(
         "simulation: %d applications, %s .. %s, database %s",
         len(applications),
@@ -373,8 +382,10 @@ def _run_stages(
             clock=clock,
             oracle=oracle,
             # Once a month is published, the cores pay its invoices with vouchers.
-            publish_month=with_vouchers(
-                month_publisher(platform_, market_dir, graph.graph_dir), vouchers
+            # Then the partners work the closed days: ties, settlement, fees, claims, renewals.
+            publish_month=with_partners(
+                with_vouchers(month_publisher(platform_, market_dir, graph.graph_dir), vouchers),
+                partners,
             ),
             month_end=post_loan,
             # The last week's referrals wait for the console's approvers.
@@ -386,7 +397,7 @@ def _run_stages(
         read_needs(market_dir, first_day, last_day),
     )
     with quiet_per_item_logs(settings):
-        simulation.run(first_day, last_day, progress)
+        run_with_partners(simulation, partners, first_day, last_day, progress)
     progress.start(None, "portfolio and post-loan summaries")
     summary = simulation.summary(first_day, last_day, truth)
     run.post_loan = post_loan_report(
@@ -418,6 +429,7 @@ def _run_stages(
         [
             active_credit_section(active_credit),
             *supply_chain_sections(vouchers.results(last_day)),
+            *partners_sections(partners.results(last_day)),
             monitoring,
             holdings_section(platform_),
             charts_section(simulation, defaulted, workdir / "charts"),
@@ -432,6 +444,7 @@ def _run_stages(
         **summary.seconds,
         "pre-approval runs (in origination)": active_credit.seconds["monthly runs"],
         "supply chain (in publication)": vouchers.seconds,
+        "partners (in publication)": partners.seconds,
         "total": time.perf_counter() - started,
     }
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())

@@ -45,6 +45,8 @@ class SqlPartnerRepository:
     def __init__(self, connection: Connection, clock: Clock) -> None:
         self._connection = connection
         self._clock = clock
+        self._descriptions_on: dict[dt.date, str] = {}
+        """The descriptions of each day's entries, read once per unit of work (settlement)."""
 
     # -- agreements ------------------------------------------------------------------------
 
@@ -121,6 +123,10 @@ class SqlPartnerRepository:
         return self.outstanding_fen(())
 
     def loan_entries_on(self, loan_id: str, on: dt.date) -> list[LoanEntry]:
+        # Every description of a loan's own entries (and of their reversals) names the loan:
+        # a loan not named that day has none, and the day's settlement skips its query.
+        if loan_id not in self._day_descriptions(on):
+            return []
         # A reversal's description is "reversal of <key>: <the reversed entry's description>".
         own = [
             journal_entries.c.description.in_(loan_descriptions(loan_id)),
@@ -159,6 +165,14 @@ class SqlPartnerRepository:
         return [LoanEntry(amounts, entry_id in reversals) for entry_id, amounts in entries.items()]
 
     # -- settlement ------------------------------------------------------------------------
+
+    def _day_descriptions(self, on: dt.date) -> str:
+        if on not in self._descriptions_on:
+            texts = self._connection.execute(
+                select(journal_entries.c.description).where(journal_entries.c.posted_on == on)
+            ).scalars()
+            self._descriptions_on[on] = "\n".join(texts)
+        return self._descriptions_on[on]
 
     def settled(self, agreement_id: str, on: dt.date) -> bool:
         return (

@@ -1,0 +1,231 @@
+"""The demo's partners stage on a small book, on SQLite and PostgreSQL: shares add up, the
+ledger balances, renewals only for loans not in arrears, claims only at 90 days past due."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
+from puhui.bootstrap import Platform, Settings, build_platform
+from puhui.bootstrap.demo_partners import (
+    ALONE,
+    FACILITATED,
+    FACILITATION_ID,
+    FEE_PER_LOAN_FEN,
+    GUARANTEED,
+    JOINT,
+    JOINT_LENDING_ID,
+    DemoPartners,
+    arrangement_of,
+    demo_partners,
+)
+from puhui.cli.demo_partners import file_totals, partners_sections
+from puhui.cli.demo_report import plain_lines
+from puhui.domain.clock import FixedClock
+from puhui.domain.ids import LoanId, ProductId
+from puhui.domain.lending.product import EarlyRepaymentMode, LoanProduct, RepaymentMethod
+from puhui.domain.partners.shares import split
+from puhui.pipelines.eod import run_end_of_day
+from puhui.services.servicing.products import create_product
+from puhui.services.servicing.receipts import quote_payoff, repay
+from puhui.services.servicing.term_loans import disburse_term_loan
+
+FIRST_DAY = date(2026, 1, 2)
+LATE_DAY = date(2026, 1, 20)
+LAST_DAY = date(2026, 5, 31)
+PRINCIPAL = 100_000_00
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    receipt_id: str
+    uscc: str
+    principal_fen: int
+    drawn_on: date
+    maturity: date
+
+
+@pytest.fixture
+def book_platform(database_url: str) -> Iterator[tuple[Platform, FixedClock]]:
+    clock = FixedClock(datetime(2026, 1, 2, 2, 0, tzinfo=UTC))
+    built = build_platform(
+        Settings(database_url=database_url, environment="test", _env_file=None),  # type: ignore[call-arg]
+        clock=clock,
+    )
+    built.database.upgrade()
+    try:
+        yield built, clock
+    finally:
+        built.close()
+
+
+def _product(platform: Platform) -> ProductId:
+    return create_product(
+        platform.servicing_uow,
+        LoanProduct(
+            code="DEMO-TERM",
+            name="term loan",
+            method=RepaymentMethod.EQUAL_INSTALMENT,
+            min_annual_rate=Decimal("0.03"),
+            max_annual_rate=Decimal("0.18"),
+            min_term_months=1,
+            max_term_months=60,
+            min_amount_fen=100_00,
+            max_amount_fen=10_000_000_00,
+            penalty_uplift=Decimal("0.5"),
+            early_repayment=EarlyRepaymentMode.REDUCE_INSTALMENT,
+        ),
+        actor="ops",
+    )
+
+
+def _disburse(platform: Platform, product: ProductId, name: str, on: date, months: int) -> Booked:
+    uscc = f"91350100M0001{name.upper():0>5}"
+    result = disburse_term_loan(
+        platform.servicing_uow,
+        enterprise_id=uscc,
+        product_id=product,
+        principal_fen=PRINCIPAL,
+        annual_rate=Decimal("0.0435"),
+        term_months=months,
+        on=on,
+        idempotency_key=f"loan-{name}",
+        actor="ops",
+    )
+    return Booked(result.loan_id, uscc, PRINCIPAL, on, date.fromisoformat(result.maturity_date))
+
+
+def _pay_off(platform: Platform, loan_id: str, on: date) -> int:
+    owed = quote_payoff(platform.servicing_uow, LoanId(loan_id), on=on)
+    repay(
+        platform.servicing_uow,
+        LoanId(loan_id),
+        amount_fen=owed,
+        on=on,
+        idempotency_key=f"pay-{loan_id}-{on}",
+        actor="ops",
+    )
+    return owed
+
+
+def test_the_partners_stage_shares_settles_claims_and_renews_by_the_rules(
+    book_platform: tuple[Platform, FixedClock],
+) -> None:
+    platform, clock = book_platform
+    product = _product(platform)
+    loans = {
+        "j1": _disburse(platform, product, "j1", FIRST_DAY, 1),  # joint, repaid
+        "f1": _disburse(platform, product, "f1", FIRST_DAY, 1),  # facilitated, repaid
+        "g1": _disburse(platform, product, "g1", FIRST_DAY, 1),  # guaranteed, never paid
+        "g2": _disburse(platform, product, "g2", FIRST_DAY, 1),  # guaranteed, repaid
+    }
+    arrangement = {
+        loans["j1"].receipt_id: JOINT,
+        loans["f1"].receipt_id: FACILITATED,
+        loans["g1"].receipt_id: GUARANTEED,
+        loans["g2"].receipt_id: GUARANTEED,
+    }
+    booked: dict[str, Booked] = {b.receipt_id: b for b in loans.values()}
+    stage: DemoPartners = demo_partners(platform)
+    stage.assign = lambda loan: arrangement.get(loan.receipt_id, ALONE)
+    stage.booked = lambda: booked
+    stage.sign(FIRST_DAY, LAST_DAY)
+    store = SqlEndOfDayStore(platform.database.engine, clock=clock)
+    paid: dict[str, int] = {}
+    claims_at_may_hook: list[tuple[str, int, int]] = []
+    day = FIRST_DAY
+    while day <= LAST_DAY:
+        clock.advance(datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC) - clock.now())
+        if day.day == 1:
+            stage.month_started(day)
+            if day == date(2026, 5, 1):
+                claims_at_may_hook = list(stage.claims)
+        if day == LATE_DAY:
+            # The bank's own loans: one will be renewed, one falls in arrears before.
+            for name, months in (("a1", 1), ("a2", 2)):
+                loans[name] = _disburse(platform, product, name, day, months)
+                booked[loans[name].receipt_id] = loans[name]
+        if day == date(2026, 2, 2):
+            for name in ("j1", "f1", "g2"):
+                paid[name] = _pay_off(platform, loans[name].receipt_id, day)
+        if day == loans.get("a1", loans["j1"]).maturity and "a1" in loans:
+            # The renewed loan's last instalment: its interest only, no principal.
+            paid["a1"] = _pay_off(platform, loans["a1"].receipt_id, day)
+        run_end_of_day(store, day)
+        day += timedelta(days=1)
+    stage.finish(LAST_DAY)
+    r = stage.results(LAST_DAY)
+
+    assert dict(r.tied) == {JOINT: 1, FACILITATED: 1, GUARANTEED: 2}
+    assert r.refused == {}
+    # Joint lending: the partner funded 40 % and got 40 % of what the borrower paid back.
+    partner_principal = split(PRINCIPAL, Decimal("0.4")).partner_fen
+    assert r.joint.principal_funded_fen == partner_principal == 40_000_00
+    assert r.joint.principal_repaid_fen == partner_principal
+    interest_j1 = paid["j1"] - PRINCIPAL
+    assert interest_j1 > 0
+    assert r.joint.interest_fen == split(interest_j1, Decimal("0.4")).partner_fen
+    assert r.joint.principal_outstanding_fen == 0
+    # The day of the repayment: the settlement file's shares add up to the fen.
+    file = stage.partners.settlement_file(JOINT_LENDING_ID, date(2026, 2, 2))
+    rows, total, partner, bank = file_totals(file)
+    assert rows == 2
+    assert total == paid["j1"]
+    assert partner == partner_principal + r.joint.interest_fen
+    assert total == partner + bank
+    assert stage.partners.reconcile(JOINT_LENDING_ID, date(2026, 2, 2), file) == []
+    # Facilitation: one loan, one fee, paid through the ledger at the month's end.
+    assert r.facilitation.fees_fen == FEE_PER_LOAN_FEN
+    assert r.ledger.get("6402", 0) == FEE_PER_LOAN_FEN
+    assert r.ledger.get("2244", 0) == 0
+    assert stage.partners.position(FACILITATION_ID).principal_funded_fen == 0
+    # Renewal: the bank's good loan is renewed; the one in arrears is refused.
+    assert r.renewals.offered == 2
+    assert [old for old, _ in r.renewals.approved] == [loans["a1"].receipt_id]
+    assert r.renewals.days_past_due_when_approved == [0]
+    assert r.renewals.refused == {"loan_in_arrears": 1}
+    # Claims: none at the May hook (g1 under 90 days past due), then one at 90 or more.
+    assert claims_at_may_hook == []
+    assert [(loan, dpd >= 90) for loan, dpd, _ in r.claims] == [(loans["g1"].receipt_id, True)]
+    claim_fen = r.claims[0][2]
+    assert claim_fen >= split(PRINCIPAL, Decimal("0.8")).partner_fen
+    (exposure,) = r.exposure
+    assert exposure.loans_covered == 2
+    assert exposure.claims_paid_fen == claim_fen
+    assert exposure.fees_fen > 0
+    # The books: the trial balance is zero, the last day's file reconciles against itself.
+    assert r.trial_balance_fen == 0
+    assert r.last_file_differences == []
+    assert r.last_file_day == date(2026, 2, 2)  # j1's repayment: nothing moved after
+    assert r.last_file_rows == 2
+    text = "\n".join(line for s in partners_sections(r) for line in plain_lines(s))
+    assert "total 0 fen (must be 0)" in text
+    assert "renewed:" in text
+
+
+def test_the_arrangement_follows_the_borrower_day_and_amount_not_the_random_loan_id() -> None:
+    drawn = [
+        Booked(
+            f"rcp_{i}",
+            f"9135{i:014d}",
+            10_000_00 * (1 + i % 7),
+            date(2025, 1, 1 + i % 28),
+            date(2025, 7, 1),
+        )
+        for i in range(400)
+    ]
+    same_loans_other_ids = [
+        Booked(f"other_{b.receipt_id}", b.uscc, b.principal_fen, b.drawn_on, b.maturity)
+        for b in drawn
+    ]
+    kinds = [arrangement_of(b) for b in drawn]
+    assert kinds == [arrangement_of(b) for b in same_loans_other_ids]
+    shares = {kind: kinds.count(kind) / len(kinds) for kind in set(kinds)}
+    assert set(shares) == {JOINT, FACILITATED, GUARANTEED, ALONE}
+    assert 0.2 < shares[JOINT] < 0.4
+    assert 0.2 < shares[ALONE] < 0.4
