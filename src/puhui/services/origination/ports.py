@@ -286,6 +286,15 @@ class RelationshipGraph(Protocol):
         ...
 
 
+class GuaranteeCoverage(Protocol):
+    """Guarantee agencies' batch agreements as online assessment reads them (docs/guarantees.md)."""
+
+    def coverage_for_channel(self, channel: str, on: date) -> Decimal | None:
+        """The coverage share (0-1) of the agreement in force on ``on`` for applications
+        through ``channel``; None when no agreement names it."""
+        ...
+
+
 class Assessor(Protocol):
     """The decision engine: features, models and strategy → approve, decline or refer."""
 
