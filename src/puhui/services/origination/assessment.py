@@ -55,7 +55,11 @@ from puhui.risk.features import (
 )
 from puhui.risk.need import NeedModel
 from puhui.services.features import FeatureStore, staleness
-from puhui.services.origination.channel_inputs import GUARANTEE_COVERAGE, channel_inputs
+from puhui.services.origination.channel_inputs import (
+    GUARANTEE_COVERAGE,
+    PARTNER_SCORE,
+    channel_inputs,
+)
 from puhui.services.origination.governance import (
     LiveChallenger,
     LiveModel,
@@ -124,6 +128,7 @@ INPUT_SCHEMA = InputSchema(
             *GRAPH_INPUTS,
             *VELOCITY_INPUTS,
             *GUARANTEE_INPUTS,
+            PARTNER_SCORE,
         )
     ),
     known_unfed=frozenset((*KNOWN_UNFED_INPUTS, *PREAPPROVAL_ONLY_INPUTS)),
