@@ -191,6 +191,12 @@ def test_the_dashboard_flags_renewed_extended_and_restructured_loans(
     rows = re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', table)
     # One row per kind of change, in the catalog's Chinese; no change yet: zero loans.
     assert rows == [("无还本续贷", "0"), ("展期", "0"), ("重组", "0")]
+    report = client.get("/api/v1/reports/portfolio", headers=api.staff_headers(Role.AUDITOR))
+    assert [(c["kind"], c["loans"]) for c in report.json()["loan_changes"]] == [
+        ("renewal", 0),
+        ("extension", 0),
+        ("restructuring", 0),
+    ]
     english = client.get("/console/dashboard?lang=en").text
     assert "Renewed, extended and restructured loans" in english
 
