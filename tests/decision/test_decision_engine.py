@@ -238,7 +238,8 @@ def test_the_trace_lists_every_rule_evaluated_with_what_it_read(
     assert sections.count("knockouts") == 9  # collect: all of them
     assert sections.count("fraud") == 8  # collect: four on contacts and invoices, four graph
     assert sections.count("grading.table") == 2  # first: stops at G_B
-    assert sections.count("referrals") == 8  # collect: RF_LARGE is three rules by guarantee
+    # collect: RF_LARGE is three rules by guarantee, and one reads the partner score
+    assert sections.count("referrals") == 9
     fraud = {step.rule_id: step for step in steps if step.section == "fraud"}
     assert fraud["FR_SHARED"].read == {"shared_contact_count": 3}
     assert fraud["FR_SHARED"].matched is True

@@ -130,3 +130,54 @@ def test_non_performing_restructured_loan_is_not_upgraded_when_it_cures(
     assert result.category == "substandard"
     assert result.dpd_floor == "pass"
     assert "no_upgrade_in_observation" in result.reasons
+
+
+def _observation_end(platform: Platform, loan_id: str) -> date | None:
+    with platform.database.engine.connect() as connection:
+        value = connection.execute(
+            text("SELECT observation_ends_on FROM loan_changes WHERE loan_id = :l"), {"l": loan_id}
+        ).scalar_one()
+    return None if value is None else date.fromisoformat(str(value)[:10])
+
+
+def test_a_missed_payment_restarts_the_observation_period_in_end_of_day(
+    uow_factory: Factory,
+    clock: FixedClock,
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+) -> None:
+    loan_id = disburse()
+    _close(changes_platform, clock, START, ON - timedelta(days=1))
+    _change(uow_factory, clock, loan_id, restructure=True, key="r")
+    # From the first repayment date after the change (2026-02-02), one year.
+    assert _observation_end(changes_platform, loan_id) == date(2027, 2, 2)
+
+    # Nothing is paid on 2026-02-02: the period starts again on the next repayment date.
+    _close(changes_platform, clock, ON, date(2026, 2, 3))
+    assert _observation_end(changes_platform, loan_id) == date(2027, 3, 2)
+    service = classify_loan(uow_factory, loan_id, date(2026, 2, 3))
+    assert service.observation_ends_on == date(2027, 3, 2)  # the batch and the service agree
+    with changes_platform.database.engine.connect() as connection:
+        category = connection.execute(
+            text("SELECT category FROM loans WHERE loan_id = :l"), {"l": loan_id}
+        ).scalar_one()
+    assert category == "special-mention"
+
+    # Still the same missed payment on the following days: the end does not move again.
+    _close(changes_platform, clock, date(2026, 2, 4), date(2026, 2, 6))
+    assert _observation_end(changes_platform, loan_id) == date(2027, 3, 2)
+
+
+def test_a_restructured_loan_paying_on_time_keeps_its_observation_end(
+    uow_factory: Factory,
+    clock: FixedClock,
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+) -> None:
+    restructured, late_but_not_restructured = disburse(), disburse()
+    _close(changes_platform, clock, START, ON - timedelta(days=1))
+    _change(uow_factory, clock, restructured, restructure=True, key="r")
+    _change(uow_factory, clock, late_but_not_restructured, restructure=False, key="e")
+    _close(changes_platform, clock, ON, ON + timedelta(days=3))  # before any repayment date
+    assert _observation_end(changes_platform, restructured) == date(2027, 2, 2)
+    assert _observation_end(changes_platform, late_but_not_restructured) is None

@@ -16,6 +16,7 @@ from puhui.domain.lending.loan_changes import (
     LoanHistory,
     Reason,
     classify_with_history,
+    missed_repayment,
     observation_end,
 )
 from puhui.domain.lending.schedule import add_months
@@ -266,3 +267,12 @@ def test_observation_is_at_least_a_year_and_two_periods(
     assert end >= later[0] + timedelta(days=365)
     if len(later) >= 3:
         assert end >= later[2]
+
+
+def test_the_repayment_missed_is_the_latest_date_on_or_before_the_arrears() -> None:
+    dates = (date(2026, 2, 2), date(2026, 3, 2), date(2026, 4, 2))
+    # Servicing marks arrears from the day after the date missed.
+    assert missed_repayment(date(2026, 2, 3), dates) == date(2026, 2, 2)
+    assert missed_repayment(date(2026, 3, 20), dates) == date(2026, 3, 2)
+    assert missed_repayment(date(2026, 2, 1), dates) is None
+    assert missed_repayment(None, dates) is None

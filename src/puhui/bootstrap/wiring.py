@@ -15,6 +15,7 @@ from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.strategies.live import SqlLiveStampReader
 from puhui.adapters.sources.market import MarketDataSource
 from puhui.bootstrap.container import Platform
+from puhui.bootstrap.guarantees import guarantee_service
 from puhui.domain.lending.schedule import add_months
 from puhui.graph.build import build
 from puhui.graph.live import GraphSource
@@ -143,6 +144,7 @@ def build_assessor(platform: Platform) -> StrategyAssessor:
         feature_store=platform.feature_store(),
         max_feature_age_days=settings.feature_max_age_days,
         need_model=need_model,
+        guarantees=guarantee_service(platform),
     )
 
 

@@ -64,6 +64,7 @@ def _agreement_dict(a: Agreement) -> dict[str, Any]:
         "agreement_id": a.agreement_id,
         "agency_id": a.agency_id,
         "product_id": a.product_id,
+        "channel": a.channel,
         "coverage_share": format(a.coverage_share, "f"),
         "fee_rate": format(a.fee_rate, "f"),
         "fee_mode": a.fee_mode.value,
@@ -136,6 +137,9 @@ def agreement_create(  # noqa: PLR0917 - one option per term, as Typer declares 
         False, "--counter-guarantee-waived", help="The agency waives counter-guarantees."
     ),
     product: str | None = typer.Option(None, "--product", help="Only loans of this product."),
+    channel: str | None = typer.Option(
+        None, "--channel", help="Applications through this channel are decided with the cover."
+    ),
     actor: str = ACTOR,
     as_json: bool = JSON,
 ) -> None:
@@ -156,6 +160,7 @@ def agreement_create(  # noqa: PLR0917 - one option per term, as Typer declares 
         claim_trigger_days=trigger_days,
         counter_guarantee_waived=waived,
         product_id=product,
+        channel=channel,
     )
     with platform() as p:
         made = guarantee_service(p).create_agreement(terms, actor=actor)

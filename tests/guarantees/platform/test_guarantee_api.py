@@ -157,6 +157,7 @@ def test_a_covered_loan_is_claimed_at_90_days_paid_and_shown_in_the_exposure(
     [
         ("risk", "/agreements", {**AGREEMENT, "coverage_share": "1.5"}, "invalid_agreement", 422),
         ("risk", "/agreements", {**AGREEMENT, "agency_id": "nope"}, "agency_not_found", 404),
+        ("risk", "/agreements", {**AGREEMENT, "channel": "pigeon"}, "invalid_agreement", 422),
         ("ops", "/covers", {"loan_id": "nope", "agreement_id": "x"}, "agreement_not_found", 404),
         ("ops", "/claims", {"loan_id": "nope"}, "cover_not_found", 404),
         ("manager", "/agencies", {"name": "x", "uscc": AGENCY_USCC}, "forbidden", 403),
@@ -173,6 +174,14 @@ def test_bad_input_and_wrong_roles_are_named_4xx_and_change_nothing(
     assert answer.status_code == status, answer.text
     assert answer.json()["code"] == code
     assert world.counts() == before
+
+
+def test_an_agreement_for_a_channel_is_answered_with_it(world: World) -> None:
+    agency = world.post("risk", "/agencies", {"name": "担保", "uscc": AGENCY_USCC}).json()
+    body = {**AGREEMENT, "agency_id": agency["agency_id"], "channel": "partner"}
+    made = world.post("risk", "/agreements", body, key="agr-channel")
+    assert made.status_code == 201, made.text
+    assert made.json()["channel"] == "partner"
 
 
 def test_a_cover_above_the_borrower_cap_is_refused(world: World) -> None:

@@ -51,8 +51,18 @@ def test_agreement_cover_claims_run_and_exposure_from_the_command_line(
     agreement = json.loads(created.stdout)
     assert agreement["coverage_share"] == "0.8"
     assert agreement["counter_guarantee_waived"] is True
+    assert agreement["channel"] is None
+    for_partners = runner.invoke(app, [*base, "--channel", "partner"])
+    assert for_partners.exit_code == 0, for_partners.output
+    assert json.loads(for_partners.stdout)["channel"] == "partner"
+    unknown = runner.invoke(app, [*base, "--channel", "pigeon"])
+    assert unknown.exit_code != 0
+    assert "invalid_agreement" in unknown.output
     listed = json.loads(runner.invoke(app, ["guarantee", "agreement", "list", "--json"]).stdout)
-    assert [a["agreement_id"] for a in listed] == [agreement["agreement_id"]]
+    assert [a["agreement_id"] for a in listed] == [
+        agreement["agreement_id"],
+        json.loads(for_partners.stdout)["agreement_id"],
+    ]
 
     covered = runner.invoke(
         app,

@@ -179,6 +179,28 @@ def test_the_english_page_keeps_the_five_category_names_in_chinese(
     assert "次级 (Substandard)" in page.text
 
 
+def test_the_dashboard_flags_renewed_extended_and_restructured_loans(
+    site: tuple[Api, Engine],
+) -> None:
+    api, engine = site
+    _close_two_days(engine, api.clock)
+    client = _client(api, Role.RISK_OFFICER)
+    page = client.get("/console/dashboard?lang=zh")
+    assert page.status_code == 200, page.text
+    table = page.text.split('id="loan-changes"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', table)
+    # One row per kind of change, in the catalog's Chinese; no change yet: zero loans.
+    assert rows == [("无还本续贷", "0"), ("展期", "0"), ("重组", "0")]
+    report = client.get("/api/v1/reports/portfolio", headers=api.staff_headers(Role.AUDITOR))
+    assert [(c["kind"], c["loans"]) for c in report.json()["loan_changes"]] == [
+        ("renewal", 0),
+        ("extension", 0),
+        ("restructuring", 0),
+    ]
+    english = client.get("/console/dashboard?lang=en").text
+    assert "Renewed, extended and restructured loans" in english
+
+
 def test_a_short_span_shows_approvals_per_day_a_long_one_per_month(
     site: tuple[Api, Engine],
 ) -> None:

@@ -8,6 +8,10 @@ from decimal import Decimal
 from enum import Enum
 
 from puhui.domain.guarantees.errors import AgreementNotValid, InvalidAgreement
+from puhui.domain.origination.channel import Channel
+
+CHANNEL_CODES = frozenset(c.value for c in Channel)
+"""The channels an agreement may name (``domain.origination.channel``)."""
 
 DEFAULT_CLAIM_TRIGGER_DAYS = 90
 """A claim is raised when the covered loan is 90 days past due (the usual 银担 rule)."""
@@ -61,6 +65,9 @@ class Agreement:
     valid_to: date
     counter_guarantee_waived: bool
     version: int = 1
+    channel: str | None = None
+    """Applications through this channel (its code, e.g. ``partner``) are decided with the
+    coverage (the strategy's ``guarantee_coverage``); None: the agreement names no channel."""
 
     def __post_init__(self) -> None:
         if not self.agreement_id or not self.agency_id:
@@ -83,6 +90,10 @@ class Agreement:
             raise InvalidAgreement("the claim trigger is 1 to 360 days past due")
         if self.valid_to <= self.valid_from:
             raise InvalidAgreement("an agreement ends after it starts")
+        if self.channel is not None and self.channel not in CHANNEL_CODES:
+            raise InvalidAgreement(
+                f"unknown channel {self.channel!r}", details={"channel": self.channel}
+            )
 
     def in_force(self, on: date) -> bool:
         return self.valid_from <= on <= self.valid_to

@@ -101,6 +101,14 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def missed_repayment(overdue_since: date | None, repayment_dates: Sequence[date]) -> date | None:
+    """The repayment date whose non-payment put a loan in arrears: the latest one on or
+    before ``overdue_since`` (servicing marks arrears from the day after the date missed)."""
+    if overdue_since is None:
+        return None
+    return max((d for d in repayment_dates if d <= overdue_since), default=None)
+
+
 def observation_end(
     changed_on: date, repayment_dates: Sequence[date], missed_dates: frozenset[date]
 ) -> date | None:

@@ -105,6 +105,10 @@ class Applicant:
         )
 
 
+MAX_PARTNER_SCORE = 1000
+"""A partner score is 0 to 1000, higher is better (docs/partners.md)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Application:
     application_id: str
@@ -126,6 +130,9 @@ class Application:
     """Where the application came from; None on applications made before channels were kept."""
     branch_code: str | None = None
     """The branch or village service point the application came through, when known."""
+    partner_score: int | None = None
+    """The referring partner's own risk score of the applicant (0-1000, higher is better), a
+    strategy input (``partner_score``); only a partner's application carries one."""
 
     def __post_init__(self) -> None:
         if self.channel is not None and not isinstance(self.channel, Channel):
@@ -143,6 +150,7 @@ class Application:
                 f"a requested term is 1 to {MAX_TERM_MONTHS} months",
                 details={"field": "requested_term_months"},
             )
+        self._check_partner_score()
         amount = self.requested_amount_fen
         if amount is not None and (
             isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0
@@ -155,6 +163,25 @@ class Application:
             raise InvalidAmount(
                 "the requested amount exceeds the largest MSE loan",
                 details={"field": "requested_amount_fen"},
+            )
+
+    def _check_partner_score(self) -> None:
+        score = self.partner_score
+        if score is None:
+            return
+        if (
+            isinstance(score, bool)
+            or not isinstance(score, int)
+            or not 0 <= score <= MAX_PARTNER_SCORE
+        ):
+            raise InvalidInput(
+                f"a partner score is a whole number from 0 to {MAX_PARTNER_SCORE}",
+                details={"field": "partner_score"},
+            )
+        if self.partner_id is None:
+            raise InvalidInput(
+                "only an application a partner referred carries a partner score",
+                details={"field": "partner_score"},
             )
 
     @property

@@ -80,6 +80,7 @@ class AgreementTerms:
     claim_trigger_days: int = 90
     counter_guarantee_waived: bool = False
     product_id: str | None = None
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,7 @@ class GuaranteeService:
             agreement_id=new_id("gagr"),
             agency_id=terms.agency_id,
             product_id=terms.product_id,
+            channel=terms.channel,
             coverage_share=terms.coverage_share,
             fee_rate=terms.fee_rate,
             fee_mode=terms.fee_mode,
@@ -507,6 +509,18 @@ class GuaranteeService:
             ]
         return max(shares, default=Decimal(0))
 
+    def coverage_for_channel(self, channel: str, on: date) -> Decimal | None:
+        """The coverage share of the agreements in force on ``on`` that name ``channel`` (the
+        highest), or None when none does: the strategy's ``guarantee_coverage`` input for an
+        application through that channel (docs/guarantees.md)."""
+        with self._units() as uow:
+            shares = [
+                a.coverage_share
+                for a in uow.guarantees.list_agreements()
+                if a.in_force(on) and a.channel == channel
+            ]
+        return max(shares, default=None)
+
 
 def _collect_fee(
     uow: GuaranteeUnitOfWork,
@@ -632,6 +646,7 @@ def _agreement_payload(agreement: Agreement) -> dict[str, object]:
     return {
         "agency_id": agreement.agency_id,
         "product_id": agreement.product_id,
+        "channel": agreement.channel,
         "coverage_share": str(agreement.coverage_share),
         "fee_rate": str(agreement.fee_rate),
         "fee_mode": agreement.fee_mode.value,

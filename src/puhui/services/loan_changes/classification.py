@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from puhui.domain.errors import NotFound
-from puhui.domain.lending.loan_changes import LoanHistory, classify_with_history
+from puhui.domain.lending.loan_changes import (
+    LoanHistory,
+    classify_with_history,
+    missed_repayment,
+)
 from puhui.services.loan_changes.changes import UowFactory
 from puhui.services.loan_changes.ports import ChangeStatus
 
@@ -37,11 +41,8 @@ def classify_loan(uow_factory: UowFactory, loan_id: str, as_of: date) -> LoanCla
             raise NotFound(f"no loan {loan_id}", details={"loan_id": loan_id})
         records = [c for c in uow.changes.of_loan(loan_id) if c.status == ChangeStatus.APPROVED]
         dates = tuple(i.due_date for i in uow.instalments.schedule(loan_id))
-    missed = (
-        frozenset({loan.overdue_since})
-        if loan.overdue_since is not None and loan.overdue_since in dates
-        else frozenset()
-    )
+    missed_on = missed_repayment(loan.overdue_since, dates)
+    missed = frozenset() if missed_on is None else frozenset({missed_on})
     own = tuple(c.as_contract_change() for c in records if c.loan_id == loan_id)
     result = classify_with_history(
         LoanHistory(

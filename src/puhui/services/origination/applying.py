@@ -155,6 +155,7 @@ def _create_once(
             partner_id=actor.partner_id if actor.role is Role.PARTNER else None,
             channel=origin[0],
             branch_code=origin[1],
+            partner_score=request.partner_score,
         )
         uow.applications.add(application)
         if idempotency_key is not None:
@@ -177,6 +178,7 @@ def _create_once(
                 "partner_id": application.partner_id,
                 "channel": origin[0].value,
                 "branch_code": origin[1],
+                "partner_score": request.partner_score,
             },
         )
         uow.commit()

@@ -243,6 +243,8 @@ def _assess(origination: Origination, gathered: _Gathered) -> Assessment:
             fraud_hits=gathered.hits,
             requested_term_months=application.requested_term_months,
             channel=channel_of(application),
+            application_channel=None if application.channel is None else application.channel.value,
+            partner_score=application.partner_score,
             earlier_applications=tuple(
                 EarlierApplication(
                     application_date=a.created_at.date(),

@@ -55,6 +55,11 @@ from puhui.risk.features import (
 )
 from puhui.risk.need import NeedModel
 from puhui.services.features import FeatureStore, staleness
+from puhui.services.origination.channel_inputs import (
+    GUARANTEE_COVERAGE,
+    PARTNER_SCORE,
+    channel_inputs,
+)
 from puhui.services.origination.governance import (
     LiveChallenger,
     LiveModel,
@@ -62,7 +67,7 @@ from puhui.services.origination.governance import (
     SetupSource,
 )
 from puhui.services.origination.need_estimate import NEED_INPUT, estimate_need
-from puhui.services.origination.ports import AssessmentRequest
+from puhui.services.origination.ports import AssessmentRequest, GuaranteeCoverage
 from puhui.services.strategies import ChallengerMode, InputSchema
 
 logger = logging.getLogger(__name__)
@@ -107,9 +112,9 @@ KNOWN_UNFED_INPUTS = (
 """Inputs the shipped strategy names that no source always feeds: left missing ("no
 evidence") when absent. ``need_estimate_fen`` is fed when a need model is configured, so a
 strategy may still read it only as optional."""
-GUARANTEE_INPUTS = ("guarantee_coverage",)
-"""The coverage share (0-1) of a guarantee agency's batch agreement for the applicant's
-product (``GuaranteeService.coverage_for_product``); missing when none (docs/guarantees.md)."""
+GUARANTEE_INPUTS = (GUARANTEE_COVERAGE,)
+"""The coverage share (0-1) of a guarantee agency's batch agreement for the application's
+channel (``GuaranteeService.coverage_for_channel``); missing when none (docs/guarantees.md)."""
 PREAPPROVAL_ONLY_INPUTS = ("settlement_monthly_inflow_fen",)
 """Inputs only the pre-approval batch feeds (``pipelines.preapproval``): missing online."""
 
@@ -122,9 +127,11 @@ INPUT_SCHEMA = InputSchema(
             *CLUSTER_INPUTS,
             *GRAPH_INPUTS,
             *VELOCITY_INPUTS,
+            *GUARANTEE_INPUTS,
+            PARTNER_SCORE,
         )
     ),
-    known_unfed=frozenset((*KNOWN_UNFED_INPUTS, *PREAPPROVAL_ONLY_INPUTS, *GUARANTEE_INPUTS)),
+    known_unfed=frozenset((*KNOWN_UNFED_INPUTS, *PREAPPROVAL_ONLY_INPUTS)),
 )
 """What a strategy version may read to be activated or run as a challenger on this platform."""
 
@@ -249,6 +256,8 @@ class StrategyAssessor:
     """Assumed request when the applicant names no amount: RMB 300,000."""
     need_model: NeedModel | None = None
     """Feeds ``need_estimate_fen`` (the need model's point estimate); none: left missing."""
+    guarantees: GuaranteeCoverage | None = None
+    """Feeds ``guarantee_coverage`` from the application's channel; none: left missing."""
 
     def warm_up(self) -> None:
         """Load what decides now (the active strategy, the champion model and its compiled
@@ -348,6 +357,7 @@ class StrategyAssessor:
             "requested_term_months": request.requested_term_months,
             "blacklisted": False,
             "industry_restricted": False,
+            **channel_inputs(request, self.guarantees),
         }
 
     def assess(self, request: AssessmentRequest) -> Assessment:

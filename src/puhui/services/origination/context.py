@@ -100,6 +100,8 @@ class NewApplication:
     channel: str | None = None
     """A channel code (``h5_qr``, ``branch``…); None takes the actor's usual channel."""
     branch_code: str | None = None
+    partner_score: int | None = None
+    """A referring partner's risk score of the applicant (0-1000): a strategy input."""
 
 
 @dataclass(frozen=True, slots=True)

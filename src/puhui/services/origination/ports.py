@@ -261,6 +261,10 @@ class AssessmentRequest:
     manager), ``partner`` (a partner's API key)."""
     earlier_applications: tuple[EarlierApplication, ...] = ()
     """The enterprise's earlier applications to this lender (the latest hundred)."""
+    application_channel: str | None = None
+    """The application's channel code (``Channel``: ``h5_qr``, ``branch``, ``partner``…)."""
+    partner_score: int | None = None
+    """The referring partner's risk score of the applicant (0-1000), when it sent one."""
     graph_inputs: Mapping[str, Any] | None = None
     """The strategy inputs the relationship graph filled (``puhui.graph.online.GRAPH_INPUTS``;
     each ``None`` when the graph could not serve); ``None``: no graph check was made."""
@@ -283,6 +287,15 @@ class RelationshipGraph(Protocol):
 
     def health(self, today: date) -> GraphHealth:
         """What serves now, without loading (for the health check)."""
+        ...
+
+
+class GuaranteeCoverage(Protocol):
+    """Guarantee agencies' batch agreements as online assessment reads them (docs/guarantees.md)."""
+
+    def coverage_for_channel(self, channel: str, on: date) -> Decimal | None:
+        """The coverage share (0-1) of the agreement in force on ``on`` for applications
+        through ``channel``; None when no agreement names it."""
         ...
 
 

@@ -102,6 +102,21 @@ class RollFigure:
 
 
 @dataclass(frozen=True, slots=True)
+class LoanChangeFigure:
+    """Active loans under an approved contract change of one kind on the report's date."""
+
+    kind: str
+    """``renewal`` (the new loan of a 无还本续贷), ``extension`` (展期) or
+    ``restructuring`` (重组)."""
+    loans: int
+    principal_fen: int
+    non_performing_loans: int
+
+
+LOAN_CHANGE_KINDS = ("renewal", "extension", "restructuring")
+
+
+@dataclass(frozen=True, slots=True)
 class PortfolioSnapshot:
     as_of: date
     products: tuple[ProductBalances, ...]
@@ -112,6 +127,8 @@ class PortfolioSnapshot:
     roll_from: date | None
     """The month end the roll rates start from; None when no states were kept for it."""
     roll_rates: tuple[RollFigure, ...]
+    loan_changes: tuple[LoanChangeFigure, ...] = ()
+    """Renewed, extended and restructured loans, one figure per kind (zeros included)."""
 
     @property
     def npl_ratio(self) -> Decimal | None:

@@ -42,6 +42,13 @@ from puhui.web.pages.common import console_page
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import gettext
 
+LOAN_CHANGE_LABELS = {
+    "renewal": N_("Renewed without principal repayment"),
+    "extension": N_("Extended"),
+    "restructuring": N_("Restructured"),
+}
+"""The kinds of contract change the portfolio flags (docs/loan-changes.md)."""
+
 PATH = "/console/dashboard"
 NAV = (
     NavItem(
@@ -539,6 +546,9 @@ async def dashboard(
             "over_time": over_time,
             "monthly": (by_channel.last_day - by_channel.first_day).days >= DAILY_UP_TO_DAYS,
             "category_rows": list(zip(category_names, snapshot.categories, strict=True)),
+            "loan_change_rows": [
+                (gettext(request, LOAN_CHANGE_LABELS[f.kind]), f) for f in snapshot.loan_changes
+            ],
             "roll_targets": _roll_targets(snapshot.roll_rates),
             "roll_rows": _roll_table(snapshot),
             "vintages": vintages.vintages,

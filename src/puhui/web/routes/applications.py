@@ -91,6 +91,7 @@ async def create_application(
             address=body.address,
             channel=None if body.channel is None else body.channel.value,
             branch_code=body.branch_code,
+            partner_score=body.partner_score,
         ),
         idempotency_key=idempotency_key,
     )

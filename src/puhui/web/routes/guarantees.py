@@ -142,6 +142,7 @@ async def create_agreement(
         claim_trigger_days=body.claim_trigger_days,
         counter_guarantee_waived=body.counter_guarantee_waived,
         product_id=body.product_id,
+        channel=body.channel,
     )
     made = await call(deps, access.create_agreement, principal, terms, key=idempotency_key)
     return agreement_out(made)

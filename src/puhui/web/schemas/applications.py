@@ -42,6 +42,12 @@ class ApplicationCreate(Strict):
         pattern=BRANCH_CODE,
         description="the branch or village service point (its QR code's), e.g. TZ-JY01",
     )
+    partner_score: Count | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="a referring partner's risk score of the applicant (0-1000, higher is better)",
+    )
 
 
 class ConsentCreate(Strict):

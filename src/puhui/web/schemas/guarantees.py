@@ -61,12 +61,14 @@ class AgreementIn(Strict):
     claim_trigger_days: Annotated[int, Field(ge=1, le=360)] = 90
     counter_guarantee_waived: bool = False
     product_id: Identifier | None = None
+    channel: str | None = Field(default=None, max_length=16)
 
 
 class AgreementOut(Strict):
     agreement_id: str
     agency_id: str
     product_id: str | None
+    channel: str | None
     coverage_share: str
     fee_rate: str
     fee_mode: str
@@ -200,6 +202,7 @@ def agreement_out(a: Agreement) -> AgreementOut:
         agreement_id=a.agreement_id,
         agency_id=a.agency_id,
         product_id=a.product_id,
+        channel=a.channel,
         coverage_share=format(a.coverage_share, "f"),
         fee_rate=format(a.fee_rate, "f"),
         fee_mode=a.fee_mode.value,

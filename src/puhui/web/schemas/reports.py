@@ -69,6 +69,15 @@ class PointOut(BaseModel):
     npl_ratio: Share
 
 
+class LoanChangeOut(BaseModel):
+    """Active loans under an approved change of one kind (renewal, extension, restructuring)."""
+
+    kind: str
+    loans: int
+    principal_fen: int
+    non_performing_loans: int
+
+
 class PortfolioOut(BaseModel):
     as_of: date
     total: BalancesOut
@@ -81,6 +90,8 @@ class PortfolioOut(BaseModel):
     roll_rates: list[RollOut]
     series: list[PointOut]
     """Month ends of the last months and this date."""
+    loan_changes: list[LoanChangeOut] = []
+    """Renewed, extended and restructured loans (flagged; docs/loan-changes.md)."""
 
 
 class OriginationOut(BaseModel):
@@ -159,6 +170,15 @@ def portfolio_out(snapshot: PortfolioSnapshot, series: tuple[PortfolioPoint, ...
         dpd_buckets=[_figure(b) for b in snapshot.dpd_buckets],
         categories=[_figure(c, category=True) for c in snapshot.categories],
         npl_ratio=_share(snapshot.npl_ratio),
+        loan_changes=[
+            LoanChangeOut(
+                kind=f.kind,
+                loans=f.loans,
+                principal_fen=f.principal_fen,
+                non_performing_loans=f.non_performing_loans,
+            )
+            for f in snapshot.loan_changes
+        ],
         roll_from=snapshot.roll_from,
         roll_rates=[
             RollOut(

@@ -42,6 +42,8 @@ guarantee_agreements = Table(
     Column("agreement_id", String(ID), primary_key=True),
     Column("agency_id", String(ID), ForeignKey("guarantee_agencies.agency_id"), nullable=False),
     Column("product_id", String(ID), nullable=True),
+    # Applications through this channel are decided with the coverage (NULL: none named).
+    Column("channel", String(16), nullable=True),
     Column("coverage_share", Numeric(12, 8), nullable=False),
     Column("fee_rate", Numeric(12, 8), nullable=False),
     Column("fee_mode", String(16), nullable=False),

@@ -279,6 +279,7 @@ class SqlApplicationRepository:
             "partner_id": application.partner_id,
             "channel": None if application.channel is None else application.channel.value,
             "branch_code": application.branch_code,
+            "partner_score": application.partner_score,
             "reviewed_by": application.reviewed_by,
             "credit_line_id": application.credit_line_id,
             "assessment_json": _assessment_to_json(application.assessment),
@@ -345,6 +346,7 @@ class SqlApplicationRepository:
             requested_term_months=row.requested_term_months,
             channel=None if row.channel is None else Channel(row.channel),
             branch_code=row.branch_code,
+            partner_score=row.partner_score,
         )
 
     def get(self, application_id: str) -> Application | None:

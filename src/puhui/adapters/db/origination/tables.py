@@ -62,6 +62,8 @@ applications = Table(
     # village service point; NULL on applications made before they were kept.
     Column("channel", String(16), nullable=True),
     Column("branch_code", String(16), nullable=True, index=True),
+    # The referring partner's risk score of the applicant (0-1000), a strategy input.
+    Column("partner_score", Integer, nullable=True),
     Column("reviewed_by", String(ID), nullable=True),
     Column("credit_line_id", String(64), nullable=True),
     Column("assessment_json", Text, nullable=True),

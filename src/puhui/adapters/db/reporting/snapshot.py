@@ -47,6 +47,7 @@ PER_DATE_TABLES = (
     "report_dpd_buckets",
     "report_categories",
     "report_roll_rates",
+    "report_loan_changes",
     "report_vintages",
     "report_vintage_pd",
     "report_snapshots",
@@ -109,6 +110,20 @@ _INSERT_CATEGORIES = """
 INSERT INTO report_categories (as_of, category, loans, principal_fen)
 SELECT :d, category, COUNT(*), SUM(outstanding_principal_fen)
 FROM loans WHERE status = 'active' GROUP BY category
+"""
+# Renewed (the new loan, 无还本续贷), extended (展期) and restructured (重组) loans still
+# active: counted and summed by the kind of approved change in force, so that reporting flags
+# them; their category is the 2023 rules' (a renewal itself downgrades nothing).
+_INSERT_LOAN_CHANGES = f"""
+INSERT INTO report_loan_changes (as_of, kind, loans, principal_fen, non_performing_loans)
+SELECT :d, k.kind, COUNT(*), COALESCE(SUM(l.outstanding_principal_fen), 0),
+       SUM(CASE WHEN l.category IN ({_NON_PERFORMING}) THEN 1 ELSE 0 END)
+FROM (SELECT DISTINCT c.kind,
+             CASE WHEN c.kind = 'renewal' THEN c.new_loan_id ELSE c.loan_id END AS loan_id
+      FROM loan_changes c WHERE c.status = 'approved' AND c.effective_on <= :d) k
+JOIN loans l ON l.loan_id = k.loan_id
+WHERE l.status = 'active'
+GROUP BY k.kind
 """
 _INSERT_LOAN_BUCKETS = f"""
 INSERT INTO report_loan_buckets (as_of, loan_id, bucket, principal_fen)
@@ -335,6 +350,7 @@ def build_snapshot(connection: Connection, as_of: date, built_at: datetime) -> i
     rows = _execute(connection, _INSERT_PORTFOLIO, params)
     rows += _execute(connection, _INSERT_BUCKETS, params)
     rows += _execute(connection, _INSERT_CATEGORIES, params)
+    rows += _execute(connection, _INSERT_LOAN_CHANGES, params)
     for sql in _first_bad_statements(dialect):
         rows += _execute(connection, sql, params)
     has_start = connection.execute(_statement(_HAS_LOAN_BUCKETS), {"roll_from": roll_from})

@@ -30,6 +30,7 @@ from puhui.adapters.db.reporting.snapshot import (
 from puhui.adapters.db.reporting.tables import (
     report_categories,
     report_dpd_buckets,
+    report_loan_changes,
     report_origination,
     report_portfolio,
     report_roll_rates,
@@ -41,11 +42,13 @@ from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict, InvalidDate
 from puhui.domain.lending.delinquency import FiveCategory
 from puhui.services.reporting.model import (
+    LOAN_CHANGE_KINDS,
     PPM,
     ROLL_TARGETS,
     BucketFigure,
     DpdBucket,
     GroupBy,
+    LoanChangeFigure,
     OriginationFigure,
     PortfolioPoint,
     PortfolioSnapshot,
@@ -188,6 +191,12 @@ class SqlReportingStore:
                     ).where(r.as_of == as_of),
                 )
             ).all()
+            changed = {
+                row.kind: row
+                for row in connection.execute(
+                    select(report_loan_changes).where(report_loan_changes.c.as_of == as_of)
+                )
+            }
         buckets = [(n, loans, fen) for kind, n, _, loans, fen in splits if kind == "bucket"]
         categories = [(n, loans, fen) for kind, n, _, loans, fen in splits if kind == "category"]
         rolls = [(n, to, loans, fen) for kind, n, to, loans, fen in splits if kind == "roll"]
@@ -209,6 +218,15 @@ class SqlReportingStore:
             categories=_figures(categories, tuple(c.value for c in FiveCategory)),
             roll_from=None if header.roll_from is None else _as_date(header.roll_from),
             roll_rates=_roll_figures(rolls),
+            loan_changes=tuple(
+                LoanChangeFigure(
+                    kind=kind,
+                    loans=_int(row.loans) if (row := changed.get(kind)) else 0,
+                    principal_fen=_int(row.principal_fen) if row else 0,
+                    non_performing_loans=_int(row.non_performing_loans) if row else 0,
+                )
+                for kind in LOAN_CHANGE_KINDS
+            ),
         )
 
     def portfolio_series(self, since: date, until: date) -> list[PortfolioPoint]:

@@ -76,6 +76,19 @@ report_categories = Table(
     PrimaryKeyConstraint("as_of", "category", name="pk_report_categories"),
 )
 
+# Active loans that a contract change touched (docs/loan-changes.md): renewed (the new loan),
+# extended, restructured — flagged in reporting, their category left to the 2023 rules.
+report_loan_changes = Table(
+    "report_loan_changes",
+    metadata,
+    Column("as_of", Date, nullable=False),
+    Column("kind", String(_NAME), nullable=False),
+    _count("loans"),
+    _count("principal_fen"),
+    _count("non_performing_loans"),
+    PrimaryKeyConstraint("as_of", "kind", name="pk_report_loan_changes"),
+)
+
 report_roll_rates = Table(
     "report_roll_rates",
     metadata,

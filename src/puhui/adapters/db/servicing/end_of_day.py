@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from puhui.adapters.db.audit_repository import SqlAuditLog
 from puhui.adapters.db.reporting.snapshot import build_snapshot
+from puhui.adapters.db.servicing.observation import restart_observations
 from puhui.adapters.db.servicing.repositories import BUSINESS_DAY_LOCK, SqlLedger
 from puhui.adapters.db.servicing.tables import eod_runs, eod_steps
 from puhui.domain.audit import AuditRecord
@@ -358,6 +359,12 @@ class SqlEndOfDayStore:
         with self._engine.begin() as connection:
             if step is Step.REPORT:
                 rows = build_snapshot(connection, as_of, self._clock.now())
+            if step is Step.CLASSIFY:
+                # Before the categories: a missed payment restarts a restructuring's
+                # observation period (the 2023 measures; docs/loan-changes.md).
+                rows = restart_observations(
+                    connection, as_of, clock=self._clock, audit_key=self._audit_key
+                )
             for statement in _STATEMENTS.get(step, ()):
                 needed = {k: v for k, v in params.items() if f":{k}" in statement.text}
                 rows += max(0, connection.execute(statement, needed).rowcount)
