@@ -1,4 +1,5 @@
-"""Lending with partners on the console: agreements and each partner's position (read-only).
+"""Lending with partners on the console: agreements, each partner's position, and the day's
+settlement file of an agreement to download (read-only).
 
 Every figure is the partner service's (``puhui.services.partners``) read with the signed-in
 user's rights; nothing is decided here.
@@ -8,15 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, Response
 
-from puhui.domain.errors import ConfigurationError
+from puhui.domain.errors import ConfigurationError, InvalidDate
 from puhui.services.partners.access import PartnerAccess
 from puhui.services.security.permissions import Principal
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
+from puhui.web.pages.forms import optional_day
 from puhui.web.pages.nav import N_, NavItem
 
 router = APIRouter(include_in_schema=False)
@@ -55,4 +57,26 @@ async def partners_page(request: Request, principal: StaffUser) -> HTMLResponse:
         principal,
         "partners/agreements.html",
         {"rows": rows, "kind_names": KIND_NAMES, "status_names": STATUS_NAMES},
+    )
+
+
+@router.get("/console/partners/{agreement_id}/settlement-file")
+async def settlement_file(
+    request: Request,
+    principal: StaffUser,
+    agreement_id: Annotated[str, Path(min_length=1, max_length=64)],
+    on: str | None = None,
+) -> Response:
+    """The agreement's settlement file of the day ``on`` (CSV, one row per loan and
+    component), as the partner receives it; a missing or malformed date is refused."""
+    day = optional_day(on, "on")
+    if day is None:
+        raise InvalidDate("choose the settlement date (YYYY-MM-DD)", details={"field": "on"})
+    deps: ApiDependencies = request.app.state.deps
+    text = await call(deps, _access(request).settlement_file, principal, agreement_id, day)
+    name = f"settlement-{agreement_id}-{day.isoformat()}.csv"
+    return Response(
+        content=text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
