@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, ParamSpec, TypeVar
 
 import anyio.to_thread
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 
 from puhui.bootstrap.api import ApiDependencies
@@ -98,3 +98,17 @@ def client_address(request: Request) -> str:
     return network.client_address(
         peer, request.headers.get("x-forwarded-for"), deps.security.config.trusted_proxies
     )
+
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\x21-\x7e]+$",
+        description="required: retrying with the same key and body returns the first result; "
+        "the same key with another body is 409 idempotency_conflict",
+    ),
+]
+"""The header every write that may be retried takes (one definition for every router)."""

@@ -12,8 +12,8 @@ from puhui.services.collections import access as post_loan
 from puhui.services.collections.access import PostLoanAccess
 from puhui.services.collections.cases import MAX_PAGE, decode_cursor
 from puhui.services.collections.ports import QueueFilter
-from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
-from puhui.web.routes.servicing import ERRORS, IdempotencyKey
+from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, IdempotencyKey, call
+from puhui.web.routes.servicing import ERRORS
 from puhui.web.schemas.collections import (
     Assignment,
     CaseDetailOut,

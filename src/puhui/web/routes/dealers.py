@@ -7,14 +7,14 @@ from collections.abc import Callable
 from functools import cache
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, status
+from fastapi import APIRouter, Path, status
 
 from puhui.decision.supply_chain import SupplyChainPolicy
 from puhui.domain.errors import ConfigurationError
 from puhui.services.dealers import CoreBacking, DealerAccess, draw_to_core, open_dealer_line
 from puhui.services.security.permissions import Principal
 from puhui.services.supply_chain.use_cases import SupplyChainService
-from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
+from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, IdempotencyKey, call
 from puhui.web.schemas.common import ErrorBody
 from puhui.web.schemas.dealers import (
     DealerDrawCreate,
@@ -35,16 +35,6 @@ ERRORS = {
 TAG = "dealer-lines"
 router = APIRouter(prefix="/api/v1", responses=ERRORS)  # type: ignore[arg-type]
 
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=64,
-        pattern=r"^[\x21-\x7e]+$",
-        description="required: retrying with the same key and body returns the first result",
-    ),
-]
 Identifier = Annotated[str, Path(min_length=1, max_length=64)]
 
 

@@ -12,14 +12,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from puhui.domain.errors import ConfigurationError
 from puhui.domain.guarantees.agreements import FeeMode
 from puhui.domain.money import parse_yuan
 from puhui.services.guarantees.access import GuaranteeAccess
 from puhui.services.guarantees.use_cases import AgreementTerms
-from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
+from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, IdempotencyKey, call
 from puhui.web.schemas.common import ErrorBody
 from puhui.web.schemas.guarantees import (
     AgencyIn,
@@ -60,16 +60,6 @@ ERRORS = {
 TAG = "guarantees"
 router = APIRouter(prefix="/api/v1/guarantees", responses=ERRORS, tags=[TAG])  # type: ignore[arg-type]
 
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=64,
-        pattern=r"^[\x21-\x7e]+$",
-        description="required: retrying with the same key and body returns the first result",
-    ),
-]
 LoanPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from puhui.domain.errors import ConfigurationError
 from puhui.services.loan_changes.access import LoanChangeAccess
-from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
+from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, IdempotencyKey, call
 from puhui.web.schemas.common import ErrorBody, IsoDate
 from puhui.web.schemas.loan_changes import (
     ApproveIn,
@@ -42,16 +42,6 @@ ERRORS = {
 }
 router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["loan changes"])  # type: ignore[arg-type]
 
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=64,
-        pattern=r"^[\x21-\x7e]+$",
-        description="required: retrying with the same key and body returns the first result",
-    ),
-]
 Identifier = Annotated[str, Path(min_length=1, max_length=64)]
 
 

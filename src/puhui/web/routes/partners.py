@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import Response
 
 from puhui.domain.errors import ConfigurationError
@@ -27,7 +27,7 @@ from puhui.domain.partners.agreements import (
 )
 from puhui.domain.partners.shares import parse_partner_share
 from puhui.services.partners.access import PartnerAccess
-from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
+from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, IdempotencyKey, call
 from puhui.web.schemas.common import ErrorBody
 from puhui.web.schemas.partners import (
     AgreementIn,
@@ -57,17 +57,6 @@ ERRORS = {
 TAG = "partners"
 router = APIRouter(prefix="/api/v1/partners", responses=ERRORS, tags=[TAG])  # type: ignore[arg-type]
 AgreementId = Annotated[str, Path(min_length=1, max_length=64)]
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=64,
-        pattern=r"^[\x21-\x7e]+$",
-        description="required: retrying with the same key and body returns the same result; "
-        "the same key with another body is 409 idempotency_conflict",
-    ),
-]
 
 
 def _access(deps: ApiDependencies) -> PartnerAccess:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from puhui.domain.errors import ConfigurationError
 from puhui.domain.money import parse_yuan
 from puhui.services.supply_chain.ports import VoucherQuery
 from puhui.services.supply_chain.use_cases import MAX_PAGE, SupplyChainService
-from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
+from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, IdempotencyKey, call
 from puhui.web.schemas.common import ErrorBody
 from puhui.web.schemas.supply_chain import (
     CoreOnboard,
@@ -62,16 +62,6 @@ CORES = "core enterprises"
 VOUCHERS = "vouchers"
 router = APIRouter(prefix="/api/v1", responses=ERRORS)  # type: ignore[arg-type]
 
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=64,
-        pattern=r"^[\x21-\x7e]+$",
-        description="required: retrying with the same key and body returns the first result",
-    ),
-]
 Identifier = Annotated[str, Path(min_length=1, max_length=64)]
 UsccPath = Annotated[str, Path(pattern=r"^[0-9A-Z]{18}$")]
 UsccQuery = Annotated[str | None, Query(pattern=r"^[0-9A-Z]{18}$")]
