@@ -134,6 +134,8 @@ def test_the_partners_stage_shares_settles_claims_and_renews_by_the_rules(
     stage: DemoPartners = demo_partners(platform)
     stage.assign = lambda loan: arrangement.get(loan.receipt_id, ALONE)
     stage.booked = lambda: booked
+    told: list[tuple[str, str, int, date, date]] = []
+    stage.renewed = lambda *renewal: told.append(renewal)
     stage.sign(FIRST_DAY, LAST_DAY)
     store = SqlEndOfDayStore(platform.database.engine, clock=clock)
     paid: dict[str, int] = {}
@@ -189,6 +191,11 @@ def test_the_partners_stage_shares_settles_claims_and_renews_by_the_rules(
     assert [old for old, _ in r.renewals.approved] == [loans["a1"].receipt_id]
     assert r.renewals.days_past_due_when_approved == [0]
     assert r.renewals.refused == {"loan_in_arrears": 1}
+    # The simulation is told, so its borrower repays the new loan from its start.
+    (told_old, told_new, moved, starts, _) = told[0]
+    assert [(told_old, told_new)] == r.renewals.approved
+    assert moved == r.renewals.principal_fen == PRINCIPAL
+    assert starts == loans["a1"].maturity  # a term loan's renewal starts at its maturity
     # Claims: none at the May hook (g1 under 90 days past due), then one at 90 or more.
     assert claims_at_may_hook == []
     assert [(loan, dpd >= 90) for loan, dpd, _ in r.claims] == [(loans["g1"].receipt_id, True)]

@@ -17,8 +17,9 @@ day of each month), so the stage works there, on the days just closed:
    past due) and each claim raised is paid by the agency;
 5. every active loan of the bank's own (tied to no arrangement: renewing a shared loan needs
    the partner's consent) maturing within 30 days is offered a renewal (无还本续贷) through the
-   loan-changes service, which decides, declines or refuses (a loan in arrears; and the
-   demo's book is receipts on credit lines while a renewal is of a term loan).
+   loan-changes service, which decides, declines or refuses (a loan in arrears). An approved
+   renewal of a receipt moves its principal to a new receipt on the same line that day; the
+   simulation is told, so the borrower repays the new receipt from then on.
 
 ``finish(last_day)`` does the same through the window's last day. Refusals are counted by
 their code, never hidden.
@@ -122,6 +123,8 @@ class RenewalTally:
     declined: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
     days_past_due_when_approved: list[int] = field(default_factory=list)
+    principal_fen: int = 0
+    """Principal moved to new loans by the approved renewals (no money flowed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,10 @@ class PartnersResults:
         return -sum(self.ledger.get(code, 0) for code in codes)
 
 
+def _ignore_renewal(old: str, new: str, principal_fen: int, on: date, maturity: date) -> None:
+    """No simulation to tell (the stage used alone, as in tests)."""
+
+
 class DemoPartners:
     """Signs the agreements, ties loans, settles and claims each month, offers renewals."""
 
@@ -172,6 +179,9 @@ class DemoPartners:
         self.assign = assign
         self.booked: Callable[[], Mapping[str, Booked]] = dict
         """The simulation's loans; set once the simulation is built."""
+        self.renewed: Callable[[str, str, int, date, date], None] = _ignore_renewal
+        """Tells the simulation a receipt was renewed: (old, new, principal, drawn on,
+        maturity); the borrower then repays the new receipt. Set with ``booked``."""
         self.agency_id = ""
         self.guarantee_agreement_id = ""
         self.tied: Counter[str] = Counter()
@@ -180,6 +190,8 @@ class DemoPartners:
         self.claims: list[tuple[str, int, int]] = []
         self.seconds = 0.0
         self._seen: set[str] = set()
+        self._renewals: set[str] = set()
+        """Receipts made by a renewal: the bank's alone, as the loans they replaced."""
         self._settled_through: date | None = None
         self._first_day: date | None = None
 
@@ -322,7 +334,9 @@ class DemoPartners:
         horizon = day + timedelta(days=RENEWAL_WINDOW_DAYS)
         for loan_id, loan in sorted(self.booked().items()):
             # Only the bank's own loans: renewing a shared loan needs its partner's consent.
-            if not day < loan.maturity <= horizon or self.assign(loan) != ALONE:
+            if not day < loan.maturity <= horizon:
+                continue
+            if loan_id not in self._renewals and self.assign(loan) != ALONE:
                 continue
             dpd = self.days_past_due(loan_id)
             if dpd is None:  # repaid and closed: nothing to renew
@@ -343,6 +357,16 @@ class DemoPartners:
             if result.decision == "approved" and result.new_loan_id is not None:
                 self.renewals.approved.append((loan_id, result.new_loan_id))
                 self.renewals.days_past_due_when_approved.append(dpd)
+                self.renewals.principal_fen += result.principal_fen
+                self._seen.add(result.new_loan_id)
+                self._renewals.add(result.new_loan_id)
+                self.renewed(
+                    loan_id,
+                    result.new_loan_id,
+                    result.principal_fen,
+                    date.fromisoformat(result.starts_on or day.isoformat()),
+                    date.fromisoformat(result.maturity_date or day.isoformat()),
+                )
             else:
                 for reason in result.reasons.split(",") if result.reasons else ("declined",):
                     self.renewals.declined[reason] += 1

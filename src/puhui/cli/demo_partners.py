@@ -65,6 +65,7 @@ def run_with_partners(
 ) -> None:
     """Run the simulation, the stage watching its loans; then close the stage's last days."""
     stage.booked = lambda: simulation.receipts
+    stage.renewed = simulation.borrowers.renewed
     simulation.run(first_day, last_day, progress)
     stage.finish(last_day)
 
@@ -171,7 +172,11 @@ def checks_section(r: PartnersResults) -> Section:
     section.rows.extend(
         [
             ("renewals offered:", f"{t.offered:,} loans maturing within 30 days"),
-            ("renewed:", f"{len(t.approved):,}"),
+            (
+                "renewed:",
+                f"{len(t.approved):,} (principal {yuan(t.principal_fen)} moved to new loans, "
+                "no money flowed)",
+            ),
             ("declined:", declined),
             ("refused:", refused),
             (
@@ -189,9 +194,4 @@ def checks_section(r: PartnersResults) -> Section:
             ("time:", f"partners took {r.seconds:.1f}s"),
         ]
     )
-    if t.refused.get("loan_not_changeable"):
-        section.notes.append(
-            "the demo's loans are receipts drawn on credit lines; the renewal service renews "
-            "term loans and refuses the others (loan_not_changeable): renewing a line is left"
-        )
     return section

@@ -312,6 +312,24 @@ class Borrowers:
             need_id=need_id,
         )
 
+    def renewed(
+        self, old_id: str, new_id: str, principal_fen: int, on: date, maturity: date
+    ) -> None:
+        """A receipt renewed without principal repayment (无还本续贷): from ``on`` its principal
+        is the new receipt's, repaid as any other; the old one still owes its interest."""
+        old = self.receipts[old_id]
+        self.receipts[new_id] = self.active[new_id] = SimulatedReceipt(
+            receipt_id=new_id,
+            line_id=old.line_id,
+            uscc=old.uscc,
+            principal_fen=principal_fen,
+            drawn_on=on,
+            maturity=maturity,
+            term_months=_months_between(on, maturity),
+            pd=old.pd,
+            need_id=old.need_id,
+        )
+
     # --- repayments ----------------------------------------------------------------------
 
     def _cash_of(self, uscc: str, on: date) -> int:

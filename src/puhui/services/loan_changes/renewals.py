@@ -1,11 +1,16 @@
-"""Use case: renew a maturing term loan without principal repayment (无还本续贷).
+"""Use case: renew a maturing loan without principal repayment (无还本续贷).
 
-The renewal rules decide in the window before maturity. An approved renewal makes a new loan
-that starts on the old one's maturity date and carries its principal; the old loan's last
-instalment keeps its interest (the borrower pays it) and bills no principal. The principal
-moves from one loan record to the other: no money flows and the ledger's principal receivable
-is unchanged, so no journal entry is posted (docs/adr/0040). Both records are linked by the
-change record.
+The renewal rules decide in the window before maturity. A term loan: an approved renewal makes
+a new loan that starts on the old one's maturity date and carries its principal; the old
+loan's last instalment keeps its interest (the borrower pays it) and bills no principal. A
+receipt on a credit line (借据): interest runs by balance-days, so the principal moves on the
+day of the decision — a new receipt on the same line, drawn that day, maturing ``term_months``
+after the old maturity; the old receipt keeps the interest accrued to the day before and is
+settled as usual (the 20th or its maturity). The line's expiry moves out to the new maturity
+when it would end first (the line is renewed with it). Either way the principal moves from
+one loan record to the other: no money flows, the line's drawn amount and the ledger's
+principal receivable are unchanged, so no journal entry is posted (docs/adr/0040). Both
+records are linked by the change record.
 """
 
 from __future__ import annotations
@@ -16,15 +21,17 @@ from datetime import date
 
 from puhui.domain.clock import Clock
 from puhui.domain.errors import InvalidInput, NotFound
-from puhui.domain.ids import LoanId, new_id
+from puhui.domain.ids import LoanId, ReceiptId, new_id
 from puhui.domain.lending.account import LoanAccount, LoanKind, LoanStatus
+from puhui.domain.lending.errors import EventOutOfOrder
 from puhui.domain.lending.loan_changes import (
     RENEWAL_RULES_VERSION,
     ChangeKind,
     RenewalFacts,
     RenewalRules,
 )
-from puhui.domain.lending.schedule import accrual_schedule, build_schedule
+from puhui.domain.lending.product import RepaymentMethod
+from puhui.domain.lending.schedule import accrual_schedule, add_months, build_schedule
 from puhui.services.audit import record
 from puhui.services.loan_changes.changes import (
     LoanNotChangeable,
@@ -43,6 +50,7 @@ from puhui.services.servicing.idempotency import (
     remember,
     request_digest,
 )
+from puhui.services.servicing.records import LineStatus
 
 OpenAlerts = Callable[[str], int]
 """How many monitoring alerts are open for an enterprise; by default the unit of work's
@@ -79,8 +87,10 @@ def renew_loan(
     """Decide and, when approved, make the renewal; a decline is a result, not an error.
 
     Refused with nothing changed: a loan in arrears (``loan_in_arrears``), a request outside
-    the window (``outside_renewal_window``), a loan whose last instalment is already billed or
-    that has more than one instalment left (``loan_not_changeable``).
+    the window (``outside_renewal_window``), a term loan whose last instalment is already
+    billed or that has more than one instalment left, a receipt whose line is frozen
+    (``loan_not_changeable``), a receipt renewed on a closed business day
+    (``event_out_of_order``).
     """
     key = check_key(idempotency_key)
     text = reason.strip() if isinstance(reason, str) else ""
@@ -97,8 +107,6 @@ def renew_loan(
         loan = uow.loans.get(loan_id, for_update=True)
         if loan is None:
             raise NotFound(f"no loan {loan_id}", details={"loan_id": loan_id})
-        if loan.kind is not LoanKind.TERM:
-            raise LoanNotChangeable(f"loan {loan_id} is not a term loan")
         history = uow.changes.of_loan(loan_id)
         facts = RenewalFacts(
             on=on,
@@ -137,7 +145,8 @@ def renew_loan(
             remember(uow, key, operation, digest, result)
             uow.commit()
             return result
-        result = _renew(
+        renew = _renew if loan.kind is LoanKind.TERM else _renew_receipt
+        result = renew(
             uow,
             loan,
             on=on,
@@ -172,6 +181,127 @@ def _renewals_in_chain(
             return count
         count, current = count + 1, previous.loan_id
         changes = uow.changes.of_loan(current)
+
+
+def _renew_receipt(
+    uow: LoanChangesUnitOfWork,
+    loan: LoanAccount,
+    *,
+    on: date,
+    term_months: int,
+    reason: str,
+    key: str,
+    actor: str,
+    clock: Clock,
+) -> RenewalResult:
+    if loan.outstanding_principal_fen == 0 or loan.status is not LoanStatus.ACTIVE:
+        raise LoanNotChangeable(
+            f"receipt {loan.loan_id} has no principal left to renew (already renewed or repaid)",
+            details={"loan_id": loan.loan_id},
+        )
+    if loan.line_id is None:
+        raise LoanNotChangeable(
+            f"receipt {loan.loan_id} belongs to no credit line", details={"loan_id": loan.loan_id}
+        )
+    closed = uow.business_days.last_closed()
+    if closed is not None and on <= closed:
+        raise EventOutOfOrder(
+            f"business day {on} is closed (end of day ran through {closed}): a receipt is "
+            "renewed on an open day",
+            details={"last_closed": closed.isoformat()},
+        )
+    line = uow.lines.get(loan.line_id, for_update=True)
+    if line is None:
+        raise NotFound(f"no credit line {loan.line_id}", details={"line_id": loan.line_id})
+    if line.status is LineStatus.FROZEN:
+        raise LoanNotChangeable(
+            f"credit line {line.line_id} is frozen: its receipts are not renewed",
+            details={"loan_id": loan.loan_id, "line_id": line.line_id},
+        )
+    stored = uow.products.get(loan.product_id)
+    if stored is None:
+        raise NotFound(f"no product {loan.product_id}", details={"product_id": loan.product_id})
+    product = stored.product
+    principal = loan.outstanding_principal_fen
+    product.validate_terms(principal, loan.annual_rate, term_months)
+    maturity = add_months(loan.maturity_date, term_months)
+    new_loan_id = ReceiptId(new_id("rcpt"))
+    renewed = LoanAccount.new(
+        loan_id=new_loan_id,
+        line_id=line.line_id,
+        product=product,
+        product_id=loan.product_id,
+        enterprise_id=loan.enterprise_id,
+        annual_rate=loan.annual_rate,
+        kind=LoanKind.RECEIPT,
+        method=RepaymentMethod.DAILY_REVOLVING,
+        principal_fen=principal,
+        disbursed_on=on,
+        maturity_date=maturity,
+    )
+    uow.loans.add(replace(renewed, payee=loan.payee))
+    # The old receipt keeps what it accrued; from today its principal is the new receipt's.
+    uow.loans.save(replace(loan, outstanding_principal_fen=0, version=loan.version + 1))
+    expiry_before = line.expiry_date
+    if maturity > line.expiry_date:
+        uow.lines.save(replace(line, expiry_date=maturity, version=line.version + 1))
+    term_before = max(
+        1,
+        (loan.maturity_date.year - loan.disbursed_on.year) * 12
+        + loan.maturity_date.month
+        - loan.disbursed_on.month,
+    )
+    change = LoanChangeRecord(
+        change_id=new_id("chg"),
+        loan_id=loan.loan_id,
+        kind=ChangeKind.RENEWAL,
+        status=ChangeStatus.APPROVED,
+        in_difficulty=False,
+        effective_on=on,
+        reason=reason,
+        requested_by=actor,
+        requested_at=clock.now(),
+        periods_before=1,
+        maturity_before=loan.maturity_date,
+        original_term_months=term_before,
+        new_term_months=term_months,
+        new_loan_id=new_loan_id,
+        principal_fen=principal,
+        maturity_after=maturity,
+        approved_by=RENEWAL_RULES_VERSION,
+        approved_at=clock.now(),
+    )
+    uow.changes.add(change)
+    record(
+        uow,
+        actor=actor,
+        action="loan_change.renewal_approved",
+        entity="receipt",
+        entity_id=loan.loan_id,
+        payload={
+            "change_id": change.change_id,
+            "new_loan_id": new_loan_id,
+            "line_id": line.line_id,
+            "principal_fen": principal,
+            "term_months": term_months,
+            "starts_on": on.isoformat(),
+            "decided_on": on.isoformat(),
+            "line_expiry_before": expiry_before.isoformat(),
+            "line_expiry_after": max(maturity, expiry_before).isoformat(),
+            "idempotency_key": key,
+        },
+    )
+    return RenewalResult(
+        loan_id=loan.loan_id,
+        decision="approved",
+        reasons="",
+        rules_version=RENEWAL_RULES_VERSION,
+        change_id=change.change_id,
+        new_loan_id=new_loan_id,
+        principal_fen=principal,
+        starts_on=on.isoformat(),
+        maturity_date=maturity.isoformat(),
+    )
 
 
 def _renew(
