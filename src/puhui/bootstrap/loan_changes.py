@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
 from puhui.adapters.db.loan_changes.unit_of_work import LoanChangesUnitOfWork
 from puhui.bootstrap.container import Platform
 from puhui.domain.clock import Clock
+from puhui.services import strategies
 from puhui.services.loan_changes.access import LoanChangeAccess
 
 if TYPE_CHECKING:
@@ -22,6 +24,12 @@ def loan_changes_on(engine: Engine, *, clock: Clock, audit_key: bytes) -> LoanCh
 
 
 def loan_changes(platform: Platform) -> LoanChangeAccess:
-    return loan_changes_on(
-        platform.database.engine, clock=platform.clock, audit_key=platform.audit_key
+    """Renewals decided by the renewal mode of the platform's active strategy version."""
+    return replace(
+        loan_changes_on(
+            platform.database.engine, clock=platform.clock, audit_key=platform.audit_key
+        ),
+        renewal_rules=partial(
+            strategies.active_renewal_rules, platform.strategy_reader, platform.settings.strategy
+        ),
     )

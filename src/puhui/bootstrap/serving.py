@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from puhui.adapters.db.audit_sealer import seal_in_background
@@ -20,6 +21,7 @@ from puhui.bootstrap.wiring import (
 )
 from puhui.domain.errors import Conflict
 from puhui.graph.live import newest_complete
+from puhui.services import strategies
 from puhui.services.origination.assessment import StrategyAssessor
 from puhui.services.security.accounts import Security, create_user
 from puhui.services.security.otp import LoggingOtpSender
@@ -66,6 +68,17 @@ def api_dependencies(
         public_base_url=settings.public_base_url,
         decision_history=decision_history(platform),
         graph_folder=graph_folder(settings, platform.clock.today),
+        # Renewals are decided by the renewal mode of the active strategy version.
+        loan_changes=(
+            None
+            if deps.loan_changes is None
+            else replace(
+                deps.loan_changes,
+                renewal_rules=partial(
+                    strategies.active_renewal_rules, platform.strategy_reader, settings.strategy
+                ),
+            )
+        ),
     )
 
 

@@ -193,6 +193,23 @@ class PreapprovalSpec(_Strict):
     """Why a lending grade outside ``invited_grades`` is not invited (needed with them)."""
 
 
+class RenewalSpec(_Strict):
+    """Renewal mode (无还本续贷): which maturing loans the bank renews without principal
+    repayment. The loan-change service decides with the active version's section in the window
+    before maturity (docs/loan-changes.md); a loan in arrears is refused before these rules."""
+
+    window_days: int = Field(default=30, gt=0, le=90)
+    """A renewal is decided from this many days before maturity until the day before."""
+    max_renewals: int = Field(default=3, ge=0, le=10)
+    """Renewals already in the loan's chain at which the next one is declined."""
+    worst_category: Literal["pass", "special-mention"] = "pass"
+    """The worst stored risk category (五级分类) still renewed."""
+    max_open_alerts: int = Field(default=0, ge=0, le=100)
+    """Open post-loan monitoring alerts of the enterprise still renewed."""
+    max_term_months: int = Field(default=12, gt=0, le=60)
+    """The longest term a renewal may run."""
+
+
 class StrategyDocument(_Strict):
     schema_version: Literal[1] = 1
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=64)]
@@ -213,13 +230,18 @@ class StrategyDocument(_Strict):
     reasons: dict[Code, ReasonSpec]
     preapproval: PreapprovalSpec | None = None
     """Optional: a strategy without it cannot be run in pre-approval mode."""
+    renewal: RenewalSpec | None = None
+    """Optional: a strategy without it renews nothing (the service refuses ``no_renewal_mode``)."""
 
     @model_serializer(mode="wrap")
-    def _without_absent_preapproval(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # A document without the section serialises (and hashes) as it did before it existed.
+    def _without_absent_modes(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A document without a mode's section serialises (and hashes) as it did before the
+        # section existed.
         data = handler(self)
-        if isinstance(data, dict) and data.get("preapproval") is None:
-            data.pop("preapproval", None)
+        if isinstance(data, dict):
+            for mode in ("preapproval", "renewal"):
+                if data.get(mode) is None:
+                    data.pop(mode, None)
         return data
 
 

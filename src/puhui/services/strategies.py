@@ -19,10 +19,12 @@ from typing import Protocol
 
 from puhui.decision.concentration import load_concentration
 from puhui.decision.engine import CompiledStrategy
-from puhui.decision.strategy import dump_document, load_strategy
+from puhui.decision.renewal import renewal_rules
+from puhui.decision.strategy import dump_document, load_strategy, parse_document
 from puhui.decision.triggers import load_triggers
 from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict, InvalidInput, NotFound
+from puhui.domain.lending.loan_changes import RenewalRules
 from puhui.risk.need import PRE_CONSENT_SOURCES
 from puhui.services.audit import record
 from puhui.services.ports import UnitOfWork
@@ -610,6 +612,17 @@ def load_active(uow_factory: UowFactory, name: str) -> CompiledStrategy:
     if item is None:
         raise NotFound(f"strategy {name!r} has no active version")
     return _compile(item.document, item.label)
+
+
+def active_renewal_rules(uow_factory: UowFactory, name: str) -> RenewalRules:
+    """The renewal mode of the active version of strategy ``name`` (read per decision, so an
+    activated version takes effect for the next renewal without a restart)."""
+    with uow_factory() as uow:
+        item = uow.strategies.active(name)
+    if item is None:
+        raise NotFound(f"strategy {name!r} has no active version")
+    document, _ = parse_document(item.document, source=item.label)
+    return renewal_rules(document, label=item.label)
 
 
 def diff_versions(uow_factory: UowFactory, name: str, old: int, new: int) -> str:

@@ -310,6 +310,8 @@ class RenewalFacts:
     open_alerts: int
     category: FiveCategory
     renewals_so_far: int
+    term_months: int = 0
+    """The term asked for the new loan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +330,11 @@ class RenewalRules:
     window_days: int = RENEWAL_WINDOW_DAYS
     max_renewals: int = 3
     worst_category: FiveCategory = FiveCategory.PASS
+    max_open_alerts: int = 0
+    max_term_months: int | None = None
+    """None: the product's term bounds only."""
+    version: str = RENEWAL_RULES_VERSION
+    """Who decided: these defaults, or ``strategy:NAME@VERSION`` (the strategy's renewal mode)."""
 
     def decide(self, facts: RenewalFacts) -> RenewalDecision:
         if facts.in_arrears or facts.days_past_due > 0:
@@ -343,10 +350,14 @@ class RenewalRules:
                 details={"opens": opens.isoformat(), "maturity": facts.maturity_date.isoformat()},
             )
         reasons: list[str] = []
-        if facts.open_alerts > 0:
+        if facts.open_alerts > self.max_open_alerts:
             reasons.append("monitoring_alerts_open")
         if facts.category.rank > self.worst_category.rank:
             reasons.append("category_not_pass")
         if facts.renewals_so_far >= self.max_renewals:
             reasons.append("too_many_renewals")
-        return RenewalDecision(approved=not reasons, reasons=tuple(reasons))
+        if self.max_term_months is not None and facts.term_months > self.max_term_months:
+            reasons.append("term_over_limit")
+        return RenewalDecision(
+            approved=not reasons, reasons=tuple(reasons), rules_version=self.version
+        )

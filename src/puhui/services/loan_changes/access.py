@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -25,6 +26,8 @@ class LoanChangeAccess:
     open_alerts: OpenAlerts | None = None
     policy: ChangePolicy = field(default_factory=ChangePolicy)
     rules: RenewalRules = field(default_factory=RenewalRules)
+    renewal_rules: Callable[[], RenewalRules] | None = None
+    """The renewal mode of the active strategy version, read at each renewal; None: ``rules``."""
 
     def request_extension(
         self,
@@ -120,7 +123,7 @@ class LoanChangeAccess:
             idempotency_key=idempotency_key,
             actor=actor.audit_name(),
             clock=self.clock,
-            rules=self.rules,
+            rules=self.rules if self.renewal_rules is None else self.renewal_rules(),
             open_alerts=self.open_alerts,
         )
 

@@ -25,7 +25,6 @@ from puhui.domain.ids import LoanId, ReceiptId, new_id
 from puhui.domain.lending.account import LoanAccount, LoanKind, LoanStatus
 from puhui.domain.lending.errors import EventOutOfOrder
 from puhui.domain.lending.loan_changes import (
-    RENEWAL_RULES_VERSION,
     ChangeKind,
     RenewalFacts,
     RenewalRules,
@@ -120,6 +119,7 @@ def renew_loan(
             ),
             category=loan.category,
             renewals_so_far=_renewals_in_chain(uow, loan_id, history),
+            term_months=term_months,
         )
         decision = rules.decide(facts)
         if not decision.approved:
@@ -155,6 +155,7 @@ def renew_loan(
             key=key,
             actor=actor,
             clock=clock,
+            rules_version=decision.rules_version,
         )
         remember(uow, key, operation, digest, result)
         uow.commit()
@@ -193,6 +194,7 @@ def _renew_receipt(
     key: str,
     actor: str,
     clock: Clock,
+    rules_version: str,
 ) -> RenewalResult:
     if loan.outstanding_principal_fen == 0 or loan.status is not LoanStatus.ACTIVE:
         raise LoanNotChangeable(
@@ -268,7 +270,7 @@ def _renew_receipt(
         new_loan_id=new_loan_id,
         principal_fen=principal,
         maturity_after=maturity,
-        approved_by=RENEWAL_RULES_VERSION,
+        approved_by=rules_version,
         approved_at=clock.now(),
     )
     uow.changes.add(change)
@@ -295,7 +297,7 @@ def _renew_receipt(
         loan_id=loan.loan_id,
         decision="approved",
         reasons="",
-        rules_version=RENEWAL_RULES_VERSION,
+        rules_version=rules_version,
         change_id=change.change_id,
         new_loan_id=new_loan_id,
         principal_fen=principal,
@@ -314,6 +316,7 @@ def _renew(
     key: str,
     actor: str,
     clock: Clock,
+    rules_version: str,
 ) -> RenewalResult:
     remaining = [
         i for i in uow.instalments.schedule(loan.loan_id) if i.period >= loan.current_period
@@ -396,7 +399,7 @@ def _renew(
         new_loan_id=new_loan_id,
         principal_fen=principal,
         maturity_after=rows[-1].due_date,
-        approved_by=RENEWAL_RULES_VERSION,
+        approved_by=rules_version,
         approved_at=clock.now(),
     )
     uow.changes.add(change)
@@ -404,7 +407,7 @@ def _renew(
         loan_id=loan.loan_id,
         decision="approved",
         reasons="",
-        rules_version=RENEWAL_RULES_VERSION,
+        rules_version=rules_version,
         change_id=change.change_id,
         new_loan_id=new_loan_id,
         principal_fen=principal,
