@@ -170,3 +170,14 @@ def test_a_write_needs_a_key_and_a_key_reused_for_another_body_is_409(world: Wor
     assert reused.status_code == 409
     assert reused.json()["code"] == "idempotency_conflict"
     assert [a["agreement_id"] for a in w.get("risk", "/agreements").json()] == ["AG1"]
+
+
+def test_routing_runs_for_operations_only_and_answers_per_agreement(world: World) -> None:
+    _active(world)
+    routed = world.post("ops", "/routing", {"on": "2026-03-02"})
+    assert routed.status_code == 200, routed.text
+    assert routed.json() == [
+        {"agreement_id": "AG1", "on": "2026-03-02", "linked": [], "not_linked": {}}
+    ]
+    assert world.post("partner", "/routing", {"on": "2026-03-02"}).status_code == 403
+    assert world.post("ops", "/routing", {"on": "2026-02-30"}).status_code == 422

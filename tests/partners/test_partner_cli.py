@@ -84,3 +84,17 @@ def test_reconcile_exits_1_and_names_a_row_only_the_partner_has(env: str, tmp_pa
     assert json.loads(result.stdout) == [
         {"loan_id": "loan_X", "component": "interest", "ours": None, "theirs": "3.00"}
     ]
+
+
+def test_route_answers_per_active_agreement_and_refuses_a_bad_date(env: str) -> None:
+    runner.invoke(app, [*CREATE, "--funding-share", "0.3"])
+    runner.invoke(app, ["partner", "agreement", "activate", "AG1"])
+    routed = runner.invoke(app, ["partner", "route", "--date", "2026-01-02", "--json"])
+    assert routed.exit_code == 0, routed.output
+    assert json.loads(routed.stdout) == [
+        {"agreement_id": "AG1", "date": "2026-01-02", "linked": [], "not_linked": {}}
+    ]
+    text = runner.invoke(app, ["partner", "route", "--date", "2026-01-02"])
+    assert text.stdout.strip() == "AG1 2026-01-02: 0 linked"
+    bad = runner.invoke(app, ["partner", "route", "--date", "2026-13-01"])
+    assert bad.exit_code == 2

@@ -1,6 +1,7 @@
 """``puhui partner``: lending with partners — agreements, loans, daily settlement, files.
 
-``agreement create|activate|list``, ``link`` (tie a loan to an agreement), ``settle --date``
+``agreement create|activate|list``, ``link`` (tie a loan to an agreement), ``route --date``
+(tie partners' customers' loans to their agreements), ``settle --date``
 (post the partners' shares of the day), ``file`` (the day's settlement CSV), ``reconcile
 --file`` (name every difference with a partner's file), ``position`` (a partner's sub-ledger)
 and ``fees --month`` (pay a month's facilitation fees). See docs/partners.md.
@@ -9,6 +10,7 @@ and ``fees --month`` (pay a month's facilitation fees). See docs/partners.md.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -218,6 +220,36 @@ def settle_command(
         typer.echo(
             f"{d['agreement_id']} {d['date']}: {d['rows']} rows, {d['entries_posted']} entries, "
             f"partner {d['partner_total']}{' (already settled)' if d['replayed'] else ''}"
+        )
+
+
+@app.command("route")
+def route_command(
+    route_date: Annotated[str, typer.Option("--date", help="Business date, YYYY-MM-DD.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Put partners' customers' loans drawn through the date under their agreements (run it
+    before ``settle``); joint lending waits for the partner's approval when it approves too."""
+    day = parse_business_date(route_date)
+    with platform() as p:
+        reports = partner_service(p).route(day, actor=_actor())
+    document = [
+        {
+            "agreement_id": r.agreement_id,
+            "date": r.on.isoformat(),
+            "linked": [link.loan_id for link in r.linked],
+            "not_linked": dict(r.not_linked),
+        }
+        for r in reports
+    ]
+    if as_json:
+        typer.echo(json.dumps(document, indent=2))
+        return
+    for r in reports:
+        reasons = Counter(r.not_linked.values())
+        typer.echo(
+            f"{r.agreement_id} {r.on.isoformat()}: {len(r.linked)} linked"
+            + "".join(f", {n} {reason}" for reason, n in sorted(reasons.items()))
         )
 
 

@@ -14,7 +14,7 @@ from puhui.domain.origination.errors import Forbidden
 from puhui.domain.partners.agreements import Agreement
 from puhui.domain.partners.settlement import Difference, Position
 from puhui.services.partners.ports import LoanLink, PartnerDecision
-from puhui.services.partners.use_cases import PartnerService, SettlementReport
+from puhui.services.partners.use_cases import PartnerService, RoutingReport, SettlementReport
 from puhui.services.security.permissions import Principal, Role
 
 MANAGERS = frozenset({Role.RISK_OFFICER, Role.ADMIN})
@@ -107,6 +107,12 @@ class PartnerAccess:
         return self.service.settle(
             on, actor=principal.audit_name(), agreement_id=agreement_id, key=key
         )
+
+    def route(
+        self, principal: Principal, on: dt.date, *, key: str | None = None
+    ) -> list[RoutingReport]:
+        _require(principal, OPERATORS, "route partners' loans")
+        return self.service.route(on, actor=principal.audit_name(), key=key)
 
     def settlement_file(self, principal: Principal, agreement_id: str, on: dt.date) -> str:
         self.agreement(principal, agreement_id)

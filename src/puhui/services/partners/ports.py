@@ -41,6 +41,16 @@ class LoanLink:
 
 
 @dataclass(frozen=True, slots=True)
+class RoutableLoan:
+    """A loan of a partner's customer not yet under an agreement: a receipt drawn on a line
+    opened for an application the partner brought (``applications.partner_id``)."""
+
+    loan_id: str
+    application_id: str
+    disbursed_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
 class PartnerDecision:
     agreement_id: str
     application_id: str
@@ -85,6 +95,15 @@ class PartnerRepository(Protocol):
         ...
 
     def settled(self, agreement_id: str, on: dt.date) -> bool: ...
+
+    def last_settled(self, agreement_id: str) -> dt.date | None:
+        """The latest day settled under the agreement (None: never)."""
+        ...
+
+    def routable_loans(self, partner_id: str, through: dt.date) -> list[RoutableLoan]:
+        """Active loans disbursed through ``through`` on lines of applications the partner
+        brought, under no agreement yet, oldest first."""
+        ...
 
     def save_settlement(
         self, agreement_id: str, on: dt.date, rows: Sequence[SettlementRow]

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict, IdempotencyConflict, InvalidInput
 from puhui.domain.ledger import Account, JournalEntry
-from puhui.domain.partners.agreements import Agreement, AgreementKind, AgreementStatus
-from puhui.domain.partners.errors import AgreementNotActive, UnknownAgreement
+from puhui.domain.partners.agreements import (
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
+    Approver,
+)
+from puhui.domain.partners.errors import (
+    AgreementNotActive,
+    ConcentrationLimitBreached,
+    UnknownAgreement,
+)
 from puhui.domain.partners.settlement import (
     Component,
     Difference,
@@ -59,6 +68,18 @@ class SettlementReport:
     rows: list[SettlementRow]
     entries_posted: int
     replayed: bool = False
+
+
+@dataclass(slots=True)
+class RoutingReport:
+    """What routing did under one agreement: the loans linked, the others and why not."""
+
+    agreement_id: str
+    on: dt.date
+    linked: list[LoanLink] = field(default_factory=list)
+    not_linked: dict[str, str] = field(default_factory=dict)
+    """Loan id -> ``awaiting_partner_decision``, ``partner_declined``, ``before_agreement``,
+    ``settled_before_routing`` or ``concentration_limit_breached``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,32 +189,102 @@ class PartnerService:
                 raise LoanAlreadyLinked(
                     f"loan {loan_id} is already under agreement {existing.agreement_id}"
                 )
-            principal = uow.partners.loan_principal_fen(loan_id)
-            if principal is None:
-                raise LoanNotFound(f"no loan or receipt {loan_id}")
-            linked = [link.loan_id for link in uow.partners.links(agreement_id)]
-            outstanding = (uow.partners.outstanding_fen(linked) if linked else 0) + principal
-            agreement.limits.check(
-                partner_outstanding_fen=outstanding,
-                portfolio_fen=uow.partners.book_outstanding_fen(),
-            )
-            link = LoanLink(loan_id, agreement_id, channel.strip() or "partner", principal, on)
-            uow.partners.link(link)
-            record(
-                uow,
-                actor=actor,
-                action="partner_loan.linked",
-                entity="loan",
-                entity_id=loan_id,
-                payload={
-                    "agreement_id": agreement_id,
-                    "channel": link.channel,
-                    "principal_fen": principal,
-                    "partner_principal_fen": split(principal, agreement.funding_share).partner_fen,
-                },
-            )
+            link = self._link(uow, agreement, loan_id, channel=channel, on=on, actor=actor)
             uow.commit()
         return link
+
+    @staticmethod
+    def _link(
+        uow: PartnerUnitOfWork,
+        agreement: Agreement,
+        loan_id: str,
+        *,
+        channel: str,
+        on: dt.date,
+        actor: str,
+    ) -> LoanLink:
+        """Link a loan under no agreement yet, within the agreement's concentration limits."""
+        principal = uow.partners.loan_principal_fen(loan_id)
+        if principal is None:
+            raise LoanNotFound(f"no loan or receipt {loan_id}")
+        linked = [link.loan_id for link in uow.partners.links(agreement.agreement_id)]
+        outstanding = (uow.partners.outstanding_fen(linked) if linked else 0) + principal
+        agreement.limits.check(
+            partner_outstanding_fen=outstanding,
+            portfolio_fen=uow.partners.book_outstanding_fen(),
+        )
+        link = LoanLink(
+            loan_id, agreement.agreement_id, channel.strip() or "partner", principal, on
+        )
+        uow.partners.link(link)
+        record(
+            uow,
+            actor=actor,
+            action="partner_loan.linked",
+            entity="loan",
+            entity_id=loan_id,
+            payload={
+                "agreement_id": agreement.agreement_id,
+                "channel": link.channel,
+                "principal_fen": principal,
+                "partner_principal_fen": split(principal, agreement.funding_share).partner_fen,
+            },
+        )
+        return link
+
+    def route(self, on: dt.date, *, actor: str, key: str | None = None) -> list[RoutingReport]:
+        """Put the loans of partners' customers under their agreements (run before the day's
+        settlement): each active agreement takes the receipts drawn through ``on`` on lines
+        opened for applications its partner brought.
+
+        Under a joint-lending agreement that the partner approves too (``approver: both``) a
+        loan is linked only once the partner has approved the application (its callback); a
+        declined one stays the bank's alone, one without an answer waits for the next run. A
+        loan whose disbursement day is already settled under the agreement is not linked
+        (the settled days would miss its shares), nor one that would breach a concentration
+        limit: both are reported with their reason, and the others are still linked.
+        """
+        with self.units() as uow:
+            _claim(uow, key, "route", {"on": on})
+            reports = []
+            for agreement in uow.partners.agreements():
+                if not _active_on(agreement, on):
+                    continue
+                reports.append(self._route_one(uow, agreement, on, actor))
+            uow.commit()
+        return reports
+
+    def _route_one(
+        self, uow: PartnerUnitOfWork, agreement: Agreement, on: dt.date, actor: str
+    ) -> RoutingReport:
+        agreement = self._agreement(uow, agreement.agreement_id, for_update=True)
+        report = RoutingReport(agreement.agreement_id, on)
+        channel = "joint" if agreement.kind is AgreementKind.JOINT_LENDING else "partner"
+        settled_through = uow.partners.last_settled(agreement.agreement_id)
+        for loan in uow.partners.routable_loans(agreement.partner_id, on):
+            if loan.disbursed_on < agreement.valid_from:
+                report.not_linked[loan.loan_id] = "before_agreement"
+                continue
+            if agreement.approver is Approver.BOTH:
+                decision = uow.partners.decision(agreement.agreement_id, loan.application_id)
+                if decision is None:
+                    report.not_linked[loan.loan_id] = "awaiting_partner_decision"
+                    continue
+                if decision.decision != "approve":
+                    report.not_linked[loan.loan_id] = "partner_declined"
+                    continue
+            if settled_through is not None and loan.disbursed_on <= settled_through:
+                report.not_linked[loan.loan_id] = "settled_before_routing"
+                continue
+            try:
+                link = self._link(
+                    uow, agreement, loan.loan_id, channel=channel, on=loan.disbursed_on, actor=actor
+                )
+            except ConcentrationLimitBreached as exc:
+                report.not_linked[loan.loan_id] = exc.code
+                continue
+            report.linked.append(link)
+        return report
 
     def record_decision(
         self,

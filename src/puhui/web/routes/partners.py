@@ -39,11 +39,14 @@ from puhui.web.schemas.partners import (
     PositionOut,
     ReconcileIn,
     ReconciliationOut,
+    RouteIn,
+    RoutingOut,
     SettleIn,
     SettlementOut,
     agreement_out,
     difference_out,
     position_out,
+    routing_out,
     settlement_out,
 )
 
@@ -197,6 +200,16 @@ async def settle(
         deps, _access(deps).settle, principal, body.on, body.agreement_id, key=idempotency_key
     )
     return [settlement_out(r) for r in reports]
+
+
+@router.post("/routing", response_model=list[RoutingOut])
+async def route(
+    deps: Deps, principal: CurrentPrincipal, body: RouteIn, idempotency_key: IdempotencyKey
+) -> list[RoutingOut]:
+    """Put partners' customers' loans under their agreements (operations; before settling the
+    day): joint lending needs the partner's approval of the application when it approves too."""
+    reports = await call(deps, _access(deps).route, principal, body.on, key=idempotency_key)
+    return [routing_out(r) for r in reports]
 
 
 @router.get(

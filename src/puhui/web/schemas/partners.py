@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from puhui.domain.money import format_yuan
 from puhui.domain.partners.agreements import Agreement
 from puhui.domain.partners.settlement import Difference, Position
-from puhui.services.partners.use_cases import SettlementReport
+from puhui.services.partners.use_cases import RoutingReport, SettlementReport
 from puhui.web.schemas.common import Strict
 
 Yuan = Annotated[
@@ -182,3 +182,26 @@ class ReconciliationOut(BaseModel):
     settled_on: date
     agrees: bool
     differences: list[DifferenceOut]
+
+
+class RouteIn(Strict):
+    on: date
+
+
+class RoutingOut(BaseModel):
+    agreement_id: str
+    on: date
+    linked: list[str]
+    """Loans put under the agreement by this run."""
+    not_linked: dict[str, str]
+    """Loan id -> why not: awaiting_partner_decision, partner_declined, before_agreement,
+    settled_before_routing, concentration_limit_breached."""
+
+
+def routing_out(r: RoutingReport) -> RoutingOut:
+    return RoutingOut(
+        agreement_id=r.agreement_id,
+        on=r.on,
+        linked=[link.loan_id for link in r.linked],
+        not_linked=dict(r.not_linked),
+    )

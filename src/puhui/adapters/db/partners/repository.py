@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, or_, select
 
+from puhui.adapters.db.origination.tables import applications
 from puhui.adapters.db.partners.tables import (
     partner_agreements,
     partner_decisions,
@@ -28,7 +29,7 @@ from puhui.domain.partners.agreements import (
     FeeTerms,
 )
 from puhui.domain.partners.settlement import Component, SettlementRow
-from puhui.services.partners.ports import LoanEntry, LoanLink, PartnerDecision
+from puhui.services.partners.ports import LoanEntry, LoanLink, PartnerDecision, RoutableLoan
 
 
 def loan_descriptions(loan_id: str) -> list[str]:
@@ -184,6 +185,32 @@ class SqlPartnerRepository:
             ).one_or_none()
             is not None
         )
+
+    def last_settled(self, agreement_id: str) -> dt.date | None:
+        value = self._connection.execute(
+            select(func.max(partner_settlements.c.settled_on)).where(
+                partner_settlements.c.agreement_id == agreement_id
+            )
+        ).scalar_one_or_none()
+        return value if value is None else dt.date.fromisoformat(str(value))
+
+    def routable_loans(self, partner_id: str, through: dt.date) -> list[RoutableLoan]:
+        query = (
+            select(loans.c.loan_id, applications.c.application_id, loans.c.disbursed_on)
+            .join(applications, applications.c.credit_line_id == loans.c.line_id)
+            .outerjoin(partner_loans, partner_loans.c.loan_id == loans.c.loan_id)
+            .where(
+                applications.c.partner_id == partner_id,
+                loans.c.status == "active",
+                loans.c.disbursed_on <= through,
+                partner_loans.c.loan_id.is_(None),
+            )
+            .order_by(loans.c.disbursed_on, loans.c.loan_id)
+        )
+        return [
+            RoutableLoan(row.loan_id, row.application_id, row.disbursed_on)
+            for row in self._connection.execute(query)
+        ]
 
     def save_settlement(
         self, agreement_id: str, on: dt.date, rows: Sequence[SettlementRow]
