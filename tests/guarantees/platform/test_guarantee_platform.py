@@ -4,6 +4,7 @@ nothing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from tests.guarantees.platform.conftest import (
     terms,
 )
 
+from puhui.adapters.db.guarantees.unit_of_work import GuaranteeUnitOfWork
 from puhui.bootstrap import Platform
 from puhui.domain.guarantees.agreements import FeeMode
 from puhui.domain.guarantees.errors import (
@@ -225,3 +227,28 @@ def test_claim_paid_write_off_and_shared_recoveries_keep_the_ledger_balanced(
         "guarantee.compensation_released",
         "guarantee.recovery_shared",
     }
+
+
+def test_a_cover_written_meanwhile_by_another_request_is_the_named_409(
+    guarantee_platform: Platform, servicing: Factory, service: GuaranteeService
+) -> None:
+    """Two requests covering one loan under two agreements lock different agreements: the
+    second insert meets the first's row and answers ``already_covered``, not a database error."""
+    agency = service.create_agency(name="担保公司", uscc=AGENCY_USCC, actor="ops")
+    first = service.create_agreement(terms(agency.agency_id), actor="ops")
+    second = service.create_agreement(terms(agency.agency_id), actor="ops")
+    loan_id = draw_loan(servicing, open_line(servicing, BORROWER), 100_000_00, "race")
+    done = service.cover_loan(
+        loan_id=loan_id, agreement_id=first.agreement_id, on=DRAWN_ON, actor="o"
+    )
+    p = guarantee_platform
+    with (
+        GuaranteeUnitOfWork(p.database.engine, clock=p.clock, audit_key=p.audit_key) as uow,
+        pytest.raises(AlreadyCovered) as refused,
+    ):
+        # What the second request writes after reading "no cover yet" before the first commit.
+        uow.guarantees.add_cover(
+            replace(done.cover, agreement_id=second.agreement_id), actor="other"
+        )
+    assert refused.value.code == "already_covered"
+    assert _rows(guarantee_platform, "guarantee_covers") == 1

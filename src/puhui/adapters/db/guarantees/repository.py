@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db.guarantees.tables import (
     guarantee_agencies,
@@ -23,6 +24,7 @@ from puhui.adapters.db.guarantees.tables import (
 from puhui.adapters.db.servicing.tables import loans
 from puhui.domain.clock import Clock
 from puhui.domain.guarantees.agreements import Agency, Agreement, FeeMode
+from puhui.domain.guarantees.errors import AlreadyCovered
 from puhui.services.guarantees.ports import (
     AgreementTotals,
     Claim,
@@ -175,17 +177,25 @@ class SqlGuaranteeRepository:
     # -- covers and fees --------------------------------------------------------------
 
     def add_cover(self, cover: Cover, *, actor: str) -> None:
-        self._connection.execute(
-            guarantee_covers.insert().values(
-                loan_id=cover.loan_id,
-                agreement_id=cover.agreement_id,
-                enterprise_id=cover.enterprise_id,
-                principal_fen=cover.principal_fen,
-                covered_fen=cover.covered_fen,
-                covered_on=cover.covered_on,
-                covered_by=actor,
+        """Insert the cover; a loan covered meanwhile by another transaction (under another
+        agreement: its lock does not serialise the two) is the same named 409 as when seen."""
+        try:
+            self._connection.execute(
+                guarantee_covers.insert().values(
+                    loan_id=cover.loan_id,
+                    agreement_id=cover.agreement_id,
+                    enterprise_id=cover.enterprise_id,
+                    principal_fen=cover.principal_fen,
+                    covered_fen=cover.covered_fen,
+                    covered_on=cover.covered_on,
+                    covered_by=actor,
+                )
             )
-        )
+        except IntegrityError as exc:
+            raise AlreadyCovered(
+                f"loan {cover.loan_id} was covered by another request meanwhile",
+                details={"loan_id": cover.loan_id},
+            ) from exc
 
     def get_cover(self, loan_id: str) -> Cover | None:
         row = self._connection.execute(
