@@ -328,7 +328,7 @@ def test_a_declined_renewal_shows_its_reasons_and_changes_nothing(world: World) 
     declined = manager.post(f"{PAGE}/loans/{loan_id}/renewal", form)
     assert declined.status_code == 200  # a decline is a result, not an error
     assert 'data-renewal="declined"' in declined.text
-    assert "该贷款的风险分类不是正常" in declined.text
+    assert "贷款风险分类低于策略允许续贷的档次" in declined.text
     assert world.rows() == before
     english = manager.post(f"{PAGE}/loans/{loan_id}/renewal?lang=en", form)
     assert "The loan is not classified 正常 (pass)." in english.text

@@ -76,8 +76,9 @@ ERRORS: dict[str, str] = {
     ),
     "too_many_changes": N_("This loan has had as many extensions and restructurings as allowed."),
     "outside_renewal_window": N_(
-        "A renewal is decided in the 30 days before the loan's maturity, not on this date."
+        "A renewal is decided in the window before the loan's maturity, not on this date."
     ),
+    "no_renewal_mode": N_("The active strategy has no renewal mode: no loan is renewed."),
 }
 FIELD_MESSAGES: dict[str, str] = {
     "loan": N_("That is not a loan number. Check it and try again."),
@@ -103,9 +104,12 @@ STATUS_NAMES: dict[str, str] = {
     "rejected": N_("Rejected"),
 }
 DECLINE_REASONS: dict[str, str] = {
-    "monitoring_alerts_open": N_("The enterprise has post-loan monitoring alerts still open."),
-    "category_not_pass": N_("The loan is not classified 正常 (pass)."),
-    "too_many_renewals": N_("The loan has already been renewed three times in a row."),
+    "monitoring_alerts_open": N_(
+        "The enterprise has more post-loan monitoring alerts open than the strategy allows."
+    ),
+    "category_not_pass": N_("The loan's risk category is worse than the strategy renews."),
+    "too_many_renewals": N_("The loan has been renewed as many times in a row as allowed."),
+    "term_over_limit": N_("The term asked is longer than the strategy's longest renewal."),
 }
 CLASSIFICATION_REASONS: dict[str, str] = {
     "days_past_due": N_("Days past due"),
