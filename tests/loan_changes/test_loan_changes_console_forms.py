@@ -331,7 +331,7 @@ def test_a_declined_renewal_shows_its_reasons_and_changes_nothing(world: World) 
     assert "贷款风险分类低于策略允许续贷的档次" in declined.text
     assert world.rows() == before
     english = manager.post(f"{PAGE}/loans/{loan_id}/renewal?lang=en", form)
-    assert "The loan is not classified 正常 (pass)." in english.text
+    assert "The loan's risk category is worse than the strategy renews." in english.text
 
 
 def test_a_receipt_on_a_credit_line_is_renewed_from_the_console(world: World) -> None:
