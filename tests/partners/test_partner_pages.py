@@ -303,3 +303,20 @@ def test_settling_a_draft_agreement_is_a_conflict(api: Api) -> None:
     )
     assert refused.status_code == 409
     assert "The agreement is not active on that day." in refused.text
+
+
+def test_operations_route_loans_and_the_page_says_how_many(api: Api) -> None:
+    partners = _partners(api).service
+    partners.create_agreement(joint("0.3"), actor="risk")
+    partners.activate("AG-JL-1", actor="risk")
+    ops = staff(api, "ops1", Role.OPERATIONS)
+    assert 'action="/console/partners/routing"' in ops.get("/console/partners").text
+    bad = _post(ops, "/console/partners/routing?lang=en", {"route_on": "yesterday"})
+    assert bad.status_code == 422
+    routed = _post(ops, "/console/partners/routing", {"route_on": "2026-03-02"})
+    assert routed.status_code == 303
+    assert routed.headers["location"] == "/console/partners?done=routed&linked=0&held=0"
+    page = ops.get(routed.headers["location"]).text
+    assert "Routing has run: 0 loans put under their partners' agreements, 0 not" in page
+    risk = staff(api, "liu", Role.RISK_OFFICER)
+    assert _post(risk, "/console/partners/routing", {"route_on": "2026-03-02"}).status_code == 403

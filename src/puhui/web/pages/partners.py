@@ -80,6 +80,7 @@ NOTICES: dict[str, str] = {
     "activated": N_("The agreement is active."),
     "settled": N_("The day's settlement has run: the positions below include it."),
 }
+
 FIELDS: dict[str, str] = {
     "agreement_id": N_("Agreement"),
     "partner_id": N_("Partner id"),
@@ -285,6 +286,7 @@ async def _page(
             "form_key": _form_key(),
             "entered": entered or {},
             "notice": NOTICES.get(done),
+            "routed": _routed(request) if done == "routed" else None,
             "error": error,
         },
     )
@@ -351,6 +353,30 @@ async def settle(request: Request, principal: StaffUser) -> Response:
     except PuhuiError as exc:
         return await _refused(request, principal, exc, form)
     return RedirectResponse(f"{PAGE_PATH}?done=settled", status_code=303)
+
+
+def _routed(request: Request) -> dict[str, int]:
+    counts = {}
+    for name in ("linked", "held"):
+        text = request.query_params.get(name) or "0"
+        counts[name] = int(text) if text.isdigit() and len(text) < 8 else 0
+    return counts
+
+
+@router.post(f"{PAGE_PATH}/routing")
+async def route(request: Request, principal: StaffUser) -> Response:
+    """Put partners' customers' loans drawn through the day under their agreements
+    (operations; before the day's settlement)."""
+    form = await session.verified_form(request)
+    deps, access = _access(request)
+    try:
+        on = _day(form, "route_on")
+        reports = await call(deps, access.route, principal, on, key=_key(form))
+    except PuhuiError as exc:
+        return await _refused(request, principal, exc, form)
+    linked = sum(len(r.linked) for r in reports)
+    held = sum(len(r.not_linked) for r in reports)
+    return RedirectResponse(f"{PAGE_PATH}?done=routed&linked={linked}&held={held}", status_code=303)
 
 
 @router.get(PAGE_PATH + "/{agreement_id}/settlement-file")
