@@ -270,7 +270,7 @@ def test_refusals_answer_with_the_api_status_and_change_nothing(world: World) ->
         f"{PAGE}/loans/{long_loan}/renewal", {**form, "idempotency_key": f"{key}-x"}
     )
     assert early.status_code == 422
-    assert "到期前 30 天内" in early.text
+    assert "续贷须在贷款到期前的受理期内决定" in early.text
     assert world.rows() == before
 
     auditor = world.staff("sun", Role.AUDITOR)
