@@ -27,6 +27,7 @@ from puhui.domain.guarantees.errors import (
     AlreadyCovered,
     BorrowerCapExceeded,
     ClaimNotPaid,
+    ClaimNotPayable,
     ClaimNotTriggered,
     PortfolioCapExceeded,
 )
@@ -252,3 +253,42 @@ def test_a_cover_written_meanwhile_by_another_request_is_the_named_409(
         )
     assert refused.value.code == "already_covered"
     assert _rows(guarantee_platform, "guarantee_covers") == 1
+
+
+def test_a_claim_of_a_loan_that_cures_is_withdrawn_and_raised_again_if_it_defaults_again(
+    guarantee_platform: Platform, servicing: Factory, service: GuaranteeService
+) -> None:
+    agency = service.create_agency(name="担保", uscc=AGENCY_USCC, actor="ops")
+    agreement = service.create_agreement(terms(agency.agency_id), actor="ops")
+    loan_id = draw_loan(servicing, open_line(servicing, BORROWER), 200_000_00, "d1")
+    service.cover_loan(loan_id=loan_id, agreement_id=agreement.agreement_id, on=DRAWN_ON, actor="o")
+    set_past_due(guarantee_platform, loan_id, 95)
+    (raised,) = service.run_claims(LATER).raised
+    assert raised.claim_fen == 160_000_00
+
+    # The borrower brings the loan current before the agency pays: the claim is withdrawn.
+    set_past_due(guarantee_platform, loan_id, 0)
+    cured = date(2026, 6, 10)
+    run = service.run_claims(cured)
+    assert [(c.loan_id, c.status) for c in run.withdrawn] == [(loan_id, "withdrawn")]
+    assert run.raised == ()
+    balance = trial_balance(servicing, as_of=cured)
+    assert balance.balanced
+    assert balance.balances_fen.get(Account.GUARANTEE_CLAIM_RECEIVABLE, 0) == 0
+    assert balance.balances_fen.get(Account.GUARANTEE_COMPENSATION_HELD, 0) == 0
+    assert service.run_claims(cured).withdrawn == ()  # once only
+    with pytest.raises(ClaimNotPayable) as refused:
+        service.pay_claim(loan_id=loan_id, on=cured, actor="agency")
+    assert refused.value.code == "claim_not_payable"
+    assert [c.status for c in service.claims("withdrawn")] == ["withdrawn"]
+
+    # It falls 90 days behind again: the same claim row is raised again, under a new entry.
+    set_past_due(guarantee_platform, loan_id, 90)
+    again_on = date(2026, 9, 10)
+    (again,) = service.run_claims(again_on).raised
+    assert (again.claim_id, again.status, again.raised_on) == (raised.claim_id, "raised", again_on)
+    balance = trial_balance(servicing, as_of=again_on)
+    assert balance.balanced
+    assert balance.balances_fen[Account.GUARANTEE_CLAIM_RECEIVABLE] == 160_000_00
+    paid = service.pay_claim(loan_id=loan_id, on=again_on, actor="agency")
+    assert paid.status == "paid"

@@ -70,6 +70,18 @@ def claim_raised_entry(key: str, amount_fen: int, on: date) -> JournalEntry:
     )
 
 
+def claim_withdrawn_entry(key: str, amount_fen: int, on: date) -> JournalEntry:
+    """The loan cured before the agency paid: the claim raised is reversed."""
+    return _pair(
+        key,
+        on,
+        "guarantee claim withdrawn (the loan cured)",
+        Account.GUARANTEE_COMPENSATION_HELD,
+        Account.GUARANTEE_CLAIM_RECEIVABLE,
+        amount=amount_fen,
+    )
+
+
 def claim_paid_entry(key: str, amount_fen: int, on: date) -> JournalEntry:
     return _pair(
         key,

@@ -59,7 +59,7 @@ class Claim:
     loan_id: str
     agreement_id: str
     status: str
-    """raised (the agency owes it) or paid."""
+    """raised (the agency owes it), paid, or withdrawn (the loan cured before payment)."""
     raised_on: date
     days_past_due: int
     principal_fen: int
@@ -167,6 +167,10 @@ class GuaranteeRepository(Protocol):
 
     def triggered_without_claim(self, as_of: date) -> list[str]:
         """Covered loans with no claim yet whose days past due reached their trigger."""
+        ...
+
+    def raised_claims_cured(self) -> list[Claim]:
+        """Raised (unpaid) claims whose loan is current again or repaid."""
         ...
 
     def paid_claims_to_release(self) -> list[Claim]:

@@ -36,6 +36,7 @@ from puhui.domain.guarantees.errors import (
 from puhui.domain.guarantees.postings import (
     claim_paid_entry,
     claim_raised_entry,
+    claim_withdrawn_entry,
     compensation_released_entry,
     fee_collected_entry,
     fee_due_entry,
@@ -97,6 +98,8 @@ class ClaimsRun:
     as_of: date
     raised: tuple[Claim, ...]
     released: tuple[Claim, ...]
+    withdrawn: tuple[Claim, ...] = ()
+    """Raised claims of loans that cured (current again, or repaid) before the agency paid."""
 
 
 class GuaranteeService:
@@ -312,12 +315,12 @@ class GuaranteeService:
         """
         with self._units() as uow:
             cover = _cover(uow, loan_id)
-            existing = uow.guarantees.get_claim(loan_id)
-            if existing is not None:
+            existing = uow.guarantees.get_claim(loan_id, for_update=True)
+            if existing is not None and existing.status != "withdrawn":
                 if existing.raised_on == on:
                     return existing
                 raise ClaimExists(f"loan {loan_id} was claimed on {existing.raised_on}")
-            claim = _raise(uow, cover, on=on)
+            claim = _raise(uow, cover, on=on, withdrawn=existing)
             record(
                 uow,
                 actor=actor,
@@ -333,6 +336,10 @@ class GuaranteeService:
         """The agency paid the claim: cash in, the claim receivable cleared."""
         with self._units() as uow:
             claim = _claim(uow, loan_id)
+            if claim.status == "withdrawn":
+                raise ClaimNotPayable(
+                    f"the claim on loan {loan_id} was withdrawn: the loan cured before payment"
+                )
             if claim.status == "paid":
                 if claim.paid_on == on:
                     return claim
@@ -357,8 +364,8 @@ class GuaranteeService:
         return paid
 
     def claims(self, status: str | None = None) -> list[Claim]:
-        if status not in {None, "raised", "paid"}:
-            raise InvalidInput(f"claim status {status!r} is not raised or paid")
+        if status not in {None, "raised", "paid", "withdrawn"}:
+            raise InvalidInput(f"claim status {status!r} is not raised, paid or withdrawn")
         with self._units() as uow:
             return uow.guarantees.list_claims(status)
 
@@ -427,8 +434,21 @@ class GuaranteeService:
         claims of loans written off since into income. Running it twice changes nothing."""
         with self._units() as uow:
             raised: list[Claim] = []
+            withdrawn: list[Claim] = []
+            for claim in uow.guarantees.raised_claims_cured():
+                done = _withdraw(uow, claim, on=as_of)
+                record(
+                    uow,
+                    actor=CLAIMS_JOB_ACTOR,
+                    action="guarantee.claim_withdrawn",
+                    entity="guarantee_claim",
+                    entity_id=claim.claim_id,
+                    payload=_claim_payload(done),
+                )
+                withdrawn.append(done)
             for loan_id in uow.guarantees.triggered_without_claim(as_of):
-                claim = _raise(uow, _cover(uow, loan_id), on=as_of)
+                previous = uow.guarantees.get_claim(loan_id, for_update=True)
+                claim = _raise(uow, _cover(uow, loan_id), on=as_of, withdrawn=previous)
                 record(
                     uow,
                     actor=CLAIMS_JOB_ACTOR,
@@ -459,9 +479,18 @@ class GuaranteeService:
                 released.append(done)
             uow.commit()
         logger.info(
-            "guarantee claims on %s: %d raised, %d released", as_of, len(raised), len(released)
+            "guarantee claims on %s: %d raised, %d released, %d withdrawn",
+            as_of,
+            len(raised),
+            len(released),
+            len(withdrawn),
         )
-        return ClaimsRun(as_of=as_of, raised=tuple(raised), released=tuple(released))
+        return ClaimsRun(
+            as_of=as_of,
+            raised=tuple(raised),
+            released=tuple(released),
+            withdrawn=tuple(withdrawn),
+        )
 
     def remit(self, *, agency_id: str, on: date, idempotency_key: str, actor: str) -> Remittance:
         """Pay on to the agency the fees collected for it and its recovery shares not paid
@@ -552,7 +581,11 @@ def _collect_fee(
     return fee
 
 
-def _raise(uow: GuaranteeUnitOfWork, cover: Cover, *, on: date) -> Claim:
+def _raise(
+    uow: GuaranteeUnitOfWork, cover: Cover, *, on: date, withdrawn: Claim | None = None
+) -> Claim:
+    """Raise the claim; ``withdrawn``: the loan's earlier claim, withdrawn when it cured, is
+    raised again in its row (one claim row per loan) under a new ledger key."""
     agreement = _agreement(uow, cover.agreement_id, for_update=True)
     loan = _loan(uow, cover.loan_id)
     if loan.days_past_due < agreement.claim_trigger_days or loan.written_off:
@@ -576,7 +609,7 @@ def _raise(uow: GuaranteeUnitOfWork, cover: Cover, *, on: date) -> Claim:
         portfolio_room_fen=agreement.portfolio_cap_fen - totals.claimed_fen,
     )
     claim = Claim(
-        claim_id=new_id("gcl"),
+        claim_id=new_id("gcl") if withdrawn is None else withdrawn.claim_id,
         loan_id=loan.loan_id,
         agreement_id=agreement.agreement_id,
         status="raised",
@@ -589,11 +622,17 @@ def _raise(uow: GuaranteeUnitOfWork, cover: Cover, *, on: date) -> Claim:
         released_on=None,
         agency_recovered_fen=0,
         bank_recovered_fen=0,
-        version=1,
+        version=1 if withdrawn is None else withdrawn.version + 1,
     )
+    key = f"guarantee:claim:{loan.loan_id}"
+    if withdrawn is not None:
+        key += f":{claim.version}"
     if claim.claim_fen > 0:
-        uow.ledger.post(claim_raised_entry(f"guarantee:claim:{loan.loan_id}", claim.claim_fen, on))
-    uow.guarantees.add_claim(claim)
+        uow.ledger.post(claim_raised_entry(key, claim.claim_fen, on))
+    if withdrawn is None:
+        uow.guarantees.add_claim(claim)
+    else:
+        uow.guarantees.save_claim(claim)
     uow.guarantees.save_totals(
         agreement.agreement_id,
         AgreementTotals(
@@ -601,6 +640,20 @@ def _raise(uow: GuaranteeUnitOfWork, cover: Cover, *, on: date) -> Claim:
         ),
     )
     return claim
+
+
+def _withdraw(uow: GuaranteeUnitOfWork, claim: Claim, *, on: date) -> Claim:
+    """Reverse a raised claim whose loan cured: Dr compensation held / Cr claim receivable."""
+    if claim.claim_fen > 0:
+        key = f"guarantee:claim-withdrawn:{claim.loan_id}:{claim.version}"
+        uow.ledger.post(claim_withdrawn_entry(key, claim.claim_fen, on))
+    done = replace(claim, status="withdrawn", version=claim.version + 1)
+    uow.guarantees.save_claim(done)
+    totals = uow.guarantees.totals(claim.agreement_id)
+    uow.guarantees.save_totals(
+        claim.agreement_id, replace(totals, claimed_fen=totals.claimed_fen - claim.claim_fen)
+    )
+    return done
 
 
 def _agreement(

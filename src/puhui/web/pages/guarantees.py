@@ -56,7 +56,10 @@ ERRORS: dict[str, str] = {
 NOTICES: dict[str, str] = {
     "claim_raised": N_("The claim is raised: the agency owes it."),
     "claim_paid": N_("The agency's payment of the claim is recorded."),
-    "claims_run": N_("The claims job has run: %(raised)s claims raised, %(released)s released."),
+    "claims_run": N_(
+        "The claims job has run: %(raised)s claims raised, %(released)s released, "
+        "%(withdrawn)s withdrawn (the loan cured)."
+    ),
 }
 FIELDS: dict[str, str] = {
     "loan_id": N_("Loan"),
@@ -66,7 +69,7 @@ FIELDS: dict[str, str] = {
 }
 FIELD_REFUSAL = N_("%(field)s: %(reason)s")
 FEE_MODES = {"at_draw": N_("At draw"), "periodic": N_("Periodic")}
-CLAIM_STATUSES = {"raised": N_("Raised"), "paid": N_("Paid")}
+CLAIM_STATUSES = {"raised": N_("Raised"), "paid": N_("Paid"), "withdrawn": N_("Withdrawn")}
 
 
 def _access(request: Request) -> tuple[ApiDependencies, GuaranteeAccess]:
@@ -105,7 +108,7 @@ def _notice(request: Request) -> str | None:
         return None
     counts = {
         name: int(value) if (value := request.query_params.get(name, "0")).isdigit() else 0
-        for name in ("raised", "released")
+        for name in ("raised", "released", "withdrawn")
     }
     return gettext(request, NOTICES[done], **counts)
 
@@ -205,7 +208,8 @@ async def run_claims(request: Request, principal: StaffUser) -> Response:
     except PuhuiError as exc:
         return await _refused(request, principal, exc, form)
     return RedirectResponse(
-        f"{PAGE_PATH}?done=claims_run&raised={len(run.raised)}&released={len(run.released)}",
+        f"{PAGE_PATH}?done=claims_run&raised={len(run.raised)}&released={len(run.released)}"
+        f"&withdrawn={len(run.withdrawn)}",
         status_code=303,
     )
 

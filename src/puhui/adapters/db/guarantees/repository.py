@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db.guarantees.tables import (
@@ -230,6 +230,7 @@ class SqlGuaranteeRepository:
                 .where(
                     guarantee_claims.c.agreement_id == agreement_id,
                     guarantee_covers.c.enterprise_id == enterprise_id,
+                    guarantee_claims.c.status != "withdrawn",  # withdrawn claims owe nothing
                 )
             ).scalar_one()
         )
@@ -304,7 +305,9 @@ class SqlGuaranteeRepository:
             )
             .outerjoin(guarantee_claims, guarantee_claims.c.loan_id == guarantee_covers.c.loan_id)
             .where(
-                guarantee_claims.c.claim_id.is_(None),
+                or_(
+                    guarantee_claims.c.claim_id.is_(None), guarantee_claims.c.status == "withdrawn"
+                ),
                 loans.c.status == "active",
                 loans.c.days_past_due >= guarantee_agreements.c.claim_trigger_days,
                 guarantee_covers.c.covered_on <= as_of,
@@ -312,6 +315,21 @@ class SqlGuaranteeRepository:
             .order_by(guarantee_covers.c.loan_id)
         ).all()
         return [row.loan_id for row in rows]
+
+    def raised_claims_cured(self) -> list[Claim]:
+        rows = self._connection.execute(
+            select(guarantee_claims)
+            .join(loans, loans.c.loan_id == guarantee_claims.c.loan_id)
+            .where(
+                guarantee_claims.c.status == "raised",
+                or_(
+                    loans.c.status == "closed",
+                    and_(loans.c.status == "active", loans.c.days_past_due == 0),
+                ),
+            )
+            .order_by(guarantee_claims.c.claim_id)
+        ).all()
+        return [_claim(row) for row in rows]
 
     def paid_claims_to_release(self) -> list[Claim]:
         rows = self._connection.execute(
@@ -431,7 +449,8 @@ class SqlGuaranteeRepository:
         claims = (
             select(
                 guarantee_claims.c.agreement_id,
-                func.count().label("raised"),
+                # Claims standing or paid: a withdrawn one (the loan cured) is not a claim.
+                func.count().filter(guarantee_claims.c.status != "withdrawn").label("raised"),
                 func.coalesce(paid, 0).label("paid"),
                 func.coalesce(func.sum(guarantee_claims.c.agency_recovered_fen), 0).label(
                     "agency_recovered"

@@ -131,7 +131,7 @@ guarantee_claims = Table(
     Column("bank_recovered_fen", BigInteger, nullable=False),
     Column("version", Integer, nullable=False),
     UniqueConstraint("loan_id"),
-    CheckConstraint("status IN ('raised', 'paid')", name="status"),
+    CheckConstraint("status IN ('raised', 'paid', 'withdrawn')", name="status"),
     CheckConstraint("claim_fen >= 0", name="claim_non_negative"),
     Index("ix_guarantee_claims_agreement", "agreement_id"),
 )
