@@ -69,7 +69,9 @@ def comparable_values(panel: pl.LazyFrame) -> pl.LazyFrame:
             pl.len().alias("window_months"),
         )
     )
-    window_total = pl.when(pl.col("component").is_in(worst)).then("window_max").otherwise("window_sum")
+    window_total = (
+        pl.when(pl.col("component").is_in(worst)).then("window_max").otherwise("window_sum")
+    )
     return (
         panel.with_columns(pl.col("month").dt.year().alias("year"))
         .join(windows, on=["uscc", "component", "year"], how="left")
@@ -121,9 +123,7 @@ def cell_indices(scores: pl.LazyFrame, cells: pl.LazyFrame, *, min_cell: int) ->
     """Diffusion indices per ``dimension, cell, month, component`` from the enterprises' scores
     and their cells (``uscc, industry, region``); a cell with fewer than ``min_cell``
     enterprises is kept with its count, ``suppressed`` and no index."""
-    scored = scores.join(cells, on="uscc", how="inner").with_columns(
-        pl.lit("all").alias(OVERALL)
-    )
+    scored = scores.join(cells, on="uscc", how="inner").with_columns(pl.lit("all").alias(OVERALL))
     parts = [
         scored.group_by(pl.col(dimension).alias("cell"), "month", "component")
         .agg(

@@ -30,7 +30,9 @@ def indicator_panel(market_dir: Path) -> pl.LazyFrame:
     )
     return pl.concat(
         [
-            one("sales", store.scan(market_dir, "tax_monthly"), "uscc", pl.col("declared_sales_fen")),
+            one(
+                "sales", store.scan(market_dir, "tax_monthly"), "uscc", pl.col("declared_sales_fen")
+            ),
             one("invoices", invoices, "seller_uscc", pl.col("amount_fen")),
             one(
                 "electricity",
@@ -38,8 +40,15 @@ def indicator_panel(market_dir: Path) -> pl.LazyFrame:
                 "uscc",
                 pl.col("electricity_kwh"),
             ),
-            one("receipts", store.scan(market_dir, "settlement_monthly"), "uscc", pl.col("inflow_fen")),
-            one("delinquency", store.scan(market_dir, "bureau"), "uscc", pl.col("max_days_past_due")),
+            one(
+                "receipts",
+                store.scan(market_dir, "settlement_monthly"),
+                "uscc",
+                pl.col("inflow_fen"),
+            ),
+            one(
+                "delinquency", store.scan(market_dir, "bureau"), "uscc", pl.col("max_days_past_due")
+            ),
         ]
     )
 

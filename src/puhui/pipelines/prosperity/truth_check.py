@@ -42,9 +42,7 @@ def factor_changes(factors: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def cell_truth(
-    scores: pl.LazyFrame, cells: pl.LazyFrame, factors: pl.LazyFrame
-) -> pl.LazyFrame:
+def cell_truth(scores: pl.LazyFrame, cells: pl.LazyFrame, factors: pl.LazyFrame) -> pl.LazyFrame:
     """``dimension, cell, month, truth_change, macro_change``: the mean year-on-year change of
     the common factor over the cell's scored enterprises, and of the macro factor alone."""
     changes = factor_changes(factors)
@@ -87,9 +85,9 @@ def correlations(indices: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
     """Pearson correlation over the shown (not suppressed) months of each cell's composite
     index with its truth change (``r_truth``) and with the macro change (``r_macro``); one
     ``cell == '*'`` row per dimension pools all the dimension's shown cell-months."""
-    shown = indices.filter(
-        (pl.col("component") == COMPOSITE) & ~pl.col("suppressed")
-    ).join(truth, on=["dimension", "cell", "month"], how="inner")
+    shown = indices.filter((pl.col("component") == COMPOSITE) & ~pl.col("suppressed")).join(
+        truth, on=["dimension", "cell", "month"], how="inner"
+    )
 
     def measure(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         return frame.group_by(keys).agg(
