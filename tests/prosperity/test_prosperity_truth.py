@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
+from puhui.pipelines.prosperity import method, truth_check
 from puhui.pipelines.prosperity.build import build_index
 
 
@@ -43,3 +45,15 @@ def test_small_regions_are_suppressed_and_industries_are_shown(prosperity_market
         .is_between(0, 100)
         .all()
     )
+
+
+def test_pooling_january_to_march_beats_a_plain_year_on_year_comparison(
+    prosperity_market: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The festival moves between January and February, so comparing single months a year
+    # apart swings January and February by 10-15 points and blurs the signal.
+    pooled = _pooled(prosperity_market)["overall"]["r_truth"]
+    monkeypatch.setattr(method, "SPRING_FESTIVAL_WINDOW", ())
+    monkeypatch.setattr(truth_check, "SPRING_FESTIVAL_WINDOW", ())
+    plain = _pooled(prosperity_market)["overall"]["r_truth"]
+    assert pooled > plain + 0.1
