@@ -105,6 +105,11 @@ class Settings(BaseSettings):
         description="the relationship graph's snapshots (<graph_dir>/<YYYY-MM>/, written by "
         "`puhui graph build`): the online check uses the newest complete one",
     )
+    prosperity_index_dir: Path | None = Field(
+        default=None,
+        description="a folder `puhui prosperity build` wrote: feeds the strategy input "
+        "industry_prosperity_index (docs/prosperity.md); unset: the input is missing",
+    )
     graph_max_age_days: int = Field(
         default=45,
         ge=0,

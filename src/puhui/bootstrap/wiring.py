@@ -20,6 +20,7 @@ from puhui.domain.lending.schedule import add_months
 from puhui.graph.build import build
 from puhui.graph.live import GraphSource
 from puhui.pipelines.feature_store import BuildReport, build_month
+from puhui.pipelines.prosperity.serving import IndustryIndexFile
 from puhui.risk.features import MarketTables
 from puhui.risk.need import NeedModel
 from puhui.risk.registry import ModelRegistry, RegistryEntry
@@ -138,6 +139,10 @@ def build_assessor(platform: Platform) -> StrategyAssessor:
         # silently missing input on every application).
         need_model = NeedModel.load(settings.need_model_dir)
         logger.info("need_estimate_fen from need model %s", need_model.model_id)
+    prosperity = None
+    if settings.prosperity_index_dir is not None:
+        # A folder without an index stops the start-up with its reason, as the need model.
+        prosperity = IndustryIndexFile(settings.prosperity_index_dir)
     return StrategyAssessor(
         live=live_decisioning(platform),
         licence_type=settings.licence_type,
@@ -145,6 +150,7 @@ def build_assessor(platform: Platform) -> StrategyAssessor:
         max_feature_age_days=settings.feature_max_age_days,
         need_model=need_model,
         guarantees=guarantee_service(platform),
+        prosperity=prosperity,
     )
 
 

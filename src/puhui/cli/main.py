@@ -28,6 +28,7 @@ from puhui.cli import (
     monitor_run,
     partner,
     prospect,
+    prosperity,
     qr,
     report,
     serve,
@@ -99,6 +100,7 @@ app.add_typer(collections_cli.app, name="collections")
 app.add_typer(concentration_cli.app, name="concentration")
 app.add_typer(report.app, name="report")
 app.add_typer(prospect.app, name="prospect")
+app.add_typer(prosperity.app, name="prosperity")
 app.add_typer(voucher.app, name="voucher")
 app.add_typer(guarantee.app, name="guarantee")
 monitor_run.register(monitor.app)

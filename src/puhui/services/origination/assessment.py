@@ -67,7 +67,12 @@ from puhui.services.origination.governance import (
     SetupSource,
 )
 from puhui.services.origination.need_estimate import NEED_INPUT, estimate_need
-from puhui.services.origination.ports import AssessmentRequest, GuaranteeCoverage
+from puhui.services.origination.ports import (
+    AssessmentRequest,
+    GuaranteeCoverage,
+    IndustryProsperity,
+)
+from puhui.services.origination.prosperity_input import INDUSTRY_PROSPERITY, prosperity_inputs
 from puhui.services.strategies import ChallengerMode, InputSchema
 
 logger = logging.getLogger(__name__)
@@ -115,6 +120,9 @@ strategy may still read it only as optional."""
 GUARANTEE_INPUTS = (GUARANTEE_COVERAGE,)
 """The coverage share (0-1) of a guarantee agency's batch agreement for the application's
 channel (``GuaranteeService.coverage_for_channel``); missing when none (docs/guarantees.md)."""
+PROSPERITY_INPUTS = (INDUSTRY_PROSPERITY,)
+"""The latest composite prosperity index of the applicant's industry group (0-100, 50
+neutral; docs/prosperity.md) when an index is configured; missing otherwise or suppressed."""
 PREAPPROVAL_ONLY_INPUTS = ("settlement_monthly_inflow_fen",)
 """Inputs only the pre-approval batch feeds (``pipelines.preapproval``): missing online."""
 
@@ -128,6 +136,7 @@ INPUT_SCHEMA = InputSchema(
             *GRAPH_INPUTS,
             *VELOCITY_INPUTS,
             *GUARANTEE_INPUTS,
+            *PROSPERITY_INPUTS,
             PARTNER_SCORE,
         )
     ),
@@ -258,6 +267,8 @@ class StrategyAssessor:
     """Feeds ``need_estimate_fen`` (the need model's point estimate); none: left missing."""
     guarantees: GuaranteeCoverage | None = None
     """Feeds ``guarantee_coverage`` from the application's channel; none: left missing."""
+    prosperity: IndustryProsperity | None = None
+    """Feeds ``industry_prosperity_index`` from the applicant's industry; none: left missing."""
 
     def warm_up(self) -> None:
         """Load what decides now (the active strategy, the champion model and its compiled
@@ -348,9 +359,11 @@ class StrategyAssessor:
             if (request.as_of - e.application_date).days < 30
         )
         applications_30d = max(own, graph.pop("applications_30d", None) or 0)
+        clusters = applicant_clusters(request.data, request.uscc, request.as_of)
         return {
             **enterprise_inputs,
-            **applicant_clusters(request.data, request.uscc, request.as_of),
+            **clusters,
+            **prosperity_inputs(clusters, self.prosperity, request.as_of),
             **graph,
             "applications_30d": applications_30d,
             "requested_amount_fen": request.requested_amount_fen or self.default_amount_fen,

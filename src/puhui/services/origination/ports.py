@@ -299,6 +299,16 @@ class GuaranteeCoverage(Protocol):
         ...
 
 
+class IndustryProsperity(Protocol):
+    """The industry prosperity index (景气指数, docs/prosperity.md) as assessment reads it."""
+
+    def latest_index(self, industry_code: str, on: date) -> float | None:
+        """The composite index (0-100, 50 neutral) of the industry of GB/T 4754 division
+        ``industry_code`` in the latest month up to ``on``; None when there is none or the
+        cell is suppressed."""
+        ...
+
+
 class Assessor(Protocol):
     """The decision engine: features, models and strategy → approve, decline or refer."""
 
