@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.federated.parties import TEST_KEY_BITS, make_parties
 
 from puhui.adapters.federated.owner_client import API_PREFIX, HttpOwnerPeer
 from puhui.risk.federated.bank import TrainingConfig, checkpoint_folder, train
@@ -20,7 +21,6 @@ from puhui.risk.federated.data import read_party
 from puhui.risk.federated.errors import FederatedPeerUnavailable
 from puhui.risk.federated.model import load_model
 from puhui.risk.federated.signing import SharedSecret, sign_request
-from tests.federated.parties import TEST_KEY_BITS, make_parties
 
 SECRET = b"s" * 40
 CONFIG = TrainingConfig(epochs=2, batch_size=64, key_bits=TEST_KEY_BITS, seed=2)

@@ -23,7 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-SECRET_ENV = "PUHUI_FEDERATED_SECRET_FILE"
+SECRET_ENV = "PUHUI_FEDERATED_SECRET_FILE"  # noqa: S105 - names the variable, holds no secret
 SecretFile = Annotated[
     Path | None,
     typer.Option(

@@ -155,5 +155,5 @@ def split_market(
         bank_rows=bank.height,
         owner_rows=owner.height,
         shared_rows=shared,
-        default_rate=float(bank[LABEL_COLUMN].mean() or 0.0),
+        default_rate=float(np.mean(bank[LABEL_COLUMN].to_numpy())) if bank.height else 0.0,
     )
