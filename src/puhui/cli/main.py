@@ -14,6 +14,7 @@ from puhui.cli import (
     decision,
     eod,
     features,
+    federated,
     graph,
     guarantee,
     keys,
@@ -103,6 +104,7 @@ app.add_typer(prospect.app, name="prospect")
 app.add_typer(prosperity.app, name="prosperity")
 app.add_typer(voucher.app, name="voucher")
 app.add_typer(guarantee.app, name="guarantee")
+app.add_typer(federated.app, name="federated")
 monitor_run.register(monitor.app)
 monitor.app.command(name="backtest")(monitor_backtest.backtest)
 monitor.app.command(name="train-model")(monitor_backtest.train_model)

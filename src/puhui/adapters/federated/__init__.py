@@ -1,0 +1,1 @@
+"""The bank's connection to a data owner over HTTP."""

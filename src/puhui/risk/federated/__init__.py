@@ -1,0 +1,1 @@
+"""Vertical federated learning with a data owner: PSI alignment, Paillier logistic regression."""

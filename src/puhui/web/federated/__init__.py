@@ -1,0 +1,1 @@
+"""The data owner's federated-learning server (``puhui federated serve``)."""
