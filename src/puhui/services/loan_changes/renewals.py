@@ -253,56 +253,31 @@ def _renew_receipt(
         + loan.maturity_date.month
         - loan.disbursed_on.month,
     )
-    change = LoanChangeRecord(
-        change_id=new_id("chg"),
-        loan_id=loan.loan_id,
-        kind=ChangeKind.RENEWAL,
-        status=ChangeStatus.APPROVED,
-        in_difficulty=False,
-        effective_on=on,
-        reason=reason,
-        requested_by=actor,
-        requested_at=clock.now(),
-        periods_before=1,
-        maturity_before=loan.maturity_date,
-        original_term_months=term_before,
-        new_term_months=term_months,
+    moved = _Moved(
         new_loan_id=new_loan_id,
         principal_fen=principal,
-        maturity_after=maturity,
-        approved_by=rules_version,
-        approved_at=clock.now(),
-    )
-    uow.changes.add(change)
-    record(
-        uow,
-        actor=actor,
-        action="loan_change.renewal_approved",
+        starts_on=on,
+        maturity=maturity,
+        periods_before=1,
+        original_term_months=term_before,
         entity="receipt",
-        entity_id=loan.loan_id,
-        payload={
-            "change_id": change.change_id,
-            "new_loan_id": new_loan_id,
+        details={
             "line_id": line.line_id,
-            "principal_fen": principal,
-            "term_months": term_months,
-            "starts_on": on.isoformat(),
-            "decided_on": on.isoformat(),
             "line_expiry_before": expiry_before.isoformat(),
             "line_expiry_after": max(maturity, expiry_before).isoformat(),
-            "idempotency_key": key,
         },
     )
-    return RenewalResult(
-        loan_id=loan.loan_id,
-        decision="approved",
-        reasons="",
+    return _approved(
+        uow,
+        loan,
+        moved,
+        decided_on=on,
+        term_months=term_months,
+        reason=reason,
+        key=key,
+        actor=actor,
+        clock=clock,
         rules_version=rules_version,
-        change_id=change.change_id,
-        new_loan_id=new_loan_id,
-        principal_fen=principal,
-        starts_on=on.isoformat(),
-        maturity_date=maturity.isoformat(),
     )
 
 
@@ -382,52 +357,107 @@ def _renew(
             version=loan.version + 1,
         )
     )
+    periods = max(i.period for i in uow.instalments.schedule(loan.loan_id))
+    moved = _Moved(
+        new_loan_id=new_loan_id,
+        principal_fen=principal,
+        starts_on=starts_on,
+        maturity=rows[-1].due_date,
+        periods_before=periods,
+        original_term_months=periods,
+        entity="loan",
+        details={},
+    )
+    return _approved(
+        uow,
+        loan,
+        moved,
+        decided_on=on,
+        term_months=term_months,
+        reason=reason,
+        key=key,
+        actor=actor,
+        clock=clock,
+        rules_version=rules_version,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Moved:
+    """Where a renewal moved the principal: the new loan, from when to when."""
+
+    new_loan_id: str
+    principal_fen: int
+    starts_on: date
+    maturity: date
+    periods_before: int
+    original_term_months: int
+    entity: str
+    """What the audit event names: a ``loan`` (term) or a ``receipt``."""
+    details: dict[str, str]
+    """More for the audit event (a receipt's line and its expiry before and after)."""
+
+
+def _approved(
+    uow: LoanChangesUnitOfWork,
+    loan: LoanAccount,
+    moved: _Moved,
+    *,
+    decided_on: date,
+    term_months: int,
+    reason: str,
+    key: str,
+    actor: str,
+    clock: Clock,
+    rules_version: str,
+) -> RenewalResult:
+    """The renewal's change record linking old and new loans, its audit event, its result."""
     change = LoanChangeRecord(
         change_id=new_id("chg"),
         loan_id=loan.loan_id,
         kind=ChangeKind.RENEWAL,
         status=ChangeStatus.APPROVED,
         in_difficulty=False,
-        effective_on=starts_on,
+        effective_on=moved.starts_on,
         reason=reason,
         requested_by=actor,
         requested_at=clock.now(),
-        periods_before=max(i.period for i in uow.instalments.schedule(loan.loan_id)),
+        periods_before=moved.periods_before,
         maturity_before=loan.maturity_date,
-        original_term_months=max(i.period for i in uow.instalments.schedule(loan.loan_id)),
+        original_term_months=moved.original_term_months,
         new_term_months=term_months,
-        new_loan_id=new_loan_id,
-        principal_fen=principal,
-        maturity_after=rows[-1].due_date,
+        new_loan_id=moved.new_loan_id,
+        principal_fen=moved.principal_fen,
+        maturity_after=moved.maturity,
         approved_by=rules_version,
         approved_at=clock.now(),
     )
     uow.changes.add(change)
-    result = RenewalResult(
+    record(
+        uow,
+        actor=actor,
+        action="loan_change.renewal_approved",
+        entity=moved.entity,
+        entity_id=loan.loan_id,
+        payload={
+            "change_id": change.change_id,
+            "new_loan_id": moved.new_loan_id,
+            "principal_fen": moved.principal_fen,
+            "term_months": term_months,
+            "starts_on": moved.starts_on.isoformat(),
+            "decided_on": decided_on.isoformat(),
+            **moved.details,
+            "idempotency_key": key,
+        },
+    )
+    return RenewalResult(
         loan_id=loan.loan_id,
         decision="approved",
         reasons="",
         rules_version=rules_version,
         change_id=change.change_id,
-        new_loan_id=new_loan_id,
-        principal_fen=principal,
-        starts_on=starts_on.isoformat(),
-        maturity_date=rows[-1].due_date.isoformat(),
+        new_loan_id=moved.new_loan_id,
+        principal_fen=moved.principal_fen,
+        starts_on=moved.starts_on.isoformat(),
+        maturity_date=moved.maturity.isoformat(),
     )
-    record(
-        uow,
-        actor=actor,
-        action="loan_change.renewal_approved",
-        entity="loan",
-        entity_id=loan.loan_id,
-        payload={
-            "change_id": change.change_id,
-            "new_loan_id": new_loan_id,
-            "principal_fen": principal,
-            "term_months": term_months,
-            "starts_on": starts_on.isoformat(),
-            "decided_on": on.isoformat(),
-            "idempotency_key": key,
-        },
-    )
-    return result
