@@ -29,9 +29,11 @@ app = typer.Typer(
 agency_app = typer.Typer(help="Guarantee agencies.", no_args_is_help=True)
 agreement_app = typer.Typer(help="Batch guarantee agreements.", no_args_is_help=True)
 claims_app = typer.Typer(help="Claims on covered loans.", no_args_is_help=True)
+fees_app = typer.Typer(help="Fees of periodic agreements.", no_args_is_help=True)
 app.add_typer(agency_app, name="agency")
 app.add_typer(agreement_app, name="agreement")
 app.add_typer(claims_app, name="claims")
+app.add_typer(fees_app, name="fees")
 
 ACTOR = typer.Option("cli", "--actor", help="Who acts, for the audit trail.")
 JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
@@ -221,20 +223,55 @@ def claims_run(
                     "as_of": day.isoformat(),
                     "raised": [_claim_dict(c) for c in run.raised],
                     "released": [_claim_dict(c) for c in run.released],
+                    "withdrawn": [_claim_dict(c) for c in run.withdrawn],
                 },
                 ensure_ascii=False,
                 indent=2,
             )
         )
         return
-    typer.echo(f"claims on {day}: {len(run.raised)} raised, {len(run.released)} released")
+    typer.echo(
+        f"claims on {day}: {len(run.raised)} raised, {len(run.released)} released, "
+        f"{len(run.withdrawn)} withdrawn"
+    )
     for c in run.raised:
         typer.echo(f"  raised {c.loan_id}\t{c.days_past_due} DPD\t{format_yuan(c.claim_fen)}")
 
 
+@fees_app.command("run")
+def fees_run(
+    as_of: str = typer.Option(..., "--as-of", help="Business date, YYYY-MM-DD."),
+    as_json: bool = JSON,
+) -> None:
+    """Collect every monthly fee period of periodic agreements started by the date."""
+    day = _date(as_of, "--as-of")
+    with platform() as p:
+        fees = guarantee_service(p).collect_due_fees(day)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "loan_id": f.loan_id,
+                        "period_from": f.period_from.isoformat(),
+                        "period_to": f.period_to.isoformat(),
+                        "principal": format_yuan(f.principal_fen),
+                        "amount": format_yuan(f.amount_fen),
+                    }
+                    for f in fees
+                ],
+                indent=2,
+            )
+        )
+        return
+    typer.echo(
+        f"fees on {day}: {len(fees)} periods, {format_yuan(sum(f.amount_fen for f in fees))}"
+    )
+
+
 @claims_app.command("list")
 def claims_list(
-    status: str | None = typer.Option(None, "--status", help="raised or paid."),
+    status: str | None = typer.Option(None, "--status", help="raised, paid or withdrawn."),
     as_json: bool = JSON,
 ) -> None:
     with platform() as p:

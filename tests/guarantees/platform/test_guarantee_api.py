@@ -162,6 +162,8 @@ def test_a_covered_loan_is_claimed_at_90_days_paid_and_shown_in_the_exposure(
         ("ops", "/claims", {"loan_id": "nope"}, "cover_not_found", 404),
         ("manager", "/agencies", {"name": "x", "uscc": AGENCY_USCC}, "forbidden", 403),
         ("auditor", "/claims/run", {"as_of": "2026-06-01"}, "forbidden", 403),
+        ("auditor", "/fees/run", {"as_of": "2026-06-01"}, "forbidden", 403),
+        ("ops", "/fees/run", {"as_of": "2026-06-31"}, "validation_error", 422),
     ],
 )
 def test_bad_input_and_wrong_roles_are_named_4xx_and_change_nothing(
@@ -193,3 +195,23 @@ def test_a_cover_above_the_borrower_cap_is_refused(world: World) -> None:
     assert refused.status_code == 409
     assert refused.json()["code"] == "borrower_cap_exceeded"
     assert world.counts() == before
+
+
+def test_the_fee_schedule_collects_the_periods_of_a_periodic_agreement(world: World) -> None:
+    w = world
+    agency = w.post("risk", "/agencies", {"name": "担保", "uscc": AGENCY_USCC}).json()
+    body = {**AGREEMENT, "fee_mode": "periodic", "agency_id": agency["agency_id"]}
+    made = w.post("risk", "/agreements", body, key="a")
+    covered = w.post(
+        "ops",
+        "/covers",
+        {"loan_id": w.loan_id, "agreement_id": made.json()["agreement_id"], "on": "2026-02-02"},
+    )
+    assert covered.status_code == 201, covered.text
+    run = w.post("ops", "/fees/run", {"as_of": "2026-04-01"})
+    assert run.status_code == 200, run.text
+    assert [(f["period_from"], f["period_to"]) for f in run.json()] == [
+        ("2026-02-02", "2026-03-02"),
+        ("2026-03-02", "2026-04-02"),
+    ]
+    assert w.post("ops", "/fees/run", {"as_of": "2026-04-01"}).json() == []

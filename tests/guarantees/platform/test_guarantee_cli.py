@@ -79,3 +79,11 @@ def test_agreement_cover_claims_run_and_exposure_from_the_command_line(
     exposure = json.loads(runner.invoke(app, ["guarantee", "exposure", "--json"]).stdout)
     assert exposure[0]["loans_covered"] == 1
     assert exposure[0]["claims"] == "80000.00"
+    # The agreement collects at draw: the periodic fee schedule has nothing to collect.
+    fees = runner.invoke(app, ["guarantee", "fees", "run", "--as-of", "2026-06-01", "--json"])
+    assert fees.exit_code == 0, fees.output
+    assert json.loads(fees.stdout) == []
+    text = runner.invoke(app, ["guarantee", "fees", "run", "--as-of", "2026-06-01"])
+    assert text.stdout.strip() == "fees on 2026-06-01: 0 periods, 0.00"
+    bad_day = runner.invoke(app, ["guarantee", "fees", "run", "--as-of", "2026-06-31"])
+    assert bad_day.exit_code == 2

@@ -292,3 +292,38 @@ def test_a_claim_of_a_loan_that_cures_is_withdrawn_and_raised_again_if_it_defaul
     assert balance.balances_fen[Account.GUARANTEE_CLAIM_RECEIVABLE] == 160_000_00
     paid = service.pay_claim(loan_id=loan_id, on=again_on, actor="agency")
     assert paid.status == "paid"
+
+
+def test_the_fee_schedule_collects_each_monthly_period_once_up_to_maturity(
+    guarantee_platform: Platform, servicing: Factory, service: GuaranteeService
+) -> None:
+    agency = service.create_agency(name="担保", uscc=AGENCY_USCC, actor="ops")
+    periodic = service.create_agreement(
+        terms(agency.agency_id, fee_mode=FeeMode.PERIODIC), actor="ops"
+    )
+    at_draw = service.create_agreement(terms(agency.agency_id), actor="ops")
+    loan_id = draw_loan(servicing, open_line(servicing, BORROWER), 100_000_00, "d1")
+    other = draw_loan(servicing, open_line(servicing, OTHER), 100_000_00, "d2")
+    service.cover_loan(loan_id=loan_id, agreement_id=periodic.agreement_id, on=DRAWN_ON, actor="o")
+    service.cover_loan(loan_id=other, agreement_id=at_draw.agreement_id, on=DRAWN_ON, actor="o")
+
+    first = service.collect_due_fees(date(2026, 4, 15))
+    # 100,000.00 × 1 % × days / 360, half-up: 28 days 77.78, 31 days 86.11, 30 days 83.33.
+    assert [(f.period_from, f.period_to, f.amount_fen) for f in first] == [
+        (date(2026, 2, 2), date(2026, 3, 2), 77_78),
+        (date(2026, 3, 2), date(2026, 4, 2), 86_11),
+        (date(2026, 4, 2), date(2026, 5, 2), 83_33),
+    ]
+    assert {f.loan_id for f in first} == {loan_id}  # the at-draw agreement's loan pays no more
+    assert service.collect_due_fees(date(2026, 4, 15)) == []  # once only
+    balance = trial_balance(servicing, as_of=date(2026, 4, 15))
+    assert balance.balanced
+
+    # A late run catches up, and the last period ends at the loan's maturity (2026-08-02).
+    later = service.collect_due_fees(date(2026, 12, 31))
+    assert [(f.period_from, f.period_to) for f in later] == [
+        (date(2026, 5, 2), date(2026, 6, 2)),
+        (date(2026, 6, 2), date(2026, 7, 2)),
+        (date(2026, 7, 2), date(2026, 8, 2)),
+    ]
+    assert service.collect_due_fees(date(2027, 3, 1)) == []

@@ -104,6 +104,10 @@ class GuaranteeAccess:
         require(principal, Permission.GUARANTEE_OPERATE)
         return self.service.run_claims(as_of)
 
+    def collect_due_fees(self, principal: Principal, *, as_of: date) -> list[FeeRecord]:
+        require(principal, Permission.GUARANTEE_OPERATE)
+        return self.service.collect_due_fees(as_of)
+
     def exposure(self, principal: Principal) -> list[ExposureRow]:
         require(principal, Permission.GUARANTEE_READ)
         return self.service.exposure()

@@ -169,6 +169,11 @@ class GuaranteeRepository(Protocol):
         """Covered loans with no claim yet whose days past due reached their trigger."""
         ...
 
+    def periodic_fees_due(self, as_of: date) -> list[tuple[Cover, date | None]]:
+        """Covers of active loans under periodic agreements, covered on or before ``as_of``,
+        each with the end of its last fee period collected (None: none yet)."""
+        ...
+
     def raised_claims_cured(self) -> list[Claim]:
         """Raised (unpaid) claims whose loan is current again or repaid."""
         ...

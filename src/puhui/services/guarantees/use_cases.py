@@ -46,6 +46,7 @@ from puhui.domain.guarantees.postings import (
 )
 from puhui.domain.guarantees.terms import claim_amount, fee_fen, share_of, split_recovery
 from puhui.domain.ids import new_id
+from puhui.domain.lending.schedule import add_months
 from puhui.domain.money import require_positive
 from puhui.services.audit import record
 from puhui.services.guarantees.ports import (
@@ -63,6 +64,7 @@ from puhui.services.servicing.idempotency import check_key
 
 logger = logging.getLogger(__name__)
 
+FEES_JOB_ACTOR = "system:guarantee-fees"
 CLAIMS_JOB_ACTOR = "system:guarantee-claims"
 
 
@@ -304,6 +306,49 @@ class GuaranteeService:
             )
             uow.commit()
         return fee
+
+    def collect_due_fees(self, as_of: date) -> list[FeeRecord]:
+        """The fee schedule of periodic agreements: for every covered, active loan, each
+        monthly period from the cover's day (the same day of each month) that has started by
+        ``as_of`` and not been collected, up to the loan's maturity, on the principal
+        outstanding now. Running it again collects nothing twice; a late run catches up."""
+        collected: list[FeeRecord] = []
+        with self._units() as uow:
+            for cover, last_to in uow.guarantees.periodic_fees_due(as_of):
+                agreement = _agreement(uow, cover.agreement_id)
+                loan = _loan(uow, cover.loan_id)
+                start = last_to or cover.covered_on
+                months = 0
+                while start <= as_of and start < loan.maturity_date:
+                    months += 1
+                    end = min(
+                        add_months(cover.covered_on, months, anchor_day=cover.covered_on.day),
+                        loan.maturity_date,
+                    )
+                    if end <= start:
+                        continue
+                    fee = _collect_fee(
+                        uow,
+                        agreement,
+                        loan_id=cover.loan_id,
+                        principal_fen=loan.outstanding_principal_fen,
+                        period_from=start,
+                        period_to=end,
+                        on=start,
+                    )
+                    record(
+                        uow,
+                        actor=FEES_JOB_ACTOR,
+                        action="guarantee.fee_collected",
+                        entity="guarantee_cover",
+                        entity_id=cover.loan_id,
+                        payload={"period_from": start.isoformat(), "amount_fen": fee.amount_fen},
+                    )
+                    collected.append(fee)
+                    start = end
+            uow.commit()
+        logger.info("guarantee fees on %s: %d periods collected", as_of, len(collected))
+        return collected
 
     # -- claims ------------------------------------------------------------------------
 

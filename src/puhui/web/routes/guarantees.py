@@ -195,7 +195,9 @@ async def collect_fee(
 async def list_claims(
     deps: Deps,
     principal: CurrentPrincipal,
-    claim_status: Annotated[str | None, Query(alias="status", pattern=r"^(raised|paid)$")] = None,
+    claim_status: Annotated[
+        str | None, Query(alias="status", pattern=r"^(raised|paid|withdrawn)$")
+    ] = None,
 ) -> list[ClaimOut]:
     access = _access(deps)
     return [claim_out(c) for c in await call(deps, access.claims, principal, claim_status)]
@@ -221,7 +223,17 @@ async def run_claims(deps: Deps, principal: CurrentPrincipal, body: RunIn) -> Ru
         as_of=run.as_of,
         raised=[claim_out(c) for c in run.raised],
         released=[claim_out(c) for c in run.released],
+        withdrawn=[claim_out(c) for c in run.withdrawn],
     )
+
+
+@router.post("/fees/run", response_model=list[FeeOut])
+async def run_fees(deps: Deps, principal: CurrentPrincipal, body: RunIn) -> list[FeeOut]:
+    """The fee schedule of periodic agreements: every monthly period started by ``as_of`` and
+    not yet collected (a late run catches up; a repeat collects nothing)."""
+    access = _access(deps)
+    fees = await call(deps, access.collect_due_fees, principal, as_of=body.as_of)
+    return [fee_out(f) for f in fees]
 
 
 @router.post("/claims/{loan_id}/pay", response_model=ClaimOut)

@@ -175,6 +175,8 @@ class RunOut(Strict):
     as_of: IsoDate
     raised: list[ClaimOut]
     released: list[ClaimOut]
+    withdrawn: list[ClaimOut]
+    """Raised claims of loans that cured before the agency paid."""
 
 
 class ExposureOut(Strict):

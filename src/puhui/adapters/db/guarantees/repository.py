@@ -316,6 +316,45 @@ class SqlGuaranteeRepository:
         ).all()
         return [row.loan_id for row in rows]
 
+    def periodic_fees_due(self, as_of: date) -> list[tuple[Cover, date | None]]:
+        last = (
+            select(
+                guarantee_fees.c.loan_id,
+                func.max(guarantee_fees.c.period_to).label("last_to"),
+            )
+            .group_by(guarantee_fees.c.loan_id)
+            .subquery()
+        )
+        rows = self._connection.execute(
+            select(guarantee_covers, last.c.last_to)
+            .join(loans, loans.c.loan_id == guarantee_covers.c.loan_id)
+            .join(
+                guarantee_agreements,
+                guarantee_agreements.c.agreement_id == guarantee_covers.c.agreement_id,
+            )
+            .outerjoin(last, last.c.loan_id == guarantee_covers.c.loan_id)
+            .where(
+                guarantee_agreements.c.fee_mode == FeeMode.PERIODIC.value,
+                loans.c.status == "active",
+                guarantee_covers.c.covered_on <= as_of,
+            )
+            .order_by(guarantee_covers.c.loan_id)
+        ).all()
+        return [
+            (
+                Cover(
+                    loan_id=row.loan_id,
+                    agreement_id=row.agreement_id,
+                    enterprise_id=row.enterprise_id,
+                    principal_fen=row.principal_fen,
+                    covered_fen=row.covered_fen,
+                    covered_on=row.covered_on,
+                ),
+                row.last_to,
+            )
+            for row in rows
+        ]
+
     def raised_claims_cured(self) -> list[Claim]:
         rows = self._connection.execute(
             select(guarantee_claims)
