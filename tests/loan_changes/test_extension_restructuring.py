@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
@@ -275,3 +276,66 @@ def test_one_change_at_a_time_and_a_rejected_one_frees_the_loan(
         "rejected",
     ]
     assert "loan_change.extension_rejected" in _audit_actions(changes_platform)
+
+
+def _restructure_at(
+    uow_factory: Factory, clock: FixedClock, loan_id: str, rate: Decimal | None, key: str
+) -> str:
+    return request_restructuring(
+        uow_factory,
+        loan_id=loan_id,
+        new_term_months=24,
+        on=CHANGE_ON,
+        reason="sales fell by half",
+        idempotency_key=key,
+        actor="manager",
+        clock=clock,
+        policy=POLICY,
+        new_annual_rate=rate,
+    ).change_id
+
+
+def test_a_restructuring_may_lower_the_rate_from_the_next_period(
+    uow_factory: Factory,
+    clock: FixedClock,
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+) -> None:
+    kept, lowered = disburse(), disburse()
+    _approve(uow_factory, clock, _restructure_at(uow_factory, clock, kept, None, "re-kept"))
+    change_id = _restructure_at(uow_factory, clock, lowered, Decimal("0.03"), "re-low")
+    (pending,) = [c for c in changes_of_loan(uow_factory, lowered) if c.change_id == change_id]
+    assert pending.new_annual_rate == Decimal("0.03")
+    _approve(uow_factory, clock, change_id)
+    with uow_factory() as uow:
+        loan = uow.loans.get(lowered)
+        unchanged = uow.loans.get(kept)
+    assert loan is not None
+    assert unchanged is not None
+    assert (loan.annual_rate, loan.rate_e8) == (Decimal("0.03"), 3_000_000)
+    assert unchanged.annual_rate == Decimal("0.0435")
+    low, same = _schedule(uow_factory, lowered), _schedule(uow_factory, kept)
+    # The running period keeps the interest it is accruing; every later one is priced lower.
+    assert low[0] == same[0]
+    assert all(a[3] < b[3] for a, b in zip(low[1:], same[1:], strict=True))
+    assert sum(p for _, _, p, _ in low) == sum(p for _, _, p, _ in same) == 120_000_00
+    assert "loan_change.restructuring_requested" in _audit_actions(changes_platform)
+
+
+@pytest.mark.parametrize(
+    ("rate", "code"), [(Decimal("0.25"), "rate_out_of_range"), (Decimal("0.031234567"), None)]
+)
+def test_a_rate_outside_the_product_or_too_precise_is_refused_and_nothing_is_stored(
+    uow_factory: Factory,
+    clock: FixedClock,
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+    rate: Decimal,
+    code: str | None,
+) -> None:
+    loan_id = disburse()
+    before = _state(changes_platform, loan_id)
+    with pytest.raises(PuhuiError) as refused:
+        _restructure_at(uow_factory, clock, loan_id, rate, "re-bad")
+    assert refused.value.code == (code or "invalid_rate")
+    assert _state(changes_platform, loan_id) == before

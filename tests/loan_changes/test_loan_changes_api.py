@@ -182,3 +182,24 @@ def test_restructuring_through_the_api_is_classified_special_mention(world: Worl
     assert classified.json()["observation_ends_on"] == "2027-03-10"
     assert world.get("auditor", f"/loans/{loan_id}/classification").status_code == 200
     assert world.get("owner", f"/loans/{loan_id}/classification").status_code == 403
+
+
+def test_a_restructuring_with_a_new_rate_reports_it_and_a_bad_rate_is_named(
+    world: World,
+) -> None:
+    loan_id = world.loan(date(2026, 2, 10), 12)
+    before = world.rows()
+    for rate, code in (("0.5", "rate_out_of_range"), ("4.35", "validation_error")):
+        body = {"new_term_months": 24, "reason": "x", "new_annual_rate": rate}
+        refused = world.post("manager", f"/loans/{loan_id}/restructurings", body)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == code
+    assert world.rows() == before
+    body = {"new_term_months": 24, "reason": "x", "new_annual_rate": "0.0385"}
+    requested = world.post("manager", f"/loans/{loan_id}/restructurings", body)
+    assert requested.status_code == 201, requested.text
+    assert requested.json()["new_annual_rate"] == "0.0385"
+    approved = world.post("approver", f"/loan-changes/{requested.json()['change_id']}/approve", {})
+    assert approved.status_code == 200, approved.text
+    (change,) = world.get("risk", f"/loans/{loan_id}/changes").json()
+    assert change["new_annual_rate"] == "0.0385"

@@ -107,3 +107,21 @@ def test_renew_a_loan_in_arrears_is_refused(
     )
     assert refused.exit_code == 1
     assert "loan_in_arrears" in refused.output
+
+
+def test_restructure_with_a_new_rate_and_a_bad_rate_refused(
+    cli: typer.Typer,
+    env: dict[str, str],
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+) -> None:
+    loan_id = disburse()
+    ask = ["restructure", loan_id, "--months", "24", "--reason", "sales fell", "--on", "2026-01-20"]
+    bad = runner.invoke(cli, [*ask, "--rate", "3.85"], env=env)
+    assert bad.exit_code != 0
+    assert "invalid_rate" in bad.output
+    with changes_platform.database.engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM loan_changes")).scalar_one() == 0
+    requested = runner.invoke(cli, [*ask, "--rate", "0.0385", "--json"], env=env)
+    assert requested.exit_code == 0, requested.output
+    assert json.loads(requested.output)["new_annual_rate"] == "0.0385"

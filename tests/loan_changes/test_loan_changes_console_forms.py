@@ -349,3 +349,19 @@ def test_a_receipt_on_a_credit_line_is_renewed_from_the_console(world: World) ->
     assert renewal.new_loan_id in answer.text
     assert "2026-03-02" in answer.text  # a receipt's principal moves on the decision day
     assert "2026-06-20" in answer.text
+
+
+def test_a_restructuring_may_carry_a_new_rate_typed_as_a_percentage(world: World) -> None:
+    loan_id = world.loan(date(2026, 2, 10), 12)
+    manager = world.staff("wang", Role.ACCOUNT_MANAGER)
+    _, key = _lookup(manager, loan_id)
+    before = world.rows()
+    form = {"idempotency_key": f"{key}-r", "months": "24", "reason": "sales collapsed"}
+    bad = manager.post(f"{PAGE}/loans/{loan_id}/restructuring", {**form, "rate": "3,85"})
+    assert bad.status_code == 422
+    assert "请以百分数填写新的年利率" in bad.text
+    assert world.rows() == before
+    requested = manager.post(f"{PAGE}/loans/{loan_id}/restructuring", {**form, "rate": "3.85"})
+    assert requested.status_code == 303, requested.text
+    (change,) = world.access.pending(READER, limit=10, offset=0)
+    assert change.new_annual_rate == Decimal("0.0385")

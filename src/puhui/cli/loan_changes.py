@@ -20,6 +20,7 @@ from puhui.bootstrap.loan_changes import loan_changes
 from puhui.cli.context import fail, platform
 from puhui.cli.security_context import operator_name
 from puhui.domain.errors import PuhuiError
+from puhui.domain.money import parse_rate
 from puhui.services.loan_changes import changes, classification, renewals
 
 EXIT_REFUSED = 1
@@ -101,6 +102,10 @@ def restructure(
     *,
     months: Annotated[int, typer.Option("--months", help="New number of periods.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    rate: Annotated[
+        str | None,
+        typer.Option("--rate", help="New annual rate from the next period, e.g. 0.0385."),
+    ] = None,
     on: On = None,
     actor: Actor = None,
     key: Key = None,
@@ -117,10 +122,13 @@ def restructure(
                 new_term_months=months,
                 on=day,
                 reason=reason,
-                idempotency_key=_key(key, "cli-restructure", loan_id, months, day),
+                idempotency_key=_key(
+                    key, "cli-restructure", loan_id, months, day, *([] if rate is None else [rate])
+                ),
                 actor=_actor(actor),
                 clock=p.clock,
                 policy=access.policy,
+                new_annual_rate=None if rate is None else parse_rate(rate, what="--rate"),
             )
         except PuhuiError as exc:
             raise _refused(exc) from None

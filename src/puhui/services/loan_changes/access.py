@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from puhui.domain.clock import Clock
 from puhui.domain.lending.loan_changes import ChangePolicy, RenewalRules
@@ -63,6 +64,7 @@ class LoanChangeAccess:
         reason: str,
         idempotency_key: str,
         on: date | None = None,
+        new_annual_rate: Decimal | None = None,
     ) -> ChangeResult:
         require(actor, Permission.LOAN_CHANGE_REQUEST)
         return changes.request_restructuring(
@@ -75,6 +77,7 @@ class LoanChangeAccess:
             actor=actor.audit_name(),
             clock=self.clock,
             policy=self.policy,
+            new_annual_rate=new_annual_rate,
         )
 
     def approve(

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 
 from puhui.domain.clock import Clock
-from puhui.domain.errors import Conflict, InvalidInput, NotFound
+from puhui.domain.errors import Conflict, InvalidInput, InvalidRate, NotFound
 from puhui.domain.ids import new_id
 from puhui.domain.lending.account import LoanAccount, LoanKind, LoanStatus
-from puhui.domain.lending.errors import EventOutOfOrder
+from puhui.domain.lending.errors import EventOutOfOrder, RateOutOfRange
+from puhui.domain.lending.integer_interest import check_rate_places, penalty_rate_e8, rate_e8
 from puhui.domain.lending.loan_changes import (
     ChangeKind,
     ChangePolicy,
@@ -82,6 +84,8 @@ class ChangeResult(ResultBase):
     requested_by: str
     approved_by: str | None
     replayed: bool = False
+    new_annual_rate: str | None = None
+    """A restructuring's new contract rate (None: kept)."""
 
 
 def change_result(change: LoanChangeRecord, *, replayed: bool = False) -> ChangeResult:
@@ -100,6 +104,7 @@ def change_result(change: LoanChangeRecord, *, replayed: bool = False) -> Change
         requested_by=change.requested_by,
         approved_by=change.approved_by,
         replayed=replayed,
+        new_annual_rate=None if change.new_annual_rate is None else str(change.new_annual_rate),
     )
 
 
@@ -194,9 +199,11 @@ def request_restructuring(
     actor: str,
     clock: Clock,
     policy: ChangePolicy,
+    new_annual_rate: Decimal | None = None,
 ) -> ChangeResult:
     """Ask for a debtor in difficulty's unbilled principal to be re-amortised over
-    ``new_term_months`` periods from the running period's due date."""
+    ``new_term_months`` periods from the running period's due date; ``new_annual_rate``, if
+    given, is the contract rate from the next period on (within the product's bounds)."""
     return _request(
         uow_factory,
         kind=ChangeKind.RESTRUCTURING,
@@ -209,6 +216,7 @@ def request_restructuring(
         actor=actor,
         clock=clock,
         policy=policy,
+        new_rate=new_annual_rate,
     )
 
 
@@ -225,9 +233,14 @@ def _request(
     actor: str,
     clock: Clock,
     policy: ChangePolicy,
+    new_rate: Decimal | None = None,
 ) -> ChangeResult:
     key = check_key(idempotency_key)
     text = _reason(reason)
+    if new_rate is not None:
+        if not isinstance(new_rate, Decimal) or not new_rate.is_finite() or new_rate <= 0:
+            raise InvalidRate(f"a new annual rate must be a positive Decimal, got {new_rate!r}")
+        check_rate_places(new_rate)
     if (
         isinstance(months, bool)
         or not isinstance(months, int)
@@ -239,7 +252,15 @@ def _request(
     operation = f"request_{kind.value}"
     digest = request_digest(
         operation,
-        {"loan_id": loan_id, "months": months, "on": on, "reason": text, "diff": in_difficulty},
+        {
+            "loan_id": loan_id,
+            "months": months,
+            "on": on,
+            "reason": text,
+            "diff": in_difficulty,
+            # Only when given: a request without a rate hashes as before rates existed.
+            **({} if new_rate is None else {"rate": str(new_rate)}),
+        },
     )
     with uow_factory() as uow:
         replayed = find_replay(uow, key, operation, digest, ChangeResult)
@@ -265,6 +286,8 @@ def _request(
                 f"loan {loan_id} already has a change awaiting approval",
                 details={"loan_id": loan_id},
             )
+        if new_rate is not None:
+            _check_rate_in_product(uow, loan, new_rate)
         change = LoanChangeRecord(
             change_id=new_id("chg"),
             loan_id=loan_id,
@@ -280,6 +303,7 @@ def _request(
             original_term_months=original,
             extension_months=months if kind is ChangeKind.EXTENSION else None,
             new_term_months=months if kind is ChangeKind.RESTRUCTURING else None,
+            new_annual_rate=new_rate,
         )
         uow.changes.add(change)
         result = change_result(change)
@@ -294,6 +318,7 @@ def _request(
                 "months": months,
                 "in_difficulty": in_difficulty,
                 "effective_on": on.isoformat(),
+                **({} if new_rate is None else {"new_annual_rate": str(new_rate)}),
                 "idempotency_key": key,
             },
         )
@@ -445,9 +470,10 @@ def _reschedule(
         count = change.new_term_months or 0
     if count < 1:
         raise InvalidInput("the new schedule needs at least one period")
+    rate = loan.annual_rate if change.new_annual_rate is None else change.new_annual_rate
     new = reamortise(
         loan.unbilled_principal_fen,
-        loan.annual_rate,
+        rate,
         loan.method,
         running.due_date,
         due_dates(running.due_date, count),
@@ -464,10 +490,31 @@ def _reschedule(
             loan,
             period_principal_fen=0,
             maturity_date=rows[-1].due_date,
+            # A new rate runs from the next period: the running one keeps its interest.
+            annual_rate=rate,
+            rate_e8=rate_e8(rate),
+            penalty_rate_e8=penalty_rate_e8(rate, product.penalty_uplift),
             version=loan.version + 1,
         )
     )
     return rows
+
+
+def _check_rate_in_product(uow: LoanChangesUnitOfWork, loan: LoanAccount, rate: Decimal) -> None:
+    stored = uow.products.get(loan.product_id)
+    if stored is None:
+        raise NotFound(f"no product {loan.product_id}", details={"product_id": loan.product_id})
+    product = stored.product
+    if not product.min_annual_rate <= rate <= product.max_annual_rate:
+        raise RateOutOfRange(
+            f"annual rate {rate} is outside {product.min_annual_rate} to "
+            f"{product.max_annual_rate} for product {product.code}",
+            details={
+                "annual_rate": str(rate),
+                "min_annual_rate": str(product.min_annual_rate),
+                "max_annual_rate": str(product.max_annual_rate),
+            },
+        )
 
 
 def pending_changes(

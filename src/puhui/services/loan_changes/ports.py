@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from puhui.domain.lending.loan_changes import ChangeKind, ContractChange
@@ -35,6 +36,8 @@ class LoanChangeRecord:
     """The loan's term before its first extension or restructuring (what 展期 limits use)."""
     extension_months: int | None = None
     new_term_months: int | None = None
+    new_annual_rate: Decimal | None = None
+    """A restructuring's new contract rate from the approval on (None: the rate is kept)."""
     new_loan_id: str | None = None
     principal_fen: int | None = None
     maturity_after: date | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated
 from urllib.parse import quote
 
@@ -84,6 +85,9 @@ FIELD_MESSAGES: dict[str, str] = {
     "loan": N_("That is not a loan number. Check it and try again."),
     "months": N_("Enter the number of months as a whole number from 1 to 600."),
     "reason": N_("Give a reason of up to 500 characters."),
+    "rate": N_(
+        "Enter the new annual rate as a percentage, e.g. 3.85, or leave it empty to keep the rate."
+    ),
     "idempotency_key": N_("The form has expired. Reload the page and try again."),
 }
 """What a person is told when a form field of this page is refused."""
@@ -193,6 +197,19 @@ def _months(form: FormData, name: str) -> int:
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_TERM_MONTHS:
         raise InvalidInput(f"{name} is not a number of months", details={"field": "months"})
     return int(text)
+
+
+_PERCENT = re.compile(r"^[0-9]{1,2}(\.[0-9]{1,4})?$")
+
+
+def _rate_percent(form: FormData) -> Decimal | None:
+    """The optional new annual rate typed as a percentage (3.85 → 0.0385); empty: kept."""
+    text = form_text(form, "rate", 8)
+    if not text:
+        return None
+    if not _PERCENT.match(text):
+        raise InvalidInput("the rate is not a percentage", details={"field": "rate"})
+    return Decimal(text) / 100
 
 
 def _reason(form: FormData) -> str:
@@ -370,7 +387,7 @@ async def request_extension(request: Request, principal: StaffUser, loan_id: str
 @router.post("/console/loan-changes/loans/{loan_id}/restructuring")
 async def request_restructuring(request: Request, principal: StaffUser, loan_id: str) -> Response:
     form = await session.verified_form(request)
-    entered = _entered(form, "form", "months", "reason")
+    entered = _entered(form, "form", "months", "reason", "rate")
     deps, access = _access(request)
     try:
         chosen = _loan_id(loan_id[:200])
@@ -382,6 +399,7 @@ async def request_restructuring(request: Request, principal: StaffUser, loan_id:
             new_term_months=_months(form, "months"),
             reason=_reason(form),
             idempotency_key=f"console-restructuring-{_key(form)}",
+            new_annual_rate=_rate_percent(form),
         )
     except PuhuiError as exc:
         return await _refused(request, principal, loan_id, exc, entered)

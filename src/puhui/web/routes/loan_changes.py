@@ -10,6 +10,7 @@ key with another body is 409 ``idempotency_conflict``. Every refusal is a named 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
@@ -98,6 +99,7 @@ async def request_restructuring(
         reason=body.reason,
         idempotency_key=idempotency_key,
         on=body.on,
+        new_annual_rate=None if body.new_annual_rate is None else Decimal(body.new_annual_rate),
     )
     return change_out(result)
 

@@ -31,6 +31,12 @@ class RestructuringIn(Strict):
     new_term_months: Months
     reason: Reason
     on: IsoDate | None = None
+    new_annual_rate: str | None = Field(
+        default=None,
+        pattern=r"^0\.[0-9]{1,6}$",
+        description="the contract rate from the next period on, a decimal fraction (0.0385); "
+        "omitted: the rate is kept",
+    )
 
 
 class ApproveIn(Strict):
@@ -62,6 +68,7 @@ class ChangeOut(BaseModel):
     new_loan_id: str | None = None
     principal: str | None = None
     reason: str | None = None
+    new_annual_rate: str | None = None
 
 
 class RenewalOut(BaseModel):
@@ -103,6 +110,7 @@ def change_out(result: ChangeResult) -> ChangeOut:
         observation_ends_on=_day(result.observation_ends_on),
         requested_by=result.requested_by,
         approved_by=result.approved_by,
+        new_annual_rate=result.new_annual_rate,
     )
 
 
@@ -122,6 +130,7 @@ def record_out(record: LoanChangeRecord) -> ChangeOut:
         new_loan_id=record.new_loan_id,
         principal=None if record.principal_fen is None else format_yuan(record.principal_fen),
         reason=record.reason,
+        new_annual_rate=None if record.new_annual_rate is None else str(record.new_annual_rate),
     )
 
 

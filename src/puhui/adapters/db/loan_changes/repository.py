@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
@@ -38,12 +39,15 @@ _FIELDS = (
 
 def _record(row: Any) -> LoanChangeRecord:
     values = {name: getattr(row, name) for name in _FIELDS}
-    return LoanChangeRecord(kind=ChangeKind(row.kind), **values)
+    rate = None if row.new_annual_rate is None else Decimal(row.new_annual_rate)
+    return LoanChangeRecord(kind=ChangeKind(row.kind), new_annual_rate=rate, **values)
 
 
 def _values(record: LoanChangeRecord) -> dict[str, Any]:
     values = {name: getattr(record, name) for name in _FIELDS}
     values["kind"] = record.kind.value
+    rate = record.new_annual_rate
+    values["new_annual_rate"] = None if rate is None else str(rate)
     return values
 
 

@@ -39,6 +39,8 @@ loan_changes = Table(
     Column("maturity_before", Date, nullable=False),
     Column("extension_months", Integer, nullable=True),
     Column("new_term_months", Integer, nullable=True),
+    # A restructuring's new contract rate (a decimal fraction), None: the rate is kept.
+    Column("new_annual_rate", String(20), nullable=True),
     Column("new_loan_id", String(ID), ForeignKey("loans.loan_id"), nullable=True),
     Column("principal_fen", BigInteger, nullable=True),
     Column("maturity_after", Date, nullable=True),
