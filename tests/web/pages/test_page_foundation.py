@@ -191,6 +191,24 @@ def test_every_page_message_has_a_chinese_translation() -> None:
     assert catalogs.untranslated() == []
 
 
+def test_every_translation_keeps_the_messages_placeholders_and_no_stray_percent() -> None:
+    assert catalogs.misformatted() == []
+
+
+@pytest.mark.parametrize(
+    ("message", "translation", "bad"),
+    [
+        ("%(n)s loans", "%(n)s 笔贷款", False),
+        ("%(n)s loans", "贷款", True),  # a placeholder lost
+        ("Rate, percent", "利率（%）", True),  # a stray % the English message has not
+        ("Approved %", "批准 %", False),  # as bare in the message: never formatted
+        ("100%% covered", "全额 100%% 担保", False),
+    ],
+)
+def test_the_placeholder_rule(message: str, translation: str, bad: bool) -> None:
+    assert catalogs.mismatched(message, translation) is bad
+
+
 def test_amounts_dates_and_shares_in_the_pages_formats() -> None:
     assert i18n.yuan(123456789) == "1,234,567.89"
     assert i18n.yuan(-5) == "-0.05"

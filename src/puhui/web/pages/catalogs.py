@@ -14,6 +14,7 @@ so does a test, on a missing or fuzzy one).
 from __future__ import annotations
 
 import io
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -150,6 +151,42 @@ def untranslated() -> list[str]:
     return missing
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+
+
+def _placeholders(text: str) -> tuple[list[str], bool]:
+    """The named placeholders of ``text`` and whether a bare ``%`` is left (pages format every
+    message with ``%``, so a bare one fails at render time)."""
+    names = [m.group(1) for m in _PLACEHOLDER.finditer(text) if m.group(1)]
+    return sorted(names), "%" in _PLACEHOLDER.sub("", text)
+
+
+def mismatched(message: str, translation: str) -> bool:
+    """Whether ``translation`` loses or adds a placeholder of ``message``, or has a bare ``%``
+    that ``message`` has not."""
+    names, bare_in_message = _placeholders(message)
+    found, bare = _placeholders(translation)
+    return (bare and not bare_in_message) or found != names
+
+
+def misformatted() -> list[str]:
+    """Translations whose placeholders differ from the message's, or with a bare ``%`` the
+    message has not (a message formatted on the page then renders in English and fails in
+    Chinese)."""
+    wrong: list[str] = []
+    for area in areas():
+        for locale in TRANSLATED:
+            catalog = read(locale, area)
+            if catalog is None:
+                continue
+            for entry in catalog:
+                if not entry.id or not isinstance(entry.string, str) or not entry.string:
+                    continue
+                if mismatched(str(entry.id), entry.string):
+                    wrong.append(f"{locale}/{area}: {entry.id!r} -> {entry.string!r}")
+    return wrong
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "check"
     if command in ("extract", "update"):
@@ -164,7 +201,10 @@ def main(argv: list[str]) -> int:
         missing = untranslated()
         for line in missing:
             sys.stderr.write(f"untranslated: {line}\n")
-        return 1 if missing else 0
+        wrong = misformatted()
+        for line in wrong:
+            sys.stderr.write(f"placeholders differ or a stray %: {line}\n")
+        return 1 if missing or wrong else 0
     sys.stderr.write("usage: python -m puhui.web.pages.catalogs update|compile|check\n")
     return 2
 
