@@ -475,8 +475,9 @@ class GuaranteeService:
         return recovery
 
     def run_claims(self, as_of: date) -> ClaimsRun:
-        """The daily job: raise claims on covered loans at their trigger, and turn paid
-        claims of loans written off since into income. Running it twice changes nothing."""
+        """The daily job: withdraw raised claims of loans that cured, raise claims on covered
+        loans at their trigger, and turn paid claims of loans written off since into income.
+        Running it twice changes nothing."""
         with self._units() as uow:
             raised: list[Claim] = []
             withdrawn: list[Claim] = []
