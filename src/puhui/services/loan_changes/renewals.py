@@ -29,7 +29,7 @@ from puhui.domain.lending.loan_changes import (
     RenewalFacts,
     RenewalRules,
 )
-from puhui.domain.lending.product import RepaymentMethod
+from puhui.domain.lending.product import LoanProduct, RepaymentMethod
 from puhui.domain.lending.schedule import accrual_schedule, add_months, build_schedule
 from puhui.services.audit import record
 from puhui.services.loan_changes.changes import (
@@ -145,6 +145,11 @@ def renew_loan(
             remember(uow, key, operation, digest, result)
             uow.commit()
             return result
+        if loan.outstanding_principal_fen == 0 or loan.status is not LoanStatus.ACTIVE:
+            raise LoanNotChangeable(
+                f"loan {loan_id} has no principal left to renew (already renewed or repaid)",
+                details={"loan_id": loan_id},
+            )
         renew = _renew if loan.kind is LoanKind.TERM else _renew_receipt
         result = renew(
             uow,
@@ -184,6 +189,15 @@ def _renewals_in_chain(
         changes = uow.changes.of_loan(current)
 
 
+def _product_for(uow: LoanChangesUnitOfWork, loan: LoanAccount, term_months: int) -> LoanProduct:
+    """The loan's product, with the renewal's principal, rate and term checked against it."""
+    stored = uow.products.get(loan.product_id)
+    if stored is None:
+        raise NotFound(f"no product {loan.product_id}", details={"product_id": loan.product_id})
+    stored.product.validate_terms(loan.outstanding_principal_fen, loan.annual_rate, term_months)
+    return stored.product
+
+
 def _renew_receipt(
     uow: LoanChangesUnitOfWork,
     loan: LoanAccount,
@@ -196,11 +210,6 @@ def _renew_receipt(
     clock: Clock,
     rules_version: str,
 ) -> RenewalResult:
-    if loan.outstanding_principal_fen == 0 or loan.status is not LoanStatus.ACTIVE:
-        raise LoanNotChangeable(
-            f"receipt {loan.loan_id} has no principal left to renew (already renewed or repaid)",
-            details={"loan_id": loan.loan_id},
-        )
     if loan.line_id is None:
         raise LoanNotChangeable(
             f"receipt {loan.loan_id} belongs to no credit line", details={"loan_id": loan.loan_id}
@@ -220,12 +229,8 @@ def _renew_receipt(
             f"credit line {line.line_id} is frozen: its receipts are not renewed",
             details={"loan_id": loan.loan_id, "line_id": line.line_id},
         )
-    stored = uow.products.get(loan.product_id)
-    if stored is None:
-        raise NotFound(f"no product {loan.product_id}", details={"product_id": loan.product_id})
-    product = stored.product
+    product = _product_for(uow, loan, term_months)
     principal = loan.outstanding_principal_fen
-    product.validate_terms(principal, loan.annual_rate, term_months)
     maturity = add_months(loan.maturity_date, term_months)
     new_loan_id = ReceiptId(new_id("rcpt"))
     renewed = LoanAccount.new(
@@ -296,22 +301,13 @@ def _renew(
     remaining = [
         i for i in uow.instalments.schedule(loan.loan_id) if i.period >= loan.current_period
     ]
-    if loan.outstanding_principal_fen == 0 or loan.status is not LoanStatus.ACTIVE:
-        raise LoanNotChangeable(
-            f"loan {loan.loan_id} has no principal left to renew (already renewed or repaid)",
-            details={"loan_id": loan.loan_id},
-        )
     if len(remaining) != 1 or loan.billed_principal_fen != 0 or loan.next_due_date is None:
         raise LoanNotChangeable(
             f"loan {loan.loan_id} must be in its last instalment, not yet billed, to be renewed",
             details={"loan_id": loan.loan_id, "instalments_left": len(remaining)},
         )
-    stored = uow.products.get(loan.product_id)
-    if stored is None:
-        raise NotFound(f"no product {loan.product_id}", details={"product_id": loan.product_id})
-    product = stored.product
+    product = _product_for(uow, loan, term_months)
     principal = loan.outstanding_principal_fen
-    product.validate_terms(principal, loan.annual_rate, term_months)
     starts_on = loan.maturity_date
     plan = build_schedule(
         principal,
