@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from puhui.domain.errors import PuhuiError
+from puhui.domain.errors import InvalidInput, NotFound, PuhuiError
 from puhui.web.pages.nav import N_
 from puhui.web.pages.rendering import gettext, render
 from puhui.web.pages.session import CsrfRejected, Face, SignInRequired
@@ -40,6 +40,15 @@ ERROR_MESSAGES: dict[str, str] = {
     "internal_error": N_("Something went wrong on our side. Try again in a moment."),
 }
 """What each error code tells a person; codes not listed fall back to their kind's message."""
+
+
+def refusal_status(error: PuhuiError) -> int:
+    """The status a form's refusal is shown with: 422 bad input, 404 not found, else 409."""
+    if isinstance(error, InvalidInput):
+        return 422
+    if isinstance(error, NotFound):
+        return 404
+    return 409
 
 
 def is_page(request: Request) -> bool:

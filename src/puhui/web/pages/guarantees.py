@@ -18,14 +18,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from puhui.domain.errors import ConfigurationError, InvalidDate, InvalidInput, NotFound, PuhuiError
+from puhui.domain.errors import ConfigurationError, InvalidDate, InvalidInput, PuhuiError
 from puhui.domain.origination.errors import Forbidden
 from puhui.services.guarantees.access import GuaranteeAccess
 from puhui.services.security.permissions import Permission, Principal
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
-from puhui.web.pages.errors import user_message
+from puhui.web.pages.errors import refusal_status, user_message
 from puhui.web.pages.forms import form_text, optional_day
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import gettext
@@ -83,14 +83,6 @@ def share_percent(value: Decimal | str) -> str:
     """A share as a percentage with no trailing zeros: 0.8 -> ``80%``, 0.015 -> ``1.5%``."""
     text = f"{(Decimal(str(value)) * 100).normalize():f}"
     return f"{text}%"
-
-
-def _status_of(error: PuhuiError) -> int:
-    if isinstance(error, InvalidInput):
-        return 422
-    if isinstance(error, NotFound):
-        return 404
-    return 409
 
 
 def _refusal(request: Request, error: PuhuiError) -> str:
@@ -174,7 +166,7 @@ async def _refused(
         request,
         principal,
         error=_refusal(request, error),
-        status_code=_status_of(error),
+        status_code=refusal_status(error),
         entered=entered,
     )
 

@@ -25,7 +25,6 @@ from puhui.domain.errors import (
     ConfigurationError,
     InvalidIdentifier,
     InvalidInput,
-    NotFound,
     PuhuiError,
 )
 from puhui.domain.lending.delinquency import FiveCategory
@@ -39,7 +38,7 @@ from puhui.services.security.permissions import ROLE_PERMISSIONS, Permission, Pr
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
-from puhui.web.pages.errors import user_message
+from puhui.web.pages.errors import refusal_status, user_message
 from puhui.web.pages.forms import form_text, optional_day
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import gettext
@@ -149,14 +148,6 @@ def _access(request: Request) -> tuple[ApiDependencies, LoanChangeAccess]:
     return deps, deps.loan_changes
 
 
-def _status_of(error: PuhuiError) -> int:
-    if isinstance(error, InvalidInput):
-        return 422
-    if isinstance(error, NotFound):
-        return 404
-    return 409
-
-
 def _message(request: Request, error: PuhuiError) -> str:
     """The refusal in the user's words: the field's message for a refused form field, else
     the code's, else its kind's (an ``invalid_term`` is an ``invalid_input``)."""
@@ -249,7 +240,7 @@ async def _page(
             if isinstance(exc, Forbidden):
                 raise
             if error is None:
-                error, status_code = _message(request, exc), _status_of(exc)
+                error, status_code = _message(request, exc), refusal_status(exc)
     response = console_page(
         request,
         principal,
@@ -287,7 +278,7 @@ async def pending(request: Request, principal: StaffUser, loan: str | None = Non
         chosen = _loan_id(loan[:200])
     except PuhuiError as exc:
         return await _page(
-            request, principal, error=_message(request, exc), status_code=_status_of(exc)
+            request, principal, error=_message(request, exc), status_code=refusal_status(exc)
         )
     return await _page(request, principal, loan_id=chosen)
 
@@ -305,7 +296,7 @@ async def approve(request: Request, principal: StaffUser, change_id: str) -> Res
         if isinstance(exc, Forbidden):
             raise
         return await _page(
-            request, principal, error=_message(request, exc), status_code=_status_of(exc)
+            request, principal, error=_message(request, exc), status_code=refusal_status(exc)
         )
     return RedirectResponse("/console/loan-changes?done=approved", status_code=303)
 
@@ -329,7 +320,7 @@ async def reject(request: Request, principal: StaffUser, change_id: str) -> Resp
         if isinstance(exc, Forbidden):
             raise
         return await _page(
-            request, principal, error=_message(request, exc), status_code=_status_of(exc)
+            request, principal, error=_message(request, exc), status_code=refusal_status(exc)
         )
     return RedirectResponse("/console/loan-changes?done=rejected", status_code=303)
 
@@ -351,7 +342,7 @@ async def _refused(
         principal,
         loan_id=asked,
         error=_message(request, exc),
-        status_code=_status_of(exc),
+        status_code=refusal_status(exc),
         entered=entered,
     )
 

@@ -26,7 +26,6 @@ from puhui.domain.errors import (
     InvalidDate,
     InvalidIdentifier,
     InvalidInput,
-    NotFound,
     PuhuiError,
 )
 from puhui.domain.money import parse_yuan
@@ -45,7 +44,7 @@ from puhui.services.security.permissions import Principal
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
-from puhui.web.pages.errors import user_message
+from puhui.web.pages.errors import refusal_status, user_message
 from puhui.web.pages.forms import form_text, optional_day
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import gettext
@@ -141,14 +140,6 @@ def _access(request: Request) -> tuple[ApiDependencies, PartnerAccess]:
     if deps.partners is None:
         raise ConfigurationError("partner lending is not wired in this site")
     return deps, deps.partners
-
-
-def _status_of(error: PuhuiError) -> int:
-    if isinstance(error, InvalidInput):
-        return 422
-    if isinstance(error, NotFound):
-        return 404
-    return 409
 
 
 def _form_key() -> str:
@@ -304,7 +295,7 @@ async def _refused(
         request,
         principal,
         error=_refusal(request, error),
-        status_code=_status_of(error),
+        status_code=refusal_status(error),
         entered=entered,
     )
 
