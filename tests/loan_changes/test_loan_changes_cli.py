@@ -19,6 +19,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def env(changes_platform: Platform) -> dict[str, str]:
+    changes_platform.migrate()  # the shipped strategy (its renewal mode decides) is active
     return {
         "PUHUI_DATABASE_URL": changes_platform.settings.database_url,
         "PUHUI_ENVIRONMENT": "test",
@@ -125,3 +126,20 @@ def test_restructure_with_a_new_rate_and_a_bad_rate_refused(
     requested = runner.invoke(cli, [*ask, "--rate", "0.0385", "--json"], env=env)
     assert requested.exit_code == 0, requested.output
     assert json.loads(requested.output)["new_annual_rate"] == "0.0385"
+
+
+def test_renew_is_decided_by_the_active_strategys_renewal_mode(
+    cli: typer.Typer,
+    env: dict[str, str],
+    disburse: Callable[..., LoanId],
+) -> None:
+    loan_id = disburse(term_months=1)
+    ask = ["renew", loan_id, "--reason", "good standing", "--on", "2026-01-20", "--json"]
+    too_long = runner.invoke(cli, [*ask, "--months", "24"], env=env)
+    assert too_long.exit_code == 0, too_long.output
+    declined = json.loads(too_long.output)
+    assert (declined["decision"], declined["reasons"]) == ("declined", "term_over_limit")
+    assert declined["rules_version"] == "strategy:mse-online-credit@1"
+    renewed = runner.invoke(cli, [*ask, "--months", "12", "--key", "r-12"], env=env)
+    assert renewed.exit_code == 0, renewed.output
+    assert json.loads(renewed.output)["decision"] == "approved"

@@ -2,9 +2,9 @@
 
 Extension (展期) and restructuring (重组) are requested by one person and applied when another
 approves them (``--actor`` names who acts; the same name cannot approve its own request).
-Renewal without principal repayment (无还本续贷) is decided by the renewal rules. Every command
-prints one line of text, or JSON with ``--json``; a refusal exits 1 with its code on stderr
-(``error [extension_beyond_policy]: ...``) and changes nothing.
+Renewal without principal repayment (无还本续贷) is decided by the active strategy's renewal
+mode. Every command prints one line of text, or JSON with ``--json``; a refusal exits 1 with
+its code on stderr (``error [extension_beyond_policy]: ...``) and changes nothing.
 """
 
 from __future__ import annotations
@@ -199,7 +199,8 @@ def renew(
     key: Key = None,
     as_json: Json = False,
 ) -> None:
-    """Renew a maturing loan without principal repayment (无还本续贷) by the renewal rules."""
+    """Renew a maturing loan without principal repayment (无还本续贷), decided by the active
+    strategy's renewal mode."""
     with platform() as p:
         access = loan_changes(p)
         day = _day(on, p.clock.today())
@@ -213,7 +214,7 @@ def renew(
                 idempotency_key=_key(key, "cli-renew", loan_id, day),
                 actor=_actor(actor),
                 clock=p.clock,
-                rules=access.rules,
+                rules=access.current_renewal_rules(),
             )
         except PuhuiError as exc:
             raise _refused(exc) from None

@@ -126,9 +126,13 @@ class LoanChangeAccess:
             idempotency_key=idempotency_key,
             actor=actor.audit_name(),
             clock=self.clock,
-            rules=self.rules if self.renewal_rules is None else self.renewal_rules(),
+            rules=self.current_renewal_rules(),
             open_alerts=self.open_alerts,
         )
+
+    def current_renewal_rules(self) -> RenewalRules:
+        """The renewal mode in force now: the active strategy version's, or ``rules``."""
+        return self.rules if self.renewal_rules is None else self.renewal_rules()
 
     def pending(self, actor: Principal, *, limit: int, offset: int) -> list[LoanChangeRecord]:
         _require_any(actor)

@@ -152,8 +152,8 @@ async def renew(
     body: RenewalIn,
     idempotency_key: IdempotencyKey,
 ) -> RenewalOut:
-    """Renew a maturing loan without principal repayment: decided by the renewal rules; a
-    decline is a 200 with ``decision: declined`` and its reasons."""
+    """Renew a maturing loan without principal repayment: decided by the active strategy's
+    renewal mode; a decline is a 200 with ``decision: declined`` and its reasons."""
     result = await call(
         deps,
         _changes(deps).renew,
