@@ -181,3 +181,16 @@ def test_routing_runs_for_operations_only_and_answers_per_agreement(world: World
     ]
     assert world.post("partner", "/routing", {"on": "2026-03-02"}).status_code == 403
     assert world.post("ops", "/routing", {"on": "2026-02-30"}).status_code == 422
+
+
+def test_the_partners_queue_is_its_own_to_read(world: World) -> None:
+    _active(world)
+    path = "/agreements/AG1/awaiting-decisions?on=2026-03-02"
+    assert world.get("partner", path).json() == []  # no customer's loan waits yet
+    assert world.get("ops", path).status_code == 200
+    assert world.get("other", path).status_code == 403
+    assert world.get(
+        "partner", "/agreements/NOPE/awaiting-decisions?on=2026-03-02"
+    ).status_code == (404)
+    bad_day = world.get("partner", "/agreements/AG1/awaiting-decisions?on=2026-02-30")
+    assert bad_day.status_code == 422

@@ -9,20 +9,27 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import insert
 
+from puhui.adapters.db.origination.tables import applications
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.bootstrap.demo_partners import (
     ALONE,
     FACILITATED,
+    FACILITATION_CHANNEL,
     FACILITATION_ID,
     FEE_PER_LOAN_FEN,
     GUARANTEED,
     JOINT,
     JOINT_LENDING_ID,
+    JOINT_SHARE,
+    PARTNER_BANK,
     DemoPartners,
     arrangement_of,
+    brought_by,
     demo_partners,
+    partner_approves,
 )
 from puhui.cli.demo_partners import file_totals, partners_sections
 from puhui.cli.demo_report import plain_lines
@@ -31,6 +38,7 @@ from puhui.domain.ids import LoanId, ProductId
 from puhui.domain.lending.product import EarlyRepaymentMode, LoanProduct, RepaymentMethod
 from puhui.domain.partners.shares import split
 from puhui.pipelines.eod import run_end_of_day
+from puhui.services.servicing.lines import draw, open_credit_line
 from puhui.services.servicing.products import create_product
 from puhui.services.servicing.receipts import quote_payoff, repay
 from puhui.services.servicing.term_loans import disburse_term_loan
@@ -232,7 +240,148 @@ def test_the_arrangement_follows_the_borrower_day_and_amount_not_the_random_loan
     ]
     kinds = [arrangement_of(b) for b in drawn]
     assert kinds == [arrangement_of(b) for b in same_loans_other_ids]
+    # Partners' loans are routed, never hashed: a loan no partner brought is guaranteed or not.
     shares = {kind: kinds.count(kind) / len(kinds) for kind in set(kinds)}
-    assert set(shares) == {JOINT, FACILITATED, GUARANTEED, ALONE}
-    assert 0.2 < shares[JOINT] < 0.4
-    assert 0.2 < shares[ALONE] < 0.4
+    assert set(shares) == {GUARANTEED, ALONE}
+    assert 0.2 < shares[GUARANTEED] < 0.4
+
+
+def test_only_the_partner_channels_applications_are_brought_by_a_partner() -> None:
+    ids = [f"APP{i:06d}" for i in range(1_000)]
+    assert {
+        brought_by(i, channel) for i in ids for channel in ("qr", "branch", "intermediary")
+    } == {None}
+    partners = [brought_by(i, "partner") for i in ids]
+    assert partners == [brought_by(i, "partner") for i in ids]  # the same every run
+    share_bank = sum(p == PARTNER_BANK for p in partners) / len(partners)
+    assert 0.5 < share_bank < 0.7
+    assert {p.partner_id for p in partners if p is not None} == {"partner-bank", "channel-platform"}
+    declined = sum(not partner_approves(i) for i in ids) / len(ids)
+    assert 0.05 < declined < 0.15
+
+
+def _revolving(platform: Platform) -> ProductId:
+    return create_product(
+        platform.servicing_uow,
+        LoanProduct(
+            code="DEMO-LINE",
+            name="随借随还",
+            method=RepaymentMethod.DAILY_REVOLVING,
+            min_annual_rate=Decimal("0.03"),
+            max_annual_rate=Decimal("0.18"),
+            min_term_months=1,
+            max_term_months=12,
+            min_amount_fen=100_00,
+            max_amount_fen=10_000_000_00,
+            penalty_uplift=Decimal("0.5"),
+        ),
+        actor="ops",
+    )
+
+
+def _application_id(approved: bool, taken: set[str]) -> str:
+    """A platform application id on which the partner bank decides as asked."""
+    return next(
+        f"app_demo_{i}"
+        for i in range(1_000)
+        if partner_approves(f"app_demo_{i}") is approved and f"app_demo_{i}" not in taken
+    )
+
+
+def _customer(
+    platform: Platform, product: ProductId, application_id: str, partner_id: str | None, n: int
+) -> Booked:
+    """An application a partner brought (or a walk-in), its line opened, one draw on it."""
+    uscc = f"91350100M{n:07d}Y4"[:18]
+    line = open_credit_line(
+        platform.servicing_uow,
+        enterprise_id=uscc,
+        product_id=product,
+        limit_fen=1_000_000_00,
+        annual_rate=Decimal("0.0435"),
+        opened_on=FIRST_DAY,
+        expiry_date=date(2027, 1, 1),
+        actor="ops",
+    )
+    now = datetime(2026, 1, 2, 9, tzinfo=UTC)
+    with platform.database.engine.begin() as connection:
+        connection.execute(
+            insert(applications).values(
+                application_id=application_id,
+                application_no=f"D{n:05d}",
+                uscc=uscc,
+                id_number_enc="sealed",
+                id_number_index=f"idx{n}",
+                phone_enc="sealed",
+                phone_index=f"phx{n}",
+                status="accepted",
+                partner_id=partner_id,
+                channel="partner" if partner_id else "branch",
+                credit_line_id=line,
+                created_at=now,
+                updated_at=now,
+                version=1,
+            )
+        )
+    maturity = date(2026, 7, 5)
+    receipt = draw(
+        platform.servicing_uow,
+        line,
+        amount_fen=PRINCIPAL,
+        on=DRAWN,
+        maturity_date=maturity,
+        idempotency_key=f"demo-draw-{n}",
+        actor="ops",
+    ).receipt_id
+    return Booked(receipt, uscc, PRINCIPAL, DRAWN, maturity)
+
+
+DRAWN = date(2026, 1, 5)
+
+
+def test_the_partners_customers_loans_are_routed_and_the_partner_bank_decides_its_own(
+    book_platform: tuple[Platform, FixedClock],
+) -> None:
+    platform, clock = book_platform
+    product = _revolving(platform)
+    approved = _application_id(True, set())
+    declined = _application_id(False, set())
+    other = _application_id(True, {approved})
+    bank_id, channel_id = PARTNER_BANK.partner_id, FACILITATION_CHANNEL.partner_id
+    loans = {
+        "approved": _customer(platform, product, approved, bank_id, 1),
+        "declined": _customer(platform, product, declined, bank_id, 2),
+        "facilitated": _customer(platform, product, other, channel_id, 3),
+        "walked_in": _customer(platform, product, "app_walk_in", None, 4),
+    }
+    stage = demo_partners(platform)
+    stage.assign = lambda loan: ALONE  # no guarantee: the loans no partner brought stay alone
+    stage.booked = lambda: {b.receipt_id: b for b in loans.values()}
+    stage.sign(FIRST_DAY, LAST_DAY)
+    store = SqlEndOfDayStore(platform.database.engine, clock=clock)
+    day = FIRST_DAY
+    while day < date(2026, 2, 1):
+        clock.advance(datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC) - clock.now())
+        run_end_of_day(store, day)
+        day += timedelta(days=1)
+    clock.advance(datetime(2026, 2, 1, 2, 0, tzinfo=UTC) - clock.now())
+    # Before the hook the partner bank has two customers' loans waiting for its decision.
+    waiting = stage.partners.awaiting_decisions(JOINT_LENDING_ID, DRAWN)
+    assert {w.application_id for w in waiting} == {approved, declined}
+    assert stage.partners.awaiting_decisions(FACILITATION_ID, DRAWN) == []
+    stage.month_started(date(2026, 2, 1))
+    r = stage.results(date(2026, 1, 31))
+
+    assert dict(r.tied) == {JOINT: 1, FACILITATED: 1}
+    assert dict(r.refused) == {f"{JOINT}: partner_declined": 1}
+    assert stage.partners.awaiting_decisions(JOINT_LENDING_ID, DRAWN) == []
+    with stage.partners.units() as uow:
+        joint_links = uow.partners.links(JOINT_LENDING_ID)
+        (facilitated,) = uow.partners.links(FACILITATION_ID)
+    assert [link.loan_id for link in joint_links] == [loans["approved"].receipt_id]
+    assert facilitated.loan_id == loans["facilitated"].receipt_id
+    assert facilitated.linked_on == DRAWN  # dated on the disbursement day, not the hook's
+    # The partner bank funded its 40 % of the routed loan and the books balance.
+    assert r.joint.principal_funded_fen == split(PRINCIPAL, JOINT_SHARE).partner_fen
+    assert r.trial_balance_fen == 0
+    assert r.last_file_differences == []

@@ -7,19 +7,25 @@ funded) and a batch guarantee agreement with an agency (``COVERAGE`` of the loss
 collected at draw). The simulation has no daily hook, only the month's publication (the first
 day of each month), so the stage works there, on the days just closed:
 
-1. each receipt drawn since the last hook is tied to one arrangement or none, by a hash of its
-   borrower, day and amount (deterministic): joint-lending and facilitation links are dated
-   on the receipt's disbursement day; a guarantee cover is dated on the hook day (its fee is
-   posted on an open day), and a receipt matured by then is not covered;
+1. the loans of partners' customers are routed to their agreements: the market's
+   applications that came through a partner are brought by one of the two partners (by a hash
+   of the application, ``brought_by``), so they carry its id; the partner bank records its own
+   decision on each of its customers (it declines about 1 in 10, ``partner_approves``), then
+   the platform's routing links each receipt, dated on its disbursement day, or says why not.
+   Every other receipt drawn since the last hook is covered by the guarantee agency or stays
+   the bank's alone, by a hash of its borrower, day and amount (deterministic); a guarantee
+   cover is dated on the hook day (its fee is posted on an open day), and a receipt matured by
+   then is not covered;
 2. the partners' daily settlement runs for every day from the last one settled to yesterday;
 3. the facilitation fees of the month just ended are paid;
 4. the guarantee claims job runs as of yesterday (claims at the agreement's trigger, 90 days
    past due) and each claim raised is paid by the agency;
 5. every active loan of the bank's own (tied to no arrangement: renewing a shared loan needs
-   the partner's consent) maturing within 30 days is offered a renewal (无还本续贷) through the
-   loan-changes service, which decides, declines or refuses (a loan in arrears). An approved
-   renewal of a receipt moves its principal to a new receipt on the same line that day; the
-   simulation is told, so the borrower repays the new receipt from then on.
+   the partner's or the agency's consent) maturing within 30 days is offered a renewal
+   (无还本续贷) through the loan-changes service, which decides, declines or refuses (a loan
+   in arrears). An approved renewal of a receipt moves its principal to a new receipt on the
+   same line that day; the simulation is told, so the borrower repays the new receipt from
+   then on.
 
 ``finish(last_day)`` does the same through the window's last day. Refusals are counted by
 their code, never hidden.
@@ -73,6 +79,12 @@ RENEWAL_TERM_MONTHS = 12
 OPERATIONS = "demo:operations"
 RISK_OFFICER = "demo:risk-officer"
 RENEWAL_DESK = Principal(user_id="usr_demo_manager", role=Role.ACCOUNT_MANAGER)
+PARTNER_BANK = Principal(
+    user_id="usr_demo_partner_bank", role=Role.PARTNER, partner_id="partner-bank"
+)
+FACILITATION_CHANNEL = Principal(
+    user_id="usr_demo_facilitation", role=Role.PARTNER, partner_id="channel-platform"
+)
 
 
 class Booked(Protocol):
@@ -98,19 +110,32 @@ Arrangement = str
 JOINT, FACILITATED, GUARANTEED, ALONE = "joint lending", "facilitation", "guarantee", "alone"
 
 
+def _bucket(key: str) -> int:
+    return hashlib.sha256(key.encode()).digest()[0] % 10
+
+
 def arrangement_of(loan: Booked) -> Arrangement:
-    """Which arrangement a loan goes to: 3 in 10 joint lending, 2 in 10 facilitation, 2 in 10
-    guaranteed, the rest the bank's alone; by a hash of the borrower, the day and the amount
-    (not the loan's id, which is random), so every run of a market ties the same loans."""
+    """Which arrangement a loan no partner brought goes to: 3 in 10 guaranteed, the rest the
+    bank's alone; by a hash of the borrower, the day and the amount (not the loan's id, which
+    is random), so every run of a market ties the same loans."""
     key = f"{loan.uscc}:{loan.drawn_on.isoformat()}:{loan.principal_fen}"
-    bucket = hashlib.sha256(key.encode()).digest()[0] % 10
-    if bucket < 3:
-        return JOINT
-    if bucket < 5:
-        return FACILITATED
-    if bucket < 7:
-        return GUARANTEED
-    return ALONE
+    return GUARANTEED if _bucket(key) < 3 else ALONE
+
+
+def brought_by(application_id: str, channel: str) -> Principal | None:
+    """The partner that brings an application the market says came through a partner: 3 in 5
+    the partner bank (joint lending), the rest the facilitation channel; by a hash of the
+    market's application id, so every run of a market brings the same ones. None for the bank's
+    own channels (QR codes, branches) and for intermediaries, who are not partners."""
+    if channel != "partner":
+        return None
+    return PARTNER_BANK if _bucket(f"brought:{application_id}") < 6 else FACILITATION_CHANNEL
+
+
+def partner_approves(application_id: str) -> bool:
+    """The partner bank's own decision on a customer it brought (its strategy, not ours): it
+    declines about 1 in 10, by a hash of the platform's application id."""
+    return _bucket(f"partner-decision:{application_id}") != 0
 
 
 @dataclass
@@ -190,8 +215,8 @@ class DemoPartners:
         self.claims: list[tuple[str, int, int]] = []
         self.seconds = 0.0
         self._seen: set[str] = set()
-        self._renewals: set[str] = set()
-        """Receipts made by a renewal: the bank's alone, as the loans they replaced."""
+        self._shared: set[str] = set()
+        """Loans under an agreement (a partner's or the agency's): renewed only with consent."""
         self._settled_through: date | None = None
         self._first_day: date | None = None
 
@@ -204,7 +229,7 @@ class DemoPartners:
         for agreement in (
             Agreement(
                 agreement_id=JOINT_LENDING_ID,
-                partner_id="partner-bank",
+                partner_id=PARTNER_BANK.partner_id or "",
                 partner_name="合作银行 / partner bank (joint lending)",
                 kind=AgreementKind.JOINT_LENDING,
                 funding_share=JOINT_SHARE,
@@ -216,7 +241,7 @@ class DemoPartners:
             ),
             Agreement(
                 agreement_id=FACILITATION_ID,
-                partner_id="channel-platform",
+                partner_id=FACILITATION_CHANNEL.partner_id or "",
                 partner_name="助贷平台 / facilitation channel",
                 kind=AgreementKind.FACILITATION,
                 funding_share=Decimal(0),
@@ -273,7 +298,30 @@ class DemoPartners:
         self._claims(last_day, pay_on=last_day)
         self.seconds += time.perf_counter() - started
 
+    def _route(self, on: date) -> None:
+        """The partner bank decides on its customers' loans, then the platform routes them."""
+        for loan in self.partners.awaiting_decisions(JOINT_LENDING_ID, on):
+            approve = partner_approves(loan.application_id)
+            self.partners.record_decision(
+                JOINT_LENDING_ID,
+                loan.application_id,
+                decision="approve" if approve else "decline",
+                reason="合作行审批 / the partner bank's own review",
+                actor=f"partner:{PARTNER_BANK.partner_id}",
+            )
+        kinds = {JOINT_LENDING_ID: JOINT, FACILITATION_ID: FACILITATED}
+        for report in self.partners.route(on, actor=OPERATIONS):
+            kind = kinds.get(report.agreement_id, report.agreement_id)
+            for link in report.linked:
+                self._seen.add(link.loan_id)
+                self._shared.add(link.loan_id)
+                self.tied[kind] += 1
+            for loan_id, reason in report.not_linked.items():
+                self._seen.add(loan_id)  # the bank's alone from now on
+                self.refused[f"{kind}: {reason}"] += 1
+
     def _tie(self, on: date) -> None:
+        self._route(on)
         for loan_id, loan in sorted(self.booked().items()):
             if loan_id in self._seen or loan.drawn_on > on:
                 continue
@@ -311,6 +359,7 @@ class DemoPartners:
             except PuhuiError as exc:
                 self.refused[f"{kind}: {exc.code}"] += 1
                 continue
+            self._shared.add(loan_id)
             self.tied[kind] += 1
 
     def _settle_through(self, last: date) -> None:
@@ -334,9 +383,10 @@ class DemoPartners:
         horizon = day + timedelta(days=RENEWAL_WINDOW_DAYS)
         for loan_id, loan in sorted(self.booked().items()):
             # Only the bank's own loans: renewing a shared loan needs its partner's consent.
+            # A renewal's new receipt is the bank's alone, as the loan it replaced.
             if not day < loan.maturity <= horizon:
                 continue
-            if loan_id not in self._renewals and self.assign(loan) != ALONE:
+            if loan_id in self._shared or loan_id not in self._seen:
                 continue
             dpd = self.days_past_due(loan_id)
             if dpd is None:  # repaid and closed: nothing to renew
@@ -359,7 +409,6 @@ class DemoPartners:
                 self.renewals.days_past_due_when_approved.append(dpd)
                 self.renewals.principal_fen += result.principal_fen
                 self._seen.add(result.new_loan_id)
-                self._renewals.add(result.new_loan_id)
                 self.renewed(
                     loan_id,
                     result.new_loan_id,

@@ -24,6 +24,7 @@ from puhui.bootstrap import Platform, Settings
 from puhui.bootstrap.logging import logging_to_file
 from puhui.cli.context import fail, load_settings
 from puhui.cli.demo_partners import (
+    brought_by_partner,
     partners_sections,
     partners_stage,
     run_with_partners,
@@ -391,6 +392,8 @@ def _run_stages(
             # The last week's referrals wait for the console's approvers.
             referrals_left_from=last_day - timedelta(days=REFERRALS_LEFT_DAYS - 1),
             prospects=prospects,
+            # The partner channel's applications are brought by the demo's two partners.
+            brought_by=brought_by_partner,
         ),
         applications,
         # The world's side: when and how much each enterprise needs (never the bank's).

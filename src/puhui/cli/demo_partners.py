@@ -24,7 +24,8 @@ from puhui.domain.progress import Progress
 if TYPE_CHECKING:
     from puhui.bootstrap import Platform
     from puhui.bootstrap.demo_partners import DemoPartners, PartnersResults
-    from puhui.pipelines.simulation import LendingSimulation
+    from puhui.pipelines.simulation import LendingSimulation, MarketApplication
+    from puhui.services.security.permissions import Principal
 
 T = TypeVar("T")
 
@@ -43,6 +44,14 @@ def partners_stage(
     stage = demo_partners(platform_)
     stage.sign(first_day, last_day)
     return stage
+
+
+def brought_by_partner(app: MarketApplication) -> Principal | None:
+    """The partner that brings one of the market's applications (the partner channel's), so
+    the application carries its id and routing puts its loans under the partner's agreement."""
+    from puhui.bootstrap.demo_partners import brought_by  # noqa: PLC0415 - heavy
+
+    return brought_by(app.application_id, app.channel)
 
 
 def with_partners(publish: Callable[[date], T], stage: DemoPartners) -> Callable[[date], T]:
@@ -140,9 +149,9 @@ def parties_section(r: PartnersResults) -> Section:
     refused = ", ".join(f"{k} ×{v:,}" for k, v in sorted(r.refused.items()))
     section.notes.extend(
         [
-            "loans are tied at the month's first day (the simulation's only hook): joint "
-            "lending and facilitation dated on the disbursement day, guarantee covers on the "
-            "hook day; refused: " + (refused or "none"),
+            "partners' customers' loans are routed to their agreements at the month's first "
+            "day (the simulation's only hook), dated on the disbursement day; guarantee covers "
+            "on the hook day; not tied: " + (refused or "none"),
             f"joint-lending partner: funded {yuan(r.joint.principal_funded_fen)}, repaid "
             f"{yuan(r.joint.principal_repaid_fen)}, outstanding "
             f"{yuan(r.joint.principal_outstanding_fen)} yuan",

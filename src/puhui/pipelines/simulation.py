@@ -74,6 +74,9 @@ class MarketApplication:
     address: str | None
     requested_amount_fen: int
     requested_term_months: int
+    channel: str = "qr"
+    """How the market says the enterprise came: ``qr``, ``branch``, ``partner`` or
+    ``intermediary`` (an applicant's own doing, invisible to the bank as such)."""
 
 
 @dataclass
@@ -97,6 +100,10 @@ class SimulationParts:
     prospects: ProspectChannel | None = None
     """Active credit (主动授信): asked on the first day of each month (after ``publish_month``)
     which enterprises are pre-approved, told of each application one of them makes."""
+    brought_by: Callable[[MarketApplication], Principal | None] | None = None
+    """The partner that brings an application to the bank (its principal: the application then
+    carries the partner's id, as one sent through the partner API would), or None when the
+    application comes through the bank's own channels."""
 
 
 def _at(day: date) -> datetime:
@@ -136,6 +143,7 @@ def read_applications(market_dir: Path, first_day: date, last_day: date) -> list
             address=r["address"],
             requested_amount_fen=int(r["requested_amount_fen"]),
             requested_term_months=int(r["requested_term_months"]),
+            channel=r["channel"],
         )
         for r in apps.iter_rows(named=True)
     ]
@@ -194,10 +202,11 @@ class LendingSimulation:
             self.repeat_customers += 1
             self.booked[app.application_id] = "existing_customer"
             return
+        partner = None if self.parts.brought_by is None else self.parts.brought_by(app)
         try:
             created = uc.create_application(
                 o,
-                actor=DEMO_MANAGER,
+                actor=DEMO_MANAGER if partner is None else partner,
                 request=NewApplication(
                     uscc=app.uscc,
                     id_number=app.id_number,

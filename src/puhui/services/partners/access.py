@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from puhui.domain.origination.errors import Forbidden
 from puhui.domain.partners.agreements import Agreement
 from puhui.domain.partners.settlement import Difference, Position
-from puhui.services.partners.ports import LoanLink, PartnerDecision
+from puhui.services.partners.ports import LoanLink, PartnerDecision, RoutableLoan
 from puhui.services.partners.use_cases import PartnerService, RoutingReport, SettlementReport
 from puhui.services.security.permissions import Principal, Role
 
@@ -99,6 +99,14 @@ class PartnerAccess:
             actor=principal.audit_name(),
             key=key,
         )
+
+    def awaiting_decisions(
+        self, principal: Principal, agreement_id: str, on: dt.date
+    ) -> list[RoutableLoan]:
+        """The partner's queue: its customers' loans waiting for its decision (its own key or
+        staff)."""
+        self.agreement(principal, agreement_id)
+        return self.service.awaiting_decisions(agreement_id, on)
 
     def settle(
         self, principal: Principal, on: dt.date, agreement_id: str | None, *, key: str | None = None

@@ -46,6 +46,7 @@ from puhui.services.partners.ports import (
     LoanNotFound,
     PartnerDecision,
     PartnerUnitOfWork,
+    RoutableLoan,
 )
 from puhui.services.servicing.idempotency import check_key, request_digest
 from puhui.services.servicing.ports import StoredRequest
@@ -285,6 +286,20 @@ class PartnerService:
                 continue
             report.linked.append(link)
         return report
+
+    def awaiting_decisions(self, agreement_id: str, on: dt.date) -> list[RoutableLoan]:
+        """The partner's queue under a joint-lending agreement it approves too: the loans of
+        applications it brought, drawn through ``on``, not yet under the agreement, on which it
+        has not decided yet. Empty for an agreement the bank approves alone."""
+        with self.units() as uow:
+            agreement = self._agreement(uow, agreement_id)
+            if agreement.approver is not Approver.BOTH:
+                return []
+            return [
+                loan
+                for loan in uow.partners.routable_loans(agreement.partner_id, on)
+                if uow.partners.decision(agreement_id, loan.application_id) is None
+            ]
 
     def record_decision(
         self,

@@ -32,6 +32,7 @@ from puhui.web.schemas.common import ErrorBody
 from puhui.web.schemas.partners import (
     AgreementIn,
     AgreementOut,
+    AwaitingOut,
     DecisionIn,
     DecisionOut,
     LinkIn,
@@ -189,6 +190,23 @@ async def partner_decision(
         application_id=made.application_id,
         decision=made.decision,
     )
+
+
+@router.get("/agreements/{agreement_id}/awaiting-decisions", response_model=list[AwaitingOut])
+async def awaiting_decisions(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    agreement_id: AgreementId,
+    on: Annotated[dt.date, Query(description="loans disbursed through this day")],
+) -> list[AwaitingOut]:
+    """The partner's queue under a joint-lending agreement it approves too: its customers'
+    loans disbursed through ``on`` that routing holds until it posts its decision. Empty when
+    the bank approves alone. The partner's own key or staff."""
+    waiting = await call(deps, _access(deps).awaiting_decisions, principal, agreement_id, on)
+    return [
+        AwaitingOut(loan_id=w.loan_id, application_id=w.application_id, disbursed_on=w.disbursed_on)
+        for w in waiting
+    ]
 
 
 @router.post("/settlements", response_model=list[SettlementOut])

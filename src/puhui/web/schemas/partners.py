@@ -108,6 +108,14 @@ class DecisionOut(BaseModel):
     decision: str
 
 
+class AwaitingOut(BaseModel):
+    """A loan of the partner's customer waiting for the partner's decision on its application."""
+
+    loan_id: str
+    application_id: str
+    disbursed_on: date
+
+
 class SettleIn(Strict):
     on: date
     agreement_id: Identifier | None = None
