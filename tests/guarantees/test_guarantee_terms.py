@@ -9,12 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from puhui.domain.errors import InvalidInput
 from puhui.domain.guarantees.agreements import Agreement, FeeMode
 from puhui.domain.guarantees.errors import AgreementNotValid, InvalidAgreement
 from puhui.domain.guarantees.postings import (
     claim_paid_entry,
     claim_raised_entry,
     compensation_released_entry,
+    compensation_returned_entry,
     fee_collected_entry,
     fee_due_entry,
     recovery_shared_entry,
@@ -175,3 +177,21 @@ def test_every_guarantee_entry_balances_and_uses_its_own_accounts(
     assert balances.get(Account.GUARANTEE_CLAIM_RECEIVABLE, 0) == 0
     assert balances[Account.GUARANTEE_FEE_PAYABLE] == -fee
     assert balances[Account.SETTLEMENT] == fee + claim
+
+
+def test_returning_compensation_balances_and_nets_the_agencys_recovered_shares() -> None:
+    on = date(2026, 6, 10)
+    entry = compensation_returned_entry("k", 160_000_00, 8_000_00, on)
+    amounts = {p.account: p.amount_fen for p in entry.postings}
+    assert amounts == {
+        Account.GUARANTEE_COMPENSATION_HELD: 160_000_00,
+        Account.SETTLEMENT: -152_000_00,
+        Account.GUARANTEE_RECOVERY_SHARE: -8_000_00,
+    }
+    nothing_recovered = compensation_returned_entry("k", 100, 0, on)
+    assert {p.account for p in nothing_recovered.postings} == {
+        Account.GUARANTEE_COMPENSATION_HELD,
+        Account.SETTLEMENT,
+    }
+    with pytest.raises(InvalidInput):
+        compensation_returned_entry("k", 100, 101, on)  # more back than was claimed

@@ -92,6 +92,7 @@ def _claim_dict(c: Claim) -> dict[str, Any]:
         "claim": format_yuan(c.claim_fen),
         "paid_on": c.paid_on.isoformat() if c.paid_on else None,
         "released_on": c.released_on.isoformat() if c.released_on else None,
+        "returned_on": c.returned_on.isoformat() if c.returned_on else None,
     }
 
 
@@ -225,6 +226,7 @@ def claims_run(
                     "raised": [_claim_dict(c) for c in run.raised],
                     "released": [_claim_dict(c) for c in run.released],
                     "withdrawn": [_claim_dict(c) for c in run.withdrawn],
+                    "returned": [_claim_dict(c) for c in run.returned],
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -233,7 +235,7 @@ def claims_run(
         return
     typer.echo(
         f"claims on {day}: {len(run.raised)} raised, {len(run.released)} released, "
-        f"{len(run.withdrawn)} withdrawn"
+        f"{len(run.withdrawn)} withdrawn, {len(run.returned)} returned"
     )
     for c in run.raised:
         typer.echo(f"  raised {c.loan_id}\t{c.days_past_due} DPD\t{format_yuan(c.claim_fen)}")
@@ -272,7 +274,9 @@ def fees_run(
 
 @claims_app.command("list")
 def claims_list(
-    status: str | None = typer.Option(None, "--status", help="raised, paid or withdrawn."),
+    status: str | None = typer.Option(
+        None, "--status", help="raised, paid, withdrawn or returned."
+    ),
     as_json: bool = JSON,
 ) -> None:
     with platform() as p:

@@ -294,6 +294,66 @@ def test_a_claim_of_a_loan_that_cures_is_withdrawn_and_raised_again_if_it_defaul
     assert paid.status == "paid"
 
 
+def test_a_paid_claim_of_a_loan_that_cures_returns_the_compensation_to_the_agency(
+    guarantee_platform: Platform, servicing: Factory, service: GuaranteeService
+) -> None:
+    agency = service.create_agency(name="担保", uscc=AGENCY_USCC, actor="ops")
+    agreement = service.create_agreement(terms(agency.agency_id), actor="ops")
+    loan_id = draw_loan(servicing, open_line(servicing, BORROWER), 200_000_00, "d1")
+    service.cover_loan(loan_id=loan_id, agreement_id=agreement.agreement_id, on=DRAWN_ON, actor="o")
+    set_past_due(guarantee_platform, loan_id, 95)
+    (raised,) = service.run_claims(LATER).raised
+    service.pay_claim(loan_id=loan_id, on=LATER, actor="agency")
+    # Something comes back from the borrower while the loan is in collection: the agency gets
+    # its 80 % share of it (set aside for it, payable).
+    shared = service.share_recovery(
+        loan_id=loan_id, amount_fen=10_000_00, on=LATER, idempotency_key="r1", actor="ops"
+    )
+    assert shared.agency_fen == 8_000_00
+    before = trial_balance(servicing, as_of=LATER).balances_fen
+
+    # The borrower then brings the loan current: the bank has its loan whole again and hands
+    # back what the agency is still out of pocket.
+    set_past_due(guarantee_platform, loan_id, 0)
+    cured = date(2026, 6, 10)
+    run = service.run_claims(cured)
+    (returned,) = run.returned
+    assert (returned.loan_id, returned.status, returned.returned_on) == (loan_id, "returned", cured)
+    assert (run.withdrawn, run.raised, run.released) == ((), (), ())
+    after = trial_balance(servicing, as_of=cured)
+    assert after.balanced
+    moved = {
+        account: after.balances_fen.get(account, 0) - before.get(account, 0)
+        for account in set(after.balances_fen) | set(before)
+    }
+    assert after.balances_fen.get(Account.GUARANTEE_COMPENSATION_HELD, 0) == 0
+    # Cash out: the claim less the 8,000.00 the agency already got back as its share; the
+    # share stops being an expense of the bank (it was part of returning the compensation).
+    assert moved[Account.SETTLEMENT] == -(raised.claim_fen - 8_000_00)
+    assert moved[Account.GUARANTEE_RECOVERY_SHARE] == -8_000_00
+    assert after.balances_fen.get(Account.GUARANTEE_RECOVERY_SHARE, 0) == 0
+    assert service.run_claims(cured).returned == ()  # once only
+    with pytest.raises(ClaimNotPayable):
+        service.pay_claim(loan_id=loan_id, on=cured, actor="agency")
+    with pytest.raises(ClaimNotPaid):
+        service.share_recovery(
+            loan_id=loan_id, amount_fen=1_000_00, on=cured, idempotency_key="r2", actor="ops"
+        )
+    assert [c.status for c in service.claims("returned")] == ["returned"]
+    (exposure,) = service.exposure()
+    assert (exposure.claims_raised, exposure.claims_fen, exposure.claims_paid_fen) == (0, 0, 0)
+    assert exposure.agency_recovered_fen == 0
+
+    # It falls 90 days behind again: the same claim row is raised again, under a new entry.
+    set_past_due(guarantee_platform, loan_id, 90)
+    again_on = date(2026, 9, 10)
+    (again,) = service.run_claims(again_on).raised
+    assert (again.claim_id, again.status, again.returned_on) == (raised.claim_id, "raised", None)
+    assert trial_balance(servicing, as_of=again_on).balances_fen[
+        Account.GUARANTEE_CLAIM_RECEIVABLE
+    ] == (again.claim_fen)
+
+
 def test_the_fee_schedule_collects_each_monthly_period_once_up_to_maturity(
     guarantee_platform: Platform, servicing: Factory, service: GuaranteeService
 ) -> None:

@@ -9,12 +9,16 @@
   loss of a guaranteed loan is the write-off less the claim.
 * a recovery after a paid claim (posted by servicing as Dr 1002 / Cr 6013): the agency's share
   Dr 6410 / Cr 2252, paid on to the agency Dr 2252 / Cr 1002.
+* the loan cured after the claim was paid (current again, or repaid, before any write-off): the
+  compensation held goes back, Dr 2251 (the claim) / Cr 1002 (what the agency is still out of
+  pocket) / Cr 6410 (the recovery shares it already got back, which were part of that return).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from puhui.domain.errors import InvalidInput
 from puhui.domain.ledger import Account, JournalEntry
 from puhui.domain.money import require_positive
 
@@ -123,4 +127,23 @@ def recovery_remitted_entry(key: str, amount_fen: int, on: date) -> JournalEntry
         Account.GUARANTEE_RECOVERY_PAYABLE,
         Account.SETTLEMENT,
         amount=amount_fen,
+    )
+
+
+def compensation_returned_entry(
+    key: str, claim_fen: int, agency_recovered_fen: int, on: date
+) -> JournalEntry:
+    """The loan cured after the agency paid: the compensation held goes back to it, less the
+    recovery shares it already received (those were part of the return, not an expense)."""
+    claim = require_positive(claim_fen, "compensation returned")
+    if not 0 <= agency_recovered_fen <= claim:
+        raise InvalidInput("the agency's recovered shares must lie between 0 and the claim")
+    cash = claim - agency_recovered_fen
+    lines: list[tuple[Account, int]] = [(Account.GUARANTEE_COMPENSATION_HELD, claim)]
+    if cash > 0:
+        lines.append((Account.SETTLEMENT, -cash))
+    if agency_recovered_fen > 0:
+        lines.append((Account.GUARANTEE_RECOVERY_SHARE, -agency_recovered_fen))
+    return JournalEntry.build(
+        key, on, "guarantee compensation returned to the agency (the loan cured)", lines
     )

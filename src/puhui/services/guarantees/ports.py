@@ -59,7 +59,8 @@ class Claim:
     loan_id: str
     agreement_id: str
     status: str
-    """raised (the agency owes it), paid, or withdrawn (the loan cured before payment)."""
+    """raised (the agency owes it), paid, withdrawn (the loan cured before payment) or returned
+    (the loan cured after payment and before write-off: the compensation went back)."""
     raised_on: date
     days_past_due: int
     principal_fen: int
@@ -68,9 +69,16 @@ class Claim:
     paid_on: date | None
     released_on: date | None
     """When the loan's write-off turned the compensation held into income."""
+    returned_on: date | None
+    """When the loan's cure sent the compensation held back to the agency."""
     agency_recovered_fen: int
     bank_recovered_fen: int
     version: int
+
+
+CLOSED_CLAIMS = ("withdrawn", "returned")
+"""Claim statuses that owe nothing: the loan cured before (withdrawn) or after (returned) the
+agency paid. A loan whose claim is closed may reach the trigger again: it is raised anew."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +184,10 @@ class GuaranteeRepository(Protocol):
 
     def raised_claims_cured(self) -> list[Claim]:
         """Raised (unpaid) claims whose loan is current again or repaid."""
+        ...
+
+    def paid_claims_cured(self) -> list[Claim]:
+        """Paid claims, not released, whose loan is current again or repaid."""
         ...
 
     def paid_claims_to_release(self) -> list[Claim]:

@@ -38,6 +38,7 @@ from puhui.domain.guarantees.postings import (
     claim_raised_entry,
     claim_withdrawn_entry,
     compensation_released_entry,
+    compensation_returned_entry,
     fee_collected_entry,
     fee_due_entry,
     fee_remitted_entry,
@@ -50,6 +51,7 @@ from puhui.domain.lending.schedule import add_months
 from puhui.domain.money import require_positive
 from puhui.services.audit import record
 from puhui.services.guarantees.ports import (
+    CLOSED_CLAIMS,
     AgreementTotals,
     Claim,
     Cover,
@@ -102,6 +104,8 @@ class ClaimsRun:
     released: tuple[Claim, ...]
     withdrawn: tuple[Claim, ...] = ()
     """Raised claims of loans that cured (current again, or repaid) before the agency paid."""
+    returned: tuple[Claim, ...] = ()
+    """Paid claims of loans that cured before any write-off: the compensation went back."""
 
 
 class GuaranteeService:
@@ -361,7 +365,7 @@ class GuaranteeService:
         with self._units() as uow:
             cover = _cover(uow, loan_id)
             existing = uow.guarantees.get_claim(loan_id, for_update=True)
-            if existing is not None and existing.status != "withdrawn":
+            if existing is not None and existing.status not in CLOSED_CLAIMS:
                 if existing.raised_on == on:
                     return existing
                 raise ClaimExists(f"loan {loan_id} was claimed on {existing.raised_on}")
@@ -384,6 +388,11 @@ class GuaranteeService:
             if claim.status == "withdrawn":
                 raise ClaimNotPayable(
                     f"the claim on loan {loan_id} was withdrawn: the loan cured before payment"
+                )
+            if claim.status == "returned":
+                raise ClaimNotPayable(
+                    f"the claim on loan {loan_id} was paid on {claim.paid_on} and its "
+                    f"compensation returned on {claim.returned_on}: the loan cured"
                 )
             if claim.status == "paid":
                 if claim.paid_on == on:
@@ -409,8 +418,10 @@ class GuaranteeService:
         return paid
 
     def claims(self, status: str | None = None) -> list[Claim]:
-        if status not in {None, "raised", "paid", "withdrawn"}:
-            raise InvalidInput(f"claim status {status!r} is not raised, paid or withdrawn")
+        if status not in {None, "raised", "paid", *CLOSED_CLAIMS}:
+            raise InvalidInput(
+                f"claim status {status!r} is not raised, paid, withdrawn or returned"
+            )
         with self._units() as uow:
             return uow.guarantees.list_claims(status)
 
@@ -492,6 +503,18 @@ class GuaranteeService:
                     payload=_claim_payload(done),
                 )
                 withdrawn.append(done)
+            returned: list[Claim] = []
+            for claim in uow.guarantees.paid_claims_cured():
+                done = _return(uow, claim, on=as_of)
+                record(
+                    uow,
+                    actor=CLAIMS_JOB_ACTOR,
+                    action="guarantee.compensation_returned",
+                    entity="guarantee_claim",
+                    entity_id=claim.claim_id,
+                    payload=_claim_payload(done),
+                )
+                returned.append(done)
             for loan_id in uow.guarantees.triggered_without_claim(as_of):
                 previous = uow.guarantees.get_claim(loan_id, for_update=True)
                 claim = _raise(uow, _cover(uow, loan_id), on=as_of, withdrawn=previous)
@@ -525,17 +548,19 @@ class GuaranteeService:
                 released.append(done)
             uow.commit()
         logger.info(
-            "guarantee claims on %s: %d raised, %d released, %d withdrawn",
+            "guarantee claims on %s: %d raised, %d released, %d withdrawn, %d returned",
             as_of,
             len(raised),
             len(released),
             len(withdrawn),
+            len(returned),
         )
         return ClaimsRun(
             as_of=as_of,
             raised=tuple(raised),
             released=tuple(released),
             withdrawn=tuple(withdrawn),
+            returned=tuple(returned),
         )
 
     def remit(self, *, agency_id: str, on: date, idempotency_key: str, actor: str) -> Remittance:
@@ -666,6 +691,7 @@ def _raise(
         claim_fen=amount.claim_fen,
         paid_on=None,
         released_on=None,
+        returned_on=None,
         agency_recovered_fen=0,
         bank_recovered_fen=0,
         version=1 if withdrawn is None else withdrawn.version + 1,
@@ -694,6 +720,24 @@ def _withdraw(uow: GuaranteeUnitOfWork, claim: Claim, *, on: date) -> Claim:
         key = f"guarantee:claim-withdrawn:{claim.loan_id}:{claim.version}"
         uow.ledger.post(claim_withdrawn_entry(key, claim.claim_fen, on))
     done = replace(claim, status="withdrawn", version=claim.version + 1)
+    uow.guarantees.save_claim(done)
+    totals = uow.guarantees.totals(claim.agreement_id)
+    uow.guarantees.save_totals(
+        claim.agreement_id, replace(totals, claimed_fen=totals.claimed_fen - claim.claim_fen)
+    )
+    return done
+
+
+def _return(uow: GuaranteeUnitOfWork, claim: Claim, *, on: date) -> Claim:
+    """Hand back the compensation of a paid claim whose loan cured before any write-off: the
+    bank has its loan whole again. What the agency already got back as recovery shares counts
+    towards it (ADR 0039)."""
+    if claim.claim_fen > 0:
+        key = f"guarantee:compensation-returned:{claim.loan_id}:{claim.version}"
+        uow.ledger.post(
+            compensation_returned_entry(key, claim.claim_fen, claim.agency_recovered_fen, on)
+        )
+    done = replace(claim, status="returned", returned_on=on, version=claim.version + 1)
     uow.guarantees.save_claim(done)
     totals = uow.guarantees.totals(claim.agreement_id)
     uow.guarantees.save_totals(
@@ -764,4 +808,5 @@ def _claim_payload(claim: Claim) -> dict[str, object]:
         "status": claim.status,
         "claim_fen": claim.claim_fen,
         "days_past_due": claim.days_past_due,
+        **({} if claim.returned_on is None else {"returned_on": claim.returned_on.isoformat()}),
     }

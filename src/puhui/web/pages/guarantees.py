@@ -58,7 +58,7 @@ NOTICES: dict[str, str] = {
     "claim_paid": N_("The agency's payment of the claim is recorded."),
     "claims_run": N_(
         "The claims job has run: %(raised)s claims raised, %(released)s released, "
-        "%(withdrawn)s withdrawn (the loan cured)."
+        "%(withdrawn)s withdrawn and %(returned)s returned (the loan cured)."
     ),
 }
 FIELDS: dict[str, str] = {
@@ -69,7 +69,12 @@ FIELDS: dict[str, str] = {
 }
 FIELD_REFUSAL = N_("%(field)s: %(reason)s")
 FEE_MODES = {"at_draw": N_("At draw"), "periodic": N_("Periodic")}
-CLAIM_STATUSES = {"raised": N_("Raised"), "paid": N_("Paid"), "withdrawn": N_("Withdrawn")}
+CLAIM_STATUSES = {
+    "raised": N_("Raised"),
+    "paid": N_("Paid"),
+    "withdrawn": N_("Withdrawn"),
+    "returned": N_("Returned"),
+}
 
 
 def _access(request: Request) -> tuple[ApiDependencies, GuaranteeAccess]:
@@ -100,7 +105,7 @@ def _notice(request: Request) -> str | None:
         return None
     counts = {
         name: int(value) if (value := request.query_params.get(name, "0")).isdigit() else 0
-        for name in ("raised", "released", "withdrawn")
+        for name in ("raised", "released", "withdrawn", "returned")
     }
     return gettext(request, NOTICES[done], **counts)
 
@@ -201,7 +206,7 @@ async def run_claims(request: Request, principal: StaffUser) -> Response:
         return await _refused(request, principal, exc, form)
     return RedirectResponse(
         f"{PAGE_PATH}?done=claims_run&raised={len(run.raised)}&released={len(run.released)}"
-        f"&withdrawn={len(run.withdrawn)}",
+        f"&withdrawn={len(run.withdrawn)}&returned={len(run.returned)}",
         status_code=303,
     )
 

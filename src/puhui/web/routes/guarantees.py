@@ -196,7 +196,7 @@ async def list_claims(
     deps: Deps,
     principal: CurrentPrincipal,
     claim_status: Annotated[
-        str | None, Query(alias="status", pattern=r"^(raised|paid|withdrawn)$")
+        str | None, Query(alias="status", pattern=r"^(raised|paid|withdrawn|returned)$")
     ] = None,
 ) -> list[ClaimOut]:
     access = _access(deps)
@@ -224,6 +224,7 @@ async def run_claims(deps: Deps, principal: CurrentPrincipal, body: RunIn) -> Ru
         raised=[claim_out(c) for c in run.raised],
         released=[claim_out(c) for c in run.released],
         withdrawn=[claim_out(c) for c in run.withdrawn],
+        returned=[claim_out(c) for c in run.returned],
     )
 
 

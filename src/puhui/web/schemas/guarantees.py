@@ -130,6 +130,8 @@ class ClaimOut(Strict):
     claim: str
     paid_on: IsoDate | None
     released_on: IsoDate | None
+    returned_on: IsoDate | None
+    """The loan cured after payment: the compensation went back to the agency that day."""
     agency_recovered: str
     bank_recovered: str
 
@@ -177,6 +179,8 @@ class RunOut(Strict):
     released: list[ClaimOut]
     withdrawn: list[ClaimOut]
     """Raised claims of loans that cured before the agency paid."""
+    returned: list[ClaimOut]
+    """Paid claims of loans that cured before any write-off: the compensation went back."""
 
 
 class ExposureOut(Strict):
@@ -252,6 +256,7 @@ def claim_out(c: Claim) -> ClaimOut:
         claim=format_yuan(c.claim_fen),
         paid_on=c.paid_on,
         released_on=c.released_on,
+        returned_on=c.returned_on,
         agency_recovered=format_yuan(c.agency_recovered_fen),
         bank_recovered=format_yuan(c.bank_recovered_fen),
     )

@@ -26,6 +26,7 @@ from puhui.domain.clock import Clock
 from puhui.domain.guarantees.agreements import Agency, Agreement, FeeMode
 from puhui.domain.guarantees.errors import AlreadyCovered
 from puhui.services.guarantees.ports import (
+    CLOSED_CLAIMS,
     AgreementTotals,
     Claim,
     Cover,
@@ -230,7 +231,8 @@ class SqlGuaranteeRepository:
                 .where(
                     guarantee_claims.c.agreement_id == agreement_id,
                     guarantee_covers.c.enterprise_id == enterprise_id,
-                    guarantee_claims.c.status != "withdrawn",  # withdrawn claims owe nothing
+                    # withdrawn and returned claims owe nothing
+                    guarantee_claims.c.status.not_in(CLOSED_CLAIMS),
                 )
             ).scalar_one()
         )
@@ -306,7 +308,8 @@ class SqlGuaranteeRepository:
             .outerjoin(guarantee_claims, guarantee_claims.c.loan_id == guarantee_covers.c.loan_id)
             .where(
                 or_(
-                    guarantee_claims.c.claim_id.is_(None), guarantee_claims.c.status == "withdrawn"
+                    guarantee_claims.c.claim_id.is_(None),
+                    guarantee_claims.c.status.in_(CLOSED_CLAIMS),
                 ),
                 loans.c.status == "active",
                 loans.c.days_past_due >= guarantee_agreements.c.claim_trigger_days,
@@ -361,6 +364,22 @@ class SqlGuaranteeRepository:
             .join(loans, loans.c.loan_id == guarantee_claims.c.loan_id)
             .where(
                 guarantee_claims.c.status == "raised",
+                or_(
+                    loans.c.status == "closed",
+                    and_(loans.c.status == "active", loans.c.days_past_due == 0),
+                ),
+            )
+            .order_by(guarantee_claims.c.claim_id)
+        ).all()
+        return [_claim(row) for row in rows]
+
+    def paid_claims_cured(self) -> list[Claim]:
+        rows = self._connection.execute(
+            select(guarantee_claims)
+            .join(loans, loans.c.loan_id == guarantee_claims.c.loan_id)
+            .where(
+                guarantee_claims.c.status == "paid",
+                guarantee_claims.c.released_on.is_(None),
                 or_(
                     loans.c.status == "closed",
                     and_(loans.c.status == "active", loans.c.days_past_due == 0),
@@ -488,12 +507,18 @@ class SqlGuaranteeRepository:
         claims = (
             select(
                 guarantee_claims.c.agreement_id,
-                # Claims standing or paid: a withdrawn one (the loan cured) is not a claim.
-                func.count().filter(guarantee_claims.c.status != "withdrawn").label("raised"),
+                # Claims standing or paid: a withdrawn or returned one (the loan cured) is not.
+                func.count()
+                .filter(guarantee_claims.c.status.not_in(CLOSED_CLAIMS))
+                .label("raised"),
                 func.coalesce(paid, 0).label("paid"),
-                func.coalesce(func.sum(guarantee_claims.c.agency_recovered_fen), 0).label(
-                    "agency_recovered"
-                ),
+                # A returned claim's recovery shares went back with its compensation.
+                func.coalesce(
+                    func.sum(guarantee_claims.c.agency_recovered_fen).filter(
+                        guarantee_claims.c.status.not_in(CLOSED_CLAIMS)
+                    ),
+                    0,
+                ).label("agency_recovered"),
             )
             .group_by(guarantee_claims.c.agreement_id)
             .subquery()
@@ -581,6 +606,7 @@ def _claim(row: Any) -> Claim:
         claim_fen=row.claim_fen,
         paid_on=row.paid_on,
         released_on=row.released_on,
+        returned_on=row.returned_on,
         agency_recovered_fen=row.agency_recovered_fen,
         bank_recovered_fen=row.bank_recovered_fen,
         version=row.version,
@@ -600,6 +626,7 @@ def _claim_values(claim: Claim) -> dict[str, Any]:
         "claim_fen": claim.claim_fen,
         "paid_on": claim.paid_on,
         "released_on": claim.released_on,
+        "returned_on": claim.returned_on,
         "agency_recovered_fen": claim.agency_recovered_fen,
         "bank_recovered_fen": claim.bank_recovered_fen,
         "version": claim.version,

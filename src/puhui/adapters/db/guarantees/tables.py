@@ -127,11 +127,13 @@ guarantee_claims = Table(
     Column("claim_fen", BigInteger, nullable=False),
     Column("paid_on", Date, nullable=True),
     Column("released_on", Date, nullable=True),
+    # The loan cured after the claim was paid: the compensation held went back to the agency.
+    Column("returned_on", Date, nullable=True),
     Column("agency_recovered_fen", BigInteger, nullable=False),
     Column("bank_recovered_fen", BigInteger, nullable=False),
     Column("version", Integer, nullable=False),
     UniqueConstraint("loan_id"),
-    CheckConstraint("status IN ('raised', 'paid', 'withdrawn')", name="status"),
+    CheckConstraint("status IN ('raised', 'paid', 'withdrawn', 'returned')", name="status"),
     CheckConstraint("claim_fen >= 0", name="claim_non_negative"),
     Index("ix_guarantee_claims_agreement", "agreement_id"),
 )
