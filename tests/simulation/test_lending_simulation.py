@@ -27,6 +27,7 @@ from puhui.domain.lending.errors import LineFrozen
 from puhui.domain.lending.schedule import add_months
 from puhui.domain.monitoring import AlertStatus, Severity, TaskOutcome, TaskStatus
 from puhui.domain.origination.application import Application, ApplicationStatus
+from puhui.market import store
 from puhui.market.generate import generate_market
 from puhui.market.oracle import MarketOracle
 from puhui.market.params import MarketParams
@@ -440,3 +441,22 @@ def uc_list(simulation: LendingSimulation, status: ApplicationStatus) -> list[Ap
         if len(page) < 500:
             return found
         offset += 500
+
+
+def test_the_truth_marks_an_enterprises_own_applications_on_pumped_data(market: Market) -> None:
+    truth = read_truth(market.market_dir)["applications_truth"]
+    inflated = truth.filter(pl.col("on_inflated_data"))
+    assert inflated.height > 0
+    # Only genuine applications (the intermediary's own is packaged, not "on inflated data").
+    assert not inflated.select(pl.col("is_fraud") | pl.col("is_packaged")).to_series().any()
+    # Each from an enterprise that was packaged, within 3 months of its packaging month.
+    apps = store.read(market.market_dir, "applications").select("application_id", "uscc", "month")
+    packaged = store.read(market.market_dir, "enterprises_truth").select("uscc", "packaging_month")
+    rows = inflated.join(apps, on="application_id").join(packaged, on="uscc")
+    assert rows.height == inflated.height
+    months_apart = (
+        (rows["month"].dt.year() - rows["packaging_month"].dt.year()) * 12
+        + rows["month"].dt.month()
+        - rows["packaging_month"].dt.month()
+    )
+    assert months_apart.abs().max() <= 3  # type: ignore[operator]

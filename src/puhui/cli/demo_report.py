@@ -310,6 +310,14 @@ def _fraud_lines(s: PortfolioSummary) -> list[str]:
             f"graph credit risk (circles, contagion) "
             f"{pct(share(catch.genuine_graph_risk, catch.genuine))}"
         )
+        lines.append(
+            f"genuine on the enterprise's own data ({catch.own_data:,}): flagged "
+            f"{pct(share(catch.own_data_flagged, catch.own_data))}; on data an intermediary "
+            f"had inflated (truth, {catch.genuine_inflated:,}): flagged "
+            f"{pct(share(catch.genuine_inflated_flagged, catch.genuine_inflated))}; declined "
+            f"on the executed-person list (AF03, policy, not counted as a fraud flag) "
+            f"{pct(share(catch.genuine_policy_list, catch.genuine))}"
+        )
     return lines
 
 

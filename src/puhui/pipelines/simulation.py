@@ -347,15 +347,49 @@ class LendingSimulation:
         return portfolio_summary(self, first_day, last_day, truth)
 
 
+INFLATED_BEFORE_MONTHS, INFLATED_AFTER_MONTHS = 3, 3
+"""An application of a packaged enterprise from 3 months before to 3 after its packaging month
+reads pumped settlement months: the market pumps the four months before the packaging month,
+and the bank reads the month before an application and the three before that."""
+
+
 def read_truth(market_dir: Path) -> dict[str, pl.DataFrame]:
-    """The hidden truth the final evaluation compares against (never used for decisions)."""
+    """The hidden truth the final evaluation compares against (never used for decisions).
+
+    ``applications_truth`` also says which applications rest on inflated data
+    (``on_inflated_data``): the enterprise's own applications, not the intermediary's, made
+    while the data the bank reads carried an intermediary's pumping (养流水) for it.
+    """
+    enterprises = store.read(market_dir, "enterprises_truth").select(
+        "uscc", "default_month", "packaging_month"
+    )
+    month = pl.col("month")
+    packaged_at = pl.col("packaging_month")
+    applications = (
+        store.read(market_dir, "applications_truth")
+        .select("application_id", "is_fraud", "is_packaged")
+        .join(
+            store.read(market_dir, "applications").select("application_id", "uscc", "month"),
+            on="application_id",
+            how="left",
+        )
+        .join(enterprises.select("uscc", "packaging_month"), on="uscc", how="left")
+        .with_columns(
+            (
+                ~pl.col("is_packaged")
+                & ~pl.col("is_fraud")
+                & packaged_at.is_not_null()
+                & (month >= packaged_at.dt.offset_by(f"-{INFLATED_BEFORE_MONTHS}mo"))
+                & (month <= packaged_at.dt.offset_by(f"{INFLATED_AFTER_MONTHS}mo"))
+            )
+            .fill_null(False)
+            .alias("on_inflated_data")
+        )
+        .select("application_id", "is_fraud", "is_packaged", "on_inflated_data")
+    )
     return {
-        "enterprises_truth": store.read(market_dir, "enterprises_truth").select(
-            "uscc", "default_month"
-        ),
-        "applications_truth": store.read(market_dir, "applications_truth").select(
-            "application_id", "is_fraud", "is_packaged"
-        ),
+        "enterprises_truth": enterprises.select("uscc", "default_month"),
+        "applications_truth": applications,
     }
 
 
