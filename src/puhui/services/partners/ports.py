@@ -12,7 +12,7 @@ from puhui.domain.ledger import Account, JournalEntry
 from puhui.domain.partners.agreements import Agreement
 from puhui.domain.partners.settlement import SettlementRow
 from puhui.services.ports import UnitOfWork
-from puhui.services.servicing.ports import StoredRequest
+from puhui.services.servicing.ports import RequestLog
 
 
 class LoanNotFound(NotFound):
@@ -122,12 +122,6 @@ class PartnerLedger(Protocol):
     def post(self, entry: JournalEntry) -> str: ...
 
     def get(self, idempotency_key: str) -> JournalEntry | None: ...
-
-
-class RequestLog(Protocol):
-    def get(self, idempotency_key: str) -> StoredRequest | None: ...
-
-    def add(self, request: StoredRequest) -> None: ...
 
 
 class PartnerUnitOfWork(UnitOfWork, Protocol):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from puhui.domain.clock import Clock
-from puhui.domain.errors import Conflict, IdempotencyConflict, InvalidInput
+from puhui.domain.errors import Conflict, InvalidInput
 from puhui.domain.ledger import Account, JournalEntry
 from puhui.domain.partners.agreements import (
     Agreement,
@@ -48,7 +48,7 @@ from puhui.services.partners.ports import (
     PartnerUnitOfWork,
     RoutableLoan,
 )
-from puhui.services.servicing.idempotency import check_key, request_digest
+from puhui.services.servicing.idempotency import check_key, earlier_request, request_digest
 from puhui.services.servicing.ports import StoredRequest
 
 DECISIONS = ("approve", "decline")
@@ -485,14 +485,8 @@ def _claim(
     held = KEY_PREFIX + check_key(key)
     name = f"partners.{operation}"
     digest = request_digest(name, request)
-    stored = uow.requests.get(held)
-    if stored is None:
+    if earlier_request(uow.requests, held, name, digest) is None:
         uow.requests.add(StoredRequest(held, name, digest, "{}"))
-    elif stored.operation != name or stored.request_digest != digest:
-        raise IdempotencyConflict(
-            f"idempotency key {key!r} was already used for a different request",
-            details={"idempotency_key": key, "operation": stored.operation},
-        )
 
 
 def _active_on(agreement: Agreement, on: dt.date) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import asdict, fields
 from typing import Any, Self, TypeVar
 
 from puhui.domain.errors import IdempotencyConflict, InvalidInput
-from puhui.services.servicing.ports import ServicingUnitOfWork, StoredRequest
+from puhui.services.servicing.ports import RequestLog, ServicingUnitOfWork, StoredRequest
 
 MAX_KEY_LENGTH = 120
 Result = TypeVar("Result", bound="ResultBase")
@@ -31,11 +31,13 @@ def request_digest(operation: str, request: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def find_replay(
-    uow: ServicingUnitOfWork, key: str, operation: str, digest: str, result_type: type[Result]
-) -> Result | None:
-    """The stored result of ``key`` (marked replayed), None if new; a different request → 409."""
-    stored = uow.requests.get(key)
+def earlier_request(
+    requests: RequestLog, key: str, operation: str, digest: str
+) -> StoredRequest | None:
+    """The request first made under ``key``, None if the key is new; a key used for another
+    request (another operation or body) is 409 ``idempotency_conflict``. Every service's
+    idempotency goes through here, whatever it stores as the answer."""
+    stored = requests.get(key)
     if stored is None:
         return None
     if stored.operation != operation or stored.request_digest != digest:
@@ -43,6 +45,16 @@ def find_replay(
             f"idempotency key {key!r} was already used for a different request",
             details={"idempotency_key": key, "operation": stored.operation},
         )
+    return stored
+
+
+def find_replay(
+    uow: ServicingUnitOfWork, key: str, operation: str, digest: str, result_type: type[Result]
+) -> Result | None:
+    """The stored result of ``key`` (marked replayed), None if new; a different request → 409."""
+    stored = earlier_request(uow.requests, key, operation, digest)
+    if stored is None:
+        return None
     return result_type.from_json(stored.result_json, replayed=True)
 
 

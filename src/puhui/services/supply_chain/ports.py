@@ -16,7 +16,7 @@ from puhui.domain.origination.errors import Forbidden
 from puhui.domain.supply_chain import Voucher
 from puhui.services.monitoring.ports import MonitoringRepository
 from puhui.services.ports import UnitOfWork
-from puhui.services.servicing.ports import StoredRequest
+from puhui.services.servicing.ports import RequestLog
 
 # -- errors of the platform (the voucher rules' own errors are the domain's) ---------------
 
@@ -505,12 +505,6 @@ class LedgerPort(Protocol):
     def trial_balance(self, as_of: dt.date) -> TrialBalance: ...
 
 
-class RequestLogPort(Protocol):
-    def get(self, idempotency_key: str) -> StoredRequest | None: ...
-
-    def add(self, request: StoredRequest) -> None: ...
-
-
 class SupplyChainUnitOfWork(UnitOfWork, Protocol):
     @property
     def supply_chain(self) -> SupplyChainRepository: ...
@@ -519,7 +513,7 @@ class SupplyChainUnitOfWork(UnitOfWork, Protocol):
     def ledger(self) -> LedgerPort: ...
 
     @property
-    def requests(self) -> RequestLogPort: ...
+    def requests(self) -> RequestLog: ...
 
     @property
     def monitoring(self) -> MonitoringRepository: ...
