@@ -4,6 +4,8 @@ both languages."""
 
 from __future__ import annotations
 
+import re
+
 from browser_support import axe_violations, screenshot, sign_in_staff, untranslated_on_page
 from live_site import PASSWORD, Site
 from playwright.sync_api import Page, expect
@@ -36,6 +38,15 @@ def test_a_risk_officer_reads_the_industry_and_regional_indices(desktop: Page, s
     assert desktop.locator("figure[data-cell]").count() >= 5
     desktop.get_by_role("link", name="English").click()
     expect(desktop.get_by_role("heading", level=1)).to_have_text("Prosperity indices")
+    expect(desktop.locator('figure[data-cell="manufacturing"] strong')).to_have_text(
+        "Manufacturing"
+    )
+    desktop.get_by_label("Cells").select_option("region")
+    desktop.get_by_role("button", name="Show").click()
+    desktop.wait_for_url("**/console/prosperity?dimension=region")
+    regions = desktop.locator("figure[data-cell]")
+    assert regions.count() >= 5
+    expect(regions.first.locator("strong")).to_have_text(re.compile(r"^\d{6}$"))
     expect(desktop.locator("[data-period]")).to_contain_text("suppressed month")
     assert axe_violations(desktop) == []
     screenshot(desktop, site, "console-prosperity-regions-en")

@@ -40,6 +40,19 @@ DIMENSION_NAMES = {
     "region": N_("Regions"),
     "overall": N_("All enterprises"),
 }
+INDUSTRY_NAMES = {
+    "accommodation": N_("Accommodation"),
+    "agriculture": N_("Agriculture"),
+    "business_services": N_("Business services"),
+    "catering": N_("Catering"),
+    "construction": N_("Construction"),
+    "it_services": N_("IT services"),
+    "manufacturing": N_("Manufacturing"),
+    "retail": N_("Retail"),
+    "transport": N_("Transport"),
+    "wholesale": N_("Wholesale"),
+}
+"""The market's industry groups (``market.catalog.INDUSTRIES``) as the page names them."""
 router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[Principal, Depends(session.staff)]
 
@@ -72,17 +85,13 @@ async def prosperity_page(
         return console_page(request, principal, "prosperity/index.html", context)
     suppressed = gettext(request, N_("suppressed: too few enterprises"))
     context["view"] = view
-    context["charts"] = [
-        (
-            series,
-            index_svg(
-                series.points,
-                label=gettext(
-                    request, N_("Prosperity index of %(cell)s by month"), cell=series.cell
-                ),
-                suppressed_label=suppressed,
-            ),
+    charts = []
+    for series in view.series:
+        known = INDUSTRY_NAMES.get(series.cell) if dimension == "industry" else None
+        name = series.cell if known is None else gettext(request, known)
+        label = gettext(request, N_("Prosperity index of %(cell)s by month"), cell=name)
+        charts.append(
+            (series, name, index_svg(series.points, label=label, suppressed_label=suppressed))
         )
-        for series in view.series
-    ]
+    context["charts"] = charts
     return console_page(request, principal, "prosperity/index.html", context)
