@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from puhui.decision import CompiledStrategy, ModelResult
+from puhui.decision.backtest import backtest_file
 from puhui.decision.jdm import export_jdm, import_jdm
+from puhui.decision.population import write_population
 from puhui.decision.strategy import (
     StrategyInvalid,
     content_hash,
@@ -139,3 +142,23 @@ def test_bad_adjustments_are_refused_with_their_location(
         _adjusted(shipped_text, [{"id": "LA_X", "reason": "INDUSTRY_DOWNTURN", **rule}])
     assert problem in str(refused.value)
     assert "limit.adjustments[0]" in str(refused.value)
+
+
+def test_a_backtest_replays_the_adjustment_on_a_population(
+    shipped_text: str, strategy: CompiledStrategy, tmp_path: Path
+) -> None:
+    population = write_population(tmp_path / "population.parquet", 600, seed=11)
+    halved = _adjusted(
+        shipped_text,
+        [{"id": "LA_D", "when": {"grade": "D"}, "multiplier": "0.5", "reason": "INDUSTRY_SLUMP"}],
+    )
+    report = backtest_file(halved, population, against=strategy, as_of=AS_OF, licence_type="bank")
+    assert report.current is not None
+    new, old = report.candidate.by_grade, report.current.by_grade
+    assert new["D"].limit_fen_approved < old["D"].limit_fen_approved
+    # Halved limits fall below the minimum (declined) or under the large-amount referral
+    # (approved instead of referred): referrals read the adjusted limit.
+    assert new["D"].declined >= old["D"].declined
+    assert new["D"].referred <= old["D"].referred
+    for grade in ("A", "B", "C"):  # the other grades are untouched
+        assert new[grade].limit_fen_approved == old[grade].limit_fen_approved
