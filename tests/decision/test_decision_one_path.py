@@ -121,6 +121,24 @@ def _document(draw: st.DrawFn) -> dict[str, Any]:
     }
     if draw(st.booleans()):  # a computed value that reads another from the environment
         doc["computed"]["double_ratio"] = "request_to_annual_sales * 2"
+    if draw(st.booleans()):  # limit adjustments: the strictest hit cuts before the step
+        doc["limit"]["adjustments"] = [
+            {
+                "id": "LA_SALES_DROP",
+                "when": {"sales_growth_12m": f"< {draw(st.sampled_from([-0.2, 0.0, 0.3]))}"},
+                "multiplier": draw(st.sampled_from(["0", "0.5", "0.8", "1"])),
+                "reason": "LIMIT_TOO_SMALL",
+            },
+            {
+                "id": "LA_GRADE",
+                "when": {
+                    "grade": draw(st.sampled_from(["B", "in {C, D}"])),
+                    "owner_age_years": "-",
+                },
+                "multiplier": draw(st.sampled_from(["0.3", "0.7"])),
+                "reason": "LIMIT_TOO_SMALL",
+            },
+        ]
     return doc
 
 
@@ -202,6 +220,7 @@ _SECTION_ORDER = [
     "knockouts",
     "fraud",
     "grading.table",
+    "limit.adjustments",
     "limit",
     "pricing",
     "term",

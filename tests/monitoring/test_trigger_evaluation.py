@@ -48,6 +48,12 @@ def clean(**overrides: Any) -> dict[str, Any]:
         "origination_pd": 0.012,
         "days_past_due": 0,
         "fund_use_diverted_share": 0.05,
+        "industry_prosperity_index": 38.0,  # a downturn that began before: no new signal
+        "industry_prosperity_index_previous": 39.0,
+        "industry_prosperity_change_3m": -14.9,
+        "region_prosperity_index": 55.0,
+        "region_prosperity_index_previous": 54.0,
+        "region_prosperity_change_3m": 3.0,
     }
     inputs.update(overrides)
     return inputs
@@ -77,6 +83,13 @@ CRAFTED: dict[str, dict[str, Any]] = {
     "DPD_EARLY": {"days_past_due": 1},
     "DPD_SERIOUS": {"days_past_due": 31},
     "FUND_USE_DIVERTED": {"fund_use_diverted_share": 0.2},
+    "INDUSTRY_DOWNTURN": {
+        "industry_prosperity_index": 39.9,
+        "industry_prosperity_index_previous": 40,
+    },
+    "INDUSTRY_PROSPERITY_FALL": {"industry_prosperity_change_3m": -15},
+    "REGION_DOWNTURN": {"region_prosperity_index": 35.0, "region_prosperity_index_previous": 52.5},
+    "REGION_PROSPERITY_FALL": {"region_prosperity_change_3m": -20.5},
 }
 
 
@@ -182,7 +195,9 @@ _SCHEMA: dict[str, Any] = {
             "main_trade_partner_defaulted",
         }
         else pl.Float64
-        if name.endswith(("_change", "_change_3m", "_pd", "_share", "_score"))
+        if name.endswith(
+            ("_change", "_change_3m", "_pd", "_share", "_score", "_index", "_previous")
+        )
         else pl.Int64
     )
     for name in MONITORING_INPUTS

@@ -54,6 +54,7 @@ from puhui.services.partners.access import PartnerAccess
 from puhui.services.prospects.access import ProspectAccess
 from puhui.services.prospects.conversion import link_at_submission
 from puhui.services.reporting.ports import ReportingStore
+from puhui.services.reporting.prosperity import ProsperityIndices
 from puhui.services.security.accounts import Security, SecurityConfig
 from puhui.services.security.network import Network, parse_networks
 from puhui.services.security.passwords import PasswordHasher
@@ -122,6 +123,8 @@ class ApiDependencies:
     graph_folder: Callable[[], Path | None] | None = None
     """The relationship graph snapshot to show staff (asked on each use, so a new month's build
     is picked up without a restart); None, or a None answer: no graph is shown."""
+    prosperity: ProsperityIndices | None = None
+    """The platform's prosperity indices (charts and ``/api/v1/prosperity``); mounted when set."""
 
 
 @dataclass(frozen=True)

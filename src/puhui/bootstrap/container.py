@@ -94,11 +94,16 @@ class Platform:
         if market is None:
             return servicing
         from puhui.bootstrap.monitoring import MarketSignalSource  # noqa: PLC0415 - heavy
+        from puhui.pipelines.prosperity.serving import IndustryIndexFile  # noqa: PLC0415
         from puhui.risk.behaviour import load_behaviour_model  # noqa: PLC0415 - heavy
 
         directory = self.settings.behaviour_model_dir
         model = None if directory is None else load_behaviour_model(directory)
-        return MarketSignalSource(servicing, market, model=model)
+        prosperity = IndustryIndexFile(
+            self.settings.prosperity_folder,
+            required=self.settings.prosperity_index_dir is not None,
+        )
+        return MarketSignalSource(servicing, market, model=model, prosperity=prosperity)
 
     def end_of_day_store(self) -> SqlEndOfDayStore:
         """Where the end of day reads receipts and writes accruals, steps and its checkpoints."""

@@ -25,6 +25,7 @@ from puhui.adapters.sources.market import MarketDataSource
 from puhui.decision.triggers import CompiledTriggers
 from puhui.domain.monitoring import Hit
 from puhui.pipelines.monitoring_inputs import monitoring_inputs, open_market
+from puhui.pipelines.prosperity.serving import IndustryIndexFile, monitoring_facts
 from puhui.risk.behaviour import BehaviouralModel
 from puhui.risk.features import MarketTables
 from puhui.risk.fund_use import diverted_share_by_enterprise, fund_use_evidence
@@ -63,8 +64,11 @@ class MarketSignalSource:
         *,
         model: BehaviouralModel | None,
         data_source: MarketDataSource | None = None,
+        prosperity: IndustryIndexFile | None = None,
     ) -> None:
         self._servicing = servicing
+        self._prosperity = prosperity
+        """The platform's prosperity indices: the industry and region inputs (none: missing)."""
         self._tables: MarketTables = open_market(market_dir)
         self._model = model
         self._data_source = data_source or MarketDataSource(market_dir)
@@ -120,6 +124,16 @@ class MarketSignalSource:
             },
             schema={"uscc": pl.String, "days_past_due": pl.Int64, "origination_pd": pl.Float64},
         ).join(shares, on="uscc", how="left")
+        if self._prosperity is not None:
+            registered = (
+                self._tables.frames["enterprises"]
+                .filter(pl.col("uscc").is_in(usccs))
+                .select("uscc", "industry_code", "region_code")
+                .collect()
+            )
+            facts = facts.join(
+                monitoring_facts(self._prosperity, registered, month), on="uscc", how="left"
+            )
         inputs = monitoring_inputs(
             self._tables, month, customers=facts, model=self._model, chunk_size=len(usccs)
         )

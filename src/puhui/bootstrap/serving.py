@@ -18,6 +18,7 @@ from puhui.bootstrap.wiring import (
     decision_history,
     model_registry,
     origination_ports,
+    prosperity_source,
 )
 from puhui.domain.errors import Conflict
 from puhui.graph.live import newest_complete
@@ -68,6 +69,7 @@ def api_dependencies(
         public_base_url=settings.public_base_url,
         decision_history=decision_history(platform),
         graph_folder=graph_folder(settings, platform.clock.today),
+        prosperity=prosperity_source(platform),
         # Renewals are decided by the renewal mode of the active strategy version.
         loan_changes=(
             None

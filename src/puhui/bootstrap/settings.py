@@ -107,8 +107,10 @@ class Settings(BaseSettings):
     )
     prosperity_index_dir: Path | None = Field(
         default=None,
-        description="a folder `puhui prosperity build` wrote: feeds the strategy input "
-        "industry_prosperity_index (docs/prosperity.md); unset: the input is missing",
+        description="a folder `puhui prosperity build` writes into: feeds the strategy input "
+        "industry_prosperity_index, the post-loan prosperity signals and the console's charts "
+        "(docs/prosperity.md); unset: <data_dir>/prosperity, and without a build there the "
+        "input is missing",
     )
     graph_max_age_days: int = Field(
         default=45,
@@ -254,6 +256,11 @@ class Settings(BaseSettings):
         own purpose, so it never equals another sub-key and survives a data-key rotation;
         never written to a snapshot (the report names only its id)."""
         return self.field_cipher().derive("graph-identifiers")
+
+    @property
+    def prosperity_folder(self) -> Path:
+        """Where the platform's prosperity indices are built and read (docs/prosperity.md)."""
+        return self.prosperity_index_dir or self.data_dir / "prosperity"
 
     @property
     def effective_log_format(self) -> Literal["text", "json"]:

@@ -121,6 +121,17 @@ def graph_source(platform: Platform, graph_dir: Path | None = None) -> GraphSour
     )
 
 
+def prosperity_source(platform: Platform) -> IndustryIndexFile:
+    """The prosperity indices the platform builds (``settings.prosperity_folder``), re-read
+    when a new monthly build replaces them. An explicitly configured folder without an index
+    stops the start-up with its reason (as the need model); the default folder may be empty
+    (no build yet: the indices are missing until one is written)."""
+    settings = platform.settings
+    return IndustryIndexFile(
+        settings.prosperity_folder, required=settings.prosperity_index_dir is not None
+    )
+
+
 def decision_history(platform: Platform) -> SqlDecisionHistory:
     """Stored decisions and their loans' outcomes, as model monitoring reads them."""
     return SqlDecisionHistory(platform.database.engine)
@@ -139,10 +150,7 @@ def build_assessor(platform: Platform) -> StrategyAssessor:
         # silently missing input on every application).
         need_model = NeedModel.load(settings.need_model_dir)
         logger.info("need_estimate_fen from need model %s", need_model.model_id)
-    prosperity = None
-    if settings.prosperity_index_dir is not None:
-        # A folder without an index stops the start-up with its reason, as the need model.
-        prosperity = IndustryIndexFile(settings.prosperity_index_dir)
+    prosperity = prosperity_source(platform)
     return StrategyAssessor(
         live=live_decisioning(platform),
         licence_type=settings.licence_type,

@@ -31,6 +31,7 @@ from puhui.cli.demo_partners import (
     with_partners,
 )
 from puhui.cli.demo_prospects import prospect_channel, prospect_results
+from puhui.cli.demo_prosperity import prosperity_section
 from puhui.cli.demo_report import (
     Section,
     active_credit_section,
@@ -434,6 +435,7 @@ def _run_stages(
             *supply_chain_sections(vouchers.results(last_day)),
             *partners_sections(partners.results(last_day)),
             monitoring,
+            prosperity_section(market_dir, settings.prosperity_folder, progress),
             holdings_section(platform_),
             charts_section(simulation, defaulted, workdir / "charts"),
         ]

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from puhui.cli.context import fail
+from puhui.cli.context import fail, load_settings
 from puhui.domain.errors import PuhuiError
 from puhui.market.params import parse_month
 from puhui.pipelines.prosperity.build import (
@@ -35,7 +35,14 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of line
 @app.command("build")
 def build_command(  # noqa: PLR0917 - the contract's options
     market: Annotated[Path, typer.Option("--market", help="Folder of a generated market.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the indices into.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder to write the indices into (default: the platform's, "
+            "PUHUI_PROSPERITY_INDEX_DIR or <data_dir>/prosperity, read online).",
+        ),
+    ] = None,
     min_cell: Annotated[
         int,
         typer.Option("--min-cell", help="Fewest enterprises a shown cell-month holds."),
@@ -50,6 +57,8 @@ def build_command(  # noqa: PLR0917 - the contract's options
 ) -> None:
     """Monthly diffusion indices per industry and region, their correlation with the
     market's hidden factors, and a chart, written to --out."""
+    if out is None:
+        out = load_settings().prosperity_folder
     try:
         index = build_index(
             market,
@@ -85,7 +94,10 @@ def build_command(  # noqa: PLR0917 - the contract's options
 
 @app.command("show")
 def show_command(
-    index_dir: Annotated[Path, typer.Option("--index", help="Folder of built indices.")],
+    index_dir: Annotated[
+        Path | None,
+        typer.Option("--index", help="Folder of built indices (default: the platform's)."),
+    ] = None,
     industry: Annotated[
         str | None, typer.Option("--industry", help="Industry group, e.g. manufacturing.")
     ] = None,
@@ -100,6 +112,8 @@ def show_command(
     """One cell's index by month (the overall index without --industry or --region)."""
     if industry is not None and region is not None:
         raise fail("give --industry or --region, not both", code="invalid_input")
+    if index_dir is None:
+        index_dir = load_settings().prosperity_folder
     try:
         indices, _ = read_index(index_dir)
         series = cell_series(indices, industry=industry, region=region, component=component)

@@ -108,6 +108,24 @@ class ClusterMultipliers(_Strict):
     by_cluster: dict[str, ExactDecimal] = Field(default_factory=dict)
 
 
+class LimitAdjustmentSpec(_Strict):
+    """A rule-based limit adjustment (dynamic policy: an industry downturn tightens limits).
+
+    When every cell of ``when`` holds (columns: inputs, computed values, ``pd``, ``score``,
+    ``grade``), the limit the caps allow is multiplied by ``multiplier`` before it is rounded
+    down to the step and checked against the minimum; when several rules hold, the most
+    restrictive applies. A missing input matches no range, so a rule never fires on missing
+    evidence. The hit is in the decision's trace and its ``reason`` among the decision's reasons.
+    """
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)]
+    description: str = ""
+    when: dict[str, CellText] = Field(min_length=1)
+    multiplier: ExactDecimal
+    """Between 0 (no new lending) and 1: an adjustment only tightens."""
+    reason: Code
+
+
 class LimitSpec(_Strict):
     requested: Name
     need: Name | None = None
@@ -121,6 +139,9 @@ class LimitSpec(_Strict):
     cluster_limit_multiplier: dict[Name, ClusterMultipliers] = Field(default_factory=dict)
     """By dimension (industry, region, park, core_enterprise, guarantee_circle): the clusters
     whose new limits are cut. The strictest multiplier of the applicant's clusters applies."""
+    adjustments: tuple[LimitAdjustmentSpec, ...] = ()
+    """Rules that cut the limit on conditions (see :class:`LimitAdjustmentSpec`), applied after
+    the cluster multiplier."""
 
     @model_serializer(mode="wrap")
     def _without_empty_multipliers(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -128,6 +149,8 @@ class LimitSpec(_Strict):
         data = handler(self)
         if isinstance(data, dict) and not data.get("cluster_limit_multiplier"):
             data.pop("cluster_limit_multiplier", None)
+        if isinstance(data, dict) and not data.get("adjustments"):
+            data.pop("adjustments", None)
         return data
 
 

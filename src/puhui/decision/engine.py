@@ -16,7 +16,7 @@ from puhui.decision.expression import Expression
 from puhui.decision.outcome import Decision, ModelResult, Scorer, Value
 from puhui.decision.pipeline import DecisionFunctions, compile_decision, input_test, write_source
 from puhui.decision.pricing import PriceBreakdown, Pricing
-from puhui.decision.tables import CompiledTable
+from puhui.decision.tables import CompiledRule, CompiledTable
 from puhui.domain.errors import InvalidInput
 
 RESERVED_NAMES = frozenset({"pd", "score", "grade", "limit_fen"})
@@ -108,6 +108,29 @@ class AffordabilityRule:
 
 
 @dataclass(frozen=True, slots=True)
+class LimitAdjustment:
+    """A compiled ``limit.adjustments`` rule: its conditions, multiplier and reason."""
+
+    rule: CompiledRule
+    multiplier: tuple[int, int]
+    """The multiplier as an exact fraction (numerator, denominator)."""
+
+    @property
+    def reason(self) -> str:
+        return self.rule.reason or ""
+
+    def stricter_than(self, other: LimitAdjustment | None) -> bool:
+        if other is None:
+            return True
+        (n, d), (on, od) = self.multiplier, other.multiplier
+        return n * od < on * d
+
+
+LIMIT_ADJUSTMENTS = "limit.adjustments"
+"""The trace section of the limit adjustment rules."""
+
+
+@dataclass(frozen=True, slots=True)
 class LimitRule:
     requested: str
     need: str | None
@@ -119,6 +142,8 @@ class LimitRule:
     below_minimum_reason: str
     cluster_multipliers: tuple[tuple[str, Mapping[str, tuple[int, int]]], ...] = ()
     """(string input naming the applicant's cluster, cluster -> multiplier as a fraction)."""
+    adjustments: tuple[LimitAdjustment, ...] = ()
+    """Conditional multipliers (``limit.adjustments``); the most restrictive hit applies."""
     _by_grade: dict[str, tuple[tuple[str, int, int], ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -128,7 +153,25 @@ class LimitRule:
         names = [self.requested, *(a.basis for a in self.affordability)]
         names += [n for n in (self.need, self.headroom) if n is not None]
         names += [name for name, _ in self.cluster_multipliers]
+        names += [name for a in self.adjustments for name in a.rule.columns]
         return tuple(dict.fromkeys(names))
+
+    @property
+    def adjustment_table(self) -> CompiledTable:
+        """The adjustment rules as a ``collect`` table (for the trace and the written code)."""
+        return CompiledTable(LIMIT_ADJUSTMENTS, "collect", tuple(a.rule for a in self.adjustments))
+
+    def adjustment(self, env: Mapping[str, Any], grade: str) -> LimitAdjustment | None:
+        """The most restrictive adjustment whose conditions hold (None: none does); the first
+        in document order among equally restrictive ones."""
+        if not self.adjustments:
+            return None
+        seen = env if env.get("grade") == grade else {**env, "grade": grade}
+        found: LimitAdjustment | None = None
+        for adjustment in self.adjustments:
+            if adjustment.stricter_than(found) and adjustment.rule.matches(seen):
+                found = adjustment
+        return found
 
     def multiplier(self, env: Mapping[str, Any]) -> tuple[int, int] | None:
         """The strictest cluster multiplier that applies to the applicant (None: none does)."""
@@ -165,6 +208,11 @@ class LimitRule:
             caps["cluster_limit_multiplier"] = (
                 max(min(caps.values()), 0) * multiplier[0] // multiplier[1]
             )
+        adjustment = self.adjustment(env, grade)
+        if adjustment is not None:
+            # After the cluster's multiplier, before rounding to the step (rounded down).
+            numerator, denominator = adjustment.multiplier
+            caps["limit_adjustment"] = max(min(caps.values()), 0) * numerator // denominator
         return caps
 
     def fast_limit(self, env: Mapping[str, Any], grade: str) -> int:
@@ -191,12 +239,21 @@ class LimitRule:
             headroom = get(self.headroom)
             if headroom is not None and headroom < lowest:
                 lowest = headroom
-        if self.cluster_multipliers:
-            multiplier = self.multiplier(env)
-            if multiplier is not None:
-                lowest = max(lowest, 0) * multiplier[0] // multiplier[1]
+        if self.cluster_multipliers or self.adjustments:
+            lowest = self._cut(lowest, env, grade)
         step = self.step_fen
         return max(lowest, 0) // step * step
+
+    def _cut(self, lowest: int, env: Mapping[str, Any], grade: str) -> int:
+        """``lowest`` cut by the cluster multiplier, then by the strictest limit adjustment
+        (each rounded down), as :meth:`caps` applies them."""
+        multiplier = self.multiplier(env)
+        if multiplier is not None:
+            lowest = max(lowest, 0) * multiplier[0] // multiplier[1]
+        adjustment = self.adjustment(env, grade)
+        if adjustment is not None:
+            lowest = max(lowest, 0) * adjustment.multiplier[0] // adjustment.multiplier[1]
+        return lowest
 
     def _multiples(self, grade: str) -> tuple[tuple[str, int, int], ...]:
         """(basis, numerator, denominator) of the affordability rules that apply to a grade."""

@@ -289,12 +289,35 @@ def _limit(w: _Writer) -> None:
     if rule.cluster_multipliers:
         w.line(f"cm = {w.bind('CM', rule.multiplier)}(env)")
         w.line("if cm is not None: lowest = (lowest if lowest > 0 else 0) * cm[0] // cm[1]")
+    below_minimum = literal((rule.below_minimum_reason,))
+    if rule.adjustments:
+        _limit_adjustments(w)
+        below_minimum = f"({literal(rule.below_minimum_reason)}, *lr)"
     step = literal(rule.step_fen)
     w.line(f"limit = (lowest if lowest > 0 else 0) // {step} * {step}")
     w.trace(f"a({w.bind('LS', _limit_entry(rule))}(env, grade, limit))")
     w.line(f"if limit < {literal(rule.minimum_fen)}:")
-    w.finish("DECLINE", literal((rule.below_minimum_reason,)), 2, grade="grade")
+    w.finish("DECLINE", below_minimum, 2, grade="grade")
     w.produce("limit_fen", "limit")
+
+
+def _limit_adjustments(w: _Writer) -> None:
+    """:meth:`LimitRule.adjustment` written out: every rule tested (and traced), the most
+    restrictive hit cuts ``lowest``; its reason goes into ``lr``, the decision's reasons."""
+    rule = w.strategy.limit_rule
+    table = rule.adjustment_table
+    w.load(table)
+    w.line("la = None")
+    for adjustment in rule.adjustments:
+        w.rule(table, adjustment.rule)
+        numerator, denominator = adjustment.multiplier
+        hit = w.bind("LA", (numerator, denominator, adjustment.reason))
+        stricter = f"{literal(numerator)} * la[1] < la[0] * {literal(denominator)}"
+        w.line(f"if m and (la is None or {stricter}): la = {hit}")
+    w.line("lr = ()")
+    w.line("if la is not None:")
+    w.line("lowest = (lowest if lowest > 0 else 0) * la[0] // la[1]", 2)
+    w.line("lr = (la[2],)", 2)
 
 
 def _price(w: _Writer) -> None:
@@ -328,7 +351,7 @@ def _referrals(w: _Writer) -> None:
 def _outcome(w: _Writer) -> None:
     w.finish(
         "REFER if rr else APPROVE",
-        "tuple(rr)",
+        "(*rr, *lr)" if w.strategy.limit_rule.adjustments else "tuple(rr)",
         1,
         grade="grade",
         limit="limit",
@@ -386,12 +409,24 @@ def _limit_entry(rule: Any) -> Callable[[Mapping[str, Any], str, int], Any]:
     at once when it falls below the minimum."""
 
     def breakdown(env: Mapping[str, Any], grade: str, limit_fen: int) -> dict[str, Any]:
-        return {
+        found = {
             "caps_fen": rule.caps(env, grade),
             "step_fen": rule.step_fen,
             "minimum_fen": rule.minimum_fen,
             "limit_fen": limit_fen,
         }
+        if rule.adjustments:
+            hit = rule.adjustment(env, grade)
+            found["adjustment"] = (
+                None
+                if hit is None
+                else {
+                    "id": hit.rule.id,
+                    "multiplier": hit.rule.then["multiplier"],
+                    "reason": hit.reason,
+                }
+            )
+        return found
 
     reads = rule.reads
 

@@ -21,6 +21,7 @@ from puhui.decision.engine import (
     AffordabilityRule,
     CompiledStrategy,
     InputCheck,
+    LimitAdjustment,
     LimitRule,
     TermRule,
 )
@@ -526,7 +527,55 @@ class _Compiler:
             minimum_fen=minimum,
             below_minimum_reason=spec.below_minimum_reason,
             cluster_multipliers=tuple(multipliers),
+            adjustments=self.compile_limit_adjustments(),
         )
+
+    def compile_limit_adjustments(self) -> tuple[LimitAdjustment, ...]:
+        """``limit.adjustments``: cells checked as in the tables, over the inputs, computed
+        values, the model's ``pd`` and ``score`` and the ``grade``; multipliers only tighten."""
+        known = set(self.doc.inputs) | set(self.doc.computed) | {"pd", "score", "grade"}
+        compiled = []
+        seen_ids: set[str] = set()
+        for index, item in enumerate(self.doc.limit.adjustments):
+            path: Path_ = ("limit", "adjustments", index)
+            if item.id in seen_ids:
+                self.problems.add((*path, "id"), f"rule id {item.id!r} is used twice")
+            seen_ids.add(item.id)
+            self.used_reasons.append(((*path, "reason"), item.reason))
+            if not Decimal(0) <= item.multiplier <= Decimal(1):
+                self.problems.add(
+                    (*path, "multiplier"), "a multiplier tightens: between 0 (no new lending) and 1"
+                )
+            cells: dict[str, Cell] = {}
+            for column, source in item.when.items():
+                cell_path = (*path, "when", column)
+                if column not in known:
+                    self.problems.add(
+                        cell_path, f"unknown input {column!r} (declare it under `inputs`)"
+                    )
+                    continue
+                try:
+                    cell = parse_cell(source)
+                except CellError as exc:
+                    self.problems.add(cell_path, str(exc))
+                    continue
+                self.check_cell_type(cell_path, column, cell)
+                cells[column] = cell
+            constraining = tuple((n, c) for n, c in cells.items() if c.kind != "any")
+            if not constraining:
+                self.problems.add(
+                    (*path, "when"),
+                    "an adjustment needs a condition (to cut every limit, lower the caps)",
+                )
+            rule = CompiledRule(
+                id=item.id,
+                cells=constraining,
+                matches=compile_matcher(constraining),
+                then={"multiplier": str(item.multiplier)},
+                reason=item.reason,
+            )
+            compiled.append(LimitAdjustment(rule, _fraction(item.multiplier)))
+        return tuple(compiled)
 
     def compile_pricing(self, grades: list[str]) -> Pricing | None:
         spec = self.doc.pricing

@@ -65,12 +65,20 @@ MONITORING_INPUTS: tuple[str, ...] = (
     "origination_pd",
     "days_past_due",
     "fund_use_diverted_share",
+    "industry_prosperity_index",
+    "industry_prosperity_index_previous",
+    "industry_prosperity_change_3m",
+    "region_prosperity_index",
+    "region_prosperity_index_previous",
+    "region_prosperity_change_3m",
 )
 """The inputs the shipped trigger rules read, per customer, on the run date. The monitoring run
 feeds them from the feature store (tax, invoices, utilities, settlement, court, bureau), the
 relationship graph (guarantors, circles, trade partners, contagion: ``puhui.graph.features``),
-the behavioural model, servicing (DPD) and the
-fund-use detector over the customer's recent draws (``puhui.risk.fund_use``)."""
+the behavioural model, servicing (DPD), the
+fund-use detector over the customer's recent draws (``puhui.risk.fund_use``) and the platform's
+prosperity indices of the customer's industry and region (docs/prosperity.md; missing without
+a build)."""
 
 
 class TriggersInvalid(StrategyInvalid):

@@ -72,6 +72,12 @@ INPUT_SCHEMA: dict[str, pl.DataType] = {
     "origination_pd": pl.Float64(),
     "days_past_due": pl.Int64(),
     "fund_use_diverted_share": pl.Float64(),
+    "industry_prosperity_index": pl.Float64(),
+    "industry_prosperity_index_previous": pl.Float64(),
+    "industry_prosperity_change_3m": pl.Float64(),
+    "region_prosperity_index": pl.Float64(),
+    "region_prosperity_index_previous": pl.Float64(),
+    "region_prosperity_change_3m": pl.Float64(),
 }
 """Every monitoring input, in the order of ``MONITORING_INPUTS``, with the type the trigger
 document declares for it (a test compares them)."""

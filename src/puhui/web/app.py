@@ -32,6 +32,7 @@ from puhui.web.routes import (
     monitoring,
     partners,
     prospects,
+    prosperity,
     reports,
     servicing,
     supply_chain,
@@ -75,6 +76,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         routers.append(guarantees.router)
     if deps.loan_changes is not None:
         routers.append(loan_changes.router)
+    if deps.prosperity is not None:
+        routers.append(prosperity.router)
     for router in routers:
         app.include_router(router)
 

@@ -32,6 +32,7 @@ from puhui.web.pages import (
     ops,
     partners,
     prospects,
+    prosperity,
     risk,
     supply_chain,
 )
@@ -43,6 +44,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 AREAS: tuple[ModuleType, ...] = (
     common,
     dashboard,
+    prosperity,
     applications,
     lines,
     monitoring,
