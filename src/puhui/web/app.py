@@ -23,6 +23,7 @@ from puhui.web.neighbourhoods import install_graph_cache
 from puhui.web.pages import install_pages
 from puhui.web.routes import (
     admin,
+    advisor,
     applications,
     auth,
     collections,
@@ -75,6 +76,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         routers.append(guarantees.router)
     if deps.loan_changes is not None:
         routers.append(loan_changes.router)
+    if deps.advisor is not None:
+        routers.append(advisor.router)
     for router in routers:
         app.include_router(router)
 
