@@ -265,7 +265,8 @@ def _draw(report: HealthReport, font: str) -> bytes:
             Paragraph(
                 escape(
                     "方法：季节性朴素法（去年同月 × 近3个月同比水平），区间取本企业历史回测误差的"
-                    f"第10与第90百分位（{fc.backtest_errors} 个回测误差）。"
+                    "第5与第95百分位（在合成市场的留出月份上约 80% 覆盖；"
+                    f"{fc.backtest_errors} 个回测误差）。"
                     "预测不是承诺，实际可能落在区间之外。"
                 ),
                 styles["small"],
