@@ -281,3 +281,24 @@ def test_the_h5_page_shows_the_report_in_chinese_and_english(site: Site) -> None
     pdf = client.get(f"/h5/health.pdf?uscc={site.uscc}&as_of={MONTH}")
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
+
+
+def test_a_loan_officer_reads_the_report_in_the_console_read_only(site: Site) -> None:
+    sys.path.insert(0, str(Path(__file__).parent.parent / "web" / "pages"))
+    from console_support import staff
+
+    _apply(site, ALL)
+    officer = staff(site.api, "officer", Role.APPROVER)
+    try:
+        page = officer.get(f"/console/enterprises/{site.uscc}/health?as_of={MONTH}")
+        assert page.status_code == 200, page.text
+        assert "只读" in page.text
+        assert "如何提高额度" in page.text
+        assert f"/console/enterprises/{site.uscc}/health.pdf?as_of={MONTH}" in page.text
+        assert "<form" in page.text  # only the month picker: a GET, nothing to change
+        assert 'method="post"' not in page.text.split("<main", 1)[1].split("</main>", 1)[0]
+        pdf = officer.get(f"/console/enterprises/{site.uscc}/health.pdf?as_of={MONTH}")
+        assert pdf.status_code == 200
+        assert pdf.content.startswith(b"%PDF")
+    finally:
+        officer.close()

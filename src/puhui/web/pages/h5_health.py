@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -22,7 +22,7 @@ from puhui.services.advisor.report import HealthReport, month_add
 from puhui.services.origination import owner_views
 from puhui.services.security.permissions import Principal
 from puhui.web.dependencies import ApiDependencies, call
-from puhui.web.pages import session
+from puhui.web.pages import common, session
 from puhui.web.pages.i18n import yuan
 from puhui.web.pages.nav import N_
 from puhui.web.pages.rendering import render
@@ -144,6 +144,26 @@ def _status(error: PuhuiError) -> int:
     return 409
 
 
+def _context(
+    report: HealthReport, month: str, *, owner_view: bool, form_action: str, pdf_url: str
+) -> dict[str, Any]:
+    months = [month_add(report.as_of, h) for h in range(1, 4)]
+    return {
+        "notice": None,
+        "report": report,
+        "chart": chart(report),
+        "month": month,
+        "pct": pct,
+        "show": show,
+        "measure_names": MEASURE_NAMES,
+        "cap_names": CAP_NAMES,
+        "forecast_months": [f"{m:%Y-%m}" for m in months],
+        "owner_view": owner_view,
+        "form_action": form_action,
+        "pdf_url": pdf_url,
+    }
+
+
 @router.get("/h5/health")
 async def health_page(
     request: Request, owner: Owner, uscc: str | None = None, as_of: str | None = None
@@ -162,21 +182,16 @@ async def health_page(
             {"notice": None, "error_code": error.code, "as_of": month},
             status_code=_status(error),
         )
-    months = [month_add(report.as_of, h) for h in range(1, 4)]
     return render(
         request,
         "h5/health.html",
-        {
-            "notice": None,
-            "report": report,
-            "chart": chart(report),
-            "month": month,
-            "pct": pct,
-            "show": show,
-            "measure_names": MEASURE_NAMES,
-            "cap_names": CAP_NAMES,
-            "forecast_months": [f"{m:%Y-%m}" for m in months],
-        },
+        _context(
+            report,
+            month,
+            owner_view=True,
+            form_action="/h5/health",
+            pdf_url=f"/h5/health.pdf?uscc={report.uscc}&as_of={month}",
+        ),
     )
 
 
@@ -185,6 +200,50 @@ async def health_pdf(request: Request, owner: Owner, uscc: str, as_of: str) -> R
     """The same report as a PDF in Chinese."""
     pdf = await run_in_threadpool(
         report_pdf, _advisor(request), actor=owner, uscc=uscc, as_of=as_of
+    )
+    return Response(
+        content=pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="health-{uscc}-{as_of}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+# --- the console: staff read a customer's report, read only ----------------------------------
+
+Staff = Annotated[Principal, Depends(session.staff)]
+
+
+@router.get("/console/enterprises/{uscc}/health")
+async def console_health_page(
+    request: Request, staff: Staff, uscc: str, as_of: str | None = None
+) -> Response:
+    """The same report as the owner sees it, for a loan officer (errors: the console's page)."""
+    month = as_of or _default_month(request)
+    report = await run_in_threadpool(
+        health_report, _advisor(request), actor=staff, uscc=uscc, as_of=month
+    )
+    base = f"/console/enterprises/{report.uscc}/health"
+    return common.console_page(
+        request,
+        staff,
+        "applications/health.html",
+        _context(
+            report,
+            month,
+            owner_view=False,
+            form_action=base,
+            pdf_url=f"{base}.pdf?as_of={month}",
+        ),
+    )
+
+
+@router.get("/console/enterprises/{uscc}/health.pdf")
+async def console_health_pdf(request: Request, staff: Staff, uscc: str, as_of: str) -> Response:
+    pdf = await run_in_threadpool(
+        report_pdf, _advisor(request), actor=staff, uscc=uscc, as_of=as_of
     )
     return Response(
         content=pdf,
