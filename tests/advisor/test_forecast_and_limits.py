@@ -78,6 +78,7 @@ def test_affordability_binding_names_the_sales_that_reach_the_next_cap() -> None
     # Sales that would make affordability reach the request (the next cap), exactly.
     assert sales.limit_after_fen == 100_000_000
     assert sales.target_fen == 40_000_000
+    assert sales.multiple == "2.5"  # the strategy's multiple at grade B
     lifted = RULE.limit(RULE.caps({**env, "verified_monthly_sales_fen": sales.target_fen}, "B"))
     assert lifted == sales.limit_after_fen
     short = RULE.limit(RULE.caps({**env, "verified_monthly_sales_fen": sales.target_fen - 1}, "B"))

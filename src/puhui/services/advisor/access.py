@@ -240,5 +240,6 @@ def health_report(advisor: Advisor, *, actor: Principal, uscc: str, as_of: str) 
             peer_counts=counts,
             repayments=_repayments(advisor, uscc, today),
             limit=_limit(advisor, tax, applications[0], record),
+            peers_available=advisor.peers is not None,
         )
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from puhui.decision.engine import LimitRule
@@ -31,6 +32,8 @@ class Lever:
     """The basis (monthly, fen) that would make affordability reach ``limit_after_fen``."""
     grade: str | None = None
     limit_after_fen: int | None = None
+    multiple: str | None = None
+    """How many times the basis counts at the grade (the strategy's multiple, exact)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,11 @@ class LimitAnalysis:
     levers: tuple[Lever, ...]
     grades: Mapping[str, int]
     """Affordability at every grade the rule knows, on today's bases (for the table)."""
+
+
+def _multiple_text(fraction: tuple[int, int]) -> str:
+    value = Decimal(fraction[0]) / Decimal(fraction[1])
+    return format(value.normalize(), "f")
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -75,6 +83,7 @@ def _levers(  # noqa: PLR0917 - the analysis' parts
                     basis=item.basis,
                     current_fen=env.get(item.basis),
                     target_fen=needed,
+                    multiple=_multiple_text(multiple),
                     limit_after_fen=target_limit // rule.step_fen * rule.step_fen,
                 )
             )

@@ -232,6 +232,8 @@ class ReportInputs:
     peer_counts: Mapping[str, int]
     repayments: tuple[Reminder, ...] = ()
     limit: LimitAnalysis | None = None
+    peers_available: bool = True
+    """False when no peer population is wired (the report says so instead of suppressed)."""
 
 
 def build_report(inputs: ReportInputs) -> HealthReport:
@@ -271,7 +273,9 @@ def build_report(inputs: ReportInputs) -> HealthReport:
     )
     registration = inputs.registration
     notes: list[str] = []
-    if any(b.cell is None for b in benchmarks):
+    if not inputs.peers_available:
+        notes.append("peers_unavailable")
+    elif any(b.cell is None for b in benchmarks):
         notes.append("peer_cell_suppressed")
     if fc is None:
         notes.append("forecast_needs_15_months")

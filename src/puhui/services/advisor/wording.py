@@ -114,8 +114,8 @@ def lever_zh(lever: Lever) -> str:
     if lever.kind == "raise_basis" and lever.basis is not None:
         name = BASIS_ZH.get(lever.basis, lever.basis)
         return (
-            f"{name}从 {yuan(lever.current_fen)} 元提高到 {yuan(lever.target_fen)} 元，"
-            f"额度可升至 {after} 元"
+            f"{name}在您的等级下按 {lever.multiple} 倍计入额度：从 {yuan(lever.current_fen)} 元"
+            f"提高到 {yuan(lever.target_fen)} 元，额度可升至 {after} 元"
         )
     if lever.kind == "better_grade":
         return f"信用等级提升至 {lever.grade}（按时纳税、按时还款），额度可升至 {after} 元"
@@ -133,7 +133,8 @@ def lever_en(lever: Lever) -> str:
     if lever.kind == "raise_basis" and lever.basis is not None:
         name = BASIS_EN.get(lever.basis, lever.basis)
         return (
-            f"{name} from {yuan(lever.current_fen)} to {yuan(lever.target_fen)} yuan "
+            f"{name} counts {lever.multiple} times at the grade: from "
+            f"{yuan(lever.current_fen)} to {yuan(lever.target_fen)} yuan "
             f"would lift the limit to {after} yuan"
         )
     if lever.kind == "better_grade":

@@ -23,9 +23,10 @@ from puhui.services.origination import owner_views
 from puhui.services.security.permissions import Principal
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import common, session
+from puhui.web.pages.h5 import SCOPES
 from puhui.web.pages.i18n import yuan
 from puhui.web.pages.nav import N_
-from puhui.web.pages.rendering import render
+from puhui.web.pages.rendering import gettext, render
 
 router = APIRouter(include_in_schema=False)
 Owner = Annotated[Principal, Depends(session.applicant)]
@@ -144,11 +145,24 @@ def _status(error: PuhuiError) -> int:
     return 409
 
 
+def _scope_names(request: Request, report: HealthReport) -> str:
+    """The data sources the report read, named as the consent page names them."""
+    names = {item.scope.value: item.name for item in SCOPES}
+    return "、".join(gettext(request, names.get(s, s)) for s in report.scopes)
+
+
 def _context(
-    report: HealthReport, month: str, *, owner_view: bool, form_action: str, pdf_url: str
+    request: Request,
+    report: HealthReport,
+    month: str,
+    *,
+    owner_view: bool,
+    form_action: str,
+    pdf_url: str,
 ) -> dict[str, Any]:
     months = [month_add(report.as_of, h) for h in range(1, 4)]
     return {
+        "scope_names": _scope_names(request, report),
         "notice": None,
         "report": report,
         "chart": chart(report),
@@ -186,6 +200,7 @@ async def health_page(
         request,
         "h5/health.html",
         _context(
+            request,
             report,
             month,
             owner_view=True,
@@ -231,6 +246,7 @@ async def console_health_page(
         staff,
         "applications/health.html",
         _context(
+            request,
             report,
             month,
             owner_view=False,
