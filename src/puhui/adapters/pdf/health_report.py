@@ -18,7 +18,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from puhui.adapters.pdf.contract import GREY, LINE, MARGIN, _register, _styles
 from puhui.adapters.pdf.fonts import cjk_font
 from puhui.services.advisor import wording as w
-from puhui.services.advisor.report import HealthReport
+from puhui.services.advisor.report import HealthReport, month_add
 
 TITLE_ZH = "企业经营健康报告"
 TITLE_EN = "Business-health report"
@@ -88,10 +88,16 @@ class _TrendChart(Flowable):
         )
 
 
-def _table(rows: list[list[str]], font: str, styles: Mapping[str, ParagraphStyle]) -> Table:
+def _table(
+    rows: list[list[str]],
+    font: str,
+    styles: Mapping[str, ParagraphStyle],
+    widths: list[float] | None = None,
+) -> Table:
     body = styles["body"]
     table = Table(
         [[Paragraph(escape(c), body) for c in row] for row in rows],
+        colWidths=widths,
         hAlign="LEFT",
     )
     table.setStyle(
@@ -171,7 +177,13 @@ def _draw(report: HealthReport, font: str) -> bytes:
             ),
             p,
         ),
-        Paragraph(escape("本报告仅使用您授权的数据：" + "、".join(report.scopes)), styles["label"]),
+        Paragraph(
+            escape(
+                "本报告仅使用您授权的数据："
+                + "、".join(w.SCOPE_ZH.get(scope, scope) for scope in report.scopes)
+            ),
+            styles["label"],
+        ),
         Paragraph("一、销售与现金流趋势", h),
         _TrendChart(report, font),
         _table(
@@ -215,7 +227,7 @@ def _draw(report: HealthReport, font: str) -> bytes:
                 w.POSITION_ZH.get(b.position or "", "—"),
             ]
         )
-    story.append(_table(rows, font, styles))
+    story.append(_table(rows, font, styles, [36 * mm, 27 * mm, 27 * mm, 27 * mm, 27 * mm, 26 * mm]))
     if suppressed:
         story.append(
             Paragraph("同业样本少于10家的指标不予显示（保护隐私、避免噪声）。", styles["small"])
@@ -253,7 +265,7 @@ def _draw(report: HealthReport, font: str) -> bytes:
             )
             rows.append(
                 [
-                    f"+{m.horizon}",
+                    f"{month_add(report.as_of, m.horizon):%Y-%m}",
                     w.yuan(m.inflow_fen),
                     w.yuan(m.outflow_fen),
                     w.yuan(m.net_fen),

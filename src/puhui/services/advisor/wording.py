@@ -55,6 +55,15 @@ INDUSTRY_ZH = {
     "it_services": "信息技术服务业",
     "agriculture": "农业",
 }
+SCOPE_ZH = {
+    "registration": "工商登记信息",
+    "tax": "纳税记录",
+    "invoice": "增值税发票",
+    "utility": "水电缴费",
+    "court": "司法记录",
+    "bureau": "征信报告",
+    "settlement": "结算账户流水",
+}
 SIZE_ZH = {"micro": "微型", "small": "小型", "medium": "中型"}
 
 
