@@ -27,11 +27,13 @@ from puhui.adapters.db.security.sessions import SqlWindowCounter
 from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.adapters.db.supply_chain.unit_of_work import SupplyChainUnitOfWork
 from puhui.adapters.sources.supply_chain import DataSourceEnterprises, LazyPolicy
+from puhui.bootstrap.advisor import strategy_limit
 from puhui.bootstrap.loan_changes import loan_changes_on
 from puhui.bootstrap.partners import partner_service_on
 from puhui.bootstrap.settings import Settings
 from puhui.domain.clock import Clock
 from puhui.services import strategies
+from puhui.services.advisor.access import Advisor
 from puhui.services.collections import cases
 from puhui.services.collections.access import PostLoanAccess
 from puhui.services.collections.ports import CollectionsUnitOfWork
@@ -119,6 +121,8 @@ class ApiDependencies:
     guarantees: GuaranteeAccess | None = None
     """Guarantee agencies, agreements and claims; mounted only when wired (with servicing)."""
     loan_changes: LoanChangeAccess | None = None
+    advisor: Advisor | None = None
+    """The owner's business-health report (docs/advisor.md); peers only with a market."""
     """Extension, restructuring, renewal and 2023 classification; mounted with servicing."""
     graph_folder: Callable[[], Path | None] | None = None
     """The relationship graph snapshot to show staff (asked on each use, so a new month's build
@@ -194,6 +198,7 @@ def build_api_dependencies(
     """
     # reportlab takes ~50 ms to import: only a process that serves the API pays for it.
     from puhui.adapters.pdf.contract import ReportlabContractRenderer  # noqa: PLC0415
+    from puhui.adapters.pdf.health_report import ReportlabHealthReportRenderer  # noqa: PLC0415
 
     limits = limits or ApiLimits()
     cipher = keys.cipher or FieldCipher(keys.data_key)
@@ -292,6 +297,12 @@ def build_api_dependencies(
         contracts=ReportlabContractRenderer(contract_font),
         reports=reports,
         handler_threads=handler_threads,
+        advisor=Advisor(
+            origination=origination,
+            strategy=strategy_limit(strategies_uow_factory, "mse-online-credit"),
+            servicing_uow=servicing_reader_factory or servicing_uow_factory,
+            pdf=ReportlabHealthReportRenderer(contract_font),
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from puhui.adapters.db.audit_sealer import seal_in_background
 from puhui.adapters.db.engine import checkpoint_in_background
+from puhui.bootstrap.advisor import LazyPeers, strategy_limit
 from puhui.bootstrap.api import ApiDependencies, api_keys, api_limits, build_api_dependencies
 from puhui.bootstrap.container import Platform, build_platform
 from puhui.bootstrap.settings import Settings
@@ -63,6 +64,11 @@ def api_dependencies(
         ports.graph.warm_up(platform.clock.today())
     # The API's origination checks the same graph the ports carry (and the health reports it).
     deps.origination.graph = ports.graph
+    if deps.advisor is not None:
+        # The owner's report: the configured strategy's limit rule, the market's peers.
+        deps.advisor.strategy = strategy_limit(platform.strategy_reader, settings.strategy)
+        if settings.market_dir is not None:
+            deps.advisor.peers = LazyPeers(settings.market_dir)
     return replace(
         deps,
         secure_cookies=settings.cookie_secure,

@@ -23,6 +23,7 @@ import puhui
 from puhui.bootstrap import Platform, Settings
 from puhui.bootstrap.logging import logging_to_file
 from puhui.cli.context import fail, load_settings
+from puhui.cli.demo_advisor import advisor_section
 from puhui.cli.demo_partners import (
     brought_by_partner,
     partners_sections,
@@ -436,6 +437,13 @@ def _run_stages(
             *partners_sections(partners.results(last_day)),
             monitoring,
             prosperity_section(market_dir, settings.prosperity_folder, progress),
+            advisor_section(
+                platform_,
+                ports,
+                market_dir,
+                [a.uscc for a in reversed(applications)],
+                workdir / "advisor",
+            ),
             holdings_section(platform_),
             charts_section(simulation, defaulted, workdir / "charts"),
         ]

@@ -23,6 +23,7 @@ from puhui.web.neighbourhoods import install_graph_cache
 from puhui.web.pages import install_pages
 from puhui.web.routes import (
     admin,
+    advisor,
     applications,
     auth,
     collections,
@@ -78,6 +79,8 @@ def create_app(deps: ApiDependencies) -> FastAPI:
         routers.append(loan_changes.router)
     if deps.prosperity is not None:
         routers.append(prosperity.router)
+    if deps.advisor is not None:
+        routers.append(advisor.router)
     for router in routers:
         app.include_router(router)
 

@@ -26,6 +26,7 @@ from puhui.web.pages import (
     documents,
     guarantees,
     h5,
+    h5_health,
     lines,
     loan_changes,
     monitoring,
@@ -58,6 +59,7 @@ AREAS: tuple[ModuleType, ...] = (
     guarantees,
     loan_changes,
     h5,
+    h5_health,
 )
 """Every page area; an area adds itself here (``router``, and maybe ``NAV`` and ``ERRORS``)."""
 
