@@ -16,6 +16,7 @@ from puhui.cli import (
     features,
     federated,
     graph,
+    green,
     guarantee,
     keys,
     ledger,
@@ -105,6 +106,7 @@ app.add_typer(prosperity.app, name="prosperity")
 app.add_typer(voucher.app, name="voucher")
 app.add_typer(guarantee.app, name="guarantee")
 app.add_typer(federated.app, name="federated")
+app.add_typer(green.app, name="green")
 monitor_run.register(monitor.app)
 monitor.app.command(name="backtest")(monitor_backtest.backtest)
 monitor.app.command(name="train-model")(monitor_backtest.train_model)
