@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         description="a folder `puhui prosperity build` wrote: feeds the strategy input "
         "industry_prosperity_index (docs/prosperity.md); unset: the input is missing",
     )
+    green_screen_dir: Path | None = Field(
+        default=None,
+        description="a folder `puhui green screen --out` wrote: feeds the strategy inputs "
+        "green_label and green_category (docs/green.md); unset: the inputs are missing",
+    )
     graph_max_age_days: int = Field(
         default=45,
         ge=0,
