@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -21,6 +21,7 @@ from puhui.risk.features import MarketTables, compute_features
 from puhui.risk.green.catalogue import load_catalogue
 from puhui.risk.green.errors import InvalidGreenScreen
 from puhui.risk.scorer import Assessment as RiskAssessment
+from puhui.risk.scorer import OnlineScorer
 from puhui.services.origination.assessment import INPUT_SCHEMA, StrategyAssessor
 from puhui.services.origination.governance import FixedSetup, LiveModel, LiveSetup, LiveStrategy
 from puhui.services.origination.green_input import GREEN_CATEGORY, GREEN_LABEL
@@ -75,7 +76,9 @@ def _green_strategy() -> FixedSetup:
     ]
     compiled = load_strategy("v2", text=yaml.safe_dump(data, allow_unicode=True))
     live = LiveStrategy("mse-online-credit", 2, compiled.content_hash, compiled)
-    return FixedSetup(LiveSetup(live, None, LiveModel("mse_pd", "m1", "gbm", _Scorer())))
+    return FixedSetup(
+        LiveSetup(live, None, LiveModel("mse_pd", "m1", "gbm", cast("OnlineScorer", _Scorer())))
+    )
 
 
 def test_a_green_applicant_is_priced_lower_and_the_inputs_are_evidence(

@@ -23,6 +23,7 @@ import puhui
 from puhui.bootstrap import Platform, Settings
 from puhui.bootstrap.logging import logging_to_file
 from puhui.cli.context import fail, load_settings
+from puhui.cli.demo_green import green_section
 from puhui.cli.demo_partners import (
     partners_sections,
     partners_stage,
@@ -430,6 +431,11 @@ def _run_stages(
             active_credit_section(active_credit),
             *supply_chain_sections(vouchers.results(last_day)),
             *partners_sections(partners.results(last_day)),
+            green_section(
+                market_dir,
+                first_day,
+                ((r.uscc, r.principal_fen) for r in simulation.receipts.values()),
+            ),
             monitoring,
             holdings_section(platform_),
             charts_section(simulation, defaulted, workdir / "charts"),
