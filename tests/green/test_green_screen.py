@@ -160,3 +160,25 @@ def test_catalogue_cli(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["green", "catalogue", "--catalogue", "x"])
     assert bad.exit_code == 2
     assert "unknown green catalogue version 'x'" in bad.stderr
+
+
+def test_show_prints_one_enterprises_label_and_evidence(green_market: Path, tmp_path: Path) -> None:
+    screen = screen_market(green_market, AS_OF, load_catalogue())
+    write_screen(screen, tmp_path)
+    row = screen.frame.filter(pl.col("label") == "green").row(0, named=True)
+    shown = runner.invoke(app, ["green", "show", "--screen", str(tmp_path), "--uscc", row["uscc"]])
+    assert shown.exit_code == 0, shown.output
+    assert f"{row['uscc']} as of 2025-12: green, category {row['category_name']}" in shown.stdout
+    assert shown.stdout.count("  - ") == 3
+    as_json = runner.invoke(
+        app, ["green", "show", "--screen", str(tmp_path), "--uscc", row["uscc"], "--json"]
+    )
+    assert json.loads(as_json.stdout)["evidence"] == row["evidence"]
+    unknown = runner.invoke(app, ["green", "show", "--screen", str(tmp_path), "--uscc", "X1"])
+    assert unknown.exit_code == 2
+    assert "enterprise X1 is not in the screen" in unknown.stderr
+    empty = runner.invoke(
+        app, ["green", "show", "--screen", str(tmp_path / "none"), "--uscc", row["uscc"]]
+    )
+    assert empty.exit_code == 2
+    assert "no green screen in" in empty.stderr

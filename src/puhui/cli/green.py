@@ -15,7 +15,7 @@ import typer
 from puhui.cli.context import fail
 from puhui.domain.errors import PuhuiError
 from puhui.market.params import parse_month
-from puhui.pipelines.green.screen import screen_market, write_screen
+from puhui.pipelines.green.screen import read_screen_row, screen_market, write_screen
 from puhui.risk.green.catalogue import DEFAULT_VERSION, LABELS, load_catalogue
 
 app = typer.Typer(help="Green finance pre-screening (绿色金融预筛).", no_args_is_help=True)
@@ -70,6 +70,31 @@ def screen_command(
         typer.echo(json.dumps({**report, "written": [str(p) for p in written]}, ensure_ascii=False))
         return
     _print_report(report, out)
+
+
+@app.command("show")
+def show_command(
+    screen_dir: Annotated[
+        Path, typer.Option("--screen", help="Folder `puhui green screen --out` wrote.")
+    ],
+    uscc: Annotated[str, typer.Option("--uscc", help="Unified social credit code.")],
+    as_json: AsJson = False,
+) -> None:
+    """One enterprise's label, category and evidence from a written screen."""
+    try:
+        row = read_screen_row(screen_dir, uscc)
+    except PuhuiError as exc:
+        raise fail(exc.message, code=exc.code) from None
+    if as_json:
+        typer.echo(json.dumps(row, ensure_ascii=False, default=str))
+        return
+    category = "-" if row["category"] is None else f"{row['category_name']} ({row['category']})"
+    typer.echo(
+        f"{row['uscc']} as of {str(row['as_of'])[:7]}: {row['label']}, category {category}, "
+        f"catalogue {row['catalogue_version']}"
+    )
+    for line in row["evidence"]:
+        typer.echo(f"  - {line}")
 
 
 def _print_report(report: dict[str, Any], out: Path | None) -> None:

@@ -19,7 +19,7 @@ from puhui.domain.lending.schedule import add_months
 from puhui.market import store
 from puhui.market.errors import MarketTableMissing
 from puhui.risk.green.catalogue import LABELS, GreenCatalogue
-from puhui.risk.green.errors import InvalidGreenScreen
+from puhui.risk.green.errors import EnterpriseNotScreened, InvalidGreenScreen
 from puhui.risk.green.label import GreenEvidence, green_label
 
 SCREEN_FILE = "screen.parquet"
@@ -233,3 +233,19 @@ def write_screen(screen: GreenScreen, out: Path) -> list[Path]:
     tmp_table.replace(table)
     tmp_report.replace(report)
     return [table, report]
+
+
+def read_screen_row(screen_dir: Path, uscc: str) -> dict[str, Any]:
+    """One enterprise's row of a written screen, or a clear error (no screen, not in it)."""
+    path = Path(screen_dir) / SCREEN_FILE
+    if not path.is_file():
+        raise InvalidGreenScreen(
+            f"no green screen in {screen_dir} (expected {SCREEN_FILE}; "
+            "write one with `puhui green screen --out`)"
+        )
+    found = pl.scan_parquet(path).filter(pl.col("uscc") == uscc).collect()
+    if found.is_empty():
+        raise EnterpriseNotScreened(
+            f"enterprise {uscc} is not in the screen in {screen_dir}", details={"uscc": uscc}
+        )
+    return found.row(0, named=True)

@@ -19,3 +19,7 @@ class InvalidGreenScreen(InvalidInput):
     """A screen was asked for a month or on data it cannot use."""
 
     code = "invalid_green_screen"
+
+
+class EnterpriseNotScreened(NotFound):
+    code = "enterprise_not_screened"
