@@ -4,7 +4,10 @@ version may price a green enterprise lower through ``pricing.adjustments``."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from puhui.domain.origination.decision_record import DecisionEvidence
 
 GREEN_LABEL = "green_label"
 """``green`` | ``not_green`` | ``excluded_penalty`` (docs/green.md)."""
@@ -32,3 +35,14 @@ def green_inputs(uscc: str, labels: GreenLabels | None, as_of: date) -> dict[str
         return {}
     label, category = found
     return {GREEN_LABEL: label, GREEN_CATEGORY: category}
+
+
+def recorded_green(evidence: DecisionEvidence | None) -> tuple[str | None, str | None]:
+    """(label, category) the decision read, to record on the application (and so on the
+    loans of its line): both None when the decision read none."""
+    inputs = {} if evidence is None else evidence.inputs
+    label, category = inputs.get(GREEN_LABEL), inputs.get(GREEN_CATEGORY)
+    return (
+        label if isinstance(label, str) else None,
+        category if isinstance(category, str) else None,
+    )
