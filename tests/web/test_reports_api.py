@@ -103,3 +103,26 @@ def test_an_unknown_grouping_is_refused(servicing_api: Api) -> None:
         "/api/v1/reports/origination", params={"by": "region"}, headers=headers
     )
     assert response.status_code == 422
+
+
+def test_green_loans_by_label_and_category(reports_api: tuple[Api, Engine]) -> None:
+    api, engine = reports_api
+    book = make_book(BOOK_DAY)
+    for i, application in enumerate(book.applications):
+        application["green_label"] = "green" if i % 2 == 0 else None
+        application["green_category"] = "clean_energy" if i % 2 == 0 else None
+    write_book(engine, book)
+    green_lines = {a["credit_line_id"] for a in book.applications if a["green_label"] == "green"}
+    expected_fen = sum(
+        loan["outstanding_principal_fen"]
+        for loan in book.loans
+        if loan["line_id"] in green_lines and loan["outstanding_principal_fen"] > 0
+    )
+    response = api.client.get("/api/v1/reports/green", headers=api.staff_headers(Role.RISK_OFFICER))
+    assert response.status_code == 200, response.text
+    rows = {(r["label"], r["category"]): r for r in response.json()}
+    assert rows[("green", "clean_energy")]["outstanding_principal_fen"] == expected_fen
+    total = sum(r["outstanding_principal_fen"] for r in rows.values())
+    assert total == sum(x["outstanding_principal_fen"] for x in book.loans)
+    anonymous = api.client.get("/api/v1/reports/green")
+    assert anonymous.status_code == 401

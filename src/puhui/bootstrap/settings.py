@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         "(docs/prosperity.md); unset: <data_dir>/prosperity, and without a build there the "
         "input is missing",
     )
+    green_screen_dir: Path | None = Field(
+        default=None,
+        description="a folder `puhui green screen --out` wrote: feeds the strategy inputs "
+        "green_label and green_category (docs/green.md); unset: the inputs are missing",
+    )
     graph_max_age_days: int = Field(
         default=45,
         ge=0,

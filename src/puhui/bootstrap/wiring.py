@@ -20,6 +20,7 @@ from puhui.domain.lending.schedule import add_months
 from puhui.graph.build import build
 from puhui.graph.live import GraphSource
 from puhui.pipelines.feature_store import BuildReport, build_month
+from puhui.pipelines.green.serving import GreenScreenFile
 from puhui.pipelines.prosperity.serving import IndustryIndexFile
 from puhui.risk.features import MarketTables
 from puhui.risk.need import NeedModel
@@ -151,6 +152,10 @@ def build_assessor(platform: Platform) -> StrategyAssessor:
         need_model = NeedModel.load(settings.need_model_dir)
         logger.info("need_estimate_fen from need model %s", need_model.model_id)
     prosperity = prosperity_source(platform)
+    green = None
+    if settings.green_screen_dir is not None:
+        # A folder without a screen stops the start-up with its reason, as the need model.
+        green = GreenScreenFile(settings.green_screen_dir)
     return StrategyAssessor(
         live=live_decisioning(platform),
         licence_type=settings.licence_type,
@@ -159,6 +164,7 @@ def build_assessor(platform: Platform) -> StrategyAssessor:
         need_model=need_model,
         guarantees=guarantee_service(platform),
         prosperity=prosperity,
+        green=green,
     )
 
 

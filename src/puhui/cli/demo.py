@@ -24,6 +24,7 @@ from puhui.bootstrap import Platform, Settings
 from puhui.bootstrap.logging import logging_to_file
 from puhui.cli.context import fail, load_settings
 from puhui.cli.demo_advisor import advisor_section
+from puhui.cli.demo_green import green_section
 from puhui.cli.demo_partners import (
     brought_by_partner,
     partners_sections,
@@ -435,6 +436,11 @@ def _run_stages(
             active_credit_section(active_credit),
             *supply_chain_sections(vouchers.results(last_day)),
             *partners_sections(partners.results(last_day)),
+            green_section(
+                market_dir,
+                first_day,
+                ((r.uscc, r.principal_fen) for r in simulation.receipts.values()),
+            ),
             monitoring,
             prosperity_section(market_dir, settings.prosperity_folder, progress),
             advisor_section(

@@ -17,6 +17,7 @@ from puhui.cli import (
     features,
     federated,
     graph,
+    green,
     guarantee,
     keys,
     ledger,
@@ -107,6 +108,7 @@ app.add_typer(voucher.app, name="voucher")
 app.add_typer(guarantee.app, name="guarantee")
 app.add_typer(federated.app, name="federated")
 app.add_typer(advisor.app, name="advisor")
+app.add_typer(green.app, name="green")
 monitor_run.register(monitor.app)
 monitor.app.command(name="backtest")(monitor_backtest.backtest)
 monitor.app.command(name="train-model")(monitor_backtest.train_model)

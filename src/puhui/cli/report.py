@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import typer
 
@@ -62,3 +63,36 @@ def refresh_command(
     for r in results:
         what = "portfolio and origination" if r.portfolio_rebuilt else "origination only"
         typer.echo(f"report {r.as_of.isoformat()} rebuilt ({what}): {r.rows:,} rows")
+
+
+@app.command("green")
+def green_command(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
+) -> None:
+    """Green loans: outstanding loans and balance by green label and catalogue category (the
+    label each loan's application was decided with; docs/green.md)."""
+    from puhui.domain.money import format_yuan  # noqa: PLC0415
+
+    with platform() as p:
+        book = SqlReportingStore(p.database.engine, clock=p.clock).green_loans()
+    rows: list[dict[str, Any]] = [
+        {
+            "label": line.label,
+            "category": line.category,
+            "loans": line.loans,
+            "outstanding_principal_fen": line.outstanding_principal_fen,
+        }
+        for line in book
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no loan with principal outstanding")
+        return
+    typer.echo(f"{'label':<17} {'category':<28} {'loans':>7} {'outstanding (RMB)':>20}")
+    for row in rows:
+        typer.echo(
+            f"{row['label']:<17} {row['category']:<28} {row['loans']:>7} "
+            f"{format_yuan(row['outstanding_principal_fen']):>20}"
+        )

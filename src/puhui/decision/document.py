@@ -165,6 +165,18 @@ class LegalCapSpec(_Strict):
     """A cap of N x the 1-year LPR on the decision date (the courts' rule for private lending)."""
 
 
+class PricingAdjustmentSpec(_Strict):
+    """One rule of ``pricing.adjustments``: when every cell of ``when`` matches (the cell
+    syntax of the decision tables), ``spread_delta`` is added to the grade's spread. Every
+    matching rule applies; the floor, the product cap and the legal cap still bound the rate
+    (e.g. a green-loan discount of -0.003 when ``green_label`` is ``green``)."""
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)]
+    description: str = ""
+    when: dict[str, CellText] = Field(default_factory=dict)
+    spread_delta: ExactDecimal
+
+
 class PricingSpec(_Strict):
     lpr: str | tuple[LprPoint, ...] = "lpr_1y"
     """The name of a shipped LPR table, or the dated points themselves."""
@@ -173,6 +185,16 @@ class PricingSpec(_Strict):
     cap: ExactDecimal
     legal_caps: dict[str, LegalCapSpec] = Field(min_length=1)
     """By licence type; the decision's licence type must be one of these."""
+    adjustments: tuple[PricingAdjustmentSpec, ...] = ()
+    """Spread adjustments by the applicant's inputs, added to the grade's spread."""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_adjustments(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A document without adjustments serialises (and hashes) as it did before they existed.
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("adjustments"):
+            data.pop("adjustments", None)
+        return data
 
 
 class TermSpec(_Strict):

@@ -15,7 +15,7 @@ from puhui.decision.document import InputType, StrategyDocument
 from puhui.decision.expression import Expression
 from puhui.decision.outcome import Decision, ModelResult, Scorer, Value
 from puhui.decision.pipeline import DecisionFunctions, compile_decision, input_test, write_source
-from puhui.decision.pricing import PriceBreakdown, Pricing
+from puhui.decision.pricing import PriceBreakdown, PriceKey, Pricing
 from puhui.decision.tables import CompiledRule, CompiledTable
 from puhui.domain.errors import InvalidInput
 
@@ -323,10 +323,14 @@ class CompiledStrategy:
     referrals: CompiledTable
     reasons: Mapping[str, tuple[str, str, bool]]
     """Code -> (zh-CN text, en text, adverse)."""
-    _price_cache: dict[tuple[str, dt.date, str], PriceBreakdown] = field(default_factory=dict)
+    _price_cache: dict[PriceKey, PriceBreakdown] = field(default_factory=dict)
     _plan: _CheckPlan | None = None
     version_label: str = ""
-    _rate_cache: dict[tuple[str, dt.date, str], Decimal] = field(default_factory=dict)
+    _rate_cache: dict[PriceKey, Decimal] = field(default_factory=dict)
+    pricing_adjustments: CompiledTable | None = None
+    """``pricing.adjustments`` as a collect table (None: the document has none)."""
+    spread_deltas: tuple[Decimal, ...] = ()
+    """The spread delta of each rule of ``pricing_adjustments``, in order."""
     _decide: DecisionFunctions = field(init=False, repr=False, compare=False)
 
     @property
@@ -416,8 +420,9 @@ class CompiledStrategy:
         env = dict(inputs) if functions.writes_env else inputs
         return run(env, model, as_of, licence_type, None)
 
-    def price(self, key: tuple[str, dt.date, str]) -> PriceBreakdown:
-        """The price of (grade, date, licence type), memoised: pricing is a pure function."""
+    def price(self, key: PriceKey) -> PriceBreakdown:
+        """The price of (grade, date, licence type[, adjustment]), memoised: pricing is a pure
+        function."""
         price = self._price_cache.get(key)
         if price is None:
             if len(self._price_cache) >= _PRICE_CACHE_SIZE:
@@ -425,7 +430,7 @@ class CompiledStrategy:
             price = self._price_cache[key] = self.pricing.price(*key)
         return price
 
-    def rate(self, key: tuple[str, dt.date, str]) -> Decimal:
+    def rate(self, key: PriceKey) -> Decimal:
         """The annual rate of :meth:`price`, memoised on its own (read by every decision)."""
         rate = self.price(key).annual_rate
         if len(self._rate_cache) >= _PRICE_CACHE_SIZE:
@@ -434,7 +439,7 @@ class CompiledStrategy:
         return rate
 
     @property
-    def cached_rate(self) -> Callable[[tuple[str, dt.date, str]], Decimal | None]:
+    def cached_rate(self) -> Callable[[PriceKey], Decimal | None]:
         """The memoised rate or None (the cache is cleared in place, never replaced)."""
         return self._rate_cache.get
 

@@ -2,7 +2,9 @@
 
 The JDM graph is input -> knockouts -> fraud -> grading -> referrals -> output, one
 ``decisionTableNode`` per table, so that business users can edit the tables in the free GoRules
-editor. Limits, pricing and terms are not tables and stay in the strategy document. Cells are
+editor. Limits, pricing and terms are not tables and stay in the strategy document, except the
+rules of ``pricing.adjustments``: a strategy that has them gets a ``pricing_adjustments``
+collect table (output ``spread_delta``) after grading. Cells are
 translated between our syntax and ZEN's unary syntax; in ZEN a comma means OR, so a set is
 written ``in [...]`` and a range ``[a..b)``. Import refuses any cell it cannot translate exactly,
 naming the node, rule and column.
@@ -16,10 +18,18 @@ from itertools import pairwise
 from typing import Any
 
 from puhui.decision.cells import Cell, CellError, parse_cell
-from puhui.decision.document import RuleSpec, StrategyDocument, TableSpec
+from puhui.decision.document import (
+    PricingAdjustmentSpec,
+    RuleSpec,
+    StrategyDocument,
+    TableSpec,
+)
 from puhui.domain.errors import InvalidInput
 
 TABLES = ("knockouts", "fraud", "grading", "referrals")
+PRICING_ADJUSTMENTS = "pricing_adjustments"
+"""The node of ``pricing.adjustments`` (only in the graph of a strategy that has them)."""
+_SPREAD_DELTA = "spread_delta"
 _RULE_ID = "rule_id"
 _REASON = "reason"
 
@@ -29,7 +39,44 @@ class JdmError(InvalidInput):
 
 
 def _table_of(document: StrategyDocument, name: str) -> TableSpec:
+    if name == PRICING_ADJUSTMENTS:
+        return TableSpec(
+            hit_policy="collect",
+            rules=tuple(
+                RuleSpec(
+                    id=a.id,
+                    description=a.description,
+                    when=dict(a.when),
+                    then={_SPREAD_DELTA: str(a.spread_delta)},
+                )
+                for a in document.pricing.adjustments
+            ),
+        )
     return document.grading.table if name == "grading" else getattr(document, name)
+
+
+def _graph_tables(document: StrategyDocument) -> tuple[str, ...]:
+    if not document.pricing.adjustments:
+        return TABLES
+    at = TABLES.index("grading") + 1
+    return (*TABLES[:at], PRICING_ADJUSTMENTS, *TABLES[at:])
+
+
+def _adjustments_of(table: TableSpec) -> tuple[PricingAdjustmentSpec, ...]:
+    adjustments = []
+    for rule in table.rules:
+        delta = rule.then.get(_SPREAD_DELTA)
+        if delta is None or isinstance(delta, bool):
+            raise JdmError(
+                f"node {PRICING_ADJUSTMENTS!r} rule {rule.id!r}: output {_SPREAD_DELTA!r} "
+                "must be a number"
+            )
+        adjustments.append(
+            PricingAdjustmentSpec(
+                id=rule.id, description=rule.description, when=dict(rule.when), spread_delta=delta
+            )
+        )
+    return tuple(adjustments)
 
 
 def _zen_output(value: Any) -> str:
@@ -80,14 +127,15 @@ def export_jdm(document: StrategyDocument) -> dict[str, Any]:
     nodes: list[dict[str, Any]] = [
         {"id": "node-input", "name": "request", "type": "inputNode", "position": {"x": 0, "y": 100}}
     ]
-    for index, name in enumerate(TABLES, start=1):
+    tables = _graph_tables(document)
+    for index, name in enumerate(tables, start=1):
         nodes.append(table_to_node(name, _table_of(document, name), x=250 * index))
     nodes.append(
         {
             "id": "node-output",
             "name": "response",
             "type": "outputNode",
-            "position": {"x": 250 * (len(TABLES) + 1), "y": 100},
+            "position": {"x": 250 * (len(tables) + 1), "y": 100},
         }
     )
     edges = [
@@ -220,16 +268,20 @@ def import_jdm(document: StrategyDocument, graph: dict[str, Any]) -> StrategyDoc
         for node in graph.get("nodes", [])
         if node.get("type") == "decisionTableNode"
     }
-    unknown = sorted(set(nodes) - set(TABLES))
+    tables = _graph_tables(document)
+    unknown = sorted(set(nodes) - set(tables))
     if unknown:
         raise JdmError(f"the graph has tables this strategy does not: {unknown}")
     update: dict[str, Any] = {}
-    for name in TABLES:
+    for name in tables:
         if name not in nodes:
             continue
         current = _table_of(document, name)
         table = node_to_table(nodes[name], description=current.description)
-        if name == "grading":
+        if name == PRICING_ADJUSTMENTS:
+            adjustments = _adjustments_of(table)
+            update["pricing"] = document.pricing.model_copy(update={"adjustments": adjustments})
+        elif name == "grading":
             update["grading"] = document.grading.model_copy(update={"table": table})
         else:
             update[name] = table

@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from puhui.codegen import compile_function, literal
 from puhui.decision.document import InputType
 from puhui.decision.outcome import Decision, Outcome, Trace, TraceStep
+from puhui.decision.pricing import PriceKey
 from puhui.decision.tables import CompiledRule, CompiledTable, cell_test
 
 if TYPE_CHECKING:
@@ -321,8 +323,19 @@ def _limit_adjustments(w: _Writer) -> None:
 
 
 def _price(w: _Writer) -> None:
+    """Without ``pricing.adjustments`` the key is (grade, date, licence type); with them,
+    every matching rule's spread delta is summed into a fourth element."""
     strategy = w.strategy
-    w.line("key = (grade, as_of, licence_type)")
+    table = strategy.pricing_adjustments
+    if table is None or not table.rules:
+        w.line("key = (grade, as_of, licence_type)")
+    else:
+        w.load(table)
+        w.line(f"adj = {w.bind('ZERO', Decimal(0))}")
+        for rule, delta in zip(table.rules, strategy.spread_deltas, strict=True):
+            w.rule(table, rule)
+            w.line(f"if m: adj = adj + {w.bind('AD', delta)}")
+        w.line("key = (grade, as_of, licence_type, adj)")
     w.line(f"rate = {w.bind('RC', strategy.cached_rate)}(key)")
     w.line("if rate is None:")
     w.line(f"rate = {w.bind('RATE', strategy.rate)}(key)", 2)
@@ -443,24 +456,27 @@ def _limit_entry(rule: Any) -> Callable[[Mapping[str, Any], str, int], Any]:
     return entry
 
 
-def _price_entry(strategy: CompiledStrategy) -> Callable[[tuple[str, dt.date, str]], TraceStep]:
-    def entry(key: tuple[str, dt.date, str]) -> TraceStep:
-        grade, as_of, licence_type = key
+def _price_entry(strategy: CompiledStrategy) -> Callable[[PriceKey], TraceStep]:
+    def entry(key: PriceKey) -> TraceStep:
+        grade, as_of, licence_type = key[0], key[1], key[2]
         price = strategy.price(key)
+        output = {
+            "lpr": price.lpr,
+            "spread": price.spread,
+            "risk_rate": price.risk_rate,
+            "floor": price.floor,
+            "cap": price.cap,
+            "legal_cap": price.legal_cap,
+            "annual_rate": price.annual_rate,
+        }
+        if len(key) == 4:
+            output["adjustment"] = price.adjustment
         return TraceStep(
             "pricing",
             "annual_rate",
             {"grade": grade, "as_of": as_of.isoformat(), "licence_type": licence_type},
             True,
-            {
-                "lpr": price.lpr,
-                "spread": price.spread,
-                "risk_rate": price.risk_rate,
-                "floor": price.floor,
-                "cap": price.cap,
-                "legal_cap": price.legal_cap,
-                "annual_rate": price.annual_rate,
-            },
+            output,
         )
 
     return entry

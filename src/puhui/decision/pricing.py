@@ -69,6 +69,10 @@ class LegalCap:
         return min(caps)
 
 
+PriceKey = tuple[str, dt.date, str] | tuple[str, dt.date, str, Decimal]
+"""(grade, pricing date, licence type[, sum of the matching spread adjustments])."""
+
+
 @dataclass(frozen=True, slots=True)
 class PriceBreakdown:
     lpr: Decimal
@@ -78,6 +82,8 @@ class PriceBreakdown:
     cap: Decimal
     legal_cap: Decimal
     annual_rate: Decimal
+    adjustment: Decimal = Decimal(0)
+    """The sum of the strategy's matching spread adjustments (included in ``spread``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +94,15 @@ class Pricing:
     cap: Decimal
     legal_caps: dict[str, LegalCap]
 
-    def price(self, grade: str, as_of: dt.date, licence_type: str) -> PriceBreakdown:
-        """LPR + spread, raised to the floor, cut to the product cap and the legal cap."""
+    def price(
+        self,
+        grade: str,
+        as_of: dt.date,
+        licence_type: str,
+        adjustment: Decimal = Decimal(0),
+    ) -> PriceBreakdown:
+        """LPR + spread (+ the matching adjustments), raised to the floor, cut to the product
+        cap and the legal cap."""
         legal = self.legal_caps.get(licence_type)
         if legal is None:
             raise NotFound(
@@ -97,10 +110,12 @@ class Pricing:
                 f"(configured: {', '.join(sorted(self.legal_caps))})"
             )
         lpr = self.lpr.rate_on(as_of)
-        spread = self.spread_by_grade[grade]
+        spread = self.spread_by_grade[grade] + adjustment
         legal_cap = legal.on(lpr)
         risk_rate = lpr + spread
         # Validation guarantees floor <= cap and floor <= legal cap, so the result satisfies all
         # three; the legal cap wins last because it is the law, not a product choice.
         rate = min(max(risk_rate, self.floor), self.cap, legal_cap)
-        return PriceBreakdown(lpr, spread, risk_rate, self.floor, self.cap, legal_cap, rate)
+        return PriceBreakdown(
+            lpr, spread, risk_rate, self.floor, self.cap, legal_cap, rate, adjustment
+        )

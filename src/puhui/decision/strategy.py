@@ -15,7 +15,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from puhui.decision.cells import Cell, CellError, parse_cell
-from puhui.decision.document import InputSpec, InputType, StrategyDocument, TableSpec
+from puhui.decision.document import (
+    InputSpec,
+    InputType,
+    RuleSpec,
+    StrategyDocument,
+    TableSpec,
+)
 from puhui.decision.engine import (
     RESERVED_NAMES,
     AffordabilityRule,
@@ -35,6 +41,8 @@ from puhui.domain.money import parse_yuan
 Path_ = tuple[str | int, ...]
 _NUMERIC = (InputType.NUMBER, InputType.INTEGER, InputType.FEN)
 FRAUD_ACTIONS = frozenset({"decline", "refer"})
+MAX_SPREAD_ADJUSTMENT = Decimal("0.05")
+"""The largest spread adjustment one ``pricing.adjustments`` rule may make, either way."""
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
@@ -269,6 +277,7 @@ class _Compiler:
         grades = self.check_grades()
         limit_rule = self.compile_limit(grades)
         pricing = self.compile_pricing(grades)
+        adjustments, deltas = self.compile_pricing_adjustments(base | {"grade", "limit_fen"})
         term_rule = self.compile_term(grades)
         check_preapproval(self, grades)
         referrals = self.compile_table(
@@ -308,6 +317,8 @@ class _Compiler:
             term_rule=term_rule,
             referrals=referrals,
             reasons={c: (r.zh.strip(), r.en.strip(), r.adverse) for c, r in doc.reasons.items()},
+            pricing_adjustments=adjustments,
+            spread_deltas=deltas,
         )
 
     def compile_computed(self) -> tuple[tuple[str, Expression], ...]:
@@ -623,6 +634,30 @@ class _Compiler:
                 )
             caps[licence] = cap
         return Pricing(table, dict(spec.spread_by_grade), spec.floor, spec.cap, caps)
+
+    def compile_pricing_adjustments(
+        self, known: set[str]
+    ) -> tuple[CompiledTable | None, tuple[Decimal, ...]]:
+        """``pricing.adjustments`` as a collect table over the inputs, computed values, grade
+        and limit; each spread delta within +/- MAX_SPREAD_ADJUSTMENT."""
+        specs = self.doc.pricing.adjustments
+        if not specs:
+            return None, ()
+        path: Path_ = ("pricing", "adjustments")
+        for index, spec in enumerate(specs):
+            if abs(spec.spread_delta) > MAX_SPREAD_ADJUSTMENT:
+                self.problems.add(
+                    (*path, index, "spread_delta"),
+                    f"a spread adjustment is a fraction between -{MAX_SPREAD_ADJUSTMENT} and "
+                    f"{MAX_SPREAD_ADJUSTMENT} (-0.003 = 0.3 points lower)",
+                )
+        table = TableSpec(
+            hit_policy="collect",
+            rules=tuple(
+                RuleSpec(id=s.id, description=s.description, when=dict(s.when)) for s in specs
+            ),
+        )
+        return self.compile_table(path, table, known), tuple(s.spread_delta for s in specs)
 
     def compile_term(self, grades: list[str]) -> TermRule:
         spec = self.doc.term

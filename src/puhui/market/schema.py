@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 """Bumped on any incompatible change; additions of columns or tables keep the major number
 (1.1 added ``draw_outflows`` and ``truth/draw_use_truth``; 1.2 added
 ``enterprises_truth.guarantee_circle_id`` and ``round_trip_id`` and
-``truth/contagion_events``, and round-trip invoices in ``invoices``)."""
+``truth/contagion_events``, and round-trip invoices in ``invoices``; 1.3 added
+``environmental_penalties`` and ``truth/environment_truth``)."""
 
 # Conventions every table follows (documented once here, relied on by risk features):
 # - ``uscc`` is the enterprise key: an 18-character unified social credit code (GB 32100),
@@ -477,6 +478,50 @@ TRUTH_DRAW_USE = Table(
     meaning="hidden use of every draw's proceeds",
 )
 
+ENVIRONMENTAL_PENALTIES = Table(
+    "environmental_penalties",
+    (
+        Column(
+            "penalty_id",
+            STRING,
+            "decision number (环罚〔year〕n号) or court case number (民初环n号)",
+        ),
+        Column("uscc", STRING, "enterprise penalised or sued"),
+        Column("decision_date", DATE, "date of the decision or judgment"),
+        Column("month", DATE, "first day of the decision's month"),
+        Column(
+            "source",
+            STRING,
+            "'administrative' (环保行政处罚 by the ecology and environment bureau) or 'court' "
+            "(环境污染责任纠纷 judgment)",
+        ),
+        Column(
+            "violation",
+            STRING,
+            "air_emission | wastewater | solid_waste | noise | eia_violation (环评违法)",
+        ),
+        Column("severity", STRING, "'minor' or 'serious' (suspension, large fine)"),
+        Column("amount_fen", INT64, "fine or damages in fen"),
+    ),
+    key=("penalty_id", "uscc"),
+    truth=False,
+    meaning="environmental penalties and pollution-liability judgments (one row per decision)",
+)
+
+TRUTH_ENVIRONMENT = Table(
+    "environment_truth",
+    (
+        Column("uscc", STRING, "enterprise"),
+        Column("green_activity", BOOLEAN, "its main business is truly a green one"),
+        Column("env_risk", FLOAT64, "hidden environmental-risk latent (higher pollutes more)"),
+        Column("is_polluter", BOOLEAN, "env_risk above the polluter threshold"),
+        Column("is_green", BOOLEAN, "green_activity and not a polluter: the true green label"),
+    ),
+    key=("uscc",),
+    truth=True,
+    meaning="hidden environmental conduct of every registered enterprise",
+)
+
 PUBLIC_TABLES: tuple[Table, ...] = (
     ENTERPRISES,
     OWNERS,
@@ -490,6 +535,7 @@ PUBLIC_TABLES: tuple[Table, ...] = (
     APPLICATIONS,
     LOAN_HISTORY,
     DRAW_OUTFLOWS,
+    ENVIRONMENTAL_PENALTIES,
 )
 TRUTH_TABLES: tuple[Table, ...] = (
     TRUTH_ENTERPRISES,
@@ -499,6 +545,7 @@ TRUTH_TABLES: tuple[Table, ...] = (
     TRUTH_MACRO,
     TRUTH_DRAW_USE,
     TRUTH_CONTAGION,
+    TRUTH_ENVIRONMENT,
 )
 ALL_TABLES: tuple[Table, ...] = PUBLIC_TABLES + TRUTH_TABLES
 TABLES: dict[str, Table] = {t.name: t for t in ALL_TABLES}

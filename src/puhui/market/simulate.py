@@ -18,6 +18,11 @@ from puhui.market.simulation.contagion import contagion, contagion_events_table
 from puhui.market.simulation.context import BURN_IN_MONTHS, Calendar, ChunkContext
 from puhui.market.simulation.court import court_cases_table
 from puhui.market.simulation.demand import demand
+from puhui.market.simulation.environment import (
+    environment,
+    environment_truth_table,
+    environmental_penalties_table,
+)
 from puhui.market.simulation.factors import common_factors
 from puhui.market.simulation.frames import empty
 from puhui.market.simulation.fund_use import draw_use
@@ -62,6 +67,7 @@ def simulate_chunk(params: MarketParams, first_slot: int, end_slot: int) -> dict
     use = draw_use(
         ctx, latent=latent, ids=ids, apps=apps, grants=grants, flows=flows, lenders=lenders
     )
+    env = environment(ctx)
     tables = {
         "enterprises": enterprises_table(ctx, latent, ids),
         "owners": owners_table(ctx, latent.registered),
@@ -90,6 +96,8 @@ def simulate_chunk(params: MarketParams, first_slot: int, end_slot: int) -> dict
         "monthly_truth": monthly_truth_table(latent, flows.cash_available_fen, rows),
         # The macro factors are the same for every chunk: the first chunk writes them.
         "macro": macro_table(ctx, factors) if first_slot == 0 else empty(schema.TRUTH_MACRO),
+        "environmental_penalties": environmental_penalties_table(ctx, latent, ids, env),
+        "environment_truth": environment_truth_table(ctx, latent, ids, env),
     }
     return {
         name: frame.select(schema.TABLES[name].column_names).cast(

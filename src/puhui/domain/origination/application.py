@@ -105,6 +105,8 @@ class Applicant:
         )
 
 
+GREEN_LABELS = ("green", "not_green", "excluded_penalty")
+"""The labels of the green pre-screen (docs/green.md)."""
 MAX_PARTNER_SCORE = 1000
 """A partner score is 0 to 1000, higher is better (docs/partners.md)."""
 
@@ -133,6 +135,11 @@ class Application:
     partner_score: int | None = None
     """The referring partner's own risk score of the applicant (0-1000, higher is better), a
     strategy input (``partner_score``); only a partner's application carries one."""
+    green_label: str | None = None
+    """The green pre-screen's label the automatic decision read (``green`` | ``not_green`` |
+    ``excluded_penalty``, docs/green.md); None when no screen covered the applicant."""
+    green_category: str | None = None
+    """The green catalogue category the decision read (e.g. ``clean_energy``), if any."""
 
     def __post_init__(self) -> None:
         if self.channel is not None and not isinstance(self.channel, Channel):
@@ -151,6 +158,11 @@ class Application:
                 details={"field": "requested_term_months"},
             )
         self._check_partner_score()
+        if self.green_label is not None and self.green_label not in GREEN_LABELS:
+            raise InvalidInput(
+                f"a green label is one of {', '.join(GREEN_LABELS)}, got {self.green_label!r}",
+                details={"field": "green_label"},
+            )
         amount = self.requested_amount_fen
         if amount is not None and (
             isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0

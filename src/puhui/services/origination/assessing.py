@@ -28,6 +28,7 @@ from puhui.services.origination.context import (
     view_of,
 )
 from puhui.services.origination.graph_check import GraphScreening, check_graph
+from puhui.services.origination.green_input import recorded_green
 from puhui.services.origination.ports import (
     AssessmentRequest,
     EarlierApplication,
@@ -296,7 +297,13 @@ def _record(
     now = origination.clock.now()
     target = _OUTCOME_STATUS[assessment.outcome]
     assessed = application.moved_to(ApplicationStatus.ASSESSED, at=now)
-    final = replace(assessed.moved_to(target, at=now), assessment=assessment)
+    green_label, green_category = recorded_green(assessment.evidence)
+    final = replace(
+        assessed.moved_to(target, at=now),
+        assessment=assessment,
+        green_label=green_label,
+        green_category=green_category,
+    )
     # Two transitions, one row write: the intermediate state is recorded in the audit
     # trail, and nobody can observe it in the table mid-transaction anyway.
     try:

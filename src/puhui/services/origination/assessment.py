@@ -66,6 +66,7 @@ from puhui.services.origination.governance import (
     LiveStrategy,
     SetupSource,
 )
+from puhui.services.origination.green_input import GREEN_INPUTS, GreenLabels, green_inputs
 from puhui.services.origination.need_estimate import NEED_INPUT, estimate_need
 from puhui.services.origination.ports import (
     AssessmentRequest,
@@ -137,6 +138,7 @@ INPUT_SCHEMA = InputSchema(
             *VELOCITY_INPUTS,
             *GUARANTEE_INPUTS,
             *PROSPERITY_INPUTS,
+            *GREEN_INPUTS,
             PARTNER_SCORE,
         )
     ),
@@ -269,6 +271,8 @@ class StrategyAssessor:
     """Feeds ``guarantee_coverage`` from the application's channel; none: left missing."""
     prosperity: IndustryProsperity | None = None
     """Feeds ``industry_prosperity_index`` from the applicant's industry; none: left missing."""
+    green: GreenLabels | None = None
+    """Feeds ``green_label`` and ``green_category`` from the green screen; none: left missing."""
 
     def warm_up(self) -> None:
         """Load what decides now (the active strategy, the champion model and its compiled
@@ -364,6 +368,7 @@ class StrategyAssessor:
             **enterprise_inputs,
             **clusters,
             **prosperity_inputs(clusters, self.prosperity, request.as_of),
+            **green_inputs(request.uscc, self.green, request.as_of),
             **graph,
             "applications_30d": applications_30d,
             "requested_amount_fen": request.requested_amount_fen or self.default_amount_fen,

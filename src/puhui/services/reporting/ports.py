@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
+from puhui.services.reporting.green import GreenLoanLine
 from puhui.services.reporting.model import (
     GroupBy,
     OriginationFigure,
@@ -46,4 +47,8 @@ class ReportingStore(Protocol):
 
     def refresh(self, as_of: date) -> RefreshResult:
         """Rebuild the aggregates of ``as_of`` atomically (see ``RefreshResult``)."""
+        ...
+
+    def green_loans(self) -> list[GreenLoanLine]:
+        """Loans with principal outstanding now, by green label and category (docs/green.md)."""
         ...

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Query
 
 from puhui.domain.errors import ConfigurationError
 from puhui.services.reporting import dashboards
+from puhui.services.reporting.green import green_loan_report
 from puhui.services.reporting.model import GroupBy
 from puhui.services.reporting.ports import ReportingStore
 from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
 from puhui.web.schemas.common import ErrorBody, IsoDate
+from puhui.web.schemas.green import GreenLoanLineOut
 from puhui.web.schemas.reports import (
     OriginationReportOut,
     PortfolioOut,
@@ -91,3 +93,19 @@ async def vintages(
     predicted (mean PD at origination) and realised bad rates."""
     report = await call(deps, dashboards.vintage_report, _store(deps), actor=principal, as_of=as_of)
     return vintages_out(report)
+
+
+@router.get("/green", response_model=list[GreenLoanLineOut])
+async def green_loans(deps: Deps, principal: CurrentPrincipal) -> list[GreenLoanLineOut]:
+    """Green loans (docs/green.md): loans with principal outstanding now and their balance by
+    the green label and catalogue category their application was decided with."""
+    lines = await call(deps, green_loan_report, _store(deps), actor=principal)
+    return [
+        GreenLoanLineOut(
+            label=x.label,
+            category=x.category,
+            loans=x.loans,
+            outstanding_principal_fen=x.outstanding_principal_fen,
+        )
+        for x in lines
+    ]

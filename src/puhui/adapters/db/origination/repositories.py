@@ -280,6 +280,8 @@ class SqlApplicationRepository:
             "channel": None if application.channel is None else application.channel.value,
             "branch_code": application.branch_code,
             "partner_score": application.partner_score,
+            "green_label": application.green_label,
+            "green_category": application.green_category,
             "reviewed_by": application.reviewed_by,
             "credit_line_id": application.credit_line_id,
             "assessment_json": _assessment_to_json(application.assessment),
@@ -347,6 +349,8 @@ class SqlApplicationRepository:
             channel=None if row.channel is None else Channel(row.channel),
             branch_code=row.branch_code,
             partner_score=row.partner_score,
+            green_label=row.green_label,
+            green_category=row.green_category,
         )
 
     def get(self, application_id: str) -> Application | None:

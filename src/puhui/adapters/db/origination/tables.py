@@ -64,6 +64,9 @@ applications = Table(
     Column("branch_code", String(16), nullable=True, index=True),
     # The referring partner's risk score of the applicant (0-1000), a strategy input.
     Column("partner_score", Integer, nullable=True),
+    # The green pre-screen's label and catalogue category the decision read (docs/green.md).
+    Column("green_label", String(20), nullable=True),
+    Column("green_category", String(40), nullable=True),
     Column("reviewed_by", String(ID), nullable=True),
     Column("credit_line_id", String(64), nullable=True),
     Column("assessment_json", Text, nullable=True),

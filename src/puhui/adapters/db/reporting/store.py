@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from puhui.adapters.db.engine import READ_ONLY_OPTION
+from puhui.adapters.db.reporting.green import green_loan_book
 from puhui.adapters.db.reporting.snapshot import (
     build_origination,
     build_snapshot,
@@ -41,6 +42,7 @@ from puhui.adapters.db.reporting.tables import (
 from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict, InvalidDate
 from puhui.domain.lending.delinquency import FiveCategory
+from puhui.services.reporting.green import GreenLoanLine
 from puhui.services.reporting.model import (
     LOAN_CHANGE_KINDS,
     PPM,
@@ -118,6 +120,9 @@ class SqlReportingStore:
     def _reader(self) -> Connection:
         # Read-only: on SQLite it takes no write lock, so the end of day never waits on a page.
         return self._engine.connect().execution_options(**{READ_ONLY_OPTION: True})
+
+    def green_loans(self) -> list[GreenLoanLine]:
+        return green_loan_book(self._engine)
 
     def refresh(self, as_of: date) -> RefreshResult:
         with self._engine.begin() as connection:

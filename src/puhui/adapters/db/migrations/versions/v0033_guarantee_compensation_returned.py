@@ -2,8 +2,8 @@
 it was written off, so the bank hands the compensation it held back to the agency. The claim's
 status may be ``returned`` and the day is kept in ``returned_on``.
 
-Revision ID: 0035
-Revises: 0031
+Revision ID: 0033
+Revises: 0032
 Create Date: 2026-12-03
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0035"
-down_revision: str | None = "0031"
+revision = "0033"
+down_revision: str | None = "0032"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Green finance pre-screening: the versioned green industry catalogue and the label rules."""
