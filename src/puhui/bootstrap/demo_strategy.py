@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from sqlalchemy import func, literal, select
 
-from puhui.adapters.db.origination.tables import applications, offers
+from puhui.adapters.db.reporting.green import offers_by_green_label as green_offers
 from puhui.bootstrap.container import Platform
 from puhui.bootstrap.wiring import strategy_input_schema
 from puhui.decision.strategy import shipped_strategy_text
@@ -180,28 +179,7 @@ class OffersByLabel:
 
 def offers_by_green_label(platform: Platform) -> list[OffersByLabel]:
     """Offers with their recorded green label (``none``: the screen did not cover them)."""
-    label = func.coalesce(applications.c.green_label, literal("none"))
-    query = (
-        select(
-            label.label("label"),
-            func.count().label("offers"),
-            func.avg(offers.c.annual_rate).label("rate"),
-            func.coalesce(func.sum(offers.c.limit_fen), 0).label("limit_fen"),
-        )
-        .join(applications, applications.c.application_id == offers.c.application_id)
-        .group_by(label)
-        .order_by(label)
-    )
-    with platform.database.engine.connect() as connection:
-        rows = connection.execute(query).all()
     return [
-        OffersByLabel(
-            label=str(row.label),
-            offers=int(row.offers),
-            average_rate=None
-            if row.rate is None
-            else Decimal(str(row.rate)).quantize(Decimal("0.000001")),
-            limit_fen=int(row.limit_fen),
-        )
-        for row in rows
+        OffersByLabel(label, offers, rate, limit_fen)
+        for label, offers, rate, limit_fen in green_offers(platform.database.engine)
     ]
