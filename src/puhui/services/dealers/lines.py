@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -334,6 +334,16 @@ class DealerLineView:
     status: str
     """``active``, ``frozen`` or ``expired`` (an active line past its expiry date)."""
     receipts: tuple[DealerReceipt, ...] = ()
+
+
+DEFAULT_TERM_DAYS = 90
+"""A draw's term when the dealer does not choose one: a purchase cycle, within the line."""
+
+
+def default_maturity(view: DealerLineView, on: date) -> date:
+    """The maturity of a draw made ``on``: ``DEFAULT_TERM_DAYS`` later, at most the line's
+    expiry (a receipt never outlives its line)."""
+    return min(on + timedelta(days=DEFAULT_TERM_DAYS), view.expiry_date)
 
 
 SCAN_PAGE = 500
