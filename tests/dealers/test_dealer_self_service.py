@@ -78,6 +78,8 @@ def test_the_dealer_user_sees_its_own_lines_only(access: DealerAccess, line_id: 
     assert list_dealer_lines(access, actor=RISK, core_uscc=DEALER) == []
     with pytest.raises(NotYourDealerLine):
         dealer_line(access, actor=OTHER_USER, line_id=line_id)
+    with pytest.raises(NotYourDealerLine):  # a missing line answers alike
+        dealer_line(access, actor=OTHER_USER, line_id="line_missing")
     with pytest.raises(Forbidden):
         list_dealer_lines(access, actor=PARTNER)
 

@@ -395,11 +395,18 @@ def _scope(access: DealerAccess, actor: Principal) -> frozenset[str] | None:
     return frozenset() if access.bound is None else access.bound(actor.user_id)
 
 
-def _own(access: DealerAccess, actor: Principal, line: CreditLineRecord) -> None:
-    """An enterprise user reaches only its own enterprises' dealer lines (404 otherwise)."""
+def _reachable(access: DealerAccess, actor: Principal, line_id: str) -> CreditLineRecord:
+    """The line, when ``actor`` may reach it: staff any; an enterprise user only its own
+    enterprises' lines — another's and a missing one answer alike (404), so an enterprise user
+    learns nothing of lines that are not its own."""
     scope = _scope(access, actor)
-    if scope is not None and line.enterprise_id not in scope:
-        raise NotYourDealerLine("no such dealer line", details={"line_id": str(line.line_id)})
+    if scope is None:
+        return stored_line_of(access, line_id)
+    with access.servicing_uow() as uow:
+        line = uow.lines.get(CreditLineId(line_id))
+    if line is None or line.enterprise_id not in scope:
+        raise NotYourDealerLine("no such dealer line", details={"line_id": line_id})
+    return line
 
 
 def list_dealer_lines(
@@ -437,8 +444,7 @@ def list_dealer_lines(
 
 def dealer_line(access: DealerAccess, *, actor: Principal, line_id: str) -> DealerLineView:
     """One dealer line with its receipts (an enterprise user: its own only, 404 otherwise)."""
-    line = stored_line_of(access, line_id)
-    _own(access, actor, line)
+    line = _reachable(access, actor, line_id)
     core = line_core(access, line_id)
     with access.servicing_uow() as uow:
         loans = uow.loans.of_line(CreditLineId(line_id))
@@ -465,7 +471,7 @@ def draw_to_core(
         require(actor, Permission.LINE_MANAGE)
     else:
         require(actor, Permission.DRAW)
-        _own(access, actor, stored_line_of(access, line_id))
+        _reachable(access, actor, line_id)
     core = line_core(access, line_id)
     result = lines.draw(
         access.servicing_uow,
