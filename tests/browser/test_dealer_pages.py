@@ -20,14 +20,14 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from browser_support import SCREENSHOTS, axe_violations, cjk_on_page, screenshot
+from browser_support import SCREENSHOTS, axe_violations, cjk_on_page, screenshot, sign_in_staff
 from live_site import CapturingSender, Site
 from playwright.sync_api import Page, expect
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "dealers"))
 
-from api_support import Api, build_servicing_api
+from api_support import PASSWORD, Api, build_servicing_api
 from dealer_support import CORE, DEALER, YUAN
 from test_dealer_lines_api import on_tiny_market
 
@@ -171,3 +171,21 @@ def test_the_dealer_draws_on_its_line_to_pay_the_core_on_a_phone(
     expect(phone.locator("[data-receipts]")).to_contain_text(f"Paid to {CORE}")
     _clean(phone, zh=False)
     screenshot(phone, site, "dealer-h5-drawn-en")
+
+
+def test_a_risk_officer_reads_the_dealer_lines_on_the_console(
+    desktop: Page, site: Site, book: Book
+) -> None:
+    sign_in_staff(desktop, "risk-open", PASSWORD)  # the officer who opened the line
+    desktop.goto(f"/console/dealer-lines?core={CORE}")
+    expect(desktop.get_by_role("heading", level=1)).to_have_text("经销商额度")
+    row = desktop.get_by_role("row").filter(has_text=book.line_id)
+    expect(row).to_contain_text(DEALER)
+    expect(row).to_contain_text("540,000.00")
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "dealer-console-lines")
+    row.get_by_role("link", name=book.line_id).click()
+    expect(desktop.get_by_role("heading", level=1)).to_contain_text(book.line_id)
+    expect(desktop.get_by_role("button", name="支用并支付核心企业")).to_be_visible()
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "dealer-console-line")
