@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -223,36 +223,59 @@ async def my_dealer_line(request: Request, dealer: Dealer, line_id: str) -> HTML
 
 @router.post("/h5/dealer-lines/{line_id}/draws")
 async def dealer_draw(request: Request, dealer: Dealer, line_id: str) -> Response:
+    return await _draw_from_form(request, dealer, line_id, face="h5", page=_h5_line_page)
+
+
+class _LinePage(Protocol):
+    async def __call__(
+        self,
+        request: Request,
+        actor: Principal,
+        line_id: str,
+        /,
+        *,
+        error: str | None = None,
+        amount: str = "",
+        status_code: int = 200,
+    ) -> HTMLResponse: ...
+
+
+async def _draw_from_form(
+    request: Request, actor: Principal, line_id: str, *, face: str, page: _LinePage
+) -> Response:
+    """A draw posted from a line's page (H5 or console): paid to the core; a refusal shows
+    the page again with the message next to the amount."""
     posted = await session.verified_form(request)
     chosen = line_id[:64]
     deps = _deps(request)
     access = dealer_access(deps)
     # Another enterprise's line is absent (404) before any form is read.
-    view = await call(deps, dealer_line, access, actor=dealer, line_id=chosen)
+    view = await call(deps, dealer_line, access, actor=actor, line_id=chosen)
     try:
         amount, maturity = _parse_draw(posted, view, access.today())
         await call(
             deps,
             draw_to_core,
             access,
-            actor=dealer,
+            actor=actor,
             line_id=chosen,
             amount_fen=amount,
             maturity_date=maturity,
-            idempotency_key=_key(posted, f"h5-dealer-draw-{chosen}"),
+            idempotency_key=_key(posted, f"{face}-dealer-draw-{chosen}"),
         )
     except PuhuiError as exc:
         if isinstance(exc, (Forbidden, NotFound)):
             raise
-        return await _h5_line_page(
+        return await page(
             request,
-            dealer,
+            actor,
             chosen,
             error=_draw_message(request, exc, view),
             amount=form_text(posted, "amount", 20),
             status_code=_status_of(exc),
         )
-    return RedirectResponse(f"/h5/dealer-lines/{chosen}?done=drawn", status_code=303)
+    prefix = "/h5" if face == "h5" else "/console"
+    return RedirectResponse(f"{prefix}/dealer-lines/{chosen}?done=drawn", status_code=303)
 
 
 # --- the console: dealer lines by core, decide and draw -----------------------------------
@@ -392,32 +415,4 @@ async def console_line(request: Request, principal: StaffUser, line_id: str) -> 
 
 @router.post("/console/dealer-lines/{line_id}/draws")
 async def console_draw(request: Request, principal: StaffUser, line_id: str) -> Response:
-    posted = await session.verified_form(request)
-    chosen = line_id[:64]
-    deps = _deps(request)
-    access = dealer_access(deps)
-    view = await call(deps, dealer_line, access, actor=principal, line_id=chosen)
-    try:
-        amount, maturity = _parse_draw(posted, view, access.today())
-        await call(
-            deps,
-            draw_to_core,
-            access,
-            actor=principal,
-            line_id=chosen,
-            amount_fen=amount,
-            maturity_date=maturity,
-            idempotency_key=_key(posted, f"console-dealer-draw-{chosen}"),
-        )
-    except PuhuiError as exc:
-        if isinstance(exc, (Forbidden, NotFound)):
-            raise
-        return await _console_line(
-            request,
-            principal,
-            chosen,
-            error=_draw_message(request, exc, view),
-            amount=form_text(posted, "amount", 20),
-            status_code=_status_of(exc),
-        )
-    return RedirectResponse(f"/console/dealer-lines/{chosen}?done=drawn", status_code=303)
+    return await _draw_from_form(request, principal, line_id, face="console", page=_console_line)
