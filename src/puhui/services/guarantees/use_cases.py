@@ -490,62 +490,31 @@ class GuaranteeService:
         loans at their trigger, and turn paid claims of loans written off since into income.
         Running it twice changes nothing."""
         with self._units() as uow:
-            raised: list[Claim] = []
-            withdrawn: list[Claim] = []
-            for claim in uow.guarantees.raised_claims_cured():
-                done = _withdraw(uow, claim, on=as_of)
-                record(
+            withdrawn = [
+                _job_done(uow, _withdraw(uow, claim, on=as_of), "guarantee.claim_withdrawn")
+                for claim in uow.guarantees.raised_claims_cured()
+            ]
+            returned = [
+                _job_done(uow, _return(uow, claim, on=as_of), "guarantee.compensation_returned")
+                for claim in uow.guarantees.paid_claims_cured()
+            ]
+            raised = [
+                _job_done(
                     uow,
-                    actor=CLAIMS_JOB_ACTOR,
-                    action="guarantee.claim_withdrawn",
-                    entity="guarantee_claim",
-                    entity_id=claim.claim_id,
-                    payload=_claim_payload(done),
+                    _raise(
+                        uow,
+                        _cover(uow, loan_id),
+                        on=as_of,
+                        withdrawn=uow.guarantees.get_claim(loan_id, for_update=True),
+                    ),
+                    "guarantee.claim_raised",
                 )
-                withdrawn.append(done)
-            returned: list[Claim] = []
-            for claim in uow.guarantees.paid_claims_cured():
-                done = _return(uow, claim, on=as_of)
-                record(
-                    uow,
-                    actor=CLAIMS_JOB_ACTOR,
-                    action="guarantee.compensation_returned",
-                    entity="guarantee_claim",
-                    entity_id=claim.claim_id,
-                    payload=_claim_payload(done),
-                )
-                returned.append(done)
-            for loan_id in uow.guarantees.triggered_without_claim(as_of):
-                previous = uow.guarantees.get_claim(loan_id, for_update=True)
-                claim = _raise(uow, _cover(uow, loan_id), on=as_of, withdrawn=previous)
-                record(
-                    uow,
-                    actor=CLAIMS_JOB_ACTOR,
-                    action="guarantee.claim_raised",
-                    entity="guarantee_claim",
-                    entity_id=claim.claim_id,
-                    payload=_claim_payload(claim),
-                )
-                raised.append(claim)
-            released: list[Claim] = []
-            for claim in uow.guarantees.paid_claims_to_release():
-                done = replace(claim, released_on=as_of, version=claim.version + 1)
-                if claim.claim_fen > 0:
-                    uow.ledger.post(
-                        compensation_released_entry(
-                            f"guarantee:released:{claim.loan_id}", claim.claim_fen, as_of
-                        )
-                    )
-                uow.guarantees.save_claim(done)
-                record(
-                    uow,
-                    actor=CLAIMS_JOB_ACTOR,
-                    action="guarantee.compensation_released",
-                    entity="guarantee_claim",
-                    entity_id=claim.claim_id,
-                    payload=_claim_payload(done),
-                )
-                released.append(done)
+                for loan_id in uow.guarantees.triggered_without_claim(as_of)
+            ]
+            released = [
+                _job_done(uow, _release(uow, claim, on=as_of), "guarantee.compensation_released")
+                for claim in uow.guarantees.paid_claims_to_release()
+            ]
             uow.commit()
         logger.info(
             "guarantee claims on %s: %d raised, %d released, %d withdrawn, %d returned",
@@ -726,6 +695,30 @@ def _withdraw(uow: GuaranteeUnitOfWork, claim: Claim, *, on: date) -> Claim:
         claim.agreement_id, replace(totals, claimed_fen=totals.claimed_fen - claim.claim_fen)
     )
     return done
+
+
+def _release(uow: GuaranteeUnitOfWork, claim: Claim, *, on: date) -> Claim:
+    """The loan of a paid claim was written off: the compensation held becomes income."""
+    if claim.claim_fen > 0:
+        uow.ledger.post(
+            compensation_released_entry(f"guarantee:released:{claim.loan_id}", claim.claim_fen, on)
+        )
+    done = replace(claim, released_on=on, version=claim.version + 1)
+    uow.guarantees.save_claim(done)
+    return done
+
+
+def _job_done(uow: GuaranteeUnitOfWork, claim: Claim, action: str) -> Claim:
+    """Audit what the daily claims job did to ``claim`` (its state after)."""
+    record(
+        uow,
+        actor=CLAIMS_JOB_ACTOR,
+        action=action,
+        entity="guarantee_claim",
+        entity_id=claim.claim_id,
+        payload=_claim_payload(claim),
+    )
+    return claim
 
 
 def _return(uow: GuaranteeUnitOfWork, claim: Claim, *, on: date) -> Claim:
