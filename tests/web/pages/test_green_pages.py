@@ -18,15 +18,19 @@ sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parent.parent.parent / "reporting"))
 
 from api_support import PASSWORD, Api, build_servicing_api
+from origination_fakes import OWNER_ID, PHONE, USCC_A
 from small_book import make_book, write_book
 
 from puhui.domain.clock import FixedClock
+from puhui.domain.origination.decision_record import DecisionEvidence
 from puhui.services.security import accounts
 from puhui.services.security.permissions import SYSTEM, Role
 from puhui.web.pages.i18n import yuan
 
 BOOK_DAY = date(2026, 2, 27)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+ALL_SCOPES = ["registration", "tax", "invoice", "utility", "court", "bureau", "settlement"]
+H5_GREEN = "绿色企业"
 LABELS = (("green", "clean_energy"), ("green", "green_services"), ("not_green", None), (None, None))
 
 
@@ -134,3 +138,106 @@ def test_others_have_no_entry_and_are_refused(site: tuple[Api, Engine], role: Ro
     page = client.get("/console/green")
     assert page.status_code == 403
     assert "清洁能源产业" not in page.text
+
+
+def _evidence(label: str, category: str | None) -> DecisionEvidence:
+    inputs = {"green_label": label} | ({} if category is None else {"green_category": category})
+    return DecisionEvidence(
+        as_of=BOOK_DAY,
+        licence_type="bank",
+        strategy_name="mse-default",
+        strategy_version=1,
+        strategy_hash="0" * 64,
+        model_name="market-pd",
+        model_version="v1",
+        arm="champion",
+        inputs=inputs,
+        features={"f": 1.0},
+        feature_source="store",
+    )
+
+
+def _csrf(client: TestClient, path: str) -> str:
+    match = CSRF.search(client.get(path).text)
+    assert match is not None, path
+    return match.group(1)
+
+
+def _offered_on_h5(api: Api) -> tuple[TestClient, str]:
+    """The owner signs in on H5, applies and consents; the (fake) decision offers a line."""
+    client = TestClient(api.client.app, base_url="https://testserver")
+    token = _csrf(client, "/h5/sign-in")
+    assert client.post("/h5/sign-in/code", data={"phone": PHONE, "csrf_token": token}).is_success
+    code = next(c for p, c in reversed(api.sender.sent) if p == PHONE)
+    signed = client.post(
+        "/h5/sign-in",
+        data={"phone": PHONE, "code": code, "csrf_token": token, "next": "/h5/apply"},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    applied = client.post(
+        "/h5/apply",
+        data={
+            "uscc": USCC_A,
+            "id_number": OWNER_ID,
+            "amount": "200000",
+            "term": "12",
+            "csrf_token": _csrf(client, "/h5/apply"),
+        },
+        follow_redirects=False,
+    )
+    assert applied.status_code == 303, applied.text
+    app_id = str(applied.headers["location"]).rsplit("/", 1)[1]
+    consented = client.post(
+        f"/h5/apply/{app_id}/consent",
+        data={"scope": ALL_SCOPES, "csrf_token": _csrf(client, f"/h5/apply/{app_id}")},
+        follow_redirects=False,
+    )
+    assert consented.status_code == 303, consented.text
+    return client, app_id
+
+
+def test_a_green_application_shows_its_label_to_the_owner_and_to_staff(
+    site: tuple[Api, Engine],
+) -> None:
+    api, _ = site
+    api.assessor.evidence = _evidence("green", "clean_energy")  # type: ignore[attr-defined]
+    owner, app_id = _offered_on_h5(api)
+    answer = owner.get(f"/h5/apply/{app_id}")
+    assert "已获批" in answer.text
+    assert H5_GREEN in answer.text
+    assert "清洁能源产业" in answer.text
+    assert "利率优惠" in answer.text
+    english = owner.get(f"/h5/apply/{app_id}?lang=en")
+    assert "Green enterprise" in english.text
+    assert "Clean energy industry" in english.text
+    staff = _client(api, Role.APPROVER)
+    detail = staff.get(f"/console/applications/{app_id}")
+    assert detail.status_code == 200, detail.text
+    assert 'data-green-label="green"' in detail.text
+    assert "绿色标签" in detail.text
+    assert "清洁能源产业" in detail.text
+    detail_en = staff.get(f"/console/applications/{app_id}?lang=en")
+    assert "Green label" in detail_en.text
+    assert "Clean energy industry" in detail_en.text
+
+
+@pytest.mark.parametrize("label", ["not_green", "excluded_penalty", None])
+def test_an_application_not_green_tells_the_owner_nothing_green(
+    site: tuple[Api, Engine], label: str | None
+) -> None:
+    api, _ = site
+    if label is not None:
+        api.assessor.evidence = _evidence(label, None)  # type: ignore[attr-defined]
+    owner, app_id = _offered_on_h5(api)
+    answer = owner.get(f"/h5/apply/{app_id}")
+    assert "已获批" in answer.text
+    assert H5_GREEN not in answer.text
+    assert "利率优惠" not in answer.text
+    detail = _client(api, Role.APPROVER).get(f"/console/applications/{app_id}?lang=en")
+    assert detail.status_code == 200
+    if label is None:
+        assert "data-green-label" not in detail.text
+    else:
+        assert f'data-green-label="{label}"' in detail.text
+        assert "Green label" in detail.text
