@@ -116,6 +116,11 @@ def test_readers_see_the_books_green_loans_in_both_languages(
     green = _row(page.text, "data-label", "green")
     green_fen = sum(fen for k, (_, fen) in expected.items() if k != "*")
     assert f"<td>{yuan(green_fen)}</td>" in green
+    shown = re.findall(r'<tr data-label="([a-z_]+)">', page.text)
+    assert shown == [
+        k for k in ("green", "not_green", "excluded_penalty", "unlabelled") if k in shown
+    ]
+    assert shown[0] == "green"
     english = client.get("/console/green?lang=en")
     assert "Green loans" in english.text
     assert "Clean energy industry" in _row(english.text, "data-category", "clean_energy")

@@ -85,10 +85,14 @@ def _store(request: Request) -> ReportingStore:
     return store
 
 
-def _rows(names: dict[str, tuple[int, int]], named: dict[str, str]) -> list[Row]:
+def _rows(
+    figures: dict[str, tuple[int, int]], named: dict[str, str], order: tuple[str, ...] = ()
+) -> list[Row]:
+    """Rows in ``order`` (the labels), then by balance, largest first (the categories)."""
+    rank = {key: i for i, key in enumerate(order)}
     return sorted(
-        (Row(k, named[k], n, fen) for k, (n, fen) in names.items()),
-        key=lambda r: (-r.outstanding_principal_fen, r.key),
+        (Row(k, named[k], n, fen) for k, (n, fen) in figures.items()),
+        key=lambda r: (rank.get(r.key, len(rank)), -r.outstanding_principal_fen, r.key),
     )
 
 
@@ -108,7 +112,7 @@ async def green_page(request: Request, principal: StaffUser) -> HTMLResponse:
         k: category_name(request, k) or gettext(request, N_("No category")) for k in by_category
     }
     context: dict[str, Any] = {
-        "by_label": _rows(by_label, label_names),
+        "by_label": _rows(by_label, label_names, tuple(LABEL_NAMES)),
         "by_category": _rows(by_category, category_names),
         "total_loans": sum(line.loans for line in lines),
         "total_fen": sum(line.outstanding_principal_fen for line in lines),
