@@ -8,8 +8,10 @@ from typing import Any
 
 import polars as pl
 
+from puhui.bootstrap.supply_chain import supply_chain_service
 from puhui.domain.origination.consent import DataScope
 from puhui.market import schema as market_schema
+from puhui.services.security.permissions import Principal, Role
 
 CORE = "91330100190182932J"
 DEALER = "92330300733033838Y"
@@ -156,3 +158,17 @@ class TinyMarket:
         }[scope]
         rows = t[name].filter((pl.col("uscc") == uscc) & (pl.col("month") < cutoff))
         return {"tables": {name: rows}}
+
+
+def onboard_on_platform(platform: Any, market: TinyMarket, *dealers: str) -> None:
+    """Onboard the core through the platform's supply-chain service (its facility decided by
+    the shipped strategy on its own data) and name ``dealers`` as its dealers."""
+    risk = Principal(user_id="usr_onboarding", role=Role.RISK_OFFICER)
+    service = supply_chain_service(platform, data_source=market)
+    service.onboard_core(
+        risk, uscc=CORE, requested_fen=5_000_000 * YUAN, as_of=TODAY, key="onboard"
+    )
+    for dealer in dealers:
+        service.name_partner(
+            risk, core=CORE, partner_uscc=dealer, relation="dealer", key=f"name-{dealer}"
+        )

@@ -153,3 +153,83 @@ def test_refusals_are_named(servicing_api: Api) -> None:
         headers={**risk, "Idempotency-Key": "draw-9"},
     )
     assert missing.status_code == 404, missing.text
+
+
+def _enterprise_user(api: Api, phone: str, uscc: str) -> dict[str, str]:
+    """An applicant login bound to ``uscc`` as its enterprise user."""
+    headers = api.applicant_headers(phone)
+    me = api.client.get("/api/v1/me", headers=headers).json()["user_id"]
+    bound = api.client.post(
+        "/api/v1/enterprise-users",
+        json={"user_id": me, "uscc": uscc},
+        headers=api.staff_headers(Role.RISK_OFFICER, f"risk-bind-{phone}"),
+    )
+    assert bound.status_code == 204, bound.text
+    return headers
+
+
+def test_the_dealer_user_reads_and_draws_its_own_line_only(servicing_api: Api) -> None:
+    api = servicing_api
+    on_tiny_market(api)
+    risk = api.staff_headers(Role.RISK_OFFICER)
+    opened = api.client.post(
+        "/api/v1/dealer-lines",
+        json={"core_uscc": CORE, "dealer_uscc": DEALER, "commitment": "guarantee"},
+        headers={**risk, "Idempotency-Key": "open-own"},
+    )
+    assert opened.status_code == 201, opened.text
+    line_id = opened.json()["line_id"]
+    dealer = _enterprise_user(api, "13800000011", DEALER)
+    other = _enterprise_user(api, "13800000012", WEAK_DEALER)
+
+    mine = api.client.get("/api/v1/dealer-lines", headers=dealer)
+    assert mine.status_code == 200, mine.text
+    assert [(v["line_id"], v["core_uscc"]) for v in mine.json()] == [(line_id, CORE)]
+    assert api.client.get("/api/v1/dealer-lines", headers=other).json() == []
+    by_core = api.client.get(f"/api/v1/dealer-lines?core={CORE}", headers=risk)
+    assert [v["line_id"] for v in by_core.json()] == [line_id]
+
+    body = {"amount_fen": 50_000 * YUAN, "maturity_date": "2026-06-01"}
+    stolen = api.client.post(
+        f"/api/v1/dealer-lines/{line_id}/draws",
+        json=body,
+        headers={**other, "Idempotency-Key": "steal"},
+    )
+    assert stolen.status_code == 404, stolen.text
+    assert stolen.json()["code"] == "dealer_line_not_found"
+    assert api.client.get(f"/api/v1/dealer-lines/{line_id}", headers=other).status_code == 404
+    over = api.client.post(
+        f"/api/v1/dealer-lines/{line_id}/draws",
+        json={**body, "amount_fen": 540_000 * YUAN + 1},
+        headers={**dealer, "Idempotency-Key": "over"},
+    )
+    assert over.status_code == 409, over.text
+    assert over.json()["code"] == "insufficient_limit"
+
+    drawn = api.client.post(
+        f"/api/v1/dealer-lines/{line_id}/draws",
+        json=body,
+        headers={**dealer, "Idempotency-Key": "own-1"},
+    )
+    assert drawn.status_code == 201, drawn.text
+    assert (drawn.json()["payee"], drawn.json()["payee_account"]) == (CORE, CORE_ACCOUNT)
+    replay = api.client.post(
+        f"/api/v1/dealer-lines/{line_id}/draws",
+        json=body,
+        headers={**dealer, "Idempotency-Key": "own-1"},
+    )
+    assert replay.json()["receipt_id"] == drawn.json()["receipt_id"]
+    shown = api.client.get(f"/api/v1/dealer-lines/{line_id}", headers=dealer)
+    assert shown.status_code == 200, shown.text
+    line = shown.json()
+    assert (line["drawn_fen"], line["available_fen"]) == (50_000 * YUAN, 490_000 * YUAN)
+    assert [(r["receipt_id"], r["payee"]) for r in line["receipts"]] == [
+        (drawn.json()["receipt_id"], CORE)
+    ]
+    # Opening lines stays with staff.
+    refused = api.client.post(
+        "/api/v1/dealer-lines",
+        json={"core_uscc": CORE, "dealer_uscc": DEALER, "commitment": "guarantee"},
+        headers={**dealer, "Idempotency-Key": "open-self"},
+    )
+    assert refused.status_code == 403, refused.text

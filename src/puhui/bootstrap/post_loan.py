@@ -21,6 +21,7 @@ from puhui.bootstrap.concentration import (
 )
 from puhui.bootstrap.container import Platform
 from puhui.bootstrap.monitoring import MarketSignalSource
+from puhui.bootstrap.wiring import prosperity_source
 from puhui.pipelines.post_loan import PostLoanCycle, PostLoanParts
 from puhui.pipelines.simulation import DEMO_MANAGER, DEMO_SUPERVISOR
 from puhui.risk.behaviour import BehaviouralModel
@@ -41,8 +42,14 @@ def post_loan_cycle(
 ) -> PostLoanCycle:
     """The cycle the simulation calls on each month's first day (``SimulationParts.month_end``)."""
     engine = platform.database.engine
+    # The platform's prosperity indices, as they stand at each run (the demo rebuilds them at
+    # each month's publication): the industry and region downturn signals.
     source = MarketSignalSource(
-        ServicingSignalSource(engine), market_dir, model=model, data_source=data_source
+        ServicingSignalSource(engine),
+        market_dir,
+        model=model,
+        data_source=data_source,
+        prosperity=prosperity_source(platform),
     )
     collections = collections_units(
         engine,

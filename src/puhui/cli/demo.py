@@ -54,6 +54,7 @@ from puhui.cli.demo_stages import (
     quiet_per_item_logs,
     train_champion,
 )
+from puhui.cli.demo_strategy import strategy_section, strategy_stage
 from puhui.cli.demo_supply_chain import (
     supply_chain_sections,
     supply_chain_stage,
@@ -319,6 +320,10 @@ def _run_stages(
     import polars as pl  # noqa: PLC0415 - heavy
 
     from puhui.adapters.sources.market import MarketDataSource  # noqa: PLC0415 - heavy
+    from puhui.bootstrap.demo_strategy import (  # noqa: PLC0415
+        offers_by_green_label,
+        with_prosperity,
+    )
     from puhui.bootstrap.wiring import (  # noqa: PLC0415
         build_origination,
         end_of_day_store,
@@ -349,15 +354,17 @@ def _run_stages(
         platform_, market_dir, first_day, model_kind, workdir / "model"
     )
     trained = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    strategy = strategy_stage(platform_, market_dir, first_day, workdir, progress)
+    loaded_at = time.perf_counter()
     progress.start(None, "loading the market's applications")
-    data_source = MarketDataSource(market_dir)
-    graph = demo_graph(workdir / "graph", settings)
+    data_source, graph = MarketDataSource(market_dir), demo_graph(workdir / "graph", settings)
     ports = origination_ports(platform_, data_source=data_source, graph=graph)
-    oracle = MarketOracle(market_dir)
-    applications = read_applications(market_dir, first_day, last_day)
+    oracle, applications = (
+        MarketOracle(market_dir),
+        read_applications(market_dir, first_day, last_day),
+    )
     truth = read_truth(market_dir)
-    loaded = time.perf_counter() - t0
+    loaded = time.perf_counter() - loaded_at
     t0 = time.perf_counter()
     progress.start(None, "behavioural model: training")
     post_loan, behaviour_line = post_loan_cycle_for(
@@ -387,8 +394,16 @@ def _run_stages(
             oracle=oracle,
             # Once a month is published, the cores pay its invoices with vouchers.
             # Then the partners work the closed days: ties, settlement, fees, claims, renewals.
+            # The indices are rebuilt from the months closed by each publication.
             publish_month=with_partners(
-                with_vouchers(month_publisher(platform_, market_dir, graph.graph_dir), vouchers),
+                with_vouchers(
+                    with_prosperity(
+                        month_publisher(platform_, market_dir, graph.graph_dir),
+                        market_dir,
+                        platform_.settings.prosperity_folder,
+                    ),
+                    vouchers,
+                ),
                 partners,
             ),
             month_end=post_loan,
@@ -436,6 +451,7 @@ def _run_stages(
             active_credit_section(active_credit),
             *supply_chain_sections(vouchers.results(last_day)),
             *partners_sections(partners.results(last_day)),
+            strategy_section(strategy, offers_by_green_label(platform_)),
             green_section(
                 market_dir,
                 first_day,

@@ -12,6 +12,7 @@ from puhui.cli import (
     apikey,
     audit,
     db,
+    dealer,
     decision,
     eod,
     features,
@@ -105,6 +106,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(prospect.app, name="prospect")
 app.add_typer(prosperity.app, name="prosperity")
 app.add_typer(voucher.app, name="voucher")
+app.add_typer(dealer.app, name="dealer")
 app.add_typer(guarantee.app, name="guarantee")
 app.add_typer(federated.app, name="federated")
 app.add_typer(advisor.app, name="advisor")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,16 +20,18 @@ from puhui.decision.supply_chain import (
 )
 from puhui.domain.errors import Conflict, InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId
+from puhui.domain.lending.account import LoanAccount
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
 from puhui.domain.lending.schedule import add_months
 from puhui.domain.origination.consent import DataScope
+from puhui.domain.origination.errors import Forbidden
 from puhui.services.origination.credit_access import CreditAccess, scoped_key
 from puhui.services.origination.line_opening import ensure_product
 from puhui.services.origination.ports import DataSource
-from puhui.services.security.permissions import Permission, Principal, require
+from puhui.services.security.permissions import Permission, Principal, Role, require
 from puhui.services.servicing import lines
 from puhui.services.servicing.ports import ServicingUnitOfWork
-from puhui.services.servicing.records import CreditLineRecord
+from puhui.services.servicing.records import CreditLineRecord, LineStatus
 
 PRODUCT_PREFIX = "SCF-DEALER-"
 """Each core enterprise's dealer programme is a product: ``SCF-DEALER-<core USCC>``; a line
@@ -58,6 +60,13 @@ class CoreBacking:
     """The core named the enterprise as its dealer."""
     grade: str | None
     """The grade of the core's facility while usable (None: frozen, expired, defaulting)."""
+
+
+class NotYourDealerLine(NotFound):
+    """An enterprise user asked for a dealer line of an enterprise it is not bound to: it
+    reads as absent (404), as the owner's lines do elsewhere."""
+
+    code = "dealer_line_not_found"
 
 
 class NotADealerLine(Conflict):
@@ -97,6 +106,9 @@ class DealerAccess:
     """The platform's core registry, ``(actor, core, dealer)``: when set, the core must be
     onboarded and have named the dealer, and the line takes its facility's grade (this
     takes precedence over ``core_grade``)."""
+    bound: Callable[[str], frozenset[str]] | None = None
+    """The enterprises an enterprise user (an applicant-role login) is bound to, by user id
+    (the platform's ``enterprise_users``); None: no enterprise user sees or draws a line."""
 
     @classmethod
     def from_credit(
@@ -293,6 +305,152 @@ def stored_line_of(access: DealerAccess, line_id: str) -> CreditLineRecord:
     return line
 
 
+@dataclass(frozen=True, slots=True)
+class DealerReceipt:
+    """A draw on a dealer line: the dealer's debt, paid to the core (its ``payee``)."""
+
+    receipt_id: str
+    principal_fen: int
+    outstanding_principal_fen: int
+    drawn_on: date
+    maturity_date: date
+    payee: str | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class DealerLineView:
+    """A dealer line as its dealer and the staff read it."""
+
+    line_id: str
+    dealer_uscc: str
+    core_uscc: str
+    limit_fen: int
+    drawn_fen: int
+    available_fen: int
+    annual_rate: Decimal
+    opened_on: date
+    expiry_date: date
+    status: str
+    """``active``, ``frozen`` or ``expired`` (an active line past its expiry date)."""
+    receipts: tuple[DealerReceipt, ...] = ()
+
+
+DEFAULT_TERM_DAYS = 90
+"""A draw's term when the dealer does not choose one: a purchase cycle, within the line."""
+
+
+def default_maturity(view: DealerLineView, on: date) -> date:
+    """The maturity of a draw made ``on``: ``DEFAULT_TERM_DAYS`` later, at most the line's
+    expiry (a receipt never outlives its line)."""
+    return min(on + timedelta(days=DEFAULT_TERM_DAYS), view.expiry_date)
+
+
+SCAN_PAGE = 500
+"""Lines read per page when listing the dealer lines (the servicing pages are newest first)."""
+SCAN_PAGES = 40
+"""Pages read at most when listing (40 x 500 = 20,000 lines): a list, not a report."""
+
+
+def _receipt(loan: LoanAccount) -> DealerReceipt:
+    return DealerReceipt(
+        receipt_id=str(loan.loan_id),
+        principal_fen=loan.principal_fen,
+        outstanding_principal_fen=loan.outstanding_principal_fen,
+        drawn_on=loan.disbursed_on,
+        maturity_date=loan.maturity_date,
+        payee=loan.payee,
+        status=loan.status.value,
+    )
+
+
+def _view(
+    line: CreditLineRecord, core: str, today: date, receipts: tuple[DealerReceipt, ...] = ()
+) -> DealerLineView:
+    status = line.status.value
+    if line.status is LineStatus.ACTIVE and today > line.expiry_date:
+        status = "expired"
+    return DealerLineView(
+        line_id=str(line.line_id),
+        dealer_uscc=line.enterprise_id,
+        core_uscc=core,
+        limit_fen=line.limit_fen,
+        drawn_fen=line.drawn_fen,
+        available_fen=line.available_fen,
+        annual_rate=line.annual_rate,
+        opened_on=line.opened_on,
+        expiry_date=line.expiry_date,
+        status=status,
+        receipts=receipts,
+    )
+
+
+def _scope(access: DealerAccess, actor: Principal) -> frozenset[str] | None:
+    """None for staff (every dealer); the enterprises an enterprise user is bound to."""
+    require(actor, Permission.LINE_READ)
+    if actor.is_staff:
+        return None
+    if actor.role is not Role.APPLICANT:
+        raise Forbidden("dealer lines are read by staff and the dealer's own users")
+    return frozenset() if access.bound is None else access.bound(actor.user_id)
+
+
+def _reachable(access: DealerAccess, actor: Principal, line_id: str) -> CreditLineRecord:
+    """The line, when ``actor`` may reach it: staff any; an enterprise user only its own
+    enterprises' lines — another's and a missing one answer alike (404), so an enterprise user
+    learns nothing of lines that are not its own."""
+    scope = _scope(access, actor)
+    if scope is None:
+        return stored_line_of(access, line_id)
+    with access.servicing_uow() as uow:
+        line = uow.lines.get(CreditLineId(line_id))
+    if line is None or line.enterprise_id not in scope:
+        raise NotYourDealerLine("no such dealer line", details={"line_id": line_id})
+    return line
+
+
+def list_dealer_lines(
+    access: DealerAccess, *, actor: Principal, core_uscc: str | None = None
+) -> list[DealerLineView]:
+    """Dealer lines newest first (staff: every dealer's, of one core when given; an
+    enterprise user: its bound enterprises' only)."""
+    scope = _scope(access, actor)
+    found: list[DealerLineView] = []
+    today = access.today()
+    with access.servicing_uow() as uow:
+        codes: dict[Any, str | None] = {}
+
+        def core_of(product_id: Any) -> str | None:
+            if product_id not in codes:
+                product = uow.products.get(product_id)
+                code = "" if product is None else product.product.code
+                codes[product_id] = (
+                    code.removeprefix(PRODUCT_PREFIX) if code.startswith(PRODUCT_PREFIX) else None
+                )
+            return codes[product_id]
+
+        owners: list[str | None] = [None] if scope is None else [*sorted(scope)]
+        for owner in owners:
+            for page in range(SCAN_PAGES):
+                rows = uow.lines.page(enterprise_id=owner, limit=SCAN_PAGE, offset=page * SCAN_PAGE)
+                for line in rows:
+                    core = core_of(line.product_id)
+                    if core is not None and (core_uscc is None or core == core_uscc):
+                        found.append(_view(line, core, today))
+                if len(rows) < SCAN_PAGE:
+                    break
+    return found
+
+
+def dealer_line(access: DealerAccess, *, actor: Principal, line_id: str) -> DealerLineView:
+    """One dealer line with its receipts (an enterprise user: its own only, 404 otherwise)."""
+    line = _reachable(access, actor, line_id)
+    core = line_core(access, line_id)
+    with access.servicing_uow() as uow:
+        loans = uow.loans.of_line(CreditLineId(line_id))
+    return _view(line, core, access.today(), tuple(_receipt(loan) for loan in loans))
+
+
 def draw_to_core(
     access: DealerAccess,
     *,
@@ -304,10 +462,16 @@ def draw_to_core(
 ) -> DealerDraw:
     """Draw on a dealer line, the proceeds paid to the core enterprise (受托支付).
 
-    Staff execute it on the dealer's payment instruction (the goods bought from the core):
-    the receipt is the dealer's debt, its payee the core.
+    Staff (``LINE_MANAGE``) execute it on the dealer's payment instruction (the goods bought
+    from the core), or the dealer's own enterprise user draws (``DRAW``), on its bound
+    enterprises' lines only (another's line reads as absent: ``NotYourDealerLine``, 404).
+    Either way the receipt is the dealer's debt, its payee the core, never the dealer.
     """
-    require(actor, Permission.LINE_MANAGE)
+    if actor.is_staff:
+        require(actor, Permission.LINE_MANAGE)
+    else:
+        require(actor, Permission.DRAW)
+        _reachable(access, actor, line_id)
     core = line_core(access, line_id)
     result = lines.draw(
         access.servicing_uow,

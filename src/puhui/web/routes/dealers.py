@@ -3,26 +3,28 @@ supply-chain strategy from its purchases, and draw on it to pay the core (受托
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Query, status
 
-from puhui.decision.supply_chain import SupplyChainPolicy
-from puhui.domain.errors import ConfigurationError
-from puhui.services.dealers import CoreBacking, DealerAccess, draw_to_core, open_dealer_line
-from puhui.services.security.permissions import Principal
-from puhui.services.supply_chain.use_cases import SupplyChainService
-from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, IdempotencyKey, call
+from puhui.services.dealers import (
+    dealer_line,
+    draw_to_core,
+    list_dealer_lines,
+    open_dealer_line,
+)
+from puhui.web.dealer_wiring import dealer_access
+from puhui.web.dependencies import CurrentPrincipal, Deps, IdempotencyKey, call
 from puhui.web.schemas.common import ErrorBody
 from puhui.web.schemas.dealers import (
     DealerDrawCreate,
     DealerDrawOut,
     DealerLineCreate,
     DealerLineOut,
+    DealerLineViewOut,
     dealer_draw_out,
     dealer_line_out,
+    dealer_line_view_out,
 )
 
 ERRORS = {
@@ -36,34 +38,7 @@ TAG = "dealer-lines"
 router = APIRouter(prefix="/api/v1", responses=ERRORS)  # type: ignore[arg-type]
 
 Identifier = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-@cache
-def _policy() -> SupplyChainPolicy:
-    return SupplyChainPolicy.load()
-
-
-def _registry(service: SupplyChainService) -> Callable[[Principal, str, str], CoreBacking]:
-    """The platform's core registry behind dealer lines: the core must be onboarded and
-    have named the dealer; the line takes the grade of the core's usable facility."""
-
-    def backing(actor: Principal, core: str, dealer: str) -> CoreBacking:
-        standing = service.dealer_standing(actor, core=core, dealer=dealer)
-        return CoreBacking(named=standing.named, grade=standing.grade)
-
-    return backing
-
-
-def _access(deps: ApiDependencies) -> DealerAccess:
-    # Mounted only with servicing (see ``create_app``), as is the supply-chain registry.
-    if deps.credit is None or deps.supply_chain is None:
-        raise ConfigurationError("servicing is not wired in this API")
-    return DealerAccess.from_credit(
-        deps.credit,
-        deps.origination.data_source,
-        policy=_policy(),
-        registry=_registry(deps.supply_chain),
-    )
+CoreFilter = Annotated[str | None, Query(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
 
 
 @router.post(
@@ -81,7 +56,7 @@ async def open_line(
     line, _ = await call(
         deps,
         open_dealer_line,
-        _access(deps),
+        dealer_access(deps),
         actor=principal,
         core_uscc=body.core_uscc,
         dealer_uscc=body.dealer_uscc,
@@ -105,12 +80,13 @@ async def draw(
     body: DealerDrawCreate,
     idempotency_key: IdempotencyKey,
 ) -> DealerDrawOut:
-    """Draw on the dealer's instruction, paid to the core enterprise (its payee); the same
-    key and body replay the first result."""
+    """Draw on the dealer line, paid to the core enterprise (its payee), by staff on the
+    dealer's instruction or by the dealer's own enterprise user (its bound enterprises' lines
+    only; another's is 404); the same key and body replay the first result."""
     paid = await call(
         deps,
         draw_to_core,
-        _access(deps),
+        dealer_access(deps),
         actor=principal,
         line_id=line_id,
         amount_fen=body.amount_fen,
@@ -118,3 +94,25 @@ async def draw(
         idempotency_key=idempotency_key,
     )
     return dealer_draw_out(paid)
+
+
+@router.get("/dealer-lines", response_model=list[DealerLineViewOut], tags=[TAG])
+async def list_lines(
+    deps: Deps, principal: CurrentPrincipal, core: CoreFilter = None
+) -> list[DealerLineViewOut]:
+    """Dealer lines, newest first: staff see every dealer's (of one core with ``core``); an
+    enterprise user sees those of the enterprises it is bound to."""
+    found = await call(
+        deps, list_dealer_lines, dealer_access(deps), actor=principal, core_uscc=core
+    )
+    return [dealer_line_view_out(v) for v in found]
+
+
+@router.get("/dealer-lines/{line_id}", response_model=DealerLineViewOut, tags=[TAG])
+async def show_line(
+    deps: Deps, principal: CurrentPrincipal, line_id: Identifier
+) -> DealerLineViewOut:
+    """A dealer line with its receipts; another enterprise's line is 404 to an enterprise
+    user."""
+    view = await call(deps, dealer_line, dealer_access(deps), actor=principal, line_id=line_id)
+    return dealer_line_view_out(view)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from puhui.services.dealers import DealerDraw, DealerLine
+from puhui.services.dealers import DealerDraw, DealerLine, DealerLineView
 from puhui.web.schemas.common import Fen, IsoDate, Strict
 
 USCC = Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$", description="unified social credit code")
@@ -86,4 +86,58 @@ def dealer_draw_out(paid: DealerDraw) -> DealerDrawOut:
         payee=paid.payee,
         payee_account=paid.payee_account,
         replayed=result.replayed,
+    )
+
+
+class DealerReceiptOut(BaseModel):
+    receipt_id: str
+    principal_fen: int
+    outstanding_principal_fen: int
+    drawn_on: date
+    maturity_date: date
+    payee: str | None
+    """The core enterprise paid (受托支付)."""
+    status: str
+
+
+class DealerLineViewOut(BaseModel):
+    line_id: str
+    dealer_uscc: str
+    core_uscc: str
+    limit_fen: int
+    drawn_fen: int
+    available_fen: int
+    annual_rate: str
+    opened_on: date
+    expiry_date: date
+    status: str
+    """active, frozen or expired."""
+    receipts: list[DealerReceiptOut]
+    """The line's receipts (the list answer leaves them empty: read the line for them)."""
+
+
+def dealer_line_view_out(view: DealerLineView) -> DealerLineViewOut:
+    return DealerLineViewOut(
+        line_id=view.line_id,
+        dealer_uscc=view.dealer_uscc,
+        core_uscc=view.core_uscc,
+        limit_fen=view.limit_fen,
+        drawn_fen=view.drawn_fen,
+        available_fen=view.available_fen,
+        annual_rate=str(view.annual_rate),
+        opened_on=view.opened_on,
+        expiry_date=view.expiry_date,
+        status=view.status,
+        receipts=[
+            DealerReceiptOut(
+                receipt_id=r.receipt_id,
+                principal_fen=r.principal_fen,
+                outstanding_principal_fen=r.outstanding_principal_fen,
+                drawn_on=r.drawn_on,
+                maturity_date=r.maturity_date,
+                payee=r.payee,
+                status=r.status,
+            )
+            for r in view.receipts
+        ],
     )
