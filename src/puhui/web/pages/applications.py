@@ -32,7 +32,7 @@ from puhui.services.security.permissions import Permission, Principal
 from puhui.services.security.users import get_user
 from puhui.web.dependencies import call
 from puhui.web.neighbourhoods import application_graph
-from puhui.web.pages import errors, session
+from puhui.web.pages import errors, green, session
 from puhui.web.pages.common import console_page
 from puhui.web.pages.forms import optional_day
 from puhui.web.pages.graph_section import graph_section
@@ -337,6 +337,8 @@ async def _detail_context(
         "graph": graph_section(graph, page_locale(request)),
         "view": view,
         "app": application,
+        "green_label_name": green.label_name(request, application.green_label),
+        "green_category_name": green.category_name(request, application.green_category),
         "assessment": assessment,
         "trace": trace,
         "steps": trace.get("steps") or [],

@@ -46,7 +46,7 @@ from puhui.services.security.permissions import Principal
 from puhui.services.servicing.records import CreditLineRecord
 from puhui.services.servicing.statements import MovementKind, statement_periods
 from puhui.web.dependencies import ApiDependencies, call, client_address
-from puhui.web.pages import common, session
+from puhui.web.pages import common, green, session
 from puhui.web.pages.errors import user_message
 from puhui.web.pages.nav import N_
 from puhui.web.pages.rendering import gettext, render
@@ -491,6 +491,9 @@ def _answer_page(request: Request, view: uc.ApplicationView) -> HTMLResponse:
             "offer_expired": expired,
             "reasons": reasons,
             "contract": view.contract,
+            "green_category_name": green.category_name(request, application.green_category)
+            if application.green_label == "green"
+            else None,
         },
     )
 
