@@ -10,11 +10,16 @@ import numpy as np
 import typer
 
 from puhui.adapters.federated.owner_client import HttpOwnerPeer
+from puhui.adapters.federated.tls import PartyTls, make_federation_certs
 from puhui.market.params import parse_month
 from puhui.pipelines.federated_split import split_market
 from puhui.risk.federated.bank import TrainingConfig, train
 from puhui.risk.federated.data import read_party
-from puhui.risk.federated.errors import FederatedRecordUnknown, FederatedSecretTooWeak
+from puhui.risk.federated.errors import (
+    FederatedRecordUnknown,
+    FederatedSecretTooWeak,
+    InvalidFederatedData,
+)
 from puhui.risk.federated.model import load_model
 from puhui.risk.federated.signing import SharedSecret
 
@@ -32,6 +37,27 @@ SecretFile = Annotated[
         help="File holding the secret shared with the peer (provisioned out of band).",
     ),
 ]
+
+
+TlsCert = Annotated[
+    Path | None, typer.Option("--tls-cert", help="This party's certificate (PEM): mutual TLS.")
+]
+TlsKey = Annotated[Path | None, typer.Option("--tls-key", help="This party's private key (PEM).")]
+TlsCa = Annotated[
+    Path | None,
+    typer.Option("--tls-ca", help="The CA certificate the peer's certificate must chain to."),
+]
+
+
+def _tls(cert: Path | None, key: Path | None, ca: Path | None) -> PartyTls | None:
+    given = [value is not None for value in (cert, key, ca)]
+    if not any(given):
+        return None
+    if not all(given) or cert is None or key is None or ca is None:
+        raise InvalidFederatedData("mutual TLS needs all three of --tls-cert, --tls-key, --tls-ca")
+    tls = PartyTls(cert, key, ca)
+    tls.check()
+    return tls
 
 
 def _secret(path: Path | None) -> SharedSecret:
@@ -58,19 +84,42 @@ def split(
 
 
 @app.command()
+def certs(
+    *,
+    out: Annotated[Path, typer.Option(help="An empty folder to write the PEM files into.")],
+    owner_host: Annotated[
+        list[str],
+        typer.Option("--owner-host", help="Host name or IP the bank dials the owner at."),
+    ],
+) -> None:
+    """A federation CA and one certificate per party, for pilots and tests (in production each
+    party's own CA issues its certificate)."""
+    made = make_federation_certs(out, owner_hosts=owner_host)
+    typer.echo(f"CA {made.ca}")
+    typer.echo(f"owner: --tls-cert {made.owner.cert} --tls-key {made.owner.key} --tls-ca {made.ca}")
+    typer.echo(f"bank:  --tls-cert {made.bank.cert} --tls-key {made.bank.key} --tls-ca {made.ca}")
+
+
+@app.command()
 def serve(
     *,
     data: Annotated[Path, typer.Option(help="The data owner's party folder.")],
     secret_file: SecretFile = None,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8700,
+    tls_cert: TlsCert = None,
+    tls_key: TlsKey = None,
+    tls_ca: TlsCa = None,
 ) -> None:
-    """Serve the data owner's side of the protocol until interrupted."""
+    """Serve the data owner's side of the protocol until interrupted (mutual TLS with the
+    three --tls options: the bank's certificate must chain to --tls-ca)."""
     secret = _secret(secret_file)
+    tls = _tls(tls_cert, tls_key, tls_ca)
     # The CLI and the web layer sit side by side: the server is looked up by name.
     server = importlib.import_module("puhui.web.federated.owner_app")
-    typer.echo(f"data owner serving {data} on http://{host}:{port}", err=True)
-    server.run_owner(data, secret, host=host, port=port)
+    scheme = "http" if tls is None else "https"
+    typer.echo(f"data owner serving {data} on {scheme}://{host}:{port}", err=True)
+    server.run_owner(data, secret, host=host, port=port, tls=tls)
 
 
 @app.command("train")
@@ -85,9 +134,12 @@ def train_command(
     learning_rate: Annotated[float, typer.Option()] = 0.8,
     key_bits: Annotated[int, typer.Option(min=512, max=4096)] = 2048,
     seed: Annotated[int, typer.Option()] = 0,
+    tls_cert: TlsCert = None,
+    tls_key: TlsKey = None,
+    tls_ca: TlsCa = None,
 ) -> None:
     """Align by PSI and train with the owner; resumes from <out>.checkpoint if present."""
-    peer = HttpOwnerPeer(owner, _secret(secret_file))
+    peer = HttpOwnerPeer(owner, _secret(secret_file), tls=_tls(tls_cert, tls_key, tls_ca))
     config = TrainingConfig(
         epochs=epochs,
         batch_size=batch_size,
@@ -119,14 +171,18 @@ def score(
     bank: Annotated[Path, typer.Option(help="The bank's party folder.")],
     uscc: Annotated[str, typer.Option(help="The enterprise to score.")],
     secret_file: SecretFile = None,
+    tls_cert: TlsCert = None,
+    tls_key: TlsKey = None,
+    tls_ca: TlsCa = None,
 ) -> None:
     """Score one enterprise: one round trip to the owner for its partial score."""
+    tls = _tls(tls_cert, tls_key, tls_ca)
     loaded = load_model(model)
     party = read_party(bank, with_labels=False)
     if uscc not in party.ids:
         raise FederatedRecordUnknown("the bank has no record of that enterprise")
     rows = party.rows_of([uscc])
-    peer = HttpOwnerPeer(loaded.owner_url, _secret(secret_file))
+    peer = HttpOwnerPeer(loaded.owner_url, _secret(secret_file), tls=tls)
     owner_score = peer.partial_scores(loaded.model_id, [uscc])
     probability = loaded.probabilities(party.features[rows], np.array(owner_score))[0]
     typer.echo(f"{uscc}: probability of default {probability:.4f}")

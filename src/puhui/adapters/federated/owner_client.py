@@ -1,9 +1,10 @@
 """The bank's HTTP client of a data owner: signed requests, verified answers, bytes counted.
 
 One connection per request (loopback or a private link: a retry on a reused connection could
-apply a training step twice, so nothing is retried). Any failure to get an answer is
-``FederatedPeerUnavailable``; an answer that is an error is ``FederatedPeerRefused`` carrying the
-owner's code.
+apply a training step twice, so nothing is retried). Over ``https://`` the connection is mutual
+TLS (``adapters.federated.tls``): the bank presents its certificate and verifies the owner's.
+Any failure to get an answer is ``FederatedPeerUnavailable``; an answer that is an error is
+``FederatedPeerRefused`` carrying the owner's code.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from puhui.adapters.federated.tls import PartyTls
 from puhui.risk.federated import wire
 from puhui.risk.federated.errors import (
     FederatedPeerRefused,
@@ -34,25 +36,63 @@ API_PREFIX = "/federated/v1"
 class HttpOwnerPeer:
     """Implements ``OwnerPeer`` against ``puhui federated serve``."""
 
-    def __init__(self, base_url: str, secret: SharedSecret, *, timeout_seconds: float = 300.0):
+    def __init__(
+        self,
+        base_url: str,
+        secret: SharedSecret,
+        *,
+        tls: PartyTls | None = None,
+        timeout_seconds: float = 300.0,
+    ):
         parts = urlsplit(base_url)
-        if parts.scheme != "http" or parts.hostname is None:
+        if parts.scheme not in ("http", "https") or parts.hostname is None:
             raise InvalidFederatedData(
-                "the owner URL is http://host:port (mTLS in production: docs/federated.md)"
+                "the owner URL is https://host:port (mutual TLS) or http://host:port (loopback)"
+            )
+        if (parts.scheme == "https") != (tls is not None):
+            raise InvalidFederatedData(
+                "an https:// owner needs the bank's TLS certificate, key and the owner's CA "
+                "(--tls-cert, --tls-key, --tls-ca); an http:// one takes none"
             )
         self._host = parts.hostname
-        self._port = parts.port or 80
+        self._port = parts.port or (443 if tls is not None else 80)
         self._prefix = parts.path.rstrip("/") + API_PREFIX
         self._secret = secret
         self._timeout = timeout_seconds
+        self._context = None if tls is None else tls.client_context()
         self.bytes_exchanged = 0
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._context is None:
+            return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        return http.client.HTTPSConnection(
+            self._host, self._port, timeout=self._timeout, context=self._context
+        )
+
+    def ping(self) -> None:
+        """Reach the owner (over mutual TLS when configured); unavailable otherwise."""
+        connection = self._connection()
+        try:
+            connection.request("GET", self._prefix + "/health")
+            status = connection.getresponse().status
+        except (OSError, http.client.HTTPException) as error:
+            raise FederatedPeerUnavailable(
+                "the data owner did not answer",
+                details={"path": "/health", "error": type(error).__name__},
+            ) from None
+        finally:
+            connection.close()
+        if status != 200:
+            raise FederatedPeerUnavailable(
+                "the data owner is not healthy", details={"status": status}
+            )
 
     def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         full_path = self._prefix + path
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         headers = sign_request(self._secret, "POST", full_path, body)
         headers["content-type"] = "application/json"
-        connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        connection = self._connection()
         try:
             connection.request("POST", full_path, body=body, headers=headers)
             response = connection.getresponse()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from puhui.adapters.federated.tls import PartyTls
 from puhui.domain.errors import PuhuiError
 from puhui.risk.federated import wire
 from puhui.risk.federated.errors import InvalidFederatedData
@@ -209,7 +211,25 @@ def create_owner_app(party: OwnerParty, secret: SharedSecret) -> FastAPI:
     return app
 
 
-def run_owner(folder: Path, secret: SharedSecret, *, host: str, port: int) -> None:
-    """Serve the owner's data folder until interrupted (called by ``puhui federated serve``)."""
+def run_owner(
+    folder: Path, secret: SharedSecret, *, host: str, port: int, tls: PartyTls | None = None
+) -> None:
+    """Serve the owner's data folder until interrupted (called by ``puhui federated serve``).
+    With ``tls``: mutual TLS, a client without a certificate the bank's CA signed is refused
+    during the handshake, before any request is read."""
     app = create_owner_app(OwnerParty(folder), secret)
-    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
+    if tls is None:
+        uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
+        return
+    tls.check()
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=False,
+        ssl_certfile=str(tls.cert),
+        ssl_keyfile=str(tls.key),
+        ssl_ca_certs=str(tls.peer_ca),
+        ssl_cert_reqs=ssl.CERT_REQUIRED,
+    )
