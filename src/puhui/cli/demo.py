@@ -24,6 +24,7 @@ from puhui.bootstrap import Platform, Settings
 from puhui.bootstrap.logging import logging_to_file
 from puhui.cli.context import fail, load_settings
 from puhui.cli.demo_advisor import advisor_section
+from puhui.cli.demo_federated import federated_section
 from puhui.cli.demo_green import green_section
 from puhui.cli.demo_partners import (
     brought_by_partner,
@@ -459,6 +460,7 @@ def _run_stages(
             ),
             monitoring,
             prosperity_section(market_dir, settings.prosperity_folder, progress),
+            federated_section(market_dir, first_day, workdir / "federated", progress),
             advisor_section(
                 platform_,
                 ports,
