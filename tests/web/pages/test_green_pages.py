@@ -216,6 +216,17 @@ def test_a_green_application_shows_its_label_to_the_owner_and_to_staff(
     english = owner.get(f"/h5/apply/{app_id}?lang=en")
     assert "Green enterprise" in english.text
     assert "Clean energy industry" in english.text
+    # Once the owner accepts, the line's page says it too (in English: chosen just above).
+    accepted = owner.post(
+        f"/h5/apply/{app_id}/acceptance",
+        data={"read": "yes", "csrf_token": _csrf(owner, f"/h5/apply/{app_id}/contract")},
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303, accepted.text
+    line_page = owner.get(str(accepted.headers["location"]))
+    assert line_page.status_code == 200, line_page.text
+    assert "Green enterprise" in line_page.text
+    assert "Clean energy industry" in line_page.text
     staff = _client(api, Role.APPROVER)
     detail = staff.get(f"/console/applications/{app_id}")
     assert detail.status_code == 200, detail.text

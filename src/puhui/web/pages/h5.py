@@ -669,6 +669,9 @@ async def _line_page(
             "receipts": receipts,
             "receipt_status": RECEIPT_STATUS_NAMES,
             "application": application,
+            "green_category_name": green.category_name(request, application.green_category)
+            if application is not None and application.green_label == "green"
+            else None,
             "other_lines": others,
             "terms": _draw_terms(line, today),
             "today": today,
