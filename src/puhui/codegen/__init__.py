@@ -30,6 +30,7 @@ import ast
 import keyword
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -118,6 +119,10 @@ class UnsafeGeneratedSource(GeneratedCodeRefused):
 
 class GeneratedSourceTooLarge(GeneratedCodeRefused):
     code = "generated_source_too_large"
+
+
+_PARSE_LOCK = threading.Lock()
+"""Serialises ``ast.parse`` and ``compile`` of generated source (see ``compile_functions``)."""
 
 
 def identifier(name: object) -> str:
@@ -240,7 +245,12 @@ def compile_functions(
         if attr.startswith("_"):
             raise UnsafeIdentifier(f"the attribute {attr!r} may not be allowed")
     try:
-        tree = ast.parse(source, filename=f"<puhui-{label}>", mode="exec")
+        # CPython 3.11 keeps the AST converter's recursion depth in shared state: two threads
+        # parsing at once can fail with "AST constructor recursion depth mismatch" (seen when
+        # a console backtest compiled a strategy beside a request). One parse at a time.
+        with _PARSE_LOCK:
+            tree = ast.parse(source, filename=f"<puhui-{label}>", mode="exec")
+            code = compile(tree, f"<puhui-{label}>", "exec")
     except SyntaxError as exc:
         raise UnsafeGeneratedSource(
             f"generated source does not parse: {exc.msg} (line {exc.lineno})",
@@ -248,7 +258,7 @@ def compile_functions(
         ) from None
     _check(tree, {*bound, *SAFE_BUILTINS, *CONSTANTS}, SAFE_ATTRIBUTES | allowed)
     scope: dict[str, Any] = {**CONSTANTS, **bound, "__builtins__": dict(SAFE_BUILTINS)}
-    exec(compile(tree, f"<puhui-{label}>", "exec"), scope)  # noqa: S102 - checked above
+    exec(code, scope)  # noqa: S102 - checked above
     defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
     found = []
     for name in names:
