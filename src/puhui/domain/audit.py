@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -85,6 +85,33 @@ def _timestamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _sign(message: Mapping[str, Any], key: bytes) -> str:
+    encoded = canonical_json(message).encode()
+    if key:
+        return hmac.new(key, encoded, hashlib.sha256).hexdigest()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _fields(  # noqa: PLR0917 - the signed fields, in one place
+    seq: int,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    occurred_at: str,
+    payload_digest: str,
+) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "occurred_at": occurred_at,
+        "payload_digest": payload_digest,
+    }
+
+
 def chain_hash(
     *,
     seq: int,
@@ -97,21 +124,9 @@ def chain_hash(
     prev_hash: str,
     key: bytes = b"",
 ) -> str:
-    message = canonical_json(
-        {
-            "seq": seq,
-            "actor": actor,
-            "action": action,
-            "entity": entity,
-            "entity_id": entity_id,
-            "occurred_at": _timestamp(occurred_at),
-            "payload_digest": payload_digest,
-            "prev_hash": prev_hash,
-        }
-    ).encode()
-    if key:
-        return hmac.new(key, message, hashlib.sha256).hexdigest()
-    return hashlib.sha256(message).hexdigest()
+    fields = _fields(seq, actor, action, entity, entity_id, _timestamp(occurred_at), payload_digest)
+    fields["prev_hash"] = prev_hash
+    return _sign(fields, key)
 
 
 def event_mac(
@@ -126,21 +141,9 @@ def event_mac(
     key: bytes = b"",
 ) -> str:
     """The event's own MAC, written with it: it protects the event before it is sealed."""
-    message = canonical_json(
-        {
-            "kind": "event",
-            "seq": seq,
-            "actor": actor,
-            "action": action,
-            "entity": entity,
-            "entity_id": entity_id,
-            "occurred_at": _timestamp(occurred_at),
-            "payload_digest": payload_digest,
-        }
-    ).encode()
-    if key:
-        return hmac.new(key, message, hashlib.sha256).hexdigest()
-    return hashlib.sha256(message).hexdigest()
+    fields = _fields(seq, actor, action, entity, entity_id, _timestamp(occurred_at), payload_digest)
+    fields["kind"] = "event"
+    return _sign(fields, key)
 
 
 def event_mac_of(event: AuditEvent, *, key: bytes = b"") -> str:
@@ -175,7 +178,32 @@ def pending_event(
     record: AuditRecord, *, seq: int, occurred_at: datetime, key: bytes = b""
 ) -> AuditEvent:
     """An event written but not yet sealed: its own MAC, no link to the chain yet."""
+    return _event(record, seq=seq, occurred_at=occurred_at, prev_hash=None, key=key)
+
+
+def next_event(
+    record: AuditRecord, *, seq: int, prev_hash: str, occurred_at: datetime, key: bytes = b""
+) -> AuditEvent:
+    """An event sealed at once after ``prev_hash``: its MAC and its chain hash."""
+    return _event(record, seq=seq, occurred_at=occurred_at, prev_hash=prev_hash, key=key)
+
+
+def _event(
+    record: AuditRecord, *, seq: int, occurred_at: datetime, prev_hash: str | None, key: bytes
+) -> AuditEvent:
+    # The fields are formatted once for both signatures (every state change comes here).
     digest = payload_digest(record.payload)
+    fields = _fields(
+        seq,
+        record.actor,
+        record.action,
+        record.entity,
+        record.entity_id,
+        _timestamp(occurred_at),
+        digest,
+    )
+    chained = None if prev_hash is None else _sign({**fields, "prev_hash": prev_hash}, key)
+    fields["kind"] = "event"
     return AuditEvent(
         seq=seq,
         actor=record.actor,
@@ -184,27 +212,9 @@ def pending_event(
         entity_id=record.entity_id,
         occurred_at=occurred_at,
         payload_digest=digest,
-        prev_hash=None,
-        hash=None,
-        event_mac=event_mac(
-            seq=seq,
-            actor=record.actor,
-            action=record.action,
-            entity=record.entity,
-            entity_id=record.entity_id,
-            occurred_at=occurred_at,
-            payload_digest=digest,
-            key=key,
-        ),
-    )
-
-
-def next_event(
-    record: AuditRecord, *, seq: int, prev_hash: str, occurred_at: datetime, key: bytes = b""
-) -> AuditEvent:
-    pending = pending_event(record, seq=seq, occurred_at=occurred_at, key=key)
-    return replace(
-        pending, prev_hash=prev_hash, hash=seal_hash(pending, prev_hash=prev_hash, key=key)
+        prev_hash=prev_hash,
+        hash=chained,
+        event_mac=_sign(fields, key),
     )
 
 

@@ -136,6 +136,25 @@ def test_replay_returns_the_first_result_and_a_reused_key_is_refused(
     assert len(service.list_vouchers(RISK, VoucherQuery())) == 3
 
 
+def test_a_retry_whose_work_would_succeed_again_is_replayed_and_changes_nothing(
+    platform: Platform, clock: FixedClock
+) -> None:
+    # Naming a partner twice succeeds (the second changes nothing), so the retry's work runs
+    # to the end before its key is found taken: it must be rolled back, not committed.
+    service = build_service(platform, clock)
+    onboarded(service)
+    first = service.name_partner(RISK, core=CORE, partner_uscc=TIER2, relation="supplier", key="n")
+    with service.units() as uow:
+        before = uow.table_counts()
+    again = service.name_partner(RISK, core=CORE, partner_uscc=TIER2, relation="supplier", key="n")
+    assert again == first
+    with pytest.raises(IdempotencyConflict):
+        service.name_partner(RISK, core=CORE, partner_uscc=TIER3, relation="supplier", key="n")
+    with service.units() as uow:
+        assert uow.table_counts() == before
+    assert TIER3 not in {p.partner for p in service.partners(RISK, core=CORE)}
+
+
 def test_enterprise_users_act_only_for_their_enterprise(
     platform: Platform, clock: FixedClock
 ) -> None:

@@ -9,6 +9,7 @@ its transaction has finished.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from datetime import UTC
 from typing import Any
@@ -73,6 +74,23 @@ _MOVE_HEAD = (
     .where(audit_head.c.id == 1)
     .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
 )
+# SQLite: move the head only if it is still where this process last moved it. Under BEGIN
+# IMMEDIATE nobody else writes until the commit, so one matched row proves the guess was the
+# head; no match (another process wrote, or the guessing transaction rolled back) costs a
+# read of the head and a second update. The common case is one statement fewer per event.
+_MOVE_HEAD_FROM = (
+    update(audit_head)
+    .where(
+        audit_head.c.id == 1,
+        audit_head.c.seq == bindparam("b_was_seq"),
+        audit_head.c.hash == bindparam("b_was_hash"),
+    )
+    .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
+)
+# The head each SQLite database's writers of this process last moved it to, by connection
+# pool (one per engine; a disposed engine's new pool starts without a guess). Only a guess:
+# ``_MOVE_HEAD_FROM`` checks it inside the write lock.
+_LAST_HEADS: weakref.WeakKeyDictionary[Any, tuple[int, str]] = weakref.WeakKeyDictionary()
 
 
 class SqlAuditLog:
@@ -89,7 +107,9 @@ class SqlAuditLog:
         # again. Any commit, rollback or savepoint change makes the cached head unusable.
         self._cached_head: tuple[object, object, int, str] | None = None
 
-    def _current_head(self) -> tuple[int, str]:
+    def _head_in_this_transaction(self) -> tuple[int, str] | None:
+        """The head this transaction last moved, if it is still the same (nested)
+        transaction: then it is the head, no guess."""
         root = self._connection.get_transaction()
         nested = self._connection.get_nested_transaction()
         cached = self._cached_head
@@ -101,34 +121,14 @@ class SqlAuditLog:
             and root.is_active
         ):
             return cached[2], cached[3]
-        head = fast.execute(self._connection, _READ_HEAD_FOR_UPDATE).one_or_none()
-        if head is None:
-            raise ConfigurationError("audit chain head is missing: run `puhui db upgrade`")
-        return int(head.seq), str(head.hash)
+        return None
 
     def append(self, record: AuditRecord) -> AuditEvent:
         if self._read_only:
             raise RuntimeError("a state change recorded in a read-only unit of work")
         if self._deferred:
             return self._append_pending(record)
-        seq, prev_hash = self._current_head()
-        event = next_event(
-            record,
-            seq=seq + 1,
-            prev_hash=prev_hash,
-            occurred_at=self._clock.now(),
-            key=self._key,
-        )
-        fast.execute(self._connection, _INSERT_EVENT, _row(event))
-        event_hash = str(event.hash)
-        fast.execute(self._connection, _MOVE_HEAD, {"b_seq": event.seq, "b_hash": event_hash})
-        self._cached_head = (
-            self._connection.get_transaction(),
-            self._connection.get_nested_transaction(),
-            event.seq,
-            event_hash,
-        )
-        return event
+        return self._append_sealed([record])[0]
 
     def append_all(self, records: Sequence[AuditRecord]) -> list[AuditEvent]:
         """Append several events in this order, with fewer round trips than one by one.
@@ -138,19 +138,24 @@ class SqlAuditLog:
         """
         if self._read_only:
             raise RuntimeError("a state change recorded in a read-only unit of work")
-        if len(records) < 2:  # one event: the single append is as cheap
-            return [self.append(record) for record in records]
+        if not records:
+            return []
+        if not self._deferred:
+            return self._append_sealed(records)
+        if len(records) == 1:  # one event: the single append is as cheap
+            return [self._append_pending(records[0])]
         occurred_at = self._clock.now()
-        if self._deferred:
-            seqs = fast.execute(self._connection, _NEXT_ORDINALS, {"count": len(records)}).scalars()
-            events = [
-                pending_event(record, seq=int(seq), occurred_at=occurred_at, key=self._key)
-                for record, seq in zip(records, seqs, strict=True)
-            ]
-            fast.execute(self._connection, *_insert_events(events))
-            self._connection.info[UNSEALED_KEY] = True
-            return events
-        seq, prev_hash = self._current_head()
+        seqs = fast.execute(self._connection, _NEXT_ORDINALS, {"count": len(records)}).scalars()
+        events = [
+            pending_event(record, seq=int(seq), occurred_at=occurred_at, key=self._key)
+            for record, seq in zip(records, seqs, strict=True)
+        ]
+        fast.execute(self._connection, *_insert_events(events))
+        self._connection.info[UNSEALED_KEY] = True
+        return events
+
+    def _chain(self, records: Sequence[AuditRecord], seq: int, prev_hash: str) -> list[AuditEvent]:
+        occurred_at = self._clock.now()
         events = []
         for record in records:
             event = next_event(
@@ -158,14 +163,49 @@ class SqlAuditLog:
             )
             events.append(event)
             seq, prev_hash = event.seq, str(event.hash)
-        fast.execute(self._connection, *_insert_events(events))
-        fast.execute(self._connection, _MOVE_HEAD, {"b_seq": seq, "b_hash": prev_hash})
+        return events
+
+    def _append_sealed(self, records: Sequence[AuditRecord]) -> list[AuditEvent]:
+        """SQLite: chain the events after the head, move the head, insert them, in this
+        transaction (which holds the database's write lock)."""
+        connection = self._connection
+        known = self._head_in_this_transaction()
+        pool = connection.engine.pool
+        guess = known or _LAST_HEADS.get(pool)
+        events: list[AuditEvent] = []
+        if guess is not None:
+            events = self._chain(records, *guess)
+            last = events[-1]
+            moved = fast.execute(
+                connection,
+                _MOVE_HEAD_FROM,
+                {
+                    "b_seq": last.seq,
+                    "b_hash": last.hash,
+                    "b_was_seq": guess[0],
+                    "b_was_hash": guess[1],
+                },
+            ).rowcount
+            if moved != 1:
+                events = []
+        if not events:
+            head = fast.execute(connection, _READ_HEAD_FOR_UPDATE).one_or_none()
+            if head is None:
+                raise ConfigurationError("audit chain head is missing: run `puhui db upgrade`")
+            events = self._chain(records, int(head.seq), str(head.hash))
+            last = events[-1]
+            fast.execute(connection, _MOVE_HEAD, {"b_seq": last.seq, "b_hash": last.hash})
+        if len(events) == 1:
+            fast.execute(connection, _INSERT_EVENT, _row(events[0]))
+        else:
+            fast.execute(connection, *_insert_events(events))
+        head_now = (events[-1].seq, str(events[-1].hash))
         self._cached_head = (
-            self._connection.get_transaction(),
-            self._connection.get_nested_transaction(),
-            seq,
-            prev_hash,
+            connection.get_transaction(),
+            connection.get_nested_transaction(),
+            *head_now,
         )
+        _LAST_HEADS[pool] = head_now
         return events
 
     def _append_pending(self, record: AuditRecord) -> AuditEvent:

@@ -16,7 +16,7 @@ from puhui.domain.origination.errors import Forbidden
 from puhui.domain.supply_chain import Voucher
 from puhui.services.monitoring.ports import MonitoringRepository
 from puhui.services.ports import UnitOfWork
-from puhui.services.servicing.ports import RequestLog
+from puhui.services.servicing.ports import RequestLog, StoredRequest
 
 # -- errors of the platform (the voucher rules' own errors are the domain's) ---------------
 
@@ -424,6 +424,10 @@ class SupplyChainRepository(Protocol):
     # vouchers
     def voucher(self, voucher_id: str) -> VoucherRecord | None: ...
 
+    def voucher_held(self, voucher_id: str, user_id: str) -> tuple[VoucherRecord, bool] | None:
+        """The voucher, and whether the user is bound to its holder (one read)."""
+        ...
+
     def lock_roots(self, root_ids: Sequence[str]) -> None:
         """PostgreSQL: ``SELECT … FOR UPDATE`` on these roots' rows, in id order."""
         ...
@@ -505,6 +509,13 @@ class LedgerPort(Protocol):
     def trial_balance(self, as_of: dt.date) -> TrialBalance: ...
 
 
+class VoucherRequestLog(RequestLog, Protocol):
+    def add_if_new(self, request: StoredRequest) -> bool:
+        """Record the request unless its key is taken (then change nothing): True if added.
+        A key another transaction is adding waits for it to finish."""
+        ...
+
+
 class SupplyChainUnitOfWork(UnitOfWork, Protocol):
     @property
     def supply_chain(self) -> SupplyChainRepository: ...
@@ -513,7 +524,7 @@ class SupplyChainUnitOfWork(UnitOfWork, Protocol):
     def ledger(self) -> LedgerPort: ...
 
     @property
-    def requests(self) -> RequestLog: ...
+    def requests(self) -> VoucherRequestLog: ...
 
     @property
     def monitoring(self) -> MonitoringRepository: ...

@@ -13,7 +13,7 @@ from puhui.services.servicing.ports import StoredRequest
 from puhui.services.supply_chain import codec
 from puhui.services.supply_chain.ports import SupplyChainUnitOfWork
 
-__all__ = ["digest", "remember", "replay", "scoped_key"]
+__all__ = ["digest", "remember", "remember_if_new", "replay", "scoped_key"]
 
 View = TypeVar("View")
 
@@ -35,6 +35,20 @@ def remember(
     uow: SupplyChainUnitOfWork, key: str, operation: str, request_digest: str, result: object
 ) -> None:
     uow.requests.add(
+        StoredRequest(
+            idempotency_key=key,
+            operation=operation,
+            request_digest=request_digest,
+            result_json=codec.dumps(result),
+        )
+    )
+
+
+def remember_if_new(
+    uow: SupplyChainUnitOfWork, key: str, operation: str, request_digest: str, result: object
+) -> bool:
+    """Record the first result of ``key`` unless the key is taken already: True if recorded."""
+    return uow.requests.add_if_new(
         StoredRequest(
             idempotency_key=key,
             operation=operation,

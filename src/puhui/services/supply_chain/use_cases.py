@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from puhui.domain.clock import Clock
-from puhui.domain.errors import InvalidDate, InvalidInput
+from puhui.domain.errors import IdempotencyConflict, InvalidDate, InvalidInput, PuhuiError
 from puhui.domain.ids import new_id
 from puhui.domain.supply_chain import (
     FacilityExceeded,
@@ -101,15 +101,33 @@ class SupplyChainService:
         cls: type[View],
         work: Any,
     ) -> View:
-        """Run ``work(uow)`` once per key in one transaction; replay its first result."""
+        """Run ``work(uow)`` once per key in one transaction; replay its first result.
+
+        Keys are nearly always new, so the key is not looked up first: the work runs, and the
+        request is recorded with it only if its key is free. A taken key (a retry) rolls the
+        work back and replays the first result, or is 409 for another request; a retry whose
+        work now fails (the voucher has moved on) finds its first result the same way.
+        """
         scoped = requests.scoped_key(principal, key)
         request_digest = requests.digest(operation, request)
         with self.units() as uow:
-            replayed = requests.replay(uow, scoped, operation, request_digest, cls)
-            if replayed is not None:
+            try:
+                result: View = work(uow)
+            except PuhuiError:
+                uow.rollback()
+                replayed = requests.replay(uow, scoped, operation, request_digest, cls)
+                if replayed is not None:
+                    return replayed
+                raise
+            if not requests.remember_if_new(uow, scoped, operation, request_digest, result):
+                uow.rollback()
+                replayed = requests.replay(uow, scoped, operation, request_digest, cls)
+                if replayed is None:  # taken, then gone: refuse rather than guess
+                    raise IdempotencyConflict(
+                        "the idempotency key is being used by another request",
+                        details={"idempotency_key": scoped},
+                    )
                 return replayed
-            result: View = work(uow)
-            requests.remember(uow, scoped, operation, request_digest, result)
             uow.commit()
             return result
 
@@ -158,6 +176,29 @@ class SupplyChainService:
         if again is None:  # pragma: no cover - vouchers are never deleted
             raise UnknownVoucher("no such voucher", details={"voucher": voucher_id})
         return again
+
+    @staticmethod
+    def _held_voucher(
+        uow: SupplyChainUnitOfWork, principal: Principal, voucher_id: str
+    ) -> VoucherRecord:
+        """The voucher, locked as ``_locked_voucher`` does, whose holder the user acts for
+        (``_bound``): the binding is read with the voucher, in the same statement."""
+        repo = uow.supply_chain
+        found = repo.voucher_held(voucher_id, principal.user_id)
+        if found is None:
+            raise UnknownVoucher("no such voucher", details={"voucher": voucher_id})
+        if uow.dialect != "sqlite":  # read again under the root's lock
+            repo.lock_roots([found[0].voucher.root_id])
+            found = repo.voucher_held(voucher_id, principal.user_id)
+            if found is None:  # pragma: no cover - vouchers are never deleted
+                raise UnknownVoucher("no such voucher", details={"voucher": voucher_id})
+        stored, held = found
+        if not held:
+            raise NotBound(
+                "the user is not bound to this enterprise",
+                details={"enterprise": stored.voucher.holder_id},
+            )
+        return stored
 
     def _enterprise_scope(
         self, uow: SupplyChainUnitOfWork, principal: Principal
@@ -611,8 +652,7 @@ class SupplyChainService:
         today = self.clock.today()
 
         def work(uow: SupplyChainUnitOfWork) -> VoucherView:
-            stored = self._locked_voucher(uow, voucher_id)
-            self._bound(uow, principal, stored.voucher.holder_id)
+            stored = self._held_voucher(uow, principal, voucher_id)
             accepted = replace(
                 stored, voucher=accept(stored.voucher, by=stored.voucher.holder_id, on=today)
             )
@@ -633,9 +673,8 @@ class SupplyChainService:
         amounts = list(parts)
 
         def work(uow: SupplyChainUnitOfWork) -> SplitView:
-            stored = self._locked_voucher(uow, voucher_id)
+            stored = self._held_voucher(uow, principal, voucher_id)
             v = stored.voucher
-            self._bound(uow, principal, v.holder_id)
             self._not_pending(stored)
             parent, children = plan_split(
                 v, [(new_id("vch"), amount) for amount in amounts], by=v.holder_id, on=today
@@ -677,9 +716,8 @@ class SupplyChainService:
         today = self.clock.today()
 
         def work(uow: SupplyChainUnitOfWork) -> VoucherView:
-            stored = self._locked_voucher(uow, voucher_id)
+            stored = self._held_voucher(uow, principal, voucher_id)
             v = stored.voucher
-            self._bound(uow, principal, v.holder_id)
             self._not_pending(stored)
             moved = plan_transfer(v, by=v.holder_id, to=to, on=today)
             if self.source.enterprise(to) is None:
@@ -726,9 +764,8 @@ class SupplyChainService:
         today = self.clock.today()
 
         def work(uow: SupplyChainUnitOfWork) -> FinancingView:
-            stored = self._locked_voucher(uow, voucher_id)
+            stored = self._held_voucher(uow, principal, voucher_id)
             v = stored.voucher
-            self._bound(uow, principal, v.holder_id)
             self._not_pending(stored)
             facility = self._core(uow, v.core_id)
             rate, fee_rate = self._price(facility)

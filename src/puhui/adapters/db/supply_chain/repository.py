@@ -12,7 +12,8 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db import fast
@@ -142,8 +143,19 @@ _LINK_PAYABLE = (
     .values(voucher_id=bindparam("b_voucher"))
 )
 _VOUCHER = select(vouchers).where(_V.voucher_id == bindparam("b_id"))
+_VOUCHER_HELD = select(
+    vouchers,
+    exists()
+    .where(
+        enterprise_users.c.user_id == bindparam("b_user"),
+        enterprise_users.c.uscc == _V.holder_uscc,
+    )
+    .label("held_by_user"),
+).where(_V.voucher_id == bindparam("b_id"))
 _LOCK_ROOT = select(_V.voucher_id).where(_V.voucher_id == bindparam("b_id")).with_for_update()
 _INSERT_VOUCHER = insert(vouchers)
+_FEW = 8
+"""Up to this many rows are inserted one prebuilt statement at a time; more in one batch."""
 _UPDATE_VOUCHER = (
     update(vouchers)
     .where(_V.voucher_id == bindparam("b_id"), _V.version == bindparam("b_expected"))
@@ -159,6 +171,11 @@ _UPDATE_FINANCING = (
 )
 _REQUEST = select(service_requests).where(service_requests.c.idempotency_key == bindparam("b_key"))
 _INSERT_REQUEST = insert(service_requests)
+# Both dialects spell it ``ON CONFLICT DO NOTHING``; each builds its own statement.
+_INSERT_NEW_REQUEST = {
+    "sqlite": sqlite.insert(service_requests).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(service_requests).on_conflict_do_nothing(),
+}
 
 
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
@@ -456,6 +473,12 @@ class SqlSupplyChainRepository:
         row = fast.execute(self._c, _VOUCHER, {"b_id": voucher_id}).one_or_none()
         return None if row is None else _voucher(row)
 
+    def voucher_held(self, voucher_id: str, user_id: str) -> tuple[VoucherRecord, bool] | None:
+        row = fast.execute(
+            self._c, _VOUCHER_HELD, {"b_id": voucher_id, "b_user": user_id}
+        ).one_or_none()
+        return None if row is None else (_voucher(row), bool(row.held_by_user))
+
     def lock_roots(self, root_ids: Sequence[str]) -> None:
         if not self._postgres or not root_ids:
             return
@@ -485,8 +508,9 @@ class SqlSupplyChainRepository:
             for r in records
         ]
         try:
-            if len(rows) == 1:
-                fast.execute(self._c, _INSERT_VOUCHER, rows[0])
+            if len(rows) <= _FEW:  # a split's few parts: prebuilt, one by one
+                for row in rows:
+                    fast.execute(self._c, _INSERT_VOUCHER, row)
             else:
                 self._c.execute(insert(vouchers), rows)
         except IntegrityError:
@@ -828,20 +852,23 @@ class SqlVoucherRequests:
             undo_json=row.undo_json,
         )
 
+    def _values(self, request: StoredRequest) -> dict[str, Any]:
+        return {
+            "idempotency_key": request.idempotency_key,
+            "operation": request.operation,
+            "request_digest": request.request_digest,
+            "result_json": request.result_json,
+            "undo_json": request.undo_json,
+            "created_at": self._clock.now(),
+        }
+
+    def add_if_new(self, request: StoredRequest) -> bool:
+        statement = _INSERT_NEW_REQUEST[self._c.dialect.name]
+        return fast.execute(self._c, statement, self._values(request)).rowcount == 1
+
     def add(self, request: StoredRequest) -> None:
         try:
-            fast.execute(
-                self._c,
-                _INSERT_REQUEST,
-                {
-                    "idempotency_key": request.idempotency_key,
-                    "operation": request.operation,
-                    "request_digest": request.request_digest,
-                    "result_json": request.result_json,
-                    "undo_json": request.undo_json,
-                    "created_at": self._clock.now(),
-                },
-            )
+            fast.execute(self._c, _INSERT_REQUEST, self._values(request))
         except IntegrityError:
             # Two requests raced with one key: the loser is refused (its work rolls back).
             raise IdempotencyConflict(
