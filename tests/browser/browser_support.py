@@ -1,4 +1,4 @@
-"""Helpers of the browser tests: watching a page, axe-core, languages, screenshots."""
+"""Helpers of the browser tests: watching a page, axe-core, signing in, languages, screenshots."""
 
 from __future__ import annotations
 
@@ -78,6 +78,18 @@ def sign_in_staff(page: Page, username: str, password: str) -> None:
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/console/")
+
+
+def sign_in_from_the_qr_code(page: Page, site: Site, phone: str, start: str = "开始申请") -> None:
+    """An owner scans the branch's QR code, taps ``start`` and signs in with the code texted
+    to ``phone``: the application form opens."""
+    page.goto("/h5/?branch=TZ-001&channel=h5_qr")
+    page.get_by_role("link", name=start).click()
+    page.locator("#phone").fill(phone)
+    page.locator("form button[type=submit]").click()
+    page.locator("#code").fill(site.sender.last_code(phone))
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/h5/apply")
 
 
 def screenshot(page: Page, site: Site, name: str) -> Path:

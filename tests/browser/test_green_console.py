@@ -10,6 +10,7 @@ from browser_support import (
     axe_violations,
     cjk_on_page,
     screenshot,
+    sign_in_from_the_qr_code,
     sign_in_staff,
     untranslated_on_page,
 )
@@ -83,13 +84,7 @@ def test_a_risk_officer_reads_the_green_loans(desktop: Page, site: Site) -> None
 
 def test_an_owner_reads_that_the_enterprise_is_green(phone: Page, site: Site) -> None:
     owner = fresh_owners(site.market_dir)[OWNER]
-    phone.goto("/h5/?branch=TZ-001&channel=h5_qr")
-    phone.get_by_role("link", name="开始申请").click()
-    phone.locator("#phone").fill(owner.phone)
-    phone.locator("form button[type=submit]").click()
-    phone.locator("#code").fill(site.sender.last_code(owner.phone))
-    phone.locator("form button[type=submit]").click()
-    phone.wait_for_url("**/h5/apply")
+    sign_in_from_the_qr_code(phone, site, owner.phone)
     phone.get_by_label("统一社会信用代码").fill(owner.uscc)
     phone.get_by_label("法定代表人身份证号码").fill(owner.id_number)
     phone.get_by_role("button", name="下一步：授权").click()

@@ -11,6 +11,7 @@ from browser_support import (
     axe_violations,
     cjk_on_page,
     screenshot,
+    sign_in_from_the_qr_code,
     untranslated_on_page,
 )
 from h5_applicants import MarketOwner, fresh_owners
@@ -22,13 +23,7 @@ OWNER = 7
 
 
 def _apply_with_every_consent(page: Page, site: Site, owner: MarketOwner) -> None:
-    page.goto("/h5/?branch=TZ-001&channel=h5_qr")
-    page.get_by_role("link", name="开始申请").click()
-    page.locator("#phone").fill(owner.phone)
-    page.locator("form button[type=submit]").click()
-    page.locator("#code").fill(site.sender.last_code(owner.phone))
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url("**/h5/apply")
+    sign_in_from_the_qr_code(page, site, owner.phone)
     page.get_by_label("统一社会信用代码").fill(owner.uscc)
     page.get_by_label("法定代表人身份证号码").fill(owner.id_number)
     page.get_by_role("button", name="下一步：授权").click()

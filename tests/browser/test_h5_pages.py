@@ -12,6 +12,7 @@ from browser_support import (
     axe_violations,
     cjk_on_page,
     screenshot,
+    sign_in_from_the_qr_code,
     untranslated_on_page,
 )
 from h5_applicants import MarketOwner, fresh_owners
@@ -40,21 +41,11 @@ def _check(page: Page, *, zh: bool = True) -> None:
         assert cjk_on_page(page) == [], page.url
 
 
-def _sign_in_from_the_qr_code(page: Page, site: Site, owner: MarketOwner, start: str) -> None:
-    page.goto("/h5/?branch=TZ-001&channel=h5_qr")
-    page.get_by_role("link", name=start).click()
-    page.locator("#phone").fill(owner.phone)
-    page.locator("form button[type=submit]").click()
-    page.locator("#code").fill(site.sender.last_code(owner.phone))
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url("**/h5/apply")
-
-
 def test_an_owner_applies_accepts_draws_repays_and_reads_the_statement(
     phone: Page, site: Site, watched: Watched
 ) -> None:
     owner = _owner(site, 0)
-    _sign_in_from_the_qr_code(phone, site, owner, "开始申请")
+    sign_in_from_the_qr_code(phone, site, owner.phone)
 
     # Step 1: the enterprise and its owner (the phone is the one signed in with).
     expect(phone.get_by_role("heading", level=1)).to_have_text("企业及法定代表人信息")
@@ -140,7 +131,7 @@ def test_an_owner_applies_accepts_draws_repays_and_reads_the_statement(
 def test_in_english_every_step_speaks_english(phone: Page, site: Site, watched: Watched) -> None:
     owner = _owner(site, 1)
     phone.goto("/h5/?lang=en")
-    _sign_in_from_the_qr_code(phone, site, owner, "Start")
+    sign_in_from_the_qr_code(phone, site, owner.phone, "Start")
     _check(phone, zh=False)
     phone.get_by_role("link", name="中文").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("企业及法定代表人信息")
@@ -210,7 +201,7 @@ def test_an_owner_without_an_offer_reads_what_happens_next(
     phone: Page, site: Site, watched: Watched
 ) -> None:
     owner = _owner(site, 2)
-    _sign_in_from_the_qr_code(phone, site, owner, "开始申请")
+    sign_in_from_the_qr_code(phone, site, owner.phone)
     phone.get_by_label("统一社会信用代码").fill(owner.uscc)
     phone.get_by_label("法定代表人身份证号码").fill(owner.id_number)
     phone.get_by_role("button", name="下一步：授权").click()

@@ -6,7 +6,6 @@ without fonts of its own, and the text stays extractable (each subset maps back 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import threading
 from pathlib import Path
@@ -17,12 +16,10 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from puhui.adapters.pdf.fonts import FontFile, cjk_font
+from puhui.adapters.pdf.fonts import CJKFont
 from puhui.services.documents.contract_pdf import TITLE_EN, TITLE_ZH, ContractSheet
 
 MARGIN = 20 * mm
@@ -34,29 +31,14 @@ class ReportlabContractRenderer:
     """Renders contract sheets; the font is found and registered on the first contract."""
 
     def __init__(self, font: Path | None = None) -> None:
-        self._configured = font
-        self._font_name: str | None = None
+        self._font = CJKFont(font)
         # reportlab keeps a font's subsets on the font object while a document is built:
         # one document at a time per process (a contract takes tens of milliseconds).
         self._lock = threading.Lock()
 
     def render(self, sheet: ContractSheet) -> bytes:
         with self._lock:
-            return _draw(sheet, self._font())
-
-    def _font(self) -> str:
-        if self._font_name is None:
-            self._font_name = _register(cjk_font(self._configured))
-        return self._font_name
-
-
-def _register(font: FontFile) -> str:
-    # reportlab's font registry is process-wide: the name is tied to the file and face.
-    digest = hashlib.sha256(f"{font.path}#{font.face}".encode()).hexdigest()[:8]
-    name = f"PuhuiCJK-{digest}"
-    if name not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(name, str(font.path), subfontIndex=font.face))
-    return name
+            return _draw(sheet, self._font.name())
 
 
 def _styles(font: str) -> dict[str, ParagraphStyle]:

@@ -15,8 +15,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from puhui.adapters.pdf.contract import GREY, LINE, MARGIN, _register, _styles
-from puhui.adapters.pdf.fonts import cjk_font
+from puhui.adapters.pdf.contract import GREY, LINE, MARGIN, _styles
+from puhui.adapters.pdf.fonts import CJKFont
 from puhui.services.advisor import wording as w
 from puhui.services.advisor.report import HealthReport, month_add
 
@@ -30,15 +30,12 @@ class ReportlabHealthReportRenderer:
     """Renders health reports; the font is registered on the first report."""
 
     def __init__(self, font: Path | None = None) -> None:
-        self._configured = font
-        self._font_name: str | None = None
+        self._font = CJKFont(font)
         self._lock = threading.Lock()
 
     def render(self, report: HealthReport) -> bytes:
         with self._lock:
-            if self._font_name is None:
-                self._font_name = _register(cjk_font(self._configured))
-            return _draw(report, self._font_name)
+            return _draw(report, self._font.name())
 
 
 class _TrendChart(Flowable):
