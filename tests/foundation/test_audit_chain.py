@@ -1,3 +1,5 @@
+import hashlib
+import hmac
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -8,6 +10,8 @@ from puhui.domain.audit import (
     AuditEvent,
     AuditRecord,
     ChainHead,
+    canonical_json,
+    event_mac_of,
     next_event,
     payload_digest,
     verify_chain,
@@ -98,3 +102,40 @@ def test_naive_timestamps_from_the_database_are_read_as_utc() -> None:
 def test_records_need_every_field() -> None:
     with pytest.raises(InvalidInput, match="actor"):
         AuditRecord(" ", "x", "y", "z", {})
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain", 'quote " and back\\slash', "new\nline\ttab\x00\x1f", "中文 é 😀 \u2028", ""],
+)
+def test_the_signed_messages_are_the_canonical_json_of_the_fields(text: str) -> None:
+    # The messages are written out by hand for speed: they must stay byte for byte the
+    # canonical JSON that earlier events were signed with.
+    at = datetime(2026, 3, 2, 1, 30, 0, 123456, tzinfo=UTC)
+    entity_id = text or "id"
+    record = AuditRecord(
+        actor=f"a:{text}x", action="t.done", entity="e", entity_id=entity_id, payload={"v": text}
+    )
+    event = next_event(record, seq=12345678901, prev_hash=f"p{text}", occurred_at=at, key=KEY)
+    fields = {
+        "seq": 12345678901,
+        "actor": record.actor,
+        "action": "t.done",
+        "entity": "e",
+        "entity_id": entity_id,
+        "occurred_at": "2026-03-02T01:30:00.123456Z",
+        "payload_digest": event.payload_digest,
+    }
+    mac = hmac.new(KEY, canonical_json({**fields, "kind": "event"}).encode(), hashlib.sha256)
+    link = hmac.new(
+        KEY, canonical_json({**fields, "prev_hash": f"p{text}"}).encode(), hashlib.sha256
+    )
+    assert event.event_mac == mac.hexdigest()
+    assert event.hash == link.hexdigest()
+    assert event_mac_of(event, key=KEY) == event.event_mac
+
+
+def test_a_sequence_number_must_be_an_integer() -> None:
+    record = AuditRecord(actor="a", action="t.done", entity="e", entity_id="1", payload={})
+    with pytest.raises(InvalidInput):
+        next_event(record, seq=True, prev_hash="0" * 64, occurred_at=datetime.now(UTC), key=KEY)

@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring as _quote  # json.dumps's string escaping
 from typing import Any, NamedTuple
 
 from puhui.domain.errors import InvalidInput
@@ -85,14 +86,34 @@ def _timestamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _sign(message: Mapping[str, Any], key: bytes) -> str:
-    encoded = canonical_json(message).encode()
+def _sign(message: str, key: bytes) -> str:
+    encoded = message.encode()
     if key:
         return hmac.new(key, encoded, hashlib.sha256).hexdigest()
     return hashlib.sha256(encoded).hexdigest()
 
 
-def _fields(  # noqa: PLR0917 - the signed fields, in one place
+class _Signed(NamedTuple):
+    """The canonical JSON (``canonical_json``) of an event's fields, in the two parts the
+    signed messages share: the event MAC adds ``"kind":"event"`` between them, the chain
+    hash adds ``prev_hash`` after them. Written out by hand because every state change of
+    the platform signs twice: the keys are fixed and already in sorted order, and each
+    string is escaped by the same C function ``json.dumps`` uses."""
+
+    head: str
+    tail: str
+    seq: int
+
+    def event_mac(self, key: bytes) -> str:
+        return _sign(f'{self.head},"kind":"event",{self.tail},"seq":{self.seq}}}', key)
+
+    def chain_hash(self, prev_hash: str, key: bytes) -> str:
+        return _sign(
+            f'{self.head},{self.tail},"prev_hash":{_quote(prev_hash)},"seq":{self.seq}}}', key
+        )
+
+
+def _signed(  # noqa: PLR0917 - the signed fields, in one place
     seq: int,
     actor: str,
     action: str,
@@ -100,16 +121,15 @@ def _fields(  # noqa: PLR0917 - the signed fields, in one place
     entity_id: str,
     occurred_at: str,
     payload_digest: str,
-) -> dict[str, Any]:
-    return {
-        "seq": seq,
-        "actor": actor,
-        "action": action,
-        "entity": entity,
-        "entity_id": entity_id,
-        "occurred_at": occurred_at,
-        "payload_digest": payload_digest,
-    }
+) -> _Signed:
+    if type(seq) is not int:  # bool, or a number json would write otherwise
+        raise InvalidInput("an audit sequence number is an integer")
+    return _Signed(
+        f'{{"action":{_quote(action)},"actor":{_quote(actor)},"entity":{_quote(entity)},'
+        f'"entity_id":{_quote(entity_id)}',
+        f'"occurred_at":{_quote(occurred_at)},"payload_digest":{_quote(payload_digest)}',
+        seq,
+    )
 
 
 def chain_hash(
@@ -124,9 +144,8 @@ def chain_hash(
     prev_hash: str,
     key: bytes = b"",
 ) -> str:
-    fields = _fields(seq, actor, action, entity, entity_id, _timestamp(occurred_at), payload_digest)
-    fields["prev_hash"] = prev_hash
-    return _sign(fields, key)
+    signed = _signed(seq, actor, action, entity, entity_id, _timestamp(occurred_at), payload_digest)
+    return signed.chain_hash(prev_hash, key)
 
 
 def event_mac(
@@ -141,9 +160,8 @@ def event_mac(
     key: bytes = b"",
 ) -> str:
     """The event's own MAC, written with it: it protects the event before it is sealed."""
-    fields = _fields(seq, actor, action, entity, entity_id, _timestamp(occurred_at), payload_digest)
-    fields["kind"] = "event"
-    return _sign(fields, key)
+    signed = _signed(seq, actor, action, entity, entity_id, _timestamp(occurred_at), payload_digest)
+    return signed.event_mac(key)
 
 
 def event_mac_of(event: AuditEvent, *, key: bytes = b"") -> str:
@@ -193,7 +211,7 @@ def _event(
 ) -> AuditEvent:
     # The fields are formatted once for both signatures (every state change comes here).
     digest = payload_digest(record.payload)
-    fields = _fields(
+    signed = _signed(
         seq,
         record.actor,
         record.action,
@@ -202,8 +220,6 @@ def _event(
         _timestamp(occurred_at),
         digest,
     )
-    chained = None if prev_hash is None else _sign({**fields, "prev_hash": prev_hash}, key)
-    fields["kind"] = "event"
     return AuditEvent(
         seq=seq,
         actor=record.actor,
@@ -213,8 +229,8 @@ def _event(
         occurred_at=occurred_at,
         payload_digest=digest,
         prev_hash=prev_hash,
-        hash=chained,
-        event_mac=_sign(fields, key),
+        hash=None if prev_hash is None else signed.chain_hash(prev_hash, key),
+        event_mac=signed.event_mac(key),
     )
 
 
