@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "dealers"))
 
 from api_support import PASSWORD, Api, build_servicing_api
-from dealer_support import CORE, DEALER, YUAN
+from dealer_support import CORE, CORE_NAME, DEALER, YUAN
 from test_dealer_lines_api import on_tiny_market
 
 from puhui.domain.clock import FixedClock
@@ -102,7 +102,13 @@ def site(book: Book) -> Site:
 def _clean(page: Page, *, zh: bool = True) -> None:
     assert axe_violations(page) == [], page.url
     if not zh:
-        assert cjk_on_page(page, allowed=("中文", "受托支付")) == [], page.url
+        # Registered names are Chinese in every language: only the rest of a line must not be.
+        lines = [
+            line.replace(CORE_NAME, "") for line in cjk_on_page(page, allowed=("中文", "受托支付"))
+        ]
+        assert [line for line in lines if any("\u4e00" <= ch <= "\u9fff" for ch in line)] == [], (
+            page.url
+        )
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"{page.url} scrolls sideways on a 375 px phone ({width} px)"
 
@@ -139,7 +145,9 @@ def test_the_dealer_draws_on_its_line_to_pay_the_core_on_a_phone(
     assert bound.status_code == 204, bound.text
     phone.reload()
     expect(phone.locator("[data-dealer-lines] li")).to_have_count(1)
-    expect(phone.locator("[data-dealer-lines]")).to_contain_text(f"收款核心企业 {CORE}")
+    expect(phone.locator("[data-dealer-lines]")).to_contain_text(
+        f"收款核心企业 {CORE_NAME} ({CORE})"
+    )
     _clean(phone)
     screenshot(phone, site, "dealer-h5-lines")
 
@@ -160,7 +168,7 @@ def test_the_dealer_draws_on_its_line_to_pay_the_core_on_a_phone(
     expect(phone.get_by_role("status")).to_contain_text("款项已支付给核心企业")
     expect(phone.locator("[data-available]")).to_have_text("¥390,000.00")
     expect(phone.locator("[data-receipts] li")).to_have_count(1)
-    expect(phone.locator("[data-receipts]")).to_contain_text(f"已支付给 {CORE}")
+    expect(phone.locator("[data-receipts]")).to_contain_text(f"已支付给 {CORE_NAME} ({CORE})")
     expect(phone.locator("[data-receipts]")).to_contain_text("2026-05-31 到期")
     assert _drawn(book) == 150_000 * YUAN
     _clean(phone)
@@ -168,7 +176,7 @@ def test_the_dealer_draws_on_its_line_to_pay_the_core_on_a_phone(
 
     phone.goto(f"/h5/dealer-lines/{book.line_id}?lang=en")
     expect(phone.get_by_role("heading", level=1)).to_have_text("Dealer line")
-    expect(phone.locator("[data-receipts]")).to_contain_text(f"Paid to {CORE}")
+    expect(phone.locator("[data-receipts]")).to_contain_text(f"Paid to {CORE_NAME} ({CORE})")
     _clean(phone, zh=False)
     screenshot(phone, site, "dealer-h5-drawn-en")
 

@@ -16,6 +16,8 @@ from puhui.services.security.permissions import Principal, Role
 CORE = "91330100190182932J"
 DEALER = "92330300733033838Y"
 WEAK_DEALER = "92330200950645128Y"
+CORE_NAME = "杭州恒远机械制造有限公司"
+DEALER_NAME = "温州顺达机电贸易有限公司"
 TODAY = date(2026, 3, 2)  # the platform fixture's clock
 CORE_ACCOUNT = "6217000000000000018"
 YUAN = 100
@@ -33,10 +35,12 @@ def _frame(name: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=market_schema.TABLES[name].polars_schema())
 
 
-def _enterprise(uscc: str, registered: date, size: str, rep: str, account: str) -> dict[str, Any]:
+def _enterprise(
+    uscc: str, registered: date, size: str, rep: str, account: str, name: str = "测试企业"
+) -> dict[str, Any]:
     return {
         "uscc": uscc,
-        "name": "测试企业",
+        "name": name,
         "legal_form": "company",
         "industry_code": "F51",
         "industry_section": "F",
@@ -102,8 +106,10 @@ class TinyMarket:
             "enterprises": _frame(
                 "enterprises",
                 [
-                    _enterprise(CORE, date(2012, 5, 1), "medium", "r1", CORE_ACCOUNT),
-                    _enterprise(DEALER, date(2019, 8, 1), "small", "r2", "6217000000000000026"),
+                    _enterprise(CORE, date(2012, 5, 1), "medium", "r1", CORE_ACCOUNT, CORE_NAME),
+                    _enterprise(
+                        DEALER, date(2019, 8, 1), "small", "r2", "6217000000000000026", DEALER_NAME
+                    ),
                     _enterprise(
                         WEAK_DEALER, date(2019, 8, 1), "micro", "r3", "6217000000000000034"
                     ),

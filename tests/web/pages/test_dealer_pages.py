@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parents[2] / "dealers"))
 
 from api_support import Api
-from dealer_support import CORE, DEALER, WEAK_DEALER, YUAN
+from dealer_support import CORE, CORE_NAME, DEALER, DEALER_NAME, WEAK_DEALER, YUAN
 from ops_pages_support import sign_in
 from test_dealer_lines_api import on_tiny_market
 
@@ -100,7 +100,7 @@ def test_the_dealer_sees_its_line_and_draws_to_the_core_once(servicing_api: Api)
     listed = dealer.get("/h5/dealer-lines")
     assert "我的经销商额度" in listed
     assert f"/h5/dealer-lines/{line_id}" in listed
-    assert f"收款核心企业 {CORE}" in listed
+    assert f"收款核心企业 {CORE_NAME} ({CORE})" in listed
     page = dealer.get(f"/h5/dealer-lines/{line_id}")
     assert "¥540,000.00" in page  # available = the limit
     assert "2027-03-02" in page  # the expiry
@@ -126,9 +126,9 @@ def test_the_dealer_sees_its_line_and_draws_to_the_core_once(servicing_api: Api)
     after = dealer.get(done.headers["location"])
     assert "已完成。款项已支付给核心企业" in after
     assert "¥440,000.00" in after
-    assert f"已支付给 {CORE}" in after
+    assert f"已支付给 {CORE_NAME} ({CORE})" in after
     english = dealer.get(f"/h5/dealer-lines/{line_id}?lang=en")
-    assert f"Paid to {CORE}" in english
+    assert f"Paid to {CORE_NAME} ({CORE})" in english
     assert "Available to draw" in english
     refused = dealer.post(f"/h5/dealer-lines/{line_id}/draws", {"amount": "440000.01"})
     assert refused.status_code == 409
@@ -181,9 +181,12 @@ def test_the_console_lists_decides_and_draws(servicing_api: Api) -> None:
     detail = risk.get(f"/console/dealer-lines/{line_id}?lang=en")
     assert "Receipts" in detail
     assert "20,000.00" in detail
-    assert CORE in detail
+    for shown in (CORE_NAME, CORE, DEALER_NAME, DEALER):  # both firms by name and code
+        assert shown in detail
     by_core = risk.get(f"/console/dealer-lines?core={CORE}")
     assert line_id in by_core
+    assert CORE_NAME in by_core
+    assert DEALER_NAME in by_core
     assert line_id not in risk.get(f"/console/dealer-lines?core={DEALER}")
     assert _drawn(api, line_id) == 20_000 * YUAN
 

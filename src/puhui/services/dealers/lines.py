@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -489,12 +489,29 @@ def draw_to_core(
     return DealerDraw(result, core, _settlement_account(registration, core))
 
 
-def _settlement_account(registration: Mapping[str, Any], uscc: str) -> str | None:
+def _registered(registration: Mapping[str, Any], uscc: str, column: str) -> str | None:
+    """One column of the enterprise's registration row in a pulled registration scope."""
     frame = registration.get("tables", {}).get("enterprises")
     if frame is None or not hasattr(frame, "filter"):
         return None
     for row in frame.iter_rows(named=True):
         if row.get("uscc") == uscc:
-            account = row.get("settlement_account")
-            return None if account is None else str(account)
+            value = row.get(column)
+            return None if value is None else str(value)
     return None
+
+
+def _settlement_account(registration: Mapping[str, Any], uscc: str) -> str | None:
+    return _registered(registration, uscc, "settlement_account")
+
+
+def enterprise_names(access: DealerAccess, usccs: Iterable[str]) -> dict[str, str]:
+    """The registered names of these enterprises, for pages (a code the data sources do not
+    know, or a registration without a name, is left out: pages show the code alone)."""
+    names: dict[str, str] = {}
+    for uscc in sorted(set(usccs)):
+        registration = access.data_source.pull(uscc, DataScope.REGISTRATION, as_of=access.today())
+        name = _registered(registration, uscc, "name")
+        if name:
+            names[uscc] = name
+    return names

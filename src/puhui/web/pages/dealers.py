@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Protocol
 
@@ -27,11 +28,13 @@ from puhui.domain.lending.errors import InsufficientLimit
 from puhui.domain.money import parse_yuan
 from puhui.domain.origination.errors import Forbidden
 from puhui.services.dealers import (
+    DealerAccess,
     DealerLineDeclined,
     DealerLineView,
     dealer_line,
     default_maturity,
     draw_to_core,
+    enterprise_names,
     list_dealer_lines,
     open_dealer_line,
 )
@@ -166,9 +169,10 @@ def _parse_draw(posted: Any, view: DealerLineView, today: date) -> tuple[int, da
     return amount, maturity
 
 
-def _view_context(view: DealerLineView, today: date) -> dict[str, Any]:
+def _view_context(view: DealerLineView, today: date, names: dict[str, str]) -> dict[str, Any]:
     return {
         "line": view,
+        "names": names,
         "status_names": STATUS_NAMES,
         "receipt_names": RECEIPT_NAMES,
         "may_draw": view.status == "active" and view.available_fen > 0,
@@ -176,6 +180,14 @@ def _view_context(view: DealerLineView, today: date) -> dict[str, Any]:
         "today": today,
         "request_key": _request_key(),
     }
+
+
+async def _names(
+    request: Request, access: DealerAccess, views: Sequence[DealerLineView]
+) -> dict[str, str]:
+    """Registered names of the lines' cores and dealers, shown beside their codes."""
+    usccs = [u for v in views for u in (v.core_uscc, v.dealer_uscc)]
+    return await call(_deps(request), enterprise_names, access, usccs)
 
 
 # --- H5: the dealer's own lines -----------------------------------------------------------
@@ -188,7 +200,12 @@ async def my_dealer_lines(request: Request, dealer: Dealer) -> HTMLResponse:
     return render(
         request,
         "dealers/h5_lines.html",
-        {"lines": found, "status_names": STATUS_NAMES, "notice": _notice(request)},
+        {
+            "lines": found,
+            "names": await _names(request, access, found),
+            "status_names": STATUS_NAMES,
+            "notice": _notice(request),
+        },
     )
 
 
@@ -207,7 +224,7 @@ async def _h5_line_page(
         request,
         "dealers/h5_line.html",
         {
-            **_view_context(view, access.today()),
+            **_view_context(view, access.today(), await _names(request, access, [view])),
             "draw_error": error,
             "amount": amount,
             "notice": _notice(request),
@@ -300,6 +317,7 @@ async def _console_list(
         "dealers/lines.html",
         {
             "lines": found,
+            "names": await _names(request, access, found),
             "core": core or "",
             "status_names": STATUS_NAMES,
             "commitments": [(c, COMMITMENT_NAMES[c]) for c in COMMITMENTS],
@@ -397,7 +415,7 @@ async def _console_line(
         principal,
         "dealers/line.html",
         {
-            **_view_context(view, access.today()),
+            **_view_context(view, access.today(), await _names(request, access, [view])),
             "may_manage": principal.can(Permission.LINE_MANAGE),
             "draw_error": error,
             "amount": amount,
