@@ -92,6 +92,8 @@ def test_the_voucher_stage_reaches_tier_two_finances_and_settles_all_that_is_due
     assert fees == r.fee_fen
     assert earned + -r.ledger.get("1306", 0) == r.interest_fen
     assert earned > 0  # some financed vouchers matured in the window
+    # Month by month the books recognised interest before the vouchers settled.
+    assert sum(m.earned_fen for m in r.months) > 0
     # Settlement: everything due by the last run is settled, to holders and to the bank.
     settled = sum(m.settled.settled for m in r.months)
     assert settled > 0
@@ -168,6 +170,10 @@ class FakeDesk:
     def settle_due(self, on: date) -> Settled:
         return Settled()
 
+    def earn_through(self, day: date) -> int:
+        self.calls.append(f"earn {day.isoformat()}")
+        return 0
+
     def leaves(self) -> list[Leaf]:
         return [Leaf(v[2], v[1], v[4], v[3]) for v in self.vouchers.values() if v[4] != "split"]  # type: ignore[arg-type]
 
@@ -203,6 +209,7 @@ def test_a_refused_step_drops_the_plans_later_steps_on_that_voucher_and_its_part
     stage = DemoSupplyChain(desk, enterprises, invoices, ALWAYS)
     stage.onboard(date(2025, 2, 1))
     month = stage.month_started(date(2025, 2, 1))
+    assert "earn 2025-01-31" in desk.calls  # January's books close before February's work
     # S1 splits and passes a part to T1 (tier 2); T1's pass to U1 is refused.
     assert stage.refused == Counter({"transfer: refused_here": 1})
     assert month.issued == 1

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
@@ -126,6 +126,10 @@ class VoucherDesk(Protocol):
 
     def settle_due(self, on: date) -> Settled: ...
 
+    def earn_through(self, day: date) -> int:
+        """Recognise the discount interest earned by the end of ``day``: the fen moved."""
+        ...
+
     def leaves(self) -> list[Leaf]:
         """Every voucher of the demo's cores that was not split."""
         ...
@@ -151,6 +155,8 @@ class VoucherMonth:
     financed: int = 0
     financed_fen: int = 0
     settled: Settled = field(default_factory=Settled)
+    earned_fen: int = 0
+    """Discount interest recognised through the day before (the previous month's end)."""
     planned_steps: int = 0
     not_issued: dict[str, int] = field(default_factory=dict)
 
@@ -295,7 +301,10 @@ class DemoSupplyChain:
         """Settle what is due on ``day``, then work the month's plan (``day`` is a 1st)."""
         planner = self._planner or self.onboard(day)
         started = time.perf_counter()
-        month = VoucherMonth(day, settled=self.desk.settle_due(day))
+        # The previous month's books close first: what financed vouchers earned through its
+        # last day, then what is due today settles (the rest of its interest with it).
+        earned = self.desk.earn_through(day - timedelta(days=1))
+        month = VoucherMonth(day, settled=self.desk.settle_due(day), earned_fen=earned)
         plan = planner.plan_month(day, self.invoices)
         month.planned_steps = len(plan.steps)
         month.not_issued = dict(plan.not_issued)

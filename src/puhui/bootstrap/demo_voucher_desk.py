@@ -172,6 +172,12 @@ class PlatformVoucherDesk:
             penalty_fen=run.penalty_fen,
         )
 
+    def earn_through(self, day: dt.date) -> int:
+        run = self.service.earn_discount_interest(
+            OPERATIONS, through=day, key=f"demo:earn:{day.isoformat()}"
+        )
+        return run.earned_fen
+
     def leaves(self) -> list[Leaf]:
         found: list[Leaf] = []
         for core in self._cores:

@@ -181,6 +181,12 @@ def test_a_voucher_lives_through_the_api_and_the_books_balance(world: World) -> 
         "600000.00",
         {"1": "400000.00", "2": "600000.00"},
     )
+    earned = w.post("ops", "/vouchers/earn", {"through": "2026-03-02"})
+    assert earned.status_code == 200, earned.text
+    # 5,400.00 of interest over 90 days: the financing day itself earned 60.00.
+    assert (earned.json()["financings"], earned.json()["earned"]) == (1, "60.00")
+    too_soon = w.post("ops", "/vouchers/earn", {"through": "2026-03-03"})
+    assert too_soon.status_code == 422, too_soon.text
     run = w.post("ops", "/vouchers/settle", {"on": "2026-05-31"})
     assert run.status_code == 200, run.text
     assert (run.json()["settled"], run.json()["to_bank"], run.json()["to_holders"]) == (
@@ -370,6 +376,8 @@ ROLES = [
     ("ops", "POST", "/vouchers/settle", True),
     ("approver", "POST", "/vouchers/settle", False),
     ("risk", "POST", "/vouchers/settle", False),
+    ("ops", "POST", "/vouchers/earn", True),
+    ("supplier", "POST", "/vouchers/earn", False),
     ("auditor", "POST", "/vouchers/{root}/finance", False),
     ("risk", "POST", "/vouchers/{root}/split", False),
     ("supplier", "GET", "/voucher-financings", False),
@@ -389,6 +397,7 @@ def test_role_matrix(world: World, who: str, method: str, path: str, allowed: bo
     bodies = {
         "/core-enterprises": {"uscc": "91330100MA2SUPP01X", "requested": "1.00"},
         "/vouchers/settle": {"on": "2026-03-02"},
+        "/vouchers/earn": {"through": "2026-03-02"},
         "/vouchers/{root}/split": {"parts": ["1.00", "999999.00"]},
         "/core-enterprises/{core}/freeze": {"reason": "x"},
     }

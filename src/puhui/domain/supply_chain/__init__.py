@@ -5,6 +5,7 @@ from puhui.domain.supply_chain.conventions import (
     DAYS_IN_YEAR,
     Discount,
     discount,
+    earned_discount,
     penalty_interest,
 )
 from puhui.domain.supply_chain.errors import (
@@ -28,7 +29,12 @@ from puhui.domain.supply_chain.errors import (
     UnknownVoucher,
     VoucherNotLive,
 )
-from puhui.domain.supply_chain.postings import financing_entry, penalty_entry, settlement_entries
+from puhui.domain.supply_chain.postings import (
+    earned_discount_entry,
+    financing_entry,
+    penalty_entry,
+    settlement_entries,
+)
 from puhui.domain.supply_chain.vouchers import (
     BANK_PAYEE,
     LIVE_STATUSES,
@@ -74,6 +80,8 @@ __all__ = [
     "VoucherStatus",
     "accept",
     "discount",
+    "earned_discount",
+    "earned_discount_entry",
     "financing_entry",
     "issue_voucher",
     "mark_overdue",

@@ -6,7 +6,12 @@ Exact and written down once (docs/supply-chain.md, "Conventions"):
   (算头不算尾); fewer than one day is refused;
 * interest = face x annual rate x days / 360, rounded half-up to the fen once;
 * fee = face x fee rate, rounded half-up to the fen once;
-* proceeds = face - interest - fee, which must stay positive.
+* proceeds = face - interest - fee, which must stay positive;
+* the discount interest is earned day by day, straight line over the financed days: by the
+  end of day ``through`` the bank has earned interest x (days from the financing date to
+  ``through``, both counted) / days, rounded half-up to the fen; the whole of it by the day
+  before maturity. Each recognition posts what was earned less what was posted before, so
+  the roundings never add up to more or less than the interest.
 
 The arithmetic is exact Decimal (a local context wide enough that nothing is rounded
 before :func:`puhui.domain.money.round_fen`, the one rounding function).
@@ -102,3 +107,17 @@ def penalty_interest(face_fen: int, *, since: date, through: date, annual_rate: 
     if through < since:
         raise InvalidDate(f"penalty period ends ({through}) before it starts ({since})")
     return _act_360(face, rate, (through - since).days)
+
+
+def earned_discount(interest_fen: int, *, days: int, financed_on: date, through: date) -> int:
+    """Discount interest earned by the end of ``through`` (straight line, half-up once)."""
+    if days < 1:
+        raise InvalidDate(f"a financing runs for at least one day, not {days}")
+    if interest_fen < 0:
+        raise InvalidAmount(f"discount interest cannot be negative: {interest_fen}")
+    elapsed = min(max((through - financed_on).days + 1, 0), days)
+    if elapsed == days:
+        return interest_fen
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return round_fen(Decimal(interest_fen) * elapsed / days)

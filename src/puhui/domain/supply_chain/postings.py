@@ -2,8 +2,9 @@
 
 * financing (the bank discounts a voucher): Dr 1305 face; Cr 1002 proceeds; Cr 1306
   interest (earned over the days to maturity); Cr 6021 fee.
+* the discount earned so far (a recognition run, e.g. at each month end): Dr 1306 / Cr 6014.
 * settlement of a financed voucher (the core pays the bank): Dr 1002 / Cr 1305 face, and
-  the discount is earned: Dr 1306 / Cr 6014 interest.
+  the rest of the discount is earned: Dr 1306 / Cr 6014 (interest less what was recognised).
 * settlement of a voucher held by a supplier (the platform collects from the core and pays
   the holder): ``<key>:received`` Dr 1002 / Cr 2241 face, then ``<key>:paid`` Dr 2241 /
   Cr 1002 face.
@@ -78,6 +79,17 @@ def settlement_entries(
         [(Account.VOUCHER_SETTLEMENT_PAYABLE, face), (Account.SETTLEMENT, -face)],
     )
     return (received, paid)
+
+
+def earned_discount_entry(key: str, amount_fen: int, on: date) -> JournalEntry:
+    """Discount interest earned on financed vouchers, moved from unearned to income."""
+    amount = require_positive(amount_fen, "earned discount interest")
+    return JournalEntry.build(
+        key,
+        on,
+        "discount interest earned",
+        [(Account.UNEARNED_DISCOUNT, amount), (Account.DISCOUNT_INTEREST_INCOME, -amount)],
+    )
 
 
 def penalty_entry(key: str, amount_fen: int, on: date) -> JournalEntry:

@@ -117,6 +117,28 @@ class EnterpriseInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class UnearnedDiscount:
+    """A financing's discount interest and how much of it was recognised as income."""
+
+    financing_id: str
+    voucher_id: str
+    financed_on: dt.date
+    days: int
+    interest_fen: int
+    earned_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class EarningRun:
+    """What a recognition run moved from unearned discount to interest income."""
+
+    through: dt.date
+    financings: int = 0
+    earned_fen: int = 0
+    entries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CoreEnterpriseView:
     uscc: str
     status: str
@@ -483,7 +505,22 @@ class SupplyChainRepository(Protocol):
         ...
 
     def interest_of(self, voucher_ids: Sequence[str]) -> dict[str, tuple[int, Decimal]]:
-        """Approved financings of these vouchers: (discount interest, annual rate)."""
+        """Approved financings of these vouchers: (discount interest not yet earned, annual
+        rate)."""
+        ...
+
+    def earning(self, through: dt.date) -> list[tuple[str, str]]:
+        """(voucher, root) of financed, unsettled vouchers financed by ``through`` whose
+        discount interest is not all earned, in voucher id order."""
+        ...
+
+    def unearned(self, voucher_ids: Sequence[str]) -> list[UnearnedDiscount]:
+        """The approved financings of these vouchers with what they earned so far."""
+        ...
+
+    def set_earned(self, earned: Sequence[tuple[str, int, int]]) -> None:
+        """``(financing_id, earned before, earned now)``; a row that no longer reads
+        ``earned before`` is a ``Conflict``."""
         ...
 
     def cores_by_id(self, usccs: Sequence[str]) -> dict[str, CoreEnterpriseView]: ...

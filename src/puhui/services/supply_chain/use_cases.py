@@ -36,7 +36,7 @@ from puhui.domain.supply_chain import (
 )
 from puhui.services.audit import record
 from puhui.services.security.permissions import Permission, Principal, Role, require
-from puhui.services.supply_chain import requests, settlement
+from puhui.services.supply_chain import earning, requests, settlement
 from puhui.services.supply_chain.ports import (
     CoreAlreadyOnboarded,
     CoreDefaulting,
@@ -44,6 +44,7 @@ from puhui.services.supply_chain.ports import (
     CoreNotEligible,
     CoreNotFound,
     DealerStanding,
+    EarningRun,
     EnterpriseSource,
     FacilityDeclined,
     FacilityPolicy,
@@ -939,6 +940,15 @@ class SupplyChainService:
         """Settle every live voucher maturing by ``on`` (see ``settlement``)."""
         require(principal, Permission.VOUCHER_SETTLE)
         return settlement.settle_due(self.units, self.clock, principal, on=on, key=key)
+
+    def earn_discount_interest(
+        self, principal: Principal, *, through: dt.date, key: str
+    ) -> EarningRun:
+        """Recognise the discount interest financed vouchers earned by ``through`` (see
+        ``earning``)."""
+        return earning.earn_discount_interest(
+            self.units, self.clock, principal, through=through, key=key
+        )
 
     # -- reading vouchers ----------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from puhui.web.schemas.common import ErrorBody
 from puhui.web.schemas.supply_chain import (
     CoreOnboard,
     CoreOut,
+    EarnIn,
+    EarningRunOut,
     EnterpriseUserIn,
     FacilityOut,
     FinancingOut,
@@ -41,6 +43,7 @@ from puhui.web.schemas.supply_chain import (
     VoucherOut,
     VoucherPage,
     core_out,
+    earning_out,
     facility_out,
     financing_out,
     partner_out,
@@ -321,6 +324,24 @@ async def settle(
     holder, or the bank for financed vouchers; a defaulting core's become overdue."""
     service = _service(deps)
     return run_out(await call(deps, service.settle_due, principal, on=body.on, key=idempotency_key))
+
+
+@router.post("/vouchers/earn", response_model=EarningRunOut, tags=[VOUCHERS])
+async def earn(
+    deps: Deps, principal: CurrentPrincipal, body: EarnIn, idempotency_key: IdempotencyKey
+) -> EarningRunOut:
+    """Recognise the discount interest financed vouchers earned by the end of ``through``
+    (operations; today at the latest): moved from unearned discount to interest income."""
+    service = _service(deps)
+    return earning_out(
+        await call(
+            deps,
+            service.earn_discount_interest,
+            principal,
+            through=body.through,
+            key=idempotency_key,
+        )
+    )
 
 
 @router.get("/vouchers/{voucher_id}", response_model=TreeOut, tags=[VOUCHERS])

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from puhui.domain.money import format_yuan
 from puhui.services.supply_chain.ports import (
     CoreEnterpriseView,
+    EarningRun,
     FacilityUsage,
     FinancingView,
     PartnerView,
@@ -89,6 +90,17 @@ class RejectIn(Strict):
 
 class SettleIn(Strict):
     on: IsoDate
+
+
+class EarnIn(Strict):
+    through: IsoDate
+
+
+class EarningRunOut(BaseModel):
+    through: date
+    financings: int
+    earned: str
+    entries: list[str]
 
 
 class CoreOut(BaseModel):
@@ -340,6 +352,15 @@ def tree_out(voucher_id: str, tree: TreeView) -> TreeOut:
         transfers=[_transfer_out(t) for t in tree.transfers],
         financings=[financing_out(f) for f in tree.financings],
         settlements=[_settlement_out(s) for s in tree.settlements],
+    )
+
+
+def earning_out(run: EarningRun) -> EarningRunOut:
+    return EarningRunOut(
+        through=run.through,
+        financings=run.financings,
+        earned=format_yuan(run.earned_fen),
+        entries=list(run.entries),
     )
 
 

@@ -49,6 +49,7 @@ from puhui.services.supply_chain.ports import (
     SettlementRow,
     SettlementView,
     TransferView,
+    UnearnedDiscount,
     VoucherQuery,
     VoucherRecord,
 )
@@ -154,6 +155,14 @@ _VOUCHER_HELD = select(
 ).where(_V.voucher_id == bindparam("b_id"))
 _LOCK_ROOT = select(_V.voucher_id).where(_V.voucher_id == bindparam("b_id")).with_for_update()
 _INSERT_VOUCHER = insert(vouchers)
+_SET_EARNED = (
+    update(voucher_financings)
+    .where(
+        voucher_financings.c.financing_id == bindparam("b_id"),
+        voucher_financings.c.interest_earned_fen == bindparam("b_before"),
+    )
+    .values(interest_earned_fen=bindparam("b_after"))
+)
 _FEW = 8
 """Up to this many rows are inserted one prebuilt statement at a time; more in one batch."""
 _UPDATE_VOUCHER = (
@@ -647,13 +656,68 @@ class SqlSupplyChainRepository:
         found: dict[str, tuple[int, Decimal]] = {}
         for chunk in _chunks(voucher_ids):
             rows = self._c.execute(
-                select(_F.voucher_id, _F.interest_fen, _F.annual_rate).where(
-                    _F.voucher_id.in_(chunk), _F.status == "approved"
-                )
+                select(
+                    _F.voucher_id, _F.interest_fen - _F.interest_earned_fen, _F.annual_rate
+                ).where(_F.voucher_id.in_(chunk), _F.status == "approved")
             )
-            for voucher_id, interest, rate in rows:
-                found[voucher_id] = (int(interest), Decimal(rate))
+            for voucher_id, unearned, rate in rows:
+                found[voucher_id] = (int(unearned), Decimal(rate))
         return found
+
+    def earning(self, through: dt.date) -> list[tuple[str, str]]:
+        rows = self._c.execute(
+            select(_V.voucher_id, _V.root_id)
+            .join(voucher_financings, _F.voucher_id == _V.voucher_id)
+            .where(
+                _F.status == "approved",
+                _F.decided_on <= through,
+                _F.interest_earned_fen < _F.interest_fen,
+                _V.status.in_(["financed", "overdue"]),
+            )
+            .order_by(_V.voucher_id)
+        )
+        return [(r.voucher_id, r.root_id) for r in rows]
+
+    def unearned(self, voucher_ids: Sequence[str]) -> list[UnearnedDiscount]:
+        found: list[UnearnedDiscount] = []
+        for chunk in _chunks(voucher_ids):
+            rows = self._c.execute(
+                select(
+                    _F.financing_id,
+                    _F.voucher_id,
+                    _F.decided_on,
+                    _F.days,
+                    _F.interest_fen,
+                    _F.interest_earned_fen,
+                ).where(_F.voucher_id.in_(chunk), _F.status == "approved")
+            )
+            found.extend(
+                UnearnedDiscount(
+                    financing_id=r.financing_id,
+                    voucher_id=r.voucher_id,
+                    financed_on=r.decided_on,
+                    days=int(r.days),
+                    interest_fen=int(r.interest_fen),
+                    earned_fen=int(r.interest_earned_fen),
+                )
+                for r in rows
+            )
+        return sorted(found, key=lambda u: u.voucher_id)
+
+    def set_earned(self, earned: Sequence[tuple[str, int, int]]) -> None:
+        """``(financing_id, earned before, earned now)``: each row must still read the
+        former (the caller holds the roots' locks; a mismatch is a lost update)."""
+        for financing_id, before, after in earned:
+            done = fast.execute(
+                self._c,
+                _SET_EARNED,
+                {"b_id": financing_id, "b_before": before, "b_after": after},
+            )
+            if done.rowcount != 1:
+                raise Conflict(
+                    "the financing's earned interest changed under the run",
+                    details={"financing": financing_id},
+                )
 
     # -- settlement ---------------------------------------------------------------------------
 

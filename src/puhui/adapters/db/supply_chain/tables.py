@@ -163,6 +163,8 @@ voucher_financings = Table(
     Column("fee_fen", BigInteger, nullable=True),
     Column("proceeds_fen", BigInteger, nullable=True),
     Column("entry_key", String(KEY), nullable=True),
+    # Of ``interest_fen``, what was recognised as income so far (migration 0034).
+    Column("interest_earned_fen", BigInteger, nullable=False, server_default="0"),
     CheckConstraint("status IN ('requested', 'approved', 'rejected')", name="status"),
     # One financing per voucher that is not rejected: a voucher is never financed twice.
     Index(
