@@ -191,8 +191,8 @@ def tiers_section(r: SupplyChainResults) -> Section:
             f"discount interest {yuan(r.interest_fen)}, fees "
             f"{yuan(r.fee_fen)}, proceeds paid {yuan(r.proceeds_fen)} yuan",
             f"income in the ledger by {r.last_day}: discount interest earned "
-            f"{yuan(earned)} (6014: {yuan(recognised)} by the month-end runs, the rest at "
-            f"settlement), fees {yuan(fees)} (6021); "
+            f"{yuan(earned)} (6014; {yuan(recognised)} of it moved by the month-end runs), "
+            f"fees {yuan(fees)} (6021); "
             f"unearned discount {yuan(-r.ledger.get('1306', 0))} (1306)",
             f"settled: {settled:,} vouchers, {yuan(r.settled_fen)} yuan "
             f"(to holders {yuan(to_holders)}, to the bank {yuan(to_bank)}); "
