@@ -45,8 +45,9 @@ def test_registering_twice_gives_the_same_name_and_loads_the_font_once(
     assert loads == [name]
     assert registered_font(fresh_font) == name
     assert loads == [name]
+    # (Not the face's file name: reportlab shares one parsed face between identical files,
+    # so after another test loaded the installed font it names that file.)
     assert name in pdfmetrics.getRegisteredFontNames()
-    assert pdfmetrics.getFont(name).face.filename == str(fresh_font.path)
 
 
 def test_another_file_gets_another_name(fresh_font: FontFile, tmp_path: Path) -> None:
