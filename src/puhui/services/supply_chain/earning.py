@@ -44,12 +44,10 @@ def earn_discount_interest(
     scoped = requests.scoped_key(principal, key)
     operation = "scf.earn"
     request_digest = requests.digest(operation, {"through": through})
-    with units() as uow:
+    with units() as uow:  # one read: the key's first result, else what may earn
         replayed = requests.replay(uow, scoped, operation, request_digest, EarningRun)
-        uow.rollback()
-    if replayed is not None:
-        return replayed
-    with units() as uow:
+        if replayed is not None:
+            return replayed
         candidates = uow.supply_chain.earning(through)
         uow.rollback()
     run = EarningRun(through=through)
