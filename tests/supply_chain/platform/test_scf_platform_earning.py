@@ -18,7 +18,7 @@ from scf_support import (
 
 from puhui.bootstrap import Platform
 from puhui.domain.clock import FixedClock
-from puhui.domain.errors import InvalidDate
+from puhui.domain.errors import Conflict, InvalidDate
 from puhui.domain.origination.errors import Forbidden
 from puhui.services.supply_chain.use_cases import SupplyChainService
 
@@ -96,3 +96,56 @@ def test_a_run_for_a_day_to_come_or_by_an_applicant_is_refused(
     assert books(service, financed_on)[:2] == (-interest, 0)
     today = service.earn_discount_interest(OPS, through=clock.today(), key="today")
     assert today.earned_fen == share(interest, 1)  # the financing day itself is counted
+
+
+def test_one_run_earns_many_financings_each_by_its_own_share(
+    platform: Platform, clock: FixedClock
+) -> None:
+    """Several financings in one run chunk (PostgreSQL sets them in one statement)."""
+    service = build_service(platform, clock)
+    onboarded(service)
+    root = issued(service, maturity_days=DAYS)
+    parts = [500_000_00, 300_000_00, 200_000_00]
+    split = service.split_voucher(SUPPLIER_USER, voucher_id=root, parts=parts, key="s")
+    interests: dict[str, int] = {}
+    for n, child in enumerate(split.children):
+        asked = service.request_financing(SUPPLIER_USER, voucher_id=child.voucher_id, key=f"f{n}")
+        approved = service.approve_financing(APPROVER, financing_id=asked.financing_id, key=f"a{n}")
+        assert approved.interest_fen is not None
+        interests[asked.financing_id] = approved.interest_fen
+    clock.advance(dt.timedelta(days=30))
+    run = service.earn_discount_interest(OPS, through=dt.date(2026, 3, 31), key="m3")
+    expected = {f: share(interest, 30) for f, interest in interests.items()}
+    assert (run.financings, run.earned_fen) == (3, sum(expected.values()))
+    with service.units() as uow:
+        earned = {
+            u.financing_id: u.earned_fen
+            for u in uow.supply_chain.unearned([c.voucher_id for c in split.children])
+        }
+    assert earned == expected
+    assert books(service, dt.date(2026, 3, 31))[1:] == (-sum(expected.values()), 0)
+
+
+def test_an_earned_amount_changed_under_the_run_is_a_conflict_and_writes_nothing(
+    platform: Platform, clock: FixedClock
+) -> None:
+    service = build_service(platform, clock)
+    onboarded(service)
+    root = issued(service, maturity_days=DAYS)
+    split = service.split_voucher(
+        SUPPLIER_USER, voucher_id=root, parts=[600_00, 999_400_00], key="s"
+    )
+    ids = []
+    for n, child in enumerate(split.children):
+        asked = service.request_financing(SUPPLIER_USER, voucher_id=child.voucher_id, key=f"f{n}")
+        service.approve_financing(APPROVER, financing_id=asked.financing_id, key=f"a{n}")
+        ids.append(asked.financing_id)
+    first, second = sorted(ids)
+    with service.units() as uow:  # the second reads 7 earned where the caller read 0
+        with pytest.raises(Conflict) as raised:
+            uow.supply_chain.set_earned([(first, 0, 5), (second, 7, 9)])
+        assert raised.value.details == {"financing": second}
+        uow.rollback()
+    with service.units() as uow:
+        unearned = uow.supply_chain.unearned([c.voucher_id for c in split.children])
+    assert [u.earned_fen for u in unearned] == [0, 0]

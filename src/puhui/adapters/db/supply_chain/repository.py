@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -162,6 +162,14 @@ _SET_EARNED = (
         voucher_financings.c.interest_earned_fen == bindparam("b_before"),
     )
     .values(interest_earned_fen=bindparam("b_after"))
+)
+# PostgreSQL: a run chunk's earned amounts in one statement (one round trip, not one per row).
+_SET_EARNED_MANY = text(
+    "UPDATE voucher_financings AS f SET interest_earned_fen = v.earned_after "
+    "FROM unnest(CAST(:ids AS varchar[]), CAST(:befores AS bigint[]), "
+    "CAST(:afters AS bigint[])) AS v(financing_id, earned_before, earned_after) "
+    "WHERE f.financing_id = v.financing_id AND f.interest_earned_fen = v.earned_before "
+    "RETURNING f.financing_id"
 )
 _FEW = 8
 """Up to this many rows are inserted one prebuilt statement at a time; more in one batch."""
@@ -655,13 +663,20 @@ class SqlSupplyChainRepository:
     def interest_of(self, voucher_ids: Sequence[str]) -> dict[str, tuple[int, Decimal]]:
         found: dict[str, tuple[int, Decimal]] = {}
         for chunk in _chunks(voucher_ids):
+            # By voucher only, the status kept in Python: with ``status = 'approved'`` in the
+            # query a planner without statistics (SQLite; PostgreSQL before its first
+            # ANALYZE) scans every approved financing ever, once per chunk.
             rows = self._c.execute(
                 select(
-                    _F.voucher_id, _F.interest_fen - _F.interest_earned_fen, _F.annual_rate
-                ).where(_F.voucher_id.in_(chunk), _F.status == "approved")
+                    _F.voucher_id,
+                    _F.status,
+                    _F.interest_fen - _F.interest_earned_fen,
+                    _F.annual_rate,
+                ).where(_F.voucher_id.in_(chunk))
             )
-            for voucher_id, unearned, rate in rows:
-                found[voucher_id] = (int(unearned), Decimal(rate))
+            for voucher_id, status, unearned, rate in rows:
+                if status == "approved":
+                    found[voucher_id] = (int(unearned), Decimal(rate))
         return found
 
     def earning(self, through: dt.date) -> list[tuple[str, str]]:
@@ -689,7 +704,8 @@ class SqlSupplyChainRepository:
                     _F.days,
                     _F.interest_fen,
                     _F.interest_earned_fen,
-                ).where(_F.voucher_id.in_(chunk), _F.status == "approved")
+                    _F.status,
+                ).where(_F.voucher_id.in_(chunk))  # by voucher only: see ``interest_of``
             )
             found.extend(
                 UnearnedDiscount(
@@ -701,12 +717,27 @@ class SqlSupplyChainRepository:
                     earned_fen=int(r.interest_earned_fen),
                 )
                 for r in rows
+                if r.status == "approved"
             )
         return sorted(found, key=lambda u: u.voucher_id)
 
     def set_earned(self, earned: Sequence[tuple[str, int, int]]) -> None:
         """``(financing_id, earned before, earned now)``: each row must still read the
-        former (the caller holds the roots' locks; a mismatch is a lost update)."""
+        former (the caller holds the roots' locks; a mismatch is a lost update).
+
+        PostgreSQL takes them all in one statement (arrays unnested: one round trip, not one
+        per row); SQLite, in process, one prebuilt statement per row."""
+        if self._postgres:
+            updated = self._c.execute(
+                _SET_EARNED_MANY,
+                {
+                    "ids": [financing_id for financing_id, _, _ in earned],
+                    "befores": [before for _, before, _ in earned],
+                    "afters": [after for _, _, after in earned],
+                },
+            ).scalars()
+            self._all_earned(earned, set(updated))
+            return
         for financing_id, before, after in earned:
             done = fast.execute(
                 self._c,
@@ -714,10 +745,18 @@ class SqlSupplyChainRepository:
                 {"b_id": financing_id, "b_before": before, "b_after": after},
             )
             if done.rowcount != 1:
-                raise Conflict(
-                    "the financing's earned interest changed under the run",
-                    details={"financing": financing_id},
-                )
+                self._all_earned([(financing_id, before, after)], set())
+
+    @staticmethod
+    def _all_earned(expected: Sequence[tuple[str, int, int]], updated: set[str]) -> None:
+        """Refuse the run if a financing of ``expected`` was not updated: its earned interest
+        no longer read as the caller read it (or it is gone)."""
+        missed = sorted(f for f, _, _ in expected if f not in updated)
+        if missed:
+            raise Conflict(
+                "the financing's earned interest changed under the run",
+                details={"financing": missed[0]},
+            )
 
     # -- settlement ---------------------------------------------------------------------------
 

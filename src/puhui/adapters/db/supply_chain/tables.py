@@ -175,6 +175,9 @@ voucher_financings = Table(
         postgresql_where=text("status <> 'rejected'"),
     ),
     Index("ix_voucher_financings_status", "status"),
+    # A voucher's financings, rejected ones included (migration 0036): the partial unique
+    # index serves only queries that repeat its predicate.
+    Index("ix_voucher_financings_voucher", "voucher_id"),
 )
 
 voucher_settlements = Table(

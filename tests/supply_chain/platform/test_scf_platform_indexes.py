@@ -1,0 +1,70 @@
+"""A voucher's financings are read by index probes on the voucher (migration 0036), on
+SQLite and PostgreSQL: the settlement's and the recognition run's reads, and the tree view's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scf_support import APPROVER, SUPPLIER_USER, build_service, issued, onboarded
+from sqlalchemy import event, text
+
+from puhui.bootstrap import Platform
+from puhui.domain.clock import FixedClock
+
+
+def _plans(engine: Any, statements: list[tuple[str, Any]]) -> list[str]:
+    explain = "EXPLAIN" if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
+    plans = []
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            # A few rows are cheapest to scan: ask whether an index *can* serve.
+            connection.execute(text("SET enable_seqscan = off"))
+        for sql, parameters in statements:
+            rows = connection.exec_driver_sql(f"{explain} {sql}", parameters)
+            plans.append(" ".join(str(row) for row in rows))
+    return plans
+
+
+def test_financings_are_read_by_their_voucher_through_its_index(
+    platform: Platform, clock: FixedClock
+) -> None:
+    service = build_service(platform, clock)
+    onboarded(service)
+    root = issued(service)
+    split = service.split_voucher(
+        SUPPLIER_USER, voucher_id=root, parts=[600_00, 999_400_00], key="s"
+    )
+    children = [c.voucher_id for c in split.children]
+    first = service.request_financing(SUPPLIER_USER, voucher_id=children[0], key="f0")
+    approved = service.approve_financing(APPROVER, financing_id=first.financing_id, key="a0")
+    rejected = service.request_financing(SUPPLIER_USER, voucher_id=children[1], key="f1")
+    service.reject_financing(APPROVER, financing_id=rejected.financing_id, reason="test", key="r1")
+
+    engine = platform.database.engine
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM voucher_financings" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with service.units() as uow:
+            repo = uow.supply_chain
+            unearned = repo.unearned(children)
+            interest = repo.interest_of(children)
+            every = repo.financings_of(children)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+    # What they read: approved only for the money, every financing for the tree.
+    assert [u.financing_id for u in unearned] == [approved.financing_id]
+    assert approved.interest_fen is not None
+    assert interest == {children[0]: (approved.interest_fen, approved.annual_rate)}
+    assert sorted(f.financing_id for f in every) == sorted(
+        [first.financing_id, rejected.financing_id]
+    )
+    # How: each by the voucher's index, none by the status index.
+    assert len(statements) == 3
+    for plan in _plans(engine, statements):
+        assert "ix_voucher_financings_voucher" in plan, plan
