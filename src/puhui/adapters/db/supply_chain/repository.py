@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db import fast
+from puhui.adapters.db.columns import UtcDateTime
 from puhui.adapters.db.servicing.tables import journal_entries, journal_lines, service_requests
 from puhui.adapters.db.supply_chain.tables import (
     core_enterprises,
@@ -171,6 +172,17 @@ _SET_EARNED_MANY = text(
     "WHERE f.financing_id = v.financing_id AND f.interest_earned_fen = v.earned_before "
     "RETURNING f.financing_id"
 )
+# PostgreSQL: a settlement chunk's vouchers move by id *and the version read under the
+# roots' locks*, joined on the primary key. (``voucher_id IN (…) AND status IN (…)`` let a
+# planner without statistics, as after a day's bulk issuance, scan every live voucher
+# through ``ix_vouchers_maturity_status`` once per chunk.)
+_SET_STATUS_MANY = text(
+    "UPDATE vouchers AS v SET status = :status, financing_pending = false, "
+    "version = v.version + 1, updated_at = :at "
+    "FROM unnest(CAST(:ids AS varchar[]), CAST(:versions AS integer[])) "
+    "AS x(voucher_id, version) "
+    "WHERE v.voucher_id = x.voucher_id AND v.version = x.version"
+).bindparams(bindparam("at", type_=UtcDateTime()))
 _FEW = 8
 """Up to this many rows are inserted one prebuilt statement at a time; more in one batch."""
 _UPDATE_VOUCHER = (
@@ -800,25 +812,45 @@ class SqlSupplyChainRepository:
         return sorted(found, key=lambda r: r.voucher.voucher_id)
 
     def _set_status(self, records: Sequence[VoucherRecord], at: dt.datetime) -> None:
-        """One ``UPDATE … WHERE voucher_id IN (…)`` per status and chunk: the caller holds
-        the roots' locks, and a voucher that is no longer live is not touched (refused)."""
-        by_status: dict[str, list[str]] = {}
+        """Each record's voucher to its (new) status, the caller holding the roots' locks; a
+        voucher that changed since it was read is not touched (refused). SQLite: one
+        ``UPDATE … WHERE voucher_id IN (…) AND status IN (live)`` per status and chunk
+        (its planner probes the primary key); PostgreSQL: one update per status and chunk
+        joined on the ids and the versions read (``_SET_STATUS_MANY``; each record carries
+        its version after the change, as ``save_voucher``'s do). Leaving the live
+        book closes any financing request (the run lapses it), so the pending flag goes
+        with the status."""
+        by_status: dict[str, list[VoucherRecord]] = {}
         for r in records:
-            by_status.setdefault(r.voucher.status.value, []).append(r.voucher.voucher_id)
-        for target, ids in by_status.items():
-            for chunk in _chunks(ids, _ROWS):
-                done = self._c.execute(
-                    update(vouchers)
-                    .where(_V.voucher_id.in_(chunk), _V.status.in_(LIVE))
-                    # Leaving the live book closes any financing request (the run lapses
-                    # it), so the pending flag goes with the status.
-                    .values(
-                        status=target,
-                        financing_pending=False,
-                        version=_V.version + 1,
-                        updated_at=at,
+            by_status.setdefault(r.voucher.status.value, []).append(r)
+        for target, chosen in by_status.items():
+            for chunk in _chunks(chosen, _ROWS):
+                if self._postgres:
+                    done = self._c.execute(
+                        _SET_STATUS_MANY,
+                        {
+                            "status": target,
+                            "at": at,
+                            "ids": [r.voucher.voucher_id for r in chunk],
+                            # The records carry the version after the change: they were
+                            # read at the one before.
+                            "versions": [r.version - 1 for r in chunk],
+                        },
                     )
-                )
+                else:
+                    done = self._c.execute(
+                        update(vouchers)
+                        .where(
+                            _V.voucher_id.in_([r.voucher.voucher_id for r in chunk]),
+                            _V.status.in_(LIVE),
+                        )
+                        .values(
+                            status=target,
+                            financing_pending=False,
+                            version=_V.version + 1,
+                            updated_at=at,
+                        )
+                    )
                 if done.rowcount != len(chunk):
                     raise Conflict("vouchers changed during settlement: run it again")
 
