@@ -528,10 +528,15 @@ class SupplyChainRepository(Protocol):
     def apply_settlements(
         self, rows: Sequence[SettlementRow], on: dt.date, *, at: dt.datetime
     ) -> None:
-        """Mark settled, insert settlements, lower the cores' outstanding: batched."""
+        """Mark settled, insert settlements, lower the cores' outstanding: batched. Each
+        row's record is the voucher after the change, at its next version (as for
+        ``save_voucher``); a voucher no longer as read is a ``Conflict``."""
         ...
 
-    def mark_overdue(self, records: Sequence[VoucherRecord], *, at: dt.datetime) -> None: ...
+    def mark_overdue(self, records: Sequence[VoucherRecord], *, at: dt.datetime) -> None:
+        """The vouchers after the change (overdue, at their next version); a voucher no
+        longer as read is a ``Conflict``."""
+        ...
 
     def settlements(self, voucher_ids: Sequence[str]) -> list[SettlementView]: ...
 
