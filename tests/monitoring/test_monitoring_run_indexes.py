@@ -1,10 +1,12 @@
 """The monitoring run reads each chunk of customers by index probes on the customer and the
-line (migration 0037), on SQLite and PostgreSQL: a chunk's cost follows the chunk, not the
-book. Before, each chunk scanned every receipt (its page of ids and the customers'
-exposure) and every application ever made (the lines' owners and PDs at origination)."""
+line, and an extended alert's task by the alert (migration 0037), on SQLite and PostgreSQL:
+a chunk's cost follows the chunk, not the book. Before, each chunk scanned every receipt
+(its page of ids and the customers' exposure) and every application ever made (the lines'
+owners and PDs at origination), and each extended alert every task ever made."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -28,11 +30,7 @@ def _plan(engine: Any, sql: str, parameters: Any) -> str:
         return " ".join(str(row) for row in rows)
 
 
-def _captured_run(platform: Platform, kind: RunKind) -> tuple[Any, list[tuple[str, Any]]]:
-    book = build_book(platform, 5, dpd={0: 1, 1: 31, 3: 91})
-    record_origination(book, uscc(1), account_manager="usr_am", pd="0.021")
-    record_origination(book, uscc(3), account_manager="usr_am", pd="0.034")
-    book.close_day(AS_OF)
+def _captured(platform: Platform, run: Any) -> tuple[Any, list[tuple[str, Any]]]:
     engine = platform.database.engine
     statements: list[tuple[str, Any]] = []
 
@@ -41,10 +39,21 @@ def _captured_run(platform: Platform, kind: RunKind) -> tuple[Any, list[tuple[st
 
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        summary = run_monitoring(book.setup(chunk_size=2), as_of=AS_OF, actor=SYSTEM, kind=kind)
+        summary = run()
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     return summary, statements
+
+
+def _captured_run(platform: Platform, kind: RunKind) -> tuple[Any, list[tuple[str, Any]]]:
+    book = build_book(platform, 5, dpd={0: 1, 1: 31, 3: 91})
+    record_origination(book, uscc(1), account_manager="usr_am", pd="0.021")
+    record_origination(book, uscc(3), account_manager="usr_am", pd="0.034")
+    book.close_day(AS_OF)
+    return _captured(
+        platform,
+        lambda: run_monitoring(book.setup(chunk_size=2), as_of=AS_OF, actor=SYSTEM, kind=kind),
+    )
 
 
 def _reads(statements: list[tuple[str, Any]], *marks: str) -> list[tuple[str, Any]]:
@@ -92,3 +101,25 @@ def test_each_chunk_is_read_by_the_customer_and_line_indexes(
     for sql, parameters in by_line:
         plan = _plan(engine, sql, parameters)
         assert "ix_origination_applications_credit_line_id" in plan, plan
+
+
+def test_an_extended_alert_reads_its_task_by_the_alert(platform: Platform) -> None:
+    book = build_book(platform, 2, dpd={0: 5})
+    book.close_day(AS_OF)
+    book.close_day(date(2026, 4, 1))
+    run_monitoring(book.setup(), as_of=AS_OF, actor=SYSTEM)
+    book.set_dpd(uscc(0), 35)
+    later, statements = _captured(
+        platform, lambda: run_monitoring(book.setup(), as_of=date(2026, 4, 1), actor=SYSTEM)
+    )
+    assert (later.alerts_created, later.alerts_extended) == (0, 1)
+    with platform.monitoring_uow() as uow:
+        (alert,) = uow.monitoring.alerts(AlertQuery(limit=100))
+        task = uow.monitoring.task_of_alert(alert.alert.alert_id)
+    assert task is not None
+    assert task.task.severity.value == "high"  # the extension hastened the alert's task
+    reads = _reads(statements, "FROM monitoring_tasks", "monitoring_tasks.alert_id =")
+    assert reads
+    for sql, parameters in reads:
+        plan = _plan(platform.database.engine, sql, parameters)
+        assert "ix_monitoring_tasks_alert" in plan, plan

@@ -1,4 +1,4 @@
-"""A customer's receipts and a line's application are found by index.
+"""A customer's receipts, a line's application and an alert's tasks are found by index.
 
 The monitoring run reads the book one chunk of customers at a time: each chunk read the
 customers' receipts by ``loans.enterprise_id IN (...)`` and the applications that opened
@@ -7,6 +7,11 @@ IN (...)``. Neither column had an index, so every chunk scanned every receipt an
 application ever made: the run's cost grew with the square of the book. The chunk's page of
 customer ids (``enterprise_id > :after ORDER BY enterprise_id LIMIT n`` over lines and
 receipts) also walks the receipts' index instead of sorting the whole book once per chunk.
+
+For each alert a run extends, it reads the alert's newest task (``monitoring_tasks.alert_id
+= ?``, completed tasks included: a completed one gets a follow-up). The only index on the
+alert was the partial unique one (one working task per alert), which serves only queries
+that repeat ``status <> 'completed'``: each extended alert scanned every task ever made.
 
 Revision ID: 0037
 Revises: 0036
@@ -30,9 +35,11 @@ def upgrade() -> None:
         "origination_applications",
         ["credit_line_id"],
     )
+    op.create_index("ix_monitoring_tasks_alert", "monitoring_tasks", ["alert_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_monitoring_tasks_alert", table_name="monitoring_tasks")
     op.drop_index(
         "ix_origination_applications_credit_line_id", table_name="origination_applications"
     )
