@@ -14,7 +14,8 @@ from book_support import AS_OF, build_book, record_origination, uscc
 from sqlalchemy import event, text
 
 from puhui.bootstrap import Platform
-from puhui.services.monitoring.ports import AlertQuery, RunKind, RunStatus
+from puhui.domain.monitoring import TaskStatus
+from puhui.services.monitoring.ports import AlertQuery, RunKind, RunStatus, TaskQuery
 from puhui.services.monitoring.run import run_monitoring
 
 SYSTEM = "system:monitoring"
@@ -123,3 +124,29 @@ def test_an_extended_alert_reads_its_task_by_the_alert(platform: Platform) -> No
     for sql, parameters in reads:
         plan = _plan(platform.database.engine, sql, parameters)
         assert "ix_monitoring_tasks_alert" in plan, plan
+
+
+def test_a_customers_tasks_are_listed_by_the_customer(platform: Platform) -> None:
+    """The task list's customer filter (API ``customer=``), with or without a status and a
+    cursor, reads the customer's tasks by its index, not every task (of that status)."""
+    book = build_book(platform, 4, dpd={0: 5, 1: 12, 2: 40})
+    book.close_day(AS_OF)
+    run_monitoring(book.setup(), as_of=AS_OF, actor=SYSTEM)
+    queries = [
+        TaskQuery(customer_id=uscc(1)),
+        TaskQuery(customer_id=uscc(1), status=TaskStatus.OPEN),
+        TaskQuery(customer_id=uscc(1), status=TaskStatus.OPEN, after="task_0"),
+    ]
+    found, statements = _captured(platform, lambda: [_listed(platform, query) for query in queries])
+    assert all(len(tasks) == 1 for tasks in found)
+    assert {t.task.customer_id for tasks in found for t in tasks} == {uscc(1)}
+    reads = _reads(statements, "FROM monitoring_tasks", "monitoring_tasks.customer_id =")
+    assert len(reads) == 3
+    for sql, parameters in reads:
+        plan = _plan(platform.database.engine, sql, parameters)
+        assert "ix_monitoring_tasks_customer" in plan, plan
+
+
+def _listed(platform: Platform, query: TaskQuery) -> list[Any]:
+    with platform.monitoring_uow() as uow:
+        return list(uow.monitoring.tasks(query))

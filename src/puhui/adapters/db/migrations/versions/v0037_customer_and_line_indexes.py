@@ -1,4 +1,5 @@
-"""A customer's receipts, a line's application and an alert's tasks are found by index.
+"""A customer's receipts and tasks, a line's application and an alert's tasks are found by
+index.
 
 The monitoring run reads the book one chunk of customers at a time: each chunk read the
 customers' receipts by ``loans.enterprise_id IN (...)`` and the applications that opened
@@ -12,6 +13,8 @@ For each alert a run extends, it reads the alert's newest task (``monitoring_tas
 = ?``, completed tasks included: a completed one gets a follow-up). The only index on the
 alert was the partial unique one (one working task per alert), which serves only queries
 that repeat ``status <> 'completed'``: each extended alert scanned every task ever made.
+The task list filtered by customer (API ``customer=``) had no index on the customer either:
+it walked every task, or every task of the status asked for, per page.
 
 Revision ID: 0037
 Revises: 0036
@@ -36,9 +39,11 @@ def upgrade() -> None:
         ["credit_line_id"],
     )
     op.create_index("ix_monitoring_tasks_alert", "monitoring_tasks", ["alert_id"])
+    op.create_index("ix_monitoring_tasks_customer", "monitoring_tasks", ["customer_id", "task_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_monitoring_tasks_customer", table_name="monitoring_tasks")
     op.drop_index("ix_monitoring_tasks_alert", table_name="monitoring_tasks")
     op.drop_index(
         "ix_origination_applications_credit_line_id", table_name="origination_applications"
