@@ -190,10 +190,21 @@ class SqlCollectionsRepository:
     # --- cases -----------------------------------------------------------------------------
 
     def open_cases(self, customer_id: str | None = None) -> list[CollectionCase]:
-        query = select(collection_cases).where(collection_cases.c.status == CaseStatus.OPEN.value)
         if customer_id is not None:
-            query = query.where(collection_cases.c.customer_id == customer_id)
-        rows = self._connection.execute(query.order_by(collection_cases.c.receipt_id))
+            # By the customer only, the status kept in Python: with ``status = 'open'`` in
+            # the query a planner without statistics (SQLite; PostgreSQL before its first
+            # ANALYZE) walks every open case through the queue's index, once per hand-over.
+            rows = self._connection.execute(
+                select(collection_cases)
+                .where(collection_cases.c.customer_id == customer_id)
+                .order_by(collection_cases.c.receipt_id)
+            )
+            return [_case(r) for r in rows if r.status == CaseStatus.OPEN.value]
+        rows = self._connection.execute(
+            select(collection_cases)
+            .where(collection_cases.c.status == CaseStatus.OPEN.value)
+            .order_by(collection_cases.c.receipt_id)
+        )
         return [_case(r) for r in rows]
 
     def case(self, case_id: str, *, for_update: bool = False) -> CollectionCase | None:

@@ -80,6 +80,8 @@ applications = Table(
     ),
     # The console's queues: one status, newest first.
     Index("ix_origination_applications_status_created_at", "status", "created_at"),
+    # The application that opened a line (the monitoring run's chunks; migration 0037).
+    Index("ix_origination_applications_credit_line_id", "credit_line_id"),
 )
 
 consents = Table(

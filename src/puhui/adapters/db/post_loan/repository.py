@@ -198,19 +198,24 @@ class SqlMonitoringRepository:
 
     # The book under watch ---------------------------------------------------------------
 
-    def _customer_ids(self, as_of: dt.date, kind: RunKind = RunKind.SCHEDULED) -> Any:
+    @staticmethod
+    def _customer_ids(
+        as_of: dt.date, kind: RunKind = RunKind.SCHEDULED, after: str | None = None
+    ) -> Any:
+        """The ids of the customers under watch (unordered, each once); past ``after`` only
+        when given. Each branch tests ``after`` itself: a chunk's page (ordered, limited)
+        then walks the indexes on the enterprise from ``after`` on (a merge of two ordered
+        index walks that stops at the limit) instead of sorting the whole book per chunk."""
         if kind is RunKind.EVENTS:
             # A receipt that entered a new days-past-due bucket at the date's end of day.
-            return (
-                select(loans.c.enterprise_id.label("customer_id"))
-                .where(
-                    loans.c.status == "active",
-                    loans.c.disbursed_on <= as_of,
-                    loans.c.days_past_due.in_(EVENT_DPD),
-                )
-                .distinct()
-                .subquery("watched")
+            events = select(loans.c.enterprise_id.label("customer_id")).where(
+                loans.c.status == "active",
+                loans.c.disbursed_on <= as_of,
+                loans.c.days_past_due.in_(EVENT_DPD),
             )
+            if after is not None:
+                events = events.where(loans.c.enterprise_id > after)
+            return events.distinct()
         lines = select(credit_lines.c.enterprise_id.label("customer_id")).where(
             credit_lines.c.opened_on <= as_of, credit_lines.c.expiry_date >= as_of
         )
@@ -219,10 +224,13 @@ class SqlMonitoringRepository:
             loans.c.outstanding_principal_fen > 0,
             loans.c.disbursed_on <= as_of,
         )
-        return union(lines, receipts).subquery("watched")
+        if after is not None:
+            lines = lines.where(credit_lines.c.enterprise_id > after)
+            receipts = receipts.where(loans.c.enterprise_id > after)
+        return union(lines, receipts)
 
     def count_population(self, as_of: dt.date, kind: RunKind = RunKind.SCHEDULED) -> int:
-        watched = self._customer_ids(as_of, kind)
+        watched = self._customer_ids(as_of, kind).subquery("watched")
         return int(self._c.execute(select(func.count()).select_from(watched)).scalar_one())
 
     def population(
@@ -233,10 +241,7 @@ class SqlMonitoringRepository:
         limit: int,
         kind: RunKind = RunKind.SCHEDULED,
     ) -> list[MonitoredCustomer]:
-        watched = self._customer_ids(as_of, kind)
-        query = select(watched.c.customer_id).order_by(watched.c.customer_id).limit(limit)
-        if after is not None:
-            query = query.where(watched.c.customer_id > after)
+        query = self._customer_ids(as_of, kind, after).order_by("customer_id").limit(limit)
         ids = [str(r.customer_id) for r in self._c.execute(query)]
         if not ids:
             return []

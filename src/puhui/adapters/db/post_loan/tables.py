@@ -133,6 +133,10 @@ monitoring_tasks = Table(
         sqlite_where=text("status <> 'completed'"),
         postgresql_where=text("status <> 'completed'"),
     ),
+    # An alert's tasks, completed ones included (the run's follow-up check; migration 0037).
+    Index("ix_monitoring_tasks_alert", "alert_id"),
+    # A customer's tasks in task order (the task list's customer filter; migration 0037).
+    Index("ix_monitoring_tasks_customer", "customer_id", "task_id"),
 )
 
 monitoring_supervisors = Table(

@@ -136,6 +136,8 @@ loans = Table(
         name="billed_bounds",
     ),
     Index("ix_loans_line_id", "line_id"),
+    # A customer's receipts (the monitoring run's chunks; migration 0037).
+    Index("ix_loans_enterprise_id", "enterprise_id"),
 )
 
 # The schedule of a term loan as it stands: rows from the current period on are replaced

@@ -1,0 +1,68 @@
+"""A customer's open cases (a monitoring task's hand-over to collections) are read by the
+index on the customer, on SQLite and PostgreSQL, not by walking every open case of the book
+through the queue's status index."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from collection_book import Book
+from sqlalchemy import event, text, update
+
+from puhui.adapters.db.collections.tables import collection_cases
+from puhui.bootstrap import Platform
+from puhui.domain.clock import FixedClock
+from puhui.services.collections import cases
+from puhui.services.collections.ports import CaseStatus
+
+A = "91350100M000100Y43"
+B = "91350100M000200Y11"
+
+
+def _plan(engine: Any, sql: str, parameters: Any) -> str:
+    explain = "EXPLAIN" if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            # A few rows are cheapest to scan: ask whether an index *can* serve.
+            connection.execute(text("SET enable_seqscan = off"))
+        rows = connection.exec_driver_sql(f"{explain} {sql}", parameters)
+        return " ".join(str(row) for row in rows)
+
+
+def test_a_hand_over_reads_the_customers_cases_by_the_customer(
+    platform: Platform, book: Book, clock: FixedClock
+) -> None:
+    first = book.draw(A, 100_000_00)
+    second = book.draw(A, 50_000_00)
+    book.draw(B, 80_000_00)
+    book.close_through(date(2026, 1, 22))
+    cases.refresh(book.units, as_of=date(2026, 1, 22), actor="system", clock=clock)
+    # One of A's cases is resolved: it is not handed over.
+    with platform.database.engine.begin() as connection:
+        connection.execute(
+            update(collection_cases)
+            .where(collection_cases.c.receipt_id == second)
+            .values(status=CaseStatus.RESOLVED.value)
+        )
+    engine = platform.database.engine
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM collection_cases" in statement and "collection_cases.customer_id =" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        handed = cases.hand_over(
+            book.units, A, assignee="desk-2", actor="supervisor-1", reason="r", clock=clock
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+    # What: A's open case only (not its resolved one, not B's).
+    assert [(c.receipt_id, c.assignee) for c in handed] == [(first, "desk-2")]
+    # How: by the customer's index, not the queue's (status first) index.
+    assert len(statements) == 1
+    plan = _plan(engine, *statements[0])
+    assert "ix_collection_cases_customer_id" in plan, plan
