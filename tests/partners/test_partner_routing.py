@@ -5,12 +5,13 @@ agreement; joint lending that the partner approves too waits for its approval.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from partner_support import facilitation, joint
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, event, insert
 
 from puhui.adapters.db.origination.tables import applications
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
@@ -18,6 +19,7 @@ from puhui.bootstrap import Platform
 from puhui.bootstrap.partners import partner_service
 from puhui.domain.ids import CreditLineId
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
+from puhui.domain.partners.errors import ConcentrationLimitBreached
 from puhui.services.partners.use_cases import PartnerService
 from puhui.services.servicing.lines import draw, open_credit_line
 from puhui.services.servicing.products import create_product
@@ -182,3 +184,53 @@ def test_a_draw_over_the_partners_limit_is_not_linked_and_the_others_are(
     (report,) = service.route(DRAWN, actor="ops")
     assert [link.loan_id for link in report.linked] == [first]
     assert report.not_linked == {second: "concentration_limit_breached"}
+
+
+def test_the_partners_loans_under_its_other_agreement_count_against_a_new_links_limit(
+    platform: Platform, book: Book
+) -> None:
+    service = partner_service(platform)
+    open_ended = joint("0.4")
+    capped = replace(joint("0.4", max_outstanding_fen=150_000_00), agreement_id="AG-JL-2")
+    for agreement in (open_ended, capped):
+        service.create_agreement(agreement, actor="risk")
+        service.activate(agreement.agreement_id, actor="risk")
+    _, line_a = book.customer("P-WEBANK")
+    _, line_b = book.customer("P-WEBANK")
+    first = book.draw(line_a, 100_000_00)
+    second = book.draw(line_b, 100_000_00)
+    service.link_loan(open_ended.agreement_id, first, channel="app", on=DRAWN, actor="ops")
+    # The capped agreement has no loan of its own, but the partner already has 100,000 yuan
+    # outstanding under the other one: 200,000 would pass the 150,000 limit.
+    with pytest.raises(ConcentrationLimitBreached, match="would be 20000000 fen"):
+        service.link_loan(capped.agreement_id, second, channel="app", on=DRAWN, actor="ops")
+    # The refusal linked nothing: the loan can still go under the partner's other agreement.
+    moved = service.link_loan(open_ended.agreement_id, second, channel="app", on=DRAWN, actor="o")
+    assert moved.agreement_id == open_ended.agreement_id
+
+
+def test_a_routing_run_reads_the_exposure_once_per_agreement_however_many_loans_it_links(
+    platform: Platform, service: PartnerService, book: Book
+) -> None:
+    def outstanding_reads(receipts: int, on: date) -> tuple[int, int]:
+        for _ in range(receipts):
+            _, line = book.customer("P-CHANNEL")
+            book.draw(line, on=on)
+        statements: list[str] = []
+
+        def seen(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        engine = platform.database.engine
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            (report,) = [r for r in service.route(on, actor="ops") if r.agreement_id == "AG-FC-1"]
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert len(report.linked) == receipts
+        return receipts, sum("outstanding_principal_fen" in s for s in statements)
+
+    one, many = outstanding_reads(1, DRAWN), outstanding_reads(6, date(2026, 1, 6))
+    # Two agreements are active; each reads the partner's and the book's outstanding once.
+    assert one == (1, 4)
+    assert many == (6, 4)

@@ -84,11 +84,13 @@ class PartnerRepository(Protocol):
         """The loan's original principal, or None when no loan has this id."""
         ...
 
-    def outstanding_fen(self, loan_ids: Sequence[str]) -> int:
-        """Principal outstanding of these loans (all loans when ``loan_ids`` is empty)."""
+    def partner_outstanding_fen(self, partner_id: str) -> int:
+        """Principal outstanding of the loans linked under any of the partner's agreements."""
         ...
 
-    def book_outstanding_fen(self) -> int: ...
+    def book_outstanding_fen(self) -> int:
+        """Principal outstanding of every loan in the book."""
+        ...
 
     def loan_entries_on(self, loan_id: str, on: dt.date) -> list[LoanEntry]:
         """Each journal entry the loan's own servicing posted that day (and their reversals)."""

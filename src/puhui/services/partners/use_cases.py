@@ -56,6 +56,22 @@ KEY_PREFIX = "partners:"
 """The request log is shared with servicing: a partner request's key is kept under this prefix."""
 
 
+@dataclass(slots=True)
+class _Exposure:
+    """What a partner's concentration limits are checked on, read once per unit of work."""
+
+    partner_fen: int
+    """Principal outstanding of the partner's linked loans, plus what this work linked."""
+    book_fen: int
+    """Principal outstanding of the whole book (the loans linked here are already in it)."""
+
+    @classmethod
+    def read(cls, uow: PartnerUnitOfWork, partner_id: str) -> _Exposure:
+        return cls(
+            uow.partners.partner_outstanding_fen(partner_id), uow.partners.book_outstanding_fen()
+        )
+
+
 class DecisionAlreadyRecorded(Conflict):
     """The partner already decided this application differently; decisions are final."""
 
@@ -134,15 +150,9 @@ class PartnerService:
                 return agreement
             # The partner's loans under its other agreements already count against the new
             # agreement's limits: an agreement that starts in breach is refused.
-            linked = [
-                link.loan_id
-                for other in uow.partners.agreements()
-                if other.partner_id == agreement.partner_id
-                for link in uow.partners.links(other.agreement_id)
-            ]
+            exposure = _Exposure.read(uow, agreement.partner_id)
             agreement.limits.check(
-                partner_outstanding_fen=uow.partners.outstanding_fen(linked) if linked else 0,
-                portfolio_fen=uow.partners.book_outstanding_fen(),
+                partner_outstanding_fen=exposure.partner_fen, portfolio_fen=exposure.book_fen
             )
             active = agreement.activate()
             uow.partners.save_agreement(active)
@@ -190,7 +200,10 @@ class PartnerService:
                 raise LoanAlreadyLinked(
                     f"loan {loan_id} is already under agreement {existing.agreement_id}"
                 )
-            link = self._link(uow, agreement, loan_id, channel=channel, on=on, actor=actor)
+            exposure = _Exposure.read(uow, agreement.partner_id)
+            link = self._link(
+                uow, agreement, exposure, loan_id, channel=channel, on=on, actor=actor
+            )
             uow.commit()
         return link
 
@@ -198,22 +211,24 @@ class PartnerService:
     def _link(
         uow: PartnerUnitOfWork,
         agreement: Agreement,
+        exposure: _Exposure,
         loan_id: str,
         *,
         channel: str,
         on: dt.date,
         actor: str,
     ) -> LoanLink:
-        """Link a loan under no agreement yet, within the agreement's concentration limits."""
+        """Link a loan under no agreement yet, within the agreement's concentration limits
+        (counted on the partner's loans under all its agreements, this one's principal
+        added); a linked loan's principal is added to ``exposure``."""
         principal = uow.partners.loan_principal_fen(loan_id)
         if principal is None:
             raise LoanNotFound(f"no loan or receipt {loan_id}")
-        linked = [link.loan_id for link in uow.partners.links(agreement.agreement_id)]
-        outstanding = (uow.partners.outstanding_fen(linked) if linked else 0) + principal
         agreement.limits.check(
-            partner_outstanding_fen=outstanding,
-            portfolio_fen=uow.partners.book_outstanding_fen(),
+            partner_outstanding_fen=exposure.partner_fen + principal,
+            portfolio_fen=exposure.book_fen,
         )
+        exposure.partner_fen += principal
         link = LoanLink(
             loan_id, agreement.agreement_id, channel.strip() or "partner", principal, on
         )
@@ -262,6 +277,8 @@ class PartnerService:
         report = RoutingReport(agreement.agreement_id, on)
         channel = "joint" if agreement.kind is AgreementKind.JOINT_LENDING else "partner"
         settled_through = uow.partners.last_settled(agreement.agreement_id)
+        # Read once for the run, not once per loan: each link adds its principal.
+        exposure = _Exposure.read(uow, agreement.partner_id)
         for loan in uow.partners.routable_loans(agreement.partner_id, on):
             if loan.disbursed_on < agreement.valid_from:
                 report.not_linked[loan.loan_id] = "before_agreement"
@@ -279,7 +296,13 @@ class PartnerService:
                 continue
             try:
                 link = self._link(
-                    uow, agreement, loan.loan_id, channel=channel, on=loan.disbursed_on, actor=actor
+                    uow,
+                    agreement,
+                    exposure,
+                    loan.loan_id,
+                    channel=channel,
+                    on=loan.disbursed_on,
+                    actor=actor,
                 )
             except ConcentrationLimitBreached as exc:
                 report.not_linked[loan.loan_id] = exc.code
