@@ -57,7 +57,7 @@ applications = Table(
     Column("status", String(16), nullable=False, index=True),
     Column("applicant_user_id", String(ID), nullable=True, index=True),
     Column("account_manager_id", String(ID), nullable=True),
-    Column("partner_id", String(64), nullable=True, index=True),
+    Column("partner_id", String(64), nullable=True),
     # Where the application came from (the channel's code) and through which branch or
     # village service point; NULL on applications made before they were kept.
     Column("channel", String(16), nullable=True),
@@ -82,6 +82,8 @@ applications = Table(
     Index("ix_origination_applications_status_created_at", "status", "created_at"),
     # The application that opened a line (the monitoring run's chunks; migration 0037).
     Index("ix_origination_applications_credit_line_id", "credit_line_id"),
+    # A partner's applications, newest first, with or without a status (migration 0038).
+    Index("ix_origination_applications_partner_id_created_at", "partner_id", "created_at"),
 )
 
 consents = Table(
