@@ -13,8 +13,9 @@ from sqlalchemy import event, text, update
 from puhui.adapters.db.collections.tables import collection_cases
 from puhui.bootstrap import Platform
 from puhui.domain.clock import FixedClock
+from puhui.domain.monitoring.collection import DpdBucket
 from puhui.services.collections import cases
-from puhui.services.collections.ports import CaseStatus
+from puhui.services.collections.ports import CaseStatus, QueueFilter
 
 A = "91350100M000100Y43"
 B = "91350100M000200Y11"
@@ -66,3 +67,67 @@ def test_a_hand_over_reads_the_customers_cases_by_the_customer(
     assert len(statements) == 1
     plan = _plan(engine, *statements[0])
     assert "ix_collection_cases_customer_id" in plan, plan
+
+
+def test_a_customers_page_of_a_queue_is_read_by_the_customer(
+    platform: Platform, book: Book, clock: FixedClock
+) -> None:
+    """The queue's customer filter (API ``customer_id=``): the customer's open cases of the
+    bucket, in the queue's order, with the assignee filters and the cursor, read by the
+    customer's index and not by walking the bucket's open cases."""
+    small = book.draw(A, 20_000_00)
+    large = book.draw(A, 90_000_00)
+    middle = book.draw(A, 50_000_00)
+    resolved = book.draw(A, 70_000_00)
+    book.draw(B, 80_000_00)
+    book.close_through(date(2026, 1, 22))
+    cases.refresh(book.units, as_of=date(2026, 1, 22), actor="system", clock=clock)
+    with platform.database.engine.begin() as connection:
+        connection.execute(
+            update(collection_cases)
+            .where(collection_cases.c.receipt_id == resolved)
+            .values(status=CaseStatus.RESOLVED.value)
+        )
+        connection.execute(
+            update(collection_cases)
+            .where(collection_cases.c.receipt_id == middle)
+            .values(assignee="desk-1")
+        )
+    engine = platform.database.engine
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM collection_cases" in statement:
+            statements.append((statement, parameters))
+
+    def receipts(**filters: Any) -> tuple[list[str], str | None]:
+        page = cases.queue_page(
+            book.units, QueueFilter(bucket=DpdBucket.REMINDER, customer_id=A, **filters)
+        )
+        return [c.receipt_id for c in page.cases], page.next_cursor
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        # What: A's open reminder cases, same days past due, so the largest first.
+        assert receipts() == ([large, middle, small], None)
+        assert receipts(assignee="desk-1") == ([middle], None)
+        assert receipts(unassigned=True) == ([large, small], None)
+        assert (
+            cases.queue_page(
+                book.units, QueueFilter(bucket=DpdBucket.COLLECTION, customer_id=A)
+            ).cases
+            == []
+        )
+        first, cursor = receipts(limit=2)
+        assert (first, cursor is not None) == ([large, middle], True)
+        assert cursor is not None
+        assert receipts(limit=2, after=cases.decode_cursor(cursor)) == ([small], None)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+    # How: each page by the customer's index.
+    assert len(statements) == 6
+    for statement in statements:
+        assert "collection_cases.customer_id =" in statement[0]
+        plan = _plan(engine, *statement)
+        assert "ix_collection_cases_customer_id" in plan, plan

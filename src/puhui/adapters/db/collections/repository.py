@@ -39,6 +39,15 @@ class StaleCase(Conflict):
     code = "stale_collection_case"
 
 
+def _queue_key(days_past_due: int, overdue_fen: int, receipt_id: str) -> tuple[int, int, str]:
+    """A queue's order: most days past due, then most overdue, then by receipt."""
+    return (-days_past_due, -overdue_fen, receipt_id)
+
+
+def _key_of(case: CollectionCase) -> tuple[int, int, str]:
+    return _queue_key(case.days_past_due, case.overdue_fen, case.receipt_id)
+
+
 def _case(row: Any) -> CollectionCase:
     m = row._mapping
     return CollectionCase(
@@ -236,6 +245,8 @@ class SqlCollectionsRepository:
             raise StaleCase(f"collection case {case.case_id} changed meanwhile: try again")
 
     def queue(self, query: QueueFilter) -> list[CollectionCase]:
+        if query.customer_id is not None:
+            return self._customers_queue(query)
         c = collection_cases.c
         statement = select(collection_cases).where(
             c.status == CaseStatus.OPEN.value, c.bucket == query.bucket.value
@@ -244,8 +255,6 @@ class SqlCollectionsRepository:
             statement = statement.where(c.assignee == query.assignee)
         if query.unassigned:
             statement = statement.where(c.assignee.is_(None))
-        if query.customer_id is not None:
-            statement = statement.where(c.customer_id == query.customer_id)
         after = query.after
         if after is not None:
             statement = statement.where(
@@ -267,6 +276,30 @@ class SqlCollectionsRepository:
             c.days_past_due.desc(), c.overdue_fen.desc(), c.receipt_id
         ).limit(query.limit)
         return [_case(r) for r in self._connection.execute(statement)]
+
+    def _customers_queue(self, query: QueueFilter) -> list[CollectionCase]:
+        """One customer's page of a queue: its few cases read by the customer's index, then
+        chosen and ordered here. With the status and the bucket in the query, a planner
+        without statistics walks the queue's index through every open case of the bucket."""
+        rows = self._connection.execute(
+            select(collection_cases).where(collection_cases.c.customer_id == query.customer_id)
+        )
+        after = query.after
+        start = (
+            None
+            if after is None
+            else _queue_key(after.days_past_due, after.overdue_fen, after.receipt_id)
+        )
+        chosen = [
+            case
+            for case in map(_case, rows)
+            if case.status is CaseStatus.OPEN
+            and case.bucket is query.bucket
+            and (query.assignee is None or case.assignee == query.assignee)
+            and (not query.unassigned or case.assignee is None)
+            and (start is None or _key_of(case) > start)
+        ]
+        return sorted(chosen, key=_key_of)[: query.limit]
 
     # --- promises --------------------------------------------------------------------------
 
