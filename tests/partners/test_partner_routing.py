@@ -4,19 +4,23 @@ agreement; joint lending that the partner approves too waits for its approval.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from partner_support import facilitation, joint
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import Engine, event, insert, select, text
 
 from puhui.adapters.db.origination.tables import applications
+from puhui.adapters.db.partners.tables import partner_agreements, partner_loans
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
-from puhui.bootstrap import Platform
+from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.bootstrap.partners import partner_service
+from puhui.domain.clock import FixedClock
 from puhui.domain.ids import CreditLineId
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
 from puhui.domain.partners.errors import ConcentrationLimitBreached
@@ -234,3 +238,88 @@ def test_a_routing_run_reads_the_exposure_once_per_agreement_however_many_loans_
     # Two agreements are active; each reads the partner's and the book's outstanding once.
     assert one == (1, 4)
     assert many == (6, 4)
+
+
+@pytest.fixture
+def pg_platform(postgres_url: str, clock: FixedClock) -> Iterator[Platform]:
+    built = build_platform(
+        Settings(database_url=postgres_url, environment="test", _env_file=None),  # type: ignore[call-arg]
+        clock=clock,
+    )
+    built.database.upgrade()
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def test_a_loan_tied_under_one_agreement_waits_for_one_being_tied_under_another_postgres(
+    pg_platform: Platform,
+) -> None:
+    """The limits count the partner's loans under all its agreements, so tying a loan locks
+    all of them: a second tie, under the partner's other agreement, waits for the first to
+    commit and then sees its loan."""
+    platform = pg_platform
+    engine = platform.database.engine
+    book = Book(
+        engine,
+        lambda: ServicingUnitOfWork(engine, clock=platform.clock, audit_key=platform.audit_key),
+    )
+    service = partner_service(platform)
+    open_ended = joint("0.4")
+    capped = replace(joint("0.4", max_outstanding_fen=150_000_00), agreement_id="AG-JL-2")
+    for agreement in (open_ended, capped):
+        service.create_agreement(agreement, actor="risk")
+        service.activate(agreement.agreement_id, actor="risk")
+    _, line_a = book.customer("P-WEBANK")
+    _, line_b = book.customer("P-WEBANK")
+    first = book.draw(line_a, 100_000_00)
+    second = book.draw(line_b, 100_000_00)
+
+    outcome: dict[str, object] = {}
+
+    def tie_second() -> None:
+        try:
+            outcome["link"] = service.link_loan(
+                capped.agreement_id, second, channel="app", on=DRAWN, actor="ops"
+            )
+        except ConcentrationLimitBreached as exc:
+            outcome["refused"] = exc
+
+    with engine.connect() as competitor:
+        # A tie in progress under the open-ended agreement: its row locked, its loan linked,
+        # not yet committed.
+        competitor.execute(
+            select(partner_agreements.c.agreement_id)
+            .where(partner_agreements.c.agreement_id == open_ended.agreement_id)
+            .with_for_update()
+        ).all()
+        competitor.execute(
+            insert(partner_loans).values(
+                loan_id=first,
+                agreement_id=open_ended.agreement_id,
+                channel="app",
+                principal_fen=100_000_00,
+                linked_on=DRAWN,
+            )
+        )
+        worker = threading.Thread(target=tie_second)
+        worker.start()
+        # Commit only once the second tie waits on a lock (or has finished without waiting).
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+            deadline = time.monotonic() + 60
+            while worker.is_alive() and time.monotonic() < deadline:
+                if watcher.execute(waiting).scalar_one():
+                    break
+                time.sleep(0.02)
+        competitor.commit()
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert "link" not in outcome, "the second tie did not wait for the first"
+    refused = outcome["refused"]
+    assert isinstance(refused, ConcentrationLimitBreached)
+    assert "would be 20000000 fen" in str(refused)

@@ -84,6 +84,10 @@ class PartnerRepository(Protocol):
         """The loan's original principal, or None when no loan has this id."""
         ...
 
+    def lock_partner(self, partner_id: str) -> None:
+        """Lock every agreement of the partner (PostgreSQL ``FOR UPDATE``, in id order)."""
+        ...
+
     def partner_outstanding_fen(self, partner_id: str) -> int:
         """Principal outstanding of the loans linked under any of the partner's agreements."""
         ...

@@ -145,7 +145,7 @@ class PartnerService:
     def activate(self, agreement_id: str, *, actor: str, key: str | None = None) -> Agreement:
         with self.units() as uow:
             _claim(uow, key, "activate", {"agreement_id": agreement_id})
-            agreement = self._agreement(uow, agreement_id, for_update=True)
+            agreement = self._locked(uow, agreement_id)
             if agreement.status is AgreementStatus.ACTIVE:
                 return agreement
             # The partner's loans under its other agreements already count against the new
@@ -191,7 +191,7 @@ class PartnerService:
         with self.units() as uow:
             request = {"agreement_id": agreement_id, "loan_id": loan_id, "channel": channel}
             _claim(uow, key, "link_loan", {**request, "on": on})
-            agreement = self._agreement(uow, agreement_id, for_update=True)
+            agreement = self._locked(uow, agreement_id)
             agreement.require_active_on(on)
             existing = uow.partners.link_of(loan_id)
             if existing is not None:
@@ -273,7 +273,7 @@ class PartnerService:
     def _route_one(
         self, uow: PartnerUnitOfWork, agreement: Agreement, on: dt.date, actor: str
     ) -> RoutingReport:
-        agreement = self._agreement(uow, agreement.agreement_id, for_update=True)
+        agreement = self._locked(uow, agreement.agreement_id)
         report = RoutingReport(agreement.agreement_id, on)
         channel = "joint" if agreement.kind is AgreementKind.JOINT_LENDING else "partner"
         settled_through = uow.partners.last_settled(agreement.agreement_id)
@@ -483,6 +483,16 @@ class PartnerService:
         with self.units() as uow:
             self._agreement(uow, agreement_id)
             return position(uow.partners.rows(agreement_id, through=through))
+
+    @staticmethod
+    def _locked(uow: PartnerUnitOfWork, agreement_id: str) -> Agreement:
+        """The agreement, read after every agreement of its partner is locked (PostgreSQL
+        ``FOR UPDATE``, in id order): the concentration limits are checked on the partner's
+        exposure under all its agreements, so a loan tied under one of them must wait for a
+        loan being tied under another."""
+        partner_id = PartnerService._agreement(uow, agreement_id).partner_id
+        uow.partners.lock_partner(partner_id)
+        return PartnerService._agreement(uow, agreement_id)
 
     @staticmethod
     def _agreement(

@@ -114,6 +114,14 @@ class SqlPartnerRepository:
         ).scalar_one_or_none()
         return None if value is None else int(value)
 
+    def lock_partner(self, partner_id: str) -> None:
+        self._connection.execute(
+            select(partner_agreements.c.agreement_id)
+            .where(partner_agreements.c.partner_id == partner_id)
+            .order_by(partner_agreements.c.agreement_id)
+            .with_for_update()
+        ).all()
+
     def partner_outstanding_fen(self, partner_id: str) -> int:
         # One join, however many loans the partner has: a list of their ids bound as
         # parameters would outgrow the drivers' limits (32,766 on SQLite, 65,535 on psycopg).
