@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from puhui.bootstrap import Platform, Settings, build_platform
@@ -53,6 +54,25 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """The same test, once on SQLite and once on PostgreSQL."""
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(fixture))
+
+
+def _query_plan(engine: Engine, sql: str, parameters: Any) -> str:
+    """The plan the database chooses for a captured statement, as one line of text (SQLite's
+    ``EXPLAIN QUERY PLAN``, PostgreSQL's ``EXPLAIN`` with sequential scans discouraged: a
+    test's few rows are cheapest to scan, so it asks whether an index *can* serve)."""
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as connection:
+        if postgres:
+            connection.execute(text("SET enable_seqscan = off"))
+        explain = "EXPLAIN" if postgres else "EXPLAIN QUERY PLAN"
+        rows = connection.exec_driver_sql(f"{explain} {sql}", parameters)
+        return " ".join(str(row) for row in rows)
+
+
+@pytest.fixture
+def query_plan() -> Callable[[Engine, str, Any], str]:
+    """``query_plan(engine, sql, parameters)``: the plan of a statement a test captured."""
+    return _query_plan
 
 
 @pytest.fixture

@@ -6,12 +6,13 @@ owners and PDs at origination), and each extended alert every task ever made."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
 from book_support import AS_OF, build_book, record_origination, uscc
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event
 
 from puhui.bootstrap import Platform
 from puhui.domain.monitoring import TaskStatus
@@ -19,16 +20,6 @@ from puhui.services.monitoring.ports import AlertQuery, RunKind, RunStatus, Task
 from puhui.services.monitoring.run import run_monitoring
 
 SYSTEM = "system:monitoring"
-
-
-def _plan(engine: Any, sql: str, parameters: Any) -> str:
-    explain = "EXPLAIN" if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            # A few rows are cheapest to scan: ask whether an index *can* serve.
-            connection.execute(text("SET enable_seqscan = off"))
-        rows = connection.exec_driver_sql(f"{explain} {sql}", parameters)
-        return " ".join(str(row) for row in rows)
 
 
 def _captured(platform: Platform, run: Any) -> tuple[Any, list[tuple[str, Any]]]:
@@ -63,7 +54,7 @@ def _reads(statements: list[tuple[str, Any]], *marks: str) -> list[tuple[str, An
 
 @pytest.mark.parametrize("kind", [RunKind.SCHEDULED, RunKind.EVENTS])
 def test_each_chunk_is_read_by_the_customer_and_line_indexes(
-    platform: Platform, kind: RunKind
+    platform: Platform, kind: RunKind, query_plan: Callable[[Engine, str, Any], str]
 ) -> None:
     summary, statements = _captured_run(platform, kind)
     engine = platform.database.engine
@@ -86,7 +77,7 @@ def test_each_chunk_is_read_by_the_customer_and_line_indexes(
     pages = _reads(statements, "customer_id", "enterprise_id >", "LIMIT")
     assert len(pages) >= 2, [sql for sql, _ in statements]
     for sql, parameters in pages:
-        plan = _plan(engine, sql, parameters)
+        plan = query_plan(engine, sql, parameters)
         assert "ix_loans_enterprise_id" in plan, plan
         if kind is RunKind.SCHEDULED:
             assert "ix_credit_lines_enterprise_id" in plan, plan
@@ -94,17 +85,19 @@ def test_each_chunk_is_read_by_the_customer_and_line_indexes(
     exposures = _reads(statements, "max(loans.days_past_due)", "FROM loans")
     assert len(exposures) >= 2
     for sql, parameters in exposures:
-        assert "ix_loans_enterprise_id" in _plan(engine, sql, parameters)
+        assert "ix_loans_enterprise_id" in query_plan(engine, sql, parameters)
     # The lines' owners and PDs at origination by the applications' index on the line.
     by_line = _reads(statements, "FROM origination_applications", "credit_line_id IN")
     assert any("account_manager_id" in sql for sql, _ in by_line)
     assert any("origination_decisions" in sql for sql, _ in by_line)
     for sql, parameters in by_line:
-        plan = _plan(engine, sql, parameters)
+        plan = query_plan(engine, sql, parameters)
         assert "ix_origination_applications_credit_line_id" in plan, plan
 
 
-def test_an_extended_alert_reads_its_task_by_the_alert(platform: Platform) -> None:
+def test_an_extended_alert_reads_its_task_by_the_alert(
+    platform: Platform, query_plan: Callable[[Engine, str, Any], str]
+) -> None:
     book = build_book(platform, 2, dpd={0: 5})
     book.close_day(AS_OF)
     book.close_day(date(2026, 4, 1))
@@ -122,11 +115,13 @@ def test_an_extended_alert_reads_its_task_by_the_alert(platform: Platform) -> No
     reads = _reads(statements, "FROM monitoring_tasks", "monitoring_tasks.alert_id =")
     assert reads
     for sql, parameters in reads:
-        plan = _plan(platform.database.engine, sql, parameters)
+        plan = query_plan(platform.database.engine, sql, parameters)
         assert "ix_monitoring_tasks_alert" in plan, plan
 
 
-def test_a_customers_tasks_are_listed_by_the_customer(platform: Platform) -> None:
+def test_a_customers_tasks_are_listed_by_the_customer(
+    platform: Platform, query_plan: Callable[[Engine, str, Any], str]
+) -> None:
     """The task list's customer filter (API ``customer=``), with or without a status and a
     cursor, reads the customer's tasks by its index, not every task (of that status)."""
     book = build_book(platform, 4, dpd={0: 5, 1: 12, 2: 40})
@@ -143,7 +138,7 @@ def test_a_customers_tasks_are_listed_by_the_customer(platform: Platform) -> Non
     reads = _reads(statements, "FROM monitoring_tasks", "monitoring_tasks.customer_id =")
     assert len(reads) == 3
     for sql, parameters in reads:
-        plan = _plan(platform.database.engine, sql, parameters)
+        plan = query_plan(platform.database.engine, sql, parameters)
         assert "ix_monitoring_tasks_customer" in plan, plan
 
 

@@ -5,6 +5,7 @@ applications of the status."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -29,19 +30,8 @@ def _uscc(n: int) -> str:
     return first17 + uscc_check_char(first17)
 
 
-def _plan(engine: Engine, sql: str, parameters: Any) -> str:
-    postgres = engine.dialect.name == "postgresql"
-    with engine.connect() as connection:
-        if postgres:
-            # A few rows are cheapest to scan: ask whether the index *can* serve.
-            connection.execute(text("SET enable_seqscan = off"))
-        explain = "EXPLAIN" if postgres else "EXPLAIN QUERY PLAN"
-        rows = connection.exec_driver_sql(f"{explain} {sql}", parameters)
-        return " ".join(str(row) for row in rows)
-
-
 def test_a_partners_pages_are_its_own_newest_first_read_by_its_index(
-    db: Wired, engine: Engine
+    db: Wired, engine: Engine, query_plan: Callable[[Engine, str, Any], str]
 ) -> None:
     partners = {
         name: Principal(f"apikey:{name}", Role.PARTNER, partner_id=name) for name in ("p1", "p2")
@@ -95,7 +85,7 @@ def test_a_partners_pages_are_its_own_newest_first_read_by_its_index(
     ]
     assert len(pages) == 3, [sql for sql, _ in statements]
     for sql, parameters in pages:
-        plan = _plan(engine, sql, parameters)
+        plan = query_plan(engine, sql, parameters)
         assert INDEX in plan, plan
 
 

@@ -4,11 +4,12 @@ through the queue's status index."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from collection_book import Book
-from sqlalchemy import event, text, update
+from sqlalchemy import Engine, event, update
 
 from puhui.adapters.db.collections.tables import collection_cases
 from puhui.bootstrap import Platform
@@ -21,18 +22,8 @@ A = "91350100M000100Y43"
 B = "91350100M000200Y11"
 
 
-def _plan(engine: Any, sql: str, parameters: Any) -> str:
-    explain = "EXPLAIN" if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            # A few rows are cheapest to scan: ask whether an index *can* serve.
-            connection.execute(text("SET enable_seqscan = off"))
-        rows = connection.exec_driver_sql(f"{explain} {sql}", parameters)
-        return " ".join(str(row) for row in rows)
-
-
 def test_a_hand_over_reads_the_customers_cases_by_the_customer(
-    platform: Platform, book: Book, clock: FixedClock
+    platform: Platform, book: Book, clock: FixedClock, query_plan: Callable[[Engine, str, Any], str]
 ) -> None:
     first = book.draw(A, 100_000_00)
     second = book.draw(A, 50_000_00)
@@ -65,12 +56,12 @@ def test_a_hand_over_reads_the_customers_cases_by_the_customer(
     assert [(c.receipt_id, c.assignee) for c in handed] == [(first, "desk-2")]
     # How: by the customer's index, not the queue's (status first) index.
     assert len(statements) == 1
-    plan = _plan(engine, *statements[0])
+    plan = query_plan(engine, *statements[0])
     assert "ix_collection_cases_customer_id" in plan, plan
 
 
 def test_a_customers_page_of_a_queue_is_read_by_the_customer(
-    platform: Platform, book: Book, clock: FixedClock
+    platform: Platform, book: Book, clock: FixedClock, query_plan: Callable[[Engine, str, Any], str]
 ) -> None:
     """The queue's customer filter (API ``customer_id=``): the customer's open cases of the
     bucket, in the queue's order, with the assignee filters and the cursor, read by the
@@ -129,5 +120,5 @@ def test_a_customers_page_of_a_queue_is_read_by_the_customer(
     assert len(statements) == 6
     for statement in statements:
         assert "collection_cases.customer_id =" in statement[0]
-        plan = _plan(engine, *statement)
+        plan = query_plan(engine, *statement)
         assert "ix_collection_cases_customer_id" in plan, plan

@@ -3,12 +3,13 @@ SQLite and PostgreSQL: the settlement's and the recognition run's reads, and the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from scf_support import APPROVER, SUPPLIER_USER, TIER2, build_service, issued, onboarded
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event
 
 from puhui.bootstrap import Platform
 from puhui.domain.clock import FixedClock
@@ -16,21 +17,8 @@ from puhui.domain.errors import Conflict
 from puhui.domain.supply_chain.vouchers import VoucherStatus
 
 
-def _plans(engine: Any, statements: list[tuple[str, Any]]) -> list[str]:
-    explain = "EXPLAIN" if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
-    plans = []
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            # A few rows are cheapest to scan: ask whether an index *can* serve.
-            connection.execute(text("SET enable_seqscan = off"))
-        for sql, parameters in statements:
-            rows = connection.exec_driver_sql(f"{explain} {sql}", parameters)
-            plans.append(" ".join(str(row) for row in rows))
-    return plans
-
-
 def test_financings_are_read_by_their_voucher_through_its_index(
-    platform: Platform, clock: FixedClock
+    platform: Platform, clock: FixedClock, query_plan: Callable[[Engine, str, Any], str]
 ) -> None:
     service = build_service(platform, clock)
     onboarded(service)
@@ -70,7 +58,7 @@ def test_financings_are_read_by_their_voucher_through_its_index(
     )
     # How: each by the voucher's index, none by the status index.
     assert len(statements) == 3
-    for plan in _plans(engine, statements):
+    for plan in (query_plan(engine, sql, parameters) for sql, parameters in statements):
         assert "ix_voucher_financings_voucher" in plan, plan
 
 
