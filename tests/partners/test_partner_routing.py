@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 import pytest
 from partner_support import facilitation, joint
@@ -18,11 +19,11 @@ from sqlalchemy import Engine, event, insert, select, text
 from puhui.adapters.db.origination.tables import applications
 from puhui.adapters.db.partners.tables import partner_agreements, partner_loans
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
-from puhui.bootstrap import Platform, Settings, build_platform
+from puhui.bootstrap import Platform
 from puhui.bootstrap.partners import partner_service
-from puhui.domain.clock import FixedClock
 from puhui.domain.ids import CreditLineId
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
+from puhui.domain.partners.agreements import Agreement
 from puhui.domain.partners.errors import ConcentrationLimitBreached
 from puhui.services.partners.use_cases import PartnerService
 from puhui.services.servicing.lines import draw, open_credit_line
@@ -190,9 +191,18 @@ def test_a_draw_over_the_partners_limit_is_not_linked_and_the_others_are(
     assert report.not_linked == {second: "concentration_limit_breached"}
 
 
-def test_the_partners_loans_under_its_other_agreement_count_against_a_new_links_limit(
-    platform: Platform, book: Book
-) -> None:
+class TwoAgreements(NamedTuple):
+    service: PartnerService
+    open_ended: Agreement
+    capped: Agreement
+    """The same partner's, limited to 150,000 yuan outstanding."""
+    first: str
+    second: str
+    """Two draws of 100,000 yuan by the partner's customers, not yet tied."""
+
+
+def _two_agreements(platform: Platform, book: Book) -> TwoAgreements:
+    """One partner with two active joint-lending agreements, one of them capped."""
     service = partner_service(platform)
     open_ended = joint("0.4")
     capped = replace(joint("0.4", max_outstanding_fen=150_000_00), agreement_id="AG-JL-2")
@@ -203,6 +213,13 @@ def test_the_partners_loans_under_its_other_agreement_count_against_a_new_links_
     _, line_b = book.customer("P-WEBANK")
     first = book.draw(line_a, 100_000_00)
     second = book.draw(line_b, 100_000_00)
+    return TwoAgreements(service, open_ended, capped, first, second)
+
+
+def test_the_partners_loans_under_its_other_agreement_count_against_a_new_links_limit(
+    platform: Platform, book: Book
+) -> None:
+    service, open_ended, capped, first, second = _two_agreements(platform, book)
     service.link_loan(open_ended.agreement_id, first, channel="app", on=DRAWN, actor="ops")
     # The capped agreement has no loan of its own, but the partner already has 100,000 yuan
     # outstanding under the other one: 200,000 would pass the 150,000 limit.
@@ -240,41 +257,17 @@ def test_a_routing_run_reads_the_exposure_once_per_agreement_however_many_loans_
     assert many == (6, 4)
 
 
-@pytest.fixture
-def pg_platform(postgres_url: str, clock: FixedClock) -> Iterator[Platform]:
-    built = build_platform(
-        Settings(database_url=postgres_url, environment="test", _env_file=None),  # type: ignore[call-arg]
-        clock=clock,
-    )
-    built.database.upgrade()
-    try:
-        yield built
-    finally:
-        built.close()
-
-
-def test_a_loan_tied_under_one_agreement_waits_for_one_being_tied_under_another_postgres(
-    pg_platform: Platform,
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_loan_tied_under_one_agreement_waits_for_one_being_tied_under_another(
+    platform: Platform, book: Book
 ) -> None:
     """The limits count the partner's loans under all its agreements, so tying a loan locks
     all of them: a second tie, under the partner's other agreement, waits for the first to
     commit and then sees its loan."""
-    platform = pg_platform
     engine = platform.database.engine
-    book = Book(
-        engine,
-        lambda: ServicingUnitOfWork(engine, clock=platform.clock, audit_key=platform.audit_key),
-    )
-    service = partner_service(platform)
-    open_ended = joint("0.4")
-    capped = replace(joint("0.4", max_outstanding_fen=150_000_00), agreement_id="AG-JL-2")
-    for agreement in (open_ended, capped):
-        service.create_agreement(agreement, actor="risk")
-        service.activate(agreement.agreement_id, actor="risk")
-    _, line_a = book.customer("P-WEBANK")
-    _, line_b = book.customer("P-WEBANK")
-    first = book.draw(line_a, 100_000_00)
-    second = book.draw(line_b, 100_000_00)
+    service, open_ended, capped, first, second = _two_agreements(platform, book)
 
     outcome: dict[str, object] = {}
 
