@@ -22,21 +22,30 @@ A = "91350100M000100Y43"
 B = "91350100M000200Y11"
 
 
+def _open_cases(book: Book, clock: FixedClock) -> None:
+    """Close the days through 22 January and open the overdue receipts' cases."""
+    book.close_through(date(2026, 1, 22))
+    cases.refresh(book.units, as_of=date(2026, 1, 22), actor="system", clock=clock)
+
+
+def _change(platform: Platform, receipt_id: str, **values: object) -> None:
+    with platform.database.engine.begin() as connection:
+        connection.execute(
+            update(collection_cases)
+            .where(collection_cases.c.receipt_id == receipt_id)
+            .values(**values)
+        )
+
+
 def test_a_hand_over_reads_the_customers_cases_by_the_customer(
     platform: Platform, book: Book, clock: FixedClock, query_plan: Callable[[Engine, str, Any], str]
 ) -> None:
     first = book.draw(A, 100_000_00)
     second = book.draw(A, 50_000_00)
     book.draw(B, 80_000_00)
-    book.close_through(date(2026, 1, 22))
-    cases.refresh(book.units, as_of=date(2026, 1, 22), actor="system", clock=clock)
+    _open_cases(book, clock)
     # One of A's cases is resolved: it is not handed over.
-    with platform.database.engine.begin() as connection:
-        connection.execute(
-            update(collection_cases)
-            .where(collection_cases.c.receipt_id == second)
-            .values(status=CaseStatus.RESOLVED.value)
-        )
+    _change(platform, second, status=CaseStatus.RESOLVED.value)
     engine = platform.database.engine
     statements: list[tuple[str, Any]] = []
 
@@ -71,19 +80,9 @@ def test_a_customers_page_of_a_queue_is_read_by_the_customer(
     middle = book.draw(A, 50_000_00)
     resolved = book.draw(A, 70_000_00)
     book.draw(B, 80_000_00)
-    book.close_through(date(2026, 1, 22))
-    cases.refresh(book.units, as_of=date(2026, 1, 22), actor="system", clock=clock)
-    with platform.database.engine.begin() as connection:
-        connection.execute(
-            update(collection_cases)
-            .where(collection_cases.c.receipt_id == resolved)
-            .values(status=CaseStatus.RESOLVED.value)
-        )
-        connection.execute(
-            update(collection_cases)
-            .where(collection_cases.c.receipt_id == middle)
-            .values(assignee="desk-1")
-        )
+    _open_cases(book, clock)
+    _change(platform, resolved, status=CaseStatus.RESOLVED.value)
+    _change(platform, middle, assignee="desk-1")
     engine = platform.database.engine
     statements: list[tuple[str, Any]] = []
 
