@@ -23,7 +23,12 @@ from puhui.domain.origination.assessment import Outcome
 from puhui.domain.origination.consent import DataScope
 from puhui.market.generate import generate_market
 from puhui.market.params import MarketParams
-from puhui.risk.features import APPLICATION_FEATURE_NAMES, MarketTables, compute_features
+from puhui.risk.features import (
+    APPLICATION_FEATURE_NAMES,
+    CORE_SIZE_BAND,
+    MarketTables,
+    compute_features,
+)
 from puhui.risk.scorer import Assessment as RiskAssessment
 from puhui.services.origination.assessment import (
     NOT_GOVERNED,
@@ -122,6 +127,67 @@ def test_a_monthly_pull_is_exactly_the_rows_a_filter_of_the_table_gives(
                 ).sort("month")
                 pulled = source.pull(uscc, scope, as_of=as_of)["tables"][name]
                 assert pulled.equals(expected), (name, uscc, as_of)
+
+
+def test_registration_court_and_invoice_pulls_are_exactly_what_filters_of_the_tables_give(
+    small_market: Path,
+) -> None:
+    """The source answers from row spans and day numbers; a filter of the whole table is the
+    reference: the same rows, in the same order (seller's rows, then the buyer's others)."""
+    source = MarketDataSource(small_market)
+    enterprises = pl.read_parquet(small_market / "tables/enterprises/*.parquet")
+    court = pl.read_parquet(small_market / "tables/court_cases/*.parquet")
+    invoices = pl.read_parquet(small_market / "tables/invoices/*.parquet")
+    core = set(enterprises.filter(pl.col("size_band") == CORE_SIZE_BAND)["uscc"].to_list())
+    # Enterprises registered late, with court events (listed ones first), and core buyers.
+    listed = court.filter(pl.col("event").is_in(["executed_listed", "dishonest_listed"]))
+    usccs = list(
+        dict.fromkeys(
+            [
+                *enterprises.sort("registration_date", descending=True)["uscc"].to_list()[:10],
+                *listed["uscc"].to_list()[:10],
+                *court["uscc"].to_list()[:20],
+                *sorted(core)[:5],
+                *enterprises["uscc"].to_list()[:20],
+                USCC,
+            ]
+        )
+    )
+    assert listed.height
+    assert len(usccs) > 40
+    dates = (date(2023, 12, 31), date(2024, 6, 15), date(2024, 11, 1), date(2025, 3, 9))
+    for uscc in usccs:
+        for as_of in dates:
+            cutoff = date(as_of.year, as_of.month, 1)
+            registered = enterprises.filter(
+                (pl.col("uscc") == uscc) & (pl.col("registration_date") < as_of)
+            )
+            pulled = source.pull(uscc, DataScope.REGISTRATION, as_of=as_of)
+            assert pulled["tables"]["enterprises"].equals(registered), (uscc, as_of)
+            if registered.height:
+                assert pulled["registered_on"] == registered["registration_date"][0].isoformat()
+            else:
+                assert "registered_on" not in pulled
+
+            events = court.filter((pl.col("uscc") == uscc) & (pl.col("event_date") < as_of))
+            pulled = source.pull(uscc, DataScope.COURT, as_of=as_of)
+            assert pulled["tables"]["court_cases"].equals(events), (uscc, as_of)
+            assert pulled["executed_person"] == bool(
+                events["event"].is_in(["executed_listed", "dishonest_listed"]).any()
+            )
+
+            known = pl.concat(
+                [
+                    invoices.filter(pl.col("seller_uscc") == uscc),
+                    invoices.filter(
+                        (pl.col("buyer_uscc") == uscc) & (pl.col("seller_uscc") != uscc)
+                    ),
+                ]
+            ).filter(pl.col("month") < cutoff)
+            pulled = source.pull(uscc, DataScope.INVOICE, as_of=as_of)
+            assert pulled["tables"]["invoices"].equals(known), (uscc, as_of)
+            parties = set(known["seller_uscc"].to_list()) | set(known["buyer_uscc"].to_list())
+            assert pulled["tables"]["core_enterprises"]["uscc"].to_list() == sorted(parties & core)
 
 
 def test_an_unknown_enterprise_has_no_records_rather_than_an_error(small_market: Path) -> None:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.encryption import FieldCipher
-from puhui.adapters.db.guarantees.unit_of_work import GuaranteeUnitOfWork
 from puhui.adapters.db.origination.unit_of_work import OriginationUnits
 from puhui.adapters.db.post_loan.unit_of_work import MonitoringUnitOfWork
 from puhui.adapters.db.prospects.outcomes import SqlApplicationOutcomes
@@ -28,6 +27,7 @@ from puhui.adapters.db.strategies import StrategyUnitOfWork
 from puhui.adapters.db.supply_chain.unit_of_work import SupplyChainUnitOfWork
 from puhui.adapters.sources.supply_chain import DataSourceEnterprises, LazyPolicy
 from puhui.bootstrap.advisor import strategy_limit
+from puhui.bootstrap.guarantees import guarantee_service_on
 from puhui.bootstrap.loan_changes import loan_changes_on
 from puhui.bootstrap.partners import partner_service_on
 from puhui.bootstrap.settings import Settings
@@ -40,7 +40,6 @@ from puhui.services.collections.ports import CollectionsUnitOfWork
 from puhui.services.concentration import Concentration
 from puhui.services.documents.contract_pdf import ContractRenderer
 from puhui.services.guarantees.access import GuaranteeAccess
-from puhui.services.guarantees.use_cases import GuaranteeService
 from puhui.services.loan_changes.access import LoanChangeAccess
 from puhui.services.monitoring.access import MonitoringAccess
 from puhui.services.monitoring.rules import active_concentration
@@ -209,6 +208,14 @@ def build_api_dependencies(
         ),
         clock=clock,
         outcomes=SqlApplicationOutcomes(engine),
+        readers=partial(
+            ProspectsUnitOfWork,
+            engine,
+            clock=clock,
+            audit_key=keys.audit_key,
+            cipher=cipher,
+            read_only=True,
+        ),
     )
     origination = Origination(
         uow_factory=units.writer,
@@ -248,10 +255,7 @@ def build_api_dependencies(
     if servicing_uow_factory is not None:
         # Guarantee fees and claims post to the servicing ledger: mounted with servicing.
         guarantees = GuaranteeAccess(
-            GuaranteeService(
-                units=partial(GuaranteeUnitOfWork, engine, clock=clock, audit_key=keys.audit_key),
-                clock=clock,
-            )
+            guarantee_service_on(engine, clock=clock, audit_key=keys.audit_key)
         )
     changes = None
     if servicing_uow_factory is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from puhui.adapters.db.database import Database
 from puhui.adapters.db.features import SqlFeatureStore
@@ -84,6 +85,14 @@ class Platform:
             units=self.prospects_uow,
             clock=self.clock,
             outcomes=SqlApplicationOutcomes(self.database.engine),
+            readers=partial(
+                ProspectsUnitOfWork,
+                self.database.engine,
+                clock=self.clock,
+                audit_key=self.audit_key,
+                cipher=self.settings.field_cipher(),
+                read_only=True,
+            ),
         )
 
     def signal_source(self) -> SignalSource:

@@ -18,6 +18,9 @@ def guarantee_service_on(engine: Engine, *, clock: Clock, audit_key: bytes) -> G
     return GuaranteeService(
         units=partial(GuaranteeUnitOfWork, engine, clock=clock, audit_key=audit_key),
         clock=clock,
+        readers=partial(
+            GuaranteeUnitOfWork, engine, clock=clock, audit_key=audit_key, read_only=True
+        ),
     )
 
 

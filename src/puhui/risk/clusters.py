@@ -20,15 +20,27 @@ def main_core_buyer(
         return None
     start = date(as_of.year, as_of.month, 1)
     since = date(start.year - 1, start.month, 1)
-    sold = (
-        invoices.filter(
-            (pl.col("seller_uscc") == seller)
-            & pl.col("buyer_uscc").is_in(core.get_column("uscc").to_list())
-            & (pl.col("month") >= since)
-            & (pl.col("month") < start)
-        )
-        .group_by("buyer_uscc")
-        .agg(pl.col("amount_fen").sum())
-        .sort(["amount_fen", "buyer_uscc"], descending=[True, False])
-    )
-    return None if sold.height == 0 else str(sold.item(0, "buyer_uscc"))
+    cores = set(core.get_column("uscc").to_list())
+    # One enterprise's pull is a few dozen rows: a loop over them costs a few µs where a
+    # Polars query (filter, group, sort) costs a few hundred. Missing values count as a
+    # Polars filter and sum count them: a row without a month or buyer is left out, a
+    # missing amount adds nothing.
+    sold: dict[str, int] = {}
+    for seller_uscc, buyer, month, amount in zip(
+        invoices.get_column("seller_uscc").to_list(),
+        invoices.get_column("buyer_uscc").to_list(),
+        invoices.get_column("month").to_list(),
+        invoices.get_column("amount_fen").to_list(),
+        strict=True,
+    ):
+        if (
+            seller_uscc == seller
+            and buyer in cores
+            and month is not None
+            and since <= month < start
+        ):
+            sold[buyer] = sold.get(buyer, 0) + (amount or 0)
+    if not sold:
+        return None
+    # The most invoiced; on a tie, the smaller USCC.
+    return min(sold.items(), key=lambda item: (-item[1], item[0]))[0]

@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from tests.guarantees.platform.conftest import AGENCY_USCC, terms
 
+from puhui.adapters.db.guarantees.tables import guarantee_agreements
 from puhui.adapters.sources.market import MarketDataSource
+from puhui.bootstrap import Platform
 from puhui.decision.strategy import load_shipped_strategy
 from puhui.domain.guarantees.errors import InvalidAgreement
 from puhui.domain.origination.assessment import Outcome
@@ -118,6 +121,23 @@ def test_an_agreement_out_of_force_or_for_no_channel_gives_no_coverage(
     assert service.coverage_for_channel("branch", valid_from) is None
     before = date.fromordinal(valid_from.toordinal() - 1)
     assert service.coverage_for_channel("partner", before) is None
+
+
+def test_the_coverage_read_neither_waits_for_a_writer_nor_sees_its_uncommitted_change(
+    service: GuaranteeService, guarantee_platform: Platform
+) -> None:
+    """Every decision reads the coverage: in a read-only unit of work, so on SQLite it takes
+    no write lock (a writer holding it would make every decision wait, or fail after the busy
+    timeout) and reads the last committed agreement."""
+    agency = service.create_agency(name="省再担保", uscc=AGENCY_USCC, actor="risk")
+    agreement = service.create_agreement(
+        terms(agency.agency_id, channel="partner", coverage_share=Decimal("0.5")), actor="risk"
+    )
+    with guarantee_platform.database.engine.connect() as writer:
+        writer.begin()  # SQLite: BEGIN IMMEDIATE, the database's one write lock
+        writer.execute(sa.update(guarantee_agreements).values(coverage_share=Decimal("0.9")))
+        assert service.coverage_for_channel("partner", agreement.valid_from) == Decimal("0.5")
+        writer.rollback()
 
 
 def test_an_agreement_naming_an_unknown_channel_is_refused(service: GuaranteeService) -> None:

@@ -109,8 +109,16 @@ class ClaimsRun:
 
 
 class GuaranteeService:
-    def __init__(self, *, units: Callable[[], GuaranteeUnitOfWork], clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        units: Callable[[], GuaranteeUnitOfWork],
+        clock: Clock,
+        readers: Callable[[], GuaranteeUnitOfWork] | None = None,
+    ) -> None:
         self._units = units
+        self._readers = units if readers is None else readers
+        """Read-only units (no write lock) for the reads on the decision path."""
         self.clock = clock
 
     # -- agencies and agreements -------------------------------------------------------
@@ -582,11 +590,11 @@ class GuaranteeService:
         """The coverage share of the agreements in force on ``on`` that name ``channel`` (the
         highest), or None when none does: the strategy's ``guarantee_coverage`` input for an
         application through that channel (docs/guarantees.md)."""
-        with self._units() as uow:
+        with self._readers() as uow:
             shares = [
                 a.coverage_share
-                for a in uow.guarantees.list_agreements()
-                if a.in_force(on) and a.channel == channel
+                for a in uow.guarantees.agreements_for_channel(channel)
+                if a.in_force(on)
             ]
         return max(shares, default=None)
 

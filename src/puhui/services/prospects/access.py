@@ -18,6 +18,9 @@ class ProspectAccess:
     clock: Clock
     outcomes: ApplicationOutcomes | None = None
     """Origination's applications (fast-track and conversion); None: not wired."""
+    readers: ProspectUnits | None = None
+    """Read-only units (one snapshot, no write lock) for checks that usually find nothing to
+    change; None: ``units``."""
 
 
 def require_worker(actor: Principal, record: ProspectRecord) -> None:

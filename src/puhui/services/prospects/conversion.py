@@ -10,8 +10,9 @@ prospect as its conversion (approved with the offered limit, or declined).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 
 from puhui.domain.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from puhui.domain.lending.schedule import add_months
@@ -123,15 +124,13 @@ def link_new_application(
     now = access.clock.now()
     this_month = today.replace(day=1)
     months = [add_months(this_month, -back) for back in range(LIVE_LISTS_MONTHS)]
-    with access.units() as uow:
-        if uow.prospects.by_application(application_id) is not None:
+    # Most enterprises hold no live offer: one read without the write lock says so.
+    with (access.readers or access.units)() as uow:
+        if not _live_offers(uow, uscc, months, today):
             return None
-        live = [
-            r
-            for r in uow.prospects.of_enterprise(uscc, months)
-            if r.application_id is None and is_live(r, today)
-        ]
-        if not live:
+    with access.units() as uow:
+        live = _live_offers(uow, uscc, months, today)
+        if not live or uow.prospects.by_application(application_id) is not None:
             return None
         stored = max(live, key=lambda r: r.row.month)
         changed = replace(
@@ -153,6 +152,16 @@ def link_new_application(
         )
         uow.commit()
     return changed
+
+
+def _live_offers(
+    uow: ProspectsUnitOfWork, uscc: str, months: Sequence[date], today: date
+) -> list[ProspectRecord]:
+    return [
+        r
+        for r in uow.prospects.of_enterprise(uscc, months)
+        if r.application_id is None and is_live(r, today)
+    ]
 
 
 def link_at_submission(access: ProspectAccess) -> Callable[[Application], None]:

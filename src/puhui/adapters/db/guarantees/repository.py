@@ -10,9 +10,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from puhui.adapters.db import fast
 from puhui.adapters.db.guarantees.tables import (
     guarantee_agencies,
     guarantee_agreements,
@@ -122,6 +123,11 @@ class SqlGuaranteeRepository:
         if agency_id is not None:
             query = query.where(guarantee_agreements.c.agency_id == agency_id)
         return [_agreement(row) for row in self._connection.execute(query).all()]
+
+    def agreements_for_channel(self, channel: str) -> list[Agreement]:
+        # Read on every decision (the strategy's guarantee_coverage): a prebuilt statement.
+        rows = fast.execute(self._connection, _FOR_CHANNEL, {"b_channel": channel}).all()
+        return [_agreement(row) for row in rows]
 
     def totals(self, agreement_id: str) -> AgreementTotals:
         row = self._connection.execute(
@@ -572,6 +578,13 @@ def _share_text(value: Decimal) -> str:
 
 def _agency(row: Any) -> Agency:
     return Agency(agency_id=row.agency_id, name=row.name, uscc=row.uscc)
+
+
+_FOR_CHANNEL = (
+    select(guarantee_agreements)
+    .where(guarantee_agreements.c.channel == bindparam("b_channel"))
+    .order_by(guarantee_agreements.c.agreement_id)
+)
 
 
 def _agreement(row: Any) -> Agreement:

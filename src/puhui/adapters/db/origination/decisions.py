@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from puhui.adapters.db import fast
 from puhui.adapters.db.origination import tables as t
 from puhui.domain.errors import Conflict
 from puhui.domain.origination.decision_record import (
@@ -16,6 +17,8 @@ from puhui.domain.origination.decision_record import (
     record_from_document,
     record_to_document,
 )
+
+_INSERT = insert(t.decision_records)
 
 
 def _json(document: dict[str, Any]) -> str:
@@ -30,20 +33,23 @@ class SqlDecisionRecordRepository:
     def add(self, record: DecisionRecord) -> None:
         evidence = record.evidence
         try:
-            self._c.execute(
-                insert(t.decision_records).values(
-                    application_id=record.application_id,
-                    decided_at=record.decided_at,
-                    as_of=evidence.as_of,
-                    strategy_name=evidence.strategy_name,
-                    strategy_version=evidence.strategy_version,
-                    model_name=evidence.model_name,
-                    model_version=evidence.model_version,
-                    arm=evidence.arm,
-                    outcome=record.outcome,
-                    feature_source=evidence.feature_source,
-                    record_json=_json(record_to_document(record)),
-                )
+            # Every decision writes one: a prebuilt statement (``fast``), not a new one.
+            fast.execute(
+                self._c,
+                _INSERT,
+                {
+                    "application_id": record.application_id,
+                    "decided_at": record.decided_at,
+                    "as_of": evidence.as_of,
+                    "strategy_name": evidence.strategy_name,
+                    "strategy_version": evidence.strategy_version,
+                    "model_name": evidence.model_name,
+                    "model_version": evidence.model_version,
+                    "arm": evidence.arm,
+                    "outcome": record.outcome,
+                    "feature_source": evidence.feature_source,
+                    "record_json": _json(record_to_document(record)),
+                },
             )
         except IntegrityError as exc:
             raise Conflict(

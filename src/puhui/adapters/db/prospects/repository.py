@@ -7,6 +7,7 @@ The contact phone, the outbox's recipient and the notes are sealed with the fiel
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Sequence
 from decimal import Decimal
@@ -16,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    Select,
     and_,
     bindparam,
     case,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 
+from puhui.adapters.db import fast
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.prospects.tables import (
     marketing_opt_outs,
@@ -62,6 +65,19 @@ PHONE_INDEX = "phone"
 """One blind-index domain for every phone column: an opt-out matches any of them."""
 WORKING = ("new", "contacted", "interested")
 _P = prospects.c
+_BY_APPLICATION = select(prospects).where(_P.application_id == bindparam("b_app"))
+
+
+@functools.cache
+def _of_enterprise(months: int) -> Select[Any]:
+    """An enterprise's prospects in ``months`` given months: one bind per month (an
+    expanding ``IN`` would be compiled again on every call; every submission asks)."""
+    return select(prospects).where(
+        _P.month.in_([bindparam(f"b_m{k}") for k in range(months)]),
+        _P.uscc == bindparam("b_uscc"),
+    )
+
+
 _ROW_FIELDS = (
     "need_probability",
     "need_amount_fen",
@@ -275,17 +291,17 @@ class SqlProspectRepository:
         return None if row is None else self._record(row)
 
     def by_application(self, application_id: str) -> ProspectRecord | None:
-        row = self._connection.execute(
-            select(prospects).where(_P.application_id == application_id)
-        ).first()
+        row = fast.execute(
+            self._connection, _BY_APPLICATION, {"b_app": application_id}
+        ).one_or_none()
         return None if row is None else self._record(row)
 
     def of_enterprise(self, uscc: str, months: Sequence[dt.date]) -> list[ProspectRecord]:
         if not months:
             return []
-        rows = self._connection.execute(
-            select(prospects).where(_P.month.in_(list(months)), _P.uscc == uscc)
-        )
+        params: dict[str, Any] = {"b_uscc": uscc}
+        params.update((f"b_m{k}", month) for k, month in enumerate(months))
+        rows = fast.execute(self._connection, _of_enterprise(len(months)), params).all()
         return [self._record(row) for row in rows]
 
     def find(self, query: ProspectQuery) -> list[ProspectRecord]:
