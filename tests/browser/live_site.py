@@ -33,6 +33,7 @@ from puhui.pipelines.simulation import simulation_window
 from puhui.services.security import accounts
 from puhui.services.security.permissions import SYSTEM, Role
 from puhui.web.app import create_app
+from puhui.web.transport import OneSendHttpToolsProtocol
 
 PASSWORD = "browser-test-password"
 DEMO_ENTERPRISES = 3000
@@ -144,7 +145,13 @@ def serve_site(work: Path, screenshots: Path) -> Iterator[Site]:
         )
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(deps), host="127.0.0.1", port=port, log_config=None)
+        uvicorn.Config(
+            create_app(deps),
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            http=OneSendHttpToolsProtocol,  # as `puhui serve` runs it
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from puhui.cli import serve as serve_cli
 from puhui.services.origination.graph_check import NOT_CONFIGURED
 from puhui.web import server
+from puhui.web.transport import OneSendHttpToolsProtocol
 
 # `puhui serve` refuses the published development secrets outside dev on loopback.
 REAL_SECRETS = {
@@ -47,6 +48,7 @@ def test_serve_passes_host_and_port_to_uvicorn(
     result = CliRunner().invoke(serve_cli.app, ["--host", "0.0.0.0", "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert (seen["host"], seen["port"]) == ("0.0.0.0", 8123)
+    assert seen["http"] is OneSendHttpToolsProtocol
     with TestClient(seen["app"]) as client:
         assert client.get("/api/v1/health").json() == {"status": "ok", "graph": GRAPH_MISSING}
         assert client.get("/api/v1/openapi.json").status_code == 200

@@ -26,6 +26,7 @@ from puhui.domain.errors import ConfigurationError
 from puhui.domain.privacy import mask_phone
 from puhui.services.documents.branch_qr import branch_code_qr
 from puhui.web.app import create_app
+from puhui.web.transport import OneSendHttpToolsProtocol
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,14 @@ def serve_demo(
     echo(f"QR code of the demo branch {DEMO_BRANCH}: {qr_file} (opens {qr.url})")
     echo("applicants sign in on the H5 pages with a one-time code sent to their phone;")
     echo("the demo has no SMS gateway: codes are printed here")
-    uvicorn.run(create_app(deps), host=host, port=port, log_config=None, proxy_headers=False)
+    uvicorn.run(
+        create_app(deps),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=False,
+        http=OneSendHttpToolsProtocol,
+    )
 
 
 def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
@@ -108,7 +116,14 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         settle_heap()
         # The client address is the API's to work out (PUHUI_TRUSTED_PROXIES): uvicorn's own
         # proxy handling would believe X-Forwarded-For from any local peer.
-        uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            proxy_headers=False,
+            http=OneSendHttpToolsProtocol,
+        )
         return
     # Each worker builds its own platform (engine, pools, caches) after the fork.
     run_workers(lambda: app_from_settings(Settings()), host=host, port=port, workers=workers)
@@ -133,7 +148,11 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def _worker(sock: socket.socket, make_app: Callable[[], FastAPI]) -> None:
     config = uvicorn.Config(
-        make_app(), log_config=None, timeout_keep_alive=120, proxy_headers=False
+        make_app(),
+        log_config=None,
+        timeout_keep_alive=120,
+        proxy_headers=False,
+        http=OneSendHttpToolsProtocol,
     )
     settle_heap()
     uvicorn.Server(config).run(sockets=[sock])
