@@ -215,6 +215,7 @@ def build_api_dependencies(
             audit_key=keys.audit_key,
             cipher=cipher,
             read_only=True,
+            one_statement=True,  # the fast-track check: one read
         ),
     )
     origination = Origination(

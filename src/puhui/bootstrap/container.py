@@ -92,6 +92,7 @@ class Platform:
                 audit_key=self.audit_key,
                 cipher=self.settings.field_cipher(),
                 read_only=True,
+                one_statement=True,  # the fast-track check: one read
             ),
         )
 

@@ -18,8 +18,14 @@ def guarantee_service_on(engine: Engine, *, clock: Clock, audit_key: bytes) -> G
     return GuaranteeService(
         units=partial(GuaranteeUnitOfWork, engine, clock=clock, audit_key=audit_key),
         clock=clock,
+        # The coverage read on every decision: one statement.
         readers=partial(
-            GuaranteeUnitOfWork, engine, clock=clock, audit_key=audit_key, read_only=True
+            GuaranteeUnitOfWork,
+            engine,
+            clock=clock,
+            audit_key=audit_key,
+            read_only=True,
+            one_statement=True,
         ),
     )
 

@@ -22,12 +22,21 @@ class SqlUnitOfWork:
     """
 
     def __init__(
-        self, engine: Engine, *, clock: Clock, audit_key: bytes, read_only: bool = False
+        self,
+        engine: Engine,
+        *,
+        clock: Clock,
+        audit_key: bytes,
+        read_only: bool = False,
+        one_statement: bool = False,
     ) -> None:
+        if one_statement and not read_only:
+            raise ValueError("a one-statement unit of work only reads")
         self._engine = engine
         self._clock = clock
         self._audit_key = audit_key
         self._read_only = read_only
+        self._one_statement = one_statement
         self._connection: Connection | None = None
         self._audit: SqlAuditLog | None = None
 
@@ -44,7 +53,11 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         connection = self._engine.connect()
-        if self._read_only:
+        if self._one_statement and self._engine.dialect.name == "postgresql":
+            # A unit that reads with one statement: that statement is one snapshot by itself.
+            # In autocommit it is one round trip, where BEGIN and the ROLLBACK made it three.
+            connection.execution_options(**{READ_ONLY_OPTION: True}, isolation_level="AUTOCOMMIT")
+        elif self._read_only:
             connection.execution_options(
                 **{READ_ONLY_OPTION: True},
                 # PostgreSQL: one snapshot for every query of the unit of work (a statement

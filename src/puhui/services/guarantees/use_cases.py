@@ -118,7 +118,8 @@ class GuaranteeService:
     ) -> None:
         self._units = units
         self._readers = units if readers is None else readers
-        """Read-only units (no write lock) for the reads on the decision path."""
+        """Read-only units for the one-statement read on the decision path (no write lock;
+        on PostgreSQL one round trip)."""
         self.clock = clock
 
     # -- agencies and agreements -------------------------------------------------------

@@ -19,8 +19,8 @@ class ProspectAccess:
     outcomes: ApplicationOutcomes | None = None
     """Origination's applications (fast-track and conversion); None: not wired."""
     readers: ProspectUnits | None = None
-    """Read-only units (one snapshot, no write lock) for checks that usually find nothing to
-    change; None: ``units``."""
+    """Read-only units for one-statement checks that usually find nothing to change (no
+    write lock; on PostgreSQL one round trip); None: ``units``."""
 
 
 def require_worker(actor: Principal, record: ProspectRecord) -> None:

@@ -21,8 +21,15 @@ class ProspectsUnitOfWork(SqlUnitOfWork):
         audit_key: bytes,
         cipher: FieldCipher,
         read_only: bool = False,
+        one_statement: bool = False,
     ) -> None:
-        super().__init__(engine, clock=clock, audit_key=audit_key, read_only=read_only)
+        super().__init__(
+            engine,
+            clock=clock,
+            audit_key=audit_key,
+            read_only=read_only,
+            one_statement=one_statement,
+        )
         self._cipher = cipher
 
     def _bind(self, connection: Connection) -> None:
