@@ -81,6 +81,7 @@ from puhui.services.security.permissions import Principal, Role
 from puhui.web.app import create_app
 from puhui.web.dependencies import ApiDependencies
 from puhui.web.server import run_workers
+from puhui.web.transport import OneSendHttpToolsProtocol
 from puhui.web.wiring import ApiKeys, build_api_dependencies
 
 KEYS = ApiKeys(
@@ -563,6 +564,7 @@ def serve(url: str, port: int, workers: int) -> None:
             log_level="warning",
             access_log=False,
             timeout_keep_alive=120,
+            http=OneSendHttpToolsProtocol,  # as `puhui serve` runs it
         )
         return
     # The product's own multi-process server (``puhui serve --workers N``).

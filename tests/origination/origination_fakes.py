@@ -412,6 +412,23 @@ class FakeUnitOfWork:
         return {}
 
 
+EVIDENCE = DecisionEvidence(
+    as_of=date(2026, 3, 2),
+    licence_type="bank",
+    strategy_name="mse-default",
+    strategy_version=1,
+    strategy_hash="0" * 64,
+    model_name="market-pd",
+    model_version="v1",
+    arm="champion",
+    inputs={"score": 655},
+    features={"f": 1.0},
+    feature_source="store",
+)
+"""Evidence for ``ScriptedAssessor.evidence``: with it a decision is stored as the real
+assessor stores one."""
+
+
 @dataclass
 class ScriptedAssessor:
     """Returns the outcome it is told to, and remembers what it was asked."""

@@ -4,30 +4,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 import pytest
 from flow_scenarios import ALL_SCOPES, new
+from origination_fakes import EVIDENCE as BASE
 from origination_fakes import PHONE
 from origination_wiring import Wired
 
 from puhui.domain.errors import InvalidInput
-from puhui.domain.origination.decision_record import DecisionEvidence
 from puhui.services.origination import use_cases as uc
 
-EVIDENCE = DecisionEvidence(
-    as_of=date(2026, 3, 2),
-    licence_type="bank",
-    strategy_name="mse-default",
-    strategy_version=1,
-    strategy_hash="0" * 64,
-    model_name="market-pd",
-    model_version="v1",
-    arm="champion",
-    inputs={"green_label": "green", "green_category": "clean_energy"},
-    features={"f": 1.0},
-    feature_source="store",
-)
+EVIDENCE = replace(BASE, inputs={"green_label": "green", "green_category": "clean_energy"})
 
 
 def _assessed(db: Wired) -> uc.ApplicationView:

@@ -13,11 +13,10 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 from flow_scenarios import ALL_SCOPES, new
-from origination_fakes import PHONE
+from origination_fakes import EVIDENCE, PHONE
 from origination_wiring import AUDIT_KEY, Wired
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, event
@@ -25,7 +24,6 @@ from sqlalchemy import Engine, event
 from puhui.adapters.db.audit_sealer import seal_in_background
 from puhui.adapters.db.engine import one_statement_cursor
 from puhui.domain.origination.application import ApplicationStatus
-from puhui.domain.origination.decision_record import DecisionEvidence
 from puhui.services.origination import use_cases as uc
 
 KINDS = ("statements", "transactions", "savepoints", "checkouts")
@@ -82,21 +80,6 @@ def counting(engine: Engine) -> Iterator[Counter[str]]:
     finally:
         for target, name, listener in listeners:
             event.remove(target, name, listener)
-
-
-EVIDENCE = DecisionEvidence(
-    as_of=date(2026, 3, 2),
-    licence_type="bank",
-    strategy_name="mse-default",
-    strategy_version=1,
-    strategy_hash="0" * 64,
-    model_name="market-pd",
-    model_version="v1",
-    arm="champion",
-    inputs={"score": 655},
-    features={"f": 1.0},
-    feature_source="store",
-)
 
 
 def test_create_consent_and_decide_stay_within_their_statement_budget(

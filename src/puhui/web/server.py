@@ -9,6 +9,7 @@ import secrets
 import signal
 import socket
 from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -41,6 +42,16 @@ def app_from_settings(
 def app_for(platform: Platform, ports: OriginationPorts) -> FastAPI:
     return create_app(api_dependencies(platform, ports))
 
+
+UVICORN_OPTIONS: dict[str, Any] = {
+    "log_config": None,
+    # The client address is the API's to work out (PUHUI_TRUSTED_PROXIES): uvicorn's own
+    # proxy handling would believe X-Forwarded-For from any local peer.
+    "proxy_headers": False,
+    # One send per response (ADR 0045).
+    "http": OneSendHttpToolsProtocol,
+}
+"""How every ``puhui serve`` process runs uvicorn."""
 
 DEMO_BRANCH = "DEMO-01"
 
@@ -89,14 +100,7 @@ def serve_demo(
     echo(f"QR code of the demo branch {DEMO_BRANCH}: {qr_file} (opens {qr.url})")
     echo("applicants sign in on the H5 pages with a one-time code sent to their phone;")
     echo("the demo has no SMS gateway: codes are printed here")
-    uvicorn.run(
-        create_app(deps),
-        host=host,
-        port=port,
-        log_config=None,
-        proxy_headers=False,
-        http=OneSendHttpToolsProtocol,
-    )
+    uvicorn.run(create_app(deps), host=host, port=port, **UVICORN_OPTIONS)
 
 
 def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
@@ -114,16 +118,7 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     if workers == 1:
         app = app_from_settings(settings)
         settle_heap()
-        # The client address is the API's to work out (PUHUI_TRUSTED_PROXIES): uvicorn's own
-        # proxy handling would believe X-Forwarded-For from any local peer.
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            proxy_headers=False,
-            http=OneSendHttpToolsProtocol,
-        )
+        uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
         return
     # Each worker builds its own platform (engine, pools, caches) after the fork.
     run_workers(lambda: app_from_settings(Settings()), host=host, port=port, workers=workers)
@@ -147,13 +142,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def _worker(sock: socket.socket, make_app: Callable[[], FastAPI]) -> None:
-    config = uvicorn.Config(
-        make_app(),
-        log_config=None,
-        timeout_keep_alive=120,
-        proxy_headers=False,
-        http=OneSendHttpToolsProtocol,
-    )
+    config = uvicorn.Config(make_app(), timeout_keep_alive=120, **UVICORN_OPTIONS)
     settle_heap()
     uvicorn.Server(config).run(sockets=[sock])
 
