@@ -97,7 +97,7 @@ def main() -> None:
     )
     source = MarketDataSource(market)
     assessor = build_assessor(platform)
-    usccs = sorted(source._enterprises.spans)
+    usccs = sorted(source.registry.get_column("uscc").to_list())
     rng = random.Random(5)
     sample = [rng.choice(usccs) for _ in range(args.calls)]
     as_of = clock.today()

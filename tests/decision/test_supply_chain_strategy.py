@@ -514,9 +514,7 @@ def test_the_market_cores_are_decided_with_facilities_within_their_sales(
     source = MarketDataSource(market)
     as_of = dt.date(2025, 1, 15)
     cores = [
-        row["uscc"]
-        for row in source._enterprises.frame.iter_rows(named=True)
-        if row["size_band"] == "medium"
+        row["uscc"] for row in source.registry.iter_rows(named=True) if row["size_band"] == "medium"
     ]
     outcomes = {"approve": 0, "decline": 0, "refer": 0}
     dealers_approved = 0

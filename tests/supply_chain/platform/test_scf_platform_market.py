@@ -60,9 +60,7 @@ def test_a_market_core_issues_against_its_invoices(platform: Platform, market: P
         policy=policy,
     )
     medium = [
-        row["uscc"]
-        for row in data._enterprises.frame.iter_rows(named=True)
-        if row["size_band"] == "medium"
+        row["uscc"] for row in data.registry.iter_rows(named=True) if row["size_band"] == "medium"
     ]
     core = None
     for uscc in medium:

@@ -227,6 +227,11 @@ class MarketDataSource:
     def enterprise_count(self) -> int:
         return len(self._enterprises.indexed.spans)
 
+    @property
+    def registry(self) -> pl.DataFrame:
+        """Every enterprise's registry row, by USCC (for demos, benchmarks and tests)."""
+        return self._enterprises.indexed.frame
+
     def pull(self, uscc: str, scope: DataScope, *, as_of: date) -> Mapping[str, Any]:
         cutoff = _month_start(as_of)
         if scope is DataScope.REGISTRATION:
