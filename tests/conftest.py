@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from puhui.adapters.db import migrate
+from puhui.adapters.db.engine import make_engine
 from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.domain.clock import FixedClock
 
@@ -54,6 +56,17 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """The same test, once on SQLite and once on PostgreSQL."""
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a migrated database, once on SQLite and once on PostgreSQL."""
+    built = make_engine(database_url)
+    migrate.upgrade(built)
+    try:
+        yield built
+    finally:
+        built.dispose()
 
 
 def _query_plan(engine: Engine, sql: str, parameters: Any) -> str:

@@ -12,8 +12,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
-from puhui.adapters.db import migrate
-from puhui.adapters.db.engine import make_engine
 from puhui.adapters.db.features import SqlFeatureStore, enterprise_features, feature_sets
 from puhui.domain.errors import Conflict
 from puhui.pipelines.feature_store import build_month, compute_chunk, enterprises_before
@@ -30,16 +28,6 @@ EARLY_MONTH = date(2023, 9, 1)
 
 FIRST_RUN = datetime(2025, 5, 2, 1, 0, tzinfo=UTC)
 SECOND_RUN = datetime(2025, 5, 3, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    built = make_engine(database_url)
-    migrate.upgrade(built)
-    try:
-        yield built
-    finally:
-        built.dispose()
 
 
 def same(left: Any, right: Any) -> bool:

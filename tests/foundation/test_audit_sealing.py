@@ -30,16 +30,6 @@ def record(n: int) -> AuditRecord:
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    built = make_engine(database_url)
-    migrate.upgrade(built)
-    try:
-        yield built
-    finally:
-        built.dispose()
-
-
-@pytest.fixture
 def pg_engine(postgres_url: str) -> Iterator[Engine]:
     built = make_engine(postgres_url)
     migrate.upgrade(built)

@@ -3,30 +3,17 @@ its pooled connection back as transactional as it found it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, select, update
 
-from puhui.adapters.db import migrate
-from puhui.adapters.db.engine import make_engine
 from puhui.adapters.db.tables import audit_head
 from puhui.adapters.db.unit_of_work import SqlUnitOfWork
 from puhui.domain.clock import FixedClock
 
 KEY = b"o" * 32
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    built = make_engine(database_url)
-    migrate.upgrade(built)
-    try:
-        yield built
-    finally:
-        built.dispose()
 
 
 def test_a_one_statement_unit_reads_without_a_transaction_on_postgresql(

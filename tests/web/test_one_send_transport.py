@@ -49,73 +49,74 @@ class _Recording:
         return {"peername": ("127.0.0.1", 5)}.get(name, default)
 
 
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    made = asyncio.new_event_loop()
+    try:
+        yield made
+    finally:
+        made.close()
+
+
 def _turn(loop: asyncio.AbstractEventLoop) -> None:
     loop.run_until_complete(asyncio.sleep(0))
 
 
-def test_the_writes_of_one_turn_reach_the_transport_as_one_write() -> None:
-    loop = asyncio.new_event_loop()
-    try:
-        real = _Recording()
-        buffered = TurnBufferedTransport(real, loop)  # type: ignore[arg-type]
-        buffered.write(b"HTTP/1.1 200 OK\r\n\r\n")
-        buffered.write(memoryview(b'{"ok":true}'))
-        buffered.write(b"")
-        assert real.writes == []
-        assert buffered.get_write_buffer_size() == 30
-        _turn(loop)
-        assert real.writes == [b'HTTP/1.1 200 OK\r\n\r\n{"ok":true}']
-        buffered.writelines([b"a", b"b"])
-        _turn(loop)
-        assert real.writes[1:] == [b"ab"]
-        # Everything else is the wrapped transport's.
-        assert buffered.get_extra_info("peername") == ("127.0.0.1", 5)
-        assert buffered.wrapped is real
-    finally:
-        loop.close()
+def test_the_writes_of_one_turn_reach_the_transport_as_one_write(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    real = _Recording()
+    buffered = TurnBufferedTransport(real, loop)  # type: ignore[arg-type]
+    buffered.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    buffered.write(memoryview(b'{"ok":true}'))
+    buffered.write(b"")
+    assert real.writes == []
+    assert buffered.get_write_buffer_size() == 30
+    _turn(loop)
+    assert real.writes == [b'HTTP/1.1 200 OK\r\n\r\n{"ok":true}']
+    buffered.writelines([b"a", b"b"])
+    _turn(loop)
+    assert real.writes[1:] == [b"ab"]
+    # Everything else is the wrapped transport's.
+    assert buffered.get_extra_info("peername") == ("127.0.0.1", 5)
+    assert buffered.wrapped is real
 
 
-def test_past_the_flush_size_writes_go_out_at_once() -> None:
-    loop = asyncio.new_event_loop()
-    try:
-        real = _Recording()
-        buffered = TurnBufferedTransport(real, loop)  # type: ignore[arg-type]
-        buffered.write(b"h" * 10)
-        buffered.write(b"x" * FLUSH_BYTES)
-        assert real.writes == [b"h" * 10 + b"x" * FLUSH_BYTES]
-        assert buffered.get_write_buffer_size() == 0
-        _turn(loop)  # the turn's flush finds nothing left
-        assert len(real.writes) == 1
-    finally:
-        loop.close()
+def test_past_the_flush_size_writes_go_out_at_once(loop: asyncio.AbstractEventLoop) -> None:
+    real = _Recording()
+    buffered = TurnBufferedTransport(real, loop)  # type: ignore[arg-type]
+    buffered.write(b"h" * 10)
+    buffered.write(b"x" * FLUSH_BYTES)
+    assert real.writes == [b"h" * 10 + b"x" * FLUSH_BYTES]
+    assert buffered.get_write_buffer_size() == 0
+    _turn(loop)  # the turn's flush finds nothing left
+    assert len(real.writes) == 1
 
 
-def test_close_sends_what_is_left_abort_drops_it_and_a_closing_transport_gets_nothing() -> None:
-    loop = asyncio.new_event_loop()
-    try:
-        real = _Recording()
-        buffered = TurnBufferedTransport(real, loop)  # type: ignore[arg-type]
-        buffered.write(b"last words")
-        buffered.close()
-        assert real.writes == [b"last words"]
-        assert real.closed
+def test_close_sends_what_is_left_abort_drops_it_and_a_closing_transport_gets_nothing(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    real = _Recording()
+    buffered = TurnBufferedTransport(real, loop)  # type: ignore[arg-type]
+    buffered.write(b"last words")
+    buffered.close()
+    assert real.writes == [b"last words"]
+    assert real.closed
 
-        torn = _Recording()
-        buffered = TurnBufferedTransport(torn, loop)  # type: ignore[arg-type]
-        buffered.write(b"never")
-        buffered.abort()
-        _turn(loop)
-        assert torn.writes == []
-        assert torn.aborted
+    torn = _Recording()
+    buffered = TurnBufferedTransport(torn, loop)  # type: ignore[arg-type]
+    buffered.write(b"never")
+    buffered.abort()
+    _turn(loop)
+    assert torn.writes == []
+    assert torn.aborted
 
-        gone = _Recording()
-        buffered = TurnBufferedTransport(gone, loop)  # type: ignore[arg-type]
-        buffered.write(b"too late")
-        gone.closing = True
-        _turn(loop)
-        assert gone.writes == []
-    finally:
-        loop.close()
+    gone = _Recording()
+    buffered = TurnBufferedTransport(gone, loop)  # type: ignore[arg-type]
+    buffered.write(b"too late")
+    gone.closing = True
+    _turn(loop)
+    assert gone.writes == []
 
 
 # --- a real server ---------------------------------------------------------------------------
