@@ -67,7 +67,6 @@ from puhui.domain.identity import id_check_char, uscc_check_char
 from puhui.domain.ids import new_id
 from puhui.domain.origination.assessment import Assessment, Outcome
 from puhui.domain.origination.consent import DataScope
-from puhui.domain.origination.fraud import FraudPolicy
 from puhui.market import store
 from puhui.market.generate import generate_market
 from puhui.market.params import MarketParams
@@ -76,13 +75,14 @@ from puhui.pipelines.simulation import train_market_model
 from puhui.risk.artefact import ModelKind
 from puhui.services.origination import use_cases as uc
 from puhui.services.origination.ports import AssessmentRequest, LineOpening
+from puhui.services.security.network import parse_networks
 from puhui.services.security.otp import LoggingOtpSender
 from puhui.services.security.permissions import Principal, Role
 from puhui.web.app import create_app
 from puhui.web.dependencies import ApiDependencies
 from puhui.web.server import run_workers
 from puhui.web.transport import OneSendHttpToolsProtocol
-from puhui.web.wiring import ApiKeys, build_api_dependencies
+from puhui.web.wiring import ApiKeys, ApiLimits, build_api_dependencies
 
 KEYS = ApiKeys(
     audit_key=b"a" * 32, data_key=b"d" * 32, jwt_secret=b"j" * 32, signing_key_seed=b"s" * 32
@@ -118,7 +118,7 @@ def deps_for(url: str) -> ApiDependencies:
     engine = make_engine(url)
     # As `puhui serve` does: WAL checkpoints in a background thread, not in a request.
     checkpoint_in_background(engine)
-    deps = build_api_dependencies(
+    return build_api_dependencies(
         engine=engine,
         clock=SystemClock(),
         keys=KEYS,
@@ -126,11 +126,19 @@ def deps_for(url: str) -> ApiDependencies:
         data_source=StubData(),
         line_opener=NoLines(),
         otp_sender=LoggingOtpSender(),
+        limits=ApiLimits(trusted_proxies=LOAD_BALANCER),
     )
-    # Every client of the benchmark comes from 127.0.0.1: the per-IP velocity rule would
-    # (rightly) refer them all, so it is relaxed here and only here.
-    deps.origination.fraud_policy = FraudPolicy(max_applications_per_ip=10**9)
-    return deps
+
+
+LOAD_BALANCER = parse_networks(["127.0.0.1/32"])
+"""The benchmark's clients all connect from loopback, as a bank's applicants reach the API
+through its load balancer: the server believes the ``X-Forwarded-For`` each client sends,
+and the anti-fraud IP velocity rule sees each applicant's own address."""
+
+
+def applicant_address(n: int) -> str:
+    """Applicant ``n``'s network address (one per applicant, in 10.0.0.0/8)."""
+    return f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
 
 
 def uscc(n: int) -> str:
@@ -231,7 +239,13 @@ class RawClient:
         self._writer: asyncio.StreamWriter | None = None
 
     async def request(
-        self, method: str, path: str, *, body: Any = None, token: str | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        token: str | None = None,
+        forwarded_for: str | None = None,
     ) -> tuple[int, Any]:
         if self._reader is None or self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
@@ -239,6 +253,8 @@ class RawClient:
         head = [f"{method} {path} HTTP/1.1", f"Host: {self._host}"]
         if token is not None:
             head.append(f"Authorization: Bearer {token}")
+        if forwarded_for is not None:
+            head.append(f"X-Forwarded-For: {forwarded_for}")
         if body is not None:
             head.append("Content-Type: application/json")
         head.append(f"Content-Length: {len(payload)}")
@@ -360,7 +376,13 @@ async def drive(
                 "requested_term_months": subject.term_months,
             }
         t0 = time.perf_counter() if due is None else due
-        status, out = await client.request("POST", "/api/v1/applications", body=body, token=token)
+        status, out = await client.request(
+            "POST",
+            "/api/v1/applications",
+            body=body,
+            token=token,
+            forwarded_for=applicant_address(first + i),
+        )
         t1 = time.perf_counter()
         if status != 201:
             errors += 1
@@ -448,6 +470,7 @@ def real_environment(url: str, market: Path, registry: Path, offset: timedelta) 
         "PUHUI_SIGNING_KEY": KEYS.signing_key_seed.decode(),
         "PUHUI_TOKEN_LIFETIME_MINUTES": str(24 * 60),
         "PUHUI_BENCH_CLOCK_OFFSET": str(offset.total_seconds()),
+        "PUHUI_TRUSTED_PROXIES": ",".join(str(network) for network in LOAD_BALANCER),
     }
 
 
@@ -459,8 +482,6 @@ def real_dependencies(data_source: MarketDataSource | None = None) -> ApiDepende
     """What ``puhui serve`` builds from the settings, on the bench's clock."""
     platform = build_platform(Settings(), clock=real_clock())
     deps = api_dependencies(platform, origination_ports(platform, data_source=data_source))
-    # All clients come from 127.0.0.1 (see deps_for).
-    deps.origination.fraud_policy = FraudPolicy(max_applications_per_ip=10**9)
     if os.environ.get("PUHUI_BENCH_INLINE"):
         # Diagnosis only (--inline): service calls on the event loop on PostgreSQL too.
         deps = dataclasses.replace(deps, run_inline=True)

@@ -181,18 +181,24 @@ class _Apps:
         id_number: str,
         since: datetime,
         uscc: str | None = None,
+        up_to: int | None = None,
     ) -> ScreeningCounts:
         apps = list(self.s.applications.values())
+        cap = up_to if up_to is not None else len(apps)
 
         def enterprises(field_name: str, value: str) -> int:
-            return len(
-                {a.applicant.uscc for a in apps if getattr(a.applicant, field_name) == value}
-            )
+            found = {a.applicant.uscc for a in apps if getattr(a.applicant, field_name) == value}
+            return min(cap, len(found))
 
         return ScreeningCounts(
             applications_by={
-                name: sum(
-                    1 for a in apps if getattr(a.applicant, name) == value and a.created_at >= since
+                name: min(
+                    cap,
+                    sum(
+                        1
+                        for a in apps
+                        if getattr(a.applicant, name) == value and a.created_at >= since
+                    ),
                 )
                 for name, value in velocity.items()
             },

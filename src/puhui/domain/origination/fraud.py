@@ -39,13 +39,32 @@ class FraudPolicy:
     new_registration_days: int = 180
     new_registration_large_request_fen: int = 50_000_000  # 500,000 yuan
 
+    @property
+    def count_cap(self) -> int:
+        """How far the screening needs to count: one past the highest count threshold.
+
+        Every count rule asks "more than N?", so a count that stops at ``count_cap`` decides
+        each of them as the full count would, and reading stops there: a branch's network
+        address or a carrier's NAT shared by thousands of applications costs no more than a
+        household's.
+        """
+        return 1 + max(
+            self.max_applications_per_phone,
+            self.max_applications_per_device,
+            self.max_applications_per_ip,
+            self.max_applications_per_address,
+            self.max_enterprises_per_identifier,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class FraudFacts:
     """Everything the rules look at, gathered for one application at one instant.
 
-    Velocity counts include the application being assessed. ``legal_representative_matches``
-    is ``None`` when registration data was not available (the rule then cannot fire).
+    Velocity counts include the application being assessed; they and the sharing counts may
+    stop at the policy's ``count_cap`` (a count at the cap means "at least that many").
+    ``legal_representative_matches`` is ``None`` when registration data was not available (the
+    rule then cannot fire).
     """
 
     as_of: date

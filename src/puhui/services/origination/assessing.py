@@ -76,6 +76,7 @@ def _fraud_facts(
         id_number=applicant.id_number,
         since=since,
         uscc=applicant.uscc,
+        up_to=origination.fraud_policy.count_cap,
     )
     lists = counts.lists
     if lists is None:

@@ -98,10 +98,12 @@ class ApplicationRepository(Protocol):
         id_number: str,
         since: datetime,
         uscc: str | None = None,
+        up_to: int | None = None,
     ) -> ScreeningCounts:
         """Applications per identifier since ``since``, and enterprises per phone / ID number;
         with ``uscc``, a repository may also name the fraud lists on which the enterprise or
-        the person (``id_number``) appears, in the same read (``ScreeningCounts.lists``)."""
+        the person (``id_number``) appears, in the same read (``ScreeningCounts.lists``).
+        With ``up_to``, each count stops there (reading no further rows)."""
         ...
 
     def identifier_ties(

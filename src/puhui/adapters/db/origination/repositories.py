@@ -91,16 +91,22 @@ DEVICE_ID = "device_id"
 IP_ADDRESS = "ip_address"
 ADDRESS = "address"
 _OPTIONAL_PERSONAL = (DEVICE_ID, IP_ADDRESS, ADDRESS)
-_SHARING_PHONE = (
-    select(func.count(func.distinct(_A.c.uscc)))
-    .where(_A.c.phone_index == bindparam("b_phone"))
-    .scalar_subquery()
-)
-_SHARING_ID = (
-    select(func.count(func.distinct(_A.c.uscc)))
-    .where(_A.c.id_number_index == bindparam("b_person"))
-    .scalar_subquery()
-)
+_UNCAPPED = 2**62
+"""``b_cap`` when the caller wants whole counts (no LIMIT that both databases accept means
+"none")."""
+
+
+def _count_up_to_cap(rows: Select[Any]) -> Any:
+    """``count(*)`` of ``rows``, reading at most ``b_cap`` of them."""
+    return select(func.count()).select_from(rows.limit(bindparam("b_cap")).subquery())
+
+
+_SHARING_PHONE = _count_up_to_cap(
+    select(_A.c.uscc).where(_A.c.phone_index == bindparam("b_phone")).distinct()
+).scalar_subquery()
+_SHARING_ID = _count_up_to_cap(
+    select(_A.c.uscc).where(_A.c.id_number_index == bindparam("b_person")).distinct()
+).scalar_subquery()
 _F = t.fraud_list_entries
 _SCREENED_LISTS: tuple[FraudList, ...] = ("blacklist", "executed_person")
 _ON_LIST = [
@@ -164,14 +170,14 @@ def _bank_date(instant: datetime) -> date:
 
 def _screening_statement(fields: frozenset[str]) -> Select[Any]:
     """One SELECT of every anti-fraud count and of the fraud lists naming the applicant (a
-    statement per set of identifiers, built once): one round trip for the whole screening."""
+    statement per set of identifiers, built once): one round trip for the whole screening.
+    Each count reads at most ``b_cap`` rows."""
     statement = _SCREENING.get(fields)
     if statement is None:
         velocity = [
-            select(func.count())
-            .select_from(_A)
-            .where(
-                and_(
+            _count_up_to_cap(
+                # The (identifier, created_at) index holds both: an index-only range read.
+                select(_VELOCITY_COLUMNS[name]).where(
                     _VELOCITY_COLUMNS[name] == bindparam(f"b_{name}"),
                     _A.c.created_at >= bindparam("b_since"),
                 )
@@ -398,9 +404,13 @@ class SqlApplicationRepository:
         id_number: str,
         since: datetime,
         uscc: str | None = None,
+        up_to: int | None = None,
     ) -> ScreeningCounts:
+        if up_to is not None and up_to < 1:
+            raise ValueError(f"up_to must be at least 1, got {up_to}")
         phone_key = self._cipher.blind_index(PHONE, phone)
         params: dict[str, Any] = {
+            "b_cap": _UNCAPPED if up_to is None else up_to,
             "b_since": since,
             "b_phone": phone_key,
             "b_person": self._cipher.blind_index(ID_NUMBER, id_number),
