@@ -10,7 +10,8 @@ day of each month), so the stage works there, on the days just closed:
 1. the loans of partners' customers are routed to their agreements: the market's
    applications that came through a partner are brought by one of the two partners (by a hash
    of the application, ``brought_by``), so they carry its id; the partner bank records its own
-   decision on each of its customers (it declines about 1 in 10, ``partner_approves``), then
+   decision on each of its customers (it declines about 1 in 10 borrowers, by a hash of the
+   borrower, ``partner_approves``), then
    the platform's routing links each receipt, dated on its disbursement day, or says why not.
    Every other receipt drawn since the last hook is covered by the guarantee agency or stays
    the bank's alone, by a hash of its borrower, day and amount (deterministic); a guarantee
@@ -132,10 +133,11 @@ def brought_by(application_id: str, channel: str) -> Principal | None:
     return PARTNER_BANK if _bucket(f"brought:{application_id}") < 6 else FACILITATION_CHANNEL
 
 
-def partner_approves(application_id: str) -> bool:
+def partner_approves(uscc: str) -> bool:
     """The partner bank's own decision on a customer it brought (its strategy, not ours): it
-    declines about 1 in 10, by a hash of the platform's application id."""
-    return _bucket(f"partner-decision:{application_id}") != 0
+    declines about 1 in 10 borrowers, by a hash of the enterprise (not the platform's
+    application id, which is random), so every run of a market decides alike."""
+    return _bucket(f"partner-decision:{uscc}") != 0
 
 
 @dataclass
@@ -300,8 +302,9 @@ class DemoPartners:
 
     def _route(self, on: date) -> None:
         """The partner bank decides on its customers' loans, then the platform routes them."""
+        booked = self.booked()
         for loan in self.partners.awaiting_decisions(JOINT_LENDING_ID, on):
-            approve = partner_approves(loan.application_id)
+            approve = partner_approves(booked[loan.loan_id].uscc)
             self.partners.record_decision(
                 JOINT_LENDING_ID,
                 loan.application_id,
@@ -322,7 +325,9 @@ class DemoPartners:
 
     def _tie(self, on: date) -> None:
         self._route(on)
-        for loan_id, loan in sorted(self.booked().items()):
+        # In booking order: the receipts' ids are random within a millisecond, and the order
+        # decides which loans a concentration limit leaves out.
+        for loan_id, loan in list(self.booked().items()):
             if loan_id in self._seen or loan.drawn_on > on:
                 continue
             self._seen.add(loan_id)
@@ -381,7 +386,8 @@ class DemoPartners:
 
     def _offer_renewals(self, day: date) -> None:
         horizon = day + timedelta(days=RENEWAL_WINDOW_DAYS)
-        for loan_id, loan in sorted(self.booked().items()):
+        # In booking order (see ``_tie``); a copy, as renewals book new receipts.
+        for loan_id, loan in list(self.booked().items()):
             # Only the bank's own loans: renewing a shared loan needs its partner's consent.
             # A renewal's new receipt is the bank's alone, as the loan it replaced.
             if not day < loan.maturity <= horizon:
