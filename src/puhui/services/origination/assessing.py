@@ -57,9 +57,11 @@ def _fraud_facts(
     uow: OriginationUnitOfWork,
     application: Application,
     data: Mapping[DataScope, Mapping[str, Any]],
+    policy: fraud.FraudPolicy,
 ) -> fraud.FraudFacts:
+    """The facts ``policy``'s rules read (its window; counts up to its ``count_cap``)."""
     applicant = application.applicant
-    since = origination.clock.now() - timedelta(days=origination.fraud_policy.velocity_window_days)
+    since = origination.clock.now() - timedelta(days=policy.velocity_window_days)
     registration = data.get(DataScope.REGISTRATION, {})
     court = data.get(DataScope.COURT, {})
     legal_rep = registration.get("legal_representative_id_number")
@@ -76,7 +78,7 @@ def _fraud_facts(
         id_number=applicant.id_number,
         since=since,
         uscc=applicant.uscc,
-        up_to=origination.fraud_policy.count_cap,
+        up_to=policy.count_cap,
     )
     lists = counts.lists
     if lists is None:
@@ -225,7 +227,8 @@ def _gather(
         )
     consents = tuple(uow.consents.for_application(application_id))
     data = _pull(origination, consents, application.applicant.uscc)
-    hits = fraud.screen(_fraud_facts(origination, uow, application, data), origination.fraud_policy)
+    policy = origination.fraud_policy  # read once: the counts stop at its cap
+    hits = fraud.screen(_fraud_facts(origination, uow, application, data, policy), policy)
     graph = check_graph(origination, uow, application)
     earlier = uow.applications.earlier_of_enterprise(
         application.applicant.uscc, before=application.created_at
