@@ -105,7 +105,8 @@ class MarketTables:
 
     def for_enterprises(self, usccs: Iterable[str]) -> MarketTables:
         """The rows that concern these enterprises only (both sides of an invoice)."""
-        keys = pl.Series(list(usccs), dtype=pl.String)
+        # One list value (``implode``): ``is_in`` of a plain column is deprecated as ambiguous.
+        keys = pl.Series(list(usccs), dtype=pl.String).implode()
         frames: dict[str, pl.LazyFrame] = {}
         for name, frame in self.frames.items():
             if name in (OWNERS, CORE_ENTERPRISES):
