@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
+from fractions import Fraction
 
 import polars as pl
 import pytest
@@ -114,3 +116,30 @@ def test_a_cell_under_the_minimum_is_suppressed_with_its_count(
     )
     assert out.select("cell", "enterprises", "suppressed").rows() == [("330100", 2, suppressed)]
     assert out.get_column("index").to_list() == [None if suppressed else 100.0]
+
+
+def test_an_index_is_exact_and_the_same_whatever_order_the_enterprises_arrive_in() -> None:
+    # Composite scores are means of up to five half-point scores: thirds, fifths, quarters.
+    rng = random.Random(7)
+    composites = [Fraction(rng.randint(0, 2 * k), 2 * k) for k in rng.choices(range(1, 6), k=997)]
+    scores = [
+        (f"e{i:04d}", JUNE_24, "composite", float(score)) for i, score in enumerate(composites)
+    ]
+    exact = float(100 * sum(composites, Fraction(0)) / len(composites))
+    seen = set()
+    for _ in range(20):
+        rng.shuffle(scores)
+        frame = pl.LazyFrame(
+            scores,
+            schema={
+                "uscc": pl.String,
+                "month": pl.Date,
+                "component": pl.String,
+                "score": pl.Float64,
+            },
+            orient="row",
+        )
+        cells = _cells(*(uscc for uscc, *_ in scores))
+        out = cell_indices(frame, cells, min_cell=1).collect()
+        seen.update(out.filter(pl.col("dimension") == "industry").get_column("index").to_list())
+    assert seen == {exact}

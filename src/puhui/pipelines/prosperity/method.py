@@ -16,6 +16,7 @@ months share that comparison.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -46,6 +47,12 @@ COMPONENTS: tuple[Component, ...] = (
     Component("delinquency", rise_is_good=False, window_total="max"),
 )
 COMPONENT_NAMES: tuple[str, ...] = tuple(c.name for c in COMPONENTS)
+
+SCORE_UNITS = 2 * math.lcm(*range(1, len(COMPONENTS) + 1))
+"""Every score is a whole number of these units: an indicator scores in halves and the
+composite averages at most one score per component. A cell's index sums the scores as whole
+units, so it is exact and the same whatever order the rows arrive in (a float mean is not:
+summing 1/3s in another order can move the last bit, and a rounded figure with it)."""
 
 _YEAR_AGO = "-12mo"
 _NEXT_YEAR = "12mo"
@@ -128,7 +135,11 @@ def cell_indices(scores: pl.LazyFrame, cells: pl.LazyFrame, *, min_cell: int) ->
         scored.group_by(pl.col(dimension).alias("cell"), "month", "component")
         .agg(
             pl.len().cast(pl.Int64).alias("enterprises"),
-            (100.0 * pl.col("score").mean()).alias("index"),
+            (
+                (pl.col("score") * SCORE_UNITS).round().cast(pl.Int64).sum()
+                * 100.0
+                / (pl.len() * SCORE_UNITS)
+            ).alias("index"),
         )
         .with_columns(pl.lit(dimension).alias("dimension"))
         for dimension in DIMENSIONS
