@@ -20,8 +20,8 @@ def invoice_features(tables: MarketTables, as_of: date) -> tuple[pl.LazyFrame, p
         else core_frame.select("uscc").collect().get_column("uscc")
     )
     recent = recent.with_columns(
-        pl.col("buyer_uscc").is_in(core).alias("_buyer_core"),
-        pl.col("seller_uscc").is_in(core).alias("_seller_core"),
+        pl.col("buyer_uscc").is_in(core.implode()).alias("_buyer_core"),
+        pl.col("seller_uscc").is_in(core.implode()).alias("_seller_core"),
     )
     per_customer = recent.group_by("seller_uscc", "buyer_uscc").agg(
         pl.col("_buyer_core").first().alias("buyer_core"),
