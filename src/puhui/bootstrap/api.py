@@ -85,12 +85,14 @@ class ApiDependencies:
     monitoring: MonitoringAccess | None = None
     """Post-loan alerts and tasks; mounted with servicing (acting outcomes call it)."""
     run_inline: bool = False
-    """Run service calls on the event loop instead of the threadpool (SQLite).
+    """Run service calls on the event loop instead of the threadpool (``service_calls_inline``).
 
     SQLite admits one writer at a time and a unit of work there takes milliseconds, so
     threads only add GIL hand-offs between them (every statement releases and re-takes the
     GIL): with 32 requests in flight that turned 3 ms of work into a second of latency.
-    On PostgreSQL calls wait on the network and belong in the threadpool.
+    A PostgreSQL on the same machine answers a round trip in tens of microseconds: a worker
+    that waits them out gives up less than the hand-offs cost, and more worker processes
+    overlap the waits (ADR 0046). A remote one's round trips are worth overlapping in threads.
     """
     max_body_bytes: int = 1024 * 1024
     """A request body over this many bytes is refused with 413 before it is parsed."""
@@ -163,6 +165,27 @@ class ApiLimits:
     max_body_bytes: int = 1024 * 1024
 
 
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def service_calls_inline(mode: str, engine: Engine) -> bool:
+    """Whether a server runs service calls on its event loop (``PUHUI_API_SERVICE_CALLS``).
+
+    ``inline`` and ``threads`` say so; ``auto`` runs them inline on SQLite and on a PostgreSQL
+    on this machine (no host, a loopback address or a Unix socket), in threads otherwise.
+    """
+    if mode in ("inline", "threads"):
+        return mode == "inline"
+    if mode != "auto":
+        raise ValueError(f"service calls run 'auto', 'inline' or 'threads', not {mode!r}")
+    if engine.dialect.name == "sqlite":
+        return True
+    host = engine.url.host or engine.url.query.get("host")
+    if isinstance(host, tuple):  # a repeated query parameter: several hosts
+        return False
+    return host is None or host in LOCAL_HOSTS or host.startswith("/")
+
+
 POSTGRES_HANDLER_THREADS = 6
 """Handler threads per server process on PostgreSQL. With anyio's 40, a seventh of a
 worker's GIL time in the real-assessor HTTP benchmark went to handing calls to threads and
@@ -192,7 +215,7 @@ def build_api_dependencies(
 ) -> ApiDependencies:
     """Wire the API from explicit parts; servicing routes exist only with ``servicing_uow_factory``.
 
-    ``run_inline`` defaults to True on SQLite (see ``ApiDependencies.run_inline``), and
+    ``run_inline`` defaults to ``service_calls_inline("auto", engine)``, and
     ``handler_threads`` to ``POSTGRES_HANDLER_THREADS`` on PostgreSQL.
     """
     # reportlab takes ~50 ms to import: only a process that serves the API pays for it.
@@ -240,7 +263,7 @@ def build_api_dependencies(
         hasher=hasher,
     )
     if run_inline is None:
-        run_inline = engine.dialect.name == "sqlite"
+        run_inline = service_calls_inline("auto", engine)
     if handler_threads is None and engine.dialect.name == "postgresql":
         handler_threads = POSTGRES_HANDLER_THREADS
     credit = None

@@ -11,7 +11,13 @@ from pathlib import Path
 from puhui.adapters.db.audit_sealer import seal_in_background
 from puhui.adapters.db.engine import checkpoint_in_background
 from puhui.bootstrap.advisor import LazyPeers, strategy_limit
-from puhui.bootstrap.api import ApiDependencies, api_keys, api_limits, build_api_dependencies
+from puhui.bootstrap.api import (
+    ApiDependencies,
+    api_keys,
+    api_limits,
+    build_api_dependencies,
+    service_calls_inline,
+)
 from puhui.bootstrap.container import Platform, build_platform
 from puhui.bootstrap.settings import Settings
 from puhui.bootstrap.wiring import (
@@ -57,6 +63,7 @@ def api_dependencies(
         strategies_uow_factory=platform.strategy_uow,
         model_registry=model_registry(platform),
         contract_font=settings.contract_font,
+        run_inline=service_calls_inline(settings.api_service_calls, platform.database.engine),
     )
     if isinstance(ports.assessor, StrategyAssessor):
         ports.assessor.warm_up()

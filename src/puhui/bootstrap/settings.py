@@ -180,6 +180,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="a request body over this many bytes is refused with 413 before parsing",
     )
+    api_service_calls: Literal["auto", "inline", "threads"] = Field(
+        default="auto",
+        description="where a server process runs a request's service call: on its event loop "
+        "(inline) or on a few handler threads; auto: inline on SQLite and on a PostgreSQL on "
+        "this machine, threads on a PostgreSQL elsewhere, whose round trips threads overlap",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
