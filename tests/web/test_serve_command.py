@@ -81,6 +81,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _running(pid: int) -> bool:
+    """Neither gone nor a zombie (a dead worker its parent has not reaped yet)."""
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
 @pytest.mark.slow
 def test_serve_with_two_workers_answers_on_one_port_and_stops_on_sigterm(
     sqlite_url: str, tmp_path: Path
@@ -128,3 +137,96 @@ def test_the_demo_prints_one_time_codes_with_the_phone_masked() -> None:
     lines: list[str] = []
     TerminalOtpSender(lines.append).send("13812345678", "042917")
     assert lines == ["one-time code for 138****5678: 042917"]
+
+
+_WORKERS_SCRIPT = """
+import os, sys
+from fastapi import FastAPI
+from puhui.web.server import run_workers
+
+def make_app():
+    app = FastAPI()
+
+    @app.get("/pid")
+    async def pid() -> int:
+        return os.getpid()
+
+    return app
+
+run_workers(make_app, host="127.0.0.1", port=int(sys.argv[1]), workers=3)
+"""
+
+
+def _pids_of_connections(port: int, count: int) -> list[int]:
+    """Open ``count`` connections at once (a burst, as a client pool starts: the kernel
+    completes them before any worker accepts), then ask on each which worker holds it."""
+    connections = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
+    try:
+        return [_ask_pid(connection) for connection in connections]
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def _ask_pid(connection: socket.socket) -> int:
+    connection.sendall(b"GET /pid HTTP/1.1\r\nHost: test\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += _received(connection)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lengths = [
+        int(value)
+        for name, _, value in (line.partition(b":") for line in head.split(b"\r\n"))
+        if name.strip().lower() == b"content-length"
+    ]
+    assert lengths, head
+    while len(body) < lengths[0]:
+        body += _received(connection)
+    return int(body)
+
+
+def _received(connection: socket.socket) -> bytes:
+    chunk = connection.recv(4096)
+    assert chunk, "the server closed the connection"
+    return chunk
+
+
+@pytest.mark.slow
+def test_workers_share_a_burst_of_connections_and_a_dead_worker_gets_none() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _WORKERS_SCRIPT, str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(parent.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = set(_children(parent.pid))
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/pid", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        time.sleep(1.0)  # every worker listening
+        pids = _pids_of_connections(port, 30)
+        shares = sorted(pids.count(pid) for pid in workers)
+        assert set(pids) == workers, shares
+        assert shares[-1] <= 20, shares  # one shared socket gave the first worker nearly all
+        # A worker that dies takes its socket with it: no new connection waits on it.
+        dead = pids[0]
+        os.kill(dead, signal.SIGKILL)
+        while _running(dead):
+            time.sleep(0.05)
+        survivors = _pids_of_connections(port, 20)
+        assert dead not in survivors
+        assert set(survivors) <= workers
+    finally:
+        parent.terminate()
+        parent.wait(timeout=20)
+        for pid in _children(parent.pid):
+            os.kill(pid, signal.SIGKILL)

@@ -124,27 +124,35 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     run_workers(lambda: app_from_settings(Settings()), host=host, port=port, workers=workers)
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP listening socket with Nagle off, to be shared by forked worker processes.
+def listening_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A TCP listening socket with Nagle off, for forked worker processes.
 
     Made here rather than by uvicorn's supervisor: the sockets it hands to workers come back
     with protocol 0, the event loop then skips TCP_NODELAY, and every keep-alive response
     waits 40 ms on Nagle + delayed ACK. Accepted connections inherit TCP_NODELAY from the
-    listening socket on Linux.
+    listening socket on Linux. With ``reuse_port`` several such sockets bind the same port
+    and the kernel spreads new connections over them (``SO_REUSEPORT``).
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(2048)
     return sock
 
 
-def _worker(sock: socket.socket, make_app: Callable[[], FastAPI]) -> None:
+def _worker(sockets: list[socket.socket], mine: int, make_app: Callable[[], FastAPI]) -> None:
+    # The other workers' sockets came with the fork: close them, so that a worker that dies
+    # takes its socket out of the port's group and the kernel stops sending it connections.
+    for k, other in enumerate(sockets):
+        if k != mine:
+            other.close()
     config = uvicorn.Config(make_app(), timeout_keep_alive=120, **UVICORN_OPTIONS)
     settle_heap()
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(config).run(sockets=[sockets[mine]])
 
 
 def settle_heap() -> None:
@@ -159,18 +167,27 @@ def settle_heap() -> None:
 
 
 def run_workers(make_app: Callable[[], FastAPI], *, host: str, port: int, workers: int) -> None:
-    """Serve ``make_app()`` from ``workers`` forked processes sharing one listening socket.
+    """Serve ``make_app()`` from ``workers`` forked processes, each on its own socket.
+
+    The sockets share the port (``SO_REUSEPORT``): the kernel hashes each new connection to
+    one of them. With one shared socket the first worker to wake accepted a whole burst (22
+    of the benchmark's 32 keep-alive connections against 5 and 5), and that worker's queue
+    set the latency of every request on them while the others idled.
 
     SQLite: the workers queue for the single writer through a file lock (WAL lets readers
     run beside it); PostgreSQL: each worker has its own connection pool.
     """
     if workers < 1:
         raise ValueError("at least one worker")
-    sock = listening_socket(host, port)
+    sockets = [listening_socket(host, port, reuse_port=True) for _ in range(workers)]
     context = multiprocessing.get_context("fork")
-    children = [context.Process(target=_worker, args=(sock, make_app)) for _ in range(workers)]
+    children = [
+        context.Process(target=_worker, args=(sockets, k, make_app)) for k in range(workers)
+    ]
     for child in children:
         child.start()
+    for sock in sockets:  # the workers hold them now
+        sock.close()
 
     def stop(*_: object) -> None:
         for child in children:
@@ -187,4 +204,3 @@ def run_workers(make_app: Callable[[], FastAPI], *, host: str, port: int, worker
             child.join()
     finally:
         signal.signal(signal.SIGTERM, previous)
-        sock.close()
