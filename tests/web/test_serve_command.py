@@ -217,6 +217,16 @@ def test_workers_share_a_burst_of_connections_and_a_dead_worker_gets_none() -> N
         shares = sorted(pids.count(pid) for pid in workers)
         assert set(pids) == workers, shares
         assert shares[-1] <= 20, shares  # one shared socket gave the first worker nearly all
+        # A second server on the same port is refused, not admitted to the port's group.
+        second = subprocess.run(
+            [sys.executable, "-c", _WORKERS_SCRIPT, str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode != 0
+        assert "Address already in use" in second.stderr
         # A worker that dies takes its socket with it: no new connection waits on it.
         dead = pids[0]
         os.kill(dead, signal.SIGKILL)

@@ -166,6 +166,19 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def _refuse_a_taken_port(host: str, port: int) -> None:
+    """Fail (``OSError``, address in use) when something listens on the port already.
+
+    Sockets bound with ``SO_REUSEPORT`` by the same user join one group: a second server
+    started on a port the first still serves would quietly take half its connections.
+    A plain bind is refused by any listener, such a group included.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
 def run_workers(make_app: Callable[[], FastAPI], *, host: str, port: int, workers: int) -> None:
     """Serve ``make_app()`` from ``workers`` forked processes, each on its own socket.
 
@@ -179,6 +192,7 @@ def run_workers(make_app: Callable[[], FastAPI], *, host: str, port: int, worker
     """
     if workers < 1:
         raise ValueError("at least one worker")
+    _refuse_a_taken_port(host, port)
     sockets = [listening_socket(host, port, reuse_port=True) for _ in range(workers)]
     context = multiprocessing.get_context("fork")
     children = [
