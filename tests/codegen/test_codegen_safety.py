@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from puhui import codegen
 from puhui.codegen import (
     SAFE_BUILTINS,
     GeneratedCodeRefused,
@@ -179,3 +181,45 @@ def test_no_module_but_codegen_runs_generated_source() -> None:
             ):
                 callers.append(f"{path.relative_to(package)}:{node.lineno}")
     assert callers == []
+
+
+def _racing_parse(failures: int, message: str) -> tuple[Callable[..., ast.Module], list[int]]:
+    """``ast.parse`` that fails ``failures`` times as CPython 3.11 does when another thread
+    builds an AST at the same moment, then parses."""
+    calls: list[int] = []
+    real = ast.parse
+
+    def parse(*args: Any, **kwargs: Any) -> ast.Module:
+        calls.append(1)
+        if len(calls) <= failures:
+            raise SystemError(message)
+        return real(*args, **kwargs)
+
+    return parse, calls
+
+
+def test_a_parse_that_loses_cpython_3_11s_ast_race_is_tried_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parse, calls = _racing_parse(
+        2, "AST constructor recursion depth mismatch (before=57, after=149)"
+    )
+    monkeypatch.setattr(codegen.ast, "parse", parse)
+    double = codegen.compile_function("def double(x):\n    return 2 * x\n", "double")
+    assert double(21) == 42
+    assert len(calls) == 3
+
+
+def test_the_race_lost_every_time_or_another_system_error_is_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parse, calls = _racing_parse(99, "AST constructor recursion depth mismatch (before=1, after=2)")
+    monkeypatch.setattr(codegen.ast, "parse", parse)
+    with pytest.raises(SystemError, match="recursion depth mismatch"):
+        codegen.compile_function("def f():\n    return 1\n", "f")
+    assert len(calls) == codegen.PARSE_ATTEMPTS
+    parse, calls = _racing_parse(1, "something else went wrong")
+    monkeypatch.setattr(codegen.ast, "parse", parse)
+    with pytest.raises(SystemError, match="something else"):
+        codegen.compile_function("def f():\n    return 1\n", "f")
+    assert len(calls) == 1

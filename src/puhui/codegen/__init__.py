@@ -32,6 +32,7 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from types import CodeType
 from typing import Any
 
 from puhui.domain.errors import PuhuiError
@@ -245,12 +246,7 @@ def compile_functions(
         if attr.startswith("_"):
             raise UnsafeIdentifier(f"the attribute {attr!r} may not be allowed")
     try:
-        # CPython 3.11 keeps the AST converter's recursion depth in shared state: two threads
-        # parsing at once can fail with "AST constructor recursion depth mismatch" (seen when
-        # a console backtest compiled a strategy beside a request). One parse at a time.
-        with _PARSE_LOCK:
-            tree = ast.parse(source, filename=f"<puhui-{label}>", mode="exec")
-            code = compile(tree, f"<puhui-{label}>", "exec")
+        tree, code = _parse(source, f"<puhui-{label}>")
     except SyntaxError as exc:
         raise UnsafeGeneratedSource(
             f"generated source does not parse: {exc.msg} (line {exc.lineno})",
@@ -266,6 +262,30 @@ def compile_functions(
             raise UnsafeGeneratedSource(f"the generated source defines no function {name!r}")
         found.append(scope[name])
     return tuple(found)
+
+
+PARSE_ATTEMPTS = 3
+
+
+def _parse(source: str, filename: str) -> tuple[ast.Module, CodeType]:
+    """Parse and compile ``source``, one thread at a time, retrying CPython 3.11's race.
+
+    CPython 3.11 keeps the AST converter's recursion depth in interpreter-wide state: two
+    threads building ASTs at once can fail with "AST constructor recursion depth mismatch"
+    (seen when a console backtest compiled a strategy beside a request). Our own parses take
+    the lock; the standard library's do not (3.11's traceback formatting parses each source
+    line it underlines, in whatever thread logs an exception). A mismatch says nothing about
+    the source, so the parse is tried again.
+    """
+    for attempt in range(1, PARSE_ATTEMPTS + 1):
+        try:
+            with _PARSE_LOCK:
+                tree = ast.parse(source, filename=filename, mode="exec")
+                return tree, compile(tree, filename, "exec")
+        except SystemError as exc:
+            if "recursion depth mismatch" not in str(exc) or attempt == PARSE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def compile_function(
