@@ -686,6 +686,7 @@ class Phase(NamedTuple):
     elapsed: float
     errors: int
     server_cpu: float
+    driver_cpu: float
     load: float
     outcomes: dict[str, int]
 
@@ -701,9 +702,11 @@ def run_phase(
 ) -> Phase:
     outcomes: dict[str, int] = {}
     cpu_before = cpu_seconds(server.pid)
+    driver_before = time.process_time()
     flows, decisions, creates, elapsed, errors = asyncio.run(
         drive(port, tokens, first, clients, rate, subjects, outcomes)
     )
+    driver_cpu = time.process_time() - driver_before
     server_cpu = cpu_seconds(server.pid) - cpu_before
     return Phase(
         rate,
@@ -713,6 +716,7 @@ def run_phase(
         elapsed,
         errors,
         server_cpu,
+        driver_cpu,
         os.getloadavg()[0],
         outcomes,
     )
@@ -753,6 +757,8 @@ def report(
         f"  server CPU {per_app:.2f} ms per application (3 requests): one free core would "
         f"serve {1000 / per_app:,.0f} applications/s"
     )
+    driver = phase.driver_cpu / max(1, len(flows)) * 1000
+    print(f"  load generator CPU {driver:.2f} ms per application (same two cores)")
     print("ratios:")
     print(f"  flow p99 / health p99          {f['p99'] / b_health['p99']:8.1f}x")
     print(f"  flow p50 / direct-service p50  {f['p50'] / b_direct['p50']:8.1f}x")

@@ -1,5 +1,7 @@
+import io
 import json
 import logging
+import sys
 
 import pytest
 from pydantic import ValidationError
@@ -66,6 +68,28 @@ def test_configure_logging_installs_the_masking_filter(capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert ID_NUMBER not in err
     assert "110***********002X" in err
+
+
+def test_logging_follows_stderr_when_it_is_swapped_and_the_old_one_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A handler bound to the stderr of its set-up broke every later record once that stream
+    was closed (an in-process CLI run, a test's capture): logging printed a traceback instead."""
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging("INFO", "text")
+    logging.getLogger("puhui.test").info("to the first stream")
+    assert "to the first stream" in first.getvalue()
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", second)
+    monkeypatch.setattr(logging, "raiseExceptions", True)
+    logging.getLogger("puhui.test").warning("owner %s after the swap", ID_NUMBER)
+    written = second.getvalue()
+    assert "after the swap" in written
+    assert "110***********002X" in written
+    assert "Logging error" not in written
+    assert "closed file" not in written
 
 
 @pytest.mark.parametrize(

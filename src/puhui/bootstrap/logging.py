@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 
 from puhui.domain.privacy import mask_text
 
@@ -41,6 +41,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class CurrentStderrHandler(logging.StreamHandler[TextIO]):
+    """Writes each record to ``sys.stderr`` as it is when the record is emitted.
+
+    A plain ``StreamHandler(sys.stderr)`` keeps the stream it was given. When something
+    swaps ``sys.stderr`` (a test runner capturing output, a CLI command run in-process) and
+    later closes it, every record after that fails with "I/O operation on closed file", and
+    logging prints a traceback for each one instead of the record. The standard library's own
+    last-resort handler resolves the stream late for the same reason.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        """Ignored: the stream is always the current ``sys.stderr``."""
+
+
 def _formatted(handler: logging.Handler, fmt: Literal["text", "json"]) -> logging.Handler:
     handler.addFilter(PersonalDataFilter())
     if fmt == "json":
@@ -63,7 +85,7 @@ def _install(handler: logging.Handler, level: str) -> None:
 
 
 def configure_logging(level: str = "INFO", fmt: Literal["text", "json"] = "text") -> None:
-    _install(_formatted(logging.StreamHandler(sys.stderr), fmt), level)
+    _install(_formatted(CurrentStderrHandler(), fmt), level)
 
 
 @contextmanager
