@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 import yaml
 
-from puhui.adapters.sources.market import SCOPE_TABLES, MarketDataSource
+from puhui.adapters.sources.market import SCOPE_TABLES, MarketDataSource, _invoices_by_party
 from puhui.bootstrap import Platform
 from puhui.bootstrap.wiring import build_line_opener, origination_ports
 from puhui.decision.outcome import Decision, ModelResult
@@ -133,7 +133,8 @@ def test_registration_court_and_invoice_pulls_are_exactly_what_filters_of_the_ta
     small_market: Path,
 ) -> None:
     """The source answers from row spans and day numbers; a filter of the whole table is the
-    reference: the same rows, in the same order (seller's rows, then the buyer's others)."""
+    reference: the same rows, in the same order (court and registration as the table has them;
+    invoices in month order, within a month the seller's rows, then the buyer's others)."""
     source = MarketDataSource(small_market)
     enterprises = pl.read_parquet(small_market / "tables/enterprises/*.parquet")
     court = pl.read_parquet(small_market / "tables/court_cases/*.parquet")
@@ -184,10 +185,46 @@ def test_registration_court_and_invoice_pulls_are_exactly_what_filters_of_the_ta
                     ),
                 ]
             ).filter(pl.col("month") < cutoff)
+            known = known.sort("month", maintain_order=True)
             pulled = source.pull(uscc, DataScope.INVOICE, as_of=as_of)
             assert pulled["tables"]["invoices"].equals(known), (uscc, as_of)
             parties = set(known["seller_uscc"].to_list()) | set(known["buyer_uscc"].to_list())
             assert pulled["tables"]["core_enterprises"]["uscc"].to_list() == sorted(parties & core)
+
+
+def test_invoices_before_a_cutoff_are_a_prefix_of_the_partys_month_ordered_rows() -> None:
+    """Out-of-order months, an invoice to itself and one without a month: each party's rows
+    run in month order (issued before received within a month), the undated last and never
+    before any cutoff."""
+    a, b, c = "A" * 18, "B" * 18, "C" * 18
+    invoices = pl.DataFrame(
+        {
+            "seller_uscc": [a, b, a, a, c, a],
+            "buyer_uscc": [b, a, a, c, a, b],
+            "month": [
+                date(2024, 3, 1),
+                date(2024, 1, 1),
+                date(2024, 1, 1),
+                None,
+                date(2024, 3, 1),
+                date(2024, 2, 1),
+            ],
+            "amount_fen": [1, 2, 3, 4, 5, 6],
+        }
+    )
+    by_party = _invoices_by_party(invoices)
+    rows = by_party.rows_before(a, date(2030, 1, 1))
+    # January: A's own invoice to itself (issued), then B's to A (received); February: A's;
+    # March: A's to B (issued), then C's to A (received); the undated is left out.
+    assert rows.get_column("amount_fen").to_list() == [3, 2, 6, 1, 5]
+    assert by_party.rows_before(a, date(2024, 3, 1)).get_column("amount_fen").to_list() == [
+        3,
+        2,
+        6,
+    ]
+    assert by_party.rows_before(a, date(2024, 1, 1)).height == 0
+    assert by_party.rows_before(c, date(2024, 4, 1)).get_column("amount_fen").to_list() == [5]
+    assert by_party.rows_before("D" * 18, date(2030, 1, 1)).height == 0
 
 
 def test_an_unknown_enterprise_has_no_records_rather_than_an_error(small_market: Path) -> None:

@@ -150,6 +150,34 @@ class _Dated:
         return frame.slice(start, len(mask))[pl.Series(np.flatnonzero(mask), dtype=pl.UInt32)]
 
 
+@dataclass(frozen=True)
+class _DatedPrefix:
+    """An indexed table whose spans run in date order: the rows of a key dated before a
+    day are a prefix of its span, found by bisection and returned as a slice.
+
+    A slice shares the table's memory and runs in the calling thread; a gather of the same
+    rows (``_Dated``) copies them in Polars' thread pool, and the event loop that asked
+    waits until that pool is scheduled on a busy machine.
+    """
+
+    indexed: _Indexed
+    days: npt.NDArray[np.int32]
+
+    @classmethod
+    def build(cls, indexed: _Indexed, column: str) -> _DatedPrefix:
+        """``indexed``'s spans already sorted by ``column``, missing dates last."""
+        return cls(indexed, _day_numbers(indexed.frame.get_column(column)))
+
+    def rows_before(self, value: str, before: date) -> pl.DataFrame:
+        span = self.indexed.spans.get(value)
+        if span is None:
+            return self.indexed.frame.clear()
+        start, length = span
+        limit = (before - _EPOCH).days
+        count = int(np.searchsorted(self.days[start : start + length], limit, side="left"))
+        return self.indexed.frame.slice(start, count)
+
+
 class MarketTableUnordered(InvalidInput):
     """A monthly table repeats or misorders an enterprise's months."""
 
@@ -160,18 +188,21 @@ LISTED_EVENTS = ("executed_listed", "dishonest_listed")
 """Court events that put the enterprise on a public list (被执行人, 失信被执行人)."""
 
 
-def _invoices_by_party(invoices: pl.DataFrame) -> _Indexed:
-    """Every invoice under each of its parties: an enterprise's span holds the invoices it
-    issued, then those it received from others (an invoice to itself once), each part in
-    the table's order."""
+def _invoices_by_party(invoices: pl.DataFrame) -> _DatedPrefix:
+    """Every invoice under each of its parties, in month order: an enterprise's span holds
+    the invoices it issued and those it received from others (an invoice to itself once).
+    Within a month the issued come first, then the received, each in the table's order;
+    rows without a month come last (never "before" a cutoff)."""
     party, part = "__party", "__part"
     issued = invoices.with_columns(pl.col("seller_uscc").alias(party), pl.lit(0).alias(part))
     received = invoices.filter(pl.col("seller_uscc") != pl.col("buyer_uscc")).with_columns(
         pl.col("buyer_uscc").alias(party), pl.lit(1).alias(part)
     )
-    both = pl.concat([issued, received]).sort(party, part, maintain_order=True)
+    both = pl.concat([issued, received]).sort(
+        party, "month", part, maintain_order=True, nulls_last=True
+    )
     indexed = _Indexed.build(both, party)
-    return _Indexed(indexed.frame.drop(party, part), indexed.spans)
+    return _DatedPrefix.build(_Indexed(indexed.frame.drop(party, part), indexed.spans), "month")
 
 
 def _month_start(day: date) -> date:
@@ -200,7 +231,7 @@ class MarketDataSource:
             enterprises.filter(pl.col("size_band") == CORE_SIZE_BAND).get_column("uscc")
         )
         self._owners = _Indexed.build(load("owners"), "id_number")
-        self._invoices = _Dated.build(_invoices_by_party(load("invoices")), "month")
+        self._invoices = _invoices_by_party(load("invoices"))
         self._monthly = {
             name: _MonthlyIndexed.build(load(name).sort("uscc", "month"))
             for name in ("tax_monthly", "utilities_monthly", "settlement_monthly", "bureau")
