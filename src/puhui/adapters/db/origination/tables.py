@@ -54,7 +54,8 @@ applications = Table(
     Column("address_index", String(HASH), nullable=True),
     Column("requested_amount_fen", BigInteger, nullable=True),
     Column("requested_term_months", Integer, nullable=True),
-    Column("status", String(16), nullable=False, index=True),
+    # Read through (status, created_at) below: no index of its own (migration 0039).
+    Column("status", String(16), nullable=False),
     Column("applicant_user_id", String(ID), nullable=True, index=True),
     Column("account_manager_id", String(ID), nullable=True),
     Column("partner_id", String(64), nullable=True),
