@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from puhui.adapters.db import migrate
@@ -86,6 +87,42 @@ def _query_plan(engine: Engine, sql: str, parameters: Any) -> str:
 def query_plan() -> Callable[[Engine, str, Any], str]:
     """``query_plan(engine, sql, parameters)``: the plan of a statement a test captured."""
     return _query_plan
+
+
+@contextmanager
+def _statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        captured.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield captured
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+
+@pytest.fixture
+def statements() -> Callable[[Engine], AbstractContextManager[list[tuple[str, Any]]]]:
+    """``with statements(engine) as captured:``: the (SQL, parameters) the block ran."""
+    return _statements
+
+
+def _table_indexes(engine: Engine, table: str) -> set[str]:
+    catalogue = (
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :table"
+        if engine.dialect.name == "sqlite"
+        else "SELECT indexname FROM pg_indexes WHERE tablename = :table"
+    )
+    with engine.connect() as connection:
+        return set(connection.execute(text(catalogue), {"table": table}).scalars())
+
+
+@pytest.fixture
+def table_indexes() -> Callable[[Engine, str], set[str]]:
+    """``table_indexes(engine, table)``: the names of a table's indexes, from the catalogue."""
+    return _table_indexes
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 from alembic import command
 from origination_fakes import OWNER_ID
 from origination_wiring import Wired
-from sqlalchemy import Engine, event, text, update
+from sqlalchemy import Engine, update
 
 from puhui.adapters.db import migrate
 from puhui.adapters.db.engine import make_engine
@@ -31,7 +31,10 @@ def _uscc(n: int) -> str:
 
 
 def test_a_partners_pages_are_its_own_newest_first_read_by_its_index(
-    db: Wired, engine: Engine, query_plan: Callable[[Engine, str, Any], str]
+    db: Wired,
+    engine: Engine,
+    query_plan: Callable[[Engine, str, Any], str],
+    statements: Callable[[Engine], Any],
 ) -> None:
     partners = {
         name: Principal(f"apikey:{name}", Role.PARTNER, partner_id=name) for name in ("p1", "p2")
@@ -59,20 +62,12 @@ def test_a_partners_pages_are_its_own_newest_first_read_by_its_index(
             .values(status=ApplicationStatus.CONSENTED.value)
         )
 
-    statements: list[tuple[str, Any]] = []
-
-    def capture(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with statements(engine) as captured:
         every = uc.list_applications(db.origination, actor=partners["p1"])
         consented = uc.list_applications(
             db.origination, actor=partners["p1"], status=ApplicationStatus.CONSENTED
         )
         second_page = uc.list_applications(db.origination, actor=partners["p1"], limit=2, offset=2)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
 
     newest_first = list(reversed(made["p1"]))
     assert [a.application_id for a in every] == newest_first
@@ -80,39 +75,30 @@ def test_a_partners_pages_are_its_own_newest_first_read_by_its_index(
     assert [a.application_id for a in second_page] == newest_first[2:]
     pages = [
         (sql, p)
-        for sql, p in statements
+        for sql, p in captured
         if "FROM origination_applications" in sql and "partner_id =" in sql
     ]
-    assert len(pages) == 3, [sql for sql, _ in statements]
+    assert len(pages) == 3, [sql for sql, _ in captured]
     for sql, parameters in pages:
         plan = query_plan(engine, sql, parameters)
         assert INDEX in plan, plan
 
 
 def test_the_partners_index_comes_with_the_upgrade_and_goes_with_the_downgrade(
-    database_url: str,
+    database_url: str, table_indexes: Callable[[Engine, str], set[str]]
 ) -> None:
+    def partner_indexes() -> set[str]:
+        return {n for n in table_indexes(engine, "origination_applications") if "partner" in n}
+
     engine = make_engine(database_url)
     try:
         migrate.upgrade(engine, "heads")
-        assert _partner_indexes(engine) == {INDEX}
+        assert partner_indexes() == {INDEX}
         with engine.connect() as connection:
             config = migrate._config()
             config.attributes["connection"] = connection
             command.downgrade(config, "0037")
             connection.commit()
-        assert _partner_indexes(engine) == {"ix_origination_applications_partner_id"}
+        assert partner_indexes() == {"ix_origination_applications_partner_id"}
     finally:
         engine.dispose()
-
-
-def _partner_indexes(engine: Engine) -> set[str]:
-    catalogue = (
-        "SELECT name FROM sqlite_master WHERE type = 'index' "
-        "AND tbl_name = 'origination_applications'"
-        if engine.dialect.name == "sqlite"
-        else "SELECT indexname FROM pg_indexes WHERE tablename = 'origination_applications'"
-    )
-    with engine.connect() as connection:
-        names = connection.execute(text(catalogue)).scalars()
-        return {name for name in names if "partner" in name}

@@ -11,7 +11,7 @@ from typing import Any
 from alembic import command
 from origination_fakes import OWNER_ID
 from origination_wiring import Wired
-from sqlalchemy import Engine, event, text, update
+from sqlalchemy import Engine, update
 
 from puhui.adapters.db import migrate
 from puhui.adapters.db.engine import make_engine
@@ -31,7 +31,10 @@ def _uscc(n: int) -> str:
 
 
 def test_a_status_queue_is_newest_first_and_read_by_the_status_and_time_index(
-    db: Wired, engine: Engine, query_plan: Callable[[Engine, str, Any], str]
+    db: Wired,
+    engine: Engine,
+    query_plan: Callable[[Engine, str, Any], str],
+    statements: Callable[[Engine], Any],
 ) -> None:
     manager = Principal("usr_manager", Role.ACCOUNT_MANAGER)
     made = []
@@ -55,60 +58,44 @@ def test_a_status_queue_is_newest_first_and_read_by_the_status_and_time_index(
             .values(status=ApplicationStatus.CONSENTED.value)
         )
 
-    statements: list[tuple[str, Any]] = []
-
-    def capture(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        statements.append((statement, parameters))
-
     reader = Principal("usr_risk", Role.RISK_OFFICER)
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with statements(engine) as captured:
         consented = uc.list_applications(
             db.origination, actor=reader, status=ApplicationStatus.CONSENTED
         )
         created = uc.list_applications(
             db.origination, actor=reader, status=ApplicationStatus.CREATED
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
 
     assert [a.application_id for a in consented] == [made[3], made[2], made[0]]
     assert [a.application_id for a in created] == [made[4], made[1]]
     pages = [
         (sql, p)
-        for sql, p in statements
+        for sql, p in captured
         if "FROM origination_applications" in sql and "status =" in sql
     ]
-    assert len(pages) == 2, [sql for sql, _ in statements]
+    assert len(pages) == 2, [sql for sql, _ in captured]
     for sql, parameters in pages:
         plan = query_plan(engine, sql, parameters)
         assert INDEX in plan, plan
 
 
 def test_the_status_index_goes_with_the_upgrade_and_comes_back_with_the_downgrade(
-    database_url: str,
+    database_url: str, table_indexes: Callable[[Engine, str], set[str]]
 ) -> None:
+    def status_indexes() -> set[str]:
+        names = table_indexes(engine, "origination_applications")
+        return {n for n in names if n.startswith(DROPPED)}
+
     engine = make_engine(database_url)
     try:
         migrate.upgrade(engine, "heads")
-        assert _status_indexes(engine) == {INDEX}
+        assert status_indexes() == {INDEX}
         with engine.connect() as connection:
             config = migrate._config()
             config.attributes["connection"] = connection
             command.downgrade(config, "0038")
             connection.commit()
-        assert _status_indexes(engine) == {INDEX, DROPPED}
+        assert status_indexes() == {INDEX, DROPPED}
     finally:
         engine.dispose()
-
-
-def _status_indexes(engine: Engine) -> set[str]:
-    catalogue = (
-        "SELECT name FROM sqlite_master WHERE type = 'index' "
-        "AND tbl_name = 'origination_applications'"
-        if engine.dialect.name == "sqlite"
-        else "SELECT indexname FROM pg_indexes WHERE tablename = 'origination_applications'"
-    )
-    with engine.connect() as connection:
-        names = connection.execute(text(catalogue)).scalars()
-        return {name for name in names if name.startswith(DROPPED)}
