@@ -11,7 +11,13 @@ import polars as pl
 import pytest
 import yaml
 
-from puhui.adapters.sources.market import SCOPE_TABLES, MarketDataSource, _invoices_by_party
+from puhui.adapters.sources.market import (
+    SCOPE_TABLES,
+    MarketDataSource,
+    MarketTableUnordered,
+    _DatedPrefix,
+    _invoices_by_party,
+)
 from puhui.bootstrap import Platform
 from puhui.bootstrap.wiring import build_line_opener, origination_ports
 from puhui.decision.outcome import Decision, ModelResult
@@ -225,6 +231,19 @@ def test_invoices_before_a_cutoff_are_a_prefix_of_the_partys_month_ordered_rows(
     assert by_party.rows_before(a, date(2024, 1, 1)).height == 0
     assert by_party.rows_before(c, date(2024, 4, 1)).get_column("amount_fen").to_list() == [5]
     assert by_party.rows_before("D" * 18, date(2030, 1, 1)).height == 0
+
+
+def test_a_monthly_table_is_served_in_month_order_and_a_repeated_month_is_refused() -> None:
+    a, b = "A" * 18, "B" * 18
+    months = [date(2024, 3, 1), date(2024, 1, 1), date(2024, 2, 1), date(2024, 1, 1)]
+    table = pl.DataFrame({"uscc": [a, a, a, b], "month": months, "sales": [3, 1, 2, 9]})
+    monthly = _DatedPrefix.monthly(table)
+    assert monthly.rows_before(a, date(2024, 3, 1)).get_column("sales").to_list() == [1, 2]
+    assert monthly.rows_before(b, date(2024, 3, 1)).get_column("sales").to_list() == [9]
+    assert monthly.rows_before(a, date(2024, 1, 1)).height == 0
+    repeated = pl.concat([table, table.head(1)])
+    with pytest.raises(MarketTableUnordered, match="one row per enterprise-month"):
+        _DatedPrefix.monthly(repeated)
 
 
 def test_an_unknown_enterprise_has_no_records_rather_than_an_error(small_market: Path) -> None:

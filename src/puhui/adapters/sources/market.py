@@ -68,40 +68,6 @@ class _Indexed:
         return self.frame.slice(span[0], span[1])
 
 
-@dataclass(frozen=True)
-class _MonthlyIndexed:
-    """A monthly table by enterprise whose rows run in month order within each enterprise.
-
-    A pull takes the rows of complete months before a cutoff: with the months ascending
-    that is a prefix of the enterprise's span, found by bisection on the months as day
-    numbers (no query per pull: a slice, the same rows in the same order as a filter).
-    """
-
-    indexed: _Indexed
-    days: npt.NDArray[np.int32]
-
-    @classmethod
-    def build(cls, frame: pl.DataFrame) -> _MonthlyIndexed:
-        indexed = _Indexed.build(frame, "uscc")
-        days = indexed.frame.get_column("month").cast(pl.Int32).to_numpy()
-        spans_ascending = all(
-            bool(np.all(np.diff(days[start : start + length]) > 0))
-            for start, length in indexed.spans.values()
-        )
-        if not spans_ascending:
-            raise MarketTableUnordered("a monthly table must hold one row per enterprise-month")
-        return cls(indexed, days)
-
-    def before(self, uscc: str, cutoff: date) -> pl.DataFrame:
-        span = self.indexed.spans.get(uscc)
-        if span is None:
-            return self.indexed.frame.clear()
-        start, length = span
-        limit = (cutoff - _EPOCH).days
-        count = int(np.searchsorted(self.days[start : start + length], limit, side="left"))
-        return self.indexed.frame.slice(start, count)
-
-
 _EPOCH = date(1970, 1, 1)
 
 
@@ -153,7 +119,8 @@ class _Dated:
 @dataclass(frozen=True)
 class _DatedPrefix:
     """An indexed table whose spans run in date order: the rows of a key dated before a
-    day are a prefix of its span, found by bisection and returned as a slice.
+    day are a prefix of its span, found by bisection and returned as a slice (no query per
+    pull: the same rows in the same order as a filter).
 
     A slice shares the table's memory and runs in the calling thread; a gather of the same
     rows (``_Dated``) copies them in Polars' thread pool, and the event loop that asked
@@ -167,6 +134,19 @@ class _DatedPrefix:
     def build(cls, indexed: _Indexed, column: str) -> _DatedPrefix:
         """``indexed``'s spans already sorted by ``column``, missing dates last."""
         return cls(indexed, _day_numbers(indexed.frame.get_column(column)))
+
+    @classmethod
+    def monthly(cls, frame: pl.DataFrame) -> _DatedPrefix:
+        """A monthly table by enterprise (``uscc``, ``month``); refuses a repeated or
+        misordered month within an enterprise."""
+        prefix = cls.build(_Indexed.build(frame.sort("uscc", "month"), "uscc"), "month")
+        spans_ascending = all(
+            bool(np.all(np.diff(prefix.days[start : start + length]) > 0))
+            for start, length in prefix.indexed.spans.values()
+        )
+        if not spans_ascending:
+            raise MarketTableUnordered("a monthly table must hold one row per enterprise-month")
+        return prefix
 
     def rows_before(self, value: str, before: date) -> pl.DataFrame:
         span = self.indexed.spans.get(value)
@@ -233,7 +213,7 @@ class MarketDataSource:
         self._owners = _Indexed.build(load("owners"), "id_number")
         self._invoices = _invoices_by_party(load("invoices"))
         self._monthly = {
-            name: _MonthlyIndexed.build(load(name).sort("uscc", "month"))
+            name: _DatedPrefix.monthly(load(name))
             for name in ("tax_monthly", "utilities_monthly", "settlement_monthly", "bureau")
         }
         court = _Indexed.build(load("court_cases"), "uscc")
@@ -290,7 +270,7 @@ class MarketDataSource:
             ).to_frame()
             return {TABLES_KEY: {"invoices": known, CORE_ENTERPRISES: core}}
         (name,) = SCOPE_TABLES[scope]
-        rows = self._monthly[name].before(uscc, cutoff)
+        rows = self._monthly[name].rows_before(uscc, cutoff)
         return {TABLES_KEY: {name: rows}}
 
     def draw_outflows(
