@@ -277,15 +277,19 @@ def _parse(source: str, filename: str) -> tuple[ast.Module, CodeType]:
     line it underlines, in whatever thread logs an exception). A mismatch says nothing about
     the source, so the parse is tried again.
     """
-    for attempt in range(1, PARSE_ATTEMPTS + 1):
+    for _ in range(PARSE_ATTEMPTS - 1):
         try:
-            with _PARSE_LOCK:
-                tree = ast.parse(source, filename=filename, mode="exec")
-                return tree, compile(tree, filename, "exec")
+            return _parse_once(source, filename)
         except SystemError as exc:
-            if "recursion depth mismatch" not in str(exc) or attempt == PARSE_ATTEMPTS:
+            if "recursion depth mismatch" not in str(exc):
                 raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    return _parse_once(source, filename)
+
+
+def _parse_once(source: str, filename: str) -> tuple[ast.Module, CodeType]:
+    with _PARSE_LOCK:
+        tree = ast.parse(source, filename=filename, mode="exec")
+        return tree, compile(tree, filename, "exec")
 
 
 def compile_function(
