@@ -13,6 +13,7 @@ from typing import Any, Self
 from puhui.domain.audit import AuditEvent, AuditRecord, ChainHead, next_event
 from puhui.domain.clock import BANK_ZONE, Clock
 from puhui.domain.errors import Conflict
+from puhui.domain.identity import uscc_check_char
 from puhui.domain.origination.application import Application, ApplicationStatus
 from puhui.domain.origination.assessment import Assessment, Outcome
 from puhui.domain.origination.channel import Channel
@@ -43,6 +44,12 @@ OWNER_ID = "11010519491231002X"
 OTHER_ID = "440524188001010014"
 PHONE = "13812345678"
 OTHER_PHONE = "13987654321"
+
+
+def numbered_uscc(n: int, first9: str = "91350100M") -> str:
+    """The ``n``-th valid USCC after ``first9`` (distinct enterprises for a test)."""
+    first17 = f"{first9}{n:08d}"
+    return first17 + uscc_check_char(first17)
 
 
 def fast_hasher() -> PasswordHasher:

@@ -9,25 +9,18 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from alembic import command
-from origination_fakes import OWNER_ID
+from origination_fakes import OWNER_ID, numbered_uscc
 from origination_wiring import Wired
 from sqlalchemy import Engine, update
 
 from puhui.adapters.db import migrate
 from puhui.adapters.db.engine import make_engine
 from puhui.adapters.db.origination.tables import applications
-from puhui.domain.identity import uscc_check_char
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.services.origination import use_cases as uc
 from puhui.services.security.permissions import Principal, Role
 
 INDEX = "ix_origination_applications_partner_id_created_at"
-
-
-def _uscc(n: int) -> str:
-    first17 = f"91350100M{n:08d}"
-    return first17 + uscc_check_char(first17)
 
 
 def test_a_partners_pages_are_its_own_newest_first_read_by_its_index(
@@ -46,7 +39,7 @@ def test_a_partners_pages_are_its_own_newest_first_read_by_its_index(
             db.origination,
             actor=partners[name],
             request=uc.NewApplication(
-                uscc=_uscc(n),
+                uscc=numbered_uscc(n),
                 id_number=OWNER_ID,
                 phone=f"1381234{n:04d}",
                 requested_amount_fen=10_000_000,
@@ -94,11 +87,7 @@ def test_the_partners_index_comes_with_the_upgrade_and_goes_with_the_downgrade(
     try:
         migrate.upgrade(engine, "heads")
         assert partner_indexes() == {INDEX}
-        with engine.connect() as connection:
-            config = migrate._config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0037")
-            connection.commit()
+        migrate.downgrade(engine, "0037")
         assert partner_indexes() == {"ix_origination_applications_partner_id"}
     finally:
         engine.dispose()

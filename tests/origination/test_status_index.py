@@ -8,26 +8,19 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from alembic import command
-from origination_fakes import OWNER_ID
+from origination_fakes import OWNER_ID, numbered_uscc
 from origination_wiring import Wired
 from sqlalchemy import Engine, update
 
 from puhui.adapters.db import migrate
 from puhui.adapters.db.engine import make_engine
 from puhui.adapters.db.origination.tables import applications
-from puhui.domain.identity import uscc_check_char
 from puhui.domain.origination.application import ApplicationStatus
 from puhui.services.origination import use_cases as uc
 from puhui.services.security.permissions import Principal, Role
 
 INDEX = "ix_origination_applications_status_created_at"
 DROPPED = "ix_origination_applications_status"
-
-
-def _uscc(n: int) -> str:
-    first17 = f"91350100M{n:08d}"
-    return first17 + uscc_check_char(first17)
 
 
 def test_a_status_queue_is_newest_first_and_read_by_the_status_and_time_index(
@@ -43,7 +36,7 @@ def test_a_status_queue_is_newest_first_and_read_by_the_status_and_time_index(
             db.origination,
             actor=manager,
             request=uc.NewApplication(
-                uscc=_uscc(n),
+                uscc=numbered_uscc(n),
                 id_number=OWNER_ID,
                 phone=f"1391234{n:04d}",
                 requested_amount_fen=10_000_000,
@@ -91,11 +84,7 @@ def test_the_status_index_goes_with_the_upgrade_and_comes_back_with_the_downgrad
     try:
         migrate.upgrade(engine, "heads")
         assert status_indexes() == {INDEX}
-        with engine.connect() as connection:
-            config = migrate._config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0038")
-            connection.commit()
+        migrate.downgrade(engine, "0038")
         assert status_indexes() == {INDEX, DROPPED}
     finally:
         engine.dispose()
