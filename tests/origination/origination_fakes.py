@@ -109,9 +109,9 @@ class _Apps:
     def get(self, application_id: str) -> Application | None:
         return self.s.applications.get(application_id)
 
-    def update(self, application: Application, *, expected_version: int) -> None:
+    def update(self, application: Application, *, previous: Application) -> None:
         current = self.s.applications[application.application_id]
-        if current.version != expected_version:
+        if current.version != previous.version:
             raise Conflict("stale")
         self.s.applications[application.application_id] = application
 

@@ -234,7 +234,7 @@ def give_consent(
         ]
         if application.status is ApplicationStatus.CREATED:
             consented = application.moved_to(ApplicationStatus.CONSENTED, at=now)
-            uow.applications.update(consented, expected_version=application.version)
+            uow.applications.update(consented, previous=application)
             records.append(transition_record(actor, application, ApplicationStatus.CONSENTED, None))
         # The grant and the move in one append (one round trip for their numbers).
         audit.record_all(uow, records)

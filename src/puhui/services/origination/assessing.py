@@ -311,7 +311,7 @@ def _record(
     # Two transitions, one row write: the intermediate state is recorded in the audit
     # trail, and nobody can observe it in the table mid-transaction anyway.
     try:
-        uow.applications.update(final, expected_version=application.version)
+        uow.applications.update(final, previous=application)
     except Conflict:
         return None
     audit.record_all(

@@ -154,7 +154,7 @@ def transition(
     **changes: Any,
 ) -> Application:
     moved = replace(application.moved_to(target, at=origination.clock.now()), **changes)
-    uow.applications.update(moved, expected_version=application.version)
+    uow.applications.update(moved, previous=application)
     audit_transition(uow, actor, application, target, payload)
     return moved
 

@@ -78,8 +78,13 @@ class ApplicationRepository(Protocol):
 
     def get(self, application_id: str) -> Application | None: ...
 
-    def update(self, application: Application, *, expected_version: int) -> None:
-        """Write the new state if nobody changed the row since ``expected_version``."""
+    def update(self, application: Application, *, previous: Application) -> None:
+        """Write ``application`` over ``previous`` (the state it was made from) if nobody
+        changed the row since ``previous`` was read (its version); ``Conflict`` otherwise.
+
+        Only what differs between the two is written: an unchanged column keeps its indexes
+        untouched (on SQLite, an index whose column is set is rewritten, same value or not).
+        """
         ...
 
     def find_open_for_enterprise(self, uscc: str) -> Application | None: ...

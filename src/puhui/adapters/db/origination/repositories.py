@@ -363,15 +363,25 @@ class SqlApplicationRepository:
         row = fast.execute(self._c, _GET_APPLICATION, {"b_id": application_id}).one_or_none()
         return None if row is None else self._from_row(row)
 
-    def update(self, application: Application, *, expected_version: int) -> None:
+    def update(self, application: Application, *, previous: Application) -> None:
+        if application.application_id != previous.application_id:
+            raise ValueError("an application is updated over a state of the same application")
+        if application.version <= previous.version:
+            raise ValueError("an update moves the application's version forward")
+        # Only the columns that differ: SQLite rewrites the entries of every index with a
+        # column in the SET list, changed or not, and thirteen of the table's indexes have
+        # one; a status change wrote each of their pages to the WAL again. The version check
+        # makes ``previous`` what the row holds, so an unwritten column keeps its value.
+        before = self._values(previous)
+        changed = {
+            name: value
+            for name, value in self._values(application).items()
+            if value != before[name]
+        }
         result = fast.execute(
             self._c,
             _UPDATE_APPLICATION,
-            {
-                **self._values(application),
-                "b_id": application.application_id,
-                "b_version": expected_version,
-            },
+            {**changed, "b_id": application.application_id, "b_version": previous.version},
         )
         if result.rowcount != 1:
             raise Conflict(
