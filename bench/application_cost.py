@@ -266,8 +266,9 @@ def main() -> None:
             started = time.process_time()
             asyncio.run(applications(call, tokens, subjects, first + k * n, n))
             cpu.append((time.process_time() - started) / n * 1000)
-        listed = ", ".join(f"{ms:.2f}" for ms in cpu)
-        print(f"CPU per application: best {min(cpu):.2f} ms (rounds: {listed})")
+        if cpu:  # --rounds 0: counts only
+            listed = ", ".join(f"{ms:.2f}" for ms in cpu)
+            print(f"CPU per application: best {min(cpu):.2f} ms (rounds: {listed})")
     platform.close()
 
 

@@ -39,9 +39,11 @@ audit_events = Table(
     Column("entity_id", String(128), nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("payload_digest", String(64), nullable=False),
-    # The chain link and hash, set when the event is sealed (NULL while it is pending).
+    # The chain link and hash, set when the event is sealed (NULL while it is pending). Not
+    # unique: verification recomputes every hash, and the index cost every event a page
+    # (migration 0040).
     Column("prev_hash", String(64), nullable=True),
-    Column("hash", String(64), nullable=True, unique=True),
+    Column("hash", String(64), nullable=True),
     # The event's own MAC, written with it (NULL only on events from before sealing).
     Column("event_mac", String(64), nullable=True),
     # Audit search: who touched an entity, what an actor did, what happened when.
