@@ -180,7 +180,13 @@ def counted(engine: Engine) -> Iterator[dict[str, int]]:
 def wal_frames(path: str) -> int:
     """Frames in the WAL now (a PASSIVE checkpoint reports them, and copies them back)."""
     with closing(sqlite3.connect(path)) as connection:
-        return int(connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+        # -1 while another connection holds the checkpoint lock: ask again.
+        for _ in range(120):
+            frames = int(connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+            if frames >= 0:
+                return frames
+            time.sleep(0.5)
+    raise SystemExit("the WAL's frames could not be counted: another connection holds it")
 
 
 def truncate_wal(path: str | None) -> None:

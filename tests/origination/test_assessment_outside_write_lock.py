@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 import pytest
 from flow_scenarios import ALL_SCOPES, apply_and_consent
-from origination_wiring import AUDIT_KEY, DATA_KEY, Wired
-from sqlalchemy import Engine, func, select
+from origination_fakes import EVIDENCE
+from origination_wiring import AUDIT_KEY, DATA_KEY, Wired, migrated_engine, wire
+from sqlalchemy import Engine, event, func, select
 
 from puhui.adapters.db import tables as audit_tables
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination import tables as t
-from puhui.adapters.db.origination.unit_of_work import OriginationUnits
+from puhui.adapters.db.origination.unit_of_work import OriginationUnits, SqliteWriterLock
 from puhui.domain.audit import AuditRecord
 from puhui.domain.clock import FixedClock
 from puhui.domain.origination.application import ApplicationStatus
@@ -128,3 +129,44 @@ def test_a_consent_revoked_during_the_assessment_leaves_nothing_recorded(
     assert view.application.assessment is None
     assert _count(engine, t.offers) == 0
     assert len(ALL_SCOPES) == len(consent.scopes)
+
+
+def test_on_sqlite_the_decisions_writer_lock_is_held_for_writes_only(
+    sqlite_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other writers wait while a decision holds SQLite's writer lock: nothing is read
+    under it (the versioned update checks that the application did not move) and the
+    outcome, its audit records, the stored decision and the offer are made before it."""
+    engine = migrated_engine(sqlite_url)
+    try:
+        u = units(engine, clock)
+        w = wire(u.writer, clock, reader_factory=u.reader)
+        w.assessor.evidence = EVIDENCE  # so that the decision is stored too
+        owner, application_id = apply_and_consent(w)
+        held = {"now": False}
+        under_lock: list[str] = []
+        acquire, release = SqliteWriterLock.acquire, SqliteWriterLock.release
+
+        def acquired(lock: SqliteWriterLock) -> None:
+            acquire(lock)
+            held["now"] = True
+
+        def released(lock: SqliteWriterLock) -> None:
+            held["now"] = False
+            release(lock)
+
+        def statement(_c: object, _cursor: object, sql: str, *_: object) -> None:
+            if held["now"]:
+                under_lock.append(sql.split(maxsplit=1)[0].upper())
+
+        monkeypatch.setattr(SqliteWriterLock, "acquire", acquired)
+        monkeypatch.setattr(SqliteWriterLock, "release", released)
+        event.listen(engine, "before_cursor_execute", statement)
+        view = uc.assess_application(w.origination, actor=owner, application_id=application_id)
+        event.remove(engine, "before_cursor_execute", statement)
+
+        assert view.application.status is ApplicationStatus.OFFERED
+        # The application, the moved audit head, the events, the decision record, the offer.
+        assert under_lock == ["UPDATE", "UPDATE", "INSERT", "INSERT", "INSERT"]
+    finally:
+        engine.dispose()

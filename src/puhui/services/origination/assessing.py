@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from puhui.domain.audit import AuditRecord
 from puhui.domain.errors import Conflict, InvalidInput
 from puhui.domain.origination import fraud
 from puhui.domain.origination.application import Application, ApplicationStatus
@@ -17,6 +18,7 @@ from puhui.domain.origination.errors import (
     ApplicationChanged,
     ConsentRequired,
 )
+from puhui.domain.origination.offer import Offer
 from puhui.domain.origination.reasons import Reason
 from puhui.services import audit
 from puhui.services.origination.context import (
@@ -168,12 +170,11 @@ def assess_application(
         gathered = _gather(origination, uow, actor, application_id)
         if isinstance(gathered, ApplicationView):
             return gathered
-    assessment = _assess(origination, gathered)
+    decided = _decided(origination, actor, gathered, _assess(origination, gathered))
+    # The writer lock is held from here to the commit: only the writes happen inside. The
+    # versioned update is the check that the application has not moved since the snapshot.
     with origination.uow_factory() as uow:
-        current = load_visible(uow, actor, application_id)
-        if current.version != gathered.application.version:
-            return _changed(uow, actor, application_id, current)
-        view = _record(origination, uow, actor, gathered, assessment)
+        view = _record(uow, gathered, decided)
         if view is None:
             uow.rollback()
             return _changed(uow, actor, application_id)
@@ -188,8 +189,8 @@ def _assess_in_one_transaction(
         gathered = _gather(origination, uow, actor, application_id)
         if isinstance(gathered, ApplicationView):
             return gathered
-        assessment = _assess(origination, gathered)
-        view = _record(origination, uow, actor, gathered, assessment)
+        decided = _decided(origination, actor, gathered, _assess(origination, gathered))
+        view = _record(uow, gathered, decided)
         if view is None:
             # Nothing was written: the versioned update comes first and matched no row.
             uow.rollback()
@@ -266,17 +267,11 @@ def _assess(origination: Origination, gathered: _Gathered) -> Assessment:
     return replace(screened, trace={**screened.trace, "graph": gathered.graph.trace})
 
 
-def _changed(
-    uow: OriginationUnitOfWork,
-    actor: Principal,
-    application_id: str,
-    current: Application | None = None,
-) -> ApplicationView:
+def _changed(uow: OriginationUnitOfWork, actor: Principal, application_id: str) -> ApplicationView:
     """The application moved during its assessment: its decision if another request made
     one (it stands), else ``ApplicationChanged`` (a revoked consent: nothing may be recorded
     from this pull)."""
-    if current is None:
-        current = load_visible(uow, actor, application_id)
+    current = load_visible(uow, actor, application_id)
     if current.assessment is not None:
         return view_of(uow, current)
     raise ApplicationChanged(
@@ -286,18 +281,21 @@ def _changed(
     )
 
 
-def _record(
-    origination: Origination,
-    uow: OriginationUnitOfWork,
-    actor: Principal,
-    gathered: _Gathered,
-    assessment: Assessment,
-) -> ApplicationView | None:
-    """Write the outcome: the application first (None, and nothing written, if it moved
-    since it was read), then the audit trail, the decision record and the offer. The caller
-    commits."""
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """What recording an assessment writes, made before the write transaction begins."""
+
+    final: Application
+    audit: list[AuditRecord]
+    record: DecisionRecord | None
+    offer: Offer | None
+
+
+def _decided(
+    origination: Origination, actor: Principal, gathered: _Gathered, assessment: Assessment
+) -> _Decided:
+    """The application's final state, its audit records, the stored decision and the offer."""
     application, data, hits = gathered.application, gathered.data, gathered.hits
-    application_id = application.application_id
     now = origination.clock.now()
     target = _OUTCOME_STATUS[assessment.outcome]
     assessed = application.moved_to(ApplicationStatus.ASSESSED, at=now)
@@ -308,38 +306,53 @@ def _record(
         green_label=green_label,
         green_category=green_category,
     )
+    records = [
+        transition_record(
+            actor,
+            application,
+            ApplicationStatus.ASSESSED,
+            {"scopes_pulled": sorted(s.value for s in data)},
+        ),
+        transition_record(
+            actor,
+            assessed,
+            target,
+            {
+                "outcome": assessment.outcome.value,
+                "reasons": list(assessment.reasons),
+                "grade": assessment.grade,
+                "limit_fen": assessment.limit_fen,
+            },
+        ),
+    ]
+    record = (
+        None
+        if assessment.evidence is None
+        else decision_record(application.application_id, now, assessment, hits)
+    )
+    offer = (
+        make_offer(origination, final, assessment)
+        if assessment.outcome is Outcome.APPROVE
+        else None
+    )
+    return _Decided(final, records, record, offer)
+
+
+def _record(
+    uow: OriginationUnitOfWork, gathered: _Gathered, decided: _Decided
+) -> ApplicationView | None:
+    """Write the outcome: the application first (None, and nothing written, if it moved
+    since it was read), then the audit trail, the decision record and the offer. The caller
+    commits."""
     # Two transitions, one row write: the intermediate state is recorded in the audit
     # trail, and nobody can observe it in the table mid-transaction anyway.
     try:
-        uow.applications.update(final, previous=application)
+        uow.applications.update(decided.final, previous=gathered.application)
     except Conflict:
         return None
-    audit.record_all(
-        uow,
-        [
-            transition_record(
-                actor,
-                application,
-                ApplicationStatus.ASSESSED,
-                {"scopes_pulled": sorted(s.value for s in data)},
-            ),
-            transition_record(
-                actor,
-                assessed,
-                target,
-                {
-                    "outcome": assessment.outcome.value,
-                    "reasons": list(assessment.reasons),
-                    "grade": assessment.grade,
-                    "limit_fen": assessment.limit_fen,
-                },
-            ),
-        ],
-    )
-    if assessment.evidence is not None:
-        uow.decisions.add(decision_record(application_id, now, assessment, hits))
-    offer = None
-    if assessment.outcome is Outcome.APPROVE:
-        offer = make_offer(origination, final, assessment)
-        uow.offers.add(offer)
-    return ApplicationView(final, gathered.consents, offer, None)
+    audit.record_all(uow, decided.audit)
+    if decided.record is not None:
+        uow.decisions.add(decided.record)
+    if decided.offer is not None:
+        uow.offers.add(decided.offer)
+    return ApplicationView(decided.final, gathered.consents, decided.offer, None)
