@@ -52,7 +52,8 @@ def test_consent_and_decision_write_only_what_they_change(
     consent_set, decision_set = _set_columns(captured)
     assert consent_set == {"status", "updated_at", "version"}
     assert view.application.status is ApplicationStatus.OFFERED
-    # The decision adds its assessment (and the green label it read), never the applicant.
+    # The decision sets its assessment (and a green label, when it read one), never the
+    # applicant's columns.
     assert {"status", "updated_at", "version", "assessment_json"} <= decision_set
     assert decision_set.isdisjoint(
         {"uscc", "application_no", "created_at", "applicant_user_id", "branch_code"}
