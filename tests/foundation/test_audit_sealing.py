@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, event, select, text
 
 from puhui.adapters.db import migrate
 from puhui.adapters.db.audit_repository import SqlAuditLog
@@ -220,3 +220,24 @@ def test_concurrent_writers_rollbacks_and_sealers_leave_one_whole_chain(
     report = verify(pg_engine, clock)
     assert (report.ok, report.events_checked, report.pending) == (True, len(committed), 0)
     assert sorted(e for e, _ in chain(pg_engine, clock)) == sorted(committed)
+
+
+@pytest.mark.postgres
+def test_a_batch_of_events_is_sealed_by_one_statement(pg_engine: Engine, clock: FixedClock) -> None:
+    seals: list[tuple[str, bool]] = []
+
+    @event.listens_for(pg_engine, "before_cursor_execute")
+    def _count(
+        _conn: object, _cursor: object, statement: str, _params: object, _ctx: object, many: bool
+    ) -> None:
+        if statement.lstrip().upper().startswith("UPDATE AUDIT_EVENTS"):
+            seals.append((statement, many))
+
+    with SqlUnitOfWork(pg_engine, clock=clock, audit_key=KEY) as uow:
+        written = uow.audit.append_all([record(n) for n in range(30)])
+        uow.commit()  # no background sealer: the commit seals
+    assert [many for _, many in seals] == [False]
+    assert head_seq(pg_engine) == written[-1].seq
+    assert chain(pg_engine, clock) == [(str(n), True) for n in range(30)]
+    report = verify(pg_engine, clock)
+    assert (report.ok, report.events_checked, report.pending) == (True, 30, 0)

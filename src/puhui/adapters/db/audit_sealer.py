@@ -45,10 +45,12 @@ _OLDEST_RUNNING = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bi
 _READ_HEAD = select(
     audit_head.c.seq, audit_head.c.hash, audit_head.c.fence_seq, audit_head.c.fence_xid
 ).where(audit_head.c.id == 1)
-_SEAL_EVENT = (
-    update(audit_events)
-    .where(audit_events.c.seq == bindparam("b_seq"))
-    .values(prev_hash=bindparam("b_prev"), hash=bindparam("b_hash"))
+# One statement for a batch: an ``executemany`` ran one UPDATE per event on the server.
+_SEAL_EVENTS = text(
+    "UPDATE audit_events AS e SET prev_hash = v.prev_hash, hash = v.hash "
+    "FROM unnest(CAST(:seqs AS bigint[]), CAST(:prevs AS varchar[]), "
+    "CAST(:hashes AS varchar[])) AS v(seq, prev_hash, hash) "
+    "WHERE e.seq = v.seq"
 )
 _MOVE_HEAD = (
     update(audit_head)
@@ -99,7 +101,9 @@ def seal_pending(connection: Connection, *, key: bytes, wait: bool = True) -> in
             .order_by(audit_events.c.seq)
             .limit(_BATCH)
         ).all()
-        links: list[dict[str, object]] = []
+        seqs: list[int] = []
+        prevs: list[str] = []
+        hashes: list[str] = []
         refused = False
         for row in rows:
             event = AuditEvent(
@@ -125,11 +129,13 @@ def seal_pending(connection: Connection, *, key: bytes, wait: bool = True) -> in
                 refused = True
                 break
             event_hash = seal_hash(event, prev_hash=prev_hash, key=key)
-            links.append({"b_seq": event.seq, "b_prev": prev_hash, "b_hash": event_hash})
+            seqs.append(event.seq)
+            prevs.append(prev_hash)
+            hashes.append(event_hash)
             seq, prev_hash = event.seq, event_hash
-        if links:
-            connection.execute(_SEAL_EVENT, links)
-            sealed += len(links)
+        if seqs:
+            connection.execute(_SEAL_EVENTS, {"seqs": seqs, "prevs": prevs, "hashes": hashes})
+            sealed += len(seqs)
         if refused or len(rows) < _BATCH:
             break
     connection.execute(
@@ -171,7 +177,7 @@ _SEALERS: weakref.WeakKeyDictionary[Engine, _BackgroundSealer] = weakref.WeakKey
 _SEALERS_GUARD = threading.Lock()
 
 
-def seal_in_background(engine: Engine, *, key: bytes, pause_seconds: float = 0.02) -> bool:
+def seal_in_background(engine: Engine, *, key: bytes, pause_seconds: float = 0.25) -> bool:
     """Seal this engine's pending events in a thread of this process (a server).
 
     Commits then only wake the thread instead of sealing on the request path, and many
