@@ -7,8 +7,9 @@ storing them, by default with its own ``pglz``, which cost the decision's INSERT
 for a value of about the same size. Values written before stay as they are: PostgreSQL reads
 both methods.
 
-A server built without LZ4 keeps ``pglz``: the columns are left alone, and the platform works
-the same. SQLite stores these columns as they are, and has nothing to change.
+A server built without LZ4 (or older than PostgreSQL 14) keeps ``pglz``: the columns are left
+alone, and the platform works the same. SQLite stores these columns as they are, and has
+nothing to change.
 
 Revision ID: 0041
 Revises: 0040
@@ -31,23 +32,25 @@ COLUMNS = (
 )
 
 
-def _lz4_available() -> bool:
+def _compression_methods() -> list[str]:
+    """The methods this server offers for a column; none on SQLite, and none before
+    PostgreSQL 14, which has no per-column method."""
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
-        return False
+        return []
     methods = bind.execute(
         text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
     ).scalar_one_or_none()
-    return methods is not None and "lz4" in methods
+    return list(methods or [])
 
 
 def upgrade() -> None:
-    if _lz4_available():
+    if "lz4" in _compression_methods():
         for table, column in COLUMNS:
             op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION lz4")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    if _compression_methods():
         for table, column in COLUMNS:
             op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION default")
