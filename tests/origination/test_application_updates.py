@@ -128,3 +128,43 @@ def test_an_update_must_be_of_the_same_application_and_move_its_version(db: Wire
             uow.applications.update(replace(moved, version=made.version), previous=made)
     with db.origination.uow_factory() as uow:
         assert uow.applications.get(made.application_id) == made
+
+
+def test_an_assessment_is_written_only_when_it_changes(
+    db: Wired, engine: Engine, statements: Callable[[Engine], Any]
+) -> None:
+    owner = db.applicant(PHONE)
+    made = uc.create_application(db.origination, actor=owner, request=new())
+    uc.give_consent(
+        db.origination,
+        actor=owner,
+        application_id=made.application_id,
+        scopes=ALL_SCOPES,
+        purpose="credit",
+    )
+    uc.assess_application(db.origination, actor=owner, application_id=made.application_id)
+    with db.origination.uow_factory() as uow:
+        decided = uow.applications.get(made.application_id)
+    assert decided is not None
+    assert decided.assessment is not None
+    at = db.clock.now()
+    passed_on = decided.moved_to(ApplicationStatus.ACCEPTED, at=at)  # the same assessment
+    equal = replace(  # another object, the same value
+        passed_on, assessment=replace(decided.assessment), version=passed_on.version + 1
+    )
+    revised = replace(
+        equal,
+        assessment=replace(decided.assessment, reasons=("manual_review",)),
+        version=equal.version + 1,
+    )
+    with statements(engine) as captured, db.origination.uow_factory() as uow:
+        uow.applications.update(passed_on, previous=decided)
+        uow.applications.update(equal, previous=passed_on)
+        uow.applications.update(revised, previous=equal)
+        uow.commit()
+    passed_on_set, equal_set, revised_set = _set_columns(captured)
+    assert "assessment_json" not in passed_on_set
+    assert "assessment_json" not in equal_set
+    assert "assessment_json" in revised_set
+    with db.origination.uow_factory() as uow:
+        assert uow.applications.get(made.application_id) == revised

@@ -290,7 +290,6 @@ class SqlApplicationRepository:
             "green_category": application.green_category,
             "reviewed_by": application.reviewed_by,
             "credit_line_id": application.credit_line_id,
-            "assessment_json": _assessment_to_json(application.assessment),
             "created_at": application.created_at,
             "updated_at": application.updated_at,
             "version": application.version,
@@ -302,6 +301,7 @@ class SqlApplicationRepository:
         # sealed once here, and an update leaves their columns alone.
         values = self._values(application) | {
             "application_id": application.application_id,
+            "assessment_json": _assessment_to_json(application.assessment),
             "id_number_enc": self._cipher.encrypt(ID_NUMBER, a.id_number),
             "id_number_index": self._cipher.blind_index(ID_NUMBER, a.id_number),
             "phone_enc": self._cipher.encrypt(PHONE, a.phone),
@@ -378,6 +378,12 @@ class SqlApplicationRepository:
             for name, value in self._values(application).items()
             if value != before[name]
         }
+        # The assessment is encoded only when the new state carries another one than the
+        # state it was made from (most transitions pass it on unchanged).
+        if application.assessment is not previous.assessment:
+            encoded = _assessment_to_json(application.assessment)
+            if encoded != _assessment_to_json(previous.assessment):
+                changed["assessment_json"] = encoded
         result = fast.execute(
             self._c,
             _UPDATE_APPLICATION,
