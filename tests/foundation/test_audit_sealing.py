@@ -241,3 +241,26 @@ def test_a_batch_of_events_is_sealed_by_one_statement(pg_engine: Engine, clock: 
     assert chain(pg_engine, clock) == [(str(n), True) for n in range(30)]
     report = verify(pg_engine, clock)
     assert (report.ok, report.events_checked, report.pending) == (True, 30, 0)
+
+
+@pytest.mark.postgres
+def test_the_numbers_of_a_batch_are_drawn_by_a_statement_planned_once(
+    pg_engine: Engine, clock: FixedClock
+) -> None:
+    """The count is part of the statement, not a parameter: with ``generate_series(1, $1)``
+    the server made a new (custom) plan at every execution of the prepared statement."""
+    with SqlUnitOfWork(pg_engine, clock=clock, audit_key=KEY) as uow:
+        drawn = [uow.audit.append_all([record(n), record(n + 100)]) for n in range(12)]
+        plans = uow.connection.execute(
+            text(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE '%nextval(''audit_event_ordinal'')%generate_series%'"
+            )
+        ).all()
+        uow.commit()
+    seqs = [event.seq for batch in drawn for event in batch]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 24
+    assert len(plans) == 1, "the batch's statement is prepared after a few executions"
+    generic, custom = plans[0]
+    assert (custom, generic >= 1) == (0, True)
+    assert verify(pg_engine, clock).events_checked == 24
