@@ -18,12 +18,16 @@ reports:
   grows; a round in which it restarted all the same is reported as not counted);
 - CPU milliseconds of this process, per round (best and all): on a shared machine rounds of
   the same code differ by more than most changes do;
+- the elapsed time per application, per round: with one caller, how long a worker that runs
+  the service calls inline is held by one application (its CPU and its waits on the database);
+- PostgreSQL on this machine: the CPU of the server processes connected to the database, per
+  round (``/proc``; not printed for a server elsewhere);
 - ``--callgrind``, under valgrind: instrumentation is switched on for the measured
   applications only, so the file's total is their instructions (deterministic: the same
   code gives the same count to a fraction of a percent).
 
-What it leaves out, by design: HTTP parsing and the socket (uvicorn), waiting on another
-worker's write lock, and PostgreSQL's own CPU. ``origination_api.py --real`` measures those.
+What it leaves out, by design: HTTP parsing and the socket (uvicorn), and waiting on another
+worker's write lock. ``origination_api.py --real`` measures those.
 """
 
 from __future__ import annotations
@@ -177,6 +181,28 @@ def counted(engine: Engine) -> Iterator[dict[str, int]]:
             event.remove(engine, name, hook)
 
 
+def backend_times(engine: Engine) -> dict[int, float] | None:
+    """CPU seconds so far of each server process connected to the benchmark's database,
+    read from ``/proc``: only for a PostgreSQL server on this machine (else None)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        pids = connection.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        ).scalars()
+        found = [int(pid) for pid in pids]
+    tick = os.sysconf("SC_CLK_TCK")
+    times: dict[int, float] = {}
+    for pid in found:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # a server elsewhere, or a backend that has just ended
+            continue
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return times or None
+
+
 def wal_position(path: str) -> tuple[bytes, int]:
     """The log's generation (checkpoint sequence and salt: a restart changes them) and the
     frames in it (the file only grows until a restart)."""
@@ -273,16 +299,33 @@ def main() -> None:
         subprocess.run(["callgrind_control", "--instr=off", pid], check=True, capture_output=True)
         print(f"instrumented {n} applications: divide the callgrind file's total by {n}")
     else:
-        cpu = []
+        cpu: list[float] = []
+        wall: list[float] = []
+        backend_cpu: list[float] = []
         for k in range(rounds):
             truncate_wal(sqlite_path)
             gc.collect()
-            started = time.process_time()
+            backends = backend_times(engine)
+            started, clock_started = time.process_time(), time.perf_counter()
             asyncio.run(applications(call, tokens, subjects, first + k * n, n))
             cpu.append((time.process_time() - started) / n * 1000)
+            wall.append((time.perf_counter() - clock_started) / n * 1000)
+            if backends is not None:
+                spent = backend_times(engine) or {}
+                used = sum(seconds - backends.get(pid, 0.0) for pid, seconds in spent.items())
+                backend_cpu.append(used / n * 1000)
         if cpu:  # --rounds 0: counts only
             listed = ", ".join(f"{ms:.2f}" for ms in cpu)
             print(f"CPU per application: best {min(cpu):.2f} ms (rounds: {listed})")
+            # One caller: how long a worker that runs the calls inline is held per application.
+            listed = ", ".join(f"{ms:.2f}" for ms in wall)
+            print(f"elapsed per application: best {min(wall):.2f} ms (rounds: {listed})")
+        if backend_cpu:
+            listed = ", ".join(f"{ms:.2f}" for ms in backend_cpu)
+            print(
+                f"PostgreSQL backends' CPU per application: best {min(backend_cpu):.2f} ms "
+                f"(rounds: {listed})"
+            )
     platform.close()
 
 
