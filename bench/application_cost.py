@@ -191,15 +191,8 @@ def backend_times(engine: Engine) -> dict[int, float] | None:
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
         ).scalars()
         found = [int(pid) for pid in pids]
-    tick = os.sysconf("SC_CLK_TCK")
-    times: dict[int, float] = {}
-    for pid in found:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:  # a server elsewhere, or a backend that has just ended
-            continue
-        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    stats = {pid: api.process_stat(pid) for pid in found}
+    times = {pid: stat[1] for pid, stat in stats.items() if stat is not None}
     return times or None
 
 
@@ -314,18 +307,16 @@ def main() -> None:
                 spent = backend_times(engine) or {}
                 used = sum(seconds - backends.get(pid, 0.0) for pid, seconds in spent.items())
                 backend_cpu.append(used / n * 1000)
-        if cpu:  # --rounds 0: counts only
-            listed = ", ".join(f"{ms:.2f}" for ms in cpu)
-            print(f"CPU per application: best {min(cpu):.2f} ms (rounds: {listed})")
-            # One caller: how long a worker that runs the calls inline is held per application.
-            listed = ", ".join(f"{ms:.2f}" for ms in wall)
-            print(f"elapsed per application: best {min(wall):.2f} ms (rounds: {listed})")
-        if backend_cpu:
-            listed = ", ".join(f"{ms:.2f}" for ms in backend_cpu)
-            print(
-                f"PostgreSQL backends' CPU per application: best {min(backend_cpu):.2f} ms "
-                f"(rounds: {listed})"
-            )
+        # --rounds 0: counts only. Elapsed, with one caller: how long a worker that runs the
+        # calls inline is held per application.
+        for label, values in (
+            ("CPU", cpu),
+            ("elapsed", wall),
+            ("PostgreSQL backends' CPU", backend_cpu),
+        ):
+            if values:
+                listed = ", ".join(f"{ms:.2f}" for ms in values)
+                print(f"{label} per application: best {min(values):.2f} ms (rounds: {listed})")
     platform.close()
 
 

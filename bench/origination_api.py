@@ -275,20 +275,24 @@ class RawClient:
             self._writer.close()
 
 
+def process_stat(pid: int | str) -> tuple[int, float] | None:
+    """A process's parent and its user + system CPU seconds, from ``/proc`` (None when the
+    process is not on this machine or has just ended)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and its direct children (uvicorn workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    total = 0.0
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
+        stat = process_stat(entry.name) if entry.name.isdigit() else None
+        if stat is not None and (int(entry.name) == pid or stat[0] == pid):
+            total += stat[1]
+    return total
 
 
 class Subject(NamedTuple):
