@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 import puhui
 from puhui.cli.main import app
+from puhui.domain.money import format_yuan
 
 runner = CliRunner()
 
@@ -132,6 +134,23 @@ def _monitoring_runs_are_stored(url: str) -> None:
     assert tasks == alerts
 
 
+def _shown_as_text(application_id: str, document: dict[str, Any]) -> None:
+    """The text form: money in yuan, "-" for what a decision has not got, pd and score
+    rounded for reading (the JSON keeps them whole)."""
+    shown = runner.invoke(app, ["decision", "show", application_id])
+    assert shown.exit_code == 0, shown.output
+    lines = {line[:14].strip(): line[14:] for line in shown.stdout.splitlines()}
+    outcome = lines["outcome"]
+    assert outcome.startswith(f"{document['outcome']}  ")
+    assert "None" not in outcome
+    limit = document["limit_fen"]
+    assert f"limit {'-' if limit is None else format_yuan(limit) + ' yuan'}  " in outcome
+    evidence = document["evidence"]
+    assert lines["model"].endswith(
+        f"pd {evidence['model_pd']:.4%}  score {evidence['model_score']:.1f}"
+    )
+
+
 def _stored_decisions_show_replay_backtest_and_monitor(url: str, tmp_path: Path) -> None:
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -148,6 +167,7 @@ def _stored_decisions_show_replay_backtest_and_monitor(url: str, tmp_path: Path)
     assert document["evidence"]["strategy_name"] == "mse-online-credit"
     assert document["evidence"]["model_version"] == model_version
     assert document["evidence"]["feature_source"] == "store"
+    _shown_as_text(application_id, document)
     replayed = runner.invoke(app, ["decision", "replay", application_id, "--json"])
     assert replayed.exit_code == 0, replayed.output
     assert json.loads(replayed.stdout)["matches"] is True

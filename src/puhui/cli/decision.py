@@ -9,6 +9,7 @@ import typer
 
 from puhui.cli.context import fail, platform
 from puhui.domain.errors import PuhuiError
+from puhui.domain.money import format_yuan
 from puhui.domain.origination.decision_record import record_to_document
 
 app = typer.Typer(help="Stored decisions: show and replay.", no_args_is_help=True)
@@ -24,10 +25,12 @@ def _print_record(document: dict[str, Any]) -> None:
     echo = typer.echo
     echo(f"application   {document['application_id']}")
     echo(f"decided at    {document['decided_at']}  (as of {evidence['as_of']})")
+    limit, term = document["limit_fen"], document["term_months"]
     echo(
-        f"outcome       {document['outcome']}  grade {document['grade']}  "
-        f"limit {document['limit_fen']} fen  rate {document['annual_rate']}  "
-        f"term {document['term_months']} months"
+        f"outcome       {document['outcome']}  grade {_or_dash(document['grade'])}  "
+        f"limit {'-' if limit is None else format_yuan(limit) + ' yuan'}  "
+        f"rate {_or_dash(document['annual_rate'])}  "
+        f"term {'-' if term is None else f'{term} months'}"
     )
     echo(f"reasons       {', '.join(document['reasons']) or '-'}")
     echo(f"anti-fraud    {', '.join(document['fraud_hits']) or '-'}")
@@ -36,9 +39,11 @@ def _print_record(document: dict[str, Any]) -> None:
         f"(hash {evidence['strategy_hash'][:12]})  arm {evidence['arm']}"
         + (f"  bucket {evidence['bucket']}" if evidence["bucket"] is not None else "")
     )
+    # Rounded for reading; --json prints the stored values whole.
+    pd, score = evidence["model_pd"], evidence["model_score"]
     echo(
         f"model         {evidence['model_name']} {evidence['model_version']}  "
-        f"pd {evidence['model_pd']}  score {evidence['model_score']}"
+        f"pd {'-' if pd is None else f'{pd:.4%}'}  score {'-' if score is None else f'{score:.1f}'}"
     )
     lineage = ", ".join(f"{k}={v}" for k, v in evidence["feature_lineage"].items())
     echo(f"features      {len(evidence['features'])} from {evidence['feature_source']} ({lineage})")
@@ -54,6 +59,10 @@ def _print_record(document: dict[str, Any]) -> None:
     echo("inputs:")
     for name, value in sorted(evidence["inputs"].items()):
         echo(f"  {name:<32} {value}")
+
+
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)
 
 
 def _print_graph(graph: dict[str, Any] | None) -> None:
