@@ -14,7 +14,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from puhui.cli import progress as cli_progress
-from puhui.cli.errors import EXIT_UNEXPECTED, EXIT_USAGE, explain
+from puhui.cli.errors import EXIT_READER_GONE, EXIT_UNEXPECTED, EXIT_USAGE, explain
 from puhui.cli.main import app
 from puhui.cli.progress import TerminalProgress, progress_bar, terminal_bars
 from puhui.domain.errors import InvalidDate
@@ -158,6 +158,41 @@ def test_debug_shows_the_traceback_of_an_escaped_error(tmp_path: Path) -> None:
     assert loud.returncode != 0
     assert "Traceback (most recent call last)" in loud.stderr
     assert "OperationalError" in loud.stderr
+
+
+def test_output_whose_reader_went_away_stops_quietly() -> None:
+    """``puhui … | head``: the reader closes the pipe before the output is written. The
+    command stops with the shell's code for SIGPIPE and says nothing (no "error [io_error]",
+    no "Exception ignored" from the interpreter's last flush)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes its first line
+    argv = ["loan", "schedule", "--principal", "100000", "--annual-rate", "0.0435"]
+    argv += ["--months", "360", "--method", "equal-instalment", "--start", "2026-01-01"]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "from puhui.cli.main import main; main()", *argv],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == EXIT_READER_GONE
+    assert done.stderr == ""
+
+
+def test_a_broken_pipe_that_is_not_the_output_is_reported(
+    sqlite_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def lost(*_args: object, **_kwargs: object) -> None:
+        raise BrokenPipeError(32, "Broken pipe")  # a socket, say: stdout is fine
+
+    monkeypatch.setattr("puhui.cli.eod.run_end_of_day", lost)
+    result = runner.invoke(app, ["eod", "run", "--as-of", "2024-01-01"])
+    assert result.exit_code == EXIT_USAGE
+    assert result.stderr.strip() == "error [io_error]: Broken pipe"
 
 
 def test_explanations_of_common_errors() -> None:

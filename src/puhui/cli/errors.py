@@ -9,6 +9,8 @@ else, that an unexpected error happened and ``--debug`` shows where.
 
 from __future__ import annotations
 
+import os
+import select
 import sys
 import traceback
 from collections.abc import Iterator
@@ -24,6 +26,9 @@ EXIT_UNEXPECTED = 1
 """A defect (or an interruption): not the user's doing."""
 EXIT_USAGE = 2
 """The user's input, files, settings or database: what they can fix (also every PuhuiError)."""
+EXIT_READER_GONE = 141
+"""What a shell reports for a tool stopped by SIGPIPE: the reader of the output went away
+(``puhui decision show … | head``)."""
 DEBUG_KEY = "puhui.debug"
 
 
@@ -130,11 +135,29 @@ class PuhuiGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except Exception as exc:
+            if isinstance(exc, BrokenPipeError) and _stdout_reader_gone():
+                # Not an error of the command: the rest of its output has no reader. Quiet,
+                # as other tools are; stdout goes to /dev/null so the flush at exit is too.
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, sys.stdout.fileno())
+                os.close(null)
+                raise typer.Exit(EXIT_READER_GONE) from None
             if _passes_through(exc) or ctx.meta.get(DEBUG_KEY):
                 raise
             explained = explain(exc)
             typer.echo(explained.line(), err=True)
             raise typer.Exit(explained.exit_code) from None
+
+
+def _stdout_reader_gone() -> bool:
+    """True when stdout is a pipe whose reading end is closed (the write end polls as an
+    error): a broken pipe elsewhere (a socket) is an error of the command and is reported."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError):  # no file descriptor (a test's captured output)
+        return False
 
 
 def print_traceback_when_debugging() -> None:
