@@ -4,7 +4,8 @@ Commands turn the errors they expect into :func:`puhui.cli.context.fail`; whatev
 them reaches :class:`PuhuiGroup`, the root command group, which says in one sentence what
 went wrong: a platform rule (every :class:`PuhuiError`), a file that cannot be read or
 written, a database that cannot be reached, a value that does not parse, or, for anything
-else, that an unexpected error happened and ``--debug`` shows where.
+else, that an unexpected error happened and ``--debug`` shows where. Output whose reader went
+away (``| head``) is not an error: the command stops quietly.
 """
 
 from __future__ import annotations
