@@ -56,6 +56,11 @@ def test_a_referral_is_reviewed_by_an_approver_not_by_its_account_manager(
     expect(desktop.get_by_role("heading", name="人工审批（双人复核）")).to_be_visible()
     expect(desktop.get_by_role("table", name="今日审批须遵守的范围")).to_be_visible()
     expect(desktop.get_by_role("heading", name="决策所用版本")).to_be_visible()
+    # The rows pulled, per table of the data source: named in the page's language, with the
+    # table's own name beside it.
+    pulled = desktop.get_by_role("table", name="各数据表调取行数")
+    expect(pulled).to_contain_text("征信记录 bureau")
+    expect(pulled).to_contain_text("月度纳税 tax_monthly")
     assert untranslated_on_page(desktop) == []
     assert axe_violations(desktop) == []
     screenshot(desktop, site, "console-application-detail")
@@ -72,6 +77,9 @@ def test_a_referral_is_reviewed_by_an_approver_not_by_its_account_manager(
 
     desktop.get_by_role("link", name="English").click()
     expect(desktop.get_by_role("heading", name="Offer", exact=True)).to_be_visible()
+    expect(desktop.get_by_role("table", name="Rows pulled per table")).to_contain_text(
+        "Credit bureau records bureau"
+    )
     assert cjk_on_page(desktop) == []
     screenshot(desktop, site, "console-application-detail-en")
     desktop.goto("/console/applications?queue=all")

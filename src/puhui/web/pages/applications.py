@@ -103,6 +103,19 @@ SCOPE_NAMES = {
     DataScope.BUREAU: N_("Credit bureau"),
     DataScope.SETTLEMENT: N_("Bank settlement flows"),
 }
+TABLE_NAMES = {
+    "bureau": N_("Credit bureau records"),
+    "core_enterprises": N_("Ties to core enterprises"),
+    "court_cases": N_("Court cases"),
+    "enterprises": N_("Enterprise registration"),
+    "invoices": N_("VAT invoice lines"),
+    "owners": N_("Owners"),
+    "settlement_monthly": N_("Settlement flows by month"),
+    "tax_monthly": N_("Tax by month"),
+    "utilities_monthly": N_("Utility payments by month"),
+}
+"""The market source's tables (the rows an assessment pulled); another source's are shown by
+their own names."""
 FIELD_NAMES = {
     "limit_fen": N_("Limit"),
     "annual_rate": N_("Annual rate"),
@@ -358,6 +371,7 @@ async def _detail_context(
         "can_review": can_review,
         "bounds": _bound_rows(bounds),
         "scope_names": {scope.value: name for scope, name in SCOPE_NAMES.items()},
+        "table_names": TABLE_NAMES,
         "proposed_rate_percent": _percent_text(assessment.annual_rate if assessment else None),
         "form": {},
         "problem": None,
