@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db import fast
@@ -36,6 +36,13 @@ from puhui.services.guarantees.ports import (
     LoanFacts,
     RecoveryRecord,
 )
+
+_LOAN_CURED = or_(
+    loans.c.status == "closed",
+    and_(loans.c.status == "active", loans.c.days_past_due == 0),
+)
+"""A covered loan is cured when it is repaid and closed, or current again (0 days past due):
+its raised claim is withdrawn, its paid claim's compensation returned (docs/guarantees.md)."""
 
 
 class SqlGuaranteeRepository:
@@ -365,45 +372,28 @@ class SqlGuaranteeRepository:
         ]
 
     def raised_claims_cured(self) -> list[Claim]:
-        rows = self._connection.execute(
-            select(guarantee_claims)
-            .join(loans, loans.c.loan_id == guarantee_claims.c.loan_id)
-            .where(
-                guarantee_claims.c.status == "raised",
-                or_(
-                    loans.c.status == "closed",
-                    and_(loans.c.status == "active", loans.c.days_past_due == 0),
-                ),
-            )
-            .order_by(guarantee_claims.c.claim_id)
-        ).all()
-        return [_claim(row) for row in rows]
+        return self._claims_on_loans(guarantee_claims.c.status == "raised", _LOAN_CURED)
 
     def paid_claims_cured(self) -> list[Claim]:
-        rows = self._connection.execute(
-            select(guarantee_claims)
-            .join(loans, loans.c.loan_id == guarantee_claims.c.loan_id)
-            .where(
-                guarantee_claims.c.status == "paid",
-                guarantee_claims.c.released_on.is_(None),
-                or_(
-                    loans.c.status == "closed",
-                    and_(loans.c.status == "active", loans.c.days_past_due == 0),
-                ),
-            )
-            .order_by(guarantee_claims.c.claim_id)
-        ).all()
-        return [_claim(row) for row in rows]
+        return self._claims_on_loans(
+            guarantee_claims.c.status == "paid",
+            guarantee_claims.c.released_on.is_(None),
+            _LOAN_CURED,
+        )
 
     def paid_claims_to_release(self) -> list[Claim]:
+        return self._claims_on_loans(
+            guarantee_claims.c.status == "paid",
+            guarantee_claims.c.released_on.is_(None),
+            loans.c.status == "written_off",
+        )
+
+    def _claims_on_loans(self, *conditions: ColumnElement[bool]) -> list[Claim]:
+        """Claims, in id order, that meet ``conditions`` on the claim and its loan."""
         rows = self._connection.execute(
             select(guarantee_claims)
             .join(loans, loans.c.loan_id == guarantee_claims.c.loan_id)
-            .where(
-                guarantee_claims.c.status == "paid",
-                guarantee_claims.c.released_on.is_(None),
-                loans.c.status == "written_off",
-            )
+            .where(*conditions)
             .order_by(guarantee_claims.c.claim_id)
         ).all()
         return [_claim(row) for row in rows]
