@@ -25,10 +25,10 @@ def _print_record(document: dict[str, Any]) -> None:
     echo = typer.echo
     echo(f"application   {document['application_id']}")
     echo(f"decided at    {document['decided_at']}  (as of {evidence['as_of']})")
-    limit, term = document["limit_fen"], document["term_months"]
+    term = document["term_months"]
     echo(
         f"outcome       {document['outcome']}  grade {_or_dash(document['grade'])}  "
-        f"limit {'-' if limit is None else format_yuan(limit) + ' yuan'}  "
+        f"limit {_yuan_or_dash(document['limit_fen'])}  "
         f"rate {_or_dash(document['annual_rate'])}  "
         f"term {'-' if term is None else f'{term} months'}"
     )
@@ -52,8 +52,8 @@ def _print_record(document: dict[str, Any]) -> None:
         shadow = evidence["shadow"]
         echo(
             f"shadow        {shadow.get('arm')} {shadow.get('strategy_version')}: "
-            f"{shadow.get('outcome')} limit {shadow.get('limit_fen')} "
-            f"rate {shadow.get('annual_rate')}"
+            f"{shadow.get('outcome')}  limit {_yuan_or_dash(shadow.get('limit_fen'))}  "
+            f"rate {_or_dash(shadow.get('annual_rate'))}"
         )
     _print_graph(document["trace"].get("graph"))
     echo("inputs:")
@@ -63,6 +63,10 @@ def _print_record(document: dict[str, Any]) -> None:
 
 def _or_dash(value: object) -> str:
     return "-" if value is None else str(value)
+
+
+def _yuan_or_dash(amount_fen: int | None) -> str:
+    return "-" if amount_fen is None else f"{format_yuan(amount_fen)} yuan"
 
 
 def _print_graph(graph: dict[str, Any] | None) -> None:
