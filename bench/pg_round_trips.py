@@ -22,9 +22,7 @@ there.
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -78,7 +76,7 @@ def main() -> None:
     row = conn.execute("SELECT pg_backend_pid()").fetchone()
     conn.commit()
     backend = int(row[0]) if row is not None else 0
-    if not Path(f"/proc/{backend}").exists():
+    if process_stat(backend) is None:
         raise SystemExit("the server is not on this machine: its CPU cannot be read")
     print(f"{'mode':<9} {'k':>2} {'client µs':>10} {'backend µs':>11} {'elapsed µs':>11}")
     key = 0
@@ -86,7 +84,7 @@ def main() -> None:
     for count in range(1, len(STATEMENTS) + 1):
         for mode in ("plain", "pipeline"):
             n = args.transactions
-            before = process_stat(str(backend))
+            before = process_stat(backend)
             cpu, wall = time.process_time(), time.perf_counter()
             for _ in range(n):
                 key += 1
@@ -97,7 +95,7 @@ def main() -> None:
                     _transaction(conn, key, count, piped=False)
             client = (time.process_time() - cpu) / n * 1e6
             elapsed = (time.perf_counter() - wall) / n * 1e6
-            after = process_stat(str(backend))
+            after = process_stat(backend)
             server = (after[1] - before[1]) / n * 1e6 if before and after else float("nan")
             slopes.setdefault(mode, []).append((count, client, server))
             print(f"{mode:<9} {count:>2} {client:>10.0f} {server:>11.0f} {elapsed:>11.0f}")
@@ -109,7 +107,7 @@ def main() -> None:
             f"{c0:.0f} + {s0:.0f} µs"
         )
     conn.close()
-    print(f"(pid {os.getpid()}; {args.transactions} transactions per line)")
+    print(f"({args.transactions} transactions per line)")
 
 
 if __name__ == "__main__":
