@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -207,3 +211,34 @@ def test_explanations_of_common_errors() -> None:
     )
     assert explain(ValueError("Invalid isoformat string: 'x'")).code == "invalid_input"
     assert explain(KeyError("x")).exit_code == EXIT_UNEXPECTED
+
+
+def _commands(group: Any, path: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    """Every command under ``group`` with its full name (Typer builds on its own click)."""
+    for name, command in getattr(group, "commands", {}).items():
+        yield " ".join((*path, name)), command
+        yield from _commands(command, (*path, name))
+
+
+def test_every_command_lists_with_a_one_line_summary() -> None:
+    # A group's list of commands shows each command's first paragraph with its line breaks
+    # kept (Typer's rich mode): a summary over two source lines showed broken mid-sentence.
+    root = typer.main.get_command(app)
+    listed = list(_commands(root, ("puhui",)))
+    assert len(listed) > 100
+    broken = [
+        name
+        for name, command in listed
+        if "\n" in inspect.cleandoc(command.help or "").split("\n\n")[0]
+    ]
+    assert broken == []
+
+
+def test_a_long_summary_lists_unbroken_and_its_detail_stays_in_the_command_help() -> None:
+    runner = CliRunner()
+    listed = runner.invoke(app, ["report", "--help"], terminal_width=200)
+    assert listed.exit_code == 0
+    assert "Rebuild a date's aggregates, replacing them atomically." in listed.output
+    assert "The end of day builds them" not in listed.output
+    own = runner.invoke(app, ["report", "refresh", "--help"], terminal_width=200)
+    assert "The end of day builds them each night." in own.output

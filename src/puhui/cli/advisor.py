@@ -43,8 +43,11 @@ def report_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of lines.")] = False,
 ) -> None:
-    """Sales and cash-flow trends, peers, seasonality, a 3-month cash-flow forecast,
-    reminders and what would raise the limit, from the owner's consented data."""
+    """The business-health report of one enterprise, from the owner's consented data.
+
+    Sales and cash-flow trends, peers, seasonality, a 3-month cash-flow forecast, reminders
+    and what would raise the limit.
+    """
     if pdf is not None and not pdf.parent.is_dir():
         raise fail(f"the folder of {pdf} does not exist", code="invalid_input")
     with platform() as p:

@@ -24,8 +24,10 @@ def evaluate_command(
     actor: str = typer.Option("system:concentration", "--actor", help="Who runs it (audit)."),
     as_json: bool = typer.Option(False, "--json", help="Print the evaluation as JSON."),
 ) -> None:
-    """Evaluate the limits, store the breaches, and propose a tightened strategy draft for a
-    breach (submitted for a second person to approve; never activated here)."""
+    """Evaluate the limits, store the breaches, propose a tightened strategy for a breach.
+
+    The proposal is a draft submitted for a second person to approve; it is never
+    activated here."""
     # The wiring pulls in the data-source stack: imported when the command runs.
     from puhui.bootstrap.concentration import (  # noqa: PLC0415
         DataSourceClusters,

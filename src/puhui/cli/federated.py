@@ -92,8 +92,10 @@ def certs(
         typer.Option("--owner-host", help="Host name or IP the bank dials the owner at."),
     ],
 ) -> None:
-    """A federation CA and one certificate per party, for pilots and tests (in production each
-    party's own CA issues its certificate)."""
+    """A federation CA and one certificate per party, for pilots and tests.
+
+    In production each party's own CA issues its certificate.
+    """
     made = make_federation_certs(out, owner_hosts=owner_host)
     typer.echo(f"CA {made.ca}")
     typer.echo(f"owner: --tls-cert {made.owner.cert} --tls-key {made.owner.key} --tls-ca {made.ca}")
@@ -111,8 +113,10 @@ def serve(
     tls_key: TlsKey = None,
     tls_ca: TlsCa = None,
 ) -> None:
-    """Serve the data owner's side of the protocol until interrupted (mutual TLS with the
-    three --tls options: the bank's certificate must chain to --tls-ca)."""
+    """Serve the data owner's side of the protocol until interrupted.
+
+    Mutual TLS with the three --tls options: the bank's certificate must chain to --tls-ca.
+    """
     secret = _secret(secret_file)
     tls = _tls(tls_cert, tls_key, tls_ca)
     # The CLI and the web layer sit side by side: the server is looked up by name.

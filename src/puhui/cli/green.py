@@ -54,8 +54,11 @@ def screen_command(
     version: Version = DEFAULT_VERSION,
     as_json: AsJson = False,
 ) -> None:
-    """Label every enterprise green / not_green / excluded_penalty as of a month, with its
-    evidence, and measure the labels against the market's truth."""
+    """Label every enterprise green, not_green or excluded_penalty as of a month.
+
+    Each label comes with its evidence, and the labels are measured against the market's
+    truth.
+    """
     try:
         month = parse_month(as_of)
         catalogue = load_catalogue(version)

@@ -213,8 +213,11 @@ def claims_run(
     as_of: str = typer.Option(..., "--as-of", help="Business date, YYYY-MM-DD."),
     as_json: bool = JSON,
 ) -> None:
-    """The daily job: withdraw claims of cured loans, raise claims at the trigger, release
-    compensation at write-off."""
+    """The daily job: withdraw, raise and release claims.
+
+    Claims of cured loans are withdrawn, claims are raised at the trigger, and the
+    compensation is released at write-off.
+    """
     day = _date(as_of, "--as-of")
     with platform() as p:
         run = guarantee_service(p).run_claims(day)

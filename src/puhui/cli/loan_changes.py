@@ -199,8 +199,9 @@ def renew(
     key: Key = None,
     as_json: Json = False,
 ) -> None:
-    """Renew a maturing loan without principal repayment (无还本续贷), decided by the active
-    strategy's renewal mode."""
+    """Renew a maturing loan without principal repayment (无还本续贷).
+
+    The active strategy's renewal mode decides."""
     with platform() as p:
         access = loan_changes(p)
         day = _day(on, p.clock.today())

@@ -228,8 +228,10 @@ def route_command(
     route_date: Annotated[str, typer.Option("--date", help="Business date, YYYY-MM-DD.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Put partners' customers' loans drawn through the date under their agreements (run it
-    before ``settle``); joint lending waits for the partner's approval when it approves too."""
+    """Put partners' loans drawn through the date under their agreements.
+
+    Run it before ``settle``. Joint lending waits for the partner's approval when the
+    partner approves too."""
     day = parse_business_date(route_date)
     with platform() as p:
         reports = partner_service(p).route(day, actor=_actor())

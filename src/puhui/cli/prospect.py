@@ -228,8 +228,10 @@ def report_command(
         ),
     ],
 ) -> None:
-    """The marketing map: prospects, estimated need, customers and penetration by region code,
-    industry and park, as CSV tables and PNG pictures."""
+    """The marketing map: prospects, need, customers and penetration as CSV and PNG.
+
+    Counted by region code, industry and park.
+    """
     from puhui.cli.prospect_charts import map_chart  # noqa: PLC0415 - matplotlib is heavy
 
     load_settings()

@@ -55,8 +55,10 @@ def build_command(  # noqa: PLR0917 - the contract's options
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Monthly diffusion indices per industry and region, their correlation with the
-    market's hidden factors, and a chart, written to --out."""
+    """Monthly diffusion indices per industry and region, with a chart, written to --out.
+
+    Also their correlation with the market's hidden factors.
+    """
     if out is None:
         out = load_settings().prosperity_folder
     try:

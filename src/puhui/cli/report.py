@@ -32,9 +32,11 @@ def refresh_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
-    """Rebuild a date's aggregates, replacing them atomically. The end of day builds them
-    each night; the latest closed date is rebuilt whole, an earlier one only its origination
-    figures (its balances are gone: the book has moved on)."""
+    """Rebuild a date's aggregates, replacing them atomically.
+
+    The end of day builds them each night. The latest closed date is rebuilt whole, an
+    earlier one only its origination figures (its balances are gone: the book has moved
+    on)."""
     last = parse_business_date(as_of)
     first = last if since is None else parse_business_date(since)
     if first > last:
@@ -69,8 +71,10 @@ def refresh_command(
 def green_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
 ) -> None:
-    """Green loans: outstanding loans and balance by green label and catalogue category (the
-    label each loan's application was decided with; docs/green.md)."""
+    """Green loans: outstanding loans and balance by green label and catalogue category.
+
+    A loan carries the label its application was decided with (docs/green.md).
+    """
     from puhui.domain.money import format_yuan  # noqa: PLC0415
 
     with platform() as p:
