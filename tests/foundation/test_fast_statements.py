@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, bindparam, select, text
+from sqlalchemy import Engine, bindparam, event, select, text
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db import fast, migrate
@@ -94,6 +94,42 @@ def test_a_duplicate_raises_what_sqlalchemy_raises_and_the_transaction_decides(
     with engine.connect() as c:
         # The failed transaction rolled back the row written before the duplicate.
         assert c.execute(select(OFFERS.c.offer_id)).scalars().all() == ["ofr_1"]
+
+
+def _driver_cursors(engine: Engine) -> list[object]:
+    """The driver cursor each statement ran on (SQLAlchemy's listener sees fast's too)."""
+    seen: list[object] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, cursor, *_: seen.append(cursor))
+    return seen
+
+
+def test_statements_on_one_connection_share_one_cursor_until_it_is_invalidated(
+    engine: Engine,
+) -> None:
+    seen = _driver_cursors(engine)
+    with engine.connect() as c, c.begin():
+        fast.execute(c, INSERT_OFFER, _offer("ofr_1", "B", "app_1"))
+        assert fast.execute(c, OFFER_BY_ID, {"b_id": "ofr_1"}).one().grade == "B"
+        assert fast.execute(c, SHORTEN, {"b_grade": "B"}).rowcount == 1
+    assert len(seen) == 3
+    assert seen[0] is seen[1] is seen[2]
+    with engine.connect() as c:
+        c.invalidate()  # the driver connection is closed; the pool opens a new one
+    with engine.connect() as c, c.begin():
+        # A cursor of the closed connection would fail; the new connection has its own.
+        assert fast.execute(c, OFFER_BY_ID, {"b_id": "ofr_1"}).one().term_months == 6
+    assert seen[-1] is not seen[0]
+
+
+def test_the_shared_cursor_runs_the_next_statement_after_one_failed(engine: Engine) -> None:
+    with engine.connect() as c:
+        with pytest.raises(IntegrityError), c.begin():
+            fast.execute(c, INSERT_OFFER, _offer("ofr_1", "B", "app_1"))
+            fast.execute(c, INSERT_OFFER, _offer("ofr_1", "C", "app_2"))
+        with c.begin():
+            fast.execute(c, INSERT_OFFER, _offer("ofr_2", "C", "app_2"))
+            assert fast.execute(c, OFFER_BY_ID, {"b_id": "ofr_1"}).one_or_none() is None
+            assert fast.execute(c, OFFER_BY_ID, {"b_id": "ofr_2"}).one().grade == "C"
 
 
 def test_statements_it_cannot_run_go_through_sqlalchemy(engine: Engine) -> None:

@@ -157,31 +157,54 @@ def execute(
         [values[name] for name in prepared.names] if prepared.positional else values
     )
     # The unit of work's transaction has begun: this cursor runs inside it.
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = _cursor(connection)
+    # Listeners (statement counters in tests, tracing) see these statements too; the
+    # flags are SQLAlchemy's own test for "any listener", cheaper than the dispatch.
+    if (connection._has_events or connection.engine._has_events) and (
+        connection.dispatch.before_cursor_execute
+    ):
+        connection.dispatch.before_cursor_execute(
+            connection, cursor, prepared.sql, arguments, None, False
+        )
     try:
-        # Listeners (statement counters in tests, tracing) see these statements too; the
-        # flags are SQLAlchemy's own test for "any listener", cheaper than the dispatch.
-        if (connection._has_events or connection.engine._has_events) and (
-            connection.dispatch.before_cursor_execute
-        ):
-            connection.dispatch.before_cursor_execute(
-                connection, cursor, prepared.sql, arguments, None, False
-            )
-        try:
-            cursor.execute(prepared.sql, arguments)
-        except connection.dialect.loaded_dbapi.Error as exc:
-            # As SQLAlchemy would raise it (IntegrityError for a duplicate, and so on).
-            raise DBAPIError.instance(
-                prepared.sql,
-                arguments,
-                exc,
-                connection.dialect.loaded_dbapi.Error,
-                dialect=connection.dialect,
-            ) from exc
-        rows = [] if prepared.row is None else _fetch(prepared, connection, cursor)
-        return FastResult(rows, cursor.rowcount)
-    finally:
-        cursor.close()
+        cursor.execute(prepared.sql, arguments)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy would raise it (IntegrityError for a duplicate, and so on).
+        raise DBAPIError.instance(
+            prepared.sql,
+            arguments,
+            exc,
+            connection.dialect.loaded_dbapi.Error,
+            dialect=connection.dialect,
+        ) from exc
+    if prepared.row is not None:
+        return FastResult(_fetch(prepared, connection, cursor), cursor.rowcount)
+    if cursor.description is not None:
+        # Rows nobody asked for: read to the end, so that the shared cursor holds no
+        # statement open (on SQLite, an open one keeps its read snapshot).
+        cursor.fetchall()
+    return FastResult([], cursor.rowcount)
+
+
+_CURSOR = "puhui_fast_cursor"
+
+
+def _cursor(connection: Connection) -> Any:
+    """The driver cursor these statements share on ``connection``'s driver connection.
+
+    A psycopg cursor cost about 18 µs to open and close, against a few hundred nanoseconds
+    here, and an application runs about twenty statements. The cursor lives in the pool
+    entry's ``info``, which SQLAlchemy clears when it closes or invalidates the driver
+    connection: a new one gets a new cursor. Each statement's rows are fetched whole before
+    the next, so the statements never share a result.
+    """
+    pooled = connection.connection
+    driver = pooled.driver_connection
+    info = pooled.info
+    cursor = info.get(_CURSOR)
+    if cursor is None or cursor.connection is not driver:
+        cursor = info[_CURSOR] = driver.cursor()  # type: ignore[union-attr]
+    return cursor
 
 
 def _fetch(prepared: _Prepared, connection: Connection, cursor: Any) -> list[Any]:
