@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, and_, func, select
 
+from puhui.adapters.db.documents import document_from_text
 from puhui.adapters.db.engine import READ_ONLY_OPTION
 from puhui.adapters.db.origination.tables import applications, decision_records
 from puhui.adapters.db.servicing.tables import category_history, credit_lines, loans
@@ -56,7 +56,7 @@ class SqlDecisionHistory:
         )
         records: list[dict[str, Any]] = []
         for row in rows:
-            document = json.loads(row.record_json)
+            document = document_from_text(row.record_json)
             evidence = document["evidence"]
             records.append(
                 {
@@ -110,7 +110,7 @@ class SqlDecisionHistory:
         )
         booked = []
         for row in rows:
-            evidence = json.loads(row.record_json)["evidence"]
+            evidence = document_from_text(row.record_json)["evidence"]
             bad_on: date | None = row.bad_on
             booked.append(
                 {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -10,6 +9,7 @@ from sqlalchemy import Connection, Row, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db import fast
+from puhui.adapters.db.documents import document_from_text, document_text
 from puhui.adapters.db.origination import tables as t
 from puhui.domain.errors import Conflict
 from puhui.domain.origination.decision_record import (
@@ -19,11 +19,6 @@ from puhui.domain.origination.decision_record import (
 )
 
 _INSERT = insert(t.decision_records)
-
-
-def _json(document: dict[str, Any]) -> str:
-    # ``allow_nan=False``: a NaN feature must have been turned into a missing value before.
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, allow_nan=False)
 
 
 class SqlDecisionRecordRepository:
@@ -48,7 +43,7 @@ class SqlDecisionRecordRepository:
                     "arm": evidence.arm,
                     "outcome": record.outcome,
                     "feature_source": evidence.feature_source,
-                    "record_json": _json(record_to_document(record)),
+                    "record_json": document_text(record_to_document(record)),
                 },
             )
         except IntegrityError as exc:
@@ -79,4 +74,4 @@ class SqlDecisionRecordRepository:
 
 
 def _from_row(row: Row[Any]) -> DecisionRecord:
-    return record_from_document(json.loads(row.record_json))
+    return record_from_document(document_from_text(row.record_json))

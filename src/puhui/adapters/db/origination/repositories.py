@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -23,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from puhui.adapters.db import fast
+from puhui.adapters.db.documents import document_from_text, document_text
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination import tables as t
 from puhui.domain.clock import BANK_ZONE, Clock
@@ -221,7 +221,7 @@ _IDEMPOTENCY = select(t.idempotency_keys).where(
 def _assessment_to_json(assessment: Assessment | None) -> str | None:
     if assessment is None:
         return None
-    return json.dumps(
+    return document_text(
         {
             "outcome": assessment.outcome.value,
             "reasons": list(assessment.reasons),
@@ -233,16 +233,14 @@ def _assessment_to_json(assessment: Assessment | None) -> str | None:
             "score": assessment.score,
             "trace": assessment.trace,
         },
-        ensure_ascii=False,
-        default=str,
-        sort_keys=True,
+        stringify=True,
     )
 
 
 def _assessment_from_json(text: str | None) -> Assessment | None:
     if text is None:
         return None
-    d = json.loads(text)
+    d = document_from_text(text)
     return Assessment(
         outcome=Outcome(d["outcome"]),
         reasons=tuple(d["reasons"]),

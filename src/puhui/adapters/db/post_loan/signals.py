@@ -8,11 +8,11 @@ market-data and behavioural-model kernel replaces this source when it is wired.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, func, select
 
+from puhui.adapters.db.documents import document_from_text
 from puhui.adapters.db.engine import READ_ONLY_OPTION
 from puhui.adapters.db.origination.tables import applications, decision_records
 from puhui.adapters.db.servicing.tables import eod_runs
@@ -69,7 +69,7 @@ class ServicingSignalSource:
                 .where(applications.c.credit_line_id.in_(list(line_ids)))
             )
             for row in rows:
-                pd = json.loads(row.record_json).get("pd")
+                pd = document_from_text(row.record_json).get("pd")
                 if pd is not None:
                     found[row.credit_line_id] = float(pd)
         return found
