@@ -37,9 +37,7 @@ def _plain(value: Any) -> Any:
 
 
 def _plain_or_text(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)
+    return value.item() if isinstance(value, np.generic) else str(value)
 
 
 def document_text(document: Mapping[str, Any], *, stringify: bool = False) -> str:
@@ -52,8 +50,8 @@ def document_text(document: Mapping[str, Any], *, stringify: bool = False) -> st
     non-finite feature means to the models. (No walk over the document refuses them: it cost
     more than the standard library's encoder.)
     """
+    default = _plain_or_text if stringify else _plain
     try:
-        default = _plain_or_text if stringify else _plain
         return orjson.dumps(document, default=default, option=_OPTIONS).decode()
     except orjson.JSONEncodeError as exc:
         raise UnstorableValue(str(exc)) from exc
