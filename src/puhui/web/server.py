@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
-import multiprocessing
 import secrets
-import signal
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +25,7 @@ from puhui.domain.privacy import mask_phone
 from puhui.services.documents.branch_qr import branch_code_qr
 from puhui.web.app import create_app
 from puhui.web.transport import OneSendHttpToolsProtocol
+from puhui.web.workers import supervise
 
 logger = logging.getLogger(__name__)
 
@@ -124,37 +122,6 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     run_workers(lambda: app_from_settings(Settings()), host=host, port=port, workers=workers)
 
 
-def listening_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
-    """A TCP listening socket with Nagle off, for forked worker processes.
-
-    Made here rather than by uvicorn's supervisor: the sockets it hands to workers come back
-    with protocol 0, the event loop then skips TCP_NODELAY, and every keep-alive response
-    waits 40 ms on Nagle + delayed ACK. Accepted connections inherit TCP_NODELAY from the
-    listening socket on Linux. With ``reuse_port`` several such sockets bind the same port
-    and the kernel spreads new connections over them (``SO_REUSEPORT``).
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    return sock
-
-
-def _worker(sockets: list[socket.socket], mine: int, make_app: Callable[[], FastAPI]) -> None:
-    # The other workers' sockets came with the fork: close them, so that a worker that dies
-    # takes its socket out of the port's group and the kernel stops sending it connections.
-    for k, other in enumerate(sockets):
-        if k != mine:
-            other.close()
-    config = uvicorn.Config(make_app(), timeout_keep_alive=120, **UVICORN_OPTIONS)
-    settle_heap()
-    uvicorn.Server(config).run(sockets=[sockets[mine]])
-
-
 def settle_heap() -> None:
     """Move everything built at start-up out of the garbage collector's sight.
 
@@ -166,55 +133,19 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def _refuse_a_taken_port(host: str, port: int) -> None:
-    """Fail (``OSError``, address in use) when something listens on the port already.
-
-    Sockets bound with ``SO_REUSEPORT`` by the same user join one group: a second server
-    started on a port the first still serves would quietly take half its connections.
-    A plain bind is refused by any listener, such a group included.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
-
-
 def run_workers(make_app: Callable[[], FastAPI], *, host: str, port: int, workers: int) -> None:
-    """Serve ``make_app()`` from ``workers`` forked processes, each on its own socket.
+    """Serve ``make_app()`` from ``workers`` forked processes on one port.
 
-    The sockets share the port (``SO_REUSEPORT``): the kernel hashes each new connection to
-    one of them. With one shared socket the first worker to wake accepted a whole burst (22
-    of the benchmark's 32 keep-alive connections against 5 and 5), and that worker's queue
-    set the latency of every request on them while the others idled.
-
-    SQLite: the workers queue for the single writer through a file lock (WAL lets readers
-    run beside it); PostgreSQL: each worker has its own connection pool.
+    The parent stays behind as their supervisor: it accepts each connection and gives it to
+    the worker with the fewest open connections (``puhui.web.workers``). SQLite: the
+    workers queue for the single writer through a file lock (WAL lets readers run beside
+    it); PostgreSQL: each worker has its own connection pool.
     """
-    if workers < 1:
-        raise ValueError("at least one worker")
-    _refuse_a_taken_port(host, port)
-    sockets = [listening_socket(host, port, reuse_port=True) for _ in range(workers)]
-    context = multiprocessing.get_context("fork")
-    children = [
-        context.Process(target=_worker, args=(sockets, k, make_app)) for k in range(workers)
-    ]
-    for child in children:
-        child.start()
-    for sock in sockets:  # the workers hold them now
-        sock.close()
 
-    def stop(*_: object) -> None:
-        for child in children:
-            if child.is_alive():
-                child.terminate()
+    def worker_config() -> uvicorn.Config:
+        # In the worker, after the fork: each builds its own platform (engine, pools, caches).
+        config = uvicorn.Config(make_app(), timeout_keep_alive=120, **UVICORN_OPTIONS)
+        settle_heap()
+        return config
 
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        for child in children:
-            child.join()
-    except KeyboardInterrupt:
-        stop()
-        for child in children:
-            child.join()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    supervise(worker_config, host=host, port=port, workers=workers)

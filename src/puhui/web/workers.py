@@ -1,0 +1,315 @@
+"""Several server processes on one port, each new connection given to the least busy one.
+
+``run_workers`` forks the workers and stays behind as their supervisor: it alone listens on
+the port, accepts every connection and hands it (the file descriptor, over a Unix socket
+pair) to the worker that holds the fewest open connections. Each worker tells it when one of
+its connections closes.
+
+Why not let the workers accept for themselves: with one shared listening socket the first
+worker to wake took a whole burst (22 of the benchmark's 32 keep-alive connections against 5
+and 5); with one ``SO_REUSEPORT`` socket per worker the kernel hashes connections to them at
+random (14 against 18 of 32 in one run, 15 against 17 in the next), and the worker with more
+clients set the slowest responses while the other had spare time. Handing connections out
+costs one ``sendmsg`` per connection, not per request: keep-alive connections stay where
+they were put.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import selectors
+import signal
+import socket
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from uvicorn.server import ServerState
+
+from puhui.web.transport import OneSendHttpToolsProtocol
+
+logger = logging.getLogger(__name__)
+
+_CLOSED = struct.Struct("!I")
+"""A worker's report: how many of its connections closed since its last report."""
+
+_TAKE_AT_ONCE = 64
+"""Descriptors a worker takes from its feed per wake-up before it serves the loop again."""
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP listening socket with Nagle off.
+
+    Made here rather than by uvicorn: a socket handed over by uvicorn's supervisor comes back
+    with protocol 0, the event loop then skips TCP_NODELAY, and every keep-alive response
+    waits 40 ms on Nagle + delayed ACK. Accepted connections inherit TCP_NODELAY from the
+    listening socket on Linux. A plain bind (no ``SO_REUSEPORT``) is refused while anything
+    listens on the port, so a second server cannot quietly share it.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class CountedHttpProtocol(OneSendHttpToolsProtocol):
+    """The server's HTTP protocol, calling ``on_close`` once when its connection ends."""
+
+    def __init__(
+        self,
+        on_close: Callable[[], None],
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self._on_close: Callable[[], None] | None = on_close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        try:
+            super().connection_lost(exc)
+        finally:
+            on_close, self._on_close = self._on_close, None
+            if on_close is not None:
+                on_close()
+
+
+class FedServer(uvicorn.Server):
+    """A worker's uvicorn server that listens on nothing: its connections come from ``feed``.
+
+    ``feed`` is the worker's end of a Unix socket pair with the supervisor: each message
+    carries one accepted connection's descriptor. The worker reports closed connections
+    back on it. When the supervisor is gone (the feed reads end of file) the worker shuts
+    down as on SIGTERM, so no worker outlives it.
+    """
+
+    def __init__(self, config: uvicorn.Config, feed: socket.socket) -> None:
+        super().__init__(config)
+        self._feed = feed
+        self._unreported = 0
+        self._reading = False
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])
+        loop = asyncio.get_running_loop()
+        self._feed.setblocking(False)
+        loop.add_reader(self._feed.fileno(), self._take, loop)
+        self._reading = True
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._stop_reading()
+        await super().shutdown(sockets)
+
+    def _stop_reading(self) -> None:
+        if self._reading:
+            asyncio.get_running_loop().remove_reader(self._feed.fileno())
+            self._reading = False
+
+    def _take(self, loop: asyncio.AbstractEventLoop) -> None:
+        for _ in range(_TAKE_AT_ONCE):
+            try:
+                message, fds, _, _ = socket.recv_fds(self._feed, 16, 4)
+            except BlockingIOError:
+                return
+            except OSError:
+                message, fds = b"", []
+            if not message and not fds:  # the supervisor has gone: stop as on SIGTERM
+                self._stop_reading()
+                self.should_exit = True
+                return
+            for fd in fds:
+                connection = socket.socket(fileno=fd)
+                loop.create_task(self._connect(loop, connection))
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop, connection: socket.socket) -> None:
+        config = self.config
+
+        def protocol() -> CountedHttpProtocol:
+            return CountedHttpProtocol(
+                self._closed, config, self.server_state, self.lifespan.state, loop
+            )
+
+        try:
+            await loop.connect_accepted_socket(protocol, connection)
+        except OSError:  # the client went away before the worker took its connection
+            connection.close()
+            self._closed()
+
+    def _closed(self) -> None:
+        """Tell the supervisor; a report that does not fit now goes with the next one."""
+        self._unreported += 1
+        with contextlib.suppress(OSError):
+            self._feed.send(_CLOSED.pack(self._unreported))
+            self._unreported = 0
+
+
+@dataclass(slots=True)
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    feed: socket.socket
+    """The supervisor's end of the socket pair."""
+    connections: int = 0
+    alive: bool = True
+
+
+class _Supervisor:
+    """Accepts on ``listener`` and hands each connection to the least busy live worker."""
+
+    def __init__(self, listener: socket.socket, workers: list[_Worker]) -> None:
+        self._listener = listener
+        self._workers = workers
+        self._selector = selectors.DefaultSelector()
+        listener.setblocking(False)
+        self._selector.register(listener, selectors.EVENT_READ, None)
+        for worker in workers:
+            worker.feed.setblocking(False)
+            self._selector.register(worker.feed, selectors.EVENT_READ, worker)
+
+    def stop_accepting(self) -> None:
+        """Close the port: connections made now would only reach workers on their way out."""
+        if self._listener.fileno() != -1:
+            self._selector.unregister(self._listener)
+            self._listener.close()
+
+    def run(self) -> None:
+        """Until every worker has ended."""
+        try:
+            while any(w.alive for w in self._workers):
+                for key, _ in self._selector.select(timeout=1.0):
+                    if key.data is None:
+                        self._accept()
+                    else:
+                        self._read_reports(key.data)
+                for worker in self._workers:
+                    if worker.alive and not worker.process.is_alive():
+                        self._lose(worker)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the port and every feed (a worker still running then stops by itself)."""
+        self._listener.close()
+        for worker in self._workers:
+            self._lose(worker)
+        self._selector.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except BlockingIOError:
+                return
+            except OSError as exc:  # e.g. out of descriptors: the next wake-up tries again
+                logger.warning("accepting a connection failed: %s", exc)
+                return
+            with connection:
+                self._hand_over(connection)
+
+    def _hand_over(self, connection: socket.socket) -> None:
+        for worker in sorted((w for w in self._workers if w.alive), key=lambda w: w.connections):
+            try:
+                socket.send_fds(worker.feed, [b"c"], [connection.fileno()])
+            except BlockingIOError:  # its feed is full: the worker is stuck; try the next
+                continue
+            except OSError:
+                self._lose(worker)
+                continue
+            worker.connections += 1
+            return
+        logger.warning("no worker could take a new connection; it is closed")
+
+    def _read_reports(self, worker: _Worker) -> None:
+        while True:
+            try:
+                report = worker.feed.recv(_CLOSED.size)
+            except BlockingIOError:
+                return
+            except OSError:
+                report = b""
+            if len(report) != _CLOSED.size:  # end of file: the worker has ended
+                self._lose(worker)
+                return
+            (closed,) = _CLOSED.unpack(report)
+            worker.connections = max(0, worker.connections - closed)
+
+    def _lose(self, worker: _Worker) -> None:
+        if worker.alive:
+            worker.alive = False
+            self._selector.unregister(worker.feed)
+            worker.feed.close()
+
+
+def _work(
+    listener: socket.socket,
+    feeds: list[tuple[socket.socket, socket.socket]],
+    mine: int,
+    make_config: Callable[[], uvicorn.Config],
+) -> None:
+    # What came with the fork and is not this worker's: the listening socket (the port must
+    # close when the supervisor ends) and the other ends of every pair.
+    listener.close()
+    for k, (supervisor_end, worker_end) in enumerate(feeds):
+        supervisor_end.close()
+        if k != mine:
+            worker_end.close()
+    FedServer(make_config(), feeds[mine][1]).run()
+
+
+def supervise(
+    make_config: Callable[[], uvicorn.Config], *, host: str, port: int, workers: int
+) -> None:
+    """Serve from ``workers`` forked processes, each running ``make_config()``'s server.
+
+    ``make_config`` runs in each worker after the fork, so every worker builds its own app
+    (engine, pools, caches). Returns when every worker has ended; SIGTERM stops them all.
+    """
+    if workers < 1:
+        raise ValueError("at least one worker")
+    listener = listening_socket(host, port)
+    feeds = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(workers)]
+    context = multiprocessing.get_context("fork")
+    processes = [
+        context.Process(target=_work, args=(listener, feeds, k, make_config))
+        for k in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for _, worker_end in feeds:  # the workers hold them now
+        worker_end.close()
+    supervisor = _Supervisor(
+        listener,
+        [
+            _Worker(process, supervisor_end)
+            for process, (supervisor_end, _) in zip(processes, feeds, strict=True)
+        ],
+    )
+
+    def stop(*_: object) -> None:
+        supervisor.stop_accepting()
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        supervisor.run()
+    except KeyboardInterrupt:
+        stop()
+    finally:
+        supervisor.close()
+        for process in processes:
+            process.join()
+        signal.signal(signal.SIGTERM, previous)
