@@ -207,7 +207,7 @@ class _Supervisor:
         self._selector.close()
 
     def _accept(self) -> None:
-        while True:
+        while self._listener.fileno() != -1:  # closed by a SIGTERM between two accepts
             try:
                 connection, _ = self._listener.accept()
             except BlockingIOError:
