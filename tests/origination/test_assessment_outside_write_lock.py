@@ -14,8 +14,7 @@ from sqlalchemy import Engine, event, func, select
 from puhui.adapters.db import tables as audit_tables
 from puhui.adapters.db.encryption import FieldCipher
 from puhui.adapters.db.origination import tables as t
-from puhui.adapters.db.origination.unit_of_work import OriginationUnits
-from puhui.adapters.db.sqlite_writer import SqliteWriterLock
+from puhui.adapters.db.origination.unit_of_work import OriginationUnits, SqliteWriterLock
 from puhui.domain.audit import AuditRecord
 from puhui.domain.clock import FixedClock
 from puhui.domain.origination.application import ApplicationStatus

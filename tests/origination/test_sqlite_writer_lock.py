@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from puhui.adapters.db.sqlite_writer import SqliteWriterLock
+from puhui.adapters.db.origination.unit_of_work import SqliteWriterLock
 
 
 def test_a_second_holder_of_the_same_file_waits_until_the_first_releases(tmp_path: Path) -> None:

@@ -15,20 +15,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from puhui.adapters.db.sqlite_writer import SqliteWriterLock, writer_lock
 from puhui.domain.errors import ConfigurationError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-WAL_SIZE_LIMIT = 64 * 1024 * 1024
-"""Bytes of SQLite's write-ahead log file kept when the log starts again from its beginning."""
-WAL_RESTART_PAGES = 262_144
-"""Pages in the write-ahead log (1 GiB of 4 KiB pages) past which the server's checkpointer
-makes it start again: a bound on the file, not a routine. The restart holds the writers back
-while it syncs and waits for readers, 30 to 100 ms on the benchmark machine under full load,
-so it is kept for when the log has grown that far (about 20 s of the benchmark's writes)."""
-RESTART_WAIT_MS = 100
-"""How long a restarting checkpoint waits for readers to leave the log before it gives up
-until its next round (writers queue meanwhile)."""
 POSTGRES_POOL_SIZE = 40
 """Connections a process keeps open: as many as the server's threadpool runs handlers (40,
 anyio's default), so that no handler queues for a connection while another thread holds one
@@ -107,8 +96,6 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        # When the log starts again from its beginning, the file is cut back to this size.
-        cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -132,22 +119,19 @@ _CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, threading.Thread] = weakref.We
 _CHECKPOINTERS_GUARD = threading.Lock()
 
 
-def checkpoint_in_background(
-    engine: Engine, *, every_seconds: float = 1.0, restart_pages: int = WAL_RESTART_PAGES
-) -> bool:
+def checkpoint_in_background(engine: Engine, *, every_seconds: float = 1.0) -> bool:
     """Take SQLite's WAL checkpoints off the request path (a server's engine).
 
     By default the commit that pushes the WAL past 1,000 pages copies it back into the
     database and syncs both files: a few milliseconds added to one unlucky request, which
     was most of the p99 of a decision. Here this engine's connections do not checkpoint on
-    commit; a daemon thread of this process runs :func:`checkpoint_wal` every
-    ``every_seconds`` instead (SQLite releases the GIL while it works). Returns False (and
-    does nothing) for other databases or when the thread already runs; call it in each
-    server process (threads do not survive fork).
+    commit; a daemon thread of this process runs a PASSIVE checkpoint every
+    ``every_seconds`` instead (it never blocks readers or the writer, and SQLite releases
+    the GIL while it works). Returns False (and does nothing) for other databases or when
+    the thread already runs; call it in each server process (threads do not survive fork).
     """
     path = engine.url.database
-    lock = writer_lock(engine)
-    if lock is None or not path or path == ":memory:":
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
         return False
     with _CHECKPOINTERS_GUARD:
         running = _CHECKPOINTERS.get(engine)
@@ -168,7 +152,7 @@ def checkpoint_in_background(
             try:
                 while owner() is not None:  # ends with the engine it serves
                     time.sleep(every_seconds)
-                    checkpoint_wal(connection, lock, restart_pages=restart_pages)
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             except sqlite3.Error:  # the database went away (tests, shutdown): stop quietly
                 return
             finally:
@@ -178,30 +162,3 @@ def checkpoint_in_background(
         thread.start()
         _CHECKPOINTERS[engine] = thread
         return True
-
-
-def checkpoint_wal(
-    connection: sqlite3.Connection, lock: SqliteWriterLock, *, restart_pages: int
-) -> bool:
-    """One round of a server's checkpointer; True when the log was emptied.
-
-    First a PASSIVE checkpoint: it copies the log into the database without waiting for
-    anyone. That alone does not keep the log short: a writer starts it again from its
-    beginning only when every page is copied back *and* no reader is using it, and under
-    steady traffic some reader always is. The log then grew by every page written (about
-    50 MB/s under the benchmark, gigabytes within a minute). So once the log holds
-    ``restart_pages`` pages, a TRUNCATE checkpoint waits (``RESTART_WAIT_MS`` at most) for
-    the readers to leave it, then empties the file, so the next writer starts the log
-    again. It holds the writer lock meanwhile, so writers queue on the lock instead of
-    polling SQLite's busy handler, and no writer's commit pays for cutting a large file.
-    """
-    _, pages, _ = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    if pages < restart_pages:
-        return False
-    with lock:
-        connection.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
-        try:
-            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        finally:
-            connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    return bool(busy == 0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import weakref
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -24,9 +27,64 @@ from puhui.adapters.db.security.repositories import (
     SqlUserRepository,
 )
 from puhui.adapters.db.security.sessions import SqlRateLimitRepository, SqlSessionRepository
-from puhui.adapters.db.sqlite_writer import writer_lock
 from puhui.adapters.db.unit_of_work import SqlUnitOfWork
 from puhui.domain.clock import Clock
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: the in-process lock alone
+    fcntl = None  # type: ignore[assignment]
+
+
+class SqliteWriterLock:
+    """Serialises SQLite writers in turn: threads of a process, then processes on one file.
+
+    SQLite admits one writer, and every transaction here begins IMMEDIATE. Writers that
+    queue on a lock are woken the moment it is free; writers left to SQLite's busy handler
+    sleep and poll with growing back-off, which under 32 concurrent requests turned
+    milliseconds into seconds. ``flock`` on a file beside the database extends the queue
+    to several server processes (uvicorn workers) on the same file.
+    """
+
+    def __init__(self, database_path: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        if database_path and fcntl is not None:
+            self._fd = os.open(f"{database_path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            weakref.finalize(self, os.close, self._fd)
+
+    def acquire(self) -> None:
+        self._thread_lock.acquire()
+        if self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._thread_lock.release()
+                raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, SqliteWriterLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> SqliteWriterLock | None:
+    """One writer lock per SQLite engine; PostgreSQL needs none (row locks serialise)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with _LOCKS_GUARD:
+        lock = _WRITER_LOCKS.get(engine)
+        if lock is None:
+            path = engine.url.database
+            on_disk = path if path and path != ":memory:" and not path.startswith("file:") else None
+            lock = _WRITER_LOCKS[engine] = SqliteWriterLock(on_disk)
+        return lock
 
 
 class OriginationUnitOfWork(SqlUnitOfWork):
@@ -42,7 +100,7 @@ class OriginationUnitOfWork(SqlUnitOfWork):
         super().__init__(engine, clock=clock, audit_key=audit_key, read_only=read_only)
         self._cipher = cipher
         # Readers take no writer lock: they read a snapshot (WAL) beside the writer.
-        self._lock = None if read_only else writer_lock(engine)
+        self._lock = None if read_only else _writer_lock(engine)
 
     def __enter__(self) -> Self:
         if self._lock is not None:
