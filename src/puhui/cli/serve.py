@@ -18,7 +18,12 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="worker processes sharing the port")
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="worker processes; each new connection goes to the one holding fewest",
+        ),
     ] = 1,
 ) -> None:
     """Serve the API (OpenAPI at /api/v1/docs) until interrupted."""
