@@ -91,8 +91,8 @@ class FedServer(uvicorn.Server):
     """A worker's uvicorn server that listens on nothing: its connections come from ``feed``.
 
     ``feed`` is the worker's end of a Unix socket pair with the supervisor: each message
-    carries one accepted connection's descriptor. The worker reports closed connections
-    back on it. When the supervisor is gone (the feed reads end of file) the worker shuts
+    carries one accepted connection's descriptor, served with :class:`CountedHttpProtocol`
+    whatever ``config.http`` names. The worker reports closed connections back on it. When the supervisor is gone (the feed reads end of file) the worker shuts
     down as on SIGTERM, so no worker outlives it.
     """
 
