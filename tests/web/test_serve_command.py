@@ -220,6 +220,7 @@ def test_each_new_connection_goes_to_the_worker_with_fewest_and_none_to_a_dead_o
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
+        time.sleep(1.0)  # that probe's connection has closed and its worker has said so
         # A burst is shared out evenly (one shared listening socket gave one worker 22 of
         # 32; one SO_REUSEPORT socket per worker split them at random).
         held = _open(port, 30)
