@@ -92,8 +92,9 @@ class FedServer(uvicorn.Server):
 
     ``feed`` is the worker's end of a Unix socket pair with the supervisor: each message
     carries one accepted connection's descriptor, served with :class:`CountedHttpProtocol`
-    whatever ``config.http`` names. The worker reports closed connections back on it. When the supervisor is gone (the feed reads end of file) the worker shuts
-    down as on SIGTERM, so no worker outlives it.
+    whatever ``config.http`` names. The worker reports closed connections back on it. When
+    the supervisor is gone (the feed reads end of file) the worker shuts down as on SIGTERM,
+    so no worker outlives it.
     """
 
     def __init__(self, config: uvicorn.Config, feed: socket.socket) -> None:
