@@ -102,6 +102,8 @@ class FedServer(uvicorn.Server):
         self._feed = feed
         self._unreported = 0
         self._reading = False
+        self._connecting: set[asyncio.Task[None]] = set()
+        """Hand-overs in progress: the loop keeps only weak references to its tasks."""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=[])
@@ -132,8 +134,9 @@ class FedServer(uvicorn.Server):
                 self.should_exit = True
                 return
             for fd in fds:
-                connection = socket.socket(fileno=fd)
-                loop.create_task(self._connect(loop, connection))
+                task = loop.create_task(self._connect(loop, socket.socket(fileno=fd)))
+                self._connecting.add(task)
+                task.add_done_callback(self._connecting.discard)
 
     async def _connect(self, loop: asyncio.AbstractEventLoop, connection: socket.socket) -> None:
         config = self.config
