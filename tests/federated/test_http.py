@@ -10,16 +10,21 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.federated.parties import TEST_KEY_BITS, make_parties
 
 from puhui.adapters.federated.owner_client import API_PREFIX, HttpOwnerPeer
+from puhui.domain.clock import SystemClock
 from puhui.risk.federated.bank import TrainingConfig, checkpoint_folder, train
 from puhui.risk.federated.data import read_party
-from puhui.risk.federated.errors import FederatedPeerUnavailable
+from puhui.risk.federated.errors import FederatedPeerRefused, FederatedPeerUnavailable
 from puhui.risk.federated.model import load_model
+from puhui.risk.federated.owner import read_queries
+from puhui.risk.federated.scoring import ScoringConsent
 from puhui.risk.federated.signing import SharedSecret, sign_request
 
 SECRET = b"s" * 40
@@ -34,7 +39,9 @@ def _free_port() -> int:
         return port
 
 
-def _start_owner(owner_dir: Path, secret_file: Path, port: int) -> subprocess.Popen[bytes]:
+def _start_owner(
+    owner_dir: Path, secret_file: Path, port: int, *options: str
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     process = subprocess.Popen(
         [
@@ -49,6 +56,7 @@ def _start_owner(owner_dir: Path, secret_file: Path, port: int) -> subprocess.Po
             str(secret_file),
             "--port",
             str(port),
+            *options,
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -80,7 +88,7 @@ def owner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path,
     process.wait(timeout=10)
 
 
-def _post(url: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+def _post(url: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
     host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
     connection.request("POST", path, body=body, headers=headers)
@@ -98,8 +106,94 @@ def test_training_and_scoring_across_two_processes(owner: tuple[str, Path, Path]
     model = load_model(root / "model")
     assert model.owner_features == ["o0", "o1"]
     assert model.metadata["test_auc"] > 0.6
-    scores = HttpOwnerPeer(url, SharedSecret(SECRET)).partial_scores(model.model_id, ["E000100"])
+    consent = ScoringConsent("E000100", "AUTH-0001", date(2099, 1, 1))
+    scores = HttpOwnerPeer(url, SharedSecret(SECRET)).assessment_scores(model.model_id, [consent])
     assert len(scores) == 1
+    # The same enterprise scored for validation (it is in the PSI intersection) agrees.
+    assert HttpOwnerPeer(url, SharedSecret(SECRET)).validation_scores(
+        model.model_id, ["E000100"]
+    ) == pytest.approx(scores, abs=1e-12)
+    month = read_queries(root / "owner", SystemClock().today())
+    assessed = [q for q in month if q["purpose"] == "assessment"]
+    assert [(q["id"], q["consent_ref"], q["model_id"]) for q in assessed] == [
+        ("E000100", "AUTH-0001", model.model_id)
+    ]
+
+
+def _signed_score(url: str, document: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    path = API_PREFIX + "/score"
+    body = json.dumps(document).encode()
+    headers = sign_request(SharedSecret(SECRET), "POST", path, body)
+    headers["content-type"] = "application/json"
+    return _post(url, path, body, headers)
+
+
+def test_online_scoring_without_an_authorisation_in_force_is_refused_with_403(
+    owner: tuple[str, Path, Path],
+) -> None:
+    url, _, root = owner
+    before = read_queries(root / "owner", SystemClock().today())
+    status, document = _signed_score(
+        url, {"model_id": "model-none", "consents": [{"id": "E000100"}]}
+    )
+    assert (status, document["code"]) == (403, "federated_consent_missing")
+    assert document["details"] == {"id": "E000100"}
+    status, document = _signed_score(
+        url,
+        {
+            "model_id": "model-none",
+            "consents": [{"id": "E000100", "consent_ref": "AUTH-0002", "expires_on": "2020-01-31"}],
+        },
+    )
+    assert (status, document["code"]) == (403, "federated_consent_expired")
+    assert document["details"]["consent_ref"] == "AUTH-0002"
+    # The old message (ids without authorisations) no longer follows the protocol.
+    status, document = _signed_score(url, {"model_id": "model-none", "ids": ["E000100"]})
+    assert (status, document["code"]) == (422, "invalid_federated_data")
+    assert read_queries(root / "owner", SystemClock().today()) == before
+
+
+def test_the_owner_limits_online_scores_a_minute_with_429_and_retry_after(
+    tmp_path: Path,
+) -> None:
+    _, owner_dir = make_parties(tmp_path)
+    secret_file = tmp_path / "secret"
+    secret_file.write_bytes(SECRET)
+    port = _free_port()
+    process = _start_owner(owner_dir, secret_file, port, "--score-limit", "2")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        consents = [
+            {"id": f"E{i:06d}", "consent_ref": f"AUTH-{i:04d}", "expires_on": "2099-01-01"}
+            for i in (100, 101, 102)
+        ]
+        # Too many for any minute: refused as a bad request, and the limit is untouched.
+        status, document = _signed_score(url, {"model_id": "model-none", "consents": consents})
+        assert (status, document["code"]) == (422, "invalid_federated_data")
+        # Two pass the limit (and find no such model); a third within the minute is refused.
+        status, document = _signed_score(url, {"model_id": "model-none", "consents": consents[:2]})
+        assert (status, document["code"]) == (404, "federated_session_unknown")
+        path = API_PREFIX + "/score"
+        body = json.dumps({"model_id": "model-none", "consents": consents[2:]}).encode()
+        headers = sign_request(SharedSecret(SECRET), "POST", path, body)
+        headers["content-type"] = "application/json"
+        host, port_text = url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port_text), timeout=10)
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        document = json.loads(response.read())
+        assert (response.status, document["code"]) == (429, "federated_rate_limited")
+        assert 1 <= int(response.getheader("Retry-After") or "0") <= 30
+        with pytest.raises(FederatedPeerRefused) as refused:
+            HttpOwnerPeer(url, SharedSecret(SECRET)).assessment_scores(
+                "model-none", [ScoringConsent("E000102", "AUTH-0102", date(2099, 1, 1))]
+            )
+        assert refused.value.details["code"] == "federated_rate_limited"
+        assert refused.value.details["retry_after_seconds"] >= 1
+        assert str(refused.value).endswith(f"(in {refused.value.details['retry_after_seconds']} s)")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_a_wrong_signature_is_refused_with_401(owner: tuple[str, Path, Path]) -> None:

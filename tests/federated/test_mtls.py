@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from puhui.risk.federated.bank import TrainingConfig, train
 from puhui.risk.federated.data import read_party
 from puhui.risk.federated.errors import FederatedPeerUnavailable, InvalidFederatedData
 from puhui.risk.federated.model import load_model
+from puhui.risk.federated.scoring import ScoringConsent
 from puhui.risk.federated.signing import SharedSecret
 
 runner = CliRunner()
@@ -93,8 +95,8 @@ def test_training_and_scoring_run_over_mutual_tls(owner: Owner) -> None:
     assert report.bytes_exchanged > 0
     model = load_model(owner.root / "model")
     assert model.owner_url == owner.url
-    scores = HttpOwnerPeer(owner.url, SharedSecret(SECRET), tls=owner.certs.bank).partial_scores(
-        model.model_id, ["E000100"]
+    scores = HttpOwnerPeer(owner.url, SharedSecret(SECRET), tls=owner.certs.bank).assessment_scores(
+        model.model_id, [ScoringConsent("E000100", "AUTH-0001", date(2099, 1, 1))]
     )
     assert len(scores) == 1
 
@@ -167,6 +169,10 @@ def test_the_cli_writes_certificates_and_refuses_half_a_tls_setting(tmp_path: Pa
             str(tmp_path / "none"),
             "--uscc",
             "X",
+            "--consent-ref",
+            "AUTH-0001",
+            "--consent-expires",
+            "2099-01-01",
             "--secret-file",
             str(tmp_path / "secret"),
             "--tls-cert",

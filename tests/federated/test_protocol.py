@@ -42,7 +42,7 @@ def test_encrypted_training_matches_plaintext_gradient_descent(tmp_path: Path) -
         seed=CONFIG.seed,
     )
     np.testing.assert_allclose(model.weights, expected_bank, atol=1e-4)
-    owner_part = owner.partial_scores(model.model_id, train_ids)
+    owner_part = owner.validation_scores(model.model_id, train_ids)
     x_owner = Standardiser.fit(x_owner_raw).transform(x_owner_raw)
     np.testing.assert_allclose(owner_part, x_owner @ expected_owner, atol=1e-3)
     assert report.model.metadata["test_auc"] > 0.6

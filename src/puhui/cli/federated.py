@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 
 from puhui.adapters.federated.owner_client import HttpOwnerPeer
 from puhui.adapters.federated.tls import PartyTls, make_federation_certs
+from puhui.cli.loan import parse_date
 from puhui.market.params import parse_month
 from puhui.pipelines.federated_split import split_market
 from puhui.risk.federated.bank import TrainingConfig, train
@@ -21,6 +23,8 @@ from puhui.risk.federated.errors import (
     InvalidFederatedData,
 )
 from puhui.risk.federated.model import load_model
+from puhui.risk.federated.owner import OwnerParty, read_queries
+from puhui.risk.federated.scoring import ScoringConsent
 from puhui.risk.federated.signing import SharedSecret
 
 app = typer.Typer(
@@ -112,10 +116,19 @@ def serve(
     tls_cert: TlsCert = None,
     tls_key: TlsKey = None,
     tls_ca: TlsCa = None,
+    score_limit: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Applicants scored online a minute at most; more are refused with 429.",
+        ),
+    ] = OwnerParty.DEFAULT_SCORE_LIMIT,
 ) -> None:
     """Serve the data owner's side of the protocol until interrupted.
 
     Mutual TLS with the three --tls options: the bank's certificate must chain to --tls-ca.
+    An applicant is scored only under its authorisation (see score's --consent-ref), and
+    every id scored is recorded (see queries).
     """
     secret = _secret(secret_file)
     tls = _tls(tls_cert, tls_key, tls_ca)
@@ -123,7 +136,7 @@ def serve(
     server = importlib.import_module("puhui.web.federated.owner_app")
     scheme = "http" if tls is None else "https"
     typer.echo(f"data owner serving {data} on {scheme}://{host}:{port}", err=True)
-    server.run_owner(data, secret, host=host, port=port, tls=tls)
+    server.run_owner(data, secret, host=host, port=port, tls=tls, score_limit=score_limit)
 
 
 @app.command("train")
@@ -174,19 +187,58 @@ def score(
     model: Annotated[Path, typer.Option(help="A model folder written by train.")],
     bank: Annotated[Path, typer.Option(help="The bank's party folder.")],
     uscc: Annotated[str, typer.Option(help="The enterprise to score.")],
+    consent_ref: Annotated[
+        str,
+        typer.Option(help="Reference of the applicant's signed authorisation (授权书)."),
+    ],
+    consent_expires: Annotated[
+        str, typer.Option(help="Last day the authorisation covers, YYYY-MM-DD.")
+    ],
     secret_file: SecretFile = None,
     tls_cert: TlsCert = None,
     tls_key: TlsKey = None,
     tls_ca: TlsCa = None,
 ) -> None:
-    """Score one enterprise: one round trip to the owner for its partial score."""
+    """Score one enterprise: one round trip to the owner for its partial score.
+
+    The owner scores it only under the applicant's authorisation in force, and records it.
+    """
     tls = _tls(tls_cert, tls_key, tls_ca)
+    consent = ScoringConsent(uscc, consent_ref, parse_date(consent_expires, "--consent-expires"))
     loaded = load_model(model)
     party = read_party(bank, with_labels=False)
     if uscc not in party.ids:
         raise FederatedRecordUnknown("the bank has no record of that enterprise")
     rows = party.rows_of([uscc])
     peer = HttpOwnerPeer(loaded.owner_url, _secret(secret_file), tls=tls)
-    owner_score = peer.partial_scores(loaded.model_id, [uscc])
+    owner_score = peer.assessment_scores(loaded.model_id, [consent])
     probability = loaded.probabilities(party.features[rows], np.array(owner_score))[0]
     typer.echo(f"{uscc}: probability of default {probability:.4f}")
+
+
+@app.command()
+def queries(
+    *,
+    data: Annotated[Path, typer.Option(help="The data owner's party folder.")],
+    month: Annotated[str, typer.Option(help="The month to list, YYYY-MM.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """The owner's query record (查询记录) of one month.
+
+    Every enterprise scored, with the authorisation named for it, and each validation of a model.
+    """
+    records = read_queries(data, parse_month(month))
+    for record in records:
+        if as_json:
+            typer.echo(json.dumps(record, ensure_ascii=False, sort_keys=True))
+        elif record["purpose"] == "validation":
+            typer.echo(
+                f"{record['at']}  validation  model {record['model_id']}  {record['ids']} ids"
+            )
+        else:
+            typer.echo(
+                f"{record['at']}  assessment  model {record['model_id']}  {record['id']}  "
+                f"consent {record['consent_ref']} until {record['consent_expires_on']}"
+            )
+    if not as_json:
+        typer.echo(f"{len(records)} records", err=True)

@@ -22,6 +22,7 @@ from puhui.risk.federated.errors import (
     InvalidFederatedData,
 )
 from puhui.risk.federated.psi import OwnerPsiAnswer
+from puhui.risk.federated.scoring import ScoringConsent
 from puhui.risk.federated.signing import (
     NONCE_HEADER,
     RESPONSE_SIGNATURE_HEADER,
@@ -116,13 +117,16 @@ class HttpOwnerPeer:
             document = json.loads(data)
         except ValueError:
             raise InvalidFederatedData("the owner's answer is not JSON") from None
-        if response.status != 200:
-            raise FederatedPeerRefused(
-                f"the data owner refused: {document.get('message', '')}",
-                details={"status": response.status, "code": document.get("code")},
-            )
         if not isinstance(document, dict):
             raise InvalidFederatedData("the owner's answer is not a JSON object")
+        if response.status != 200:
+            details: dict[str, Any] = {"status": response.status, "code": document.get("code")}
+            message = f"the data owner refused: {document.get('message', '')}"
+            refused = document.get("details")
+            if isinstance(refused, dict) and isinstance(refused.get("retry_after_seconds"), int):
+                details["retry_after_seconds"] = refused["retry_after_seconds"]
+                message += f" (in {refused['retry_after_seconds']} s)"
+            raise FederatedPeerRefused(message, details=details)
         return document
 
     def psi(self, bank_blinded: list[bytes]) -> tuple[str, OwnerPsiAnswer]:
@@ -194,6 +198,23 @@ class HttpOwnerPeer:
     def commit(self, training_id: str, model_id: str) -> None:
         self._post("/training/commit", {"training_id": training_id, "model_id": model_id})
 
-    def partial_scores(self, model_id: str, ids: list[str]) -> list[float]:
-        answer = self._post("/score", {"model_id": model_id, "ids": ids})
+    def assessment_scores(self, model_id: str, consents: list[ScoringConsent]) -> list[float]:
+        answer = self._post(
+            "/score",
+            {
+                "model_id": model_id,
+                "consents": [
+                    {
+                        "id": c.enterprise_id,
+                        "consent_ref": c.reference,
+                        "expires_on": c.expires_on.isoformat(),
+                    }
+                    for c in consents
+                ],
+            },
+        )
+        return [float(s) for s in answer["scores"]]
+
+    def validation_scores(self, model_id: str, ids: list[str]) -> list[float]:
+        answer = self._post("/score/validation", {"model_id": model_id, "ids": ids})
         return [float(s) for s in answer["scores"]]

@@ -251,7 +251,7 @@ def _finish(
     model_id = state.training_id
     peer.commit(state.training_id, model_id)
     test_rows = bank.rows_of(state.test_ids)
-    owner_scores = np.array(peer.partial_scores(model_id, state.test_ids))
+    owner_scores = np.array(peer.validation_scores(model_id, state.test_ids))
     model = FederatedModel(
         model_id=model_id,
         owner_url=owner_url,

@@ -2,21 +2,26 @@
 
 The owner keeps its features, its weights and its masks; it accepts only ids the PSI matched,
 batches of at least ``MIN_BATCH_ROWS`` rows, and writes its weights after every epoch so a run
-can resume after either side restarts.
+can resume after either side restarts. It scores an applicant only under the applicant's
+authorisation and within its per-minute limit, and records every id it scored
+(``<folder>/queries/YYYY-MM.jsonl``, see ``scoring``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from puhui.domain.clock import Clock, SystemClock
 from puhui.risk.federated import psi
 from puhui.risk.federated.data import Matrix, PartyData, Standardiser, read_party
 from puhui.risk.federated.errors import (
@@ -25,6 +30,12 @@ from puhui.risk.federated.errors import (
     InvalidFederatedData,
 )
 from puhui.risk.federated.paillier import KeyPair, PublicKey
+from puhui.risk.federated.scoring import (
+    ScoringConsent,
+    ScoringPurpose,
+    ScoringQuota,
+    check_consents,
+)
 from puhui.risk.federated.vertical_lr import Vector, owner_gradient, step, unmask
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -46,6 +57,7 @@ class _Pending:
 @dataclass
 class _Training:
     training_id: str
+    session_id: str
     ids: list[str]
     features: Matrix
     standardiser: Standardiser
@@ -58,11 +70,35 @@ class _Training:
     pending: _Pending | None = None
 
 
+def _queries_path(folder: Path, month: date) -> Path:
+    return folder / "queries" / f"{month:%Y-%m}.jsonl"
+
+
+def read_queries(folder: Path, month: date) -> list[dict[str, Any]]:
+    """The owner's query record of one month (any day of it names it), oldest first."""
+    path = _queries_path(folder, month)
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
 class OwnerParty:
     """One data owner serving one bank (sessions in memory, checkpoints and models on disk)."""
 
-    def __init__(self, folder: Path) -> None:
+    DEFAULT_SCORE_LIMIT = 600
+    """Applicants scored online a minute, unless the owner sets its own (``--score-limit``)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        clock: Clock | None = None,
+        quota: ScoringQuota | None = None,
+    ) -> None:
         self.folder = folder
+        self._clock = clock or SystemClock()
+        self.quota = quota or ScoringQuota(self.DEFAULT_SCORE_LIMIT)
         self.data: PartyData = read_party(folder, with_labels=False)
         self._row = {identifier: i for i, identifier in enumerate(self.data.ids)}
         self._psi_orders: dict[str, list[str]] = {}
@@ -128,6 +164,7 @@ class OwnerParty:
             weights = np.array(json.loads(checkpoint.read_text(encoding="utf-8"))["weights"])
         training = _Training(
             training_id=training_id,
+            session_id=session_id,
             ids=list(train_ids),
             features=standardiser.transform(raw),
             standardiser=standardiser,
@@ -191,12 +228,13 @@ class OwnerParty:
         )
 
     def commit(self, training_id: str, model_id: str) -> None:
-        """Keep the trained weights as the owner's part of a model (see ``partial_scores``)."""
+        """Keep the trained weights as the owner's part of a model (see ``assessment_scores``)."""
         training = self._training(training_id)
         self._write(
             self.folder / "models" / f"{_token(model_id, 'model id')}.json",
             {
                 "model_id": model_id,
+                "session_id": training.session_id,
                 "features": self.data.feature_names,
                 "weights": [float(w) for w in training.weights],
                 "standardiser": training.standardiser.to_dict(),
@@ -208,17 +246,81 @@ class OwnerParty:
 
     # -- online scoring ----------------------------------------------------------------------
 
-    def partial_scores(self, model_id: str, ids: list[str]) -> list[float]:
+    def assessment_scores(self, model_id: str, consents: list[ScoringConsent]) -> list[float]:
+        """Partial scores of applicants, each under its authorisation, within the limit.
+
+        Checked in this order, each refusing the whole request: every id has an authorisation
+        in force; the limit a minute has room; the model exists; every id is held. The ids are
+        recorded before the scores leave."""
+        check_consents(consents, today=self._clock.today())
+        self.quota.take(len(consents))
+        ids = [c.enterprise_id for c in consents]
+        scores = self._scores(self._model(model_id), ids)
+        at = self._clock.now().isoformat()
+        self._record(
+            [
+                {
+                    "at": at,
+                    "purpose": ScoringPurpose.ASSESSMENT.value,
+                    "model_id": model_id,
+                    "id": c.enterprise_id,
+                    "consent_ref": c.reference,
+                    "consent_expires_on": c.expires_on.isoformat(),
+                }
+                for c in consents
+            ]
+        )
+        return scores
+
+    def validation_scores(self, model_id: str, ids: list[str]) -> list[float]:
+        """Partial scores of ids inside the model's own PSI intersection (the bank's test rows
+        after training); the training agreement covers them, so no authorisation each."""
+        model = self._model(model_id)
+        session_id = model.get("session_id")
+        if not isinstance(session_id, str):
+            raise FederatedSessionUnknown(
+                "the model does not name its PSI session (committed by an older owner); "
+                "validate it with authorisations per enterprise instead"
+            )
+        if not set(ids) <= self._aligned(session_id):
+            raise FederatedRecordUnknown("an id is outside the model's PSI intersection")
+        scores = self._scores(model, ids)
+        self._record(
+            [
+                {
+                    "at": self._clock.now().isoformat(),
+                    "purpose": ScoringPurpose.VALIDATION.value,
+                    "model_id": model_id,
+                    "ids": len(ids),
+                }
+            ]
+        )
+        return scores
+
+    def _model(self, model_id: str) -> dict[str, Any]:
         path = self.folder / "models" / f"{_token(model_id, 'model id')}.json"
         if not path.is_file():
             raise FederatedSessionUnknown("the owner has no model of that id")
-        model = json.loads(path.read_text(encoding="utf-8"))
+        model: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return model
+
+    def _scores(self, model: dict[str, Any], ids: list[str]) -> list[float]:
         try:
             rows = np.array([self._row[i] for i in ids], dtype=np.int64)
         except KeyError:
             raise FederatedRecordUnknown("the owner has no record of an id asked for") from None
         features = Standardiser.from_dict(model["standardiser"]).transform(self.data.features[rows])
         return [float(s) for s in features @ np.array(model["weights"])]
+
+    def _record(self, entries: list[dict[str, Any]]) -> None:
+        # Appended and synced before the answer leaves: an id scored is an id on record.
+        path = _queries_path(self.folder, self._clock.today())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in entries)
+        with self._lock, path.open("a", encoding="utf-8") as log:
+            log.write(text)
+            log.flush()
+            os.fsync(log.fileno())
 
     # -- files -------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from puhui.risk.federated.owner import OwnerParty
 from puhui.risk.federated.psi import OwnerPsiAnswer
+from puhui.risk.federated.scoring import ScoringConsent
 
 
 class OwnerPeer(Protocol):
@@ -43,7 +44,13 @@ class OwnerPeer(Protocol):
 
     def commit(self, training_id: str, model_id: str) -> None: ...
 
-    def partial_scores(self, model_id: str, ids: list[str]) -> list[float]: ...
+    def assessment_scores(self, model_id: str, consents: list[ScoringConsent]) -> list[float]:
+        """The owner's partial scores of applicants, each under its authorisation."""
+        ...
+
+    def validation_scores(self, model_id: str, ids: list[str]) -> list[float]:
+        """The owner's partial scores of the model's held-out PSI intersection."""
+        ...
 
 
 class InProcessOwner:
@@ -99,5 +106,8 @@ class InProcessOwner:
     def commit(self, training_id: str, model_id: str) -> None:
         self.party.commit(training_id, model_id)
 
-    def partial_scores(self, model_id: str, ids: list[str]) -> list[float]:
-        return self.party.partial_scores(model_id, ids)
+    def assessment_scores(self, model_id: str, consents: list[ScoringConsent]) -> list[float]:
+        return self.party.assessment_scores(model_id, consents)
+
+    def validation_scores(self, model_id: str, ids: list[str]) -> list[float]:
+        return self.party.validation_scores(model_id, ids)

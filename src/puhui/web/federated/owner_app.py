@@ -10,6 +10,7 @@ import json
 import logging
 import ssl
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,9 +22,11 @@ from starlette.concurrency import run_in_threadpool
 
 from puhui.adapters.federated.tls import PartyTls
 from puhui.domain.errors import PuhuiError
+from puhui.domain.origination.errors import RateLimited
 from puhui.risk.federated import wire
 from puhui.risk.federated.errors import InvalidFederatedData
 from puhui.risk.federated.owner import OwnerParty
+from puhui.risk.federated.scoring import FederatedConsentMissing, ScoringConsent, ScoringQuota
 from puhui.risk.federated.signing import (
     NONCE_HEADER,
     RESPONSE_SIGNATURE_HEADER,
@@ -85,9 +88,21 @@ class CommitBody(_Body):
     model_id: str
 
 
+class ConsentBody(_Body):
+    id: str = Field(min_length=1, max_length=64)
+    # Optional on the wire so that a request without them is told what is missing (403).
+    consent_ref: str | None = None
+    expires_on: date | None = None
+
+
 class ScoreBody(_Body):
     model_id: str
-    ids: list[str] = Field(min_length=1, max_length=10_000)
+    consents: list[ConsentBody] = Field(min_length=1, max_length=10_000)
+
+
+class ValidationBody(_Body):
+    model_id: str
+    ids: list[str] = Field(min_length=1, max_length=MAX_IDS)
 
 
 B = TypeVar("B", bound=_Body)
@@ -97,15 +112,14 @@ def create_owner_app(party: OwnerParty, secret: SharedSecret) -> FastAPI:
     app = FastAPI(title="Puhui data owner", docs_url=None, redoc_url=None, openapi_url=None)
     verifier = RequestVerifier(secret)
 
-    def _answer(status: int, nonce: str, document: dict[str, Any]) -> Response:
+    def _answer(
+        status: int, nonce: str, document: dict[str, Any], retry_after: object = None
+    ) -> Response:
         body = json.dumps(document, separators=(",", ":")).encode("utf-8")
-        signature = response_signature(secret, nonce, status, body)
-        return Response(
-            body,
-            status_code=status,
-            media_type="application/json",
-            headers={RESPONSE_SIGNATURE_HEADER: signature},
-        )
+        headers = {RESPONSE_SIGNATURE_HEADER: response_signature(secret, nonce, status, body)}
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        return Response(body, status_code=status, media_type="application/json", headers=headers)
 
     async def handle(
         request: Request, kind: type[B], action: Callable[[B], dict[str, Any]]
@@ -124,7 +138,10 @@ def create_owner_app(party: OwnerParty, secret: SharedSecret) -> FastAPI:
             result = await run_in_threadpool(action, parsed)
         except PuhuiError as error:
             logger.info("federated request refused: %s", error.code)
-            return _answer(status_of(error), nonce, error.to_dict())
+            retry_after = (
+                error.details.get("retry_after_seconds") if isinstance(error, RateLimited) else None
+            )
+            return _answer(status_of(error), nonce, error.to_dict(), retry_after)
         return _answer(200, nonce, result)
 
     def psi(body: PsiBody) -> dict[str, Any]:
@@ -170,7 +187,18 @@ def create_owner_app(party: OwnerParty, secret: SharedSecret) -> FastAPI:
         return {"model_id": body.model_id}
 
     def score(body: ScoreBody) -> dict[str, Any]:
-        return {"scores": party.partial_scores(body.model_id, body.ids)}
+        consents = []
+        for given in body.consents:
+            if given.consent_ref is None or given.expires_on is None:
+                raise FederatedConsentMissing(
+                    "an enterprise comes without its authorisation (consent_ref and expires_on)",
+                    details={"id": given.id},
+                )
+            consents.append(ScoringConsent(given.id, given.consent_ref, given.expires_on))
+        return {"scores": party.assessment_scores(body.model_id, consents)}
+
+    def validation_score(body: ValidationBody) -> dict[str, Any]:
+        return {"scores": party.validation_scores(body.model_id, body.ids)}
 
     @app.get(PREFIX + "/health")
     async def health() -> dict[str, str]:
@@ -208,16 +236,27 @@ def create_owner_app(party: OwnerParty, secret: SharedSecret) -> FastAPI:
     async def score_route(request: Request) -> Response:
         return await handle(request, ScoreBody, score)
 
+    @app.post(PREFIX + "/score/validation")
+    async def validation_route(request: Request) -> Response:
+        return await handle(request, ValidationBody, validation_score)
+
     return app
 
 
 def run_owner(
-    folder: Path, secret: SharedSecret, *, host: str, port: int, tls: PartyTls | None = None
+    folder: Path,
+    secret: SharedSecret,
+    *,
+    host: str,
+    port: int,
+    tls: PartyTls | None = None,
+    score_limit: int = OwnerParty.DEFAULT_SCORE_LIMIT,
 ) -> None:
     """Serve the owner's data folder until interrupted (called by ``puhui federated serve``).
     With ``tls``: mutual TLS, a client without a certificate the bank's CA signed is refused
-    during the handshake, before any request is read."""
-    app = create_owner_app(OwnerParty(folder), secret)
+    during the handshake, before any request is read. ``score_limit``: applicants scored
+    online a minute."""
+    app = create_owner_app(OwnerParty(folder, quota=ScoringQuota(score_limit)), secret)
     if tls is None:
         uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
         return
