@@ -214,10 +214,50 @@ def test_explanations_of_common_errors() -> None:
 
 
 def _commands(group: Any, path: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
-    """Every command under ``group`` with its full name (Typer builds on its own click)."""
-    for name, command in getattr(group, "commands", {}).items():
+    """Every command under ``group`` with its full name (Typer builds on its own click; the
+    root loads each sub-command's module when asked for it)."""
+    if not hasattr(group, "list_commands"):
+        return
+    for name in group.list_commands(None):
+        command = group.get_command(None, name)
         yield " ".join((*path, name)), command
         yield from _commands(command, (*path, name))
+
+
+def test_the_root_lists_its_commands_without_importing_them_and_each_summary_is_its_own() -> None:
+    # `puhui --help` shows each sub-command's summary without importing its module (they
+    # import the platform); the summary kept in main.py is the module's own first line.
+    listing = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert listing.exit_code == 0, listing.output
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from puhui.cli.main import app\n"
+        "CliRunner().invoke(app, ['--help'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('puhui.cli.', 'puhui.bootstrap'))))"
+    )
+    src = Path(__file__).resolve().parents[2] / "src"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "PYTHONPATH": str(src)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    assert loaded.strip() == "['puhui.cli.errors', 'puhui.cli.main']"
+    root = typer.main.get_command(app)
+    names = root.list_commands(None)  # type: ignore[attr-defined]
+    assert names[:3] == ["demo", "qr", "version"]
+    assert len(names) == len(set(names)) == 32
+    for name in names:
+        command = root.get_command(None, name)  # type: ignore[attr-defined]
+        summary = inspect.cleandoc(command.help or "").split("\n\n")[0]
+        assert summary.replace("\n", " ") in " ".join(listing.output.split()), name
+    assert root.get_command(None, "no-such-command") is None  # type: ignore[attr-defined]
+    unknown = runner.invoke(app, ["lon", "schedule"])
+    assert unknown.exit_code == EXIT_USAGE
+    assert "No such command 'lon'" in unknown.output
 
 
 def test_every_command_lists_with_a_one_line_summary() -> None:

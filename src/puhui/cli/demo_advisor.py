@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from puhui.adapters.pdf.health_report import ReportlabHealthReportRenderer
 from puhui.adapters.sources.peers import MarketPeers
 from puhui.bootstrap import Platform
 from puhui.bootstrap.advisor import strategy_limit
@@ -53,6 +52,11 @@ def advisor_section(
             continue
         notes: list[str] = []
         try:
+            # reportlab loads only when a report is drawn (every command would pay for it).
+            from puhui.adapters.pdf.health_report import (  # noqa: PLC0415
+                ReportlabHealthReportRenderer,
+            )
+
             pdf = ReportlabHealthReportRenderer(platform.settings.contract_font).render(report)
         except ConfigurationError as exc:  # no CJK font on this machine
             notes.append(f"PDF not written: {exc.message}")

@@ -9,16 +9,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
-
+from puhui.lazy import lazy_module
 from puhui.pipelines.portfolio_history import (
     DPD_BUCKETS,
     VINTAGE_BAD_DPD,
     CalibrationBand,
     MonthOriginations,
 )
+
+if TYPE_CHECKING:
+    import matplotlib.figure as mpl_figure
+    import matplotlib.ticker as mpl_ticker
+    from matplotlib.figure import Figure
+else:
+    mpl_figure = lazy_module("matplotlib.figure")
+    mpl_ticker = lazy_module("matplotlib.ticker")
 
 BUCKET_COLOURS = ("#4c956c", "#f2c14e", "#f78154", "#d1495b", "#5d2e46")
 
@@ -34,7 +41,7 @@ def _month_labels(months: Sequence[date]) -> list[str]:
 
 
 def originations_chart(rows: Sequence[MonthOriginations], path: Path) -> Path:
-    figure = Figure(figsize=(7.5, 4))
+    figure = mpl_figure.Figure(figsize=(7.5, 4))
     ax = figure.add_subplot()
     labels = _month_labels([r.month for r in rows])
     positions = list(range(len(rows)))
@@ -50,7 +57,7 @@ def originations_chart(rows: Sequence[MonthOriginations], path: Path) -> Path:
         marker="o",
         label="approval rate",
     )
-    rate.yaxis.set_major_formatter(PercentFormatter(1.0))
+    rate.yaxis.set_major_formatter(mpl_ticker.PercentFormatter(1.0))
     rate.set_ylim(bottom=0)
     rate.set_ylabel("approval rate")
     handles, names = ax.get_legend_handles_labels()
@@ -61,7 +68,7 @@ def originations_chart(rows: Sequence[MonthOriginations], path: Path) -> Path:
 
 
 def balance_chart(series: Sequence[tuple[date, Mapping[str, int]]], path: Path) -> Path:
-    figure = Figure(figsize=(7.5, 4))
+    figure = mpl_figure.Figure(figsize=(7.5, 4))
     ax = figure.add_subplot()
     labels = _month_labels([day for day, _ in series])
     bottom = [0] * len(series)
@@ -69,7 +76,7 @@ def balance_chart(series: Sequence[tuple[date, Mapping[str, int]]], path: Path) 
         yuan = [amounts.get(name, 0) // 100 for _, amounts in series]
         ax.bar(labels, yuan, bottom=bottom, label=f"DPD {name}", color=colour)
         bottom = [b + y for b, y in zip(bottom, yuan, strict=True)]
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 10_000:,.0f}"))
+    ax.yaxis.set_major_formatter(mpl_ticker.FuncFormatter(lambda v, _: f"{v / 10_000:,.0f}"))
     ax.set_ylabel("principal outstanding (10k yuan)")
     ax.tick_params(axis="x", labelrotation=45)
     ax.legend(fontsize="small")
@@ -78,7 +85,7 @@ def balance_chart(series: Sequence[tuple[date, Mapping[str, int]]], path: Path) 
 
 
 def vintage_chart(curves: Mapping[date, Sequence[tuple[int, float]]], path: Path) -> Path:
-    figure = Figure(figsize=(7.5, 4))
+    figure = mpl_figure.Figure(figsize=(7.5, 4))
     ax = figure.add_subplot()
     for vintage, points in sorted(curves.items()):
         ax.plot(
@@ -87,8 +94,8 @@ def vintage_chart(curves: Mapping[date, Sequence[tuple[int, float]]], path: Path
             marker="o",
             label=f"{vintage:%Y-%m}",
         )
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(mpl_ticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_locator(mpl_ticker.MaxNLocator(integer=True))
     ax.set_ylim(bottom=0)
     ax.set_xlabel("months on book")
     ax.set_ylabel(f"receipts ever {VINTAGE_BAD_DPD}+ days past due")
@@ -99,7 +106,7 @@ def vintage_chart(curves: Mapping[date, Sequence[tuple[int, float]]], path: Path
 
 
 def calibration_chart(bands: Sequence[CalibrationBand], path: Path) -> Path:
-    figure = Figure(figsize=(5.5, 5))
+    figure = mpl_figure.Figure(figsize=(5.5, 5))
     ax = figure.add_subplot()
     predicted = [b.mean_predicted for b in bands]
     realised = [b.realised for b in bands]
@@ -112,8 +119,8 @@ def calibration_chart(bands: Sequence[CalibrationBand], path: Path) -> Path:
         marker="o",
         label=f"{len(bands)} bands of equal size ({customers:,} booked customers)",
     )
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(mpl_ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(mpl_ticker.PercentFormatter(1.0))
     ax.set_xlabel("predicted: mean 12-month PD at booking")
     ax.set_ylabel("realised: defaulted by the window's end (truth)")
     ax.legend(fontsize="small")

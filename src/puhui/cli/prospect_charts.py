@@ -9,14 +9,22 @@ glyph shows as a box, never an error).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.ticker import PercentFormatter
 
-from puhui.adapters.pdf.fonts import cjk_font
 from puhui.domain.errors import ConfigurationError
+from puhui.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import matplotlib.figure as mpl_figure
+    import matplotlib.font_manager as mpl_fonts
+    import matplotlib.ticker as mpl_ticker
+    from matplotlib.font_manager import FontProperties
+else:
+    mpl_figure = lazy_module("matplotlib.figure")
+    mpl_fonts = lazy_module("matplotlib.font_manager")
+    mpl_ticker = lazy_module("matplotlib.ticker")
 
 TOP = 15
 FEN_PER_MILLION_YUAN = 100_000_000
@@ -29,7 +37,9 @@ TITLES = {
 
 def _label_font() -> FontProperties | None:
     try:
-        return FontProperties(fname=str(cjk_font().path), size="small")
+        from puhui.adapters.pdf.fonts import cjk_font  # noqa: PLC0415 - reportlab on use
+
+        return mpl_fonts.FontProperties(fname=str(cjk_font().path), size="small")
     except ConfigurationError:
         return None
 
@@ -39,7 +49,7 @@ def map_chart(table: pl.DataFrame, dimension: str, path: Path) -> Path:
     top = table.head(TOP).reverse()
     labels = [str(v) for v in top.get_column(dimension).to_list()]
     positions = list(range(top.height))
-    figure = Figure(figsize=(8, 0.35 * max(top.height, 4) + 1.5))
+    figure = mpl_figure.Figure(figsize=(8, 0.35 * max(top.height, 4) + 1.5))
     ax = figure.add_subplot()
     need = [v / FEN_PER_MILLION_YUAN for v in top.get_column("need_amount_fen").to_list()]
     ax.barh(positions, need, color="#4c956c", label="estimated need of prospects")
@@ -57,7 +67,7 @@ def map_chart(table: pl.DataFrame, dimension: str, path: Path) -> Path:
         color="#d1495b",
         label="penetration (customers / (customers + prospects))",
     )
-    share.xaxis.set_major_formatter(PercentFormatter(1.0))
+    share.xaxis.set_major_formatter(mpl_ticker.PercentFormatter(1.0))
     share.set_xlim(left=0)
     handles, names = ax.get_legend_handles_labels()
     more, more_names = share.get_legend_handles_labels()

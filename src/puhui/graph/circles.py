@@ -9,9 +9,16 @@ the members stay. The simple cycles (up to ``MAX_CYCLE_LENGTH``) are kept as evi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import igraph as ig
 import polars as pl
+
+from puhui.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import igraph as ig
+else:
+    ig = lazy_module("igraph")
 
 MAX_CYCLE_LENGTH = 6
 MAX_CYCLES_PER_CIRCLE = 20

@@ -26,15 +26,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from puhui.graph.distress import contagion, exposure_edges, public_status
 from puhui.graph.sources import add_months
+from puhui.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from scipy import sparse
+    from scipy.sparse import csgraph
+else:
+    sparse = lazy_module("scipy.sparse")
+    csgraph = lazy_module("scipy.sparse.csgraph")
 
 GUARANTEES: Final = "guarantees"
 INVOICES: Final = "invoices"
@@ -134,8 +140,8 @@ def guarantee_circles(edges: pl.DataFrame) -> pl.DataFrame:
     index = {name: i for i, name in enumerate(names.to_list())}
     src = np.fromiter((index[u] for u in edges.get_column("guarantor_uscc")), np.int64)
     dst = np.fromiter((index[u] for u in edges.get_column("borrower_uscc")), np.int64)
-    matrix = coo_matrix((np.ones(len(src)), (src, dst)), shape=(len(names), len(names)))
-    _, labels = connected_components(matrix.tocsr(), directed=True, connection="strong")
+    matrix = sparse.coo_matrix((np.ones(len(src)), (src, dst)), shape=(len(names), len(names)))
+    _, labels = csgraph.connected_components(matrix.tocsr(), directed=True, connection="strong")
     parts = pl.DataFrame({"uscc": names, "_part": labels.astype(np.int64)})
     members = parts.with_columns(
         pl.col("uscc").min().over("_part").alias("guarantee_circle"),

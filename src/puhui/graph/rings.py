@@ -21,12 +21,18 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import igraph as ig
 import polars as pl
 
 from puhui.graph.identifiers import MASKS
 from puhui.graph.sources import add_months
+from puhui.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import igraph as ig
+else:
+    ig = lazy_module("igraph")
 
 HUB_LIMIT = 25
 """Identifiers shared by more enterprises than this are hubs, not ring evidence."""

@@ -16,9 +16,16 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import igraph as ig
 import polars as pl
+
+from puhui.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import igraph as ig
+else:
+    ig = lazy_module("igraph")
 
 WINDOW_MONTHS = 12
 """Sales window of the ratio, and how far back cycles are looked for."""

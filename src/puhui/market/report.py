@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, no display
-
-import matplotlib.pyplot as plt
 import polars as pl
-from matplotlib.figure import Figure
 
+from puhui.lazy import lazy_module
 from puhui.market import store
 from puhui.market.calibration import Target, measure
+
+if TYPE_CHECKING:
+    import matplotlib.figure as mpl_figure
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+else:
+    mpl_figure = lazy_module("matplotlib.figure")
 
 
 @dataclass(frozen=True)
@@ -36,10 +39,15 @@ def _fmt(target: Target, value: float | None) -> str:
     return f"{value:.3f}" if target.unit != "months" else f"{value:.1f}"
 
 
+def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+    # A figure of its own (Agg when saved), not pyplot's global state.
+    figure = mpl_figure.Figure(figsize=(width, height))
+    return figure, figure.subplots()
+
+
 def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path
 
 
@@ -47,7 +55,7 @@ def _charts(frames: dict[str, pl.DataFrame], out: Path) -> list[Path]:
     paths = []
     rates = frames["default_rates"]
     if rates.height:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
+        fig, ax = _figure(6, 3.5)
         ax.bar(rates["year"], 100 * rates["defaults"] / rates["performing"], color="#c0392b")
         ax.axhspan(2.0, 3.5, color="#2ecc71", alpha=0.2, label="target 2-3.5%")
         ax.set_xlabel("year of the window")
@@ -57,7 +65,7 @@ def _charts(frames: dict[str, pl.DataFrame], out: Path) -> list[Path]:
         paths.append(_save(fig, out / "default_rate.png"))
     season = frames["seasonality"]
     if season.height:
-        fig, ax = plt.subplots(figsize=(8, 4))
+        fig, ax = _figure(8, 4)
         for group in sorted(season["industry_group"].unique().to_list()):
             part = season.filter(pl.col("industry_group") == group)
             ax.plot(part["month"].to_list(), part["index"].to_list(), label=group, linewidth=1)
@@ -68,7 +76,7 @@ def _charts(frames: dict[str, pl.DataFrame], out: Path) -> list[Path]:
         paths.append(_save(fig, out / "seasonality.png"))
     leads = frames["lead_times"]
     if leads.height:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
+        fig, ax = _figure(6, 3.5)
         counts = leads.group_by("lead_months").len().sort("lead_months")
         ax.bar(counts["lead_months"], counts["len"], color="#2980b9")
         ax.axvspan(2.5, 6.5, color="#2ecc71", alpha=0.2, label="target 3-6 months")
@@ -79,7 +87,7 @@ def _charts(frames: dict[str, pl.DataFrame], out: Path) -> list[Path]:
         paths.append(_save(fig, out / "lead_time.png"))
     signals = frames["signals"]
     if signals.height:
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, ax = _figure(7, 4)
         rel = signals["rel"].to_list()
         for column, label in (
             ("sales_ratio", "declared sales / own level"),
@@ -95,7 +103,7 @@ def _charts(frames: dict[str, pl.DataFrame], out: Path) -> list[Path]:
         ax.legend(fontsize=7)
         paths.append(_save(fig, out / "signals_before_default.png"))
     mix = frames["mix"].sort("share", descending=True)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = _figure(6, 3.5)
     ax.barh(mix["industry_group"].to_list(), (100 * mix["share"]).to_list(), color="#8e44ad")
     ax.invert_yaxis()
     ax.set_xlabel("share of enterprises (%)")

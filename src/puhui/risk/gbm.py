@@ -8,18 +8,25 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
+from puhui.lazy import lazy_module
 from puhui.risk.dataset import FeatureKind, FeatureSpec
 from puhui.risk.errors import InvalidTrainingData
 from puhui.risk.trees import TreeEnsemble, parse_lightgbm, predict_raw
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
+    import sklearn.isotonic as sk_isotonic
+    import sklearn.linear_model as sk_linear
+else:
+    lgb = lazy_module("lightgbm")
+    sk_isotonic = lazy_module("sklearn.isotonic")
+    sk_linear = lazy_module("sklearn.linear_model")
 
 logger = logging.getLogger(__name__)
 
@@ -140,9 +147,11 @@ class Calibrator:
 
 def fit_calibrator(raw: FloatArray, y: npt.NDArray[np.int8], kind: CalibrationKind) -> Calibrator:
     if kind == "platt":
-        model = LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), y)
+        model = sk_linear.LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), y)
         return Calibrator("platt", a=float(model.coef_[0, 0]), b=float(model.intercept_[0]))
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=1e-6, y_max=1 - 1e-6).fit(raw, y)
+    iso = sk_isotonic.IsotonicRegression(out_of_bounds="clip", y_min=1e-6, y_max=1 - 1e-6).fit(
+        raw, y
+    )
     return Calibrator(
         "isotonic",
         x=tuple(float(v) for v in iso.X_thresholds_),

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import rankdata
 
+from puhui.lazy import lazy_module
 from puhui.risk.errors import InvalidTrainingData
+
+if TYPE_CHECKING:
+    import scipy.stats as scipy_stats
+else:
+    scipy_stats = lazy_module("scipy.stats")
 
 FloatArray = npt.NDArray[np.float64]
 # An empty PSI bucket would make the log infinite; a tiny share keeps the index finite.
@@ -35,7 +40,7 @@ def auc(y: npt.ArrayLike, pd: npt.ArrayLike) -> float:
     n_good = float(y_arr.size - n_bad)
     if n_bad == 0 or n_good == 0:
         return float("nan")
-    ranks = rankdata(pd_arr)
+    ranks = scipy_stats.rankdata(pd_arr)
     return float((ranks[y_arr == 1].sum() - n_bad * (n_bad + 1) / 2) / (n_bad * n_good))
 
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
-
+from puhui.lazy import lazy_module
 from puhui.risk.monitoring import (
     CharacteristicShift,
     MonitoringResult,
     MonitoringThresholds,
     psi_reading,
 )
+
+if TYPE_CHECKING:
+    import matplotlib.figure as mpl_figure
+    from matplotlib.figure import Figure
+else:
+    mpl_figure = lazy_module("matplotlib.figure")
 
 # The characteristic table lists its bins only for the inputs that moved most.
 DETAILED_INPUTS = 5
@@ -28,7 +34,7 @@ def _number(value: float | None, spec: str = ".4f") -> str:
 
 
 def _score_psi_chart(result: MonitoringResult, t: MonitoringThresholds, path: Path) -> str:
-    figure = Figure(figsize=(7, 4))
+    figure = mpl_figure.Figure(figsize=(7, 4))
     axes = figure.subplots()
     months = [m.month for m in result.score_by_month]
     values = [m.psi or 0.0 for m in result.score_by_month]
@@ -42,7 +48,7 @@ def _score_psi_chart(result: MonitoringResult, t: MonitoringThresholds, path: Pa
 
 
 def _distribution_chart(score: CharacteristicShift, path: Path) -> str:
-    figure = Figure(figsize=(7, 4))
+    figure = mpl_figure.Figure(figsize=(7, 4))
     axes = figure.subplots()
     shown = [b for b in score.bins if b.development_share or b.actual_share]
     positions = list(range(len(shown)))
@@ -56,7 +62,7 @@ def _distribution_chart(score: CharacteristicShift, path: Path) -> str:
 
 
 def _vintage_chart(result: MonitoringResult, t: MonitoringThresholds, path: Path) -> str:
-    figure = Figure(figsize=(7, 4))
+    figure = mpl_figure.Figure(figsize=(7, 4))
     axes = figure.subplots()
     for v in result.vintages:
         months = range(1, len(v.bad_rate_by_month) + 1)
@@ -69,7 +75,7 @@ def _vintage_chart(result: MonitoringResult, t: MonitoringThresholds, path: Path
 
 
 def _calibration_chart(result: MonitoringResult, path: Path) -> str:
-    figure = Figure(figsize=(7, 4))
+    figure = mpl_figure.Figure(figsize=(7, 4))
     axes = figure.subplots()
     months = [v.booking_month for v in result.vintages]
     axes.plot(months, [v.mean_pd for v in result.vintages], marker="o", label="predicted (mean PD)")

@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from matplotlib.figure import Figure
 
 from puhui.domain.errors import InvalidInput
+from puhui.lazy import lazy_module
 from puhui.risk.metrics import auc, calibration_by_decile, evaluate, ks_curve, psi, roc_curve
+
+if TYPE_CHECKING:
+    import matplotlib.figure as mpl_figure
+    from matplotlib.figure import Figure
+else:
+    mpl_figure = lazy_module("matplotlib.figure")
 
 FloatArray = npt.NDArray[np.float64]
 # Usual reading of a PSI: below 0.1 stable, up to 0.25 worth watching, above that shifted.
@@ -114,7 +121,7 @@ def write_validation_report(
     metrics = evaluate(y_arr, pd_arr)
     buckets = calibration_by_decile(y_arr, pd_arr)
 
-    figure = Figure(figsize=(5, 5))
+    figure = mpl_figure.Figure(figsize=(5, 5))
     axes = figure.subplots()
     fpr, tpr = roc_curve(y_arr, pd_arr)
     axes.plot(fpr, tpr, label=f"AUC {metrics.auc:.3f}")
@@ -123,7 +130,7 @@ def write_validation_report(
     axes.legend(loc="lower right")
     roc_png = _save(figure, directory / "roc.png")
 
-    figure = Figure(figsize=(6, 4))
+    figure = mpl_figure.Figure(figsize=(6, 4))
     axes = figure.subplots()
     share, cum_bad, cum_good = ks_curve(y_arr, pd_arr)
     axes.plot(share, cum_bad, label="bads")
@@ -133,7 +140,7 @@ def write_validation_report(
     axes.legend()
     ks_png = _save(figure, directory / "ks.png")
 
-    figure = Figure(figsize=(5, 5))
+    figure = mpl_figure.Figure(figsize=(5, 5))
     axes = figure.subplots()
     expected = [b.expected_bad_rate for b in buckets]
     observed = [b.observed_bad_rate for b in buckets]
@@ -143,7 +150,7 @@ def write_validation_report(
     axes.set(xlabel="expected bad rate (mean PD)", ylabel="observed bad rate", title="Calibration")
     calibration_png = _save(figure, directory / "calibration.png")
 
-    figure = Figure(figsize=(6, 4))
+    figure = mpl_figure.Figure(figsize=(6, 4))
     axes = figure.subplots()
     bins = np.linspace(0.0, max(float(pd_arr.max()), 1e-6), 40).tolist()
     axes.hist(pd_arr[y_arr == 0], bins=bins, alpha=0.6, density=True, label="goods")

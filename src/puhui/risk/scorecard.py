@@ -8,16 +8,22 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from optbinning import OptimalBinning
-from sklearn.linear_model import LogisticRegression
 
+from puhui.lazy import lazy_module
 from puhui.risk.dataset import FeatureKind, FeatureSpec, numeric_column
 from puhui.risk.errors import InvalidTrainingData
+
+if TYPE_CHECKING:
+    import optbinning
+    import sklearn.linear_model as sk_linear
+else:
+    optbinning = lazy_module("optbinning")
+    sk_linear = lazy_module("sklearn.linear_model")
 
 logger = logging.getLogger(__name__)
 
@@ -319,7 +325,7 @@ def bin_characteristic(
         warnings.simplefilter("ignore")
         if spec.kind is FeatureKind.CATEGORICAL:
             values = np.asarray(column.cast(pl.String).to_list(), dtype=object)
-            optb = OptimalBinning(dtype="categorical", **common).fit(values, y)
+            optb = optbinning.OptimalBinning(dtype="categorical", **common).fit(values, y)
             categories: dict[str, int] = {}
             labels: list[str] = []
             for index, group in enumerate(optb.splits):
@@ -341,7 +347,7 @@ def bin_characteristic(
         specials = list(config.special_codes) or None
         candidates = []
         for trend in ("auto_asc_desc", "auto") if allow_free_shape else ("auto_asc_desc",):
-            optb = OptimalBinning(
+            optb = optbinning.OptimalBinning(
                 dtype="numerical", monotonic_trend=trend, special_codes=specials, **common
             ).fit(values, y)
             edges = tuple(float(s) for s in optb.splits)
@@ -513,7 +519,7 @@ def _select_and_regularise(
 
 
 def _fit_logistic(woe: FloatArray, y: npt.NDArray[np.int8], c: float) -> tuple[FloatArray, float]:
-    model = LogisticRegression(C=c, max_iter=2000)
+    model = sk_linear.LogisticRegression(C=c, max_iter=2000)
     model.fit(woe, y)
     return np.asarray(model.coef_[0], dtype=np.float64), float(model.intercept_[0])
 

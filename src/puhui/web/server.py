@@ -22,6 +22,7 @@ from puhui.bootstrap.settings import start_up_refusal
 from puhui.bootstrap.wiring import OriginationPorts
 from puhui.domain.errors import ConfigurationError
 from puhui.domain.privacy import mask_phone
+from puhui.lazy import warm
 from puhui.services.documents.branch_qr import branch_code_qr
 from puhui.web.app import create_app
 from puhui.web.transport import OneSendHttpToolsProtocol
@@ -98,7 +99,9 @@ def serve_demo(
     echo(f"QR code of the demo branch {DEMO_BRANCH}: {qr_file} (opens {qr.url})")
     echo("applicants sign in on the H5 pages with a one-time code sent to their phone;")
     echo("the demo has no SMS gateway: codes are printed here")
-    uvicorn.run(create_app(deps), host=host, port=port, **UVICORN_OPTIONS)
+    app = create_app(deps)
+    settle_heap()
+    uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
 
 
 def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
@@ -122,13 +125,20 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     run_workers(lambda: app_from_settings(Settings()), host=host, port=port, workers=workers)
 
 
+SERVING_LIBRARIES = ("lightgbm", "igraph", "scipy.stats", "sklearn.isotonic")
+"""Libraries the request path may use that load on first use (``puhui.lazy``): a server
+imports them before its first request, not during it."""
+
+
 def settle_heap() -> None:
-    """Move everything built at start-up out of the garbage collector's sight.
+    """Load what requests use, then move everything built at start-up out of the garbage
+    collector's sight.
 
     The app, its routes, schemas, models and caches live as long as the process; a full
     collection that walks them again and again shows up as milliseconds in the slowest
     responses. Objects made per request are still collected as usual.
     """
+    warm(*SERVING_LIBRARIES)
     gc.collect()
     gc.freeze()
 

@@ -7,11 +7,17 @@ cell-months are gaps in their line.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
-from matplotlib.figure import Figure
 
+from puhui.lazy import lazy_module
 from puhui.pipelines.prosperity.method import COMPOSITE, OVERALL
+
+if TYPE_CHECKING:
+    import matplotlib.figure as mpl_figure
+else:
+    mpl_figure = lazy_module("matplotlib.figure")
 
 NEUTRAL = 50.0
 
@@ -19,7 +25,7 @@ NEUTRAL = 50.0
 def index_chart(indices: pl.DataFrame, path: Path) -> Path:
     """Composite indices by month: the overall line thick, one thin line per industry."""
     composite = indices.filter(pl.col("component") == COMPOSITE).sort("month")
-    figure = Figure(figsize=(10, 5))
+    figure = mpl_figure.Figure(figsize=(10, 5))
     ax = figure.add_subplot()
     for (dimension, cell), series in composite.filter(
         pl.col("dimension").is_in([OVERALL, "industry"])

@@ -24,17 +24,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from puhui.lazy import lazy_module
 from puhui.risk.errors import InvalidTrainingData, ModelArtefactInvalid
 from puhui.risk.features import month_start_plus
 from puhui.risk.need.calendar import NEED_HORIZON_MONTHS
 from puhui.risk.need.features import BASE_CAPITAL, BASE_INFLOW, NEED_FEATURE_NAMES
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
+else:
+    lgb = lazy_module("lightgbm")
 
 FloatArray = npt.NDArray[np.float64]
 

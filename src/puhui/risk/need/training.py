@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 import math
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from puhui.lazy import lazy_module
 from puhui.risk.errors import InvalidTrainingData
 from puhui.risk.features import MarketTables, month_start_plus
 from puhui.risk.need.calendar import NEED_HORIZON_MONTHS
@@ -34,6 +34,11 @@ from puhui.risk.need.model import (
     kind_key,
     offset_key,
 )
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
+else:
+    lgb = lazy_module("lightgbm")
 
 logger = logging.getLogger(__name__)
 
