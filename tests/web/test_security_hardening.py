@@ -145,9 +145,20 @@ def test_the_server_leaves_forwarded_headers_to_the_api(monkeypatch: pytest.Monk
     seen: dict[str, Any] = {}
     monkeypatch.setattr(server, "app_from_settings", lambda settings: object())
     monkeypatch.setattr(server, "settle_heap", lambda: None)
-    monkeypatch.setattr(server.uvicorn, "run", lambda app, **options: seen.update(options))
+
+    class FakeServer:
+        def __init__(self, config: Any) -> None:
+            seen["config"] = config
+            self.started = True
+
+        def run(self, sockets: Any) -> None:
+            seen["sockets"] = sockets
+
+    monkeypatch.setattr(server.uvicorn, "Server", FakeServer)
+    monkeypatch.setattr(server, "listening_socket", lambda host, port: (host, port))
     server.run()
-    assert seen["proxy_headers"] is False
+    assert seen["sockets"] == [("127.0.0.1", 8000)]
+    assert seen["config"].proxy_headers is False
 
 
 # -- Disabling users ---------------------------------------------------------------------------

@@ -31,7 +31,14 @@ GRAPH_MISSING = NOT_CONFIGURED.health.to_dict()
 """What the health check says of the graph when no PUHUI_GRAPH_DIR is set."""
 
 
-def test_serve_passes_host_and_port_to_uvicorn(
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_serve_binds_host_and_port_and_hands_the_socket_to_uvicorn(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PUHUI_DATABASE_URL", sqlite_url)
@@ -40,18 +47,60 @@ def test_serve_passes_host_and_port_to_uvicorn(
         monkeypatch.setenv(name, value)
     seen: dict[str, Any] = {}
 
-    def fake_run(app: Any, **kwargs: Any) -> None:
-        seen["app"] = app
-        seen.update(kwargs)
+    class FakeServer:
+        def __init__(self, config: Any) -> None:
+            seen["config"] = config
+            self.started = True
 
-    monkeypatch.setattr(server.uvicorn, "run", fake_run)
-    result = CliRunner().invoke(serve_cli.app, ["--host", "0.0.0.0", "--port", "8123"])
+        def run(self, sockets: list[socket.socket]) -> None:
+            seen["sockets"] = sockets
+
+    monkeypatch.setattr(server.uvicorn, "Server", FakeServer)
+    port = _free_port()
+    result = CliRunner().invoke(serve_cli.app, ["--host", "127.0.0.1", "--port", str(port)])
     assert result.exit_code == 0, result.output
-    assert (seen["host"], seen["port"]) == ("0.0.0.0", 8123)
-    assert seen["http"] is OneSendHttpToolsProtocol
-    with TestClient(seen["app"]) as client:
+    [listener] = seen["sockets"]
+    try:
+        assert listener.getsockname() == ("127.0.0.1", port)
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        listener.close()
+    assert seen["config"].http is OneSendHttpToolsProtocol
+    with TestClient(seen["config"].app) as client:
         assert client.get("/api/v1/health").json() == {"status": "ok", "graph": GRAPH_MISSING}
         assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_on_a_taken_port_says_so_and_nothing_else(sqlite_url: str, workers: int) -> None:
+    # The refused bind comes before anything is logged as serving, and nothing is started.
+    port = _free_port()
+    env = {**os.environ, **REAL_SECRETS}
+    env.update(PUHUI_DATABASE_URL=sqlite_url, PUHUI_ENVIRONMENT="test")
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        refused = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "puhui",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                f"{workers}",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert refused.returncode != 0
+    assert "Address already in use" in refused.stderr
+    assert "serving the Puhui API" not in refused.stderr + refused.stdout
 
 
 def test_production_refuses_to_serve_with_development_secrets(

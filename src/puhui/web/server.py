@@ -26,7 +26,7 @@ from puhui.lazy import warm
 from puhui.services.documents.branch_qr import branch_code_qr
 from puhui.web.app import create_app
 from puhui.web.transport import OneSendHttpToolsProtocol
-from puhui.web.workers import supervise
+from puhui.web.workers import listening_socket, supervise
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,9 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "http": OneSendHttpToolsProtocol,
 }
 """How every ``puhui serve`` process runs uvicorn."""
+
+STARTUP_FAILURE = 3
+"""uvicorn's exit status when the app does not start."""
 
 DEMO_BRANCH = "DEMO-01"
 
@@ -110,19 +113,34 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     if refusal is not None:
         raise ConfigurationError(refusal)
     configure_logging(settings.log_level, settings.effective_log_format)
-    logger.info(
-        "serving the Puhui API on http://%s:%d/api/v1/docs with %d worker process(es)",
-        host,
-        port,
-        workers,
-    )
+
+    def serving() -> None:
+        # Said once the port is ours: a refused bind ("Address already in use") says only that.
+        logger.info(
+            "serving the Puhui API on http://%s:%d/api/v1/docs with %d worker process(es)",
+            host,
+            port,
+            workers,
+        )
+
     if workers == 1:
+        listener = listening_socket(host, port)
+        serving()
         app = app_from_settings(settings)
         settle_heap()
-        uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
+        server = uvicorn.Server(uvicorn.Config(app, **UVICORN_OPTIONS))
+        server.run(sockets=[listener])
+        if not server.started:  # the app's start-up failed (logged): as uvicorn.run exits
+            raise SystemExit(STARTUP_FAILURE)
         return
     # Each worker builds its own platform (engine, pools, caches) after the fork.
-    run_workers(lambda: app_from_settings(Settings()), host=host, port=port, workers=workers)
+    run_workers(
+        lambda: app_from_settings(Settings()),
+        host=host,
+        port=port,
+        workers=workers,
+        on_listening=serving,
+    )
 
 
 SERVING_LIBRARIES = ("lightgbm", "igraph", "scipy.stats", "sklearn.isotonic")
@@ -143,7 +161,14 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def run_workers(make_app: Callable[[], FastAPI], *, host: str, port: int, workers: int) -> None:
+def run_workers(
+    make_app: Callable[[], FastAPI],
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    on_listening: Callable[[], None] | None = None,
+) -> None:
     """Serve ``make_app()`` from ``workers`` forked processes on one port.
 
     The parent stays behind as their supervisor: it accepts each connection and gives it to
@@ -158,4 +183,4 @@ def run_workers(make_app: Callable[[], FastAPI], *, host: str, port: int, worker
         settle_heap()
         return config
 
-    supervise(worker_config, host=host, port=port, workers=workers)
+    supervise(worker_config, host=host, port=port, workers=workers, on_listening=on_listening)

@@ -273,16 +273,24 @@ def _work(
 
 
 def supervise(
-    make_config: Callable[[], uvicorn.Config], *, host: str, port: int, workers: int
+    make_config: Callable[[], uvicorn.Config],
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    on_listening: Callable[[], None] | None = None,
 ) -> None:
     """Serve from ``workers`` forked processes, each running ``make_config()``'s server.
 
     ``make_config`` runs in each worker after the fork, so every worker builds its own app
-    (engine, pools, caches). Returns when every worker has ended; SIGTERM stops them all.
+    (engine, pools, caches). ``on_listening`` runs once the port is bound. Returns when every
+    worker has ended; SIGTERM stops them all.
     """
     if workers < 1:
         raise ValueError("at least one worker")
     listener = listening_socket(host, port)
+    if on_listening is not None:
+        on_listening()
     feeds = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(workers)]
     context = multiprocessing.get_context("fork")
     processes = [
