@@ -365,3 +365,33 @@ def test_a_restructuring_may_carry_a_new_rate_typed_as_a_percentage(world: World
     assert requested.status_code == 303, requested.text
     (change,) = world.access.pending(READER, limit=10, offset=0)
     assert change.new_annual_rate == Decimal("0.0385")
+
+
+def test_the_loans_history_shows_the_arrears_a_restructuring_brought_forward(
+    world: World,
+) -> None:
+    loan_id = world.loan(date(2026, 2, 10), 12)
+    with world.engine.begin() as c:  # the first instalment unpaid: 8 days past due
+        c.execute(
+            text(
+                "UPDATE loans SET billed_principal_fen = 900000, overdue_principal_fen = 900000,"
+                " interest_billed_fen = 40000, overdue_interest_fen = 40000,"
+                " penalty_billed_fen = 1234, billed_due_on = :due, overdue_since = :since,"
+                " days_past_due = 8 WHERE loan_id = :l"
+            ),
+            {"due": date(2026, 3, 10), "since": date(2026, 3, 11), "l": loan_id},
+        )
+    manager = world.staff("wang", Role.ACCOUNT_MANAGER)
+    page, key = _lookup(manager, loan_id)
+    assert "逾期本金）按新的期数重新摊还" in page  # the form says what a restructuring does
+    form = {"idempotency_key": f"{key}-r", "months": "18", "reason": "orders lost"}
+    assert manager.post(f"{PAGE}/loans/{loan_id}/restructuring", form).status_code == 303
+    (change,) = world.access.pending(READER, limit=10, offset=0)
+    approver = world.staff("chen", Role.APPROVER)
+    approver.get(PAGE)
+    assert approver.post(f"{PAGE}/{change.change_id}/approve").status_code == 303
+    history = manager.get(f"{PAGE}?loan={loan_id}")
+    assert 'data-arrears-days="8"' in history
+    assert (
+        "已将逾期 8 天的欠款纳入新还款计划：本金 9,000.00，利息 400.00，罚息复利 12.34" in history
+    )

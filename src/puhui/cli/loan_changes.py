@@ -20,7 +20,7 @@ from puhui.bootstrap.loan_changes import loan_changes
 from puhui.cli.context import fail, platform
 from puhui.cli.security_context import operator_name
 from puhui.domain.errors import PuhuiError
-from puhui.domain.money import parse_rate
+from puhui.domain.money import format_yuan, parse_rate
 from puhui.services.loan_changes import changes, classification, renewals
 
 EXIT_REFUSED = 1
@@ -159,11 +159,15 @@ def approve_change(
             )
         except PuhuiError as exc:
             raise _refused(exc) from None
-    _print(
-        asdict(result),
-        as_json,
-        f"approved {change_id}: maturity {result.maturity_before} -> {result.maturity_after}",
-    )
+    line = f"approved {change_id}: maturity {result.maturity_before} -> {result.maturity_after}"
+    if result.arrears_days_past_due is not None:
+        line += (
+            f"; arrears of {result.arrears_days_past_due} days brought into the new schedule:"
+            f" principal {format_yuan(result.arrears_principal_fen or 0)} re-amortised, interest"
+            f" {format_yuan(result.arrears_interest_fen or 0)} and penalties"
+            f" {format_yuan(result.arrears_penalty_fen or 0)} due with the first new instalment"
+        )
+    _print(asdict(result), as_json, line)
 
 
 def reject_change(

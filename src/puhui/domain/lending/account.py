@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
+from typing import ClassVar
 
 from puhui.domain.errors import InvalidAmount
 from puhui.domain.ids import CreditLineId, LoanId, ProductId, ReceiptId
@@ -105,6 +106,38 @@ class WriteOff:
             (Account.NON_ACCRUAL_MEMO_CONTRA, self.memo_fen),
             (Account.NON_ACCRUAL_MEMO, -self.memo_fen),
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class Arrears:
+    """What a restructuring brought into the new schedule (``arrears_brought_forward``)."""
+
+    principal_fen: int
+    interest_fen: int
+    penalty_fen: int
+    """Penalty and compound interest owed, billed or accrued (what accrued is billed at the
+    next settlement and falls due with the billed)."""
+    overdue_since: date | None
+    days_past_due: int
+
+    NONE: ClassVar[Arrears]
+
+    @property
+    def any(self) -> bool:
+        owed = self.principal_fen + self.interest_fen + self.penalty_fen
+        return owed > 0 or self.overdue_since is not None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "principal_fen": self.principal_fen,
+            "interest_fen": self.interest_fen,
+            "penalty_fen": self.penalty_fen,
+            "overdue_since": None if self.overdue_since is None else self.overdue_since.isoformat(),
+            "days_past_due": self.days_past_due,
+        }
+
+
+Arrears.NONE = Arrears(0, 0, 0, None, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +449,39 @@ class LoanAccount:
             days_past_due=self.days_past_due if still_overdue else 0,
             status=LoanStatus.CLOSED if closed else self.status,
             closed_on=on if closed else None,
+        )
+
+    def arrears_brought_forward(self, due_on: date) -> tuple[LoanAccount, Arrears]:
+        """Re-age the arrears at a restructuring (重组): nothing is left past due.
+
+        Principal billed or overdue goes back among the principal to be re-amortised (the
+        caller builds the new instalments over ``unbilled_principal_fen``, now all of it);
+        interest, penalty and compound interest billed stay owed and fall due with the first
+        instalment of the new schedule, ``due_on`` (Fineract's re-ageing with its default
+        interest handling: no interest on interest). Nothing is posted: each amount stays in
+        its receivable account, on or off balance as it was; penalties stop accruing because
+        nothing is overdue. The category is left to end of day, whose restructuring rules keep
+        a non-performing loan from being upgraded during the observation period.
+        """
+        arrears = Arrears(
+            principal_fen=max(self.billed_principal_fen, self.overdue_principal_fen),
+            interest_fen=self.interest_billed_fen,
+            penalty_fen=self.penalty_owed_fen,
+            overdue_since=self.overdue_since,
+            days_past_due=self.days_past_due,
+        )
+        billed = self.interest_billed_fen + self.penalty_billed_fen + self.compound_billed_fen
+        return (
+            replace(
+                self,
+                billed_principal_fen=0,
+                overdue_principal_fen=0,
+                overdue_interest_fen=0,
+                billed_due_on=due_on if billed else None,
+                overdue_since=None,
+                days_past_due=0,
+            ),
+            arrears,
         )
 
     def rescheduled(self, remaining: Sequence[ScheduledInstalment]) -> LoanAccount:

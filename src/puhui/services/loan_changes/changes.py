@@ -17,7 +17,7 @@ from decimal import Decimal
 from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict, InvalidInput, InvalidRate, NotFound
 from puhui.domain.ids import new_id
-from puhui.domain.lending.account import LoanAccount, LoanKind, LoanStatus
+from puhui.domain.lending.account import Arrears, LoanAccount, LoanKind, LoanStatus
 from puhui.domain.lending.errors import EventOutOfOrder, RateOutOfRange
 from puhui.domain.lending.integer_interest import check_rate_places, penalty_rate_e8, rate_e8
 from puhui.domain.lending.loan_changes import (
@@ -86,9 +86,16 @@ class ChangeResult(ResultBase):
     replayed: bool = False
     new_annual_rate: str | None = None
     """A restructuring's new contract rate (None: kept)."""
+    arrears_principal_fen: int | None = None
+    """What an approved restructuring brought into the new schedule (None: nothing)."""
+    arrears_interest_fen: int | None = None
+    arrears_penalty_fen: int | None = None
+    arrears_overdue_since: str | None = None
+    arrears_days_past_due: int | None = None
 
 
 def change_result(change: LoanChangeRecord, *, replayed: bool = False) -> ChangeResult:
+    arrears = change.arrears
     return ChangeResult(
         change_id=change.change_id,
         loan_id=change.loan_id,
@@ -105,6 +112,15 @@ def change_result(change: LoanChangeRecord, *, replayed: bool = False) -> Change
         approved_by=change.approved_by,
         replayed=replayed,
         new_annual_rate=None if change.new_annual_rate is None else str(change.new_annual_rate),
+        arrears_principal_fen=None if arrears is None else arrears.principal_fen,
+        arrears_interest_fen=None if arrears is None else arrears.interest_fen,
+        arrears_penalty_fen=None if arrears is None else arrears.penalty_fen,
+        arrears_overdue_since=(
+            None
+            if arrears is None or arrears.overdue_since is None
+            else arrears.overdue_since.isoformat()
+        ),
+        arrears_days_past_due=None if arrears is None else arrears.days_past_due,
     )
 
 
@@ -361,7 +377,9 @@ def approve_change(
                 f"loan {loan.loan_id} fell into arrears after the extension was requested",
                 details={"loan_id": loan.loan_id, "days_past_due": loan.days_past_due},
             )
-        rows = _reschedule(uow, loan, change)
+        restructuring = change.as_contract_change().is_restructuring
+        # A restructuring re-ages the loan: its arrears go into the new schedule.
+        rows, arrears = _reschedule(uow, loan, change, arrears_forward=restructuring)
         earlier = [
             c
             for c in uow.changes.of_loan(loan.loan_id)
@@ -370,7 +388,6 @@ def approve_change(
             and c.as_contract_change().is_restructuring
         ]
         dates = [i.due_date for i in uow.instalments.schedule(loan.loan_id)]
-        restructuring = change.as_contract_change().is_restructuring
         ends_on = (
             observation_end(change.effective_on, dates, frozenset()) if restructuring else None
         )
@@ -385,6 +402,7 @@ def approve_change(
             maturity_after=rows[-1].due_date,
             observation_ends_on=ends_on,
             second_in_observation=second,
+            arrears=arrears if arrears.any else None,
         )
         uow.changes.save(approved)
         result = change_result(approved)
@@ -401,6 +419,7 @@ def approve_change(
                 "maturity_after": rows[-1].due_date.isoformat(),
                 "instalments_replaced_from": loan.current_period,
                 "observation_ends_on": None if ends_on is None else ends_on.isoformat(),
+                "arrears_brought_forward": arrears.to_dict() if arrears.any else None,
                 "idempotency_key": key,
             },
         )
@@ -452,8 +471,12 @@ def reject_change(
 
 
 def _reschedule(
-    uow: LoanChangesUnitOfWork, loan: LoanAccount, change: LoanChangeRecord
-) -> list[ScheduledInstalment]:
+    uow: LoanChangesUnitOfWork,
+    loan: LoanAccount,
+    change: LoanChangeRecord,
+    *,
+    arrears_forward: bool,
+) -> tuple[list[ScheduledInstalment], Arrears]:
     stored = uow.products.get(loan.product_id)
     if stored is None:
         raise NotFound(f"no product {loan.product_id}", details={"product_id": loan.product_id})
@@ -464,6 +487,11 @@ def _reschedule(
     if not remaining:
         raise LoanNotChangeable(f"loan {loan.loan_id} has no instalment left")
     running = remaining[0]
+    arrears = Arrears.NONE
+    if arrears_forward:
+        # Billed interest and penalties fall due with the running instalment; the principal
+        # billed or overdue joins the principal re-amortised below.
+        loan, arrears = loan.arrears_brought_forward(running.due_date)
     if change.kind is ChangeKind.EXTENSION:
         count = len(remaining) - 1 + (change.extension_months or 0)
     else:
@@ -497,7 +525,7 @@ def _reschedule(
             version=loan.version + 1,
         )
     )
-    return rows
+    return rows, arrears
 
 
 def _check_rate_in_product(uow: LoanChangesUnitOfWork, loan: LoanAccount, rate: Decimal) -> None:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from puhui.domain.lending.account import Arrears
 from puhui.domain.lending.loan_changes import ChangeKind, ContractChange
 from puhui.services.servicing.ports import ServicingUnitOfWork
 
@@ -45,6 +46,8 @@ class LoanChangeRecord:
     second_in_observation: bool = False
     approved_by: str | None = None
     approved_at: datetime | None = None
+    arrears: Arrears | None = None
+    """What an approved restructuring brought into the new schedule (None: nothing)."""
 
     @property
     def counts_against_policy(self) -> bool:

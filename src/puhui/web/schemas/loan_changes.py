@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from puhui.domain.lending.account import Arrears
 from puhui.domain.money import format_yuan
 from puhui.services.loan_changes.changes import ChangeResult
 from puhui.services.loan_changes.classification import LoanClassification
@@ -53,6 +54,18 @@ class RenewalIn(Strict):
     on: IsoDate | None = None
 
 
+class ArrearsOut(BaseModel):
+    """What an approved restructuring brought into the new schedule (re-ageing): the principal
+    billed or overdue, re-amortised; the interest and the penalties billed, now due with the
+    first new instalment; when the loan had fallen overdue and how many days past due it was."""
+
+    principal: str
+    interest: str
+    penalty: str
+    overdue_since: date | None
+    days_past_due: int
+
+
 class ChangeOut(BaseModel):
     change_id: str
     loan_id: str
@@ -69,6 +82,8 @@ class ChangeOut(BaseModel):
     principal: str | None = None
     reason: str | None = None
     new_annual_rate: str | None = None
+    arrears_brought_forward: ArrearsOut | None = None
+    """A restructuring of a loan in arrears: what went into the new schedule (None: nothing)."""
 
 
 class RenewalOut(BaseModel):
@@ -111,6 +126,17 @@ def change_out(result: ChangeResult) -> ChangeOut:
         requested_by=result.requested_by,
         approved_by=result.approved_by,
         new_annual_rate=result.new_annual_rate,
+        arrears_brought_forward=(
+            None
+            if result.arrears_days_past_due is None
+            else ArrearsOut(
+                principal=format_yuan(result.arrears_principal_fen or 0),
+                interest=format_yuan(result.arrears_interest_fen or 0),
+                penalty=format_yuan(result.arrears_penalty_fen or 0),
+                overdue_since=_day(result.arrears_overdue_since),
+                days_past_due=result.arrears_days_past_due,
+            )
+        ),
     )
 
 
@@ -131,6 +157,17 @@ def record_out(record: LoanChangeRecord) -> ChangeOut:
         principal=None if record.principal_fen is None else format_yuan(record.principal_fen),
         reason=record.reason,
         new_annual_rate=None if record.new_annual_rate is None else str(record.new_annual_rate),
+        arrears_brought_forward=None if record.arrears is None else arrears_out(record.arrears),
+    )
+
+
+def arrears_out(arrears: Arrears) -> ArrearsOut:
+    return ArrearsOut(
+        principal=format_yuan(arrears.principal_fen),
+        interest=format_yuan(arrears.interest_fen),
+        penalty=format_yuan(arrears.penalty_fen),
+        overdue_since=arrears.overdue_since,
+        days_past_due=arrears.days_past_due,
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from puhui.adapters.db.loan_changes.tables import loan_changes
 from puhui.adapters.db.post_loan.tables import monitoring_alerts
+from puhui.domain.lending.account import Arrears
 from puhui.domain.lending.loan_changes import ChangeKind
 from puhui.domain.monitoring.alerts import AlertStatus
 from puhui.services.loan_changes.ports import ChangeStatus, LoanChangeRecord
@@ -37,10 +38,24 @@ _FIELDS = (
 )
 
 
+def _arrears(row: Any) -> Arrears | None:
+    if row.arrears_days_past_due is None:
+        return None
+    return Arrears(
+        principal_fen=row.arrears_principal_fen,
+        interest_fen=row.arrears_interest_fen,
+        penalty_fen=row.arrears_penalty_fen,
+        overdue_since=row.arrears_overdue_since,
+        days_past_due=row.arrears_days_past_due,
+    )
+
+
 def _record(row: Any) -> LoanChangeRecord:
     values = {name: getattr(row, name) for name in _FIELDS}
     rate = None if row.new_annual_rate is None else Decimal(row.new_annual_rate)
-    return LoanChangeRecord(kind=ChangeKind(row.kind), new_annual_rate=rate, **values)
+    return LoanChangeRecord(
+        kind=ChangeKind(row.kind), new_annual_rate=rate, arrears=_arrears(row), **values
+    )
 
 
 def _values(record: LoanChangeRecord) -> dict[str, Any]:
@@ -48,6 +63,12 @@ def _values(record: LoanChangeRecord) -> dict[str, Any]:
     values["kind"] = record.kind.value
     rate = record.new_annual_rate
     values["new_annual_rate"] = None if rate is None else str(rate)
+    arrears = record.arrears
+    values["arrears_principal_fen"] = None if arrears is None else arrears.principal_fen
+    values["arrears_interest_fen"] = None if arrears is None else arrears.interest_fen
+    values["arrears_penalty_fen"] = None if arrears is None else arrears.penalty_fen
+    values["arrears_overdue_since"] = None if arrears is None else arrears.overdue_since
+    values["arrears_days_past_due"] = None if arrears is None else arrears.days_past_due
     return values
 
 

@@ -48,6 +48,13 @@ loan_changes = Table(
     Column("second_in_observation", Boolean, nullable=False),
     Column("approved_by", String(128), nullable=True),
     Column("approved_at", UtcDateTime, nullable=True),
+    # What an approved restructuring brought into the new schedule (migration 0042); NULL:
+    # nothing (the loan was not in arrears, or the change is not a restructuring).
+    Column("arrears_principal_fen", BigInteger, nullable=True),
+    Column("arrears_interest_fen", BigInteger, nullable=True),
+    Column("arrears_penalty_fen", BigInteger, nullable=True),
+    Column("arrears_overdue_since", Date, nullable=True),
+    Column("arrears_days_past_due", Integer, nullable=True),
     CheckConstraint(
         "kind IN ('renewal', 'extension', 'restructuring')", name="ck_loan_changes_kind"
     ),

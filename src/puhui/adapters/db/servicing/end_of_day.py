@@ -55,6 +55,10 @@ _NEWLY_OVERDUE = (
     " AND billed_due_on < :d AND penalty_billed_fen + compound_billed_fen > 0))"
 )
 _SETTLES = "(settlement_day = :day OR maturity_date = :d)"
+# Settling makes what is billed due tomorrow, but never pulls in a later due date: billed
+# amounts a restructuring brought forward fall due with its first new instalment
+# (``LoanAccount.arrears_brought_forward``). No other path sets a date beyond tomorrow.
+_KEEP_LATER_DUE = "(CASE WHEN billed_due_on > :next THEN billed_due_on ELSE :next END)"
 # A receipt's interest is settled with its penalties; a term loan's is billed per instalment.
 _SETTLES_INTEREST = f"(kind = 'receipt' AND {_SETTLES})"
 
@@ -141,7 +145,8 @@ UPDATE loans SET
     billed_due_on = CASE WHEN {_SETTLES} AND interest_billed_fen + penalty_billed_fen
                          + compound_billed_fen + {_PENALTY_PRICE}
                          + CASE WHEN kind = 'receipt' THEN {_INTEREST_PRICE} ELSE 0 END
-                         + {_COMPOUND_PRICE} > 0 THEN :next ELSE billed_due_on END,
+                         + {_COMPOUND_PRICE} > 0
+                         THEN {_KEEP_LATER_DUE} ELSE billed_due_on END,
     interest_accum_fen_days = {_settled(_INTEREST_ACCUM)},
     interest_accrued_fen = {_settled(_INTEREST_PRICE, _SETTLES_INTEREST)},
     penalty_accum_fen_days = {_settled(_PENALTY_ACCUM)},
