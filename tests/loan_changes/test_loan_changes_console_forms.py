@@ -337,7 +337,13 @@ def test_a_declined_renewal_shows_its_reasons_and_changes_nothing(world: World) 
 def test_a_receipt_on_a_credit_line_is_renewed_from_the_console(world: World) -> None:
     receipt_id = world.receipt()
     risk = world.staff("li", Role.RISK_OFFICER)
-    _, key = _lookup(risk, receipt_id)
+    page, key = _lookup(risk, receipt_id)
+    # A receipt is renewed; the term-loan forms are not offered, and the page says why.
+    assert "data-term-only" in page
+    assert "授信额度项下的借据请办理续贷" in page
+    assert f"/loans/{receipt_id}/extension" not in page
+    assert f"/loans/{receipt_id}/restructuring" not in page
+    assert f"/loans/{receipt_id}/renewal" in page
     answer = risk.post(
         f"{PAGE}/loans/{receipt_id}/renewal",
         {"idempotency_key": f"{key}-n", "months": "3", "reason": "line renewed", "on": ""},
@@ -384,6 +390,7 @@ def test_the_loans_history_shows_the_arrears_a_restructuring_brought_forward(
     manager = world.staff("wang", Role.ACCOUNT_MANAGER)
     page, key = _lookup(manager, loan_id)
     assert "逾期本金）按新的期数重新摊还" in page  # the form says what a restructuring does
+    assert "data-term-only" not in page
     form = {"idempotency_key": f"{key}-r", "months": "18", "reason": "orders lost"}
     assert manager.post(f"{PAGE}/loans/{loan_id}/restructuring", form).status_code == 303
     (change,) = world.access.pending(READER, limit=10, offset=0)

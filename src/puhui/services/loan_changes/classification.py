@@ -30,6 +30,8 @@ class LoanClassification:
     """The category the last end of day stored."""
     renewed_from: str | None
     """The loan this one renewed (无还本续贷), flagged for reporting; never a downgrade."""
+    loan_kind: str = "term"
+    """``term`` or ``receipt`` (a draw on a credit line): which changes it can have."""
 
 
 def classify_loan(uow_factory: UowFactory, loan_id: str, as_of: date) -> LoanClassification:
@@ -68,4 +70,5 @@ def classify_loan(uow_factory: UowFactory, loan_id: str, as_of: date) -> LoanCla
         observation_ends_on=result.observation_ends_on,
         stored_category=loan.category.value,
         renewed_from=renewed_from,
+        loan_kind=loan.kind.value,
     )
