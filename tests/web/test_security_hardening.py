@@ -143,7 +143,9 @@ def test_the_server_leaves_forwarded_headers_to_the_api(monkeypatch: pytest.Monk
     from puhui.web import server
 
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(server, "app_from_settings", lambda settings: object())
+    monkeypatch.setattr(server, "build_platform", lambda settings: object())
+    monkeypatch.setattr(server, "check_schema", lambda platform: None)
+    monkeypatch.setattr(server, "app_from_settings", lambda settings, platform: object())
     monkeypatch.setattr(server, "settle_heap", lambda: None)
 
     class FakeServer:

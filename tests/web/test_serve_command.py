@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from puhui.bootstrap import Settings, build_platform
 from puhui.cli import serve as serve_cli
 from puhui.services.origination.graph_check import NOT_CONFIGURED
 from puhui.web import server
@@ -38,10 +39,19 @@ def _free_port() -> int:
         return port
 
 
+def _migrated(url: str) -> str:
+    built = build_platform(Settings(database_url=url, environment="test", _env_file=None))  # type: ignore[call-arg]
+    try:
+        built.database.upgrade()
+    finally:
+        built.close()
+    return url
+
+
 def test_serve_binds_host_and_port_and_hands_the_socket_to_uvicorn(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PUHUI_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("PUHUI_DATABASE_URL", _migrated(sqlite_url))
     monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
     for name, value in REAL_SECRETS.items():
         monkeypatch.setenv(name, value)
@@ -76,7 +86,7 @@ def test_serve_on_a_taken_port_says_so_and_nothing_else(sqlite_url: str, workers
     # The refused bind comes before anything is logged as serving, and nothing is started.
     port = _free_port()
     env = {**os.environ, **REAL_SECRETS}
-    env.update(PUHUI_DATABASE_URL=sqlite_url, PUHUI_ENVIRONMENT="test")
+    env.update(PUHUI_DATABASE_URL=_migrated(sqlite_url), PUHUI_ENVIRONMENT="test")
     with socket.socket() as taken:
         taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         taken.bind(("127.0.0.1", port))
@@ -101,6 +111,28 @@ def test_serve_on_a_taken_port_says_so_and_nothing_else(sqlite_url: str, workers
     assert refused.returncode != 0
     assert "Address already in use" in refused.stderr
     assert "serving the Puhui API" not in refused.stderr + refused.stdout
+
+
+def test_serve_refuses_a_database_behind_the_code_and_names_the_fix(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUHUI_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
+    for name, value in REAL_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(server, "listening_socket", lambda host, port: pytest.fail("bound"))
+    empty = CliRunner().invoke(serve_cli.app, ["--port", str(_free_port())])
+    assert empty.exit_code != 0
+    assert "is at revision (empty) but this version of Puhui needs" in str(empty.exception)
+    assert "run `puhui db upgrade` first" in str(empty.exception)
+    built = build_platform(Settings(database_url=sqlite_url, environment="test", _env_file=None))  # type: ignore[call-arg]
+    try:
+        built.database.upgrade("0041")  # one migration behind
+    finally:
+        built.close()
+    behind = CliRunner().invoke(serve_cli.app, ["--port", str(_free_port()), "--workers", "2"])
+    assert "is at revision 0041" in str(behind.exception)
+    assert "pending: 0042" in str(behind.exception)
 
 
 def test_production_refuses_to_serve_with_development_secrets(

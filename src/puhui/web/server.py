@@ -11,7 +11,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from puhui.bootstrap import Platform, Settings
+from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.bootstrap.logging import configure_logging
 from puhui.bootstrap.serving import (
     api_dependencies,
@@ -107,12 +107,31 @@ def serve_demo(
     uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
 
 
+def check_schema(platform: Platform) -> None:
+    """Refuse to serve a database that is not at this version's schema: every request would
+    fail on a missing table or column. ``puhui db upgrade`` brings it up to date."""
+    state = platform.database.status()
+    if not state.up_to_date:
+        raise ConfigurationError(
+            f"the database {platform.database.display_url} is at revision "
+            f"{state.current or '(empty)'} but this version of Puhui needs {state.head}"
+            f" (pending: {', '.join(state.pending)}): run `puhui db upgrade` first",
+            details={"current": state.current, "head": state.head},
+        )
+
+
 def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     settings = Settings()
     refusal = start_up_refusal(settings, host)
     if refusal is not None:
         raise ConfigurationError(refusal)
     configure_logging(settings.log_level, settings.effective_log_format)
+    platform = build_platform(settings)
+    try:
+        check_schema(platform)
+    except BaseException:
+        platform.close()
+        raise
 
     def serving() -> None:
         # Said once the port is ours: a refused bind ("Address already in use") says only that.
@@ -124,9 +143,13 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         )
 
     if workers == 1:
-        listener = listening_socket(host, port)
+        try:
+            listener = listening_socket(host, port)
+        except BaseException:
+            platform.close()
+            raise
         serving()
-        app = app_from_settings(settings)
+        app = app_from_settings(settings, platform=platform)
         settle_heap()
         server = uvicorn.Server(uvicorn.Config(app, **UVICORN_OPTIONS))
         server.run(sockets=[listener])
@@ -134,6 +157,7 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
             raise SystemExit(STARTUP_FAILURE)
         return
     # Each worker builds its own platform (engine, pools, caches) after the fork.
+    platform.close()
     run_workers(
         lambda: app_from_settings(Settings()),
         host=host,
