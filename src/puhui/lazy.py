@@ -45,6 +45,11 @@ class _LazyModule(ModuleType):
     def __dir__(self) -> list[str]:
         return dir(self._lazy_load())
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # Pickled by name, as cloudpickle pickles an imported module: a function shipped to a
+        # Spark executor that uses a stand-in finds the real module there.
+        return importlib.import_module, (self.__name__,)
+
     def __repr__(self) -> str:
         state = "loaded" if self.__dict__["_lazy_target"] is not None else "not loaded yet"
         return f"<lazy module {self.__name__!r} ({state})>"

@@ -72,3 +72,19 @@ def test_a_missing_module_fails_on_use_with_the_import_error() -> None:
         warm("puhui_no_such_library")
     with pytest.raises(ModuleNotFoundError):
         _ = absent.anything
+
+
+def test_a_stand_in_pickles_as_its_module_by_name() -> None:
+    # Spark ships nested functions by value with the globals they use (cloudpickle).
+    code = (
+        "import pickle, sys, cloudpickle\n"
+        "from puhui.lazy import lazy_module\n"
+        "stats = lazy_module('scipy.stats')\n"
+        "def ranks(values):\n"
+        "    return list(stats.rankdata(values))\n"
+        "shipped = cloudpickle.dumps(ranks)\n"
+        "assert 'scipy.stats' not in sys.modules\n"
+        "assert pickle.loads(shipped)([3, 1, 2]) == [3.0, 1.0, 2.0]\n"
+        "assert pickle.loads(pickle.dumps(stats)) is sys.modules['scipy.stats']\n"
+    )
+    assert "scipy.stats" in _loaded_after(code)
