@@ -77,7 +77,8 @@ def test_a_missing_module_fails_on_use_with_the_import_error() -> None:
 def test_a_stand_in_pickles_as_its_module_by_name() -> None:
     # Spark ships nested functions by value with the globals they use (cloudpickle).
     code = (
-        "import pickle, sys, cloudpickle\n"
+        "import pickle, sys\n"
+        "from pyspark import cloudpickle\n"
         "from puhui.lazy import lazy_module\n"
         "stats = lazy_module('scipy.stats')\n"
         "def ranks(values):\n"
