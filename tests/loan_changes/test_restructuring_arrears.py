@@ -8,12 +8,14 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from puhui.adapters.db.loan_changes.unit_of_work import LoanChangesUnitOfWork
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.bootstrap import Platform
 from puhui.domain.clock import FixedClock
+from puhui.domain.errors import PuhuiError
 from puhui.domain.ids import LoanId
 from puhui.domain.lending.loan_changes import ChangePolicy
 from puhui.domain.money import format_yuan
@@ -225,3 +227,76 @@ def test_a_non_performing_loan_stays_non_performing_and_a_current_one_brings_not
     [extension] = changes_of_loan(uow_factory, current)
     assert extension.arrears is None  # nothing was in arrears
     assert record_out(extension).arrears_brought_forward is None
+
+
+def test_a_loan_past_its_last_instalment_is_restructured_from_the_change_date(
+    uow_factory: Factory,
+    clock: FixedClock,
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+) -> None:
+    loan_id = disburse(term_months=3)  # due 2 Feb, 2 Mar, 2 Apr: none paid
+    on = date(2026, 4, 21)
+    _close(changes_platform, clock, START, on - timedelta(days=1))
+    before = _loan(changes_platform, loan_id)
+    assert before["overdue_principal_fen"] == before["outstanding_principal_fen"] > 0
+    assert before["days_past_due"] == 77
+    journal = _journal(changes_platform)
+    # An extension for a debtor not in difficulty needs a running instalment (and no arrears).
+    with pytest.raises(PuhuiError) as refused:
+        request_extension(
+            uow_factory,
+            loan_id=loan_id,
+            extension_months=3,
+            on=on,
+            reason="later harvest",
+            in_difficulty=False,
+            idempotency_key="ext-matured",
+            actor="manager",
+            clock=clock,
+            policy=ChangePolicy(),
+        )
+    assert refused.value.code == "loan_not_changeable"
+    change = request_restructuring(
+        uow_factory,
+        loan_id=loan_id,
+        new_term_months=12,
+        on=on,
+        reason="matured unpaid; sales recovering",
+        idempotency_key="re-matured",
+        actor="manager",
+        clock=clock,
+        policy=ChangePolicy(),
+    )
+    approve_change(
+        uow_factory,
+        change.change_id,
+        on=on,
+        idempotency_key="ok-matured",
+        actor="approver",
+        clock=clock,
+        policy=ChangePolicy(),
+    )
+    after = _loan(changes_platform, loan_id)
+    assert _journal(changes_platform) == journal
+    assert (after["overdue_principal_fen"], after["days_past_due"]) == (0, 0)
+    first_due = date(2026, 5, 21)
+    assert after["billed_due_on"] == first_due.isoformat()
+    schedule = _schedule_from(uow_factory, loan_id, after["current_period"])
+    assert [d for d, _ in schedule] == [
+        date(2026 + (4 + k) // 12, (4 + k) % 12 + 1, 21) for k in range(12)
+    ]
+    assert sum(p for _, p in schedule) == before["outstanding_principal_fen"]
+    # Interest runs again from the change date, and nothing is overdue until the first date.
+    _close(changes_platform, clock, on, first_due)
+    running = _loan(changes_platform, loan_id)
+    assert (running["overdue_since"], running["days_past_due"]) == (None, 0)
+    with changes_platform.database.engine.connect() as connection:
+        maturity = connection.execute(
+            text("SELECT maturity_date FROM loans WHERE loan_id = :l"), {"l": loan_id}
+        ).scalar_one()
+    assert str(maturity)[:10] == "2027-04-21"
+    _close(changes_platform, clock, first_due + timedelta(days=1), first_due + timedelta(days=1))
+    late = _loan(changes_platform, loan_id)
+    assert late["days_past_due"] == 1
+    assert late["overdue_interest_fen"] > before["interest_billed_fen"]  # the first period's too

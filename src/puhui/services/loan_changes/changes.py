@@ -23,10 +23,12 @@ from puhui.domain.lending.integer_interest import check_rate_places, penalty_rat
 from puhui.domain.lending.loan_changes import (
     ChangeKind,
     ChangePolicy,
+    ContractChange,
     LoanInArrears,
     check_four_eyes,
     observation_end,
 )
+from puhui.domain.lending.product import LoanProduct
 from puhui.domain.lending.schedule import (
     MAX_TERM_MONTHS,
     ScheduledInstalment,
@@ -131,7 +133,11 @@ def _reason(reason: str) -> str:
     return text
 
 
-def _changeable_loan(uow: LoanChangesUnitOfWork, loan_id: str, on: date) -> LoanAccount:
+def _changeable_loan(
+    uow: LoanChangesUnitOfWork, loan_id: str, on: date, *, restructuring: bool
+) -> LoanAccount:
+    """The loan, locked, if it can have the change. A restructuring also takes a loan past
+    its last instalment (matured in arrears): its new schedule starts on the change date."""
     loan = uow.loans.get(loan_id, for_update=True)
     if loan is None:
         raise NotFound(f"no loan {loan_id}", details={"loan_id": loan_id})
@@ -140,7 +146,12 @@ def _changeable_loan(uow: LoanChangesUnitOfWork, loan_id: str, on: date) -> Loan
             f"loan {loan_id} is not an active term loan",
             details={"loan_id": loan_id, "kind": loan.kind.value, "status": loan.status.value},
         )
-    if loan.next_due_date is None or loan.unbilled_principal_fen == 0:
+    nothing_left = (
+        loan.outstanding_principal_fen == 0
+        if restructuring
+        else loan.next_due_date is None or loan.unbilled_principal_fen == 0
+    )
+    if nothing_left:
         raise LoanNotChangeable(
             f"loan {loan_id} has no principal left to reschedule", details={"loan_id": loan_id}
         )
@@ -282,7 +293,8 @@ def _request(
         replayed = find_replay(uow, key, operation, digest, ChangeResult)
         if replayed is not None:
             return replayed
-        loan = _changeable_loan(uow, loan_id, on)
+        restructuring = ContractChange(kind, on, in_difficulty).is_restructuring
+        loan = _changeable_loan(uow, loan_id, on, restructuring=restructuring)
         changes = uow.changes.of_loan(loan_id)
         periods = _periods(uow, loan)
         counted = sum(1 for c in changes if c.loan_id == loan_id and c.counts_against_policy)
@@ -371,15 +383,15 @@ def approve_change(
                 details={"change_id": change_id, "status": change.status},
             )
         check_four_eyes(change.requested_by, actor)
-        loan = _changeable_loan(uow, change.loan_id, on)
+        restructuring = change.as_contract_change().is_restructuring
+        loan = _changeable_loan(uow, change.loan_id, on, restructuring=restructuring)
         if change.kind is ChangeKind.EXTENSION and not change.in_difficulty and in_arrears(loan):
             raise LoanInArrears(
                 f"loan {loan.loan_id} fell into arrears after the extension was requested",
                 details={"loan_id": loan.loan_id, "days_past_due": loan.days_past_due},
             )
-        restructuring = change.as_contract_change().is_restructuring
         # A restructuring re-ages the loan: its arrears go into the new schedule.
-        rows, arrears = _reschedule(uow, loan, change, arrears_forward=restructuring)
+        rows, arrears = _reschedule(uow, loan, change, on=on, arrears_forward=restructuring)
         earlier = [
             c
             for c in uow.changes.of_loan(loan.loan_id)
@@ -475,6 +487,7 @@ def _reschedule(
     loan: LoanAccount,
     change: LoanChangeRecord,
     *,
+    on: date,
     arrears_forward: bool,
 ) -> tuple[list[ScheduledInstalment], Arrears]:
     stored = uow.products.get(loan.product_id)
@@ -485,7 +498,9 @@ def _reschedule(
         i for i in uow.instalments.schedule(loan.loan_id) if i.period >= loan.current_period
     ]
     if not remaining:
-        raise LoanNotChangeable(f"loan {loan.loan_id} has no instalment left")
+        if not arrears_forward:
+            raise LoanNotChangeable(f"loan {loan.loan_id} has no instalment left")
+        return _restart(uow, loan, change, product, on)
     running = remaining[0]
     arrears = Arrears.NONE
     if arrears_forward:
@@ -519,6 +534,48 @@ def _reschedule(
             period_principal_fen=0,
             maturity_date=rows[-1].due_date,
             # A new rate runs from the next period: the running one keeps its interest.
+            annual_rate=rate,
+            rate_e8=rate_e8(rate),
+            penalty_rate_e8=penalty_rate_e8(rate, product.penalty_uplift),
+            version=loan.version + 1,
+        )
+    )
+    return rows, arrears
+
+
+def _restart(
+    uow: LoanChangesUnitOfWork,
+    loan: LoanAccount,
+    change: LoanChangeRecord,
+    product: LoanProduct,
+    on: date,
+) -> tuple[list[ScheduledInstalment], Arrears]:
+    """Restructure a loan past its last instalment (no running period to keep): the whole
+    outstanding principal is re-amortised over monthly periods from the change date, interest
+    running from that day, and the arrears fall due with the first new instalment."""
+    count = (
+        change.extension_months if change.kind is ChangeKind.EXTENSION else change.new_term_months
+    ) or 0
+    if count < 1:
+        raise InvalidInput("the new schedule needs at least one period")
+    dates = due_dates(on, count)
+    loan, arrears = loan.arrears_brought_forward(dates[0])
+    rate = loan.annual_rate if change.new_annual_rate is None else change.new_annual_rate
+    new = reamortise(
+        loan.unbilled_principal_fen,
+        rate,
+        loan.method,
+        on,
+        dates,
+        basis=product.basis,
+        rounding=product.rounding,
+        first_period=loan.current_period,
+    )
+    rows = accrual_schedule(new, on)
+    uow.instalments.replace_from(loan.loan_id, loan.current_period, rows)
+    uow.loans.save(
+        replace(
+            loan.rescheduled(rows),
             annual_rate=rate,
             rate_e8=rate_e8(rate),
             penalty_rate_e8=penalty_rate_e8(rate, product.penalty_uplift),
