@@ -68,6 +68,6 @@ def lazy_module(name: str) -> Any:
 
 
 def warm(*names: str) -> None:
-    """Import these modules now (the stand-ins then cost one dictionary look-up per use)."""
+    """Import these modules now, so that no later first use pays for the import."""
     for name in names:
         lazy_module(name)._lazy_load()

@@ -16,6 +16,9 @@ from puhui.domain.clock import FixedClock
 from puhui.risk.federated.bank import TrainingConfig, train
 from puhui.risk.federated.data import read_party
 from puhui.risk.federated.errors import (
+    FederatedConsentExpired,
+    FederatedConsentMissing,
+    FederatedRateLimited,
     FederatedRecordUnknown,
     FederatedSessionUnknown,
     InvalidFederatedData,
@@ -23,13 +26,7 @@ from puhui.risk.federated.errors import (
 from puhui.risk.federated.model import load_model
 from puhui.risk.federated.owner import OwnerParty, read_queries
 from puhui.risk.federated.peer import InProcessOwner
-from puhui.risk.federated.scoring import (
-    FederatedConsentExpired,
-    FederatedConsentMissing,
-    FederatedRateLimited,
-    ScoringConsent,
-    ScoringQuota,
-)
+from puhui.risk.federated.scoring import ScoringConsent, ScoringQuota
 
 runner = CliRunner()
 # 23:30 UTC on 31 May is 1 June in Shanghai: the record is filed under the bank's date.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from puhui.domain.errors import Conflict, InvalidInput, NotFound, PuhuiError
-from puhui.domain.origination.errors import Unauthenticated
+from puhui.domain.origination.errors import Forbidden, RateLimited, Unauthenticated
 
 
 class FederatedSignatureInvalid(Unauthenticated):
@@ -58,3 +58,21 @@ class FederatedRecordUnknown(NotFound):
     """A message names an enterprise the party has no record of (or not in the intersection)."""
 
     code = "federated_record_unknown"
+
+
+class FederatedConsentMissing(Forbidden):
+    """An id asked for online scoring comes without the applicant's authorisation."""
+
+    code = "federated_consent_missing"
+
+
+class FederatedConsentExpired(Forbidden):
+    """The authorisation named for an id has expired."""
+
+    code = "federated_consent_expired"
+
+
+class FederatedRateLimited(RateLimited):
+    """The bank asked for more online scores than the owner's per-minute limit allows."""
+
+    code = "federated_rate_limited"

@@ -18,8 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from puhui.domain.origination.errors import Forbidden, RateLimited
-from puhui.risk.federated.errors import InvalidFederatedData
+from puhui.risk.federated.errors import (
+    FederatedConsentExpired,
+    FederatedConsentMissing,
+    FederatedRateLimited,
+    InvalidFederatedData,
+)
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9_.:/-]{4,64}$")
 
@@ -27,24 +31,6 @@ _REFERENCE = re.compile(r"^[A-Za-z0-9_.:/-]{4,64}$")
 class ScoringPurpose(StrEnum):
     ASSESSMENT = "assessment"  # an applicant, under its authorisation
     VALIDATION = "validation"  # the model's own held-out intersection, after training
-
-
-class FederatedConsentMissing(Forbidden):
-    """An id asked for online scoring comes without the applicant's authorisation."""
-
-    code = "federated_consent_missing"
-
-
-class FederatedConsentExpired(Forbidden):
-    """The authorisation named for an id has expired."""
-
-    code = "federated_consent_expired"
-
-
-class FederatedRateLimited(RateLimited):
-    """The bank asked for more online scores than the owner's per-minute limit allows."""
-
-    code = "federated_rate_limited"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,9 +24,9 @@ from puhui.adapters.federated.tls import PartyTls
 from puhui.domain.errors import PuhuiError
 from puhui.domain.origination.errors import RateLimited
 from puhui.risk.federated import wire
-from puhui.risk.federated.errors import InvalidFederatedData
+from puhui.risk.federated.errors import FederatedConsentMissing, InvalidFederatedData
 from puhui.risk.federated.owner import OwnerParty
-from puhui.risk.federated.scoring import FederatedConsentMissing, ScoringConsent, ScoringQuota
+from puhui.risk.federated.scoring import ScoringConsent, ScoringQuota
 from puhui.risk.federated.signing import (
     NONCE_HEADER,
     RESPONSE_SIGNATURE_HEADER,
