@@ -143,3 +143,35 @@ def test_renew_is_decided_by_the_active_strategys_renewal_mode(
     renewed = runner.invoke(cli, [*ask, "--months", "12", "--key", "r-12"], env=env)
     assert renewed.exit_code == 0, renewed.output
     assert json.loads(renewed.output)["decision"] == "approved"
+
+
+def test_approving_a_restructuring_prints_the_arrears_it_brought_forward(
+    cli: typer.Typer,
+    env: dict[str, str],
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+) -> None:
+    loan_id = disburse()
+    with changes_platform.database.engine.begin() as connection:  # one instalment unpaid
+        connection.execute(
+            text(
+                "UPDATE loans SET billed_principal_fen = 900000, overdue_principal_fen = 900000,"
+                " interest_billed_fen = 40000, overdue_interest_fen = 40000,"
+                " penalty_billed_fen = 1234, overdue_since = '2026-02-03', days_past_due = 8"
+                " WHERE loan_id = :l"
+            ),
+            {"l": loan_id},
+        )
+    ask = ["restructure", loan_id, "--months", "18", "--reason", "orders lost", "--on"]
+    requested = runner.invoke(cli, [*ask, "2026-02-11", "--actor", "alice", "--json"], env=env)
+    assert requested.exit_code == 0, requested.output
+    change_id = json.loads(requested.output)["change_id"]
+    approve = ["approve-change", change_id, "--actor", "bob", "--on", "2026-02-11"]
+    approved = runner.invoke(cli, approve, env=env)
+    assert approved.exit_code == 0, approved.output
+    assert (
+        "arrears of 8 days brought into the new schedule: principal 9000.00 re-amortised,"
+        " interest 400.00 and penalties 12.34 due with the first new instalment"
+    ) in " ".join(approved.output.split())
+    replayed = runner.invoke(cli, [*approve, "--json"], env=env)  # the stored result
+    assert json.loads(replayed.output)["arrears_days_past_due"] == 8

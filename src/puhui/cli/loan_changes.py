@@ -160,12 +160,13 @@ def approve_change(
         except PuhuiError as exc:
             raise _refused(exc) from None
     line = f"approved {change_id}: maturity {result.maturity_before} -> {result.maturity_after}"
-    if result.arrears_days_past_due is not None:
+    arrears = result.arrears()
+    if arrears is not None:
         line += (
-            f"; arrears of {result.arrears_days_past_due} days brought into the new schedule:"
-            f" principal {format_yuan(result.arrears_principal_fen or 0)} re-amortised, interest"
-            f" {format_yuan(result.arrears_interest_fen or 0)} and penalties"
-            f" {format_yuan(result.arrears_penalty_fen or 0)} due with the first new instalment"
+            f"; arrears of {arrears.days_past_due} days brought into the new schedule:"
+            f" principal {format_yuan(arrears.principal_fen)} re-amortised, interest"
+            f" {format_yuan(arrears.interest_fen)} and penalties"
+            f" {format_yuan(arrears.penalty_fen)} due with the first new instalment"
         )
     _print(asdict(result), as_json, line)
 

@@ -95,6 +95,19 @@ class ChangeResult(ResultBase):
     arrears_overdue_since: str | None = None
     arrears_days_past_due: int | None = None
 
+    def arrears(self) -> Arrears | None:
+        """The arrears brought forward, from the flat fields the result is stored as."""
+        if self.arrears_days_past_due is None:
+            return None
+        since = self.arrears_overdue_since
+        return Arrears(
+            principal_fen=self.arrears_principal_fen or 0,
+            interest_fen=self.arrears_interest_fen or 0,
+            penalty_fen=self.arrears_penalty_fen or 0,
+            overdue_since=None if since is None else date.fromisoformat(since),
+            days_past_due=self.arrears_days_past_due,
+        )
+
 
 def change_result(change: LoanChangeRecord, *, replayed: bool = False) -> ChangeResult:
     arrears = change.arrears

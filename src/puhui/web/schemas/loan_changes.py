@@ -126,17 +126,7 @@ def change_out(result: ChangeResult) -> ChangeOut:
         requested_by=result.requested_by,
         approved_by=result.approved_by,
         new_annual_rate=result.new_annual_rate,
-        arrears_brought_forward=(
-            None
-            if result.arrears_days_past_due is None
-            else ArrearsOut(
-                principal=format_yuan(result.arrears_principal_fen or 0),
-                interest=format_yuan(result.arrears_interest_fen or 0),
-                penalty=format_yuan(result.arrears_penalty_fen or 0),
-                overdue_since=_day(result.arrears_overdue_since),
-                days_past_due=result.arrears_days_past_due,
-            )
-        ),
+        arrears_brought_forward=None if (a := result.arrears()) is None else arrears_out(a),
     )
 
 
