@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from puhui.adapters.db.loan_changes.unit_of_work import LoanChangesUnitOfWork
+from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.domain.clock import FixedClock
 from puhui.domain.ids import LoanId, ProductId
 from puhui.domain.lending.product import EarlyRepaymentMode, LoanProduct, RepaymentMethod
+from puhui.pipelines.eod import run_end_of_day
 from puhui.services.servicing.products import create_product
 from puhui.services.servicing.term_loans import disburse_term_loan
 
@@ -80,3 +82,12 @@ def disburse(uow_factory: Factory, product_id: ProductId) -> Callable[..., LoanI
         return LoanId(result.loan_id)
 
     return make
+
+
+def close_days(platform: Platform, clock: FixedClock, first: date, last: date) -> None:
+    """Run end of day for every day from ``first`` to ``last``."""
+    store = SqlEndOfDayStore(platform.database.engine, clock=clock)
+    day = first
+    while day <= last:
+        run_end_of_day(store, day)
+        day += timedelta(days=1)

@@ -8,12 +8,10 @@ from datetime import date, timedelta
 from sqlalchemy import text
 
 from puhui.adapters.db.loan_changes.unit_of_work import LoanChangesUnitOfWork
-from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.bootstrap import Platform
 from puhui.domain.clock import FixedClock
 from puhui.domain.ids import LoanId
 from puhui.domain.lending.loan_changes import ChangePolicy
-from puhui.pipelines.eod import run_end_of_day
 from puhui.services.loan_changes.changes import (
     approve_change,
     request_extension,
@@ -22,17 +20,10 @@ from puhui.services.loan_changes.changes import (
 from puhui.services.loan_changes.classification import classify_loan
 
 from .conftest import START
+from .conftest import close_days as _close
 
 Factory = Callable[[], LoanChangesUnitOfWork]
 ON = date(2026, 1, 5)
-
-
-def _close(platform: Platform, clock: FixedClock, first: date, last: date) -> None:
-    store = SqlEndOfDayStore(platform.database.engine, clock=clock)
-    day = first
-    while day <= last:
-        run_end_of_day(store, day)
-        day += timedelta(days=1)
 
 
 def _change(

@@ -12,14 +12,12 @@ import pytest
 from sqlalchemy import text
 
 from puhui.adapters.db.loan_changes.unit_of_work import LoanChangesUnitOfWork
-from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.bootstrap import Platform
 from puhui.domain.clock import FixedClock
 from puhui.domain.errors import PuhuiError
 from puhui.domain.ids import LoanId
 from puhui.domain.lending.loan_changes import ChangePolicy
 from puhui.domain.money import format_yuan
-from puhui.pipelines.eod import run_end_of_day
 from puhui.services.loan_changes.changes import (
     approve_change,
     change_result,
@@ -30,6 +28,7 @@ from puhui.services.loan_changes.changes import (
 from puhui.web.schemas.loan_changes import change_out, record_out
 
 from .conftest import START
+from .conftest import close_days as _close
 
 Factory = Callable[[], LoanChangesUnitOfWork]
 CHANGE_ON = date(2026, 3, 11)  # the 2 Feb and 2 Mar instalments unpaid
@@ -40,14 +39,6 @@ COLUMNS = (
     "penalty_accrued_fen, compound_accrued_fen, billed_due_on, overdue_since, days_past_due, "
     "category, current_period"
 )
-
-
-def _close(platform: Platform, clock: FixedClock, first: date, last: date) -> None:
-    store = SqlEndOfDayStore(platform.database.engine, clock=clock)
-    day = first
-    while day <= last:
-        run_end_of_day(store, day)
-        day += timedelta(days=1)
 
 
 def _loan(platform: Platform, loan_id: str) -> dict[str, Any]:
@@ -77,12 +68,14 @@ def _schedule_from(uow_factory: Factory, loan_id: str, period: int) -> list[tupl
         ]
 
 
-def _restructure(uow_factory: Factory, clock: FixedClock, loan_id: str, months: int) -> None:
+def _restructure(
+    uow_factory: Factory, clock: FixedClock, loan_id: str, months: int, on: date = CHANGE_ON
+) -> None:
     change = request_restructuring(
         uow_factory,
         loan_id=loan_id,
         new_term_months=months,
-        on=CHANGE_ON,
+        on=on,
         reason="orders lost; two instalments unpaid",
         idempotency_key=f"re-{loan_id}",
         actor="manager",
@@ -92,7 +85,7 @@ def _restructure(uow_factory: Factory, clock: FixedClock, loan_id: str, months: 
     approve_change(
         uow_factory,
         change.change_id,
-        on=CHANGE_ON,
+        on=on,
         idempotency_key=f"ok-{loan_id}",
         actor="approver",
         clock=clock,
@@ -257,26 +250,7 @@ def test_a_loan_past_its_last_instalment_is_restructured_from_the_change_date(
             policy=ChangePolicy(),
         )
     assert refused.value.code == "loan_not_changeable"
-    change = request_restructuring(
-        uow_factory,
-        loan_id=loan_id,
-        new_term_months=12,
-        on=on,
-        reason="matured unpaid; sales recovering",
-        idempotency_key="re-matured",
-        actor="manager",
-        clock=clock,
-        policy=ChangePolicy(),
-    )
-    approve_change(
-        uow_factory,
-        change.change_id,
-        on=on,
-        idempotency_key="ok-matured",
-        actor="approver",
-        clock=clock,
-        policy=ChangePolicy(),
-    )
+    _restructure(uow_factory, clock, loan_id, 12, on=on)
     after = _loan(changes_platform, loan_id)
     assert _journal(changes_platform) == journal
     assert (after["overdue_principal_fen"], after["days_past_due"]) == (0, 0)
