@@ -238,6 +238,37 @@ run_workers(make_app, host="127.0.0.1", port=int(sys.argv[1]), workers=3)
 """
 
 
+_FAILING_WORKERS_SCRIPT = """
+import sys
+from puhui.web.server import run_workers
+
+def make_app():
+    raise RuntimeError("this app cannot start")
+
+run_workers(make_app, host="127.0.0.1", port=int(sys.argv[1]), workers=2)
+"""
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_start_are_not_replaced_and_the_supervisor_stops() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ended = subprocess.run(
+        [sys.executable, "-c", _FAILING_WORKERS_SCRIPT, str(port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ended.returncode != 0
+    assert ended.stderr.count("RuntimeError: this app cannot start") == 2
+    assert ended.stderr.count("before it was serving; it is not replaced") == 2
+    assert "WorkersEnded: every worker has ended and none could be replaced" in ended.stderr
+    with socket.socket() as again:  # the port was given back
+        again.bind(("127.0.0.1", port))
+
+
 def _open(port: int, count: int) -> list[socket.socket]:
     """``count`` connections opened at once (a burst, as a client pool starts: the kernel
     completes them before the server accepts any)."""
@@ -278,7 +309,7 @@ def _received(connection: socket.socket) -> bytes:
 
 
 @pytest.mark.slow
-def test_each_new_connection_goes_to_the_worker_with_fewest_and_none_to_a_dead_one() -> None:
+def test_each_new_connection_goes_to_the_worker_with_fewest_and_a_dead_one_is_replaced() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -327,13 +358,25 @@ def test_each_new_connection_goes_to_the_worker_with_fewest_and_none_to_a_dead_o
         )
         assert second.returncode != 0
         assert "Address already in use" in second.stderr
-        # A worker that dies gets no new connection; the others share them.
+        # A worker that dies gets no new connection: until its replacement serves, the others
+        # take them; then the replacement, holding none, takes the next ones.
         dead = quiet
         os.kill(dead, signal.SIGKILL)
-        while _running(dead):
+        deadline = time.monotonic() + 30
+        while (
+            len(replacements := set(_children(parent.pid)) - workers) != 1
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
-        survivors = _pids_of_connections(port, 20)
-        assert set(survivors) == workers - {dead}
+        assert len(replacements) == 1, "the dead worker was not replaced"
+        assert dead not in _children(parent.pid)  # reaped, not left a zombie
+        (replacement,) = replacements
+        answered: set[int] = set()
+        while replacement not in answered and time.monotonic() < deadline:
+            answered |= set(_pids_of_connections(port, 20))
+        assert answered <= workers - {dead} | {replacement}
+        assert replacement in answered
+        workers.add(replacement)
         # Without their supervisor the workers stop: none is left behind serving nothing.
         parent.kill()
         parent.wait(timeout=20)

@@ -22,7 +22,10 @@ def serve(
         typer.Option(
             min=1,
             max=64,
-            help="worker processes; each new connection goes to the one holding fewest",
+            help=(
+                "worker processes; each new connection goes to the one holding fewest, "
+                "and one that dies is replaced"
+            ),
         ),
     ] = 1,
 ) -> None:

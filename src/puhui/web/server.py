@@ -26,7 +26,7 @@ from puhui.lazy import warm
 from puhui.services.documents.branch_qr import branch_code_qr
 from puhui.web.app import create_app
 from puhui.web.transport import OneSendHttpToolsProtocol
-from puhui.web.workers import listening_socket, supervise
+from puhui.web.workers import STARTUP_FAILURE, WorkersEnded, listening_socket, supervise
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +51,6 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "http": OneSendHttpToolsProtocol,
 }
 """How every ``puhui serve`` process runs uvicorn."""
-
-STARTUP_FAILURE = 3
-"""uvicorn's exit status when the app does not start."""
 
 DEMO_BRANCH = "DEMO-01"
 
@@ -158,13 +155,17 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         return
     # Each worker builds its own platform (engine, pools, caches) after the fork.
     platform.close()
-    run_workers(
-        lambda: app_from_settings(Settings()),
-        host=host,
-        port=port,
-        workers=workers,
-        on_listening=serving,
-    )
+    try:
+        run_workers(
+            lambda: app_from_settings(Settings()),
+            host=host,
+            port=port,
+            workers=workers,
+            on_listening=serving,
+        )
+    except WorkersEnded as exc:  # each worker's own error is logged above
+        logger.error("stopped: %s", exc)
+        raise SystemExit(STARTUP_FAILURE) from None
 
 
 SERVING_LIBRARIES = ("lightgbm", "igraph", "scipy.stats", "sklearn.isotonic")

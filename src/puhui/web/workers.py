@@ -2,8 +2,9 @@
 
 ``run_workers`` forks the workers and stays behind as their supervisor: it alone listens on
 the port, accepts every connection and hands it (the file descriptor, over a Unix socket
-pair) to the worker that holds the fewest open connections. Each worker tells it when one of
-its connections closes.
+pair) to the serving worker that holds the fewest open connections. Each worker tells it when
+it starts serving and when one of its connections closes. A worker that dies after it was
+serving (killed for memory, a crash in a native library) is replaced by a new one.
 
 Why not let the workers accept for themselves: with one shared listening socket the first
 worker to wake took a whole burst (22 of the benchmark's 32 keep-alive connections against 5
@@ -24,6 +25,7 @@ import selectors
 import signal
 import socket
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +39,16 @@ logger = logging.getLogger(__name__)
 
 _CLOSED = struct.Struct("!I")
 """A worker's report: how many of its connections closed since its last report."""
+
+STARTUP_FAILURE = 3
+"""uvicorn's exit status when the app does not start (a worker's too)."""
+
+_READY = 0
+"""A report of zero closed connections: the worker has started and is serving."""
+
+_RESTART_PAUSE = 1.0
+"""Seconds between two worker starts, so a worker that keeps dying cannot make the
+supervisor fork in a tight loop."""
 
 _TAKE_AT_ONCE = 64
 """Descriptors a worker takes from its feed per wake-up before it serves the loop again."""
@@ -111,6 +123,9 @@ class FedServer(uvicorn.Server):
         self._feed.setblocking(False)
         loop.add_reader(self._feed.fileno(), self._take, loop)
         self._reading = True
+        if not self.should_exit:  # the app started: tell the supervisor to send work here
+            with contextlib.suppress(OSError):
+                self._feed.send(_CLOSED.pack(_READY))
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self._stop_reading()
@@ -166,21 +181,60 @@ class _Worker:
     feed: socket.socket
     """The supervisor's end of the socket pair."""
     connections: int = 0
-    alive: bool = True
+    ready: bool = False
+    """It has said it is serving (a report of zero closed connections)."""
+    told_to_stop: bool = False
+
+
+class WorkersEnded(RuntimeError):
+    """Every worker has ended and none could be replaced, without anyone asking them to."""
 
 
 class _Supervisor:
-    """Accepts on ``listener`` and hands each connection to the least busy live worker."""
+    """Accepts on ``listener`` and hands each connection to the least busy serving worker.
 
-    def __init__(self, listener: socket.socket, workers: list[_Worker]) -> None:
+    A worker that ends after it was serving is replaced by a new one from ``start``; one that
+    ends before it ever served (its app could not start) is not, since its replacement would
+    fail the same way.
+    """
+
+    def __init__(
+        self,
+        listener: socket.socket,
+        start: Callable[[list[socket.socket]], _Worker],
+        workers: int,
+    ) -> None:
         self._listener = listener
-        self._workers = workers
+        self._start = start
         self._selector = selectors.DefaultSelector()
+        self._workers: list[_Worker] = []
+        """Workers whose feed is open."""
+        self._ending: list[_Worker] = []
+        """Workers lost (feed closed or process gone) and not reaped yet."""
+        self._owed = 0
+        """Replacements to start."""
+        self._next_start = 0.0
+        self._stopping = False
         listener.setblocking(False)
         self._selector.register(listener, selectors.EVENT_READ, None)
-        for worker in workers:
-            worker.feed.setblocking(False)
-            self._selector.register(worker.feed, selectors.EVENT_READ, worker)
+        for _ in range(workers):
+            self._add()
+
+    def _add(self) -> None:
+        worker = self._start([w.feed for w in self._workers])
+        worker.feed.setblocking(False)
+        self._selector.register(worker.feed, selectors.EVENT_READ, worker)
+        self._workers.append(worker)
+        self._next_start = time.monotonic() + _RESTART_PAUSE
+        if self._stopping:  # a SIGTERM came while it was being started
+            self._tell_to_stop(worker)
+
+    def stop(self) -> None:
+        """Close the port and ask every worker to finish (SIGTERM; safe in a signal handler)."""
+        self._stopping = True
+        self.stop_accepting()
+        for worker in self._workers + self._ending:
+            self._tell_to_stop(worker)
 
     def stop_accepting(self) -> None:
         """Close the port: connections made now would only reach workers on their way out."""
@@ -188,25 +242,42 @@ class _Supervisor:
             self._selector.unregister(self._listener)
             self._listener.close()
 
+    def processes(self) -> list[multiprocessing.process.BaseProcess]:
+        return [w.process for w in self._workers + self._ending]
+
     def run(self) -> None:
-        """Until every worker has ended."""
+        """Until every worker has ended; raises :class:`WorkersEnded` if that was not asked."""
         try:
-            while any(w.alive for w in self._workers):
-                for key, _ in self._selector.select(timeout=1.0):
+            while self._workers or self._ending or (self._owed and not self._stopping):
+                for key, _ in self._selector.select(timeout=self._timeout()):
                     if key.data is None:
                         self._accept()
                     else:
                         self._read_reports(key.data)
-                for worker in self._workers:
-                    if worker.alive and not worker.process.is_alive():
+                for worker in list(self._workers):
+                    if not worker.process.is_alive():  # also reaps it
                         self._lose(worker)
+                for worker in list(self._ending):
+                    if not worker.process.is_alive():
+                        self._ending.remove(worker)
+                        self._ended(worker)
+                while self._owed and not self._stopping and time.monotonic() >= self._next_start:
+                    self._owed -= 1
+                    self._add()
+            if not self._stopping:
+                raise WorkersEnded("every worker has ended and none could be replaced")
         finally:
             self.close()
+
+    def _timeout(self) -> float:
+        if self._owed and not self._stopping:
+            return max(0.0, min(1.0, self._next_start - time.monotonic()))
+        return 1.0
 
     def close(self) -> None:
         """Close the port and every feed (a worker still running then stops by itself)."""
         self._listener.close()
-        for worker in self._workers:
+        for worker in list(self._workers):
             self._lose(worker)
         self._selector.close()
 
@@ -223,7 +294,10 @@ class _Supervisor:
                 self._hand_over(connection)
 
     def _hand_over(self, connection: socket.socket) -> None:
-        for worker in sorted((w for w in self._workers if w.alive), key=lambda w: w.connections):
+        # Serving workers first, least busy first; one still starting (a replacement) only
+        # when none is serving, so no client waits for an app to load while another could
+        # answer.
+        for worker in sorted(self._workers, key=lambda w: (not w.ready, w.connections)):
             try:
                 socket.send_fds(worker.feed, [b"c"], [connection.fileno()])
             except BlockingIOError:  # its feed is full: the worker is stuck; try the next
@@ -247,29 +321,58 @@ class _Supervisor:
                 self._lose(worker)
                 return
             (closed,) = _CLOSED.unpack(report)
+            if closed == _READY:
+                worker.ready = True
             worker.connections = max(0, worker.connections - closed)
 
     def _lose(self, worker: _Worker) -> None:
-        if worker.alive:
-            worker.alive = False
+        """Send it nothing more; it is replaced once its process is reaped (``_ended``)."""
+        if worker in self._workers:
+            self._workers.remove(worker)
             self._selector.unregister(worker.feed)
             worker.feed.close()
+            self._ending.append(worker)
+
+    def _ended(self, worker: _Worker) -> None:
+        pid, code = worker.process.pid, worker.process.exitcode
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        if self._stopping:
+            return
+        if worker.ready:
+            logger.warning("worker %s ended (%s); starting a new one", pid, how)
+            self._owed += 1
+        else:
+            logger.error(
+                "worker %s ended (%s) before it was serving; it is not replaced, since a new "
+                "one would fail the same way (see its error above)",
+                pid,
+                how,
+            )
+
+    def _tell_to_stop(self, worker: _Worker) -> None:
+        if not worker.told_to_stop and worker.process.is_alive():
+            worker.told_to_stop = True
+            worker.process.terminate()
 
 
 def _work(
     listener: socket.socket,
-    feeds: list[tuple[socket.socket, socket.socket]],
-    mine: int,
+    feed: socket.socket,
+    inherited: list[socket.socket],
     make_config: Callable[[], uvicorn.Config],
 ) -> None:
+    # A replacement is forked after the supervisor set its SIGTERM handler: this process
+    # stops as uvicorn says, not as the supervisor does.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # What came with the fork and is not this worker's: the listening socket (the port must
-    # close when the supervisor ends) and the other ends of every pair.
+    # close when the supervisor ends) and the supervisor's ends of the other workers' pairs.
     listener.close()
-    for k, (supervisor_end, worker_end) in enumerate(feeds):
-        supervisor_end.close()
-        if k != mine:
-            worker_end.close()
-    FedServer(make_config(), feeds[mine][1]).run()
+    for other in inherited:
+        other.close()
+    server = FedServer(make_config(), feed)
+    server.run()
+    if not server.started:  # its app's start-up failed (logged)
+        raise SystemExit(STARTUP_FAILURE)
 
 
 def supervise(
@@ -283,37 +386,35 @@ def supervise(
     """Serve from ``workers`` forked processes, each running ``make_config()``'s server.
 
     ``make_config`` runs in each worker after the fork, so every worker builds its own app
-    (engine, pools, caches). ``on_listening`` runs once the port is bound. Returns when every
-    worker has ended; SIGTERM stops them all.
+    (engine, pools, caches). ``on_listening`` runs once the port is bound. A worker that dies
+    after it was serving is replaced. Returns when every worker has ended after SIGTERM;
+    raises :class:`WorkersEnded` when they ended by themselves and none could be replaced.
     """
     if workers < 1:
         raise ValueError("at least one worker")
     listener = listening_socket(host, port)
     if on_listening is not None:
         on_listening()
-    feeds = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(workers)]
     context = multiprocessing.get_context("fork")
-    processes = [
-        context.Process(target=_work, args=(listener, feeds, k, make_config))
-        for k in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    for _, worker_end in feeds:  # the workers hold them now
-        worker_end.close()
-    supervisor = _Supervisor(
-        listener,
-        [
-            _Worker(process, supervisor_end)
-            for process, (supervisor_end, _) in zip(processes, feeds, strict=True)
-        ],
-    )
+
+    def start(others: list[socket.socket]) -> _Worker:
+        supervisor_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        process = context.Process(
+            target=_work, args=(listener, worker_end, [*others, supervisor_end], make_config)
+        )
+        try:
+            process.start()
+        except BaseException:
+            supervisor_end.close()
+            raise
+        finally:
+            worker_end.close()  # the worker holds it now
+        return _Worker(process, supervisor_end)
+
+    supervisor = _Supervisor(listener, start, workers)
 
     def stop(*_: object) -> None:
-        supervisor.stop_accepting()
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
+        supervisor.stop()
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
@@ -322,6 +423,6 @@ def supervise(
         stop()
     finally:
         supervisor.close()
-        for process in processes:
+        for process in supervisor.processes():
             process.join()
         signal.signal(signal.SIGTERM, previous)
