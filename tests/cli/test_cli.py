@@ -33,7 +33,7 @@ def test_version() -> None:
 def test_db_status_reports_pending_then_up_to_date(env: str) -> None:
     pending = runner.invoke(app, ["db", "status"])
     assert pending.exit_code == 1
-    assert "pending:" in pending.stdout
+    assert "pending:  0001, 0002, 0003, 0004, 0005, 0006," in pending.stdout
     upgraded = runner.invoke(app, ["db", "upgrade"])
     assert upgraded.exit_code == 0, upgraded.output
     assert "up to date" in upgraded.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,9 +74,39 @@ def status(engine: Engine) -> MigrationStatus:
     applied = {
         rev.revision for rev in script.iterate_revisions(current_heads, "base") if rev is not None
     }
-    pending = [
-        rev.revision
-        for rev in reversed(list(script.walk_revisions(base="base", head="heads")))
+    parents = {
+        rev.revision: _down_revisions(rev.down_revision) - applied
+        for rev in script.walk_revisions(base="base", head="heads")
         if rev.revision not in applied
-    ]
-    return MigrationStatus(current=current, head=",".join(sorted(heads)), pending=pending)
+    }
+    return MigrationStatus(current=current, head=",".join(sorted(heads)), pending=in_order(parents))
+
+
+def _down_revisions(down: str | Sequence[str] | None) -> set[str]:
+    if down is None:
+        return set()
+    return {down} if isinstance(down, str) else set(down)
+
+
+def in_order(parents: dict[str, set[str]]) -> list[str]:
+    """Revisions in an order they can be applied in, the lowest id first among those ready.
+
+    ``parents`` maps each revision to those it needs (only ones in the map count). Alembic
+    walks branches in whatever order its graph gives (0001, 0004, 0003, 0002); ours are
+    numbered in the order they were written, so the listing reads 0001, 0002, 0003, 0004.
+    """
+    waiting = {rev: set(needs) & parents.keys() for rev, needs in parents.items()}
+    ready = [rev for rev, needs in waiting.items() if not needs]
+    heapq.heapify(ready)
+    ordered: list[str] = []
+    while ready:
+        rev = heapq.heappop(ready)
+        ordered.append(rev)
+        for other, needs in waiting.items():
+            if rev in needs:
+                needs.discard(rev)
+                if not needs:
+                    heapq.heappush(ready, other)
+    if len(ordered) != len(waiting):
+        raise RuntimeError("the migrations' revisions form a cycle")
+    return ordered
