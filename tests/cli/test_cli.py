@@ -79,6 +79,10 @@ def test_demo_migrates_describes_the_platform_and_lends(
     assert "behavioural model:" in result.stdout
     assert "== Supply-chain finance: tiers reached ==" in result.stdout
     assert "refused by the platform: none" in result.stdout
+    # The branch's term loans were booked and worked through the loan-change services.
+    term_loans = result.stdout.split("== Term loans (流动资金贷款)", 1)[1].split("\n== ", 1)[0]
+    assert "booked:                   48 loans" in term_loans
+    assert "refused:                  none" in term_loans
     _logged_to_a_file_with_charts(result.stdout, tmp_path / "demo")
     _monitoring_runs_are_stored(database_url)
     _stored_decisions_show_replay_backtest_and_monitor(database_url, tmp_path)

@@ -61,6 +61,7 @@ from puhui.cli.demo_supply_chain import (
     supply_chain_stage,
     with_vouchers,
 )
+from puhui.cli.demo_term_loans import term_loans_section, term_loans_stage, with_term_loans
 from puhui.cli.progress import is_terminal, progress_bar
 from puhui.domain.errors import PuhuiError
 from puhui.domain.progress import Progress
@@ -375,9 +376,16 @@ def _run_stages(
     prospects, prospect_models, prospect_training = prospect_channel(
         platform_, market_dir, first_day, progress
     )
-    vouchers, partners = (
+    vouchers, partners, term_loans = (
         supply_chain_stage(platform_, market_dir, first_day, progress, data_source),
         partners_stage(platform_, first_day, last_day, progress),
+        term_loans_stage(
+            platform_,
+            truth=truth["enterprises_truth"],
+            borrowers=(a.uscc for a in applications),
+            window=(first_day, last_day),
+            progress=progress,
+        ),
     )
     logger.info(
         "simulation: %d applications, %s .. %s, database %s",
@@ -396,16 +404,19 @@ def _run_stages(
             # Once a month is published, the cores pay its invoices with vouchers.
             # Then the partners work the closed days: ties, settlement, fees, claims, renewals.
             # The indices are rebuilt from the months closed by each publication.
-            publish_month=with_partners(
-                with_vouchers(
-                    with_prosperity(
-                        month_publisher(platform_, market_dir, graph.graph_dir),
-                        market_dir,
-                        platform_.settings.prosperity_folder,
+            publish_month=with_term_loans(
+                with_partners(
+                    with_vouchers(
+                        with_prosperity(
+                            month_publisher(platform_, market_dir, graph.graph_dir),
+                            market_dir,
+                            platform_.settings.prosperity_folder,
+                        ),
+                        vouchers,
                     ),
-                    vouchers,
+                    partners,
                 ),
-                partners,
+                term_loans,
             ),
             month_end=post_loan,
             # The last week's referrals wait for the console's approvers.
@@ -452,6 +463,7 @@ def _run_stages(
             active_credit_section(active_credit),
             *supply_chain_sections(vouchers.results(last_day)),
             *partners_sections(partners.results(last_day)),
+            term_loans_section(term_loans.finish()),
             strategy_section(strategy, offers_by_green_label(platform_)),
             green_section(
                 market_dir,
@@ -482,6 +494,7 @@ def _run_stages(
         "pre-approval runs (in origination)": active_credit.seconds["monthly runs"],
         "supply chain (in publication)": vouchers.seconds,
         "partners (in publication)": partners.seconds,
+        "term loans (in publication)": term_loans.results.seconds,
         "total": time.perf_counter() - started,
     }
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())

@@ -1,0 +1,114 @@
+"""The demo's term-loan stage on a small book, on SQLite and PostgreSQL: borrowers pay on their
+due dates, a loan 30 days past due is restructured with four eyes and its arrears re-aged, a
+borrower near maturity gets an extension, and the last month's request waits in the console."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
+from puhui.bootstrap import Platform, Settings, build_platform
+from puhui.bootstrap.demo_term_loans import APPROVER, DemoTermLoans, demo_term_loans
+from puhui.cli.demo_report import plain_lines
+from puhui.cli.demo_term_loans import term_loans_section
+from puhui.domain.clock import FixedClock
+from puhui.domain.lending.account import LoanStatus
+from puhui.pipelines.eod import run_end_of_day
+from puhui.services.servicing.ledger import trial_balance
+
+FIRST_DAY = date(2026, 1, 2)
+LAST_DAY = date(2026, 6, 30)
+TERM = 4  # due 1 Feb .. 1 May
+CURED = "91330100MA00000011"  # stops paying in March, restructured 1 Apr, pays again
+STUCK = "91330100MA00000012"  # stops paying in March, restructured 1 Apr, never pays again
+LATE = "91330100MA00000013"  # stops paying in May: its restructuring waits for the console
+EXTENDS = "91330100MA00000021"  # pays; asks for two more months on 1 Mar (two left)
+PAYS = "91330100MA00000022"  # pays to the end
+NEVER = "91330100MA00000031"  # defaults before its first due date: not drawn into the book
+
+
+@pytest.fixture
+def book_platform(database_url: str) -> Iterator[tuple[Platform, FixedClock]]:
+    clock = FixedClock(datetime(2026, 1, 2, 2, 0, tzinfo=UTC))
+    built = build_platform(
+        Settings(database_url=database_url, environment="test", _env_file=None),  # type: ignore[call-arg]
+        clock=clock,
+    )
+    built.migrate()
+    try:
+        yield built, clock
+    finally:
+        built.close()
+
+
+def _run(platform: Platform, clock: FixedClock, stage: DemoTermLoans) -> None:
+    """The simulation's calendar: the month's hook on each first, end of day every day."""
+    store = SqlEndOfDayStore(platform.database.engine, clock=clock)
+    day = FIRST_DAY
+    while day <= LAST_DAY:
+        clock.advance(datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC) - clock.now())
+        if day.day == 1:
+            stage.month_started(day)
+        run_end_of_day(store, day)
+        day += timedelta(days=1)
+
+
+def test_the_term_loan_stage_pays_restructures_extends_and_leaves_the_last_request(
+    book_platform: tuple[Platform, FixedClock],
+) -> None:
+    platform, clock = book_platform
+    stage = demo_term_loans(
+        platform,
+        {
+            CURED: date(2026, 3, 1),
+            STUCK: date(2026, 3, 1),
+            LATE: date(2026, 5, 1),
+            EXTENDS: None,
+            PAYS: None,
+            NEVER: date(2026, 2, 1),
+        },
+    )
+    stage.cured = lambda uscc: uscc == CURED
+    stage.extends = lambda uscc: uscc == EXTENDS
+    stage.results.term_months = TERM
+    stage.book(FIRST_DAY, LAST_DAY, [NEVER, PAYS, EXTENDS, LATE, STUCK, CURED])
+    loan_of = {uscc: loan_id for loan_id, uscc in stage.loans.items()}
+    assert set(loan_of) == {CURED, STUCK, LATE, EXTENDS, PAYS}
+
+    _run(platform, clock, stage)
+    r = stage.finish()
+
+    assert r.refused == {}
+    assert (r.restructurings, r.extensions, r.pending) == (2, 1, 1)
+    # Each restructured loan had missed its 1 March instalment: principal and interest.
+    assert r.arrears_principal_fen > 0
+    assert r.arrears_interest_fen > 0
+    with platform.servicing_uow() as uow:
+        loans = {uscc: uow.loans.get(loan_id) for uscc, loan_id in loan_of.items()}
+    standing = {uscc: loan for uscc, loan in loans.items() if loan is not None}
+    assert standing[PAYS].status is LoanStatus.CLOSED  # its four instalments paid on time
+    assert standing[EXTENDS].status is LoanStatus.ACTIVE  # two more months: 1 May -> 1 Jul
+    assert standing[EXTENDS].maturity_date == date(2026, 7, 1)
+    assert standing[EXTENDS].days_past_due == 0
+    assert standing[CURED].days_past_due == 0  # re-aged, and paying again
+    assert standing[STUCK].days_past_due > 0  # the new schedule's first instalment unpaid
+    assert standing[LATE].days_past_due > 0
+    assert r.closed == 1
+    assert r.in_arrears == 2
+    assert sum(r.categories.values()) == 4
+    # The restructuring asked for on the last publication waits for an approver.
+    [waiting] = stage.changes.pending(APPROVER, limit=10, offset=0)
+    assert (waiting.loan_id, waiting.kind.value, waiting.status) == (
+        loan_of[LATE],
+        "restructuring",
+        "requested",
+    )
+    # Money: every payment and disbursement was a balanced entry.
+    assert trial_balance(platform.servicing_uow, as_of=LAST_DAY).total_fen == 0
+    assert r.paid_fen > 0
+    text = "\n".join(plain_lines(term_loans_section(r)))
+    assert "restructurings approved:  2;" in text
+    assert "waiting in the console:   1 changes for an approver" in text
