@@ -27,7 +27,7 @@ STUCK = "91330100MA00000012"  # stops paying in March, restructured 1 Apr, never
 LATE = "91330100MA00000013"  # stops paying in May: its restructuring waits for the console
 EXTENDS = "91330100MA00000021"  # pays; asks for two more months on 1 Mar (two left)
 PAYS = "91330100MA00000022"  # pays to the end
-NEVER = "91330100MA00000031"  # defaults before its first due date: not drawn into the book
+EARLY = "91330100MA00000031"  # misses its first instalment, restructured 1 Apr, stuck
 
 
 @pytest.fixture
@@ -68,22 +68,22 @@ def test_the_term_loan_stage_pays_restructures_extends_and_leaves_the_last_reque
             LATE: date(2026, 5, 1),
             EXTENDS: None,
             PAYS: None,
-            NEVER: date(2026, 2, 1),
+            EARLY: date(2026, 2, 1),
         },
     )
     stage.cured = lambda uscc: uscc == CURED
     stage.extends = lambda uscc: uscc == EXTENDS
     stage.results.term_months = TERM
-    stage.book(FIRST_DAY, LAST_DAY, [NEVER, PAYS, EXTENDS, LATE, STUCK, CURED])
+    stage.book(FIRST_DAY, LAST_DAY, [EARLY, PAYS, EXTENDS, LATE, STUCK, CURED], size=6)
     loan_of = {uscc: loan_id for loan_id, uscc in stage.loans.items()}
-    assert set(loan_of) == {CURED, STUCK, LATE, EXTENDS, PAYS}
+    assert set(loan_of) == {CURED, STUCK, LATE, EXTENDS, PAYS, EARLY}
 
     _run(platform, clock, stage)
     r = stage.finish()
 
     assert r.refused == {}
-    assert (r.restructurings, r.extensions, r.pending) == (2, 1, 1)
-    # Each restructured loan had missed its 1 March instalment: principal and interest.
+    assert (r.restructurings, r.extensions, r.pending) == (3, 1, 1)
+    # Each restructured loan had missed instalments: principal and interest.
     assert r.arrears_principal_fen > 0
     assert r.arrears_interest_fen > 0
     with platform.servicing_uow() as uow:
@@ -96,9 +96,10 @@ def test_the_term_loan_stage_pays_restructures_extends_and_leaves_the_last_reque
     assert standing[CURED].days_past_due == 0  # re-aged, and paying again
     assert standing[STUCK].days_past_due > 0  # the new schedule's first instalment unpaid
     assert standing[LATE].days_past_due > 0
+    assert standing[EARLY].days_past_due > 0
     assert r.closed == 1
-    assert r.in_arrears == 2
-    assert sum(r.categories.values()) == 4
+    assert r.in_arrears == 3
+    assert sum(r.categories.values()) == 5
     # The restructuring asked for on the last publication waits for an approver.
     [waiting] = stage.changes.pending(APPROVER, limit=10, offset=0)
     assert (waiting.loan_id, waiting.kind.value, waiting.status) == (
@@ -110,5 +111,5 @@ def test_the_term_loan_stage_pays_restructures_extends_and_leaves_the_last_reque
     assert trial_balance(platform.servicing_uow, as_of=LAST_DAY).total_fen == 0
     assert r.paid_fen > 0
     text = "\n".join(plain_lines(term_loans_section(r)))
-    assert "restructurings approved:  2;" in text
+    assert "restructurings approved:  3;" in text
     assert "waiting in the console:   1 changes for an approver" in text

@@ -7,11 +7,11 @@ are for. This stage books such a book on the window's first day and works it at 
 publication (the simulation's only hook, on the first day of each month, before that day's end
 of day), through the platform's own services:
 
-1. On the first day, ``BOOK_SIZE`` enterprises of the market each draw a 12-month loan
-   (等额本息), due on the first day of each month. The book is drawn from the market's truth
-   so that ``IN_DIFFICULTY_SHARE`` of its borrowers default inside the window: the point is
-   to show what the platform does with them, so their number is a choice, not a model's
-   result.
+1. On the first day, one in ``BOOK_SHARE`` of the window's applicants that are genuine
+   businesses (no shells, fraud rings or packaged applications, by the market's truth: the
+   branch knows its customers), at most ``BOOK_SIZE``, each draw a 12-month loan (等额本息)
+   due on the first day of each month. They are drawn by a hash, not by their outcome: the
+   defaults, and so the restructurings, are the market's own.
 2. Each first of the month, every borrower not yet in default (by the market's truth) pays
    what is due that day: the instalment billed the night before, and anything overdue.
 3. A borrower in default stops paying. Once a loan is ``RESTRUCTURE_AFTER_DAYS`` past due,
@@ -21,7 +21,7 @@ of day), through the platform's own services:
    overdue again, and the 2023 rules keep their loans from being upgraded. Requests made on
    the window's last publication are left pending, for the console's approvers.
 4. A borrower in good standing with ``EXTEND_WITHIN`` instalments or fewer left asks, about one
-   in four (by a hash), to extend by half the original term (a long order cycle, not
+   in eight (by a hash), to extend by half the original term (a long order cycle, not
    difficulty); it is approved.
 
 Every refusal from a service is counted by its code, never hidden.
@@ -53,8 +53,8 @@ from puhui.services.servicing.term_loans import disburse_term_loan
 
 logger = logging.getLogger(__name__)
 
-BOOK_SIZE = 48
-IN_DIFFICULTY_SHARE = Decimal("0.25")
+BOOK_SIZE = 150
+BOOK_SHARE = 8
 TERM_MONTHS = 12
 ANNUAL_RATE = Decimal("0.0435")
 RESTRUCTURE_AFTER_DAYS = 30
@@ -115,7 +115,7 @@ class DemoTermLoans:
         default_months: Mapping[str, date | None],
         *,
         cured: Callable[[str], bool] = lambda uscc: _bucket(f"cure:{uscc}", 2) == 0,
-        extends: Callable[[str], bool] = lambda uscc: _bucket(f"extend:{uscc}", 4) == 0,
+        extends: Callable[[str], bool] = lambda uscc: _bucket(f"extend:{uscc}", 8) == 0,
         term_months: int = TERM_MONTHS,
     ) -> None:
         self.units = units
@@ -136,23 +136,16 @@ class DemoTermLoans:
         self._first_due = date.max
         self._last_month = date.min
 
-    def book(self, first_day: date, last_day: date, candidates: list[str]) -> None:
-        """Draw the book and disburse it on ``first_day``, due each first of the month."""
+    def book(
+        self, first_day: date, last_day: date, candidates: list[str], *, size: int | None = None
+    ) -> None:
+        """Disburse the book on ``first_day``, due each first of the month: ``size`` of the
+        ``candidates`` (one in ``BOOK_SHARE``, at most ``BOOK_SIZE``), drawn by a hash."""
         started = time.perf_counter()
         self._product_id = ensure_product(self.units, WORKING_CAPITAL, actor=BRANCH)
-        troubled = round(BOOK_SIZE * IN_DIFFICULTY_SHARE)
-
-        def defaults_in_window(uscc: str) -> bool:
-            month = self.default_months.get(uscc)
-            return month is not None and add_months(first_day, 1) < month <= last_day
-
-        def healthy(uscc: str) -> bool:
-            month = self.default_months.get(uscc)
-            return month is None or month > add_months(first_day, self.results.term_months + 12)
-
-        ranked = sorted(candidates, key=lambda u: hashlib.sha256(u.encode()).digest())
-        chosen = [u for u in ranked if defaults_in_window(u)][:troubled]
-        chosen += [u for u in ranked if healthy(u)][: BOOK_SIZE - len(chosen)]
+        if size is None:
+            size = min(BOOK_SIZE, max(1, len(candidates) // BOOK_SHARE))
+        chosen = sorted(candidates, key=lambda u: hashlib.sha256(u.encode()).digest())[:size]
         first_due = add_months(date(first_day.year, first_day.month, 1), 1)
         self._first_due, self._last_month = first_due, date(last_day.year, last_day.month, 1)
         for uscc in chosen:
@@ -176,13 +169,7 @@ class DemoTermLoans:
             self.loans[LoanId(result.loan_id)] = uscc
             self.results.loans += 1
             self.results.principal_fen += principal_fen
-        logger.info(
-            "term loans: %d booked on %s (%d of them to borrowers the market has defaulting "
-            "in the window)",
-            self.results.loans,
-            first_day,
-            sum(defaults_in_window(u) for u in self.loans.values()),
-        )
+        logger.info("term loans: %d booked on %s", self.results.loans, first_day)
         self.results.seconds += time.perf_counter() - started
 
     def month_started(self, day: date) -> None:

@@ -381,8 +381,9 @@ def _run_stages(
         partners_stage(platform_, first_day, last_day, progress),
         term_loans_stage(
             platform_,
-            truth=truth["enterprises_truth"],
-            borrowers=(a.uscc for a in applications),
+            market_dir=market_dir,
+            truth=truth,
+            applications=applications,
             window=(first_day, last_day),
             progress=progress,
         ),

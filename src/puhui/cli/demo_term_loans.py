@@ -9,8 +9,9 @@ See ``puhui.bootstrap.demo_term_loans`` for what the borrowers do and why.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from puhui.cli.demo_report import Section
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from puhui.bootstrap import Platform
     from puhui.bootstrap.demo_term_loans import DemoTermLoans, TermLoansResults
+    from puhui.pipelines.simulation import MarketApplication
 
 T = TypeVar("T")
 
@@ -37,25 +39,47 @@ CATEGORIES = (
 def term_loans_stage(
     platform_: Platform,
     *,
-    truth: pl.DataFrame,
-    borrowers: Iterable[str],
+    market_dir: Path,
+    truth: Mapping[str, pl.DataFrame],
+    applications: Iterable[MarketApplication],
     window: tuple[date, date],
     progress: Progress,
 ) -> DemoTermLoans:
-    """The book disbursed on the window's first day to some of ``borrowers`` (its applicants);
-    ``truth`` is the market's ``enterprises_truth`` (who defaults, and when)."""
+    """The book disbursed on the window's first day to some of its applicants: genuine
+    businesses only (``truth`` is ``read_truth``'s; shells and fraud rings from the market's
+    store), so the branch's book is not a fraudster's."""
+    import polars as pl  # noqa: PLC0415 - heavy
+
     from puhui.bootstrap.demo_term_loans import demo_term_loans  # noqa: PLC0415 - heavy
+    from puhui.market import store  # noqa: PLC0415 - heavy
 
     progress.start(None, "term loans: booking the branch's working-capital loans")
+    enterprises = truth["enterprises_truth"]
     default_months: dict[str, date | None] = dict(
         zip(
-            truth.get_column("uscc").to_list(),
-            truth.get_column("default_month").to_list(),
+            enterprises.get_column("uscc").to_list(),
+            enterprises.get_column("default_month").to_list(),
             strict=True,
         )
     )
+    shells_and_rings = set(
+        store.read(market_dir, "enterprises_truth")
+        .filter(pl.col("is_shell") | pl.col("fraud_ring_id").is_not_null())
+        .get_column("uscc")
+        .to_list()
+    )
+    fraud_or_packaged = set(
+        truth["applications_truth"]
+        .filter(pl.col("is_fraud") | pl.col("is_packaged"))
+        .get_column("application_id")
+        .to_list()
+    )
+    applied = list(applications)
+    not_genuine = shells_and_rings | {
+        a.uscc for a in applied if a.application_id in fraud_or_packaged
+    }
     stage = demo_term_loans(platform_, default_months)
-    stage.book(*window, sorted(set(borrowers)))
+    stage.book(*window, sorted({a.uscc for a in applied} - not_genuine))
     return stage
 
 
