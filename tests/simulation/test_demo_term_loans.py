@@ -72,7 +72,7 @@ def test_the_term_loan_stage_pays_restructures_extends_and_leaves_the_last_reque
         },
     )
     stage.cured = lambda uscc: uscc == CURED
-    stage.extends = lambda uscc: uscc == EXTENDS
+    stage.extends = lambda uscc, months_left: uscc == EXTENDS and months_left == 2
     stage.results.term_months = TERM
     stage.book(FIRST_DAY, LAST_DAY, [EARLY, PAYS, EXTENDS, LATE, STUCK, CURED], size=6)
     loan_of = {uscc: loan_id for loan_id, uscc in stage.loans.items()}
@@ -113,3 +113,14 @@ def test_the_term_loan_stage_pays_restructures_extends_and_leaves_the_last_reque
     text = "\n".join(plain_lines(term_loans_section(r)))
     assert "restructurings approved:  3;" in text
     assert "waiting in the console:   1 changes for an approver" in text
+
+
+def test_by_default_a_sixteenth_asks_two_months_before_maturity_and_another_in_the_last() -> None:
+    stage = DemoTermLoans(units=None, changes=None, default_months={})  # type: ignore[arg-type]
+    borrowers = [f"91330100MA{n:08d}" for n in range(1_600)]
+    two_before = {u for u in borrowers if stage.extends(u, 2)}
+    last = {u for u in borrowers if stage.extends(u, 1)}
+    assert not two_before & last
+    assert 60 < len(two_before) < 140
+    assert 60 < len(last) < 140
+    assert not [u for u in borrowers for left in (0, 3, 6, 12) if stage.extends(u, left)]

@@ -20,9 +20,10 @@ of day), through the platform's own services:
    (re-ageing). About half of these borrowers then pay again (by a hash); the others fall
    overdue again, and the 2023 rules keep their loans from being upgraded. Requests made on
    the window's last publication are left pending, for the console's approvers.
-4. A borrower in good standing with ``EXTEND_WITHIN`` instalments or fewer left asks, about one
-   in eight (by a hash), to extend by half the original term (a long order cycle, not
-   difficulty); it is approved.
+4. About one borrower in good standing in sixteen (by a hash) asks, two months before
+   maturity, to extend by half the original term (a long order cycle, not difficulty), and
+   it is approved; as many again ask in the last month, which the window's last publication
+   leaves pending.
 
 Every refusal from a service is counted by its code, never hidden.
 """
@@ -59,7 +60,6 @@ TERM_MONTHS = 12
 ANNUAL_RATE = Decimal("0.0435")
 RESTRUCTURE_AFTER_DAYS = 30
 RESTRUCTURE_MONTHS = 12
-EXTEND_WITHIN = 2
 BRANCH = "demo:branch"
 """Who books the loans and takes the payments (operations at the branch)."""
 ACCOUNT_MANAGER = Principal(user_id="usr_demo_manager", role=Role.ACCOUNT_MANAGER)
@@ -115,7 +115,9 @@ class DemoTermLoans:
         default_months: Mapping[str, date | None],
         *,
         cured: Callable[[str], bool] = lambda uscc: _bucket(f"cure:{uscc}", 2) == 0,
-        extends: Callable[[str], bool] = lambda uscc: _bucket(f"extend:{uscc}", 8) == 0,
+        extends: Callable[[str, int], bool] = lambda uscc, left: (
+            left in (1, 2) and _bucket(f"extend:{uscc}", 16) == left
+        ),
         term_months: int = TERM_MONTHS,
     ) -> None:
         self.units = units
@@ -125,7 +127,8 @@ class DemoTermLoans:
         self.cured = cured
         """Whether a restructured borrower pays again."""
         self.extends = extends
-        """Whether a borrower in good standing near maturity asks for more time."""
+        """Whether a borrower in good standing asks for more time, given the months left
+        before maturity."""
         self.loans: dict[LoanId, str] = {}
         """Loan id -> borrower (USCC)."""
         self.results = TermLoansResults(term_months=term_months)
@@ -243,7 +246,7 @@ class DemoTermLoans:
         months_left = (loan.maturity_date.year - day.year) * 12 + (
             loan.maturity_date.month - day.month
         )
-        return 0 < months_left <= EXTEND_WITHIN and self.extends(uscc)
+        return months_left > 0 and self.extends(uscc, months_left)
 
     def _restructure(self, loan_id: str, day: date, *, approve: bool) -> None:
         self._changed.add(loan_id)
