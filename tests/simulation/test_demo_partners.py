@@ -3,17 +3,15 @@ ledger balances, renewals only for loans not in arrears, claims only at 90 days 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import insert
 
 from puhui.adapters.db.origination.tables import applications
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
-from puhui.bootstrap import Platform, Settings, build_platform
+from puhui.bootstrap import Platform
 from puhui.bootstrap.demo_partners import (
     ALONE,
     FACILITATED,
@@ -56,20 +54,6 @@ class Booked:
     principal_fen: int
     drawn_on: date
     maturity: date
-
-
-@pytest.fixture
-def book_platform(database_url: str) -> Iterator[tuple[Platform, FixedClock]]:
-    clock = FixedClock(datetime(2026, 1, 2, 2, 0, tzinfo=UTC))
-    built = build_platform(
-        Settings(database_url=database_url, environment="test", _env_file=None),  # type: ignore[call-arg]
-        clock=clock,
-    )
-    built.migrate()  # the shipped strategy (its renewal mode decides) is active version 1
-    try:
-        yield built, clock
-    finally:
-        built.close()
 
 
 def _product(platform: Platform) -> ProductId:

@@ -4,13 +4,10 @@ borrower near maturity gets an extension, and the last month's request waits in 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
-
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
-from puhui.bootstrap import Platform, Settings, build_platform
+from puhui.bootstrap import Platform
 from puhui.bootstrap.demo_term_loans import APPROVER, DemoTermLoans, demo_term_loans
 from puhui.cli.demo_report import plain_lines
 from puhui.cli.demo_term_loans import term_loans_section
@@ -28,20 +25,6 @@ LATE = "91330100MA00000013"  # stops paying in May: its restructuring waits for 
 EXTENDS = "91330100MA00000021"  # pays; asks for two more months on 1 Mar (two left)
 PAYS = "91330100MA00000022"  # pays to the end
 EARLY = "91330100MA00000031"  # misses its first instalment, restructured 1 Apr, stuck
-
-
-@pytest.fixture
-def book_platform(database_url: str) -> Iterator[tuple[Platform, FixedClock]]:
-    clock = FixedClock(datetime(2026, 1, 2, 2, 0, tzinfo=UTC))
-    built = build_platform(
-        Settings(database_url=database_url, environment="test", _env_file=None),  # type: ignore[call-arg]
-        clock=clock,
-    )
-    built.migrate()
-    try:
-        yield built, clock
-    finally:
-        built.close()
 
 
 def _run(platform: Platform, clock: FixedClock, stage: DemoTermLoans) -> None:

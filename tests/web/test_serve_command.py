@@ -39,6 +39,17 @@ def _free_port() -> int:
         return port
 
 
+def _ran(script: str, port: int) -> subprocess.CompletedProcess[str]:
+    """``script`` run to its end with ``port`` as its argument, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", script, str(port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def _migrated(url: str) -> str:
     built = build_platform(Settings(database_url=url, environment="test", _env_file=None))  # type: ignore[call-arg]
     try:
@@ -175,9 +186,7 @@ def _running(pid: int) -> bool:
 def test_serve_with_two_workers_answers_on_one_port_and_stops_on_sigterm(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     env = {
         **os.environ,
         "PUHUI_DATABASE_URL": sqlite_url,
@@ -251,16 +260,8 @@ run_workers(make_app, host="127.0.0.1", port=int(sys.argv[1]), workers=2)
 
 @pytest.mark.slow
 def test_workers_that_cannot_start_are_not_replaced_and_the_supervisor_stops() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    ended = subprocess.run(
-        [sys.executable, "-c", _FAILING_WORKERS_SCRIPT, str(port)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    port = _free_port()
+    ended = _ran(_FAILING_WORKERS_SCRIPT, port)
     assert ended.returncode != 0
     assert ended.stderr.count("RuntimeError: this app cannot start") == 2
     assert ended.stderr.count("before it was serving; it is not replaced") == 2
@@ -310,9 +311,7 @@ def _received(connection: socket.socket) -> bytes:
 
 @pytest.mark.slow
 def test_each_new_connection_goes_to_the_worker_with_fewest_and_a_dead_one_is_replaced() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     parent = subprocess.Popen(
         [sys.executable, "-c", _WORKERS_SCRIPT, str(port)],
         stdout=subprocess.DEVNULL,
@@ -349,13 +348,7 @@ def test_each_new_connection_goes_to_the_worker_with_fewest_and_a_dead_one_is_re
         held += fresh
         assert [_ask_pid(connection) for connection in fresh] == [quiet] * 9
         # A second server on the same port is refused.
-        second = subprocess.run(
-            [sys.executable, "-c", _WORKERS_SCRIPT, str(port)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        second = _ran(_WORKERS_SCRIPT, port)
         assert second.returncode != 0
         assert "Address already in use" in second.stderr
         # A worker that dies gets no new connection: until its replacement serves, the others
