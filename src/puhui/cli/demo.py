@@ -381,7 +381,6 @@ def _run_stages(
         partners_stage(platform_, first_day, last_day, progress),
         term_loans_stage(
             platform_,
-            market_dir=market_dir,
             truth=truth,
             applications=applications,
             window=(first_day, last_day),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from puhui.cli.demo_report import Section
@@ -39,19 +38,17 @@ CATEGORIES = (
 def term_loans_stage(
     platform_: Platform,
     *,
-    market_dir: Path,
     truth: Mapping[str, pl.DataFrame],
     applications: Iterable[MarketApplication],
     window: tuple[date, date],
     progress: Progress,
 ) -> DemoTermLoans:
     """The book disbursed on the window's first day to some of its applicants: genuine
-    businesses only (``truth`` is ``read_truth``'s; shells and fraud rings from the market's
-    store), so the branch's book is not a fraudster's."""
+    businesses only (``truth`` is ``read_truth``'s: no shells, fraud rings, fraudulent or
+    packaged applications), so the branch's book is not a fraudster's."""
     import polars as pl  # noqa: PLC0415 - heavy
 
     from puhui.bootstrap.demo_term_loans import demo_term_loans  # noqa: PLC0415 - heavy
-    from puhui.market import store  # noqa: PLC0415 - heavy
 
     progress.start(None, "term loans: booking the branch's working-capital loans")
     enterprises = truth["enterprises_truth"]
@@ -63,8 +60,7 @@ def term_loans_stage(
         )
     )
     shells_and_rings = set(
-        store.read(market_dir, "enterprises_truth")
-        .filter(pl.col("is_shell") | pl.col("fraud_ring_id").is_not_null())
+        enterprises.filter(pl.col("is_shell") | pl.col("fraud_ring_id").is_not_null())
         .get_column("uscc")
         .to_list()
     )

@@ -356,12 +356,15 @@ and the bank reads the month before an application and the three before that."""
 def read_truth(market_dir: Path) -> dict[str, pl.DataFrame]:
     """The hidden truth the final evaluation compares against (never used for decisions).
 
+    ``enterprises_truth``: each enterprise's default month, and whether it is a shell or in a
+    fraud ring (the demo's branch lends term loans only to genuine businesses).
+
     ``applications_truth`` also says which applications rest on inflated data
     (``on_inflated_data``): the enterprise's own applications, not the intermediary's, made
     while the data the bank reads carried an intermediary's pumping (养流水) for it.
     """
     enterprises = store.read(market_dir, "enterprises_truth").select(
-        "uscc", "default_month", "packaging_month"
+        "uscc", "default_month", "packaging_month", "is_shell", "fraud_ring_id"
     )
     month = pl.col("month")
     packaged_at = pl.col("packaging_month")
@@ -388,7 +391,9 @@ def read_truth(market_dir: Path) -> dict[str, pl.DataFrame]:
         .select("application_id", "is_fraud", "is_packaged", "on_inflated_data")
     )
     return {
-        "enterprises_truth": enterprises.select("uscc", "default_month"),
+        "enterprises_truth": enterprises.select(
+            "uscc", "default_month", "is_shell", "fraud_ring_id"
+        ),
         "applications_truth": applications,
     }
 
