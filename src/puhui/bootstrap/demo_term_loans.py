@@ -47,6 +47,7 @@ from puhui.domain.lending.account import LoanAccount, LoanStatus
 from puhui.domain.lending.product import EarlyRepaymentMode, LoanProduct, RepaymentMethod
 from puhui.domain.lending.schedule import add_months
 from puhui.services.loan_changes.access import LoanChangeAccess
+from puhui.services.loan_changes.changes import ChangeResult
 from puhui.services.origination.line_opening import ensure_product
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.receipts import UowFactory, repay
@@ -249,34 +250,31 @@ class DemoTermLoans:
         return months_left > 0 and self.extends(uscc, months_left)
 
     def _restructure(self, loan_id: str, day: date, *, approve: bool) -> None:
-        self._changed.add(loan_id)
-        try:
-            change = self.changes.request_restructuring(
+        approved = self._change(
+            loan_id,
+            day,
+            approve,
+            lambda: self.changes.request_restructuring(
                 ACCOUNT_MANAGER,
                 loan_id=loan_id,
                 new_term_months=RESTRUCTURE_MONTHS,
                 reason="经营困难，逾期未还 / trading difficulties, instalments unpaid",
                 idempotency_key=f"demo-restructure:{loan_id}",
                 on=day,
-            )
-            if not approve:
-                self.results.pending += 1
-                return
-            approved = self.changes.approve(
-                APPROVER, change.change_id, idempotency_key=f"demo-approve:{loan_id}", on=day
-            )
-        except PuhuiError as error:
-            self.results.refused[error.code] += 1
-            return
-        self._restructured.add(loan_id)
-        self.results.restructurings += 1
-        self.results.arrears_principal_fen += approved.arrears_principal_fen or 0
-        self.results.arrears_interest_fen += approved.arrears_interest_fen or 0
+            ),
+        )
+        if approved is not None:
+            self._restructured.add(loan_id)
+            self.results.restructurings += 1
+            self.results.arrears_principal_fen += approved.arrears_principal_fen or 0
+            self.results.arrears_interest_fen += approved.arrears_interest_fen or 0
 
     def _extend(self, loan_id: str, day: date, *, approve: bool) -> None:
-        self._changed.add(loan_id)
-        try:
-            change = self.changes.request_extension(
+        approved = self._change(
+            loan_id,
+            day,
+            approve,
+            lambda: self.changes.request_extension(
                 ACCOUNT_MANAGER,
                 loan_id=loan_id,
                 extension_months=max(1, self.results.term_months // 2),
@@ -284,17 +282,28 @@ class DemoTermLoans:
                 in_difficulty=False,
                 idempotency_key=f"demo-extend:{loan_id}",
                 on=day,
-            )
+            ),
+        )
+        if approved is not None:
+            self.results.extensions += 1
+
+    def _change(
+        self, loan_id: str, day: date, approve: bool, request: Callable[[], ChangeResult]
+    ) -> ChangeResult | None:
+        """The account manager's request, then the approver's approval (four eyes), unless it
+        is left pending for the console; the approval, or None if pending or refused."""
+        self._changed.add(loan_id)
+        try:
+            change = request()
             if not approve:
                 self.results.pending += 1
-                return
-            self.changes.approve(
+                return None
+            return self.changes.approve(
                 APPROVER, change.change_id, idempotency_key=f"demo-approve:{loan_id}", on=day
             )
         except PuhuiError as error:
             self.results.refused[error.code] += 1
-            return
-        self.results.extensions += 1
+            return None
 
 
 def demo_term_loans(platform: Platform, default_months: Mapping[str, date | None]) -> DemoTermLoans:
