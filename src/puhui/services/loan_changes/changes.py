@@ -541,18 +541,9 @@ def _reschedule(
     kept = replace(running, principal_fen=0)
     rows = [kept, *accrual_schedule(new, running.due_date)]
     uow.instalments.replace_from(loan.loan_id, loan.current_period, rows)
-    uow.loans.save(
-        replace(
-            loan,
-            period_principal_fen=0,
-            maturity_date=rows[-1].due_date,
-            # A new rate runs from the next period: the running one keeps its interest.
-            annual_rate=rate,
-            rate_e8=rate_e8(rate),
-            penalty_rate_e8=penalty_rate_e8(rate, product.penalty_uplift),
-            version=loan.version + 1,
-        )
-    )
+    # A new rate runs from the next period: the running one keeps its interest.
+    rescheduled = replace(loan, period_principal_fen=0, maturity_date=rows[-1].due_date)
+    uow.loans.save(_at_rate(rescheduled, rate, product))
     return rows, arrears
 
 
@@ -586,16 +577,19 @@ def _restart(
     )
     rows = accrual_schedule(new, on)
     uow.instalments.replace_from(loan.loan_id, loan.current_period, rows)
-    uow.loans.save(
-        replace(
-            loan.rescheduled(rows),
-            annual_rate=rate,
-            rate_e8=rate_e8(rate),
-            penalty_rate_e8=penalty_rate_e8(rate, product.penalty_uplift),
-            version=loan.version + 1,
-        )
-    )
+    uow.loans.save(_at_rate(loan.rescheduled(rows), rate, product))
     return rows, arrears
+
+
+def _at_rate(loan: LoanAccount, rate: Decimal, product: LoanProduct) -> LoanAccount:
+    """The rescheduled loan at ``rate`` (its penalty rate from the product), one version on."""
+    return replace(
+        loan,
+        annual_rate=rate,
+        rate_e8=rate_e8(rate),
+        penalty_rate_e8=penalty_rate_e8(rate, product.penalty_uplift),
+        version=loan.version + 1,
+    )
 
 
 def _check_rate_in_product(uow: LoanChangesUnitOfWork, loan: LoanAccount, rate: Decimal) -> None:
