@@ -61,6 +61,8 @@ def test_an_extension_is_requested_then_approved_by_a_second_person(
     desktop.wait_for_url("**/console/loan-changes")
     row = desktop.locator("[data-loan-changes] tbody tr", has_text=loan_id)
     expect(row).to_contain_text("订单回款周期延长，客户经营正常")
+    expect(row).to_contain_text("延长 3 个月")
+    expect(row.locator("td.standing")).to_contain_text("本金余额")  # the loan as it stands
     screenshot(desktop, site, "console-loan-changes")
     assert _fits(desktop, "[data-loan-changes]")
     assert untranslated_on_page(desktop) == []

@@ -102,9 +102,17 @@ def test_extension_requested_by_one_and_approved_by_another(world: World) -> Non
     assert (change["kind"], change["status"]) == ("extension", "requested")
     replay = world.post("risk", f"/loans/{loan_id}/extensions", body, key="ext")
     assert replay.json()["change_id"] == change["change_id"]
-    assert [c["change_id"] for c in world.get("approver", "/loan-changes").json()] == [
-        change["change_id"]
-    ]
+    (queued,) = world.get("approver", "/loan-changes").json()
+    assert queued["change_id"] == change["change_id"]
+    assert queued["loan_today"] == {  # the loan as the approver decides on it
+        "outstanding_principal": "60000.00",
+        "past_due_principal": "0.00",
+        "past_due_interest": "0.00",
+        "penalty": "0.00",
+        "days_past_due": 0,
+        "category": "pass",
+        "status": "active",
+    }
 
     before = world.rows()
     own = world.post("risk", f"/loan-changes/{change['change_id']}/approve", {})

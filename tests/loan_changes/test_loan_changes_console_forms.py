@@ -395,8 +395,15 @@ def test_the_loans_history_shows_the_arrears_a_restructuring_brought_forward(
     assert manager.post(f"{PAGE}/loans/{loan_id}/restructuring", form).status_code == 303
     (change,) = world.access.pending(READER, limit=10, offset=0)
     approver = world.staff("chen", Role.APPROVER)
-    approver.get(PAGE)
+    queue = approver.get(PAGE)  # the approver sees the arrears without opening the loan
+    assert 'data-days-past-due="8"' in queue
+    assert "本金余额 80,000.00" in queue
+    assert "逾期 8 天：逾期本息 9,400.00，罚息 12.34" in queue
+    english = approver.get(f"{PAGE}?lang=en")
+    assert "8 days past due: 9,400.00 past due, penalties 12.34" in english
+    assert "正常 (Pass)" in english  # the category end of day stored, in both languages
     assert approver.post(f"{PAGE}/{change.change_id}/approve").status_code == 303
+    assert "data-days-past-due" not in approver.get(PAGE)  # decided: off the queue
     history = manager.get(f"{PAGE}?loan={loan_id}")
     assert 'data-arrears-days="8"' in history
     assert (

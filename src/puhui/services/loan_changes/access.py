@@ -13,7 +13,7 @@ from puhui.domain.origination.errors import Forbidden
 from puhui.services.loan_changes import changes, classification, renewals
 from puhui.services.loan_changes.changes import ChangeResult, UowFactory
 from puhui.services.loan_changes.classification import LoanClassification
-from puhui.services.loan_changes.ports import LoanChangeRecord
+from puhui.services.loan_changes.ports import LoanChangeRecord, PendingChange
 from puhui.services.loan_changes.renewals import OpenAlerts, RenewalResult
 from puhui.services.security.permissions import Permission, Principal, require
 
@@ -137,6 +137,11 @@ class LoanChangeAccess:
     def pending(self, actor: Principal, *, limit: int, offset: int) -> list[LoanChangeRecord]:
         _require_any(actor)
         return changes.pending_changes(self.units, limit=limit, offset=offset)
+
+    def queue(self, actor: Principal, *, limit: int, offset: int) -> list[PendingChange]:
+        """``pending`` with each change's loan as it stands now (the approver's queue)."""
+        _require_any(actor)
+        return changes.pending_queue(self.units, limit=limit, offset=offset)
 
     def of_loan(self, actor: Principal, loan_id: str) -> list[LoanChangeRecord]:
         _require_any(actor)

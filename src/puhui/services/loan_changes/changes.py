@@ -41,6 +41,8 @@ from puhui.services.loan_changes.ports import (
     ChangeStatus,
     LoanChangeRecord,
     LoanChangesUnitOfWork,
+    LoanStanding,
+    PendingChange,
 )
 from puhui.services.servicing.idempotency import (
     ResultBase,
@@ -614,6 +616,20 @@ def pending_changes(
 ) -> list[LoanChangeRecord]:
     with uow_factory() as uow:
         return uow.changes.pending(limit=limit, offset=offset)
+
+
+def pending_queue(
+    uow_factory: UowFactory, *, limit: int = 50, offset: int = 0
+) -> list[PendingChange]:
+    """Changes awaiting approval, oldest first, each with its loan as it stands now, read in
+    one transaction: an approver sees the arrears and the category without opening the loan."""
+    with uow_factory() as uow:
+        waiting = uow.changes.pending(limit=limit, offset=offset)
+        loans = {c.loan_id: uow.loans.get(c.loan_id) for c in waiting}
+    return [
+        PendingChange(c, None if (loan := loans[c.loan_id]) is None else LoanStanding.of(loan))
+        for c in waiting
+    ]
 
 
 def changes_of_loan(uow_factory: UowFactory, loan_id: str) -> list[LoanChangeRecord]:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from puhui.domain.lending.account import Arrears
+from puhui.domain.lending.account import Arrears, LoanAccount
 from puhui.domain.lending.loan_changes import ChangeKind, ContractChange
 from puhui.services.servicing.ports import ServicingUnitOfWork
 
@@ -56,6 +56,48 @@ class LoanChangeRecord:
 
     def as_contract_change(self) -> ContractChange:
         return ContractChange(self.kind, self.effective_on, self.in_difficulty)
+
+
+@dataclass(frozen=True, slots=True)
+class LoanStanding:
+    """Where a loan stands today, as whoever decides a change of it needs to see: what is
+    outstanding, what is past due and for how long, and the category end of day stored."""
+
+    loan_id: str
+    status: str
+    outstanding_principal_fen: int
+    past_due_principal_fen: int
+    past_due_interest_fen: int
+    penalty_fen: int
+    """Penalty and compound interest owed, billed or accrued."""
+    days_past_due: int
+    category: str
+
+    @classmethod
+    def of(cls, loan: LoanAccount) -> LoanStanding:
+        return cls(
+            loan_id=loan.loan_id,
+            status=loan.status.value,
+            outstanding_principal_fen=loan.outstanding_principal_fen,
+            past_due_principal_fen=loan.overdue_principal_fen,
+            past_due_interest_fen=loan.overdue_interest_fen,
+            penalty_fen=loan.penalty_owed_fen,
+            days_past_due=loan.days_past_due,
+            category=loan.category.value,
+        )
+
+    @property
+    def past_due_fen(self) -> int:
+        """Principal and interest past due (penalties apart)."""
+        return self.past_due_principal_fen + self.past_due_interest_fen
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChange:
+    """A change awaiting approval and its loan as it stands now (None: the loan is gone)."""
+
+    change: LoanChangeRecord
+    loan: LoanStanding | None
 
 
 class LoanChangeRepository(Protocol):

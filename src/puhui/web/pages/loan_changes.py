@@ -130,6 +130,11 @@ CATEGORY_NAMES_EN: dict[str, str] = {
 """The five categories are named in Chinese in both languages (the regulator's terms); the
 English page adds these names in brackets."""
 CATEGORY_LABELS_ZH: dict[str, str] = {c.value: c.label_zh for c in FiveCategory}
+LOAN_STATUS_NAMES: dict[str, str] = {
+    "closed": N_("Closed"),
+    "written_off": N_("Written off"),
+}
+"""A queued change's loan that is no longer running (an active loan shows no status)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +236,7 @@ async def _page(
     entered: dict[str, str] | None = None,
 ) -> HTMLResponse:
     deps, access = _access(request)
-    items = await call(deps, access.pending, principal, limit=PAGE, offset=0)
+    items = await call(deps, access.queue, principal, limit=PAGE, offset=0)
     lookup: LoanLookup | None = None
     if loan_id is not None:
         try:
@@ -253,6 +258,7 @@ async def _page(
             "classification_reasons": CLASSIFICATION_REASONS,
             "category_names_en": CATEGORY_NAMES_EN,
             "category_labels_zh": CATEGORY_LABELS_ZH,
+            "loan_status_names": LOAN_STATUS_NAMES,
             "english": session.page_locale(request) == "en",
             "me": principal.audit_name(),
             "may_approve": principal.can(Permission.LOAN_CHANGE_APPROVE),

@@ -24,12 +24,14 @@ from puhui.web.schemas.loan_changes import (
     ChangeOut,
     ClassificationOut,
     ExtensionIn,
+    PendingChangeOut,
     RejectIn,
     RenewalIn,
     RenewalOut,
     RestructuringIn,
     change_out,
     classification_out,
+    pending_out,
     record_out,
     renewal_out,
 )
@@ -167,16 +169,18 @@ async def renew(
     return renewal_out(result)
 
 
-@router.get("/loan-changes", response_model=list[ChangeOut])
+@router.get("/loan-changes", response_model=list[PendingChangeOut])
 async def pending(
     deps: Deps,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[ChangeOut]:
-    """Changes awaiting approval, oldest first."""
-    records = await call(deps, _changes(deps).pending, principal, limit=limit, offset=offset)
-    return [record_out(r) for r in records]
+) -> list[PendingChangeOut]:
+    """Changes awaiting approval, oldest first, each with its loan as it stands now
+    (``loan_today``: outstanding principal, what is past due and for how many days, the
+    category)."""
+    queue = await call(deps, _changes(deps).queue, principal, limit=limit, offset=offset)
+    return [pending_out(p) for p in queue]
 
 
 @router.get("/loans/{loan_id}/changes", response_model=list[ChangeOut])

@@ -12,7 +12,7 @@ from puhui.domain.lending.account import Arrears
 from puhui.domain.money import format_yuan
 from puhui.services.loan_changes.changes import ChangeResult
 from puhui.services.loan_changes.classification import LoanClassification
-from puhui.services.loan_changes.ports import LoanChangeRecord
+from puhui.services.loan_changes.ports import LoanChangeRecord, LoanStanding, PendingChange
 from puhui.services.loan_changes.renewals import RenewalResult
 from puhui.web.schemas.common import IsoDate, Strict
 
@@ -86,6 +86,24 @@ class ChangeOut(BaseModel):
     """A restructuring of a loan in arrears: what went into the new schedule (None: nothing)."""
 
 
+class LoanTodayOut(BaseModel):
+    """The changed loan as it stands now: outstanding principal, principal and interest past
+    due, penalty and compound interest owed, days past due, the category end of day stored."""
+
+    outstanding_principal: str
+    past_due_principal: str
+    past_due_interest: str
+    penalty: str
+    days_past_due: int
+    category: str
+    status: str
+
+
+class PendingChangeOut(ChangeOut):
+    loan_today: LoanTodayOut | None
+    """The loan as it stands now (None: the loan is no longer on the books)."""
+
+
 class RenewalOut(BaseModel):
     loan_id: str
     decision: str
@@ -148,6 +166,25 @@ def record_out(record: LoanChangeRecord) -> ChangeOut:
         reason=record.reason,
         new_annual_rate=None if record.new_annual_rate is None else str(record.new_annual_rate),
         arrears_brought_forward=None if record.arrears is None else arrears_out(record.arrears),
+    )
+
+
+def loan_today_out(standing: LoanStanding) -> LoanTodayOut:
+    return LoanTodayOut(
+        outstanding_principal=format_yuan(standing.outstanding_principal_fen),
+        past_due_principal=format_yuan(standing.past_due_principal_fen),
+        past_due_interest=format_yuan(standing.past_due_interest_fen),
+        penalty=format_yuan(standing.penalty_fen),
+        days_past_due=standing.days_past_due,
+        category=standing.category,
+        status=standing.status,
+    )
+
+
+def pending_out(pending: PendingChange) -> PendingChangeOut:
+    return PendingChangeOut(
+        **record_out(pending.change).model_dump(),
+        loan_today=None if pending.loan is None else loan_today_out(pending.loan),
     )
 
 
