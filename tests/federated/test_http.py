@@ -259,3 +259,18 @@ def test_owner_going_away_leaves_no_model_and_the_run_resumes(tmp_path: Path) ->
     assert len(report.epoch_seconds) == 3
     assert load_model(out).model_id == report.model.model_id
     assert not checkpoint_folder(out).exists()
+
+
+def test_a_gradient_request_in_the_earlier_one_residual_form_is_refused_with_422(
+    owner: tuple[str, Path, Path],
+) -> None:
+    url, _, _ = owner
+    path = API_PREFIX + "/training/gradient"
+    earlier = {"training_id": "t", "ids": ["E000100"], "residual": ["1f"]}
+    body = json.dumps(earlier).encode()
+    headers = sign_request(SharedSecret(SECRET), "POST", path, body)
+    headers["content-type"] = "application/json"
+    status, document = _post(url, path, body, headers)
+    assert (status, document["code"]) == (422, "invalid_federated_data")
+    # The fields at fault are named: the old one, and the two that replaced it.
+    assert document["details"]["fields"] == ["residual", "residual_intercept", "residual_slope"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from tests.federated.parties import TEST_KEY_BITS, make_parties
 
 from puhui.risk.federated.bank import TrainingConfig, checkpoint_folder, split_ids, train
@@ -41,7 +42,19 @@ def test_encrypted_training_matches_plaintext_gradient_descent(tmp_path: Path) -
         l2=CONFIG.l2,
         seed=CONFIG.seed,
     )
-    np.testing.assert_allclose(model.weights, expected_bank, atol=1e-4)
+    # The intercept is then refitted on the held-out rows (calibration in the large).
+    shift = model.metadata["calibration"]["intercept_shift"]
+    assert shift != 0.0
+    np.testing.assert_allclose(model.weights[1:], expected_bank[1:], atol=1e-4)
+    assert model.weights[0] == pytest.approx(expected_bank[0] + shift, abs=1e-4)
+    _, test_ids = split_ids(shared, CONFIG.test_share, CONFIG.seed)
+    held_out = model.probabilities(
+        bank.features[bank.rows_of(test_ids)],
+        np.array(owner.validation_scores(model.model_id, test_ids)),
+    )
+    rate = bank.labels[bank.rows_of(test_ids)].mean()
+    assert held_out.mean() == pytest.approx(rate, abs=1e-6)
+    assert model.metadata["calibration"]["held_out_default_rate"] == pytest.approx(rate)
     owner_part = owner.validation_scores(model.model_id, train_ids)
     x_owner = Standardiser.fit(x_owner_raw).transform(x_owner_raw)
     np.testing.assert_allclose(owner_part, x_owner @ expected_owner, atol=1e-3)

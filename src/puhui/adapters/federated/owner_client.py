@@ -167,14 +167,19 @@ class HttpOwnerPeer:
         return wire.int_in(answer["owner_key_n"]), [str(f) for f in answer["features"]]
 
     def gradient(
-        self, training_id: str, ids: list[str], encrypted_residual_part: list[int]
+        self,
+        training_id: str,
+        ids: list[str],
+        encrypted_intercepts: list[int],
+        encrypted_slopes: list[int],
     ) -> tuple[list[int], list[int]]:
         answer = self._post(
             "/training/gradient",
             {
                 "training_id": training_id,
                 "ids": ids,
-                "residual": wire.ints_out(encrypted_residual_part),
+                "residual_intercept": wire.ints_out(encrypted_intercepts),
+                "residual_slope": wire.ints_out(encrypted_slopes),
             },
         )
         return wire.ints_in(answer["masked_gradient"]), wire.ints_in(answer["scores"])

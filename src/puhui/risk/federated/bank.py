@@ -23,16 +23,17 @@ import numpy as np
 from puhui.risk.federated import psi
 from puhui.risk.federated.data import PartyData, Standardiser, with_intercept
 from puhui.risk.federated.errors import InvalidFederatedData
-from puhui.risk.federated.model import FederatedModel, write_model
+from puhui.risk.federated.model import FederatedModel, intercept_shift, write_model
 from puhui.risk.federated.paillier import KeyPair, PublicKey
 from puhui.risk.federated.peer import OwnerPeer
 from puhui.risk.federated.vertical_lr import (
     MIN_BATCH_ROWS,
     Vector,
     bank_cross_term,
-    bank_residual_part,
+    bank_residual_parts,
     encode,
     epoch_batches,
+    sigmoid,
     step,
     unmask,
 )
@@ -222,17 +223,20 @@ def _batch_step(
     config: TrainingConfig,
 ) -> Vector:
     xb = x_bank[batch]
-    residual_part = bank_residual_part(xb, weights, labels[batch])
+    intercepts, slopes = bank_residual_parts(xb, weights, labels[batch])
     ids = [state.train_ids[i] for i in batch]
     masked_owner_gradient, encrypted_owner_scores = peer.gradient(
-        state.training_id, ids, keys.public.encrypt(encode(residual_part))
+        state.training_id,
+        ids,
+        keys.public.encrypt(encode(intercepts)),
+        keys.public.encrypt(encode(slopes)),
     )
     owner_gradient_plus_mask = [keys.decrypt(c) for c in masked_owner_gradient]
-    masked_cross, masks = bank_cross_term(owner_key, encrypted_owner_scores, xb)
+    masked_cross, masks = bank_cross_term(owner_key, encrypted_owner_scores, xb, slopes)
     cross = unmask(
         peer.update(state.training_id, owner_gradient_plus_mask, masked_cross), masks, len(batch)
     )
-    gradient = xb.T @ residual_part / len(batch) + 0.25 * cross
+    gradient = xb.T @ intercepts / len(batch) + cross
     return step(weights, gradient, config.learning_rate, config.l2, intercept=True)
 
 
@@ -272,7 +276,16 @@ def _finish(
             "bytes_exchanged": state.bytes_exchanged,
         },
     )
-    probabilities = model.probabilities(bank.features[test_rows], owner_scores)
-    model.metadata["test_auc"] = auc(all_labels[test_rows], probabilities)
+    test_labels = all_labels[test_rows]
+    logits = model.bank_scores(bank.features[test_rows]) + owner_scores
+    # The held-out AUC does not depend on the intercept; the level of the probabilities does.
+    model.metadata["test_auc"] = auc(test_labels, logits)
+    shift = intercept_shift(logits, test_labels)
+    model.weights[0] += shift
+    model.metadata["calibration"] = {
+        "intercept_shift": shift,
+        "held_out_default_rate": float(np.mean(test_labels)) if len(test_labels) else None,
+        "held_out_mean_pd_before": float(np.mean(sigmoid(logits))) if len(test_labels) else None,
+    }
     write_model(model, out)
     return model

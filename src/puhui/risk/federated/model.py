@@ -14,6 +14,7 @@ import numpy as np
 
 from puhui.risk.federated.data import Matrix, Standardiser, with_intercept
 from puhui.risk.federated.errors import InvalidFederatedData
+from puhui.risk.federated.vertical_lr import sigmoid
 
 MODEL_FILE = "federated_model.json"
 FORMAT = "puhui-federated-lr/1"
@@ -40,8 +41,9 @@ class FederatedModel:
         self, features: Matrix, owner_scores: np.ndarray[Any, np.dtype[np.float64]]
     ) -> np.ndarray[Any, np.dtype[np.float64]]:
         """P(default) from the bank's raw features and the owner's partial scores."""
-        logits = self.bank_scores(features) + owner_scores
-        probabilities: np.ndarray[Any, np.dtype[np.float64]] = 1.0 / (1.0 + np.exp(-logits))
+        probabilities: np.ndarray[Any, np.dtype[np.float64]] = sigmoid(
+            self.bank_scores(features) + owner_scores
+        )
         return probabilities
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,6 +61,29 @@ class FederatedModel:
                 "phe": package_metadata.version("phe"),
             },
         }
+
+
+def intercept_shift(
+    logits: np.ndarray[Any, np.dtype[np.float64]], labels: np.ndarray[Any, Any]
+) -> float:
+    """The shift δ of the intercept that makes the mean of σ(logit + δ) the observed default
+    rate (calibration in the large); 0 when the rows hold no default or nothing else.
+
+    Training on the residual expanded in the owner's score ranks like logistic regression
+    but leaves the level of the probabilities high (docs/federated.md): the bank refits the
+    intercept on the held-out rows, whose owner scores it receives for validation anyway.
+    The mean is increasing in δ, so bisection finds it to 1e-10."""
+    if len(labels) == 0 or float(np.min(labels)) == float(np.max(labels)):
+        return 0.0
+    rate = float(np.mean(labels))
+    low, high = -30.0, 30.0
+    while high - low > 1e-10:
+        middle = (low + high) / 2
+        if float(np.mean(sigmoid(logits + middle))) < rate:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
 
 
 def write_model(model: FederatedModel, out: Path) -> None:

@@ -187,7 +187,11 @@ class OwnerParty:
         return training
 
     def gradient(
-        self, training_id: str, ids: list[str], encrypted_residual_part: list[int]
+        self,
+        training_id: str,
+        ids: list[str],
+        encrypted_intercepts: list[int],
+        encrypted_slopes: list[int],
     ) -> tuple[list[int], list[int]]:
         training = self._training(training_id)
         try:
@@ -196,10 +200,11 @@ class OwnerParty:
             raise FederatedRecordUnknown("a batch id is not in the training set") from None
         masked, scores, masks = owner_gradient(
             training.bank_key,
-            encrypted_residual_part,
+            encrypted_intercepts,
+            encrypted_slopes,
             training.features[rows],
             training.weights,
-            training.keys,
+            owner_keys=training.keys,
         )
         training.pending = _Pending(rows, masks)
         return masked, scores

@@ -33,8 +33,14 @@ class OwnerPeer(Protocol):
     ) -> tuple[int, list[str]]: ...
 
     def gradient(
-        self, training_id: str, ids: list[str], encrypted_residual_part: list[int]
-    ) -> tuple[list[int], list[int]]: ...
+        self,
+        training_id: str,
+        ids: list[str],
+        encrypted_intercepts: list[int],
+        encrypted_slopes: list[int],
+    ) -> tuple[list[int], list[int]]:
+        """Step 2 for one batch: the owner's masked gradient and its encrypted scores."""
+        ...
 
     def update(
         self, training_id: str, masked_gradient: list[int], encrypted_cross: list[int]
@@ -91,9 +97,13 @@ class InProcessOwner:
         )
 
     def gradient(
-        self, training_id: str, ids: list[str], encrypted_residual_part: list[int]
+        self,
+        training_id: str,
+        ids: list[str],
+        encrypted_intercepts: list[int],
+        encrypted_slopes: list[int],
     ) -> tuple[list[int], list[int]]:
-        return self.party.gradient(training_id, ids, encrypted_residual_part)
+        return self.party.gradient(training_id, ids, encrypted_intercepts, encrypted_slopes)
 
     def update(
         self, training_id: str, masked_gradient: list[int], encrypted_cross: list[int]

@@ -69,7 +69,10 @@ class OpenBody(_Body):
 class GradientBody(_Body):
     training_id: str
     ids: list[str] = Field(max_length=MAX_IDS)
-    residual: list[str] = Field(max_length=MAX_IDS)
+    residual_intercept: list[str] = Field(max_length=MAX_IDS)
+    """[[σ(u_b) − y]] per row under the bank's key."""
+    residual_slope: list[str] = Field(max_length=MAX_IDS)
+    """[[σ'(u_b)]] per row under the bank's key."""
 
 
 class UpdateBody(_Body):
@@ -131,9 +134,11 @@ def create_owner_app(party: OwnerParty, secret: SharedSecret) -> FastAPI:
             try:
                 parsed = kind.model_validate_json(body)
             except ValidationError as error:
+                # The fields at fault by name (never their values: they may be ids or data).
+                fields = sorted({".".join(str(p) for p in e["loc"][:1]) for e in error.errors()})
                 raise InvalidFederatedData(
                     "the message does not follow the protocol",
-                    details={"errors": error.error_count()},
+                    details={"errors": error.error_count(), "fields": fields},
                 ) from None
             result = await run_in_threadpool(action, parsed)
         except PuhuiError as error:
@@ -169,7 +174,12 @@ def create_owner_app(party: OwnerParty, secret: SharedSecret) -> FastAPI:
         return {"owner_key_n": wire.ints_out([owner_n])[0], "features": features}
 
     def gradient(body: GradientBody) -> dict[str, Any]:
-        masked, scores = party.gradient(body.training_id, body.ids, wire.ints_in(body.residual))
+        masked, scores = party.gradient(
+            body.training_id,
+            body.ids,
+            wire.ints_in(body.residual_intercept),
+            wire.ints_in(body.residual_slope),
+        )
         return {"masked_gradient": wire.ints_out(masked), "scores": wire.ints_out(scores)}
 
     def update(body: UpdateBody) -> dict[str, Any]:
