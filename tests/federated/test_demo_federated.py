@@ -30,6 +30,8 @@ def test_the_demo_trains_with_the_owner_over_mutual_tls(tmp_path: Path) -> None:
     # The federated model is the central one, computed without either side seeing the other's.
     assert abs(run.auc_federated - run.auc_central) < 0.005
     assert run.bytes_exchanged > 0
+    assert run.held_out_mean_pd_before is not None
+    assert run.intercept_shift != 0.0  # the level refitted on the held-out rows
     assert (tmp_path / "work" / "model").is_dir()
     assert (tmp_path / "work" / "certs" / "ca.pem").is_file()
 

@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 from tests.federated.parties import TEST_KEY_BITS, make_parties
+from typer.testing import CliRunner
 
 from puhui.adapters.federated.owner_client import API_PREFIX, HttpOwnerPeer
+from puhui.cli.main import app as cli_app
 from puhui.domain.clock import SystemClock
 from puhui.risk.federated.bank import TrainingConfig, checkpoint_folder, train
 from puhui.risk.federated.data import read_party
@@ -274,3 +276,23 @@ def test_a_gradient_request_in_the_earlier_one_residual_form_is_refused_with_422
     assert (status, document["code"]) == (422, "invalid_federated_data")
     # The fields at fault are named: the old one, and the two that replaced it.
     assert document["details"]["fields"] == ["residual", "residual_intercept", "residual_slope"]
+
+
+def test_the_train_command_says_the_held_out_auc_and_the_intercept_refit(
+    owner: tuple[str, Path, Path],
+) -> None:
+    url, bank_dir, root = owner
+    (root / "secret-cli").write_bytes(SECRET)
+    out = root / "model-cli"
+    command = ["federated", "train", "--bank", str(bank_dir), "--owner", url]
+    command += ["--secret-file", str(root / "secret-cli"), "--out", str(out)]
+    command += ["--epochs", "1", "--batch-size", "64", "--key-bits", str(TEST_KEY_BITS)]
+    result = CliRunner().invoke(cli_app, command)
+    assert result.exit_code == 0, result.output
+    calibration = load_model(out).metadata["calibration"]
+    assert f"written to {out}: test AUC" in result.output
+    rate, before = calibration["held_out_default_rate"], calibration["held_out_mean_pd_before"]
+    assert (
+        f"held-out default rate {rate:.2%}: intercept refitted by "
+        f"{calibration['intercept_shift']:+.3f} (the mean PD was {before:.2%}" in result.output
+    )

@@ -52,6 +52,9 @@ class FederatedDemo:
     bytes_exchanged: int
     key_bits: int
     url: str
+    held_out_mean_pd_before: float | None = None
+    """The federated model's held-out mean PD before its intercept was refitted on those rows."""
+    intercept_shift: float = 0.0
 
 
 def _free_port() -> int:
@@ -167,4 +170,6 @@ def run_federated_demo(
         bytes_exchanged=report.bytes_exchanged,
         key_bits=config.key_bits,
         url=url,
+        held_out_mean_pd_before=report.model.metadata["calibration"]["held_out_mean_pd_before"],
+        intercept_shift=float(report.model.metadata["calibration"]["intercept_shift"]),
     )

@@ -42,6 +42,15 @@ def federated_section(market_dir: Path, first_day: date, work: Path, progress: P
             f"({run.test_defaults} defaults: the AUC is noisy); federated − central "
             f"{run.auc_federated - run.auc_central:+.4f}, − bank alone "
             f"{run.auc_federated - run.auc_bank_alone:+.4f}",
+            *(
+                []
+                if run.held_out_mean_pd_before is None or not run.test_rows
+                else [
+                    f"held-out default rate {run.test_defaults / run.test_rows:.2%}: the "
+                    f"intercept refitted by {run.intercept_shift:+.3f} on those rows (the mean "
+                    f"PD was {run.held_out_mean_pd_before:.2%}; ADR 0053)"
+                ]
+            ),
             f"{run.key_bits}-bit keys: {run.seconds_per_epoch:.1f} s per epoch, "
             f"{run.bytes_exchanged:,} bytes exchanged (PSI included); the owner served "
             f"{run.url} with a certificate of the federation CA and refused any client "

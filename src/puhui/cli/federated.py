@@ -179,6 +179,13 @@ def train_command(
         f"test AUC {report.model.metadata['test_auc']:.4f}, "
         f"{report.bytes_exchanged:,} bytes exchanged"
     )
+    calibration = report.model.metadata["calibration"]
+    if calibration["held_out_default_rate"] is not None:
+        typer.echo(
+            f"held-out default rate {calibration['held_out_default_rate']:.2%}: intercept "
+            f"refitted by {calibration['intercept_shift']:+.3f} (the mean PD was "
+            f"{calibration['held_out_mean_pd_before']:.2%}; docs/federated.md)"
+        )
 
 
 @app.command()
