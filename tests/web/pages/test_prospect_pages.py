@@ -83,8 +83,10 @@ def test_the_queue_shows_a_managers_own_prospects_in_both_languages(api: Api) ->
     everyone = manager.get("/console/prospects?mine=0&region=4401")
     assert USCCS[2] in everyone
     assert USCCS[0] not in everyone
+    assert "<td>批发业</td>" in page  # the industry group by its name, not its code
     english = manager.get("/console/prospects?lang=en")
     assert "Pre-approved prospects" in english
+    assert "<td>Wholesale</td>" in english
     # Nonsense filters mean "any", never an error.
     assert USCCS[0] in manager.get("/console/prospects?status=nonsense&month=2026-13")
 
@@ -94,6 +96,7 @@ def test_a_prospect_is_moved_and_offered_from_its_page(api: Api) -> None:
     path = f"/console/prospects/{ids[USCCS[0]]}"
     page = manager.get(path)
     assert "推送授信邀请" in page
+    assert "<dd>批发业</dd>" in page
     moved = manager.post(
         f"{path}/status", {"status": "contacted", "note": "电话联系了老板 13800001111"}
     )
@@ -131,6 +134,14 @@ def test_the_map_draws_its_charts_from_data_blocks_and_lists_the_table(api: Api)
     need = json.loads(blocks["chart-map-need"])
     assert need["series"][0]["data"] == ["80.00", "80.00", "80.00"]
     assert "25.0%" in page  # 1 customer of 4 enterprises over all
+    by_industry = manager.get("/console/prospects/map?dimension=industry")
+    blocks = dict(
+        re.findall(r'<script type="application/json" id="([^"]+)">(.*?)</script>', by_industry)
+    )
+    assert json.loads(blocks["chart-map-counts"])["xAxis"]["data"] == ["批发业"]
+    assert '<th scope="row">批发业</th>' in by_industry
+    english = manager.get("/console/prospects/map?dimension=industry&lang=en")
+    assert '<th scope="row">Wholesale</th>' in english
     by_park = manager.get("/console/prospects/map?dimension=park&lang=en")
     assert "Outside any park" in by_park
     assert "binjiang" in by_park

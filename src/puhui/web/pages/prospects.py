@@ -13,6 +13,7 @@ signed-in user as actor.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -31,6 +32,7 @@ from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
 from puhui.web.pages.forms import form_text
+from puhui.web.pages.industries import industry_name
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import gettext
 
@@ -174,6 +176,7 @@ async def prospect_list(  # noqa: PLR0917 - one parameter per filter, as FastAPI
         "prospects/queue.html",
         {
             "prospects": found,
+            "industry_name": partial(industry_name, request),
             "month": chosen_month or "",
             "status": chosen_status,
             "region": chosen_region or "",
@@ -217,8 +220,14 @@ async def prospect_map(
             "month": "" if found.month is None else f"{found.month:%Y-%m}",
             "charts": MapCharts(request).of(found),
             "totals": _totals(found),
+            "labels": {r.key: _key_label(request, chosen, r.key) for r in found.rows},
         },
     )
+
+
+def _key_label(request: Request, dimension: MapDimension, key: str) -> str:
+    """A row's key as the page shows it: an industry group by its name, others as they are."""
+    return industry_name(request, key) if dimension is MapDimension.INDUSTRY else key
 
 
 def _totals(found: MarketingMap) -> dict[str, Any]:
@@ -249,7 +258,7 @@ class MapCharts:
 
     def of(self, found: MarketingMap) -> dict[str, Any]:
         rows = found.rows[:CHART_KEYS]
-        keys = [r.key for r in rows]
+        keys = [_key_label(self._request, found.dimension, r.key) for r in rows]
         base: dict[str, Any] = {
             "animation": False,
             "tooltip": {"trigger": "axis"},
@@ -333,6 +342,7 @@ async def prospect_detail(request: Request, principal: StaffUser, prospect_id: s
         {
             "record": record,
             "row": record.row,
+            "industry_name": partial(industry_name, request),
             "history": found.history,
             "notes": mask_text(record.notes),
             "contact": None if record.contact_phone is None else mask_phone(record.contact_phone),

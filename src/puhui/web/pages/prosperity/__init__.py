@@ -21,6 +21,7 @@ from puhui.services.security.permissions import Permission, Principal
 from puhui.web.dependencies import call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
+from puhui.web.pages.industries import industry_name
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.prosperity.chart import index_svg
 from puhui.web.pages.rendering import gettext
@@ -40,19 +41,6 @@ DIMENSION_NAMES = {
     "region": N_("Regions"),
     "overall": N_("All enterprises"),
 }
-INDUSTRY_NAMES = {
-    "accommodation": N_("Accommodation"),
-    "agriculture": N_("Agriculture"),
-    "business_services": N_("Business services"),
-    "catering": N_("Catering"),
-    "construction": N_("Construction"),
-    "it_services": N_("IT services"),
-    "manufacturing": N_("Manufacturing"),
-    "retail": N_("Retail"),
-    "transport": N_("Transport"),
-    "wholesale": N_("Wholesale"),
-}
-"""The market's industry groups (``market.catalog.INDUSTRIES``) as the page names them."""
 router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[Principal, Depends(session.staff)]
 
@@ -87,8 +75,7 @@ async def prosperity_page(
     context["view"] = view
     charts = []
     for series in view.series:
-        known = INDUSTRY_NAMES.get(series.cell) if dimension == "industry" else None
-        name = series.cell if known is None else gettext(request, known)
+        name = industry_name(request, series.cell) if dimension == "industry" else series.cell
         label = gettext(request, N_("Prosperity index of %(cell)s by month"), cell=name)
         charts.append(
             (series, name, index_svg(series.points, label=label, suppressed_label=suppressed))
