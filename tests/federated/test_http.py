@@ -276,6 +276,12 @@ def test_a_gradient_request_in_the_earlier_one_residual_form_is_refused_with_422
     assert (status, document["code"]) == (422, "invalid_federated_data")
     # The fields at fault are named: the old one, and the two that replaced it.
     assert document["details"]["fields"] == ["residual", "residual_intercept", "residual_slope"]
+    # A body that is not JSON at all names no field.
+    headers = sign_request(SharedSecret(SECRET), "POST", path, b"{not json")
+    headers["content-type"] = "application/json"
+    status, document = _post(url, path, b"{not json", headers)
+    assert (status, document["code"]) == (422, "invalid_federated_data")
+    assert document["details"] == {"errors": 1, "fields": []}
 
 
 def test_the_train_command_says_the_held_out_auc_and_the_intercept_refit(

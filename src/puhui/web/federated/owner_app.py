@@ -135,7 +135,7 @@ def create_owner_app(party: OwnerParty, secret: SharedSecret) -> FastAPI:
                 parsed = kind.model_validate_json(body)
             except ValidationError as error:
                 # The fields at fault by name (never their values: they may be ids or data).
-                fields = sorted({".".join(str(p) for p in e["loc"][:1]) for e in error.errors()})
+                fields = sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]})
                 raise InvalidFederatedData(
                     "the message does not follow the protocol",
                     details={"errors": error.error_count(), "fields": fields},
