@@ -31,8 +31,8 @@ from sklearn.linear_model import LogisticRegression
 from puhui.adapters.federated.owner_client import API_PREFIX, HttpOwnerPeer
 from puhui.market.params import parse_month
 from puhui.pipelines.federated_split import split_market
-from puhui.risk.federated.bank import TrainingConfig, split_ids, train
-from puhui.risk.federated.data import PartyData, Standardiser, read_party, with_intercept
+from puhui.risk.federated.bank import TrainingConfig, split_in_the_clear, train
+from puhui.risk.federated.data import read_party
 from puhui.risk.federated.signing import SharedSecret
 from puhui.risk.federated.vertical_lr import plaintext_training
 from puhui.risk.metrics import auc
@@ -63,10 +63,6 @@ def _start_owner(owner_dir: Path, secret_file: Path, port: int) -> subprocess.Po
     raise SystemExit("the owner did not start")
 
 
-def _design(party: PartyData, ids: list[str], standardiser: Standardiser) -> np.ndarray:
-    return standardiser.transform(party.features[party.rows_of(ids)])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--market", type=Path, required=True)
@@ -88,31 +84,25 @@ def main() -> None:
         epochs=args.epochs, batch_size=args.batch_size, key_bits=args.key_bits, seed=0
     )
     bank = read_party(work / "bank", with_labels=True)
-    owner = read_party(work / "owner", with_labels=False)
-    labels = bank.labels
-    if labels is None:
-        raise SystemExit("the bank's folder has no labels")
-    shared = sorted(set(bank.ids) & set(owner.ids))
-    train_ids, test_ids = split_ids(shared, config.test_share, config.seed)
-    bank_std = Standardiser.fit(bank.features[bank.rows_of(train_ids)])
-    owner_std = Standardiser.fit(owner.features[owner.rows_of(train_ids)])
-    xb, xo = (
-        with_intercept(_design(bank, train_ids, bank_std)),
-        _design(owner, train_ids, owner_std),
-    )
-    xb_test = with_intercept(_design(bank, test_ids, bank_std))
-    xo_test = _design(owner, test_ids, owner_std)
-    y, y_test = labels[bank.rows_of(train_ids)], labels[bank.rows_of(test_ids)]
-    gd = {
-        "epochs": config.epochs,
-        "batch_size": config.batch_size,
-        "learning_rate": config.learning_rate,
-        "l2": config.l2,
-        "seed": config.seed,
-    }
+    clear = split_in_the_clear(bank, read_party(work / "owner", with_labels=False), config)
+    xb, xo, y = clear.x_bank, clear.x_owner, clear.labels
+    xb_test, xo_test, y_test = clear.x_bank_test, clear.x_owner_test, clear.labels_test
+
+    def fit(owner_part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return plaintext_training(
+            xb,
+            owner_part,
+            y,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            learning_rate=config.learning_rate,
+            l2=config.l2,
+            seed=config.seed,
+        )
+
     started = time.perf_counter()
-    wb_alone, _ = plaintext_training(xb, xo[:, :0], y, **gd)
-    wb_central, wo_central = plaintext_training(xb, xo, y, **gd)
+    wb_alone, _ = fit(xo[:, :0])
+    wb_central, wo_central = fit(xo)
     plaintext_seconds = time.perf_counter() - started
     exact_bank = LogisticRegression(max_iter=2000).fit(xb, y)
     exact_central = LogisticRegression(max_iter=2000).fit(np.hstack([xb, xo]), y)
@@ -146,9 +136,7 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=30)
     results["federated (Paillier, two processes)"] = float(report.model.metadata["test_auc"])
-    print(
-        f"train {len(train_ids)} rows, held-out {len(test_ids)} rows ({int(y_test.sum())} defaults)"
-    )
+    print(f"train {len(y)} rows, held-out {len(y_test)} rows ({int(y_test.sum())} defaults)")
     for name, value in results.items():
         print(f"  AUC {name:<48} {value:.4f}")
     federated = results["federated (Paillier, two processes)"]
@@ -165,13 +153,13 @@ def main() -> None:
     epoch_mean = float(np.mean(report.epoch_seconds))
     print(
         f"  {args.key_bits}-bit keys: {epoch_mean:.1f} s per epoch "
-        f"({len(train_ids) / epoch_mean:.0f} rows/s), whole run {federated_seconds:.1f} s; "
+        f"({len(y) / epoch_mean:.0f} rows/s), whole run {federated_seconds:.1f} s; "
         f"plaintext both models {plaintext_seconds:.3f} s "
         f"(ratio {federated_seconds / plaintext_seconds:,.0f}x)"
     )
     print(
         f"  bytes exchanged {report.bytes_exchanged:,} "
-        f"({report.bytes_exchanged / len(train_ids) / config.epochs:,.0f} per training row per "
+        f"({report.bytes_exchanged / len(y) / config.epochs:,.0f} per training row per "
         "epoch, PSI included)"
     )
 

@@ -23,8 +23,8 @@ from sklearn.linear_model import LogisticRegression
 
 from puhui.market.params import parse_month
 from puhui.pipelines.federated_split import split_market
-from puhui.risk.federated.bank import TrainingConfig, split_ids
-from puhui.risk.federated.data import PartyData, Standardiser, read_party, with_intercept
+from puhui.risk.federated.bank import TrainingConfig, split_in_the_clear
+from puhui.risk.federated.data import read_party
 from puhui.risk.federated.vertical_lr import SCORE_BOUND, epoch_batches, sigmoid, step
 from puhui.risk.metrics import auc
 
@@ -92,10 +92,6 @@ def _train(
     return w_bank, w_owner
 
 
-def _design(party: PartyData, ids: list[str], standardiser: Standardiser) -> Array:
-    return standardiser.transform(party.features[party.rows_of(ids)])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--market", type=Path, required=True)
@@ -109,22 +105,12 @@ def main() -> None:
         split_market(args.market, work / "bank", work / "owner", as_of=parse_month(args.as_of))
     config = TrainingConfig()
     bank = read_party(work / "bank", with_labels=True)
-    owner = read_party(work / "owner", with_labels=False)
-    if bank.labels is None:
-        raise SystemExit("the bank's folder has no labels")
-    shared = sorted(set(bank.ids) & set(owner.ids))
-    train_ids, test_ids = split_ids(shared, config.test_share, config.seed)
-    bank_std = Standardiser.fit(bank.features[bank.rows_of(train_ids)])
-    owner_std = Standardiser.fit(owner.features[owner.rows_of(train_ids)])
-    xb = with_intercept(_design(bank, train_ids, bank_std))
-    xo = _design(owner, train_ids, owner_std)
-    xb_test = with_intercept(_design(bank, test_ids, bank_std))
-    xo_test = _design(owner, test_ids, owner_std)
-    y = bank.labels[bank.rows_of(train_ids)]
-    y_test = bank.labels[bank.rows_of(test_ids)]
+    clear = split_in_the_clear(bank, read_party(work / "owner", with_labels=False), config)
+    xb, xo, y = clear.x_bank, clear.x_owner, clear.labels
+    xb_test, xo_test, y_test = clear.x_bank_test, clear.x_owner_test, clear.labels_test
     rate = float(y_test.mean())
     print(
-        f"train {len(train_ids)} rows, held-out {len(test_ids)} rows ({int(y_test.sum())} "
+        f"train {len(y)} rows, held-out {len(y_test)} rows ({int(y_test.sum())} "
         f"defaults, rate {rate:.4f}); {args.epochs} epochs, learning rate {args.learning_rate}"
     )
     print(f"  {'residual':<46} {'messages':>8} {'AUC':>7} {'mean PD / rate':>15}")

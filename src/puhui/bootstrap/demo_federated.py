@@ -27,8 +27,8 @@ import puhui
 from puhui.adapters.federated.owner_client import HttpOwnerPeer
 from puhui.adapters.federated.tls import make_federation_certs
 from puhui.pipelines.federated_split import split_market
-from puhui.risk.federated.bank import TrainingConfig, split_ids, train
-from puhui.risk.federated.data import PartyData, Standardiser, read_party, with_intercept
+from puhui.risk.federated.bank import TrainingConfig, split_in_the_clear, train
+from puhui.risk.federated.data import PartyData, read_party
 from puhui.risk.federated.errors import FederatedPeerUnavailable
 from puhui.risk.federated.signing import SharedSecret
 from puhui.risk.federated.vertical_lr import plaintext_training
@@ -64,32 +64,17 @@ def _free_port() -> int:
         return port
 
 
-def _design(party: PartyData, ids: list[str], standardiser: Standardiser) -> np.ndarray:
-    return standardiser.transform(party.features[party.rows_of(ids)])
-
-
 def _in_the_clear(
     bank: PartyData, owner: PartyData, config: TrainingConfig
 ) -> tuple[float, float, int, int, int]:
     """AUC of the bank alone and of both sides in the clear (same model, same split)."""
-    labels = bank.labels
-    if labels is None:
-        raise FederatedPeerUnavailable("the bank's folder has no labels")
-    shared = sorted(set(bank.ids) & set(owner.ids))
-    train_ids, test_ids = split_ids(shared, config.test_share, config.seed)
-    bank_std = Standardiser.fit(bank.features[bank.rows_of(train_ids)])
-    owner_std = Standardiser.fit(owner.features[owner.rows_of(train_ids)])
-    xb = with_intercept(_design(bank, train_ids, bank_std))
-    xo = _design(owner, train_ids, owner_std)
-    xb_test = with_intercept(_design(bank, test_ids, bank_std))
-    xo_test = _design(owner, test_ids, owner_std)
-    y, y_test = labels[bank.rows_of(train_ids)], labels[bank.rows_of(test_ids)]
+    clear = split_in_the_clear(bank, owner, config)
 
     def fit(owner_part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return plaintext_training(
-            xb,
+            clear.x_bank,
             owner_part,
-            y,
+            clear.labels,
             epochs=config.epochs,
             batch_size=config.batch_size,
             learning_rate=config.learning_rate,
@@ -97,14 +82,14 @@ def _in_the_clear(
             seed=config.seed,
         )
 
-    alone, _ = fit(xo[:, :0])
-    central_b, central_o = fit(xo)
+    alone, _ = fit(clear.x_owner[:, :0])
+    central_b, central_o = fit(clear.x_owner)
     return (
-        auc(y_test, xb_test @ alone),
-        auc(y_test, xb_test @ central_b + xo_test @ central_o),
-        len(train_ids),
-        len(test_ids),
-        int(y_test.sum()),
+        auc(clear.labels_test, clear.x_bank_test @ alone),
+        auc(clear.labels_test, clear.x_bank_test @ central_b + clear.x_owner_test @ central_o),
+        len(clear.labels),
+        len(clear.labels_test),
+        int(clear.labels_test.sum()),
     )
 
 

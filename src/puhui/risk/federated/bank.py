@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from puhui.risk.federated import psi
-from puhui.risk.federated.data import PartyData, Standardiser, with_intercept
+from puhui.risk.federated.data import Matrix, PartyData, Standardiser, with_intercept
 from puhui.risk.federated.errors import InvalidFederatedData
 from puhui.risk.federated.model import FederatedModel, intercept_shift, write_model
 from puhui.risk.federated.paillier import KeyPair, PublicKey
@@ -86,6 +86,40 @@ def split_ids(shared: list[str], test_share: float, seed: int) -> tuple[list[str
     permuted = [order[i] for i in np.random.default_rng(seed).permutation(len(order))]
     cut = round(len(permuted) * (1.0 - test_share))
     return permuted[:cut], permuted[cut:]
+
+
+@dataclass(frozen=True)
+class ClearSplit:
+    """Both sides' data in the clear on the training split and the held-out part of their
+    intersection, standardised on the training rows (the bank's with its intercept column):
+    the baselines a federated model is compared with."""
+
+    x_bank: Matrix
+    x_owner: Matrix
+    labels: np.ndarray[Any, np.dtype[np.int8]]
+    x_bank_test: Matrix
+    x_owner_test: Matrix
+    labels_test: np.ndarray[Any, np.dtype[np.int8]]
+
+
+def split_in_the_clear(bank: PartyData, owner: PartyData, config: TrainingConfig) -> ClearSplit:
+    """The split ``train`` makes (the same ids, the same standardisation), with both sides'
+    features at hand: for benchmarks and the demo, never for a real owner's data."""
+    labels = bank.labels
+    if labels is None:
+        raise InvalidFederatedData("the bank's folder has no labels")
+    shared = sorted(set(bank.ids) & set(owner.ids))
+    train_ids, test_ids = split_ids(shared, config.test_share, config.seed)
+    bank_std = Standardiser.fit(bank.features[bank.rows_of(train_ids)])
+    owner_std = Standardiser.fit(owner.features[owner.rows_of(train_ids)])
+    return ClearSplit(
+        x_bank=with_intercept(bank_std.transform(bank.features[bank.rows_of(train_ids)])),
+        x_owner=owner_std.transform(owner.features[owner.rows_of(train_ids)]),
+        labels=labels[bank.rows_of(train_ids)],
+        x_bank_test=with_intercept(bank_std.transform(bank.features[bank.rows_of(test_ids)])),
+        x_owner_test=owner_std.transform(owner.features[owner.rows_of(test_ids)]),
+        labels_test=labels[bank.rows_of(test_ids)],
+    )
 
 
 def align(bank: PartyData, peer: OwnerPeer) -> tuple[str, list[str]]:

@@ -61,12 +61,12 @@ def encode_matrix(features: Matrix) -> list[list[int]]:
     return [encode(features[:, j], CLIP_STANDARD_UNITS) for j in range(features.shape[1])]
 
 
-def mask_bits(rows: int, factors: int = 3) -> int:
-    """Bits of a mask that statistically hides a sum of ``rows`` products of ``factors``
-    encodings (a feature, a slope c₁ ≤ ¼ and a score or residual, each at most ±64)."""
+def mask_bits(rows: int) -> int:
+    """Bits of a mask that statistically hides a sum of ``rows`` products of three encodings
+    (a feature, a slope c₁ ≤ ¼ and a score or residual, each at most ±64)."""
     value_bits = (
         rows.bit_length()
-        + factors * FRACTION_BITS
+        + 3 * FRACTION_BITS
         + int(np.ceil(np.log2(SCORE_BOUND * CLIP_STANDARD_UNITS * SCORE_BOUND)))
         + 1
     )
