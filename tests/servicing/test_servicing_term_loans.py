@@ -217,3 +217,34 @@ def test_writing_off_a_term_loan_with_an_instalment_billed_clears_every_receivab
     assert balance.balanced
     run_end_of_day(eod_store, FIRST_DUE + timedelta(days=4))
     assert _loan(uow_factory, loan_id).interest_accrued_fen == 0  # written off: no accrual
+
+
+def test_the_last_instalments_interest_is_overdue_the_day_after_maturity_with_its_principal(
+    uow_factory: Factory, term_product_id: ProductId, eod_store: SqlEndOfDayStore
+) -> None:
+    # Penalties settle at maturity; that must not carry the instalment's interest a day later.
+    result = disburse_term_loan(
+        uow_factory,
+        enterprise_id="91350100M000100Y43",
+        product_id=term_product_id,
+        principal_fen=10_000_00,
+        annual_rate=Decimal("0.0435"),
+        term_months=1,
+        on=START,
+        idempotency_key="one-month",
+        actor="ops",
+    )
+    loan_id = LoanId(result.loan_id)
+    _close_days(eod_store, START, FIRST_DUE)
+    due = _loan(uow_factory, loan_id)
+    assert (due.maturity_date, due.billed_due_on) == (FIRST_DUE, FIRST_DUE)
+    assert due.interest_billed_fen == result.total_interest_fen > 0
+    assert due.overdue_interest_fen == 0
+    run_end_of_day(eod_store, FIRST_DUE + timedelta(days=1))
+    late = _loan(uow_factory, loan_id)
+    assert late.overdue_principal_fen == 10_000_00
+    assert late.overdue_interest_fen == result.total_interest_fen
+    assert late.days_past_due == 1
+    run_end_of_day(eod_store, FIRST_DUE + timedelta(days=2))
+    # Compound interest runs on the overdue interest from its first overdue day.
+    assert _loan(uow_factory, loan_id).compound_accrued_fen > 0

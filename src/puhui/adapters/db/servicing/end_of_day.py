@@ -59,6 +59,14 @@ _SETTLES = "(settlement_day = :day OR maturity_date = :d)"
 # amounts a restructuring brought forward fall due with its first new instalment
 # (``LoanAccount.arrears_brought_forward``). No other path sets a date beyond tomorrow.
 _KEEP_LATER_DUE = "(CASE WHEN billed_due_on > :next THEN billed_due_on ELSE :next END)"
+# A term loan's interest is billed with its instalment, due on the instalment's date: settling
+# its penalties that night (on the settlement day, or at maturity with the last instalment or a
+# recall) must not carry what is billed one day later. Only a receipt's settled interest is
+# new on the night, and so due tomorrow.
+_SETTLED_DUE = (
+    "(CASE WHEN kind = 'term' AND billed_due_on IS NOT NULL THEN billed_due_on"
+    f" ELSE {_KEEP_LATER_DUE} END)"
+)
 # A receipt's interest is settled with its penalties; a term loan's is billed per instalment.
 _SETTLES_INTEREST = f"(kind = 'receipt' AND {_SETTLES})"
 
@@ -146,7 +154,7 @@ UPDATE loans SET
                          + compound_billed_fen + {_PENALTY_PRICE}
                          + CASE WHEN kind = 'receipt' THEN {_INTEREST_PRICE} ELSE 0 END
                          + {_COMPOUND_PRICE} > 0
-                         THEN {_KEEP_LATER_DUE} ELSE billed_due_on END,
+                         THEN {_SETTLED_DUE} ELSE billed_due_on END,
     interest_accum_fen_days = {_settled(_INTEREST_ACCUM)},
     interest_accrued_fen = {_settled(_INTEREST_PRICE, _SETTLES_INTEREST)},
     penalty_accum_fen_days = {_settled(_PENALTY_ACCUM)},
