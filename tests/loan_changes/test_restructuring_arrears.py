@@ -25,6 +25,7 @@ from puhui.services.loan_changes.changes import (
     request_extension,
     request_restructuring,
 )
+from puhui.services.servicing.term_loans import accelerate_term_loan
 from puhui.web.schemas.loan_changes import change_out, record_out
 
 from .conftest import START
@@ -274,3 +275,43 @@ def test_a_loan_past_its_last_instalment_is_restructured_from_the_change_date(
     late = _loan(changes_platform, loan_id)
     assert late["days_past_due"] == 1
     assert late["overdue_interest_fen"] > before["interest_billed_fen"]  # the first period's too
+
+
+def test_a_loan_called_in_early_is_restructured_from_the_change_date_and_not_extended(
+    uow_factory: Factory,
+    clock: FixedClock,
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+) -> None:
+    loan_id = disburse(term_months=12)
+    recalled = date(2026, 2, 20)  # the 2 Feb instalment unpaid
+    _close(changes_platform, clock, START, recalled - timedelta(days=1))
+    called = accelerate_term_loan(
+        changes_platform.servicing_uow, loan_id, on=recalled, actor="risk", reason="task"
+    )
+    assert called is not None
+    on = date(2026, 3, 5)
+    _close(changes_platform, clock, recalled, on - timedelta(days=1))
+    before = _loan(changes_platform, loan_id)
+    assert before["overdue_principal_fen"] == before["outstanding_principal_fen"] == 120_000_00
+    with pytest.raises(PuhuiError) as refused:
+        request_extension(
+            uow_factory,
+            loan_id=loan_id,
+            extension_months=3,
+            on=on,
+            reason="asks for time",
+            in_difficulty=False,
+            idempotency_key="ext-called-in",
+            actor="manager",
+            clock=clock,
+            policy=ChangePolicy(),
+        )
+    assert refused.value.code == "loan_not_changeable"
+    _restructure(uow_factory, clock, loan_id, 6, on=on)
+    after = _loan(changes_platform, loan_id)
+    assert (after["overdue_principal_fen"], after["days_past_due"]) == (0, 0)
+    schedule = _schedule_from(uow_factory, loan_id, after["current_period"])
+    assert schedule[0][0] == date(2026, 4, 5)
+    assert len(schedule) == 6
+    assert sum(p for _, p in schedule) == 120_000_00

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert, update
@@ -17,6 +17,7 @@ from puhui.services.monitoring.access import MonitoringAccess
 from puhui.services.monitoring.run import RunSetup
 from puhui.services.servicing.lines import draw, open_credit_line
 from puhui.services.servicing.products import create_product
+from puhui.services.servicing.term_loans import disburse_term_loan
 
 AS_OF = date(2026, 3, 31)
 OPENED_ON = date(2026, 1, 5)
@@ -50,6 +51,7 @@ class Book:
     platform: Platform
     lines: dict[str, CreditLineId] = field(default_factory=dict)
     receipts: dict[str, str] = field(default_factory=dict)
+    term_product: ProductId | None = None
 
     def setup(self, source: object = None, *, chunk_size: int = 2) -> RunSetup:
         return RunSetup(
@@ -163,3 +165,51 @@ def record_origination(book: Book, customer: str, *, account_manager: str, pd: s
                 record_json=json.dumps({"pd": pd}),
             )
         )
+
+
+def add_term_borrower(
+    book: Book, customer: str, *, days_past_due: int, accrued_through: date | None = None
+) -> str:
+    """A customer with a term loan only (no credit line), disbursed on 2 March; returns its id.
+
+    As for the book's receipts, the end of day is written, not run: the loan is accrued
+    through ``accrued_through`` (default the day before ``AS_OF``) and ``days_past_due`` late.
+    """
+    platform = book.platform
+    if book.term_product is None:
+        book.term_product = create_product(
+            platform.servicing_uow,
+            LoanProduct(
+                code="TERM-EI",
+                name="term loan",
+                method=RepaymentMethod.EQUAL_INSTALMENT,
+                min_annual_rate=Decimal("0.03"),
+                max_annual_rate=Decimal("0.18"),
+                min_term_months=1,
+                max_term_months=36,
+                min_amount_fen=100_00,
+                max_amount_fen=10_000_000_00,
+            ),
+            actor="ops",
+        )
+    loan = disburse_term_loan(
+        platform.servicing_uow,
+        enterprise_id=customer,
+        product_id=book.term_product,
+        principal_fen=100_000_00,
+        annual_rate=Decimal("0.0435"),
+        term_months=12,
+        on=date(2026, 3, 2),
+        idempotency_key=f"term-{customer}",
+        actor="ops",
+    )
+    with platform.database.engine.begin() as connection:
+        connection.execute(
+            update(loans)
+            .where(loans.c.loan_id == loan.loan_id)
+            .values(
+                accrued_through=accrued_through or AS_OF - timedelta(days=1),
+                days_past_due=days_past_due,
+            )
+        )
+    return loan.loan_id

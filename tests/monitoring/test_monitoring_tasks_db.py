@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from book_support import AS_OF, Book, build_book, uscc
+from book_support import AS_OF, Book, add_term_borrower, build_book, uscc
 
 from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.post_loan.under_alert import SqlUnderAlert
@@ -20,6 +20,7 @@ from puhui.services.monitoring import tasks as work
 from puhui.services.monitoring.ports import TaskQuery, TaskRecord
 from puhui.services.monitoring.run import run_monitoring
 from puhui.services.security.permissions import Principal, Role
+from puhui.services.servicing.errors import EndOfDayPending
 from puhui.services.servicing.records import LineStatus
 
 MANAGER = Principal(user_id="usr_manager", role=Role.ACCOUNT_MANAGER)
@@ -126,6 +127,7 @@ def test_a_risk_officer_recalls_early_every_receipt_falls_due(platform: Platform
     assert done.action == {
         "operation": "recall_early",
         "receipts": [{"receipt_id": book.receipts[uscc(0)], "called_fen": 100_000_00}],
+        "term_loans": [],
     }
     with platform.servicing_uow() as uow:
         receipt = uow.loans.get(book.receipts[uscc(0)])
@@ -138,6 +140,72 @@ def test_a_risk_officer_recalls_early_every_receipt_falls_due(platform: Platform
     # Only due dates move: nothing is posted, the ledger stays as balanced as it was.
     with platform.uow() as uow:
         assert uow.table_counts()["journal_lines"] == journal_before
+
+
+TERM_BORROWER = "91350100M000100Y43"
+
+
+def _term_borrower_with_task(platform: Platform) -> tuple[Book, str, TaskRecord]:
+    """A customer with a term loan only (no credit line), 40 days past due, and its task."""
+    book = build_book(platform, 1)
+    loan_id = add_term_borrower(book, TERM_BORROWER, days_past_due=40)
+    book.close_day(AS_OF)
+    run_monitoring(book.setup(), as_of=AS_OF, actor="system:monitoring")
+    with platform.monitoring_uow() as uow:
+        (task,) = uow.monitoring.tasks(TaskQuery(customer_id=TERM_BORROWER))
+    return book, loan_id, task
+
+
+def test_a_recall_calls_in_a_term_loan_of_a_customer_without_a_line(platform: Platform) -> None:
+    book, loan_id, task = _term_borrower_with_task(platform)
+    access = book.access()
+    work.claim_task(access, actor=RISK, task_id=task.task.task_id)
+    with pytest.raises(work.TaskActionUnavailable) as nothing_to_freeze:
+        work.complete_task(
+            access,
+            actor=RISK,
+            task_id=task.task.task_id,
+            completion=work.Completion(TaskOutcome.FREEZE),
+        )
+    assert "no credit line to freeze" in nothing_to_freeze.value.message
+    done = work.complete_task(
+        access,
+        actor=RISK,
+        task_id=task.task.task_id,
+        completion=work.Completion(TaskOutcome.RECALL_EARLY, note="the factory is shut"),
+    )
+    assert done.action == {
+        "operation": "recall_early",
+        "receipts": [],
+        "term_loans": [{"loan_id": loan_id, "called_fen": 100_000_00}],
+    }
+    with platform.servicing_uow() as uow:
+        loan = uow.loans.get(loan_id)
+    assert loan is not None
+    assert (loan.maturity_date, loan.billed_principal_fen) == (AS_OF, 100_000_00)
+    assert len(_events(platform, "term_loan.accelerated")) == 1
+
+
+def test_a_recall_with_the_end_of_day_behind_gives_the_task_back(platform: Platform) -> None:
+    book, loan_id, task = _term_borrower_with_task(platform)
+    access = book.access(today=AS_OF + timedelta(days=2))
+    work.claim_task(access, actor=RISK, task_id=task.task.task_id)
+    with pytest.raises(EndOfDayPending):
+        work.complete_task(
+            access,
+            actor=RISK,
+            task_id=task.task.task_id,
+            completion=work.Completion(TaskOutcome.RECALL_EARLY),
+        )
+    with platform.monitoring_uow() as uow:
+        stored = uow.monitoring.task(task.task.task_id)
+    assert stored is not None
+    assert (stored.task.status, stored.pending) == (TaskStatus.CLAIMED, None)
+    with platform.servicing_uow() as uow:
+        loan = uow.loans.get(loan_id)
+    assert loan is not None
+    assert loan.next_due_date is not None
+    assert _events(platform, "term_loan.accelerated") == []
 
 
 def test_hand_to_collections_leaves_a_row_for_the_collections_queue(platform: Platform) -> None:

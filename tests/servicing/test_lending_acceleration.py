@@ -1,4 +1,4 @@
-"""Acceleration (提前收回): a receipt's outstanding principal and interest fall due at once."""
+"""Acceleration (提前收回): a loan's outstanding principal and interest fall due at once."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from decimal import Decimal
 import pytest
 
 from puhui.domain.errors import InvalidDate
-from puhui.domain.ids import CreditLineId, ProductId, ReceiptId
-from puhui.domain.lending.acceleration import AccelerationRefused, accelerate
+from puhui.domain.ids import CreditLineId, LoanId, ProductId, ReceiptId
+from puhui.domain.lending.acceleration import AccelerationRefused, accelerate, accelerate_term
 from puhui.domain.lending.account import LoanAccount, LoanKind, LoanStatus
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
+from puhui.domain.lending.schedule import ScheduledInstalment
 
 PRODUCT = LoanProduct(
     code="REV",
@@ -75,3 +76,91 @@ def test_only_an_active_receipt_is_called_in(balances: dict[str, object]) -> Non
 def test_a_recall_before_the_draw_is_refused() -> None:
     with pytest.raises(InvalidDate):
         accelerate(_receipt(), date(2026, 1, 9))
+
+
+def _term_loan(**balances: object) -> tuple[LoanAccount, ScheduledInstalment]:
+    """A 12-month term loan in its third period, 10 days into it."""
+    running = ScheduledInstalment(
+        period=3,
+        due_date=date(2026, 4, 10),
+        period_days=31,
+        principal_fen=8_200_00,
+        interest_fen=330_00,
+    )
+    loan = LoanAccount.new(
+        loan_id=LoanId("loan_1"),
+        line_id=None,
+        product=PRODUCT,
+        product_id=ProductId("prod_1"),
+        enterprise_id="E1",
+        annual_rate=Decimal("0.0435"),
+        kind=LoanKind.TERM,
+        method=RepaymentMethod.EQUAL_INSTALMENT,
+        principal_fen=100_000_00,
+        disbursed_on=date(2026, 1, 10),
+        maturity_date=date(2027, 1, 10),
+        current_period=3,
+        next_due_date=running.due_date,
+        period_interest_fen=running.interest_fen,
+        period_principal_fen=running.principal_fen,
+        period_days=running.period_days,
+    )
+    loan = replace(
+        loan,
+        outstanding_principal_fen=83_600_00,
+        billed_principal_fen=8_180_00,
+        overdue_principal_fen=8_180_00,
+        interest_billed_fen=340_00,
+        overdue_interest_fen=340_00,
+        billed_due_on=date(2026, 3, 10),
+        interest_accrued_fen=106_45,
+        period_days_elapsed=10,
+    )
+    return replace(loan, **balances), running  # type: ignore[arg-type]
+
+
+def test_a_term_loan_is_billed_as_if_its_last_instalment_fell_due_on_the_recall_date() -> None:
+    before, running = _term_loan()
+    recalled = date(2026, 3, 20)
+    after, called = accelerate_term(before, running, recalled)
+    assert called == ScheduledInstalment(
+        period=3,
+        due_date=recalled,
+        period_days=10,
+        principal_fen=83_600_00 - 8_180_00,
+        interest_fen=106_45,
+    )
+    assert after.billed_principal_fen == after.outstanding_principal_fen == 83_600_00
+    assert (after.interest_billed_fen, after.interest_accrued_fen) == (340_00 + 106_45, 0)
+    assert after.unbilled_principal_fen == 0
+    assert (after.maturity_date, after.billed_due_on, after.next_due_date) == (
+        recalled,
+        recalled,
+        None,
+    )
+    assert (after.current_period, after.period_interest_fen, after.period_principal_fen) == (
+        4,
+        0,
+        0,
+    )
+    # What is already overdue stays overdue; nothing owed changes.
+    assert (after.overdue_principal_fen, after.overdue_interest_fen) == (8_180_00, 340_00)
+    assert after.total_owed_fen == before.total_owed_fen
+
+
+def test_a_term_loan_past_its_last_instalment_is_left_as_it_is() -> None:
+    loan, running = _term_loan(next_due_date=None)
+    assert accelerate_term(loan, running, date(2026, 3, 20)) == (loan, None)
+
+
+def test_a_term_loan_without_its_running_instalment_is_refused() -> None:
+    loan, running = _term_loan()
+    with pytest.raises(AccelerationRefused):
+        accelerate_term(loan, replace(running, period=4), date(2026, 3, 20))
+    with pytest.raises(AccelerationRefused):
+        accelerate_term(loan, None, date(2026, 3, 20))
+
+
+def test_a_receipt_is_not_called_in_as_a_term_loan() -> None:
+    with pytest.raises(AccelerationRefused):
+        accelerate_term(_receipt(), None, RECALLED)

@@ -85,3 +85,13 @@ def test_a_customer_frozen_already_is_watched_not_frozen_again() -> None:
     assert outcome_for(Severity.MEDIUM, frozenset({"DPD_EARLY"}), frozen=True) is (
         TaskOutcome.CONTACTED
     )
+
+
+def test_a_customer_with_term_loans_only_is_visited_not_frozen() -> None:
+    high = frozenset({"BEHAVIOUR_PD_HIGH"})
+    assert outcome_for(Severity.HIGH, high, has_line=False) is TaskOutcome.VISITED
+    serious = frozenset({"DPD_SERIOUS"})
+    assert outcome_for(Severity.HIGH, serious, has_line=False) is TaskOutcome.HAND_TO_COLLECTIONS
+    assert outcome_for(Severity.LOW, frozenset({"ENQUIRIES_ELSEWHERE"}), has_line=False) is (
+        TaskOutcome.MONITOR
+    )

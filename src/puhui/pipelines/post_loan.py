@@ -9,7 +9,8 @@ the new tasks. How the demo's staff work a task (the simple rule of the demo, no
   manager claims the task and the supervisor completes it with ``hand_to_collections`` (an
   account manager may not record that outcome);
 - any other high-severity alert: ``freeze`` (the lines take no new draws), or ``monitor`` when
-  every line of the customer is frozen already;
+  every line of the customer is frozen already; a customer with term loans only has no line to
+  freeze, and the manager ``visited`` it (calling its loans in is the risk officer's decision);
 - medium: ``contacted``; low: ``monitor``;
 - then the supervisor closes the alert (the task is done): a signal of a later run raises a new
   alert and a new task, so a customer frozen for an early warning who later falls more than 30
@@ -180,12 +181,16 @@ class PostLoanMonth:
     breaches: int
 
 
-def outcome_for(severity: Severity, codes: frozenset[str], *, frozen: bool = False) -> TaskOutcome:
+def outcome_for(
+    severity: Severity, codes: frozenset[str], *, frozen: bool = False, has_line: bool = True
+) -> TaskOutcome:
     """The demo's rule for working a task (see the module's docstring); ``frozen``: every line
-    of the customer is frozen already."""
+    of the customer is frozen already; ``has_line``: the customer has a credit line."""
     if SERIOUS_DPD_CODE in codes:
         return TaskOutcome.HAND_TO_COLLECTIONS
     if severity is Severity.HIGH:
+        if not has_line:
+            return TaskOutcome.VISITED
         return TaskOutcome.MONITOR if frozen else TaskOutcome.FREEZE
     if severity is Severity.MEDIUM:
         return TaskOutcome.CONTACTED
@@ -263,7 +268,9 @@ class PostLoanCycle:
                     frozen = bool(lines) and all(
                         line is not None and line.status is LineStatus.FROZEN for line in lines
                     )
-                    outcome = outcome_for(task.severity, codes, frozen=frozen)
+                    outcome = outcome_for(
+                        task.severity, codes, frozen=frozen, has_line=bool(line_ids)
+                    )
                     found.append((task.task_id, task.alert_id, outcome))
             if len(page) < PAGE:
                 return found

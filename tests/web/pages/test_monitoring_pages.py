@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent.parent / "monitoring"))
 sys.path.insert(0, str(Path(__file__).parent))
 
 from api_support import Api, build_servicing_api
-from book_support import AS_OF, Book, build_book, uscc
+from book_support import AS_OF, Book, add_term_borrower, build_book, uscc
 from ops_pages_support import Staff, sign_in
 
 from puhui.bootstrap import Settings, build_platform
@@ -26,6 +26,10 @@ from puhui.services.monitoring.ports import AlertQuery, TaskQuery
 from puhui.services.monitoring.run import run_monitoring
 from puhui.services.security.permissions import Principal, Role
 
+TERM_BORROWER = uscc(9)
+"""A customer with a term loan and no credit line."""
+BEHIND_BORROWER = uscc(8)
+"""Another, whose loan the end of day of the last business date has not reached."""
 READER = Principal(user_id="reader", role=Role.RISK_OFFICER)
 """Reads alerts and tasks behind the pages' backs, to check what they did."""
 
@@ -51,6 +55,10 @@ def world(tmp_path: Path) -> Iterator[World]:
         clock=clock,
     )
     book = build_book(platform, 3, dpd={0: 40, 2: 7})
+    # The pages' clock is on 1 April: the end of day of 31 March has run.
+    add_term_borrower(book, TERM_BORROWER, days_past_due=40, accrued_through=AS_OF)
+    # ...but not for this one's loan.
+    add_term_borrower(book, BEHIND_BORROWER, days_past_due=40)
     book.close_day(AS_OF)
     run_monitoring(book.setup(), as_of=AS_OF, actor="system:monitoring")
     try:
@@ -162,6 +170,71 @@ def test_a_supervisor_may_reduce_the_limit_in_yuan(world: World) -> None:
     assert done.status_code == 303, done.text
     stored = tasks.get_task(_access(world), actor=READER, task_id=task.task.task_id)
     assert stored.task.status is TaskStatus.COMPLETED
+
+
+def test_the_task_page_shows_the_customers_lines_and_loans(world: World) -> None:
+    manager = world.staff(Role.ACCOUNT_MANAGER)
+    (task,) = tasks.list_tasks(_access(world), actor=READER, query=TaskQuery(customer_id=uscc(0)))
+    path = f"/console/tasks/{task.task.task_id}"
+    page = manager.get(path)
+    assert "客户的授信额度与贷款" in page
+    line = world.book.lines[uscc(0)]
+    assert f'data-line="{line}"' in page
+    assert "1,000,000.00" in page  # the line's limit
+    assert "（预警所涉额度）" in page
+    receipt = world.book.receipts[uscc(0)]
+    row = page[page.index(f'data-loan="{receipt}"') :]
+    row = row[: row.index("</tr>")]
+    assert "借据" in row
+    assert "100,000.00" in row
+    assert ">40<" in row  # days past due
+    english = manager.get(f"{path}?lang=en")
+    assert "The customer's lines and loans" in english
+    assert "Receipt" in english
+
+
+def test_a_term_borrowers_task_offers_a_recall_and_no_line_outcomes(world: World) -> None:
+    risk = world.staff(Role.RISK_OFFICER)
+    (task,) = tasks.list_tasks(
+        _access(world), actor=READER, query=TaskQuery(customer_id=TERM_BORROWER)
+    )
+    path = f"/console/tasks/{task.task.task_id}"
+    risk.get(path)
+    assert risk.post(f"{path}/claim").status_code == 303
+    form = risk.get(path)
+    assert 'data-credit="no-line"' in form
+    assert "固定期限贷款" in form
+    # Nothing to freeze or reduce: only the outcomes that can act are offered.
+    assert 'value="freeze"' not in form
+    assert 'value="reduce_limit"' not in form
+    assert 'value="recall_early"' in form
+    refused = risk.post(f"{path}/complete", {"outcome": "freeze"})
+    assert refused.status_code == 409
+    assert "没有可冻结或压降的授信额度" in refused.text
+    done = risk.post(f"{path}/complete", {"outcome": "recall_early", "note": "factory shut"})
+    assert done.status_code == 303, done.text
+    stored = tasks.get_task(_access(world), actor=READER, task_id=task.task.task_id)
+    assert stored.action is not None
+    assert [loan["called_fen"] for loan in stored.action["term_loans"]] == [100_000_00]
+    shown = risk.get(done.headers["location"])
+    assert "提前收回贷款" in shown
+
+
+def test_a_recall_before_the_end_of_day_has_run_says_so_and_changes_nothing(
+    world: World,
+) -> None:
+    risk = world.staff(Role.RISK_OFFICER)
+    (task,) = tasks.list_tasks(
+        _access(world), actor=READER, query=TaskQuery(customer_id=BEHIND_BORROWER)
+    )
+    path = f"/console/tasks/{task.task.task_id}"
+    risk.get(path)
+    assert risk.post(f"{path}/claim").status_code == 303
+    refused = risk.post(f"{path}/complete", {"outcome": "recall_early"})
+    assert refused.status_code == 409
+    assert "上一营业日的日终处理尚未完成" in refused.text
+    stored = tasks.get_task(_access(world), actor=READER, task_id=task.task.task_id)
+    assert (stored.task.status, stored.action) == (TaskStatus.CLAIMED, None)
 
 
 def test_who_may_open_the_post_loan_pages(world: World) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from puhui.domain.errors import Conflict, InvalidInput, NotFound, PuhuiError
 from puhui.domain.ids import CreditLineId
+from puhui.domain.lending.account import LoanAccount, LoanKind
 from puhui.domain.monitoring import StaffRole, Task, TaskOutcome
 from puhui.services.audit import record
 from puhui.services.monitoring.access import MonitoringAccess, staff_role
@@ -30,8 +31,8 @@ from puhui.services.monitoring.ports import (
     TaskRecord,
 )
 from puhui.services.security.permissions import Permission, Principal, require
-from puhui.services.servicing import lines
-from puhui.services.servicing.records import LineStatus
+from puhui.services.servicing import lines, term_loans
+from puhui.services.servicing.records import CreditLineRecord, LineStatus
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ MAX_PAGE = 200
 
 
 class TaskActionUnavailable(Conflict):
-    """The outcome's servicing operation cannot be done on this customer (no line to act on)."""
+    """The outcome's servicing operation cannot be done on this customer (nothing to act on)."""
 
     code = "task_action_unavailable"
 
@@ -156,11 +157,14 @@ def _recall(
     actor: Principal,
     task: Task,
     line_ids: list[str],
+    term_loan_ids: list[str],
     *,
     resuming: bool,
 ) -> Any:
-    """Receipts already called in are left as they are, so a resumed attempt calls in only
-    what the one that stopped had not."""
+    """Call in the customer's receipts (freezing their lines) and term loans. Loans already
+    called in are left as they are, so a resumed attempt calls in only what the one that
+    stopped had not."""
+    reason = f"post-loan task {task.task_id} (alert {task.alert_id})"
     called: list[dict[str, Any]] = []
     for line_id in line_ids:
         for result in lines.accelerate_line(
@@ -168,15 +172,26 @@ def _recall(
             CreditLineId(line_id),
             on=access.today(),
             actor=actor.audit_name(),
-            reason=f"post-loan task {task.task_id} (alert {task.alert_id})",
+            reason=reason,
         ):
             called.append({"receipt_id": result.receipt_id, "called_fen": result.called_fen})
-    if not called and not resuming:
+    called_loans: list[dict[str, Any]] = []
+    for loan_id in term_loan_ids:
+        loan = term_loans.accelerate_term_loan(
+            access.servicing_uow,
+            loan_id,
+            on=access.today(),
+            actor=actor.audit_name(),
+            reason=reason,
+        )
+        if loan is not None:
+            called_loans.append({"loan_id": loan.loan_id, "called_fen": loan.called_fen})
+    if not called and not called_loans and not resuming:
         raise TaskActionUnavailable(
-            f"customer {task.customer_id} has no receipt outstanding to recall",
+            f"customer {task.customer_id} has no receipt or term loan outstanding to recall",
             details={"customer_id": task.customer_id},
         )
-    return {"operation": "recall_early", "receipts": called}
+    return {"operation": "recall_early", "receipts": called, "term_loans": called_loans}
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +254,7 @@ def _act(
     completion: Completion,
     *,
     line_ids: list[str],
+    term_loan_ids: list[str],
     line_id: str | None,
     resuming: bool,
 ) -> Any:
@@ -250,7 +266,7 @@ def _act(
             access, actor, completed, line_id, completion.new_limit_fen, resuming=resuming
         )
     if outcome is TaskOutcome.RECALL_EARLY:
-        return _recall(access, actor, completed, line_ids, resuming=resuming)
+        return _recall(access, actor, completed, line_ids, term_loan_ids, resuming=resuming)
     if outcome is TaskOutcome.HAND_TO_COLLECTIONS:
         action: dict[str, Any] = {
             "operation": "hand_to_collections",
@@ -305,6 +321,8 @@ def complete_task(
         stored = _require_task(uow, task_id)
         alert = uow.monitoring.alert(stored.task.alert_id)
         line_ids = uow.monitoring.customer_lines(stored.task.customer_id)
+        loans = uow.monitoring.customer_loans(stored.task.customer_id)
+    term_loan_ids = [loan_id for loan_id, kind in loans if kind is LoanKind.TERM]
     line_id = alert.line_id if alert is not None else None
     _check_resume(stored, completion)
     resuming = stored.pending is not None
@@ -320,7 +338,7 @@ def complete_task(
     else:
         on = access.today()
         completed = stored.task.complete(actor.user_id, role, outcome, on, completion.note.strip())
-        _precheck(completed, completion, line_ids, line_id)
+        _precheck(completed, completion, line_ids, bool(loans), line_id)
         pending = _pending_of(completion, actor, role, on)
         marked = _begin(access, stored, pending, completed.note, actor.audit_name())
     if "action" in pending:
@@ -333,6 +351,7 @@ def complete_task(
                 completed,
                 completion,
                 line_ids=line_ids,
+                term_loan_ids=term_loan_ids,
                 line_id=line_id,
                 resuming=resuming,
             )
@@ -358,20 +377,86 @@ def complete_task(
     return TaskRecord(completed, action, marked.version + 1)
 
 
+def nothing_to_act_on(
+    outcome: TaskOutcome, *, lines: bool, loans: bool, alert_line: bool
+) -> str | None:
+    """Why ``outcome`` has nothing of the customer's to act on (None: it has something).
+
+    ``lines``: the customer has credit lines; ``loans``: active loans (receipts or term
+    loans); ``alert_line``: the alert names a line. The completion refuses on it before anything is
+    marked, and the console offers only the outcomes it allows.
+    """
+    if outcome is TaskOutcome.FREEZE and not lines:
+        return "has no credit line to freeze"
+    if outcome is TaskOutcome.RECALL_EARLY and not loans:
+        return "has no loan outstanding to recall"
+    if outcome is TaskOutcome.REDUCE_LIMIT and not alert_line:
+        return "concerns no credit line to reduce"
+    return None
+
+
 def _precheck(
-    completed: Task, completion: Completion, line_ids: list[str], line_id: str | None
+    completed: Task,
+    completion: Completion,
+    line_ids: list[str],
+    loans: bool,
+    line_id: str | None,
 ) -> None:
     """Refuse an outcome with nothing to act on before the task is marked."""
-    if completion.outcome in (TaskOutcome.FREEZE, TaskOutcome.RECALL_EARLY) and not line_ids:
+    reason = nothing_to_act_on(
+        completion.outcome,
+        lines=bool(line_ids),
+        loans=loans,
+        alert_line=line_id is not None,
+    )
+    if reason is None:
+        return
+    if completion.outcome is TaskOutcome.REDUCE_LIMIT:
         raise TaskActionUnavailable(
-            f"customer {completed.customer_id} has no credit line to act on",
-            details={"customer_id": completed.customer_id},
+            f"alert {completed.alert_id} {reason}", details={"alert_id": completed.alert_id}
         )
-    if completion.outcome is TaskOutcome.REDUCE_LIMIT and line_id is None:
-        raise TaskActionUnavailable(
-            f"alert {completed.alert_id} concerns no credit line to reduce",
-            details={"alert_id": completed.alert_id},
+    raise TaskActionUnavailable(
+        f"customer {completed.customer_id} {reason}",
+        details={"customer_id": completed.customer_id},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerCredit:
+    """What a task's outcomes can act on: the customer's credit lines and active loans."""
+
+    lines: tuple[CreditLineRecord, ...]
+    loans: tuple[LoanAccount, ...]
+    alert_line: str | None
+    """The line the task's alert names, if any (what ``reduce_limit`` lowers)."""
+
+    def allows(self, outcome: TaskOutcome) -> bool:
+        return (
+            nothing_to_act_on(
+                outcome,
+                lines=bool(self.lines),
+                loans=bool(self.loans),
+                alert_line=self.alert_line is not None,
+            )
+            is None
         )
+
+
+def customer_credit(access: MonitoringAccess, *, actor: Principal, task_id: str) -> CustomerCredit:
+    """The task's customer's lines and active loans as they stand, for whoever works it."""
+    require(actor, Permission.TASK_WORK)
+    with access.units() as uow:
+        stored = _require_task(uow, task_id)
+        alert = uow.monitoring.alert(stored.task.alert_id)
+    customer = stored.task.customer_id
+    with access.servicing_uow() as servicing:
+        found_lines = servicing.lines.page(enterprise_id=customer, limit=MAX_PAGE)
+        found_loans = servicing.loans.of_enterprise(customer, limit=MAX_PAGE)
+    return CustomerCredit(
+        lines=tuple(sorted(found_lines, key=lambda line: line.line_id)),
+        loans=tuple(found_loans),
+        alert_line=alert.line_id if alert is not None else None,
+    )
 
 
 def _keep_progress(access: MonitoringAccess, marked: TaskRecord, pending: Json) -> TaskRecord:

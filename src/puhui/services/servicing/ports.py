@@ -75,6 +75,10 @@ class LoanRepository(Protocol):
         """The line's receipts, oldest draw first (then by id)."""
         ...
 
+    def of_enterprise(self, enterprise_id: str, *, limit: int = 100) -> list[LoanAccount]:
+        """The enterprise's active loans, receipts and term loans, oldest first (then by id)."""
+        ...
+
 
 class InstalmentRepository(Protocol):
     def schedule(self, loan_id: str) -> list[ScheduledInstalment]: ...

@@ -57,7 +57,7 @@ def _not_active(loan: LoanAccount) -> LoanNotActive:
     )
 
 
-def _check_value_date(loan: LoanAccount, on: date) -> None:
+def check_value_date(loan: LoanAccount, on: date) -> None:
     """A money event is dated the loan's next open business day, never before it was disbursed.
 
     Earlier days are closed (their accrual is booked); a later date would skip accrual
@@ -108,7 +108,7 @@ def quote_payoff(uow_factory: UowFactory, loan_id: LoanAccountId, *, on: date) -
         loan = uow.loans.get(loan_id)
         if loan is None:
             raise NotFound(f"no loan {loan_id}", details={"loan_id": loan_id})
-        _check_value_date(loan, on)
+        check_value_date(loan, on)
         return loan.settle_accrued(on).total_owed_fen
 
 
@@ -142,7 +142,7 @@ def repay(
             return replayed
         if loan.status is not LoanStatus.ACTIVE:
             raise _not_active(loan)
-        _check_value_date(loan, on)
+        check_value_date(loan, on)
         stored_product = uow.products.get(loan.product_id)
         if stored_product is None:
             raise NotFound(f"no product {loan.product_id}")
@@ -377,7 +377,7 @@ def write_off(
             return replayed
         if loan.status is not LoanStatus.ACTIVE:
             raise _not_active(loan)
-        _check_value_date(loan, on)
+        check_value_date(loan, on)
         written_off, written = loan.write_off(on)
         entry = JournalEntry.build(
             f"{operation}:{key}", on, f"write-off of {loan_id}", written.ledger_amounts()

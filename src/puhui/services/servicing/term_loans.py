@@ -1,15 +1,17 @@
-"""Use case: disburse a term loan on its schedule (等额本息, 等额本金, 先息后本, 一次还本付息)."""
+"""Use cases of term loans: disburse one on its schedule (等额本息, 等额本金, 先息后本,
+一次还本付息) and call one in early (提前收回)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from puhui.domain.errors import InvalidAmount, NotFound
 from puhui.domain.ids import LoanId, ProductId, new_id
 from puhui.domain.ledger import Account, JournalEntry
+from puhui.domain.lending.acceleration import accelerate_term
 from puhui.domain.lending.account import MAX_LOAN_PRINCIPAL_FEN, LoanAccount, LoanKind
 from puhui.domain.lending.errors import EventOutOfOrder, MethodNotSupported
 from puhui.domain.lending.integer_interest import check_rate_places
@@ -24,6 +26,7 @@ from puhui.services.servicing.idempotency import (
     request_digest,
 )
 from puhui.services.servicing.ports import ServicingUnitOfWork
+from puhui.services.servicing.receipts import check_value_date
 
 UowFactory = Callable[[], ServicingUnitOfWork]
 
@@ -160,5 +163,67 @@ def disburse_term_loan(
             },
         )
         remember(uow, key, operation, digest, result)
+        uow.commit()
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class CalledIn:
+    loan_id: str
+    called_fen: int
+    """Principal falling due on the recall date that was not due before it."""
+    interest_fen: int
+    """The running period's interest to date, due with it."""
+    previous_maturity: str
+
+
+def accelerate_term_loan(
+    uow_factory: UowFactory, loan_id: str, *, on: date, actor: str, reason: str
+) -> CalledIn | None:
+    """Call a term loan in early (提前收回): every instalment falls due on ``on``.
+
+    The running period ends on ``on`` with its interest to date; the instalments after it are
+    replaced by one, due on ``on``, of all the principal not yet billed (the schedule keeps the
+    instalments already billed). From the next day what is unpaid is overdue and runs penalty
+    interest as any instalment does. Nothing is posted: the receivables are the same balances
+    with an earlier due date. ``on`` is the loan's open business day, as for a repayment. A
+    loan whose last instalment has fallen due already is left as it is (None).
+    """
+    with uow_factory() as uow:
+        loan = uow.loans.get(loan_id, for_update=True)
+        if loan is None:
+            raise NotFound(f"no loan {loan_id}", details={"loan_id": loan_id})
+        check_value_date(loan, on)
+        running = next(
+            (i for i in uow.instalments.schedule(loan_id) if i.period == loan.current_period),
+            None,
+        )
+        after, called = accelerate_term(loan, running, on)
+        if called is None:
+            return None
+        uow.loans.save(replace(after, version=loan.version + 1))
+        uow.instalments.replace_from(loan_id, called.period, [called])
+        result = CalledIn(
+            loan_id=loan_id,
+            called_fen=called.principal_fen,
+            interest_fen=called.interest_fen,
+            previous_maturity=loan.maturity_date.isoformat(),
+        )
+        record(
+            uow,
+            actor=actor,
+            action="term_loan.accelerated",
+            entity="loan",
+            entity_id=loan_id,
+            payload={
+                "on": on.isoformat(),
+                "period": called.period,
+                "principal_fen": called.principal_fen,
+                "interest_fen": called.interest_fen,
+                "outstanding_principal_fen": after.outstanding_principal_fen,
+                "previous_maturity": result.previous_maturity,
+                "reason": reason,
+            },
+        )
         uow.commit()
     return result

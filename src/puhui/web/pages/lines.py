@@ -50,7 +50,7 @@ NAV = (
 )
 ERRORS = {
     "end_of_day_pending": N_(
-        "End of day is still running for this business date. Try again when it has finished."
+        "The end of day of the last business date has not finished. Try again when it has."
     ),
 }
 LINE_STATUS_NAMES = {LineStatus.ACTIVE: N_("Active"), LineStatus.FROZEN: N_("Frozen")}

@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
 from puhui.domain.errors import ConfigurationError, InvalidAmount, InvalidInput
+from puhui.domain.lending.account import LoanKind
 from puhui.domain.money import parse_yuan
 from puhui.domain.monitoring import (
     OUTCOME_ROLES,
@@ -50,6 +51,8 @@ from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
 from puhui.web.pages.forms import form_text
+from puhui.web.pages.lines import LINE_STATUS_NAMES
+from puhui.web.pages.loan_changes import CATEGORY_LABELS_ZH, CATEGORY_NAMES_EN
 from puhui.web.pages.nav import N_, NavItem
 
 router = APIRouter(include_in_schema=False)
@@ -94,8 +97,8 @@ ERRORS = {
         "The alert is no longer in a state that allows this. Reload the page to see it now."
     ),
     "task_action_unavailable": N_(
-        "This outcome cannot be carried out for this customer (no line to act on). "
-        "Choose another outcome."
+        "This outcome cannot be carried out for this customer: there is no credit line to "
+        "freeze or reduce, or no loan left to recall. Choose another outcome."
     ),
     "promise_refused": N_("The promise is not valid: check the amount and the date."),
     "write_off_refused": N_("This receipt cannot be written off now."),
@@ -137,6 +140,7 @@ OUTCOME_NAMES = {
     TaskOutcome.RECALL_EARLY: N_("Recall the loan early"),
     TaskOutcome.HAND_TO_COLLECTIONS: N_("Hand to collections"),
 }
+LOAN_KIND_NAMES = {LoanKind.RECEIPT: N_("Receipt"), LoanKind.TERM: N_("Term loan")}
 BUCKET_NAMES = {
     DpdBucket.REMINDER: N_("Reminder (1–30 days past due)"),
     DpdBucket.COLLECTION: N_("Collection (31–90 days past due)"),
@@ -371,6 +375,9 @@ async def task_detail(request: Request, principal: StaffUser, task_id: str) -> H
         alert = await call(
             deps, alerts.get_alert, access, actor=principal, alert_id=found.task.alert_id
         )
+    credit = await call(
+        deps, tasks.customer_credit, access, actor=principal, task_id=found.task.task_id
+    )
     return console_page(
         request,
         principal,
@@ -379,8 +386,14 @@ async def task_detail(request: Request, principal: StaffUser, task_id: str) -> H
             "stored": found,
             "task": found.task,
             "alert": alert,
+            "credit": credit,
             "action": _evidence(found.action) if found.action else None,
-            "outcomes": _outcomes_of(principal),
+            # Only what the role may record and what has something of the customer's to act on.
+            "outcomes": [o for o in _outcomes_of(principal) if credit.allows(o)],
+            "loan_kinds": LOAN_KIND_NAMES,
+            "line_statuses": LINE_STATUS_NAMES,
+            "category_names_en": CATEGORY_NAMES_EN,
+            "category_labels_zh": CATEGORY_LABELS_ZH,
             "outcome_names": OUTCOME_NAMES,
             "statuses": TASK_STATUS_NAMES,
             "severities": SEVERITY_NAMES,
