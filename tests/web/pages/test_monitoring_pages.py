@@ -152,6 +152,10 @@ def test_a_manager_claims_a_task_and_completes_it_with_a_permitted_outcome(world
     shown = manager.get(done.headers["location"])
     assert "冻结额度" in shown
     assert "owner unreachable" in shown
+    line = world.book.lines[uscc(0)]
+    assert f"授信额度 {line} 已冻结：不再接受新的用款。" in shown
+    english = manager.get(f"{done.headers['location']}&lang=en")
+    assert f"Credit line {line} frozen: it takes no new draws." in english
 
 
 def test_a_supervisor_may_reduce_the_limit_in_yuan(world: World) -> None:
@@ -218,6 +222,8 @@ def test_a_term_borrowers_task_offers_a_recall_and_no_line_outcomes(world: World
     assert [loan["called_fen"] for loan in stored.action["term_loans"]] == [100_000_00]
     shown = risk.get(done.headers["location"])
     assert "提前收回贷款" in shown
+    (loan_id,) = [loan["loan_id"] for loan in stored.action["term_loans"]]
+    assert f"贷款 {loan_id} 已提前收回：本金 100,000.00 元及截至当日的利息当日到期。" in shown
 
 
 def test_a_recall_before_the_end_of_day_has_run_says_so_and_changes_nothing(
