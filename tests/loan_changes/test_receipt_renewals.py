@@ -250,6 +250,7 @@ def test_frozen_line_refuses_the_renewal_and_changes_nothing(
     with pytest.raises(PuhuiError) as refused:
         _renew(uow_factory, clock, receipt)
     assert refused.value.code == "loan_not_changeable"
+    assert refused.value.details["reason"] == "line_frozen"
     assert _principal_and_ledger(changes_platform.database.engine) == before
     assert changes_of_loan(uow_factory, receipt) == []
 
@@ -277,3 +278,4 @@ def test_renewed_receipt_replays_and_cannot_be_renewed_twice(
     with pytest.raises(PuhuiError) as refused:
         _renew(uow_factory, clock, receipt, key="renew-r2")
     assert refused.value.code == "loan_not_changeable"
+    assert refused.value.details["reason"] == "nothing_left"

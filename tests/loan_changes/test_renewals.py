@@ -224,6 +224,7 @@ def test_renewed_loan_cannot_be_renewed_twice(
     with pytest.raises(PuhuiError) as refused:
         _renew(uow_factory, clock, old, key="renew-2")
     assert refused.value.code == "loan_not_changeable"
+    assert refused.value.details["reason"] == "nothing_left"
 
 
 # --- property: a renewal never creates or destroys principal ------------------------------
@@ -290,3 +291,23 @@ def test_renewal_never_creates_or_destroys_principal(
 
 
 _COUNTER = itertools.count(1)
+
+
+def test_a_loan_whose_last_instalment_is_billed_is_not_renewed_and_says_why(
+    uow_factory: Factory,
+    clock: FixedClock,
+    disburse: Callable[..., LoanId],
+    changes_platform: Platform,
+) -> None:
+    loan_id = disburse(principal_fen=50_000_00, term_months=1)
+    store = SqlEndOfDayStore(changes_platform.database.engine, clock=clock)
+    day = START
+    while day < MATURITY:  # the night before maturity bills the only instalment
+        run_end_of_day(store, day)
+        day += timedelta(days=1)
+    before = _money_state(changes_platform.database.engine)
+    with pytest.raises(PuhuiError) as refused:
+        _renew(uow_factory, clock, loan_id, on=MATURITY - timedelta(days=1))
+    assert refused.value.code == "loan_not_changeable"
+    assert refused.value.details["reason"] == "not_last_instalment"
+    assert _money_state(changes_platform.database.engine) == before

@@ -408,7 +408,8 @@ class DemoPartners:
                     on=day,
                 )
             except PuhuiError as exc:
-                self.renewals.refused[exc.code] += 1
+                reason = exc.details.get("reason")
+                self.renewals.refused[f"{exc.code}/{reason}" if reason else exc.code] += 1
                 continue
             if result.decision == "approved" and result.new_loan_id is not None:
                 self.renewals.approved.append((loan_id, result.new_loan_id))

@@ -172,11 +172,29 @@ def parties_section(r: PartnersResults) -> Section:
     return section
 
 
+RENEWAL_REFUSALS = {
+    "amount_out_of_range": "principal left outside the product's amount range",
+    "loan_in_arrears": "past due on the day offered",
+    "outside_renewal_window": "not within 30 days of maturity",
+    "loan_not_changeable/line_frozen": "its credit line frozen by post-loan monitoring",
+    "loan_not_changeable/nothing_left": "repaid or renewed already",
+    "loan_not_changeable/not_last_instalment": "a term loan not in its last instalment",
+    "loan_not_changeable/no_line": "a receipt without a credit line",
+}
+"""What the platform's refusals of the demo's renewal offers mean (docs/loan-changes.md)."""
+
+
 def checks_section(r: PartnersResults) -> Section:
     section = Section("Lending with partners: renewals (无还本续贷) and checks", ("", ""), rows=[])
     t = r.renewals
     declined = ", ".join(f"{k} ×{v}" for k, v in sorted(t.declined.items())) or "none"
-    refused = ", ".join(f"{k} ×{v}" for k, v in sorted(t.refused.items())) or "none"
+    refused = (
+        "; ".join(
+            f"{k} ×{v}" + (f" ({RENEWAL_REFUSALS[k]})" if k in RENEWAL_REFUSALS else "")
+            for k, v in sorted(t.refused.items())
+        )
+        or "none"
+    )
     rows, total, partner, bank = file_totals(r.last_file)
     section.rows.extend(
         [

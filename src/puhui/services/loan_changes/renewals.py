@@ -148,7 +148,7 @@ def renew_loan(
         if loan.outstanding_principal_fen == 0 or loan.status is not LoanStatus.ACTIVE:
             raise LoanNotChangeable(
                 f"loan {loan_id} has no principal left to renew (already renewed or repaid)",
-                details={"loan_id": loan_id},
+                details={"loan_id": loan_id, "reason": "nothing_left"},
             )
         renew = _renew if loan.kind is LoanKind.TERM else _renew_receipt
         result = renew(
@@ -212,7 +212,8 @@ def _renew_receipt(
 ) -> RenewalResult:
     if loan.line_id is None:
         raise LoanNotChangeable(
-            f"receipt {loan.loan_id} belongs to no credit line", details={"loan_id": loan.loan_id}
+            f"receipt {loan.loan_id} belongs to no credit line",
+            details={"loan_id": loan.loan_id, "reason": "no_line"},
         )
     closed = uow.business_days.last_closed()
     if closed is not None and on <= closed:
@@ -227,7 +228,7 @@ def _renew_receipt(
     if line.status is LineStatus.FROZEN:
         raise LoanNotChangeable(
             f"credit line {line.line_id} is frozen: its receipts are not renewed",
-            details={"loan_id": loan.loan_id, "line_id": line.line_id},
+            details={"loan_id": loan.loan_id, "line_id": line.line_id, "reason": "line_frozen"},
         )
     product = _product_for(uow, loan, term_months)
     principal = loan.outstanding_principal_fen
@@ -304,7 +305,11 @@ def _renew(
     if len(remaining) != 1 or loan.billed_principal_fen != 0 or loan.next_due_date is None:
         raise LoanNotChangeable(
             f"loan {loan.loan_id} must be in its last instalment, not yet billed, to be renewed",
-            details={"loan_id": loan.loan_id, "instalments_left": len(remaining)},
+            details={
+                "loan_id": loan.loan_id,
+                "instalments_left": len(remaining),
+                "reason": "not_last_instalment",
+            },
         )
     product = _product_for(uow, loan, term_months)
     principal = loan.outstanding_principal_fen
