@@ -120,6 +120,47 @@ def test_my_tasks_claim_and_complete_with_freeze(world: World) -> None:
     assert bad.status_code == 422
 
 
+def test_a_tasks_credit_lists_the_lines_and_loans_and_the_outcomes_open_to_the_caller(
+    world: World,
+) -> None:
+    client = world.api.client
+    manager, risk = world.headers[Role.ACCOUNT_MANAGER], world.headers[Role.RISK_OFFICER]
+    mine = client.get("/api/v1/tasks?mine=true", headers=manager).json()["items"]
+    task = next(t for t in mine if t["customer_id"] == uscc(0))
+    found = client.get(f"/api/v1/tasks/{task['task_id']}/credit", headers=manager)
+    assert found.status_code == 200, found.text
+    credit = found.json()
+    line_id, receipt_id = world.book.lines[uscc(0)], world.book.receipts[uscc(0)]
+    assert (credit["task_id"], credit["customer_id"]) == (task["task_id"], uscc(0))
+    assert credit["lines"] == [
+        {
+            "line_id": line_id,
+            "status": "active",
+            "limit_fen": 1_000_000_00,
+            "drawn_fen": 100_000_00,
+            "expiry_date": "2027-01-04",
+            "alert_line": True,
+        }
+    ]
+    assert credit["loans"] == [
+        {
+            "loan_id": receipt_id,
+            "kind": "receipt",
+            "line_id": line_id,
+            "outstanding_principal_fen": 100_000_00,
+            "maturity_date": "2026-12-10",
+            "days_past_due": 40,
+            "category": "pass",
+        }
+    ]
+    assert credit["outcomes"] == ["contacted", "visited", "no_issue", "monitor", "freeze"]
+    by_risk = client.get(f"/api/v1/tasks/{task['task_id']}/credit", headers=risk).json()
+    assert "recall_early" in by_risk["outcomes"]
+    assert "reduce_limit" in by_risk["outcomes"]
+    missing = client.get("/api/v1/tasks/task_none/credit", headers=manager)
+    assert missing.status_code == 404
+
+
 def test_alerts_acknowledged_and_closed_with_a_reason(world: World) -> None:
     client = world.api.client
     supervisor = world.headers[Role.SUPERVISOR]

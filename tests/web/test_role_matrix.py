@@ -215,6 +215,12 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
         frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
     ),
     (
+        "GET",
+        "/api/v1/tasks/task_none/credit",
+        None,
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
+    (
         "POST",
         "/api/v1/tasks/task_none/claim",
         None,

@@ -20,9 +20,9 @@ from typing import Any
 from puhui.domain.errors import Conflict, InvalidInput, NotFound, PuhuiError
 from puhui.domain.ids import CreditLineId
 from puhui.domain.lending.account import LoanAccount, LoanKind
-from puhui.domain.monitoring import StaffRole, Task, TaskOutcome
+from puhui.domain.monitoring import OUTCOME_ROLES, StaffRole, Task, TaskOutcome
 from puhui.services.audit import record
-from puhui.services.monitoring.access import MonitoringAccess, staff_role
+from puhui.services.monitoring.access import STAFF_ROLES, MonitoringAccess, staff_role
 from puhui.services.monitoring.ports import (
     Json,
     MonitoringUnitOfWork,
@@ -440,6 +440,15 @@ class CustomerCredit:
             )
             is None
         )
+
+
+def outcomes_open_to(actor: Principal, credit: CustomerCredit) -> list[TaskOutcome]:
+    """The outcomes ``actor`` may record on the task whose customer has ``credit``: those the
+    monitoring rule lets the role record and that have something of the customer's to act on."""
+    role = STAFF_ROLES.get(actor.role)
+    if role is None:
+        return []
+    return [o for o in TaskOutcome if role in OUTCOME_ROLES[o] and credit.allows(o)]
 
 
 def customer_credit(access: MonitoringAccess, *, actor: Principal, task_id: str) -> CustomerCredit:

@@ -26,7 +26,6 @@ from puhui.domain.errors import ConfigurationError, InvalidAmount, InvalidInput
 from puhui.domain.lending.account import LoanKind
 from puhui.domain.money import parse_yuan
 from puhui.domain.monitoring import (
-    OUTCOME_ROLES,
     AlertStatus,
     Severity,
     TaskOutcome,
@@ -44,7 +43,7 @@ from puhui.services.collections.access import PostLoanAccess
 from puhui.services.collections.cases import decode_cursor
 from puhui.services.collections.ports import QueueFilter
 from puhui.services.monitoring import alerts, tasks
-from puhui.services.monitoring.access import STAFF_ROLES, MonitoringAccess
+from puhui.services.monitoring.access import MonitoringAccess
 from puhui.services.monitoring.ports import AlertQuery, TaskQuery
 from puhui.services.security.permissions import Permission, Principal
 from puhui.web.dependencies import ApiDependencies, call
@@ -314,14 +313,6 @@ async def alert_close(request: Request, principal: StaffUser, alert_id: str) -> 
 # --- tasks ----------------------------------------------------------------------------------
 
 
-def _outcomes_of(principal: Principal) -> list[TaskOutcome]:
-    """The outcomes the monitoring rule lets the user's role record (none: not a task role)."""
-    role = STAFF_ROLES.get(principal.role)
-    if role is None:
-        return []
-    return [outcome for outcome in TaskOutcome if role in OUTCOME_ROLES[outcome]]
-
-
 def _sees_all_tasks(principal: Principal) -> bool:
     """Supervisors and risk officers look beyond their own queue."""
     return principal.can(Permission.ALERT_MANAGE)
@@ -388,8 +379,7 @@ async def task_detail(request: Request, principal: StaffUser, task_id: str) -> H
             "alert": alert,
             "credit": credit,
             "action": _evidence(found.action) if found.action else None,
-            # Only what the role may record and what has something of the customer's to act on.
-            "outcomes": [o for o in _outcomes_of(principal) if credit.allows(o)],
+            "outcomes": tasks.outcomes_open_to(principal, credit),
             "loan_kinds": LOAN_KIND_NAMES,
             "line_statuses": LINE_STATUS_NAMES,
             "category_names_en": CATEGORY_NAMES_EN,

@@ -18,9 +18,11 @@ from puhui.web.schemas.monitoring import (
     AlertOut,
     AlertPage,
     TaskCompletion,
+    TaskCreditOut,
     TaskOut,
     TaskPage,
     alert_out,
+    task_credit_out,
     task_out,
 )
 
@@ -145,6 +147,19 @@ async def list_tasks(  # noqa: PLR0917 - one parameter per filter, as FastAPI de
 async def get_task(deps: Deps, principal: CurrentPrincipal, task_id: Identifier) -> TaskOut:
     found = await call(deps, tasks.get_task, _access(deps), actor=principal, task_id=task_id)
     return task_out(found)
+
+
+@router.get("/tasks/{task_id}/credit", response_model=TaskCreditOut, tags=["post-loan monitoring"])
+async def get_task_credit(
+    deps: Deps, principal: CurrentPrincipal, task_id: Identifier
+) -> TaskCreditOut:
+    """The task's customer's credit lines and active loans as they stand, and the outcomes the
+    caller may record: a customer without a line offers no freeze or limit reduction, one
+    without a loan no recall."""
+    access = _access(deps)
+    found = await call(deps, tasks.get_task, access, actor=principal, task_id=task_id)
+    credit = await call(deps, tasks.customer_credit, access, actor=principal, task_id=task_id)
+    return task_credit_out(found, credit, tasks.outcomes_open_to(principal, credit))
 
 
 @router.post("/tasks/{task_id}/claim", response_model=TaskOut, tags=["post-loan monitoring"])

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from puhui.domain.monitoring import TaskOutcome
 from puhui.services.monitoring.ports import AlertRecord, TaskRecord
+from puhui.services.monitoring.tasks import CustomerCredit
 from puhui.web.schemas.common import Fen, Strict
 
 
@@ -68,6 +69,38 @@ class TaskOut(BaseModel):
     escalated_on: date | None
     escalated_from: str | None
     action: dict[str, Any] | None = Field(description="what an acting outcome did")
+
+
+class TaskCreditLineOut(BaseModel):
+    line_id: str
+    status: str
+    limit_fen: int
+    drawn_fen: int
+    expiry_date: date
+    alert_line: bool = Field(description="the line the task's alert names")
+
+
+class TaskLoanOut(BaseModel):
+    loan_id: str
+    kind: str = Field(description="receipt (on a credit line) or term")
+    line_id: str | None
+    outstanding_principal_fen: int
+    maturity_date: date
+    days_past_due: int
+    category: str
+
+
+class TaskCreditOut(BaseModel):
+    """What the task's outcomes can act on, as it stands now."""
+
+    task_id: str
+    customer_id: str
+    lines: list[TaskCreditLineOut]
+    loans: list[TaskLoanOut] = Field(description="active loans, oldest first")
+    outcomes: list[str] = Field(
+        description="the outcomes the caller may record on this task: those the role may take "
+        "and that have something of the customer's to act on"
+    )
 
 
 class TaskPage(BaseModel):
@@ -131,4 +164,37 @@ def task_out(stored: TaskRecord) -> TaskOut:
         escalated_on=task.escalated_on,
         escalated_from=task.escalated_from,
         action=None if stored.action is None else dict(stored.action),
+    )
+
+
+def task_credit_out(
+    stored: TaskRecord, credit: CustomerCredit, outcomes: list[TaskOutcome]
+) -> TaskCreditOut:
+    return TaskCreditOut(
+        task_id=stored.task.task_id,
+        customer_id=stored.task.customer_id,
+        lines=[
+            TaskCreditLineOut(
+                line_id=line.line_id,
+                status=line.status.value,
+                limit_fen=line.limit_fen,
+                drawn_fen=line.drawn_fen,
+                expiry_date=line.expiry_date,
+                alert_line=line.line_id == credit.alert_line,
+            )
+            for line in credit.lines
+        ],
+        loans=[
+            TaskLoanOut(
+                loan_id=loan.loan_id,
+                kind=loan.kind.value,
+                line_id=loan.line_id,
+                outstanding_principal_fen=loan.outstanding_principal_fen,
+                maturity_date=loan.maturity_date,
+                days_past_due=loan.days_past_due,
+                category=loan.category.value,
+            )
+            for loan in credit.loans
+        ],
+        outcomes=[outcome.value for outcome in outcomes],
     )
