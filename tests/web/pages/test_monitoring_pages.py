@@ -207,6 +207,7 @@ def test_a_term_borrowers_task_offers_a_recall_and_no_line_outcomes(world: World
     assert risk.post(f"{path}/claim").status_code == 303
     form = risk.get(path)
     assert 'data-credit="no-line"' in form
+    assert 'data-credit="not-offered"' in form
     assert "固定期限贷款" in form
     # Nothing to freeze or reduce: only the outcomes that can act are offered.
     assert 'value="freeze"' not in form
