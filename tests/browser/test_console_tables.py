@@ -1,6 +1,7 @@
 """Every table of the console reads at a desktop width: a header never breaks inside a
-Chinese term (one character a line), and no column is squeezed below its header's width by
-a long id or USCC in another column. Visited as each role sees its navigation."""
+Chinese term (one character a line), no column is squeezed below its header's width by a
+long id or USCC in another column, and a wide table scrolls inside its region without making
+the page wider than the window. Visited as each role sees its navigation."""
 
 from __future__ import annotations
 
@@ -28,8 +29,12 @@ def _console_paths(page: Page) -> list[str]:
     return sorted({p for p in found if "sign-" not in p})
 
 
+PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
 def test_no_table_header_of_the_console_is_squeezed(desktop: Page, site: Site) -> None:
     squeezed: dict[str, list[object]] = {}
+    too_wide: dict[str, int] = {}
     visited: set[str] = set()
     for role in ROLES:
         sign_in_staff(desktop, role, PASSWORD)
@@ -42,6 +47,10 @@ def test_no_table_header_of_the_console_is_squeezed(desktop: Page, site: Site) -
                 found = desktop.eval_on_selector_all("table th", SQUEEZED_HEADERS)
                 if found:
                     squeezed[url] = found
+                overflow = desktop.evaluate(PAGE_OVERFLOW)
+                if overflow > 1:
+                    too_wide[url] = overflow
         desktop.context.clear_cookies()
     assert len(visited) > 40  # the whole console was visited, in both languages
     assert squeezed == {}
+    assert too_wide == {}

@@ -122,6 +122,10 @@ def test_staff_see_agreements_and_positions_in_both_languages(api: Api) -> None:
     assert "联合贷款" in chinese.text
     assert "AG-JL-1" in chinese.text
     assert "30%" in chinese.text
+    # The terms of each agreement, its position and each partner's, in tables that fit.
+    assert "各协议头寸" in chinese.text
+    assert 'data-agreement="AG-JL-1"' in chinese.text
+    assert "合作方与协议" in chinese.text
     english = browser.get("/console/partners?lang=en")
     assert "Joint lending" in english.text
     assert "Principal outstanding (yuan)" in english.text

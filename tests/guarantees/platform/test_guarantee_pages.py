@@ -85,8 +85,12 @@ def test_staff_read_exposure_agreements_and_claims_in_both_languages(api: Api) -
     assert "80,000.00" in page  # covered: 0.8 x 100,000.00, and the claim
     assert "免反担保" in page
     assert "已申请" in page
+    # The exposure, the fees and claims, and the terms of each agreement, in tables that fit.
+    assert page.count("担保机构与协议") == 3
+    assert "担保费（元）" in page
     english = risk.get("/console/guarantees?lang=en")
     assert "Exposure and claims" in english
+    assert english.count("Agency and agreement") == 3
     assert "Counter-guarantee waived" in english
     assert "/console/guarantees" in risk.get("/console/")
 
