@@ -94,6 +94,24 @@ def _restructure(
     )
 
 
+def _extension_refused(uow_factory: Factory, clock: FixedClock, loan_id: str, on: date) -> str:
+    """The code with which a three-month extension for a debtor not in difficulty is refused."""
+    with pytest.raises(PuhuiError) as refused:
+        request_extension(
+            uow_factory,
+            loan_id=loan_id,
+            extension_months=3,
+            on=on,
+            reason="asks for time",
+            in_difficulty=False,
+            idempotency_key=f"ext-{loan_id}",
+            actor="manager",
+            clock=clock,
+            policy=ChangePolicy(),
+        )
+    return refused.value.code
+
+
 def test_a_restructuring_brings_the_arrears_into_the_new_schedule(
     uow_factory: Factory,
     clock: FixedClock,
@@ -237,20 +255,7 @@ def test_a_loan_past_its_last_instalment_is_restructured_from_the_change_date(
     assert before["days_past_due"] == 77
     journal = _journal(changes_platform)
     # An extension for a debtor not in difficulty needs a running instalment (and no arrears).
-    with pytest.raises(PuhuiError) as refused:
-        request_extension(
-            uow_factory,
-            loan_id=loan_id,
-            extension_months=3,
-            on=on,
-            reason="later harvest",
-            in_difficulty=False,
-            idempotency_key="ext-matured",
-            actor="manager",
-            clock=clock,
-            policy=ChangePolicy(),
-        )
-    assert refused.value.code == "loan_not_changeable"
+    assert _extension_refused(uow_factory, clock, loan_id, on) == "loan_not_changeable"
     _restructure(uow_factory, clock, loan_id, 12, on=on)
     after = _loan(changes_platform, loan_id)
     assert _journal(changes_platform) == journal
@@ -294,20 +299,7 @@ def test_a_loan_called_in_early_is_restructured_from_the_change_date_and_not_ext
     _close(changes_platform, clock, recalled, on - timedelta(days=1))
     before = _loan(changes_platform, loan_id)
     assert before["overdue_principal_fen"] == before["outstanding_principal_fen"] == 120_000_00
-    with pytest.raises(PuhuiError) as refused:
-        request_extension(
-            uow_factory,
-            loan_id=loan_id,
-            extension_months=3,
-            on=on,
-            reason="asks for time",
-            in_difficulty=False,
-            idempotency_key="ext-called-in",
-            actor="manager",
-            clock=clock,
-            policy=ChangePolicy(),
-        )
-    assert refused.value.code == "loan_not_changeable"
+    assert _extension_refused(uow_factory, clock, loan_id, on) == "loan_not_changeable"
     _restructure(uow_factory, clock, loan_id, 6, on=on)
     after = _loan(changes_platform, loan_id)
     assert (after["overdue_principal_fen"], after["days_past_due"]) == (0, 0)
