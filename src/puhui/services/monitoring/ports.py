@@ -10,7 +10,6 @@ from typing import Any, Protocol
 
 from puhui.decision.triggers import CompiledTriggers
 from puhui.domain.errors import Conflict
-from puhui.domain.lending.account import LoanKind
 from puhui.domain.monitoring import Alert, AlertStatus, Hit, Severity, Task, TaskStatus
 from puhui.services.ports import UnitOfWork
 
@@ -215,11 +214,6 @@ class MonitoringRepository(Protocol):
     def set_supervisor(self, user_id: str, supervisor_id: str, *, actor: str) -> None: ...
 
     def customer_lines(self, customer_id: str) -> list[str]: ...
-
-    def customer_loans(self, customer_id: str) -> list[tuple[str, LoanKind]]:
-        """The customer's active loans (id and kind: receipts of its lines, and term loans,
-        which have no line), oldest first."""
-        ...
 
     def hand_to_collections(self, task: Task, *, actor: str, note: str) -> None: ...
 

@@ -321,8 +321,9 @@ def complete_task(
         stored = _require_task(uow, task_id)
         alert = uow.monitoring.alert(stored.task.alert_id)
         line_ids = uow.monitoring.customer_lines(stored.task.customer_id)
-        loans = uow.monitoring.customer_loans(stored.task.customer_id)
-    term_loan_ids = [loan_id for loan_id, kind in loans if kind is LoanKind.TERM]
+    with access.servicing_uow() as servicing:
+        loans = servicing.loans.of_enterprise(stored.task.customer_id)
+    term_loan_ids: list[str] = [loan.loan_id for loan in loans if loan.kind is LoanKind.TERM]
     line_id = alert.line_id if alert is not None else None
     _check_resume(stored, completion)
     resuming = stored.pending is not None
@@ -451,16 +452,15 @@ def outcomes_open_to(actor: Principal, credit: CustomerCredit) -> list[TaskOutco
     return [o for o in TaskOutcome if role in OUTCOME_ROLES[o] and credit.allows(o)]
 
 
-def customer_credit(access: MonitoringAccess, *, actor: Principal, task_id: str) -> CustomerCredit:
-    """The task's customer's lines and active loans as they stand, for whoever works it."""
+def customer_credit(access: MonitoringAccess, *, actor: Principal, task: Task) -> CustomerCredit:
+    """The task's customer's lines and active loans as they stand, for whoever works it
+    (``task`` as ``get_task`` gave it)."""
     require(actor, Permission.TASK_WORK)
     with access.units() as uow:
-        stored = _require_task(uow, task_id)
-        alert = uow.monitoring.alert(stored.task.alert_id)
-    customer = stored.task.customer_id
+        alert = uow.monitoring.alert(task.alert_id)
     with access.servicing_uow() as servicing:
-        found_lines = servicing.lines.page(enterprise_id=customer, limit=MAX_PAGE)
-        found_loans = servicing.loans.of_enterprise(customer, limit=MAX_PAGE)
+        found_lines = servicing.lines.page(enterprise_id=task.customer_id, limit=MAX_PAGE)
+        found_loans = servicing.loans.of_enterprise(task.customer_id, limit=MAX_PAGE)
     return CustomerCredit(
         lines=tuple(sorted(found_lines, key=lambda line: line.line_id)),
         loans=tuple(found_loans),

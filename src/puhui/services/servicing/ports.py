@@ -75,7 +75,7 @@ class LoanRepository(Protocol):
         """The line's receipts, oldest draw first (then by id)."""
         ...
 
-    def of_enterprise(self, enterprise_id: str, *, limit: int = 100) -> list[LoanAccount]:
+    def of_enterprise(self, enterprise_id: str, *, limit: int | None = None) -> list[LoanAccount]:
         """The enterprise's active loans, receipts and term loans, oldest first (then by id)."""
         ...
 

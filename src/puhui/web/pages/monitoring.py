@@ -366,9 +366,7 @@ async def task_detail(request: Request, principal: StaffUser, task_id: str) -> H
         alert = await call(
             deps, alerts.get_alert, access, actor=principal, alert_id=found.task.alert_id
         )
-    credit = await call(
-        deps, tasks.customer_credit, access, actor=principal, task_id=found.task.task_id
-    )
+    credit = await call(deps, tasks.customer_credit, access, actor=principal, task=found.task)
     return console_page(
         request,
         principal,

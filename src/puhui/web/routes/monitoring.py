@@ -158,7 +158,7 @@ async def get_task_credit(
     without a loan no recall."""
     access = _access(deps)
     found = await call(deps, tasks.get_task, access, actor=principal, task_id=task_id)
-    credit = await call(deps, tasks.customer_credit, access, actor=principal, task_id=task_id)
+    credit = await call(deps, tasks.customer_credit, access, actor=principal, task=found.task)
     return task_credit_out(found, credit, tasks.outcomes_open_to(principal, credit))
 
 

@@ -26,7 +26,6 @@ from puhui.adapters.db.post_loan.tables import (
 from puhui.adapters.db.servicing.tables import credit_lines, loans
 from puhui.domain.clock import Clock
 from puhui.domain.errors import ConfigurationError, Conflict
-from puhui.domain.lending.account import LoanKind
 from puhui.domain.monitoring import (
     Alert,
     AlertStatus,
@@ -293,16 +292,6 @@ class SqlMonitoringRepository:
                 select(credit_lines.c.line_id)
                 .where(credit_lines.c.enterprise_id == customer_id)
                 .order_by(credit_lines.c.line_id)
-            )
-        ]
-
-    def customer_loans(self, customer_id: str) -> list[tuple[str, LoanKind]]:
-        return [
-            (r.loan_id, LoanKind(r.kind))
-            for r in self._c.execute(
-                select(loans.c.loan_id, loans.c.kind)
-                .where(loans.c.enterprise_id == customer_id, loans.c.status == "active")
-                .order_by(loans.c.disbursed_on, loans.c.loan_id)
             )
         ]
 

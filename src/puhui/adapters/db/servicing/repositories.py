@@ -273,14 +273,15 @@ class SqlLoanRepository:
             query = query.limit(limit)
         return [loan_from_row(row._mapping) for row in self._connection.execute(query)]
 
-    def of_enterprise(self, enterprise_id: str, *, limit: int = 100) -> list[LoanAccount]:
+    def of_enterprise(self, enterprise_id: str, *, limit: int | None = None) -> list[LoanAccount]:
         """Served by ``ix_loans_enterprise_id``."""
         query = (
             select(loans)
             .where(loans.c.enterprise_id == enterprise_id, loans.c.status == "active")
             .order_by(loans.c.disbursed_on, loans.c.loan_id)
-            .limit(limit)
         )
+        if limit is not None:
+            query = query.limit(limit)
         return [loan_from_row(row._mapping) for row in self._connection.execute(query)]
 
 
