@@ -38,7 +38,7 @@ COLUMNS = (
     "outstanding_principal_fen, billed_principal_fen, overdue_principal_fen, "
     "interest_billed_fen, overdue_interest_fen, penalty_billed_fen, compound_billed_fen, "
     "penalty_accrued_fen, compound_accrued_fen, billed_due_on, overdue_since, days_past_due, "
-    "category, current_period"
+    "category, current_period, called_in_on"
 )
 
 
@@ -48,7 +48,7 @@ def _loan(platform: Platform, loan_id: str) -> dict[str, Any]:
             text(f"SELECT {COLUMNS} FROM loans WHERE loan_id = :l"), {"l": loan_id}
         ).one()
     loan = dict(row._mapping)
-    for name in ("billed_due_on", "overdue_since"):
+    for name in ("billed_due_on", "overdue_since", "called_in_on"):
         loan[name] = None if loan[name] is None else str(loan[name])[:10]
     return loan
 
@@ -299,10 +299,12 @@ def test_a_loan_called_in_early_is_restructured_from_the_change_date_and_not_ext
     _close(changes_platform, clock, recalled, on - timedelta(days=1))
     before = _loan(changes_platform, loan_id)
     assert before["overdue_principal_fen"] == before["outstanding_principal_fen"] == 120_000_00
+    assert before["called_in_on"] == "2026-02-20"
     assert _extension_refused(uow_factory, clock, loan_id, on) == "loan_not_changeable"
     _restructure(uow_factory, clock, loan_id, 6, on=on)
     after = _loan(changes_platform, loan_id)
     assert (after["overdue_principal_fen"], after["days_past_due"]) == (0, 0)
+    assert after["called_in_on"] is None  # the agreed schedule replaces the recall
     schedule = _schedule_from(uow_factory, loan_id, after["current_period"])
     assert schedule[0][0] == date(2026, 4, 5)
     assert len(schedule) == 6

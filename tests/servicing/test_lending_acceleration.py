@@ -49,7 +49,8 @@ def _receipt(**balances: object) -> LoanAccount:
 def test_principal_falls_due_on_the_recall_date_and_interest_is_settled() -> None:
     before = _receipt(interest_accum_fen_days=7_900_000_000, interest_accrued_fen=954_58)
     after = accelerate(before, RECALLED)
-    assert after.maturity_date == RECALLED
+    assert after.maturity_date == after.called_in_on == RECALLED
+    assert before.called_in_on is None
     assert after.outstanding_principal_fen == 100_000_00
     assert (after.interest_accrued_fen, after.interest_billed_fen) == (0, 954_58)
     assert after.billed_due_on == RECALLED
@@ -133,6 +134,8 @@ def test_a_term_loan_is_billed_as_if_its_last_instalment_fell_due_on_the_recall_
     assert after.billed_principal_fen == after.outstanding_principal_fen == 83_600_00
     assert (after.interest_billed_fen, after.interest_accrued_fen) == (340_00 + 106_45, 0)
     assert after.unbilled_principal_fen == 0
+    assert after.called_in_on == recalled
+    assert before.called_in_on is None
     assert (after.maturity_date, after.billed_due_on, after.next_due_date) == (
         recalled,
         recalled,

@@ -305,7 +305,8 @@ def test_every_instalment_falls_due_on_the_recall_date_and_the_ledger_does_not_m
     assert called is not None
     remaining = 100_000_00 - FIRST_PRINCIPAL
     after = _loan(uow_factory, loan_id)
-    assert (after.maturity_date, after.billed_due_on) == (recall_on, recall_on)
+    assert before.called_in_on is None
+    assert (after.maturity_date, after.billed_due_on, after.called_in_on) == (recall_on,) * 3
     assert after.billed_principal_fen == after.outstanding_principal_fen == remaining
     assert (after.interest_billed_fen, after.interest_accrued_fen) == (accrued, 0)
     assert after.next_due_date is None
@@ -339,6 +340,7 @@ def test_every_instalment_falls_due_on_the_recall_date_and_the_ledger_does_not_m
     assert late.overdue_since == recall_on + timedelta(days=1)
     assert late.interest_accrued_fen == 0
     assert late.penalty_accrued_fen == _penalty_for_a_day(remaining)
+    assert late.called_in_on == recall_on  # the nights keep the day it was called in
     assert trial_balance(uow_factory, as_of=recall_on + timedelta(days=1)).balanced
 
 

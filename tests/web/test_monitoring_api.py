@@ -151,6 +151,7 @@ def test_a_tasks_credit_lists_the_lines_and_loans_and_the_outcomes_open_to_the_c
             "maturity_date": "2026-12-10",
             "days_past_due": 40,
             "category": "pass",
+            "called_in_on": None,
         }
     ]
     assert credit["outcomes"] == ["contacted", "visited", "no_issue", "monitor", "freeze"]

@@ -138,12 +138,12 @@ def test_serve_refuses_a_database_behind_the_code_and_names_the_fix(
     assert "run `puhui db upgrade` first" in str(empty.exception)
     built = build_platform(Settings(database_url=sqlite_url, environment="test", _env_file=None))  # type: ignore[call-arg]
     try:
-        built.database.upgrade("0041")  # one migration behind
+        built.database.upgrade("0042")  # one migration behind
     finally:
         built.close()
     behind = CliRunner().invoke(serve_cli.app, ["--port", str(_free_port()), "--workers", "2"])
-    assert "is at revision 0041" in str(behind.exception)
-    assert "pending: 0042" in str(behind.exception)
+    assert "is at revision 0042" in str(behind.exception)
+    assert "pending: 0043" in str(behind.exception)
 
 
 def test_production_refuses_to_serve_with_development_secrets(

@@ -49,7 +49,7 @@ def accelerate(account: LoanAccount, on: date) -> LoanAccount:
         )
     if account.maturity_date <= on:
         return account
-    return replace(account.settle_accrued(on), maturity_date=on)
+    return replace(account.settle_accrued(on), maturity_date=on, called_in_on=on)
 
 
 def accelerate_term(
@@ -96,6 +96,7 @@ def accelerate_term(
         billed_principal_fen=account.outstanding_principal_fen,
         billed_due_on=on,
         maturity_date=on,
+        called_in_on=on,
         current_period=account.current_period + 1,
         next_due_date=None,
         period_interest_fen=0,

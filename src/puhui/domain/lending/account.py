@@ -204,6 +204,9 @@ class LoanAccount:
     payee: str | None = None
     """Who received the proceeds when not the borrower (受托支付: entrusted payment to a
     supplier or core enterprise, by USCC); None: paid to the borrower's own account."""
+    called_in_on: date | None = None
+    """The day the bank called the loan in early (提前收回, acceleration): everything it owed
+    fell due that day. None: not called in, or a restructuring agreed since replaced it."""
 
     @classmethod
     def new(

@@ -584,9 +584,13 @@ def _restart(
 
 
 def _at_rate(loan: LoanAccount, rate: Decimal, product: LoanProduct) -> LoanAccount:
-    """The rescheduled loan at ``rate`` (its penalty rate from the product), one version on."""
+    """The rescheduled loan at ``rate`` (its penalty rate from the product), one version on.
+
+    A schedule the bank agreed replaces an earlier recall: the loan is no longer called in.
+    """
     return replace(
         loan,
+        called_in_on=None,
         annual_rate=rate,
         rate_e8=rate_e8(rate),
         penalty_rate_e8=penalty_rate_e8(rate, product.penalty_uplift),

@@ -59,6 +59,7 @@ _LOAN_DATES = frozenset(
         "overdue_since",
         "accrued_through",
         "closed_on",
+        "called_in_on",
     }
 )
 

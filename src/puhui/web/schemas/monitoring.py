@@ -88,6 +88,7 @@ class TaskLoanOut(BaseModel):
     maturity_date: date
     days_past_due: int
     category: str
+    called_in_on: date | None = Field(description="the day it was called in early, if it was")
 
 
 class TaskCreditOut(BaseModel):
@@ -193,6 +194,7 @@ def task_credit_out(
                 maturity_date=loan.maturity_date,
                 days_past_due=loan.days_past_due,
                 category=loan.category.value,
+                called_in_on=loan.called_in_on,
             )
             for loan in credit.loans
         ],

@@ -101,6 +101,10 @@ class ReceiptFields(BaseModel):
     total_owed_fen: int
     days_past_due: int
     category: str
+    called_in_on: date | None = Field(
+        description="the day the bank called the loan in early (提前收回): everything it owed "
+        "fell due that day; null when not called in"
+    )
 
 
 class ReceiptScheduleOut(ReceiptFields):
@@ -359,6 +363,7 @@ def _receipt_fields(receipt: LoanRecord) -> dict[str, Any]:
         "total_owed_fen": receipt.total_owed_fen,
         "days_past_due": receipt.days_past_due,
         "category": receipt.category.value,
+        "called_in_on": receipt.called_in_on,
     }
 
 

@@ -122,6 +122,9 @@ loans = Table(
     # The payee of an entrusted payment (受托支付), e.g. a dealer loan paid to the core
     # enterprise; NULL: paid to the borrower (every receipt before migration 0023).
     Column("payee", String(64), nullable=True),
+    # The day the bank called the loan in early (提前收回); NULL: not called in (migration
+    # 0043 filled it for loans called in before it).
+    Column("called_in_on", Date, nullable=True),
     CheckConstraint(
         "outstanding_principal_fen >= 0 AND overdue_principal_fen >= 0"
         " AND overdue_principal_fen <= outstanding_principal_fen"
