@@ -19,7 +19,14 @@ from h5_applicants import MarketOwner, fresh_owners
 from live_site import Site
 from playwright.sync_api import Page, expect
 
+from puhui.bootstrap import Settings, build_platform
+from puhui.domain.clock import FixedClock
+from puhui.domain.ids import CreditLineId
+from puhui.services.servicing.lines import accelerate_line
+
 SCOPE_COUNT = 7
+CALLED_IN_OWNER = 3
+"""Owners 0 to 2 are this file's other tests'; 6 and 7 are the green and health pages'."""
 
 
 def _owner(site: Site, index: int) -> MarketOwner:
@@ -213,3 +220,80 @@ def test_an_owner_without_an_offer_reads_what_happens_next(
     expect(phone.get_by_text("接下来：", exact=False)).to_be_visible()
     _check(phone)
     screenshot(phone, site, "h5-answer-no-offer")
+
+
+def _bank_calls_in(site: Site, line_id: str) -> None:
+    """What a risk officer's recall does (a post-loan task's ``recall_early``): the line's
+    receipts fall due today and the line is frozen."""
+    platform = build_platform(
+        Settings(  # type: ignore[call-arg]
+            database_url=site.database_url,
+            market_dir=site.market_dir,
+            model_registry_dir=site.market_dir.parent.parent / "models",
+            data_dir=site.market_dir.parent.parent,
+        ),
+        clock=FixedClock(site.today),
+    )
+    try:
+        called = accelerate_line(
+            platform.servicing_uow,
+            CreditLineId(line_id),
+            on=site.today.date(),
+            actor="system:browser-test",
+            reason="post-loan task",
+        )
+    finally:
+        platform.close()
+    assert len(called) == 1
+
+
+def test_an_owner_whose_receipt_the_bank_called_in_reads_why_and_what_to_repay(
+    phone: Page, site: Site, watched: Watched
+) -> None:
+    owner = _owner(site, CALLED_IN_OWNER)
+    sign_in_from_the_qr_code(phone, site, owner.phone)
+    phone.get_by_label("统一社会信用代码").fill(owner.uscc)
+    phone.get_by_label("法定代表人身份证号码").fill(owner.id_number)
+    phone.get_by_role("button", name="下一步：授权").click()
+    for index in range(SCOPE_COUNT):
+        phone.get_by_role("checkbox").nth(index).check()
+    phone.get_by_role("button", name="同意授权并查看结果").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("已获批：您的授信额度")
+    phone.get_by_role("link", name="阅读合同并确认").click()
+    phone.get_by_label("我已阅读并同意本合同全部条款。").check()
+    phone.get_by_role("button", name="确认并签署").click()
+    phone.get_by_label("金额（元）").fill("30000")
+    phone.get_by_role("button", name="立即借款").click()
+    expect(phone.get_by_role("status")).to_contain_text("借款成功")
+    line_id = phone.url.split("?")[0].rsplit("/", 1)[1]
+
+    _bank_calls_in(site, line_id)
+    day = site.today.date().isoformat()
+    phone.goto(f"/h5/line/{line_id}")
+    notice = phone.get_by_role("region", name="银行已提前收回")
+    expect(notice).to_contain_text("下列标注的借据")
+    expect(phone.locator(".receipts li").first).to_contain_text(f"{day} 提前收回")
+    expect(phone.locator("dl.facts")).to_contain_text("已冻结")
+    expect(phone.get_by_role("button", name="立即借款")).to_have_count(0)  # frozen: no draws
+    expect(phone.get_by_text("银行已冻结您的额度", exact=False)).to_be_visible()
+    _check(phone)
+    screenshot(phone, site, "h5-called-in-line")
+
+    phone.locator(".receipts a").first.click()
+    notice = phone.get_by_role("region", name="银行已提前收回")
+    expect(notice).to_contain_text(f"{day}，银行依据借款合同提前收回本笔借据")
+    expect(notice).to_contain_text("请立即归还 ¥30,000.00")
+    expect(phone.locator("dl.facts")).to_contain_text("提前收回日")
+    _check(phone)
+    screenshot(phone, site, "h5-called-in-receipt")
+    phone.get_by_role("link", name="English").click()
+    expect(phone.get_by_role("region", name="Called in by the bank")).to_contain_text(
+        "Repay ¥30,000.00 now, below."
+    )
+    _check(phone, zh=False)
+    phone.get_by_label("Amount, in yuan").fill("30000")
+    phone.get_by_role("button", name="Repay now").click()
+    expect(phone.get_by_role("region", name="Called in by the bank")).to_contain_text(
+        "It is settled: nothing more is owed on it."
+    )
+    _check(phone, zh=False)

@@ -153,10 +153,12 @@ def test_refused_draws_change_nothing(
             maturity_date=date(2027, 4, 1),
             idempotency_key="late",
         )
-    assert dealer_line(later, actor=DEALER_USER, line_id=line_id).status == "expired"
+    expired = dealer_line(later, actor=DEALER_USER, line_id=line_id)
+    assert (expired.status, expired.available_fen) == ("expired", 0)  # nothing to draw
     freeze_credit_line(platform.servicing_uow, CreditLineId(line_id), reason="dispute", actor="ops")
     with pytest.raises(LineFrozen):
         attempt(DEALER_USER, 1_000 * YUAN, "frozen")
-    assert dealer_line(access, actor=DEALER_USER, line_id=line_id).status == "frozen"
+    frozen = dealer_line(access, actor=DEALER_USER, line_id=line_id)
+    assert (frozen.status, frozen.available_fen, frozen.limit_fen) == ("frozen", 0, 540_000 * YUAN)
     assert _drawn(platform, line_id) == 0
     assert dealer_line(access, actor=RISK, line_id=line_id).receipts == ()

@@ -17,11 +17,13 @@ from api_support import Api, build_servicing_api
 from origination_fakes import OTHER_PHONE, OWNER_ID, PHONE, USCC_A
 
 from puhui.domain.clock import FixedClock
+from puhui.domain.ids import CreditLineId
 from puhui.domain.origination.assessment import Outcome
 from puhui.services.origination import owner_views
 from puhui.services.origination import use_cases as uc
 from puhui.services.security import accounts
 from puhui.services.security.permissions import Principal
+from puhui.services.servicing.lines import accelerate_line
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 KEY = re.compile(r'name="request_key" value="([^"]+)"')
@@ -288,3 +290,64 @@ def test_staff_and_strangers_do_not_open_an_owners_pages(site: tuple[Api, TestCl
     assert response.status_code == 303
     assert response.headers["location"] == "/h5/sign-in?next=/h5/line"
     nobody.close()
+
+
+def test_a_receipt_called_in_by_the_bank_says_so_and_what_to_repay(
+    site: tuple[Api, TestClient],
+) -> None:
+    api, client = site
+    _sign_in(api, client)
+    app_id = _apply(client)
+    _consent(client, app_id, ALL_SCOPES)
+    accepted = _post(
+        client, f"/h5/apply/{app_id}/contract", f"/h5/apply/{app_id}/acceptance", {"read": "yes"}
+    )
+    line_path = str(accepted.headers["location"]).split("?")[0]
+    line_id = line_path.rsplit("/", 1)[1]
+    drawn = _post(client, line_path, f"{line_path}/draws", {"amount": "50000", "term": "3"})
+    assert drawn.status_code == 303, drawn.text
+    receipt_id = re.search(r'href="/h5/receipts/([^"]+)"', client.get(line_path).text)
+    assert receipt_id is not None
+    receipt_path = f"/h5/receipts/{receipt_id.group(1)}"
+    assert "called-in" not in client.get(receipt_path).text
+    assert "called-in" not in client.get(line_path).text
+
+    today = api.clock.today()
+    called = accelerate_line(
+        api.deps.credit.servicing_uow,  # type: ignore[union-attr]
+        CreditLineId(line_id),
+        on=today,
+        actor="risk",
+        reason="post-loan task",
+    )
+    assert [c.receipt_id for c in called] == [receipt_id.group(1)]
+
+    day = today.isoformat()
+    line_page = client.get(line_path).text
+    assert "银行已提前收回" in line_page
+    assert f"{day} 提前收回" in line_page  # the receipt's mark in the list
+    assert "已冻结" in line_page
+    assert f'action="{line_path}/draws"' not in line_page  # a frozen line offers no draw
+    assert "银行已冻结您的额度" in line_page
+    assert '<p class="amount">¥0.00</p>' in line_page  # nothing to draw on a frozen line
+    receipt_page = client.get(receipt_path).text
+    assert "银行已提前收回" in receipt_page
+    assert f"{day}，银行依据借款合同提前收回本笔借据" in receipt_page
+    assert "请立即归还 ¥50,000.00" in receipt_page
+    english = client.get(f"{receipt_path}?lang=en").text
+    assert "Called in by the bank" in english
+    assert f"On {day} the bank called this receipt in early" in english
+    assert "Repay ¥50,000.00 now, below." in english
+    # The borrower's API says it too.
+    schedule = client.get(
+        f"/api/v1/receipts/{receipt_id.group(1)}/schedule", headers=api.applicant_headers()
+    )
+    assert schedule.status_code == 200, schedule.text
+    assert schedule.json()["called_in_on"] == day
+
+    repaid = _post(client, receipt_path, f"{receipt_path}/repayments", {"amount": "50000"})
+    assert repaid.status_code == 303, repaid.text
+    settled = client.get(f"{receipt_path}?lang=en").text
+    assert "It is settled: nothing more is owed on it." in settled
+    assert "Repay ¥" not in settled
+    assert "called-in" not in client.get(line_path).text  # nothing called in is owed

@@ -225,6 +225,11 @@ def test_a_term_borrowers_task_offers_a_recall_and_no_line_outcomes(world: World
     assert "提前收回贷款" in shown
     (loan_id,) = [loan["loan_id"] for loan in stored.action["term_loans"]]
     assert f"贷款 {loan_id} 已提前收回：本金 100,000.00 元及截至当日的利息当日到期。" in shown
+    # The loan, still owed, is marked as called in on the day in the customer's loans.
+    row = shown[shown.index(f'data-loan="{loan_id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "已提前收回" in row
+    assert f'data-called-in="{world.api.clock.today().isoformat()}"' in row
 
 
 def test_a_recall_before_the_end_of_day_has_run_says_so_and_changes_nothing(

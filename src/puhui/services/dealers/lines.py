@@ -316,6 +316,8 @@ class DealerReceipt:
     maturity_date: date
     payee: str | None
     status: str
+    called_in_on: date | None = None
+    """The day the bank called it in early (提前收回); None: not called in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +330,7 @@ class DealerLineView:
     limit_fen: int
     drawn_fen: int
     available_fen: int
+    """What may be drawn now: the limit left, 0 on a frozen or expired line."""
     annual_rate: Decimal
     opened_on: date
     expiry_date: date
@@ -361,6 +364,7 @@ def _receipt(loan: LoanAccount) -> DealerReceipt:
         maturity_date=loan.maturity_date,
         payee=loan.payee,
         status=loan.status.value,
+        called_in_on=loan.called_in_on,
     )
 
 
@@ -376,7 +380,8 @@ def _view(
         core_uscc=core,
         limit_fen=line.limit_fen,
         drawn_fen=line.drawn_fen,
-        available_fen=line.available_fen,
+        # What the dealer may draw: nothing on a frozen or expired line.
+        available_fen=line.available_fen if status == "active" else 0,
         annual_rate=line.annual_rate,
         opened_on=line.opened_on,
         expiry_date=line.expiry_date,

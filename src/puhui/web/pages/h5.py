@@ -43,7 +43,7 @@ from puhui.services.origination import use_cases as uc
 from puhui.services.origination.credit_access import CreditAccess
 from puhui.services.origination.line_opening import ONLINE_CREDIT_PRODUCT
 from puhui.services.security.permissions import Principal
-from puhui.services.servicing.records import CreditLineRecord
+from puhui.services.servicing.records import CreditLineRecord, LineStatus
 from puhui.services.servicing.statements import MovementKind, statement_periods
 from puhui.web.dependencies import ApiDependencies, call, client_address
 from puhui.web.pages import common, green, session
@@ -619,7 +619,10 @@ class DrawTerm:
 
 
 def _draw_terms(line: CreditLineRecord, today: date) -> list[DrawTerm]:
-    """The terms a draw may take today: within the line's expiry (else up to the expiry)."""
+    """The terms a draw may take today: within the line's expiry (else up to the expiry);
+    none on a frozen line, which takes no draws."""
+    if line.status is LineStatus.FROZEN:
+        return []
     terms = [
         DrawTerm(m, add_months(today, m))
         for m in DRAW_TERMS
@@ -667,6 +670,9 @@ async def _line_page(
         {
             "line": line,
             "receipts": receipts,
+            "called_in": any(
+                r.called_in_on is not None and r.status is LoanStatus.ACTIVE for r in receipts
+            ),
             "receipt_status": RECEIPT_STATUS_NAMES,
             "application": application,
             "green_category_name": green.category_name(request, application.green_category)

@@ -98,6 +98,7 @@ class DealerReceiptOut(BaseModel):
     payee: str | None
     """The core enterprise paid (受托支付)."""
     status: str
+    called_in_on: date | None = Field(description="the day it was called in early, if it was")
 
 
 class DealerLineViewOut(BaseModel):
@@ -137,6 +138,7 @@ def dealer_line_view_out(view: DealerLineView) -> DealerLineViewOut:
                 maturity_date=r.maturity_date,
                 payee=r.payee,
                 status=r.status,
+                called_in_on=r.called_in_on,
             )
             for r in view.receipts
         ],
