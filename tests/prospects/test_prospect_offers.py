@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 
 import pytest
 from prospect_support import META, MONTH, PHONE, managers, row, uscc
+from typer.testing import CliRunner
 
 from puhui.bootstrap import Platform
+from puhui.cli.main import app
 from puhui.domain.prospects import ProspectStatus
 from puhui.services.prospects import loading, offers, queue
 from puhui.services.prospects.ports import (
@@ -18,6 +23,8 @@ from puhui.services.prospects.ports import (
     ProspectQuery,
 )
 from puhui.services.security.permissions import SYSTEM
+
+runner = CliRunner()
 
 
 @dataclass
@@ -95,3 +102,50 @@ def test_a_prospect_dropped_by_a_rerun_can_no_longer_be_worked(platform: Platfor
     view = queue.get_prospect(access, actor=SYSTEM, prospect_id=ids[uscc(0)])
     assert view.record.status is ProspectStatus.NEW
     assert [e.action for e in view.history] == ["loaded", "dropped_by_run", "relisted"]
+
+
+def test_the_dispatch_command_delivers_what_is_pending_and_cancels_what_is_withdrawn(
+    platform: Platform, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    access = platform.prospect_access()
+    (manager,) = managers(platform, "wang")
+    # The command runs on the machine's clock, long after the second offer's validity
+    # (30 April 2026); the first stays valid.
+    live = row(0, valid_until=date(2099, 12, 31))
+    loading.load_run(access, actor=SYSTEM, month=MONTH, rows=[live, row(1)], meta=META)
+    ids = _prospects(platform)
+    for enterprise in (uscc(0), uscc(1)):
+        offers.send_offer(access, actor=manager, prospect_id=ids[enterprise], phone=PHONE)
+    monkeypatch.setenv("PUHUI_DATABASE_URL", database_url)
+    monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
+
+    bad = runner.invoke(app, ["prospect", "dispatch", "--limit", "0"])
+    assert bad.exit_code == 2
+    assert "--limit" in bad.output
+    with platform.prospects_uow() as uow:
+        assert len(uow.prospects.pending_messages(10)) == 2  # nothing was touched
+
+    done = runner.invoke(app, ["prospect", "dispatch", "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output.strip().splitlines()[-1]) == {
+        "sent": 1,
+        "retrying": 0,
+        "failed": 0,
+        "cancelled": 1,
+    }
+    view = queue.get_prospect(access, actor=SYSTEM, prospect_id=ids[uscc(0)])
+    assert view.record.offer_status is not None
+    assert view.record.offer_status.value == "sent"
+    again = runner.invoke(app, ["prospect", "dispatch"])
+    assert again.exit_code == 0, again.output
+    assert "no offer was waiting in the outbox" in again.output
+
+
+def test_the_dispatch_command_refuses_a_database_not_migrated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUHUI_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
+    refused = runner.invoke(app, ["prospect", "dispatch"])
+    assert refused.exit_code == 2
+    assert "run `puhui db upgrade`" in refused.output

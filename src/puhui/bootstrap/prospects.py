@@ -46,11 +46,7 @@ def load_run_on(
 ) -> LoadReport:
     """:func:`load_run` on a platform already built: the demo's, whose clock is simulated
     (the run is stamped with the simulated day, not the machine's)."""
-    status = platform.database.status()
-    if not status.up_to_date:
-        raise ConfigurationError(
-            "the platform database is not migrated to the latest schema: run `puhui db upgrade`"
-        )
+    _require_migrated(platform)
     return loading.load_run(
         platform.prospect_access(),
         actor=BATCH,
@@ -61,11 +57,20 @@ def load_run_on(
 
 
 def dispatch(settings: Settings, *, limit: int = 100) -> DispatchReport:
-    """Deliver the outbox's pending offers through the log notifier (masked phones)."""
+    """Deliver the outbox's pending offers through the log notifier (masked phones)
+    (``puhui prospect dispatch``)."""
     platform = build_platform(settings)
     try:
+        _require_migrated(platform)
         return offers.dispatch_outbox(
             platform.prospect_access(), LogNotifier(), actor=BATCH, limit=limit
         )
     finally:
         platform.close()
+
+
+def _require_migrated(platform: Platform) -> None:
+    if not platform.database.status().up_to_date:
+        raise ConfigurationError(
+            "the platform database is not migrated to the latest schema: run `puhui db upgrade`"
+        )
