@@ -12,6 +12,7 @@ import puhui.adapters.db.features.tables
 import puhui.adapters.db.guarantees.tables
 import puhui.adapters.db.loan_changes.tables
 import puhui.adapters.db.origination.tables
+import puhui.adapters.db.outbox
 import puhui.adapters.db.partners.tables
 import puhui.adapters.db.post_loan.tables
 import puhui.adapters.db.prospects.tables

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from puhui.adapters.db import key_rotation
 from puhui.adapters.db.encryption import FieldCipher
-from puhui.adapters.db.prospects.tables import notification_outbox, prospects
+from puhui.adapters.db.outbox import notification_outbox
+from puhui.adapters.db.prospects.tables import prospects
 from puhui.adapters.db.prospects.unit_of_work import ProspectsUnitOfWork
 from puhui.bootstrap import Platform
 from puhui.services.prospects import loading, offers, queue

@@ -14,14 +14,9 @@ from typer.testing import CliRunner
 from puhui.bootstrap import Platform
 from puhui.cli.main import app
 from puhui.domain.prospects import ProspectStatus
+from puhui.services.notifications import NotificationFailed, OutboxMessage
 from puhui.services.prospects import loading, offers, queue
-from puhui.services.prospects.ports import (
-    MarketingOptedOut,
-    NotificationFailed,
-    OutboxMessage,
-    ProspectExpired,
-    ProspectQuery,
-)
+from puhui.services.prospects.ports import MarketingOptedOut, ProspectExpired, ProspectQuery
 from puhui.services.security.permissions import SYSTEM
 
 runner = CliRunner()

@@ -9,11 +9,12 @@ from datetime import timedelta
 from prospect_support import META, MONTH, PHONE, managers, row, uscc
 from sqlalchemy import select
 
-from puhui.adapters.db.prospects.tables import notification_outbox
+from puhui.adapters.db.outbox import notification_outbox
 from puhui.bootstrap import Platform
 from puhui.domain.clock import FixedClock
+from puhui.services.notifications import MessageStatus, OutboxMessage
 from puhui.services.prospects import loading, offers, queue
-from puhui.services.prospects.ports import MessageStatus, OfferState, OutboxMessage, ProspectQuery
+from puhui.services.prospects.ports import OfferState, ProspectQuery
 from puhui.services.security.permissions import SYSTEM, Principal, Role
 
 

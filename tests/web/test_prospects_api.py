@@ -14,7 +14,8 @@ from api_support import Api
 from origination_fakes import OWNER_ID, PHONE, USCC_A, USCC_B
 from sqlalchemy import select
 
-from puhui.adapters.db.prospects.tables import notification_outbox, prospects
+from puhui.adapters.db.outbox import notification_outbox
+from puhui.adapters.db.prospects.tables import prospects
 from puhui.adapters.notify.log import LogNotifier
 from puhui.domain.origination.assessment import Outcome
 from puhui.domain.prospects import ProspectRow

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, Table, and_, select
 
+from puhui.adapters.db import outbox
 from puhui.adapters.db.collections import tables as collection_tables
 from puhui.adapters.db.collections.repository import NOTE_COLUMN
 from puhui.adapters.db.encryption import FieldCipher
@@ -46,9 +47,9 @@ ENCRYPTED_COLUMNS: tuple[tuple[Table, str, dict[str, str]], ...] = (
         },
     ),
     (
-        prospect_tables.notification_outbox,
+        outbox.notification_outbox,
         "message_id",
-        {"recipient_enc": prospect_repository.RECIPIENT},
+        {"recipient_enc": outbox.RECIPIENT},
     ),
 )
 """Every table with encrypted columns: its primary key, and each ``_enc`` column with the name

@@ -11,7 +11,7 @@ import json
 import logging
 
 from puhui.domain.privacy import mask_phone, mask_text
-from puhui.services.prospects.ports import OutboxMessage
+from puhui.services.notifications import OutboxMessage
 
 logger = logging.getLogger(__name__)
 

@@ -23,15 +23,17 @@ from puhui.domain.identity import validate_mobile
 from puhui.domain.ids import new_id
 from puhui.domain.prospects import ProspectStatus
 from puhui.risk.need import PRE_CONSENT_SOURCES
-from puhui.services.prospects.access import ProspectAccess, require_worker, taker
-from puhui.services.prospects.ports import (
+from puhui.services.notifications import (
     Channel,
-    MarketingOptedOut,
     MessageStatus,
     NotificationFailed,
     NotificationPort,
-    OfferState,
     OutboxMessage,
+)
+from puhui.services.prospects.access import ProspectAccess, require_worker, taker
+from puhui.services.prospects.ports import (
+    MarketingOptedOut,
+    OfferState,
     PreConsentViolation,
     ProspectRecord,
 )

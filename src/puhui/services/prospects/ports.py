@@ -7,10 +7,11 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
-from puhui.domain.errors import Conflict, PuhuiError
+from puhui.domain.errors import Conflict
 from puhui.domain.prospects import ProspectRow, ProspectStatus
+from puhui.services.notifications import OutboxMessage
 from puhui.services.ports import UnitOfWork
 
 
@@ -38,12 +39,6 @@ class PreConsentViolation(Conflict):
     code = "pre_consent_violation"
 
 
-class NotificationFailed(PuhuiError):
-    """A provider did not take a message (the outbox keeps it for another attempt)."""
-
-    code = "notification_failed"
-
-
 class OfferState(StrEnum):
     QUEUED = "queued"
     """Written to the outbox, not delivered yet."""
@@ -59,21 +54,6 @@ class Conversion(StrEnum):
 
     APPROVED = "approved"
     DECLINED = "declined"
-
-
-class Channel(StrEnum):
-    """Where an offer goes; the providers plug in behind ``NotificationPort``."""
-
-    SMS = "sms"
-    WECHAT = "wechat"
-
-
-class MessageStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    """Withdrawn before delivery (an opt-out, or the prospect no longer live)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,21 +131,6 @@ class ProspectQuery:
     assigned_to: str | None = None
     limit: int = 50
     offset: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    message_id: str
-    channel: Channel
-    recipient: str
-    template: str
-    payload: Mapping[str, Any]
-    subject_id: str
-    status: MessageStatus
-    attempts: int
-    created_at: dt.datetime
-    sent_at: dt.datetime | None = None
-    last_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,14 +237,6 @@ class ProspectsUnitOfWork(UnitOfWork, Protocol):
 
 
 ProspectUnits = Callable[[], ProspectsUnitOfWork]
-
-
-class NotificationPort(Protocol):
-    """Delivers one message to its recipient (an SMS gateway, WeChat, a log)."""
-
-    def deliver(self, message: OutboxMessage) -> None:
-        """Hand the message over; ``NotificationFailed`` when the provider refused it."""
-        ...
 
 
 class ApplicationOutcomes(Protocol):

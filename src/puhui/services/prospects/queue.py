@@ -18,12 +18,11 @@ from puhui.domain.errors import InvalidInput, NotFound
 from puhui.domain.identity import validate_mobile
 from puhui.domain.prospects import ProspectStatus
 from puhui.services.audit import record
+from puhui.services.notifications import MessageStatus, OutboxMessage
 from puhui.services.prospects.access import ProspectAccess, require_worker, taker
 from puhui.services.prospects.ports import (
     InvalidProspectTransition,
-    MessageStatus,
     OfferState,
-    OutboxMessage,
     ProspectEvent,
     ProspectExpired,
     ProspectQuery,

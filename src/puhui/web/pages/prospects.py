@@ -22,10 +22,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from puhui.domain.errors import ConfigurationError, InvalidInput
 from puhui.domain.privacy import mask_phone, mask_text
 from puhui.domain.prospects import ProspectStatus
+from puhui.services.notifications import Channel
 from puhui.services.prospects import conversion, offers, queue
 from puhui.services.prospects.access import ProspectAccess
 from puhui.services.prospects.map import MapDimension, MarketingMap, marketing_map
-from puhui.services.prospects.ports import Channel, Conversion, OfferState, ProspectQuery
+from puhui.services.prospects.ports import Conversion, OfferState, ProspectQuery
 from puhui.services.prospects.queue import parse_month
 from puhui.services.security.permissions import Permission, Principal, Role
 from puhui.web.dependencies import ApiDependencies, call

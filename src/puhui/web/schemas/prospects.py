@@ -8,9 +8,10 @@ from pydantic import BaseModel, Field
 
 from puhui.domain.privacy import mask_phone, mask_text
 from puhui.domain.prospects import ProspectStatus
+from puhui.services.notifications import Channel, OutboxMessage
 from puhui.services.prospects.conversion import FastTrackItem
 from puhui.services.prospects.map import MarketingMap
-from puhui.services.prospects.ports import Channel, OutboxMessage, ProspectRecord
+from puhui.services.prospects.ports import ProspectRecord
 from puhui.services.prospects.queue import ProspectView
 from puhui.web.schemas.common import Fen, Strict
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from puhui.adapters.db import outbox as _outbox  # noqa: F401
+
 # Every table module registers on the shared metadata; import them all so that Alembic's
 # comparison sees the whole schema.
 from puhui.adapters.db.collections import tables as _collection_tables  # noqa: F401

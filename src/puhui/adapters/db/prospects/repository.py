@@ -31,9 +31,9 @@ from sqlalchemy import (
 
 from puhui.adapters.db import fast
 from puhui.adapters.db.encryption import FieldCipher
+from puhui.adapters.db.outbox import PHONE_INDEX, SqlOutbox, notification_outbox
 from puhui.adapters.db.prospects.tables import (
     marketing_opt_outs,
-    notification_outbox,
     prospect_events,
     prospect_runs,
     prospect_territories,
@@ -44,13 +44,11 @@ from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict
 from puhui.domain.ids import new_id
 from puhui.domain.prospects import ProspectRow, ProspectStatus
+from puhui.services.notifications import MessageStatus, OutboxMessage
 from puhui.services.prospects.ports import (
-    Channel,
     ClusterCount,
     Conversion,
-    MessageStatus,
     OfferState,
-    OutboxMessage,
     ProspectEvent,
     ProspectQuery,
     ProspectRecord,
@@ -60,9 +58,6 @@ from puhui.services.prospects.ports import (
 
 PHONE = "prospects.contact_phone"
 NOTES = "prospects.notes"
-RECIPIENT = "notification_outbox.recipient"
-PHONE_INDEX = "phone"
-"""One blind-index domain for every phone column: an opt-out matches any of them."""
 WORKING = ("new", "contacted", "interested")
 _P = prospects.c
 _BY_APPLICATION = select(prospects).where(_P.application_id == bindparam("b_app"))
@@ -147,6 +142,7 @@ class SqlProspectRepository:
         self._connection = connection
         self._clock = clock
         self._cipher = cipher
+        self._outbox = SqlOutbox(connection, cipher)
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -451,31 +447,10 @@ class SqlProspectRepository:
     # -- outbox ------------------------------------------------------------------------------
 
     def add_message(self, message: OutboxMessage) -> None:
-        self._connection.execute(
-            insert(notification_outbox).values(
-                message_id=message.message_id,
-                channel=message.channel.value,
-                recipient_enc=self._cipher.encrypt(RECIPIENT, message.recipient),
-                recipient_index=self._cipher.blind_index(PHONE_INDEX, message.recipient),
-                template=message.template,
-                payload_json=json.dumps(dict(message.payload), ensure_ascii=False, sort_keys=True),
-                subject_id=message.subject_id,
-                status=message.status.value,
-                attempts=message.attempts,
-                created_at=message.created_at,
-                sent_at=message.sent_at,
-                last_error=message.last_error,
-            )
-        )
+        self._outbox.add_message(message)
 
     def pending_messages(self, limit: int) -> list[OutboxMessage]:
-        rows = self._connection.execute(
-            select(notification_outbox)
-            .where(notification_outbox.c.status == MessageStatus.PENDING.value)
-            .order_by(notification_outbox.c.created_at, notification_outbox.c.message_id)
-            .limit(limit)
-        )
-        return [self._message(row) for row in rows]
+        return self._outbox.pending_messages(limit)
 
     def pending_for(self, *, uscc: str | None, phone: str | None) -> list[OutboxMessage]:
         wanted: list[ColumnElement[bool]] = []
@@ -495,34 +470,10 @@ class SqlProspectRepository:
             .where(notification_outbox.c.status == MessageStatus.PENDING.value, or_(*wanted))
             .order_by(notification_outbox.c.created_at, notification_outbox.c.message_id)
         )
-        return [self._message(row) for row in rows]
-
-    def _message(self, row: Row[Any]) -> OutboxMessage:
-        return OutboxMessage(
-            message_id=row.message_id,
-            channel=Channel(row.channel),
-            recipient=self._cipher.decrypt(RECIPIENT, row.recipient_enc),
-            template=row.template,
-            payload=json.loads(row.payload_json),
-            subject_id=row.subject_id,
-            status=MessageStatus(row.status),
-            attempts=row.attempts,
-            created_at=row.created_at,
-            sent_at=row.sent_at,
-            last_error=row.last_error,
-        )
+        return [self._outbox.message(row) for row in rows]
 
     def save_message(self, message: OutboxMessage) -> None:
-        self._connection.execute(
-            update(notification_outbox)
-            .where(notification_outbox.c.message_id == message.message_id)
-            .values(
-                status=message.status.value,
-                attempts=message.attempts,
-                sent_at=message.sent_at,
-                last_error=message.last_error,
-            )
-        )
+        self._outbox.save_message(message)
 
     # -- the map -----------------------------------------------------------------------------
 

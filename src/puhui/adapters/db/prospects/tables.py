@@ -126,26 +126,6 @@ prospect_territories = Table(
     PrimaryKeyConstraint("region_code", "user_id", name="pk_prospect_territories"),
 )
 
-notification_outbox = Table(
-    "notification_outbox",
-    metadata,
-    Column("message_id", String(ID), primary_key=True),
-    Column("channel", String(16), nullable=False),
-    Column("recipient_enc", Text, nullable=False),
-    Column("recipient_index", String(HASH), nullable=False),
-    Column("template", String(64), nullable=False),
-    Column("payload_json", Text, nullable=False),
-    Column("subject_id", String(ID), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("sent_at", UtcDateTime, nullable=True),
-    Column("last_error", String(400), nullable=True),
-    CheckConstraint("status IN ('pending', 'sent', 'failed', 'cancelled')", name="status"),
-    Index("ix_notification_outbox_status", "status", "created_at"),
-    Index("ix_notification_outbox_subject_id", "subject_id"),
-)
-
 marketing_opt_outs = Table(
     "marketing_opt_outs",
     metadata,

@@ -1,0 +1,69 @@
+"""Messages to customers through the outbox: pre-approval offers, and notices of what the bank
+did to their loans (a recall).
+
+A message is written to the outbox (``notification_outbox``, the recipient sealed) in the
+transaction of the change it tells of, and delivered later, each in its own transaction, by
+``puhui outbox dispatch`` through the ``NotificationPort`` (a log here; an SMS gateway or
+WeChat account behind the same port).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from puhui.domain.errors import PuhuiError
+
+
+class NotificationFailed(PuhuiError):
+    """A provider did not take a message (the outbox keeps it for another attempt)."""
+
+    code = "notification_failed"
+
+
+class Channel(StrEnum):
+    """Where a message goes; the providers plug in behind ``NotificationPort``."""
+
+    SMS = "sms"
+    WECHAT = "wechat"
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    """Withdrawn before delivery (an offer after an opt-out, or its prospect no longer live)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    message_id: str
+    channel: Channel
+    recipient: str
+    template: str
+    payload: Mapping[str, Any]
+    subject_id: str
+    """What the message is about: a prospect (an offer) or a customer (a notice)."""
+    status: MessageStatus
+    attempts: int
+    created_at: dt.datetime
+    sent_at: dt.datetime | None = None
+    last_error: str | None = None
+
+
+class NotificationPort(Protocol):
+    """Delivers one message to its recipient (an SMS gateway, WeChat, a log)."""
+
+    def deliver(self, message: OutboxMessage) -> None:
+        """Hand the message over; ``NotificationFailed`` when the provider refused it."""
+        ...
+
+
+class Outbox(Protocol):
+    """Where a unit of work writes the messages its change sends."""
+
+    def add_message(self, message: OutboxMessage) -> None: ...
