@@ -249,7 +249,7 @@ def test_the_root_lists_its_commands_without_importing_them_and_each_summary_is_
     root = typer.main.get_command(app)
     names = root.list_commands(None)  # type: ignore[attr-defined]
     assert names[:3] == ["demo", "qr", "version"]
-    assert len(names) == len(set(names)) == 32
+    assert len(names) == len(set(names)) == 33
     for name in names:
         command = root.get_command(None, name)  # type: ignore[attr-defined]
         summary = inspect.cleandoc(command.help or "").split("\n\n")[0]

@@ -7,9 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 from book_support import AS_OF, Book, add_term_borrower, build_book, uscc
+from sqlalchemy import select
 
 from puhui.adapters.db.collections.unit_of_work import collections_units
+from puhui.adapters.db.outbox import notification_outbox
 from puhui.adapters.db.post_loan.under_alert import SqlUnderAlert
+from puhui.adapters.notify.log import LogNotifier
 from puhui.bootstrap import Platform
 from puhui.bootstrap.api import collections_hand_over
 from puhui.domain.monitoring import DpdBucket, OutcomeNotPermitted, TaskOutcome, TaskStatus
@@ -19,7 +22,9 @@ from puhui.services.collections.ports import QueueFilter
 from puhui.services.monitoring import tasks as work
 from puhui.services.monitoring.ports import TaskQuery, TaskRecord
 from puhui.services.monitoring.run import run_monitoring
-from puhui.services.security.permissions import Principal, Role
+from puhui.services.notifications import MessageStatus
+from puhui.services.prospects import offers
+from puhui.services.security.permissions import SYSTEM, Principal, Role
 from puhui.services.servicing.errors import EndOfDayPending
 from puhui.services.servicing.records import LineStatus
 
@@ -128,6 +133,9 @@ def test_a_risk_officer_recalls_early_every_receipt_falls_due(platform: Platform
         "operation": "recall_early",
         "receipts": [{"receipt_id": book.receipts[uscc(0)], "called_fen": 100_000_00}],
         "term_loans": [],
+        # No origination wired here: no phone to send the borrower's notice to.
+        "notice": None,
+        "notice_missing": "no_phone",
     }
     with platform.servicing_uow() as uow:
         receipt = uow.loans.get(book.receipts[uscc(0)])
@@ -140,6 +148,55 @@ def test_a_risk_officer_recalls_early_every_receipt_falls_due(platform: Platform
     # Only due dates move: nothing is posted, the ledger stays as balanced as it was.
     with platform.uow() as uow:
         assert uow.table_counts()["journal_lines"] == journal_before
+
+
+def test_a_recall_notice_goes_to_the_borrowers_phone_with_the_task_and_is_dispatched(
+    platform: Platform,
+) -> None:
+    book, task = _book_with_task(platform)
+    phones = {uscc(0): "13812345678"}
+    access = replace(book.access(), borrower_phone=phones.get, now=platform.clock.now)
+    work.claim_task(access, actor=RISK, task_id=task.task.task_id)
+    done = work.complete_task(
+        access,
+        actor=RISK,
+        task_id=task.task.task_id,
+        completion=work.Completion(TaskOutcome.RECALL_EARLY),
+    )
+    assert done.action is not None
+    notice = done.action["notice"]
+    assert notice["channel"] == "sms"
+    assert "notice_missing" not in done.action
+    with platform.monitoring_uow() as uow:
+        (message,) = uow.outbox.of_subject(uscc(0))
+    assert message.message_id == notice["message_id"]
+    assert (message.recipient, message.template) == ("13812345678", work.RECALL_NOTICE_TEMPLATE)
+    assert message.payload == {
+        "customer_id": uscc(0),
+        "called_in_on": AS_OF.isoformat(),
+        "receipts": [{"receipt_id": book.receipts[uscc(0)], "called_fen": 100_000_00}],
+        "term_loans": [],
+        "principal_fen": 100_000_00,
+    }
+    # Sealed at rest: the number is not in the row.
+    with platform.database.engine.connect() as connection:
+        (sealed,) = connection.execute(
+            select(notification_outbox.c.recipient_enc).where(
+                notification_outbox.c.message_id == message.message_id
+            )
+        ).one()
+    assert "13812345678" not in sealed
+    # The outbox's dispatch delivers it: a notice is not an offer, no opt-out withdraws it.
+    with platform.prospects_uow() as uow:
+        uow.prospects.add_opt_out(uscc=uscc(0), phone=None, reason="no marketing", actor="ops")
+        uow.commit()
+    notifier = LogNotifier()
+    report = offers.dispatch_outbox(platform.prospect_access(), notifier, actor=SYSTEM)
+    assert (report.sent, report.cancelled) == (1, 0)
+    assert notifier.delivered == [message.message_id]
+    with platform.monitoring_uow() as uow:
+        (sent,) = uow.outbox.of_subject(uscc(0))
+    assert sent.status is MessageStatus.SENT
 
 
 TERM_BORROWER = "91350100M000100Y43"
@@ -178,6 +235,8 @@ def test_a_recall_calls_in_a_term_loan_of_a_customer_without_a_line(platform: Pl
         "operation": "recall_early",
         "receipts": [],
         "term_loans": [{"loan_id": loan_id, "called_fen": 100_000_00}],
+        "notice": None,
+        "notice_missing": "no_phone",
     }
     with platform.servicing_uow() as uow:
         loan = uow.loans.get(loan_id)

@@ -114,13 +114,13 @@ def test_the_dispatch_command_delivers_what_is_pending_and_cancels_what_is_withd
     monkeypatch.setenv("PUHUI_DATABASE_URL", database_url)
     monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
 
-    bad = runner.invoke(app, ["prospect", "dispatch", "--limit", "0"])
+    bad = runner.invoke(app, ["outbox", "dispatch", "--limit", "0"])
     assert bad.exit_code == 2
     assert "--limit" in bad.output
     with platform.prospects_uow() as uow:
         assert len(uow.prospects.pending_messages(10)) == 2  # nothing was touched
 
-    done = runner.invoke(app, ["prospect", "dispatch", "--json"])
+    done = runner.invoke(app, ["outbox", "dispatch", "--json"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.output.strip().splitlines()[-1]) == {
         "sent": 1,
@@ -131,9 +131,9 @@ def test_the_dispatch_command_delivers_what_is_pending_and_cancels_what_is_withd
     view = queue.get_prospect(access, actor=SYSTEM, prospect_id=ids[uscc(0)])
     assert view.record.offer_status is not None
     assert view.record.offer_status.value == "sent"
-    again = runner.invoke(app, ["prospect", "dispatch"])
+    again = runner.invoke(app, ["outbox", "dispatch"])
     assert again.exit_code == 0, again.output
-    assert "no offer was waiting in the outbox" in again.output
+    assert "no message was waiting in the outbox" in again.output
 
 
 def test_the_dispatch_command_refuses_a_database_not_migrated(
@@ -141,6 +141,6 @@ def test_the_dispatch_command_refuses_a_database_not_migrated(
 ) -> None:
     monkeypatch.setenv("PUHUI_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
-    refused = runner.invoke(app, ["prospect", "dispatch"])
+    refused = runner.invoke(app, ["outbox", "dispatch"])
     assert refused.exit_code == 2
     assert "run `puhui db upgrade`" in refused.output

@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.encryption import FieldCipher
-from puhui.adapters.db.origination.unit_of_work import OriginationUnits
+from puhui.adapters.db.origination.unit_of_work import OriginationUnitOfWork, OriginationUnits
 from puhui.adapters.db.post_loan.unit_of_work import MonitoringUnitOfWork
 from puhui.adapters.db.prospects.outcomes import SqlApplicationOutcomes
 from puhui.adapters.db.prospects.unit_of_work import ProspectsUnitOfWork
@@ -299,7 +299,9 @@ def build_api_dependencies(
             ),
             servicing_uow=servicing_uow_factory,
             today=clock.today,
+            now=clock.now,
             hand_over=collections_hand_over(post_loan.units, clock),
+            borrower_phone=owner_phone(units.reader),
         )
         credit = CreditAccess(
             origination_uow=units.writer,
@@ -346,6 +348,23 @@ def collections_hand_over(
         return len(handed)
 
     return hand_over
+
+
+def owner_phone(units: Callable[[], OriginationUnitOfWork]) -> Callable[[str], str | None]:
+    """Where the bank's notices to a customer go: the phone of its latest application (the
+    owner signed in with it). None for a customer that never applied online (a branch's
+    term-loan borrower): the bank reaches it by letter, and the task's action says so."""
+
+    def phone(customer_id: str) -> str | None:
+        with units() as uow:
+            latest = uow.applications.earlier_of_enterprise(customer_id, before=_NEVER, limit=1)
+        return latest[0].applicant.phone if latest else None
+
+    return phone
+
+
+_NEVER = datetime(9999, 1, 1, tzinfo=UTC)
+"""Before this instant: every application."""
 
 
 def post_loan_access(

@@ -13,7 +13,7 @@ from pathlib import Path
 from puhui.adapters.db.collections.unit_of_work import collections_units
 from puhui.adapters.db.post_loan.signals import ServicingSignalSource
 from puhui.adapters.sources.market import MarketDataSource
-from puhui.bootstrap.api import collections_hand_over
+from puhui.bootstrap.api import collections_hand_over, owner_phone
 from puhui.bootstrap.concentration import (
     DataSourceClusters,
     concentration_service,
@@ -21,7 +21,7 @@ from puhui.bootstrap.concentration import (
 )
 from puhui.bootstrap.container import Platform
 from puhui.bootstrap.monitoring import MarketSignalSource
-from puhui.bootstrap.wiring import prosperity_source
+from puhui.bootstrap.wiring import origination_units, prosperity_source
 from puhui.pipelines.post_loan import PostLoanCycle, PostLoanParts
 from puhui.pipelines.simulation import DEMO_MANAGER, DEMO_SUPERVISOR
 from puhui.risk.behaviour import BehaviouralModel
@@ -70,7 +70,9 @@ def post_loan_cycle(
                 units=platform.monitoring_uow,
                 servicing_uow=platform.servicing_uow,
                 today=platform.clock.today,
+                now=platform.clock.now,
                 hand_over=collections_hand_over(collections, platform.clock),
+                borrower_phone=owner_phone(origination_units(platform).reader),
             ),
             collections=collections,
             concentration=concentration_service(

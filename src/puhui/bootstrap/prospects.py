@@ -57,8 +57,8 @@ def load_run_on(
 
 
 def dispatch(settings: Settings, *, limit: int = 100) -> DispatchReport:
-    """Deliver the outbox's pending offers through the log notifier (masked phones)
-    (``puhui prospect dispatch``)."""
+    """Deliver the outbox's pending messages (offers and notices) through the log notifier,
+    phones masked (``puhui outbox dispatch``)."""
     platform = build_platform(settings)
     try:
         _require_migrated(platform)

@@ -107,6 +107,9 @@ _SUBS: dict[str, _Sub] = {
     "prospect": _Sub(
         "Pre-approval (主动授信): who to invite this month, and the marketing map.", "prospect"
     ),
+    "outbox": _Sub(
+        "The notification outbox: offers to prospects and notices to borrowers.", "outbox"
+    ),
     "prosperity": _Sub("Prosperity indices (景气指数) by industry and region.", "prosperity"),
     "voucher": _Sub(
         "Payable vouchers (电子债权凭证): simulate issue, split, transfer, financing, settlement.",

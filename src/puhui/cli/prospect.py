@@ -1,9 +1,7 @@
-"""``puhui prospect``: the monthly pre-approval run (主动授信), its models, the marketing map and
-the delivery of the offers queued in the outbox."""
+"""``puhui prospect``: the monthly pre-approval run (主动授信), its models and the marketing map."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -214,46 +212,6 @@ def _load(frame: pl.DataFrame, market: Path, month: date, meta: dict[str, str]) 
         f"({report.rows_new:,} new, {report.rows_kept:,} kept, {report.rows_expired:,} expired; "
         f"{report.assigned:,} assigned, {report.unassigned:,} without a manager)"
     )
-
-
-@app.command("dispatch")
-def dispatch_command(
-    limit: Annotated[
-        int,
-        typer.Option("--limit", min=1, max=10_000, help="Messages to deliver at most, 1-10000."),
-    ] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
-) -> None:
-    """Deliver the outbox's pending offers, oldest first (run it on a schedule).
-
-    Each message is delivered in its own transaction through the configured notifier (the log,
-    phones masked, until an SMS gateway or WeChat account is plugged in). A refused delivery
-    is retried at the next dispatch, three attempts in all, then marked failed. An offer whose
-    enterprise opted out, whose prospect a re-run dropped or whose validity passed since it was
-    queued is cancelled, not sent.
-    """
-    from puhui.bootstrap.prospects import dispatch  # noqa: PLC0415 - the database only here
-
-    settings = load_settings()
-    try:
-        report = dispatch(settings, limit=limit)
-    except PuhuiError as exc:
-        raise fail(exc.message, code=exc.code) from None
-    counts = {
-        "sent": report.sent,
-        "retrying": report.retrying,
-        "failed": report.failed,
-        "cancelled": report.cancelled,
-    }
-    if as_json:
-        typer.echo(json.dumps(counts))
-    elif not any(counts.values()):
-        typer.echo("no offer was waiting in the outbox")
-    else:
-        typer.echo(
-            f"outbox: {report.sent:,} sent, {report.retrying:,} to retry, "
-            f"{report.failed:,} failed for good, {report.cancelled:,} cancelled"
-        )
 
 
 @app.command("report")

@@ -14,8 +14,9 @@ from httpx import Response
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
 from api_support import Api, build_servicing_api
-from origination_fakes import OTHER_PHONE, OWNER_ID, PHONE, USCC_A
+from origination_fakes import OTHER_PHONE, OWNER_ID, PHONE, USCC_A, USCC_B
 
+from puhui.bootstrap.api import owner_phone
 from puhui.domain.clock import FixedClock
 from puhui.domain.ids import CreditLineId
 from puhui.domain.origination.assessment import Outcome
@@ -321,6 +322,10 @@ def test_a_receipt_called_in_by_the_bank_says_so_and_what_to_repay(
         reason="post-loan task",
     )
     assert [c.receipt_id for c in called] == [receipt_id.group(1)]
+    # A post-loan task's recall notice would go to the phone the owner applied with.
+    phone_of = owner_phone(api.deps.credit.origination_uow)  # type: ignore[union-attr]
+    assert phone_of(USCC_A) == PHONE
+    assert phone_of(USCC_B) is None  # never applied: no phone on file
 
     day = today.isoformat()
     line_page = client.get(line_path).text

@@ -225,6 +225,9 @@ def test_a_term_borrowers_task_offers_a_recall_and_no_line_outcomes(world: World
     assert "提前收回贷款" in shown
     (loan_id,) = [loan["loan_id"] for loan in stored.action["term_loans"]]
     assert f"贷款 {loan_id} 已提前收回：本金 100,000.00 元及截至当日的利息当日到期。" in shown
+    # A branch's term-loan borrower never applied online: no phone, so no SMS; the page says so.
+    assert stored.action["notice_missing"] == "no_phone"
+    assert "没有借款人的手机号：未发送短信，请以书面形式通知借款人。" in shown
     # The loan, still owed, is marked as called in on the day in the customer's loans.
     row = shown[shown.index(f'data-loan="{loan_id}"') :]
     row = row[: row.index("</tr>")]

@@ -42,3 +42,9 @@ class MonitoringAccess:
     """Collections' hand-over (customer id, actor, reason -> cases handed): a task's
     ``hand_to_collections`` outcome puts the customer's open collection cases in the queue
     with the reason; None where collections are not wired (the hand-off row still records it)."""
+    now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    """The clock's instant (a notice's time in the outbox); the platform's clock when wired."""
+    borrower_phone: Callable[[str], str | None] | None = None
+    """The phone the bank's notices to a customer go to (customer id -> phone; None when none
+    is on file): a ``recall_early`` outcome writes its notice to the outbox; None where
+    origination is not wired (no notice, and the task's action says so)."""

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from puhui.decision.triggers import CompiledTriggers
 from puhui.domain.errors import Conflict
 from puhui.domain.monitoring import Alert, AlertStatus, Hit, Severity, Task, TaskStatus
+from puhui.services.notifications import Outbox
 from puhui.services.ports import UnitOfWork
 
 Json = Mapping[str, Any]
@@ -221,6 +222,11 @@ class MonitoringRepository(Protocol):
 class MonitoringUnitOfWork(UnitOfWork, Protocol):
     @property
     def monitoring(self) -> MonitoringRepository: ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """Where a completed task's notice to the customer is written, with the task."""
+        ...
 
 
 MonitoringUnits = Callable[[], MonitoringUnitOfWork]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from puhui.domain.errors import Conflict, InvalidInput, NotFound, PuhuiError
-from puhui.domain.ids import CreditLineId
+from puhui.domain.ids import CreditLineId, new_id
 from puhui.domain.lending.account import LoanAccount, LoanKind
 from puhui.domain.monitoring import OUTCOME_ROLES, StaffRole, Task, TaskOutcome
 from puhui.services.audit import record
@@ -30,6 +30,7 @@ from puhui.services.monitoring.ports import (
     TaskQuery,
     TaskRecord,
 )
+from puhui.services.notifications import Channel, MessageStatus, OutboxMessage
 from puhui.services.security.permissions import Permission, Principal, require
 from puhui.services.servicing import lines, term_loans
 from puhui.services.servicing.records import CreditLineRecord, LineStatus
@@ -192,6 +193,57 @@ def _recall(
             details={"customer_id": task.customer_id},
         )
     return {"operation": "recall_early", "receipts": called, "term_loans": called_loans}
+
+
+RECALL_NOTICE_TEMPLATE = "loan_recall_notice_v1"
+"""The notice that the bank called the customer's loans in: which, on what day, how much."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Notice:
+    message: OutboxMessage | None
+    missing: str = ""
+    """Why there is no message: ``no_phone`` (none on file for the customer)."""
+
+    def recorded(self) -> dict[str, Any]:
+        """What the task's action keeps of it."""
+        if self.message is None:
+            return {"notice": None, "notice_missing": self.missing}
+        sent = {"message_id": self.message.message_id, "channel": self.message.channel.value}
+        return {"notice": sent}
+
+
+def _recall_notice(access: MonitoringAccess, task: Task, action: Any) -> _Notice | None:
+    """The borrower's notice of a recall (None when nothing was called in): by SMS to the
+    phone on file, with what fell due; without a phone, no message, and the action says so."""
+    receipts = list(action.get("receipts", []))
+    loans = list(action.get("term_loans", []))
+    if not receipts and not loans:
+        return None
+    phone = access.borrower_phone(task.customer_id) if access.borrower_phone else None
+    if phone is None:
+        return _Notice(None, "no_phone")
+    on = task.completed_on or access.today()
+    payload = {
+        "customer_id": task.customer_id,
+        "called_in_on": on.isoformat(),
+        "receipts": receipts,
+        "term_loans": loans,
+        "principal_fen": sum(int(c["called_fen"]) for c in [*receipts, *loans]),
+    }
+    return _Notice(
+        OutboxMessage(
+            message_id=new_id("msg"),
+            channel=Channel.SMS,
+            recipient=phone,
+            template=RECALL_NOTICE_TEMPLATE,
+            payload=payload,
+            subject_id=task.customer_id,
+            status=MessageStatus.PENDING,
+            attempts=0,
+            created_at=access.now(),
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,11 +413,19 @@ def complete_task(
             raise
         pending = {**pending, "action": action}
         marked = _keep_progress(access, marked, pending)
+    notice = (
+        _recall_notice(access, completed, action) if outcome is TaskOutcome.RECALL_EARLY else None
+    )
+    if notice is not None:
+        action = {**action, **notice.recorded()}
     with access.units() as uow:
         if outcome is TaskOutcome.HAND_TO_COLLECTIONS:
             uow.monitoring.hand_to_collections(
                 completed, actor=pending["actor"], note=completed.note
             )
+        if notice is not None and notice.message is not None:
+            # With the completion, or not at all: a resumed completion writes it once.
+            uow.outbox.add_message(notice.message)
         uow.monitoring.save_task(TaskRecord(completed, action, marked.version))
         _audit_task(
             uow,

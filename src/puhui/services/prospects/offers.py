@@ -5,7 +5,9 @@ its audit event: either both happen or neither. A dispatcher delivers pending ro
 through the ``NotificationPort`` (a log here; an SMS gateway or WeChat behind the same port),
 at least once: a message delivered whose status could not be written is sent again. Before each
 delivery the dispatcher checks again that the offer may still go (no opt-out since, the
-prospect still listed and within its validity) and cancels it otherwise.
+prospect still listed and within its validity) and cancels it otherwise. The same dispatch
+delivers the outbox's other messages, the notices post-loan monitoring writes (a recall): a
+notice of what the bank did to a loan is not marketing, so no opt-out withdraws it.
 
 An offer is refused, with the reason, when the prospect lapsed, said no or already applied,
 when the enterprise or the phone opted out of marketing, and when the run read data the bank
@@ -157,7 +159,7 @@ def dispatch_outbox(
         pending = uow.prospects.pending_messages(limit)
     sent = failed = retrying = cancelled = 0
     for message in pending:
-        if _withdrawn(access, actor, message):
+        if message.template == OFFER_TEMPLATE and _withdrawn(access, actor, message):
             cancelled += 1
             continue
         error: str | None = None
@@ -221,7 +223,8 @@ def _record_delivery(
                 last_error=error,
             )
         )
-        stored = uow.prospects.get(message.subject_id)
+        offer = message.template == OFFER_TEMPLATE
+        stored = uow.prospects.get(message.subject_id) if offer else None
         if stored is not None and status is not MessageStatus.PENDING:
             state = OfferState.SENT if status is MessageStatus.SENT else OfferState.FAILED
             changed = replace(
@@ -239,5 +242,9 @@ def _record_delivery(
         uow.commit()
     if error is not None:
         logger.warning(
-            "offer %s not delivered (attempt %d): %s", message.message_id, attempts, error
+            "message %s (%s) not delivered (attempt %d): %s",
+            message.message_id,
+            message.template,
+            attempts,
+            error,
         )
