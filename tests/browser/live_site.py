@@ -24,7 +24,7 @@ from pathlib import Path
 import uvicorn
 
 import puhui
-from puhui.bootstrap import Settings, build_platform
+from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.bootstrap.serving import api_dependencies
 from puhui.bootstrap.wiring import origination_ports
 from puhui.domain.clock import FixedClock
@@ -81,6 +81,20 @@ class Site:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    def platform(self) -> Platform:
+        """The platform on the site's book, at the site's day, for a test to act as the bank
+        (the caller closes it)."""
+        work = self.market_dir.parent.parent
+        return build_platform(
+            Settings(  # type: ignore[call-arg]
+                database_url=self.database_url,
+                market_dir=self.market_dir,
+                model_registry_dir=work / "models",
+                data_dir=work,
+            ),
+            clock=FixedClock(self.today),
+        )
 
 
 def _free_port() -> int:

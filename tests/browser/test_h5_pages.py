@@ -19,8 +19,6 @@ from h5_applicants import MarketOwner, fresh_owners
 from live_site import Site
 from playwright.sync_api import Page, expect
 
-from puhui.bootstrap import Settings, build_platform
-from puhui.domain.clock import FixedClock
 from puhui.domain.ids import CreditLineId
 from puhui.services.servicing.lines import accelerate_line
 
@@ -225,15 +223,7 @@ def test_an_owner_without_an_offer_reads_what_happens_next(
 def _bank_calls_in(site: Site, line_id: str) -> None:
     """What a risk officer's recall does (a post-loan task's ``recall_early``): the line's
     receipts fall due today and the line is frozen."""
-    platform = build_platform(
-        Settings(  # type: ignore[call-arg]
-            database_url=site.database_url,
-            market_dir=site.market_dir,
-            model_registry_dir=site.market_dir.parent.parent / "models",
-            data_dir=site.market_dir.parent.parent,
-        ),
-        clock=FixedClock(site.today),
-    )
+    platform = site.platform()
     try:
         called = accelerate_line(
             platform.servicing_uow,

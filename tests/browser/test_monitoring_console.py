@@ -20,8 +20,6 @@ from browser_support import (
 from live_site import PASSWORD, Site
 from playwright.sync_api import Page, expect
 
-from puhui.bootstrap import Settings, build_platform
-from puhui.domain.clock import FixedClock
 from puhui.domain.monitoring import Hit, Severity
 from puhui.services.monitoring.ports import EvidencedHit, MonitoredCustomer
 from puhui.services.monitoring.run import RunSetup, run_monitoring
@@ -54,15 +52,7 @@ class OneWarning:
 def warned_customer(site: Site) -> str:
     """A fresh alert and its task, raised through the monitoring service on the live book
     (the demo's own monthly runs found nothing to warn about in two months)."""
-    platform = build_platform(
-        Settings(  # type: ignore[call-arg]
-            database_url=site.database_url,
-            market_dir=site.market_dir,
-            model_registry_dir=site.market_dir.parent.parent / "models",
-            data_dir=site.market_dir.parent.parent,
-        ),
-        clock=FixedClock(site.today),
-    )
+    platform = site.platform()
     source = OneWarning([])
     try:
         run_monitoring(

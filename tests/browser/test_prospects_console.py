@@ -17,9 +17,7 @@ from browser_support import (
 from live_site import PASSWORD, Site
 from playwright.sync_api import Page, expect
 
-from puhui.bootstrap import Settings, build_platform
 from puhui.bootstrap.api import security_from_settings
-from puhui.domain.clock import FixedClock
 from puhui.domain.prospects import ProspectRow
 from puhui.risk.need import PRE_CONSENT_SOURCES
 from puhui.services.prospects import loading, queue
@@ -38,10 +36,7 @@ INDUSTRIES = ("manufacturing", "wholesale", "logistics")
 def loaded_run(site: Site) -> str:
     """A month's pre-approved list loaded through the service, the demo's manager covering
     Hangzhou (3301): the first prospect is theirs."""
-    platform = build_platform(
-        Settings(database_url=site.database_url),  # type: ignore[call-arg]
-        clock=FixedClock(site.today),
-    )
+    platform = site.platform()
     today = site.today.date()
     month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     rows = [

@@ -28,7 +28,7 @@ from puhui.services.loan_changes.access import LoanChangeAccess
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.lines import draw, open_credit_line
 from puhui.services.servicing.products import create_product
-from puhui.services.servicing.term_loans import disburse_term_loan
+from puhui.services.servicing.term_loans import accelerate_term_loan, disburse_term_loan
 
 from .conftest import ENTERPRISE, term_product
 
@@ -409,3 +409,25 @@ def test_the_loans_history_shows_the_arrears_a_restructuring_brought_forward(
     assert (
         "已将逾期 8 天的欠款纳入新还款计划：本金 9,000.00，利息 400.00，罚息复利 12.34" in history
     )
+
+
+def test_a_loan_the_bank_called_in_says_so_on_its_page(world: World) -> None:
+    loan_id = world.loan(date(2026, 2, 10), 12)
+    manager = world.staff("wang", Role.ACCOUNT_MANAGER)
+    assert "data-called-in" not in manager.get(f"{PAGE}?loan={loan_id}")
+    servicing = world.api.deps.credit.servicing_uow  # type: ignore[union-attr]
+    called = accelerate_term_loan(
+        servicing, loan_id, on=date(2026, 2, 10), actor="risk", reason="post-loan task"
+    )
+    assert called is not None
+    page = manager.get(f"{PAGE}?loan={loan_id}")
+    assert 'data-called-in="2026-02-10"' in page
+    assert "其全部欠款已于当日到期；可重组，不可展期。" in page
+    english = manager.get(f"{PAGE}?loan={loan_id}&lang=en")
+    assert "it can be restructured, not extended" in english
+    found = world.api.client.get(
+        f"/api/v1/loans/{loan_id}/classification",
+        headers=world.api.staff_headers(Role.ACCOUNT_MANAGER),
+    )
+    assert found.status_code == 200, found.text
+    assert found.json()["called_in_on"] == "2026-02-10"

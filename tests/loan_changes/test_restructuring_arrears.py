@@ -25,6 +25,7 @@ from puhui.services.loan_changes.changes import (
     request_extension,
     request_restructuring,
 )
+from puhui.services.loan_changes.classification import classify_loan
 from puhui.services.servicing.term_loans import accelerate_term_loan
 from puhui.web.schemas.loan_changes import change_out, record_out
 
@@ -300,11 +301,13 @@ def test_a_loan_called_in_early_is_restructured_from_the_change_date_and_not_ext
     before = _loan(changes_platform, loan_id)
     assert before["overdue_principal_fen"] == before["outstanding_principal_fen"] == 120_000_00
     assert before["called_in_on"] == "2026-02-20"
+    assert classify_loan(uow_factory, loan_id, on).called_in_on == recalled
     assert _extension_refused(uow_factory, clock, loan_id, on) == "loan_not_changeable"
     _restructure(uow_factory, clock, loan_id, 6, on=on)
     after = _loan(changes_platform, loan_id)
     assert (after["overdue_principal_fen"], after["days_past_due"]) == (0, 0)
     assert after["called_in_on"] is None  # the agreed schedule replaces the recall
+    assert classify_loan(uow_factory, loan_id, on).called_in_on is None
     schedule = _schedule_from(uow_factory, loan_id, after["current_period"])
     assert schedule[0][0] == date(2026, 4, 5)
     assert len(schedule) == 6

@@ -32,6 +32,9 @@ class LoanClassification:
     """The loan this one renewed (无还本续贷), flagged for reporting; never a downgrade."""
     loan_kind: str = "term"
     """``term`` or ``receipt`` (a draw on a credit line): which changes it can have."""
+    called_in_on: date | None = None
+    """The day the bank called the loan in early (提前收回), if it did: it can no longer be
+    extended, only restructured."""
 
 
 def classify_loan(uow_factory: UowFactory, loan_id: str, as_of: date) -> LoanClassification:
@@ -71,4 +74,5 @@ def classify_loan(uow_factory: UowFactory, loan_id: str, as_of: date) -> LoanCla
         stored_category=loan.category.value,
         renewed_from=renewed_from,
         loan_kind=loan.kind.value,
+        called_in_on=loan.called_in_on,
     )

@@ -128,6 +128,9 @@ class ClassificationOut(BaseModel):
     observation_ends_on: date | None
     stored_category: str
     renewed_from: str | None
+    called_in_on: date | None = Field(
+        default=None, description="the day the bank called the loan in early, if it did"
+    )
 
 
 def change_out(result: ChangeResult) -> ChangeOut:
@@ -225,6 +228,7 @@ def classification_out(result: LoanClassification) -> ClassificationOut:
         observation_ends_on=result.observation_ends_on,
         stored_category=result.stored_category,
         renewed_from=result.renewed_from,
+        called_in_on=result.called_in_on,
     )
 
 
