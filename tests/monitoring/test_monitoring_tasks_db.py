@@ -197,6 +197,8 @@ def test_a_recall_notice_goes_to_the_borrowers_phone_with_the_task_and_is_dispat
     with platform.monitoring_uow() as uow:
         (sent,) = uow.outbox.of_subject(uscc(0))
     assert sent.status is MessageStatus.SENT
+    (delivered,) = _events(platform, "notification.sent")
+    assert delivered.entity_id == message.message_id  # type: ignore[attr-defined]
 
 
 TERM_BORROWER = "91350100M000100Y43"

@@ -135,6 +135,23 @@ def test_the_dispatch_command_delivers_what_is_pending_and_cancels_what_is_withd
     assert again.exit_code == 0, again.output
     assert "no message was waiting in the outbox" in again.output
 
+    # What the outbox holds, newest first, with the phones masked.
+    listed = runner.invoke(app, ["outbox", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.output.strip().splitlines()[-1])
+    assert sorted(r["status"] for r in rows) == ["cancelled", "sent"]
+    assert {r["recipient"] for r in rows} == {"138****5678"}
+    assert PHONE not in listed.output
+    sent = runner.invoke(app, ["outbox", "list", "--status", "sent"])
+    assert sent.exit_code == 0, sent.output
+    assert " sent " in sent.output
+    assert "138****5678" in sent.output
+    assert "cancelled" not in sent.output
+    assert PHONE not in sent.output
+    failed = runner.invoke(app, ["outbox", "list", "--status", "failed"])
+    assert "no message in the outbox is failed" in failed.output
+    assert runner.invoke(app, ["outbox", "list", "--status", "lost"]).exit_code == 2
+
 
 def test_the_dispatch_command_refuses_a_database_not_migrated(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -15,6 +15,7 @@ from puhui.bootstrap.container import Platform, build_platform
 from puhui.bootstrap.settings import Settings
 from puhui.domain.errors import ConfigurationError
 from puhui.domain.prospects import ProspectRow
+from puhui.services.notifications import MessageStatus, OutboxMessage
 from puhui.services.prospects import loading, offers
 from puhui.services.prospects.loading import LoadReport
 from puhui.services.prospects.offers import DispatchReport
@@ -64,6 +65,20 @@ def dispatch(settings: Settings, *, limit: int = 100) -> DispatchReport:
         _require_migrated(platform)
         return offers.dispatch_outbox(
             platform.prospect_access(), LogNotifier(), actor=BATCH, limit=limit
+        )
+    finally:
+        platform.close()
+
+
+def outbox_messages(
+    settings: Settings, *, status: MessageStatus | None, limit: int
+) -> list[OutboxMessage]:
+    """The outbox's messages, newest first (``puhui outbox list``)."""
+    platform = build_platform(settings)
+    try:
+        _require_migrated(platform)
+        return offers.outbox_messages(
+            platform.prospect_access(), actor=BATCH, status=status, limit=limit
         )
     finally:
         platform.close()

@@ -9,6 +9,8 @@ import typer
 
 from puhui.cli.context import fail, load_settings
 from puhui.domain.errors import PuhuiError
+from puhui.domain.privacy import mask_phone
+from puhui.services.notifications import MessageStatus
 
 app = typer.Typer(
     help="The notification outbox: offers to prospects and notices to borrowers.",
@@ -58,4 +60,53 @@ def dispatch_command(
         typer.echo(
             f"outbox: {report.sent:,} sent, {report.retrying:,} to retry, "
             f"{report.failed:,} failed for good, {report.cancelled:,} cancelled"
+        )
+
+
+@app.command("list")
+def list_command(
+    status: Annotated[
+        MessageStatus | None,
+        typer.Option("--status", help="Only messages of this status (default: all)."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1_000, help="Messages at most, 1-1000.")
+    ] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
+) -> None:
+    """The outbox's messages, newest first, phones masked (--status failed: what needs a look)."""
+    from puhui.bootstrap.prospects import outbox_messages  # noqa: PLC0415 - the database only here
+
+    settings = load_settings()
+    try:
+        found = outbox_messages(settings, status=status, limit=limit)
+    except PuhuiError as exc:
+        raise fail(exc.message, code=exc.code) from None
+    rows = [
+        {
+            "message_id": m.message_id,
+            "created_at": m.created_at.isoformat(),
+            "template": m.template,
+            "subject_id": m.subject_id,
+            "channel": m.channel.value,
+            "recipient": mask_phone(m.recipient),
+            "status": m.status.value,
+            "attempts": m.attempts,
+            "sent_at": None if m.sent_at is None else m.sent_at.isoformat(),
+            "last_error": m.last_error,
+        }
+        for m in found
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no message in the outbox" + ("" if status is None else f" is {status.value}"))
+        return
+    for m in found:
+        error = f"  ({m.last_error})" if m.last_error else ""
+        typer.echo(
+            f"{m.message_id}  {m.created_at:%Y-%m-%d %H:%M}  {m.status.value:<9} "
+            f"{m.attempts}x  {m.channel.value} {mask_phone(m.recipient)}  {m.template}  "
+            f"{m.subject_id}{error}"
         )

@@ -96,6 +96,16 @@ class SqlOutbox:
         )
         return [self.message(row) for row in rows]
 
+    def newest(self, status: MessageStatus | None, limit: int) -> list[OutboxMessage]:
+        """The newest messages first, of one status (served by its index) or all."""
+        query = select(notification_outbox)
+        if status is not None:
+            query = query.where(notification_outbox.c.status == status.value)
+        query = query.order_by(
+            notification_outbox.c.created_at.desc(), notification_outbox.c.message_id.desc()
+        ).limit(limit)
+        return [self.message(row) for row in self._connection.execute(query)]
+
     def of_subject(self, subject_id: str) -> list[OutboxMessage]:
         """Every message about ``subject_id``, oldest first (served by its index)."""
         rows = self._connection.execute(

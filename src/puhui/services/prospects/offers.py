@@ -25,6 +25,7 @@ from puhui.domain.identity import validate_mobile
 from puhui.domain.ids import new_id
 from puhui.domain.prospects import ProspectStatus
 from puhui.risk.need import PRE_CONSENT_SOURCES
+from puhui.services.audit import record
 from puhui.services.notifications import (
     Channel,
     MessageStatus,
@@ -181,6 +182,22 @@ def dispatch_outbox(
     return DispatchReport(sent=sent, failed=failed, retrying=retrying, cancelled=cancelled)
 
 
+def outbox_messages(
+    access: ProspectAccess,
+    *,
+    actor: Principal,
+    status: MessageStatus | None = None,
+    limit: int = 50,
+) -> list[OutboxMessage]:
+    """What the outbox holds, newest first: of one status (``failed``: what needs a look) or
+    all. The recipients are in clear: the caller masks them where it shows them."""
+    require(actor, Permission.PROSPECT_MANAGE)
+    if not 1 <= limit <= 1_000:
+        raise InvalidInput("list 1 to 1000 messages at a time", details={"field": "limit"})
+    with access.units() as uow:
+        return uow.prospects.messages(status, limit)
+
+
 def _withdrawn(access: ProspectAccess, actor: Principal, message: OutboxMessage) -> bool:
     """Cancel the message if what allowed it changed since it was queued.
 
@@ -225,6 +242,22 @@ def _record_delivery(
         )
         offer = message.template == OFFER_TEMPLATE
         stored = uow.prospects.get(message.subject_id) if offer else None
+        if not offer and status is not MessageStatus.PENDING:
+            # A notice has no prospect to keep its history: the audit trail does.
+            record(
+                uow,
+                actor=actor.audit_name(),
+                action=f"notification.{status.value}",
+                entity="notification",
+                entity_id=message.message_id,
+                payload={
+                    "template": message.template,
+                    "subject_id": message.subject_id,
+                    "channel": message.channel.value,
+                    "attempts": attempts,
+                    "error": error,
+                },
+            )
         if stored is not None and status is not MessageStatus.PENDING:
             state = OfferState.SENT if status is MessageStatus.SENT else OfferState.FAILED
             changed = replace(

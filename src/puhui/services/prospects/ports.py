@@ -11,7 +11,7 @@ from typing import Protocol
 
 from puhui.domain.errors import Conflict
 from puhui.domain.prospects import ProspectRow, ProspectStatus
-from puhui.services.notifications import OutboxMessage
+from puhui.services.notifications import MessageStatus, OutboxMessage
 from puhui.services.ports import UnitOfWork
 
 
@@ -215,6 +215,10 @@ class ProspectRepository(Protocol):
     def add_message(self, message: OutboxMessage) -> None: ...
 
     def pending_messages(self, limit: int) -> list[OutboxMessage]: ...
+
+    def messages(self, status: MessageStatus | None, limit: int) -> list[OutboxMessage]:
+        """The newest messages first, of one status or all."""
+        ...
 
     def pending_for(self, *, uscc: str | None, phone: str | None) -> list[OutboxMessage]:
         """Pending messages about the enterprise's prospects or to the phone."""

@@ -452,6 +452,9 @@ class SqlProspectRepository:
     def pending_messages(self, limit: int) -> list[OutboxMessage]:
         return self._outbox.pending_messages(limit)
 
+    def messages(self, status: MessageStatus | None, limit: int) -> list[OutboxMessage]:
+        return self._outbox.newest(status, limit)
+
     def pending_for(self, *, uscc: str | None, phone: str | None) -> list[OutboxMessage]:
         wanted: list[ColumnElement[bool]] = []
         if uscc is not None:
