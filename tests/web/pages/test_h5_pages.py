@@ -18,13 +18,14 @@ from origination_fakes import OTHER_PHONE, OWNER_ID, PHONE, USCC_A, USCC_B
 
 from puhui.bootstrap.api import owner_phone
 from puhui.domain.clock import FixedClock
-from puhui.domain.ids import CreditLineId
+from puhui.domain.ids import CreditLineId, ReceiptId
 from puhui.domain.origination.assessment import Outcome
 from puhui.services.origination import owner_views
 from puhui.services.origination import use_cases as uc
 from puhui.services.security import accounts
 from puhui.services.security.permissions import Principal
 from puhui.services.servicing.lines import accelerate_line
+from puhui.services.servicing.receipts import write_off
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 KEY = re.compile(r'name="request_key" value="([^"]+)"')
@@ -305,12 +306,12 @@ def test_a_receipt_called_in_by_the_bank_says_so_and_what_to_repay(
     )
     line_path = str(accepted.headers["location"]).split("?")[0]
     line_id = line_path.rsplit("/", 1)[1]
-    drawn = _post(client, line_path, f"{line_path}/draws", {"amount": "50000", "term": "3"})
-    assert drawn.status_code == 303, drawn.text
-    receipt_id = re.search(r'href="/h5/receipts/([^"]+)"', client.get(line_path).text)
-    assert receipt_id is not None
-    receipt_path = f"/h5/receipts/{receipt_id.group(1)}"
-    assert "called-in" not in client.get(receipt_path).text
+    for amount in ("50000", "20000"):
+        drawn = _post(client, line_path, f"{line_path}/draws", {"amount": amount, "term": "3"})
+        assert drawn.status_code == 303, drawn.text
+    receipt_ids = re.findall(r'href="/h5/receipts/([^"]+)"', client.get(line_path).text)
+    assert len(receipt_ids) == 2
+    assert "called-in" not in client.get(f"/h5/receipts/{receipt_ids[0]}").text
     assert "called-in" not in client.get(line_path).text
 
     today = api.clock.today()
@@ -321,7 +322,10 @@ def test_a_receipt_called_in_by_the_bank_says_so_and_what_to_repay(
         actor="risk",
         reason="post-loan task",
     )
-    assert [c.receipt_id for c in called] == [receipt_id.group(1)]
+    by_amount = {c.called_fen: c.receipt_id for c in called}
+    assert sorted(by_amount.values()) == sorted(receipt_ids)
+    receipt_id, other_id = by_amount[50_000_00], by_amount[20_000_00]
+    receipt_path = f"/h5/receipts/{receipt_id}"
     # A post-loan task's recall notice would go to the phone the owner applied with.
     phone_of = owner_phone(api.deps.credit.origination_uow)  # type: ignore[union-attr]
     assert phone_of(USCC_A) == PHONE
@@ -345,7 +349,7 @@ def test_a_receipt_called_in_by_the_bank_says_so_and_what_to_repay(
     assert "Repay ¥50,000.00 now, below." in english
     # The borrower's API says it too.
     schedule = client.get(
-        f"/api/v1/receipts/{receipt_id.group(1)}/schedule", headers=api.applicant_headers()
+        f"/api/v1/receipts/{receipt_id}/schedule", headers=api.applicant_headers()
     )
     assert schedule.status_code == 200, schedule.text
     assert schedule.json()["called_in_on"] == day
@@ -355,4 +359,18 @@ def test_a_receipt_called_in_by_the_bank_says_so_and_what_to_repay(
     settled = client.get(f"{receipt_path}?lang=en").text
     assert "It is settled: nothing more is owed on it." in settled
     assert "Repay ¥" not in settled
-    assert "called-in" not in client.get(line_path).text  # nothing called in is owed
+    assert "银行已依据借款合同提前收回下列标注的借据" in client.get(f"{line_path}?lang=zh-CN").text
+    # The other one is written off (核销): the claim stays owed, so it is not "settled".
+    write_off(
+        api.deps.credit.servicing_uow,  # type: ignore[union-attr]
+        ReceiptId(other_id),
+        on=today,
+        idempotency_key="w-1",
+        actor="ops",
+        reason="uncollectable",
+    )
+    written_off = client.get(f"/h5/receipts/{other_id}?lang=en").text
+    assert f"On {day} the bank called this receipt in early." in written_off
+    assert "settled" not in written_off
+    assert "Repay ¥" not in written_off
+    assert "called-in" not in client.get(line_path).text  # nothing called in is owed now
