@@ -161,3 +161,31 @@ def test_the_dispatch_command_refuses_a_database_not_migrated(
     refused = runner.invoke(app, ["outbox", "dispatch"])
     assert refused.exit_code == 2
     assert "run `puhui db upgrade`" in refused.output
+
+
+@dataclass
+class UnreachableProvider:
+    """A provider stand-in whose refusal quotes the number."""
+
+    def deliver(self, message: OutboxMessage) -> None:
+        raise NotificationFailed(f"number {message.recipient} unreachable")
+
+
+def test_the_outbox_list_masks_the_number_in_a_providers_error(
+    platform: Platform, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    access = platform.prospect_access()
+    (manager,) = managers(platform, "wang")
+    live = row(0, valid_until=date(2099, 12, 31))
+    loading.load_run(access, actor=SYSTEM, month=MONTH, rows=[live], meta=META)
+    offers.send_offer(access, actor=manager, prospect_id=_prospects(platform)[uscc(0)], phone=PHONE)
+    for _ in range(3):
+        offers.dispatch_outbox(access, UnreachableProvider(), actor=SYSTEM)
+    monkeypatch.setenv("PUHUI_DATABASE_URL", database_url)
+    monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
+    for args in (["--json"], []):
+        listed = runner.invoke(app, ["outbox", "list", "--status", "failed", *args])
+        assert listed.exit_code == 0, listed.output
+        assert "unreachable" in listed.output
+        assert "138****5678" in listed.output
+        assert PHONE not in listed.output

@@ -9,7 +9,7 @@ import typer
 
 from puhui.cli.context import fail, load_settings
 from puhui.domain.errors import PuhuiError
-from puhui.domain.privacy import mask_phone
+from puhui.domain.privacy import mask_phone, mask_text
 from puhui.services.notifications import MessageStatus
 
 app = typer.Typer(
@@ -93,7 +93,8 @@ def list_command(
             "status": m.status.value,
             "attempts": m.attempts,
             "sent_at": None if m.sent_at is None else m.sent_at.isoformat(),
-            "last_error": m.last_error,
+            # A provider's error may quote the number: masked too.
+            "last_error": None if m.last_error is None else mask_text(m.last_error),
         }
         for m in found
     ]
@@ -104,7 +105,7 @@ def list_command(
         typer.echo("no message in the outbox" + ("" if status is None else f" is {status.value}"))
         return
     for m in found:
-        error = f"  ({m.last_error})" if m.last_error else ""
+        error = f"  ({mask_text(m.last_error)})" if m.last_error else ""
         typer.echo(
             f"{m.message_id}  {m.created_at:%Y-%m-%d %H:%M}  {m.status.value:<9} "
             f"{m.attempts}x  {m.channel.value} {mask_phone(m.recipient)}  {m.template}  "
