@@ -131,6 +131,9 @@ def test_the_dispatch_command_delivers_what_is_pending_and_cancels_what_is_withd
     view = queue.get_prospect(access, actor=SYSTEM, prospect_id=ids[uscc(0)])
     assert view.record.offer_status is not None
     assert view.record.offer_status.value == "sent"
+    with platform.uow() as uow:
+        (sent_event,) = [e for e in uow.audit.events() if e.action == "prospect.offer_sent"]
+    assert sent_event.actor == "admin:outbox-dispatch"
     again = runner.invoke(app, ["outbox", "dispatch"])
     assert again.exit_code == 0, again.output
     assert "no message was waiting in the outbox" in again.output

@@ -24,6 +24,9 @@ from puhui.services.security.permissions import SYSTEM, Principal
 
 BATCH = Principal(user_id="prospect-run", role=SYSTEM.role)
 """The pre-approval batch as it is audited (``admin:prospect-run``)."""
+DISPATCH = Principal(user_id="outbox-dispatch", role=SYSTEM.role)
+"""The outbox's dispatch as it is audited (``admin:outbox-dispatch``): offers' deliveries in
+their prospects' history, notices' in ``notification.sent`` and ``notification.failed``."""
 
 
 def load_run(
@@ -64,7 +67,7 @@ def dispatch(settings: Settings, *, limit: int = 100) -> DispatchReport:
     try:
         _require_migrated(platform)
         return offers.dispatch_outbox(
-            platform.prospect_access(), LogNotifier(), actor=BATCH, limit=limit
+            platform.prospect_access(), LogNotifier(), actor=DISPATCH, limit=limit
         )
     finally:
         platform.close()
@@ -78,7 +81,7 @@ def outbox_messages(
     try:
         _require_migrated(platform)
         return offers.outbox_messages(
-            platform.prospect_access(), actor=BATCH, status=status, limit=limit
+            platform.prospect_access(), actor=DISPATCH, status=status, limit=limit
         )
     finally:
         platform.close()
