@@ -24,7 +24,7 @@ from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.domain.clock import FixedClock
 from puhui.domain.ids import CreditLineId, ProductId
-from puhui.domain.lending.product import LoanProduct, RepaymentMethod
+from puhui.domain.lending.product import EarlyRepaymentMode, LoanProduct, RepaymentMethod
 from puhui.services.servicing.lines import open_credit_line
 from puhui.services.servicing.products import create_product
 
@@ -73,6 +73,19 @@ def uow_factory(servicing_platform: Platform) -> Callable[[], ServicingUnitOfWor
 @pytest.fixture
 def product_id(uow_factory: Callable[[], ServicingUnitOfWork]) -> ProductId:
     return create_product(uow_factory, _revolving_product(), actor="ops")
+
+
+@pytest.fixture
+def term_product_id(uow_factory: Callable[[], ServicingUnitOfWork]) -> ProductId:
+    """A term-loan product: 等额本息 (equal instalments) up to 36 months, an early repayment
+    lowering the instalment."""
+    product = _revolving_product(
+        "TERM-EI",
+        method=RepaymentMethod.EQUAL_INSTALMENT,
+        max_term_months=36,
+        early_repayment=EarlyRepaymentMode.REDUCE_INSTALMENT,
+    )
+    return create_product(uow_factory, product, actor="ops")
 
 
 @pytest.fixture

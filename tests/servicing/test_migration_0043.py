@@ -12,10 +12,8 @@ from sqlalchemy import Engine, text
 from puhui.adapters.db import migrate
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.domain.ids import CreditLineId, ProductId
-from puhui.domain.lending.product import EarlyRepaymentMode, LoanProduct, RepaymentMethod
 from puhui.services.audit import record
 from puhui.services.servicing.lines import accelerate_line, draw
-from puhui.services.servicing.products import create_product
 from puhui.services.servicing.term_loans import accelerate_term_loan, disburse_term_loan
 
 Factory = Callable[[], ServicingUnitOfWork]
@@ -49,18 +47,8 @@ def test_the_upgrade_finds_each_recall_in_the_audit_trail(
     uow_factory: Factory,
     engine: Engine,
     line_id: CreditLineId,
-    revolving_product: Callable[..., LoanProduct],
+    term_product_id: ProductId,
 ) -> None:
-    term = create_product(
-        uow_factory,
-        revolving_product(
-            "TERM-EI",
-            method=RepaymentMethod.EQUAL_INSTALMENT,
-            max_term_months=36,
-            early_repayment=EarlyRepaymentMode.REDUCE_INSTALMENT,
-        ),
-        actor="ops",
-    )
     receipt = draw(
         uow_factory,
         line_id,
@@ -70,7 +58,7 @@ def test_the_upgrade_finds_each_recall_in_the_audit_trail(
         idempotency_key="draw",
         actor="c",
     ).receipt_id
-    called, restructured, running = (_term_loan(uow_factory, term, k) for k in "abc")
+    called, restructured, running = (_term_loan(uow_factory, term_product_id, k) for k in "abc")
     assert accelerate_line(uow_factory, line_id, on=ON, actor="risk", reason="task")
     for loan_id in (called, restructured):
         assert accelerate_term_loan(uow_factory, loan_id, on=ON, actor="risk", reason="task")

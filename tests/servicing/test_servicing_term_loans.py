@@ -17,12 +17,10 @@ from puhui.domain.ledger import Account
 from puhui.domain.lending.acceleration import AccelerationRefused
 from puhui.domain.lending.account import LoanAccount, LoanStatus
 from puhui.domain.lending.errors import MethodNotSupported
-from puhui.domain.lending.product import EarlyRepaymentMode, LoanProduct, RepaymentMethod
 from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.pipelines.eod import run_end_of_day
 from puhui.services.servicing.errors import EndOfDayPending
 from puhui.services.servicing.ledger import trial_balance
-from puhui.services.servicing.products import create_product
 from puhui.services.servicing.receipts import quote_payoff, repay, write_off
 from puhui.services.servicing.term_loans import accelerate_term_loan, disburse_term_loan
 
@@ -32,19 +30,6 @@ FIRST_DUE = date(2026, 2, 2)
 FIRST_INSTALMENT = 8_530_99  # shared vector (a): 等额本息 100,000 at 4.35 % over 12 months
 FIRST_PRINCIPAL = 8_168_49
 FIRST_INTEREST = 362_50
-
-
-@pytest.fixture
-def term_product_id(
-    uow_factory: Factory, revolving_product: Callable[..., LoanProduct]
-) -> ProductId:
-    product = revolving_product(
-        "TERM-EI",
-        method=RepaymentMethod.EQUAL_INSTALMENT,
-        max_term_months=36,
-        early_repayment=EarlyRepaymentMode.REDUCE_INSTALMENT,
-    )
-    return create_product(uow_factory, product, actor="ops")
 
 
 def _disburse(uow_factory: Factory, product_id: ProductId) -> LoanId:
