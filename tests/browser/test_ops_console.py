@@ -1,9 +1,11 @@
 """Operations in a real browser: end of day and a balanced trial balance; an admin creates a
-user who then signs in, and an auditor finds that creation in the audit log; API keys."""
+user who then signs in, and an auditor finds that creation in the audit log; API keys; a failed
+notice sent again from the outbox."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from browser_support import (
@@ -15,6 +17,17 @@ from browser_support import (
 )
 from live_site import PASSWORD, Site
 from playwright.sync_api import Page, expect
+
+from puhui.domain.ids import new_id
+from puhui.services.monitoring.tasks import RECALL_NOTICE_TEMPLATE
+from puhui.services.notifications import (
+    Channel,
+    MessageStatus,
+    NotificationFailed,
+    OutboxMessage,
+)
+from puhui.services.prospects import offers
+from puhui.services.security.permissions import SYSTEM
 
 NEWCOMER = "browser.newcomer"
 NEWCOMER_PASSWORD = "a-long-browser-password"
@@ -121,4 +134,59 @@ def test_an_admin_issues_an_api_key_shown_once(desktop: Page, site: Site) -> Non
     expect(desktop.get_by_role("row").filter(has_text="browser-channel")).to_contain_text("已吊销")
     desktop.get_by_role("link", name="English").click()
     assert cjk_on_page(desktop) == []
+    desktop.goto("/console/?lang=zh-CN")
+
+
+@dataclass
+class _DownProvider:
+    def deliver(self, message: OutboxMessage) -> None:
+        raise NotificationFailed("gateway down")
+
+
+def test_operations_send_a_failed_notice_again_from_the_outbox(desktop: Page, site: Site) -> None:
+    platform = site.platform()
+    try:
+        notice = OutboxMessage(
+            message_id=new_id("msg"),
+            channel=Channel.SMS,
+            recipient="13912345678",
+            template=RECALL_NOTICE_TEMPLATE,
+            payload={"customer_id": "91330100MA0000BR01", "principal_fen": 100},
+            subject_id="91330100MA0000BR01",
+            status=MessageStatus.PENDING,
+            attempts=0,
+            created_at=platform.clock.now(),
+        )
+        with platform.prospects_uow() as uow:
+            uow.prospects.add_message(notice)
+            uow.commit()
+        for _ in range(offers.MAX_ATTEMPTS):
+            offers.dispatch_outbox(platform.prospect_access(), _DownProvider(), actor=SYSTEM)
+    finally:
+        platform.close()
+    sign_in_staff(desktop, "ops", PASSWORD)
+    desktop.get_by_role("link", name="消息发件箱").first.click()
+    expect(desktop.get_by_role("heading", level=1)).to_have_text("消息发件箱")
+    expect(desktop.get_by_role("status")).to_contain_text("条消息发送失败：客户尚未收到")
+    row = desktop.get_by_role("row").filter(has_text=notice.message_id)
+    expect(row).to_contain_text("提前收回通知")
+    expect(row).to_contain_text("139****5678")
+    expect(row).to_contain_text("发送失败")
+    expect(row).to_contain_text("gateway down")
+    assert "13912345678" not in desktop.locator("body").inner_text()
+    assert untranslated_on_page(desktop) == []
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-outbox")
+    row.get_by_role("button", name=f"重新发送 {notice.message_id}").click()
+    expect(desktop.get_by_role("status").first).to_have_text(
+        "消息已重新排队：下一次发送任务将发出。"
+    )
+    expect(desktop.get_by_role("link", name=re.compile("^待发送"))).to_have_attribute(
+        "aria-current", "page"
+    )
+    expect(desktop.get_by_role("row").filter(has_text=notice.message_id)).to_contain_text("待发送")
+    desktop.get_by_role("link", name="English").click()
+    expect(desktop.get_by_role("heading", level=1)).to_have_text("Outbox")
+    assert cjk_on_page(desktop) == []
+    assert axe_violations(desktop) == []
     desktop.goto("/console/?lang=zh-CN")

@@ -87,6 +87,18 @@ def outbox_messages(
         platform.close()
 
 
+def requeue_message(settings: Settings, message_id: str) -> OutboxMessage:
+    """Queue a failed message again (``puhui outbox requeue``)."""
+    platform = build_platform(settings)
+    try:
+        _require_migrated(platform)
+        return offers.requeue_message(
+            platform.prospect_access(), actor=DISPATCH, message_id=message_id
+        )
+    finally:
+        platform.close()
+
+
 def _require_migrated(platform: Platform) -> None:
     if not platform.database.status().up_to_date:
         raise ConfigurationError(

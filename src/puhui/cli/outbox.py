@@ -111,3 +111,25 @@ def list_command(
             f"{m.attempts}x  {m.channel.value} {mask_phone(m.recipient)}  {m.template}  "
             f"{m.subject_id}{error}"
         )
+
+
+@app.command("requeue")
+def requeue_command(
+    message_id: Annotated[str, typer.Argument(help="The failed message's ID (msg_…).")],
+) -> None:
+    """Queue a failed message again, its attempts from zero: the next dispatch sends it.
+
+    Only a failed message; an offer only while it is its prospect's latest and may still be
+    made (listed, within its validity, no opt-out).
+    """
+    from puhui.bootstrap.prospects import requeue_message  # noqa: PLC0415 - the database only here
+
+    settings = load_settings()
+    try:
+        message = requeue_message(settings, message_id.strip()[:64])
+    except PuhuiError as exc:
+        raise fail(exc.message, code=exc.code) from None
+    typer.echo(
+        f"{message.message_id} queued again ({message.template} to "
+        f"{mask_phone(message.recipient)}): the next `puhui outbox dispatch` sends it"
+    )

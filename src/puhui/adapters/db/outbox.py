@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     insert,
     select,
     update,
@@ -96,15 +97,39 @@ class SqlOutbox:
         )
         return [self.message(row) for row in rows]
 
-    def newest(self, status: MessageStatus | None, limit: int) -> list[OutboxMessage]:
+    def newest(
+        self, status: MessageStatus | None, limit: int, offset: int = 0
+    ) -> list[OutboxMessage]:
         """The newest messages first, of one status (served by its index) or all."""
         query = select(notification_outbox)
         if status is not None:
             query = query.where(notification_outbox.c.status == status.value)
-        query = query.order_by(
-            notification_outbox.c.created_at.desc(), notification_outbox.c.message_id.desc()
-        ).limit(limit)
+        query = (
+            query.order_by(
+                notification_outbox.c.created_at.desc(), notification_outbox.c.message_id.desc()
+            )
+            .limit(limit)
+            .offset(offset)
+        )
         return [self.message(row) for row in self._connection.execute(query)]
+
+    def counts(self) -> dict[MessageStatus, int]:
+        """How many messages the outbox holds of each status (every status named)."""
+        found = dict.fromkeys(MessageStatus, 0)
+        rows = self._connection.execute(
+            select(notification_outbox.c.status, func.count()).group_by(
+                notification_outbox.c.status
+            )
+        )
+        for status, count in rows:
+            found[MessageStatus(status)] = int(count)
+        return found
+
+    def get(self, message_id: str) -> OutboxMessage | None:
+        row = self._connection.execute(
+            select(notification_outbox).where(notification_outbox.c.message_id == message_id)
+        ).first()
+        return None if row is None else self.message(row)
 
     def of_subject(self, subject_id: str) -> list[OutboxMessage]:
         """Every message about ``subject_id``, oldest first (served by its index)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from puhui.domain.errors import Conflict, InvalidInput
+from puhui.domain.errors import Conflict, InvalidInput, NotFound
 from puhui.domain.identity import validate_mobile
 from puhui.domain.ids import new_id
 from puhui.domain.prospects import ProspectStatus
@@ -36,6 +36,7 @@ from puhui.services.notifications import (
 from puhui.services.prospects.access import ProspectAccess, require_worker, taker
 from puhui.services.prospects.ports import (
     MarketingOptedOut,
+    MessageNotRequeued,
     OfferState,
     PreConsentViolation,
     ProspectRecord,
@@ -153,7 +154,7 @@ def dispatch_outbox(
     access: ProspectAccess, notifier: NotificationPort, *, actor: Principal, limit: int = 100
 ) -> DispatchReport:
     """Deliver pending messages, oldest first; each one's outcome in its own transaction."""
-    require(actor, Permission.PROSPECT_MANAGE)
+    require(actor, Permission.NOTIFICATION_MANAGE)
     if not 1 <= limit <= 10_000:
         raise InvalidInput("dispatch 1 to 10000 messages at a time", details={"field": "limit"})
     with access.units() as uow:
@@ -188,14 +189,87 @@ def outbox_messages(
     actor: Principal,
     status: MessageStatus | None = None,
     limit: int = 50,
+    offset: int = 0,
 ) -> list[OutboxMessage]:
     """What the outbox holds, newest first: of one status (``failed``: what needs a look) or
     all. The recipients are in clear: the caller masks them where it shows them."""
-    require(actor, Permission.PROSPECT_MANAGE)
+    require(actor, Permission.NOTIFICATION_MANAGE)
     if not 1 <= limit <= 1_000:
         raise InvalidInput("list 1 to 1000 messages at a time", details={"field": "limit"})
+    if not 0 <= offset <= 10_000_000:
+        raise InvalidInput("a page starts at 0 to 10000000", details={"field": "offset"})
     with access.units() as uow:
-        return uow.prospects.messages(status, limit)
+        return uow.prospects.messages(status, limit, offset)
+
+
+def outbox_counts(access: ProspectAccess, *, actor: Principal) -> dict[MessageStatus, int]:
+    """How many messages the outbox holds of each status."""
+    require(actor, Permission.NOTIFICATION_MANAGE)
+    with access.units() as uow:
+        return uow.prospects.message_counts()
+
+
+def requeue_message(access: ProspectAccess, *, actor: Principal, message_id: str) -> OutboxMessage:
+    """Queue a failed message again, its attempts from zero: the next dispatch delivers it.
+
+    For when the provider was down longer than the retries (a phone number that is wrong fails
+    again). An offer goes again only while it is the prospect's latest message and the offer
+    may still be made (listed, within its validity, no opt-out); the dispatch checks that once
+    more before delivering. A notice goes again whatever marketing choices say.
+    """
+    require(actor, Permission.NOTIFICATION_MANAGE)
+    now = access.clock.now()
+    with access.units() as uow:
+        message = uow.prospects.get_message(message_id)
+        if message is None:
+            raise NotFound("no such message in the outbox", details={"message_id": message_id})
+        if message.status is not MessageStatus.FAILED:
+            raise MessageNotRequeued(
+                f"only a failed message is queued again; this one is {message.status.value}",
+                details={"message_id": message_id, "status": message.status.value},
+            )
+        stored = None
+        if message.template == OFFER_TEMPLATE:
+            stored = require_prospect(uow, message.subject_id)
+            require_live(stored, access.clock.today())
+            latest = uow.prospects.messages_about(message.subject_id)[-1]
+            if latest.message_id != message.message_id:
+                raise MessageNotRequeued(
+                    "a later offer went to this prospect: the failed one is not sent again",
+                    details={"message_id": message_id, "later": latest.message_id},
+                )
+            if uow.prospects.opted_out(uscc=stored.row.uscc, phone=message.recipient):
+                raise MarketingOptedOut(
+                    "the enterprise or this phone opted out of marketing since: not sent again",
+                    details={"message_id": message_id},
+                )
+        queued = replace(message, status=MessageStatus.PENDING, attempts=0, last_error=None)
+        uow.prospects.save_message(queued)
+        trail = {"message_id": message_id, "failed_attempts": message.attempts}
+        if stored is not None:
+            changed = replace(
+                stored, offer_status=OfferState.QUEUED, updated_at=now, version=stored.version + 1
+            )
+            save_change(
+                uow, actor, stored, changed, "offer_requeued", detail=message_id, payload=trail
+            )
+        else:
+            record(
+                uow,
+                actor=actor.audit_name(),
+                action="notification.requeued",
+                entity="notification",
+                entity_id=message_id,
+                payload={
+                    "template": message.template,
+                    "subject_id": message.subject_id,
+                    "failed_attempts": message.attempts,
+                    "error": message.last_error,
+                },
+            )
+        uow.commit()
+    logger.info("message %s (%s) queued again by %s", message_id, message.template, actor.user_id)
+    return queued
 
 
 def _withdrawn(access: ProspectAccess, actor: Principal, message: OutboxMessage) -> bool:

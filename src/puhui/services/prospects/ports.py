@@ -33,6 +33,13 @@ class MarketingOptedOut(Conflict):
     code = "marketing_opted_out"
 
 
+class MessageNotRequeued(Conflict):
+    """Only a failed message is queued again, and an offer only while it is the prospect's
+    latest (a later offer went out instead)."""
+
+    code = "message_not_requeued"
+
+
 class PreConsentViolation(Conflict):
     """The run read data the bank may use only after the enterprise consents."""
 
@@ -216,8 +223,20 @@ class ProspectRepository(Protocol):
 
     def pending_messages(self, limit: int) -> list[OutboxMessage]: ...
 
-    def messages(self, status: MessageStatus | None, limit: int) -> list[OutboxMessage]:
+    def messages(
+        self, status: MessageStatus | None, limit: int, offset: int = 0
+    ) -> list[OutboxMessage]:
         """The newest messages first, of one status or all."""
+        ...
+
+    def message_counts(self) -> dict[MessageStatus, int]:
+        """Messages of each status (every status named, zero included)."""
+        ...
+
+    def get_message(self, message_id: str) -> OutboxMessage | None: ...
+
+    def messages_about(self, subject_id: str) -> list[OutboxMessage]:
+        """Every message about ``subject_id`` (a prospect or a customer), oldest first."""
         ...
 
     def pending_for(self, *, uscc: str | None, phone: str | None) -> list[OutboxMessage]:

@@ -76,7 +76,10 @@ class Permission(Enum):
     PROSPECT_WORK = "prospects:work"
     """Work one's prospects: move them through the queue, send offers, link applications."""
     PROSPECT_MANAGE = "prospects:manage"
-    """Load runs, set the managers' territories, record opt-outs, dispatch the outbox."""
+    """Load runs, set the managers' territories, record opt-outs."""
+    NOTIFICATION_MANAGE = "notifications:manage"
+    """The notification outbox (offers and notices): see it, dispatch it, queue a failed
+    message again."""
     VOUCHER_READ = "vouchers:read"
     """Payable vouchers (电子债权凭证), their trees, core facilities and the financing queue;
     an enterprise user sees only those of the enterprises it is bound to."""
@@ -186,6 +189,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.PROSPECT_READ, Permission.PROSPECT_MANAGE}
         | {Permission.VOUCHER_READ, Permission.VOUCHER_FINANCE_APPROVE, Permission.VOUCHER_SETTLE}
         | {Permission.GUARANTEE_READ, Permission.GUARANTEE_OPERATE}
+        | {Permission.NOTIFICATION_MANAGE}
         | _STAFF_READ
     ),
     Role.ADMIN: frozenset(
@@ -198,6 +202,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.PROSPECT_READ,
             Permission.PROSPECT_MANAGE,
+            Permission.NOTIFICATION_MANAGE,
         }
         | _STAFF_READ
     ),

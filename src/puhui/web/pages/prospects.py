@@ -109,6 +109,7 @@ ACTION_NAMES = {
     "offer_sent": N_("Offer sent"),
     "offer_failed": N_("Offer not delivered"),
     "offer_cancelled": N_("Offer cancelled"),
+    "offer_requeued": N_("Offer queued again"),
     "applied": N_("Application linked"),
     "converted": N_("Conversion recorded"),
 }

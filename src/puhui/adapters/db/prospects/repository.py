@@ -452,8 +452,19 @@ class SqlProspectRepository:
     def pending_messages(self, limit: int) -> list[OutboxMessage]:
         return self._outbox.pending_messages(limit)
 
-    def messages(self, status: MessageStatus | None, limit: int) -> list[OutboxMessage]:
-        return self._outbox.newest(status, limit)
+    def messages(
+        self, status: MessageStatus | None, limit: int, offset: int = 0
+    ) -> list[OutboxMessage]:
+        return self._outbox.newest(status, limit, offset)
+
+    def message_counts(self) -> dict[MessageStatus, int]:
+        return self._outbox.counts()
+
+    def get_message(self, message_id: str) -> OutboxMessage | None:
+        return self._outbox.get(message_id)
+
+    def messages_about(self, subject_id: str) -> list[OutboxMessage]:
+        return self._outbox.of_subject(subject_id)
 
     def pending_for(self, *, uscc: str | None, phone: str | None) -> list[OutboxMessage]:
         wanted: list[ColumnElement[bool]] = []
