@@ -78,9 +78,10 @@ def _install(handler: logging.Handler, level: str) -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    # Alembic narrates every migration step at INFO, matplotlib every axis it guesses;
+    # Alembic narrates every migration step at INFO, matplotlib every axis it guesses, httpx
+    # every request with its full address (an SMS platform's query may hold a token);
     # operators need only their warnings.
-    for chatty in ("alembic", "matplotlib"):
+    for chatty in ("alembic", "matplotlib", "httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(max(logging.getLevelName(level), logging.WARNING))
 
 

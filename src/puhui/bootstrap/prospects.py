@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from urllib.parse import urlsplit
 
 from puhui.adapters.notify.log import LogNotifier
+from puhui.adapters.notify.sms_gateway import SmsGateway
 from puhui.bootstrap.container import Platform, build_platform
 from puhui.bootstrap.settings import Settings
 from puhui.domain.errors import ConfigurationError
 from puhui.domain.prospects import ProspectRow
-from puhui.services.notifications import MessageStatus, OutboxMessage
+from puhui.services.notifications import MessageStatus, NotificationPort, OutboxMessage
 from puhui.services.prospects import loading, offers
 from puhui.services.prospects.loading import LoadReport
 from puhui.services.prospects.offers import DispatchReport
@@ -60,16 +62,40 @@ def load_run_on(
     )
 
 
+def notifier(settings: Settings) -> NotificationPort:
+    """Where the outbox delivers: the bank's SMS platform when PUHUI_SMS_GATEWAY_URL is set,
+    else the log (phones masked). Close an ``SmsGateway`` after use."""
+    if not settings.sms_gateway_url or settings.sms_gateway_secret is None:
+        return LogNotifier()
+    return SmsGateway(
+        settings.sms_gateway_url,
+        key_id=settings.sms_gateway_key_id,
+        secret=settings.sms_gateway_secret.get_secret_value().encode(),
+        timeout_seconds=settings.sms_gateway_timeout_seconds,
+    )
+
+
+def delivery_route(settings: Settings) -> str:
+    """Where ``dispatch`` sends, for people: the platform's address without its query."""
+    if not settings.sms_gateway_url:
+        return "the log (PUHUI_SMS_GATEWAY_URL is not set)"
+    address = urlsplit(settings.sms_gateway_url)
+    return f"the SMS platform at {address.scheme}://{address.netloc}{address.path}"
+
+
 def dispatch(settings: Settings, *, limit: int = 100) -> DispatchReport:
-    """Deliver the outbox's pending messages (offers and notices) through the log notifier,
-    phones masked (``puhui outbox dispatch``)."""
+    """Deliver the outbox's pending messages (offers and notices) through :func:`notifier`
+    (``puhui outbox dispatch``)."""
     platform = build_platform(settings)
+    provider = notifier(settings)
     try:
         _require_migrated(platform)
         return offers.dispatch_outbox(
-            platform.prospect_access(), LogNotifier(), actor=DISPATCH, limit=limit
+            platform.prospect_access(), provider, actor=DISPATCH, limit=limit
         )
     finally:
+        if isinstance(provider, SmsGateway):
+            provider.close()
         platform.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -187,9 +188,28 @@ class Settings(BaseSettings):
         "this machine, threads on a PostgreSQL elsewhere, whose round trips threads overlap",
     )
 
+    sms_gateway_url: str | None = Field(
+        default=None,
+        description="the bank's SMS platform (短信平台) the outbox posts messages to (https; "
+        "http only to this machine); unset: `puhui outbox dispatch` writes them to the log",
+    )
+    sms_gateway_key_id: str = Field(
+        default="puhui",
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="names the shared secret in each request (X-Puhui-Key-Id)",
+    )
+    sms_gateway_secret: SecretStr | None = Field(
+        default=None,
+        description="the secret shared with the SMS platform that signs each request "
+        "(HMAC-SHA256), at least 32 characters",
+    )
+    sms_gateway_timeout_seconds: float = Field(
+        default=5.0, ge=0.1, le=60, description="how long a delivery waits for the platform"
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
-        problems: list[str] = []
+        problems: list[str] = _gateway_problems(self)
         if self.retired_data_keys is not None and self.index_key is None:
             problems.append(
                 "PUHUI_INDEX_KEY must be set (to the data key the blind indexes were built "
@@ -278,6 +298,27 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "json" if self.environment == "production" else "text"
+
+
+def _gateway_problems(settings: Settings) -> list[str]:
+    """What is wrong with the SMS platform's settings (nothing when it is not configured)."""
+    if not settings.sms_gateway_url:
+        return []
+    problems: list[str] = []
+    address = urlsplit(settings.sms_gateway_url)
+    if not address.hostname or address.scheme not in {"https", "http"}:
+        problems.append("PUHUI_SMS_GATEWAY_URL must be an https:// address")
+    elif address.scheme == "http" and not is_loopback(address.hostname):
+        problems.append(
+            "PUHUI_SMS_GATEWAY_URL must use https: plain http is allowed only to this machine "
+            "(it carries customers' phone numbers)"
+        )
+    secret = settings.sms_gateway_secret
+    if secret is None or not secret.get_secret_value():
+        problems.append("PUHUI_SMS_GATEWAY_SECRET must be set with PUHUI_SMS_GATEWAY_URL")
+    elif len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
+        problems.append(f"PUHUI_SMS_GATEWAY_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+    return problems
 
 
 def is_loopback(host: str) -> bool:

@@ -35,13 +35,21 @@ def dispatch_command(
 
     Offers to prospects and notices to borrowers, each in its own transaction.
 
-    A refused delivery is retried at the next dispatch, three attempts in all, then failed.
+    Through the bank's SMS platform when PUHUI_SMS_GATEWAY_URL is set, else to the log.
+
+    A refused delivery is retried at the next dispatch, three attempts in all, then failed;
+    one the platform refuses as wrong (a 4xx about the message) fails at once.
 
     An offer no longer allowed (opted out, dropped, lapsed) is cancelled; a notice never is.
     """
-    from puhui.bootstrap.prospects import dispatch  # noqa: PLC0415 - the database only here
+    from puhui.bootstrap.prospects import (  # noqa: PLC0415 - the database only here
+        delivery_route,
+        dispatch,
+    )
 
     settings = load_settings()
+    if not as_json:
+        typer.echo(f"delivering through {delivery_route(settings)}")
     try:
         report = dispatch(settings, limit=limit)
     except PuhuiError as exc:

@@ -3,8 +3,8 @@ did to their loans (a recall).
 
 A message is written to the outbox (``notification_outbox``, the recipient sealed) in the
 transaction of the change it tells of, and delivered later, each in its own transaction, by
-``puhui outbox dispatch`` through the ``NotificationPort`` (a log here; an SMS gateway or
-WeChat account behind the same port).
+``puhui outbox dispatch`` through the ``NotificationPort`` (the bank's SMS platform,
+``adapters.notify.sms_gateway``, or a log when none is configured).
 """
 
 from __future__ import annotations
@@ -19,9 +19,17 @@ from puhui.domain.errors import PuhuiError
 
 
 class NotificationFailed(PuhuiError):
-    """A provider did not take a message (the outbox keeps it for another attempt)."""
+    """A provider did not take a message: the outbox tries it again, unless the provider said
+    the message itself is wrong (``permanent``: a number it refuses, a template it rejects),
+    when it is failed at once."""
 
     code = "notification_failed"
+
+    def __init__(
+        self, message: str, *, permanent: bool = False, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, details=details)
+        self.permanent = permanent
 
 
 class Channel(StrEnum):

@@ -153,7 +153,10 @@ class DispatchReport:
 def dispatch_outbox(
     access: ProspectAccess, notifier: NotificationPort, *, actor: Principal, limit: int = 100
 ) -> DispatchReport:
-    """Deliver pending messages, oldest first; each one's outcome in its own transaction."""
+    """Deliver pending messages, oldest first; each one's outcome in its own transaction.
+
+    A refusal is tried again at the next dispatch, ``MAX_ATTEMPTS`` in all; one the provider
+    calls permanent (the message itself is wrong) fails at once."""
     require(actor, Permission.NOTIFICATION_MANAGE)
     if not 1 <= limit <= 10_000:
         raise InvalidInput("dispatch 1 to 10000 messages at a time", details={"field": "limit"})
@@ -165,15 +168,17 @@ def dispatch_outbox(
             cancelled += 1
             continue
         error: str | None = None
+        permanent = False
         try:
             notifier.deliver(message)
         except NotificationFailed as exc:
             error = exc.message[:400]
+            permanent = exc.permanent
         attempts = message.attempts + 1
         if error is None:
             status = MessageStatus.SENT
             sent += 1
-        elif attempts >= MAX_ATTEMPTS:
+        elif permanent or attempts >= MAX_ATTEMPTS:
             status = MessageStatus.FAILED
             failed += 1
         else:
