@@ -186,3 +186,20 @@ def test_only_operations_and_admins_open_the_outbox(api: Api) -> None:
         stored = uow.prospects.get_message(notice)
     assert stored is not None
     assert stored.status is MessageStatus.FAILED
+
+
+def test_an_offer_opted_out_since_is_refused_in_the_outbox_pages_words(api: Api) -> None:
+    offer = _offer(api)
+    _fail_everything(api)
+    queue.record_opt_out(_access(api), actor=LEAD, uscc=None, phone=PHONE, reason="asked")
+    ops = sign_in(api.deps, api.client.app, "ops", Role.OPERATIONS)
+    ops.get("/console/outbox?status=failed")
+    refused = ops.post(f"/console/outbox/{offer}/requeue")
+    assert refused.status_code == 409
+    # The outbox says it of a resend; the prospect pages keep their own words for an offer.
+    assert "该企业或手机号此后已退订营销信息：邀约不再重新发送。" in refused.text
+    assert "未发送。" not in refused.text
+    english = ops.client.post(
+        f"/console/outbox/{offer}/requeue?lang=en", data={"csrf_token": ops.csrf}
+    )
+    assert "asked for no marketing since: the offer is not sent again" in english.text

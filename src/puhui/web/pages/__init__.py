@@ -5,7 +5,8 @@ here — with HTMX for partial updates and ECharts for charts, both served by th
 (``make assets`` copies them from the npm lock file into ``static/vendor``). Each page area is a
 module with a ``router``, for the console its ``NAV`` entries, and maybe ``ERRORS`` (what its
 errors tell a person, by error code) for the users of its ``FACE`` (both faces when it names
-none); ``AREAS`` lists them.
+none) and ``LOCAL_ERRORS`` (its own wording of other areas' errors, on its pages only);
+``AREAS`` lists them.
 """
 
 from __future__ import annotations
@@ -74,10 +75,14 @@ def install_pages(app: FastAPI, *, secure_cookies: bool = True) -> None:
     """Mount the console, the H5 pages, their static files and the API's self-hosted docs."""
     nav: list[NavItem] = []
     messages: dict[str, dict[str, str]] = {face.value: {} for face in Face}
+    own: dict[str, dict[str, str]] = {}
     for area in AREAS:
         app.include_router(area.router)
         name = area.__name__.removeprefix("puhui.web.pages.")
         nav.extend(replace(item, area=name) for item in getattr(area, "NAV", ()))
+        # On its own pages an area's words come first, its LOCAL_ERRORS included (what it
+        # says of another area's error, differently, without changing it elsewhere).
+        own[name] = {**getattr(area, "ERRORS", {}), **getattr(area, "LOCAL_ERRORS", {})}
         # An area's error messages speak to its face's users (an owner is told otherwise
         # than a loan officer); an area serving both faces names no FACE.
         faces = [area.FACE] if hasattr(area, "FACE") else list(Face)
@@ -85,6 +90,7 @@ def install_pages(app: FastAPI, *, secure_cookies: bool = True) -> None:
             messages[face.value].update(getattr(area, "ERRORS", {}))
     app.state.console_nav = tuple(nav)
     app.state.error_messages = messages
+    app.state.area_error_messages = own
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(PageHeaders, secure_cookies=secure_cookies)
 

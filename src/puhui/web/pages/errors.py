@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from puhui.domain.errors import InvalidInput, NotFound, PuhuiError
 from puhui.web.pages.nav import N_
-from puhui.web.pages.rendering import gettext, render
+from puhui.web.pages.rendering import gettext, page_area, render
 from puhui.web.pages.session import CsrfRejected, Face, SignInRequired
 
 ERROR_MESSAGES: dict[str, str] = {
@@ -63,11 +63,17 @@ def face_of(request: Request) -> Face:
 def user_message(request: Request, code: str, kinds: tuple[str, ...] = ()) -> str:
     """The message of ``code``, else of the first of its kinds (parent errors) that has one.
 
-    Page areas add messages of their own errors (their module's ``ERRORS``), which win.
+    The answering area's own words come first (its ``ERRORS`` and ``LOCAL_ERRORS``), then what
+    any area of the request's face says of the code (their ``ERRORS``), then the common words.
     """
     by_face: dict[str, dict[str, str]] = getattr(request.app.state, "error_messages", {})
+    by_area: dict[str, dict[str, str]] = getattr(request.app.state, "area_error_messages", {})
+    answering = page_area(request)
+    own = by_area.get(answering, {}) if answering is not None else {}
     areas = by_face.get(face_of(request).value, {})
     for candidate in (code, *kinds):
+        if candidate in own:
+            return gettext(request, own[candidate])
         if candidate in areas:
             return gettext(request, areas[candidate])
         if candidate in ERROR_MESSAGES:

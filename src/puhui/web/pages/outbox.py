@@ -48,8 +48,13 @@ ERRORS = {
         "it is the prospect's latest."
     ),
 }
-"""An opt-out or a lapsed pre-approval is told in the prospects area's words (one message per
-error code for the whole console)."""
+LOCAL_ERRORS = {
+    "marketing_opted_out": N_(
+        "The enterprise or this phone asked for no marketing since: the offer is not sent again."
+    ),
+    "prospect_expired": N_("The pre-approval has lapsed: the offer is not sent again."),
+}
+"""The prospects area's refusals, as they read on this page (the prospect pages keep theirs)."""
 STATUS_NAMES = {
     MessageStatus.PENDING: N_("Waiting"),
     MessageStatus.SENT: N_("Sent"),
