@@ -1,16 +1,23 @@
-"""``puhui ledger``: the general ledger of lending (trial balance)."""
+"""``puhui ledger``: the general ledger of lending (trial balance) and the reconciliation of
+a day's repayments with the collecting channel."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from puhui.cli.context import fail, platform
+from puhui.cli.security_context import operator_name
 from puhui.domain.ledger import Account, TrialBalance
+from puhui.domain.lending.reconciliation import BreakKind, Reconciliation
 from puhui.domain.money import format_yuan
+from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.ledger import trial_balance
+from puhui.services.servicing.operations import reconcile_repayments
 
 app = typer.Typer(help="General ledger: balances of the lending accounts.", no_args_is_help=True)
 
@@ -73,3 +80,93 @@ def trial_balance_command(
     if not balance.balanced:
         typer.echo("error [unbalanced_ledger]: the trial balance does not sum to zero", err=True)
         raise typer.Exit(EXIT_UNBALANCED)
+
+
+EXIT_BREAKS = 1
+
+
+def _reconciliation_document(found: Reconciliation) -> dict[str, object]:
+    return {
+        "value_date": found.value_date.isoformat(),
+        "agrees": found.agrees,
+        "matched": found.matched,
+        "matched_amount": format_yuan(found.matched_fen),
+        "ours": {"count": found.ours_count, "amount": format_yuan(found.ours_fen)},
+        "theirs": {"count": found.theirs_count, "amount": format_yuan(found.theirs_fen)},
+        "breaks": [
+            {
+                "kind": b.kind.value,
+                "order_id": b.order_id,
+                "loan_id": b.loan_id,
+                "ours_loan_id": b.ours_loan_id,
+                "ours": None if b.ours_fen is None else format_yuan(b.ours_fen),
+                "theirs": None if b.theirs_fen is None else format_yuan(b.theirs_fen),
+                "channel_ref": b.channel_ref or None,
+            }
+            for b in found.breaks
+        ],
+    }
+
+
+BREAK_WORDS = {
+    BreakKind.NOT_POSTED: "collected by the channel, not posted here",
+    BreakKind.NOT_COLLECTED: "posted here, not collected by the channel",
+    BreakKind.AMOUNT_DIFFERS: "amounts differ",
+    BreakKind.LOAN_DIFFERS: "loans differ",
+}
+
+
+@app.command("reconcile-repayments")
+def reconcile_repayments_command(
+    value_date: Annotated[
+        str, typer.Option("--date", help="The value date reconciled, YYYY-MM-DD.")
+    ],
+    file: Annotated[
+        Path,
+        typer.Option(
+            "--file",
+            help="The channel's file of that day (CSV: order_id, loan_id, amount, "
+            "value_date[, channel_ref]).",
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Reconcile a closed day's repayments with the collecting channel's file (还款对账).
+
+    Matches by order id (the key each repayment was posted with); exit 1 naming every break:
+    collected but not posted, posted but not collected, amounts or loans that differ.
+    """
+    day = parse_business_date(value_date)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {file}: {exc}", code="invalid_file") from None
+    actor = Principal(user_id=f"cli:{operator_name()}", role=Role.OPERATIONS)
+    with platform() as p:
+        found = reconcile_repayments(
+            p.servicing_uow, actor=actor, value_date=day, channel_file=text
+        )
+    if as_json:
+        typer.echo(json.dumps(_reconciliation_document(found), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(
+            f"repayments valued {day.isoformat()}: {found.matched:,} matched "
+            f"({format_yuan(found.matched_fen)} yuan); here {found.ours_count:,} "
+            f"({format_yuan(found.ours_fen)}), the channel {found.theirs_count:,} "
+            f"({format_yuan(found.theirs_fen)})"
+        )
+        for b in found.breaks:
+            ours = "-" if b.ours_fen is None else format_yuan(b.ours_fen)
+            theirs = "-" if b.theirs_fen is None else format_yuan(b.theirs_fen)
+            loans = (
+                b.loan_id
+                if b.ours_loan_id in (None, b.loan_id)
+                else (f"{b.ours_loan_id} here, {b.loan_id} at the channel")
+            )
+            typer.echo(
+                f"  {b.order_id}  {loans}: {BREAK_WORDS[b.kind]} (here {ours}, channel {theirs})"
+            )
+        if found.agrees:
+            typer.echo("the books and the channel agree")
+    if not found.agrees:
+        raise typer.Exit(EXIT_BREAKS)

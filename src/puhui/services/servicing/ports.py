@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from puhui.domain.ids import CreditLineId, ProductId
 from puhui.domain.ledger import JournalEntry, TrialBalance
 from puhui.domain.lending.account import LoanAccount
+from puhui.domain.lending.reconciliation import PostedRepayment
 from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.services.ports import UnitOfWork
 
@@ -107,6 +108,11 @@ class LedgerRepository(Protocol):
         self, receipt_ids: Sequence[str], *, since: date, daily_from: date, through: date
     ) -> list[DailyAccrual]:
         """The receipts' accruals from the sub-ledger (statements)."""
+        ...
+
+    def repayments_on(self, value_date: date) -> list[PostedRepayment]:
+        """The repayments valued ``value_date`` that stand (reversed ones left out): their
+        idempotency keys, loans and amounts (reconciliation with the channel)."""
         ...
 
 

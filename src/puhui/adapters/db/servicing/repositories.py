@@ -54,6 +54,7 @@ from puhui.domain.lending.product import (
     LoanProduct,
     RepaymentMethod,
 )
+from puhui.domain.lending.reconciliation import PostedRepayment
 from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.domain.money import Fen, Rounding
 from puhui.services.servicing.ports import EndOfDayRunRecord, EndOfDayStepDone, StoredRequest
@@ -394,6 +395,41 @@ class SqlLedger:
             as_of=as_of,
             balances_fen={Account.from_code(code): int(total) for code, total in rows},
         )
+
+    def repayments_on(self, value_date: date) -> list[PostedRepayment]:
+        """Repayments are entries ``repay:<key>`` posted on their value date; a reversal names
+        its repayment's entry (``reverses_key``), and the request log holds loan and amount."""
+        prefix = "repay:"
+        keys = list(
+            self._connection.execute(
+                select(journal_entries.c.idempotency_key)
+                .where(journal_entries.c.posted_on == value_date)
+                .where(journal_entries.c.idempotency_key.startswith(prefix, autoescape=True))
+            ).scalars()
+        )
+        reversed_keys: set[str] = set()
+        for chunk in _chunks(keys):
+            reversed_keys.update(
+                self._connection.execute(
+                    select(journal_entries.c.reverses_key).where(
+                        journal_entries.c.reverses_key.in_(chunk)
+                    )
+                ).scalars()
+            )
+        standing = [k.removeprefix(prefix) for k in keys if k not in reversed_keys]
+        found: list[PostedRepayment] = []
+        for chunk in _chunks(standing):
+            rows = self._connection.execute(
+                select(service_requests.c.idempotency_key, service_requests.c.result_json)
+                .where(service_requests.c.operation == Operation.REPAY.value)
+                .where(service_requests.c.idempotency_key.in_(chunk))
+            )
+            for key, result_json in rows:
+                result = json.loads(result_json)
+                found.append(
+                    PostedRepayment(key, str(result["receipt_id"]), int(result["amount_fen"]))
+                )
+        return sorted(found, key=lambda r: r.order_id)
 
     def receipt_events(self, receipt_ids: Sequence[str], *, through: date) -> list[PostedEvent]:
         """Money events of these receipts on or before ``through``, with their postings.

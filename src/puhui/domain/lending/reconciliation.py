@@ -1,0 +1,202 @@
+"""Repayments against the collecting channel's file (还款对账): what differs, and how.
+
+Owners repay through a payment channel (the bank's own collection, 代扣 through a clearing
+house, a third-party payment institution). The channel sends a file each day of what it
+collected, valued that day. Each row carries the merchant order number it was given, which is
+the idempotency key the repayment was posted with. Reconciling the day compares the file with
+the repayments that stand in the books on that value date, reversed ones excluded. Each
+difference is a break (差错) of one kind:
+
+- ``not_posted``: the channel collected, the books have no such repayment. Money is held
+  that no loan was credited with: post it.
+- ``not_collected``: the books credited a loan, the channel has no money for it. Investigate
+  it and reverse it with a correcting event.
+- ``amount_differs``: both have the order, for different amounts.
+- ``loan_differs``: both have the order, for different loans.
+
+The file is CSV in UTF-8 (a BOM is allowed), with a header naming at least ``order_id``,
+``loan_id``, ``amount`` (yuan, at most two decimals), ``value_date`` (YYYY-MM-DD) and
+optionally ``channel_ref`` (the channel's own transaction id, carried into the breaks).
+A malformed file is refused whole, naming the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from puhui.domain.errors import InvalidDate, InvalidInput
+from puhui.domain.money import parse_yuan
+
+REQUIRED_COLUMNS = ("order_id", "loan_id", "amount", "value_date")
+MAX_ROWS = 1_000_000
+MAX_ORDER_ID = 128
+"""As long as an idempotency key may be."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPayment:
+    """One row of the channel's file."""
+
+    order_id: str
+    loan_id: str
+    amount_fen: int
+    channel_ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PostedRepayment:
+    """A repayment that stands in the books on the value date (its idempotency key, loan,
+    amount)."""
+
+    order_id: str
+    loan_id: str
+    amount_fen: int
+
+
+class BreakKind(StrEnum):
+    NOT_POSTED = "not_posted"
+    NOT_COLLECTED = "not_collected"
+    AMOUNT_DIFFERS = "amount_differs"
+    LOAN_DIFFERS = "loan_differs"
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    kind: BreakKind
+    order_id: str
+    loan_id: str
+    """The channel's loan, or ours when the channel has no row."""
+    ours_fen: int | None
+    theirs_fen: int | None
+    ours_loan_id: str | None = None
+    channel_ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    value_date: date
+    matched: int
+    matched_fen: int
+    ours_count: int
+    ours_fen: int
+    theirs_count: int
+    theirs_fen: int
+    breaks: tuple[Break, ...]
+
+    @property
+    def agrees(self) -> bool:
+        return not self.breaks
+
+
+def parse_channel_file(text: str, *, value_date: date) -> list[ChannelPayment]:
+    """The rows of a channel's file for ``value_date``; the whole file refused on any error."""
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    columns = {name.strip() for name in reader.fieldnames or ()}
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise InvalidInput(
+            f"the channel file lacks the columns {', '.join(missing)} "
+            f"(it needs {', '.join(REQUIRED_COLUMNS)}, and may have channel_ref)",
+            details={"missing": missing},
+        )
+    payments: list[ChannelPayment] = []
+    seen: dict[str, int] = {}
+    for line_no, raw in enumerate(reader, start=2):
+        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if not any(row.values()):
+            continue  # a blank line
+        if len(payments) >= MAX_ROWS:
+            raise InvalidInput(f"the channel file has more than {MAX_ROWS:,} rows")
+        payments.append(_payment(row, line_no, value_date, seen))
+    return payments
+
+
+def _payment(
+    row: dict[str, str], line_no: int, value_date: date, seen: dict[str, int]
+) -> ChannelPayment:
+    order_id = row["order_id"]
+    if not order_id or len(order_id) > MAX_ORDER_ID or not order_id.isprintable():
+        raise InvalidInput(
+            f"line {line_no}: order_id must be 1 to {MAX_ORDER_ID} printable characters"
+        )
+    if order_id in seen:
+        raise InvalidInput(
+            f"line {line_no}: order {order_id} appears twice (first on line {seen[order_id]})"
+        )
+    seen[order_id] = line_no
+    if not row["loan_id"]:
+        raise InvalidInput(f"line {line_no}: loan_id is empty")
+    try:
+        amount = parse_yuan(row["amount"])
+    except InvalidInput as exc:
+        raise InvalidInput(f"line {line_no}: {exc.message}") from None
+    if amount <= 0:
+        raise InvalidInput(f"line {line_no}: the amount must be positive")
+    try:
+        valued = date.fromisoformat(row["value_date"])
+    except ValueError:
+        raise InvalidDate(
+            f"line {line_no}: value_date {row['value_date']!r} is not a date (YYYY-MM-DD)"
+        ) from None
+    if valued != value_date:
+        raise InvalidDate(
+            f"line {line_no}: value_date {valued} is not the day reconciled ({value_date})"
+        )
+    return ChannelPayment(order_id, row["loan_id"], amount, row.get("channel_ref", ""))
+
+
+def reconcile(
+    value_date: date, ours: Iterable[PostedRepayment], theirs: Iterable[ChannelPayment]
+) -> Reconciliation:
+    """Every break between the books and the channel for one value date, by order id."""
+    mine = {p.order_id: p for p in ours}
+    channel = {p.order_id: p for p in theirs}
+    breaks = [
+        Break(BreakKind.NOT_COLLECTED, o, p.loan_id, p.amount_fen, None, p.loan_id)
+        for o, p in mine.items()
+        if o not in channel
+    ]
+    breaks += [
+        Break(BreakKind.NOT_POSTED, o, p.loan_id, None, p.amount_fen, None, p.channel_ref)
+        for o, p in channel.items()
+        if o not in mine
+    ]
+    matched = matched_fen = 0
+    for order_id, paid in channel.items():
+        posted = mine.get(order_id)
+        if posted is None:
+            continue
+        if posted.loan_id == paid.loan_id and posted.amount_fen == paid.amount_fen:
+            matched += 1
+            matched_fen += paid.amount_fen
+            continue
+        kind = (
+            BreakKind.LOAN_DIFFERS if posted.loan_id != paid.loan_id else BreakKind.AMOUNT_DIFFERS
+        )
+        breaks.append(
+            Break(
+                kind,
+                order_id,
+                paid.loan_id,
+                posted.amount_fen,
+                paid.amount_fen,
+                posted.loan_id,
+                paid.channel_ref,
+            )
+        )
+    breaks.sort(key=lambda b: b.order_id)
+    return Reconciliation(
+        value_date=value_date,
+        matched=matched,
+        matched_fen=matched_fen,
+        ours_count=len(mine),
+        ours_fen=sum(p.amount_fen for p in mine.values()),
+        theirs_count=len(channel),
+        theirs_fen=sum(p.amount_fen for p in channel.values()),
+        breaks=tuple(breaks),
+    )

@@ -1,0 +1,230 @@
+"""A closed day's repayments reconciled with the channel's file, on the database: matched,
+every kind of break, a reversed repayment left out, an open day refused; the file's errors
+named by line; the CLI's exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
+from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
+from puhui.cli.main import app
+from puhui.domain.errors import InvalidDate, InvalidInput
+from puhui.domain.ids import CreditLineId, ReceiptId
+from puhui.domain.lending.reconciliation import BreakKind, parse_channel_file
+from puhui.domain.origination.errors import Forbidden
+from puhui.pipelines.eod import run_end_of_day
+from puhui.services.security.permissions import Principal, Role
+from puhui.services.servicing.lines import draw
+from puhui.services.servicing.operations import DayNotClosed, reconcile_repayments
+from puhui.services.servicing.receipts import repay, reverse_repayment
+
+Factory = Callable[[], ServicingUnitOfWork]
+DRAWN_ON = date(2026, 2, 2)
+PAID_ON = date(2026, 2, 10)
+OPS = Principal(user_id="usr_ops", role=Role.OPERATIONS)
+HEADER = "order_id,loan_id,amount,value_date,channel_ref\n"
+runner = CliRunner()
+
+
+def _receipts(uow_factory: Factory, line_id: CreditLineId, count: int) -> list[ReceiptId]:
+    return [
+        ReceiptId(
+            draw(
+                uow_factory,
+                line_id,
+                amount_fen=20_000_00,
+                on=DRAWN_ON,
+                maturity_date=DRAWN_ON + timedelta(days=180),
+                idempotency_key=f"draw-{n}",
+                actor="owner",
+            ).receipt_id
+        )
+        for n in range(count)
+    ]
+
+
+def _pay(uow_factory: Factory, receipt: ReceiptId, key: str, fen: int, on: date = PAID_ON) -> None:
+    repay(uow_factory, receipt, amount_fen=fen, on=on, idempotency_key=key, actor="owner")
+
+
+def _close_through(store: SqlEndOfDayStore, last: date) -> None:
+    day = DRAWN_ON
+    while day <= last:
+        run_end_of_day(store, day)
+        day += timedelta(days=1)
+
+
+def _world(uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore) -> list[str]:
+    """Four repayments on PAID_ON (one reversed the same day), one the day after; closed."""
+    receipts = _receipts(uow_factory, line_id, 3)
+    _close_through(eod_store, PAID_ON - timedelta(days=1))
+    _pay(uow_factory, receipts[0], "ord-001", 1_000_00)
+    _pay(uow_factory, receipts[1], "ord-002", 2_500_50)
+    _pay(uow_factory, receipts[2], "ord-003", 300_00)
+    _pay(uow_factory, receipts[0], "ord-004", 700_00)
+    reverse_repayment(uow_factory, "ord-004", idempotency_key="fix-4", actor="ops", reason="dup")
+    _close_through(eod_store, PAID_ON)
+    _pay(uow_factory, receipts[1], "ord-005", 100_00, on=PAID_ON + timedelta(days=1))
+    return [str(r) for r in receipts]
+
+
+def test_a_file_that_agrees_matches_every_standing_repayment(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    file = (
+        HEADER
+        + f"ord-001,{r[0]},1000.00,2026-02-10,T1\n"
+        + f"ord-002,{r[1]},2500.50,2026-02-10,T2\n"
+        + f"ord-003,{r[2]},300,2026-02-10,T3\n"
+    )
+    found = reconcile_repayments(uow_factory, actor=OPS, value_date=PAID_ON, channel_file=file)
+    assert found.agrees
+    assert (found.matched, found.matched_fen) == (3, 3_800_50)
+    assert (found.ours_count, found.ours_fen, found.theirs_count) == (3, 3_800_50, 3)
+
+
+def test_every_kind_of_break_is_named(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    file = (
+        HEADER
+        + f"ord-001,{r[0]},1000.00,2026-02-10,T1\n"  # agrees
+        + f"ord-002,{r[1]},2500.05,2026-02-10,T2\n"  # amount differs
+        + f"ord-003,{r[0]},300.00,2026-02-10,T3\n"  # another loan
+        + f"ord-004,{r[0]},700.00,2026-02-10,T4\n"  # reversed here: not posted
+        + f"ord-009,{r[2]},50.00,2026-02-10,T9\n"  # never posted
+    )
+    found = reconcile_repayments(uow_factory, actor=OPS, value_date=PAID_ON, channel_file=file)
+    assert found.matched == 1
+    got = {(b.order_id, b.kind, b.ours_fen, b.theirs_fen, b.channel_ref) for b in found.breaks}
+    assert got == {
+        ("ord-002", BreakKind.AMOUNT_DIFFERS, 2_500_50, 2_500_05, "T2"),
+        ("ord-003", BreakKind.LOAN_DIFFERS, 300_00, 300_00, "T3"),
+        ("ord-004", BreakKind.NOT_POSTED, None, 700_00, "T4"),
+        ("ord-009", BreakKind.NOT_POSTED, None, 50_00, "T9"),
+    }
+    (loan,) = [b for b in found.breaks if b.kind is BreakKind.LOAN_DIFFERS]
+    assert (loan.loan_id, loan.ours_loan_id) == (r[0], r[2])
+    # The channel missing what the books credited.
+    short = HEADER + f"ord-001,{r[0]},1000.00,2026-02-10,T1\n"
+    missing = reconcile_repayments(uow_factory, actor=OPS, value_date=PAID_ON, channel_file=short)
+    assert [(b.order_id, b.kind) for b in missing.breaks] == [
+        ("ord-002", BreakKind.NOT_COLLECTED),
+        ("ord-003", BreakKind.NOT_COLLECTED),
+    ]
+
+
+def test_an_open_day_a_bad_file_and_a_role_without_the_ledger_are_refused(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    next_day = PAID_ON + timedelta(days=1)
+    with pytest.raises(DayNotClosed, match=f"business day {next_day} is still open"):
+        reconcile_repayments(
+            uow_factory,
+            actor=OPS,
+            value_date=next_day,
+            channel_file=HEADER + f"ord-005,{r[1]},100.00,{next_day},T5\n",
+        )
+    with pytest.raises(InvalidDate, match="line 2: value_date 2026-02-11 is not the day"):
+        reconcile_repayments(
+            uow_factory,
+            actor=OPS,
+            value_date=PAID_ON,
+            channel_file=HEADER + f"ord-005,{r[1]},100.00,{next_day},T5\n",
+        )
+    with pytest.raises(Forbidden):
+        reconcile_repayments(
+            uow_factory,
+            actor=Principal(user_id="usr_am", role=Role.ACCOUNT_MANAGER),
+            value_date=PAID_ON,
+            channel_file=HEADER,
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("order_id,amount\nx,1\n", "lacks the columns loan_id, value_date"),
+        (
+            HEADER + "a,L1,1.00,2026-02-10,\na,L2,2.00,2026-02-10,\n",
+            "line 3: order a appears twice",
+        ),
+        (HEADER + "a,L1,1.001,2026-02-10,\n", "line 2:"),
+        (HEADER + "a,L1,-5,2026-02-10,\n", "line 2: the amount must be positive"),
+        (HEADER + "a,L1,abc,2026-02-10,\n", "line 2:"),
+        (HEADER + "a,,1.00,2026-02-10,\n", "line 2: loan_id is empty"),
+        (HEADER + ",L1,1.00,2026-02-10,\n", "line 2: order_id must be"),
+        (HEADER + "a,L1,1.00,10/02/2026,\n", "line 2: value_date '10/02/2026' is not a date"),
+    ],
+)
+def test_a_malformed_channel_file_is_refused_naming_the_line(text: str, problem: str) -> None:
+    with pytest.raises(InvalidInput, match=problem):
+        parse_channel_file(text, value_date=PAID_ON)
+
+
+def test_a_bom_blank_lines_and_no_channel_ref_are_accepted() -> None:
+    text = "\ufefforder_id,loan_id,amount,value_date\nA,L1,12.3,2026-02-10\n\n,,,\n"
+    (row,) = parse_channel_file(text, value_date=PAID_ON)
+    assert (row.order_id, row.loan_id, row.amount_fen, row.channel_ref) == ("A", "L1", 12_30, "")
+
+
+def test_the_command_exits_1_on_breaks_and_0_when_the_books_agree(
+    uow_factory: Factory,
+    line_id: CreditLineId,
+    eod_store: SqlEndOfDayStore,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    monkeypatch.setenv("PUHUI_DATABASE_URL", database_url)
+    monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
+    agreeing = tmp_path / "agrees.csv"
+    agreeing.write_text(
+        HEADER
+        + f"ord-001,{r[0]},1000.00,2026-02-10,T1\n"
+        + f"ord-002,{r[1]},2500.50,2026-02-10,T2\n"
+        + f"ord-003,{r[2]},300.00,2026-02-10,T3\n",
+        encoding="utf-8",
+    )
+    ok = runner.invoke(
+        app, ["ledger", "reconcile-repayments", "--date", "2026-02-10", "--file", str(agreeing)]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "3 matched (3800.50 yuan)" in ok.output
+    assert "the books and the channel agree" in ok.output
+
+    breaking = tmp_path / "breaks.csv"
+    breaking.write_text(HEADER + f"ord-001,{r[0]},1000.00,2026-02-10,T1\n", encoding="utf-8")
+    args = ["ledger", "reconcile-repayments", "--date", "2026-02-10", "--file", str(breaking)]
+    broken = runner.invoke(app, args)
+    assert broken.exit_code == 1, broken.output
+    assert f"ord-002  {r[1]}: posted here, not collected by the channel" in broken.output
+    document = json.loads(runner.invoke(app, [*args, "--json"]).output)
+    assert document["agrees"] is False
+    assert [(b["order_id"], b["kind"], b["ours"]) for b in document["breaks"]] == [
+        ("ord-002", "not_collected", "2500.50"),
+        ("ord-003", "not_collected", "300.00"),
+    ]
+
+    open_day = runner.invoke(
+        app, ["ledger", "reconcile-repayments", "--date", "2026-02-11", "--file", str(breaking)]
+    )
+    assert open_day.exit_code == 2
+    assert "still open" in open_day.output
+    unreadable = runner.invoke(
+        app,
+        ["ledger", "reconcile-repayments", "--date", "2026-02-10", "--file", str(tmp_path / "no")],
+    )
+    assert unreadable.exit_code == 2
+    assert "cannot read" in unreadable.output
