@@ -1,12 +1,13 @@
 """Operations in a real browser: end of day and a balanced trial balance; an admin creates a
 user who then signs in, and an auditor finds that creation in the audit log; API keys; a failed
-notice sent again from the outbox."""
+notice sent again from the outbox; a demo day's repayments reconciled with a channel's file."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from browser_support import (
     axe_violations,
@@ -19,6 +20,8 @@ from live_site import PASSWORD, Site
 from playwright.sync_api import Page, expect
 
 from puhui.domain.ids import new_id
+from puhui.domain.lending.reconciliation import PostedRepayment
+from puhui.domain.money import format_yuan
 from puhui.services.monitoring.tasks import RECALL_NOTICE_TEMPLATE
 from puhui.services.notifications import (
     Channel,
@@ -189,4 +192,55 @@ def test_operations_send_a_failed_notice_again_from_the_outbox(desktop: Page, si
     expect(desktop.get_by_role("heading", level=1)).to_have_text("Outbox")
     assert cjk_on_page(desktop) == []
     assert axe_violations(desktop) == []
+    desktop.goto("/console/?lang=zh-CN")
+
+
+def _day_with_repayments(site: Site) -> tuple[str, list[PostedRepayment]]:
+    """The latest closed day of the demo's book on which owners repaid, and those repayments."""
+    platform = site.platform()
+    try:
+        with platform.servicing_uow() as uow:
+            day = uow.business_days.last_completed()
+            assert day is not None
+            for _ in range(60):
+                found = uow.ledger.repayments_on(day)
+                if len(found) >= 2:
+                    return day.isoformat(), found
+                day -= timedelta(days=1)
+    finally:
+        platform.close()
+    raise AssertionError("no closed day of the demo has two repayments")
+
+
+def test_operations_reconcile_a_day_with_the_channels_file(
+    desktop: Page, site: Site, tmp_path: Path
+) -> None:
+    day, posted = _day_with_repayments(site)
+    rows = [
+        f"{p.order_id},{p.loan_id},{format_yuan(p.amount_fen)},{day},CH-{n}"
+        for n, p in enumerate(posted[1:])
+    ]
+    rows.append(f"ORD-ONLY-AT-CHANNEL,{posted[0].loan_id},12.00,{day},CH-X")
+    channel = tmp_path / "channel.csv"
+    channel.write_text("order_id,loan_id,amount,value_date,channel_ref\n" + "\n".join(rows) + "\n")
+    sign_in_staff(desktop, "ops", PASSWORD)
+    desktop.get_by_role("link", name="还款对账").first.click()
+    expect(desktop.get_by_role("heading", level=1)).to_have_text("还款对账")
+    desktop.get_by_label("对账日期").fill(day)
+    desktop.get_by_label("渠道对账文件（CSV）").set_input_files(str(channel))
+    desktop.get_by_role("button", name="对账", exact=True).click()
+    expect(desktop.get_by_role("status")).to_have_text("有 2 笔差错待处理。")
+    breaks = desktop.get_by_role("table", name="差错")
+    expect(breaks.get_by_role("row").filter(has_text=posted[0].order_id)).to_contain_text(
+        "已入账，渠道未收"
+    )
+    expect(breaks.get_by_role("row").filter(has_text="ORD-ONLY-AT-CHANNEL")).to_contain_text(
+        "渠道已收，未入账"
+    )
+    assert untranslated_on_page(desktop) == []
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-reconciliation")
+    desktop.get_by_role("link", name="English").click()
+    expect(desktop.get_by_role("heading", level=1)).to_have_text("Repayment reconciliation")
+    assert cjk_on_page(desktop) == []
     desktop.goto("/console/?lang=zh-CN")

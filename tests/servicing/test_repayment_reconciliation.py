@@ -17,7 +17,14 @@ from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.cli.main import app
 from puhui.domain.errors import InvalidDate, InvalidInput
 from puhui.domain.ids import CreditLineId, ReceiptId
-from puhui.domain.lending.reconciliation import BreakKind, parse_channel_file
+from puhui.domain.lending.reconciliation import (
+    BreakKind,
+    ChannelPayment,
+    PostedRepayment,
+    order_of,
+    parse_channel_file,
+    reconcile,
+)
 from puhui.domain.origination.errors import Forbidden
 from puhui.pipelines.eod import run_end_of_day
 from puhui.services.security.permissions import Principal, Role
@@ -162,9 +169,11 @@ def test_an_open_day_a_bad_file_and_a_role_without_the_ledger_are_refused(
         (HEADER + "a,L1,1.001,2026-02-10,\n", "line 2:"),
         (HEADER + "a,L1,-5,2026-02-10,\n", "line 2: the amount must be positive"),
         (HEADER + "a,L1,abc,2026-02-10,\n", "line 2:"),
-        (HEADER + "a,,1.00,2026-02-10,\n", "line 2: loan_id is empty"),
+        (HEADER + "a,,1.00,2026-02-10,\n", "line 2: loan_id must be"),
         (HEADER + ",L1,1.00,2026-02-10,\n", "line 2: order_id must be"),
         (HEADER + "a,L1,1.00,10/02/2026,\n", "line 2: value_date '10/02/2026' is not a date"),
+        (HEADER + "a,L1,1.00,2026-02-10,\x00\n", "line 2: channel_ref must be"),
+        (HEADER + "a,L1,1.00,2026-02-10," + "x" * 200_000 + "\n", "not readable CSV"),
     ],
 )
 def test_a_malformed_channel_file_is_refused_naming_the_line(text: str, problem: str) -> None:
@@ -228,3 +237,32 @@ def test_the_command_exits_1_on_breaks_and_0_when_the_books_agree(
     )
     assert unreadable.exit_code == 2
     assert "cannot read" in unreadable.output
+
+
+def test_a_key_taken_over_the_api_is_known_to_the_channel_as_its_caller_sent_it() -> None:
+    assert order_of("usr_01M975GM53ER8R406Y1SC8W12T:ORD-1") == "ORD-1"
+    assert order_of("usr_01M975GM53ER8R406Y1SC8W12T:a:b") == "a:b"
+    # Keys posted by the bank's own jobs are kept whole.
+    assert order_of("demo-term-pay:loan_1:2026-02-10") == "demo-term-pay:loan_1:2026-02-10"
+    assert order_of("repay-rcpt_1-2026-02-10") == "repay-rcpt_1-2026-02-10"
+    assert order_of("usr_short:ORD-1") == "usr_short:ORD-1"
+
+
+def test_two_callers_posting_the_same_order_id_is_a_break_of_its_own() -> None:
+    ours = [
+        PostedRepayment("usr_01AAAAAAAAAAAAAAAAAAAAAAAA:X", "L1", 100),
+        PostedRepayment("usr_01BBBBBBBBBBBBBBBBBBBBBBBB:X", "L2", 100),
+        PostedRepayment("usr_01BBBBBBBBBBBBBBBBBBBBBBBB:Y", "L2", 50),
+    ]
+    found = reconcile(
+        PAID_ON, ours, [ChannelPayment("X", "L1", 100, "T"), ChannelPayment("Y", "L2", 50)]
+    )
+    (duplicate,) = found.breaks
+    assert (duplicate.kind, duplicate.order_id, duplicate.ours_fen, duplicate.theirs_fen) == (
+        BreakKind.DUPLICATE_ORDER,
+        "X",
+        200,
+        100,
+    )
+    assert duplicate.ours_loan_id == "L1, L2"
+    assert (found.matched, found.ours_count, found.ours_fen) == (1, 3, 250)

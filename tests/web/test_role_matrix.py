@@ -290,6 +290,13 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
     ),
     ("POST", "/api/v1/vouchers/vch_none/finance", None, frozenset({R.APPLICANT})),
     ("POST", "/api/v1/vouchers/settle", {"on": "2026-03-02"}, frozenset({R.OPERATIONS})),
+    # Reconciliation reads the ledger: operations, risk officers and auditors.
+    (
+        "POST",
+        "/api/v1/repayment-reconciliations",
+        {"value_date": "2026-03-01", "file": "order_id,loan_id,amount,value_date\n"},
+        frozenset({R.OPERATIONS, R.RISK_OFFICER, R.AUDITOR}),
+    ),
     ("GET", "/api/v1/voucher-financings", None, VOUCHER_READ - {R.APPLICANT}),
     ("POST", "/api/v1/voucher-financings/fin_none/approve", None, FINANCE_APPROVE),
     (

@@ -113,6 +113,7 @@ BREAK_WORDS = {
     BreakKind.NOT_COLLECTED: "posted here, not collected by the channel",
     BreakKind.AMOUNT_DIFFERS: "amounts differ",
     BreakKind.LOAN_DIFFERS: "loans differ",
+    BreakKind.DUPLICATE_ORDER: "more than one repayment here under this order id",
 }
 
 

@@ -1,5 +1,6 @@
-"""The operations pages over HTTP: end of day and the trial balance, audit search, users and
-role grants, API keys — on SQLite and PostgreSQL (the lists they read are new queries)."""
+"""The operations pages over HTTP: end of day and the trial balance, repayment reconciliation,
+audit search, users and role grants, API keys — on SQLite and PostgreSQL (the lists they read
+are new queries)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -278,3 +280,75 @@ def test_end_of_day_runs_page_latest_first(world: tuple[Api, Engine], clock: Fix
         operations.end_of_day_runs(credit.servicing_uow, actor=admin)
     with pytest.raises(Forbidden):
         operations.ledger_trial_balance(credit.servicing_uow, actor=admin, as_of=clock.today())
+
+
+def test_operations_reconcile_a_closed_days_repayments_from_the_console(
+    world: tuple[Api, Engine], clock: FixedClock
+) -> None:
+    api, engine = world
+    line_id, owner = open_line(api)
+    receipt = draw(api, line_id, owner, "draw-1", 5_000_000).json()["receipt_id"]
+    paid = api.client.post(
+        f"/api/v1/receipts/{receipt}/repayments",
+        json={"amount_fen": 1_000_000},
+        headers={**owner, "Idempotency-Key": "ORD-1"},
+    )
+    assert paid.status_code == 201, paid.text
+    today = clock.today().isoformat()
+    ops = _staff(api, Role.OPERATIONS)
+
+    def reconcile(day: str, text: str, name: str = "channel.csv") -> httpx.Response:
+        return ops.client.post(
+            "/console/reconciliation",
+            data={"csrf_token": ops.csrf, "value_date": day},
+            files={"file": (name, text.encode("utf-8"), "text/csv")},
+        )
+
+    header = "order_id,loan_id,amount,value_date,channel_ref\n"
+    agreeing = header + f"ORD-1,{receipt},10000.00,{today},CH-1\n"
+    form = ops.get("/console/reconciliation")
+    assert "还款对账" in form
+    assert 'enctype="multipart/form-data"' in form
+    open_day = reconcile(today, agreeing)
+    assert open_day.status_code == 409
+    assert f"business day {today} is still open" in open_day.text
+
+    run_end_of_day(SqlEndOfDayStore(engine, clock=clock), clock.today())
+    assert f'value="{today}"' in ops.get("/console/reconciliation")  # the last closed day
+    agreed = reconcile(today, agreeing)
+    assert agreed.status_code == 200, agreed.text
+    assert "账务与渠道一致：1 笔还款，共 10,000.00 元。" in agreed.text
+    broken = reconcile(today, header + f"ORD-9,{receipt},12.00,{today},CH-9\n")
+    assert broken.status_code == 200
+    assert "有 2 笔差错待处理。" in broken.text
+    assert "渠道已收，未入账" in broken.text
+    assert "已入账，渠道未收" in broken.text
+    assert "CH-9" in broken.text
+    bad = reconcile(today, header + f"ORD-1,{receipt},ten,{today},\n")
+    assert bad.status_code == 422
+    assert "对账未能进行" in bad.text
+    assert "line 2:" in bad.text
+    empty = reconcile(today, "", name="empty.csv")
+    assert empty.status_code == 422
+    assert "lacks the columns" in empty.text
+    gbk = ops.client.post(
+        "/console/reconciliation",
+        data={"csrf_token": ops.csrf, "value_date": today},
+        files={"file": ("gbk.csv", "订单号".encode("gbk"), "text/csv")},
+    )
+    assert gbk.status_code == 422
+    assert "not UTF-8" in gbk.text
+    forged = ops.client.post(
+        "/console/reconciliation",
+        data={"value_date": today},
+        files={"file": ("c.csv", agreeing.encode(), "text/csv")},
+    )
+    assert forged.status_code == 403
+    english = ops.client.post(
+        "/console/reconciliation?lang=en",
+        data={"csrf_token": ops.csrf, "value_date": today},
+        files={"file": ("c.csv", agreeing.encode(), "text/csv")},
+    )
+    assert "The books and the channel agree: 1 repayments, 10,000.00 yuan." in english.text
+    for role, allowed in ((Role.AUDITOR, 200), (Role.ACCOUNT_MANAGER, 403), (Role.ADMIN, 403)):
+        assert _staff(api, role).client.get("/console/reconciliation").status_code == allowed

@@ -13,6 +13,9 @@ difference is a break (差错) of one kind:
   it and reverse it with a correcting event.
 - ``amount_differs``: both have the order, for different amounts.
 - ``loan_differs``: both have the order, for different loans.
+- ``duplicate_order``: the books hold more than one repayment under the order id (two callers
+  posted the same key, each under their own scope): which one the channel paid is for a
+  person to find out.
 
 The file is CSV in UTF-8 (a BOM is allowed), with a header naming at least ``order_id``,
 ``loan_id``, ``amount`` (yuan, at most two decimals), ``value_date`` (YYYY-MM-DD) and
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +40,7 @@ REQUIRED_COLUMNS = ("order_id", "loan_id", "amount", "value_date")
 MAX_ROWS = 1_000_000
 MAX_ORDER_ID = 128
 """As long as an idempotency key may be."""
+MAX_LOAN_ID = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +53,29 @@ class ChannelPayment:
     channel_ref: str = ""
 
 
+CALLER_SCOPE = re.compile(r"^[a-z]+_[0-9A-HJKMNP-TV-Z]{26}:(.+)$", re.DOTALL)
+"""A key taken over the API is stored under its caller (``usr_<ULID>:<key>``), so that one
+caller's key never replays another's; the channel knows the key as the caller sent it."""
+
+
+def order_of(stored_key: str) -> str:
+    """The order id the channel knows a repayment by: its key as the caller sent it."""
+    scoped = CALLER_SCOPE.match(stored_key)
+    return scoped.group(1) if scoped else stored_key
+
+
 @dataclass(frozen=True, slots=True)
 class PostedRepayment:
-    """A repayment that stands in the books on the value date (its idempotency key, loan,
-    amount)."""
+    """A repayment that stands in the books on the value date: its stored idempotency key,
+    loan and amount."""
 
-    order_id: str
+    key: str
     loan_id: str
     amount_fen: int
+
+    @property
+    def order_id(self) -> str:
+        return order_of(self.key)
 
 
 class BreakKind(StrEnum):
@@ -63,6 +83,7 @@ class BreakKind(StrEnum):
     NOT_COLLECTED = "not_collected"
     AMOUNT_DIFFERS = "amount_differs"
     LOAN_DIFFERS = "loan_differs"
+    DUPLICATE_ORDER = "duplicate_order"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +117,15 @@ class Reconciliation:
 def parse_channel_file(text: str, *, value_date: date) -> list[ChannelPayment]:
     """The rows of a channel's file for ``value_date``; the whole file refused on any error."""
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    try:
+        return _rows(reader, value_date)
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"line {reader.line_num}: the channel file is not readable CSV ({exc})"
+        ) from None
+
+
+def _rows(reader: csv.DictReader[str], value_date: date) -> list[ChannelPayment]:
     columns = {name.strip() for name in reader.fieldnames or ()}
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
@@ -129,8 +159,15 @@ def _payment(
             f"line {line_no}: order {order_id} appears twice (first on line {seen[order_id]})"
         )
     seen[order_id] = line_no
-    if not row["loan_id"]:
-        raise InvalidInput(f"line {line_no}: loan_id is empty")
+    loan_id, channel_ref = row["loan_id"], row.get("channel_ref", "")
+    if not loan_id or len(loan_id) > MAX_LOAN_ID or not loan_id.isprintable():
+        raise InvalidInput(
+            f"line {line_no}: loan_id must be 1 to {MAX_LOAN_ID} printable characters"
+        )
+    if len(channel_ref) > MAX_ORDER_ID or not channel_ref.isprintable():
+        raise InvalidInput(
+            f"line {line_no}: channel_ref must be at most {MAX_ORDER_ID} printable characters"
+        )
     try:
         amount = parse_yuan(row["amount"])
     except InvalidInput as exc:
@@ -147,16 +184,32 @@ def _payment(
         raise InvalidDate(
             f"line {line_no}: value_date {valued} is not the day reconciled ({value_date})"
         )
-    return ChannelPayment(order_id, row["loan_id"], amount, row.get("channel_ref", ""))
+    return ChannelPayment(order_id, loan_id, amount, channel_ref)
 
 
 def reconcile(
     value_date: date, ours: Iterable[PostedRepayment], theirs: Iterable[ChannelPayment]
 ) -> Reconciliation:
     """Every break between the books and the channel for one value date, by order id."""
-    mine = {p.order_id: p for p in ours}
+    grouped: dict[str, list[PostedRepayment]] = {}
+    for posted_repayment in ours:
+        grouped.setdefault(posted_repayment.order_id, []).append(posted_repayment)
     channel = {p.order_id: p for p in theirs}
     breaks = [
+        Break(
+            BreakKind.DUPLICATE_ORDER,
+            o,
+            channel[o].loan_id if o in channel else many[0].loan_id,
+            sum(p.amount_fen for p in many),
+            channel[o].amount_fen if o in channel else None,
+            ", ".join(sorted({p.loan_id for p in many})),
+            channel[o].channel_ref if o in channel else "",
+        )
+        for o, many in grouped.items()
+        if len(many) > 1
+    ]
+    mine = {o: many[0] for o, many in grouped.items() if len(many) == 1}
+    breaks += [
         Break(BreakKind.NOT_COLLECTED, o, p.loan_id, p.amount_fen, None, p.loan_id)
         for o, p in mine.items()
         if o not in channel
@@ -164,7 +217,7 @@ def reconcile(
     breaks += [
         Break(BreakKind.NOT_POSTED, o, p.loan_id, None, p.amount_fen, None, p.channel_ref)
         for o, p in channel.items()
-        if o not in mine
+        if o not in grouped
     ]
     matched = matched_fen = 0
     for order_id, paid in channel.items():
@@ -194,8 +247,8 @@ def reconcile(
         value_date=value_date,
         matched=matched,
         matched_fen=matched_fen,
-        ours_count=len(mine),
-        ours_fen=sum(p.amount_fen for p in mine.values()),
+        ours_count=sum(len(many) for many in grouped.values()),
+        ours_fen=sum(p.amount_fen for many in grouped.values() for p in many),
         theirs_count=len(channel),
         theirs_fen=sum(p.amount_fen for p in channel.values()),
         breaks=tuple(breaks),

@@ -1,7 +1,10 @@
-"""Operations in the console: end of day and the trial balance, audit search, users, API keys.
+"""Operations in the console: end of day and the trial balance, repayment reconciliation, audit
+search, users, API keys.
 
 End of day (``/console/eod``): the runs by date with their steps and rows changed, and the
-trial balance (试算平衡) of the general ledger as of a date. Audit (``/console/audit``): the
+trial balance (试算平衡) of the general ledger as of a date. Reconciliation
+(``/console/reconciliation``): a closed day's repayments against the collecting channel's file
+(还款对账), every break with what to do about it. Audit (``/console/audit``): the
 trail searched by actor, action, entity and dates, a page at a time; payloads are never shown,
 only their digests, so personal data stays out of the page. Users (``/console/users``): staff
 users with their role and status, created, disabled, enabled, their tokens revoked; approver and
@@ -18,10 +21,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from puhui.domain.errors import ConfigurationError, InvalidDate, InvalidInput
 from puhui.domain.ledger import Account, AccountType
+from puhui.domain.lending.reconciliation import BreakKind, Reconciliation
 from puhui.services.origination.credit_access import CreditAccess
 from puhui.services.ports import AuditQuery
 from puhui.services.security import accounts
@@ -55,6 +59,13 @@ NAV = (
         N_("The nightly batch by date, its steps and rows changed, and the trial balance."),
         Permission.LEDGER_READ,
         order=70,
+    ),
+    NavItem(
+        "/console/reconciliation",
+        N_("Repayment reconciliation"),
+        N_("A closed day's repayments against the collecting channel's file: every break."),
+        Permission.LEDGER_READ,
+        order=71,
     ),
     NavItem(
         "/console/audit",
@@ -92,6 +103,26 @@ ACCOUNT_TYPE_NAMES = {
     AccountType.INCOME: N_("Income"),
     AccountType.EXPENSE: N_("Expense"),
     AccountType.MEMO: N_("Off balance sheet"),
+}
+BREAK_NAMES = {
+    BreakKind.NOT_POSTED: N_("Collected, not posted"),
+    BreakKind.NOT_COLLECTED: N_("Posted, not collected"),
+    BreakKind.AMOUNT_DIFFERS: N_("Amounts differ"),
+    BreakKind.LOAN_DIFFERS: N_("Loans differ"),
+    BreakKind.DUPLICATE_ORDER: N_("Order posted twice"),
+}
+BREAK_ACTIONS = {
+    BreakKind.NOT_POSTED: N_(
+        "The channel holds the owner's money: post the repayment with this order id as its key."
+    ),
+    BreakKind.NOT_COLLECTED: N_(
+        "A loan was credited with money the channel does not have: investigate, then correct."
+    ),
+    BreakKind.AMOUNT_DIFFERS: N_("Check the posting against the channel's record."),
+    BreakKind.LOAN_DIFFERS: N_("The money went to another loan: correct the misapplied one."),
+    BreakKind.DUPLICATE_ORDER: N_(
+        "Two callers posted this order id: find the one the channel paid, correct the other."
+    ),
 }
 GRANT_STATUS_NAMES = {
     "pending": N_("Awaiting a second admin"),
@@ -206,6 +237,84 @@ async def _trial_balance(
         "rows": [(account, balance.balances_fen.get(account, 0)) for account in Account],
         "account_types": ACCOUNT_TYPE_NAMES,
     }
+
+
+# --- repayment reconciliation ---------------------------------------------------------------
+
+MAX_CHANNEL_FILE = 1024 * 1024
+
+
+def _reconciliation_page(
+    request: Request,
+    principal: Principal,
+    *,
+    day: date | None,
+    found: Reconciliation | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    response = console_page(
+        request,
+        principal,
+        "ops/reconciliation.html",
+        {
+            "day": day,
+            "found": found,
+            "problem": problem,
+            "break_names": BREAK_NAMES,
+            "break_actions": BREAK_ACTIONS,
+        },
+    )
+    response.status_code = status_code
+    return response
+
+
+@router.get("/console/reconciliation")
+async def reconciliation(request: Request, principal: StaffUser) -> HTMLResponse:
+    """The form: the value date (the last closed one by default) and the channel's file."""
+    deps = _deps(request)
+    day = await call(deps, operations.last_closed_date, _reader(deps), actor=principal)
+    return _reconciliation_page(request, principal, day=day)
+
+
+@router.post("/console/reconciliation")
+async def reconcile(request: Request, principal: StaffUser) -> HTMLResponse:
+    """Reconcile the uploaded file; a refused file or an open day is told on the form, with
+    the service's own words for where the file is wrong (the line and the column)."""
+    form = await session.verified_form(request)
+    deps = _deps(request)
+    day = optional_day(form_text(form, "value_date", 10), "value_date")
+    try:
+        if day is None:
+            raise InvalidDate("choose the value date", details={"field": "value_date"})
+        text = await _channel_file(form)
+        found = await call(
+            deps,
+            operations.reconcile_repayments,
+            _reader(deps),
+            actor=principal,
+            value_date=day,
+            channel_file=text,
+        )
+    except (InvalidInput, operations.DayNotClosed) as exc:
+        status = 409 if isinstance(exc, operations.DayNotClosed) else 422
+        return _reconciliation_page(
+            request, principal, day=day, problem=exc.message, status_code=status
+        )
+    return _reconciliation_page(request, principal, day=day, found=found)
+
+
+async def _channel_file(form: FormData) -> str:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidInput("choose the channel's file", details={"field": "file"})
+    data = await upload.read(MAX_CHANNEL_FILE + 1)
+    if len(data) > MAX_CHANNEL_FILE:
+        raise InvalidInput("the file is over 1 MiB: reconcile it with `puhui ledger`")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the file is not UTF-8 text (save the CSV as UTF-8)") from None
 
 
 # --- audit ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, status
 from puhui.domain.errors import ConfigurationError
 from puhui.services.origination import line_access, receipt_access, strategy_access
 from puhui.services.origination.credit_access import CreditAccess
-from puhui.services.servicing import statements
+from puhui.services.servicing import operations, statements
 from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, IdempotencyKey, call
 from puhui.web.schemas import (
     CreditLineOut,
@@ -33,6 +33,11 @@ from puhui.web.schemas import (
     repayment_out,
     statement_out,
     strategy_out,
+)
+from puhui.web.schemas.servicing import (
+    RepaymentReconciliationCreate,
+    RepaymentReconciliationOut,
+    repayment_reconciliation_out,
 )
 
 ERRORS = {
@@ -275,3 +280,26 @@ async def get_model(deps: Deps, principal: CurrentPrincipal, version: Identifier
         deps, strategy_access.get_model, _access(deps), actor=principal, version=version
     )
     return model_out(found)
+
+
+@router.post(
+    "/repayment-reconciliations",
+    response_model=RepaymentReconciliationOut,
+    tags=["reconciliation"],
+)
+async def reconcile_repayments(
+    deps: Deps, principal: CurrentPrincipal, body: RepaymentReconciliationCreate
+) -> RepaymentReconciliationOut:
+    """A closed day's repayments against the collecting channel's file (还款对账), matched by
+    order id (the key each repayment was posted with): every break named by kind. Nothing is
+    written. An open day is 409 ``day_not_closed``; a malformed file 422, naming the line."""
+    credit = _access(deps)
+    found = await call(
+        deps,
+        operations.reconcile_repayments,
+        credit.servicing_reader or credit.servicing_uow,
+        actor=principal,
+        value_date=body.value_date,
+        channel_file=body.file,
+    )
+    return repayment_reconciliation_out(found)

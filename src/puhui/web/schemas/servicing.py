@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from puhui.domain.lending.account import LoanAccount as LoanRecord
+from puhui.domain.lending.reconciliation import Reconciliation
 from puhui.services.origination.receipt_access import ReceiptSchedule
 from puhui.services.servicing.lines import DrawResult
 from puhui.services.servicing.receipts import RepaymentResult
@@ -372,3 +373,60 @@ def receipt_out(receipt: LoanRecord) -> ReceiptOut:
 
 
 # Security administration: users' status, role grants (four eyes), API keys, audit search.
+
+
+class RepaymentReconciliationCreate(Strict):
+    value_date: IsoDate = Field(description="the closed business day reconciled")
+    file: str = Field(
+        max_length=5_000_000,
+        description="the channel's CSV: order_id, loan_id, amount (yuan), value_date"
+        "[, channel_ref]",
+    )
+
+
+class ReconciliationSideOut(BaseModel):
+    count: int
+    amount_fen: int
+
+
+class ReconciliationBreakOut(BaseModel):
+    kind: str = Field(description="not_posted | not_collected | amount_differs | loan_differs")
+    order_id: str
+    loan_id: str = Field(description="the channel's loan, or ours where the channel has none")
+    ours_loan_id: str | None
+    ours_fen: int | None
+    theirs_fen: int | None
+    channel_ref: str | None
+
+
+class RepaymentReconciliationOut(BaseModel):
+    value_date: date
+    agrees: bool
+    matched: int
+    matched_fen: int
+    ours: ReconciliationSideOut
+    theirs: ReconciliationSideOut
+    breaks: list[ReconciliationBreakOut]
+
+
+def repayment_reconciliation_out(found: Reconciliation) -> RepaymentReconciliationOut:
+    return RepaymentReconciliationOut(
+        value_date=found.value_date,
+        agrees=found.agrees,
+        matched=found.matched,
+        matched_fen=found.matched_fen,
+        ours=ReconciliationSideOut(count=found.ours_count, amount_fen=found.ours_fen),
+        theirs=ReconciliationSideOut(count=found.theirs_count, amount_fen=found.theirs_fen),
+        breaks=[
+            ReconciliationBreakOut(
+                kind=b.kind.value,
+                order_id=b.order_id,
+                loan_id=b.loan_id,
+                ours_loan_id=b.ours_loan_id,
+                ours_fen=b.ours_fen,
+                theirs_fen=b.theirs_fen,
+                channel_ref=b.channel_ref or None,
+            )
+            for b in found.breaks
+        ],
+    )

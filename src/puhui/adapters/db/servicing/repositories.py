@@ -429,7 +429,7 @@ class SqlLedger:
                 found.append(
                     PostedRepayment(key, str(result["receipt_id"]), int(result["amount_fen"]))
                 )
-        return sorted(found, key=lambda r: r.order_id)
+        return sorted(found, key=lambda r: r.key)
 
     def receipt_events(self, receipt_ids: Sequence[str], *, through: date) -> list[PostedEvent]:
         """Money events of these receipts on or before ``through``, with their postings.
