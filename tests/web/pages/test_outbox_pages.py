@@ -124,6 +124,11 @@ def test_operations_see_the_outbox_and_send_a_failed_notice_again(
     notice = _notice(api)
     _fail_everything(api)
     offer = _offer(api)
+    with _access(api).units() as uow:
+        failed_notice = uow.prospects.get_message(notice)
+    assert failed_notice is not None
+    # The provider's refusal quoted the number: the outbox keeps it masked.
+    assert failed_notice.last_error == "number 139****5678 unreachable"
 
     page = ops.get("/console/outbox")
     assert "全部 (2)" in page

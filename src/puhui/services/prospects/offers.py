@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from puhui.domain.errors import Conflict, InvalidInput, NotFound
 from puhui.domain.identity import validate_mobile
 from puhui.domain.ids import new_id
+from puhui.domain.privacy import mask_text
 from puhui.domain.prospects import ProspectStatus
 from puhui.risk.need import PRE_CONSENT_SOURCES
 from puhui.services.audit import record
@@ -172,7 +173,8 @@ def dispatch_outbox(
         try:
             notifier.deliver(message)
         except NotificationFailed as exc:
-            error = exc.message[:400]
+            # A provider may quote the number: what is kept (outbox, audit, log) is masked.
+            error = mask_text(exc.message)[:400]
             permanent = exc.permanent
         attempts = message.attempts + 1
         if error is None:
@@ -269,7 +271,7 @@ def requeue_message(access: ProspectAccess, *, actor: Principal, message_id: str
                     "template": message.template,
                     "subject_id": message.subject_id,
                     "failed_attempts": message.attempts,
-                    "error": message.last_error,
+                    "error": None if message.last_error is None else mask_text(message.last_error),
                 },
             )
         uow.commit()
@@ -334,7 +336,7 @@ def _record_delivery(
                     "subject_id": message.subject_id,
                     "channel": message.channel.value,
                     "attempts": attempts,
-                    "error": error,
+                    "error": None if error is None else mask_text(error),
                 },
             )
         if stored is not None and status is not MessageStatus.PENDING:
