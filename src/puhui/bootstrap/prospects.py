@@ -113,13 +113,13 @@ def outbox_messages(
         platform.close()
 
 
-def requeue_message(settings: Settings, message_id: str) -> OutboxMessage:
-    """Queue a failed message again (``puhui outbox requeue``)."""
+def requeue_message(settings: Settings, message_id: str, *, actor: Principal) -> OutboxMessage:
+    """Queue a failed message again (``puhui outbox requeue``), audited as ``actor``."""
     platform = build_platform(settings)
     try:
         _require_migrated(platform)
         return offers.requeue_message(
-            platform.prospect_access(), actor=DISPATCH, message_id=message_id
+            platform.prospect_access(), actor=actor, message_id=message_id
         )
     finally:
         platform.close()

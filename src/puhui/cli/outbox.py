@@ -131,10 +131,12 @@ def requeue_command(
     made (listed, within its validity, no opt-out).
     """
     from puhui.bootstrap.prospects import requeue_message  # noqa: PLC0415 - the database only here
+    from puhui.cli.security_context import operator  # noqa: PLC0415 - with the database
 
     settings = load_settings()
     try:
-        message = requeue_message(settings, message_id.strip()[:64])
+        # A person's decision: audited under the operator's name, not the dispatch's.
+        message = requeue_message(settings, message_id.strip()[:64], actor=operator())
     except PuhuiError as exc:
         raise fail(exc.message, code=exc.code) from None
     typer.echo(
