@@ -324,6 +324,9 @@ def test_operations_reconcile_a_closed_days_repayments_from_the_console(
     assert "渠道已收，未入账" in broken.text
     assert "已入账，渠道未收" in broken.text
     assert "CH-9" in broken.text
+    no_date = reconcile("2026-02-30", agreeing)
+    assert no_date.status_code == 422
+    assert "对账未能进行" in no_date.text
     bad = reconcile(today, header + f"ORD-1,{receipt},ten,{today},\n")
     assert bad.status_code == 422
     assert "对账未能进行" in bad.text

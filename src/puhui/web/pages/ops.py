@@ -283,8 +283,9 @@ async def reconcile(request: Request, principal: StaffUser) -> HTMLResponse:
     the service's own words for where the file is wrong (the line and the column)."""
     form = await session.verified_form(request)
     deps = _deps(request)
-    day = optional_day(form_text(form, "value_date", 10), "value_date")
+    day: date | None = None
     try:
+        day = optional_day(form_text(form, "value_date", 10), "value_date")
         if day is None:
             raise InvalidDate("choose the value date", details={"field": "value_date"})
         text = await _channel_file(form)
