@@ -354,4 +354,13 @@ def test_operations_reconcile_a_closed_days_repayments_from_the_console(
     )
     assert "The books and the channel agree: 1 repayments, 10,000.00 yuan." in english.text
     for role, allowed in ((Role.AUDITOR, 200), (Role.ACCOUNT_MANAGER, 403), (Role.ADMIN, 403)):
-        assert _staff(api, role).client.get("/console/reconciliation").status_code == allowed
+        staff = _staff(api, role)
+        assert staff.client.get("/console/reconciliation").status_code == allowed
+        staff.get("/console/")
+        # Refused before the file is judged: a malformed file tells a stranger nothing.
+        judged = staff.client.post(
+            "/console/reconciliation",
+            data={"csrf_token": staff.csrf, "value_date": "2026-02-30"},
+            files={"file": ("c.csv", "订单".encode("gbk"), "text/csv")},
+        )
+        assert judged.status_code == (422 if allowed == 200 else 403), role

@@ -35,6 +35,7 @@ from puhui.services.security.permissions import (
     Permission,
     Principal,
     Role,
+    require,
 )
 from puhui.services.servicing import operations
 from puhui.services.servicing.ports import ServicingUnitOfWork
@@ -282,6 +283,7 @@ async def reconcile(request: Request, principal: StaffUser) -> HTMLResponse:
     """Reconcile the uploaded file; a refused file or an open day is told on the form, with
     the service's own words for where the file is wrong (the line and the column)."""
     form = await session.verified_form(request)
+    require(principal, Permission.LEDGER_READ)  # before the file is read or judged
     deps = _deps(request)
     day: date | None = None
     try:
