@@ -25,3 +25,12 @@ def optional_day(text: str | None, field: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidDate("a date is written YYYY-MM-DD", details={"field": field}) from None
+
+
+def page_offset(text: str | None) -> int:
+    """Where a list's page starts (``?offset=``): anything unreadable is the first page."""
+    try:
+        value = int(text or "0")
+    except ValueError:
+        return 0
+    return max(0, min(value, 10_000_000))

@@ -42,7 +42,7 @@ from puhui.services.servicing.ports import ServicingUnitOfWork
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import ROLE_NAMES, console_page
-from puhui.web.pages.forms import form_text, optional_day
+from puhui.web.pages.forms import form_text, optional_day, page_offset
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import render
 
@@ -167,14 +167,6 @@ def _notice(request: Request) -> str | None:
     return NOTICES.get(request.query_params.get("done") or "")
 
 
-def _offset(text: str | None) -> int:
-    try:
-        value = int(text or "0")
-    except ValueError:
-        return 0
-    return max(0, min(value, 10_000_000))
-
-
 # --- end of day -----------------------------------------------------------------------------
 
 
@@ -186,7 +178,7 @@ async def end_of_day(
     the last closed date and loads its trial balance after the page (it sums the ledger)."""
     deps = _deps(request)
     reader = _reader(deps)
-    start = _offset(offset)
+    start = page_offset(offset)
     runs = await call(
         deps,
         operations.end_of_day_runs,
@@ -347,7 +339,7 @@ async def audit_search(  # noqa: PLR0917 - one parameter per filter, as FastAPI 
     deps = _deps(request)
     first = optional_day(since, "since")
     last = optional_day(until, "until")
-    start = _offset(offset)
+    start = page_offset(offset)
     query = AuditQuery(
         actor=_field(actor),
         action_prefix=_field(action),
@@ -405,7 +397,7 @@ async def _users_page(
 ) -> HTMLResponse:
     deps = _deps(request)
     chosen = next((r for r in Role if r.value == role and r is not Role.APPLICANT), None)
-    start = _offset(offset)
+    start = page_offset(offset)
     users = await call(
         deps,
         accounts.list_users,
@@ -556,7 +548,7 @@ async def _keys_page(
     issued: accounts.IssuedApiKey | None = None,
 ) -> HTMLResponse:
     deps = _deps(request)
-    start = _offset(offset)
+    start = page_offset(offset)
     keys = await call(
         deps, accounts.list_api_keys, deps.security, actor=principal, limit=PAGE, offset=start
     )

@@ -10,7 +10,6 @@ says is not shown: it is the provider's to render from its template.
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -26,12 +25,13 @@ from puhui.services.security.permissions import Permission, Principal
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
+from puhui.web.pages.forms import page_offset
 from puhui.web.pages.nav import N_, NavItem
+from puhui.web.pages.ops import CHINA_TIME
 
 router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[Principal, Depends(session.staff)]
 PAGE = 50
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
 NAV = (
     NavItem(
@@ -91,14 +91,6 @@ def _status(value: str | None) -> MessageStatus | None:
         raise InvalidInput("choose a status from the list", details={"field": "status"}) from None
 
 
-def _offset(text: str | None) -> int:
-    try:
-        value = int(text or "0")
-    except ValueError:
-        return 0
-    return max(0, min(value, 10_000_000))
-
-
 def _subject_link(message: OutboxMessage) -> str | None:
     """Where the console shows what the message is about."""
     if message.template == offers.OFFER_TEMPLATE:
@@ -135,7 +127,7 @@ async def outbox_list(
 ) -> HTMLResponse:
     deps, access = _access(request)
     chosen = _status(status)
-    start = _offset(offset)
+    start = page_offset(offset)
     counts = await call(deps, offers.outbox_counts, access, actor=principal)
     found = await call(
         deps,
