@@ -229,7 +229,11 @@ def test_operations_reconcile_a_day_with_the_channels_file(
     desktop.get_by_label("对账日期").fill(day)
     desktop.get_by_label("渠道对账文件（CSV）").set_input_files(str(channel))
     desktop.get_by_role("button", name="对账", exact=True).click()
+    # The run is recorded and shown on its own page.
+    expect(desktop.get_by_role("heading", level=1)).to_have_text(f"{day} 对账")
+    expect(desktop).to_have_url(re.compile(r"/console/reconciliation/rcn_[0-9A-Z]{26}$"))
     expect(desktop.get_by_role("status")).to_have_text("有 2 笔差错待处理。")
+    expect(desktop.get_by_text("channel.csv")).to_be_visible()
     breaks = desktop.get_by_role("table", name="差错")
     expect(breaks.get_by_role("row").filter(has_text=posted[0].order_id)).to_contain_text(
         "已入账，渠道未收"
@@ -240,7 +244,20 @@ def test_operations_reconcile_a_day_with_the_channels_file(
     assert untranslated_on_page(desktop) == []
     assert axe_violations(desktop) == []
     screenshot(desktop, site, "console-reconciliation")
+    run_page = desktop.url
     desktop.get_by_role("link", name="English").click()
-    expect(desktop.get_by_role("heading", level=1)).to_have_text("Repayment reconciliation")
+    expect(desktop.get_by_role("heading", level=1)).to_have_text(f"Reconciliation of {day}")
     assert cjk_on_page(desktop) == []
+    # Listed among the recorded reconciliations, the latest first, linked to its page.
+    desktop.get_by_role("link", name="Repayment reconciliation").first.click()
+    recorded = desktop.get_by_role("table", name="Recorded reconciliations")
+    latest = recorded.get_by_role("row").nth(1)
+    expect(latest).to_contain_text("2 breaks")
+    expect(latest).to_contain_text("channel.csv")
+    expect(latest).to_contain_text("ops")
+    assert cjk_on_page(desktop) == []
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-reconciliations")
+    latest.get_by_role("link", name=day).click()
+    expect(desktop).to_have_url(run_page.split("?")[0])
     desktop.goto("/console/?lang=zh-CN")

@@ -4,9 +4,10 @@ named by line; the CLI's exit codes."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,21 +16,30 @@ from typer.testing import CliRunner
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.cli.main import app
-from puhui.domain.errors import InvalidDate, InvalidInput
+from puhui.domain.audit import payload_digest
+from puhui.domain.errors import InvalidDate, InvalidIdentifier, InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId, ReceiptId
 from puhui.domain.lending.reconciliation import (
+    Break,
     BreakKind,
     ChannelPayment,
     PostedRepayment,
+    ReconciliationRun,
     order_of,
     parse_channel_file,
     reconcile,
 )
 from puhui.domain.origination.errors import Forbidden
 from puhui.pipelines.eod import run_end_of_day
+from puhui.services.ports import AuditQuery
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.lines import draw
-from puhui.services.servicing.operations import DayNotClosed, reconcile_repayments
+from puhui.services.servicing.operations import (
+    DayNotClosed,
+    reconcile_repayments,
+    reconciliation_run,
+    reconciliation_runs,
+)
 from puhui.services.servicing.receipts import repay, reverse_repayment
 
 Factory = Callable[[], ServicingUnitOfWork]
@@ -80,6 +90,16 @@ def _world(uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDaySt
     _close_through(eod_store, PAID_ON)
     _pay(uow_factory, receipts[1], "ord-005", 100_00, on=PAID_ON + timedelta(days=1))
     return [str(r) for r in receipts]
+
+
+def _agreeing(r: list[str]) -> str:
+    """The channel's file of PAID_ON that agrees with ``_world``'s books."""
+    return (
+        HEADER
+        + f"ord-001,{r[0]},1000.00,2026-02-10,T1\n"
+        + f"ord-002,{r[1]},2500.50,2026-02-10,T2\n"
+        + f"ord-003,{r[2]},300.00,2026-02-10,T3\n"
+    )
 
 
 def test_a_file_that_agrees_matches_every_standing_repayment(
@@ -158,6 +178,139 @@ def test_an_open_day_a_bad_file_and_a_role_without_the_ledger_are_refused(
         )
 
 
+def _recorded(uow_factory: Factory) -> tuple[int, int]:
+    """Reconciliations recorded and their audit events."""
+    with uow_factory() as uow:
+        runs = len(uow.reconciliations.page(value_date=None, limit=100, offset=0))
+        events = len(uow.audit.search(AuditQuery(action_prefix="repayments.reconciled")))
+    return runs, events
+
+
+def test_every_reconciliation_is_recorded_with_its_file_and_breaks_and_audited(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    agreeing = _agreeing(r)
+    first = reconcile_repayments(
+        uow_factory, actor=OPS, value_date=PAID_ON, channel_file=agreeing, file_name="a.csv"
+    )
+    breaking = HEADER + f"ord-009,{r[2]},50.00,2026-02-10,T9\r\n"
+    second = reconcile_repayments(
+        uow_factory, actor=OPS, value_date=PAID_ON, channel_file=breaking, file_name=" b.csv "
+    )
+    assert second.run_id != first.run_id
+    assert second.file_sha256 == hashlib.sha256(breaking.encode()).hexdigest()
+
+    stored = reconciliation_run(uow_factory, actor=OPS, run_id=second.run_id)
+    assert stored == second  # every field and every break, in the order found
+    assert stored.file_name == "b.csv"
+    assert stored.reconciled_by == OPS.user_id
+    assert stored.breaks is not None
+    assert [(b.order_id, b.kind) for b in stored.breaks] == [
+        ("ord-001", BreakKind.NOT_COLLECTED),
+        ("ord-002", BreakKind.NOT_COLLECTED),
+        ("ord-003", BreakKind.NOT_COLLECTED),
+        ("ord-009", BreakKind.NOT_POSTED),
+    ]
+    assert reconciliation_run(uow_factory, actor=OPS, run_id=first.run_id).agrees
+
+    # Listed the latest first, without their breaks; one value date at a time.
+    listed = reconciliation_runs(uow_factory, actor=OPS)
+    assert [(x.run_id, x.breaks_count, x.breaks) for x in listed] == [
+        (second.run_id, 4, None),
+        (first.run_id, 0, None),
+    ]
+    auditor = Principal(user_id="usr_audit", role=Role.AUDITOR)
+    assert [x.run_id for x in reconciliation_runs(uow_factory, actor=auditor, limit=1)] == [
+        second.run_id
+    ]
+    assert [x.run_id for x in reconciliation_runs(uow_factory, actor=OPS, offset=1)] == [
+        first.run_id
+    ]
+    assert reconciliation_runs(uow_factory, actor=OPS, value_date=PAID_ON + timedelta(1)) == []
+
+    with uow_factory() as uow:
+        events = uow.audit.search(AuditQuery(action_prefix="repayments.reconciled"))
+    assert [(e.actor, e.entity_id) for e in events] == [
+        (OPS.user_id, second.run_id),
+        (OPS.user_id, first.run_id),
+    ]
+    # The payload is kept as its digest: what the run found, never the file's rows.
+    assert events[0].payload_digest == payload_digest(
+        {
+            "value_date": "2026-02-10",
+            "file_sha256": second.file_sha256,
+            "file_name": "b.csv",
+            "matched": 0,
+            "ours_count": 3,
+            "theirs_count": 1,
+            "breaks": {"not_collected": 3, "not_posted": 1},
+        }
+    )
+
+
+def test_a_refused_reconciliation_records_nothing(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    attempts: list[dict[str, object]] = [
+        {"value_date": PAID_ON + timedelta(days=1), "channel_file": HEADER},  # an open day
+        {"value_date": PAID_ON, "channel_file": HEADER + f"x,{r[0]},ten,2026-02-10,\n"},
+        {"value_date": PAID_ON, "channel_file": HEADER, "file_name": "bad\x00name"},
+    ]
+    for attempt in attempts:
+        with pytest.raises((DayNotClosed, InvalidInput)):
+            reconcile_repayments(uow_factory, actor=OPS, **attempt)  # type: ignore[arg-type]
+    with pytest.raises(Forbidden):
+        reconcile_repayments(
+            uow_factory,
+            actor=Principal(user_id="usr_am", role=Role.ACCOUNT_MANAGER),
+            value_date=PAID_ON,
+            channel_file=HEADER,
+        )
+    assert _recorded(uow_factory) == (0, 0)
+
+
+def test_recorded_reconciliations_are_read_by_ledger_roles_and_valid_ids_only(
+    uow_factory: Factory,
+) -> None:
+    with pytest.raises(InvalidIdentifier, match="not a reconciliation id"):
+        reconciliation_run(uow_factory, actor=OPS, run_id="rcn_1; drop table")
+    with pytest.raises(NotFound):
+        reconciliation_run(uow_factory, actor=OPS, run_id="rcn_01M97GEBT7CCJTMT31HSJDFZQ4")
+    manager = Principal(user_id="usr_am", role=Role.ACCOUNT_MANAGER)
+    with pytest.raises(Forbidden):
+        reconciliation_run(uow_factory, actor=manager, run_id="rcn_01M97GEBT7CCJTMT31HSJDFZQ4")
+    with pytest.raises(Forbidden):
+        reconciliation_runs(uow_factory, actor=manager)
+    with pytest.raises(InvalidInput, match="a page holds 1 to 100"):
+        reconciliation_runs(uow_factory, actor=OPS, limit=101)
+
+
+def test_a_duplicate_order_naming_many_loans_is_stored_whole(uow_factory: Factory) -> None:
+    loans = ", ".join(f"rct_{n:026d}" for n in range(12))  # longer than any id column
+    run = ReconciliationRun(
+        run_id="rcn_01M97GEBT7CCJTMT31HSJDFZQ4",
+        value_date=PAID_ON,
+        file_sha256="0" * 64,
+        file_name=None,
+        reconciled_by="cli:ops",
+        reconciled_at=datetime(2026, 2, 11, 9, 30, tzinfo=UTC),
+        matched=0,
+        matched_fen=0,
+        ours_count=12,
+        ours_fen=1_200,
+        theirs_count=1,
+        theirs_fen=100,
+        breaks_count=1,
+        breaks=(Break(BreakKind.DUPLICATE_ORDER, "X", "rct_1", 1_200, 100, loans, "T"),),
+    )
+    with uow_factory() as uow:
+        uow.reconciliations.add(run)
+        uow.commit()
+    assert reconciliation_run(uow_factory, actor=OPS, run_id=run.run_id) == run
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -199,13 +352,7 @@ def test_the_command_exits_1_on_breaks_and_0_when_the_books_agree(
     monkeypatch.setenv("PUHUI_DATABASE_URL", database_url)
     monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
     agreeing = tmp_path / "agrees.csv"
-    agreeing.write_text(
-        HEADER
-        + f"ord-001,{r[0]},1000.00,2026-02-10,T1\n"
-        + f"ord-002,{r[1]},2500.50,2026-02-10,T2\n"
-        + f"ord-003,{r[2]},300.00,2026-02-10,T3\n",
-        encoding="utf-8",
-    )
+    agreeing.write_text(_agreeing(r), encoding="utf-8")
     ok = runner.invoke(
         app, ["ledger", "reconcile-repayments", "--date", "2026-02-10", "--file", str(agreeing)]
     )
@@ -237,6 +384,29 @@ def test_the_command_exits_1_on_breaks_and_0_when_the_books_agree(
     )
     assert unreadable.exit_code == 2
     assert "cannot read" in unreadable.output
+
+    # Each reconciliation was recorded, under the operator who ran it.
+    assert "recorded as rcn_" in ok.output
+    assert f"sha256 {hashlib.sha256(agreeing.read_bytes()).hexdigest()[:16]}" in ok.output
+    assert document["file_name"] == "breaks.csv"
+    assert document["file_sha256"] == hashlib.sha256(breaking.read_bytes()).hexdigest()
+    assert document["reconciled_by"].startswith("cli:")
+    listed = runner.invoke(app, ["ledger", "reconciliations", "--json"])
+    assert listed.exit_code == 0, listed.output
+    runs = json.loads(listed.output)
+    assert (runs[0]["run_id"], runs[0]["breaks_count"]) == (document["run_id"], 2)
+    assert [x["agrees"] for x in runs] == [False, False, True]
+    text = runner.invoke(app, ["ledger", "reconciliations", "--date", "2026-02-10"])
+    assert text.output.count("2026-02-10") == 3
+    assert "2 breaks" in text.output
+    assert "agrees" in text.output
+    none = runner.invoke(app, ["ledger", "reconciliations", "--date", "2026-02-09"])
+    assert "no reconciliation recorded for 2026-02-09" in none.output
+    shown = runner.invoke(app, ["ledger", "reconciliation", document["run_id"], "--json"])
+    assert json.loads(shown.output) == document
+    unknown = runner.invoke(app, ["ledger", "reconciliation", "rcn_bad"])
+    assert unknown.exit_code == 2
+    assert "not a reconciliation id" in unknown.output
 
 
 def test_a_key_taken_over_the_api_is_known_to_the_channel_as_its_caller_sent_it() -> None:

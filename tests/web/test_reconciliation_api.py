@@ -3,6 +3,7 @@ with its order id as the key, the day closed, the channel's file compared (è¿˜æ¬
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +86,51 @@ def test_a_closed_days_repayments_are_reconciled_with_the_channels_file(
         "/api/v1/repayment-reconciliations", json={**body, "extra": 1}, headers=ops
     )
     assert unknown_field.status_code == 422
+
+    # The run was recorded; the refused ones were not.
+    assert document["run_id"].startswith("rcn_")
+    assert document["breaks_count"] == 2
+    assert document["file_sha256"] == hashlib.sha256(body["file"].encode()).hexdigest()
+    assert document["file_name"] is None
+    assert document["reconciled_by"].startswith("usr_")
+    agreeing = {
+        "value_date": today,
+        "file": "order_id,loan_id,amount,value_date\n"
+        f"ORD-1,{receipt},10000.00,{today}\nORD-2,{receipt},2500.50,{today}\n",
+        "file_name": "channel-day.csv",
+    }
+    agreed = api.client.post("/api/v1/repayment-reconciliations", json=agreeing, headers=ops)
+    assert agreed.status_code == 200, agreed.text
+    assert (agreed.json()["agrees"], agreed.json()["file_name"]) == (True, "channel-day.csv")
+    auditor = api.staff_headers(Role.AUDITOR)
+    listed = api.client.get("/api/v1/repayment-reconciliations", headers=auditor)
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]
+    assert [(i["run_id"], i["agrees"], i["breaks_count"]) for i in items] == [
+        (agreed.json()["run_id"], True, 0),
+        (document["run_id"], False, 2),
+    ]
+    assert "breaks" not in items[0]
+    paged = api.client.get(
+        "/api/v1/repayment-reconciliations",
+        params={"value_date": today, "limit": 1, "offset": 1},
+        headers=auditor,
+    )
+    assert [i["run_id"] for i in paged.json()["items"]] == [document["run_id"]]
+    other_day = api.client.get(
+        "/api/v1/repayment-reconciliations", params={"value_date": "2020-01-01"}, headers=ops
+    )
+    assert other_day.json()["items"] == []
+    one = api.client.get(f"/api/v1/repayment-reconciliations/{document['run_id']}", headers=ops)
+    assert one.status_code == 200
+    assert one.json() == document
+    missing = api.client.get(
+        "/api/v1/repayment-reconciliations/rcn_01M97GEBT7CCJTMT31HSJDFZQ4", headers=ops
+    )
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+    not_an_id = api.client.get("/api/v1/repayment-reconciliations/rcn_x", headers=ops)
+    assert (not_an_id.status_code, not_an_id.json()["code"]) == (422, "invalid_identifier")
+    too_many = api.client.get(
+        "/api/v1/repayment-reconciliations", params={"limit": 101}, headers=ops
+    )
+    assert too_many.status_code == 422

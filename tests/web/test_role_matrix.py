@@ -297,6 +297,18 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
         {"value_date": "2026-03-01", "file": "order_id,loan_id,amount,value_date\n"},
         frozenset({R.OPERATIONS, R.RISK_OFFICER, R.AUDITOR}),
     ),
+    (
+        "GET",
+        "/api/v1/repayment-reconciliations",
+        None,
+        frozenset({R.OPERATIONS, R.RISK_OFFICER, R.AUDITOR}),
+    ),
+    (
+        "GET",
+        "/api/v1/repayment-reconciliations/rcn_01M97GEBT7CCJTMT31HSJDFZQ4",
+        None,
+        frozenset({R.OPERATIONS, R.RISK_OFFICER, R.AUDITOR}),
+    ),
     ("GET", "/api/v1/voucher-financings", None, VOUCHER_READ - {R.APPLICANT}),
     ("POST", "/api/v1/voucher-financings/fin_none/approve", None, FINANCE_APPROVE),
     (

@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from puhui.bootstrap.container import Platform
 from puhui.bootstrap.loan_changes import loan_changes
@@ -52,6 +53,9 @@ from puhui.services.origination.line_opening import ensure_product
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.receipts import UowFactory, repay
 from puhui.services.servicing.term_loans import disburse_term_loan
+
+if TYPE_CHECKING:
+    from puhui.pipelines.collecting_channel import CollectingChannel
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +124,11 @@ class DemoTermLoans:
             left in (1, 2) and _bucket(f"extend:{uscc}", 16) == left
         ),
         term_months: int = TERM_MONTHS,
+        channel: CollectingChannel | None = None,
     ) -> None:
         self.units = units
+        self.channel = channel
+        """Where the branch's borrowers pay (its record apart from the books), if anywhere."""
         self.changes = changes
         self.default_months = default_months
         """Each borrower's month of default by the market's truth, or None."""
@@ -229,19 +236,22 @@ class DemoTermLoans:
         return loan_id in self._restructured and self.cured(uscc)
 
     def _pay(self, loan_id: LoanId, amount_fen: int, day: date) -> None:
+        order_id = f"demo-term-pay:{loan_id}:{day}"
         try:
-            repay(
+            paid = repay(
                 self.units,
                 loan_id,
                 amount_fen=amount_fen,
                 on=day,
-                idempotency_key=f"demo-term-pay:{loan_id}:{day}",
+                idempotency_key=order_id,
                 actor=BRANCH,
             )
         except PuhuiError as error:
             self.results.refused[error.code] += 1
             return
         self.results.paid_fen += amount_fen
+        if self.channel is not None:
+            self.channel.collected(day, order_id, loan_id, paid.amount_fen)
 
     def _asks_extension(self, loan: LoanAccount, uscc: str, day: date) -> bool:
         months_left = (loan.maturity_date.year - day.year) * 12 + (
@@ -306,6 +316,12 @@ class DemoTermLoans:
             return None
 
 
-def demo_term_loans(platform: Platform, default_months: Mapping[str, date | None]) -> DemoTermLoans:
+def demo_term_loans(
+    platform: Platform,
+    default_months: Mapping[str, date | None],
+    channel: CollectingChannel | None = None,
+) -> DemoTermLoans:
     """The stage on the platform's servicing and loan-changes services."""
-    return DemoTermLoans(platform.servicing_uow, loan_changes(platform), default_months)
+    return DemoTermLoans(
+        platform.servicing_uow, loan_changes(platform), default_months, channel=channel
+    )

@@ -35,6 +35,7 @@ from puhui.cli.demo_partners import (
 )
 from puhui.cli.demo_prospects import prospect_channel, prospect_results
 from puhui.cli.demo_prosperity import prosperity_section
+from puhui.cli.demo_reconciliation import reconciliation_section
 from puhui.cli.demo_report import (
     Section,
     active_credit_section,
@@ -65,6 +66,7 @@ from puhui.cli.demo_term_loans import term_loans_section, term_loans_stage, with
 from puhui.cli.progress import is_terminal, progress_bar
 from puhui.domain.errors import PuhuiError
 from puhui.domain.progress import Progress
+from puhui.pipelines.collecting_channel import CollectingChannel
 from puhui.risk.kinds import ModelKind
 
 if TYPE_CHECKING:
@@ -360,7 +362,11 @@ def _run_stages(
     loaded_at = time.perf_counter()
     progress.start(None, "loading the market's applications")
     data_source, graph = MarketDataSource(market_dir), demo_graph(workdir / "graph", settings)
-    ports = origination_ports(platform_, data_source=data_source, graph=graph)
+    # The borrowers repay through a collecting channel that keeps its own record (代扣).
+    ports, channel = (
+        origination_ports(platform_, data_source=data_source, graph=graph),
+        CollectingChannel(),
+    )
     oracle, applications = (
         MarketOracle(market_dir),
         read_applications(market_dir, first_day, last_day),
@@ -385,6 +391,7 @@ def _run_stages(
             applications=applications,
             window=(first_day, last_day),
             progress=progress,
+            channel=channel,
         ),
     )
     logger.info(
@@ -424,6 +431,7 @@ def _run_stages(
             prospects=prospects,
             # The partner channel's applications are brought by the demo's two partners.
             brought_by=brought_by_partner,
+            channel=channel,
         ),
         applications,
         # The world's side: when and how much each enterprise needs (never the bank's).
@@ -464,6 +472,7 @@ def _run_stages(
             *supply_chain_sections(vouchers.results(last_day)),
             *partners_sections(partners.results(last_day)),
             term_loans_section(term_loans.finish()),
+            reconciliation_section(platform_, channel, workdir / "channel"),
             strategy_section(strategy, offers_by_green_label(platform_)),
             green_section(
                 market_dir,

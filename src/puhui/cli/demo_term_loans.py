@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from puhui.bootstrap import Platform
     from puhui.bootstrap.demo_term_loans import DemoTermLoans, TermLoansResults
+    from puhui.pipelines.collecting_channel import CollectingChannel
     from puhui.pipelines.simulation import MarketApplication
 
 T = TypeVar("T")
@@ -42,6 +43,7 @@ def term_loans_stage(
     applications: Iterable[MarketApplication],
     window: tuple[date, date],
     progress: Progress,
+    channel: CollectingChannel | None = None,
 ) -> DemoTermLoans:
     """The book disbursed on the window's first day to some of its applicants: genuine
     businesses only (``truth`` is ``read_truth``'s: no shells, fraud rings, fraudulent or
@@ -74,7 +76,7 @@ def term_loans_stage(
     not_genuine = shells_and_rings | {
         a.uscc for a in applied if a.application_id in fraud_or_packaged
     }
-    stage = demo_term_loans(platform_, default_months)
+    stage = demo_term_loans(platform_, default_months, channel)
     stage.book(*window, sorted({a.uscc for a in applied} - not_genuine))
     return stage
 

@@ -28,6 +28,7 @@ from puhui.domain.lending.account import LoanAccount, LoanStatus
 from puhui.domain.lending.schedule import add_months
 from puhui.market import store
 from puhui.market.oracle import RepaymentCapacity
+from puhui.pipelines.collecting_channel import CollectingChannel
 from puhui.services.servicing.lines import draw
 from puhui.services.servicing.ports import ServicingUnitOfWork
 from puhui.services.servicing.receipts import repay
@@ -198,10 +199,13 @@ class Borrowers:
         servicing: Callable[[], ServicingUnitOfWork],
         cash: CashSource,
         needs: NeedBook,
+        channel: CollectingChannel | None = None,
     ) -> None:
         self.servicing = servicing
         self.cash = cash
         self.needs = needs
+        self.channel = channel
+        """Where each repayment is collected (its record apart from the books), if anywhere."""
         self.lines: dict[str, HeldLine] = {}
         """USCC -> its line."""
         self.receipts: dict[str, SimulatedReceipt] = {}
@@ -363,14 +367,17 @@ class Borrowers:
             self.payment_outcomes["in_full" if paid == due else "partial" if paid else "none"] += 1
             if paid <= 0:
                 continue
+            order_id = f"repay-{receipt.receipt_id}-{on.isoformat()}"
             result = repay(
                 self.servicing,
                 ReceiptId(receipt.receipt_id),
                 amount_fen=paid,
                 on=on,
-                idempotency_key=f"repay-{receipt.receipt_id}-{on.isoformat()}",
+                idempotency_key=order_id,
                 actor=ACTOR,
             )
+            if self.channel is not None:
+                self.channel.collected(on, order_id, receipt.receipt_id, result.amount_fen)
             self._cash_left[receipt.uscc] -= result.amount_fen
             self.repaid_fen += result.amount_fen
             if result.closed:

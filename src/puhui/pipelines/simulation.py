@@ -35,6 +35,7 @@ from puhui.pipelines.borrowing import (
     NeedBook,
     SimulatedReceipt,
 )
+from puhui.pipelines.collecting_channel import CollectingChannel
 from puhui.pipelines.eod import run_end_of_day
 from puhui.pipelines.portfolio_history import PortfolioHistory
 from puhui.pipelines.portfolio_summary import PortfolioSummary, portfolio_summary
@@ -104,6 +105,9 @@ class SimulationParts:
     """The partner that brings an application to the bank (its principal: the application then
     carries the partner's id, as one sent through the partner API would), or None when the
     application comes through the bank's own channels."""
+    channel: CollectingChannel | None = None
+    """The collecting channel the borrowers repay through: its own record of each repayment,
+    for the day's reconciliation with the books."""
 
 
 def _at(day: date) -> datetime:
@@ -164,7 +168,7 @@ class LendingSimulation:
     ) -> None:
         self.parts = parts
         self.applications = applications
-        self.borrowers = Borrowers(parts.servicing, parts.oracle, needs)
+        self.borrowers = Borrowers(parts.servicing, parts.oracle, needs, parts.channel)
         """The enterprises holding lines: their draws and repayments (the world's side)."""
         self.prospects = None if parts.prospects is None else ProspectTally(parts.prospects)
         self.outcomes: Counter[str] = Counter()

@@ -4,6 +4,7 @@ are new queries)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from collections.abc import Iterator
@@ -315,15 +316,32 @@ def test_operations_reconcile_a_closed_days_repayments_from_the_console(
 
     run_end_of_day(SqlEndOfDayStore(engine, clock=clock), clock.today())
     assert f'value="{today}"' in ops.get("/console/reconciliation")  # the last closed day
+    assert "尚无对账记录。" in ops.get("/console/reconciliation")
     agreed = reconcile(today, agreeing)
+    # The run is recorded, and the browser is sent to it: a reload does not reconcile again.
     assert agreed.status_code == 200, agreed.text
+    assert [r.status_code for r in agreed.history] == [303]
+    assert str(agreed.url).startswith(f"{ops.client.base_url}/console/reconciliation/rcn_")
     assert "账务与渠道一致：1 笔还款，共 10,000.00 元。" in agreed.text
-    broken = reconcile(today, header + f"ORD-9,{receipt},12.00,{today},CH-9\n")
+    assert hashlib.sha256(agreeing.encode()).hexdigest() in agreed.text
+    assert "channel.csv" in agreed.text
+    assert "<dd>operations</dd>" in agreed.text  # who reconciled: the user's name
+    broken = reconcile(today, header + f"ORD-9,{receipt},12.00,{today},CH-9\n", "day-2.csv")
     assert broken.status_code == 200
     assert "有 2 笔差错待处理。" in broken.text
     assert "渠道已收，未入账" in broken.text
     assert "已入账，渠道未收" in broken.text
     assert "CH-9" in broken.text
+    # The recorded reconciliations, the latest first, each linked to its page.
+    listed = ops.get("/console/reconciliation")
+    assert listed.index("day-2.csv") < listed.index("channel.csv")
+    assert "2 笔差错" in listed
+    assert "一致" in listed
+    assert str(broken.url).removeprefix(str(ops.client.base_url)) in listed
+    assert ops.client.get("/console/reconciliation/rcn_01M97GEBT7CCJTMT31HSJDFZQ4").status_code == (
+        404
+    )
+    assert ops.client.get("/console/reconciliation/nope").status_code == 422
     no_date = reconcile("2026-02-30", agreeing)
     assert no_date.status_code == 422
     assert "对账未能进行" in no_date.text

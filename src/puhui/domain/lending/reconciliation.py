@@ -30,7 +30,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from puhui.domain.errors import InvalidDate, InvalidInput
@@ -112,6 +112,67 @@ class Reconciliation:
     @property
     def agrees(self) -> bool:
         return not self.breaks
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationRun:
+    """A reconciliation as recorded: who compared which file with the books, when, and what
+    they found. The fields of ``Reconciliation``, and ``breaks_count`` so that a list of runs
+    need not load their breaks (``breaks`` is ``None`` there)."""
+
+    run_id: str
+    value_date: date
+    file_sha256: str
+    file_name: str | None
+    reconciled_by: str
+    reconciled_at: datetime
+    matched: int
+    matched_fen: int
+    ours_count: int
+    ours_fen: int
+    theirs_count: int
+    theirs_fen: int
+    breaks_count: int
+    breaks: tuple[Break, ...] | None = None
+
+    @property
+    def agrees(self) -> bool:
+        return self.breaks_count == 0
+
+    @classmethod
+    def of(
+        cls,
+        found: Reconciliation,
+        *,
+        run_id: str,
+        file_sha256: str,
+        file_name: str | None,
+        reconciled_by: str,
+        reconciled_at: datetime,
+    ) -> ReconciliationRun:
+        return cls(
+            run_id=run_id,
+            value_date=found.value_date,
+            file_sha256=file_sha256,
+            file_name=file_name,
+            reconciled_by=reconciled_by,
+            reconciled_at=reconciled_at,
+            matched=found.matched,
+            matched_fen=found.matched_fen,
+            ours_count=found.ours_count,
+            ours_fen=found.ours_fen,
+            theirs_count=found.theirs_count,
+            theirs_fen=found.theirs_fen,
+            breaks_count=len(found.breaks),
+            breaks=found.breaks,
+        )
+
+    def break_counts(self) -> dict[str, int]:
+        """Breaks by kind (of a run read with its breaks)."""
+        counts: dict[str, int] = {}
+        for b in self.breaks or ():
+            counts[b.kind.value] = counts.get(b.kind.value, 0) + 1
+        return counts
 
 
 def parse_channel_file(text: str, *, value_date: date) -> list[ChannelPayment]:

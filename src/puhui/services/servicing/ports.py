@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from puhui.domain.clock import Clock
 from puhui.domain.ids import CreditLineId, ProductId
 from puhui.domain.ledger import JournalEntry, TrialBalance
 from puhui.domain.lending.account import LoanAccount
-from puhui.domain.lending.reconciliation import PostedRepayment
+from puhui.domain.lending.reconciliation import PostedRepayment, ReconciliationRun
 from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.services.ports import UnitOfWork
 
@@ -156,6 +157,20 @@ class BusinessDays(Protocol):
         ...
 
 
+class ReconciliationRuns(Protocol):
+    def add(self, run: ReconciliationRun) -> None:
+        """Record a run and its breaks (in the caller's transaction)."""
+        ...
+
+    def get(self, run_id: str) -> ReconciliationRun | None:
+        """A run with its breaks, in the order they were found."""
+        ...
+
+    def page(self, *, value_date: date | None, limit: int, offset: int) -> list[ReconciliationRun]:
+        """Runs, the latest first, without their breaks (``breaks`` is None)."""
+        ...
+
+
 class ServicingUnitOfWork(UnitOfWork, Protocol):
     @property
     def products(self) -> ProductRepository: ...
@@ -177,3 +192,11 @@ class ServicingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def business_days(self) -> BusinessDays: ...
+
+    @property
+    def reconciliations(self) -> ReconciliationRuns: ...
+
+    @property
+    def clock(self) -> Clock:
+        """The platform's clock (when a record was made)."""
+        ...

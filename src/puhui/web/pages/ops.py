@@ -18,14 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from puhui.domain.errors import ConfigurationError, InvalidDate, InvalidInput
+from puhui.domain.errors import ConfigurationError, InvalidDate, InvalidInput, NotFound
 from puhui.domain.ledger import Account, AccountType
-from puhui.domain.lending.reconciliation import BreakKind, Reconciliation
+from puhui.domain.lending.reconciliation import BreakKind, ReconciliationRun
 from puhui.services.origination.credit_access import CreditAccess
 from puhui.services.ports import AuditQuery
 from puhui.services.security import accounts
@@ -37,6 +38,7 @@ from puhui.services.security.permissions import (
     Role,
     require,
 )
+from puhui.services.security.users import get_user
 from puhui.services.servicing import operations
 from puhui.services.servicing.ports import ServicingUnitOfWork
 from puhui.web.dependencies import ApiDependencies, call
@@ -219,6 +221,10 @@ def _reader(deps: ApiDependencies) -> Callable[[], ServicingUnitOfWork]:
     return credit.servicing_reader or credit.servicing_uow
 
 
+def _writer(deps: ApiDependencies) -> Callable[[], ServicingUnitOfWork]:
+    return _credit(deps).servicing_uow
+
+
 async def _trial_balance(
     deps: ApiDependencies, principal: Principal, day: date
 ) -> dict[str, object]:
@@ -242,38 +248,78 @@ def _reconciliation_page(
     principal: Principal,
     *,
     day: date | None,
-    found: Reconciliation | None = None,
+    runs: list[ReconciliationRun] | None = None,
+    offset: int = 0,
     problem: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    shown = runs or []
     response = console_page(
         request,
         principal,
         "ops/reconciliation.html",
         {
             "day": day,
-            "found": found,
+            "runs": [_run_row(request, r) for r in shown],
             "problem": problem,
-            "break_names": BREAK_NAMES,
-            "break_actions": BREAK_ACTIONS,
+            "previous_offset": max(0, offset - RUNS_PAGE) if offset else None,
+            "next_offset": offset + RUNS_PAGE if len(shown) == RUNS_PAGE else None,
         },
     )
     response.status_code = status_code
     return response
 
 
+def _run_row(request: Request, run: ReconciliationRun) -> dict[str, object]:
+    return {
+        "run": run,
+        "by": _user_name(request, run.reconciled_by),
+        "at": run.reconciled_at.astimezone(CHINA_TIME),
+    }
+
+
+def _user_name(request: Request, user_id: str) -> str:
+    """A user's name; the actor as recorded when it is not a user (a command-line operator)."""
+    if not user_id.startswith("usr_"):
+        return user_id
+    try:
+        return get_user(_deps(request).security, user_id).username
+    except NotFound:
+        return user_id
+
+
+async def _recorded_runs(
+    request: Request, principal: Principal, offset: int
+) -> list[ReconciliationRun]:
+    deps = _deps(request)
+    return await call(
+        deps,
+        operations.reconciliation_runs,
+        _reader(deps),
+        actor=principal,
+        limit=RUNS_PAGE,
+        offset=offset,
+    )
+
+
 @router.get("/console/reconciliation")
-async def reconciliation(request: Request, principal: StaffUser) -> HTMLResponse:
-    """The form: the value date (the last closed one by default) and the channel's file."""
+async def reconciliation(
+    request: Request, principal: StaffUser, offset: str | None = None
+) -> HTMLResponse:
+    """The form (the value date, the last closed one by default, and the channel's file) and
+    the reconciliations recorded, the latest first."""
     deps = _deps(request)
     day = await call(deps, operations.last_closed_date, _reader(deps), actor=principal)
-    return _reconciliation_page(request, principal, day=day)
+    start = page_offset(offset)
+    runs = await _recorded_runs(request, principal, start)
+    return _reconciliation_page(request, principal, day=day, runs=runs, offset=start)
 
 
-@router.post("/console/reconciliation")
-async def reconcile(request: Request, principal: StaffUser) -> HTMLResponse:
-    """Reconcile the uploaded file; a refused file or an open day is told on the form, with
-    the service's own words for where the file is wrong (the line and the column)."""
+@router.post("/console/reconciliation", response_model=None)
+async def reconcile(request: Request, principal: StaffUser) -> HTMLResponse | RedirectResponse:
+    """Reconcile the uploaded file and show the recorded run (303, so that a reload does not
+    reconcile again); a refused file or an open day is told on the form, with the service's
+    own words for where the file is wrong (the line and the column)."""
     form = await session.verified_form(request)
     require(principal, Permission.LEDGER_READ)  # before the file is read or judged
     deps = _deps(request)
@@ -282,32 +328,62 @@ async def reconcile(request: Request, principal: StaffUser) -> HTMLResponse:
         day = optional_day(form_text(form, "value_date", 10), "value_date")
         if day is None:
             raise InvalidDate("choose the value date", details={"field": "value_date"})
-        text = await _channel_file(form)
+        text, name = await _channel_file(form)
         found = await call(
             deps,
             operations.reconcile_repayments,
-            _reader(deps),
+            _writer(deps),
             actor=principal,
             value_date=day,
             channel_file=text,
+            file_name=name,
+            reader=_reader(deps),
         )
     except (InvalidInput, operations.DayNotClosed) as exc:
         status = 409 if isinstance(exc, operations.DayNotClosed) else 422
+        runs = await _recorded_runs(request, principal, 0)
         return _reconciliation_page(
-            request, principal, day=day, problem=exc.message, status_code=status
+            request, principal, day=day, runs=runs, problem=exc.message, status_code=status
         )
-    return _reconciliation_page(request, principal, day=day, found=found)
+    # A language asked for on the form's address stays with the page it leads to.
+    asked = request.query_params.get("lang")
+    query = "" if asked is None else "?" + urlencode({"lang": asked})
+    return RedirectResponse(f"/console/reconciliation/{found.run_id}{query}", status_code=303)
 
 
-async def _channel_file(form: FormData) -> str:
+@router.get("/console/reconciliation/{run_id}")
+async def reconciliation_run(request: Request, principal: StaffUser, run_id: str) -> HTMLResponse:
+    """A recorded reconciliation: who reconciled which file when, the totals and each break
+    with what to do about it."""
+    deps = _deps(request)
+    found = await call(
+        deps, operations.reconciliation_run, _reader(deps), actor=principal, run_id=run_id
+    )
+    return console_page(
+        request,
+        principal,
+        "ops/reconciliation_run.html",
+        {
+            **_run_row(request, found),
+            "found": found,
+            "break_names": BREAK_NAMES,
+            "break_actions": BREAK_ACTIONS,
+        },
+    )
+
+
+async def _channel_file(form: FormData) -> tuple[str, str | None]:
+    """The uploaded file's text and its name (without any folder the browser sent)."""
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InvalidInput("choose the channel's file", details={"field": "file"})
     data = await upload.read(MAX_CHANNEL_FILE + 1)
     if len(data) > MAX_CHANNEL_FILE:
         raise InvalidInput("the file is over 1 MiB: reconcile it with `puhui ledger`")
+    base = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in base if c.isprintable())[:255] or None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), name
     except UnicodeDecodeError:
         raise InvalidInput("the file is not UTF-8 text (save the CSV as UTF-8)") from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
@@ -35,8 +36,10 @@ from puhui.web.schemas import (
     strategy_out,
 )
 from puhui.web.schemas.servicing import (
+    ReconciliationListOut,
     RepaymentReconciliationCreate,
     RepaymentReconciliationOut,
+    reconciliation_list_out,
     repayment_reconciliation_out,
 )
 
@@ -291,15 +294,67 @@ async def reconcile_repayments(
     deps: Deps, principal: CurrentPrincipal, body: RepaymentReconciliationCreate
 ) -> RepaymentReconciliationOut:
     """A closed day's repayments against the collecting channel's file (还款对账), matched by
-    order id (the key each repayment was posted with): every break named by kind. Nothing is
-    written. An open day is 409 ``day_not_closed``; a malformed file 422, naming the line."""
+    order id (the key each repayment was posted with): every break named by kind. The run is
+    recorded (``run_id``, the file's SHA-256, who and when) and audited; the books are not
+    changed. An open day is 409 ``day_not_closed``; a malformed file 422, naming the line, and
+    then nothing is recorded."""
     credit = _access(deps)
     found = await call(
         deps,
         operations.reconcile_repayments,
-        credit.servicing_reader or credit.servicing_uow,
+        credit.servicing_uow,
         actor=principal,
         value_date=body.value_date,
         channel_file=body.file,
+        file_name=body.file_name,
+        reader=credit.servicing_reader,
+    )
+    return repayment_reconciliation_out(found)
+
+
+@router.get(
+    "/repayment-reconciliations",
+    response_model=ReconciliationListOut,
+    tags=["reconciliation"],
+)
+async def list_reconciliations(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    value_date: Annotated[
+        date | None, Query(description="only the runs of this value date (YYYY-MM-DD)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=operations.MAX_RUNS_PAGE)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> ReconciliationListOut:
+    """Recorded reconciliations, the latest first, each with its totals and break count."""
+    credit = _access(deps)
+    runs = await call(
+        deps,
+        operations.reconciliation_runs,
+        credit.servicing_reader or credit.servicing_uow,
+        actor=principal,
+        value_date=value_date,
+        limit=limit,
+        offset=offset,
+    )
+    return reconciliation_list_out(runs, limit=limit, offset=offset)
+
+
+@router.get(
+    "/repayment-reconciliations/{run_id}",
+    response_model=RepaymentReconciliationOut,
+    tags=["reconciliation"],
+)
+async def get_reconciliation(
+    deps: Deps, principal: CurrentPrincipal, run_id: Identifier
+) -> RepaymentReconciliationOut:
+    """A recorded reconciliation with its breaks, as found."""
+    credit = _access(deps)
+    found = await call(
+        deps,
+        operations.reconciliation_run,
+        credit.servicing_reader or credit.servicing_uow,
+        actor=principal,
+        run_id=run_id,
     )
     return repayment_reconciliation_out(found)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from puhui.domain.lending.account import LoanAccount as LoanRecord
-from puhui.domain.lending.reconciliation import Reconciliation
+from puhui.domain.lending.reconciliation import ReconciliationRun
 from puhui.services.origination.receipt_access import ReceiptSchedule
 from puhui.services.servicing.lines import DrawResult
 from puhui.services.servicing.receipts import RepaymentResult
@@ -382,6 +382,9 @@ class RepaymentReconciliationCreate(Strict):
         description="the channel's CSV: order_id, loan_id, amount (yuan), value_date"
         "[, channel_ref]",
     )
+    file_name: str | None = Field(
+        default=None, max_length=255, description="the file's name, kept with the record"
+    )
 
 
 class ReconciliationSideOut(BaseModel):
@@ -399,24 +402,61 @@ class ReconciliationBreakOut(BaseModel):
     channel_ref: str | None
 
 
-class RepaymentReconciliationOut(BaseModel):
+class ReconciliationSummaryOut(BaseModel):
+    run_id: str = Field(description="the recorded reconciliation (rcn_…)")
     value_date: date
     agrees: bool
     matched: int
     matched_fen: int
     ours: ReconciliationSideOut
     theirs: ReconciliationSideOut
+    breaks_count: int
+    file_sha256: str = Field(description="SHA-256 of the file's UTF-8 text")
+    file_name: str | None
+    reconciled_by: str
+    reconciled_at: datetime
+
+
+class RepaymentReconciliationOut(ReconciliationSummaryOut):
     breaks: list[ReconciliationBreakOut]
 
 
-def repayment_reconciliation_out(found: Reconciliation) -> RepaymentReconciliationOut:
+class ReconciliationListOut(BaseModel):
+    items: list[ReconciliationSummaryOut]
+    limit: int
+    offset: int
+
+
+def _summary_fields(run: ReconciliationRun) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "value_date": run.value_date,
+        "agrees": run.agrees,
+        "matched": run.matched,
+        "matched_fen": run.matched_fen,
+        "ours": ReconciliationSideOut(count=run.ours_count, amount_fen=run.ours_fen),
+        "theirs": ReconciliationSideOut(count=run.theirs_count, amount_fen=run.theirs_fen),
+        "breaks_count": run.breaks_count,
+        "file_sha256": run.file_sha256,
+        "file_name": run.file_name,
+        "reconciled_by": run.reconciled_by,
+        "reconciled_at": run.reconciled_at,
+    }
+
+
+def reconciliation_list_out(
+    runs: list[ReconciliationRun], *, limit: int, offset: int
+) -> ReconciliationListOut:
+    return ReconciliationListOut(
+        items=[ReconciliationSummaryOut(**_summary_fields(r)) for r in runs],
+        limit=limit,
+        offset=offset,
+    )
+
+
+def repayment_reconciliation_out(found: ReconciliationRun) -> RepaymentReconciliationOut:
     return RepaymentReconciliationOut(
-        value_date=found.value_date,
-        agrees=found.agrees,
-        matched=found.matched,
-        matched_fen=found.matched_fen,
-        ours=ReconciliationSideOut(count=found.ours_count, amount_fen=found.ours_fen),
-        theirs=ReconciliationSideOut(count=found.theirs_count, amount_fen=found.theirs_fen),
+        **_summary_fields(found),
         breaks=[
             ReconciliationBreakOut(
                 kind=b.kind.value,
@@ -427,6 +467,6 @@ def repayment_reconciliation_out(found: Reconciliation) -> RepaymentReconciliati
                 theirs_fen=b.theirs_fen,
                 channel_ref=b.channel_ref or None,
             )
-            for b in found.breaks
+            for b in found.breaks or ()
         ],
     )

@@ -34,6 +34,8 @@ from puhui.adapters.db.servicing.tables import (
     loan_instalments,
     loan_products,
     loans,
+    repayment_reconciliation_breaks,
+    repayment_reconciliations,
     service_requests,
 )
 from puhui.domain.clock import Clock
@@ -54,7 +56,12 @@ from puhui.domain.lending.product import (
     LoanProduct,
     RepaymentMethod,
 )
-from puhui.domain.lending.reconciliation import PostedRepayment
+from puhui.domain.lending.reconciliation import (
+    Break,
+    BreakKind,
+    PostedRepayment,
+    ReconciliationRun,
+)
 from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.domain.money import Fen, Rounding
 from puhui.services.servicing.ports import EndOfDayRunRecord, EndOfDayStepDone, StoredRequest
@@ -638,6 +645,98 @@ def _accruals(receipts: Sequence[str], days: Sequence[date], *keys: Any) -> Sele
 
 
 Item = TypeVar("Item")
+
+
+class SqlReconciliationRuns:
+    """Recorded repayment reconciliations and their breaks."""
+
+    _COUNTS = (
+        "matched",
+        "matched_fen",
+        "ours_count",
+        "ours_fen",
+        "theirs_count",
+        "theirs_fen",
+        "breaks_count",
+    )
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(self, run: ReconciliationRun) -> None:
+        self._connection.execute(
+            repayment_reconciliations.insert().values(
+                run_id=run.run_id,
+                value_date=run.value_date,
+                file_sha256=run.file_sha256,
+                file_name=run.file_name,
+                reconciled_by=run.reconciled_by,
+                reconciled_at=run.reconciled_at,
+                **{name: getattr(run, name) for name in self._COUNTS},
+            )
+        )
+        rows = [
+            {
+                "run_id": run.run_id,
+                "line_no": line_no,
+                "kind": b.kind.value,
+                "order_id": b.order_id,
+                "loan_id": b.loan_id,
+                "ours_loan_id": b.ours_loan_id,
+                "ours_fen": b.ours_fen,
+                "theirs_fen": b.theirs_fen,
+                "channel_ref": b.channel_ref,
+            }
+            for line_no, b in enumerate(run.breaks or (), start=1)
+        ]
+        for chunk in _chunks(rows):
+            self._connection.execute(repayment_reconciliation_breaks.insert(), list(chunk))
+
+    def get(self, run_id: str) -> ReconciliationRun | None:
+        row = self._connection.execute(
+            select(repayment_reconciliations).where(repayment_reconciliations.c.run_id == run_id)
+        ).one_or_none()
+        if row is None:
+            return None
+        t = repayment_reconciliation_breaks
+        found = self._connection.execute(
+            select(t).where(t.c.run_id == run_id).order_by(t.c.line_no)
+        ).all()
+        breaks = tuple(
+            Break(
+                kind=BreakKind(b.kind),
+                order_id=b.order_id,
+                loan_id=b.loan_id,
+                ours_fen=b.ours_fen,
+                theirs_fen=b.theirs_fen,
+                ours_loan_id=b.ours_loan_id,
+                channel_ref=b.channel_ref,
+            )
+            for b in found
+        )
+        return self._run(row, breaks)
+
+    def page(self, *, value_date: date | None, limit: int, offset: int) -> list[ReconciliationRun]:
+        t = repayment_reconciliations
+        query = select(t).order_by(t.c.reconciled_at.desc(), t.c.run_id.desc())
+        if value_date is not None:
+            query = query.where(t.c.value_date == value_date)
+        return [
+            self._run(row, None)
+            for row in self._connection.execute(query.limit(limit).offset(offset))
+        ]
+
+    def _run(self, row: Any, breaks: tuple[Break, ...] | None) -> ReconciliationRun:
+        return ReconciliationRun(
+            run_id=row.run_id,
+            value_date=row.value_date,
+            file_sha256=row.file_sha256,
+            file_name=row.file_name,
+            reconciled_by=row.reconciled_by,
+            reconciled_at=row.reconciled_at,
+            breaks=breaks,
+            **{name: int(getattr(row, name)) for name in self._COUNTS},
+        )
 
 
 def _chunks(values: Sequence[Item], size: int = _CHUNK) -> list[Sequence[Item]]:

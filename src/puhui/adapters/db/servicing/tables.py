@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     PrimaryKeyConstraint,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
 )
 
+from puhui.adapters.db.columns import UtcDateTime
 from puhui.adapters.db.tables import metadata
 
 _ID = 40
@@ -233,4 +235,43 @@ eod_steps = Table(
     Column("rows_affected", BigInteger, nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("as_of", "step", name="pk_eod_steps"),
+)
+
+# Repayment reconciliations (还款对账) as recorded: who compared which channel file (its
+# SHA-256) with the books of a value date, when, the totals, and each break.
+repayment_reconciliations = Table(
+    "repayment_reconciliations",
+    metadata,
+    Column("run_id", String(_ID), primary_key=True),
+    Column("value_date", Date, nullable=False, index=True),
+    Column("file_sha256", String(64), nullable=False),
+    Column("file_name", String(255), nullable=True),
+    Column("reconciled_by", String(_KEY), nullable=False),
+    Column("reconciled_at", UtcDateTime, nullable=False),
+    Column("matched", BigInteger, nullable=False),
+    Column("matched_fen", BigInteger, nullable=False),
+    Column("ours_count", BigInteger, nullable=False),
+    Column("ours_fen", BigInteger, nullable=False),
+    Column("theirs_count", BigInteger, nullable=False),
+    Column("theirs_fen", BigInteger, nullable=False),
+    Column("breaks_count", BigInteger, nullable=False),
+)
+
+repayment_reconciliation_breaks = Table(
+    "repayment_reconciliation_breaks",
+    metadata,
+    Column("run_id", String(_ID), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("order_id", String(128), nullable=False),
+    Column("loan_id", String(_KEY), nullable=False),
+    Column("ours_loan_id", Text, nullable=True),  # a duplicate order names every loan
+    Column("ours_fen", BigInteger, nullable=True),
+    Column("theirs_fen", BigInteger, nullable=True),
+    Column("channel_ref", String(128), nullable=False),
+    PrimaryKeyConstraint("run_id", "line_no", name="pk_repayment_reconciliation_breaks"),
+    # Named here: the convention's name would pass PostgreSQL's 63 characters.
+    ForeignKeyConstraint(
+        ["run_id"], ["repayment_reconciliations.run_id"], name="fk_reconciliation_breaks_run"
+    ),
 )

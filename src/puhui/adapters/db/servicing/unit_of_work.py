@@ -13,6 +13,7 @@ from puhui.adapters.db.servicing.repositories import (
     SqlLedger,
     SqlLoanRepository,
     SqlProductRepository,
+    SqlReconciliationRuns,
     SqlRequestLog,
 )
 from puhui.adapters.db.unit_of_work import SqlUnitOfWork
@@ -27,6 +28,7 @@ class ServicingUnitOfWork(SqlUnitOfWork):
     _ledger: SqlLedger | None = None
     _requests: SqlRequestLog | None = None
     _business_days: SqlBusinessDays | None = None
+    _reconciliations: SqlReconciliationRuns | None = None
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
@@ -37,6 +39,7 @@ class ServicingUnitOfWork(SqlUnitOfWork):
         self._ledger = SqlLedger(connection, self.clock)
         self._requests = SqlRequestLog(connection, self.clock)
         self._business_days = SqlBusinessDays(connection)
+        self._reconciliations = SqlReconciliationRuns(connection)
 
     @property
     def products(self) -> SqlProductRepository:
@@ -79,6 +82,12 @@ class ServicingUnitOfWork(SqlUnitOfWork):
         if self._business_days is None:
             raise RuntimeError("unit of work used outside its `with` block")
         return self._business_days
+
+    @property
+    def reconciliations(self) -> SqlReconciliationRuns:
+        if self._reconciliations is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._reconciliations
 
 
 def servicing_units(
