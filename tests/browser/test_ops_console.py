@@ -54,12 +54,17 @@ def test_end_of_day_shows_the_runs_and_a_balanced_trial_balance(desktop: Page, s
     assert untranslated_on_page(desktop) == []
     assert axe_violations(desktop) == []
     screenshot(desktop, site, "console-eod")
+    # The demo reconciled its last days with the channel: each run is a link to it.
+    expect(runs.get_by_role("row").nth(1)).to_contain_text("一致")
     # An earlier date, from the runs list.
-    runs.get_by_role("row").nth(3).get_by_role("link").click()
+    runs.get_by_role("row").nth(3).get_by_role("link").first.click()
     expect(desktop.get_by_text("借贷平衡：借方与贷方相等。")).to_be_visible()
     desktop.get_by_role("link", name="English").click()
     expect(desktop.get_by_text("Balanced: debits and credits are equal.")).to_be_visible()
     assert cjk_on_page(desktop) == []
+    english_runs = desktop.get_by_role("table", name="Runs")
+    english_runs.get_by_role("row").nth(1).get_by_role("link", name="Agrees").click()
+    expect(desktop.get_by_role("heading", level=1)).to_have_text(f"Reconciliation of {day}")
     desktop.goto("/console/?lang=zh-CN")
 
 

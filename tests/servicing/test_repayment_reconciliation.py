@@ -36,6 +36,7 @@ from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.lines import draw
 from puhui.services.servicing.operations import (
     DayNotClosed,
+    latest_reconciliations,
     reconcile_repayments,
     reconciliation_run,
     reconciliation_runs,
@@ -228,6 +229,15 @@ def test_every_reconciliation_is_recorded_with_its_file_and_breaks_and_audited(
         first.run_id
     ]
     assert reconciliation_runs(uow_factory, actor=OPS, value_date=PAID_ON + timedelta(1)) == []
+    # A day's standing is its latest run; a day never reconciled has none.
+    standing = latest_reconciliations(
+        uow_factory, actor=auditor, days=[PAID_ON, PAID_ON - timedelta(days=1)]
+    )
+    assert {day: run.run_id for day, run in standing.items()} == {PAID_ON: second.run_id}
+    with pytest.raises(InvalidInput, match="at most 100 days"):
+        latest_reconciliations(
+            uow_factory, actor=OPS, days=[PAID_ON - timedelta(days=n) for n in range(101)]
+        )
 
     with uow_factory() as uow:
         events = uow.audit.search(AuditQuery(action_prefix="repayments.reconciled"))
@@ -283,6 +293,8 @@ def test_recorded_reconciliations_are_read_by_ledger_roles_and_valid_ids_only(
         reconciliation_run(uow_factory, actor=manager, run_id="rcn_01M97GEBT7CCJTMT31HSJDFZQ4")
     with pytest.raises(Forbidden):
         reconciliation_runs(uow_factory, actor=manager)
+    with pytest.raises(Forbidden):
+        latest_reconciliations(uow_factory, actor=manager, days=[PAID_ON])
     with pytest.raises(InvalidInput, match="a page holds 1 to 100"):
         reconciliation_runs(uow_factory, actor=OPS, limit=101)
 

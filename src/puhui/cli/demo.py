@@ -472,7 +472,7 @@ def _run_stages(
             *supply_chain_sections(vouchers.results(last_day)),
             *partners_sections(partners.results(last_day)),
             term_loans_section(term_loans.finish()),
-            reconciliation_section(platform_, channel, workdir / "channel"),
+            reconciliation_section(platform_, channel, last_day, workdir / "channel"),
             strategy_section(strategy, offers_by_green_label(platform_)),
             green_section(
                 market_dir,

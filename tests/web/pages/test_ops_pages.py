@@ -317,6 +317,7 @@ def test_operations_reconcile_a_closed_days_repayments_from_the_console(
     run_end_of_day(SqlEndOfDayStore(engine, clock=clock), clock.today())
     assert f'value="{today}"' in ops.get("/console/reconciliation")  # the last closed day
     assert "尚无对账记录。" in ops.get("/console/reconciliation")
+    assert "未对账" in ops.get("/console/eod")  # the closed day, not reconciled yet
     agreed = reconcile(today, agreeing)
     # The run is recorded, and the browser is sent to it: a reload does not reconcile again.
     assert agreed.status_code == 200, agreed.text
@@ -338,6 +339,11 @@ def test_operations_reconcile_a_closed_days_repayments_from_the_console(
     assert "2 笔差错" in listed
     assert "一致" in listed
     assert str(broken.url).removeprefix(str(ops.client.base_url)) in listed
+    # The end-of-day page shows each closed day's standing: its latest reconciliation.
+    eod = ops.get("/console/eod")
+    assert "未对账" not in eod
+    assert str(broken.url).removeprefix(str(ops.client.base_url)) in eod
+    assert str(agreed.url).removeprefix(str(ops.client.base_url)) not in eod
     assert ops.client.get("/console/reconciliation/rcn_01M97GEBT7CCJTMT31HSJDFZQ4").status_code == (
         404
     )

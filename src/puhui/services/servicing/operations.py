@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from puhui.domain.errors import Conflict, InvalidIdentifier, InvalidInput, NotFound
@@ -164,6 +164,18 @@ def reconciliation_runs(
         )
     with reader() as uow:
         return uow.reconciliations.page(value_date=value_date, limit=limit, offset=offset)
+
+
+def latest_reconciliations(
+    reader: Callable[[], ServicingUnitOfWork], *, actor: Principal, days: Sequence[date]
+) -> dict[date, ReconciliationRun]:
+    """The standing of each of these value dates: its latest recorded reconciliation, for the
+    days that have one (the others have not been reconciled)."""
+    require(actor, Permission.LEDGER_READ)
+    if len(days) > MAX_RUNS_PAGE:
+        raise InvalidInput(f"at most {MAX_RUNS_PAGE} days at a time", details={"field": "days"})
+    with reader() as uow:
+        return uow.reconciliations.latest_of_days(days)
 
 
 def reconciliation_run(

@@ -170,6 +170,10 @@ class ReconciliationRuns(Protocol):
         """Runs, the latest first, without their breaks (``breaks`` is None)."""
         ...
 
+    def latest_of_days(self, days: Sequence[date]) -> dict[date, ReconciliationRun]:
+        """The latest run of each of these value dates that has one, without its breaks."""
+        ...
+
 
 class ServicingUnitOfWork(UnitOfWork, Protocol):
     @property

@@ -191,8 +191,16 @@ async def end_of_day(
     )
     asked = optional_day(as_of, "as_of")
     day = asked or await call(deps, operations.last_closed_date, reader, actor=principal)
+    reconciled = await call(
+        deps,
+        operations.latest_reconciliations,
+        reader,
+        actor=principal,
+        days=[r.as_of for r in runs],
+    )
     context: dict[str, object] = {
         "runs": runs,
+        "reconciled": reconciled,
         "day": day,
         "lazy": asked is None,
         "step_names": STEP_NAMES,

@@ -726,6 +726,19 @@ class SqlReconciliationRuns:
             for row in self._connection.execute(query.limit(limit).offset(offset))
         ]
 
+    def latest_of_days(self, days: Sequence[date]) -> dict[date, ReconciliationRun]:
+        t = repayment_reconciliations
+        latest: dict[date, ReconciliationRun] = {}
+        for chunk in _chunks(sorted(set(days))):
+            rows = self._connection.execute(
+                select(t)
+                .where(t.c.value_date.in_(chunk))
+                .order_by(t.c.reconciled_at.desc(), t.c.run_id.desc())
+            )
+            for row in rows:
+                latest.setdefault(row.value_date, self._run(row, None))
+        return latest
+
     def _run(self, row: Any, breaks: tuple[Break, ...] | None) -> ReconciliationRun:
         return ReconciliationRun(
             run_id=row.run_id,
