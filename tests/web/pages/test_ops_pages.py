@@ -5,6 +5,7 @@ are new queries)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import sys
 from collections.abc import Iterator
@@ -23,8 +24,10 @@ from test_servicing_api import draw, open_line
 
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.domain.clock import FixedClock
+from puhui.domain.errors import ConfigurationError
 from puhui.domain.origination.errors import Forbidden
 from puhui.pipelines.eod import run_end_of_day
+from puhui.services.prospects import offers
 from puhui.services.security import accounts
 from puhui.services.security.permissions import SYSTEM, Principal, Role
 from puhui.services.servicing import operations
@@ -318,6 +321,11 @@ def test_operations_reconcile_a_closed_days_repayments_from_the_console(
     assert f'value="{today}"' in ops.get("/console/reconciliation")  # the last closed day
     assert "尚无对账记录。" in ops.get("/console/reconciliation")
     assert "未对账" in ops.get("/console/eod")  # the closed day, not reconciled yet
+    # The home says so to those who reconcile; the others are not told.
+    assert "未对账的已日终日期：1 天" in ops.get("/console/")
+    auditor = _staff(api, Role.AUDITOR, "auditor-home")
+    assert "未对账的已日终日期：1 天" in auditor.get("/console/")
+    assert "未对账" not in _staff(api, Role.ACCOUNT_MANAGER, "am-home").get("/console/")
     agreed = reconcile(today, agreeing)
     # The run is recorded, and the browser is sent to it: a reload does not reconcile again.
     assert agreed.status_code == 200, agreed.text
@@ -342,6 +350,7 @@ def test_operations_reconcile_a_closed_days_repayments_from_the_console(
     # The end-of-day page shows each closed day's standing: its latest reconciliation.
     eod = ops.get("/console/eod")
     assert "未对账" not in eod
+    assert "未对账" not in ops.get("/console/")
     assert str(broken.url).removeprefix(str(ops.client.base_url)) in eod
     assert str(agreed.url).removeprefix(str(ops.client.base_url)) not in eod
     assert ops.client.get("/console/reconciliation/rcn_01M97GEBT7CCJTMT31HSJDFZQ4").status_code == (
@@ -388,3 +397,25 @@ def test_operations_reconcile_a_closed_days_repayments_from_the_console(
             files={"file": ("c.csv", "订单".encode("gbk"), "text/csv")},
         )
         assert judged.status_code == (422 if allowed == 200 else 403), role
+
+
+def test_the_home_leaves_out_a_count_it_cannot_make(
+    world: tuple[Api, Engine], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A section whose count fails (here the outbox's store, made to fail) is shown without
+    one; the home still answers, and the failure is logged."""
+    api, _ = world
+
+    def unavailable(*_: object, **__: object) -> None:
+        raise ConfigurationError("the outbox store is unavailable")
+
+    monkeypatch.setattr(offers, "outbox_counts", unavailable)
+    ops = _staff(api, Role.OPERATIONS)
+    with caplog.at_level(logging.WARNING, logger="puhui.web.pages.common"):
+        home = ops.get("/console/")
+    assert 'href="/console/outbox"' in home
+    assert 'href="/console/reconciliation"' in home
+    assert "发送失败的消息：" not in home
+    assert "the home could not count /console/outbox: the outbox store is unavailable" in (
+        caplog.text
+    )

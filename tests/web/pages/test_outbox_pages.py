@@ -130,6 +130,10 @@ def test_operations_see_the_outbox_and_send_a_failed_notice_again(
     # The provider's refusal quoted the number: the outbox keeps it masked.
     assert failed_notice.last_error == "number 139****5678 unreachable"
 
+    # The home says what waits in the outbox.
+    assert "发送失败的消息：1 条" in ops.get("/console/")
+    assert "Failed messages: 1" in ops.client.get("/console/?lang=en").text
+    ops.get("/console/?lang=zh-CN")
     page = ops.get("/console/outbox")
     assert "全部 (2)" in page
     assert "待发送 (1)" in page
@@ -157,6 +161,7 @@ def test_operations_see_the_outbox_and_send_a_failed_notice_again(
     assert done.headers["location"] == "/console/outbox?status=pending&done=requeued"
     after = ops.get(done.headers["location"])
     assert "消息已重新排队：下一次发送任务将发出。" in after
+    assert "发送失败的消息：" not in ops.get("/console/")
     assert "待发送 (2)" in after
     assert "发送失败 (0)" in after
     assert notice in after

@@ -3,13 +3,14 @@ per role, and the H5 landing page a branch's QR code opens."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from puhui.domain.errors import InvalidInput
+from puhui.domain.errors import InvalidInput, PuhuiError
 from puhui.domain.origination.channel import (
     Channel,
     is_branch_code,
@@ -21,7 +22,8 @@ from puhui.services.security import accounts
 from puhui.services.security.permissions import Principal, Role
 from puhui.web.dependencies import call, client_address
 from puhui.web.pages import session
-from puhui.web.pages.nav import N_, NavItem, shown
+from puhui.web.pages.i18n import translations
+from puhui.web.pages.nav import N_, NavItem, shown, visible
 from puhui.web.pages.rendering import gettext, render
 
 ROLE_NAMES: dict[Role, str] = {
@@ -50,6 +52,7 @@ ERRORS = {
     )
 }
 router = APIRouter(include_in_schema=False)
+logger = logging.getLogger(__name__)
 StaffUser = Annotated[Principal, Depends(session.staff)]
 
 
@@ -155,7 +158,34 @@ async def _sign_out(request: Request, face: session.Face) -> Response:
 
 @router.get("/console/")
 async def console_home(request: Request, principal: StaffUser) -> HTMLResponse:
-    return console_page(request, principal, "common/console_home.html")
+    """The sections the user may open, each saying what waits there for them (the sections
+    that count it: failed messages, days not reconciled)."""
+    return console_page(
+        request,
+        principal,
+        "common/console_home.html",
+        {"waiting": await _waiting(request, principal)},
+    )
+
+
+async def _waiting(request: Request, principal: Principal) -> dict[str, str]:
+    """Section path -> what waits there, worded; a section whose count fails is left out (the
+    home never fails for one section), and logged."""
+    deps = request.app.state.deps
+    locale = session.page_locale(request)
+    said: dict[str, str] = {}
+    for item in visible(console_nav(request), principal):
+        if item.waiting is None:
+            continue
+        try:
+            count = await call(deps, item.waiting, deps, principal)
+        except PuhuiError as exc:
+            logger.warning("the home could not count %s: %s", item.path, exc.message)
+            continue
+        if count > 0:
+            words = translations(locale, item.area)
+            said[item.path] = words.gettext(item.waiting_label) % {"count": f"{count:,}"}
+    return said
 
 
 @router.get("/console")

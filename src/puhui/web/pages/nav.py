@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from puhui.services.security.permissions import Permission, Principal, Role
 from puhui.web.pages.i18n import translations
+
+if TYPE_CHECKING:
+    from puhui.web.dependencies import ApiDependencies
+
+WaitingCount = Callable[["ApiDependencies", Principal], int]
+"""How many things in a section wait for the user (a blocking call, run like a service's)."""
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for a deferred message
@@ -29,6 +36,10 @@ class NavItem:
     area: str | None = None
     """The page area that defines it (set when the areas are installed): its catalog words
     the label, as the same English may read differently in another area."""
+    waiting: WaitingCount | None = None
+    """What waits for the user there, counted for the console's home (None: not counted)."""
+    waiting_label: str = ""
+    """How the home says it: an English msgid with ``%(count)s``."""
 
     def visible_to(self, principal: Principal) -> bool:
         if self.roles is not None and principal.role not in self.roles:

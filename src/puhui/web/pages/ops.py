@@ -55,6 +55,19 @@ RUNS_PAGE = 20
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
 """Dates typed in a search are days in China's time."""
 
+RECONCILED_WINDOW = 30
+"""The home counts the closed days of the last 30 end-of-day runs not yet reconciled."""
+
+
+def days_not_reconciled(deps: ApiDependencies, principal: Principal) -> int:
+    """Closed days among the latest end-of-day runs whose repayments no one has reconciled."""
+    reader = _reader(deps)
+    runs = operations.end_of_day_runs(reader, actor=principal, limit=RECONCILED_WINDOW)
+    closed = [r.as_of for r in runs if r.status == "completed"]
+    reconciled = operations.latest_reconciliations(reader, actor=principal, days=closed)
+    return len(set(closed) - reconciled.keys())
+
+
 NAV = (
     NavItem(
         "/console/eod",
@@ -69,6 +82,8 @@ NAV = (
         N_("A closed day's repayments against the collecting channel's file: every break."),
         Permission.LEDGER_READ,
         order=71,
+        waiting=days_not_reconciled,
+        waiting_label=N_("Closed days not reconciled: %(count)s"),
     ),
     NavItem(
         "/console/audit",

@@ -33,6 +33,15 @@ router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[Principal, Depends(session.staff)]
 PAGE = 50
 
+
+def failed_messages(deps: ApiDependencies, principal: Principal) -> int:
+    """Messages the provider refused for good: the customers were not told."""
+    if deps.prospects is None:
+        raise ConfigurationError("the outbox is not wired in this site")
+    counts = offers.outbox_counts(deps.prospects, actor=principal)
+    return counts.get(MessageStatus.FAILED, 0)
+
+
 NAV = (
     NavItem(
         "/console/outbox",
@@ -40,8 +49,11 @@ NAV = (
         N_("Offers and notices to customers: what was sent, what failed; send a failed one again."),
         Permission.NOTIFICATION_MANAGE,
         order=92,
+        waiting=failed_messages,
+        waiting_label=N_("Failed messages: %(count)s"),
     ),
 )
+
 ERRORS = {
     "message_not_requeued": N_(
         "This message cannot be sent again: only a failed message is, and an offer only while "
