@@ -287,7 +287,17 @@ def test_hand_to_collections_leaves_a_row_for_the_collections_queue(platform: Pl
 def test_overdue_tasks_escalate_once_to_the_holders_supervisor(platform: Platform) -> None:
     book, task = _book_with_task(platform)
     access = book.access()
+
+    def waiting() -> tuple[int, int]:
+        """The tasks waiting for the manager and for the supervisor (the console's home)."""
+        return (
+            work.count_my_tasks(access, actor=MANAGER),
+            work.count_my_tasks(access, actor=SUPERVISOR),
+        )
+
+    assert waiting() == (0, 0)  # in the branch queue: nobody's yet
     work.claim_task(access, actor=MANAGER, task_id=task.task.task_id)
+    assert waiting() == (1, 0)
     work.set_supervisor(
         platform.monitoring_uow,
         actor=Principal(user_id="usr_admin", role=Role.ADMIN),
@@ -304,6 +314,7 @@ def test_overdue_tasks_escalate_once_to_the_holders_supervisor(platform: Platfor
     assert stored is not None
     assert stored.task.status is TaskStatus.ESCALATED
     assert (stored.task.assignee, stored.task.escalated_from) == ("usr_lead", "usr_manager")
+    assert waiting() == (0, 1)  # escalated: the supervisor's now
     again = work.escalate_overdue_tasks(platform.monitoring_uow, on=date(2026, 4, 20), actor="s")
     assert again.escalated == ()
     # Only the supervisor it went to (or risk) claims it now.
@@ -311,6 +322,9 @@ def test_overdue_tasks_escalate_once_to_the_holders_supervisor(platform: Platfor
         work.claim_task(access, actor=MANAGER, task_id=task.task.task_id)
     claimed = work.claim_task(access, actor=SUPERVISOR, task_id=task.task.task_id)
     assert claimed.task.claimed_by == "usr_lead"
+    assert waiting() == (0, 1)
+    with pytest.raises(Forbidden):
+        work.count_my_tasks(access, actor=OPERATIONS)
 
 
 def test_a_queue_task_without_a_supervisor_is_reported_not_escalated(platform: Platform) -> None:

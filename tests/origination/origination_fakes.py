@@ -237,6 +237,13 @@ class _Apps:
         ]
         return rows[offset : offset + limit]
 
+    def count(self, *, status: ApplicationStatus, partner_id: str | None = None) -> int:
+        return sum(
+            1
+            for a in self.s.applications.values()
+            if a.status is status and (partner_id is None or a.partner_id == partner_id)
+        )
+
 
 class _Consents:
     def __init__(self, s: Store) -> None:

@@ -61,6 +61,14 @@ def list_tasks(access: MonitoringAccess, *, actor: Principal, query: TaskQuery) 
         return uow.monitoring.tasks(query)
 
 
+def count_my_tasks(access: MonitoringAccess, *, actor: Principal) -> int:
+    """The tasks waiting for ``actor``: assigned and open (or escalated to them), or claimed
+    and not completed."""
+    require(actor, Permission.TASK_WORK)
+    with access.units() as uow:
+        return uow.monitoring.count_held(actor.user_id)
+
+
 def get_task(access: MonitoringAccess, *, actor: Principal, task_id: str) -> TaskRecord:
     require(actor, Permission.TASK_WORK)
     with access.units() as uow:

@@ -145,6 +145,10 @@ class ApplicationRepository(Protocol):
         where: ApplicationFilter | None = None,
     ) -> list[Application]: ...
 
+    def count(self, *, status: ApplicationStatus, partner_id: str | None = None) -> int:
+        """Applications in ``status`` (a partner's own only, when given)."""
+        ...
+
 
 class ConsentRepository(Protocol):
     def add(self, consent: Consent) -> None: ...

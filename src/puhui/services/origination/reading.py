@@ -34,6 +34,13 @@ def get_decision_record(
         return uow.decisions.get(application_id)
 
 
+def count_waiting_review(origination: Origination, *, actor: Principal) -> int:
+    """Referrals waiting for an approver's review (人工审核), for those who review them."""
+    require(actor, Permission.APPLICATION_REVIEW)
+    with origination.reading() as uow:
+        return uow.applications.count(status=ApplicationStatus.REFERRED)
+
+
 def list_applications(
     origination: Origination,
     *,

@@ -9,6 +9,7 @@ from puhui.services.origination.assessing import assess_application, channel_of,
 from puhui.services.origination.context import ApplicationView, NewApplication, Origination
 from puhui.services.origination.fraud_lists import add_to_fraud_list
 from puhui.services.origination.reading import (
+    count_waiting_review,
     get_application,
     get_decision_record,
     list_applications,
@@ -29,6 +30,7 @@ __all__ = [
     "assess_application",
     "cancel_application",
     "channel_of",
+    "count_waiting_review",
     "create_application",
     "decision_record",
     "get_application",

@@ -30,7 +30,7 @@ from puhui.services.origination.ports import ApplicationFilter, TermBound
 from puhui.services.origination.reviewing import review_bounds
 from puhui.services.security.permissions import Permission, Principal
 from puhui.services.security.users import get_user
-from puhui.web.dependencies import call
+from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.neighbourhoods import application_graph
 from puhui.web.pages import errors, green, session
 from puhui.web.pages.common import console_page
@@ -47,6 +47,14 @@ MAX_PAGES = 100
 """Deeper than 5,000 rows a person narrows the filters (dates) instead: an offset that deep
 costs the database a walk over every row before it."""
 
+
+def referrals_waiting(deps: ApiDependencies, principal: Principal) -> int:
+    """Referrals waiting for review, for those who review them (others see none waiting)."""
+    if not principal.can(Permission.APPLICATION_REVIEW):
+        return 0
+    return uc.count_waiting_review(deps.origination, actor=principal)
+
+
 NAV = (
     NavItem(
         "/console/applications",
@@ -54,6 +62,8 @@ NAV = (
         N_("Referrals awaiting manual review, applications in progress, decisions and offers."),
         permission=Permission.APPLICATION_LIST,
         order=20,
+        waiting=referrals_waiting,
+        waiting_label=N_("Referrals waiting for review: %(count)s"),
     ),
 )
 ERRORS = {

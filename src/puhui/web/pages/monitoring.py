@@ -61,6 +61,12 @@ E = TypeVar("E", bound=Enum)
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
 """A browser's date-and-time field has no zone: the console's users work in China's time."""
 
+
+def my_open_tasks(deps: ApiDependencies, principal: Principal) -> int:
+    """The post-loan tasks waiting for the user (assigned, escalated to them, or claimed)."""
+    return tasks.count_my_tasks(_monitoring(deps), actor=principal)
+
+
 NAV = (
     NavItem(
         "/console/alerts",
@@ -75,6 +81,8 @@ NAV = (
         N_("Post-loan tasks you hold and your branch's queue: claim, then record the outcome."),
         Permission.TASK_WORK,
         order=41,
+        waiting=my_open_tasks,
+        waiting_label=N_("Your open tasks: %(count)s"),
     ),
     NavItem(
         "/console/collections",

@@ -509,6 +509,13 @@ class SqlApplicationRepository:
         rows = self._c.execute(query.limit(limit).offset(offset)).all()
         return [self._from_row(r) for r in rows]
 
+    def count(self, *, status: ApplicationStatus, partner_id: str | None = None) -> int:
+        table = t.applications
+        query = select(func.count()).select_from(table).where(table.c.status == status.value)
+        if partner_id is not None:
+            query = query.where(table.c.partner_id == partner_id)
+        return int(self._c.execute(query).scalar_one())
+
 
 def _filtered(query: Select[Any], where: ApplicationFilter) -> Select[Any]:
     """A staff queue's conditions: status, creation time and application no. are indexed."""

@@ -508,6 +508,21 @@ class SqlMonitoringRepository:
             statement = statement.where(and_(*conditions))
         return [_task(row, self._notes) for row in self._c.execute(statement)]
 
+    def count_held(self, holder: str) -> int:
+        c = monitoring_tasks.c
+        waiting = (TaskStatus.OPEN.value, TaskStatus.ESCALATED.value)
+        found = self._c.execute(
+            select(func.count())
+            .select_from(monitoring_tasks)
+            .where(
+                or_(
+                    and_(c.status == TaskStatus.CLAIMED.value, c.claimed_by == holder),
+                    and_(c.status.in_(waiting), c.assignee == holder),
+                )
+            )
+        ).scalar_one()
+        return int(found)
+
     def overdue_tasks(self, on: dt.date) -> list[TaskRecord]:
         c = monitoring_tasks.c
         rows = self._c.execute(
