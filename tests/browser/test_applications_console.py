@@ -4,6 +4,8 @@ approver can."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from browser_support import (
     axe_violations,
@@ -38,6 +40,11 @@ def test_a_referral_is_reviewed_by_an_approver_not_by_its_account_manager(
 
     # Another person, an approver, finds it in the referred queue and reviews it.
     sign_in_staff(desktop, "approver", PASSWORD)
+    # The home says how many referrals wait for review, on the applications card.
+    card = desktop.locator(".card").filter(has_text="授信申请")
+    expect(card.get_by_text(re.compile(r"^待人工审批的申请：[1-9][0-9,]* 笔$"))).to_be_visible()
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-home-approver")
     desktop.goto("/console/applications?queue=all")
     assert untranslated_on_page(desktop) == []
     assert axe_violations(desktop) == []

@@ -141,10 +141,10 @@ def test_the_account_manager_who_took_it_cannot_review_and_an_approver_can(
 
     approver = staff(api, "approver1", Role.APPROVER)
     # The home tells approvers what waits for review; the account manager does not review.
-    assert "待人工审核的申请：1 笔" in approver.get("/console/").text
+    assert "待人工审批的申请：1 笔" in approver.get("/console/").text
     assert "Referrals waiting for review: 1" in approver.get("/console/?lang=en").text
     approver.get("/console/?lang=zh-CN")
-    assert "待人工审核的申请" not in manager.get("/console/").text
+    assert "待人工审批的申请：" not in manager.get("/console/").text
     done = approver.post(
         f"{path}/review",
         data={
@@ -163,7 +163,7 @@ def test_the_account_manager_who_took_it_cannot_review_and_an_approver_can(
     assert "已审批通过" in after
     assert "250,000.00" in after  # the offer
     assert status_of(api, app_id) == "offered"
-    assert "待人工审核的申请" not in approver.get("/console/").text
+    assert "待人工审批的申请：" not in approver.get("/console/").text
 
 
 def test_an_account_manager_made_approver_still_may_not_decide_their_own_customer(

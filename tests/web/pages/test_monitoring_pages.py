@@ -133,7 +133,7 @@ def test_a_manager_claims_a_task_and_completes_it_with_a_permitted_outcome(world
     assert task_id in listing
     path = f"/console/tasks/{task_id}"
     manager.get(path)
-    assert "待您处理的任务" not in manager.get("/console/")  # queue tasks are nobody's yet
+    assert "待您处理的任务：" not in manager.get("/console/")  # queue tasks are nobody's yet
     claimed = manager.post(f"{path}/claim")
     assert claimed.status_code == 303
     assert "待您处理的任务：1 项" in manager.get("/console/")
@@ -147,7 +147,7 @@ def test_a_manager_claims_a_task_and_completes_it_with_a_permitted_outcome(world
     assert "您的角色不能" in refused.text
     done = manager.post(f"{path}/complete", {"outcome": "freeze", "note": "owner unreachable"})
     assert done.status_code == 303, done.text
-    assert "待您处理的任务" not in manager.get("/console/")
+    assert "待您处理的任务：" not in manager.get("/console/")
     stored = tasks.get_task(_access(world), actor=READER, task_id=task_id)
     assert stored.task.status is TaskStatus.COMPLETED
     assert stored.action is not None
