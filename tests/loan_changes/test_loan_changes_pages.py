@@ -66,6 +66,11 @@ def test_approver_sees_the_queue_and_approves_once(api: tuple[Api, str, str]) ->
     built, change_id, loan_id = api
     app = built.client.app
     approver = sign_in(built.deps, app, "chen", Role.APPROVER)
+    # The home counts what waits for an approver; the requester approves nothing.
+    assert "待审批的贷款变更：1 笔" in approver.get("/console/")
+    requester = sign_in(built.deps, app, "wang", Role.ACCOUNT_MANAGER)
+    assert "待审批的贷款变更：" not in requester.get("/console/")
+    assert 'href="/console/loan-changes"' in requester.get("/console/")
     page = approver.get("/console/loan-changes")
     assert "待审批的贷款变更" in page
     assert change_id in page
@@ -78,6 +83,7 @@ def test_approver_sees_the_queue_and_approves_once(api: tuple[Api, str, str]) ->
     after = approver.get(approved.headers["location"])
     assert "变更已批准" in after
     assert change_id not in after
+    assert "待审批的贷款变更：" not in approver.get("/console/")
     again = approver.post(f"/console/loan-changes/{change_id}/approve")
     assert again.status_code == 303  # a double submit replays the first approval
     access = built.deps.loan_changes

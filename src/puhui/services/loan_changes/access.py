@@ -138,6 +138,11 @@ class LoanChangeAccess:
         _require_any(actor)
         return changes.pending_changes(self.units, limit=limit, offset=offset)
 
+    def count_waiting_approval(self, actor: Principal) -> int:
+        """Changes waiting for an approver (the console's home), for those who approve."""
+        require(actor, Permission.LOAN_CHANGE_APPROVE)
+        return changes.count_pending(self.units)
+
     def queue(self, actor: Principal, *, limit: int, offset: int) -> list[PendingChange]:
         """``pending`` with each change's loan as it stands now (the approver's queue)."""
         _require_any(actor)

@@ -622,6 +622,11 @@ def pending_changes(
         return uow.changes.pending(limit=limit, offset=offset)
 
 
+def count_pending(uow_factory: UowFactory) -> int:
+    with uow_factory() as uow:
+        return uow.changes.count_pending()
+
+
 def pending_queue(
     uow_factory: UowFactory, *, limit: int = 50, offset: int = 0
 ) -> list[PendingChange]:

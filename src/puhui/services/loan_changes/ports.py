@@ -113,6 +113,10 @@ class LoanChangeRepository(Protocol):
 
     def pending(self, *, limit: int, offset: int) -> list[LoanChangeRecord]: ...
 
+    def count_pending(self) -> int:
+        """Changes requested and not yet approved or rejected."""
+        ...
+
     def open_alert_count(self, enterprise_id: str) -> int:
         """Post-loan monitoring alerts of the enterprise not yet closed."""
         ...

@@ -52,6 +52,16 @@ LOAN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 before a service is asked."""
 _CHANGE_PERMISSIONS = {Permission.LOAN_CHANGE_REQUEST, Permission.LOAN_CHANGE_APPROVE}
 
+
+def changes_waiting(deps: ApiDependencies, principal: Principal) -> int:
+    """Changes waiting for approval, for those who approve them (requesters see none)."""
+    if not principal.can(Permission.LOAN_CHANGE_APPROVE):
+        return 0
+    if deps.loan_changes is None:
+        raise ConfigurationError("loan changes are not wired in this site")
+    return deps.loan_changes.count_waiting_approval(principal)
+
+
 NAV = (
     NavItem(
         "/console/loan-changes",
@@ -60,6 +70,8 @@ NAV = (
         # Whoever may request a change or approve one (the page shows each only what it may do).
         roles=frozenset(r for r, held in ROLE_PERMISSIONS.items() if held & _CHANGE_PERMISSIONS),
         order=45,
+        waiting=changes_waiting,
+        waiting_label=N_("Changes waiting for approval: %(count)s"),
     ),
 )
 # Messages of this area's own errors (a face's messages are shared by every area, so the

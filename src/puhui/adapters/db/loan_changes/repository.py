@@ -119,6 +119,14 @@ class SqlLoanChangeRepository:
             ).scalar_one()
         )
 
+    def count_pending(self) -> int:
+        found = self._connection.execute(
+            select(func.count())
+            .select_from(loan_changes)
+            .where(loan_changes.c.status == ChangeStatus.REQUESTED)
+        ).scalar_one()
+        return int(found)
+
     def pending(self, *, limit: int, offset: int) -> list[LoanChangeRecord]:
         rows = self._connection.execute(
             select(loan_changes)
