@@ -109,11 +109,6 @@ def _run_summary(run: ReconciliationRun) -> dict[str, object]:
 def _reconciliation_document(found: ReconciliationRun) -> dict[str, object]:
     return {
         **_run_summary(found),
-        "agrees": found.agrees,
-        "matched": found.matched,
-        "matched_amount": format_yuan(found.matched_fen),
-        "ours": {"count": found.ours_count, "amount": format_yuan(found.ours_fen)},
-        "theirs": {"count": found.theirs_count, "amount": format_yuan(found.theirs_fen)},
         "breaks": [
             {
                 "kind": b.kind.value,

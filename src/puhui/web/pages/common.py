@@ -158,8 +158,8 @@ async def _sign_out(request: Request, face: session.Face) -> Response:
 
 @router.get("/console/")
 async def console_home(request: Request, principal: StaffUser) -> HTMLResponse:
-    """The sections the user may open, each saying what waits there for them (the sections
-    that count it: failed messages, days not reconciled)."""
+    """The sections the user may open, each that counts it saying what waits there for them
+    (referrals to review, tasks, failed messages, days not reconciled: ADR 0060)."""
     return console_page(
         request,
         principal,

@@ -16,6 +16,7 @@ action is the security or servicing service's, with the signed-in user as actor.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated
 from urllib.parse import urlencode
@@ -271,7 +272,7 @@ def _reconciliation_page(
     principal: Principal,
     *,
     day: date | None,
-    runs: list[ReconciliationRun] | None = None,
+    runs: list[dict[str, object]] | None = None,
     offset: int = 0,
     problem: str | None = None,
     status_code: int = 200,
@@ -283,7 +284,7 @@ def _reconciliation_page(
         "ops/reconciliation.html",
         {
             "day": day,
-            "runs": [_run_row(request, r) for r in shown],
+            "runs": shown,
             "problem": problem,
             "previous_offset": max(0, offset - RUNS_PAGE) if offset else None,
             "next_offset": offset + RUNS_PAGE if len(shown) == RUNS_PAGE else None,
@@ -293,29 +294,25 @@ def _reconciliation_page(
     return response
 
 
-def _run_row(request: Request, run: ReconciliationRun) -> dict[str, object]:
-    return {
-        "run": run,
-        "by": _user_name(request, run.reconciled_by),
-        "at": run.reconciled_at.astimezone(CHINA_TIME),
-    }
-
-
-def _user_name(request: Request, user_id: str) -> str:
-    """A user's name; the actor as recorded when it is not a user (a command-line operator)."""
-    if not user_id.startswith("usr_"):
-        return user_id
-    try:
-        return get_user(_deps(request).security, user_id).username
-    except NotFound:
-        return user_id
+def _run_rows(deps: ApiDependencies, runs: list[ReconciliationRun]) -> list[dict[str, object]]:
+    """Each run with who reconciled it by name (a blocking read: called through ``call``)."""
+    names: dict[str, str] = {}
+    for user_id in {r.reconciled_by for r in runs}:
+        names[user_id] = user_id  # a command-line operator, or a user since removed
+        if user_id.startswith("usr_"):
+            with suppress(NotFound):
+                names[user_id] = get_user(deps.security, user_id).username
+    return [
+        {"run": r, "by": names[r.reconciled_by], "at": r.reconciled_at.astimezone(CHINA_TIME)}
+        for r in runs
+    ]
 
 
 async def _recorded_runs(
     request: Request, principal: Principal, offset: int
-) -> list[ReconciliationRun]:
+) -> list[dict[str, object]]:
     deps = _deps(request)
-    return await call(
+    runs = await call(
         deps,
         operations.reconciliation_runs,
         _reader(deps),
@@ -323,6 +320,7 @@ async def _recorded_runs(
         limit=RUNS_PAGE,
         offset=offset,
     )
+    return await call(deps, _run_rows, deps, runs)
 
 
 @router.get("/console/reconciliation")
@@ -382,12 +380,13 @@ async def reconciliation_run(request: Request, principal: StaffUser, run_id: str
     found = await call(
         deps, operations.reconciliation_run, _reader(deps), actor=principal, run_id=run_id
     )
+    (row,) = await call(deps, _run_rows, deps, [found])
     return console_page(
         request,
         principal,
         "ops/reconciliation_run.html",
         {
-            **_run_row(request, found),
+            **row,
             "found": found,
             "break_names": BREAK_NAMES,
             "break_actions": BREAK_ACTIONS,
