@@ -19,6 +19,7 @@ from puhui.domain.monitoring import DpdBucket, OutcomeNotPermitted, TaskOutcome,
 from puhui.domain.origination.errors import Forbidden
 from puhui.services.collections import cases
 from puhui.services.collections.ports import QueueFilter
+from puhui.services.monitoring import alerts as alert_work
 from puhui.services.monitoring import tasks as work
 from puhui.services.monitoring.ports import TaskQuery, TaskRecord
 from puhui.services.monitoring.run import run_monitoring
@@ -296,6 +297,10 @@ def test_overdue_tasks_escalate_once_to_the_holders_supervisor(platform: Platfor
         )
 
     assert waiting() == (0, 0)  # in the branch queue: nobody's yet
+    # The one alert waits to be acknowledged: counted for those who acknowledge alerts.
+    assert alert_work.count_open_alerts(access, actor=SUPERVISOR) == 1
+    with pytest.raises(Forbidden):
+        alert_work.count_open_alerts(access, actor=MANAGER)
     work.claim_task(access, actor=MANAGER, task_id=task.task.task_id)
     assert waiting() == (1, 0)
     work.set_supervisor(

@@ -103,7 +103,12 @@ def test_alerts_page_lists_filters_and_shows_the_evidence(world: World) -> None:
 
 def test_a_supervisor_acknowledges_and_closes_an_alert_with_a_reason(world: World) -> None:
     supervisor = world.staff(Role.SUPERVISOR)
-    (alert, *_) = alerts.list_alerts(_access(world), actor=READER, query=AlertQuery())
+    found = alerts.list_alerts(_access(world), actor=READER, query=AlertQuery())
+    alert = found[0]
+    # The home counts the alerts waiting to be acknowledged, for whoever acknowledges them.
+    assert len(found) > 1
+    assert f"尚未确认的预警：{len(found)} 条" in supervisor.get("/console/")
+    assert "尚未确认的预警：" not in world.staff(Role.ACCOUNT_MANAGER).get("/console/")
     path = f"/console/alerts/{alert.alert.alert_id}"
     supervisor.get(path)
     without_token = supervisor.post(f"{path}/acknowledge", csrf=False)
@@ -112,6 +117,7 @@ def test_a_supervisor_acknowledges_and_closes_an_alert_with_a_reason(world: Worl
     assert done.status_code == 303
     assert done.headers["location"] == f"{path}?done=acknowledged"
     assert "预警已确认" in supervisor.get(done.headers["location"])
+    assert f"尚未确认的预警：{len(found) - 1} 条" in supervisor.get("/console/")
     empty = supervisor.post(f"{path}/close", {"reason": "  "})
     assert empty.status_code == 422
     closed = supervisor.post(f"{path}/close", {"reason": "repaid in full"})

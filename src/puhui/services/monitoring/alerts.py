@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from puhui.domain.errors import InvalidInput, NotFound
+from puhui.domain.monitoring import AlertStatus
 from puhui.services.audit import record
 from puhui.services.monitoring.access import MonitoringAccess
 from puhui.services.monitoring.ports import AlertQuery, AlertRecord, MonitoringUnitOfWork
@@ -34,6 +35,13 @@ def list_alerts(
         raise InvalidInput("the date range ends before it starts", details={"field": "to"})
     with access.units() as uow:
         return uow.monitoring.alerts(query)
+
+
+def count_open_alerts(access: MonitoringAccess, *, actor: Principal) -> int:
+    """Alerts no one has acknowledged yet, for those who acknowledge them."""
+    require(actor, Permission.ALERT_MANAGE)
+    with access.units() as uow:
+        return uow.monitoring.count_alerts(AlertStatus.OPEN)
 
 
 def get_alert(access: MonitoringAccess, *, actor: Principal, alert_id: str) -> AlertRecord:

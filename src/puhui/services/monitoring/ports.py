@@ -194,6 +194,10 @@ class MonitoringRepository(Protocol):
 
     def alerts(self, query: AlertQuery) -> list[AlertRecord]: ...
 
+    def count_alerts(self, status: AlertStatus) -> int:
+        """Alerts in ``status``."""
+        ...
+
     def add_task(self, record: TaskRecord) -> None: ...
 
     def save_task(self, record: TaskRecord) -> None:

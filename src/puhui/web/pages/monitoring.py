@@ -62,6 +62,13 @@ CHINA_TIME = timezone(timedelta(hours=8), "CST")
 """A browser's date-and-time field has no zone: the console's users work in China's time."""
 
 
+def open_alerts(deps: ApiDependencies, principal: Principal) -> int:
+    """Alerts waiting to be acknowledged, for those who acknowledge them."""
+    if not principal.can(Permission.ALERT_MANAGE):
+        return 0
+    return alerts.count_open_alerts(_monitoring(deps), actor=principal)
+
+
 def my_open_tasks(deps: ApiDependencies, principal: Principal) -> int:
     """The post-loan tasks waiting for the user (assigned, escalated to them, or claimed)."""
     return tasks.count_my_tasks(_monitoring(deps), actor=principal)
@@ -74,6 +81,8 @@ NAV = (
         N_("Post-loan early warnings: their signals and the data behind each."),
         Permission.ALERT_READ,
         order=40,
+        waiting=open_alerts,
+        waiting_label=N_("Alerts not yet acknowledged: %(count)s"),
     ),
     NavItem(
         "/console/tasks",

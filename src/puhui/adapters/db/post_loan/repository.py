@@ -423,6 +423,14 @@ class SqlMonitoringRepository:
         found = self._with_signals(rows)
         return found[0] if found else None
 
+    def count_alerts(self, status: AlertStatus) -> int:
+        found = self._c.execute(
+            select(func.count())
+            .select_from(monitoring_alerts)
+            .where(monitoring_alerts.c.status == status.value)
+        ).scalar_one()
+        return int(found)
+
     def alerts(self, query: AlertQuery) -> list[AlertRecord]:
         c = monitoring_alerts.c
         statement = select(monitoring_alerts).order_by(c.alert_id).limit(query.limit)
