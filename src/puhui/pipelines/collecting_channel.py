@@ -4,7 +4,7 @@ file for the bank's reconciliation (还款对账).
 A bank collects repayments through a channel: it instructs a debit under a merchant order
 number (the repayment's idempotency key), the channel takes the money and, each day, sends a
 file of what it collected. The simulation keeps that record as it happens, apart from the
-books, so that the demo reconciles its last day the way a bank does: the channel's file against
+books, so that the demo reconciles its days the way a bank does: the channel's file against
 the repayments in the books (``services.servicing.operations.reconcile_repayments``).
 """
 
@@ -40,9 +40,6 @@ class CollectingChannel:
     def days(self) -> list[date]:
         """The days the channel collected anything, in order."""
         return sorted(self._days)
-
-    def payments(self, on: date) -> list[ChannelPayment]:
-        return list(self._days.get(on, ()))
 
     def file(self, on: date) -> str:
         """The channel's file of ``on``: CSV with a header, amounts in yuan."""
