@@ -99,6 +99,12 @@ class Account(Enum):
         "应付助贷服务费",
         "facilitation fee payable",
     )
+    REPAYMENT_SUSPENSE = (
+        "2245",
+        AccountType.LIABILITY,
+        "待处理还款（挂账）",
+        "repayments held in suspense (unapplied)",
+    )
     INTEREST_INCOME = ("6011", AccountType.INCOME, "利息收入", "interest income")
     PENALTY_INCOME = ("6012", AccountType.INCOME, "罚息收入", "penalty interest income")
     RECOVERY_INCOME = ("6013", AccountType.INCOME, "已核销贷款收回", "recoveries")

@@ -71,6 +71,9 @@ class Permission(Enum):
     """Portfolio dashboards: balances, DPD and roll rates, 五级分类, vintages, origination."""
     LEDGER_READ = "ledger:read"
     """End-of-day runs with their steps, and the general ledger's trial balance."""
+    SUSPENSE_MANAGE = "suspense:manage"
+    """Hold money the channel collected but no loan was credited with (挂账), apply it to a
+    loan, or refund it (operations)."""
     PROSPECT_READ = "prospects:read"
     """Pre-approved prospects (主动授信) and the marketing map."""
     PROSPECT_WORK = "prospects:work"
@@ -185,6 +188,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Operations runs the collection desks: works and hands out cases, never decides write-offs.
     Role.OPERATIONS: frozenset(
         {Permission.LINE_MANAGE, Permission.REPAY, Permission.REPORT_READ, Permission.LEDGER_READ}
+        | {Permission.SUSPENSE_MANAGE}
         | {Permission.COLLECTIONS_READ, Permission.COLLECTIONS_WORK, Permission.COLLECTIONS_ASSIGN}
         | {Permission.PROSPECT_READ, Permission.PROSPECT_MANAGE}
         | {Permission.VOUCHER_READ, Permission.VOUCHER_FINANCE_APPROVE, Permission.VOUCHER_SETTLE}

@@ -13,6 +13,7 @@ from puhui.domain.ledger import JournalEntry, TrialBalance
 from puhui.domain.lending.account import LoanAccount
 from puhui.domain.lending.reconciliation import PostedRepayment, ReconciliationRun
 from puhui.domain.lending.schedule import ScheduledInstalment
+from puhui.domain.lending.suspense import SuspenseItem, SuspenseStatus
 from puhui.services.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -113,7 +114,13 @@ class LedgerRepository(Protocol):
 
     def repayments_on(self, value_date: date) -> list[PostedRepayment]:
         """The repayments valued ``value_date`` that stand (reversed ones left out): their
-        idempotency keys, loans and amounts (reconciliation with the channel)."""
+        idempotency keys, loans and amounts (reconciliation with the channel). A repayment
+        applied from suspense is left out: the channel collected its money on another day."""
+        ...
+
+    def standing_repayment_of(self, order_id: str) -> PostedRepayment | None:
+        """A repayment that stands under this channel order id, on any day: its key taken as
+        the caller sent it, or under a caller's scope (``usr_…:<order id>``)."""
         ...
 
 
@@ -175,6 +182,34 @@ class ReconciliationRuns(Protocol):
         ...
 
 
+class SuspenseItems(Protocol):
+    def add(self, item: SuspenseItem) -> None:
+        """Record a new item; an order already held is refused (``Conflict``)."""
+        ...
+
+    def save(self, item: SuspenseItem) -> None:
+        """Store a resolved or reopened item (its version one above the stored one)."""
+        ...
+
+    def get(self, item_id: str, *, for_update: bool = False) -> SuspenseItem | None: ...
+
+    def of_order(self, order_id: str) -> SuspenseItem | None: ...
+
+    def applied_as(self, repayment_key: str) -> SuspenseItem | None:
+        """The item a repayment applied from suspense (by its idempotency key)."""
+        ...
+
+    def valued_on(self, value_date: date) -> list[SuspenseItem]:
+        """Items whose channel day is ``value_date``, whatever became of them since."""
+        ...
+
+    def page(self, *, status: SuspenseStatus | None, limit: int, offset: int) -> list[SuspenseItem]:
+        """Items, the latest held first."""
+        ...
+
+    def count(self, status: SuspenseStatus) -> int: ...
+
+
 class ServicingUnitOfWork(UnitOfWork, Protocol):
     @property
     def products(self) -> ProductRepository: ...
@@ -199,6 +234,9 @@ class ServicingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def reconciliations(self) -> ReconciliationRuns: ...
+
+    @property
+    def suspense(self) -> SuspenseItems: ...
 
     @property
     def clock(self) -> Clock:

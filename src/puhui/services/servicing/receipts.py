@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from puhui.domain.errors import InvalidDate, NotFound
+from puhui.domain.errors import Conflict, InvalidDate, NotFound
 from puhui.domain.ledger import Account, JournalEntry
 from puhui.domain.lending.account import (
     LoanAccount,
@@ -17,6 +17,7 @@ from puhui.domain.lending.account import (
 )
 from puhui.domain.lending.errors import EventOutOfOrder
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
+from puhui.domain.lending.reconciliation import order_of
 from puhui.domain.lending.schedule import accrual_schedule, reamortise
 from puhui.domain.money import require_positive
 from puhui.services.audit import record
@@ -83,6 +84,15 @@ def check_value_date(loan: LoanAccount, on: date) -> None:
         )
 
 
+REPAY = "repay"
+
+
+class OrderInSuspense(Conflict):
+    """The order this repayment names is held in suspense (挂账): applying it is suspense's."""
+
+    code = "order_in_suspense"
+
+
 @dataclass(frozen=True, slots=True)
 class RepaymentResult(ResultBase):
     receipt_id: str
@@ -131,85 +141,116 @@ def repay(
     """
     key = check_key(idempotency_key)
     require_positive(amount_fen, "repayment amount")
-    operation = "repay"
-    # The stored digest names the account "receipt_id" whatever its kind: keys already
-    # served must keep replaying.
-    digest = request_digest(operation, {"receipt_id": loan_id, "amount_fen": amount_fen, "on": on})
+    digest = repayment_digest(loan_id, amount_fen, on)
     with uow_factory() as uow:
         loan = _load_loan(uow, loan_id)
-        replayed = find_replay(uow, key, operation, digest, RepaymentResult)
+        replayed = find_replay(uow, key, REPAY, digest, RepaymentResult)
         if replayed is not None:
             return replayed
-        if loan.status is not LoanStatus.ACTIVE:
-            raise _not_active(loan)
-        check_value_date(loan, on)
-        stored_product = uow.products.get(loan.product_id)
-        if stored_product is None:
-            raise NotFound(f"no product {loan.product_id}")
-        product = stored_product.product
-        early = False
-        if loan.kind is LoanKind.TERM:
-            settled = loan.settle_accrued(on, interest=False)
-            # Paying more than what is due repays principal early: the running period's
-            # interest to date is settled now and the rest of the schedule re-amortised.
-            early = amount_fen > settled.due_without_early_repayment_fen
-            if early:
-                settled = settled.settle_accrued(on)
-        else:
-            settled = loan.settle_accrued(on)
-        after, payment = settled.allocate_payment(amount_fen, product.waterfall, on)
-        if early and after.status is LoanStatus.ACTIVE:
-            after = _reamortise(uow, after, product, on)
-        uow.loans.save(replace(after, version=loan.version + 1))
-        if payment.principal_fen and loan.line_id is not None:
-            line = uow.lines.get(loan.line_id, for_update=True)
-            if line is not None:
-                uow.lines.save(
-                    replace(
-                        line,
-                        drawn_fen=line.drawn_fen - payment.principal_fen,
-                        version=line.version + 1,
-                    )
-                )
-        entry = JournalEntry.build(
-            f"{operation}:{key}", on, f"repayment of {loan_id}", payment.ledger_amounts()
-        )
-        uow.ledger.post(entry)
-        result = RepaymentResult(
-            receipt_id=loan_id,
-            amount_fen=amount_fen,
-            paid_on=on.isoformat(),
-            penalty_fen=payment.penalty_fen,
-            compound_fen=payment.compound_fen,
-            interest_fen=payment.interest_fen,
-            principal_fen=payment.principal_fen,
-            outstanding_principal_fen=after.outstanding_principal_fen,
-            owed_after_fen=after.total_owed_fen,
-            closed=after.status is LoanStatus.CLOSED,
-            entry_key=entry.idempotency_key,
-            loan_version=loan.version + 1,
-        )
-        record(
-            uow,
-            actor=actor,
-            action="receipt.repaid",
-            entity="receipt",
-            entity_id=loan_id,
-            payload={
-                "amount_fen": amount_fen,
-                "on": on.isoformat(),
-                "principal_fen": payment.principal_fen,
-                "interest_fen": payment.interest_fen,
-                "penalty_fen": payment.penalty_fen,
-                "compound_fen": payment.compound_fen,
-                "closed": result.closed,
-                "idempotency_key": key,
-            },
-        )
-        # A re-amortised schedule is not kept in the undo record: such a repayment is final.
-        undo = None if early else loan_to_json(loan)
-        remember(uow, key, operation, digest, result, undo_json=undo)
+        held = uow.suspense.of_order(order_of(key))
+        if held is not None:
+            raise OrderInSuspense(
+                f"order {held.order_id} was collected on {held.value_date} and is held in "
+                f"suspense as {held.item_id} ({held.status.value}): apply it from suspense "
+                "instead of posting it again",
+                details={"item_id": held.item_id, "order_id": held.order_id},
+            )
+        result = post_repayment(uow, loan, amount_fen=amount_fen, on=on, key=key, actor=actor)
         uow.commit()
+    return result
+
+
+def repayment_digest(loan_id: str, amount_fen: int, on: date) -> str:
+    # The stored digest names the account "receipt_id" whatever its kind: keys already
+    # served must keep replaying.
+    return request_digest(REPAY, {"receipt_id": loan_id, "amount_fen": amount_fen, "on": on})
+
+
+def post_repayment(
+    uow: ServicingUnitOfWork,
+    loan: LoanAccount,
+    *,
+    amount_fen: int,
+    on: date,
+    key: str,
+    actor: str,
+    funded_by: Account = Account.SETTLEMENT,
+) -> RepaymentResult:
+    """Post a repayment on a loan locked in ``uow`` (``repay``'s work, in the caller's
+    transaction): the money debits ``funded_by``, settlement for money that arrives now, the
+    suspense account for money held since an earlier day (``services.servicing.suspense``)."""
+    loan_id = loan.loan_id
+    if loan.status is not LoanStatus.ACTIVE:
+        raise _not_active(loan)
+    check_value_date(loan, on)
+    stored_product = uow.products.get(loan.product_id)
+    if stored_product is None:
+        raise NotFound(f"no product {loan.product_id}")
+    product = stored_product.product
+    early = False
+    if loan.kind is LoanKind.TERM:
+        settled = loan.settle_accrued(on, interest=False)
+        # Paying more than what is due repays principal early: the running period's
+        # interest to date is settled now and the rest of the schedule re-amortised.
+        early = amount_fen > settled.due_without_early_repayment_fen
+        if early:
+            settled = settled.settle_accrued(on)
+    else:
+        settled = loan.settle_accrued(on)
+    after, payment = settled.allocate_payment(amount_fen, product.waterfall, on)
+    if early and after.status is LoanStatus.ACTIVE:
+        after = _reamortise(uow, after, product, on)
+    uow.loans.save(replace(after, version=loan.version + 1))
+    if payment.principal_fen and loan.line_id is not None:
+        line = uow.lines.get(loan.line_id, for_update=True)
+        if line is not None:
+            uow.lines.save(
+                replace(
+                    line,
+                    drawn_fen=line.drawn_fen - payment.principal_fen,
+                    version=line.version + 1,
+                )
+            )
+    amounts = [
+        (funded_by if account is Account.SETTLEMENT else account, value)
+        for account, value in payment.ledger_amounts()
+    ]
+    entry = JournalEntry.build(f"{REPAY}:{key}", on, f"repayment of {loan_id}", amounts)
+    uow.ledger.post(entry)
+    result = RepaymentResult(
+        receipt_id=loan_id,
+        amount_fen=amount_fen,
+        paid_on=on.isoformat(),
+        penalty_fen=payment.penalty_fen,
+        compound_fen=payment.compound_fen,
+        interest_fen=payment.interest_fen,
+        principal_fen=payment.principal_fen,
+        outstanding_principal_fen=after.outstanding_principal_fen,
+        owed_after_fen=after.total_owed_fen,
+        closed=after.status is LoanStatus.CLOSED,
+        entry_key=entry.idempotency_key,
+        loan_version=loan.version + 1,
+    )
+    record(
+        uow,
+        actor=actor,
+        action="receipt.repaid",
+        entity="receipt",
+        entity_id=loan_id,
+        payload={
+            "amount_fen": amount_fen,
+            "on": on.isoformat(),
+            "principal_fen": payment.principal_fen,
+            "interest_fen": payment.interest_fen,
+            "penalty_fen": payment.penalty_fen,
+            "compound_fen": payment.compound_fen,
+            "closed": result.closed,
+            "idempotency_key": key,
+        },
+    )
+    # A re-amortised schedule is not kept in the undo record: such a repayment is final.
+    undo = None if early else loan_to_json(loan)
+    remember(uow, key, REPAY, repayment_digest(loan_id, amount_fen, on), result, undo_json=undo)
     return result
 
 
@@ -276,7 +317,7 @@ def reverse_repayment(
     digest = request_digest(operation, {"repayment_key": original_key})
     with uow_factory() as uow:
         stored = uow.requests.get(original_key)
-        if stored is None or stored.operation != "repay":
+        if stored is None or stored.operation != REPAY:
             raise NotFound(
                 f"no repayment with idempotency key {original_key!r}",
                 details={"repayment_key": original_key},
@@ -324,6 +365,20 @@ def reverse_repayment(
             raise NotFound(f"no journal entry {original.entry_key}")
         reversal = entry.reversal(f"{operation}:{key}", paid_on)
         uow.ledger.post(reversal)
+        # A repayment applied from suspense gives its money back to suspense (the reversal
+        # credits it), so its item is on hold again, to be applied anew or refunded.
+        applied = uow.suspense.applied_as(original_key)
+        if applied is not None:
+            reopened = applied.reopened()
+            uow.suspense.save(reopened)
+            record(
+                uow,
+                actor=actor,
+                action="suspense.reopened",
+                entity="repayment_suspense",
+                entity_id=reopened.item_id,
+                payload={"repayment_key": original_key, "reason": reason},
+            )
         result = ReversalResult(
             receipt_id=loan.loan_id,
             reversed_key=original_key,

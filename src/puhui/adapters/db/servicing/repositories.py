@@ -36,6 +36,7 @@ from puhui.adapters.db.servicing.tables import (
     loans,
     repayment_reconciliation_breaks,
     repayment_reconciliations,
+    repayment_suspense,
     service_requests,
 )
 from puhui.domain.clock import Clock
@@ -61,8 +62,10 @@ from puhui.domain.lending.reconciliation import (
     BreakKind,
     PostedRepayment,
     ReconciliationRun,
+    order_of,
 )
 from puhui.domain.lending.schedule import ScheduledInstalment
+from puhui.domain.lending.suspense import SuspenseItem, SuspenseStatus
 from puhui.domain.money import Fen, Rounding
 from puhui.services.servicing.ports import EndOfDayRunRecord, EndOfDayStepDone, StoredRequest
 from puhui.services.servicing.records import CreditLineRecord, LineStatus, ProductRecord
@@ -405,13 +408,22 @@ class SqlLedger:
 
     def repayments_on(self, value_date: date) -> list[PostedRepayment]:
         """Repayments are entries ``repay:<key>`` posted on their value date; a reversal names
-        its repayment's entry (``reverses_key``), and the request log holds loan and amount."""
+        its repayment's entry (``reverses_key``), and the request log holds loan and amount.
+        Only those whose money came through settlement: one applied from suspense debits the
+        suspense account instead."""
         prefix = "repay:"
+        through_settlement = (
+            select(journal_lines.c.entry_id)
+            .where(journal_lines.c.entry_id == journal_entries.c.entry_id)
+            .where(journal_lines.c.account == Account.SETTLEMENT.code)
+            .exists()
+        )
         keys = list(
             self._connection.execute(
                 select(journal_entries.c.idempotency_key)
                 .where(journal_entries.c.posted_on == value_date)
                 .where(journal_entries.c.idempotency_key.startswith(prefix, autoescape=True))
+                .where(through_settlement)
             ).scalars()
         )
         reversed_keys: set[str] = set()
@@ -437,6 +449,30 @@ class SqlLedger:
                     PostedRepayment(key, str(result["receipt_id"]), int(result["amount_fen"]))
                 )
         return sorted(found, key=lambda r: r.key)
+
+    def standing_repayment_of(self, order_id: str) -> PostedRepayment | None:
+        requests = service_requests.c
+        rows = self._connection.execute(
+            select(requests.idempotency_key, requests.result_json)
+            .where(requests.operation == Operation.REPAY.value)
+            .where(
+                (requests.idempotency_key == order_id)
+                | requests.idempotency_key.endswith(f":{order_id}", autoescape=True)
+            )
+            .order_by(requests.idempotency_key)
+        ).all()
+        for key, result_json in rows:
+            if order_of(key) != order_id:
+                continue  # a longer key that merely ends the same way
+            reversed_by = self._connection.execute(
+                select(journal_entries.c.entry_id).where(
+                    journal_entries.c.reverses_key == f"repay:{key}"
+                )
+            ).first()
+            if reversed_by is None:
+                result = json.loads(result_json)
+                return PostedRepayment(key, str(result["receipt_id"]), int(result["amount_fen"]))
+        return None
 
     def receipt_events(self, receipt_ids: Sequence[str], *, through: date) -> list[PostedEvent]:
         """Money events of these receipts on or before ``through``, with their postings.
@@ -750,6 +786,93 @@ class SqlReconciliationRuns:
             breaks=breaks,
             **{name: int(getattr(row, name)) for name in self._COUNTS},
         )
+
+
+class SqlSuspense:
+    """Repayments held in suspense (挂账), one row per channel order."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(self, item: SuspenseItem) -> None:
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(repayment_suspense.insert().values(**_suspense_row(item)))
+        except IntegrityError:
+            raise Conflict(
+                f"order {item.order_id} is already held in suspense",
+                details={"order_id": item.order_id},
+            ) from None
+
+    def save(self, item: SuspenseItem) -> None:
+        t = repayment_suspense
+        changed = self._connection.execute(
+            t.update()
+            .where(t.c.item_id == item.item_id)
+            .where(t.c.version == item.version - 1)
+            .values(**_suspense_row(item))
+        ).rowcount
+        if changed != 1:
+            raise StaleRecord(
+                f"suspense item {item.item_id} changed meanwhile: read it again",
+                details={"item_id": item.item_id},
+            )
+
+    def get(self, item_id: str, *, for_update: bool = False) -> SuspenseItem | None:
+        query = select(repayment_suspense).where(repayment_suspense.c.item_id == item_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._connection.execute(query).one_or_none()
+        return None if row is None else _suspense_item(row)
+
+    def of_order(self, order_id: str) -> SuspenseItem | None:
+        return self._one(repayment_suspense.c.order_id == order_id)
+
+    def applied_as(self, repayment_key: str) -> SuspenseItem | None:
+        return self._one(repayment_suspense.c.repayment_key == repayment_key)
+
+    def _one(self, condition: ColumnElement[bool]) -> SuspenseItem | None:
+        row = self._connection.execute(select(repayment_suspense).where(condition)).one_or_none()
+        return None if row is None else _suspense_item(row)
+
+    def valued_on(self, value_date: date) -> list[SuspenseItem]:
+        t = repayment_suspense
+        rows = self._connection.execute(
+            select(t).where(t.c.value_date == value_date).order_by(t.c.order_id)
+        )
+        return [_suspense_item(row) for row in rows]
+
+    def page(self, *, status: SuspenseStatus | None, limit: int, offset: int) -> list[SuspenseItem]:
+        t = repayment_suspense
+        query = select(t).order_by(t.c.held_at.desc(), t.c.item_id.desc())
+        if status is not None:
+            query = query.where(t.c.status == status.value)
+        return [
+            _suspense_item(row)
+            for row in self._connection.execute(query.limit(limit).offset(offset))
+        ]
+
+    def count(self, status: SuspenseStatus) -> int:
+        t = repayment_suspense
+        found = self._connection.execute(
+            select(func.count()).select_from(t).where(t.c.status == status.value)
+        ).scalar_one()
+        return int(found)
+
+
+_SUSPENSE_FIELDS = tuple(f.name for f in fields(SuspenseItem))
+
+
+def _suspense_row(item: SuspenseItem) -> dict[str, Any]:
+    row = {name: getattr(item, name) for name in _SUSPENSE_FIELDS}
+    row["status"] = item.status.value
+    return row
+
+
+def _suspense_item(row: Any) -> SuspenseItem:
+    values = {name: getattr(row, name) for name in _SUSPENSE_FIELDS}
+    values["status"] = SuspenseStatus(row.status)
+    return SuspenseItem(**values)
 
 
 def _chunks(values: Sequence[Item], size: int = _CHUNK) -> list[Sequence[Item]]:

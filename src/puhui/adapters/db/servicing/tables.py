@@ -275,3 +275,31 @@ repayment_reconciliation_breaks = Table(
         ["run_id"], ["repayment_reconciliations.run_id"], name="fk_reconciliation_breaks_run"
     ),
 )
+
+repayment_suspense = Table(
+    "repayment_suspense",
+    metadata,
+    Column("item_id", String(_ID), primary_key=True),
+    Column("order_id", String(128), nullable=False, unique=True),
+    Column("loan_id", String(_KEY), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("value_date", Date, nullable=False, index=True),
+    Column("channel_ref", String(128), nullable=False),
+    Column("run_id", String(_ID), nullable=False),
+    Column("status", String(10), nullable=False, index=True),
+    Column("held_on", Date, nullable=False),
+    Column("held_by", String(_KEY), nullable=False),
+    Column("held_at", UtcDateTime, nullable=False),
+    Column("resolved_on", Date, nullable=True),
+    Column("resolved_by", String(_KEY), nullable=True),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("applied_loan_id", String(_KEY), nullable=True),
+    Column("repayment_key", String(_KEY), nullable=True, unique=True),
+    Column("reason", String(200), nullable=True),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
+    CheckConstraint("status IN ('held', 'applied', 'refunded')", name="status_known"),
+    ForeignKeyConstraint(
+        ["run_id"], ["repayment_reconciliations.run_id"], name="fk_repayment_suspense_run"
+    ),
+)

@@ -15,6 +15,7 @@ from puhui.adapters.db.servicing.repositories import (
     SqlProductRepository,
     SqlReconciliationRuns,
     SqlRequestLog,
+    SqlSuspense,
 )
 from puhui.adapters.db.unit_of_work import SqlUnitOfWork
 from puhui.domain.clock import Clock
@@ -29,6 +30,7 @@ class ServicingUnitOfWork(SqlUnitOfWork):
     _requests: SqlRequestLog | None = None
     _business_days: SqlBusinessDays | None = None
     _reconciliations: SqlReconciliationRuns | None = None
+    _suspense: SqlSuspense | None = None
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
@@ -40,6 +42,7 @@ class ServicingUnitOfWork(SqlUnitOfWork):
         self._requests = SqlRequestLog(connection, self.clock)
         self._business_days = SqlBusinessDays(connection)
         self._reconciliations = SqlReconciliationRuns(connection)
+        self._suspense = SqlSuspense(connection)
 
     @property
     def products(self) -> SqlProductRepository:
@@ -88,6 +91,12 @@ class ServicingUnitOfWork(SqlUnitOfWork):
         if self._reconciliations is None:
             raise RuntimeError("unit of work used outside its `with` block")
         return self._reconciliations
+
+    @property
+    def suspense(self) -> SqlSuspense:
+        if self._suspense is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._suspense
 
 
 def servicing_units(

@@ -1,0 +1,134 @@
+"""Repayments held in suspense (挂账): money the channel collected that no loan was credited with.
+
+A reconciliation names such money as a ``not_posted`` break: the channel's file of a closed
+day has an order the books do not. The day is closed, so the repayment can no longer be
+valued on it. Operations holds the money instead: the hold is posted on the open business
+day (debit settlement, credit suspense) and keeps the channel's value date, so that the
+channel's day reconciles (the books acknowledge the order there). The item is then resolved
+once, on the open business day of that moment:
+
+- applied (入账) to a loan, the channel's or another, as a repayment funded from suspense
+  (debit suspense, credit what the loan owes in waterfall order). Reversing that repayment
+  on its day puts the item back on hold;
+- or refunded (退回) to the payer with a reason (debit suspense, credit settlement).
+
+The suspense account's balance is the sum of the items on hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from puhui.domain.ledger import Account, JournalEntry
+
+
+class SuspenseStatus(StrEnum):
+    HELD = "held"
+    APPLIED = "applied"
+    REFUNDED = "refunded"
+
+
+@dataclass(frozen=True, slots=True)
+class SuspenseItem:
+    """One order held in suspense, from the ``not_posted`` break of a recorded reconciliation."""
+
+    item_id: str
+    order_id: str
+    loan_id: str
+    """The loan the channel named."""
+    amount_fen: int
+    value_date: date
+    """The channel's day: the reconciliation of that day counts the item as the books' own."""
+    channel_ref: str
+    run_id: str
+    """The reconciliation whose break it was."""
+    held_on: date
+    """The business day the hold was posted on."""
+    held_by: str
+    held_at: datetime
+    status: SuspenseStatus = SuspenseStatus.HELD
+    resolved_on: date | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    applied_loan_id: str | None = None
+    repayment_key: str | None = None
+    """The idempotency key of the repayment it was applied as (``reverse_repayment`` takes
+    it)."""
+    reason: str | None = None
+    """Why it was refunded."""
+    version: int = 1
+
+    @property
+    def hold_key(self) -> str:
+        return f"suspense-hold:{self.item_id}"
+
+    @property
+    def refund_key(self) -> str:
+        return f"suspense-refund:{self.item_id}"
+
+    def application_key(self) -> str:
+        """The key of a repayment applying this item: one per state of the item, so that an
+        application reversed and made again is a new repayment, not a replay of the first."""
+        return f"suspense:{self.item_id}:{self.version}"
+
+    def hold_entry(self) -> JournalEntry:
+        return JournalEntry.build(
+            self.hold_key,
+            self.held_on,
+            f"order {self.order_id} of {self.value_date} held in suspense",
+            [
+                (Account.SETTLEMENT, self.amount_fen),
+                (Account.REPAYMENT_SUSPENSE, -self.amount_fen),
+            ],
+        )
+
+    def refund_entry(self, on: date) -> JournalEntry:
+        return JournalEntry.build(
+            self.refund_key,
+            on,
+            f"order {self.order_id} refunded from suspense",
+            [
+                (Account.REPAYMENT_SUSPENSE, self.amount_fen),
+                (Account.SETTLEMENT, -self.amount_fen),
+            ],
+        )
+
+    def applied(
+        self, *, loan_id: str, repayment_key: str, on: date, by: str, at: datetime
+    ) -> SuspenseItem:
+        return replace(
+            self,
+            status=SuspenseStatus.APPLIED,
+            applied_loan_id=loan_id,
+            repayment_key=repayment_key,
+            resolved_on=on,
+            resolved_by=by,
+            resolved_at=at,
+            version=self.version + 1,
+        )
+
+    def refunded(self, *, reason: str, on: date, by: str, at: datetime) -> SuspenseItem:
+        return replace(
+            self,
+            status=SuspenseStatus.REFUNDED,
+            reason=reason,
+            resolved_on=on,
+            resolved_by=by,
+            resolved_at=at,
+            version=self.version + 1,
+        )
+
+    def reopened(self) -> SuspenseItem:
+        """Back on hold: the repayment it was applied as has been reversed."""
+        return replace(
+            self,
+            status=SuspenseStatus.HELD,
+            applied_loan_id=None,
+            repayment_key=None,
+            resolved_on=None,
+            resolved_by=None,
+            resolved_at=None,
+            version=self.version + 1,
+        )

@@ -1,0 +1,347 @@
+"""Repayments held in suspense (挂账), on both databases: a ``not_posted`` break held on the open
+day reconciles the channel's day; the item applied to a loan from suspense (and left out of the
+day it is applied on), reversed back onto hold, or refunded; each resolved once; every refusal
+leaves the books as they were."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+from tests.servicing.conftest import Snapshot
+
+from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
+from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
+from puhui.domain.errors import InvalidIdentifier, InvalidInput, NotFound
+from puhui.domain.ids import CreditLineId, ReceiptId
+from puhui.domain.ledger import Account
+from puhui.domain.lending.errors import Overpayment
+from puhui.domain.lending.suspense import SuspenseStatus
+from puhui.domain.origination.errors import Forbidden
+from puhui.pipelines.eod import run_end_of_day
+from puhui.services.ports import AuditQuery
+from puhui.services.security.permissions import Principal, Role
+from puhui.services.servicing.lines import draw
+from puhui.services.servicing.operations import reconcile_repayments
+from puhui.services.servicing.receipts import OrderInSuspense, repay, reverse_repayment
+from puhui.services.servicing.suspense import (
+    AlreadyPosted,
+    NotHeld,
+    apply,
+    count_held,
+    hold,
+    refund,
+    suspense_item,
+    suspense_items,
+)
+
+Factory = Callable[[], ServicingUnitOfWork]
+DRAWN_ON = date(2026, 2, 2)
+PAID_ON = date(2026, 2, 10)
+OPEN_DAY = PAID_ON + timedelta(days=1)
+OPS = Principal(user_id="usr_ops", role=Role.OPERATIONS)
+AUDITOR = Principal(user_id="usr_audit", role=Role.AUDITOR)
+HEADER = "order_id,loan_id,amount,value_date,channel_ref\n"
+UNKNOWN_ITEM = "sus_01M97GEBT7CCJTMT31HSJDFZQ4"
+
+
+def _world(uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore) -> list[str]:
+    """Two receipts, one repayment on PAID_ON, that day closed; a second repayment on the
+    open day after it (posted a day late, under the order the channel valued PAID_ON)."""
+    receipts = [
+        ReceiptId(
+            draw(
+                uow_factory,
+                line_id,
+                amount_fen=20_000_00,
+                on=DRAWN_ON,
+                maturity_date=DRAWN_ON + timedelta(days=180),
+                idempotency_key=f"draw-{n}",
+                actor="owner",
+            ).receipt_id
+        )
+        for n in range(2)
+    ]
+    day = DRAWN_ON
+    while day < PAID_ON:
+        run_end_of_day(eod_store, day)
+        day += timedelta(days=1)
+    repay(uow_factory, receipts[0], amount_fen=1_000_00, on=PAID_ON, idempotency_key="ord-001",
+          actor="owner")  # fmt: skip
+    run_end_of_day(eod_store, PAID_ON)
+    repay(uow_factory, receipts[1], amount_fen=80_00, on=OPEN_DAY, idempotency_key="ord-005",
+          actor="owner")  # fmt: skip
+    return [str(r) for r in receipts]
+
+
+def _channel_file(r: list[str]) -> str:
+    """PAID_ON at the channel: ord-001 as posted, ord-009 never posted, ord-005 posted late,
+    ord-010 more than the loan owes."""
+    return (
+        HEADER
+        + f"ord-001,{r[0]},1000.00,2026-02-10,T1\n"
+        + f"ord-005,{r[1]},80.00,2026-02-10,T5\n"
+        + f"ord-009,{r[1]},50.00,2026-02-10,T9\n"
+        + f"ord-010,{r[0]},99999.00,2026-02-10,T10\n"
+    )
+
+
+def _balances(uow_factory: Factory, on: date = OPEN_DAY) -> tuple[int, int, bool]:
+    """Suspense and settlement balances, and whether the ledger balances."""
+    with uow_factory() as uow:
+        balance = uow.ledger.trial_balance(on)
+    found = balance.balances_fen
+    return (
+        found.get(Account.REPAYMENT_SUSPENSE, 0),
+        found.get(Account.SETTLEMENT, 0),
+        balance.balanced,
+    )
+
+
+def _owed(uow_factory: Factory, loan_id: str) -> int:
+    with uow_factory() as uow:
+        loan = uow.loans.get(loan_id)
+    assert loan is not None
+    return loan.total_owed_fen
+
+
+def _reconciled(uow_factory: Factory, r: list[str]) -> str:
+    found = reconcile_repayments(
+        uow_factory, actor=OPS, value_date=PAID_ON, channel_file=_channel_file(r)
+    )
+    assert {(b.order_id, b.kind.value) for b in found.breaks} == {
+        ("ord-005", "not_posted"),
+        ("ord-009", "not_posted"),
+        ("ord-010", "not_posted"),
+    }
+    return found.run_id
+
+
+def test_a_held_order_is_posted_on_the_open_day_and_reconciles_the_channels_day(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    run_id = _reconciled(uow_factory, r)
+    suspense_before, settlement_before, _ = _balances(uow_factory)
+
+    held = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-009")
+    assert held.created
+    item = held.item
+    assert item.item_id.startswith("sus_")
+    assert (item.order_id, item.loan_id, item.amount_fen, item.channel_ref) == (
+        "ord-009",
+        r[1],
+        50_00,
+        "T9",
+    )
+    assert (item.value_date, item.held_on, item.status) == (
+        PAID_ON,
+        OPEN_DAY,
+        SuspenseStatus.HELD,
+    )
+    assert item.held_by == OPS.user_id
+    # Settlement received the money, suspense owes it; the closed day's books are unchanged.
+    assert _balances(uow_factory) == (suspense_before - 50_00, settlement_before + 50_00, True)
+    assert _balances(uow_factory, PAID_ON)[0] == 0
+    assert suspense_item(uow_factory, actor=AUDITOR, item_id=item.item_id) == item
+
+    # Holding it again (a second click) returns the item and posts nothing more.
+    again = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-009")
+    assert (again.created, again.item) == (False, item)
+    assert _balances(uow_factory)[0] == suspense_before - 50_00
+
+    # The channel's day now knows the order: only the other two breaks are left.
+    rerun = reconcile_repayments(
+        uow_factory, actor=OPS, value_date=PAID_ON, channel_file=_channel_file(r)
+    )
+    assert {b.order_id for b in rerun.breaks} == {"ord-005", "ord-010"}
+    assert (rerun.matched, rerun.ours_count) == (2, 2)
+
+    with uow_factory() as uow:
+        events = uow.audit.search(AuditQuery(action_prefix="suspense."))
+    assert [(e.action, e.entity_id, e.actor) for e in events] == [
+        ("suspense.held", item.item_id, OPS.user_id)
+    ]
+    assert count_held(uow_factory, actor=OPS) == 1
+
+
+def test_applying_repays_the_loan_from_suspense_and_the_day_applied_still_agrees(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    run_id = _reconciled(uow_factory, r)
+    item = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-009").item
+    owed = _owed(uow_factory, r[1])
+    _, settlement_held, _ = _balances(uow_factory)
+
+    applied = apply(uow_factory, actor=OPS, item_id=item.item_id)
+    assert applied.repayment.amount_fen == 50_00
+    assert applied.repayment.paid_on == OPEN_DAY.isoformat()
+    assert applied.item.status is SuspenseStatus.APPLIED
+    assert (applied.item.applied_loan_id, applied.item.resolved_on) == (r[1], OPEN_DAY)
+    assert applied.item.repayment_key == f"suspense:{item.item_id}:1"
+    assert _owed(uow_factory, r[1]) == owed - 50_00
+    # Suspense is cleared; settlement is not touched again (the money came in with the hold).
+    assert _balances(uow_factory) == (0, settlement_held, True)
+    assert count_held(uow_factory, actor=OPS) == 0
+
+    # Resolved once: neither applied again nor refunded.
+    with pytest.raises(NotHeld, match="applied"):
+        apply(uow_factory, actor=OPS, item_id=item.item_id)
+    with pytest.raises(NotHeld):
+        refund(uow_factory, actor=OPS, item_id=item.item_id, reason="twice")
+
+    # The open day's channel file has ord-005 only: the application is no collection of it.
+    run_end_of_day(eod_store, OPEN_DAY)
+    next_day = HEADER + f"ord-005,{r[1]},80.00,2026-02-11,T5\n"
+    found = reconcile_repayments(uow_factory, actor=OPS, value_date=OPEN_DAY, channel_file=next_day)
+    assert found.agrees, found.breaks
+
+    with uow_factory() as uow:
+        actions = [e.action for e in uow.audit.search(AuditQuery(entity_id=item.item_id))]
+    assert actions == ["suspense.applied", "suspense.held"]
+
+
+def test_an_application_reversed_on_its_day_puts_the_item_back_on_hold(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    run_id = _reconciled(uow_factory, r)
+    item = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-009").item
+    owed = _owed(uow_factory, r[1])
+    first = apply(uow_factory, actor=OPS, item_id=item.item_id)
+    assert first.item.repayment_key is not None
+
+    reverse_repayment(
+        uow_factory,
+        first.item.repayment_key,
+        idempotency_key="undo-1",
+        actor="usr_ops",
+        reason="wrong loan",
+    )
+    back = suspense_item(uow_factory, actor=OPS, item_id=item.item_id)
+    assert back.status is SuspenseStatus.HELD
+    assert (back.applied_loan_id, back.repayment_key, back.version) == (None, None, 3)
+    assert _owed(uow_factory, r[1]) == owed
+    assert _balances(uow_factory)[0] == -50_00
+
+    # Applied anew, to the other receipt: a new repayment, not a replay of the first.
+    second = apply(uow_factory, actor=OPS, item_id=item.item_id, loan_id=r[0])
+    assert second.item.repayment_key == f"suspense:{item.item_id}:3"
+    assert not second.repayment.replayed
+    assert second.repayment.receipt_id == r[0]
+    assert _balances(uow_factory)[0] == 0
+    with uow_factory() as uow:
+        actions = [e.action for e in uow.audit.search(AuditQuery(entity_id=item.item_id))]
+    assert actions == ["suspense.applied", "suspense.reopened", "suspense.applied", "suspense.held"]
+
+
+def test_a_refund_gives_the_money_back_with_its_reason(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    run_id = _reconciled(uow_factory, r)
+    suspense_before, settlement_before, _ = _balances(uow_factory)
+    item = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-010").item
+    with pytest.raises(InvalidInput, match="reason must be 1 to 200"):
+        refund(uow_factory, actor=OPS, item_id=item.item_id, reason="  ")
+
+    done = refund(uow_factory, actor=OPS, item_id=item.item_id, reason="payer's duplicate")
+    assert (done.status, done.reason, done.resolved_on) == (
+        SuspenseStatus.REFUNDED,
+        "payer's duplicate",
+        OPEN_DAY,
+    )
+    assert _balances(uow_factory) == (suspense_before, settlement_before, True)
+    with pytest.raises(NotHeld, match="refunded"):
+        apply(uow_factory, actor=OPS, item_id=item.item_id)
+    # The channel's day still counts it: the money was collected that day.
+    rerun = reconcile_repayments(
+        uow_factory, actor=OPS, value_date=PAID_ON, channel_file=_channel_file(r)
+    )
+    assert {b.order_id for b in rerun.breaks} == {"ord-005", "ord-009"}
+
+
+def test_an_order_held_cannot_be_posted_again_as_a_repayment(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore, snapshot: Snapshot
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    run_id = _reconciled(uow_factory, r)
+    item = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-009").item
+    before = snapshot()
+    for key in ("ord-009", "usr_01M97GEBT7CCJTMT31HSJDFZQ4:ord-009"):
+        with pytest.raises(OrderInSuspense, match=item.item_id):
+            repay(
+                uow_factory,
+                ReceiptId(r[1]),
+                amount_fen=50_00,
+                on=OPEN_DAY,
+                idempotency_key=key,
+                actor="owner",
+            )
+    assert snapshot() == before
+
+
+def test_refusals_leave_the_books_and_the_item_as_they_were(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore, snapshot: Snapshot
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    run_id = _reconciled(uow_factory, r)
+    # The late-posted order stands in the books: nothing to hold.
+    with pytest.raises(AlreadyPosted, match="repayment ord-005"):
+        hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-005")
+    # A matched order, an unknown one, an unknown run, malformed ids.
+    for order in ("ord-001", "ord-404"):
+        with pytest.raises(InvalidInput, match="no break 'collected, not posted'"):
+            hold(uow_factory, actor=OPS, run_id=run_id, order_id=order)
+    with pytest.raises(NotFound):
+        hold(uow_factory, actor=OPS, run_id="rcn_01M97GEBT7CCJTMT31HSJDFZQ4", order_id="x")
+    with pytest.raises(InvalidIdentifier, match="not a reconciliation id"):
+        hold(uow_factory, actor=OPS, run_id="rcn_x", order_id="ord-009")
+    with pytest.raises(InvalidInput, match="order_id must be"):
+        hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord\x00")
+    with pytest.raises(Forbidden):
+        hold(uow_factory, actor=AUDITOR, run_id=run_id, order_id="ord-009")
+
+    item = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-010").item
+    before = snapshot()
+    # More than the loan owes, an unknown loan, a malformed id, another role.
+    with pytest.raises(Overpayment):
+        apply(uow_factory, actor=OPS, item_id=item.item_id)
+    with pytest.raises(NotFound, match="no loan"):
+        apply(uow_factory, actor=OPS, item_id=item.item_id, loan_id="rct_unknown")
+    with pytest.raises(InvalidIdentifier, match="not a suspense item id"):
+        apply(uow_factory, actor=OPS, item_id="sus_1")
+    with pytest.raises(NotFound):
+        refund(uow_factory, actor=OPS, item_id=UNKNOWN_ITEM, reason="x")
+    with pytest.raises(Forbidden):
+        refund(uow_factory, actor=AUDITOR, item_id=item.item_id, reason="x")
+    assert snapshot() == before
+    assert suspense_item(uow_factory, actor=OPS, item_id=item.item_id) == item
+
+
+def test_items_are_listed_by_ledger_roles_the_latest_first(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    run_id = _reconciled(uow_factory, r)
+    first = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-009").item
+    second = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-010").item
+    refund(uow_factory, actor=OPS, item_id=second.item_id, reason="duplicate")
+    listed = suspense_items(uow_factory, actor=AUDITOR)
+    assert {i.item_id for i in listed} == {first.item_id, second.item_id}
+    assert [
+        i.item_id for i in suspense_items(uow_factory, actor=OPS, status=SuspenseStatus.HELD)
+    ] == [first.item_id]
+    assert len(suspense_items(uow_factory, actor=OPS, limit=1)) == 1
+    assert count_held(uow_factory, actor=OPS) == 1
+    manager = Principal(user_id="usr_am", role=Role.ACCOUNT_MANAGER)
+    with pytest.raises(Forbidden):
+        suspense_items(uow_factory, actor=manager)
+    with pytest.raises(Forbidden):
+        count_held(uow_factory, actor=AUDITOR)
+    with pytest.raises(InvalidInput, match="a page holds 1 to 100"):
+        suspense_items(uow_factory, actor=OPS, limit=0)
+    with pytest.raises(NotFound):
+        suspense_item(uow_factory, actor=OPS, item_id=UNKNOWN_ITEM)
