@@ -266,3 +266,52 @@ def test_operations_reconcile_a_day_with_the_channels_file(
     latest.get_by_role("link", name=day).click()
     expect(desktop).to_have_url(run_page.split("?")[0])
     desktop.goto("/console/?lang=zh-CN")
+
+
+def test_operations_hold_an_unposted_order_in_suspense_and_refund_it(
+    desktop: Page, site: Site, tmp_path: Path
+) -> None:
+    day, posted = _day_with_repayments(site)
+    order = f"ORD-{new_id('x')[-10:]}"
+    rows = [f"{p.order_id},{p.loan_id},{format_yuan(p.amount_fen)},{day}," for p in posted]
+    rows.append(f"{order},{posted[0].loan_id},36.50,{day},CH-S")
+    channel = tmp_path / "suspense.csv"
+    channel.write_text("order_id,loan_id,amount,value_date,channel_ref\n" + "\n".join(rows) + "\n")
+    sign_in_staff(desktop, "ops", PASSWORD)
+    desktop.goto("/console/reconciliation")
+    desktop.get_by_label("对账日期").fill(day)
+    desktop.get_by_label("渠道对账文件（CSV）").set_input_files(str(channel))
+    desktop.get_by_role("button", name="对账", exact=True).click()
+    expect(desktop.get_by_role("status")).to_have_text("有 1 笔差错待处理。")
+    run_page = desktop.url
+    desktop.get_by_role("button", name=f"将订单 {order} 挂账").click()
+    # The item's page: where the money came from, and the two ways to resolve it.
+    expect(desktop.get_by_role("heading", level=1)).to_have_text(f"挂账订单 {order}")
+    expect(desktop.get_by_role("status")).to_contain_text("款项已挂账。")
+    expect(desktop.get_by_label("贷款或借据编号")).to_have_value(posted[0].loan_id)
+    assert untranslated_on_page(desktop) == []
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-suspense-item")
+    item_page = desktop.url.split("?")[0]
+    # The channel's day agrees once reconciled again.
+    desktop.goto("/console/reconciliation")
+    desktop.get_by_label("对账日期").fill(day)
+    desktop.get_by_label("渠道对账文件（CSV）").set_input_files(str(channel))
+    desktop.get_by_role("button", name="对账", exact=True).click()
+    expect(desktop.get_by_role("status")).to_contain_text("账务与渠道一致")
+    desktop.goto(run_page)
+    desktop.get_by_role("link", name="已挂账：查看处理情况").click()
+    expect(desktop).to_have_url(item_page)
+    desktop.get_by_label("原因").fill("付款人重复付款")
+    desktop.get_by_role("button", name="退回", exact=True).click()
+    expect(desktop.get_by_role("status")).to_have_text("款项已退回付款人。")
+    expect(desktop.get_by_text("付款人重复付款")).to_be_visible()
+    expect(desktop.get_by_role("button", name="退回", exact=True)).to_have_count(0)
+    desktop.goto("/console/suspense?status=all")
+    expect(desktop.get_by_role("row").filter(has_text=order)).to_contain_text("已退回")
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-suspense")
+    desktop.get_by_role("link", name="English").click()
+    expect(desktop.get_by_role("heading", level=1)).to_have_text("Repayments in suspense")
+    assert cjk_on_page(desktop) == []
+    desktop.goto("/console/?lang=zh-CN")

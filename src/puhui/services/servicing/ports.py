@@ -195,6 +195,10 @@ class SuspenseItems(Protocol):
 
     def of_order(self, order_id: str) -> SuspenseItem | None: ...
 
+    def of_orders(self, order_ids: Sequence[str]) -> dict[str, SuspenseItem]:
+        """The items of those of these orders that were held, by order id."""
+        ...
+
     def applied_as(self, repayment_key: str) -> SuspenseItem | None:
         """The item a repayment applied from suspense (by its idempotency key)."""
         ...

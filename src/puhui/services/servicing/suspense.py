@@ -11,7 +11,7 @@ items needs ``ledger:read``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -30,6 +30,7 @@ Units = Callable[[], ServicingUnitOfWork]
 ITEM_ID = re.compile(r"^sus_[0-9A-HJKMNP-TV-Z]{26}$")
 MAX_PAGE = 100
 MAX_REASON = 200
+MAX_ORDERS = 100_000
 
 
 class NotHeld(Conflict):
@@ -259,6 +260,19 @@ def suspense_item(reader: Units, *, actor: Principal, item_id: str) -> SuspenseI
     if item is None:
         raise NotFound(f"no suspense item {item_id}", details={"item_id": item_id})
     return item
+
+
+def items_of_orders(
+    reader: Units, *, actor: Principal, order_ids: Sequence[str]
+) -> dict[str, SuspenseItem]:
+    """The items of those of these orders that were held (a reconciliation's page)."""
+    require(actor, Permission.LEDGER_READ)
+    if len(order_ids) > MAX_ORDERS:
+        raise InvalidInput(
+            f"at most {MAX_ORDERS:,} orders at a time", details={"field": "order_ids"}
+        )
+    with reader() as uow:
+        return uow.suspense.of_orders(order_ids)
 
 
 def count_held(reader: Units, *, actor: Principal) -> int:

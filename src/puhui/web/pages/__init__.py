@@ -40,6 +40,7 @@ from puhui.web.pages import (
     prosperity,
     risk,
     supply_chain,
+    suspense,
 )
 from puhui.web.pages.middleware import PageHeaders
 from puhui.web.pages.nav import NavItem
@@ -56,6 +57,7 @@ AREAS: tuple[ModuleType, ...] = (
     monitoring,
     prospects,
     ops,
+    suspense,
     outbox,
     risk,
     branches,

@@ -4,13 +4,14 @@ per role, and the H5 landing page a branch's QR code opens."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from puhui.domain.errors import InvalidInput, PuhuiError
+from puhui.domain.errors import InvalidInput, NotFound, PuhuiError
 from puhui.domain.origination.channel import (
     Channel,
     is_branch_code,
@@ -20,7 +21,8 @@ from puhui.domain.origination.channel import (
 from puhui.domain.origination.errors import RateLimited, Unauthenticated
 from puhui.services.security import accounts
 from puhui.services.security.permissions import Principal, Role
-from puhui.web.dependencies import call, client_address
+from puhui.services.security.users import get_user
+from puhui.web.dependencies import ApiDependencies, call, client_address
 from puhui.web.pages import session
 from puhui.web.pages.i18n import translations
 from puhui.web.pages.nav import N_, NavItem, shown, visible
@@ -83,6 +85,18 @@ def _page_context(request: Request, principal: Principal) -> dict[str, object]:
         "role_name": ROLE_NAMES[principal.role],
         "nav": shown(console_nav(request), principal, session.page_locale(request)),
     }
+
+
+def staff_names(deps: ApiDependencies, user_ids: Iterable[str]) -> dict[str, str]:
+    """Each user id with the user's name (a blocking read: called through ``call``); an id
+    that names no user (a command-line operator, or a user since removed) stands for itself."""
+    names: dict[str, str] = {}
+    for user_id in set(user_ids):
+        names[user_id] = user_id
+        if user_id.startswith("usr_"):
+            with suppress(NotFound):
+                names[user_id] = get_user(deps.security, user_id).username
+    return names
 
 
 def console_page(

@@ -16,7 +16,6 @@ action is the security or servicing service's, with the signed-in user as actor.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated
 from urllib.parse import urlencode
@@ -25,7 +24,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from puhui.domain.errors import ConfigurationError, InvalidDate, InvalidInput, NotFound
+from puhui.domain.errors import ConfigurationError, InvalidDate, InvalidInput
 from puhui.domain.ledger import Account, AccountType
 from puhui.domain.lending.reconciliation import BreakKind, ReconciliationRun
 from puhui.services.origination.credit_access import CreditAccess
@@ -39,12 +38,12 @@ from puhui.services.security.permissions import (
     Role,
     require,
 )
-from puhui.services.security.users import get_user
-from puhui.services.servicing import operations
+from puhui.services.servicing import operations, suspense
 from puhui.services.servicing.ports import ServicingUnitOfWork
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
-from puhui.web.pages.common import ROLE_NAMES, console_page
+from puhui.web.pages.common import ROLE_NAMES, console_page, staff_names
+from puhui.web.pages.errors import user_message
 from puhui.web.pages.forms import form_text, optional_day, page_offset
 from puhui.web.pages.nav import N_, NavItem
 from puhui.web.pages.rendering import render
@@ -132,7 +131,8 @@ BREAK_NAMES = {
 }
 BREAK_ACTIONS = {
     BreakKind.NOT_POSTED: N_(
-        "The channel holds the owner's money: post the repayment with this order id as its key."
+        "The channel collected the owner's money on this day: hold it in suspense, then apply "
+        "it to the loan or refund it."
     ),
     BreakKind.NOT_COLLECTED: N_(
         "A loan was credited with money the channel does not have: investigate, then correct."
@@ -296,12 +296,7 @@ def _reconciliation_page(
 
 def _run_rows(deps: ApiDependencies, runs: list[ReconciliationRun]) -> list[dict[str, object]]:
     """Each run with who reconciled it by name (a blocking read: called through ``call``)."""
-    names: dict[str, str] = {}
-    for user_id in {r.reconciled_by for r in runs}:
-        names[user_id] = user_id  # a command-line operator, or a user since removed
-        if user_id.startswith("usr_"):
-            with suppress(NotFound):
-                names[user_id] = get_user(deps.security, user_id).username
+    names = staff_names(deps, (r.reconciled_by for r in runs))
     return [
         {"run": r, "by": names[r.reconciled_by], "at": r.reconciled_at.astimezone(CHINA_TIME)}
         for r in runs
@@ -381,6 +376,11 @@ async def reconciliation_run(request: Request, principal: StaffUser, run_id: str
         deps, operations.reconciliation_run, _reader(deps), actor=principal, run_id=run_id
     )
     (row,) = await call(deps, _run_rows, deps, [found])
+    unposted = [b.order_id for b in found.breaks or () if b.kind is BreakKind.NOT_POSTED]
+    held = await call(
+        deps, suspense.items_of_orders, _reader(deps), actor=principal, order_ids=unposted
+    )
+    refused = request.query_params.get("refused")
     return console_page(
         request,
         principal,
@@ -390,6 +390,10 @@ async def reconciliation_run(request: Request, principal: StaffUser, run_id: str
             "found": found,
             "break_names": BREAK_NAMES,
             "break_actions": BREAK_ACTIONS,
+            "held": held,
+            "can_hold": principal.can(Permission.SUSPENSE_MANAGE),
+            # A hold refused on the form comes back here, by its code (never its text).
+            "refused": None if not refused else user_message(request, refused[:40]),
         },
     )
 

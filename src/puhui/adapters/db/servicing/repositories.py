@@ -828,6 +828,15 @@ class SqlSuspense:
     def of_order(self, order_id: str) -> SuspenseItem | None:
         return self._one(repayment_suspense.c.order_id == order_id)
 
+    def of_orders(self, order_ids: Sequence[str]) -> dict[str, SuspenseItem]:
+        found: dict[str, SuspenseItem] = {}
+        for chunk in _chunks(sorted(set(order_ids))):
+            rows = self._connection.execute(
+                select(repayment_suspense).where(repayment_suspense.c.order_id.in_(chunk))
+            )
+            found.update((row.order_id, _suspense_item(row)) for row in rows)
+        return found
+
     def applied_as(self, repayment_key: str) -> SuspenseItem | None:
         return self._one(repayment_suspense.c.repayment_key == repayment_key)
 

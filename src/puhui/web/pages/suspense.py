@@ -1,0 +1,272 @@
+"""Repayments held in suspense (挂账) in the console (``/console/suspense``).
+
+A reconciliation's ``not_posted`` break (the channel collected, no loan was credited) is held
+from the reconciliation's page; the item's page shows where the money came from and, while it
+is held, the two ways to resolve it: apply it to a loan (入账), the channel's or another, or
+refund it (退回) with a reason. The list shows the items by status, those on hold first.
+Every action is the suspense service's, with the signed-in user as actor; a refusal is shown
+on the item's page with the status the API would answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from puhui.domain.errors import ConfigurationError, PuhuiError
+from puhui.domain.lending.suspense import SuspenseItem, SuspenseStatus
+from puhui.domain.origination.errors import Forbidden
+from puhui.services.security.permissions import Permission, Principal, require
+from puhui.services.servicing import suspense
+from puhui.services.servicing.ports import ServicingUnitOfWork
+from puhui.web.dependencies import ApiDependencies, call
+from puhui.web.pages import session
+from puhui.web.pages.common import console_page, staff_names
+from puhui.web.pages.errors import refusal_status, user_message
+from puhui.web.pages.forms import form_text, page_offset
+from puhui.web.pages.nav import N_, NavItem
+
+router = APIRouter(include_in_schema=False)
+StaffUser = Annotated[Principal, Depends(session.staff)]
+PAGE = 50
+
+
+def held_waiting(deps: ApiDependencies, principal: Principal) -> int:
+    """Items on hold, for those who apply or refund them."""
+    if not principal.can(Permission.SUSPENSE_MANAGE):
+        return 0
+    return suspense.count_held(_reader(deps), actor=principal)
+
+
+NAV = (
+    NavItem(
+        "/console/suspense",
+        N_("Repayments in suspense"),
+        N_("Money collected that no loan was credited with: apply it or refund it."),
+        Permission.LEDGER_READ,
+        order=72,
+        waiting=held_waiting,
+        waiting_label=N_("Repayments held in suspense: %(count)s"),
+    ),
+)
+ERRORS = {
+    "suspense_not_held": N_("This item was applied or refunded already: it is resolved once."),
+    "order_already_posted": N_(
+        "This order stands in the books as a repayment already: there is nothing to hold."
+    ),
+    "overpayment": N_(
+        "The loan owes less than this amount: apply it to another loan or refund it."
+    ),
+    "loan_not_active": N_("The loan is not active: apply the money to another loan or refund it."),
+    "receipt_not_active": N_(
+        "The receipt is not active: apply the money to another loan or refund it."
+    ),
+    "end_of_day_pending": N_("The end of day has not run for every loan yet: try after it."),
+    "day_not_closed": N_("No business day has closed yet."),
+}
+STATUS_NAMES = {
+    SuspenseStatus.HELD: N_("On hold"),
+    SuspenseStatus.APPLIED: N_("Applied to a loan"),
+    SuspenseStatus.REFUNDED: N_("Refunded"),
+}
+NOTICES = {
+    "held": N_("The money is held in suspense. Reconcile its day again: the order now matches."),
+    "applied": N_("The money is applied to the loan as a repayment."),
+    "refunded": N_("The money is refunded to the payer."),
+}
+
+
+def _deps(request: Request) -> ApiDependencies:
+    deps: ApiDependencies = request.app.state.deps
+    return deps
+
+
+def _writer(deps: ApiDependencies) -> Callable[[], ServicingUnitOfWork]:
+    if deps.credit is None:
+        raise ConfigurationError("servicing is not wired in this site")
+    return deps.credit.servicing_uow
+
+
+def _reader(deps: ApiDependencies) -> Callable[[], ServicingUnitOfWork]:
+    if deps.credit is None:
+        raise ConfigurationError("servicing is not wired in this site")
+    return deps.credit.servicing_reader or deps.credit.servicing_uow
+
+
+def _status(text: str | None) -> SuspenseStatus | None:
+    """The list's filter: on hold unless another status (or ``all``) is asked for."""
+    if text == "all":
+        return None
+    try:
+        return SuspenseStatus(text or SuspenseStatus.HELD.value)
+    except ValueError:
+        return SuspenseStatus.HELD
+
+
+def _with_lang(request: Request, path: str, **query: str) -> str:
+    """``path`` with the query, keeping a language asked for on the form's address."""
+    asked = request.query_params.get("lang")
+    if asked is not None:
+        query["lang"] = asked
+    return path + ("?" + urlencode(query) if query else "")
+
+
+@router.get("/console/suspense")
+async def items(
+    request: Request, principal: StaffUser, status: str | None = None, offset: str | None = None
+) -> HTMLResponse:
+    """The items of one status (on hold by default), the latest held first."""
+    deps = _deps(request)
+    chosen = _status(status)
+    start = page_offset(offset)
+    found = await call(
+        deps,
+        suspense.suspense_items,
+        _reader(deps),
+        actor=principal,
+        status=chosen,
+        limit=PAGE,
+        offset=start,
+    )
+    shown = "all" if chosen is None else chosen.value
+    return console_page(
+        request,
+        principal,
+        "suspense/list.html",
+        {
+            "items": found,
+            "status": shown,
+            "statuses": STATUS_NAMES,
+            "previous_offset": max(0, start - PAGE) if start else None,
+            "next_offset": start + PAGE if len(found) == PAGE else None,
+        },
+    )
+
+
+@router.post("/console/suspense")
+async def hold(request: Request, principal: StaffUser) -> Response:
+    """Hold a reconciliation's ``not_posted`` order (the form on the reconciliation's page),
+    then show the item (303). A refusal goes back to the reconciliation with its reason."""
+    form = await session.verified_form(request)
+    require(principal, Permission.SUSPENSE_MANAGE)
+    deps = _deps(request)
+    run_id = form_text(form, "run_id", 40)
+    try:
+        held = await call(
+            deps,
+            suspense.hold,
+            _writer(deps),
+            actor=principal,
+            run_id=run_id,
+            order_id=form_text(form, "order_id", 128),
+        )
+    except PuhuiError as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        run = quote(run_id, safe="")
+        target = _with_lang(request, f"/console/reconciliation/{run}", refused=exc.code)
+        return RedirectResponse(target, status_code=303)
+    done = {"done": "held"} if held.created else {}
+    return RedirectResponse(
+        _with_lang(request, f"/console/suspense/{held.item.item_id}", **done), status_code=303
+    )
+
+
+async def _item_page(
+    request: Request,
+    principal: Principal,
+    item_id: str,
+    *,
+    problem: PuhuiError | None = None,
+    entered: dict[str, str] | None = None,
+) -> HTMLResponse:
+    deps = _deps(request)
+    item: SuspenseItem = await call(
+        deps, suspense.suspense_item, _reader(deps), actor=principal, item_id=item_id
+    )
+    names = await call(deps, staff_names, deps, (item.held_by, item.resolved_by or ""))
+    response = console_page(
+        request,
+        principal,
+        "suspense/item.html",
+        {
+            "item": item,
+            "held_by": names[item.held_by],
+            "resolved_by": names.get(item.resolved_by or "", ""),
+            "statuses": STATUS_NAMES,
+            "can_resolve": item.status is SuspenseStatus.HELD
+            and principal.can(Permission.SUSPENSE_MANAGE),
+            "notice": NOTICES.get(request.query_params.get("done") or ""),
+            "problem": None if problem is None else _message(request, problem),
+            "detail": None if problem is None else problem.message,
+            "entered": entered or {},
+        },
+    )
+    if problem is not None:
+        response.status_code = refusal_status(problem)
+    return response
+
+
+def _message(request: Request, error: PuhuiError) -> str:
+    kinds = tuple(
+        str(getattr(k, "code", ""))
+        for k in type(error).__mro__[1:]
+        if isinstance(getattr(k, "code", None), str)
+    )
+    return user_message(request, error.code, kinds)
+
+
+@router.get("/console/suspense/{item_id}")
+async def item(request: Request, principal: StaffUser, item_id: str) -> HTMLResponse:
+    """One item: where the money came from, what became of it, and while it is held, the
+    forms that apply or refund it."""
+    return await _item_page(request, principal, item_id)
+
+
+@router.post("/console/suspense/{item_id}/apply")
+async def apply(request: Request, principal: StaffUser, item_id: str) -> Response:
+    form = await session.verified_form(request)
+    deps = _deps(request)
+    loan_id = form_text(form, "loan_id", 64)
+    try:
+        await call(
+            deps,
+            suspense.apply,
+            _writer(deps),
+            actor=principal,
+            item_id=item_id,
+            loan_id=loan_id or None,
+        )
+    except PuhuiError as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        return await _item_page(
+            request, principal, item_id, problem=exc, entered={"loan_id": loan_id}
+        )
+    return RedirectResponse(
+        _with_lang(request, f"/console/suspense/{item_id}", done="applied"), status_code=303
+    )
+
+
+@router.post("/console/suspense/{item_id}/refund")
+async def refund(request: Request, principal: StaffUser, item_id: str) -> Response:
+    form = await session.verified_form(request)
+    deps = _deps(request)
+    reason = str(form.get("reason", ""))[: suspense.MAX_REASON + 1]
+    try:
+        await call(
+            deps, suspense.refund, _writer(deps), actor=principal, item_id=item_id, reason=reason
+        )
+    except PuhuiError as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        return await _item_page(
+            request, principal, item_id, problem=exc, entered={"reason": reason}
+        )
+    return RedirectResponse(
+        _with_lang(request, f"/console/suspense/{item_id}", done="refunded"), status_code=303
+    )

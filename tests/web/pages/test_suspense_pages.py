@@ -1,0 +1,193 @@
+"""Repayments in suspense (挂账) in the console over HTTP, on SQLite and PostgreSQL: held from
+the reconciliation's page, the item's page with its two forms, applied or refunded once, the
+list by status, the home's count; refusals shown with their reason; roles that may only read."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from api_support import Api, build_servicing_api
+from ops_pages_support import Staff, sign_in
+from sqlalchemy import Engine
+from test_servicing_api import draw, open_line
+
+from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
+from puhui.domain.clock import FixedClock
+from puhui.pipelines.eod import run_end_of_day
+from puhui.services.security.permissions import Role
+
+ITEM_PATH = re.compile(r"/console/suspense/(sus_[0-9A-Z]{26})")
+HEADER = "order_id,loan_id,amount,value_date,channel_ref\n"
+
+
+@pytest.fixture
+def world(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[tuple[Api, Engine]]:
+    api, engine = build_servicing_api(database_url, clock, tmp_path / "models")
+    try:
+        yield api, engine  # type: ignore[misc]
+    finally:
+        api.client.close()
+        engine.dispose()  # type: ignore[attr-defined]
+
+
+def _reconciled(api: Api, engine: Engine, clock: FixedClock, ops: Staff) -> tuple[str, str]:
+    """A repayment posted today, the day closed, and the channel's file reconciled: it has
+    the posted order and two it collected that were never posted. The run's path, the loan."""
+    line_id, owner = open_line(api)
+    receipt = draw(api, line_id, owner, "draw-1", 5_000_000).json()["receipt_id"]
+    paid = api.client.post(
+        f"/api/v1/receipts/{receipt}/repayments",
+        json={"amount_fen": 1_000_000},
+        headers={**owner, "Idempotency-Key": "ORD-1"},
+    )
+    assert paid.status_code == 201, paid.text
+    run_end_of_day(SqlEndOfDayStore(engine, clock=clock), clock.today())
+    today = clock.today().isoformat()
+    text = (
+        HEADER
+        + f"ORD-1,{receipt},10000.00,{today},CH-1\n"
+        + f"ORD-8,{receipt},8.00,{today},CH-8\n"
+        + f"ORD-9,{receipt},12.00,{today},CH-9\n"
+    )
+    ops.get("/console/reconciliation")
+    run = ops.client.post(
+        "/console/reconciliation",
+        data={"csrf_token": ops.csrf, "value_date": today},
+        files={"file": ("channel.csv", text.encode(), "text/csv")},
+    )
+    assert run.status_code == 200, run.text
+    return str(run.url).removeprefix(str(ops.client.base_url)), receipt
+
+
+def _hold(ops: Staff, run_path: str, order: str) -> httpx.Response:
+    ops.get(run_path)
+    return ops.post("/console/suspense", {"run_id": run_path.rsplit("/", 1)[-1], "order_id": order})
+
+
+def test_operations_hold_apply_and_refund_from_the_console(
+    world: tuple[Api, Engine], clock: FixedClock
+) -> None:
+    api, engine = world
+    ops = sign_in(api.deps, api.client.app, "operations", Role.OPERATIONS)
+    run_path, receipt = _reconciled(api, engine, clock, ops)
+    page = ops.get(run_path)
+    assert "有 2 笔差错待处理。" in page
+    assert page.count('action="/console/suspense"') == 2  # one form per unposted order
+    assert "先挂账，再入账到贷款或退回付款人" in page
+    assert "待处理的挂账还款：" not in ops.get("/console/")
+
+    held = _hold(ops, run_path, "ORD-9")
+    assert held.status_code == 303
+    found = ITEM_PATH.search(held.headers["location"])
+    assert found is not None
+    item_path = found.group(0)
+    assert held.headers["location"].endswith("?done=held")
+    item = ops.get(held.headers["location"])
+    assert "款项已挂账。" in item
+    assert "挂账中" in item
+    assert "12.00" in item
+    assert "CH-9" in item
+    assert "经办人 operations" in item  # who held it, by name
+    assert f'value="{receipt}"' in item  # the apply form names the channel's loan
+    # A second click shows the same item, without saying it was held again.
+    again = _hold(ops, run_path, "ORD-9")
+    assert again.headers["location"] == item_path
+    # The run's page links the held order; the other still has its form.
+    page = ops.get(run_path)
+    assert page.count('action="/console/suspense"') == 1
+    assert f'<a href="{item_path}">已挂账：查看处理情况</a>' in page
+    assert "待处理的挂账还款：1 笔" in ops.get("/console/")
+    listed = ops.get("/console/suspense")
+    assert item_path in listed
+    assert "ORD-9" in listed
+
+    applied = ops.post(f"{item_path}/apply", {"loan_id": receipt})
+    assert applied.status_code == 303
+    assert applied.headers["location"] == f"{item_path}?done=applied"
+    shown = ops.get(applied.headers["location"])
+    assert "款项已作为还款入账到贷款。" in shown
+    assert "已入账" in shown
+    assert f"suspense:{item_path.rsplit('/', 1)[-1]}:1" in shown  # the repayment's key
+    assert 'action="' + item_path + '/apply"' not in shown  # resolved: no forms
+    twice = ops.post(f"{item_path}/apply", {"loan_id": receipt})
+    assert twice.status_code == 409
+    assert "只能处理一次" in twice.text
+    assert "待处理的挂账还款：" not in ops.get("/console/")
+    assert "没有此状态的挂账款。" in ops.get("/console/suspense")
+    assert item_path in ops.get("/console/suspense?status=applied")
+
+    other = _hold(ops, run_path, "ORD-8").headers["location"]
+    other_path = other.split("?")[0]
+    ops.get(other)
+    no_reason = ops.post(f"{other_path}/refund", {"reason": "  "})
+    assert no_reason.status_code == 422
+    assert "reason must be 1 to 200" in no_reason.text
+    too_much = ops.post(f"{other_path}/apply", {"loan_id": "rcpt_none"})
+    assert too_much.status_code == 404
+    assert 'value="rcpt_none"' in too_much.text  # what was typed is given back
+    refunded = ops.post(f"{other_path}/refund", {"reason": "the payer's duplicate"})
+    assert refunded.status_code == 303
+    shown = ops.get(refunded.headers["location"])
+    assert "款项已退回付款人。" in shown
+    assert "the payer&#39;s duplicate" in shown
+    everything = ops.get("/console/suspense?status=all")
+    assert item_path in everything
+    assert other_path in everything
+    english = ops.get(f"{other_path}?lang=en")
+    assert "Refunded" in english
+    assert "the reconciliation of" in english
+
+
+def test_a_hold_refused_goes_back_to_the_reconciliation_with_its_reason(
+    world: tuple[Api, Engine], clock: FixedClock
+) -> None:
+    api, engine = world
+    ops = sign_in(api.deps, api.client.app, "operations", Role.OPERATIONS)
+    run_path, _ = _reconciled(api, engine, clock, ops)
+    matched = _hold(ops, run_path, "ORD-1")  # matched: not money to hold
+    assert matched.status_code == 303
+    assert matched.headers["location"] == f"{run_path}?refused=invalid_input"
+    assert "未能挂账：" in ops.get(matched.headers["location"])
+    unknown = ops.post("/console/suspense", {"run_id": "rcn_x", "order_id": "ORD-9"})
+    assert unknown.headers["location"] == "/console/reconciliation/rcn_x?refused=invalid_identifier"
+    forged = ops.post("/console/suspense", {"run_id": "r", "order_id": "ORD-9"}, csrf=False)
+    assert forged.status_code == 403
+    assert ops.client.get("/console/suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4").status_code == 404
+    assert ops.client.get("/console/suspense/nope").status_code == 422
+
+
+def test_readers_see_the_items_and_cannot_resolve_them(
+    world: tuple[Api, Engine], clock: FixedClock
+) -> None:
+    api, engine = world
+    ops = sign_in(api.deps, api.client.app, "operations", Role.OPERATIONS)
+    run_path, receipt = _reconciled(api, engine, clock, ops)
+    item_path = _hold(ops, run_path, "ORD-9").headers["location"].split("?")[0]
+
+    auditor = sign_in(api.deps, api.client.app, "auditor", Role.AUDITOR)
+    assert item_path in auditor.get("/console/suspense")
+    page = auditor.get(item_path)
+    assert "挂账中" in page
+    assert "/apply" not in page
+    assert 'action="/console/suspense"' not in auditor.get(run_path)  # no hold forms either
+    assert "待处理的挂账还款：" not in auditor.get("/console/")  # they do not act on it
+    for path, data in (
+        ("/console/suspense", {"run_id": run_path.rsplit("/", 1)[-1], "order_id": "ORD-8"}),
+        (f"{item_path}/apply", {"loan_id": receipt}),
+        (f"{item_path}/refund", {"reason": "no"}),
+    ):
+        assert auditor.post(path, data).status_code == 403, path
+    assert "挂账中" in auditor.get(item_path)  # nothing changed
+
+    manager = sign_in(api.deps, api.client.app, "manager", Role.ACCOUNT_MANAGER)
+    assert manager.client.get("/console/suspense").status_code == 403
+    assert manager.client.get(item_path).status_code == 403
+    assert 'href="/console/suspense"' not in manager.get("/console/")
