@@ -20,6 +20,11 @@ def test_the_days_file_reads_back_as_what_was_collected(tmp_path: Path) -> None:
     channel.collected(DAY, "demo-term-pay:loan_2:2026-02-10", "loan_2", 7)
     channel.collected(date(2026, 2, 12), "repay-rct_1-2026-02-12", "rct_1", 300_00)
     assert channel.days() == [DAY, date(2026, 2, 12)]
+    assert [p.order_id for p in channel.payments(DAY)] == [
+        "repay-rct_1-2026-02-10",
+        "demo-term-pay:loan_2:2026-02-10",
+    ]
+    assert channel.payments(date(2026, 2, 11)) == ()
     assert parse_channel_file(channel.file(DAY), value_date=DAY) == [
         ChannelPayment("repay-rct_1-2026-02-10", "rct_1", 1_000_50, "SIM20260210000001"),
         ChannelPayment("demo-term-pay:loan_2:2026-02-10", "loan_2", 7, "SIM20260210000002"),

@@ -4,6 +4,11 @@ month written out, and each day reconciled against the books, recorded like any 
 The channel's record is kept as the borrowers repay (``pipelines.collecting_channel``), apart
 from the books; the reconciliation is the operations service's, under the demo's operations
 user, so the console's reconciliation page lists it and the files can be uploaded there.
+
+One collection in the month never reached the books: the channel took the money and the call
+that would have posted it timed out. Its day's reconciliation names it (collected, not
+posted); operations holds it in suspense (挂账), reconciles the day again, which then agrees,
+and applies the money to the loan, as a bank works such a break.
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ from pathlib import Path
 
 from puhui.bootstrap import Platform
 from puhui.cli.demo_report import Section
+from puhui.domain.lending.account import LoanStatus
+from puhui.domain.lending.reconciliation import ChannelPayment, ReconciliationRun
 from puhui.domain.money import format_yuan
 from puhui.pipelines.collecting_channel import CollectingChannel
 from puhui.services.security.permissions import Principal, Role
+from puhui.services.servicing import suspense
 from puhui.services.servicing.operations import reconcile_repayments
 
 TITLE = "Repayment reconciliation (还款对账)"
@@ -23,6 +31,32 @@ DEMO_OPERATIONS = Principal(user_id="usr_demo_operations", role=Role.OPERATIONS)
 DAYS = 31
 """The channel's files written out and reconciled: the simulation's last month, whose monthly
 repayment day falls in any 31 days."""
+TIMED_OUT_FEN = 100_00
+"""The collection whose posting timed out: 100 yuan, on a loan that owes more."""
+
+
+def _timed_out(
+    platform_: Platform, channel: CollectingChannel, days: list[date]
+) -> ChannelPayment | None:
+    """Record at the channel, on the month's middle day, a collection the books never got:
+    for a loan the channel collected for that month which is still active and owes more than
+    the amount (None when the month has no such loan)."""
+    day = days[len(days) // 2]
+    loans = dict.fromkeys(p.loan_id for d in days for p in channel.payments(d))
+    with platform_.servicing_uow() as uow:
+        for loan_id in loans:
+            loan = uow.loans.get(loan_id)
+            if (
+                loan is not None
+                and loan.status is LoanStatus.ACTIVE
+                and loan.total_owed_fen > TIMED_OUT_FEN
+            ):
+                break
+        else:
+            return None
+    order = f"SIM-TIMEOUT-{day:%Y%m%d}"
+    channel.collected(day, order, loan_id, TIMED_OUT_FEN)
+    return channel.payments(day)[-1]
 
 
 def reconciliation_section(
@@ -30,18 +64,40 @@ def reconciliation_section(
 ) -> Section:
     """Write the channel's files of the 31 days ending ``last_day`` (a channel sends one each
     day, empty or not) and reconcile each closed day against the books, recorded like any
-    run."""
+    run; the one collection never posted is held in suspense, its day reconciled again, and
+    the money applied to its loan."""
     days = [last_day - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
+    lost = _timed_out(platform_, channel, days)
+    paths = channel.write(folder, days)
     runs = [
-        reconcile_repayments(
+        _reconcile(platform_, path_day, path) for path_day, path in zip(days, paths, strict=True)
+    ]
+    rows: list[tuple[str, str]] = []
+    if lost is not None:
+        at = next(
+            n
+            for n, r in enumerate(runs)
+            if any(b.order_id == lost.order_id for b in r.breaks or ())
+        )
+        held = suspense.hold(
             platform_.servicing_uow,
             actor=DEMO_OPERATIONS,
-            value_date=path_day,
-            channel_file=path.read_bytes().decode("utf-8"),
-            file_name=path.name,
+            run_id=runs[at].run_id,
+            order_id=lost.order_id,
         )
-        for path_day, path in zip(days, channel.write(folder, days), strict=True)
-    ]
+        runs[at] = _reconcile(platform_, days[at], paths[at])  # the day's standing now
+        applied = suspense.apply(
+            platform_.servicing_uow, actor=DEMO_OPERATIONS, item_id=held.item.item_id
+        )
+        rows.append(
+            (
+                "suspense (挂账):",
+                f"order {lost.order_id} ({format_yuan(lost.amount_fen)} yuan, {days[at]}): "
+                "collected, never posted (the call timed out); held, the day reconciled "
+                f"again, then applied to {applied.item.applied_loan_id} on "
+                f"{applied.item.resolved_on}",
+            )
+        )
     broken = [r for r in runs if not r.agrees]
     verdict = (
         "the books and the channel agree on every day"
@@ -60,10 +116,21 @@ def reconciliation_section(
                 f"{format_yuan(sum(r.matched_fen for r in runs))} yuan",
             ),
             ("result:", verdict),
+            *rows,
             ("last recorded:", runs[-1].run_id),
         ],
         notes=[
             f"the channel's files are in {folder}; each day's run is on the console's "
             "end-of-day and reconciliation pages, and `puhui ledger reconciliations` lists them"
         ],
+    )
+
+
+def _reconcile(platform_: Platform, day: date, path: Path) -> ReconciliationRun:
+    return reconcile_repayments(
+        platform_.servicing_uow,
+        actor=DEMO_OPERATIONS,
+        value_date=day,
+        channel_file=path.read_bytes().decode("utf-8"),
+        file_name=path.name,
     )

@@ -83,7 +83,10 @@ _SUBS: dict[str, _Sub] = {
     ),
     "line": _Sub("Revolving credit lines (随借随还).", "line"),
     "eod": _Sub("End of day: the nightly batch of servicing.", "eod"),
-    "ledger": _Sub("General ledger: balances of the lending accounts.", "ledger"),
+    "ledger": _Sub(
+        "General ledger: balances, repayments reconciled with the channel, and suspense (挂账).",
+        "ledger",
+    ),
     "serve": _Sub("Serve the open API.", "serve"),
     "strategy": _Sub("Credit strategies: validate, backtest, JDM, lifecycle.", "strategy"),
     "decision": _Sub("Stored decisions: show and replay.", "decision"),

@@ -37,6 +37,10 @@ class CollectingChannel:
         ref = f"{self.name}{on:%Y%m%d}{len(day) + 1:06d}"
         day.append(ChannelPayment(order_id, loan_id, amount_fen, ref))
 
+    def payments(self, on: date) -> tuple[ChannelPayment, ...]:
+        """What the channel collected on ``on``, in order."""
+        return tuple(self._days.get(on, ()))
+
     def days(self) -> list[date]:
         """The days the channel collected anything, in order."""
         return sorted(self._days)

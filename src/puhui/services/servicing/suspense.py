@@ -90,7 +90,8 @@ def _printable(value: str, field: str, most: int) -> str:
 def hold(units: Units, *, actor: Principal, run_id: str, order_id: str) -> Held:
     """Hold the order a recorded reconciliation found ``not_posted`` (collected by the
     channel, credited to no loan). The hold is posted on the open business day and keeps the
-    channel's day, which then reconciles. Holding an order held already returns its item."""
+    channel's day, which then reconciles. Holding the same collection again returns its item;
+    the same order number collected on another day, for another loan or amount, is refused."""
     require(actor, Permission.SUSPENSE_MANAGE)
     if not RUN_ID.fullmatch(run_id):
         raise InvalidIdentifier(
@@ -114,6 +115,20 @@ def hold(units: Units, *, actor: Principal, run_id: str, order_id: str) -> Held:
             )
         existing = uow.suspense.of_order(order)
         if existing is not None:
+            same = (existing.value_date, existing.loan_id, existing.amount_fen) == (
+                run.value_date,
+                found.loan_id,
+                found.theirs_fen,
+            )
+            if not same:
+                # A channel's order number is its own; the same one again is a break to
+                # investigate, not money to hold twice.
+                raise Conflict(
+                    f"order {order} is held already as {existing.item_id}, collected on "
+                    f"{existing.value_date} for loan {existing.loan_id}: this break is "
+                    "another collection under the same order; investigate it with the channel",
+                    details={"order_id": order, "item_id": existing.item_id},
+                )
             return Held(existing, created=False)
         posted = uow.ledger.standing_repayment_of(order)
         if posted is not None:
