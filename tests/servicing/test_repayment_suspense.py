@@ -13,7 +13,7 @@ from tests.servicing.conftest import Snapshot
 
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
-from puhui.domain.errors import Conflict, InvalidIdentifier, InvalidInput, NotFound
+from puhui.domain.errors import InvalidIdentifier, InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId, ReceiptId
 from puhui.domain.ledger import Account
 from puhui.domain.lending.errors import Overpayment
@@ -28,6 +28,7 @@ from puhui.services.servicing.receipts import OrderInSuspense, repay, reverse_re
 from puhui.services.servicing.suspense import (
     AlreadyPosted,
     NotHeld,
+    OrderHeldAlready,
     apply,
     count_held,
     hold,
@@ -171,7 +172,9 @@ def test_a_held_order_is_posted_on_the_open_day_and_reconciles_the_channels_day(
         HEADER + f"ord-005,{r[1]},80.00,2026-02-11,T5\n" + f"ord-009,{r[1]},60.00,2026-02-11,T9b\n"
     )
     other = reconcile_repayments(uow_factory, actor=OPS, value_date=OPEN_DAY, channel_file=next_day)
-    with pytest.raises(Conflict, match=f"held already as {item.item_id}, collected on 2026-02-10"):
+    with pytest.raises(
+        OrderHeldAlready, match=f"held already as {item.item_id}, collected on 2026-02-10"
+    ):
         hold(uow_factory, actor=OPS, run_id=other.run_id, order_id="ord-009")
     assert count_held(uow_factory, actor=OPS) == 1
 

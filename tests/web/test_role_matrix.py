@@ -23,6 +23,7 @@ PROSPECT_WORK = frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR})
 PROSPECT_MANAGE = frozenset({R.SUPERVISOR, R.OPERATIONS, R.ADMIN})
 VOUCHER_READ = frozenset({R.APPLICANT, R.APPROVER, R.OPERATIONS, R.RISK_OFFICER, R.AUDITOR})
 FINANCE_APPROVE = frozenset({R.APPROVER, R.OPERATIONS})
+LEDGER_READ = frozenset({R.OPERATIONS, R.RISK_OFFICER, R.AUDITOR})
 APPLICATION = {"uscc": "91110000802100433B", "id_number": OWNER_ID, "phone": PHONE}
 
 # (method, path template, json body, roles allowed) — the access policy, written out.
@@ -295,19 +296,36 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
         "POST",
         "/api/v1/repayment-reconciliations",
         {"value_date": "2026-03-01", "file": "order_id,loan_id,amount,value_date\n"},
-        frozenset({R.OPERATIONS, R.RISK_OFFICER, R.AUDITOR}),
+        LEDGER_READ,
     ),
-    (
-        "GET",
-        "/api/v1/repayment-reconciliations",
-        None,
-        frozenset({R.OPERATIONS, R.RISK_OFFICER, R.AUDITOR}),
-    ),
+    ("GET", "/api/v1/repayment-reconciliations", None, LEDGER_READ),
     (
         "GET",
         "/api/v1/repayment-reconciliations/rcn_01M97GEBT7CCJTMT31HSJDFZQ4",
         None,
-        frozenset({R.OPERATIONS, R.RISK_OFFICER, R.AUDITOR}),
+        LEDGER_READ,
+    ),
+    # Suspense (挂账): the ledger's readers read the items; operations alone holds, applies and
+    # refunds. Unknown runs and items reach a 404.
+    ("GET", "/api/v1/repayment-suspense?status=held", None, LEDGER_READ),
+    ("GET", "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4", None, LEDGER_READ),
+    (
+        "POST",
+        "/api/v1/repayment-suspense",
+        {"run_id": "rcn_01M97GEBT7CCJTMT31HSJDFZQ4", "order_id": "ORD-1"},
+        frozenset({R.OPERATIONS}),
+    ),
+    (
+        "POST",
+        "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4/apply",
+        {},
+        frozenset({R.OPERATIONS}),
+    ),
+    (
+        "POST",
+        "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4/refund",
+        {"reason": "the payer's duplicate"},
+        frozenset({R.OPERATIONS}),
     ),
     ("GET", "/api/v1/voucher-financings", None, VOUCHER_READ - {R.APPLICANT}),
     ("POST", "/api/v1/voucher-financings/fin_none/approve", None, FINANCE_APPROVE),

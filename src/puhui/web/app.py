@@ -37,6 +37,7 @@ from puhui.web.routes import (
     reports,
     servicing,
     supply_chain,
+    suspense,
 )
 
 
@@ -62,6 +63,7 @@ def create_app(deps: ApiDependencies) -> FastAPI:
     routers = [applications.router, auth.router, admin.router]
     if deps.credit is not None:
         routers.append(servicing.router)
+        routers.append(suspense.router)
         routers.append(dealers.router)
     if deps.post_loan is not None:
         routers.append(collections.router)

@@ -39,6 +39,12 @@ class NotHeld(Conflict):
     code = "suspense_not_held"
 
 
+class OrderHeldAlready(Conflict):
+    """The order number is held already for another collection (another day, loan or amount)."""
+
+    code = "order_held_already"
+
+
 class AlreadyPosted(Conflict):
     """The order stands in the books as a repayment: there is nothing to hold."""
 
@@ -123,7 +129,7 @@ def hold(units: Units, *, actor: Principal, run_id: str, order_id: str) -> Held:
             if not same:
                 # A channel's order number is its own; the same one again is a break to
                 # investigate, not money to hold twice.
-                raise Conflict(
+                raise OrderHeldAlready(
                     f"order {order} is held already as {existing.item_id}, collected on "
                     f"{existing.value_date} for loan {existing.loan_id}: this break is "
                     "another collection under the same order; investigate it with the channel",
@@ -204,7 +210,7 @@ def apply(units: Units, *, actor: Principal, item_id: str, loan_id: str | None =
             amount_fen=item.amount_fen,
             on=on,
             key=key,
-            actor=actor.user_id,
+            actor=actor.audit_name(),  # as a repayment over the API records its actor
             funded_by=Account.REPAYMENT_SUSPENSE,
         )
         applied = item.applied(

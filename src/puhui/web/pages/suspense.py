@@ -53,11 +53,18 @@ NAV = (
         waiting_label=N_("Repayments held in suspense: %(count)s"),
     ),
 )
+FACE = session.Face.CONSOLE
 ERRORS = {
     "suspense_not_held": N_("This item was applied or refunded already: it is resolved once."),
     "order_already_posted": N_(
         "This order stands in the books as a repayment already: there is nothing to hold."
     ),
+    "order_held_already": N_(
+        "This order number is held already for another collection: investigate it with the channel."
+    ),
+}
+LOCAL_ERRORS = {
+    # What these pages say of another area's errors: the way out here is suspense's own.
     "overpayment": N_(
         "The loan owes less than this amount: apply it to another loan or refund it."
     ),
@@ -66,7 +73,6 @@ ERRORS = {
         "The receipt is not active: apply the money to another loan or refund it."
     ),
     "end_of_day_pending": N_("The end of day has not run for every loan yet: try after it."),
-    "day_not_closed": N_("No business day has closed yet."),
 }
 STATUS_NAMES = {
     SuspenseStatus.HELD: N_("On hold"),

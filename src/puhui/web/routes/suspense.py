@@ -1,0 +1,157 @@
+"""Repayments held in suspense (挂账): hold a reconciliation's ``not_posted`` order, apply it to
+a loan or refund it, and read the items."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from puhui.domain.errors import ConfigurationError
+from puhui.domain.lending.suspense import SuspenseStatus
+from puhui.services.origination.credit_access import CreditAccess
+from puhui.services.servicing import suspense
+from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, call
+from puhui.web.routes.servicing import ERRORS
+from puhui.web.schemas.suspense import (
+    SuspenseApplication,
+    SuspenseAppliedOut,
+    SuspenseHoldCreate,
+    SuspenseItemOut,
+    SuspenseListOut,
+    SuspenseRefund,
+    suspense_applied_out,
+    suspense_item_out,
+    suspense_list_out,
+)
+
+TAG = "reconciliation"
+router = APIRouter(prefix="/api/v1", responses=ERRORS)  # type: ignore[arg-type]
+
+ItemId = Annotated[str, Path(min_length=1, max_length=64, description="the item (sus_…)")]
+
+
+def _access(deps: ApiDependencies) -> CreditAccess:
+    # The router is mounted only when servicing is wired (see ``create_app``).
+    if deps.credit is None:
+        raise ConfigurationError("servicing is not wired in this API")
+    return deps.credit
+
+
+@router.get("/repayment-suspense", response_model=SuspenseListOut, tags=[TAG])
+async def list_suspense(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    status: Annotated[
+        SuspenseStatus | None, Query(description="only the items of this status")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=suspense.MAX_PAGE)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> SuspenseListOut:
+    """Items held in suspense, the latest held first, of one status when given. Operations,
+    risk officers and auditors (``ledger:read``); others 403. An unknown status, or a page
+    outside 1 to 100 items, is 422."""
+    credit = _access(deps)
+    items = await call(
+        deps,
+        suspense.suspense_items,
+        credit.servicing_reader or credit.servicing_uow,
+        actor=principal,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+    return suspense_list_out(items, limit=limit, offset=offset)
+
+
+@router.get("/repayment-suspense/{item_id}", response_model=SuspenseItemOut, tags=[TAG])
+async def get_suspense_item(
+    deps: Deps, principal: CurrentPrincipal, item_id: ItemId
+) -> SuspenseItemOut:
+    """An item as it stands: held, or applied or refunded and by whom. The ledger's readers,
+    as for the list; others 403. A malformed id is 422 ``invalid_identifier``; an unknown one
+    404."""
+    credit = _access(deps)
+    item = await call(
+        deps,
+        suspense.suspense_item,
+        credit.servicing_reader or credit.servicing_uow,
+        actor=principal,
+        item_id=item_id,
+    )
+    return suspense_item_out(item)
+
+
+@router.post(
+    "/repayment-suspense",
+    response_model=SuspenseItemOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": SuspenseItemOut, "description": "the order was held already: its item"}
+    },
+    tags=[TAG],
+)
+async def hold(
+    deps: Deps, principal: CurrentPrincipal, body: SuspenseHoldCreate, response: Response
+) -> SuspenseItemOut:
+    """Hold an order a recorded reconciliation found collected but not posted (operations):
+    posted on the open business day (debit settlement, credit suspense), it keeps the
+    channel's day, which then reconciles. 201 with the new item; 200 with the item when the
+    order was held already. An order not among the run's ``not_posted`` breaks is 422; one
+    that stands in the books as a repayment 409 ``order_already_posted``; one held already
+    for another collection (another day, loan or amount) 409 ``order_held_already``; an
+    unknown run 404; other roles 403."""
+    held = await call(
+        deps,
+        suspense.hold,
+        _access(deps).servicing_uow,
+        actor=principal,
+        run_id=body.run_id,
+        order_id=body.order_id,
+    )
+    if not held.created:
+        response.status_code = status.HTTP_200_OK
+    return suspense_item_out(held.item)
+
+
+@router.post("/repayment-suspense/{item_id}/apply", response_model=SuspenseAppliedOut, tags=[TAG])
+async def apply(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    item_id: ItemId,
+    body: SuspenseApplication | None = None,
+) -> SuspenseAppliedOut:
+    """Apply a held item to a loan (operations), the channel's unless ``loan_id`` names
+    another: a repayment of the whole amount, funded from suspense, valued on the open
+    business day and allocated in waterfall order. An item applied or refunded already is 409
+    ``suspense_not_held``; a loan closed or written off 409; one that owes less than the amount
+    422 ``overpayment`` (the item stays held); a malformed id 422 ``invalid_identifier``; an
+    unknown item or loan 404; other roles 403."""
+    applied = await call(
+        deps,
+        suspense.apply,
+        _access(deps).servicing_uow,
+        actor=principal,
+        item_id=item_id,
+        loan_id=None if body is None else body.loan_id,
+    )
+    return suspense_applied_out(applied)
+
+
+@router.post("/repayment-suspense/{item_id}/refund", response_model=SuspenseItemOut, tags=[TAG])
+async def refund(
+    deps: Deps, principal: CurrentPrincipal, item_id: ItemId, body: SuspenseRefund
+) -> SuspenseItemOut:
+    """Give a held item's money back to the payer (operations), on the open business day,
+    with the reason kept. An item applied or refunded already is 409 ``suspense_not_held``;
+    a reason missing, blank or over 200 characters 422, a malformed id 422
+    ``invalid_identifier``; an unknown item 404; other roles 403."""
+    item = await call(
+        deps,
+        suspense.refund,
+        _access(deps).servicing_uow,
+        actor=principal,
+        item_id=item_id,
+        reason=body.reason,
+    )
+    return suspense_item_out(item)

@@ -1,0 +1,104 @@
+"""Bodies of repayments held in suspense (挂账): hold, apply, refund, and the items read."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from puhui.domain.lending.reconciliation import MAX_LOAN_ID, MAX_ORDER_ID
+from puhui.domain.lending.suspense import SuspenseItem
+from puhui.services.servicing.suspense import MAX_REASON, Applied
+from puhui.web.schemas.common import Strict
+from puhui.web.schemas.servicing import RepaymentOut, repayment_out
+
+
+class SuspenseHoldCreate(Strict):
+    run_id: str = Field(
+        min_length=1, max_length=64, description="the recorded reconciliation (rcn_…)"
+    )
+    order_id: str = Field(
+        min_length=1,
+        max_length=MAX_ORDER_ID,
+        description="the order of the run's break 'collected, not posted' (not_posted)",
+    )
+
+
+class SuspenseApplication(Strict):
+    loan_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_LOAN_ID,
+        description="the loan to apply the money to; null for the loan the channel named",
+    )
+
+
+class SuspenseRefund(Strict):
+    reason: str = Field(
+        min_length=1, max_length=MAX_REASON, description="why the money goes back to the payer"
+    )
+
+
+class SuspenseItemOut(BaseModel):
+    item_id: str = Field(description="the item (sus_…)")
+    order_id: str
+    loan_id: str = Field(description="the loan the channel named")
+    amount_fen: int
+    value_date: date = Field(description="the channel's day, which counts the order as posted")
+    channel_ref: str | None
+    run_id: str = Field(description="the reconciliation whose break it was")
+    status: str = Field(description="held | applied | refunded")
+    held_on: date = Field(description="the business day the hold was posted on")
+    held_by: str
+    held_at: datetime
+    resolved_on: date | None = Field(description="the business day it was applied or refunded")
+    resolved_by: str | None
+    resolved_at: datetime | None
+    applied_loan_id: str | None = Field(description="the loan it was applied to")
+    repayment_key: str | None = Field(
+        description="the key of the repayment it was applied as (what a reversal names)"
+    )
+    reason: str | None = Field(description="why it was refunded")
+
+
+class SuspenseListOut(BaseModel):
+    items: list[SuspenseItemOut]
+    limit: int
+    offset: int
+
+
+class SuspenseAppliedOut(BaseModel):
+    item: SuspenseItemOut
+    repayment: RepaymentOut
+
+
+def suspense_item_out(item: SuspenseItem) -> SuspenseItemOut:
+    return SuspenseItemOut(
+        item_id=item.item_id,
+        order_id=item.order_id,
+        loan_id=item.loan_id,
+        amount_fen=item.amount_fen,
+        value_date=item.value_date,
+        channel_ref=item.channel_ref or None,
+        run_id=item.run_id,
+        status=item.status.value,
+        held_on=item.held_on,
+        held_by=item.held_by,
+        held_at=item.held_at,
+        resolved_on=item.resolved_on,
+        resolved_by=item.resolved_by,
+        resolved_at=item.resolved_at,
+        applied_loan_id=item.applied_loan_id,
+        repayment_key=item.repayment_key,
+        reason=item.reason,
+    )
+
+
+def suspense_list_out(items: list[SuspenseItem], *, limit: int, offset: int) -> SuspenseListOut:
+    return SuspenseListOut(items=[suspense_item_out(i) for i in items], limit=limit, offset=offset)
+
+
+def suspense_applied_out(applied: Applied) -> SuspenseAppliedOut:
+    return SuspenseAppliedOut(
+        item=suspense_item_out(applied.item), repayment=repayment_out(applied.repayment)
+    )

@@ -1,0 +1,397 @@
+"""Repayments held in suspense (挂账) over HTTP, on SQLite and PostgreSQL: a reconciliation's
+``not_posted`` orders held, applied to a loan or refunded, each once; read by the ledger's
+readers, changed by operations only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_support import Api, build_servicing_api
+from test_api_flow import assert_error
+from test_servicing_api import draw, open_line
+
+from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
+from puhui.domain.clock import FixedClock
+from puhui.pipelines.eod import run_end_of_day
+from puhui.services.security.permissions import Role
+
+SUSPENSE = "/api/v1/repayment-suspense"
+UNKNOWN_ITEM = "sus_01M97GEBT7CCJTMT31HSJDFZQ4"
+
+
+@dataclass(frozen=True)
+class World:
+    """A closed day reconciled with the channel's file, and the open day after it."""
+
+    api: Api
+    ops: dict[str, str]
+    receipt: str
+    """The loan the channel named for every order (owes about 50,000 yuan)."""
+    small_receipt: str
+    """A loan owing about 400 yuan."""
+    run_id: str
+    value_date: str
+    open_day: str
+    end_of_day: SqlEndOfDayStore
+
+    def hold(self, order_id: str, headers: dict[str, str] | None = None) -> Any:
+        body = {"run_id": self.run_id, "order_id": order_id}
+        return self.api.client.post(SUSPENSE, json=body, headers=headers or self.ops)
+
+    def held(self, order_id: str) -> dict[str, Any]:
+        response = self.hold(order_id)
+        assert response.status_code == 201, response.text
+        found: dict[str, Any] = response.json()
+        return found
+
+    def get(self, item_id: str, headers: dict[str, str] | None = None) -> Any:
+        return self.api.client.get(f"{SUSPENSE}/{item_id}", headers=headers or self.ops)
+
+    def owed(self, receipt_id: str) -> int:
+        schedule = self.api.client.get(f"/api/v1/receipts/{receipt_id}/schedule", headers=self.ops)
+        assert schedule.status_code == 200, schedule.text
+        return int(schedule.json()["total_owed_fen"])
+
+
+@pytest.fixture
+def world(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[World]:
+    """Two receipts drawn and ORD-1 repaid on the value date, which then closes; on the open
+    day ORD-5 is repaid a day late. The channel's file of the value date has ORD-1 as posted,
+    and ORD-5, ORD-7 (500 yuan), ORD-8 (300 yuan) and ORD-9 (99,999 yuan, more than is owed)
+    as collected, not posted."""
+    api, engine = build_servicing_api(database_url, clock, tmp_path / "models")
+    try:
+        line_id, owner = open_line(api)
+        receipt = draw(api, line_id, owner, "draw-1", 5_000_000).json()["receipt_id"]
+        small = draw(api, line_id, owner, "draw-2", 40_000).json()["receipt_id"]
+        value_date = clock.today().isoformat()
+        _repay(api, owner, receipt, "ORD-1", 100_000)
+        store = SqlEndOfDayStore(engine, clock=clock)  # type: ignore[arg-type]
+        run_end_of_day(store, clock.today())
+        clock.advance(timedelta(days=1))
+        _repay(api, api.applicant_headers(), receipt, "ORD-5", 20_000)
+        ops = api.staff_headers(Role.OPERATIONS)
+        channel_file = (
+            "order_id,loan_id,amount,value_date,channel_ref\n"
+            f"ORD-1,{receipt},1000.00,{value_date},CH-1\n"
+            f"ORD-5,{receipt},200.00,{value_date},CH-5\n"
+            f"ORD-7,{receipt},500.00,{value_date},CH-7\n"
+            f"ORD-8,{receipt},300.00,{value_date},\n"
+            f"ORD-9,{receipt},99999.00,{value_date},CH-9\n"
+        )
+        found = api.client.post(
+            "/api/v1/repayment-reconciliations",
+            json={"value_date": value_date, "file": channel_file},
+            headers=ops,
+        )
+        assert found.status_code == 200, found.text
+        assert [(b["order_id"], b["kind"]) for b in found.json()["breaks"]] == [
+            (order, "not_posted") for order in ("ORD-5", "ORD-7", "ORD-8", "ORD-9")
+        ]
+        yield World(
+            api=api,
+            ops=ops,
+            receipt=receipt,
+            small_receipt=small,
+            run_id=found.json()["run_id"],
+            value_date=value_date,
+            open_day=clock.today().isoformat(),
+            end_of_day=store,
+        )
+    finally:
+        api.client.close()
+        engine.dispose()  # type: ignore[attr-defined]
+
+
+def _repay(api: Api, owner: dict[str, str], receipt: str, order_id: str, fen: int) -> None:
+    paid = api.client.post(
+        f"/api/v1/receipts/{receipt}/repayments",
+        json={"amount_fen": fen},
+        headers={**owner, "Idempotency-Key": order_id},
+    )
+    assert paid.status_code == 201, paid.text
+
+
+def test_an_order_is_held_once_and_a_repeated_hold_answers_the_item(world: World) -> None:
+    response = world.hold("ORD-7")
+    assert response.status_code == 201, response.text
+    item = response.json()
+    assert item["item_id"].startswith("sus_")
+    assert item["held_by"].startswith("usr_")
+    assert item["held_at"]
+    assert {k: v for k, v in item.items() if k not in {"item_id", "held_by", "held_at"}} == {
+        "order_id": "ORD-7",
+        "loan_id": world.receipt,
+        "amount_fen": 50_000,
+        "value_date": world.value_date,
+        "channel_ref": "CH-7",
+        "run_id": world.run_id,
+        "status": "held",
+        "held_on": world.open_day,
+        "resolved_on": None,
+        "resolved_by": None,
+        "resolved_at": None,
+        "applied_loan_id": None,
+        "repayment_key": None,
+        "reason": None,
+    }
+
+    again = world.hold("ORD-7")
+    assert again.status_code == 200, again.text
+    assert again.json() == item
+    assert world.get(item["item_id"]).json() == item
+    # A channel without a reference of its own: null, not an empty string.
+    assert world.held("ORD-8")["channel_ref"] is None
+    listed = world.api.client.get(SUSPENSE, headers=world.ops).json()["items"]
+    assert sorted(i["order_id"] for i in listed) == ["ORD-7", "ORD-8"]
+
+
+def test_only_a_not_posted_order_of_a_recorded_run_is_held(world: World) -> None:
+    # ORD-5 was repaid a day late: it stands in the books.
+    assert_error(world.hold("ORD-5"), 409, "order_already_posted")
+    # ORD-1 matched; ORD-404 is not in the file.
+    assert_error(world.hold("ORD-1"), 422, "invalid_input")
+    assert_error(world.hold("ORD-404"), 422, "invalid_input")
+    client, ops = world.api.client, world.ops
+    unknown_run = {"run_id": "rcn_01M97GEBT7CCJTMT31HSJDFZQ4", "order_id": "ORD-7"}
+    assert_error(client.post(SUSPENSE, json=unknown_run, headers=ops), 404, "not_found")
+    malformed_run = {"run_id": "rcn_x", "order_id": "ORD-7"}
+    assert_error(client.post(SUSPENSE, json=malformed_run, headers=ops), 422, "invalid_identifier")
+    for body in (
+        {"run_id": world.run_id},
+        {"run_id": world.run_id, "order_id": ""},
+        {"run_id": world.run_id, "order_id": "ORD-7", "loan_id": world.receipt},
+        {"run_id": world.run_id, "order_id": 7},
+    ):
+        assert_error(client.post(SUSPENSE, json=body, headers=ops), 422, "validation_error")
+    assert client.get(SUSPENSE, headers=ops).json()["items"] == []
+
+
+def test_the_same_order_number_collected_on_another_day_is_refused(world: World) -> None:
+    item = world.held("ORD-7")
+    run_end_of_day(world.end_of_day, date.fromisoformat(world.open_day))
+    found = world.api.client.post(
+        "/api/v1/repayment-reconciliations",
+        json={
+            "value_date": world.open_day,
+            "file": "order_id,loan_id,amount,value_date\n"
+            f"ORD-7,{world.receipt},500.00,{world.open_day}\n",
+        },
+        headers=world.ops,
+    )
+    # ORD-5, posted that day, was the value date's collection at the channel.
+    assert [(b["order_id"], b["kind"]) for b in found.json()["breaks"]] == [
+        ("ORD-5", "not_collected"),
+        ("ORD-7", "not_posted"),
+    ]
+    body = {"run_id": found.json()["run_id"], "order_id": "ORD-7"}
+    again = world.api.client.post(SUSPENSE, json=body, headers=world.ops)
+    assert assert_error(again, 409, "order_held_already")["details"] == {
+        "order_id": "ORD-7",
+        "item_id": item["item_id"],
+    }
+    listed = world.api.client.get(SUSPENSE, headers=world.ops).json()["items"]
+    assert listed == [item]
+
+
+def test_applying_repays_the_loan_from_suspense_once(world: World) -> None:
+    item = world.held("ORD-7")
+    owed = world.owed(world.receipt)
+
+    response = world.api.client.post(f"{SUSPENSE}/{item['item_id']}/apply", headers=world.ops)
+    assert response.status_code == 200, response.text
+    applied, repayment = response.json()["item"], response.json()["repayment"]
+    assert (applied["item_id"], applied["status"]) == (item["item_id"], "applied")
+    assert (applied["applied_loan_id"], applied["resolved_on"]) == (world.receipt, world.open_day)
+    assert applied["repayment_key"] == f"suspense:{item['item_id']}:1"
+    assert applied["resolved_by"] == item["held_by"]
+    assert applied["resolved_at"] is not None
+    assert (applied["loan_id"], applied["held_on"]) == (item["loan_id"], item["held_on"])
+    # The repayment in the shape the repayment endpoint answers.
+    assert set(repayment) == {
+        "receipt_id",
+        "amount_fen",
+        "paid_on",
+        "penalty_fen",
+        "compound_fen",
+        "interest_fen",
+        "principal_fen",
+        "outstanding_principal_fen",
+        "owed_after_fen",
+        "closed",
+        "replayed",
+    }
+    assert (repayment["receipt_id"], repayment["amount_fen"]) == (world.receipt, 50_000)
+    assert (repayment["paid_on"], repayment["closed"], repayment["replayed"]) == (
+        world.open_day,
+        False,
+        False,
+    )
+    assert repayment["interest_fen"] + repayment["principal_fen"] == 50_000
+    # What the loan owes went down by the money, less the open day's interest settled first.
+    assert world.owed(world.receipt) == repayment["owed_after_fen"]
+    assert repayment["owed_after_fen"] == owed + repayment["interest_fen"] - 50_000
+    assert world.get(item["item_id"]).json() == applied
+
+    # Resolved once: neither applied again nor refunded; nothing more is repaid.
+    again = world.api.client.post(f"{SUSPENSE}/{item['item_id']}/apply", json={}, headers=world.ops)
+    assert assert_error(again, 409, "suspense_not_held")["details"] == {
+        "item_id": item["item_id"],
+        "status": "applied",
+    }
+    refunded = world.api.client.post(
+        f"{SUSPENSE}/{item['item_id']}/refund", json={"reason": "twice"}, headers=world.ops
+    )
+    assert_error(refunded, 409, "suspense_not_held")
+    assert world.owed(world.receipt) == repayment["owed_after_fen"]
+    # Held again, the order answers its applied item: it is not held a second time.
+    rehold = world.hold("ORD-7")
+    assert (rehold.status_code, rehold.json()) == (200, applied)
+
+
+def test_a_loan_owing_less_is_refused_and_the_item_stays_held(world: World) -> None:
+    big = world.held("ORD-9")
+    item = world.held("ORD-7")
+    owed = world.owed(world.small_receipt)
+    client, ops = world.api.client, world.ops
+
+    # 99,999 yuan to the loan the channel named; 500 yuan to one owing about 400.
+    too_much = client.post(f"{SUSPENSE}/{big['item_id']}/apply", json={}, headers=ops)
+    assert_error(too_much, 422, "overpayment")
+    elsewhere = client.post(
+        f"{SUSPENSE}/{item['item_id']}/apply",
+        json={"loan_id": world.small_receipt},
+        headers=ops,
+    )
+    assert_error(elsewhere, 422, "overpayment")
+    nowhere = client.post(
+        f"{SUSPENSE}/{item['item_id']}/apply", json={"loan_id": "rcpt_none"}, headers=ops
+    )
+    assert_error(nowhere, 404, "not_found")
+    assert world.get(big["item_id"]).json() == big
+    assert world.get(item["item_id"]).json() == item
+    assert world.owed(world.small_receipt) == owed
+
+    # Another loan named, owing enough: the money goes there, the channel's loan is kept.
+    small = world.held("ORD-8")
+    applied = client.post(
+        f"{SUSPENSE}/{small['item_id']}/apply",
+        json={"loan_id": world.small_receipt},
+        headers=ops,
+    )
+    assert applied.status_code == 200, applied.text
+    assert applied.json()["repayment"]["receipt_id"] == world.small_receipt
+    assert (applied.json()["item"]["loan_id"], applied.json()["item"]["applied_loan_id"]) == (
+        world.receipt,
+        world.small_receipt,
+    )
+    assert world.owed(world.small_receipt) < owed
+
+
+def test_a_refund_keeps_its_reason_and_a_reason_is_required(world: World) -> None:
+    item = world.held("ORD-8")
+    url = f"{SUSPENSE}/{item['item_id']}/refund"
+    client, ops = world.api.client, world.ops
+    assert_error(client.post(url, headers=ops), 422, "validation_error")
+    for body in ({}, {"reason": ""}, {"reason": "x" * 201}, {"reason": None}):
+        assert_error(client.post(url, json=body, headers=ops), 422, "validation_error")
+    assert_error(client.post(url, json={"reason": "   "}, headers=ops), 422, "invalid_input")
+    assert world.get(item["item_id"]).json() == item
+
+    response = client.post(url, json={"reason": "the payer's duplicate"}, headers=ops)
+    assert response.status_code == 200, response.text
+    refunded = response.json()
+    assert (refunded["status"], refunded["reason"], refunded["resolved_on"]) == (
+        "refunded",
+        "the payer's duplicate",
+        world.open_day,
+    )
+    assert refunded["resolved_by"] == item["held_by"]
+    assert (refunded["applied_loan_id"], refunded["repayment_key"]) == (None, None)
+    assert world.get(item["item_id"]).json() == refunded
+    again = client.post(url, json={"reason": "again"}, headers=ops)
+    assert assert_error(again, 409, "suspense_not_held")["details"]["status"] == "refunded"
+    applied = client.post(f"{SUSPENSE}/{item['item_id']}/apply", headers=ops)
+    assert_error(applied, 409, "suspense_not_held")
+
+
+def test_items_are_listed_the_latest_held_first_by_status_and_page(
+    world: World, clock: FixedClock
+) -> None:
+    held = []
+    for order in ("ORD-7", "ORD-8", "ORD-9"):
+        held.append(world.held(order)["item_id"])
+        clock.advance(timedelta(minutes=1))
+    refunded = world.api.client.post(
+        f"{SUSPENSE}/{held[1]}/refund", json={"reason": "duplicate"}, headers=world.ops
+    )
+    assert refunded.status_code == 200, refunded.text
+
+    def listed(**params: Any) -> list[str]:
+        response = world.api.client.get(SUSPENSE, params=params, headers=world.ops)
+        assert response.status_code == 200, response.text
+        return [i["order_id"] for i in response.json()["items"]]
+
+    assert listed() == ["ORD-9", "ORD-8", "ORD-7"]
+    assert listed(status="held") == ["ORD-9", "ORD-7"]
+    assert listed(status="refunded") == ["ORD-8"]
+    assert listed(status="applied") == []
+    assert listed(limit=1, offset=1) == ["ORD-8"]
+    assert listed(status="held", limit=1, offset=1) == ["ORD-7"]
+    assert listed(offset=3) == []
+    page = world.api.client.get(SUSPENSE, params={"limit": 2}, headers=world.ops).json()
+    assert (len(page["items"]), page["limit"], page["offset"]) == (2, 2, 0)
+    for params in (
+        {"status": "resolved"},
+        {"status": "HELD"},
+        {"limit": 0},
+        {"limit": 101},
+        {"offset": -1},
+    ):
+        response = world.api.client.get(SUSPENSE, params=params, headers=world.ops)
+        assert_error(response, 422, "validation_error")
+
+
+def test_malformed_ids_are_invalid_and_unknown_ones_not_found(world: World) -> None:
+    client, ops = world.api.client, world.ops
+    for item_id, status, code in (
+        ("sus_x", 422, "invalid_identifier"),
+        ("rcn_01M97GEBT7CCJTMT31HSJDFZQ4", 422, "invalid_identifier"),
+        (UNKNOWN_ITEM, 404, "not_found"),
+    ):
+        assert_error(world.get(item_id), status, code)
+        assert_error(client.post(f"{SUSPENSE}/{item_id}/apply", headers=ops), status, code)
+        refund = client.post(f"{SUSPENSE}/{item_id}/refund", json={"reason": "r"}, headers=ops)
+        assert_error(refund, status, code)
+
+
+def test_auditors_and_risk_read_only_operations_change_and_managers_see_nothing(
+    world: World,
+) -> None:
+    item = world.held("ORD-7")
+    client = world.api.client
+    auditor = world.api.staff_headers(Role.AUDITOR)
+    risk = world.api.staff_headers(Role.RISK_OFFICER)
+    manager = world.api.staff_headers(Role.ACCOUNT_MANAGER)
+    for reader in (auditor, risk):
+        listed = client.get(SUSPENSE, headers=reader)
+        assert listed.status_code == 200, listed.text
+        assert listed.json()["items"] == [item]
+        assert world.get(item["item_id"], reader).json() == item
+    for refused in (auditor, risk, manager):
+        assert_error(world.hold("ORD-8", refused), 403, "forbidden")
+        apply = client.post(f"{SUSPENSE}/{item['item_id']}/apply", headers=refused)
+        assert_error(apply, 403, "forbidden")
+        refund = client.post(
+            f"{SUSPENSE}/{item['item_id']}/refund", json={"reason": "no"}, headers=refused
+        )
+        assert_error(refund, 403, "forbidden")
+    assert_error(client.get(SUSPENSE, headers=manager), 403, "forbidden")
+    assert_error(world.get(item["item_id"], manager), 403, "forbidden")
+    # Nothing the refused callers sent changed the item or held another.
+    assert client.get(SUSPENSE, headers=world.ops).json()["items"] == [item]
