@@ -92,6 +92,12 @@ def test_loan_movements_read_repayments_write_offs_recoveries_and_draws() -> Non
         Component.INTEREST: 400,
         Component.PENALTY: 100,
     }
+    # Money held in suspense (挂账) and applied: the same repayment, the partner's share alike.
+    from_suspense = {
+        (Account.REPAYMENT_SUSPENSE if a is Account.SETTLEMENT else a): v
+        for a, v in repayment.items()
+    }
+    assert loan_movements(from_suspense) == loan_movements(repayment)
     draw = {Account.PRINCIPAL_RECEIVABLE: 50_000, Account.SETTLEMENT: -50_000}
     assert loan_movements(draw) == {Component.PRINCIPAL_FUNDED: 50_000}
     write_off = {

@@ -11,8 +11,10 @@ from datetime import date, timedelta
 import pytest
 from tests.servicing.conftest import Snapshot
 
+from puhui.adapters.db.collections.unit_of_work import CollectionsUnitOfWork
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
+from puhui.bootstrap import Platform
 from puhui.domain.errors import InvalidIdentifier, InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId, ReceiptId
 from puhui.domain.ledger import Account
@@ -20,8 +22,10 @@ from puhui.domain.lending.errors import Overpayment
 from puhui.domain.lending.suspense import SuspenseStatus
 from puhui.domain.origination.errors import Forbidden
 from puhui.pipelines.eod import run_end_of_day
+from puhui.services.collections.cases import repayments_of
 from puhui.services.ports import AuditQuery
 from puhui.services.security.permissions import Principal, Role
+from puhui.services.servicing.line_list import line_repayments
 from puhui.services.servicing.lines import draw
 from puhui.services.servicing.operations import reconcile_repayments
 from puhui.services.servicing.receipts import OrderInSuspense, repay, reverse_repayment
@@ -180,7 +184,10 @@ def test_a_held_order_is_posted_on_the_open_day_and_reconciles_the_channels_day(
 
 
 def test_applying_repays_the_loan_from_suspense_and_the_day_applied_still_agrees(
-    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+    uow_factory: Factory,
+    line_id: CreditLineId,
+    eod_store: SqlEndOfDayStore,
+    servicing_platform: Platform,
 ) -> None:
     r = _world(uow_factory, line_id, eod_store)
     run_id = _reconciled(uow_factory, r)
@@ -197,6 +204,14 @@ def test_applying_repays_the_loan_from_suspense_and_the_day_applied_still_agrees
     assert _owed(uow_factory, r[1]) == owed - 50_00
     # Suspense is cleared; settlement is not touched again (the money came in with the hold).
     assert _balances(uow_factory) == (0, settlement_held, True)
+    # The line's repayments, its statement and collections see the money paid.
+    listed = line_repayments(uow_factory, line_id, through=OPEN_DAY)
+    on_day = sorted((x.amount_fen, x.entry_key) for x in listed if x.on == OPEN_DAY)
+    assert on_day == [(50_00, f"repay:{applied.item.repayment_key}"), (80_00, "repay:ord-005")]
+    p = servicing_platform
+    with CollectionsUnitOfWork(p.database.engine, clock=p.clock, audit_key=p.audit_key) as uow:
+        paid = repayments_of(uow, ReceiptId(r[1]), through=OPEN_DAY)
+    assert sorted(x.amount_fen for x in paid if x.paid_on == OPEN_DAY) == [50_00, 80_00]
     assert count_held(uow_factory, actor=OPS) == 0
 
     # Resolved once: neither applied again nor refunded.

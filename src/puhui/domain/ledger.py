@@ -266,6 +266,17 @@ class JournalEntry:
         )
 
 
+FUNDING_ACCOUNTS = (Account.SETTLEMENT, Account.REPAYMENT_SUSPENSE)
+"""Where a repayment's money comes from: settlement when it arrives, suspense when it was held
+since an earlier day (挂账)."""
+
+
+def money_paid(amounts_fen: Mapping[Account, int]) -> int:
+    """The money a repayment's entry brought (negative for its reversal): its debit of the
+    account the money came from, settlement or suspense."""
+    return sum(amounts_fen.get(account, 0) for account in FUNDING_ACCOUNTS)
+
+
 def _is_memo(account: Account) -> bool:
     return account.account_type is AccountType.MEMO
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import Enum
 
 from puhui.domain.errors import InvalidInput
-from puhui.domain.ledger import Account, JournalEntry
+from puhui.domain.ledger import Account, JournalEntry, money_paid
 from puhui.domain.money import format_yuan, parse_yuan
 from puhui.domain.partners.agreements import Agreement, AgreementKind
 from puhui.domain.partners.shares import split
@@ -56,7 +56,7 @@ def loan_movements(
         out[Component.RECOVERY] = -a[Account.RECOVERY_INCOME]
     elif principal > 0:
         out[Component.PRINCIPAL_FUNDED] = principal
-    elif a[Account.SETTLEMENT] > 0:
+    elif money_paid(a) > 0:  # a repayment, from settlement or from suspense
         out[Component.PRINCIPAL_REPAID] = -principal
         out[Component.INTEREST] = -(a[Account.INTEREST_RECEIVABLE] + a[Account.INTEREST_INCOME])
         out[Component.PENALTY] = -(a[Account.PENALTY_RECEIVABLE] + a[Account.PENALTY_INCOME])

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from puhui.domain.clock import Clock
 from puhui.domain.errors import Conflict, InvalidInput, NotFound
 from puhui.domain.ids import new_id
-from puhui.domain.ledger import Account
+from puhui.domain.ledger import money_paid
 from puhui.domain.lending.account import LoanStatus
 from puhui.domain.monitoring.collection import (
     ContactAttempt,
@@ -171,7 +171,7 @@ def repayments_of(uow: CollectionsUnitOfWork, receipt_id: str, *, through: date)
     found = []
     for event in uow.ledger.receipt_events([receipt_id], through=through):
         if event.operation in (Operation.REPAY, Operation.REVERSE_REPAYMENT):
-            amount = event.amounts_fen.get(Account.SETTLEMENT, 0)
+            amount = money_paid(event.amounts_fen)
             if amount:
                 found.append(Repayment(paid_on=event.posted_on, amount_fen=amount))
     return found

@@ -8,7 +8,7 @@ from datetime import date
 
 from puhui.domain.errors import InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId
-from puhui.domain.ledger import Account
+from puhui.domain.ledger import Account, money_paid
 from puhui.services.servicing.ports import ServicingUnitOfWork
 from puhui.services.servicing.records import CreditLineRecord, LineStatus
 from puhui.services.servicing.statements import Operation, StatementUnitOfWork
@@ -92,7 +92,7 @@ def line_repayments(
             Repayment(
                 receipt_id=event.receipt_id,
                 on=event.posted_on,
-                amount_fen=a.get(Account.SETTLEMENT, 0),
+                amount_fen=money_paid(a),
                 principal_fen=-a.get(Account.PRINCIPAL_RECEIVABLE, 0),
                 interest_fen=-(
                     a.get(Account.INTEREST_RECEIVABLE, 0) + a.get(Account.INTEREST_INCOME, 0)

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from puhui.domain.errors import InvalidDate, InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId, ProductId
-from puhui.domain.ledger import Account
+from puhui.domain.ledger import Account, money_paid
 from puhui.domain.lending.account import LoanAccount
 from puhui.domain.lending.schedule import add_months
 from puhui.services.ports import UnitOfWork
@@ -450,7 +450,7 @@ def _event_change(event: PostedEvent, before: Balances) -> tuple[Balances, int]:
     if event.operation is Operation.DRAW:
         return Balances(principal_fen=principal), principal
     if event.operation in (Operation.REPAY, Operation.REVERSE_REPAYMENT):
-        return Balances(principal, interest, penalty), amount(Account.SETTLEMENT)
+        return Balances(principal, interest, penalty), money_paid(a)
     if event.operation is Operation.WRITE_OFF:
         # The entry books the memo part of interest and penalty as one figure; the write-off
         # clears the receipt, so its split is the balance it cleared.
