@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -172,8 +173,15 @@ def test_readers_see_the_items_and_cannot_resolve_them(
     run_path, receipt = _reconciled(api, engine, clock, ops)
     item_path = _hold(ops, run_path, "ORD-9").headers["location"].split("?")[0]
 
+    # A day later the item has been on hold one day (挂账天数).
+    run_end_of_day(SqlEndOfDayStore(engine, clock=clock), clock.today() + timedelta(days=1))
     auditor = sign_in(api.deps, api.client.app, "auditor", Role.AUDITOR)
-    assert item_path in auditor.get("/console/suspense")
+    listed = auditor.get("/console/suspense")
+    assert item_path in listed
+    assert "挂账天数" in listed
+    row = listed[listed.index(item_path) :].split("</tr>", 1)[0]
+    assert row.rstrip().endswith('<td class="num">1</td>')
+    assert "<dt>挂账天数</dt><dd>1</dd>" in auditor.get(item_path)
     page = auditor.get(item_path)
     assert "挂账中" in page
     assert "/apply" not in page

@@ -296,6 +296,14 @@ def items_of_orders(
         return uow.suspense.of_orders(order_ids)
 
 
+def business_day(reader: Units, *, actor: Principal) -> date | None:
+    """The open business day (None before any day closed): how long items have been held."""
+    require(actor, Permission.LEDGER_READ)
+    with reader() as uow:
+        closed = uow.business_days.last_closed()
+    return None if closed is None else closed + timedelta(days=1)
+
+
 def count_held(reader: Units, *, actor: Principal) -> int:
     """Items waiting to be applied or refunded (the console's home)."""
     require(actor, Permission.SUSPENSE_MANAGE)

@@ -138,6 +138,7 @@ async def items(
         limit=PAGE,
         offset=start,
     )
+    today = await call(deps, suspense.business_day, _reader(deps), actor=principal)
     shown = "all" if chosen is None else chosen.value
     return console_page(
         request,
@@ -145,6 +146,7 @@ async def items(
         "suspense/list.html",
         {
             "items": found,
+            "today": today,
             "status": shown,
             "statuses": STATUS_NAMES,
             "previous_offset": max(0, start - PAGE) if start else None,
@@ -195,12 +197,14 @@ async def _item_page(
         deps, suspense.suspense_item, _reader(deps), actor=principal, item_id=item_id
     )
     names = await call(deps, staff_names, deps, (item.held_by, item.resolved_by or ""))
+    today = await call(deps, suspense.business_day, _reader(deps), actor=principal)
     response = console_page(
         request,
         principal,
         "suspense/item.html",
         {
             "item": item,
+            "today": today,
             "held_by": names[item.held_by],
             "resolved_by": names.get(item.resolved_by or "", ""),
             "statuses": STATUS_NAMES,
