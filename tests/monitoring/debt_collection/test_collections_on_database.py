@@ -179,6 +179,8 @@ def test_contacts_are_logged_with_the_note_sealed_and_claims_are_exclusive(
     )
     mine = cases.queue_page(book.units, QueueFilter(bucket=DpdBucket.REMINDER, assignee="am-1"))
     assert [c.case_id for c in mine.cases] == [case.case_id]
+    with book.units() as uow:  # what the console's home counts for each of them
+        assert [uow.collections.count_held(who) for who in ("am-1", "desk-2", "am-2")] == [1, 0, 0]
     note = "spoke to Mr Wang on 13800138000, pays Friday"
     first = cases.record_contact(
         book.units,

@@ -74,10 +74,14 @@ def test_a_case_is_worked_and_written_off_with_four_eyes(
     assert "50,000.00" in queue
     assert case_id not in manager.get("/console/collections?bucket=reminder")
     path = f"/console/collections/{case_id}"
+    assert "您负责的催收案件：" not in manager.get("/console/")
     manager.get(path)
     claimed = manager.post(f"{path}/claim")
     assert claimed.status_code == 303
     assert case_id in manager.get("/console/collections?bucket=legal&mine=1")
+    # The home tells the collector the cases they hold; those who only read are not counted.
+    assert "您负责的催收案件：1 件" in manager.get("/console/")
+    assert "您负责的催收案件：" not in _staff(api, Role.AUDITOR, "auditor-home").get("/console/")
     page = manager.get(path)
     contact = {
         "channel": "visit",

@@ -49,6 +49,13 @@ def queue(access: PostLoanAccess, *, actor: Principal, query: QueueFilter) -> ca
     return cases.queue_page(access.units, query)
 
 
+def count_my_cases(access: PostLoanAccess, *, actor: Principal) -> int:
+    """The open collection cases the user holds (claimed, or given to them)."""
+    require(actor, Permission.COLLECTIONS_WORK)
+    with access.units() as uow:
+        return uow.collections.count_held(actor.audit_name())
+
+
 def _masked(actor: Principal, contacts: list[StoredContact]) -> list[StoredContact]:
     if actor.can(Permission.COLLECTIONS_WORK):
         return contacts

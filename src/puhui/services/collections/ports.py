@@ -145,6 +145,10 @@ class CollectionsRepository(Protocol):
         """Write back; the stored version must be ``case.version - 1``."""
         ...
 
+    def count_held(self, assignee: str) -> int:
+        """Open cases ``assignee`` holds (the console's home)."""
+        ...
+
     def queue(self, query: QueueFilter) -> list[CollectionCase]:
         """Open cases of a bucket, oldest then largest first (then by receipt id)."""
         ...

@@ -74,6 +74,13 @@ def my_open_tasks(deps: ApiDependencies, principal: Principal) -> int:
     return tasks.count_my_tasks(_monitoring(deps), actor=principal)
 
 
+def my_cases(deps: ApiDependencies, principal: Principal) -> int:
+    """The open collection cases the user holds, for those who work cases."""
+    if not principal.can(Permission.COLLECTIONS_WORK):
+        return 0
+    return post_loan.count_my_cases(_post_loan(deps), actor=principal)
+
+
 NAV = (
     NavItem(
         "/console/alerts",
@@ -99,6 +106,8 @@ NAV = (
         N_("Overdue receipts by days past due: contacts, promises to pay, write-offs."),
         Permission.COLLECTIONS_READ,
         order=42,
+        waiting=my_cases,
+        waiting_label=N_("Collection cases you hold: %(count)s"),
     ),
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from puhui.adapters.db.collections.tables import (
     collection_cases,
@@ -243,6 +243,15 @@ class SqlCollectionsRepository:
         )
         if done.rowcount != 1:
             raise StaleCase(f"collection case {case.case_id} changed meanwhile: try again")
+
+    def count_held(self, assignee: str) -> int:
+        c = collection_cases.c
+        found = self._connection.execute(
+            select(func.count())
+            .select_from(collection_cases)
+            .where(c.status == CaseStatus.OPEN.value, c.assignee == assignee)
+        ).scalar_one()
+        return int(found)
 
     def queue(self, query: QueueFilter) -> list[CollectionCase]:
         if query.customer_id is not None:
