@@ -30,7 +30,6 @@ Units = Callable[[], ServicingUnitOfWork]
 ITEM_ID = re.compile(r"^sus_[0-9A-HJKMNP-TV-Z]{26}$")
 MAX_PAGE = 100
 MAX_REASON = 200
-MAX_ORDERS = 100_000
 
 
 class NotHeld(Conflict):
@@ -288,10 +287,6 @@ def items_of_orders(
 ) -> dict[str, SuspenseItem]:
     """The items of those of these orders that were held (a reconciliation's page)."""
     require(actor, Permission.LEDGER_READ)
-    if len(order_ids) > MAX_ORDERS:
-        raise InvalidInput(
-            f"at most {MAX_ORDERS:,} orders at a time", details={"field": "order_ids"}
-        )
     with reader() as uow:
         return uow.suspense.of_orders(order_ids)
 
