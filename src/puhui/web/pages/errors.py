@@ -81,6 +81,12 @@ def user_message(request: Request, code: str, kinds: tuple[str, ...] = ()) -> st
     return gettext(request, ERROR_MESSAGES["not_completed"])
 
 
+def error_text(request: Request, error: PuhuiError) -> str:
+    """The sentence a page shows for ``error``: the words of its code, else of its kinds
+    (its detail goes beside it, as the service said)."""
+    return user_message(request, error.code, _kinds(error))
+
+
 def _kinds(error: PuhuiError) -> tuple[str, ...]:
     return tuple(
         str(getattr(kind, "code", ""))

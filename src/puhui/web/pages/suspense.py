@@ -26,7 +26,7 @@ from puhui.services.servicing.ports import ServicingUnitOfWork
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page, staff_names
-from puhui.web.pages.errors import refusal_status, user_message
+from puhui.web.pages.errors import error_text, refusal_status
 from puhui.web.pages.forms import form_text, page_offset
 from puhui.web.pages.nav import N_, NavItem
 
@@ -211,7 +211,7 @@ async def _item_page(
             "can_resolve": item.status is SuspenseStatus.HELD
             and principal.can(Permission.SUSPENSE_MANAGE),
             "notice": NOTICES.get(request.query_params.get("done") or ""),
-            "problem": None if problem is None else _message(request, problem),
+            "problem": None if problem is None else error_text(request, problem),
             "detail": None if problem is None else problem.message,
             "entered": entered or {},
         },
@@ -219,15 +219,6 @@ async def _item_page(
     if problem is not None:
         response.status_code = refusal_status(problem)
     return response
-
-
-def _message(request: Request, error: PuhuiError) -> str:
-    kinds = tuple(
-        str(getattr(k, "code", ""))
-        for k in type(error).__mro__[1:]
-        if isinstance(getattr(k, "code", None), str)
-    )
-    return user_message(request, error.code, kinds)
 
 
 @router.get("/console/suspense/{item_id}")

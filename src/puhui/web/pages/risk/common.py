@@ -9,7 +9,6 @@ from fastapi import Request
 
 from puhui.domain.errors import ConfigurationError, InvalidInput, PuhuiError
 from puhui.services import strategies
-from puhui.web.pages.errors import user_message
 from puhui.web.pages.nav import N_
 from puhui.web.pages.risk.jobs import JobBoard
 
@@ -81,16 +80,6 @@ def person(request: Request, actor: str | None) -> str:
             return actor
         names[user_id] = user.username
     return names[user_id]
-
-
-def error_text(request: Request, error: PuhuiError) -> str:
-    """The sentence a page shows for ``error`` (its detail goes beside it, as the service said)."""
-    kinds = tuple(
-        str(getattr(kind, "code", ""))
-        for kind in type(error).__mro__[1:]
-        if isinstance(getattr(kind, "code", None), str)
-    )
-    return user_message(request, error.code, kinds)
 
 
 def detail_of(error: PuhuiError | None) -> str | None:

@@ -16,6 +16,7 @@ from puhui.services.security.permissions import Permission, Principal, require
 from puhui.web.dependencies import call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
+from puhui.web.pages.errors import error_text
 from puhui.web.pages.nav import N_
 from puhui.web.pages.rendering import gettext
 from puhui.web.pages.risk.common import (
@@ -23,7 +24,6 @@ from puhui.web.pages.risk.common import (
     STATUS_NAMES,
     deps_of,
     detail_of,
-    error_text,
     jobs,
     model_registry,
     person,

@@ -17,6 +17,7 @@ from puhui.services.security.permissions import Permission, Principal, require
 from puhui.web.dependencies import call
 from puhui.web.pages import session
 from puhui.web.pages.common import console_page
+from puhui.web.pages.errors import error_text
 from puhui.web.pages.nav import N_
 from puhui.web.pages.rendering import gettext
 from puhui.web.pages.risk import document_view
@@ -26,7 +27,6 @@ from puhui.web.pages.risk.common import (
     STATUS_NAMES,
     deps_of,
     detail_of,
-    error_text,
     jobs,
     person,
     strategy_units,
