@@ -377,8 +377,12 @@ async def reconciliation_run(request: Request, principal: StaffUser, run_id: str
     )
     (row,) = await call(deps, _run_rows, deps, [found])
     unposted = [b.order_id for b in found.breaks or () if b.kind is BreakKind.NOT_POSTED]
-    held = await call(
-        deps, suspense.items_of_orders, _reader(deps), actor=principal, order_ids=unposted
+    held = (
+        await call(
+            deps, suspense.items_of_orders, _reader(deps), actor=principal, order_ids=unposted
+        )
+        if unposted
+        else {}
     )
     refused = request.query_params.get("refused")
     return console_page(
