@@ -47,11 +47,13 @@ STAFF: dict[str, Role] = {
     "risk": Role.RISK_OFFICER,
     "risk2": Role.RISK_OFFICER,
     "ops": Role.OPERATIONS,
+    "ops2": Role.OPERATIONS,
     "admin": Role.ADMIN,
     "auditor": Role.AUDITOR,
     "supervisor": Role.SUPERVISOR,
 }
-"""One user per role (two approvers and two risk officers, for four eyes); password PASSWORD."""
+"""One user per role (two approvers, two risk officers and two operators, for four eyes);
+password PASSWORD."""
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Operations in a real browser: end of day and a balanced trial balance; an admin creates a
 user who then signs in, and an auditor finds that creation in the audit log; API keys; a failed
-notice sent again from the outbox; a demo day's repayments reconciled with a channel's file."""
+notice sent again from the outbox; a demo day's repayments reconciled with a channel's file; an
+unposted order held in suspense and refunded by two operators."""
 
 from __future__ import annotations
 
@@ -268,7 +269,7 @@ def test_operations_reconcile_a_day_with_the_channels_file(
     desktop.goto("/console/?lang=zh-CN")
 
 
-def test_operations_hold_an_unposted_order_in_suspense_and_refund_it(
+def test_operations_hold_an_unposted_order_in_suspense_and_two_refund_it(
     desktop: Page, site: Site, tmp_path: Path
 ) -> None:
     day, posted = _day_with_repayments(site)
@@ -303,10 +304,25 @@ def test_operations_hold_an_unposted_order_in_suspense_and_refund_it(
     desktop.get_by_role("link", name="已挂账：查看处理情况").click()
     expect(desktop).to_have_url(item_page)
     desktop.get_by_label("原因").fill("付款人重复付款")
-    desktop.get_by_role("button", name="退回", exact=True).click()
-    expect(desktop.get_by_role("status")).to_have_text("款项已退回付款人。")
+    desktop.get_by_role("button", name="申请退回", exact=True).click()
+    expect(desktop.get_by_role("status")).to_contain_text("已申请退回。")
     expect(desktop.get_by_text("付款人重复付款")).to_be_visible()
-    expect(desktop.get_by_role("button", name="退回", exact=True)).to_have_count(0)
+    # Its requester may withdraw it, not approve it.
+    expect(desktop.get_by_role("button", name="复核通过，退回款项")).to_have_count(0)
+    expect(desktop.get_by_role("button", name="撤回申请")).to_be_visible()
+    desktop.get_by_role("button", name="退出登录").click()
+    desktop.wait_for_url("**/console/sign-in")
+
+    sign_in_staff(desktop, "ops2", PASSWORD)
+    desktop.goto(item_page)
+    expect(desktop.locator(".facts .badge")).to_have_text("退回待复核")
+    assert untranslated_on_page(desktop) == []
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-suspense-refund")
+    desktop.get_by_role("button", name="复核通过，退回款项").click()
+    expect(desktop.get_by_role("status")).to_have_text("退回已复核通过：款项已退回付款人。")
+    expect(desktop.get_by_text("付款人重复付款")).to_be_visible()
+    expect(desktop.get_by_role("button", name="复核通过，退回款项")).to_have_count(0)
     desktop.goto("/console/suspense?status=all")
     expect(desktop.get_by_role("row").filter(has_text=order)).to_contain_text("已退回")
     assert axe_violations(desktop) == []

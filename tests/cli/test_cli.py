@@ -126,14 +126,32 @@ def _the_last_month_is_reconciled_with_the_channel(stdout: str, workdir: Path) -
     held = re.search(r"suspense \(挂账\): +order (SIM-TIMEOUT-\d{8}) \(100\.00 yuan", section)
     assert held is not None, section
     assert "applied to " in section
+    # A payer debited twice: held the same way, its refund requested by the demo's operator
+    # and left for a second one to approve.
+    twice = re.search(r"refund \(退回\): +order (SIM-DUPLICATE-\d{8}) \(([0-9,.]+) yuan", section)
+    assert twice is not None, section
+    assert "waiting for a second operator" in section
     broke = [r for r in runs if not r["agrees"]]
-    assert [r["breaks_count"] for r in broke] == [1]
+    assert [r["breaks_count"] for r in broke] == [1, 1]
     assert sorted(r["file_name"] for r in runs) == sorted(
-        [f.name for f in files] + [broke[0]["file_name"]]
+        [f.name for f in files] + [r["file_name"] for r in broke]
     )
     items = runner.invoke(app, ["ledger", "suspense", "--status", "applied", "--json"])
     assert items.exit_code == 0, items.output
     assert [i["order_id"] for i in json.loads(items.output)] == [held.group(1)]
+    waiting = runner.invoke(app, ["ledger", "suspense", "--status", "refund_requested", "--json"])
+    assert waiting.exit_code == 0, waiting.output
+    (pending,) = json.loads(waiting.output)
+    assert (pending["order_id"], pending["refund_requested_by"]) == (
+        twice.group(1),
+        "usr_demo_operations",
+    )
+    # The suspense account holds exactly the refund waiting for its approval.
+    assert re.search(
+        rf"suspense account: +2245 holds {re.escape(twice.group(2))} yuan, 1 item in "
+        r"suspense: ties out",
+        section,
+    ), section
     last = re.search(r"last recorded: +(rcn_[0-9A-Z]{26})", section)
     assert last is not None
     assert last.group(1) in {r["run_id"] for r in runs}

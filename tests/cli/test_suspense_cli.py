@@ -1,6 +1,7 @@
 """``puhui ledger`` on repayments held in suspense (挂账), as an operator runs it: an order a
 reconciliation found collected but not posted is held (once), listed, shown, applied to its
-loan or refunded (once); every refusal is one line on stderr and a non-zero exit."""
+loan or refunded (once: one operator requests the refund, another approves or either rejects
+it); every refusal is one line on stderr and a non-zero exit."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from puhui.bootstrap import Platform
+from puhui.cli import ledger as ledger_cli
 from puhui.cli.main import app
 from puhui.domain.ids import ReceiptId
+from puhui.domain.ledger import Account
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
 from puhui.pipelines.eod import run_end_of_day
 from puhui.services.servicing.lines import draw, open_credit_line
@@ -55,6 +58,19 @@ def document(result: Result) -> Any:
 
 def fen(yuan: str) -> int:
     return int(Decimal(yuan) * 100)
+
+
+def acting_as(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """The commands that follow run as another operating-system user (``cli:<name>``)."""
+    monkeypatch.setattr(ledger_cli, "operator_name", lambda: name)
+
+
+def suspense_and_settlement() -> tuple[str, str]:
+    """The suspense and settlement balances of the open day, as the trial balance prints them."""
+    found = document(ledger("trial-balance", "--as-of", OPEN_DAY, "--json"))
+    assert found["balanced"] is True
+    balances = {a["code"]: a["balance"] for a in found["accounts"]}
+    return balances[Account.REPAYMENT_SUSPENSE.code], balances[Account.SETTLEMENT.code]
 
 
 def _receipts(platform: Platform) -> list[str]:
@@ -164,6 +180,7 @@ def test_an_order_collected_not_posted_is_held_listed_shown_and_applied_once(boo
         "T9",
     )
     assert (item["run_id"], item["resolved_on"], item["reason"]) == (book.run_id, None, None)
+    assert (item["refund_requested_by"], item["refund_requested_at"]) == (None, None)
     assert item["held_by"].startswith("cli:")
     plain_again = ledger("hold", book.run_id, "ord-009")
     assert "order ord-009 was held already: nothing posted again" in plain_again.stdout
@@ -218,25 +235,75 @@ def test_an_order_collected_not_posted_is_held_listed_shown_and_applied_once(boo
     assert book.owed_fen(book.receipts[1]) == fen(repayment["owed_after"])
 
 
-def test_a_held_item_is_refunded_with_its_reason_and_listed_by_status(book: Book) -> None:
+def test_a_refund_requested_by_one_operator_is_approved_by_another(
+    book: Book, monkeypatch: pytest.MonkeyPatch
+) -> None:
     applied_id = document(ledger("hold", book.run_id, "ord-009", "--json"))["item"]["item_id"]
     refunded_id = document(ledger("hold", book.run_id, "ord-010", "--json"))["item"]["item_id"]
     assert ledger("apply-suspense", applied_id).exit_code == 0
     owed = book.owed_fen(book.receipts[0])
+    acting_as(monkeypatch, "alice")
+    books = suspense_and_settlement()
 
-    refunded = ledger("refund-suspense", refunded_id, "--reason", "payer's duplicate")
-    assert refunded.exit_code == 0, refunded.output
-    assert refunded.stdout.startswith(f"suspense item {refunded_id}: refunded on {OPEN_DAY}\n")
-    assert f"  refunded  on {OPEN_DAY} by cli:" in refunded.stdout
-    assert refunded.stdout.rstrip().endswith("UTC: payer's duplicate")
+    requested = ledger("refund-suspense", refunded_id, "--reason", "payer's duplicate")
+    assert requested.exit_code == 0, requested.output
+    lines = requested.stdout.splitlines()
+    assert lines[0] == (
+        "refund of 30.00 yuan requested: it waits for a second person's approval "
+        "(approve-suspense-refund), nothing is posted yet"
+    )
+    assert lines[1] == (
+        f"suspense item {refunded_id}: refund requested by cli:alice, "
+        "waiting for a second person's approval"
+    )
+    assert lines[-1].startswith("  refund    requested by cli:alice at ")
+    assert lines[-1].endswith(" UTC: payer's duplicate")
+    assert suspense_and_settlement() == books  # nothing posted yet
+    pending = document(ledger("suspense", "--status", "refund_requested", "--json"))
+    assert [(i["item_id"], i["status"], i["reason"]) for i in pending] == [
+        (refunded_id, "refund_requested", "payer's duplicate")
+    ]
+    assert pending[0]["refund_requested_by"] == "cli:alice"
+    assert pending[0]["refund_requested_at"] is not None
+    assert (pending[0]["resolved_on"], pending[0]["resolved_by"]) == (None, None)
+
+    # Who requested it does not approve it: refused, naming the rule; nothing posted.
+    same = ledger("approve-suspense-refund", refunded_id)
+    assert same.exit_code == 2
+    assert same.output == (
+        f"error [four_eyes_violation]: you requested the refund of suspense item "
+        f"{refunded_id}: a second person approves it\n"
+    )
+    assert document(ledger("suspense-item", refunded_id, "--json")) == pending[0]
+    assert suspense_and_settlement() == books
+
+    acting_as(monkeypatch, "bob")
+    approved = document(ledger("approve-suspense-refund", refunded_id, "--json"))
+    assert (approved["status"], approved["reason"], approved["resolved_on"]) == (
+        "refunded",
+        "payer's duplicate",
+        OPEN_DAY,
+    )
+    assert (approved["refund_requested_by"], approved["resolved_by"]) == ("cli:alice", "cli:bob")
+    assert approved["refund_requested_at"] == pending[0]["refund_requested_at"]
+    assert approved["applied_loan_id"] is None
     assert book.owed_fen(book.receipts[0]) == owed  # the money went back, not to the loan
+    # 30.00 left suspense (a credit, negative) and went out through settlement.
+    suspense_before, settlement_before = books
+    assert suspense_and_settlement() == (
+        f"{Decimal(suspense_before) + Decimal('30.00'):.2f}",
+        f"{Decimal(settlement_before) - Decimal('30.00'):.2f}",
+    )
+
+    shown = ledger("suspense-item", refunded_id)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith(f"suspense item {refunded_id}: refunded on {OPEN_DAY}\n")
+    assert "  refund    requested by cli:alice at " in shown.stdout
+    assert f"  refunded  on {OPEN_DAY} by cli:bob at " in shown.stdout
+    assert shown.stdout.rstrip().endswith("UTC: payer's duplicate")
 
     found = document(ledger("suspense", "--status", "refunded", "--json"))
-    assert [(i["item_id"], i["status"], i["reason"]) for i in found] == [
-        (refunded_id, "refunded", "payer's duplicate")
-    ]
-    assert found[0]["resolved_by"].startswith("cli:")
-    assert found[0]["applied_loan_id"] is None
+    assert found == [approved]
     applied = ledger("suspense", "--status", "applied")
     assert applied.stdout.splitlines() == [
         f"{applied_id}  ord-009  {book.receipts[1]}         50.00  valued 2026-02-10  "
@@ -246,11 +313,83 @@ def test_a_held_item_is_refunded_with_its_reason_and_listed_by_status(book: Book
     assert f"30.00  valued 2026-02-10  refunded on {OPEN_DAY}" in both
     none = ledger("suspense", "--status", "held")
     assert (none.exit_code, none.stdout) == (0, "no suspense item held\n")
+    nothing_pending = ledger("suspense", "--status", "refund_requested")
+    assert (nothing_pending.exit_code, nothing_pending.stdout) == (
+        0,
+        "no suspense item refund_requested\n",
+    )
 
-    again = ledger("refund-suspense", refunded_id, "--reason", "twice")
-    assert again.exit_code == 2
-    assert "error [suspense_not_held]" in again.output
-    assert "was refunded on 2026-02-11" in again.output
+    # Refunded once: neither requested, approved nor rejected again.
+    for command in (
+        ["refund-suspense", refunded_id, "--reason", "twice"],
+        ["approve-suspense-refund", refunded_id],
+        ["reject-suspense-refund", refunded_id, "--reason", "too late"],
+    ):
+        again = ledger(*command)
+        assert again.exit_code == 2
+        assert "error [suspense_not_held]" in again.output
+        assert "was refunded on 2026-02-11" in again.output
+
+
+def test_a_rejected_refund_holds_the_item_again(
+    book: Book, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    item_id = document(ledger("hold", book.run_id, "ord-009", "--json"))["item"]["item_id"]
+    held = document(ledger("suspense-item", item_id, "--json"))
+    books = suspense_and_settlement()
+    acting_as(monkeypatch, "alice")
+
+    # Nothing requested: nothing to approve or reject.
+    for command in (
+        ["approve-suspense-refund", item_id],
+        ["reject-suspense-refund", item_id, "--reason", "no"],
+    ):
+        refused = ledger(*command)
+        assert refused.exit_code == 2
+        assert refused.output == (
+            f"error [suspense_no_refund_requested]: suspense item {item_id} is held with no "
+            "refund requested: request one first\n"
+        )
+
+    requested = document(ledger("refund-suspense", item_id, "--reason", "wrong payer", "--json"))
+    assert (requested["status"], requested["refund_requested_by"]) == (
+        "refund_requested",
+        "cli:alice",
+    )
+    # Pending: neither requested again nor applied.
+    twice = ledger("refund-suspense", item_id, "--reason", "again")
+    assert twice.exit_code == 2
+    assert twice.output == (
+        f"error [suspense_refund_pending]: a refund of suspense item {item_id} was requested "
+        "by cli:alice: approve or reject it first\n"
+    )
+    applied = ledger("apply-suspense", item_id)
+    assert applied.exit_code == 2
+    assert "error [suspense_refund_pending]" in applied.output
+    blank = ledger("reject-suspense-refund", item_id, "--reason", " ")
+    assert blank.exit_code == 2
+    assert "error [invalid_input]: reason must be 1 to 200 printable characters" in blank.output
+    assert ledger("reject-suspense-refund", item_id).exit_code == 2  # --reason is required
+    assert document(ledger("suspense-item", item_id, "--json")) == requested
+
+    # Another operator rejects it: held again, the request cleared, nothing posted.
+    acting_as(monkeypatch, "bob")
+    rejected = ledger("reject-suspense-refund", item_id, "--reason", "the payer is right")
+    assert rejected.exit_code == 0, rejected.output
+    assert rejected.stdout.startswith(
+        "refund rejected: the item is held again, to be applied or refunded\n"
+        f"suspense item {item_id}: held\n"
+    )
+    assert "refund    requested" not in rejected.stdout
+    assert document(ledger("suspense-item", item_id, "--json")) == held
+    assert suspense_and_settlement() == books
+
+    # Requested again, its requester withdraws it the same way; then it is applied.
+    assert ledger("refund-suspense", item_id, "--reason", "again").exit_code == 0
+    withdrawn = document(ledger("reject-suspense-refund", item_id, "--reason", "mine", "--json"))
+    assert withdrawn == held
+    paid = document(ledger("apply-suspense", item_id, "--json"))
+    assert (paid["item"]["status"], paid["repayment"]["amount"]) == ("applied", "50.00")
 
 
 def test_refusals_are_one_line_and_a_non_zero_exit(book: Book) -> None:
@@ -261,20 +400,33 @@ def test_refusals_are_one_line_and_a_non_zero_exit(book: Book) -> None:
     unknown_status = ledger("suspense", "--status", "pending")
     assert unknown_status.exit_code == 2
     assert unknown_status.output == (
-        "error [invalid_status]: not a status of suspense items (held, applied, refunded): "
-        "'pending'\n"
+        "error [invalid_status]: not a status of suspense items (held, refund_requested, "
+        "applied, refunded): 'pending'\n"
     )
     assert ledger("suspense", "--limit", "0").exit_code == 2
 
-    for command in (["suspense-item", "sus_1"], ["apply-suspense", "sus_1"]):
+    for command in (
+        ["suspense-item", "sus_1"],
+        ["apply-suspense", "sus_1"],
+        ["refund-suspense", "sus_1", "--reason", "r"],
+        ["approve-suspense-refund", "sus_1"],
+        ["reject-suspense-refund", "sus_1", "--reason", "r"],
+    ):
         malformed = ledger(*command)
         assert malformed.exit_code == 2
         assert "error [invalid_identifier]: not a suspense item id (sus_ and 26 characters)" in (
             malformed.output
         )
-    missing = ledger("suspense-item", "sus_01M97GEBT7CCJTMT31HSJDFZQ4")
-    assert missing.exit_code == 2
-    assert "error [not_found]: no suspense item sus_01M97GEBT7CCJTMT31HSJDFZQ4" in missing.output
+    for command in (
+        ["suspense-item", "sus_01M97GEBT7CCJTMT31HSJDFZQ4"],
+        ["approve-suspense-refund", "sus_01M97GEBT7CCJTMT31HSJDFZQ4"],
+        ["reject-suspense-refund", "sus_01M97GEBT7CCJTMT31HSJDFZQ4", "--reason", "r"],
+    ):
+        missing = ledger(*command)
+        assert missing.exit_code == 2
+        assert "error [not_found]: no suspense item sus_01M97GEBT7CCJTMT31HSJDFZQ4" in (
+            missing.output
+        )
 
     # Only a not_posted break is held: a matched order is not.
     matched = ledger("hold", book.run_id, "ord-001")

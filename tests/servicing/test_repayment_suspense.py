@@ -1,7 +1,8 @@
 """Repayments held in suspense (挂账), on both databases: a ``not_posted`` break held on the open
 day reconciles the channel's day; the item applied to a loan from suspense (and left out of the
-day it is applied on), reversed back onto hold, or refunded; each resolved once; every refusal
-leaves the books as they were."""
+day it is applied on), reversed back onto hold, or refunded by two people (one requests, a
+second approves; either rejects); each resolved once; every refusal leaves the books as they
+were."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.bootstrap import Platform
 from puhui.domain.errors import InvalidIdentifier, InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId, ReceiptId
-from puhui.domain.ledger import Account
+from puhui.domain.ledger import Account, JournalEntry
 from puhui.domain.lending.errors import Overpayment
 from puhui.domain.lending.suspense import SuspenseStatus
 from puhui.domain.origination.errors import Forbidden
@@ -31,14 +32,21 @@ from puhui.services.servicing.operations import reconcile_repayments
 from puhui.services.servicing.receipts import OrderInSuspense, repay, reverse_repayment
 from puhui.services.servicing.suspense import (
     AlreadyPosted,
+    NoRefundRequested,
     NotHeld,
     OrderHeldAlready,
+    RefundPending,
+    RefundSamePerson,
+    TieOut,
     apply,
+    approve_refund,
     count_held,
     hold,
-    refund,
+    reject_refund,
+    request_refund,
     suspense_item,
     suspense_items,
+    tie_out,
 )
 
 Factory = Callable[[], ServicingUnitOfWork]
@@ -46,6 +54,7 @@ DRAWN_ON = date(2026, 2, 2)
 PAID_ON = date(2026, 2, 10)
 OPEN_DAY = PAID_ON + timedelta(days=1)
 OPS = Principal(user_id="usr_ops", role=Role.OPERATIONS)
+CHECKER = Principal(user_id="usr_ops2", role=Role.OPERATIONS)
 AUDITOR = Principal(user_id="usr_audit", role=Role.AUDITOR)
 HEADER = "order_id,loan_id,amount,value_date,channel_ref\n"
 UNKNOWN_ITEM = "sus_01M97GEBT7CCJTMT31HSJDFZQ4"
@@ -218,7 +227,9 @@ def test_applying_repays_the_loan_from_suspense_and_the_day_applied_still_agrees
     with pytest.raises(NotHeld, match="applied"):
         apply(uow_factory, actor=OPS, item_id=item.item_id)
     with pytest.raises(NotHeld):
-        refund(uow_factory, actor=OPS, item_id=item.item_id, reason="twice")
+        request_refund(uow_factory, actor=OPS, item_id=item.item_id, reason="twice")
+    with pytest.raises(NotHeld):
+        approve_refund(uow_factory, actor=CHECKER, item_id=item.item_id)
 
     # The open day's channel file has ord-005 only: the application is no collection of it.
     run_end_of_day(eod_store, OPEN_DAY)
@@ -265,30 +276,102 @@ def test_an_application_reversed_on_its_day_puts_the_item_back_on_hold(
     assert actions == ["suspense.applied", "suspense.reopened", "suspense.applied", "suspense.held"]
 
 
-def test_a_refund_gives_the_money_back_with_its_reason(
-    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+def test_a_refund_requested_by_one_and_approved_by_another_gives_the_money_back(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore, snapshot: Snapshot
 ) -> None:
     r = _world(uow_factory, line_id, eod_store)
     run_id = _reconciled(uow_factory, r)
     suspense_before, settlement_before, _ = _balances(uow_factory)
     item = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-010").item
+    held_balances = _balances(uow_factory)
     with pytest.raises(InvalidInput, match="reason must be 1 to 200"):
-        refund(uow_factory, actor=OPS, item_id=item.item_id, reason="  ")
+        request_refund(uow_factory, actor=OPS, item_id=item.item_id, reason="  ")
+    with pytest.raises(NoRefundRequested, match="no refund requested"):
+        approve_refund(uow_factory, actor=CHECKER, item_id=item.item_id)
 
-    done = refund(uow_factory, actor=OPS, item_id=item.item_id, reason="payer's duplicate")
-    assert (done.status, done.reason, done.resolved_on) == (
+    # Requested: nothing is posted, the money stays on hold and still waits for operations.
+    asked = request_refund(uow_factory, actor=OPS, item_id=item.item_id, reason="payer's duplicate")
+    assert (asked.status, asked.reason, asked.refund_requested_by) == (
+        SuspenseStatus.REFUND_REQUESTED,
+        "payer's duplicate",
+        "usr_ops",
+    )
+    assert asked.refund_requested_at is not None
+    assert asked.resolved_on is None
+    assert _balances(uow_factory) == held_balances
+    assert count_held(uow_factory, actor=OPS) == 1
+
+    # While it waits, it is neither applied nor asked for again; its requester cannot approve.
+    before = snapshot()
+    with pytest.raises(RefundPending, match="requested by usr_ops"):
+        apply(uow_factory, actor=OPS, item_id=item.item_id, loan_id=r[0])
+    with pytest.raises(RefundPending):
+        request_refund(uow_factory, actor=CHECKER, item_id=item.item_id, reason="again")
+    with pytest.raises(RefundSamePerson, match="a second person approves it") as same:
+        approve_refund(uow_factory, actor=OPS, item_id=item.item_id)
+    assert same.value.code == "four_eyes_violation"
+    with pytest.raises(Forbidden):
+        approve_refund(uow_factory, actor=AUDITOR, item_id=item.item_id)
+    assert snapshot() == before
+
+    done = approve_refund(uow_factory, actor=CHECKER, item_id=item.item_id)
+    assert (done.status, done.reason, done.resolved_on, done.resolved_by) == (
         SuspenseStatus.REFUNDED,
         "payer's duplicate",
         OPEN_DAY,
+        "usr_ops2",
     )
+    assert done.refund_requested_by == "usr_ops"
     assert _balances(uow_factory) == (suspense_before, settlement_before, True)
+    assert count_held(uow_factory, actor=OPS) == 0
     with pytest.raises(NotHeld, match="refunded"):
         apply(uow_factory, actor=OPS, item_id=item.item_id)
+    with pytest.raises(NotHeld, match="refunded"):
+        reject_refund(uow_factory, actor=OPS, item_id=item.item_id, reason="late")
+    with uow_factory() as uow:
+        events = list(uow.audit.search(AuditQuery(entity_id=item.item_id)))
+    assert [e.action for e in events] == [
+        "suspense.refunded",
+        "suspense.refund_requested",
+        "suspense.held",
+    ]
+    assert (events[0].actor, events[1].actor) == ("usr_ops2", "usr_ops")
     # The channel's day still counts it: the money was collected that day.
     rerun = reconcile_repayments(
         uow_factory, actor=OPS, value_date=PAID_ON, channel_file=_channel_file(r)
     )
     assert {b.order_id for b in rerun.breaks} == {"ord-005", "ord-009"}
+
+
+def test_a_rejected_refund_holds_the_item_again_to_be_applied(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    run_id = _reconciled(uow_factory, r)
+    item = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-009").item
+    request_refund(uow_factory, actor=OPS, item_id=item.item_id, reason="unknown payer")
+    with pytest.raises(InvalidInput, match="reason must be"):
+        reject_refund(uow_factory, actor=CHECKER, item_id=item.item_id, reason="")
+
+    back = reject_refund(uow_factory, actor=CHECKER, item_id=item.item_id, reason="payer found")
+    assert back.status is SuspenseStatus.HELD
+    assert (back.reason, back.refund_requested_by, back.refund_requested_at) == (None, None, None)
+    assert back.version == 3
+    with pytest.raises(NoRefundRequested):
+        reject_refund(uow_factory, actor=CHECKER, item_id=item.item_id, reason="twice")
+
+    # Its requester may also withdraw a request.
+    request_refund(uow_factory, actor=OPS, item_id=item.item_id, reason="unknown payer")
+    reject_refund(uow_factory, actor=OPS, item_id=item.item_id, reason="asked in error")
+
+    applied = apply(uow_factory, actor=OPS, item_id=item.item_id)
+    assert applied.item.repayment_key == f"suspense:{item.item_id}:5"
+    assert _balances(uow_factory)[0] == 0
+    with uow_factory() as uow:
+        events = list(uow.audit.search(AuditQuery(entity_id=item.item_id)))
+    assert [e.action for e in events][:2] == ["suspense.applied", "suspense.refund_rejected"]
+    rejected = events[3]
+    assert (rejected.action, rejected.actor) == ("suspense.refund_rejected", "usr_ops2")
 
 
 def test_an_order_held_cannot_be_posted_again_as_a_repayment(
@@ -342,9 +425,13 @@ def test_refusals_leave_the_books_and_the_item_as_they_were(
     with pytest.raises(InvalidIdentifier, match="not a suspense item id"):
         apply(uow_factory, actor=OPS, item_id="sus_1")
     with pytest.raises(NotFound):
-        refund(uow_factory, actor=OPS, item_id=UNKNOWN_ITEM, reason="x")
+        request_refund(uow_factory, actor=OPS, item_id=UNKNOWN_ITEM, reason="x")
+    with pytest.raises(NotFound):
+        approve_refund(uow_factory, actor=OPS, item_id=UNKNOWN_ITEM)
+    with pytest.raises(InvalidIdentifier):
+        reject_refund(uow_factory, actor=OPS, item_id="sus_", reason="x")
     with pytest.raises(Forbidden):
-        refund(uow_factory, actor=AUDITOR, item_id=item.item_id, reason="x")
+        request_refund(uow_factory, actor=AUDITOR, item_id=item.item_id, reason="x")
     assert snapshot() == before
     assert suspense_item(uow_factory, actor=OPS, item_id=item.item_id) == item
 
@@ -356,14 +443,17 @@ def test_items_are_listed_by_ledger_roles_the_latest_first(
     run_id = _reconciled(uow_factory, r)
     first = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-009").item
     second = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-010").item
-    refund(uow_factory, actor=OPS, item_id=second.item_id, reason="duplicate")
+    request_refund(uow_factory, actor=OPS, item_id=second.item_id, reason="duplicate")
     listed = suspense_items(uow_factory, actor=AUDITOR)
     assert {i.item_id for i in listed} == {first.item_id, second.item_id}
     assert [
         i.item_id for i in suspense_items(uow_factory, actor=OPS, status=SuspenseStatus.HELD)
     ] == [first.item_id]
+    waiting = suspense_items(uow_factory, actor=OPS, status=SuspenseStatus.REFUND_REQUESTED)
+    assert [i.item_id for i in waiting] == [second.item_id]
     assert len(suspense_items(uow_factory, actor=OPS, limit=1)) == 1
-    assert count_held(uow_factory, actor=OPS) == 1
+    # Held, and waiting for a refund's approval: both wait for operations.
+    assert count_held(uow_factory, actor=OPS) == 2
     manager = Principal(user_id="usr_am", role=Role.ACCOUNT_MANAGER)
     with pytest.raises(Forbidden):
         suspense_items(uow_factory, actor=manager)
@@ -373,3 +463,37 @@ def test_items_are_listed_by_ledger_roles_the_latest_first(
         suspense_items(uow_factory, actor=OPS, limit=0)
     with pytest.raises(NotFound):
         suspense_item(uow_factory, actor=OPS, item_id=UNKNOWN_ITEM)
+
+
+def test_the_suspense_account_ties_out_to_the_items_in_suspense(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    run_id = _reconciled(uow_factory, r)
+    assert tie_out(uow_factory, actor=AUDITOR) == TieOut(account_fen=0, items=0, items_fen=0)
+    first = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-009").item
+    second = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-010").item
+    both = 50_00 + 99_999_00
+    assert tie_out(uow_factory, actor=OPS) == TieOut(account_fen=both, items=2, items_fen=both)
+    # A refund waiting for its approval is still money on the account.
+    request_refund(uow_factory, actor=OPS, item_id=second.item_id, reason="duplicate")
+    assert tie_out(uow_factory, actor=OPS).items_fen == both
+    approve_refund(uow_factory, actor=CHECKER, item_id=second.item_id)
+    assert tie_out(uow_factory, actor=OPS) == TieOut(account_fen=50_00, items=1, items_fen=50_00)
+    apply(uow_factory, actor=OPS, item_id=first.item_id)
+    assert tie_out(uow_factory, actor=OPS).agrees
+
+    # An entry on the account that no item explains (a manual posting) is a difference.
+    stray = JournalEntry.build(
+        "manual-suspense-1",
+        OPEN_DAY,
+        "posted by hand",
+        [(Account.SETTLEMENT, 7_00), (Account.REPAYMENT_SUSPENSE, -7_00)],
+    )
+    with uow_factory() as uow:
+        uow.ledger.post(stray)
+        uow.commit()
+    found = tie_out(uow_factory, actor=AUDITOR)
+    assert (found.agrees, found.difference_fen, found.items) == (False, 7_00, 0)
+    with pytest.raises(Forbidden):
+        tie_out(uow_factory, actor=Principal(user_id="usr_am", role=Role.ACCOUNT_MANAGER))

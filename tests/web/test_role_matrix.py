@@ -306,7 +306,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
         LEDGER_READ,
     ),
     # Suspense (挂账): the ledger's readers read the items; operations alone holds, applies and
-    # refunds. Unknown runs and items reach a 404.
+    # requests, approves or rejects refunds. Unknown runs and items reach a 404.
     ("GET", "/api/v1/repayment-suspense?status=held", None, LEDGER_READ),
     ("GET", "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4", None, LEDGER_READ),
     (
@@ -325,6 +325,19 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
         "POST",
         "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4/refund",
         {"reason": "the payer's duplicate"},
+        frozenset({R.OPERATIONS}),
+    ),
+    # A refund takes two operators: one requests it, another approves it or either rejects it.
+    (
+        "POST",
+        "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4/refund/approve",
+        None,
+        frozenset({R.OPERATIONS}),
+    ),
+    (
+        "POST",
+        "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4/refund/reject",
+        {"reason": "the payer is right"},
         frozenset({R.OPERATIONS}),
     ),
     ("GET", "/api/v1/voucher-financings", None, VOUCHER_READ - {R.APPLICANT}),

@@ -1,6 +1,7 @@
 """Repayments held in suspense (挂账) over HTTP, on SQLite and PostgreSQL: a reconciliation's
-``not_posted`` orders held, applied to a loan or refunded, each once; read by the ledger's
-readers, changed by operations only."""
+``not_posted`` orders held, applied to a loan or refunded, each once (a refund requested by one
+operator, approved by another, or rejected); read by the ledger's readers, changed by operations
+only."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from test_servicing_api import draw, open_line
 
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.domain.clock import FixedClock
+from puhui.domain.ledger import Account
 from puhui.pipelines.eod import run_end_of_day
 from puhui.services.security.permissions import Role
+from puhui.services.servicing.ledger import trial_balance
 
 SUSPENSE = "/api/v1/repayment-suspense"
 UNKNOWN_ITEM = "sus_01M97GEBT7CCJTMT31HSJDFZQ4"
@@ -56,6 +59,20 @@ class World:
         schedule = self.api.client.get(f"/api/v1/receipts/{receipt_id}/schedule", headers=self.ops)
         assert schedule.status_code == 200, schedule.text
         return int(schedule.json()["total_owed_fen"])
+
+    def post(self, item_id: str, action: str, body: Any = None, headers: Any = None) -> Any:
+        """``POST …/{item_id}/{action}`` (``apply``, ``refund``, ``refund/approve``…)."""
+        url = f"{SUSPENSE}/{item_id}/{action}"
+        return self.api.client.post(url, json=body, headers=headers or self.ops)
+
+    def books(self) -> tuple[int, int]:
+        """The settlement and suspense balances (debit +) through the open day."""
+        credit = self.api.deps.credit
+        assert credit is not None
+        balance = trial_balance(credit.servicing_uow, as_of=date.fromisoformat(self.open_day))
+        assert balance.balanced
+        fen = balance.balances_fen
+        return fen.get(Account.SETTLEMENT, 0), fen.get(Account.REPAYMENT_SUSPENSE, 0)
 
 
 @pytest.fixture
@@ -139,6 +156,8 @@ def test_an_order_is_held_once_and_a_repeated_hold_answers_the_item(world: World
         "applied_loan_id": None,
         "repayment_key": None,
         "reason": None,
+        "refund_requested_by": None,
+        "refund_requested_at": None,
     }
 
     again = world.hold("ORD-7")
@@ -248,6 +267,10 @@ def test_applying_repays_the_loan_from_suspense_once(world: World) -> None:
         f"{SUSPENSE}/{item['item_id']}/refund", json={"reason": "twice"}, headers=world.ops
     )
     assert_error(refunded, 409, "suspense_not_held")
+    assert_error(world.post(item["item_id"], "refund/approve"), 409, "suspense_not_held")
+    rejected = world.post(item["item_id"], "refund/reject", {"reason": "no"})
+    assert_error(rejected, 409, "suspense_not_held")
+    assert world.get(item["item_id"]).json() == applied
     assert world.owed(world.receipt) == repayment["owed_after_fen"]
     # Held again, the order answers its applied item: it is not held a second time.
     rehold = world.hold("ORD-7")
@@ -293,7 +316,7 @@ def test_a_loan_owing_less_is_refused_and_the_item_stays_held(world: World) -> N
     assert world.owed(world.small_receipt) < owed
 
 
-def test_a_refund_keeps_its_reason_and_a_reason_is_required(world: World) -> None:
+def test_a_refund_request_keeps_its_reason_and_a_reason_is_required(world: World) -> None:
     item = world.held("ORD-8")
     url = f"{SUSPENSE}/{item['item_id']}/refund"
     client, ops = world.api.client, world.ops
@@ -302,8 +325,57 @@ def test_a_refund_keeps_its_reason_and_a_reason_is_required(world: World) -> Non
         assert_error(client.post(url, json=body, headers=ops), 422, "validation_error")
     assert_error(client.post(url, json={"reason": "   "}, headers=ops), 422, "invalid_input")
     assert world.get(item["item_id"]).json() == item
+    books = world.books()
 
-    response = client.post(url, json={"reason": "the payer's duplicate"}, headers=ops)
+    response = client.post(url, json={"reason": " the payer's duplicate "}, headers=ops)
+    assert response.status_code == 200, response.text
+    requested = response.json()
+    assert (requested["status"], requested["reason"]) == (
+        "refund_requested",
+        "the payer's duplicate",
+    )
+    assert requested["refund_requested_by"] == item["held_by"]
+    assert requested["refund_requested_at"] is not None
+    # Nothing is resolved or posted yet: the money stays on hold.
+    assert (requested["resolved_on"], requested["resolved_by"], requested["resolved_at"]) == (
+        None,
+        None,
+        None,
+    )
+    unchanged = {"refund_requested_by", "refund_requested_at", "status", "reason"}
+    assert {k: v for k, v in requested.items() if k not in unchanged} == {
+        k: v for k, v in item.items() if k not in unchanged
+    }
+    assert world.books() == books
+    assert world.get(item["item_id"]).json() == requested
+
+    # Pending: neither requested again nor applied, until approved or rejected.
+    again = client.post(url, json={"reason": "again"}, headers=ops)
+    assert assert_error(again, 409, "suspense_refund_pending")["details"] == {
+        "item_id": item["item_id"],
+        "status": "refund_requested",
+    }
+    assert_error(world.post(item["item_id"], "apply"), 409, "suspense_refund_pending")
+    assert_error(world.post(item["item_id"], "apply", {}), 409, "suspense_refund_pending")
+    assert world.get(item["item_id"]).json() == requested
+    assert world.books() == books
+
+
+def test_a_refund_is_posted_when_a_second_operator_approves_it(world: World) -> None:
+    item = world.held("ORD-8")
+    requested = world.post(item["item_id"], "refund", {"reason": "the payer's duplicate"})
+    assert requested.status_code == 200, requested.text
+    settlement, suspense = world.books()
+
+    # Who requested it does not approve it: refused, nothing posted, the request stands.
+    same = world.post(item["item_id"], "refund/approve")
+    assert assert_error(same, 409, "four_eyes_violation")["details"] == {"item_id": item["item_id"]}
+    assert "a second person approves it" in same.json()["message"]
+    assert world.get(item["item_id"]).json() == requested.json()
+    assert world.books() == (settlement, suspense)
+
+    second = world.api.staff_headers(Role.OPERATIONS, name="operations-2")
+    response = world.post(item["item_id"], "refund/approve", headers=second)
     assert response.status_code == 200, response.text
     refunded = response.json()
     assert (refunded["status"], refunded["reason"], refunded["resolved_on"]) == (
@@ -311,13 +383,77 @@ def test_a_refund_keeps_its_reason_and_a_reason_is_required(world: World) -> Non
         "the payer's duplicate",
         world.open_day,
     )
-    assert refunded["resolved_by"] == item["held_by"]
+    # The request is kept: who asked for it, and who approved it, another person.
+    assert refunded["refund_requested_by"] == item["held_by"]
+    assert refunded["refund_requested_at"] == requested.json()["refund_requested_at"]
+    assert refunded["resolved_by"].startswith("usr_")
+    assert refunded["resolved_by"] != item["held_by"]
+    assert refunded["resolved_at"] is not None
     assert (refunded["applied_loan_id"], refunded["repayment_key"]) == (None, None)
     assert world.get(item["item_id"]).json() == refunded
-    again = client.post(url, json={"reason": "again"}, headers=ops)
-    assert assert_error(again, 409, "suspense_not_held")["details"]["status"] == "refunded"
-    applied = client.post(f"{SUSPENSE}/{item['item_id']}/apply", headers=ops)
-    assert_error(applied, 409, "suspense_not_held")
+    # 300 yuan left suspense and went back out through settlement.
+    assert world.books() == (settlement - 30_000, suspense + 30_000)
+
+    # Refunded once: nothing more is requested, approved, rejected or applied.
+    for action, body, headers in (
+        ("refund", {"reason": "again"}, world.ops),
+        ("refund/approve", None, second),
+        ("refund/reject", {"reason": "too late"}, second),
+        ("apply", None, second),
+    ):
+        refused = world.post(item["item_id"], action, body, headers)
+        assert assert_error(refused, 409, "suspense_not_held")["details"]["status"] == "refunded"
+    assert world.get(item["item_id"]).json() == refunded
+    assert world.books() == (settlement - 30_000, suspense + 30_000)
+
+
+def test_a_rejected_refund_holds_the_item_again_to_apply_or_refund(world: World) -> None:
+    item = world.held("ORD-7")
+    books = world.books()
+    second = world.api.staff_headers(Role.OPERATIONS, name="operations-2")
+
+    # Held with no refund requested: nothing to approve or reject.
+    for action, body in (("refund/approve", None), ("refund/reject", {"reason": "no"})):
+        refused = world.post(item["item_id"], action, body, second)
+        assert assert_error(refused, 409, "suspense_no_refund_requested")["details"] == {
+            "item_id": item["item_id"],
+            "status": "held",
+        }
+
+    assert world.post(item["item_id"], "refund", {"reason": "wrong payer"}).status_code == 200
+    reject = f"{SUSPENSE}/{item['item_id']}/refund/reject"
+    assert_error(world.api.client.post(reject, headers=second), 422, "validation_error")
+    for body in ({}, {"reason": ""}, {"reason": "x" * 201}, {"reason": "ok", "extra": 1}):
+        response = world.api.client.post(reject, json=body, headers=second)
+        assert_error(response, 422, "validation_error")
+    blank = world.api.client.post(reject, json={"reason": "  "}, headers=second)
+    assert_error(blank, 422, "invalid_input")
+    assert world.get(item["item_id"]).json()["status"] == "refund_requested"
+
+    # Another operator rejects it: held again, the request cleared, nothing posted.
+    response = world.post(
+        item["item_id"], "refund/reject", {"reason": "the payer is right"}, second
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == item
+    assert world.get(item["item_id"]).json() == item
+    assert world.books() == books
+    assert_error(world.post(item["item_id"], "refund/approve"), 409, "suspense_no_refund_requested")
+
+    # Requested again, its requester withdraws it the same way.
+    assert world.post(item["item_id"], "refund", {"reason": "again"}, second).status_code == 200
+    withdrawn = world.post(item["item_id"], "refund/reject", {"reason": "my mistake"}, second)
+    assert (withdrawn.status_code, withdrawn.json()) == (200, item)
+
+    # Held again, the item is applied as any held item is.
+    applied = world.post(item["item_id"], "apply")
+    assert applied.status_code == 200, applied.text
+    assert applied.json()["item"]["status"] == "applied"
+    assert (applied.json()["item"]["reason"], applied.json()["item"]["refund_requested_by"]) == (
+        None,
+        None,
+    )
+    assert applied.json()["repayment"]["amount_fen"] == 50_000
 
 
 def test_items_are_listed_the_latest_held_first_by_status_and_page(
@@ -327,9 +463,11 @@ def test_items_are_listed_the_latest_held_first_by_status_and_page(
     for order in ("ORD-7", "ORD-8", "ORD-9"):
         held.append(world.held(order)["item_id"])
         clock.advance(timedelta(minutes=1))
-    refunded = world.api.client.post(
-        f"{SUSPENSE}/{held[1]}/refund", json={"reason": "duplicate"}, headers=world.ops
-    )
+    requested = world.post(held[0], "refund", {"reason": "wrong payer"})
+    assert requested.status_code == 200, requested.text
+    assert world.post(held[1], "refund", {"reason": "duplicate"}).status_code == 200
+    second = world.api.staff_headers(Role.OPERATIONS, name="operations-2")
+    refunded = world.post(held[1], "refund/approve", headers=second)
     assert refunded.status_code == 200, refunded.text
 
     def listed(**params: Any) -> list[str]:
@@ -338,17 +476,19 @@ def test_items_are_listed_the_latest_held_first_by_status_and_page(
         return [i["order_id"] for i in response.json()["items"]]
 
     assert listed() == ["ORD-9", "ORD-8", "ORD-7"]
-    assert listed(status="held") == ["ORD-9", "ORD-7"]
+    assert listed(status="held") == ["ORD-9"]
+    assert listed(status="refund_requested") == ["ORD-7"]
     assert listed(status="refunded") == ["ORD-8"]
     assert listed(status="applied") == []
     assert listed(limit=1, offset=1) == ["ORD-8"]
-    assert listed(status="held", limit=1, offset=1) == ["ORD-7"]
+    assert listed(status="held", limit=1, offset=1) == []
     assert listed(offset=3) == []
     page = world.api.client.get(SUSPENSE, params={"limit": 2}, headers=world.ops).json()
     assert (len(page["items"]), page["limit"], page["offset"]) == (2, 2, 0)
     for params in (
         {"status": "resolved"},
         {"status": "HELD"},
+        {"status": "refund-requested"},
         {"limit": 0},
         {"limit": 101},
         {"offset": -1},
@@ -368,6 +508,8 @@ def test_malformed_ids_are_invalid_and_unknown_ones_not_found(world: World) -> N
         assert_error(client.post(f"{SUSPENSE}/{item_id}/apply", headers=ops), status, code)
         refund = client.post(f"{SUSPENSE}/{item_id}/refund", json={"reason": "r"}, headers=ops)
         assert_error(refund, status, code)
+        assert_error(world.post(item_id, "refund/approve"), status, code)
+        assert_error(world.post(item_id, "refund/reject", {"reason": "r"}), status, code)
 
 
 def test_auditors_and_risk_read_only_operations_change_and_managers_see_nothing(
@@ -391,7 +533,17 @@ def test_auditors_and_risk_read_only_operations_change_and_managers_see_nothing(
             f"{SUSPENSE}/{item['item_id']}/refund", json={"reason": "no"}, headers=refused
         )
         assert_error(refund, 403, "forbidden")
+    # With a refund requested, only another operator approves or rejects it.
+    pending = world.post(item["item_id"], "refund", {"reason": "wrong payer"})
+    assert pending.status_code == 200, pending.text
+    for refused in (auditor, risk, manager):
+        approve = world.post(item["item_id"], "refund/approve", headers=refused)
+        assert_error(approve, 403, "forbidden")
+        reject = world.post(item["item_id"], "refund/reject", {"reason": "no"}, refused)
+        assert_error(reject, 403, "forbidden")
+    for reader in (auditor, risk):
+        assert world.get(item["item_id"], reader).json() == pending.json()
     assert_error(client.get(SUSPENSE, headers=manager), 403, "forbidden")
     assert_error(world.get(item["item_id"], manager), 403, "forbidden")
     # Nothing the refused callers sent changed the item or held another.
-    assert client.get(SUSPENSE, headers=world.ops).json()["items"] == [item]
+    assert client.get(SUSPENSE, headers=world.ops).json()["items"] == [pending.json()]

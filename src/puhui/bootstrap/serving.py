@@ -129,9 +129,11 @@ DEMO_USERS: tuple[tuple[str, Role], ...] = (
     ("risk", Role.RISK_OFFICER),
     ("risk2", Role.RISK_OFFICER),
     ("ops", Role.OPERATIONS),
+    ("ops2", Role.OPERATIONS),
     ("auditor", Role.AUDITOR),
 )
-"""One staff user per role, two where four eyes need a second person (approvals, strategies)."""
+"""One staff user per role, two where four eyes need a second person (approvals, strategies,
+refunds from suspense)."""
 
 
 def seed_demo_users(

@@ -9,6 +9,11 @@ One collection in the month never reached the books: the channel took the money 
 that would have posted it timed out. Its day's reconciliation names it (collected, not
 posted); operations holds it in suspense (挂账), reconciles the day again, which then agrees,
 and applies the money to the loan, as a bank works such a break.
+
+Later in the month the channel debits a payer twice (重复扣款): the second debit is also
+collected and not posted. Operations holds it the same way and requests its refund, which
+waits for a second operator to approve it: on the console's 挂账还款 page, or with
+``puhui ledger approve-suspense-refund``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ DAYS = 31
 repayment day falls in any 31 days."""
 TIMED_OUT_FEN = 100_00
 """The collection whose posting timed out: 100 yuan, on a loan that owes more."""
+DUPLICATE_REASON = "the payer was debited twice (重复扣款)"
 
 
 def _timed_out(
@@ -59,36 +65,43 @@ def _timed_out(
     return channel.payments(day)[-1]
 
 
+def _debited_twice(channel: CollectingChannel, days: list[date]) -> ChannelPayment | None:
+    """Record at the channel, on the last day of the month's second half that has
+    collections, the first of them collected a second time (None when there is no such day)."""
+    for day in reversed(days[len(days) // 2 + 1 :]):
+        collected = channel.payments(day)
+        if collected:
+            first = collected[0]
+            order = f"SIM-DUPLICATE-{day:%Y%m%d}"
+            channel.collected(day, order, first.loan_id, first.amount_fen)
+            return channel.payments(day)[-1]
+    return None
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def reconciliation_section(
     platform_: Platform, channel: CollectingChannel, last_day: date, folder: Path
 ) -> Section:
     """Write the channel's files of the 31 days ending ``last_day`` (a channel sends one each
     day, empty or not) and reconcile each closed day against the books, recorded like any
-    run; the one collection never posted is held in suspense, its day reconciled again, and
-    the money applied to its loan."""
+    run; the collection never posted is held in suspense, its day reconciled again, and the
+    money applied to its loan; the payer debited twice is held too and its refund requested,
+    for a second operator to approve."""
     days = [last_day - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
     lost = _timed_out(platform_, channel, days)
+    twice = _debited_twice(channel, days)
     paths = channel.write(folder, days)
     runs = [
         _reconcile(platform_, path_day, path) for path_day, path in zip(days, paths, strict=True)
     ]
     rows: list[tuple[str, str]] = []
     if lost is not None:
-        at = next(
-            n
-            for n, r in enumerate(runs)
-            if any(b.order_id == lost.order_id for b in r.breaks or ())
-        )
-        held = suspense.hold(
-            platform_.servicing_uow,
-            actor=DEMO_OPERATIONS,
-            run_id=runs[at].run_id,
-            order_id=lost.order_id,
-        )
+        at, item_id = _held(platform_, runs, lost)
         runs[at] = _reconcile(platform_, days[at], paths[at])  # the day's standing now
-        applied = suspense.apply(
-            platform_.servicing_uow, actor=DEMO_OPERATIONS, item_id=held.item.item_id
-        )
+        applied = suspense.apply(platform_.servicing_uow, actor=DEMO_OPERATIONS, item_id=item_id)
         rows.append(
             (
                 "suspense (挂账):",
@@ -98,6 +111,33 @@ def reconciliation_section(
                 f"{applied.item.resolved_on}",
             )
         )
+    if twice is not None:
+        at, item_id = _held(platform_, runs, twice)
+        runs[at] = _reconcile(platform_, days[at], paths[at])
+        suspense.request_refund(
+            platform_.servicing_uow,
+            actor=DEMO_OPERATIONS,
+            item_id=item_id,
+            reason=DUPLICATE_REASON,
+        )
+        rows.append(
+            (
+                "refund (退回):",
+                f"order {twice.order_id} ({format_yuan(twice.amount_fen)} yuan, {days[at]}): "
+                "the payer debited twice; held, the day reconciled again, its refund "
+                f"requested and waiting for a second operator: approve {item_id} on the "
+                "console's 挂账还款 page or with `puhui ledger approve-suspense-refund`",
+            )
+        )
+    tie = suspense.tie_out(platform_.servicing_uow, actor=DEMO_OPERATIONS)
+    rows.append(
+        (
+            "suspense account:",
+            f"2245 holds {format_yuan(tie.account_fen)} yuan, "
+            f"{_plural(tie.items, 'item')} in suspense: "
+            + ("ties out" if tie.agrees else f"DIFFERS by {format_yuan(tie.difference_fen)}"),
+        )
+    )
     broken = [r for r in runs if not r.agrees]
     verdict = (
         "the books and the channel agree on every day"
@@ -124,6 +164,22 @@ def reconciliation_section(
             "end-of-day and reconciliation pages, and `puhui ledger reconciliations` lists them"
         ],
     )
+
+
+def _held(
+    platform_: Platform, runs: list[ReconciliationRun], payment: ChannelPayment
+) -> tuple[int, str]:
+    """Hold ``payment`` from the run whose break names it: that run's index and the item."""
+    at = next(
+        n for n, r in enumerate(runs) if any(b.order_id == payment.order_id for b in r.breaks or ())
+    )
+    held = suspense.hold(
+        platform_.servicing_uow,
+        actor=DEMO_OPERATIONS,
+        run_id=runs[at].run_id,
+        order_id=payment.order_id,
+    )
+    return at, held.item.item_id
 
 
 def _reconcile(platform_: Platform, day: date, path: Path) -> ReconciliationRun:

@@ -26,8 +26,10 @@ from puhui.services.servicing.operations import (
 from puhui.services.servicing.receipts import RepaymentResult
 from puhui.services.servicing.suspense import (
     apply,
+    approve_refund,
     hold,
-    refund,
+    reject_refund,
+    request_refund,
     suspense_item,
     suspense_items,
 )
@@ -283,6 +285,8 @@ def _item_document(item: SuspenseItem) -> dict[str, object]:
         "applied_loan_id": item.applied_loan_id,
         "repayment_key": item.repayment_key,
         "reason": item.reason,
+        "refund_requested_by": item.refund_requested_by,
+        "refund_requested_at": _iso(item.refund_requested_at),
     }
 
 
@@ -312,6 +316,11 @@ def _resolution(item: SuspenseItem) -> str:
         return f"applied to {item.applied_loan_id} on {item.resolved_on}"
     if item.status is SuspenseStatus.REFUNDED:
         return f"refunded on {item.resolved_on}"
+    if item.status is SuspenseStatus.REFUND_REQUESTED:
+        return (
+            f"refund requested by {item.refund_requested_by}, "
+            "waiting for a second person's approval"
+        )
     return item.status.value
 
 
@@ -324,7 +333,12 @@ def _print_item(item: SuspenseItem) -> None:
     typer.echo(
         f"  held      on {item.held_on} by {item.held_by} at {item.held_at:%Y-%m-%d %H:%M:%S} UTC"
     )
-    if item.resolved_at is None:  # held: nothing resolved it yet
+    if item.refund_requested_at is not None:  # pending, or approved since
+        typer.echo(
+            f"  refund    requested by {item.refund_requested_by} at "
+            f"{item.refund_requested_at:%Y-%m-%d %H:%M:%S} UTC: {item.reason}"
+        )
+    if item.resolved_at is None:  # on hold: nothing resolved it yet
         return
     when = (
         f"on {item.resolved_on} by {item.resolved_by} at {item.resolved_at:%Y-%m-%d %H:%M:%S} UTC"
@@ -352,15 +366,18 @@ def _parse_status(text: str | None) -> SuspenseStatus | None:
 @app.command("suspense")
 def suspense_command(
     status: Annotated[
-        str | None, typer.Option(help="Only items of this status: held, applied or refunded.")
+        str | None,
+        typer.Option(
+            help="Only items of this status: held, refund_requested, applied or refunded."
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=100, help="How many, the latest first.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Repayments held in suspense (挂账), the latest held first.
 
-    Each is an order the channel collected and no loan was credited with: held, applied to a
-    loan or refunded, and how.
+    Each is an order the channel collected and no loan was credited with: held (perhaps with a
+    refund waiting for its approval), applied to a loan or refunded, and how.
     """
     wanted = _parse_status(status)
     with platform() as p:
@@ -451,10 +468,54 @@ def refund_suspense_command(
     reason: Annotated[str, typer.Option("--reason", help="Why it goes back to the payer.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Refund a held item (挂账退回) to the payer on the open business day, saying why."""
+    """Request the refund of a held item (挂账退回) to the payer, saying why.
+
+    Nothing is posted: money leaving the bank takes two people, and a second operator approves
+    the refund (approve-suspense-refund) or either rejects it (reject-suspense-refund).
+    """
     with platform() as p:
-        item = refund(p.servicing_uow, actor=_operator(), item_id=item_id, reason=reason)
+        item = request_refund(p.servicing_uow, actor=_operator(), item_id=item_id, reason=reason)
+    if as_json:
+        _echo_json(_item_document(item))
+        return
+    typer.echo(
+        f"refund of {format_yuan(item.amount_fen)} yuan requested: it waits for a second "
+        "person's approval (approve-suspense-refund), nothing is posted yet"
+    )
+    _print_item(item)
+
+
+@app.command("approve-suspense-refund")
+def approve_suspense_refund_command(
+    item_id: Annotated[str, typer.Argument(help="The item's id (sus_…).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Approve a requested refund (挂账退回复核): the money goes back to the payer.
+
+    Posted on the open business day. Who requested the refund cannot approve it.
+    """
+    with platform() as p:
+        item = approve_refund(p.servicing_uow, actor=_operator(), item_id=item_id)
     if as_json:
         _echo_json(_item_document(item))
     else:
         _print_item(item)
+
+
+@app.command("reject-suspense-refund")
+def reject_suspense_refund_command(
+    item_id: Annotated[str, typer.Argument(help="The item's id (sus_…).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the refund is not made.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Reject a requested refund, saying why: the item is held again, nothing is posted.
+
+    Who requested the refund may withdraw it so.
+    """
+    with platform() as p:
+        item = reject_refund(p.servicing_uow, actor=_operator(), item_id=item_id, reason=reason)
+    if as_json:
+        _echo_json(_item_document(item))
+        return
+    typer.echo("refund rejected: the item is held again, to be applied or refunded")
+    _print_item(item)

@@ -1,6 +1,7 @@
 """Repayments in suspense (挂账) in the console over HTTP, on SQLite and PostgreSQL: held from
-the reconciliation's page, the item's page with its two forms, applied or refunded once, the
-list by status, the home's count; refusals shown with their reason; roles that may only read."""
+the reconciliation's page, the item's page with its two forms, applied or refunded once (a
+refund requested by one operator, approved or rejected by another), the list by status, the
+home's count; refusals shown with their reason; roles that may only read."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from test_servicing_api import draw, open_line
 
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.domain.clock import FixedClock
+from puhui.domain.ledger import Account, JournalEntry
 from puhui.pipelines.eod import run_end_of_day
 from puhui.services.security.permissions import Role
 
@@ -134,16 +136,52 @@ def test_operations_hold_apply_and_refund_from_the_console(
     too_much = ops.post(f"{other_path}/apply", {"loan_id": "rcpt_none"})
     assert too_much.status_code == 404
     assert 'value="rcpt_none"' in too_much.text  # what was typed is given back
-    refunded = ops.post(f"{other_path}/refund", {"reason": "the payer's duplicate"})
-    assert refunded.status_code == 303
-    shown = ops.get(refunded.headers["location"])
-    assert "款项已退回付款人。" in shown
+    requested = ops.post(f"{other_path}/refund", {"reason": "the payer's duplicate"})
+    assert requested.status_code == 303
+    assert requested.headers["location"] == f"{other_path}?done=refund_requested"
+    shown = ops.get(requested.headers["location"])
+    assert "已申请退回。另一位运营人员复核通过前，款项仍在挂账中。" in shown
+    assert "退回待复核" in shown
     assert "the payer&#39;s duplicate" in shown
+    # Its requester is told another operator approves it, and may only withdraw it.
+    assert "此退回由您申请" in shown
+    assert f'action="{other_path}/refund/approve"' not in shown
+    assert f'action="{other_path}/refund/reject"' in shown
+    same = ops.post(f"{other_path}/refund/approve", {})
+    assert same.status_code == 409
+    assert "此操作须由另一人完成：您不能审批自己提交的事项。" in same.text
+    assert "待处理的挂账还款：1" in ops.get("/console/")  # still waiting for operations
+    assert other_path in ops.get("/console/suspense?status=refund_requested")
+
+    checker = sign_in(api.deps, api.client.app, "checker", Role.OPERATIONS)
+    page = checker.get(other_path)
+    assert f'action="{other_path}/refund/approve"' in page
+    assert "驳回退回申请" in page
+    blank = checker.post(f"{other_path}/refund/reject", {"reason": ""})
+    assert blank.status_code == 422
+    rejected = checker.post(f"{other_path}/refund/reject", {"reason": "payer unknown"})
+    assert rejected.headers["location"] == f"{other_path}?done=refund_rejected"
+    assert "退回申请已驳回：款项继续挂账。" in checker.get(rejected.headers["location"])
+    nothing = checker.post(f"{other_path}/refund/approve", {})
+    assert nothing.status_code == 409
+    assert "没有待复核的退回申请" in nothing.text
+
+    ops.get(other_path)
+    ops.post(f"{other_path}/refund", {"reason": "the payer's duplicate"})
+    checker.get(other_path)
+    approved = checker.post(f"{other_path}/refund/approve", {})
+    assert approved.status_code == 303
+    assert approved.headers["location"] == f"{other_path}?done=refunded"
+    shown = checker.get(approved.headers["location"])
+    assert "退回已复核通过：款项已退回付款人。" in shown
+    assert "复核通过" in shown
+    assert "/refund/" not in shown  # resolved: no forms
     everything = ops.get("/console/suspense?status=all")
     assert item_path in everything
     assert other_path in everything
     english = ops.get(f"{other_path}?lang=en")
     assert "Refunded" in english
+    assert "approved by checker" in english
     assert "the reconciliation of" in english
 
 
@@ -181,6 +219,8 @@ def test_readers_see_the_items_and_cannot_resolve_them(
     assert "挂账天数" in listed
     row = listed[listed.index(item_path) :].split("</tr>", 1)[0]
     assert row.rstrip().endswith('<td class="num">1</td>')
+    # The suspense account ties out to the one item held (12.00 yuan).
+    assert "挂账科目（2245）余额 12.00 元，与挂账中的 1 笔款项合计一致。" in listed
     assert "<dt>挂账天数</dt><dd>1</dd>" in auditor.get(item_path)
     page = auditor.get(item_path)
     assert "挂账中" in page
@@ -191,9 +231,30 @@ def test_readers_see_the_items_and_cannot_resolve_them(
         ("/console/suspense", {"run_id": run_path.rsplit("/", 1)[-1], "order_id": "ORD-8"}),
         (f"{item_path}/apply", {"loan_id": receipt}),
         (f"{item_path}/refund", {"reason": "no"}),
+        (f"{item_path}/refund/approve", {}),
+        (f"{item_path}/refund/reject", {"reason": "no"}),
     ):
         assert auditor.post(path, data).status_code == 403, path
     assert "挂账中" in auditor.get(item_path)  # nothing changed
+
+    # An entry on the account that no item explains is shown as a difference.
+    assert api.deps.credit is not None
+    with api.deps.credit.servicing_uow() as uow:
+        uow.ledger.post(
+            JournalEntry.build(
+                "manual-suspense",
+                clock.today(),
+                "posted by hand",
+                [(Account.SETTLEMENT, 3_00), (Account.REPAYMENT_SUSPENSE, -3_00)],
+            )
+        )
+        uow.commit()
+    differs = auditor.get("/console/suspense")
+    assert "挂账科目（2245）余额 15.00 元，但挂账中的 1 笔款项合计 12.00 元" in differs
+    assert "有 3.00 元无法对应到任何挂账款项" in differs
+    assert "The suspense account (2245) holds 15.00 yuan" in auditor.get(
+        "/console/suspense?lang=en"
+    )
 
     manager = sign_in(api.deps, api.client.app, "manager", Role.ACCOUNT_MANAGER)
     assert manager.client.get("/console/suspense").status_code == 403

@@ -10,9 +10,12 @@ once, on the open business day of that moment:
 - applied (入账) to a loan, the channel's or another, as a repayment funded from suspense
   (debit suspense, credit what the loan owes in waterfall order). Reversing that repayment
   on its day puts the item back on hold;
-- or refunded (退回) to the payer with a reason (debit suspense, credit settlement).
+- or refunded (退回) to the payer with a reason (debit suspense, credit settlement). Money
+  leaving the bank takes two people: one requests the refund with its reason, a second
+  approves it (the refund is posted) or either rejects it (the item is held again).
 
-The suspense account's balance is the sum of the items on hold.
+The suspense account's balance is the sum of the items on hold (held, or with a refund
+waiting for its approval).
 """
 
 from __future__ import annotations
@@ -26,8 +29,15 @@ from puhui.domain.ledger import Account, JournalEntry
 
 class SuspenseStatus(StrEnum):
     HELD = "held"
+    REFUND_REQUESTED = "refund_requested"
+    """Held, with a refund waiting for a second person's approval."""
     APPLIED = "applied"
     REFUNDED = "refunded"
+
+    @property
+    def in_suspense(self) -> bool:
+        """The money is still on the suspense account."""
+        return self in (SuspenseStatus.HELD, SuspenseStatus.REFUND_REQUESTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +67,10 @@ class SuspenseItem:
     """The idempotency key of the repayment it was applied as (``reverse_repayment`` takes
     it)."""
     reason: str | None = None
-    """Why it was refunded."""
+    """Why it is (to be) refunded."""
+    refund_requested_by: str | None = None
+    """Who asked for the refund: a second person approves it."""
+    refund_requested_at: datetime | None = None
     version: int = 1
 
     @property
@@ -109,11 +122,33 @@ class SuspenseItem:
             version=self.version + 1,
         )
 
-    def refunded(self, *, reason: str, on: date, by: str, at: datetime) -> SuspenseItem:
+    def refund_requested(self, *, reason: str, by: str, at: datetime) -> SuspenseItem:
+        """A refund asked for: the money stays on hold until a second person approves."""
+        return replace(
+            self,
+            status=SuspenseStatus.REFUND_REQUESTED,
+            reason=reason,
+            refund_requested_by=by,
+            refund_requested_at=at,
+            version=self.version + 1,
+        )
+
+    def refund_rejected(self) -> SuspenseItem:
+        """The refund asked for is not made: the item is held again, to apply or refund."""
+        return replace(
+            self,
+            status=SuspenseStatus.HELD,
+            reason=None,
+            refund_requested_by=None,
+            refund_requested_at=None,
+            version=self.version + 1,
+        )
+
+    def refunded(self, *, on: date, by: str, at: datetime) -> SuspenseItem:
+        """The refund approved (by someone other than who asked for it) and posted."""
         return replace(
             self,
             status=SuspenseStatus.REFUNDED,
-            reason=reason,
             resolved_on=on,
             resolved_by=by,
             resolved_at=at,

@@ -211,7 +211,14 @@ class SuspenseItems(Protocol):
         """Items, the latest held first."""
         ...
 
-    def count(self, status: SuspenseStatus) -> int: ...
+    def count(self, *statuses: SuspenseStatus) -> int: ...
+
+    def tie_out(self) -> tuple[int, int, int]:
+        """In one statement (one snapshot): the sum of every line ever posted to the suspense
+        account (debits positive; its balance now, as it is posted on the open business day
+        only), and how many items are in suspense (held, or with a refund waiting) with their
+        amount in fen."""
+        ...
 
 
 class ServicingUnitOfWork(UnitOfWork, Protocol):

@@ -1,11 +1,16 @@
 """Repayments held in suspense (挂账): hold a reconciliation's ``not_posted`` order, apply it
 to a loan, or refund it (``domain.lending.suspense``).
 
-Each is one transaction: the journal entry, the item, the audit event (``suspense.held``,
-``suspense.applied``, ``suspense.refunded``) and, for an application, the repayment with its
-own audit event. Every posting is on the open business day, the day after the last one
-closed. Holding, applying and refunding need ``suspense:manage`` (operations); reading the
-items needs ``ledger:read``.
+A refund sends money out of the bank, so it takes two people: one requests it with a reason
+(``request_refund``), a second approves it (``approve_refund``, which posts it); either may
+reject it instead (``reject_refund``), and the item is held again.
+
+Each step is one transaction: the journal entry if any, the item, the audit event
+(``suspense.held``, ``suspense.applied``, ``suspense.refund_requested``,
+``suspense.refund_rejected``, ``suspense.refunded``) and, for an application, the repayment
+with its own audit event. Every posting is on the open business day, the day after the last
+one closed. Each step needs ``suspense:manage`` (operations); reading the items needs
+``ledger:read``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,25 @@ class NotHeld(Conflict):
     code = "suspense_not_held"
 
 
+class RefundPending(Conflict):
+    """A refund of the item waits for its approval: approve or reject it first."""
+
+    code = "suspense_refund_pending"
+
+
+class NoRefundRequested(Conflict):
+    """The item is held with no refund requested: there is nothing to approve or reject."""
+
+    code = "suspense_no_refund_requested"
+
+
+class RefundSamePerson(Conflict):
+    """Four eyes: who requested a refund does not approve it, a second person does (the
+    platform's code for it, as for a loan change approved by its requester)."""
+
+    code = "four_eyes_violation"
+
+
 class OrderHeldAlready(Conflict):
     """The order number is held already for another collection (another day, loan or amount)."""
 
@@ -55,6 +79,26 @@ class Held:
     item: SuspenseItem
     created: bool
     """False when the order was held already (the item as it stands is returned)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TieOut:
+    """The suspense account against the items in suspense (a sub-ledger check)."""
+
+    account_fen: int
+    """The balance of ``2245`` (a credit balance, as a positive amount)."""
+    items: int
+    """Items whose money is on the account: held, or with a refund waiting."""
+    items_fen: int
+
+    @property
+    def agrees(self) -> bool:
+        return self.account_fen == self.items_fen
+
+    @property
+    def difference_fen(self) -> int:
+        """The account less the items: money on the account that no item explains."""
+        return self.account_fen - self.items_fen
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,12 +223,36 @@ def _held(uow: ServicingUnitOfWork, item_id: str) -> SuspenseItem:
     item = uow.suspense.get(item_id, for_update=True)
     if item is None:
         raise NotFound(f"no suspense item {item_id}", details={"item_id": item_id})
-    if item.status is not SuspenseStatus.HELD:
-        raise NotHeld(
-            f"suspense item {item_id} was {item.status.value} on {item.resolved_on}: "
-            "an item is resolved once",
+    if item.status is SuspenseStatus.REFUND_REQUESTED:
+        raise RefundPending(
+            f"a refund of suspense item {item_id} was requested by {item.refund_requested_by}: "
+            "approve or reject it first",
             details={"item_id": item_id, "status": item.status.value},
         )
+    if item.status is not SuspenseStatus.HELD:
+        raise _not_held(item)
+    return item
+
+
+def _not_held(item: SuspenseItem) -> NotHeld:
+    return NotHeld(
+        f"suspense item {item.item_id} was {item.status.value} on {item.resolved_on}: "
+        "an item is resolved once",
+        details={"item_id": item.item_id, "status": item.status.value},
+    )
+
+
+def _refund_asked(uow: ServicingUnitOfWork, item_id: str) -> SuspenseItem:
+    item = uow.suspense.get(item_id, for_update=True)
+    if item is None:
+        raise NotFound(f"no suspense item {item_id}", details={"item_id": item_id})
+    if item.status is SuspenseStatus.HELD:
+        raise NoRefundRequested(
+            f"suspense item {item_id} is held with no refund requested: request one first",
+            details={"item_id": item_id, "status": item.status.value},
+        )
+    if item.status is not SuspenseStatus.REFUND_REQUESTED:
+        raise _not_held(item)
     return item
 
 
@@ -233,16 +301,43 @@ def apply(units: Units, *, actor: Principal, item_id: str, loan_id: str | None =
     return Applied(applied, repayment)
 
 
-def refund(units: Units, *, actor: Principal, item_id: str, reason: str) -> SuspenseItem:
-    """Give a held item's money back to the payer, on the open business day, saying why."""
+def request_refund(units: Units, *, actor: Principal, item_id: str, reason: str) -> SuspenseItem:
+    """Ask for a held item's money to go back to the payer, saying why. Nothing is posted: the
+    money stays on hold until a second person approves the refund (or either rejects it)."""
     require(actor, Permission.SUSPENSE_MANAGE)
     _item_id(item_id)
     why = _printable(reason, "reason", MAX_REASON)
     with units() as uow:
         item = _held(uow, item_id)
+        requested = item.refund_requested(reason=why, by=actor.user_id, at=uow.clock.now())
+        uow.suspense.save(requested)
+        record(
+            uow,
+            actor=actor.user_id,
+            action="suspense.refund_requested",
+            entity="repayment_suspense",
+            entity_id=item_id,
+            payload={"amount_fen": item.amount_fen, "reason": why},
+        )
+        uow.commit()
+    return requested
+
+
+def approve_refund(units: Units, *, actor: Principal, item_id: str) -> SuspenseItem:
+    """Approve a requested refund, as someone other than who requested it: the money goes back
+    to the payer on the open business day (debit suspense, credit settlement)."""
+    require(actor, Permission.SUSPENSE_MANAGE)
+    _item_id(item_id)
+    with units() as uow:
+        item = _refund_asked(uow, item_id)
+        if item.refund_requested_by == actor.user_id:
+            raise RefundSamePerson(
+                f"you requested the refund of suspense item {item_id}: a second person approves it",
+                details={"item_id": item_id},
+            )
         on = open_business_day(uow)
         uow.ledger.post(item.refund_entry(on))
-        refunded = item.refunded(reason=why, on=on, by=actor.user_id, at=uow.clock.now())
+        refunded = item.refunded(on=on, by=actor.user_id, at=uow.clock.now())
         uow.suspense.save(refunded)
         record(
             uow,
@@ -250,10 +345,41 @@ def refund(units: Units, *, actor: Principal, item_id: str, reason: str) -> Susp
             action="suspense.refunded",
             entity="repayment_suspense",
             entity_id=item_id,
-            payload={"amount_fen": item.amount_fen, "on": on.isoformat(), "reason": why},
+            payload={
+                "amount_fen": item.amount_fen,
+                "on": on.isoformat(),
+                "reason": item.reason,
+                "requested_by": item.refund_requested_by,
+            },
         )
         uow.commit()
     return refunded
+
+
+def reject_refund(units: Units, *, actor: Principal, item_id: str, reason: str) -> SuspenseItem:
+    """Turn a requested refund down, saying why (who requested it may withdraw it so): the item
+    is held again, to be applied or refunded."""
+    require(actor, Permission.SUSPENSE_MANAGE)
+    _item_id(item_id)
+    why = _printable(reason, "reason", MAX_REASON)
+    with units() as uow:
+        item = _refund_asked(uow, item_id)
+        held = item.refund_rejected()
+        uow.suspense.save(held)
+        record(
+            uow,
+            actor=actor.user_id,
+            action="suspense.refund_rejected",
+            entity="repayment_suspense",
+            entity_id=item_id,
+            payload={
+                "reason": why,
+                "refund_reason": item.reason,
+                "requested_by": item.refund_requested_by,
+            },
+        )
+        uow.commit()
+    return held
 
 
 def suspense_items(
@@ -299,8 +425,20 @@ def business_day(reader: Units, *, actor: Principal) -> date | None:
     return None if closed is None else closed + timedelta(days=1)
 
 
+def tie_out(reader: Units, *, actor: Principal) -> TieOut:
+    """The suspense account's balance against the items in suspense. Every hold, application,
+    refund and reversal moves both in the same transaction, so they agree; a difference means
+    something posted to the account that no item explains (a manual entry, a fault) and is to
+    be investigated before the books are trusted."""
+    require(actor, Permission.LEDGER_READ)
+    with reader() as uow:
+        total, count, fen = uow.suspense.tie_out()
+    return TieOut(account_fen=-total, items=count, items_fen=fen)
+
+
 def count_held(reader: Units, *, actor: Principal) -> int:
-    """Items waiting to be applied or refunded (the console's home)."""
+    """Items waiting for operations (the console's home): to be applied or refunded, or with a
+    refund to approve."""
     require(actor, Permission.SUSPENSE_MANAGE)
     with reader() as uow:
-        return uow.suspense.count(SuspenseStatus.HELD)
+        return uow.suspense.count(SuspenseStatus.HELD, SuspenseStatus.REFUND_REQUESTED)

@@ -36,7 +36,7 @@ PAGE = 50
 
 
 def held_waiting(deps: ApiDependencies, principal: Principal) -> int:
-    """Items on hold, for those who apply or refund them."""
+    """Items on hold or with a refund to approve, for those who resolve them."""
     if not principal.can(Permission.SUSPENSE_MANAGE):
         return 0
     return suspense.count_held(_reader(deps), actor=principal)
@@ -62,6 +62,10 @@ ERRORS = {
     "order_held_already": N_(
         "This order number is held already for another collection: investigate it with the channel."
     ),
+    "suspense_refund_pending": N_(
+        "A refund of this item waits for its approval: approve or reject it first."
+    ),
+    "suspense_no_refund_requested": N_("No refund of this item is requested."),
 }
 LOCAL_ERRORS = {
     # What these pages say of another area's errors: the way out here is suspense's own.
@@ -76,13 +80,18 @@ LOCAL_ERRORS = {
 }
 STATUS_NAMES = {
     SuspenseStatus.HELD: N_("On hold"),
+    SuspenseStatus.REFUND_REQUESTED: N_("Refund awaiting approval"),
     SuspenseStatus.APPLIED: N_("Applied to a loan"),
     SuspenseStatus.REFUNDED: N_("Refunded"),
 }
 NOTICES = {
     "held": N_("The money is held in suspense. Reconcile its day again: the order now matches."),
     "applied": N_("The money is applied to the loan as a repayment."),
-    "refunded": N_("The money is refunded to the payer."),
+    "refund_requested": N_(
+        "The refund is requested. The money stays on hold until another operator approves it."
+    ),
+    "refunded": N_("The refund is approved: the money is refunded to the payer."),
+    "refund_rejected": N_("The refund is rejected: the money is held again."),
 }
 
 
@@ -125,7 +134,8 @@ def _with_lang(request: Request, path: str, **query: str) -> str:
 async def items(
     request: Request, principal: StaffUser, status: str | None = None, offset: str | None = None
 ) -> HTMLResponse:
-    """The items of one status (on hold by default), the latest held first."""
+    """The items of one status (on hold by default), the latest held first, under the suspense
+    account's balance tied out against the items in suspense (an alert if they differ)."""
     deps = _deps(request)
     chosen = _status(status)
     start = page_offset(offset)
@@ -139,6 +149,7 @@ async def items(
         offset=start,
     )
     today = await call(deps, suspense.business_day, _reader(deps), actor=principal)
+    tie = await call(deps, suspense.tie_out, _reader(deps), actor=principal)
     shown = "all" if chosen is None else chosen.value
     return console_page(
         request,
@@ -147,6 +158,7 @@ async def items(
         {
             "items": found,
             "today": today,
+            "tie": tie,
             "status": shown,
             "statuses": STATUS_NAMES,
             "previous_offset": max(0, start - PAGE) if start else None,
@@ -196,7 +208,10 @@ async def _item_page(
     item: SuspenseItem = await call(
         deps, suspense.suspense_item, _reader(deps), actor=principal, item_id=item_id
     )
-    names = await call(deps, staff_names, deps, (item.held_by, item.resolved_by or ""))
+    people = (item.held_by, item.resolved_by or "", item.refund_requested_by or "")
+    names = await call(deps, staff_names, deps, people)
+    manages = principal.can(Permission.SUSPENSE_MANAGE)
+    waiting = item.status is SuspenseStatus.REFUND_REQUESTED
     today = await call(deps, suspense.business_day, _reader(deps), actor=principal)
     response = console_page(
         request,
@@ -207,9 +222,11 @@ async def _item_page(
             "today": today,
             "held_by": names[item.held_by],
             "resolved_by": names.get(item.resolved_by or "", ""),
+            "requested_by": names.get(item.refund_requested_by or "", ""),
             "statuses": STATUS_NAMES,
-            "can_resolve": item.status is SuspenseStatus.HELD
-            and principal.can(Permission.SUSPENSE_MANAGE),
+            "can_resolve": item.status is SuspenseStatus.HELD and manages,
+            "can_decide": waiting and manages,
+            "own_request": waiting and item.refund_requested_by == principal.user_id,
             "notice": NOTICES.get(request.query_params.get("done") or ""),
             "problem": None if problem is None else error_text(request, problem),
             "detail": None if problem is None else problem.message,
@@ -253,21 +270,51 @@ async def apply(request: Request, principal: StaffUser, item_id: str) -> Respons
     )
 
 
-@router.post("/console/suspense/{item_id}/refund")
-async def refund(request: Request, principal: StaffUser, item_id: str) -> Response:
+async def _refund_step(
+    request: Request,
+    principal: Principal,
+    item_id: str,
+    step: Callable[..., SuspenseItem],
+    done: str,
+    *,
+    with_reason: bool,
+) -> Response:
+    """One step of a refund (request, approve or reject), then the item's page (303). A
+    refusal, the requester's own approval included, is shown on the item's page."""
     form = await session.verified_form(request)
     deps = _deps(request)
     reason = str(form.get("reason", ""))[: suspense.MAX_REASON + 1]
+    given = {"reason": reason} if with_reason else {}
     try:
-        await call(
-            deps, suspense.refund, _writer(deps), actor=principal, item_id=item_id, reason=reason
-        )
+        await call(deps, step, _writer(deps), actor=principal, item_id=item_id, **given)
     except PuhuiError as exc:
         if isinstance(exc, Forbidden):
             raise
-        return await _item_page(
-            request, principal, item_id, problem=exc, entered={"reason": reason}
-        )
+        return await _item_page(request, principal, item_id, problem=exc, entered=given)
     return RedirectResponse(
-        _with_lang(request, f"/console/suspense/{item_id}", done="refunded"), status_code=303
+        _with_lang(request, f"/console/suspense/{item_id}", done=done), status_code=303
+    )
+
+
+@router.post("/console/suspense/{item_id}/refund")
+async def refund(request: Request, principal: StaffUser, item_id: str) -> Response:
+    """Request the refund, with its reason: a second operator approves it."""
+    return await _refund_step(
+        request, principal, item_id, suspense.request_refund, "refund_requested", with_reason=True
+    )
+
+
+@router.post("/console/suspense/{item_id}/refund/approve")
+async def approve_refund(request: Request, principal: StaffUser, item_id: str) -> Response:
+    """Approve a refund another operator requested: the money goes back to the payer."""
+    return await _refund_step(
+        request, principal, item_id, suspense.approve_refund, "refunded", with_reason=False
+    )
+
+
+@router.post("/console/suspense/{item_id}/refund/reject")
+async def reject_refund(request: Request, principal: StaffUser, item_id: str) -> Response:
+    """Reject (or, for its requester, withdraw) a requested refund: the item is held again."""
+    return await _refund_step(
+        request, principal, item_id, suspense.reject_refund, "refund_rejected", with_reason=True
     )

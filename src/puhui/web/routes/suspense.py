@@ -1,5 +1,5 @@
 """Repayments held in suspense (挂账): hold a reconciliation's ``not_posted`` order, apply it to
-a loan or refund it, and read the items."""
+a loan or refund it (one person requests the refund, a second approves it), and read the items."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from puhui.web.schemas.suspense import (
     SuspenseItemOut,
     SuspenseListOut,
     SuspenseRefund,
+    SuspenseRefundRejection,
     suspense_applied_out,
     suspense_item_out,
     suspense_list_out,
@@ -43,7 +44,10 @@ async def list_suspense(
     deps: Deps,
     principal: CurrentPrincipal,
     status: Annotated[
-        SuspenseStatus | None, Query(description="only the items of this status")
+        SuspenseStatus | None,
+        Query(
+            description="only the items of this status: held, refund_requested, applied, refunded"
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=suspense.MAX_PAGE)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -68,9 +72,9 @@ async def list_suspense(
 async def get_suspense_item(
     deps: Deps, principal: CurrentPrincipal, item_id: ItemId
 ) -> SuspenseItemOut:
-    """An item as it stands: held, or applied or refunded and by whom. The ledger's readers,
-    as for the list; others 403. A malformed id is 422 ``invalid_identifier``; an unknown one
-    404."""
+    """An item as it stands: held, with a refund requested (by whom, when, why), or applied or
+    refunded and by whom. The ledger's readers, as for the list; others 403. A malformed id is
+    422 ``invalid_identifier``; an unknown one 404."""
     credit = _access(deps)
     item = await call(
         deps,
@@ -142,13 +146,61 @@ async def apply(
 async def refund(
     deps: Deps, principal: CurrentPrincipal, item_id: ItemId, body: SuspenseRefund
 ) -> SuspenseItemOut:
-    """Give a held item's money back to the payer (operations), on the open business day,
-    with the reason kept. An item applied or refunded already is 409 ``suspense_not_held``;
-    a reason missing, blank or over 200 characters 422, a malformed id 422
-    ``invalid_identifier``; an unknown item 404; other roles 403."""
+    """Request that a held item's money go back to the payer (operations), with the reason:
+    nothing is posted, the item is ``refund_requested`` until a second person approves the
+    refund (``/refund/approve``) or either rejects it (``/refund/reject``). An item with a
+    refund requested already is 409 ``suspense_refund_pending``; one applied or refunded
+    already 409 ``suspense_not_held``; a reason missing, blank or over 200 characters 422, a
+    malformed id 422 ``invalid_identifier``; an unknown item 404; other roles 403."""
     item = await call(
         deps,
-        suspense.refund,
+        suspense.request_refund,
+        _access(deps).servicing_uow,
+        actor=principal,
+        item_id=item_id,
+        reason=body.reason,
+    )
+    return suspense_item_out(item)
+
+
+@router.post(
+    "/repayment-suspense/{item_id}/refund/approve", response_model=SuspenseItemOut, tags=[TAG]
+)
+async def approve_refund(
+    deps: Deps, principal: CurrentPrincipal, item_id: ItemId
+) -> SuspenseItemOut:
+    """Approve a requested refund (operations, someone other than who requested it): the money
+    goes back to the payer on the open business day (debit suspense, credit settlement) and
+    the item is ``refunded``. The requester is 409 ``four_eyes_violation`` (the request stands,
+    for another operator); an item held with no refund requested 409
+    ``suspense_no_refund_requested``; one applied or refunded already 409
+    ``suspense_not_held``; a malformed id 422 ``invalid_identifier``; an unknown item 404;
+    other roles 403."""
+    item = await call(
+        deps,
+        suspense.approve_refund,
+        _access(deps).servicing_uow,
+        actor=principal,
+        item_id=item_id,
+    )
+    return suspense_item_out(item)
+
+
+@router.post(
+    "/repayment-suspense/{item_id}/refund/reject", response_model=SuspenseItemOut, tags=[TAG]
+)
+async def reject_refund(
+    deps: Deps, principal: CurrentPrincipal, item_id: ItemId, body: SuspenseRefundRejection
+) -> SuspenseItemOut:
+    """Reject a requested refund, saying why (operations; the requester withdraws it so):
+    nothing is posted, the item is ``held`` again, to be applied or refunded, and the request
+    is cleared. An item held with no refund requested is 409 ``suspense_no_refund_requested``;
+    one applied or refunded already 409 ``suspense_not_held``; a reason missing, blank or over
+    200 characters 422, a malformed id 422 ``invalid_identifier``; an unknown item 404; other
+    roles 403."""
+    item = await call(
+        deps,
+        suspense.reject_refund,
         _access(deps).servicing_uow,
         actor=principal,
         item_id=item_id,

@@ -1,4 +1,5 @@
-"""Bodies of repayments held in suspense (挂账): hold, apply, refund, and the items read."""
+"""Bodies of repayments held in suspense (挂账): hold, apply, refund (requested, then approved or
+rejected), and the items read."""
 
 from __future__ import annotations
 
@@ -39,6 +40,14 @@ class SuspenseRefund(Strict):
     )
 
 
+class SuspenseRefundRejection(Strict):
+    reason: str = Field(
+        min_length=1,
+        max_length=MAX_REASON,
+        description="why the refund requested is not made (the item is held again)",
+    )
+
+
 class SuspenseItemOut(BaseModel):
     item_id: str = Field(description="the item (sus_…)")
     order_id: str
@@ -47,7 +56,7 @@ class SuspenseItemOut(BaseModel):
     value_date: date = Field(description="the channel's day, which counts the order as posted")
     channel_ref: str | None
     run_id: str = Field(description="the reconciliation whose break it was")
-    status: str = Field(description="held | applied | refunded")
+    status: str = Field(description="held | refund_requested | applied | refunded")
     held_on: date = Field(description="the business day the hold was posted on")
     held_by: str
     held_at: datetime
@@ -58,7 +67,13 @@ class SuspenseItemOut(BaseModel):
     repayment_key: str | None = Field(
         description="the key of the repayment it was applied as (what a reversal names)"
     )
-    reason: str | None = Field(description="why it was refunded")
+    reason: str | None = Field(
+        description="why it is to be refunded (refund_requested) or was refunded"
+    )
+    refund_requested_by: str | None = Field(
+        description="who requested the refund (a second person approves it)"
+    )
+    refund_requested_at: datetime | None = Field(description="when the refund was requested")
 
 
 class SuspenseListOut(BaseModel):
@@ -91,6 +106,8 @@ def suspense_item_out(item: SuspenseItem) -> SuspenseItemOut:
         applied_loan_id=item.applied_loan_id,
         repayment_key=item.repayment_key,
         reason=item.reason,
+        refund_requested_by=item.refund_requested_by,
+        refund_requested_at=item.refund_requested_at,
     )
 
 

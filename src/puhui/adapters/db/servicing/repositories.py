@@ -861,12 +861,31 @@ class SqlSuspense:
             for row in self._connection.execute(query.limit(limit).offset(offset))
         ]
 
-    def count(self, status: SuspenseStatus) -> int:
+    def count(self, *statuses: SuspenseStatus) -> int:
         t = repayment_suspense
         found = self._connection.execute(
-            select(func.count()).select_from(t).where(t.c.status == status.value)
+            select(func.count())
+            .select_from(t)
+            .where(t.c.status.in_([status.value for status in statuses]))
         ).scalar_one()
         return int(found)
+
+    def tie_out(self) -> tuple[int, int, int]:
+        t = repayment_suspense
+        in_suspense = [s.value for s in SuspenseStatus if s.in_suspense]
+        account = (
+            select(func.coalesce(func.sum(journal_lines.c.amount_fen), 0))
+            .where(journal_lines.c.account == Account.REPAYMENT_SUSPENSE.code)
+            .scalar_subquery()
+        )
+        items = select(func.count()).where(t.c.status.in_(in_suspense)).scalar_subquery()
+        items_fen = (
+            select(func.coalesce(func.sum(t.c.amount_fen), 0))
+            .where(t.c.status.in_(in_suspense))
+            .scalar_subquery()
+        )
+        total, count, fen = self._connection.execute(select(account, items, items_fen)).one()
+        return int(total), int(count), int(fen)
 
 
 _SUSPENSE_FIELDS = tuple(f.name for f in fields(SuspenseItem))

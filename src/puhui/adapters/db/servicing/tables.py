@@ -286,7 +286,7 @@ repayment_suspense = Table(
     Column("value_date", Date, nullable=False, index=True),
     Column("channel_ref", String(128), nullable=False),
     Column("run_id", String(_ID), nullable=False),
-    Column("status", String(10), nullable=False, index=True),
+    Column("status", String(16), nullable=False, index=True),
     Column("held_on", Date, nullable=False),
     Column("held_by", String(_KEY), nullable=False),
     Column("held_at", UtcDateTime, nullable=False),
@@ -296,9 +296,13 @@ repayment_suspense = Table(
     Column("applied_loan_id", String(_KEY), nullable=True),
     Column("repayment_key", String(_KEY), nullable=True, unique=True),
     Column("reason", String(200), nullable=True),
+    Column("refund_requested_by", String(_KEY), nullable=True),
+    Column("refund_requested_at", UtcDateTime, nullable=True),
     Column("version", Integer, nullable=False),
     CheckConstraint("amount_fen > 0", name="amount_positive"),
-    CheckConstraint("status IN ('held', 'applied', 'refunded')", name="status_known"),
+    CheckConstraint(
+        "status IN ('held', 'refund_requested', 'applied', 'refunded')", name="status_known"
+    ),
     ForeignKeyConstraint(
         ["run_id"], ["repayment_reconciliations.run_id"], name="fk_repayment_suspense_run"
     ),
