@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from puhui.bootstrap import Platform
-from puhui.cli import ledger as ledger_cli
+from puhui.cli import ledger_suspense as ledger_cli
 from puhui.cli.main import app
 from puhui.domain.ids import ReceiptId
-from puhui.domain.ledger import Account
+from puhui.domain.ledger import Account, JournalEntry
 from puhui.domain.lending.product import LoanProduct, RepaymentMethod
 from puhui.pipelines.eod import run_end_of_day
 from puhui.services.servicing.lines import draw, open_credit_line
@@ -446,3 +446,40 @@ def test_refusals_are_one_line_and_a_non_zero_exit(book: Book) -> None:
     assert "error [not_found]: no loan rct_unknown" in elsewhere.output
     # Every refusal left the item on hold.
     assert document(ledger("suspense-item", item_id, "--json"))["status"] == "held"
+
+
+def test_the_suspense_account_is_tied_out_against_the_items(book: Book) -> None:
+    ledger("hold", book.run_id, "ord-009")
+    ledger("hold", book.run_id, "ord-010")
+    tied = ledger("suspense-tie-out")
+    assert tied.exit_code == 0, tied.output
+    assert tied.stdout == (
+        "suspense account 2245 holds 80.00 yuan: the 2 items in suspense, exactly\n"
+    )
+
+    # An entry on the account that no item explains (posted by hand): exit 1, named.
+    with book.platform.servicing_uow() as uow:
+        uow.ledger.post(
+            JournalEntry.build(
+                "manual-suspense",
+                date.fromisoformat(OPEN_DAY),
+                "posted by hand",
+                [(Account.SETTLEMENT, 2_50), (Account.REPAYMENT_SUSPENSE, -2_50)],
+            )
+        )
+        uow.commit()
+    differs = ledger("suspense-tie-out")
+    assert differs.exit_code == 1
+    assert differs.stdout == (
+        "suspense account 2245 holds 82.50 yuan, but the 2 items in suspense come to 80.00 "
+        "yuan: 2.50 yuan that no item explains; find the entries on the account\n"
+    )
+    found = ledger("suspense-tie-out", "--json")
+    assert found.exit_code == 1
+    assert json.loads(found.stdout) == {
+        "account": "82.50",
+        "items": 2,
+        "items_amount": "80.00",
+        "difference": "2.50",
+        "agrees": False,
+    }

@@ -308,6 +308,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
     # Suspense (挂账): the ledger's readers read the items; operations alone holds, applies and
     # requests, approves or rejects refunds. Unknown runs and items reach a 404.
     ("GET", "/api/v1/repayment-suspense?status=held", None, LEDGER_READ),
+    ("GET", "/api/v1/repayment-suspense/tie-out", None, LEDGER_READ),
     ("GET", "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4", None, LEDGER_READ),
     (
         "POST",

@@ -547,3 +547,30 @@ def test_auditors_and_risk_read_only_operations_change_and_managers_see_nothing(
     assert_error(world.get(item["item_id"], manager), 403, "forbidden")
     # Nothing the refused callers sent changed the item or held another.
     assert client.get(SUSPENSE, headers=world.ops).json()["items"] == [pending.json()]
+
+
+def test_the_suspense_account_is_tied_out_against_the_items(world: World) -> None:
+    client = world.api.client
+    auditor = world.api.staff_headers(Role.AUDITOR)
+    empty = client.get(f"{SUSPENSE}/tie-out", headers=auditor)
+    assert empty.status_code == 200, empty.text
+    assert empty.json() == {
+        "account_fen": 0,
+        "items": 0,
+        "items_fen": 0,
+        "difference_fen": 0,
+        "agrees": True,
+    }
+    item = world.held("ORD-7")
+    world.held("ORD-8")
+    world.post(item["item_id"], "refund", {"reason": "wrong payer"})  # still on the account
+    held = client.get(f"{SUSPENSE}/tie-out", headers=world.ops).json()
+    assert held == {
+        "account_fen": 80_000,
+        "items": 2,
+        "items_fen": 80_000,
+        "difference_fen": 0,
+        "agrees": True,
+    }
+    manager = world.api.staff_headers(Role.ACCOUNT_MANAGER)
+    assert_error(client.get(f"{SUSPENSE}/tie-out", headers=manager), 403, "forbidden")

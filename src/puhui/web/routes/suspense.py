@@ -21,6 +21,7 @@ from puhui.web.schemas.suspense import (
     SuspenseListOut,
     SuspenseRefund,
     SuspenseRefundRejection,
+    SuspenseTieOutOut,
     suspense_applied_out,
     suspense_item_out,
     suspense_list_out,
@@ -66,6 +67,25 @@ async def list_suspense(
         offset=offset,
     )
     return suspense_list_out(items, limit=limit, offset=offset)
+
+
+@router.get("/repayment-suspense/tie-out", response_model=SuspenseTieOutOut, tags=[TAG])
+async def tie_out(deps: Deps, principal: CurrentPrincipal) -> SuspenseTieOutOut:
+    """The suspense account (2245) tied out against the items in suspense (held, or with a
+    refund waiting), read in one snapshot: ``agrees`` false names an entry on the account that
+    no item explains, to be found before the books are relied on. The ledger's readers; others
+    403."""
+    credit = _access(deps)
+    found = await call(
+        deps, suspense.tie_out, credit.servicing_reader or credit.servicing_uow, actor=principal
+    )
+    return SuspenseTieOutOut(
+        account_fen=found.account_fen,
+        items=found.items,
+        items_fen=found.items_fen,
+        difference_fen=found.difference_fen,
+        agrees=found.agrees,
+    )
 
 
 @router.get("/repayment-suspense/{item_id}", response_model=SuspenseItemOut, tags=[TAG])

@@ -76,6 +76,16 @@ class SuspenseItemOut(BaseModel):
     refund_requested_at: datetime | None = Field(description="when the refund was requested")
 
 
+class SuspenseTieOutOut(BaseModel):
+    account_fen: int = Field(
+        description="the balance of the suspense account 2245 (a credit, as a positive amount)"
+    )
+    items: int = Field(description="items in suspense: held, or with a refund waiting")
+    items_fen: int = Field(description="their amount")
+    difference_fen: int = Field(description="the account less the items: what no item explains")
+    agrees: bool
+
+
 class SuspenseListOut(BaseModel):
     items: list[SuspenseItemOut]
     limit: int
