@@ -22,6 +22,7 @@ from playwright.sync_api import Page, expect
 
 from puhui.domain.ids import new_id
 from puhui.domain.lending.reconciliation import PostedRepayment
+from puhui.domain.lending.suspense import acknowledged
 from puhui.domain.money import format_yuan
 from puhui.services.monitoring.tasks import RECALL_NOTICE_TEMPLATE
 from puhui.services.notifications import (
@@ -202,14 +203,15 @@ def test_operations_send_a_failed_notice_again_from_the_outbox(desktop: Page, si
 
 
 def _day_with_repayments(site: Site) -> tuple[str, list[PostedRepayment]]:
-    """The latest closed day of the demo's book on which owners repaid, and those repayments."""
+    """The latest closed day of the demo's book on which owners repaid, and those repayments as
+    the books acknowledge them (with money held in suspense that the channel collected then)."""
     platform = site.platform()
     try:
         with platform.servicing_uow() as uow:
             day = uow.business_days.last_completed()
             assert day is not None
             for _ in range(60):
-                found = uow.ledger.repayments_on(day)
+                found = acknowledged(uow.ledger.repayments_on(day), uow.suspense.valued_on(day))
                 if len(found) >= 2:
                     return day.isoformat(), found
                 day -= timedelta(days=1)

@@ -431,7 +431,7 @@ def test_refusals_are_one_line_and_a_non_zero_exit(book: Book) -> None:
     # Only a not_posted break is held: a matched order is not.
     matched = ledger("hold", book.run_id, "ord-001")
     assert matched.exit_code == 2
-    assert "has no break 'collected, not posted' for order ord-001" in matched.output
+    assert "has no break for order ord-001 in which the channel collected money" in matched.output
     malformed_run = ledger("hold", "rcn_x", "ord-009")
     assert malformed_run.exit_code == 2
     assert "error [invalid_identifier]: not a reconciliation id" in malformed_run.output

@@ -56,7 +56,7 @@ def test_an_item_may_wait_for_its_refund_and_is_held_again_on_downgrade(
             _seed(connection)
         migrate.upgrade(engine, "0046")
         columns = {c["name"] for c in inspect(engine).get_columns("repayment_suspense")}
-        assert {"refund_requested_by", "refund_requested_at"} <= columns
+        assert {"refund_requested_by", "refund_requested_at", "posted_fen"} <= columns
         assert _status(engine) == ("held", None, 1)  # the item held before is untouched
         with engine.begin() as connection:
             connection.execute(
@@ -72,7 +72,7 @@ def test_an_item_may_wait_for_its_refund_and_is_held_again_on_downgrade(
 
         migrate.downgrade(engine, "0045")
         columns = {c["name"] for c in inspect(engine).get_columns("repayment_suspense")}
-        assert not columns & {"refund_requested_by", "refund_requested_at"}
+        assert not columns & {"refund_requested_by", "refund_requested_at", "posted_fen"}
         assert _status(engine) == ("held", None, 3)
         # Refused by the check (SQLite) or already by the column's length (PostgreSQL).
         with pytest.raises((IntegrityError, DataError)), engine.begin() as connection:

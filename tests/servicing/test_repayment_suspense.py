@@ -32,6 +32,7 @@ from puhui.services.servicing.operations import reconcile_repayments
 from puhui.services.servicing.receipts import OrderInSuspense, repay, reverse_repayment
 from puhui.services.servicing.suspense import (
     AlreadyPosted,
+    BooksChanged,
     NoRefundRequested,
     NotHeld,
     OrderHeldAlready,
@@ -404,7 +405,7 @@ def test_refusals_leave_the_books_and_the_item_as_they_were(
         hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-005")
     # A matched order, an unknown one, an unknown run, malformed ids.
     for order in ("ord-001", "ord-404"):
-        with pytest.raises(InvalidInput, match="no break 'collected, not posted'"):
+        with pytest.raises(InvalidInput, match="only such money is held in suspense"):
             hold(uow_factory, actor=OPS, run_id=run_id, order_id=order)
     with pytest.raises(NotFound):
         hold(uow_factory, actor=OPS, run_id="rcn_01M97GEBT7CCJTMT31HSJDFZQ4", order_id="x")
@@ -497,3 +498,66 @@ def test_the_suspense_account_ties_out_to_the_items_in_suspense(
     assert (found.agrees, found.difference_fen, found.items) == (False, 7_00, 0)
     with pytest.raises(Forbidden):
         tie_out(uow_factory, actor=Principal(user_id="usr_am", role=Role.ACCOUNT_MANAGER))
+
+
+def test_the_excess_of_an_order_the_books_credited_less_for_is_held_and_applied(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    # The channel collected 1,000.50 under ord-001; the books credited 1,000.00 to its loan.
+    more = HEADER + f"ord-001,{r[0]},1000.50,2026-02-10,T1\n"
+    found = reconcile_repayments(uow_factory, actor=OPS, value_date=PAID_ON, channel_file=more)
+    assert [(b.order_id, b.kind.value, b.uncredited_fen) for b in found.breaks] == [
+        ("ord-001", "amount_differs", 50)
+    ]
+    suspense_before, settlement_before, _ = _balances(uow_factory)
+    held = hold(uow_factory, actor=OPS, run_id=found.run_id, order_id="ord-001")
+    assert held.created
+    assert (held.item.amount_fen, held.item.posted_fen, held.item.loan_id) == (50, 1_000_00, r[0])
+    assert _balances(uow_factory) == (suspense_before - 50, settlement_before + 50, True)
+    # Held again, the same item; the day reconciled again agrees, the order matched in full.
+    assert hold(uow_factory, actor=OPS, run_id=found.run_id, order_id="ord-001").item == held.item
+    again = reconcile_repayments(uow_factory, actor=OPS, value_date=PAID_ON, channel_file=more)
+    assert again.agrees, again.breaks
+    assert (again.matched, again.matched_fen) == (1, 1_000_50)
+
+    owed = _owed(uow_factory, r[0])
+    applied = apply(uow_factory, actor=OPS, item_id=held.item.item_id)
+    assert applied.repayment.receipt_id == r[0]
+    assert _owed(uow_factory, r[0]) == owed - 50
+    assert _balances(uow_factory)[0] == suspense_before
+    still = reconcile_repayments(uow_factory, actor=OPS, value_date=PAID_ON, channel_file=more)
+    assert still.agrees, still.breaks
+
+
+def test_only_money_the_books_did_not_credit_is_held(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore, snapshot: Snapshot
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    # The channel collected less than the books credited: a correction, not suspense.
+    less = HEADER + f"ord-001,{r[0]},999.00,2026-02-10,T1\n"
+    short = reconcile_repayments(uow_factory, actor=OPS, value_date=PAID_ON, channel_file=less)
+    assert short.breaks[0].uncredited_fen is None
+    before = snapshot()
+    with pytest.raises(InvalidInput, match="only such money is held in suspense"):
+        hold(uow_factory, actor=OPS, run_id=short.run_id, order_id="ord-001")
+    assert snapshot() == before
+
+    # The books changed since the reconciliation (the repayment corrected by hand): the
+    # break is stale, nothing is held.
+    more = HEADER + f"ord-001,{r[0]},1000.50,2026-02-10,T1\n"
+    found = reconcile_repayments(uow_factory, actor=OPS, value_date=PAID_ON, channel_file=more)
+    correction = JournalEntry.build(
+        "manual-correction-1",
+        OPEN_DAY,
+        "ord-001 corrected by hand",
+        [(Account.SETTLEMENT, -1_00), (Account.PRINCIPAL_RECEIVABLE, 1_00)],
+        reverses_key="repay:ord-001",
+    )
+    with uow_factory() as uow:
+        uow.ledger.post(correction)
+        uow.commit()
+    before = snapshot()
+    with pytest.raises(BooksChanged, match="reconcile 2026-02-10 again"):
+        hold(uow_factory, actor=OPS, run_id=found.run_id, order_id="ord-001")
+    assert snapshot() == before

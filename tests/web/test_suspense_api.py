@@ -145,6 +145,7 @@ def test_an_order_is_held_once_and_a_repeated_hold_answers_the_item(world: World
         "order_id": "ORD-7",
         "loan_id": world.receipt,
         "amount_fen": 50_000,
+        "posted_fen": None,
         "value_date": world.value_date,
         "channel_ref": "CH-7",
         "run_id": world.run_id,

@@ -61,6 +61,7 @@ def _item_document(item: SuspenseItem) -> dict[str, object]:
         "order_id": item.order_id,
         "loan_id": item.loan_id,
         "amount": format_yuan(item.amount_fen),
+        "posted": None if item.posted_fen is None else format_yuan(item.posted_fen),
         "value_date": item.value_date.isoformat(),
         "channel_ref": item.channel_ref or None,
         "run_id": item.run_id,
@@ -119,6 +120,11 @@ def _print_item(item: SuspenseItem) -> None:
     typer.echo(f"  order     {item.order_id}{ref}, a break of reconciliation {item.run_id}")
     typer.echo(f"  loan      {item.loan_id} (as the channel named it)")
     typer.echo(f"  amount    {format_yuan(item.amount_fen)} yuan, valued {item.value_date}")
+    if item.posted_fen is not None:
+        typer.echo(
+            f"  excess    over the {format_yuan(item.posted_fen)} yuan the books credited "
+            "under the order"
+        )
     typer.echo(
         f"  held      on {item.held_on} by {item.held_by} at {item.held_at:%Y-%m-%d %H:%M:%S} UTC"
     )

@@ -260,3 +260,31 @@ def test_readers_see_the_items_and_cannot_resolve_them(
     assert manager.client.get("/console/suspense").status_code == 403
     assert manager.client.get(item_path).status_code == 403
     assert 'href="/console/suspense"' not in manager.get("/console/")
+
+
+def test_the_excess_of_an_order_is_held_from_the_reconciliation(
+    world: tuple[Api, Engine], clock: FixedClock
+) -> None:
+    api, engine = world
+    ops = sign_in(api.deps, api.client.app, "operations", Role.OPERATIONS)
+    _, receipt = _reconciled(api, engine, clock, ops)
+    today = clock.today().isoformat()
+    # The channel collected 10,000.40 under ORD-1; the books credited 10,000.00.
+    text = HEADER + f"ORD-1,{receipt},10000.40,{today},CH-1\n"
+    ops.get("/console/reconciliation")
+    run = ops.client.post(
+        "/console/reconciliation",
+        data={"csrf_token": ops.csrf, "value_date": today},
+        files={"file": ("channel.csv", text.encode(), "text/csv")},
+    )
+    assert run.status_code == 200, run.text
+    assert "多收部分（0.40 元）挂账" in run.text
+    assert "渠道多收的，将多收部分挂账。" in run.text
+    excess_run = str(run.url).removeprefix(str(ops.client.base_url))
+    held = _hold(ops, excess_run, "ORD-1")
+    assert held.status_code == 303
+    item = ops.get(held.headers["location"])
+    assert "<dt>金额（元）</dt><dd>0.40</dd>" in item
+    assert "10,000.00 元：本笔挂账为渠道多收的部分" in item
+    assert "Held in suspense: see the item" in ops.get(f"{excess_run}?lang=en")
+    assert "多收部分（0.40 元）挂账" not in ops.get(excess_run)  # held: the link, no button

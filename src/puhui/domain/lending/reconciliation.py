@@ -97,6 +97,22 @@ class Break:
     ours_loan_id: str | None = None
     channel_ref: str = ""
 
+    @property
+    def uncredited_fen(self) -> int | None:
+        """Money the channel collected under this order that no loan was credited with: all
+        of it when the books have no such order, the excess when they hold less for it on the
+        same loan; None otherwise (nothing of the channel's to hold in suspense)."""
+        if self.kind is BreakKind.NOT_POSTED:
+            return self.theirs_fen
+        if (
+            self.kind is BreakKind.AMOUNT_DIFFERS
+            and self.ours_fen is not None
+            and self.theirs_fen is not None
+            and self.theirs_fen > self.ours_fen
+        ):
+            return self.theirs_fen - self.ours_fen
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class Reconciliation:

@@ -1,10 +1,12 @@
 """Repayments held in suspense (挂账): money the channel collected that no loan was credited with.
 
 A reconciliation names such money as a ``not_posted`` break: the channel's file of a closed
-day has an order the books do not. The day is closed, so the repayment can no longer be
-valued on it. Operations holds the money instead: the hold is posted on the open business
-day (debit settlement, credit suspense) and keeps the channel's value date, so that the
-channel's day reconciles (the books acknowledge the order there). The item is then resolved
+day has an order the books do not; or as an ``amount_differs`` break in which the channel
+collected more under an order than the books credited to its loan (the excess is held). The
+day is closed, so the repayment can no longer be valued on it. Operations holds the money
+instead: the hold is posted on the open business day (debit settlement, credit suspense) and
+keeps the channel's value date, so that the channel's day reconciles (the books acknowledge
+the order there, the excess added to the repayment posted under it). The item is then resolved
 once, on the open business day of that moment:
 
 - applied (入账) to a loan, the channel's or another, as a repayment funded from suspense
@@ -20,11 +22,13 @@ waiting for its approval).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
 from puhui.domain.ledger import Account, JournalEntry
+from puhui.domain.lending.reconciliation import PostedRepayment
 
 
 class SuspenseStatus(StrEnum):
@@ -58,6 +62,10 @@ class SuspenseItem:
     """The business day the hold was posted on."""
     held_by: str
     held_at: datetime
+    posted_fen: int | None = None
+    """What the books had credited under the order when it was held (an ``amount_differs``
+    break): the item is the channel's excess over it. None for an order the books did not
+    have."""
     status: SuspenseStatus = SuspenseStatus.HELD
     resolved_on: date | None = None
     resolved_by: str | None = None
@@ -167,3 +175,24 @@ class SuspenseItem:
             resolved_at=None,
             version=self.version + 1,
         )
+
+
+def acknowledged(
+    posted: Sequence[PostedRepayment], items: Sequence[SuspenseItem]
+) -> list[PostedRepayment]:
+    """The books' side of a day's reconciliation: the repayments posted on it, and the money
+    held in suspense that the channel collected that day. An item holding the excess of a
+    posted repayment is added to it (same order, same loan); any other item counts as a
+    repayment of its own."""
+    by_order: dict[str, list[PostedRepayment]] = {}
+    for repayment in posted:
+        by_order.setdefault(repayment.order_id, []).append(repayment)
+    extra: list[PostedRepayment] = []
+    for item in items:
+        same = by_order.get(item.order_id, [])
+        if len(same) == 1 and same[0].loan_id == item.loan_id:
+            first = same[0]
+            same[0] = replace(first, amount_fen=first.amount_fen + item.amount_fen)
+        else:
+            extra.append(PostedRepayment(item.order_id, item.loan_id, item.amount_fen))
+    return [r for many in by_order.values() for r in many] + extra

@@ -15,11 +15,11 @@ from puhui.domain.errors import Conflict, InvalidIdentifier, InvalidInput, NotFo
 from puhui.domain.ids import new_id
 from puhui.domain.ledger import TrialBalance
 from puhui.domain.lending.reconciliation import (
-    PostedRepayment,
     ReconciliationRun,
     parse_channel_file,
     reconcile,
 )
+from puhui.domain.lending.suspense import acknowledged
 from puhui.services.audit import record
 from puhui.services.security.permissions import Permission, Principal, require
 from puhui.services.servicing.ports import EndOfDayRunRecord, ServicingUnitOfWork
@@ -102,12 +102,10 @@ def reconcile_repayments(
     # A closed day no longer changes: the file is read between two short transactions.
     payments = parse_channel_file(channel_file, value_date=value_date)
     with read() as uow:
-        posted = uow.ledger.repayments_on(value_date)
         # Money held in suspense was collected that day: the books acknowledge it there.
-        posted += [
-            PostedRepayment(item.order_id, item.loan_id, item.amount_fen)
-            for item in uow.suspense.valued_on(value_date)
-        ]
+        posted = acknowledged(
+            uow.ledger.repayments_on(value_date), uow.suspense.valued_on(value_date)
+        )
     found = reconcile(value_date, posted, payments)
     with units() as uow:
         run = ReconciliationRun.of(

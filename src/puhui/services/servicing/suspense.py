@@ -68,6 +68,12 @@ class OrderHeldAlready(Conflict):
     code = "order_held_already"
 
 
+class BooksChanged(Conflict):
+    """The books' repayment under the order is not what the reconciliation found any more."""
+
+    code = "reconciliation_stale"
+
+
 class AlreadyPosted(Conflict):
     """The order stands in the books as a repayment: there is nothing to hold."""
 
@@ -137,10 +143,13 @@ def _printable(value: str, field: str, most: int) -> str:
 
 
 def hold(units: Units, *, actor: Principal, run_id: str, order_id: str) -> Held:
-    """Hold the order a recorded reconciliation found ``not_posted`` (collected by the
-    channel, credited to no loan). The hold is posted on the open business day and keeps the
-    channel's day, which then reconciles. Holding the same collection again returns its item;
-    the same order number collected on another day, for another loan or amount, is refused."""
+    """Hold what a recorded reconciliation found the channel collected under an order and no
+    loan was credited with: the whole order for a ``not_posted`` break, the excess for an
+    ``amount_differs`` one in which the books hold less on the same loan (still so in the
+    books, or ``reconciliation_stale``). The hold is posted on the open business day and keeps
+    the channel's day, which then reconciles. Holding the same collection again returns its
+    item; the same order number collected on another day, for another loan or amount, is
+    refused."""
     require(actor, Permission.SUSPENSE_MANAGE)
     if not RUN_ID.fullmatch(run_id):
         raise InvalidIdentifier(
@@ -152,14 +161,13 @@ def hold(units: Units, *, actor: Principal, run_id: str, order_id: str) -> Held:
         run = uow.reconciliations.get(run_id)
         if run is None:
             raise NotFound(f"no reconciliation {run_id}", details={"run_id": run_id})
-        found = next(
-            (b for b in run.breaks or () if b.order_id == order and b.kind is BreakKind.NOT_POSTED),
-            None,
-        )
-        if found is None or found.theirs_fen is None:
+        found = next((b for b in run.breaks or () if b.order_id == order), None)
+        uncredited = None if found is None else found.uncredited_fen
+        if found is None or uncredited is None:
             raise InvalidInput(
-                f"reconciliation {run_id} has no break 'collected, not posted' for order "
-                f"{order}: only such money is held in suspense",
+                f"reconciliation {run_id} has no break for order {order} in which the channel "
+                "collected money no loan was credited with ('collected, not posted', or more "
+                "collected than posted): only such money is held in suspense",
                 details={"run_id": run_id, "order_id": order},
             )
         existing = uow.suspense.of_order(order)
@@ -167,7 +175,7 @@ def hold(units: Units, *, actor: Principal, run_id: str, order_id: str) -> Held:
             same = (existing.value_date, existing.loan_id, existing.amount_fen) == (
                 run.value_date,
                 found.loan_id,
-                found.theirs_fen,
+                uncredited,
             )
             if not same:
                 # A channel's order number is its own; the same one again is a break to
@@ -180,23 +188,32 @@ def hold(units: Units, *, actor: Principal, run_id: str, order_id: str) -> Held:
                 )
             return Held(existing, created=False)
         posted = uow.ledger.standing_repayment_of(order)
-        if posted is not None:
+        if found.kind is BreakKind.NOT_POSTED and posted is not None:
             raise AlreadyPosted(
                 f"order {order} stands in the books as repayment {posted.key} of loan "
                 f"{posted.loan_id}: it is not held in suspense",
                 details={"order_id": order, "repayment_key": posted.key},
             )
+        if found.kind is BreakKind.AMOUNT_DIFFERS and (
+            posted is None or (posted.loan_id, posted.amount_fen) != (found.loan_id, found.ours_fen)
+        ):
+            raise BooksChanged(
+                f"the books no longer hold what reconciliation {run_id} found for order "
+                f"{order}: reconcile {run.value_date} again, then hold what it finds",
+                details={"order_id": order, "run_id": run_id},
+            )
         item = SuspenseItem(
             item_id=new_id("sus"),
             order_id=order,
             loan_id=found.loan_id,
-            amount_fen=found.theirs_fen,
+            amount_fen=uncredited,
             value_date=run.value_date,
             channel_ref=found.channel_ref,
             run_id=run_id,
             held_on=open_business_day(uow),
             held_by=actor.user_id,
             held_at=uow.clock.now(),
+            posted_fen=found.ours_fen,
         )
         uow.ledger.post(item.hold_entry())
         uow.suspense.add(item)
@@ -210,6 +227,7 @@ def hold(units: Units, *, actor: Principal, run_id: str, order_id: str) -> Held:
                 "order_id": order,
                 "loan_id": item.loan_id,
                 "amount_fen": item.amount_fen,
+                "posted_fen": item.posted_fen,
                 "value_date": item.value_date.isoformat(),
                 "run_id": run_id,
                 "held_on": item.held_on.isoformat(),

@@ -137,7 +137,10 @@ BREAK_ACTIONS = {
     BreakKind.NOT_COLLECTED: N_(
         "A loan was credited with money the channel does not have: investigate, then correct."
     ),
-    BreakKind.AMOUNT_DIFFERS: N_("Check the posting against the channel's record."),
+    BreakKind.AMOUNT_DIFFERS: N_(
+        "Check the posting against the channel's record. If the channel collected more, hold "
+        "the excess in suspense."
+    ),
     BreakKind.LOAN_DIFFERS: N_("The money went to another loan: correct the misapplied one."),
     BreakKind.DUPLICATE_ORDER: N_(
         "Two callers posted this order id: find the one the channel paid, correct the other."
@@ -376,7 +379,8 @@ async def reconciliation_run(request: Request, principal: StaffUser, run_id: str
         deps, operations.reconciliation_run, _reader(deps), actor=principal, run_id=run_id
     )
     (row,) = await call(deps, _run_rows, deps, [found])
-    unposted = [b.order_id for b in found.breaks or () if b.kind is BreakKind.NOT_POSTED]
+    # Breaks in which the channel collected money no loan was credited with: held in suspense.
+    unposted = [b.order_id for b in found.breaks or () if b.uncredited_fen is not None]
     held = (
         await call(
             deps, suspense.items_of_orders, _reader(deps), actor=principal, order_ids=unposted

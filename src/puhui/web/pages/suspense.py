@@ -62,6 +62,10 @@ ERRORS = {
     "order_held_already": N_(
         "This order number is held already for another collection: investigate it with the channel."
     ),
+    "reconciliation_stale": N_(
+        "The books changed since this reconciliation: reconcile the day again, then hold what "
+        "it finds."
+    ),
     "suspense_refund_pending": N_(
         "A refund of this item waits for its approval: approve or reject it first."
     ),

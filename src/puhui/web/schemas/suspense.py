@@ -53,6 +53,10 @@ class SuspenseItemOut(BaseModel):
     order_id: str
     loan_id: str = Field(description="the loan the channel named")
     amount_fen: int
+    posted_fen: int | None = Field(
+        description="what the books had credited under the order when it was held: the item "
+        "is the channel's excess over it (null for an order the books did not have)"
+    )
     value_date: date = Field(description="the channel's day, which counts the order as posted")
     channel_ref: str | None
     run_id: str = Field(description="the reconciliation whose break it was")
@@ -103,6 +107,7 @@ def suspense_item_out(item: SuspenseItem) -> SuspenseItemOut:
         order_id=item.order_id,
         loan_id=item.loan_id,
         amount_fen=item.amount_fen,
+        posted_fen=item.posted_fen,
         value_date=item.value_date,
         channel_ref=item.channel_ref or None,
         run_id=item.run_id,

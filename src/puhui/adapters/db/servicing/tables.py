@@ -290,6 +290,7 @@ repayment_suspense = Table(
     Column("held_on", Date, nullable=False),
     Column("held_by", String(_KEY), nullable=False),
     Column("held_at", UtcDateTime, nullable=False),
+    Column("posted_fen", BigInteger, nullable=True),
     Column("resolved_on", Date, nullable=True),
     Column("resolved_by", String(_KEY), nullable=True),
     Column("resolved_at", UtcDateTime, nullable=True),

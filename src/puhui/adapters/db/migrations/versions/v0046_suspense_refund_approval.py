@@ -1,6 +1,7 @@
 """A refund from suspense takes two people: one requests it, a second approves it. An item's
 status may be ``refund_requested`` (the money still held), and the item records who requested
-the refund and when.
+the refund and when. An item may also hold the excess of an order the books credited less
+for (``posted_fen``, what they had credited when it was held).
 
 Revision ID: 0046
 Revises: 0045
@@ -31,6 +32,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("refund_requested_at", sa.DateTime(timezone=True), nullable=True)
         )
+        batch.add_column(sa.Column("posted_fen", sa.BigInteger, nullable=True))
         batch.drop_constraint(op.f(_CHECK), type_="check")
         batch.create_check_constraint(
             op.f(_CHECK), "status IN ('held', 'refund_requested', 'applied', 'refunded')"
@@ -46,6 +48,7 @@ def downgrade() -> None:
     with op.batch_alter_table("repayment_suspense") as batch:
         batch.drop_constraint(op.f(_CHECK), type_="check")
         batch.create_check_constraint(op.f(_CHECK), "status IN ('held', 'applied', 'refunded')")
+        batch.drop_column("posted_fen")
         batch.drop_column("refund_requested_at")
         batch.drop_column("refund_requested_by")
         batch.alter_column(
