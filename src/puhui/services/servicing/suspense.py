@@ -16,9 +16,10 @@ one closed. Each step needs ``suspense:manage`` (operations); reading the items 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from puhui.domain.errors import Conflict, InvalidIdentifier, InvalidInput, NotFound
 from puhui.domain.ids import new_id
@@ -124,6 +125,23 @@ def open_business_day(uow: ServicingUnitOfWork) -> date:
     return closed + timedelta(days=1)
 
 
+def _audit(
+    uow: ServicingUnitOfWork,
+    actor: Principal,
+    action: str,
+    item_id: str,
+    payload: Mapping[str, Any],
+) -> None:
+    record(
+        uow,
+        actor=actor.user_id,
+        action=action,
+        entity="repayment_suspense",
+        entity_id=item_id,
+        payload=payload,
+    )
+
+
 def _item_id(item_id: str) -> str:
     if not ITEM_ID.fullmatch(item_id):
         raise InvalidIdentifier(
@@ -217,13 +235,12 @@ def hold(units: Units, *, actor: Principal, run_id: str, order_id: str) -> Held:
         )
         uow.ledger.post(item.hold_entry())
         uow.suspense.add(item)
-        record(
+        _audit(
             uow,
-            actor=actor.user_id,
-            action="suspense.held",
-            entity="repayment_suspense",
-            entity_id=item.item_id,
-            payload={
+            actor,
+            "suspense.held",
+            item.item_id,
+            {
                 "order_id": order,
                 "loan_id": item.loan_id,
                 "amount_fen": item.amount_fen,
@@ -302,13 +319,12 @@ def apply(units: Units, *, actor: Principal, item_id: str, loan_id: str | None =
             loan_id=chosen, repayment_key=key, on=on, by=actor.user_id, at=uow.clock.now()
         )
         uow.suspense.save(applied)
-        record(
+        _audit(
             uow,
-            actor=actor.user_id,
-            action="suspense.applied",
-            entity="repayment_suspense",
-            entity_id=item_id,
-            payload={
+            actor,
+            "suspense.applied",
+            item_id,
+            {
                 "loan_id": chosen,
                 "amount_fen": item.amount_fen,
                 "on": on.isoformat(),
@@ -329,13 +345,12 @@ def request_refund(units: Units, *, actor: Principal, item_id: str, reason: str)
         item = _held(uow, item_id)
         requested = item.refund_requested(reason=why, by=actor.user_id, at=uow.clock.now())
         uow.suspense.save(requested)
-        record(
+        _audit(
             uow,
-            actor=actor.user_id,
-            action="suspense.refund_requested",
-            entity="repayment_suspense",
-            entity_id=item_id,
-            payload={"amount_fen": item.amount_fen, "reason": why},
+            actor,
+            "suspense.refund_requested",
+            item_id,
+            {"amount_fen": item.amount_fen, "reason": why},
         )
         uow.commit()
     return requested
@@ -357,13 +372,12 @@ def approve_refund(units: Units, *, actor: Principal, item_id: str) -> SuspenseI
         uow.ledger.post(item.refund_entry(on))
         refunded = item.refunded(on=on, by=actor.user_id, at=uow.clock.now())
         uow.suspense.save(refunded)
-        record(
+        _audit(
             uow,
-            actor=actor.user_id,
-            action="suspense.refunded",
-            entity="repayment_suspense",
-            entity_id=item_id,
-            payload={
+            actor,
+            "suspense.refunded",
+            item_id,
+            {
                 "amount_fen": item.amount_fen,
                 "on": on.isoformat(),
                 "reason": item.reason,
@@ -384,13 +398,12 @@ def reject_refund(units: Units, *, actor: Principal, item_id: str, reason: str) 
         item = _refund_asked(uow, item_id)
         held = item.refund_rejected()
         uow.suspense.save(held)
-        record(
+        _audit(
             uow,
-            actor=actor.user_id,
-            action="suspense.refund_rejected",
-            entity="repayment_suspense",
-            entity_id=item_id,
-            payload={
+            actor,
+            "suspense.refund_rejected",
+            item_id,
+            {
                 "reason": why,
                 "refund_reason": item.reason,
                 "requested_by": item.refund_requested_by,
