@@ -482,4 +482,24 @@ def test_the_suspense_account_is_tied_out_against_the_items(book: Book) -> None:
         "items_amount": "80.00",
         "difference": "2.50",
         "agrees": False,
+        "max_days": 30,
+        "overdue": 0,
+        "overdue_amount": "0.00",
     }
+
+
+def test_the_tie_out_counts_items_held_longer_than_allowed(book: Book) -> None:
+    ledger("hold", book.run_id, "ord-009")
+    store = book.platform.end_of_day_store()
+    for day in ("2026-02-11", "2026-02-12"):
+        run_end_of_day(store, date.fromisoformat(day))
+    # On hold two days by the open day (2026-02-13): overdue when one is allowed, not at 30.
+    strict = ledger("suspense-tie-out", "--max-days", "1")
+    assert strict.exit_code == 0, strict.output  # overdue is a warning, not a difference
+    assert strict.stdout.splitlines()[1] == (
+        "1 of them (50.00 yuan) held longer than 1 day: apply or refund them"
+    )
+    assert len(ledger("suspense-tie-out").stdout.splitlines()) == 1
+    found = json.loads(ledger("suspense-tie-out", "--max-days", "2", "--json").stdout)
+    assert (found["max_days"], found["overdue"]) == (2, 0)
+    assert ledger("suspense-tie-out", "--max-days", "0").exit_code == 2

@@ -561,3 +561,30 @@ def test_only_money_the_books_did_not_credit_is_held(
     with pytest.raises(BooksChanged, match="reconcile 2026-02-10 again"):
         hold(uow_factory, actor=OPS, run_id=found.run_id, order_id="ord-001")
     assert snapshot() == before
+
+
+def test_items_held_longer_than_the_policy_allows_are_counted_overdue(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    run_id = _reconciled(uow_factory, r)
+    first = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-009").item
+    second = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-010").item
+    request_refund(uow_factory, actor=OPS, item_id=second.item_id, reason="duplicate")
+    found = tie_out(uow_factory, actor=OPS, max_days=1)
+    assert (found.overdue, found.overdue_fen, found.max_days) == (0, 0, 1)  # held today
+    # One day closed: on hold one day, not more than one.
+    run_end_of_day(eod_store, OPEN_DAY)
+    assert tie_out(uow_factory, actor=OPS, max_days=1).overdue == 0
+    # Two: both items (one with its refund waiting) are overdue; the default allows 30.
+    run_end_of_day(eod_store, OPEN_DAY + timedelta(days=1))
+    found = tie_out(uow_factory, actor=AUDITOR, max_days=1)
+    assert (found.overdue, found.overdue_fen) == (2, 50_00 + 99_999_00)
+    assert found.agrees
+    assert tie_out(uow_factory, actor=OPS).overdue == 0
+    # Resolved, an item is no longer overdue.
+    apply(uow_factory, actor=OPS, item_id=first.item_id)
+    assert tie_out(uow_factory, actor=OPS, max_days=1).overdue == 1
+    for wrong in (0, 367):
+        with pytest.raises(InvalidInput, match="max_days must be 1 to 366"):
+            tie_out(uow_factory, actor=OPS, max_days=wrong)

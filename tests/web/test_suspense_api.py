@@ -561,6 +561,9 @@ def test_the_suspense_account_is_tied_out_against_the_items(world: World) -> Non
         "items_fen": 0,
         "difference_fen": 0,
         "agrees": True,
+        "max_days": 30,
+        "overdue": 0,
+        "overdue_fen": 0,
     }
     item = world.held("ORD-7")
     world.held("ORD-8")
@@ -572,6 +575,9 @@ def test_the_suspense_account_is_tied_out_against_the_items(world: World) -> Non
         "items_fen": 80_000,
         "difference_fen": 0,
         "agrees": True,
+        "max_days": 30,
+        "overdue": 0,
+        "overdue_fen": 0,
     }
     manager = world.api.staff_headers(Role.ACCOUNT_MANAGER)
     assert_error(client.get(f"{SUSPENSE}/tie-out", headers=manager), 403, "forbidden")

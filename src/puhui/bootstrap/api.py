@@ -212,6 +212,7 @@ def build_api_dependencies(
     offer_bounds: tuple[OfferBounds, ...] = (),
     contract_font: Path | None = None,
     handler_threads: int | None = None,
+    suspense_max_days: int = 30,
 ) -> ApiDependencies:
     """Wire the API from explicit parts; servicing routes exist only with ``servicing_uow_factory``.
 
@@ -310,6 +311,7 @@ def build_api_dependencies(
             today=clock.today,
             strategies_uow=strategies_uow_factory,
             model_registry=model_registry,
+            suspense_max_days=suspense_max_days,
         )
     return ApiDependencies(
         origination=origination,

@@ -64,6 +64,7 @@ def api_dependencies(
         model_registry=model_registry(platform),
         contract_font=settings.contract_font,
         run_inline=service_calls_inline(settings.api_service_calls, platform.database.engine),
+        suspense_max_days=settings.suspense_max_days,
     )
     if isinstance(ports.assessor, StrategyAssessor):
         ports.assessor.warm_up()

@@ -134,6 +134,13 @@ class Settings(BaseSettings):
     licence_type: str = Field(
         default="bank", description="the lender's licence type: sets the strategy's legal cap"
     )
+    suspense_max_days: int = Field(
+        default=30,
+        ge=1,
+        le=366,
+        description="a repayment held in suspense (挂账) longer than this many days is overdue: "
+        "the suspense page and `puhui ledger suspense-tie-out` count it",
+    )
 
     # Security hardening: key rotation, client addresses, login delays, code allowances.
     jwt_previous_secrets: SecretStr = Field(

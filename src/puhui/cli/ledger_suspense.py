@@ -22,6 +22,7 @@ from puhui.domain.money import format_yuan
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.receipts import RepaymentResult
 from puhui.services.servicing.suspense import (
+    MAX_DAYS_LIMIT,
     apply,
     approve_refund,
     hold,
@@ -318,15 +319,25 @@ def reject_suspense_refund_command(
 
 @_command("suspense-tie-out")
 def suspense_tie_out_command(
+    max_days: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_DAYS_LIMIT,
+            help="Days an item may stay in suspense (default: the setting suspense_max_days).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Tie the suspense account (2245) out against the items in suspense.
 
-    The items are those held, or with a refund waiting. Exits 1 when the two differ: an entry
+    The items are those held, or with a refund waiting; those held longer than the days
+    allowed are counted as overdue. Exits 1 when the account and the items differ: an entry
     on the account that no item explains.
     """
     with platform() as p:
-        found = tie_out(p.servicing_reader, actor=operator())
+        days = p.settings.suspense_max_days if max_days is None else max_days
+        found = tie_out(p.servicing_reader, actor=operator(), max_days=days)
     if as_json:
         _echo_json(
             {
@@ -335,20 +346,28 @@ def suspense_tie_out_command(
                 "items_amount": format_yuan(found.items_fen),
                 "difference": format_yuan(found.difference_fen),
                 "agrees": found.agrees,
+                "max_days": found.max_days,
+                "overdue": found.overdue,
+                "overdue_amount": format_yuan(found.overdue_fen),
             }
         )
-    elif found.agrees:
-        typer.echo(
-            f"suspense account 2245 holds {format_yuan(found.account_fen)} yuan: the "
-            f"{found.items:,} items in suspense, exactly"
-        )
     else:
+        account = format_yuan(found.account_fen)
         typer.echo(
-            f"suspense account 2245 holds {format_yuan(found.account_fen)} yuan, but the "
-            f"{found.items:,} items in suspense come to {format_yuan(found.items_fen)} yuan: "
+            f"suspense account 2245 holds {account} yuan: the {found.items:,} items in "
+            "suspense, exactly"
+            if found.agrees
+            else f"suspense account 2245 holds {account} yuan, but the {found.items:,} items in "
+            f"suspense come to {format_yuan(found.items_fen)} yuan: "
             f"{format_yuan(found.difference_fen)} yuan that no item explains; find the entries "
             "on the account"
         )
+        if found.overdue:
+            typer.echo(
+                f"{found.overdue:,} of them ({format_yuan(found.overdue_fen)} yuan) held longer "
+                f"than {found.max_days} day{'' if found.max_days == 1 else 's'}: apply or "
+                "refund them"
+            )
     if not found.agrees:
         raise typer.Exit(EXIT_DIFFERS)
 

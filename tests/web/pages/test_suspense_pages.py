@@ -222,6 +222,18 @@ def test_readers_see_the_items_and_cannot_resolve_them(
     # The suspense account ties out to the one item held (12.00 yuan).
     assert "挂账科目（2245）余额 12.00 元，与挂账中的 1 笔款项合计一致。" in listed
     assert "<dt>挂账天数</dt><dd>1</dd>" in auditor.get(item_path)
+    assert "超期" not in listed
+    # Where a bank allows one day on hold, one day is not overdue, two are.
+    assert api.deps.credit is not None
+    api.deps.credit.suspense_max_days = 1
+    assert "超期" not in auditor.get("/console/suspense")
+    run_end_of_day(SqlEndOfDayStore(engine, clock=clock), clock.today() + timedelta(days=2))
+    overdue = auditor.get("/console/suspense")
+    assert "有 1 笔挂账（12.00 元）超过 1 天未处理：请尽快入账或退回。" in overdue
+    assert '<span class="badge bad">2（超期）</span>' in overdue
+    english = auditor.get("/console/suspense?lang=en")
+    assert "On hold over the limit of 1 day(s): 1 item(s), 12.00 yuan." in english
+    auditor.get("/console/suspense?lang=zh-CN")  # the language chosen is kept: back to Chinese
     page = auditor.get(item_path)
     assert "挂账中" in page
     assert "/apply" not in page

@@ -37,6 +37,8 @@ class CreditAccess:
     model_registry: ModelRegistry | None = None
     servicing_reader: Callable[[], ServicingUnitOfWork] | None = None
     """Read-only units of work for statements and lists (``servicing_uow`` when not wired)."""
+    suspense_max_days: int = 30
+    """Days an item may stay in suspense before it is overdue (the setting of that name)."""
 
 
 def _not_found_line(line_id: str) -> NotFound:

@@ -182,6 +182,15 @@ class ReconciliationRuns(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SuspenseTotals:
+    account_total: int
+    items: int
+    items_fen: int
+    overdue: int
+    overdue_fen: int
+
+
 class SuspenseItems(Protocol):
     def add(self, item: SuspenseItem) -> None:
         """Record a new item; an order already held is refused (``Conflict``)."""
@@ -213,11 +222,11 @@ class SuspenseItems(Protocol):
 
     def count(self, *statuses: SuspenseStatus) -> int: ...
 
-    def tie_out(self) -> tuple[int, int, int]:
+    def tie_out(self, *, held_through: date | None) -> SuspenseTotals:
         """In one statement (one snapshot): the sum of every line ever posted to the suspense
         account (debits positive; its balance now, as it is posted on the open business day
-        only), and how many items are in suspense (held, or with a refund waiting) with their
-        amount in fen."""
+        only), the items in suspense (held, or with a refund waiting) and those of them held
+        on or before ``held_through`` (none when it is None)."""
         ...
 
 

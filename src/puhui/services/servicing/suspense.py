@@ -36,6 +36,7 @@ Units = Callable[[], ServicingUnitOfWork]
 ITEM_ID = re.compile(r"^sus_[0-9A-HJKMNP-TV-Z]{26}$")
 MAX_PAGE = 100
 MAX_REASON = 200
+MAX_DAYS_LIMIT = 366
 
 
 class NotHeld(Conflict):
@@ -97,6 +98,11 @@ class TieOut:
     items: int
     """Items whose money is on the account: held, or with a refund waiting."""
     items_fen: int
+    max_days: int = 30
+    """Days an item may stay in suspense before it is overdue."""
+    overdue: int = 0
+    """Items in suspense held longer than ``max_days`` (to the open business day)."""
+    overdue_fen: int = 0
 
     @property
     def agrees(self) -> bool:
@@ -456,15 +462,30 @@ def business_day(reader: Units, *, actor: Principal) -> date | None:
     return None if closed is None else closed + timedelta(days=1)
 
 
-def tie_out(reader: Units, *, actor: Principal) -> TieOut:
-    """The suspense account's balance against the items in suspense. Every hold, application,
-    refund and reversal moves both in the same transaction, so they agree; a difference means
-    something posted to the account that no item explains (a manual entry, a fault) and is to
-    be investigated before the books are trusted."""
+def tie_out(reader: Units, *, actor: Principal, max_days: int = 30) -> TieOut:
+    """The suspense account's balance against the items in suspense, and how many of them have
+    been held longer than ``max_days``. Every hold, application, refund and reversal moves the
+    balance and the items in the same transaction, so they agree; a difference means something
+    posted to the account that no item explains (a manual entry, a fault) and is to be
+    investigated before the books are trusted. Overdue items are a warning: money a bank's
+    policy says should have been applied or refunded by now."""
     require(actor, Permission.LEDGER_READ)
+    if not 1 <= max_days <= MAX_DAYS_LIMIT:
+        raise InvalidInput(f"max_days must be 1 to {MAX_DAYS_LIMIT}", details={"field": "max_days"})
     with reader() as uow:
-        total, count, fen = uow.suspense.tie_out()
-    return TieOut(account_fen=-total, items=count, items_fen=fen)
+        closed = uow.business_days.last_closed()
+        # Days on hold count to the open business day (closed + 1): more than max_days of them
+        # means held on or before closed - max_days.
+        limit = None if closed is None else closed - timedelta(days=max_days)
+        found = uow.suspense.tie_out(held_through=limit)
+    return TieOut(
+        account_fen=-found.account_total,
+        items=found.items,
+        items_fen=found.items_fen,
+        max_days=max_days,
+        overdue=found.overdue,
+        overdue_fen=found.overdue_fen,
+    )
 
 
 def count_held(reader: Units, *, actor: Principal) -> int:

@@ -116,6 +116,11 @@ def _reader(deps: ApiDependencies) -> Callable[[], ServicingUnitOfWork]:
     return deps.credit.servicing_reader or deps.credit.servicing_uow
 
 
+def _days_allowed(deps: ApiDependencies) -> int:
+    """Days an item may stay in suspense (the setting ``suspense_max_days``)."""
+    return 30 if deps.credit is None else deps.credit.suspense_max_days
+
+
 def _status(text: str | None) -> SuspenseStatus | None:
     """The list's filter: on hold unless another status (or ``all``) is asked for."""
     if text == "all":
@@ -153,7 +158,8 @@ async def items(
         offset=start,
     )
     today = await call(deps, suspense.business_day, _reader(deps), actor=principal)
-    tie = await call(deps, suspense.tie_out, _reader(deps), actor=principal)
+    limit = _days_allowed(deps)
+    tie = await call(deps, suspense.tie_out, _reader(deps), actor=principal, max_days=limit)
     shown = "all" if chosen is None else chosen.value
     return console_page(
         request,

@@ -73,11 +73,16 @@ async def list_suspense(
 async def tie_out(deps: Deps, principal: CurrentPrincipal) -> SuspenseTieOutOut:
     """The suspense account (2245) tied out against the items in suspense (held, or with a
     refund waiting), read in one snapshot: ``agrees`` false names an entry on the account that
-    no item explains, to be found before the books are relied on. The ledger's readers; others
-    403."""
+    no item explains, to be found before the books are relied on. ``overdue`` counts the items
+    held longer than ``max_days`` (the setting ``suspense_max_days``). The ledger's readers;
+    others 403."""
     credit = _access(deps)
     found = await call(
-        deps, suspense.tie_out, credit.servicing_reader or credit.servicing_uow, actor=principal
+        deps,
+        suspense.tie_out,
+        credit.servicing_reader or credit.servicing_uow,
+        actor=principal,
+        max_days=credit.suspense_max_days,
     )
     return SuspenseTieOutOut(
         account_fen=found.account_fen,
@@ -85,6 +90,9 @@ async def tie_out(deps: Deps, principal: CurrentPrincipal) -> SuspenseTieOutOut:
         items_fen=found.items_fen,
         difference_fen=found.difference_fen,
         agrees=found.agrees,
+        max_days=found.max_days,
+        overdue=found.overdue,
+        overdue_fen=found.overdue_fen,
     )
 
 

@@ -88,6 +88,9 @@ class SuspenseTieOutOut(BaseModel):
     items_fen: int = Field(description="their amount")
     difference_fen: int = Field(description="the account less the items: what no item explains")
     agrees: bool
+    max_days: int = Field(description="days an item may stay in suspense (suspense_max_days)")
+    overdue: int = Field(description="items in suspense held longer than max_days")
+    overdue_fen: int = Field(description="their amount")
 
 
 class SuspenseListOut(BaseModel):

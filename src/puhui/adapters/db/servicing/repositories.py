@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     String,
     cast,
+    false,
     func,
     literal_column,
     select,
@@ -67,7 +68,12 @@ from puhui.domain.lending.reconciliation import (
 from puhui.domain.lending.schedule import ScheduledInstalment
 from puhui.domain.lending.suspense import SuspenseItem, SuspenseStatus
 from puhui.domain.money import Fen, Rounding
-from puhui.services.servicing.ports import EndOfDayRunRecord, EndOfDayStepDone, StoredRequest
+from puhui.services.servicing.ports import (
+    EndOfDayRunRecord,
+    EndOfDayStepDone,
+    StoredRequest,
+    SuspenseTotals,
+)
 from puhui.services.servicing.records import CreditLineRecord, LineStatus, ProductRecord
 from puhui.services.servicing.statements import DailyAccrual, Operation, PostedEvent
 
@@ -870,22 +876,32 @@ class SqlSuspense:
         ).scalar_one()
         return int(found)
 
-    def tie_out(self) -> tuple[int, int, int]:
+    def tie_out(self, *, held_through: date | None) -> SuspenseTotals:
         t = repayment_suspense
-        in_suspense = [s.value for s in SuspenseStatus if s.in_suspense]
+        in_suspense = t.c.status.in_([s.value for s in SuspenseStatus if s.in_suspense])
+        overdue = false() if held_through is None else in_suspense & (t.c.held_on <= held_through)
         account = (
             select(func.coalesce(func.sum(journal_lines.c.amount_fen), 0))
             .where(journal_lines.c.account == Account.REPAYMENT_SUSPENSE.code)
             .scalar_subquery()
         )
-        items = select(func.count()).where(t.c.status.in_(in_suspense)).scalar_subquery()
-        items_fen = (
-            select(func.coalesce(func.sum(t.c.amount_fen), 0))
-            .where(t.c.status.in_(in_suspense))
-            .scalar_subquery()
-        )
-        total, count, fen = self._connection.execute(select(account, items, items_fen)).one()
-        return int(total), int(count), int(fen)
+
+        def count(condition: ColumnElement[bool]) -> Any:
+            return select(func.count()).where(condition).scalar_subquery()
+
+        def amount(condition: ColumnElement[bool]) -> Any:
+            return (
+                select(func.coalesce(func.sum(t.c.amount_fen), 0))
+                .where(condition)
+                .scalar_subquery()
+            )
+
+        row = self._connection.execute(
+            select(
+                account, count(in_suspense), amount(in_suspense), count(overdue), amount(overdue)
+            )
+        ).one()
+        return SuspenseTotals(*(int(value) for value in row))
 
 
 _SUSPENSE_FIELDS = tuple(f.name for f in fields(SuspenseItem))
