@@ -499,7 +499,9 @@ def test_the_tie_out_counts_items_held_longer_than_allowed(book: Book) -> None:
     assert strict.stdout.splitlines()[1] == (
         "1 of them (50.00 yuan) held longer than 1 day: apply or refund them"
     )
-    assert len(ledger("suspense-tie-out").stdout.splitlines()) == 1
+    assert ledger("suspense-tie-out").stdout == (
+        "suspense account 2245 holds 50.00 yuan: the 1 item in suspense, exactly\n"
+    )
     found = json.loads(ledger("suspense-tie-out", "--max-days", "2", "--json").stdout)
     assert (found["max_days"], found["overdue"]) == (2, 0)
     assert ledger("suspense-tie-out", "--max-days", "0").exit_code == 2

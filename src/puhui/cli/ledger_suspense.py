@@ -353,12 +353,12 @@ def suspense_tie_out_command(
         )
     else:
         account = format_yuan(found.account_fen)
+        items = f"{found.items:,} item{'' if found.items == 1 else 's'}"
         typer.echo(
-            f"suspense account 2245 holds {account} yuan: the {found.items:,} items in "
-            "suspense, exactly"
+            f"suspense account 2245 holds {account} yuan: the {items} in suspense, exactly"
             if found.agrees
-            else f"suspense account 2245 holds {account} yuan, but the {found.items:,} items in "
-            f"suspense come to {format_yuan(found.items_fen)} yuan: "
+            else f"suspense account 2245 holds {account} yuan, but the {items} in suspense "
+            f"come to {format_yuan(found.items_fen)} yuan: "
             f"{format_yuan(found.difference_fen)} yuan that no item explains; find the entries "
             "on the account"
         )
