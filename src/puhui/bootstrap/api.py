@@ -32,6 +32,7 @@ from puhui.bootstrap.loan_changes import loan_changes_on
 from puhui.bootstrap.partners import partner_service_on
 from puhui.bootstrap.settings import Settings
 from puhui.domain.clock import Clock
+from puhui.domain.lending import suspense
 from puhui.services import strategies
 from puhui.services.advisor.access import Advisor
 from puhui.services.collections import cases
@@ -212,7 +213,7 @@ def build_api_dependencies(
     offer_bounds: tuple[OfferBounds, ...] = (),
     contract_font: Path | None = None,
     handler_threads: int | None = None,
-    suspense_max_days: int = 30,
+    suspense_max_days: int = suspense.DEFAULT_MAX_DAYS,
 ) -> ApiDependencies:
     """Wire the API from explicit parts; servicing routes exist only with ``servicing_uow_factory``.
 

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from puhui.adapters.db.encryption import DEFAULT_KEY_ID, KEY_ID_PATTERN, FieldCipher
+from puhui.domain.lending import suspense
 
 DEV_AUDIT_KEY = "puhui-dev-audit-key-not-for-production"
 DEV_DATA_KEY = "puhui-dev-data-key-not-for-production-0000"
@@ -135,9 +136,9 @@ class Settings(BaseSettings):
         default="bank", description="the lender's licence type: sets the strategy's legal cap"
     )
     suspense_max_days: int = Field(
-        default=30,
+        default=suspense.DEFAULT_MAX_DAYS,
         ge=1,
-        le=366,
+        le=suspense.MAX_DAYS_LIMIT,
         description="a repayment held in suspense (挂账) longer than this many days is overdue: "
         "the suspense page and `puhui ledger suspense-tie-out` count it",
     )

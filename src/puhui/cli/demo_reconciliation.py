@@ -23,6 +23,7 @@ from pathlib import Path
 
 from puhui.bootstrap import Platform
 from puhui.cli.demo_report import Section
+from puhui.cli.ledger_suspense import counted
 from puhui.domain.lending.account import LoanStatus
 from puhui.domain.lending.reconciliation import ChannelPayment, ReconciliationRun
 from puhui.domain.money import format_yuan
@@ -78,10 +79,6 @@ def _debited_twice(channel: CollectingChannel, days: list[date]) -> ChannelPayme
     return None
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
 def reconciliation_section(
     platform_: Platform, channel: CollectingChannel, last_day: date, folder: Path
 ) -> Section:
@@ -134,7 +131,7 @@ def reconciliation_section(
         (
             "suspense account:",
             f"2245 holds {format_yuan(tie.account_fen)} yuan, "
-            f"{_plural(tie.items, 'item')} in suspense: "
+            f"{counted(tie.items, 'item')} in suspense: "
             + ("ties out" if tie.agrees else f"DIFFERS by {format_yuan(tie.difference_fen)}"),
         )
     )

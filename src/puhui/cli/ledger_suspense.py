@@ -17,12 +17,11 @@ import typer
 
 from puhui.cli.context import fail, platform
 from puhui.cli.security_context import operator_name
-from puhui.domain.lending.suspense import SuspenseItem, SuspenseStatus
+from puhui.domain.lending.suspense import MAX_DAYS_LIMIT, SuspenseItem, SuspenseStatus
 from puhui.domain.money import format_yuan
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.receipts import RepaymentResult
 from puhui.services.servicing.suspense import (
-    MAX_DAYS_LIMIT,
     apply,
     approve_refund,
     hold,
@@ -45,6 +44,11 @@ def _command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
         return function
 
     return remember
+
+
+def counted(count: int, noun: str) -> str:
+    """``count`` of ``noun``, in the plural unless there is one (``1 item``, ``2 items``)."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def operator() -> Principal:
@@ -353,7 +357,7 @@ def suspense_tie_out_command(
         )
     else:
         account = format_yuan(found.account_fen)
-        items = f"{found.items:,} item{'' if found.items == 1 else 's'}"
+        items = counted(found.items, "item")
         typer.echo(
             f"suspense account 2245 holds {account} yuan: the {items} in suspense, exactly"
             if found.agrees
@@ -365,8 +369,7 @@ def suspense_tie_out_command(
         if found.overdue:
             typer.echo(
                 f"{found.overdue:,} of them ({format_yuan(found.overdue_fen)} yuan) held longer "
-                f"than {found.max_days} day{'' if found.max_days == 1 else 's'}: apply or "
-                "refund them"
+                f"than {counted(found.max_days, 'day')}: apply or refund them"
             )
     if not found.agrees:
         raise typer.Exit(EXIT_DIFFERS)

@@ -30,6 +30,10 @@ from enum import StrEnum
 from puhui.domain.ledger import Account, JournalEntry
 from puhui.domain.lending.reconciliation import PostedRepayment
 
+DEFAULT_MAX_DAYS = 30
+"""Days an item may stay in suspense before it is overdue, unless a bank sets its own."""
+MAX_DAYS_LIMIT = 366
+
 
 class SuspenseStatus(StrEnum):
     HELD = "held"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from puhui.domain.errors import InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId
+from puhui.domain.lending import suspense
 from puhui.domain.lending.account import LoanAccount as LoanRecord
 from puhui.services import strategies
 from puhui.services.origination.ports import OriginationUnitOfWork
@@ -37,7 +38,7 @@ class CreditAccess:
     model_registry: ModelRegistry | None = None
     servicing_reader: Callable[[], ServicingUnitOfWork] | None = None
     """Read-only units of work for statements and lists (``servicing_uow`` when not wired)."""
-    suspense_max_days: int = 30
+    suspense_max_days: int = suspense.DEFAULT_MAX_DAYS
     """Days an item may stay in suspense before it is overdue (the setting of that name)."""
 
 

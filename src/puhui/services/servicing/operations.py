@@ -182,16 +182,22 @@ def latest_reconciliations(
         return uow.reconciliations.latest_of_days(days)
 
 
-def reconciliation_run(
-    reader: Callable[[], ServicingUnitOfWork], *, actor: Principal, run_id: str
-) -> ReconciliationRun:
-    """A recorded reconciliation with its breaks."""
-    require(actor, Permission.LEDGER_READ)
+def checked_run_id(run_id: str) -> str:
+    """``run_id`` when it is a reconciliation's id, else ``InvalidIdentifier``."""
     if not RUN_ID.fullmatch(run_id):
         raise InvalidIdentifier(
             f"not a reconciliation id (rcn_ and 26 characters): {run_id[:60]!r}",
             details={"field": "run_id"},
         )
+    return run_id
+
+
+def reconciliation_run(
+    reader: Callable[[], ServicingUnitOfWork], *, actor: Principal, run_id: str
+) -> ReconciliationRun:
+    """A recorded reconciliation with its breaks."""
+    require(actor, Permission.LEDGER_READ)
+    checked_run_id(run_id)
     with reader() as uow:
         found = uow.reconciliations.get(run_id)
     if found is None:

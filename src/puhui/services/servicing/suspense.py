@@ -25,10 +25,15 @@ from puhui.domain.errors import Conflict, InvalidIdentifier, InvalidInput, NotFo
 from puhui.domain.ids import new_id
 from puhui.domain.ledger import Account
 from puhui.domain.lending.reconciliation import MAX_LOAN_ID, MAX_ORDER_ID, BreakKind
-from puhui.domain.lending.suspense import SuspenseItem, SuspenseStatus
+from puhui.domain.lending.suspense import (
+    DEFAULT_MAX_DAYS,
+    MAX_DAYS_LIMIT,
+    SuspenseItem,
+    SuspenseStatus,
+)
 from puhui.services.audit import record
 from puhui.services.security.permissions import Permission, Principal, require
-from puhui.services.servicing.operations import RUN_ID, DayNotClosed
+from puhui.services.servicing.operations import DayNotClosed, checked_run_id
 from puhui.services.servicing.ports import ServicingUnitOfWork
 from puhui.services.servicing.receipts import RepaymentResult, post_repayment
 
@@ -36,7 +41,6 @@ Units = Callable[[], ServicingUnitOfWork]
 ITEM_ID = re.compile(r"^sus_[0-9A-HJKMNP-TV-Z]{26}$")
 MAX_PAGE = 100
 MAX_REASON = 200
-MAX_DAYS_LIMIT = 366
 
 
 class NotHeld(Conflict):
@@ -98,7 +102,7 @@ class TieOut:
     items: int
     """Items whose money is on the account: held, or with a refund waiting."""
     items_fen: int
-    max_days: int = 30
+    max_days: int = DEFAULT_MAX_DAYS
     """Days an item may stay in suspense before it is overdue."""
     overdue: int = 0
     """Items in suspense held longer than ``max_days`` (to the open business day)."""
@@ -175,11 +179,7 @@ def hold(units: Units, *, actor: Principal, run_id: str, order_id: str) -> Held:
     item; the same order number collected on another day, for another loan or amount, is
     refused."""
     require(actor, Permission.SUSPENSE_MANAGE)
-    if not RUN_ID.fullmatch(run_id):
-        raise InvalidIdentifier(
-            f"not a reconciliation id (rcn_ and 26 characters): {run_id[:60]!r}",
-            details={"field": "run_id"},
-        )
+    checked_run_id(run_id)
     order = _printable(order_id, "order_id", MAX_ORDER_ID)
     with units() as uow:
         run = uow.reconciliations.get(run_id)
@@ -260,10 +260,15 @@ def hold(units: Units, *, actor: Principal, run_id: str, order_id: str) -> Held:
     return Held(item, created=True)
 
 
-def _held(uow: ServicingUnitOfWork, item_id: str) -> SuspenseItem:
+def _locked(uow: ServicingUnitOfWork, item_id: str) -> SuspenseItem:
     item = uow.suspense.get(item_id, for_update=True)
     if item is None:
         raise NotFound(f"no suspense item {item_id}", details={"item_id": item_id})
+    return item
+
+
+def _held(uow: ServicingUnitOfWork, item_id: str) -> SuspenseItem:
+    item = _locked(uow, item_id)
     if item.status is SuspenseStatus.REFUND_REQUESTED:
         raise RefundPending(
             f"a refund of suspense item {item_id} was requested by {item.refund_requested_by}: "
@@ -284,9 +289,7 @@ def _not_held(item: SuspenseItem) -> NotHeld:
 
 
 def _refund_asked(uow: ServicingUnitOfWork, item_id: str) -> SuspenseItem:
-    item = uow.suspense.get(item_id, for_update=True)
-    if item is None:
-        raise NotFound(f"no suspense item {item_id}", details={"item_id": item_id})
+    item = _locked(uow, item_id)
     if item.status is SuspenseStatus.HELD:
         raise NoRefundRequested(
             f"suspense item {item_id} is held with no refund requested: request one first",
@@ -462,7 +465,7 @@ def business_day(reader: Units, *, actor: Principal) -> date | None:
     return None if closed is None else closed + timedelta(days=1)
 
 
-def tie_out(reader: Units, *, actor: Principal, max_days: int = 30) -> TieOut:
+def tie_out(reader: Units, *, actor: Principal, max_days: int = DEFAULT_MAX_DAYS) -> TieOut:
     """The suspense account's balance against the items in suspense, and how many of them have
     been held longer than ``max_days``. Every hold, application, refund and reversal moves the
     balance and the items in the same transaction, so they agree; a difference means something

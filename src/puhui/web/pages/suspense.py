@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from puhui.domain.errors import ConfigurationError, PuhuiError
 from puhui.domain.lending.suspense import SuspenseItem, SuspenseStatus
 from puhui.domain.origination.errors import Forbidden
+from puhui.services.origination.credit_access import CreditAccess
 from puhui.services.security.permissions import Permission, Principal, require
 from puhui.services.servicing import suspense
 from puhui.services.servicing.ports import ServicingUnitOfWork
@@ -104,21 +105,19 @@ def _deps(request: Request) -> ApiDependencies:
     return deps
 
 
-def _writer(deps: ApiDependencies) -> Callable[[], ServicingUnitOfWork]:
+def _credit(deps: ApiDependencies) -> CreditAccess:
     if deps.credit is None:
         raise ConfigurationError("servicing is not wired in this site")
-    return deps.credit.servicing_uow
+    return deps.credit
+
+
+def _writer(deps: ApiDependencies) -> Callable[[], ServicingUnitOfWork]:
+    return _credit(deps).servicing_uow
 
 
 def _reader(deps: ApiDependencies) -> Callable[[], ServicingUnitOfWork]:
-    if deps.credit is None:
-        raise ConfigurationError("servicing is not wired in this site")
-    return deps.credit.servicing_reader or deps.credit.servicing_uow
-
-
-def _days_allowed(deps: ApiDependencies) -> int:
-    """Days an item may stay in suspense (the setting ``suspense_max_days``)."""
-    return 30 if deps.credit is None else deps.credit.suspense_max_days
+    credit = _credit(deps)
+    return credit.servicing_reader or credit.servicing_uow
 
 
 def _status(text: str | None) -> SuspenseStatus | None:
@@ -158,7 +157,7 @@ async def items(
         offset=start,
     )
     today = await call(deps, suspense.business_day, _reader(deps), actor=principal)
-    limit = _days_allowed(deps)
+    limit = _credit(deps).suspense_max_days  # the setting suspense_max_days
     tie = await call(deps, suspense.tie_out, _reader(deps), actor=principal, max_days=limit)
     shown = "all" if chosen is None else chosen.value
     return console_page(
