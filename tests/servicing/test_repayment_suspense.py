@@ -16,6 +16,7 @@ from puhui.adapters.db.collections.unit_of_work import CollectionsUnitOfWork
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.adapters.db.servicing.unit_of_work import ServicingUnitOfWork
 from puhui.bootstrap import Platform
+from puhui.domain.audit import payload_digest
 from puhui.domain.errors import InvalidIdentifier, InvalidInput, NotFound
 from puhui.domain.ids import CreditLineId, ReceiptId
 from puhui.domain.ledger import Account, JournalEntry
@@ -35,16 +36,22 @@ from puhui.services.servicing.suspense import (
     BooksChanged,
     NoRefundRequested,
     NotHeld,
+    NoTransferRequested,
     OrderHeldAlready,
     RefundPending,
-    RefundSamePerson,
+    SamePerson,
     TieOut,
+    TransferNeedsApproval,
+    TransferPending,
     apply,
     approve_refund,
+    approve_transfer,
     count_held,
     hold,
     reject_refund,
+    reject_transfer,
     request_refund,
+    request_transfer,
     suspense_item,
     suspense_items,
     tie_out,
@@ -266,15 +273,22 @@ def test_an_application_reversed_on_its_day_puts_the_item_back_on_hold(
     assert _owed(uow_factory, r[1]) == owed
     assert _balances(uow_factory)[0] == -50_00
 
-    # Applied anew, to the other receipt: a new repayment, not a replay of the first.
-    second = apply(uow_factory, actor=OPS, item_id=item.item_id, loan_id=r[0])
-    assert second.item.repayment_key == f"suspense:{item.item_id}:3"
+    # Applied anew, to the other receipt (two people): a new repayment, not a replay.
+    request_transfer(uow_factory, actor=OPS, item_id=item.item_id, loan_id=r[0], reason="wrong")
+    second = approve_transfer(uow_factory, actor=CHECKER, item_id=item.item_id)
+    assert second.item.repayment_key == f"suspense:{item.item_id}:4"
     assert not second.repayment.replayed
     assert second.repayment.receipt_id == r[0]
     assert _balances(uow_factory)[0] == 0
     with uow_factory() as uow:
         actions = [e.action for e in uow.audit.search(AuditQuery(entity_id=item.item_id))]
-    assert actions == ["suspense.applied", "suspense.reopened", "suspense.applied", "suspense.held"]
+    assert actions == [
+        "suspense.applied",
+        "suspense.transfer_requested",
+        "suspense.reopened",
+        "suspense.applied",
+        "suspense.held",
+    ]
 
 
 def test_a_refund_requested_by_one_and_approved_by_another_gives_the_money_back(
@@ -308,7 +322,7 @@ def test_a_refund_requested_by_one_and_approved_by_another_gives_the_money_back(
         apply(uow_factory, actor=OPS, item_id=item.item_id, loan_id=r[0])
     with pytest.raises(RefundPending):
         request_refund(uow_factory, actor=CHECKER, item_id=item.item_id, reason="again")
-    with pytest.raises(RefundSamePerson, match="a second person approves it") as same:
+    with pytest.raises(SamePerson, match="a second person approves it") as same:
         approve_refund(uow_factory, actor=OPS, item_id=item.item_id)
     assert same.value.code == "four_eyes_violation"
     with pytest.raises(Forbidden):
@@ -357,6 +371,11 @@ def test_a_rejected_refund_holds_the_item_again_to_be_applied(
     back = reject_refund(uow_factory, actor=CHECKER, item_id=item.item_id, reason="payer found")
     assert back.status is SuspenseStatus.HELD
     assert (back.reason, back.refund_requested_by, back.refund_requested_at) == (None, None, None)
+    assert (back.rejected_request, back.rejected_reason, back.rejected_by) == (
+        "refund",
+        "payer found",
+        "usr_ops2",
+    )
     assert back.version == 3
     with pytest.raises(NoRefundRequested):
         reject_refund(uow_factory, actor=CHECKER, item_id=item.item_id, reason="twice")
@@ -373,6 +392,147 @@ def test_a_rejected_refund_holds_the_item_again_to_be_applied(
     assert [e.action for e in events][:2] == ["suspense.applied", "suspense.refund_rejected"]
     rejected = events[3]
     assert (rejected.action, rejected.actor) == ("suspense.refund_rejected", "usr_ops2")
+
+
+def test_a_transfer_to_another_loan_requested_by_one_and_approved_by_another(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore, snapshot: Snapshot
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    run_id = _reconciled(uow_factory, r)
+    item = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-009").item  # on r[1]
+    owed = (_owed(uow_factory, r[0]), _owed(uow_factory, r[1]))
+    held_balances = _balances(uow_factory)
+
+    # Requested: nothing is posted, the money stays on hold and still waits for operations.
+    asked = request_transfer(
+        uow_factory, actor=OPS, item_id=item.item_id, loan_id=r[0], reason="payer named r0"
+    )
+    assert (asked.status, asked.transfer_loan_id, asked.transfer_requested_by, asked.reason) == (
+        SuspenseStatus.TRANSFER_REQUESTED,
+        r[0],
+        "usr_ops",
+        "payer named r0",
+    )
+    assert asked.transfer_requested_at is not None
+    assert _balances(uow_factory) == held_balances
+    assert count_held(uow_factory, actor=OPS) == 1
+    assert tie_out(uow_factory, actor=OPS).items == 1
+    waiting = suspense_items(uow_factory, actor=OPS, status=SuspenseStatus.TRANSFER_REQUESTED)
+    assert [i.item_id for i in waiting] == [item.item_id]
+
+    # While it waits: not applied, refunded or asked for again; its requester cannot approve.
+    before = snapshot()
+    with pytest.raises(TransferPending, match=f"to loan {r[0]} was requested by usr_ops"):
+        apply(uow_factory, actor=CHECKER, item_id=item.item_id)
+    with pytest.raises(TransferPending):
+        request_refund(uow_factory, actor=CHECKER, item_id=item.item_id, reason="x")
+    with pytest.raises(TransferPending):
+        request_transfer(
+            uow_factory, actor=CHECKER, item_id=item.item_id, loan_id=r[0], reason="again"
+        )
+    with pytest.raises(NoRefundRequested, match="transfer_requested, with no refund requested"):
+        approve_refund(uow_factory, actor=CHECKER, item_id=item.item_id)
+    with pytest.raises(SamePerson, match="requested the transfer") as same:
+        approve_transfer(uow_factory, actor=OPS, item_id=item.item_id)
+    assert same.value.code == "four_eyes_violation"
+    with pytest.raises(Forbidden):
+        approve_transfer(uow_factory, actor=AUDITOR, item_id=item.item_id)
+    assert snapshot() == before
+
+    done = approve_transfer(uow_factory, actor=CHECKER, item_id=item.item_id)
+    assert done.repayment.receipt_id == r[0]
+    assert done.item.status is SuspenseStatus.APPLIED
+    assert (done.item.applied_loan_id, done.item.resolved_by, done.item.resolved_on) == (
+        r[0],
+        "usr_ops2",
+        OPEN_DAY,
+    )
+    assert (done.item.transfer_requested_by, done.item.reason) == ("usr_ops", "payer named r0")
+    assert done.item.repayment_key == f"suspense:{item.item_id}:2"
+    # The other loan is repaid, the channel's is not; suspense is cleared.
+    assert (_owed(uow_factory, r[0]), _owed(uow_factory, r[1])) == (owed[0] - 50_00, owed[1])
+    assert _balances(uow_factory)[0] == 0
+    assert count_held(uow_factory, actor=OPS) == 0
+    with pytest.raises(NotHeld, match="applied"):
+        reject_transfer(uow_factory, actor=OPS, item_id=item.item_id, reason="late")
+    with uow_factory() as uow:
+        events = list(uow.audit.search(AuditQuery(entity_id=item.item_id)))
+    assert [(e.action, e.actor) for e in events] == [
+        ("suspense.applied", "usr_ops2"),
+        ("suspense.transfer_requested", "usr_ops"),
+        ("suspense.held", "usr_ops"),
+    ]
+    assert events[0].payload_digest == payload_digest(
+        {
+            "loan_id": r[0],
+            "amount_fen": 50_00,
+            "on": OPEN_DAY.isoformat(),
+            "repayment_key": done.item.repayment_key,
+            "channel_loan_id": r[1],
+            "reason": "payer named r0",
+            "requested_by": "usr_ops",
+        }
+    )
+    # The channel's day still counts the order on the loan the channel named.
+    rerun = reconcile_repayments(
+        uow_factory, actor=OPS, value_date=PAID_ON, channel_file=_channel_file(r)
+    )
+    assert {b.order_id for b in rerun.breaks} == {"ord-005", "ord-010"}
+
+
+def test_a_transfer_rejected_or_refused_on_approval_leaves_the_item_held(
+    uow_factory: Factory, line_id: CreditLineId, eod_store: SqlEndOfDayStore, snapshot: Snapshot
+) -> None:
+    r = _world(uow_factory, line_id, eod_store)
+    run_id = _reconciled(uow_factory, r)
+    item = hold(uow_factory, actor=OPS, run_id=run_id, order_id="ord-010").item  # 99,999.00
+    request_transfer(uow_factory, actor=OPS, item_id=item.item_id, loan_id=r[1], reason="r1")
+    # More than the loan asked for owes: refused on approval, and the request still waits.
+    before = snapshot()
+    with pytest.raises(Overpayment):
+        approve_transfer(uow_factory, actor=CHECKER, item_id=item.item_id)
+    assert snapshot() == before
+    with pytest.raises(InvalidInput, match="reason must be"):
+        reject_transfer(uow_factory, actor=CHECKER, item_id=item.item_id, reason="")
+    with pytest.raises(NoRefundRequested):
+        reject_refund(uow_factory, actor=CHECKER, item_id=item.item_id, reason="x")
+
+    back = reject_transfer(uow_factory, actor=CHECKER, item_id=item.item_id, reason="owes less")
+    assert back.status is SuspenseStatus.HELD
+    assert (back.reason, back.transfer_loan_id, back.transfer_requested_by) == (None, None, None)
+    assert back.transfer_requested_at is None
+    assert (back.rejected_request, back.rejected_reason, back.rejected_by) == (
+        "transfer",
+        "owes less",
+        "usr_ops2",
+    )
+    assert back.rejected_at is not None
+    with pytest.raises(NoTransferRequested):
+        reject_transfer(uow_factory, actor=CHECKER, item_id=item.item_id, reason="twice")
+    # Its requester may also withdraw a request; then the money goes back to the payer.
+    request_transfer(uow_factory, actor=OPS, item_id=item.item_id, loan_id=r[1], reason="r1")
+    reject_transfer(uow_factory, actor=OPS, item_id=item.item_id, reason="asked in error")
+    request_refund(uow_factory, actor=OPS, item_id=item.item_id, reason="unknown payer")
+    with pytest.raises(NoTransferRequested, match="refund_requested, with no transfer"):
+        approve_transfer(uow_factory, actor=CHECKER, item_id=item.item_id)
+    refunded = approve_refund(uow_factory, actor=CHECKER, item_id=item.item_id)
+    assert refunded.status is SuspenseStatus.REFUNDED
+    with uow_factory() as uow:
+        events = list(uow.audit.search(AuditQuery(entity_id=item.item_id)))
+    rejected = [e for e in events if e.action == "suspense.transfer_rejected"]
+    assert [(e.actor, e.payload_digest) for e in rejected] == [
+        (actor, payload_digest(_transfer_rejected(why, r[1])))
+        for actor, why in (("usr_ops", "asked in error"), ("usr_ops2", "owes less"))
+    ]
+
+
+def _transfer_rejected(reason: str, loan_id: str) -> dict[str, str]:
+    return {
+        "reason": reason,
+        "transfer_reason": "r1",
+        "loan_id": loan_id,
+        "requested_by": "usr_ops",
+    }
 
 
 def test_an_order_held_cannot_be_posted_again_as_a_repayment(
@@ -421,8 +581,21 @@ def test_refusals_leave_the_books_and_the_item_as_they_were(
     # More than the loan owes, an unknown loan, a malformed id, another role.
     with pytest.raises(Overpayment):
         apply(uow_factory, actor=OPS, item_id=item.item_id)
-    with pytest.raises(NotFound, match="no loan"):
+    with pytest.raises(TransferNeedsApproval, match="takes two people") as another:
         apply(uow_factory, actor=OPS, item_id=item.item_id, loan_id="rct_unknown")
+    assert another.value.details["channel_loan_id"] == item.loan_id
+    with pytest.raises(NotFound, match="no loan"):
+        request_transfer(
+            uow_factory, actor=OPS, item_id=item.item_id, loan_id="rct_unknown", reason="x"
+        )
+    with pytest.raises(InvalidInput, match="no transfer is needed"):
+        request_transfer(
+            uow_factory, actor=OPS, item_id=item.item_id, loan_id=item.loan_id, reason="x"
+        )
+    with pytest.raises(InvalidInput, match="loan_id must be"):
+        request_transfer(uow_factory, actor=OPS, item_id=item.item_id, loan_id=" ", reason="x")
+    with pytest.raises(NoTransferRequested, match="held, with no transfer requested"):
+        approve_transfer(uow_factory, actor=CHECKER, item_id=item.item_id)
     with pytest.raises(InvalidIdentifier, match="not a suspense item id"):
         apply(uow_factory, actor=OPS, item_id="sus_1")
     with pytest.raises(NotFound):

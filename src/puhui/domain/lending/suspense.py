@@ -9,15 +9,18 @@ keeps the channel's value date, so that the channel's day reconciles (the books 
 the order there, the excess added to the repayment posted under it). The item is then resolved
 once, on the open business day of that moment:
 
-- applied (入账) to a loan, the channel's or another, as a repayment funded from suspense
-  (debit suspense, credit what the loan owes in waterfall order). Reversing that repayment
-  on its day puts the item back on hold;
+- applied (入账) to a loan as a repayment funded from suspense (debit suspense, credit what
+  the loan owes in waterfall order). To the channel's loan, one person applies it; to another
+  loan (转入他笔贷款: the channel named the wrong one), money credited to someone else's debt,
+  it takes two: one requests the transfer with its reason, a second approves it (the
+  repayment is posted) or either rejects it (the item is held again). Reversing that
+  repayment on its day puts the item back on hold;
 - or refunded (退回) to the payer with a reason (debit suspense, credit settlement). Money
   leaving the bank takes two people: one requests the refund with its reason, a second
   approves it (the refund is posted) or either rejects it (the item is held again).
 
-The suspense account's balance is the sum of the items on hold (held, or with a refund
-waiting for its approval).
+The suspense account's balance is the sum of the items on hold (held, or with a refund or a
+transfer waiting for its approval).
 """
 
 from __future__ import annotations
@@ -39,13 +42,25 @@ class SuspenseStatus(StrEnum):
     HELD = "held"
     REFUND_REQUESTED = "refund_requested"
     """Held, with a refund waiting for a second person's approval."""
+    TRANSFER_REQUESTED = "transfer_requested"
+    """Held, with its application to another loan than the channel's waiting for a second
+    person's approval."""
     APPLIED = "applied"
     REFUNDED = "refunded"
 
     @property
     def in_suspense(self) -> bool:
         """The money is still on the suspense account."""
-        return self in (SuspenseStatus.HELD, SuspenseStatus.REFUND_REQUESTED)
+        return self in (
+            SuspenseStatus.HELD,
+            SuspenseStatus.REFUND_REQUESTED,
+            SuspenseStatus.TRANSFER_REQUESTED,
+        )
+
+    @property
+    def awaits_approval(self) -> bool:
+        """A second person's approval is asked for (a refund or a transfer)."""
+        return self in (SuspenseStatus.REFUND_REQUESTED, SuspenseStatus.TRANSFER_REQUESTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +94,21 @@ class SuspenseItem:
     """The idempotency key of the repayment it was applied as (``reverse_repayment`` takes
     it)."""
     reason: str | None = None
-    """Why it is (to be) refunded."""
+    """Why it is (to be) refunded, or applied to another loan than the channel's."""
     refund_requested_by: str | None = None
     """Who asked for the refund: a second person approves it."""
     refund_requested_at: datetime | None = None
+    transfer_loan_id: str | None = None
+    """The loan, not the channel's, that a transfer asks to apply the item to."""
+    transfer_requested_by: str | None = None
+    """Who asked for the transfer: a second person approves it."""
+    transfer_requested_at: datetime | None = None
+    rejected_request: str | None = None
+    """The latest request turned down (``refund`` or ``transfer``), kept so that whoever
+    looks at the item next sees why; the next rejection replaces it."""
+    rejected_reason: str | None = None
+    rejected_by: str | None = None
+    rejected_at: datetime | None = None
     version: int = 1
 
     @property
@@ -145,7 +171,7 @@ class SuspenseItem:
             version=self.version + 1,
         )
 
-    def refund_rejected(self) -> SuspenseItem:
+    def refund_rejected(self, *, reason: str, by: str, at: datetime) -> SuspenseItem:
         """The refund asked for is not made: the item is held again, to apply or refund."""
         return replace(
             self,
@@ -153,6 +179,41 @@ class SuspenseItem:
             reason=None,
             refund_requested_by=None,
             refund_requested_at=None,
+            rejected_request="refund",
+            rejected_reason=reason,
+            rejected_by=by,
+            rejected_at=at,
+            version=self.version + 1,
+        )
+
+    def transfer_requested(
+        self, *, loan_id: str, reason: str, by: str, at: datetime
+    ) -> SuspenseItem:
+        """Its application to another loan than the channel's asked for: the money stays on
+        hold until a second person approves."""
+        return replace(
+            self,
+            status=SuspenseStatus.TRANSFER_REQUESTED,
+            reason=reason,
+            transfer_loan_id=loan_id,
+            transfer_requested_by=by,
+            transfer_requested_at=at,
+            version=self.version + 1,
+        )
+
+    def transfer_rejected(self, *, reason: str, by: str, at: datetime) -> SuspenseItem:
+        """The transfer asked for is not made: the item is held again, to apply or refund."""
+        return replace(
+            self,
+            status=SuspenseStatus.HELD,
+            reason=None,
+            transfer_loan_id=None,
+            transfer_requested_by=None,
+            transfer_requested_at=None,
+            rejected_request="transfer",
+            rejected_reason=reason,
+            rejected_by=by,
+            rejected_at=at,
             version=self.version + 1,
         )
 
@@ -168,7 +229,8 @@ class SuspenseItem:
         )
 
     def reopened(self) -> SuspenseItem:
-        """Back on hold: the repayment it was applied as has been reversed."""
+        """Back on hold: the repayment it was applied as has been reversed (a transfer that
+        was approved is forgotten: applying it to another loan again is a new request)."""
         return replace(
             self,
             status=SuspenseStatus.HELD,
@@ -177,6 +239,10 @@ class SuspenseItem:
             resolved_on=None,
             resolved_by=None,
             resolved_at=None,
+            reason=None,
+            transfer_loan_id=None,
+            transfer_requested_by=None,
+            transfer_requested_at=None,
             version=self.version + 1,
         )
 

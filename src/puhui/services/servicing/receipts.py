@@ -58,6 +58,12 @@ def _not_active(loan: LoanAccount) -> LoanNotActive:
     )
 
 
+def check_active(loan: LoanAccount) -> None:
+    """Only an active loan takes a repayment."""
+    if loan.status is not LoanStatus.ACTIVE:
+        raise _not_active(loan)
+
+
 def check_value_date(loan: LoanAccount, on: date) -> None:
     """A money event is dated the loan's next open business day, never before it was disbursed.
 
@@ -180,8 +186,7 @@ def post_repayment(
     transaction): the money debits ``funded_by``, settlement for money that arrives now, the
     suspense account for money held since an earlier day (``services.servicing.suspense``)."""
     loan_id = loan.loan_id
-    if loan.status is not LoanStatus.ACTIVE:
-        raise _not_active(loan)
+    check_active(loan)
     check_value_date(loan, on)
     stored_product = uow.products.get(loan.product_id)
     if stored_product is None:

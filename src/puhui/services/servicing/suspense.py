@@ -1,14 +1,18 @@
 """Repayments held in suspense (挂账): hold a reconciliation's ``not_posted`` order, apply it
 to a loan, or refund it (``domain.lending.suspense``).
 
-A refund sends money out of the bank, so it takes two people: one requests it with a reason
-(``request_refund``), a second approves it (``approve_refund``, which posts it); either may
-reject it instead (``reject_refund``), and the item is held again.
+A refund sends money out of the bank, and applying the money to another loan than the one the
+channel named credits the payer's money to someone else's debt, so each takes two people: one
+requests it with a reason (``request_refund``, ``request_transfer``), a second approves it
+(``approve_refund``, ``approve_transfer``, which post it); either may reject it instead
+(``reject_refund``, ``reject_transfer``), and the item is held again. Applying the item to the
+channel's own loan (``apply``) is one person's act.
 
 Each step is one transaction: the journal entry if any, the item, the audit event
 (``suspense.held``, ``suspense.applied``, ``suspense.refund_requested``,
-``suspense.refund_rejected``, ``suspense.refunded``) and, for an application, the repayment
-with its own audit event. Every posting is on the open business day, the day after the last
+``suspense.refund_rejected``, ``suspense.refunded``, ``suspense.transfer_requested``,
+``suspense.transfer_rejected``) and, for an application, the repayment with its own audit
+event. Every posting is on the open business day, the day after the last
 one closed. Each step needs ``suspense:manage`` (operations); reading the items needs
 ``ledger:read``.
 """
@@ -35,7 +39,7 @@ from puhui.services.audit import record
 from puhui.services.security.permissions import Permission, Principal, require
 from puhui.services.servicing.operations import DayNotClosed, checked_run_id
 from puhui.services.servicing.ports import ServicingUnitOfWork
-from puhui.services.servicing.receipts import RepaymentResult, post_repayment
+from puhui.services.servicing.receipts import RepaymentResult, check_active, post_repayment
 
 Units = Callable[[], ServicingUnitOfWork]
 ITEM_ID = re.compile(r"^sus_[0-9A-HJKMNP-TV-Z]{26}$")
@@ -61,9 +65,28 @@ class NoRefundRequested(Conflict):
     code = "suspense_no_refund_requested"
 
 
-class RefundSamePerson(Conflict):
-    """Four eyes: who requested a refund does not approve it, a second person does (the
-    platform's code for it, as for a loan change approved by its requester)."""
+class TransferPending(Conflict):
+    """Applying the item to another loan waits for its approval: approve or reject it first."""
+
+    code = "suspense_transfer_pending"
+
+
+class NoTransferRequested(Conflict):
+    """The item has no transfer to another loan requested: there is nothing to approve or
+    reject."""
+
+    code = "suspense_no_transfer_requested"
+
+
+class TransferNeedsApproval(Conflict):
+    """Applying an item to another loan than the channel's takes two people: request it."""
+
+    code = "suspense_transfer_needs_approval"
+
+
+class SamePerson(Conflict):
+    """Four eyes: who requested a refund or a transfer does not approve it, a second person
+    does (the platform's code for it, as for a loan change approved by its requester)."""
 
     code = "four_eyes_violation"
 
@@ -269,11 +292,18 @@ def _locked(uow: ServicingUnitOfWork, item_id: str) -> SuspenseItem:
 
 def _held(uow: ServicingUnitOfWork, item_id: str) -> SuspenseItem:
     item = _locked(uow, item_id)
+    details = {"item_id": item_id, "status": item.status.value}
     if item.status is SuspenseStatus.REFUND_REQUESTED:
         raise RefundPending(
             f"a refund of suspense item {item_id} was requested by {item.refund_requested_by}: "
             "approve or reject it first",
-            details={"item_id": item_id, "status": item.status.value},
+            details=details,
+        )
+    if item.status is SuspenseStatus.TRANSFER_REQUESTED:
+        raise TransferPending(
+            f"applying suspense item {item_id} to loan {item.transfer_loan_id} was requested by "
+            f"{item.transfer_requested_by}: approve or reject it first",
+            details=details,
         )
     if item.status is not SuspenseStatus.HELD:
         raise _not_held(item)
@@ -288,60 +318,98 @@ def _not_held(item: SuspenseItem) -> NotHeld:
     )
 
 
-def _refund_asked(uow: ServicingUnitOfWork, item_id: str) -> SuspenseItem:
+_REQUESTS: dict[SuspenseStatus, tuple[str, type[Conflict]]] = {
+    SuspenseStatus.REFUND_REQUESTED: ("refund", NoRefundRequested),
+    SuspenseStatus.TRANSFER_REQUESTED: ("transfer", NoTransferRequested),
+}
+
+
+def _asked(uow: ServicingUnitOfWork, item_id: str, request: SuspenseStatus) -> SuspenseItem:
+    """The item, locked, with the request (a refund or a transfer) waiting for approval."""
     item = _locked(uow, item_id)
-    if item.status is SuspenseStatus.HELD:
-        raise NoRefundRequested(
-            f"suspense item {item_id} is held with no refund requested: request one first",
-            details={"item_id": item_id, "status": item.status.value},
-        )
-    if item.status is not SuspenseStatus.REFUND_REQUESTED:
+    if item.status is request:
+        return item
+    if not item.status.in_suspense:
         raise _not_held(item)
-    return item
+    what, error = _REQUESTS[request]
+    raise error(
+        f"suspense item {item_id} is {item.status.value}, with no {what} requested: "
+        "request one first",
+        details={"item_id": item_id, "status": item.status.value},
+    )
+
+
+def _second_person(actor: Principal, requested_by: str | None, item_id: str, what: str) -> None:
+    if requested_by == actor.user_id:
+        raise SamePerson(
+            f"you requested the {what} of suspense item {item_id}: a second person approves it",
+            details={"item_id": item_id},
+        )
+
+
+def _apply(
+    uow: ServicingUnitOfWork,
+    actor: Principal,
+    item: SuspenseItem,
+    loan_id: str,
+    noted: Mapping[str, Any],
+) -> Applied:
+    """Post the item as a repayment of ``loan_id`` funded from suspense, in ``uow``."""
+    loan = uow.loans.get(loan_id, for_update=True)
+    if loan is None:
+        raise NotFound(f"no loan {loan_id}", details={"loan_id": loan_id})
+    on = open_business_day(uow)
+    key = item.application_key()
+    repayment = post_repayment(
+        uow,
+        loan,
+        amount_fen=item.amount_fen,
+        on=on,
+        key=key,
+        actor=actor.audit_name(),  # as a repayment over the API records its actor
+        funded_by=Account.REPAYMENT_SUSPENSE,
+    )
+    applied = item.applied(
+        loan_id=loan_id, repayment_key=key, on=on, by=actor.user_id, at=uow.clock.now()
+    )
+    uow.suspense.save(applied)
+    _audit(
+        uow,
+        actor,
+        "suspense.applied",
+        item.item_id,
+        {
+            "loan_id": loan_id,
+            "amount_fen": item.amount_fen,
+            "on": on.isoformat(),
+            "repayment_key": key,
+            **noted,
+        },
+    )
+    return Applied(applied, repayment)
 
 
 def apply(units: Units, *, actor: Principal, item_id: str, loan_id: str | None = None) -> Applied:
-    """Apply a held item to a loan (the channel's unless another is named) as a repayment
-    of its whole amount, funded from suspense and valued on the open business day. A loan
-    that is not active, or owes less than the amount, is refused and the item stays held."""
+    """Apply a held item to the loan the channel named as a repayment of its whole amount,
+    funded from suspense and valued on the open business day. A loan that is not active, or
+    owes less than the amount, is refused and the item stays held. Naming another loan is
+    refused (``suspense_transfer_needs_approval``): that takes two people
+    (``request_transfer``)."""
     require(actor, Permission.SUSPENSE_MANAGE)
     _item_id(item_id)
     target = None if loan_id is None else _printable(loan_id, "loan_id", MAX_LOAN_ID)
     with units() as uow:
         item = _held(uow, item_id)
-        chosen = target or item.loan_id
-        loan = uow.loans.get(chosen, for_update=True)
-        if loan is None:
-            raise NotFound(f"no loan {chosen}", details={"loan_id": chosen})
-        on = open_business_day(uow)
-        key = item.application_key()
-        repayment = post_repayment(
-            uow,
-            loan,
-            amount_fen=item.amount_fen,
-            on=on,
-            key=key,
-            actor=actor.audit_name(),  # as a repayment over the API records its actor
-            funded_by=Account.REPAYMENT_SUSPENSE,
-        )
-        applied = item.applied(
-            loan_id=chosen, repayment_key=key, on=on, by=actor.user_id, at=uow.clock.now()
-        )
-        uow.suspense.save(applied)
-        _audit(
-            uow,
-            actor,
-            "suspense.applied",
-            item_id,
-            {
-                "loan_id": chosen,
-                "amount_fen": item.amount_fen,
-                "on": on.isoformat(),
-                "repayment_key": key,
-            },
-        )
+        if target is not None and target != item.loan_id:
+            raise TransferNeedsApproval(
+                f"loan {target} is not the one the channel named ({item.loan_id}): applying "
+                f"suspense item {item_id} to another loan takes two people; request the "
+                "transfer with a reason, and a second person approves it",
+                details={"item_id": item_id, "loan_id": target, "channel_loan_id": item.loan_id},
+            )
+        applied = _apply(uow, actor, item, item.loan_id, {})
         uow.commit()
-    return Applied(applied, repayment)
+    return applied
 
 
 def request_refund(units: Units, *, actor: Principal, item_id: str, reason: str) -> SuspenseItem:
@@ -371,12 +439,8 @@ def approve_refund(units: Units, *, actor: Principal, item_id: str) -> SuspenseI
     require(actor, Permission.SUSPENSE_MANAGE)
     _item_id(item_id)
     with units() as uow:
-        item = _refund_asked(uow, item_id)
-        if item.refund_requested_by == actor.user_id:
-            raise RefundSamePerson(
-                f"you requested the refund of suspense item {item_id}: a second person approves it",
-                details={"item_id": item_id},
-            )
+        item = _asked(uow, item_id, SuspenseStatus.REFUND_REQUESTED)
+        _second_person(actor, item.refund_requested_by, item_id, "refund")
         on = open_business_day(uow)
         uow.ledger.post(item.refund_entry(on))
         refunded = item.refunded(on=on, by=actor.user_id, at=uow.clock.now())
@@ -400,24 +464,107 @@ def approve_refund(units: Units, *, actor: Principal, item_id: str) -> SuspenseI
 def reject_refund(units: Units, *, actor: Principal, item_id: str, reason: str) -> SuspenseItem:
     """Turn a requested refund down, saying why (who requested it may withdraw it so): the item
     is held again, to be applied or refunded."""
+    return _reject(units, actor, item_id, reason, SuspenseStatus.REFUND_REQUESTED)
+
+
+def request_transfer(
+    units: Units, *, actor: Principal, item_id: str, loan_id: str, reason: str
+) -> SuspenseItem:
+    """Ask for a held item to be applied to another loan than the one the channel named (the
+    payer's money credited to someone else's debt), saying why. Nothing is posted: the money
+    stays on hold until a second person approves the transfer (or either rejects it). The loan
+    must exist and be active now; what it owes is checked when the transfer is posted."""
+    require(actor, Permission.SUSPENSE_MANAGE)
+    _item_id(item_id)
+    target = _printable(loan_id, "loan_id", MAX_LOAN_ID)
+    why = _printable(reason, "reason", MAX_REASON)
+    with units() as uow:
+        item = _held(uow, item_id)
+        if target == item.loan_id:
+            raise InvalidInput(
+                f"loan {target} is the one the channel named: apply suspense item {item_id} "
+                "to it, no transfer is needed",
+                details={"field": "loan_id"},
+            )
+        loan = uow.loans.get(target)
+        if loan is None:
+            raise NotFound(f"no loan {target}", details={"loan_id": target})
+        check_active(loan)
+        requested = item.transfer_requested(
+            loan_id=target, reason=why, by=actor.user_id, at=uow.clock.now()
+        )
+        uow.suspense.save(requested)
+        _audit(
+            uow,
+            actor,
+            "suspense.transfer_requested",
+            item_id,
+            {
+                "loan_id": target,
+                "channel_loan_id": item.loan_id,
+                "amount_fen": item.amount_fen,
+                "reason": why,
+            },
+        )
+        uow.commit()
+    return requested
+
+
+def approve_transfer(units: Units, *, actor: Principal, item_id: str) -> Applied:
+    """Approve a requested transfer, as someone other than who requested it: the item is
+    applied to the loan asked for, as ``apply`` applies it to the channel's. A loan that is no
+    longer active, or owes less than the amount, is refused and the request still waits (reject
+    it)."""
+    require(actor, Permission.SUSPENSE_MANAGE)
+    _item_id(item_id)
+    with units() as uow:
+        item = _asked(uow, item_id, SuspenseStatus.TRANSFER_REQUESTED)
+        _second_person(actor, item.transfer_requested_by, item_id, "transfer")
+        target = item.transfer_loan_id
+        if target is None:  # request_transfer always names it; only a hand-edited row does not
+            raise NoTransferRequested(
+                f"the transfer of suspense item {item_id} names no loan: reject it",
+                details={"item_id": item_id, "status": item.status.value},
+            )
+        noted = {
+            "channel_loan_id": item.loan_id,
+            "reason": item.reason,
+            "requested_by": item.transfer_requested_by,
+        }
+        applied = _apply(uow, actor, item, target, noted)
+        uow.commit()
+    return applied
+
+
+def reject_transfer(units: Units, *, actor: Principal, item_id: str, reason: str) -> SuspenseItem:
+    """Turn a requested transfer down, saying why (who requested it may withdraw it so): the
+    item is held again, to be applied or refunded."""
+    return _reject(units, actor, item_id, reason, SuspenseStatus.TRANSFER_REQUESTED)
+
+
+def _reject(
+    units: Units, actor: Principal, item_id: str, reason: str, request: SuspenseStatus
+) -> SuspenseItem:
     require(actor, Permission.SUSPENSE_MANAGE)
     _item_id(item_id)
     why = _printable(reason, "reason", MAX_REASON)
     with units() as uow:
-        item = _refund_asked(uow, item_id)
-        held = item.refund_rejected()
+        item = _asked(uow, item_id, request)
+        by, at = actor.user_id, uow.clock.now()
+        if request is SuspenseStatus.REFUND_REQUESTED:
+            held = item.refund_rejected(reason=why, by=by, at=at)
+            action = "suspense.refund_rejected"
+            noted = {"refund_reason": item.reason, "requested_by": item.refund_requested_by}
+        else:
+            held = item.transfer_rejected(reason=why, by=by, at=at)
+            action = "suspense.transfer_rejected"
+            noted = {
+                "transfer_reason": item.reason,
+                "loan_id": item.transfer_loan_id,
+                "requested_by": item.transfer_requested_by,
+            }
         uow.suspense.save(held)
-        _audit(
-            uow,
-            actor,
-            "suspense.refund_rejected",
-            item_id,
-            {
-                "reason": why,
-                "refund_reason": item.reason,
-                "requested_by": item.refund_requested_by,
-            },
-        )
+        _audit(uow, actor, action, item_id, {"reason": why, **noted})
         uow.commit()
     return held
 
@@ -493,7 +640,7 @@ def tie_out(reader: Units, *, actor: Principal, max_days: int = DEFAULT_MAX_DAYS
 
 def count_held(reader: Units, *, actor: Principal) -> int:
     """Items waiting for operations (the console's home): to be applied or refunded, or with a
-    refund to approve."""
+    refund or a transfer to approve."""
     require(actor, Permission.SUSPENSE_MANAGE)
     with reader() as uow:
-        return uow.suspense.count(SuspenseStatus.HELD, SuspenseStatus.REFUND_REQUESTED)
+        return uow.suspense.count(*(status for status in SuspenseStatus if status.in_suspense))

@@ -286,7 +286,7 @@ repayment_suspense = Table(
     Column("value_date", Date, nullable=False, index=True),
     Column("channel_ref", String(128), nullable=False),
     Column("run_id", String(_ID), nullable=False),
-    Column("status", String(16), nullable=False, index=True),
+    Column("status", String(20), nullable=False, index=True),
     Column("held_on", Date, nullable=False),
     Column("held_by", String(_KEY), nullable=False),
     Column("held_at", UtcDateTime, nullable=False),
@@ -299,10 +299,18 @@ repayment_suspense = Table(
     Column("reason", String(200), nullable=True),
     Column("refund_requested_by", String(_KEY), nullable=True),
     Column("refund_requested_at", UtcDateTime, nullable=True),
+    Column("transfer_loan_id", String(_KEY), nullable=True),
+    Column("transfer_requested_by", String(_KEY), nullable=True),
+    Column("transfer_requested_at", UtcDateTime, nullable=True),
+    Column("rejected_request", String(8), nullable=True),
+    Column("rejected_reason", String(200), nullable=True),
+    Column("rejected_by", String(_KEY), nullable=True),
+    Column("rejected_at", UtcDateTime, nullable=True),
     Column("version", Integer, nullable=False),
     CheckConstraint("amount_fen > 0", name="amount_positive"),
     CheckConstraint(
-        "status IN ('held', 'refund_requested', 'applied', 'refunded')", name="status_known"
+        "status IN ('held', 'refund_requested', 'transfer_requested', 'applied', 'refunded')",
+        name="status_known",
     ),
     ForeignKeyConstraint(
         ["run_id"], ["repayment_reconciliations.run_id"], name="fk_repayment_suspense_run"
