@@ -1,7 +1,8 @@
 """Operations in a real browser: end of day and a balanced trial balance; an admin creates a
 user who then signs in, and an auditor finds that creation in the audit log; API keys; a failed
 notice sent again from the outbox; a demo day's repayments reconciled with a channel's file; an
-unposted order held in suspense and refunded by two operators."""
+unposted order held in suspense and refunded by two operators, another transferred by two to
+the loan the channel should have named."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from live_site import PASSWORD, Site
 from playwright.sync_api import Page, expect
 
 from puhui.domain.ids import new_id
+from puhui.domain.lending.account import LoanStatus
 from puhui.domain.lending.reconciliation import PostedRepayment
 from puhui.domain.lending.suspense import acknowledged
 from puhui.domain.money import format_yuan
@@ -271,27 +273,35 @@ def test_operations_reconcile_a_day_with_the_channels_file(
     desktop.goto("/console/?lang=zh-CN")
 
 
-def test_operations_hold_an_unposted_order_in_suspense_and_two_refund_it(
-    desktop: Page, site: Site, tmp_path: Path
-) -> None:
-    day, posted = _day_with_repayments(site)
-    order = f"ORD-{new_id('x')[-10:]}"
+def _reconciled_with_one_more(
+    desktop: Page, tmp_path: Path, day: str, posted: list[PostedRepayment], order: str
+) -> str:
+    """Reconcile ``day`` with the books' repayments and one order more the channel collected
+    (36.50 yuan on the first repayment's loan); the run's page."""
     rows = [f"{p.order_id},{p.loan_id},{format_yuan(p.amount_fen)},{day}," for p in posted]
     rows.append(f"{order},{posted[0].loan_id},36.50,{day},CH-S")
-    channel = tmp_path / "suspense.csv"
+    channel = tmp_path / f"{order}.csv"
     channel.write_text("order_id,loan_id,amount,value_date,channel_ref\n" + "\n".join(rows) + "\n")
-    sign_in_staff(desktop, "ops", PASSWORD)
     desktop.goto("/console/reconciliation")
     desktop.get_by_label("对账日期").fill(day)
     desktop.get_by_label("渠道对账文件（CSV）").set_input_files(str(channel))
     desktop.get_by_role("button", name="对账", exact=True).click()
     expect(desktop.get_by_role("status")).to_have_text("有 1 笔差错待处理。")
-    run_page = desktop.url
+    return desktop.url
+
+
+def test_operations_hold_an_unposted_order_in_suspense_and_two_refund_it(
+    desktop: Page, site: Site, tmp_path: Path
+) -> None:
+    day, posted = _day_with_repayments(site)
+    order = f"ORD-{new_id('x')[-10:]}"
+    sign_in_staff(desktop, "ops", PASSWORD)
+    run_page = _reconciled_with_one_more(desktop, tmp_path, day, posted, order)
     desktop.get_by_role("button", name=f"将订单 {order} 挂账").click()
-    # The item's page: where the money came from, and the two ways to resolve it.
+    # The item's page: where the money came from, and the ways to resolve it.
     expect(desktop.get_by_role("heading", level=1)).to_have_text(f"挂账订单 {order}")
     expect(desktop.get_by_role("status")).to_contain_text("款项已挂账。")
-    expect(desktop.get_by_label("贷款或借据编号")).to_have_value(posted[0].loan_id)
+    expect(desktop.get_by_text(f"以全部金额作为 {posted[0].loan_id} 的一笔还款")).to_be_visible()
     assert untranslated_on_page(desktop) == []
     assert axe_violations(desktop) == []
     screenshot(desktop, site, "console-suspense-item")
@@ -299,14 +309,15 @@ def test_operations_hold_an_unposted_order_in_suspense_and_two_refund_it(
     # The channel's day agrees once reconciled again.
     desktop.goto("/console/reconciliation")
     desktop.get_by_label("对账日期").fill(day)
-    desktop.get_by_label("渠道对账文件（CSV）").set_input_files(str(channel))
+    desktop.get_by_label("渠道对账文件（CSV）").set_input_files(str(tmp_path / f"{order}.csv"))
     desktop.get_by_role("button", name="对账", exact=True).click()
     expect(desktop.get_by_role("status")).to_contain_text("账务与渠道一致")
     desktop.goto(run_page)
     desktop.get_by_role("link", name="已挂账：查看处理情况").click()
     expect(desktop).to_have_url(item_page)
-    desktop.get_by_label("原因").fill("付款人重复付款")
-    desktop.get_by_role("button", name="申请退回", exact=True).click()
+    refund = desktop.get_by_role("form", name="退回付款人")
+    refund.get_by_label("原因").fill("付款人重复付款")
+    refund.get_by_role("button", name="申请退回", exact=True).click()
     expect(desktop.get_by_role("status")).to_contain_text("已申请退回。")
     expect(desktop.get_by_text("付款人重复付款")).to_be_visible()
     # Its requester may withdraw it, not approve it.
@@ -332,4 +343,67 @@ def test_operations_hold_an_unposted_order_in_suspense_and_two_refund_it(
     desktop.get_by_role("link", name="English").click()
     expect(desktop.get_by_role("heading", level=1)).to_have_text("Repayments in suspense")
     assert cjk_on_page(desktop) == []
+    desktop.goto("/console/?lang=zh-CN")
+
+
+def _active_loan_other_than(site: Site, loan_id: str) -> str:
+    """A loan of the demo's book, other than ``loan_id``, active and owing more than 100 yuan:
+    where money the channel named the wrong loan for may go."""
+    platform = site.platform()
+    try:
+        with platform.servicing_uow() as uow:
+            day = uow.business_days.last_completed()
+            assert day is not None
+            for _ in range(60):
+                for repayment in uow.ledger.repayments_on(day):
+                    loan = uow.loans.get(repayment.loan_id)
+                    if (
+                        loan is not None
+                        and loan.loan_id != loan_id
+                        and loan.status is LoanStatus.ACTIVE
+                        and loan.total_owed_fen > 100_00
+                    ):
+                        return loan.loan_id
+                day -= timedelta(days=1)
+    finally:
+        platform.close()
+    raise AssertionError("no other active loan in the demo's book")
+
+
+def test_operations_transfer_held_money_to_another_loan_with_a_second_operator(
+    desktop: Page, site: Site, tmp_path: Path
+) -> None:
+    day, posted = _day_with_repayments(site)
+    target = _active_loan_other_than(site, posted[0].loan_id)
+    order = f"ORD-{new_id('x')[-10:]}"
+    sign_in_staff(desktop, "ops", PASSWORD)
+    _reconciled_with_one_more(desktop, tmp_path, day, posted, order)
+    desktop.get_by_role("button", name=f"将订单 {order} 挂账").click()
+    item_page = desktop.url.split("?")[0]
+    transfer = desktop.get_by_role("form", name="转入其他贷款")
+    transfer.get_by_label("贷款或借据编号").fill(target)
+    transfer.get_by_label("原因").fill("付款人确认应还另一笔借据")
+    transfer.get_by_role("button", name="申请转入").click()
+    expect(desktop.get_by_role("status")).to_contain_text("已申请转入。")
+    expect(desktop.locator(".facts .badge")).to_have_text("转入待复核")
+    expect(desktop.get_by_role("button", name="复核通过，转入该贷款")).to_have_count(0)
+    expect(desktop.get_by_role("button", name="撤回申请")).to_be_visible()
+    desktop.get_by_role("button", name="退出登录").click()
+    desktop.wait_for_url("**/console/sign-in")
+
+    sign_in_staff(desktop, "ops2", PASSWORD)
+    desktop.goto(item_page)
+    expect(desktop.get_by_text(f"36.50 元将用于偿还 {target}")).to_be_visible()
+    assert untranslated_on_page(desktop) == []
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-suspense-transfer")
+    desktop.get_by_role("button", name="复核通过，转入该贷款").click()
+    expect(desktop.get_by_role("status")).to_have_text(
+        "转入已复核通过：款项已作为还款入账到另一笔贷款。"
+    )
+    expect(desktop.locator(".facts .badge")).to_have_text("已入账")
+    expect(desktop.get_by_text(target, exact=True)).to_have_count(2)  # asked for, applied to
+    desktop.get_by_role("link", name="English").click()
+    expect(desktop.get_by_role("heading", level=1)).to_have_text(f"Order {order} in suspense")
+    assert cjk_on_page(desktop) == ["付款人确认应还另一笔借据"]  # the operator's own words
     desktop.goto("/console/?lang=zh-CN")

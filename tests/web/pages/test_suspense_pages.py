@@ -41,11 +41,13 @@ def world(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[tupl
         engine.dispose()  # type: ignore[attr-defined]
 
 
-def _reconciled(api: Api, engine: Engine, clock: FixedClock, ops: Staff) -> tuple[str, str]:
-    """A repayment posted today, the day closed, and the channel's file reconciled: it has
-    the posted order and two it collected that were never posted. The run's path, the loan."""
+def _reconciled(api: Api, engine: Engine, clock: FixedClock, ops: Staff) -> tuple[str, str, str]:
+    """Two receipts, a repayment of the first posted today, the day closed, and the channel's
+    file reconciled: it has the posted order and two it collected that were never posted. The
+    run's path, the channel's loan, the other receipt."""
     line_id, owner = open_line(api)
     receipt = draw(api, line_id, owner, "draw-1", 5_000_000).json()["receipt_id"]
+    second = draw(api, line_id, owner, "draw-2", 1_000_000).json()["receipt_id"]
     paid = api.client.post(
         f"/api/v1/receipts/{receipt}/repayments",
         json={"amount_fen": 1_000_000},
@@ -67,7 +69,7 @@ def _reconciled(api: Api, engine: Engine, clock: FixedClock, ops: Staff) -> tupl
         files={"file": ("channel.csv", text.encode(), "text/csv")},
     )
     assert run.status_code == 200, run.text
-    return str(run.url).removeprefix(str(ops.client.base_url)), receipt
+    return str(run.url).removeprefix(str(ops.client.base_url)), receipt, second
 
 
 def _hold(ops: Staff, run_path: str, order: str) -> httpx.Response:
@@ -80,7 +82,7 @@ def test_operations_hold_apply_and_refund_from_the_console(
 ) -> None:
     api, engine = world
     ops = sign_in(api.deps, api.client.app, "operations", Role.OPERATIONS)
-    run_path, receipt = _reconciled(api, engine, clock, ops)
+    run_path, receipt, _ = _reconciled(api, engine, clock, ops)
     page = ops.get(run_path)
     assert "有 2 笔差错待处理。" in page
     assert page.count('action="/console/suspense"') == 2  # one form per unposted order
@@ -99,7 +101,7 @@ def test_operations_hold_apply_and_refund_from_the_console(
     assert "12.00" in item
     assert "CH-9" in item
     assert "经办人 operations" in item  # who held it, by name
-    assert f'value="{receipt}"' in item  # the apply form names the channel's loan
+    assert f"以全部金额作为 {receipt} 的一笔还款" in item  # the channel's loan, by the button
     # A second click shows the same item, without saying it was held again.
     again = _hold(ops, run_path, "ORD-9")
     assert again.headers["location"] == item_path
@@ -112,7 +114,7 @@ def test_operations_hold_apply_and_refund_from_the_console(
     assert item_path in listed
     assert "ORD-9" in listed
 
-    applied = ops.post(f"{item_path}/apply", {"loan_id": receipt})
+    applied = ops.post(f"{item_path}/apply", {})
     assert applied.status_code == 303
     assert applied.headers["location"] == f"{item_path}?done=applied"
     shown = ops.get(applied.headers["location"])
@@ -120,7 +122,7 @@ def test_operations_hold_apply_and_refund_from_the_console(
     assert "已入账" in shown
     assert f"suspense:{item_path.rsplit('/', 1)[-1]}:1" in shown  # the repayment's key
     assert 'action="' + item_path + '/apply"' not in shown  # resolved: no forms
-    twice = ops.post(f"{item_path}/apply", {"loan_id": receipt})
+    twice = ops.post(f"{item_path}/apply", {})
     assert twice.status_code == 409
     assert "只能处理一次" in twice.text
     assert "待处理的挂账还款：" not in ops.get("/console/")
@@ -133,9 +135,10 @@ def test_operations_hold_apply_and_refund_from_the_console(
     no_reason = ops.post(f"{other_path}/refund", {"reason": "  "})
     assert no_reason.status_code == 422
     assert "reason must be 1 to 200" in no_reason.text
-    too_much = ops.post(f"{other_path}/apply", {"loan_id": "rcpt_none"})
-    assert too_much.status_code == 404
-    assert 'value="rcpt_none"' in too_much.text  # what was typed is given back
+    unknown = ops.post(f"{other_path}/transfer", {"loan_id": "rcpt_none", "reason": "typo"})
+    assert unknown.status_code == 404
+    assert 'value="rcpt_none"' in unknown.text  # what was typed is given back
+    assert 'value="typo"' in unknown.text
     requested = ops.post(f"{other_path}/refund", {"reason": "the payer's duplicate"})
     assert requested.status_code == 303
     assert requested.headers["location"] == f"{other_path}?done=refund_requested"
@@ -185,12 +188,85 @@ def test_operations_hold_apply_and_refund_from_the_console(
     assert "the reconciliation of" in english
 
 
+def test_a_transfer_to_another_loan_is_requested_and_approved_by_two_operators(
+    world: tuple[Api, Engine], clock: FixedClock
+) -> None:
+    api, engine = world
+    ops = sign_in(api.deps, api.client.app, "operations", Role.OPERATIONS)
+    run_path, receipt, other = _reconciled(api, engine, clock, ops)
+    item_path = _hold(ops, run_path, "ORD-9").headers["location"].split("?")[0]
+    page = ops.get(item_path)
+    assert "转入其他贷款" in page
+    assert f'action="{item_path}/transfer"' in page
+
+    own = ops.post(f"{item_path}/transfer", {"loan_id": receipt, "reason": "wrong"})
+    assert own.status_code == 422
+    assert "no transfer is needed" in own.text
+    blank = ops.post(f"{item_path}/transfer", {"loan_id": other, "reason": " "})
+    assert blank.status_code == 422
+    assert f'value="{other}"' in blank.text  # what was typed is given back
+    asked = ops.post(f"{item_path}/transfer", {"loan_id": other, "reason": "payer's 2nd loan"})
+    assert asked.status_code == 303
+    assert asked.headers["location"] == f"{item_path}?done=transfer_requested"
+    shown = ops.get(asked.headers["location"])
+    assert "已申请转入。另一位运营人员复核通过前，款项仍在挂账中。" in shown
+    assert "转入待复核" in shown
+    assert f'<dt>转入贷款</dt><dd class="id">{other}</dd>' in shown
+    assert "payer&#39;s 2nd loan" in shown
+    assert "此转入由您申请" in shown
+    assert f'action="{item_path}/transfer/approve"' not in shown
+    assert f'action="{item_path}/transfer/reject"' in shown
+    assert f'action="{item_path}/apply"' not in shown  # waiting: no other way out meanwhile
+    same = ops.post(f"{item_path}/transfer/approve", {})
+    assert same.status_code == 409
+    assert "此操作须由另一人完成" in same.text
+    waiting = ops.post(f"{item_path}/apply", {})
+    assert waiting.status_code == 409
+    assert "转入其他贷款的申请正在等待复核" in waiting.text
+    assert "待处理的挂账还款：1 笔" in ops.get("/console/")
+    listed = ops.get("/console/suspense?status=transfer_requested")
+    assert item_path in listed
+    assert '<span class="badge warn">转入待复核</span>' in listed
+
+    checker = sign_in(api.deps, api.client.app, "checker", Role.OPERATIONS)
+    page = checker.get(item_path)
+    assert f"复核通过后，12.00 元将用于偿还 {other}，而不是渠道所列的贷款。" in page
+    assert "复核通过，转入该贷款" in page
+    rejected = checker.post(f"{item_path}/transfer/reject", {"reason": "ask the payer"})
+    assert rejected.headers["location"] == f"{item_path}?done=transfer_rejected"
+    shown = checker.get(rejected.headers["location"])
+    assert "转入申请已驳回：款项继续挂账。" in shown
+    assert "<dt>最近一次被驳回的申请</dt>" in shown
+    assert "转入申请，" in shown
+    assert "由 checker 驳回：ask the payer" in shown
+    assert f'action="{item_path}/apply"' in shown  # held again
+
+    ops.get(item_path)
+    ops.post(f"{item_path}/transfer", {"loan_id": other, "reason": "payer confirmed"})
+    checker.get(item_path)
+    approved = checker.post(f"{item_path}/transfer/approve", {})
+    assert approved.status_code == 303
+    assert approved.headers["location"] == f"{item_path}?done=transferred"
+    shown = checker.get(approved.headers["location"])
+    assert "转入已复核通过：款项已作为还款入账到另一笔贷款。" in shown
+    assert f'<dt>入账贷款</dt><dd class="id">{other}</dd>' in shown
+    assert "由 checker 复核通过" in shown
+    assert "经办人 operations" in shown  # who asked for it
+    assert "最近一次被驳回的申请" not in shown  # resolved: the old rejection is not news
+    assert "/transfer" not in shown  # resolved: no forms
+    english = checker.get(f"{item_path}?lang=en")
+    assert "Transfer requested" in english
+    assert "approved by checker" in english
+    checker.get(f"{item_path}?lang=zh-CN")
+    assert "待处理的挂账还款：" not in ops.get("/console/")
+
+
 def test_a_hold_refused_goes_back_to_the_reconciliation_with_its_reason(
     world: tuple[Api, Engine], clock: FixedClock
 ) -> None:
     api, engine = world
     ops = sign_in(api.deps, api.client.app, "operations", Role.OPERATIONS)
-    run_path, _ = _reconciled(api, engine, clock, ops)
+    run_path, _, _ = _reconciled(api, engine, clock, ops)
     matched = _hold(ops, run_path, "ORD-1")  # matched: not money to hold
     assert matched.status_code == 303
     assert matched.headers["location"] == f"{run_path}?refused=invalid_input"
@@ -208,7 +284,7 @@ def test_readers_see_the_items_and_cannot_resolve_them(
 ) -> None:
     api, engine = world
     ops = sign_in(api.deps, api.client.app, "operations", Role.OPERATIONS)
-    run_path, receipt = _reconciled(api, engine, clock, ops)
+    run_path, receipt, _ = _reconciled(api, engine, clock, ops)
     item_path = _hold(ops, run_path, "ORD-9").headers["location"].split("?")[0]
 
     # A day later the item has been on hold one day (挂账天数).
@@ -245,6 +321,9 @@ def test_readers_see_the_items_and_cannot_resolve_them(
         (f"{item_path}/refund", {"reason": "no"}),
         (f"{item_path}/refund/approve", {}),
         (f"{item_path}/refund/reject", {"reason": "no"}),
+        (f"{item_path}/transfer", {"loan_id": receipt, "reason": "no"}),
+        (f"{item_path}/transfer/approve", {}),
+        (f"{item_path}/transfer/reject", {"reason": "no"}),
     ):
         assert auditor.post(path, data).status_code == 403, path
     assert "挂账中" in auditor.get(item_path)  # nothing changed
@@ -279,7 +358,7 @@ def test_the_excess_of_an_order_is_held_from_the_reconciliation(
 ) -> None:
     api, engine = world
     ops = sign_in(api.deps, api.client.app, "operations", Role.OPERATIONS)
-    _, receipt = _reconciled(api, engine, clock, ops)
+    _, receipt, _ = _reconciled(api, engine, clock, ops)
     today = clock.today().isoformat()
     # The channel collected 10,000.40 under ORD-1; the books credited 10,000.00.
     text = HEADER + f"ORD-1,{receipt},10000.40,{today},CH-1\n"

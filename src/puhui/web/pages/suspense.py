@@ -2,8 +2,9 @@
 
 A reconciliation's ``not_posted`` break (the channel collected, no loan was credited) is held
 from the reconciliation's page; the item's page shows where the money came from and, while it
-is held, the two ways to resolve it: apply it to a loan (入账), the channel's or another, or
-refund it (退回) with a reason. The list shows the items by status, those on hold first.
+is held, the ways to resolve it: apply it to the channel's loan (入账), or request, with a
+reason, its transfer to another loan (转入他笔贷款) or its refund (退回), which a second
+operator approves or rejects there. The list shows the items by status, those on hold first.
 Every action is the suspense service's, with the signed-in user as actor; a refusal is shown
 on the item's page with the status the API would answer.
 """
@@ -34,10 +35,11 @@ from puhui.web.pages.nav import N_, NavItem
 router = APIRouter(include_in_schema=False)
 StaffUser = Annotated[Principal, Depends(session.staff)]
 PAGE = 50
+REASON = ("reason",)
 
 
 def held_waiting(deps: ApiDependencies, principal: Principal) -> int:
-    """Items on hold or with a refund to approve, for those who resolve them."""
+    """Items on hold or with a refund or transfer to approve, for those who resolve them."""
     if not principal.can(Permission.SUSPENSE_MANAGE):
         return 0
     return suspense.count_held(_reader(deps), actor=principal)
@@ -71,21 +73,33 @@ ERRORS = {
         "A refund of this item waits for its approval: approve or reject it first."
     ),
     "suspense_no_refund_requested": N_("No refund of this item is requested."),
+    "suspense_transfer_pending": N_(
+        "A transfer of this item to another loan waits for its approval: approve or reject it "
+        "first."
+    ),
+    "suspense_no_transfer_requested": N_("No transfer of this item is requested."),
+    "suspense_transfer_needs_approval": N_(
+        "Applying the money to another loan than the channel's takes two people: request the "
+        "transfer with a reason, and another operator approves it."
+    ),
 }
 LOCAL_ERRORS = {
     # What these pages say of another area's errors: the way out here is suspense's own.
     "overpayment": N_(
-        "The loan owes less than this amount: apply it to another loan or refund it."
+        "The loan owes less than this amount: transfer it to another loan or refund it."
     ),
-    "loan_not_active": N_("The loan is not active: apply the money to another loan or refund it."),
+    "loan_not_active": N_(
+        "The loan is not active: transfer the money to another loan or refund it."
+    ),
     "receipt_not_active": N_(
-        "The receipt is not active: apply the money to another loan or refund it."
+        "The receipt is not active: transfer the money to another loan or refund it."
     ),
     "end_of_day_pending": N_("The end of day has not run for every loan yet: try after it."),
 }
 STATUS_NAMES = {
     SuspenseStatus.HELD: N_("On hold"),
     SuspenseStatus.REFUND_REQUESTED: N_("Refund awaiting approval"),
+    SuspenseStatus.TRANSFER_REQUESTED: N_("Transfer awaiting approval"),
     SuspenseStatus.APPLIED: N_("Applied to a loan"),
     SuspenseStatus.REFUNDED: N_("Refunded"),
 }
@@ -97,7 +111,21 @@ NOTICES = {
     ),
     "refunded": N_("The refund is approved: the money is refunded to the payer."),
     "refund_rejected": N_("The refund is rejected: the money is held again."),
+    "transfer_requested": N_(
+        "The transfer is requested. The money stays on hold until another operator approves it."
+    ),
+    "transferred": N_(
+        "The transfer is approved: the money is applied to the other loan as a repayment."
+    ),
+    "transfer_rejected": N_("The transfer is rejected: the money is held again."),
 }
+BADGES = {
+    SuspenseStatus.HELD: "bad",
+    SuspenseStatus.REFUND_REQUESTED: "warn",
+    SuspenseStatus.TRANSFER_REQUESTED: "warn",
+}
+"""The status badge's colour (``ok`` otherwise: the item is resolved)."""
+REJECTED = {"refund": N_("A refund"), "transfer": N_("A transfer")}
 
 
 def _deps(request: Request) -> ApiDependencies:
@@ -170,6 +198,7 @@ async def items(
             "tie": tie,
             "status": shown,
             "statuses": STATUS_NAMES,
+            "badges": BADGES,
             "previous_offset": max(0, start - PAGE) if start else None,
             "next_offset": start + PAGE if len(found) == PAGE else None,
         },
@@ -217,10 +246,11 @@ async def _item_page(
     item: SuspenseItem = await call(
         deps, suspense.suspense_item, _reader(deps), actor=principal, item_id=item_id
     )
-    people = (item.held_by, item.resolved_by or "", item.refund_requested_by or "")
+    requester = item.refund_requested_by or item.transfer_requested_by or ""
+    people = (item.held_by, item.resolved_by or "", requester, item.rejected_by or "")
     names = await call(deps, staff_names, deps, people)
     manages = principal.can(Permission.SUSPENSE_MANAGE)
-    waiting = item.status is SuspenseStatus.REFUND_REQUESTED
+    waiting = item.status.awaits_approval and manages
     today = await call(deps, suspense.business_day, _reader(deps), actor=principal)
     response = console_page(
         request,
@@ -231,11 +261,15 @@ async def _item_page(
             "today": today,
             "held_by": names[item.held_by],
             "resolved_by": names.get(item.resolved_by or "", ""),
-            "requested_by": names.get(item.refund_requested_by or "", ""),
+            "requested_by": names.get(requester, ""),
+            "rejected_by": names.get(item.rejected_by or "", ""),
+            "rejected": REJECTED.get(item.rejected_request or ""),
             "statuses": STATUS_NAMES,
+            "badges": BADGES,
             "can_resolve": item.status is SuspenseStatus.HELD and manages,
-            "can_decide": waiting and manages,
-            "own_request": waiting and item.refund_requested_by == principal.user_id,
+            "refund_waits": waiting and item.status is SuspenseStatus.REFUND_REQUESTED,
+            "transfer_waits": waiting and item.status is SuspenseStatus.TRANSFER_REQUESTED,
+            "own_request": waiting and requester == principal.user_id,
             "notice": NOTICES.get(request.query_params.get("done") or ""),
             "problem": None if problem is None else error_text(request, problem),
             "detail": None if problem is None else problem.message,
@@ -256,44 +290,26 @@ async def item(request: Request, principal: StaffUser, item_id: str) -> HTMLResp
 
 @router.post("/console/suspense/{item_id}/apply")
 async def apply(request: Request, principal: StaffUser, item_id: str) -> Response:
-    form = await session.verified_form(request)
-    deps = _deps(request)
-    loan_id = form_text(form, "loan_id", 64)
-    try:
-        await call(
-            deps,
-            suspense.apply,
-            _writer(deps),
-            actor=principal,
-            item_id=item_id,
-            loan_id=loan_id or None,
-        )
-    except PuhuiError as exc:
-        if isinstance(exc, Forbidden):
-            raise
-        return await _item_page(
-            request, principal, item_id, problem=exc, entered={"loan_id": loan_id}
-        )
-    return RedirectResponse(
-        _with_lang(request, f"/console/suspense/{item_id}", done="applied"), status_code=303
-    )
+    """Apply the item to the loan the channel named (one person's act)."""
+    return await _step(request, principal, item_id, suspense.apply, "applied", fields=())
 
 
-async def _refund_step(
+async def _step(
     request: Request,
     principal: Principal,
     item_id: str,
-    step: Callable[..., SuspenseItem],
+    step: Callable[..., object],
     done: str,
     *,
-    with_reason: bool,
+    fields: tuple[str, ...],
 ) -> Response:
-    """One step of a refund (request, approve or reject), then the item's page (303). A
-    refusal, the requester's own approval included, is shown on the item's page."""
+    """One step on an item (apply; a refund's or a transfer's request, approval or rejection)
+    with the form's ``fields``, then the item's page (303). A refusal, the requester's own
+    approval included, is shown on the item's page with what was entered."""
     form = await session.verified_form(request)
     deps = _deps(request)
-    reason = str(form.get("reason", ""))[: suspense.MAX_REASON + 1]
-    given = {"reason": reason} if with_reason else {}
+    longest = {"reason": suspense.MAX_REASON, "loan_id": 64}
+    given = {name: str(form.get(name, ""))[: longest[name] + 1] for name in fields}
     try:
         await call(deps, step, _writer(deps), actor=principal, item_id=item_id, **given)
     except PuhuiError as exc:
@@ -308,22 +324,50 @@ async def _refund_step(
 @router.post("/console/suspense/{item_id}/refund")
 async def refund(request: Request, principal: StaffUser, item_id: str) -> Response:
     """Request the refund, with its reason: a second operator approves it."""
-    return await _refund_step(
-        request, principal, item_id, suspense.request_refund, "refund_requested", with_reason=True
+    return await _step(
+        request, principal, item_id, suspense.request_refund, "refund_requested", fields=REASON
     )
 
 
 @router.post("/console/suspense/{item_id}/refund/approve")
 async def approve_refund(request: Request, principal: StaffUser, item_id: str) -> Response:
     """Approve a refund another operator requested: the money goes back to the payer."""
-    return await _refund_step(
-        request, principal, item_id, suspense.approve_refund, "refunded", with_reason=False
-    )
+    return await _step(request, principal, item_id, suspense.approve_refund, "refunded", fields=())
 
 
 @router.post("/console/suspense/{item_id}/refund/reject")
 async def reject_refund(request: Request, principal: StaffUser, item_id: str) -> Response:
     """Reject (or, for its requester, withdraw) a requested refund: the item is held again."""
-    return await _refund_step(
-        request, principal, item_id, suspense.reject_refund, "refund_rejected", with_reason=True
+    return await _step(
+        request, principal, item_id, suspense.reject_refund, "refund_rejected", fields=REASON
+    )
+
+
+@router.post("/console/suspense/{item_id}/transfer")
+async def transfer(request: Request, principal: StaffUser, item_id: str) -> Response:
+    """Request the item's transfer to another loan, with the reason: a second operator
+    approves it."""
+    return await _step(
+        request,
+        principal,
+        item_id,
+        suspense.request_transfer,
+        "transfer_requested",
+        fields=("loan_id", "reason"),
+    )
+
+
+@router.post("/console/suspense/{item_id}/transfer/approve")
+async def approve_transfer(request: Request, principal: StaffUser, item_id: str) -> Response:
+    """Approve a transfer another operator requested: the money repays the other loan."""
+    return await _step(
+        request, principal, item_id, suspense.approve_transfer, "transferred", fields=()
+    )
+
+
+@router.post("/console/suspense/{item_id}/transfer/reject")
+async def reject_transfer(request: Request, principal: StaffUser, item_id: str) -> Response:
+    """Reject (or, for its requester, withdraw) a requested transfer: the item is held again."""
+    return await _step(
+        request, principal, item_id, suspense.reject_transfer, "transfer_rejected", fields=REASON
     )
