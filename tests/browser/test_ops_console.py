@@ -346,35 +346,38 @@ def test_operations_hold_an_unposted_order_in_suspense_and_two_refund_it(
     desktop.goto("/console/?lang=zh-CN")
 
 
-def _active_loan_other_than(site: Site, loan_id: str) -> str:
-    """A loan of the demo's book, other than ``loan_id``, active and owing more than 100 yuan:
-    where money the channel named the wrong loan for may go."""
+def _another_enterprises_loan(site: Site, loan_id: str) -> tuple[str, str]:
+    """A loan of the demo's book of another enterprise than ``loan_id``'s, active and owing
+    more than 100 yuan: where money the channel named the wrong loan for may go. Its id and
+    its enterprise."""
     platform = site.platform()
     try:
         with platform.servicing_uow() as uow:
+            named = uow.loans.get(loan_id)
             day = uow.business_days.last_completed()
+            assert named is not None
             assert day is not None
             for _ in range(60):
                 for repayment in uow.ledger.repayments_on(day):
                     loan = uow.loans.get(repayment.loan_id)
                     if (
                         loan is not None
-                        and loan.loan_id != loan_id
+                        and loan.enterprise_id != named.enterprise_id
                         and loan.status is LoanStatus.ACTIVE
                         and loan.total_owed_fen > 100_00
                     ):
-                        return loan.loan_id
+                        return loan.loan_id, loan.enterprise_id
                 day -= timedelta(days=1)
     finally:
         platform.close()
-    raise AssertionError("no other active loan in the demo's book")
+    raise AssertionError("no other enterprise's active loan in the demo's book")
 
 
 def test_operations_transfer_held_money_to_another_loan_with_a_second_operator(
     desktop: Page, site: Site, tmp_path: Path
 ) -> None:
     day, posted = _day_with_repayments(site)
-    target = _active_loan_other_than(site, posted[0].loan_id)
+    target, enterprise = _another_enterprises_loan(site, posted[0].loan_id)
     order = f"ORD-{new_id('x')[-10:]}"
     sign_in_staff(desktop, "ops", PASSWORD)
     _reconciled_with_one_more(desktop, tmp_path, day, posted, order)
@@ -394,6 +397,10 @@ def test_operations_transfer_held_money_to_another_loan_with_a_second_operator(
     sign_in_staff(desktop, "ops2", PASSWORD)
     desktop.goto(item_page)
     expect(desktop.get_by_text(f"36.50 元将用于偿还 {target}")).to_be_visible()
+    # Another enterprise's loan: the checker is warned to confirm with the payer first.
+    expect(desktop.locator(".alert-warn")).to_contain_text(
+        f"申请转入的贷款属于另一家企业（{enterprise}；"
+    )
     assert untranslated_on_page(desktop) == []
     assert axe_violations(desktop) == []
     screenshot(desktop, site, "console-suspense-transfer")

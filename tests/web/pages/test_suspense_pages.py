@@ -211,7 +211,7 @@ def test_a_transfer_to_another_loan_is_requested_and_approved_by_two_operators(
     shown = ops.get(asked.headers["location"])
     assert "已申请转入。另一位运营人员复核通过前，款项仍在挂账中。" in shown
     assert "转入待复核" in shown
-    assert f'<dt>转入贷款</dt><dd class="id">{other}</dd>' in shown
+    assert f'<dt>转入贷款</dt><dd><span class="id">{other}</span>' in shown
     assert "payer&#39;s 2nd loan" in shown
     assert "此转入由您申请" in shown
     assert f'action="{item_path}/transfer/approve"' not in shown
@@ -232,6 +232,11 @@ def test_a_transfer_to_another_loan_is_requested_and_approved_by_two_operators(
     page = checker.get(item_path)
     assert f"复核通过后，12.00 元将用于偿还 {other}，而不是渠道所列的贷款。" in page
     assert "复核通过，转入该贷款" in page
+    # Both receipts are drawn on the same line: the checker is told so, with what each owes.
+    assert re.search(r"两笔贷款属于同一家企业（\S+）。", page)
+    # What each owes: 50,000 drawn and 10,000 repaid, and 10,000 drawn; with interest to date.
+    assert re.findall(r"尚欠 ([0-9,]+)\.\d\d 元", page) == ["40,004", "10,001"]
+    assert "所属授信额度" in page
     rejected = checker.post(f"{item_path}/transfer/reject", {"reason": "ask the payer"})
     assert rejected.headers["location"] == f"{item_path}?done=transfer_rejected"
     shown = checker.get(rejected.headers["location"])
@@ -249,7 +254,7 @@ def test_a_transfer_to_another_loan_is_requested_and_approved_by_two_operators(
     assert approved.headers["location"] == f"{item_path}?done=transferred"
     shown = checker.get(approved.headers["location"])
     assert "转入已复核通过：款项已作为还款入账到另一笔贷款。" in shown
-    assert f'<dt>入账贷款</dt><dd class="id">{other}</dd>' in shown
+    assert f'<dt>入账贷款</dt><dd><span class="id">{other}</span>' in shown
     assert "由 checker 复核通过" in shown
     assert "经办人 operations" in shown  # who asked for it
     assert "最近一次被驳回的申请" not in shown  # resolved: the old rejection is not news

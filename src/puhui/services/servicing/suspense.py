@@ -142,6 +142,17 @@ class TieOut:
 
 
 @dataclass(frozen=True, slots=True)
+class LoanGlance:
+    """What a checker looks at of a loan an item names: whose it is and what it owes now."""
+
+    loan_id: str
+    enterprise_id: str
+    line_id: str | None
+    status: str
+    owed_fen: int
+
+
+@dataclass(frozen=True, slots=True)
 class Applied:
     item: SuspenseItem
     repayment: RepaymentResult
@@ -602,6 +613,31 @@ def items_of_orders(
     require(actor, Permission.LEDGER_READ)
     with reader() as uow:
         return uow.suspense.of_orders(order_ids)
+
+
+def loans_named(reader: Units, *, actor: Principal, item: SuspenseItem) -> dict[str, LoanGlance]:
+    """The loans the item names (the channel's, one a transfer asks for, the one it was applied
+    to), by id; a loan the books do not have is left out. So that who approves a transfer sees
+    whether the money stays with the same enterprise."""
+    require(actor, Permission.LEDGER_READ)
+    named = dict.fromkeys(
+        loan_id
+        for loan_id in (item.loan_id, item.transfer_loan_id, item.applied_loan_id)
+        if loan_id is not None
+    )
+    found: dict[str, LoanGlance] = {}
+    with reader() as uow:
+        for loan_id in named:
+            loan = uow.loans.get(loan_id)
+            if loan is not None:
+                found[loan_id] = LoanGlance(
+                    loan_id=loan_id,
+                    enterprise_id=loan.enterprise_id,
+                    line_id=None if loan.line_id is None else str(loan.line_id),
+                    status=loan.status.value,
+                    owed_fen=loan.total_owed_fen,
+                )
+    return found
 
 
 def business_day(reader: Units, *, actor: Principal) -> date | None:

@@ -252,6 +252,7 @@ async def _item_page(
     manages = principal.can(Permission.SUSPENSE_MANAGE)
     waiting = item.status.awaits_approval and manages
     today = await call(deps, suspense.business_day, _reader(deps), actor=principal)
+    loans = await call(deps, suspense.loans_named, _reader(deps), actor=principal, item=item)
     response = console_page(
         request,
         principal,
@@ -259,6 +260,8 @@ async def _item_page(
         {
             "item": item,
             "today": today,
+            "loans": loans,
+            "can_read_lines": principal.can(Permission.LINE_READ),
             "held_by": names[item.held_by],
             "resolved_by": names.get(item.resolved_by or "", ""),
             "requested_by": names.get(requester, ""),
