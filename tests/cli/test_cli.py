@@ -126,19 +126,36 @@ def _the_last_month_is_reconciled_with_the_channel(stdout: str, workdir: Path) -
     held = re.search(r"suspense \(挂账\): +order (SIM-TIMEOUT-\d{8}) \(100\.00 yuan", section)
     assert held is not None, section
     assert "applied to " in section
+    # One the channel named the wrong loan for: held, and transferred to the loan the payer
+    # repaid by two operators.
+    moved = re.search(
+        r"transfer \(转入\): +order (SIM-WRONGLOAN-\d{8}) \(200\.00 yuan, [0-9-]+\): the "
+        r"channel named (\S+), the payer repaid (\S+);",
+        section,
+    )
+    assert moved is not None, section
+    assert moved.group(2) != moved.group(3)
+    assert "requested by usr_demo_operations and approved by usr_demo_operations_checker" in section
     # A payer debited twice: held the same way, its refund requested by the demo's operator
     # and left for a second one to approve.
     twice = re.search(r"refund \(退回\): +order (SIM-DUPLICATE-\d{8}) \(([0-9,.]+) yuan", section)
     assert twice is not None, section
     assert "waiting for a second operator" in section
     broke = [r for r in runs if not r["agrees"]]
-    assert [r["breaks_count"] for r in broke] == [1, 1]
+    assert [r["breaks_count"] for r in broke] == [1, 1, 1]
     assert sorted(r["file_name"] for r in runs) == sorted(
         [f.name for f in files] + [r["file_name"] for r in broke]
     )
     items = runner.invoke(app, ["ledger", "suspense", "--status", "applied", "--json"])
     assert items.exit_code == 0, items.output
-    assert [i["order_id"] for i in json.loads(items.output)] == [held.group(1)]
+    applied = {i["order_id"]: i for i in json.loads(items.output)}
+    assert sorted(applied) == sorted([held.group(1), moved.group(1)])
+    transferred = applied[moved.group(1)]
+    assert (transferred["loan_id"], transferred["applied_loan_id"]) == moved.group(2, 3)
+    assert (transferred["transfer_requested_by"], transferred["resolved_by"]) == (
+        "usr_demo_operations",
+        "usr_demo_operations_checker",
+    )
     waiting = runner.invoke(app, ["ledger", "suspense", "--status", "refund_requested", "--json"])
     assert waiting.exit_code == 0, waiting.output
     (pending,) = json.loads(waiting.output)

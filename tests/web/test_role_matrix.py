@@ -306,7 +306,8 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
         LEDGER_READ,
     ),
     # Suspense (挂账): the ledger's readers read the items; operations alone holds, applies and
-    # requests, approves or rejects refunds. Unknown runs and items reach a 404.
+    # requests, approves or rejects refunds and transfers to another loan. Unknown runs and
+    # items reach a 404.
     ("GET", "/api/v1/repayment-suspense?status=held", None, LEDGER_READ),
     ("GET", "/api/v1/repayment-suspense/tie-out", None, LEDGER_READ),
     ("GET", "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4", None, LEDGER_READ),
@@ -338,6 +339,25 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
     (
         "POST",
         "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4/refund/reject",
+        {"reason": "the payer is right"},
+        frozenset({R.OPERATIONS}),
+    ),
+    # So does applying the money to another loan than the channel's.
+    (
+        "POST",
+        "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4/transfer",
+        {"loan_id": "rcpt_none", "reason": "the payer's other loan"},
+        frozenset({R.OPERATIONS}),
+    ),
+    (
+        "POST",
+        "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4/transfer/approve",
+        None,
+        frozenset({R.OPERATIONS}),
+    ),
+    (
+        "POST",
+        "/api/v1/repayment-suspense/sus_01M97GEBT7CCJTMT31HSJDFZQ4/transfer/reject",
         {"reason": "the payer is right"},
         frozenset({R.OPERATIONS}),
     ),

@@ -1,7 +1,7 @@
 """Repayments held in suspense (挂账) over HTTP, on SQLite and PostgreSQL: a reconciliation's
-``not_posted`` orders held, applied to a loan or refunded, each once (a refund requested by one
-operator, approved by another, or rejected); read by the ledger's readers, changed by operations
-only."""
+``not_posted`` orders held, applied to the channel's loan, to another loan or refunded, each once
+(a transfer to another loan or a refund requested by one operator, approved by another, or
+rejected); read by the ledger's readers, changed by operations only."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from puhui.services.servicing.ledger import trial_balance
 
 SUSPENSE = "/api/v1/repayment-suspense"
 UNKNOWN_ITEM = "sus_01M97GEBT7CCJTMT31HSJDFZQ4"
+TRANSFER = ("transfer_loan_id", "transfer_requested_by", "transfer_requested_at")
+REJECTED = ("rejected_request", "rejected_reason", "rejected_by", "rejected_at")
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,13 @@ def test_an_order_is_held_once_and_a_repeated_hold_answers_the_item(world: World
         "reason": None,
         "refund_requested_by": None,
         "refund_requested_at": None,
+        "transfer_loan_id": None,
+        "transfer_requested_by": None,
+        "transfer_requested_at": None,
+        "rejected_request": None,
+        "rejected_reason": None,
+        "rejected_by": None,
+        "rejected_at": None,
     }
 
     again = world.hold("ORD-7")
@@ -278,43 +287,272 @@ def test_applying_repays_the_loan_from_suspense_once(world: World) -> None:
     assert (rehold.status_code, rehold.json()) == (200, applied)
 
 
-def test_a_loan_owing_less_is_refused_and_the_item_stays_held(world: World) -> None:
+def test_apply_takes_only_the_channels_loan_and_a_loan_owing_less_is_refused(
+    world: World,
+) -> None:
     big = world.held("ORD-9")
     item = world.held("ORD-7")
     owed = world.owed(world.small_receipt)
+    books = world.books()
     client, ops = world.api.client, world.ops
 
-    # 99,999 yuan to the loan the channel named; 500 yuan to one owing about 400.
+    # 99,999 yuan to the loan the channel named, which owes about 50,000.
     too_much = client.post(f"{SUSPENSE}/{big['item_id']}/apply", json={}, headers=ops)
     assert_error(too_much, 422, "overpayment")
-    elsewhere = client.post(
-        f"{SUSPENSE}/{item['item_id']}/apply",
-        json={"loan_id": world.small_receipt},
-        headers=ops,
-    )
-    assert_error(elsewhere, 422, "overpayment")
-    nowhere = client.post(
-        f"{SUSPENSE}/{item['item_id']}/apply", json={"loan_id": "rcpt_none"}, headers=ops
-    )
-    assert_error(nowhere, 404, "not_found")
+    # Another loan, known or not, takes two people: /apply refuses it before anything else.
+    for loan_id in (world.small_receipt, "rcpt_none"):
+        elsewhere = client.post(
+            f"{SUSPENSE}/{item['item_id']}/apply", json={"loan_id": loan_id}, headers=ops
+        )
+        refused = assert_error(elsewhere, 409, "suspense_transfer_needs_approval")
+        assert refused["details"] == {
+            "item_id": item["item_id"],
+            "loan_id": loan_id,
+            "channel_loan_id": world.receipt,
+        }
+        assert "request the transfer with a reason" in refused["message"]
     assert world.get(big["item_id"]).json() == big
     assert world.get(item["item_id"]).json() == item
-    assert world.owed(world.small_receipt) == owed
 
-    # Another loan named, owing enough: the money goes there, the channel's loan is kept.
+    # Requested as a transfer, 500 yuan to a loan owing about 400: refused on approval, and
+    # the request still waits for a rejection.
+    requested = world.post(
+        item["item_id"], "transfer", {"loan_id": world.small_receipt, "reason": "payer's loan"}
+    )
+    assert requested.status_code == 200, requested.text
+    second = world.api.staff_headers(Role.OPERATIONS, name="operations-2")
+    approved = world.post(item["item_id"], "transfer/approve", headers=second)
+    assert_error(approved, 422, "overpayment")
+    assert world.get(item["item_id"]).json() == requested.json()
+    assert world.owed(world.small_receipt) == owed
+    assert world.books() == books
+
+    # The channel's loan named is the channel's loan: applied by one operator.
     small = world.held("ORD-8")
     applied = client.post(
-        f"{SUSPENSE}/{small['item_id']}/apply",
-        json={"loan_id": world.small_receipt},
-        headers=ops,
+        f"{SUSPENSE}/{small['item_id']}/apply", json={"loan_id": world.receipt}, headers=ops
     )
     assert applied.status_code == 200, applied.text
-    assert applied.json()["repayment"]["receipt_id"] == world.small_receipt
-    assert (applied.json()["item"]["loan_id"], applied.json()["item"]["applied_loan_id"]) == (
-        world.receipt,
-        world.small_receipt,
+    assert applied.json()["repayment"]["receipt_id"] == world.receipt
+    assert applied.json()["item"]["applied_loan_id"] == world.receipt
+    assert applied.json()["item"]["transfer_loan_id"] is None
+
+
+def test_a_transfer_to_another_loan_is_posted_when_a_second_operator_approves_it(
+    world: World,
+) -> None:
+    item = world.held("ORD-8")
+    owed = (world.owed(world.receipt), world.owed(world.small_receipt))
+    settlement, suspense = world.books()
+
+    response = world.post(
+        item["item_id"],
+        "transfer",
+        {"loan_id": world.small_receipt, "reason": " the payer repays the small loan "},
     )
-    assert world.owed(world.small_receipt) < owed
+    assert response.status_code == 200, response.text
+    requested = response.json()
+    assert (requested["status"], requested["transfer_loan_id"], requested["reason"]) == (
+        "transfer_requested",
+        world.small_receipt,
+        "the payer repays the small loan",
+    )
+    assert requested["transfer_requested_by"] == item["held_by"]
+    assert requested["transfer_requested_at"] is not None
+    # Nothing is resolved or posted: the money stays on hold, on the channel's loan's item.
+    changed = {*TRANSFER, "status", "reason"}
+    assert {k: v for k, v in requested.items() if k not in changed} == {
+        k: v for k, v in item.items() if k not in changed
+    }
+    assert world.books() == (settlement, suspense)
+    assert world.get(item["item_id"]).json() == requested
+    waiting = world.api.client.get(
+        SUSPENSE, params={"status": "transfer_requested"}, headers=world.ops
+    )
+    assert waiting.json()["items"] == [requested]
+
+    # Pending: neither applied, refunded nor asked for again, until approved or rejected.
+    for action, body, code in (
+        ("apply", None, "suspense_transfer_pending"),
+        ("refund", {"reason": "no"}, "suspense_transfer_pending"),
+        (
+            "transfer",
+            {"loan_id": world.small_receipt, "reason": "again"},
+            "suspense_transfer_pending",
+        ),
+        ("refund/approve", None, "suspense_no_refund_requested"),
+    ):
+        refused = world.post(item["item_id"], action, body)
+        assert assert_error(refused, 409, code)["details"] == {
+            "item_id": item["item_id"],
+            "status": "transfer_requested",
+        }
+    # Who requested it does not approve it: refused, nothing posted, the request stands.
+    same = world.post(item["item_id"], "transfer/approve")
+    assert assert_error(same, 409, "four_eyes_violation")["details"] == {"item_id": item["item_id"]}
+    assert "you requested the transfer" in same.json()["message"]
+    assert world.get(item["item_id"]).json() == requested
+    assert world.books() == (settlement, suspense)
+
+    second = world.api.staff_headers(Role.OPERATIONS, name="operations-2")
+    response = world.post(item["item_id"], "transfer/approve", headers=second)
+    assert response.status_code == 200, response.text
+    applied, repayment = response.json()["item"], response.json()["repayment"]
+    assert (applied["status"], applied["applied_loan_id"], applied["resolved_on"]) == (
+        "applied",
+        world.small_receipt,
+        world.open_day,
+    )
+    assert applied["repayment_key"] == f"suspense:{item['item_id']}:2"
+    # The request is kept: which loan, who asked and why; another person approved it.
+    assert {k: applied[k] for k in (*TRANSFER, "reason", "loan_id")} == {
+        k: requested[k] for k in (*TRANSFER, "reason", "loan_id")
+    }
+    assert applied["resolved_by"].startswith("usr_")
+    assert applied["resolved_by"] != item["held_by"]
+    assert world.get(item["item_id"]).json() == applied
+    # The other loan is repaid the whole amount; the channel's loan is not.
+    assert (repayment["receipt_id"], repayment["amount_fen"], repayment["paid_on"]) == (
+        world.small_receipt,
+        30_000,
+        world.open_day,
+    )
+    assert (repayment["closed"], repayment["replayed"]) == (False, False)
+    assert repayment["interest_fen"] + repayment["principal_fen"] == 30_000
+    assert world.owed(world.small_receipt) == repayment["owed_after_fen"]
+    # What it owed, its accrued interest included, went down by the money.
+    assert repayment["owed_after_fen"] == owed[1] - 30_000
+    assert repayment["interest_fen"] > 0
+    assert world.owed(world.receipt) == owed[0]
+    # 300 yuan left suspense; settlement is as it was (the money came in when it was held).
+    assert world.books() == (settlement, suspense + 30_000)
+
+    # Applied once: the transfer is neither approved, rejected nor requested again.
+    for action, body in (
+        ("transfer/approve", None),
+        ("transfer/reject", {"reason": "too late"}),
+        ("transfer", {"loan_id": world.small_receipt, "reason": "again"}),
+    ):
+        refused = world.post(item["item_id"], action, body, second)
+        assert assert_error(refused, 409, "suspense_not_held")["details"]["status"] == "applied"
+    assert world.get(item["item_id"]).json() == applied
+    assert world.books() == (settlement, suspense + 30_000)
+
+
+def test_a_transfer_request_names_an_active_loan_other_than_the_channels_and_a_reason(
+    world: World,
+) -> None:
+    item = world.held("ORD-8")
+    url = f"{SUSPENSE}/{item['item_id']}/transfer"
+    client, ops = world.api.client, world.ops
+    ok = {"loan_id": world.small_receipt, "reason": "the payer's other loan"}
+    assert_error(client.post(url, headers=ops), 422, "validation_error")
+    for body in (
+        {},
+        {"reason": ok["reason"]},
+        {"loan_id": world.small_receipt},
+        {**ok, "loan_id": ""},
+        {**ok, "loan_id": "r" * 65},
+        {**ok, "loan_id": None},
+        {**ok, "reason": ""},
+        {**ok, "reason": "x" * 201},
+        {**ok, "reason": None},
+        {**ok, "extra": 1},
+    ):
+        assert_error(client.post(url, json=body, headers=ops), 422, "validation_error")
+    for body in ({**ok, "reason": "   "}, {**ok, "loan_id": "  "}):
+        assert_error(client.post(url, json=body, headers=ops), 422, "invalid_input")
+    # The channel's own loan is applied, not transferred; an unknown loan is not found.
+    own = client.post(url, json={**ok, "loan_id": world.receipt}, headers=ops)
+    assert "no transfer is needed" in assert_error(own, 422, "invalid_input")["message"]
+    unknown = client.post(url, json={**ok, "loan_id": "rcpt_none"}, headers=ops)
+    assert assert_error(unknown, 404, "not_found")["details"] == {"loan_id": "rcpt_none"}
+    assert world.get(item["item_id"]).json() == item
+
+    # A refund waiting: no transfer is requested until it is approved or rejected.
+    assert world.post(item["item_id"], "refund", {"reason": "wrong payer"}).status_code == 200
+    pending = client.post(url, json=ok, headers=ops)
+    assert assert_error(pending, 409, "suspense_refund_pending")["details"] == {
+        "item_id": item["item_id"],
+        "status": "refund_requested",
+    }
+    assert_error(
+        world.post(item["item_id"], "transfer/approve"), 409, "suspense_no_transfer_requested"
+    )
+
+
+def test_a_rejected_transfer_holds_the_item_again_and_the_item_shows_why(world: World) -> None:
+    item = world.held("ORD-7")
+    books = world.books()
+    second = world.api.staff_headers(Role.OPERATIONS, name="operations-2")
+
+    # Held with no transfer requested: nothing to approve or reject.
+    for action, body in (("transfer/approve", None), ("transfer/reject", {"reason": "no"})):
+        refused = world.post(item["item_id"], action, body, second)
+        assert assert_error(refused, 409, "suspense_no_transfer_requested")["details"] == {
+            "item_id": item["item_id"],
+            "status": "held",
+        }
+
+    transfer = {"loan_id": world.small_receipt, "reason": "the payer's other loan"}
+    requested = world.post(item["item_id"], "transfer", transfer)
+    assert requested.status_code == 200, requested.text
+    reject = f"{SUSPENSE}/{item['item_id']}/transfer/reject"
+    assert_error(world.api.client.post(reject, headers=second), 422, "validation_error")
+    for body in ({}, {"reason": ""}, {"reason": "x" * 201}, {"reason": "ok", "extra": 1}):
+        response = world.api.client.post(reject, json=body, headers=second)
+        assert_error(response, 422, "validation_error")
+    blank = world.api.client.post(reject, json={"reason": "  "}, headers=second)
+    assert_error(blank, 422, "invalid_input")
+    # A transfer waiting is not a refund: there is no refund to reject.
+    not_refund = world.post(item["item_id"], "refund/reject", {"reason": "no"}, second)
+    assert_error(not_refund, 409, "suspense_no_refund_requested")
+    assert world.get(item["item_id"]).json() == requested.json()
+
+    # Another operator rejects it: held again, the request cleared, the rejection kept.
+    response = world.post(item["item_id"], "transfer/reject", {"reason": " owes less "}, second)
+    assert response.status_code == 200, response.text
+    rejected = response.json()
+    assert (rejected["rejected_request"], rejected["rejected_reason"]) == ("transfer", "owes less")
+    assert rejected["rejected_by"].startswith("usr_")
+    assert rejected["rejected_by"] != item["held_by"]
+    assert rejected["rejected_at"] is not None
+    assert {k: v for k, v in rejected.items() if k not in REJECTED} == {
+        k: v for k, v in item.items() if k not in REJECTED
+    }
+    assert world.get(item["item_id"]).json() == rejected
+    assert world.books() == books
+    nothing = world.post(item["item_id"], "transfer/approve", headers=second)
+    assert_error(nothing, 409, "suspense_no_transfer_requested")
+
+    # Requested again by the second operator, who withdraws it the same way.
+    again = world.post(item["item_id"], "transfer", transfer, second)
+    assert again.status_code == 200, again.text
+    assert again.json()["transfer_requested_by"] == rejected["rejected_by"]
+    assert again.json()["rejected_reason"] == "owes less"  # kept while a new request waits
+    withdrawn = world.post(item["item_id"], "transfer/reject", {"reason": "my mistake"}, second)
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert (withdrawn.json()["status"], withdrawn.json()["transfer_loan_id"]) == ("held", None)
+    assert (withdrawn.json()["rejected_reason"], withdrawn.json()["rejected_by"]) == (
+        "my mistake",
+        rejected["rejected_by"],
+    )
+
+    # The latest rejection is the one shown: a refund turned down replaces the transfer's.
+    assert world.post(item["item_id"], "refund", {"reason": "wrong payer"}).status_code == 200
+    refund_rejected = world.post(item["item_id"], "refund/reject", {"reason": "payer found"})
+    assert refund_rejected.status_code == 200, refund_rejected.text
+    assert {k: refund_rejected.json()[k] for k in REJECTED[:3]} == {
+        "rejected_request": "refund",
+        "rejected_reason": "payer found",
+        "rejected_by": item["held_by"],
+    }
+
+    # Held again, the item is applied to the channel's loan as any held item is.
+    applied = world.post(item["item_id"], "apply")
+    assert applied.status_code == 200, applied.text
+    assert applied.json()["repayment"]["receipt_id"] == world.receipt
+    assert applied.json()["item"]["rejected_request"] == "refund"
 
 
 def test_a_refund_request_keeps_its_reason_and_a_reason_is_required(world: World) -> None:
@@ -431,20 +669,36 @@ def test_a_rejected_refund_holds_the_item_again_to_apply_or_refund(world: World)
     assert_error(blank, 422, "invalid_input")
     assert world.get(item["item_id"]).json()["status"] == "refund_requested"
 
-    # Another operator rejects it: held again, the request cleared, nothing posted.
+    # Another operator rejects it: held again, the request cleared, the rejection kept, nothing
+    # posted.
     response = world.post(
         item["item_id"], "refund/reject", {"reason": "the payer is right"}, second
     )
     assert response.status_code == 200, response.text
-    assert response.json() == item
-    assert world.get(item["item_id"]).json() == item
+    rejected = response.json()
+    assert {k: v for k, v in rejected.items() if k not in REJECTED} == {
+        k: v for k, v in item.items() if k not in REJECTED
+    }
+    assert (rejected["rejected_request"], rejected["rejected_reason"]) == (
+        "refund",
+        "the payer is right",
+    )
+    assert rejected["rejected_by"].startswith("usr_")
+    assert rejected["rejected_by"] != item["held_by"]
+    assert rejected["rejected_at"] is not None
+    assert world.get(item["item_id"]).json() == rejected
     assert world.books() == books
     assert_error(world.post(item["item_id"], "refund/approve"), 409, "suspense_no_refund_requested")
 
     # Requested again, its requester withdraws it the same way.
     assert world.post(item["item_id"], "refund", {"reason": "again"}, second).status_code == 200
     withdrawn = world.post(item["item_id"], "refund/reject", {"reason": "my mistake"}, second)
-    assert (withdrawn.status_code, withdrawn.json()) == (200, item)
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["status"] == "held"
+    assert (withdrawn.json()["rejected_reason"], withdrawn.json()["rejected_by"]) == (
+        "my mistake",
+        rejected["rejected_by"],
+    )
 
     # Held again, the item is applied as any held item is.
     applied = world.post(item["item_id"], "apply")
@@ -511,6 +765,10 @@ def test_malformed_ids_are_invalid_and_unknown_ones_not_found(world: World) -> N
         assert_error(refund, status, code)
         assert_error(world.post(item_id, "refund/approve"), status, code)
         assert_error(world.post(item_id, "refund/reject", {"reason": "r"}), status, code)
+        transfer = {"loan_id": world.small_receipt, "reason": "r"}
+        assert_error(world.post(item_id, "transfer", transfer), status, code)
+        assert_error(world.post(item_id, "transfer/approve"), status, code)
+        assert_error(world.post(item_id, "transfer/reject", {"reason": "r"}), status, code)
 
 
 def test_auditors_and_risk_read_only_operations_change_and_managers_see_nothing(
@@ -534,20 +792,30 @@ def test_auditors_and_risk_read_only_operations_change_and_managers_see_nothing(
             f"{SUSPENSE}/{item['item_id']}/refund", json={"reason": "no"}, headers=refused
         )
         assert_error(refund, 403, "forbidden")
-    # With a refund requested, only another operator approves or rejects it.
+        transfer = {"loan_id": world.small_receipt, "reason": "no"}
+        assert_error(world.post(item["item_id"], "transfer", transfer, refused), 403, "forbidden")
+    # With a refund or a transfer requested, only another operator approves or rejects it.
     pending = world.post(item["item_id"], "refund", {"reason": "wrong payer"})
     assert pending.status_code == 200, pending.text
+    other = world.held("ORD-8")
+    moving = world.post(
+        other["item_id"], "transfer", {"loan_id": world.small_receipt, "reason": "r"}
+    )
+    assert moving.status_code == 200, moving.text
     for refused in (auditor, risk, manager):
-        approve = world.post(item["item_id"], "refund/approve", headers=refused)
-        assert_error(approve, 403, "forbidden")
-        reject = world.post(item["item_id"], "refund/reject", {"reason": "no"}, refused)
-        assert_error(reject, 403, "forbidden")
+        for item_id, request in ((item["item_id"], "refund"), (other["item_id"], "transfer")):
+            approve = world.post(item_id, f"{request}/approve", headers=refused)
+            assert_error(approve, 403, "forbidden")
+            reject = world.post(item_id, f"{request}/reject", {"reason": "no"}, refused)
+            assert_error(reject, 403, "forbidden")
     for reader in (auditor, risk):
         assert world.get(item["item_id"], reader).json() == pending.json()
+        assert world.get(other["item_id"], reader).json() == moving.json()
     assert_error(client.get(SUSPENSE, headers=manager), 403, "forbidden")
     assert_error(world.get(item["item_id"], manager), 403, "forbidden")
-    # Nothing the refused callers sent changed the item or held another.
-    assert client.get(SUSPENSE, headers=world.ops).json()["items"] == [pending.json()]
+    # Nothing the refused callers sent changed the items or held another.
+    listed = client.get(SUSPENSE, headers=world.ops).json()["items"]
+    assert sorted(listed, key=lambda i: str(i["order_id"])) == [pending.json(), moving.json()]
 
 
 def test_the_suspense_account_is_tied_out_against_the_items(world: World) -> None:
@@ -566,8 +834,10 @@ def test_the_suspense_account_is_tied_out_against_the_items(world: World) -> Non
         "overdue_fen": 0,
     }
     item = world.held("ORD-7")
-    world.held("ORD-8")
+    other = world.held("ORD-8")
     world.post(item["item_id"], "refund", {"reason": "wrong payer"})  # still on the account
+    moving = {"loan_id": world.small_receipt, "reason": "the payer's loan"}
+    assert world.post(other["item_id"], "transfer", moving).status_code == 200  # and this one
     held = client.get(f"{SUSPENSE}/tie-out", headers=world.ops).json()
     assert held == {
         "account_fen": 80_000,

@@ -10,6 +10,10 @@ that would have posted it timed out. Its day's reconciliation names it (collecte
 posted); operations holds it in suspense (挂账), reconciles the day again, which then agrees,
 and applies the money to the loan, as a bank works such a break.
 
+Early in the month the channel credits a collection to the wrong loan (the payer repaid
+another loan of the book): operations holds it, requests its transfer to the loan it was for,
+and a second operator approves it (转入他笔贷款, two people).
+
 Later in the month the channel debits a payer twice (重复扣款): the second debit is also
 collected and not posted. Operations holds it the same way and requests its refund, which
 waits for a second operator to approve it: on the console's 挂账还款 page, or with
@@ -34,12 +38,36 @@ from puhui.services.servicing.operations import reconcile_repayments
 
 TITLE = "Repayment reconciliation (还款对账)"
 DEMO_OPERATIONS = Principal(user_id="usr_demo_operations", role=Role.OPERATIONS)
+DEMO_CHECKER = Principal(user_id="usr_demo_operations_checker", role=Role.OPERATIONS)
+"""The second operator who approves the demo's transfer (four eyes)."""
 DAYS = 31
 """The channel's files written out and reconciled: the simulation's last month, whose monthly
 repayment day falls in any 31 days."""
 TIMED_OUT_FEN = 100_00
 """The collection whose posting timed out: 100 yuan, on a loan that owes more."""
 DUPLICATE_REASON = "the payer was debited twice (重复扣款)"
+WRONG_LOAN_FEN = 200_00
+"""The collection the channel named the wrong loan for: 200 yuan."""
+WRONG_LOAN_REASON = "the payer repaid another loan; the channel named the wrong one"
+
+
+def _active_loans(
+    platform_: Platform, channel: CollectingChannel, days: list[date], owing_over: int
+) -> list[str]:
+    """The loans the channel collected for in ``days`` that are still active and owe more than
+    ``owing_over`` fen, in the order the channel first collected for them."""
+    loans = dict.fromkeys(p.loan_id for d in days for p in channel.payments(d))
+    found: list[str] = []
+    with platform_.servicing_uow() as uow:
+        for loan_id in loans:
+            loan = uow.loans.get(loan_id)
+            if (
+                loan is not None
+                and loan.status is LoanStatus.ACTIVE
+                and loan.total_owed_fen > owing_over
+            ):
+                found.append(loan_id)
+    return found
 
 
 def _timed_out(
@@ -49,21 +77,27 @@ def _timed_out(
     for a loan the channel collected for that month which is still active and owes more than
     the amount (None when the month has no such loan)."""
     day = days[len(days) // 2]
-    loans = dict.fromkeys(p.loan_id for d in days for p in channel.payments(d))
-    with platform_.servicing_uow() as uow:
-        for loan_id in loans:
-            loan = uow.loans.get(loan_id)
-            if (
-                loan is not None
-                and loan.status is LoanStatus.ACTIVE
-                and loan.total_owed_fen > TIMED_OUT_FEN
-            ):
-                break
-        else:
-            return None
+    loans = _active_loans(platform_, channel, days, TIMED_OUT_FEN)
+    if not loans:
+        return None
     order = f"SIM-TIMEOUT-{day:%Y%m%d}"
-    channel.collected(day, order, loan_id, TIMED_OUT_FEN)
+    channel.collected(day, order, loans[0], TIMED_OUT_FEN)
     return channel.payments(day)[-1]
+
+
+def _wrong_loan(
+    platform_: Platform, channel: CollectingChannel, days: list[date]
+) -> tuple[ChannelPayment, str] | None:
+    """Record at the channel, a week into the month, a collection it names the wrong loan for:
+    the payment and the loan it was for. Both are loans that owe more than it, and neither is
+    the timed-out collection's (None when the month has fewer than three such loans)."""
+    loans = _active_loans(platform_, channel, days, WRONG_LOAN_FEN)
+    if len(loans) < 3:
+        return None
+    day = days[len(days) // 4]
+    named, meant = loans[-1], loans[-2]  # others than the timed-out collection's
+    channel.collected(day, f"SIM-WRONGLOAN-{day:%Y%m%d}", named, WRONG_LOAN_FEN)
+    return channel.payments(day)[-1], meant
 
 
 def _debited_twice(channel: CollectingChannel, days: list[date]) -> ChannelPayment | None:
@@ -85,10 +119,12 @@ def reconciliation_section(
     """Write the channel's files of the 31 days ending ``last_day`` (a channel sends one each
     day, empty or not) and reconcile each closed day against the books, recorded like any
     run; the collection never posted is held in suspense, its day reconciled again, and the
-    money applied to its loan; the payer debited twice is held too and its refund requested,
-    for a second operator to approve."""
+    money applied to its loan; the one the channel named the wrong loan for is held and
+    transferred to the right one by two operators; the payer debited twice is held too and its
+    refund requested, for a second operator to approve."""
     days = [last_day - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
     lost = _timed_out(platform_, channel, days)
+    misnamed = _wrong_loan(platform_, channel, days)
     twice = _debited_twice(channel, days)
     paths = channel.write(folder, days)
     runs = [
@@ -106,6 +142,30 @@ def reconciliation_section(
                 "collected, never posted (the call timed out); held, the day reconciled "
                 f"again, then applied to {applied.item.applied_loan_id} on "
                 f"{applied.item.resolved_on}",
+            )
+        )
+    if misnamed is not None:
+        payment, meant = misnamed
+        at, item_id = _held(platform_, runs, payment)
+        runs[at] = _reconcile(platform_, days[at], paths[at])
+        suspense.request_transfer(
+            platform_.servicing_uow,
+            actor=DEMO_OPERATIONS,
+            item_id=item_id,
+            loan_id=meant,
+            reason=WRONG_LOAN_REASON,
+        )
+        moved = suspense.approve_transfer(
+            platform_.servicing_uow, actor=DEMO_CHECKER, item_id=item_id
+        )
+        rows.append(
+            (
+                "transfer (转入):",
+                f"order {payment.order_id} ({format_yuan(payment.amount_fen)} yuan, "
+                f"{days[at]}): the channel named {payment.loan_id}, the payer repaid "
+                f"{meant}; held, the day reconciled again, the transfer requested by "
+                f"{DEMO_OPERATIONS.user_id} and approved by {DEMO_CHECKER.user_id} on "
+                f"{moved.item.resolved_on}",
             )
         )
     if twice is not None:

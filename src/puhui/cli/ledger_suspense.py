@@ -1,9 +1,10 @@
 """``puhui ledger``'s commands of the repayments held in suspense (挂账): hold a reconciliation's
-unposted order, apply it to a loan, refund it with four eyes (one operator requests, a second
-approves or either rejects), read the items, and tie the suspense account out against them.
+unposted order, apply it to the channel's loan, apply it to another loan or refund it with four
+eyes (one operator requests, a second approves or either rejects), read the items, and tie the
+suspense account out against them.
 
 The operator is the operating-system user running the command (``cli:<user>``): a second
-person approves a refund from their own account.
+person approves a refund or a transfer from their own account.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ from puhui.domain.money import format_yuan
 from puhui.services.security.permissions import Principal, Role
 from puhui.services.servicing.receipts import RepaymentResult
 from puhui.services.servicing.suspense import (
+    Applied,
     apply,
     approve_refund,
+    approve_transfer,
     hold,
     reject_refund,
+    reject_transfer,
     request_refund,
+    request_transfer,
     suspense_item,
     suspense_items,
     tie_out,
@@ -82,6 +87,13 @@ def _item_document(item: SuspenseItem) -> dict[str, object]:
         "reason": item.reason,
         "refund_requested_by": item.refund_requested_by,
         "refund_requested_at": _iso(item.refund_requested_at),
+        "transfer_loan_id": item.transfer_loan_id,
+        "transfer_requested_by": item.transfer_requested_by,
+        "transfer_requested_at": _iso(item.transfer_requested_at),
+        "rejected_request": item.rejected_request,
+        "rejected_reason": item.rejected_reason,
+        "rejected_by": item.rejected_by,
+        "rejected_at": _iso(item.rejected_at),
     }
 
 
@@ -116,6 +128,11 @@ def _resolution(item: SuspenseItem) -> str:
             f"refund requested by {item.refund_requested_by}, "
             "waiting for a second person's approval"
         )
+    if item.status is SuspenseStatus.TRANSFER_REQUESTED:
+        return (
+            f"transfer to {item.transfer_loan_id} requested by {item.transfer_requested_by}, "
+            "waiting for a second person's approval"
+        )
     return item.status.value
 
 
@@ -133,10 +150,20 @@ def _print_item(item: SuspenseItem) -> None:
     typer.echo(
         f"  held      on {item.held_on} by {item.held_by} at {item.held_at:%Y-%m-%d %H:%M:%S} UTC"
     )
+    if item.rejected_at is not None:  # the latest request turned down, whatever came next
+        typer.echo(
+            f"  rejected  a {item.rejected_request} request, by {item.rejected_by} at "
+            f"{item.rejected_at:%Y-%m-%d %H:%M:%S} UTC: {item.rejected_reason}"
+        )
     if item.refund_requested_at is not None:  # pending, or approved since
         typer.echo(
             f"  refund    requested by {item.refund_requested_by} at "
             f"{item.refund_requested_at:%Y-%m-%d %H:%M:%S} UTC: {item.reason}"
+        )
+    if item.transfer_requested_at is not None:  # pending, or approved since
+        typer.echo(
+            f"  transfer  to {item.transfer_loan_id} requested by {item.transfer_requested_by} "
+            f"at {item.transfer_requested_at:%Y-%m-%d %H:%M:%S} UTC: {item.reason}"
         )
     if item.resolved_at is None:  # on hold: nothing resolved it yet
         return
@@ -168,7 +195,8 @@ def suspense_command(
     status: Annotated[
         str | None,
         typer.Option(
-            help="Only items of this status: held, refund_requested, applied or refunded."
+            help="Only items of this status: held, refund_requested, transfer_requested, "
+            "applied or refunded."
         ),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=100, help="How many, the latest first.")] = 20,
@@ -177,7 +205,8 @@ def suspense_command(
     """Repayments held in suspense (挂账), the latest held first.
 
     Each is an order the channel collected and no loan was credited with: held (perhaps with a
-    refund waiting for its approval), applied to a loan or refunded, and how.
+    refund or a transfer to another loan waiting for its approval), applied to a loan or
+    refunded, and how.
     """
     wanted = _parse_status(status)
     with platform() as p:
@@ -234,20 +263,8 @@ def hold_command(
     _print_item(item)
 
 
-@_command("apply-suspense")
-def apply_suspense_command(
-    item_id: Annotated[str, typer.Argument(help="The held item's id (sus_…).")],
-    loan_id: Annotated[
-        str | None, typer.Option("--loan", help="Repay this loan, not the channel's.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Apply a held item (挂账入账) as a repayment of its whole amount, funded from suspense.
-
-    Repays the loan the channel named unless --loan names another, on the open business day.
-    """
-    with platform() as p:
-        applied = apply(p.servicing_uow, actor=operator(), item_id=item_id, loan_id=loan_id)
+def _print_applied(applied: Applied, *, as_json: bool) -> None:
+    """The item applied and the repayment it was posted as."""
     paid = applied.repayment
     if as_json:
         _echo_json({"item": _item_document(applied.item), "repayment": _repayment_document(paid)})
@@ -260,6 +277,30 @@ def apply_suspense_command(
         f"penalty {format_yuan(paid.penalty_fen)}, compound {format_yuan(paid.compound_fen)}; "
         f"still owed {format_yuan(paid.owed_after_fen)}{closed}"
     )
+
+
+@_command("apply-suspense")
+def apply_suspense_command(
+    item_id: Annotated[str, typer.Argument(help="The held item's id (sus_…).")],
+    loan_id: Annotated[
+        str | None,
+        typer.Option(
+            "--loan",
+            help="Only the loan the channel named is accepted (the default; kept for scripts). "
+            "Another loan takes two people: transfer-suspense.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Apply a held item (挂账入账) as a repayment of its whole amount, funded from suspense.
+
+    Repays the loan the channel named, on the open business day. Another loan is refused: the
+    payer's money credited to someone else's debt is requested (transfer-suspense) and
+    approved by a second person.
+    """
+    with platform() as p:
+        applied = apply(p.servicing_uow, actor=operator(), item_id=item_id, loan_id=loan_id)
+    _print_applied(applied, as_json=as_json)
 
 
 @_command("refund-suspense")
@@ -321,6 +362,72 @@ def reject_suspense_refund_command(
     _print_item(item)
 
 
+@_command("transfer-suspense")
+def transfer_suspense_command(
+    item_id: Annotated[str, typer.Argument(help="The held item's id (sus_…).")],
+    loan_id: Annotated[
+        str, typer.Option("--loan", help="The loan to repay instead of the channel's.")
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why the money goes to that loan.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Request that a held item be applied to another loan than the channel's (转入他笔贷款).
+
+    Nothing is posted: crediting the payer's money to someone else's debt takes two people,
+    and a second operator approves the transfer (approve-suspense-transfer) or either rejects
+    it (reject-suspense-transfer). The loan must be active; what it owes is checked on
+    approval.
+    """
+    with platform() as p:
+        item = request_transfer(
+            p.servicing_uow, actor=operator(), item_id=item_id, loan_id=loan_id, reason=reason
+        )
+    if as_json:
+        _echo_json(_item_document(item))
+        return
+    typer.echo(
+        f"transfer of {format_yuan(item.amount_fen)} yuan to {item.transfer_loan_id} requested: "
+        "it waits for a second person's approval (approve-suspense-transfer), nothing is "
+        "posted yet"
+    )
+    _print_item(item)
+
+
+@_command("approve-suspense-transfer")
+def approve_suspense_transfer_command(
+    item_id: Annotated[str, typer.Argument(help="The item's id (sus_…).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Approve a requested transfer (转入他笔贷款复核): the item repays the loan asked for.
+
+    Posted on the open business day, as apply-suspense posts it. Who requested the transfer
+    cannot approve it; a loan that owes less than the amount is refused, and the request waits
+    (reject it).
+    """
+    with platform() as p:
+        applied = approve_transfer(p.servicing_uow, actor=operator(), item_id=item_id)
+    _print_applied(applied, as_json=as_json)
+
+
+@_command("reject-suspense-transfer")
+def reject_suspense_transfer_command(
+    item_id: Annotated[str, typer.Argument(help="The item's id (sus_…).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the transfer is not made.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Reject a requested transfer, saying why: the item is held again, nothing is posted.
+
+    Who requested the transfer may withdraw it so.
+    """
+    with platform() as p:
+        item = reject_transfer(p.servicing_uow, actor=operator(), item_id=item_id, reason=reason)
+    if as_json:
+        _echo_json(_item_document(item))
+        return
+    typer.echo("transfer rejected: the item is held again, to be applied or refunded")
+    _print_item(item)
+
+
 @_command("suspense-tie-out")
 def suspense_tie_out_command(
     max_days: Annotated[
@@ -335,9 +442,9 @@ def suspense_tie_out_command(
 ) -> None:
     """Tie the suspense account (2245) out against the items in suspense.
 
-    The items are those held, or with a refund waiting; those held longer than the days
-    allowed are counted as overdue. Exits 1 when the account and the items differ: an entry
-    on the account that no item explains.
+    The items are those held, or with a refund or a transfer waiting; those held longer than
+    the days allowed are counted as overdue. Exits 1 when the account and the items differ: an
+    entry on the account that no item explains.
     """
     with platform() as p:
         days = p.settings.suspense_max_days if max_days is None else max_days

@@ -1,5 +1,6 @@
 """Repayments held in suspense (挂账): hold a reconciliation's ``not_posted`` order, apply it to
-a loan or refund it (one person requests the refund, a second approves it), and read the items."""
+the channel's loan, or apply it to another loan or refund it (one person requests the transfer or
+the refund, a second approves it), and read the items."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from puhui.web.schemas.suspense import (
     SuspenseRefund,
     SuspenseRefundRejection,
     SuspenseTieOutOut,
+    SuspenseTransfer,
+    SuspenseTransferRejection,
     suspense_applied_out,
     suspense_item_out,
     suspense_list_out,
@@ -47,7 +50,8 @@ async def list_suspense(
     status: Annotated[
         SuspenseStatus | None,
         Query(
-            description="only the items of this status: held, refund_requested, applied, refunded"
+            description="only the items of this status: held, refund_requested, "
+            "transfer_requested, applied, refunded"
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=suspense.MAX_PAGE)] = 20,
@@ -72,10 +76,10 @@ async def list_suspense(
 @router.get("/repayment-suspense/tie-out", response_model=SuspenseTieOutOut, tags=[TAG])
 async def tie_out(deps: Deps, principal: CurrentPrincipal) -> SuspenseTieOutOut:
     """The suspense account (2245) tied out against the items in suspense (held, or with a
-    refund waiting), read in one snapshot: ``agrees`` false names an entry on the account that
-    no item explains, to be found before the books are relied on. ``overdue`` counts the items
-    held longer than ``max_days`` (the setting ``suspense_max_days``). The ledger's readers;
-    others 403."""
+    refund or a transfer waiting), read in one snapshot: ``agrees`` false names an entry on the
+    account that no item explains, to be found before the books are relied on. ``overdue``
+    counts the items held longer than ``max_days`` (the setting ``suspense_max_days``). The
+    ledger's readers; others 403."""
     credit = _access(deps)
     found = await call(
         deps,
@@ -100,9 +104,10 @@ async def tie_out(deps: Deps, principal: CurrentPrincipal) -> SuspenseTieOutOut:
 async def get_suspense_item(
     deps: Deps, principal: CurrentPrincipal, item_id: ItemId
 ) -> SuspenseItemOut:
-    """An item as it stands: held, with a refund requested (by whom, when, why), or applied or
-    refunded and by whom. The ledger's readers, as for the list; others 403. A malformed id is
-    422 ``invalid_identifier``; an unknown one 404."""
+    """An item as it stands: held, with a refund or a transfer to another loan requested (by
+    whom, when, why), or applied or refunded and by whom; with the latest request turned down
+    (``rejected_*``: which, why, by whom, when). The ledger's readers, as for the list; others
+    403. A malformed id is 422 ``invalid_identifier``; an unknown one 404."""
     credit = _access(deps)
     item = await call(
         deps,
@@ -153,12 +158,15 @@ async def apply(
     item_id: ItemId,
     body: SuspenseApplication | None = None,
 ) -> SuspenseAppliedOut:
-    """Apply a held item to a loan (operations), the channel's unless ``loan_id`` names
-    another: a repayment of the whole amount, funded from suspense, valued on the open
-    business day and allocated in waterfall order. An item applied or refunded already is 409
-    ``suspense_not_held``; a loan closed or written off 409; one that owes less than the amount
-    422 ``overpayment`` (the item stays held); a malformed id 422 ``invalid_identifier``; an
-    unknown item or loan 404; other roles 403."""
+    """Apply a held item to the loan the channel named (operations): a repayment of the whole
+    amount, funded from suspense, valued on the open business day and allocated in waterfall
+    order. Another ``loan_id`` than the channel's is 409 ``suspense_transfer_needs_approval``:
+    applying the money to someone else's debt takes two people (``/transfer``). An item with a
+    refund or a transfer requested is 409 ``suspense_refund_pending`` or
+    ``suspense_transfer_pending``; one applied or refunded already 409 ``suspense_not_held``; a
+    loan closed or written off 409; one that owes less than the amount 422 ``overpayment``
+    (the item stays held); a malformed id 422 ``invalid_identifier``; an unknown item 404;
+    other roles 403."""
     applied = await call(
         deps,
         suspense.apply,
@@ -177,9 +185,10 @@ async def refund(
     """Request that a held item's money go back to the payer (operations), with the reason:
     nothing is posted, the item is ``refund_requested`` until a second person approves the
     refund (``/refund/approve``) or either rejects it (``/refund/reject``). An item with a
-    refund requested already is 409 ``suspense_refund_pending``; one applied or refunded
-    already 409 ``suspense_not_held``; a reason missing, blank or over 200 characters 422, a
-    malformed id 422 ``invalid_identifier``; an unknown item 404; other roles 403."""
+    refund or a transfer requested already is 409 ``suspense_refund_pending`` or
+    ``suspense_transfer_pending``; one applied or refunded already 409 ``suspense_not_held``; a
+    reason missing, blank or over 200 characters 422, a malformed id 422
+    ``invalid_identifier``; an unknown item 404; other roles 403."""
     item = await call(
         deps,
         suspense.request_refund,
@@ -200,8 +209,8 @@ async def approve_refund(
     """Approve a requested refund (operations, someone other than who requested it): the money
     goes back to the payer on the open business day (debit suspense, credit settlement) and
     the item is ``refunded``. The requester is 409 ``four_eyes_violation`` (the request stands,
-    for another operator); an item held with no refund requested 409
-    ``suspense_no_refund_requested``; one applied or refunded already 409
+    for another operator); an item with no refund requested (held, or with a transfer
+    requested) 409 ``suspense_no_refund_requested``; one applied or refunded already 409
     ``suspense_not_held``; a malformed id 422 ``invalid_identifier``; an unknown item 404;
     other roles 403."""
     item = await call(
@@ -222,13 +231,91 @@ async def reject_refund(
 ) -> SuspenseItemOut:
     """Reject a requested refund, saying why (operations; the requester withdraws it so):
     nothing is posted, the item is ``held`` again, to be applied or refunded, and the request
-    is cleared. An item held with no refund requested is 409 ``suspense_no_refund_requested``;
+    is cleared; the item keeps the rejection (``rejected_*``). An item with no refund requested
+    (held, or with a transfer requested) is 409 ``suspense_no_refund_requested``; one applied
+    or refunded already 409 ``suspense_not_held``; a reason missing, blank or over 200
+    characters 422, a malformed id 422 ``invalid_identifier``; an unknown item 404; other roles
+    403."""
+    item = await call(
+        deps,
+        suspense.reject_refund,
+        _access(deps).servicing_uow,
+        actor=principal,
+        item_id=item_id,
+        reason=body.reason,
+    )
+    return suspense_item_out(item)
+
+
+@router.post("/repayment-suspense/{item_id}/transfer", response_model=SuspenseItemOut, tags=[TAG])
+async def transfer(
+    deps: Deps, principal: CurrentPrincipal, item_id: ItemId, body: SuspenseTransfer
+) -> SuspenseItemOut:
+    """Request that a held item be applied to another loan than the one the channel named
+    (operations), with the reason: the payer's money credited to someone else's debt takes two
+    people. Nothing is posted: the item is ``transfer_requested`` until a second person
+    approves the transfer (``/transfer/approve``) or either rejects it (``/transfer/reject``).
+    The loan must be active now; what it owes is checked on approval. The channel's own loan is
+    422 ``invalid_input`` (apply the item: ``/apply``); a loan closed or written off 409; an
+    item with a refund or a transfer requested already 409 ``suspense_refund_pending`` or
+    ``suspense_transfer_pending``; one applied or refunded already 409 ``suspense_not_held``; a
+    loan or a reason missing, blank or too long 422, a malformed id 422
+    ``invalid_identifier``; an unknown item or loan 404; other roles 403."""
+    item = await call(
+        deps,
+        suspense.request_transfer,
+        _access(deps).servicing_uow,
+        actor=principal,
+        item_id=item_id,
+        loan_id=body.loan_id,
+        reason=body.reason,
+    )
+    return suspense_item_out(item)
+
+
+@router.post(
+    "/repayment-suspense/{item_id}/transfer/approve",
+    response_model=SuspenseAppliedOut,
+    tags=[TAG],
+)
+async def approve_transfer(
+    deps: Deps, principal: CurrentPrincipal, item_id: ItemId
+) -> SuspenseAppliedOut:
+    """Approve a requested transfer (operations, someone other than who requested it): the item
+    is applied to the loan asked for, as ``/apply`` applies it to the channel's (a repayment of
+    the whole amount, funded from suspense, valued on the open business day), and is
+    ``applied``. The requester is 409 ``four_eyes_violation`` (the request stands, for another
+    operator); a loan closed or written off since 409, one that owes less than the amount 422
+    ``overpayment`` (the request still waits: reject it); an item with no transfer requested
+    (held, or with a refund requested) 409 ``suspense_no_transfer_requested``; one applied or
+    refunded already 409 ``suspense_not_held``; a malformed id 422 ``invalid_identifier``; an
+    unknown item 404; other roles 403."""
+    applied = await call(
+        deps,
+        suspense.approve_transfer,
+        _access(deps).servicing_uow,
+        actor=principal,
+        item_id=item_id,
+    )
+    return suspense_applied_out(applied)
+
+
+@router.post(
+    "/repayment-suspense/{item_id}/transfer/reject", response_model=SuspenseItemOut, tags=[TAG]
+)
+async def reject_transfer(
+    deps: Deps, principal: CurrentPrincipal, item_id: ItemId, body: SuspenseTransferRejection
+) -> SuspenseItemOut:
+    """Reject a requested transfer, saying why (operations; the requester withdraws it so):
+    nothing is posted, the item is ``held`` again, to be applied or refunded, the request is
+    cleared and the item keeps the rejection (``rejected_*``). An item with no transfer
+    requested (held, or with a refund requested) is 409 ``suspense_no_transfer_requested``;
     one applied or refunded already 409 ``suspense_not_held``; a reason missing, blank or over
     200 characters 422, a malformed id 422 ``invalid_identifier``; an unknown item 404; other
     roles 403."""
     item = await call(
         deps,
-        suspense.reject_refund,
+        suspense.reject_transfer,
         _access(deps).servicing_uow,
         actor=principal,
         item_id=item_id,

@@ -1,5 +1,5 @@
-"""Bodies of repayments held in suspense (挂账): hold, apply, refund (requested, then approved or
-rejected), and the items read."""
+"""Bodies of repayments held in suspense (挂账): hold, apply, refund and transfer to another loan
+(each requested, then approved or rejected), and the items read."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ class SuspenseApplication(Strict):
         default=None,
         min_length=1,
         max_length=MAX_LOAN_ID,
-        description="the loan to apply the money to; null for the loan the channel named",
+        description="only the loan the channel named is accepted here (null names it too, kept "
+        "for compatibility): another loan is 409 suspense_transfer_needs_approval; request a "
+        "transfer to it (/transfer) for a second person to approve",
     )
 
 
@@ -48,6 +50,27 @@ class SuspenseRefundRejection(Strict):
     )
 
 
+class SuspenseTransfer(Strict):
+    loan_id: str = Field(
+        min_length=1,
+        max_length=MAX_LOAN_ID,
+        description="the loan to apply the money to, not the one the channel named (active)",
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=MAX_REASON,
+        description="why the money goes to another loan than the one the channel named",
+    )
+
+
+class SuspenseTransferRejection(Strict):
+    reason: str = Field(
+        min_length=1,
+        max_length=MAX_REASON,
+        description="why the transfer requested is not made (the item is held again)",
+    )
+
+
 class SuspenseItemOut(BaseModel):
     item_id: str = Field(description="the item (sus_…)")
     order_id: str
@@ -60,7 +83,9 @@ class SuspenseItemOut(BaseModel):
     value_date: date = Field(description="the channel's day, which counts the order as posted")
     channel_ref: str | None
     run_id: str = Field(description="the reconciliation whose break it was")
-    status: str = Field(description="held | refund_requested | applied | refunded")
+    status: str = Field(
+        description="held | refund_requested | transfer_requested | applied | refunded"
+    )
     held_on: date = Field(description="the business day the hold was posted on")
     held_by: str
     held_at: datetime
@@ -72,19 +97,39 @@ class SuspenseItemOut(BaseModel):
         description="the key of the repayment it was applied as (what a reversal names)"
     )
     reason: str | None = Field(
-        description="why it is to be refunded (refund_requested) or was refunded"
+        description="why it is to be refunded (refund_requested) or was refunded, or why it is "
+        "to be applied (transfer_requested) or was applied to another loan than the channel's"
     )
     refund_requested_by: str | None = Field(
         description="who requested the refund (a second person approves it)"
     )
     refund_requested_at: datetime | None = Field(description="when the refund was requested")
+    transfer_loan_id: str | None = Field(
+        description="the loan, not the channel's, a transfer asks to apply the item to (kept "
+        "once the transfer is approved)"
+    )
+    transfer_requested_by: str | None = Field(
+        description="who requested the transfer (a second person approves it)"
+    )
+    transfer_requested_at: datetime | None = Field(description="when the transfer was requested")
+    rejected_request: str | None = Field(
+        description="the latest request turned down: refund | transfer (null if none was); "
+        "the next rejection replaces it"
+    )
+    rejected_reason: str | None = Field(description="why that request was turned down")
+    rejected_by: str | None = Field(
+        description="who turned it down (a second person, or its requester withdrawing it)"
+    )
+    rejected_at: datetime | None = Field(description="when it was turned down")
 
 
 class SuspenseTieOutOut(BaseModel):
     account_fen: int = Field(
         description="the balance of the suspense account 2245 (a credit, as a positive amount)"
     )
-    items: int = Field(description="items in suspense: held, or with a refund waiting")
+    items: int = Field(
+        description="items in suspense: held, or with a refund or a transfer waiting"
+    )
     items_fen: int = Field(description="their amount")
     difference_fen: int = Field(description="the account less the items: what no item explains")
     agrees: bool
@@ -126,6 +171,13 @@ def suspense_item_out(item: SuspenseItem) -> SuspenseItemOut:
         reason=item.reason,
         refund_requested_by=item.refund_requested_by,
         refund_requested_at=item.refund_requested_at,
+        transfer_loan_id=item.transfer_loan_id,
+        transfer_requested_by=item.transfer_requested_by,
+        transfer_requested_at=item.transfer_requested_at,
+        rejected_request=item.rejected_request,
+        rejected_reason=item.rejected_reason,
+        rejected_by=item.rejected_by,
+        rejected_at=item.rejected_at,
     )
 
 
