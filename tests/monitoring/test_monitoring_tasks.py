@@ -204,3 +204,44 @@ def test_task_invariants() -> None:
         task().claim("mgr_li", AM).complete(
             "mgr_li", AM, TaskOutcome.CONTACTED, FRIDAY - dt.timedelta(days=1)
         )
+
+
+def test_a_supervisor_assigns_queue_held_and_escalated_tasks_to_a_manager() -> None:
+    queued = task(owner=None)
+    mine = queued.assign("mgr_wang", "sup_zhao", SUP)
+    assert (mine.status, mine.assignee, mine.claimed_by, mine.holder) == (
+        TaskStatus.OPEN,
+        "mgr_wang",
+        None,
+        "mgr_wang",
+    )
+    # Only the manager assigned claims it now, not another.
+    with pytest.raises(OutcomeNotPermitted):
+        mine.claim("mgr_li", AM)
+    assert mine.claim("mgr_wang", AM).holder == "mgr_wang"
+    # A task another manager claimed is taken from them and open again for the new one.
+    claimed = task().claim("mgr_li", AM)
+    moved = claimed.assign("mgr_wang", "sup_zhao", SUP)
+    assert (moved.status, moved.assignee, moved.claimed_by) == (TaskStatus.OPEN, "mgr_wang", None)
+    with pytest.raises(TaskTransitionRefused, match="mgr_li's already"):
+        claimed.assign("mgr_li", "sup_zhao", SUP)
+    # An escalated task: only the supervisor it went to hands it on, and it does not escalate
+    # again.
+    tuesday = MONDAY + dt.timedelta(days=1)
+    escalated = task(Severity.HIGH).escalate(tuesday, "sup_zhao")
+    with pytest.raises(OutcomeNotPermitted, match="another supervisor"):
+        escalated.assign("mgr_wang", "sup_qian", SUP)
+    handed = escalated.assign("mgr_li", "sup_zhao", SUP)
+    assert (handed.status, handed.assignee, handed.escalated_on) == (
+        TaskStatus.OPEN,
+        "mgr_li",
+        tuesday,
+    )
+    assert escalate_overdue([handed], tuesday + dt.timedelta(days=3), lambda t: "boss") == []
+    # Managers and risk officers do not assign; a completed task has nothing to assign.
+    for role in (AM, RISK):
+        with pytest.raises(OutcomeNotPermitted, match="only a supervisor"):
+            queued.assign("mgr_wang", "someone", role)
+    done = task().claim("mgr_li", AM).complete("mgr_li", AM, TaskOutcome.NO_ISSUE, MONDAY)
+    with pytest.raises(TaskTransitionRefused, match="completed"):
+        done.assign("mgr_wang", "sup_zhao", SUP)

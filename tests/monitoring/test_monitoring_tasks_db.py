@@ -15,6 +15,7 @@ from puhui.adapters.db.post_loan.under_alert import SqlUnderAlert
 from puhui.adapters.notify.log import LogNotifier
 from puhui.bootstrap import Platform
 from puhui.bootstrap.api import collections_hand_over
+from puhui.domain.errors import InvalidInput, NotFound
 from puhui.domain.monitoring import DpdBucket, OutcomeNotPermitted, TaskOutcome, TaskStatus
 from puhui.domain.origination.errors import Forbidden
 from puhui.services.collections import cases
@@ -330,6 +331,61 @@ def test_overdue_tasks_escalate_once_to_the_holders_supervisor(platform: Platfor
     assert waiting() == (0, 1)
     with pytest.raises(Forbidden):
         work.count_my_tasks(access, actor=OPERATIONS)
+
+
+def test_a_supervisor_assigns_a_queue_task_to_one_of_their_managers(platform: Platform) -> None:
+    book, task = _book_with_task(platform)
+    access = book.access()
+    task_id = task.task.task_id
+    admin = Principal(user_id="usr_admin", role=Role.ADMIN)
+    other = Principal(user_id="usr_manager2", role=Role.ACCOUNT_MANAGER)
+    assert work.team(access, actor=SUPERVISOR) == []
+    for manager in (MANAGER, other):
+        work.set_supervisor(
+            platform.monitoring_uow,
+            actor=admin,
+            user_id=manager.user_id,
+            supervisor_id=SUPERVISOR.user_id,
+        )
+    assert work.team(access, actor=SUPERVISOR) == ["usr_manager", "usr_manager2"]
+
+    def snapshot() -> tuple[object, int]:
+        with platform.monitoring_uow() as uow:
+            stored = uow.monitoring.task(task_id)
+        return stored, len(_events(platform, "monitoring.task_assigned"))
+
+    before = snapshot()
+    # Only to one of their own managers, by a supervisor; nothing changes when refused.
+    with pytest.raises(work.NotInTeam, match="usr_stranger is not one of your managers"):
+        work.assign_task(access, actor=SUPERVISOR, task_id=task_id, assignee="usr_stranger")
+    with pytest.raises(InvalidInput, match="assignee must be"):
+        work.assign_task(access, actor=SUPERVISOR, task_id=task_id, assignee=" ")
+    with pytest.raises(OutcomeNotPermitted, match="only a supervisor"):
+        work.assign_task(access, actor=RISK, task_id=task_id, assignee=MANAGER.user_id)
+    with pytest.raises(Forbidden):
+        work.assign_task(access, actor=OPERATIONS, task_id=task_id, assignee=MANAGER.user_id)
+    with pytest.raises(NotFound):
+        work.assign_task(access, actor=SUPERVISOR, task_id="tsk_none", assignee=MANAGER.user_id)
+    assert snapshot() == before
+
+    assigned = work.assign_task(access, actor=SUPERVISOR, task_id=task_id, assignee="usr_manager")
+    assert (assigned.task.status, assigned.task.assignee) == (TaskStatus.OPEN, "usr_manager")
+    assert work.count_my_tasks(access, actor=MANAGER) == 1  # on the manager's home now
+    with pytest.raises(OutcomeNotPermitted, match="assigned to someone else"):
+        work.claim_task(access, actor=other, task_id=task_id)
+    work.claim_task(access, actor=MANAGER, task_id=task_id)
+    # The manager cannot work it after all: the supervisor hands it to the other one.
+    moved = work.assign_task(access, actor=SUPERVISOR, task_id=task_id, assignee="usr_manager2")
+    assert (moved.task.assignee, moved.task.claimed_by) == ("usr_manager2", None)
+    assert work.count_my_tasks(access, actor=MANAGER) == 0
+    assert work.count_my_tasks(access, actor=other) == 1
+    events = _events(platform, "monitoring.task_assigned")
+    assert [e.actor for e in events] == ["supervisor:usr_lead"] * 2  # type: ignore[attr-defined]
+    with platform.monitoring_uow() as uow:
+        stored = uow.monitoring.task(task_id)
+    assert stored is not None
+    assert stored.version == moved.version
+    assert stored.task == moved.task
 
 
 def test_a_queue_task_without_a_supervisor_is_reported_not_escalated(platform: Platform) -> None:

@@ -17,8 +17,10 @@ from book_support import AS_OF, Book, build_book, uscc
 
 from puhui.bootstrap import Settings, build_platform
 from puhui.domain.clock import FixedClock
+from puhui.services.monitoring import tasks
 from puhui.services.monitoring.run import run_monitoring
-from puhui.services.security.permissions import Role
+from puhui.services.security.permissions import SYSTEM, Role
+from puhui.services.security.users import user_by_username
 
 
 @dataclass
@@ -178,3 +180,42 @@ def test_alerts_acknowledged_and_closed_with_a_reason(world: World) -> None:
     assert closed.json()["status"] == "closed"
     assert closed.json()["close_reason"] == "repaid in full"
     assert client.post(f"{path}/acknowledgement", headers=supervisor).status_code == 409
+
+
+def test_a_supervisor_assigns_a_queue_task_to_their_manager(world: World) -> None:
+    client = world.api.client
+    manager, lead = world.headers[Role.ACCOUNT_MANAGER], world.headers[Role.SUPERVISOR]
+    security = world.api.deps.security
+    manager_id = user_by_username(security, Role.ACCOUNT_MANAGER.value).user_id
+    lead_id = user_by_username(security, Role.SUPERVISOR.value).user_id
+    (task, _) = client.get("/api/v1/tasks?mine=true", headers=lead).json()["items"]
+    path = f"/api/v1/tasks/{task['task_id']}/assignment"
+    assert client.get("/api/v1/task-assignees", headers=lead).json() == {"assignees": []}
+    stranger = client.post(path, json={"assignee": manager_id}, headers=lead)
+    assert stranger.status_code == 422
+    assert stranger.json()["code"] == "task_assignee_not_in_team"
+
+    tasks.set_supervisor(
+        world.book.platform.monitoring_uow,
+        actor=SYSTEM,
+        user_id=manager_id,
+        supervisor_id=lead_id,
+    )
+    assert client.get("/api/v1/task-assignees", headers=lead).json() == {"assignees": [manager_id]}
+    assert client.get("/api/v1/task-assignees", headers=manager).json() == {"assignees": []}
+    by_manager = client.post(path, json={"assignee": manager_id}, headers=manager)
+    assert by_manager.status_code == 403
+    assert by_manager.json()["code"] == "outcome_not_permitted"
+    assert client.post(path, json={}, headers=lead).status_code == 422
+    assigned = client.post(path, json={"assignee": manager_id}, headers=lead)
+    assert assigned.status_code == 200, assigned.text
+    assert (assigned.json()["status"], assigned.json()["assignee"]) == ("open", manager_id)
+    again = client.post(path, json={"assignee": manager_id}, headers=lead)
+    assert again.status_code == 409
+    assert again.json()["code"] == "task_transition_refused"
+    claimed = client.post(f"/api/v1/tasks/{task['task_id']}/claim", headers=manager)
+    assert claimed.json()["claimed_by"] == manager_id
+    ops = world.headers[Role.OPERATIONS]
+    assert client.get("/api/v1/task-assignees", headers=ops).status_code == 403
+    assert client.post("/api/v1/tasks/task_none/assignment", json={"assignee": manager_id},
+                       headers=lead).status_code == 404  # fmt: skip

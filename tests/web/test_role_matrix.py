@@ -233,6 +233,18 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, frozenset[Role]]] = [
         {"outcome": "contacted"},
         frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
     ),
+    (
+        "POST",
+        "/api/v1/tasks/task_none/assignment",
+        {"assignee": "usr_manager"},
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
+    (
+        "GET",
+        "/api/v1/task-assignees",
+        None,
+        frozenset({R.ACCOUNT_MANAGER, R.SUPERVISOR, R.RISK_OFFICER}),
+    ),
     # Prospects: every staff role reads them (the map, the fast-track queue); account managers
     # and supervisors work them; supervisors, operations and admins manage the runs' plumbing.
     ("GET", "/api/v1/prospects", None, STAFF),

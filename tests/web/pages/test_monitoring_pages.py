@@ -24,7 +24,8 @@ from puhui.domain.monitoring import AlertStatus, TaskStatus
 from puhui.services.monitoring import alerts, tasks
 from puhui.services.monitoring.ports import AlertQuery, TaskQuery
 from puhui.services.monitoring.run import run_monitoring
-from puhui.services.security.permissions import Principal, Role
+from puhui.services.security.permissions import SYSTEM, Principal, Role
+from puhui.services.security.users import user_by_username
 
 TERM_BORROWER = uscc(9)
 """A customer with a term loan and no credit line."""
@@ -183,6 +184,43 @@ def test_a_supervisor_may_reduce_the_limit_in_yuan(world: World) -> None:
     assert done.status_code == 303, done.text
     stored = tasks.get_task(_access(world), actor=READER, task_id=task.task.task_id)
     assert stored.task.status is TaskStatus.COMPLETED
+
+
+def test_a_supervisor_assigns_a_queue_task_to_one_of_their_managers(world: World) -> None:
+    supervisor = world.staff(Role.SUPERVISOR)
+    manager = world.staff(Role.ACCOUNT_MANAGER, "wang")
+    (task,) = tasks.list_tasks(_access(world), actor=READER, query=TaskQuery(customer_id=uscc(0)))
+    path = f"/console/tasks/{task.task.task_id}"
+    alone = supervisor.get(path)
+    assert "分派给客户经理" in alone
+    assert 'data-team="none"' in alone  # nobody on record yet: no form, a way to get one
+    assert f'action="{path}/assign"' not in alone
+    security = world.api.deps.security
+    wang = user_by_username(security, "wang").user_id
+    lead = user_by_username(security, Role.SUPERVISOR.value).user_id
+    tasks.set_supervisor(
+        world.book.platform.monitoring_uow, actor=SYSTEM, user_id=wang, supervisor_id=lead
+    )
+    page = supervisor.get(path)
+    assert f'<option value="{wang}">wang</option>' in page
+    assert "<dd>网点待领</dd>" in page
+    assert f'action="{path}/assign"' in page
+    assert "分派给客户经理" not in manager.get(path)  # managers do not assign
+    stranger = supervisor.post(f"{path}/assign", {"assignee": "usr_01M97GEBT7CCJTMT31HSJDFZQ4"})
+    assert stranger.status_code == 422
+    assigned = supervisor.post(f"{path}/assign", {"assignee": wang})
+    assert assigned.status_code == 303
+    assert assigned.headers["location"] == f"{path}?done=assigned"
+    shown = supervisor.get(assigned.headers["location"])
+    assert "任务已分派：等待该客户经理认领。" in shown
+    assert "<dd>wang</dd>" in shown  # held by the manager, by name
+    assert f'<option value="{wang}">' not in shown  # the holder is not offered again
+    assert "待您处理的任务：1 项" in manager.get("/console/")
+    stored = tasks.get_task(_access(world), actor=READER, task_id=task.task.task_id)
+    assert (stored.task.status, stored.task.assignee) == (TaskStatus.OPEN, wang)
+    assert manager.post(f"{path}/assign", {"assignee": wang}).status_code == 403
+    english = supervisor.get(f"{path}?lang=en")
+    assert "Assign to a manager" in english
 
 
 def test_the_task_page_shows_the_customers_lines_and_loans(world: World) -> None:

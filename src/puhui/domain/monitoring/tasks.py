@@ -1,4 +1,5 @@
-"""Tasks for account managers: open -> claimed -> completed, or escalated when overdue."""
+"""Tasks for account managers: open -> claimed -> completed, or escalated when overdue; a
+supervisor may assign an unfinished task to one of their managers (分派)."""
 
 from __future__ import annotations
 
@@ -163,6 +164,21 @@ class Task:
             completed_on=on,
             completed_by=actor,
         )
+
+    def assign(self, to: str, actor: str, role: StaffRole) -> Task:
+        """A supervisor hands the task to ``to`` (one of their managers, which the caller
+        checks): a branch queue's task nobody took, one a manager holds who cannot work it, or
+        one escalated to this supervisor. It is open again for ``to`` to claim; an escalated
+        task stays escalated once (it does not escalate again)."""
+        if role is not StaffRole.SUPERVISOR:
+            raise OutcomeNotPermitted("only a supervisor assigns tasks")
+        if self.status is TaskStatus.COMPLETED:
+            raise TaskTransitionRefused(f"task {self.task_id} is completed: nothing to assign")
+        if self.status is TaskStatus.ESCALATED and self.assignee != actor:
+            raise OutcomeNotPermitted(f"task {self.task_id} escalated to another supervisor")
+        if self.holder == to and self.status is not TaskStatus.ESCALATED:
+            raise TaskTransitionRefused(f"task {self.task_id} is {to}'s already")
+        return replace(self, status=TaskStatus.OPEN, assignee=to, claimed_by=None)
 
     def escalate(self, on: dt.date, supervisor: str) -> Task:
         """Hand an overdue task to the holder's supervisor."""

@@ -1,4 +1,5 @@
-"""Post-loan tasks as staff work them: list, claim, complete with an outcome, escalate.
+"""Post-loan tasks as staff work them: list, claim, complete with an outcome, escalate; a
+supervisor assigns a task to one of their managers (``assign_task``).
 
 An outcome that acts calls the servicing operation a caller would call directly (freeze the
 customer's lines, reduce the alert's line) with the same checks and the same audit events;
@@ -103,6 +104,61 @@ def claim_task(access: MonitoringAccess, *, actor: Principal, task_id: str) -> T
         _audit_task(uow, actor.audit_name(), "claimed", claimed, {"role": role.value})
         uow.commit()
     return TaskRecord(claimed, stored.action, stored.version + 1)
+
+
+class NotInTeam(InvalidInput):
+    """A supervisor assigns tasks to their own managers only (the supervisors on record)."""
+
+    code = "task_assignee_not_in_team"
+
+
+def team(access: MonitoringAccess, *, actor: Principal) -> list[str]:
+    """The managers whose supervisor ``actor`` is on record (``set_supervisor``), by id: whom
+    they may assign tasks to."""
+    require(actor, Permission.TASK_WORK)
+    with access.units() as uow:
+        return uow.monitoring.team_of(actor.user_id)
+
+
+def assign_task(
+    access: MonitoringAccess, *, actor: Principal, task_id: str, assignee: str
+) -> TaskRecord:
+    """A supervisor hands a task (分派) to one of their managers: a branch queue's task that
+    nobody claimed, one another manager holds, or one escalated to them. The task is open for
+    the assignee to claim; a task whose outcome is being recorded is refused."""
+    require(actor, Permission.TASK_WORK)
+    role = staff_role(actor)
+    to = assignee.strip()
+    if not to or len(to) > 64 or not to.isprintable():
+        raise InvalidInput(
+            "assignee must be a user id of 1 to 64 printable characters",
+            details={"field": "assignee"},
+        )
+    with access.units() as uow:
+        stored = _require_task(uow, task_id)
+        if stored.pending is not None:
+            raise Conflict(
+                f"an outcome of task {task_id} is being recorded: it cannot be assigned now",
+                details={"task_id": task_id},
+            )
+        if role is StaffRole.SUPERVISOR and to not in uow.monitoring.team_of(actor.user_id):
+            raise NotInTeam(
+                f"{to} is not one of your managers: a supervisor assigns tasks to the managers "
+                "whose supervisor they are on record (an administrator sets it)",
+                details={"field": "assignee", "assignee": to},
+            )
+        before = stored.task
+        moved = before.assign(to, actor.user_id, role)
+        uow.monitoring.save_task(replace(stored, task=moved))
+        _audit_task(
+            uow,
+            actor.audit_name(),
+            "assigned",
+            moved,
+            {"from": before.holder, "to": to, "was": before.status.value},
+        )
+        uow.commit()
+    return replace(stored, task=moved, version=stored.version + 1)
 
 
 def _freeze(access: MonitoringAccess, actor: Principal, task: Task, line_ids: list[str]) -> Any:

@@ -45,10 +45,10 @@ from puhui.services.collections.ports import QueueFilter
 from puhui.services.monitoring import alerts, tasks
 from puhui.services.monitoring.access import MonitoringAccess
 from puhui.services.monitoring.ports import AlertQuery, TaskQuery
-from puhui.services.security.permissions import Permission, Principal
+from puhui.services.security.permissions import Permission, Principal, Role
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
-from puhui.web.pages.common import console_page
+from puhui.web.pages.common import console_page, staff_names
 from puhui.web.pages.forms import form_text
 from puhui.web.pages.lines import LINE_STATUS_NAMES
 from puhui.web.pages.loan_changes import CATEGORY_LABELS_ZH, CATEGORY_NAMES_EN
@@ -200,6 +200,7 @@ NOTICES = {
     "closed": N_("The alert is closed."),
     "claimed": N_("You hold the task now."),
     "completed": N_("The task is completed with its outcome."),
+    "assigned": N_("The task is assigned: it waits for the manager to claim it."),
     "case_claimed": N_("You hold the case now."),
     "contact": N_("The contact is logged."),
     "promise": N_("The promise to pay is recorded."),
@@ -393,13 +394,26 @@ async def task_detail(request: Request, principal: StaffUser, task_id: str) -> H
             deps, alerts.get_alert, access, actor=principal, alert_id=found.task.alert_id
         )
     credit = await call(deps, tasks.customer_credit, access, actor=principal, task=found.task)
+    task = found.task
+    # A supervisor assigns an unfinished task (not one escalated to another supervisor) to
+    # one of their managers.
+    assigns = (
+        principal.role is Role.SUPERVISOR
+        and task.status is not TaskStatus.COMPLETED
+        and (task.status is not TaskStatus.ESCALATED or task.assignee == principal.user_id)
+    )
+    team = await call(deps, tasks.team, access, actor=principal) if assigns else []
+    names = await call(deps, staff_names, deps, [*team, task.holder or ""])
     return console_page(
         request,
         principal,
         "monitoring/task.html",
         {
             "stored": found,
-            "task": found.task,
+            "task": task,
+            "holder_name": names.get(task.holder or "", ""),
+            "assigns": assigns,
+            "team": [(user_id, names[user_id]) for user_id in team if user_id != task.holder],
             "alert": alert,
             "credit": credit,
             "action": _evidence(found.action) if found.action else None,
@@ -426,6 +440,22 @@ async def task_claim(request: Request, principal: StaffUser, task_id: str) -> Re
         deps, tasks.claim_task, _monitoring(deps), actor=principal, task_id=task_id[:64]
     )
     return _back(f"/console/tasks/{found.task.task_id}", "claimed")
+
+
+@router.post("/console/tasks/{task_id}/assign")
+async def task_assign(request: Request, principal: StaffUser, task_id: str) -> RedirectResponse:
+    """A supervisor hands the task to one of their managers (分派)."""
+    form = await session.verified_form(request)
+    deps = _deps(request)
+    found = await call(
+        deps,
+        tasks.assign_task,
+        _monitoring(deps),
+        actor=principal,
+        task_id=task_id[:64],
+        assignee=form_text(form, "assignee", 64),
+    )
+    return _back(f"/console/tasks/{found.task.task_id}", "assigned")
 
 
 @router.post("/console/tasks/{task_id}/complete")

@@ -1,4 +1,5 @@
-"""Post-loan monitoring: alerts (list, detail, acknowledge, close) and tasks (claim, complete)."""
+"""Post-loan monitoring: alerts (list, detail, acknowledge, close) and tasks (claim, complete,
+a supervisor's assignment)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from puhui.web.schemas.monitoring import (
     AlertClosure,
     AlertOut,
     AlertPage,
+    TaskAssigneesOut,
+    TaskAssignment,
     TaskCompletion,
     TaskCreditOut,
     TaskOut,
@@ -167,6 +170,36 @@ async def claim_task(deps: Deps, principal: CurrentPrincipal, task_id: Identifie
     """Take a task: its assignee (any manager for a queue task), a supervisor, a risk officer."""
     found = await call(deps, tasks.claim_task, _access(deps), actor=principal, task_id=task_id)
     return task_out(found)
+
+
+@router.post("/tasks/{task_id}/assignment", response_model=TaskOut, tags=["post-loan monitoring"])
+async def assign_task(
+    deps: Deps, principal: CurrentPrincipal, task_id: Identifier, body: TaskAssignment
+) -> TaskOut:
+    """A supervisor hands a task (分派) to one of their managers (``/task-assignees``): a
+    branch queue's task nobody claimed, one another manager holds or one escalated to them. The
+    task is ``open`` for the assignee to claim. A manager not theirs is 422
+    ``task_assignee_not_in_team``; another role working tasks 403 ``outcome_not_permitted``, a
+    role that does not 403 ``forbidden``; a completed task, the holder assigned again or a task
+    whose outcome is being recorded 409; an unknown task 404."""
+    found = await call(
+        deps,
+        tasks.assign_task,
+        _access(deps),
+        actor=principal,
+        task_id=task_id,
+        assignee=body.assignee,
+    )
+    return task_out(found)
+
+
+@router.get("/task-assignees", response_model=TaskAssigneesOut, tags=["post-loan monitoring"])
+async def task_assignees(deps: Deps, principal: CurrentPrincipal) -> TaskAssigneesOut:
+    """The managers whose supervisor the caller is on record (set by an administrator with
+    ``puhui monitor supervisor``): whom a supervisor assigns tasks to. Empty for others who
+    work tasks; roles that do not work tasks 403."""
+    found = await call(deps, tasks.team, _access(deps), actor=principal)
+    return TaskAssigneesOut(assignees=found)
 
 
 @router.post("/tasks/{task_id}/completion", response_model=TaskOut, tags=["post-loan monitoring"])

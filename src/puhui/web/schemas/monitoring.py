@@ -117,6 +117,21 @@ class TaskCompletion(Strict):
     )
 
 
+class TaskAssignment(Strict):
+    assignee: str = Field(
+        min_length=1,
+        max_length=64,
+        description="the manager's user id: one whose supervisor the caller is on record",
+    )
+
+
+class TaskAssigneesOut(BaseModel):
+    assignees: list[str] = Field(
+        description="the user ids of the managers whose supervisor the caller is on record, "
+        "whom they may assign tasks to"
+    )
+
+
 def alert_out(stored: AlertRecord) -> AlertOut:
     alert = stored.alert
     return AlertOut(

@@ -556,6 +556,13 @@ class SqlMonitoringRepository:
         ).scalar_one_or_none()
         return None if value is None else str(value)
 
+    def team_of(self, supervisor_id: str) -> list[str]:
+        t = monitoring_supervisors
+        rows = self._c.execute(
+            select(t.c.user_id).where(t.c.supervisor_id == supervisor_id).order_by(t.c.user_id)
+        )
+        return [str(row.user_id) for row in rows]
+
     def set_supervisor(self, user_id: str, supervisor_id: str, *, actor: str) -> None:
         now = self._clock.now()
         done = self._c.execute(
