@@ -25,7 +25,7 @@ import uvicorn
 
 import puhui
 from puhui.bootstrap import Platform, Settings, build_platform
-from puhui.bootstrap.serving import api_dependencies
+from puhui.bootstrap.serving import api_dependencies, record_demo_team
 from puhui.bootstrap.wiring import origination_ports
 from puhui.domain.clock import FixedClock
 from puhui.market.params import parse_month
@@ -159,6 +159,7 @@ def serve_site(work: Path, screenshots: Path) -> Iterator[Site]:
         accounts.create_user(
             deps.security, actor=SYSTEM, username=username, password=PASSWORD, role=role
         )
+    record_demo_team(deps.security, platform.monitoring_uow)  # as `puhui demo` serves it
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(

@@ -93,7 +93,8 @@ def test_a_manager_sees_the_alerts_and_completes_a_task(
     assert axe_violations(desktop) == []
     screenshot(desktop, site, "console-alert")
 
-    # The demo's customers belong to its own account manager: a supervisor works the task.
+    # The supervisor hands the task to the console's manager, one of theirs (分派), who claims
+    # and completes it.
     desktop.get_by_role("button", name="退出登录").click()
     sign_in_staff(desktop, "supervisor", PASSWORD)
     desktop.get_by_role("link", name="我的任务").first.click()
@@ -101,19 +102,37 @@ def test_a_manager_sees_the_alerts_and_completes_a_task(
     task_row = desktop.get_by_role("row").filter(has_text=warned_customer)
     expect(task_row).to_contain_text("待处理")
     task_row.get_by_role("link").click()
+    assign = desktop.get_by_role("form", name="分派给客户经理")
+    expect(assign.get_by_label("客户经理")).to_have_value(re.compile(r"^usr_"))
+    expect(assign.get_by_label("客户经理").locator("option")).to_have_text(["manager"])
+    assert axe_violations(desktop) == []
+    screenshot(desktop, site, "console-task-assign")
+    assign.get_by_role("button", name="分派").click()
+    expect(desktop.get_by_role("status")).to_have_text("任务已分派：等待该客户经理认领。")
+    expect(desktop.locator("dl.facts")).to_contain_text("manager")
+    task_page = desktop.url.split("?")[0]
+    desktop.get_by_role("button", name="退出登录").click()
+
+    sign_in_staff(desktop, "manager", PASSWORD)
+    expect(desktop.get_by_text("待您处理的任务：1 项")).to_be_visible()
+    desktop.get_by_role("link", name="我的任务").first.click()
+    mine = desktop.get_by_role("row").filter(has_text=warned_customer)
+    expect(mine).to_contain_text("您本人")
+    mine.get_by_role("link").click()
+    expect(desktop).to_have_url(task_page)
+    expect(desktop.get_by_role("heading", name="分派给客户经理")).to_have_count(0)
     desktop.get_by_role("button", name="领取任务").click()
     expect(desktop.get_by_role("status")).to_have_text("任务已由您领取。")
     desktop.get_by_role("link", name="我的任务").first.click()
     mine = desktop.get_by_role("row").filter(has_text=warned_customer)
-    expect(mine).to_contain_text("您本人")
     expect(mine).to_contain_text("已领取")
     assert untranslated_on_page(desktop) == []
     assert axe_violations(desktop) == []
     screenshot(desktop, site, "console-tasks")
     mine.get_by_role("link").click()
     outcomes = desktop.get_by_label("处理结果").locator("option").all_inner_texts()
-    assert "压降额度" in outcomes
-    assert "提前收回贷款" not in outcomes  # a risk officer's outcome, not offered
+    assert "冻结额度" in outcomes
+    assert "压降额度" not in outcomes  # a supervisor's or risk officer's outcome, not offered
     desktop.get_by_label("处理结果").select_option("contacted")
     desktop.get_by_label("备注").fill("已电话联系企业主，说明近期纳税情况")
     assert axe_violations(desktop) == []

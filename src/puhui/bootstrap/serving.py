@@ -30,11 +30,14 @@ from puhui.bootstrap.wiring import (
 from puhui.domain.errors import Conflict
 from puhui.graph.live import newest_complete
 from puhui.services import strategies
+from puhui.services.monitoring.ports import MonitoringUnits
+from puhui.services.monitoring.tasks import set_supervisor
 from puhui.services.origination.assessment import StrategyAssessor
 from puhui.services.security.accounts import Security, create_user
 from puhui.services.security.otp import LoggingOtpSender
 from puhui.services.security.permissions import SYSTEM, Role
 from puhui.services.security.ports import OtpSender
+from puhui.services.security.users import user_by_username
 
 
 def api_dependencies(
@@ -135,6 +138,22 @@ DEMO_USERS: tuple[tuple[str, Role], ...] = (
 )
 """One staff user per role, two where four eyes need a second person (approvals, strategies,
 refunds from suspense)."""
+
+
+DEMO_TEAM: tuple[tuple[str, str], ...] = (("manager", "supervisor"),)
+"""Each demo account manager with their supervisor on record: the console's supervisor assigns
+them post-loan tasks, and their overdue tasks escalate to the supervisor."""
+
+
+def record_demo_team(security: Security, units: MonitoringUnits) -> None:
+    """Record ``DEMO_TEAM`` (dev only; recording it again changes nothing but the audit)."""
+    for manager, lead in DEMO_TEAM:
+        set_supervisor(
+            units,
+            actor=SYSTEM,
+            user_id=user_by_username(security, manager).user_id,
+            supervisor_id=user_by_username(security, lead).user_id,
+        )
 
 
 def seed_demo_users(

@@ -14,8 +14,10 @@ from fastapi import FastAPI
 from puhui.bootstrap import Platform, Settings, build_platform
 from puhui.bootstrap.logging import configure_logging
 from puhui.bootstrap.serving import (
+    DEMO_TEAM,
     api_dependencies,
     api_dependencies_from_settings,
+    record_demo_team,
     seed_demo_users,
 )
 from puhui.bootstrap.settings import start_up_refusal
@@ -92,6 +94,12 @@ def serve_demo(
             echo(f"  {username:<10} (exists already)")
         else:
             echo(f"  {username:<10} {password:<24} {role.value}")
+    record_demo_team(deps.security, platform.monitoring_uow)
+    echo(
+        "  "
+        + ", ".join(f"{lead} supervises {manager}" for manager, lead in DEMO_TEAM)
+        + " (post-loan tasks: assignment, escalation)"
+    )
     qr = branch_code_qr(base_url=base, branch_code=DEMO_BRANCH)
     qr_file = platform.settings.data_dir / f"qr-{DEMO_BRANCH}.png"
     qr_file.parent.mkdir(parents=True, exist_ok=True)
