@@ -12,9 +12,8 @@ Each step is one transaction: the journal entry if any, the item, the audit even
 (``suspense.held``, ``suspense.applied``, ``suspense.refund_requested``,
 ``suspense.refund_rejected``, ``suspense.refunded``, ``suspense.transfer_requested``,
 ``suspense.transfer_rejected``) and, for an application, the repayment with its own audit
-event. Every posting is on the open business day, the day after the last
-one closed. Each step needs ``suspense:manage`` (operations); reading the items needs
-``ledger:read``.
+event. Every posting is on the open business day, the day after the last one closed. Each step
+needs ``suspense:manage`` (operations); reading the items needs ``ledger:read``.
 """
 
 from __future__ import annotations
