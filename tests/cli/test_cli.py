@@ -130,7 +130,7 @@ def _the_last_month_is_reconciled_with_the_channel(stdout: str, workdir: Path) -
     # repaid by two operators.
     moved = re.search(
         r"transfer \(转入\): +order (SIM-WRONGLOAN-\d{8}) \(200\.00 yuan, [0-9-]+\): the "
-        r"channel named (\S+), the payer repaid (\S+);",
+        r"channel named (\S+), the payer repaid (\S+) \((the same|another) enterprise's\);",
         section,
     )
     assert moved is not None, section

@@ -53,11 +53,12 @@ WRONG_LOAN_REASON = "the payer repaid another loan; the channel named the wrong 
 
 def _active_loans(
     platform_: Platform, channel: CollectingChannel, days: list[date], owing_over: int
-) -> list[str]:
+) -> dict[str, str]:
     """The loans the channel collected for in ``days`` that are still active and owe more than
-    ``owing_over`` fen, in the order the channel first collected for them."""
+    ``owing_over`` fen, each with its enterprise, in the order the channel first collected for
+    them."""
     loans = dict.fromkeys(p.loan_id for d in days for p in channel.payments(d))
-    found: list[str] = []
+    found: dict[str, str] = {}
     with platform_.servicing_uow() as uow:
         for loan_id in loans:
             loan = uow.loans.get(loan_id)
@@ -66,7 +67,7 @@ def _active_loans(
                 and loan.status is LoanStatus.ACTIVE
                 and loan.total_owed_fen > owing_over
             ):
-                found.append(loan_id)
+                found[loan_id] = loan.enterprise_id
     return found
 
 
@@ -77,7 +78,7 @@ def _timed_out(
     for a loan the channel collected for that month which is still active and owes more than
     the amount (None when the month has no such loan)."""
     day = days[len(days) // 2]
-    loans = _active_loans(platform_, channel, days, TIMED_OUT_FEN)
+    loans = list(_active_loans(platform_, channel, days, TIMED_OUT_FEN))
     if not loans:
         return None
     order = f"SIM-TIMEOUT-{day:%Y%m%d}"
@@ -87,17 +88,24 @@ def _timed_out(
 
 def _wrong_loan(
     platform_: Platform, channel: CollectingChannel, days: list[date]
-) -> tuple[ChannelPayment, str] | None:
+) -> tuple[ChannelPayment, str, bool] | None:
     """Record at the channel, a week into the month, a collection it names the wrong loan for:
-    the payment and the loan it was for. Both are loans that owe more than it, and neither is
-    the timed-out collection's (None when the month has fewer than three such loans)."""
+    the payment, the loan it was for and whether both are one enterprise's. Both owe more than
+    it and neither is the timed-out collection's; where one enterprise has two such loans,
+    they are its two (the channel named the wrong receipt of the right borrower, the usual
+    mistake). None when the month has fewer than three such loans."""
     loans = _active_loans(platform_, channel, days, WRONG_LOAN_FEN)
-    if len(loans) < 3:
+    candidates = list(loans)[1:]
+    if len(candidates) < 2:
         return None
+    by_enterprise: dict[str, list[str]] = {}
+    for loan_id in candidates:
+        by_enterprise.setdefault(loans[loan_id], []).append(loan_id)
+    pair = next((ids[:2] for ids in by_enterprise.values() if len(ids) >= 2), candidates[-2:])
+    meant, named = pair
     day = days[len(days) // 4]
-    named, meant = loans[-1], loans[-2]  # others than the timed-out collection's
     channel.collected(day, f"SIM-WRONGLOAN-{day:%Y%m%d}", named, WRONG_LOAN_FEN)
-    return channel.payments(day)[-1], meant
+    return channel.payments(day)[-1], meant, loans[meant] == loans[named]
 
 
 def _debited_twice(channel: CollectingChannel, days: list[date]) -> ChannelPayment | None:
@@ -145,7 +153,7 @@ def reconciliation_section(
             )
         )
     if misnamed is not None:
-        payment, meant = misnamed
+        payment, meant, same = misnamed
         at, item_id = _held(platform_, runs, payment)
         runs[at] = _reconcile(platform_, days[at], paths[at])
         suspense.request_transfer(
@@ -163,7 +171,8 @@ def reconciliation_section(
                 "transfer (转入):",
                 f"order {payment.order_id} ({format_yuan(payment.amount_fen)} yuan, "
                 f"{days[at]}): the channel named {payment.loan_id}, the payer repaid "
-                f"{meant}; held, the day reconciled again, the transfer requested by "
+                f"{meant} ({'the same' if same else 'another'} enterprise's); held, the day "
+                "reconciled again, the transfer requested by "
                 f"{DEMO_OPERATIONS.user_id} and approved by {DEMO_CHECKER.user_id} on "
                 f"{moved.item.resolved_on}",
             )
