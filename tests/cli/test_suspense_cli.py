@@ -1,159 +1,40 @@
 """``puhui ledger`` on repayments held in suspense (挂账), as an operator runs it: an order a
 reconciliation found collected but not posted is held (once), listed, shown, applied to its
-loan, to another loan or refunded (once: one operator requests the transfer or the refund,
-another approves or either rejects it); every refusal is one line on stderr and a non-zero
-exit."""
+loan or refunded (once: one operator requests the refund, another approves or either rejects
+it); every refusal is one line on stderr and a non-zero exit. Transfers to another loan:
+``test_suspense_transfer_cli``."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from tests.cli.suspense_cli_support import (
+    OPEN_DAY,
+    REJECTED,
+    TRANSFER,
+    Book,
+    acting_as,
+    document,
+    fen,
+    ledger,
+    reconciled_book,
+    suspense_and_settlement,
+)
 
 from puhui.bootstrap import Platform
-from puhui.cli import ledger_suspense as ledger_cli
-from puhui.cli.main import app
-from puhui.domain.ids import ReceiptId
 from puhui.domain.ledger import Account, JournalEntry
-from puhui.domain.lending.product import LoanProduct, RepaymentMethod
 from puhui.pipelines.eod import run_end_of_day
-from puhui.services.servicing.lines import draw, open_credit_line
-from puhui.services.servicing.products import create_product
-from puhui.services.servicing.receipts import repay
-
-runner = CliRunner()
-OPENED_ON = date(2026, 1, 5)
-DRAWN_ON = date(2026, 2, 2)
-PAID_ON = date(2026, 2, 10)
-OPEN_DAY = "2026-02-11"
-HEADER = "order_id,loan_id,amount,value_date,channel_ref\n"
-TRANSFER = ("transfer_loan_id", "transfer_requested_by", "transfer_requested_at")
-REJECTED = ("rejected_request", "rejected_reason", "rejected_by", "rejected_at")
-
-
-@dataclass(frozen=True, slots=True)
-class Book:
-    receipts: list[str]
-    run_id: str
-    platform: Platform
-
-    def owed_fen(self, loan_id: str) -> int:
-        with self.platform.servicing_uow() as uow:
-            loan = uow.loans.get(loan_id)
-        assert loan is not None
-        return loan.total_owed_fen
-
-
-def ledger(*args: str) -> Result:
-    return runner.invoke(app, ["ledger", *args])
-
-
-def document(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def fen(yuan: str) -> int:
-    return int(Decimal(yuan) * 100)
-
-
-def acting_as(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    """The commands that follow run as another operating-system user (``cli:<name>``)."""
-    monkeypatch.setattr(ledger_cli, "operator_name", lambda: name)
-
-
-def suspense_and_settlement() -> tuple[str, str]:
-    """The suspense and settlement balances of the open day, as the trial balance prints them."""
-    found = document(ledger("trial-balance", "--as-of", OPEN_DAY, "--json"))
-    assert found["balanced"] is True
-    balances = {a["code"]: a["balance"] for a in found["accounts"]}
-    return balances[Account.REPAYMENT_SUSPENSE.code], balances[Account.SETTLEMENT.code]
-
-
-def _receipts(platform: Platform) -> list[str]:
-    """Two receipts drawn on DRAWN_ON; the first repaid on PAID_ON under order ord-001; every
-    day through PAID_ON closed."""
-    units = platform.servicing_uow
-    product_id = create_product(
-        units,
-        LoanProduct(
-            code="SUI-E-RONG",
-            name="随e融 revolving",
-            method=RepaymentMethod.DAILY_REVOLVING,
-            min_annual_rate=Decimal("0.03"),
-            max_annual_rate=Decimal("0.18"),
-            min_term_months=1,
-            max_term_months=12,
-            min_amount_fen=100_00,
-            max_amount_fen=10_000_000_00,
-        ),
-        actor="ops",
-    )
-    line_id = open_credit_line(
-        units,
-        enterprise_id="91350100M000100Y43",
-        product_id=product_id,
-        limit_fen=1_000_000_00,
-        annual_rate=Decimal("0.0435"),
-        opened_on=OPENED_ON,
-        expiry_date=date(2027, 1, 4),
-        actor="ops",
-    )
-    receipts = [
-        draw(
-            units,
-            line_id,
-            amount_fen=20_000_00,
-            on=DRAWN_ON,
-            maturity_date=DRAWN_ON + timedelta(days=180),
-            idempotency_key=f"draw-{n}",
-            actor="owner",
-        ).receipt_id
-        for n in range(2)
-    ]
-    store = platform.end_of_day_store()
-    day = DRAWN_ON
-    while day < PAID_ON:
-        run_end_of_day(store, day)
-        day += timedelta(days=1)
-    repay(units, ReceiptId(receipts[0]), amount_fen=1_000_00, on=PAID_ON,
-          idempotency_key="ord-001", actor="owner")  # fmt: skip
-    run_end_of_day(store, PAID_ON)
-    return receipts
 
 
 @pytest.fixture
 def book(
     platform: Platform, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Book:
-    """PAID_ON reconciled through the CLI against a file in which the channel also
-    collected ord-009 (50.00 for the second receipt) and ord-010 (30.00 for the first), never
-    posted here."""
-    receipts = _receipts(platform)
-    monkeypatch.setenv("PUHUI_DATABASE_URL", database_url)
-    monkeypatch.setenv("PUHUI_ENVIRONMENT", "test")
-    channel = tmp_path / "channel-20260210.csv"
-    channel.write_text(
-        HEADER
-        + f"ord-001,{receipts[0]},1000.00,2026-02-10,T1\n"
-        + f"ord-009,{receipts[1]},50.00,2026-02-10,T9\n"
-        + f"ord-010,{receipts[0]},30.00,2026-02-10,\n",
-        encoding="utf-8",
-    )
-    found = ledger("reconcile-repayments", "--date", "2026-02-10", "--file", str(channel), "--json")
-    assert found.exit_code == 1, found.output
-    run = json.loads(found.stdout)
-    assert [(b["order_id"], b["kind"]) for b in run["breaks"]] == [
-        ("ord-009", "not_posted"),
-        ("ord-010", "not_posted"),
-    ]
-    return Book(receipts, run["run_id"], platform)
+    return reconciled_book(platform, database_url, tmp_path, monkeypatch)
 
 
 def test_an_order_collected_not_posted_is_held_listed_shown_and_applied_once(book: Book) -> None:
@@ -411,219 +292,6 @@ def test_a_rejected_refund_holds_the_item_again(
     assert (withdrawn["rejected_reason"], withdrawn["rejected_by"]) == ("mine", "cli:bob")
     paid = document(ledger("apply-suspense", item_id, "--json"))
     assert (paid["item"]["status"], paid["repayment"]["amount"]) == ("applied", "50.00")
-
-
-def test_a_transfer_requested_by_one_operator_is_approved_by_another(
-    book: Book, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    item_id = document(ledger("hold", book.run_id, "ord-009", "--json"))["item"]["item_id"]
-    channel, other = book.receipts[1], book.receipts[0]  # ord-009 was collected for the second
-    owed = (book.owed_fen(other), book.owed_fen(channel))
-    acting_as(monkeypatch, "alice")
-    books = suspense_and_settlement()
-
-    # One operator applies to the channel's loan; another loan takes two people.
-    elsewhere = ledger("apply-suspense", item_id, "--loan", other)
-    assert elsewhere.exit_code == 2
-    assert elsewhere.output == (
-        f"error [suspense_transfer_needs_approval]: loan {other} is not the one the channel "
-        f"named ({channel}): applying suspense item {item_id} to another loan takes two "
-        "people; request the transfer with a reason, and a second person approves it\n"
-    )
-    own = ledger("transfer-suspense", item_id, "--loan", channel, "--reason", "r")
-    assert own.exit_code == 2
-    assert f"error [invalid_input]: loan {channel} is the one the channel named" in own.output
-
-    requested = ledger("transfer-suspense", item_id, "--loan", other, "--reason", "payer's loan")
-    assert requested.exit_code == 0, requested.output
-    lines = requested.stdout.splitlines()
-    assert lines[0] == (
-        f"transfer of 50.00 yuan to {other} requested: it waits for a second person's approval "
-        "(approve-suspense-transfer), nothing is posted yet"
-    )
-    assert lines[1] == (
-        f"suspense item {item_id}: transfer to {other} requested by cli:alice, "
-        "waiting for a second person's approval"
-    )
-    assert lines[-1].startswith(f"  transfer  to {other} requested by cli:alice at ")
-    assert lines[-1].endswith(" UTC: payer's loan")
-    assert suspense_and_settlement() == books  # nothing posted yet
-    pending = document(ledger("suspense", "--status", "transfer_requested", "--json"))
-    assert [(i["item_id"], i["status"], i["reason"]) for i in pending] == [
-        (item_id, "transfer_requested", "payer's loan")
-    ]
-    assert (pending[0]["transfer_loan_id"], pending[0]["transfer_requested_by"]) == (
-        other,
-        "cli:alice",
-    )
-    assert pending[0]["transfer_requested_at"] is not None
-    assert (pending[0]["loan_id"], pending[0]["resolved_on"]) == (channel, None)
-    listed = ledger("suspense", "--status", "transfer_requested").stdout
-    assert listed.rstrip().endswith(
-        f"transfer to {other} requested by cli:alice, waiting for a second person's approval"
-    )
-
-    # Pending: neither applied nor refunded; its requester does not approve it.
-    for command, code in (
-        (["apply-suspense", item_id], "suspense_transfer_pending"),
-        (["refund-suspense", item_id, "--reason", "x"], "suspense_transfer_pending"),
-        (["approve-suspense-refund", item_id], "suspense_no_refund_requested"),
-    ):
-        refused = ledger(*command)
-        assert refused.exit_code == 2
-        assert f"error [{code}]" in refused.output
-    same = ledger("approve-suspense-transfer", item_id)
-    assert same.exit_code == 2
-    assert same.output == (
-        f"error [four_eyes_violation]: you requested the transfer of suspense item "
-        f"{item_id}: a second person approves it\n"
-    )
-    assert document(ledger("suspense-item", item_id, "--json")) == pending[0]
-    assert suspense_and_settlement() == books
-
-    acting_as(monkeypatch, "bob")
-    approved = ledger("approve-suspense-transfer", item_id)
-    assert approved.exit_code == 0, approved.output
-    lines = approved.stdout.splitlines()
-    assert lines[0] == f"suspense item {item_id}: applied to {other} on {OPEN_DAY}"
-    assert f"  loan      {channel} (as the channel named it)" in lines
-    assert any(line.startswith(f"  transfer  to {other} requested by cli:alice") for line in lines)
-    assert f"  applied   to {other} on {OPEN_DAY} by cli:bob at " in approved.stdout
-    assert lines[-1].startswith(f"repaid 50.00 yuan to {other} on {OPEN_DAY}: principal ")
-    # The other loan is repaid, the channel's is not; the money left suspense.
-    assert book.owed_fen(other) < owed[0]
-    assert book.owed_fen(channel) == owed[1]
-    suspense_before, settlement_before = books
-    assert suspense_and_settlement() == (
-        f"{Decimal(suspense_before) + Decimal('50.00'):.2f}",
-        settlement_before,
-    )
-    shown = document(ledger("suspense-item", item_id, "--json"))
-    assert (shown["status"], shown["applied_loan_id"], shown["resolved_by"]) == (
-        "applied",
-        other,
-        "cli:bob",
-    )
-    assert {k: shown[k] for k in (*TRANSFER, "reason")} == {
-        k: pending[0][k] for k in (*TRANSFER, "reason")
-    }
-    assert shown["repayment_key"] == f"suspense:{item_id}:2"
-
-    # Applied once: the transfer is neither approved, rejected nor requested again.
-    for command in (
-        ["approve-suspense-transfer", item_id],
-        ["reject-suspense-transfer", item_id, "--reason", "late"],
-        ["transfer-suspense", item_id, "--loan", other, "--reason", "twice"],
-    ):
-        again = ledger(*command)
-        assert again.exit_code == 2
-        assert f"error [suspense_not_held]: suspense item {item_id} was applied" in again.output
-
-
-def test_a_transfer_approved_prints_the_repayment_as_json_and_the_channels_loan_is_applied(
-    book: Book, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    moved = document(ledger("hold", book.run_id, "ord-009", "--json"))["item"]["item_id"]
-    kept = document(ledger("hold", book.run_id, "ord-010", "--json"))["item"]["item_id"]
-    acting_as(monkeypatch, "alice")
-    asked = document(
-        ledger("transfer-suspense", moved, "--loan", book.receipts[0], "--reason", "r", "--json")
-    )
-    assert (asked["status"], asked["transfer_loan_id"], asked["transfer_requested_by"]) == (
-        "transfer_requested",
-        book.receipts[0],
-        "cli:alice",
-    )
-    acting_as(monkeypatch, "bob")
-    approved = document(ledger("approve-suspense-transfer", moved, "--json"))
-    assert (approved["item"]["status"], approved["item"]["applied_loan_id"]) == (
-        "applied",
-        book.receipts[0],
-    )
-    repayment = approved["repayment"]
-    assert (repayment["loan_id"], repayment["amount"], repayment["paid_on"]) == (
-        book.receipts[0],
-        "50.00",
-        OPEN_DAY,
-    )
-    assert fen(repayment["owed_after"]) == book.owed_fen(book.receipts[0])
-
-    # --loan naming the channel's loan is the channel's loan: one operator applies it.
-    applied = document(ledger("apply-suspense", kept, "--loan", book.receipts[0], "--json"))
-    assert (applied["item"]["applied_loan_id"], applied["repayment"]["loan_id"]) == (
-        book.receipts[0],
-        book.receipts[0],
-    )
-    assert applied["item"]["transfer_loan_id"] is None
-
-
-def test_a_rejected_transfer_holds_the_item_again_and_shows_why(
-    book: Book, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    item_id = document(ledger("hold", book.run_id, "ord-009", "--json"))["item"]["item_id"]
-    held = document(ledger("suspense-item", item_id, "--json"))
-    other = book.receipts[0]
-    books = suspense_and_settlement()
-    acting_as(monkeypatch, "alice")
-
-    # Nothing requested: nothing to approve or reject.
-    for command in (
-        ["approve-suspense-transfer", item_id],
-        ["reject-suspense-transfer", item_id, "--reason", "no"],
-    ):
-        refused = ledger(*command)
-        assert refused.exit_code == 2
-        assert refused.output == (
-            f"error [suspense_no_transfer_requested]: suspense item {item_id} is held, with no "
-            "transfer requested: request one first\n"
-        )
-    assert ledger("transfer-suspense", item_id, "--reason", "r").exit_code == 2  # --loan needed
-    assert ledger("transfer-suspense", item_id, "--loan", other).exit_code == 2  # --reason too
-    blank = ledger("transfer-suspense", item_id, "--loan", other, "--reason", " ")
-    assert blank.exit_code == 2
-    assert "error [invalid_input]: reason must be 1 to 200 printable characters" in blank.output
-    unknown = ledger("transfer-suspense", item_id, "--loan", "rct_unknown", "--reason", "r")
-    assert unknown.exit_code == 2
-    assert "error [not_found]: no loan rct_unknown" in unknown.output
-    assert document(ledger("suspense-item", item_id, "--json")) == held
-
-    assert ledger("transfer-suspense", item_id, "--loan", other, "--reason", "r").exit_code == 0
-    assert ledger("reject-suspense-transfer", item_id).exit_code == 2  # --reason is required
-    not_refund = ledger("reject-suspense-refund", item_id, "--reason", "no")
-    assert not_refund.exit_code == 2
-    assert "error [suspense_no_refund_requested]" in not_refund.output
-
-    acting_as(monkeypatch, "bob")
-    rejected = ledger("reject-suspense-transfer", item_id, "--reason", "owes less")
-    assert rejected.exit_code == 0, rejected.output
-    lines = rejected.stdout.splitlines()
-    assert lines[:2] == [
-        "transfer rejected: the item is held again, to be applied or refunded",
-        f"suspense item {item_id}: held",
-    ]
-    assert lines[-1].startswith("  rejected  a transfer request, by cli:bob at ")
-    assert lines[-1].endswith(" UTC: owes less")
-    assert "  transfer  " not in rejected.stdout
-    shown = document(ledger("suspense-item", item_id, "--json"))
-    assert {k: v for k, v in shown.items() if k not in REJECTED} == {
-        k: v for k, v in held.items() if k not in REJECTED
-    }
-    assert (shown["rejected_request"], shown["rejected_reason"], shown["rejected_by"]) == (
-        "transfer",
-        "owes less",
-        "cli:bob",
-    )
-    assert shown["rejected_at"] is not None
-    assert suspense_and_settlement() == books
-
-    # Requested again, its requester withdraws it; the item is then applied to its own loan.
-    assert ledger("transfer-suspense", item_id, "--loan", other, "--reason", "r").exit_code == 0
-    withdrawn = document(ledger("reject-suspense-transfer", item_id, "--reason", "mine", "--json"))
-    assert (withdrawn["status"], withdrawn["transfer_loan_id"]) == ("held", None)
-    assert (withdrawn["rejected_request"], withdrawn["rejected_by"]) == ("transfer", "cli:bob")
-    paid = document(ledger("apply-suspense", item_id, "--json"))
-    assert (paid["item"]["status"], paid["repayment"]["loan_id"]) == ("applied", book.receipts[1])
-    assert paid["item"]["rejected_reason"] == "mine"
 
 
 def test_refusals_are_one_line_and_a_non_zero_exit(book: Book) -> None:
