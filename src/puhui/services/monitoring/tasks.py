@@ -141,7 +141,7 @@ def assign_task(
                 f"an outcome of task {task_id} is being recorded: it cannot be assigned now",
                 details={"task_id": task_id},
             )
-        if role is StaffRole.SUPERVISOR and to not in uow.monitoring.team_of(actor.user_id):
+        if role is StaffRole.SUPERVISOR and uow.monitoring.supervisor_of(to) != actor.user_id:
             raise NotInTeam(
                 f"{to} is not one of your managers: a supervisor assigns tasks to the managers "
                 "whose supervisor they are on record (an administrator sets it)",
