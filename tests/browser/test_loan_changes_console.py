@@ -1,6 +1,7 @@
 """The console's loan changes in a real browser: an account manager asks to extend one of the
 demo's term loans, an approver finds it in the queue, which fits the page with its long ids,
-and approves it; the loan's history shows the change."""
+and approves it; the loan's history shows the change. Asked again, the approver rejects it with
+a reason, which the manager reads in the loan's history."""
 
 from __future__ import annotations
 
@@ -70,11 +71,36 @@ def test_an_extension_is_requested_then_approved_by_a_second_person(
 
     row.get_by_role("button", name="批准").click()
     expect(desktop.get_by_role("status")).to_have_text("变更已批准：贷款剩余的还款计划已替换。")
-    desktop.get_by_label("贷款或借据编号").fill(loan_id)
-    desktop.get_by_role("button", name="查询").click()
+    # The approved loan is looked up below the queue: its history shows the change.
     history = desktop.locator("[data-loan-history] tbody tr")
     expect(history).to_have_count(1)
     expect(history).to_contain_text("已批准")
+    desktop.get_by_role("button", name="退出登录").click()
+
+    # Asked again, the approver rejects it with a reason; the one who asked reads why.
+    sign_in_staff(desktop, "manager", PASSWORD)
+    desktop.goto(f"/console/loan-changes?loan={loan_id}")
+    desktop.locator("#extension-months").fill("2")
+    desktop.locator("#extension-reason").fill("再延长两个月")
+    desktop.get_by_role("button", name="申请展期").click()
+    expect(desktop.get_by_role("status")).to_have_text("变更已申请：须由另一人在下方审批。")
+    desktop.get_by_role("button", name="退出登录").click()
+    sign_in_staff(desktop, "approver", PASSWORD)
+    desktop.goto("/console/loan-changes")
+    row = desktop.locator("[data-loan-changes] tbody tr", has_text=loan_id)
+    row.get_by_label("驳回原因").fill("刚展期过，先观察回款")
+    row.get_by_role("button", name="驳回").click()
+    expect(desktop.get_by_role("status")).to_have_text("变更已驳回：贷款未作任何变更。")
+    expect(desktop.locator("[data-rejection]")).to_contain_text("驳回：刚展期过，先观察回款")
+    desktop.get_by_role("button", name="退出登录").click()
+    sign_in_staff(desktop, "manager", PASSWORD)
+    desktop.goto(f"/console/loan-changes?loan={loan_id}")
+    history = desktop.locator("[data-loan-history] tbody tr")
+    expect(history).to_have_count(2)
+    rejected = history.filter(has_text="已驳回")
+    expect(rejected.locator("[data-rejection]")).to_contain_text(
+        "由 approver 驳回：刚展期过，先观察回款"
+    )
     screenshot(desktop, site, "console-loan-change-history")
     assert _fits(desktop, "[data-loan-history]")
     assert axe_violations(desktop) == []

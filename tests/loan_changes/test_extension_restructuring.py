@@ -262,7 +262,12 @@ def test_one_change_at_a_time_and_a_rejected_one_frees_the_loan(
     assert refused.value.code == "change_already_pending"
     before = _schedule(uow_factory, loan_id)
     rejected = reject_change(
-        uow_factory, first, reason="not needed after all", idempotency_key="rej", actor="approver"
+        uow_factory,
+        first,
+        reason="not needed after all",
+        idempotency_key="rej",
+        actor="approver",
+        clock=clock,
     )
     assert rejected.status == "rejected"
     assert _schedule(uow_factory, loan_id) == before

@@ -211,3 +211,31 @@ def test_a_restructuring_with_a_new_rate_reports_it_and_a_bad_rate_is_named(
     assert approved.status_code == 200, approved.text
     (change,) = world.get("risk", f"/loans/{loan_id}/changes").json()
     assert change["new_annual_rate"] == "0.0385"
+
+
+def test_a_rejected_change_says_who_rejected_it_when_and_why(world: World) -> None:
+    loan_id = world.loan(date(2026, 2, 10), 12)
+    body = {"extension_months": 3, "reason": "longer sales cycle"}
+    change = world.post("risk", f"/loans/{loan_id}/extensions", body).json()
+    path = f"/loan-changes/{change['change_id']}/reject"
+    assert world.post("manager", path, {"reason": "no"}).status_code == 403
+    before = world.rows()
+    blank = world.post("approver", path, {"reason": ""})
+    assert blank.status_code == 422
+    assert world.rows() == before
+
+    rejected = world.post("approver", path, {"reason": "sales are not seasonal"}, key="rej")
+    assert rejected.status_code == 200, rejected.text
+    expected = {
+        "status": "rejected",
+        "rejected_by": rejected.json()["rejected_by"],
+        "rejected_at": world.clock.now().isoformat().replace("+00:00", "Z"),
+        "rejection_reason": "sales are not seasonal",
+    }
+    assert expected["rejected_by"].startswith("approver:usr_")  # the approver, by role and id
+    assert {k: rejected.json()[k] for k in expected} == expected
+    (history,) = world.get("manager", f"/loans/{loan_id}/changes").json()
+    assert {k: history[k] for k in expected} == expected
+    assert history["approved_by"] is None
+    replayed = world.post("approver", path, {"reason": "sales are not seasonal"}, key="rej")
+    assert {k: replayed.json()[k] for k in expected} == expected

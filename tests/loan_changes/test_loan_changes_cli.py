@@ -175,3 +175,39 @@ def test_approving_a_restructuring_prints_the_arrears_it_brought_forward(
     ) in " ".join(approved.output.split())
     replayed = runner.invoke(cli, [*approve, "--json"], env=env)  # the stored result
     assert json.loads(replayed.output)["arrears_days_past_due"] == 8
+
+
+def test_a_loans_changes_with_the_rejection_and_its_reason(
+    cli: typer.Typer, env: dict[str, str], disburse: Callable[..., LoanId]
+) -> None:
+    loan_id = disburse()
+    ask = ["extend", loan_id, "--months", "2", "--reason", "slow season", "--on", "2026-01-20"]
+    requested = runner.invoke(cli, [*ask, "--actor", "alice", "--json"], env=env)
+    change_id = json.loads(requested.output)["change_id"]
+    rejected = runner.invoke(
+        cli,
+        ["reject-change", change_id, "--reason", "orders came back", "--actor", "bob", "--json"],
+        env=env,
+    )
+    assert rejected.exit_code == 0, rejected.output
+    doc = json.loads(rejected.output)
+    assert (doc["status"], doc["rejected_by"], doc["rejection_reason"]) == (
+        "rejected",
+        "bob",
+        "orders came back",
+    )
+
+    assert runner.invoke(cli, ["changes"], env=env).output.strip() == "none"  # queue is empty
+    history = runner.invoke(cli, ["changes", "--loan", loan_id], env=env)
+    assert history.exit_code == 0, history.output
+    assert history.output.startswith(f"{change_id}  extension")
+    assert "requested by alice: slow season" in history.output
+    assert f"rejected by bob on {doc['rejected_at'][:10]}: orders came back" in history.output
+    listed = json.loads(
+        runner.invoke(cli, ["changes", "--loan", loan_id, "--json"], env=env).output
+    )
+    assert [(c["change_id"], c["rejection_reason"]) for c in listed] == [
+        (change_id, "orders came back")
+    ]
+    none = runner.invoke(cli, ["changes", "--loan", "loan_unknown"], env=env)
+    assert (none.exit_code, none.output.strip()) == (0, "none")

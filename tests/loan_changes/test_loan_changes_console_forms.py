@@ -195,10 +195,20 @@ def test_a_pending_change_is_rejected_with_a_reason_and_nothing_is_applied(world
     assert world.rows() == before
     rejected = approver.post(f"{PAGE}/{change.change_id}/reject", {"reason": "not in difficulty"})
     assert rejected.status_code == 303, rejected.text
-    assert "变更已驳回" in approver.get(rejected.headers["location"])
+    # Back on the queue with the loan below it: its history says who rejected it and why.
+    assert rejected.headers["location"].endswith(f"loan={loan_id}&done=rejected")
+    shown = approver.get(rejected.headers["location"])
+    assert "变更已驳回" in shown
     (record,) = world.access.of_loan(READER, loan_id)
     assert record.status == "rejected"
     assert record.maturity_after is None  # nothing applied
+    assert record.rejection_reason == "not in difficulty"
+    assert record.rejected_by.startswith("approver:usr_")
+    line = "2026-03-02 09:30 由 chen 驳回：not in difficulty"  # the user's name, not the id
+    assert line in shown
+    history = manager.get(f"{PAGE}?loan={loan_id}")
+    assert line in history  # the requester sees why
+    assert '<td class="actor">wang</td>' in history
     late = approver.post(f"{PAGE}/{change.change_id}/approve")
     assert late.status_code == 409
     assert "此变更已不在待审批状态" in late.text

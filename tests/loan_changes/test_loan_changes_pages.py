@@ -82,7 +82,9 @@ def test_approver_sees_the_queue_and_approves_once(api: tuple[Api, str, str]) ->
     assert approved.status_code == 303
     after = approver.get(approved.headers["location"])
     assert "变更已批准" in after
-    assert change_id not in after
+    assert f"/{change_id}/approve" not in after  # out of the queue
+    assert "暂无待审批的贷款变更" in after
+    assert 'class="change-status">已批准' in after  # in the loan's history below it
     assert "待审批的贷款变更：" not in approver.get("/console/")
     again = approver.post(f"/console/loan-changes/{change_id}/approve")
     assert again.status_code == 303  # a double submit replays the first approval

@@ -22,6 +22,7 @@ from puhui.cli.security_context import operator_name
 from puhui.domain.errors import PuhuiError
 from puhui.domain.money import format_yuan, parse_rate
 from puhui.services.loan_changes import changes, classification, renewals
+from puhui.services.loan_changes.ports import LoanChangeRecord
 
 EXIT_REFUSED = 1
 
@@ -65,7 +66,7 @@ def extend(
     loan_id: Annotated[str, typer.Argument(help="Loan id.")],
     *,
     months: Annotated[int, typer.Option("--months", help="Months to extend by.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept on the change).")],
     in_difficulty: Annotated[
         bool,
         typer.Option("--in-difficulty", help="The debtor is in financial difficulty (重组)."),
@@ -101,7 +102,7 @@ def restructure(
     loan_id: Annotated[str, typer.Argument(help="Loan id.")],
     *,
     months: Annotated[int, typer.Option("--months", help="New number of periods.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept on the change).")],
     rate: Annotated[
         str | None,
         typer.Option("--rate", help="New annual rate from the next period, e.g. 0.0385."),
@@ -174,7 +175,7 @@ def approve_change(
 def reject_change(
     change_id: Annotated[str, typer.Argument(help="Change id.")],
     *,
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept on the change).")],
     actor: Actor = None,
     key: Key = None,
     as_json: Json = False,
@@ -188,6 +189,7 @@ def reject_change(
                 reason=reason,
                 idempotency_key=_key(key, "cli-reject", change_id),
                 actor=_actor(actor),
+                clock=p.clock,
             )
         except PuhuiError as exc:
             raise _refused(exc) from None
@@ -198,7 +200,7 @@ def renew(
     loan_id: Annotated[str, typer.Argument(help="Loan id of the maturing loan.")],
     *,
     months: Annotated[int, typer.Option("--months", help="Term of the new loan in months.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept on the change).")],
     on: On = None,
     actor: Actor = None,
     key: Key = None,
@@ -232,25 +234,58 @@ def renew(
     _print(asdict(result), as_json, line)
 
 
-def pending(as_json: Json = False) -> None:
-    """Changes awaiting approval, oldest first."""
+def pending(
+    loan: Annotated[
+        str | None,
+        typer.Option("--loan", help="One loan's changes, every status, instead of the queue."),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Changes awaiting approval, oldest first; with ``--loan``, that loan's changes."""
     with platform() as p:
-        records = changes.pending_changes(loan_changes(p).units, limit=200)
-    docs = [
-        {
-            "change_id": r.change_id,
-            "loan_id": r.loan_id,
-            "kind": r.kind.value,
-            "effective_on": r.effective_on.isoformat(),
-            "requested_by": r.requested_by,
-            "reason": r.reason,
-        }
-        for r in records
-    ]
-    text = "\n".join(
-        f"{d['change_id']}  {d['kind']:<13} {d['loan_id']}  {d['requested_by']}" for d in docs
-    )
+        units = loan_changes(p).units
+        if loan is None:
+            records = changes.pending_changes(units, limit=200)
+        else:
+            try:
+                records = changes.changes_of_loan(units, loan)
+            except PuhuiError as exc:
+                raise _refused(exc) from None
+    if loan is None:
+        docs = [_queued(r) for r in records]
+        text = "\n".join(
+            f"{d['change_id']}  {d['kind']:<13} {d['loan_id']}  {d['requested_by']}" for d in docs
+        )
+    else:
+        docs = [asdict(changes.change_result(r)) for r in records]
+        text = "\n".join(_history_line(r) for r in records)
     typer.echo(json.dumps(docs, indent=2, ensure_ascii=False) if as_json else text or "none")
+
+
+def _queued(record: LoanChangeRecord) -> dict[str, Any]:
+    return {
+        "change_id": record.change_id,
+        "loan_id": record.loan_id,
+        "kind": record.kind.value,
+        "effective_on": record.effective_on.isoformat(),
+        "requested_by": record.requested_by,
+        "reason": record.reason,
+    }
+
+
+def _history_line(record: LoanChangeRecord) -> str:
+    line = (
+        f"{record.change_id}  {record.kind.value:<13} {record.status:<9} effective"
+        f" {record.effective_on}  requested by {record.requested_by}: {record.reason}"
+    )
+    if record.approved_by is not None:
+        line += f"; approved by {record.approved_by}"
+    if record.rejected_by is not None and record.rejected_at is not None:
+        line += (
+            f"; rejected by {record.rejected_by} on {record.rejected_at.date()}:"
+            f" {record.rejection_reason}"
+        )
+    return line
 
 
 def classify(

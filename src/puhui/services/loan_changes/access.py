@@ -104,6 +104,7 @@ class LoanChangeAccess:
             reason=reason,
             idempotency_key=idempotency_key,
             actor=actor.audit_name(),
+            clock=self.clock,
         )
 
     def renew(

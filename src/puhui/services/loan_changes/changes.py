@@ -96,6 +96,10 @@ class ChangeResult(ResultBase):
     arrears_penalty_fen: int | None = None
     arrears_overdue_since: str | None = None
     arrears_days_past_due: int | None = None
+    rejected_by: str | None = None
+    rejected_at: str | None = None
+    rejection_reason: str | None = None
+    """Who rejected the change, when (ISO 8601, UTC) and why (None: it is not rejected)."""
 
     def arrears(self) -> Arrears | None:
         """The arrears brought forward, from the flat fields the result is stored as."""
@@ -138,6 +142,9 @@ def change_result(change: LoanChangeRecord, *, replayed: bool = False) -> Change
             else arrears.overdue_since.isoformat()
         ),
         arrears_days_past_due=None if arrears is None else arrears.days_past_due,
+        rejected_by=change.rejected_by,
+        rejected_at=None if change.rejected_at is None else change.rejected_at.isoformat(),
+        rejection_reason=change.rejection_reason,
     )
 
 
@@ -462,9 +469,11 @@ def reject_change(
     reason: str,
     idempotency_key: str,
     actor: str,
+    clock: Clock,
 ) -> ChangeResult:
     """Reject (or withdraw) a requested change: nothing is applied, the loan may be asked for
-    another change. Rejecting needs no second person: it changes no loan."""
+    another change. Rejecting needs no second person: it changes no loan. The change keeps
+    who rejected it, when and the reason, for whoever looks at the loan next."""
     key = check_key(idempotency_key)
     text = _reason(reason)
     operation = "reject_loan_change"
@@ -481,7 +490,13 @@ def reject_change(
                 f"loan change {change_id} is {change.status}, not awaiting approval",
                 details={"change_id": change_id, "status": change.status},
             )
-        rejected = replace(change, status=ChangeStatus.REJECTED)
+        rejected = replace(
+            change,
+            status=ChangeStatus.REJECTED,
+            rejected_by=actor,
+            rejected_at=clock.now(),
+            rejection_reason=text,
+        )
         uow.changes.save(rejected)
         result = change_result(rejected)
         record(

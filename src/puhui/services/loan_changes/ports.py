@@ -48,6 +48,10 @@ class LoanChangeRecord:
     approved_at: datetime | None = None
     arrears: Arrears | None = None
     """What an approved restructuring brought into the new schedule (None: nothing)."""
+    rejected_by: str | None = None
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = None
+    """Why a rejected change was rejected (None: not rejected, or rejected before it was kept)."""
 
     @property
     def counts_against_policy(self) -> bool:

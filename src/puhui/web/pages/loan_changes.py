@@ -37,7 +37,7 @@ from puhui.services.loan_changes.renewals import RenewalResult
 from puhui.services.security.permissions import ROLE_PERMISSIONS, Permission, Principal
 from puhui.web.dependencies import ApiDependencies, call
 from puhui.web.pages import session
-from puhui.web.pages.common import console_page
+from puhui.web.pages.common import console_page, staff_names
 from puhui.web.pages.errors import refusal_status, user_message
 from puhui.web.pages.forms import form_text, optional_day
 from puhui.web.pages.nav import N_, NavItem
@@ -237,6 +237,19 @@ async def _lookup(request: Request, principal: Principal, loan_id: str) -> LoanL
     return LoanLookup(loan_id, changes, classified)
 
 
+def _user_id(actor: str) -> str:
+    """The user in an actor's audit name (``approver:usr_…``)."""
+    return actor.rpartition(":")[2]
+
+
+async def _people(deps: ApiDependencies, changes: list[LoanChangeRecord]) -> dict[str, str]:
+    """Who requested, approved or rejected each change, by name; an actor that is no user
+    (``cli:root``, or a user since removed) is shown as it was recorded."""
+    actors = {a for c in changes for a in (c.requested_by, c.approved_by, c.rejected_by) if a}
+    names = await call(deps, staff_names, deps, [_user_id(a) for a in actors])
+    return {a: names[_user_id(a)] if names[_user_id(a)] != _user_id(a) else a for a in actors}
+
+
 async def _page(
     request: Request,
     principal: Principal,
@@ -258,6 +271,8 @@ async def _page(
                 raise
             if error is None:
                 error, status_code = _message(request, exc), refusal_status(exc)
+    shown = [i.change for i in items] + ([] if lookup is None else lookup.changes)
+    people = await _people(deps, shown)
     response = console_page(
         request,
         principal,
@@ -273,6 +288,7 @@ async def _page(
             "loan_status_names": LOAN_STATUS_NAMES,
             "english": session.page_locale(request) == "en",
             "me": principal.audit_name(),
+            "people": people,
             "may_approve": principal.can(Permission.LOAN_CHANGE_APPROVE),
             "may_request": principal.can(Permission.LOAN_CHANGE_REQUEST),
             "notice": NOTICES.get(request.query_params.get("done") or ""),
@@ -307,7 +323,7 @@ async def approve(request: Request, principal: StaffUser, change_id: str) -> Res
     chosen = change_id[:64]
     deps, access = _access(request)
     try:
-        await call(
+        done = await call(
             deps, access.approve, principal, chosen, idempotency_key=f"console-approve-{chosen}"
         )
     except PuhuiError as exc:
@@ -316,7 +332,7 @@ async def approve(request: Request, principal: StaffUser, change_id: str) -> Res
         return await _page(
             request, principal, error=_message(request, exc), status_code=refusal_status(exc)
         )
-    return RedirectResponse("/console/loan-changes?done=approved", status_code=303)
+    return _done("approved", done.loan_id)
 
 
 @router.post("/console/loan-changes/{change_id}/reject")
@@ -326,7 +342,7 @@ async def reject(request: Request, principal: StaffUser, change_id: str) -> Resp
     deps, access = _access(request)
     try:
         # Keyed by the change: a change is rejected once, so a double submit replays it.
-        await call(
+        done = await call(
             deps,
             access.reject,
             principal,
@@ -340,7 +356,7 @@ async def reject(request: Request, principal: StaffUser, change_id: str) -> Resp
         return await _page(
             request, principal, error=_message(request, exc), status_code=refusal_status(exc)
         )
-    return RedirectResponse("/console/loan-changes?done=rejected", status_code=303)
+    return _done("rejected", done.loan_id)
 
 
 def _entered(form: FormData, *names: str) -> dict[str, str]:
@@ -365,9 +381,11 @@ async def _refused(
     )
 
 
-def _requested(loan_id: str) -> RedirectResponse:
+def _done(notice: str, loan_id: str) -> RedirectResponse:
+    """Back to the queue with the notice, the changed loan looked up below it: its history
+    shows what was done (the change waiting, the new maturity, or who rejected it and why)."""
     return RedirectResponse(
-        f"/console/loan-changes?loan={quote(loan_id, safe='')}&done=requested", status_code=303
+        f"/console/loan-changes?loan={quote(loan_id, safe='')}&done={notice}", status_code=303
     )
 
 
@@ -390,7 +408,7 @@ async def request_extension(request: Request, principal: StaffUser, loan_id: str
         )
     except PuhuiError as exc:
         return await _refused(request, principal, loan_id, exc, entered)
-    return _requested(chosen)
+    return _done("requested", chosen)
 
 
 @router.post("/console/loan-changes/loans/{loan_id}/restructuring")
@@ -412,7 +430,7 @@ async def request_restructuring(request: Request, principal: StaffUser, loan_id:
         )
     except PuhuiError as exc:
         return await _refused(request, principal, loan_id, exc, entered)
-    return _requested(chosen)
+    return _done("requested", chosen)
 
 
 @router.post("/console/loan-changes/loans/{loan_id}/renewal")

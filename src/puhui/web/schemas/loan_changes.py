@@ -3,7 +3,7 @@ classification. Money is yuan strings with exactly two places out."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -84,6 +84,11 @@ class ChangeOut(BaseModel):
     new_annual_rate: str | None = None
     arrears_brought_forward: ArrearsOut | None = None
     """A restructuring of a loan in arrears: what went into the new schedule (None: nothing)."""
+    rejected_by: str | None = None
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = None
+    """Why a rejected change was rejected (None: not rejected, or rejected before the reason
+    was kept on the change)."""
 
 
 class LoanTodayOut(BaseModel):
@@ -148,6 +153,11 @@ def change_out(result: ChangeResult) -> ChangeOut:
         approved_by=result.approved_by,
         new_annual_rate=result.new_annual_rate,
         arrears_brought_forward=None if (a := result.arrears()) is None else arrears_out(a),
+        rejected_by=result.rejected_by,
+        rejected_at=None
+        if result.rejected_at is None
+        else datetime.fromisoformat(result.rejected_at),
+        rejection_reason=result.rejection_reason,
     )
 
 
@@ -169,6 +179,9 @@ def record_out(record: LoanChangeRecord) -> ChangeOut:
         reason=record.reason,
         new_annual_rate=None if record.new_annual_rate is None else str(record.new_annual_rate),
         arrears_brought_forward=None if record.arrears is None else arrears_out(record.arrears),
+        rejected_by=record.rejected_by,
+        rejected_at=record.rejected_at,
+        rejection_reason=record.rejection_reason,
     )
 
 

@@ -35,6 +35,9 @@ _FIELDS = (
     "second_in_observation",
     "approved_by",
     "approved_at",
+    "rejected_by",
+    "rejected_at",
+    "rejection_reason",
 )
 
 

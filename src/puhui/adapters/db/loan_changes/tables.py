@@ -55,6 +55,11 @@ loan_changes = Table(
     Column("arrears_penalty_fen", BigInteger, nullable=True),
     Column("arrears_overdue_since", Date, nullable=True),
     Column("arrears_days_past_due", Integer, nullable=True),
+    # Who rejected the change, when and why (migration 0048); NULL on any other status, and on
+    # a change rejected before the reason was kept here.
+    Column("rejected_by", String(128), nullable=True),
+    Column("rejected_at", UtcDateTime, nullable=True),
+    Column("rejection_reason", Text, nullable=True),
     CheckConstraint(
         "kind IN ('renewal', 'extension', 'restructuring')", name="ck_loan_changes_kind"
     ),
@@ -63,6 +68,11 @@ loan_changes = Table(
     ),
     CheckConstraint(
         "approved_by IS NULL OR approved_by <> requested_by", name="ck_loan_changes_four_eyes"
+    ),
+    CheckConstraint(
+        "status = 'rejected' OR (rejected_by IS NULL AND rejected_at IS NULL"
+        " AND rejection_reason IS NULL)",
+        name="rejection_when_rejected",
     ),
     Index("ix_loan_changes_loan", "loan_id", "effective_on"),
     Index("ix_loan_changes_new_loan", "new_loan_id"),
