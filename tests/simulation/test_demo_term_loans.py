@@ -1,6 +1,7 @@
 """The demo's term-loan stage on a small book, on SQLite and PostgreSQL: borrowers pay on their
 due dates, a loan 30 days past due is restructured with four eyes and its arrears re-aged, a
-borrower near maturity gets an extension, and the last month's request waits in the console."""
+borrower near maturity gets an extension (another is rejected, with its reason kept), and the
+last month's request waits in the console."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from puhui.adapters.db.servicing.end_of_day import SqlEndOfDayStore
 from puhui.bootstrap import Platform
-from puhui.bootstrap.demo_term_loans import APPROVER, DemoTermLoans, demo_term_loans
+from puhui.bootstrap.demo_term_loans import (
+    APPROVER,
+    EXTENSION_REJECTED,
+    DemoTermLoans,
+    demo_term_loans,
+)
 from puhui.cli.demo_report import plain_lines
 from puhui.cli.demo_term_loans import term_loans_section
 from puhui.domain.clock import FixedClock
@@ -23,6 +29,7 @@ CURED = "91330100MA00000011"  # stops paying in March, restructured 1 Apr, pays 
 STUCK = "91330100MA00000012"  # stops paying in March, restructured 1 Apr, never pays again
 LATE = "91330100MA00000013"  # stops paying in May: its restructuring waits for the console
 EXTENDS = "91330100MA00000021"  # pays; asks for two more months on 1 Mar (two left)
+TURNED_DOWN = "91330100MA00000023"  # pays; asks on 1 Mar too, and the approver rejects it
 PAYS = "91330100MA00000022"  # pays to the end
 EARLY = "91330100MA00000031"  # misses its first instalment, restructured 1 Apr, stuck
 
@@ -51,21 +58,24 @@ def test_the_term_loan_stage_pays_restructures_extends_and_leaves_the_last_reque
             LATE: date(2026, 5, 1),
             EXTENDS: None,
             PAYS: None,
+            TURNED_DOWN: None,
             EARLY: date(2026, 2, 1),
         },
     )
     stage.cured = lambda uscc: uscc == CURED
-    stage.extends = lambda uscc, months_left: uscc == EXTENDS and months_left == 2
+    stage.extends = lambda uscc, months_left: uscc in (EXTENDS, TURNED_DOWN) and months_left == 2
+    stage.rejects = lambda uscc: uscc == TURNED_DOWN
     stage.results.term_months = TERM
-    stage.book(FIRST_DAY, LAST_DAY, [EARLY, PAYS, EXTENDS, LATE, STUCK, CURED], size=6)
+    everyone = [EARLY, PAYS, EXTENDS, TURNED_DOWN, LATE, STUCK, CURED]
+    stage.book(FIRST_DAY, LAST_DAY, everyone, size=7)
     loan_of = {uscc: loan_id for loan_id, uscc in stage.loans.items()}
-    assert set(loan_of) == {CURED, STUCK, LATE, EXTENDS, PAYS, EARLY}
+    assert set(loan_of) == set(everyone)
 
     _run(platform, clock, stage)
     r = stage.finish()
 
     assert r.refused == {}
-    assert (r.restructurings, r.extensions, r.pending) == (3, 1, 1)
+    assert (r.restructurings, r.extensions, r.rejected, r.pending) == (3, 1, 1, 1)
     # Each restructured loan had missed instalments: principal and interest.
     assert r.arrears_principal_fen > 0
     assert r.arrears_interest_fen > 0
@@ -76,11 +86,15 @@ def test_the_term_loan_stage_pays_restructures_extends_and_leaves_the_last_reque
     assert standing[EXTENDS].status is LoanStatus.ACTIVE  # two more months: 1 May -> 1 Jul
     assert standing[EXTENDS].maturity_date == date(2026, 7, 1)
     assert standing[EXTENDS].days_past_due == 0
+    assert standing[TURNED_DOWN].status is LoanStatus.CLOSED  # not extended: repaid on 1 May
+    [turned_down] = stage.changes.of_loan(APPROVER, loan_of[TURNED_DOWN])
+    assert (turned_down.status, turned_down.rejected_by) == ("rejected", APPROVER.audit_name())
+    assert turned_down.rejection_reason == EXTENSION_REJECTED
     assert standing[CURED].days_past_due == 0  # re-aged, and paying again
     assert standing[STUCK].days_past_due > 0  # the new schedule's first instalment unpaid
     assert standing[LATE].days_past_due > 0
     assert standing[EARLY].days_past_due > 0
-    assert r.closed == 1
+    assert r.closed == 2
     assert r.in_arrears == 3
     assert sum(r.categories.values()) == 5
     # The restructuring asked for on the last publication waits for an approver.
@@ -96,6 +110,7 @@ def test_the_term_loan_stage_pays_restructures_extends_and_leaves_the_last_reque
     text = "\n".join(plain_lines(term_loans_section(r)))
     assert "restructurings approved:  3;" in text
     assert "waiting in the console:   1 changes for an approver" in text
+    assert "extensions rejected:      1 (collections cover the maturity;" in text
 
 
 def test_by_default_a_sixteenth_asks_two_months_before_maturity_and_another_in_the_last() -> None:
@@ -107,3 +122,4 @@ def test_by_default_a_sixteenth_asks_two_months_before_maturity_and_another_in_t
     assert 60 < len(two_before) < 140
     assert 60 < len(last) < 140
     assert not [u for u in borrowers for left in (0, 3, 6, 12) if stage.extends(u, left)]
+    assert 300 < sum(map(stage.rejects, borrowers)) < 500  # the approver rejects one in four

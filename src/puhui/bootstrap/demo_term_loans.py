@@ -22,8 +22,9 @@ of day), through the platform's own services:
    the window's last publication are left pending, for the console's approvers.
 4. About one borrower in good standing in sixteen (by a hash) asks, two months before
    maturity, to extend by half the original term (a long order cycle, not difficulty), and
-   it is approved; as many again ask in the last month, which the window's last publication
-   leaves pending.
+   it is approved, except one in four of these (by a hash), which the approver rejects with
+   a reason (the change keeps it); as many again ask in the last month, which the window's
+   last publication leaves pending.
 
 Every refusal from a service is counted by its code, never hidden.
 """
@@ -65,6 +66,11 @@ TERM_MONTHS = 12
 ANNUAL_RATE = Decimal("0.0435")
 RESTRUCTURE_AFTER_DAYS = 30
 RESTRUCTURE_MONTHS = 12
+EXTENSION_REJECTED = (
+    "近三个月回款正常，到期可按期还款，无需展期 / collections are regular and cover the"
+    " maturity: no extension needed"
+)
+"""The approver's reason for the extensions the demo rejects."""
 BRANCH = "demo:branch"
 """Who books the loans and takes the payments (operations at the branch)."""
 ACCOUNT_MANAGER = Principal(user_id="usr_demo_manager", role=Role.ACCOUNT_MANAGER)
@@ -100,6 +106,8 @@ class TermLoansResults:
     arrears_principal_fen: int = 0
     """Overdue principal brought into new schedules by the restructurings approved."""
     arrears_interest_fen: int = 0
+    rejected: int = 0
+    """Extensions the approver rejected, with the reason kept on the change."""
     pending: int = 0
     """Changes requested and left for the console's approvers."""
     in_arrears: int = 0
@@ -123,6 +131,7 @@ class DemoTermLoans:
         extends: Callable[[str, int], bool] = lambda uscc, left: (
             left in (1, 2) and _bucket(f"extend:{uscc}", 16) == left
         ),
+        rejects: Callable[[str], bool] = lambda uscc: _bucket(f"review:{uscc}", 4) == 0,
         term_months: int = TERM_MONTHS,
         channel: CollectingChannel | None = None,
     ) -> None:
@@ -137,6 +146,8 @@ class DemoTermLoans:
         self.extends = extends
         """Whether a borrower in good standing asks for more time, given the months left
         before maturity."""
+        self.rejects = rejects
+        """Whether the approver rejects a borrower's extension (their orders do not need it)."""
         self.loans: dict[LoanId, str] = {}
         """Loan id -> borrower (USCC)."""
         self.results = TermLoansResults(term_months=term_months)
@@ -208,7 +219,7 @@ class DemoTermLoans:
             if loan.days_past_due >= RESTRUCTURE_AFTER_DAYS:
                 self._restructure(loan_id, day, approve=not last)
             elif loan.days_past_due == 0 and self._asks_extension(loan, uscc, day):
-                self._extend(loan_id, day, approve=not last)
+                self._extend(loan_id, uscc, day, approve=not last)
         self.results.seconds += time.perf_counter() - started
 
     def finish(self) -> TermLoansResults:
@@ -279,7 +290,7 @@ class DemoTermLoans:
             self.results.arrears_principal_fen += approved.arrears_principal_fen or 0
             self.results.arrears_interest_fen += approved.arrears_interest_fen or 0
 
-    def _extend(self, loan_id: str, day: date, *, approve: bool) -> None:
+    def _extend(self, loan_id: str, uscc: str, day: date, *, approve: bool) -> None:
         approved = self._change(
             loan_id,
             day,
@@ -293,20 +304,37 @@ class DemoTermLoans:
                 idempotency_key=f"demo-extend:{loan_id}",
                 on=day,
             ),
+            rejection=EXTENSION_REJECTED if self.rejects(uscc) else None,
         )
         if approved is not None:
             self.results.extensions += 1
 
     def _change(
-        self, loan_id: str, day: date, approve: bool, request: Callable[[], ChangeResult]
+        self,
+        loan_id: str,
+        day: date,
+        approve: bool,
+        request: Callable[[], ChangeResult],
+        *,
+        rejection: str | None = None,
     ) -> ChangeResult | None:
-        """The account manager's request, then the approver's approval (four eyes), unless it
-        is left pending for the console; the approval, or None if pending or refused."""
+        """The account manager's request, then the approver's approval (four eyes), or the
+        approver's rejection with ``rejection`` as the reason, unless it is left pending for
+        the console; the approval, or None if pending, rejected or refused."""
         self._changed.add(loan_id)
         try:
             change = request()
             if not approve:
                 self.results.pending += 1
+                return None
+            if rejection is not None:
+                self.changes.reject(
+                    APPROVER,
+                    change.change_id,
+                    reason=rejection,
+                    idempotency_key=f"demo-reject:{loan_id}",
+                )
+                self.results.rejected += 1
                 return None
             return self.changes.approve(
                 APPROVER, change.change_id, idempotency_key=f"demo-approve:{loan_id}", on=day

@@ -113,6 +113,10 @@ def term_loans_section(r: TermLoansResults) -> Section:
             ("paid by borrowers:", f"{_yuan(r.paid_fen)} yuan, on the instalments' due dates"),
             ("extensions approved:", f"{r.extensions:,} (a longer order cycle, not difficulty)"),
             (
+                "extensions rejected:",
+                f"{r.rejected:,} (collections cover the maturity; the reason is on the change)",
+            ),
+            (
                 "restructurings approved:",
                 f"{r.restructurings:,}; arrears brought into the new schedules: principal "
                 f"{_yuan(r.arrears_principal_fen)}, interest {_yuan(r.arrears_interest_fen)} "
