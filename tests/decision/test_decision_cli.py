@@ -140,6 +140,23 @@ def test_the_lifecycle_from_the_command_line(
     assert (
         runner.invoke(app, ["submit", "mse-online-credit", "1", "--actor", "maker"]).exit_code == 0
     )
+    # Sent back with what to change, then submitted again: the reason stays on the version.
+    blank = runner.invoke(
+        app, ["reject", "mse-online-credit", "1", "--actor", "checker", "--reason", " "]
+    )
+    assert blank.exit_code == 2
+    assert "return_reason_invalid" in blank.output
+    back = runner.invoke(
+        app,
+        ["reject", "mse-online-credit", "1", "--actor", "checker", "--reason", "lower the cap"],
+    )
+    assert back.exit_code == 0, back.output
+    assert "mse-online-credit@1\tdraft\t" in back.stdout
+    assert back.stdout.rstrip().endswith(": lower the cap")
+    assert "\tsent back by checker on " in back.stdout
+    assert (
+        runner.invoke(app, ["submit", "mse-online-credit", "1", "--actor", "maker"]).exit_code == 0
+    )
     same = runner.invoke(app, ["approve", "mse-online-credit", "1", "--actor", "maker"])
     assert same.exit_code == 2
     assert "four_eyes_violation" in same.output
@@ -153,3 +170,4 @@ def test_the_lifecycle_from_the_command_line(
     )
     listed = runner.invoke(app, ["list"])
     assert "mse-online-credit@1\tactive\tcreated by maker, approved by checker" in listed.stdout
+    assert listed.stdout.rstrip().endswith(": lower the cap")  # what was asked, kept

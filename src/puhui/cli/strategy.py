@@ -280,7 +280,16 @@ def _show(item: lifecycle.StrategyVersion) -> None:
         f"{item.label}\t{item.status.value}\tcreated by {item.created_by}"
         + (f", approved by {item.approved_by}" if item.approved_by else "")
         + f"\t{item.content_hash[:12]}"
+        + _sent_back(item)
     )
+
+
+def _sent_back(item: lifecycle.StrategyVersion) -> str:
+    """The latest sending back to draft, if any: who, which day and why."""
+    if item.returned_by is None or item.returned_at is None:
+        return ""
+    why = f": {item.return_reason}" if item.return_reason else ""
+    return f"\tsent back by {item.returned_by} on {item.returned_at.date()}{why}"
 
 
 @app.command()
@@ -322,7 +331,21 @@ app.command("submit", help="Submit a draft for approval.")(_step(lifecycle.submi
 app.command("approve", help="Approve a submitted version (not by its author or submitter).")(
     _step(lifecycle.approve)
 )
-app.command("reject", help="Send a submitted version back to draft.")(_step(lifecycle.reject))
+
+
+@app.command("reject")
+def reject(
+    name: Annotated[str, typer.Argument()],
+    version: Annotated[int, typer.Argument()],
+    actor: Actor,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="What its author should change (kept on the version)."),
+    ] = None,
+) -> None:
+    """Send a submitted version back to draft, with what its author should change."""
+    with _lifecycle() as (uow, clock):
+        _show(lifecycle.reject(uow, name, version, actor=actor, clock=clock, reason=reason))
 
 
 @app.command("activate")

@@ -163,10 +163,19 @@ def approve(
 
 
 def reject(
-    uow: strategies.UowFactory, *, actor: Principal, name: str, version: int, clock: Clock
+    uow: strategies.UowFactory,
+    *,
+    actor: Principal,
+    name: str,
+    version: int,
+    clock: Clock,
+    reason: str | None = None,
 ) -> StrategyVersion:
+    """Send a submitted version back to its author, with what to change."""
     require(actor, Permission.STRATEGY_APPROVE)
-    return strategies.reject(uow, name, version, actor=actor.audit_name(), clock=clock)
+    return strategies.reject(
+        uow, name, version, actor=actor.audit_name(), clock=clock, reason=reason
+    )
 
 
 def activate(

@@ -90,6 +90,12 @@ class StrategyStateConflict(Conflict):
     code = "strategy_state_conflict"
 
 
+class ReturnReasonInvalid(InvalidInput):
+    """The reason for sending a version back is blank or longer than ``MAX_RETURN_REASON``."""
+
+    code = "return_reason_invalid"
+
+
 class FourEyesViolation(Conflict):
     """The approver wrote or submitted the version: approval needs a second person."""
 
@@ -114,6 +120,11 @@ class StrategyVersion:
     activated_at: datetime | None = None
     retired_at: datetime | None = None
     kind: DocumentKind = DocumentKind.STRATEGY
+    returned_by: str | None = None
+    returned_at: datetime | None = None
+    return_reason: str | None = None
+    """The latest sending back to draft: who, when and why (None: never sent back, or sent
+    back without a reason)."""
 
     @property
     def label(self) -> str:
@@ -247,7 +258,12 @@ def _require(uow: StrategyUnitOfWork, name: str, version: int) -> StrategyVersio
 
 
 def _audit(
-    uow: StrategyUnitOfWork, actor: str, action: str, item: StrategyVersion, before: str | None
+    uow: StrategyUnitOfWork,
+    actor: str,
+    action: str,
+    item: StrategyVersion,
+    before: str | None,
+    **extra: str | None,
 ) -> None:
     record(
         uow,
@@ -262,6 +278,7 @@ def _audit(
             "kind": item.kind.value,
             "from": before,
             "to": item.status.value,
+            **extra,
         },
     )
 
@@ -381,16 +398,47 @@ def approve(
     return updated
 
 
+MAX_RETURN_REASON = 500
+
+
+def _return_reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    text = reason.strip()
+    if not text or len(text) > MAX_RETURN_REASON:
+        raise ReturnReasonInvalid(
+            f"the reason for sending a version back is 1 to {MAX_RETURN_REASON} characters",
+            details={"field": "reason"},
+        )
+    return text
+
+
 def reject(
-    uow_factory: UowFactory, name: str, version: int, *, actor: str, clock: Clock
+    uow_factory: UowFactory,
+    name: str,
+    version: int,
+    *,
+    actor: str,
+    clock: Clock,
+    reason: str | None = None,
 ) -> StrategyVersion:
-    """Send a submitted version back to draft."""
+    """Send a submitted version back to draft; the version keeps who sent it back, when and
+    ``reason`` (what its author should change), until it is sent back again."""
+    text = _return_reason(reason)
     with uow_factory() as uow:
         item = _require(uow, name, version)
         _transition(uow, item, (StrategyStatus.SUBMITTED,), "reject")
-        updated = replace(item, status=StrategyStatus.DRAFT, submitted_by=None, submitted_at=None)
+        updated = replace(
+            item,
+            status=StrategyStatus.DRAFT,
+            submitted_by=None,
+            submitted_at=None,
+            returned_by=actor,
+            returned_at=clock.now(),
+            return_reason=text,
+        )
         uow.strategies.update(updated)
-        _audit(uow, actor, "rejected", updated, item.status.value)
+        _audit(uow, actor, "rejected", updated, item.status.value, reason=text)
         uow.commit()
     return updated
 

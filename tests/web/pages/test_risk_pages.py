@@ -149,6 +149,39 @@ def test_draft_submit_approve_activate_with_four_eyes(site: tuple[Api, Path]) ->
     assert "risk2" in listing  # approvers are named by their username
 
 
+def test_a_version_sent_back_says_what_to_change(site: tuple[Api, Path]) -> None:
+    api, _ = site
+    risk, risk2 = _client(api, "risk"), _client(api, "risk2")
+    _post(
+        risk,
+        "/console/strategies/new",
+        {"document": _new_version_text(), "kind": "strategy"},
+        "/console/strategies/new",
+    )
+    page = f"/console/strategies/{NAME}/2"
+    assert _post(risk, f"{page}/submit", {}, page).status_code == 303
+    units = _units(api)
+    # Without a reason nothing is sent back, and the page says what is missing.
+    blank = _post(risk2, f"{page}/reject", {"reason": "  "}, page)
+    assert blank.status_code == 422
+    assert "退回时请说明需要作者修改的内容" in blank.text
+    assert strategies.get_version(units, NAME, 2).status is strategies.StrategyStatus.SUBMITTED
+    back = _post(risk2, f"{page}/reject", {"reason": "上限下调过多，请保留 300 万"}, page)
+    assert back.status_code == 303
+    assert back.headers["location"] == f"{page}?done=rejected"
+    item = strategies.get_version(units, NAME, 2)
+    assert item.status is strategies.StrategyStatus.DRAFT
+    assert item.return_reason == "上限下调过多，请保留 300 万"
+    # The author reads who sent it back and why, on the version and in the list.
+    shown = risk.get(page).text
+    assert "最近一次退回" in shown
+    assert "risk2 · 2026-03-02 09:30: 上限下调过多，请保留 300 万" in shown
+    assert "由 risk2 退回修改" in risk.get("/console/strategies").text
+    english = risk.get(f"{page}?lang=en").text
+    assert "Last sent back" in english
+    assert "Sent back by risk2" in risk.get("/console/strategies?lang=en").text
+
+
 def test_an_invalid_draft_is_shown_with_its_problems(site: tuple[Api, Path]) -> None:
     api, _ = site
     risk = _client(api, "risk")

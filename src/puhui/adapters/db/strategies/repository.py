@@ -32,8 +32,18 @@ _COLUMNS = (
     "activated_at",
     "retired_at",
     "kind",
+    "returned_by",
+    "returned_at",
+    "return_reason",
 )
-_TIMES = ("created_at", "submitted_at", "approved_at", "activated_at", "retired_at")
+_TIMES = (
+    "created_at",
+    "submitted_at",
+    "approved_at",
+    "activated_at",
+    "retired_at",
+    "returned_at",
+)
 
 
 def _aware(value: datetime | None) -> datetime | None:

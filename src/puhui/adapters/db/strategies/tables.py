@@ -39,6 +39,11 @@ strategy_versions = Table(
     # strategy | triggers | concentration: which compiler validates the document (one
     # lifecycle, one table for every governed document).
     Column("kind", String(32), nullable=False, server_default="strategy"),
+    # The latest time a submitted version was sent back to draft: by whom, when and why
+    # (migration 0049); kept after it is submitted again, for whoever approves it next.
+    Column("returned_by", String(128)),
+    Column("returned_at", DateTime(timezone=True)),
+    Column("return_reason", Text),
     PrimaryKeyConstraint("name", "version", name="pk_strategy_versions"),
     CheckConstraint(
         "status IN ('draft', 'submitted', 'approved', 'active', 'retired')", name="status"

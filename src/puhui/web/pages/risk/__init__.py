@@ -59,4 +59,7 @@ ERRORS = {
         "This model is not in a state that allows this step. Reload the page to see its status."
     ),
     "model_version_not_found": N_("There is no such model version in the registry."),
+    "return_reason_invalid": N_(
+        "Say what its author should change, in up to 500 characters, to send it back."
+    ),
 }

@@ -41,13 +41,12 @@ DONE_MESSAGES: dict[str, str] = {
     "drafted": N_("The draft is saved. Check its tables, then submit it for approval."),
     "submitted": N_("Submitted. A second person must now approve it."),
     "approved": N_("Approved. It can now be activated."),
-    "rejected": N_("Sent back to draft."),
+    "rejected": N_("Sent back to draft, with what to change: its author reads it on this page."),
     "activated": N_("Active: it decides from the next application on."),
 }
 ACTIONS = {
     "submit": (governance.submit, "submitted"),
     "approve": (governance.approve, "approved"),
-    "reject": (governance.reject, "rejected"),
 }
 
 
@@ -260,8 +259,9 @@ async def version_page(
 async def lifecycle_step(
     request: Request, principal: StaffUser, name: str, version: int, action: str
 ) -> Response:
-    """Submit, approve, reject or activate; a refusal is shown on the version's page."""
-    await session.verified_form(request)
+    """Submit, approve, reject or activate; a refusal is shown on the version's page. A
+    version is sent back (rejected) with what its author should change."""
+    form = await session.verified_form(request)
     deps, units = deps_of(request), strategy_units(request)
     clock = deps.origination.clock
     try:
@@ -277,6 +277,18 @@ async def lifecycle_step(
                 schema=strategy_input_schema(),
             )
             done = "activated"
+        elif action == "reject":
+            await call(
+                deps,
+                governance.reject,
+                units,
+                actor=principal,
+                name=name,
+                version=version,
+                clock=clock,
+                reason=str(form.get("reason", ""))[: strategies.MAX_RETURN_REASON + 1],
+            )
+            done = "rejected"
         elif action in ACTIONS:
             step, done = ACTIONS[action]
             await call(deps, step, units, actor=principal, name=name, version=version, clock=clock)
