@@ -376,7 +376,7 @@ def _run_stages(
     t0 = time.perf_counter()
     progress.start(None, "behavioural model: training")
     post_loan, behaviour_line = post_loan_cycle_for(
-        platform_, market_dir, data_source, workdir / "behaviour", first_day
+        platform_, market_dir, data_source, workdir / "behaviour", (first_day, last_day)
     )
     behaviour = time.perf_counter() - t0
     prospects, prospect_models, prospect_training = prospect_channel(

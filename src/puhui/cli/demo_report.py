@@ -375,6 +375,8 @@ def post_loan_lines(r: PostLoanReport) -> list[str]:
     out.append(f"  top signals: {codes}")
     outcomes = ", ".join(f"{k} {v:,}" for k, v in r.tasks_by_outcome.items()) or "none"
     out.append(f"tasks by outcome: {outcomes}")
+    if r.left_open:
+        out.append(f"tasks left open for the console: {_left_open(r)}")
     out.append(f"lines frozen               {r.lines_frozen:>10,}")
     buckets = ", ".join(f"{k} {v:,}" for k, v in r.cases_by_bucket.items()) or "none"
     out.append(f"open collection cases: {buckets}")
@@ -393,6 +395,13 @@ def _early_warning(r: PostLoanReport) -> list[str]:
         f"alerted customers that default (truth): {r.alerted_defaulted:,} of {r.alerted:,} "
         f"({pct(share)}; all booked customers {pct(base)})",
     ]
+
+
+def _left_open(r: PostLoanReport) -> str:
+    return (
+        f"{r.left_open:,}, with their alerts (a manager claims one, a supervisor assigns one:"
+        " 我的任务)"
+    )
 
 
 def post_loan_section(r: PostLoanReport) -> Section:
@@ -422,6 +431,7 @@ def post_loan_section(r: PostLoanReport) -> Section:
         [
             f"alerts {r.alerts:,} ({severities}); top signals: {codes}",
             f"tasks by outcome: {outcomes}; lines frozen {r.lines_frozen:,}",
+            *([f"tasks left open for the console: {_left_open(r)}"] if r.left_open else []),
             f"concentration breaches (last evaluation): {', '.join(r.breaches) or 'none'}",
             *_early_warning(r),
         ]

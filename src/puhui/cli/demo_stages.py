@@ -151,9 +151,12 @@ def post_loan_cycle_for(
     market_dir: Path,
     data_source: MarketDataSource,
     model_dir: Path,
-    first_day: date,
+    window: tuple[date, date],
 ) -> tuple[PostLoanCycle, str]:
-    """Train the behavioural model on the history before the window, then wire the cycle."""
+    """Train the behavioural model on the history before the window, then wire the cycle; its
+    run in the window's last month leaves a few tasks open, for the console's managers and
+    supervisors."""
+    first_day, last_day = window
     from puhui.bootstrap.post_loan import post_loan_cycle  # noqa: PLC0415
     from puhui.pipelines.post_loan import train_behaviour_before  # noqa: PLC0415
 
@@ -165,6 +168,7 @@ def post_loan_cycle_for(
         line = f"{trained.rows:,} customer-months ({trained.bad:,} bad), {trained.note}"
     logger.info("behavioural model: %s", line)
     cycle = post_loan_cycle(platform_, market_dir, data_source=data_source, model=trained.model)
+    cycle.left_open_from = date(last_day.year, last_day.month, 1)
     return cycle, line
 
 

@@ -14,7 +14,11 @@ the new tasks. How the demo's staff work a task (the simple rule of the demo, no
 - medium: ``contacted``; low: ``monitor``;
 - then the supervisor closes the alert (the task is done): a signal of a later run raises a new
   alert and a new task, so a customer frozen for an early warning who later falls more than 30
-  days behind is handed to collections.
+  days behind is handed to collections;
+- from ``PostLoanCycle.left_open_from`` on (the demo's last month), up to ``LEFT_OPEN`` tasks
+  of medium or low severity (``contacted`` or ``monitor`` by the rule) are left open, their
+  alerts too, so that the console's managers have tasks to claim and its supervisors tasks
+  to assign.
 
 Everything goes through the services the API calls (``services.monitoring.tasks``), so a
 frozen line really stops drawing. The behavioural model is trained here too, point in time on
@@ -69,6 +73,10 @@ MIN_OBSERVATION_MONTHS = 3
 """The behavioural sample spans at least this many observation months."""
 MIN_HORIZON_MONTHS = 3
 PAGE = 200
+LEFT_OPEN = 10
+"""Tasks of a run from ``left_open_from`` on that the demo's staff leave for the console."""
+_LEAVABLE = frozenset({TaskOutcome.CONTACTED, TaskOutcome.MONITOR})
+"""What a task left open would have been worked as: nothing acts on a line or a loan."""
 TABLES = "tables"
 """The folder of a market's public tables (what :meth:`MarketTables.from_dir` opens)."""
 
@@ -179,6 +187,8 @@ class PostLoanMonth:
     lines_frozen: int
     open_cases: int
     breaches: int
+    left_open: int = 0
+    """Tasks left open for the console after the run (see ``PostLoanCycle.left_open_from``)."""
 
 
 def outcome_for(
@@ -202,9 +212,14 @@ class PostLoanCycle:
     """Runs the month's post-loan steps; called by the simulation on each month's first day."""
 
     parts: PostLoanParts
+    left_open_from: date | None = None
+    """From this run on, up to ``LEFT_OPEN`` tasks of each run are left open (None: none)."""
     months: list[PostLoanMonth] = field(default_factory=list)
     lines_frozen: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
+    left_open: int = 0
+    """Tasks open after the latest run (at most ``LEFT_OPEN``: a task left open by one run is
+    among those the next run leaves)."""
     last_breaches: tuple[StoredBreach, ...] = ()
 
     def __call__(self, as_of: date) -> PostLoanMonth:
@@ -217,11 +232,15 @@ class PostLoanCycle:
             parts.concentration, as_of=as_of, actor="system:concentration"
         )
         self.last_breaches = evaluation.breaches
-        outcomes, frozen = (
-            self._work_tasks() if summary.status is RunStatus.COMPLETED else (Counter(), 0)
+        leave = 0
+        if self.left_open_from is not None and as_of >= self.left_open_from:
+            leave = LEFT_OPEN
+        outcomes, frozen, left = (
+            self.work_tasks(leave) if summary.status is RunStatus.COMPLETED else (Counter(), 0, 0)
         )
         self.outcomes.update(outcomes)
         self.lines_frozen += frozen
+        self.left_open = left
         month = PostLoanMonth(
             as_of=as_of,
             status=summary.status.value,
@@ -233,14 +252,16 @@ class PostLoanCycle:
             lines_frozen=frozen,
             open_cases=refreshed.open_cases,
             breaches=len(evaluation.breaches),
+            left_open=left,
         )
         self.months.append(month)
         return month
 
-    def _open_tasks(self) -> list[tuple[str, str, TaskOutcome]]:
-        """The manager's open tasks (and the queue's): task, alert, the rule's outcome."""
+    def _open_tasks(self) -> list[tuple[str, str, TaskOutcome, bool]]:
+        """The manager's open tasks (and the queue's): task, alert, the rule's outcome, and
+        whether the task may be left open (not high severity; the rule acts on nothing)."""
         manager = self.parts.manager
-        found: list[tuple[str, str, TaskOutcome]] = []
+        found: list[tuple[str, str, TaskOutcome, bool]] = []
         after: str | None = None
         while True:
             page = list_tasks(
@@ -271,16 +292,23 @@ class PostLoanCycle:
                     outcome = outcome_for(
                         task.severity, codes, frozen=frozen, has_line=bool(line_ids)
                     )
-                    found.append((task.task_id, task.alert_id, outcome))
+                    leavable = task.severity is not Severity.HIGH and outcome in _LEAVABLE
+                    found.append((task.task_id, task.alert_id, outcome, leavable))
             if len(page) < PAGE:
                 return found
             after = page[-1].task.task_id
 
-    def _work_tasks(self) -> tuple[Counter[str], int]:
+    def work_tasks(self, leave: int = 0) -> tuple[Counter[str], int, int]:
+        """Work the open tasks by the demo's rule, leaving up to ``leave`` of them open (the
+        first of medium or low severity): the outcomes, the lines frozen and how many were
+        left."""
         parts = self.parts
         outcomes: Counter[str] = Counter()
-        frozen = 0
-        for task_id, alert_id, rule in self._open_tasks():
+        frozen = left = 0
+        for task_id, alert_id, rule, leavable in self._open_tasks():
+            if left < leave and leavable:
+                left += 1
+                continue
             outcome = rule
             claim_task(parts.tasks, actor=parts.manager, task_id=task_id)
             worker = (
@@ -313,7 +341,7 @@ class PostLoanCycle:
             action = done.action
             if isinstance(action, Mapping):
                 frozen += len(action.get("frozen", ()))
-        return outcomes, frozen
+        return outcomes, frozen, left
 
 
 # --- the report against the truth -----------------------------------------------------------
@@ -326,6 +354,8 @@ class PostLoanReport:
     alerts_by_severity: dict[str, int]
     top_codes: list[tuple[str, int]]
     tasks_by_outcome: dict[str, int]
+    left_open: int
+    """Tasks the demo's staff left open for the console."""
     lines_frozen: int
     cases_by_bucket: dict[str, int]
     breaches: list[str]
@@ -400,6 +430,7 @@ def post_loan_report(
         alerts_by_severity={s.value: severities[s.value] for s in Severity},
         top_codes=codes.most_common(5),
         tasks_by_outcome=dict(cycle.outcomes.most_common()),
+        left_open=cycle.left_open,
         lines_frozen=cycle.lines_frozen,
         cases_by_bucket=dict(sorted(buckets.items())),
         breaches=[f"{b.dimension}:{b.cluster}:{b.code}" for b in cycle.last_breaches],
