@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from book_support import AS_OF, build_book, uscc
+from book_support import AS_OF, build_book, record_origination, uscc
 
 from puhui.bootstrap import Platform
 from puhui.cli.demo_report import post_loan_lines, post_loan_section
@@ -28,8 +28,17 @@ from puhui.services.servicing.records import LineStatus
 
 MANAGER = Principal(user_id="usr_manager", role=Role.ACCOUNT_MANAGER)
 SUPERVISOR = Principal(user_id="usr_lead", role=Role.SUPERVISOR)
-SEVERITIES = [Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.MEDIUM, Severity.LOW]
+SEVERITIES = [
+    Severity.HIGH,
+    Severity.MEDIUM,
+    Severity.LOW,
+    Severity.MEDIUM,
+    Severity.LOW,
+    Severity.MEDIUM,
+]
 """One signal for each customer of the book, in this order."""
+MANAGED = 1
+"""The customer whose task goes to its account manager; the others' wait in the branch queue."""
 
 
 class _Signals:
@@ -54,6 +63,7 @@ def test_the_first_medium_or_low_tasks_are_left_open_and_the_rest_worked(
     platform: Platform,
 ) -> None:
     book = build_book(platform, len(SEVERITIES))
+    record_origination(book, uscc(MANAGED), account_manager=MANAGER.user_id, pd="0.01")
     book.close_day(AS_OF)
     setup = book.setup(_Signals())
     summary = run_monitoring(setup, as_of=AS_OF, actor="system:monitoring")
@@ -69,15 +79,22 @@ def test_the_first_medium_or_low_tasks_are_left_open_and_the_rest_worked(
     outcomes, frozen, left = PostLoanCycle(parts).work_tasks(leave=3)
 
     assert left == 3
-    assert outcomes == {"freeze": 1, "monitor": 1}  # the high one, and the last low one
+    # The high one, the manager's own medium one (queue tasks are left first), the last one.
+    assert outcomes == {"freeze": 1, "contacted": 2}
     assert frozen == 1
     with platform.monitoring_uow() as uow:
         tasks = sorted(uow.monitoring.tasks(TaskQuery()), key=lambda s: s.task.task_id)
         alerts = {a.alert.alert_id: a.alert for a in uow.monitoring.alerts(AlertQuery())}
-    severity = {s.task.task_id: s.task.severity for s in tasks}
     still_open = [s.task.task_id for s in tasks if s.task.status is TaskStatus.OPEN]
-    # The first three tasks of medium or low severity, in task order.
-    assert still_open == [t for t, sev in severity.items() if sev is not Severity.HIGH][:3]
+    # The first three tasks of medium or low severity in the branch queue, in task order.
+    queued = [
+        s.task.task_id
+        for s in tasks
+        if s.task.severity is not Severity.HIGH and s.task.customer_id != uscc(MANAGED)
+    ]
+    assert still_open == queued[:3]
+    (managed,) = [s.task for s in tasks if s.task.customer_id == uscc(MANAGED)]
+    assert (managed.holder, managed.outcome) == (MANAGER.user_id, TaskOutcome.CONTACTED)
     for stored in tasks:
         alert = alerts[stored.task.alert_id]
         if stored.task.task_id in still_open:
@@ -86,13 +103,13 @@ def test_the_first_medium_or_low_tasks_are_left_open_and_the_rest_worked(
             assert stored.task.status is TaskStatus.COMPLETED
             assert alert.status is AlertStatus.CLOSED
     worked = {s.task.severity: s.task.outcome for s in tasks if s.task.task_id not in still_open}
-    assert worked == {Severity.HIGH: TaskOutcome.FREEZE, Severity.LOW: TaskOutcome.MONITOR}
+    assert worked == {Severity.HIGH: TaskOutcome.FREEZE, Severity.MEDIUM: TaskOutcome.CONTACTED}
 
     # Worked again (the next month), the same tasks are left and nothing else is open.
     again = PostLoanCycle(parts).work_tasks(leave=3)
     assert again == ({}, 0, 3)
     # Without leaving any, every task is worked.
-    assert PostLoanCycle(parts).work_tasks() == ({"contacted": 2, "monitor": 1}, 0, 0)
+    assert PostLoanCycle(parts).work_tasks() == ({"contacted": 1, "monitor": 2}, 0, 0)
     with platform.monitoring_uow() as uow:
         assert {s.task.status for s in uow.monitoring.tasks(TaskQuery())} == {TaskStatus.COMPLETED}
     # The high one froze its customer's line (the first customer's).

@@ -17,8 +17,8 @@ the new tasks. How the demo's staff work a task (the simple rule of the demo, no
   days behind is handed to collections;
 - from ``PostLoanCycle.left_open_from`` on (the demo's last month), up to ``LEFT_OPEN`` tasks
   of medium or low severity (``contacted`` or ``monitor`` by the rule) are left open, their
-  alerts too, so that the console's managers have tasks to claim and its supervisors tasks
-  to assign.
+  alerts too, those in the branch queue first, so that the console's managers have tasks to
+  claim and its supervisors tasks to assign.
 
 Everything goes through the services the API calls (``services.monitoring.tasks``), so a
 frozen line really stops drawing. The behavioural model is trained here too, point in time on
@@ -191,6 +191,18 @@ class PostLoanMonth:
     """Tasks left open for the console after the run (see ``PostLoanCycle.left_open_from``)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _OpenTask:
+    task_id: str
+    alert_id: str
+    rule: TaskOutcome
+    """What the demo's rule works it as."""
+    leavable: bool
+    """It may be left open: not high severity, and the rule acts on nothing."""
+    queued: bool
+    """It waits in the branch queue (no holder)."""
+
+
 def outcome_for(
     severity: Severity, codes: frozenset[str], *, frozen: bool = False, has_line: bool = True
 ) -> TaskOutcome:
@@ -257,11 +269,10 @@ class PostLoanCycle:
         self.months.append(month)
         return month
 
-    def _open_tasks(self) -> list[tuple[str, str, TaskOutcome, bool]]:
-        """The manager's open tasks (and the queue's): task, alert, the rule's outcome, and
-        whether the task may be left open (not high severity; the rule acts on nothing)."""
+    def _open_tasks(self) -> list[_OpenTask]:
+        """The manager's open tasks (and the queue's), each with the rule's outcome."""
         manager = self.parts.manager
-        found: list[tuple[str, str, TaskOutcome, bool]] = []
+        found: list[_OpenTask] = []
         after: str | None = None
         while True:
             page = list_tasks(
@@ -292,22 +303,31 @@ class PostLoanCycle:
                     outcome = outcome_for(
                         task.severity, codes, frozen=frozen, has_line=bool(line_ids)
                     )
-                    leavable = task.severity is not Severity.HIGH and outcome in _LEAVABLE
-                    found.append((task.task_id, task.alert_id, outcome, leavable))
+                    found.append(
+                        _OpenTask(
+                            task.task_id,
+                            task.alert_id,
+                            outcome,
+                            leavable=task.severity is not Severity.HIGH and outcome in _LEAVABLE,
+                            queued=task.holder is None,
+                        )
+                    )
             if len(page) < PAGE:
                 return found
             after = page[-1].task.task_id
 
     def work_tasks(self, leave: int = 0) -> tuple[Counter[str], int, int]:
         """Work the open tasks by the demo's rule, leaving up to ``leave`` of them open (the
-        first of medium or low severity): the outcomes, the lines frozen and how many were
-        left."""
+        first of medium or low severity, those in the branch queue first: any manager may
+        claim them): the outcomes, the lines frozen and how many were left."""
         parts = self.parts
         outcomes: Counter[str] = Counter()
-        frozen = left = 0
-        for task_id, alert_id, rule, leavable in self._open_tasks():
-            if left < leave and leavable:
-                left += 1
+        frozen = 0
+        found = self._open_tasks()
+        candidates = [t for t in found if t.leavable]
+        kept = {t.task_id for t in sorted(candidates, key=lambda t: not t.queued)[:leave]}
+        for task_id, alert_id, rule in ((t.task_id, t.alert_id, t.rule) for t in found):
+            if task_id in kept:
                 continue
             outcome = rule
             claim_task(parts.tasks, actor=parts.manager, task_id=task_id)
@@ -341,7 +361,7 @@ class PostLoanCycle:
             action = done.action
             if isinstance(action, Mapping):
                 frozen += len(action.get("frozen", ()))
-        return outcomes, frozen, left
+        return outcomes, frozen, len(kept)
 
 
 # --- the report against the truth -----------------------------------------------------------
