@@ -52,60 +52,61 @@ WRONG_LOAN_REASON = "the payer repaid another loan; the channel named the wrong 
 
 
 def _active_loans(
-    platform_: Platform, channel: CollectingChannel, days: list[date], owing_over: int
-) -> dict[str, str]:
-    """The loans the channel collected for in ``days`` that are still active and owe more than
-    ``owing_over`` fen, each with its enterprise, in the order the channel first collected for
-    them."""
+    platform_: Platform, channel: CollectingChannel, days: list[date]
+) -> dict[str, tuple[str, int]]:
+    """The loans the channel collected for in ``days`` that are still active, each with its
+    enterprise and what it owes (fen), in the order the channel first collected for them."""
     loans = dict.fromkeys(p.loan_id for d in days for p in channel.payments(d))
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, int]] = {}
     with platform_.servicing_uow() as uow:
         for loan_id in loans:
             loan = uow.loans.get(loan_id)
-            if (
-                loan is not None
-                and loan.status is LoanStatus.ACTIVE
-                and loan.total_owed_fen > owing_over
-            ):
-                found[loan_id] = loan.enterprise_id
+            if loan is not None and loan.status is LoanStatus.ACTIVE:
+                found[loan_id] = (loan.enterprise_id, loan.total_owed_fen)
     return found
 
 
 def _timed_out(
-    platform_: Platform, channel: CollectingChannel, days: list[date]
+    channel: CollectingChannel, days: list[date], loans: dict[str, tuple[str, int]]
 ) -> ChannelPayment | None:
     """Record at the channel, on the month's middle day, a collection the books never got:
-    for a loan the channel collected for that month which is still active and owes more than
-    the amount (None when the month has no such loan)."""
+    for the first of ``loans`` that owes more than the amount (None when none does)."""
     day = days[len(days) // 2]
-    loans = list(_active_loans(platform_, channel, days, TIMED_OUT_FEN))
-    if not loans:
+    owing = [loan_id for loan_id, (_, owed) in loans.items() if owed > TIMED_OUT_FEN]
+    if not owing:
         return None
     order = f"SIM-TIMEOUT-{day:%Y%m%d}"
-    channel.collected(day, order, loans[0], TIMED_OUT_FEN)
+    channel.collected(day, order, owing[0], TIMED_OUT_FEN)
     return channel.payments(day)[-1]
 
 
 def _wrong_loan(
-    platform_: Platform, channel: CollectingChannel, days: list[date]
+    channel: CollectingChannel,
+    days: list[date],
+    loans: dict[str, tuple[str, int]],
+    timed_out: ChannelPayment | None,
 ) -> tuple[ChannelPayment, str, bool] | None:
     """Record at the channel, a week into the month, a collection it names the wrong loan for:
-    the payment, the loan it was for and whether both are one enterprise's. Both owe more than
-    it and neither is the timed-out collection's; where one enterprise has two such loans,
-    they are its two (the channel named the wrong receipt of the right borrower, the usual
-    mistake). None when the month has fewer than three such loans."""
-    loans = _active_loans(platform_, channel, days, WRONG_LOAN_FEN)
-    candidates = list(loans)[1:]
+    the payment, the loan it was for and whether both are one enterprise's. Both are among
+    ``loans``, owe more than it and neither is the timed-out collection's; where one
+    enterprise has two such loans, they are its two (the channel named the wrong receipt of
+    the right borrower, the usual mistake). None when there are fewer than two such loans."""
+    skipped = None if timed_out is None else timed_out.loan_id
+    candidates = [
+        loan_id
+        for loan_id, (_, owed) in loans.items()
+        if owed > WRONG_LOAN_FEN and loan_id != skipped
+    ]
     if len(candidates) < 2:
         return None
     by_enterprise: dict[str, list[str]] = {}
     for loan_id in candidates:
-        by_enterprise.setdefault(loans[loan_id], []).append(loan_id)
+        by_enterprise.setdefault(loans[loan_id][0], []).append(loan_id)
     pair = next((ids[:2] for ids in by_enterprise.values() if len(ids) >= 2), candidates[-2:])
     meant, named = pair
     day = days[len(days) // 4]
     channel.collected(day, f"SIM-WRONGLOAN-{day:%Y%m%d}", named, WRONG_LOAN_FEN)
-    return channel.payments(day)[-1], meant, loans[meant] == loans[named]
+    return channel.payments(day)[-1], meant, loans[meant][0] == loans[named][0]
 
 
 def _debited_twice(channel: CollectingChannel, days: list[date]) -> ChannelPayment | None:
@@ -131,8 +132,9 @@ def reconciliation_section(
     transferred to the right one by two operators; the payer debited twice is held too and its
     refund requested, for a second operator to approve."""
     days = [last_day - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
-    lost = _timed_out(platform_, channel, days)
-    misnamed = _wrong_loan(platform_, channel, days)
+    loans = _active_loans(platform_, channel, days)
+    lost = _timed_out(channel, days, loans)
+    misnamed = _wrong_loan(channel, days, loans, lost)
     twice = _debited_twice(channel, days)
     paths = channel.write(folder, days)
     runs = [

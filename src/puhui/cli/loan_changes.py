@@ -200,7 +200,9 @@ def renew(
     loan_id: Annotated[str, typer.Argument(help="Loan id of the maturing loan.")],
     *,
     months: Annotated[int, typer.Option("--months", help="Term of the new loan in months.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept on the change).")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (kept on the renewal's change, if approved).")
+    ],
     on: On = None,
     actor: Actor = None,
     key: Key = None,

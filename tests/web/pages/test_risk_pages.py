@@ -165,6 +165,7 @@ def test_a_version_sent_back_says_what_to_change(site: tuple[Api, Path]) -> None
     blank = _post(risk2, f"{page}/reject", {"reason": "  "}, page)
     assert blank.status_code == 422
     assert "退回时请说明需要作者修改的内容" in blank.text
+    assert "characters" not in blank.text  # the sentence alone, not the service's English
     assert strategies.get_version(units, NAME, 2).status is strategies.StrategyStatus.SUBMITTED
     back = _post(risk2, f"{page}/reject", {"reason": "上限下调过多，请保留 300 万"}, page)
     assert back.status_code == 303

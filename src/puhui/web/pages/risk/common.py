@@ -84,7 +84,8 @@ def person(request: Request, actor: str | None) -> str:
 
 def detail_of(error: PuhuiError | None) -> str | None:
     """What the service said, shown under the sentence when it helps to fix the input (a
-    document's problems and their lines); other refusals need only the sentence."""
-    if isinstance(error, InvalidInput):
+    document's problems and their lines); other refusals, and a missing reason for sending a
+    version back, need only the sentence."""
+    if isinstance(error, InvalidInput) and not isinstance(error, strategies.ReturnReasonInvalid):
         return error.message
     return None
