@@ -66,3 +66,28 @@ def test_an_application_amount_must_be_integer_fen(api: Api, amount: Any) -> Non
         headers=api.applicant_headers(),
     )
     assert_error(refused, 422)
+
+
+# A date or a time in a query is written out: pydantic alone reads a number as seconds since
+# 1970, so ``?value_date=0`` listed the runs of 1970-01-01 (found by Schemathesis).
+_DATED_QUERIES = [
+    ("/api/v1/repayment-reconciliations", "value_date", "2026-03-02", Role.OPERATIONS),
+    ("/api/v1/audit/events", "from", "2026-03-02T09:30:00+08:00", Role.AUDITOR),
+    ("/api/v1/audit/events", "to", "2026-03-02T18:00:00Z", Role.AUDITOR),
+    ("/api/v1/partners/agreements/AGR-NONE/position", "through", "2026-03-02", Role.RISK_OFFICER),
+]
+
+
+@pytest.mark.parametrize(("path", "name", "good", "role"), _DATED_QUERIES)
+@pytest.mark.parametrize(
+    "written", ["0", "0.5", "1788220800", "20260302", "2026-W10-1", "2026-03-02T09:30:00+0800"]
+)
+def test_a_date_or_time_in_a_query_that_is_a_number_is_refused_by_name(
+    servicing_api: Api, path: str, name: str, good: str, role: Role, written: str
+) -> None:
+    headers = servicing_api.staff_headers(role)
+    refused = servicing_api.client.get(path, params={name: written}, headers=headers)
+    body = assert_error(refused, 422)
+    assert name in str(body["details"])
+    accepted = servicing_api.client.get(path, params={name: good}, headers=headers)
+    assert accepted.status_code != 422, accepted.text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
@@ -21,6 +20,7 @@ from puhui.web.schemas import (
     RoleGrantOut,
     UserStatusOut,
 )
+from puhui.web.schemas.common import IsoDateTime
 
 ERRORS = {
     401: {"model": ErrorBody},
@@ -140,8 +140,8 @@ def search_audit(  # noqa: PLR0917 - one parameter per filter, as FastAPI declar
     entity: Text = None,
     entity_id: Text = None,
     action: Text = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[IsoDateTime | None, Query(alias="from")] = None,
+    until: Annotated[IsoDateTime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[AuditEventOut]:

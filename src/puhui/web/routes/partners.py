@@ -9,7 +9,6 @@ Every refusal is a named 4xx.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
@@ -28,7 +27,7 @@ from puhui.domain.partners.agreements import (
 from puhui.domain.partners.shares import parse_partner_share
 from puhui.services.partners.access import PartnerAccess
 from puhui.web.dependencies import ApiDependencies, CurrentPrincipal, Deps, IdempotencyKey, call
-from puhui.web.schemas.common import ErrorBody
+from puhui.web.schemas.common import ErrorBody, IsoDate
 from puhui.web.schemas.partners import (
     AgreementIn,
     AgreementOut,
@@ -197,7 +196,7 @@ async def awaiting_decisions(
     deps: Deps,
     principal: CurrentPrincipal,
     agreement_id: AgreementId,
-    on: Annotated[dt.date, Query(description="loans disbursed through this day")],
+    on: Annotated[IsoDate, Query(description="loans disbursed through this day")],
 ) -> list[AwaitingOut]:
     """The partner's queue under a joint-lending agreement it approves too: its customers'
     loans disbursed through ``on`` that routing holds until it posts its decision. Empty when
@@ -239,7 +238,7 @@ async def settlement_file(
     deps: Deps,
     principal: CurrentPrincipal,
     agreement_id: AgreementId,
-    on: Annotated[dt.date, Query(description="settlement date")],
+    on: Annotated[IsoDate, Query(description="settlement date")],
 ) -> Response:
     """The day's settlement file (CSV, one row per loan and component)."""
     text = await call(deps, _access(deps).settlement_file, principal, agreement_id, on)
@@ -251,7 +250,7 @@ async def reconcile(
     deps: Deps,
     principal: CurrentPrincipal,
     agreement_id: AgreementId,
-    on: Annotated[dt.date, Query(description="settlement date")],
+    on: Annotated[IsoDate, Query(description="settlement date")],
     body: ReconcileIn,
 ) -> ReconciliationOut:
     """Upload the partner's file for a day; every difference is named (loan, component,
@@ -270,7 +269,7 @@ async def position(
     deps: Deps,
     principal: CurrentPrincipal,
     agreement_id: AgreementId,
-    through: Annotated[dt.date | None, Query()] = None,
+    through: Annotated[IsoDate | None, Query()] = None,
 ) -> PositionOut:
     """The partner's sub-ledger: principal funded, repaid, outstanding; interest, losses,
     recoveries, fees."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
@@ -35,6 +34,7 @@ from puhui.web.schemas import (
     statement_out,
     strategy_out,
 )
+from puhui.web.schemas.common import IsoDate
 from puhui.web.schemas.servicing import (
     ReconciliationListOut,
     RepaymentReconciliationCreate,
@@ -321,7 +321,7 @@ async def list_reconciliations(
     deps: Deps,
     principal: CurrentPrincipal,
     value_date: Annotated[
-        date | None, Query(description="only the runs of this value date (YYYY-MM-DD)")
+        IsoDate | None, Query(description="only the runs of this value date (YYYY-MM-DD)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=operations.MAX_RUNS_PAGE)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
