@@ -93,8 +93,11 @@ types:
 layers:
 	$(BIN)/lint-imports
 
+# Two workers (pytest-xdist), one test file each at a time: the suite takes about half as long
+# on a 2-core machine. PUHUI_TEST_WORKERS=0 runs it in one process.
+PUHUI_TEST_WORKERS ?= 2
 pytest:
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PUHUI_TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache node_modules src/puhui/web/static/vendor

@@ -23,9 +23,13 @@ PG_ENV = "PUHUI_TEST_DATABASE_URL"
 
 
 def _postgres_admin_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if url:
-        return url
+    """The server this process tests against. ``PUHUI_TEST_DATABASE_URL`` may name several,
+    separated by spaces (``.ci/run`` starts one per pytest worker): worker ``gwN`` takes the
+    Nth, so no worker's transactions hold back another's audit sealing (ADR 0063)."""
+    urls = os.environ.get(PG_ENV, "").split()
+    if urls:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+        return urls[int(worker) % len(urls) if worker.isdigit() else 0]
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{PG_ENV} must be set in CI: the PostgreSQL tests may not be skipped there")
     pytest.skip(f"{PG_ENV} is not set: no PostgreSQL server to test against (.ci/run starts one)")
