@@ -194,3 +194,21 @@ def test_the_partners_queue_is_its_own_to_read(world: World) -> None:
     ).status_code == (404)
     bad_day = world.get("partner", "/agreements/AG1/awaiting-decisions?on=2026-02-30")
     assert bad_day.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "written", [0, 1788220800, "1788220800", "20260302", "2026-03-02T00:00:00"]
+)
+def test_a_date_written_as_a_number_or_a_time_is_refused_and_nothing_is_stored(
+    world: World, written: object
+) -> None:
+    # pydantic alone reads 0 as 1970-01-01: an agreement "valid from 1970" was accepted.
+    refused = world.post("risk", "/agreements", {**AGREEMENT, "valid_from": written})
+    assert refused.status_code == 422, refused.text
+    assert "valid_from" in str(refused.json()["details"])
+    assert world.get("risk", "/agreements").json() == []
+    _active(world)
+    for path in ("/routing", "/settlements"):
+        routed = world.post("ops", path, {"on": written})
+        assert routed.status_code == 422, routed.text
+        assert "on" in str(routed.json()["details"])

@@ -15,7 +15,7 @@ from puhui.domain.money import format_yuan
 from puhui.domain.partners.agreements import Agreement
 from puhui.domain.partners.settlement import Difference, Position
 from puhui.services.partners.use_cases import RoutingReport, SettlementReport
-from puhui.web.schemas.common import Strict
+from puhui.web.schemas.common import IsoDate, Strict
 
 Yuan = Annotated[
     str,
@@ -44,8 +44,8 @@ class AgreementIn(Strict):
     max_portfolio_share: Fraction = "0"
     fee_per_loan: Yuan = "0"
     fee_interest_share: Fraction = "0"
-    valid_from: date
-    valid_to: date
+    valid_from: IsoDate
+    valid_to: IsoDate
 
 
 class AgreementOut(BaseModel):
@@ -85,7 +85,7 @@ def agreement_out(a: Agreement) -> AgreementOut:
 class LinkIn(Strict):
     loan_id: Identifier
     channel: Annotated[str, Field(min_length=1, max_length=64)] = "partner"
-    on: date
+    on: IsoDate
 
 
 class LinkOut(BaseModel):
@@ -117,7 +117,7 @@ class AwaitingOut(BaseModel):
 
 
 class SettleIn(Strict):
-    on: date
+    on: IsoDate
     agreement_id: Identifier | None = None
 
 
@@ -193,7 +193,7 @@ class ReconciliationOut(BaseModel):
 
 
 class RouteIn(Strict):
-    on: date
+    on: IsoDate
 
 
 class RoutingOut(BaseModel):
