@@ -94,10 +94,11 @@ layers:
 	$(BIN)/lint-imports
 
 # Two workers (pytest-xdist), one test file each at a time: the suite takes about half as long
-# on a 2-core machine. PUHUI_TEST_WORKERS=0 runs it in one process.
+# on a 2-core machine. PUHUI_TEST_WORKERS=0 runs it in one process. The slowest tests are
+# listed at the end, to see where the time goes when CI gets slower.
 PUHUI_TEST_WORKERS ?= 2
 pytest:
-	$(BIN)/pytest -n $(PUHUI_TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PUHUI_TEST_WORKERS) --dist loadfile --durations=30
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache node_modules src/puhui/web/static/vendor
