@@ -108,3 +108,34 @@ def test_operators_manage_users_and_keys_with_four_eyes_for_privileged_roles(env
     code, out = run("audit", "search", "--entity", "role_grant")
     assert "role_grant.approved" in out
     assert "role_grant.requested" in out
+
+
+def test_a_second_admin_rejects_a_grant_with_a_reason_read_back_by_grants_decided(
+    env: str,
+) -> None:
+    assert run("user", "create", "--username", "root1", "--role", "admin")[0] == 0
+    assert run("user", "create", "--username", "root2", "--role", "admin")[0] == 0
+    assert run("user", "create", "--username", "ops1", "--role", "operations")[0] == 0
+    code, out = run("user", "elevate", "ops1", "--role", "approver", "--requested-by", "root1")
+    assert code == 0, out
+    grant_id = out.split()[-1]
+    assert grant_id.startswith("grt_"), out
+    code, out = run("user", "reject-grant", grant_id, "--rejected-by", "root2", "--reason", " ")
+    assert code != 0
+    assert "grant_reason_invalid" in out
+    code, out = run("user", "reject-grant", grant_id, "--rejected-by", "ops1", "--reason", "no")
+    assert code != 0
+    assert "ops1 is not an admin" in out
+    assert grant_id in run("user", "grants")[1]  # still waiting
+    code, out = run(
+        "user", "reject-grant", grant_id, "--rejected-by", "root2",
+        "--reason", "ops1 is new: in a year",
+    )  # fmt: skip
+    assert code == 0, out
+    assert f"rejected {grant_id}: ops1 does not become approver" in out
+    assert grant_id not in run("user", "grants")[1]
+    code, out = run("user", "grants", "--decided")
+    assert code == 0, out
+    (line,) = [row for row in out.splitlines() if row.startswith(grant_id)]
+    assert "rejected by usr_" in line
+    assert line.endswith(": ops1 is new: in a year")

@@ -128,6 +128,25 @@ def approve_grant(
         _approve(sec, grant_id, approved_by)
 
 
+@app.command(name="reject-grant")
+def reject_grant(
+    grant_id: Annotated[str, typer.Argument(help="The pending grant (grt_…).")],
+    rejected_by: Annotated[
+        str, typer.Option(help="An admin; the requester rejecting it withdraws the request.")
+    ],
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Why (1-500 characters): kept on the grant, read back by `grants`."),
+    ] = None,
+) -> None:
+    """Reject a pending approver/admin grant, saying why."""
+    with security() as sec:
+        rejected = accounts.reject_role_grant(
+            sec, actor=_admin(sec, rejected_by), grant_id=grant_id, reason=reason
+        )
+    typer.echo(f"rejected {grant_id}: {rejected.username} does not become {rejected.role.value}")
+
+
 @app.command()
 def elevate(
     username: Annotated[str, typer.Argument(help="The staff user to elevate.")],
@@ -148,10 +167,30 @@ def elevate(
 
 
 @app.command()
-def grants() -> None:
-    """Role grants waiting for a second admin."""
+def grants(
+    decided: Annotated[
+        bool,
+        typer.Option(
+            "--decided", help="The latest decided grants instead: who decided, when and why."
+        ),
+    ] = False,
+) -> None:
+    """Role grants waiting for a second admin (or, with --decided, the latest decided)."""
     with security() as sec:
-        pending = accounts.pending_role_grants(sec, actor=operator())
+        if decided:
+            done = accounts.decided_role_grants(sec, actor=operator())
+        else:
+            pending = accounts.pending_role_grants(sec, actor=operator())
+    if decided:
+        for grant in done:
+            when = f"{grant.decided_at:%Y-%m-%d %H:%M}" if grant.decided_at else "-"
+            why = f": {grant.decision_reason}" if grant.decision_reason else ""
+            typer.echo(
+                f"{grant.grant_id}  {grant.role.value:<9} {grant.username:<24} "
+                f"{grant.status} by {grant.decided_by} at {when}{why}"
+            )
+        typer.echo(f"{len(done)} decided grant(s)", err=True)
+        return
     for grant in pending:
         typer.echo(
             f"{grant.grant_id}  {grant.role.value:<9} {grant.username:<24} "

@@ -26,10 +26,14 @@ from puhui.services.security.sign_in import (
     verify_code,
 )
 from puhui.services.security.users import (
+    MAX_DECIDED_GRANTS,
+    MAX_GRANT_REASON,
     ApprovedGrant,
+    GrantReasonInvalid,
     approve_role_grant,
     bootstrap_admin,
     create_user,
+    decided_role_grants,
     get_user,
     list_users,
     pending_role_grants,
@@ -43,7 +47,10 @@ from puhui.services.security.users import (
 
 __all__ = [
     "API_KEY_PREFIX",
+    "MAX_DECIDED_GRANTS",
+    "MAX_GRANT_REASON",
     "ApprovedGrant",
+    "GrantReasonInvalid",
     "IssuedApiKey",
     "Security",
     "SecurityConfig",
@@ -52,6 +59,7 @@ __all__ = [
     "authenticate_token",
     "bootstrap_admin",
     "create_user",
+    "decided_role_grants",
     "ensure_applicant",
     "get_user",
     "issue_api_key",

@@ -54,6 +54,8 @@ class RoleGrant:
     """pending, approved or rejected."""
     decided_by: str | None = None
     decided_at: datetime | None = None
+    decision_reason: str | None = None
+    """Why it was rejected or withdrawn, when the admin said."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,10 @@ class UserRepository(Protocol):
         ...
 
     def pending_grants(self) -> list[RoleGrant]: ...
+
+    def decided_grants(self, *, limit: int) -> list[RoleGrant]:
+        """Approved, rejected or withdrawn grants, the latest decided first."""
+        ...
 
     def staff(self, *, role: Role | None, limit: int, offset: int) -> list[User]:
         """Staff and partner users (never applicants) by username, a page at a time."""

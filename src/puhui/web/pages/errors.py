@@ -27,6 +27,10 @@ ERROR_MESSAGES: dict[str, str] = {
     "four_eyes_violation": N_(
         "A second person must do this: you cannot approve what you proposed yourself."
     ),
+    "grant_reason_invalid": N_(
+        "Say why you reject the role grant, in at most 500 characters: the requester and the "
+        "auditors read it."
+    ),
     "rate_limited": N_("Too many attempts. Wait a few minutes, then try again."),
     "conflict": N_("Someone changed this in the meantime. Reload the page to see the latest."),
     "invalid_input": N_("Some of what you entered is not valid. Check it and try again."),

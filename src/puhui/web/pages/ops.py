@@ -518,6 +518,14 @@ async def _users_page(
         offset=start,
     )
     grants = await call(deps, accounts.pending_role_grants, deps.security, actor=principal)
+    decided = await call(deps, accounts.decided_role_grants, deps.security, actor=principal)
+    people = await call(
+        deps,
+        staff_names,
+        deps,
+        [g.requested_by for g in (*grants, *decided)]
+        + [g.decided_by for g in decided if g.decided_by],
+    )
     names = {u.user_id: u.username for u in users}
     return console_page(
         request,
@@ -526,6 +534,8 @@ async def _users_page(
         {
             "users": users,
             "grants": grants,
+            "decided": decided,
+            "people": people,
             "names": names,
             "role": chosen,
             "roles": ROLE_NAMES,
@@ -642,9 +652,15 @@ async def decide_grant(request: Request, principal: StaffUser, grant_id: str) ->
         # The new password is shown once, on this answer, never again.
         return await _users_page(request, principal, approved=approved)
     await call(
-        deps, accounts.reject_role_grant, deps.security, actor=principal, grant_id=grant_id[:64]
+        deps,
+        accounts.reject_role_grant,
+        deps.security,
+        actor=principal,
+        grant_id=grant_id[:64],
+        reason=form_text(form, "reason", accounts.MAX_GRANT_REASON) or None,
+        reason_required=True,
     )
-    return RedirectResponse("/console/users?done=rejected", status_code=303)
+    return RedirectResponse("/console/users?done=rejected#decided", status_code=303)
 
 
 # --- API keys -------------------------------------------------------------------------------

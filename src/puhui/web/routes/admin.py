@@ -18,6 +18,7 @@ from puhui.web.schemas import (
     ErrorBody,
     RoleGrantCreate,
     RoleGrantOut,
+    RoleGrantRejection,
     UserStatusOut,
 )
 from puhui.web.schemas.common import IsoDateTime
@@ -51,6 +52,7 @@ def _grant(grant: RoleGrant) -> RoleGrantOut:
         requested_at=grant.requested_at,
         decided_by=grant.decided_by,
         decided_at=grant.decided_at,
+        decision_reason=grant.decision_reason,
     )
 
 
@@ -92,6 +94,17 @@ def pending_role_grants(deps: Deps, principal: CurrentPrincipal) -> list[RoleGra
     return [_grant(g) for g in accounts.pending_role_grants(deps.security, actor=principal)]
 
 
+@router.get("/role-grants/decided", response_model=list[RoleGrantOut])
+def decided_role_grants(
+    deps: Deps,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=accounts.MAX_DECIDED_GRANTS)] = 20,
+) -> list[RoleGrantOut]:
+    """The latest decided role grants: who approved or rejected each, when, and why."""
+    decided = accounts.decided_role_grants(deps.security, actor=principal, limit=limit)
+    return [_grant(g) for g in decided]
+
+
 @router.post("/role-grants/{grant_id}/approval", response_model=ApprovedGrantOut)
 def approve_role_grant(deps: Deps, principal: CurrentPrincipal, grant_id: Id) -> ApprovedGrantOut:
     """A second admin (not the requester, not the grantee) approves; the account gets a new
@@ -103,9 +116,18 @@ def approve_role_grant(deps: Deps, principal: CurrentPrincipal, grant_id: Id) ->
 
 
 @router.post("/role-grants/{grant_id}/rejection", response_model=RoleGrantOut)
-def reject_role_grant(deps: Deps, principal: CurrentPrincipal, grant_id: Id) -> RoleGrantOut:
-    """Reject (or, by its requester, withdraw) a pending role grant."""
-    return _grant(accounts.reject_role_grant(deps.security, actor=principal, grant_id=grant_id))
+def reject_role_grant(
+    deps: Deps, principal: CurrentPrincipal, grant_id: Id, body: RoleGrantRejection | None = None
+) -> RoleGrantOut:
+    """Reject (or, by its requester, withdraw) a pending role grant; ``reason`` (optional here)
+    is kept on the grant (``decision_reason``) and in the audit payload."""
+    rejected = accounts.reject_role_grant(
+        deps.security,
+        actor=principal,
+        grant_id=grant_id,
+        reason=body.reason if body is not None else None,
+    )
+    return _grant(rejected)
 
 
 @router.post("/api-keys/{key_id}/revocation", response_model=ApiKeyStatusOut)

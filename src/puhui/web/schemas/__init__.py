@@ -8,6 +8,7 @@ from puhui.web.schemas.admin import (
     AuditEventOut,
     RoleGrantCreate,
     RoleGrantOut,
+    RoleGrantRejection,
     UserStatusOut,
 )
 from puhui.web.schemas.applications import (
@@ -122,6 +123,7 @@ __all__ = [
     "ReviewCreate",
     "RoleGrantCreate",
     "RoleGrantOut",
+    "RoleGrantRejection",
     "StatementOut",
     "StatementReceiptOut",
     "StatementTotalsOut",

@@ -25,6 +25,12 @@ class RoleGrantCreate(Strict):
     user_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
+class RoleGrantRejection(Strict):
+    """Why the grant is rejected (1 to 500 characters): kept on the grant and read back."""
+
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+
 class RoleGrantOut(BaseModel):
     grant_id: str
     role: str
@@ -35,6 +41,7 @@ class RoleGrantOut(BaseModel):
     requested_at: datetime
     decided_by: str | None
     decided_at: datetime | None
+    decision_reason: str | None = Field(description="why it was rejected, when the admin said")
 
 
 class ApprovedGrantOut(BaseModel):

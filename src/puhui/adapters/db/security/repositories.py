@@ -105,6 +105,7 @@ class SqlUserRepository:
                 "status": grant.status,
                 "decided_by": grant.decided_by,
                 "decided_at": grant.decided_at,
+                "decision_reason": grant.decision_reason,
             },
         )
 
@@ -120,6 +121,7 @@ class SqlUserRepository:
             status=row.status,
             decided_by=row.decided_by,
             decided_at=row.decided_at,
+            decision_reason=row.decision_reason,
         )
 
     def grant(self, grant_id: str) -> RoleGrant | None:
@@ -133,7 +135,12 @@ class SqlUserRepository:
         done = self._c.execute(
             table.update()
             .where(table.c.grant_id == grant.grant_id, table.c.status == "pending")
-            .values(status=grant.status, decided_by=grant.decided_by, decided_at=grant.decided_at)
+            .values(
+                status=grant.status,
+                decided_by=grant.decided_by,
+                decided_at=grant.decided_at,
+                decision_reason=grant.decision_reason,
+            )
         )
         if done.rowcount != 1:
             raise Conflict(
@@ -146,6 +153,16 @@ class SqlUserRepository:
             select(table)
             .where(table.c.status == "pending")
             .order_by(table.c.requested_at, table.c.grant_id)
+        ).all()
+        return [self._grant(r) for r in rows]
+
+    def decided_grants(self, *, limit: int) -> list[RoleGrant]:
+        table = t.role_grants
+        rows = self._c.execute(
+            select(table)
+            .where(table.c.status != "pending")
+            .order_by(table.c.decided_at.desc(), table.c.grant_id.desc())
+            .limit(limit)
         ).all()
         return [self._grant(r) for r in rows]
 

@@ -96,5 +96,6 @@ role_grants = Table(
     Column("status", String(16), nullable=False),
     Column("decided_by", String(ID), nullable=True),
     Column("decided_at", UtcDateTime, nullable=True),
+    Column("decision_reason", Text, nullable=True),
     Index("ix_security_role_grants_status", "status", "requested_at"),
 )
